@@ -1,0 +1,14 @@
+import { Hono } from "hono";
+import { requireKey } from "../auth/middleware";
+import { accountStub, unwrap } from "../billing/client";
+import { creditsData } from "../billing/present";
+import type { AppEnv } from "../context";
+
+/** `GET /credits`: the account's credits granted and spent, for any live key of the account. */
+export const creditsRoutes = new Hono<AppEnv>();
+
+creditsRoutes.get("/credits", requireKey, async (c) => {
+  const auth = c.get("auth");
+  const totals = unwrap(await accountStub(c.env, auth.accountId).credits(auth.keyHash));
+  return c.json({ data: creditsData(totals) });
+});

@@ -1,0 +1,20 @@
+import { Hono } from "hono";
+import { requireKey } from "../auth/middleware";
+import { accountStub, unwrap } from "../billing/client";
+import { generationData } from "../billing/present";
+import type { AppEnv } from "../context";
+import { badRequest } from "../schema/errors";
+
+/**
+ * `GET /generation?id=gen-…`: one generation's stats. Read from the caller's own Account object,
+ * so another account's generation id is simply not found.
+ */
+export const generationRoutes = new Hono<AppEnv>();
+
+generationRoutes.get("/generation", requireKey, async (c) => {
+  const id = c.req.query("id");
+  if (!id) throw badRequest("Invalid request: id: the generation id is required (`/generation?id=gen-…`)");
+  const auth = c.get("auth");
+  const record = unwrap(await accountStub(c.env, auth.accountId).generation(auth.keyHash, id));
+  return c.json({ data: generationData(record) });
+});

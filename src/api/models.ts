@@ -1,0 +1,62 @@
+import { Hono } from "hono";
+import { matchesFilters, parseModelFilters } from "../catalog/filter";
+import { presentEndpoint, presentModel, presentProvider } from "../catalog/present";
+import { getCatalog } from "../catalog/store";
+import type { AppEnv } from "../context";
+import { notFound } from "../schema/errors";
+
+/** The catalog's public face. No key needed, as on OpenRouter. */
+export const modelsRoutes = new Hono<AppEnv>();
+
+modelsRoutes.get("/models", async (c) => {
+  const { catalog } = await getCatalog(c.env);
+  const query = new URL(c.req.url).searchParams;
+  const filters = parseModelFilters(query);
+  const matching = catalog.models.filter((m) => matchesFilters(m, filters));
+  const offset = Math.max(0, Number(query.get("offset") ?? 0) || 0);
+  const limit = Math.min(1000, Math.max(1, Number(query.get("limit") ?? 500) || 500));
+  const page = matching.slice(offset, offset + limit);
+  const nextOffset = offset + page.length;
+  return c.json({
+    data: page.map(presentModel),
+    links: { next: nextOffset < matching.length ? `/api/v1/models?offset=${nextOffset}&limit=${limit}` : null },
+    total_count: matching.length,
+  });
+});
+
+modelsRoutes.get("/embeddings/models", async (c) => {
+  const { catalog } = await getCatalog(c.env);
+  const data = catalog.models.filter((m) => m.kind === "embedding").map(presentModel);
+  return c.json({ data, links: { next: null }, total_count: data.length });
+});
+
+modelsRoutes.get("/models/:author/:slug/endpoints", async (c) => {
+  const index = await getCatalog(c.env);
+  const id = `${c.req.param("author")}/${c.req.param("slug")}`;
+  const model = index.models.get(id);
+  if (!model) throw notFound(`Model ${id} not found`);
+  return c.json({
+    data: {
+      id: model.id,
+      name: model.name,
+      created: model.created,
+      description: model.description,
+      architecture: {
+        modality: model.architecture.modality,
+        input_modalities: model.architecture.input_modalities,
+        output_modalities: model.architecture.output_modalities,
+        tokenizer: model.architecture.tokenizer,
+        instruct_type: model.architecture.instruct_type,
+      },
+      endpoints: model.endpoints.flatMap((endpoint) => {
+        const provider = index.providers.get(endpoint.provider);
+        return provider ? [presentEndpoint(model, endpoint, provider)] : [];
+      }),
+    },
+  });
+});
+
+modelsRoutes.get("/providers", async (c) => {
+  const { catalog } = await getCatalog(c.env);
+  return c.json({ data: catalog.providers.map(presentProvider) });
+});

@@ -1,0 +1,68 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { cors } from "hono/cors";
+import { adminRoutes } from "./api/admin";
+import { chatRoutes } from "./api/chat";
+import { creditsRoutes } from "./api/credits";
+import { generationRoutes } from "./api/generation";
+import { keyRoutes } from "./api/key";
+import { keysRoutes } from "./api/keys";
+import { modelsRoutes } from "./api/models";
+import type { AppEnv } from "./context";
+import { GatewayError } from "./schema/errors";
+
+/** Largest accepted request body: long contexts with inline images fit, abuse does not. */
+const MAX_BODY_BYTES = 20 * 1024 * 1024;
+
+/** The public API, mounted at `/api/v1` (OpenRouter's path) and `/v1` (OpenAI SDK default). */
+function buildApi(): Hono<AppEnv> {
+  const api = new Hono<AppEnv>();
+  api.route("/", chatRoutes);
+  api.route("/", modelsRoutes);
+  api.route("/", keyRoutes);
+  api.route("/", creditsRoutes);
+  api.route("/", generationRoutes);
+  api.route("/", keysRoutes);
+  api.route("/admin", adminRoutes);
+  return api;
+}
+
+export function buildApp(): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  app.use("*", async (c, next) => {
+    c.set("requestId", c.req.header("x-request-id") ?? crypto.randomUUID());
+    await next();
+    c.header("x-request-id", c.get("requestId"));
+  });
+  app.use(
+    "*",
+    cors({
+      origin: "*",
+      allowHeaders: ["Authorization", "Content-Type", "HTTP-Referer", "X-Title", "X-Request-Id"],
+      exposeHeaders: ["x-request-id", "x-tollgate-attempts", "x-tollgate-dropped-params", "server-timing"],
+      maxAge: 86400,
+    }),
+  );
+  app.use(
+    "*",
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => new GatewayError(413, `Request body exceeds ${MAX_BODY_BYTES} bytes`).toResponse(),
+    }),
+  );
+
+  const api = buildApi();
+  app.route("/api/v1", api);
+  app.route("/v1", api);
+  app.get("/", (c) => c.json({ name: "tollgate", api: "/api/v1" }));
+
+  app.notFound((c) =>
+    new GatewayError(404, `No route for ${c.req.method} ${new URL(c.req.url).pathname}`).toResponse(),
+  );
+  app.onError((error, c) => {
+    if (error instanceof GatewayError) return error.toResponse();
+    console.error(JSON.stringify({ msg: "unhandled error", requestId: c.get("requestId"), error: String(error) }));
+    return new GatewayError(500, "Internal error").toResponse();
+  });
+  return app;
+}

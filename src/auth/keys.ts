@@ -1,0 +1,30 @@
+import { z } from "zod";
+
+/** Tollgate API keys look like OpenRouter's: a versioned prefix and 64 hex characters. */
+export const KEY_PREFIX = "sk-tg-v1-";
+
+export function generateApiKey(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return KEY_PREFIX + toHex(bytes);
+}
+
+/** The only form in which a key is stored: SHA-256 of the whole key, lowercase hex. */
+export async function hashApiKey(key: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
+  return toHex(new Uint8Array(digest));
+}
+
+export function toHex(bytes: Uint8Array): string {
+  let out = "";
+  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
+  return out;
+}
+
+/** What KV `KEYS` holds under a key's hash. The Account DO stays the authority on liveness. */
+export const KeyRecordSchema = z.object({
+  accountId: z.string(),
+  /** The key's hash doubles as its public id (`/keys/{hash}`), as on OpenRouter. */
+  keyHash: z.string(),
+  isProvisioning: z.boolean().default(false),
+});
+export type KeyRecord = z.infer<typeof KeyRecordSchema>;

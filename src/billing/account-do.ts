@@ -1,0 +1,277 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env";
+import type {
+  AccountSummary,
+  AccountTotals,
+  GrantInput,
+  GrantResult,
+  KeyPatch,
+  KeySpec,
+  KeyView,
+  ListKeysInput,
+  Outcome,
+  Refusal,
+} from "./account-types";
+import type { GenerationRecord, ReserveInput, ReserveResult, SettleInput } from "./contract";
+import { readGeneration, sumGenerationCosts } from "./generations";
+import {
+  allKeyRows,
+  insertKey,
+  type KeyRow,
+  listKeyRows,
+  markDeleted,
+  patchKey,
+  readKey,
+  readLiveRow,
+  refuseKey,
+  viewKey,
+} from "./key-store";
+import { everGranted, grantCredits, initAccount, listCredits, readAccount, totalsOf } from "./ledger";
+import { RateLimiter } from "./rate-limit";
+import { expireReservations, reserve, type SettleOutcome, settle, sumReservations } from "./reservations";
+import { migrate } from "./sql-schema";
+
+/** What `/key` needs in one call: the key, the account's totals, and whether it ever paid. */
+export interface KeyInfo {
+  key: KeyView;
+  totals: AccountTotals;
+  everGranted: boolean;
+}
+
+/** The money invariants, recomputed from the detail tables (for tests and operators). */
+export interface AccountAudit {
+  totals: AccountTotals;
+  generationCostSum: number;
+  keyUsageSum: number;
+  keyReservedSum: number;
+  reservationSum: number;
+  reservationCount: number;
+}
+
+const notFound = (message: string): Refusal => ({ ok: false, status: 404, message });
+
+/**
+ * One per account (named by the account id): the single writer of its money. Every method runs
+ * to completion without awaiting between its reads and writes, inside a SQLite transaction, so
+ * concurrent requests are serialised and each sees the state the previous one left.
+ */
+export class AccountDurableObject extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly limiter = new RateLimiter();
+  /** The pending alarm, mirrored in memory so reserve need not read it. */
+  private alarmAt: number | null = null;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    migrate(this.sql);
+    void ctx.blockConcurrencyWhile(async () => {
+      this.alarmAt = await ctx.storage.getAlarm();
+    });
+  }
+
+  private tx<T>(fn: () => T): T {
+    return this.ctx.storage.transactionSync(fn);
+  }
+
+  // ── The request path ───────────────────────────────────────────────────────────────────────
+
+  /** Step 5: key live? rate limit? worst case affordable? Holds the worst case when it is. */
+  async reserve(input: ReserveInput): Promise<ReserveResult> {
+    const now = Date.now();
+    const { result, expiresAt } = this.tx(() => reserve(this.sql, this.limiter, input, now));
+    if (result.ok && expiresAt !== null && (this.alarmAt === null || this.alarmAt > expiresAt)) {
+      this.alarmAt = expiresAt;
+      await this.ctx.storage.setAlarm(expiresAt);
+    }
+    return result;
+  }
+
+  /** Step 8: charge the real cost (or nothing when `record` is null) and free the rest of the hold. */
+  settle(input: SettleInput): SettleOutcome {
+    return this.tx(() => settle(this.sql, input, Date.now()));
+  }
+
+  /** Releases holds of requests that died before settling. */
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    const { next } = this.tx(() => expireReservations(this.sql, Date.now()));
+    if (next !== null) {
+      this.alarmAt = next;
+      await this.ctx.storage.setAlarm(next);
+    }
+  }
+
+  // ── Calls made with an API key ─────────────────────────────────────────────────────────────
+
+  private liveKey(hash: string, now: number): Outcome<KeyRow> {
+    const row = readKey(this.sql, hash);
+    const refusal = refuseKey(row, now);
+    if (refusal || !row) return refusal ?? { ok: false, status: 401, message: "User not found" };
+    if (!readAccount(this.sql)) return { ok: false, status: 401, message: "User not found: no such account" };
+    return { ok: true, value: row };
+  }
+
+  keyInfo(keyHash: string): Outcome<KeyInfo> {
+    const now = Date.now();
+    const caller = this.liveKey(keyHash, now);
+    if (!caller.ok) return caller;
+    const account = readAccount(this.sql);
+    if (!account) return { ok: false, status: 401, message: "User not found" };
+    return {
+      ok: true,
+      value: { key: viewKey(caller.value, now), totals: totalsOf(account), everGranted: everGranted(this.sql) },
+    };
+  }
+
+  credits(keyHash: string): Outcome<AccountTotals> {
+    const caller = this.liveKey(keyHash, Date.now());
+    if (!caller.ok) return caller;
+    const account = readAccount(this.sql);
+    if (!account) return { ok: false, status: 401, message: "User not found" };
+    return { ok: true, value: totalsOf(account) };
+  }
+
+  /** One generation of this account; any key of the account may read it. */
+  generation(keyHash: string, id: string): Outcome<GenerationRecord> {
+    const caller = this.liveKey(keyHash, Date.now());
+    if (!caller.ok) return caller;
+    const record = readGeneration(this.sql, id);
+    return record ? { ok: true, value: record } : notFound(`Generation ${id} not found`);
+  }
+
+  // ── Key provisioning (caller must be a live provisioning key of this account) ──────────────
+
+  private provisioner(callerHash: string, now: number): Refusal | null {
+    const caller = this.liveKey(callerHash, now);
+    if (!caller.ok) return caller;
+    if (!caller.value.is_provisioning) {
+      return {
+        ok: false,
+        status: 403,
+        message: "Only provisioning keys can manage API keys; call this endpoint with a provisioning key",
+      };
+    }
+    return null;
+  }
+
+  /** An inference key of this account that provisioning may manage (never a provisioning key). */
+  private managedKey(hash: string): KeyRow | null {
+    const row = readLiveRow(this.sql, hash);
+    return row && !row.is_provisioning ? row : null;
+  }
+
+  listKeys(callerHash: string, input: ListKeysInput): Outcome<KeyView[]> {
+    const now = Date.now();
+    const refusal = this.provisioner(callerHash, now);
+    if (refusal) return refusal;
+    return { ok: true, value: listKeyRows(this.sql, input).map((row) => viewKey(row, now)) };
+  }
+
+  getKey(callerHash: string, hash: string): Outcome<KeyView> {
+    const now = Date.now();
+    const refusal = this.provisioner(callerHash, now);
+    if (refusal) return refusal;
+    const row = this.managedKey(hash);
+    return row ? { ok: true, value: viewKey(row, now) } : notFound("Key not found");
+  }
+
+  createKey(callerHash: string, spec: KeySpec): Outcome<KeyView> {
+    const now = Date.now();
+    const refusal = this.provisioner(callerHash, now);
+    if (refusal) return refusal;
+    return this.insertKey({ ...spec, isProvisioning: false }, now);
+  }
+
+  updateKey(callerHash: string, hash: string, patch: KeyPatch): Outcome<KeyView> {
+    const now = Date.now();
+    const refusal = this.provisioner(callerHash, now);
+    if (refusal) return refusal;
+    if (!this.managedKey(hash)) return notFound("Key not found");
+    return this.tx(() => {
+      patchKey(this.sql, hash, patch, now);
+      return { ok: true as const, value: viewKey(readKey(this.sql, hash) as KeyRow, now) };
+    });
+  }
+
+  /** Deletes the key here, at once; the caller then removes its KV record. */
+  deleteKey(callerHash: string, hash: string): Outcome<{ hash: string }> {
+    const now = Date.now();
+    const refusal = this.provisioner(callerHash, now);
+    if (refusal) return refusal;
+    if (!this.managedKey(hash)) return notFound("Key not found");
+    markDeleted(this.sql, hash, now);
+    this.limiter.forget(hash);
+    return { ok: true, value: { hash } };
+  }
+
+  private insertKey(spec: KeySpec, now: number): Outcome<KeyView> {
+    if (!readAccount(this.sql)) return notFound("Account not found");
+    if (readKey(this.sql, spec.hash)) return { ok: false, status: 409, message: "A key with this hash already exists" };
+    insertKey(this.sql, spec, now);
+    return { ok: true, value: viewKey(readKey(this.sql, spec.hash) as KeyRow, now) };
+  }
+
+  // ── Operator (the Worker checked ADMIN_TOKEN) ──────────────────────────────────────────────
+
+  adminInitAccount(accountId: string, name: string): Outcome<AccountSummary> {
+    const now = Date.now();
+    const created = this.tx(() => initAccount(this.sql, accountId, name, now));
+    if (!created.ok) return created;
+    return this.adminSummary();
+  }
+
+  adminSummary(): Outcome<AccountSummary> {
+    const account = readAccount(this.sql);
+    if (!account) return notFound("Account not found");
+    const now = Date.now();
+    return { ok: true, value: { ...totalsOf(account), keys: allKeyRows(this.sql).map((row) => viewKey(row, now)) } };
+  }
+
+  adminGrant(input: GrantInput): Outcome<GrantResult> {
+    return this.tx(() => grantCredits(this.sql, input, Date.now()));
+  }
+
+  adminCredits(limit = 100) {
+    return listCredits(this.sql, limit);
+  }
+
+  adminCreateKey(spec: KeySpec): Outcome<KeyView> {
+    return this.tx(() => this.insertKey(spec, Date.now()));
+  }
+
+  adminUpdateKey(hash: string, patch: KeyPatch): Outcome<KeyView> {
+    const now = Date.now();
+    if (!readLiveRow(this.sql, hash)) return notFound("Key not found");
+    return this.tx(() => {
+      patchKey(this.sql, hash, patch, now);
+      return { ok: true as const, value: viewKey(readKey(this.sql, hash) as KeyRow, now) };
+    });
+  }
+
+  adminDeleteKey(hash: string): Outcome<{ hash: string }> {
+    if (!readLiveRow(this.sql, hash)) return notFound("Key not found");
+    markDeleted(this.sql, hash, Date.now());
+    this.limiter.forget(hash);
+    return { ok: true, value: { hash } };
+  }
+
+  /** Recomputes the totals from the detail tables; each pair must match to the nano-dollar. */
+  audit(): AccountAudit | null {
+    const account = readAccount(this.sql);
+    if (!account) return null;
+    const keys = this.sql
+      .exec<{ usage: number; reserved: number }>(
+        "SELECT COALESCE(SUM(usage_nanos), 0) AS usage, COALESCE(SUM(reserved_nanos), 0) AS reserved FROM keys",
+      )
+      .one();
+    return {
+      totals: totalsOf(account),
+      generationCostSum: sumGenerationCosts(this.sql),
+      keyUsageSum: keys.usage,
+      keyReservedSum: keys.reserved,
+      reservationSum: sumReservations(this.sql),
+      reservationCount: this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM reservations").one().n,
+    };
+  }
+}

@@ -1,0 +1,69 @@
+import type { Nanos } from "./money";
+
+/**
+ * The request path's contract with the Account Durable Object: one `reserve` RPC before the
+ * upstream call (step 5 of DESIGN.md) and one `settle` in `ctx.waitUntil` after it (step 8).
+ */
+
+/** What a request may cost at worst, computed by the caller from the plan's priciest attempt. */
+export interface ReserveInput {
+  keyHash: string;
+  /** `gen-…`: the reservation id, and the generation id if the request is answered. */
+  generationId: string;
+  /** Prompt estimate × prompt price + output cap × completion price, for the priciest attempt. */
+  worstCaseNanos: Nanos;
+  /** For the 402 message: the prompt's cost and the price of one output token (atto-USD, decimal string). */
+  promptCostNanos: Nanos;
+  completionPriceAtto: string;
+  /** The output cap the worst case assumed (the request's max_tokens or the model's default). */
+  maxOutputTokens: number;
+  /** True when the client set max_tokens itself (changes the 402 wording). */
+  maxTokensRequested: boolean;
+}
+
+export type ReserveResult =
+  | { ok: true }
+  | {
+      ok: false;
+      status: 401 | 402 | 403 | 429;
+      message: string;
+      metadata?: Record<string, unknown>;
+      retryAfterSeconds?: number;
+    };
+
+/** One generation's stats, as `/generation?id=` reports them (OpenRouter's field names). */
+export interface GenerationRecord {
+  id: string;
+  keyHash: string;
+  createdAt: number;
+  model: string;
+  providerName: string;
+  upstreamId: string | null;
+  streamed: boolean;
+  cancelled: boolean;
+  finishReason: string | null;
+  nativeFinishReason: string | null;
+  tokensPrompt: number;
+  tokensCompletion: number;
+  nativeTokensPrompt: number;
+  nativeTokensCompletion: number;
+  nativeTokensReasoning: number;
+  nativeTokensCached: number;
+  /** True when the usage was estimated from the text because the provider reported none. */
+  usageEstimated: boolean;
+  costNanos: Nanos;
+  /** Milliseconds from the request's arrival to the first byte of the answer. */
+  latencyMs: number;
+  /** Milliseconds the generation took upstream. */
+  generationTimeMs: number;
+  appReferer: string | null;
+  appTitle: string | null;
+  user: string | null;
+}
+
+export interface SettleInput {
+  keyHash: string;
+  generationId: string;
+  /** null when the request got no answer: the reservation is released, nothing is charged. */
+  record: GenerationRecord | null;
+}

@@ -1,0 +1,102 @@
+import type { GenerationRecord } from "./contract";
+
+interface GenerationRow extends Record<string, SqlStorageValue> {
+  id: string;
+  key_hash: string;
+  created_at: number;
+  model: string;
+  provider_name: string;
+  upstream_id: string | null;
+  streamed: number;
+  cancelled: number;
+  finish_reason: string | null;
+  native_finish_reason: string | null;
+  tokens_prompt: number;
+  tokens_completion: number;
+  native_tokens_prompt: number;
+  native_tokens_completion: number;
+  native_tokens_reasoning: number;
+  native_tokens_cached: number;
+  usage_estimated: number;
+  cost_nanos: number;
+  latency_ms: number;
+  generation_time_ms: number;
+  app_referer: string | null;
+  app_title: string | null;
+  user: string | null;
+}
+
+export function hasGeneration(sql: SqlStorage, id: string): boolean {
+  return sql.exec("SELECT 1 FROM generations WHERE id = ?", id).toArray().length > 0;
+}
+
+const int = (n: number) => Math.max(0, Math.round(Number.isFinite(n) ? n : 0));
+
+/** Writes the generation log entry; `record.costNanos` must be what was charged. */
+export function insertGeneration(sql: SqlStorage, record: GenerationRecord): void {
+  sql.exec(
+    `INSERT INTO generations (id, key_hash, created_at, model, provider_name, upstream_id, streamed, cancelled,
+       finish_reason, native_finish_reason, tokens_prompt, tokens_completion, native_tokens_prompt,
+       native_tokens_completion, native_tokens_reasoning, native_tokens_cached, usage_estimated, cost_nanos,
+       latency_ms, generation_time_ms, app_referer, app_title, user)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    record.id,
+    record.keyHash,
+    record.createdAt,
+    record.model,
+    record.providerName,
+    record.upstreamId,
+    record.streamed ? 1 : 0,
+    record.cancelled ? 1 : 0,
+    record.finishReason,
+    record.nativeFinishReason,
+    int(record.tokensPrompt),
+    int(record.tokensCompletion),
+    int(record.nativeTokensPrompt),
+    int(record.nativeTokensCompletion),
+    int(record.nativeTokensReasoning),
+    int(record.nativeTokensCached),
+    record.usageEstimated ? 1 : 0,
+    record.costNanos,
+    int(record.latencyMs),
+    int(record.generationTimeMs),
+    record.appReferer,
+    record.appTitle,
+    record.user,
+  );
+}
+
+export function readGeneration(sql: SqlStorage, id: string): GenerationRecord | null {
+  const row = sql.exec<GenerationRow>("SELECT * FROM generations WHERE id = ?", id).toArray()[0];
+  if (!row) return null;
+  return {
+    id: row.id,
+    keyHash: row.key_hash,
+    createdAt: row.created_at,
+    model: row.model,
+    providerName: row.provider_name,
+    upstreamId: row.upstream_id,
+    streamed: row.streamed === 1,
+    cancelled: row.cancelled === 1,
+    finishReason: row.finish_reason,
+    nativeFinishReason: row.native_finish_reason,
+    tokensPrompt: row.tokens_prompt,
+    tokensCompletion: row.tokens_completion,
+    nativeTokensPrompt: row.native_tokens_prompt,
+    nativeTokensCompletion: row.native_tokens_completion,
+    nativeTokensReasoning: row.native_tokens_reasoning,
+    nativeTokensCached: row.native_tokens_cached,
+    usageEstimated: row.usage_estimated === 1,
+    costNanos: row.cost_nanos,
+    latencyMs: row.latency_ms,
+    generationTimeMs: row.generation_time_ms,
+    appReferer: row.app_referer,
+    appTitle: row.app_title,
+    user: row.user,
+  };
+}
+
+/** Sum of every generation's cost: equals the account's usage, to the nano-dollar. */
+export function sumGenerationCosts(sql: SqlStorage): number {
+  return sql.exec<{ total: number }>("SELECT COALESCE(SUM(cost_nanos), 0) AS total FROM generations").one().total;
+}

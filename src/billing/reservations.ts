@@ -1,0 +1,220 @@
+import type { ReserveInput, ReserveResult, SettleInput } from "./contract";
+import { hasGeneration, insertGeneration } from "./generations";
+import {
+  adjustKeyReserved,
+  chargeKey,
+  type KeyRow,
+  keyHeadroom,
+  rateLimitOf,
+  readKey,
+  refuseKey,
+  usageAgainstLimit,
+} from "./key-store";
+import { adjustAccount, available, readAccount } from "./ledger";
+import { type Nanos, nanosToUsd } from "./money";
+import type { RateLimiter } from "./rate-limit";
+
+/**
+ * Holds and charges. `reserve` runs before the upstream call and `settle` after it; both run
+ * synchronously inside one Durable Object transaction, so concurrent requests of an account are
+ * serialised and can never together commit more than the balance or a key's limit.
+ */
+
+/** How long a hold lives without being settled before the alarm releases it. */
+export const RESERVATION_TTL_MS = 15 * 60_000;
+
+interface ReservationRow extends Record<string, SqlStorageValue> {
+  id: string;
+  key_hash: string;
+  amount_nanos: number;
+  created_at: number;
+  expires_at: number;
+}
+
+function readReservation(sql: SqlStorage, id: string): ReservationRow | null {
+  return sql.exec<ReservationRow>("SELECT * FROM reservations WHERE id = ?", id).toArray()[0] ?? null;
+}
+
+export type ReserveOutcome = { result: ReserveResult; expiresAt: number | null };
+
+function assertNanos(name: string, value: unknown): asserts value is Nanos {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < 0) {
+    throw new RangeError(`reserve: ${name} must be a non-negative integer of nano-dollars, got ${String(value)}`);
+  }
+}
+
+export function reserve(sql: SqlStorage, limiter: RateLimiter, input: ReserveInput, now: number): ReserveOutcome {
+  assertNanos("worstCaseNanos", input.worstCaseNanos);
+  assertNanos("promptCostNanos", input.promptCostNanos);
+  const key = readKey(sql, input.keyHash);
+  const refusal = refuseKey(key, now);
+  if (refusal || !key) {
+    return { result: { ok: false, status: 401, message: refusal?.message ?? "User not found" }, expiresAt: null };
+  }
+  if (key.is_provisioning) {
+    return {
+      result: {
+        ok: false,
+        status: 403,
+        message: "Provisioning keys cannot be used for inference; create an API key with POST /api/v1/keys",
+      },
+      expiresAt: null,
+    };
+  }
+  const account = readAccount(sql);
+  if (!account)
+    return { result: { ok: false, status: 401, message: "User not found: no such account" }, expiresAt: null };
+
+  // A retried call for the same generation keeps its one hold.
+  const existing = readReservation(sql, input.generationId);
+  if (existing) return { result: { ok: true }, expiresAt: existing.expires_at };
+  if (hasGeneration(sql, input.generationId)) {
+    throw new Error(`reserve: generation ${input.generationId} is already settled`);
+  }
+
+  const rate = limiter.take(key.hash, rateLimitOf(key), now);
+  if (!rate.ok) {
+    const limit = rateLimitOf(key);
+    return {
+      result: {
+        ok: false,
+        status: 429,
+        message: `Rate limit exceeded: this key allows ${limit?.requests} requests per ${limit?.interval}. Retry after ${rate.retryAfterSeconds}s`,
+        retryAfterSeconds: rate.retryAfterSeconds,
+        metadata: { rate_limit: limit },
+      },
+      expiresAt: null,
+    };
+  }
+
+  if (key.limit_nanos !== null && usageAgainstLimit(key, now) >= key.limit_nanos) {
+    return { result: keyLimitExceeded(key), expiresAt: null };
+  }
+  const headroom = keyHeadroom(key, now);
+  const funds = available(account);
+  const budget = headroom === null ? funds : Math.min(funds, headroom);
+  if (input.worstCaseNanos > budget) {
+    const boundByKey = headroom !== null && headroom < funds;
+    if (boundByKey && (headroom as number) <= 0) return { result: keyLimitExceeded(key), expiresAt: null };
+    return { result: cannotAfford(input, budget, boundByKey), expiresAt: null };
+  }
+
+  const expiresAt = now + RESERVATION_TTL_MS;
+  sql.exec(
+    "INSERT INTO reservations (id, key_hash, amount_nanos, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+    input.generationId,
+    key.hash,
+    input.worstCaseNanos,
+    now,
+    expiresAt,
+  );
+  adjustAccount(sql, { reserved: input.worstCaseNanos });
+  adjustKeyReserved(sql, key.hash, input.worstCaseNanos);
+  return { result: { ok: true }, expiresAt };
+}
+
+function keyLimitExceeded(key: KeyRow): ReserveResult {
+  const which = key.limit_reset ? `${key.limit_reset} limit` : "total limit";
+  return {
+    ok: false,
+    status: 403,
+    message: `Key limit exceeded (${which}). Manage it using PATCH /api/v1/keys/${key.hash} with a provisioning key`,
+    metadata: { limit: nanosToUsd(key.limit_nanos ?? 0), limit_reset: key.limit_reset },
+  };
+}
+
+/** Output tokens `budget` pays for after the prompt, never more than the cap that was refused. */
+export function affordableTokens(input: ReserveInput, budget: Nanos): number {
+  if (budget <= input.promptCostNanos) return 0;
+  const perToken = BigInt(input.completionPriceAtto);
+  if (perToken <= 0n) return Math.max(0, input.maxOutputTokens - 1);
+  const tokens = Number((BigInt(budget - input.promptCostNanos) * 1_000_000_000n) / perToken);
+  return Math.max(0, Math.min(tokens, input.maxOutputTokens - 1));
+}
+
+function cannotAfford(input: ReserveInput, budget: Nanos, boundByKey: boolean): ReserveResult {
+  const afford = affordableTokens(input, budget);
+  const metadata = {
+    requested_tokens: input.maxOutputTokens,
+    affordable_tokens: afford,
+    available: nanosToUsd(Math.max(0, budget)),
+  };
+  if (afford === 0) {
+    return {
+      ok: false,
+      status: 402,
+      message: boundByKey
+        ? "Insufficient credits: what is left of this key's limit does not cover this request's prompt. Raise the key's limit to continue"
+        : "Insufficient credits: the account's balance does not cover this request's prompt. Add credits to continue",
+      metadata,
+    };
+  }
+  const requested = input.maxTokensRequested
+    ? `You requested up to ${input.maxOutputTokens} tokens`
+    : `You requested up to ${input.maxOutputTokens} tokens (the model's default output cap, as max_tokens was not set)`;
+  const remedy = boundByKey ? "raise this key's limit" : "add credits to the account";
+  return {
+    ok: false,
+    status: 402,
+    message: `This request requires more credits, or fewer max_tokens. ${requested}, but can only afford ${afford}. To increase, ${remedy}, or send a lower max_tokens`,
+    metadata,
+  };
+}
+
+export interface SettleOutcome {
+  /** What was charged (0 for a release, or when the generation was already settled). */
+  chargedNanos: Nanos;
+  /** True when this generation had been settled before: nothing happened. */
+  duplicate: boolean;
+  /** True when the charge was lowered to what the account or key could still pay. */
+  clamped: boolean;
+}
+
+/**
+ * Releases the hold and, with a record, charges its cost and writes the generation log entry.
+ * Settling the same generation twice changes nothing. A charge above the hold (the caller should
+ * never send one) or after the hold expired is taken only as far as the balance and the key's
+ * limit allow, so nothing goes negative; the log records what was actually charged, keeping the
+ * sum of generation costs equal to usage.
+ */
+export function settle(sql: SqlStorage, input: SettleInput, now: number): SettleOutcome {
+  const nothing = { chargedNanos: 0, clamped: false };
+  if (hasGeneration(sql, input.generationId)) return { ...nothing, duplicate: true };
+  const hold = readReservation(sql, input.generationId);
+  if (hold) {
+    sql.exec("DELETE FROM reservations WHERE id = ?", hold.id);
+    adjustAccount(sql, { reserved: -hold.amount_nanos });
+    adjustKeyReserved(sql, hold.key_hash, -hold.amount_nanos);
+  }
+  const record = input.record;
+  if (!record) return { ...nothing, duplicate: false };
+  const account = readAccount(sql);
+  if (!account) return { ...nothing, duplicate: false };
+
+  const heldNanos = hold?.amount_nanos ?? 0;
+  const cost = Math.max(0, Math.ceil(Number.isFinite(record.costNanos) ? record.costNanos : 0));
+  let charge = Math.min(cost, Math.max(0, available(account)));
+  const key = readKey(sql, input.keyHash);
+  const headroom = key ? keyHeadroom(key, now) : null;
+  if (headroom !== null) charge = Math.min(charge, Math.max(heldNanos, headroom));
+  insertGeneration(sql, { ...record, id: input.generationId, keyHash: input.keyHash, costNanos: charge });
+  adjustAccount(sql, { usage: charge });
+  if (key) chargeKey(sql, key, charge, now);
+  return { chargedNanos: charge, duplicate: false, clamped: charge !== cost };
+}
+
+/** Releases every hold whose deadline passed; returns the next deadline, if any hold remains. */
+export function expireReservations(sql: SqlStorage, now: number): { released: number; next: number | null } {
+  const due = sql.exec<ReservationRow>("SELECT * FROM reservations WHERE expires_at <= ?", now).toArray();
+  for (const hold of due) {
+    sql.exec("DELETE FROM reservations WHERE id = ?", hold.id);
+    adjustAccount(sql, { reserved: -hold.amount_nanos });
+    adjustKeyReserved(sql, hold.key_hash, -hold.amount_nanos);
+  }
+  const next = sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM reservations").one().next;
+  return { released: due.length, next };
+}
+
+export function sumReservations(sql: SqlStorage): Nanos {
+  return sql.exec<{ total: number }>("SELECT COALESCE(SUM(amount_nanos), 0) AS total FROM reservations").one().total;
+}

@@ -1,0 +1,87 @@
+/**
+ * The Account Durable Object's SQLite schema. Every amount is INTEGER nano-dollars and every
+ * time INTEGER milliseconds since the epoch. CHECK constraints are the last line of defence for
+ * the money invariants: a statement that would make a balance or a hold negative fails and its
+ * transaction rolls back, so a bug can refuse a request but never overspend.
+ */
+const STATEMENTS = [
+  `CREATE TABLE IF NOT EXISTS account (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    account_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    credits_nanos INTEGER NOT NULL DEFAULT 0,
+    usage_nanos INTEGER NOT NULL DEFAULT 0 CHECK (usage_nanos >= 0),
+    reserved_nanos INTEGER NOT NULL DEFAULT 0 CHECK (reserved_nanos >= 0),
+    CHECK (credits_nanos - usage_nanos - reserved_nanos >= 0)
+  )`,
+  `CREATE TABLE IF NOT EXISTS credits (
+    idempotency_id TEXT PRIMARY KEY,
+    amount_nanos INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    created_at INTEGER NOT NULL
+  )`,
+  `CREATE TABLE IF NOT EXISTS keys (
+    hash TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    label TEXT NOT NULL,
+    is_provisioning INTEGER NOT NULL DEFAULT 0,
+    disabled INTEGER NOT NULL DEFAULT 0,
+    deleted_at INTEGER,
+    limit_nanos INTEGER,
+    limit_reset TEXT,
+    include_byok_in_limit INTEGER NOT NULL DEFAULT 0,
+    usage_nanos INTEGER NOT NULL DEFAULT 0,
+    daily_usage_nanos INTEGER NOT NULL DEFAULT 0,
+    daily_start INTEGER NOT NULL DEFAULT 0,
+    weekly_usage_nanos INTEGER NOT NULL DEFAULT 0,
+    weekly_start INTEGER NOT NULL DEFAULT 0,
+    monthly_usage_nanos INTEGER NOT NULL DEFAULT 0,
+    monthly_start INTEGER NOT NULL DEFAULT 0,
+    reserved_nanos INTEGER NOT NULL DEFAULT 0 CHECK (reserved_nanos >= 0),
+    rate_limit_requests INTEGER,
+    rate_limit_interval TEXT,
+    expires_at INTEGER,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER,
+    creator_user_id TEXT
+  )`,
+  `CREATE TABLE IF NOT EXISTS reservations (
+    id TEXT PRIMARY KEY,
+    key_hash TEXT NOT NULL,
+    amount_nanos INTEGER NOT NULL CHECK (amount_nanos >= 0),
+    created_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL
+  )`,
+  `CREATE INDEX IF NOT EXISTS reservations_expiry ON reservations (expires_at)`,
+  `CREATE TABLE IF NOT EXISTS generations (
+    id TEXT PRIMARY KEY,
+    key_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    model TEXT NOT NULL,
+    provider_name TEXT NOT NULL,
+    upstream_id TEXT,
+    streamed INTEGER NOT NULL,
+    cancelled INTEGER NOT NULL,
+    finish_reason TEXT,
+    native_finish_reason TEXT,
+    tokens_prompt INTEGER NOT NULL,
+    tokens_completion INTEGER NOT NULL,
+    native_tokens_prompt INTEGER NOT NULL,
+    native_tokens_completion INTEGER NOT NULL,
+    native_tokens_reasoning INTEGER NOT NULL,
+    native_tokens_cached INTEGER NOT NULL,
+    usage_estimated INTEGER NOT NULL,
+    cost_nanos INTEGER NOT NULL CHECK (cost_nanos >= 0),
+    latency_ms INTEGER NOT NULL,
+    generation_time_ms INTEGER NOT NULL,
+    app_referer TEXT,
+    app_title TEXT,
+    user TEXT
+  )`,
+  `CREATE INDEX IF NOT EXISTS generations_created ON generations (created_at)`,
+];
+
+export function migrate(sql: SqlStorage): void {
+  for (const statement of STATEMENTS) sql.exec(statement);
+}

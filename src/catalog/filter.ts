@@ -1,0 +1,65 @@
+import { priceAtto } from "../billing/money";
+import { badRequest } from "../schema/errors";
+import { topEndpoint } from "./present";
+import type { Model } from "./types";
+
+/** `/models` query filters, named as OpenRouter names them. */
+export interface ModelFilters {
+  supportedParameters?: string[];
+  inputModalities?: string[];
+  outputModalities?: string[];
+  authors?: string[];
+  providers?: string[];
+  q?: string;
+  minContext?: number;
+  /** USD per million prompt tokens, on the model's top endpoint. */
+  maxPrice?: number;
+  minPrice?: number;
+  kind: "chat" | "embedding" | "all";
+}
+
+const list = (value: string | undefined) =>
+  value ? value.split(",").map((s) => s.trim()).filter(Boolean) : undefined;
+
+function number(query: URLSearchParams, name: string): number | undefined {
+  const raw = query.get(name);
+  if (raw === null || raw === "") return undefined;
+  const value = Number(raw);
+  if (!Number.isFinite(value)) throw badRequest(`Query parameter ${name} must be a number`);
+  return value;
+}
+
+export function parseModelFilters(query: URLSearchParams): ModelFilters {
+  const category = query.get("category") ?? query.get("output_modalities");
+  return {
+    supportedParameters: list(query.get("supported_parameters") ?? undefined),
+    inputModalities: list(query.get("input_modalities") ?? undefined),
+    outputModalities: category === "embeddings" ? undefined : list(query.get("output_modalities") ?? undefined),
+    authors: list(query.get("model_authors") ?? query.get("author") ?? undefined),
+    providers: list(query.get("providers") ?? undefined),
+    q: query.get("q")?.toLowerCase() || undefined,
+    minContext: number(query, "context") ?? number(query, "min_context"),
+    maxPrice: number(query, "max_price"),
+    minPrice: number(query, "min_price"),
+    kind: category === "embeddings" || query.get("output_modalities") === "embeddings" ? "embedding" : "chat",
+  };
+}
+
+/** USD per million tokens of a decimal per-token price. */
+const perMillion = (price: string) => Number(priceAtto(price)) / 1e12;
+
+export function matchesFilters(model: Model, f: ModelFilters): boolean {
+  if (f.kind !== "all" && model.kind !== f.kind) return false;
+  const params = new Set(model.endpoints.flatMap((e) => e.supported_parameters));
+  if (f.supportedParameters?.some((p) => !params.has(p))) return false;
+  if (f.inputModalities?.some((m) => !model.architecture.input_modalities.includes(m))) return false;
+  if (f.outputModalities?.some((m) => !model.architecture.output_modalities.includes(m))) return false;
+  if (f.authors && !f.authors.includes(model.id.split("/")[0] ?? "")) return false;
+  if (f.providers && !model.endpoints.some((e) => f.providers?.includes(e.provider))) return false;
+  if (f.q && !`${model.id} ${model.name} ${model.description}`.toLowerCase().includes(f.q)) return false;
+  if (f.minContext !== undefined && model.context_length < f.minContext) return false;
+  const prompt = perMillion(topEndpoint(model).pricing.prompt);
+  if (f.maxPrice !== undefined && prompt > f.maxPrice) return false;
+  if (f.minPrice !== undefined && prompt < f.minPrice) return false;
+  return true;
+}

@@ -1,0 +1,98 @@
+import type { Env } from "../env";
+import { defaultCatalog } from "./default-catalog";
+import { type Catalog, CatalogSchema, type Endpoint, type Model, type Provider } from "./types";
+
+/** A validated catalog with the lookups the request path needs, built once per version. */
+export interface CatalogIndex {
+  catalog: Catalog;
+  models: Map<string, Model>;
+  providers: Map<string, Provider>;
+  /** Where the catalog came from, reported by /models responses for operators. */
+  source: "default" | "kv";
+}
+
+export const CATALOG_KV_KEY = "catalog";
+const CACHE_URL = "https://tollgate.internal/catalog/v1";
+
+export function indexCatalog(catalog: Catalog, source: CatalogIndex["source"]): CatalogIndex {
+  const providers = new Map(catalog.providers.map((p) => [p.slug, p]));
+  const models = new Map<string, Model>();
+  for (const model of catalog.models) {
+    for (const endpoint of model.endpoints) {
+      if (!providers.has(endpoint.provider)) {
+        throw new Error(`catalog: model ${model.id} names unknown provider ${endpoint.provider}`);
+      }
+    }
+    models.set(model.id, model);
+  }
+  return { catalog, models, providers, source };
+}
+
+let bundled: CatalogIndex | undefined;
+function bundledIndex(): CatalogIndex {
+  bundled ??= indexCatalog(CatalogSchema.parse(defaultCatalog), "default");
+  return bundled;
+}
+
+let cached: { index: CatalogIndex; expires: number } | undefined;
+let loading: Promise<CatalogIndex> | undefined;
+
+/**
+ * The catalog in force: the operator's KV override when present, else the bundled default.
+ * Cached in the isolate for CATALOG_TTL_SECONDS and in the Cache API (shared by the isolates of a
+ * location), so KV is read about once per TTL per location. A broken override is ignored (with a
+ * log line) rather than taking the gateway down.
+ */
+export async function getCatalog(env: Env): Promise<CatalogIndex> {
+  const now = Date.now();
+  if (cached && cached.expires > now) return cached.index;
+  loading ??= loadCatalog(env)
+    .then((index) => {
+      cached = { index, expires: Date.now() + ttlSeconds(env) * 1000 };
+      return index;
+    })
+    .finally(() => {
+      loading = undefined;
+    });
+  return loading;
+}
+
+function ttlSeconds(env: Env): number {
+  const ttl = Number(env.CATALOG_TTL_SECONDS ?? "60");
+  return Number.isFinite(ttl) && ttl >= 0 ? ttl : 60;
+}
+
+async function loadCatalog(env: Env): Promise<CatalogIndex> {
+  const raw = await readOverride(env);
+  if (raw === null) return bundledIndex();
+  try {
+    return indexCatalog(CatalogSchema.parse(JSON.parse(raw)), "kv");
+  } catch (error) {
+    console.error(JSON.stringify({ msg: "catalog override rejected", error: String(error) }));
+    return bundledIndex();
+  }
+}
+
+async function readOverride(env: Env): Promise<string | null> {
+  const cache = typeof caches === "undefined" ? undefined : caches.default;
+  const hit = await cache?.match(CACHE_URL).catch(() => undefined);
+  if (hit) {
+    const text = await hit.text();
+    return text === "" ? null : text;
+  }
+  const raw = await env.CATALOG.get(CATALOG_KV_KEY);
+  const response = new Response(raw ?? "", {
+    headers: { "cache-control": `max-age=${ttlSeconds(env)}` },
+  });
+  await cache?.put(CACHE_URL, response).catch(() => undefined);
+  return raw;
+}
+
+/** Forget the isolate's copy (tests and the admin API call this after writing an override). */
+export function invalidateCatalogCache(): void {
+  cached = undefined;
+}
+
+export function findEndpoint(model: Model, providerSlug: string, tag?: string): Endpoint | undefined {
+  return model.endpoints.find((e) => e.provider === providerSlug && (tag === undefined || e.tag === tag));
+}

@@ -1,0 +1,107 @@
+import { z } from "zod";
+
+/**
+ * The catalog is a data document an operator may replace (KV `CATALOG`, key `catalog`), so it
+ * is validated with zod and written in snake_case like OpenRouter's own `/models` output.
+ * Prices are decimal strings of USD per token (or per request/image), parsed exactly by billing.
+ */
+
+const decimalPrice = z
+  .string()
+  .regex(/^\d+(\.\d+)?$/, "a non-negative decimal string, e.g. \"0.0000025\"");
+
+/** Wire formats Tollgate has an adapter for. */
+export const AdapterKind = z.enum(["openai", "anthropic", "google", "cohere", "bedrock", "azure"]);
+export type AdapterKind = z.infer<typeof AdapterKind>;
+
+export const ProviderSchema = z.object({
+  /** Routing name used in `provider.order/only/ignore`, e.g. "together". */
+  slug: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+  /** Display name returned as `provider` in responses, e.g. "Together". */
+  name: z.string(),
+  adapter: AdapterKind,
+  /** The real upstream base URL, e.g. "https://api.together.xyz/v1". */
+  base_url: z.string().url(),
+  /** Name of the Worker secret holding this provider's API key, e.g. "TOGETHER_API_KEY". */
+  api_key_env: z.string(),
+  /** Data policy, used by `provider.data_collection: "deny"` and `provider.zdr`. */
+  data_policy: z.object({
+    /** The provider may train on prompts. */
+    training: z.boolean(),
+    /** The provider retains prompts (for abuse monitoring or otherwise). */
+    retains_prompts: z.boolean(),
+    /** Zero data retention offered for this provider. */
+    zdr: z.boolean().default(false),
+  }),
+  privacy_policy_url: z.string().url().nullable().default(null),
+  terms_of_service_url: z.string().url().nullable().default(null),
+  status_page_url: z.string().url().nullable().default(null),
+  headquarters: z.string().nullable().default(null),
+});
+export type Provider = z.infer<typeof ProviderSchema>;
+
+export const PricingSchema = z.object({
+  prompt: decimalPrice,
+  completion: decimalPrice,
+  request: decimalPrice.optional(),
+  image: decimalPrice.optional(),
+  input_cache_read: decimalPrice.optional(),
+  input_cache_write: decimalPrice.optional(),
+  internal_reasoning: decimalPrice.optional(),
+});
+export type Pricing = z.infer<typeof PricingSchema>;
+
+export const EndpointSchema = z.object({
+  /** Provider slug (must exist in `providers`). */
+  provider: z.string(),
+  /** The model name the upstream API expects, e.g. "meta-llama/Llama-3.3-70B-Instruct-Turbo". */
+  provider_model_id: z.string(),
+  /** Optional variant tag, e.g. "fp8" or "turbo"; endpoints are addressed as `provider/tag`. */
+  tag: z.string().optional(),
+  context_length: z.number().int().positive(),
+  max_completion_tokens: z.number().int().positive().nullable(),
+  max_prompt_tokens: z.number().int().positive().nullable().default(null),
+  quantization: z.string().nullable().default(null),
+  pricing: PricingSchema,
+  supported_parameters: z.array(z.string()),
+  /** Catalog defaults used by `sort: latency/throughput` before live health figures exist. */
+  latency_ms: z.number().positive().optional(),
+  throughput_tps: z.number().positive().optional(),
+  is_moderated: z.boolean().default(false),
+  status: z.number().int().default(0),
+});
+export type Endpoint = z.infer<typeof EndpointSchema>;
+
+export const ModelSchema = z.object({
+  /** `author/slug`, e.g. "meta-llama/llama-3.3-70b-instruct". */
+  id: z.string().regex(/^[a-z0-9][\w.-]*\/[\w.:-]+$/i),
+  canonical_slug: z.string(),
+  name: z.string(),
+  /** Unix seconds of the model's release. */
+  created: z.number().int(),
+  description: z.string(),
+  context_length: z.number().int().positive(),
+  /** "chat" models answer /chat/completions and /completions; "embedding" models /embeddings. */
+  kind: z.enum(["chat", "embedding"]).default("chat"),
+  architecture: z.object({
+    modality: z.string(),
+    input_modalities: z.array(z.string()),
+    output_modalities: z.array(z.string()),
+    tokenizer: z.string(),
+    instruct_type: z.string().nullable().default(null),
+  }),
+  hugging_face_id: z.string().nullable().default(null),
+  knowledge_cutoff: z.string().nullable().default(null),
+  endpoints: z.array(EndpointSchema).min(1),
+});
+export type Model = z.infer<typeof ModelSchema>;
+export type ModelInput = z.input<typeof ModelSchema>;
+
+export const CatalogSchema = z.object({
+  providers: z.array(ProviderSchema).min(1),
+  models: z.array(ModelSchema).min(1),
+  /** Models tried in order by `openrouter/auto`. */
+  auto_models: z.array(z.string()).default([]),
+});
+export type Catalog = z.infer<typeof CatalogSchema>;
+export type CatalogInput = z.input<typeof CatalogSchema>;

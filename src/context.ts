@@ -1,0 +1,18 @@
+import type { KeyRecord } from "./auth/keys";
+import type { Env } from "./env";
+
+/** App attribution read from `HTTP-Referer` and `X-Title`, kept with the generation record. */
+export interface Attribution {
+  referer: string | null;
+  title: string | null;
+}
+
+/** Hono's environment for every route: bindings plus what middleware puts on the context. */
+export interface AppEnv {
+  Bindings: Env;
+  Variables: {
+    requestId: string;
+    auth: KeyRecord;
+    attribution: Attribution;
+  };
+}

@@ -1,0 +1,29 @@
+import type { AccountDurableObject } from "./billing/account-do";
+
+/** Bindings, vars and secrets of the Tollgate Worker (see wrangler.toml). */
+export interface Env {
+  /** SHA-256(key) -> KeyRecord. */
+  KEYS: KVNamespace;
+  /** Operator catalog override under the key "catalog". */
+  CATALOG: KVNamespace;
+  /** One Account Durable Object per account: keys state, credits, reservations, generations. */
+  ACCOUNTS: DurableObjectNamespace<AccountDurableObject>;
+  /** Seconds the catalog is cached in the isolate and the Cache API. */
+  CATALOG_TTL_SECONDS?: string;
+  /** Bearer token of the operator admin API (`/api/v1/admin/*`); the API is off when unset. */
+  ADMIN_TOKEN?: string;
+  /**
+   * Base URL of the bundled provider emulators (set by `npm start` and the tests). Providers
+   * with no API key configured are sent to `${EMULATOR_URL}/${provider slug}/…` instead.
+   */
+  EMULATOR_URL?: string;
+}
+
+/**
+ * Provider secrets (e.g. `OPENAI_API_KEY`) and base URL overrides (e.g. `OPENAI_BASE_URL`) are
+ * named by the catalog, so they are read by name rather than declared one by one.
+ */
+export function readEnvString(env: Env, name: string): string | undefined {
+  const value = (env as unknown as Record<string, unknown>)[name];
+  return typeof value === "string" && value.length > 0 ? value : undefined;
+}

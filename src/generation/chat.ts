@@ -1,0 +1,243 @@
+import type { Context } from "hono";
+import { reserve, settle } from "../billing/client";
+import type { GenerationRecord } from "../billing/contract";
+import { generationCost } from "../billing/cost";
+import { nanosToUsd } from "../billing/money";
+import { getCatalog } from "../catalog/store";
+import type { AppEnv } from "../context";
+import type { ChatCompletionOut, Usage } from "../providers/types";
+import { type AttemptSuccess, attemptsHeader, runAttempts } from "../routing/attempts";
+import { type Attempt, planAttempts } from "../routing/plan";
+import { resolveUpstream } from "../routing/upstream";
+import type { ChatRequest } from "../schema/chat";
+import { GatewayError } from "../schema/errors";
+import { createChatStream, type StreamSummary } from "../streaming/chat-stream";
+import { estimatePromptTokens } from "../transforms/tokens";
+import { reservationFor } from "./budget";
+import { newGenerationId } from "./ids";
+import { timeoutsOf } from "./timeouts";
+import { billable, publicUsage, settleUsage } from "./usage";
+
+
+/** Everything one chat generation needs after routing, shared by both reply shapes. */
+interface Generation {
+  c: Context<AppEnv>;
+  request: ChatRequest;
+  id: string;
+  receivedAt: number;
+  promptTokens: number;
+  /** The most this generation may be charged: its reservation. */
+  reservedNanos: number;
+  settled: boolean;
+}
+
+/**
+ * One chat completion, along DESIGN.md's request path: plan ⇒ reserve (one DO call) ⇒ attempts ⇒
+ * reply (JSON or stream) ⇒ settle in waitUntil. A request that got no answer is never charged.
+ */
+export async function completeChat(c: Context<AppEnv>, request: ChatRequest): Promise<Response> {
+  const receivedAt = Date.now();
+  const env = c.env;
+  const catalog = await getCatalog(env);
+  const promptTokens = estimatePromptTokens(request.messages, request.tools);
+  const attempts = planAttempts({
+    request,
+    catalog,
+    promptTokens,
+    access: (provider) => resolveUpstream(env, provider),
+  });
+
+  const auth = c.get("auth");
+  const gen: Generation = {
+    c,
+    request,
+    id: newGenerationId(),
+    receivedAt,
+    promptTokens,
+    reservedNanos: 0,
+    settled: false,
+  };
+  const hold = reservationFor(attempts, promptTokens, request.max_completion_tokens ?? request.max_tokens);
+  const reserved = await reserve(env, auth.accountId, { keyHash: auth.keyHash, generationId: gen.id, ...hold });
+  if (!reserved.ok) {
+    const headers: Record<string, string> = reserved.retryAfterSeconds
+      ? { "retry-after": String(reserved.retryAfterSeconds) }
+      : {};
+    throw new GatewayError(reserved.status, reserved.message, reserved.metadata, headers);
+  }
+  gen.reservedNanos = hold.worstCaseNanos;
+
+  let success: AttemptSuccess;
+  try {
+    success = await runAttempts(attempts, {
+      request,
+      stream: request.stream === true,
+      clientSignal: c.req.raw.signal,
+      headersTimeoutMs: timeoutsOf(env).UPSTREAM_HEADERS_TIMEOUT_MS,
+    });
+  } catch (error) {
+    settleGeneration(gen, null);
+    throw error;
+  }
+  const headers = replyHeaders(success);
+  return request.stream ? streamReply(gen, success, headers) : jsonReply(gen, success, headers);
+}
+
+function replyHeaders(success: AttemptSuccess): Record<string, string> {
+  const headers: Record<string, string> = { "x-tollgate-attempts": attemptsHeader(success.reports) };
+  if (success.call.dropped.length > 0) headers["x-tollgate-dropped-params"] = success.call.dropped.join(", ");
+  return headers;
+}
+
+function jsonReply(gen: Generation, success: AttemptSuccess, headers: Record<string, string>): Response {
+  const completion: ChatCompletionOut = success.adapter.parseChatResponse(success.json, success.target);
+  const produced = completion.choices
+    .map((ch) => `${ch.message.content ?? ""}${ch.message.reasoning ?? ""}${(ch.message.tool_calls ?? []).map((t) => t.function.arguments).join("")}`)
+    .join("");
+  const { usage, estimated } = settleUsage(completion.usage, gen.promptTokens, produced);
+  const costNanos = chargeFor(gen, success.attempt, usage);
+  const first = completion.choices[0];
+  settleGeneration(
+    gen,
+    record(gen, success, {
+      usage,
+      estimated,
+      costNanos,
+      streamed: false,
+      cancelled: false,
+      finishReason: first?.finish_reason ?? null,
+      nativeFinishReason: first?.native_finish_reason ?? null,
+      firstByteAt: Date.now(),
+      upstreamId: upstreamIdOf(success.json),
+    }),
+  );
+  const body = {
+    id: gen.id,
+    provider: success.attempt.provider.name,
+    model: success.attempt.model.id,
+    object: "chat.completion",
+    created: Math.floor(gen.receivedAt / 1000),
+    choices: completion.choices,
+    system_fingerprint: completion.system_fingerprint ?? null,
+    usage: publicUsage(usage, nanosToUsd(costNanos)),
+  };
+  return Response.json(body, { headers });
+}
+
+function streamReply(gen: Generation, success: AttemptSuccess, headers: Record<string, string>): Response {
+  let costNanos = 0;
+  let settledUsage: { usage: Usage; estimated: boolean } | undefined;
+  const finalUsage = (summary: StreamSummary) => {
+    settledUsage = settleUsage(summary.usage, gen.promptTokens, summary.producedText);
+    costNanos = chargeFor(gen, success.attempt, settledUsage.usage);
+    return publicUsage(settledUsage.usage, nanosToUsd(costNanos));
+  };
+  const body = createChatStream({
+    body: success.response.body as ReadableStream<Uint8Array>,
+    adapter: success.adapter,
+    target: success.target,
+    header: {
+      id: gen.id,
+      model: success.attempt.model.id,
+      provider: success.attempt.provider.name,
+      created: Math.floor(gen.receivedAt / 1000),
+    },
+    keepAliveMs: timeoutsOf(gen.c.env).KEEPALIVE_INTERVAL_MS,
+    idleTimeoutMs: timeoutsOf(gen.c.env).STREAM_IDLE_TIMEOUT_MS,
+    finalizeUsage: finalUsage,
+    abortUpstream: () => success.abort.abort(),
+    onEnd: (summary) => {
+      // A cancelled stream never reached its final chunk: charge what was produced up to the cut.
+      if (!settledUsage) finalUsage(summary);
+      const settled = settledUsage as { usage: Usage; estimated: boolean };
+      settleGeneration(
+        gen,
+        record(gen, success, {
+          usage: settled.usage,
+          estimated: settled.estimated,
+          costNanos,
+          streamed: true,
+          cancelled: summary.cancelled,
+          finishReason: summary.error ? "error" : summary.finishReason,
+          nativeFinishReason: summary.nativeFinishReason,
+          firstByteAt: summary.firstChunkAt === undefined ? Date.now() : success.startedAt + summary.firstChunkAt,
+          upstreamId: null,
+        }),
+      );
+    },
+  });
+  return new Response(body, {
+    headers: {
+      ...headers,
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      "x-accel-buffering": "no",
+    },
+  });
+}
+
+/** The real cost, never above the reservation (which is all the account promised to pay). */
+function chargeFor(gen: Generation, attempt: Attempt, usage: Usage): number {
+  return Math.min(generationCost(attempt.endpoint.pricing, billable(usage)), gen.reservedNanos);
+}
+
+interface Outcome {
+  usage: Usage;
+  estimated: boolean;
+  costNanos: number;
+  streamed: boolean;
+  cancelled: boolean;
+  finishReason: string | null;
+  nativeFinishReason: string | null;
+  firstByteAt: number;
+  upstreamId: string | null;
+}
+
+function record(gen: Generation, success: AttemptSuccess, outcome: Outcome): GenerationRecord {
+  const attribution = gen.c.get("attribution");
+  const now = Date.now();
+  return {
+    id: gen.id,
+    keyHash: gen.c.get("auth").keyHash,
+    createdAt: gen.receivedAt,
+    model: success.attempt.model.id,
+    providerName: success.attempt.provider.name,
+    upstreamId: outcome.upstreamId,
+    streamed: outcome.streamed,
+    cancelled: outcome.cancelled,
+    finishReason: outcome.finishReason,
+    nativeFinishReason: outcome.nativeFinishReason,
+    tokensPrompt: outcome.usage.prompt_tokens,
+    tokensCompletion: outcome.usage.completion_tokens,
+    nativeTokensPrompt: outcome.usage.prompt_tokens,
+    nativeTokensCompletion: outcome.usage.completion_tokens,
+    nativeTokensReasoning: outcome.usage.completion_tokens_details?.reasoning_tokens ?? 0,
+    nativeTokensCached: outcome.usage.prompt_tokens_details?.cached_tokens ?? 0,
+    usageEstimated: outcome.estimated,
+    costNanos: outcome.costNanos,
+    latencyMs: Math.max(0, outcome.firstByteAt - gen.receivedAt),
+    generationTimeMs: Math.max(0, now - success.startedAt),
+    appReferer: attribution.referer,
+    appTitle: attribution.title,
+    user: gen.request.user ?? null,
+  };
+}
+
+function upstreamIdOf(json: unknown): string | null {
+  const id = (json as { id?: unknown } | null)?.id;
+  return typeof id === "string" ? id : null;
+}
+
+/** Settles exactly once, off the response path (DESIGN.md step 8). */
+function settleGeneration(gen: Generation, generation: GenerationRecord | null): void {
+  if (gen.settled) return;
+  gen.settled = true;
+  const auth = gen.c.get("auth");
+  gen.c.executionCtx.waitUntil(
+    settle(gen.c.env, auth.accountId, { keyHash: auth.keyHash, generationId: gen.id, record: generation }).catch(
+      (error: unknown) => console.error(JSON.stringify({ msg: "settle failed", id: gen.id, error: String(error) })),
+    ),
+  );
+}
+
+

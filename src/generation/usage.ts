@@ -1,0 +1,49 @@
+import type { BillableUsage } from "../billing/cost";
+import type { Usage } from "../providers/types";
+import { estimateTextTokens } from "../transforms/tokens";
+
+/** The usage a generation is charged for: the upstream's when given, else an estimate. */
+export interface SettledUsage {
+  usage: Usage;
+  estimated: boolean;
+}
+
+/**
+ * When a provider reports no usage (or the stream was cut before it could), the prompt is the
+ * gateway's estimate and the completion is estimated from the text actually produced.
+ */
+export function settleUsage(upstream: Usage | undefined, promptEstimate: number, producedText: string): SettledUsage {
+  if (upstream) return { usage: upstream, estimated: false };
+  const completion = estimateTextTokens(producedText);
+  return {
+    usage: { prompt_tokens: promptEstimate, completion_tokens: completion, total_tokens: promptEstimate + completion },
+    estimated: true,
+  };
+}
+
+export function billable(usage: Usage): BillableUsage {
+  return {
+    promptTokens: usage.prompt_tokens,
+    completionTokens: usage.completion_tokens,
+    cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
+    cacheWriteTokens: usage.prompt_tokens_details?.cache_write_tokens ?? 0,
+  };
+}
+
+/** The `usage` object of a reply: OpenRouter's fields, with the cost that was charged. */
+export function publicUsage(usage: Usage, costUsd: number) {
+  return {
+    prompt_tokens: usage.prompt_tokens,
+    completion_tokens: usage.completion_tokens,
+    total_tokens: usage.total_tokens,
+    prompt_tokens_details: {
+      cached_tokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
+      ...(usage.prompt_tokens_details?.cache_write_tokens !== undefined
+        ? { cache_write_tokens: usage.prompt_tokens_details.cache_write_tokens }
+        : {}),
+    },
+    completion_tokens_details: { reasoning_tokens: usage.completion_tokens_details?.reasoning_tokens ?? 0 },
+    cost: costUsd,
+    is_byok: false,
+  };
+}

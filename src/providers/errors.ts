@@ -1,0 +1,107 @@
+import type { UpstreamError, UpstreamErrorKind } from "./types";
+
+/**
+ * Shared translation of an upstream failure to the status Tollgate answers with, following
+ * OpenRouter: the client's own key problems are 401/402 and come from Tollgate, never from a
+ * provider; a provider rejecting the gateway's credentials or billing is the gateway's problem
+ * (502), a provider down or overloaded is 502, a provider timeout 408, moderation 403.
+ */
+export function classifyUpstream(
+  upstreamStatus: number,
+  code: string | undefined,
+  message: string,
+): Pick<UpstreamError, "status" | "kind"> {
+  const text = `${code ?? ""} ${message}`.toLowerCase();
+  const kind = kindOf(upstreamStatus, text);
+  return { kind, status: STATUS_OF_KIND[kind] };
+}
+
+function kindOf(status: number, text: string): UpstreamErrorKind {
+  if (/context[_ ]length|maximum context|too many tokens|prompt is too long|input is too long/.test(text)) {
+    return "context_length";
+  }
+  if (/content[_ ]policy|content[_ ]filter|safety|moderation|flagged/.test(text)) return "content_policy";
+  if (/insufficient[_ ]quota|billing|credit balance/.test(text)) return "payment";
+  if (status === 401 || status === 403) return "auth";
+  if (status === 402) return "payment";
+  if (status === 404) return "not_found";
+  if (status === 408 || status === 504) return "timeout";
+  if (status === 429) return "rate_limit";
+  if (status === 503 || status === 529 || /overloaded/.test(text)) return "overloaded";
+  if (status >= 500) return "server";
+  return "invalid_request";
+}
+
+const STATUS_OF_KIND: Record<UpstreamErrorKind, UpstreamError["status"]> = {
+  context_length: 400,
+  invalid_request: 400,
+  content_policy: 403,
+  auth: 502,
+  payment: 502,
+  not_found: 502,
+  timeout: 408,
+  rate_limit: 429,
+  overloaded: 502,
+  server: 502,
+};
+
+/** `retry-after` in seconds (a number or an HTTP date), or `retry-after-ms`. */
+export function parseRetryAfter(headers: Headers): number | undefined {
+  const ms = headers.get("retry-after-ms");
+  if (ms !== null && Number.isFinite(Number(ms))) return Number(ms) / 1000;
+  const value = headers.get("retry-after");
+  if (value === null) return undefined;
+  const seconds = Number(value);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
+}
+
+/** A short, secret-free version of an upstream error text for messages and metadata. */
+export function sanitizeUpstreamText(text: string, secret: string): string {
+  let clean = secret.length >= 8 ? text.split(secret).join("***") : text;
+  clean = clean.replace(/\b(sk|key|token)[-_][A-Za-z0-9_-]{12,}/g, "$1-***");
+  return clean.length > 500 ? `${clean.slice(0, 500)}…` : clean;
+}
+
+/** Builds an UpstreamError from the provider's status, error code and message. */
+export function upstreamError(
+  upstreamStatus: number,
+  message: string,
+  code: string | undefined,
+  headers: Headers,
+): UpstreamError {
+  const retryAfter = parseRetryAfter(headers);
+  return {
+    ...classifyUpstream(upstreamStatus, code, message),
+    upstreamStatus,
+    message,
+    ...(code ? { code } : {}),
+    ...(retryAfter !== undefined ? { retryAfter } : {}),
+  };
+}
+
+/** Reads `{error: {message, code|type}}` style bodies; falls back to the raw text. */
+export function parseJsonErrorBody(bodyText: string): { message: string; code?: string } {
+  try {
+    const body = JSON.parse(bodyText) as unknown;
+    const error = (body as { error?: unknown })?.error ?? body;
+    if (typeof error === "string") return { message: error };
+    if (error && typeof error === "object") {
+      const record = error as Record<string, unknown>;
+      const message = typeof record.message === "string" ? record.message : bodyText;
+      const code =
+        typeof record.code === "string"
+          ? record.code
+          : typeof record.type === "string"
+            ? record.type
+            : typeof record.status === "string"
+              ? record.status
+              : undefined;
+      return code ? { message, code } : { message };
+    }
+  } catch {
+    // not JSON: use the text itself
+  }
+  return { message: bodyText || "empty error body" };
+}

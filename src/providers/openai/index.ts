@@ -1,0 +1,17 @@
+import { sseEventStream } from "../../streaming/sse";
+import { parseJsonErrorBody, upstreamError } from "../errors";
+import type { ChatAdapter } from "../types";
+import { buildOpenAIChatRequest } from "./request";
+import { createOpenAIStreamMapper, parseOpenAIChatResponse } from "./response";
+
+/** OpenAI Chat Completions, spoken by OpenAI and the OpenAI-compatible family. */
+export const openaiAdapter: ChatAdapter = {
+  buildChatRequest: buildOpenAIChatRequest,
+  parseChatResponse: (body) => parseOpenAIChatResponse(body),
+  createStreamMapper: () => createOpenAIStreamMapper(),
+  decodeStream: sseEventStream,
+  parseError(status, bodyText, headers) {
+    const { message, code } = parseJsonErrorBody(bodyText);
+    return upstreamError(status, message, code, headers);
+  },
+};

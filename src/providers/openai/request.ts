@@ -1,0 +1,96 @@
+import type { ChatRequest } from "../../schema/chat";
+import { unsupportedParameters } from "../parameters";
+import type { UpstreamCall, UpstreamTarget } from "../types";
+
+/**
+ * Fields of the public request that are OpenRouter's own (routing, accounting, transforms) and
+ * never go upstream, plus fields that are re-expressed per provider below.
+ */
+const GATEWAY_FIELDS = new Set([
+  "model",
+  "models",
+  "route",
+  "provider",
+  "transforms",
+  "usage",
+  "session_id",
+  "plugins",
+  "reasoning",
+  "reasoning_effort",
+  "include_reasoning",
+  "max_tokens",
+  "max_completion_tokens",
+  "stream",
+  "stream_options",
+  "top_a",
+  "metadata",
+  "user",
+  "prediction",
+]);
+
+/** Parameter names in the `supported_parameters` vocabulary ⇒ the request fields they cover. */
+const FIELDS_OF_PARAMETER: Record<string, string[]> = {
+  tools: ["tools"],
+  tool_choice: ["tool_choice"],
+  parallel_tool_calls: ["parallel_tool_calls"],
+  response_format: ["response_format"],
+  structured_outputs: ["response_format"],
+  reasoning: ["reasoning", "reasoning_effort"],
+  include_reasoning: ["include_reasoning"],
+};
+
+/** Providers that take OpenAI's `max_completion_tokens` (required by its reasoning models). */
+const USES_MAX_COMPLETION_TOKENS = new Set(["openai", "azure"]);
+
+export function buildOpenAIBody(
+  request: ChatRequest,
+  target: UpstreamTarget,
+  stream: boolean,
+): { body: Record<string, unknown>; dropped: string[] } {
+  const dropped = unsupportedParameters(request, target.endpoint);
+  const droppedFields = new Set(dropped.flatMap((p) => FIELDS_OF_PARAMETER[p] ?? [p]));
+  const body: Record<string, unknown> = { model: target.endpoint.provider_model_id };
+  for (const [field, value] of Object.entries(request)) {
+    if (value === undefined || value === null) continue;
+    if (GATEWAY_FIELDS.has(field) || droppedFields.has(field)) continue;
+    body[field] = value;
+  }
+
+  const maxTokens = request.max_completion_tokens ?? request.max_tokens;
+  if (maxTokens != null) {
+    body[USES_MAX_COMPLETION_TOKENS.has(target.provider.slug) ? "max_completion_tokens" : "max_tokens"] =
+      maxTokens;
+  }
+
+  const effort = request.reasoning?.effort ?? request.reasoning_effort;
+  if (effort && !droppedFields.has("reasoning")) body.reasoning_effort = effort;
+
+  if (stream) {
+    body.stream = true;
+    // Usage is always requested: the final chunk must carry it and settlement charges from it.
+    body.stream_options = { include_usage: true };
+  }
+  if (request.user) body.user = request.user;
+  return { body, dropped };
+}
+
+export function buildOpenAIChatRequest(
+  request: ChatRequest,
+  target: UpstreamTarget,
+  stream: boolean,
+): UpstreamCall {
+  const { body, dropped } = buildOpenAIBody(request, target, stream);
+  return {
+    url: `${target.baseUrl}/chat/completions`,
+    init: {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        authorization: `Bearer ${target.apiKey}`,
+        ...(stream ? { accept: "text/event-stream" } : {}),
+      },
+      body: JSON.stringify(body),
+    },
+    dropped,
+  };
+}

@@ -1,0 +1,180 @@
+import type {
+  ChatChunkOut,
+  ChatCompletionOut,
+  ChoiceOut,
+  ChunkChoiceOut,
+  FinishReason,
+  StreamMapper,
+  ToolCallDelta,
+  Usage,
+} from "../types";
+import type { ReasoningDetail, ToolCall } from "../../schema/chat";
+
+/** OpenAI's own finish reasons pass through; legacy and compatible-provider ones are mapped. */
+export function mapOpenAIFinishReason(reason: string | null | undefined, hasToolCalls = false): FinishReason | null {
+  if (reason === null || reason === undefined) return null;
+  if (hasToolCalls) return "tool_calls";
+  switch (reason) {
+    case "stop":
+    case "length":
+    case "tool_calls":
+    case "content_filter":
+    case "error":
+      return reason;
+    case "function_call":
+      return "tool_calls";
+    case "eos":
+    case "end_turn":
+    case "stop_sequence":
+      return "stop";
+    case "max_tokens":
+    case "model_length":
+      return "length";
+    default:
+      return "stop";
+  }
+}
+
+type Json = Record<string, unknown>;
+const asRecord = (value: unknown): Json => (value && typeof value === "object" ? (value as Json) : {});
+const asString = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
+const asNumber = (value: unknown): number | undefined =>
+  typeof value === "number" && Number.isFinite(value) ? value : undefined;
+
+/** Usage as OpenAI reports it (compatible providers may omit details or the object itself). */
+export function mapOpenAIUsage(raw: unknown): Usage | undefined {
+  const usage = asRecord(raw);
+  const prompt = asNumber(usage.prompt_tokens);
+  const completion = asNumber(usage.completion_tokens);
+  if (prompt === undefined || completion === undefined) return undefined;
+  const out: Usage = {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: asNumber(usage.total_tokens) ?? prompt + completion,
+  };
+  const promptDetails = asRecord(usage.prompt_tokens_details);
+  const cached = asNumber(promptDetails.cached_tokens) ?? asNumber(usage.prompt_cache_hit_tokens);
+  const cacheWrite = asNumber(promptDetails.cache_write_tokens);
+  if (cached !== undefined || cacheWrite !== undefined) {
+    out.prompt_tokens_details = {
+      ...(cached !== undefined ? { cached_tokens: cached } : {}),
+      ...(cacheWrite !== undefined ? { cache_write_tokens: cacheWrite } : {}),
+    };
+  }
+  const reasoning = asNumber(asRecord(usage.completion_tokens_details).reasoning_tokens);
+  if (reasoning !== undefined) out.completion_tokens_details = { reasoning_tokens: reasoning };
+  return out;
+}
+
+/** Reasoning text: OpenRouter-style `reasoning`, or DeepSeek/vLLM-style `reasoning_content`. */
+function reasoningText(message: Json): string | undefined {
+  return asString(message.reasoning) ?? asString(message.reasoning_content);
+}
+
+function mapToolCalls(raw: unknown): ToolCall[] | undefined {
+  if (!Array.isArray(raw) || raw.length === 0) return undefined;
+  return raw.map((call, i) => {
+    const record = asRecord(call);
+    const fn = asRecord(record.function);
+    return {
+      id: asString(record.id) ?? `call_${i}`,
+      type: "function" as const,
+      function: { name: asString(fn.name) ?? "", arguments: asString(fn.arguments) ?? "" },
+    };
+  });
+}
+
+export function parseOpenAIChatResponse(raw: unknown): ChatCompletionOut {
+  const body = asRecord(raw);
+  const choices: ChoiceOut[] = (Array.isArray(body.choices) ? body.choices : []).map((c, i) => {
+    const choice = asRecord(c);
+    const message = asRecord(choice.message);
+    const toolCalls = mapToolCalls(message.tool_calls);
+    const reasoning = reasoningText(message);
+    const native = asString(choice.finish_reason) ?? null;
+    const content = message.content;
+    return {
+      index: asNumber(choice.index) ?? i,
+      message: {
+        role: "assistant",
+        content: typeof content === "string" ? content : null,
+        ...(asString(message.refusal) ? { refusal: asString(message.refusal) } : {}),
+        ...(reasoning !== undefined ? { reasoning } : {}),
+        ...(Array.isArray(message.reasoning_details)
+          ? { reasoning_details: message.reasoning_details as ReasoningDetail[] }
+          : {}),
+        ...(toolCalls ? { tool_calls: toolCalls } : {}),
+      },
+      finish_reason: mapOpenAIFinishReason(native, toolCalls !== undefined),
+      native_finish_reason: native,
+      ...(choice.logprobs ? { logprobs: choice.logprobs } : {}),
+    };
+  });
+  const usage = mapOpenAIUsage(body.usage);
+  return {
+    choices,
+    ...(usage ? { usage } : {}),
+    system_fingerprint: asString(body.system_fingerprint) ?? null,
+  };
+}
+
+/** An upstream stream that reported an error inside the body (after HTTP 200). */
+export class UpstreamStreamError extends Error {
+  constructor(
+    message: string,
+    readonly code?: string,
+  ) {
+    super(message);
+    this.name = "UpstreamStreamError";
+  }
+}
+
+/** Maps OpenAI-format SSE events to chunks; `[DONE]` marks the natural end. */
+export function createOpenAIStreamMapper(): StreamMapper {
+  let done = false;
+  /** Choices whose tool calls were seen, so their "stop" is reported as "tool_calls". */
+  const withToolCalls = new Set<number>();
+  return {
+    get done() {
+      return done;
+    },
+    map(event) {
+      if (event.data === "[DONE]") {
+        done = true;
+        return [];
+      }
+      const chunk = asRecord(JSON.parse(event.data));
+      if (chunk.error !== undefined) {
+        const { message, code } = asRecord(chunk.error);
+        throw new UpstreamStreamError(asString(message) ?? "upstream stream error", asString(code));
+      }
+      const choices: ChunkChoiceOut[] = (Array.isArray(chunk.choices) ? chunk.choices : []).map((c, i) => {
+        const choice = asRecord(c);
+        const index = asNumber(choice.index) ?? i;
+        const delta = asRecord(choice.delta);
+        const toolCalls = Array.isArray(delta.tool_calls) ? (delta.tool_calls as ToolCallDelta[]) : undefined;
+        if (toolCalls) withToolCalls.add(index);
+        const reasoning = reasoningText(delta);
+        const native = asString(choice.finish_reason) ?? null;
+        return {
+          index,
+          delta: {
+            ...(delta.role === "assistant" ? { role: "assistant" as const } : {}),
+            ...(typeof delta.content === "string" ? { content: delta.content } : {}),
+            ...(typeof delta.refusal === "string" ? { refusal: delta.refusal } : {}),
+            ...(reasoning !== undefined ? { reasoning } : {}),
+            ...(Array.isArray(delta.reasoning_details)
+              ? { reasoning_details: delta.reasoning_details as ReasoningDetail[] }
+              : {}),
+            ...(toolCalls ? { tool_calls: toolCalls } : {}),
+          },
+          finish_reason: mapOpenAIFinishReason(native, native !== null && withToolCalls.has(index)),
+          ...(native !== null ? { native_finish_reason: native } : {}),
+          ...(choice.logprobs ? { logprobs: choice.logprobs } : {}),
+        };
+      });
+      const usage = mapOpenAIUsage(chunk.usage);
+      return [{ choices, ...(usage ? { usage } : {}) } satisfies ChatChunkOut];
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import type { Endpoint } from "../catalog/types";
+import type { ChatRequest } from "../schema/chat";
+
+/**
+ * The parameters a request uses, named as in the catalog's `supported_parameters` (OpenRouter's
+ * vocabulary). Used to drop what an endpoint cannot honour (and say so in a header) and, with
+ * `provider.require_parameters`, to keep only endpoints that honour everything sent.
+ */
+export function requestedParameters(request: Partial<ChatRequest>): string[] {
+  const used: string[] = [];
+  const has = (value: unknown) => value !== undefined && value !== null;
+  if (has(request.tools) && (request.tools?.length ?? 0) > 0) used.push("tools");
+  if (has(request.tool_choice)) used.push("tool_choice");
+  if (has(request.parallel_tool_calls)) used.push("parallel_tool_calls");
+  if (has(request.max_tokens) || has(request.max_completion_tokens)) used.push("max_tokens");
+  for (const name of SAMPLING_PARAMETERS) {
+    if (has(request[name])) used.push(name);
+  }
+  if (request.response_format?.type === "json_object") used.push("response_format");
+  if (request.response_format?.type === "json_schema") used.push("structured_outputs");
+  if (has(request.reasoning) || has(request.reasoning_effort)) used.push("reasoning");
+  if (has(request.include_reasoning)) used.push("include_reasoning");
+  return used;
+}
+
+const SAMPLING_PARAMETERS = [
+  "temperature",
+  "top_p",
+  "top_k",
+  "top_a",
+  "min_p",
+  "stop",
+  "frequency_penalty",
+  "presence_penalty",
+  "repetition_penalty",
+  "seed",
+  "logit_bias",
+  "logprobs",
+  "top_logprobs",
+] as const;
+
+/** `structured_outputs` is honoured by endpoints listing either it or `response_format`. */
+function supports(endpoint: Endpoint, parameter: string): boolean {
+  const list = endpoint.supported_parameters;
+  if (list.includes(parameter)) return true;
+  if (parameter === "structured_outputs") return list.includes("response_format");
+  return false;
+}
+
+/** Parameters of the request the endpoint does not support. `max_tokens` is always honoured. */
+export function unsupportedParameters(request: Partial<ChatRequest>, endpoint: Endpoint): string[] {
+  return requestedParameters(request).filter((p) => p !== "max_tokens" && !supports(endpoint, p));
+}

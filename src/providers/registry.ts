@@ -1,0 +1,12 @@
+import type { AdapterKind } from "../catalog/types";
+import { openaiAdapter } from "./openai";
+import type { ChatAdapter } from "./types";
+
+/** Adapters by wire format. A kind missing here makes its endpoints unroutable (not a crash). */
+const adapters: Partial<Record<AdapterKind, ChatAdapter>> = {
+  openai: openaiAdapter,
+};
+
+export function adapterFor(kind: AdapterKind): ChatAdapter | undefined {
+  return adapters[kind];
+}

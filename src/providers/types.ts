@@ -1,0 +1,135 @@
+import type { Endpoint, Model, Provider } from "../catalog/types";
+import type { ChatRequest, ReasoningDetail, ToolCall } from "../schema/chat";
+
+/** Everything an adapter needs to reach one endpoint; credentials are resolved by the caller. */
+export interface UpstreamTarget {
+  provider: Provider;
+  endpoint: Endpoint;
+  model: Model;
+  /** Base URL to call (the catalog's, an operator override, or the emulator's). */
+  baseUrl: string;
+  /** The provider's credential (never logged, never returned). */
+  apiKey: string;
+}
+
+/** A ready-to-send upstream request plus the request parameters this provider cannot honour. */
+export interface UpstreamCall {
+  url: string;
+  init: { method: "POST" | "GET"; headers: Record<string, string>; body?: string };
+  /** Request parameters dropped because the endpoint does not support them (named in a header). */
+  dropped: string[];
+}
+
+/** OpenAI's finish reasons, which every adapter maps its provider's own reasons onto. */
+export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter" | "error";
+
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details?: { cached_tokens?: number; cache_write_tokens?: number };
+  completion_tokens_details?: { reasoning_tokens?: number };
+}
+
+export interface AssistantMessageOut {
+  role: "assistant";
+  content: string | null;
+  refusal?: string | null;
+  reasoning?: string | null;
+  reasoning_details?: ReasoningDetail[];
+  tool_calls?: ToolCall[];
+}
+
+export interface ChoiceOut {
+  index: number;
+  message: AssistantMessageOut;
+  finish_reason: FinishReason | null;
+  native_finish_reason: string | null;
+  logprobs?: unknown;
+}
+
+/** A provider's reply translated to OpenAI's shape; the gateway adds id, model, provider, cost. */
+export interface ChatCompletionOut {
+  choices: ChoiceOut[];
+  usage?: Usage;
+  system_fingerprint?: string | null;
+}
+
+export interface ToolCallDelta {
+  index: number;
+  id?: string;
+  type?: "function";
+  function?: { name?: string; arguments?: string };
+}
+
+export interface DeltaOut {
+  role?: "assistant";
+  content?: string | null;
+  refusal?: string | null;
+  reasoning?: string | null;
+  reasoning_details?: ReasoningDetail[];
+  tool_calls?: ToolCallDelta[];
+}
+
+export interface ChunkChoiceOut {
+  index: number;
+  delta: DeltaOut;
+  finish_reason: FinishReason | null;
+  native_finish_reason?: string | null;
+  logprobs?: unknown;
+}
+
+/** One streamed chunk in OpenAI's shape, before the gateway stamps id, model and provider. */
+export interface ChatChunkOut {
+  choices: ChunkChoiceOut[];
+  usage?: Usage;
+}
+
+/** One event of an upstream stream, as framed on the wire (SSE here; Bedrock decodes its own). */
+export interface UpstreamEvent {
+  event?: string;
+  data: string;
+}
+
+/** Turns upstream stream events into OpenAI chunks; holds per-stream state (tool indexes…). */
+export interface StreamMapper {
+  map(event: UpstreamEvent): ChatChunkOut[];
+  /** `true` once the upstream signalled the natural end of the stream (e.g. `[DONE]`). */
+  readonly done: boolean;
+}
+
+/** How a failed upstream call is classified (routing decides whether to fail over). */
+export type UpstreamErrorKind =
+  | "context_length"
+  | "content_policy"
+  | "invalid_request"
+  | "auth"
+  | "payment"
+  | "rate_limit"
+  | "overloaded"
+  | "timeout"
+  | "server"
+  | "not_found";
+
+export interface UpstreamError {
+  /** The status Tollgate answers with (OpenRouter's mapping). */
+  status: 400 | 401 | 402 | 403 | 404 | 408 | 413 | 422 | 429 | 500 | 502 | 503;
+  /** The status the upstream sent. */
+  upstreamStatus: number;
+  kind: UpstreamErrorKind;
+  message: string;
+  /** The provider's own error code when it gave one, e.g. "context_length_exceeded". */
+  code?: string;
+  /** Seconds to wait, from `retry-after`. */
+  retryAfter?: number;
+}
+
+/** One upstream wire format: small pure functions from the public request to the upstream and back. */
+export interface ChatAdapter {
+  buildChatRequest(request: ChatRequest, target: UpstreamTarget, stream: boolean): UpstreamCall;
+  parseChatResponse(body: unknown, target: UpstreamTarget): ChatCompletionOut;
+  createStreamMapper(target: UpstreamTarget): StreamMapper;
+  /** Splits the upstream body into events; SSE unless the format frames events otherwise. */
+  decodeStream?(body: ReadableStream<Uint8Array>): ReadableStream<UpstreamEvent>;
+  parseError(status: number, bodyText: string, headers: Headers): UpstreamError;
+}

@@ -1,0 +1,269 @@
+import type { CatalogIndex } from "../catalog/store";
+import type { Endpoint, Model, Provider } from "../catalog/types";
+import { adapterFor } from "../providers/registry";
+import { requestedParameters } from "../providers/parameters";
+import type { ChatRequest, ProviderPreferences } from "../schema/chat";
+import { GatewayError, badRequest } from "../schema/errors";
+import { priceAtto } from "../billing/money";
+import type { UpstreamAccess } from "./upstream";
+
+/** One endpoint to try, in order. */
+export interface Attempt {
+  model: Model;
+  endpoint: Endpoint;
+  provider: Provider;
+  access: UpstreamAccess;
+}
+
+export interface PlanInput {
+  request: Pick<ChatRequest, "model" | "models" | "provider"> & Partial<ChatRequest>;
+  catalog: CatalogIndex;
+  promptTokens: number;
+  /** Resolves a provider's base URL and credential; undefined = not configured here. */
+  access: (provider: Provider) => UpstreamAccess | undefined;
+  /** Uniform [0,1) source for price-weighted choice (injectable so tests are deterministic). */
+  random?: () => number;
+  /** Endpoint keys (`provider/model`) with a recent outage: tried last. */
+  isDown?: (endpointKey: string) => boolean;
+}
+
+type SortBy = "price" | "throughput" | "latency";
+const VARIANTS = new Set(["free", "nitro", "floor", "online", "thinking", "extended", "beta"]);
+
+export const endpointKey = (model: Model, endpoint: Endpoint) =>
+  `${endpoint.provider}${endpoint.tag ? `/${endpoint.tag}` : ""}:${model.id}`;
+
+/** Splits `author/slug:variant` into the catalog id and the variant (if it is one we know). */
+export function parseModelId(id: string, catalog: CatalogIndex): { id: string; variant?: string } {
+  if (catalog.models.has(id)) return { id };
+  const colon = id.lastIndexOf(":");
+  if (colon > 0) {
+    const variant = id.slice(colon + 1);
+    if (VARIANTS.has(variant)) return { id: id.slice(0, colon), variant };
+  }
+  return { id };
+}
+
+/** The models a request asks for, in order: `model` first, then the `models` fallback list. */
+export function requestedModels(request: PlanInput["request"], catalog: CatalogIndex): string[] {
+  const ids = [...(request.model ? [request.model] : []), ...(request.models ?? [])];
+  if (ids.length === 0) throw badRequest("`model` is required (or a non-empty `models` list)");
+  const unique = [...new Set(ids)];
+  if (unique.length === 1 && unique[0] === "openrouter/auto") {
+    if (catalog.catalog.auto_models.length === 0) throw badRequest("openrouter/auto has no models configured");
+    return catalog.catalog.auto_models;
+  }
+  return unique;
+}
+
+/**
+ * From (request, catalog, health) to the ordered list of endpoints to try. Pure: no I/O, the
+ * randomness and health are passed in. Throws a GatewayError that says why when nothing fits.
+ */
+export function planAttempts(input: PlanInput): Attempt[] {
+  const { request, catalog } = input;
+  const prefs = request.provider ?? {};
+  validateProviderNames(prefs, catalog);
+  const attempts: Attempt[] = [];
+  const rejections: string[] = [];
+  for (const requested of requestedModels(request, catalog)) {
+    const { id, variant } = parseModelId(requested, catalog);
+    const model = catalog.models.get(id);
+    if (!model || model.kind !== "chat") {
+      if (requested === request.model && !request.models?.length) {
+        throw badRequest(`${requested} is not a valid model ID`, { model: requested });
+      }
+      rejections.push(`${requested}: not a valid model ID`);
+      continue;
+    }
+    const { eligible, reasons } = eligibleEndpoints(model, variant, input);
+    if (eligible.length === 0) rejections.push(`${model.id}: ${reasons.join("; ") || "no endpoint"}`);
+    attempts.push(...orderEndpoints(model, eligible, variant, input));
+    if (prefs.allow_fallbacks === false && prefs.order?.length) {
+      // Only the listed providers, in their order: the plan stops at them.
+      const allowed = new Set(prefs.order);
+      return keepWhere(attempts, (a) => allowed.has(a.provider.slug), rejections);
+    }
+  }
+  return keepWhere(attempts, () => true, rejections);
+}
+
+function keepWhere(attempts: Attempt[], keep: (a: Attempt) => boolean, rejections: string[]): Attempt[] {
+  const kept = attempts.filter(keep);
+  if (kept.length > 0) return kept;
+  throw new GatewayError(404, `No endpoints found that satisfy the request: ${rejections.join(" | ")}`, {
+    reasons: rejections,
+  });
+}
+
+function validateProviderNames(prefs: ProviderPreferences, catalog: CatalogIndex): void {
+  for (const field of ["order", "only", "ignore"] as const) {
+    for (const name of prefs[field] ?? []) {
+      const slug = name.split("/")[0]?.toLowerCase() ?? "";
+      if (!catalog.providers.has(slug) && !providerByName(catalog, name)) {
+        throw badRequest(`provider.${field}: unknown provider "${name}"`, {
+          known: [...catalog.providers.keys()],
+        });
+      }
+    }
+  }
+}
+
+function providerByName(catalog: CatalogIndex, name: string): Provider | undefined {
+  const lower = name.toLowerCase();
+  for (const provider of catalog.providers.values()) if (provider.name.toLowerCase() === lower) return provider;
+  return undefined;
+}
+
+/** Normalises provider names ("Together", "together", "together/fp8") to slugs. */
+function slugSet(names: readonly string[] | null | undefined, catalog: CatalogIndex): Set<string> | undefined {
+  if (!names || names.length === 0) return undefined;
+  return new Set(
+    names.map((n) => {
+      const slug = n.split("/")[0]?.toLowerCase() ?? "";
+      return catalog.providers.has(slug) ? slug : (providerByName(catalog, n)?.slug ?? slug);
+    }),
+  );
+}
+
+/** USD per million tokens (OpenRouter's unit for max_price) ⇒ atto-USD per token. */
+function perMillionToAttoPerToken(limit: number | string): bigint {
+  const usd = typeof limit === "number" ? limit.toFixed(12) : limit;
+  return priceAtto(usd) / 1_000_000n;
+}
+
+function eligibleEndpoints(
+  model: Model,
+  variant: string | undefined,
+  input: PlanInput,
+): { eligible: Array<{ endpoint: Endpoint; provider: Provider; access: UpstreamAccess }>; reasons: string[] } {
+  const { catalog, request, promptTokens } = input;
+  const prefs = request.provider ?? {};
+  const only = slugSet(prefs.only, catalog);
+  const ignore = slugSet(prefs.ignore, catalog);
+  const quantizations = prefs.quantizations?.length ? new Set(prefs.quantizations) : undefined;
+  const needed = prefs.require_parameters ? requestedParameters(request).filter((p) => p !== "max_tokens") : [];
+  const maxOutput = request.max_completion_tokens ?? request.max_tokens ?? 0;
+  const reasons = new Set<string>();
+  const eligible: Array<{ endpoint: Endpoint; provider: Provider; access: UpstreamAccess }> = [];
+  for (const endpoint of model.endpoints) {
+    const provider = catalog.providers.get(endpoint.provider);
+    if (!provider) continue;
+    const reject = (why: string) => reasons.add(why);
+    if (only && !only.has(provider.slug)) { reject("excluded by provider.only"); continue; }
+    if (ignore?.has(provider.slug)) { reject("excluded by provider.ignore"); continue; }
+    if (variant === "free" && !isFree(endpoint)) { reject("no free endpoint"); continue; }
+    if (quantizations && !quantizations.has(endpoint.quantization ?? "unknown")) {
+      reject(`quantization not in ${[...quantizations].join(",")}`);
+      continue;
+    }
+    if (prefs.data_collection === "deny" && (provider.data_policy.training || provider.data_policy.retains_prompts)) {
+      reject("provider may store or train on prompts (data_collection: deny)");
+      continue;
+    }
+    if (prefs.zdr && !provider.data_policy.zdr) { reject("provider has no zero data retention (zdr)"); continue; }
+    if (prefs.max_price && exceedsMaxPrice(endpoint, prefs.max_price)) { reject("price above provider.max_price"); continue; }
+    const missing = needed.filter((p) => !endpointSupports(endpoint, p));
+    if (missing.length > 0) { reject(`does not support ${missing.join(", ")} (require_parameters)`); continue; }
+    if (promptTokens + Math.min(maxOutput, endpoint.max_completion_tokens ?? maxOutput) > endpoint.context_length &&
+        !(request.transforms ?? []).includes("middle-out")) {
+      reject(`context length ${endpoint.context_length} is smaller than the request (~${promptTokens} prompt tokens)`);
+      continue;
+    }
+    if (!adapterFor(provider.adapter)) { reject(`no adapter for ${provider.adapter}`); continue; }
+    const access = input.access(provider);
+    if (!access) { reject(`${provider.slug} is not configured (no API key)`); continue; }
+    eligible.push({ endpoint, provider, access });
+  }
+  return { eligible, reasons: [...reasons] };
+}
+
+function endpointSupports(endpoint: Endpoint, parameter: string): boolean {
+  const list = endpoint.supported_parameters;
+  return list.includes(parameter) || (parameter === "structured_outputs" && list.includes("response_format"));
+}
+
+export function isFree(endpoint: Endpoint): boolean {
+  return priceAtto(endpoint.pricing.prompt) === 0n && priceAtto(endpoint.pricing.completion) === 0n;
+}
+
+function exceedsMaxPrice(endpoint: Endpoint, max: NonNullable<ProviderPreferences["max_price"]>): boolean {
+  const over = (limit: number | string | undefined, price: string | undefined, perMillion: boolean) => {
+    if (limit === undefined || price === undefined) return false;
+    const cap = perMillion ? perMillionToAttoPerToken(limit) : priceAtto(typeof limit === "number" ? limit.toFixed(12) : limit);
+    return priceAtto(price) > cap;
+  };
+  return (
+    over(max.prompt, endpoint.pricing.prompt, true) ||
+    over(max.completion, endpoint.pricing.completion, true) ||
+    over(max.request, endpoint.pricing.request, false) ||
+    over(max.image, endpoint.pricing.image, false)
+  );
+}
+
+/** Blended price used for ordering: prompt + completion per token, in atto-USD. */
+function blendedPrice(endpoint: Endpoint): number {
+  return Number(priceAtto(endpoint.pricing.prompt) + priceAtto(endpoint.pricing.completion));
+}
+
+function sortOf(prefs: ProviderPreferences, variant: string | undefined): SortBy | undefined {
+  if (variant === "floor") return "price";
+  if (variant === "nitro") return "throughput";
+  const sort = prefs.sort;
+  if (!sort) return undefined;
+  return typeof sort === "string" ? sort : sort.by;
+}
+
+function orderEndpoints(
+  model: Model,
+  eligible: Array<{ endpoint: Endpoint; provider: Provider; access: UpstreamAccess }>,
+  variant: string | undefined,
+  input: PlanInput,
+): Attempt[] {
+  const prefs = input.request.provider ?? {};
+  const random = input.random ?? Math.random;
+  const down = (e: Endpoint) => input.isDown?.(endpointKey(model, e)) ?? false;
+  const sort = sortOf(prefs, variant);
+  let ordered = [...eligible];
+  if (sort === "price") ordered.sort((a, b) => blendedPrice(a.endpoint) - blendedPrice(b.endpoint));
+  else if (sort === "throughput") ordered.sort((a, b) => (b.endpoint.throughput_tps ?? 0) - (a.endpoint.throughput_tps ?? 0));
+  else if (sort === "latency") ordered.sort((a, b) => (a.endpoint.latency_ms ?? Infinity) - (b.endpoint.latency_ms ?? Infinity));
+  else ordered = weightedByInverseSquarePrice(ordered, random);
+  // Endpoints with a recent outage go last, keeping their relative order.
+  ordered = [...ordered.filter((e) => !down(e.endpoint)), ...ordered.filter((e) => down(e.endpoint))];
+  if (prefs.order?.length) {
+    const order = [...(slugSet(prefs.order, input.catalog) ?? [])];
+    const rank = (slug: string) => {
+      const i = order.indexOf(slug);
+      return i === -1 ? order.length : i;
+    };
+    ordered = ordered
+      .map((e, i) => ({ e, i }))
+      .sort((a, b) => rank(a.e.provider.slug) - rank(b.e.provider.slug) || a.i - b.i)
+      .map(({ e }) => e);
+  }
+  return ordered.map(({ endpoint, provider, access }) => ({ model, endpoint, provider, access }));
+}
+
+/**
+ * OpenRouter's default load balancing: the first endpoint is drawn with probability proportional
+ * to 1/price², then the next among the rest, and so on. Free endpoints get the largest weight.
+ */
+function weightedByInverseSquarePrice<T extends { endpoint: Endpoint }>(items: T[], random: () => number): T[] {
+  const pool = items.map((item) => {
+    const price = blendedPrice(item.endpoint) / 1e12; // micro-USD per token keeps weights in range
+    return { item, weight: 1 / Math.max(price, 1e-6) ** 2 };
+  });
+  const out: T[] = [];
+  while (pool.length > 0) {
+    const total = pool.reduce((sum, p) => sum + p.weight, 0);
+    let pick = random() * total;
+    let index = pool.length - 1;
+    for (let i = 0; i < pool.length; i++) {
+      pick -= pool[i]!.weight;
+      if (pick < 0) { index = i; break; }
+    }
+    out.push(pool.splice(index, 1)[0]!.item);
+  }
+  return out;
+}

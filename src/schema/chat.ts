@@ -1,0 +1,215 @@
+import { z } from "zod";
+
+/**
+ * The public chat-completions request: OpenAI's body plus OpenRouter's extras.
+ * Known fields are type-checked so a bad value is a 400 naming the field; unknown fields are
+ * kept (loose objects) because providers add their own and clients send them through gateways.
+ * Most fields are nullable because official SDKs send explicit nulls for unset options.
+ */
+
+const nullish = <T extends z.ZodType>(schema: T) => schema.nullish();
+
+const CacheControl = z.looseObject({ type: z.string() });
+
+export const TextPart = z.looseObject({
+  type: z.literal("text"),
+  text: z.string(),
+  cache_control: CacheControl.optional(),
+});
+export const ImagePart = z.looseObject({
+  type: z.literal("image_url"),
+  image_url: z.union([
+    z.string(),
+    z.looseObject({ url: z.string(), detail: z.enum(["auto", "low", "high"]).optional() }),
+  ]),
+});
+export const AudioPart = z.looseObject({
+  type: z.literal("input_audio"),
+  input_audio: z.looseObject({ data: z.string(), format: z.string() }),
+});
+export const FilePart = z.looseObject({
+  type: z.literal("file"),
+  file: z.looseObject({
+    filename: z.string().optional(),
+    file_data: z.string().optional(),
+    file_id: z.string().optional(),
+  }),
+});
+export const ContentPart = z.discriminatedUnion("type", [TextPart, ImagePart, AudioPart, FilePart]);
+export type ContentPart = z.infer<typeof ContentPart>;
+
+const Content = z.union([z.string(), z.array(ContentPart)]);
+export type MessageContent = z.infer<typeof Content>;
+
+export const ToolCall = z.looseObject({
+  id: z.string(),
+  type: z.literal("function").default("function"),
+  function: z.looseObject({ name: z.string(), arguments: z.string() }),
+});
+export type ToolCall = z.infer<typeof ToolCall>;
+
+/** Reasoning blocks round-tripped by clients so providers can continue a thinking turn. */
+export const ReasoningDetail = z.looseObject({
+  type: z.string(),
+  text: z.string().nullish(),
+  summary: z.string().nullish(),
+  data: z.string().nullish(),
+  signature: z.string().nullish(),
+  id: z.string().nullish(),
+  format: z.string().nullish(),
+  index: z.number().int().optional(),
+});
+export type ReasoningDetail = z.infer<typeof ReasoningDetail>;
+
+export const SystemMessage = z.looseObject({
+  role: z.enum(["system", "developer"]),
+  content: Content,
+  name: z.string().optional(),
+});
+export const UserMessage = z.looseObject({
+  role: z.literal("user"),
+  content: Content,
+  name: z.string().optional(),
+});
+export const AssistantMessage = z.looseObject({
+  role: z.literal("assistant"),
+  content: Content.nullish(),
+  name: z.string().optional(),
+  tool_calls: z.array(ToolCall).nullish(),
+  refusal: z.string().nullish(),
+  reasoning: z.string().nullish(),
+  reasoning_details: z.array(ReasoningDetail).nullish(),
+});
+export const ToolMessage = z.looseObject({
+  role: z.literal("tool"),
+  content: Content,
+  tool_call_id: z.string(),
+  name: z.string().optional(),
+});
+export const Message = z.discriminatedUnion("role", [
+  SystemMessage,
+  UserMessage,
+  AssistantMessage,
+  ToolMessage,
+]);
+export type Message = z.infer<typeof Message>;
+
+export const FunctionTool = z.looseObject({
+  type: z.literal("function"),
+  function: z.looseObject({
+    name: z.string().regex(/^[a-zA-Z0-9_.-]{1,128}$/, "letters, digits, _ . - (max 128)"),
+    description: z.string().optional(),
+    parameters: z.record(z.string(), z.unknown()).optional(),
+    strict: z.boolean().nullish(),
+  }),
+  cache_control: CacheControl.optional(),
+});
+export type FunctionTool = z.infer<typeof FunctionTool>;
+
+export const ToolChoice = z.union([
+  z.enum(["none", "auto", "required"]),
+  z.looseObject({ type: z.literal("function"), function: z.object({ name: z.string() }) }),
+]);
+export type ToolChoice = z.infer<typeof ToolChoice>;
+
+export const ResponseFormat = z.discriminatedUnion("type", [
+  z.looseObject({ type: z.literal("text") }),
+  z.looseObject({ type: z.literal("json_object") }),
+  z.looseObject({
+    type: z.literal("json_schema"),
+    json_schema: z.looseObject({
+      name: z.string(),
+      description: z.string().optional(),
+      schema: z.record(z.string(), z.unknown()).optional(),
+      strict: z.boolean().nullish(),
+    }),
+  }),
+]);
+export type ResponseFormat = z.infer<typeof ResponseFormat>;
+
+export const Reasoning = z.looseObject({
+  effort: z.enum(["xhigh", "high", "medium", "low", "minimal", "none"]).nullish(),
+  max_tokens: z.number().int().positive().nullish(),
+  exclude: z.boolean().nullish(),
+  enabled: z.boolean().nullish(),
+});
+export type Reasoning = z.infer<typeof Reasoning>;
+
+const PriceLimit = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?$/)]);
+
+export const ProviderPreferences = z.looseObject({
+  order: nullish(z.array(z.string())),
+  allow_fallbacks: nullish(z.boolean()),
+  require_parameters: nullish(z.boolean()),
+  data_collection: nullish(z.enum(["allow", "deny"])),
+  zdr: nullish(z.boolean()),
+  only: nullish(z.array(z.string())),
+  ignore: nullish(z.array(z.string())),
+  quantizations: nullish(z.array(z.string())),
+  sort: nullish(
+    z.union([
+      z.enum(["price", "throughput", "latency"]),
+      z.looseObject({ by: z.enum(["price", "throughput", "latency"]), partition: z.string().nullish() }),
+    ]),
+  ),
+  /** USD per million tokens for prompt/completion (as OpenRouter documents), USD per request/image. */
+  max_price: nullish(
+    z.looseObject({
+      prompt: PriceLimit.optional(),
+      completion: PriceLimit.optional(),
+      request: PriceLimit.optional(),
+      image: PriceLimit.optional(),
+    }),
+  ),
+  preferred_max_latency: z.unknown().optional(),
+  preferred_min_throughput: z.unknown().optional(),
+});
+export type ProviderPreferences = z.infer<typeof ProviderPreferences>;
+
+/** Fields shared by chat and legacy completions: routing, sampling, accounting. */
+export const CommonRequestFields = {
+  model: z.string().min(1).optional(),
+  models: z.array(z.string().min(1)).max(10).optional(),
+  route: z.enum(["fallback"]).nullish(),
+  provider: ProviderPreferences.nullish(),
+  transforms: z.array(z.string()).optional(),
+  usage: z.looseObject({ include: z.boolean().optional() }).nullish(),
+  user: z.string().optional(),
+  session_id: z.string().optional(),
+  metadata: z.record(z.string(), z.string()).optional(),
+  stream: z.boolean().nullish(),
+  stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
+  max_tokens: z.number().int().positive().nullish(),
+  temperature: z.number().min(0).max(2).nullish(),
+  top_p: z.number().min(0).max(1).nullish(),
+  top_k: z.number().int().nonnegative().nullish(),
+  top_a: z.number().min(0).max(1).nullish(),
+  min_p: z.number().min(0).max(1).nullish(),
+  frequency_penalty: z.number().min(-2).max(2).nullish(),
+  presence_penalty: z.number().min(-2).max(2).nullish(),
+  repetition_penalty: z.number().min(0).max(2).nullish(),
+  seed: z.number().int().nullish(),
+  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
+  logit_bias: z.record(z.string(), z.number()).nullish(),
+  logprobs: z.boolean().nullish(),
+  top_logprobs: z.number().int().min(0).max(20).nullish(),
+  n: z.number().int().min(1).max(16).nullish(),
+};
+
+export const ChatRequestSchema = z.looseObject({
+  ...CommonRequestFields,
+  messages: z.array(Message).min(1, "messages must contain at least one message"),
+  max_completion_tokens: z.number().int().positive().nullish(),
+  tools: z.array(FunctionTool).nullish(),
+  tool_choice: ToolChoice.nullish(),
+  parallel_tool_calls: z.boolean().nullish(),
+  response_format: ResponseFormat.nullish(),
+  reasoning: Reasoning.nullish(),
+  reasoning_effort: z.enum(["xhigh", "high", "medium", "low", "minimal", "none"]).nullish(),
+  include_reasoning: z.boolean().nullish(),
+  prediction: z.unknown().optional(),
+  modalities: z.array(z.string()).optional(),
+  plugins: z.array(z.looseObject({ id: z.string() })).optional(),
+  service_tier: z.string().nullish(),
+});
+export type ChatRequest = z.infer<typeof ChatRequestSchema>;

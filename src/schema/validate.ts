@@ -1,0 +1,23 @@
+import type { z } from "zod";
+import { badRequest } from "./errors";
+
+/** Reads a JSON body and validates it; a bad body is a 400 that names the offending field. */
+export async function parseJsonBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.infer<S>> {
+  let body: unknown;
+  try {
+    body = await request.json();
+  } catch {
+    throw badRequest("Request body must be valid JSON");
+  }
+  return parseWith(schema, body);
+}
+
+export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0];
+  const path = issue?.path.length ? issue.path.join(".") : "body";
+  throw badRequest(`Invalid request: ${path}: ${issue?.message ?? "invalid value"}`, {
+    issues: result.error.issues.slice(0, 10).map((i) => ({ path: i.path.join("."), message: i.message })),
+  });
+}

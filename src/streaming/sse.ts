@@ -1,0 +1,106 @@
+import type { UpstreamEvent } from "../providers/types";
+
+/**
+ * Server-Sent Events, both ways, as TransformStreams so nothing is ever buffered whole.
+ * The parser follows the SSE framing rules providers actually use: `\n`, `\r\n` or `\r` line
+ * ends, events split anywhere across network reads, several `data:` lines joined with `\n`,
+ * comment lines (`: keep-alive`) ignored.
+ */
+export class SseParser {
+  private buffer = "";
+  private data: string[] = [];
+  private event: string | undefined;
+  /** True when the previous chunk ended on `\r`, so a leading `\n` belongs to that line end. */
+  private pendingCr = false;
+
+  /** Feeds decoded text; returns the events completed by it. */
+  push(text: string): UpstreamEvent[] {
+    let input = text;
+    if (this.pendingCr && input.startsWith("\n")) input = input.slice(1);
+    this.pendingCr = false;
+    this.buffer += input;
+    const events: UpstreamEvent[] = [];
+    let start = 0;
+    for (;;) {
+      const lf = this.buffer.indexOf("\n", start);
+      const cr = this.buffer.indexOf("\r", start);
+      let end: number;
+      let next: number;
+      if (cr !== -1 && (lf === -1 || cr < lf)) {
+        end = cr;
+        if (cr + 1 === this.buffer.length) {
+          this.pendingCr = true;
+          next = cr + 1;
+        } else next = this.buffer[cr + 1] === "\n" ? cr + 2 : cr + 1;
+      } else if (lf !== -1) {
+        end = lf;
+        next = lf + 1;
+      } else break;
+      this.line(this.buffer.slice(start, end), events);
+      start = next;
+    }
+    this.buffer = this.buffer.slice(start);
+    return events;
+  }
+
+  /** Flushes a final event that was not followed by a blank line. */
+  end(): UpstreamEvent[] {
+    const events: UpstreamEvent[] = [];
+    if (this.buffer.length > 0) this.line(this.buffer, events);
+    this.buffer = "";
+    this.line("", events);
+    return events;
+  }
+
+  private line(line: string, events: UpstreamEvent[]): void {
+    if (line === "") {
+      if (this.data.length > 0) {
+        events.push(
+          this.event === undefined
+            ? { data: this.data.join("\n") }
+            : { event: this.event, data: this.data.join("\n") },
+        );
+      }
+      this.data = [];
+      this.event = undefined;
+      return;
+    }
+    if (line.charCodeAt(0) === 58 /* ":" */) return;
+    const colon = line.indexOf(":");
+    const field = colon === -1 ? line : line.slice(0, colon);
+    let value = colon === -1 ? "" : line.slice(colon + 1);
+    if (value.charCodeAt(0) === 32 /* " " */) value = value.slice(1);
+    if (field === "data") this.data.push(value);
+    else if (field === "event") this.event = value;
+  }
+}
+
+/** Bytes of an SSE body in, parsed events out. */
+export function sseEventStream(body: ReadableStream<Uint8Array>): ReadableStream<UpstreamEvent> {
+  const parser = new SseParser();
+  const decoder = new TextDecoder();
+  return body.pipeThrough(
+    new TransformStream<Uint8Array, UpstreamEvent>({
+      transform(chunk, controller) {
+        for (const event of parser.push(decoder.decode(chunk, { stream: true }))) {
+          controller.enqueue(event);
+        }
+      },
+      flush(controller) {
+        for (const event of parser.push(decoder.decode())) controller.enqueue(event);
+        for (const event of parser.end()) controller.enqueue(event);
+      },
+    }),
+  );
+}
+
+const encoder = new TextEncoder();
+export const DONE_BYTES = encoder.encode("data: [DONE]\n\n");
+
+/** Serialises one JSON payload as an SSE `data:` event. */
+export function sseData(payload: unknown): Uint8Array {
+  return encoder.encode(`data: ${JSON.stringify(payload)}\n\n`);
+}
+
+/** An SSE comment; clients ignore it, proxies see traffic. OpenRouter sends this text. */
+export const KEEP_ALIVE_BYTES = encoder.encode(": OPENROUTER PROCESSING\n\n");

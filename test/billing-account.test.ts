@@ -1,0 +1,421 @@
+import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { reserve, settle } from "../src/billing/client";
+import type { ReserveResult } from "../src/billing/contract";
+import { RESERVATION_TTL_MS } from "../src/billing/reservations";
+import { env, generationRecord, genId, newAccount, reserveInput, USD } from "./billing-support";
+
+/** Every total the object keeps must equal the sum of its detail rows, to the nano-dollar. */
+async function expectConsistent(stub: Awaited<ReturnType<typeof newAccount>>["stub"]) {
+  const audit = await stub.audit();
+  if (!audit) throw new Error("no account");
+  expect(audit.generationCostSum).toBe(audit.totals.usageNanos);
+  expect(audit.keyUsageSum).toBe(audit.totals.usageNanos);
+  expect(audit.reservationSum).toBe(audit.totals.reservedNanos);
+  expect(audit.keyReservedSum).toBe(audit.totals.reservedNanos);
+  expect(audit.totals.creditsNanos - audit.totals.usageNanos - audit.totals.reservedNanos).toBeGreaterThanOrEqual(0);
+  return audit;
+}
+
+describe("reserve and settle", () => {
+  it("holds the worst case, charges the real cost and frees the rest", async () => {
+    const { accountId, stub, keyHash } = await newAccount(1 * USD);
+    const input = reserveInput(keyHash);
+    expect(await reserve(env, accountId, input)).toEqual({ ok: true });
+    let audit = await expectConsistent(stub);
+    expect(audit.totals.reservedNanos).toBe(input.worstCaseNanos);
+
+    await settle(env, accountId, {
+      keyHash,
+      generationId: input.generationId,
+      record: generationRecord(input.generationId, keyHash, 2_000_000),
+    });
+    audit = await expectConsistent(stub);
+    expect(audit.totals.reservedNanos).toBe(0);
+    expect(audit.totals.usageNanos).toBe(2_000_000);
+    expect(audit.totals.balanceNanos).toBe(USD - 2_000_000);
+  });
+
+  it("charges nothing for a request that got no answer (record null)", async () => {
+    const { accountId, stub, keyHash } = await newAccount(1 * USD);
+    const input = reserveInput(keyHash);
+    await reserve(env, accountId, input);
+    await settle(env, accountId, { keyHash, generationId: input.generationId, record: null });
+    const audit = await expectConsistent(stub);
+    expect(audit.totals.usageNanos).toBe(0);
+    expect(audit.totals.reservedNanos).toBe(0);
+    expect(audit.reservationCount).toBe(0);
+  });
+
+  it("never charges a generation twice", async () => {
+    const { accountId, stub, keyHash } = await newAccount(1 * USD);
+    const input = reserveInput(keyHash);
+    await reserve(env, accountId, input);
+    const settleInput = {
+      keyHash,
+      generationId: input.generationId,
+      record: generationRecord(input.generationId, keyHash, 3_000_000),
+    };
+    const first = await stub.settle(settleInput);
+    const second = await stub.settle(settleInput);
+    expect(first).toMatchObject({ chargedNanos: 3_000_000, duplicate: false });
+    expect(second).toMatchObject({ chargedNanos: 0, duplicate: true });
+    const audit = await expectConsistent(stub);
+    expect(audit.totals.usageNanos).toBe(3_000_000);
+  });
+
+  it("keeps one hold when the same reservation is retried", async () => {
+    const { accountId, stub, keyHash } = await newAccount(1 * USD);
+    const input = reserveInput(keyHash);
+    await reserve(env, accountId, input);
+    await reserve(env, accountId, input);
+    const audit = await expectConsistent(stub);
+    expect(audit.reservationCount).toBe(1);
+    expect(audit.totals.reservedNanos).toBe(input.worstCaseNanos);
+  });
+
+  it("never charges more than the hold plus what is left", async () => {
+    const worst = 5_000_000;
+    const { accountId, stub, keyHash } = await newAccount(worst);
+    const input = reserveInput(keyHash, { worstCaseNanos: worst, promptCostNanos: 1_000_000 });
+    expect((await reserve(env, accountId, input)).ok).toBe(true);
+    const outcome = await stub.settle({
+      keyHash,
+      generationId: input.generationId,
+      record: generationRecord(input.generationId, keyHash, worst * 3),
+    });
+    expect(outcome).toMatchObject({ chargedNanos: worst, clamped: true });
+    const audit = await expectConsistent(stub);
+    expect(audit.totals.balanceNanos).toBe(0);
+    const generation = await stub.generation(keyHash, input.generationId);
+    expect(generation.ok && generation.value.costNanos).toBe(worst);
+  });
+
+  it("records every field of the generation", async () => {
+    const { accountId, stub, keyHash } = await newAccount(1 * USD);
+    const input = reserveInput(keyHash);
+    await reserve(env, accountId, input);
+    const record = generationRecord(input.generationId, keyHash, 1234, {
+      streamed: true,
+      cancelled: true,
+      finishReason: null,
+      nativeTokensReasoning: 17,
+      nativeTokensCached: 5,
+      usageEstimated: true,
+      user: "user-1",
+    });
+    await settle(env, accountId, { keyHash, generationId: input.generationId, record });
+    const read = await stub.generation(keyHash, input.generationId);
+    expect(read).toEqual({ ok: true, value: record });
+  });
+});
+
+describe("refusals", () => {
+  it("402s with how many tokens the balance affords, as OpenRouter words it", async () => {
+    // 1000 prompt tokens cost 1_000_000 nanos; each output token 4000 nanos. 0.005 USD affords 1000.
+    const { accountId, keyHash } = await newAccount(5_000_000);
+    const result = await reserve(env, accountId, reserveInput(keyHash, { maxOutputTokens: 16384 }));
+    expect(result).toMatchObject({ ok: false, status: 402 });
+    const message = (result as Extract<ReserveResult, { ok: false }>).message;
+    expect(message).toContain("This request requires more credits, or fewer max_tokens.");
+    expect(message).toContain("You requested up to 16384 tokens, but can only afford 1000.");
+    expect((result as any).metadata).toMatchObject({ requested_tokens: 16384, affordable_tokens: 1000 });
+    // Exactly the affordable cap goes through.
+    expect(await reserve(env, accountId, reserveInput(keyHash, { maxOutputTokens: 1000 }))).toEqual({ ok: true });
+  });
+
+  it("says when the default output cap was assumed", async () => {
+    const { accountId, keyHash } = await newAccount(5_000_000);
+    const result = await reserve(
+      env,
+      accountId,
+      reserveInput(keyHash, { maxOutputTokens: 8192, maxTokensRequested: false }),
+    );
+    expect((result as any).message).toContain("the model's default output cap");
+  });
+
+  it("402s an empty account outright", async () => {
+    const { accountId, keyHash } = await newAccount(0);
+    const result = await reserve(env, accountId, reserveInput(keyHash));
+    expect(result).toMatchObject({ ok: false, status: 402 });
+    expect((result as any).message).toMatch(/^Insufficient credits/);
+  });
+
+  it("lets a free request through an empty account", async () => {
+    const { accountId, keyHash } = await newAccount(0);
+    const input = reserveInput(keyHash, { worstCaseNanos: 0, promptCostNanos: 0, completionPriceAtto: "0" });
+    expect(await reserve(env, accountId, input)).toEqual({ ok: true });
+  });
+
+  it("403s a key over its limit, naming the window", async () => {
+    const { accountId, stub, keyHash } = await newAccount(1 * USD, { limitNanos: 2_000_000, limitReset: "daily" });
+    const input = reserveInput(keyHash, { worstCaseNanos: 2_000_000 });
+    expect(await reserve(env, accountId, input)).toEqual({ ok: true });
+    await settle(env, accountId, {
+      keyHash,
+      generationId: input.generationId,
+      record: generationRecord(input.generationId, keyHash, 2_000_000),
+    });
+    const result = await reserve(env, accountId, reserveInput(keyHash, { worstCaseNanos: 1 }));
+    expect(result).toMatchObject({ ok: false, status: 403 });
+    expect((result as any).message).toMatch(/^Key limit exceeded \(daily limit\)/);
+    // The next UTC day the window starts over.
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("UPDATE keys SET daily_start = daily_start - 86400000 WHERE hash = ?", keyHash);
+    });
+    expect(await reserve(env, accountId, reserveInput(keyHash, { worstCaseNanos: 1 }))).toEqual({ ok: true });
+  });
+
+  it("402s with the key's remaining limit when that is what binds", async () => {
+    const { accountId, keyHash } = await newAccount(1 * USD, { limitNanos: 5_000_000 });
+    const result = await reserve(env, accountId, reserveInput(keyHash, { maxOutputTokens: 16384 }));
+    expect(result).toMatchObject({ ok: false, status: 402 });
+    expect((result as any).message).toContain("can only afford 1000");
+    expect((result as any).message).toContain("raise this key's limit");
+  });
+
+  it("429s past the key's rate limit with retry-after", async () => {
+    const { accountId, keyHash } = await newAccount(1 * USD, { rateLimit: { requests: 3, interval: "1h" } });
+    for (let i = 0; i < 3; i++) expect((await reserve(env, accountId, reserveInput(keyHash))).ok).toBe(true);
+    const result = await reserve(env, accountId, reserveInput(keyHash));
+    expect(result).toMatchObject({ ok: false, status: 429 });
+    expect((result as any).retryAfterSeconds).toBeGreaterThan(0);
+    expect((result as any).retryAfterSeconds).toBeLessThanOrEqual(3600);
+  });
+
+  it("401s a disabled, deleted, expired or unknown key", async () => {
+    const { accountId, stub, keyHash, addKey } = await newAccount(1 * USD);
+    expect(await stub.adminUpdateKey(keyHash, { disabled: true })).toMatchObject({ ok: true });
+    expect(await reserve(env, accountId, reserveInput(keyHash))).toMatchObject({ ok: false, status: 401 });
+    const other = await addKey();
+    await stub.adminDeleteKey(other);
+    expect(await reserve(env, accountId, reserveInput(other))).toMatchObject({ ok: false, status: 401 });
+    const expired = await addKey({ expiresAt: Date.now() - 1000 });
+    expect(await reserve(env, accountId, reserveInput(expired))).toMatchObject({ ok: false, status: 401 });
+    expect(await reserve(env, accountId, reserveInput("0".repeat(64)))).toMatchObject({ ok: false, status: 401 });
+  });
+
+  it("403s inference with a provisioning key", async () => {
+    const { accountId, addKey } = await newAccount(1 * USD);
+    const provisioning = await addKey({ isProvisioning: true });
+    expect(await reserve(env, accountId, reserveInput(provisioning))).toMatchObject({ ok: false, status: 403 });
+  });
+});
+
+describe("concurrency", () => {
+  const WORST = 5_000_000; // 0.005 USD per request
+
+  it("200 concurrent requests on a balance that covers exactly 50: 50 pass, 150 get 402, balance ends at 0", async () => {
+    const { accountId, stub, keyHash } = await newAccount(50 * WORST);
+    const inputs = Array.from({ length: 200 }, () => reserveInput(keyHash, { worstCaseNanos: WORST }));
+    // Audits interleaved with the requests: the balance is never negative at any point.
+    const audits: Promise<unknown>[] = [];
+    const results = await Promise.all(
+      inputs.map((input, i) => {
+        if (i % 20 === 0) audits.push(expectConsistent(stub));
+        return reserve(env, accountId, input);
+      }),
+    );
+    await Promise.all(audits);
+    const passed = inputs.filter((_, i) => results[i]?.ok);
+    expect(passed).toHaveLength(50);
+    expect(results.filter((r) => !r.ok && r.status === 402)).toHaveLength(150);
+    let audit = await expectConsistent(stub);
+    expect(audit.totals.reservedNanos).toBe(50 * WORST);
+
+    // Each one that passed is charged its full worst case; settlements race each other too.
+    await Promise.all(
+      passed.map((input) =>
+        settle(env, accountId, {
+          keyHash,
+          generationId: input.generationId,
+          record: generationRecord(input.generationId, keyHash, WORST),
+        }),
+      ),
+    );
+    audit = await expectConsistent(stub);
+    expect(audit.totals.balanceNanos).toBe(0);
+    expect(audit.totals.reservedNanos).toBe(0);
+    expect(audit.generationCostSum).toBe(50 * WORST);
+    expect(await reserve(env, accountId, reserveInput(keyHash, { worstCaseNanos: 1 }))).toMatchObject({ status: 402 });
+  });
+
+  it("the same for a key limit: exactly 50 pass, the rest are refused, the limit is used exactly", async () => {
+    const { accountId, stub, keyHash } = await newAccount(1000 * WORST, {
+      limitNanos: 50 * WORST,
+      limitReset: "monthly",
+    });
+    const inputs = Array.from({ length: 200 }, () => reserveInput(keyHash, { worstCaseNanos: WORST }));
+    const results = await Promise.all(inputs.map((input) => reserve(env, accountId, input)));
+    const passed = inputs.filter((_, i) => results[i]?.ok);
+    expect(passed).toHaveLength(50);
+    const refused = results.filter((r) => !r.ok);
+    expect(refused).toHaveLength(150);
+    for (const r of refused) expect([402, 403]).toContain((r as any).status);
+    await Promise.all(
+      passed.map((input) =>
+        settle(env, accountId, {
+          keyHash,
+          generationId: input.generationId,
+          record: generationRecord(input.generationId, keyHash, WORST),
+        }),
+      ),
+    );
+    const audit = await expectConsistent(stub);
+    expect(audit.totals.usageNanos).toBe(50 * WORST);
+    const info = await stub.keyInfo(keyHash);
+    expect(info.ok && info.value.key.limitRemainingNanos).toBe(0);
+    expect(info.ok && info.value.key.usageMonthlyNanos).toBe(50 * WORST);
+    expect(await reserve(env, accountId, reserveInput(keyHash, { worstCaseNanos: 1 }))).toMatchObject({ status: 403 });
+  });
+
+  it("settlements that free part of their hold let later requests through, never more than the balance", async () => {
+    const { accountId, stub, keyHash } = await newAccount(10 * WORST);
+    let charged = 0;
+    let passes = 0;
+    // Waves of concurrent requests, each charged a fifth of its worst case, until the money runs out.
+    for (let wave = 0; wave < 20; wave++) {
+      const inputs = Array.from({ length: 20 }, () => reserveInput(keyHash, { worstCaseNanos: WORST }));
+      const results = await Promise.all(inputs.map((input) => reserve(env, accountId, input)));
+      const passed = inputs.filter((_, i) => results[i]?.ok);
+      passes += passed.length;
+      await Promise.all(
+        passed.map((input) =>
+          stub
+            .settle({
+              keyHash,
+              generationId: input.generationId,
+              record: generationRecord(input.generationId, keyHash, WORST / 5),
+            })
+            .then((o) => {
+              charged += o.chargedNanos;
+            }),
+        ),
+      );
+      await expectConsistent(stub);
+    }
+    const audit = await expectConsistent(stub);
+    expect(audit.totals.usageNanos).toBe(charged);
+    expect(charged).toBeLessThanOrEqual(10 * WORST);
+    expect(passes).toBeGreaterThan(10);
+  });
+});
+
+describe("reservation expiry", () => {
+  it("a request whose worker died after reserving releases its hold when the alarm fires", async () => {
+    const { accountId, stub, keyHash } = await newAccount(1 * USD);
+    const dead = reserveInput(keyHash);
+    const alive = reserveInput(keyHash);
+    await reserve(env, accountId, dead);
+    await reserve(env, accountId, alive);
+    expect((await expectConsistent(stub)).totals.reservedNanos).toBe(dead.worstCaseNanos + alive.worstCaseNanos);
+    const alarm = await runInDurableObject(stub, (_instance, state) => state.storage.getAlarm());
+    expect(alarm).not.toBeNull();
+    expect(alarm as number).toBeGreaterThan(Date.now() + RESERVATION_TTL_MS - 60_000);
+
+    // Time passes for the dead request only: its deadline is now in the past.
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("UPDATE reservations SET expires_at = 0 WHERE id = ?", dead.generationId);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const audit = await expectConsistent(stub);
+    expect(audit.reservationCount).toBe(1);
+    expect(audit.totals.reservedNanos).toBe(alive.worstCaseNanos);
+    expect(audit.totals.usageNanos).toBe(0);
+    // The live hold keeps an alarm scheduled.
+    expect(await runInDurableObject(stub, (_i, state) => state.storage.getAlarm())).not.toBeNull();
+
+    // A late settlement of the expired request is still charged (within the balance), once.
+    await settle(env, accountId, {
+      keyHash,
+      generationId: dead.generationId,
+      record: generationRecord(dead.generationId, keyHash, 777),
+    });
+    await settle(env, accountId, {
+      keyHash,
+      generationId: dead.generationId,
+      record: generationRecord(dead.generationId, keyHash, 777),
+    });
+    expect((await expectConsistent(stub)).totals.usageNanos).toBe(777);
+  });
+});
+
+describe("usage windows", () => {
+  it("reports daily, weekly and monthly usage in UTC windows and all-time usage", async () => {
+    const { accountId, stub, keyHash } = await newAccount(1 * USD);
+    const input = reserveInput(keyHash);
+    await reserve(env, accountId, input);
+    await settle(env, accountId, {
+      keyHash,
+      generationId: input.generationId,
+      record: generationRecord(input.generationId, keyHash, 4242),
+    });
+    let info = await stub.keyInfo(keyHash);
+    expect(info.ok && info.value.key).toMatchObject({
+      usageNanos: 4242,
+      usageDailyNanos: 4242,
+      usageWeeklyNanos: 4242,
+      usageMonthlyNanos: 4242,
+    });
+    // Move the windows back in time: the counters belong to past windows now.
+    await runInDurableObject(stub, (_i, state) => {
+      state.storage.sql.exec(
+        "UPDATE keys SET daily_start = 0, weekly_start = 0, monthly_start = 0 WHERE hash = ?",
+        keyHash,
+      );
+    });
+    info = await stub.keyInfo(keyHash);
+    expect(info.ok && info.value.key).toMatchObject({
+      usageNanos: 4242,
+      usageDailyNanos: 0,
+      usageWeeklyNanos: 0,
+      usageMonthlyNanos: 0,
+    });
+  });
+});
+
+describe("credits ledger", () => {
+  it("applies a grant once per idempotency id", async () => {
+    const { stub } = await newAccount(0);
+    const first = await stub.adminGrant({ idempotencyId: "topup-1", amountNanos: 3 * USD, reason: "invoice 1" });
+    const again = await stub.adminGrant({ idempotencyId: "topup-1", amountNanos: 3 * USD, reason: "invoice 1" });
+    expect(first).toMatchObject({ ok: true, value: { duplicate: false } });
+    expect(again).toMatchObject({ ok: true, value: { duplicate: true } });
+    expect((await expectConsistent(stub)).totals.creditsNanos).toBe(3 * USD);
+    expect(await stub.adminGrant({ idempotencyId: "topup-1", amountNanos: 5 * USD, reason: "x" })).toMatchObject({
+      ok: false,
+      status: 409,
+    });
+  });
+
+  it("removes credits, but not below what is spent or held", async () => {
+    const { accountId, stub, keyHash } = await newAccount(1 * USD);
+    const input = reserveInput(keyHash, { worstCaseNanos: USD / 2 });
+    await reserve(env, accountId, input);
+    expect(await stub.adminGrant({ idempotencyId: "too-much", amountNanos: -USD, reason: "refund" })).toMatchObject({
+      ok: false,
+      status: 400,
+    });
+    expect(await stub.adminGrant({ idempotencyId: "half", amountNanos: -USD / 2, reason: "refund" })).toMatchObject({
+      ok: true,
+    });
+    expect(await reserve(env, accountId, reserveInput(keyHash, { worstCaseNanos: 1 }))).toMatchObject({ status: 402 });
+    await expectConsistent(stub);
+  });
+});
+
+describe("generation ids", () => {
+  it("are per account", async () => {
+    const a = await newAccount(1 * USD);
+    const b = await newAccount(1 * USD);
+    const id = genId();
+    await reserve(env, a.accountId, reserveInput(a.keyHash, { generationId: id }));
+    await settle(env, a.accountId, {
+      keyHash: a.keyHash,
+      generationId: id,
+      record: generationRecord(id, a.keyHash, 10),
+    });
+    expect(await a.stub.generation(a.keyHash, id)).toMatchObject({ ok: true });
+    expect(await b.stub.generation(b.keyHash, id)).toMatchObject({ ok: false, status: 404 });
+  });
+});

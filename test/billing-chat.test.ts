@@ -1,0 +1,290 @@
+import { SELF } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { accountStub } from "../src/billing/client";
+import { env } from "./billing-support";
+
+/**
+ * Money through the real request path: POST /chat/completions against the provider emulator,
+ * with the Account object's books audited after settlement (which runs in waitUntil).
+ */
+
+const BASE = "http://gateway.test/api/v1";
+const ADMIN = { authorization: "Bearer test-admin-token", "content-type": "application/json" };
+const MODEL = "openai/gpt-4o-mini";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function admin(path: string, body?: unknown, method?: string): Promise<any> {
+  const response = await SELF.fetch(
+    new Request(`${BASE}/admin${path}`, {
+      method: method ?? (body === undefined ? "GET" : "POST"),
+      headers: ADMIN,
+      body: body === undefined ? undefined : JSON.stringify(body),
+    }),
+  );
+  const json = await response.json();
+  if (!response.ok) throw new Error(`admin ${path}: ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Nano-dollars as an exact decimal USD string. */
+const usd = (nanos: number) => `${Math.floor(nanos / 1e9)}.${String(nanos % 1e9).padStart(9, "0")}`;
+
+async function account(creditsNanos: number, key: Record<string, unknown> = {}) {
+  const { id } = await admin("/accounts", { name: "billing e2e" });
+  if (creditsNanos > 0) {
+    await admin(`/accounts/${id}/credits`, { amount: usd(creditsNanos), reason: "test", idempotency_id: "t" });
+  }
+  const created = await admin(`/accounts/${id}/keys`, { name: "app", ...key });
+  const provisioning = await admin(`/accounts/${id}/keys`, { name: "ops", provisioning: true });
+  return {
+    id,
+    key: created.key as string,
+    hash: created.data.hash as string,
+    provisioningKey: provisioning.key as string,
+  };
+}
+
+function chat(key: string, body: Record<string, unknown>, signal?: AbortSignal) {
+  return SELF.fetch(
+    new Request(`${BASE}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: MODEL, ...body }),
+      signal,
+    }),
+  );
+}
+
+const ask = (text: string, extra: Record<string, unknown> = {}) => ({
+  messages: [{ role: "user", content: text }],
+  ...extra,
+});
+
+async function audit(accountId: string) {
+  const result = await accountStub(env, accountId).audit();
+  if (!result) throw new Error("no such account");
+  return result;
+}
+
+/** Waits until every hold of the account is settled or released (settlement runs in waitUntil). */
+async function settled(accountId: string) {
+  for (let i = 0; i < 300; i++) {
+    const a = await audit(accountId);
+    if (a.reservationCount === 0) return a;
+    await sleep(20);
+  }
+  throw new Error("holds were never settled");
+}
+
+function expectBooksBalance(a: Awaited<ReturnType<typeof audit>>) {
+  expect(a.generationCostSum).toBe(a.totals.usageNanos);
+  expect(a.keyUsageSum).toBe(a.totals.usageNanos);
+  expect(a.totals.reservedNanos).toBe(a.reservationSum);
+  expect(a.totals.creditsNanos - a.totals.usageNanos - a.totals.reservedNanos).toBeGreaterThanOrEqual(0);
+}
+
+async function generation(key: string, id: string): Promise<any> {
+  for (let i = 0; i < 200; i++) {
+    const response = await SELF.fetch(
+      new Request(`${BASE}/generation?id=${id}`, { headers: { authorization: `Bearer ${key}` } }),
+    );
+    if (response.ok) return ((await response.json()) as any).data;
+    await sleep(20);
+  }
+  throw new Error(`generation ${id} was never recorded`);
+}
+
+/** Reads SSE data payloads (parsed, except `[DONE]`). */
+async function sse(response: Response) {
+  const text = await response.text();
+  return text
+    .split("\n\n")
+    .filter((e) => e.startsWith("data: "))
+    .map((e) => e.slice(6))
+    .map((d) => (d === "[DONE]" ? d : JSON.parse(d)));
+}
+
+/**
+ * The hold one request places: observed on the Account object while the request is in flight
+ * (the stream's first token is held back by the emulator).
+ */
+async function holdOf(body: Record<string, unknown>): Promise<number> {
+  const probe = await account(1_000_000_000_000);
+  const pending = chat(probe.key, body);
+  let hold = 0;
+  for (let i = 0; i < 200 && hold === 0; i++) {
+    hold = (await audit(probe.id)).totals.reservedNanos;
+    if (hold === 0) await sleep(5);
+  }
+  await (await pending).body?.cancel();
+  expect(hold).toBeGreaterThan(0);
+  return hold;
+}
+
+describe("charging through /chat/completions", () => {
+  it("usage.cost in the reply equals what was charged and what /generation reports", async () => {
+    const acct = await account(1_000_000_000);
+    const response = await chat(acct.key, ask("What is the capital of France? [[emulate tokens=12]]"));
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    const a = await settled(acct.id);
+    expectBooksBalance(a);
+    expect(a.totals.usageNanos).toBe(Math.round(body.usage.cost * 1e9));
+    const record = await generation(acct.key, body.id);
+    expect(record.total_cost).toBe(body.usage.cost);
+    expect(record.tokens_completion).toBe(body.usage.completion_tokens);
+    expect(record.streamed).toBe(false);
+    const credits = (await (
+      await SELF.fetch(new Request(`${BASE}/credits`, { headers: { authorization: `Bearer ${acct.key}` } }))
+    ).json()) as any;
+    expect(credits.data.total_usage).toBe(body.usage.cost);
+  });
+
+  it("the final stream chunk's usage.cost equals what was charged", async () => {
+    const acct = await account(1_000_000_000);
+    const response = await chat(acct.key, ask("Stream it [[emulate tokens=9]]", { stream: true }));
+    const data = await sse(response);
+    const last = data.filter((d) => d !== "[DONE]").at(-1) as any;
+    expect(last.usage.cost).toBeGreaterThan(0);
+    const a = await settled(acct.id);
+    expectBooksBalance(a);
+    expect(a.totals.usageNanos).toBe(Math.round(last.usage.cost * 1e9));
+    const record = await generation(acct.key, last.id);
+    expect(record.total_cost).toBe(last.usage.cost);
+    expect(record.streamed).toBe(true);
+  });
+
+  it("a failed attempt that produced nothing costs nothing", async () => {
+    const acct = await account(1_000_000_000);
+    const response = await chat(acct.key, ask("[[emulate status=500]]"));
+    expect(response.status).toBe(502);
+    const a = await settled(acct.id);
+    expect(a.totals.usageNanos).toBe(0);
+    expect(a.totals.reservedNanos).toBe(0);
+  });
+
+  it("a client abort mid-stream is charged for what was streamed", async () => {
+    const acct = await account(1_000_000_000);
+    const body = ask("A long story please [[emulate tokens=400 chunk_delay_ms=20]]", { stream: true });
+    const hold = await holdOf(body);
+    const response = await chat(acct.key, body);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    while ((text.match(/"content":"[^"]/g) ?? []).length < 5) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    const id = /"id":"(gen-[^"]+)"/.exec(text)?.[1] as string;
+    expect(id).toBeDefined();
+    await reader.cancel();
+
+    const record = await generation(acct.key, id);
+    expect(record.cancelled).toBe(true);
+    expect(record.streamed).toBe(true);
+    expect(record.tokens_completion).toBeGreaterThan(0);
+    expect(record.tokens_completion).toBeLessThan(400);
+    expect(record.total_cost).toBeGreaterThan(0);
+    const a = await settled(acct.id);
+    expectBooksBalance(a);
+    expect(a.totals.usageNanos).toBe(Math.round(record.total_cost * 1e9));
+    expect(a.totals.usageNanos).toBeLessThan(hold);
+  });
+
+  it("402s a request the balance cannot cover, saying how many tokens it can afford", async () => {
+    const acct = await account(20_000); // 0.00002 USD
+    const response = await chat(acct.key, ask("hello", { max_tokens: 16384 }));
+    expect(response.status).toBe(402);
+    const body = (await response.json()) as any;
+    expect(body.error.code).toBe(402);
+    expect(body.error.message).toMatch(/You requested up to 16384 tokens, but can only afford \d+/);
+    const afford = Number(/can only afford (\d+)/.exec(body.error.message)?.[1]);
+    // Asking for exactly what it can afford goes through.
+    const ok = await chat(acct.key, ask("hello [[emulate tokens=3]]", { max_tokens: afford }));
+    expect(ok.status).toBe(200);
+    await ok.text();
+    expectBooksBalance(await settled(acct.id));
+  });
+
+  it("refuses a provisioning key (403) and a key over its rate limit (429 with retry-after)", async () => {
+    const acct = await account(1_000_000_000, { rate_limit: { requests: 2, interval: "1h" } });
+    expect((await chat(acct.provisioningKey, ask("hi"))).status).toBe(403);
+    for (let i = 0; i < 2; i++) expect((await chat(acct.key, ask("hi [[emulate tokens=2]]"))).status).toBe(200);
+    const limited = await chat(acct.key, ask("hi"));
+    expect(limited.status).toBe(429);
+    expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+
+  it("refuses a revoked key on its next request even though KV still holds it", async () => {
+    const acct = await account(1_000_000_000);
+    const created = (await (
+      await SELF.fetch(
+        new Request(`${BASE}/keys`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${acct.provisioningKey}`, "content-type": "application/json" },
+          body: JSON.stringify({ name: "short-lived" }),
+        }),
+      )
+    ).json()) as any;
+    expect((await chat(created.key, ask("hi [[emulate tokens=2]]"))).status).toBe(200);
+    const record = await env.KEYS.get(created.data.hash);
+    const deleted = await SELF.fetch(
+      new Request(`${BASE}/keys/${created.data.hash}`, {
+        method: "DELETE",
+        headers: { authorization: `Bearer ${acct.provisioningKey}` },
+      }),
+    );
+    expect(deleted.status).toBe(200);
+    await env.KEYS.put(created.data.hash, record as string); // a stale KV replica
+    const refused = await chat(created.key, ask("hi"));
+    expect(refused.status).toBe(401);
+  });
+});
+
+describe("concurrency through /chat/completions", () => {
+  // The first token is held back long enough that every request reserves before any settles.
+  const body = ask("Count to three [[emulate tokens=4 ttft_ms=2500]]", { stream: true, max_tokens: 64 });
+
+  it("200 concurrent requests on a balance that covers exactly 50: 50 answered, 150 get 402, never negative", async () => {
+    const hold = await holdOf(body);
+    const acct = await account(50 * hold);
+    const responses = await Promise.all(Array.from({ length: 200 }, () => chat(acct.key, body)));
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(50);
+    expect(statuses.filter((s) => s === 402)).toHaveLength(150);
+    const during = await audit(acct.id);
+    expect(during.totals.reservedNanos).toBe(50 * hold);
+    expectBooksBalance(during);
+
+    const costs = await Promise.all(
+      responses.map(async (r) => {
+        if (r.status !== 200) {
+          await r.text();
+          return 0;
+        }
+        const last = (await sse(r)).filter((d) => d !== "[DONE]").at(-1) as any;
+        return Math.round(last.usage.cost * 1e9);
+      }),
+    );
+    const a = await settled(acct.id);
+    expectBooksBalance(a);
+    expect(a.totals.usageNanos).toBe(costs.reduce((x, y) => x + y, 0));
+    expect(a.totals.usageNanos).toBeLessThanOrEqual(50 * hold);
+    expect(a.totals.balanceNanos).toBe(50 * hold - a.totals.usageNanos);
+  });
+
+  it("the same for a key limit", async () => {
+    const hold = await holdOf(body);
+    const acct = await account(1000 * hold, { limit: Number(usd(50 * hold)) });
+    const responses = await Promise.all(Array.from({ length: 200 }, () => chat(acct.key, body)));
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(50);
+    expect(statuses.filter((s) => s === 402 || s === 403)).toHaveLength(150);
+    await Promise.all(responses.map((r) => r.text()));
+    const a = await settled(acct.id);
+    expectBooksBalance(a);
+    expect(a.totals.usageNanos).toBeLessThanOrEqual(50 * hold);
+  });
+});

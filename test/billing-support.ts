@@ -1,0 +1,107 @@
+import { env as testEnv } from "cloudflare:test";
+import type { KeySpec } from "../src/billing/account-types";
+import { accountStub } from "../src/billing/client";
+import type { GenerationRecord, ReserveInput } from "../src/billing/contract";
+import type { Env } from "../src/env";
+
+/** Test helpers for the Account Durable Object, called directly over RPC as the Worker does. */
+export const env = testEnv as unknown as Env;
+
+export const USD = 1_000_000_000;
+
+export function randomHash(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+export function keySpec(overrides: Partial<KeySpec> = {}): KeySpec {
+  return {
+    hash: randomHash(),
+    name: "test key",
+    label: "sk-tg-v1-abc...xyz",
+    isProvisioning: false,
+    limitNanos: null,
+    limitReset: null,
+    includeByokInLimit: false,
+    rateLimit: null,
+    expiresAt: null,
+    creatorUserId: null,
+    ...overrides,
+  };
+}
+
+/** A fresh account holding `creditsNanos`, with one inference key (more via `addKey`). */
+export async function newAccount(creditsNanos: number, key: Partial<KeySpec> = {}) {
+  const accountId = `t-${crypto.randomUUID()}`;
+  const stub = accountStub(env, accountId);
+  const init = await stub.adminInitAccount(accountId, "test account");
+  if (!init.ok) throw new Error(init.message);
+  if (creditsNanos !== 0) {
+    const grant = await stub.adminGrant({ idempotencyId: "initial", amountNanos: creditsNanos, reason: "test" });
+    if (!grant.ok) throw new Error(grant.message);
+  }
+  const addKey = async (overrides: Partial<KeySpec> = {}) => {
+    const spec = keySpec(overrides);
+    const created = await stub.adminCreateKey(spec);
+    if (!created.ok) throw new Error(created.message);
+    return spec.hash;
+  };
+  const keyHash = await addKey(key);
+  return { accountId, stub, keyHash, addKey };
+}
+
+let counter = 0;
+export const genId = () => `gen-${Date.now()}-t${++counter}${crypto.randomUUID().slice(0, 6)}`;
+
+/**
+ * A reservation priced like a model at $1/M prompt tokens and $4/M completion tokens:
+ * 1000 prompt tokens (1_000_000 nanos) + `maxOutputTokens` × 4000 nanos.
+ */
+export function reserveInput(keyHash: string, overrides: Partial<ReserveInput> = {}): ReserveInput {
+  const maxOutputTokens = overrides.maxOutputTokens ?? 1000;
+  const promptCostNanos = overrides.promptCostNanos ?? 1_000_000;
+  return {
+    keyHash,
+    generationId: genId(),
+    promptCostNanos,
+    completionPriceAtto: "4000000000000", // $0.000004 per token
+    maxOutputTokens,
+    maxTokensRequested: true,
+    worstCaseNanos: promptCostNanos + maxOutputTokens * 4000,
+    ...overrides,
+  };
+}
+
+export function generationRecord(
+  id: string,
+  keyHash: string,
+  costNanos: number,
+  extra: Partial<GenerationRecord> = {},
+): GenerationRecord {
+  return {
+    id,
+    keyHash,
+    createdAt: Date.now(),
+    model: "openai/gpt-4o-mini",
+    providerName: "OpenAI",
+    upstreamId: "chatcmpl-test",
+    streamed: false,
+    cancelled: false,
+    finishReason: "stop",
+    nativeFinishReason: "stop",
+    tokensPrompt: 1000,
+    tokensCompletion: 250,
+    nativeTokensPrompt: 1000,
+    nativeTokensCompletion: 250,
+    nativeTokensReasoning: 0,
+    nativeTokensCached: 0,
+    usageEstimated: false,
+    costNanos,
+    latencyMs: 120,
+    generationTimeMs: 800,
+    appReferer: "https://app.example",
+    appTitle: "Example App",
+    user: null,
+    ...extra,
+  };
+}

@@ -1,0 +1,194 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { BASE, chat, emulatorRequests, fundedAccount, gatewayFetch, nonce } from "./support/gateway";
+
+const MODEL = "openai/gpt-4o-mini";
+let key: string;
+
+beforeAll(async () => {
+  ({ key } = await fundedAccount("5"));
+});
+
+const ask = (text: string, extra: Record<string, unknown> = {}) =>
+  chat(key, { model: MODEL, messages: [{ role: "user", content: text }], ...extra });
+
+describe("POST /chat/completions", () => {
+  it("answers in OpenAI's shape with OpenRouter's extras", async () => {
+    const response = await ask(`Say hello ${nonce()}`);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    expect(body.id).toMatch(/^gen-\d+-[A-Za-z0-9]+$/);
+    expect(body.object).toBe("chat.completion");
+    expect(body.model).toBe(MODEL);
+    expect(body.provider).toBe("OpenAI");
+    expect(body.choices[0].message.role).toBe("assistant");
+    expect(body.choices[0].message.content.length).toBeGreaterThan(0);
+    expect(body.choices[0].finish_reason).toBe("stop");
+    expect(body.choices[0].native_finish_reason).toBe("stop");
+    expect(body.usage.prompt_tokens).toBeGreaterThan(0);
+    expect(body.usage.completion_tokens).toBeGreaterThan(0);
+    expect(body.usage.total_tokens).toBe(body.usage.prompt_tokens + body.usage.completion_tokens);
+    expect(typeof body.usage.cost).toBe("number");
+    expect(body.usage.cost).toBeGreaterThan(0);
+  });
+
+  it("is also served at /v1 for SDKs that assume OpenAI's path", async () => {
+    const response = await gatewayFetch("http://gateway.test/v1/chat/completions", {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(response.status).toBe(200);
+  });
+
+  it("sends the provider's model id and the provider's key upstream, never the client's key", async () => {
+    const marker = nonce();
+    await ask(`hello ${marker}`, { max_tokens: 7, temperature: 0.2 });
+    const [upstream] = await emulatorRequests(marker);
+    expect(upstream?.provider).toBe("openai");
+    expect((upstream?.body as any).model).toBe("gpt-4o-mini");
+    expect((upstream?.body as any).max_completion_tokens).toBe(7);
+    expect((upstream?.body as any).temperature).toBe(0.2);
+    expect(JSON.stringify(upstream?.headers)).not.toContain(key);
+    expect(JSON.stringify(upstream?.body)).not.toContain("provider");
+  });
+
+  it("honours max_tokens: a truncated answer says length", async () => {
+    const response = await ask(`tell me a long story [[emulate tokens=50]] ${nonce()}`, { max_tokens: 5 });
+    const body = (await response.json()) as any;
+    expect(body.choices[0].finish_reason).toBe("length");
+    expect(body.usage.completion_tokens).toBe(5);
+  });
+
+  it("passes tools through and returns tool calls", async () => {
+    const response = await ask(`call the weather tool for Paris ${nonce()}`, {
+      tools: [
+        {
+          type: "function",
+          function: {
+            name: "get_weather",
+            parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+          },
+        },
+      ],
+    });
+    const body = (await response.json()) as any;
+    expect(body.choices[0].finish_reason).toBe("tool_calls");
+    const call = body.choices[0].message.tool_calls[0];
+    expect(call.function.name).toBe("get_weather");
+    expect(JSON.parse(call.function.arguments)).toHaveProperty("city");
+  });
+
+  it("returns valid JSON for response_format json_object", async () => {
+    const response = await ask(`reply in JSON ${nonce()}`, { response_format: { type: "json_object" } });
+    const body = (await response.json()) as any;
+    expect(() => JSON.parse(body.choices[0].message.content)).not.toThrow();
+  });
+});
+
+describe("bad input is a 400 that names the problem", () => {
+  const post = (body: unknown) =>
+    gatewayFetch(`${BASE}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: typeof body === "string" ? body : JSON.stringify(body),
+    });
+
+  it("rejects a body that is not JSON", async () => {
+    const response = await post("{not json");
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as any).error).toMatchObject({ code: 400, message: expect.stringContaining("JSON") });
+  });
+
+  it("names the field that is wrong", async () => {
+    const response = await post({ model: MODEL, messages: [{ role: "user", content: "x" }], temperature: 7 });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as any;
+    expect(body.error.code).toBe(400);
+    expect(body.error.message).toContain("temperature");
+  });
+
+  it("requires messages", async () => {
+    const response = await post({ model: MODEL });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as any).error.message).toContain("messages");
+  });
+
+  it("rejects an unknown model", async () => {
+    const response = await post({ model: "nobody/nothing-9000", messages: [{ role: "user", content: "x" }] });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as any).error.message).toContain("nobody/nothing-9000");
+  });
+});
+
+describe("authentication", () => {
+  it("401s a missing key in OpenRouter's shape", async () => {
+    const response = await gatewayFetch(`${BASE}/chat/completions`, {
+      method: "POST",
+      body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "x" }] }),
+    });
+    expect(response.status).toBe(401);
+    expect(await response.json()).toMatchObject({ error: { code: 401, message: expect.any(String) } });
+  });
+
+  it("401s an unknown key", async () => {
+    const response = await chat("sk-tg-v1-0000000000000000000000000000000000000000000000000000000000000000", {
+      model: MODEL,
+      messages: [{ role: "user", content: "x" }],
+    });
+    expect(response.status).toBe(401);
+    expect(((await response.json()) as any).error.code).toBe(401);
+  });
+
+  it("keeps HTTP-Referer and X-Title with the generation", async () => {
+    const response = await ask(`attribution ${nonce()}`, {});
+    const { id } = (await response.json()) as any;
+    const attributed = await chat(
+      key,
+      { model: MODEL, messages: [{ role: "user", content: `attributed ${nonce()}` }] },
+      { "HTTP-Referer": "https://myapp.example", "X-Title": "My App" },
+    );
+    const gen = (await attributed.json()) as any;
+    expect(id).not.toBe(gen.id);
+    // settlement runs after the reply: poll the generation record
+    let record: any;
+    for (let i = 0; i < 50 && !record; i++) {
+      const r = await gatewayFetch(`${BASE}/generation?id=${gen.id}`, { headers: { authorization: `Bearer ${key}` } });
+      if (r.ok) record = ((await r.json()) as any).data;
+      else await new Promise((res) => setTimeout(res, 20));
+    }
+    expect(record).toBeDefined();
+    expect(JSON.stringify(record)).toContain("https://myapp.example");
+    expect(JSON.stringify(record)).toContain("My App");
+  });
+});
+
+describe("upstream errors become OpenRouter-shaped errors", () => {
+  const cases: Array<[string, number, string]> = [
+    ["[[emulate status=400 code=invalid_request_error]]", 400, "invalid_request"],
+    ["[[emulate status=400 code=context_length_exceeded]]", 400, "context_length"],
+    ["[[emulate status=429 retry_after=7]]", 429, "rate_limit"],
+    ["[[emulate status=500]]", 502, "server"],
+    ["[[emulate status=503]]", 502, "overloaded"],
+    ["[[emulate status=401 code=invalid_api_key]]", 502, "auth"],
+    ["[[emulate status=408]]", 408, "timeout"],
+  ];
+  for (const [directive, status, kind] of cases) {
+    it(`${directive} ⇒ ${status}`, async () => {
+      const response = await ask(`${directive} ${nonce()}`);
+      expect(response.status).toBe(status);
+      const body = (await response.json()) as any;
+      expect(body.error.code).toBe(status);
+      expect(body.error.metadata.error_type).toBe(kind);
+      expect(body.error.metadata.provider_name).toBe("OpenAI");
+      expect(JSON.stringify(body)).not.toContain("emulator-key");
+      expect(JSON.stringify(body)).not.toMatch(/at \w+ \(/); // no stack traces
+      if (status === 429) expect(response.headers.get("retry-after")).toBe("7");
+    });
+  }
+
+  it("a connection reset is a 502 naming the provider", async () => {
+    const response = await ask(`[[emulate reset]] ${nonce()}`);
+    expect(response.status).toBe(502);
+    expect(((await response.json()) as any).error.metadata.attempts[0].provider).toBe("OpenAI");
+  });
+});

@@ -1,0 +1,148 @@
+import { ChatOpenAI } from "@langchain/openai";
+import { createOpenRouter } from "@openrouter/ai-sdk-provider";
+import { OpenRouter } from "@openrouter/sdk";
+import { HTTPClient } from "@openrouter/sdk/lib/http.js";
+import { generateText, streamText } from "ai";
+import OpenAI from "openai";
+import { beforeAll, describe, expect, it } from "vitest";
+import { BASE, fundedAccount, gatewayFetch, nonce } from "./support/gateway";
+
+/** Real client libraries, unchanged but for the base URL (and a fetch that reaches the Worker). */
+const MODEL = "openai/gpt-4o-mini";
+const fetchThroughGateway = (input: RequestInfo | URL, init?: RequestInit) => gatewayFetch(input, init);
+let key: string;
+
+beforeAll(async () => {
+  ({ key } = await fundedAccount("5"));
+});
+
+describe("OpenAI SDK", () => {
+  const client = () => new OpenAI({ apiKey: key, baseURL: BASE, fetch: fetchThroughGateway, maxRetries: 0 });
+
+  it("creates a completion", async () => {
+    const completion = await client().chat.completions.create({
+      model: MODEL,
+      messages: [{ role: "user", content: `hi ${nonce()}` }],
+    });
+    expect(completion.id).toMatch(/^gen-/);
+    expect(completion.choices[0]?.message.content).toBeTruthy();
+    expect(completion.usage?.total_tokens).toBeGreaterThan(0);
+  });
+
+  it("streams a completion", async () => {
+    const stream = await client().chat.completions.create({
+      model: MODEL,
+      stream: true,
+      messages: [{ role: "user", content: `hi [[emulate tokens=9]] ${nonce()}` }],
+    });
+    let text = "";
+    let usage: OpenAI.CompletionUsage | undefined | null;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? "";
+      if (chunk.usage) usage = chunk.usage;
+    }
+    expect(text.length).toBeGreaterThan(0);
+    expect(usage?.completion_tokens).toBe(9);
+  });
+
+  it("raises typed errors with the gateway's status", async () => {
+    await expect(
+      client().chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "[[emulate status=429]]" }] }),
+    ).rejects.toMatchObject({ status: 429 });
+  });
+});
+
+describe("OpenRouter SDK (strict response schemas)", () => {
+  const client = () =>
+    new OpenRouter({
+      apiKey: key,
+      serverURL: BASE,
+      httpClient: new HTTPClient({ fetcher: (input, init) => fetchThroughGateway(input as RequestInfo, init) }),
+      retryConfig: { strategy: "none" },
+    });
+
+  it("parses a completion", async () => {
+    const result = await client().chat.send({
+      chatRequest: { model: MODEL, messages: [{ role: "user", content: `hi ${nonce()}` }] },
+    });
+    if (!("choices" in result)) throw new Error("expected a completion");
+    expect(result.id).toMatch(/^gen-/);
+    expect(result.usage?.cost).toBeGreaterThan(0);
+    expect(result.choices[0]?.message.content).toBeTruthy();
+  });
+
+  it("parses every chunk of a stream", async () => {
+    const result = await client().chat.send({
+      chatRequest: { model: MODEL, stream: true, messages: [{ role: "user", content: `hi ${nonce()}` }] },
+    });
+    if ("choices" in result) throw new Error("expected a stream");
+    let chunks = 0;
+    let cost: number | null | undefined;
+    for await (const chunk of result) {
+      chunks++;
+      if (chunk.usage) cost = chunk.usage.cost;
+    }
+    expect(chunks).toBeGreaterThan(2);
+    expect(cost).toBeGreaterThan(0);
+  });
+
+  it("parses an in-stream error chunk", async () => {
+    const result = await client().chat.send({
+      chatRequest: {
+        model: MODEL,
+        stream: true,
+        messages: [{ role: "user", content: `cut [[emulate tokens=10 cut_after=3]] ${nonce()}` }],
+      },
+    });
+    if ("choices" in result) throw new Error("expected a stream");
+    let error: { code: number; message: string } | undefined;
+    for await (const chunk of result) if (chunk.error) error = chunk.error;
+    expect(error?.code).toBe(502);
+  });
+
+  it("parses the models list and a model's endpoints", async () => {
+    const models = await client().models.list();
+    expect(models.result.data.length).toBeGreaterThanOrEqual(25);
+    const endpoints = await client().endpoints.list({ author: "meta-llama", slug: "llama-3.3-70b-instruct" });
+    expect(endpoints.data.endpoints.length).toBeGreaterThanOrEqual(2);
+    const providers = await client().providers.list();
+    expect(providers.data.length).toBeGreaterThan(5);
+  });
+});
+
+describe("Vercel AI SDK with @openrouter/ai-sdk-provider", () => {
+  const provider = () => createOpenRouter({ apiKey: key, baseURL: BASE, fetch: fetchThroughGateway });
+
+  it("generates text", async () => {
+    const { text, usage } = await generateText({
+      model: provider().chat(MODEL),
+      prompt: `hi ${nonce()}`,
+      maxRetries: 0,
+    });
+    expect(text.length).toBeGreaterThan(0);
+    expect(usage.outputTokens).toBeGreaterThan(0);
+  });
+
+  it("streams text", async () => {
+    const result = streamText({ model: provider().chat(MODEL), prompt: `hi ${nonce()}`, maxRetries: 0 });
+    let text = "";
+    for await (const part of result.textStream) text += part;
+    expect(text.length).toBeGreaterThan(0);
+  });
+});
+
+describe("LangChain ChatOpenAI", () => {
+  it("invokes and streams", async () => {
+    const model = new ChatOpenAI({
+      model: MODEL,
+      apiKey: key,
+      maxRetries: 0,
+      configuration: { baseURL: BASE, fetch: fetchThroughGateway },
+    });
+    const reply = await model.invoke(`hi ${nonce()}`);
+    expect(String(reply.content).length).toBeGreaterThan(0);
+    let streamed = "";
+    for await (const chunk of await model.stream(`hi ${nonce()}`)) streamed += String(chunk.content);
+    expect(streamed.length).toBeGreaterThan(0);
+  });
+});

@@ -1,0 +1,75 @@
+/**
+ * Fault directives ride in the text of a user message, so they reach the emulator through the
+ * gateway untouched: `[[emulate status=500]]` for every emulated provider,
+ * `[[emulate@together status=500 times=1]]` for one provider slug only.
+ */
+export interface Fault {
+  status?: number;
+  retry_after?: number;
+  code?: string;
+  delay_ms?: number;
+  ttft_ms?: number;
+  chunk_delay_ms?: number;
+  cut_after?: number;
+  stall_after?: number;
+  reset?: boolean;
+  no_done?: boolean;
+  malformed?: boolean;
+  tokens?: number;
+  times?: number;
+}
+
+export interface Directive {
+  raw: string;
+  provider: string | undefined;
+  fault: Fault;
+}
+
+const DIRECTIVE = /\[\[emulate(?:@([a-z0-9-]+))?((?:\s+[a-z_]+(?:=[\w.-]+)?)*)\s*\]\]/gi;
+const FLAGS = new Set(["reset", "no_done", "malformed"]);
+const WORDS = new Set(["code"]);
+
+export function parseDirectives(text: string): Directive[] {
+  const found: Directive[] = [];
+  for (const match of text.matchAll(DIRECTIVE)) {
+    const fault: Record<string, number | string | boolean> = {};
+    for (const pair of (match[2] ?? "").trim().split(/\s+/).filter(Boolean)) {
+      const [key = "", value] = pair.split("=");
+      const name = key.toLowerCase();
+      if (FLAGS.has(name)) fault[name] = value === undefined ? true : value !== "false" && value !== "0";
+      else if (WORDS.has(name)) fault[name] = value ?? "";
+      else if (value !== undefined && Number.isFinite(Number(value))) fault[name] = Number(value);
+    }
+    found.push({ raw: match[0], provider: match[1]?.toLowerCase(), fault: fault as Fault });
+  }
+  return found;
+}
+
+/** The text without its directives (what the model "sees"; a directive never reaches a reply). */
+export function stripDirectives(text: string): string {
+  return text.replace(DIRECTIVE, "").replace(/\s{2,}/g, " ").trim();
+}
+
+/** How many times each `times=N` directive has fired, keyed by directive + request text. */
+const fired = new Map<string, number>();
+
+/**
+ * The fault for this request at this provider: every directive that names no provider or this
+ * one, merged in order; a directive with `times=N` stops applying after N matching requests.
+ */
+export function faultFor(directives: Directive[], provider: string, requestText: string): Fault {
+  const merged: Fault = {};
+  for (const directive of directives) {
+    if (directive.provider !== undefined && directive.provider !== provider) continue;
+    const { times, ...fault } = directive.fault;
+    if (times !== undefined) {
+      const key = `${directive.raw}\u0000${requestText}`;
+      const count = fired.get(key) ?? 0;
+      if (count >= times) continue;
+      fired.set(key, count + 1);
+      if (fired.size > 10_000) fired.clear();
+    }
+    Object.assign(merged, fault);
+  }
+  return merged;
+}

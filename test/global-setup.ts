@@ -1,0 +1,18 @@
+import type {} from "vitest";
+import type { TestProject } from "vitest/node";
+import { startEmulator } from "./emulator/server";
+
+declare module "vitest" {
+  export interface ProvidedContext {
+    emulatorUrl: string;
+  }
+}
+
+/** Starts the provider emulators on a loopback port for the whole run; workers reach it over HTTP. */
+export default async function setup(project: TestProject) {
+  const emulator = await startEmulator({ port: 0 });
+  project.provide("emulatorUrl", emulator.url);
+  return async () => {
+    await emulator.close();
+  };
+}

@@ -1,0 +1,112 @@
+import { env } from "cloudflare:test";
+import { describe, expect, it } from "vitest";
+import { defaultCatalog } from "../src/catalog/default-catalog";
+import { CATALOG_KV_KEY } from "../src/catalog/store";
+import { BASE, gatewayFetch, sleep } from "./support/gateway";
+
+const get = async (path: string) => {
+  const response = await gatewayFetch(`${BASE}${path}`);
+  expect(response.status).toBe(200);
+  return (await response.json()) as any;
+};
+
+describe("GET /models", () => {
+  it("lists the catalog in OpenRouter's schema", async () => {
+    const { data, total_count } = await get("/models");
+    expect(data.length).toBeGreaterThanOrEqual(25);
+    expect(total_count).toBe(data.length);
+    const model = data.find((m: any) => m.id === "openai/gpt-4o-mini");
+    expect(model).toMatchObject({
+      id: "openai/gpt-4o-mini",
+      canonical_slug: expect.any(String),
+      name: expect.any(String),
+      created: expect.any(Number),
+      description: expect.any(String),
+      context_length: expect.any(Number),
+      architecture: { input_modalities: expect.any(Array), output_modalities: ["text"], tokenizer: expect.any(String) },
+      pricing: { prompt: expect.stringMatching(/^\d+(\.\d+)?$/), completion: expect.stringMatching(/^\d+(\.\d+)?$/) },
+      top_provider: { context_length: expect.any(Number), is_moderated: expect.any(Boolean) },
+      per_request_limits: null,
+      supported_parameters: expect.arrayContaining(["tools", "max_tokens"]),
+    });
+  });
+
+  it("filters by supported_parameters", async () => {
+    const { data } = await get("/models?supported_parameters=tools,response_format");
+    expect(data.length).toBeGreaterThan(0);
+    for (const model of data) expect(model.supported_parameters).toEqual(expect.arrayContaining(["tools", "response_format"]));
+    const all = await get("/models");
+    expect(data.length).toBeLessThan(all.data.length);
+  });
+
+  it("filters by input modality, author and search text", async () => {
+    const vision = await get("/models?input_modalities=image");
+    for (const model of vision.data) expect(model.architecture.input_modalities).toContain("image");
+    const meta = await get("/models?model_authors=meta-llama");
+    expect(meta.data.length).toBeGreaterThan(0);
+    for (const model of meta.data) expect(model.id.startsWith("meta-llama/")).toBe(true);
+    const q = await get("/models?q=claude");
+    expect(q.data.every((m: any) => `${m.id} ${m.name}`.toLowerCase().includes("claude"))).toBe(true);
+  });
+
+  it("lists embedding models apart", async () => {
+    const { data } = await get("/embeddings/models");
+    expect(data.length).toBeGreaterThan(0);
+    const chatIds = new Set((await get("/models")).data.map((m: any) => m.id));
+    for (const model of data) expect(chatIds.has(model.id)).toBe(false);
+  });
+});
+
+describe("GET /models/{author}/{slug}/endpoints", () => {
+  it("lists each provider of an open-weight model with its own price", async () => {
+    const { data } = await get("/models/meta-llama/llama-3.3-70b-instruct/endpoints");
+    expect(data.id).toBe("meta-llama/llama-3.3-70b-instruct");
+    expect(data.endpoints.length).toBeGreaterThanOrEqual(2);
+    const prices = new Set(data.endpoints.map((e: any) => e.pricing.prompt));
+    expect(prices.size).toBeGreaterThan(1);
+    for (const endpoint of data.endpoints) {
+      expect(endpoint).toMatchObject({
+        provider_name: expect.any(String),
+        tag: expect.any(String),
+        context_length: expect.any(Number),
+        supported_parameters: expect.any(Array),
+      });
+    }
+  });
+
+  it("404s an unknown model", async () => {
+    const response = await gatewayFetch(`${BASE}/models/nobody/nothing/endpoints`);
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as any).error.code).toBe(404);
+  });
+});
+
+describe("GET /providers", () => {
+  it("lists providers with their policy links", async () => {
+    const { data } = await get("/providers");
+    const together = data.find((p: any) => p.slug === "together");
+    expect(together).toMatchObject({ name: expect.any(String), privacy_policy_url: expect.any(String) });
+  });
+});
+
+describe("operator catalog override in KV", () => {
+  it("replaces the bundled catalog without a redeploy, after the cache TTL", async () => {
+    const base = defaultCatalog;
+    const override = {
+      ...base,
+      models: base.models.filter((m) => m.id === "openai/gpt-4o-mini"),
+    };
+    await env.CATALOG.put(CATALOG_KV_KEY, JSON.stringify(override));
+    try {
+      let count = 0;
+      for (let i = 0; i < 30; i++) {
+        count = (await get("/models")).data.length;
+        if (count === 1) break;
+        await sleep(200); // isolate + Cache API TTL is 1 s in tests
+      }
+      expect(count).toBe(1);
+    } finally {
+      await env.CATALOG.delete(CATALOG_KV_KEY);
+    }
+  });
+});

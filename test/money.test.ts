@@ -1,0 +1,43 @@
+import { describe, expect, it } from "vitest";
+import { affordableOutputTokens, generationCost, worstCaseCost } from "../src/billing/cost";
+import { attoToNanosCeil, parseUsdToAtto, parseUsdToNanos } from "../src/billing/money";
+
+describe("money is exact", () => {
+  it("parses decimal prices without floats", () => {
+    expect(parseUsdToAtto("0.0000025")).toBe(2_500_000_000_000n);
+    expect(parseUsdToAtto("0.0000000375")).toBe(37_500_000_000n);
+    expect(parseUsdToAtto("3")).toBe(3_000_000_000_000_000_000n);
+    expect(() => parseUsdToAtto("1e-6")).toThrow();
+    expect(() => parseUsdToAtto("-1")).toThrow();
+  });
+
+  it("parses USD amounts to nano-dollars and refuses sub-nano precision", () => {
+    expect(parseUsdToNanos("10")).toBe(10_000_000_000);
+    expect(parseUsdToNanos("0.000000001")).toBe(1);
+    expect(() => parseUsdToNanos("0.0000000001")).toThrow();
+  });
+
+  it("rounds a generation's cost up to a whole nano-dollar, once", () => {
+    expect(attoToNanosCeil(1n)).toBe(1);
+    expect(attoToNanosCeil(1_000_000_000n)).toBe(1);
+    expect(attoToNanosCeil(1_000_000_001n)).toBe(2);
+    // 1000 prompt tokens at $0.15/M + 500 completion at $0.60/M = $0.00045 = 450,000 nanos
+    const pricing = { prompt: "0.00000015", completion: "0.0000006" };
+    expect(generationCost(pricing, { promptTokens: 1000, completionTokens: 500 })).toBe(450_000);
+    // 0.1 + 0.2 style drift cannot happen: 3 × $0.0000001 is exactly 300 nanos
+    expect(generationCost({ prompt: "0.0000001", completion: "0" }, { promptTokens: 3, completionTokens: 0 })).toBe(300);
+  });
+
+  it("prices cached prompt tokens at the cache-read price", () => {
+    const pricing = { prompt: "0.000003", completion: "0.000015", input_cache_read: "0.0000003" };
+    const cost = generationCost(pricing, { promptTokens: 1000, cachedTokens: 800, completionTokens: 0 });
+    expect(cost).toBe(200 * 3000 + 800 * 300);
+  });
+
+  it("computes worst cases and affordable output tokens", () => {
+    const pricing = { prompt: "0.000001", completion: "0.000002" };
+    expect(worstCaseCost(pricing, 100, 1000)).toBe(100 * 1000 + 1000 * 2000);
+    expect(affordableOutputTokens(pricing, 100, 100 * 1000 + 4011 * 2000 + 1999)).toBe(4011);
+    expect(affordableOutputTokens(pricing, 100, 50)).toBe(0);
+  });
+});

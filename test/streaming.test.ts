@@ -1,0 +1,146 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { chat, emulatorRequests, fundedAccount, nonce, readSse, sleep } from "./support/gateway";
+
+const MODEL = "openai/gpt-4o-mini";
+let key: string;
+
+beforeAll(async () => {
+  ({ key } = await fundedAccount("5"));
+});
+
+const stream = (text: string, extra: Record<string, unknown> = {}) =>
+  chat(key, { model: MODEL, stream: true, messages: [{ role: "user", content: text }], ...extra });
+
+describe("streaming chat completions", () => {
+  it("streams OpenAI chunks, usage with cost on the last chunk, then [DONE]", async () => {
+    const response = await stream(`stream please [[emulate tokens=12]] ${nonce()}`);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("text/event-stream");
+    const { comments, data } = await readSse(response);
+    expect(comments[0]).toBe(": OPENROUTER PROCESSING");
+    expect(data.at(-1)).toBe("[DONE]");
+    const chunks = data.slice(0, -1) as Array<Record<string, any>>;
+    for (const chunk of chunks) {
+      expect(chunk.id).toMatch(/^gen-/);
+      expect(chunk.object).toBe("chat.completion.chunk");
+      expect(chunk.model).toBe(MODEL);
+      expect(chunk.provider).toBe("OpenAI");
+    }
+    const text = chunks.map((c) => c.choices[0]?.delta?.content ?? "").join("");
+    expect(text.length).toBeGreaterThan(0);
+    expect(chunks.some((c) => c.choices[0]?.finish_reason === "stop")).toBe(true);
+    const last = chunks.at(-1)!;
+    expect(last.usage.completion_tokens).toBe(12);
+    expect(last.usage.cost).toBeGreaterThan(0);
+    expect(chunks.slice(0, -1).every((c) => c.usage === undefined)).toBe(true);
+  });
+
+  it("asks the upstream for usage even when the client did not", async () => {
+    const marker = nonce();
+    await (await stream(`usage ${marker}`)).text();
+    const [upstream] = await emulatorRequests(marker);
+    expect((upstream?.body as any).stream_options).toEqual({ include_usage: true });
+  });
+
+  it("delivers the first chunk before the upstream has finished", async () => {
+    const marker = nonce();
+    const started = Date.now();
+    const response = await stream(`slow [[emulate tokens=6 chunk_delay_ms=300]] ${marker}`);
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let seen = "";
+    while (!seen.includes('"content":"') || !/"content":"[^"]+"/.test(seen)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += value;
+    }
+    const firstContentAt = Date.now() - started;
+    // 6 tokens × 300 ms: the whole upstream takes ≥ 1.8 s; the first token must arrive well before.
+    expect(firstContentAt).toBeLessThan(1200);
+    const [upstream] = await emulatorRequests(marker);
+    expect(upstream?.outcome).not.toBe("completed");
+    while (!(await reader.read()).done) {
+      // drain
+    }
+  });
+
+  it("sends keep-alive comments while waiting for the first token", async () => {
+    const response = await stream(`wait [[emulate ttft_ms=1500 tokens=3]] ${nonce()}`);
+    const { comments, data } = await readSse(response);
+    expect(comments.length).toBeGreaterThanOrEqual(3);
+    expect(data.at(-1)).toBe("[DONE]");
+  });
+
+  it("cancels the upstream fetch when the client disconnects", async () => {
+    const marker = nonce();
+    const response = await stream(`long [[emulate tokens=200 chunk_delay_ms=50]] ${marker}`);
+    const reader = response.body!.getReader();
+    await reader.read();
+    await reader.read();
+    await reader.cancel();
+    let outcome: string | undefined;
+    for (let i = 0; i < 40; i++) {
+      outcome = (await emulatorRequests(marker))[0]?.outcome;
+      if (outcome === "client_closed") break;
+      await sleep(50);
+    }
+    expect(outcome).toBe("client_closed");
+  });
+
+  it("ends a stream cut mid-way with an error chunk, never a clean end", async () => {
+    const response = await stream(`cut [[emulate tokens=20 cut_after=4]] ${nonce()}`);
+    const { data } = await readSse(response);
+    expect(data.at(-1)).toBe("[DONE]");
+    const last = data.at(-2) as Record<string, any>;
+    expect(last.error).toMatchObject({ code: 502, message: expect.any(String) });
+    expect(last.choices[0].finish_reason).toBe("error");
+    expect(last.usage.completion_tokens).toBeGreaterThan(0);
+    const chunks = data.slice(0, -1) as Array<Record<string, any>>;
+    expect(chunks.some((c) => c.choices[0]?.finish_reason === "stop")).toBe(false);
+  });
+
+  it("ends the stream with an error chunk on a malformed upstream chunk", async () => {
+    const { data } = await readSse(await stream(`bad [[emulate tokens=8 malformed]] ${nonce()}`));
+    const last = data.at(-2) as Record<string, any>;
+    expect(last.error.message).toMatch(/malformed/i);
+    expect(last.choices[0].finish_reason).toBe("error");
+  });
+
+  it("finalises a stream that ends without [DONE], with usage", async () => {
+    const { data } = await readSse(await stream(`nodone [[emulate tokens=5 no_done]] ${nonce()}`));
+    expect(data.at(-1)).toBe("[DONE]");
+    const last = data.at(-2) as Record<string, any>;
+    expect(last.error).toBeUndefined();
+    expect(last.usage.completion_tokens).toBe(5);
+  });
+
+  it("fails a stalled stream instead of hanging", async () => {
+    // STREAM_IDLE_TIMEOUT_MS is 2 s in the test config; the emulator stays silent far longer.
+    const response = await stream(`stall [[emulate tokens=10 stall_after=2]] ${nonce()}`);
+    const { data } = await readSse(response);
+    const last = data.at(-2) as Record<string, any>;
+    expect(last.choices[0].finish_reason).toBe("error");
+    expect(last.error.message).toMatch(/stalled/);
+  });
+
+  it("streams tool-call deltas", async () => {
+    const { data } = await readSse(
+      await stream(`call the weather tool ${nonce()}`, {
+        tools: [
+          {
+            type: "function",
+            function: {
+              name: "get_weather",
+              parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+            },
+          },
+        ],
+      }),
+    );
+    const chunks = data.slice(0, -1) as Array<Record<string, any>>;
+    const calls = chunks.flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []);
+    expect(calls[0].function.name).toBe("get_weather");
+    const args = calls.map((c: any) => c.function?.arguments ?? "").join("");
+    expect(JSON.parse(args)).toHaveProperty("city");
+    expect(chunks.some((c) => c.choices[0]?.finish_reason === "tool_calls")).toBe(true);
+  });
+});

@@ -1,0 +1,73 @@
+import { SELF } from "cloudflare:test";
+import { inject } from "vitest";
+
+/** The gateway under test, called as any HTTP client would (through the real Worker). */
+export const BASE = "http://gateway.test/api/v1";
+export const ADMIN_TOKEN = "test-admin-token";
+
+export function gatewayFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
+  return SELF.fetch(new Request(input, init));
+}
+
+async function admin<T>(path: string, body: unknown): Promise<T> {
+  const response = await gatewayFetch(`${BASE}/admin${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  if (!response.ok) throw new Error(`admin ${path}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+/** A fresh account with `creditsUsd` of credit and one API key (plus its provisioning key). */
+export async function fundedAccount(creditsUsd = "10") {
+  const account = await admin<{ id: string }>("/accounts", { name: `test-${crypto.randomUUID()}` });
+  if (creditsUsd !== "0") {
+    await admin(`/accounts/${account.id}/credits`, {
+      amount: creditsUsd,
+      reason: "test",
+      idempotency_id: crypto.randomUUID(),
+    });
+  }
+  const { key } = await admin<{ key: string }>(`/accounts/${account.id}/keys`, { name: "test key" });
+  return { accountId: account.id, key };
+}
+
+export function chat(key: string, body: Record<string, unknown>, headers: Record<string, string> = {}) {
+  return gatewayFetch(`${BASE}/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
+}
+
+/** A unique marker to find this test's requests in the emulator's log. */
+export const nonce = () => `n${crypto.randomUUID().slice(0, 8)}`;
+
+export interface EmulatorRequest {
+  provider: string;
+  path: string;
+  headers: Record<string, string>;
+  body: unknown;
+  outcome: string;
+}
+
+export async function emulatorRequests(contains: string): Promise<EmulatorRequest[]> {
+  const response = await fetch(`${inject("emulatorUrl")}/__emulator/requests?contains=${encodeURIComponent(contains)}`);
+  const { requests } = (await response.json()) as { requests: EmulatorRequest[] };
+  return requests;
+}
+
+/** Reads an SSE body to the end: data payloads (parsed unless `[DONE]`) and comment lines. */
+export async function readSse(response: Response) {
+  const text = await response.text();
+  const events = text.split("\n\n").filter((e) => e.length > 0);
+  const comments = events.filter((e) => e.startsWith(":"));
+  const data = events
+    .filter((e) => e.startsWith("data: "))
+    .map((e) => e.slice("data: ".length))
+    .map((d) => (d === "[DONE]" ? d : (JSON.parse(d) as Record<string, any>)));
+  return { comments, data };
+}
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
