@@ -1,6 +1,6 @@
 import type { AdapterKind } from "../catalog/types";
 import { openaiAdapter } from "./openai";
-import type { ChatAdapter } from "./types";
+import type { ChatAdapter, EmbeddingsAdapter } from "./types";
 
 /** Adapters by wire format. A kind missing here makes its endpoints unroutable (not a crash). */
 const adapters: Partial<Record<AdapterKind, ChatAdapter>> = {
@@ -9,4 +9,11 @@ const adapters: Partial<Record<AdapterKind, ChatAdapter>> = {
 
 export function adapterFor(kind: AdapterKind): ChatAdapter | undefined {
   return adapters[kind];
+}
+
+/** Embeddings adapters by wire format, for `/embeddings`. */
+const embeddingAdapters: Partial<Record<AdapterKind, EmbeddingsAdapter>> = {};
+
+export function embeddingsAdapterFor(kind: AdapterKind): EmbeddingsAdapter | undefined {
+  return embeddingAdapters[kind];
 }

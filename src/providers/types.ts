@@ -133,3 +133,25 @@ export interface ChatAdapter {
   decodeStream?(body: ReadableStream<Uint8Array>): ReadableStream<UpstreamEvent>;
   parseError(status: number, bodyText: string, headers: Headers): UpstreamError;
 }
+
+/** A public `/embeddings` request, normalised: always a list of inputs. */
+export interface EmbeddingsRequestIn {
+  model: string;
+  input: string[];
+  dimensions?: number;
+  encoding_format?: "float" | "base64";
+  input_type?: string;
+  user?: string;
+}
+
+export interface EmbeddingsOut {
+  data: Array<{ index: number; embedding: number[] }>;
+  usage?: { prompt_tokens: number; total_tokens: number };
+}
+
+/** Embeddings in a provider's wire format (optional: not every format has them). */
+export interface EmbeddingsAdapter {
+  buildEmbeddingsRequest(request: EmbeddingsRequestIn, target: UpstreamTarget): UpstreamCall;
+  parseEmbeddingsResponse(body: unknown, target: UpstreamTarget): EmbeddingsOut;
+  parseError(status: number, bodyText: string, headers: Headers): UpstreamError;
+}
