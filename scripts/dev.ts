@@ -6,8 +6,8 @@
  * 3. seeds a dev account with credits through the admin API and prints the base URL and keys.
  */
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { randomBytes } from "node:crypto";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { startEmulator } from "../test/emulator/server";
 
 const PORT = Number(process.env.PORT ?? 8787);

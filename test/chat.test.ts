@@ -45,9 +45,9 @@ describe("POST /chat/completions", () => {
     await ask(`hello ${marker}`, { max_tokens: 7, temperature: 0.2 });
     const [upstream] = await emulatorRequests(marker);
     expect(upstream?.provider).toBe("openai");
-    expect((upstream?.body as any).model).toBe("gpt-4o-mini");
-    expect((upstream?.body as any).max_completion_tokens).toBe(7);
-    expect((upstream?.body as any).temperature).toBe(0.2);
+    expect((upstream!.body as any).model).toBe("gpt-4o-mini");
+    expect((upstream!.body as any).max_completion_tokens).toBe(7);
+    expect((upstream!.body as any).temperature).toBe(0.2);
     expect(JSON.stringify(upstream?.headers)).not.toContain(key);
     expect(JSON.stringify(upstream?.body)).not.toContain("provider");
   });
@@ -96,7 +96,10 @@ describe("bad input is a 400 that names the problem", () => {
   it("rejects a body that is not JSON", async () => {
     const response = await post("{not json");
     expect(response.status).toBe(400);
-    expect(((await response.json()) as any).error).toMatchObject({ code: 400, message: expect.stringContaining("JSON") });
+    expect(((await response.json()) as any).error).toMatchObject({
+      code: 400,
+      message: expect.stringContaining("JSON"),
+    });
   });
 
   it("names the field that is wrong", async () => {

@@ -47,7 +47,10 @@ describe("OpenAI SDK", () => {
 
   it("raises typed errors with the gateway's status", async () => {
     await expect(
-      client().chat.completions.create({ model: MODEL, messages: [{ role: "user", content: "[[emulate status=429]]" }] }),
+      client().chat.completions.create({
+        model: MODEL,
+        messages: [{ role: "user", content: "[[emulate status=429]]" }],
+      }),
     ).rejects.toMatchObject({ status: 429 });
   });
 });

@@ -8,7 +8,13 @@ import { chat, fundedAccount, nonce, readSse } from "./support/gateway";
  */
 const ADAPTERS: Array<{ adapter: string; model: string; provider: string; vision: boolean; reasoning: boolean }> = [
   { adapter: "openai", model: "openai/gpt-4o-mini", provider: "openai", vision: true, reasoning: false },
-  { adapter: "openai-compatible", model: "meta-llama/llama-3.3-70b-instruct", provider: "together", vision: false, reasoning: false },
+  {
+    adapter: "openai-compatible",
+    model: "meta-llama/llama-3.3-70b-instruct",
+    provider: "together",
+    vision: false,
+    reasoning: false,
+  },
 ];
 
 const WEATHER_TOOL = {

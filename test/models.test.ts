@@ -34,7 +34,8 @@ describe("GET /models", () => {
   it("filters by supported_parameters", async () => {
     const { data } = await get("/models?supported_parameters=tools,response_format");
     expect(data.length).toBeGreaterThan(0);
-    for (const model of data) expect(model.supported_parameters).toEqual(expect.arrayContaining(["tools", "response_format"]));
+    for (const model of data)
+      expect(model.supported_parameters).toEqual(expect.arrayContaining(["tools", "response_format"]));
     const all = await get("/models");
     expect(data.length).toBeLessThan(all.data.length);
   });

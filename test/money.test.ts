@@ -25,7 +25,9 @@ describe("money is exact", () => {
     const pricing = { prompt: "0.00000015", completion: "0.0000006" };
     expect(generationCost(pricing, { promptTokens: 1000, completionTokens: 500 })).toBe(450_000);
     // 0.1 + 0.2 style drift cannot happen: 3 × $0.0000001 is exactly 300 nanos
-    expect(generationCost({ prompt: "0.0000001", completion: "0" }, { promptTokens: 3, completionTokens: 0 })).toBe(300);
+    expect(generationCost({ prompt: "0.0000001", completion: "0" }, { promptTokens: 3, completionTokens: 0 })).toBe(
+      300,
+    );
   });
 
   it("prices cached prompt tokens at the cache-read price", () => {

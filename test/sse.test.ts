@@ -8,11 +8,7 @@ describe("SSE parser", () => {
     const events = [];
     for (let i = 0; i < input.length; i += 3) events.push(...parser.push(input.slice(i, i + 3)));
     events.push(...parser.end());
-    expect(events).toEqual([
-      { data: '{"a":1}' },
-      { event: "ping", data: '{"b":\n2}' },
-      { data: "[DONE]" },
-    ]);
+    expect(events).toEqual([{ data: '{"a":1}' }, { event: "ping", data: '{"b":\n2}' }, { data: "[DONE]" }]);
   });
 
   it("accepts CRLF and CR line ends, including a CRLF split across reads", () => {

@@ -39,7 +39,7 @@ describe("streaming chat completions", () => {
     const marker = nonce();
     await (await stream(`usage ${marker}`)).text();
     const [upstream] = await emulatorRequests(marker);
-    expect((upstream?.body as any).stream_options).toEqual({ include_usage: true });
+    expect((upstream!.body as any).stream_options).toEqual({ include_usage: true });
   });
 
   it("delivers the first chunk before the upstream has finished", async () => {

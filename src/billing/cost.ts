@@ -33,8 +33,10 @@ export function generationCost(pricing: Pricing, usage: BillableUsage): Nanos {
 export function worstCaseCost(pricing: Pricing, promptTokens: number, maxOutputTokens: number): Nanos {
   const writePrice = priceAtto(pricing.input_cache_write ?? pricing.prompt);
   const promptPrice = priceAtto(pricing.prompt);
+  // Math.max does not take bigints.
+  const dearer = writePrice > promptPrice ? writePrice : promptPrice;
   const atto =
-    BigInt(promptTokens) * (writePrice > promptPrice ? writePrice : promptPrice) +
+    BigInt(promptTokens) * dearer +
     BigInt(maxOutputTokens) * priceAtto(pricing.completion) +
     priceAtto(pricing.request);
   return attoToNanosCeil(atto);

@@ -19,7 +19,12 @@ export interface ModelFilters {
 }
 
 const list = (value: string | undefined) =>
-  value ? value.split(",").map((s) => s.trim()).filter(Boolean) : undefined;
+  value
+    ? value
+        .split(",")
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : undefined;
 
 function number(query: URLSearchParams, name: string): number | undefined {
   const raw = query.get(name);

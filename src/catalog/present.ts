@@ -1,5 +1,5 @@
-import type { Endpoint, Model, Provider } from "./types";
 import { priceAtto } from "../billing/money";
+import type { Endpoint, Model, Provider } from "./types";
 
 /** The catalog in OpenRouter's public shapes (`/models`, `/models/{id}/endpoints`, `/providers`). */
 
@@ -19,7 +19,8 @@ export function topEndpoint(model: Model): Endpoint {
 const price = (e: Endpoint) => priceAtto(e.pricing.prompt) + priceAtto(e.pricing.completion);
 
 function pricing(endpoint: Endpoint) {
-  const { prompt, completion, request, image, input_cache_read, input_cache_write, internal_reasoning } = endpoint.pricing;
+  const { prompt, completion, request, image, input_cache_read, input_cache_write, internal_reasoning } =
+    endpoint.pricing;
   return {
     prompt,
     completion,

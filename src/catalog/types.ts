@@ -6,9 +6,7 @@ import { z } from "zod";
  * Prices are decimal strings of USD per token (or per request/image), parsed exactly by billing.
  */
 
-const decimalPrice = z
-  .string()
-  .regex(/^\d+(\.\d+)?$/, "a non-negative decimal string, e.g. \"0.0000025\"");
+const decimalPrice = z.string().regex(/^\d+(\.\d+)?$/, 'a non-negative decimal string, e.g. "0.0000025"');
 
 /** Wire formats Tollgate has an adapter for. */
 export const AdapterKind = z.enum(["openai", "anthropic", "google", "cohere", "bedrock", "azure"]);

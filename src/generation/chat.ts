@@ -18,7 +18,6 @@ import { newGenerationId } from "./ids";
 import { timeoutsOf } from "./timeouts";
 import { billable, publicUsage, settleUsage } from "./usage";
 
-
 /** Everything one chat generation needs after routing, shared by both reply shapes. */
 interface Generation {
   c: Context<AppEnv>;
@@ -92,7 +91,10 @@ function replyHeaders(success: AttemptSuccess): Record<string, string> {
 function jsonReply(gen: Generation, success: AttemptSuccess, headers: Record<string, string>): Response {
   const completion: ChatCompletionOut = success.adapter.parseChatResponse(success.json, success.target);
   const produced = completion.choices
-    .map((ch) => `${ch.message.content ?? ""}${ch.message.reasoning ?? ""}${(ch.message.tool_calls ?? []).map((t) => t.function.arguments).join("")}`)
+    .map(
+      (ch) =>
+        `${ch.message.content ?? ""}${ch.message.reasoning ?? ""}${(ch.message.tool_calls ?? []).map((t) => t.function.arguments).join("")}`,
+    )
     .join("");
   const { usage, estimated } = settleUsage(completion.usage, gen.promptTokens, produced);
   const costNanos = chargeFor(gen, success.attempt, usage);
@@ -239,5 +241,3 @@ function settleGeneration(gen: Generation, generation: GenerationRecord | null):
     ),
   );
 }
-
-

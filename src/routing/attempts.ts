@@ -101,7 +101,12 @@ export async function runAttempts(attempts: Attempt[], options: RunOptions): Pro
       report(timedOut ? 408 : 502, reason);
       lastError = {
         provider: attempt.provider.name,
-        error: { status: timedOut ? 408 : 502, upstreamStatus: 0, kind: timedOut ? "timeout" : "server", message: reason },
+        error: {
+          status: timedOut ? 408 : 502,
+          upstreamStatus: 0,
+          kind: timedOut ? "timeout" : "server",
+          message: reason,
+        },
       };
     } finally {
       options.clientSignal.removeEventListener("abort", onClientAbort);

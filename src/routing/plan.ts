@@ -1,10 +1,10 @@
+import { priceAtto } from "../billing/money";
 import type { CatalogIndex } from "../catalog/store";
 import type { Endpoint, Model, Provider } from "../catalog/types";
-import { adapterFor } from "../providers/registry";
 import { requestedParameters } from "../providers/parameters";
+import { adapterFor } from "../providers/registry";
 import type { ChatRequest, ProviderPreferences } from "../schema/chat";
-import { GatewayError, badRequest } from "../schema/errors";
-import { priceAtto } from "../billing/money";
+import { badRequest, GatewayError } from "../schema/errors";
 import type { UpstreamAccess } from "./upstream";
 
 /** One endpoint to try, in order. */
@@ -69,7 +69,7 @@ export function planAttempts(input: PlanInput): Attempt[] {
   for (const requested of requestedModels(request, catalog)) {
     const { id, variant } = parseModelId(requested, catalog);
     const model = catalog.models.get(id);
-    if (!model || model.kind !== "chat") {
+    if (model?.kind !== "chat") {
       if (requested === request.model && !request.models?.length) {
         throw badRequest(`${requested} is not a valid model ID`, { model: requested });
       }
@@ -150,9 +150,18 @@ function eligibleEndpoints(
     const provider = catalog.providers.get(endpoint.provider);
     if (!provider) continue;
     const reject = (why: string) => reasons.add(why);
-    if (only && !only.has(provider.slug)) { reject("excluded by provider.only"); continue; }
-    if (ignore?.has(provider.slug)) { reject("excluded by provider.ignore"); continue; }
-    if (variant === "free" && !isFree(endpoint)) { reject("no free endpoint"); continue; }
+    if (only && !only.has(provider.slug)) {
+      reject("excluded by provider.only");
+      continue;
+    }
+    if (ignore?.has(provider.slug)) {
+      reject("excluded by provider.ignore");
+      continue;
+    }
+    if (variant === "free" && !isFree(endpoint)) {
+      reject("no free endpoint");
+      continue;
+    }
     if (quantizations && !quantizations.has(endpoint.quantization ?? "unknown")) {
       reject(`quantization not in ${[...quantizations].join(",")}`);
       continue;
@@ -161,18 +170,35 @@ function eligibleEndpoints(
       reject("provider may store or train on prompts (data_collection: deny)");
       continue;
     }
-    if (prefs.zdr && !provider.data_policy.zdr) { reject("provider has no zero data retention (zdr)"); continue; }
-    if (prefs.max_price && exceedsMaxPrice(endpoint, prefs.max_price)) { reject("price above provider.max_price"); continue; }
+    if (prefs.zdr && !provider.data_policy.zdr) {
+      reject("provider has no zero data retention (zdr)");
+      continue;
+    }
+    if (prefs.max_price && exceedsMaxPrice(endpoint, prefs.max_price)) {
+      reject("price above provider.max_price");
+      continue;
+    }
     const missing = needed.filter((p) => !endpointSupports(endpoint, p));
-    if (missing.length > 0) { reject(`does not support ${missing.join(", ")} (require_parameters)`); continue; }
-    if (promptTokens + Math.min(maxOutput, endpoint.max_completion_tokens ?? maxOutput) > endpoint.context_length &&
-        !(request.transforms ?? []).includes("middle-out")) {
+    if (missing.length > 0) {
+      reject(`does not support ${missing.join(", ")} (require_parameters)`);
+      continue;
+    }
+    if (
+      promptTokens + Math.min(maxOutput, endpoint.max_completion_tokens ?? maxOutput) > endpoint.context_length &&
+      !(request.transforms ?? []).includes("middle-out")
+    ) {
       reject(`context length ${endpoint.context_length} is smaller than the request (~${promptTokens} prompt tokens)`);
       continue;
     }
-    if (!adapterFor(provider.adapter)) { reject(`no adapter for ${provider.adapter}`); continue; }
+    if (!adapterFor(provider.adapter)) {
+      reject(`no adapter for ${provider.adapter}`);
+      continue;
+    }
     const access = input.access(provider);
-    if (!access) { reject(`${provider.slug} is not configured (no API key)`); continue; }
+    if (!access) {
+      reject(`${provider.slug} is not configured (no API key)`);
+      continue;
+    }
     eligible.push({ endpoint, provider, access });
   }
   return { eligible, reasons: [...reasons] };
@@ -190,7 +216,9 @@ export function isFree(endpoint: Endpoint): boolean {
 function exceedsMaxPrice(endpoint: Endpoint, max: NonNullable<ProviderPreferences["max_price"]>): boolean {
   const over = (limit: number | string | undefined, price: string | undefined, perMillion: boolean) => {
     if (limit === undefined || price === undefined) return false;
-    const cap = perMillion ? perMillionToAttoPerToken(limit) : priceAtto(typeof limit === "number" ? limit.toFixed(12) : limit);
+    const cap = perMillion
+      ? perMillionToAttoPerToken(limit)
+      : priceAtto(typeof limit === "number" ? limit.toFixed(12) : limit);
     return priceAtto(price) > cap;
   };
   return (
@@ -226,8 +254,10 @@ function orderEndpoints(
   const sort = sortOf(prefs, variant);
   let ordered = [...eligible];
   if (sort === "price") ordered.sort((a, b) => blendedPrice(a.endpoint) - blendedPrice(b.endpoint));
-  else if (sort === "throughput") ordered.sort((a, b) => (b.endpoint.throughput_tps ?? 0) - (a.endpoint.throughput_tps ?? 0));
-  else if (sort === "latency") ordered.sort((a, b) => (a.endpoint.latency_ms ?? Infinity) - (b.endpoint.latency_ms ?? Infinity));
+  else if (sort === "throughput")
+    ordered.sort((a, b) => (b.endpoint.throughput_tps ?? 0) - (a.endpoint.throughput_tps ?? 0));
+  else if (sort === "latency")
+    ordered.sort((a, b) => (a.endpoint.latency_ms ?? Infinity) - (b.endpoint.latency_ms ?? Infinity));
   else ordered = weightedByInverseSquarePrice(ordered, random);
   // Endpoints with a recent outage go last, keeping their relative order.
   ordered = [...ordered.filter((e) => !down(e.endpoint)), ...ordered.filter((e) => down(e.endpoint))];
@@ -261,7 +291,10 @@ function weightedByInverseSquarePrice<T extends { endpoint: Endpoint }>(items: T
     let index = pool.length - 1;
     for (let i = 0; i < pool.length; i++) {
       pick -= pool[i]!.weight;
-      if (pick < 0) { index = i; break; }
+      if (pick < 0) {
+        index = i;
+        break;
+      }
     }
     out.push(pool.splice(index, 1)[0]!.item);
   }

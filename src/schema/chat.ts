@@ -86,12 +86,7 @@ export const ToolMessage = z.looseObject({
   tool_call_id: z.string(),
   name: z.string().optional(),
 });
-export const Message = z.discriminatedUnion("role", [
-  SystemMessage,
-  UserMessage,
-  AssistantMessage,
-  ToolMessage,
-]);
+export const Message = z.discriminatedUnion("role", [SystemMessage, UserMessage, AssistantMessage, ToolMessage]);
 export type Message = z.infer<typeof Message>;
 
 export const FunctionTool = z.looseObject({

@@ -41,8 +41,6 @@ export class GatewayError extends Error {
   }
 }
 
-export const badRequest = (message: string, metadata?: ErrorMetadata) =>
-  new GatewayError(400, message, metadata);
+export const badRequest = (message: string, metadata?: ErrorMetadata) => new GatewayError(400, message, metadata);
 export const unauthorized = (message: string) => new GatewayError(401, message);
-export const notFound = (message: string, metadata?: ErrorMetadata) =>
-  new GatewayError(404, message, metadata);
+export const notFound = (message: string, metadata?: ErrorMetadata) => new GatewayError(404, message, metadata);

@@ -1,4 +1,12 @@
-import type { ChatAdapter, ChatChunkOut, FinishReason, StreamMapper, UpstreamEvent, UpstreamTarget, Usage } from "../providers/types";
+import type {
+  ChatAdapter,
+  ChatChunkOut,
+  FinishReason,
+  StreamMapper,
+  UpstreamEvent,
+  UpstreamTarget,
+  Usage,
+} from "../providers/types";
 import { DONE_BYTES, KEEP_ALIVE_BYTES, sseData, sseEventStream } from "./sse";
 
 /** What the stream knew when it ended, handed to settlement. */
@@ -44,9 +52,9 @@ export interface ChatStreamOptions {
  */
 export function createChatStream(options: ChatStreamOptions): ReadableStream<Uint8Array> {
   const { header } = options;
-  const events: ReadableStreamDefaultReader<UpstreamEvent> = (
-    options.adapter.decodeStream ?? sseEventStream
-  )(options.body).getReader();
+  const events: ReadableStreamDefaultReader<UpstreamEvent> = (options.adapter.decodeStream ?? sseEventStream)(
+    options.body,
+  ).getReader();
   const mapper: StreamMapper = options.adapter.createStreamMapper(options.target);
   const startedAt = Date.now();
   const summary: StreamSummary = {
@@ -80,9 +88,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
 
   const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
     if (!end()) return;
-    controller.enqueue(
-      sseData({ ...stamp({ choices: [] }), usage: options.finalizeUsage(summary) }),
-    );
+    controller.enqueue(sseData({ ...stamp({ choices: [] }), usage: options.finalizeUsage(summary) }));
     controller.enqueue(DONE_BYTES);
     controller.close();
   };

@@ -56,9 +56,7 @@ export class SseParser {
     if (line === "") {
       if (this.data.length > 0) {
         events.push(
-          this.event === undefined
-            ? { data: this.data.join("\n") }
-            : { event: this.event, data: this.data.join("\n") },
+          this.event === undefined ? { data: this.data.join("\n") } : { event: this.event, data: this.data.join("\n") },
         );
       }
       this.data = [];

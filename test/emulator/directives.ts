@@ -47,7 +47,10 @@ export function parseDirectives(text: string): Directive[] {
 
 /** The text without its directives (what the model "sees"; a directive never reaches a reply). */
 export function stripDirectives(text: string): string {
-  return text.replace(DIRECTIVE, "").replace(/\s{2,}/g, " ").trim();
+  return text
+    .replace(DIRECTIVE, "")
+    .replace(/\s{2,}/g, " ")
+    .trim();
 }
 
 /** How many times each `times=N` directive has fired, keyed by directive + request text. */

@@ -12,5 +12,12 @@ export interface WireFormat {
   /** The format's own error reply for a status and provider error code. */
   error(status: number, code: string | undefined, retryAfter: number | undefined): Script;
   /** The reply to a well-formed request. */
-  handle(input: { rest: string; method: string; body: Record<string, any>; provider: string; fault: Fault; url: URL }): Script;
+  handle(input: {
+    rest: string;
+    method: string;
+    body: Record<string, any>;
+    provider: string;
+    fault: Fault;
+    url: URL;
+  }): Script;
 }

@@ -69,7 +69,8 @@ function toolCallsFor(request: NeutralRequest, seed: string): NeutralToolCall[] 
     const named = request.tools.find((t) => t.name === (request.toolChoice as { name: string }).name);
     chosen = named ? [named] : [];
   } else if (request.toolChoice === "required" || TOOL_WORDS.test(text)) {
-    chosen = request.parallelToolCalls && /\bboth\b/i.test(text) ? request.tools.slice(0, 2) : request.tools.slice(0, 1);
+    chosen =
+      request.parallelToolCalls && /\bboth\b/i.test(text) ? request.tools.slice(0, 2) : request.tools.slice(0, 1);
   }
   return chosen.map((tool, i) => ({
     id: `call_${seed.slice(0, 8)}${i}`,

@@ -23,7 +23,14 @@ export class RequestLog {
   private seq = 0;
 
   add(entry: Omit<LoggedRequest, "seq" | "outcome" | "status" | "firstByteAt" | "endedAt">): LoggedRequest {
-    const full: LoggedRequest = { ...entry, seq: ++this.seq, outcome: "pending", status: null, firstByteAt: null, endedAt: null };
+    const full: LoggedRequest = {
+      ...entry,
+      seq: ++this.seq,
+      outcome: "pending",
+      status: null,
+      firstByteAt: null,
+      endedAt: null,
+    };
     this.entries.push(full);
     if (this.entries.length > MAX_ENTRIES) this.entries.splice(0, this.entries.length - MAX_ENTRIES);
     return full;

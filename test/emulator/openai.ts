@@ -57,7 +57,9 @@ function textOf(content: unknown): { text: string; images: number } {
 export function neutralFromOpenAIChat(body: Json): NeutralRequest {
   const messages = (Array.isArray(body.messages) ? body.messages : []).map((m: Json) => {
     const { text, images } = textOf(m?.content);
-    const calls = Array.isArray(m?.tool_calls) ? m.tool_calls.map((c: Json) => c?.function?.arguments ?? "").join(" ") : "";
+    const calls = Array.isArray(m?.tool_calls)
+      ? m.tool_calls.map((c: Json) => c?.function?.arguments ?? "").join(" ")
+      : "";
     return { role: String(m?.role ?? "user"), text: calls ? `${text} ${calls}` : text, images };
   });
   const tools = (Array.isArray(body.tools) ? body.tools : []).map((t: Json) => ({
@@ -108,7 +110,13 @@ export function openaiChat(body: Json, provider: string, fault: Fault): Script {
   const reply = generateReply(request, provider, fault);
   const id = newId("chatcmpl");
   const created = Math.floor(Date.now() / 1000);
-  const base = { id, object: "chat.completion.chunk", created, model: request.model, system_fingerprint: "fp_emulator" };
+  const base = {
+    id,
+    object: "chat.completion.chunk",
+    created,
+    model: request.model,
+    system_fingerprint: "fp_emulator",
+  };
   if (!body.stream) {
     return {
       status: 200,
@@ -152,11 +160,15 @@ export function openaiChat(body: Json, provider: string, fault: Fault): Script {
     for (const piece of c.pieces) frames.push(chunk(index, { content: piece }));
     c.toolCalls.forEach((call, i) => {
       frames.push(
-        chunk(index, { tool_calls: [{ index: i, id: call.id, type: "function", function: { name: call.name, arguments: "" } }] }),
+        chunk(index, {
+          tool_calls: [{ index: i, id: call.id, type: "function", function: { name: call.name, arguments: "" } }],
+        }),
       );
       const third = Math.ceil(call.arguments.length / 3) || 1;
       for (let at = 0; at < call.arguments.length; at += third) {
-        frames.push(chunk(index, { tool_calls: [{ index: i, function: { arguments: call.arguments.slice(at, at + third) } }] }));
+        frames.push(
+          chunk(index, { tool_calls: [{ index: i, function: { arguments: call.arguments.slice(at, at + third) } }] }),
+        );
       }
     });
     frames.push(chunk(index, {}, c.finish));
@@ -205,7 +217,8 @@ export function openaiCompletions(body: Json, provider: string, fault: Fault): S
   const frames: string[] = [];
   const base = { id, object: "text_completion", created, model: request.model };
   reply.choices.forEach((c, index) => {
-    for (const piece of c.pieces) frames.push(sse({ ...base, choices: [{ index, text: piece, logprobs: null, finish_reason: null }] }));
+    for (const piece of c.pieces)
+      frames.push(sse({ ...base, choices: [{ index, text: piece, logprobs: null, finish_reason: null }] }));
     frames.push(sse({ ...base, choices: [{ index, text: "", logprobs: null, finish_reason: c.finish }] }));
   });
   if (body.stream_options?.include_usage) frames.push(sse({ ...base, choices: [], usage }));

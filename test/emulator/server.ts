@@ -74,11 +74,14 @@ async function handle(req: IncomingMessage, res: ServerResponse, log: RequestLog
     try {
       body = JSON.parse(rawBody) as Record<string, any>;
     } catch {
-      return sendJson(res, 400, { error: { message: "We could not parse the JSON body of your request.", type: "invalid_request_error" } });
+      return sendJson(res, 400, {
+        error: { message: "We could not parse the JSON body of your request.", type: "invalid_request_error" },
+      });
     }
   }
   const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(req.headers)) headers[name] = Array.isArray(value) ? value.join(", ") : (value ?? "");
+  for (const [name, value] of Object.entries(req.headers))
+    headers[name] = Array.isArray(value) ? value.join(", ") : (value ?? "");
   const entry = log.add({ provider, method, path: url.pathname, headers, body, rawBody, startedAt: Date.now() });
 
   const format = formats.find((f) => f.matches(rest, method));

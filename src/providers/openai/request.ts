@@ -58,8 +58,7 @@ export function buildOpenAIBody(
 
   const maxTokens = request.max_completion_tokens ?? request.max_tokens;
   if (maxTokens != null) {
-    body[USES_MAX_COMPLETION_TOKENS.has(target.provider.slug) ? "max_completion_tokens" : "max_tokens"] =
-      maxTokens;
+    body[USES_MAX_COMPLETION_TOKENS.has(target.provider.slug) ? "max_completion_tokens" : "max_tokens"] = maxTokens;
   }
 
   const effort = request.reasoning?.effort ?? request.reasoning_effort;
@@ -74,11 +73,7 @@ export function buildOpenAIBody(
   return { body, dropped };
 }
 
-export function buildOpenAIChatRequest(
-  request: ChatRequest,
-  target: UpstreamTarget,
-  stream: boolean,
-): UpstreamCall {
+export function buildOpenAIChatRequest(request: ChatRequest, target: UpstreamTarget, stream: boolean): UpstreamCall {
   const { body, dropped } = buildOpenAIBody(request, target, stream);
   return {
     url: `${target.baseUrl}/chat/completions`,

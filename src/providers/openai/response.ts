@@ -1,3 +1,4 @@
+import type { ReasoningDetail, ToolCall } from "../../schema/chat";
 import type {
   ChatChunkOut,
   ChatCompletionOut,
@@ -8,7 +9,6 @@ import type {
   ToolCallDelta,
   Usage,
 } from "../types";
-import type { ReasoningDetail, ToolCall } from "../../schema/chat";
 
 /** OpenAI's own finish reasons pass through; legacy and compatible-provider ones are mapped. */
 export function mapOpenAIFinishReason(reason: string | null | undefined, hasToolCalls = false): FinishReason | null {
