@@ -7,6 +7,18 @@ export default defineConfig({
       main: "./src/index.ts",
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
+        // The example consumer Worker, bound to Tollgate's RPC entrypoint as a real service binding.
+        serviceBindings: { CONSUMER: "consumer" },
+        workers: [
+          {
+            name: "consumer",
+            modules: true,
+            scriptPath: "./examples/consumer/index.js",
+            compatibilityDate: "2026-04-20",
+            bindings: { MODEL: "openai/gpt-4o-mini" },
+            serviceBindings: { TOLLGATE: { name: "vitest-pool-workers-runner-", entrypoint: "TollgateRpc" } },
+          },
+        ],
         bindings: {
           EMULATOR_URL: inject("emulatorUrl"),
           ADMIN_TOKEN: "test-admin-token",
