@@ -1,0 +1,71 @@
+/**
+ * A small closed-loop load generator: `concurrency` workers each send one request after another
+ * for `durationMs`, recording latency to the full body and the time to the first body byte.
+ */
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  seconds: number;
+  rps: number;
+  p50: number;
+  p99: number;
+  ttfbP50: number;
+  ttfbP99: number;
+}
+
+export interface LoadSpec {
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  concurrency: number;
+  durationMs: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
+}
+
+export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  const latencies: number[] = [];
+  const ttfbs: number[] = [];
+  let errors = 0;
+  const started = performance.now();
+  const deadline = started + spec.durationMs;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const t0 = performance.now();
+      try {
+        const response = await fetch(spec.url, { method: "POST", headers: spec.headers, body: spec.body });
+        const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+        let first = true;
+        for (;;) {
+          const { done } = await reader.read();
+          if (first) {
+            ttfbs.push(performance.now() - t0);
+            first = false;
+          }
+          if (done) break;
+        }
+        if (!response.ok) errors++;
+        else latencies.push(performance.now() - t0);
+      } catch {
+        errors++;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: spec.concurrency }, worker));
+  const seconds = (performance.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  ttfbs.sort((a, b) => a - b);
+  return {
+    requests: latencies.length,
+    errors,
+    seconds,
+    rps: latencies.length / seconds,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    ttfbP50: percentile(ttfbs, 50),
+    ttfbP99: percentile(ttfbs, 99),
+  };
+}

@@ -1,0 +1,218 @@
+/**
+ * `npm run bench`: the same load, in one run on loopback, against
+ *   (a) the upstream emulator directly,
+ *   (b) a bare passthrough Worker in workerd (the runtime's own limit), and
+ *   (c) Tollgate in workerd with auth, reservation, routing and settlement on,
+ * non-streaming and streaming (a 500-chunk stream), at a few concurrency levels. Both Workers run
+ * in workerd through Miniflare's own socket (no wrangler dev Node proxy in front). Reports
+ * requests/s, p50/p99 latency, time to first byte, CPU seconds and peak memory of each workerd,
+ * with ratios to (b). Bounded and self-stopping: about two minutes.
+ */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { Miniflare } from "miniflare";
+import { type LoadResult, runLoad } from "./load";
+import { cpuSeconds, descendantsMatching, peakMemoryMiB } from "./proc";
+
+const SECONDS_PER_CELL = Number(process.env.BENCH_SECONDS ?? 4);
+const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? "1,16,64").split(",").map(Number);
+const EMULATOR_PORT = 8791;
+const ADMIN_TOKEN = "bench-admin-token";
+const COMPAT = { compatibilityDate: "2026-04-20", compatibilityFlags: ["nodejs_compat"] };
+
+interface Target {
+  name: "direct" | "passthrough" | "tollgate";
+  url: string;
+  headers: Record<string, string>;
+  body: (stream: boolean) => string;
+  /** The process whose CPU and memory this target costs (workerd for the Workers). */
+  pid: number | undefined;
+}
+
+function startEmulator(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawn("npx", ["tsx", "bench/emulator-process.ts", String(EMULATOR_PORT)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
+      const match = /ready (\S+)/.exec(chunk.toString());
+      if (match?.[1]) resolve({ child, url: match[1] });
+    });
+    child.on("exit", (code) => reject(new Error(`emulator exited (${code})`)));
+  });
+}
+
+function workerdPids(): number[] {
+  return descendantsMatching(process.pid, "workerd");
+}
+
+async function startWorker(
+  options: ConstructorParameters<typeof Miniflare>[0],
+): Promise<{ mf: Miniflare; url: string; pid: number | undefined }> {
+  const before = new Set(workerdPids());
+  const mf = new Miniflare({ host: "127.0.0.1", port: 0, ...options } as ConstructorParameters<typeof Miniflare>[0]);
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  const pid = workerdPids().find((p) => !before.has(p));
+  return { mf, url, pid };
+}
+
+async function seedKey(gateway: string): Promise<string> {
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${gateway}/api/v1/admin${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as Record<string, string>;
+  };
+  const account = await post("/accounts", { name: "bench" });
+  await post(`/accounts/${account.id}/credits`, { amount: "1000000", reason: "bench", idempotency_id: "bench" });
+  return (await post(`/accounts/${account.id}/keys`, { name: "bench" })).key as string;
+}
+
+const prompt = (stream: boolean) => (stream ? "Count please [[emulate tokens=500]]" : "Say hello");
+const upstreamBody = (stream: boolean) =>
+  JSON.stringify({
+    model: "gpt-4o-mini",
+    messages: [{ role: "user", content: prompt(stream) }],
+    ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+  });
+
+interface Row {
+  mode: string;
+  concurrency: number;
+  target: Target["name"];
+  result: LoadResult;
+  cpu: number | undefined;
+}
+
+function fmt(n: number | undefined, digits = 1): string {
+  return n === undefined || Number.isNaN(n) ? "–" : n.toFixed(digits);
+}
+
+function table(rows: Row[]): string {
+  const lines = [
+    "| mode | conc | target | req/s | ×pass | p50 ms | p99 ms | TTFB p50 ms | CPU ms/req | ×pass CPU | errors |",
+    "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  for (const row of rows) {
+    const base = rows.find(
+      (r) => r.mode === row.mode && r.concurrency === row.concurrency && r.target === "passthrough",
+    );
+    const cpuPerReq =
+      row.cpu !== undefined && row.result.requests > 0 ? (row.cpu * 1000) / row.result.requests : undefined;
+    const baseCpu =
+      base?.cpu !== undefined && base.result.requests > 0 ? (base.cpu * 1000) / base.result.requests : undefined;
+    lines.push(
+      `| ${row.mode} | ${row.concurrency} | ${row.target} | ${fmt(row.result.rps, 0)} | ${fmt(base ? row.result.rps / base.result.rps : undefined, 2)} | ${fmt(row.result.p50, 2)} | ${fmt(row.result.p99, 2)} | ${fmt(row.result.ttfbP50, 2)} | ${fmt(cpuPerReq, 3)} | ${fmt(cpuPerReq !== undefined && baseCpu ? cpuPerReq / baseCpu : undefined, 2)} | ${row.result.errors} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  console.log("building the gateway bundle (wrangler deploy --dry-run)…");
+  execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", "bench/.build"], { stdio: "ignore" });
+  const emulator = await startEmulator();
+  const gateway = await startWorker({
+    modules: true,
+    scriptPath: "bench/.build/index.js",
+    ...COMPAT,
+    kvNamespaces: ["KEYS", "CATALOG"],
+    durableObjects: { ACCOUNTS: { className: "AccountDurableObject", useSQLite: true } },
+    bindings: { EMULATOR_URL: emulator.url, ADMIN_TOKEN },
+  });
+  const passthrough = await startWorker({
+    modules: true,
+    scriptPath: "bench/passthrough.js",
+    ...COMPAT,
+    bindings: { UPSTREAM_URL: emulator.url },
+  });
+  const key = await seedKey(gateway.url);
+  const json = { "content-type": "application/json" };
+  const targets: Target[] = [
+    {
+      name: "direct",
+      url: `${emulator.url}/openai/v1/chat/completions`,
+      headers: { ...json, authorization: "Bearer x" },
+      body: upstreamBody,
+      pid: descendantsMatching(process.pid, "emulator-process").at(-1),
+    },
+    {
+      name: "passthrough",
+      url: `${passthrough.url}/openai/v1/chat/completions`,
+      headers: { ...json, authorization: "Bearer x" },
+      body: upstreamBody,
+      pid: passthrough.pid,
+    },
+    {
+      name: "tollgate",
+      url: `${gateway.url}/api/v1/chat/completions`,
+      headers: { ...json, authorization: `Bearer ${key}` },
+      body: (stream) =>
+        JSON.stringify({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: prompt(stream) }], stream }),
+      pid: gateway.pid,
+    },
+  ];
+
+  const rows: Row[] = [];
+  try {
+    for (const target of targets) {
+      await runLoad({
+        url: target.url,
+        headers: target.headers,
+        body: target.body(false),
+        concurrency: 4,
+        durationMs: 1000,
+      });
+    }
+    for (const stream of [false, true]) {
+      for (const concurrency of CONCURRENCY) {
+        for (const target of targets) {
+          const cpuBefore = target.pid ? cpuSeconds(target.pid) : undefined;
+          const result = await runLoad({
+            url: target.url,
+            headers: target.headers,
+            body: target.body(stream),
+            concurrency,
+            durationMs: SECONDS_PER_CELL * 1000,
+          });
+          const cpu = target.pid && cpuBefore !== undefined ? cpuSeconds(target.pid) - cpuBefore : undefined;
+          rows.push({
+            mode: stream ? "stream 500 chunks" : "non-stream",
+            concurrency,
+            target: target.name,
+            result,
+            cpu,
+          });
+          console.log(
+            `${stream ? "stream" : "json"} c=${concurrency} ${target.name}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms, errors ${result.errors}`,
+          );
+        }
+      }
+    }
+  } finally {
+    const memory = targets.map((t) => `${t.name} ${fmt(t.pid ? peakMemoryMiB(t.pid) : undefined, 0)} MiB`).join(", ");
+    const report = [
+      `# Benchmark (${new Date().toISOString().slice(0, 10)}, ${SECONDS_PER_CELL}s per cell, loopback, ${process.arch})`,
+      "",
+      table(rows),
+      "",
+      `Peak memory: ${memory}. CPU is the serving process's own (workerd for the Workers, Node for the emulator), so "direct" CPU is the emulator's.`,
+      "",
+    ].join("\n");
+    mkdirSync("bench/results", { recursive: true });
+    writeFileSync("bench/results/latest.md", report);
+    writeFileSync("bench/results/latest.json", JSON.stringify(rows, null, 2));
+    console.log(`\n${report}`);
+    await gateway.mf.dispose();
+    await passthrough.mf.dispose();
+    emulator.child.kill();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
