@@ -195,14 +195,16 @@ describe("charging through /chat/completions", () => {
 
   it("402s a request the balance cannot cover, saying how many tokens it can afford", async () => {
     const acct = await account(20_000); // 0.00002 USD
-    const response = await chat(acct.key, ask("hello", { max_tokens: 16384 }));
+    // The same prompt both times: the prompt's cost is part of what must be affordable.
+    const prompt = "hello [[emulate tokens=3]]";
+    const response = await chat(acct.key, ask(prompt, { max_tokens: 16384 }));
     expect(response.status).toBe(402);
     const body = (await response.json()) as any;
     expect(body.error.code).toBe(402);
     expect(body.error.message).toMatch(/You requested up to 16384 tokens, but can only afford \d+/);
     const afford = Number(/can only afford (\d+)/.exec(body.error.message)?.[1]);
     // Asking for exactly what it can afford goes through.
-    const ok = await chat(acct.key, ask("hello [[emulate tokens=3]]", { max_tokens: afford }));
+    const ok = await chat(acct.key, ask(prompt, { max_tokens: afford }));
     expect(ok.status).toBe(200);
     await ok.text();
     expectBooksBalance(await settled(acct.id));
@@ -244,11 +246,22 @@ describe("charging through /chat/completions", () => {
 });
 
 describe("concurrency through /chat/completions", () => {
-  // The first token is held back long enough that every request reserves before any settles.
-  const body = ask("Count to three [[emulate tokens=4 ttft_ms=2500]]", { stream: true, max_tokens: 64 });
+  // Tokens come a second apart, so every request reserves before the first one settles.
+  // The emulator counts each "!" as a token while the gateway's estimate counts about four
+  // characters per token, so the real cost is above the hold and is charged at the hold (never
+  // more): every request costs exactly its hold, and the balance must end at exactly zero.
+  const body = ask(`Count to three [[emulate tokens=8 chunk_delay_ms=1000]] ${"!".repeat(40)}`, {
+    stream: true,
+    max_tokens: 4,
+  });
+  let probe: Promise<number> | undefined;
+  const concurrentHold = () => {
+    probe ??= holdOf(body);
+    return probe;
+  };
 
-  it("200 concurrent requests on a balance that covers exactly 50: 50 answered, 150 get 402, never negative", async () => {
-    const hold = await holdOf(body);
+  it("200 concurrent requests on a balance that covers exactly 50: 50 answered, 150 get 402, the balance ends at exactly 0", async () => {
+    const hold = await concurrentHold();
     const acct = await account(50 * hold);
     const responses = await Promise.all(Array.from({ length: 200 }, () => chat(acct.key, body)));
     const statuses = responses.map((r) => r.status);
@@ -270,13 +283,17 @@ describe("concurrency through /chat/completions", () => {
     );
     const a = await settled(acct.id);
     expectBooksBalance(a);
+    expect(costs.filter((c) => c > 0)).toEqual(Array(50).fill(hold));
     expect(a.totals.usageNanos).toBe(costs.reduce((x, y) => x + y, 0));
-    expect(a.totals.usageNanos).toBeLessThanOrEqual(50 * hold);
-    expect(a.totals.balanceNanos).toBe(50 * hold - a.totals.usageNanos);
-  });
+    expect(a.totals.usageNanos).toBe(50 * hold);
+    expect(a.totals.balanceNanos).toBe(0);
+    expect(a.generationCostSum).toBe(50 * hold);
+    // And nothing more goes through.
+    expect((await chat(acct.key, body)).status).toBe(402);
+  }, 120_000);
 
   it("the same for a key limit", async () => {
-    const hold = await holdOf(body);
+    const hold = await concurrentHold();
     const acct = await account(1000 * hold, { limit: Number(usd(50 * hold)) });
     const responses = await Promise.all(Array.from({ length: 200 }, () => chat(acct.key, body)));
     const statuses = responses.map((r) => r.status);
@@ -285,6 +302,11 @@ describe("concurrency through /chat/completions", () => {
     await Promise.all(responses.map((r) => r.text()));
     const a = await settled(acct.id);
     expectBooksBalance(a);
-    expect(a.totals.usageNanos).toBeLessThanOrEqual(50 * hold);
-  });
+    expect(a.totals.usageNanos).toBe(50 * hold);
+    const me = (await (
+      await SELF.fetch(new Request(`${BASE}/key`, { headers: { authorization: `Bearer ${acct.key}` } }))
+    ).json()) as any;
+    expect(me.data.limit_remaining).toBe(0);
+    expect((await chat(acct.key, body)).status).toBe(403);
+  }, 120_000);
 });

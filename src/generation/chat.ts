@@ -28,6 +28,8 @@ interface Generation {
   /** The most this generation may be charged: its reservation. */
   reservedNanos: number;
   settled: boolean;
+  /** Resolves the waitUntil that keeps the request alive until settlement has been handed off. */
+  handedOff: () => void;
 }
 
 /**
@@ -55,6 +57,7 @@ export async function completeChat(c: Context<AppEnv>, request: ChatRequest): Pr
     promptTokens,
     reservedNanos: 0,
     settled: false,
+    handedOff: () => {},
   };
   const hold = reservationFor(attempts, promptTokens, request.max_completion_tokens ?? request.max_tokens);
   const reserved = await reserve(env, auth.accountId, { keyHash: auth.keyHash, generationId: gen.id, ...hold });
@@ -65,6 +68,13 @@ export async function completeChat(c: Context<AppEnv>, request: ChatRequest): Pr
     throw new GatewayError(reserved.status, reserved.message, reserved.metadata, headers);
   }
   gen.reservedNanos = hold.worstCaseNanos;
+  // Keep this request's context alive until it settles: without a pending waitUntil, a client
+  // that disconnects cancels the context and neither the stream's cancel() nor settlement runs.
+  c.executionCtx.waitUntil(
+    new Promise<void>((resolve) => {
+      gen.handedOff = resolve;
+    }),
+  );
 
   let success: AttemptSuccess;
   try {
@@ -240,4 +250,5 @@ function settleGeneration(gen: Generation, generation: GenerationRecord | null):
       (error: unknown) => console.error(JSON.stringify({ msg: "settle failed", id: gen.id, error: String(error) })),
     ),
   );
+  gen.handedOff();
 }

@@ -7,7 +7,7 @@ import type {
   UpstreamTarget,
   Usage,
 } from "../providers/types";
-import { DONE_BYTES, KEEP_ALIVE_BYTES, sseData, sseEventStream } from "./sse";
+import { KEEP_ALIVE_BYTES, SseParser } from "./sse";
 
 /** What the stream knew when it ended, handed to settlement. */
 export interface StreamSummary {
@@ -52,9 +52,7 @@ export interface ChatStreamOptions {
  */
 export function createChatStream(options: ChatStreamOptions): ReadableStream<Uint8Array> {
   const { header } = options;
-  const events: ReadableStreamDefaultReader<UpstreamEvent> = (options.adapter.decodeStream ?? sseEventStream)(
-    options.body,
-  ).getReader();
+  const nextEvents = eventSource(options.body, options.adapter);
   const mapper: StreamMapper = options.adapter.createStreamMapper(options.target);
   const startedAt = Date.now();
   const summary: StreamSummary = {
@@ -66,125 +64,147 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     error: undefined,
     firstChunkAt: undefined,
   };
+  // Every chunk shares its envelope, so it is serialised once and choices are spliced in.
+  const prefix = `data: {"id":${JSON.stringify(header.id)},"provider":${JSON.stringify(header.provider)},"model":${JSON.stringify(header.model)},"object":"chat.completion.chunk","created":${header.created},"choices":`;
+  const frame = (choices: unknown, extra = "") => `${prefix}${JSON.stringify(choices)}${extra}}\n\n`;
   let ended = false;
-  let keepAlive: ReturnType<typeof setInterval> | undefined;
+  let lastActivity = Date.now();
+  let watchdog: ReturnType<typeof setInterval> | undefined;
+  let controllerRef: ReadableStreamDefaultController<Uint8Array> | undefined;
 
   const end = () => {
     if (ended) return false;
     ended = true;
-    if (keepAlive !== undefined) clearInterval(keepAlive);
+    if (watchdog !== undefined) clearInterval(watchdog);
     options.onEnd(summary);
     return true;
   };
 
-  const stamp = (chunk: ChatChunkOut): Record<string, unknown> => ({
-    id: header.id,
-    provider: header.provider,
-    model: header.model,
-    object: "chat.completion.chunk",
-    created: header.created,
-    choices: chunk.choices,
-  });
-
-  const finish = (controller: ReadableStreamDefaultController<Uint8Array>) => {
+  const finish = (controller: ReadableStreamDefaultController<Uint8Array>, pending: string) => {
     if (!end()) return;
-    controller.enqueue(sseData({ ...stamp({ choices: [] }), usage: options.finalizeUsage(summary) }));
-    controller.enqueue(DONE_BYTES);
+    const usage = `,"usage":${JSON.stringify(options.finalizeUsage(summary))}`;
+    controller.enqueue(encoder.encode(`${pending}${frame([], usage)}data: [DONE]\n\n`));
     controller.close();
   };
 
-  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, message: string) => {
+  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, message: string, pending = "") => {
+    if (ended) return;
     summary.error = message;
     options.abortUpstream();
     if (!end()) return;
-    controller.enqueue(
-      sseData({
-        ...stamp({
-          choices: [{ index: 0, delta: { content: "" }, finish_reason: "error", native_finish_reason: "error" }],
-        }),
-        error: { code: 502, message, metadata: { error_type: "provider_unavailable", provider_name: header.provider } },
-        usage: options.finalizeUsage(summary),
-      }),
-    );
-    controller.enqueue(DONE_BYTES);
+    const error = { code: 502, message, metadata: { error_type: "provider_unavailable", provider_name: header.provider } };
+    const extra = `,"error":${JSON.stringify(error)},"usage":${JSON.stringify(options.finalizeUsage(summary))}`;
+    const choices = [{ index: 0, delta: { content: "" }, finish_reason: "error", native_finish_reason: "error" }];
+    controller.enqueue(encoder.encode(`${pending}${frame(choices, extra)}data: [DONE]\n\n`));
     controller.close();
-  };
-
-  const readWithIdleTimeout = async () => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const stalled = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new StallError(options.idleTimeoutMs)), options.idleTimeoutMs);
-    });
-    try {
-      return await Promise.race([events.read(), stalled]);
-    } finally {
-      clearTimeout(timer);
-    }
   };
 
   return new ReadableStream<Uint8Array>(
     {
       start(controller) {
+        controllerRef = controller;
         // Headers are already out; the comment tells clients and proxies the stream is alive.
         controller.enqueue(KEEP_ALIVE_BYTES);
-        keepAlive = setInterval(() => {
-          if (summary.firstChunkAt === undefined && !ended) controller.enqueue(KEEP_ALIVE_BYTES);
-        }, options.keepAliveMs);
+        // One timer per stream does both jobs: keep-alives before the first token, and failing a
+        // stream whose upstream went silent (a per-read timer would cost a timer per chunk).
+        const tick = Math.max(50, Math.min(options.keepAliveMs, options.idleTimeoutMs / 4));
+        let lastKeepAlive = Date.now();
+        watchdog = setInterval(() => {
+          if (ended || !controllerRef) return;
+          const now = Date.now();
+          if (now - lastActivity >= options.idleTimeoutMs) {
+            fail(controllerRef, `The provider's stream stalled (no data for ${options.idleTimeoutMs} ms)`);
+            return;
+          }
+          if (summary.firstChunkAt === undefined && now - lastKeepAlive >= options.keepAliveMs) {
+            lastKeepAlive = now;
+            controllerRef.enqueue(KEEP_ALIVE_BYTES);
+          }
+        }, tick);
       },
       async pull(controller) {
+        let pending = "";
         try {
           for (;;) {
-            const { value: event, done } = await readWithIdleTimeout();
-            if (done) {
+            const events = await nextEvents();
+            if (ended) return;
+            lastActivity = Date.now();
+            if (events === null) {
               // A natural end needs `[DONE]` (or its format's end event) or at least a finish
               // reason; anything else is a truncated answer and must not look complete.
-              if (mapper.done || summary.finishReason !== null) finish(controller);
-              else fail(controller, "The provider's stream ended before the answer was complete");
+              if (mapper.done || summary.finishReason !== null) finish(controller, pending);
+              else fail(controller, "The provider's stream ended before the answer was complete", pending);
               return;
             }
-            const chunks = mapper.map(event);
-            let forwarded = false;
-            for (const chunk of chunks) {
-              if (chunk.usage) summary.usage = chunk.usage;
-              if (chunk.choices.length === 0) continue;
-              record(summary, chunk, startedAt);
-              controller.enqueue(sseData(stamp(chunk)));
-              forwarded = true;
+            for (const event of events) {
+              for (const chunk of mapper.map(event)) {
+                if (chunk.usage) summary.usage = chunk.usage;
+                if (chunk.choices.length === 0) continue;
+                record(summary, chunk, startedAt);
+                pending += frame(chunk.choices);
+              }
+              if (mapper.done) {
+                finish(controller, pending);
+                return;
+              }
             }
-            if (mapper.done) {
-              finish(controller);
+            if (pending) {
+              controller.enqueue(encoder.encode(pending));
               return;
             }
-            if (forwarded) return;
           }
         } catch (error) {
-          fail(controller, describeStreamError(error));
+          fail(controller, describeStreamError(error), pending);
         }
       },
-      async cancel() {
+      cancel() {
         summary.cancelled = true;
         options.abortUpstream();
         end();
-        await events.cancel().catch(() => undefined);
       },
     },
     { highWaterMark: 0 },
   );
 }
 
-class StallError extends Error {
-  constructor(ms: number) {
-    super(`The provider's stream stalled (no data for ${ms} ms)`);
+const encoder = new TextEncoder();
+
+/**
+ * Reads the upstream in batches: all events completed by one network read at once. SSE is parsed
+ * inline (no extra stream stage per event); formats with their own framing supply decodeStream.
+ */
+function eventSource(body: ReadableStream<Uint8Array>, adapter: ChatAdapter): () => Promise<UpstreamEvent[] | null> {
+  if (adapter.decodeStream) {
+    const reader = adapter.decodeStream(body).getReader();
+    return async () => {
+      const { value, done } = await reader.read();
+      return done ? null : [value];
+    };
   }
+  const reader = body.getReader();
+  const parser = new SseParser();
+  const decoder = new TextDecoder();
+  let finished = false;
+  return async () => {
+    if (finished) return null;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) {
+        finished = true;
+        const tail = [...parser.push(decoder.decode()), ...parser.end()];
+        return tail.length > 0 ? tail : null;
+      }
+      const events = parser.push(decoder.decode(value, { stream: true }));
+      if (events.length > 0) return events;
+    }
+  };
 }
 
 function describeStreamError(error: unknown): string {
-  if (error instanceof StallError) return error.message;
   if (error instanceof SyntaxError) return "The provider sent a malformed stream chunk";
   if (error instanceof Error && error.name === "UpstreamStreamError") return `Provider error: ${error.message}`;
   return "The provider's stream was interrupted";
 }
-
 function record(summary: StreamSummary, chunk: ChatChunkOut, startedAt: number): void {
   for (const choice of chunk.choices) {
     const delta = choice.delta;

@@ -129,7 +129,10 @@ export class UpstreamStreamError extends Error {
   }
 }
 
-/** Maps OpenAI-format SSE events to chunks; `[DONE]` marks the natural end. */
+/**
+ * Maps OpenAI-format SSE events to chunks; `[DONE]` marks the natural end. This runs once per
+ * streamed token, so it normalises the parsed chunk in place instead of rebuilding it.
+ */
 export function createOpenAIStreamMapper(): StreamMapper {
   let done = false;
   /** Choices whose tool calls were seen, so their "stop" is reported as "tool_calls". */
@@ -144,37 +147,33 @@ export function createOpenAIStreamMapper(): StreamMapper {
         return [];
       }
       const chunk = asRecord(JSON.parse(event.data));
-      if (chunk.error !== undefined) {
+      if (chunk.error !== undefined && chunk.error !== null) {
         const { message, code } = asRecord(chunk.error);
         throw new UpstreamStreamError(asString(message) ?? "upstream stream error", asString(code));
       }
-      const choices: ChunkChoiceOut[] = (Array.isArray(chunk.choices) ? chunk.choices : []).map((c, i) => {
-        const choice = asRecord(c);
+      const choices = (Array.isArray(chunk.choices) ? chunk.choices : []) as Json[];
+      for (let i = 0; i < choices.length; i++) {
+        const choice = asRecord(choices[i]);
+        choices[i] = choice;
         const index = asNumber(choice.index) ?? i;
+        choice.index = index;
         const delta = asRecord(choice.delta);
-        const toolCalls = Array.isArray(delta.tool_calls) ? (delta.tool_calls as ToolCallDelta[]) : undefined;
-        if (toolCalls) withToolCalls.add(index);
-        const reasoning = reasoningText(delta);
+        choice.delta = delta;
+        if (delta.reasoning_content !== undefined) {
+          if (typeof delta.reasoning_content === "string") delta.reasoning = delta.reasoning_content;
+          delete delta.reasoning_content;
+        }
+        if (delta.content === null) delete delta.content;
+        if (delta.refusal === null) delete delta.refusal;
+        if (Array.isArray(delta.tool_calls)) withToolCalls.add(index);
+        else delete delta.tool_calls;
+        if (choice.logprobs === null) delete choice.logprobs;
         const native = asString(choice.finish_reason) ?? null;
-        return {
-          index,
-          delta: {
-            ...(delta.role === "assistant" ? { role: "assistant" as const } : {}),
-            ...(typeof delta.content === "string" ? { content: delta.content } : {}),
-            ...(typeof delta.refusal === "string" ? { refusal: delta.refusal } : {}),
-            ...(reasoning !== undefined ? { reasoning } : {}),
-            ...(Array.isArray(delta.reasoning_details)
-              ? { reasoning_details: delta.reasoning_details as ReasoningDetail[] }
-              : {}),
-            ...(toolCalls ? { tool_calls: toolCalls } : {}),
-          },
-          finish_reason: mapOpenAIFinishReason(native, native !== null && withToolCalls.has(index)),
-          ...(native !== null ? { native_finish_reason: native } : {}),
-          ...(choice.logprobs ? { logprobs: choice.logprobs } : {}),
-        };
-      });
+        choice.finish_reason = mapOpenAIFinishReason(native, native !== null && withToolCalls.has(index));
+        if (native !== null) choice.native_finish_reason = native;
+      }
       const usage = mapOpenAIUsage(chunk.usage);
-      return [{ choices, ...(usage ? { usage } : {}) } satisfies ChatChunkOut];
+      return [{ choices: choices as unknown as ChunkChoiceOut[], ...(usage ? { usage } : {}) } satisfies ChatChunkOut];
     },
   };
 }
