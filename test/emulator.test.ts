@@ -1,11 +1,14 @@
-import { describe, expect, it } from "vitest";
-import { inject } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { nonce } from "./support/gateway";
 
 /** The emulator itself, spoken to directly: the fixtures every other suite relies on. */
 const url = (path: string) => `${inject("emulatorUrl")}${path}`;
 const post = (path: string, body: unknown, headers: Record<string, string> = { authorization: "Bearer k" }) =>
-  fetch(url(path), { method: "POST", headers: { "content-type": "application/json", ...headers }, body: JSON.stringify(body) });
+  fetch(url(path), {
+    method: "POST",
+    headers: { "content-type": "application/json", ...headers },
+    body: JSON.stringify(body),
+  });
 const chatBody = (text: string, extra: Record<string, unknown> = {}) => ({
   model: "m",
   messages: [{ role: "user", content: text }],
@@ -69,10 +72,14 @@ describe("OpenAI-format emulator", () => {
   });
 
   it("serves embeddings and legacy completions", async () => {
-    const embedded = (await (await post("/openai/v1/embeddings", { model: "e", input: ["a", "b"], dimensions: 4 })).json()) as any;
+    const embedded = (await (
+      await post("/openai/v1/embeddings", { model: "e", input: ["a", "b"], dimensions: 4 })
+    ).json()) as any;
     expect(embedded.data).toHaveLength(2);
     expect(embedded.data[0].embedding).toHaveLength(4);
-    const completion = (await (await post("/openai/v1/completions", { model: "c", prompt: "Once", max_tokens: 3 })).json()) as any;
+    const completion = (await (
+      await post("/openai/v1/completions", { model: "c", prompt: "Once", max_tokens: 3 })
+    ).json()) as any;
     expect(completion.object).toBe("text_completion");
     expect(completion.usage.completion_tokens).toBe(3);
   });
