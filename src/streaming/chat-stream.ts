@@ -92,7 +92,11 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     summary.error = message;
     options.abortUpstream();
     if (!end()) return;
-    const error = { code: 502, message, metadata: { error_type: "provider_unavailable", provider_name: header.provider } };
+    const error = {
+      code: 502,
+      message,
+      metadata: { error_type: "provider_unavailable", provider_name: header.provider },
+    };
     const extra = `,"error":${JSON.stringify(error)},"usage":${JSON.stringify(options.finalizeUsage(summary))}`;
     const choices = [{ index: 0, delta: { content: "" }, finish_reason: "error", native_finish_reason: "error" }];
     controller.enqueue(encoder.encode(`${pending}${frame(choices, extra)}data: [DONE]\n\n`));
