@@ -25,6 +25,7 @@ export default defineConfig({
           CATALOG_TTL_SECONDS: "1",
           STREAM_IDLE_TIMEOUT_MS: "2000",
           KEEPALIVE_INTERVAL_MS: "400",
+          BREAKER_COOLDOWN_MS: "1000",
         },
       },
     })),

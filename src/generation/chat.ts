@@ -7,6 +7,7 @@ import { getCatalog } from "../catalog/store";
 import type { AppEnv } from "../context";
 import type { ChatCompletionOut, Usage } from "../providers/types";
 import { type AttemptSuccess, attemptsHeader, runAttempts } from "../routing/attempts";
+import { health } from "../routing/health";
 import { type Attempt, planAttempts } from "../routing/plan";
 import { resolveUpstream } from "../routing/upstream";
 import type { ChatRequest } from "../schema/chat";
@@ -46,6 +47,7 @@ export async function completeChat(c: Context<AppEnv>, request: ChatRequest): Pr
     catalog,
     promptTokens,
     access: (provider) => resolveUpstream(env, provider),
+    isDown: (key) => health.isDown(key),
   });
 
   const auth = c.get("auth");
@@ -76,13 +78,16 @@ export async function completeChat(c: Context<AppEnv>, request: ChatRequest): Pr
     }),
   );
 
+  const settings = timeoutsOf(env);
+  health.configure({ cooldownMs: settings.BREAKER_COOLDOWN_MS, failuresToOpen: settings.BREAKER_FAILURES });
   let success: AttemptSuccess;
   try {
     success = await runAttempts(attempts, {
       request,
       stream: request.stream === true,
       clientSignal: c.req.raw.signal,
-      headersTimeoutMs: timeoutsOf(env).UPSTREAM_HEADERS_TIMEOUT_MS,
+      headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,
+      deadlineMs: settings.ROUTING_DEADLINE_MS,
     });
   } catch (error) {
     settleGeneration(gen, null);

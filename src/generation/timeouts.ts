@@ -1,6 +1,6 @@
 import type { Env } from "../env";
 
-/** Timeouts of the upstream call, each overridable by a var of the same name (milliseconds). */
+/** Timeouts and failover settings, each overridable by a var of the same name. */
 export interface Timeouts {
   /** Waiting for the provider's response headers. */
   UPSTREAM_HEADERS_TIMEOUT_MS: number;
@@ -8,12 +8,21 @@ export interface Timeouts {
   STREAM_IDLE_TIMEOUT_MS: number;
   /** Interval of keep-alive comments before the first token. */
   KEEPALIVE_INTERVAL_MS: number;
+  /** The attempt loop's total wall time (all providers and retries). */
+  ROUTING_DEADLINE_MS: number;
+  /** How long an endpoint's open circuit breaker waits before one probe. */
+  BREAKER_COOLDOWN_MS: number;
+  /** Consecutive failures that open an endpoint's breaker. */
+  BREAKER_FAILURES: number;
 }
 
 const DEFAULTS: Timeouts = {
   UPSTREAM_HEADERS_TIMEOUT_MS: 120_000,
   STREAM_IDLE_TIMEOUT_MS: 60_000,
   KEEPALIVE_INTERVAL_MS: 5_000,
+  ROUTING_DEADLINE_MS: 180_000,
+  BREAKER_COOLDOWN_MS: 30_000,
+  BREAKER_FAILURES: 3,
 };
 
 let cached: { env: Env; timeouts: Timeouts } | undefined;

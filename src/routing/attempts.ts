@@ -3,7 +3,9 @@ import { adapterFor } from "../providers/registry";
 import type { ChatAdapter, UpstreamCall, UpstreamError, UpstreamTarget } from "../providers/types";
 import type { ChatRequest } from "../schema/chat";
 import { GatewayError } from "../schema/errors";
-import type { Attempt } from "./plan";
+import { backoffMs, FAILOVER_LIMITS, FAILOVER_TABLE, type FailureKind } from "./failover";
+import { type HealthTracker, health } from "./health";
+import { type Attempt, endpointKey } from "./plan";
 
 /** What each attempt did, reported in error metadata and the `x-tollgate-attempts` header. */
 export interface AttemptReport {
@@ -27,9 +29,6 @@ export interface AttemptSuccess {
   startedAt: number;
 }
 
-/** Errors that would fail the same way on any endpoint: never retried or failed over. */
-const FINAL_KINDS = new Set<UpstreamError["kind"]>(["invalid_request", "content_policy"]);
-
 export interface RunOptions {
   request: ChatRequest;
   stream: boolean;
@@ -37,19 +36,59 @@ export interface RunOptions {
   clientSignal: AbortSignal;
   /** Milliseconds to wait for an upstream's response headers. */
   headersTimeoutMs: number;
+  /** Milliseconds the whole attempt loop may take before it gives up (bounded total wall time). */
+  deadlineMs?: number;
+  /** Endpoint health (defaults to the isolate's tracker). */
+  health?: HealthTracker;
+  /** Per-attempt request rewrite (e.g. middle-out for a smaller context window). */
+  prepare?: (request: ChatRequest, attempt: Attempt) => ChatRequest;
+  sleep?: (ms: number) => Promise<void>;
 }
+
+interface Failure {
+  kind: FailureKind;
+  error: UpstreamError;
+  provider: string;
+}
+
+const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Tries the planned endpoints in order until one answers with 2xx (and, for non-streaming calls,
- * a JSON body). Failed attempts cost nothing; the final error names every attempt.
+ * a JSON body), following FAILOVER_TABLE: transient failures retry the same endpoint once after a
+ * jittered backoff, others move on, deterministic client errors stop at once. Endpoints whose
+ * breaker is open are left for last. Failed attempts cost nothing; the final error names them all.
  */
 export async function runAttempts(attempts: Attempt[], options: RunOptions): Promise<AttemptSuccess> {
+  const tracker = options.health ?? health;
+  const sleep = options.sleep ?? defaultSleep;
+  const started = Date.now();
+  const deadline = started + (options.deadlineMs ?? Number.POSITIVE_INFINITY);
   const reports: AttemptReport[] = [];
-  let lastError: { error: UpstreamError; provider: string } | undefined;
-  for (const attempt of attempts) {
-    if (options.clientSignal.aborted) break;
+  let last: Failure | undefined;
+  let calls = 0;
+  let minContext = 0;
+  const keyOf = (a: Attempt) => endpointKey(a.model, a.endpoint);
+  // Healthy endpoints first; those with an open breaker stay in the plan as a last resort.
+  const ordered = [
+    ...attempts.filter((a) => tracker.allow(keyOf(a))),
+    ...attempts.filter((a) => !tracker.allow(keyOf(a))),
+  ];
+
+  for (const attempt of ordered) {
+    if (options.clientSignal.aborted || Date.now() >= deadline || calls >= FAILOVER_LIMITS.perRequest) break;
     const adapter = adapterFor(attempt.provider.adapter);
     if (!adapter) continue;
+    if (attempt.endpoint.context_length <= minContext) {
+      reports.push({
+        provider: attempt.provider.name,
+        model: attempt.model.id,
+        status: 0,
+        reason: "skipped: context too small",
+      });
+      continue;
+    }
+    const key = keyOf(attempt);
     const target: UpstreamTarget = {
       provider: attempt.provider,
       endpoint: attempt.endpoint,
@@ -57,69 +96,119 @@ export async function runAttempts(attempts: Attempt[], options: RunOptions): Pro
       baseUrl: attempt.access.baseUrl,
       apiKey: attempt.access.apiKey,
     };
-    const report = (status: number, reason: string) =>
-      reports.push({ provider: attempt.provider.name, model: attempt.model.id, status, reason });
-    const call = adapter.buildChatRequest(options.request, target, options.stream);
-    const abort = new AbortController();
-    const onClientAbort = () => abort.abort(options.clientSignal.reason);
-    options.clientSignal.addEventListener("abort", onClientAbort, { once: true });
-    const timer = setTimeout(() => abort.abort(new Error("headers timeout")), options.headersTimeoutMs);
-    const startedAt = Date.now();
-    try {
-      const response = await fetch(call.url, { ...call.init, signal: abort.signal });
-      clearTimeout(timer);
-      if (response.ok) {
-        if (options.stream) {
-          if (!response.body) throw new Error("empty stream body");
-          report(response.status, "ok");
-          return { attempt, target, adapter, call, response, abort, reports, startedAt };
-        }
-        const text = await response.text();
-        try {
-          const json = JSON.parse(text) as unknown;
-          report(response.status, "ok");
-          return { attempt, target, adapter, call, response, json, abort, reports, startedAt };
-        } catch {
-          report(502, "invalid JSON in the provider's response");
-          lastError = {
-            provider: attempt.provider.name,
-            error: { status: 502, upstreamStatus: response.status, kind: "server", message: "invalid JSON response" },
-          };
-          continue;
-        }
+    const request = options.prepare ? options.prepare(options.request, attempt) : options.request;
+    for (let retry = 0; retry < FAILOVER_LIMITS.perEndpoint; retry++) {
+      if (options.clientSignal.aborted || Date.now() >= deadline || calls >= FAILOVER_LIMITS.perRequest) break;
+      calls++;
+      tracker.startAttempt(key);
+      const outcome = await callOnce(
+        adapter,
+        target,
+        request,
+        options,
+        Math.min(options.headersTimeoutMs, deadline - Date.now()),
+      );
+      if ("success" in outcome) {
+        tracker.recordSuccess(key, { ttfbMs: outcome.success.headersMs });
+        reports.push({
+          provider: attempt.provider.name,
+          model: attempt.model.id,
+          status: outcome.success.response.status,
+          reason: "ok",
+        });
+        return { ...outcome.success, attempt, target, adapter, reports };
       }
-      const error = adapter.parseError(response.status, await response.text(), response.headers);
-      error.message = sanitizeUpstreamText(error.message, target.apiKey);
-      report(response.status, `${error.kind}: ${error.message}`);
-      lastError = { error, provider: attempt.provider.name };
-      if (FINAL_KINDS.has(error.kind)) break;
-    } catch (cause) {
-      clearTimeout(timer);
       if (options.clientSignal.aborted) break;
-      const timedOut = abort.signal.aborted;
-      const reason = timedOut ? "timeout waiting for the provider's response" : `connection failed: ${String(cause)}`;
-      report(timedOut ? 408 : 502, reason);
-      lastError = {
+      const failure: Failure = { ...outcome.failure, provider: attempt.provider.name };
+      failure.error.message = sanitizeUpstreamText(failure.error.message, target.apiKey);
+      last = failure;
+      reports.push({
         provider: attempt.provider.name,
+        model: attempt.model.id,
+        status: failure.error.upstreamStatus || failure.error.status,
+        reason: `${failure.kind}: ${failure.error.message}`,
+      });
+      const rule = FAILOVER_TABLE[failure.kind];
+      if (rule.breaker) tracker.recordFailure(key, failure.error.retryAfter);
+      else if (failure.error.retryAfter !== undefined) tracker.recordFailure(key, failure.error.retryAfter);
+      if (rule.action === "stop") throw finalError(last, reports, false);
+      if (rule.action === "largerContext") {
+        minContext = Math.max(minContext, attempt.endpoint.context_length);
+        break;
+      }
+      if (rule.action !== "retrySame" || retry + 1 >= FAILOVER_LIMITS.perEndpoint) break;
+      await sleep(backoffMs(retry));
+    }
+  }
+  throw finalError(last, reports, options.clientSignal.aborted);
+}
+
+type CallOutcome =
+  | { success: Omit<AttemptSuccess, "attempt" | "target" | "adapter" | "reports"> & { headersMs: number } }
+  | { failure: Omit<Failure, "provider"> };
+
+/** One upstream call: the request, its headers timeout, and the classification of a failure. */
+async function callOnce(
+  adapter: ChatAdapter,
+  target: UpstreamTarget,
+  request: ChatRequest,
+  options: RunOptions,
+  headersTimeoutMs: number,
+): Promise<CallOutcome> {
+  const call = adapter.buildChatRequest(request, target, options.stream);
+  const abort = new AbortController();
+  const onClientAbort = () => abort.abort(options.clientSignal.reason);
+  options.clientSignal.addEventListener("abort", onClientAbort, { once: true });
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    abort.abort(new Error("headers timeout"));
+  }, headersTimeoutMs);
+  const startedAt = Date.now();
+  try {
+    const response = await fetch(call.url, { ...call.init, signal: abort.signal });
+    clearTimeout(timer);
+    const headersMs = Date.now() - startedAt;
+    if (response.ok) {
+      if (options.stream) {
+        if (!response.body) return { failure: invalidResponse(response.status, "empty stream body") };
+        return { success: { call, response, abort, startedAt, headersMs } };
+      }
+      const text = await response.text();
+      try {
+        return { success: { call, response, json: JSON.parse(text) as unknown, abort, startedAt, headersMs } };
+      } catch {
+        return { failure: invalidResponse(response.status, "invalid JSON in the provider's response") };
+      }
+    }
+    const error = adapter.parseError(response.status, await response.text(), response.headers);
+    return { failure: { kind: error.kind, error } };
+  } catch (cause) {
+    clearTimeout(timer);
+    const reason = timedOut
+      ? `no response headers within ${headersTimeoutMs} ms`
+      : `connection failed: ${cause instanceof Error ? cause.message : String(cause)}`;
+    return {
+      failure: {
+        kind: timedOut ? "headers_timeout" : "connection",
         error: {
           status: timedOut ? 408 : 502,
           upstreamStatus: 0,
           kind: timedOut ? "timeout" : "server",
           message: reason,
         },
-      };
-    } finally {
-      options.clientSignal.removeEventListener("abort", onClientAbort);
-    }
+      },
+    };
+  } finally {
+    options.clientSignal.removeEventListener("abort", onClientAbort);
   }
-  throw finalError(lastError, reports, options.clientSignal.aborted);
 }
 
-function finalError(
-  last: { error: UpstreamError; provider: string } | undefined,
-  reports: AttemptReport[],
-  clientGone: boolean,
-): GatewayError {
+function invalidResponse(status: number, message: string): Omit<Failure, "provider"> {
+  return { kind: "invalid_response", error: { status: 502, upstreamStatus: status, kind: "server", message } };
+}
+
+function finalError(last: Failure | undefined, reports: AttemptReport[], clientGone: boolean): GatewayError {
   if (clientGone) return new GatewayError(408, "The client closed the request", { attempts: reports });
   if (!last) return new GatewayError(503, "No provider could serve this request", { attempts: reports });
   const { error, provider } = last;

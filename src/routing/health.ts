@@ -1,0 +1,140 @@
+/**
+ * Provider health, per endpoint, in isolate memory: cheap and good enough per location (see
+ * DESIGN.md, Storage). Each endpoint keeps a short window of outcomes (errors, latency to first
+ * byte, throughput) and a circuit breaker:
+ *   closed ─(failuresToOpen consecutive failures)─► open ─(cooldown)─► one probe (half-open)
+ *   probe succeeds ─► closed;  probe fails ─► open again, for another cooldown.
+ * While open the endpoint is skipped (it is tried only when nothing else is left).
+ */
+
+export interface HealthOptions {
+  failuresToOpen: number;
+  cooldownMs: number;
+  windowSize: number;
+}
+
+const DEFAULTS: HealthOptions = { failuresToOpen: 3, cooldownMs: 30_000, windowSize: 50 };
+
+interface EndpointHealth {
+  outcomes: Array<{ ok: boolean; at: number; ttfbMs?: number; tps?: number }>;
+  consecutiveFailures: number;
+  state: "closed" | "open";
+  /** A single probe is in flight to an open endpoint whose cooldown has passed (half-open). */
+  probing: boolean;
+  openedAt: number;
+  /** Not before this time (a provider's `retry-after`). */
+  blockedUntil: number;
+}
+
+export interface HealthSnapshot {
+  state: EndpointHealth["state"];
+  errorRate: number;
+  ttfbP50Ms: number | undefined;
+  tpsP50: number | undefined;
+  samples: number;
+}
+
+const median = (values: number[]) => {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+};
+
+export class HealthTracker {
+  private readonly endpoints = new Map<string, EndpointHealth>();
+  constructor(
+    private options: HealthOptions = DEFAULTS,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Applies operator settings (read from env vars per request; cheap when unchanged). */
+  configure(options: Partial<HealthOptions>): void {
+    const next = { ...this.options, ...options };
+    if (next.failuresToOpen !== this.options.failuresToOpen || next.cooldownMs !== this.options.cooldownMs) {
+      this.options = next;
+    }
+  }
+
+  private entry(key: string): EndpointHealth {
+    let entry = this.endpoints.get(key);
+    if (!entry) {
+      entry = { outcomes: [], consecutiveFailures: 0, state: "closed", probing: false, openedAt: 0, blockedUntil: 0 };
+      this.endpoints.set(key, entry);
+    }
+    return entry;
+  }
+
+  /**
+   * Whether a request may go to this endpoint now: closed, or open with the cooldown passed and
+   * no probe in flight (then the caller's attempt is the probe; see startAttempt).
+   */
+  allow(key: string): boolean {
+    const entry = this.endpoints.get(key);
+    if (!entry) return true;
+    const now = this.now();
+    if (entry.blockedUntil > now) return false;
+    if (entry.state === "closed") return true;
+    return !entry.probing && now - entry.openedAt >= this.options.cooldownMs;
+  }
+
+  /** Marks an attempt as started: on an open breaker it is the one half-open probe. */
+  startAttempt(key: string): void {
+    const entry = this.endpoints.get(key);
+    if (entry?.state === "open") entry.probing = true;
+  }
+
+  /** True while the breaker is open or the provider asked us to wait (planning puts it last). */
+  isDown(key: string): boolean {
+    const entry = this.endpoints.get(key);
+    if (!entry) return false;
+    return entry.state !== "closed" || entry.blockedUntil > this.now();
+  }
+
+  recordSuccess(key: string, figures: { ttfbMs?: number; tps?: number } = {}): void {
+    const entry = this.entry(key);
+    this.push(entry, { ok: true, at: this.now(), ...figures });
+    entry.consecutiveFailures = 0;
+    entry.state = "closed";
+    entry.probing = false;
+  }
+
+  recordFailure(key: string, retryAfterSeconds?: number): void {
+    const entry = this.entry(key);
+    const now = this.now();
+    this.push(entry, { ok: false, at: now });
+    entry.consecutiveFailures++;
+    if (retryAfterSeconds !== undefined)
+      entry.blockedUntil = Math.max(entry.blockedUntil, now + retryAfterSeconds * 1000);
+    if (entry.probing || entry.consecutiveFailures >= this.options.failuresToOpen) {
+      entry.state = "open";
+      entry.openedAt = now;
+      entry.probing = false;
+    }
+  }
+
+  snapshot(key: string): HealthSnapshot | undefined {
+    const entry = this.endpoints.get(key);
+    if (!entry || entry.outcomes.length === 0) return undefined;
+    const failures = entry.outcomes.filter((o) => !o.ok).length;
+    return {
+      state: entry.state,
+      errorRate: failures / entry.outcomes.length,
+      ttfbP50Ms: median(entry.outcomes.flatMap((o) => (o.ttfbMs === undefined ? [] : [o.ttfbMs]))),
+      tpsP50: median(entry.outcomes.flatMap((o) => (o.tps === undefined ? [] : [o.tps]))),
+      samples: entry.outcomes.length,
+    };
+  }
+
+  private push(entry: EndpointHealth, outcome: EndpointHealth["outcomes"][number]): void {
+    entry.outcomes.push(outcome);
+    if (entry.outcomes.length > this.options.windowSize) entry.outcomes.shift();
+  }
+
+  /** Forget everything (tests). */
+  reset(): void {
+    this.endpoints.clear();
+  }
+}
+
+/** The isolate's tracker, shared by every request this isolate serves. */
+export const health = new HealthTracker();

@@ -1,0 +1,173 @@
+import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { HealthTracker, health } from "../src/routing/health";
+import { BASE, chat, emulatorRequests, fundedAccount, gatewayFetch, nonce, sleep } from "./support/gateway";
+
+const LLAMA = "meta-llama/llama-3.3-70b-instruct";
+let key: string;
+beforeAll(async () => {
+  ({ key } = await fundedAccount("10"));
+});
+
+const ask = (text: string, provider: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+  chat(key, { model: LLAMA, provider, messages: [{ role: "user", content: text }], ...extra });
+const upstreams = async (marker: string) => (await emulatorRequests(marker)).map((r) => r.provider);
+
+async function generation(id: string) {
+  for (let i = 0; i < 50; i++) {
+    const response = await gatewayFetch(`${BASE}/generation?id=${id}`, { headers: { authorization: `Bearer ${key}` } });
+    if (response.ok) return ((await response.json()) as any).data;
+    await sleep(20);
+  }
+  throw new Error("generation not recorded");
+}
+
+describe("failover semantics", () => {
+  // The worker under test shares this module instance: each test starts with every breaker closed.
+  beforeEach(() => health.reset());
+
+  it("a 500 on the first provider is answered by the second, with one charge", async () => {
+    const marker = nonce();
+    const credits = async () =>
+      ((await (await gatewayFetch(`${BASE}/credits`, { headers: { authorization: `Bearer ${key}` } })).json()) as any)
+        .data.total_usage;
+    const before = await credits();
+    const response = await ask(`[[emulate@together status=500]] ${marker}`, { order: ["together", "groq"] });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    expect(body.provider).toBe("Groq");
+    expect(response.headers.get("x-tollgate-attempts")).toMatch(
+      /^Together;status=500, Together;status=500, Groq;status=200$/,
+    );
+    // a transient 5xx is retried once on the same endpoint, then the next provider answers
+    expect(await upstreams(marker)).toEqual(["together", "together", "groq"]);
+    const record = await generation(body.id);
+    expect(record.provider_name).toBe("Groq");
+    expect(record.total_cost).toBeCloseTo(body.usage.cost, 12);
+    let after = before;
+    for (let i = 0; i < 50 && after === before; i++) {
+      after = await credits();
+      await sleep(20);
+    }
+    expect(after - before).toBeCloseTo(body.usage.cost, 12);
+  });
+
+  it("retries the same endpoint once on a transient 500", async () => {
+    const marker = nonce();
+    const response = await ask(`[[emulate@together status=500 times=1]] ${marker}`, { order: ["together", "groq"] });
+    expect(((await response.json()) as any).provider).toBe("Together");
+    expect(await upstreams(marker)).toEqual(["together", "together"]);
+  });
+
+  it("allow_fallbacks: false returns the first provider's error", async () => {
+    const marker = nonce();
+    const response = await ask(`[[emulate@together status=429 retry_after=3]] ${marker}`, {
+      order: ["together"],
+      allow_fallbacks: false,
+    });
+    expect(response.status).toBe(429);
+    expect(response.headers.get("retry-after")).toBe("3");
+    const body = (await response.json()) as any;
+    expect(body.error.metadata.provider_name).toBe("Together");
+    expect(await upstreams(marker)).toEqual(["together"]);
+  });
+
+  it("never launders a content-policy refusal through another provider", async () => {
+    const marker = nonce();
+    const response = await ask(`[[emulate@together status=400 code=content_policy_violation]] ${marker}`, {
+      order: ["together", "groq"],
+    });
+    expect(response.status).toBe(403);
+    expect(((await response.json()) as any).error.message).toMatch(/safety/);
+    expect(await upstreams(marker)).toEqual(["together"]);
+  });
+
+  it("does not retry an invalid request anywhere", async () => {
+    const marker = nonce();
+    const response = await ask(`[[emulate status=400 code=invalid_value]] ${marker}`, { order: ["together", "groq"] });
+    expect(response.status).toBe(400);
+    expect(await upstreams(marker)).toEqual(["together"]);
+  });
+
+  it("routes a context-length error to a larger-context endpoint only", async () => {
+    const marker = nonce();
+    const response = await chat(key, {
+      model: "meta-llama/llama-3.1-405b-instruct",
+      provider: { order: ["deepinfra", "together"] },
+      messages: [{ role: "user", content: `[[emulate@deepinfra status=400 code=context_length_exceeded]] ${marker}` }],
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as any).provider).toBe("Together");
+    expect(await upstreams(marker)).toEqual(["deepinfra", "together"]);
+  });
+
+  it("a context-length error with no larger endpoint is a clean 400", async () => {
+    const response = await chat(key, {
+      model: "openai/gpt-4o-mini",
+      messages: [{ role: "user", content: `[[emulate status=400 code=context_length_exceeded]] ${nonce()}` }],
+    });
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as any;
+    expect(body.error.message).toMatch(/maximum context length/);
+    expect(body.error.metadata.error_type).toBe("context_length");
+  });
+
+  it("fails over on a connection reset and a slow provider (headers timeout)", async () => {
+    const marker = nonce();
+    const response = await ask(`[[emulate@together reset]] ${marker}`, { order: ["together", "fireworks"] });
+    expect(((await response.json()) as any).provider).toBe("Fireworks");
+  });
+
+  it("the final error names every attempt", async () => {
+    const response = await ask(`[[emulate status=503]] ${nonce()}`, { only: ["together", "groq"] });
+    expect(response.status).toBe(502);
+    const attempts = ((await response.json()) as any).error.metadata.attempts as Array<{
+      provider: string;
+      status: number;
+    }>;
+    expect(new Set(attempts.map((a) => a.provider))).toEqual(new Set(["Together", "Groq"]));
+    expect(attempts.every((a) => a.status === 503)).toBe(true);
+  });
+
+  it("a dead provider is skipped once its breaker opens, and probed again after the cooldown", async () => {
+    // Fireworks always fails for this test's requests; each request retries it once (2 failures).
+    const dead = `[[emulate@fireworks status=500]]`;
+    const send = async () => {
+      const marker = nonce();
+      const response = await ask(`${dead} ${marker}`, { order: ["fireworks", "deepinfra"] });
+      expect(((await response.json()) as any).provider).toBe("DeepInfra");
+      return upstreams(marker);
+    };
+    await send();
+    await send(); // 4 consecutive failures: the breaker is open
+    expect(await send()).toEqual(["deepinfra"]); // skipped while open
+    await sleep(1100); // BREAKER_COOLDOWN_MS is 1000 in tests
+    const probed = await send();
+    expect(probed[0]).toBe("fireworks"); // one probe after the cooldown
+    expect(await send()).toEqual(["deepinfra"]); // the probe failed: open again
+  });
+});
+
+describe("health tracker", () => {
+  it("opens after repeated failures, lets one probe through after the cooldown, closes on success", () => {
+    let now = 0;
+    const tracker = new HealthTracker({ failuresToOpen: 3, cooldownMs: 1000, windowSize: 10 }, () => now);
+    for (let i = 0; i < 3; i++) tracker.recordFailure("e");
+    expect(tracker.allow("e")).toBe(false);
+    now = 1000;
+    expect(tracker.allow("e")).toBe(true);
+    tracker.startAttempt("e");
+    expect(tracker.allow("e")).toBe(false); // a single probe at a time
+    tracker.recordSuccess("e", { ttfbMs: 120 });
+    expect(tracker.allow("e")).toBe(true);
+    expect(tracker.snapshot("e")).toMatchObject({ state: "closed", samples: 4, ttfbP50Ms: 120 });
+  });
+
+  it("honours retry-after by blocking the endpoint until then", () => {
+    let now = 0;
+    const tracker = new HealthTracker(undefined, () => now);
+    tracker.recordFailure("e", 2);
+    expect(tracker.allow("e")).toBe(false);
+    now = 2000;
+    expect(tracker.allow("e")).toBe(true);
+  });
+});

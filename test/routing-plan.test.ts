@@ -1,0 +1,153 @@
+import { describe, expect, it } from "vitest";
+import { defaultCatalog } from "../src/catalog/default-catalog";
+import { indexCatalog } from "../src/catalog/store";
+import { CatalogSchema } from "../src/catalog/types";
+import { type PlanInput, planAttempts } from "../src/routing/plan";
+import { GatewayError } from "../src/schema/errors";
+
+/** Routing is a pure function of (request, catalog, health): tested without any I/O. */
+const catalog = indexCatalog(CatalogSchema.parse(defaultCatalog), "default");
+const LLAMA = "meta-llama/llama-3.3-70b-instruct";
+const configured = () => ({ baseUrl: "http://upstream", apiKey: "k", emulated: true });
+
+function plan(request: PlanInput["request"], extra: Partial<PlanInput> = {}) {
+  return planAttempts({ request, catalog, promptTokens: 100, access: configured, random: () => 0.5, ...extra });
+}
+const providers = (request: PlanInput["request"], extra: Partial<PlanInput> = {}) =>
+  plan(request, extra).map((a) => a.provider.slug);
+
+function seeded(seed: number) {
+  let state = seed;
+  return () => {
+    state = (state * 1664525 + 1013904223) % 4294967296;
+    return state / 4294967296;
+  };
+}
+
+describe("default choice", () => {
+  it("weights endpoints by the inverse square of price: the cheapest takes most of 1,000 requests", () => {
+    const random = seeded(42);
+    const firsts = new Map<string, number>();
+    for (let i = 0; i < 1000; i++) {
+      const first = providers({ model: LLAMA }, { random })[0]!;
+      firsts.set(first, (firsts.get(first) ?? 0) + 1);
+    }
+    // DeepInfra (0.23 + 0.40) is far cheaper than Groq (0.59 + 0.79) and Together/Fireworks (~1.8).
+    const deepinfra = firsts.get("deepinfra") ?? 0;
+    expect(deepinfra).toBeGreaterThan(600);
+    expect(deepinfra).toBeGreaterThan((firsts.get("groq") ?? 0) * 3);
+    expect(firsts.get("groq") ?? 0).toBeGreaterThan(firsts.get("together") ?? 0);
+    expect(firsts.size).toBeGreaterThan(1); // the others still get some traffic
+  });
+
+  it("puts endpoints with a recent outage last", () => {
+    const order = providers({ model: LLAMA }, { isDown: (key) => key.startsWith("deepinfra") });
+    expect(order.at(-1)).toBe("deepinfra");
+  });
+
+  it("skips endpoints whose context is too small for the prompt", () => {
+    const order = plan({ model: "meta-llama/llama-3.1-405b-instruct" }, { promptTokens: 60_000 }).map(
+      (a) => a.provider.slug,
+    );
+    expect(order).not.toContain("deepinfra"); // 32k context
+    expect(order.length).toBe(2);
+  });
+
+  it("skips providers that are not configured", () => {
+    const order = providers({ model: LLAMA }, { access: (p) => (p.slug === "groq" ? undefined : configured()) });
+    expect(order).not.toContain("groq");
+  });
+});
+
+describe("provider preferences", () => {
+  it("order tries the listed providers first, in order, then the rest", () => {
+    const order = providers({ model: LLAMA, provider: { order: ["groq", "Together"] } });
+    expect(order.slice(0, 2)).toEqual(["groq", "together"]);
+    expect(order).toHaveLength(4);
+  });
+
+  it("allow_fallbacks: false stops after the listed providers", () => {
+    expect(providers({ model: LLAMA, provider: { order: ["groq"], allow_fallbacks: false } })).toEqual(["groq"]);
+  });
+
+  it("only and ignore filter", () => {
+    expect(new Set(providers({ model: LLAMA, provider: { only: ["groq", "fireworks"] } }))).toEqual(
+      new Set(["groq", "fireworks"]),
+    );
+    expect(providers({ model: LLAMA, provider: { ignore: ["deepinfra"] } })).not.toContain("deepinfra");
+  });
+
+  it("quantizations keep only matching endpoints", () => {
+    expect(providers({ model: LLAMA, provider: { quantizations: ["fp8"] } })).toEqual(["together"]);
+  });
+
+  it("data_collection: deny drops providers that retain or train on prompts", () => {
+    const order = providers({ model: "deepseek/deepseek-chat-v3-0324", provider: { data_collection: "deny" } });
+    expect(order).not.toContain("deepseek");
+    expect(order.length).toBeGreaterThan(0);
+  });
+
+  it("zdr keeps only zero-data-retention providers", () => {
+    const order = providers({ model: "deepseek/deepseek-chat-v3-0324", provider: { zdr: true } });
+    expect(new Set(order)).toEqual(new Set(["together", "fireworks", "deepinfra"]));
+  });
+
+  it("max_price (USD per million tokens) excludes pricier endpoints", () => {
+    const order = providers({ model: LLAMA, provider: { max_price: { prompt: 0.6, completion: 0.8 } } });
+    expect(new Set(order)).toEqual(new Set(["groq", "deepinfra"]));
+  });
+
+  it("require_parameters keeps only endpoints that support every parameter sent", () => {
+    const order = providers({
+      model: LLAMA,
+      provider: { require_parameters: true },
+      min_p: 0.1,
+    } as PlanInput["request"]);
+    expect(order).not.toContain("groq"); // Groq does not take min_p
+  });
+
+  it("sort orders strictly by price, throughput or latency", () => {
+    expect(providers({ model: LLAMA, provider: { sort: "price" } })[0]).toBe("deepinfra");
+    expect(providers({ model: LLAMA, provider: { sort: "throughput" } })[0]).toBe("groq");
+    expect(providers({ model: LLAMA, provider: { sort: { by: "latency" } } })[0]).toBe("groq");
+  });
+
+  it("names an unknown provider in a 400", () => {
+    expect(() => plan({ model: LLAMA, provider: { order: ["nope"] } })).toThrow(/unknown provider "nope"/);
+  });
+
+  it("explains an impossible combination in a 404", () => {
+    try {
+      plan({ model: LLAMA, provider: { only: ["groq"], quantizations: ["fp8"] } });
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(GatewayError);
+      expect((error as GatewayError).status).toBe(404);
+      expect((error as GatewayError).message).toContain(LLAMA);
+      expect((error as GatewayError).message).toMatch(/quantization|provider.only/);
+    }
+  });
+});
+
+describe("models and variants", () => {
+  it("models: tries the listed models in order", () => {
+    const attempts = plan({ model: "openai/gpt-4o-mini", models: [LLAMA] });
+    expect(attempts[0]!.model.id).toBe("openai/gpt-4o-mini");
+    expect(attempts.at(-1)!.model.id).toBe(LLAMA);
+  });
+
+  it(":floor sorts by price and :nitro by throughput", () => {
+    expect(providers({ model: `${LLAMA}:floor` })[0]).toBe("deepinfra");
+    expect(providers({ model: `${LLAMA}:nitro` })[0]).toBe("groq");
+  });
+
+  it(":free resolves to the free listing", () => {
+    const attempts = plan({ model: `${LLAMA}:free` });
+    expect(attempts.every((a) => a.endpoint.pricing.prompt === "0")).toBe(true);
+  });
+
+  it("openrouter/auto routes to the configured default list", () => {
+    const attempts = plan({ model: "openrouter/auto" });
+    expect(attempts[0]!.model.id).toBe(defaultCatalog.auto_models![0]);
+  });
+});
