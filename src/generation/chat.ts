@@ -13,6 +13,7 @@ import { resolveUpstream } from "../routing/upstream";
 import type { ChatRequest } from "../schema/chat";
 import { GatewayError } from "../schema/errors";
 import { createChatStream, type StreamSummary } from "../streaming/chat-stream";
+import { fitToEndpoint } from "../transforms/middle-out";
 import { estimatePromptTokens } from "../transforms/tokens";
 import { reservationFor } from "./budget";
 import { newGenerationId } from "./ids";
@@ -88,6 +89,7 @@ export async function completeChat(c: Context<AppEnv>, request: ChatRequest): Pr
       clientSignal: c.req.raw.signal,
       headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,
       deadlineMs: settings.ROUTING_DEADLINE_MS,
+      prepare: (req, attempt) => fitToEndpoint(req, attempt.endpoint),
     });
   } catch (error) {
     settleGeneration(gen, null);

@@ -5,6 +5,7 @@ import { requestedParameters } from "../providers/parameters";
 import { adapterFor } from "../providers/registry";
 import type { ChatRequest, ProviderPreferences } from "../schema/chat";
 import { badRequest, GatewayError } from "../schema/errors";
+import { middleOutApplies } from "../transforms/middle-out";
 import type { UpstreamAccess } from "./upstream";
 
 /** One endpoint to try, in order. */
@@ -91,9 +92,15 @@ export function planAttempts(input: PlanInput): Attempt[] {
 function keepWhere(attempts: Attempt[], keep: (a: Attempt) => boolean, rejections: string[]): Attempt[] {
   const kept = attempts.filter(keep);
   if (kept.length > 0) return kept;
-  throw new GatewayError(404, `No endpoints found that satisfy the request: ${rejections.join(" | ")}`, {
-    reasons: rejections,
-  });
+  // A prompt too long for every endpoint is the client's to fix: a 400, like a provider's own.
+  const tooLong = rejections.length > 0 && rejections.every((r) => /: context length \d+ is smaller[^;]*$/.test(r));
+  throw new GatewayError(
+    tooLong ? 400 : 404,
+    `No endpoints found that satisfy the request: ${rejections.join(" | ")}`,
+    {
+      reasons: rejections,
+    },
+  );
 }
 
 function validateProviderNames(prefs: ProviderPreferences, catalog: CatalogIndex): void {
@@ -185,7 +192,7 @@ function eligibleEndpoints(
     }
     if (
       promptTokens + Math.min(maxOutput, endpoint.max_completion_tokens ?? maxOutput) > endpoint.context_length &&
-      !(request.transforms ?? []).includes("middle-out")
+      !middleOutApplies(request, endpoint)
     ) {
       reject(`context length ${endpoint.context_length} is smaller than the request (~${promptTokens} prompt tokens)`);
       continue;

@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import type { Endpoint } from "../src/catalog/types";
+import type { ChatRequest, Message } from "../src/schema/chat";
+import { fitToEndpoint, middleOut, middleOutApplies } from "../src/transforms/middle-out";
+import { estimatePromptTokens } from "../src/transforms/tokens";
+import { chat, emulatorRequests, fundedAccount, nonce } from "./support/gateway";
+
+const words = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag}${i}`).join(" ");
+const conversation = (turns: number, size: number): Message[] => [
+  { role: "system", content: "You are terse." },
+  ...Array.from({ length: turns }, (_, i) => ({
+    role: (i % 2 === 0 ? "user" : "assistant") as "user",
+    content: words(size, `t${i}w`),
+  })),
+  { role: "user", content: "The latest question?" },
+];
+const endpoint = (context: number) =>
+  ({ context_length: context, max_completion_tokens: null, max_prompt_tokens: null }) as unknown as Endpoint;
+
+describe("middle-out", () => {
+  it("drops turns from the middle, keeping the system prompt and the latest turns", () => {
+    const messages = conversation(20, 100);
+    const kept = middleOut(messages, 800);
+    expect(estimatePromptTokens(kept)).toBeLessThanOrEqual(800);
+    expect(kept[0]).toEqual(messages[0]);
+    expect(kept.at(-1)).toEqual(messages.at(-1));
+    expect(kept.at(-2)).toEqual(messages.at(-2));
+    expect(kept[1]).toEqual(messages[1]); // the oldest turns survive longer than the middle ones
+    expect(kept.length).toBeLessThan(messages.length);
+  });
+
+  it("removes a tool call together with its results", () => {
+    const messages: Message[] = [
+      { role: "user", content: words(300, "a") },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "c1", type: "function", function: { name: "f", arguments: "{}" } }],
+      },
+      { role: "tool", tool_call_id: "c1", content: words(300, "r") },
+      { role: "user", content: words(300, "b") },
+      { role: "user", content: "now?" },
+    ];
+    const kept = middleOut(messages, 400);
+    const hasCall = kept.some((m) => m.role === "assistant");
+    const hasResult = kept.some((m) => m.role === "tool");
+    expect(hasCall).toBe(hasResult);
+  });
+
+  it("trims one huge message from its middle when dropping turns is not enough", () => {
+    const kept = middleOut([{ role: "user", content: words(5000, "x") }], 1000);
+    expect(estimatePromptTokens(kept)).toBeLessThanOrEqual(1100);
+    expect(String(kept[0]?.content)).toContain("[…]");
+    expect(String(kept[0]?.content).startsWith("x0 ")).toBe(true);
+  });
+
+  it("is on by default for ≤ 8k endpoints and off with transforms: []", () => {
+    expect(middleOutApplies({}, endpoint(8192))).toBe(true);
+    expect(middleOutApplies({}, endpoint(128000))).toBe(false);
+    expect(middleOutApplies({ transforms: [] }, endpoint(8192))).toBe(false);
+    expect(middleOutApplies({ transforms: ["middle-out"] }, endpoint(128000))).toBe(true);
+    const request = { messages: conversation(40, 100) } as ChatRequest;
+    expect(fitToEndpoint(request, endpoint(8192))).toBe(request); // fits: untouched
+    expect(fitToEndpoint(request, endpoint(2048)).messages.length).toBeLessThan(request.messages.length);
+  });
+
+  it("lets a long conversation reach a small-context model through the gateway", async () => {
+    const { key } = await fundedAccount("1");
+    const marker = nonce();
+    const messages = [...conversation(60, 250), { role: "user", content: `final ${marker}` }];
+    const ok = await chat(key, { model: "meta-llama/llama-3-8b-instruct", messages });
+    expect(ok.status).toBe(200);
+    const [upstream] = await emulatorRequests(marker);
+    const sent = (upstream!.body as any).messages as Message[];
+    expect(sent.length).toBeLessThan(messages.length);
+    expect(sent[0]).toEqual(messages[0]);
+    expect(sent.at(-1)).toEqual(messages.at(-1));
+    const off = await chat(key, { model: "meta-llama/llama-3-8b-instruct", messages, transforms: [] });
+    expect(off.status).toBe(400);
+    expect(((await off.json()) as any).error.message).toMatch(/context length 8192/);
+  });
+});
