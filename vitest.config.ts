@@ -26,6 +26,7 @@ export default defineConfig({
           STREAM_IDLE_TIMEOUT_MS: "2000",
           KEEPALIVE_INTERVAL_MS: "400",
           BREAKER_COOLDOWN_MS: "1000",
+          FIRST_TOKEN_TIMEOUT_MS: "3000",
         },
       },
     })),

@@ -1,6 +1,6 @@
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { HealthTracker, health } from "../src/routing/health";
-import { BASE, chat, emulatorRequests, fundedAccount, gatewayFetch, nonce, sleep } from "./support/gateway";
+import { BASE, chat, emulatorRequests, fundedAccount, gatewayFetch, nonce, readSse, sleep } from "./support/gateway";
 
 const LLAMA = "meta-llama/llama-3.3-70b-instruct";
 let key: string;
@@ -169,5 +169,42 @@ describe("health tracker", () => {
     expect(tracker.allow("e")).toBe(false);
     now = 2000;
     expect(tracker.allow("e")).toBe(true);
+  });
+});
+
+describe("stream failover before the first token", () => {
+  beforeEach(() => health.reset());
+  const streamAsk = (text: string) =>
+    chat(key, {
+      model: LLAMA,
+      stream: true,
+      provider: { order: ["together", "groq"] },
+      messages: [{ role: "user", content: text }],
+    });
+
+  for (const [name, fault] of [
+    ["a slow first token", "ttft_ms=5000"],
+    ["a stall before the first token", "stall_after=1"],
+    ["a cut before the first token", "cut_after=1"],
+    ["a malformed first chunk", "malformed"],
+  ] as const) {
+    it(`${name} fails over silently to the next provider`, async () => {
+      const marker = nonce();
+      const { data } = await readSse(await streamAsk(`[[emulate tokens=5]] [[emulate@together ${fault}]] ${marker}`));
+      const chunks = data.slice(0, -1) as any[];
+      expect(chunks.every((c) => c.error === undefined)).toBe(true);
+      expect(chunks.every((c) => c.provider === "Groq")).toBe(true);
+      expect(chunks.filter((c) => c.choices[0]?.delta?.role === "assistant")).toHaveLength(1);
+      expect(chunks.at(-1).usage.completion_tokens).toBe(5);
+      expect(await upstreams(marker)).toEqual(["together", "groq"]);
+    });
+  }
+
+  it("after the first token, a cut is an error chunk, never a silent retry", async () => {
+    const marker = nonce();
+    const { data } = await readSse(await streamAsk(`[[emulate@together cut_after=3 tokens=9]] ${marker}`));
+    const last = data.at(-2) as any;
+    expect(last.choices[0].finish_reason).toBe("error");
+    expect(await upstreams(marker)).toEqual(["together"]);
   });
 });

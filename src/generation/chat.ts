@@ -8,11 +8,11 @@ import type { AppEnv } from "../context";
 import type { ChatCompletionOut, Usage } from "../providers/types";
 import { type AttemptSuccess, attemptsHeader, runAttempts } from "../routing/attempts";
 import { health } from "../routing/health";
-import { type Attempt, planAttempts } from "../routing/plan";
+import { type Attempt, endpointKey, planAttempts } from "../routing/plan";
 import { resolveUpstream } from "../routing/upstream";
 import type { ChatRequest } from "../schema/chat";
 import { GatewayError } from "../schema/errors";
-import { createChatStream, type StreamSummary } from "../streaming/chat-stream";
+import { createChatStream, type StreamSource, type StreamSummary } from "../streaming/chat-stream";
 import { fitToEndpoint } from "../transforms/middle-out";
 import { estimatePromptTokens } from "../transforms/tokens";
 import { reservationFor } from "./budget";
@@ -81,22 +81,25 @@ export async function completeChat(c: Context<AppEnv>, request: ChatRequest): Pr
 
   const settings = timeoutsOf(env);
   health.configure({ cooldownMs: settings.BREAKER_COOLDOWN_MS, failuresToOpen: settings.BREAKER_FAILURES });
-  let success: AttemptSuccess;
-  try {
-    success = await runAttempts(attempts, {
+  const deadline = Date.now() + settings.ROUTING_DEADLINE_MS;
+  const run = (plan: Attempt[]) =>
+    runAttempts(plan, {
       request,
       stream: request.stream === true,
       clientSignal: c.req.raw.signal,
       headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,
-      deadlineMs: settings.ROUTING_DEADLINE_MS,
+      deadlineMs: Math.max(0, deadline - Date.now()),
       prepare: (req, attempt) => fitToEndpoint(req, attempt.endpoint),
     });
+  let success: AttemptSuccess;
+  try {
+    success = await run(attempts);
   } catch (error) {
     settleGeneration(gen, null);
     throw error;
   }
   const headers = replyHeaders(success);
-  return request.stream ? streamReply(gen, success, headers) : jsonReply(gen, success, headers);
+  return request.stream ? streamReply(gen, success, headers, attempts, run) : jsonReply(gen, success, headers);
 }
 
 function replyHeaders(success: AttemptSuccess): Record<string, string> {
@@ -143,35 +146,64 @@ function jsonReply(gen: Generation, success: AttemptSuccess, headers: Record<str
   return Response.json(body, { headers });
 }
 
-function streamReply(gen: Generation, success: AttemptSuccess, headers: Record<string, string>): Response {
+function streamReply(
+  gen: Generation,
+  first: AttemptSuccess,
+  headers: Record<string, string>,
+  attempts: Attempt[],
+  run: (remaining: Attempt[]) => Promise<AttemptSuccess>,
+): Response {
+  let current = first;
+  const tried = new Set<Attempt>(
+    attempts.filter((a) => first.reports.some((r) => r.provider === a.provider.name && r.model === a.model.id)),
+  );
+  tried.add(first.attempt);
   let costNanos = 0;
   let settledUsage: { usage: Usage; estimated: boolean } | undefined;
   const finalUsage = (summary: StreamSummary) => {
     settledUsage = settleUsage(summary.usage, gen.promptTokens, summary.producedText);
-    costNanos = chargeFor(gen, success.attempt, settledUsage.usage);
+    costNanos = chargeFor(gen, current.attempt, settledUsage.usage);
     return publicUsage(settledUsage.usage, nanosToUsd(costNanos));
   };
-  const body = createChatStream({
+  const sourceOf = (success: AttemptSuccess): StreamSource => ({
     body: success.response.body as ReadableStream<Uint8Array>,
     adapter: success.adapter,
     target: success.target,
-    header: {
-      id: gen.id,
-      model: success.attempt.model.id,
-      provider: success.attempt.provider.name,
-      created: Math.floor(gen.receivedAt / 1000),
+    model: success.attempt.model.id,
+    provider: success.attempt.provider.name,
+    abort: () => success.abort.abort(),
+  });
+  const settings = timeoutsOf(gen.c.env);
+  const body = createChatStream({
+    source: sourceOf(first),
+    header: { id: gen.id, created: Math.floor(gen.receivedAt / 1000) },
+    keepAliveMs: settings.KEEPALIVE_INTERVAL_MS,
+    idleTimeoutMs: settings.STREAM_IDLE_TIMEOUT_MS,
+    firstTokenTimeoutMs: settings.FIRST_TOKEN_TIMEOUT_MS,
+    failover: async () => {
+      // The endpoint failed before its first token: count it against its health, try the rest.
+      health.recordFailure(endpointKey(current.attempt.model, current.attempt.endpoint));
+      const remaining = attempts.filter((a) => !tried.has(a));
+      if (remaining.length === 0 || gen.c.req.raw.signal.aborted) return null;
+      try {
+        current = await run(remaining);
+      } catch {
+        return null;
+      }
+      for (const a of remaining) {
+        if (current.reports.some((r) => r.provider === a.provider.name && r.model === a.model.id)) tried.add(a);
+      }
+      tried.add(current.attempt);
+      return sourceOf(current);
     },
-    keepAliveMs: timeoutsOf(gen.c.env).KEEPALIVE_INTERVAL_MS,
-    idleTimeoutMs: timeoutsOf(gen.c.env).STREAM_IDLE_TIMEOUT_MS,
     finalizeUsage: finalUsage,
-    abortUpstream: () => success.abort.abort(),
     onEnd: (summary) => {
       // A cancelled stream never reached its final chunk: charge what was produced up to the cut.
       if (!settledUsage) finalUsage(summary);
       const settled = settledUsage as { usage: Usage; estimated: boolean };
       settleGeneration(
         gen,
-        record(gen, success, {
+        record(gen, current, {
           usage: settled.usage,
           estimated: settled.estimated,
           costNanos,
@@ -179,7 +211,7 @@ function streamReply(gen: Generation, success: AttemptSuccess, headers: Record<s
           cancelled: summary.cancelled,
           finishReason: summary.error ? "error" : summary.finishReason,
           nativeFinishReason: summary.nativeFinishReason,
-          firstByteAt: summary.firstChunkAt === undefined ? Date.now() : success.startedAt + summary.firstChunkAt,
+          firstByteAt: summary.firstChunkAt === undefined ? Date.now() : current.startedAt + summary.firstChunkAt,
           upstreamId: null,
         }),
       );

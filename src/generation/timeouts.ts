@@ -8,6 +8,8 @@ export interface Timeouts {
   STREAM_IDLE_TIMEOUT_MS: number;
   /** Interval of keep-alive comments before the first token. */
   KEEPALIVE_INTERVAL_MS: number;
+  /** Waiting for a stream's first token; past it, the next endpoint is tried (nothing was sent yet). */
+  FIRST_TOKEN_TIMEOUT_MS: number;
   /** The attempt loop's total wall time (all providers and retries). */
   ROUTING_DEADLINE_MS: number;
   /** How long an endpoint's open circuit breaker waits before one probe. */
@@ -20,6 +22,7 @@ const DEFAULTS: Timeouts = {
   UPSTREAM_HEADERS_TIMEOUT_MS: 120_000,
   STREAM_IDLE_TIMEOUT_MS: 60_000,
   KEEPALIVE_INTERVAL_MS: 5_000,
+  FIRST_TOKEN_TIMEOUT_MS: 60_000,
   ROUTING_DEADLINE_MS: 180_000,
   BREAKER_COOLDOWN_MS: 30_000,
   BREAKER_FAILURES: 3,

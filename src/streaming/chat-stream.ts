@@ -27,21 +27,36 @@ export interface StreamSummary {
 /** The final chunk's usage and cost, computed by the caller from the summary (charging rules). */
 export type FinalizeUsage = (summary: StreamSummary) => Record<string, unknown>;
 
-export interface ChatStreamOptions {
+/** One upstream stream being relayed: its body, its format, and who it is from. */
+export interface StreamSource {
   body: ReadableStream<Uint8Array>;
   adapter: ChatAdapter;
   target: UpstreamTarget;
+  /** Stamped on every chunk: the model and provider that answer. */
+  model: string;
+  provider: string;
+  /** Aborts this upstream fetch. */
+  abort: () => void;
+}
+
+export interface ChatStreamOptions {
+  source: StreamSource;
   /** Stamped on every chunk. */
-  header: { id: string; model: string; provider: string; created: number };
+  header: { id: string; created: number };
   /** Interval of `: OPENROUTER PROCESSING` comments until the first chunk. */
   keepAliveMs: number;
   /** Milliseconds of upstream silence after which the stream is failed (a stall). */
   idleTimeoutMs: number;
+  /** Milliseconds to wait for the first token before failing over (or failing). */
+  firstTokenTimeoutMs: number;
+  /**
+   * Until the first chunk reaches the client, a failing upstream (error, stall, slow first token,
+   * truncated stream) is replaced by the next endpoint's stream, if there is one.
+   */
+  failover?: (reason: string) => Promise<StreamSource | null>;
   finalizeUsage: FinalizeUsage;
   /** Called exactly once when the stream is over, however it ended. */
   onEnd: (summary: StreamSummary) => void;
-  /** Aborts the upstream fetch. */
-  abortUpstream: () => void;
 }
 
 /**
@@ -52,9 +67,10 @@ export interface ChatStreamOptions {
  */
 export function createChatStream(options: ChatStreamOptions): ReadableStream<Uint8Array> {
   const { header } = options;
-  const nextEvents = eventSource(options.body, options.adapter);
-  const mapper: StreamMapper = options.adapter.createStreamMapper(options.target);
-  const startedAt = Date.now();
+  let source = options.source;
+  let nextEvents = eventSource(source.body, source.adapter);
+  let mapper: StreamMapper = source.adapter.createStreamMapper(source.target);
+  let startedAt = Date.now();
   const summary: StreamSummary = {
     usage: undefined,
     producedText: "",
@@ -65,8 +81,14 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     firstChunkAt: undefined,
   };
   // Every chunk shares its envelope, so it is serialised once and choices are spliced in.
-  const prefix = `data: {"id":${JSON.stringify(header.id)},"provider":${JSON.stringify(header.provider)},"model":${JSON.stringify(header.model)},"object":"chat.completion.chunk","created":${header.created},"choices":`;
+  let prefix = "";
+  const stampFor = (s: StreamSource) => {
+    prefix = `data: {"id":${JSON.stringify(header.id)},"provider":${JSON.stringify(s.provider)},"model":${JSON.stringify(s.model)},"object":"chat.completion.chunk","created":${header.created},"choices":`;
+  };
+  stampFor(source);
   const frame = (choices: unknown, extra = "") => `${prefix}${JSON.stringify(choices)}${extra}}\n\n`;
+  /** Set by the watchdog when it gives up on the current upstream (read by pull's catch). */
+  let giveUpReason: string | undefined;
   let ended = false;
   let lastActivity = Date.now();
   let watchdog: ReturnType<typeof setInterval> | undefined;
@@ -90,12 +112,12 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   const fail = (controller: ReadableStreamDefaultController<Uint8Array>, message: string, pending = "") => {
     if (ended) return;
     summary.error = message;
-    options.abortUpstream();
+    source.abort();
     if (!end()) return;
     const error = {
       code: 502,
       message,
-      metadata: { error_type: "provider_unavailable", provider_name: header.provider },
+      metadata: { error_type: "provider_unavailable", provider_name: source.provider },
     };
     const extra = `,"error":${JSON.stringify(error)},"usage":${JSON.stringify(options.finalizeUsage(summary))}`;
     const choices = [{ index: 0, delta: { content: "" }, finish_reason: "error", native_finish_reason: "error" }];
@@ -111,13 +133,25 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         controller.enqueue(KEEP_ALIVE_BYTES);
         // One timer per stream does both jobs: keep-alives before the first token, and failing a
         // stream whose upstream went silent (a per-read timer would cost a timer per chunk).
-        const tick = Math.max(50, Math.min(options.keepAliveMs, options.idleTimeoutMs / 4));
+        const tick = Math.max(
+          50,
+          Math.min(options.keepAliveMs, options.idleTimeoutMs / 4, options.firstTokenTimeoutMs / 4),
+        );
         let lastKeepAlive = Date.now();
         watchdog = setInterval(() => {
-          if (ended || !controllerRef) return;
+          if (ended || !controllerRef || giveUpReason) return;
           const now = Date.now();
-          if (now - lastActivity >= options.idleTimeoutMs) {
-            fail(controllerRef, `The provider's stream stalled (no data for ${options.idleTimeoutMs} ms)`);
+          // Before the first token the first-token timeout governs; after it, the idle (stall) one.
+          if (summary.firstChunkAt === undefined) {
+            if (now - startedAt >= options.firstTokenTimeoutMs) {
+              giveUpReason = `No first token from the provider within ${options.firstTokenTimeoutMs} ms`;
+            }
+          } else if (now - lastActivity >= options.idleTimeoutMs) {
+            giveUpReason = `The provider's stream stalled (no data for ${options.idleTimeoutMs} ms)`;
+          }
+          if (giveUpReason) {
+            // Aborting makes the pending read reject; pull decides between failover and failing.
+            source.abort();
             return;
           }
           if (summary.firstChunkAt === undefined && now - lastKeepAlive >= options.keepAliveMs) {
@@ -128,16 +162,17 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
       },
       async pull(controller) {
         let pending = "";
-        try {
-          for (;;) {
+        for (;;) {
+          try {
             const events = await nextEvents();
             if (ended) return;
+            if (giveUpReason) throw new Error(giveUpReason);
             lastActivity = Date.now();
             if (events === null) {
               // A natural end needs `[DONE]` (or its format's end event) or at least a finish
               // reason; anything else is a truncated answer and must not look complete.
               if (mapper.done || summary.finishReason !== null) finish(controller, pending);
-              else fail(controller, "The provider's stream ended before the answer was complete", pending);
+              else throw new TruncatedError();
               return;
             }
             for (const event of events) {
@@ -152,18 +187,39 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
                 return;
               }
             }
-            if (pending) {
+            // Content-less chunks (the role delta) wait for the first token, so that an upstream
+            // failing before it can still be replaced without the client having seen anything.
+            if (pending && summary.firstChunkAt !== undefined) {
               controller.enqueue(encoder.encode(pending));
               return;
             }
+          } catch (error) {
+            const reason = giveUpReason ?? describeStreamError(error);
+            giveUpReason = undefined;
+            // Nothing reached the client yet: another endpoint may still answer, silently.
+            const next = summary.firstChunkAt === undefined && !ended ? await options.failover?.(reason) : null;
+            if (!next || ended) {
+              fail(controller, reason, pending);
+              return;
+            }
+            source.abort();
+            source = next;
+            pending = "";
+            stampFor(source);
+            nextEvents = eventSource(source.body, source.adapter);
+            mapper = source.adapter.createStreamMapper(source.target);
+            startedAt = Date.now();
+            lastActivity = startedAt;
+            summary.usage = undefined;
+            summary.producedText = "";
+            summary.finishReason = null;
+            summary.nativeFinishReason = null;
           }
-        } catch (error) {
-          fail(controller, describeStreamError(error), pending);
         }
       },
       cancel() {
         summary.cancelled = true;
-        options.abortUpstream();
+        source.abort();
         end();
       },
     },
@@ -204,7 +260,14 @@ function eventSource(body: ReadableStream<Uint8Array>, adapter: ChatAdapter): ()
   };
 }
 
+class TruncatedError extends Error {
+  constructor() {
+    super("The provider's stream ended before the answer was complete");
+  }
+}
+
 function describeStreamError(error: unknown): string {
+  if (error instanceof TruncatedError) return error.message;
   if (error instanceof SyntaxError) return "The provider sent a malformed stream chunk";
   if (error instanceof Error && error.name === "UpstreamStreamError") return `Provider error: ${error.message}`;
   return "The provider's stream was interrupted";
