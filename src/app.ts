@@ -9,6 +9,7 @@ import { keyRoutes } from "./api/key";
 import { keysRoutes } from "./api/keys";
 import { modelsRoutes } from "./api/models";
 import type { AppEnv } from "./context";
+import { keyId, logLine } from "./observability";
 import { GatewayError } from "./schema/errors";
 
 /** Largest accepted request body: long contexts with inline images fit, abuse does not. */
@@ -30,9 +31,21 @@ function buildApi(): Hono<AppEnv> {
 export function buildApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use("*", async (c, next) => {
+    const started = Date.now();
     c.set("requestId", c.req.header("x-request-id") ?? crypto.randomUUID());
     await next();
     c.header("x-request-id", c.get("requestId"));
+    if (!c.get("generationLogged")) {
+      logLine({
+        msg: "request",
+        request_id: c.get("requestId"),
+        method: c.req.method,
+        path: new URL(c.req.url).pathname,
+        status: c.res.status,
+        key: c.get("auth") ? keyId(c.get("auth").keyHash) : null,
+        latency_ms: Date.now() - started,
+      });
+    }
   });
   app.use(
     "*",

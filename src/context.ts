@@ -14,5 +14,7 @@ export interface AppEnv {
     requestId: string;
     auth: KeyRecord;
     attribution: Attribution;
+    /** Set when a generation writes its own (richer) log line, so the request line is skipped. */
+    generationLogged: boolean;
   };
 }

@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
-import { z } from "zod";
+import * as z from "zod";
 import { bearerToken } from "../auth/middleware";
 import { accountStub, unwrap } from "../billing/client";
 import { issueKey, patchFromBody, revokeKey } from "../billing/keys-service";

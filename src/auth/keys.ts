@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /** Tollgate API keys look like OpenRouter's: a versioned prefix and 64 hex characters. */
 export const KEY_PREFIX = "sk-tg-v1-";

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The catalog is a data document an operator may replace (KV `CATALOG`, key `catalog`), so it

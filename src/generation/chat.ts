@@ -5,8 +5,9 @@ import { generationCost } from "../billing/cost";
 import { nanosToUsd } from "../billing/money";
 import { getCatalog } from "../catalog/store";
 import type { AppEnv } from "../context";
+import { keyId, logLine, serverTiming } from "../observability";
 import type { ChatCompletionOut, Usage } from "../providers/types";
-import { type AttemptSuccess, attemptsHeader, runAttempts } from "../routing/attempts";
+import { type AttemptReport, type AttemptSuccess, attemptsHeader, runAttempts } from "../routing/attempts";
 import { health } from "../routing/health";
 import { type Attempt, endpointKey, planAttempts } from "../routing/plan";
 import { resolveUpstream } from "../routing/upstream";
@@ -32,6 +33,10 @@ interface Generation {
   settled: boolean;
   /** Resolves the waitUntil that keeps the request alive until settlement has been handed off. */
   handedOff: () => void;
+  /** Milliseconds spent in each step before the reply (the Server-Timing header). */
+  timings: Record<string, number>;
+  /** The upstream attempts, for the log line. */
+  reports: AttemptReport[];
 }
 
 /**
@@ -61,7 +66,10 @@ export async function completeChat(c: Context<AppEnv>, request: ChatRequest): Pr
     reservedNanos: 0,
     settled: false,
     handedOff: () => {},
+    timings: { plan: Date.now() - receivedAt },
+    reports: [],
   };
+  const reserveStarted = Date.now();
   const hold = reservationFor(attempts, promptTokens, request.max_completion_tokens ?? request.max_tokens);
   const reserved = await reserve(env, auth.accountId, { keyHash: auth.keyHash, generationId: gen.id, ...hold });
   if (!reserved.ok) {
@@ -71,6 +79,8 @@ export async function completeChat(c: Context<AppEnv>, request: ChatRequest): Pr
     throw new GatewayError(reserved.status, reserved.message, reserved.metadata, headers);
   }
   gen.reservedNanos = hold.worstCaseNanos;
+  c.set("generationLogged", true); // settlement writes this request's log line, with the outcome
+  gen.timings.reserve = Date.now() - reserveStarted;
   // Keep this request's context alive until it settles: without a pending waitUntil, a client
   // that disconnects cancels the context and neither the stream's cancel() nor settlement runs.
   c.executionCtx.waitUntil(
@@ -92,13 +102,19 @@ export async function completeChat(c: Context<AppEnv>, request: ChatRequest): Pr
       prepare: (req, attempt) => fitToEndpoint(req, attempt.endpoint),
     });
   let success: AttemptSuccess;
+  const upstreamStarted = Date.now();
   try {
     success = await run(attempts);
   } catch (error) {
-    settleGeneration(gen, null);
+    const metadata = error instanceof GatewayError ? error.metadata : undefined;
+    gen.reports = (metadata?.attempts as AttemptReport[] | undefined) ?? [];
+    settleGeneration(gen, null, error instanceof GatewayError ? error.status : 500);
     throw error;
   }
+  gen.reports = success.reports;
+  gen.timings.upstream = Date.now() - upstreamStarted;
   const headers = replyHeaders(success);
+  headers["server-timing"] = serverTiming(gen.timings);
   return request.stream ? streamReply(gen, success, headers, attempts, run) : jsonReply(gen, success, headers);
 }
 
@@ -279,8 +295,8 @@ function upstreamIdOf(json: unknown): string | null {
   return typeof id === "string" ? id : null;
 }
 
-/** Settles exactly once, off the response path (DESIGN.md step 8). */
-function settleGeneration(gen: Generation, generation: GenerationRecord | null): void {
+/** Settles exactly once, off the response path (DESIGN.md step 8), and writes the log line. */
+function settleGeneration(gen: Generation, generation: GenerationRecord | null, status = 200): void {
   if (gen.settled) return;
   gen.settled = true;
   const auth = gen.c.get("auth");
@@ -289,5 +305,24 @@ function settleGeneration(gen: Generation, generation: GenerationRecord | null):
       (error: unknown) => console.error(JSON.stringify({ msg: "settle failed", id: gen.id, error: String(error) })),
     ),
   );
+  gen.c.set("generationLogged", true);
+  logLine({
+    msg: "generation",
+    request_id: gen.c.get("requestId"),
+    generation_id: gen.id,
+    key: keyId(auth.keyHash),
+    model: generation?.model ?? gen.request.model ?? null,
+    provider: generation?.providerName ?? null,
+    attempts: gen.reports.map((r) => `${r.provider}:${r.status}`),
+    status: generation ? (generation.finishReason === "error" ? 502 : 200) : status,
+    streamed: generation?.streamed ?? gen.request.stream === true,
+    cancelled: generation?.cancelled ?? false,
+    latency_ms: Date.now() - gen.receivedAt,
+    first_byte_ms: generation?.latencyMs ?? null,
+    tokens_prompt: generation?.tokensPrompt ?? 0,
+    tokens_completion: generation?.tokensCompletion ?? 0,
+    cost_usd: generation ? nanosToUsd(generation.costNanos) : 0,
+    timings: gen.timings,
+  });
   gen.handedOff();
 }

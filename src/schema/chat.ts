@@ -1,4 +1,4 @@
-import { z } from "zod";
+import * as z from "zod";
 
 /**
  * The public chat-completions request: OpenAI's body plus OpenRouter's extras.

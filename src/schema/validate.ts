@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type * as z from "zod";
 import { badRequest } from "./errors";
 
 /** Reads a JSON body and validates it; a bad body is a 400 that names the offending field. */
