@@ -213,6 +213,7 @@ function streamReply(
       return sourceOf(current);
     },
     finalizeUsage: finalUsage,
+    waitUntil: (promise) => gen.c.executionCtx.waitUntil(promise),
     onEnd: (summary) => {
       // A cancelled stream never reached its final chunk: charge what was produced up to the cut.
       if (!settledUsage) finalUsage(summary);

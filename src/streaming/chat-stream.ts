@@ -55,14 +55,16 @@ export interface ChatStreamOptions {
    */
   failover?: (reason: string) => Promise<StreamSource | null>;
   finalizeUsage: FinalizeUsage;
+  /** Keeps the relay running after the Response is returned (ctx.waitUntil). */
+  waitUntil: (promise: Promise<unknown>) => void;
   /** Called exactly once when the stream is over, however it ended. */
   onEnd: (summary: StreamSummary) => void;
 }
 
 /**
  * Upstream events ⇒ adapter chunk map ⇒ OpenAI chunks stamped with the gateway's id/model/provider
- * ⇒ SSE. Pull-based: each upstream event is forwarded as soon as it is read, nothing is buffered
- * whole. Upstream usage is held back and re-emitted, with cost, in one final chunk before
+ * ⇒ SSE. Each upstream read is forwarded as soon as it is mapped (one write per read, waiting on
+ * the client for backpressure); nothing is buffered whole. Upstream usage is held back and re-emitted, with cost, in one final chunk before
  * `[DONE]`; a broken upstream ends the stream with an error chunk, never a clean-looking end.
  */
 export function createChatStream(options: ChatStreamOptions): ReadableStream<Uint8Array> {
@@ -92,7 +94,19 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   let ended = false;
   let lastActivity = Date.now();
   let watchdog: ReturnType<typeof setInterval> | undefined;
-  let controllerRef: ReadableStreamDefaultController<Uint8Array> | undefined;
+
+  // A native IdentityTransformStream carries the bytes to the client: JS only writes into it, which
+  // costs the runtime less per chunk than a JS ReadableStream whose pulls it has to drive.
+  const { readable, writable } = new IdentityTransformStream();
+  const writer = writable.getWriter();
+  const clientGone = () => {
+    if (ended) return;
+    summary.cancelled = true;
+    source.abort();
+    end();
+  };
+  writer.closed.catch(clientGone);
+  const write = (bytes: Uint8Array) => writer.write(bytes).catch(clientGone);
 
   const end = () => {
     if (ended) return false;
@@ -102,14 +116,14 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     return true;
   };
 
-  const finish = (controller: ReadableStreamDefaultController<Uint8Array>, pending: string) => {
+  const finish = async (pending: string) => {
     if (!end()) return;
     const usage = `,"usage":${JSON.stringify(options.finalizeUsage(summary))}`;
-    controller.enqueue(encoder.encode(`${pending}${frame([], usage)}data: [DONE]\n\n`));
-    controller.close();
+    await write(encoder.encode(`${pending}${frame([], usage)}data: [DONE]\n\n`));
+    await writer.close().catch(() => undefined);
   };
 
-  const fail = (controller: ReadableStreamDefaultController<Uint8Array>, message: string, pending = "") => {
+  const fail = async (message: string, pending = "") => {
     if (ended) return;
     summary.error = message;
     source.abort();
@@ -121,110 +135,93 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     };
     const extra = `,"error":${JSON.stringify(error)},"usage":${JSON.stringify(options.finalizeUsage(summary))}`;
     const choices = [{ index: 0, delta: { content: "" }, finish_reason: "error", native_finish_reason: "error" }];
-    controller.enqueue(encoder.encode(`${pending}${frame(choices, extra)}data: [DONE]\n\n`));
-    controller.close();
+    await write(encoder.encode(`${pending}${frame(choices, extra)}data: [DONE]\n\n`));
+    await writer.close().catch(() => undefined);
   };
 
-  return new ReadableStream<Uint8Array>(
-    {
-      start(controller) {
-        controllerRef = controller;
-        // Headers are already out; the comment tells clients and proxies the stream is alive.
-        controller.enqueue(KEEP_ALIVE_BYTES);
-        // One timer per stream does both jobs: keep-alives before the first token, and failing a
-        // stream whose upstream went silent (a per-read timer would cost a timer per chunk).
-        const tick = Math.max(
-          50,
-          Math.min(options.keepAliveMs, options.idleTimeoutMs / 4, options.firstTokenTimeoutMs / 4),
-        );
-        let lastKeepAlive = Date.now();
-        watchdog = setInterval(() => {
-          if (ended || !controllerRef || giveUpReason) return;
-          const now = Date.now();
-          // Before the first token the first-token timeout governs; after it, the idle (stall) one.
-          if (summary.firstChunkAt === undefined) {
-            if (now - startedAt >= options.firstTokenTimeoutMs) {
-              giveUpReason = `No first token from the provider within ${options.firstTokenTimeoutMs} ms`;
-            }
-          } else if (now - lastActivity >= options.idleTimeoutMs) {
-            giveUpReason = `The provider's stream stalled (no data for ${options.idleTimeoutMs} ms)`;
-          }
-          if (giveUpReason) {
-            // Aborting makes the pending read reject; pull decides between failover and failing.
-            source.abort();
-            return;
-          }
-          if (summary.firstChunkAt === undefined && now - lastKeepAlive >= options.keepAliveMs) {
-            lastKeepAlive = now;
-            controllerRef.enqueue(KEEP_ALIVE_BYTES);
-          }
-        }, tick);
-      },
-      async pull(controller) {
-        let pending = "";
-        for (;;) {
-          try {
-            const events = await nextEvents();
-            if (ended) return;
-            if (giveUpReason) throw new Error(giveUpReason);
-            lastActivity = Date.now();
-            if (events === null) {
-              // A natural end needs `[DONE]` (or its format's end event) or at least a finish
-              // reason; anything else is a truncated answer and must not look complete.
-              if (mapper.done || summary.finishReason !== null) finish(controller, pending);
-              else throw new TruncatedError();
-              return;
-            }
-            for (const event of events) {
-              for (const chunk of mapper.map(event)) {
-                if (chunk.usage) summary.usage = chunk.usage;
-                if (chunk.choices.length === 0) continue;
-                record(summary, chunk, startedAt);
-                pending += frame(chunk.choices);
-              }
-              if (mapper.done) {
-                finish(controller, pending);
-                return;
-              }
-            }
-            // Content-less chunks (the role delta) wait for the first token, so that an upstream
-            // failing before it can still be replaced without the client having seen anything.
-            if (pending && summary.firstChunkAt !== undefined) {
-              controller.enqueue(encoder.encode(pending));
-              return;
-            }
-          } catch (error) {
-            const reason = giveUpReason ?? describeStreamError(error);
-            giveUpReason = undefined;
-            // Nothing reached the client yet: another endpoint may still answer, silently.
-            const next = summary.firstChunkAt === undefined && !ended ? await options.failover?.(reason) : null;
-            if (!next || ended) {
-              fail(controller, reason, pending);
-              return;
-            }
-            source.abort();
-            source = next;
-            pending = "";
-            stampFor(source);
-            nextEvents = eventSource(source.body, source.adapter);
-            mapper = source.adapter.createStreamMapper(source.target);
-            startedAt = Date.now();
-            lastActivity = startedAt;
-            summary.usage = undefined;
-            summary.producedText = "";
-            summary.finishReason = null;
-            summary.nativeFinishReason = null;
-          }
+  // One timer per stream does both jobs: keep-alives before the first token, and giving up on an
+  // upstream that is too slow to start or went silent (a per-read timer would cost one per chunk).
+  const tick = Math.max(50, Math.min(options.keepAliveMs, options.idleTimeoutMs / 4, options.firstTokenTimeoutMs / 4));
+  let lastKeepAlive = Date.now();
+  watchdog = setInterval(() => {
+    if (ended || giveUpReason) return;
+    const now = Date.now();
+    // Before the first token the first-token timeout governs; after it, the idle (stall) one.
+    if (summary.firstChunkAt === undefined) {
+      if (now - startedAt >= options.firstTokenTimeoutMs) {
+        giveUpReason = `No first token from the provider within ${options.firstTokenTimeoutMs} ms`;
+      }
+    } else if (now - lastActivity >= options.idleTimeoutMs) {
+      giveUpReason = `The provider's stream stalled (no data for ${options.idleTimeoutMs} ms)`;
+    }
+    if (giveUpReason) {
+      // Aborting makes the pending read reject; the pump decides between failover and failing.
+      source.abort();
+      return;
+    }
+    if (summary.firstChunkAt === undefined && now - lastKeepAlive >= options.keepAliveMs) {
+      lastKeepAlive = now;
+      void write(KEEP_ALIVE_BYTES);
+    }
+  }, tick);
+
+  /** Relays the upstream until the stream is over; each write waits for the client (backpressure). */
+  const pump = async () => {
+    // Headers are already out; the comment tells clients and proxies the stream is alive.
+    await write(KEEP_ALIVE_BYTES);
+    let pending = "";
+    while (!ended) {
+      try {
+        const events = await nextEvents();
+        if (ended) return;
+        if (giveUpReason) throw new Error(giveUpReason);
+        lastActivity = Date.now();
+        if (events === null) {
+          // A natural end needs `[DONE]` (or its format's end event) or at least a finish
+          // reason; anything else is a truncated answer and must not look complete.
+          if (mapper.done || summary.finishReason !== null) return finish(pending);
+          throw new TruncatedError();
         }
-      },
-      cancel() {
-        summary.cancelled = true;
+        for (const event of events) {
+          for (const chunk of mapper.map(event)) {
+            if (chunk.usage) summary.usage = chunk.usage;
+            if (chunk.choices.length === 0) continue;
+            record(summary, chunk, startedAt);
+            pending += frame(chunk.choices);
+          }
+          if (mapper.done) return finish(pending);
+        }
+        // Content-less chunks (the role delta) wait for the first token, so that an upstream
+        // failing before it can still be replaced without the client having seen anything.
+        if (pending && summary.firstChunkAt !== undefined) {
+          const bytes = encoder.encode(pending);
+          pending = "";
+          await write(bytes);
+        }
+      } catch (error) {
+        if (ended) return;
+        const reason = giveUpReason ?? describeStreamError(error);
+        giveUpReason = undefined;
+        // Nothing reached the client yet: another endpoint may still answer, silently.
+        const next = summary.firstChunkAt === undefined ? await options.failover?.(reason) : null;
+        if (!next || ended) return fail(reason, pending);
         source.abort();
-        end();
-      },
-    },
-    { highWaterMark: 0 },
-  );
+        source = next;
+        pending = "";
+        stampFor(source);
+        nextEvents = eventSource(source.body, source.adapter);
+        mapper = source.adapter.createStreamMapper(source.target);
+        startedAt = Date.now();
+        lastActivity = startedAt;
+        summary.usage = undefined;
+        summary.producedText = "";
+        summary.finishReason = null;
+        summary.nativeFinishReason = null;
+      }
+    }
+  };
+  options.waitUntil(pump().catch((error: unknown) => fail(describeStreamError(error))));
+  return readable;
 }
 
 const encoder = new TextEncoder();
