@@ -147,6 +147,45 @@ describe("failover semantics", () => {
   });
 });
 
+describe("the failover table, row by row (through the gateway and the emulator)", () => {
+  beforeEach(() => health.reset());
+  const rows: Array<[string, string, string[], number | "Groq"]> = [
+    [
+      "connection reset: retry the same endpoint once, then the next",
+      "reset",
+      ["together", "together", "groq"],
+      "Groq",
+    ],
+    ["500: retry once, then the next", "status=500", ["together", "together", "groq"], "Groq"],
+    ["503 overloaded: next", "status=503", ["together", "groq"], "Groq"],
+    ["529 overloaded: next", "status=529", ["together", "groq"], "Groq"],
+    ["429 rate limited: next", "status=429 retry_after=1", ["together", "groq"], "Groq"],
+    ["408 timeout: next", "status=408", ["together", "groq"], "Groq"],
+    ["401 provider auth: next", "status=401 code=invalid_api_key", ["together", "groq"], "Groq"],
+    ["402 provider billing: next", "status=402", ["together", "groq"], "Groq"],
+    ["404 model missing upstream: next", "status=404", ["together", "groq"], "Groq"],
+    ["400 invalid request: stop", "status=400 code=invalid_value", ["together"], 400],
+    ["400 content policy: stop", "status=400 code=content_policy_violation", ["together"], 403],
+    ["malformed JSON body: next", "malformed", ["together", "groq"], "Groq"],
+  ];
+  for (const [name, fault, calls, outcome] of rows) {
+    it(name, async () => {
+      const marker = nonce();
+      const response = await ask(`[[emulate@together ${fault}]] ${marker}`, { order: ["together", "groq"] });
+      if (outcome === "Groq") expect(((await response.json()) as any).provider).toBe("Groq");
+      else expect(response.status).toBe(outcome);
+      expect(await upstreams(marker)).toEqual(calls);
+    });
+  }
+
+  it("a provider's retry-after keeps it out of rotation until then", async () => {
+    await ask(`[[emulate@together status=429 retry_after=2]] ${nonce()}`, { order: ["together", "groq"] });
+    const marker = nonce();
+    await ask(`fine now ${marker}`, { order: ["together", "groq"] });
+    expect(await upstreams(marker)).toEqual(["groq"]);
+  });
+});
+
 describe("health tracker", () => {
   it("opens after repeated failures, lets one probe through after the cooldown, closes on success", () => {
     let now = 0;

@@ -151,3 +151,19 @@ describe("models and variants", () => {
     expect(attempts[0]!.model.id).toBe(defaultCatalog.auto_models![0]);
   });
 });
+
+describe("live health figures", () => {
+  it("sort by latency or throughput uses live figures once there are any, catalog defaults before", () => {
+    // Catalog: Groq is the fastest to first byte and has the highest throughput.
+    expect(providers({ model: LLAMA, provider: { sort: "latency" } })[0]).toBe("groq");
+    const figures = (key: string) =>
+      key.startsWith("deepinfra")
+        ? { ttfbP50Ms: 20, tpsP50: 2000 }
+        : key.startsWith("groq")
+          ? { ttfbP50Ms: 900, tpsP50: 10 }
+          : undefined;
+    expect(providers({ model: LLAMA, provider: { sort: "latency" } }, { figures })[0]).toBe("deepinfra");
+    expect(providers({ model: LLAMA, provider: { sort: "throughput" } }, { figures })[0]).toBe("deepinfra");
+    expect(providers({ model: `${LLAMA}:nitro` }, { figures })[0]).toBe("deepinfra");
+  });
+});

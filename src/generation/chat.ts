@@ -54,6 +54,7 @@ export async function completeChat(c: Context<AppEnv>, request: ChatRequest): Pr
     promptTokens,
     access: (provider) => resolveUpstream(env, provider),
     isDown: (key) => health.isDown(key),
+    figures: (key) => health.snapshot(key),
   });
 
   const auth = c.get("auth");
@@ -218,6 +219,14 @@ function streamReply(
       // A cancelled stream never reached its final chunk: charge what was produced up to the cut.
       if (!settledUsage) finalUsage(summary);
       const settled = settledUsage as { usage: Usage; estimated: boolean };
+      const seconds = (Date.now() - current.startedAt) / 1000;
+      if (!summary.error && !summary.cancelled && seconds > 0) {
+        // Tokens per second feed `sort: "throughput"` (and :nitro) for the next requests.
+        health.recordThroughput(
+          endpointKey(current.attempt.model, current.attempt.endpoint),
+          settled.usage.completion_tokens / seconds,
+        );
+      }
       settleGeneration(
         gen,
         record(gen, current, {

@@ -98,6 +98,12 @@ export class HealthTracker {
     entry.probing = false;
   }
 
+  /** Adds a finished stream's tokens per second to its endpoint's latest outcome. */
+  recordThroughput(key: string, tps: number): void {
+    const last = this.endpoints.get(key)?.outcomes.at(-1);
+    if (last?.ok && Number.isFinite(tps) && tps > 0) last.tps = tps;
+  }
+
   recordFailure(key: string, retryAfterSeconds?: number): void {
     const entry = this.entry(key);
     const now = this.now();

@@ -26,6 +26,8 @@ export interface PlanInput {
   random?: () => number;
   /** Endpoint keys (`provider/model`) with a recent outage: tried last. */
   isDown?: (endpointKey: string) => boolean;
+  /** Live latency (time to first byte) and throughput figures; catalog defaults stand in before any. */
+  figures?: (endpointKey: string) => { ttfbP50Ms?: number; tpsP50?: number } | undefined;
 }
 
 type SortBy = "price" | "throughput" | "latency";
@@ -260,11 +262,12 @@ function orderEndpoints(
   const down = (e: Endpoint) => input.isDown?.(endpointKey(model, e)) ?? false;
   const sort = sortOf(prefs, variant);
   let ordered = [...eligible];
+  const live = (e: Endpoint) => input.figures?.(endpointKey(model, e));
+  const latency = (e: Endpoint) => live(e)?.ttfbP50Ms ?? e.latency_ms ?? Number.POSITIVE_INFINITY;
+  const throughput = (e: Endpoint) => live(e)?.tpsP50 ?? e.throughput_tps ?? 0;
   if (sort === "price") ordered.sort((a, b) => blendedPrice(a.endpoint) - blendedPrice(b.endpoint));
-  else if (sort === "throughput")
-    ordered.sort((a, b) => (b.endpoint.throughput_tps ?? 0) - (a.endpoint.throughput_tps ?? 0));
-  else if (sort === "latency")
-    ordered.sort((a, b) => (a.endpoint.latency_ms ?? Infinity) - (b.endpoint.latency_ms ?? Infinity));
+  else if (sort === "throughput") ordered.sort((a, b) => throughput(b.endpoint) - throughput(a.endpoint));
+  else if (sort === "latency") ordered.sort((a, b) => latency(a.endpoint) - latency(b.endpoint));
   else ordered = weightedByInverseSquarePrice(ordered, random);
   // Endpoints with a recent outage go last, keeping their relative order.
   ordered = [...ordered.filter((e) => !down(e.endpoint)), ...ordered.filter((e) => down(e.endpoint))];
