@@ -15,6 +15,7 @@ const ADAPTERS: Array<{ adapter: string; model: string; provider: string; vision
     vision: false,
     reasoning: false,
   },
+  { adapter: "anthropic", model: "anthropic/claude-sonnet-4", provider: "anthropic", vision: true, reasoning: true },
 ];
 
 const WEATHER_TOOL = {

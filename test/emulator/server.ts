@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { anthropicFormat } from "./anthropic";
 import { faultFor, parseDirectives } from "./directives";
 import type { WireFormat } from "./format";
 import { RequestLog } from "./log";
@@ -24,7 +25,7 @@ const openaiFormat: WireFormat = {
 };
 
 /** Formats are tried in order; more specific paths (e.g. Anthropic's /v1/messages) come first. */
-export const formats: WireFormat[] = [openaiFormat];
+export const formats: WireFormat[] = [anthropicFormat, openaiFormat];
 
 export function registerFormat(format: WireFormat): void {
   if (!formats.some((f) => f.name === format.name)) formats.unshift(format);

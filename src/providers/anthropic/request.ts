@@ -1,0 +1,222 @@
+import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail } from "../../schema/chat";
+import { unsupportedParameters } from "../parameters";
+import type { UpstreamCall, UpstreamTarget } from "../types";
+
+/** Anthropic Messages request building: small pure functions, one per concern. */
+
+type Block = Record<string, unknown>;
+export interface AnthropicMessage {
+  role: "user" | "assistant";
+  content: Block[];
+}
+
+export const ANTHROPIC_VERSION = "2023-06-01";
+/** The forced tool that carries `response_format: json_schema` (Anthropic has no JSON mode). */
+export const JSON_TOOL = "json_output";
+const DEFAULT_MAX_TOKENS = 4096;
+const MIN_THINKING_BUDGET = 1024;
+const EFFORT_BUDGET: Record<string, number> = { minimal: 1024, low: 2048, medium: 8192, high: 16384, xhigh: 32768 };
+
+function dataUrl(url: string): { media_type: string; data: string } | undefined {
+  const match = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+  return match ? { media_type: match[1] as string, data: match[2] as string } : undefined;
+}
+
+/** OpenAI content parts ⇒ Anthropic blocks (text with its cache_control, images by data or URL). */
+export function convertContent(content: MessageContent | null | undefined): Block[] {
+  if (content == null) return [];
+  if (typeof content === "string") return content === "" ? [] : [{ type: "text", text: content }];
+  const blocks: Block[] = [];
+  for (const part of content as ContentPart[]) {
+    if (part.type === "text") {
+      if (part.text === "") continue;
+      blocks.push({
+        type: "text",
+        text: part.text,
+        ...(part.cache_control ? { cache_control: part.cache_control } : {}),
+      });
+    } else if (part.type === "image_url") {
+      const url = typeof part.image_url === "string" ? part.image_url : part.image_url.url;
+      const inline = dataUrl(url);
+      blocks.push({ type: "image", source: inline ? { type: "base64", ...inline } : { type: "url", url } });
+    } else if (part.type === "file" && part.file.file_data) {
+      const inline = dataUrl(part.file.file_data);
+      if (inline) blocks.push({ type: "document", source: { type: "base64", ...inline } });
+    }
+  }
+  return blocks;
+}
+
+/** Reasoning details of an earlier assistant turn ⇒ thinking blocks, signatures intact. */
+export function thinkingBlocks(details: ReasoningDetail[] | null | undefined): Block[] {
+  const blocks: Block[] = [];
+  for (const detail of details ?? []) {
+    if (detail.type === "reasoning.text" && detail.signature) {
+      blocks.push({ type: "thinking", thinking: detail.text ?? "", signature: detail.signature });
+    } else if (detail.type === "reasoning.encrypted" && detail.data) {
+      blocks.push({ type: "redacted_thinking", data: detail.data });
+    }
+  }
+  return blocks;
+}
+
+function toolInput(args: string): Record<string, unknown> {
+  try {
+    const parsed = JSON.parse(args || "{}") as unknown;
+    return parsed && typeof parsed === "object" && !Array.isArray(parsed)
+      ? (parsed as Record<string, unknown>)
+      : { value: parsed };
+  } catch {
+    return { value: args };
+  }
+}
+
+/** Tool-use ids must match ^[a-zA-Z0-9_-]+$; ids minted elsewhere are rewritten the same way both times. */
+export const toolId = (id: string) => id.replace(/[^a-zA-Z0-9_-]/g, "_");
+
+/**
+ * System and developer messages are hoisted into `system`; the rest alternate user/assistant:
+ * tool results become tool_result blocks of a user turn, consecutive same-role turns merge, and
+ * the conversation starts with a user turn.
+ */
+export function convertMessages(messages: readonly Message[]): { system: Block[]; messages: AnthropicMessage[] } {
+  const system: Block[] = [];
+  const out: AnthropicMessage[] = [];
+  const push = (role: AnthropicMessage["role"], blocks: Block[]) => {
+    if (blocks.length === 0) return;
+    const last = out.at(-1);
+    if (last?.role === role) {
+      // Tool results must come first in a user turn.
+      if (role === "user" && blocks[0]?.type === "tool_result") {
+        const results = last.content.filter((b) => b.type === "tool_result");
+        const rest = last.content.filter((b) => b.type !== "tool_result");
+        last.content = [...results, ...blocks, ...rest];
+      } else last.content.push(...blocks);
+    } else out.push({ role, content: blocks });
+  };
+  for (const message of messages) {
+    switch (message.role) {
+      case "system":
+      case "developer":
+        system.push(...convertContent(message.content));
+        break;
+      case "user":
+        push("user", convertContent(message.content));
+        break;
+      case "assistant": {
+        const blocks = [
+          ...thinkingBlocks(message.reasoning_details),
+          ...convertContent(message.content ?? null),
+          ...(message.tool_calls ?? []).map((call) => ({
+            type: "tool_use",
+            id: toolId(call.id),
+            name: call.function.name,
+            input: toolInput(call.function.arguments),
+          })),
+        ];
+        push("assistant", blocks);
+        break;
+      }
+      case "tool": {
+        const text = typeof message.content === "string" ? message.content : convertContent(message.content);
+        push("user", [{ type: "tool_result", tool_use_id: toolId(message.tool_call_id), content: text }]);
+        break;
+      }
+    }
+  }
+  if (out[0]?.role !== "user") out.unshift({ role: "user", content: [{ type: "text", text: "(continue)" }] });
+  return { system, messages: out };
+}
+
+export function convertToolChoice(
+  choice: ChatRequest["tool_choice"],
+  parallel: boolean | null | undefined,
+): Block | undefined {
+  const noParallel = parallel === false ? { disable_parallel_tool_use: true } : {};
+  if (choice == null) return parallel === false ? { type: "auto", ...noParallel } : undefined;
+  if (choice === "auto") return { type: "auto", ...noParallel };
+  if (choice === "required") return { type: "any", ...noParallel };
+  if (choice === "none") return { type: "none" };
+  return { type: "tool", name: choice.function.name, ...noParallel };
+}
+
+/** `reasoning` ⇒ a thinking budget: an explicit max_tokens wins, else the effort's budget. */
+export function thinkingBudget(request: ChatRequest): number | undefined {
+  const reasoning = request.reasoning;
+  if (reasoning?.enabled === false || reasoning?.effort === "none") return undefined;
+  if (reasoning?.max_tokens) return Math.max(MIN_THINKING_BUDGET, reasoning.max_tokens);
+  const effort = reasoning?.effort ?? request.reasoning_effort ?? (reasoning?.enabled ? "medium" : undefined);
+  return effort ? (EFFORT_BUDGET[effort] ?? EFFORT_BUDGET.medium) : undefined;
+}
+
+export function buildAnthropicBody(
+  request: ChatRequest,
+  target: UpstreamTarget,
+  stream: boolean,
+): { body: Record<string, unknown>; dropped: string[] } {
+  const dropped = unsupportedParameters(request, target.endpoint);
+  const drop = new Set(dropped);
+  const { system, messages } = convertMessages(request.messages);
+  const cap = target.endpoint.max_completion_tokens ?? DEFAULT_MAX_TOKENS;
+  let maxTokens = Math.min(request.max_completion_tokens ?? request.max_tokens ?? cap, cap);
+  const body: Record<string, unknown> = { model: target.endpoint.provider_model_id, messages };
+  if (system.length > 0) body.system = system;
+  const budget = drop.has("reasoning") ? undefined : thinkingBudget(request);
+  if (budget !== undefined) {
+    // The budget counts inside max_tokens: the visible answer keeps what the client asked for.
+    maxTokens = Math.min(cap, maxTokens + budget);
+    body.thinking = { type: "enabled", budget_tokens: Math.min(budget, maxTokens - 1) };
+  } else {
+    if (request.temperature != null && !drop.has("temperature")) body.temperature = Math.min(1, request.temperature);
+    if (request.top_p != null && !drop.has("top_p")) body.top_p = request.top_p;
+    if (request.top_k != null && !drop.has("top_k")) body.top_k = request.top_k;
+  }
+  body.max_tokens = maxTokens;
+  if (request.stop != null && !drop.has("stop"))
+    body.stop_sequences = typeof request.stop === "string" ? [request.stop] : request.stop;
+  const tools: Block[] = (drop.has("tools") ? [] : (request.tools ?? [])).map((tool) => ({
+    name: tool.function.name,
+    ...(tool.function.description ? { description: tool.function.description } : {}),
+    input_schema: tool.function.parameters ?? { type: "object", properties: {} },
+    ...(tool.cache_control ? { cache_control: tool.cache_control } : {}),
+  }));
+  let toolChoice = drop.has("tool_choice")
+    ? undefined
+    : convertToolChoice(request.tool_choice, request.parallel_tool_calls);
+  const format = request.response_format;
+  if (format?.type === "json_schema" && !drop.has("structured_outputs")) {
+    tools.push({
+      name: JSON_TOOL,
+      description: `Respond with ${format.json_schema.name} as this tool's input.`,
+      input_schema: format.json_schema.schema ?? { type: "object" },
+    });
+    // Forced tool use and thinking do not mix: with thinking on, the tool is offered, not forced.
+    toolChoice = budget === undefined ? { type: "tool", name: JSON_TOOL } : { type: "auto" };
+  } else if (format?.type === "json_object") {
+    system.push({ type: "text", text: "Respond with a single valid JSON object and nothing else." });
+    body.system = system;
+  }
+  if (tools.length > 0) body.tools = tools;
+  if (toolChoice && tools.length > 0) body.tool_choice = toolChoice;
+  if (request.user) body.metadata = { user_id: request.user };
+  if (stream) body.stream = true;
+  return { body, dropped };
+}
+
+export function buildAnthropicChatRequest(request: ChatRequest, target: UpstreamTarget, stream: boolean): UpstreamCall {
+  const { body, dropped } = buildAnthropicBody(request, target, stream);
+  return {
+    url: `${target.baseUrl}/v1/messages`,
+    init: {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-api-key": target.apiKey,
+        "anthropic-version": ANTHROPIC_VERSION,
+        ...(stream ? { accept: "text/event-stream" } : {}),
+      },
+      body: JSON.stringify(body),
+    },
+    dropped,
+  };
+}

@@ -1,0 +1,250 @@
+import type { ReasoningDetail, ToolCall } from "../../schema/chat";
+import { estimateTextTokens } from "../../transforms/tokens";
+import { UpstreamStreamError } from "../openai/response";
+import type {
+  ChatChunkOut,
+  ChatCompletionOut,
+  ChunkChoiceOut,
+  DeltaOut,
+  FinishReason,
+  StreamMapper,
+  Usage,
+} from "../types";
+import { JSON_TOOL } from "./request";
+
+type Json = Record<string, any>;
+
+/** Anthropic stop reasons ⇒ OpenAI finish reasons (`native_finish_reason` keeps the original). */
+export function mapStopReason(reason: string | null | undefined, jsonTool = false): FinishReason | null {
+  switch (reason) {
+    case null:
+    case undefined:
+      return null;
+    case "end_turn":
+    case "stop_sequence":
+    case "pause_turn":
+      return "stop";
+    case "max_tokens":
+    case "model_context_window_exceeded":
+      return "length";
+    case "tool_use":
+      return jsonTool ? "stop" : "tool_calls";
+    case "refusal":
+      return "content_filter";
+    default:
+      return "stop";
+  }
+}
+
+/**
+ * Anthropic's input_tokens excludes cache reads and writes; OpenAI's prompt_tokens includes them,
+ * so they are added back and also reported in the details (for pricing at cache rates).
+ */
+export function mapUsage(raw: Json | undefined, outputTokens?: number, thinkingText = ""): Usage | undefined {
+  if (!raw) return undefined;
+  const input = Number(raw.input_tokens ?? 0);
+  const read = Number(raw.cache_read_input_tokens ?? 0);
+  const write = Number(raw.cache_creation_input_tokens ?? 0);
+  const output = Number(outputTokens ?? raw.output_tokens ?? 0);
+  const prompt = input + read + write;
+  // Anthropic counts thinking inside output_tokens without a breakdown (unless it sends one).
+  const thinking = Number(raw.output_tokens_details?.thinking_tokens ?? estimateTextTokens(thinkingText));
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: output,
+    total_tokens: prompt + output,
+    prompt_tokens_details: { cached_tokens: read, cache_write_tokens: write },
+    ...(thinking > 0 ? { completion_tokens_details: { reasoning_tokens: Math.min(thinking, output) } } : {}),
+  };
+}
+
+const isJsonTool = (block: Json) => block.type === "tool_use" && block.name === JSON_TOOL;
+
+export function parseAnthropicResponse(raw: unknown): ChatCompletionOut {
+  const body = (raw ?? {}) as Json;
+  const blocks: Json[] = Array.isArray(body.content) ? body.content : [];
+  let text = "";
+  let reasoning = "";
+  const details: ReasoningDetail[] = [];
+  const toolCalls: ToolCall[] = [];
+  let jsonTool = false;
+  for (const block of blocks) {
+    if (block.type === "text") text += block.text ?? "";
+    else if (block.type === "thinking") {
+      reasoning += block.thinking ?? "";
+      details.push({
+        type: "reasoning.text",
+        text: block.thinking ?? "",
+        signature: block.signature ?? null,
+        format: "anthropic-claude-v1",
+        index: details.length,
+      });
+    } else if (block.type === "redacted_thinking") {
+      details.push({
+        type: "reasoning.encrypted",
+        data: block.data ?? "",
+        format: "anthropic-claude-v1",
+        index: details.length,
+      });
+    } else if (isJsonTool(block)) {
+      // response_format json_schema rode on a forced tool: its input is the answer.
+      jsonTool = true;
+      text += JSON.stringify(block.input ?? {});
+    } else if (block.type === "tool_use") {
+      toolCalls.push({
+        id: block.id,
+        type: "function",
+        function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) },
+      });
+    }
+  }
+  const native = (body.stop_reason as string | null) ?? null;
+  const usage = mapUsage(body.usage, undefined, reasoning);
+  return {
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: "assistant",
+          content: text || (toolCalls.length > 0 ? null : ""),
+          ...(reasoning ? { reasoning } : {}),
+          ...(details.length > 0 ? { reasoning_details: details } : {}),
+          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
+        },
+        finish_reason: mapStopReason(native, jsonTool),
+        native_finish_reason: native,
+      },
+    ],
+    ...(usage ? { usage } : {}),
+    system_fingerprint: null,
+  };
+}
+
+/**
+ * Anthropic stream events ⇒ OpenAI chunks. Tool calls are numbered among tool_use blocks only
+ * (Anthropic's `index` counts every block); usage comes from message_start (input side) and the
+ * last message_delta (cumulative output); `message_stop` is the natural end.
+ */
+export function createAnthropicStreamMapper(): StreamMapper {
+  let done = false;
+  let inputUsage: Json | undefined;
+  let outputTokens = 0;
+  let stopReason: string | null = null;
+  let jsonTool = false;
+  const blockKinds = new Map<number, { kind: string; toolIndex?: number; signature?: string; thinking: string }>();
+  let toolCount = 0;
+  let thinkingText = "";
+  const chunk = (delta: DeltaOut, finish: FinishReason | null = null, native?: string | null): ChatChunkOut => ({
+    choices: [
+      {
+        index: 0,
+        delta,
+        finish_reason: finish,
+        ...(native ? { native_finish_reason: native } : {}),
+      } satisfies ChunkChoiceOut,
+    ],
+  });
+  return {
+    get done() {
+      return done;
+    },
+    map(event) {
+      const data = JSON.parse(event.data) as Json;
+      switch (data.type) {
+        case "message_start":
+          inputUsage = data.message?.usage;
+          outputTokens = Number(data.message?.usage?.output_tokens ?? 0);
+          return [chunk({ role: "assistant", content: "" })];
+        case "content_block_start": {
+          const block = data.content_block as Json;
+          const index = Number(data.index);
+          if (isJsonTool(block)) {
+            jsonTool = true;
+            blockKinds.set(index, { kind: "json", thinking: "" });
+            return [];
+          }
+          if (block.type === "tool_use") {
+            const toolIndex = toolCount++;
+            blockKinds.set(index, { kind: "tool", toolIndex, thinking: "" });
+            return [
+              chunk({
+                tool_calls: [
+                  { index: toolIndex, id: block.id, type: "function", function: { name: block.name, arguments: "" } },
+                ],
+              }),
+            ];
+          }
+          if (block.type === "redacted_thinking") {
+            return [
+              chunk({
+                reasoning_details: [
+                  { type: "reasoning.encrypted", data: block.data ?? "", format: "anthropic-claude-v1" },
+                ],
+              }),
+            ];
+          }
+          blockKinds.set(index, { kind: block.type, thinking: "" });
+          if (block.type === "text" && block.text) return [chunk({ content: block.text })];
+          return [];
+        }
+        case "content_block_delta": {
+          const delta = data.delta as Json;
+          const block = blockKinds.get(Number(data.index));
+          if (delta.type === "text_delta") return [chunk({ content: delta.text ?? "" })];
+          if (delta.type === "thinking_delta") {
+            if (block) block.thinking += delta.thinking ?? "";
+            thinkingText += delta.thinking ?? "";
+            return [chunk({ reasoning: delta.thinking ?? "" })];
+          }
+          if (delta.type === "signature_delta" && block) {
+            block.signature = (block.signature ?? "") + (delta.signature ?? "");
+            return [];
+          }
+          if (delta.type === "input_json_delta") {
+            if (block?.kind === "json") return delta.partial_json ? [chunk({ content: delta.partial_json })] : [];
+            if (block?.kind === "tool" && delta.partial_json) {
+              return [
+                chunk({ tool_calls: [{ index: block.toolIndex ?? 0, function: { arguments: delta.partial_json } }] }),
+              ];
+            }
+          }
+          return [];
+        }
+        case "content_block_stop": {
+          const block = blockKinds.get(Number(data.index));
+          // The signature arrives last: the whole thinking block is handed over for the next turn.
+          if (block?.kind === "thinking" && block.signature) {
+            return [
+              chunk({
+                reasoning_details: [
+                  {
+                    type: "reasoning.text",
+                    text: block.thinking,
+                    signature: block.signature,
+                    format: "anthropic-claude-v1",
+                  },
+                ],
+              }),
+            ];
+          }
+          return [];
+        }
+        case "message_delta":
+          if (data.usage?.output_tokens !== undefined) outputTokens = Number(data.usage.output_tokens);
+          if (data.usage?.input_tokens !== undefined) inputUsage = { ...inputUsage, ...data.usage };
+          stopReason = data.delta?.stop_reason ?? stopReason;
+          return [];
+        case "message_stop": {
+          done = true;
+          const usage = mapUsage(inputUsage ?? {}, outputTokens, thinkingText);
+          const final = chunk({}, mapStopReason(stopReason ?? "end_turn", jsonTool), stopReason ?? "end_turn");
+          return [final, { choices: [], ...(usage ? { usage } : {}) }];
+        }
+        case "error":
+          throw new UpstreamStreamError(data.error?.message ?? "stream error", data.error?.type);
+        default:
+          return []; // ping and future event types
+      }
+    },
+  };
+}

@@ -1,0 +1,202 @@
+import type { Fault } from "./directives";
+import type { WireFormat } from "./format";
+import { chunkString, generateReply, type NeutralRequest } from "./generate";
+import type { Script } from "./script";
+
+/**
+ * The Anthropic Messages wire format (`POST …/v1/messages`): x-api-key auth, `event:`-named SSE
+ * with ping, thinking blocks with signatures, tool_use with input_json_delta fragments, Anthropic
+ * error bodies (529 overloaded_error included).
+ */
+type Json = Record<string, any>;
+
+const ERROR_TYPES: Record<number, string> = {
+  400: "invalid_request_error",
+  401: "authentication_error",
+  402: "billing_error",
+  403: "permission_error",
+  404: "not_found_error",
+  408: "timeout_error",
+  413: "request_too_large",
+  429: "rate_limit_error",
+  500: "api_error",
+  504: "timeout_error",
+  529: "overloaded_error",
+};
+
+function errorScript(status: number, code: string | undefined, retryAfter: number | undefined): Script {
+  const type = ERROR_TYPES[status] ?? (status >= 500 ? "api_error" : "invalid_request_error");
+  const message =
+    code === "context_length_exceeded"
+      ? "prompt is too long: 213462 tokens > 200000 maximum"
+      : code === "content_policy_violation"
+        ? "Output blocked by content filtering policy (safety)"
+        : status === 529
+          ? "Overloaded"
+          : `Emulated ${type}${code ? ` (${code})` : ""}`;
+  return {
+    status,
+    headers: {
+      "content-type": "application/json",
+      ...(retryAfter !== undefined ? { "retry-after": String(retryAfter) } : {}),
+    },
+    body: JSON.stringify({ type: "error", error: { type, message }, request_id: "req_emulated" }),
+  };
+}
+
+function blocksText(content: unknown): { text: string; images: number } {
+  if (typeof content === "string") return { text: content, images: 0 };
+  let text = "";
+  let images = 0;
+  for (const block of (Array.isArray(content) ? content : []) as Json[]) {
+    if (block.type === "text") text += block.text ?? "";
+    else if (block.type === "image") images++;
+    else if (block.type === "tool_result")
+      text += typeof block.content === "string" ? block.content : JSON.stringify(block.content ?? "");
+    else if (block.type === "tool_use") text += JSON.stringify(block.input ?? {});
+  }
+  return { text, images };
+}
+
+function neutral(body: Json): NeutralRequest {
+  const system = typeof body.system === "string" ? body.system : blocksText(body.system).text;
+  const messages = [
+    ...(system ? [{ role: "system", text: system, images: 0 }] : []),
+    ...((body.messages ?? []) as Json[]).map((m) => {
+      const { text, images } = blocksText(m.content);
+      const onlyResults = Array.isArray(m.content) && m.content.every((b: Json) => b.type === "tool_result");
+      return { role: onlyResults ? "tool" : String(m.role), text, images };
+    }),
+  ];
+  const choice = body.tool_choice as Json | undefined;
+  return {
+    model: String(body.model ?? ""),
+    messages,
+    maxTokens: body.max_tokens,
+    n: 1,
+    stop: Array.isArray(body.stop_sequences) ? body.stop_sequences : [],
+    tools: ((body.tools ?? []) as Json[]).map((t) => ({ name: String(t.name), parameters: t.input_schema })),
+    toolChoice:
+      choice?.type === "tool"
+        ? { name: String(choice.name) }
+        : choice?.type === "any"
+          ? "required"
+          : choice?.type === "none"
+            ? "none"
+            : "auto",
+    parallelToolCalls: !choice?.disable_parallel_tool_use,
+    json: null,
+    reasoning: body.thinking?.type === "enabled",
+  };
+}
+
+const STOP: Record<string, string> = { stop: "end_turn", length: "max_tokens", tool_calls: "tool_use" };
+
+function messagesScript(body: Json, provider: string, fault: Fault): Script {
+  const request = neutral(body);
+  const reply = generateReply(request, provider, fault);
+  const choice = reply.choices[0]!;
+  const id = `msg_emu${Date.now().toString(36)}`;
+  const signature = `sig_${Buffer.from(choice.reasoning ?? "")
+    .toString("base64")
+    .slice(0, 24)}`;
+  const stopSequence =
+    choice.finish === "stop" &&
+    request.stop.some((s) => !choice.text.includes(s)) &&
+    choice.pieces.length < (fault.tokens ?? 16)
+      ? request.stop[0]
+      : null;
+  const stopReason = stopSequence ? "stop_sequence" : (STOP[choice.finish] ?? "end_turn");
+  const usage = {
+    input_tokens: reply.promptTokens,
+    cache_creation_input_tokens: 0,
+    cache_read_input_tokens: 0,
+    output_tokens: reply.completionTokens,
+  };
+  const content: Json[] = [];
+  if (choice.reasoning) content.push({ type: "thinking", thinking: choice.reasoning, signature });
+  if (choice.text) content.push({ type: "text", text: choice.text, citations: null });
+  for (const call of choice.toolCalls)
+    content.push({ type: "tool_use", id: `toolu_${call.id}`, name: call.name, input: JSON.parse(call.arguments) });
+  if (!body.stream) {
+    return {
+      status: 200,
+      headers: { "content-type": "application/json", "request-id": "req_emulated" },
+      body: JSON.stringify({
+        id,
+        type: "message",
+        role: "assistant",
+        model: request.model,
+        content,
+        stop_reason: stopReason,
+        stop_sequence: stopSequence,
+        usage,
+      }),
+    };
+  }
+  const frames: string[] = [];
+  const send = (type: string, data: Json) =>
+    frames.push(`event: ${type}\ndata: ${JSON.stringify({ type, ...data })}\n\n`);
+  send("message_start", {
+    message: {
+      id,
+      type: "message",
+      role: "assistant",
+      model: request.model,
+      content: [],
+      stop_reason: null,
+      stop_sequence: null,
+      usage: { ...usage, output_tokens: 1 },
+    },
+  });
+  send("ping", {});
+  content.forEach((block, index) => {
+    if (block.type === "thinking") {
+      send("content_block_start", { index, content_block: { type: "thinking", thinking: "", signature: "" } });
+      for (const piece of chunkString(block.thinking, 12))
+        send("content_block_delta", { index, delta: { type: "thinking_delta", thinking: piece } });
+      send("content_block_delta", { index, delta: { type: "signature_delta", signature: block.signature } });
+    } else if (block.type === "text") {
+      send("content_block_start", { index, content_block: { type: "text", text: "" } });
+      for (const piece of choice.pieces)
+        send("content_block_delta", { index, delta: { type: "text_delta", text: piece } });
+    } else {
+      send("content_block_start", {
+        index,
+        content_block: { type: "tool_use", id: block.id, name: block.name, input: {} },
+      });
+      send("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: "" } });
+      for (const piece of chunkString(JSON.stringify(block.input), 6))
+        send("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: piece } });
+    }
+    send("content_block_stop", { index });
+  });
+  send("message_delta", {
+    delta: { stop_reason: stopReason, stop_sequence: stopSequence },
+    usage: { output_tokens: reply.completionTokens },
+  });
+  const terminator = [`event: message_stop\ndata: ${JSON.stringify({ type: "message_stop" })}\n\n`];
+  return {
+    status: 200,
+    headers: {
+      "content-type": "text/event-stream; charset=utf-8",
+      "cache-control": "no-cache",
+      "request-id": "req_emulated",
+    },
+    frames,
+    terminator,
+    malformedFrame:
+      'event: content_block_delta\ndata: {"type":"content_block_delta","index":0,"delta":{"type":"text_del\n\n',
+  };
+}
+
+export const anthropicFormat: WireFormat = {
+  name: "anthropic",
+  matches: (rest, method) => method === "POST" && rest.endsWith("/v1/messages"),
+  authorized: (headers) =>
+    typeof headers["x-api-key"] === "string" &&
+    headers["x-api-key"].length > 0 &&
+    typeof headers["anthropic-version"] === "string",
+  error: errorScript,
+  handle: ({ body, provider, fault }) => messagesScript(body, provider, fault),
+};

@@ -1,0 +1,297 @@
+import { describe, expect, it } from "vitest";
+import type { Endpoint, Model, Provider } from "../../src/catalog/types";
+import { buildAnthropicBody, convertMessages } from "../../src/providers/anthropic/request";
+import {
+  createAnthropicStreamMapper,
+  mapStopReason,
+  parseAnthropicResponse,
+} from "../../src/providers/anthropic/response";
+import type { UpstreamTarget } from "../../src/providers/types";
+import type { ChatRequest } from "../../src/schema/chat";
+import { chat, emulatorRequests, fundedAccount, nonce } from "../support/gateway";
+
+const target = {
+  provider: { slug: "anthropic" } as Provider,
+  endpoint: {
+    provider_model_id: "claude-sonnet-4-20250514",
+    max_completion_tokens: 64000,
+    supported_parameters: [
+      "max_tokens",
+      "temperature",
+      "top_p",
+      "top_k",
+      "stop",
+      "tools",
+      "tool_choice",
+      "reasoning",
+      "response_format",
+      "structured_outputs",
+    ],
+  } as Endpoint,
+  model: {} as Model,
+  baseUrl: "http://x",
+  apiKey: "k",
+} satisfies UpstreamTarget;
+
+const request = (extra: Partial<ChatRequest>): ChatRequest =>
+  ({ messages: [{ role: "user", content: "hi" }], ...extra }) as ChatRequest;
+
+describe("Anthropic request mapping", () => {
+  it("hoists system and developer messages, merges same-role turns, starts with a user turn", () => {
+    const { system, messages } = convertMessages([
+      { role: "system", content: "Be brief." },
+      { role: "assistant", content: "Earlier answer" },
+      { role: "developer", content: "Use metric units." },
+      { role: "user", content: "one" },
+      { role: "user", content: [{ type: "text", text: "two", cache_control: { type: "ephemeral" } }] },
+    ]);
+    expect(system).toEqual([
+      { type: "text", text: "Be brief." },
+      { type: "text", text: "Use metric units." },
+    ]);
+    expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "user"]);
+    expect(messages[2]!.content).toEqual([
+      { type: "text", text: "one" },
+      { type: "text", text: "two", cache_control: { type: "ephemeral" } },
+    ]);
+  });
+
+  it("turns tool calls into tool_use and tool messages into tool_result blocks first in one user turn", () => {
+    const { messages } = convertMessages([
+      { role: "user", content: "weather?" },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [
+          { id: "call:1", type: "function", function: { name: "get_weather", arguments: '{"city":"Paris"}' } },
+          { id: "call_2", type: "function", function: { name: "get_time", arguments: "" } },
+        ],
+      },
+      { role: "tool", tool_call_id: "call:1", content: "18C" },
+      { role: "tool", tool_call_id: "call_2", content: "noon" },
+    ]);
+    expect(messages[1]!.content).toEqual([
+      { type: "tool_use", id: "call_1", name: "get_weather", input: { city: "Paris" } },
+      { type: "tool_use", id: "call_2", name: "get_time", input: {} },
+    ]);
+    expect(messages[2]).toEqual({
+      role: "user",
+      content: [
+        { type: "tool_result", tool_use_id: "call_1", content: "18C" },
+        { type: "tool_result", tool_use_id: "call_2", content: "noon" },
+      ],
+    });
+  });
+
+  it("maps images by data URL and by URL", () => {
+    const { messages } = convertMessages([
+      {
+        role: "user",
+        content: [
+          { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } },
+          { type: "image_url", image_url: { url: "https://example.com/cat.jpg" } },
+        ],
+      },
+    ]);
+    expect(messages[0]!.content).toEqual([
+      { type: "image", source: { type: "base64", media_type: "image/png", data: "AAAA" } },
+      { type: "image", source: { type: "url", url: "https://example.com/cat.jpg" } },
+    ]);
+  });
+
+  it("sends thinking blocks with their signatures back on the next turn", () => {
+    const { messages } = convertMessages([
+      { role: "user", content: "q" },
+      {
+        role: "assistant",
+        content: "a",
+        reasoning_details: [
+          { type: "reasoning.text", text: "thought", signature: "sig123" },
+          { type: "reasoning.encrypted", data: "opaque" },
+        ],
+      },
+      { role: "user", content: "q2" },
+    ]);
+    expect(messages[1]!.content.slice(0, 2)).toEqual([
+      { type: "thinking", thinking: "thought", signature: "sig123" },
+      { type: "redacted_thinking", data: "opaque" },
+    ]);
+  });
+
+  it("requires max_tokens, maps stop, tools, tool_choice and parallel_tool_calls", () => {
+    const { body } = buildAnthropicBody(
+      request({
+        stop: "END",
+        temperature: 1.5,
+        tools: [{ type: "function", function: { name: "f", parameters: { type: "object" } } }],
+        tool_choice: "required",
+        parallel_tool_calls: false,
+      }),
+      target,
+      false,
+    );
+    expect(body.max_tokens).toBe(64000);
+    expect(body.stop_sequences).toEqual(["END"]);
+    expect(body.temperature).toBe(1);
+    expect(body.tools).toEqual([{ name: "f", input_schema: { type: "object" } }]);
+    expect(body.tool_choice).toEqual({ type: "any", disable_parallel_tool_use: true });
+  });
+
+  it("turns reasoning into a thinking budget inside max_tokens, without sampling parameters", () => {
+    const { body } = buildAnthropicBody(
+      request({ max_tokens: 1000, temperature: 0.2, reasoning: { effort: "low" } }),
+      target,
+      false,
+    );
+    expect(body.thinking).toEqual({ type: "enabled", budget_tokens: 2048 });
+    expect(body.max_tokens).toBe(3048);
+    expect(body.temperature).toBeUndefined();
+    const explicit = buildAnthropicBody(request({ reasoning: { max_tokens: 5000 } }), target, false).body;
+    expect((explicit.thinking as { budget_tokens: number }).budget_tokens).toBe(5000);
+  });
+
+  it("carries json_schema on a forced tool", () => {
+    const schema = { type: "object", properties: { a: { type: "string" } } };
+    const { body } = buildAnthropicBody(
+      request({ response_format: { type: "json_schema", json_schema: { name: "x", schema } } }),
+      target,
+      false,
+    );
+    expect(body.tools).toEqual([expect.objectContaining({ name: "json_output", input_schema: schema })]);
+    expect(body.tool_choice).toEqual({ type: "tool", name: "json_output" });
+  });
+});
+
+describe("Anthropic response mapping", () => {
+  it("maps content, thinking, tool use, stop reason and usage (cache tokens counted in the prompt)", () => {
+    const out = parseAnthropicResponse({
+      content: [
+        { type: "thinking", thinking: "hmm", signature: "s1" },
+        { type: "text", text: "Calling." },
+        { type: "tool_use", id: "toolu_1", name: "f", input: { x: 1 } },
+      ],
+      stop_reason: "tool_use",
+      usage: { input_tokens: 10, cache_read_input_tokens: 100, cache_creation_input_tokens: 5, output_tokens: 20 },
+    });
+    const choice = out.choices[0]!;
+    expect(choice.message.content).toBe("Calling.");
+    expect(choice.message.reasoning).toBe("hmm");
+    expect(choice.message.reasoning_details?.[0]).toMatchObject({ type: "reasoning.text", signature: "s1" });
+    expect(choice.message.tool_calls).toEqual([
+      { id: "toolu_1", type: "function", function: { name: "f", arguments: '{"x":1}' } },
+    ]);
+    expect(choice.finish_reason).toBe("tool_calls");
+    expect(choice.native_finish_reason).toBe("tool_use");
+    expect(out.usage).toMatchObject({
+      prompt_tokens: 115,
+      completion_tokens: 20,
+      total_tokens: 135,
+      prompt_tokens_details: { cached_tokens: 100, cache_write_tokens: 5 },
+    });
+  });
+
+  it("maps every stop reason", () => {
+    expect(mapStopReason("end_turn")).toBe("stop");
+    expect(mapStopReason("stop_sequence")).toBe("stop");
+    expect(mapStopReason("max_tokens")).toBe("length");
+    expect(mapStopReason("tool_use")).toBe("tool_calls");
+    expect(mapStopReason("refusal")).toBe("content_filter");
+  });
+
+  it("maps every stream event", () => {
+    const mapper = createAnthropicStreamMapper();
+    const feed = (type: string, data: object) => mapper.map({ event: type, data: JSON.stringify({ type, ...data }) });
+    expect(
+      feed("message_start", { message: { usage: { input_tokens: 7, output_tokens: 1 } } })[0]!.choices[0]!.delta,
+    ).toEqual({ role: "assistant", content: "" });
+    expect(feed("ping", {})).toEqual([]);
+    feed("content_block_start", { index: 0, content_block: { type: "thinking", thinking: "" } });
+    expect(
+      feed("content_block_delta", { index: 0, delta: { type: "thinking_delta", thinking: "ponder" } })[0]!.choices[0]!
+        .delta,
+    ).toEqual({ reasoning: "ponder" });
+    expect(feed("content_block_delta", { index: 0, delta: { type: "signature_delta", signature: "sigX" } })).toEqual(
+      [],
+    );
+    expect(feed("content_block_stop", { index: 0 })[0]!.choices[0]!.delta.reasoning_details?.[0]).toMatchObject({
+      text: "ponder",
+      signature: "sigX",
+    });
+    feed("content_block_start", { index: 1, content_block: { type: "text", text: "" } });
+    expect(
+      feed("content_block_delta", { index: 1, delta: { type: "text_delta", text: "Hi" } })[0]!.choices[0]!.delta,
+    ).toEqual({ content: "Hi" });
+    const start = feed("content_block_start", {
+      index: 2,
+      content_block: { type: "tool_use", id: "toolu_9", name: "f", input: {} },
+    });
+    expect(start[0]!.choices[0]!.delta.tool_calls).toEqual([
+      { index: 0, id: "toolu_9", type: "function", function: { name: "f", arguments: "" } },
+    ]);
+    expect(feed("content_block_delta", { index: 2, delta: { type: "input_json_delta", partial_json: "" } })).toEqual(
+      [],
+    );
+    expect(
+      feed("content_block_delta", { index: 2, delta: { type: "input_json_delta", partial_json: '{"a":' } })[0]!
+        .choices[0]!.delta.tool_calls,
+    ).toEqual([{ index: 0, function: { arguments: '{"a":' } }]);
+    feed("message_delta", { delta: { stop_reason: "tool_use" }, usage: { output_tokens: 33 } });
+    expect(mapper.done).toBe(false);
+    const end = feed("message_stop", {});
+    expect(mapper.done).toBe(true);
+    expect(end[0]!.choices[0]).toMatchObject({ finish_reason: "tool_calls", native_finish_reason: "tool_use" });
+    expect(end[1]!.usage).toMatchObject({ prompt_tokens: 7, completion_tokens: 33 });
+  });
+
+  it("turns an in-stream error event into a thrown error", () => {
+    const mapper = createAnthropicStreamMapper();
+    expect(() =>
+      mapper.map({
+        event: "error",
+        data: JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }),
+      }),
+    ).toThrow(/Overloaded/);
+  });
+});
+
+describe("Anthropic through the gateway", () => {
+  it("round-trips a thinking signature across turns", async () => {
+    const { key } = await fundedAccount("2");
+    const first = (await (
+      await chat(key, {
+        model: "anthropic/claude-sonnet-4",
+        reasoning: { effort: "low" },
+        messages: [{ role: "user", content: `think ${nonce()}` }],
+      })
+    ).json()) as any;
+    const details = first.choices[0].message.reasoning_details;
+    expect(details[0].signature).toMatch(/^sig_/);
+    const marker = nonce();
+    const second = await chat(key, {
+      model: "anthropic/claude-sonnet-4",
+      reasoning: { effort: "low" },
+      messages: [
+        { role: "user", content: "think" },
+        { role: "assistant", content: first.choices[0].message.content, reasoning_details: details },
+        { role: "user", content: `again ${marker}` },
+      ],
+    });
+    expect(second.status).toBe(200);
+    const [upstream] = await emulatorRequests(marker);
+    expect(upstream!.headers["x-api-key"]).toBe("emulator-key");
+    expect(upstream!.headers["anthropic-version"]).toBe("2023-06-01");
+    const sent = (upstream!.body as any).messages[1].content[0];
+    expect(sent).toEqual({ type: "thinking", thinking: details[0].text, signature: details[0].signature });
+  });
+
+  it("maps 529 overloaded to a 502 naming the kind", async () => {
+    const { key } = await fundedAccount("1");
+    const response = await chat(key, {
+      model: "anthropic/claude-sonnet-4",
+      provider: { only: ["anthropic"] },
+      messages: [{ role: "user", content: `[[emulate status=529]] ${nonce()}` }],
+    });
+    expect(response.status).toBe(502);
+    expect(((await response.json()) as any).error.metadata.error_type).toBe("overloaded");
+  });
+});
