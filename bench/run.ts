@@ -30,7 +30,8 @@ interface Target {
 }
 
 function startEmulator(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn("npx", ["tsx", "bench/emulator-process.ts", String(EMULATOR_PORT)], {
+  // Node itself (with tsx's loader), so the child is the emulator and killing it stops it.
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/emulator-process.ts", String(EMULATOR_PORT)], {
     stdio: ["ignore", "pipe", "inherit"],
   });
   return new Promise((resolve, reject) => {
@@ -50,7 +51,16 @@ async function startWorker(
   options: ConstructorParameters<typeof Miniflare>[0],
 ): Promise<{ mf: Miniflare; url: string; pid: number | undefined }> {
   const before = new Set(workerdPids());
-  const mf = new Miniflare({ host: "127.0.0.1", port: 0, ...options } as ConstructorParameters<typeof Miniflare>[0]);
+  // The Workers' log lines are drained, not printed: the terminal would otherwise be the bottleneck.
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    handleRuntimeStdio: (stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) => {
+      stdout.resume();
+      stderr.resume();
+    },
+    ...options,
+  } as ConstructorParameters<typeof Miniflare>[0]);
   const url = (await mf.ready).toString().replace(/\/$/, "");
   const pid = workerdPids().find((p) => !before.has(p));
   return { mf, url, pid };
