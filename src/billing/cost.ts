@@ -33,7 +33,7 @@ export function generationCost(pricing: Pricing, usage: BillableUsage): Nanos {
 export function worstCaseCost(pricing: Pricing, promptTokens: number, maxOutputTokens: number): Nanos {
   const writePrice = priceAtto(pricing.input_cache_write ?? pricing.prompt);
   const promptPrice = priceAtto(pricing.prompt);
-  // biome-ignore lint/complexity/useMathMinMax: Math.max does not take bigints.
+  // Math.max does not take bigints.
   const dearer = writePrice > promptPrice ? writePrice : promptPrice;
   const atto =
     BigInt(promptTokens) * dearer +

@@ -6,7 +6,6 @@ import type {
   ChunkChoiceOut,
   FinishReason,
   StreamMapper,
-  ToolCallDelta,
   Usage,
 } from "../types";
 

@@ -1,0 +1,51 @@
+import { describe, expect, it } from "vitest";
+import { parseUsdToAtto } from "../src/billing/money";
+import { defaultCatalog } from "../src/catalog/default-catalog";
+import { CatalogSchema } from "../src/catalog/types";
+
+/** The bundled catalog is data operators rely on: it must be valid and as broad as promised. */
+const catalog = CatalogSchema.parse(defaultCatalog);
+const chatModels = catalog.models.filter((m) => m.kind === "chat");
+
+describe("bundled catalog", () => {
+  it("has at least 25 chat models from every major author", () => {
+    expect(chatModels.length).toBeGreaterThanOrEqual(25);
+    const authors = new Set(chatModels.map((m) => m.id.split("/")[0]));
+    for (const author of ["openai", "anthropic", "google", "meta-llama", "mistralai", "deepseek", "qwen", "x-ai"]) {
+      expect(authors).toContain(author);
+    }
+  });
+
+  it("has unique ids, known providers and exact decimal prices", () => {
+    expect(new Set(catalog.models.map((m) => m.id)).size).toBe(catalog.models.length);
+    const providers = new Set(catalog.providers.map((p) => p.slug));
+    for (const model of catalog.models) {
+      for (const endpoint of model.endpoints) {
+        expect(providers).toContain(endpoint.provider);
+        expect(() => parseUsdToAtto(endpoint.pricing.prompt)).not.toThrow();
+        expect(() => parseUsdToAtto(endpoint.pricing.completion)).not.toThrow();
+        expect(endpoint.context_length).toBeLessThanOrEqual(Math.max(model.context_length, endpoint.context_length));
+      }
+    }
+  });
+
+  it("lists several hosts for open-weight models", () => {
+    const hosts = new Set(["together", "fireworks", "groq", "deepinfra"]);
+    for (const id of ["meta-llama/llama-3.3-70b-instruct", "deepseek/deepseek-r1", "qwen/qwen3-235b-a22b"]) {
+      const model = catalog.models.find((m) => m.id === id)!;
+      expect(model.endpoints.filter((e) => hosts.has(e.provider)).length).toBeGreaterThanOrEqual(2);
+    }
+  });
+
+  it("has a free endpoint, a small-context endpoint and embedding models", () => {
+    const endpoints = catalog.models.flatMap((m) => m.endpoints);
+    expect(endpoints.some((e) => e.pricing.prompt === "0" && e.pricing.completion === "0")).toBe(true);
+    expect(endpoints.some((e) => e.context_length <= 8192)).toBe(true);
+    expect(catalog.models.filter((m) => m.kind === "embedding").length).toBeGreaterThanOrEqual(3);
+  });
+
+  it("writes prices per token: $2.50 per million is 0.0000025", () => {
+    const gpt4o = catalog.models.find((m) => m.id === "openai/gpt-4o")!;
+    expect(gpt4o.endpoints[0]!.pricing).toMatchObject({ prompt: "0.0000025", completion: "0.00001" });
+  });
+});
