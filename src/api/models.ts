@@ -1,6 +1,6 @@
 import { Hono } from "hono";
 import { matchesFilters, parseModelFilters } from "../catalog/filter";
-import { presentEndpoint, presentModel, presentProvider } from "../catalog/present";
+import { presentArchitecture, presentEndpoint, presentModel, presentProvider } from "../catalog/present";
 import { getCatalog } from "../catalog/store";
 import type { AppEnv } from "../context";
 import { notFound } from "../schema/errors";
@@ -41,13 +41,7 @@ modelsRoutes.get("/models/:author/:slug/endpoints", async (c) => {
       name: model.name,
       created: model.created,
       description: model.description,
-      architecture: {
-        modality: model.architecture.modality,
-        input_modalities: model.architecture.input_modalities,
-        output_modalities: model.architecture.output_modalities,
-        tokenizer: model.architecture.tokenizer,
-        instruct_type: model.architecture.instruct_type,
-      },
+      architecture: presentArchitecture(model),
       endpoints: model.endpoints.flatMap((endpoint) => {
         const provider = index.providers.get(endpoint.provider);
         return provider ? [presentEndpoint(model, endpoint, provider)] : [];

@@ -32,6 +32,12 @@ function pricing(endpoint: Endpoint) {
   };
 }
 
+/** The model's architecture as OpenRouter shows it (the catalog may carry more in future). */
+export function presentArchitecture(model: Model) {
+  const { modality, input_modalities, output_modalities, tokenizer, instruct_type } = model.architecture;
+  return { modality, input_modalities, output_modalities, tokenizer, instruct_type };
+}
+
 export function presentModel(model: Model) {
   const top = topEndpoint(model);
   return {
@@ -42,13 +48,7 @@ export function presentModel(model: Model) {
     created: model.created,
     description: model.description,
     context_length: model.context_length,
-    architecture: {
-      modality: model.architecture.modality,
-      input_modalities: model.architecture.input_modalities,
-      output_modalities: model.architecture.output_modalities,
-      tokenizer: model.architecture.tokenizer,
-      instruct_type: model.architecture.instruct_type,
-    },
+    architecture: presentArchitecture(model),
     pricing: pricing(top),
     top_provider: {
       context_length: top.context_length,
