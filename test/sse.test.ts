@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { SseParser, sseEventStream } from "../src/streaming/sse";
+import { SseParser, sseEventBatches } from "../src/streaming/sse";
 
 describe("SSE parser", () => {
   it("joins events split at arbitrary byte boundaries", () => {
@@ -30,8 +30,19 @@ describe("SSE parser", () => {
         controller.close();
       },
     });
+    const next = sseEventBatches(body);
     const events = [];
-    for await (const event of sseEventStream(body)) events.push(event);
+    for (let batch = await next(); batch !== null; batch = await next()) events.push(...batch);
     expect(events).toEqual([{ data: '{"t":"héllo 🌍"}' }]);
+  });
+});
+
+describe("SSE batches", () => {
+  it("returns every event completed by one read together, and null at the end", async () => {
+    const body = new Response("data: a\n\ndata: b\n\ndata: c").body as ReadableStream<Uint8Array>;
+    const next = sseEventBatches(body);
+    expect(await next()).toEqual([{ data: "a" }, { data: "b" }]);
+    expect(await next()).toEqual([{ data: "c" }]);
+    expect(await next()).toBeNull();
   });
 });

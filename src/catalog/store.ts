@@ -1,6 +1,6 @@
 import type { Env } from "../env";
 import { defaultCatalog } from "./default-catalog";
-import { type Catalog, CatalogSchema, type Endpoint, type Model, type Provider } from "./types";
+import { type Catalog, CatalogSchema, type Model, type Provider } from "./types";
 
 /** A validated catalog with the lookups the request path needs, built once per version. */
 export interface CatalogIndex {
@@ -86,13 +86,4 @@ async function readOverride(env: Env): Promise<string | null> {
   });
   await cache?.put(CACHE_URL, response).catch(() => undefined);
   return raw;
-}
-
-/** Forget the isolate's copy (tests and the admin API call this after writing an override). */
-export function invalidateCatalogCache(): void {
-  cached = undefined;
-}
-
-export function findEndpoint(model: Model, providerSlug: string, tag?: string): Endpoint | undefined {
-  return model.endpoints.find((e) => e.provider === providerSlug && (tag === undefined || e.tag === tag));
 }

@@ -105,3 +105,9 @@ export function parseJsonErrorBody(bodyText: string): { message: string; code?: 
   }
   return { message: bodyText || "empty error body" };
 }
+
+/** `parseError` for formats whose error body is `{error: {message, code|type}}` (OpenAI, Anthropic…). */
+export function parseStandardError(status: number, bodyText: string, headers: Headers): UpstreamError {
+  const { message, code } = parseJsonErrorBody(bodyText);
+  return upstreamError(status, message, code, headers);
+}

@@ -1,7 +1,7 @@
 import type { AdapterKind } from "../catalog/types";
 import { anthropicAdapter } from "./anthropic";
 import { openaiAdapter } from "./openai";
-import type { ChatAdapter, EmbeddingsAdapter } from "./types";
+import type { ChatAdapter } from "./types";
 
 /** Adapters by wire format. A kind missing here makes its endpoints unroutable (not a crash). */
 const adapters: Partial<Record<AdapterKind, ChatAdapter>> = {
@@ -11,11 +11,4 @@ const adapters: Partial<Record<AdapterKind, ChatAdapter>> = {
 
 export function adapterFor(kind: AdapterKind): ChatAdapter | undefined {
   return adapters[kind];
-}
-
-/** Embeddings adapters by wire format, for `/embeddings`. */
-const embeddingAdapters: Partial<Record<AdapterKind, EmbeddingsAdapter>> = {};
-
-export function embeddingsAdapterFor(kind: AdapterKind): EmbeddingsAdapter | undefined {
-  return embeddingAdapters[kind];
 }

@@ -129,7 +129,7 @@ export interface ChatAdapter {
   buildChatRequest(request: ChatRequest, target: UpstreamTarget, stream: boolean): UpstreamCall;
   parseChatResponse(body: unknown, target: UpstreamTarget): ChatCompletionOut;
   createStreamMapper(target: UpstreamTarget): StreamMapper;
-  /** Splits the upstream body into events; SSE unless the format frames events otherwise. */
+  /** Only for formats not framed as SSE (e.g. Bedrock's event stream); SSE is parsed by the gateway. */
   decodeStream?(body: ReadableStream<Uint8Array>): ReadableStream<UpstreamEvent>;
   parseError(status: number, bodyText: string, headers: Headers): UpstreamError;
 }

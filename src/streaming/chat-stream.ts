@@ -7,7 +7,7 @@ import type {
   UpstreamTarget,
   Usage,
 } from "../providers/types";
-import { KEEP_ALIVE_BYTES, SseParser } from "./sse";
+import { KEEP_ALIVE_BYTES, sseEventBatches } from "./sse";
 
 /** What the stream knew when it ended, handed to settlement. */
 export interface StreamSummary {
@@ -227,33 +227,15 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
 const encoder = new TextEncoder();
 
 /**
- * Reads the upstream in batches: all events completed by one network read at once. SSE is parsed
- * inline (no extra stream stage per event); formats with their own framing supply decodeStream.
+ * The upstream's events in batches: SSE is parsed inline; a format with its own framing (Bedrock's
+ * binary event stream) supplies decodeStream and is read one event at a time.
  */
 function eventSource(body: ReadableStream<Uint8Array>, adapter: ChatAdapter): () => Promise<UpstreamEvent[] | null> {
-  if (adapter.decodeStream) {
-    const reader = adapter.decodeStream(body).getReader();
-    return async () => {
-      const { value, done } = await reader.read();
-      return done ? null : [value];
-    };
-  }
-  const reader = body.getReader();
-  const parser = new SseParser();
-  const decoder = new TextDecoder();
-  let finished = false;
+  if (!adapter.decodeStream) return sseEventBatches(body);
+  const reader = adapter.decodeStream(body).getReader();
   return async () => {
-    if (finished) return null;
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) {
-        finished = true;
-        const tail = [...parser.push(decoder.decode()), ...parser.end()];
-        return tail.length > 0 ? tail : null;
-      }
-      const events = parser.push(decoder.decode(value, { stream: true }));
-      if (events.length > 0) return events;
-    }
+    const { value, done } = await reader.read();
+    return done ? null : [value];
   };
 }
 

@@ -73,32 +73,30 @@ export class SseParser {
   }
 }
 
-/** Bytes of an SSE body in, parsed events out. */
-export function sseEventStream(body: ReadableStream<Uint8Array>): ReadableStream<UpstreamEvent> {
+/**
+ * Reads an SSE body in batches: each call returns every event completed by the next network read
+ * (at least one), or null at the end. Batching keeps the per-chunk work, and the runtime's
+ * per-read cost, to one pass per read rather than one stream stage per event.
+ */
+export function sseEventBatches(body: ReadableStream<Uint8Array>): () => Promise<UpstreamEvent[] | null> {
+  const reader = body.getReader();
   const parser = new SseParser();
   const decoder = new TextDecoder();
-  return body.pipeThrough(
-    new TransformStream<Uint8Array, UpstreamEvent>({
-      transform(chunk, controller) {
-        for (const event of parser.push(decoder.decode(chunk, { stream: true }))) {
-          controller.enqueue(event);
-        }
-      },
-      flush(controller) {
-        for (const event of parser.push(decoder.decode())) controller.enqueue(event);
-        for (const event of parser.end()) controller.enqueue(event);
-      },
-    }),
-  );
-}
-
-const encoder = new TextEncoder();
-export const DONE_BYTES = encoder.encode("data: [DONE]\n\n");
-
-/** Serialises one JSON payload as an SSE `data:` event. */
-export function sseData(payload: unknown): Uint8Array {
-  return encoder.encode(`data: ${JSON.stringify(payload)}\n\n`);
+  let finished = false;
+  return async () => {
+    if (finished) return null;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) {
+        finished = true;
+        const tail = [...parser.push(decoder.decode()), ...parser.end()];
+        return tail.length > 0 ? tail : null;
+      }
+      const events = parser.push(decoder.decode(value, { stream: true }));
+      if (events.length > 0) return events;
+    }
+  };
 }
 
 /** An SSE comment; clients ignore it, proxies see traffic. OpenRouter sends this text. */
-export const KEEP_ALIVE_BYTES = encoder.encode(": OPENROUTER PROCESSING\n\n");
+export const KEEP_ALIVE_BYTES = new TextEncoder().encode(": OPENROUTER PROCESSING\n\n");

@@ -23,14 +23,6 @@ const IMAGE_TOKENS = 85;
 /** Per-message overhead of chat templates (role markers, separators). */
 const MESSAGE_OVERHEAD = 4;
 
-export function contentText(content: MessageContent | null | undefined): string {
-  if (content == null) return "";
-  if (typeof content === "string") return content;
-  let text = "";
-  for (const part of content) if (part.type === "text") text += part.text;
-  return text;
-}
-
 function contentTokens(content: MessageContent | null | undefined): number {
   if (content == null) return 0;
   if (typeof content === "string") return estimateTextTokens(content);

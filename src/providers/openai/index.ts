@@ -1,5 +1,4 @@
-import { sseEventStream } from "../../streaming/sse";
-import { parseJsonErrorBody, upstreamError } from "../errors";
+import { parseStandardError } from "../errors";
 import type { ChatAdapter } from "../types";
 import { buildOpenAIChatRequest } from "./request";
 import { createOpenAIStreamMapper, parseOpenAIChatResponse } from "./response";
@@ -9,9 +8,5 @@ export const openaiAdapter: ChatAdapter = {
   buildChatRequest: buildOpenAIChatRequest,
   parseChatResponse: (body) => parseOpenAIChatResponse(body),
   createStreamMapper: () => createOpenAIStreamMapper(),
-  decodeStream: sseEventStream,
-  parseError(status, bodyText, headers) {
-    const { message, code } = parseJsonErrorBody(bodyText);
-    return upstreamError(status, message, code, headers);
-  },
+  parseError: parseStandardError,
 };
