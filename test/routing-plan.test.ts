@@ -8,7 +8,7 @@ import { GatewayError } from "../src/schema/errors";
 /** Routing is a pure function of (request, catalog, health): tested without any I/O. */
 const catalog = indexCatalog(CatalogSchema.parse(defaultCatalog), "default");
 const LLAMA = "meta-llama/llama-3.3-70b-instruct";
-const configured = () => ({ baseUrl: "http://upstream", apiKey: "k", emulated: true });
+const configured = () => ({ baseUrl: "http://upstream", apiKey: "k", emulated: true, setting: () => undefined });
 
 function plan(request: PlanInput["request"], extra: Partial<PlanInput> = {}) {
   return planAttempts({ request, catalog, promptTokens: 100, access: configured, random: () => 0.5, ...extra });

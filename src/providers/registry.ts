@@ -1,14 +1,21 @@
 import type { AdapterKind } from "../catalog/types";
 import { anthropicAdapter } from "./anthropic";
 import { openaiAdapter } from "./openai";
-import type { ChatAdapter } from "./types";
+import type { ChatAdapter, EmbeddingsAdapter } from "./types";
 
-/** Adapters by wire format. A kind missing here makes its endpoints unroutable (not a crash). */
-const adapters: Partial<Record<AdapterKind, ChatAdapter>> = {
+/** Chat adapters by wire format. A kind missing here makes its endpoints unroutable (not a crash). */
+const chatAdapters: Partial<Record<AdapterKind, ChatAdapter>> = {
   openai: openaiAdapter,
   anthropic: anthropicAdapter,
 };
 
+/** Embeddings adapters by wire format (not every format has embeddings). */
+const embeddingsAdapters: Partial<Record<AdapterKind, EmbeddingsAdapter>> = {};
+
 export function adapterFor(kind: AdapterKind): ChatAdapter | undefined {
-  return adapters[kind];
+  return chatAdapters[kind];
+}
+
+export function embeddingsAdapterFor(kind: AdapterKind): EmbeddingsAdapter | undefined {
+  return embeddingsAdapters[kind];
 }

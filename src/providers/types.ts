@@ -10,6 +10,14 @@ export interface UpstreamTarget {
   baseUrl: string;
   /** The provider's credential (never logged, never returned). */
   apiKey: string;
+  /** True when the bundled emulator stands in for the provider (no real credentials exist). */
+  emulated: boolean;
+  /**
+   * A further provider setting by Worker variable name, for formats that need more than one
+   * credential or option (Bedrock's AWS_SECRET_ACCESS_KEY / AWS_SESSION_TOKEN, Azure's
+   * AZURE_API_VERSION). Secrets read here are never logged or returned either.
+   */
+  setting(name: string): string | undefined;
 }
 
 /** A ready-to-send upstream request plus the request parameters this provider cannot honour. */

@@ -95,6 +95,8 @@ export async function runAttempts(attempts: Attempt[], options: RunOptions): Pro
       model: attempt.model,
       baseUrl: attempt.access.baseUrl,
       apiKey: attempt.access.apiKey,
+      emulated: attempt.access.emulated,
+      setting: attempt.access.setting,
     };
     const request = options.prepare ? options.prepare(options.request, attempt) : options.request;
     for (let retry = 0; retry < FAILOVER_LIMITS.perEndpoint; retry++) {

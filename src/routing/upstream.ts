@@ -6,6 +6,8 @@ export interface UpstreamAccess {
   baseUrl: string;
   apiKey: string;
   emulated: boolean;
+  /** Reads a further provider setting by variable name (e.g. AWS_SECRET_ACCESS_KEY, AZURE_API_VERSION). */
+  setting: (name: string) => string | undefined;
 }
 
 /** `together` ⇒ `TOGETHER`, `amazon-bedrock` ⇒ `AMAZON_BEDROCK`: the prefix of per-provider vars. */
@@ -22,17 +24,19 @@ export function envPrefix(slug: string): string {
  * otherwise the provider is not configured and routing skips it.
  */
 export function resolveUpstream(env: Env, provider: Provider): UpstreamAccess | undefined {
+  const setting = (name: string) => readEnvString(env, name);
   const apiKey = readEnvString(env, provider.api_key_env);
   const override = readEnvString(env, `${envPrefix(provider.slug)}_BASE_URL`)?.replace(/\/+$/, "");
-  if (apiKey) return { baseUrl: override ?? provider.base_url.replace(/\/+$/, ""), apiKey, emulated: false };
+  if (apiKey) return { baseUrl: override ?? provider.base_url.replace(/\/+$/, ""), apiKey, emulated: false, setting };
   if (env.EMULATOR_URL) {
     const path = new URL(provider.base_url).pathname.replace(/\/+$/, "");
     return {
       baseUrl: override ?? `${env.EMULATOR_URL.replace(/\/+$/, "")}/${provider.slug}${path}`,
       apiKey: "emulator-key",
       emulated: true,
+      setting,
     };
   }
-  if (override) return { baseUrl: override, apiKey: "none", emulated: false };
+  if (override) return { baseUrl: override, apiKey: "none", emulated: false, setting };
   return undefined;
 }

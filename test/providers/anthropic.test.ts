@@ -31,6 +31,8 @@ const target = {
   model: {} as Model,
   baseUrl: "http://x",
   apiKey: "k",
+  emulated: true,
+  setting: () => undefined,
 } satisfies UpstreamTarget;
 
 const request = (extra: Partial<ChatRequest>): ChatRequest =>
