@@ -1,6 +1,7 @@
 /**
  * A small closed-loop load generator: `concurrency` workers each send one request after another
- * for `durationMs`, recording latency to the full body and the time to the first body byte.
+ * for `durationMs`, recording latency to the full body and the time to the first body byte. A
+ * non-2xx reply or a stream that did not end cleanly counts as an error, not a request.
  */
 export interface LoadResult {
   requests: number;
@@ -38,16 +39,22 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
       try {
         const response = await fetch(spec.url, { method: "POST", headers: spec.headers, body: spec.body });
         const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+        const streamed = (response.headers.get("content-type") ?? "").includes("text/event-stream");
+        const decoder = new TextDecoder();
+        let tail = "";
         let first = true;
         for (;;) {
-          const { done } = await reader.read();
+          const { done, value } = await reader.read();
+          if (streamed && value) tail = (tail + decoder.decode(value, { stream: true })).slice(-4096);
           if (first) {
             ttfbs.push(performance.now() - t0);
             first = false;
           }
           if (done) break;
         }
-        if (!response.ok) errors++;
+        // A stream counts only if it ended cleanly: `[DONE]` and no in-stream error chunk.
+        const brokenStream = streamed && (!tail.includes("data: [DONE]") || tail.includes('"finish_reason":"error"'));
+        if (!response.ok || brokenStream) errors++;
         else latencies.push(performance.now() - t0);
       } catch {
         errors++;

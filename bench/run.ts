@@ -16,6 +16,8 @@ import { cpuSeconds, descendantsMatching, peakMemoryMiB } from "./proc";
 
 const SECONDS_PER_CELL = Number(process.env.BENCH_SECONDS ?? 4);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? "1,16,64").split(",").map(Number);
+/** `json`, `stream` or both (the default): a quicker run while profiling one path. */
+const MODES = (process.env.BENCH_MODES ?? "json,stream").split(",");
 const EMULATOR_PORT = 8791;
 const ADMIN_TOKEN = "bench-admin-token";
 const COMPAT = { compatibilityDate: "2026-04-20", compatibilityFlags: ["nodejs_compat"] };
@@ -177,7 +179,7 @@ async function main(): Promise<void> {
         durationMs: 1000,
       });
     }
-    for (const stream of [false, true]) {
+    for (const stream of [false, true].filter((s) => MODES.includes(s ? "stream" : "json"))) {
       for (const concurrency of CONCURRENCY) {
         for (const target of targets) {
           const cpuBefore = target.pid ? cpuSeconds(target.pid) : undefined;

@@ -45,4 +45,19 @@ describe("SSE batches", () => {
     expect(await next()).toEqual([{ data: "c" }]);
     expect(await next()).toBeNull();
   });
+
+  it("reads byte streams (fetch bodies) into a reused buffer without mixing up events", async () => {
+    const parts = ['data: {"n":1}\n\nda', 'ta: {"n":2}\n', '\ndata: {"n":3}\n\n', "data: [DONE]\n\n"];
+    const body = new ReadableStream({
+      type: "bytes",
+      start(controller) {
+        for (const part of parts) controller.enqueue(new TextEncoder().encode(part));
+        controller.close();
+      },
+    });
+    const next = sseEventBatches(body);
+    const events = [];
+    for (let batch = await next(); batch !== null; batch = await next()) events.push(...batch);
+    expect(events.map((e) => e.data)).toEqual(['{"n":1}', '{"n":2}', '{"n":3}', "[DONE]"]);
+  });
 });

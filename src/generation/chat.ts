@@ -195,6 +195,7 @@ function streamReply(
     source: sourceOf(first),
     header: { id: gen.id, created: Math.floor(gen.receivedAt / 1000) },
     keepAliveMs: settings.KEEPALIVE_INTERVAL_MS,
+    flushIntervalMs: settings.STREAM_FLUSH_MS,
     idleTimeoutMs: settings.STREAM_IDLE_TIMEOUT_MS,
     firstTokenTimeoutMs: settings.FIRST_TOKEN_TIMEOUT_MS,
     failover: async () => {

@@ -6,6 +6,8 @@ export interface Timeouts {
   UPSTREAM_HEADERS_TIMEOUT_MS: number;
   /** Silence in a stream after which it is failed as stalled. */
   STREAM_IDLE_TIMEOUT_MS: number;
+  /** A stream's events arriving within this of its last write are sent together with the next one. */
+  STREAM_FLUSH_MS: number;
   /** Interval of keep-alive comments before the first token. */
   KEEPALIVE_INTERVAL_MS: number;
   /** Waiting for a stream's first token; past it, the next endpoint is tried (nothing was sent yet). */
@@ -21,6 +23,7 @@ export interface Timeouts {
 const DEFAULTS: Timeouts = {
   UPSTREAM_HEADERS_TIMEOUT_MS: 120_000,
   STREAM_IDLE_TIMEOUT_MS: 60_000,
+  STREAM_FLUSH_MS: 10,
   KEEPALIVE_INTERVAL_MS: 5_000,
   FIRST_TOKEN_TIMEOUT_MS: 60_000,
   ROUTING_DEADLINE_MS: 180_000,

@@ -7,6 +7,7 @@ import type {
   UpstreamTarget,
   Usage,
 } from "../providers/types";
+import { CoalescingWriter } from "./coalescing-writer";
 import { KEEP_ALIVE_BYTES, sseEventBatches } from "./sse";
 
 /** What the stream knew when it ended, handed to settlement. */
@@ -45,6 +46,8 @@ export interface ChatStreamOptions {
   header: { id: string; created: number };
   /** Interval of `: OPENROUTER PROCESSING` comments until the first chunk. */
   keepAliveMs: number;
+  /** Events arriving within this many milliseconds of the last write share the next one. */
+  flushIntervalMs: number;
   /** Milliseconds of upstream silence after which the stream is failed (a stall). */
   idleTimeoutMs: number;
   /** Milliseconds to wait for the first token before failing over (or failing). */
@@ -64,7 +67,7 @@ export interface ChatStreamOptions {
 /**
  * Upstream events ⇒ adapter chunk map ⇒ OpenAI chunks stamped with the gateway's id/model/provider
  * ⇒ SSE. Each upstream read is forwarded as soon as it is mapped (one write per read, waiting on
- * the client for backpressure); nothing is buffered whole. Upstream usage is held back and re-emitted, with cost, in one final chunk before
+ * the client for backpressure; bursts share a write); nothing is buffered whole. Upstream usage is held back and re-emitted, with cost, in one final chunk before
  * `[DONE]`; a broken upstream ends the stream with an error chunk, never a clean-looking end.
  */
 export function createChatStream(options: ChatStreamOptions): ReadableStream<Uint8Array> {
@@ -100,13 +103,14 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   const { readable, writable } = new IdentityTransformStream();
   const writer = writable.getWriter();
   const clientGone = () => {
+    out.discard();
     if (ended) return;
     summary.cancelled = true;
     source.abort();
     end();
   };
   writer.closed.catch(clientGone);
-  const write = (bytes: Uint8Array) => writer.write(bytes).catch(clientGone);
+  const out = new CoalescingWriter(writer, options.flushIntervalMs, clientGone);
 
   const end = () => {
     if (ended) return false;
@@ -119,7 +123,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   const finish = async (pending: string) => {
     if (!end()) return;
     const usage = `,"usage":${JSON.stringify(options.finalizeUsage(summary))}`;
-    await write(encoder.encode(`${pending}${frame([], usage)}data: [DONE]\n\n`));
+    await out.flush(`${pending}${frame([], usage)}data: [DONE]\n\n`);
     await writer.close().catch(() => undefined);
   };
 
@@ -135,7 +139,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     };
     const extra = `,"error":${JSON.stringify(error)},"usage":${JSON.stringify(options.finalizeUsage(summary))}`;
     const choices = [{ index: 0, delta: { content: "" }, finish_reason: "error", native_finish_reason: "error" }];
-    await write(encoder.encode(`${pending}${frame(choices, extra)}data: [DONE]\n\n`));
+    await out.flush(`${pending}${frame(choices, extra)}data: [DONE]\n\n`);
     await writer.close().catch(() => undefined);
   };
 
@@ -161,14 +165,14 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     }
     if (summary.firstChunkAt === undefined && now - lastKeepAlive >= options.keepAliveMs) {
       lastKeepAlive = now;
-      void write(KEEP_ALIVE_BYTES);
+      void out.sendBytes(KEEP_ALIVE_BYTES);
     }
   }, tick);
 
   /** Relays the upstream until the stream is over; each write waits for the client (backpressure). */
   const pump = async () => {
     // Headers are already out; the comment tells clients and proxies the stream is alive.
-    await write(KEEP_ALIVE_BYTES);
+    await out.sendBytes(KEEP_ALIVE_BYTES);
     let pending = "";
     while (!ended) {
       try {
@@ -194,9 +198,9 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         // Content-less chunks (the role delta) wait for the first token, so that an upstream
         // failing before it can still be replaced without the client having seen anything.
         if (pending && summary.firstChunkAt !== undefined) {
-          const bytes = encoder.encode(pending);
+          const text = pending;
           pending = "";
-          await write(bytes);
+          await out.send(text);
         }
       } catch (error) {
         if (ended) return;
@@ -223,8 +227,6 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   options.waitUntil(pump().catch((error: unknown) => fail(describeStreamError(error))));
   return readable;
 }
-
-const encoder = new TextEncoder();
 
 /**
  * The upstream's events in batches: SSE is parsed inline; a format with its own framing (Bedrock's
