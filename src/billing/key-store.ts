@@ -151,16 +151,20 @@ export function adjustKeyReserved(sql: SqlStorage, hash: string, delta: Nanos): 
   sql.exec("UPDATE keys SET reserved_nanos = reserved_nanos + ? WHERE hash = ?", delta, hash);
 }
 
-/** Adds a charge to the key's all-time usage and to its daily/weekly/monthly windows (UTC). */
-export function chargeKey(sql: SqlStorage, row: KeyRow, charge: Nanos, now: number): void {
+/**
+ * Adds a charge to the key's all-time usage and to its daily/weekly/monthly windows (UTC), and
+ * moves its held amount by `reservedDelta` in the same statement (a settlement frees its hold).
+ */
+export function chargeKey(sql: SqlStorage, row: KeyRow, charge: Nanos, now: number, reservedDelta: Nanos = 0): void {
   const current = windowUsage(row, now);
   sql.exec(
-    `UPDATE keys SET usage_nanos = usage_nanos + ?,
+    `UPDATE keys SET usage_nanos = usage_nanos + ?, reserved_nanos = reserved_nanos + ?,
        daily_usage_nanos = ?, daily_start = ?,
        weekly_usage_nanos = ?, weekly_start = ?,
        monthly_usage_nanos = ?, monthly_start = ?
      WHERE hash = ?`,
     charge,
+    reservedDelta,
     current.daily + charge,
     dayStart(now),
     current.weekly + charge,

@@ -179,27 +179,32 @@ export interface SettleOutcome {
  */
 export function settle(sql: SqlStorage, input: SettleInput, now: number): SettleOutcome {
   const nothing = { chargedNanos: 0, clamped: false };
-  if (hasGeneration(sql, input.generationId)) return { ...nothing, duplicate: true };
   const hold = readReservation(sql, input.generationId);
-  if (hold) {
-    sql.exec("DELETE FROM reservations WHERE id = ?", hold.id);
-    adjustAccount(sql, { reserved: -hold.amount_nanos });
-    adjustKeyReserved(sql, hold.key_hash, -hold.amount_nanos);
-  }
+  // A hold and its generation record never coexist: settling swaps one for the other atomically.
+  if (!hold && hasGeneration(sql, input.generationId)) return { ...nothing, duplicate: true };
+  const held = hold?.amount_nanos ?? 0;
+  if (hold) sql.exec("DELETE FROM reservations WHERE id = ?", hold.id);
   const record = input.record;
-  if (!record) return { ...nothing, duplicate: false };
-  const account = readAccount(sql);
-  if (!account) return { ...nothing, duplicate: false };
+  const account = record ? readAccount(sql) : null;
+  if (!record || !account) {
+    if (hold) {
+      adjustAccount(sql, { reserved: -held });
+      adjustKeyReserved(sql, hold.key_hash, -held);
+    }
+    return { ...nothing, duplicate: false };
+  }
 
-  const heldNanos = hold?.amount_nanos ?? 0;
+  // The hold is released by the same UPDATEs that charge, so it already counts as free here.
   const cost = Math.max(0, Math.ceil(Number.isFinite(record.costNanos) ? record.costNanos : 0));
-  let charge = Math.min(cost, Math.max(0, available(account)));
+  let charge = Math.min(cost, Math.max(0, available(account) + held));
   const key = readKey(sql, input.keyHash);
-  const headroom = key ? keyHeadroom(key, now) : null;
-  if (headroom !== null) charge = Math.min(charge, Math.max(heldNanos, headroom));
+  const keyHeld = hold && key && hold.key_hash === key.hash ? held : 0;
+  const headroom = key ? keyHeadroom({ ...key, reserved_nanos: key.reserved_nanos - keyHeld }, now) : null;
+  if (headroom !== null) charge = Math.min(charge, Math.max(held, headroom));
   insertGeneration(sql, { ...record, id: input.generationId, keyHash: input.keyHash, costNanos: charge });
-  adjustAccount(sql, { usage: charge });
-  if (key) chargeKey(sql, key, charge, now);
+  adjustAccount(sql, { usage: charge, reserved: -held });
+  if (key) chargeKey(sql, key, charge, now, -keyHeld);
+  if (hold && keyHeld === 0) adjustKeyReserved(sql, hold.key_hash, -held);
   return { chargedNanos: charge, duplicate: false, clamped: charge !== cost };
 }
 
