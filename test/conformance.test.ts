@@ -16,6 +16,7 @@ const ADAPTERS: Array<{ adapter: string; model: string; provider: string; vision
     reasoning: false,
   },
   { adapter: "anthropic", model: "anthropic/claude-sonnet-4", provider: "anthropic", vision: true, reasoning: true },
+  { adapter: "google", model: "google/gemini-2.5-flash", provider: "google-ai-studio", vision: true, reasoning: true },
 ];
 
 const WEATHER_TOOL = {

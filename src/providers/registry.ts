@@ -1,5 +1,6 @@
 import type { AdapterKind } from "../catalog/types";
 import { anthropicAdapter } from "./anthropic";
+import { googleAdapter, googleEmbeddingsAdapter } from "./google";
 import { openaiAdapter } from "./openai";
 import type { ChatAdapter, EmbeddingsAdapter } from "./types";
 
@@ -7,10 +8,13 @@ import type { ChatAdapter, EmbeddingsAdapter } from "./types";
 const chatAdapters: Partial<Record<AdapterKind, ChatAdapter>> = {
   openai: openaiAdapter,
   anthropic: anthropicAdapter,
+  google: googleAdapter,
 };
 
 /** Embeddings adapters by wire format (not every format has embeddings). */
-const embeddingsAdapters: Partial<Record<AdapterKind, EmbeddingsAdapter>> = {};
+const embeddingsAdapters: Partial<Record<AdapterKind, EmbeddingsAdapter>> = {
+  google: googleEmbeddingsAdapter,
+};
 
 export function adapterFor(kind: AdapterKind): ChatAdapter | undefined {
   return chatAdapters[kind];

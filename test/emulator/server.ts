@@ -3,6 +3,7 @@ import type { AddressInfo } from "node:net";
 import { anthropicFormat } from "./anthropic";
 import { faultFor, parseDirectives } from "./directives";
 import type { WireFormat } from "./format";
+import { googleFormat } from "./google";
 import { RequestLog } from "./log";
 import { openaiError, openaiRoute } from "./openai";
 import { play } from "./script";
@@ -25,7 +26,7 @@ const openaiFormat: WireFormat = {
 };
 
 /** Formats are tried in order; more specific paths (e.g. Anthropic's /v1/messages) come first. */
-export const formats: WireFormat[] = [anthropicFormat, openaiFormat];
+export const formats: WireFormat[] = [anthropicFormat, googleFormat, openaiFormat];
 
 export function registerFormat(format: WireFormat): void {
   if (!formats.some((f) => f.name === format.name)) formats.unshift(format);

@@ -1,0 +1,14 @@
+import type { ChatAdapter } from "../types";
+import { parseGeminiError } from "./errors";
+import { buildGeminiChatRequest } from "./request";
+import { createGeminiStreamMapper, parseGeminiResponse } from "./response";
+
+export { googleEmbeddingsAdapter } from "./embeddings";
+
+/** Google Gemini (Generative Language API v1beta): `generateContent` / `streamGenerateContent?alt=sse`. */
+export const googleAdapter: ChatAdapter = {
+  buildChatRequest: buildGeminiChatRequest,
+  parseChatResponse: (body) => parseGeminiResponse(body),
+  createStreamMapper: () => createGeminiStreamMapper(),
+  parseError: parseGeminiError,
+};

@@ -1,0 +1,450 @@
+import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail } from "../../schema/chat";
+import { unsupportedParameters } from "../parameters";
+import type { UpstreamCall, UpstreamTarget } from "../types";
+
+/** Gemini `generateContent` request building: small pure functions, one per concern. */
+
+type Json = Record<string, unknown>;
+export type GeminiPart = Json;
+export interface GeminiContent {
+  role: "user" | "model";
+  parts: GeminiPart[];
+}
+
+/** The `format` of reasoning details carrying Gemini thoughts and thought signatures. */
+export const GEMINI_REASONING_FORMAT = "google-gemini-v1";
+/**
+ * Tool-call ids: Gemini usually gives none, so `call_` + 24 letters/digits are minted. When it
+ * does give one, the client sees `call_gm_<id>` and the original is echoed back upstream.
+ */
+const GEMINI_ID_PREFIX = "call_gm_";
+
+/** `models/gemini-2.5-flash` for a bare id; `tunedModels/…` and `models/…` are kept. */
+export function modelPath(providerModelId: string): string {
+  return providerModelId.includes("/") ? providerModelId : `models/${providerModelId}`;
+}
+
+const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+export function mintToolCallId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24));
+  let id = "call_";
+  for (const byte of bytes) id += ALPHABET[byte % ALPHABET.length];
+  return id;
+}
+
+/** The OpenAI tool-call id for a Gemini function call (its own id when it has one). */
+export function toolCallIdFor(geminiId: unknown): string {
+  return typeof geminiId === "string" && geminiId.length > 0 ? `${GEMINI_ID_PREFIX}${geminiId}` : mintToolCallId();
+}
+
+/** The Gemini-issued id behind an OpenAI tool-call id, if there was one (minted ids have none). */
+export function geminiIdOf(toolCallId: string): string | undefined {
+  return toolCallId.startsWith(GEMINI_ID_PREFIX) ? toolCallId.slice(GEMINI_ID_PREFIX.length) : undefined;
+}
+
+const MIME_BY_EXTENSION: Record<string, string> = {
+  png: "image/png",
+  jpg: "image/jpeg",
+  jpeg: "image/jpeg",
+  webp: "image/webp",
+  gif: "image/gif",
+  heic: "image/heic",
+  heif: "image/heif",
+  pdf: "application/pdf",
+  mp3: "audio/mp3",
+  wav: "audio/wav",
+  mp4: "video/mp4",
+};
+
+/** A MIME type from a URL's extension (images default to JPEG, the commonest on the web). */
+export function guessMimeType(url: string): string {
+  let path = url;
+  try {
+    path = new URL(url).pathname;
+  } catch {
+    // not absolute: use the text as is
+  }
+  const extension = /\.([a-z0-9]+)$/i.exec(path)?.[1]?.toLowerCase() ?? "";
+  return MIME_BY_EXTENSION[extension] ?? "image/jpeg";
+}
+
+function mediaPart(url: string): GeminiPart {
+  const inline = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+  if (inline) return { inlineData: { mimeType: inline[1], data: inline[2] } };
+  return { fileData: { mimeType: guessMimeType(url), fileUri: url } };
+}
+
+/** OpenAI content parts ⇒ Gemini parts (text, inline data for data: URLs, file data for URLs). */
+export function convertContent(content: MessageContent | null | undefined): GeminiPart[] {
+  if (content == null) return [];
+  if (typeof content === "string") return content === "" ? [] : [{ text: content }];
+  const parts: GeminiPart[] = [];
+  for (const part of content as ContentPart[]) {
+    if (part.type === "text") {
+      if (part.text !== "") parts.push({ text: part.text });
+    } else if (part.type === "image_url") {
+      parts.push(mediaPart(typeof part.image_url === "string" ? part.image_url : part.image_url.url));
+    } else if (part.type === "input_audio") {
+      const format = part.input_audio.format === "mp3" ? "audio/mp3" : `audio/${part.input_audio.format}`;
+      parts.push({ inlineData: { mimeType: format, data: part.input_audio.data } });
+    } else if (part.type === "file" && part.file.file_data) {
+      parts.push(mediaPart(part.file.file_data));
+    }
+  }
+  return parts;
+}
+
+function textOf(content: MessageContent | null | undefined): string {
+  if (content == null) return "";
+  if (typeof content === "string") return content;
+  return (content as ContentPart[])
+    .map((part) => (part.type === "text" ? part.text : ""))
+    .filter(Boolean)
+    .join("\n");
+}
+
+function parseArgs(args: string): Json {
+  try {
+    const parsed = JSON.parse(args || "{}") as unknown;
+    return parsed && typeof parsed === "object" && !Array.isArray(parsed) ? (parsed as Json) : { value: parsed };
+  } catch {
+    return { value: args };
+  }
+}
+
+/** A tool result as Gemini's `functionResponse.response` (an object): JSON kept as JSON. */
+function toolResponse(name: string, text: string): Json {
+  try {
+    return { name, content: JSON.parse(text) as unknown };
+  } catch {
+    return { name, content: text };
+  }
+}
+
+/**
+ * Thought signatures of an earlier assistant turn, from its reasoning details: those tied to a
+ * tool call (by `id`) and the others (a text answer's). Details of other providers are skipped.
+ */
+export function thoughtSignatures(details: ReasoningDetail[] | null | undefined): {
+  byToolCall: Map<string, string>;
+  loose: string[];
+} {
+  const byToolCall = new Map<string, string>();
+  const loose: string[] = [];
+  for (const detail of details ?? []) {
+    if (detail.format && !detail.format.startsWith("google")) continue;
+    const signature = detail.type === "reasoning.encrypted" ? detail.data : detail.signature;
+    if (!signature) continue;
+    if (detail.id) byToolCall.set(detail.id, signature);
+    else loose.push(signature);
+  }
+  return { byToolCall, loose };
+}
+
+function assistantParts(message: Extract<Message, { role: "assistant" }>): GeminiPart[] {
+  const { byToolCall, loose } = thoughtSignatures(message.reasoning_details);
+  const parts: GeminiPart[] = convertContent(message.content ?? null);
+  for (const call of message.tool_calls ?? []) {
+    const id = geminiIdOf(call.id);
+    const signature = byToolCall.get(call.id);
+    parts.push({
+      functionCall: { name: call.function.name, args: parseArgs(call.function.arguments), ...(id ? { id } : {}) },
+      ...(signature ? { thoughtSignature: signature } : {}),
+    });
+  }
+  // A signature that belonged to no tool call goes back on the first part without one.
+  for (const signature of loose) {
+    const free = parts.find((part) => part.thoughtSignature === undefined);
+    if (free) free.thoughtSignature = signature;
+  }
+  return parts;
+}
+
+/**
+ * System and developer messages are hoisted into `systemInstruction`; assistant turns become
+ * `model` turns and tool results `functionResponse` parts (named after the call they answer) of
+ * a user turn; consecutive same-role turns merge, function responses first.
+ */
+export function convertMessages(messages: readonly Message[]): {
+  systemInstruction: { parts: GeminiPart[] } | undefined;
+  contents: GeminiContent[];
+} {
+  const system: GeminiPart[] = [];
+  const contents: GeminiContent[] = [];
+  const callNames = new Map<string, string>();
+  const push = (role: GeminiContent["role"], parts: GeminiPart[]) => {
+    if (parts.length === 0) return;
+    const last = contents.at(-1);
+    if (last?.role !== role) {
+      contents.push({ role, parts });
+      return;
+    }
+    if (role === "user" && parts[0]?.functionResponse) {
+      const responses = last.parts.filter((p) => p.functionResponse);
+      const rest = last.parts.filter((p) => !p.functionResponse);
+      last.parts = [...responses, ...parts, ...rest];
+    } else last.parts.push(...parts);
+  };
+  for (const message of messages) {
+    switch (message.role) {
+      case "system":
+      case "developer": {
+        const text = textOf(message.content);
+        if (text) system.push({ text });
+        break;
+      }
+      case "user":
+        push("user", convertContent(message.content));
+        break;
+      case "assistant":
+        for (const call of message.tool_calls ?? []) callNames.set(call.id, call.function.name);
+        push("model", assistantParts(message));
+        break;
+      case "tool": {
+        const name = callNames.get(message.tool_call_id) ?? message.name ?? "function";
+        const id = geminiIdOf(message.tool_call_id);
+        push("user", [
+          {
+            functionResponse: {
+              name,
+              response: toolResponse(name, textOf(message.content)),
+              ...(id ? { id } : {}),
+            },
+          },
+        ]);
+        break;
+      }
+    }
+  }
+  // Gemini needs at least one content: a system-only conversation is sent as the user's turn.
+  if (contents.length === 0) return { systemInstruction: undefined, contents: [{ role: "user", parts: system }] };
+  return { systemInstruction: system.length > 0 ? { parts: system } : undefined, contents };
+}
+
+/** Keys of Gemini's Schema (an OpenAPI 3.0 subset); anything else is rejected by the API. */
+const SCHEMA_KEYS = [
+  "title",
+  "description",
+  "nullable",
+  "default",
+  "example",
+  "minItems",
+  "maxItems",
+  "minimum",
+  "maximum",
+  "minLength",
+  "maxLength",
+  "pattern",
+  "minProperties",
+  "maxProperties",
+  "propertyOrdering",
+];
+const isObject = (value: unknown): value is Json => !!value && typeof value === "object" && !Array.isArray(value);
+
+function resolveRef(ref: string, root: Json): Json | undefined {
+  const match = /^#\/(\$defs|definitions)\/(.+)$/.exec(ref);
+  const defs = match ? root[match[1] as string] : undefined;
+  const found = isObject(defs) ? defs[decodeURIComponent(match?.[2] ?? "")] : undefined;
+  return isObject(found) ? found : undefined;
+}
+
+/**
+ * JSON Schema ⇒ Gemini Schema: `$ref`s inlined, `type: [t, "null"]` ⇒ `type` + `nullable`,
+ * `const` ⇒ a one-value enum, `oneOf` ⇒ `anyOf`, and unsupported keywords (`additionalProperties`,
+ * `$schema`, `exclusiveMinimum`, non-string enums…) left out.
+ */
+export function toGeminiSchema(schema: unknown, root: unknown = schema, depth = 0): Json {
+  if (!isObject(schema) || depth > 16) return {};
+  const rootObject = isObject(root) ? root : {};
+  let s = schema;
+  if (typeof s.$ref === "string") {
+    const { $ref, ...rest } = s;
+    s = { ...(resolveRef($ref as string, rootObject) ?? {}), ...rest };
+  }
+  if (Array.isArray(s.allOf) && s.allOf.length > 0) {
+    const { allOf, ...rest } = s;
+    const merged: Json = { ...rest };
+    for (const part of allOf) {
+      const sub = isObject(part) && typeof part.$ref === "string" ? resolveRef(part.$ref, rootObject) : part;
+      if (!isObject(sub)) continue;
+      Object.assign(merged, sub, {
+        properties: { ...(merged.properties as Json), ...(sub.properties as Json) },
+        required: [...((merged.required as string[]) ?? []), ...((sub.required as string[]) ?? [])],
+      });
+    }
+    s = merged;
+  }
+  const out: Json = {};
+  const types = (Array.isArray(s.type) ? s.type : s.type !== undefined ? [s.type] : []) as string[];
+  const nonNull = types.filter((t) => t !== "null");
+  if (types.includes("null")) out.nullable = true;
+  if (nonNull.length === 1) out.type = nonNull[0];
+  else if (nonNull.length > 1) out.anyOf = nonNull.map((type) => ({ type }));
+  const variants = (s.anyOf ?? s.oneOf) as unknown;
+  if (Array.isArray(variants) && variants.length > 0) {
+    const kept = variants.filter((v) => !(isObject(v) && v.type === "null"));
+    if (kept.length < variants.length) out.nullable = true;
+    const converted = kept.map((v) => toGeminiSchema(v, rootObject, depth + 1));
+    if (converted.length === 1) Object.assign(out, converted[0]);
+    else if (converted.length > 1) out.anyOf = converted;
+  }
+  if (s.const !== undefined && typeof s.const === "string") out.enum = [s.const];
+  if (Array.isArray(s.enum) && s.enum.every((v) => typeof v === "string")) out.enum = s.enum;
+  else if (Array.isArray(s.enum) && s.enum.includes(null) && s.enum.every((v) => v === null || typeof v === "string")) {
+    out.enum = s.enum.filter((v) => v !== null);
+    out.nullable = true;
+  }
+  if (s.format === "enum" || s.format === "date-time") out.format = s.format;
+  if (isObject(s.properties)) {
+    const properties: Json = {};
+    for (const [name, sub] of Object.entries(s.properties))
+      properties[name] = toGeminiSchema(sub, rootObject, depth + 1);
+    out.properties = properties;
+    if (out.type === undefined && out.anyOf === undefined) out.type = "object";
+    if (Array.isArray(s.required)) {
+      const required = [...new Set(s.required.filter((n): n is string => typeof n === "string" && n in properties))];
+      if (required.length > 0) out.required = required;
+    }
+  }
+  if (s.items !== undefined) {
+    const items = Array.isArray(s.items) ? s.items[0] : s.items;
+    out.items = toGeminiSchema(items, rootObject, depth + 1);
+  }
+  for (const key of SCHEMA_KEYS) {
+    if (s[key] !== undefined) out[key] = s[key];
+  }
+  return out;
+}
+
+/** OpenAI tools ⇒ one Gemini tool holding every function declaration. */
+export function convertTools(tools: ChatRequest["tools"]): Json[] | undefined {
+  if (!tools || tools.length === 0) return undefined;
+  return [
+    {
+      functionDeclarations: tools.map((tool) => {
+        const parameters = tool.function.parameters ? toGeminiSchema(tool.function.parameters) : undefined;
+        // A function without parameters has none: Gemini rejects an object with no properties.
+        const hasParameters = parameters && Object.keys((parameters.properties as Json | undefined) ?? {}).length > 0;
+        return {
+          name: tool.function.name,
+          ...(tool.function.description ? { description: tool.function.description } : {}),
+          ...(hasParameters ? { parameters } : {}),
+        };
+      }),
+    },
+  ];
+}
+
+export function convertToolChoice(choice: ChatRequest["tool_choice"]): Json | undefined {
+  if (choice == null) return undefined;
+  if (choice === "auto") return { functionCallingConfig: { mode: "AUTO" } };
+  if (choice === "none") return { functionCallingConfig: { mode: "NONE" } };
+  if (choice === "required") return { functionCallingConfig: { mode: "ANY" } };
+  return { functionCallingConfig: { mode: "ANY", allowedFunctionNames: [choice.function.name] } };
+}
+
+const EFFORT_BUDGET: Record<string, number> = { minimal: 1024, low: 2048, medium: 8192, high: 16384, xhigh: 24576 };
+
+/** Thinking-budget bounds of a model family (2.5 Pro cannot turn thinking off). */
+function budgetLimits(modelId: string): { min: number; max: number; canDisable: boolean } {
+  if (/pro/i.test(modelId)) return { min: 128, max: 32768, canDisable: false };
+  if (/lite/i.test(modelId)) return { min: 512, max: 24576, canDisable: true };
+  return { min: 1, max: 24576, canDisable: true };
+}
+
+/**
+ * `reasoning` ⇒ `thinkingConfig`: an explicit max_tokens is the budget, else the effort's; thoughts
+ * are included unless excluded. Nothing is sent when the request says nothing about reasoning.
+ */
+export function thinkingConfig(
+  request: ChatRequest,
+  modelId: string,
+): { includeThoughts?: boolean; thinkingBudget: number } | undefined {
+  const reasoning = request.reasoning;
+  const effort = reasoning?.effort ?? request.reasoning_effort ?? undefined;
+  if (reasoning == null && effort === undefined && request.include_reasoning == null) return undefined;
+  const limits = budgetLimits(modelId);
+  const include = reasoning?.exclude !== true && request.include_reasoning !== false;
+  if (reasoning?.enabled === false || effort === "none") {
+    return limits.canDisable ? { thinkingBudget: 0 } : { includeThoughts: false, thinkingBudget: limits.min };
+  }
+  let budget: number;
+  if (reasoning?.max_tokens) budget = reasoning.max_tokens;
+  else if (effort) budget = EFFORT_BUDGET[effort] ?? (EFFORT_BUDGET.medium as number);
+  else if (reasoning?.enabled || include) budget = EFFORT_BUDGET.medium as number;
+  else return undefined;
+  return { includeThoughts: include, thinkingBudget: Math.min(limits.max, Math.max(limits.min, budget)) };
+}
+
+export function buildGeminiBody(
+  request: ChatRequest,
+  target: UpstreamTarget,
+): { body: Record<string, unknown>; dropped: string[] } {
+  const dropped = unsupportedParameters(request, target.endpoint);
+  const drop = new Set(dropped);
+  const { systemInstruction, contents } = convertMessages(request.messages);
+  const body: Record<string, unknown> = { contents };
+  if (systemInstruction) body.systemInstruction = systemInstruction;
+
+  const config: Json = {};
+  const modelId = target.endpoint.provider_model_id;
+  const thinking = drop.has("reasoning") ? undefined : thinkingConfig(request, modelId);
+  const cap = target.endpoint.max_completion_tokens ?? undefined;
+  const asked = request.max_completion_tokens ?? request.max_tokens ?? undefined;
+  if (asked !== undefined) {
+    // Thinking counts inside maxOutputTokens: the visible answer keeps what the client asked for.
+    const total = asked + (thinking?.thinkingBudget ?? 0);
+    config.maxOutputTokens = cap ? Math.min(cap, total) : total;
+  }
+  if (thinking) config.thinkingConfig = thinking;
+  if (request.temperature != null && !drop.has("temperature")) config.temperature = request.temperature;
+  if (request.top_p != null && !drop.has("top_p")) config.topP = request.top_p;
+  if (request.top_k != null && !drop.has("top_k")) config.topK = request.top_k;
+  if (request.seed != null && !drop.has("seed")) config.seed = request.seed;
+  if (request.presence_penalty != null && !drop.has("presence_penalty"))
+    config.presencePenalty = request.presence_penalty;
+  if (request.frequency_penalty != null && !drop.has("frequency_penalty"))
+    config.frequencyPenalty = request.frequency_penalty;
+  if (request.stop != null && !drop.has("stop"))
+    config.stopSequences = typeof request.stop === "string" ? [request.stop] : request.stop;
+  if (request.n != null && request.n > 1) config.candidateCount = request.n;
+  if (request.logprobs && !drop.has("logprobs")) {
+    config.responseLogprobs = true;
+    if (request.top_logprobs != null && !drop.has("top_logprobs")) config.logprobs = request.top_logprobs;
+  }
+  const format = request.response_format;
+  if (format?.type === "json_object" && !drop.has("response_format")) {
+    config.responseMimeType = "application/json";
+  } else if (format?.type === "json_schema" && !drop.has("structured_outputs")) {
+    config.responseMimeType = "application/json";
+    if (format.json_schema.schema) config.responseSchema = toGeminiSchema(format.json_schema.schema);
+  }
+  if (Object.keys(config).length > 0) body.generationConfig = config;
+
+  const tools = drop.has("tools") ? undefined : convertTools(request.tools);
+  if (tools) {
+    body.tools = tools;
+    const toolConfig = drop.has("tool_choice") ? undefined : convertToolChoice(request.tool_choice);
+    if (toolConfig) body.toolConfig = toolConfig;
+  }
+  return { body, dropped };
+}
+
+export function buildGeminiChatRequest(request: ChatRequest, target: UpstreamTarget, stream: boolean): UpstreamCall {
+  const { body, dropped } = buildGeminiBody(request, target);
+  const model = modelPath(target.endpoint.provider_model_id);
+  const method = stream ? "streamGenerateContent?alt=sse" : "generateContent";
+  return {
+    url: `${target.baseUrl}/${model}:${method}`,
+    init: {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        "x-goog-api-key": target.apiKey,
+        ...(stream ? { accept: "text/event-stream" } : {}),
+      },
+      body: JSON.stringify(body),
+    },
+    dropped,
+  };
+}
