@@ -301,8 +301,10 @@ function record(gen: Generation, success: AttemptSuccess, outcome: Outcome): Gen
   };
 }
 
+/** The provider's own id of the reply: `id` in most formats, `responseId` in Gemini's. */
 function upstreamIdOf(json: unknown): string | null {
-  const id = (json as { id?: unknown } | null)?.id;
+  const body = json as { id?: unknown; responseId?: unknown } | null;
+  const id = body?.id ?? body?.responseId;
   return typeof id === "string" ? id : null;
 }
 
