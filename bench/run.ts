@@ -8,19 +8,15 @@
  * requests/s, p50/p99 latency, time to first byte, CPU seconds and peak memory of each workerd,
  * with ratios to (b). Bounded and self-stopping: about two minutes.
  */
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { Miniflare } from "miniflare";
 import { type LoadResult, runLoad } from "./load";
 import { cpuSeconds, descendantsMatching, peakMemoryMiB } from "./proc";
+import { ADMIN_TOKEN, buildGateway, COMPAT, seedKey, startEmulator, startGateway, startWorker } from "./setup";
 
 const SECONDS_PER_CELL = Number(process.env.BENCH_SECONDS ?? 4);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? "1,16,64").split(",").map(Number);
 /** `json`, `stream` or both (the default): a quicker run while profiling one path. */
 const MODES = (process.env.BENCH_MODES ?? "json,stream").split(",");
-const EMULATOR_PORT = 8791;
-const ADMIN_TOKEN = "bench-admin-token";
-const COMPAT = { compatibilityDate: "2026-04-20", compatibilityFlags: ["nodejs_compat"] };
 
 interface Target {
   name: "direct" | "passthrough" | "tollgate";
@@ -29,58 +25,6 @@ interface Target {
   body: (stream: boolean) => string;
   /** The process whose CPU and memory this target costs (workerd for the Workers). */
   pid: number | undefined;
-}
-
-function startEmulator(): Promise<{ child: ChildProcess; url: string }> {
-  // Node itself (with tsx's loader), so the child is the emulator and killing it stops it.
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/emulator-process.ts", String(EMULATOR_PORT)], {
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  return new Promise((resolve, reject) => {
-    child.stdout?.on("data", (chunk: Buffer) => {
-      const match = /ready (\S+)/.exec(chunk.toString());
-      if (match?.[1]) resolve({ child, url: match[1] });
-    });
-    child.on("exit", (code) => reject(new Error(`emulator exited (${code})`)));
-  });
-}
-
-function workerdPids(): number[] {
-  return descendantsMatching(process.pid, "workerd");
-}
-
-async function startWorker(
-  options: ConstructorParameters<typeof Miniflare>[0],
-): Promise<{ mf: Miniflare; url: string; pid: number | undefined }> {
-  const before = new Set(workerdPids());
-  // The Workers' log lines are drained, not printed: the terminal would otherwise be the bottleneck.
-  const mf = new Miniflare({
-    host: "127.0.0.1",
-    port: 0,
-    handleRuntimeStdio: (stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) => {
-      stdout.resume();
-      stderr.resume();
-    },
-    ...options,
-  } as ConstructorParameters<typeof Miniflare>[0]);
-  const url = (await mf.ready).toString().replace(/\/$/, "");
-  const pid = workerdPids().find((p) => !before.has(p));
-  return { mf, url, pid };
-}
-
-async function seedKey(gateway: string): Promise<string> {
-  const post = async (path: string, body: unknown) => {
-    const response = await fetch(`${gateway}/api/v1/admin${path}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-    return (await response.json()) as Record<string, string>;
-  };
-  const account = await post("/accounts", { name: "bench" });
-  await post(`/accounts/${account.id}/credits`, { amount: "1000000", reason: "bench", idempotency_id: "bench" });
-  return (await post(`/accounts/${account.id}/keys`, { name: "bench" })).key as string;
 }
 
 const prompt = (stream: boolean) => (stream ? "Count please [[emulate tokens=500]]" : "Say hello");
@@ -125,16 +69,9 @@ function table(rows: Row[]): string {
 
 async function main(): Promise<void> {
   console.log("building the gateway bundle (wrangler deploy --dry-run)…");
-  execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", "bench/.build"], { stdio: "ignore" });
-  const emulator = await startEmulator();
-  const gateway = await startWorker({
-    modules: true,
-    scriptPath: "bench/.build/index.js",
-    ...COMPAT,
-    kvNamespaces: ["KEYS", "CATALOG"],
-    durableObjects: { ACCOUNTS: { className: "AccountDurableObject", useSQLite: true } },
-    bindings: { EMULATOR_URL: emulator.url, ADMIN_TOKEN },
-  });
+  buildGateway();
+  const emulator = await startEmulator(8791);
+  const gateway = await startGateway(emulator.url);
   const passthrough = await startWorker({
     modules: true,
     scriptPath: "bench/passthrough.js",

@@ -21,9 +21,12 @@ export class SseParser {
     this.buffer += input;
     const events: UpstreamEvent[] = [];
     let start = 0;
+    // The next `\r` is searched for again only once passed: most providers send none, and
+    // rescanning the rest of a large read for it at every line made parsing quadratic.
+    let cr = this.buffer.indexOf("\r");
     for (;;) {
       const lf = this.buffer.indexOf("\n", start);
-      const cr = this.buffer.indexOf("\r", start);
+      if (cr !== -1 && cr < start) cr = this.buffer.indexOf("\r", start);
       let end: number;
       let next: number;
       if (cr !== -1 && (lf === -1 || cr < lf)) {

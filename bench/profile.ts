@@ -1,0 +1,108 @@
+/**
+ * `npm run bench:profile [-- stream]`: where Tollgate's CPU goes. Runs the unminified bundle in
+ * workerd with the V8 inspector on, drives the benchmark's load at it (non-streaming, or 500-chunk
+ * streams with `stream`), samples the gateway isolate's CPU for a few seconds and prints the
+ * functions with the most self time. Native work (fetch, SQL, streams) shows up under its own name.
+ */
+import WebSocket from "ws";
+import { runLoad } from "./load";
+import { buildGateway, seedKey, startEmulator, startGateway } from "./setup";
+
+const STREAM = process.argv.includes("stream");
+const INSPECTOR_PORT = 9239;
+const SECONDS = Number(process.env.PROFILE_SECONDS ?? 5);
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+}
+interface Profile {
+  nodes: ProfileNode[];
+  samples: number[];
+}
+
+/** A minimal Chrome DevTools Protocol client: send a method, await its result. */
+async function connect(url: string) {
+  const socket = new WebSocket(url);
+  await new Promise((resolve, reject) => {
+    socket.once("open", resolve);
+    socket.once("error", reject);
+  });
+  let nextId = 0;
+  const waiting = new Map<number, (result: unknown) => void>();
+  socket.on("message", (raw) => {
+    const message = JSON.parse(raw.toString()) as { id?: number; result?: unknown };
+    if (message.id !== undefined) waiting.get(message.id)?.(message.result);
+  });
+  return {
+    send<T>(method: string, params: Record<string, unknown> = {}): Promise<T> {
+      const id = ++nextId;
+      socket.send(JSON.stringify({ id, method, params }));
+      return new Promise<T>((resolve) => waiting.set(id, resolve as (result: unknown) => void));
+    },
+    close: () => socket.close(),
+  };
+}
+
+function selfTimes(profile: Profile): Array<[string, number]> {
+  const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const byName = new Map<string, number>();
+  for (const id of profile.samples) {
+    const frame = nodes.get(id)?.callFrame;
+    if (!frame) continue;
+    const where = frame.url ? ` ${frame.url.split("/").pop()}:${frame.lineNumber + 1}` : "";
+    const name = `${frame.functionName || "(anonymous)"}${where}`;
+    byName.set(name, (byName.get(name) ?? 0) + 1);
+  }
+  return [...byName].sort((a, b) => b[1] - a[1]);
+}
+
+async function main(): Promise<void> {
+  buildGateway(false);
+  const emulator = await startEmulator(8792);
+  const gateway = await startGateway(emulator.url, { inspectorPort: INSPECTOR_PORT });
+  try {
+    const key = await seedKey(gateway.url);
+    const load = {
+      url: `${gateway.url}/api/v1/chat/completions`,
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "openai/gpt-4o-mini",
+        messages: [{ role: "user", content: STREAM ? "Count please [[emulate tokens=500]]" : "Say hello" }],
+        stream: STREAM,
+      }),
+      concurrency: 8,
+    };
+    await runLoad({ ...load, durationMs: 1500 }); // warm up the JIT and the caches
+    const targets = (await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json`)).json()) as Array<{
+      title: string;
+      webSocketDebuggerUrl: string;
+    }>;
+    // Miniflare's own entry Worker proxies every request (the passthrough's too); profile ours.
+    const target = targets.find((t) => t.title.includes("core:user"));
+    if (!target) throw new Error(`no user worker among ${targets.map((t) => t.title).join(", ")}`);
+    const cdp = await connect(target.webSocketDebuggerUrl);
+    await cdp.send("Profiler.enable");
+    await cdp.send("Profiler.setSamplingInterval", { interval: 50 });
+    await cdp.send("Profiler.start");
+    const result = await runLoad({ ...load, durationMs: SECONDS * 1000 });
+    const { profile } = await cdp.send<{ profile: Profile }>("Profiler.stop");
+    cdp.close();
+    const rows = selfTimes(profile);
+    const total = rows.reduce((sum, [, count]) => sum + count, 0);
+    console.log(
+      `${STREAM ? "stream" : "non-stream"}: ${result.requests} requests, ${result.errors} errors, ${total} samples\n`,
+    );
+    for (const [name, count] of rows.slice(0, 40)) {
+      console.log(`${((100 * count) / total).toFixed(1).padStart(5)}%  ${name}`);
+    }
+  } finally {
+    await gateway.mf.dispose();
+    emulator.child.kill();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

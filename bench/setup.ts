@@ -1,0 +1,79 @@
+/** What the benchmark and the profiler share: the emulator process, the Workers, a funded key. */
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { Miniflare } from "miniflare";
+import { descendantsMatching } from "./proc";
+
+export const ADMIN_TOKEN = "bench-admin-token";
+export const COMPAT = { compatibilityDate: "2026-04-20", compatibilityFlags: ["nodejs_compat"] };
+
+/** The deployable bundle, as `wrangler deploy` would upload it (unminified for readable profiles). */
+export function buildGateway(minify = true): void {
+  const args = ["wrangler", "deploy", "--dry-run", "--outdir", "bench/.build", ...(minify ? [] : ["--minify=false"])];
+  execFileSync("npx", args, { stdio: "ignore" });
+}
+
+export function startEmulator(port: number): Promise<{ child: ChildProcess; url: string }> {
+  // Node itself (with tsx's loader), so the child is the emulator and killing it stops it.
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/emulator-process.ts", String(port)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  return new Promise((resolve, reject) => {
+    child.stdout?.on("data", (chunk: Buffer) => {
+      const match = /ready (\S+)/.exec(chunk.toString());
+      if (match?.[1]) resolve({ child, url: match[1] });
+    });
+    child.on("exit", (code) => reject(new Error(`emulator exited (${code})`)));
+  });
+}
+
+function workerdPids(): number[] {
+  return descendantsMatching(process.pid, "workerd");
+}
+
+export async function startWorker(
+  options: ConstructorParameters<typeof Miniflare>[0],
+): Promise<{ mf: Miniflare; url: string; pid: number | undefined }> {
+  const before = new Set(workerdPids());
+  // The Workers' log lines are drained, not printed: the terminal would otherwise be the bottleneck.
+  const mf = new Miniflare({
+    host: "127.0.0.1",
+    port: 0,
+    handleRuntimeStdio: (stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) => {
+      stdout.resume();
+      stderr.resume();
+    },
+    ...options,
+  } as ConstructorParameters<typeof Miniflare>[0]);
+  const url = (await mf.ready).toString().replace(/\/$/, "");
+  const pid = workerdPids().find((p) => !before.has(p));
+  return { mf, url, pid };
+}
+
+/** Tollgate from the built bundle, with local KV and Durable Objects, its providers emulated. */
+export function startGateway(emulatorUrl: string, extra: { inspectorPort?: number } = {}) {
+  return startWorker({
+    modules: true,
+    scriptPath: "bench/.build/index.js",
+    ...COMPAT,
+    kvNamespaces: ["KEYS", "CATALOG"],
+    durableObjects: { ACCOUNTS: { className: "AccountDurableObject", useSQLite: true } },
+    bindings: { EMULATOR_URL: emulatorUrl, ADMIN_TOKEN },
+    ...extra,
+  } as ConstructorParameters<typeof Miniflare>[0]);
+}
+
+/** A funded account and its API key, through the admin API. */
+export async function seedKey(gateway: string): Promise<string> {
+  const post = async (path: string, body: unknown) => {
+    const response = await fetch(`${gateway}/api/v1/admin${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as Record<string, string>;
+  };
+  const account = await post("/accounts", { name: "bench" });
+  await post(`/accounts/${account.id}/credits`, { amount: "1000000", reason: "bench", idempotency_id: "bench" });
+  return (await post(`/accounts/${account.id}/keys`, { name: "bench" })).key as string;
+}
