@@ -3,8 +3,8 @@
  * workerd with the V8 inspector on, drives the benchmark's load at it (non-streaming, or 500-chunk
  * streams with `stream`), samples the gateway isolate's CPU for a few seconds and prints the
  * functions with the most self time. Native work (fetch, SQL, streams) shows up under its own name.
+ * Node 20's WebSocket client is behind --experimental-websocket (the npm script passes it).
  */
-import WebSocket from "ws";
 import { runLoad } from "./load";
 import { buildGateway, seedKey, startEmulator, startGateway } from "./setup";
 
@@ -25,13 +25,13 @@ interface Profile {
 async function connect(url: string) {
   const socket = new WebSocket(url);
   await new Promise((resolve, reject) => {
-    socket.once("open", resolve);
-    socket.once("error", reject);
+    socket.addEventListener("open", resolve, { once: true });
+    socket.addEventListener("error", reject, { once: true });
   });
   let nextId = 0;
   const waiting = new Map<number, (result: unknown) => void>();
-  socket.on("message", (raw) => {
-    const message = JSON.parse(raw.toString()) as { id?: number; result?: unknown };
+  socket.addEventListener("message", (event: MessageEvent) => {
+    const message = JSON.parse(String(event.data)) as { id?: number; result?: unknown };
     if (message.id !== undefined) waiting.get(message.id)?.(message.result);
   });
   return {
