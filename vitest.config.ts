@@ -21,6 +21,7 @@ export default defineConfig({
         ],
         bindings: {
           EMULATOR_URL: inject("emulatorUrl"),
+          TOKENIZER_URL: `${inject("emulatorUrl")}/__tokenizer`,
           ADMIN_TOKEN: "test-admin-token",
           CATALOG_TTL_SECONDS: "1",
           STREAM_IDLE_TIMEOUT_MS: "2000",

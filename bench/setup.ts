@@ -57,7 +57,7 @@ export function startGateway(emulatorUrl: string, extra: { inspectorPort?: numbe
     ...COMPAT,
     kvNamespaces: ["KEYS", "CATALOG"],
     durableObjects: { ACCOUNTS: { className: "AccountDurableObject", useSQLite: true } },
-    bindings: { EMULATOR_URL: emulatorUrl, ADMIN_TOKEN },
+    bindings: { EMULATOR_URL: emulatorUrl, TOKENIZER_URL: `${emulatorUrl}/__tokenizer`, ADMIN_TOKEN },
     ...extra,
   } as ConstructorParameters<typeof Miniflare>[0]);
 }

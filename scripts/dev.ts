@@ -120,6 +120,8 @@ async function main(): Promise<void> {
       "--var",
       `EMULATOR_URL:${emulator.url}`,
       "--var",
+      `TOKENIZER_URL:${emulator.url}/__tokenizer`,
+      "--var",
       `ADMIN_TOKEN:${state.adminToken}`,
     ],
     { stdio: ["inherit", "pipe", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },

@@ -17,6 +17,8 @@ export interface Env {
    * with no API key configured are sent to `${EMULATOR_URL}/${provider slug}/…` instead.
    */
   EMULATOR_URL?: string;
+  /** Where tiktoken vocabularies are fetched from (`<url>/<encoding>.json`); see transforms/tokenizer. */
+  TOKENIZER_URL?: string;
 }
 
 /**

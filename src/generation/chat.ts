@@ -15,9 +15,9 @@ import type { ChatRequest } from "../schema/chat";
 import { GatewayError } from "../schema/errors";
 import { createChatStream, type StreamSource, type StreamSummary } from "../streaming/chat-stream";
 import { fitToEndpoint } from "../transforms/middle-out";
-import { estimatePromptTokens } from "../transforms/tokens";
 import { reservationFor } from "./budget";
 import { newGenerationId } from "./ids";
+import { countPrompt } from "./prompt-tokens";
 import { timeoutsOf } from "./timeouts";
 import { billable, publicUsage, settleUsage } from "./usage";
 
@@ -47,7 +47,7 @@ export async function completeChat(c: Context<AppEnv>, request: ChatRequest): Pr
   const receivedAt = Date.now();
   const env = c.env;
   const catalog = await getCatalog(env);
-  const promptTokens = estimatePromptTokens(request.messages, request.tools);
+  const { promptTokens, counterFor } = await countPrompt(env, catalog, request);
   const attempts = planAttempts({
     request,
     catalog,
@@ -100,7 +100,7 @@ export async function completeChat(c: Context<AppEnv>, request: ChatRequest): Pr
       clientSignal: c.req.raw.signal,
       headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,
       deadlineMs: Math.max(0, deadline - Date.now()),
-      prepare: (req, attempt) => fitToEndpoint(req, attempt.endpoint),
+      prepare: (req, attempt) => fitToEndpoint(req, attempt.endpoint, counterFor(attempt.model.id)),
     });
   let success: AttemptSuccess;
   const upstreamStarted = Date.now();

@@ -1,6 +1,6 @@
 import type { Endpoint } from "../catalog/types";
 import type { ChatRequest, Message } from "../schema/chat";
-import { estimateMessageTokens, estimatePromptTokens, estimateTextTokens } from "./tokens";
+import { estimateMessageTokens, estimatePromptTokens, estimateTextTokens, type TokenCounter } from "./tokens";
 
 /**
  * `transforms: ["middle-out"]`: when a prompt is longer than the endpoint's context, the middle of
@@ -36,7 +36,8 @@ function turns(messages: readonly Message[]): Message[][] {
   return out;
 }
 
-const tokensOf = (group: Message[]) => group.reduce((sum, m) => sum + estimateMessageTokens(m), 0);
+const tokensOf = (group: Message[], count: TokenCounter) =>
+  group.reduce((sum, m) => sum + estimateMessageTokens(m, count), 0);
 
 /** Keeps the head and tail of a text, cutting from its middle, to about `tokens` tokens. */
 function trimMiddle(text: string, tokens: number): string {
@@ -46,20 +47,29 @@ function trimMiddle(text: string, tokens: number): string {
   return `${text.slice(0, half)}\n[…]\n${text.slice(text.length - half)}`;
 }
 
-/** The request's messages, cut from the middle until the prompt fits `budget` tokens. */
-export function middleOut(messages: readonly Message[], budget: number, tools?: readonly unknown[] | null): Message[] {
-  if (estimatePromptTokens(messages, tools) <= budget) return [...messages];
+/**
+ * The request's messages, cut from the middle until the prompt fits `budget` tokens as `count`
+ * counts them (the model family's tokenizer when there is one, else the estimate).
+ */
+export function middleOut(
+  messages: readonly Message[],
+  budget: number,
+  tools?: readonly unknown[] | null,
+  count: TokenCounter = estimateTextTokens,
+): Message[] {
+  const before = estimatePromptTokens(messages, tools, count);
+  if (before <= budget) return [...messages];
   const all = turns(messages);
   // Leading system/developer turns and the final turn are never removed.
   let head = 0;
   while (head < all.length - 1 && (all[head]?.[0]?.role === "system" || all[head]?.[0]?.role === "developer")) head++;
   const kept = [...all];
-  let total = estimatePromptTokens(messages, tools);
+  let total = before;
   let middle = kept.length - 1 - head; // removable turns: indexes head .. kept.length - 2
   while (total > budget && middle > 0) {
     const index = head + Math.floor((middle - 1) / 2);
     const [removed] = kept.splice(index, 1);
-    total -= tokensOf(removed ?? []);
+    total -= tokensOf(removed ?? [], count);
     middle--;
   }
   let result = kept.flat();
@@ -70,7 +80,7 @@ export function middleOut(messages: readonly Message[], budget: number, tools?: 
     let longestTokens = 0;
     result.forEach((message, i) => {
       if (typeof message.content !== "string") return;
-      const t = estimateTextTokens(message.content);
+      const t = count(message.content);
       if (t > longestTokens) {
         longest = i;
         longestTokens = t;
@@ -89,13 +99,17 @@ export function middleOut(messages: readonly Message[], budget: number, tools?: 
 }
 
 /** The request as it should go to this endpoint: compressed from the middle when it applies. */
-export function fitToEndpoint(request: ChatRequest, endpoint: Endpoint): ChatRequest {
+export function fitToEndpoint(
+  request: ChatRequest,
+  endpoint: Endpoint,
+  count: TokenCounter = estimateTextTokens,
+): ChatRequest {
   if (!middleOutApplies(request, endpoint)) return request;
   const budget = Math.min(
     endpoint.max_prompt_tokens ?? Number.POSITIVE_INFINITY,
     endpoint.context_length - outputReserve(request, endpoint),
   );
-  const messages = middleOut(request.messages, budget, request.tools);
+  const messages = middleOut(request.messages, budget, request.tools, count);
   return messages.length === request.messages.length && messages.every((m, i) => m === request.messages[i])
     ? request
     : { ...request, messages };

@@ -1,5 +1,8 @@
 import type { Message, MessageContent } from "../schema/chat";
 
+/** Counts the tokens of a text: the estimate below, or a model family's real tokenizer. */
+export type TokenCounter = (text: string) => number;
+
 /**
  * Token estimates for when no tokenizer answer is available: reserving before the upstream
  * counts, and charging when a provider reports no usage. About 4 characters per token for
@@ -23,30 +26,35 @@ const IMAGE_TOKENS = 85;
 /** Per-message overhead of chat templates (role markers, separators). */
 const MESSAGE_OVERHEAD = 4;
 
-function contentTokens(content: MessageContent | null | undefined): number {
+function contentTokens(content: MessageContent | null | undefined, count: TokenCounter): number {
   if (content == null) return 0;
-  if (typeof content === "string") return estimateTextTokens(content);
+  if (typeof content === "string") return count(content);
   let tokens = 0;
   for (const part of content) {
-    if (part.type === "text") tokens += estimateTextTokens(part.text);
+    if (part.type === "text") tokens += count(part.text);
     else tokens += IMAGE_TOKENS;
   }
   return tokens;
 }
 
-export function estimateMessageTokens(message: Message): number {
-  let tokens = MESSAGE_OVERHEAD + contentTokens(message.content);
+export function estimateMessageTokens(message: Message, count: TokenCounter = estimateTextTokens): number {
+  let tokens = MESSAGE_OVERHEAD + contentTokens(message.content, count);
   if (message.role === "assistant" && message.tool_calls) {
     for (const call of message.tool_calls) {
-      tokens += estimateTextTokens(call.function.name) + estimateTextTokens(call.function.arguments);
+      tokens += count(call.function.name) + count(call.function.arguments);
     }
   }
   return tokens;
 }
 
-export function estimatePromptTokens(messages: readonly Message[], tools?: readonly unknown[] | null): number {
+/** A prompt's tokens: its texts counted by `count`, plus chat-template overheads and images. */
+export function estimatePromptTokens(
+  messages: readonly Message[],
+  tools?: readonly unknown[] | null,
+  count: TokenCounter = estimateTextTokens,
+): number {
   let tokens = 3;
-  for (const message of messages) tokens += estimateMessageTokens(message);
-  if (tools && tools.length > 0) tokens += estimateTextTokens(JSON.stringify(tools));
+  for (const message of messages) tokens += estimateMessageTokens(message, count);
+  if (tools && tools.length > 0) tokens += count(JSON.stringify(tools));
   return tokens;
 }

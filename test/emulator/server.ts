@@ -44,6 +44,15 @@ function directiveTexts(value: unknown, out: string[] = []): string[] {
   return out;
 }
 
+/**
+ * The tiktoken vocabularies (js-tiktoken's JSON), served where the gateway's TOKENIZER_URL points
+ * in tests and `npm start`: the network is loopback-only, as in CI.
+ */
+async function tokenizerRanks(encoding: string): Promise<unknown> {
+  const module = (await import(`js-tiktoken/ranks/${encoding}`)) as { default: unknown };
+  return module.default;
+}
+
 async function readBody(req: IncomingMessage): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -67,6 +76,8 @@ async function handle(req: IncomingMessage, res: ServerResponse, log: RequestLog
     return sendJson(res, 200, { requests: log.find(url.searchParams.get("contains")) });
   }
   if (url.pathname === "/" || url.pathname === "/__emulator/health") return sendJson(res, 200, { ok: true });
+  const vocabulary = /^\/__tokenizer\/(o200k_base|cl100k_base)\.json$/.exec(url.pathname)?.[1];
+  if (vocabulary) return sendJson(res, 200, await tokenizerRanks(vocabulary));
 
   const [, provider = "", ...restParts] = url.pathname.split("/");
   const rest = `/${restParts.join("/")}`;

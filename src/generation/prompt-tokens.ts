@@ -1,0 +1,52 @@
+import type { CatalogIndex } from "../catalog/store";
+import type { Model } from "../catalog/types";
+import type { Env } from "../env";
+import type { ChatRequest } from "../schema/chat";
+import { encodingFor, loadedCounterFor, tokenCounterFor } from "../transforms/tokenizer";
+import { estimatePromptTokens, estimateTextTokens, type TokenCounter } from "../transforms/tokens";
+
+/**
+ * Past this share of the smallest candidate context, the estimate is not good enough: exact
+ * counts decide whether the prompt fits and what middle-out removes. Below it, nothing is loaded.
+ */
+const PRECISION_THRESHOLD = 0.75;
+
+export interface PromptCount {
+  /** The prompt's tokens, as routing and the reservation use them. */
+  promptTokens: number;
+  /** The counter middle-out uses for an attempt's model. */
+  counterFor: (modelId: string) => TokenCounter;
+}
+
+function candidateModels(catalog: CatalogIndex, request: ChatRequest): Model[] {
+  const ids = [...(request.model ? [request.model] : []), ...(request.models ?? [])];
+  const models: Model[] = [];
+  for (const id of ids) {
+    const model = catalog.models.get(id) ?? catalog.models.get(id.split(":")[0] ?? id);
+    if (model) models.push(model);
+  }
+  return models;
+}
+
+/**
+ * Counts the prompt: with the estimate on the hot path, and with the model family's tokenizer
+ * (loaded once per isolate) when the prompt comes near a candidate endpoint's context window.
+ * The exact count replaces the estimate for routing only when every candidate model shares the
+ * tokenizer; middle-out always uses each attempt's own model's counter.
+ */
+export async function countPrompt(env: Env, catalog: CatalogIndex, request: ChatRequest): Promise<PromptCount> {
+  const estimate = estimatePromptTokens(request.messages, request.tools);
+  const models = candidateModels(catalog, request);
+  const smallest = Math.min(...models.flatMap((m) => m.endpoints.map((e) => e.context_length)));
+  if (!(estimate > PRECISION_THRESHOLD * smallest))
+    return { promptTokens: estimate, counterFor: () => estimateTextTokens };
+
+  await Promise.all(models.map((m) => tokenCounterFor(env, m.id)));
+  const encodings = new Set(models.map((m) => encodingFor(m.id)));
+  const first = models[0];
+  const shared = encodings.size === 1 && first !== undefined && encodingFor(first.id) !== undefined;
+  return {
+    promptTokens: shared ? estimatePromptTokens(request.messages, request.tools, loadedCounterFor(first.id)) : estimate,
+    counterFor: loadedCounterFor,
+  };
+}

@@ -1,0 +1,80 @@
+import { Tiktoken, type TiktokenBPE } from "js-tiktoken/lite";
+import type { Env } from "../env";
+import { estimateTextTokens, type TokenCounter } from "./tokens";
+
+/**
+ * Exact token counts where a tokenizer fits the model family, the estimate otherwise.
+ *
+ * OpenAI's models use tiktoken's public BPE vocabularies, counted here with js-tiktoken. A
+ * vocabulary is megabytes, far over the Worker's bundle budget, so it is fetched once per isolate
+ * (from `TOKENIZER_URL`, `<url>/<encoding>.json`, in js-tiktoken's JSON format; cached through
+ * the Cache API for the other isolates of the location) and only for requests where precision
+ * matters: a prompt near an endpoint's context limit. Other families (Llama, Claude, Gemini…)
+ * publish no vocabulary usable here, and keep the estimate, which errs towards too many tokens.
+ */
+export const DEFAULT_TOKENIZER_URL = "https://tiktoken.pages.dev/js";
+
+type Encoding = "o200k_base" | "cl100k_base";
+
+/** The tiktoken encoding of a model id, or undefined when its family has none. */
+export function encodingFor(modelId: string): Encoding | undefined {
+  const [author, slug = ""] = modelId.split("/");
+  if (author !== "openai") return undefined;
+  // GPT-4 (before 4o) and GPT-3.5 use cl100k; 4o, 4.1, 4.5, 5 and the o-series use o200k.
+  if (/^gpt-(3\.5|4)(-turbo|-\d{4}|-32k|$)/.test(slug) && !slug.startsWith("gpt-4o")) return "cl100k_base";
+  return "o200k_base";
+}
+
+const loaded = new Map<Encoding, Promise<TokenCounter | undefined>>();
+/** Counters whose vocabulary finished loading in this isolate (for synchronous use). */
+const ready = new Map<Encoding, TokenCounter>();
+/** After a failed download, the estimate is used for this long before trying again. */
+const RETRY_AFTER_FAILURE_MS = 60_000;
+
+async function download(env: Env, encoding: Encoding): Promise<TokenCounter | undefined> {
+  const base = (env.TOKENIZER_URL || DEFAULT_TOKENIZER_URL).replace(/\/+$/, "");
+  const url = `${base}/${encoding}.json`;
+  const cache = (globalThis as { caches?: CacheStorage }).caches?.default;
+  try {
+    let response = await cache?.match(url);
+    if (!response) {
+      response = await fetch(url);
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      if (cache) {
+        const copy = new Response(response.clone().body, response);
+        copy.headers.set("cache-control", "public, max-age=604800");
+        await cache.put(url, copy);
+      }
+    }
+    const encoder = new Tiktoken((await response.json()) as TiktokenBPE);
+    // Special-token text in a prompt is plain text to the provider, so it is counted as such.
+    const counter: TokenCounter = (text) => (text.length === 0 ? 0 : encoder.encode(text, [], []).length);
+    ready.set(encoding, counter);
+    return counter;
+  } catch (error) {
+    console.error(JSON.stringify({ msg: "tokenizer unavailable, using the estimate", encoding, error: String(error) }));
+    setTimeout(() => loaded.delete(encoding), RETRY_AFTER_FAILURE_MS);
+    return undefined;
+  }
+}
+
+/** The model's exact counter if its vocabulary is loaded in this isolate, else the estimate. */
+export function loadedCounterFor(modelId: string): TokenCounter {
+  const encoding = encodingFor(modelId);
+  return (encoding && ready.get(encoding)) || estimateTextTokens;
+}
+
+/**
+ * The counter for a model: exact when its family has a tokenizer (downloaded on first use in the
+ * isolate), the estimate when it has none or the download failed.
+ */
+export async function tokenCounterFor(env: Env, modelId: string): Promise<TokenCounter> {
+  const encoding = encodingFor(modelId);
+  if (!encoding) return estimateTextTokens;
+  let pending = loaded.get(encoding);
+  if (!pending) {
+    pending = download(env, encoding);
+    loaded.set(encoding, pending);
+  }
+  return (await pending) ?? estimateTextTokens;
+}
