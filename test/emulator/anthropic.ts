@@ -193,9 +193,10 @@ function messagesScript(body: Json, provider: string, fault: Fault): Script {
 export const anthropicFormat: WireFormat = {
   name: "anthropic",
   matches: (rest, method) => method === "POST" && rest.endsWith("/v1/messages"),
+  // `x-api-key`, or a bearer token as the current official SDK sends; a version header either way.
   authorized: (headers) =>
-    typeof headers["x-api-key"] === "string" &&
-    headers["x-api-key"].length > 0 &&
+    ((typeof headers["x-api-key"] === "string" && headers["x-api-key"].length > 0) ||
+      /^Bearer\s+\S+/i.test(headers.authorization ?? "")) &&
     typeof headers["anthropic-version"] === "string",
   error: errorScript,
   handle: ({ body, provider, fault }) => messagesScript(body, provider, fault),

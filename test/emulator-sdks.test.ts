@@ -1,0 +1,118 @@
+import { env } from "cloudflare:test";
+import Anthropic from "@anthropic-ai/sdk";
+import { GoogleGenAI } from "@google/genai";
+import { describe, expect, it } from "vitest";
+
+/**
+ * The emulators are only worth their name if each provider's official SDK, unchanged but for its
+ * base URL, talks to them as it would to the real API: requests it builds are accepted, replies
+ * and streams parse, errors surface as the SDK's own typed errors.
+ */
+const EMULATOR = (env as { EMULATOR_URL: string }).EMULATOR_URL;
+
+const WEATHER = {
+  name: "get_weather",
+  description: "Weather for a city",
+  parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+};
+
+describe("Anthropic SDK against the Anthropic emulator", () => {
+  const client = new Anthropic({ apiKey: "test-key", baseURL: `${EMULATOR}/anthropic`, maxRetries: 0 });
+
+  it("creates a message", async () => {
+    const message = await client.messages.create({
+      model: "claude-sonnet-4-20250514",
+      max_tokens: 200,
+      system: "Be brief.",
+      messages: [{ role: "user", content: "Say hello" }],
+    });
+    expect(message.type).toBe("message");
+    expect(message.content[0]?.type).toBe("text");
+    expect(message.stop_reason).toBe("end_turn");
+    expect(message.usage.output_tokens).toBeGreaterThan(0);
+  });
+
+  it("streams a tool call and a thinking block, and assembles them", async () => {
+    const stream = client.messages.stream({
+      model: "claude-sonnet-4-20250514",
+      max_tokens: 4000,
+      thinking: { type: "enabled", budget_tokens: 2048 },
+      tools: [{ name: WEATHER.name, description: WEATHER.description, input_schema: WEATHER.parameters as never }],
+      messages: [{ role: "user", content: "call the weather tool for Paris" }],
+    });
+    const message = await stream.finalMessage();
+    const thinking = message.content.find((b) => b.type === "thinking");
+    const call = message.content.find((b) => b.type === "tool_use");
+    expect(thinking && "signature" in thinking && thinking.signature).toBeTruthy();
+    expect(call && "input" in call && (call.input as { city?: string }).city).toBeTruthy();
+    expect(message.stop_reason).toBe("tool_use");
+  });
+
+  it("raises the SDK's typed errors", async () => {
+    const request = (status: number) =>
+      client.messages.create({
+        model: "claude-sonnet-4-20250514",
+        max_tokens: 50,
+        messages: [{ role: "user", content: `[[emulate status=${status}]]` }],
+      });
+    await expect(request(429)).rejects.toBeInstanceOf(Anthropic.RateLimitError);
+    await expect(request(529)).rejects.toMatchObject({ status: 529 });
+    await expect(request(400)).rejects.toBeInstanceOf(Anthropic.BadRequestError);
+  });
+});
+
+describe("Google Gen AI SDK against the Gemini emulator", () => {
+  const client = new GoogleGenAI({ apiKey: "test-key", httpOptions: { baseUrl: `${EMULATOR}/google-ai-studio` } });
+
+  it("generates content", async () => {
+    const response = await client.models.generateContent({
+      model: "gemini-2.5-flash",
+      contents: "Say hello",
+      config: { systemInstruction: "Be brief." },
+    });
+    expect(response.text?.length).toBeGreaterThan(0);
+    expect(response.candidates?.[0]?.finishReason).toBe("STOP");
+    expect(response.usageMetadata?.promptTokenCount).toBeGreaterThan(0);
+  });
+
+  it("returns a function call the SDK exposes", async () => {
+    const response = await client.models.generateContent({
+      model: "gemini-2.5-flash",
+      contents: "call the weather tool for Paris",
+      config: { tools: [{ functionDeclarations: [WEATHER as never] }] },
+    });
+    expect(response.functionCalls?.[0]?.name).toBe("get_weather");
+    expect(response.functionCalls?.[0]?.args?.city).toBeTruthy();
+  });
+
+  it("streams content", async () => {
+    const stream = await client.models.generateContentStream({
+      model: "gemini-2.5-flash",
+      contents: "Count please [[emulate tokens=12]]",
+    });
+    let text = "";
+    let finish: string | undefined;
+    for await (const chunk of stream) {
+      text += chunk.text ?? "";
+      finish = chunk.candidates?.[0]?.finishReason ?? finish;
+    }
+    expect(text.length).toBeGreaterThan(0);
+    expect(finish).toBe("STOP");
+  });
+
+  it("embeds", async () => {
+    const response = await client.models.embedContent({
+      model: "gemini-embedding-001",
+      contents: ["first text", "second text"],
+      config: { outputDimensionality: 8 },
+    });
+    expect(response.embeddings?.length).toBe(2);
+    expect(response.embeddings?.[0]?.values?.length).toBe(8);
+  });
+
+  it("raises the SDK's errors with the status", async () => {
+    await expect(
+      client.models.generateContent({ model: "gemini-2.5-flash", contents: "[[emulate status=429]]" }),
+    ).rejects.toMatchObject({ status: 429 });
+  });
+});
