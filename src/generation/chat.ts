@@ -1,43 +1,29 @@
 import type { Context } from "hono";
-import { reserve, settle } from "../billing/client";
-import type { GenerationRecord } from "../billing/contract";
-import { generationCost } from "../billing/cost";
 import { nanosToUsd } from "../billing/money";
 import { getCatalog } from "../catalog/store";
 import type { AppEnv } from "../context";
-import { keyId, logLine, serverTiming } from "../observability";
+import { serverTiming } from "../observability";
+import { adapterFor } from "../providers/registry";
 import type { ChatCompletionOut, Usage } from "../providers/types";
-import { type AttemptReport, type AttemptSuccess, attemptsHeader, runAttempts } from "../routing/attempts";
+import { type AttemptSuccess, attemptsHeader, runAttempts } from "../routing/attempts";
 import { health } from "../routing/health";
 import { type Attempt, endpointKey, planAttempts } from "../routing/plan";
 import { resolveUpstream } from "../routing/upstream";
 import type { ChatRequest } from "../schema/chat";
-import { GatewayError } from "../schema/errors";
 import { createChatStream, type StreamSource, type StreamSummary } from "../streaming/chat-stream";
 import { fitToEndpoint } from "../transforms/middle-out";
-import { reservationFor } from "./budget";
-import { newGenerationId } from "./ids";
+import {
+  beginGeneration,
+  chargeFor,
+  failGeneration,
+  type Generation,
+  record,
+  settleGeneration,
+  upstreamIdOf,
+} from "./lifecycle";
 import { countPrompt } from "./prompt-tokens";
 import { timeoutsOf } from "./timeouts";
-import { billable, publicUsage, settleUsage } from "./usage";
-
-/** Everything one chat generation needs after routing, shared by both reply shapes. */
-interface Generation {
-  c: Context<AppEnv>;
-  request: ChatRequest;
-  id: string;
-  receivedAt: number;
-  promptTokens: number;
-  /** The most this generation may be charged: its reservation. */
-  reservedNanos: number;
-  settled: boolean;
-  /** Resolves the waitUntil that keeps the request alive until settlement has been handed off. */
-  handedOff: () => void;
-  /** Milliseconds spent in each step before the reply (the Server-Timing header). */
-  timings: Record<string, number>;
-  /** The upstream attempts, for the log line. */
-  reports: AttemptReport[];
-}
+import { publicUsage, settleUsage } from "./usage";
 
 /**
  * One chat completion, along DESIGN.md's request path: plan ⇒ reserve (one DO call) ⇒ attempts ⇒
@@ -57,38 +43,14 @@ export async function completeChat(c: Context<AppEnv>, request: ChatRequest): Pr
     figures: (key) => health.snapshot(key),
   });
 
-  const auth = c.get("auth");
-  const gen: Generation = {
-    c,
-    request,
-    id: newGenerationId(),
+  const gen = await beginGeneration(c, attempts, {
+    requestedModel: request.model ?? null,
+    stream: request.stream === true,
+    user: request.user ?? null,
     receivedAt,
     promptTokens,
-    reservedNanos: 0,
-    settled: false,
-    handedOff: () => {},
-    timings: { plan: Date.now() - receivedAt },
-    reports: [],
-  };
-  const reserveStarted = Date.now();
-  const hold = reservationFor(attempts, promptTokens, request.max_completion_tokens ?? request.max_tokens);
-  const reserved = await reserve(env, auth.accountId, { keyHash: auth.keyHash, generationId: gen.id, ...hold });
-  if (!reserved.ok) {
-    const headers: Record<string, string> = reserved.retryAfterSeconds
-      ? { "retry-after": String(reserved.retryAfterSeconds) }
-      : {};
-    throw new GatewayError(reserved.status, reserved.message, reserved.metadata, headers);
-  }
-  gen.reservedNanos = hold.worstCaseNanos;
-  c.set("generationLogged", true); // settlement writes this request's log line, with the outcome
-  gen.timings.reserve = Date.now() - reserveStarted;
-  // Keep this request's context alive until it settles: without a pending waitUntil, a client
-  // that disconnects cancels the context and neither the stream's cancel() nor settlement runs.
-  c.executionCtx.waitUntil(
-    new Promise<void>((resolve) => {
-      gen.handedOff = resolve;
-    }),
-  );
+    maxOutputTokens: request.max_completion_tokens ?? request.max_tokens,
+  });
 
   const settings = timeoutsOf(env);
   health.configure({ cooldownMs: settings.BREAKER_COOLDOWN_MS, failuresToOpen: settings.BREAKER_FAILURES });
@@ -96,6 +58,8 @@ export async function completeChat(c: Context<AppEnv>, request: ChatRequest): Pr
   const run = (plan: Attempt[]) =>
     runAttempts(plan, {
       request,
+      adapterFor: (attempt) => adapterFor(attempt.provider.adapter),
+      buildCall: (adapter, req, target) => adapter.buildChatRequest(req, target, request.stream === true),
       stream: request.stream === true,
       clientSignal: c.req.raw.signal,
       headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,
@@ -107,10 +71,7 @@ export async function completeChat(c: Context<AppEnv>, request: ChatRequest): Pr
   try {
     success = await run(attempts);
   } catch (error) {
-    const metadata = error instanceof GatewayError ? error.metadata : undefined;
-    gen.reports = (metadata?.attempts as AttemptReport[] | undefined) ?? [];
-    settleGeneration(gen, null, error instanceof GatewayError ? error.status : 500);
-    throw error;
+    failGeneration(gen, error);
   }
   gen.reports = success.reports;
   gen.timings.upstream = Date.now() - upstreamStarted;
@@ -252,90 +213,4 @@ function streamReply(
       "x-accel-buffering": "no",
     },
   });
-}
-
-/** The real cost, never above the reservation (which is all the account promised to pay). */
-function chargeFor(gen: Generation, attempt: Attempt, usage: Usage): number {
-  return Math.min(generationCost(attempt.endpoint.pricing, billable(usage)), gen.reservedNanos);
-}
-
-interface Outcome {
-  usage: Usage;
-  estimated: boolean;
-  costNanos: number;
-  streamed: boolean;
-  cancelled: boolean;
-  finishReason: string | null;
-  nativeFinishReason: string | null;
-  firstByteAt: number;
-  upstreamId: string | null;
-}
-
-function record(gen: Generation, success: AttemptSuccess, outcome: Outcome): GenerationRecord {
-  const attribution = gen.c.get("attribution");
-  const now = Date.now();
-  return {
-    id: gen.id,
-    keyHash: gen.c.get("auth").keyHash,
-    createdAt: gen.receivedAt,
-    model: success.attempt.model.id,
-    providerName: success.attempt.provider.name,
-    upstreamId: outcome.upstreamId,
-    streamed: outcome.streamed,
-    cancelled: outcome.cancelled,
-    finishReason: outcome.finishReason,
-    nativeFinishReason: outcome.nativeFinishReason,
-    tokensPrompt: outcome.usage.prompt_tokens,
-    tokensCompletion: outcome.usage.completion_tokens,
-    nativeTokensPrompt: outcome.usage.prompt_tokens,
-    nativeTokensCompletion: outcome.usage.completion_tokens,
-    nativeTokensReasoning: outcome.usage.completion_tokens_details?.reasoning_tokens ?? 0,
-    nativeTokensCached: outcome.usage.prompt_tokens_details?.cached_tokens ?? 0,
-    usageEstimated: outcome.estimated,
-    costNanos: outcome.costNanos,
-    latencyMs: Math.max(0, outcome.firstByteAt - gen.receivedAt),
-    generationTimeMs: Math.max(0, now - success.startedAt),
-    appReferer: attribution.referer,
-    appTitle: attribution.title,
-    user: gen.request.user ?? null,
-  };
-}
-
-/** The provider's own id of the reply: `id` in most formats, `responseId` in Gemini's. */
-function upstreamIdOf(json: unknown): string | null {
-  const body = json as { id?: unknown; responseId?: unknown } | null;
-  const id = body?.id ?? body?.responseId;
-  return typeof id === "string" ? id : null;
-}
-
-/** Settles exactly once, off the response path (DESIGN.md step 8), and writes the log line. */
-function settleGeneration(gen: Generation, generation: GenerationRecord | null, status = 200): void {
-  if (gen.settled) return;
-  gen.settled = true;
-  const auth = gen.c.get("auth");
-  gen.c.executionCtx.waitUntil(
-    settle(gen.c.env, auth.accountId, { keyHash: auth.keyHash, generationId: gen.id, record: generation }).catch(
-      (error: unknown) => console.error(JSON.stringify({ msg: "settle failed", id: gen.id, error: String(error) })),
-    ),
-  );
-  gen.c.set("generationLogged", true);
-  logLine({
-    msg: "generation",
-    request_id: gen.c.get("requestId"),
-    generation_id: gen.id,
-    key: keyId(auth.keyHash),
-    model: generation?.model ?? gen.request.model ?? null,
-    provider: generation?.providerName ?? null,
-    attempts: gen.reports.map((r) => `${r.provider}:${r.status}`),
-    status: generation ? (generation.finishReason === "error" ? 502 : 200) : status,
-    streamed: generation?.streamed ?? gen.request.stream === true,
-    cancelled: generation?.cancelled ?? false,
-    latency_ms: Date.now() - gen.receivedAt,
-    first_byte_ms: generation?.latencyMs ?? null,
-    tokens_prompt: generation?.tokensPrompt ?? 0,
-    tokens_completion: generation?.tokensCompletion ?? 0,
-    cost_usd: generation ? nanosToUsd(generation.costNanos) : 0,
-    timings: gen.timings,
-  });
-  gen.handedOff();
 }

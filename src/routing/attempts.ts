@@ -1,7 +1,5 @@
 import { sanitizeUpstreamText } from "../providers/errors";
-import { adapterFor } from "../providers/registry";
 import type { ChatAdapter, UpstreamCall, UpstreamError, UpstreamTarget } from "../providers/types";
-import type { ChatRequest } from "../schema/chat";
 import { GatewayError } from "../schema/errors";
 import { backoffMs, FAILOVER_LIMITS, FAILOVER_TABLE, type FailureKind } from "./failover";
 import { type HealthTracker, health } from "./health";
@@ -15,10 +13,15 @@ export interface AttemptReport {
   reason: string;
 }
 
-export interface AttemptSuccess {
+/** What the loop needs of a wire-format adapter, whatever it serves (chat, embeddings…). */
+export interface ErrorParser {
+  parseError(status: number, bodyText: string, headers: Headers): UpstreamError;
+}
+
+export interface AttemptSuccess<A = ChatAdapter> {
   attempt: Attempt;
   target: UpstreamTarget;
-  adapter: ChatAdapter;
+  adapter: A;
   call: UpstreamCall;
   response: Response;
   /** Parsed JSON body for non-streaming calls (already validated as JSON). */
@@ -29,8 +32,12 @@ export interface AttemptSuccess {
   startedAt: number;
 }
 
-export interface RunOptions {
-  request: ChatRequest;
+export interface RunOptions<R, A extends ErrorParser> {
+  request: R;
+  /** The attempt's wire-format adapter for this kind of request; none skips the endpoint. */
+  adapterFor: (attempt: Attempt) => A | undefined;
+  /** The upstream request for one attempt, built by its adapter. */
+  buildCall: (adapter: A, request: R, target: UpstreamTarget) => UpstreamCall;
   stream: boolean;
   /** The client's request signal: a client that goes away cancels the upstream fetch. */
   clientSignal: AbortSignal;
@@ -41,7 +48,7 @@ export interface RunOptions {
   /** Endpoint health (defaults to the isolate's tracker). */
   health?: HealthTracker;
   /** Per-attempt request rewrite (e.g. middle-out for a smaller context window). */
-  prepare?: (request: ChatRequest, attempt: Attempt) => ChatRequest;
+  prepare?: (request: R, attempt: Attempt) => R;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -59,7 +66,10 @@ const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(r
  * jittered backoff, others move on, deterministic client errors stop at once. Endpoints whose
  * breaker is open are left for last. Failed attempts cost nothing; the final error names them all.
  */
-export async function runAttempts(attempts: Attempt[], options: RunOptions): Promise<AttemptSuccess> {
+export async function runAttempts<R, A extends ErrorParser>(
+  attempts: Attempt[],
+  options: RunOptions<R, A>,
+): Promise<AttemptSuccess<A>> {
   const tracker = options.health ?? health;
   const sleep = options.sleep ?? defaultSleep;
   const started = Date.now();
@@ -77,7 +87,7 @@ export async function runAttempts(attempts: Attempt[], options: RunOptions): Pro
 
   for (const attempt of ordered) {
     if (options.clientSignal.aborted || Date.now() >= deadline || calls >= FAILOVER_LIMITS.perRequest) break;
-    const adapter = adapterFor(attempt.provider.adapter);
+    const adapter = options.adapterFor(attempt);
     if (!adapter) continue;
     if (attempt.endpoint.context_length <= minContext) {
       reports.push({
@@ -146,18 +156,18 @@ export async function runAttempts(attempts: Attempt[], options: RunOptions): Pro
 }
 
 type CallOutcome =
-  | { success: Omit<AttemptSuccess, "attempt" | "target" | "adapter" | "reports"> & { headersMs: number } }
+  | { success: Omit<AttemptSuccess<unknown>, "attempt" | "target" | "adapter" | "reports"> & { headersMs: number } }
   | { failure: Omit<Failure, "provider"> };
 
 /** One upstream call: the request, its headers timeout, and the classification of a failure. */
-async function callOnce(
-  adapter: ChatAdapter,
+async function callOnce<R, A extends ErrorParser>(
+  adapter: A,
   target: UpstreamTarget,
-  request: ChatRequest,
-  options: RunOptions,
+  request: R,
+  options: RunOptions<R, A>,
   headersTimeoutMs: number,
 ): Promise<CallOutcome> {
-  const call = adapter.buildChatRequest(request, target, options.stream);
+  const call = options.buildCall(adapter, request, target);
   const abort = new AbortController();
   const onClientAbort = () => abort.abort(options.clientSignal.reason);
   options.clientSignal.addEventListener("abort", onClientAbort, { once: true });

@@ -1,0 +1,189 @@
+import type { Context } from "hono";
+import { reserve, settle } from "../billing/client";
+import type { GenerationRecord } from "../billing/contract";
+import { generationCost } from "../billing/cost";
+import { nanosToUsd } from "../billing/money";
+import type { AppEnv } from "../context";
+import { keyId, logLine } from "../observability";
+import type { Usage } from "../providers/types";
+import type { AttemptReport, AttemptSuccess } from "../routing/attempts";
+import type { Attempt } from "../routing/plan";
+import { GatewayError } from "../schema/errors";
+import { reservationFor } from "./budget";
+import { newGenerationId } from "./ids";
+import { billable } from "./usage";
+
+/**
+ * One generation's life around its upstream call, shared by chat, legacy completions and
+ * embeddings: the reservation before it (the one Durable Object call before the first byte), and
+ * exactly one settlement after it, in waitUntil, with the request's log line.
+ */
+export interface Generation {
+  c: Context<AppEnv>;
+  id: string;
+  /** The model the client asked for (for the log line of a request no model answered). */
+  requestedModel: string | null;
+  stream: boolean;
+  user: string | null;
+  receivedAt: number;
+  promptTokens: number;
+  /** The most this generation may be charged: its reservation. */
+  reservedNanos: number;
+  settled: boolean;
+  /** Resolves the waitUntil that keeps the request alive until settlement has been handed off. */
+  handedOff: () => void;
+  /** Milliseconds spent in each step before the reply (the Server-Timing header). */
+  timings: Record<string, number>;
+  /** The upstream attempts, for the log line. */
+  reports: AttemptReport[];
+}
+
+export interface GenerationStart {
+  requestedModel: string | null;
+  stream: boolean;
+  user: string | null;
+  receivedAt: number;
+  promptTokens: number;
+  /** The output cap the client asked for (none for embeddings: pass 0). */
+  maxOutputTokens: number | null | undefined;
+}
+
+/**
+ * Reserves the worst case of the plan for a new generation (refusing with the account's reason),
+ * then keeps the request alive until its settlement has been handed off.
+ */
+export async function beginGeneration(
+  c: Context<AppEnv>,
+  attempts: Attempt[],
+  start: GenerationStart,
+): Promise<Generation> {
+  const auth = c.get("auth");
+  const gen: Generation = {
+    c,
+    id: newGenerationId(),
+    ...start,
+    reservedNanos: 0,
+    settled: false,
+    handedOff: () => {},
+    timings: { plan: Date.now() - start.receivedAt },
+    reports: [],
+  };
+  const reserveStarted = Date.now();
+  const hold = reservationFor(attempts, start.promptTokens, start.maxOutputTokens);
+  const reserved = await reserve(c.env, auth.accountId, { keyHash: auth.keyHash, generationId: gen.id, ...hold });
+  if (!reserved.ok) {
+    const headers: Record<string, string> = reserved.retryAfterSeconds
+      ? { "retry-after": String(reserved.retryAfterSeconds) }
+      : {};
+    throw new GatewayError(reserved.status, reserved.message, reserved.metadata, headers);
+  }
+  gen.reservedNanos = hold.worstCaseNanos;
+  c.set("generationLogged", true); // settlement writes this request's log line, with the outcome
+  gen.timings.reserve = Date.now() - reserveStarted;
+  // Keep this request's context alive until it settles: without a pending waitUntil, a client
+  // that disconnects cancels the context and neither the stream's cancel() nor settlement runs.
+  c.executionCtx.waitUntil(
+    new Promise<void>((resolve) => {
+      gen.handedOff = resolve;
+    }),
+  );
+  return gen;
+}
+
+/** Settles a generation whose attempts all failed (nothing charged) and rethrows the error. */
+export function failGeneration(gen: Generation, error: unknown): never {
+  const metadata = error instanceof GatewayError ? error.metadata : undefined;
+  gen.reports = (metadata?.attempts as AttemptReport[] | undefined) ?? [];
+  settleGeneration(gen, null, error instanceof GatewayError ? error.status : 500);
+  throw error;
+}
+
+/** The real cost, never above the reservation (which is all the account promised to pay). */
+export function chargeFor(gen: Generation, attempt: Attempt, usage: Usage): number {
+  return Math.min(generationCost(attempt.endpoint.pricing, billable(usage)), gen.reservedNanos);
+}
+
+export interface Outcome {
+  usage: Usage;
+  estimated: boolean;
+  costNanos: number;
+  streamed: boolean;
+  cancelled: boolean;
+  finishReason: string | null;
+  nativeFinishReason: string | null;
+  firstByteAt: number;
+  upstreamId: string | null;
+}
+
+export function record(
+  gen: Generation,
+  success: Pick<AttemptSuccess<unknown>, "attempt" | "startedAt">,
+  outcome: Outcome,
+): GenerationRecord {
+  const attribution = gen.c.get("attribution");
+  const now = Date.now();
+  return {
+    id: gen.id,
+    keyHash: gen.c.get("auth").keyHash,
+    createdAt: gen.receivedAt,
+    model: success.attempt.model.id,
+    providerName: success.attempt.provider.name,
+    upstreamId: outcome.upstreamId,
+    streamed: outcome.streamed,
+    cancelled: outcome.cancelled,
+    finishReason: outcome.finishReason,
+    nativeFinishReason: outcome.nativeFinishReason,
+    tokensPrompt: outcome.usage.prompt_tokens,
+    tokensCompletion: outcome.usage.completion_tokens,
+    nativeTokensPrompt: outcome.usage.prompt_tokens,
+    nativeTokensCompletion: outcome.usage.completion_tokens,
+    nativeTokensReasoning: outcome.usage.completion_tokens_details?.reasoning_tokens ?? 0,
+    nativeTokensCached: outcome.usage.prompt_tokens_details?.cached_tokens ?? 0,
+    usageEstimated: outcome.estimated,
+    costNanos: outcome.costNanos,
+    latencyMs: Math.max(0, outcome.firstByteAt - gen.receivedAt),
+    generationTimeMs: Math.max(0, now - success.startedAt),
+    appReferer: attribution.referer,
+    appTitle: attribution.title,
+    user: gen.user,
+  };
+}
+
+/** The provider's own id of the reply: `id` in most formats, `responseId` in Gemini's. */
+export function upstreamIdOf(json: unknown): string | null {
+  const body = json as { id?: unknown; responseId?: unknown } | null;
+  const id = body?.id ?? body?.responseId;
+  return typeof id === "string" ? id : null;
+}
+
+/** Settles exactly once, off the response path (DESIGN.md step 8), and writes the log line. */
+export function settleGeneration(gen: Generation, generation: GenerationRecord | null, status = 200): void {
+  if (gen.settled) return;
+  gen.settled = true;
+  const auth = gen.c.get("auth");
+  gen.c.executionCtx.waitUntil(
+    settle(gen.c.env, auth.accountId, { keyHash: auth.keyHash, generationId: gen.id, record: generation }).catch(
+      (error: unknown) => console.error(JSON.stringify({ msg: "settle failed", id: gen.id, error: String(error) })),
+    ),
+  );
+  gen.c.set("generationLogged", true);
+  logLine({
+    msg: "generation",
+    request_id: gen.c.get("requestId"),
+    generation_id: gen.id,
+    key: keyId(auth.keyHash),
+    model: generation?.model ?? gen.requestedModel,
+    provider: generation?.providerName ?? null,
+    attempts: gen.reports.map((r) => `${r.provider}:${r.status}`),
+    status: generation ? (generation.finishReason === "error" ? 502 : 200) : status,
+    streamed: generation?.streamed ?? gen.stream,
+    cancelled: generation?.cancelled ?? false,
+    latency_ms: Date.now() - gen.receivedAt,
+    first_byte_ms: generation?.latencyMs ?? null,
+    tokens_prompt: generation?.tokensPrompt ?? 0,
+    tokens_completion: generation?.tokensCompletion ?? 0,
+    cost_usd: generation ? nanosToUsd(generation.costNanos) : 0,
+    timings: gen.timings,
+  });
+  gen.handedOff();
+}
