@@ -4,6 +4,7 @@ import { cors } from "hono/cors";
 import { adminRoutes } from "./api/admin";
 import { chatRoutes } from "./api/chat";
 import { creditsRoutes } from "./api/credits";
+import { embeddingsRoutes } from "./api/embeddings";
 import { generationRoutes } from "./api/generation";
 import { keyRoutes } from "./api/key";
 import { keysRoutes } from "./api/keys";
@@ -19,6 +20,7 @@ const MAX_BODY_BYTES = 20 * 1024 * 1024;
 function buildApi(): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
   api.route("/", chatRoutes);
+  api.route("/", embeddingsRoutes);
   api.route("/", modelsRoutes);
   api.route("/", keyRoutes);
   api.route("/", creditsRoutes);

@@ -5,7 +5,7 @@ import type { AppEnv } from "../context";
 import { serverTiming } from "../observability";
 import { adapterFor } from "../providers/registry";
 import type { ChatCompletionOut, Usage } from "../providers/types";
-import { type AttemptSuccess, attemptsHeader, runAttempts } from "../routing/attempts";
+import { type AttemptSuccess, runAttempts } from "../routing/attempts";
 import { health } from "../routing/health";
 import { type Attempt, endpointKey, planAttempts } from "../routing/plan";
 import { resolveUpstream } from "../routing/upstream";
@@ -18,6 +18,7 @@ import {
   failGeneration,
   type Generation,
   record,
+  replyHeaders,
   settleGeneration,
   upstreamIdOf,
 } from "./lifecycle";
@@ -78,12 +79,6 @@ export async function completeChat(c: Context<AppEnv>, request: ChatRequest): Pr
   const headers = replyHeaders(success);
   headers["server-timing"] = serverTiming(gen.timings);
   return request.stream ? streamReply(gen, success, headers, attempts, run) : jsonReply(gen, success, headers);
-}
-
-function replyHeaders(success: AttemptSuccess): Record<string, string> {
-  const headers: Record<string, string> = { "x-tollgate-attempts": attemptsHeader(success.reports) };
-  if (success.call.dropped.length > 0) headers["x-tollgate-dropped-params"] = success.call.dropped.join(", ");
-  return headers;
 }
 
 function jsonReply(gen: Generation, success: AttemptSuccess, headers: Record<string, string>): Response {

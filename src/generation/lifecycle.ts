@@ -6,7 +6,7 @@ import { nanosToUsd } from "../billing/money";
 import type { AppEnv } from "../context";
 import { keyId, logLine } from "../observability";
 import type { Usage } from "../providers/types";
-import type { AttemptReport, AttemptSuccess } from "../routing/attempts";
+import { type AttemptReport, type AttemptSuccess, attemptsHeader } from "../routing/attempts";
 import type { Attempt } from "../routing/plan";
 import { GatewayError } from "../schema/errors";
 import { reservationFor } from "./budget";
@@ -186,4 +186,11 @@ export function settleGeneration(gen: Generation, generation: GenerationRecord |
     timings: gen.timings,
   });
   gen.handedOff();
+}
+
+/** The headers every reply carries: the attempts made, and the parameters the endpoint dropped. */
+export function replyHeaders(success: Pick<AttemptSuccess<unknown>, "reports" | "call">): Record<string, string> {
+  const headers: Record<string, string> = { "x-tollgate-attempts": attemptsHeader(success.reports) };
+  if (success.call.dropped.length > 0) headers["x-tollgate-dropped-params"] = success.call.dropped.join(", ");
+  return headers;
 }

@@ -2,6 +2,7 @@ import type { AdapterKind } from "../catalog/types";
 import { anthropicAdapter } from "./anthropic";
 import { googleAdapter, googleEmbeddingsAdapter } from "./google";
 import { openaiAdapter } from "./openai";
+import { openaiEmbeddingsAdapter } from "./openai/embeddings";
 import type { ChatAdapter, EmbeddingsAdapter } from "./types";
 
 /** Chat adapters by wire format. A kind missing here makes its endpoints unroutable (not a crash). */
@@ -13,6 +14,7 @@ const chatAdapters: Partial<Record<AdapterKind, ChatAdapter>> = {
 
 /** Embeddings adapters by wire format (not every format has embeddings). */
 const embeddingsAdapters: Partial<Record<AdapterKind, EmbeddingsAdapter>> = {
+  openai: openaiEmbeddingsAdapter,
   google: googleEmbeddingsAdapter,
 };
 

@@ -26,6 +26,10 @@ export interface PlanInput {
   random?: () => number;
   /** Endpoint keys (`provider/model`) with a recent outage: tried last. */
   isDown?: (endpointKey: string) => boolean;
+  /** What the request is for: chat models answer chat and completions, embedding models embeddings. */
+  kind?: Model["kind"];
+  /** Whether Tollgate can speak this provider's format for this kind of request (chat by default). */
+  hasAdapter?: (provider: Provider) => boolean;
   /** Live latency (time to first byte) and throughput figures; catalog defaults stand in before any. */
   figures?: (endpointKey: string) => { ttfbP50Ms?: number; tpsP50?: number } | undefined;
 }
@@ -72,11 +76,13 @@ export function planAttempts(input: PlanInput): Attempt[] {
   for (const requested of requestedModels(request, catalog)) {
     const { id, variant } = parseModelId(requested, catalog);
     const model = catalog.models.get(id);
-    if (model?.kind !== "chat") {
-      if (requested === request.model && !request.models?.length) {
-        throw badRequest(`${requested} is not a valid model ID`, { model: requested });
-      }
-      rejections.push(`${requested}: not a valid model ID`);
+    const kind = input.kind ?? "chat";
+    if (model?.kind !== kind) {
+      const reason = model
+        ? `${requested} is ${model.kind === "embedding" ? "an embedding model: use /embeddings" : "a chat model: use /chat/completions"}`
+        : `${requested} is not a valid model ID`;
+      if (requested === request.model && !request.models?.length) throw badRequest(reason, { model: requested });
+      rejections.push(`${requested}: ${reason}`);
       continue;
     }
     const { eligible, reasons } = eligibleEndpoints(model, variant, input);
@@ -199,7 +205,7 @@ function eligibleEndpoints(
       reject(`context length ${endpoint.context_length} is smaller than the request (~${promptTokens} prompt tokens)`);
       continue;
     }
-    if (!adapterFor(provider.adapter)) {
+    if (!(input.hasAdapter ? input.hasAdapter(provider) : adapterFor(provider.adapter) !== undefined)) {
       reject(`no adapter for ${provider.adapter}`);
       continue;
     }

@@ -1,0 +1,146 @@
+import type { Context } from "hono";
+import { nanosToUsd } from "../billing/money";
+import { getCatalog } from "../catalog/store";
+import type { AppEnv } from "../context";
+import { serverTiming } from "../observability";
+import { embeddingsAdapterFor } from "../providers/registry";
+import type { EmbeddingsOut, EmbeddingsRequestIn, Usage } from "../providers/types";
+import { type AttemptSuccess, runAttempts } from "../routing/attempts";
+import { health } from "../routing/health";
+import { planAttempts } from "../routing/plan";
+import { resolveUpstream } from "../routing/upstream";
+import type { EmbeddingsRequest } from "../schema/embeddings";
+import { GatewayError } from "../schema/errors";
+import { estimateTextTokens } from "../transforms/tokens";
+import {
+  beginGeneration,
+  chargeFor,
+  failGeneration,
+  record,
+  replyHeaders,
+  settleGeneration,
+  upstreamIdOf,
+} from "./lifecycle";
+import { timeoutsOf } from "./timeouts";
+
+/**
+ * One `/embeddings` request along the same path as chat: plan over the embedding model's
+ * endpoints ⇒ reserve ⇒ attempts (with failover) ⇒ reply ⇒ settle. Charged for the prompt tokens
+ * the provider reports, or, when it reports none (Gemini), for the gateway's count of the inputs.
+ */
+export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRequest): Promise<Response> {
+  const receivedAt = Date.now();
+  const env = c.env;
+  const catalog = await getCatalog(env);
+  const inputs = typeof request.input === "string" ? [request.input] : request.input;
+  const promptTokens = inputs.reduce((sum, text) => sum + estimateTextTokens(text), 0);
+  const attempts = planAttempts({
+    request: { model: request.model, models: request.models, provider: request.provider },
+    catalog,
+    promptTokens,
+    kind: "embedding",
+    hasAdapter: (provider) => embeddingsAdapterFor(provider.adapter) !== undefined,
+    access: (provider) => resolveUpstream(env, provider),
+    isDown: (key) => health.isDown(key),
+    figures: (key) => health.snapshot(key),
+  });
+  const gen = await beginGeneration(c, attempts, {
+    requestedModel: request.model ?? null,
+    stream: false,
+    user: request.user ?? null,
+    receivedAt,
+    promptTokens,
+    maxOutputTokens: 0,
+  });
+
+  const settings = timeoutsOf(env);
+  health.configure({ cooldownMs: settings.BREAKER_COOLDOWN_MS, failuresToOpen: settings.BREAKER_FAILURES });
+  const upstreamRequest: EmbeddingsRequestIn = {
+    model: request.model ?? "",
+    input: inputs,
+    ...(request.dimensions !== undefined ? { dimensions: request.dimensions } : {}),
+    ...(request.input_type ? { input_type: request.input_type } : {}),
+    ...(request.user ? { user: request.user } : {}),
+  };
+  const upstreamStarted = Date.now();
+  let success: AttemptSuccess<NonNullable<ReturnType<typeof embeddingsAdapterFor>>>;
+  let out: EmbeddingsOut;
+  try {
+    success = await runAttempts(attempts, {
+      request: upstreamRequest,
+      adapterFor: (attempt) => embeddingsAdapterFor(attempt.provider.adapter),
+      buildCall: (adapter, req, target) => adapter.buildEmbeddingsRequest(req, target),
+      stream: false,
+      clientSignal: c.req.raw.signal,
+      headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,
+      deadlineMs: settings.ROUTING_DEADLINE_MS,
+    });
+    out = success.adapter.parseEmbeddingsResponse(success.json, success.target);
+    if (out.data.length !== inputs.length || out.data.some((d) => d.embedding.length === 0)) {
+      throw new GatewayError(
+        502,
+        `${success.attempt.provider.name} returned ${out.data.length} embeddings for ${inputs.length} inputs`,
+      );
+    }
+  } catch (error) {
+    failGeneration(gen, error);
+  }
+  gen.reports = success.reports;
+  gen.timings.upstream = Date.now() - upstreamStarted;
+
+  const reported = out.usage?.prompt_tokens;
+  const usage: Usage = {
+    prompt_tokens: reported ?? promptTokens,
+    completion_tokens: 0,
+    total_tokens: reported ?? promptTokens,
+  };
+  const costNanos = chargeFor(gen, success.attempt, usage);
+  settleGeneration(
+    gen,
+    record(gen, success, {
+      usage,
+      estimated: reported === undefined,
+      costNanos,
+      streamed: false,
+      cancelled: false,
+      finishReason: null,
+      nativeFinishReason: null,
+      firstByteAt: Date.now(),
+      upstreamId: upstreamIdOf(success.json),
+    }),
+  );
+  const base64 = request.encoding_format === "base64";
+  const body = {
+    id: gen.id,
+    object: "list",
+    data: [...out.data]
+      .sort((a, b) => a.index - b.index)
+      .map((d) => ({
+        object: "embedding",
+        index: d.index,
+        embedding: base64 ? float32Base64(d.embedding) : d.embedding,
+      })),
+    model: success.attempt.model.id,
+    provider: success.attempt.provider.name,
+    usage: {
+      prompt_tokens: usage.prompt_tokens,
+      total_tokens: usage.total_tokens,
+      cost: nanosToUsd(costNanos),
+      is_byok: false,
+    },
+  };
+  const headers = replyHeaders(success);
+  headers["server-timing"] = serverTiming(gen.timings);
+  return Response.json(body, { headers });
+}
+
+/** OpenAI's base64 encoding: the vector as little-endian float32 bytes. */
+export function float32Base64(vector: number[]): string {
+  const floats = new Float32Array(vector);
+  const bytes = new Uint8Array(floats.buffer);
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}

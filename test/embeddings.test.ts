@@ -1,0 +1,169 @@
+import { OpenRouter } from "@openrouter/sdk";
+import { HTTPClient } from "@openrouter/sdk/lib/http.js";
+import OpenAI from "openai";
+import { beforeAll, describe, expect, it } from "vitest";
+import { BASE, emulatorRequests, fundedAccount, gatewayFetch, nonce, sleep } from "./support/gateway";
+
+/** `POST /embeddings` through the real gateway: routed, reserved, charged once, like chat. */
+const MODEL = "openai/text-embedding-3-small";
+let key: string;
+
+beforeAll(async () => {
+  ({ key } = await fundedAccount("5"));
+});
+
+function embed(body: Record<string, unknown>, apiKey = key) {
+  return gatewayFetch(`${BASE}/embeddings`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+async function generation(apiKey: string, id: string): Promise<any> {
+  for (let i = 0; i < 200; i++) {
+    const response = await gatewayFetch(`${BASE}/generation?id=${id}`, {
+      headers: { authorization: `Bearer ${apiKey}` },
+    });
+    if (response.ok) return ((await response.json()) as any).data;
+    await sleep(20);
+  }
+  throw new Error(`generation ${id} was never recorded`);
+}
+
+async function totalUsage(apiKey: string): Promise<number> {
+  const response = await gatewayFetch(`${BASE}/credits`, { headers: { authorization: `Bearer ${apiKey}` } });
+  return ((await response.json()) as any).data.total_usage;
+}
+
+describe("POST /embeddings", () => {
+  it("embeds a list of texts in order, forwarding dimensions, with usage and cost", async () => {
+    const marker = nonce();
+    const response = await embed({ model: MODEL, input: [`first ${marker}`, `second ${marker}`], dimensions: 16 });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    expect(body.object).toBe("list");
+    expect(body.id).toMatch(/^gen-/);
+    expect(body.model).toBe(MODEL);
+    expect(body.provider).toBe("OpenAI");
+    expect(body.data.map((d: any) => d.index)).toEqual([0, 1]);
+    expect(body.data[0].object).toBe("embedding");
+    expect(body.data[0].embedding).toHaveLength(16);
+    expect(body.data[0].embedding).not.toEqual(body.data[1].embedding);
+    expect(body.usage.prompt_tokens).toBeGreaterThan(0);
+    expect(body.usage.total_tokens).toBe(body.usage.prompt_tokens);
+    expect(body.usage.cost).toBeGreaterThan(0);
+    const [upstream] = await emulatorRequests(marker);
+    expect((upstream!.body as any).dimensions).toBe(16);
+    expect((upstream!.body as any).model).toBe("text-embedding-3-small");
+  });
+
+  it("returns base64 float32 vectors when asked, equal to the float ones", async () => {
+    const text = `same text ${nonce()}`;
+    const floats = (await (await embed({ model: MODEL, input: text, dimensions: 8 })).json()) as any;
+    const encoded = (await (
+      await embed({ model: MODEL, input: text, dimensions: 8, encoding_format: "base64" })
+    ).json()) as any;
+    const bytes = Uint8Array.from(atob(encoded.data[0].embedding), (ch) => ch.charCodeAt(0));
+    const decoded = [...new Float32Array(bytes.buffer)];
+    expect(decoded).toHaveLength(8);
+    decoded.forEach((v, i) => {
+      expect(v).toBeCloseTo(floats.data[0].embedding[i], 6);
+    });
+  });
+
+  it("charges exactly once what the reply says, and /generation reports it", async () => {
+    const { key: own } = await fundedAccount("1");
+    const body = (await (await embed({ model: MODEL, input: `charge me ${nonce()}` }, own)).json()) as any;
+    const record = await generation(own, body.id);
+    expect(record.total_cost).toBe(body.usage.cost);
+    expect(record.tokens_prompt).toBe(body.usage.prompt_tokens);
+    expect(record.model).toBe(MODEL);
+    expect(await totalUsage(own)).toBe(body.usage.cost);
+  });
+
+  it("charges Gemini embeddings (which report no usage) for the gateway's count of the inputs", async () => {
+    const { key: own } = await fundedAccount("1");
+    const response = await embed({ model: "google/gemini-embedding-001", input: ["one two three", "four"] }, own);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    expect(body.data).toHaveLength(2);
+    expect(body.usage.prompt_tokens).toBeGreaterThan(0);
+    expect(body.usage.cost).toBeGreaterThan(0);
+    const record = await generation(own, body.id);
+    expect(record.total_cost).toBe(body.usage.cost);
+  });
+
+  it("falls back across the models list when a provider fails, charging only the one that answered", async () => {
+    const { key: own } = await fundedAccount("1");
+    const response = await embed(
+      { model: MODEL, models: ["google/gemini-embedding-001"], input: `[[emulate@openai status=500]] ${nonce()}` },
+      own,
+    );
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    expect(body.model).toBe("google/gemini-embedding-001");
+    expect(response.headers.get("x-tollgate-attempts")).toMatch(/OpenAI;status=500.*Google AI Studio;status=200/);
+    await generation(own, body.id);
+    expect(await totalUsage(own)).toBe(body.usage.cost);
+  });
+
+  it("refuses bad input with a 4xx that names the problem", async () => {
+    const cases: Array<[Record<string, unknown>, number, RegExp]> = [
+      [{ model: MODEL, input: "" }, 400, /input/],
+      [{ model: MODEL, input: [] }, 400, /input/],
+      [{ model: MODEL, input: [1, 2, 3] }, 400, /token arrays/],
+      [{ model: MODEL }, 400, /input/],
+      [{ model: "openai/gpt-4o-mini", input: "hi" }, 400, /chat model/],
+      [{ model: "nobody/nothing", input: "hi" }, 400, /not a valid model ID/],
+      [{ model: MODEL, input: "hi", encoding_format: "hex" }, 400, /encoding_format/],
+    ];
+    for (const [body, status, message] of cases) {
+      const response = await embed(body);
+      expect(response.status, JSON.stringify(body)).toBe(status);
+      const error = ((await response.json()) as any).error;
+      expect(error.code).toBe(status);
+      expect(error.message).toMatch(message);
+    }
+    const chat = await gatewayFetch(`${BASE}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(chat.status).toBe(400);
+    expect(((await chat.json()) as any).error.message).toMatch(/embedding model: use \/embeddings/);
+  });
+
+  it("returns the provider's error when every attempt fails, and charges nothing", async () => {
+    const { key: own } = await fundedAccount("1");
+    const response = await embed({ model: MODEL, input: `[[emulate status=429]] ${nonce()}` }, own);
+    expect(response.status).toBe(429);
+    expect(((await response.json()) as any).error.metadata.provider_name).toBe("OpenAI");
+    await sleep(100);
+    expect(await totalUsage(own)).toBe(0);
+  });
+});
+
+describe("clients", () => {
+  it("the OpenAI SDK embeds through the gateway (floats and its default base64)", async () => {
+    const client = new OpenAI({ apiKey: key, baseURL: BASE, fetch: (u, i) => gatewayFetch(u, i), maxRetries: 0 });
+    const floats = await client.embeddings.create({ model: MODEL, input: ["a", "b"], encoding_format: "float" });
+    expect(floats.data).toHaveLength(2);
+    expect(floats.data[0]?.embedding.length).toBeGreaterThan(0);
+    // Without encoding_format the SDK asks for base64 and decodes it itself.
+    const decoded = await client.embeddings.create({ model: MODEL, input: "a" });
+    expect(decoded.data[0]?.embedding).toHaveLength(floats.data[0]?.embedding.length ?? -1);
+    decoded.data[0]?.embedding.forEach((v, i) => {
+      expect(v).toBeCloseTo(floats.data[0]?.embedding[i] ?? Number.NaN, 6);
+    });
+  });
+
+  it("the OpenRouter SDK's strict schemas accept the reply", async () => {
+    const httpClient = new HTTPClient({ fetcher: (input, init) => gatewayFetch(input as RequestInfo, init) });
+    const client = new OpenRouter({ apiKey: key, serverURL: BASE, httpClient, retryConfig: { strategy: "none" } });
+    const reply = await client.embeddings.generate({ requestBody: { model: MODEL, input: "hello" } });
+    if (typeof reply === "string") throw new Error(`unexpected string reply: ${reply}`);
+    expect(reply.data[0]?.embedding).toBeTruthy();
+    expect(reply.usage?.promptTokens).toBeGreaterThan(0);
+  });
+});
