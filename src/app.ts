@@ -3,6 +3,7 @@ import { bodyLimit } from "hono/body-limit";
 import { cors } from "hono/cors";
 import { adminRoutes } from "./api/admin";
 import { chatRoutes } from "./api/chat";
+import { completionsRoutes } from "./api/completions";
 import { creditsRoutes } from "./api/credits";
 import { embeddingsRoutes } from "./api/embeddings";
 import { generationRoutes } from "./api/generation";
@@ -21,6 +22,7 @@ function buildApi(): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
   api.route("/", chatRoutes);
   api.route("/", embeddingsRoutes);
+  api.route("/", completionsRoutes);
   api.route("/", modelsRoutes);
   api.route("/", keyRoutes);
   api.route("/", creditsRoutes);

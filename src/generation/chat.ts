@@ -23,6 +23,7 @@ import {
   upstreamIdOf,
 } from "./lifecycle";
 import { countPrompt } from "./prompt-tokens";
+import { CHAT_SHAPE, type ReplyShape } from "./reply-shape";
 import { timeoutsOf } from "./timeouts";
 import { publicUsage, settleUsage } from "./usage";
 
@@ -30,7 +31,11 @@ import { publicUsage, settleUsage } from "./usage";
  * One chat completion, along DESIGN.md's request path: plan ⇒ reserve (one DO call) ⇒ attempts ⇒
  * reply (JSON or stream) ⇒ settle in waitUntil. A request that got no answer is never charged.
  */
-export async function completeChat(c: Context<AppEnv>, request: ChatRequest): Promise<Response> {
+export async function completeChat(
+  c: Context<AppEnv>,
+  request: ChatRequest,
+  shape: ReplyShape = CHAT_SHAPE,
+): Promise<Response> {
   const receivedAt = Date.now();
   const env = c.env;
   const catalog = await getCatalog(env);
@@ -78,10 +83,17 @@ export async function completeChat(c: Context<AppEnv>, request: ChatRequest): Pr
   gen.timings.upstream = Date.now() - upstreamStarted;
   const headers = replyHeaders(success);
   headers["server-timing"] = serverTiming(gen.timings);
-  return request.stream ? streamReply(gen, success, headers, attempts, run) : jsonReply(gen, success, headers);
+  return request.stream
+    ? streamReply(gen, success, headers, attempts, run, shape)
+    : jsonReply(gen, success, headers, shape);
 }
 
-function jsonReply(gen: Generation, success: AttemptSuccess, headers: Record<string, string>): Response {
+function jsonReply(
+  gen: Generation,
+  success: AttemptSuccess,
+  headers: Record<string, string>,
+  shape: ReplyShape,
+): Response {
   const completion: ChatCompletionOut = success.adapter.parseChatResponse(success.json, success.target);
   const produced = completion.choices
     .map(
@@ -110,9 +122,9 @@ function jsonReply(gen: Generation, success: AttemptSuccess, headers: Record<str
     id: gen.id,
     provider: success.attempt.provider.name,
     model: success.attempt.model.id,
-    object: "chat.completion",
+    object: shape.object,
     created: Math.floor(gen.receivedAt / 1000),
-    choices: completion.choices,
+    choices: shape.choices ? shape.choices(completion.choices) : completion.choices,
     system_fingerprint: completion.system_fingerprint ?? null,
     usage: publicUsage(usage, nanosToUsd(costNanos)),
   };
@@ -125,6 +137,7 @@ function streamReply(
   headers: Record<string, string>,
   attempts: Attempt[],
   run: (remaining: Attempt[]) => Promise<AttemptSuccess>,
+  shape: ReplyShape,
 ): Response {
   let current = first;
   const tried = new Set<Attempt>(
@@ -150,6 +163,7 @@ function streamReply(
   const body = createChatStream({
     source: sourceOf(first),
     header: { id: gen.id, created: Math.floor(gen.receivedAt / 1000) },
+    shape,
     keepAliveMs: settings.KEEPALIVE_INTERVAL_MS,
     flushIntervalMs: settings.STREAM_FLUSH_MS,
     idleTimeoutMs: settings.STREAM_IDLE_TIMEOUT_MS,

@@ -1,6 +1,7 @@
 import type {
   ChatAdapter,
   ChatChunkOut,
+  ChunkChoiceOut,
   FinishReason,
   StreamMapper,
   UpstreamEvent,
@@ -44,6 +45,8 @@ export interface ChatStreamOptions {
   source: StreamSource;
   /** Stamped on every chunk. */
   header: { id: string; created: number };
+  /** `object` of the chunks and, for legacy completions, how choices are presented. */
+  shape?: { chunkObject: string; chunkChoices?: (choices: ChunkChoiceOut[]) => unknown[] };
   /** Interval of `: OPENROUTER PROCESSING` comments until the first chunk. */
   keepAliveMs: number;
   /** Events arriving within this many milliseconds of the last write share the next one. */
@@ -88,10 +91,12 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   // Every chunk shares its envelope, so it is serialised once and choices are spliced in.
   let prefix = "";
   const stampFor = (s: StreamSource) => {
-    prefix = `data: {"id":${JSON.stringify(header.id)},"provider":${JSON.stringify(s.provider)},"model":${JSON.stringify(s.model)},"object":"chat.completion.chunk","created":${header.created},"choices":`;
+    prefix = `data: {"id":${JSON.stringify(header.id)},"provider":${JSON.stringify(s.provider)},"model":${JSON.stringify(s.model)},"object":${JSON.stringify(options.shape?.chunkObject ?? "chat.completion.chunk")},"created":${header.created},"choices":`;
   };
   stampFor(source);
-  const frame = (choices: unknown, extra = "") => `${prefix}${JSON.stringify(choices)}${extra}}\n\n`;
+  const present = options.shape?.chunkChoices;
+  const frame = (choices: ChunkChoiceOut[], extra = "") =>
+    `${prefix}${JSON.stringify(present ? present(choices) : choices)}${extra}}\n\n`;
   /** Set by the watchdog when it gives up on the current upstream (read by pull's catch). */
   let giveUpReason: string | undefined;
   let ended = false;
@@ -138,7 +143,9 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
       metadata: { error_type: "provider_unavailable", provider_name: source.provider },
     };
     const extra = `,"error":${JSON.stringify(error)},"usage":${JSON.stringify(options.finalizeUsage(summary))}`;
-    const choices = [{ index: 0, delta: { content: "" }, finish_reason: "error", native_finish_reason: "error" }];
+    const choices: ChunkChoiceOut[] = [
+      { index: 0, delta: { content: "" }, finish_reason: "error", native_finish_reason: "error" },
+    ];
     await out.flush(`${pending}${frame(choices, extra)}data: [DONE]\n\n`);
     await writer.close().catch(() => undefined);
   };

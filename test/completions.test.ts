@@ -1,0 +1,113 @@
+import OpenAI from "openai";
+import { beforeAll, describe, expect, it } from "vitest";
+import { BASE, emulatorRequests, fundedAccount, gatewayFetch, nonce, readSse, sleep } from "./support/gateway";
+
+/** Legacy `POST /completions`: a prompt in, text choices out, answered and billed by the chat path. */
+const MODEL = "openai/gpt-4o-mini";
+let key: string;
+
+beforeAll(async () => {
+  ({ key } = await fundedAccount("5"));
+});
+
+function complete(body: Record<string, unknown>, apiKey = key) {
+  return gatewayFetch(`${BASE}/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+async function totalUsage(apiKey: string): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const response = await gatewayFetch(`${BASE}/credits`, { headers: { authorization: `Bearer ${apiKey}` } });
+    const usage = ((await response.json()) as any).data.total_usage;
+    if (usage > 0) return usage;
+    await sleep(20);
+  }
+  return 0;
+}
+
+describe("POST /completions", () => {
+  it("answers a prompt with text choices, usage and cost; the prompt reaches the provider as the user turn", async () => {
+    const marker = nonce();
+    const response = await complete({ model: MODEL, prompt: `Say hello ${marker}`, max_tokens: 20, temperature: 0.5 });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    expect(body.object).toBe("text_completion");
+    expect(body.id).toMatch(/^gen-/);
+    expect(body.model).toBe(MODEL);
+    expect(body.choices[0].text.length).toBeGreaterThan(0);
+    expect(body.choices[0].finish_reason).toBe("stop");
+    expect(body.choices[0].logprobs).toBeNull();
+    expect(body.usage.completion_tokens).toBeGreaterThan(0);
+    expect(body.usage.cost).toBeGreaterThan(0);
+    const [upstream] = await emulatorRequests(marker);
+    const sent = upstream!.body as any;
+    expect(upstream!.path).toMatch(/\/chat\/completions$/);
+    expect(sent.messages).toEqual([{ role: "user", content: `Say hello ${marker}` }]);
+    expect(sent.temperature).toBe(0.5);
+  });
+
+  it("streams text_completion chunks, then usage with cost, then [DONE]", async () => {
+    const { data } = await readSse(
+      await complete({ model: MODEL, prompt: "Count [[emulate tokens=7]]", stream: true }),
+    );
+    expect(data.at(-1)).toBe("[DONE]");
+    const chunks = data.slice(0, -1) as any[];
+    expect(chunks.every((c) => c.object === "text_completion")).toBe(true);
+    const text = chunks.map((c) => c.choices[0]?.text ?? "").join("");
+    expect(text.length).toBeGreaterThan(0);
+    expect(chunks.some((c) => c.choices[0]?.finish_reason === "stop")).toBe(true);
+    expect(chunks.at(-1).usage.completion_tokens).toBe(7);
+    expect(chunks.at(-1).usage.cost).toBeGreaterThan(0);
+  });
+
+  it("ends a cut stream with an error chunk, never a clean-looking end", async () => {
+    const { data } = await readSse(
+      await complete({ model: MODEL, prompt: "[[emulate tokens=20 cut_after=5]]", stream: true }),
+    );
+    const last = data.at(-2) as any;
+    expect(last.choices[0].finish_reason).toBe("error");
+    expect(last.error.code).toBe(502);
+  });
+
+  it("is charged like chat: once, what the reply says", async () => {
+    const { key: own } = await fundedAccount("1");
+    const body = (await (await complete({ model: MODEL, prompt: `charge ${nonce()}` }, own)).json()) as any;
+    expect(await totalUsage(own)).toBe(body.usage.cost);
+  });
+
+  it("refuses what it cannot honour with a 400 that names it", async () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ model: MODEL }, /prompt/],
+      [{ model: MODEL, prompt: "" }, /prompt/],
+      [{ model: MODEL, prompt: ["a", "b"] }, /exactly one prompt/],
+      [{ model: MODEL, prompt: "hi", suffix: "end" }, /suffix/],
+      [{ model: MODEL, prompt: "hi", echo: true }, /echo/],
+      [{ model: MODEL, prompt: "hi", logprobs: 3 }, /logprobs/],
+      [{ model: MODEL, prompt: "hi", best_of: 3 }, /best_of/],
+      [{ model: "openai/text-embedding-3-small", prompt: "hi" }, /embedding model/],
+    ];
+    for (const [body, message] of cases) {
+      const response = await complete(body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(((await response.json()) as any).error.message).toMatch(message);
+    }
+  });
+
+  it("works from the OpenAI SDK, plain and streaming", async () => {
+    const client = new OpenAI({ apiKey: key, baseURL: BASE, fetch: (u, i) => gatewayFetch(u, i), maxRetries: 0 });
+    const completion = await client.completions.create({ model: MODEL, prompt: "Say hi", max_tokens: 10 });
+    expect(completion.choices[0]?.text.length).toBeGreaterThan(0);
+    expect(completion.usage?.total_tokens).toBeGreaterThan(0);
+    const stream = await client.completions.create({
+      model: MODEL,
+      prompt: "Count [[emulate tokens=5]]",
+      stream: true,
+    });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.text ?? "";
+    expect(text.length).toBeGreaterThan(0);
+  });
+});
