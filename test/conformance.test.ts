@@ -16,6 +16,22 @@ const ADAPTERS: Array<{ adapter: string; model: string; provider: string; vision
     reasoning: false,
   },
   { adapter: "anthropic", model: "anthropic/claude-sonnet-4", provider: "anthropic", vision: true, reasoning: true },
+  { adapter: "azure", model: "openai/gpt-4o", provider: "azure", vision: true, reasoning: false },
+  {
+    adapter: "openai-compatible (Mistral quirks)",
+    model: "mistralai/mistral-small-3.1-24b-instruct",
+    provider: "mistral",
+    vision: true,
+    reasoning: false,
+  },
+  {
+    adapter: "openai-compatible (Groq)",
+    model: "meta-llama/llama-3.3-70b-instruct",
+    provider: "groq",
+    vision: false,
+    reasoning: false,
+  },
+  { adapter: "openai-compatible (xAI)", model: "x-ai/grok-3-mini", provider: "xai", vision: false, reasoning: true },
   { adapter: "google", model: "google/gemini-2.5-flash", provider: "google-ai-studio", vision: true, reasoning: true },
 ];
 

@@ -97,13 +97,31 @@ describe("POST /embeddings", () => {
   it("falls back across the models list when a provider fails, charging only the one that answered", async () => {
     const { key: own } = await fundedAccount("1");
     const response = await embed(
-      { model: MODEL, models: ["google/gemini-embedding-001"], input: `[[emulate@openai status=500]] ${nonce()}` },
+      {
+        model: MODEL,
+        models: ["google/gemini-embedding-001"],
+        input: `[[emulate@openai status=500]] [[emulate@azure status=500]] ${nonce()}`,
+      },
       own,
     );
     expect(response.status).toBe(200);
     const body = (await response.json()) as any;
     expect(body.model).toBe("google/gemini-embedding-001");
-    expect(response.headers.get("x-tollgate-attempts")).toMatch(/OpenAI;status=500.*Google AI Studio;status=200/);
+    expect(response.headers.get("x-tollgate-attempts")).toMatch(/status=500.*status=500.*Google AI Studio;status=200/);
+    await generation(own, body.id);
+    expect(await totalUsage(own)).toBe(body.usage.cost);
+  });
+
+  it("fails over to another provider of the same model (OpenAI down, Azure answers)", async () => {
+    const { key: own } = await fundedAccount("1");
+    const response = await embed(
+      { model: MODEL, provider: { order: ["openai", "azure"] }, input: `[[emulate@openai status=503]] ${nonce()}` },
+      own,
+    );
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    expect(body.provider).toBe("Azure");
+    expect(body.data[0].embedding.length).toBeGreaterThan(0);
     await generation(own, body.id);
     expect(await totalUsage(own)).toBe(body.usage.cost);
   });

@@ -1424,7 +1424,17 @@ export const defaultCatalog: CatalogInput = {
           prompt: "0.3",
           completion: "0.5",
           cacheRead: "0.075",
-          params: [...CHAT, ...TOOLS, ...JSON_OUT, "reasoning", "include_reasoning"],
+          // xAI's reasoning models reject presence/frequency penalties and stop sequences.
+          params: [
+            "max_tokens",
+            "temperature",
+            "top_p",
+            "seed",
+            ...TOOLS,
+            ...JSON_OUT,
+            "reasoning",
+            "include_reasoning",
+          ],
           latencyMs: 600,
           tps: 90,
         },
@@ -1459,6 +1469,37 @@ export const defaultCatalog: CatalogInput = {
           ],
           latencyMs: 3000,
           tps: 50,
+        },
+      ],
+    }),
+    // ── Perplexity ──
+    model({
+      id: "perplexity/sonar",
+      name: "Perplexity: Sonar",
+      created: "2025-01-27",
+      description: "Perplexity's lightweight search-grounded model: answers cite their web sources.",
+      context: 127072,
+      tokenizer: "Other",
+      endpoints: [
+        {
+          provider: "perplexity",
+          id: "sonar",
+          context: 127072,
+          maxOut: null,
+          prompt: "1",
+          completion: "1",
+          // No tool calling, seed or stop at Perplexity.
+          params: [
+            "max_tokens",
+            "temperature",
+            "top_p",
+            "top_k",
+            "frequency_penalty",
+            "presence_penalty",
+            "response_format",
+          ],
+          latencyMs: 1500,
+          tps: 80,
         },
       ],
     }),
@@ -1517,6 +1558,15 @@ export const defaultCatalog: CatalogInput = {
       endpoints: [
         {
           provider: "openai",
+          id: "text-embedding-3-small",
+          context: 8192,
+          maxOut: null,
+          prompt: "0.02",
+          completion: "0",
+          params: ["dimensions", "encoding_format"],
+        },
+        {
+          provider: "azure",
           id: "text-embedding-3-small",
           context: 8192,
           maxOut: null,

@@ -119,6 +119,7 @@ function jsonReply(
     }),
   );
   const body = {
+    ...completion.extra,
     id: gen.id,
     provider: success.attempt.provider.name,
     model: success.attempt.model.id,

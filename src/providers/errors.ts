@@ -17,7 +17,9 @@ export function classifyUpstream(
 }
 
 function kindOf(status: number, text: string): UpstreamErrorKind {
-  if (/context[_ ]length|maximum context|too many tokens|prompt is too long|input is too long/.test(text)) {
+  if (
+    /context[_ ]length|maximum (context|prompt length)|too many tokens|prompt is too long|input is too long/.test(text)
+  ) {
     return "context_length";
   }
   if (/content[_ ]policy|content[_ ]filter|safety|moderation|flagged/.test(text)) return "content_policy";

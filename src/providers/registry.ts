@@ -1,5 +1,6 @@
 import type { AdapterKind } from "../catalog/types";
 import { anthropicAdapter } from "./anthropic";
+import { azureAdapter, azureEmbeddingsAdapter } from "./azure";
 import { googleAdapter, googleEmbeddingsAdapter } from "./google";
 import { openaiAdapter } from "./openai";
 import { openaiEmbeddingsAdapter } from "./openai/embeddings";
@@ -9,12 +10,14 @@ import type { ChatAdapter, EmbeddingsAdapter } from "./types";
 const chatAdapters: Partial<Record<AdapterKind, ChatAdapter>> = {
   openai: openaiAdapter,
   anthropic: anthropicAdapter,
+  azure: azureAdapter,
   google: googleAdapter,
 };
 
 /** Embeddings adapters by wire format (not every format has embeddings). */
 const embeddingsAdapters: Partial<Record<AdapterKind, EmbeddingsAdapter>> = {
   openai: openaiEmbeddingsAdapter,
+  azure: azureEmbeddingsAdapter,
   google: googleEmbeddingsAdapter,
 };
 

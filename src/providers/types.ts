@@ -61,6 +61,8 @@ export interface ChatCompletionOut {
   choices: ChoiceOut[];
   usage?: Usage;
   system_fingerprint?: string | null;
+  /** Provider-specific top-level fields passed through to the client (e.g. Perplexity's citations). */
+  extra?: Record<string, unknown>;
 }
 
 export interface ToolCallDelta {

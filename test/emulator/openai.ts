@@ -1,5 +1,6 @@
 import type { Fault } from "./directives";
 import { generateReply, type NeutralReply, type NeutralRequest } from "./generate";
+import { providerExtras, providerRejection, providerToolId } from "./openai-quirks";
 import type { Script } from "./script";
 import { countTokens, seededFloat } from "./tokens";
 
@@ -106,8 +107,13 @@ let counter = 0;
 const newId = (prefix: string) => `${prefix}-emu${Date.now().toString(36)}${(++counter).toString(36)}`;
 
 export function openaiChat(body: Json, provider: string, fault: Fault): Script {
+  const rejection = providerRejection(provider, body);
+  if (rejection) return rejection;
   const request = neutralFromOpenAIChat(body);
   const reply = generateReply(request, provider, fault);
+  for (const choice of reply.choices) {
+    for (const call of choice.toolCalls) call.id = providerToolId(provider, call.id);
+  }
   const id = newId("chatcmpl");
   const created = Math.floor(Date.now() / 1000);
   const base = {
@@ -127,6 +133,7 @@ export function openaiChat(body: Json, provider: string, fault: Fault): Script {
         created,
         model: request.model,
         system_fingerprint: "fp_emulator",
+        ...providerExtras(provider),
         choices: reply.choices.map((c, index) => ({
           index,
           message: {
@@ -158,6 +165,12 @@ export function openaiChat(body: Json, provider: string, fault: Fault): Script {
     frames.push(chunk(index, { role: "assistant", content: c.toolCalls.length > 0 ? null : "" }));
     if (c.reasoning) frames.push(chunk(index, { reasoning_content: c.reasoning }));
     for (const piece of c.pieces) frames.push(chunk(index, { content: piece }));
+    if (provider === "mistral" && c.toolCalls.length > 0) {
+      // Mistral streams each call whole, without index or type, in the finishing chunk.
+      const calls = c.toolCalls.map((t) => ({ id: t.id, function: { name: t.name, arguments: t.arguments } }));
+      frames.push(chunk(index, { tool_calls: calls }, c.finish));
+      return;
+    }
     c.toolCalls.forEach((call, i) => {
       frames.push(
         chunk(index, {

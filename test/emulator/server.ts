@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { anthropicFormat } from "./anthropic";
+import { azureFormat } from "./azure";
 import { faultFor, parseDirectives } from "./directives";
 import type { WireFormat } from "./format";
 import { googleFormat } from "./google";
@@ -26,7 +27,7 @@ const openaiFormat: WireFormat = {
 };
 
 /** Formats are tried in order; more specific paths (e.g. Anthropic's /v1/messages) come first. */
-export const formats: WireFormat[] = [anthropicFormat, googleFormat, openaiFormat];
+export const formats: WireFormat[] = [anthropicFormat, azureFormat, googleFormat, openaiFormat];
 
 export function registerFormat(format: WireFormat): void {
   if (!formats.some((f) => f.name === format.name)) formats.unshift(format);

@@ -1,6 +1,7 @@
 import type { ChatRequest } from "../../schema/chat";
 import { unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
+import { quirksOf, withoutReasoningFields } from "./quirks";
 
 /**
  * Fields of the public request that are OpenRouter's own (routing, accounting, transforms) and
@@ -40,7 +41,7 @@ const FIELDS_OF_PARAMETER: Record<string, string[]> = {
 };
 
 /** Providers that take OpenAI's `max_completion_tokens` (required by its reasoning models). */
-const USES_MAX_COMPLETION_TOKENS = new Set(["openai", "azure"]);
+const USES_MAX_COMPLETION_TOKENS = new Set(["openai", "azure", "xai"]);
 
 export function buildOpenAIBody(
   request: ChatRequest,
@@ -70,6 +71,9 @@ export function buildOpenAIBody(
     body.stream_options = { include_usage: true };
   }
   if (request.user) body.user = request.user;
+  body.messages = withoutReasoningFields(body.messages);
+  const quirks = quirksOf(target.provider.slug);
+  if (quirks?.rewrite) dropped.push(...quirks.rewrite(body, request));
   return { body, dropped };
 }
 

@@ -83,20 +83,39 @@ function mapToolCalls(raw: unknown): ToolCall[] | undefined {
   });
 }
 
-export function parseOpenAIChatResponse(raw: unknown): ChatCompletionOut {
+/** Top-level reply fields some compatible providers add and clients read (Perplexity's sources). */
+const PASSTHROUGH_FIELDS = ["citations", "search_results", "images"] as const;
+
+/** Mistral's reasoning models send content as parts: text parts are the answer, thinking parts reasoning. */
+function flattenContent(content: unknown): { text: string | null; reasoning?: string } {
+  if (typeof content === "string" || content === null || content === undefined) return { text: content ?? null };
+  if (!Array.isArray(content)) return { text: null };
+  let text = "";
+  let reasoning = "";
+  for (const part of content as Json[]) {
+    if (part.type === "text" && typeof part.text === "string") text += part.text;
+    else if (part.type === "thinking") {
+      const inner = Array.isArray(part.thinking) ? (part.thinking as Json[]) : [];
+      for (const piece of inner) if (typeof piece.text === "string") reasoning += piece.text;
+    }
+  }
+  return reasoning ? { text, reasoning } : { text };
+}
+
+export function parseOpenAIChatResponse(raw: unknown, fixUsage?: (usage: Usage) => Usage): ChatCompletionOut {
   const body = asRecord(raw);
   const choices: ChoiceOut[] = (Array.isArray(body.choices) ? body.choices : []).map((c, i) => {
     const choice = asRecord(c);
     const message = asRecord(choice.message);
     const toolCalls = mapToolCalls(message.tool_calls);
-    const reasoning = reasoningText(message);
+    const flat = flattenContent(message.content);
+    const reasoning = reasoningText(message) ?? flat.reasoning;
     const native = asString(choice.finish_reason) ?? null;
-    const content = message.content;
     return {
       index: asNumber(choice.index) ?? i,
       message: {
         role: "assistant",
-        content: typeof content === "string" ? content : null,
+        content: flat.text,
         ...(asString(message.refusal) ? { refusal: asString(message.refusal) } : {}),
         ...(reasoning !== undefined ? { reasoning } : {}),
         ...(Array.isArray(message.reasoning_details)
@@ -109,11 +128,15 @@ export function parseOpenAIChatResponse(raw: unknown): ChatCompletionOut {
       ...(choice.logprobs ? { logprobs: choice.logprobs } : {}),
     };
   });
-  const usage = mapOpenAIUsage(body.usage);
+  const mapped = mapOpenAIUsage(body.usage);
+  const usage = mapped && fixUsage ? fixUsage(mapped) : mapped;
+  const passed = PASSTHROUGH_FIELDS.filter((field) => body[field] !== undefined);
+  const extra = passed.length > 0 ? Object.fromEntries(passed.map((field) => [field, body[field]])) : undefined;
   return {
     choices,
     ...(usage ? { usage } : {}),
     system_fingerprint: asString(body.system_fingerprint) ?? null,
+    ...(extra ? { extra } : {}),
   };
 }
 
@@ -132,7 +155,7 @@ export class UpstreamStreamError extends Error {
  * Maps OpenAI-format SSE events to chunks; `[DONE]` marks the natural end. This runs once per
  * streamed token, so it normalises the parsed chunk in place instead of rebuilding it.
  */
-export function createOpenAIStreamMapper(): StreamMapper {
+export function createOpenAIStreamMapper(fixUsage?: (usage: Usage) => Usage): StreamMapper {
   let done = false;
   /** Choices whose tool calls were seen, so their "stop" is reported as "tool_calls". */
   const withToolCalls = new Set<number>();
@@ -163,16 +186,39 @@ export function createOpenAIStreamMapper(): StreamMapper {
           delete delta.reasoning_content;
         }
         if (delta.content === null) delete delta.content;
+        else if (Array.isArray(delta.content)) {
+          const flat = flattenContent(delta.content);
+          delta.content = flat.text ?? "";
+          if (flat.reasoning) delta.reasoning = flat.reasoning;
+        }
         if (delta.refusal === null) delete delta.refusal;
-        if (Array.isArray(delta.tool_calls)) withToolCalls.add(index);
-        else delete delta.tool_calls;
+        if (Array.isArray(delta.tool_calls)) {
+          withToolCalls.add(index);
+          normaliseToolCallDeltas(delta.tool_calls as Json[]);
+        } else delete delta.tool_calls;
         if (choice.logprobs === null) delete choice.logprobs;
         const native = asString(choice.finish_reason) ?? null;
         choice.finish_reason = mapOpenAIFinishReason(native, native !== null && withToolCalls.has(index));
         if (native !== null) choice.native_finish_reason = native;
       }
-      const usage = mapOpenAIUsage(chunk.usage);
+      // Groq puts the final usage under x_groq when the top-level one is absent.
+      const mapped = mapOpenAIUsage(chunk.usage ?? asRecord(chunk.x_groq).usage);
+      const usage = mapped && fixUsage ? fixUsage(mapped) : mapped;
       return [{ choices: choices as unknown as ChunkChoiceOut[], ...(usage ? { usage } : {}) } satisfies ChatChunkOut];
     },
   };
+}
+
+/**
+ * Compatible providers stream tool calls loosely (Mistral, Groq, Ollama send each call whole,
+ * without `index` or `type`): every delta leaves here with an index (by position) and, when it
+ * opens a call, its type, as OpenAI clients expect.
+ */
+function normaliseToolCallDeltas(calls: Json[]): void {
+  for (let i = 0; i < calls.length; i++) {
+    const call = asRecord(calls[i]);
+    calls[i] = call;
+    if (typeof call.index !== "number") call.index = i;
+    if (call.id !== undefined && call.type === undefined) call.type = "function";
+  }
 }

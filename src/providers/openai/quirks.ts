@@ -1,0 +1,140 @@
+import type { ChatRequest } from "../../schema/chat";
+import type { Usage } from "../types";
+
+/**
+ * Where "OpenAI-compatible" providers are not (../shared/reference/providers.md §6), by provider
+ * slug. Chosen once per request; providers without quirks pay nothing for them. Parameter limits
+ * that the catalog's `supported_parameters` already express (Groq has no logprobs, Mistral no
+ * parallel_tool_calls…) are dropped and named generically; what is here is what the catalog
+ * cannot say: renamed fields, id formats, value ranges, usage that counts differently.
+ */
+export interface ProviderQuirks {
+  /** Rewrites the upstream body in place; returns the request parameters it had to drop. */
+  rewrite?(body: Record<string, unknown>, request: ChatRequest): string[];
+  /** Fixes a provider's usage so it means what OpenAI's means. */
+  usage?(usage: Usage): Usage;
+}
+
+type Json = Record<string, unknown>;
+
+const ALNUM = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+
+/**
+ * Mistral accepts only 9-character alphanumeric tool-call ids. Ids from other providers
+ * (`call_…`, `toolu_…`) are mapped to one deterministically (FNV-1a), so the assistant turn and
+ * its tool results agree in this request and again in the next turn, with nothing stored.
+ */
+export function mistralToolId(id: string): string {
+  if (/^[a-zA-Z0-9]{9}$/.test(id)) return id;
+  let hash = 0x811c9dc5;
+  let out = "";
+  for (let round = 0; out.length < 9; round++) {
+    for (let i = 0; i < id.length; i++) {
+      hash ^= id.charCodeAt(i) + round;
+      hash = Math.imul(hash, 0x01000193) >>> 0;
+    }
+    out += ALNUM[hash % ALNUM.length];
+  }
+  return out;
+}
+
+/** The messages with their tool-call ids mapped (copies: the client's request is left as sent). */
+function withToolIds(messages: unknown, map: (id: string) => string): unknown {
+  if (!Array.isArray(messages)) return messages;
+  return (messages as Json[]).map((message) => {
+    if (Array.isArray(message.tool_calls)) {
+      return {
+        ...message,
+        tool_calls: (message.tool_calls as Json[]).map((call) =>
+          typeof call.id === "string" ? { ...call, id: map(call.id) } : call,
+        ),
+      };
+    }
+    if (typeof message.tool_call_id === "string") return { ...message, tool_call_id: map(message.tool_call_id) };
+    return message;
+  });
+}
+
+/** Perplexity wants user and assistant strictly alternating after the system prompt. */
+function mergeSameRoleTurns(messages: unknown): unknown {
+  if (!Array.isArray(messages)) return messages;
+  const merged: Json[] = [];
+  for (const message of messages as Json[]) {
+    const last = merged.at(-1);
+    if (last && last.role === message.role && typeof last.content === "string" && typeof message.content === "string") {
+      merged[merged.length - 1] = { ...last, content: `${last.content}\n\n${message.content}` };
+    } else merged.push(message);
+  }
+  return merged;
+}
+
+/**
+ * Reasoning models that count reasoning outside `completion_tokens` (xAI, DeepInfra): the total
+ * gives it away (12 prompt + 1 completion + 290 reasoning = 303). OpenAI's completion includes it,
+ * and so must the bill.
+ */
+export function addReasoningToCompletion(usage: Usage): Usage {
+  const reasoning = usage.completion_tokens_details?.reasoning_tokens ?? 0;
+  if (reasoning > 0 && usage.total_tokens === usage.prompt_tokens + usage.completion_tokens + reasoning) {
+    return { ...usage, completion_tokens: usage.completion_tokens + reasoning };
+  }
+  return usage;
+}
+
+const QUIRKS: Record<string, ProviderQuirks> = {
+  mistral: {
+    rewrite(body) {
+      body.messages = withToolIds(body.messages, mistralToolId);
+      if (body.seed !== undefined) {
+        body.random_seed = body.seed;
+        delete body.seed;
+      }
+      return [];
+    },
+  },
+  groq: {
+    rewrite(body) {
+      // Groq serves one choice per request.
+      if (typeof body.n === "number" && body.n > 1) {
+        delete body.n;
+        return ["n"];
+      }
+      return [];
+    },
+  },
+  xai: { usage: addReasoningToCompletion },
+  deepinfra: { usage: addReasoningToCompletion },
+  fireworks: {
+    rewrite(body) {
+      // Fireworks takes low | medium | high only.
+      if (body.reasoning_effort === "minimal" || body.reasoning_effort === "none") body.reasoning_effort = "low";
+      if (body.reasoning_effort === "xhigh") body.reasoning_effort = "high";
+      return [];
+    },
+  },
+  perplexity: {
+    rewrite(body) {
+      body.messages = mergeSameRoleTurns(body.messages);
+      return [];
+    },
+  },
+};
+
+/**
+ * OpenRouter's `reasoning` / `reasoning_details` on earlier assistant turns are for formats that
+ * replay reasoning (Anthropic, Gemini); OpenAI-format providers reject or misread them.
+ */
+export function withoutReasoningFields(messages: unknown): unknown {
+  if (!Array.isArray(messages)) return messages;
+  const carries = (m: Json) => m.role === "assistant" && ("reasoning" in m || "reasoning_details" in m);
+  if (!(messages as Json[]).some(carries)) return messages;
+  return (messages as Json[]).map((m) => {
+    if (!carries(m)) return m;
+    const { reasoning: _reasoning, reasoning_details: _details, ...rest } = m;
+    return rest;
+  });
+}
+
+export function quirksOf(providerSlug: string): ProviderQuirks | undefined {
+  return QUIRKS[providerSlug];
+}

@@ -1,0 +1,85 @@
+import type { Script } from "./script";
+
+/**
+ * What the emulated OpenAI-compatible providers do differently, keyed by provider slug, so the
+ * tests prove the adapter's quirk handling against a provider that really rejects the OpenAI
+ * spelling (../shared/reference/providers.md §6).
+ */
+type Json = Record<string, any>;
+
+function error(status: number, body: Json): Script {
+  return { status, headers: { "content-type": "application/json" }, body: JSON.stringify(body) };
+}
+
+const MISTRAL_ID = /^[a-zA-Z0-9]{9}$/;
+
+/** Mistral's validator: 9-character alphanumeric tool-call ids, `random_seed` not `seed`. */
+function mistralCheck(body: Json): Script | undefined {
+  const invalid = (message: string) =>
+    error(422, { object: "error", message, type: "invalid_request_error", param: null, code: null });
+  if (body.seed !== undefined) return invalid("Extra inputs are not permitted: seed");
+  for (const message of (body.messages ?? []) as Json[]) {
+    for (const call of (message.tool_calls ?? []) as Json[]) {
+      if (!MISTRAL_ID.test(String(call.id)))
+        return invalid(`Tool call id was ${call.id} but must be a-z, A-Z, 0-9, with a length of 9.`);
+    }
+    if (message.role === "tool" && !MISTRAL_ID.test(String(message.tool_call_id))) {
+      return invalid(`Tool call id was ${message.tool_call_id} but must be a-z, A-Z, 0-9, with a length of 9.`);
+    }
+  }
+  return undefined;
+}
+
+/** Groq serves one choice and no logprobs. */
+function groqCheck(body: Json): Script | undefined {
+  const invalid = (message: string) => error(400, { error: { message, type: "invalid_request_error" } });
+  if (typeof body.n === "number" && body.n !== 1) return invalid("'n' : number must be at most 1");
+  if (body.logprobs) return invalid("'logprobs' : not supported");
+  return undefined;
+}
+
+/** Perplexity: after the system prompt, user and assistant strictly alternate. */
+function perplexityCheck(body: Json): Script | undefined {
+  const roles = ((body.messages ?? []) as Json[]).map((m) => m.role).filter((r) => r !== "system");
+  for (let i = 1; i < roles.length; i++) {
+    if (roles[i] === roles[i - 1]) {
+      return error(400, {
+        error: {
+          message: "After the (optional) system message(s), user and assistant roles should be alternating.",
+          type: "invalid_message",
+          code: 400,
+        },
+      });
+    }
+  }
+  return undefined;
+}
+
+const CHECKS: Record<string, (body: Json) => Script | undefined> = {
+  mistral: mistralCheck,
+  groq: groqCheck,
+  perplexity: perplexityCheck,
+};
+
+/** The provider's refusal of a request an OpenAI endpoint would take, if it has one. */
+export function providerRejection(provider: string, body: Json): Script | undefined {
+  return CHECKS[provider]?.(body);
+}
+
+/** Tool-call ids as the provider mints them (Mistral's are 9 alphanumerics). */
+export function providerToolId(provider: string, id: string): string {
+  if (provider !== "mistral") return id;
+  return id
+    .replace(/[^a-zA-Z0-9]/g, "")
+    .slice(-9)
+    .padStart(9, "0");
+}
+
+/** Top-level reply fields the provider adds (Perplexity's sources). */
+export function providerExtras(provider: string): Json {
+  if (provider !== "perplexity") return {};
+  return {
+    citations: ["https://example.org/source-1", "https://example.org/source-2"],
+    search_results: [{ title: "Source 1", url: "https://example.org/source-1", date: "2025-01-01" }],
+  };
+}

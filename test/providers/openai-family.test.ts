@@ -1,0 +1,281 @@
+import { describe, expect, it } from "vitest";
+import type { Endpoint, Model, Provider } from "../../src/catalog/types";
+import { azureEmbeddingsAdapter, buildAzureChatRequest } from "../../src/providers/azure";
+import { openaiAdapter } from "../../src/providers/openai";
+import { addReasoningToCompletion, mistralToolId } from "../../src/providers/openai/quirks";
+import { buildOpenAIBody } from "../../src/providers/openai/request";
+import type { UpstreamTarget } from "../../src/providers/types";
+import type { ChatRequest } from "../../src/schema/chat";
+import { chat, emulatorRequests, fundedAccount, nonce, readSse } from "../support/gateway";
+
+const ALL_PARAMS = ["tools", "tool_choice", "seed", "temperature", "stop", "response_format", "reasoning"];
+const target = (slug: string, settings: Record<string, string> = {}): UpstreamTarget => ({
+  provider: { slug, name: slug } as Provider,
+  endpoint: { provider_model_id: "the-model", supported_parameters: ALL_PARAMS } as unknown as Endpoint,
+  model: {} as Model,
+  baseUrl: `https://${slug}.example/v1`,
+  apiKey: "secret-key",
+  emulated: false,
+  setting: (name) => settings[name],
+});
+const request = (extra: Partial<ChatRequest>): ChatRequest =>
+  ({ messages: [{ role: "user", content: "hi" }], ...extra }) as ChatRequest;
+
+const TOOL_TURN = [
+  { role: "user", content: "weather?" },
+  {
+    role: "assistant",
+    content: null,
+    reasoning: "I should call the tool",
+    reasoning_details: [{ type: "reasoning.text", text: "I should call the tool" }],
+    tool_calls: [{ id: "call_abc123def456", type: "function", function: { name: "get_weather", arguments: "{}" } }],
+  },
+  { role: "tool", tool_call_id: "call_abc123def456", content: "sunny" },
+] as ChatRequest["messages"];
+
+describe("Mistral", () => {
+  it("maps tool-call ids to 9 alphanumerics, deterministically, leaving valid ones alone", () => {
+    const id = mistralToolId("call_abc123def456");
+    expect(id).toMatch(/^[a-zA-Z0-9]{9}$/);
+    expect(mistralToolId("call_abc123def456")).toBe(id);
+    expect(mistralToolId("toolu_01XyZ")).not.toBe(id);
+    expect(mistralToolId("gSIMJiOkT")).toBe("gSIMJiOkT");
+  });
+
+  it("rewrites ids consistently across a tool turn and renames seed, without touching the client's request", () => {
+    const req = request({ messages: TOOL_TURN, seed: 7 });
+    const { body } = buildOpenAIBody(req, target("mistral"), false);
+    const messages = body.messages as any[];
+    const mapped = messages[1].tool_calls[0].id;
+    expect(mapped).toMatch(/^[a-zA-Z0-9]{9}$/);
+    expect(messages[2].tool_call_id).toBe(mapped);
+    expect(body.random_seed).toBe(7);
+    expect(body.seed).toBeUndefined();
+    expect((req.messages[1] as any).tool_calls[0].id).toBe("call_abc123def456");
+  });
+
+  it("normalises tool calls streamed whole (no index, no type) and content sent as parts", () => {
+    const mapper = openaiAdapter.createStreamMapper(target("mistral"));
+    const [chunk] = mapper.map({
+      data: JSON.stringify({
+        choices: [
+          {
+            index: 0,
+            delta: {
+              content: [
+                { type: "thinking", thinking: [{ type: "text", text: "pondering" }] },
+                { type: "text", text: "answer" },
+              ],
+              tool_calls: [{ id: "gSIMJiOkT", function: { name: "w", arguments: "{}" } }],
+            },
+            finish_reason: "tool_calls",
+          },
+        ],
+      }),
+    });
+    const choice = chunk!.choices[0]!;
+    expect(choice.delta.tool_calls?.[0]).toMatchObject({ index: 0, id: "gSIMJiOkT", type: "function" });
+    expect(choice.delta.content).toBe("answer");
+    expect(choice.delta.reasoning).toBe("pondering");
+    expect(choice.finish_reason).toBe("tool_calls");
+  });
+});
+
+describe("other OpenAI-compatible providers", () => {
+  it("never sends OpenRouter's reasoning fields of earlier turns to an OpenAI-format provider", () => {
+    const { body } = buildOpenAIBody(request({ messages: TOOL_TURN }), target("deepseek"), false);
+    const assistant = (body.messages as any[])[1];
+    expect(assistant.reasoning).toBeUndefined();
+    expect(assistant.reasoning_details).toBeUndefined();
+    expect(assistant.tool_calls[0].id).toBe("call_abc123def456");
+  });
+
+  it("Groq: n > 1 is dropped and named", () => {
+    const { body, dropped } = buildOpenAIBody(request({ n: 3 }), target("groq"), false);
+    expect(body.n).toBeUndefined();
+    expect(dropped).toContain("n");
+  });
+
+  it("Groq: usage under x_groq counts", () => {
+    const mapper = openaiAdapter.createStreamMapper(target("groq"));
+    const [chunk] = mapper.map({
+      data: JSON.stringify({
+        choices: [],
+        x_groq: { usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 } },
+      }),
+    });
+    expect(chunk?.usage).toMatchObject({ prompt_tokens: 10, completion_tokens: 5 });
+  });
+
+  it("xAI: reasoning counted outside completion_tokens is added to it (and so billed)", () => {
+    const usage = {
+      prompt_tokens: 12,
+      completion_tokens: 1,
+      total_tokens: 303,
+      completion_tokens_details: { reasoning_tokens: 290 },
+    };
+    expect(addReasoningToCompletion(usage).completion_tokens).toBe(291);
+    const included = { ...usage, completion_tokens: 291 };
+    expect(addReasoningToCompletion(included).completion_tokens).toBe(291);
+    const reply = openaiAdapter.parseChatResponse(
+      { choices: [{ index: 0, message: { role: "assistant", content: "4" }, finish_reason: "stop" }], usage },
+      target("xai"),
+    );
+    expect(reply.usage?.completion_tokens).toBe(291);
+    expect(buildOpenAIBody(request({ max_tokens: 50 }), target("xai"), false).body.max_completion_tokens).toBe(50);
+  });
+
+  it("Fireworks: reasoning effort is brought into low..high", () => {
+    expect(
+      buildOpenAIBody(request({ reasoning_effort: "minimal" }), target("fireworks"), false).body.reasoning_effort,
+    ).toBe("low");
+    expect(
+      buildOpenAIBody(request({ reasoning_effort: "xhigh" }), target("fireworks"), false).body.reasoning_effort,
+    ).toBe("high");
+  });
+
+  it("Perplexity: consecutive same-role turns are merged so roles alternate", () => {
+    const req = request({
+      messages: [
+        { role: "system", content: "s" },
+        { role: "user", content: "a" },
+        { role: "user", content: "b" },
+      ] as ChatRequest["messages"],
+    });
+    const messages = buildOpenAIBody(req, target("perplexity"), false).body.messages as any[];
+    expect(messages.map((m) => m.role)).toEqual(["system", "user"]);
+    expect(messages[1].content).toBe("a\n\nb");
+  });
+});
+
+describe("Azure OpenAI", () => {
+  it("calls the deployment URL with api-version and api-key, without a model in the body", () => {
+    const call = buildAzureChatRequest(request({}), target("azure"), true);
+    expect(call.url).toBe("https://azure.example/v1/deployments/the-model/chat/completions?api-version=2024-10-21");
+    expect(call.init.headers["api-key"]).toBe("secret-key");
+    expect(call.init.headers.authorization).toBeUndefined();
+    expect(JSON.parse(call.init.body ?? "{}").model).toBeUndefined();
+    const pinned = buildAzureChatRequest(
+      request({}),
+      target("azure", { AZURE_API_VERSION: "2025-04-01-preview" }),
+      false,
+    );
+    expect(pinned.url).toContain("api-version=2025-04-01-preview");
+    const embeddings = azureEmbeddingsAdapter.buildEmbeddingsRequest({ model: "m", input: ["x"] }, target("azure"));
+    expect(embeddings.url).toBe("https://azure.example/v1/deployments/the-model/embeddings?api-version=2024-10-21");
+    expect(embeddings.init.headers["api-key"]).toBe("secret-key");
+  });
+
+  it("classifies a prompt blocked by Azure's filters as a content-policy refusal with Azure's reason", () => {
+    const error = azureEmbeddingsAdapter.parseError(
+      400,
+      JSON.stringify({
+        error: {
+          code: "content_filter",
+          message: "The response was filtered due to the prompt triggering Azure OpenAI's content management policy.",
+        },
+      }),
+      new Headers({ "retry-after-ms": "1500" }),
+    );
+    expect(error.kind).toBe("content_policy");
+    expect(error.status).toBe(403);
+    expect(error.message).toMatch(/content management policy/);
+    expect(error.retryAfter).toBe(1.5);
+  });
+});
+
+describe("through the gateway", () => {
+  it("a tool conversation started elsewhere continues at Mistral, whose validator accepts the ids", async () => {
+    const { key } = await fundedAccount("1");
+    const marker = nonce();
+    const response = await chat(key, {
+      model: "mistralai/mistral-small-3.1-24b-instruct",
+      provider: { only: ["mistral"] },
+      seed: 3,
+      messages: [{ role: "user", content: `weather? ${marker}` }, ...TOOL_TURN.slice(1)],
+    });
+    expect(response.status).toBe(200);
+    const [upstream] = await emulatorRequests(marker);
+    const sent = upstream!.body as any;
+    expect(sent.random_seed).toBe(3);
+    expect(sent.messages[1].tool_calls[0].id).toMatch(/^[a-zA-Z0-9]{9}$/);
+  });
+
+  it("Mistral's whole-call tool stream reaches the client as OpenAI deltas", async () => {
+    const { key } = await fundedAccount("1");
+    const { data } = await readSse(
+      await chat(key, {
+        model: "mistralai/mistral-small-3.1-24b-instruct",
+        provider: { only: ["mistral"] },
+        stream: true,
+        tools: [
+          {
+            type: "function",
+            function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+          },
+        ],
+        messages: [{ role: "user", content: `call the weather tool ${nonce()}` }],
+      }),
+    );
+    const deltas = (data.slice(0, -1) as any[]).flatMap((c) => c.choices[0]?.delta?.tool_calls ?? []);
+    expect(deltas[0]).toMatchObject({ index: 0, type: "function", function: { name: "get_weather" } });
+    expect(deltas[0].id).toMatch(/^[a-zA-Z0-9]{9}$/);
+  });
+
+  it("Groq: n is dropped and named in x-tollgate-dropped-params instead of failing the request", async () => {
+    const { key } = await fundedAccount("1");
+    const response = await chat(key, {
+      model: "meta-llama/llama-3.3-70b-instruct",
+      provider: { only: ["groq"] },
+      n: 2,
+      messages: [{ role: "user", content: `hi ${nonce()}` }],
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toContain("n");
+  });
+
+  it("Perplexity: its citations reach the client", async () => {
+    const { key } = await fundedAccount("1");
+    const response = await chat(key, {
+      model: "perplexity/sonar",
+      messages: [
+        { role: "user", content: `first ${nonce()}` },
+        { role: "user", content: "second" },
+      ],
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    expect(body.citations).toHaveLength(2);
+    expect(body.id).toMatch(/^gen-/);
+  });
+
+  it("Azure: a filtered prompt is refused with Azure's reason and not laundered through OpenAI", async () => {
+    const { key } = await fundedAccount("1");
+    const marker = nonce();
+    const response = await chat(key, {
+      model: "openai/gpt-4o",
+      provider: { order: ["azure", "openai"] },
+      messages: [{ role: "user", content: `[[emulate@azure status=400 code=content_filter]] ${marker}` }],
+    });
+    expect(response.status).toBe(403);
+    expect(((await response.json()) as any).error.message).toMatch(/content management policy/);
+    const calls = await emulatorRequests(marker);
+    expect(calls.map((c) => c.provider)).toEqual(["azure"]);
+  });
+
+  it("Azure: the stream's choice-less first chunk never reaches the client", async () => {
+    const { key } = await fundedAccount("1");
+    const { data } = await readSse(
+      await chat(key, {
+        model: "openai/gpt-4o",
+        provider: { only: ["azure"] },
+        stream: true,
+        messages: [{ role: "user", content: `hi ${nonce()}` }],
+      }),
+    );
+    const chunks = data.slice(0, -1) as any[];
+    expect(chunks[0].id).toMatch(/^gen-/);
+    expect(chunks[0].choices.length).toBeGreaterThan(0);
+    expect(chunks.slice(0, -1).every((c) => c.choices.length > 0)).toBe(true);
+  });
+});
