@@ -138,6 +138,19 @@ for (const row of ADAPTERS) {
       expect(body.usage.completion_tokens_details.reasoning_tokens).toBeGreaterThan(0);
     });
 
+    it.runIf(row.reasoning)("reasoning excluded: billed, not returned", async () => {
+      const body = (await (await send("think", { reasoning: { effort: "high", exclude: true } })).json()) as any;
+      expect(body.choices[0].message.reasoning).toBeUndefined();
+      expect(body.choices[0].message.content.length).toBeGreaterThan(0);
+      expect(body.usage.completion_tokens_details.reasoning_tokens).toBeGreaterThan(0);
+      const { data } = await readSse(
+        await send("think", { reasoning: { effort: "high", exclude: true }, stream: true }),
+      );
+      const chunks = data.slice(0, -1) as any[];
+      expect(chunks.some((c) => c.choices[0]?.delta?.reasoning)).toBe(false);
+      expect(chunks.map((c) => c.choices[0]?.delta?.content ?? "").join("").length).toBeGreaterThan(0);
+    });
+
     const errors: Array<[number, number]> = [
       [400, 400],
       [401, 502],

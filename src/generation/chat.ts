@@ -83,9 +83,12 @@ export async function completeChat(
   gen.timings.upstream = Date.now() - upstreamStarted;
   const headers = replyHeaders(success);
   headers["server-timing"] = serverTiming(gen.timings);
+  // `reasoning.exclude` (or include_reasoning: false): the model still reasons, and is billed for
+  // it, but the reasoning is not returned.
+  const hideReasoning = request.reasoning?.exclude === true || request.include_reasoning === false;
   return request.stream
-    ? streamReply(gen, success, headers, attempts, run, shape)
-    : jsonReply(gen, success, headers, shape);
+    ? streamReply(gen, success, headers, attempts, run, shape, hideReasoning)
+    : jsonReply(gen, success, headers, shape, hideReasoning);
 }
 
 function jsonReply(
@@ -93,6 +96,7 @@ function jsonReply(
   success: AttemptSuccess,
   headers: Record<string, string>,
   shape: ReplyShape,
+  hideReasoning: boolean,
 ): Response {
   const completion: ChatCompletionOut = success.adapter.parseChatResponse(success.json, success.target);
   const produced = completion.choices
@@ -103,6 +107,12 @@ function jsonReply(
     .join("");
   const { usage, estimated } = settleUsage(completion.usage, gen.promptTokens, produced);
   const costNanos = chargeFor(gen, success.attempt, usage);
+  if (hideReasoning) {
+    for (const choice of completion.choices) {
+      delete choice.message.reasoning;
+      delete choice.message.reasoning_details;
+    }
+  }
   const first = completion.choices[0];
   settleGeneration(
     gen,
@@ -139,6 +149,7 @@ function streamReply(
   attempts: Attempt[],
   run: (remaining: Attempt[]) => Promise<AttemptSuccess>,
   shape: ReplyShape,
+  hideReasoning: boolean,
 ): Response {
   let current = first;
   const tried = new Set<Attempt>(
@@ -165,6 +176,7 @@ function streamReply(
     source: sourceOf(first),
     header: { id: gen.id, created: Math.floor(gen.receivedAt / 1000) },
     shape,
+    hideReasoning,
     keepAliveMs: settings.KEEPALIVE_INTERVAL_MS,
     flushIntervalMs: settings.STREAM_FLUSH_MS,
     idleTimeoutMs: settings.STREAM_IDLE_TIMEOUT_MS,

@@ -47,6 +47,8 @@ export interface ChatStreamOptions {
   header: { id: string; created: number };
   /** `object` of the chunks and, for legacy completions, how choices are presented. */
   shape?: { chunkObject: string; chunkChoices?: (choices: ChunkChoiceOut[]) => unknown[] };
+  /** `reasoning.exclude`: the model reasons (and is billed for it) but its reasoning is not relayed. */
+  hideReasoning?: boolean;
   /** Interval of `: OPENROUTER PROCESSING` comments until the first chunk. */
   keepAliveMs: number;
   /** Events arriving within this many milliseconds of the last write share the next one. */
@@ -198,6 +200,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
             if (chunk.usage) summary.usage = chunk.usage;
             if (chunk.choices.length === 0) continue;
             record(summary, chunk, startedAt);
+            if (options.hideReasoning && !withoutReasoning(chunk.choices)) continue;
             pending += frame(chunk.choices);
           }
           if (mapper.done) return finish(pending);
@@ -276,4 +279,15 @@ function record(summary: StreamSummary, chunk: ChatChunkOut, startedAt: number):
       summary.nativeFinishReason = choice.native_finish_reason ?? choice.finish_reason;
     }
   }
+}
+
+/** Removes reasoning from streamed choices; false when nothing is left worth sending. */
+function withoutReasoning(choices: ChunkChoiceOut[]): boolean {
+  let left = false;
+  for (const choice of choices) {
+    delete choice.delta.reasoning;
+    delete choice.delta.reasoning_details;
+    if (choice.finish_reason || Object.keys(choice.delta).length > 0) left = true;
+  }
+  return left;
 }
