@@ -1,42 +1,24 @@
 import { describe, expect, it } from "vitest";
-import type { Endpoint, Model, Provider } from "../../src/catalog/types";
 import { buildAnthropicBody, convertMessages } from "../../src/providers/anthropic/request";
 import {
   createAnthropicStreamMapper,
   mapStopReason,
   parseAnthropicResponse,
 } from "../../src/providers/anthropic/response";
-import type { UpstreamTarget } from "../../src/providers/types";
-import type { ChatRequest } from "../../src/schema/chat";
 import { chat, emulatorRequests, fundedAccount, nonce } from "../support/gateway";
+import { CHAT_PARAMETERS, chatRequest, testTarget } from "../support/target";
 
-const target = {
-  provider: { slug: "anthropic" } as Provider,
-  endpoint: {
-    provider_model_id: "claude-sonnet-4-20250514",
-    max_completion_tokens: 64000,
-    supported_parameters: [
-      "max_tokens",
-      "temperature",
-      "top_p",
-      "top_k",
-      "stop",
-      "tools",
-      "tool_choice",
-      "reasoning",
-      "response_format",
-      "structured_outputs",
-    ],
-  } as Endpoint,
-  model: {} as Model,
+const target = testTarget({
+  slug: "anthropic",
+  model: "claude-sonnet-4-20250514",
+  maxCompletionTokens: 64000,
   baseUrl: "http://x",
-  apiKey: "k",
-  emulated: true,
-  setting: () => undefined,
-} satisfies UpstreamTarget;
+  parameters: CHAT_PARAMETERS.filter(
+    (p) => !["seed", "frequency_penalty", "presence_penalty", "include_reasoning"].includes(p),
+  ),
+});
 
-const request = (extra: Partial<ChatRequest>): ChatRequest =>
-  ({ messages: [{ role: "user", content: "hi" }], ...extra }) as ChatRequest;
+const request = chatRequest;
 
 describe("Anthropic request mapping", () => {
   it("hoists system and developer messages, merges same-role turns, starts with a user turn", () => {

@@ -1,5 +1,4 @@
 import { describe, expect, inject, it } from "vitest";
-import type { Endpoint, Model, Provider } from "../../src/catalog/types";
 import { buildGeminiEmbeddingsRequest, parseGeminiEmbeddingsResponse } from "../../src/providers/google/embeddings";
 import { parseGeminiError } from "../../src/providers/google/errors";
 import {
@@ -16,41 +15,19 @@ import {
   mapUsage,
   parseGeminiResponse,
 } from "../../src/providers/google/response";
-import type { ChatChunkOut, UpstreamTarget } from "../../src/providers/types";
+import type { ChatChunkOut } from "../../src/providers/types";
 import type { ChatRequest } from "../../src/schema/chat";
 import { chat, emulatorRequests, fundedAccount, nonce, readSse } from "../support/gateway";
+import { chatRequest, testTarget } from "../support/target";
 
-const target = {
-  provider: { slug: "google-ai-studio" } as Provider,
-  endpoint: {
-    provider_model_id: "gemini-2.5-flash",
-    max_completion_tokens: 65535,
-    supported_parameters: [
-      "max_tokens",
-      "temperature",
-      "top_p",
-      "top_k",
-      "stop",
-      "seed",
-      "frequency_penalty",
-      "presence_penalty",
-      "tools",
-      "tool_choice",
-      "response_format",
-      "structured_outputs",
-      "reasoning",
-      "include_reasoning",
-    ],
-  } as Endpoint,
-  model: {} as Model,
+const target = testTarget({
+  slug: "google-ai-studio",
+  model: "gemini-2.5-flash",
+  maxCompletionTokens: 65535,
   baseUrl: "https://generativelanguage.googleapis.com/v1beta",
-  apiKey: "gk",
-  emulated: false,
-  setting: () => undefined,
-} satisfies UpstreamTarget;
+});
 
-const request = (extra: Partial<ChatRequest>): ChatRequest =>
-  ({ messages: [{ role: "user", content: "hi" }], ...extra }) as ChatRequest;
+const request = chatRequest;
 
 const WEATHER_TOOL = {
   type: "function" as const,
@@ -297,7 +274,7 @@ describe("Gemini request mapping", () => {
   it("calls generateContent or streamGenerateContent?alt=sse with x-goog-api-key", () => {
     const plain = buildGeminiChatRequest(request({}), target, false);
     expect(plain.url).toBe("https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent");
-    expect(plain.init.headers["x-goog-api-key"]).toBe("gk");
+    expect(plain.init.headers["x-goog-api-key"]).toBe("secret-key");
     expect(JSON.parse(plain.init.body!)).toEqual({ contents: [{ role: "user", parts: [{ text: "hi" }] }] });
     const stream = buildGeminiChatRequest(request({}), target, true);
     expect(stream.url).toBe(
@@ -616,7 +593,7 @@ describe("Gemini embeddings", () => {
     expect(call.url).toBe(
       "https://generativelanguage.googleapis.com/v1beta/models/gemini-embedding-001:batchEmbedContents",
     );
-    expect(call.init.headers["x-goog-api-key"]).toBe("gk");
+    expect(call.init.headers["x-goog-api-key"]).toBe("secret-key");
     expect(JSON.parse(call.init.body!)).toEqual({
       requests: ["a", "b"].map((text) => ({
         model: "models/gemini-embedding-001",

@@ -1,25 +1,15 @@
 import { describe, expect, it } from "vitest";
-import type { Endpoint, Model, Provider } from "../../src/catalog/types";
 import { azureEmbeddingsAdapter, buildAzureChatRequest } from "../../src/providers/azure";
 import { openaiAdapter } from "../../src/providers/openai";
 import { addReasoningToCompletion, mistralToolId } from "../../src/providers/openai/quirks";
 import { buildOpenAIBody } from "../../src/providers/openai/request";
-import type { UpstreamTarget } from "../../src/providers/types";
 import type { ChatRequest } from "../../src/schema/chat";
 import { chat, emulatorRequests, fundedAccount, nonce, readSse } from "../support/gateway";
+import { chatRequest, testTarget } from "../support/target";
 
-const ALL_PARAMS = ["tools", "tool_choice", "seed", "temperature", "stop", "response_format", "reasoning"];
-const target = (slug: string, settings: Record<string, string> = {}): UpstreamTarget => ({
-  provider: { slug, name: slug } as Provider,
-  endpoint: { provider_model_id: "the-model", supported_parameters: ALL_PARAMS } as unknown as Endpoint,
-  model: {} as Model,
-  baseUrl: `https://${slug}.example/v1`,
-  apiKey: "secret-key",
-  emulated: false,
-  setting: (name) => settings[name],
-});
-const request = (extra: Partial<ChatRequest>): ChatRequest =>
-  ({ messages: [{ role: "user", content: "hi" }], ...extra }) as ChatRequest;
+const target = (slug: string, settings: Record<string, string> = {}) =>
+  testTarget({ slug, baseUrl: `https://${slug}.example/v1`, settings });
+const request = chatRequest;
 
 const TOOL_TURN = [
   { role: "user", content: "weather?" },
