@@ -1,5 +1,6 @@
 import type { ReasoningDetail, ToolCall } from "../../schema/chat";
 import { estimateTextTokens } from "../../transforms/tokens";
+import { assistantMessage } from "../assistant-message";
 import { UpstreamStreamError } from "../openai/response";
 import type {
   ChatChunkOut,
@@ -104,13 +105,7 @@ export function parseAnthropicResponse(raw: unknown): ChatCompletionOut {
     choices: [
       {
         index: 0,
-        message: {
-          role: "assistant",
-          content: text || (toolCalls.length > 0 ? null : ""),
-          ...(reasoning ? { reasoning } : {}),
-          ...(details.length > 0 ? { reasoning_details: details } : {}),
-          ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
-        },
+        message: assistantMessage({ text, reasoning, details, toolCalls }),
         finish_reason: mapStopReason(native, jsonTool),
         native_finish_reason: native,
       },

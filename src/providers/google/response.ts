@@ -1,4 +1,5 @@
 import type { ReasoningDetail, ToolCall } from "../../schema/chat";
+import { assistantMessage } from "../assistant-message";
 import { UpstreamStreamError } from "../openai/response";
 import type {
   ChatChunkOut,
@@ -148,13 +149,7 @@ function parseCandidate(candidate: GeminiCandidate, position: number): ChoiceOut
   const native = finishOf(candidate);
   return {
     index: indexOf(candidate, position),
-    message: {
-      role: "assistant",
-      content: text || (toolCalls.length > 0 ? null : ""),
-      ...(reasoning ? { reasoning } : {}),
-      ...(details.length > 0 ? { reasoning_details: details } : {}),
-      ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
-    },
+    message: assistantMessage({ text, reasoning, details, toolCalls }),
     finish_reason: mapFinishReason(native, toolCalls.length > 0),
     native_finish_reason: native,
   };
