@@ -17,6 +17,7 @@ const ADAPTERS: Array<{ adapter: string; model: string; provider: string; vision
   },
   { adapter: "anthropic", model: "anthropic/claude-sonnet-4", provider: "anthropic", vision: true, reasoning: true },
   { adapter: "azure", model: "openai/gpt-4o", provider: "azure", vision: true, reasoning: false },
+  { adapter: "cohere", model: "cohere/command-a", provider: "cohere", vision: false, reasoning: false },
   {
     adapter: "openai-compatible (Mistral quirks)",
     model: "mistralai/mistral-small-3.1-24b-instruct",

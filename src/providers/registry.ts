@@ -1,6 +1,7 @@
 import type { AdapterKind } from "../catalog/types";
 import { anthropicAdapter } from "./anthropic";
 import { azureAdapter, azureEmbeddingsAdapter } from "./azure";
+import { cohereAdapter, cohereEmbeddingsAdapter } from "./cohere";
 import { googleAdapter, googleEmbeddingsAdapter } from "./google";
 import { openaiAdapter } from "./openai";
 import { openaiEmbeddingsAdapter } from "./openai/embeddings";
@@ -11,6 +12,7 @@ const chatAdapters: Partial<Record<AdapterKind, ChatAdapter>> = {
   openai: openaiAdapter,
   anthropic: anthropicAdapter,
   azure: azureAdapter,
+  cohere: cohereAdapter,
   google: googleAdapter,
 };
 
@@ -18,6 +20,7 @@ const chatAdapters: Partial<Record<AdapterKind, ChatAdapter>> = {
 const embeddingsAdapters: Partial<Record<AdapterKind, EmbeddingsAdapter>> = {
   openai: openaiEmbeddingsAdapter,
   azure: azureEmbeddingsAdapter,
+  cohere: cohereEmbeddingsAdapter,
   google: googleEmbeddingsAdapter,
 };
 

@@ -1,0 +1,15 @@
+import type { ChatAdapter } from "../types";
+import { cohereEmbeddingsAdapter } from "./embeddings";
+import { parseCohereError } from "./errors";
+import { buildCohereChatRequest } from "./request";
+import { createCohereStreamMapper, parseCohereResponse } from "./response";
+
+/** Cohere Chat v2 (`POST /v2/chat`) and Embed v2 (`POST /v2/embed`). */
+export const cohereAdapter: ChatAdapter = {
+  buildChatRequest: buildCohereChatRequest,
+  parseChatResponse: (body) => parseCohereResponse(body),
+  createStreamMapper: () => createCohereStreamMapper(),
+  parseError: parseCohereError,
+};
+
+export { cohereEmbeddingsAdapter };

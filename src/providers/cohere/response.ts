@@ -1,0 +1,167 @@
+import type { ToolCall } from "../../schema/chat";
+import { UpstreamStreamError } from "../openai/response";
+import type { ChatChunkOut, ChatCompletionOut, FinishReason, StreamMapper, Usage } from "../types";
+
+/** Cohere Chat v2 replies and stream events ⇒ OpenAI's shapes. */
+
+type Json = Record<string, any>;
+
+export function mapCohereFinishReason(reason: string | null | undefined): FinishReason | null {
+  switch (reason) {
+    case undefined:
+    case null:
+      return null;
+    case "COMPLETE":
+    case "STOP_SEQUENCE":
+      return "stop";
+    case "MAX_TOKENS":
+      return "length";
+    case "TOOL_CALL":
+      return "tool_calls";
+    default:
+      // ERROR, TIMEOUT and anything newer: not a clean end.
+      return "error";
+  }
+}
+
+/**
+ * Cohere reports `billed_units` (what it charges) and `tokens` (what the model saw, including
+ * Cohere's own prompt scaffolding). Tollgate bills what the provider bills: billed units first.
+ */
+export function mapCohereUsage(raw: unknown): Usage | undefined {
+  const usage = (raw ?? {}) as Json;
+  const billed = (usage.billed_units ?? {}) as Json;
+  const tokens = (usage.tokens ?? {}) as Json;
+  const prompt = typeof billed.input_tokens === "number" ? billed.input_tokens : tokens.input_tokens;
+  const completion = typeof billed.output_tokens === "number" ? billed.output_tokens : tokens.output_tokens;
+  if (typeof prompt !== "number" || typeof completion !== "number") return undefined;
+  const out: Usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
+  if (typeof usage.cached_tokens === "number" && usage.cached_tokens > 0) {
+    out.prompt_tokens_details = { cached_tokens: usage.cached_tokens };
+  }
+  return out;
+}
+
+/** Arguments of a tool with no parameters may come back as "null". */
+const normaliseArguments = (args: unknown) =>
+  typeof args !== "string" || args === "null" || args === "" ? "{}" : args;
+
+export function parseCohereResponse(raw: unknown): ChatCompletionOut {
+  const body = (raw ?? {}) as Json;
+  const message = (body.message ?? {}) as Json;
+  let text = "";
+  let reasoning = "";
+  for (const item of (Array.isArray(message.content) ? message.content : []) as Json[]) {
+    if (item.type === "text" && typeof item.text === "string") text += item.text;
+    else if (item.type === "thinking" && typeof item.thinking === "string") reasoning += item.thinking;
+  }
+  const calls: ToolCall[] = ((Array.isArray(message.tool_calls) ? message.tool_calls : []) as Json[]).map((call) => ({
+    id: String(call.id ?? ""),
+    type: "function",
+    function: { name: String(call.function?.name ?? ""), arguments: normaliseArguments(call.function?.arguments) },
+  }));
+  // The tool plan is the narration before the calls: it is the turn's text when there is no other.
+  if (!text && typeof message.tool_plan === "string") text = message.tool_plan;
+  const native = typeof body.finish_reason === "string" ? body.finish_reason : null;
+  const usage = mapCohereUsage(body.usage);
+  return {
+    choices: [
+      {
+        index: 0,
+        message: {
+          role: "assistant",
+          content: calls.length > 0 && !text ? null : text,
+          ...(reasoning ? { reasoning } : {}),
+          ...(calls.length > 0 ? { tool_calls: calls } : {}),
+        },
+        finish_reason: mapCohereFinishReason(native),
+        native_finish_reason: native,
+      },
+    ],
+    ...(usage ? { usage } : {}),
+  };
+}
+
+/**
+ * Cohere's typed stream events ⇒ OpenAI chunks. Tool calls open with id and name
+ * (`tool-call-start`) and continue with argument fragments (`tool-call-delta`); thinking content
+ * becomes `reasoning`; `message-end` carries the finish reason and usage and ends the stream.
+ */
+export function createCohereStreamMapper(): StreamMapper {
+  let done = false;
+  /** Content blocks by index: whether each is thinking (its deltas are reasoning). */
+  const thinking = new Set<number>();
+  /** Cohere numbers tool calls within the message; OpenAI clients want 0.. in order. */
+  const toolIndex = new Map<number, number>();
+  const chunk = (delta: ChatChunkOut["choices"][0]["delta"], finish: FinishReason | null = null, native?: string) =>
+    ({
+      choices: [
+        { index: 0, delta, finish_reason: finish, ...(native !== undefined ? { native_finish_reason: native } : {}) },
+      ],
+    }) satisfies ChatChunkOut;
+  return {
+    get done() {
+      return done;
+    },
+    map(event) {
+      if (event.data === "[DONE]") {
+        done = true;
+        return [];
+      }
+      const data = JSON.parse(event.data) as Json;
+      const type = (data.type ?? event.event) as string;
+      const message = (data.delta?.message ?? {}) as Json;
+      switch (type) {
+        case "message-start":
+          return [chunk({ role: "assistant", content: "" })];
+        case "content-start":
+          if (message.content?.type === "thinking") thinking.add(data.index);
+          return [];
+        case "content-delta": {
+          const content = message.content ?? {};
+          if (thinking.has(data.index) || typeof content.thinking === "string") {
+            return content.thinking ? [chunk({ reasoning: String(content.thinking) })] : [];
+          }
+          return content.text ? [chunk({ content: String(content.text) })] : [];
+        }
+        case "tool-plan-delta":
+          // Narration of what the model is about to call: surfaced as text, like the JSON reply.
+          return message.tool_plan ? [chunk({ content: String(message.tool_plan) })] : [];
+        case "tool-call-start": {
+          const call = (message.tool_calls ?? {}) as Json;
+          const index = toolIndex.size;
+          toolIndex.set(data.index, index);
+          const args = typeof call.function?.arguments === "string" ? call.function.arguments : "";
+          return [
+            chunk({
+              tool_calls: [
+                {
+                  index,
+                  id: String(call.id ?? ""),
+                  type: "function",
+                  function: { name: String(call.function?.name ?? ""), arguments: args },
+                },
+              ],
+            }),
+          ];
+        }
+        case "tool-call-delta": {
+          const args = message.tool_calls?.function?.arguments;
+          if (typeof args !== "string" || args === "") return [];
+          return [chunk({ tool_calls: [{ index: toolIndex.get(data.index) ?? 0, function: { arguments: args } }] })];
+        }
+        case "message-end": {
+          done = true;
+          const end = (data.delta ?? {}) as Json;
+          if (typeof end.error === "string" && end.error) throw new UpstreamStreamError(end.error);
+          const native = typeof end.finish_reason === "string" ? end.finish_reason : "COMPLETE";
+          const usage = mapCohereUsage(end.usage);
+          return [{ ...chunk({}, mapCohereFinishReason(native), native), ...(usage ? { usage } : {}) }];
+        }
+        default:
+          // content-end, tool-call-end, citation-start/end, debug: nothing for an OpenAI client.
+          return [];
+      }
+    },
+  };
+}
