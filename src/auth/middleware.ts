@@ -12,9 +12,24 @@ const CACHE_TTL_MS = 60_000;
 const MAX_CACHED_KEYS = 10_000;
 const cache = new Map<string, { record: KeyRecord; expires: number }>();
 
-export async function lookupKey(kv: KVNamespace, key: string): Promise<KeyRecord | null> {
+/**
+ * Hashes of keys seen recently, so a busy key is not re-hashed (an async digest, a turn of the
+ * event loop) on every request. Bounded and short-lived like the record cache; memory only.
+ */
+const hashes = new Map<string, { hash: string; expires: number }>();
+
+async function hashOf(key: string, now: number): Promise<string> {
+  const known = hashes.get(key);
+  if (known && known.expires > now) return known.hash;
   const hash = await hashApiKey(key);
+  if (hashes.size >= MAX_CACHED_KEYS) hashes.clear();
+  hashes.set(key, { hash, expires: now + CACHE_TTL_MS });
+  return hash;
+}
+
+export async function lookupKey(kv: KVNamespace, key: string): Promise<KeyRecord | null> {
   const now = Date.now();
+  const hash = await hashOf(key, now);
   const hit = cache.get(hash);
   if (hit && hit.expires > now) return hit.record;
   const stored = await kv.get(hash, "json");
