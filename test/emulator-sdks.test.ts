@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI } from "@google/genai";
+import { CohereClientV2 } from "cohere-ai";
 import { describe, expect, it } from "vitest";
 
 /**
@@ -10,11 +11,12 @@ import { describe, expect, it } from "vitest";
  */
 const EMULATOR = (env as { EMULATOR_URL: string }).EMULATOR_URL;
 
-const WEATHER = {
+// A fresh object per use: SDKs may rewrite the schemas they are given in place.
+const weather = () => ({
   name: "get_weather",
   description: "Weather for a city",
   parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
-};
+});
 
 describe("Anthropic SDK against the Anthropic emulator", () => {
   const client = new Anthropic({ apiKey: "test-key", baseURL: `${EMULATOR}/anthropic`, maxRetries: 0 });
@@ -37,7 +39,9 @@ describe("Anthropic SDK against the Anthropic emulator", () => {
       model: "claude-sonnet-4-20250514",
       max_tokens: 4000,
       thinking: { type: "enabled", budget_tokens: 2048 },
-      tools: [{ name: WEATHER.name, description: WEATHER.description, input_schema: WEATHER.parameters as never }],
+      tools: [
+        { name: weather().name, description: weather().description, input_schema: weather().parameters as never },
+      ],
       messages: [{ role: "user", content: "call the weather tool for Paris" }],
     });
     const message = await stream.finalMessage();
@@ -79,7 +83,7 @@ describe("Google Gen AI SDK against the Gemini emulator", () => {
     const response = await client.models.generateContent({
       model: "gemini-2.5-flash",
       contents: "call the weather tool for Paris",
-      config: { tools: [{ functionDeclarations: [WEATHER as never] }] },
+      config: { tools: [{ functionDeclarations: [weather() as never] }] },
     });
     expect(response.functionCalls?.[0]?.name).toBe("get_weather");
     expect(response.functionCalls?.[0]?.args?.city).toBeTruthy();
@@ -114,5 +118,59 @@ describe("Google Gen AI SDK against the Gemini emulator", () => {
     await expect(
       client.models.generateContent({ model: "gemini-2.5-flash", contents: "[[emulate status=429]]" }),
     ).rejects.toMatchObject({ status: 429 });
+  });
+});
+
+describe("Cohere SDK (v2 client) against the Cohere emulator", () => {
+  const client = new CohereClientV2({ token: "test-key", environment: `${EMULATOR}/cohere` });
+
+  it("chats", async () => {
+    const response = await client.chat({
+      model: "command-a-03-2025",
+      messages: [
+        { role: "system", content: "Be brief." },
+        { role: "user", content: "Say hello" },
+      ],
+    });
+    expect(response.finishReason).toBe("COMPLETE");
+    expect(response.message.content?.[0]).toMatchObject({ type: "text" });
+    expect(response.usage?.billedUnits?.outputTokens).toBeGreaterThan(0);
+  });
+
+  it("streams a tool call the SDK assembles from its events", async () => {
+    const stream = await client.chatStream({
+      model: "command-a-03-2025",
+      messages: [{ role: "user", content: "call the weather tool for Paris" }],
+      tools: [{ type: "function", function: weather() }],
+    });
+    const types: string[] = [];
+    let args = "";
+    for await (const event of stream) {
+      types.push(event.type);
+      if (event.type === "tool-call-delta") args += event.delta?.message?.toolCalls?.function?.arguments ?? "";
+    }
+    expect(types[0]).toBe("message-start");
+    expect(types).toContain("tool-call-start");
+    expect(types.at(-1)).toBe("message-end");
+    expect(JSON.parse(args).city).toBeTruthy();
+  });
+
+  it("embeds", async () => {
+    const response = await client.embed({
+      model: "embed-v4.0",
+      texts: ["first", "second"],
+      inputType: "search_document",
+      embeddingTypes: ["float"],
+    });
+    expect(response.embeddings.float).toHaveLength(2);
+  });
+
+  it("raises the SDK's typed errors", async () => {
+    await expect(
+      client.chat(
+        { model: "command-a-03-2025", messages: [{ role: "user", content: "[[emulate status=429]]" }] },
+        { maxRetries: 0 },
+      ),
+    ).rejects.toMatchObject({ statusCode: 429 });
   });
 });
