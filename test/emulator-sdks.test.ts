@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI } from "@google/genai";
 import { CohereClientV2 } from "cohere-ai";
+import { AzureOpenAI } from "openai";
 import { describe, expect, it } from "vitest";
 
 /**
@@ -172,5 +173,40 @@ describe("Cohere SDK (v2 client) against the Cohere emulator", () => {
         { maxRetries: 0 },
       ),
     ).rejects.toMatchObject({ statusCode: 429 });
+  });
+});
+
+describe("OpenAI SDK's AzureOpenAI client against the Azure emulator", () => {
+  const client = new AzureOpenAI({
+    apiKey: "test-key",
+    endpoint: `${EMULATOR}/azure`,
+    apiVersion: "2024-10-21",
+    deployment: "gpt-4o",
+    maxRetries: 0,
+  });
+
+  it("chats and streams on a deployment", async () => {
+    const completion = await client.chat.completions.create({
+      model: "gpt-4o",
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(completion.choices[0]?.message.content?.length).toBeGreaterThan(0);
+    const stream = await client.chat.completions.create({
+      model: "gpt-4o",
+      stream: true,
+      messages: [{ role: "user", content: "Count [[emulate tokens=5]]" }],
+    });
+    let text = "";
+    for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? "";
+    expect(text.length).toBeGreaterThan(0);
+  });
+
+  it("embeds on a deployment", async () => {
+    const embeddings = await client.embeddings.create({
+      model: "text-embedding-3-small",
+      input: "x",
+      encoding_format: "float",
+    });
+    expect(embeddings.data[0]?.embedding.length).toBeGreaterThan(0);
   });
 });
