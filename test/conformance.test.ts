@@ -24,6 +24,13 @@ const ADAPTERS: Array<{
     reasoning: false,
   },
   { adapter: "anthropic", model: "anthropic/claude-sonnet-4", provider: "anthropic", vision: true, reasoning: true },
+  {
+    adapter: "bedrock (Converse, SigV4, event stream)",
+    model: "anthropic/claude-sonnet-4",
+    provider: "amazon-bedrock",
+    vision: true,
+    reasoning: true,
+  },
   { adapter: "azure", model: "openai/gpt-4o", provider: "azure", vision: true, reasoning: false },
   { adapter: "cohere", model: "cohere/command-a", provider: "cohere", vision: false, reasoning: false },
   {

@@ -1,6 +1,7 @@
 import type { AdapterKind } from "../catalog/types";
 import { anthropicAdapter } from "./anthropic";
 import { azureAdapter, azureEmbeddingsAdapter } from "./azure";
+import { bedrockAdapter, bedrockEmbeddingsAdapter } from "./bedrock";
 import { cohereAdapter, cohereEmbeddingsAdapter } from "./cohere";
 import { googleAdapter, googleEmbeddingsAdapter } from "./google";
 import { openaiAdapter } from "./openai";
@@ -12,6 +13,7 @@ const chatAdapters: Partial<Record<AdapterKind, ChatAdapter>> = {
   openai: openaiAdapter,
   anthropic: anthropicAdapter,
   azure: azureAdapter,
+  bedrock: bedrockAdapter,
   cohere: cohereAdapter,
   google: googleAdapter,
 };
@@ -20,6 +22,7 @@ const chatAdapters: Partial<Record<AdapterKind, ChatAdapter>> = {
 const embeddingsAdapters: Partial<Record<AdapterKind, EmbeddingsAdapter>> = {
   openai: openaiEmbeddingsAdapter,
   azure: azureEmbeddingsAdapter,
+  bedrock: bedrockEmbeddingsAdapter,
   cohere: cohereEmbeddingsAdapter,
   google: googleEmbeddingsAdapter,
 };

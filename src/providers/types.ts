@@ -136,7 +136,8 @@ export interface UpstreamError {
 
 /** One upstream wire format: small pure functions from the public request to the upstream and back. */
 export interface ChatAdapter {
-  buildChatRequest(request: ChatRequest, target: UpstreamTarget, stream: boolean): UpstreamCall;
+  /** May be async: a format that signs its requests (Bedrock's SigV4) needs WebCrypto. */
+  buildChatRequest(request: ChatRequest, target: UpstreamTarget, stream: boolean): UpstreamCall | Promise<UpstreamCall>;
   parseChatResponse(body: unknown, target: UpstreamTarget): ChatCompletionOut;
   createStreamMapper(target: UpstreamTarget): StreamMapper;
   /** Only for formats not framed as SSE (e.g. Bedrock's event stream); SSE is parsed by the gateway. */
@@ -161,7 +162,7 @@ export interface EmbeddingsOut {
 
 /** Embeddings in a provider's wire format (optional: not every format has them). */
 export interface EmbeddingsAdapter {
-  buildEmbeddingsRequest(request: EmbeddingsRequestIn, target: UpstreamTarget): UpstreamCall;
+  buildEmbeddingsRequest(request: EmbeddingsRequestIn, target: UpstreamTarget): UpstreamCall | Promise<UpstreamCall>;
   parseEmbeddingsResponse(body: unknown, target: UpstreamTarget): EmbeddingsOut;
   parseError(status: number, bodyText: string, headers: Headers): UpstreamError;
 }

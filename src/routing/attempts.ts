@@ -37,7 +37,7 @@ export interface RunOptions<R, A extends ErrorParser> {
   /** The attempt's wire-format adapter for this kind of request; none skips the endpoint. */
   adapterFor: (attempt: Attempt) => A | undefined;
   /** The upstream request for one attempt, built by its adapter. */
-  buildCall: (adapter: A, request: R, target: UpstreamTarget) => UpstreamCall;
+  buildCall: (adapter: A, request: R, target: UpstreamTarget) => UpstreamCall | Promise<UpstreamCall>;
   stream: boolean;
   /** The client's request signal: a client that goes away cancels the upstream fetch. */
   clientSignal: AbortSignal;
@@ -167,7 +167,16 @@ async function callOnce<R, A extends ErrorParser>(
   options: RunOptions<R, A>,
   headersTimeoutMs: number,
 ): Promise<CallOutcome> {
-  const call = options.buildCall(adapter, request, target);
+  let call: UpstreamCall;
+  try {
+    call = await options.buildCall(adapter, request, target);
+  } catch (error) {
+    // A request this endpoint cannot take is the client's to fix; a provider the gateway cannot
+    // sign for (missing credentials) is the gateway's: the next endpoint may still answer.
+    if (error instanceof GatewayError) throw error;
+    const message = `cannot call the provider: ${error instanceof Error ? error.message : String(error)}`;
+    return { failure: { kind: "auth", error: { status: 502, upstreamStatus: 0, kind: "auth", message } } };
+  }
   const abort = new AbortController();
   const onClientAbort = () => abort.abort(options.clientSignal.reason);
   options.clientSignal.addEventListener("abort", onClientAbort, { once: true });

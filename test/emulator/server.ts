@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { anthropicFormat } from "./anthropic";
 import { azureFormat } from "./azure";
+import { bedrockFormat } from "./bedrock";
 import { cohereFormat } from "./cohere";
 import { faultFor, parseDirectives } from "./directives";
 import type { WireFormat } from "./format";
@@ -28,7 +29,14 @@ const openaiFormat: WireFormat = {
 };
 
 /** Formats are tried in order; more specific paths (e.g. Anthropic's /v1/messages) come first. */
-export const formats: WireFormat[] = [anthropicFormat, azureFormat, cohereFormat, googleFormat, openaiFormat];
+export const formats: WireFormat[] = [
+  anthropicFormat,
+  azureFormat,
+  bedrockFormat,
+  cohereFormat,
+  googleFormat,
+  openaiFormat,
+];
 
 export function registerFormat(format: WireFormat): void {
   if (!formats.some((f) => f.name === format.name)) formats.unshift(format);

@@ -1,7 +1,13 @@
 import { describe, expect, it } from "vitest";
+import { bedrockAdapter, bedrockEmbeddingsAdapter } from "../../src/providers/bedrock";
 import { crc32, createEventStreamDecoder, encodeEventMessage } from "../../src/providers/bedrock/event-stream";
+import { buildBedrockBody, buildBedrockChatRequest, regionOf } from "../../src/providers/bedrock/request";
+import { mapStopReason } from "../../src/providers/bedrock/response";
 import { canonicalUri, sha256Hex, signature } from "../../src/providers/bedrock/sigv4";
-import type { UpstreamEvent } from "../../src/providers/types";
+import type { ChatChunkOut, UpstreamEvent } from "../../src/providers/types";
+import type { ChatRequest } from "../../src/schema/chat";
+import { BASE, chat, emulatorRequests, fundedAccount, gatewayFetch, nonce } from "../support/gateway";
+import { chatRequest, testTarget } from "../support/target";
 
 const toHex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
 
@@ -70,5 +76,291 @@ describe("SigV4", () => {
     expect(signed.canonicalRequestHash).toBe("5339ebc1e12a1212e82f1e67db62fb24b82f65fb13e828142337ee8e7e1c95cc");
     expect(signed.signature).toBe("6439c1fd5984973c586965e89bf8472454cbdb51a8ee924761e87234c07104ef");
     expect(signed.signedHeaders).toBe("host;x-amz-date");
+  });
+});
+
+const target = testTarget({
+  slug: "amazon-bedrock",
+  model: "us.anthropic.claude-sonnet-4-20250514-v1:0",
+  maxCompletionTokens: 64000,
+  baseUrl: "https://bedrock-runtime.eu-west-3.amazonaws.com",
+  settings: { AWS_SECRET_ACCESS_KEY: "secret", AWS_SESSION_TOKEN: "session-token" },
+  parameters: [
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "top_k",
+    "stop",
+    "tools",
+    "tool_choice",
+    "reasoning",
+    "response_format",
+    "structured_outputs",
+  ],
+});
+target.provider.base_url = "https://bedrock-runtime.eu-west-3.amazonaws.com";
+
+describe("Bedrock request", () => {
+  it("signs for the endpoint's region with the session token, the model id as one encoded segment", async () => {
+    const call = await buildBedrockChatRequest(chatRequest(), target, true);
+    expect(call.url).toBe(
+      "https://bedrock-runtime.eu-west-3.amazonaws.com/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse-stream",
+    );
+    expect(regionOf(target)).toBe("eu-west-3");
+    expect(call.init.headers.authorization).toMatch(
+      /^AWS4-HMAC-SHA256 Credential=secret-key\/\d{8}\/eu-west-3\/bedrock\/aws4_request, SignedHeaders=host;x-amz-content-sha256;x-amz-date;x-amz-security-token, Signature=[0-9a-f]{64}$/,
+    );
+    expect(call.init.headers["x-amz-security-token"]).toBe("session-token");
+    expect(call.init.headers["x-amz-content-sha256"]).toBe(await sha256Hex(call.init.body ?? ""));
+  });
+
+  it("refuses to sign without a secret (outside the emulator)", async () => {
+    const unsigned = testTarget({ slug: "amazon-bedrock" });
+    await expect(buildBedrockChatRequest(chatRequest(), unsigned, false)).rejects.toThrow(/AWS_SECRET_ACCESS_KEY/);
+  });
+
+  it("hoists system, alternates roles, groups tool results, replays signed reasoning, declares tools used in history", () => {
+    const { body } = buildBedrockBody(
+      chatRequest({
+        messages: [
+          { role: "system", content: "be brief" },
+          { role: "user", content: "a" },
+          { role: "user", content: "b" },
+          {
+            role: "assistant",
+            content: null,
+            reasoning_details: [{ type: "reasoning.text", text: "think", signature: "sig" }],
+            tool_calls: [{ id: "tooluse_1", type: "function", function: { name: "lookup", arguments: '{"q":1}' } }],
+          },
+          { role: "tool", tool_call_id: "tooluse_1", content: "result" },
+        ] as ChatRequest["messages"],
+      }),
+      target,
+    );
+    expect(body.system).toEqual([{ text: "be brief" }]);
+    const messages = body.messages as any[];
+    expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "user"]);
+    expect(messages[0].content).toEqual([{ text: "a" }, { text: "b" }]);
+    expect(messages[1].content[0]).toEqual({
+      reasoningContent: { reasoningText: { text: "think", signature: "sig" } },
+    });
+    expect(messages[1].content[1]).toEqual({ toolUse: { toolUseId: "tooluse_1", name: "lookup", input: { q: 1 } } });
+    expect(messages[2].content[0].toolResult).toMatchObject({ toolUseId: "tooluse_1", content: [{ text: "result" }] });
+    expect((body.toolConfig as any).tools[0].toolSpec.name).toBe("lookup");
+  });
+
+  it("maps images (bytes only: URLs are dropped and named), inference config, thinking and tool choice", () => {
+    const { body, dropped } = buildBedrockBody(
+      chatRequest({
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "image_url", image_url: { url: "data:image/jpeg;base64,/9j/AA==" } },
+              { type: "image_url", image_url: { url: "https://example.org/cat.png" } },
+              { type: "text", text: "what?" },
+            ],
+          },
+        ] as ChatRequest["messages"],
+        max_tokens: 500,
+        stop: "END",
+        top_k: 20,
+        temperature: 0.3,
+        tools: [{ type: "function", function: { name: "w", parameters: { type: "object" } } }],
+        tool_choice: "required",
+      }),
+      target,
+    );
+    expect((body.messages as any[])[0].content[0]).toEqual({
+      image: { format: "jpeg", source: { bytes: "/9j/AA==" } },
+    });
+    expect(dropped).toContain("image_url");
+    expect(body.inferenceConfig).toEqual({ maxTokens: 500, temperature: 0.3, stopSequences: ["END"] });
+    expect(body.additionalModelRequestFields).toEqual({ top_k: 20 });
+    expect((body.toolConfig as any).toolChoice).toEqual({ any: {} });
+    const thinking = buildBedrockBody(
+      chatRequest({ reasoning: { max_tokens: 2000 }, temperature: 0.3, max_tokens: 500 }),
+      target,
+    ).body;
+    expect(thinking.additionalModelRequestFields).toEqual({ thinking: { type: "enabled", budget_tokens: 2000 } });
+    expect((thinking.inferenceConfig as any).maxTokens).toBe(2500);
+    expect((thinking.inferenceConfig as any).temperature).toBeUndefined();
+  });
+});
+
+describe("Bedrock response", () => {
+  it("maps stop reasons, including guardrails and malformed output", () => {
+    expect(mapStopReason("end_turn")).toBe("stop");
+    expect(mapStopReason("tool_use")).toBe("tool_calls");
+    expect(mapStopReason("max_tokens")).toBe("length");
+    expect(mapStopReason("guardrail_intervened")).toBe("content_filter");
+    expect(mapStopReason("content_filtered")).toBe("content_filter");
+    expect(mapStopReason("malformed_tool_use")).toBe("error");
+  });
+
+  it("parses reasoning with its signature, tool calls and usage with cache tokens", () => {
+    const reply = bedrockAdapter.parseChatResponse(
+      {
+        output: {
+          message: {
+            role: "assistant",
+            content: [
+              { reasoningContent: { reasoningText: { text: "hmm", signature: "EvYB" } } },
+              { toolUse: { toolUseId: "tooluse_9", name: "w", input: { city: "Oslo" } } },
+            ],
+          },
+        },
+        stopReason: "tool_use",
+        usage: {
+          inputTokens: 10,
+          outputTokens: 20,
+          totalTokens: 30,
+          cacheReadInputTokens: 5,
+          cacheWriteInputTokens: 2,
+        },
+      },
+      target,
+    );
+    const choice = reply.choices[0]!;
+    expect(choice.finish_reason).toBe("tool_calls");
+    expect(choice.message.reasoning).toBe("hmm");
+    expect(choice.message.reasoning_details?.[0]).toMatchObject({ type: "reasoning.text", signature: "EvYB" });
+    expect(choice.message.tool_calls?.[0]).toMatchObject({
+      id: "tooluse_9",
+      function: { name: "w", arguments: '{"city":"Oslo"}' },
+    });
+    expect(reply.usage).toMatchObject({
+      prompt_tokens: 17,
+      completion_tokens: 20,
+      prompt_tokens_details: { cached_tokens: 5, cache_write_tokens: 2 },
+    });
+  });
+
+  it("maps the stream: tool use start and input fragments, reasoning and its signature, stop, then usage", () => {
+    const mapper = bedrockAdapter.createStreamMapper(target);
+    const events: UpstreamEvent[] = [
+      { event: "messageStart", data: '{"role":"assistant","p":"abc"}' },
+      { event: "contentBlockDelta", data: '{"contentBlockIndex":0,"delta":{"reasoningContent":{"text":"let me"}}}' },
+      { event: "contentBlockDelta", data: '{"contentBlockIndex":0,"delta":{"reasoningContent":{"signature":"S1"}}}' },
+      { event: "contentBlockStop", data: '{"contentBlockIndex":0}' },
+      {
+        event: "contentBlockStart",
+        data: '{"contentBlockIndex":1,"start":{"toolUse":{"toolUseId":"tooluse_a","name":"w"}}}',
+      },
+      { event: "contentBlockDelta", data: '{"contentBlockIndex":1,"delta":{"toolUse":{"input":"{\\"city\\":"}}}' },
+      { event: "contentBlockDelta", data: '{"contentBlockIndex":1,"delta":{"toolUse":{"input":"\\"Oslo\\"}"}}}' },
+      { event: "contentBlockStop", data: '{"contentBlockIndex":1}' },
+      { event: "messageStop", data: '{"stopReason":"tool_use"}' },
+      { event: "metadata", data: '{"usage":{"inputTokens":3,"outputTokens":4,"totalTokens":7}}' },
+    ];
+    const chunks: ChatChunkOut[] = events.flatMap((e) => mapper.map(e));
+    const deltas = chunks.flatMap((c) => c.choices.map((ch) => ch.delta));
+    expect(deltas.map((d) => d.reasoning ?? "").join("")).toBe("let me");
+    expect(deltas.find((d) => d.reasoning_details)?.reasoning_details?.[0]).toMatchObject({
+      signature: "S1",
+      text: "let me",
+    });
+    const calls = deltas.flatMap((d) => d.tool_calls ?? []);
+    expect(calls[0]).toMatchObject({ index: 0, id: "tooluse_a", function: { name: "w" } });
+    expect(calls.map((c) => c.function?.arguments ?? "").join("")).toBe('{"city":"Oslo"}');
+    expect(chunks.some((c) => c.choices[0]?.finish_reason === "tool_calls")).toBe(true);
+    expect(chunks.at(-1)?.usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 4 });
+    expect(mapper.done).toBe(true);
+  });
+
+  it("an exception frame fails the stream with its message", () => {
+    const mapper = bedrockAdapter.createStreamMapper(target);
+    expect(() => mapper.map({ event: "exception:throttlingException", data: '{"message":"slow down"}' })).toThrow(
+      /slow down/,
+    );
+  });
+
+  it("classifies errors by x-amzn-errortype and message", () => {
+    const typed = (type: string) =>
+      new Headers({ "x-amzn-errortype": `${type}:http://internal.amazon.com/coral/com.amazon.bedrock/` });
+    expect(
+      bedrockAdapter.parseError(
+        400,
+        '{"message":"Input is too long for requested model."}',
+        typed("ValidationException"),
+      ),
+    ).toMatchObject({
+      kind: "context_length",
+      status: 400,
+      code: "ValidationException",
+    });
+    expect(
+      bedrockAdapter.parseError(429, '{"message":"Too many requests"}', typed("ThrottlingException")),
+    ).toMatchObject({ kind: "rate_limit" });
+    expect(bedrockAdapter.parseError(403, '{"message":"no access"}', typed("AccessDeniedException"))).toMatchObject({
+      kind: "auth",
+      status: 502,
+    });
+    expect(bedrockAdapter.parseError(424, '{"message":"model error"}', typed("ModelErrorException"))).toMatchObject({
+      status: 502,
+      upstreamStatus: 424,
+    });
+  });
+});
+
+describe("Bedrock through the gateway", () => {
+  it("a thinking signature from a Bedrock answer is replayed to Bedrock on the next turn", async () => {
+    const { key } = await fundedAccount("1");
+    const first = (await (
+      await chat(key, {
+        model: "anthropic/claude-sonnet-4",
+        provider: { only: ["amazon-bedrock"] },
+        reasoning: { effort: "low" },
+        tools: [
+          {
+            type: "function",
+            function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+          },
+        ],
+        messages: [{ role: "user", content: `call the weather tool ${nonce()}` }],
+      })
+    ).json()) as any;
+    const message = first.choices[0].message;
+    expect(message.reasoning_details[0].signature).toBeTruthy();
+    const marker = nonce();
+    const second = await chat(key, {
+      model: "anthropic/claude-sonnet-4",
+      provider: { only: ["amazon-bedrock"] },
+      reasoning: { effort: "low" },
+      tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object" } } }],
+      messages: [
+        { role: "user", content: `call the weather tool ${marker}` },
+        message,
+        { role: "tool", tool_call_id: message.tool_calls[0].id, content: "sunny" },
+      ],
+    });
+    expect(second.status).toBe(200);
+    const [upstream] = await emulatorRequests(marker);
+    const replayed = (upstream!.body as any).messages[1].content[0];
+    expect(replayed.reasoningContent.reasoningText.signature).toBe(message.reasoning_details[0].signature);
+  });
+
+  it("embeds with Titan through InvokeModel, one input per request", async () => {
+    const { key } = await fundedAccount("1");
+    const send = (input: unknown) =>
+      gatewayFetch(`${BASE}/embeddings`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "amazon/titan-embed-text-v2", input, dimensions: 256 }),
+      });
+    const ok = await send(`hello ${nonce()}`);
+    expect(ok.status).toBe(200);
+    const body = (await ok.json()) as any;
+    expect(body.data[0].embedding).toHaveLength(256);
+    expect(body.usage.prompt_tokens).toBeGreaterThan(0);
+    const many = await send(["a", "b"]);
+    expect(many.status).toBe(400);
+    expect(((await many.json()) as any).error.message).toMatch(/one input per request/);
+    const call = await bedrockEmbeddingsAdapter.buildEmbeddingsRequest(
+      { model: "m", input: ["x"], dimensions: 512 },
+      target,
+    );
+    expect(call.url).toMatch(/\/model\/us\.anthropic\.claude-sonnet-4-20250514-v1%3A0\/invoke$/);
+    expect(JSON.parse(call.init.body ?? "{}")).toEqual({ inputText: "x", dimensions: 512, normalize: true });
   });
 });

@@ -253,8 +253,8 @@ describe("Cohere response mapping", () => {
 });
 
 describe("Cohere embeddings", () => {
-  it("builds /v2/embed with input type and dimension, parses float vectors and billed units", () => {
-    const call = cohereEmbeddingsAdapter.buildEmbeddingsRequest(
+  it("builds /v2/embed with input type and dimension, parses float vectors and billed units", async () => {
+    const call = await cohereEmbeddingsAdapter.buildEmbeddingsRequest(
       { model: "m", input: ["a", "b"], dimensions: 256, input_type: "query" },
       target,
     );

@@ -139,7 +139,7 @@ describe("other OpenAI-compatible providers", () => {
 });
 
 describe("Azure OpenAI", () => {
-  it("calls the deployment URL with api-version and api-key, without a model in the body", () => {
+  it("calls the deployment URL with api-version and api-key, without a model in the body", async () => {
     const call = buildAzureChatRequest(request({}), target("azure"), true);
     expect(call.url).toBe("https://azure.example/v1/deployments/the-model/chat/completions?api-version=2024-10-21");
     expect(call.init.headers["api-key"]).toBe("secret-key");
@@ -151,7 +151,7 @@ describe("Azure OpenAI", () => {
       false,
     );
     expect(pinned.url).toContain("api-version=2025-04-01-preview");
-    const embeddings = azureEmbeddingsAdapter.buildEmbeddingsRequest({ model: "m", input: ["x"] }, target("azure"));
+    const embeddings = await azureEmbeddingsAdapter.buildEmbeddingsRequest({ model: "m", input: ["x"] }, target("azure"));
     expect(embeddings.url).toBe("https://azure.example/v1/deployments/the-model/embeddings?api-version=2024-10-21");
     expect(embeddings.init.headers["api-key"]).toBe("secret-key");
   });

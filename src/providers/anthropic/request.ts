@@ -13,11 +13,11 @@ export interface AnthropicMessage {
 export const ANTHROPIC_VERSION = "2023-06-01";
 /** The forced tool that carries `response_format: json_schema` (Anthropic has no JSON mode). */
 export const JSON_TOOL = "json_output";
-const DEFAULT_MAX_TOKENS = 4096;
+export const DEFAULT_MAX_TOKENS = 4096;
 const MIN_THINKING_BUDGET = 1024;
 const EFFORT_BUDGET: Record<string, number> = { minimal: 1024, low: 2048, medium: 8192, high: 16384, xhigh: 32768 };
 
-function dataUrl(url: string): { media_type: string; data: string } | undefined {
+export function dataUrl(url: string): { media_type: string; data: string } | undefined {
   const match = /^data:([^;,]+);base64,(.*)$/s.exec(url);
   return match ? { media_type: match[1] as string, data: match[2] as string } : undefined;
 }
@@ -60,7 +60,7 @@ export function thinkingBlocks(details: ReasoningDetail[] | null | undefined): B
   return blocks;
 }
 
-function toolInput(args: string): Record<string, unknown> {
+export function toolInput(args: string): Record<string, unknown> {
   try {
     const parsed = JSON.parse(args || "{}") as unknown;
     return parsed && typeof parsed === "object" && !Array.isArray(parsed)

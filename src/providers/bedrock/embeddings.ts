@@ -1,0 +1,47 @@
+import { GatewayError } from "../../schema/errors";
+import type { EmbeddingsAdapter, EmbeddingsOut, EmbeddingsRequestIn, UpstreamCall, UpstreamTarget } from "../types";
+import { parseBedrockError } from "./errors";
+import { modelUrl, signedCall } from "./request";
+
+/**
+ * Titan Text Embeddings v2 through InvokeModel (`/model/{id}/invoke`): one text per call, so a
+ * request with several inputs is refused with a 400 that says so rather than half answered.
+ */
+export async function buildBedrockEmbeddingsRequest(
+  request: EmbeddingsRequestIn,
+  target: UpstreamTarget,
+): Promise<UpstreamCall> {
+  if (request.input.length !== 1) {
+    throw new GatewayError(
+      400,
+      `${target.endpoint.provider_model_id} on Amazon Bedrock embeds one input per request; send ${request.input.length} requests`,
+    );
+  }
+  const body = JSON.stringify({
+    inputText: request.input[0],
+    ...(request.dimensions !== undefined ? { dimensions: request.dimensions } : {}),
+    normalize: true,
+  });
+  const url = modelUrl(target, "invoke");
+  return {
+    url,
+    init: await signedCall(target, url, body, "application/json"),
+    dropped: request.input_type ? ["input_type"] : [],
+  };
+}
+
+export function parseBedrockEmbeddingsResponse(raw: unknown): EmbeddingsOut {
+  const body = (raw ?? {}) as { embedding?: unknown; inputTextTokenCount?: unknown };
+  const embedding = Array.isArray(body.embedding) ? (body.embedding as number[]) : [];
+  const tokens = body.inputTextTokenCount;
+  return {
+    data: embedding.length > 0 ? [{ index: 0, embedding }] : [],
+    ...(typeof tokens === "number" ? { usage: { prompt_tokens: tokens, total_tokens: tokens } } : {}),
+  };
+}
+
+export const bedrockEmbeddingsAdapter: EmbeddingsAdapter = {
+  buildEmbeddingsRequest: buildBedrockEmbeddingsRequest,
+  parseEmbeddingsResponse: (body) => parseBedrockEmbeddingsResponse(body),
+  parseError: parseBedrockError,
+};

@@ -1,0 +1,17 @@
+import type { ChatAdapter } from "../types";
+import { bedrockEmbeddingsAdapter } from "./embeddings";
+import { parseBedrockError } from "./errors";
+import { createEventStreamDecoder } from "./event-stream";
+import { buildBedrockChatRequest } from "./request";
+import { createBedrockStreamMapper, parseBedrockResponse } from "./response";
+
+/** AWS Bedrock Converse / ConverseStream, SigV4-signed; streams are AWS event-stream frames. */
+export const bedrockAdapter: ChatAdapter = {
+  buildChatRequest: buildBedrockChatRequest,
+  parseChatResponse: (body) => parseBedrockResponse(body),
+  createStreamMapper: () => createBedrockStreamMapper(),
+  decodeStream: (body) => body.pipeThrough(createEventStreamDecoder()),
+  parseError: parseBedrockError,
+};
+
+export { bedrockEmbeddingsAdapter };

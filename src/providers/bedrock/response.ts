@@ -1,0 +1,223 @@
+import type { ReasoningDetail, ToolCall } from "../../schema/chat";
+import { JSON_TOOL } from "../anthropic/request";
+import { mapStopReason as mapClaudeStopReason, mapUsage as mapClaudeUsage } from "../anthropic/response";
+import { assistantMessage } from "../assistant-message";
+import { UpstreamStreamError } from "../openai/response";
+import type { ChatChunkOut, ChatCompletionOut, DeltaOut, FinishReason, StreamMapper, Usage } from "../types";
+
+/** Converse replies and ConverseStream events ⇒ OpenAI's shapes. */
+
+type Json = Record<string, any>;
+const FORMAT = "anthropic-claude-v1";
+
+export function mapStopReason(reason: string | null | undefined, jsonTool = false): FinishReason | null {
+  switch (reason) {
+    case "guardrail_intervened":
+    case "content_filtered":
+      return "content_filter";
+    case "malformed_model_output":
+    case "malformed_tool_use":
+      return "error";
+    default:
+      return mapClaudeStopReason(reason, jsonTool);
+  }
+}
+
+/** Converse usage is Claude's in camelCase: cache reads and writes come on top of inputTokens. */
+export function mapUsage(raw: Json | undefined, reasoningText = ""): Usage | undefined {
+  if (!raw) return undefined;
+  return mapClaudeUsage(
+    {
+      input_tokens: raw.inputTokens ?? 0,
+      output_tokens: raw.outputTokens ?? 0,
+      cache_read_input_tokens: raw.cacheReadInputTokens ?? 0,
+      cache_creation_input_tokens: raw.cacheWriteInputTokens ?? 0,
+    },
+    undefined,
+    reasoningText,
+  );
+}
+
+export function parseBedrockResponse(raw: unknown): ChatCompletionOut {
+  const body = (raw ?? {}) as Json;
+  let text = "";
+  let reasoning = "";
+  let jsonTool = false;
+  const details: ReasoningDetail[] = [];
+  const toolCalls: ToolCall[] = [];
+  for (const block of (body.output?.message?.content ?? []) as Json[]) {
+    if (typeof block.text === "string") text += block.text;
+    else if (block.toolUse) {
+      const use = block.toolUse as Json;
+      if (use.name === JSON_TOOL) {
+        // response_format json_schema rode on a forced tool: its input is the answer.
+        jsonTool = true;
+        text += JSON.stringify(use.input ?? {});
+      } else {
+        toolCalls.push({
+          id: String(use.toolUseId),
+          type: "function",
+          function: { name: String(use.name), arguments: JSON.stringify(use.input ?? {}) },
+        });
+      }
+    } else if (block.reasoningContent?.reasoningText) {
+      const { text: thought = "", signature } = block.reasoningContent.reasoningText as Json;
+      reasoning += thought;
+      details.push({
+        type: "reasoning.text",
+        text: thought,
+        signature: signature ?? null,
+        format: FORMAT,
+        index: details.length,
+      });
+    } else if (block.reasoningContent?.redactedContent) {
+      details.push({
+        type: "reasoning.encrypted",
+        data: block.reasoningContent.redactedContent,
+        format: FORMAT,
+        index: details.length,
+      });
+    }
+  }
+  const native = typeof body.stopReason === "string" ? body.stopReason : null;
+  const usage = mapUsage(body.usage, reasoning);
+  return {
+    choices: [
+      {
+        index: 0,
+        message: assistantMessage({ text, reasoning, details, toolCalls }),
+        finish_reason: mapStopReason(native, jsonTool),
+        native_finish_reason: native,
+      },
+    ],
+    ...(usage ? { usage } : {}),
+  };
+}
+
+interface BlockState {
+  kind: "text" | "tool" | "json" | "reasoning";
+  toolIndex?: number;
+  reasoning: string;
+  signature?: string;
+}
+
+/**
+ * ConverseStream events ⇒ OpenAI chunks. Tool calls are numbered among tool blocks; a reasoning
+ * block's signature (last) hands the whole block over in reasoning_details; the stop reason comes
+ * in messageStop and usage after it, in metadata, which ends the stream.
+ */
+export function createBedrockStreamMapper(): StreamMapper {
+  let done = false;
+  let tools = 0;
+  let jsonTool = false;
+  let reasoningText = "";
+  const blocks = new Map<number, BlockState>();
+  const chunk = (delta: DeltaOut, finish: FinishReason | null = null, native?: string): ChatChunkOut => ({
+    choices: [
+      { index: 0, delta, finish_reason: finish, ...(native !== undefined ? { native_finish_reason: native } : {}) },
+    ],
+  });
+  const blockAt = (index: number, kind: BlockState["kind"]): BlockState => {
+    let block = blocks.get(index);
+    if (!block) {
+      block = { kind, reasoning: "" };
+      blocks.set(index, block);
+    }
+    return block;
+  };
+  return {
+    get done() {
+      return done;
+    },
+    map(event) {
+      const type = event.event ?? "";
+      const data = JSON.parse(event.data || "{}") as Json;
+      if (type.startsWith("exception:")) {
+        throw new UpstreamStreamError(
+          String(data.message ?? type.slice("exception:".length)),
+          type.slice("exception:".length),
+        );
+      }
+      switch (type) {
+        case "messageStart":
+          return [chunk({ role: "assistant", content: "" })];
+        case "contentBlockStart": {
+          const use = data.start?.toolUse as Json | undefined;
+          if (!use) return [];
+          if (use.name === JSON_TOOL) {
+            jsonTool = true;
+            blockAt(data.contentBlockIndex, "json");
+            return [];
+          }
+          const block = blockAt(data.contentBlockIndex, "tool");
+          block.toolIndex = tools++;
+          return [
+            chunk({
+              tool_calls: [
+                {
+                  index: block.toolIndex,
+                  id: String(use.toolUseId),
+                  type: "function",
+                  function: { name: String(use.name), arguments: "" },
+                },
+              ],
+            }),
+          ];
+        }
+        case "contentBlockDelta": {
+          const delta = (data.delta ?? {}) as Json;
+          if (typeof delta.text === "string") return delta.text ? [chunk({ content: delta.text })] : [];
+          if (delta.toolUse) {
+            const block = blockAt(data.contentBlockIndex, "tool");
+            const input = String(delta.toolUse.input ?? "");
+            if (!input) return [];
+            if (block.kind === "json") return [chunk({ content: input })];
+            return [chunk({ tool_calls: [{ index: block.toolIndex ?? 0, function: { arguments: input } }] })];
+          }
+          const thought = delta.reasoningContent as Json | undefined;
+          if (thought) {
+            const block = blockAt(data.contentBlockIndex, "reasoning");
+            if (typeof thought.text === "string" && thought.text) {
+              block.reasoning += thought.text;
+              reasoningText += thought.text;
+              return [chunk({ reasoning: thought.text })];
+            }
+            if (typeof thought.signature === "string") block.signature = (block.signature ?? "") + thought.signature;
+            if (typeof thought.redactedContent === "string") {
+              return [
+                chunk({
+                  reasoning_details: [{ type: "reasoning.encrypted", data: thought.redactedContent, format: FORMAT }],
+                }),
+              ];
+            }
+          }
+          return [];
+        }
+        case "contentBlockStop": {
+          const block = blocks.get(data.contentBlockIndex);
+          if (block?.kind === "reasoning" && block.signature) {
+            return [
+              chunk({
+                reasoning_details: [
+                  { type: "reasoning.text", text: block.reasoning, signature: block.signature, format: FORMAT },
+                ],
+              }),
+            ];
+          }
+          return [];
+        }
+        case "messageStop": {
+          const native = typeof data.stopReason === "string" ? data.stopReason : "end_turn";
+          return [chunk({}, mapStopReason(native, jsonTool), native)];
+        }
+        case "metadata": {
+          done = true;
+          const usage = mapUsage(data.usage, reasoningText);
+          return usage ? [{ choices: [], usage }] : [];
+        }
+        default:
+          return [];
+      }
+    },
+  };
+}
