@@ -1,5 +1,11 @@
 import { env } from "cloudflare:test";
 import Anthropic from "@anthropic-ai/sdk";
+import {
+  BedrockRuntimeClient,
+  ConverseCommand,
+  ConverseStreamCommand,
+  InvokeModelCommand,
+} from "@aws-sdk/client-bedrock-runtime";
 import { GoogleGenAI } from "@google/genai";
 import { CohereClientV2 } from "cohere-ai";
 import { AzureOpenAI } from "openai";
@@ -208,5 +214,72 @@ describe("OpenAI SDK's AzureOpenAI client against the Azure emulator", () => {
       encoding_format: "float",
     });
     expect(embeddings.data[0]?.embedding.length).toBeGreaterThan(0);
+  });
+});
+
+describe("AWS SDK's Bedrock Runtime client against the Bedrock emulator", () => {
+  const client = new BedrockRuntimeClient({
+    region: "us-east-1",
+    endpoint: `${EMULATOR}/amazon-bedrock`,
+    credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
+    maxAttempts: 1,
+  });
+  const MODEL = "us.anthropic.claude-sonnet-4-20250514-v1:0";
+
+  it("converses", async () => {
+    const reply = await client.send(
+      new ConverseCommand({
+        modelId: MODEL,
+        system: [{ text: "Be brief." }],
+        messages: [{ role: "user", content: [{ text: "Say hello" }] }],
+      }),
+    );
+    expect(reply.stopReason).toBe("end_turn");
+    expect(reply.output?.message?.content?.[0]?.text?.length).toBeGreaterThan(0);
+    expect(reply.usage?.outputTokens).toBeGreaterThan(0);
+  });
+
+  it("streams a tool call over the binary event stream, which the SDK decodes", async () => {
+    const reply = await client.send(
+      new ConverseStreamCommand({
+        modelId: MODEL,
+        messages: [{ role: "user", content: [{ text: "call the weather tool for Paris" }] }],
+        toolConfig: { tools: [{ toolSpec: { name: "get_weather", inputSchema: { json: weather().parameters } } }] },
+      }),
+    );
+    let input = "";
+    let stop: string | undefined;
+    let usage: number | undefined;
+    for await (const event of reply.stream ?? []) {
+      input += event.contentBlockDelta?.delta?.toolUse?.input ?? "";
+      stop = event.messageStop?.stopReason ?? stop;
+      usage = event.metadata?.usage?.outputTokens ?? usage;
+    }
+    expect(stop).toBe("tool_use");
+    expect(JSON.parse(input).city).toBeTruthy();
+    expect(usage).toBeGreaterThan(0);
+  });
+
+  it("invokes Titan embeddings", async () => {
+    const reply = await client.send(
+      new InvokeModelCommand({
+        modelId: "amazon.titan-embed-text-v2:0",
+        contentType: "application/json",
+        body: JSON.stringify({ inputText: "hello", dimensions: 256 }),
+      }),
+    );
+    const body = JSON.parse(new TextDecoder().decode(reply.body));
+    expect(body.embedding).toHaveLength(256);
+  });
+
+  it("raises the SDK's typed errors from x-amzn-errortype", async () => {
+    await expect(
+      client.send(
+        new ConverseCommand({
+          modelId: MODEL,
+          messages: [{ role: "user", content: [{ text: "[[emulate status=429]]" }] }],
+        }),
+      ),
+    ).rejects.toMatchObject({ name: "ThrottlingException" });
   });
 });

@@ -151,7 +151,10 @@ describe("Azure OpenAI", () => {
       false,
     );
     expect(pinned.url).toContain("api-version=2025-04-01-preview");
-    const embeddings = await azureEmbeddingsAdapter.buildEmbeddingsRequest({ model: "m", input: ["x"] }, target("azure"));
+    const embeddings = await azureEmbeddingsAdapter.buildEmbeddingsRequest(
+      { model: "m", input: ["x"] },
+      target("azure"),
+    );
     expect(embeddings.url).toBe("https://azure.example/v1/deployments/the-model/embeddings?api-version=2024-10-21");
     expect(embeddings.init.headers["api-key"]).toBe("secret-key");
   });
