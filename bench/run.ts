@@ -11,7 +11,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { type LoadResult, runLoad } from "./load";
 import { cpuSeconds, descendantsMatching, peakMemoryMiB } from "./proc";
-import { ADMIN_TOKEN, buildGateway, COMPAT, seedKey, startEmulator, startGateway, startWorker } from "./setup";
+import { buildGateway, COMPAT, seedKey, startEmulator, startGateway, startWorker } from "./setup";
 
 const SECONDS_PER_CELL = Number(process.env.BENCH_SECONDS ?? 4);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? "1,16,64").split(",").map(Number);

@@ -244,6 +244,8 @@ describe("Anthropic through the gateway", () => {
     const first = (await (
       await chat(key, {
         model: "anthropic/claude-sonnet-4",
+        // Pinned: Bedrock also serves this model, and parallel fault tests can move health-aware routing.
+        provider: { only: ["anthropic"] },
         reasoning: { effort: "low" },
         messages: [{ role: "user", content: `think ${nonce()}` }],
       })
@@ -253,6 +255,7 @@ describe("Anthropic through the gateway", () => {
     const marker = nonce();
     const second = await chat(key, {
       model: "anthropic/claude-sonnet-4",
+      provider: { only: ["anthropic"] },
       reasoning: { effort: "low" },
       messages: [
         { role: "user", content: "think" },

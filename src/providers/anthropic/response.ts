@@ -13,7 +13,48 @@ import type {
 } from "../types";
 import { JSON_TOOL } from "./request";
 
-type Json = Record<string, any>;
+/** What Tollgate reads of Anthropic's wire shapes (everything optional: the reply is not trusted). */
+interface AnthropicUsage {
+  input_tokens?: number;
+  output_tokens?: number;
+  cache_read_input_tokens?: number;
+  cache_creation_input_tokens?: number;
+  output_tokens_details?: { thinking_tokens?: number };
+}
+
+interface AnthropicBlock {
+  type?: string;
+  text?: string;
+  thinking?: string;
+  signature?: string;
+  data?: string;
+  id?: string;
+  name?: string;
+  input?: unknown;
+}
+
+interface AnthropicMessage {
+  content?: AnthropicBlock[];
+  stop_reason?: string | null;
+  usage?: AnthropicUsage;
+}
+
+interface AnthropicStreamEvent {
+  type?: string;
+  index?: number;
+  message?: AnthropicMessage;
+  content_block?: AnthropicBlock;
+  delta?: {
+    type?: string;
+    text?: string;
+    thinking?: string;
+    signature?: string;
+    partial_json?: string;
+    stop_reason?: string | null;
+  };
+  usage?: AnthropicUsage;
+  error?: { type?: string; message?: string };
+}
 
 /** Anthropic stop reasons ⇒ OpenAI finish reasons (`native_finish_reason` keeps the original). */
 export function mapStopReason(reason: string | null | undefined, jsonTool = false): FinishReason | null {
@@ -41,7 +82,7 @@ export function mapStopReason(reason: string | null | undefined, jsonTool = fals
  * Anthropic's input_tokens excludes cache reads and writes; OpenAI's prompt_tokens includes them,
  * so they are added back and also reported in the details (for pricing at cache rates).
  */
-export function mapUsage(raw: Json | undefined, outputTokens?: number, thinkingText = ""): Usage | undefined {
+export function mapUsage(raw: AnthropicUsage | undefined, outputTokens?: number, thinkingText = ""): Usage | undefined {
   if (!raw) return undefined;
   const input = Number(raw.input_tokens ?? 0);
   const read = Number(raw.cache_read_input_tokens ?? 0);
@@ -59,11 +100,11 @@ export function mapUsage(raw: Json | undefined, outputTokens?: number, thinkingT
   };
 }
 
-const isJsonTool = (block: Json) => block.type === "tool_use" && block.name === JSON_TOOL;
+const isJsonTool = (block: AnthropicBlock) => block.type === "tool_use" && block.name === JSON_TOOL;
 
 export function parseAnthropicResponse(raw: unknown): ChatCompletionOut {
-  const body = (raw ?? {}) as Json;
-  const blocks: Json[] = Array.isArray(body.content) ? body.content : [];
+  const body = (raw ?? {}) as AnthropicMessage;
+  const blocks = Array.isArray(body.content) ? body.content : [];
   let text = "";
   let reasoning = "";
   const details: ReasoningDetail[] = [];
@@ -93,13 +134,13 @@ export function parseAnthropicResponse(raw: unknown): ChatCompletionOut {
       text += JSON.stringify(block.input ?? {});
     } else if (block.type === "tool_use") {
       toolCalls.push({
-        id: block.id,
+        id: block.id ?? "",
         type: "function",
-        function: { name: block.name, arguments: JSON.stringify(block.input ?? {}) },
+        function: { name: block.name ?? "", arguments: JSON.stringify(block.input ?? {}) },
       });
     }
   }
-  const native = (body.stop_reason as string | null) ?? null;
+  const native = body.stop_reason ?? null;
   const usage = mapUsage(body.usage, undefined, reasoning);
   return {
     choices: [
@@ -122,7 +163,7 @@ export function parseAnthropicResponse(raw: unknown): ChatCompletionOut {
  */
 export function createAnthropicStreamMapper(): StreamMapper {
   let done = false;
-  let inputUsage: Json | undefined;
+  let inputUsage: AnthropicUsage | undefined;
   let outputTokens = 0;
   let stopReason: string | null = null;
   let jsonTool = false;
@@ -144,14 +185,14 @@ export function createAnthropicStreamMapper(): StreamMapper {
       return done;
     },
     map(event) {
-      const data = JSON.parse(event.data) as Json;
+      const data = JSON.parse(event.data) as AnthropicStreamEvent;
       switch (data.type) {
         case "message_start":
           inputUsage = data.message?.usage;
           outputTokens = Number(data.message?.usage?.output_tokens ?? 0);
           return [chunk({ role: "assistant", content: "" })];
         case "content_block_start": {
-          const block = data.content_block as Json;
+          const block = data.content_block ?? {};
           const index = Number(data.index);
           if (isJsonTool(block)) {
             jsonTool = true;
@@ -164,7 +205,12 @@ export function createAnthropicStreamMapper(): StreamMapper {
             return [
               chunk({
                 tool_calls: [
-                  { index: toolIndex, id: block.id, type: "function", function: { name: block.name, arguments: "" } },
+                  {
+                    index: toolIndex,
+                    id: block.id ?? "",
+                    type: "function",
+                    function: { name: block.name ?? "", arguments: "" },
+                  },
                 ],
               }),
             ];
@@ -178,12 +224,12 @@ export function createAnthropicStreamMapper(): StreamMapper {
               }),
             ];
           }
-          blockKinds.set(index, { kind: block.type, thinking: "" });
+          blockKinds.set(index, { kind: block.type ?? "", thinking: "" });
           if (block.type === "text" && block.text) return [chunk({ content: block.text })];
           return [];
         }
         case "content_block_delta": {
-          const delta = data.delta as Json;
+          const delta = data.delta ?? {};
           const block = blockKinds.get(Number(data.index));
           if (delta.type === "text_delta") return [chunk({ content: delta.text ?? "" })];
           if (delta.type === "thinking_delta") {

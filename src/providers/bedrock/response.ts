@@ -7,7 +7,50 @@ import type { ChatChunkOut, ChatCompletionOut, DeltaOut, FinishReason, StreamMap
 
 /** Converse replies and ConverseStream events ⇒ OpenAI's shapes. */
 
-type Json = Record<string, any>;
+/** What Tollgate reads of Converse's wire shapes (everything optional: the reply is not trusted). */
+interface ConverseUsage {
+  inputTokens?: number;
+  outputTokens?: number;
+  cacheReadInputTokens?: number;
+  cacheWriteInputTokens?: number;
+}
+
+interface ConverseToolUse {
+  toolUseId?: string;
+  name?: string;
+  input?: unknown;
+}
+
+interface ConverseReasoning {
+  reasoningText?: { text?: string; signature?: string };
+  redactedContent?: string;
+}
+
+interface ConverseBlock {
+  text?: string;
+  toolUse?: ConverseToolUse;
+  reasoningContent?: ConverseReasoning;
+}
+
+interface ConverseReply {
+  output?: { message?: { content?: ConverseBlock[] } };
+  stopReason?: string;
+  usage?: ConverseUsage;
+}
+
+/** One ConverseStream event payload; which fields appear depends on the event type. */
+interface ConverseStreamPayload {
+  message?: string;
+  contentBlockIndex?: number;
+  start?: { toolUse?: ConverseToolUse };
+  delta?: {
+    text?: string;
+    toolUse?: { input?: string };
+    reasoningContent?: { text?: string; signature?: string; redactedContent?: string };
+  };
+  stopReason?: string;
+  usage?: ConverseUsage;
+}
 const FORMAT = "anthropic-claude-v1";
 
 export function mapStopReason(reason: string | null | undefined, jsonTool = false): FinishReason | null {
@@ -24,7 +67,7 @@ export function mapStopReason(reason: string | null | undefined, jsonTool = fals
 }
 
 /** Converse usage is Claude's in camelCase: cache reads and writes come on top of inputTokens. */
-export function mapUsage(raw: Json | undefined, reasoningText = ""): Usage | undefined {
+export function mapUsage(raw: ConverseUsage | undefined, reasoningText = ""): Usage | undefined {
   if (!raw) return undefined;
   return mapClaudeUsage(
     {
@@ -39,16 +82,16 @@ export function mapUsage(raw: Json | undefined, reasoningText = ""): Usage | und
 }
 
 export function parseBedrockResponse(raw: unknown): ChatCompletionOut {
-  const body = (raw ?? {}) as Json;
+  const body = (raw ?? {}) as ConverseReply;
   let text = "";
   let reasoning = "";
   let jsonTool = false;
   const details: ReasoningDetail[] = [];
   const toolCalls: ToolCall[] = [];
-  for (const block of (body.output?.message?.content ?? []) as Json[]) {
+  for (const block of body.output?.message?.content ?? []) {
     if (typeof block.text === "string") text += block.text;
     else if (block.toolUse) {
-      const use = block.toolUse as Json;
+      const use = block.toolUse;
       if (use.name === JSON_TOOL) {
         // response_format json_schema rode on a forced tool: its input is the answer.
         jsonTool = true;
@@ -61,7 +104,7 @@ export function parseBedrockResponse(raw: unknown): ChatCompletionOut {
         });
       }
     } else if (block.reasoningContent?.reasoningText) {
-      const { text: thought = "", signature } = block.reasoningContent.reasoningText as Json;
+      const { text: thought = "", signature } = block.reasoningContent.reasoningText;
       reasoning += thought;
       details.push({
         type: "reasoning.text",
@@ -131,7 +174,8 @@ export function createBedrockStreamMapper(): StreamMapper {
     },
     map(event) {
       const type = event.event ?? "";
-      const data = JSON.parse(event.data || "{}") as Json;
+      const data = JSON.parse(event.data || "{}") as ConverseStreamPayload;
+      const blockIndex = Number(data.contentBlockIndex ?? 0);
       if (type.startsWith("exception:")) {
         throw new UpstreamStreamError(
           String(data.message ?? type.slice("exception:".length)),
@@ -142,14 +186,14 @@ export function createBedrockStreamMapper(): StreamMapper {
         case "messageStart":
           return [chunk({ role: "assistant", content: "" })];
         case "contentBlockStart": {
-          const use = data.start?.toolUse as Json | undefined;
+          const use = data.start?.toolUse;
           if (!use) return [];
           if (use.name === JSON_TOOL) {
             jsonTool = true;
-            blockAt(data.contentBlockIndex, "json");
+            blockAt(blockIndex, "json");
             return [];
           }
-          const block = blockAt(data.contentBlockIndex, "tool");
+          const block = blockAt(blockIndex, "tool");
           block.toolIndex = tools++;
           return [
             chunk({
@@ -165,18 +209,18 @@ export function createBedrockStreamMapper(): StreamMapper {
           ];
         }
         case "contentBlockDelta": {
-          const delta = (data.delta ?? {}) as Json;
+          const delta = data.delta ?? {};
           if (typeof delta.text === "string") return delta.text ? [chunk({ content: delta.text })] : [];
           if (delta.toolUse) {
-            const block = blockAt(data.contentBlockIndex, "tool");
+            const block = blockAt(blockIndex, "tool");
             const input = String(delta.toolUse.input ?? "");
             if (!input) return [];
             if (block.kind === "json") return [chunk({ content: input })];
             return [chunk({ tool_calls: [{ index: block.toolIndex ?? 0, function: { arguments: input } }] })];
           }
-          const thought = delta.reasoningContent as Json | undefined;
+          const thought = delta.reasoningContent;
           if (thought) {
-            const block = blockAt(data.contentBlockIndex, "reasoning");
+            const block = blockAt(blockIndex, "reasoning");
             if (typeof thought.text === "string" && thought.text) {
               block.reasoning += thought.text;
               reasoningText += thought.text;
@@ -194,7 +238,7 @@ export function createBedrockStreamMapper(): StreamMapper {
           return [];
         }
         case "contentBlockStop": {
-          const block = blocks.get(data.contentBlockIndex);
+          const block = blocks.get(blockIndex);
           if (block?.kind === "reasoning" && block.signature) {
             return [
               chunk({

@@ -4,7 +4,46 @@ import type { ChatChunkOut, ChatCompletionOut, FinishReason, StreamMapper, Usage
 
 /** Cohere Chat v2 replies and stream events ⇒ OpenAI's shapes. */
 
-type Json = Record<string, any>;
+/** What Tollgate reads of Cohere's wire shapes (everything optional: the reply is not trusted). */
+interface CohereTokenCounts {
+  input_tokens?: number;
+  output_tokens?: number;
+}
+
+interface CohereUsage {
+  billed_units?: CohereTokenCounts;
+  tokens?: CohereTokenCounts;
+  cached_tokens?: number;
+}
+
+interface CohereToolCall {
+  id?: string;
+  function?: { name?: string; arguments?: string };
+}
+
+interface CohereContent {
+  type?: string;
+  text?: string;
+  thinking?: string;
+}
+
+interface CohereReply {
+  message?: { content?: CohereContent[]; tool_calls?: CohereToolCall[]; tool_plan?: string };
+  finish_reason?: string;
+  usage?: CohereUsage;
+}
+
+/** One stream event: `delta.message` holds one content part, one tool call or a tool-plan piece. */
+interface CohereStreamEvent {
+  type?: string;
+  index?: number;
+  delta?: {
+    message?: { content?: CohereContent; tool_calls?: CohereToolCall; tool_plan?: string };
+    finish_reason?: string;
+    error?: string;
+    usage?: CohereUsage;
+  };
+}
 
 export function mapCohereFinishReason(reason: string | null | undefined): FinishReason | null {
   switch (reason) {
@@ -29,9 +68,9 @@ export function mapCohereFinishReason(reason: string | null | undefined): Finish
  * Cohere's own prompt scaffolding). Tollgate bills what the provider bills: billed units first.
  */
 export function mapCohereUsage(raw: unknown): Usage | undefined {
-  const usage = (raw ?? {}) as Json;
-  const billed = (usage.billed_units ?? {}) as Json;
-  const tokens = (usage.tokens ?? {}) as Json;
+  const usage = (raw ?? {}) as CohereUsage;
+  const billed = usage.billed_units ?? {};
+  const tokens = usage.tokens ?? {};
   const prompt = typeof billed.input_tokens === "number" ? billed.input_tokens : tokens.input_tokens;
   const completion = typeof billed.output_tokens === "number" ? billed.output_tokens : tokens.output_tokens;
   if (typeof prompt !== "number" || typeof completion !== "number") return undefined;
@@ -47,15 +86,15 @@ const normaliseArguments = (args: unknown) =>
   typeof args !== "string" || args === "null" || args === "" ? "{}" : args;
 
 export function parseCohereResponse(raw: unknown): ChatCompletionOut {
-  const body = (raw ?? {}) as Json;
-  const message = (body.message ?? {}) as Json;
+  const body = (raw ?? {}) as CohereReply;
+  const message = body.message ?? {};
   let text = "";
   let reasoning = "";
-  for (const item of (Array.isArray(message.content) ? message.content : []) as Json[]) {
+  for (const item of Array.isArray(message.content) ? message.content : []) {
     if (item.type === "text" && typeof item.text === "string") text += item.text;
     else if (item.type === "thinking" && typeof item.thinking === "string") reasoning += item.thinking;
   }
-  const calls: ToolCall[] = ((Array.isArray(message.tool_calls) ? message.tool_calls : []) as Json[]).map((call) => ({
+  const calls: ToolCall[] = (Array.isArray(message.tool_calls) ? message.tool_calls : []).map((call) => ({
     id: String(call.id ?? ""),
     type: "function",
     function: { name: String(call.function?.name ?? ""), arguments: normaliseArguments(call.function?.arguments) },
@@ -108,18 +147,19 @@ export function createCohereStreamMapper(): StreamMapper {
         done = true;
         return [];
       }
-      const data = JSON.parse(event.data) as Json;
-      const type = (data.type ?? event.event) as string;
-      const message = (data.delta?.message ?? {}) as Json;
+      const data = JSON.parse(event.data) as CohereStreamEvent;
+      const type = data.type ?? event.event;
+      const index = Number(data.index ?? 0);
+      const message = data.delta?.message ?? {};
       switch (type) {
         case "message-start":
           return [chunk({ role: "assistant", content: "" })];
         case "content-start":
-          if (message.content?.type === "thinking") thinking.add(data.index);
+          if (message.content?.type === "thinking") thinking.add(index);
           return [];
         case "content-delta": {
           const content = message.content ?? {};
-          if (thinking.has(data.index) || typeof content.thinking === "string") {
+          if (thinking.has(index) || typeof content.thinking === "string") {
             return content.thinking ? [chunk({ reasoning: String(content.thinking) })] : [];
           }
           return content.text ? [chunk({ content: String(content.text) })] : [];
@@ -128,15 +168,15 @@ export function createCohereStreamMapper(): StreamMapper {
           // Narration of what the model is about to call: surfaced as text, like the JSON reply.
           return message.tool_plan ? [chunk({ content: String(message.tool_plan) })] : [];
         case "tool-call-start": {
-          const call = (message.tool_calls ?? {}) as Json;
-          const index = toolIndex.size;
-          toolIndex.set(data.index, index);
+          const call = message.tool_calls ?? {};
+          const openaiIndex = toolIndex.size;
+          toolIndex.set(index, openaiIndex);
           const args = typeof call.function?.arguments === "string" ? call.function.arguments : "";
           return [
             chunk({
               tool_calls: [
                 {
-                  index,
+                  index: openaiIndex,
                   id: String(call.id ?? ""),
                   type: "function",
                   function: { name: String(call.function?.name ?? ""), arguments: args },
@@ -148,11 +188,11 @@ export function createCohereStreamMapper(): StreamMapper {
         case "tool-call-delta": {
           const args = message.tool_calls?.function?.arguments;
           if (typeof args !== "string" || args === "") return [];
-          return [chunk({ tool_calls: [{ index: toolIndex.get(data.index) ?? 0, function: { arguments: args } }] })];
+          return [chunk({ tool_calls: [{ index: toolIndex.get(index) ?? 0, function: { arguments: args } }] })];
         }
         case "message-end": {
           done = true;
-          const end = (data.delta ?? {}) as Json;
+          const end = data.delta ?? {};
           if (typeof end.error === "string" && end.error) throw new UpstreamStreamError(end.error);
           const native = typeof end.finish_reason === "string" ? end.finish_reason : "COMPLETE";
           const usage = mapCohereUsage(end.usage);
