@@ -1,5 +1,5 @@
 import type { ReasoningDetail, ToolCall } from "../schema/chat";
-import type { AssistantMessageOut } from "./types";
+import type { AssistantMessageOut, ChatChunkOut, ChatCompletionOut, DeltaOut, FinishReason, Usage } from "./types";
 
 /**
  * The assistant message of a reply assembled from a provider's blocks: content is null only
@@ -19,5 +19,29 @@ export function assistantMessage(parts: {
     ...(parts.reasoning ? { reasoning: parts.reasoning } : {}),
     ...(parts.details && parts.details.length > 0 ? { reasoning_details: parts.details } : {}),
     ...(calls.length > 0 ? { tool_calls: calls } : {}),
+  };
+}
+
+/** A reply of one choice, the shape of every provider that answers one candidate per request. */
+export function singleChoiceReply(
+  message: AssistantMessageOut,
+  finish: FinishReason | null,
+  native: string | null,
+  usage: Usage | undefined,
+): ChatCompletionOut {
+  return {
+    choices: [{ index: 0, message, finish_reason: finish, native_finish_reason: native }],
+    ...(usage ? { usage } : {}),
+  };
+}
+
+/** A stream chunk of choice 0; the provider's own finish reason rides along when there is one. */
+export function singleChoiceChunk(
+  delta: DeltaOut,
+  finish: FinishReason | null = null,
+  native?: string | null,
+): ChatChunkOut {
+  return {
+    choices: [{ index: 0, delta, finish_reason: finish, ...(native ? { native_finish_reason: native } : {}) }],
   };
 }

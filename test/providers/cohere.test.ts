@@ -1,41 +1,20 @@
 import { describe, expect, it } from "vitest";
-import type { Endpoint, Model, Provider } from "../../src/catalog/types";
 import { cohereAdapter, cohereEmbeddingsAdapter } from "../../src/providers/cohere";
 import { buildCohereBody, convertMessages, convertToolChoice } from "../../src/providers/cohere/request";
 import { mapCohereFinishReason, mapCohereUsage } from "../../src/providers/cohere/response";
-import type { ChatChunkOut, UpstreamTarget } from "../../src/providers/types";
+import type { ChatChunkOut } from "../../src/providers/types";
 import type { ChatRequest } from "../../src/schema/chat";
 import { BASE, fundedAccount, gatewayFetch, nonce } from "../support/gateway";
+import { chatRequest, testTarget } from "../support/target";
 
-const target: UpstreamTarget = {
-  provider: { slug: "cohere", name: "Cohere" } as Provider,
-  endpoint: {
-    provider_model_id: "command-a-03-2025",
-    max_completion_tokens: 8192,
-    supported_parameters: [
-      "max_tokens",
-      "temperature",
-      "top_p",
-      "top_k",
-      "stop",
-      "seed",
-      "frequency_penalty",
-      "presence_penalty",
-      "tools",
-      "tool_choice",
-      "response_format",
-      "structured_outputs",
-      "reasoning",
-    ],
-  } as unknown as Endpoint,
-  model: {} as Model,
+const target = testTarget({
+  slug: "cohere",
+  model: "command-a-03-2025",
   baseUrl: "https://api.cohere.example",
-  apiKey: "k",
+  maxCompletionTokens: 8192,
   emulated: true,
-  setting: () => undefined,
-};
-const request = (extra: Partial<ChatRequest>): ChatRequest =>
-  ({ messages: [{ role: "user", content: "hi" }], ...extra }) as ChatRequest;
+});
+const request = chatRequest;
 const WEATHER = {
   type: "function" as const,
   function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } },

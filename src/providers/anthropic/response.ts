@@ -1,16 +1,8 @@
 import type { ReasoningDetail, ToolCall } from "../../schema/chat";
 import { estimateTextTokens } from "../../transforms/tokens";
-import { assistantMessage } from "../assistant-message";
+import { assistantMessage, singleChoiceChunk, singleChoiceReply } from "../assistant-message";
 import { UpstreamStreamError } from "../openai/response";
-import type {
-  ChatChunkOut,
-  ChatCompletionOut,
-  ChunkChoiceOut,
-  DeltaOut,
-  FinishReason,
-  StreamMapper,
-  Usage,
-} from "../types";
+import type { ChatCompletionOut, FinishReason, StreamMapper, Usage } from "../types";
 import { JSON_TOOL } from "./request";
 
 /** What Tollgate reads of Anthropic's wire shapes (everything optional: the reply is not trusted). */
@@ -141,17 +133,13 @@ export function parseAnthropicResponse(raw: unknown): ChatCompletionOut {
     }
   }
   const native = body.stop_reason ?? null;
-  const usage = mapUsage(body.usage, undefined, reasoning);
   return {
-    choices: [
-      {
-        index: 0,
-        message: assistantMessage({ text, reasoning, details, toolCalls }),
-        finish_reason: mapStopReason(native, jsonTool),
-        native_finish_reason: native,
-      },
-    ],
-    ...(usage ? { usage } : {}),
+    ...singleChoiceReply(
+      assistantMessage({ text, reasoning, details, toolCalls }),
+      mapStopReason(native, jsonTool),
+      native,
+      mapUsage(body.usage, undefined, reasoning),
+    ),
     system_fingerprint: null,
   };
 }
@@ -170,16 +158,7 @@ export function createAnthropicStreamMapper(): StreamMapper {
   const blockKinds = new Map<number, { kind: string; toolIndex?: number; signature?: string; thinking: string }>();
   let toolCount = 0;
   let thinkingText = "";
-  const chunk = (delta: DeltaOut, finish: FinishReason | null = null, native?: string | null): ChatChunkOut => ({
-    choices: [
-      {
-        index: 0,
-        delta,
-        finish_reason: finish,
-        ...(native ? { native_finish_reason: native } : {}),
-      } satisfies ChunkChoiceOut,
-    ],
-  });
+  const chunk = singleChoiceChunk;
   return {
     get done() {
       return done;

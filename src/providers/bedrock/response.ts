@@ -1,9 +1,9 @@
 import type { ReasoningDetail, ToolCall } from "../../schema/chat";
 import { JSON_TOOL } from "../anthropic/request";
 import { mapStopReason as mapClaudeStopReason, mapUsage as mapClaudeUsage } from "../anthropic/response";
-import { assistantMessage } from "../assistant-message";
+import { assistantMessage, singleChoiceChunk, singleChoiceReply } from "../assistant-message";
 import { UpstreamStreamError } from "../openai/response";
-import type { ChatChunkOut, ChatCompletionOut, DeltaOut, FinishReason, StreamMapper, Usage } from "../types";
+import type { ChatCompletionOut, FinishReason, StreamMapper, Usage } from "../types";
 
 /** Converse replies and ConverseStream events ⇒ OpenAI's shapes. */
 
@@ -123,18 +123,12 @@ export function parseBedrockResponse(raw: unknown): ChatCompletionOut {
     }
   }
   const native = typeof body.stopReason === "string" ? body.stopReason : null;
-  const usage = mapUsage(body.usage, reasoning);
-  return {
-    choices: [
-      {
-        index: 0,
-        message: assistantMessage({ text, reasoning, details, toolCalls }),
-        finish_reason: mapStopReason(native, jsonTool),
-        native_finish_reason: native,
-      },
-    ],
-    ...(usage ? { usage } : {}),
-  };
+  return singleChoiceReply(
+    assistantMessage({ text, reasoning, details, toolCalls }),
+    mapStopReason(native, jsonTool),
+    native,
+    mapUsage(body.usage, reasoning),
+  );
 }
 
 interface BlockState {
@@ -155,11 +149,7 @@ export function createBedrockStreamMapper(): StreamMapper {
   let jsonTool = false;
   let reasoningText = "";
   const blocks = new Map<number, BlockState>();
-  const chunk = (delta: DeltaOut, finish: FinishReason | null = null, native?: string): ChatChunkOut => ({
-    choices: [
-      { index: 0, delta, finish_reason: finish, ...(native !== undefined ? { native_finish_reason: native } : {}) },
-    ],
-  });
+  const chunk = singleChoiceChunk;
   const blockAt = (index: number, kind: BlockState["kind"]): BlockState => {
     let block = blocks.get(index);
     if (!block) {

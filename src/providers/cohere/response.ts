@@ -1,6 +1,7 @@
 import type { ToolCall } from "../../schema/chat";
+import { assistantMessage, singleChoiceChunk, singleChoiceReply } from "../assistant-message";
 import { UpstreamStreamError } from "../openai/response";
-import type { ChatChunkOut, ChatCompletionOut, FinishReason, StreamMapper, Usage } from "../types";
+import type { ChatCompletionOut, FinishReason, StreamMapper, Usage } from "../types";
 
 /** Cohere Chat v2 replies and stream events ⇒ OpenAI's shapes. */
 
@@ -102,23 +103,12 @@ export function parseCohereResponse(raw: unknown): ChatCompletionOut {
   // The tool plan is the narration before the calls: it is the turn's text when there is no other.
   if (!text && typeof message.tool_plan === "string") text = message.tool_plan;
   const native = typeof body.finish_reason === "string" ? body.finish_reason : null;
-  const usage = mapCohereUsage(body.usage);
-  return {
-    choices: [
-      {
-        index: 0,
-        message: {
-          role: "assistant",
-          content: calls.length > 0 && !text ? null : text,
-          ...(reasoning ? { reasoning } : {}),
-          ...(calls.length > 0 ? { tool_calls: calls } : {}),
-        },
-        finish_reason: mapCohereFinishReason(native),
-        native_finish_reason: native,
-      },
-    ],
-    ...(usage ? { usage } : {}),
-  };
+  return singleChoiceReply(
+    assistantMessage({ text, reasoning, toolCalls: calls }),
+    mapCohereFinishReason(native),
+    native,
+    mapCohereUsage(body.usage),
+  );
 }
 
 /**
@@ -132,12 +122,7 @@ export function createCohereStreamMapper(): StreamMapper {
   const thinking = new Set<number>();
   /** Cohere numbers tool calls within the message; OpenAI clients want 0.. in order. */
   const toolIndex = new Map<number, number>();
-  const chunk = (delta: ChatChunkOut["choices"][0]["delta"], finish: FinishReason | null = null, native?: string) =>
-    ({
-      choices: [
-        { index: 0, delta, finish_reason: finish, ...(native !== undefined ? { native_finish_reason: native } : {}) },
-      ],
-    }) satisfies ChatChunkOut;
+  const chunk = singleChoiceChunk;
   return {
     get done() {
       return done;
