@@ -42,6 +42,35 @@ describe("streaming chat completions", () => {
     expect((upstream!.body as any).stream_options).toEqual({ include_usage: true });
   });
 
+  it("does not hold back what came before a pause: a burst, then a quiet spell, then the rest", async () => {
+    // Reads of a fast upstream are batched (several events per read); the batch size is bounded
+    // so that, when the upstream goes quiet, at most a few events wait for it to resume.
+    const response = await stream(`burst [[emulate tokens=300 pause_after=201 pause_ms=1500]] ${nonce()}`);
+    expect(response.status).toBe(200);
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    const reads: Array<{ at: number; pieces: number }> = [];
+    let pieces = 0;
+    let pending = "";
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      const events = (pending + value).split("\n\n");
+      pending = events.pop() ?? "";
+      pieces += events.filter((event) => /"content":"[^"]+"/.test(event)).length;
+      reads.push({ at: Date.now(), pieces });
+    }
+    expect(pieces).toBe(300);
+    let gap = { ms: 0, piecesBefore: 0 };
+    for (let i = 1; i < reads.length; i++) {
+      const ms = reads[i]!.at - reads[i - 1]!.at;
+      if (ms > gap.ms) gap = { ms, piecesBefore: reads[i - 1]!.pieces };
+    }
+    expect(gap.ms).toBeGreaterThan(1000);
+    // 200 pieces preceded the pause; a handful may wait out the pause, never a large share.
+    expect(gap.piecesBefore).toBeGreaterThanOrEqual(195);
+    expect(gap.piecesBefore).toBeLessThanOrEqual(200);
+  });
+
   it("delivers the first chunk before the upstream has finished", async () => {
     const marker = nonce();
     const started = Date.now();

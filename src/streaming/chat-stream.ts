@@ -51,7 +51,11 @@ export interface ChatStreamOptions {
   hideReasoning?: boolean;
   /** Interval of `: OPENROUTER PROCESSING` comments until the first chunk. */
   keepAliveMs: number;
-  /** Events arriving within this many milliseconds of the last write share the next one. */
+  /**
+   * The latency a stream may trade for fewer wake-ups: events arriving within this many
+   * milliseconds of the last write share the next one, and reads of a fast upstream ask for about
+   * this long's worth of bytes at once.
+   */
   flushIntervalMs: number;
   /** Milliseconds of upstream silence after which the stream is failed (a stall). */
   idleTimeoutMs: number;
@@ -78,7 +82,7 @@ export interface ChatStreamOptions {
 export function createChatStream(options: ChatStreamOptions): ReadableStream<Uint8Array> {
   const { header } = options;
   let source = options.source;
-  let nextEvents = eventSource(source.body, source.adapter);
+  let nextEvents = eventSource(source.body, source.adapter, options.flushIntervalMs);
   let mapper: StreamMapper = source.adapter.createStreamMapper(source.target);
   let startedAt = Date.now();
   const summary: StreamSummary = {
@@ -223,7 +227,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         source = next;
         pending = "";
         stampFor(source);
-        nextEvents = eventSource(source.body, source.adapter);
+        nextEvents = eventSource(source.body, source.adapter, options.flushIntervalMs);
         mapper = source.adapter.createStreamMapper(source.target);
         startedAt = Date.now();
         lastActivity = startedAt;
@@ -242,8 +246,12 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
  * The upstream's events in batches: SSE is parsed inline; a format with its own framing (Bedrock's
  * binary event stream) supplies decodeStream and is read one event at a time.
  */
-function eventSource(body: ReadableStream<Uint8Array>, adapter: ChatAdapter): () => Promise<UpstreamEvent[] | null> {
-  if (!adapter.decodeStream) return sseEventBatches(body);
+function eventSource(
+  body: ReadableStream<Uint8Array>,
+  adapter: ChatAdapter,
+  batchWindowMs: number,
+): () => Promise<UpstreamEvent[] | null> {
+  if (!adapter.decodeStream) return sseEventBatches(body, batchWindowMs);
   const reader = adapter.decodeStream(body).getReader();
   return async () => {
     const { value, done } = await reader.read();

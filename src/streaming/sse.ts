@@ -1,4 +1,5 @@
 import type { UpstreamEvent } from "../providers/types";
+import { byteReader } from "./byte-reader";
 
 /**
  * Server-Sent Events, both ways, as TransformStreams so nothing is ever buffered whole.
@@ -76,47 +77,16 @@ export class SseParser {
   }
 }
 
-/** Bytes read per network read; reused, so no allocation per read. */
-const READ_BUFFER_BYTES = 64 * 1024;
-
-/**
- * A reader that yields whatever the network delivered, as bytes. Fetch bodies are byte streams,
- * so they are read BYOB into one reused buffer: in workerd that costs about a third of a default
- * reader's read, which allocates a fresh buffer per chunk. Other streams use a default reader.
- */
-export function byteReader(body: ReadableStream<Uint8Array>): () => Promise<Uint8Array | null> {
-  let byob: ReadableStreamBYOBReader | undefined;
-  try {
-    byob = body.getReader({ mode: "byob" });
-  } catch {
-    byob = undefined;
-  }
-  if (byob) {
-    const reader = byob;
-    let buffer = new ArrayBuffer(READ_BUFFER_BYTES);
-    return async () => {
-      const { value, done } = await reader.read(new Uint8Array(buffer));
-      if (done || !value) return null;
-      // The buffer was transferred into the read and comes back as value's; the caller consumes
-      // value before the next read.
-      buffer = value.buffer as ArrayBuffer;
-      return value;
-    };
-  }
-  const reader = body.getReader();
-  return async () => {
-    const { value, done } = await reader.read();
-    return done ? null : value;
-  };
-}
-
 /**
  * Reads an SSE body in batches: each call returns every event completed by the next network read
  * (at least one), or null at the end. Batching keeps the per-chunk work, and the runtime's
  * per-read cost, to one pass per read rather than one stream stage per event.
  */
-export function sseEventBatches(body: ReadableStream<Uint8Array>): () => Promise<UpstreamEvent[] | null> {
-  const read = byteReader(body);
+export function sseEventBatches(
+  body: ReadableStream<Uint8Array>,
+  batchWindowMs = 0,
+): () => Promise<UpstreamEvent[] | null> {
+  const read = byteReader(body, batchWindowMs);
   const parser = new SseParser();
   const decoder = new TextDecoder();
   let finished = false;

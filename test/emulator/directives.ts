@@ -12,6 +12,9 @@ export interface Fault {
   chunk_delay_ms?: number;
   cut_after?: number;
   stall_after?: number;
+  /** Before frame N, the stream goes quiet for `pause_ms`, then carries on (a provider's hiccup). */
+  pause_after?: number;
+  pause_ms?: number;
   reset?: boolean;
   no_done?: boolean;
   malformed?: boolean;

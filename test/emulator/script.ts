@@ -83,6 +83,7 @@ export async function play(
       return;
     }
     if (i > 0 && fault.chunk_delay_ms) await sleep(fault.chunk_delay_ms);
+    if (i > 0 && i === fault.pause_after && fault.pause_ms) await sleep(fault.pause_ms);
     if (clientGone) return;
     const frame = fault.malformed && i === 1 && script.malformedFrame !== undefined ? script.malformedFrame : frames[i];
     const ok = res.write(frame as string | Uint8Array);
