@@ -1,9 +1,20 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { reserve, settle } from "../src/billing/client";
+import { type accountStub, reserve, settle } from "../src/billing/client";
 import type { ReserveResult } from "../src/billing/contract";
 import { RESERVATION_TTL_MS } from "../src/billing/reservations";
 import { env, generationRecord, genId, newAccount, reserveInput, USD } from "./billing-support";
+
+/**
+ * Rewrites stored rows the way time passing would (windows rolling over). The object keeps the
+ * rows it last wrote in memory, so, like a restart, the edit also drops that cache.
+ */
+async function editBehindTheObject(stub: ReturnType<typeof accountStub>, query: string, ...args: string[]) {
+  await runInDurableObject(stub, (instance, state) => {
+    state.storage.sql.exec(query, ...args);
+    (instance as unknown as { rows: { clear(): void } }).rows.clear();
+  });
+}
 
 /** Every total the object keeps must equal the sum of its detail rows, to the nano-dollar. */
 async function expectConsistent(stub: Awaited<ReturnType<typeof newAccount>>["stub"]) {
@@ -160,9 +171,7 @@ describe("refusals", () => {
     expect(result).toMatchObject({ ok: false, status: 403 });
     expect((result as any).message).toMatch(/^Key limit exceeded \(daily limit\)/);
     // The next UTC day the window starts over.
-    await runInDurableObject(stub, (_instance, state) => {
-      state.storage.sql.exec("UPDATE keys SET daily_start = daily_start - 86400000 WHERE hash = ?", keyHash);
-    });
+    await editBehindTheObject(stub, "UPDATE keys SET daily_start = daily_start - 86400000 WHERE hash = ?", keyHash);
     expect(await reserve(env, accountId, reserveInput(keyHash, { worstCaseNanos: 1 }))).toEqual({ ok: true });
   });
 
@@ -358,12 +367,11 @@ describe("usage windows", () => {
       usageMonthlyNanos: 4242,
     });
     // Move the windows back in time: the counters belong to past windows now.
-    await runInDurableObject(stub, (_i, state) => {
-      state.storage.sql.exec(
-        "UPDATE keys SET daily_start = 0, weekly_start = 0, monthly_start = 0 WHERE hash = ?",
-        keyHash,
-      );
-    });
+    await editBehindTheObject(
+      stub,
+      "UPDATE keys SET daily_start = 0, weekly_start = 0, monthly_start = 0 WHERE hash = ?",
+      keyHash,
+    );
     info = await stub.keyInfo(keyHash);
     expect(info.ok && info.value.key).toMatchObject({
       usageNanos: 4242,

@@ -29,6 +29,7 @@ import {
 import { everGranted, grantCredits, initAccount, listCredits, readAccount, totalsOf } from "./ledger";
 import { RateLimiter } from "./rate-limit";
 import { expireReservations, reserve, type SettleOutcome, settle, sumReservations } from "./reservations";
+import { RowCache } from "./row-cache";
 import { migrate } from "./sql-schema";
 
 /** What `/key` needs in one call: the key, the account's totals, and whether it ever paid. */
@@ -57,6 +58,8 @@ const notFound = (message: string): Refusal => ({ ok: false, status: 404, messag
  */
 export class AccountDurableObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
+  /** The rows reserve and settle read, kept as they were last written. */
+  private readonly rows: RowCache;
   private readonly limiter = new RateLimiter();
   /** The pending alarm, mirrored in memory so reserve need not read it. */
   private alarmAt: number | null = null;
@@ -65,13 +68,29 @@ export class AccountDurableObject extends DurableObject<Env> {
     super(ctx, env);
     this.sql = ctx.storage.sql;
     migrate(this.sql);
+    this.rows = new RowCache(this.sql);
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
     });
   }
 
+  /** A transaction of the request path; a rollback also forgets the rows it cached. */
   private tx<T>(fn: () => T): T {
-    return this.ctx.storage.transactionSync(fn);
+    try {
+      return this.ctx.storage.transactionSync(fn);
+    } catch (error) {
+      this.rows.clear();
+      throw error;
+    }
+  }
+
+  /** A transaction that writes rows some other way (keys, credits): the cache starts over after it. */
+  private write<T>(fn: () => T): T {
+    try {
+      return this.ctx.storage.transactionSync(fn);
+    } finally {
+      this.rows.clear();
+    }
   }
 
   // ── The request path ───────────────────────────────────────────────────────────────────────
@@ -79,7 +98,7 @@ export class AccountDurableObject extends DurableObject<Env> {
   /** Step 5: key live? rate limit? worst case affordable? Holds the worst case when it is. */
   async reserve(input: ReserveInput): Promise<ReserveResult> {
     const now = Date.now();
-    const { result, expiresAt } = this.tx(() => reserve(this.sql, this.limiter, input, now));
+    const { result, expiresAt } = this.tx(() => reserve(this.sql, this.rows, this.limiter, input, now));
     if (result.ok && expiresAt !== null && (this.alarmAt === null || this.alarmAt > expiresAt)) {
       this.alarmAt = expiresAt;
       await this.ctx.storage.setAlarm(expiresAt);
@@ -89,7 +108,7 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   /** Step 8: charge the real cost (or nothing when `record` is null) and free the rest of the hold. */
   settle(input: SettleInput): SettleOutcome {
-    return this.tx(() => settle(this.sql, input, Date.now()));
+    return this.tx(() => settle(this.sql, this.rows, input, Date.now()));
   }
 
   /**
@@ -121,7 +140,7 @@ export class AccountDurableObject extends DurableObject<Env> {
   /** Releases holds of requests that died before settling. */
   override async alarm(): Promise<void> {
     this.alarmAt = null;
-    const { next } = this.tx(() => expireReservations(this.sql, Date.now()));
+    const { next } = this.tx(() => expireReservations(this.sql, this.rows, Date.now()));
     if (next !== null) {
       this.alarmAt = next;
       await this.ctx.storage.setAlarm(next);
@@ -206,7 +225,7 @@ export class AccountDurableObject extends DurableObject<Env> {
     const now = Date.now();
     const refusal = this.provisioner(callerHash, now);
     if (refusal) return refusal;
-    return this.insertKey({ ...spec, isProvisioning: false }, now);
+    return this.write(() => this.insertKey({ ...spec, isProvisioning: false }, now));
   }
 
   updateKey(callerHash: string, hash: string, patch: KeyPatch): Outcome<KeyView> {
@@ -214,7 +233,7 @@ export class AccountDurableObject extends DurableObject<Env> {
     const refusal = this.provisioner(callerHash, now);
     if (refusal) return refusal;
     if (!this.managedKey(hash)) return notFound("Key not found");
-    return this.tx(() => {
+    return this.write(() => {
       patchKey(this.sql, hash, patch, now);
       return { ok: true as const, value: viewKey(readKey(this.sql, hash) as KeyRow, now) };
     });
@@ -226,7 +245,7 @@ export class AccountDurableObject extends DurableObject<Env> {
     const refusal = this.provisioner(callerHash, now);
     if (refusal) return refusal;
     if (!this.managedKey(hash)) return notFound("Key not found");
-    markDeleted(this.sql, hash, now);
+    this.write(() => markDeleted(this.sql, hash, now));
     this.limiter.forget(hash);
     return { ok: true, value: { hash } };
   }
@@ -242,7 +261,7 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   adminInitAccount(accountId: string, name: string): Outcome<AccountSummary> {
     const now = Date.now();
-    const created = this.tx(() => initAccount(this.sql, accountId, name, now));
+    const created = this.write(() => initAccount(this.sql, accountId, name, now));
     if (!created.ok) return created;
     return this.adminSummary();
   }
@@ -255,7 +274,7 @@ export class AccountDurableObject extends DurableObject<Env> {
   }
 
   adminGrant(input: GrantInput): Outcome<GrantResult> {
-    return this.tx(() => grantCredits(this.sql, input, Date.now()));
+    return this.write(() => grantCredits(this.sql, input, Date.now()));
   }
 
   adminCredits(limit = 100) {
@@ -263,13 +282,13 @@ export class AccountDurableObject extends DurableObject<Env> {
   }
 
   adminCreateKey(spec: KeySpec): Outcome<KeyView> {
-    return this.tx(() => this.insertKey(spec, Date.now()));
+    return this.write(() => this.insertKey(spec, Date.now()));
   }
 
   adminUpdateKey(hash: string, patch: KeyPatch): Outcome<KeyView> {
     const now = Date.now();
     if (!readLiveRow(this.sql, hash)) return notFound("Key not found");
-    return this.tx(() => {
+    return this.write(() => {
       patchKey(this.sql, hash, patch, now);
       return { ok: true as const, value: viewKey(readKey(this.sql, hash) as KeyRow, now) };
     });
@@ -277,7 +296,7 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   adminDeleteKey(hash: string): Outcome<{ hash: string }> {
     if (!readLiveRow(this.sql, hash)) return notFound("Key not found");
-    markDeleted(this.sql, hash, Date.now());
+    this.write(() => markDeleted(this.sql, hash, Date.now()));
     this.limiter.forget(hash);
     return { ok: true, value: { hash } };
   }

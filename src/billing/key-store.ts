@@ -152,11 +152,31 @@ export function adjustKeyReserved(sql: SqlStorage, hash: string, delta: Nanos): 
 }
 
 /**
- * Adds a charge to the key's all-time usage and to its daily/weekly/monthly windows (UTC), and
- * moves its held amount by `reservedDelta` in the same statement (a settlement frees its hold).
+ * The key after a charge: all-time usage and the daily/weekly/monthly windows (UTC) grow by the
+ * charge, a window that has rolled over starts from it, and the held amount moves by
+ * `reservedDelta` (a settlement frees its hold).
  */
-export function chargeKey(sql: SqlStorage, row: KeyRow, charge: Nanos, now: number, reservedDelta: Nanos = 0): void {
+export function chargedKey(row: KeyRow, charge: Nanos, now: number, reservedDelta: Nanos = 0): KeyRow {
   const current = windowUsage(row, now);
+  return {
+    ...row,
+    usage_nanos: row.usage_nanos + charge,
+    reserved_nanos: row.reserved_nanos + reservedDelta,
+    daily_usage_nanos: current.daily + charge,
+    daily_start: dayStart(now),
+    weekly_usage_nanos: current.weekly + charge,
+    weekly_start: weekStart(now),
+    monthly_usage_nanos: current.monthly + charge,
+    monthly_start: monthStart(now),
+  };
+}
+
+/**
+ * Writes a charge (see chargedKey) in one statement and returns the row as it now stands. The
+ * totals are added in SQL, so they stay exact even if `row` was read before another write.
+ */
+export function chargeKey(sql: SqlStorage, row: KeyRow, charge: Nanos, now: number, reservedDelta: Nanos = 0): KeyRow {
+  const next = chargedKey(row, charge, now, reservedDelta);
   sql.exec(
     `UPDATE keys SET usage_nanos = usage_nanos + ?, reserved_nanos = reserved_nanos + ?,
        daily_usage_nanos = ?, daily_start = ?,
@@ -165,14 +185,15 @@ export function chargeKey(sql: SqlStorage, row: KeyRow, charge: Nanos, now: numb
      WHERE hash = ?`,
     charge,
     reservedDelta,
-    current.daily + charge,
-    dayStart(now),
-    current.weekly + charge,
-    weekStart(now),
-    current.monthly + charge,
-    monthStart(now),
+    next.daily_usage_nanos,
+    next.daily_start,
+    next.weekly_usage_nanos,
+    next.weekly_start,
+    next.monthly_usage_nanos,
+    next.monthly_start,
     row.hash,
   );
+  return next;
 }
 
 export function rateLimitOf(row: KeyRow): RateLimitSpec | null {

@@ -1,18 +1,10 @@
 import type { ReserveInput, ReserveResult, SettleInput } from "./contract";
 import { hasGeneration, insertGeneration } from "./generations";
-import {
-  adjustKeyReserved,
-  chargeKey,
-  type KeyRow,
-  keyHeadroom,
-  rateLimitOf,
-  readKey,
-  refuseKey,
-  usageAgainstLimit,
-} from "./key-store";
-import { adjustAccount, available, readAccount } from "./ledger";
+import { type KeyRow, keyHeadroom, rateLimitOf, refuseKey, usageAgainstLimit } from "./key-store";
+import { available } from "./ledger";
 import { type Nanos, nanosToUsd } from "./money";
 import type { RateLimiter } from "./rate-limit";
+import type { RowCache } from "./row-cache";
 
 /**
  * Holds and charges. `reserve` runs before the upstream call and `settle` after it; both run
@@ -31,8 +23,16 @@ interface ReservationRow extends Record<string, SqlStorageValue> {
   expires_at: number;
 }
 
-function readReservation(sql: SqlStorage, id: string): ReservationRow | null {
-  return sql.exec<ReservationRow>("SELECT * FROM reservations WHERE id = ?", id).toArray()[0] ?? null;
+/** Whether a generation already holds money, or was already settled: one lookup for both. */
+function priorState(sql: SqlStorage, id: string): { heldUntil: number | null; settled: boolean } {
+  const row = sql
+    .exec<{ held_until: number | null; settled: number }>(
+      `SELECT (SELECT expires_at FROM reservations WHERE id = ?1) AS held_until,
+              EXISTS (SELECT 1 FROM generations WHERE id = ?1) AS settled`,
+      id,
+    )
+    .one();
+  return { heldUntil: row.held_until, settled: row.settled === 1 };
 }
 
 export type ReserveOutcome = { result: ReserveResult; expiresAt: number | null };
@@ -43,10 +43,16 @@ function assertNanos(name: string, value: unknown): asserts value is Nanos {
   }
 }
 
-export function reserve(sql: SqlStorage, limiter: RateLimiter, input: ReserveInput, now: number): ReserveOutcome {
+export function reserve(
+  sql: SqlStorage,
+  rows: RowCache,
+  limiter: RateLimiter,
+  input: ReserveInput,
+  now: number,
+): ReserveOutcome {
   assertNanos("worstCaseNanos", input.worstCaseNanos);
   assertNanos("promptCostNanos", input.promptCostNanos);
-  const key = readKey(sql, input.keyHash);
+  const key = rows.key(input.keyHash);
   const refusal = refuseKey(key, now);
   if (refusal || !key) {
     return { result: { ok: false, status: 401, message: refusal?.message ?? "User not found" }, expiresAt: null };
@@ -61,16 +67,14 @@ export function reserve(sql: SqlStorage, limiter: RateLimiter, input: ReserveInp
       expiresAt: null,
     };
   }
-  const account = readAccount(sql);
+  const account = rows.account();
   if (!account)
     return { result: { ok: false, status: 401, message: "User not found: no such account" }, expiresAt: null };
 
   // A retried call for the same generation keeps its one hold.
-  const existing = readReservation(sql, input.generationId);
-  if (existing) return { result: { ok: true }, expiresAt: existing.expires_at };
-  if (hasGeneration(sql, input.generationId)) {
-    throw new Error(`reserve: generation ${input.generationId} is already settled`);
-  }
+  const prior = priorState(sql, input.generationId);
+  if (prior.heldUntil !== null) return { result: { ok: true }, expiresAt: prior.heldUntil };
+  if (prior.settled) throw new Error(`reserve: generation ${input.generationId} is already settled`);
 
   const rate = limiter.take(key.hash, rateLimitOf(key), now);
   if (!rate.ok) {
@@ -108,8 +112,8 @@ export function reserve(sql: SqlStorage, limiter: RateLimiter, input: ReserveInp
     now,
     expiresAt,
   );
-  adjustAccount(sql, { reserved: input.worstCaseNanos });
-  adjustKeyReserved(sql, key.hash, input.worstCaseNanos);
+  rows.adjustAccount({ reserved: input.worstCaseNanos });
+  rows.adjustKeyReserved(key.hash, input.worstCaseNanos);
   return { result: { ok: true }, expiresAt };
 }
 
@@ -177,19 +181,20 @@ export interface SettleOutcome {
  * limit allow, so nothing goes negative; the log records what was actually charged, keeping the
  * sum of generation costs equal to usage.
  */
-export function settle(sql: SqlStorage, input: SettleInput, now: number): SettleOutcome {
+export function settle(sql: SqlStorage, rows: RowCache, input: SettleInput, now: number): SettleOutcome {
   const nothing = { chargedNanos: 0, clamped: false };
-  const hold = readReservation(sql, input.generationId);
+  const hold =
+    sql.exec<ReservationRow>("DELETE FROM reservations WHERE id = ? RETURNING *", input.generationId).toArray()[0] ??
+    null;
   // A hold and its generation record never coexist: settling swaps one for the other atomically.
   if (!hold && hasGeneration(sql, input.generationId)) return { ...nothing, duplicate: true };
   const held = hold?.amount_nanos ?? 0;
-  if (hold) sql.exec("DELETE FROM reservations WHERE id = ?", hold.id);
   const record = input.record;
-  const account = record ? readAccount(sql) : null;
+  const account = record ? rows.account() : null;
   if (!record || !account) {
     if (hold) {
-      adjustAccount(sql, { reserved: -held });
-      adjustKeyReserved(sql, hold.key_hash, -held);
+      rows.adjustAccount({ reserved: -held });
+      rows.adjustKeyReserved(hold.key_hash, -held);
     }
     return { ...nothing, duplicate: false };
   }
@@ -197,24 +202,27 @@ export function settle(sql: SqlStorage, input: SettleInput, now: number): Settle
   // The hold is released by the same UPDATEs that charge, so it already counts as free here.
   const cost = Math.max(0, Math.ceil(Number.isFinite(record.costNanos) ? record.costNanos : 0));
   let charge = Math.min(cost, Math.max(0, available(account) + held));
-  const key = readKey(sql, input.keyHash);
+  const key = rows.key(input.keyHash);
   const keyHeld = hold && key && hold.key_hash === key.hash ? held : 0;
   const headroom = key ? keyHeadroom({ ...key, reserved_nanos: key.reserved_nanos - keyHeld }, now) : null;
   if (headroom !== null) charge = Math.min(charge, Math.max(held, headroom));
   insertGeneration(sql, { ...record, id: input.generationId, keyHash: input.keyHash, costNanos: charge });
-  adjustAccount(sql, { usage: charge, reserved: -held });
-  if (key) chargeKey(sql, key, charge, now, -keyHeld);
-  if (hold && keyHeld === 0) adjustKeyReserved(sql, hold.key_hash, -held);
+  rows.adjustAccount({ usage: charge, reserved: -held });
+  if (key) rows.chargeKey(key, charge, now, -keyHeld);
+  if (hold && keyHeld === 0) rows.adjustKeyReserved(hold.key_hash, -held);
   return { chargedNanos: charge, duplicate: false, clamped: charge !== cost };
 }
 
 /** Releases every hold whose deadline passed; returns the next deadline, if any hold remains. */
-export function expireReservations(sql: SqlStorage, now: number): { released: number; next: number | null } {
-  const due = sql.exec<ReservationRow>("SELECT * FROM reservations WHERE expires_at <= ?", now).toArray();
+export function expireReservations(
+  sql: SqlStorage,
+  rows: RowCache,
+  now: number,
+): { released: number; next: number | null } {
+  const due = sql.exec<ReservationRow>("DELETE FROM reservations WHERE expires_at <= ? RETURNING *", now).toArray();
   for (const hold of due) {
-    sql.exec("DELETE FROM reservations WHERE id = ?", hold.id);
-    adjustAccount(sql, { reserved: -hold.amount_nanos });
-    adjustKeyReserved(sql, hold.key_hash, -hold.amount_nanos);
+    rows.adjustAccount({ reserved: -hold.amount_nanos });
+    rows.adjustKeyReserved(hold.key_hash, -hold.amount_nanos);
   }
   const next = sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM reservations").one().next;
   return { released: due.length, next };
