@@ -5,6 +5,8 @@
  * functions with the most self time. Native work (fetch, SQL, streams) shows up under its own name.
  * Node 20's WebSocket client is behind --experimental-websocket (the npm script passes it).
  */
+import { readFileSync } from "node:fs";
+import { SourceMap } from "node:module";
 import { runLoad } from "./load";
 import { buildGateway, seedKey, startEmulator, startGateway } from "./setup";
 
@@ -14,7 +16,8 @@ const SECONDS = Number(process.env.PROFILE_SECONDS ?? 5);
 
 interface ProfileNode {
   id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
+  callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
+  children?: number[];
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -44,15 +47,44 @@ async function connect(url: string) {
   };
 }
 
-function selfTimes(profile: Profile): Array<[string, number]> {
+/** The source file a bundle frame came from (`src/billing/ledger.ts`, `node_modules/hono`), via the source map. */
+function sourceFileOf(map: SourceMap): (node: ProfileNode) => string {
+  return (node) => {
+    const frame = node.callFrame;
+    if (!frame.url) return `(native) ${frame.functionName || node.callFrame.functionName}`;
+    const entry = map.findEntry(frame.lineNumber, frame.columnNumber) as { originalSource?: string };
+    const source = entry.originalSource?.replace(/^.*?(src|node_modules)\//, "$1/") ?? "(unmapped)";
+    const pkg = /^node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(source);
+    return pkg ? `node_modules/${pkg[1]}` : source;
+  };
+}
+
+function frameName(node: ProfileNode): string {
+  const frame = node.callFrame;
+  const where = frame.url ? ` ${frame.url.split("/").pop()}:${frame.lineNumber + 1}` : "";
+  return `${frame.functionName || "(anonymous)"}${where}`;
+}
+
+/**
+ * Samples per function: `self` counts the function on top of the stack, `total` anywhere on it
+ * (each function once per sample), which shows what a whole step costs with its callees.
+ */
+function sampleCounts(
+  profile: Profile,
+  kind: "self" | "total",
+  nameOf: (node: ProfileNode) => string = frameName,
+): Array<[string, number]> {
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
+  const parents = new Map<number, number>();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parents.set(child, node.id);
   const byName = new Map<string, number>();
   for (const id of profile.samples) {
-    const frame = nodes.get(id)?.callFrame;
-    if (!frame) continue;
-    const where = frame.url ? ` ${frame.url.split("/").pop()}:${frame.lineNumber + 1}` : "";
-    const name = `${frame.functionName || "(anonymous)"}${where}`;
-    byName.set(name, (byName.get(name) ?? 0) + 1);
+    const seen = new Set<string>();
+    for (let at: number | undefined = id; at !== undefined; at = kind === "self" ? undefined : parents.get(at)) {
+      const node = nodes.get(at);
+      if (node) seen.add(nameOf(node));
+    }
+    for (const name of seen) byName.set(name, (byName.get(name) ?? 0) + 1);
   }
   return [...byName].sort((a, b) => b[1] - a[1]);
 }
@@ -88,13 +120,22 @@ async function main(): Promise<void> {
     const result = await runLoad({ ...load, durationMs: SECONDS * 1000 });
     const { profile } = await cdp.send<{ profile: Profile }>("Profiler.stop");
     cdp.close();
-    const rows = selfTimes(profile);
-    const total = rows.reduce((sum, [, count]) => sum + count, 0);
+    const total = profile.samples.length;
     console.log(
-      `${STREAM ? "stream" : "non-stream"}: ${result.requests} requests, ${result.errors} errors, ${total} samples\n`,
+      `${STREAM ? "stream" : "non-stream"}: ${result.requests} requests, ${result.errors} errors, ${total} samples`,
     );
-    for (const [name, count] of rows.slice(0, 40)) {
-      console.log(`${((100 * count) / total).toFixed(1).padStart(5)}%  ${name}`);
+    const map = new SourceMap(JSON.parse(readFileSync("bench/.build/index.js.map", "utf8")));
+    const views: Array<[string, Array<[string, number]>]> = [
+      ["self time per function", sampleCounts(profile, "self")],
+      ["total time per function (with callees)", sampleCounts(profile, "total")],
+      ["self time per source file", sampleCounts(profile, "self", sourceFileOf(map))],
+      ["total time per source file", sampleCounts(profile, "total", sourceFileOf(map))],
+    ];
+    for (const [title, rows] of views) {
+      console.log(`\n${title}:`);
+      for (const [name, count] of rows.slice(0, 40)) {
+        console.log(`${((100 * count) / total).toFixed(1).padStart(5)}%  ${name}`);
+      }
     }
   } finally {
     await gateway.mf.dispose();

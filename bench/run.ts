@@ -71,19 +71,34 @@ async function main(): Promise<void> {
   console.log("building the gateway bundle (wrangler deploy --dry-run)…");
   buildGateway();
   const emulator = await startEmulator(8791);
-  const gateway = await startGateway(emulator.url);
-  const passthrough = await startWorker({
-    modules: true,
-    scriptPath: "bench/passthrough.js",
-    ...COMPAT,
-    bindings: { UPSTREAM_URL: emulator.url },
-  });
+  const workers: Array<{ mf: { dispose(): Promise<void> } }> = [];
+  try {
+    const gateway = await startGateway(emulator.url);
+    workers.push(gateway);
+    const passthrough = await startWorker({
+      modules: true,
+      scriptPath: "bench/passthrough.js",
+      ...COMPAT,
+      bindings: { UPSTREAM_URL: emulator.url },
+    });
+    workers.push(passthrough);
+    await measure(emulator.url, gateway, passthrough);
+  } finally {
+    // Stop every workerd started, even after a failed start: a leftover would skew the next run.
+    await Promise.allSettled(workers.map((w) => w.mf.dispose()));
+    emulator.child.kill();
+  }
+}
+
+type Started = { url: string; pid: number | undefined };
+
+async function measure(emulatorUrl: string, gateway: Started & { storageMedium: string }, passthrough: Started) {
   const key = await seedKey(gateway.url);
   const json = { "content-type": "application/json" };
   const targets: Target[] = [
     {
       name: "direct",
-      url: `${emulator.url}/openai/v1/chat/completions`,
+      url: `${emulatorUrl}/openai/v1/chat/completions`,
       headers: { ...json, authorization: "Bearer x" },
       body: upstreamBody,
       pid: descendantsMatching(process.pid, "emulator-process").at(-1),
@@ -144,7 +159,7 @@ async function main(): Promise<void> {
   } finally {
     const memory = targets.map((t) => `${t.name} ${fmt(t.pid ? peakMemoryMiB(t.pid) : undefined, 0)} MiB`).join(", ");
     const report = [
-      `# Benchmark (${new Date().toISOString().slice(0, 10)}, ${SECONDS_PER_CELL}s per cell, loopback, ${process.arch})`,
+      `# Benchmark (${new Date().toISOString().slice(0, 10)}, ${SECONDS_PER_CELL}s per cell, loopback, ${process.arch}, Durable Object storage on ${gateway.storageMedium})`,
       "",
       table(rows),
       "",
@@ -155,9 +170,6 @@ async function main(): Promise<void> {
     writeFileSync("bench/results/latest.md", report);
     writeFileSync("bench/results/latest.json", JSON.stringify(rows, null, 2));
     console.log(`\n${report}`);
-    await gateway.mf.dispose();
-    await passthrough.mf.dispose();
-    emulator.child.kill();
   }
 }
 
