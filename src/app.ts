@@ -1,6 +1,5 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { cors } from "hono/cors";
 import { adminRoutes } from "./api/admin";
 import { chatRoutes } from "./api/chat";
 import { completionsRoutes } from "./api/completions";
@@ -11,6 +10,7 @@ import { keyRoutes } from "./api/key";
 import { keysRoutes } from "./api/keys";
 import { modelsRoutes } from "./api/models";
 import type { AppEnv } from "./context";
+import { addCorsHeaders, isPreflight, preflightResponse } from "./cors";
 import { keyId, logLine } from "./observability";
 import { GatewayError } from "./schema/errors";
 
@@ -36,13 +36,25 @@ export function buildApp(): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
   app.use("*", async (c, next) => {
     const started = Date.now();
-    c.set("requestId", c.req.header("x-request-id") ?? crypto.randomUUID());
+    const requestId = c.req.header("x-request-id") ?? crypto.randomUUID();
+    c.set("requestId", requestId);
+    if (isPreflight(c.req.raw)) return preflightResponse(c.req.raw);
     await next();
-    c.header("x-request-id", c.get("requestId"));
+    // Stamped onto the reply in place: setting them through hono after the route answered would
+    // copy the whole Response.
+    let headers = c.res.headers;
+    try {
+      headers.set("x-request-id", requestId);
+    } catch {
+      c.res = new Response(c.res.body, c.res); // an immutable upstream Response: copy it once
+      headers = c.res.headers;
+      headers.set("x-request-id", requestId);
+    }
+    addCorsHeaders(headers);
     if (!c.get("generationLogged")) {
       logLine({
         msg: "request",
-        request_id: c.get("requestId"),
+        request_id: requestId,
         method: c.req.method,
         path: new URL(c.req.url).pathname,
         status: c.res.status,
@@ -51,15 +63,6 @@ export function buildApp(): Hono<AppEnv> {
       });
     }
   });
-  app.use(
-    "*",
-    cors({
-      origin: "*",
-      allowHeaders: ["Authorization", "Content-Type", "HTTP-Referer", "X-Title", "X-Request-Id"],
-      exposeHeaders: ["x-request-id", "x-tollgate-attempts", "x-tollgate-dropped-params", "server-timing"],
-      maxAge: 86400,
-    }),
-  );
   app.use(
     "*",
     bodyLimit({

@@ -1,5 +1,5 @@
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
-import { chat, fundedAccount, nonce, readSse, sleep } from "./support/gateway";
+import { BASE, chat, fundedAccount, gatewayFetch, nonce, readSse, sleep } from "./support/gateway";
 
 let key: string;
 beforeAll(async () => {
@@ -66,5 +66,47 @@ describe("observability", () => {
   it("sends a Server-Timing header", async () => {
     const response = await chat(key, { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: nonce() }] });
     expect(response.headers.get("server-timing")).toMatch(/^plan;dur=[\d.]+, reserve;dur=[\d.]+, upstream;dur=[\d.]+$/);
+  });
+
+  it("tags every reply with its request id (the caller's, when it sends one) and CORS headers", async () => {
+    const reply = await chat(
+      key,
+      { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: nonce() }] },
+      { "x-request-id": "trace-42", origin: "https://app.example" },
+    );
+    expect(reply.headers.get("x-request-id")).toBe("trace-42");
+    expect(reply.headers.get("access-control-allow-origin")).toBe("*");
+    expect(reply.headers.get("access-control-expose-headers")).toContain("x-tollgate-attempts");
+    expect(reply.headers.get("server-timing")).not.toBeNull();
+
+    const streamed = await chat(key, {
+      model: "openai/gpt-4o-mini",
+      stream: true,
+      messages: [{ role: "user", content: nonce() }],
+    });
+    expect(streamed.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(streamed.headers.get("access-control-allow-origin")).toBe("*");
+    await readSse(streamed);
+
+    const refused = await chat("sk-tg-v1-bad", { model: "openai/gpt-4o-mini", messages: [] });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    expect(refused.headers.get("access-control-allow-origin")).toBe("*");
+  });
+
+  it("answers a browser's preflight without a key", async () => {
+    const preflight = await gatewayFetch(`${BASE}/chat/completions`, {
+      method: "OPTIONS",
+      headers: {
+        origin: "https://app.example",
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "authorization, content-type, x-stainless-lang",
+      },
+    });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
+    expect(preflight.headers.get("access-control-allow-methods")).toContain("POST");
+    expect(preflight.headers.get("access-control-allow-headers")).toBe("authorization, content-type, x-stainless-lang");
+    expect(Number(preflight.headers.get("access-control-max-age"))).toBeGreaterThan(0);
   });
 });
