@@ -147,21 +147,15 @@ export function keyHeadroom(row: KeyRow, now: number): Nanos | null {
   return row.limit_nanos - usageAgainstLimit(row, now) - row.reserved_nanos;
 }
 
-export function adjustKeyReserved(sql: SqlStorage, hash: string, delta: Nanos): void {
-  sql.exec("UPDATE keys SET reserved_nanos = reserved_nanos + ? WHERE hash = ?", delta, hash);
-}
-
 /**
  * The key after a charge: all-time usage and the daily/weekly/monthly windows (UTC) grow by the
- * charge, a window that has rolled over starts from it, and the held amount moves by
- * `reservedDelta` (a settlement frees its hold).
+ * charge, and a window that has rolled over starts from it.
  */
-export function chargedKey(row: KeyRow, charge: Nanos, now: number, reservedDelta: Nanos = 0): KeyRow {
+export function chargedKey(row: KeyRow, charge: Nanos, now: number): KeyRow {
   const current = windowUsage(row, now);
   return {
     ...row,
     usage_nanos: row.usage_nanos + charge,
-    reserved_nanos: row.reserved_nanos + reservedDelta,
     daily_usage_nanos: current.daily + charge,
     daily_start: dayStart(now),
     weekly_usage_nanos: current.weekly + charge,
@@ -175,16 +169,15 @@ export function chargedKey(row: KeyRow, charge: Nanos, now: number, reservedDelt
  * Writes a charge (see chargedKey) in one statement and returns the row as it now stands. The
  * totals are added in SQL, so they stay exact even if `row` was read before another write.
  */
-export function chargeKey(sql: SqlStorage, row: KeyRow, charge: Nanos, now: number, reservedDelta: Nanos = 0): KeyRow {
-  const next = chargedKey(row, charge, now, reservedDelta);
+export function chargeKey(sql: SqlStorage, row: KeyRow, charge: Nanos, now: number): KeyRow {
+  const next = chargedKey(row, charge, now);
   sql.exec(
-    `UPDATE keys SET usage_nanos = usage_nanos + ?, reserved_nanos = reserved_nanos + ?,
+    `UPDATE keys SET usage_nanos = usage_nanos + ?,
        daily_usage_nanos = ?, daily_start = ?,
        weekly_usage_nanos = ?, weekly_start = ?,
        monthly_usage_nanos = ?, monthly_start = ?
      WHERE hash = ?`,
     charge,
-    reservedDelta,
     next.daily_usage_nanos,
     next.daily_start,
     next.weekly_usage_nanos,

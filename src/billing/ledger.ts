@@ -45,13 +45,9 @@ export function totalsOf(row: AccountRow): AccountTotals {
   };
 }
 
-/** Moves money between the account's buckets; the CHECK constraints refuse any negative result. */
-export function adjustAccount(sql: SqlStorage, delta: { usage?: Nanos; reserved?: Nanos }): void {
-  sql.exec(
-    "UPDATE account SET usage_nanos = usage_nanos + ?, reserved_nanos = reserved_nanos + ? WHERE singleton = 1",
-    delta.usage ?? 0,
-    delta.reserved ?? 0,
-  );
+/** Adds a charge to the account's usage; the CHECK constraints refuse one the credits do not cover. */
+export function addAccountUsage(sql: SqlStorage, charge: Nanos): void {
+  sql.exec("UPDATE account SET usage_nanos = usage_nanos + ? WHERE singleton = 1", charge);
 }
 
 interface CreditRow extends Record<string, SqlStorageValue> {

@@ -112,8 +112,7 @@ export function reserve(
     now,
     expiresAt,
   );
-  rows.adjustAccount({ reserved: input.worstCaseNanos });
-  rows.adjustKeyReserved(key.hash, input.worstCaseNanos);
+  rows.holdMoved(key.hash, input.worstCaseNanos);
   return { result: { ok: true }, expiresAt };
 }
 
@@ -183,33 +182,26 @@ export interface SettleOutcome {
  */
 export function settle(sql: SqlStorage, rows: RowCache, input: SettleInput, now: number): SettleOutcome {
   const nothing = { chargedNanos: 0, clamped: false };
+  // Removing the hold releases it (the reservations trigger), so it counts as free from here on.
   const hold =
     sql.exec<ReservationRow>("DELETE FROM reservations WHERE id = ? RETURNING *", input.generationId).toArray()[0] ??
     null;
+  if (hold) rows.holdMoved(hold.key_hash, -hold.amount_nanos);
   // A hold and its generation record never coexist: settling swaps one for the other atomically.
-  if (!hold && hasGeneration(sql, input.generationId)) return { ...nothing, duplicate: true };
-  const held = hold?.amount_nanos ?? 0;
+  else if (hasGeneration(sql, input.generationId)) return { ...nothing, duplicate: true };
   const record = input.record;
   const account = record ? rows.account() : null;
-  if (!record || !account) {
-    if (hold) {
-      rows.adjustAccount({ reserved: -held });
-      rows.adjustKeyReserved(hold.key_hash, -held);
-    }
-    return { ...nothing, duplicate: false };
-  }
+  if (!record || !account) return { ...nothing, duplicate: false };
 
-  // The hold is released by the same UPDATEs that charge, so it already counts as free here.
+  const held = hold?.amount_nanos ?? 0;
   const cost = Math.max(0, Math.ceil(Number.isFinite(record.costNanos) ? record.costNanos : 0));
-  let charge = Math.min(cost, Math.max(0, available(account) + held));
+  let charge = Math.min(cost, Math.max(0, available(account)));
   const key = rows.key(input.keyHash);
-  const keyHeld = hold && key && hold.key_hash === key.hash ? held : 0;
-  const headroom = key ? keyHeadroom({ ...key, reserved_nanos: key.reserved_nanos - keyHeld }, now) : null;
+  const headroom = key ? keyHeadroom(key, now) : null;
   if (headroom !== null) charge = Math.min(charge, Math.max(held, headroom));
   insertGeneration(sql, { ...record, id: input.generationId, keyHash: input.keyHash, costNanos: charge });
-  rows.adjustAccount({ usage: charge, reserved: -held });
-  if (key) rows.chargeKey(key, charge, now, -keyHeld);
-  if (hold && keyHeld === 0) rows.adjustKeyReserved(hold.key_hash, -held);
+  rows.addAccountUsage(charge);
+  if (key) rows.chargeKey(key, charge, now);
   return { chargedNanos: charge, duplicate: false, clamped: charge !== cost };
 }
 
@@ -220,10 +212,7 @@ export function expireReservations(
   now: number,
 ): { released: number; next: number | null } {
   const due = sql.exec<ReservationRow>("DELETE FROM reservations WHERE expires_at <= ? RETURNING *", now).toArray();
-  for (const hold of due) {
-    rows.adjustAccount({ reserved: -hold.amount_nanos });
-    rows.adjustKeyReserved(hold.key_hash, -hold.amount_nanos);
-  }
+  for (const hold of due) rows.holdMoved(hold.key_hash, -hold.amount_nanos);
   const next = sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM reservations").one().next;
   return { released: due.length, next };
 }

@@ -1,5 +1,5 @@
-import { adjustKeyReserved, chargeKey, type KeyRow, readKey } from "./key-store";
-import { type AccountRow, adjustAccount, readAccount } from "./ledger";
+import { chargeKey, type KeyRow, readKey } from "./key-store";
+import { type AccountRow, addAccountUsage, readAccount } from "./ledger";
 import type { Nanos } from "./money";
 
 /** Past this many cached keys the cache starts over (an account may have thousands of keys). */
@@ -34,26 +34,25 @@ export class RowCache {
     return row;
   }
 
-  adjustAccount(delta: { usage?: Nanos; reserved?: Nanos }): void {
-    adjustAccount(this.sql, delta);
-    const row = this.accountRow;
-    if (row) {
-      this.accountRow = {
-        ...row,
-        usage_nanos: row.usage_nanos + (delta.usage ?? 0),
-        reserved_nanos: row.reserved_nanos + (delta.reserved ?? 0),
-      };
-    }
+  /**
+   * A hold of `amount` was placed (positive) or removed (negative) for `hash`: the reservations
+   * triggers have already moved the held totals in SQL; this moves the cached ones alike.
+   */
+  holdMoved(hash: string, amount: Nanos): void {
+    const account = this.accountRow;
+    if (account) this.accountRow = { ...account, reserved_nanos: account.reserved_nanos + amount };
+    const key = this.keys.get(hash);
+    if (key) this.keys.set(hash, { ...key, reserved_nanos: key.reserved_nanos + amount });
   }
 
-  adjustKeyReserved(hash: string, delta: Nanos): void {
-    adjustKeyReserved(this.sql, hash, delta);
-    const row = this.keys.get(hash);
-    if (row) this.keys.set(hash, { ...row, reserved_nanos: row.reserved_nanos + delta });
+  addAccountUsage(charge: Nanos): void {
+    addAccountUsage(this.sql, charge);
+    const account = this.accountRow;
+    if (account) this.accountRow = { ...account, usage_nanos: account.usage_nanos + charge };
   }
 
-  chargeKey(row: KeyRow, charge: Nanos, now: number, reservedDelta: Nanos): void {
-    this.remember(row.hash, chargeKey(this.sql, row, charge, now, reservedDelta));
+  chargeKey(row: KeyRow, charge: Nanos, now: number): void {
+    this.remember(row.hash, chargeKey(this.sql, row, charge, now));
   }
 
   /** Forgets everything: after a write that did not go through here, or a rollback. */
