@@ -90,7 +90,9 @@ const STATEMENTS = [
     app_title TEXT,
     user TEXT
   )`,
-  `CREATE INDEX IF NOT EXISTS generations_created ON generations (created_at)`,
+  // No index on created_at: nothing reads generations by time, and each index is one more B-tree
+  // write per request (oldest-first pruning, if ever needed, can walk the rowid).
+  `DROP INDEX IF EXISTS generations_created`,
 ];
 
 export function migrate(sql: SqlStorage): void {
