@@ -22,6 +22,62 @@ describe("SSE parser", () => {
     expect([...parser.push("data: tail"), ...parser.end()]).toEqual([{ data: "tail" }]);
   });
 
+  it("parses any mix of framings split anywhere exactly as the whole text parses line by line", () => {
+    // The reference: the SSE rules applied to the whole text at once.
+    const reference = (text: string) => {
+      const events: Array<{ event?: string; data: string }> = [];
+      let data: string[] = [];
+      let event: string | undefined;
+      for (const line of `${text}\n\n`.split(/\r\n|\r|\n/)) {
+        if (line === "") {
+          if (data.length > 0)
+            events.push(event === undefined ? { data: data.join("\n") } : { event, data: data.join("\n") });
+          data = [];
+          event = undefined;
+        } else if (!line.startsWith(":")) {
+          const colon = line.indexOf(":");
+          const field = colon === -1 ? line : line.slice(0, colon);
+          const value = colon === -1 ? "" : line.slice(colon + 1).replace(/^ /, "");
+          if (field === "data") data.push(value);
+          else if (field === "event") event = value;
+        }
+      }
+      return events;
+    };
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const pieces = [
+      'data: {"n":1}\n\n',
+      "data: x\n\n\n",
+      "data:\n\n",
+      "data: \n\n",
+      "data:nospace\n\n",
+      "event: ping\ndata: {}\n\n",
+      "data: a\ndata: b\n\n",
+      ": keep-alive\n\n",
+      "data: crlf\r\n\r\n",
+      "data: cr\r\r",
+      "id: 3\ndata: with id\n\n",
+      "data: [DONE]\n\n",
+    ];
+    for (let round = 0; round < 300; round++) {
+      let text = "";
+      for (let i = 0; i < 1 + random(12); i++) text += pieces[random(pieces.length)];
+      const parser = new SseParser();
+      const events = [];
+      for (let at = 0; at < text.length; ) {
+        const size = 1 + random(20);
+        events.push(...parser.push(text.slice(at, at + size)));
+        at += size;
+      }
+      events.push(...parser.end());
+      expect(events, JSON.stringify(text)).toEqual(reference(text));
+    }
+  });
+
   it("decodes UTF-8 split inside a character", async () => {
     const bytes = new TextEncoder().encode('data: {"t":"héllo 🌍"}\n\n');
     const body = new ReadableStream<Uint8Array>({

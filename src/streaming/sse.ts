@@ -13,6 +13,8 @@ export class SseParser {
   private event: string | undefined;
   /** True when the previous chunk ended on `\r`, so a leading `\n` belongs to that line end. */
   private pendingCr = false;
+  /** Where to look for the next blank line: the buffer before it holds none (no rescans). */
+  private blankSearchFrom = 0;
 
   /** Feeds decoded text; returns the events completed by it. */
   push(text: string): UpstreamEvent[] {
@@ -21,6 +23,44 @@ export class SseParser {
     this.pendingCr = false;
     this.buffer += input;
     const events: UpstreamEvent[] = [];
+    // What is left in the buffer never holds a `\r` (it ends a line, and lines are consumed).
+    if (this.data.length === 0 && this.event === undefined && !input.includes("\r")) {
+      this.takeBlocks(events);
+      return events;
+    }
+    return this.takeLines(events);
+  }
+
+  /**
+   * The common case, `\n` line ends and nothing half-parsed: whole events are cut at blank lines,
+   * and an event that is one `data: ` line (nearly every chunk of every provider) is taken as it
+   * stands. Runs once per streamed token, where splitting every line cost more than the JSON.
+   * An unfinished event stays in the buffer as text until its blank line arrives.
+   */
+  private takeBlocks(events: UpstreamEvent[]): void {
+    const buffer = this.buffer;
+    let start = 0;
+    for (;;) {
+      const blank = buffer.indexOf("\n\n", Math.max(start, this.blankSearchFrom));
+      if (blank === -1) {
+        this.blankSearchFrom = Math.max(0, buffer.length - 1 - start);
+        break;
+      }
+      this.blankSearchFrom = 0;
+      if (buffer.startsWith("data: ", start) && buffer.indexOf("\n", start + 6) === blank) {
+        events.push({ data: buffer.slice(start + 6, blank) });
+      } else {
+        for (const line of buffer.slice(start, blank).split("\n")) this.line(line, events);
+        this.line("", events);
+      }
+      start = blank + 2;
+    }
+    this.buffer = start === 0 ? buffer : buffer.slice(start);
+  }
+
+  /** Line by line, for `\r` line ends and events whose lines arrived over several reads. */
+  private takeLines(events: UpstreamEvent[]): UpstreamEvent[] {
+    this.blankSearchFrom = 0;
     let start = 0;
     // The next `\r` is searched for again only once passed: most providers send none, and
     // rescanning the rest of a large read for it at every line made parsing quadratic.
