@@ -31,6 +31,9 @@ const DEFAULTS: Timeouts = {
   BREAKER_FAILURES: 3,
 };
 
+/** Settings where 0 means "off" rather than "unset" (every other one must be positive). */
+const ZERO_ALLOWED: ReadonlySet<keyof Timeouts> = new Set(["STREAM_FLUSH_MS"]);
+
 let cached: { env: Env; timeouts: Timeouts } | undefined;
 
 /** Read once per isolate (the env object is stable), not per request. */
@@ -39,8 +42,10 @@ export function timeoutsOf(env: Env): Timeouts {
   const vars = env as unknown as Record<string, unknown>;
   const timeouts = { ...DEFAULTS };
   for (const name of Object.keys(DEFAULTS) as Array<keyof Timeouts>) {
-    const value = Number(vars[name]);
-    if (Number.isFinite(value) && value > 0) timeouts[name] = value;
+    const raw = vars[name];
+    if (raw === undefined || raw === null || raw === "") continue;
+    const value = Number(raw);
+    if (Number.isFinite(value) && (value > 0 || (value === 0 && ZERO_ALLOWED.has(name)))) timeouts[name] = value;
   }
   cached = { env, timeouts };
   return timeouts;

@@ -1,0 +1,34 @@
+import { describe, expect, it } from "vitest";
+import type { Env } from "../src/env";
+import { timeoutsOf } from "../src/generation/timeouts";
+
+const envWith = (vars: Record<string, unknown>) => vars as unknown as Env;
+
+describe("timeout settings", () => {
+  it("uses the defaults when nothing is set", () => {
+    const settings = timeoutsOf(envWith({}));
+    expect(settings.UPSTREAM_HEADERS_TIMEOUT_MS).toBe(120_000);
+    expect(settings.STREAM_FLUSH_MS).toBe(10);
+  });
+
+  it("reads vars as numbers, and STREAM_FLUSH_MS=0 turns stream batching off", () => {
+    const settings = timeoutsOf(envWith({ UPSTREAM_HEADERS_TIMEOUT_MS: "5000", STREAM_FLUSH_MS: "0" }));
+    expect(settings.UPSTREAM_HEADERS_TIMEOUT_MS).toBe(5000);
+    expect(settings.STREAM_FLUSH_MS).toBe(0);
+  });
+
+  it("ignores values that cannot be a timeout: empty, negative, zero where zero means nothing", () => {
+    const settings = timeoutsOf(
+      envWith({
+        UPSTREAM_HEADERS_TIMEOUT_MS: "0",
+        STREAM_IDLE_TIMEOUT_MS: "-5",
+        FIRST_TOKEN_TIMEOUT_MS: "",
+        BREAKER_FAILURES: "x",
+      }),
+    );
+    expect(settings.UPSTREAM_HEADERS_TIMEOUT_MS).toBe(120_000);
+    expect(settings.STREAM_IDLE_TIMEOUT_MS).toBe(60_000);
+    expect(settings.FIRST_TOKEN_TIMEOUT_MS).toBe(60_000);
+    expect(settings.BREAKER_FAILURES).toBe(3);
+  });
+});
