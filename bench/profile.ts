@@ -1,16 +1,17 @@
 /**
- * `npm run bench:profile [-- stream]`: where Tollgate's CPU goes. Runs the unminified bundle in
- * workerd with the V8 inspector on, drives the benchmark's load at it (non-streaming, or 500-chunk
- * streams with `stream`), samples the gateway isolate's CPU for a few seconds and prints the
- * functions with the most self time. Native work (fetch, SQL, streams) shows up under its own name.
+ * `npm run bench:profile [-- stream|trickle]`: where Tollgate's CPU goes. Runs the unminified
+ * bundle in workerd with the V8 inspector on, drives one of the benchmark's loads at it
+ * (non-streaming by default; see bench/modes.ts), samples the gateway isolate's CPU for a few
+ * seconds and prints where the samples fell, per function and per source file. Native work (fetch, SQL, streams) shows up under its own name.
  * Node 20's WebSocket client is behind --experimental-websocket (the npm script passes it).
  */
 import { readFileSync } from "node:fs";
 import { SourceMap } from "node:module";
 import { runLoad } from "./load";
+import { ALL_MODES, type Mode } from "./modes";
 import { buildGateway, seedKey, startEmulator, startGateway } from "./setup";
 
-const STREAM = process.argv.includes("stream");
+const MODE = ALL_MODES.find((m) => process.argv.includes(m.name)) ?? (ALL_MODES[0] as Mode);
 const INSPECTOR_PORT = 9239;
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 5);
 
@@ -100,10 +101,10 @@ async function main(): Promise<void> {
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
       body: JSON.stringify({
         model: "openai/gpt-4o-mini",
-        messages: [{ role: "user", content: STREAM ? "Count please [[emulate tokens=500]]" : "Say hello" }],
-        stream: STREAM,
+        messages: [{ role: "user", content: MODE.prompt }],
+        stream: MODE.stream,
       }),
-      concurrency: 8,
+      concurrency: MODE.concurrency?.[0] ?? 8,
     };
     await runLoad({ ...load, durationMs: 1500 }); // warm up the JIT and the caches
     const targets = (await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json`)).json()) as Array<{
@@ -121,9 +122,7 @@ async function main(): Promise<void> {
     const { profile } = await cdp.send<{ profile: Profile }>("Profiler.stop");
     cdp.close();
     const total = profile.samples.length;
-    console.log(
-      `${STREAM ? "stream" : "non-stream"}: ${result.requests} requests, ${result.errors} errors, ${total} samples`,
-    );
+    console.log(`${MODE.label}: ${result.requests} requests, ${result.errors} errors, ${total} samples`);
     const map = new SourceMap(JSON.parse(readFileSync("bench/.build/index.js.map", "utf8")));
     const views: Array<[string, Array<[string, number]>]> = [
       ["self time per function", sampleCounts(profile, "self")],

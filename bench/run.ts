@@ -10,29 +10,30 @@
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { type LoadResult, runLoad } from "./load";
+import { ALL_MODES, type Mode } from "./modes";
 import { cpuSeconds, descendantsMatching, peakMemoryMiB } from "./proc";
 import { buildGateway, COMPAT, seedKey, startEmulator, startGateway, startWorker } from "./setup";
 
 const SECONDS_PER_CELL = Number(process.env.BENCH_SECONDS ?? 4);
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? "1,16,64").split(",").map(Number);
-/** `json`, `stream` or both (the default): a quicker run while profiling one path. */
-const MODES = (process.env.BENCH_MODES ?? "json,stream").split(",");
+
+/** `json`, `stream`, `trickle` or any mix (default: all): a quicker run while profiling one path. */
+const MODES = ALL_MODES.filter((m) => (process.env.BENCH_MODES ?? "json,stream,trickle").split(",").includes(m.name));
 
 interface Target {
   name: "direct" | "passthrough" | "tollgate";
   url: string;
   headers: Record<string, string>;
-  body: (stream: boolean) => string;
+  body: (mode: Mode) => string;
   /** The process whose CPU and memory this target costs (workerd for the Workers). */
   pid: number | undefined;
 }
 
-const prompt = (stream: boolean) => (stream ? "Count please [[emulate tokens=500]]" : "Say hello");
-const upstreamBody = (stream: boolean) =>
+const upstreamBody = (mode: Mode) =>
   JSON.stringify({
     model: "gpt-4o-mini",
-    messages: [{ role: "user", content: prompt(stream) }],
-    ...(stream ? { stream: true, stream_options: { include_usage: true } } : {}),
+    messages: [{ role: "user", content: mode.prompt }],
+    ...(mode.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
   });
 
 interface Row {
@@ -114,8 +115,12 @@ async function measure(emulatorUrl: string, gateway: Started & { storageMedium: 
       name: "tollgate",
       url: `${gateway.url}/api/v1/chat/completions`,
       headers: { ...json, authorization: `Bearer ${key}` },
-      body: (stream) =>
-        JSON.stringify({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: prompt(stream) }], stream }),
+      body: (mode) =>
+        JSON.stringify({
+          model: "openai/gpt-4o-mini",
+          messages: [{ role: "user", content: mode.prompt }],
+          stream: mode.stream,
+        }),
       pid: gateway.pid,
     },
   ];
@@ -126,32 +131,32 @@ async function measure(emulatorUrl: string, gateway: Started & { storageMedium: 
       await runLoad({
         url: target.url,
         headers: target.headers,
-        body: target.body(false),
+        body: target.body(ALL_MODES[0] as Mode),
         concurrency: 4,
         durationMs: 1000,
       });
     }
-    for (const stream of [false, true].filter((s) => MODES.includes(s ? "stream" : "json"))) {
-      for (const concurrency of CONCURRENCY) {
+    for (const mode of MODES) {
+      for (const concurrency of mode.concurrency ?? CONCURRENCY) {
         for (const target of targets) {
           const cpuBefore = target.pid ? cpuSeconds(target.pid) : undefined;
           const result = await runLoad({
             url: target.url,
             headers: target.headers,
-            body: target.body(stream),
+            body: target.body(mode),
             concurrency,
             durationMs: SECONDS_PER_CELL * 1000,
           });
           const cpu = target.pid && cpuBefore !== undefined ? cpuSeconds(target.pid) - cpuBefore : undefined;
           rows.push({
-            mode: stream ? "stream 500 chunks" : "non-stream",
+            mode: mode.label,
             concurrency,
             target: target.name,
             result,
             cpu,
           });
           console.log(
-            `${stream ? "stream" : "json"} c=${concurrency} ${target.name}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms, errors ${result.errors}`,
+            `${mode.name} c=${concurrency} ${target.name}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms, errors ${result.errors}`,
           );
         }
       }

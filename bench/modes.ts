@@ -1,0 +1,26 @@
+/** The kinds of request `npm run bench` and `npm run bench:profile` send. */
+
+/** One kind of request the benchmark sends to every target. */
+export interface Mode {
+  name: "json" | "stream" | "trickle";
+  label: string;
+  stream: boolean;
+  /** What the emulator is asked for (its `[[emulate …]]` directives). */
+  prompt: string;
+  /** Overrides BENCH_CONCURRENCY: a paced stream's rate is set by its pace, not by the load. */
+  concurrency?: number[];
+}
+
+export const ALL_MODES: Mode[] = [
+  { name: "json", label: "non-stream", stream: false, prompt: "Say hello" },
+  { name: "stream", label: "stream 500 chunks", stream: true, prompt: "Count please [[emulate tokens=500]]" },
+  {
+    // How models really stream: one token per network read. Batching cannot help here, so this
+    // is the per-event cost of relaying (CPU ms/req ÷ 100 is per chunk).
+    name: "trickle",
+    label: "stream 100 chunks 5 ms apart",
+    stream: true,
+    prompt: "Count please [[emulate tokens=100 chunk_delay_ms=5]]",
+    concurrency: [64],
+  },
+];
