@@ -27,7 +27,19 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
+/** What one stretch of load recorded, so that several stretches can be summarised as one. */
+export interface LoadSamples {
+  latencies: number[];
+  ttfbs: number[];
+  errors: number;
+  seconds: number;
+}
+
 export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
+  return summarize([await measureLoad(spec)]);
+}
+
+export async function measureLoad(spec: LoadSpec): Promise<LoadSamples> {
   const latencies: number[] = [];
   const ttfbs: number[] = [];
   let errors = 0;
@@ -62,12 +74,17 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
     }
   };
   await Promise.all(Array.from({ length: spec.concurrency }, worker));
-  const seconds = (performance.now() - started) / 1000;
-  latencies.sort((a, b) => a - b);
-  ttfbs.sort((a, b) => a - b);
+  return { latencies, ttfbs, errors, seconds: (performance.now() - started) / 1000 };
+}
+
+/** One result from several stretches of the same load (their samples pooled, their time summed). */
+export function summarize(stretches: LoadSamples[]): LoadResult {
+  const latencies = stretches.flatMap((s) => s.latencies).sort((a, b) => a - b);
+  const ttfbs = stretches.flatMap((s) => s.ttfbs).sort((a, b) => a - b);
+  const seconds = stretches.reduce((sum, s) => sum + s.seconds, 0);
   return {
     requests: latencies.length,
-    errors,
+    errors: stretches.reduce((sum, s) => sum + s.errors, 0),
     seconds,
     rps: latencies.length / seconds,
     p50: percentile(latencies, 50),

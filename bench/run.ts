@@ -3,18 +3,21 @@
  *   (a) the upstream emulator directly,
  *   (b) a bare passthrough Worker in workerd (the runtime's own limit), and
  *   (c) Tollgate in workerd with auth, reservation, routing and settlement on,
- * non-streaming and streaming (a 500-chunk stream), at a few concurrency levels. Both Workers run
- * in workerd through Miniflare's own socket (no wrangler dev Node proxy in front). Reports
+ * non-streaming and streaming (a 500-chunk burst, and a paced 100-chunk trickle), at a few
+ * concurrency levels, the targets taking turns within each cell. Both Workers run in workerd
+ * through Miniflare's own socket (no wrangler dev Node proxy in front). Reports
  * requests/s, p50/p99 latency, time to first byte, CPU seconds and peak memory of each workerd,
  * with ratios to (b). Bounded and self-stopping: about two minutes.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
-import { type LoadResult, runLoad } from "./load";
+import { type LoadResult, type LoadSamples, measureLoad, runLoad, summarize } from "./load";
 import { ALL_MODES, type Mode } from "./modes";
 import { cpuSeconds, descendantsMatching, peakMemoryMiB } from "./proc";
 import { buildGateway, COMPAT, seedKey, startEmulator, startGateway, startWorker } from "./setup";
 
 const SECONDS_PER_CELL = Number(process.env.BENCH_SECONDS ?? 4);
+/** Each cell's time is split into this many turns per target. */
+const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? "1,16,64").split(",").map(Number);
 
 /** `json`, `stream`, `trickle` or any mix (default: all): a quicker run while profiling one path. */
@@ -138,33 +141,41 @@ async function measure(emulatorUrl: string, gateway: Started & { storageMedium: 
     }
     for (const mode of MODES) {
       for (const concurrency of mode.concurrency ?? CONCURRENCY) {
-        for (const target of targets) {
-          const cpuBefore = target.pid ? cpuSeconds(target.pid) : undefined;
-          const result = await runLoad({
-            url: target.url,
-            headers: target.headers,
-            body: target.body(mode),
-            concurrency,
-            durationMs: SECONDS_PER_CELL * 1000,
-          });
-          const cpu = target.pid && cpuBefore !== undefined ? cpuSeconds(target.pid) - cpuBefore : undefined;
-          rows.push({
-            mode: mode.label,
-            concurrency,
-            target: target.name,
-            result,
-            cpu,
-          });
+        // The targets take turns, a stretch each, so that the machine's drift over the cell
+        // (other work, thermal, the page cache) falls on all of them alike.
+        const samples = targets.map(() => [] as LoadSamples[]);
+        const cpu = targets.map(() => 0 as number | undefined);
+        for (let round = 0; round < ROUNDS; round++) {
+          for (let turn = 0; turn < targets.length; turn++) {
+            const i = (turn + round) % targets.length; // no target always goes first
+            const target = targets[i] as Target;
+            const cpuBefore = target.pid ? cpuSeconds(target.pid) : undefined;
+            samples[i]?.push(
+              await measureLoad({
+                url: target.url,
+                headers: target.headers,
+                body: target.body(mode),
+                concurrency,
+                durationMs: (SECONDS_PER_CELL * 1000) / ROUNDS,
+              }),
+            );
+            const spent = target.pid && cpuBefore !== undefined ? cpuSeconds(target.pid) - cpuBefore : undefined;
+            cpu[i] = spent === undefined || cpu[i] === undefined ? undefined : (cpu[i] as number) + spent;
+          }
+        }
+        targets.forEach((target, i) => {
+          const result = summarize(samples[i] ?? []);
+          rows.push({ mode: mode.label, concurrency, target: target.name, result, cpu: cpu[i] });
           console.log(
             `${mode.name} c=${concurrency} ${target.name}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms, errors ${result.errors}`,
           );
-        }
+        });
       }
     }
   } finally {
     const memory = targets.map((t) => `${t.name} ${fmt(t.pid ? peakMemoryMiB(t.pid) : undefined, 0)} MiB`).join(", ");
     const report = [
-      `# Benchmark (${new Date().toISOString().slice(0, 10)}, ${SECONDS_PER_CELL}s per cell, loopback, ${process.arch}, Durable Object storage on ${gateway.storageMedium})`,
+      `# Benchmark (${new Date().toISOString().slice(0, 10)}, ${SECONDS_PER_CELL}s per cell in ${ROUNDS} turns per target, loopback, ${process.arch}, Durable Object storage on ${gateway.storageMedium})`,
       "",
       table(rows),
       "",
