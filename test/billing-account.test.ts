@@ -204,6 +204,26 @@ describe("refusals", () => {
     expect(await reserve(env, accountId, reserveInput("0".repeat(64)))).toMatchObject({ ok: false, status: 401 });
   });
 
+  it("applies key and credit changes made after a key was used to its very next reservation", async () => {
+    // Each reservation here follows one that had the object read (and keep) the key and account.
+    const { accountId, stub, keyHash } = await newAccount(6_000_000); // a worst case is 5_000_000
+    expect((await reserve(env, accountId, reserveInput(keyHash))).ok).toBe(true);
+    expect(await reserve(env, accountId, reserveInput(keyHash))).toMatchObject({ ok: false, status: 402 });
+    expect(await stub.adminGrant({ idempotencyId: "top-up", amountNanos: 10_000_000, reason: "test" })).toMatchObject({
+      ok: true,
+    });
+    expect((await reserve(env, accountId, reserveInput(keyHash))).ok).toBe(true);
+
+    expect(await stub.adminUpdateKey(keyHash, { limitNanos: 12_000_000 })).toMatchObject({ ok: true });
+    expect(await reserve(env, accountId, reserveInput(keyHash))).toMatchObject({ ok: false });
+    expect(await stub.adminUpdateKey(keyHash, { limitNanos: null })).toMatchObject({ ok: true });
+    expect((await reserve(env, accountId, reserveInput(keyHash, { maxOutputTokens: 10 }))).ok).toBe(true);
+
+    expect(await stub.adminUpdateKey(keyHash, { disabled: true })).toMatchObject({ ok: true });
+    expect(await reserve(env, accountId, reserveInput(keyHash))).toMatchObject({ ok: false, status: 401 });
+    await expectConsistent(stub);
+  });
+
   it("403s inference with a provisioning key", async () => {
     const { accountId, addKey } = await newAccount(1 * USD);
     const provisioning = await addKey({ isProvisioning: true });
