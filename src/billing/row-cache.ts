@@ -8,7 +8,8 @@ const MAX_CACHED_KEYS = 1024;
 /**
  * The account row and the key rows the request path reads, kept as they stand. The Durable
  * Object is the only writer of its database and the request path writes these rows only through
- * here, which applies each write to the cached row too: a cached row is the row a SELECT would
+ * here, which applies each write to the cached row too (held totals, which SQLite moves by trigger
+ * when a hold is placed or removed, are mirrored by holdMoved): a cached row is the row a SELECT would
  * read, so once the cache is warm reserve and settle read no wide row at all (materialising the
  * key row was the largest single cost of the Durable Object's SQL). Any other write clears the
  * cache, and so does a transaction that rolls back (a write SQLite refused never reaches the
