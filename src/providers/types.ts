@@ -93,6 +93,11 @@ export interface ChunkChoiceOut {
 export interface ChatChunkOut {
   choices: ChunkChoiceOut[];
   usage?: Usage;
+  /**
+   * `choices` already serialised as JSON, when the mapper could splice them from the upstream's
+   * bytes; the relay then writes it instead of serialising `choices` (which must say the same).
+   */
+  serializedChoices?: string;
 }
 
 /** One event of an upstream stream, as framed on the wire (SSE here; Bedrock decodes its own). */

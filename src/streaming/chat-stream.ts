@@ -101,8 +101,10 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   };
   stampFor(source);
   const present = options.shape?.chunkChoices;
-  const frame = (choices: ChunkChoiceOut[], extra = "") =>
-    `${prefix}${JSON.stringify(present ? present(choices) : choices)}${extra}}\n\n`;
+  const frame = (choices: ChunkChoiceOut[], extra = "", serialized?: string) =>
+    `${prefix}${serialized ?? JSON.stringify(present ? present(choices) : choices)}${extra}}\n\n`;
+  // A mapper's ready-made JSON holds only when the choices go out as they came.
+  const spliceable = present === undefined && options.hideReasoning !== true;
   /** Set by the watchdog when it gives up on the current upstream (read by pull's catch). */
   let giveUpReason: string | undefined;
   let ended = false;
@@ -205,7 +207,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
             if (chunk.choices.length === 0) continue;
             record(summary, chunk, startedAt);
             if (options.hideReasoning && !withoutReasoning(chunk.choices)) continue;
-            pending += frame(chunk.choices);
+            pending += frame(chunk.choices, "", spliceable ? chunk.serializedChoices : undefined);
           }
           if (mapper.done) return finish(pending);
         }

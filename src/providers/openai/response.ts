@@ -8,6 +8,7 @@ import type {
   StreamMapper,
   Usage,
 } from "../types";
+import { plainContentChunk } from "./plain-chunk";
 
 /** OpenAI's own finish reasons pass through; legacy and compatible-provider ones are mapped. */
 export function mapOpenAIFinishReason(reason: string | null | undefined, hasToolCalls = false): FinishReason | null {
@@ -167,6 +168,11 @@ export function createOpenAIStreamMapper(fixUsage?: (usage: Usage) => Usage): St
       if (event.data === "[DONE]") {
         done = true;
         return [];
+      }
+      const plain = plainContentChunk(event.data);
+      if (plain) {
+        const choices: ChunkChoiceOut[] = [{ index: 0, delta: { content: plain.content }, finish_reason: null }];
+        return [{ choices, serializedChoices: plain.serializedChoices }];
       }
       const chunk = asRecord(JSON.parse(event.data));
       if (chunk.error !== undefined && chunk.error !== null) {
