@@ -40,17 +40,10 @@ export function buildApp(): Hono<AppEnv> {
     c.set("requestId", requestId);
     if (isPreflight(c.req.raw)) return preflightResponse(c.req.raw);
     await next();
-    // Stamped onto the reply in place: setting them through hono after the route answered would
-    // copy the whole Response.
-    let headers = c.res.headers;
-    try {
-      headers.set("x-request-id", requestId);
-    } catch {
-      c.res = new Response(c.res.body, c.res); // an immutable upstream Response: copy it once
-      headers = c.res.headers;
-      headers.set("x-request-id", requestId);
-    }
-    addCorsHeaders(headers);
+    // Stamped onto the reply in place (every reply is built here, so its headers are mutable):
+    // setting them through hono after the route answered would copy the whole Response.
+    c.res.headers.set("x-request-id", requestId);
+    addCorsHeaders(c.res.headers);
     if (!c.get("generationLogged")) {
       logLine({
         msg: "request",
