@@ -24,11 +24,9 @@ export class SseParser {
     this.buffer += input;
     const events: UpstreamEvent[] = [];
     // What is left in the buffer never holds a `\r` (it ends a line, and lines are consumed).
-    if (this.data.length === 0 && this.event === undefined && !input.includes("\r")) {
-      this.takeBlocks(events);
-      return events;
-    }
-    return this.takeLines(events);
+    if (this.data.length === 0 && this.event === undefined && !input.includes("\r")) this.takeBlocks(events);
+    else this.takeLines(events);
+    return events;
   }
 
   /**
@@ -59,7 +57,7 @@ export class SseParser {
   }
 
   /** Line by line, for `\r` line ends and events whose lines arrived over several reads. */
-  private takeLines(events: UpstreamEvent[]): UpstreamEvent[] {
+  private takeLines(events: UpstreamEvent[]): void {
     this.blankSearchFrom = 0;
     let start = 0;
     // The next `\r` is searched for again only once passed: most providers send none, and
@@ -84,7 +82,6 @@ export class SseParser {
       start = next;
     }
     this.buffer = this.buffer.slice(start);
-    return events;
   }
 
   /** Flushes a final event that was not followed by a blank line. */
