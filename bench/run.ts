@@ -144,12 +144,12 @@ async function measure(emulatorUrl: string, gateway: Started & { storageMedium: 
         // The targets take turns, a stretch each, so that the machine's drift over the cell
         // (other work, thermal, the page cache) falls on all of them alike.
         const samples = targets.map(() => [] as LoadSamples[]);
-        const cpu = targets.map(() => 0 as number | undefined);
+        const cpu = targets.map(() => 0);
         for (let round = 0; round < ROUNDS; round++) {
           for (let turn = 0; turn < targets.length; turn++) {
             const i = (turn + round) % targets.length; // no target always goes first
             const target = targets[i] as Target;
-            const cpuBefore = target.pid ? cpuSeconds(target.pid) : undefined;
+            const cpuBefore = target.pid ? cpuSeconds(target.pid) : 0;
             samples[i]?.push(
               await measureLoad({
                 url: target.url,
@@ -159,13 +159,18 @@ async function measure(emulatorUrl: string, gateway: Started & { storageMedium: 
                 durationMs: (SECONDS_PER_CELL * 1000) / ROUNDS,
               }),
             );
-            const spent = target.pid && cpuBefore !== undefined ? cpuSeconds(target.pid) - cpuBefore : undefined;
-            cpu[i] = spent === undefined || cpu[i] === undefined ? undefined : (cpu[i] as number) + spent;
+            cpu[i] = (cpu[i] ?? 0) + (target.pid ? cpuSeconds(target.pid) - cpuBefore : 0);
           }
         }
         targets.forEach((target, i) => {
           const result = summarize(samples[i] ?? []);
-          rows.push({ mode: mode.label, concurrency, target: target.name, result, cpu: cpu[i] });
+          rows.push({
+            mode: mode.label,
+            concurrency,
+            target: target.name,
+            result,
+            cpu: target.pid ? cpu[i] : undefined,
+          });
           console.log(
             `${mode.name} c=${concurrency} ${target.name}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50.toFixed(2)} ms, errors ${result.errors}`,
           );
