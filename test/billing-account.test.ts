@@ -214,8 +214,13 @@ describe("refusals", () => {
     });
     expect((await reserve(env, accountId, reserveInput(keyHash))).ok).toBe(true);
 
+    // Two holds of 5_000_000 leave 2_000_000 of a 12_000_000 limit: this key cannot afford a third.
     expect(await stub.adminUpdateKey(keyHash, { limitNanos: 12_000_000 })).toMatchObject({ ok: true });
-    expect(await reserve(env, accountId, reserveInput(keyHash))).toMatchObject({ ok: false });
+    expect(await reserve(env, accountId, reserveInput(keyHash))).toMatchObject({
+      ok: false,
+      status: 402,
+      message: expect.stringContaining("raise this key's limit"),
+    });
     expect(await stub.adminUpdateKey(keyHash, { limitNanos: null })).toMatchObject({ ok: true });
     expect((await reserve(env, accountId, reserveInput(keyHash, { maxOutputTokens: 10 }))).ok).toBe(true);
 

@@ -11,7 +11,7 @@ describe("timeout settings", () => {
     expect(settings.STREAM_FLUSH_MS).toBe(10);
   });
 
-  it("reads vars as numbers, and STREAM_FLUSH_MS=0 turns stream batching off", () => {
+  it("reads vars as numbers, and keeps STREAM_FLUSH_MS=0 (batching off) rather than the default", () => {
     const settings = timeoutsOf(envWith({ UPSTREAM_HEADERS_TIMEOUT_MS: "5000", STREAM_FLUSH_MS: "0" }));
     expect(settings.UPSTREAM_HEADERS_TIMEOUT_MS).toBe(5000);
     expect(settings.STREAM_FLUSH_MS).toBe(0);
