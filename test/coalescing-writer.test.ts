@@ -33,6 +33,13 @@ describe("CoalescingWriter", () => {
     expect(writes).toEqual(["a", "bcd"]);
   });
 
+  it("with an interval of 0 (STREAM_FLUSH_MS=0) writes every event as it comes", async () => {
+    const { writer, writes } = recordingWriter();
+    const out = new CoalescingWriter(writer, 0, () => {});
+    for (const text of ["a", "b", "c"]) await out.send(text);
+    expect(writes).toEqual(["a", "b", "c"]);
+  });
+
   it("flush writes what is queued together with the stream's last text", async () => {
     const { writer, writes } = recordingWriter();
     const out = new CoalescingWriter(writer, 1_000, () => {});
