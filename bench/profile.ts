@@ -19,6 +19,8 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number; columnNumber: number };
   children?: number[];
+  /** Samples per source line of this node's own code (bundle lines, 1-based). */
+  positionTicks?: Array<{ line: number; ticks: number }>;
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -90,6 +92,25 @@ function sampleCounts(
   return [...byName].sort((a, b) => b[1] - a[1]);
 }
 
+/**
+ * Self samples per original source line (`src/streaming/sse.ts:140`), through the source map:
+ * what a hot function spends its own time on, including the runtime's fast calls (TextDecoder,
+ * string search) that V8 attributes to their caller rather than to a frame of their own.
+ */
+function lineCounts(profile: Profile, map: SourceMap): Array<[string, number]> {
+  const byLine = new Map<string, number>();
+  for (const node of profile.nodes) {
+    if (!node.callFrame.url) continue;
+    for (const { line, ticks } of node.positionTicks ?? []) {
+      const entry = map.findEntry(line - 1, 0) as { originalSource?: string; originalLine?: number };
+      const source = entry.originalSource?.replace(/^.*?(src|node_modules)\//, "$1/") ?? "(unmapped)";
+      const name = `${source}:${(entry.originalLine ?? -1) + 1}`;
+      byLine.set(name, (byLine.get(name) ?? 0) + ticks);
+    }
+  }
+  return [...byLine].sort((a, b) => b[1] - a[1]);
+}
+
 async function main(): Promise<void> {
   buildGateway(false);
   const emulator = await startEmulator(8792);
@@ -129,6 +150,7 @@ async function main(): Promise<void> {
       ["total time per function (with callees)", sampleCounts(profile, "total")],
       ["self time per source file", sampleCounts(profile, "self", sourceFileOf(map))],
       ["total time per source file", sampleCounts(profile, "total", sourceFileOf(map))],
+      ["self time per source line", lineCounts(profile, map)],
     ];
     for (const [title, rows] of views) {
       console.log(`\n${title}:`);

@@ -1,26 +1,37 @@
 import { describe, expect, it } from "vitest";
-import { batchTarget, byteReader } from "../src/streaming/byte-reader";
+import { ArrivalRate, batchTarget, byteReader, MAX_BATCH_BYTES, RATE_HORIZON_MS } from "../src/streaming/byte-reader";
 
 describe("read batching", () => {
   it("reads one event at a time until the stream has shown its pace, and with batching off", () => {
-    expect(batchTarget(0, 0, 10)).toBe(1);
-    expect(batchTarget(1_000_000, 2_000, 0)).toBe(1);
+    expect(batchTarget(0, 10)).toBe(1);
+    expect(batchTarget(1_000, 0)).toBe(1);
+    expect(new ArrivalRate().perMs(5)).toBe(0);
   });
 
-  it("asks for one window's worth of bytes at the stream's average pace", () => {
-    // 2 MB over 2 s is 1 kB per ms: a 10 ms window is 10 kB.
-    expect(batchTarget(2_000_000, 2_000, 10)).toBe(10_000);
-    // A slow stream (20 bytes per ms, a typical token rate) waits for no more than one event.
-    expect(batchTarget(40_000, 2_000, 10)).toBe(200);
+  it("asks for one window's worth of bytes at the stream's recent pace", () => {
+    // 30 bytes per ms (a 170-byte chunk every ~6 ms): a 20 ms window is 600 bytes, ~3 chunks.
+    expect(batchTarget(30, 20)).toBe(600);
+    // A slow stream (one chunk per 20 ms) waits for no more than what is there.
+    expect(batchTarget(8, 20)).toBe(160);
   });
 
-  it("does not let an early burst pass for a fast stream", () => {
-    // 50 kB in the first 5 ms: averaged over a second, that is 50 bytes per ms, not 10 kB.
-    expect(batchTarget(50_000, 5, 10)).toBe(500);
+  it("never waits for more than MAX_BATCH_BYTES, however fast the stream", () => {
+    expect(batchTarget(1e6, 20)).toBe(MAX_BATCH_BYTES);
   });
 
-  it("never asks for more than half the read buffer", () => {
-    expect(batchTarget(1e9, 1_000, 10)).toBe(32 * 1024);
+  it("measures the pace over the last RATE_HORIZON_MS, so a burst is soon forgotten", () => {
+    const rate = new ArrivalRate();
+    rate.add(5_000, 0); // a burst at the start
+    // Early on, what arrived counts over the whole horizon: 50 bytes per ms, not 5 kB.
+    expect(rate.perMs(10)).toBe(5_000 / RATE_HORIZON_MS);
+    // Half a horizon into the next bucket, half of the burst's bucket still counts.
+    expect(rate.perMs(RATE_HORIZON_MS * 1.5)).toBeCloseTo(2_500 / RATE_HORIZON_MS);
+    // Two horizons later, with nothing since, the burst is gone.
+    expect(rate.perMs(RATE_HORIZON_MS * 2.5)).toBe(0);
+    // A steady trickle of 150 bytes every 5 ms reads as 30 bytes per ms.
+    const steady = new ArrivalRate();
+    for (let t = 0; t < 1_000; t += 5) steady.add(150, t);
+    expect(steady.perMs(1_000)).toBe(30);
   });
 
   it("returns every byte in order, including a short read at the end of the stream", async () => {
@@ -39,7 +50,7 @@ describe("read batching", () => {
         }
       },
     });
-    // After 50 kB the reader asks for at least 500 bytes; only 100 are left before the end.
+    // After 50 kB the reader asks for MAX_BATCH_BYTES; only 100 are left before the end.
     const read = byteReader(body, 10, () => 0);
     const received: number[] = [];
     for (let bytes = await read(); bytes !== null; bytes = await read()) received.push(...bytes);

@@ -43,8 +43,8 @@ describe("streaming chat completions", () => {
   });
 
   it("does not hold back what came before a pause: a burst, then a quiet spell, then the rest", async () => {
-    // Reads of a fast upstream are batched (several events per read); the batch size is bounded
-    // so that, when the upstream goes quiet, at most a few events wait for it to resume.
+    // Reads of a fast upstream are batched (several events per read); a read waits for at most
+    // MAX_BATCH_BYTES (1 kB, ~5 chunks), so when the upstream goes quiet at most that waits it out.
     const response = await stream(`burst [[emulate tokens=300 pause_after=201 pause_ms=1500]] ${nonce()}`);
     expect(response.status).toBe(200);
     const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();

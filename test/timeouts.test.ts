@@ -8,7 +8,7 @@ describe("timeout settings", () => {
   it("uses the defaults when nothing is set", () => {
     const settings = timeoutsOf(envWith({}));
     expect(settings.UPSTREAM_HEADERS_TIMEOUT_MS).toBe(120_000);
-    expect(settings.STREAM_FLUSH_MS).toBe(10);
+    expect(settings.STREAM_FLUSH_MS).toBe(20);
   });
 
   it("reads vars as numbers, and keeps STREAM_FLUSH_MS=0 (batching off) rather than the default", () => {

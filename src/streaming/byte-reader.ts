@@ -1,34 +1,72 @@
 /**
  * Reading an upstream body from JS. Each read wakes the isolate, and in workerd a read returns at
  * most one HTTP chunk (one SSE event, for most providers) however much is already buffered: the
- * wake-ups, not the parsing, are most of a relayed stream's CPU. When events arrive faster than
- * they can be read one by one, asking the runtime for several at once (`readAtLeast`) cuts that
- * cost several-fold; when they trickle, reads stay one event each and nothing waits.
+ * wake-ups, not the parsing, are most of a relayed stream's CPU. Asking the runtime for several
+ * events at once (`readAtLeast`) cuts that cost several-fold; the runtime then gathers them
+ * natively and wakes JS once.
  */
 
 /** Bytes read per network read; reused, so no allocation per read. */
 const READ_BUFFER_BYTES = 64 * 1024;
 
-/** The most a batched read waits for: half the buffer, so a read never needs a second buffer. */
-const MAX_BATCH_BYTES = READ_BUFFER_BYTES / 2;
+/**
+ * The most a batched read waits for. A read that asks for more than has arrived waits for the
+ * rest, and nothing can cut that wait short: when the upstream pauses mid-stream, what arrived
+ * just before the pause waits it out. This bounds that to about five tokens of an OpenAI-format
+ * stream (a chunk is ~170 bytes), while a burst is still read several events at a time.
+ */
+export const MAX_BATCH_BYTES = 1024;
 
 /**
- * The arrival rate is averaged over at least this long, so a burst at the start of a stream (a
- * provider flushing what it buffered) cannot pass for a fast stream.
+ * The arrival rate is measured over about this long: long enough to see a stream's pace, short
+ * enough that a burst (a provider flushing what it buffered) is forgotten soon after it ends.
  */
-const RATE_FLOOR_MS = 1000;
+export const RATE_HORIZON_MS = 100;
 
 /**
- * How many bytes the next read may wait for: what the stream has delivered, on average, in one
- * batching window. A read that asks for more than is buffered waits until the rest arrives; sized
- * this way, that wait holds back at most one window's worth of the stream at its average pace
- * (a pause mid-stream delays only those few bytes, and the end of the stream releases them at
- * once). 1 means "whatever is there": one event per read.
+ * Bytes per millisecond over the last RATE_HORIZON_MS, counted in two buckets: the current one
+ * whole and the previous one in proportion to how much of it is still within the horizon. At the
+ * start of a stream (no previous bucket) the rate is what arrived so far over the full horizon,
+ * so the first events cannot pass for a fast stream.
  */
-export function batchTarget(bytesSoFar: number, elapsedMs: number, windowMs: number): number {
-  if (windowMs <= 0 || bytesSoFar <= 0) return 1;
-  const perMs = bytesSoFar / Math.max(elapsedMs, RATE_FLOOR_MS);
-  return Math.max(1, Math.min(MAX_BATCH_BYTES, Math.floor(perMs * windowMs)));
+export class ArrivalRate {
+  private bucketStart: number | undefined;
+  private current = 0;
+  private previous = 0;
+
+  add(bytes: number, now: number): void {
+    this.roll(now);
+    this.current += bytes;
+  }
+
+  perMs(now: number): number {
+    this.roll(now);
+    const start = this.bucketStart ?? now;
+    const stillCounted = 1 - (now - start) / RATE_HORIZON_MS;
+    return (this.previous * stillCounted + this.current) / RATE_HORIZON_MS;
+  }
+
+  private roll(now: number): void {
+    if (this.bucketStart === undefined) {
+      this.bucketStart = now;
+      return;
+    }
+    const passed = Math.floor((now - this.bucketStart) / RATE_HORIZON_MS);
+    if (passed < 1) return;
+    this.previous = passed === 1 ? this.current : 0;
+    this.current = 0;
+    this.bucketStart += passed * RATE_HORIZON_MS;
+  }
+}
+
+/**
+ * How many bytes the next read may wait for: what the stream delivers, at its recent pace, in one
+ * batching window, capped by MAX_BATCH_BYTES. Arriving at that pace, the read returns after about
+ * one window. 1 means "whatever is there": one event per read.
+ */
+export function batchTarget(bytesPerMs: number, windowMs: number): number {
+  if (windowMs <= 0 || !(bytesPerMs > 0)) return 1;
+  return Math.max(1, Math.min(MAX_BATCH_BYTES, Math.floor(bytesPerMs * windowMs)));
 }
 
 /**
@@ -56,21 +94,19 @@ export function byteReader(
   }
   const reader = byob;
   const canBatch = batchWindowMs > 0 && typeof reader.readAtLeast === "function";
+  const rate = new ArrivalRate();
   let buffer = new ArrayBuffer(READ_BUFFER_BYTES);
-  let bytesSoFar = 0;
-  let firstByteAt = 0;
   let ended = false;
   return async () => {
     if (ended) return null;
-    const target = canBatch && bytesSoFar > 0 ? batchTarget(bytesSoFar, now() - firstByteAt, batchWindowMs) : 1;
+    const target = canBatch ? batchTarget(rate.perMs(now()), batchWindowMs) : 1;
     const view = new Uint8Array(buffer);
     // readAtLeast resolves early at the end of the stream, with what there is.
     const { value, done } = target > 1 ? await reader.readAtLeast(target, view) : await reader.read(view);
     // A short read at the end may come with done set: its bytes still count.
     ended = done;
     if (!value || value.byteLength === 0) return null;
-    if (bytesSoFar === 0) firstByteAt = now();
-    bytesSoFar += value.byteLength;
+    if (canBatch) rate.add(value.byteLength, now());
     // The buffer was transferred into the read and comes back as value's; the caller consumes
     // value before the next read.
     buffer = value.buffer as ArrayBuffer;
