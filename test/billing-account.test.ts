@@ -79,10 +79,25 @@ describe("reserve and settle", () => {
     const { accountId, stub, keyHash } = await newAccount(1 * USD);
     const input = reserveInput(keyHash);
     await reserve(env, accountId, input);
-    await reserve(env, accountId, input);
+    // What the client sends when an RPC failed in a way that may have reached the object.
+    expect(await stub.reserve({ ...input, retried: true })).toEqual({ ok: true });
+    // A generation id reused without saying so is a bug: refused, not a second hold.
+    await expect(stub.reserve(input)).rejects.toThrow(/UNIQUE|constraint/i);
     const audit = await expectConsistent(stub);
     expect(audit.reservationCount).toBe(1);
     expect(audit.totals.reservedNanos).toBe(input.worstCaseNanos);
+  });
+
+  it("refuses a retried reservation that arrives after its generation settled, holding nothing", async () => {
+    const { accountId, stub, keyHash } = await newAccount(1 * USD);
+    const input = reserveInput(keyHash);
+    await reserve(env, accountId, input);
+    const record = generationRecord(input.generationId, keyHash, 1_000);
+    await stub.settle({ keyHash, generationId: input.generationId, record });
+    await expect(stub.reserve({ ...input, retried: true })).rejects.toThrow(/already settled/);
+    const audit = await expectConsistent(stub);
+    expect(audit.reservationCount).toBe(0);
+    expect(audit.totals.usageNanos).toBe(1_000);
   });
 
   it("never charges more than the hold plus what is left", async () => {

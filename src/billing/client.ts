@@ -16,10 +16,10 @@ const RETRIES = 2;
  * retryable (an object reset or overload). Safe because reserve and settle are idempotent per
  * generation id: a repeated reserve keeps the one hold, a repeated settle changes nothing.
  */
-async function withRetry<T>(call: () => Promise<T>): Promise<T> {
+async function withRetry<T>(call: (retried: boolean) => Promise<T>): Promise<T> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await call();
+      return await call(attempt > 0);
     } catch (error) {
       const retryable = (error as { retryable?: boolean } | null)?.retryable === true;
       if (!retryable || attempt >= RETRIES) throw error;
@@ -84,12 +84,13 @@ async function sendSettles(env: Env, accountId: string, settles: QueuedSettle[])
  */
 export async function reserve(env: Env, accountId: string, input: ReserveInput): Promise<ReserveResult> {
   const settles = takeQueued(accountId);
-  if (settles.length === 0) return withRetry(() => accountStub(env, accountId).reserve(input));
+  const attempt = (retried: boolean) => (retried ? { ...input, retried } : input);
+  if (settles.length === 0) return withRetry((retried) => accountStub(env, accountId).reserve(attempt(retried)));
   try {
-    const reply = await withRetry(() =>
+    const reply = await withRetry((retried) =>
       accountStub(env, accountId).reserveAfter(
         settles.map((s) => s.input),
-        input,
+        attempt(retried),
       ),
     );
     logFailures(settles, reply.settled);

@@ -19,6 +19,12 @@ export interface ReserveInput {
   maxOutputTokens: number;
   /** True when the client set max_tokens itself (changes the 402 wording). */
   maxTokensRequested: boolean;
+  /**
+   * Set when this call repeats one that may have reached the object (an RPC retry): only then can
+   * the generation already hold money, so only then is that looked up. A first call's generation
+   * id is new, and reusing one without this flag fails on the reservations' primary key.
+   */
+  retried?: boolean;
 }
 
 export type ReserveResult =

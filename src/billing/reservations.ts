@@ -72,9 +72,11 @@ export function reserve(
     return { result: { ok: false, status: 401, message: "User not found: no such account" }, expiresAt: null };
 
   // A retried call for the same generation keeps its one hold.
-  const prior = priorState(sql, input.generationId);
-  if (prior.heldUntil !== null) return { result: { ok: true }, expiresAt: prior.heldUntil };
-  if (prior.settled) throw new Error(`reserve: generation ${input.generationId} is already settled`);
+  if (input.retried) {
+    const prior = priorState(sql, input.generationId);
+    if (prior.heldUntil !== null) return { result: { ok: true }, expiresAt: prior.heldUntil };
+    if (prior.settled) throw new Error(`reserve: generation ${input.generationId} is already settled`);
+  }
 
   const rate = limiter.take(key.hash, rateLimitOf(key), now);
   if (!rate.ok) {
