@@ -1,8 +1,8 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import type { AccountDurableObject } from "../src/billing/account-do";
 import { type accountStub, reserve, settle } from "../src/billing/client";
 import type { ReserveResult } from "../src/billing/contract";
-import type { AccountDurableObject } from "../src/billing/account-do";
 import { RESERVATION_TTL_MS } from "../src/billing/reservations";
 import { env, generationRecord, genId, newAccount, reserveInput, USD } from "./billing-support";
 
