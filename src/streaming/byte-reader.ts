@@ -42,7 +42,8 @@ export class ArrivalRate {
   perMs(now: number): number {
     this.roll(now);
     const start = this.bucketStart ?? now;
-    const stillCounted = 1 - (now - start) / RATE_HORIZON_MS;
+    // Clamped: a clock that steps back must not count the previous bucket more than whole.
+    const stillCounted = Math.min(1, 1 - (now - start) / RATE_HORIZON_MS);
     return (this.previous * stillCounted + this.current) / RATE_HORIZON_MS;
   }
 
