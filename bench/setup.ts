@@ -7,7 +7,10 @@ import { Miniflare } from "miniflare";
 import { descendantsMatching } from "./proc";
 
 export const ADMIN_TOKEN = "bench-admin-token";
-export const COMPAT = { compatibilityDate: "2026-04-20", compatibilityFlags: ["nodejs_compat", "no_nodejs_global_timers"] };
+export const COMPAT = {
+  compatibilityDate: "2026-04-20",
+  compatibilityFlags: ["nodejs_compat", "no_nodejs_global_timers"],
+};
 
 /** The deployable bundle, as `wrangler deploy` would upload it (unminified for readable profiles). */
 export function buildGateway(minify = true): void {
