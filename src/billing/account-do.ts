@@ -233,10 +233,7 @@ export class AccountDurableObject extends DurableObject<Env> {
     const refusal = this.provisioner(callerHash, now);
     if (refusal) return refusal;
     if (!this.managedKey(hash)) return notFound("Key not found");
-    return this.write(() => {
-      patchKey(this.sql, hash, patch, now);
-      return { ok: true as const, value: viewKey(readKey(this.sql, hash) as KeyRow, now) };
-    });
+    return this.patchLiveKey(hash, patch, now);
   }
 
   /** Deletes the key here, at once; the caller then removes its KV record. */
@@ -245,9 +242,7 @@ export class AccountDurableObject extends DurableObject<Env> {
     const refusal = this.provisioner(callerHash, now);
     if (refusal) return refusal;
     if (!this.managedKey(hash)) return notFound("Key not found");
-    this.write(() => markDeleted(this.sql, hash, now));
-    this.limiter.forget(hash);
-    return { ok: true, value: { hash } };
+    return this.deleteLiveKey(hash, now);
   }
 
   private insertKey(spec: KeySpec, now: number): Outcome<KeyView> {
@@ -255,6 +250,21 @@ export class AccountDurableObject extends DurableObject<Env> {
     if (readKey(this.sql, spec.hash)) return { ok: false, status: 409, message: "A key with this hash already exists" };
     insertKey(this.sql, spec, now);
     return { ok: true, value: viewKey(readKey(this.sql, spec.hash) as KeyRow, now) };
+  }
+
+  /** Patches a key the caller may manage (checked) and returns it as it now stands. */
+  private patchLiveKey(hash: string, patch: KeyPatch, now: number): Outcome<KeyView> {
+    return this.write(() => {
+      patchKey(this.sql, hash, patch, now);
+      return { ok: true as const, value: viewKey(readKey(this.sql, hash) as KeyRow, now) };
+    });
+  }
+
+  /** Deletes a key the caller may manage (checked), and forgets its rate-limit window. */
+  private deleteLiveKey(hash: string, now: number): Outcome<{ hash: string }> {
+    this.write(() => markDeleted(this.sql, hash, now));
+    this.limiter.forget(hash);
+    return { ok: true, value: { hash } };
   }
 
   // ── Operator (the Worker checked ADMIN_TOKEN) ──────────────────────────────────────────────
@@ -286,19 +296,13 @@ export class AccountDurableObject extends DurableObject<Env> {
   }
 
   adminUpdateKey(hash: string, patch: KeyPatch): Outcome<KeyView> {
-    const now = Date.now();
     if (!readLiveRow(this.sql, hash)) return notFound("Key not found");
-    return this.write(() => {
-      patchKey(this.sql, hash, patch, now);
-      return { ok: true as const, value: viewKey(readKey(this.sql, hash) as KeyRow, now) };
-    });
+    return this.patchLiveKey(hash, patch, Date.now());
   }
 
   adminDeleteKey(hash: string): Outcome<{ hash: string }> {
     if (!readLiveRow(this.sql, hash)) return notFound("Key not found");
-    this.write(() => markDeleted(this.sql, hash, Date.now()));
-    this.limiter.forget(hash);
-    return { ok: true, value: { hash } };
+    return this.deleteLiveKey(hash, Date.now());
   }
 
   /** Recomputes the totals from the detail tables; each pair must match to the nano-dollar. */
