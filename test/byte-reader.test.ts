@@ -1,6 +1,18 @@
 import { describe, expect, it } from "vitest";
 import { ArrivalRate, batchTarget, byteReader, MAX_BATCH_BYTES, RATE_HORIZON_MS } from "../src/streaming/byte-reader";
 
+/** A byte stream handing out one chunk per pull, as a fetch body hands out HTTP chunks. */
+function chunkedBody(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
+  return new ReadableStream({
+    type: "bytes",
+    pull(controller) {
+      const next = chunks.shift();
+      if (next) controller.enqueue(next);
+      if (chunks.length === 0) controller.close();
+    },
+  });
+}
+
 describe("read batching", () => {
   it("reads one event at a time until the stream has shown its pace, and with batching off", () => {
     expect(batchTarget(0, 10)).toBe(1);
@@ -32,6 +44,27 @@ describe("read batching", () => {
     const steady = new ArrivalRate();
     for (let t = 0; t < 1_000; t += 5) steady.add(150, t);
     expect(steady.perMs(1_000)).toBe(30);
+  });
+
+  it("once a stream has shown a fast pace, reads gather several chunks, up to MAX_BATCH_BYTES", async () => {
+    // A 20 kB burst shows the pace; then 100-byte chunks (one per pull, as HTTP chunks arrive).
+    const chunks = [new Uint8Array(20_000), ...Array.from({ length: 40 }, () => new Uint8Array(100))];
+    const body = chunkedBody(chunks);
+    const read = byteReader(body, 20, () => 0);
+    const sizes: number[] = [];
+    for (let bytes = await read(); bytes !== null; bytes = await read()) sizes.push(bytes.byteLength);
+    expect(sizes[0]).toBe(20_000);
+    // 4 kB left, read at least MAX_BATCH_BYTES at a time: 4 reads, not 40 (the last may be short).
+    expect(sizes.slice(1)).toEqual([1100, 1100, 1100, 700]);
+  });
+
+  it("reads one chunk at a time with batching off", async () => {
+    const chunks = Array.from({ length: 5 }, () => new Uint8Array(100));
+    const body = chunkedBody(chunks);
+    const read = byteReader(body, 0, () => 0);
+    const sizes: number[] = [];
+    for (let bytes = await read(); bytes !== null; bytes = await read()) sizes.push(bytes.byteLength);
+    expect(sizes).toEqual([100, 100, 100, 100, 100]);
   });
 
   it("returns every byte in order, including a short read at the end of the stream", async () => {

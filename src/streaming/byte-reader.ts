@@ -40,23 +40,22 @@ export class ArrivalRate {
   }
 
   perMs(now: number): number {
-    this.roll(now);
-    const start = this.bucketStart ?? now;
+    const start = this.roll(now);
     // Clamped: a clock that steps back must not count the previous bucket more than whole.
     const stillCounted = Math.min(1, 1 - (now - start) / RATE_HORIZON_MS);
     return (this.previous * stillCounted + this.current) / RATE_HORIZON_MS;
   }
 
-  private roll(now: number): void {
-    if (this.bucketStart === undefined) {
-      this.bucketStart = now;
-      return;
-    }
+  /** Moves the buckets on to `now`; returns where the current one started. */
+  private roll(now: number): number {
+    if (this.bucketStart === undefined) this.bucketStart = now;
     const passed = Math.floor((now - this.bucketStart) / RATE_HORIZON_MS);
-    if (passed < 1) return;
-    this.previous = passed === 1 ? this.current : 0;
-    this.current = 0;
-    this.bucketStart += passed * RATE_HORIZON_MS;
+    if (passed >= 1) {
+      this.previous = passed === 1 ? this.current : 0;
+      this.current = 0;
+      this.bucketStart += passed * RATE_HORIZON_MS;
+    }
+    return this.bucketStart;
   }
 }
 
