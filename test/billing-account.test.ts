@@ -1,8 +1,8 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { AccountDurableObject } from "../src/billing/account-do";
-import { type accountStub, reserve, settle } from "../src/billing/client";
-import type { ReserveResult } from "../src/billing/contract";
+import { type accountStub, MAX_GATHERED, reserve, SETTLE_GATHER_MS, settle } from "../src/billing/client";
+import type { ReserveResult, SettleInput } from "../src/billing/contract";
 import { RESERVATION_TTL_MS } from "../src/billing/reservations";
 import { env, generationRecord, genId, newAccount, reserveInput, USD } from "./billing-support";
 
@@ -141,6 +141,62 @@ describe("reserve and settle", () => {
     await settle(env, accountId, { keyHash, generationId: input.generationId, record });
     const read = await stub.generation(keyHash, input.generationId);
     expect(read).toEqual({ ok: true, value: record });
+  });
+});
+
+describe("settlement gathering", () => {
+  /** Reserves `count` generations of one account and returns their settlements (each costing `cost`). */
+  async function heldGenerations(count: number, cost: number) {
+    const account = await newAccount(10 * USD);
+    const inputs = Array.from({ length: count }, () => reserveInput(account.keyHash));
+    for (const input of inputs) expect(await reserve(env, account.accountId, input)).toEqual({ ok: true });
+    const settlements = inputs.map((input) => ({
+      keyHash: account.keyHash,
+      generationId: input.generationId,
+      record: generationRecord(input.generationId, account.keyHash, cost),
+    }));
+    return { ...account, settlements };
+  }
+
+  // Date.now() only moves across I/O in workerd: an elapsed time under the window means no
+  // timer ran in between.
+  it("a settlement made while the account's window is open returns at once and is sent with the window's", async () => {
+    const { accountId, stub, settlements } = await heldGenerations(2, 1_000);
+    const [first, second] = settlements as [SettleInput, SettleInput];
+    const started = Date.now();
+    const windowClosed = settle(env, accountId, first);
+    await settle(env, accountId, second);
+    expect(Date.now() - started).toBeLessThan(SETTLE_GATHER_MS);
+    expect((await stub.audit())?.reservationCount).toBe(2); // both still queued, to go in one call
+
+    await windowClosed;
+    const audit = await expectConsistent(stub);
+    expect(audit.reservationCount).toBe(0);
+    expect(audit.totals.usageNanos).toBe(2_000);
+  });
+
+  it("a reservation carries the queued settlements before the window closes", async () => {
+    const { accountId, stub, keyHash, settlements } = await heldGenerations(1, 5_000);
+    const started = Date.now();
+    const windowClosed = settle(env, accountId, settlements[0] as SettleInput);
+    expect(await reserve(env, accountId, reserveInput(keyHash))).toEqual({ ok: true });
+    const audit = await expectConsistent(stub);
+    expect(Date.now() - started).toBeLessThan(SETTLE_GATHER_MS);
+    expect(audit.totals.usageNanos).toBe(5_000);
+    expect(audit.reservationCount).toBe(1); // the new hold only
+    await windowClosed;
+  });
+
+  it("a full queue is sent at once by the settlement that fills it", async () => {
+    const { accountId, stub, settlements } = await heldGenerations(MAX_GATHERED, 100);
+    const started = Date.now();
+    const pending = settlements.map((input) => settle(env, accountId, input));
+    await pending[pending.length - 1];
+    const audit = await expectConsistent(stub);
+    expect(Date.now() - started).toBeLessThan(SETTLE_GATHER_MS);
+    expect(audit.reservationCount).toBe(0);
+    expect(audit.totals.usageNanos).toBe(MAX_GATHERED * 100);
+    await Promise.all(pending);
   });
 });
 
