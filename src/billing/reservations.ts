@@ -43,6 +43,11 @@ function assertNanos(name: string, value: unknown): asserts value is Nanos {
   }
 }
 
+/**
+ * Checks the key, its rate limit and the funds, and holds the worst case. Its only write is one
+ * INSERT (the held totals move by trigger inside that statement), which SQLite applies whole or
+ * not at all: the caller needs no transaction around it, and must keep it that way.
+ */
 export function reserve(
   sql: SqlStorage,
   rows: RowCache,
