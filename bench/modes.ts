@@ -9,11 +9,19 @@ export interface Mode {
   prompt: string;
   /** Overrides BENCH_CONCURRENCY: a paced stream's rate is set by its pace, not by the load. */
   concurrency?: number[];
+  /** Content chunks per stream (the relay cost is reported per chunk). */
+  chunks?: number;
 }
 
 export const ALL_MODES: Mode[] = [
   { name: "json", label: "non-stream", stream: false, prompt: "Say hello" },
-  { name: "stream", label: "stream 500 chunks", stream: true, prompt: "Count please [[emulate tokens=500]]" },
+  {
+    name: "stream",
+    label: "stream 500 chunks",
+    stream: true,
+    prompt: "Count please [[emulate tokens=500]]",
+    chunks: 500,
+  },
   {
     // How models really stream: one token per network read. Batching cannot help here, so this
     // is the per-event cost of relaying (CPU ms/req ÷ 100 is per chunk).
@@ -22,5 +30,6 @@ export const ALL_MODES: Mode[] = [
     stream: true,
     prompt: "Count please [[emulate tokens=100 chunk_delay_ms=5]]",
     concurrency: [64],
+    chunks: 100,
   },
 ];

@@ -41,6 +41,8 @@ const upstreamBody = (mode: Mode) =>
 
 interface Row {
   mode: string;
+  /** Content chunks per request (streams only). */
+  chunks?: number;
   concurrency: number;
   target: Target["name"];
   result: LoadResult;
@@ -49,6 +51,41 @@ interface Row {
 
 function fmt(n: number | undefined, digits = 1): string {
   return n === undefined || Number.isNaN(n) ? "–" : n.toFixed(digits);
+}
+
+const cpuPerRequest = (row: Row | undefined): number | undefined =>
+  row?.cpu !== undefined && row.result.requests > 0 ? (row.cpu * 1000) / row.result.requests : undefined;
+
+/**
+ * What relaying costs per chunk, apart from the work every request does: a stream's CPU per
+ * request minus the same target's non-streaming CPU per request at the same concurrency, per
+ * chunk. Tollgate's per-request work (auth, the Account object, routing, the log line) weighs on
+ * a 100-chunk stream's total as much as its relaying; this separates the two.
+ */
+function relayTable(rows: Row[]): string {
+  const lines = ["| mode | conc | target | relay CPU µs/chunk | ×pass |", "| --- | ---: | --- | ---: | ---: |"];
+  const relayOf = (row: Row | undefined): number | undefined => {
+    if (!row?.chunks) return undefined;
+    const plain = rows.find(
+      (r) => r.chunks === undefined && r.concurrency === row.concurrency && r.target === row.target,
+    );
+    const stream = cpuPerRequest(row);
+    const request = cpuPerRequest(plain);
+    return stream === undefined || request === undefined ? undefined : ((stream - request) * 1000) / row.chunks;
+  };
+  for (const row of rows) {
+    if (!row.chunks || row.target === "direct") continue;
+    const base = rows.find(
+      (r) => r.mode === row.mode && r.concurrency === row.concurrency && r.target === "passthrough",
+    );
+    const relay = relayOf(row);
+    const baseRelay = relayOf(base);
+    if (relay === undefined) continue;
+    lines.push(
+      `| ${row.mode} | ${row.concurrency} | ${row.target} | ${fmt(relay, 2)} | ${fmt(baseRelay ? relay / baseRelay : undefined, 2)} |`,
+    );
+  }
+  return lines.length > 2 ? lines.join("\n") : "";
 }
 
 function table(rows: Row[]): string {
@@ -60,10 +97,8 @@ function table(rows: Row[]): string {
     const base = rows.find(
       (r) => r.mode === row.mode && r.concurrency === row.concurrency && r.target === "passthrough",
     );
-    const cpuPerReq =
-      row.cpu !== undefined && row.result.requests > 0 ? (row.cpu * 1000) / row.result.requests : undefined;
-    const baseCpu =
-      base?.cpu !== undefined && base.result.requests > 0 ? (base.cpu * 1000) / base.result.requests : undefined;
+    const cpuPerReq = cpuPerRequest(row);
+    const baseCpu = cpuPerRequest(base);
     lines.push(
       `| ${row.mode} | ${row.concurrency} | ${row.target} | ${fmt(row.result.rps, 0)} | ${fmt(base ? row.result.rps / base.result.rps : undefined, 2)} | ${fmt(row.result.p50, 2)} | ${fmt(row.result.p99, 2)} | ${fmt(row.result.ttfbP50, 2)} | ${fmt(cpuPerReq, 3)} | ${fmt(cpuPerReq !== undefined && baseCpu ? cpuPerReq / baseCpu : undefined, 2)} | ${row.result.errors} |`,
     );
@@ -166,6 +201,7 @@ async function measure(emulatorUrl: string, gateway: Started & { storageMedium: 
           const result = summarize(samples[i] ?? []);
           rows.push({
             mode: mode.label,
+            chunks: mode.chunks,
             concurrency,
             target: target.name,
             result,
@@ -179,11 +215,20 @@ async function measure(emulatorUrl: string, gateway: Started & { storageMedium: 
     }
   } finally {
     const memory = targets.map((t) => `${t.name} ${fmt(t.pid ? peakMemoryMiB(t.pid) : undefined, 0)} MiB`).join(", ");
+    const relay = relayTable(rows);
     const report = [
       `# Benchmark (${new Date().toISOString().slice(0, 10)}, ${SECONDS_PER_CELL}s per cell in ${ROUNDS} turns per target, loopback, ${process.arch}, Durable Object storage on ${gateway.storageMedium})`,
       "",
       table(rows),
       "",
+      ...(relay
+        ? [
+            "Relaying alone (stream CPU minus non-streaming CPU, per chunk; needs the non-stream mode in the run):",
+            "",
+            relay,
+            "",
+          ]
+        : []),
       `Peak memory: ${memory}. CPU is the serving process's own (workerd for the Workers, Node for the emulator), so "direct" CPU is the emulator's.`,
       "",
     ].join("\n");
