@@ -63,9 +63,12 @@ function queueOf(accountId: string): SettleQueue {
 
 function takeQueued(accountId: string): SettleInput[] {
   const queue = queues.get(accountId);
-  if (!queue || queue.inputs.length === 0) return [];
+  if (!queue) return [];
   const inputs = queue.inputs;
   queue.inputs = [];
+  // Empty and with no window open, a queue holds nothing worth keeping: the map only keeps
+  // accounts with settlements in flight.
+  if (!queue.windowOpen) queues.delete(accountId);
   return inputs;
 }
 
