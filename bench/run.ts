@@ -13,7 +13,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { type LoadResult, type LoadSamples, measureLoad, runLoad, summarize } from "./load";
 import { ALL_MODES, type Mode } from "./modes";
 import { cpuSeconds, descendantsMatching, peakMemoryMiB } from "./proc";
-import { buildGateway, COMPAT, seedKey, startEmulator, startGateway, startWorker } from "./setup";
+import { buildGateway, buildGatewayAt, COMPAT, seedKey, startEmulator, startGateway, startWorker } from "./setup";
 
 const SECONDS_PER_CELL = Number(process.env.BENCH_SECONDS ?? 4);
 /** Each cell's time is split into this many turns per target. */
@@ -21,10 +21,17 @@ const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? "1,16,64").split(",").map(Number);
 
 /** `json`, `stream`, `trickle` or any mix (default: all): a quicker run while profiling one path. */
+/**
+ * A git ref (commit, branch, tag) to measure beside the working tree, as one more target,
+ * `tollgate@<ref>`: both take turns in every cell, so the host's drift cannot pass for a change.
+ */
+const COMPARE_REF = process.env.BENCH_COMPARE;
+
 const MODES = ALL_MODES.filter((m) => (process.env.BENCH_MODES ?? "json,stream,trickle").split(",").includes(m.name));
 
 interface Target {
-  name: "direct" | "passthrough" | "tollgate";
+  /** direct, passthrough, tollgate, or tollgate@<ref> in an A/B run. */
+  name: string;
   url: string;
   headers: Record<string, string>;
   body: (mode: Mode) => string;
@@ -109,11 +116,14 @@ function table(rows: Row[]): string {
 async function main(): Promise<void> {
   console.log("building the gateway bundle (wrangler deploy --dry-run)…");
   buildGateway();
+  const comparePath = COMPARE_REF ? buildGatewayAt(COMPARE_REF) : undefined;
   const emulator = await startEmulator(8791);
   const workers: Array<{ mf: { dispose(): Promise<void> } }> = [];
   try {
     const gateway = await startGateway(emulator.url);
     workers.push(gateway);
+    const compare = comparePath ? await startGateway(emulator.url, { scriptPath: comparePath }) : undefined;
+    if (compare) workers.push(compare);
     const passthrough = await startWorker({
       modules: true,
       scriptPath: "bench/passthrough.js",
@@ -121,7 +131,7 @@ async function main(): Promise<void> {
       bindings: { UPSTREAM_URL: emulator.url },
     });
     workers.push(passthrough);
-    await measure(emulator.url, gateway, passthrough);
+    await measure(emulator.url, gateway, passthrough, compare);
   } finally {
     // Stop every workerd started, even after a failed start: a leftover would skew the next run.
     await Promise.allSettled(workers.map((w) => w.mf.dispose()));
@@ -131,7 +141,12 @@ async function main(): Promise<void> {
 
 type Started = { url: string; pid: number | undefined };
 
-async function measure(emulatorUrl: string, gateway: Started & { storageMedium: string }, passthrough: Started) {
+async function measure(
+  emulatorUrl: string,
+  gateway: Started & { storageMedium: string },
+  passthrough: Started,
+  compare?: Started,
+) {
   const key = await seedKey(gateway.url);
   const json = { "content-type": "application/json" };
   const targets: Target[] = [
@@ -162,6 +177,17 @@ async function measure(emulatorUrl: string, gateway: Started & { storageMedium: 
       pid: gateway.pid,
     },
   ];
+  if (compare && COMPARE_REF) {
+    const compareKey = await seedKey(compare.url);
+    const tollgate = targets[2] as Target;
+    targets.push({
+      ...tollgate,
+      name: `tollgate@${COMPARE_REF}`,
+      url: `${compare.url}/api/v1/chat/completions`,
+      headers: { ...json, authorization: `Bearer ${compareKey}` },
+      pid: compare.pid,
+    });
+  }
 
   const rows: Row[] = [];
   try {
@@ -217,7 +243,7 @@ async function measure(emulatorUrl: string, gateway: Started & { storageMedium: 
     const memory = targets.map((t) => `${t.name} ${fmt(t.pid ? peakMemoryMiB(t.pid) : undefined, 0)} MiB`).join(", ");
     const relay = relayTable(rows);
     const report = [
-      `# Benchmark (${new Date().toISOString().slice(0, 10)}, ${SECONDS_PER_CELL}s per cell in ${ROUNDS} turns per target, loopback, ${process.arch}, Durable Object storage on ${gateway.storageMedium})`,
+      `# Benchmark (${new Date().toISOString().slice(0, 10)}, ${SECONDS_PER_CELL}s per cell in ${ROUNDS} turns per target, loopback, ${process.arch}, Durable Object storage on ${gateway.storageMedium}${COMPARE_REF ? `, tollgate@${COMPARE_REF} built beside the working tree` : ""})`,
       "",
       table(rows),
       "",

@@ -1,8 +1,8 @@
 /** What the benchmark and the profiler share: the emulator process, the Workers, a funded key. */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { Miniflare } from "miniflare";
 import { descendantsMatching } from "./proc";
 
@@ -16,6 +16,26 @@ export const COMPAT = {
 export function buildGateway(minify = true): void {
   const args = ["wrangler", "deploy", "--dry-run", "--outdir", "bench/.build", ...(minify ? [] : ["--minify=false"])];
   execFileSync("npx", args, { stdio: "ignore" });
+}
+
+/**
+ * The bundle as it was at git `ref`, for an A/B run: built in a temporary worktree that shares
+ * this checkout's node_modules (a ref with other dependencies needs its own install). Returns the
+ * bundle's path; the worktree is removed when the process exits.
+ */
+export function buildGatewayAt(ref: string): string {
+  const dir = join(tmpdir(), `tollgate-ref-${process.pid}`);
+  execFileSync("git", ["worktree", "add", "--detach", dir, ref], { stdio: "ignore" });
+  process.once("exit", () => {
+    try {
+      execFileSync("git", ["worktree", "remove", "--force", dir], { stdio: "ignore" });
+    } catch {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  symlinkSync(resolve("node_modules"), join(dir, "node_modules"));
+  execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", "bench/.build"], { cwd: dir, stdio: "ignore" });
+  return join(dir, "bench/.build/index.js");
 }
 
 export function startEmulator(port: number): Promise<{ child: ChildProcess; url: string }> {
@@ -72,12 +92,17 @@ function durableObjectStorage(): { dir: string; medium: string } {
 }
 
 /** Tollgate from the built bundle, with local KV and Durable Objects, its providers emulated. */
-export async function startGateway(emulatorUrl: string, extra: { inspectorPort?: number } = {}) {
+export async function startGateway(
+  emulatorUrl: string,
+  { scriptPath = "bench/.build/index.js", ...extra }: { inspectorPort?: number; scriptPath?: string } = {},
+) {
   const storage = durableObjectStorage();
   process.once("exit", () => rmSync(storage.dir, { recursive: true, force: true }));
   const worker = await startWorker({
     modules: true,
-    scriptPath: "bench/.build/index.js",
+    scriptPath,
+    // Module names are paths under this root; a bundle outside the checkout (an A/B ref's) needs its own.
+    modulesRoot: dirname(resolve(scriptPath)),
     ...COMPAT,
     kvNamespaces: ["KEYS", "CATALOG"],
     durableObjects: { ACCOUNTS: { className: "AccountDurableObject", useSQLite: true } },
