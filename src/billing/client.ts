@@ -41,8 +41,8 @@ type SettleResult = SettleOutcome | { failed: string };
  * two. Whatever no reservation carried is sent when the gathering window closes, by the request
  * that opened it: that request stays alive (its window is a pending timer) until it has sent the
  * queue, so the others queued behind it need not stay alive themselves. Keeping every request
- * alive through its own window cost a timer wake-up and a later teardown per request, ~10% of
- * the gateway's CPU per request under load.
+ * alive through its own window cost a timer wake-up and a later teardown per request (with the
+ * reservation's transaction, dropped alike, 5-8% of the gateway's CPU per request, in an A/B run).
  */
 interface SettleQueue {
   inputs: SettleInput[];
