@@ -23,8 +23,8 @@ export const ALL_MODES: Mode[] = [
     chunks: 500,
   },
   {
-    // How models really stream: one token per network read. Batching cannot help here, so this
-    // is the per-event cost of relaying (CPU ms/req ÷ 100 is per chunk).
+    // How models really stream: one token per network read, so reads can only be batched by
+    // waiting for the next tokens (up to STREAM_FLUSH_MS); the relay's wake-ups are what it costs.
     name: "trickle",
     label: "stream 100 chunks 5 ms apart",
     stream: true,

@@ -179,7 +179,7 @@ async function measure(
   ];
   if (compare && COMPARE_REF) {
     const compareKey = await seedKey(compare.url);
-    const tollgate = targets[2] as Target;
+    const tollgate = targets.find((t) => t.name === "tollgate") as Target;
     targets.push({
       ...tollgate,
       name: `tollgate@${COMPARE_REF}`,

@@ -13,9 +13,9 @@ export const COMPAT = {
 };
 
 /** The deployable bundle, as `wrangler deploy` would upload it (unminified for readable profiles). */
-export function buildGateway(minify = true): void {
+export function buildGateway(minify = true, checkout = "."): void {
   const args = ["wrangler", "deploy", "--dry-run", "--outdir", "bench/.build", ...(minify ? [] : ["--minify=false"])];
-  execFileSync("npx", args, { stdio: "ignore" });
+  execFileSync("npx", args, { cwd: checkout, stdio: "ignore" });
 }
 
 /**
@@ -34,7 +34,7 @@ export function buildGatewayAt(ref: string): string {
     }
   });
   symlinkSync(resolve("node_modules"), join(dir, "node_modules"));
-  execFileSync("npx", ["wrangler", "deploy", "--dry-run", "--outdir", "bench/.build"], { cwd: dir, stdio: "ignore" });
+  buildGateway(true, dir);
   return join(dir, "bench/.build/index.js");
 }
 
