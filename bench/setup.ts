@@ -91,18 +91,27 @@ function durableObjectStorage(): { dir: string; medium: string } {
   return { dir: mkdtempSync(join(tmpdir(), "tollgate-bench-")), medium: "disk" };
 }
 
-/** Tollgate from the built bundle, with local KV and Durable Objects, its providers emulated. */
+/**
+ * Tollgate from the built bundle, with local KV and Durable Objects, its providers emulated.
+ * `entry`, when given, is the main module instead: a Worker that imports the bundle from beside it.
+ */
 export async function startGateway(
   emulatorUrl: string,
-  { scriptPath = "bench/.build/index.js", ...extra }: { inspectorPort?: number; scriptPath?: string } = {},
+  {
+    scriptPath = "bench/.build/index.js",
+    entry,
+    ...extra
+  }: { inspectorPort?: number; scriptPath?: string; entry?: string } = {},
 ) {
   const storage = durableObjectStorage();
   process.once("exit", () => rmSync(storage.dir, { recursive: true, force: true }));
+  const modules = entry
+    ? { modules: [entry, scriptPath].map((path) => ({ type: "ESModule", path })) }
+    : { modules: true, scriptPath };
   const worker = await startWorker({
-    modules: true,
-    scriptPath,
+    ...modules,
     // Module names are paths under this root; a bundle outside the checkout (an A/B ref's) needs its own.
-    modulesRoot: dirname(resolve(scriptPath)),
+    modulesRoot: dirname(resolve(entry ?? scriptPath)),
     ...COMPAT,
     kvNamespaces: ["KEYS", "CATALOG"],
     durableObjects: { ACCOUNTS: { className: "AccountDurableObject", useSQLite: true } },
@@ -113,8 +122,15 @@ export async function startGateway(
   return { ...worker, storageMedium: storage.medium };
 }
 
+/** A funded account and one API key, as the admin API created them. */
+export interface SeededAccount {
+  accountId: string;
+  key: string;
+  keyHash: string;
+}
+
 /** A funded account and its API key, through the admin API. */
-export async function seedKey(gateway: string): Promise<string> {
+export async function seedAccount(gateway: string): Promise<SeededAccount> {
   const post = async (path: string, body: unknown) => {
     const response = await fetch(`${gateway}/api/v1/admin${path}`, {
       method: "POST",
@@ -122,9 +138,15 @@ export async function seedKey(gateway: string): Promise<string> {
       body: JSON.stringify(body),
     });
     if (!response.ok) throw new Error(`${path}: ${response.status} ${await response.text()}`);
-    return (await response.json()) as Record<string, string>;
+    return (await response.json()) as { id?: string; key?: string; data?: { hash: string } };
   };
   const account = await post("/accounts", { name: "bench" });
-  await post(`/accounts/${account.id}/credits`, { amount: "1000000", reason: "bench", idempotency_id: "bench" });
-  return (await post(`/accounts/${account.id}/keys`, { name: "bench" })).key as string;
+  const accountId = account.id as string;
+  await post(`/accounts/${accountId}/credits`, { amount: "1000000", reason: "bench", idempotency_id: "bench" });
+  const issued = await post(`/accounts/${accountId}/keys`, { name: "bench" });
+  return { accountId, key: issued.key as string, keyHash: issued.data?.hash as string };
+}
+
+export async function seedKey(gateway: string): Promise<string> {
+  return (await seedAccount(gateway)).key;
 }

@@ -1,0 +1,128 @@
+// `npm run bench:cpu`'s Worker: Tollgate's bundle (bench/.build) with a probe in front that runs
+// operations inside the isolate, many at a time, so that the workerd process's CPU over a batch
+// is the CPU of those operations alone: no HTTP server, no load generator, no proxy in between.
+// Anything else is handed to Tollgate itself (the admin API that seeds the account).
+import * as tollgate from "./.build/index.js";
+
+/** Tollgate's Account object, plus an empty method: what a call to the object costs by itself. */
+export class AccountDurableObject extends tollgate.AccountDurableObject {
+  ping() {
+    return null;
+  }
+}
+
+const CHAT_BODY = JSON.stringify({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "Say hello" }] });
+
+/** A settled generation's record, as the gateway sends it (src/billing/contract.ts). */
+function record(id, keyHash) {
+  return {
+    id,
+    keyHash,
+    createdAt: Date.now(),
+    model: "openai/gpt-4o-mini",
+    providerName: "OpenAI",
+    upstreamId: "chatcmpl-bench",
+    streamed: false,
+    cancelled: false,
+    finishReason: "stop",
+    nativeFinishReason: "stop",
+    tokensPrompt: 9,
+    tokensCompletion: 12,
+    nativeTokensPrompt: 9,
+    nativeTokensCompletion: 12,
+    nativeTokensReasoning: 0,
+    nativeTokensCached: 0,
+    usageEstimated: false,
+    costNanos: 8550,
+    latencyMs: 2,
+    generationTimeMs: 2,
+    appReferer: null,
+    appTitle: null,
+    user: null,
+  };
+}
+
+let sequence = 0;
+const newGenerationId = () => `gen-cpu-${Date.now()}-${++sequence}`;
+
+/** One operation of each kind; each throws on a reply that is not what a client would accept. */
+function operations(env, ctx, params) {
+  const { key, accountId, keyHash } = params;
+  const stub = () => env.ACCOUNTS.get(env.ACCOUNTS.idFromName(accountId));
+  // The reservation each cycle settles, as the next request's reservation carries it under load.
+  let previous = null;
+  const expectOk = async (response) => {
+    const text = await response.text();
+    if (response.status !== 200) throw new Error(`${response.status}: ${text.slice(0, 300)}`);
+  };
+  return {
+    upstream: async () =>
+      expectOk(
+        await fetch(`${env.EMULATOR_URL}/openai/v1/chat/completions`, {
+          method: "POST",
+          headers: { authorization: "Bearer bench", "content-type": "application/json" },
+          body: CHAT_BODY,
+        }),
+      ),
+    chat: async () =>
+      expectOk(
+        await tollgate.default.fetch(
+          new Request("https://tollgate.bench/api/v1/chat/completions", {
+            method: "POST",
+            headers: {
+              authorization: `Bearer ${key}`,
+              "content-type": "application/json",
+              "content-length": String(CHAT_BODY.length),
+            },
+            body: CHAT_BODY,
+          }),
+          env,
+          ctx,
+        ),
+      ),
+    "object-call": async () => {
+      await stub().ping();
+    },
+    "object-cycle": async () => {
+      const generationId = newGenerationId();
+      const settles = previous ? [{ keyHash, generationId: previous, record: record(previous, keyHash) }] : [];
+      previous = generationId;
+      const reply = await stub().reserveAfter(settles, {
+        keyHash,
+        generationId,
+        worstCaseNanos: 1_000_000,
+        promptCostNanos: 1_000,
+        completionPriceAtto: "600000000000",
+        maxOutputTokens: 1_000,
+        maxTokensRequested: false,
+      });
+      if (!reply.reserve.ok) throw new Error(`reserve refused: ${reply.reserve.message}`);
+      const failed = reply.settled.find((outcome) => "failed" in outcome);
+      if (failed) throw new Error(`settle failed: ${failed.failed}`);
+    },
+  };
+}
+
+export default {
+  async fetch(request, env, ctx) {
+    const url = new URL(request.url);
+    if (url.pathname !== "/__cpu") return tollgate.default.fetch(request, env, ctx);
+    const params = await request.json();
+    const operation = operations(env, ctx, params)[params.op];
+    if (!operation) return new Response(`unknown op ${params.op}`, { status: 400 });
+    // `concurrency` lanes, each running operations back to back until `count` have run.
+    let started = 0;
+    const lane = async () => {
+      while (started < params.count) {
+        started++;
+        await operation();
+      }
+    };
+    try {
+      await Promise.all(Array.from({ length: params.concurrency }, lane));
+    } catch (error) {
+      return new Response(String(error), { status: 500 });
+    }
+    return new Response("done");
+  },
+};

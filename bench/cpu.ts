@@ -1,0 +1,139 @@
+/**
+ * `npm run bench:cpu`: where a request's CPU goes, measured rather than sampled. Inside one
+ * workerd isolate (bench/cpu-worker.js in front of the built bundle), runs batches of: the
+ * upstream call any proxying Worker makes, a whole Tollgate chat completion, a call to the Account
+ * object that reserves and carries the previous settlement (what a request costs the object under
+ * load), and an empty call to the object; and reads the workerd process's CPU around each batch.
+ * No HTTP server, load generator or proxy takes a share: the fastest turns of one code in one
+ * run agree to about 5% (an A/A run), where `npm run bench`'s ratios move by 10%. The host still
+ * drifts between runs: to judge a change, `BENCH_COMPARE=<git ref>` measures the code at that ref beside the working tree, in
+ * turns. `BENCH_CPU_REPS` (default 5) turns; `BENCH_CPU_CONCURRENCY` (default 16) at a time.
+ */
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { cpuSeconds } from "./proc";
+import { buildGateway, buildGatewayAt, type SeededAccount, seedAccount, startEmulator, startGateway } from "./setup";
+
+const REPS = Math.max(1, Number(process.env.BENCH_CPU_REPS ?? 5));
+const CONCURRENCY = Math.max(1, Number(process.env.BENCH_CPU_CONCURRENCY ?? 16));
+const COMPARE_REF = process.env.BENCH_COMPARE;
+const PROBE = "bench/cpu-worker.js";
+
+/** Each batch is sized for about a second of CPU: well above the 10 ms tick CPU time is read in. */
+const OPERATIONS = [
+  {
+    op: "upstream",
+    count: 5000,
+    what: "the upstream call (fetch and read the reply), as any proxying Worker makes it",
+  },
+  { op: "chat", count: 2500, what: "a Tollgate chat completion, non-streaming, whole (the upstream call included)" },
+  { op: "object-cycle", count: 5000, what: "the Account object: a reservation carrying the previous settlement" },
+  { op: "object-call", count: 10000, what: "an empty call to the Account object" },
+] as const;
+type Op = (typeof OPERATIONS)[number]["op"];
+
+interface Target {
+  name: string;
+  url: string;
+  pid: number;
+  /** Where its Account object keeps its SQLite files (tmpfs or disk). */
+  storage: string;
+  account: SeededAccount;
+  samples: Map<Op, number[]>;
+  dispose: () => Promise<void>;
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
+
+async function startTarget(name: string, emulatorUrl: string, bundle: string, probe: string): Promise<Target> {
+  const gateway = await startGateway(emulatorUrl, { entry: probe, scriptPath: bundle });
+  if (gateway.pid === undefined) throw new Error(`${name}: no workerd process found`);
+  return {
+    name,
+    url: gateway.url,
+    pid: gateway.pid,
+    storage: gateway.storageMedium,
+    account: await seedAccount(gateway.url),
+    samples: new Map(OPERATIONS.map(({ op }) => [op, []])),
+    dispose: () => gateway.mf.dispose(),
+  };
+}
+
+/** Runs `count` operations in the target's isolate; returns its workerd's CPU per operation, in µs. */
+async function run(target: Target, op: Op, count: number): Promise<number> {
+  const before = cpuSeconds(target.pid);
+  const response = await fetch(`${target.url}/__cpu`, {
+    method: "POST",
+    body: JSON.stringify({ ...target.account, op, count, concurrency: CONCURRENCY }),
+  });
+  const text = await response.text();
+  if (text !== "done") throw new Error(`${target.name} ${op}: ${text}`);
+  return ((cpuSeconds(target.pid) - before) * 1e6) / count;
+}
+
+function report(target: Target): string[] {
+  const best = (op: Op) => Math.min(...(target.samples.get(op) ?? []));
+  const own = best("chat") - best("upstream");
+  const parts: Array<[string, number]> = [
+    ["Tollgate's own work (chat − upstream)", own],
+    ["… the Account object's work (object-cycle − object-call)", best("object-cycle") - best("object-call")],
+    ["… the call to the object (object-call)", best("object-call")],
+    ["… everything else: the gateway's own JavaScript and runtime calls", own - best("object-cycle")],
+  ];
+  return [
+    `**${target.name}**`,
+    "",
+    "| operation | what it is | µs, fastest turn | µs, median turn |",
+    "| --- | --- | ---: | ---: |",
+    ...OPERATIONS.map(({ op, what }) => {
+      const samples = target.samples.get(op) ?? [];
+      return `| ${op} | ${what} | ${best(op).toFixed(0)} | ${median(samples).toFixed(0)} |`;
+    }),
+    "",
+    "| Tollgate's own work per request, split (fastest turns) | µs |",
+    "| --- | ---: |",
+    ...parts.map(([part, us]) => `| ${part} | ${us.toFixed(0)} |`),
+    "",
+  ];
+}
+
+async function main(): Promise<void> {
+  buildGateway();
+  const emulator = await startEmulator(8793);
+  const targets: Target[] = [];
+  try {
+    targets.push(await startTarget("tollgate", emulator.url, "bench/.build/index.js", PROBE));
+    if (COMPARE_REF) {
+      const bundle = buildGatewayAt(COMPARE_REF);
+      // This checkout's probe, beside the ref's bundle (the ref may predate the probe).
+      const probe = join(dirname(dirname(bundle)), "cpu-worker.js");
+      copyFileSync(PROBE, probe);
+      targets.push(await startTarget(`tollgate@${COMPARE_REF}`, emulator.url, bundle, probe));
+    }
+    for (const target of targets) {
+      for (const { op, count } of OPERATIONS) await run(target, op, Math.ceil(count / 5)); // warm-up
+    }
+    for (let rep = 0; rep < REPS; rep++) {
+      for (const target of targets) {
+        for (const { op, count } of OPERATIONS) target.samples.get(op)?.push(await run(target, op, count));
+      }
+    }
+    const lines = [
+      `CPU per operation inside the gateway's isolate (${new Date().toISOString().slice(0, 10)}, ${CONCURRENCY} at a time, ${REPS} turns, Durable Object storage on ${targets[0]?.storage}):`,
+      "",
+      ...targets.flatMap(report),
+    ];
+    const text = lines.join("\n");
+    console.log(text);
+    mkdirSync("bench/results", { recursive: true });
+    writeFileSync("bench/results/cpu.md", text);
+  } finally {
+    for (const target of targets) await target.dispose();
+    emulator.child.kill();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
