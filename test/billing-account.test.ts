@@ -125,6 +125,32 @@ describe("reserve and settle", () => {
     expect(generation.ok && generation.value.costNanos).toBe(worst);
   });
 
+  it("a settlement SQLite refuses leaves the hold, the totals and the object's own view of them as they were", async () => {
+    const worst = 5_000_000;
+    const { accountId, stub, keyHash } = await newAccount(worst);
+    const first = reserveInput(keyHash, { worstCaseNanos: worst });
+    expect(await reserve(env, accountId, first)).toEqual({ ok: true });
+    // The generations table refuses a record without a model (NOT NULL), after the hold was
+    // removed: the removal rolls back with the insert.
+    const refused = { ...generationRecord(first.generationId, keyHash, 1_000), model: null as unknown as string };
+    const [outcome] = await stub.settleMany([{ keyHash, generationId: first.generationId, record: refused }]);
+    expect(outcome).toHaveProperty("failed");
+    const audit = await expectConsistent(stub);
+    expect(audit.reservationCount).toBe(1);
+    expect(audit.totals.reservedNanos).toBe(worst);
+    // The object must not go on as if the hold were gone: the balance is still all held.
+    expect(await reserve(env, accountId, reserveInput(keyHash, { worstCaseNanos: worst }))).toMatchObject({
+      ok: false,
+      status: 402,
+    });
+    await stub.settle({
+      keyHash,
+      generationId: first.generationId,
+      record: generationRecord(first.generationId, keyHash, 1_000),
+    });
+    expect((await expectConsistent(stub)).totals.usageNanos).toBe(1_000);
+  });
+
   it("records every field of the generation", async () => {
     const { accountId, stub, keyHash } = await newAccount(1 * USD);
     const input = reserveInput(keyHash);
