@@ -13,41 +13,13 @@ export class AccountDurableObject extends tollgate.AccountDurableObject {
 
 const CHAT_BODY = JSON.stringify({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "Say hello" }] });
 
-/** A settled generation's record, as the gateway sends it (src/billing/contract.ts). */
-function record(id, keyHash) {
-  return {
-    id,
-    keyHash,
-    createdAt: Date.now(),
-    model: "openai/gpt-4o-mini",
-    providerName: "OpenAI",
-    upstreamId: "chatcmpl-bench",
-    streamed: false,
-    cancelled: false,
-    finishReason: "stop",
-    nativeFinishReason: "stop",
-    tokensPrompt: 9,
-    tokensCompletion: 12,
-    nativeTokensPrompt: 9,
-    nativeTokensCompletion: 12,
-    nativeTokensReasoning: 0,
-    nativeTokensCached: 0,
-    usageEstimated: false,
-    costNanos: 8550,
-    latencyMs: 2,
-    generationTimeMs: 2,
-    appReferer: null,
-    appTitle: null,
-    user: null,
-  };
-}
-
 let sequence = 0;
 const newGenerationId = () => `gen-cpu-${Date.now()}-${++sequence}`;
 
 /** One operation of each kind; each throws on a reply that is not what a client would accept. */
 function operations(env, ctx, params) {
-  const { key, accountId, keyHash } = params;
+  // `record` is a settled generation's record as the gateway sends it (test/support/records.ts).
+  const { key, accountId, keyHash, record } = params;
   const stub = () => env.ACCOUNTS.get(env.ACCOUNTS.idFromName(accountId));
   // The reservation each cycle settles, as the next request's reservation carries it under load.
   let previous = null;
@@ -85,7 +57,7 @@ function operations(env, ctx, params) {
     },
     "object-cycle": async () => {
       const generationId = newGenerationId();
-      const settles = previous ? [{ keyHash, generationId: previous, record: record(previous, keyHash) }] : [];
+      const settles = previous ? [{ keyHash, generationId: previous, record: { ...record, id: previous } }] : [];
       previous = generationId;
       const reply = await stub().reserveAfter(settles, {
         keyHash,

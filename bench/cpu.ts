@@ -11,6 +11,7 @@
  */
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { generationRecord } from "../test/support/records";
 import { cpuSeconds } from "./proc";
 import { buildGateway, buildGatewayAt, type SeededAccount, seedAccount, startEmulator, startGateway } from "./setup";
 
@@ -64,7 +65,13 @@ async function run(target: Target, op: Op, count: number): Promise<number> {
   const before = cpuSeconds(target.pid);
   const response = await fetch(`${target.url}/__cpu`, {
     method: "POST",
-    body: JSON.stringify({ ...target.account, op, count, concurrency: CONCURRENCY }),
+    body: JSON.stringify({
+      ...target.account,
+      record: generationRecord("", target.account.keyHash, 8550),
+      op,
+      count,
+      concurrency: CONCURRENCY,
+    }),
   });
   const text = await response.text();
   if (text !== "done") throw new Error(`${target.name} ${op}: ${text}`);

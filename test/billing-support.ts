@@ -1,8 +1,10 @@
 import { env as testEnv } from "cloudflare:test";
 import type { KeySpec } from "../src/billing/account-types";
 import { accountStub } from "../src/billing/client";
-import type { GenerationRecord, ReserveInput } from "../src/billing/contract";
+import type { ReserveInput } from "../src/billing/contract";
 import type { Env } from "../src/env";
+
+export { generationRecord } from "./support/records";
 
 /** Test helpers for the Account Durable Object, called directly over RPC as the Worker does. */
 export const env = testEnv as unknown as Env;
@@ -69,39 +71,5 @@ export function reserveInput(keyHash: string, overrides: Partial<ReserveInput> =
     maxTokensRequested: true,
     worstCaseNanos: promptCostNanos + maxOutputTokens * 4000,
     ...overrides,
-  };
-}
-
-export function generationRecord(
-  id: string,
-  keyHash: string,
-  costNanos: number,
-  extra: Partial<GenerationRecord> = {},
-): GenerationRecord {
-  return {
-    id,
-    keyHash,
-    createdAt: Date.now(),
-    model: "openai/gpt-4o-mini",
-    providerName: "OpenAI",
-    upstreamId: "chatcmpl-test",
-    streamed: false,
-    cancelled: false,
-    finishReason: "stop",
-    nativeFinishReason: "stop",
-    tokensPrompt: 1000,
-    tokensCompletion: 250,
-    nativeTokensPrompt: 1000,
-    nativeTokensCompletion: 250,
-    nativeTokensReasoning: 0,
-    nativeTokensCached: 0,
-    usageEstimated: false,
-    costNanos,
-    latencyMs: 120,
-    generationTimeMs: 800,
-    appReferer: "https://app.example",
-    appTitle: "Example App",
-    user: null,
-    ...extra,
   };
 }
