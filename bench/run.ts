@@ -4,8 +4,9 @@
  *   (b) a bare passthrough Worker in workerd (the runtime's own limit), and
  *   (c) Tollgate in workerd with auth, reservation, routing and settlement on,
  * non-streaming and streaming (a 500-chunk burst, and a paced 100-chunk trickle), at a few
- * concurrency levels, the targets taking turns within each cell. Both Workers run in workerd
- * through Miniflare's own socket (no wrangler dev Node proxy in front). Reports
+ * concurrency levels, the targets taking turns within each cell. Each Worker is served by
+ * workerd on a direct socket of its own (no wrangler dev Node proxy, no Miniflare entry Worker
+ * in front; see startWorker). Reports
  * requests/s, p50/p99 latency, time to first byte, CPU seconds and peak memory of each workerd,
  * with ratios to (b). Bounded and self-stopping: about two minutes.
  */
