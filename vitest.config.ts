@@ -1,8 +1,25 @@
+import { readFile } from "node:fs/promises";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
-import { defineConfig } from "vitest/config";
+import { defineConfig, type Plugin } from "vitest/config";
+
+/**
+ * @openrouter/sdk's published files name source maps (`//# sourceMappingURL=…`) that the package
+ * does not ship, and Vite warns once per file it loads: about a thousand lines of noise in every
+ * test run, burying real warnings. Loading those files without the dangling comment silences that.
+ */
+const sdkWithoutMissingSourceMaps: Plugin = {
+  name: "openrouter-sdk-without-missing-source-maps",
+  enforce: "pre",
+  async load(id) {
+    if (!id.includes("/node_modules/@openrouter/sdk/") || !id.endsWith(".js")) return null;
+    const code = await readFile(id.split("?")[0] as string, "utf8");
+    return { code: code.replace(/^\/\/# sourceMappingURL=.*$/m, ""), map: null };
+  },
+};
 
 export default defineConfig({
   plugins: [
+    sdkWithoutMissingSourceMaps,
     cloudflareTest(({ inject }) => ({
       main: "./src/index.ts",
       wrangler: { configPath: "./wrangler.toml" },
