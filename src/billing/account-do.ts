@@ -53,8 +53,9 @@ const notFound = (message: string): Refusal => ({ ok: false, status: 404, messag
 
 /**
  * One per account (named by the account id): the single writer of its money. Every method runs
- * to completion without awaiting between its reads and writes, inside a SQLite transaction, so
- * concurrent requests are serialised and each sees the state the previous one left.
+ * to completion without awaiting between its reads and writes, so concurrent requests are
+ * serialised and each sees the state the previous one left; its writes are atomic, inside a
+ * SQLite transaction or, for a reservation, as the one statement it makes.
  */
 export class AccountDurableObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;

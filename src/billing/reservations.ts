@@ -8,8 +8,9 @@ import type { RowCache } from "./row-cache";
 
 /**
  * Holds and charges. `reserve` runs before the upstream call and `settle` after it; both run
- * synchronously inside one Durable Object transaction, so concurrent requests of an account are
- * serialised and can never together commit more than the balance or a key's limit.
+ * synchronously in the Durable Object, each atomic (reserve is one statement, settle runs in a
+ * transaction), so concurrent requests of an account are serialised and can never together
+ * commit more than the balance or a key's limit.
  */
 
 /** How long a hold lives without being settled before the alarm releases it. */
