@@ -2,7 +2,11 @@
  * `npm run bench:profile [-- stream|trickle]`: where Tollgate's CPU goes. Runs the unminified
  * bundle in workerd with the V8 inspector on, drives one of the benchmark's loads at it
  * (non-streaming by default; see bench/modes.ts), samples the gateway isolate's CPU for a few
- * seconds and prints where the samples fell, per function and per source file. Native work (fetch, SQL, streams) shows up under its own name.
+ * seconds and prints where the samples fell, per function, per source file and per source line.
+ * Native work shows up under its own name when V8 sees it as a call (fetch, exec); a runtime call
+ * made from optimised code is counted on the caller's line or its first line, and console output
+ * is overstated (the inspector itself receives every line). For what a part costs, measure it with
+ * `npm run bench:cpu`.
  * Node 20's WebSocket client is behind --experimental-websocket (the npm script passes it).
  */
 import { readFileSync } from "node:fs";

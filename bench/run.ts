@@ -61,6 +61,10 @@ function fmt(n: number | undefined, digits = 1): string {
   return n === undefined || Number.isNaN(n) ? "–" : n.toFixed(digits);
 }
 
+/** The passthrough's row of the same cell: what every ratio is taken against. */
+const passthroughOf = (rows: Row[], row: Row): Row | undefined =>
+  rows.find((r) => r.mode === row.mode && r.concurrency === row.concurrency && r.target === "passthrough");
+
 const cpuPerRequest = (row: Row | undefined): number | undefined =>
   row?.cpu !== undefined && row.result.requests > 0 ? (row.cpu * 1000) / row.result.requests : undefined;
 
@@ -83,11 +87,8 @@ function relayTable(rows: Row[]): string {
   };
   for (const row of rows) {
     if (!row.chunks || row.target === "direct") continue;
-    const base = rows.find(
-      (r) => r.mode === row.mode && r.concurrency === row.concurrency && r.target === "passthrough",
-    );
     const relay = relayOf(row);
-    const baseRelay = relayOf(base);
+    const baseRelay = relayOf(passthroughOf(rows, row));
     if (relay === undefined) continue;
     lines.push(
       `| ${row.mode} | ${row.concurrency} | ${row.target} | ${fmt(relay, 2)} | ${fmt(baseRelay ? relay / baseRelay : undefined, 2)} |`,
@@ -102,9 +103,7 @@ function table(rows: Row[]): string {
     "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const row of rows) {
-    const base = rows.find(
-      (r) => r.mode === row.mode && r.concurrency === row.concurrency && r.target === "passthrough",
-    );
+    const base = passthroughOf(rows, row);
     const cpuPerReq = cpuPerRequest(row);
     const baseCpu = cpuPerRequest(base);
     lines.push(
