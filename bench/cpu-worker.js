@@ -11,7 +11,10 @@ export class AccountDurableObject extends tollgate.AccountDurableObject {
   }
 }
 
-const CHAT_BODY = JSON.stringify({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "Say hello" }] });
+const MESSAGES = [{ role: "user", content: "Say hello" }];
+const CHAT_BODY = JSON.stringify({ model: "openai/gpt-4o-mini", messages: MESSAGES });
+/** The same request as the provider receives it (its own model name), as bench/run.ts sends it. */
+const UPSTREAM_BODY = JSON.stringify({ model: "gpt-4o-mini", messages: MESSAGES });
 
 let sequence = 0;
 const newGenerationId = () => `gen-cpu-${Date.now()}-${++sequence}`;
@@ -33,7 +36,7 @@ function operations(env, ctx, params) {
         await fetch(`${env.EMULATOR_URL}/openai/v1/chat/completions`, {
           method: "POST",
           headers: { authorization: "Bearer bench", "content-type": "application/json" },
-          body: CHAT_BODY,
+          body: UPSTREAM_BODY,
         }),
       ),
     chat: async () =>

@@ -13,6 +13,13 @@ function chunkedBody(chunks: Uint8Array[]): ReadableStream<Uint8Array> {
   });
 }
 
+/** The size of every read until the end. */
+async function readSizes(read: () => Promise<Uint8Array | null>): Promise<number[]> {
+  const sizes: number[] = [];
+  for (let bytes = await read(); bytes !== null; bytes = await read()) sizes.push(bytes.byteLength);
+  return sizes;
+}
+
 describe("read batching", () => {
   it("reads one event at a time until the stream has shown its pace, and with batching off", () => {
     expect(batchTarget(0, 10)).toBe(1);
@@ -50,9 +57,7 @@ describe("read batching", () => {
     // A 20 kB burst shows the pace; then 100-byte chunks (one per pull, as HTTP chunks arrive).
     const chunks = [new Uint8Array(20_000), ...Array.from({ length: 40 }, () => new Uint8Array(100))];
     const body = chunkedBody(chunks);
-    const read = byteReader(body, 20, () => 0);
-    const sizes: number[] = [];
-    for (let bytes = await read(); bytes !== null; bytes = await read()) sizes.push(bytes.byteLength);
+    const sizes = await readSizes(byteReader(body, 20, () => 0));
     expect(sizes[0]).toBe(20_000);
     // 4 kB left, read at least MAX_BATCH_BYTES at a time: 4 reads, not 40 (the last may be short).
     expect(sizes.slice(1)).toEqual([1100, 1100, 1100, 700]);
@@ -61,10 +66,7 @@ describe("read batching", () => {
   it("reads one chunk at a time with batching off", async () => {
     const chunks = Array.from({ length: 5 }, () => new Uint8Array(100));
     const body = chunkedBody(chunks);
-    const read = byteReader(body, 0, () => 0);
-    const sizes: number[] = [];
-    for (let bytes = await read(); bytes !== null; bytes = await read()) sizes.push(bytes.byteLength);
-    expect(sizes).toEqual([100, 100, 100, 100, 100]);
+    expect(await readSizes(byteReader(body, 0, () => 0))).toEqual([100, 100, 100, 100, 100]);
   });
 
   it("returns every byte in order, including a short read at the end of the stream", async () => {
