@@ -1,5 +1,4 @@
 import { Hono } from "hono";
-import { bodyLimit } from "hono/body-limit";
 import { adminRoutes } from "./api/admin";
 import { chatRoutes } from "./api/chat";
 import { completionsRoutes } from "./api/completions";
@@ -13,9 +12,6 @@ import type { AppEnv } from "./context";
 import { addCorsHeaders, isPreflight, preflightResponse } from "./cors";
 import { keyId, logLine } from "./observability";
 import { GatewayError } from "./schema/errors";
-
-/** Largest accepted request body: long contexts with inline images fit, abuse does not. */
-const MAX_BODY_BYTES = 20 * 1024 * 1024;
 
 /** The public API, mounted at `/api/v1` (OpenRouter's path) and `/v1` (OpenAI SDK default). */
 function buildApi(): Hono<AppEnv> {
@@ -56,13 +52,7 @@ export function buildApp(): Hono<AppEnv> {
       });
     }
   });
-  app.use(
-    "*",
-    bodyLimit({
-      maxSize: MAX_BODY_BYTES,
-      onError: () => new GatewayError(413, `Request body exceeds ${MAX_BODY_BYTES} bytes`).toResponse(),
-    }),
-  );
+  // Request bodies are read (and held to MAX_BODY_BYTES) by parseJsonBody, the only reader.
 
   const api = buildApi();
   app.route("/api/v1", api);

@@ -123,6 +123,62 @@ describe("bad input is a 400 that names the problem", () => {
   });
 });
 
+describe("request bodies", () => {
+  const LIMIT = 20 * 1024 * 1024;
+  const MIB = 1024 * 1024;
+  /** A body sent as a stream: no Content-Length, as chunked uploads and Worker-built requests come. */
+  const streamOf = (chunks: Uint8Array[]) =>
+    new ReadableStream<Uint8Array>({
+      pull(controller) {
+        const next = chunks.shift();
+        if (next) controller.enqueue(next);
+        else controller.close();
+      },
+    });
+  const postBody = (apiKey: string, body: BodyInit) =>
+    gatewayFetch(`${BASE}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body,
+    });
+  const usageOf = async (apiKey: string) => {
+    const response = await gatewayFetch(`${BASE}/key`, { headers: { authorization: `Bearer ${apiKey}` } });
+    return ((await response.json()) as any).data.usage as number;
+  };
+
+  it("413s a body over 20 MiB, in OpenRouter's shape, and charges nothing", async () => {
+    const fresh = await fundedAccount("5");
+    const text = "x".repeat(LIMIT);
+    const body = JSON.stringify({ model: MODEL, messages: [{ role: "user", content: text }] });
+    const response = await postBody(fresh.key, body);
+    expect(response.status).toBe(413);
+    expect(await response.json()).toMatchObject({
+      error: { code: 413, message: `Request body exceeds ${LIMIT} bytes` },
+    });
+    expect(await usageOf(fresh.key)).toBe(0);
+  });
+
+  it("413s a streamed body once it passes 20 MiB, without a declared length", async () => {
+    const chunks = Array.from({ length: 21 }, () => new Uint8Array(MIB).fill(0x20));
+    const response = await postBody(key, streamOf(chunks));
+    expect(response.status).toBe(413);
+    expect(((await response.json()) as any).error.code).toBe(413);
+  });
+
+  it("answers a streamed body that arrives in pieces, split inside a character", async () => {
+    const marker = nonce();
+    const bytes = new TextEncoder().encode(
+      JSON.stringify({ model: MODEL, messages: [{ role: "user", content: `Say hello ${marker} — ünïcödé` }] }),
+    );
+    const at = bytes.indexOf(0xe2) + 1; // inside the em dash's three bytes
+    const response = await postBody(key, streamOf([bytes.slice(0, 10), bytes.slice(10, at), bytes.slice(at)]));
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as any).choices[0].message.content.length).toBeGreaterThan(0);
+    const [seen] = await emulatorRequests(marker);
+    expect(JSON.stringify(seen?.body)).toContain(`${marker} — ünïcödé`);
+  });
+});
+
 describe("authentication", () => {
   it("401s a missing key in OpenRouter's shape", async () => {
     const response = await gatewayFetch(`${BASE}/chat/completions`, {

@@ -1,11 +1,16 @@
 import type * as z from "zod";
+import { readBodyText } from "./body";
 import { badRequest } from "./errors";
 
-/** Reads a JSON body and validates it; a bad body is a 400 that names the offending field. */
+/**
+ * Reads a JSON body (at most MAX_BODY_BYTES, else a 413) and validates it; a bad body is a 400
+ * that names the offending field.
+ */
 export async function parseJsonBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.infer<S>> {
+  const text = await readBodyText(request);
   let body: unknown;
   try {
-    body = await request.json();
+    body = JSON.parse(text);
   } catch {
     throw badRequest("Request body must be valid JSON");
   }
