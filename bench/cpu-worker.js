@@ -12,7 +12,8 @@ export class AccountDurableObject extends tollgate.AccountDurableObject {
 }
 
 const MESSAGES = [{ role: "user", content: "Say hello" }];
-const CHAT_BODY = JSON.stringify({ model: "openai/gpt-4o-mini", messages: MESSAGES });
+const RPC_REQUEST = { model: "openai/gpt-4o-mini", messages: MESSAGES };
+const CHAT_BODY = JSON.stringify(RPC_REQUEST);
 /** The same request as the provider receives it (its own model name), as bench/run.ts sends it. */
 const UPSTREAM_BODY = JSON.stringify({ model: "gpt-4o-mini", messages: MESSAGES });
 
@@ -55,6 +56,11 @@ function operations(env, ctx, params) {
           ctx,
         ),
       ),
+    // A service-binding caller's chat completion, minus the transport between the two Workers.
+    "rpc-chat": async () => {
+      const completion = await new tollgate.TollgateRpc(ctx, env).chatCompletion(key, RPC_REQUEST);
+      if (!completion.choices?.length) throw new Error(`rpc-chat: ${JSON.stringify(completion).slice(0, 300)}`);
+    },
     "object-call": async () => {
       await stub().ping();
     },

@@ -28,6 +28,11 @@ const OPERATIONS = [
     what: "the upstream call (fetch and read the reply), as any proxying Worker makes it",
   },
   { op: "chat", count: 2500, what: "a Tollgate chat completion, non-streaming, whole (the upstream call included)" },
+  {
+    op: "rpc-chat",
+    count: 2500,
+    what: "the same through the service-binding entrypoint (TollgateRpc.chatCompletion), minus the transport",
+  },
   { op: "object-cycle", count: 5000, what: "the Account object: a reservation carrying the previous settlement" },
   { op: "object-call", count: 10000, what: "an empty call to the Account object" },
 ] as const;
@@ -86,6 +91,7 @@ function report(target: Target): string[] {
     ["… the Account object's work (object-cycle − object-call)", best("object-cycle") - best("object-call")],
     ["… the call to the object (object-call)", best("object-call")],
     ["… everything else: the gateway's own JavaScript and runtime calls", own - best("object-cycle")],
+    ["The RPC entrypoint's own work on top (rpc-chat − chat)", best("rpc-chat") - best("chat")],
   ];
   return [
     `**${target.name}**`,
