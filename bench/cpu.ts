@@ -126,9 +126,12 @@ async function main(): Promise<void> {
     for (const target of targets) {
       for (const { op, count } of OPERATIONS) await run(target, op, Math.ceil(count / 5)); // warm-up
     }
+    // Targets take turns op by op, and swap who goes first each turn, so the host's drift over the
+    // run (and any cost of following the other's batch) falls on both alike.
     for (let rep = 0; rep < REPS; rep++) {
-      for (const target of targets) {
-        for (const { op, count } of OPERATIONS) target.samples.get(op)?.push(await run(target, op, count));
+      const order = rep % 2 === 0 ? targets : [...targets].reverse();
+      for (const { op, count } of OPERATIONS) {
+        for (const target of order) target.samples.get(op)?.push(await run(target, op, count));
       }
     }
     const lines = [
