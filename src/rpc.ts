@@ -1,5 +1,10 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
+import type * as z from "zod";
+import type { creditsData, currentKeyData, generationData } from "./billing/present";
 import type { Env } from "./env";
+import type { ChatRequestSchema } from "./schema/chat";
+import type { CompletionsRequestSchema } from "./schema/completions";
+import type { EmbeddingsRequestSchema } from "./schema/embeddings";
 import type { ErrorBody } from "./schema/errors";
 
 /**
@@ -24,8 +29,14 @@ export class TollgateRpcError extends Error {
   }
 }
 
-/** The subset of a chat request a binding caller sends; any OpenRouter/OpenAI field is accepted. */
-export type RpcChatRequest = Record<string, unknown> & { messages: unknown[]; model?: string };
+/**
+ * What a binding caller sends: the HTTP API's request bodies, typed from the same schemas that
+ * validate them (any further OpenRouter/OpenAI field is accepted). The method sets `stream`, over
+ * whatever the request says. (Not `Omit<…, "stream">`: on these open types it would drop every field.)
+ */
+export type RpcChatRequest = z.input<typeof ChatRequestSchema>;
+export type RpcCompletionRequest = z.input<typeof CompletionsRequestSchema>;
+export type RpcEmbeddingsRequest = z.input<typeof EmbeddingsRequestSchema>;
 
 const ORIGIN = "https://tollgate.rpc";
 
@@ -37,27 +48,60 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   }
 
   /** A non-streaming chat completion: the same JSON as `POST /api/v1/chat/completions`. */
-  async chatCompletion(apiKey: string, request: RpcChatRequest): Promise<Record<string, unknown>> {
-    const response = await this.call(apiKey, "POST", "/api/v1/chat/completions", { ...request, stream: false });
-    return (await response.json()) as Record<string, unknown>;
+  chatCompletion(apiKey: string, request: RpcChatRequest): Promise<Record<string, unknown>> {
+    return this.json(apiKey, "POST", "/api/v1/chat/completions", { ...request, stream: false });
   }
 
   /** A streaming chat completion: the SSE bytes, as a ReadableStream over RPC. */
-  async chatCompletionStream(apiKey: string, request: RpcChatRequest): Promise<ReadableStream<Uint8Array>> {
-    const response = await this.call(apiKey, "POST", "/api/v1/chat/completions", { ...request, stream: true });
-    return response.body as ReadableStream<Uint8Array>;
+  chatCompletionStream(apiKey: string, request: RpcChatRequest): Promise<ReadableStream<Uint8Array>> {
+    return this.stream(apiKey, "/api/v1/chat/completions", { ...request, stream: true });
+  }
+
+  /** A legacy text completion: the same JSON as `POST /api/v1/completions`. */
+  completion(apiKey: string, request: RpcCompletionRequest): Promise<Record<string, unknown>> {
+    return this.json(apiKey, "POST", "/api/v1/completions", { ...request, stream: false });
+  }
+
+  /** A streaming legacy text completion: the SSE bytes, as a ReadableStream over RPC. */
+  completionStream(apiKey: string, request: RpcCompletionRequest): Promise<ReadableStream<Uint8Array>> {
+    return this.stream(apiKey, "/api/v1/completions", { ...request, stream: true });
+  }
+
+  /** Embeddings: the same JSON as `POST /api/v1/embeddings`. */
+  embeddings(apiKey: string, request: RpcEmbeddingsRequest): Promise<Record<string, unknown>> {
+    return this.json(apiKey, "POST", "/api/v1/embeddings", request);
   }
 
   /** `GET /api/v1/models` (no key needed). */
-  async listModels(): Promise<{ data: Array<Record<string, unknown>> }> {
-    const response = await this.call(undefined, "GET", "/api/v1/models");
-    return (await response.json()) as { data: Array<Record<string, unknown>> };
+  listModels(): Promise<{ data: Array<Record<string, unknown>> }> {
+    return this.json(undefined, "GET", "/api/v1/models");
   }
 
-  /** `GET /api/v1/key` for the given key. */
-  async keyInfo(apiKey: string): Promise<Record<string, unknown>> {
-    const response = await this.call(apiKey, "GET", "/api/v1/key");
-    return ((await response.json()) as { data: Record<string, unknown> }).data;
+  /** `GET /api/v1/key` for the given key (the `data` object). */
+  keyInfo(apiKey: string): Promise<ReturnType<typeof currentKeyData>> {
+    return this.data(apiKey, "/api/v1/key");
+  }
+
+  /** `GET /api/v1/credits`: the account's credits granted and used (the `data` object). */
+  credits(apiKey: string): Promise<ReturnType<typeof creditsData>> {
+    return this.data(apiKey, "/api/v1/credits");
+  }
+
+  /** `GET /api/v1/generation?id=…`: a generation's stats (the `data` object), for a key of its account. */
+  generation(apiKey: string, id: string): Promise<ReturnType<typeof generationData>> {
+    return this.data(apiKey, `/api/v1/generation?id=${encodeURIComponent(id)}`);
+  }
+
+  private async json<T>(apiKey: string | undefined, method: string, path: string, body?: unknown): Promise<T> {
+    return (await (await this.call(apiKey, method, path, body)).json()) as T;
+  }
+
+  private async data<T>(apiKey: string, path: string): Promise<T> {
+    return (await this.json<{ data: T }>(apiKey, "GET", path)).data;
+  }
+
+  private async stream(apiKey: string, path: string, body: unknown): Promise<ReadableStream<Uint8Array>> {
+    return (await this.call(apiKey, "POST", path, body)).body as ReadableStream<Uint8Array>;
   }
 
   private async call(apiKey: string | undefined, method: string, path: string, body?: unknown): Promise<Response> {

@@ -13,6 +13,17 @@ async function callConsumer(path: string, key: string) {
   return consumer().fetch(`http://consumer${path}`, { headers: { "x-tollgate-key": key } });
 }
 
+/** Polls the consumer until `done` holds: settlement (and with it usage and stats) runs after the reply. */
+async function settledRead(path: string, key: string, done: (response: Response, body: any) => boolean) {
+  for (let i = 0; i < 150; i++) {
+    const response = await callConsumer(path, key);
+    const body = await response.json();
+    if (done(response, body)) return body as any;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`${path} never settled`);
+}
+
 describe("service binding (RPC)", () => {
   it("answers a chat completion over RPC, charged to the key", async () => {
     const { key } = await fundedAccount("1");
@@ -28,6 +39,38 @@ describe("service binding (RPC)", () => {
     const { data } = await readSse(await callConsumer(`/ask?stream=1&q=${nonce()}`, key));
     expect(data.at(-1)).toBe("[DONE]");
     expect((data.at(-2) as any).usage.cost).toBeGreaterThan(0);
+  });
+
+  it("answers a legacy text completion, plain and streamed", async () => {
+    const { key } = await fundedAccount("1");
+    const body = (await (await callConsumer(`/complete?q=${nonce()}`, key)).json()) as any;
+    expect(body.object).toBe("text_completion");
+    expect(body.choices[0].text.length).toBeGreaterThan(0);
+    const { data } = await readSse(await callConsumer(`/complete?stream=1&q=${nonce()}`, key));
+    expect(data.at(-1)).toBe("[DONE]");
+    expect((data[0] as any).object).toBe("text_completion");
+  });
+
+  it("embeds text, charged to the key like the HTTP API", async () => {
+    const { key } = await fundedAccount("1");
+    const body = (await (await callConsumer(`/embed?q=${nonce()}`, key)).json()) as any;
+    expect(body.data[0].object).toBe("embedding");
+    expect(body.data[0].embedding.length).toBeGreaterThan(0);
+    expect(body.usage.cost).toBeGreaterThan(0);
+    const credits = await settledRead("/credits", key, (_, data) => data.total_usage > 0);
+    expect(credits).toEqual({ total_credits: 1, total_usage: body.usage.cost });
+  });
+
+  it("reads a generation's stats, and refuses a bad embeddings request with OpenRouter's 400", async () => {
+    const { key } = await fundedAccount("1");
+    const completion = (await (await callConsumer(`/ask?q=${nonce()}`, key)).json()) as any;
+    const stats = await settledRead(`/generation?id=${completion.id}`, key, (response) => response.ok);
+    expect(stats).toMatchObject({ id: completion.id, model: "openai/gpt-4o-mini", total_cost: completion.usage.cost });
+    const missing = await callConsumer("/generation?id=gen-0-nothing", key);
+    expect(missing.status).toBe(404);
+    const bad = await callConsumer("/embed", key); // no text: input is null
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as any).error.message).toContain("input");
   });
 
   it("lists models and key info", async () => {

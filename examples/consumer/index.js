@@ -4,12 +4,16 @@
 
 export default {
   /**
-   * GET /ask?q=…          — a completion over RPC
-   * GET /ask?q=…&stream=1 — the SSE stream over RPC, passed through
-   * GET /models           — the catalog over RPC
-   * GET /http/…           — Tollgate's HTTP API through the binding's fetch
+   * GET /ask?q=…               — a chat completion over RPC
+   * GET /ask?q=…&stream=1      — the SSE stream over RPC, passed through
+   * GET /complete?q=…[&stream=1] — a legacy text completion over RPC
+   * GET /embed?q=…             — embeddings of the text over RPC
+   * GET /models                — the catalog over RPC
+   * GET /key, /credits         — the key's and the account's figures over RPC
+   * GET /generation?id=…       — one generation's stats over RPC
+   * GET /http/…                — Tollgate's HTTP API through the binding's fetch
    * @param {Request} request
-   * @param {{ TOLLGATE: any, TOLLGATE_KEY: string, MODEL?: string }} env
+   * @param {{ TOLLGATE: any, TOLLGATE_KEY: string, MODEL?: string, EMBEDDING_MODEL?: string }} env
    */
   async fetch(request, env) {
     // Tests pass a key per request; a deployment uses the TOLLGATE_KEY secret.
@@ -27,8 +31,27 @@ export default {
         }
         return Response.json(await env.TOLLGATE.chatCompletion(env.TOLLGATE_KEY, body));
       }
+      if (url.pathname === "/complete") {
+        const body = { model: env.MODEL ?? "openai/gpt-4o-mini", prompt: url.searchParams.get("q") ?? "Hello" };
+        if (url.searchParams.get("stream")) {
+          const stream = await env.TOLLGATE.completionStream(env.TOLLGATE_KEY, body);
+          return new Response(stream, { headers: { "content-type": "text/event-stream" } });
+        }
+        return Response.json(await env.TOLLGATE.completion(env.TOLLGATE_KEY, body));
+      }
+      if (url.pathname === "/embed") {
+        const body = {
+          model: env.EMBEDDING_MODEL ?? "openai/text-embedding-3-small",
+          input: url.searchParams.get("q"),
+        };
+        return Response.json(await env.TOLLGATE.embeddings(env.TOLLGATE_KEY, body));
+      }
       if (url.pathname === "/models") return Response.json(await env.TOLLGATE.listModels());
       if (url.pathname === "/key") return Response.json(await env.TOLLGATE.keyInfo(env.TOLLGATE_KEY));
+      if (url.pathname === "/credits") return Response.json(await env.TOLLGATE.credits(env.TOLLGATE_KEY));
+      if (url.pathname === "/generation") {
+        return Response.json(await env.TOLLGATE.generation(env.TOLLGATE_KEY, url.searchParams.get("id") ?? ""));
+      }
       if (url.pathname.startsWith("/http/")) {
         const path = url.pathname.slice("/http".length) + url.search;
         const headers = new Headers(request.headers);
