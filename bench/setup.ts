@@ -1,16 +1,21 @@
 /** What the benchmark and the profiler share: the emulator process, the Workers, a funded key. */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Miniflare } from "miniflare";
 import { descendantsMatching } from "./proc";
 
 export const ADMIN_TOKEN = "bench-admin-token";
-export const COMPAT = {
-  compatibilityDate: "2026-04-20",
-  compatibilityFlags: ["nodejs_compat", "no_nodejs_global_timers"],
-};
+/** The runtime's compatibility date and flags, as deployed: read from wrangler.toml, not copied. */
+function wranglerCompatibility(): { compatibilityDate: string; compatibilityFlags: string[] } {
+  const toml = readFileSync("wrangler.toml", "utf8");
+  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
+  const flags = /^compatibility_flags\s*=\s*(\[.*\])/m.exec(toml)?.[1];
+  if (!date || !flags) throw new Error("wrangler.toml: compatibility_date or compatibility_flags not found");
+  return { compatibilityDate: date, compatibilityFlags: JSON.parse(flags) as string[] };
+}
+export const COMPAT = wranglerCompatibility();
 
 /** The deployable bundle, as `wrangler deploy` would upload it (unminified for readable profiles). */
 export function buildGateway(minify = true, checkout = "."): void {

@@ -2,6 +2,7 @@ import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { accountStub } from "../src/billing/client";
 import { env } from "./billing-support";
+import { emulatorRequests, nonce } from "./support/gateway";
 
 /**
  * Money through the real request path: POST /chat/completions against the provider emulator,
@@ -191,6 +192,28 @@ describe("charging through /chat/completions", () => {
     expectBooksBalance(a);
     expect(a.totals.usageNanos).toBe(Math.round(record.total_cost * 1e9));
     expect(a.totals.usageNanos).toBeLessThan(hold);
+  });
+
+  it("a client that leaves before a non-streaming answer cancels the upstream call and is charged nothing", async () => {
+    const acct = await account(1_000_000_000);
+    const marker = nonce();
+    const client = new AbortController();
+    const pending = chat(acct.key, ask(`slow ${marker} [[emulate delay_ms=3000]]`), client.signal);
+    // Once the upstream call is under way, the client goes.
+    for (let i = 0; i < 100 && (await emulatorRequests(marker)).length === 0; i++) await sleep(20);
+    client.abort();
+    await expect(pending).rejects.toThrow();
+    let outcome: string | undefined;
+    for (let i = 0; i < 50; i++) {
+      outcome = (await emulatorRequests(marker))[0]?.outcome;
+      if (outcome !== "pending") break;
+      await sleep(20);
+    }
+    // Cancelled well before the provider's 3 s answer: the provider stops working, nobody pays.
+    expect(outcome).toBe("client_closed");
+    const a = await settled(acct.id);
+    expect(a.totals.usageNanos).toBe(0);
+    expect(a.totals.reservedNanos).toBe(0);
   });
 
   it("402s a request the balance cannot cover, saying how many tokens it can afford", async () => {
