@@ -24,8 +24,12 @@ export default defineConfig({
       main: "./src/index.ts",
       wrangler: { configPath: "./wrangler.toml" },
       miniflare: {
-        // The example consumer Worker, bound to Tollgate's RPC entrypoint as a real service binding.
-        serviceBindings: { CONSUMER: "consumer" },
+        // The example consumer Worker, bound to Tollgate's RPC entrypoint as a real service binding;
+        // and the entrypoint itself, for tests of what it exposes.
+        serviceBindings: {
+          CONSUMER: "consumer",
+          TOLLGATE_RPC: { name: "vitest-pool-workers-runner-", entrypoint: "TollgateRpc" },
+        },
         workers: [
           {
             name: "consumer",

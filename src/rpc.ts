@@ -49,62 +49,62 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
 
   /** A non-streaming chat completion: the same JSON as `POST /api/v1/chat/completions`. */
   chatCompletion(apiKey: string, request: RpcChatRequest): Promise<Record<string, unknown>> {
-    return this.json(apiKey, "POST", "/api/v1/chat/completions", { ...request, stream: false });
+    return this.#json(apiKey, "POST", "/api/v1/chat/completions", { ...request, stream: false });
   }
 
   /** A streaming chat completion: the SSE bytes, as a ReadableStream over RPC. */
   chatCompletionStream(apiKey: string, request: RpcChatRequest): Promise<ReadableStream<Uint8Array>> {
-    return this.stream(apiKey, "/api/v1/chat/completions", { ...request, stream: true });
+    return this.#stream(apiKey, "/api/v1/chat/completions", { ...request, stream: true });
   }
 
   /** A legacy text completion: the same JSON as `POST /api/v1/completions`. */
   completion(apiKey: string, request: RpcCompletionRequest): Promise<Record<string, unknown>> {
-    return this.json(apiKey, "POST", "/api/v1/completions", { ...request, stream: false });
+    return this.#json(apiKey, "POST", "/api/v1/completions", { ...request, stream: false });
   }
 
   /** A streaming legacy text completion: the SSE bytes, as a ReadableStream over RPC. */
   completionStream(apiKey: string, request: RpcCompletionRequest): Promise<ReadableStream<Uint8Array>> {
-    return this.stream(apiKey, "/api/v1/completions", { ...request, stream: true });
+    return this.#stream(apiKey, "/api/v1/completions", { ...request, stream: true });
   }
 
   /** Embeddings: the same JSON as `POST /api/v1/embeddings`. */
   embeddings(apiKey: string, request: RpcEmbeddingsRequest): Promise<Record<string, unknown>> {
-    return this.json(apiKey, "POST", "/api/v1/embeddings", request);
+    return this.#json(apiKey, "POST", "/api/v1/embeddings", request);
   }
 
   /** `GET /api/v1/models` (no key needed). */
   listModels(): Promise<{ data: Array<Record<string, unknown>> }> {
-    return this.json(undefined, "GET", "/api/v1/models");
+    return this.#json(undefined, "GET", "/api/v1/models");
   }
 
   /** `GET /api/v1/key` for the given key (the `data` object). */
   keyInfo(apiKey: string): Promise<ReturnType<typeof currentKeyData>> {
-    return this.data(apiKey, "/api/v1/key");
+    return this.#data(apiKey, "/api/v1/key");
   }
 
   /** `GET /api/v1/credits`: the account's credits granted and used (the `data` object). */
   credits(apiKey: string): Promise<ReturnType<typeof creditsData>> {
-    return this.data(apiKey, "/api/v1/credits");
+    return this.#data(apiKey, "/api/v1/credits");
   }
 
   /** `GET /api/v1/generation?id=…`: a generation's stats (the `data` object), for a key of its account. */
   generation(apiKey: string, id: string): Promise<ReturnType<typeof generationData>> {
-    return this.data(apiKey, `/api/v1/generation?id=${encodeURIComponent(id)}`);
+    return this.#data(apiKey, `/api/v1/generation?id=${encodeURIComponent(id)}`);
   }
 
-  private async json<T>(apiKey: string | undefined, method: string, path: string, body?: unknown): Promise<T> {
-    return (await (await this.call(apiKey, method, path, body)).json()) as T;
+  async #json<T>(apiKey: string | undefined, method: string, path: string, body?: unknown): Promise<T> {
+    return (await (await this.#call(apiKey, method, path, body)).json()) as T;
   }
 
-  private async data<T>(apiKey: string, path: string): Promise<T> {
-    return (await this.json<{ data: T }>(apiKey, "GET", path)).data;
+  async #data<T>(apiKey: string, path: string): Promise<T> {
+    return (await this.#json<{ data: T }>(apiKey, "GET", path)).data;
   }
 
-  private async stream(apiKey: string, path: string, body: unknown): Promise<ReadableStream<Uint8Array>> {
-    return (await this.call(apiKey, "POST", path, body)).body as ReadableStream<Uint8Array>;
+  async #stream(apiKey: string, path: string, body: unknown): Promise<ReadableStream<Uint8Array>> {
+    return (await this.#call(apiKey, "POST", path, body)).body as ReadableStream<Uint8Array>;
   }
 
-  private async call(apiKey: string | undefined, method: string, path: string, body?: unknown): Promise<Response> {
+  async #call(apiKey: string | undefined, method: string, path: string, body?: unknown): Promise<Response> {
     const headers: Record<string, string> = { "content-type": "application/json" };
     if (apiKey) headers.authorization = `Bearer ${apiKey}`;
     const response = await this.fetch(

@@ -87,6 +87,15 @@ describe("service binding (RPC)", () => {
     expect(((await response.json()) as any).error.code).toBe(401);
   });
 
+  it("exposes its methods and nothing else: the helpers behind them are not callable over RPC", async () => {
+    const rpc = (env as unknown as { TOLLGATE_RPC: Record<string, (...args: unknown[]) => Promise<unknown>> })
+      .TOLLGATE_RPC;
+    expect(((await rpc.listModels?.()) as { data: unknown[] }).data.length).toBeGreaterThan(0);
+    for (const helper of ["call", "json", "data", "stream", "#call"]) {
+      await expect(Promise.resolve().then(() => rpc[helper]?.(undefined, "GET", "/api/v1/models"))).rejects.toThrow();
+    }
+  });
+
   it("serves the HTTP API through the binding's fetch", async () => {
     const { key } = await fundedAccount("1");
     const response = await callConsumer("/http/api/v1/key", key);
