@@ -8,6 +8,8 @@ export interface Env {
   CATALOG: KVNamespace;
   /** One Account Durable Object per account: keys state, credits, reservations, generations. */
   ACCOUNTS: DurableObjectNamespace<AccountDurableObject>;
+  /** Region new Account objects start in (`wnam`, `enam`, `weur`, `apac`…); see billing/client. */
+  ACCOUNT_LOCATION_HINT?: string;
   /** Seconds the catalog is cached in the isolate and the Cache API. */
   CATALOG_TTL_SECONDS?: string;
   /** Bearer token of the operator admin API (`/api/v1/admin/*`); the API is off when unset. */

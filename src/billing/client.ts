@@ -4,9 +4,45 @@ import type { Outcome } from "./account-types";
 import type { ReserveInput, ReserveResult, SettleInput } from "./contract";
 import type { SettleOutcome } from "./reservations";
 
+/** The regions an object can be asked to start in (`locationHint`), as the runtime names them. */
+const LOCATION_HINTS: readonly DurableObjectLocationHint[] = [
+  "wnam",
+  "enam",
+  "sam",
+  "weur",
+  "eeur",
+  "apac",
+  "apac-ne",
+  "apac-se",
+  "oc",
+  "afr",
+  "me",
+];
+
+let placement:
+  | { hint: string | undefined; options: DurableObjectNamespaceGetDurableObjectOptions | undefined }
+  | undefined;
+
+/**
+ * `ACCOUNT_LOCATION_HINT`: the region a new account's object starts in (it stays there; the
+ * hint does nothing for an object that already exists). Every request's reservation goes to the
+ * object, so it belongs near the users, or near the providers with Smart Placement. A value the
+ * runtime does not know is ignored, once, with an error log line, rather than failing requests.
+ */
+function stubOptions(env: Env): DurableObjectNamespaceGetDurableObjectOptions | undefined {
+  const hint = env.ACCOUNT_LOCATION_HINT || undefined;
+  if (placement !== undefined && placement.hint === hint) return placement.options;
+  const known = LOCATION_HINTS.find((region) => region === hint);
+  if (hint && !known) {
+    console.error(JSON.stringify({ msg: "ACCOUNT_LOCATION_HINT ignored", value: hint, expected: LOCATION_HINTS }));
+  }
+  placement = { hint, options: known ? { locationHint: known } : undefined };
+  return placement.options;
+}
+
 /** The Account Durable Object of `accountId` (one per account, addressed by name). */
 export function accountStub(env: Env, accountId: string) {
-  return env.ACCOUNTS.get(env.ACCOUNTS.idFromName(accountId));
+  return env.ACCOUNTS.get(env.ACCOUNTS.idFromName(accountId), stubOptions(env));
 }
 
 const RETRIES = 2;
