@@ -1,4 +1,4 @@
-import { env as testEnv } from "cloudflare:test";
+import { createExecutionContext, env as testEnv } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { getCatalog } from "../src/catalog/store";
 import type { Endpoint } from "../src/catalog/types";
@@ -53,7 +53,7 @@ describe("tokenizer", () => {
   });
 
   it("counts exactly only near a context limit, and only when every candidate shares the tokenizer", async () => {
-    const catalog = await getCatalog(env);
+    const catalog = await getCatalog(env, createExecutionContext());
     const short = { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "hello there" }] } as ChatRequest;
     expect((await countPrompt(env, catalog, short)).promptTokens).toBe(estimatePromptTokens(short.messages));
 

@@ -9,7 +9,7 @@ import { notFound } from "../schema/errors";
 export const modelsRoutes = new Hono<AppEnv>();
 
 modelsRoutes.get("/models", async (c) => {
-  const { catalog } = await getCatalog(c.env);
+  const { catalog } = await getCatalog(c.env, c.executionCtx);
   const query = new URL(c.req.url).searchParams;
   const filters = parseModelFilters(query);
   const matching = catalog.models.filter((m) => matchesFilters(m, filters));
@@ -25,13 +25,13 @@ modelsRoutes.get("/models", async (c) => {
 });
 
 modelsRoutes.get("/embeddings/models", async (c) => {
-  const { catalog } = await getCatalog(c.env);
+  const { catalog } = await getCatalog(c.env, c.executionCtx);
   const data = catalog.models.filter((m) => m.kind === "embedding").map(presentModel);
   return c.json({ data, links: { next: null }, total_count: data.length });
 });
 
 modelsRoutes.get("/models/:author/:slug/endpoints", async (c) => {
-  const index = await getCatalog(c.env);
+  const index = await getCatalog(c.env, c.executionCtx);
   const id = `${c.req.param("author")}/${c.req.param("slug")}`;
   const model = index.models.get(id);
   if (!model) throw notFound(`Model ${id} not found`);
@@ -51,6 +51,6 @@ modelsRoutes.get("/models/:author/:slug/endpoints", async (c) => {
 });
 
 modelsRoutes.get("/providers", async (c) => {
-  const { catalog } = await getCatalog(c.env);
+  const { catalog } = await getCatalog(c.env, c.executionCtx);
   return c.json({ data: catalog.providers.map(presentProvider) });
 });

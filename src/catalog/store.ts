@@ -35,26 +35,36 @@ function bundledIndex(): CatalogIndex {
 }
 
 let cached: { index: CatalogIndex; expires: number } | undefined;
-let loading: Promise<CatalogIndex> | undefined;
+let loading: { promise: Promise<CatalogIndex>; since: number } | undefined;
+
+/** A refresh still pending after this long was cut off (a request's waitUntil ends at 30 s): start another. */
+const REFRESH_GIVE_UP_MS = 30_000;
 
 /**
  * The catalog in force: the operator's KV override when present, else the bundled default.
  * Cached in the isolate for CATALOG_TTL_SECONDS and in the Cache API (shared by the isolates of a
- * location), so KV is read about once per TTL per location. A broken override is ignored (with a
- * log line) rather than taking the gateway down.
+ * location), so KV is read about once per TTL per location. Past the TTL the cached catalog is
+ * still served while one refresh runs in the background (in the request's `waitUntil`): only an
+ * isolate's first request waits for the catalog, never one of every TTL's worth. A broken
+ * override is ignored (with a log line) rather than taking the gateway down.
  */
-export async function getCatalog(env: Env): Promise<CatalogIndex> {
+export async function getCatalog(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Promise<CatalogIndex> {
   const now = Date.now();
   if (cached && cached.expires > now) return cached.index;
-  loading ??= loadCatalog(env)
-    .then((index) => {
-      cached = { index, expires: Date.now() + ttlSeconds(env) * 1000 };
-      return index;
-    })
-    .finally(() => {
-      loading = undefined;
-    });
-  return loading;
+  if (!loading || now - loading.since > REFRESH_GIVE_UP_MS) {
+    const promise = loadCatalog(env)
+      .then((index) => {
+        cached = { index, expires: Date.now() + ttlSeconds(env) * 1000 };
+        return index;
+      })
+      .finally(() => {
+        if (loading?.promise === promise) loading = undefined;
+      });
+    loading = { promise, since: now };
+    // Stale: this request answers from the cached catalog and keeps the refresh alive.
+    if (cached) ctx.waitUntil(promise);
+  }
+  return cached ? cached.index : loading.promise;
 }
 
 function ttlSeconds(env: Env): number {

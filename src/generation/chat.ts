@@ -38,7 +38,7 @@ export async function completeChat(
 ): Promise<Response> {
   const receivedAt = Date.now();
   const env = c.env;
-  const catalog = await getCatalog(env);
+  const catalog = await getCatalog(env, c.executionCtx);
   const { promptTokens, counterFor } = await countPrompt(env, catalog, request);
   const attempts = planAttempts({
     request,

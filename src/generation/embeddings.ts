@@ -31,7 +31,7 @@ import { timeoutsOf } from "./timeouts";
 export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRequest): Promise<Response> {
   const receivedAt = Date.now();
   const env = c.env;
-  const catalog = await getCatalog(env);
+  const catalog = await getCatalog(env, c.executionCtx);
   const inputs = typeof request.input === "string" ? [request.input] : request.input;
   const promptTokens = inputs.reduce((sum, text) => sum + estimateTextTokens(text), 0);
   const attempts = planAttempts({
