@@ -4,13 +4,18 @@ import { unauthorized } from "../schema/errors";
 import { hashApiKey, type KeyRecord, KeyRecordSchema } from "./keys";
 
 /**
- * Key records cached in the isolate: KV is read at most once a minute per key per isolate.
- * A revoked key can stay in this cache (and in KV, which is eventually consistent); that is
- * safe because the Account Durable Object checks liveness on every request that costs money.
+ * Key records cached in the isolate: KV is read at most once a minute per key per isolate, and
+ * past that minute the record in hand is still used while one read refreshes it in the
+ * background (a busy key never makes a request wait on KV after the first). A revoked key can
+ * stay in this cache (and in KV, which is eventually consistent); that is safe because the
+ * Account Durable Object checks liveness on every request that costs money or reads the account.
  */
 const CACHE_TTL_MS = 60_000;
 const MAX_CACHED_KEYS = 10_000;
-const cache = new Map<string, { record: KeyRecord; expires: number }>();
+/** A refresh still pending after this long was cut off with its request (waitUntil ends at 30 s). */
+const REFRESH_GIVE_UP_MS = 30_000;
+/** `refreshStarted`: when a background read of the record began (0: none under way). */
+const cache = new Map<string, { record: KeyRecord; expires: number; refreshStarted: number }>();
 
 /**
  * Hashes of keys seen recently, so a busy key is not re-hashed (an async digest, a turn of the
@@ -27,20 +32,36 @@ async function hashOf(key: string, now: number): Promise<string> {
   return hash;
 }
 
-export async function lookupKey(kv: KVNamespace, key: string): Promise<KeyRecord | null> {
-  const now = Date.now();
-  const hash = await hashOf(key, now);
-  const hit = cache.get(hash);
-  if (hit && hit.expires > now) return hit.record;
-  const stored = await kv.get(hash, "json");
-  const parsed = KeyRecordSchema.safeParse(stored);
+/** Reads a key's record from KV into the cache (or drops it from the cache when KV has none). */
+async function readRecord(kv: KVNamespace, hash: string): Promise<KeyRecord | null> {
+  const parsed = KeyRecordSchema.safeParse(await kv.get(hash, "json"));
   if (!parsed.success) {
     cache.delete(hash);
     return null;
   }
   if (cache.size >= MAX_CACHED_KEYS) cache.clear();
-  cache.set(hash, { record: parsed.data, expires: now + CACHE_TTL_MS });
+  cache.set(hash, { record: parsed.data, expires: Date.now() + CACHE_TTL_MS, refreshStarted: 0 });
   return parsed.data;
+}
+
+export async function lookupKey(
+  kv: KVNamespace,
+  key: string,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+): Promise<KeyRecord | null> {
+  const now = Date.now();
+  const hash = await hashOf(key, now);
+  const hit = cache.get(hash);
+  if (!hit) return readRecord(kv, hash);
+  if (hit.expires <= now && now - hit.refreshStarted > REFRESH_GIVE_UP_MS) {
+    hit.refreshStarted = now;
+    ctx.waitUntil(
+      readRecord(kv, hash).catch(() => {
+        hit.refreshStarted = 0; // KV failed: the next request tries again
+      }),
+    );
+  }
+  return hit.record;
 }
 
 /** Drops a key from this isolate's cache (after it is deleted through this isolate). */
@@ -58,7 +79,7 @@ export function bearerToken(header: string | undefined): string | null {
 export const requireKey = createMiddleware<AppEnv>(async (c, next) => {
   const token = bearerToken(c.req.header("authorization"));
   if (!token) throw unauthorized("Missing Authentication header: send `Authorization: Bearer <key>`");
-  const record = await lookupKey(c.env.KEYS, token);
+  const record = await lookupKey(c.env.KEYS, token, c.executionCtx);
   if (!record) throw unauthorized("No auth credentials found or the key is invalid");
   c.set("auth", record);
   c.set("attribution", {
