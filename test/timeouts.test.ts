@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type { Env } from "../src/env";
 import { timeoutsOf } from "../src/generation/timeouts";
 
@@ -17,7 +17,8 @@ describe("timeout settings", () => {
     expect(settings.STREAM_FLUSH_MS).toBe(0);
   });
 
-  it("ignores values that cannot be a timeout: empty, negative, zero where zero means nothing", () => {
+  it("ignores values that cannot be a timeout (empty, negative, zero where zero means nothing), naming each", () => {
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
     const settings = timeoutsOf(
       envWith({
         UPSTREAM_HEADERS_TIMEOUT_MS: "0",
@@ -30,5 +31,9 @@ describe("timeout settings", () => {
     expect(settings.STREAM_IDLE_TIMEOUT_MS).toBe(60_000);
     expect(settings.FIRST_TOKEN_TIMEOUT_MS).toBe(60_000);
     expect(settings.BREAKER_FAILURES).toBe(3);
+    // An empty value is unset, not wrong; the other three are each named once.
+    const named = errors.mock.calls.map(([line]) => JSON.parse(String(line)).name);
+    expect(named).toEqual(["UPSTREAM_HEADERS_TIMEOUT_MS", "STREAM_IDLE_TIMEOUT_MS", "BREAKER_FAILURES"]);
+    errors.mockRestore();
   });
 });

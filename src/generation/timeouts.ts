@@ -36,7 +36,10 @@ const ZERO_ALLOWED: ReadonlySet<keyof Timeouts> = new Set(["STREAM_FLUSH_MS"]);
 
 let cached: { env: Env; timeouts: Timeouts } | undefined;
 
-/** Read once per isolate (the env object is stable), not per request. */
+/**
+ * Read once per isolate (the env object is stable), not per request. A value that cannot be the
+ * setting (a typo such as "30s") keeps the default and says so in one error log line, naming it.
+ */
 export function timeoutsOf(env: Env): Timeouts {
   if (cached?.env === env) return cached.timeouts;
   const vars = env as unknown as Record<string, unknown>;
@@ -46,6 +49,7 @@ export function timeoutsOf(env: Env): Timeouts {
     if (raw === undefined || raw === null || raw === "") continue;
     const value = Number(raw);
     if (Number.isFinite(value) && (value > 0 || (value === 0 && ZERO_ALLOWED.has(name)))) timeouts[name] = value;
+    else console.error(JSON.stringify({ msg: "setting ignored", name, value: raw, using: DEFAULTS[name] }));
   }
   cached = { env, timeouts };
   return timeouts;
