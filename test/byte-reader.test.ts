@@ -55,12 +55,13 @@ describe("read batching", () => {
 
   it("once a stream has shown a fast pace, reads gather several chunks, up to MAX_BATCH_BYTES", async () => {
     // A 20 kB burst shows the pace; then 100-byte chunks (one per pull, as HTTP chunks arrive).
-    const chunks = [new Uint8Array(20_000), ...Array.from({ length: 40 }, () => new Uint8Array(100))];
+    const chunks = [new Uint8Array(20_000), ...Array.from({ length: 100 }, () => new Uint8Array(100))];
     const body = chunkedBody(chunks);
     const sizes = await readSizes(byteReader(body, 20, () => 0));
     expect(sizes[0]).toBe(20_000);
-    // 4 kB left, read at least MAX_BATCH_BYTES at a time: 4 reads, not 40 (the last may be short).
-    expect(sizes.slice(1)).toEqual([1100, 1100, 1100, 700]);
+    // 10 kB left, read in 3 reads, not 100: first a window's worth at the pace shown (20 kB over
+    // the 100 ms horizon: 200 B/ms × 20 ms), then at least MAX_BATCH_BYTES (4 kB), then the rest.
+    expect(sizes.slice(1)).toEqual([4000, 4100, 1900]);
   });
 
   it("reads one chunk at a time with batching off", async () => {
