@@ -88,11 +88,12 @@ describe("service binding (RPC)", () => {
   });
 
   it("exposes its methods and nothing else: the helpers behind them are not callable over RPC", async () => {
-    const rpc = (env as unknown as { TOLLGATE_RPC: Record<string, (...args: unknown[]) => Promise<unknown>> })
-      .TOLLGATE_RPC;
-    expect(((await rpc.listModels?.()) as { data: unknown[] }).data.length).toBeGreaterThan(0);
+    type Callable = (...args: unknown[]) => Promise<unknown>;
+    const rpc = (env as unknown as { TOLLGATE_RPC: { listModels(): Promise<{ data: unknown[] }> } }).TOLLGATE_RPC;
+    expect((await rpc.listModels()).data.length).toBeGreaterThan(0);
     for (const helper of ["call", "json", "data", "stream", "#call"]) {
-      await expect(Promise.resolve().then(() => rpc[helper]?.(undefined, "GET", "/api/v1/models"))).rejects.toThrow();
+      const method = (rpc as unknown as Record<string, Callable>)[helper] as Callable;
+      await expect(Promise.resolve().then(() => method(undefined, "GET", "/api/v1/models"))).rejects.toThrow();
     }
   });
 
