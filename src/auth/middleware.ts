@@ -1,5 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
+import { WAIT_UNTIL_LIMIT_MS } from "../platform";
 import { unauthorized } from "../schema/errors";
 import { hashApiKey, type KeyRecord, KeyRecordSchema } from "./keys";
 
@@ -12,8 +13,6 @@ import { hashApiKey, type KeyRecord, KeyRecordSchema } from "./keys";
  */
 const CACHE_TTL_MS = 60_000;
 const MAX_CACHED_KEYS = 10_000;
-/** A refresh still pending after this long was cut off with its request (waitUntil ends at 30 s). */
-const REFRESH_GIVE_UP_MS = 30_000;
 /** `refreshStarted`: when a background read of the record began (0: none under way). */
 const cache = new Map<string, { record: KeyRecord; expires: number; refreshStarted: number }>();
 
@@ -53,7 +52,7 @@ export async function lookupKey(
   const hash = await hashOf(key, now);
   const hit = cache.get(hash);
   if (!hit) return readRecord(kv, hash);
-  if (hit.expires <= now && now - hit.refreshStarted > REFRESH_GIVE_UP_MS) {
+  if (hit.expires <= now && now - hit.refreshStarted > WAIT_UNTIL_LIMIT_MS) {
     hit.refreshStarted = now;
     ctx.waitUntil(
       readRecord(kv, hash).catch(() => {

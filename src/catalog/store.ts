@@ -1,4 +1,5 @@
 import type { Env } from "../env";
+import { WAIT_UNTIL_LIMIT_MS } from "../platform";
 import { defaultCatalog } from "./default-catalog";
 import { type Catalog, CatalogSchema, type Model, type Provider } from "./types";
 
@@ -37,9 +38,6 @@ function bundledIndex(): CatalogIndex {
 let cached: { index: CatalogIndex; expires: number } | undefined;
 let loading: { promise: Promise<CatalogIndex>; since: number } | undefined;
 
-/** A refresh still pending after this long was cut off (a request's waitUntil ends at 30 s): start another. */
-const REFRESH_GIVE_UP_MS = 30_000;
-
 /**
  * The catalog in force: the operator's KV override when present, else the bundled default.
  * Cached in the isolate for CATALOG_TTL_SECONDS and in the Cache API (shared by the isolates of a
@@ -51,7 +49,7 @@ const REFRESH_GIVE_UP_MS = 30_000;
 export async function getCatalog(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Promise<CatalogIndex> {
   const now = Date.now();
   if (cached && cached.expires > now) return cached.index;
-  if (!loading || now - loading.since > REFRESH_GIVE_UP_MS) {
+  if (!loading || now - loading.since > WAIT_UNTIL_LIMIT_MS) {
     const promise = loadCatalog(env)
       .then((index) => {
         cached = { index, expires: Date.now() + ttlSeconds(env) * 1000 };
