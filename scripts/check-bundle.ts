@@ -12,10 +12,11 @@ import { gzipSync } from "node:zlib";
 
 const LIMIT_BYTES = 150 * 1024;
 /**
- * About four times today's figure (~25 ms on the development VM): room for a slower CI machine,
- * while work that does not belong at startup (a tokenizer's ranks, say, ~100 ms) still fails it.
+ * About five times today's figure (~25 ms on the development VM, where single profiles range
+ * 22–53 ms): room for a slower, noisier CI machine, while work that does not belong at startup
+ * (parsing a tokenizer's ranks, say) still fails it. Cloudflare refuses a Worker past 1 s.
  */
-const STARTUP_LIMIT_MS = 100;
+const STARTUP_LIMIT_MS = 150;
 const STARTUP_RUNS = 3;
 
 const out = mkdtempSync(join(tmpdir(), "tollgate-bundle-"));
