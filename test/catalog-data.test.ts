@@ -8,6 +8,11 @@ const catalog = CatalogSchema.parse(defaultCatalog);
 const chatModels = catalog.models.filter((m) => m.kind === "chat");
 
 describe("bundled catalog", () => {
+  it("is written as the schema's own parse of it, so an isolate can use it without parsing", () => {
+    // A field the schema defaults but the data leaves out would make the two differ here.
+    expect(catalog).toStrictEqual(defaultCatalog);
+  });
+
   it("has at least 25 chat models from every major author", () => {
     expect(chatModels.length).toBeGreaterThanOrEqual(25);
     const authors = new Set(chatModels.map((m) => m.id.split("/")[0]));

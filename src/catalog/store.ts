@@ -31,7 +31,7 @@ export function indexCatalog(catalog: Catalog, source: CatalogIndex["source"]): 
 
 let bundled: CatalogIndex | undefined;
 function bundledIndex(): CatalogIndex {
-  bundled ??= indexCatalog(CatalogSchema.parse(defaultCatalog), "default");
+  bundled ??= indexCatalog(defaultCatalog, "default");
   return bundled;
 }
 
