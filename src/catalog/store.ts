@@ -50,7 +50,7 @@ export async function getCatalog(env: Env, ctx: Pick<ExecutionContext, "waitUnti
   const now = Date.now();
   if (cached && cached.expires > now) return cached.index;
   if (!loading || now - loading.since > WAIT_UNTIL_LIMIT_MS) {
-    const promise = loadCatalog(env)
+    const promise = loadCatalog(env, ctx)
       .then((index) => {
         cached = { index, expires: Date.now() + ttlSeconds(env) * 1000 };
         return index;
@@ -70,8 +70,8 @@ function ttlSeconds(env: Env): number {
   return Number.isFinite(ttl) && ttl >= 0 ? ttl : 60;
 }
 
-async function loadCatalog(env: Env): Promise<CatalogIndex> {
-  const raw = await readOverride(env);
+async function loadCatalog(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Promise<CatalogIndex> {
+  const raw = await readOverride(env, ctx);
   if (raw === null) return bundledIndex();
   try {
     return indexCatalog(CatalogSchema.parse(JSON.parse(raw)), "kv");
@@ -81,7 +81,7 @@ async function loadCatalog(env: Env): Promise<CatalogIndex> {
   }
 }
 
-async function readOverride(env: Env): Promise<string | null> {
+async function readOverride(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Promise<string | null> {
   const cache = typeof caches === "undefined" ? undefined : caches.default;
   const hit = await cache?.match(CACHE_URL).catch(() => undefined);
   if (hit) {
@@ -92,6 +92,7 @@ async function readOverride(env: Env): Promise<string | null> {
   const response = new Response(raw ?? "", {
     headers: { "cache-control": `max-age=${ttlSeconds(env)}` },
   });
-  await cache?.put(CACHE_URL, response).catch(() => undefined);
+  // The location's other isolates read it from there; this request need not wait for the write.
+  if (cache) ctx.waitUntil(cache.put(CACHE_URL, response).catch(() => undefined));
   return raw;
 }
