@@ -1,20 +1,20 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
-import { WAIT_UNTIL_LIMIT_MS } from "../platform";
+import { Refreshing } from "../refreshing";
 import { unauthorized } from "../schema/errors";
 import { hashApiKey, type KeyRecord, KeyRecordSchema } from "./keys";
 
 /**
  * Key records cached in the isolate: KV is read at most once a minute per key per isolate, and
  * past that minute the record in hand is still used while one read refreshes it in the
- * background (a busy key never makes a request wait on KV after the first). A revoked key can
- * stay in this cache (and in KV, which is eventually consistent); that is safe because the
- * Account Durable Object checks liveness on every request that costs money or reads the account.
+ * background (a busy key never makes a request wait on KV after the first; see Refreshing). A
+ * key KV does not hold is not kept. A revoked key can stay in this cache (and in KV, which is
+ * eventually consistent); that is safe because the Account Durable Object checks liveness on
+ * every request that costs money or reads the account.
  */
 const CACHE_TTL_MS = 60_000;
 const MAX_CACHED_KEYS = 10_000;
-/** `refreshStarted`: when a background read of the record began (0: none under way). */
-const cache = new Map<string, { record: KeyRecord; expires: number; refreshStarted: number }>();
+const cache = new Map<string, Refreshing<KeyRecord | null>>();
 
 /**
  * Hashes of keys seen recently, so a busy key is not re-hashed (an async digest, a turn of the
@@ -31,16 +31,9 @@ async function hashOf(key: string, now: number): Promise<string> {
   return hash;
 }
 
-/** Reads a key's record from KV into the cache (or drops it from the cache when KV has none). */
 async function readRecord(kv: KVNamespace, hash: string): Promise<KeyRecord | null> {
   const parsed = KeyRecordSchema.safeParse(await kv.get(hash, "json"));
-  if (!parsed.success) {
-    cache.delete(hash);
-    return null;
-  }
-  if (cache.size >= MAX_CACHED_KEYS) cache.clear();
-  cache.set(hash, { record: parsed.data, expires: Date.now() + CACHE_TTL_MS, refreshStarted: 0 });
-  return parsed.data;
+  return parsed.success ? parsed.data : null;
 }
 
 export async function lookupKey(
@@ -48,19 +41,16 @@ export async function lookupKey(
   key: string,
   ctx: Pick<ExecutionContext, "waitUntil">,
 ): Promise<KeyRecord | null> {
-  const now = Date.now();
-  const hash = await hashOf(key, now);
-  const hit = cache.get(hash);
-  if (!hit) return readRecord(kv, hash);
-  if (hit.expires <= now && now - hit.refreshStarted > WAIT_UNTIL_LIMIT_MS) {
-    hit.refreshStarted = now;
-    ctx.waitUntil(
-      readRecord(kv, hash).catch(() => {
-        hit.refreshStarted = 0; // KV failed: the next request tries again
-      }),
-    );
+  const hash = await hashOf(key, Date.now());
+  let entry = cache.get(hash);
+  if (!entry) {
+    if (cache.size >= MAX_CACHED_KEYS) cache.clear();
+    entry = new Refreshing();
+    cache.set(hash, entry);
   }
-  return hit.record;
+  const record = await entry.get(ctx, () => readRecord(kv, hash), CACHE_TTL_MS);
+  if (!record) cache.delete(hash);
+  return record;
 }
 
 /** Drops a key from this isolate's cache (after it is deleted through this isolate). */

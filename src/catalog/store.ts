@@ -1,5 +1,5 @@
 import type { Env } from "../env";
-import { WAIT_UNTIL_LIMIT_MS } from "../platform";
+import { Refreshing } from "../refreshing";
 import { defaultCatalog } from "./default-catalog";
 import { type Catalog, CatalogSchema, type Model, type Provider } from "./types";
 
@@ -35,34 +35,18 @@ function bundledIndex(): CatalogIndex {
   return bundled;
 }
 
-let cached: { index: CatalogIndex; expires: number } | undefined;
-let loading: { promise: Promise<CatalogIndex>; since: number } | undefined;
+const current = new Refreshing<CatalogIndex>();
 
 /**
  * The catalog in force: the operator's KV override when present, else the bundled default.
  * Cached in the isolate for CATALOG_TTL_SECONDS and in the Cache API (shared by the isolates of a
  * location), so KV is read about once per TTL per location. Past the TTL the cached catalog is
- * still served while one refresh runs in the background (in the request's `waitUntil`): only an
- * isolate's first request waits for the catalog, never one of every TTL's worth. A broken
- * override is ignored (with a log line) rather than taking the gateway down.
+ * still served while one refresh runs in the background (see Refreshing): only an isolate's
+ * first request waits for the catalog. A broken override is ignored (with a log line) rather
+ * than taking the gateway down.
  */
 export async function getCatalog(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Promise<CatalogIndex> {
-  const now = Date.now();
-  if (cached && cached.expires > now) return cached.index;
-  if (!loading || now - loading.since > WAIT_UNTIL_LIMIT_MS) {
-    const promise = loadCatalog(env, ctx)
-      .then((index) => {
-        cached = { index, expires: Date.now() + ttlSeconds(env) * 1000 };
-        return index;
-      })
-      .finally(() => {
-        if (loading?.promise === promise) loading = undefined;
-      });
-    loading = { promise, since: now };
-    // Stale: this request answers from the cached catalog and keeps the refresh alive.
-    if (cached) ctx.waitUntil(promise);
-  }
-  return cached ? cached.index : loading.promise;
+  return current.get(ctx, () => loadCatalog(env, ctx), ttlSeconds(env) * 1000);
 }
 
 function ttlSeconds(env: Env): number {

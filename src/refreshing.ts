@@ -1,0 +1,37 @@
+/**
+ * `ctx.waitUntil` keeps a request's background work alive for at most this long after it
+ * answers; work still pending then was cancelled and will never finish.
+ */
+export const WAIT_UNTIL_LIMIT_MS = 30_000;
+
+/**
+ * A value loaded once and kept for a time to live. Past it, the value in hand is still returned
+ * while one reload runs in the background, kept alive by the request's `waitUntil`: only the
+ * first load makes a request wait (and concurrent first loads share it). A reload still pending
+ * after WAIT_UNTIL_LIMIT_MS was cut off with its request, and the next read starts another; a
+ * failed one is retried by the next read past the TTL.
+ */
+export class Refreshing<T> {
+  #held: { value: T; expires: number } | undefined;
+  #loading: { promise: Promise<T>; since: number } | undefined;
+
+  get(ctx: Pick<ExecutionContext, "waitUntil">, load: () => Promise<T>, ttlMs: number): T | Promise<T> {
+    const now = Date.now();
+    const held = this.#held;
+    if (held && held.expires > now) return held.value;
+    if (!this.#loading || now - this.#loading.since > WAIT_UNTIL_LIMIT_MS) {
+      const promise = load()
+        .then((value) => {
+          this.#held = { value, expires: Date.now() + ttlMs };
+          return value;
+        })
+        .finally(() => {
+          if (this.#loading?.promise === promise) this.#loading = undefined;
+        });
+      this.#loading = { promise, since: now };
+      // Stale: this request answers with the value in hand and keeps the reload alive.
+      if (held) ctx.waitUntil(promise.catch(() => undefined));
+    }
+    return held ? held.value : this.#loading.promise;
+  }
+}
