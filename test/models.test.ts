@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { defaultCatalog } from "../src/catalog/default-catalog";
 import { CATALOG_KV_KEY } from "../src/catalog/store";
 import { BASE, gatewayFetch, sleep } from "./support/gateway";
@@ -91,6 +91,16 @@ describe("GET /providers", () => {
 });
 
 describe("operator catalog override in KV", () => {
+  /** How many models /models lists once the isolate holds the bundled catalog again (after a test's override). */
+  async function bundledModelCount(): Promise<number> {
+    let count = 1;
+    for (let i = 0; i < 30 && count === 1; i++) {
+      count = (await get("/models")).data.length;
+      if (count === 1) await sleep(200);
+    }
+    return count;
+  }
+
   it("replaces the bundled catalog without a redeploy, after the cache TTL", async () => {
     const base = defaultCatalog;
     const override = {
@@ -111,13 +121,27 @@ describe("operator catalog override in KV", () => {
     }
   });
 
-  it("past the TTL, answers from the catalog it has while one refresh runs in the background", async () => {
-    // The isolate holds the bundled catalog again (the test before removed its override).
-    let full = 1;
-    for (let i = 0; i < 30 && full === 1; i++) {
-      full = (await get("/models")).data.length;
-      if (full === 1) await sleep(200);
+  it("ignores an override that fails validation, saying so once however many refreshes find it", async () => {
+    const full = await bundledModelCount();
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    const broken = { ...defaultCatalog, models: [{ id: "no-endpoints" }] };
+    await env.CATALOG.put(CATALOG_KV_KEY, JSON.stringify(broken));
+    try {
+      // Several TTLs (1 s in tests): each refresh reads the same broken text from KV.
+      for (let i = 0; i < 14; i++) {
+        expect((await get("/models")).data.length).toBe(full);
+        await sleep(250);
+      }
+      const rejected = errors.mock.calls.filter(([line]) => String(line).includes("catalog override rejected"));
+      expect(rejected).toHaveLength(1);
+    } finally {
+      errors.mockRestore();
+      await env.CATALOG.delete(CATALOG_KV_KEY);
     }
+  });
+
+  it("past the TTL, answers from the catalog it has while one refresh runs in the background", async () => {
+    const full = await bundledModelCount();
     expect(full).toBeGreaterThan(1);
     const override = { ...defaultCatalog, models: defaultCatalog.models.filter((m) => m.id === "openai/gpt-4o-mini") };
     await env.CATALOG.put(CATALOG_KV_KEY, JSON.stringify(override));

@@ -54,15 +54,25 @@ function ttlSeconds(env: Env): number {
   return Number.isFinite(ttl) && ttl >= 0 ? ttl : 60;
 }
 
+/**
+ * The last override read and what it became: a refresh that finds the same text (the usual
+ * case, every TTL) reuses it rather than parsing and validating the whole catalog again.
+ */
+let lastOverride: { raw: string; index: CatalogIndex } | undefined;
+
 async function loadCatalog(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Promise<CatalogIndex> {
   const raw = await readOverride(env, ctx);
   if (raw === null) return bundledIndex();
+  if (lastOverride?.raw === raw) return lastOverride.index;
+  let index: CatalogIndex;
   try {
-    return indexCatalog(CatalogSchema.parse(JSON.parse(raw)), "kv");
+    index = indexCatalog(CatalogSchema.parse(JSON.parse(raw)), "kv");
   } catch (error) {
     console.error(JSON.stringify({ msg: "catalog override rejected", error: String(error) }));
-    return bundledIndex();
+    index = bundledIndex();
   }
+  lastOverride = { raw, index };
+  return index;
 }
 
 async function readOverride(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Promise<string | null> {
