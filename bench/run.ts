@@ -21,13 +21,13 @@ const SECONDS_PER_CELL = Number(process.env.BENCH_SECONDS ?? 4);
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? "1,16,64").split(",").map(Number);
 
-/** `json`, `stream`, `trickle` or any mix (default: all): a quicker run while profiling one path. */
 /**
  * A git ref (commit, branch, tag) to measure beside the working tree, as one more target,
  * `tollgate@<ref>`: both take turns in every cell, so the host's drift cannot pass for a change.
  */
 const COMPARE_REF = process.env.BENCH_COMPARE;
 
+/** `json`, `stream`, `trickle` or any mix (default: all): a quicker run while profiling one path. */
 const MODES = ALL_MODES.filter((m) => (process.env.BENCH_MODES ?? "json,stream,trickle").split(",").includes(m.name));
 
 interface Target {

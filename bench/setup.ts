@@ -1,19 +1,18 @@
 /** What the benchmark and the profiler share: the emulator process, the Workers, a funded key. */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Miniflare } from "miniflare";
+import { unstable_readConfig } from "wrangler";
 import { descendantsMatching } from "./proc";
 
 export const ADMIN_TOKEN = "bench-admin-token";
-/** The runtime's compatibility date and flags, as deployed: read from wrangler.toml, not copied. */
+/** The runtime's compatibility date and flags, as deployed: wrangler's own reading of wrangler.toml. */
 function wranglerCompatibility(): { compatibilityDate: string; compatibilityFlags: string[] } {
-  const toml = readFileSync("wrangler.toml", "utf8");
-  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1];
-  const flags = /^compatibility_flags\s*=\s*(\[.*\])/m.exec(toml)?.[1];
-  if (!date || !flags) throw new Error("wrangler.toml: compatibility_date or compatibility_flags not found");
-  return { compatibilityDate: date, compatibilityFlags: JSON.parse(flags) as string[] };
+  const config = unstable_readConfig({ config: "wrangler.toml" });
+  if (!config.compatibility_date) throw new Error("wrangler.toml: no compatibility_date");
+  return { compatibilityDate: config.compatibility_date, compatibilityFlags: config.compatibility_flags };
 }
 export const COMPAT = wranglerCompatibility();
 
