@@ -1,13 +1,14 @@
 /**
  * `npm run bench:cpu`: where a request's CPU goes, measured rather than sampled. Inside one
  * workerd isolate (bench/cpu-worker.js in front of the built bundle), runs batches of: the
- * upstream call any proxying Worker makes, a whole Tollgate chat completion, a call to the Account
- * object that reserves and carries the previous settlement (what a request costs the object under
- * load), and an empty call to the object; and reads the workerd process's CPU around each batch.
- * No HTTP server, load generator or proxy takes a share: the fastest turns of one code in one
- * run agree to about 5% (an A/A run), where `npm run bench`'s ratios move by 10%. The host still
- * drifts between runs: to judge a change, `BENCH_COMPARE=<git ref>` measures the code at that ref beside the working tree, in
- * turns. `BENCH_CPU_REPS` (default 5) turns; `BENCH_CPU_CONCURRENCY` (default 16) at a time.
+ * upstream call any proxying Worker makes, a whole Tollgate chat completion, the same through the
+ * RPC entrypoint, a call to the Account object that reserves and carries the previous settlement
+ * (what a request costs the object under load), and an empty call to the object; and reads the
+ * workerd process's CPU around each batch. No HTTP server, load generator or proxy takes a share.
+ * To judge a change, `BENCH_COMPARE=<git ref>` measures the code at that ref beside the working
+ * tree, the two taking turns op by op (fastest turns of one code agree to ~5% on a quiet host,
+ * 10–15% on a noisy one). `BENCH_CPU_REPS` (default 5) turns; `BENCH_CPU_CONCURRENCY` (default
+ * 16) at a time.
  */
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
