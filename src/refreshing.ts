@@ -15,14 +15,15 @@ export class Refreshing<T> {
   #held: { value: T; expires: number } | undefined;
   #loading: { promise: Promise<T>; since: number } | undefined;
 
-  get(ctx: Pick<ExecutionContext, "waitUntil">, load: () => Promise<T>, ttlMs: number): T | Promise<T> {
+  /** `ttlMs` is asked only when a load completes: reads within the TTL do no work but a clock read. */
+  get(ctx: Pick<ExecutionContext, "waitUntil">, load: () => Promise<T>, ttlMs: () => number): T | Promise<T> {
     const now = Date.now();
     const held = this.#held;
     if (held && held.expires > now) return held.value;
     if (!this.#loading || now - this.#loading.since > WAIT_UNTIL_LIMIT_MS) {
       const promise = load()
         .then((value) => {
-          this.#held = { value, expires: Date.now() + ttlMs };
+          this.#held = { value, expires: Date.now() + ttlMs() };
           return value;
         })
         .finally(() => {

@@ -21,12 +21,12 @@ describe("Refreshing", () => {
     const cell = new Refreshing<string>();
     const { pending, load } = loads();
     const { ctx, kept } = context();
-    const a = cell.get(ctx, load, 1_000);
-    const b = cell.get(ctx, load, 1_000);
+    const a = cell.get(ctx, load, () => 1_000);
+    const b = cell.get(ctx, load, () => 1_000);
     expect(pending).toHaveLength(1);
     pending[0]?.resolve("v1");
     expect([await a, await b]).toEqual(["v1", "v1"]);
-    expect(cell.get(ctx, load, 1_000)).toBe("v1");
+    expect(cell.get(ctx, load, () => 1_000)).toBe("v1");
     expect(pending).toHaveLength(1);
     expect(kept).toHaveLength(0); // a first load is awaited by its readers, not kept in the background
   });
@@ -36,17 +36,17 @@ describe("Refreshing", () => {
     const cell = new Refreshing<string>();
     const { pending, load } = loads();
     const { ctx, kept } = context();
-    const first = cell.get(ctx, load, 1_000);
+    const first = cell.get(ctx, load, () => 1_000);
     pending[0]?.resolve("v1");
     await first;
     vi.setSystemTime(Date.now() + 1_001);
-    expect(cell.get(ctx, load, 1_000)).toBe("v1");
-    expect(cell.get(ctx, load, 1_000)).toBe("v1");
+    expect(cell.get(ctx, load, () => 1_000)).toBe("v1");
+    expect(cell.get(ctx, load, () => 1_000)).toBe("v1");
     expect(pending).toHaveLength(2); // one reload for both reads
     expect(kept).toHaveLength(1);
     pending[1]?.resolve("v2");
     await kept[0];
-    expect(cell.get(ctx, load, 1_000)).toBe("v2");
+    expect(cell.get(ctx, load, () => 1_000)).toBe("v2");
   });
 
   it("retries a failed reload on the next read, and restarts one cut off with its request", async () => {
@@ -54,24 +54,24 @@ describe("Refreshing", () => {
     const cell = new Refreshing<string>();
     const { pending, load } = loads();
     const { ctx, kept } = context();
-    const first = cell.get(ctx, load, 1_000);
+    const first = cell.get(ctx, load, () => 1_000);
     pending[0]?.resolve("v1");
     await first;
     vi.setSystemTime(Date.now() + 1_001);
-    cell.get(ctx, load, 1_000);
+    cell.get(ctx, load, () => 1_000);
     pending[1]?.reject(new Error("KV down"));
     await kept[0];
-    expect(cell.get(ctx, load, 1_000)).toBe("v1");
+    expect(cell.get(ctx, load, () => 1_000)).toBe("v1");
     expect(pending).toHaveLength(3); // retried
     // That reload never settles (its request's waitUntil ended): past the limit, another starts.
     vi.setSystemTime(Date.now() + WAIT_UNTIL_LIMIT_MS - 1);
-    cell.get(ctx, load, 1_000);
+    cell.get(ctx, load, () => 1_000);
     expect(pending).toHaveLength(3);
     vi.setSystemTime(Date.now() + 2);
-    cell.get(ctx, load, 1_000);
+    cell.get(ctx, load, () => 1_000);
     expect(pending).toHaveLength(4);
     pending[3]?.resolve("v3");
     await kept.at(-1);
-    expect(cell.get(ctx, load, 1_000)).toBe("v3");
+    expect(cell.get(ctx, load, () => 1_000)).toBe("v3");
   });
 });

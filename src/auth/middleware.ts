@@ -48,7 +48,11 @@ export async function lookupKey(
     entry = new Refreshing();
     cache.set(hash, entry);
   }
-  const record = await entry.get(ctx, () => readRecord(kv, hash), CACHE_TTL_MS);
+  const record = await entry.get(
+    ctx,
+    () => readRecord(kv, hash),
+    () => CACHE_TTL_MS,
+  );
   if (!record) cache.delete(hash);
   return record;
 }

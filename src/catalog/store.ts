@@ -46,7 +46,11 @@ const current = new Refreshing<CatalogIndex>();
  * than taking the gateway down.
  */
 export async function getCatalog(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Promise<CatalogIndex> {
-  return current.get(ctx, () => loadCatalog(env, ctx), ttlSeconds(env) * 1000);
+  return current.get(
+    ctx,
+    () => loadCatalog(env, ctx),
+    () => ttlSeconds(env) * 1000,
+  );
 }
 
 function ttlSeconds(env: Env): number {
