@@ -17,6 +17,9 @@ const sdkWithoutMissingSourceMaps: Plugin = {
   },
 };
 
+/** Tollgate's RPC entrypoint in the test runner Worker (which is Tollgate itself), as a service. */
+const TOLLGATE_RPC = { name: "vitest-pool-workers-runner-", entrypoint: "TollgateRpc" };
+
 export default defineConfig({
   plugins: [
     sdkWithoutMissingSourceMaps,
@@ -28,7 +31,7 @@ export default defineConfig({
         // and the entrypoint itself, for tests of what it exposes.
         serviceBindings: {
           CONSUMER: "consumer",
-          TOLLGATE_RPC: { name: "vitest-pool-workers-runner-", entrypoint: "TollgateRpc" },
+          TOLLGATE_RPC,
         },
         workers: [
           {
@@ -37,7 +40,7 @@ export default defineConfig({
             scriptPath: "./examples/consumer/index.js",
             compatibilityDate: "2026-04-20",
             bindings: { MODEL: "openai/gpt-4o-mini" },
-            serviceBindings: { TOLLGATE: { name: "vitest-pool-workers-runner-", entrypoint: "TollgateRpc" } },
+            serviceBindings: { TOLLGATE: TOLLGATE_RPC },
           },
         ],
         bindings: {
