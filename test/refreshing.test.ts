@@ -14,6 +14,19 @@ function loads() {
   return { pending, load };
 }
 
+/** A cell that loaded "v1" with a 1 s TTL, the (fake) clock just past it. */
+async function stale() {
+  vi.useFakeTimers({ toFake: ["Date"] });
+  const cell = new Refreshing<string>();
+  const { pending, load } = loads();
+  const { ctx, kept } = context();
+  const first = cell.get(ctx, load, () => 1_000);
+  pending[0]?.resolve("v1");
+  await first;
+  vi.setSystemTime(Date.now() + 1_001);
+  return { cell, pending, load, ctx, kept };
+}
+
 describe("Refreshing", () => {
   afterEach(() => vi.useRealTimers());
 
@@ -32,14 +45,7 @@ describe("Refreshing", () => {
   });
 
   it("past the TTL, answers with the value in hand and reloads once, in the background", async () => {
-    vi.useFakeTimers({ toFake: ["Date"] });
-    const cell = new Refreshing<string>();
-    const { pending, load } = loads();
-    const { ctx, kept } = context();
-    const first = cell.get(ctx, load, () => 1_000);
-    pending[0]?.resolve("v1");
-    await first;
-    vi.setSystemTime(Date.now() + 1_001);
+    const { cell, pending, load, ctx, kept } = await stale();
     expect(cell.get(ctx, load, () => 1_000)).toBe("v1");
     expect(cell.get(ctx, load, () => 1_000)).toBe("v1");
     expect(pending).toHaveLength(2); // one reload for both reads
@@ -50,14 +56,7 @@ describe("Refreshing", () => {
   });
 
   it("retries a failed reload on the next read, and restarts one cut off with its request", async () => {
-    vi.useFakeTimers({ toFake: ["Date"] });
-    const cell = new Refreshing<string>();
-    const { pending, load } = loads();
-    const { ctx, kept } = context();
-    const first = cell.get(ctx, load, () => 1_000);
-    pending[0]?.resolve("v1");
-    await first;
-    vi.setSystemTime(Date.now() + 1_001);
+    const { cell, pending, load, ctx, kept } = await stale();
     cell.get(ctx, load, () => 1_000);
     pending[1]?.reject(new Error("KV down"));
     await kept[0];
