@@ -59,6 +59,14 @@ describe("CoalescingWriter", () => {
     expect(writes.length).toBe(2);
   });
 
+  it("does not hold back the first event behind the keep-alive comment the stream opened with", async () => {
+    const { writer, writes } = recordingWriter();
+    const out = new CoalescingWriter(writer, 1_000, () => {});
+    await out.sendBytes(new TextEncoder().encode(": OPENROUTER PROCESSING\n\n"));
+    await out.send("data: first\n\n");
+    expect(writes).toEqual([": OPENROUTER PROCESSING\n\n", "data: first\n\n"]);
+  });
+
   it("keep-alive bytes go after what was queued", async () => {
     const { writer, writes } = recordingWriter();
     const out = new CoalescingWriter(writer, 1_000, () => {});

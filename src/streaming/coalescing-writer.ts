@@ -10,8 +10,10 @@ const MAX_QUEUED_CHARS = 256 * 1024;
  * re-serialising the event it carries, so a provider that sends tokens in bursts (hundreds per
  * network read is common at high throughput) would cost one write each. Text sent while the
  * stream is quiet goes out at once, so the first token and a slow stream's tokens are never
- * delayed; text arriving within `intervalMs` of the previous write is queued and written with
- * the next flush, at most `intervalMs` later.
+ * delayed; text arriving within `intervalMs` of the previous text write is queued and written
+ * with the next flush, at most `intervalMs` later. Keep-alive comments do not count as writes
+ * here: the one every stream opens with would otherwise hold back a first token arriving within
+ * `intervalMs` of it.
  */
 export class CoalescingWriter {
   private queued = "";
@@ -44,10 +46,10 @@ export class CoalescingWriter {
     return this.flush();
   }
 
-  /** Writes raw bytes after whatever is queued (keep-alive comments). */
+  /** Writes raw bytes after whatever is queued (keep-alive comments); they start no window. */
   sendBytes(bytes: Uint8Array): Promise<void> {
     if (this.queued) void this.flush();
-    return this.write(bytes);
+    return this.writer.write(bytes).catch(this.onError);
   }
 
   /** Writes everything queued now (and the last text of the stream, if given). */
