@@ -1,7 +1,9 @@
 /**
  * A small closed-loop load generator: `concurrency` workers each send one request after another
- * for `durationMs`, recording latency to the full body and the time to the first body byte. A
- * non-2xx reply or a stream that did not end cleanly counts as an error, not a request.
+ * for `durationMs`, recording latency to the full body, the time to the first body byte and, for
+ * streams, the time to the first token (the first chunk with content: a gateway's first byte may
+ * be a keep-alive comment, which tells the client nothing). A non-2xx reply or a stream that did
+ * not end cleanly counts as an error, not a request.
  */
 export interface LoadResult {
   requests: number;
@@ -12,6 +14,8 @@ export interface LoadResult {
   p99: number;
   ttfbP50: number;
   ttfbP99: number;
+  /** Time to the first content chunk of a stream (NaN for non-streaming replies). */
+  firstTokenP50: number;
 }
 
 export interface LoadSpec {
@@ -31,6 +35,7 @@ function percentile(sorted: number[], p: number): number {
 export interface LoadSamples {
   latencies: number[];
   ttfbs: number[];
+  firstTokens: number[];
   errors: number;
   seconds: number;
 }
@@ -39,9 +44,13 @@ export async function runLoad(spec: LoadSpec): Promise<LoadResult> {
   return summarize([await measureLoad(spec)]);
 }
 
+/** A chat chunk whose delta carries text (the role-only chunk that opens a stream does not). */
+const FIRST_CONTENT = /"content":"[^"]/;
+
 export async function measureLoad(spec: LoadSpec): Promise<LoadSamples> {
   const latencies: number[] = [];
   const ttfbs: number[] = [];
+  const firstTokens: number[] = [];
   let errors = 0;
   const started = performance.now();
   const deadline = started + spec.durationMs;
@@ -55,12 +64,17 @@ export async function measureLoad(spec: LoadSpec): Promise<LoadSamples> {
         const decoder = new TextDecoder();
         let tail = "";
         let first = true;
+        let tokenSeen = !streamed;
         for (;;) {
           const { done, value } = await reader.read();
           if (streamed && value) tail = (tail + decoder.decode(value, { stream: true })).slice(-4096);
           if (first) {
             ttfbs.push(performance.now() - t0);
             first = false;
+          }
+          if (!tokenSeen && FIRST_CONTENT.test(tail)) {
+            firstTokens.push(performance.now() - t0);
+            tokenSeen = true;
           }
           if (done) break;
         }
@@ -74,13 +88,14 @@ export async function measureLoad(spec: LoadSpec): Promise<LoadSamples> {
     }
   };
   await Promise.all(Array.from({ length: spec.concurrency }, worker));
-  return { latencies, ttfbs, errors, seconds: (performance.now() - started) / 1000 };
+  return { latencies, ttfbs, firstTokens, errors, seconds: (performance.now() - started) / 1000 };
 }
 
 /** One result from several stretches of the same load (their samples pooled, their time summed). */
 export function summarize(stretches: LoadSamples[]): LoadResult {
   const latencies = stretches.flatMap((s) => s.latencies).sort((a, b) => a - b);
   const ttfbs = stretches.flatMap((s) => s.ttfbs).sort((a, b) => a - b);
+  const firstTokens = stretches.flatMap((s) => s.firstTokens).sort((a, b) => a - b);
   const seconds = stretches.reduce((sum, s) => sum + s.seconds, 0);
   return {
     requests: latencies.length,
@@ -91,5 +106,6 @@ export function summarize(stretches: LoadSamples[]): LoadResult {
     p99: percentile(latencies, 99),
     ttfbP50: percentile(ttfbs, 50),
     ttfbP99: percentile(ttfbs, 99),
+    firstTokenP50: percentile(firstTokens, 50),
   };
 }

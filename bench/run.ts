@@ -99,15 +99,15 @@ function relayTable(rows: Row[]): string {
 
 function table(rows: Row[]): string {
   const lines = [
-    "| mode | conc | target | req/s | ×pass | p50 ms | p99 ms | TTFB p50 ms | CPU ms/req | ×pass CPU | errors |",
-    "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| mode | conc | target | req/s | ×pass | p50 ms | p99 ms | TTFB p50 ms | first token p50 ms | CPU ms/req | ×pass CPU | errors |",
+    "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const row of rows) {
     const base = passthroughOf(rows, row);
     const cpuPerReq = cpuPerRequest(row);
     const baseCpu = cpuPerRequest(base);
     lines.push(
-      `| ${row.mode} | ${row.concurrency} | ${row.target} | ${fmt(row.result.rps, 0)} | ${fmt(base ? row.result.rps / base.result.rps : undefined, 2)} | ${fmt(row.result.p50, 2)} | ${fmt(row.result.p99, 2)} | ${fmt(row.result.ttfbP50, 2)} | ${fmt(cpuPerReq, 3)} | ${fmt(cpuPerReq !== undefined && baseCpu ? cpuPerReq / baseCpu : undefined, 2)} | ${row.result.errors} |`,
+      `| ${row.mode} | ${row.concurrency} | ${row.target} | ${fmt(row.result.rps, 0)} | ${fmt(base ? row.result.rps / base.result.rps : undefined, 2)} | ${fmt(row.result.p50, 2)} | ${fmt(row.result.p99, 2)} | ${fmt(row.result.ttfbP50, 2)} | ${fmt(row.result.firstTokenP50, 2)} | ${fmt(cpuPerReq, 3)} | ${fmt(cpuPerReq !== undefined && baseCpu ? cpuPerReq / baseCpu : undefined, 2)} | ${row.result.errors} |`,
     );
   }
   return lines.join("\n");
