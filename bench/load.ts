@@ -24,6 +24,13 @@ export interface LoadSpec {
   body: string;
   concurrency: number;
   durationMs: number;
+  /**
+   * Spreads the workers' first requests evenly over this many milliseconds. Closed-loop workers
+   * that start together and send requests of the same length stay in step: every request of a
+   * paced stream would arrive in one wave, and its time to first byte would measure how long the
+   * target takes to get through the whole wave rather than how long one request waits.
+   */
+  staggerMs?: number;
 }
 
 function percentile(sorted: number[], p: number): number {
@@ -54,7 +61,9 @@ export async function measureLoad(spec: LoadSpec): Promise<LoadSamples> {
   let errors = 0;
   const started = performance.now();
   const deadline = started + spec.durationMs;
-  const worker = async () => {
+  const worker = async (index: number) => {
+    const delay = ((spec.staggerMs ?? 0) * index) / spec.concurrency;
+    if (delay > 0) await new Promise((resolve) => setTimeout(resolve, delay));
     while (performance.now() < deadline) {
       const t0 = performance.now();
       try {
@@ -87,7 +96,7 @@ export async function measureLoad(spec: LoadSpec): Promise<LoadSamples> {
       }
     }
   };
-  await Promise.all(Array.from({ length: spec.concurrency }, worker));
+  await Promise.all(Array.from({ length: spec.concurrency }, (_, index) => worker(index)));
   return { latencies, ttfbs, firstTokens, errors, seconds: (performance.now() - started) / 1000 };
 }
 

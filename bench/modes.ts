@@ -11,6 +11,8 @@ export interface Mode {
   concurrency?: number[];
   /** Content chunks per stream (the relay cost is reported per chunk). */
   chunks?: number;
+  /** Spreads the first requests over this long, so that arrivals are not one wave (see LoadSpec). */
+  staggerMs?: number;
 }
 
 export const ALL_MODES: Mode[] = [
@@ -31,5 +33,7 @@ export const ALL_MODES: Mode[] = [
     prompt: "Count please [[emulate tokens=100 chunk_delay_ms=5]]",
     concurrency: [64],
     chunks: 100,
+    // One stream lasts ~0.5 s (100 × 5 ms): starts spread over it arrive as steadily as real traffic.
+    staggerMs: 500,
   },
 ];

@@ -130,6 +130,7 @@ async function main(): Promise<void> {
         stream: MODE.stream,
       }),
       concurrency: MODE.concurrency?.[0] ?? 8,
+      staggerMs: MODE.staggerMs,
     };
     await runLoad({ ...load, durationMs: 1500 }); // warm up the JIT and the caches
     const targets = (await (await fetch(`http://127.0.0.1:${INSPECTOR_PORT}/json`)).json()) as Array<{

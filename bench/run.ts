@@ -218,6 +218,7 @@ async function measure(
                 body: target.body(mode),
                 concurrency,
                 durationMs: (SECONDS_PER_CELL * 1000) / ROUNDS,
+                staggerMs: mode.staggerMs,
               }),
             );
             cpu[i] = (cpu[i] ?? 0) + (target.pid ? cpuSeconds(target.pid) - cpuBefore : 0);
