@@ -113,6 +113,28 @@ function table(rows: Row[]): string {
   return lines.join("\n");
 }
 
+/**
+ * Every measure of a cell as a ratio to the passthrough's in the same cell (the issue's "each as
+ * a ratio to (b)"): above 1 means more (requests a second, or milliseconds, or CPU).
+ */
+function ratioTable(rows: Row[]): string {
+  const lines = [
+    "| mode | conc | target | req/s | p50 | p99 | TTFB p50 | first token p50 | CPU/req |",
+    "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+  ];
+  const ratio = (value: number | undefined, base: number | undefined) =>
+    fmt(value !== undefined && base ? value / base : undefined, 2);
+  for (const row of rows) {
+    const base = passthroughOf(rows, row);
+    if (!base || row === base) continue;
+    const [r, b] = [row.result, base.result];
+    lines.push(
+      `| ${row.mode} | ${row.concurrency} | ${row.target} | ${ratio(r.rps, b.rps)} | ${ratio(r.p50, b.p50)} | ${ratio(r.p99, b.p99)} | ${ratio(r.ttfbP50, b.ttfbP50)} | ${ratio(r.firstTokenP50, b.firstTokenP50)} | ${ratio(cpuPerRequest(row), cpuPerRequest(base))} |`,
+    );
+  }
+  return lines.length > 2 ? lines.join("\n") : "";
+}
+
 async function main(): Promise<void> {
   console.log("building the gateway bundle (wrangler deploy --dry-run)…");
   buildGateway();
@@ -241,13 +263,28 @@ async function measure(
       }
     }
   } finally {
-    const memory = targets.map((t) => `${t.name} ${fmt(t.pid ? peakMemoryMiB(t.pid) : undefined, 0)} MiB`).join(", ");
+    const peaks = targets.map((t) => (t.pid ? peakMemoryMiB(t.pid) : undefined));
+    const passthroughPeak = peaks[targets.findIndex((t) => t.name === "passthrough")];
+    const memory = targets
+      .map((t, i) => {
+        const peak = peaks[i];
+        const versus =
+          t.name !== "passthrough" && peak !== undefined && passthroughPeak
+            ? ` (×${fmt(peak / passthroughPeak, 2)})`
+            : "";
+        return `${t.name} ${fmt(peak, 0)} MiB${versus}`;
+      })
+      .join(", ");
     const relay = relayTable(rows);
+    const ratios = ratioTable(rows);
     const report = [
       `# Benchmark (${new Date().toISOString().slice(0, 10)}, ${SECONDS_PER_CELL}s per cell in ${ROUNDS} turns per target, loopback, ${process.arch}, Durable Object storage on ${gateway.storageMedium}${COMPARE_REF ? `, tollgate@${COMPARE_REF} built beside the working tree` : ""})`,
       "",
       table(rows),
       "",
+      ...(ratios
+        ? ["Each measure as a ratio to the passthrough's in the same cell (above 1: more of it):", "", ratios, ""]
+        : []),
       ...(relay
         ? [
             "Relaying alone (stream CPU minus non-streaming CPU, per chunk; needs the non-stream mode in the run):",
