@@ -33,6 +33,15 @@ describe("CoalescingWriter", () => {
     expect(writes).toEqual(["a", "bcd"]);
   });
 
+  it("writes at once text that took half an interval to come, even within the window (a paced stream)", async () => {
+    const { writer, writes } = recordingWriter();
+    const out = new CoalescingWriter(writer, 200, () => {});
+    await out.send("a");
+    await sleep(120);
+    await out.send("b");
+    expect(writes).toEqual(["a", "b"]);
+  });
+
   it("with an interval of 0 (STREAM_FLUSH_MS=0) writes every event as it comes", async () => {
     const { writer, writes } = recordingWriter();
     const out = new CoalescingWriter(writer, 0, () => {});

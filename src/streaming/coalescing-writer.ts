@@ -11,7 +11,10 @@ const MAX_QUEUED_CHARS = 256 * 1024;
  * network read is common at high throughput) would cost one write each. Text sent while the
  * stream is quiet goes out at once, so the first token and a slow stream's tokens are never
  * delayed; text arriving within `intervalMs` of the previous text write is queued and written
- * with the next flush, at most `intervalMs` later. Keep-alive comments do not count as writes
+ * with the next flush, at most `intervalMs` later, unless it took half an interval to come: the
+ * reads of a paced stream already wait about an interval for their batch (see byte-reader.ts),
+ * and holding what they bring for the rest of the window only added a timer wake-up (half the
+ * reads of a stream paced 5 ms a token armed one). Keep-alive comments do not count as writes
  * here: the one every stream opens with would otherwise hold back a first token arriving within
  * `intervalMs` of it.
  */
@@ -19,6 +22,7 @@ export class CoalescingWriter {
   private queued = "";
   private timer: ReturnType<typeof setTimeout> | undefined;
   private lastWriteAt = Number.NEGATIVE_INFINITY;
+  private lastSendAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly writer: WritableStreamDefaultWriter<Uint8Array>,
@@ -33,10 +37,14 @@ export class CoalescingWriter {
    */
   send(text: string): Promise<void> {
     if (text === "") return Promise.resolve();
+    const now = Date.now();
+    const sinceLastSend = now - this.lastSendAt;
+    this.lastSendAt = now;
     this.queued += text;
     if (this.timer !== undefined && this.queued.length < MAX_QUEUED_CHARS) return Promise.resolve();
-    const wait = this.lastWriteAt + this.intervalMs - Date.now();
-    if (wait > 0 && this.queued.length < MAX_QUEUED_CHARS) {
+    const wait = this.lastWriteAt + this.intervalMs - now;
+    const burst = sinceLastSend < this.intervalMs / 2;
+    if (wait > 0 && burst && this.queued.length < MAX_QUEUED_CHARS) {
       this.timer = setTimeout(() => {
         this.timer = undefined;
         void this.flush();
