@@ -57,7 +57,7 @@ export class CoalescingWriter {
   /** Writes raw bytes after whatever is queued (keep-alive comments); they start no window. */
   sendBytes(bytes: Uint8Array): Promise<void> {
     if (this.queued) void this.flush();
-    return this.writer.write(bytes).catch(this.onError);
+    return this.write(bytes);
   }
 
   /** Writes everything queued now (and the last text of the stream, if given). */
@@ -69,6 +69,8 @@ export class CoalescingWriter {
     const text = this.queued + last;
     this.queued = "";
     if (text === "") return Promise.resolve();
+    // Text writes alone open the window that send() holds the next text back for.
+    this.lastWriteAt = Date.now();
     return this.write(encoder.encode(text));
   }
 
@@ -80,7 +82,6 @@ export class CoalescingWriter {
   }
 
   private write(bytes: Uint8Array): Promise<void> {
-    this.lastWriteAt = Date.now();
     return this.writer.write(bytes).catch(this.onError);
   }
 }
