@@ -21,24 +21,18 @@ export async function readBodyText(request: Request, maxBytes = MAX_BODY_BYTES):
     return request.text();
   }
   const reader = body.getReader();
-  const chunks: Uint8Array[] = [];
+  // Decoded as it arrives; `stream: true` carries a character split between chunks over.
+  const decoder = new TextDecoder();
+  let text = "";
   let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) break;
+    if (done) return text + decoder.decode();
     size += value.byteLength;
     if (size > maxBytes) {
       await reader.cancel();
       throw tooLarge(maxBytes);
     }
-    chunks.push(value);
+    text += decoder.decode(value, { stream: true });
   }
-  if (chunks.length === 1) return new TextDecoder().decode(chunks[0]);
-  const joined = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    joined.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return new TextDecoder().decode(joined);
 }
