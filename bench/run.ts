@@ -61,6 +61,10 @@ function fmt(n: number | undefined, digits = 1): string {
   return n === undefined || Number.isNaN(n) ? "–" : n.toFixed(digits);
 }
 
+/** `value / base` to two places, or a dash when either is missing. */
+const ratio = (value: number | undefined, base: number | undefined): string =>
+  fmt(value !== undefined && base ? value / base : undefined, 2);
+
 /** The passthrough's row of the same cell: what every ratio is taken against. */
 const passthroughOf = (rows: Row[], row: Row): Row | undefined =>
   rows.find((r) => r.mode === row.mode && r.concurrency === row.concurrency && r.target === "passthrough");
@@ -90,9 +94,7 @@ function relayTable(rows: Row[]): string {
     const relay = relayOf(row);
     const baseRelay = relayOf(passthroughOf(rows, row));
     if (relay === undefined) continue;
-    lines.push(
-      `| ${row.mode} | ${row.concurrency} | ${row.target} | ${fmt(relay, 2)} | ${fmt(baseRelay ? relay / baseRelay : undefined, 2)} |`,
-    );
+    lines.push(`| ${row.mode} | ${row.concurrency} | ${row.target} | ${fmt(relay, 2)} | ${ratio(relay, baseRelay)} |`);
   }
   return lines.length > 2 ? lines.join("\n") : "";
 }
@@ -107,7 +109,7 @@ function table(rows: Row[]): string {
     const cpuPerReq = cpuPerRequest(row);
     const baseCpu = cpuPerRequest(base);
     lines.push(
-      `| ${row.mode} | ${row.concurrency} | ${row.target} | ${fmt(row.result.rps, 0)} | ${fmt(base ? row.result.rps / base.result.rps : undefined, 2)} | ${fmt(row.result.p50, 2)} | ${fmt(row.result.p99, 2)} | ${fmt(row.result.ttfbP50, 2)} | ${fmt(row.result.firstTokenP50, 2)} | ${fmt(cpuPerReq, 3)} | ${fmt(cpuPerReq !== undefined && baseCpu ? cpuPerReq / baseCpu : undefined, 2)} | ${row.result.errors} |`,
+      `| ${row.mode} | ${row.concurrency} | ${row.target} | ${fmt(row.result.rps, 0)} | ${ratio(row.result.rps, base?.result.rps)} | ${fmt(row.result.p50, 2)} | ${fmt(row.result.p99, 2)} | ${fmt(row.result.ttfbP50, 2)} | ${fmt(row.result.firstTokenP50, 2)} | ${fmt(cpuPerReq, 3)} | ${ratio(cpuPerReq, baseCpu)} | ${row.result.errors} |`,
     );
   }
   return lines.join("\n");
@@ -122,8 +124,6 @@ function ratioTable(rows: Row[]): string {
     "| mode | conc | target | req/s | p50 | p99 | TTFB p50 | first token p50 | CPU/req |",
     "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
-  const ratio = (value: number | undefined, base: number | undefined) =>
-    fmt(value !== undefined && base ? value / base : undefined, 2);
   for (const row of rows) {
     const base = passthroughOf(rows, row);
     if (!base || row === base) continue;
@@ -268,10 +268,7 @@ async function measure(
     const memory = targets
       .map((t, i) => {
         const peak = peaks[i];
-        const versus =
-          t.name !== "passthrough" && peak !== undefined && passthroughPeak
-            ? ` (×${fmt(peak / passthroughPeak, 2)})`
-            : "";
+        const versus = t.name !== "passthrough" && peak !== undefined ? ` (×${ratio(peak, passthroughPeak)})` : "";
         return `${t.name} ${fmt(peak, 0)} MiB${versus}`;
       })
       .join(", ");
