@@ -10,6 +10,12 @@ export interface Env {
   ACCOUNTS: DurableObjectNamespace<AccountDurableObject>;
   /** Region new Account objects start in (`wnam`, `enam`, `weur`, `apac`…); see billing/client. */
   ACCOUNT_LOCATION_HINT?: string;
+  /**
+   * "off": every upstream call waits for its request's reservation. By default a key's request
+   * whose worst case fits in the room the key's last reservation left starts its first upstream
+   * call while its reservation is in flight (see billing/head-start.ts).
+   */
+  UPSTREAM_HEAD_START?: string;
   /** Seconds the catalog is cached in the isolate and the Cache API. */
   CATALOG_TTL_SECONDS?: string;
   /** Bearer token of the operator admin API (`/api/v1/admin/*`); the API is off when unset. */

@@ -33,7 +33,8 @@ describe("reserve and settle", () => {
   it("holds the worst case, charges the real cost and frees the rest", async () => {
     const { accountId, stub, keyHash } = await newAccount(1 * USD);
     const input = reserveInput(keyHash);
-    expect(await reserve(env, accountId, input)).toEqual({ ok: true });
+    // The answer also says what the key could still hold: the room for head starts.
+    expect(await reserve(env, accountId, input)).toEqual({ ok: true, headStartNanos: USD - input.worstCaseNanos });
     let audit = await expectConsistent(stub);
     expect(audit.totals.reservedNanos).toBe(input.worstCaseNanos);
 
@@ -81,7 +82,10 @@ describe("reserve and settle", () => {
     const input = reserveInput(keyHash);
     await reserve(env, accountId, input);
     // What the client sends when an RPC failed in a way that may have reached the object.
-    expect(await stub.reserve({ ...input, retried: true })).toEqual({ ok: true });
+    expect(await stub.reserve({ ...input, retried: true })).toEqual({
+      ok: true,
+      headStartNanos: USD - input.worstCaseNanos,
+    });
     // A generation id reused without saying so is a bug: refused, not a second hold. (Called in
     // the object: an error thrown across RPC is also reported as unhandled by the test runner.)
     await runInDurableObject(stub, async (instance) => {
@@ -129,7 +133,7 @@ describe("reserve and settle", () => {
     const worst = 5_000_000;
     const { accountId, stub, keyHash } = await newAccount(worst);
     const first = reserveInput(keyHash, { worstCaseNanos: worst });
-    expect(await reserve(env, accountId, first)).toEqual({ ok: true });
+    expect(await reserve(env, accountId, first)).toMatchObject({ ok: true });
     // The generations table refuses a record without a model (NOT NULL), after the hold was
     // removed: the removal rolls back with the insert.
     const refused = { ...generationRecord(first.generationId, keyHash, 1_000), model: null as unknown as string };
@@ -175,7 +179,7 @@ describe("settlement gathering", () => {
   async function heldGenerations(count: number, cost: number) {
     const account = await newAccount(10 * USD);
     const inputs = Array.from({ length: count }, () => reserveInput(account.keyHash));
-    for (const input of inputs) expect(await reserve(env, account.accountId, input)).toEqual({ ok: true });
+    for (const input of inputs) expect(await reserve(env, account.accountId, input)).toMatchObject({ ok: true });
     const settlements = inputs.map((input) => ({
       keyHash: account.keyHash,
       generationId: input.generationId,
@@ -205,7 +209,7 @@ describe("settlement gathering", () => {
     const { accountId, stub, keyHash, settlements } = await heldGenerations(1, 5_000);
     const started = Date.now();
     const windowClosed = settle(env, accountId, settlements[0] as SettleInput);
-    expect(await reserve(env, accountId, reserveInput(keyHash))).toEqual({ ok: true });
+    expect(await reserve(env, accountId, reserveInput(keyHash))).toMatchObject({ ok: true });
     const audit = await expectConsistent(stub);
     expect(Date.now() - started).toBeLessThan(SETTLE_GATHER_MS);
     expect(audit.totals.usageNanos).toBe(5_000);
@@ -237,7 +241,7 @@ describe("refusals", () => {
     expect(message).toContain("You requested up to 16384 tokens, but can only afford 1000.");
     expect((result as any).metadata).toMatchObject({ requested_tokens: 16384, affordable_tokens: 1000 });
     // Exactly the affordable cap goes through.
-    expect(await reserve(env, accountId, reserveInput(keyHash, { maxOutputTokens: 1000 }))).toEqual({ ok: true });
+    expect(await reserve(env, accountId, reserveInput(keyHash, { maxOutputTokens: 1000 }))).toMatchObject({ ok: true });
   });
 
   it("says when the default output cap was assumed", async () => {
@@ -260,13 +264,14 @@ describe("refusals", () => {
   it("lets a free request through an empty account", async () => {
     const { accountId, keyHash } = await newAccount(0);
     const input = reserveInput(keyHash, { worstCaseNanos: 0, promptCostNanos: 0, completionPriceAtto: "0" });
-    expect(await reserve(env, accountId, input)).toEqual({ ok: true });
+    expect(await reserve(env, accountId, input)).toMatchObject({ ok: true });
   });
 
   it("403s a key over its limit, naming the window", async () => {
     const { accountId, stub, keyHash } = await newAccount(1 * USD, { limitNanos: 2_000_000, limitReset: "daily" });
     const input = reserveInput(keyHash, { worstCaseNanos: 2_000_000 });
-    expect(await reserve(env, accountId, input)).toEqual({ ok: true });
+    // The key's limit binds, and this hold takes all of it: no room left for a head start.
+    expect(await reserve(env, accountId, input)).toEqual({ ok: true, headStartNanos: 0 });
     await settle(env, accountId, {
       keyHash,
       generationId: input.generationId,
@@ -277,7 +282,7 @@ describe("refusals", () => {
     expect((result as any).message).toMatch(/^Key limit exceeded \(daily limit\)/);
     // The next UTC day the window starts over.
     await editBehindTheObject(stub, "UPDATE keys SET daily_start = daily_start - 86400000 WHERE hash = ?", keyHash);
-    expect(await reserve(env, accountId, reserveInput(keyHash, { worstCaseNanos: 1 }))).toEqual({ ok: true });
+    expect(await reserve(env, accountId, reserveInput(keyHash, { worstCaseNanos: 1 }))).toMatchObject({ ok: true });
   });
 
   it("402s with the key's remaining limit when that is what binds", async () => {
@@ -290,7 +295,10 @@ describe("refusals", () => {
 
   it("429s past the key's rate limit with retry-after", async () => {
     const { accountId, keyHash } = await newAccount(1 * USD, { rateLimit: { requests: 3, interval: "1h" } });
-    for (let i = 0; i < 3; i++) expect((await reserve(env, accountId, reserveInput(keyHash))).ok).toBe(true);
+    // A rate-limited key gets no room for head starts: its next request may be the one over.
+    for (let i = 0; i < 3; i++) {
+      expect(await reserve(env, accountId, reserveInput(keyHash))).toEqual({ ok: true, headStartNanos: 0 });
+    }
     const result = await reserve(env, accountId, reserveInput(keyHash));
     expect(result).toMatchObject({ ok: false, status: 429 });
     expect((result as any).retryAfterSeconds).toBeGreaterThan(0);

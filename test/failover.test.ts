@@ -201,6 +201,18 @@ describe("health tracker", () => {
     expect(tracker.snapshot("e")).toMatchObject({ state: "closed", samples: 4, ttfbP50Ms: 120 });
   });
 
+  it("a probe cut short without an outcome (the client left) lets the next request probe", () => {
+    let now = 0;
+    const tracker = new HealthTracker({ failuresToOpen: 1, cooldownMs: 1000, windowSize: 10 }, () => now);
+    tracker.recordFailure("e");
+    now = 1000;
+    tracker.startAttempt("e");
+    expect(tracker.allow("e")).toBe(false);
+    tracker.abandonAttempt("e");
+    expect(tracker.allow("e")).toBe(true);
+    expect(tracker.snapshot("e")).toMatchObject({ state: "open" }); // no verdict either way
+  });
+
   it("honours retry-after by blocking the endpoint until then", () => {
     let now = 0;
     const tracker = new HealthTracker(undefined, () => now);

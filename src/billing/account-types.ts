@@ -7,10 +7,11 @@ import type { LimitReset } from "./windows";
  */
 
 /** A per-key request rate limit: at most `requests` per `interval` ("10s", "1m", …). */
-export interface RateLimitSpec {
+// A type, not an interface: it travels in a refusal's metadata, whose RPC type needs an index signature.
+export type RateLimitSpec = {
   requests: number;
   interval: string;
-}
+};
 
 /** Everything needed to create a key (the secret never reaches the object, only its hash). */
 export interface KeySpec {

@@ -2,6 +2,7 @@ import type { Env } from "../env";
 import { GatewayError } from "../schema/errors";
 import type { Outcome } from "./account-types";
 import type { ReserveInput, ReserveResult, SettleInput } from "./contract";
+import { noteRoom } from "./head-start";
 import type { SettleOutcome } from "./reservations";
 
 /** The regions an object can be asked to start in (`locationHint`), as the runtime names them. */
@@ -131,11 +132,25 @@ async function sendSettles(env: Env, accountId: string, settles: SettleInput[]):
  * Step 5 of the request path: one RPC that checks the key is live, applies its rate limit and
  * holds the worst-case cost (carrying any settlements queued for the account). On `ok: false`
  * answer with `status` and `message` (and a `retry-after` header when `retryAfterSeconds` is set).
+ * The answer also sets what the key's next requests in this isolate may start on (head-start.ts).
  */
 export async function reserve(env: Env, accountId: string, input: ReserveInput): Promise<ReserveResult> {
+  try {
+    const result = await reserveCarrying(env, accountId, input);
+    noteRoom(input.keyHash, result.ok ? result.headStartNanos : 0, Date.now());
+    return result;
+  } catch (error) {
+    noteRoom(input.keyHash, 0, Date.now());
+    throw error;
+  }
+}
+
+async function reserveCarrying(env: Env, accountId: string, input: ReserveInput): Promise<ReserveResult> {
   const settles = takeQueued(accountId);
   const attempt = (retried: boolean) => (retried ? { ...input, retried } : input);
-  if (settles.length === 0) return withRetry((retried) => accountStub(env, accountId).reserve(attempt(retried)));
+  if (settles.length === 0) {
+    return withRetry<ReserveResult>((retried) => accountStub(env, accountId).reserve(attempt(retried)));
+  }
   try {
     const reply = await withRetry((retried) => accountStub(env, accountId).reserveAfter(settles, attempt(retried)));
     logFailures(settles, reply.settled);

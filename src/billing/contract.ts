@@ -28,12 +28,22 @@ export interface ReserveInput {
 }
 
 export type ReserveResult =
-  | { ok: true }
+  | {
+      ok: true;
+      /**
+       * What the key could still have held after this hold: the room the gateway may give the
+       * key's next requests to start their upstream call before their own reservation is
+       * confirmed (see billing/head-start.ts). 0 for a key with a request rate limit, whose next
+       * request may be the one over it.
+       */
+      headStartNanos: Nanos;
+    }
   | {
       ok: false;
       status: 401 | 402 | 403 | 429;
       message: string;
-      metadata?: Record<string, unknown>;
+      /** Serialisable detail for the error's `metadata` (values `unknown` would not pass RPC's types). */
+      metadata?: Record<string, string | number | boolean | null | { readonly [field: string]: string | number }>;
       retryAfterSeconds?: number;
     };
 

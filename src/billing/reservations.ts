@@ -80,7 +80,9 @@ export function reserve(
   // A retried call for the same generation keeps its one hold.
   if (input.retried) {
     const prior = priorState(sql, input.generationId);
-    if (prior.heldUntil !== null) return { result: { ok: true }, expiresAt: prior.heldUntil };
+    if (prior.heldUntil !== null) {
+      return { result: { ok: true, headStartNanos: headStartAfter(rows, key.hash, now) }, expiresAt: prior.heldUntil };
+    }
     if (prior.settled) throw new Error(`reserve: generation ${input.generationId} is already settled`);
   }
 
@@ -121,7 +123,17 @@ export function reserve(
     expiresAt,
   );
   rows.holdMoved(key.hash, input.worstCaseNanos);
-  return { result: { ok: true }, expiresAt };
+  return { result: { ok: true, headStartNanos: headStartAfter(rows, key.hash, now) }, expiresAt };
+}
+
+/** What the key could still hold once this hold is placed; nothing for a rate-limited key. */
+function headStartAfter(rows: RowCache, hash: string, now: number): Nanos {
+  const key = rows.key(hash);
+  const account = rows.account();
+  if (!key || !account || rateLimitOf(key)) return 0;
+  const headroom = keyHeadroom(key, now);
+  const funds = available(account);
+  return Math.max(0, headroom === null ? funds : Math.min(funds, headroom));
 }
 
 function keyLimitExceeded(key: KeyRow): ReserveResult {

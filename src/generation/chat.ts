@@ -13,13 +13,13 @@ import type { ChatRequest } from "../schema/chat";
 import { createChatStream, type StreamSource, type StreamSummary } from "../streaming/chat-stream";
 import { fitToEndpoint } from "../transforms/middle-out";
 import {
-  beginGeneration,
   chargeFor,
-  failGeneration,
   type Generation,
+  type RunGate,
   record,
   replyHeaders,
   settleGeneration,
+  startGeneration,
   upstreamIdOf,
 } from "./lifecycle";
 import { countPrompt } from "./prompt-tokens";
@@ -28,8 +28,9 @@ import { timeoutsOf } from "./timeouts";
 import { publicUsage, settleUsage } from "./usage";
 
 /**
- * One chat completion, along DESIGN.md's request path: plan ⇒ reserve (one DO call) ⇒ attempts ⇒
- * reply (JSON or stream) ⇒ settle in waitUntil. A request that got no answer is never charged.
+ * One chat completion, along DESIGN.md's request path: plan ⇒ reserve (one DO call) ⇒ attempts
+ * (the first may start beside the reservation: a head start) ⇒ reply (JSON or stream) ⇒ settle in
+ * waitUntil. A request that got no answer is never charged.
  */
 export async function completeChat(
   c: Context<AppEnv>,
@@ -49,38 +50,33 @@ export async function completeChat(
     figures: (key) => health.snapshot(key),
   });
 
-  const gen = await beginGeneration(c, attempts, {
-    requestedModel: request.model ?? null,
-    stream: request.stream === true,
-    user: request.user ?? null,
-    receivedAt,
-    promptTokens,
-    maxOutputTokens: request.max_completion_tokens ?? request.max_tokens,
-  });
-
   const settings = timeoutsOf(env);
   health.configure({ cooldownMs: settings.BREAKER_COOLDOWN_MS, failuresToOpen: settings.BREAKER_FAILURES });
   const deadline = Date.now() + settings.ROUTING_DEADLINE_MS;
-  const run = (plan: Attempt[]) =>
+  const run = (plan: Attempt[], gate: RunGate = { clientSignal: c.req.raw.signal }) =>
     runAttempts(plan, {
       request,
       adapterFor: (attempt) => adapterFor(attempt.provider.adapter),
       buildCall: (adapter, req, target) => adapter.buildChatRequest(req, target, request.stream === true),
       stream: request.stream === true,
-      clientSignal: c.req.raw.signal,
+      ...gate,
       headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,
       deadlineMs: Math.max(0, deadline - Date.now()),
       prepare: (req, attempt) => fitToEndpoint(req, attempt.endpoint, counterFor(attempt.model.id)),
     });
-  let success: AttemptSuccess;
-  const upstreamStarted = Date.now();
-  try {
-    success = await run(attempts);
-  } catch (error) {
-    failGeneration(gen, error);
-  }
-  gen.reports = success.reports;
-  gen.timings.upstream = Date.now() - upstreamStarted;
+  const { gen, success } = await startGeneration(
+    c,
+    attempts,
+    {
+      requestedModel: request.model ?? null,
+      stream: request.stream === true,
+      user: request.user ?? null,
+      receivedAt,
+      promptTokens,
+      maxOutputTokens: request.max_completion_tokens ?? request.max_tokens,
+    },
+    (gate) => run(attempts, gate),
+  );
   const headers = replyHeaders(success);
   headers["server-timing"] = serverTiming(gen.timings);
   // `reasoning.exclude` (or include_reasoning: false): the model still reasons, and is billed for

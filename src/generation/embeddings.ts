@@ -5,7 +5,7 @@ import type { AppEnv } from "../context";
 import { serverTiming } from "../observability";
 import { embeddingsAdapterFor } from "../providers/registry";
 import type { EmbeddingsOut, EmbeddingsRequestIn, Usage } from "../providers/types";
-import { type AttemptSuccess, runAttempts } from "../routing/attempts";
+import { runAttempts } from "../routing/attempts";
 import { health } from "../routing/health";
 import { planAttempts } from "../routing/plan";
 import { resolveUpstream } from "../routing/upstream";
@@ -13,19 +13,20 @@ import type { EmbeddingsRequest } from "../schema/embeddings";
 import { GatewayError } from "../schema/errors";
 import { estimateTextTokens } from "../transforms/tokens";
 import {
-  beginGeneration,
   chargeFor,
   failGeneration,
   record,
   replyHeaders,
   settleGeneration,
+  startGeneration,
   upstreamIdOf,
 } from "./lifecycle";
 import { timeoutsOf } from "./timeouts";
 
 /**
  * One `/embeddings` request along the same path as chat: plan over the embedding model's
- * endpoints ⇒ reserve ⇒ attempts (with failover) ⇒ reply ⇒ settle. Charged for the prompt tokens
+ * endpoints ⇒ reserve ⇒ attempts (with failover; the first may start beside the reservation) ⇒
+ * reply ⇒ settle. Charged for the prompt tokens
  * the provider reports, or, when it reports none (Gemini), for the gateway's count of the inputs.
  */
 export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRequest): Promise<Response> {
@@ -44,15 +45,6 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
     isDown: (key) => health.isDown(key),
     figures: (key) => health.snapshot(key),
   });
-  const gen = await beginGeneration(c, attempts, {
-    requestedModel: request.model ?? null,
-    stream: false,
-    user: request.user ?? null,
-    receivedAt,
-    promptTokens,
-    maxOutputTokens: 0,
-  });
-
   const settings = timeoutsOf(env);
   health.configure({ cooldownMs: settings.BREAKER_COOLDOWN_MS, failuresToOpen: settings.BREAKER_FAILURES });
   const upstreamRequest: EmbeddingsRequestIn = {
@@ -62,19 +54,30 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
     ...(request.input_type ? { input_type: request.input_type } : {}),
     ...(request.user ? { user: request.user } : {}),
   };
-  const upstreamStarted = Date.now();
-  let success: AttemptSuccess<NonNullable<ReturnType<typeof embeddingsAdapterFor>>>;
+  const { gen, success } = await startGeneration(
+    c,
+    attempts,
+    {
+      requestedModel: request.model ?? null,
+      stream: false,
+      user: request.user ?? null,
+      receivedAt,
+      promptTokens,
+      maxOutputTokens: 0,
+    },
+    (gate) =>
+      runAttempts(attempts, {
+        request: upstreamRequest,
+        adapterFor: (attempt) => embeddingsAdapterFor(attempt.provider.adapter),
+        buildCall: (adapter, req, target) => adapter.buildEmbeddingsRequest(req, target),
+        stream: false,
+        ...gate,
+        headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,
+        deadlineMs: settings.ROUTING_DEADLINE_MS,
+      }),
+  );
   let out: EmbeddingsOut;
   try {
-    success = await runAttempts(attempts, {
-      request: upstreamRequest,
-      adapterFor: (attempt) => embeddingsAdapterFor(attempt.provider.adapter),
-      buildCall: (adapter, req, target) => adapter.buildEmbeddingsRequest(req, target),
-      stream: false,
-      clientSignal: c.req.raw.signal,
-      headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,
-      deadlineMs: settings.ROUTING_DEADLINE_MS,
-    });
     out = success.adapter.parseEmbeddingsResponse(success.json, success.target);
     if (out.data.length !== inputs.length || out.data.some((d) => d.embedding.length === 0)) {
       throw new GatewayError(
@@ -85,8 +88,6 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
   } catch (error) {
     failGeneration(gen, error);
   }
-  gen.reports = success.reports;
-  gen.timings.upstream = Date.now() - upstreamStarted;
 
   const reported = out.usage?.prompt_tokens;
   const usage: Usage = {

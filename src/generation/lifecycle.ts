@@ -2,11 +2,18 @@ import type { Context } from "hono";
 import { reserve, settle } from "../billing/client";
 import type { GenerationRecord } from "../billing/contract";
 import { generationCost } from "../billing/cost";
+import { takeHeadStart } from "../billing/head-start";
 import { nanosToUsd } from "../billing/money";
 import type { AppEnv } from "../context";
 import { keyId, logLine } from "../observability";
 import type { Usage } from "../providers/types";
-import { type AttemptReport, type AttemptSuccess, attemptsHeader } from "../routing/attempts";
+import {
+  type AttemptReport,
+  type AttemptSuccess,
+  attemptsHeader,
+  type ErrorParser,
+  type RunOptions,
+} from "../routing/attempts";
 import type { Attempt } from "../routing/plan";
 import { GatewayError } from "../schema/errors";
 import { reservationFor } from "./budget";
@@ -48,16 +55,23 @@ export interface GenerationStart {
   maxOutputTokens: number | null | undefined;
 }
 
+/** How the attempt loop is to start: the signal that cancels it, and the gate of a head start. */
+export type RunGate = Pick<RunOptions<unknown, ErrorParser>, "clientSignal" | "admitted">;
+
 /**
- * Reserves the worst case of the plan for a new generation (refusing with the account's reason),
- * then keeps the request alive until its settlement has been handed off.
+ * Steps 5 and 6: reserves the worst case of the plan for a new generation (refusing with the
+ * account's reason) and runs the attempts, keeping the request alive until its settlement has
+ * been handed off. When the key's last reservation in this isolate left room for this one's worst
+ * case (billing/head-start.ts), the first upstream call starts while the reservation is on its
+ * way, so the Account object's round trip adds nothing to the wait; no answer is used, and no
+ * second call starts, before the reservation is confirmed, and a refused one cancels the call.
  */
-export async function beginGeneration(
+export async function startGeneration<A>(
   c: Context<AppEnv>,
   attempts: Attempt[],
   start: GenerationStart,
-): Promise<Generation> {
-  const auth = c.get("auth");
+  run: (gate: RunGate) => Promise<AttemptSuccess<A>>,
+): Promise<{ gen: Generation; success: AttemptSuccess<A> }> {
   const gen: Generation = {
     c,
     id: newGenerationId(),
@@ -68,8 +82,66 @@ export async function beginGeneration(
     timings: { plan: Date.now() - start.receivedAt },
     reports: [],
   };
-  const reserveStarted = Date.now();
   const hold = reservationFor(attempts, start.promptTokens, start.maxOutputTokens);
+  const client = c.req.raw.signal;
+  const headStart =
+    c.env.UPSTREAM_HEAD_START !== "off" && takeHeadStart(c.get("auth").keyHash, hold.worstCaseNanos, Date.now());
+  const answered = (success: AttemptSuccess<A>, calledAt: number) => {
+    gen.reports = success.reports;
+    gen.timings.upstream = Date.now() - calledAt;
+    return { gen, success };
+  };
+  if (!headStart) {
+    await reserveFor(gen, hold);
+    const calledAt = Date.now();
+    return answered(
+      await run({ clientSignal: client }).catch((error: unknown) => failGeneration(gen, error)),
+      calledAt,
+    );
+  }
+
+  const cancel = new AbortController();
+  const onClientGone = () => cancel.abort(client.reason);
+  client.addEventListener("abort", onClientGone, { once: true });
+  // The call goes out first, so the provider starts as soon as it can; the reservation made next
+  // is what it waits on before a second call.
+  let admit: (reservation: Promise<void>) => void = () => {};
+  const admission = new Promise<void>((resolve) => {
+    admit = resolve;
+  });
+  const calledAt = Date.now();
+  const running = run({ clientSignal: cancel.signal, admitted: admission });
+  const reservation = reserveFor(gen, hold);
+  admit(reservation);
+  // Their failures are read below (or not needed); until then they must not count as unhandled.
+  admission.catch(() => {});
+  running.catch(() => {});
+  try {
+    await reservation;
+  } catch (refusal) {
+    client.removeEventListener("abort", onClientGone);
+    cancel.abort(refusal);
+    // A call that already answered is dropped unread (a stream's body is cancelled).
+    running.then(
+      (success) => success.abort.abort(refusal),
+      () => {},
+    );
+    throw refusal;
+  }
+  try {
+    return answered(await running, calledAt);
+  } catch (error) {
+    failGeneration(gen, error);
+  } finally {
+    client.removeEventListener("abort", onClientGone);
+  }
+}
+
+/** Places the hold (the one Durable Object call before the first byte), or throws the refusal. */
+async function reserveFor(gen: Generation, hold: ReturnType<typeof reservationFor>): Promise<void> {
+  const { c } = gen;
+  const auth = c.get("auth");
+  const reserveStarted = Date.now();
   const reserved = await reserve(c.env, auth.accountId, { keyHash: auth.keyHash, generationId: gen.id, ...hold });
   if (!reserved.ok) {
     const headers: Record<string, string> = reserved.retryAfterSeconds
@@ -87,7 +159,6 @@ export async function beginGeneration(
       gen.handedOff = resolve;
     }),
   );
-  return gen;
 }
 
 /** Settles a generation whose attempts all failed (nothing charged) and rethrows the error. */

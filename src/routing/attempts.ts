@@ -41,6 +41,11 @@ export interface RunOptions<R, A extends ErrorParser> {
   stream: boolean;
   /** The client's request signal: a client that goes away cancels the upstream fetch. */
   clientSignal: AbortSignal;
+  /**
+   * Set when the first call starts before the request's reservation is confirmed (a head start):
+   * no further call starts until it resolves, and its rejection ends the loop.
+   */
+  admitted?: Promise<unknown>;
   /** Milliseconds to wait for an upstream's response headers. */
   headersTimeoutMs: number;
   /** Milliseconds the whole attempt loop may take before it gives up (bounded total wall time). */
@@ -110,6 +115,7 @@ export async function runAttempts<R, A extends ErrorParser>(
     };
     const request = options.prepare ? options.prepare(options.request, attempt) : options.request;
     for (let retry = 0; retry < FAILOVER_LIMITS.perEndpoint; retry++) {
+      if (calls > 0 && options.admitted) await options.admitted;
       if (options.clientSignal.aborted || Date.now() >= deadline || calls >= FAILOVER_LIMITS.perRequest) break;
       calls++;
       tracker.startAttempt(key);
@@ -130,7 +136,11 @@ export async function runAttempts<R, A extends ErrorParser>(
         });
         return { ...outcome.success, attempt, target, adapter, reports };
       }
-      if (options.clientSignal.aborted) break;
+      if (options.clientSignal.aborted) {
+        // Cut short by the client (or a refused reservation): no verdict on the endpoint.
+        tracker.abandonAttempt(key);
+        break;
+      }
       const failure: Failure = { ...outcome.failure, provider: attempt.provider.name };
       failure.error.message = sanitizeUpstreamText(failure.error.message, target.apiKey);
       last = failure;

@@ -83,6 +83,12 @@ export class HealthTracker {
     if (entry?.state === "open") entry.probing = true;
   }
 
+  /** An attempt ended without an outcome (the client left): a probe it was is not in flight any more. */
+  abandonAttempt(key: string): void {
+    const entry = this.endpoints.get(key);
+    if (entry) entry.probing = false;
+  }
+
   /** True while the breaker is open or the provider asked us to wait (planning puts it last). */
   isDown(key: string): boolean {
     const entry = this.endpoints.get(key);

@@ -9,9 +9,9 @@ export function gatewayFetch(input: RequestInfo | URL, init?: RequestInit): Prom
   return SELF.fetch(new Request(input, init));
 }
 
-async function admin<T>(path: string, body: unknown): Promise<T> {
+export async function admin<T>(path: string, body: unknown, method = "POST"): Promise<T> {
   const response = await gatewayFetch(`${BASE}/admin${path}`, {
-    method: "POST",
+    method,
     headers: { authorization: `Bearer ${ADMIN_TOKEN}`, "content-type": "application/json" },
     body: JSON.stringify(body),
   });
@@ -29,8 +29,10 @@ export async function fundedAccount(creditsUsd = "10") {
       idempotency_id: crypto.randomUUID(),
     });
   }
-  const { key } = await admin<{ key: string }>(`/accounts/${account.id}/keys`, { name: "test key" });
-  return { accountId: account.id, key };
+  const { key, data } = await admin<{ key: string; data: { hash: string } }>(`/accounts/${account.id}/keys`, {
+    name: "test key",
+  });
+  return { accountId: account.id, key, hash: data.hash };
 }
 
 export function chat(key: string, body: Record<string, unknown>, headers: Record<string, string> = {}) {
