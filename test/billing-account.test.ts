@@ -112,6 +112,24 @@ describe("reserve and settle", () => {
     expect(audit.totals.usageNanos).toBe(1_000);
   });
 
+  it("settles a hold the object no longer has in memory (after another write, or a restart) from its row", async () => {
+    const worst = 5_000_000;
+    const { accountId, stub, keyHash, addKey } = await newAccount(worst);
+    const input = reserveInput(keyHash, { worstCaseNanos: worst, promptCostNanos: 1_000_000 });
+    expect((await reserve(env, accountId, input)).ok).toBe(true);
+    await addKey(); // any write outside the request path starts the object's cache over
+    // The hold is the whole balance: only a settlement that knows it releases the hold can charge it.
+    const outcome = await stub.settle({
+      keyHash,
+      generationId: input.generationId,
+      record: generationRecord(input.generationId, keyHash, worst),
+    });
+    expect(outcome).toMatchObject({ chargedNanos: worst, clamped: false, duplicate: false });
+    const audit = await expectConsistent(stub);
+    expect(audit.reservationCount).toBe(0);
+    expect(audit.totals.usageNanos).toBe(worst);
+  });
+
   it("never charges more than the hold plus what is left", async () => {
     const worst = 5_000_000;
     const { accountId, stub, keyHash } = await newAccount(worst);

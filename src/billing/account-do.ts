@@ -77,8 +77,13 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   /** A transaction of the request path; a rollback also forgets the rows it cached. */
   private tx<T>(fn: () => T): T {
+    return this.forgetOnFailure(() => this.ctx.storage.transactionSync(fn));
+  }
+
+  /** A request-path write that fails (and so changed nothing) must not leave its cached view behind. */
+  private forgetOnFailure<T>(fn: () => T): T {
     try {
-      return this.ctx.storage.transactionSync(fn);
+      return fn();
     } catch (error) {
       this.rows.clear();
       throw error;
@@ -110,7 +115,8 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   /** Step 8: charge the real cost (or nothing when `record` is null) and free the rest of the hold. */
   settle(input: SettleInput): SettleOutcome {
-    return this.tx(() => settle(this.sql, this.rows, input, Date.now()));
+    // No transaction: settle writes one statement, atomic by itself (sql-schema.ts's settlements view).
+    return this.forgetOnFailure(() => settle(this.sql, this.rows, input, Date.now()));
   }
 
   /**

@@ -32,14 +32,36 @@ export function hasGeneration(sql: SqlStorage, id: string): boolean {
 
 const int = (n: number) => Math.max(0, Math.round(Number.isFinite(n) ? n : 0));
 
-/** Writes the generation log entry; `record.costNanos` must be what was charged. */
-export function insertGeneration(sql: SqlStorage, record: GenerationRecord): void {
-  sql.exec(
-    `INSERT INTO generations (id, key_hash, created_at, model, provider_name, upstream_id, streamed, cancelled,
-       finish_reason, native_finish_reason, tokens_prompt, tokens_completion, native_tokens_prompt,
-       native_tokens_completion, native_tokens_reasoning, native_tokens_cached, usage_estimated, cost_nanos,
-       latency_ms, generation_time_ms, app_referer, app_title, user)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+/** The generations table's columns, in the order generationValues gives their values. */
+export const GENERATION_COLUMNS = [
+  "id",
+  "key_hash",
+  "created_at",
+  "model",
+  "provider_name",
+  "upstream_id",
+  "streamed",
+  "cancelled",
+  "finish_reason",
+  "native_finish_reason",
+  "tokens_prompt",
+  "tokens_completion",
+  "native_tokens_prompt",
+  "native_tokens_completion",
+  "native_tokens_reasoning",
+  "native_tokens_cached",
+  "usage_estimated",
+  "cost_nanos",
+  "latency_ms",
+  "generation_time_ms",
+  "app_referer",
+  "app_title",
+  "user",
+] as const satisfies ReadonlyArray<keyof GenerationRow>;
+
+/** A generation log entry's row values, in GENERATION_COLUMNS order; `costNanos` must be what was charged. */
+export function generationValues(record: GenerationRecord): SqlStorageValue[] {
+  return [
     record.id,
     record.keyHash,
     record.createdAt,
@@ -63,7 +85,7 @@ export function insertGeneration(sql: SqlStorage, record: GenerationRecord): voi
     record.appReferer,
     record.appTitle,
     record.user,
-  );
+  ];
 }
 
 export function readGeneration(sql: SqlStorage, id: string): GenerationRecord | null {

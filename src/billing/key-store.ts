@@ -165,29 +165,15 @@ export function chargedKey(row: KeyRow, charge: Nanos, now: number): KeyRow {
   };
 }
 
-/**
- * Writes a charge (see chargedKey) in one statement and returns the row as it now stands. The
- * totals are added in SQL, so they stay exact even if `row` was read before another write.
- */
-export function chargeKey(sql: SqlStorage, row: KeyRow, charge: Nanos, now: number): KeyRow {
-  const next = chargedKey(row, charge, now);
-  sql.exec(
-    `UPDATE keys SET usage_nanos = usage_nanos + ?,
-       daily_usage_nanos = ?, daily_start = ?,
-       weekly_usage_nanos = ?, weekly_start = ?,
-       monthly_usage_nanos = ?, monthly_start = ?
-     WHERE hash = ?`,
-    charge,
-    next.daily_usage_nanos,
-    next.daily_start,
-    next.weekly_usage_nanos,
-    next.weekly_start,
-    next.monthly_usage_nanos,
-    next.monthly_start,
-    row.hash,
-  );
-  return next;
-}
+/** The key's usage windows a charge sets (see chargedKey), as the settlement statement writes them. */
+export const KEY_WINDOW_COLUMNS = [
+  "daily_usage_nanos",
+  "daily_start",
+  "weekly_usage_nanos",
+  "weekly_start",
+  "monthly_usage_nanos",
+  "monthly_start",
+] as const satisfies ReadonlyArray<keyof KeyRow>;
 
 export function rateLimitOf(row: KeyRow): RateLimitSpec | null {
   if (row.rate_limit_requests === null || row.rate_limit_interval === null) return null;

@@ -45,11 +45,6 @@ export function totalsOf(row: AccountRow): AccountTotals {
   };
 }
 
-/** Adds a charge to the account's usage; the CHECK constraints refuse one the credits do not cover. */
-export function addAccountUsage(sql: SqlStorage, charge: Nanos): void {
-  sql.exec("UPDATE account SET usage_nanos = usage_nanos + ? WHERE singleton = 1", charge);
-}
-
 interface CreditRow extends Record<string, SqlStorageValue> {
   idempotency_id: string;
   amount_nanos: number;

@@ -1,6 +1,14 @@
 import type { ReserveInput, ReserveResult, SettleInput } from "./contract";
-import { hasGeneration, insertGeneration } from "./generations";
-import { type KeyRow, keyHeadroom, rateLimitOf, refuseKey, usageAgainstLimit } from "./key-store";
+import { GENERATION_COLUMNS, generationValues, hasGeneration } from "./generations";
+import {
+  chargedKey,
+  KEY_WINDOW_COLUMNS,
+  type KeyRow,
+  keyHeadroom,
+  rateLimitOf,
+  refuseKey,
+  usageAgainstLimit,
+} from "./key-store";
 import { available } from "./ledger";
 import { type Nanos, nanosToUsd } from "./money";
 import type { RateLimiter } from "./rate-limit";
@@ -122,7 +130,7 @@ export function reserve(
     now,
     expiresAt,
   );
-  rows.holdMoved(key.hash, input.worstCaseNanos);
+  rows.holdPlaced(input.generationId, { key_hash: key.hash, amount_nanos: input.worstCaseNanos });
   return { result: { ok: true, headStartNanos: headStartAfter(rows, key.hash, now) }, expiresAt };
 }
 
@@ -202,16 +210,24 @@ export interface SettleOutcome {
  */
 export function settle(sql: SqlStorage, rows: RowCache, input: SettleInput, now: number): SettleOutcome {
   const nothing = { chargedNanos: 0, clamped: false };
-  // Removing the hold releases it (the reservations trigger), so it counts as free from here on.
-  const hold =
-    sql.exec<ReservationRow>("DELETE FROM reservations WHERE id = ? RETURNING *", input.generationId).toArray()[0] ??
-    null;
-  if (hold) rows.holdMoved(hold.key_hash, -hold.amount_nanos);
+  const id = input.generationId;
+  const hold = rows.hold(id);
   // A hold and its generation record never coexist: settling swaps one for the other atomically.
-  else if (hasGeneration(sql, input.generationId)) return { ...nothing, duplicate: true };
+  if (!hold && hasGeneration(sql, id)) return { ...nothing, duplicate: true };
+  // The hold counts as free from here on: the one statement below removes it (and the held
+  // totals with it, by trigger). The cache goes first (and is dropped if the statement fails), so
+  // the rows it moves are loaded before it moves them.
+  if (hold) {
+    rows.account();
+    rows.key(hold.key_hash);
+    rows.holdRemoved(id, hold);
+  }
   const record = input.record;
   const account = record ? rows.account() : null;
-  if (!record || !account) return { ...nothing, duplicate: false };
+  if (!record || !account) {
+    if (hold) sql.exec("DELETE FROM reservations WHERE id = ?", id);
+    return { ...nothing, duplicate: false };
+  }
 
   const held = hold?.amount_nanos ?? 0;
   const cost = Math.max(0, Math.ceil(Number.isFinite(record.costNanos) ? record.costNanos : 0));
@@ -219,11 +235,19 @@ export function settle(sql: SqlStorage, rows: RowCache, input: SettleInput, now:
   const key = rows.key(input.keyHash);
   const headroom = key ? keyHeadroom(key, now) : null;
   if (headroom !== null) charge = Math.min(charge, Math.max(held, headroom));
-  insertGeneration(sql, { ...record, id: input.generationId, keyHash: input.keyHash, costNanos: charge });
-  rows.addAccountUsage(charge);
-  if (key) rows.chargeKey(key, charge, now);
+  const charged = key ? chargedKey(key, charge, now) : null;
+  sql.exec(
+    SETTLEMENT,
+    ...generationValues({ ...record, id, keyHash: input.keyHash, costNanos: charge }),
+    ...KEY_WINDOW_COLUMNS.map((column) => charged?.[column] ?? 0),
+  );
+  rows.charged(charge, charged);
   return { chargedNanos: charge, duplicate: false, clamped: charge !== cost };
 }
+
+/** One settlement: the generation record, then the key's windows after the charge (sql-schema.ts). */
+const SETTLEMENT = `INSERT INTO settlements (${[...GENERATION_COLUMNS, ...KEY_WINDOW_COLUMNS.map((c) => `key_${c}`)].join(", ")})
+  VALUES (${[...GENERATION_COLUMNS, ...KEY_WINDOW_COLUMNS].map(() => "?").join(", ")})`;
 
 /** Releases every hold whose deadline passed; returns the next deadline, if any hold remains. */
 export function expireReservations(
@@ -232,7 +256,7 @@ export function expireReservations(
   now: number,
 ): { released: number; next: number | null } {
   const due = sql.exec<ReservationRow>("DELETE FROM reservations WHERE expires_at <= ? RETURNING *", now).toArray();
-  for (const hold of due) rows.holdMoved(hold.key_hash, -hold.amount_nanos);
+  for (const hold of due) rows.holdRemoved(hold.id, hold);
   const next = sql.exec<{ next: number | null }>("SELECT MIN(expires_at) AS next FROM reservations").one().next;
   return { released: due.length, next };
 }

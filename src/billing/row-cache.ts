@@ -1,23 +1,31 @@
-import { chargeKey, type KeyRow, readKey } from "./key-store";
-import { type AccountRow, addAccountUsage, readAccount } from "./ledger";
+import { type KeyRow, readKey } from "./key-store";
+import { type AccountRow, readAccount } from "./ledger";
 import type { Nanos } from "./money";
+
+/** What settling a hold needs of it. */
+export interface Hold extends Record<string, SqlStorageValue> {
+  key_hash: string;
+  amount_nanos: number;
+}
 
 /** Past this many cached keys the cache starts over (an account may have thousands of keys). */
 const MAX_CACHED_KEYS = 1024;
 
 /**
- * The account row and the key rows the request path reads, kept as they stand. The Durable
- * Object is the only writer of its database and the request path writes these rows only through
- * here, which applies each write to the cached row too (held totals, which SQLite moves by trigger
- * when a hold is placed or removed, are mirrored by holdMoved): a cached row is the row a SELECT would
- * read, so once the cache is warm reserve and settle read no wide row at all (materialising the
- * key row was the largest single cost of the Durable Object's SQL). Any other write clears the
- * cache, and so does a transaction that rolls back (a write SQLite refused never reaches the
- * cache: it throws first). Rows handed out are shared: callers copy before changing one.
+ * The account row, the key rows and the holds the request path reads, kept as they stand. The
+ * Durable Object is the only writer of its database, and each write the request path makes
+ * (a hold placed, a hold removed, a settlement) is applied to the cache too, so a cached row is
+ * the row a SELECT would read: once the cache is warm, reserve and settle read no row at all
+ * (materialising the key row was the largest single cost of the object's SQL). Any other write
+ * clears the cache, and so does a request-path write SQLite refuses (the object's caller clears
+ * it: settle updates the cache before its one statement). Rows handed out are shared: callers
+ * copy before changing one.
  */
 export class RowCache {
   private accountRow: AccountRow | null | undefined;
   private readonly keys = new Map<string, KeyRow | null>();
+  /** Holds placed or read since the cache started; any other is read from SQL. */
+  private readonly holds = new Map<string, Hold>();
 
   constructor(private readonly sql: SqlStorage) {}
 
@@ -35,31 +43,51 @@ export class RowCache {
     return row;
   }
 
-  /**
-   * A hold of `amount` was placed (positive) or removed (negative) for `hash`: the reservations
-   * triggers have already moved the held totals in SQL; this moves the cached ones alike.
-   */
-  holdMoved(hash: string, amount: Nanos): void {
-    const account = this.accountRow;
-    if (account) this.accountRow = { ...account, reserved_nanos: account.reserved_nanos + amount };
-    const key = this.keys.get(hash);
-    if (key) this.keys.set(hash, { ...key, reserved_nanos: key.reserved_nanos + amount });
+  /** The hold of generation `id`, or null when it has none (settled, expired or never placed). */
+  hold(id: string): Hold | null {
+    const cached = this.holds.get(id);
+    if (cached) return cached;
+    const row =
+      this.sql.exec<Hold>("SELECT key_hash, amount_nanos FROM reservations WHERE id = ?", id).toArray()[0] ?? null;
+    if (row) this.holds.set(id, row);
+    return row;
   }
 
-  addAccountUsage(charge: Nanos): void {
-    addAccountUsage(this.sql, charge);
+  /** A hold was placed: SQLite's reservations trigger moved the held totals; the cache follows. */
+  holdPlaced(id: string, hold: Hold): void {
+    this.holds.set(id, hold);
+    this.moveHeld(hold.key_hash, hold.amount_nanos);
+  }
+
+  /**
+   * A hold was removed, or is about to be by the caller's next statement (whose caller then loads
+   * the account and key rows first: a row not in the cache is not moved, and would be read later
+   * as SQL has it).
+   */
+  holdRemoved(id: string, hold: Hold): void {
+    this.holds.delete(id);
+    this.moveHeld(hold.key_hash, -hold.amount_nanos);
+  }
+
+  /** A settlement charged `charge` to the account and left the key as `key` (null: no such key). */
+  charged(charge: Nanos, key: KeyRow | null): void {
     const account = this.accountRow;
     if (account) this.accountRow = { ...account, usage_nanos: account.usage_nanos + charge };
-  }
-
-  chargeKey(row: KeyRow, charge: Nanos, now: number): void {
-    this.remember(row.hash, chargeKey(this.sql, row, charge, now));
+    if (key) this.remember(key.hash, key);
   }
 
   /** Forgets everything: after a write that did not go through here, or a rollback. */
   clear(): void {
     this.accountRow = undefined;
     this.keys.clear();
+    this.holds.clear();
+  }
+
+  private moveHeld(hash: string, amount: Nanos): void {
+    const account = this.accountRow;
+    if (account) this.accountRow = { ...account, reserved_nanos: account.reserved_nanos + amount };
+    const key = this.keys.get(hash);
+    if (key) this.keys.set(hash, { ...key, reserved_nanos: key.reserved_nanos + amount });
   }
 
   private remember(hash: string, row: KeyRow | null): void {
