@@ -82,17 +82,22 @@ describe("head start", () => {
     expect(audit.totals.reservedNanos).toBe(0);
   });
 
-  it("answers a refused request with the refusal even when the provider answered first", async () => {
-    const acct = await fundedAccount("1");
-    expect((await chat(acct.key, ask("hi [[emulate tokens=2]]"))).status).toBe(200);
-    await disable(acct.accountId, acct.hash);
-    const marker = nonce();
-    const refused = await chat(acct.key, ask(`quick ${marker} [[emulate tokens=2]]`));
-    expect(refused.status).toBe(401);
-    expect(await refused.text()).not.toContain("chat.completion");
-    expect(await finishedCall(marker)).not.toBeNull(); // it did reach the provider
-    expect((await books(acct.accountId)).totals.reservedNanos).toBe(0);
-  });
+  for (const stream of [false, true]) {
+    it(`answers a refused request with the refusal even when the provider answered first${stream ? " (stream)" : ""}`, async () => {
+      const acct = await fundedAccount("1");
+      const first = await chat(acct.key, ask("hi [[emulate tokens=2]]", { stream }));
+      expect(first.status).toBe(200);
+      await first.text();
+      await disable(acct.accountId, acct.hash);
+      const marker = nonce();
+      const refused = await chat(acct.key, ask(`quick ${marker} [[emulate tokens=2]]`, { stream }));
+      expect(refused.status).toBe(401);
+      expect(refused.headers.get("content-type")).toMatch(/^application\/json/);
+      expect(await refused.text()).not.toContain("chat.completion");
+      expect(await finishedCall(marker)).not.toBeNull(); // it did reach the provider
+      expect((await books(acct.accountId)).totals.reservedNanos).toBe(0);
+    });
+  }
 
   it("gives no head start to a request whose worst case is more than the key's room", async () => {
     // 0.001 USD: a request capped at 10 tokens leaves ~0.001 of room; one that may write 16000 needs 0.0096.
