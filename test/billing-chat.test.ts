@@ -315,6 +315,41 @@ describe("concurrency through /chat/completions", () => {
     expect((await chat(acct.key, body)).status).toBe(402);
   }, 120_000);
 
+  it("with head starts past what is left: 200 concurrent requests, 50 answered, every other call cancelled, the balance ends at exactly 0", async () => {
+    // The same prompt length as `body` (so the same hold), with a marker to find these calls.
+    const marker = nonce();
+    const marked = ask(`Count to three [[emulate tokens=8 chunk_delay_ms=1000]] ${"!".repeat(40)} ${marker}`, {
+      stream: true,
+      max_tokens: 4,
+    });
+    const hold = await holdOf(marked); // its probe's call is cancelled: one client_closed below
+    const acct = await account(101 * hold);
+    // The first request's reservation gives this isolate the key's room: 100 more holds...
+    const first = await chat(acct.key, marked);
+    expect(first.status).toBe(200);
+    // ...of which the account then loses half, so at least 50 head starts must be refused.
+    await admin(`/accounts/${acct.id}/credits`, {
+      amount: `-${usd(50 * hold)}`,
+      reason: "test",
+      idempotency_id: "cut",
+    });
+    const responses = await Promise.all(Array.from({ length: 200 }, () => chat(acct.key, marked)));
+    const statuses = responses.map((r) => r.status);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(50);
+    expect(statuses.filter((s) => s === 402)).toHaveLength(150);
+    await Promise.all([first, ...responses].map((r) => r.text()));
+    const a = await settled(acct.id);
+    expectBooksBalance(a);
+    expect(a.totals.usageNanos).toBe(51 * hold);
+    expect(a.totals.balanceNanos).toBe(0);
+    // The calls of the 51 answered requests ran to the end; every other call was cancelled.
+    const calls = await emulatorRequests(marker);
+    expect(calls.filter((call) => call.outcome === "completed")).toHaveLength(51);
+    const cancelled = calls.filter((call) => call.outcome !== "completed");
+    expect(cancelled.every((call) => call.outcome === "client_closed")).toBe(true);
+    expect(cancelled.length).toBeGreaterThanOrEqual(50 + 1);
+  }, 120_000);
+
   it("the same for a key limit", async () => {
     const hold = await concurrentHold();
     const acct = await account(1000 * hold, { limit: Number(usd(50 * hold)) });
