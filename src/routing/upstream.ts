@@ -24,6 +24,25 @@ export function envPrefix(slug: string): string {
  * otherwise the provider is not configured and routing skips it.
  */
 export function resolveUpstream(env: Env, provider: Provider): UpstreamAccess | undefined {
+  // Once per isolate and provider: the env (its vars and secrets) is fixed for an isolate's life,
+  // and a catalog reload brings new provider objects. Planning asks for every candidate provider
+  // on every request.
+  let byProvider = resolved.get(env);
+  if (!byProvider) {
+    byProvider = new WeakMap();
+    resolved.set(env, byProvider);
+  }
+  let access = byProvider.get(provider);
+  if (access === undefined) {
+    access = accessOf(env, provider) ?? null;
+    byProvider.set(provider, access);
+  }
+  return access ?? undefined;
+}
+
+const resolved = new WeakMap<Env, WeakMap<Provider, UpstreamAccess | null>>();
+
+function accessOf(env: Env, provider: Provider): UpstreamAccess | undefined {
   const setting = (name: string) => readEnvString(env, name);
   const apiKey = readEnvString(env, provider.api_key_env);
   const override = readEnvString(env, `${envPrefix(provider.slug)}_BASE_URL`)?.replace(/\/+$/, "");
