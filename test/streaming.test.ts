@@ -153,6 +153,39 @@ describe("streaming chat completions", () => {
     expect(last.error.message).toMatch(/stalled/);
   });
 
+  it("does not blame the provider for a client that stops reading longer than the stall timeout", async () => {
+    // STREAM_IDLE_TIMEOUT_MS is 2 s in the test config. This client takes the first chunk, then
+    // reads nothing for 2.5 s while the provider has the rest ready: the relay waits on the
+    // client (nothing buffers in between here), not on the provider.
+    const marker = nonce();
+    const response = await stream(`slow reader [[emulate tokens=40 chunk_delay_ms=10]] ${marker}`);
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    while (!text.includes('"content":"')) text += decoder.decode((await reader.read()).value, { stream: true });
+    await sleep(2500);
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    expect(text).not.toContain("stalled");
+    expect(text).toMatch(/"finish_reason":"(stop|length)"/);
+    expect(text.trimEnd().endsWith("data: [DONE]")).toBe(true);
+    expect((await emulatorRequests(marker))[0]?.outcome).toBe("completed");
+  });
+
+  it("does not blame the provider for a client that starts reading after the first-token timeout", async () => {
+    // FIRST_TOKEN_TIMEOUT_MS is 3 s in the test config; the provider's first token comes at once.
+    const marker = nonce();
+    const response = await stream(`late reader [[emulate tokens=5]] ${marker}`);
+    await sleep(3500);
+    const text = await response.text();
+    expect(text).not.toContain("No first token");
+    expect(text).toMatch(/"finish_reason":"(stop|length)"/);
+    expect((await emulatorRequests(marker))[0]?.outcome).toBe("completed");
+  });
+
   it("streams tool-call deltas", async () => {
     const { data } = await readSse(
       await stream(`call the weather tool ${nonce()}`, {

@@ -109,6 +109,8 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   let giveUpReason: string | undefined;
   let ended = false;
   let lastActivity = Date.now();
+  /** True while the pump waits for the client to take what it wrote (backpressure). */
+  let awaitingClient = false;
   let watchdog: ReturnType<typeof setInterval> | undefined;
 
   // A native IdentityTransformStream carries the bytes to the client: JS only writes into it, which
@@ -165,12 +167,14 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   watchdog = setInterval(() => {
     if (ended || giveUpReason) return;
     const now = Date.now();
-    // Before the first token the first-token timeout governs; after it, the idle (stall) one.
-    if (summary.firstChunkAt === undefined) {
+    // Before the first token the first-token timeout governs; after it, the idle (stall) one. Only
+    // the provider's silence counts: while a slow client holds up the pump, the upstream is not
+    // being read, and that is not the provider being slow or stalling.
+    if (!awaitingClient && summary.firstChunkAt === undefined) {
       if (now - startedAt >= options.firstTokenTimeoutMs) {
         giveUpReason = `No first token from the provider within ${options.firstTokenTimeoutMs} ms`;
       }
-    } else if (now - lastActivity >= options.idleTimeoutMs) {
+    } else if (!awaitingClient && now - lastActivity >= options.idleTimeoutMs) {
       giveUpReason = `The provider's stream stalled (no data for ${options.idleTimeoutMs} ms)`;
     }
     if (giveUpReason) {
@@ -186,8 +190,10 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
 
   /** Relays the upstream until the stream is over; each write waits for the client (backpressure). */
   const pump = async () => {
-    // Headers are already out; the comment tells clients and proxies the stream is alive.
-    await out.sendBytes(KEEP_ALIVE_BYTES);
+    // Headers are already out; the comment tells clients and proxies the stream is alive. Not
+    // awaited: a client that has not started reading must not keep the provider's stream unread
+    // (the first-token clock would run out on the client's account, blamed on the provider).
+    void out.sendBytes(KEEP_ALIVE_BYTES);
     let pending = "";
     while (!ended) {
       try {
@@ -216,7 +222,13 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         if (pending && summary.firstChunkAt !== undefined) {
           const text = pending;
           pending = "";
-          await out.send(text);
+          awaitingClient = true;
+          try {
+            await out.send(text);
+          } finally {
+            awaitingClient = false;
+          }
+          lastActivity = Date.now();
         }
       } catch (error) {
         if (ended) return;
