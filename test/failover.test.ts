@@ -145,6 +145,39 @@ describe("failover semantics", () => {
     expect(probed[0]).toBe("fireworks"); // one probe after the cooldown
     expect(await send()).toEqual(["deepinfra"]); // the probe failed: open again
   });
+
+  it("a probe whose client left lets the endpoint be probed again", async () => {
+    const failing = async () => {
+      const response = await ask(`[[emulate@fireworks status=500]] ${nonce()}`, { order: ["fireworks", "deepinfra"] });
+      await response.text();
+    };
+    await failing();
+    await failing(); // the breaker is open
+    await sleep(1100); // BREAKER_COOLDOWN_MS is 1000 in tests
+    // The probe hangs, and its client goes before it answers: the probe has no outcome.
+    const marker = nonce();
+    const client = new AbortController();
+    const pending = gatewayFetch(`${BASE}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: LLAMA,
+        provider: { order: ["fireworks", "deepinfra"] },
+        messages: [{ role: "user", content: `[[emulate@fireworks delay_ms=3000]] ${marker}` }],
+      }),
+      signal: client.signal,
+    });
+    for (let i = 0; i < 100 && (await upstreams(marker)).length === 0; i++) await sleep(20);
+    expect(await upstreams(marker)).toEqual(["fireworks"]);
+    client.abort();
+    await expect(pending).rejects.toThrow();
+    await sleep(50);
+    // The next request probes the endpoint (and, as it answers, closes the breaker).
+    const next = nonce();
+    const response = await ask(`hello ${next}`, { order: ["fireworks", "deepinfra"] });
+    expect(((await response.json()) as any).provider).toBe("Fireworks");
+    expect(await upstreams(next)).toEqual(["fireworks"]);
+  });
 });
 
 describe("the failover table, row by row (through the gateway and the emulator)", () => {
