@@ -165,16 +165,17 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   const tick = Math.max(50, Math.min(options.keepAliveMs, options.idleTimeoutMs / 4, options.firstTokenTimeoutMs / 4));
   let lastKeepAlive = Date.now();
   watchdog = setInterval(() => {
-    if (ended || giveUpReason) return;
+    // Only the provider's silence counts: while a slow client holds up the pump, the upstream is
+    // not being read, and that is not the provider stalling (nor is there a keep-alive to send:
+    // the pump only waits on the client once the first token is out).
+    if (ended || giveUpReason || awaitingClient) return;
     const now = Date.now();
-    // Before the first token the first-token timeout governs; after it, the idle (stall) one. Only
-    // the provider's silence counts: while a slow client holds up the pump, the upstream is not
-    // being read, and that is not the provider being slow or stalling.
-    if (!awaitingClient && summary.firstChunkAt === undefined) {
+    // Before the first token the first-token timeout governs; after it, the idle (stall) one.
+    if (summary.firstChunkAt === undefined) {
       if (now - startedAt >= options.firstTokenTimeoutMs) {
         giveUpReason = `No first token from the provider within ${options.firstTokenTimeoutMs} ms`;
       }
-    } else if (!awaitingClient && now - lastActivity >= options.idleTimeoutMs) {
+    } else if (now - lastActivity >= options.idleTimeoutMs) {
       giveUpReason = `The provider's stream stalled (no data for ${options.idleTimeoutMs} ms)`;
     }
     if (giveUpReason) {
