@@ -1,5 +1,5 @@
 import type { ReserveInput, ReserveResult, SettleInput } from "./contract";
-import { GENERATION_COLUMNS, generationValues, hasGeneration } from "./generations";
+import { generationValues, hasGeneration } from "./generations";
 import {
   chargedKey,
   KEY_WINDOW_COLUMNS,
@@ -13,6 +13,7 @@ import { available } from "./ledger";
 import { type Nanos, nanosToUsd } from "./money";
 import type { RateLimiter } from "./rate-limit";
 import type { RowCache } from "./row-cache";
+import { SETTLEMENT } from "./sql-schema";
 
 /**
  * Holds and charges. `reserve` runs before the upstream call and `settle` after it; both run
@@ -215,13 +216,8 @@ export function settle(sql: SqlStorage, rows: RowCache, input: SettleInput, now:
   // A hold and its generation record never coexist: settling swaps one for the other atomically.
   if (!hold && hasGeneration(sql, id)) return { ...nothing, duplicate: true };
   // The hold counts as free from here on: the one statement below removes it (and the held
-  // totals with it, by trigger). The cache goes first (and is dropped if the statement fails), so
-  // the rows it moves are loaded before it moves them.
-  if (hold) {
-    rows.account();
-    rows.key(hold.key_hash);
-    rows.holdRemoved(id, hold);
-  }
+  // totals with it, by trigger).
+  if (hold) rows.holdReleasing(id, hold);
   const record = input.record;
   const account = record ? rows.account() : null;
   if (!record || !account) {
@@ -244,10 +240,6 @@ export function settle(sql: SqlStorage, rows: RowCache, input: SettleInput, now:
   rows.charged(charge, charged);
   return { chargedNanos: charge, duplicate: false, clamped: charge !== cost };
 }
-
-/** One settlement: the generation record, then the key's windows after the charge (sql-schema.ts). */
-const SETTLEMENT = `INSERT INTO settlements (${[...GENERATION_COLUMNS, ...KEY_WINDOW_COLUMNS.map((c) => `key_${c}`)].join(", ")})
-  VALUES (${[...GENERATION_COLUMNS, ...KEY_WINDOW_COLUMNS].map(() => "?").join(", ")})`;
 
 /** Releases every hold whose deadline passed; returns the next deadline, if any hold remains. */
 export function expireReservations(

@@ -59,14 +59,20 @@ export class RowCache {
     this.moveHeld(hold.key_hash, hold.amount_nanos);
   }
 
-  /**
-   * A hold was removed, or is about to be by the caller's next statement (whose caller then loads
-   * the account and key rows first: a row not in the cache is not moved, and would be read later
-   * as SQL has it).
-   */
+  /** A hold was removed: SQLite's reservations trigger moved the held totals; the cache follows. */
   holdRemoved(id: string, hold: Hold): void {
     this.holds.delete(id);
     this.moveHeld(hold.key_hash, -hold.amount_nanos);
+  }
+
+  /**
+   * A hold the caller's next statement removes: the cache moves first (the caller drops it if the
+   * statement fails), so the rows it moves are loaded first, as SQL has them before the statement.
+   */
+  holdReleasing(id: string, hold: Hold): void {
+    this.account();
+    this.key(hold.key_hash);
+    this.holdRemoved(id, hold);
   }
 
   /** A settlement charged `charge` to the account and left the key as `key` (null: no such key). */
