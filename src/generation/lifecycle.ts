@@ -83,23 +83,25 @@ export async function startGeneration<A>(
     reports: [],
   };
   const hold = reservationFor(attempts, start.promptTokens, start.maxOutputTokens);
-  const client = c.req.raw.signal;
   const headStart =
     c.env.UPSTREAM_HEAD_START !== "off" && takeHeadStart(c.get("auth").keyHash, hold.worstCaseNanos, Date.now());
-  const answered = (success: AttemptSuccess<A>, calledAt: number) => {
-    gen.reports = success.reports;
-    gen.timings.upstream = Date.now() - calledAt;
-    return { gen, success };
-  };
-  if (!headStart) {
-    await reserveFor(gen, hold);
-    const calledAt = Date.now();
-    return answered(
-      await run({ clientSignal: client }).catch((error: unknown) => failGeneration(gen, error)),
-      calledAt,
-    );
-  }
+  if (!headStart) await reserveFor(gen, hold);
+  const calledAt = Date.now();
+  const success = headStart
+    ? await runBesideReservation(gen, hold, run)
+    : await run({ clientSignal: c.req.raw.signal }).catch((error: unknown) => failGeneration(gen, error));
+  gen.reports = success.reports;
+  gen.timings.upstream = Date.now() - calledAt;
+  return { gen, success };
+}
 
+/** A head start: the first call goes out, then the reservation; the answer waits for the latter. */
+async function runBesideReservation<A>(
+  gen: Generation,
+  hold: ReturnType<typeof reservationFor>,
+  run: (gate: RunGate) => Promise<AttemptSuccess<A>>,
+): Promise<AttemptSuccess<A>> {
+  const client = gen.c.req.raw.signal;
   const cancel = new AbortController();
   const onClientGone = () => cancel.abort(client.reason);
   client.addEventListener("abort", onClientGone, { once: true });
@@ -109,7 +111,6 @@ export async function startGeneration<A>(
   const admission = new Promise<void>((resolve) => {
     admit = resolve;
   });
-  const calledAt = Date.now();
   const running = run({ clientSignal: cancel.signal, admitted: admission });
   const reservation = reserveFor(gen, hold);
   admit(reservation);
@@ -129,7 +130,7 @@ export async function startGeneration<A>(
     throw refusal;
   }
   try {
-    return answered(await running, calledAt);
+    return await running;
   } catch (error) {
     failGeneration(gen, error);
   } finally {
