@@ -1,7 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { accountStub } from "../src/billing/client";
-import { env } from "./billing-support";
+import { audit, env, settled } from "./billing-support";
 import { emulatorRequests, nonce } from "./support/gateway";
 
 /**
@@ -61,22 +60,6 @@ const ask = (text: string, extra: Record<string, unknown> = {}) => ({
   messages: [{ role: "user", content: text }],
   ...extra,
 });
-
-async function audit(accountId: string) {
-  const result = await accountStub(env, accountId).audit();
-  if (!result) throw new Error("no such account");
-  return result;
-}
-
-/** Waits until every hold of the account is settled or released (settlement runs in waitUntil). */
-async function settled(accountId: string) {
-  for (let i = 0; i < 300; i++) {
-    const a = await audit(accountId);
-    if (a.reservationCount === 0) return a;
-    await sleep(20);
-  }
-  throw new Error("holds were never settled");
-}
 
 function expectBooksBalance(a: Awaited<ReturnType<typeof audit>>) {
   expect(a.generationCostSum).toBe(a.totals.usageNanos);

@@ -11,6 +11,23 @@ export const env = testEnv as unknown as Env;
 
 export const USD = 1_000_000_000;
 
+/** The account's books as its object audits them (see AccountDurableObject.audit). */
+export async function audit(accountId: string) {
+  const result = await accountStub(env, accountId).audit();
+  if (!result) throw new Error("no such account");
+  return result;
+}
+
+/** Waits until every hold of the account is settled or released (settlement runs in waitUntil). */
+export async function settled(accountId: string) {
+  for (let i = 0; i < 300; i++) {
+    const a = await audit(accountId);
+    if (a.reservationCount === 0) return a;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error("holds were never settled");
+}
+
 export function randomHash(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(32));
   return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");

@@ -1,8 +1,7 @@
-import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { accountStub } from "../src/billing/client";
-import type { Env } from "../src/env";
 import worker from "../src/index";
+import { env, settled } from "./billing-support";
 import {
   admin,
   BASE,
@@ -43,16 +42,6 @@ async function disable(accountId: string, hash: string) {
   await admin(`/accounts/${accountId}/keys/${hash}`, { disabled: true }, "PATCH");
 }
 
-/** Waits for every hold of the account to be settled or released (settlement runs in waitUntil). */
-async function books(accountId: string) {
-  for (let i = 0; i < 200; i++) {
-    const audit = await accountStub(env as unknown as Env, accountId).audit();
-    if (audit && audit.reservationCount === 0) return audit;
-    await sleep(20);
-  }
-  throw new Error("holds were never released");
-}
-
 describe("head start", () => {
   it("starts a key's next call beside its reservation; a refusal still wins, cancels the call and charges nothing", async () => {
     const acct = await fundedAccount("1");
@@ -60,7 +49,7 @@ describe("head start", () => {
     const first = await chat(acct.key, ask("hi [[emulate tokens=2]]"));
     expect(first.status).toBe(200);
     await first.text();
-    const spent = (await books(acct.accountId)).totals.usageNanos;
+    const spent = (await settled(acct.accountId)).totals.usageNanos;
 
     // Disabled in the object only: this isolate's key cache and its room for the key still stand.
     await disable(acct.accountId, acct.hash);
@@ -77,7 +66,7 @@ describe("head start", () => {
     const after = nonce();
     expect((await chat(acct.key, ask(`hi ${after}`))).status).toBe(401);
     expect(await finishedCall(after)).toBeNull();
-    const audit = await books(acct.accountId);
+    const audit = await settled(acct.accountId);
     expect(audit.totals.usageNanos).toBe(spent);
     expect(audit.totals.reservedNanos).toBe(0);
   });
@@ -95,7 +84,7 @@ describe("head start", () => {
       expect(refused.headers.get("content-type")).toMatch(/^application\/json/);
       expect(await refused.text()).not.toContain("chat.completion");
       expect(await finishedCall(marker)).not.toBeNull(); // it did reach the provider
-      expect((await books(acct.accountId)).totals.reservedNanos).toBe(0);
+      expect((await settled(acct.accountId)).totals.reservedNanos).toBe(0);
     });
   }
 
@@ -134,7 +123,7 @@ describe("head start", () => {
             headers: { authorization: `Bearer ${acct.key}`, "content-type": "application/json" },
             body: JSON.stringify(ask(text)),
           }),
-          { ...(env as unknown as Env), ...vars },
+          { ...env, ...vars },
           ctx,
         );
         const status = response.status;
