@@ -1,47 +1,31 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { audit, env, settled } from "./billing-support";
-import { emulatorRequests, nonce } from "./support/gateway";
+import { admin, BASE, emulatorRequests, nonce, sleep } from "./support/gateway";
 
 /**
  * Money through the real request path: POST /chat/completions against the provider emulator,
  * with the Account object's books audited after settlement (which runs in waitUntil).
  */
 
-const BASE = "http://gateway.test/api/v1";
-const ADMIN = { authorization: "Bearer test-admin-token", "content-type": "application/json" };
 const MODEL = "openai/gpt-4o-mini";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-async function admin(path: string, body?: unknown, method?: string): Promise<any> {
-  const response = await SELF.fetch(
-    new Request(`${BASE}/admin${path}`, {
-      method: method ?? (body === undefined ? "GET" : "POST"),
-      headers: ADMIN,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    }),
-  );
-  const json = await response.json();
-  if (!response.ok) throw new Error(`admin ${path}: ${response.status} ${JSON.stringify(json)}`);
-  return json;
-}
 
 /** Nano-dollars as an exact decimal USD string. */
 const usd = (nanos: number) => `${Math.floor(nanos / 1e9)}.${String(nanos % 1e9).padStart(9, "0")}`;
 
 async function account(creditsNanos: number, key: Record<string, unknown> = {}) {
-  const { id } = await admin("/accounts", { name: "billing e2e" });
+  const { id } = await admin<{ id: string }>("/accounts", { name: "billing e2e" });
   if (creditsNanos > 0) {
     await admin(`/accounts/${id}/credits`, { amount: usd(creditsNanos), reason: "test", idempotency_id: "t" });
   }
-  const created = await admin(`/accounts/${id}/keys`, { name: "app", ...key });
-  const provisioning = await admin(`/accounts/${id}/keys`, { name: "ops", provisioning: true });
+  type Created = { key: string; data: { hash: string } };
+  const created = await admin<Created>(`/accounts/${id}/keys`, { name: "app", ...key });
+  const provisioning = await admin<Created>(`/accounts/${id}/keys`, { name: "ops", provisioning: true });
   return {
     id,
-    key: created.key as string,
-    hash: created.data.hash as string,
-    provisioningKey: provisioning.key as string,
+    key: created.key,
+    hash: created.data.hash,
+    provisioningKey: provisioning.key,
   };
 }
 
