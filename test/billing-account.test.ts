@@ -368,6 +368,40 @@ describe("refusals", () => {
 });
 
 describe("concurrency", () => {
+  it("reservations that arrive while a commit is in flight wait for it, then share the next, in order of arrival", async () => {
+    const worst = 1_000_000;
+    const { stub, keyHash } = await newAccount(2 * worst);
+    await runInDurableObject(stub, async (instance, state) => {
+      const object = instance as AccountDurableObject;
+      const holds = () => state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM reservations").one().n;
+      // Called back to back, as RPCs arriving while the first one's write is being committed.
+      const replies = [1, 2, 3].map(() => object.reserve(reserveInput(keyHash, { worstCaseNanos: worst })));
+      expect(holds()).toBe(1); // the first ran at once; the others wait for its commit
+      const results = await Promise.all(replies);
+      expect(results.map((result) => result.ok)).toEqual([true, true, false]);
+      expect(results[2]).toMatchObject({ status: 402 });
+      expect(holds()).toBe(2);
+    });
+    await expectConsistent(stub);
+  });
+
+  it("a reservation that fails among those sharing a commit fails alone", async () => {
+    const { stub, keyHash } = await newAccount(USD);
+    await runInDurableObject(stub, async (instance) => {
+      const object = instance as AccountDurableObject;
+      const first = reserveInput(keyHash);
+      const results = await Promise.allSettled([
+        object.reserve(first),
+        object.reserve(reserveInput(keyHash)),
+        object.reserve(first), // its generation id again, not marked as a retry: a bug, refused by SQLite
+        object.reserve(reserveInput(keyHash)),
+      ]);
+      expect(results.map((result) => result.status)).toEqual(["fulfilled", "fulfilled", "rejected", "fulfilled"]);
+    });
+    const audit = await expectConsistent(stub);
+    expect(audit.reservationCount).toBe(3);
+  });
+
   const WORST = 5_000_000; // 0.005 USD per request
 
   it("200 concurrent requests on a balance that covers exactly 50: 50 pass, 150 get 402, balance ends at 0", async () => {

@@ -64,6 +64,10 @@ export class AccountDurableObject extends DurableObject<Env> {
   private readonly limiter = new RateLimiter();
   /** The pending alarm, mirrored in memory so reserve need not read it. */
   private alarmAt: number | null = null;
+  /** True from a request-path write until the runtime has made it durable (groupCommitted). */
+  private commitInFlight = false;
+  /** Request-path work that arrived while a commit was in flight. */
+  private awaitingCommit: Array<() => void> = [];
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -102,7 +106,11 @@ export class AccountDurableObject extends DurableObject<Env> {
   // ── The request path ───────────────────────────────────────────────────────────────────────
 
   /** Step 5: key live? rate limit? worst case affordable? Holds the worst case when it is. */
-  async reserve(input: ReserveInput): Promise<ReserveResult> {
+  reserve(input: ReserveInput): Promise<ReserveResult> {
+    return this.groupCommitted(() => this.reserveNow(input));
+  }
+
+  private async reserveNow(input: ReserveInput): Promise<ReserveResult> {
     const now = Date.now();
     // No transaction: reserve writes one statement, atomic by itself (a savepoint costs ~15 µs).
     const { result, expiresAt } = reserve(this.sql, this.rows, this.limiter, input, now);
@@ -111,6 +119,42 @@ export class AccountDurableObject extends DurableObject<Env> {
       await this.ctx.storage.setAlarm(expiresAt);
     }
     return result;
+  }
+
+  /**
+   * Group commit for the request path. Each call that writes ends in a commit of its own, which
+   * costs more than the writes (measured: a reservation carrying a settlement, ~170 µs of CPU
+   * alone, ~50 µs each when eight share a commit). So while one commit is in flight, reservations that arrive wait for
+   * it, then run together and share the next one. Nothing is answered before its own writes are
+   * durable (the runtime holds every reply until then), and the order of arrival is kept. An idle
+   * object runs a reservation at once; under load the object does several per commit (deployed,
+   * where a commit is a network round trip, many).
+   */
+  private groupCommitted<T>(work: () => Promise<T>): Promise<T> {
+    if (this.commitInFlight) {
+      return new Promise<T>((resolve, reject) => {
+        this.awaitingCommit.push(() => work().then(resolve, reject));
+      });
+    }
+    try {
+      return work();
+    } finally {
+      this.runAfterCommit();
+    }
+  }
+
+  private runAfterCommit(): void {
+    this.commitInFlight = true;
+    const runWaiting = () => {
+      this.commitInFlight = false;
+      const waiting = this.awaitingCommit;
+      if (waiting.length === 0) return;
+      this.awaitingCommit = [];
+      for (const run of waiting) run();
+      this.runAfterCommit();
+    };
+    // Whether it succeeded or not: a failed commit resets the object, the waiting work fails with it.
+    this.ctx.storage.sync().then(runWaiting, runWaiting);
   }
 
   /** Step 8: charge the real cost (or nothing when `record` is null) and free the rest of the hold. */
@@ -137,12 +181,14 @@ export class AccountDurableObject extends DurableObject<Env> {
    * Step 5 carrying earlier requests' step 8: their settlements first (they free holds this
    * reservation may need), then the reservation. One round trip instead of two under load.
    */
-  async reserveAfter(
+  reserveAfter(
     settles: SettleInput[],
     input: ReserveInput,
   ): Promise<{ reserve: ReserveResult; settled: Array<SettleOutcome | { failed: string }> }> {
-    const settled = this.settleMany(settles);
-    return { reserve: await this.reserve(input), settled };
+    return this.groupCommitted(async () => {
+      const settled = this.settleMany(settles);
+      return { reserve: await this.reserveNow(input), settled };
+    });
   }
 
   /** Releases holds of requests that died before settling. */
