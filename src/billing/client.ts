@@ -41,9 +41,19 @@ function stubOptions(env: Env): DurableObjectNamespaceGetDurableObjectOptions | 
   return placement.options;
 }
 
+/** Object ids by account id: deriving one hashes the name, and the request path needs it twice a request. */
+const ids = new Map<string, DurableObjectId>();
+const MAX_IDS = 4096;
+
 /** The Account Durable Object of `accountId` (one per account, addressed by name). */
 export function accountStub(env: Env, accountId: string) {
-  return env.ACCOUNTS.get(env.ACCOUNTS.idFromName(accountId), stubOptions(env));
+  let id = ids.get(accountId);
+  if (!id) {
+    if (ids.size >= MAX_IDS) ids.clear();
+    id = env.ACCOUNTS.idFromName(accountId);
+    ids.set(accountId, id);
+  }
+  return env.ACCOUNTS.get(id, stubOptions(env));
 }
 
 const RETRIES = 2;

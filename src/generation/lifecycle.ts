@@ -37,8 +37,11 @@ export interface Generation {
   /** The most this generation may be charged: its reservation. */
   reservedNanos: number;
   settled: boolean;
-  /** Resolves the waitUntil that keeps the request alive until settlement has been handed off. */
-  handedOff: () => void;
+  /**
+   * Resolves the waitUntil that keeps the request alive until it settles, with the settlement's
+   * own work (so one waitUntil covers both).
+   */
+  handedOff: (settlement: Promise<void>) => void;
   /** Milliseconds spent in each step before the reply (the Server-Timing header). */
   timings: Record<string, number>;
   /** The upstream attempts, for the log line. */
@@ -78,7 +81,7 @@ export async function startGeneration<A>(
     ...start,
     reservedNanos: 0,
     settled: false,
-    handedOff: () => {},
+    handedOff: (settlement) => c.executionCtx.waitUntil(settlement),
     timings: { plan: Date.now() - start.receivedAt },
     reports: [],
   };
@@ -233,10 +236,12 @@ export function settleGeneration(gen: Generation, generation: GenerationRecord |
   if (gen.settled) return;
   gen.settled = true;
   const auth = gen.c.get("auth");
-  gen.c.executionCtx.waitUntil(
-    settle(gen.c.env, auth.accountId, { keyHash: auth.keyHash, generationId: gen.id, record: generation }).catch(
-      (error: unknown) => console.error(JSON.stringify({ msg: "settle failed", id: gen.id, error: String(error) })),
-    ),
+  const settlement = settle(gen.c.env, auth.accountId, {
+    keyHash: auth.keyHash,
+    generationId: gen.id,
+    record: generation,
+  }).catch((error: unknown) =>
+    console.error(JSON.stringify({ msg: "settle failed", id: gen.id, error: String(error) })),
   );
   gen.c.set("generationLogged", true);
   logLine({
@@ -257,7 +262,7 @@ export function settleGeneration(gen: Generation, generation: GenerationRecord |
     cost_usd: generation ? nanosToUsd(generation.costNanos) : 0,
     timings: gen.timings,
   });
-  gen.handedOff();
+  gen.handedOff(settlement);
 }
 
 /** The headers every reply carries: the attempts made, and the parameters the endpoint dropped. */
