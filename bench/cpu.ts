@@ -89,9 +89,15 @@ function report(target: Target): string[] {
   const own = best("chat") - best("upstream");
   const parts: Array<[string, number]> = [
     ["Tollgate's own work (chat − upstream)", own],
-    ["… the Account object's work, calls back to back (object-cycle − object-call)", best("object-cycle") - best("object-call")],
+    [
+      "… the Account object's work, calls back to back (object-cycle − object-call)",
+      best("object-cycle") - best("object-call"),
+    ],
     ["… the call to the object (object-call)", best("object-call")],
-    ["… everything else: the gateway's JavaScript and runtime calls, and what a request's object calls cost beyond a back-to-back cycle", own - best("object-cycle")],
+    [
+      "… everything else: the gateway's JavaScript and runtime calls, and what a request's object calls cost beyond a back-to-back cycle",
+      own - best("object-cycle"),
+    ],
     ["The RPC entrypoint's own work on top (rpc-chat − chat)", best("rpc-chat") - best("chat")],
   ];
   return [
