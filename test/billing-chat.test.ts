@@ -1,5 +1,6 @@
 import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import { estimateTextTokens } from "../src/transforms/tokens";
 import { audit, env, settled } from "./billing-support";
 import { admin, BASE, emulatorRequests, nonce, sleep } from "./support/gateway";
 
@@ -121,6 +122,30 @@ describe("charging through /chat/completions", () => {
     const record = await generation(acct.key, last.id);
     expect(record.total_cost).toBe(last.usage.cost);
     expect(record.streamed).toBe(true);
+  });
+
+  it("a provider that reports no usage is charged from an estimate of what it produced, marked as estimated", async () => {
+    const acct = await account(1_000_000_000);
+    const response = await chat(acct.key, ask("Say something [[emulate tokens=20 no_usage]]"));
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    const produced = body.choices[0].message.content as string;
+    expect(body.usage.completion_tokens).toBe(estimateTextTokens(produced));
+    expect(body.usage.completion_tokens).toBeGreaterThan(0);
+    expect(body.usage.cost).toBeGreaterThan(0);
+    const a = await settled(acct.id);
+    expectBooksBalance(a);
+    expect(a.totals.usageNanos).toBe(Math.round(body.usage.cost * 1e9));
+    const record = await generation(acct.key, body.id);
+    expect(record.usage_estimated).toBe(true);
+    expect(record.tokens_completion).toBe(body.usage.completion_tokens);
+
+    const streamed = await sse(await chat(acct.key, ask("Stream it [[emulate tokens=9 no_usage]]", { stream: true })));
+    const chunks = streamed.filter((d) => d !== "[DONE]") as any[];
+    const text = chunks.map((d) => d.choices?.[0]?.delta?.content ?? "").join("");
+    const last = chunks.at(-1);
+    expect(last.usage.completion_tokens).toBe(estimateTextTokens(text));
+    expect((await generation(acct.key, last.id)).usage_estimated).toBe(true);
   });
 
   it("a failed attempt that produced nothing costs nothing", async () => {

@@ -95,12 +95,13 @@ function jsonReply(
   hideReasoning: boolean,
 ): Response {
   const completion: ChatCompletionOut = success.adapter.parseChatResponse(success.json, success.target);
-  const produced = completion.choices
-    .map(
-      (ch) =>
-        `${ch.message.content ?? ""}${ch.message.reasoning ?? ""}${(ch.message.tool_calls ?? []).map((t) => t.function.arguments).join("")}`,
-    )
-    .join("");
+  const produced = () =>
+    completion.choices
+      .map(
+        (ch) =>
+          `${ch.message.content ?? ""}${ch.message.reasoning ?? ""}${(ch.message.tool_calls ?? []).map((t) => t.function.arguments).join("")}`,
+      )
+      .join("");
   const { usage, estimated } = settleUsage(completion.usage, gen.promptTokens, produced);
   const costNanos = chargeFor(gen, success.attempt, usage);
   if (hideReasoning) {
@@ -155,7 +156,7 @@ function streamReply(
   let costNanos = 0;
   let settledUsage: { usage: Usage; estimated: boolean } | undefined;
   const finalUsage = (summary: StreamSummary) => {
-    settledUsage = settleUsage(summary.usage, gen.promptTokens, summary.producedText);
+    settledUsage = settleUsage(summary.usage, gen.promptTokens, () => summary.producedText);
     costNanos = chargeFor(gen, current.attempt, settledUsage.usage);
     return publicUsage(settledUsage.usage, nanosToUsd(costNanos));
   };

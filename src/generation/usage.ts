@@ -10,11 +10,16 @@ export interface SettledUsage {
 
 /**
  * When a provider reports no usage (or the stream was cut before it could), the prompt is the
- * gateway's estimate and the completion is estimated from the text actually produced.
+ * gateway's estimate and the completion is estimated from the text actually produced (gathered
+ * only then).
  */
-export function settleUsage(upstream: Usage | undefined, promptEstimate: number, producedText: string): SettledUsage {
+export function settleUsage(
+  upstream: Usage | undefined,
+  promptEstimate: number,
+  producedText: () => string,
+): SettledUsage {
   if (upstream) return { usage: upstream, estimated: false };
-  const completion = estimateTextTokens(producedText);
+  const completion = estimateTextTokens(producedText());
   return {
     usage: { prompt_tokens: promptEstimate, completion_tokens: completion, total_tokens: promptEstimate + completion },
     estimated: true,

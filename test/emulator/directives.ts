@@ -18,6 +18,8 @@ export interface Fault {
   reset?: boolean;
   no_done?: boolean;
   malformed?: boolean;
+  /** The reply reports no usage (some OpenAI-compatible providers send none). */
+  no_usage?: boolean;
   tokens?: number;
   times?: number;
 }
@@ -29,7 +31,7 @@ export interface Directive {
 }
 
 const DIRECTIVE = /\[\[emulate(?:@([a-z0-9-]+))?((?:\s+[a-z_]+(?:=[\w.-]+)?)*)\s*\]\]/gi;
-const FLAGS = new Set(["reset", "no_done", "malformed"]);
+const FLAGS = new Set(["reset", "no_done", "malformed", "no_usage"]);
 const WORDS = new Set(["code"]);
 
 export function parseDirectives(text: string): Directive[] {

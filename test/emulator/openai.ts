@@ -154,7 +154,7 @@ export function openaiChat(body: Json, provider: string, fault: Fault): Script {
           logprobs: null,
           finish_reason: c.finish,
         })),
-        usage: usageOf(reply),
+        ...(fault.no_usage ? {} : { usage: usageOf(reply) }),
       }),
     };
   }
@@ -186,7 +186,9 @@ export function openaiChat(body: Json, provider: string, fault: Fault): Script {
     });
     frames.push(chunk(index, {}, c.finish));
   });
-  if (body.stream_options?.include_usage) frames.push(sse({ ...base, choices: [], usage: usageOf(reply) }));
+  if (body.stream_options?.include_usage && !fault.no_usage) {
+    frames.push(sse({ ...base, choices: [], usage: usageOf(reply) }));
+  }
   return { status: 200, headers: SSE_HEADERS, frames, terminator: [DONE], malformedFrame: MALFORMED };
 }
 
