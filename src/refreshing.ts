@@ -36,3 +36,18 @@ export class Refreshing<T> {
     return held ? held.value : this.#loading.promise;
   }
 }
+
+/**
+ * The value `map` holds for `key`, created by `create` the first time. An isolate-wide cache that
+ * starts over (is cleared) when it would pass `limit` entries, so an isolate serving many accounts
+ * or keys never grows it without bound, at the price of recreating what it dropped.
+ */
+export function cachedIn<K, V>(map: Map<K, V>, key: K, limit: number, create: () => V): V {
+  let value = map.get(key);
+  if (value === undefined) {
+    if (map.size >= limit) map.clear();
+    value = create();
+    map.set(key, value);
+  }
+  return value;
+}

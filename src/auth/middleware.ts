@@ -1,6 +1,6 @@
 import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
-import { Refreshing } from "../refreshing";
+import { cachedIn, Refreshing } from "../refreshing";
 import { unauthorized } from "../schema/errors";
 import { hashApiKey, type KeyRecord, KeyRecordSchema } from "./keys";
 
@@ -42,12 +42,7 @@ export async function lookupKey(
   ctx: Pick<ExecutionContext, "waitUntil">,
 ): Promise<KeyRecord | null> {
   const hash = await hashOf(key, Date.now());
-  let entry = cache.get(hash);
-  if (!entry) {
-    if (cache.size >= MAX_CACHED_KEYS) cache.clear();
-    entry = new Refreshing();
-    cache.set(hash, entry);
-  }
+  const entry = cachedIn(cache, hash, MAX_CACHED_KEYS, () => new Refreshing<KeyRecord | null>());
   const record = await entry.get(
     ctx,
     () => readRecord(kv, hash),

@@ -1,4 +1,5 @@
 import type { Env } from "../env";
+import { cachedIn } from "../refreshing";
 import { GatewayError } from "../schema/errors";
 import type { Outcome } from "./account-types";
 import type { ReserveInput, ReserveResult, SettleInput } from "./contract";
@@ -47,12 +48,7 @@ const MAX_IDS = 4096;
 
 /** The Account Durable Object of `accountId` (one per account, addressed by name). */
 export function accountStub(env: Env, accountId: string) {
-  let id = ids.get(accountId);
-  if (!id) {
-    if (ids.size >= MAX_IDS) ids.clear();
-    id = env.ACCOUNTS.idFromName(accountId);
-    ids.set(accountId, id);
-  }
+  const id = cachedIn(ids, accountId, MAX_IDS, () => env.ACCOUNTS.idFromName(accountId));
   return env.ACCOUNTS.get(id, stubOptions(env));
 }
 

@@ -4,6 +4,8 @@
  * isolate for the day instead of four HMACs per request.
  */
 
+import { cachedIn } from "../../refreshing";
+
 export interface AwsCredentials {
   accessKeyId: string;
   secretAccessKey: string;
@@ -31,19 +33,13 @@ const signingKeys = new Map<string, Promise<ArrayBuffer>>();
 
 function signingKey(secret: string, date: string, region: string, service: string): Promise<ArrayBuffer> {
   const id = `${date}/${region}/${service}/${secret}`;
-  let key = signingKeys.get(id);
-  if (!key) {
-    key = (async () => {
-      const kDate = await hmac(encoder.encode(`AWS4${secret}`), date);
-      const kRegion = await hmac(kDate, region);
-      const kService = await hmac(kRegion, service);
-      return hmac(kService, "aws4_request");
-    })();
-    // Yesterday's keys (another day, a rotated secret) are dropped rather than kept forever.
-    if (signingKeys.size >= 16) signingKeys.clear();
-    signingKeys.set(id, key);
-  }
-  return key;
+  // Yesterday's keys (another day, a rotated secret) are dropped rather than kept forever.
+  return cachedIn(signingKeys, id, 16, async () => {
+    const kDate = await hmac(encoder.encode(`AWS4${secret}`), date);
+    const kRegion = await hmac(kDate, region);
+    const kService = await hmac(kRegion, service);
+    return hmac(kService, "aws4_request");
+  });
 }
 
 /** RFC 3986 encoding as SigV4 wants it: everything but unreserved characters. */
