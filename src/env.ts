@@ -16,6 +16,11 @@ export interface Env {
    * call while its reservation is in flight (see billing/head-start.ts).
    */
   UPSTREAM_HEAD_START?: string;
+  /**
+   * Milliseconds a busy key's lease may be used for in an isolate (default 1000; "0": no
+   * leases, every request reserves with the Account object). See billing/leases.ts.
+   */
+  KEY_LEASE_MS?: string;
   /** Seconds the catalog is cached in the isolate and the Cache API. */
   CATALOG_TTL_SECONDS?: string;
   /** Bearer token of the operator admin API (`/api/v1/admin/*`); the API is off when unset. */

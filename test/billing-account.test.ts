@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { AccountDurableObject } from "../src/billing/account-do";
 import { type accountStub, MAX_GATHERED, reserve, SETTLE_GATHER_MS, settle } from "../src/billing/client";
 import type { ReserveResult, SettleInput } from "../src/billing/contract";
-import { RESERVATION_TTL_MS } from "../src/billing/reservations";
+import { MAX_LEASE_MS, RESERVATION_TTL_MS } from "../src/billing/reservations";
 import { env, generationRecord, genId, newAccount, reserveInput, USD } from "./billing-support";
 
 /**
@@ -497,6 +497,118 @@ describe("concurrency", () => {
     expect(audit.totals.usageNanos).toBe(charged);
     expect(charged).toBeLessThanOrEqual(10 * WORST);
     expect(passes).toBeGreaterThan(10);
+  });
+});
+
+describe("leases (the object's side; billing/leases.ts)", () => {
+  const WORST = 5_000_000; // reserveInput's worst case
+  const lease = (nanos: number, ms = 1000) => ({ id: `lease-${crypto.randomUUID()}`, nanos, ms });
+
+  it("grants whole worst cases, at most a sixteenth of what the key could still hold", async () => {
+    const { stub, keyHash } = await newAccount(1 * USD);
+    // Asked for 8 worst cases, with room for 12 in a sixteenth of the rest: 8.
+    const small = lease(8 * WORST);
+    expect(await stub.reserve(reserveInput(keyHash, { lease: small }))).toEqual({
+      ok: true,
+      headStartNanos: USD - WORST - 8 * WORST,
+      lease: { nanos: 8 * WORST, ms: 1000 },
+    });
+    // Asked for 64: a sixteenth of what is left (USD is 200 worst cases; 190 left) is 11.9: 11.
+    const big = lease(64 * WORST);
+    const granted = await stub.reserve(reserveInput(keyHash, { lease: big }));
+    expect(granted).toMatchObject({ ok: true, lease: { nanos: 11 * WORST } });
+    const audit = await expectConsistent(stub);
+    expect(audit.reservationCount).toBe(4);
+    expect(audit.totals.reservedNanos).toBe(2 * WORST + 8 * WORST + 11 * WORST);
+  });
+
+  it("charges a generation run under a lease out of the lease's hold, once, and releases the rest", async () => {
+    const { stub, keyHash } = await newAccount(1 * USD);
+    const granted = lease(8 * WORST);
+    const first = reserveInput(keyHash, { lease: granted });
+    await stub.reserve(first);
+    const underLease = genId();
+    const record = generationRecord(underLease, keyHash, 2_000_000);
+    const charged = await stub.settle({ keyHash, generationId: underLease, record, leaseId: granted.id });
+    expect(charged).toEqual({ chargedNanos: 2_000_000, duplicate: false, clamped: false });
+    let audit = await expectConsistent(stub);
+    expect(audit.totals.usageNanos).toBe(2_000_000);
+    expect(audit.totals.reservedNanos).toBe(WORST + 8 * WORST - 2_000_000); // the lease shrank by the charge
+    // Sent again (a retried batch), it changes nothing.
+    expect(await stub.settle({ keyHash, generationId: underLease, record, leaseId: granted.id })).toMatchObject({
+      duplicate: true,
+      chargedNanos: 0,
+    });
+    expect(await stub.generation(keyHash, underLease)).toMatchObject({ ok: true, value: { costNanos: 2_000_000 } });
+
+    // The lease's rest is released by settling its id with no record.
+    await stub.settle({ keyHash, generationId: granted.id, record: null });
+    await stub.settle({ keyHash, generationId: first.generationId, record: null });
+    audit = await expectConsistent(stub);
+    expect(audit.reservationCount).toBe(0);
+    expect(audit.totals.reservedNanos).toBe(0);
+    expect(audit.totals.balanceNanos).toBe(USD - 2_000_000);
+
+    // A generation of that lease settling after the release is still charged, from the balance.
+    const late = genId();
+    await stub.settle({
+      keyHash,
+      generationId: late,
+      record: generationRecord(late, keyHash, 1_000_000),
+      leaseId: granted.id,
+    });
+    audit = await expectConsistent(stub);
+    expect(audit.totals.usageNanos).toBe(3_000_000);
+  });
+
+  it("grants none to a key with a request rate limit, or with too little room to spare", async () => {
+    const limited = await newAccount(1 * USD, { rateLimit: { requests: 100, interval: "1h" } });
+    expect(await limited.stub.reserve(reserveInput(limited.keyHash, { lease: lease(8 * WORST) }))).not.toHaveProperty(
+      "lease",
+    );
+    // Room for 16 worst cases: a sixteenth of the 15 left after the hold is not one.
+    const poor = await newAccount(16 * WORST);
+    const reply = await poor.stub.reserve(reserveInput(poor.keyHash, { lease: lease(8 * WORST) }));
+    expect(reply).toEqual({ ok: true, headStartNanos: 15 * WORST });
+    expect((await poor.stub.audit())?.reservationCount).toBe(1);
+    // Nor to a free request (its worst case is 0: there is nothing to lease).
+    const free = reserveInput(poor.keyHash, { worstCaseNanos: 0, promptCostNanos: 0, lease: lease(0) });
+    expect(await poor.stub.reserve(free)).not.toHaveProperty("lease");
+  });
+
+  it("never lets a lease outlive the key, nor run longer than the longest lease", async () => {
+    const expiring = await newAccount(1 * USD, { expiresAt: Date.now() + 300 });
+    const soon = await expiring.stub.reserve(reserveInput(expiring.keyHash, { lease: lease(8 * WORST, 5000) }));
+    expect(soon.ok && soon.lease ? soon.lease.ms : null).toBeLessThanOrEqual(300);
+    const { stub, keyHash } = await newAccount(1 * USD);
+    expect(await stub.reserve(reserveInput(keyHash, { lease: lease(8 * WORST, 3_600_000) }))).toMatchObject({
+      lease: { ms: MAX_LEASE_MS },
+    });
+  });
+
+  it("a retried reservation keeps its one lease", async () => {
+    const { stub, keyHash } = await newAccount(1 * USD);
+    const input = reserveInput(keyHash, { lease: lease(8 * WORST) });
+    const first = await stub.reserve(input);
+    expect(await stub.reserve({ ...input, retried: true })).toEqual(first);
+    const audit = await expectConsistent(stub);
+    expect(audit.reservationCount).toBe(2);
+    expect(audit.totals.reservedNanos).toBe(9 * WORST);
+  });
+
+  it("releases a lease its isolate abandoned when the hold's deadline passes", async () => {
+    const { stub, keyHash } = await newAccount(1 * USD);
+    const abandoned = lease(8 * WORST);
+    const input = reserveInput(keyHash, { lease: abandoned });
+    await stub.reserve(input);
+    await stub.settle({ keyHash, generationId: input.generationId, record: null });
+    await runInDurableObject(stub, (_instance, state) => {
+      state.storage.sql.exec("UPDATE reservations SET expires_at = 0 WHERE id = ?", abandoned.id);
+    });
+    expect(await runDurableObjectAlarm(stub)).toBe(true);
+    const audit = await expectConsistent(stub);
+    expect(audit.reservationCount).toBe(0);
+    expect(audit.totals.reservedNanos).toBe(0);
   });
 });
 

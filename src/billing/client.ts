@@ -4,6 +4,7 @@ import { GatewayError } from "../schema/errors";
 import type { Outcome } from "./account-types";
 import type { ReserveInput, ReserveResult, SettleInput } from "./contract";
 import { noteRoom } from "./head-start";
+import { type Lease, leaseExpired } from "./leases";
 import type { SettleOutcome } from "./reservations";
 
 /** The regions an object can be asked to start in (`locationHint`), as the runtime names them. */
@@ -188,6 +189,21 @@ export async function settle(env: Env, accountId: string, input: SettleInput): P
   await sleep(SETTLE_GATHER_MS);
   queue.windowOpen = false;
   await sendSettles(env, accountId, takeQueued(accountId));
+}
+
+/** Releases the rest of a closed lease: settling its id with no record frees its hold. */
+export function releaseLease(env: Env, lease: Pick<Lease, "id" | "accountId" | "keyHash">): Promise<void> {
+  return settle(env, lease.accountId, { keyHash: lease.keyHash, generationId: lease.id, record: null });
+}
+
+/**
+ * Inside the waitUntil of the request that got the lease: at the end of the lease's time, closes
+ * it and releases its rest, unless generations started under it are still in flight (the last to
+ * settle releases it then).
+ */
+export async function closeLeaseWhenDue(env: Env, lease: Lease): Promise<void> {
+  await sleep(Math.max(0, lease.until - Date.now()));
+  if (leaseExpired(lease)) await releaseLease(env, lease);
 }
 
 /** Unwraps an Account object outcome, turning a refusal into an OpenRouter-shaped error. */

@@ -2,7 +2,8 @@ import type { Nanos } from "./money";
 
 /**
  * The request path's contract with the Account Durable Object: one `reserve` RPC before the
- * upstream call (step 5 of DESIGN.md) and one `settle` in `ctx.waitUntil` after it (step 8).
+ * upstream call (step 5 of DESIGN.md; none for a request under a key's lease) and one `settle` in
+ * `ctx.waitUntil` after it (step 8; gathered with others, usually riding on a reservation).
  */
 
 /** What a request may cost at worst, computed by the caller from the plan's priciest attempt. */
@@ -25,6 +26,25 @@ export interface ReserveInput {
    * id is new, and reusing one without this flag fails on the reservations' primary key.
    */
   retried?: boolean;
+  /**
+   * Asks the object to hold, beside this request's worst case, a lease for the key's next
+   * requests in this isolate (billing/leases.ts): up to `nanos`, usable for `ms`. The object may
+   * grant less, or nothing.
+   */
+  lease?: LeaseAsk;
+}
+
+export interface LeaseAsk {
+  /** `lease-…`: the lease's hold id (its row among the reservations). */
+  id: string;
+  nanos: Nanos;
+  ms: number;
+}
+
+/** A lease the object granted: held under the asked id, to be used for `ms` from the answer. */
+export interface LeaseGrant {
+  nanos: Nanos;
+  ms: number;
 }
 
 export type ReserveResult =
@@ -37,6 +57,8 @@ export type ReserveResult =
        * request may be the one over it.
        */
       headStartNanos: Nanos;
+      /** Set when the call asked for a lease and the object granted one. */
+      lease?: LeaseGrant;
     }
   | {
       ok: false;
@@ -82,4 +104,9 @@ export interface SettleInput {
   generationId: string;
   /** null when the request got no answer: the reservation is released, nothing is charged. */
   record: GenerationRecord | null;
+  /**
+   * Set when the generation ran under a lease instead of a hold of its own: its charge comes out
+   * of the lease's hold. (A lease itself is released by settling its id with `record: null`.)
+   */
+  leaseId?: string;
 }

@@ -1,4 +1,4 @@
-import type { ReserveInput, ReserveResult, SettleInput } from "./contract";
+import type { LeaseAsk, LeaseGrant, ReserveInput, ReserveResult, SettleInput } from "./contract";
 import { generationValues, hasGeneration } from "./generations";
 import {
   chargedKey,
@@ -24,6 +24,15 @@ import { SETTLEMENT } from "./sql-schema";
 
 /** How long a hold lives without being settled before the alarm releases it. */
 export const RESERVATION_TTL_MS = 15 * 60_000;
+
+/**
+ * A lease (billing/leases.ts) takes at most this fraction of what the key could still hold after
+ * the request's own hold: a key near its limit or balance gets none, so its every request is
+ * checked here and, with several isolates leasing, idle leases hide little of the room.
+ */
+export const LEASE_SHARE = 1 / 16;
+/** The longest a lease may be used for, whatever the gateway asks: how stale the object's word may get. */
+export const MAX_LEASE_MS = 10_000;
 
 interface ReservationRow extends Record<string, SqlStorageValue> {
   id: string;
@@ -90,7 +99,8 @@ export function reserve(
   if (input.retried) {
     const prior = priorState(sql, input.generationId);
     if (prior.heldUntil !== null) {
-      return { result: { ok: true, headStartNanos: headStartAfter(rows, key.hash, now) }, expiresAt: prior.heldUntil };
+      const lease = input.lease ? leaseHeld(rows, key, input.lease, now) : undefined;
+      return { result: granted(rows, key.hash, now, lease), expiresAt: prior.heldUntil };
     }
     if (prior.settled) throw new Error(`reserve: generation ${input.generationId} is already settled`);
   }
@@ -132,7 +142,62 @@ export function reserve(
     expiresAt,
   );
   rows.holdPlaced(input.generationId, { key_hash: key.hash, amount_nanos: input.worstCaseNanos });
-  return { result: { ok: true, headStartNanos: headStartAfter(rows, key.hash, now) }, expiresAt };
+  const lease = input.lease ? grantLease(sql, rows, key, input, input.lease, now) : undefined;
+  return { result: granted(rows, key.hash, now, lease), expiresAt };
+}
+
+function granted(rows: RowCache, hash: string, now: number, lease: LeaseGrant | undefined): ReserveResult {
+  const headStartNanos = headStartAfter(rows, hash, now);
+  return lease ? { ok: true, headStartNanos, lease } : { ok: true, headStartNanos };
+}
+
+/**
+ * Holds a lease for the key's next requests in the asking isolate, when the key has room for it
+ * to spare: at most LEASE_SHARE of that room, in whole worst cases of this request (none for a
+ * free request), never for a key with a request rate limit (each request must be counted here),
+ * and never past the key's expiry. The lease's deadline is a hold's: the
+ * generations started under it may run that long.
+ */
+function grantLease(
+  sql: SqlStorage,
+  rows: RowCache,
+  key: KeyRow,
+  input: ReserveInput,
+  ask: LeaseAsk,
+  now: number,
+): LeaseGrant | undefined {
+  assertNanos("lease.nanos", ask.nanos);
+  if (!ask.id.startsWith("lease-")) throw new RangeError(`reserve: a lease id starts with "lease-", got ${ask.id}`);
+  const ms = leaseMs(key, ask, now);
+  if (ms <= 0 || rateLimitOf(key)) return undefined;
+  // Whole worst cases of this request: a remainder no request like it could use would only be
+  // money held from the key's other requests.
+  const worst = input.worstCaseNanos;
+  const most = Math.min(ask.nanos, Math.floor(headStartAfter(rows, key.hash, now) * LEASE_SHARE));
+  const nanos = worst > 0 ? Math.floor(most / worst) * worst : 0;
+  if (nanos <= 0) return undefined;
+  sql.exec(
+    "INSERT INTO reservations (id, key_hash, amount_nanos, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+    ask.id,
+    key.hash,
+    nanos,
+    now,
+    now + RESERVATION_TTL_MS,
+  );
+  rows.holdPlaced(ask.id, { key_hash: key.hash, amount_nanos: nanos });
+  return { nanos, ms };
+}
+
+/** The lease a retried call's first try granted, if it did. */
+function leaseHeld(rows: RowCache, key: KeyRow, ask: LeaseAsk, now: number): LeaseGrant | undefined {
+  const held = rows.hold(ask.id);
+  const ms = leaseMs(key, ask, now);
+  return held && ms > 0 ? { nanos: held.amount_nanos, ms } : undefined;
+}
+
+function leaseMs(key: KeyRow, ask: LeaseAsk, now: number): number {
+  const asked = Number.isFinite(ask.ms) ? Math.min(Math.floor(ask.ms), MAX_LEASE_MS) : 0;
+  return key.expires_at === null ? asked : Math.min(asked, key.expires_at - now);
 }
 
 /** What the key could still hold once this hold is placed; nothing for a rate-limited key. */
@@ -203,30 +268,38 @@ export interface SettleOutcome {
 }
 
 /**
- * Releases the hold and, with a record, charges its cost and writes the generation log entry.
- * Settling the same generation twice changes nothing. A charge above the hold (the caller should
- * never send one) or after the hold expired is taken only as far as the balance and the key's
- * limit allow, so nothing goes negative; the log records what was actually charged, keeping the
- * sum of generation costs equal to usage.
+ * Releases the hold and, with a record, charges its cost and writes the generation log entry. A
+ * generation run under a lease (`leaseId`) has no hold of its own: its charge comes out of the
+ * lease's hold instead. Settling the same generation twice changes nothing. A charge above the
+ * hold (the caller should never send one) or after the hold expired is taken only as far as the
+ * balance and the key's limit allow, so nothing goes negative; the log records what was actually
+ * charged, keeping the sum of generation costs equal to usage.
  */
 export function settle(sql: SqlStorage, rows: RowCache, input: SettleInput, now: number): SettleOutcome {
   const nothing = { chargedNanos: 0, clamped: false };
   const id = input.generationId;
-  const hold = rows.hold(id);
+  const leaseId = input.leaseId ?? null;
+  const hold = leaseId === null ? rows.hold(id) : null;
   // A hold and its generation record never coexist: settling swaps one for the other atomically.
   if (!hold && hasGeneration(sql, id)) return { ...nothing, duplicate: true };
   // The hold counts as free from here on: the one statement below removes it (and the held
   // totals with it, by trigger).
   if (hold) rows.holdReleasing(id, hold);
   const record = input.record;
-  const account = record ? rows.account() : null;
-  if (!record || !account) {
+  const before = record ? rows.account() : null;
+  if (!record || !before) {
     if (hold) sql.exec("DELETE FROM reservations WHERE id = ?", id);
     return { ...nothing, duplicate: false };
   }
 
-  const held = hold?.amount_nanos ?? 0;
   const cost = Math.max(0, Math.ceil(Number.isFinite(record.costNanos) ? record.costNanos : 0));
+  // Under a lease, the part of the lease's hold this charge uses counts as free, as a hold does.
+  const lease = leaseId === null ? null : rows.hold(leaseId);
+  const leaseTake = lease ? Math.min(lease.amount_nanos, cost) : 0;
+  if (lease && leaseId !== null) rows.holdShrinking(leaseId, lease, leaseTake);
+  const held = hold ? hold.amount_nanos : leaseTake;
+  // Read again: a lease's shrink moved the account's held total.
+  const account = rows.account() ?? before;
   let charge = Math.min(cost, Math.max(0, available(account)));
   const key = rows.key(input.keyHash);
   const headroom = key ? keyHeadroom(key, now) : null;
@@ -236,6 +309,8 @@ export function settle(sql: SqlStorage, rows: RowCache, input: SettleInput, now:
     SETTLEMENT,
     ...generationValues({ ...record, id, keyHash: input.keyHash, costNanos: charge }),
     ...KEY_WINDOW_COLUMNS.map((column) => charged?.[column] ?? 0),
+    leaseId,
+    leaseTake,
   );
   rows.charged(charge, charged);
   return { chargedNanos: charge, duplicate: false, clamped: charge !== cost };

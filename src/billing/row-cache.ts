@@ -75,6 +75,17 @@ export class RowCache {
     this.holdRemoved(id, hold);
   }
 
+  /**
+   * A lease's hold the caller's next statement shrinks by `by` (a charge taken out of it): as
+   * holdReleasing, the cache moves first.
+   */
+  holdShrinking(id: string, hold: Hold, by: Nanos): void {
+    this.account();
+    this.key(hold.key_hash);
+    this.holds.set(id, { ...hold, amount_nanos: hold.amount_nanos - by });
+    this.moveHeld(hold.key_hash, -by);
+  }
+
   /** A settlement charged `charge` to the account and left the key as `key` (null: no such key). */
   charged(charge: Nanos, key: KeyRow | null): void {
     const account = this.accountRow;

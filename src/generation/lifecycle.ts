@@ -1,8 +1,18 @@
 import type { Context } from "hono";
-import { reserve, settle } from "../billing/client";
-import type { GenerationRecord } from "../billing/contract";
+import { closeLeaseWhenDue, releaseLease, reserve, settle } from "../billing/client";
+import type { GenerationRecord, LeaseAsk, ReserveResult } from "../billing/contract";
 import { generationCost } from "../billing/cost";
 import { takeHeadStart } from "../billing/head-start";
+import {
+  generationEnded,
+  generationStarted,
+  type Lease,
+  leaseAnswered,
+  leaseFor,
+  leaseMsOf,
+  leaseSettled,
+  rescueLease,
+} from "../billing/leases";
 import { nanosToUsd } from "../billing/money";
 import type { AppEnv } from "../context";
 import { keyId, logLine } from "../observability";
@@ -36,6 +46,8 @@ export interface Generation {
   promptTokens: number;
   /** The most this generation may be charged: its reservation. */
   reservedNanos: number;
+  /** The key's lease it started under instead of a reservation of its own (billing/leases.ts). */
+  lease: Lease | null;
   settled: boolean;
   /**
    * Resolves the waitUntil that keeps the request alive until it settles, with the settlement's
@@ -64,10 +76,12 @@ export type RunGate = Pick<RunOptions<unknown, ErrorParser>, "clientSignal" | "a
 /**
  * Steps 5 and 6: reserves the worst case of the plan for a new generation (refusing with the
  * account's reason) and runs the attempts, keeping the request alive until its settlement has
- * been handed off. When the key's last reservation in this isolate left room for this one's worst
- * case (billing/head-start.ts), the first upstream call starts while the reservation is on its
- * way, so the Account object's round trip adds nothing to the wait; no answer is used, and no
- * second call starts, before the reservation is confirmed, and a refused one cancels the call.
+ * been handed off. A busy key's request whose worst case fits in the key's lease here
+ * (billing/leases.ts) takes it from there and makes no call to the Account object at all.
+ * Otherwise, when the key's last reservation in this isolate left room for this one's worst case
+ * (billing/head-start.ts), the first upstream call starts while the reservation is on its way, so
+ * the Account object's round trip adds nothing to the wait; no answer is used, and no second call
+ * starts, before the reservation is confirmed, and a refused one cancels the call.
  */
 export async function startGeneration<A>(
   c: Context<AppEnv>,
@@ -80,18 +94,27 @@ export async function startGeneration<A>(
     id: newGenerationId(),
     ...start,
     reservedNanos: 0,
+    lease: null,
     settled: false,
     handedOff: (settlement) => c.executionCtx.waitUntil(settlement),
     timings: { plan: Date.now() - start.receivedAt },
     reports: [],
   };
   const hold = reservationFor(attempts, start.promptTokens, start.maxOutputTokens);
+  const keyHash = c.get("auth").keyHash;
+  const now = Date.now();
+  const leasing = leaseFor(keyHash, hold.worstCaseNanos, leaseMsOf(c.env.KEY_LEASE_MS), now);
+  if (leasing.lease) {
+    gen.lease = leasing.lease;
+    holdTaken(gen, hold.worstCaseNanos);
+    gen.timings.lease = 0;
+  }
   const headStart =
-    c.env.UPSTREAM_HEAD_START !== "off" && takeHeadStart(c.get("auth").keyHash, hold.worstCaseNanos, Date.now());
-  if (!headStart) await reserveFor(gen, hold);
+    !leasing.lease && c.env.UPSTREAM_HEAD_START !== "off" && takeHeadStart(keyHash, hold.worstCaseNanos, now);
+  if (!leasing.lease && !headStart) await reserveFor(gen, hold, leasing.ask);
   const calledAt = Date.now();
   const success = headStart
-    ? await runBesideReservation(gen, hold, run)
+    ? await runBesideReservation(gen, hold, leasing.ask, run)
     : await run({ clientSignal: c.req.raw.signal }).catch((error: unknown) => failGeneration(gen, error));
   gen.reports = success.reports;
   gen.timings.upstream = Date.now() - calledAt;
@@ -102,6 +125,7 @@ export async function startGeneration<A>(
 async function runBesideReservation<A>(
   gen: Generation,
   hold: ReturnType<typeof reservationFor>,
+  ask: LeaseAsk | undefined,
   run: (gate: RunGate) => Promise<AttemptSuccess<A>>,
 ): Promise<AttemptSuccess<A>> {
   const client = gen.c.req.raw.signal;
@@ -115,7 +139,7 @@ async function runBesideReservation<A>(
     admit = resolve;
   });
   const running = run({ clientSignal: cancel.signal, admitted: admission });
-  const reservation = reserveFor(gen, hold);
+  const reservation = reserveFor(gen, hold, ask);
   admit(reservation);
   // Their failures are read below (or not needed); until then they must not count as unhandled.
   admission.catch(() => {});
@@ -141,21 +165,70 @@ async function runBesideReservation<A>(
   }
 }
 
-/** Places the hold (the one Durable Object call before the first byte), or throws the refusal. */
-async function reserveFor(gen: Generation, hold: ReturnType<typeof reservationFor>): Promise<void> {
+/**
+ * Places the hold (the one Durable Object call before the first byte), or throws the refusal. With
+ * `ask`, the call also asks for a lease for the key's next requests here (billing/leases.ts).
+ */
+async function reserveFor(
+  gen: Generation,
+  hold: ReturnType<typeof reservationFor>,
+  ask: LeaseAsk | undefined,
+): Promise<void> {
   const { c } = gen;
   const auth = c.get("auth");
   const reserveStarted = Date.now();
-  const reserved = await reserve(c.env, auth.accountId, { keyHash: auth.keyHash, generationId: gen.id, ...hold });
+  let reserved: Awaited<ReturnType<typeof reserve>> | undefined;
+  try {
+    reserved = await reserve(c.env, auth.accountId, {
+      keyHash: auth.keyHash,
+      generationId: gen.id,
+      ...hold,
+      lease: ask,
+    });
+  } finally {
+    if (ask) leaseHeard(gen, ask, reserved);
+  }
   if (!reserved.ok) {
+    // Refused for want of money that a lease granted here since holds: the request runs under it.
+    const lease =
+      reserved.status === 402 || reserved.status === 403 ? rescueLease(auth.keyHash, hold.worstCaseNanos) : null;
+    if (lease) {
+      gen.lease = lease;
+      holdTaken(gen, hold.worstCaseNanos);
+      gen.timings.lease = Date.now() - reserveStarted;
+      return;
+    }
     const headers: Record<string, string> = reserved.retryAfterSeconds
       ? { "retry-after": String(reserved.retryAfterSeconds) }
       : {};
     throw new GatewayError(reserved.status, reserved.message, reserved.metadata, headers);
   }
-  gen.reservedNanos = hold.worstCaseNanos;
-  c.set("generationLogged", true); // settlement writes this request's log line, with the outcome
+  holdTaken(gen, hold.worstCaseNanos);
   gen.timings.reserve = Date.now() - reserveStarted;
+}
+
+/**
+ * The object's answer to a reservation that asked for a lease: a granted lease is the key's until
+ * its time is up (this request stays alive to close it then), and a lease it replaced, or one
+ * granted in a call whose answer was lost, is released.
+ */
+function leaseHeard(gen: Generation, ask: LeaseAsk, reserved: ReserveResult | undefined): void {
+  const { env, executionCtx } = gen.c;
+  const auth = gen.c.get("auth");
+  const grant = reserved?.ok ? reserved.lease : undefined;
+  const { lease, release } = leaseAnswered(auth.accountId, auth.keyHash, ask, grant, Date.now());
+  if (lease) executionCtx.waitUntil(closeLeaseWhenDue(env, lease));
+  if (release) executionCtx.waitUntil(releaseLease(env, release));
+  if (!reserved)
+    executionCtx.waitUntil(releaseLease(env, { id: ask.id, accountId: auth.accountId, keyHash: auth.keyHash }));
+}
+
+/** The generation may go ahead holding `worstCaseNanos` (its own hold, or a lease's). */
+function holdTaken(gen: Generation, worstCaseNanos: number): void {
+  const { c } = gen;
+  gen.reservedNanos = worstCaseNanos;
+  generationStarted(c.get("auth").keyHash);
+  c.set("generationLogged", true); // settlement writes this request's log line, with the outcome
   // Keep this request's context alive until it settles: without a pending waitUntil, a client
   // that disconnects cancels the context and neither the stream's cancel() nor settlement runs.
   c.executionCtx.waitUntil(
@@ -236,11 +309,7 @@ export function settleGeneration(gen: Generation, generation: GenerationRecord |
   if (gen.settled) return;
   gen.settled = true;
   const auth = gen.c.get("auth");
-  const settlement = settle(gen.c.env, auth.accountId, {
-    keyHash: auth.keyHash,
-    generationId: gen.id,
-    record: generation,
-  }).catch((error: unknown) =>
+  const settlement = settleOrRelease(gen, generation).catch((error: unknown) =>
     console.error(JSON.stringify({ msg: "settle failed", id: gen.id, error: String(error) })),
   );
   gen.c.set("generationLogged", true);
@@ -263,6 +332,24 @@ export function settleGeneration(gen: Generation, generation: GenerationRecord |
     timings: gen.timings,
   });
   gen.handedOff(settlement);
+}
+
+/**
+ * Step 8's call: the generation's settlement, queued for its account's object. Under a lease, a
+ * generation with no answer has nothing to send (it held nothing of its own), and the last
+ * generation of a closed lease also releases the lease's rest.
+ */
+async function settleOrRelease(gen: Generation, generation: GenerationRecord | null): Promise<void> {
+  const { env } = gen.c;
+  const { accountId, keyHash } = gen.c.get("auth");
+  generationEnded(keyHash);
+  const lease = gen.lease;
+  if (!lease) return settle(env, accountId, { keyHash, generationId: gen.id, record: generation });
+  const charged = generation
+    ? settle(env, accountId, { keyHash, generationId: gen.id, record: generation, leaseId: lease.id })
+    : Promise.resolve();
+  const release = leaseSettled(lease, gen.reservedNanos, generation?.costNanos ?? 0, Date.now());
+  await Promise.all([charged, release ? releaseLease(env, lease) : undefined]);
 }
 
 /** The headers every reply carries: the attempts made, and the parameters the endpoint dropped. */

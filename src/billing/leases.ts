@@ -1,0 +1,202 @@
+import type { LeaseAsk, LeaseGrant } from "./contract";
+import type { Nanos } from "./money";
+
+/**
+ * Key leases: a busy key's requests in this isolate start without a call to the Account object.
+ *
+ * Every request otherwise makes one call to its account's object (the reservation), and that
+ * call is most of what the gateway adds to a request: the object is a single thread per account,
+ * so it also bounds one account's requests per second, wherever they come from. When a key is
+ * busy here (a request within BUSY_GAP_MS of the last), its next reservation also asks for a
+ * lease: a hold of several worst cases, under an id of its own, that this isolate may start the
+ * key's next generations on for `KEY_LEASE_MS` (1 s by default) without asking again. Each takes
+ * its worst case out of the lease's room and gives back what it did not cost when it settles; its
+ * charge comes out of the lease's hold in the object. When the lease closes (its time is up, or a
+ * newer one replaced it) and its last generation has settled, what is left of it is released.
+ *
+ * What stays true: money is never spent past a balance or a key's limit, since a lease is a hold
+ * the object granted like any other, and it holds at most a sixteenth of the key's room
+ * (billing/reservations.ts), so a key near its limit gets none and every request of it is checked.
+ * What a lease trades: a key disabled, deleted, expired or lowered in the object stops at its next
+ * request here once the lease closes — within `KEY_LEASE_MS` — rather than at once; keys with a
+ * request rate limit never get one (each request must be counted). An isolate that dies holding
+ * a lease leaves its rest held until the hold's deadline, as it would its requests' own holds.
+ * `KEY_LEASE_MS=0` turns leases off.
+ */
+
+/** The default of `KEY_LEASE_MS`. */
+export const DEFAULT_LEASE_MS = 1000;
+/** A request this soon after the key's previous one here makes the key busy enough to lease for. */
+export const BUSY_GAP_MS = 50;
+/** A lease asks for this many worst cases per generation of the key in flight here, within bounds. */
+const WORST_CASES_PER_ACTIVE = 2;
+const MIN_WORST_CASES = 8;
+const MAX_WORST_CASES = 256;
+/** Keys tracked per isolate; past it the one heard from longest ago is forgotten. */
+const MAX_KEYS = 4096;
+
+export interface Lease {
+  readonly id: string;
+  readonly accountId: string;
+  readonly keyHash: string;
+  /** What generations may still start on: granted, less the worst cases in flight and the costs charged. */
+  room: Nanos;
+  /** Until when (this isolate's clock) new generations may start under it. */
+  readonly until: number;
+  /** Generations started under it and not yet settled. */
+  inFlight: number;
+  /** No new generation may start under it: its time is up, or a newer lease replaced it. */
+  closed: boolean;
+  /** Its rest was handed to be released: happens once. */
+  released: boolean;
+}
+
+interface KeyState {
+  lastRequestAt: number;
+  /** Generations of the key started here and not yet settled (sizes the next lease). */
+  active: number;
+  /** A reservation asking for a lease is in flight: the others do not ask too. */
+  asking: boolean;
+  lease: Lease | null;
+}
+
+const keys = new Map<string, KeyState>();
+
+function stateOf(keyHash: string): KeyState {
+  let state = keys.get(keyHash);
+  if (state) {
+    // Moved to the back of the Map's order, so the front is the key heard from longest ago.
+    keys.delete(keyHash);
+  } else {
+    if (keys.size >= MAX_KEYS) {
+      const oldest = keys.keys().next();
+      if (!oldest.done) keys.delete(oldest.value);
+    }
+    state = { lastRequestAt: Number.NEGATIVE_INFINITY, active: 0, asking: false, lease: null };
+  }
+  keys.set(keyHash, state);
+  return state;
+}
+
+/** `KEY_LEASE_MS` read: a non-negative number of milliseconds, the default when unset or not a number. */
+export function leaseMsOf(setting: string | undefined): number {
+  if (setting === undefined || setting.trim() === "") return DEFAULT_LEASE_MS;
+  const ms = Number(setting);
+  return Number.isFinite(ms) && ms >= 0 ? ms : DEFAULT_LEASE_MS;
+}
+
+/**
+ * A request of the key arrives, with its worst case: the lease it starts under (its worst case
+ * taken from the lease's room), or else what its reservation should ask for (nothing when the key
+ * is not busy, a lease is already being asked for, or leases are off).
+ */
+export function leaseFor(
+  keyHash: string,
+  worstCaseNanos: Nanos,
+  leaseMs: number,
+  now: number,
+): { lease: Lease; ask?: undefined } | { lease?: undefined; ask: LeaseAsk | undefined } {
+  const state = stateOf(keyHash);
+  const busy = now - state.lastRequestAt < BUSY_GAP_MS;
+  state.lastRequestAt = now;
+  const lease = takeFrom(state, worstCaseNanos, now);
+  if (lease) return { lease };
+  if (!busy || state.asking || !(leaseMs > 0)) return { ask: undefined };
+  state.asking = true;
+  const worstCases = Math.min(MAX_WORST_CASES, Math.max(MIN_WORST_CASES, WORST_CASES_PER_ACTIVE * (state.active + 1)));
+  return { ask: { id: `lease-${crypto.randomUUID()}`, nanos: worstCaseNanos * worstCases, ms: leaseMs } };
+}
+
+/**
+ * For a request the object refused for want of money: the key's lease here, with the request's
+ * worst case taken from its room, if it has room for it. The money may be in a lease granted here
+ * since the request arrived (a burst's first busy request asks while the rest are on their way).
+ * A lease whose time is up still serves here, as long as its hold stands: its time bounds how
+ * stale the object's word on the key may get, and a 402 is the object's word that the key is live.
+ */
+export function rescueLease(keyHash: string, worstCaseNanos: Nanos): Lease | null {
+  const state = keys.get(keyHash);
+  const lease = state?.lease;
+  return lease && !lease.released ? take(lease, worstCaseNanos) : null;
+}
+
+function takeFrom(state: KeyState, worstCaseNanos: Nanos, now: number): Lease | null {
+  const lease = state.lease;
+  return lease && !lease.closed && lease.until > now ? take(lease, worstCaseNanos) : null;
+}
+
+function take(lease: Lease, worstCaseNanos: Nanos): Lease | null {
+  if (lease.room < worstCaseNanos) return null;
+  lease.room -= worstCaseNanos;
+  lease.inFlight++;
+  return lease;
+}
+
+/** A generation of the key started (under a lease or its own hold); `generationEnded` when it settles. */
+export function generationStarted(keyHash: string): void {
+  stateOf(keyHash).active++;
+}
+
+export function generationEnded(keyHash: string): void {
+  const state = keys.get(keyHash);
+  if (state) state.active = Math.max(0, state.active - 1);
+}
+
+/**
+ * The object answered a reservation that asked for `ask` (`grant` undefined: refused, failed or
+ * granted nothing). A granted lease becomes the key's, and the one it replaces closes; returns the
+ * new lease, and the replaced one when its rest is now to be released.
+ */
+export function leaseAnswered(
+  accountId: string,
+  keyHash: string,
+  ask: LeaseAsk,
+  grant: LeaseGrant | undefined,
+  now: number,
+): { lease: Lease | null; release: Lease | null } {
+  const state = stateOf(keyHash);
+  state.asking = false;
+  if (!grant) return { lease: null, release: null };
+  const replaced = state.lease;
+  state.lease = {
+    id: ask.id,
+    accountId,
+    keyHash,
+    room: grant.nanos,
+    until: now + grant.ms,
+    inFlight: 0,
+    closed: false,
+    released: false,
+  };
+  return { lease: state.lease, release: replaced ? closing(replaced) : null };
+}
+
+/**
+ * A generation started under `lease` settled, costing `costNanos` of its `worstCaseNanos`: the
+ * rest goes back to the lease's room. True when the lease is now to be released (closed, and this
+ * was its last generation).
+ */
+export function leaseSettled(lease: Lease, worstCaseNanos: Nanos, costNanos: Nanos, now: number): boolean {
+  lease.room += Math.max(0, worstCaseNanos - costNanos);
+  lease.inFlight = Math.max(0, lease.inFlight - 1);
+  if (!lease.closed && lease.until > now) return false;
+  return closing(lease) === lease;
+}
+
+/** The lease's time is up: true when it is now to be released (no generation of it in flight). */
+export function leaseExpired(lease: Lease): boolean {
+  return closing(lease) === lease;
+}
+
+/**
+ * Closes `lease` to new requests; returns it when its rest is to be released now (once: nothing
+ * in flight, not yet released). Until then it stays the key's, for rescueLease.
+ */
+function closing(lease: Lease): Lease | null {
+  lease.closed = true;
+  if (lease.inFlight > 0 || lease.released) return null;
+  lease.released = true;
+  const state = keys.get(lease.keyHash);
+  if (state?.lease === lease) state.lease = null;
+  return lease;
+}
