@@ -596,6 +596,27 @@ describe("leases (the object's side; billing/leases.ts)", () => {
     expect(audit.totals.reservedNanos).toBe(9 * WORST);
   });
 
+  it("answers a change that restricts a key once the key's leases can start no more requests; a rename at once", async () => {
+    const { stub, keyHash } = await newAccount(1 * USD);
+    const input = reserveInput(keyHash, { lease: lease(8 * WORST, 400) });
+    await stub.reserve(input);
+    const timed = async (call: () => PromiseLike<unknown>) => {
+      const started = Date.now();
+      await call();
+      return Date.now() - started;
+    };
+    expect(await timed(() => stub.adminUpdateKey(keyHash, { name: "renamed" }))).toBeLessThan(300);
+    expect(await timed(() => stub.adminUpdateKey(keyHash, { limitNanos: USD }))).toBeGreaterThanOrEqual(300);
+    // Released (no row): nothing left to wait for.
+    await stub.settle({ keyHash, generationId: input.lease!.id, record: null });
+    expect(await timed(() => stub.adminUpdateKey(keyHash, { disabled: true }))).toBeLessThan(300);
+
+    // A deletion waits too.
+    const other = await newAccount(1 * USD);
+    await other.stub.reserve(reserveInput(other.keyHash, { lease: lease(8 * WORST, 400) }));
+    expect(await timed(() => other.stub.adminDeleteKey(other.keyHash))).toBeGreaterThanOrEqual(300);
+  });
+
   it("releases a lease its isolate abandoned when the hold's deadline passes", async () => {
     const { stub, keyHash } = await newAccount(1 * USD);
     const abandoned = lease(8 * WORST);

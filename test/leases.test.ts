@@ -14,14 +14,14 @@ import {
 } from "../src/billing/leases";
 import worker from "../src/index";
 import { env, settled } from "./billing-support";
-import { admin, BASE, chat, fundedAccount, sleep } from "./support/gateway";
+import { admin, BASE, chat, fundedAccount } from "./support/gateway";
 
 /**
  * Key leases (billing/leases.ts), through the gateway: a busy key's requests start under a lease
  * the object granted this isolate instead of a reservation each. What a client must see: every
  * generation charged exactly once and the books balanced, the lease's rest released when its time
- * is up, a key changed in the object obeyed within the lease's time, and nothing leased for a key
- * whose every request must be counted or checked.
+ * is up, a key disabled in the object refused everywhere once the change is answered, and nothing
+ * leased for a key whose every request must be counted or checked.
  */
 
 const MODEL = "openai/gpt-4o-mini";
@@ -83,17 +83,20 @@ describe("key leases", () => {
     expect(books.keyReservedSum).toBe(0);
   });
 
-  it("obeys a key disabled in the object once the lease's time is up, and not before", async () => {
+  it("a key disabled while it holds a lease: the change is answered once the lease can start no more requests, and holds from then on", async () => {
     const acct = await fundedAccount("10");
     const warm = await busy(acct.key, 12);
     expect(warm.some((r) => r.heldBy === "lease")).toBe(true);
-    await admin(`/accounts/${acct.accountId}/keys/${acct.hash}`, { disabled: true }, "PATCH");
-    // The trade a lease makes: within its time this isolate still starts the key's requests.
+    const started = Date.now();
+    const disabling = admin(`/accounts/${acct.accountId}/keys/${acct.hash}`, { disabled: true }, "PATCH");
+    // Until the change is answered, the lease still starts the key's requests here.
     const during = await chat(acct.key, ask());
     expect(during.status).toBe(200);
     expect(heldBy(during)).toBe("lease");
     await during.text();
-    await sleep(1100);
+    await disabling;
+    expect(Date.now() - started).toBeGreaterThan(50); // it waited for the lease's time
+    // Answered: the key is refused at once, whatever this isolate was leasing.
     const after = await chat(acct.key, ask());
     expect(after.status).toBe(401);
     expect(((await after.json()) as any).error.message).toBe("This API key is disabled");
@@ -203,12 +206,13 @@ describe("the isolate's lease book", () => {
     expect(leaseExpired(first)).toBe(false); // two generations still in flight
     // Closed to new requests, but a refused request may still take its room (rescueLease).
     expect(leaseFor(key, WORST, 1000, 40).lease).toBeUndefined();
-    expect(rescueLease(key, WORST)).toBe(lease);
+    expect(rescueLease(key, WORST, 40)).toBe(lease);
+    expect(rescueLease(key, WORST, 1010)).toBeNull(); // its time is up
     expect(leaseSettled(lease, WORST, WORST, 1100)).toBe(false);
     expect(leaseSettled(lease, WORST, WORST, 1100)).toBe(false);
     expect(leaseSettled(lease, WORST, 0, 1100)).toBe(true); // the last one: release now
     expect(leaseExpired(lease)).toBe(false); // and only once
-    expect(rescueLease(key, WORST)).toBeNull();
+    expect(rescueLease(key, WORST, 50)).toBeNull();
   });
 
   it("releases a lease a newer one replaced once its generations are done", () => {

@@ -28,7 +28,7 @@ import {
 } from "./key-store";
 import { everGranted, grantCredits, initAccount, listCredits, readAccount, totalsOf } from "./ledger";
 import { RateLimiter } from "./rate-limit";
-import { expireReservations, reserve, type SettleOutcome, settle, sumReservations } from "./reservations";
+import { expireReservations, MAX_LEASE_MS, reserve, type SettleOutcome, settle, sumReservations } from "./reservations";
 import { RowCache } from "./row-cache";
 import { migrate } from "./sql-schema";
 
@@ -51,6 +51,14 @@ export interface AccountAudit {
 
 const notFound = (message: string): Refusal => ({ ok: false, status: 404, message });
 
+/** How much later than its grant's time plus its length this object takes a lease to be closed. */
+export const LEASE_CLOCK_MARGIN_MS = 100;
+
+/** A change that must be obeyed everywhere once answered: all but a rename. */
+function restricts(patch: KeyPatch): boolean {
+  return Object.entries(patch).some(([field, value]) => field !== "name" && value !== undefined);
+}
+
 /**
  * One per account (named by the account id): the single writer of its money. Every method runs
  * to completion without awaiting between its reads and writes, so concurrent requests are
@@ -68,6 +76,8 @@ export class AccountDurableObject extends DurableObject<Env> {
   private commitInFlight = false;
   /** Request-path work that arrived while a commit was in flight. */
   private awaitingCommit: Array<() => void> = [];
+  /** Per key, when the last lease granted since the object started stops starting requests. */
+  private readonly leaseEnds = new Map<string, number>();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -114,6 +124,8 @@ export class AccountDurableObject extends DurableObject<Env> {
     const now = Date.now();
     // No transaction: reserve writes one statement, atomic by itself (a savepoint costs ~15 µs).
     const { result, expiresAt } = reserve(this.sql, this.rows, this.limiter, input, now);
+    if (result.ok && result.lease)
+      this.leaseEnds.set(input.keyHash, Math.max(this.leaseEnds.get(input.keyHash) ?? 0, now + result.lease.ms));
     if (result.ok && expiresAt !== null && (this.alarmAt === null || this.alarmAt > expiresAt)) {
       this.alarmAt = expiresAt;
       await this.ctx.storage.setAlarm(expiresAt);
@@ -284,7 +296,7 @@ export class AccountDurableObject extends DurableObject<Env> {
     return this.write(() => this.insertKey({ ...spec, isProvisioning: false }, now));
   }
 
-  updateKey(callerHash: string, hash: string, patch: KeyPatch): Outcome<KeyView> {
+  async updateKey(callerHash: string, hash: string, patch: KeyPatch): Promise<Outcome<KeyView>> {
     const now = Date.now();
     const refusal = this.provisioner(callerHash, now);
     if (refusal) return refusal;
@@ -292,8 +304,8 @@ export class AccountDurableObject extends DurableObject<Env> {
     return this.patchLiveKey(hash, patch, now);
   }
 
-  /** Deletes the key here, at once; the caller then removes its KV record. */
-  deleteKey(callerHash: string, hash: string): Outcome<{ hash: string }> {
+  /** Deletes the key here, at once (answering once its leases are closed); the caller then removes its KV record. */
+  async deleteKey(callerHash: string, hash: string): Promise<Outcome<{ hash: string }>> {
     const now = Date.now();
     const refusal = this.provisioner(callerHash, now);
     if (refusal) return refusal;
@@ -308,19 +320,49 @@ export class AccountDurableObject extends DurableObject<Env> {
     return { ok: true, value: viewKey(readKey(this.sql, spec.hash) as KeyRow, now) };
   }
 
-  /** Patches a key the caller may manage (checked) and returns it as it now stands. */
-  private patchLiveKey(hash: string, patch: KeyPatch, now: number): Outcome<KeyView> {
-    return this.write(() => {
+  /**
+   * Patches a key the caller may manage (checked) and returns it as it now stands: once the key's
+   * leases can start no more requests, when the patch restricts it (keyChangeAwaitsLeases).
+   */
+  private async patchLiveKey(hash: string, patch: KeyPatch, now: number): Promise<Outcome<KeyView>> {
+    const view = this.write(() => {
       patchKey(this.sql, hash, patch, now);
-      return { ok: true as const, value: viewKey(readKey(this.sql, hash) as KeyRow, now) };
+      return viewKey(readKey(this.sql, hash) as KeyRow, now);
     });
+    if (restricts(patch)) await this.leasesClosed(hash);
+    return { ok: true, value: view };
   }
 
-  /** Deletes a key the caller may manage (checked), and forgets its rate-limit window. */
-  private deleteLiveKey(hash: string, now: number): Outcome<{ hash: string }> {
+  /** Deletes a key the caller may manage (checked), and forgets its rate-limit window; answers once its leases are closed. */
+  private async deleteLiveKey(hash: string, now: number): Promise<Outcome<{ hash: string }>> {
     this.write(() => markDeleted(this.sql, hash, now));
     this.limiter.forget(hash);
+    await this.leasesClosed(hash);
     return { ok: true, value: { hash } };
+  }
+
+  /**
+   * Resolves once no lease of the key (billing/leases.ts) can start a request any more: a key
+   * disabled, deleted or limited is obeyed everywhere by the time the change is answered. A lease
+   * is open until its grant's time plus its length (remembered here; after a restart, the longest
+   * a lease may be, from its row's creation), plus a margin for the isolate's clock, which starts
+   * the lease's time before the grant's. A released lease (no row) is closed already.
+   */
+  private async leasesClosed(hash: string): Promise<void> {
+    const { granted } = this.sql
+      .exec<{ granted: number | null }>(
+        "SELECT MAX(created_at) AS granted FROM reservations WHERE key_hash = ? AND id LIKE 'lease-%'",
+        hash,
+      )
+      .one();
+    const remembered = this.leaseEnds.get(hash);
+    if (granted === null) {
+      this.leaseEnds.delete(hash);
+      return;
+    }
+    const end = (remembered ?? granted + MAX_LEASE_MS) + LEASE_CLOCK_MARGIN_MS;
+    const wait = end - Date.now();
+    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }
 
   // ── Operator (the Worker checked ADMIN_TOKEN) ──────────────────────────────────────────────
@@ -351,12 +393,12 @@ export class AccountDurableObject extends DurableObject<Env> {
     return this.write(() => this.insertKey(spec, Date.now()));
   }
 
-  adminUpdateKey(hash: string, patch: KeyPatch): Outcome<KeyView> {
+  async adminUpdateKey(hash: string, patch: KeyPatch): Promise<Outcome<KeyView>> {
     if (!readLiveRow(this.sql, hash)) return notFound("Key not found");
     return this.patchLiveKey(hash, patch, Date.now());
   }
 
-  adminDeleteKey(hash: string): Outcome<{ hash: string }> {
+  async adminDeleteKey(hash: string): Promise<Outcome<{ hash: string }>> {
     if (!readLiveRow(this.sql, hash)) return notFound("Key not found");
     return this.deleteLiveKey(hash, Date.now());
   }

@@ -17,10 +17,12 @@ import type { Nanos } from "./money";
  * What stays true: money is never spent past a balance or a key's limit, since a lease is a hold
  * the object granted like any other, and it holds at most a sixteenth of the key's room
  * (billing/reservations.ts), so a key near its limit gets none and every request of it is checked.
- * What a lease trades: a key disabled, deleted, expired or lowered in the object stops at its next
- * request here once the lease closes — within `KEY_LEASE_MS` — rather than at once; keys with a
- * request rate limit never get one (each request must be counted). An isolate that dies holding
- * a lease leaves its rest held until the hold's deadline, as it would its requests' own holds.
+ * A revoked key still stops everywhere at once: the object answers a change that disables,
+ * deletes or limits a key only once the key's leases can start no more requests (account-do.ts,
+ * leasesClosed), so such a change takes up to `KEY_LEASE_MS` longer to answer, and once answered
+ * it holds everywhere. Keys with a request rate limit never get a lease (each request must be
+ * counted); nor does a lease outlive its key's expiry. An isolate that dies holding a lease leaves
+ * its rest held until the hold's deadline, as it would its requests' own holds.
  * `KEY_LEASE_MS=0` turns leases off.
  */
 
@@ -109,15 +111,14 @@ export function leaseFor(
 
 /**
  * For a request the object refused for want of money: the key's lease here, with the request's
- * worst case taken from its room, if it has room for it. The money may be in a lease granted here
- * since the request arrived (a burst's first busy request asks while the rest are on their way).
- * A lease whose time is up still serves here, as long as its hold stands: its time bounds how
- * stale the object's word on the key may get, and a 402 is the object's word that the key is live.
+ * worst case taken from its room, if it has room for it and time left. The money may be in a lease
+ * granted here since the request arrived (a burst's first busy request asks while the rest are on
+ * their way). A lease closed because a newer one replaced it still serves here while its time
+ * lasts: its hold stands until its generations are done.
  */
-export function rescueLease(keyHash: string, worstCaseNanos: Nanos): Lease | null {
-  const state = keys.get(keyHash);
-  const lease = state?.lease;
-  return lease && !lease.released ? take(lease, worstCaseNanos) : null;
+export function rescueLease(keyHash: string, worstCaseNanos: Nanos, now: number): Lease | null {
+  const lease = keys.get(keyHash)?.lease;
+  return lease && !lease.released && lease.until > now ? take(lease, worstCaseNanos) : null;
 }
 
 function takeFrom(state: KeyState, worstCaseNanos: Nanos, now: number): Lease | null {
@@ -144,15 +145,16 @@ export function generationEnded(keyHash: string): void {
 
 /**
  * The object answered a reservation that asked for `ask` (`grant` undefined: refused, failed or
- * granted nothing). A granted lease becomes the key's, and the one it replaces closes; returns the
- * new lease, and the replaced one when its rest is now to be released.
+ * granted nothing), sent at `sentAt`: a granted lease's time counts from then. A granted lease
+ * becomes the key's, and the one it replaces closes; returns the new lease, and the replaced one
+ * when its rest is now to be released.
  */
 export function leaseAnswered(
   accountId: string,
   keyHash: string,
   ask: LeaseAsk,
   grant: LeaseGrant | undefined,
-  now: number,
+  sentAt: number,
 ): { lease: Lease | null; release: Lease | null } {
   const state = stateOf(keyHash);
   state.asking = false;
@@ -163,7 +165,7 @@ export function leaseAnswered(
     accountId,
     keyHash,
     room: grant.nanos,
-    until: now + grant.ms,
+    until: sentAt + grant.ms,
     inFlight: 0,
     closed: false,
     released: false,

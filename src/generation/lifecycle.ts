@@ -186,12 +186,14 @@ async function reserveFor(
       lease: ask,
     });
   } finally {
-    if (ask) leaseHeard(gen, ask, reserved);
+    if (ask) leaseHeard(gen, ask, reserved, reserveStarted);
   }
   if (!reserved.ok) {
     // Refused for want of money that a lease granted here since holds: the request runs under it.
     const lease =
-      reserved.status === 402 || reserved.status === 403 ? rescueLease(auth.keyHash, hold.worstCaseNanos) : null;
+      reserved.status === 402 || reserved.status === 403
+        ? rescueLease(auth.keyHash, hold.worstCaseNanos, Date.now())
+        : null;
     if (lease) {
       gen.lease = lease;
       holdTaken(gen, hold.worstCaseNanos);
@@ -210,13 +212,15 @@ async function reserveFor(
 /**
  * The object's answer to a reservation that asked for a lease: a granted lease is the key's until
  * its time is up (this request stays alive to close it then), and a lease it replaced, or one
- * granted in a call whose answer was lost, is released.
+ * granted in a call whose answer was lost, is released. The lease's time counts from when the
+ * call was sent, before the object granted it: the object, which answers a change to the key only
+ * once the key's leases are closed, counts from the grant.
  */
-function leaseHeard(gen: Generation, ask: LeaseAsk, reserved: ReserveResult | undefined): void {
+function leaseHeard(gen: Generation, ask: LeaseAsk, reserved: ReserveResult | undefined, sentAt: number): void {
   const { env, executionCtx } = gen.c;
   const auth = gen.c.get("auth");
   const grant = reserved?.ok ? reserved.lease : undefined;
-  const { lease, release } = leaseAnswered(auth.accountId, auth.keyHash, ask, grant, Date.now());
+  const { lease, release } = leaseAnswered(auth.accountId, auth.keyHash, ask, grant, sentAt);
   if (lease) executionCtx.waitUntil(closeLeaseWhenDue(env, lease));
   if (release) executionCtx.waitUntil(releaseLease(env, release));
   if (!reserved)
