@@ -1,5 +1,5 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
   BUSY_GAP_MS,
   DEFAULT_LEASE_MS,
@@ -81,6 +81,37 @@ describe("key leases", () => {
     expect(books.generationCostSum).toBe(charged);
     expect(books.keyUsageSum).toBe(charged);
     expect(books.keyReservedSum).toBe(0);
+  });
+
+  it("charges nothing for a request under a lease that got no answer, and a stream under one what it produced", async () => {
+    const acct = await fundedAccount("10");
+    const warm = await busy(acct.key, 8);
+    // An error reply carries no Server-Timing: its log line says how it held its money.
+    const lines: Array<{ msg?: string; status?: number; timings?: Record<string, number> }> = [];
+    const log = vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+      lines.push(JSON.parse(String(line)));
+    });
+    const failing = await chat(acct.key, {
+      ...ask(),
+      messages: [{ role: "user", content: "[[emulate status=500]]" }],
+      provider: { allow_fallbacks: false },
+    });
+    expect(failing.status).toBe(502);
+    await failing.text();
+    log.mockRestore();
+    const failed = lines.find((line) => line.msg === "generation" && line.status === 502);
+    expect(failed?.timings).toHaveProperty("lease");
+    const streamed = await chat(acct.key, ask({ stream: true }));
+    expect(heldBy(streamed)).toBe("lease");
+    const events = (await streamed.text()).split("\n\n").filter((e) => e.startsWith("data: {"));
+    const last = JSON.parse((events.at(-1) as string).slice("data: ".length)) as { usage?: { cost?: number } };
+    const streamCost = Math.round((last.usage?.cost ?? 0) * 1e9);
+    expect(streamCost).toBeGreaterThan(0);
+    const books = await settled(acct.accountId);
+    const charged = warm.reduce((sum, r) => sum + r.costNanos, 0) + streamCost;
+    expect(books.totals.usageNanos).toBe(charged);
+    expect(books.generationCostSum).toBe(charged);
+    expect(books.totals.reservedNanos).toBe(0);
   });
 
   it("a key disabled while it holds a lease: the change is answered once the lease can start no more requests, and holds from then on", async () => {
