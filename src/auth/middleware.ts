@@ -10,7 +10,9 @@ import { hashApiKey, type KeyRecord, KeyRecordSchema } from "./keys";
  * background (a busy key never makes a request wait on KV after the first; see Refreshing). A
  * key KV does not hold is not kept. A revoked key can stay in this cache (and in KV, which is
  * eventually consistent); that is safe because the Account Durable Object checks liveness on
- * every request that costs money or reads the account.
+ * every request that costs money or reads the account, either itself or through the lease the
+ * request runs under, which the object waits out before it answers a revocation
+ * (billing/leases.ts).
  */
 const CACHE_TTL_MS = 60_000;
 const MAX_CACHED_KEYS = 10_000;
