@@ -32,8 +32,9 @@ import { billable } from "./usage";
 
 /**
  * One generation's life around its upstream call, shared by chat, legacy completions and
- * embeddings: the reservation before it (the one Durable Object call before the first byte), and
- * exactly one settlement after it, in waitUntil, with the request's log line.
+ * embeddings: the reservation before it (the one Durable Object call before the first byte, or
+ * none under the key's lease), and exactly one settlement after it, in waitUntil, with the
+ * request's log line.
  */
 export interface Generation {
   c: Context<AppEnv>;
