@@ -322,7 +322,7 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   /**
    * Patches a key the caller may manage (checked) and returns it as it now stands: once the key's
-   * leases can start no more requests, when the patch restricts it (keyChangeAwaitsLeases).
+   * leases can start no more requests, when the patch restricts it (`restricts`).
    */
   private async patchLiveKey(hash: string, patch: KeyPatch, now: number): Promise<Outcome<KeyView>> {
     const view = this.write(() => {
@@ -355,12 +355,11 @@ export class AccountDurableObject extends DurableObject<Env> {
         hash,
       )
       .one();
-    const remembered = this.leaseEnds.get(hash);
     if (granted === null) {
       this.leaseEnds.delete(hash);
       return;
     }
-    const end = (remembered ?? granted + MAX_LEASE_MS) + LEASE_CLOCK_MARGIN_MS;
+    const end = (this.leaseEnds.get(hash) ?? granted + MAX_LEASE_MS) + LEASE_CLOCK_MARGIN_MS;
     const wait = end - Date.now();
     if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
   }

@@ -1,3 +1,4 @@
+import { cachedIn } from "../refreshing";
 import type { LeaseAsk, LeaseGrant } from "./contract";
 import type { Nanos } from "./money";
 
@@ -34,7 +35,7 @@ export const BUSY_GAP_MS = 50;
 const WORST_CASES_PER_ACTIVE = 2;
 const MIN_WORST_CASES = 8;
 const MAX_WORST_CASES = 256;
-/** Keys tracked per isolate; past it the one heard from longest ago is forgotten. */
+/** Keys tracked per isolate; past it the tracking starts over (leases in flight still close and release). */
 const MAX_KEYS = 4096;
 
 export interface Lease {
@@ -65,26 +66,23 @@ interface KeyState {
 const keys = new Map<string, KeyState>();
 
 function stateOf(keyHash: string): KeyState {
-  let state = keys.get(keyHash);
-  if (state) {
-    // Moved to the back of the Map's order, so the front is the key heard from longest ago.
-    keys.delete(keyHash);
-  } else {
-    if (keys.size >= MAX_KEYS) {
-      const oldest = keys.keys().next();
-      if (!oldest.done) keys.delete(oldest.value);
-    }
-    state = { lastRequestAt: Number.NEGATIVE_INFINITY, active: 0, asking: false, lease: null };
-  }
-  keys.set(keyHash, state);
-  return state;
+  return cachedIn(keys, keyHash, MAX_KEYS, () => ({
+    lastRequestAt: Number.NEGATIVE_INFINITY,
+    active: 0,
+    asking: false,
+    lease: null,
+  }));
 }
+
+let parsedSetting: { setting: string | undefined; ms: number } | undefined;
 
 /** `KEY_LEASE_MS` read: a non-negative number of milliseconds, the default when unset or not a number. */
 export function leaseMsOf(setting: string | undefined): number {
-  if (setting === undefined || setting.trim() === "") return DEFAULT_LEASE_MS;
-  const ms = Number(setting);
-  return Number.isFinite(ms) && ms >= 0 ? ms : DEFAULT_LEASE_MS;
+  // Read on every request, parsed once per value.
+  if (parsedSetting && parsedSetting.setting === setting) return parsedSetting.ms;
+  const ms = setting === undefined || setting.trim() === "" ? Number.NaN : Number(setting);
+  parsedSetting = { setting, ms: Number.isFinite(ms) && ms >= 0 ? ms : DEFAULT_LEASE_MS };
+  return parsedSetting.ms;
 }
 
 /**

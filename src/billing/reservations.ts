@@ -132,16 +132,7 @@ export function reserve(
     return { result: cannotAfford(input, budget, boundByKey), expiresAt: null };
   }
 
-  const expiresAt = now + RESERVATION_TTL_MS;
-  sql.exec(
-    "INSERT INTO reservations (id, key_hash, amount_nanos, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-    input.generationId,
-    key.hash,
-    input.worstCaseNanos,
-    now,
-    expiresAt,
-  );
-  rows.holdPlaced(input.generationId, { key_hash: key.hash, amount_nanos: input.worstCaseNanos });
+  const expiresAt = placeHold(sql, rows, input.generationId, key.hash, input.worstCaseNanos, now);
   const lease = input.lease ? grantLease(sql, rows, key, input, input.lease, now) : undefined;
   return { result: granted(rows, key.hash, now, lease), expiresAt };
 }
@@ -155,8 +146,8 @@ function granted(rows: RowCache, hash: string, now: number, lease: LeaseGrant | 
  * Holds a lease for the key's next requests in the asking isolate, when the key has room for it
  * to spare: at most LEASE_SHARE of that room, in whole worst cases of this request (none for a
  * free request), never for a key with a request rate limit (each request must be counted here),
- * and never past the key's expiry. The lease's deadline is a hold's: the
- * generations started under it may run that long.
+ * and never past the key's expiry. The lease's deadline is a hold's: the generations started
+ * under it may run that long.
  */
 function grantLease(
   sql: SqlStorage,
@@ -176,16 +167,26 @@ function grantLease(
   const most = Math.min(ask.nanos, Math.floor(headStartAfter(rows, key.hash, now) * LEASE_SHARE));
   const nanos = worst > 0 ? Math.floor(most / worst) * worst : 0;
   if (nanos <= 0) return undefined;
+  placeHold(sql, rows, ask.id, key.hash, nanos, now);
+  return { nanos, ms };
+}
+
+/**
+ * One hold, one INSERT (the held totals move by trigger inside it), and the row cache told;
+ * returns its deadline.
+ */
+function placeHold(sql: SqlStorage, rows: RowCache, id: string, keyHash: string, amount: Nanos, now: number): number {
+  const expiresAt = now + RESERVATION_TTL_MS;
   sql.exec(
     "INSERT INTO reservations (id, key_hash, amount_nanos, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-    ask.id,
-    key.hash,
-    nanos,
+    id,
+    keyHash,
+    amount,
     now,
-    now + RESERVATION_TTL_MS,
+    expiresAt,
   );
-  rows.holdPlaced(ask.id, { key_hash: key.hash, amount_nanos: nanos });
-  return { nanos, ms };
+  rows.holdPlaced(id, { key_hash: keyHash, amount_nanos: amount });
+  return expiresAt;
 }
 
 /** The lease a retried call's first try granted, if it did. */

@@ -105,11 +105,7 @@ export async function startGeneration<A>(
   const keyHash = c.get("auth").keyHash;
   const now = Date.now();
   const leasing = leaseFor(keyHash, hold.worstCaseNanos, leaseMsOf(c.env.KEY_LEASE_MS), now);
-  if (leasing.lease) {
-    gen.lease = leasing.lease;
-    holdTaken(gen, hold.worstCaseNanos);
-    gen.timings.lease = 0;
-  }
+  if (leasing.lease) startUnderLease(gen, leasing.lease, hold.worstCaseNanos, 0);
   const headStart =
     !leasing.lease && c.env.UPSTREAM_HEAD_START !== "off" && takeHeadStart(keyHash, hold.worstCaseNanos, now);
   if (!leasing.lease && !headStart) await reserveFor(gen, hold, leasing.ask);
@@ -195,12 +191,7 @@ async function reserveFor(
       reserved.status === 402 || reserved.status === 403
         ? rescueLease(auth.keyHash, hold.worstCaseNanos, Date.now())
         : null;
-    if (lease) {
-      gen.lease = lease;
-      holdTaken(gen, hold.worstCaseNanos);
-      gen.timings.lease = Date.now() - reserveStarted;
-      return;
-    }
+    if (lease) return startUnderLease(gen, lease, hold.worstCaseNanos, Date.now() - reserveStarted);
     const headers: Record<string, string> = reserved.retryAfterSeconds
       ? { "retry-after": String(reserved.retryAfterSeconds) }
       : {};
@@ -226,6 +217,13 @@ function leaseHeard(gen: Generation, ask: LeaseAsk, reserved: ReserveResult | un
   if (release) executionCtx.waitUntil(releaseLease(env, release));
   if (!reserved)
     executionCtx.waitUntil(releaseLease(env, { id: ask.id, accountId: auth.accountId, keyHash: auth.keyHash }));
+}
+
+/** The generation goes ahead under its key's lease, its worst case taken from it (after `waitedMs`). */
+function startUnderLease(gen: Generation, lease: Lease, worstCaseNanos: number, waitedMs: number): void {
+  gen.lease = lease;
+  holdTaken(gen, worstCaseNanos);
+  gen.timings.lease = waitedMs;
 }
 
 /** The generation may go ahead holding `worstCaseNanos` (its own hold, or a lease's). */
