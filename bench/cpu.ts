@@ -8,7 +8,7 @@
  * To judge a change, `BENCH_COMPARE=<git ref>` measures the code at that ref beside the working
  * tree, the two taking turns op by op (fastest turns of one code agree to ~5% on a quiet host,
  * 10–15% on a noisy one). `BENCH_CPU_REPS` (default 5) turns; `BENCH_CPU_CONCURRENCY` (default
- * 16) at a time.
+ * 16) at a time; `BENCH_CPU_OPS` (e.g. `chat,upstream`) only those operations.
  */
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
@@ -36,8 +36,14 @@ const OPERATIONS = [
   },
   { op: "object-cycle", count: 5000, what: "the Account object: a reservation carrying the previous settlement" },
   { op: "object-call", count: 10000, what: "an empty call to the Account object" },
+  { op: "rpc-60", count: 200, what: "60 settlements sent to an empty method" },
+  { op: "settle-60", count: 200, what: "60 settlements" },
+  { op: "insert-60", count: 200, what: "60 inserts" },
 ] as const;
 type Op = (typeof OPERATIONS)[number]["op"];
+/** `BENCH_CPU_OPS=chat,upstream` runs only those operations (an A/B of one part runs faster). */
+const SELECTED = process.env.BENCH_CPU_OPS?.split(",").map((op) => op.trim());
+const RUN_OPERATIONS = OPERATIONS.filter(({ op }) => !SELECTED || SELECTED.includes(op));
 
 interface Target {
   name: string;
@@ -86,32 +92,38 @@ async function run(target: Target, op: Op, count: number): Promise<number> {
 
 function report(target: Target): string[] {
   const best = (op: Op) => Math.min(...(target.samples.get(op) ?? []));
-  const own = best("chat") - best("upstream");
+  const ran = (...ops: Op[]) => ops.every((op) => target.samples.get(op)?.length);
   // The lanes send back to back on one key: a busy key, whose requests run under its lease
   // (billing/leases.ts) and make no reservation call; their settlements go to the object in
   // gathered batches. The object rows are what a request that does reserve adds.
-  const parts: Array<[string, number]> = [
-    ["Tollgate's own work, a busy key's request under its lease (chat − upstream)", own],
+  const parts: Array<[string, Op[], number]> = [
+    [
+      "Tollgate's own work, a busy key's request under its lease (chat − upstream)",
+      ["chat", "upstream"],
+      best("chat") - best("upstream"),
+    ],
     [
       "A request that reserves adds: the Account object's work, calls back to back (object-cycle − object-call)",
+      ["object-cycle", "object-call"],
       best("object-cycle") - best("object-call"),
     ],
-    ["… and the call to the object (object-call)", best("object-call")],
-    ["The RPC entrypoint's own work on top (rpc-chat − chat)", best("rpc-chat") - best("chat")],
+    ["… and the call to the object (object-call)", ["object-call"], best("object-call")],
+    ["The RPC entrypoint's own work on top (rpc-chat − chat)", ["rpc-chat", "chat"], best("rpc-chat") - best("chat")],
   ];
+  const shown = parts.filter(([, ops]) => ran(...ops));
   return [
     `**${target.name}**`,
     "",
     "| operation | what it is | µs, fastest turn | µs, median turn |",
     "| --- | --- | ---: | ---: |",
-    ...OPERATIONS.map(({ op, what }) => {
+    ...RUN_OPERATIONS.map(({ op, what }) => {
       const samples = target.samples.get(op) ?? [];
       return `| ${op} | ${what} | ${best(op).toFixed(0)} | ${median(samples).toFixed(0)} |`;
     }),
     "",
     "| Tollgate's own work per request, split (fastest turns) | µs |",
     "| --- | ---: |",
-    ...parts.map(([part, us]) => `| ${part} | ${us.toFixed(0)} |`),
+    ...shown.map(([part, , us]) => `| ${part} | ${us.toFixed(0)} |`),
     "",
   ];
 }
@@ -130,13 +142,13 @@ async function main(): Promise<void> {
       targets.push(await startTarget(`tollgate@${COMPARE_REF}`, emulator.url, bundle, probe));
     }
     for (const target of targets) {
-      for (const { op, count } of OPERATIONS) await run(target, op, Math.ceil(count / 5)); // warm-up
+      for (const { op, count } of RUN_OPERATIONS) await run(target, op, Math.ceil(count / 5)); // warm-up
     }
     // Targets take turns op by op, and swap who goes first each turn, so the host's drift over the
     // run (and any cost of following the other's batch) falls on both alike.
     for (let rep = 0; rep < REPS; rep++) {
       const order = rep % 2 === 0 ? targets : [...targets].reverse();
-      for (const { op, count } of OPERATIONS) {
+      for (const { op, count } of RUN_OPERATIONS) {
         for (const target of order) target.samples.get(op)?.push(await run(target, op, count));
       }
     }
