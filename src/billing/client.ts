@@ -178,12 +178,18 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * settlement is in the hands of a request that is alive and will send it: at once when a
  * gathering window is open for the account (its request sends the queue when it closes, unless a
  * reservation carries it sooner), otherwise after this request has held the window open and sent
- * the queue itself.
+ * the queue itself. `alone`: the generation ran alone in the isolate (generation/solo.ts), so
+ * there is nothing to gather it with, and it goes now (with anything queued).
  */
-export async function settle(env: Env, accountId: string, input: SettleInput): Promise<void> {
+export async function settle(
+  env: Env,
+  accountId: string,
+  input: SettleInput,
+  { alone = false }: { alone?: boolean } = {},
+): Promise<void> {
   const queue = queueOf(accountId);
   queue.inputs.push(input);
-  if (queue.inputs.length >= MAX_GATHERED) return sendSettles(env, accountId, takeQueued(accountId));
+  if (alone || queue.inputs.length >= MAX_GATHERED) return sendSettles(env, accountId, takeQueued(accountId));
   if (queue.windowOpen) return;
   queue.windowOpen = true;
   await sleep(SETTLE_GATHER_MS);

@@ -28,6 +28,7 @@ import type { Attempt } from "../routing/plan";
 import { GatewayError } from "../schema/errors";
 import { reservationFor } from "./budget";
 import { newGenerationId } from "./ids";
+import { holdEnded, holdStarted, type SoloWatch } from "./solo";
 import { billable } from "./usage";
 
 /**
@@ -49,6 +50,8 @@ export interface Generation {
   reservedNanos: number;
   /** The key's lease it started under instead of a reservation of its own (billing/leases.ts). */
   lease: Lease | null;
+  /** Whether it runs alone in the isolate (solo.ts), from when it took its hold. */
+  solo: SoloWatch | null;
   settled: boolean;
   /**
    * Resolves the waitUntil that keeps the request alive until it settles, with the settlement's
@@ -96,6 +99,7 @@ export async function startGeneration<A>(
     ...start,
     reservedNanos: 0,
     lease: null,
+    solo: null,
     settled: false,
     handedOff: (settlement) => c.executionCtx.waitUntil(settlement),
     timings: { plan: Date.now() - start.receivedAt },
@@ -231,6 +235,7 @@ function holdTaken(gen: Generation, worstCaseNanos: number): void {
   const { c } = gen;
   gen.reservedNanos = worstCaseNanos;
   generationStarted(c.get("auth").keyHash);
+  gen.solo = holdStarted();
   c.set("generationLogged", true); // settlement writes this request's log line, with the outcome
   // Keep this request's context alive until it settles: without a pending waitUntil, a client
   // that disconnects cancels the context and neither the stream's cancel() nor settlement runs.
@@ -338,18 +343,20 @@ export function settleGeneration(gen: Generation, generation: GenerationRecord |
 }
 
 /**
- * Step 8's call: the generation's settlement, queued for its account's object. Under a lease, a
- * generation with no answer has nothing to send (it held nothing of its own), and the last
- * generation of a closed lease also releases the lease's rest.
+ * Step 8's call: the generation's settlement, queued for its account's object (sent at once when
+ * the generation ran alone in the isolate: solo.ts). Under a lease, a generation with no answer
+ * has nothing to send (it held nothing of its own), and the last generation of a closed lease
+ * also releases the lease's rest.
  */
 async function settleOrRelease(gen: Generation, generation: GenerationRecord | null): Promise<void> {
   const { env } = gen.c;
   const { accountId, keyHash } = gen.c.get("auth");
   generationEnded(keyHash);
+  const alone = gen.solo !== null && holdEnded(gen.solo);
   const lease = gen.lease;
-  if (!lease) return settle(env, accountId, { keyHash, generationId: gen.id, record: generation });
+  if (!lease) return settle(env, accountId, { keyHash, generationId: gen.id, record: generation }, { alone });
   const charged = generation
-    ? settle(env, accountId, { keyHash, generationId: gen.id, record: generation, leaseId: lease.id })
+    ? settle(env, accountId, { keyHash, generationId: gen.id, record: generation, leaseId: lease.id }, { alone })
     : Promise.resolve();
   const release = leaseSettled(lease, gen.reservedNanos, generation?.costNanos ?? 0, Date.now());
   await Promise.all([charged, release ? releaseLease(env, lease) : undefined]);

@@ -1,0 +1,32 @@
+/**
+ * Whether a generation ran alone in this isolate: no other generation held money here when it
+ * took its hold, and none took one before it settled. Its settlement has nothing to be gathered
+ * with, and the isolate is otherwise idle, so it is sent at once (billing/client.ts) rather than
+ * held for a gathering window: it costs its own call to the Account object, made while the
+ * isolate would wait for the next request anyway, instead of a window's timer and a later batch
+ * that a request arriving meanwhile would queue behind; and the generation's stats and the spend
+ * are readable as soon as the reply is out. Under concurrency nothing runs alone, and
+ * settlements are gathered as before.
+ */
+let holding = 0;
+let holdsTaken = 0;
+
+export interface SoloWatch {
+  /** The count of holds taken here when this generation took its own. */
+  readonly taken: number;
+  /** No other generation held money here when this one took its hold. */
+  readonly aloneAtStart: boolean;
+}
+
+/** A generation took its hold (its own or a lease's). */
+export function holdStarted(): SoloWatch {
+  const watch = { taken: ++holdsTaken, aloneAtStart: holding === 0 };
+  holding++;
+  return watch;
+}
+
+/** The generation is settling; true when it ran alone from its hold to here. */
+export function holdEnded(watch: SoloWatch): boolean {
+  holding = Math.max(0, holding - 1);
+  return watch.aloneAtStart && holdsTaken === watch.taken;
+}

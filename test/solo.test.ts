@@ -1,0 +1,60 @@
+import { describe, expect, it } from "vitest";
+import { holdEnded, holdStarted } from "../src/generation/solo";
+import { audit } from "./billing-support";
+import { BASE, chat, fundedAccount, gatewayFetch } from "./support/gateway";
+
+/**
+ * A generation that ran alone in the isolate (generation/solo.ts) has nothing to gather its
+ * settlement with: it is sent as the reply goes out, not after a gathering window. What a client
+ * sees: on an otherwise idle gateway, a completion's stats and spend are readable the moment its
+ * reply is, with no wait and no polling (under concurrency, settlements are still gathered).
+ */
+
+const ask = { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "hi [[emulate tokens=3]]" }] };
+
+async function generationStats(key: string, id: string) {
+  return gatewayFetch(`${BASE}/generation?id=${id}`, { headers: { authorization: `Bearer ${key}` } });
+}
+
+describe("settling a generation that ran alone", () => {
+  it("its stats and its spend are readable as soon as its reply is, under its own hold or its key's lease", async () => {
+    const { key, accountId } = await fundedAccount();
+    let spent = 0;
+    const heldBy = new Set<string>();
+    // Back to back: the first reserves, the second asks for a lease, the rest run under it.
+    for (let i = 0; i < 4; i++) {
+      const response = await chat(key, ask);
+      expect(response.status).toBe(200);
+      const timing = response.headers.get("server-timing") ?? "";
+      heldBy.add(/(^|, )lease;/.test(timing) ? "lease" : "reserve");
+      const reply = (await response.json()) as { id: string; usage: { cost: number } };
+      spent += reply.usage.cost;
+      // No wait and no poll: the settlement left with the reply.
+      const stats = await generationStats(key, reply.id);
+      expect(stats.status).toBe(200);
+      const { data } = (await stats.json()) as { data: { total_cost: number } };
+      expect(data.total_cost).toBe(reply.usage.cost);
+      const books = await audit(accountId);
+      expect(books.totals.usageNanos / 1e9).toBeCloseTo(spent, 9);
+    }
+    expect([...heldBy].sort()).toEqual(["lease", "reserve"]);
+  });
+});
+
+describe("whether a generation ran alone (solo.ts)", () => {
+  it("is true only when no other generation held money from its hold to its settlement", () => {
+    const lone = holdStarted();
+    expect(holdEnded(lone)).toBe(true);
+
+    // Another one already running when it started.
+    const first = holdStarted();
+    const second = holdStarted();
+    expect(holdEnded(second)).toBe(false);
+    // Another one started while it ran (and is over by now).
+    expect(holdEnded(first)).toBe(false);
+
+    // Once they are all over, the next one alone is alone again.
+    const next = holdStarted();
+    expect(holdEnded(next)).toBe(true);
+  });
+});
