@@ -1,13 +1,13 @@
 import { describe, expect, it } from "vitest";
 import { holdEnded, holdStarted } from "../src/generation/solo";
 import { audit } from "./billing-support";
-import { BASE, chat, fundedAccount, gatewayFetch } from "./support/gateway";
+import { BASE, chat, fundedAccount, gatewayFetch, sleep } from "./support/gateway";
 
 /**
  * A generation that ran alone in the isolate (generation/solo.ts) has nothing to gather its
- * settlement with: it is sent as the reply goes out, not after a gathering window. What a client
- * sees: on an otherwise idle gateway, a completion's stats and spend are readable the moment its
- * reply is, with no wait and no polling (under concurrency, settlements are still gathered).
+ * settlement with: it is sent just after the reply goes out, not after a gathering window. What a
+ * client sees: on an otherwise idle gateway, a completion's stats and spend are readable as soon
+ * as its reply is, with no polling (under concurrency, settlements are still gathered).
  */
 
 const ask = { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "hi [[emulate tokens=3]]" }] };
@@ -29,7 +29,10 @@ describe("settling a generation that ran alone", () => {
       heldBy.add(/(^|, )lease;/.test(timing) ? "lease" : "reserve");
       const reply = (await response.json()) as { id: string; usage: { cost: number } };
       spent += reply.usage.cost;
-      // No wait and no poll: the settlement left with the reply.
+      // No poll: a millisecond after the reply, well inside the 20 ms gathering window, the
+      // settlement is in (the test shares the gateway's isolate, and this timer fires after the
+      // zero one the settlement waits on to let the reply go first).
+      await sleep(1);
       const stats = await generationStats(key, reply.id);
       expect(stats.status).toBe(200);
       const { data } = (await stats.json()) as { data: { total_cost: number } };
