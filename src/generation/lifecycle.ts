@@ -343,10 +343,10 @@ export function settleGeneration(gen: Generation, generation: GenerationRecord |
 }
 
 /**
- * Step 8's call: the generation's settlement, queued for its account's object (sent at once when
- * the generation ran alone in the isolate: solo.ts). Under a lease, a generation with no answer
- * has nothing to send (it held nothing of its own), and the last generation of a closed lease
- * also releases the lease's rest.
+ * Step 8's call: the generation's settlement, queued for its account's object (sent right after
+ * the reply when the generation ran alone in the isolate: solo.ts). Under a lease, a generation
+ * with no answer has nothing to send (it held nothing of its own), and the last generation of a
+ * closed lease also releases the lease's rest.
  */
 async function settleOrRelease(gen: Generation, generation: GenerationRecord | null): Promise<void> {
   const { env } = gen.c;
