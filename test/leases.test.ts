@@ -2,13 +2,11 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { describe, expect, it, vi } from "vitest";
 import {
   BUSY_GAP_MS,
-  DEFAULT_LEASE_MS,
   generationEnded,
   generationStarted,
   leaseAnswered,
   leaseExpired,
   leaseFor,
-  leaseMsOf,
   leaseSettled,
   rescueLease,
 } from "../src/billing/leases";
@@ -258,13 +256,5 @@ describe("the isolate's lease book", () => {
     expect(leaseFor(key, WORST, 1000, 6).lease).toBe(replaced.lease);
     expect(leaseSettled(running, WORST, 10, 7)).toBe(true);
     expect(running).toBe(old);
-  });
-
-  it("reads KEY_LEASE_MS", () => {
-    expect(leaseMsOf(undefined)).toBe(DEFAULT_LEASE_MS);
-    expect(leaseMsOf("")).toBe(DEFAULT_LEASE_MS);
-    expect(leaseMsOf("0")).toBe(0);
-    expect(leaseMsOf("250")).toBe(250);
-    expect(leaseMsOf("soon")).toBe(DEFAULT_LEASE_MS);
   });
 });

@@ -27,8 +27,6 @@ import type { Nanos } from "./money";
  * `KEY_LEASE_MS=0` turns leases off.
  */
 
-/** The default of `KEY_LEASE_MS`. */
-export const DEFAULT_LEASE_MS = 1000;
 /** A request this soon after the key's previous one here makes the key busy enough to lease for. */
 export const BUSY_GAP_MS = 50;
 /** A lease asks for this many worst cases per generation of the key in flight here, within bounds. */
@@ -72,17 +70,6 @@ function stateOf(keyHash: string): KeyState {
     asking: false,
     lease: null,
   }));
-}
-
-let parsedSetting: { setting: string | undefined; ms: number } | undefined;
-
-/** `KEY_LEASE_MS` read: a non-negative number of milliseconds, the default when unset or not a number. */
-export function leaseMsOf(setting: string | undefined): number {
-  // Read on every request, parsed once per value.
-  if (parsedSetting && parsedSetting.setting === setting) return parsedSetting.ms;
-  const ms = setting === undefined || setting.trim() === "" ? Number.NaN : Number(setting);
-  parsedSetting = { setting, ms: Number.isFinite(ms) && ms >= 0 ? ms : DEFAULT_LEASE_MS };
-  return parsedSetting.ms;
 }
 
 /**

@@ -9,7 +9,6 @@ import {
   type Lease,
   leaseAnswered,
   leaseFor,
-  leaseMsOf,
   leaseSettled,
   rescueLease,
 } from "../billing/leases";
@@ -29,6 +28,7 @@ import { GatewayError } from "../schema/errors";
 import { reservationFor } from "./budget";
 import { newGenerationId } from "./ids";
 import { holdEnded, holdStarted, type SoloWatch } from "./solo";
+import { timeoutsOf } from "./timeouts";
 import { billable } from "./usage";
 
 /**
@@ -108,7 +108,7 @@ export async function startGeneration<A>(
   const hold = reservationFor(attempts, start.promptTokens, start.maxOutputTokens);
   const keyHash = c.get("auth").keyHash;
   const now = Date.now();
-  const leasing = leaseFor(keyHash, hold.worstCaseNanos, leaseMsOf(c.env.KEY_LEASE_MS), now);
+  const leasing = leaseFor(keyHash, hold.worstCaseNanos, timeoutsOf(c.env).KEY_LEASE_MS, now);
   if (leasing.lease) startUnderLease(gen, leasing.lease, hold.worstCaseNanos, 0);
   const headStart =
     !leasing.lease && c.env.UPSTREAM_HEAD_START !== "off" && takeHeadStart(keyHash, hold.worstCaseNanos, now);

@@ -1,6 +1,6 @@
 import type { Env } from "../env";
 
-/** Timeouts and failover settings, each overridable by a var of the same name. */
+/** Timeouts, failover and other timing settings, each overridable by a var of the same name. */
 export interface Timeouts {
   /** Waiting for the provider's response headers. */
   UPSTREAM_HEADERS_TIMEOUT_MS: number;
@@ -18,6 +18,8 @@ export interface Timeouts {
   BREAKER_COOLDOWN_MS: number;
   /** Consecutive failures that open an endpoint's breaker. */
   BREAKER_FAILURES: number;
+  /** How long a busy key's lease may start requests in this isolate (billing/leases.ts). */
+  KEY_LEASE_MS: number;
 }
 
 const DEFAULTS: Timeouts = {
@@ -29,10 +31,11 @@ const DEFAULTS: Timeouts = {
   ROUTING_DEADLINE_MS: 180_000,
   BREAKER_COOLDOWN_MS: 30_000,
   BREAKER_FAILURES: 3,
+  KEY_LEASE_MS: 1000,
 };
 
 /** Settings where 0 means "off" rather than "unset" (every other one must be positive). */
-const ZERO_ALLOWED: ReadonlySet<keyof Timeouts> = new Set(["STREAM_FLUSH_MS"]);
+const ZERO_ALLOWED: ReadonlySet<keyof Timeouts> = new Set(["STREAM_FLUSH_MS", "KEY_LEASE_MS"]);
 
 let cached: { env: Env; timeouts: Timeouts } | undefined;
 
