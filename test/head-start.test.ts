@@ -99,12 +99,7 @@ describe("head start", () => {
   });
 
   it("gives no head start to a key with a request rate limit", async () => {
-    const { id } = await admin<{ id: string }>("/accounts", { name: "rate-limited" });
-    await admin(`/accounts/${id}/credits`, { amount: "1", reason: "test", idempotency_id: "t" });
-    const { key } = await admin<{ key: string }>(`/accounts/${id}/keys`, {
-      name: "limited",
-      rate_limit: { requests: 2, interval: "1h" },
-    });
+    const { key } = await fundedAccount("1", { rate_limit: { requests: 2, interval: "1h" } });
     for (let i = 0; i < 2; i++) expect((await chat(key, ask("hi [[emulate tokens=2]]"))).status).toBe(200);
     const marker = nonce();
     expect((await chat(key, ask(`third ${marker}`))).status).toBe(429);

@@ -135,12 +135,7 @@ describe("key leases", () => {
   });
 
   it("never leases for a key with a request rate limit: each request is counted", async () => {
-    const { id } = await admin<{ id: string }>("/accounts", { name: "rate-limited" });
-    await admin(`/accounts/${id}/credits`, { amount: "10", reason: "test", idempotency_id: "t" });
-    const { key } = await admin<{ key: string }>(`/accounts/${id}/keys`, {
-      name: "limited",
-      rate_limit: { requests: 10, interval: "1h" },
-    });
+    const { key } = await fundedAccount("10", { rate_limit: { requests: 10, interval: "1h" } });
     const results = await busy(key, 16);
     expect(results.filter((r) => r.status === 200)).toHaveLength(10);
     expect(results.filter((r) => r.status === 429)).toHaveLength(6);

@@ -19,8 +19,8 @@ export async function admin<T>(path: string, body: unknown, method = "POST"): Pr
   return (await response.json()) as T;
 }
 
-/** A fresh account with `creditsUsd` of credit and one API key (plus its provisioning key). */
-export async function fundedAccount(creditsUsd = "10") {
+/** A fresh account with `creditsUsd` of credit and one API key, created with `keyOptions` (e.g. a rate limit). */
+export async function fundedAccount(creditsUsd = "10", keyOptions: Record<string, unknown> = {}) {
   const account = await admin<{ id: string }>("/accounts", { name: `test-${crypto.randomUUID()}` });
   if (creditsUsd !== "0") {
     await admin(`/accounts/${account.id}/credits`, {
@@ -31,6 +31,7 @@ export async function fundedAccount(creditsUsd = "10") {
   }
   const { key, data } = await admin<{ key: string; data: { hash: string } }>(`/accounts/${account.id}/keys`, {
     name: "test key",
+    ...keyOptions,
   });
   return { accountId: account.id, key, hash: data.hash };
 }
