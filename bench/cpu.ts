@@ -36,9 +36,6 @@ const OPERATIONS = [
   },
   { op: "object-cycle", count: 5000, what: "the Account object: a reservation carrying the previous settlement" },
   { op: "object-call", count: 10000, what: "an empty call to the Account object" },
-  { op: "rpc-60", count: 200, what: "60 settlements sent to an empty method" },
-  { op: "settle-60", count: 200, what: "60 settlements" },
-  { op: "insert-60", count: 200, what: "60 inserts" },
 ] as const;
 type Op = (typeof OPERATIONS)[number]["op"];
 /** `BENCH_CPU_OPS=chat,upstream` runs only those operations (an A/B of one part runs faster). */
