@@ -13,16 +13,24 @@ export interface Mode {
   chunks?: number;
   /** Spreads the first requests over this long, so that arrivals are not one wave (see LoadSpec). */
   staggerMs?: number;
+  /**
+   * How many turns each target takes in a cell (BENCH_ROUNDS overrides). Short turns let the
+   * host's drift fall on every target alike; but a turn ends by waiting for its requests in
+   * flight, load tapering meanwhile, so a mode whose requests take long gets few long turns.
+   */
+  turns: number;
 }
 
 export const ALL_MODES: Mode[] = [
-  { name: "json", label: "non-stream", stream: false, prompt: "Say hello" },
+  // Requests of 1–40 ms: eight turns of half a second waste ~1% of a turn on its last requests.
+  { name: "json", label: "non-stream", stream: false, prompt: "Say hello", turns: 8 },
   {
     name: "stream",
     label: "stream 500 chunks",
     stream: true,
     prompt: "Count please [[emulate tokens=500]]",
     chunks: 500,
+    turns: 2,
   },
   {
     // How models really stream: one token per network read, so reads can only be batched by
@@ -35,5 +43,6 @@ export const ALL_MODES: Mode[] = [
     chunks: 100,
     // One stream lasts ~0.5 s (100 × 5 ms): starts spread over it arrive as steadily as real traffic.
     staggerMs: 500,
+    turns: 2,
   },
 ];

@@ -17,8 +17,8 @@ import { cpuSeconds, descendantsMatching, peakMemoryMiB } from "./proc";
 import { buildGateway, buildGatewayAt, COMPAT, seedKey, startEmulator, startGateway, startWorker } from "./setup";
 
 const SECONDS_PER_CELL = Number(process.env.BENCH_SECONDS ?? 4);
-/** Each cell's time is split into this many turns per target. */
-const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 2));
+/** Each cell's time is split into this many turns per target (default: the mode's own, modes.ts). */
+const turnsOf = (mode: Mode) => Math.max(1, Number(process.env.BENCH_ROUNDS ?? mode.turns));
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? "1,16,64").split(",").map(Number);
 
 /**
@@ -54,6 +54,8 @@ interface Row {
   concurrency: number;
   target: Target["name"];
   result: LoadResult;
+  /** Requests a second in each of its turns, in the order the turns ran. */
+  turnRps: number[];
   cpu: number | undefined;
 }
 
@@ -116,20 +118,31 @@ function table(rows: Row[]): string {
 }
 
 /**
+ * The lowest and highest of a target's throughput ratios turn by turn, each against the
+ * passthrough's turn of the same round (run next to it): how far the host's drift moved the ratio
+ * within the cell.
+ */
+function turnByTurn(row: Row, base: Row): string {
+  const ratios = row.turnRps.map((rps, i) => rps / (base.turnRps[i] ?? Number.NaN)).filter(Number.isFinite);
+  if (ratios.length < 2) return "–";
+  return `${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}`;
+}
+
+/**
  * Every measure of a cell as a ratio to the passthrough's in the same cell (the issue's "each as
  * a ratio to (b)"): above 1 means more (requests a second, or milliseconds, or CPU).
  */
 function ratioTable(rows: Row[]): string {
   const lines = [
-    "| mode | conc | target | req/s | p50 | p99 | TTFB p50 | first token p50 | CPU/req |",
-    "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    "| mode | conc | target | req/s | req/s, turn by turn | p50 | p99 | TTFB p50 | first token p50 | CPU/req |",
+    "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
   ];
   for (const row of rows) {
     const base = passthroughOf(rows, row);
     if (!base || row === base) continue;
     const [r, b] = [row.result, base.result];
     lines.push(
-      `| ${row.mode} | ${row.concurrency} | ${row.target} | ${ratio(r.rps, b.rps)} | ${ratio(r.p50, b.p50)} | ${ratio(r.p99, b.p99)} | ${ratio(r.ttfbP50, b.ttfbP50)} | ${ratio(r.firstTokenP50, b.firstTokenP50)} | ${ratio(cpuPerRequest(row), cpuPerRequest(base))} |`,
+      `| ${row.mode} | ${row.concurrency} | ${row.target} | ${ratio(r.rps, b.rps)} | ${turnByTurn(row, base)} | ${ratio(r.p50, b.p50)} | ${ratio(r.p99, b.p99)} | ${ratio(r.ttfbP50, b.ttfbP50)} | ${ratio(r.firstTokenP50, b.firstTokenP50)} | ${ratio(cpuPerRequest(row), cpuPerRequest(base))} |`,
     );
   }
   return lines.length > 2 ? lines.join("\n") : "";
@@ -228,7 +241,8 @@ async function measure(
         // (other work, thermal, the page cache) falls on all of them alike.
         const samples = targets.map(() => [] as LoadSamples[]);
         const cpu = targets.map(() => 0);
-        for (let round = 0; round < ROUNDS; round++) {
+        const rounds = turnsOf(mode);
+        for (let round = 0; round < rounds; round++) {
           for (let turn = 0; turn < targets.length; turn++) {
             const i = (turn + round) % targets.length; // no target always goes first
             const target = targets[i] as Target;
@@ -239,7 +253,7 @@ async function measure(
                 headers: target.headers,
                 body: target.body(mode),
                 concurrency,
-                durationMs: (SECONDS_PER_CELL * 1000) / ROUNDS,
+                durationMs: (SECONDS_PER_CELL * 1000) / rounds,
                 staggerMs: mode.staggerMs,
               }),
             );
@@ -254,6 +268,7 @@ async function measure(
             concurrency,
             target: target.name,
             result,
+            turnRps: (samples[i] ?? []).map((turn) => turn.latencies.length / turn.seconds),
             cpu: target.pid ? cpu[i] : undefined,
           });
           console.log(
@@ -275,7 +290,7 @@ async function measure(
     const relay = relayTable(rows);
     const ratios = ratioTable(rows);
     const report = [
-      `# Benchmark (${new Date().toISOString().slice(0, 10)}, ${SECONDS_PER_CELL}s per cell in ${ROUNDS} turns per target, loopback, ${process.arch}, Durable Object storage on ${gateway.storageMedium}${COMPARE_REF ? `, tollgate@${COMPARE_REF} built beside the working tree` : ""})`,
+      `# Benchmark (${new Date().toISOString().slice(0, 10)}, ${SECONDS_PER_CELL}s per cell in turns of ${MODES.map((m) => `${(SECONDS_PER_CELL / turnsOf(m)).toFixed(1)} s (${m.name})`).join(", ")}, loopback, ${process.arch}, Durable Object storage on ${gateway.storageMedium}${COMPARE_REF ? `, tollgate@${COMPARE_REF} built beside the working tree` : ""})`,
       "",
       table(rows),
       "",
