@@ -3,6 +3,8 @@
  *   (a) the upstream emulator directly,
  *   (b) a bare passthrough Worker in workerd (the runtime's own limit), and
  *   (c) Tollgate in workerd with auth, reservation, routing and settlement on,
+ * and with `BENCH_BUFFERED=1` a fourth reference Worker (bench/buffered.js) that reads, parses and
+ * re-serialises the bodies and does nothing else,
  * non-streaming and streaming (a 500-chunk burst, and a paced 100-chunk trickle), at a few
  * concurrency levels, the targets taking turns within each cell. Each Worker is served by
  * workerd on a direct socket of its own (no wrangler dev Node proxy, no Miniflare entry Worker
@@ -27,11 +29,14 @@ const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? "1,16,64").split(",").map(
  */
 const COMPARE_REF = process.env.BENCH_COMPARE;
 
+/** Adds bench/buffered.js as a target: what handling bodies in JavaScript costs by itself. */
+const BUFFERED = process.env.BENCH_BUFFERED === "1";
+
 /** `json`, `stream`, `trickle` or any mix (default: all): a quicker run while profiling one path. */
 const MODES = ALL_MODES.filter((m) => (process.env.BENCH_MODES ?? "json,stream,trickle").split(",").includes(m.name));
 
 interface Target {
-  /** direct, passthrough, tollgate, or tollgate@<ref> in an A/B run. */
+  /** direct, passthrough, tollgate, buffered (BENCH_BUFFERED), or tollgate@<ref> in an A/B run. */
   name: string;
   url: string;
   headers: Record<string, string>;
@@ -166,7 +171,16 @@ async function main(): Promise<void> {
       bindings: { UPSTREAM_URL: emulator.url },
     });
     workers.push(passthrough);
-    await measure(emulator.url, gateway, passthrough, compare);
+    const buffered = BUFFERED
+      ? await startWorker({
+          modules: true,
+          scriptPath: "bench/buffered.js",
+          ...COMPAT,
+          bindings: { UPSTREAM_URL: emulator.url },
+        })
+      : undefined;
+    if (buffered) workers.push(buffered);
+    await measure(emulator.url, gateway, passthrough, compare, buffered);
   } finally {
     // Stop every workerd started, even after a failed start: a leftover would skew the next run.
     await Promise.allSettled(workers.map((w) => w.mf.dispose()));
@@ -181,6 +195,7 @@ async function measure(
   gateway: Started & { storageMedium: string },
   passthrough: Started,
   compare?: Started,
+  buffered?: Started,
 ) {
   const key = await seedKey(gateway.url);
   const json = { "content-type": "application/json" };
@@ -212,6 +227,15 @@ async function measure(
       pid: gateway.pid,
     },
   ];
+  if (buffered) {
+    targets.push({
+      name: "buffered",
+      url: `${buffered.url}/openai/v1/chat/completions`,
+      headers: { ...json, authorization: "Bearer x" },
+      body: upstreamBody,
+      pid: buffered.pid,
+    });
+  }
   if (compare && COMPARE_REF) {
     const compareKey = await seedKey(compare.url);
     const tollgate = targets.find((t) => t.name === "tollgate") as Target;
