@@ -153,8 +153,8 @@ describe("key leases", () => {
   });
 
   it("a request refused for money that a lease granted here holds runs under that lease", async () => {
-    // Straight through the Worker's fetch, without head starts: A, D and B below then reach the
-    // Account object in the order they are sent.
+    // Straight through the Worker's fetch, without head starts, so that the requests below reach
+    // the Account object in the order they are sent, as a rule.
     const vars = { ...env, UPSTREAM_HEAD_START: "off" };
     const contexts: ExecutionContext[] = [];
     const send = (key: string, body: Record<string, unknown>) => {
@@ -174,45 +174,61 @@ describe("key leases", () => {
     const worstCase = (body: ReturnType<typeof ask>) =>
       150 * estimatePromptTokens(body.messages as Message[]) + 600 * body.max_tokens;
 
-    const acct = await fundedAccount("0.01");
-    const other = await admin<{ key: string }>(`/accounts/${acct.accountId}/keys`, { name: "other key" });
-    // Each key's record cached in this isolate, so that every request below takes the same path.
-    expect((await send(other.key, ask({ max_tokens: 5 }))).status).toBe(200);
-    expect((await send(acct.key, ask({ max_tokens: 5 }))).status).toBe(200);
-    const books = await settled(acct.accountId);
-    const available = books.totals.creditsNanos - books.totals.usageNanos;
+    /**
+     * One try on a fresh account: its outcome, `rescued` when B ran under the lease. It needs A's
+     * and D's reservations to reach the object before B's, which sending them first gives but
+     * does not promise; in another order nobody's money is short of where it should be, and the
+     * books must balance all the same.
+     */
+    const scenario = async (): Promise<string> => {
+      const acct = await fundedAccount("0.01");
+      const other = await admin<{ key: string }>(`/accounts/${acct.accountId}/keys`, { name: "other key" });
+      // Each key's record cached in this isolate, so that every request below takes the same path.
+      expect((await send(other.key, ask({ max_tokens: 5 }))).status).toBe(200);
+      expect((await send(acct.key, ask({ max_tokens: 5 }))).status).toBe(200);
+      const books = await settled(acct.accountId);
+      const available = books.totals.creditsNanos - books.totals.usageNanos;
 
-    // W and A: the key's next two requests. The one of them that finds the key busy (BUSY_GAP_MS;
-    // A at the latest, right after W) asks for a lease of eight worst cases, which a sixteenth of
-    // the room left covers.
-    const body = ask({ max_tokens: 100 });
-    const worst = worstCase(body);
-    const lease = 8 * worst;
-    expect(Math.floor((available - 2 * worst) / 16)).toBeGreaterThanOrEqual(lease);
-    // D, another key's request, then holds all but half a worst case of what is left.
-    const bigPrompt = worstCase(ask({ max_tokens: 1 })) - 600;
-    const bigBody = ask({ max_tokens: Math.floor((available - 2 * worst - lease - worst / 2 - bigPrompt) / 600) });
-    expect(available - 2 * worst - lease - worstCase(bigBody)).toBeLessThan(worst);
+      // W and A: the key's next two requests. The one of them that finds the key busy
+      // (BUSY_GAP_MS; A at the latest, right after W) asks for a lease of eight worst cases,
+      // which a sixteenth of the room left covers.
+      const body = ask({ max_tokens: 100 });
+      const worst = worstCase(body);
+      const lease = 8 * worst;
+      expect(Math.floor((available - 2 * worst) / 16)).toBeGreaterThanOrEqual(lease);
+      // D, another key's request, then holds all but half a worst case of what is left.
+      const bigPrompt = worstCase(ask({ max_tokens: 1 })) - 600;
+      const bigBody = ask({ max_tokens: Math.floor((available - 2 * worst - lease - worst / 2 - bigPrompt) / 600) });
+      expect(available - 2 * worst - lease - worstCase(bigBody)).toBeLessThan(worst);
 
-    // B, sent beside them, found no lease yet and reserved on its own: refused for want of the
-    // money the lease holds, it runs under that lease instead.
-    const replies = await Promise.all([
-      send(acct.key, body),
-      send(acct.key, body),
-      send(other.key, bigBody),
-      send(acct.key, body),
-    ]);
-    expect(replies.map((r) => r.status)).toEqual([200, 200, 200, 200]);
-    const b = replies[3] as Response;
-    expect(heldBy(b)).toBe("lease");
-    const costs = await Promise.all(
-      replies.map(async (r) => Math.round(((await r.json()) as { usage: { cost: number } }).usage.cost * 1e9)),
-    );
-    await Promise.all(contexts.map((ctx) => waitOnExecutionContext(ctx)));
-    const after = await settled(acct.accountId);
-    const charged = costs.reduce((sum, cost) => sum + cost, 0);
-    expect(after.totals.usageNanos - books.totals.usageNanos).toBe(charged);
-    expect(after.totals.reservedNanos).toBe(0);
+      // B, sent beside them, found no lease yet and reserved on its own: refused for want of the
+      // money the lease holds, it runs under that lease instead.
+      const replies = await Promise.all([
+        send(acct.key, body),
+        send(acct.key, body),
+        send(other.key, bigBody),
+        send(acct.key, body),
+      ]);
+      // What each answer says it cost (a refusal costs nothing).
+      const costs = await Promise.all(
+        replies.map(async (r) => {
+          const reply = (await r.json()) as { usage?: { cost: number } };
+          return Math.round((reply.usage?.cost ?? 0) * 1e9);
+        }),
+      );
+      await Promise.all(contexts.map((ctx) => waitOnExecutionContext(ctx)));
+      const after = await settled(acct.accountId);
+      const charged = costs.reduce((sum, cost) => sum + cost, 0);
+      expect(after.totals.usageNanos - books.totals.usageNanos).toBe(charged);
+      expect(after.totals.reservedNanos).toBe(0);
+      const b = replies[3] as Response;
+      const statuses = replies.map((r) => r.status).join(",");
+      return statuses === "200,200,200,200" && heldBy(b) === "lease" ? "rescued" : `${statuses} B:${heldBy(b)}`;
+    };
+    // Without the rescue, no order of arrival gives "rescued" (B gets the 402 in the one that should).
+    const outcomes: string[] = [];
+    while (outcomes.length < 5 && outcomes.at(-1) !== "rescued") outcomes.push(await scenario());
+    expect(outcomes.at(-1), outcomes.join("; ")).toBe("rescued");
   });
 
   it("KEY_LEASE_MS=0 turns leases off", async () => {
