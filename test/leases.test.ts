@@ -1,5 +1,6 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
+import { worstCaseCost } from "../src/billing/cost";
 import {
   BUSY_GAP_MS,
   generationEnded,
@@ -10,6 +11,8 @@ import {
   leaseSettled,
   rescueLease,
 } from "../src/billing/leases";
+import { defaultCatalog } from "../src/catalog/default-catalog";
+import type { Pricing } from "../src/catalog/types";
 import worker from "../src/index";
 import type { Message } from "../src/schema/chat";
 import { estimatePromptTokens } from "../src/transforms/tokens";
@@ -170,9 +173,11 @@ describe("key leases", () => {
         ctx,
       );
     };
-    // gpt-4o-mini's prices: $0.15 and $0.60 a million prompt and completion tokens, in nanos.
-    const worstCase = (body: ReturnType<typeof ask>) =>
-      150 * estimatePromptTokens(body.messages as Message[]) + 600 * body.max_tokens;
+    // Worst cases as the gateway computes them, at the model's catalog prices (one endpoint).
+    const pricing = defaultCatalog.models.find((m) => m.id === MODEL)?.endpoints[0]?.pricing as Pricing;
+    const promptTokens = (body: ReturnType<typeof ask>) => estimatePromptTokens(body.messages as Message[]);
+    const worstCase = (body: ReturnType<typeof ask>) => worstCaseCost(pricing, promptTokens(body), body.max_tokens);
+    const perToken = worstCaseCost(pricing, 0, 1);
 
     /**
      * One try on a fresh account: its outcome, `rescued` when B ran under the lease. It needs A's
@@ -197,8 +202,10 @@ describe("key leases", () => {
       const lease = 8 * worst;
       expect(Math.floor((available - 2 * worst) / 16)).toBeGreaterThanOrEqual(lease);
       // D, another key's request, then holds all but half a worst case of what is left.
-      const bigPrompt = worstCase(ask({ max_tokens: 1 })) - 600;
-      const bigBody = ask({ max_tokens: Math.floor((available - 2 * worst - lease - worst / 2 - bigPrompt) / 600) });
+      const bigPrompt = worstCaseCost(pricing, promptTokens(ask()), 0);
+      const bigBody = ask({
+        max_tokens: Math.floor((available - 2 * worst - lease - worst / 2 - bigPrompt) / perToken),
+      });
       expect(available - 2 * worst - lease - worstCase(bigBody)).toBeLessThan(worst);
 
       // B, sent beside them, found no lease yet and reserved on its own: refused for want of the
