@@ -164,21 +164,9 @@ async function main(): Promise<void> {
     workers.push(gateway);
     const compare = comparePath ? await startGateway(emulator.url, { scriptPath: comparePath }) : undefined;
     if (compare) workers.push(compare);
-    const passthrough = await startWorker({
-      modules: true,
-      scriptPath: "bench/passthrough.js",
-      ...COMPAT,
-      bindings: { UPSTREAM_URL: emulator.url },
-    });
+    const passthrough = await startReference("bench/passthrough.js", emulator.url);
     workers.push(passthrough);
-    const buffered = BUFFERED
-      ? await startWorker({
-          modules: true,
-          scriptPath: "bench/buffered.js",
-          ...COMPAT,
-          bindings: { UPSTREAM_URL: emulator.url },
-        })
-      : undefined;
+    const buffered = BUFFERED ? await startReference("bench/buffered.js", emulator.url) : undefined;
     if (buffered) workers.push(buffered);
     await measure(emulator.url, gateway, passthrough, compare, buffered);
   } finally {
@@ -190,6 +178,21 @@ async function main(): Promise<void> {
 
 type Started = { url: string; pid: number | undefined };
 
+const json = { "content-type": "application/json" };
+
+/** A reference Worker in front of the upstream (bench/passthrough.js, bench/buffered.js). */
+const startReference = (scriptPath: string, upstreamUrl: string) =>
+  startWorker({ modules: true, scriptPath, ...COMPAT, bindings: { UPSTREAM_URL: upstreamUrl } });
+
+/** A target sent the upstream's own request: the emulator itself, or a reference Worker in front of it. */
+const upstreamTarget = (name: string, base: string, pid: number | undefined): Target => ({
+  name,
+  url: `${base}/openai/v1/chat/completions`,
+  headers: { ...json, authorization: "Bearer x" },
+  body: upstreamBody,
+  pid,
+});
+
 async function measure(
   emulatorUrl: string,
   gateway: Started & { storageMedium: string },
@@ -198,22 +201,9 @@ async function measure(
   buffered?: Started,
 ) {
   const key = await seedKey(gateway.url);
-  const json = { "content-type": "application/json" };
   const targets: Target[] = [
-    {
-      name: "direct",
-      url: `${emulatorUrl}/openai/v1/chat/completions`,
-      headers: { ...json, authorization: "Bearer x" },
-      body: upstreamBody,
-      pid: descendantsMatching(process.pid, "emulator-process").at(-1),
-    },
-    {
-      name: "passthrough",
-      url: `${passthrough.url}/openai/v1/chat/completions`,
-      headers: { ...json, authorization: "Bearer x" },
-      body: upstreamBody,
-      pid: passthrough.pid,
-    },
+    upstreamTarget("direct", emulatorUrl, descendantsMatching(process.pid, "emulator-process").at(-1)),
+    upstreamTarget("passthrough", passthrough.url, passthrough.pid),
     {
       name: "tollgate",
       url: `${gateway.url}/api/v1/chat/completions`,
@@ -227,15 +217,7 @@ async function measure(
       pid: gateway.pid,
     },
   ];
-  if (buffered) {
-    targets.push({
-      name: "buffered",
-      url: `${buffered.url}/openai/v1/chat/completions`,
-      headers: { ...json, authorization: "Bearer x" },
-      body: upstreamBody,
-      pid: buffered.pid,
-    });
-  }
+  if (buffered) targets.push(upstreamTarget("buffered", buffered.url, buffered.pid));
   if (compare && COMPARE_REF) {
     const compareKey = await seedKey(compare.url);
     const tollgate = targets.find((t) => t.name === "tollgate") as Target;
