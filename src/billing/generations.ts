@@ -26,10 +26,6 @@ interface GenerationRow extends Record<string, SqlStorageValue> {
   user: string | null;
 }
 
-export function hasGeneration(sql: SqlStorage, id: string): boolean {
-  return sql.exec("SELECT 1 FROM generations WHERE id = ?", id).toArray().length > 0;
-}
-
 const int = (n: number) => Math.max(0, Math.round(Number.isFinite(n) ? n : 0));
 
 /** The generations table's columns, in the order generationValues gives their values. */

@@ -1,5 +1,5 @@
 import type { LeaseAsk, LeaseGrant, ReserveInput, ReserveResult, SettleInput } from "./contract";
-import { generationValues, hasGeneration } from "./generations";
+import { generationValues } from "./generations";
 import {
   chargedKey,
   KEY_WINDOW_COLUMNS,
@@ -262,7 +262,7 @@ function cannotAfford(input: ReserveInput, budget: Nanos, boundByKey: boolean): 
 export interface SettleOutcome {
   /** What was charged (0 for a release, or when the generation was already settled). */
   chargedNanos: Nanos;
-  /** True when this generation had been settled before: nothing happened. */
+  /** True when this generation's record had been written before: nothing happened (a release, with no record, is never one). */
   duplicate: boolean;
   /** True when the charge was lowered to what the account or key could still pay. */
   clamped: boolean;
@@ -281,8 +281,6 @@ export function settle(sql: SqlStorage, rows: RowCache, input: SettleInput, now:
   const id = input.generationId;
   const leaseId = input.leaseId ?? null;
   const hold = leaseId === null ? rows.hold(id) : null;
-  // A hold and its generation record never coexist: settling swaps one for the other atomically.
-  if (!hold && hasGeneration(sql, id)) return { ...nothing, duplicate: true };
   // The hold counts as free from here on: the one statement below removes it (and the held
   // totals with it, by trigger).
   if (hold) rows.holdReleasing(id, hold);
@@ -306,13 +304,22 @@ export function settle(sql: SqlStorage, rows: RowCache, input: SettleInput, now:
   const headroom = key ? keyHeadroom(key, now) : null;
   if (headroom !== null) charge = Math.min(charge, Math.max(held, headroom));
   const charged = key ? chargedKey(key, charge, now) : null;
-  sql.exec(
-    SETTLEMENT,
-    ...generationValues({ ...record, id, keyHash: input.keyHash, costNanos: charge }),
-    ...KEY_WINDOW_COLUMNS.map((column) => charged?.[column] ?? 0),
-    leaseId,
-    leaseTake,
-  );
+  try {
+    sql.exec(
+      SETTLEMENT,
+      ...generationValues({ ...record, id, keyHash: input.keyHash, costNanos: charge }),
+      ...KEY_WINDOW_COLUMNS.map((column) => charged?.[column] ?? 0),
+      leaseId,
+      leaseTake,
+    );
+  } catch (error) {
+    // Settled before (a retried call whose first try was applied): the generation's id is taken,
+    // and SQLite undid the whole statement, trigger and all. Looking first would cost every
+    // settlement without a hold of its own (all of a lease's) a query for what only a retry sees.
+    if (!isSettledAlready(error)) throw error;
+    rows.clear();
+    return { ...nothing, duplicate: true };
+  }
   rows.charged(charge, charged);
   return { chargedNanos: charge, duplicate: false, clamped: charge !== cost };
 }
@@ -331,4 +338,9 @@ export function expireReservations(
 
 export function sumReservations(sql: SqlStorage): Nanos {
   return sql.exec<{ total: number }>("SELECT COALESCE(SUM(amount_nanos), 0) AS total FROM reservations").one().total;
+}
+
+/** The error SQLite raises when a generation's record is inserted a second time. */
+function isSettledAlready(error: unknown): boolean {
+  return String(error).includes("UNIQUE constraint failed: generations.id");
 }
