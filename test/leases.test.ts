@@ -101,8 +101,13 @@ describe("key leases", () => {
     });
     expect(failing.status).toBe(502);
     await failing.text();
+    // A generation alone in the isolate writes its line just after the reply (lifecycle.ts).
+    const failed = await vi.waitFor(() => {
+      const line = lines.find((l) => l.msg === "generation" && l.status === 502);
+      if (!line) throw new Error("no log line yet");
+      return line;
+    });
     log.mockRestore();
-    const failed = lines.find((line) => line.msg === "generation" && line.status === 502);
     expect(failed?.timings).toHaveProperty("lease");
     const streamed = await chat(acct.key, ask({ stream: true }));
     expect(heldBy(streamed)).toBe("lease");

