@@ -129,7 +129,7 @@ async function main(): Promise<void> {
         messages: [{ role: "user", content: MODE.prompt }],
         stream: MODE.stream,
       }),
-      concurrency: MODE.concurrency?.[0] ?? 8,
+      concurrency: Number(process.env.PROFILE_CONCURRENCY ?? MODE.concurrency?.[0] ?? 8),
       staggerMs: MODE.staggerMs,
     };
     await runLoad({ ...load, durationMs: 1500 }); // warm up the JIT and the caches

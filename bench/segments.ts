@@ -1,0 +1,195 @@
+/**
+ * `npm run bench:segments`: where one request's time goes at concurrency 1, for the passthrough
+ * and for Tollgate side by side. At concurrency 1 throughput is one over latency, and a request's
+ * latency is the sum of four stretches of the serving workerd's thread, each bounded by a system
+ * call that `perf trace` records with its time:
+ *
+ * - before: from reading the client's request to writing the upstream's (the Worker's own work);
+ * - upstream: from that write to reading the upstream's reply (the provider, here the emulator);
+ * - after: from that read to writing the client's reply;
+ * - between: from the reply to reading the next request (the client's turn, and whatever work the
+ *   Worker left for after its reply, which holds up the next request when it runs past it).
+ *
+ * Needs Linux `perf` with tracing allowed for the user's processes; `perf trace` costs each
+ * traced call a little (reads, writes and fsync only), so compare stretches with each other, not
+ * with `npm run bench`'s latencies. The targets take turns, so that the host's drift falls on both.
+ */
+import { spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { runLoad } from "./load";
+import { ALL_MODES, type Mode } from "./modes";
+import { buildGateway, COMPAT, seedKey, startEmulator, startGateway, startWorker } from "./setup";
+
+const ROUNDS = Math.max(1, Number(process.env.SEGMENTS_ROUNDS ?? 3));
+const TRACE_SECONDS = 2;
+const STRETCHES = ["before", "upstream", "after", "between"] as const;
+type Stretch = (typeof STRETCHES)[number];
+
+interface Traced {
+  /** Milliseconds of each stretch, one entry per request traced whole. */
+  stretches: Record<Stretch, number[]>;
+  /** Log lines written (fd 1) and commits (fsync) in each stretch. */
+  writes: Record<Stretch, { log: number; fsync: number }>;
+}
+
+interface SysCall {
+  at: number;
+  call: "read" | "write" | "fsync";
+  fd: number;
+  result: number;
+}
+
+/** `perf trace`'s lines: `  1.165 ( 0.037 ms): workerd/18429 read(fd: 48, buf: 0x…, count: 4096) = 720`. */
+function parseTrace(text: string): SysCall[] {
+  const calls: SysCall[] = [];
+  for (const line of text.split("\n")) {
+    const match = /^\s*([\d.]+) \(\s*[\d.]+ ms\): \S+ (read|write|fsync)\(fd: (\d+)[^)]*\)\s+= (-?\d+)/.exec(line);
+    if (!match) continue;
+    const [, at, call, fd, result] = match;
+    calls.push({ at: Number(at), call: call as SysCall["call"], fd: Number(fd), result: Number(result) });
+  }
+  return calls;
+}
+
+/**
+ * Cuts the calls into requests. One at a time, a request is: a read of the client's request, the
+ * first write to another descriptor (the upstream's request), the first read from that one (its
+ * reply), the first write back to the client's; the next request's read closes `between`.
+ */
+function stretchesOf(calls: SysCall[], into: Traced): void {
+  // workerd's threads wake each other through eventfds (8-byte reads and writes): not sockets.
+  const sockets = new Set(calls.filter((c) => c.result > 8).map((c) => c.fd));
+  let phase: Stretch | null = null;
+  let client = -1;
+  let upstream = -1;
+  let since = 0;
+  for (const { at, call, fd, result } of calls) {
+    if (call === "fsync" || (call === "write" && fd === 1)) {
+      if (phase) into.writes[phase][call === "fsync" ? "fsync" : "log"]++;
+      continue;
+    }
+    if (result <= 0 || !sockets.has(fd)) continue;
+    if (call === "read" && (phase === null || phase === "between") && fd !== upstream) {
+      if (phase === "between") into.stretches.between.push(at - since);
+      [phase, client, since] = ["before", fd, at];
+    } else if (call === "write" && phase === "before" && fd !== client) {
+      into.stretches.before.push(at - since);
+      [phase, upstream, since] = ["upstream", fd, at];
+    } else if (call === "read" && phase === "upstream" && fd === upstream) {
+      into.stretches.upstream.push(at - since);
+      [phase, since] = ["after", at];
+    } else if (call === "write" && phase === "after" && fd === client) {
+      into.stretches.after.push(at - since);
+      [phase, since] = ["between", at];
+    }
+  }
+}
+
+/** Traces workerd `pid` for TRACE_SECONDS while `load` runs at concurrency 1 around it. */
+async function trace(pid: number, load: () => Promise<unknown>, into: Traced): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "tollgate-segments-"));
+  const file = join(dir, "trace.txt");
+  try {
+    const running = load();
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const perf = spawn("perf", ["trace", "-p", String(pid), "-e", "read,write,fsync", "-o", file], { stdio: "ignore" });
+    await new Promise((resolve) => setTimeout(resolve, TRACE_SECONDS * 1000));
+    const stopped = new Promise((resolve) => perf.once("exit", resolve));
+    perf.kill("SIGINT");
+    await stopped;
+    await running;
+    stretchesOf(parseTrace(readFileSync(file, "utf8")), into);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const median = (values: number[]) => {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
+};
+
+function report(traced: Map<string, Traced>): string {
+  const base = traced.get("passthrough");
+  const lines = [
+    "| target | requests | before | upstream | after | between | sum | log lines, commits (where) |",
+    "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+  ];
+  for (const [name, t] of traced) {
+    const cell = (s: Stretch) => {
+      const ms = median(t.stretches[s]);
+      const extra = base && name !== "passthrough" ? ` (+${(ms - median(base.stretches[s])).toFixed(2)})` : "";
+      return `${ms.toFixed(3)}${extra}`;
+    };
+    const sum = STRETCHES.reduce((total, s) => total + median(t.stretches[s]), 0);
+    const where = STRETCHES.filter((s) => t.writes[s].log + t.writes[s].fsync > 0)
+      .map((s) => `${s} ${t.writes[s].log}/${t.writes[s].fsync}`)
+      .join(", ");
+    lines.push(
+      `| ${name} | ${t.stretches.before.length} | ${STRETCHES.map(cell).join(" | ")} | ${sum.toFixed(3)} | ${where || "–"} |`,
+    );
+  }
+  return lines.join("\n");
+}
+
+async function main(): Promise<void> {
+  if (spawnSync("perf", ["--version"]).status !== 0) {
+    console.error("bench:segments needs Linux perf (`perf trace`) on the PATH");
+    process.exit(1);
+  }
+  buildGateway();
+  const emulator = await startEmulator(8791);
+  const gateway = await startGateway(emulator.url);
+  const passthrough = await startWorker({
+    modules: true,
+    scriptPath: "bench/passthrough.js",
+    ...COMPAT,
+    bindings: { UPSTREAM_URL: emulator.url },
+  });
+  try {
+    const key = await seedKey(gateway.url);
+    const mode = ALL_MODES[0] as Mode;
+    const targets = [
+      {
+        name: "passthrough",
+        pid: passthrough.pid,
+        url: `${passthrough.url}/openai/v1/chat/completions`,
+        headers: { "content-type": "application/json", authorization: "Bearer x" },
+        body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: mode.prompt }] }),
+      },
+      {
+        name: "tollgate",
+        pid: gateway.pid,
+        url: `${gateway.url}/api/v1/chat/completions`,
+        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
+        body: JSON.stringify({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: mode.prompt }] }),
+      },
+    ];
+    const traced = new Map<string, Traced>();
+    for (const target of targets) {
+      traced.set(target.name, {
+        stretches: { before: [], upstream: [], after: [], between: [] },
+        writes: Object.fromEntries(STRETCHES.map((s) => [s, { log: 0, fsync: 0 }])) as Traced["writes"],
+      });
+      await runLoad({ ...target, concurrency: 4, durationMs: 1000 }); // warm-up
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const target of round % 2 ? [...targets].reverse() : targets) {
+        if (target.pid === undefined) throw new Error(`no workerd pid for ${target.name}`);
+        const load = () => runLoad({ ...target, concurrency: 1, durationMs: (TRACE_SECONDS + 1.5) * 1000 });
+        await trace(target.pid, load, traced.get(target.name) as Traced);
+      }
+    }
+    console.log(
+      `# Where a request's time goes at concurrency 1 (${new Date().toISOString().slice(0, 10)}, ${ROUNDS} × ${TRACE_SECONDS} s traced per target; p50 ms, under perf trace; in brackets: more than the passthrough)\n`,
+    );
+    console.log(report(traced));
+  } finally {
+    await Promise.allSettled([gateway.mf.dispose(), passthrough.mf.dispose()]);
+    emulator.child.kill();
+  }
+}
+
+await main();
