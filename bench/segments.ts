@@ -12,7 +12,8 @@
  *
  * Needs Linux `perf` with tracing allowed for the user's processes; `perf trace` costs each
  * traced call a little (reads, writes and fsync only), so compare stretches with each other, not
- * with `npm run bench`'s latencies. The targets take turns, so that the host's drift falls on both.
+ * with `npm run bench`'s latencies. The targets take turns, so that the host's drift falls on all;
+ * `BENCH_COMPARE=<git ref>` adds Tollgate at that ref, to tell a change's effect from drift.
  */
 import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -20,8 +21,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runLoad } from "./load";
 import { ALL_MODES, type Mode } from "./modes";
-import { buildGateway, COMPAT, seedKey, startEmulator, startGateway, startWorker } from "./setup";
+import { buildGateway, buildGatewayAt, COMPAT, seedKey, startEmulator, startGateway, startWorker } from "./setup";
 
+/** `BENCH_COMPARE=<git ref>`: Tollgate as it was at that ref takes turns too (`tollgate@<ref>`). */
+const COMPARE_REF = process.env.BENCH_COMPARE;
 const ROUNDS = Math.max(1, Number(process.env.SEGMENTS_ROUNDS ?? 3));
 const TRACE_SECONDS = 2;
 const STRETCHES = ["before", "upstream", "after", "between"] as const;
@@ -114,7 +117,7 @@ const median = (values: number[]) => {
 function report(traced: Map<string, Traced>): string {
   const base = traced.get("passthrough");
   const lines = [
-    "| target | requests | before | upstream | after | between | sum | log lines, commits (where) |",
+    "| target | requests | before | upstream | after | between | all but upstream | log lines, commits (where) |",
     "| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
   ];
   for (const [name, t] of traced) {
@@ -123,12 +126,14 @@ function report(traced: Map<string, Traced>): string {
       const extra = base && name !== "passthrough" ? ` (+${(ms - median(base.stretches[s])).toFixed(2)})` : "";
       return `${ms.toFixed(3)}${extra}`;
     };
-    const sum = STRETCHES.reduce((total, s) => total + median(t.stretches[s]), 0);
+    // The upstream's stretch is the emulator's, and the host's scheduling makes it bimodal (0.3 or
+    // ~1.2 ms, for any target in some runs): what a Worker adds is the rest.
+    const own = STRETCHES.filter((s) => s !== "upstream").reduce((total, s) => total + median(t.stretches[s]), 0);
     const where = STRETCHES.filter((s) => t.writes[s].log + t.writes[s].fsync > 0)
       .map((s) => `${s} ${t.writes[s].log}/${t.writes[s].fsync}`)
       .join(", ");
     lines.push(
-      `| ${name} | ${t.stretches.before.length} | ${STRETCHES.map(cell).join(" | ")} | ${sum.toFixed(3)} | ${where || "–"} |`,
+      `| ${name} | ${t.stretches.before.length} | ${STRETCHES.map(cell).join(" | ")} | ${own.toFixed(3)} | ${where || "–"} |`,
     );
   }
   return lines.join("\n");
@@ -140,8 +145,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   buildGateway();
+  const comparePath = COMPARE_REF ? buildGatewayAt(COMPARE_REF) : undefined;
   const emulator = await startEmulator(8791);
   const gateway = await startGateway(emulator.url);
+  const compare = comparePath ? await startGateway(emulator.url, { scriptPath: comparePath }) : undefined;
   const passthrough = await startWorker({
     modules: true,
     scriptPath: "bench/passthrough.js",
@@ -167,6 +174,16 @@ async function main(): Promise<void> {
         body: JSON.stringify({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: mode.prompt }] }),
       },
     ];
+    if (compare) {
+      const tollgate = targets[1] as (typeof targets)[number];
+      targets.push({
+        ...tollgate,
+        name: `tollgate@${COMPARE_REF}`,
+        pid: compare.pid,
+        url: `${compare.url}/api/v1/chat/completions`,
+        headers: { ...tollgate.headers, authorization: `Bearer ${await seedKey(compare.url)}` },
+      });
+    }
     const traced = new Map<string, Traced>();
     for (const target of targets) {
       traced.set(target.name, {
@@ -176,7 +193,8 @@ async function main(): Promise<void> {
       await runLoad({ ...target, concurrency: 4, durationMs: 1000 }); // warm-up
     }
     for (let round = 0; round < ROUNDS; round++) {
-      for (const target of round % 2 ? [...targets].reverse() : targets) {
+      for (let turn = 0; turn < targets.length; turn++) {
+        const target = targets[(turn + round) % targets.length] as (typeof targets)[number];
         if (target.pid === undefined) throw new Error(`no workerd pid for ${target.name}`);
         const load = () => runLoad({ ...target, concurrency: 1, durationMs: (TRACE_SECONDS + 1.5) * 1000 });
         await trace(target.pid, load, traced.get(target.name) as Traced);
@@ -187,7 +205,7 @@ async function main(): Promise<void> {
     );
     console.log(report(traced));
   } finally {
-    await Promise.allSettled([gateway.mf.dispose(), passthrough.mf.dispose()]);
+    await Promise.allSettled([gateway, passthrough, compare].map((worker) => worker?.mf.dispose()));
     emulator.child.kill();
   }
 }
