@@ -522,6 +522,46 @@ describe("leases (the object's side; billing/leases.ts)", () => {
     expect(audit.totals.reservedNanos).toBe(2 * WORST + 8 * WORST + 11 * WORST);
   });
 
+  it("answers a retried batch's settlements under a lease as duplicates, and applies the new ones after them", async () => {
+    // The object does not look for an earlier record first: the second insert of a generation
+    // fails on its id, SQLite undoes that whole statement, and the object's cached rows start over.
+    const { stub, keyHash } = await newAccount(1 * USD);
+    const granted = lease(8 * WORST);
+    await stub.reserve(reserveInput(keyHash, { lease: granted }));
+    const settleOf = (id: string, cost: number): SettleInput => ({
+      keyHash,
+      generationId: id,
+      record: generationRecord(id, keyHash, cost),
+      leaseId: granted.id,
+    });
+    const [first, second, third] = [genId(), genId(), genId()];
+    await stub.settleMany([settleOf(first, 1_000_000), settleOf(second, 2_000_000)]);
+    // The first call's reply was lost: the same two come again, with one settlement queued since.
+    const again = await stub.settleMany([
+      settleOf(first, 1_000_000),
+      settleOf(second, 2_000_000),
+      settleOf(third, 4_000_000),
+    ]);
+    expect(again).toEqual([
+      { chargedNanos: 0, duplicate: true, clamped: false },
+      { chargedNanos: 0, duplicate: true, clamped: false },
+      { chargedNanos: 4_000_000, duplicate: false, clamped: false },
+    ]);
+    const audit = await expectConsistent(stub);
+    expect(audit.totals.usageNanos).toBe(7_000_000);
+    expect(audit.totals.reservedNanos).toBe(WORST + 8 * WORST - 7_000_000); // the lease shrank by each charge once
+    expect(await stub.generation(keyHash, second)).toMatchObject({ ok: true, value: { costNanos: 2_000_000 } });
+    // And the object decides on what it stores: past what is left it refuses with a 402 (had it
+    // kept the duplicates' shrinking of the lease in its cache, it would think 3M more free).
+    const left = audit.totals.creditsNanos - audit.totals.usageNanos - audit.totals.reservedNanos;
+    expect(await stub.reserve(reserveInput(keyHash, { worstCaseNanos: left + 1 }))).toMatchObject({
+      ok: false,
+      status: 402,
+    });
+    expect(await stub.reserve(reserveInput(keyHash, { worstCaseNanos: left }))).toMatchObject({ ok: true });
+    await expectConsistent(stub);
+  });
+
   it("charges a generation run under a lease out of the lease's hold, once, and releases the rest", async () => {
     const { stub, keyHash } = await newAccount(1 * USD);
     const granted = lease(8 * WORST);
