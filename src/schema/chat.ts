@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { sparse } from "./sparse";
 
 /**
  * The public chat-completions request: OpenAI's body plus OpenRouter's extras.
@@ -191,20 +192,22 @@ export const CommonRequestFields = {
   n: z.number().int().min(1).max(16).nullish(),
 };
 
-export const ChatRequestSchema = z.looseObject({
-  ...CommonRequestFields,
-  messages: z.array(Message).min(1, "messages must contain at least one message"),
-  max_completion_tokens: z.number().int().positive().nullish(),
-  tools: z.array(FunctionTool).nullish(),
-  tool_choice: ToolChoice.nullish(),
-  parallel_tool_calls: z.boolean().nullish(),
-  response_format: ResponseFormat.nullish(),
-  reasoning: Reasoning.nullish(),
-  reasoning_effort: z.enum(["xhigh", "high", "medium", "low", "minimal", "none"]).nullish(),
-  include_reasoning: z.boolean().nullish(),
-  prediction: z.unknown().optional(),
-  modalities: z.array(z.string()).optional(),
-  plugins: z.array(z.looseObject({ id: z.string() })).optional(),
-  service_tier: z.string().nullish(),
-});
+export const ChatRequestSchema = sparse(
+  z.looseObject({
+    ...CommonRequestFields,
+    messages: z.array(Message).min(1, "messages must contain at least one message"),
+    max_completion_tokens: z.number().int().positive().nullish(),
+    tools: z.array(FunctionTool).nullish(),
+    tool_choice: ToolChoice.nullish(),
+    parallel_tool_calls: z.boolean().nullish(),
+    response_format: ResponseFormat.nullish(),
+    reasoning: Reasoning.nullish(),
+    reasoning_effort: z.enum(["xhigh", "high", "medium", "low", "minimal", "none"]).nullish(),
+    include_reasoning: z.boolean().nullish(),
+    prediction: z.unknown().optional(),
+    modalities: z.array(z.string()).optional(),
+    plugins: z.array(z.looseObject({ id: z.string() })).optional(),
+    service_tier: z.string().nullish(),
+  }),
+);
 export type ChatRequest = z.infer<typeof ChatRequestSchema>;

@@ -1,6 +1,7 @@
 import type * as z from "zod";
 import { readBodyText } from "./body";
 import { badRequest } from "./errors";
+import { sparseParserOf } from "./sparse";
 
 /**
  * Reads a JSON body (at most MAX_BODY_BYTES, else a 413) and validates it; a bad body is a 400
@@ -18,8 +19,8 @@ export async function parseJsonBody<S extends z.ZodType>(request: Request, schem
 }
 
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  const result = schema.safeParse(value);
-  if (result.success) return result.data;
+  const result = (sparseParserOf(schema) ?? ((v: unknown) => schema.safeParse(v)))(value);
+  if (result.success) return result.data as z.infer<S>;
   const issue = result.error.issues[0];
   const path = issue?.path.length ? issue.path.join(".") : "body";
   throw badRequest(`Invalid request: ${path}: ${issue?.message ?? "invalid value"}`, {
