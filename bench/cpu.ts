@@ -13,6 +13,7 @@
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { generationRecord } from "../test/support/records";
+import { median } from "./load";
 import { cpuSeconds } from "./proc";
 import { buildGateway, buildGatewayAt, type SeededAccount, seedAccount, startEmulator, startGateway } from "./setup";
 
@@ -52,8 +53,6 @@ interface Target {
   samples: Map<Op, number[]>;
   dispose: () => Promise<void>;
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
 async function startTarget(name: string, emulatorUrl: string, bundle: string, probe: string): Promise<Target> {
   const gateway = await startGateway(emulatorUrl, { entry: probe, scriptPath: bundle });

@@ -38,6 +38,13 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] as number;
 }
 
+/** The median of unsorted values (NaN for none). */
+export const median = (values: number[]) =>
+  percentile(
+    [...values].sort((a, b) => a - b),
+    50,
+  );
+
 /** What one stretch of load recorded, so that several stretches can be summarised as one. */
 export interface LoadSamples {
   latencies: number[];

@@ -19,7 +19,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { runLoad } from "./load";
+import { median, runLoad } from "./load";
 import { ALL_MODES, type Mode } from "./modes";
 import { buildGateway, buildGatewayAt, COMPAT, seedKey, startEmulator, startGateway, startWorker } from "./setup";
 
@@ -109,11 +109,6 @@ async function trace(pid: number, load: () => Promise<unknown>, into: Traced): P
   }
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? Number.NaN;
-};
-
 function report(traced: Map<string, Traced>): string {
   const base = traced.get("passthrough");
   const lines = [
@@ -123,7 +118,8 @@ function report(traced: Map<string, Traced>): string {
   for (const [name, t] of traced) {
     const cell = (s: Stretch) => {
       const ms = median(t.stretches[s]);
-      const extra = base && name !== "passthrough" ? ` (+${(ms - median(base.stretches[s])).toFixed(2)})` : "";
+      const more = ms - median(base?.stretches[s] ?? []);
+      const extra = base && name !== "passthrough" ? ` (${more < 0 ? "−" : "+"}${Math.abs(more).toFixed(2)})` : "";
       return `${ms.toFixed(3)}${extra}`;
     };
     // The upstream's stretch is the emulator's, and the host's scheduling makes it bimodal (0.3 or
