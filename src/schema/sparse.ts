@@ -18,9 +18,16 @@ type SafeParse = (value: unknown) => z.ZodSafeParseResult<unknown>;
 
 const parsers = new WeakMap<z.ZodType, SafeParse>();
 
-/** Marks a request schema to be parsed field by field (parseWith uses it); returns the schema. */
+/**
+ * Marks a request schema to be parsed field by field (parseWith uses it); returns the schema. The
+ * parser is built on first use, not while the Worker starts.
+ */
 export function sparse<S extends LooseObject>(schema: S): S {
-  parsers.set(schema, sparseParser(schema));
+  let parser: SafeParse | undefined;
+  parsers.set(schema, (value) => {
+    parser ??= sparseParser(schema);
+    return parser(value);
+  });
   return schema;
 }
 
