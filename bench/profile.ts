@@ -13,7 +13,8 @@ import { readFileSync } from "node:fs";
 import { SourceMap } from "node:module";
 import { runLoad } from "./load";
 import { ALL_MODES, type Mode } from "./modes";
-import { buildGateway, seedKey, startEmulator, startGateway } from "./setup";
+import { buildGateway, startEmulator, startGateway } from "./setup";
+import { tollgateTarget } from "./targets";
 
 const MODE = ALL_MODES.find((m) => process.argv.includes(m.name)) ?? (ALL_MODES[0] as Mode);
 const INSPECTOR_PORT = 9239;
@@ -120,15 +121,11 @@ async function main(): Promise<void> {
   const emulator = await startEmulator(8792);
   const gateway = await startGateway(emulator.url, { inspectorPort: INSPECTOR_PORT });
   try {
-    const key = await seedKey(gateway.url);
+    const tollgate = await tollgateTarget("tollgate", gateway);
     const load = {
-      url: `${gateway.url}/api/v1/chat/completions`,
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({
-        model: "openai/gpt-4o-mini",
-        messages: [{ role: "user", content: MODE.prompt }],
-        stream: MODE.stream,
-      }),
+      url: tollgate.url,
+      headers: tollgate.headers,
+      body: tollgate.body(MODE),
       concurrency: Number(process.env.PROFILE_CONCURRENCY ?? MODE.concurrency?.[0] ?? 8),
       staggerMs: MODE.staggerMs,
     };

@@ -16,7 +16,8 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { type LoadResult, type LoadSamples, measureLoad, runLoad, summarize } from "./load";
 import { ALL_MODES, type Mode } from "./modes";
 import { cpuSeconds, descendantsMatching, peakMemoryMiB } from "./proc";
-import { buildGateway, buildGatewayAt, COMPAT, seedKey, startEmulator, startGateway, startWorker } from "./setup";
+import { buildGateway, buildGatewayAt, startEmulator, startGateway } from "./setup";
+import { startReference, type Target, tollgateTarget, upstreamTarget } from "./targets";
 
 const SECONDS_PER_CELL = Number(process.env.BENCH_SECONDS ?? 4);
 /** Each cell's time is split into this many turns per target (default: the mode's own, modes.ts). */
@@ -34,23 +35,6 @@ const BUFFERED = process.env.BENCH_BUFFERED === "1";
 
 /** `json`, `stream`, `trickle` or any mix (default: all): a quicker run while profiling one path. */
 const MODES = ALL_MODES.filter((m) => (process.env.BENCH_MODES ?? "json,stream,trickle").split(",").includes(m.name));
-
-interface Target {
-  /** direct, passthrough, tollgate, buffered (BENCH_BUFFERED), or tollgate@<ref> in an A/B run. */
-  name: string;
-  url: string;
-  headers: Record<string, string>;
-  body: (mode: Mode) => string;
-  /** The process whose CPU and memory this target costs (workerd for the Workers). */
-  pid: number | undefined;
-}
-
-const upstreamBody = (mode: Mode) =>
-  JSON.stringify({
-    model: "gpt-4o-mini",
-    messages: [{ role: "user", content: mode.prompt }],
-    ...(mode.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
-  });
 
 interface Row {
   mode: string;
@@ -178,21 +162,6 @@ async function main(): Promise<void> {
 
 type Started = { url: string; pid: number | undefined };
 
-const json = { "content-type": "application/json" };
-
-/** A reference Worker in front of the upstream (bench/passthrough.js, bench/buffered.js). */
-const startReference = (scriptPath: string, upstreamUrl: string) =>
-  startWorker({ modules: true, scriptPath, ...COMPAT, bindings: { UPSTREAM_URL: upstreamUrl } });
-
-/** A target sent the upstream's own request: the emulator itself, or a reference Worker in front of it. */
-const upstreamTarget = (name: string, base: string, pid: number | undefined): Target => ({
-  name,
-  url: `${base}/openai/v1/chat/completions`,
-  headers: { ...json, authorization: "Bearer x" },
-  body: upstreamBody,
-  pid,
-});
-
 async function measure(
   emulatorUrl: string,
   gateway: Started & { storageMedium: string },
@@ -200,35 +169,13 @@ async function measure(
   compare?: Started,
   buffered?: Started,
 ) {
-  const key = await seedKey(gateway.url);
   const targets: Target[] = [
     upstreamTarget("direct", emulatorUrl, descendantsMatching(process.pid, "emulator-process").at(-1)),
     upstreamTarget("passthrough", passthrough.url, passthrough.pid),
-    {
-      name: "tollgate",
-      url: `${gateway.url}/api/v1/chat/completions`,
-      headers: { ...json, authorization: `Bearer ${key}` },
-      body: (mode) =>
-        JSON.stringify({
-          model: "openai/gpt-4o-mini",
-          messages: [{ role: "user", content: mode.prompt }],
-          stream: mode.stream,
-        }),
-      pid: gateway.pid,
-    },
+    await tollgateTarget("tollgate", gateway),
   ];
   if (buffered) targets.push(upstreamTarget("buffered", buffered.url, buffered.pid));
-  if (compare && COMPARE_REF) {
-    const compareKey = await seedKey(compare.url);
-    const tollgate = targets.find((t) => t.name === "tollgate") as Target;
-    targets.push({
-      ...tollgate,
-      name: `tollgate@${COMPARE_REF}`,
-      url: `${compare.url}/api/v1/chat/completions`,
-      headers: { ...json, authorization: `Bearer ${compareKey}` },
-      pid: compare.pid,
-    });
-  }
+  if (compare && COMPARE_REF) targets.push(await tollgateTarget(`tollgate@${COMPARE_REF}`, compare));
 
   const rows: Row[] = [];
   try {

@@ -21,7 +21,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { median, runLoad } from "./load";
 import { ALL_MODES, type Mode } from "./modes";
-import { buildGateway, buildGatewayAt, COMPAT, seedKey, startEmulator, startGateway, startWorker } from "./setup";
+import { buildGateway, buildGatewayAt, startEmulator, startGateway } from "./setup";
+import { startReference, type Target, tollgateTarget, upstreamTarget } from "./targets";
 
 /** `BENCH_COMPARE=<git ref>`: Tollgate as it was at that ref takes turns too (`tollgate@<ref>`). */
 const COMPARE_REF = process.env.BENCH_COMPARE;
@@ -145,54 +146,28 @@ async function main(): Promise<void> {
   const emulator = await startEmulator(8791);
   const gateway = await startGateway(emulator.url);
   const compare = comparePath ? await startGateway(emulator.url, { scriptPath: comparePath }) : undefined;
-  const passthrough = await startWorker({
-    modules: true,
-    scriptPath: "bench/passthrough.js",
-    ...COMPAT,
-    bindings: { UPSTREAM_URL: emulator.url },
-  });
+  const passthrough = await startReference("bench/passthrough.js", emulator.url);
   try {
-    const key = await seedKey(gateway.url);
     const mode = ALL_MODES[0] as Mode;
     const targets = [
-      {
-        name: "passthrough",
-        pid: passthrough.pid,
-        url: `${passthrough.url}/openai/v1/chat/completions`,
-        headers: { "content-type": "application/json", authorization: "Bearer x" },
-        body: JSON.stringify({ model: "gpt-4o-mini", messages: [{ role: "user", content: mode.prompt }] }),
-      },
-      {
-        name: "tollgate",
-        pid: gateway.pid,
-        url: `${gateway.url}/api/v1/chat/completions`,
-        headers: { "content-type": "application/json", authorization: `Bearer ${key}` },
-        body: JSON.stringify({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: mode.prompt }] }),
-      },
+      upstreamTarget("passthrough", passthrough.url, passthrough.pid),
+      await tollgateTarget("tollgate", gateway),
     ];
-    if (compare) {
-      const tollgate = targets[1] as (typeof targets)[number];
-      targets.push({
-        ...tollgate,
-        name: `tollgate@${COMPARE_REF}`,
-        pid: compare.pid,
-        url: `${compare.url}/api/v1/chat/completions`,
-        headers: { ...tollgate.headers, authorization: `Bearer ${await seedKey(compare.url)}` },
-      });
-    }
+    if (compare) targets.push(await tollgateTarget(`tollgate@${COMPARE_REF}`, compare));
     const traced = new Map<string, Traced>();
     for (const target of targets) {
       traced.set(target.name, {
         stretches: { before: [], upstream: [], after: [], between: [] },
         writes: Object.fromEntries(STRETCHES.map((s) => [s, { log: 0, fsync: 0 }])) as Traced["writes"],
       });
-      await runLoad({ ...target, concurrency: 4, durationMs: 1000 }); // warm-up
+      await runLoad({ ...target, body: target.body(mode), concurrency: 4, durationMs: 1000 }); // warm-up
     }
     for (let round = 0; round < ROUNDS; round++) {
       for (let turn = 0; turn < targets.length; turn++) {
-        const target = targets[(turn + round) % targets.length] as (typeof targets)[number];
+        const target = targets[(turn + round) % targets.length] as Target;
         if (target.pid === undefined) throw new Error(`no workerd pid for ${target.name}`);
-        const load = () => runLoad({ ...target, concurrency: 1, durationMs: (TRACE_SECONDS + 1.5) * 1000 });
+        const load = () =>
+          runLoad({ ...target, body: target.body(mode), concurrency: 1, durationMs: (TRACE_SECONDS + 1.5) * 1000 });
         await trace(target.pid, load, traced.get(target.name) as Traced);
       }
     }
