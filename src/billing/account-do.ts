@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
+import { sleep } from "../sleep";
 import type {
   AccountSummary,
   AccountTotals,
@@ -361,7 +362,7 @@ export class AccountDurableObject extends DurableObject<Env> {
     }
     const end = (this.leaseEnds.get(hash) ?? granted + MAX_LEASE_MS) + LEASE_CLOCK_MARGIN_MS;
     const wait = end - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 0) await sleep(wait);
   }
 
   // ── Operator (the Worker checked ADMIN_TOKEN) ──────────────────────────────────────────────

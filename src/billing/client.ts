@@ -1,6 +1,7 @@
 import type { Env } from "../env";
 import { cachedIn } from "../refreshing";
 import { GatewayError } from "../schema/errors";
+import { sleep } from "../sleep";
 import type { Outcome } from "./account-types";
 import type { ReserveInput, ReserveResult, SettleInput } from "./contract";
 import { noteRoom } from "./head-start";
@@ -67,7 +68,7 @@ async function withRetry<T>(call: (retried: boolean) => Promise<T>): Promise<T> 
     } catch (error) {
       const retryable = (error as { retryable?: boolean } | null)?.retryable === true;
       if (!retryable || attempt >= RETRIES) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+      await sleep(20 * 2 ** attempt);
     }
   }
 }
@@ -169,8 +170,6 @@ async function reserveCarrying(env: Env, accountId: string, input: ReserveInput)
     throw error;
   }
 }
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 /**
  * Step 8, inside `ctx.waitUntil`: charges `record.costNanos` and writes the generation record, or

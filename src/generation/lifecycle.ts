@@ -25,6 +25,7 @@ import {
 } from "../routing/attempts";
 import type { Attempt } from "../routing/plan";
 import { GatewayError } from "../schema/errors";
+import { sleep } from "../sleep";
 import { reservationFor } from "./budget";
 import { newGenerationId } from "./ids";
 import { holdEnded, holdStarted, type SoloWatch } from "./solo";
@@ -352,10 +353,8 @@ export function settleGeneration(gen: Generation, generation: GenerationRecord |
     logLine(line);
     return settlement;
   };
-  gen.handedOff(alone ? afterZeroTimer().then(settleAndLog) : settleAndLog());
+  gen.handedOff(alone ? sleep(0).then(settleAndLog) : settleAndLog());
 }
-
-const afterZeroTimer = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
 /**
  * Step 8's call: the generation's settlement, queued for its account's object (sent at once when

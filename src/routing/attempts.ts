@@ -1,6 +1,7 @@
 import { sanitizeUpstreamText } from "../providers/errors";
 import type { ChatAdapter, UpstreamCall, UpstreamError, UpstreamTarget } from "../providers/types";
 import { GatewayError } from "../schema/errors";
+import { sleep as timerSleep } from "../sleep";
 import { backoffMs, FAILOVER_LIMITS, FAILOVER_TABLE, type FailureKind } from "./failover";
 import { type HealthTracker, health } from "./health";
 import { type Attempt, endpointKey } from "./plan";
@@ -63,8 +64,6 @@ interface Failure {
   provider: string;
 }
 
-const defaultSleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 /**
  * Tries the planned endpoints in order until one answers with 2xx (and, for non-streaming calls,
  * a JSON body), following FAILOVER_TABLE: transient failures retry the same endpoint once after a
@@ -76,7 +75,7 @@ export async function runAttempts<R, A extends ErrorParser>(
   options: RunOptions<R, A>,
 ): Promise<AttemptSuccess<A>> {
   const tracker = options.health ?? health;
-  const sleep = options.sleep ?? defaultSleep;
+  const sleep = options.sleep ?? timerSleep;
   const started = Date.now();
   const deadline = started + (options.deadlineMs ?? Number.POSITIVE_INFINITY);
   const reports: AttemptReport[] = [];
