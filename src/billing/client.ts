@@ -189,8 +189,7 @@ export async function settle(
 ): Promise<void> {
   const queue = queueOf(accountId);
   queue.inputs.push(input);
-  if (alone) return sendSettles(env, accountId, takeQueued(accountId));
-  if (queue.inputs.length >= MAX_GATHERED) return sendSettles(env, accountId, takeQueued(accountId));
+  if (alone || queue.inputs.length >= MAX_GATHERED) return sendSettles(env, accountId, takeQueued(accountId));
   if (queue.windowOpen) return;
   queue.windowOpen = true;
   await sleep(SETTLE_GATHER_MS);

@@ -19,7 +19,8 @@ export async function parseJsonBody<S extends z.ZodType>(request: Request, schem
 }
 
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
-  const result = (sparseParserOf(schema) ?? ((v: unknown) => schema.safeParse(v)))(value);
+  const sparse = sparseParserOf(schema);
+  const result = sparse ? sparse(value) : schema.safeParse(value);
   if (result.success) return result.data as z.infer<S>;
   const issue = result.error.issues[0];
   const path = issue?.path.length ? issue.path.join(".") : "body";
