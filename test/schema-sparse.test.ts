@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import type * as z from "zod";
 import { ChatRequestSchema } from "../src/schema/chat";
 import { CompletionsRequestSchema } from "../src/schema/completions";
@@ -105,6 +105,20 @@ describe("request bodies parsed field by field", () => {
   it("do the same for legacy completions and embeddings", () => {
     expectAsZod(CompletionsRequestSchema, [...completionBodies, ...badCompletionBodies]);
     expectAsZod(EmbeddingsRequestSchema, [...embeddingBodies, ...badEmbeddingBodies]);
+  });
+
+  it("leave the schemas of absent fields unrun, where zod's own parse runs them", () => {
+    const temperature = ChatRequestSchema.shape.temperature._zod;
+    const run = vi.spyOn(temperature, "run");
+    try {
+      const body = { model: "openai/gpt-4o-mini", messages: [user] };
+      parseWith(ChatRequestSchema, body);
+      expect(run).not.toHaveBeenCalled();
+      ChatRequestSchema.safeParse(body);
+      expect(run).toHaveBeenCalled(); // the spy sees what zod runs
+    } finally {
+      run.mockRestore();
+    }
   });
 
   it("name the offending field in the 400 as before", () => {
