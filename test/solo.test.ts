@@ -1,5 +1,7 @@
-import { describe, expect, it } from "vitest";
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
+import { describe, expect, it, vi } from "vitest";
 import { holdEnded, holdStarted } from "../src/generation/solo";
+import worker from "../src/index";
 import { audit } from "./billing-support";
 import { BASE, chat, fundedAccount, gatewayFetch, sleep } from "./support/gateway";
 
@@ -41,6 +43,30 @@ describe("settling a generation that ran alone", () => {
       expect(books.totals.usageNanos / 1e9).toBeCloseTo(spent, 9);
     }
     expect([...heldBy].sort()).toEqual(["lease", "reserve"]);
+  });
+
+  it("writes its log line after its reply is handed back, not before", async () => {
+    const { key } = await fundedAccount();
+    const lines: Array<{ msg?: string }> = [];
+    const log = vi.spyOn(console, "log").mockImplementation((line: unknown) => {
+      lines.push(JSON.parse(String(line)));
+    });
+    try {
+      // Straight through the Worker's fetch: the reply is in hand as the handler returns it.
+      const ctx = createExecutionContext();
+      const request = new Request(`${BASE}/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify(ask),
+      });
+      const response = await worker.fetch(request, env, ctx);
+      expect(response.status).toBe(200);
+      expect(lines.filter((l) => l.msg === "generation")).toHaveLength(0);
+      await waitOnExecutionContext(ctx);
+      expect(lines.filter((l) => l.msg === "generation")).toHaveLength(1);
+    } finally {
+      log.mockRestore();
+    }
   });
 });
 
