@@ -262,7 +262,10 @@ function cannotAfford(input: ReserveInput, budget: Nanos, boundByKey: boolean): 
 export interface SettleOutcome {
   /** What was charged (0 for a release, or when the generation was already settled). */
   chargedNanos: Nanos;
-  /** True when this generation's record had been written before: nothing happened (a release, with no record, is never one). */
+  /**
+   * True when this generation's record had been written before: nothing happened (a release,
+   * with no record, is never one).
+   */
   duplicate: boolean;
   /** True when the charge was lowered to what the account or key could still pay. */
   clamped: boolean;
