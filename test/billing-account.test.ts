@@ -3,7 +3,10 @@ import { describe, expect, it } from "vitest";
 import type { AccountDurableObject } from "../src/billing/account-do";
 import { type accountStub, MAX_GATHERED, reserve, SETTLE_GATHER_MS, settle } from "../src/billing/client";
 import type { ReserveResult, SettleInput } from "../src/billing/contract";
-import { MAX_LEASE_MS, RESERVATION_TTL_MS } from "../src/billing/reservations";
+import { readKey } from "../src/billing/key-store";
+import { readAccount } from "../src/billing/ledger";
+import { MAX_LEASE_MS, RESERVATION_TTL_MS, settleAll } from "../src/billing/reservations";
+import type { RowCache } from "../src/billing/row-cache";
 import { env, generationRecord, genId, newAccount, reserveInput, USD } from "./billing-support";
 
 /**
@@ -560,6 +563,96 @@ describe("leases (the object's side; billing/leases.ts)", () => {
     });
     expect(await stub.reserve(reserveInput(keyHash, { worstCaseNanos: left }))).toMatchObject({ ok: true });
     await expectConsistent(stub);
+  });
+
+  it("settles a gathered batch together exactly as one settlement at a time would", async () => {
+    // A gathered batch is written together (one row per generation, each total moved once): the
+    // same settlements on two accounts, one batched and one settled one by one, leave the same books.
+    const ids = {
+      own: genId(),
+      limited: genId(),
+      leaseHolder: genId(),
+      underLease: [genId(), genId(), genId()],
+      unknown: genId(),
+    };
+    const leaseId = `lease-${ids.leaseHolder}`;
+    const setUp = async () => {
+      const account = await newAccount(1 * USD);
+      const limitedKey = await account.addKey({ limitNanos: 10_000_000 });
+      const { stub, keyHash } = account;
+      for (const [key, generationId, extra] of [
+        [keyHash, ids.own, {}],
+        [limitedKey, ids.limited, {}],
+        [keyHash, ids.leaseHolder, { lease: { id: leaseId, nanos: 8 * WORST, ms: 1000 } }],
+      ] as const) {
+        expect(await stub.reserve(reserveInput(key, { generationId, ...extra }))).toMatchObject({ ok: true });
+      }
+      const record = (id: string, key: string, cost: number) => ({
+        keyHash: key,
+        generationId: id,
+        record: generationRecord(id, key, cost),
+      });
+      const [first, second, late] = ids.underLease as [string, string, string];
+      const batch: SettleInput[] = [
+        record(ids.own, keyHash, 2_000_000),
+        { ...record(first, keyHash, 1_000_000), leaseId },
+        // Above its hold and past its key's limit: clamped to the limit.
+        record(ids.limited, limitedKey, 12_000_000),
+        { ...record(second, keyHash, 3_000_000), leaseId },
+        { keyHash, generationId: leaseId, record: null },
+        { keyHash, generationId: ids.leaseHolder, record: null },
+        // After its lease was released: charged from the balance.
+        { ...record(late, keyHash, 500_000), leaseId },
+        { keyHash, generationId: ids.unknown, record: null },
+        // A hold the batch already freed: nothing more.
+        { keyHash, generationId: ids.own, record: null },
+      ];
+      return { stub, keys: [keyHash, limitedKey], batch };
+    };
+    const batched = await setUp();
+    const oneByOne = await setUp();
+    // settleAll itself (settleMany falls back to one by one should it throw).
+    const outcomes = await runInDurableObject(batched.stub, (instance, state) =>
+      state.storage.transactionSync(() =>
+        settleAll(state.storage.sql, (instance as unknown as { rows: RowCache }).rows, batched.batch, Date.now()),
+      ),
+    );
+    const expected = [];
+    for (const input of oneByOne.batch) expected.push(await oneByOne.stub.settle(input));
+    expect(outcomes).toEqual(expected);
+    expect(outcomes[2]).toEqual({ chargedNanos: 10_000_000, duplicate: false, clamped: true });
+    // The object's cached rows, which its next reservations decide on, are what SQLite holds.
+    await runInDurableObject(batched.stub, (instance, state) => {
+      const rows = (instance as unknown as { rows: RowCache }).rows;
+      const cached = { account: rows.account(), keys: batched.keys.map((hash) => rows.key(hash)) };
+      expect(cached).toEqual({
+        account: readAccount(state.storage.sql),
+        keys: batched.keys.map((hash) => readKey(state.storage.sql, hash)),
+      });
+      expect(rows.hold(leaseId)).toBeNull();
+    });
+
+    const books = async ({ stub, keys }: typeof batched) => {
+      const audit = await expectConsistent(stub);
+      const generations = [ids.own, ids.limited, ...ids.underLease].map((id, i) =>
+        stub.generation(i === 1 ? (keys[1] as string) : (keys[0] as string), id),
+      );
+      return {
+        totals: audit.totals,
+        reservations: audit.reservationCount,
+        keys: await Promise.all(keys.map((hash) => stub.keyInfo(hash))),
+        generations: await Promise.all(generations),
+      };
+    };
+    // The two accounts differ in their ids and creation times only.
+    const money = (value: unknown) =>
+      JSON.parse(JSON.stringify(value), (field, v) =>
+        ["accountId", "hash", "keyHash", "createdAt"].includes(field) ? undefined : v,
+      );
+    const after = await books(batched);
+    expect(money(after)).toEqual(money(await books(oneByOne)));
+    expect(after.reservations).toBe(0);
+    expect(after.totals.usageNanos).toBe(2_000_000 + 1_000_000 + 10_000_000 + 3_000_000 + 500_000);
   });
 
   it("charges a generation run under a lease out of the lease's hold, once, and releases the rest", async () => {

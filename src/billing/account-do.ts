@@ -29,7 +29,15 @@ import {
 } from "./key-store";
 import { everGranted, grantCredits, initAccount, listCredits, readAccount, totalsOf } from "./ledger";
 import { RateLimiter } from "./rate-limit";
-import { expireReservations, MAX_LEASE_MS, reserve, type SettleOutcome, settle, sumReservations } from "./reservations";
+import {
+  expireReservations,
+  MAX_LEASE_MS,
+  reserve,
+  type SettleOutcome,
+  settle,
+  settleAll,
+  sumReservations,
+} from "./reservations";
 import { RowCache } from "./row-cache";
 import { migrate } from "./sql-schema";
 
@@ -179,10 +187,19 @@ export class AccountDurableObject extends DurableObject<Env> {
   }
 
   /**
-   * Several settlements in one call (the isolate gathers them). Each is its own transaction, so
-   * one that fails (it is reported, not thrown) leaves the others applied.
+   * Several settlements in one call (the isolate gathers them), written together in one
+   * transaction (reservations.ts's settleAll). Should that fail (a retried batch's settlements are
+   * duplicates, say), each is settled on its own instead, so one that fails (it is reported, not
+   * thrown) leaves the others applied.
    */
   settleMany(inputs: SettleInput[]): Array<SettleOutcome | { failed: string }> {
+    if (inputs.length > 1) {
+      try {
+        return this.tx(() => settleAll(this.sql, this.rows, inputs, Date.now()));
+      } catch {
+        // Rolled back whole, the cache cleared with it: one by one below.
+      }
+    }
     return inputs.map((input) => {
       try {
         return this.settle(input);

@@ -1,5 +1,5 @@
 import type { LeaseAsk, LeaseGrant, ReserveInput, ReserveResult, SettleInput } from "./contract";
-import { generationValues } from "./generations";
+import { GENERATION_COLUMNS, generationValues } from "./generations";
 import {
   chargedKey,
   KEY_WINDOW_COLUMNS,
@@ -272,6 +272,27 @@ export interface SettleOutcome {
 }
 
 /**
+ * What one settlement writes, worked out against the row cache (which already shows it): the
+ * hold it frees, and with a record the generation's row, its charge, the key's windows after the
+ * charge and the part of its lease's hold the charge takes.
+ */
+interface SettlementWrite {
+  outcome: SettleOutcome;
+  id: string;
+  /** Its own hold, freed by the settlement (none under a lease). */
+  holdReleased: boolean;
+  charge: {
+    keyHash: string;
+    nanos: Nanos;
+    generation: SqlStorageValue[];
+    /** The key's row after the charge; null when the key is gone. */
+    key: KeyRow | null;
+    leaseId: string | null;
+    leaseTake: Nanos;
+  } | null;
+}
+
+/**
  * Releases the hold and, with a record, charges its cost and writes the generation log entry. A
  * generation run under a lease (`leaseId`) has no hold of its own: its charge comes out of the
  * lease's hold instead. Settling the same generation twice changes nothing. A charge above the
@@ -280,23 +301,107 @@ export interface SettleOutcome {
  * charged, keeping the sum of generation costs equal to usage.
  */
 export function settle(sql: SqlStorage, rows: RowCache, input: SettleInput, now: number): SettleOutcome {
-  const nothing = { chargedNanos: 0, clamped: false };
+  const write = settlementWrite(rows, input, now);
+  const { charge } = write;
+  if (!charge) {
+    if (write.holdReleased) sql.exec("DELETE FROM reservations WHERE id = ?", write.id);
+    return write.outcome;
+  }
+  try {
+    sql.exec(
+      SETTLEMENT,
+      ...charge.generation,
+      ...KEY_WINDOW_COLUMNS.map((column) => charge.key?.[column] ?? 0),
+      charge.leaseId,
+      charge.leaseTake,
+    );
+  } catch (error) {
+    // Settled before (a retried call whose first try was applied): the generation's id is taken,
+    // and SQLite undid the whole statement, trigger and all. Looking first would cost every
+    // settlement without a hold of its own (all of a lease's) a query for what only a retry sees.
+    rows.clear();
+    if (!isSettledAlready(error)) throw error;
+    return { chargedNanos: 0, clamped: false, duplicate: true };
+  }
+  return write.outcome;
+}
+
+/**
+ * Several settlements, as settle would make them one after the other, written together: the
+ * generations' rows one by one, and the holds, the leases, the account and each key moved once
+ * by the batch's totals. Under a busy key's lease a settlement was seven row writes (the lease's
+ * hold and the held totals, the record, the usage totals); in a batch it is one, plus five for
+ * the batch. Must run in a transaction: a failure (a generation settled before, say) undoes the
+ * whole batch and leaves the row cache stale, for the caller to clear and settle one by one.
+ */
+export function settleAll(sql: SqlStorage, rows: RowCache, inputs: SettleInput[], now: number): SettleOutcome[] {
+  // Holds freed earlier in the batch, still in SQLite until the batch is written.
+  const freed = new Set<string>();
+  const writes = inputs.map((input) => settlementWrite(rows, input, now, freed));
+  const leaseTakes = new Map<string, Nanos>();
+  const keys = new Map<string, { nanos: Nanos; row: KeyRow }>();
+  let accountCharge = 0;
+  // Leases shrink before holds go: a lease released in this batch is deleted with what is left
+  // of it, as it would be one settlement at a time.
+  for (const { charge } of writes) {
+    if (!charge) continue;
+    if (charge.leaseId !== null && charge.leaseTake > 0) {
+      leaseTakes.set(charge.leaseId, (leaseTakes.get(charge.leaseId) ?? 0) + charge.leaseTake);
+    }
+  }
+  for (const [leaseId, take] of leaseTakes) {
+    sql.exec("UPDATE reservations SET amount_nanos = amount_nanos - ? WHERE id = ?", take, leaseId);
+  }
+  for (const write of writes) {
+    if (write.holdReleased) sql.exec("DELETE FROM reservations WHERE id = ?", write.id);
+  }
+  for (const { charge } of writes) {
+    if (!charge) continue;
+    sql.exec(INSERT_GENERATION, ...charge.generation);
+    accountCharge += charge.nanos;
+    if (charge.key) {
+      // The key's windows as its last charge left them, with every charge's usage added.
+      const total = (keys.get(charge.keyHash)?.nanos ?? 0) + charge.nanos;
+      keys.set(charge.keyHash, { nanos: total, row: charge.key });
+    }
+  }
+  if (accountCharge > 0)
+    sql.exec("UPDATE account SET usage_nanos = usage_nanos + ? WHERE singleton = 1", accountCharge);
+  for (const [hash, { nanos, row }] of keys) {
+    sql.exec(KEY_CHARGED, nanos, ...KEY_WINDOW_COLUMNS.map((column) => row[column]), hash);
+  }
+  return writes.map((write) => write.outcome);
+}
+
+const INSERT_GENERATION = `INSERT INTO generations (${GENERATION_COLUMNS.join(", ")})
+  VALUES (${GENERATION_COLUMNS.map(() => "?").join(", ")})`;
+const KEY_CHARGED = `UPDATE keys SET usage_nanos = usage_nanos + ?,
+  ${KEY_WINDOW_COLUMNS.map((column) => `${column} = ?`).join(", ")} WHERE hash = ?`;
+
+/**
+ * Works out one settlement (see settle) and moves the row cache as its writes will: the caller
+ * makes them, or clears the cache if SQLite refuses them. In a batch, `freed` has the holds the
+ * batch's earlier settlements free: the cache no longer has them, and SQLite still does.
+ */
+function settlementWrite(rows: RowCache, input: SettleInput, now: number, freed?: Set<string>): SettlementWrite {
+  const holdOf = (holdId: string) => (freed?.has(holdId) ? null : rows.hold(holdId));
   const id = input.generationId;
   const leaseId = input.leaseId ?? null;
-  const hold = leaseId === null ? rows.hold(id) : null;
-  // The hold counts as free from here on: the one statement below removes it (and the held
-  // totals with it, by trigger).
-  if (hold) rows.holdReleasing(id, hold);
+  const hold = leaseId === null ? holdOf(id) : null;
+  // The hold counts as free from here on: the settlement's writes remove it (and the held totals
+  // with it, by trigger).
+  if (hold) {
+    rows.holdReleasing(id, hold);
+    freed?.add(id);
+  }
   const record = input.record;
   const before = record ? rows.account() : null;
-  if (!record || !before) {
-    if (hold) sql.exec("DELETE FROM reservations WHERE id = ?", id);
-    return { ...nothing, duplicate: false };
-  }
+  const uncharged = { chargedNanos: 0, clamped: false, duplicate: false };
+  if (!record || !before) return { outcome: uncharged, id, holdReleased: hold !== null, charge: null };
 
   const cost = Math.max(0, Math.ceil(Number.isFinite(record.costNanos) ? record.costNanos : 0));
   // Under a lease, the part of the lease's hold this charge uses counts as free, as a hold does.
-  const lease = leaseId === null ? null : rows.hold(leaseId);
+  const lease = leaseId === null ? null : holdOf(leaseId);
   const leaseTake = lease ? Math.min(lease.amount_nanos, cost) : 0;
   if (lease && leaseId !== null) rows.holdShrinking(leaseId, lease, leaseTake);
   const held = hold ? hold.amount_nanos : leaseTake;
@@ -307,24 +412,20 @@ export function settle(sql: SqlStorage, rows: RowCache, input: SettleInput, now:
   const headroom = key ? keyHeadroom(key, now) : null;
   if (headroom !== null) charge = Math.min(charge, Math.max(held, headroom));
   const charged = key ? chargedKey(key, charge, now) : null;
-  try {
-    sql.exec(
-      SETTLEMENT,
-      ...generationValues({ ...record, id, keyHash: input.keyHash, costNanos: charge }),
-      ...KEY_WINDOW_COLUMNS.map((column) => charged?.[column] ?? 0),
+  rows.charged(charge, charged);
+  return {
+    outcome: { chargedNanos: charge, duplicate: false, clamped: charge !== cost },
+    id,
+    holdReleased: hold !== null,
+    charge: {
+      keyHash: input.keyHash,
+      nanos: charge,
+      generation: generationValues({ ...record, id, keyHash: input.keyHash, costNanos: charge }),
+      key: charged,
       leaseId,
       leaseTake,
-    );
-  } catch (error) {
-    // Settled before (a retried call whose first try was applied): the generation's id is taken,
-    // and SQLite undid the whole statement, trigger and all. Looking first would cost every
-    // settlement without a hold of its own (all of a lease's) a query for what only a retry sees.
-    if (!isSettledAlready(error)) throw error;
-    rows.clear();
-    return { ...nothing, duplicate: true };
-  }
-  rows.charged(charge, charged);
-  return { chargedNanos: charge, duplicate: false, clamped: charge !== cost };
+    },
+  };
 }
 
 /** Releases every hold whose deadline passed; returns the next deadline, if any hold remains. */
