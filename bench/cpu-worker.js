@@ -27,6 +27,8 @@ function operations(env, ctx, params) {
   const stub = () => env.ACCOUNTS.get(env.ACCOUNTS.idFromName(accountId));
   // The reservation each cycle settles, as the next request's reservation carries it under load.
   let previous = null;
+  // The lease object-settle-16's generations run under (granted by its first call).
+  let lease = null;
   const expectOk = async (response) => {
     const text = await response.text();
     if (response.status !== 200) throw new Error(`${response.status}: ${text.slice(0, 300)}`);
@@ -60,6 +62,30 @@ function operations(env, ctx, params) {
     "rpc-chat": async () => {
       const completion = await new tollgate.TollgateRpc(ctx, env).chatCompletion(key, RPC_REQUEST);
       if (!completion.choices?.length) throw new Error(`rpc-chat: ${JSON.stringify(completion).slice(0, 300)}`);
+    },
+    // A busy key's gathered settlements: under its lease, 16 in one call.
+    "object-settle-16": async () => {
+      if (!lease) {
+        lease = `lease-${newGenerationId()}`;
+        const reply = await stub().reserve({
+          keyHash,
+          generationId: newGenerationId(),
+          worstCaseNanos: 1_000,
+          promptCostNanos: 1_000,
+          completionPriceAtto: "600000000000",
+          maxOutputTokens: 1_000,
+          maxTokensRequested: false,
+          lease: { id: lease, nanos: 1_000_000_000_000, ms: 10_000 },
+        });
+        if (!reply.ok || !reply.lease) throw new Error(`no lease: ${JSON.stringify(reply)}`);
+      }
+      const settles = Array.from({ length: 16 }, () => {
+        const id = newGenerationId();
+        return { keyHash, generationId: id, record: { ...record, id }, leaseId: lease };
+      });
+      const reply = await stub().settleMany(settles);
+      const failed = reply.find((outcome) => "failed" in outcome || outcome.duplicate);
+      if (failed) throw new Error(`settle failed: ${JSON.stringify(failed)}`);
     },
     "object-call": async () => {
       await stub().ping();

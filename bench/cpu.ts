@@ -3,8 +3,9 @@
  * workerd isolate (bench/cpu-worker.js in front of the built bundle), runs batches of: the
  * upstream call any proxying Worker makes, a whole Tollgate chat completion, the same through the
  * RPC entrypoint, a call to the Account object that reserves and carries the previous settlement
- * (what a request costs the object under load), and an empty call to the object; and reads the
- * workerd process's CPU around each batch. No HTTP server, load generator or proxy takes a share.
+ * (what a request costs the object under load), a gathered batch of settlements under a lease, and
+ * an empty call to the object; and reads the workerd process's CPU around each batch. No HTTP
+ * server, load generator or proxy takes a share.
  * To judge a change, `BENCH_COMPARE=<git ref>` measures the code at that ref beside the working
  * tree, the two taking turns op by op (fastest turns of one code agree to ~5% on a quiet host,
  * 10–15% on a noisy one). `BENCH_CPU_REPS` (default 5) turns; `BENCH_CPU_CONCURRENCY` (default
@@ -36,6 +37,11 @@ const OPERATIONS = [
     what: "the same through the service-binding entrypoint (TollgateRpc.chatCompletion), minus the transport",
   },
   { op: "object-cycle", count: 5000, what: "the Account object: a reservation carrying the previous settlement" },
+  {
+    op: "object-settle-16",
+    count: 1000,
+    what: "the Account object: 16 settlements under a lease in one call, as the isolate gathers them",
+  },
   { op: "object-call", count: 10000, what: "an empty call to the Account object" },
 ] as const;
 type Op = (typeof OPERATIONS)[number]["op"];
