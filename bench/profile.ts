@@ -7,9 +7,10 @@
  * made from optimised code is counted on the caller's line or its first line, and console output
  * is overstated (the inspector itself receives every line). For what a part costs, measure it with
  * `npm run bench:cpu`.
+ * `PROFILE_OUT=<file>.cpuprofile` also writes the raw profile (Chrome DevTools opens it).
  * Node 20's WebSocket client is behind --experimental-websocket (the npm script passes it).
  */
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { SourceMap } from "node:module";
 import { runLoad } from "./load";
 import { ALL_MODES, type Mode } from "./modes";
@@ -144,6 +145,7 @@ async function main(): Promise<void> {
     const result = await runLoad({ ...load, durationMs: SECONDS * 1000 });
     const { profile } = await cdp.send<{ profile: Profile }>("Profiler.stop");
     cdp.close();
+    if (process.env.PROFILE_OUT) writeFileSync(process.env.PROFILE_OUT, JSON.stringify(profile));
     const total = profile.samples.length;
     console.log(`${MODE.label}: ${result.requests} requests, ${result.errors} errors, ${total} samples`);
     const map = new SourceMap(JSON.parse(readFileSync("bench/.build/index.js.map", "utf8")));
