@@ -10,7 +10,7 @@
  * workerd on a direct socket of its own (no wrangler dev Node proxy, no Miniflare entry Worker
  * in front; see startWorker). Reports
  * requests/s, p50/p99 latency, time to first byte, CPU seconds and peak memory of each workerd,
- * with ratios to (b). Bounded and self-stopping: about two minutes.
+ * with ratios to (b). Bounded and self-stopping: about two and a quarter minutes.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { type LoadResult, type LoadSamples, measureLoad, runLoad, summarize } from "./load";
@@ -19,7 +19,8 @@ import { cpuSeconds, descendantsMatching, peakMemoryMiB } from "./proc";
 import { buildGateway, buildGatewayAt, startEmulator, startGateway } from "./setup";
 import { startReference, type Target, tollgateTarget, upstreamTarget } from "./targets";
 
-const SECONDS_PER_CELL = Number(process.env.BENCH_SECONDS ?? 4);
+/** Seconds each target gets in a cell: BENCH_SECONDS, else the mode's own, else 4. */
+const secondsOf = (mode: Mode) => Number(process.env.BENCH_SECONDS ?? mode.seconds ?? 4);
 /** Each cell's time is split into this many turns per target (default: the mode's own, modes.ts). */
 const turnsOf = (mode: Mode) => Math.max(1, Number(process.env.BENCH_ROUNDS ?? mode.turns));
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? "1,16,64").split(",").map(Number);
@@ -206,7 +207,7 @@ async function measure(
                 headers: target.headers,
                 body: target.body(mode),
                 concurrency,
-                durationMs: (SECONDS_PER_CELL * 1000) / rounds,
+                durationMs: (secondsOf(mode) * 1000) / rounds,
                 staggerMs: mode.staggerMs,
               }),
             );
@@ -243,7 +244,7 @@ async function measure(
     const relay = relayTable(rows);
     const ratios = ratioTable(rows);
     const report = [
-      `# Benchmark (${new Date().toISOString().slice(0, 10)}, ${SECONDS_PER_CELL}s per cell in turns of ${MODES.map((m) => `${(SECONDS_PER_CELL / turnsOf(m)).toFixed(1)} s (${m.name})`).join(", ")}, loopback, ${process.arch}, Durable Object storage on ${gateway.storageMedium}${COMPARE_REF ? `, tollgate@${COMPARE_REF} built beside the working tree` : ""})`,
+      `# Benchmark (${new Date().toISOString().slice(0, 10)}, per target and cell ${MODES.map((m) => `${secondsOf(m)} s in turns of ${(secondsOf(m) / turnsOf(m)).toFixed(1)} s (${m.name})`).join(", ")}, loopback, ${process.arch}, Durable Object storage on ${gateway.storageMedium}${COMPARE_REF ? `, tollgate@${COMPARE_REF} built beside the working tree` : ""})`,
       "",
       table(rows),
       "",
