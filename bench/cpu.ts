@@ -98,8 +98,9 @@ function report(target: Target): string[] {
   // The lanes send back to back on one key: a busy key, whose requests run under its lease
   // (billing/leases.ts) and make no reservation call; their settlements go to the object in
   // gathered batches. The object rows are what a request that does reserve adds.
-  // Each part: an operation's fastest turn, less another's when given; shown when both ran.
-  const parts: Array<[string, Op, Op?]> = [
+  // Each part: an operation's fastest turn, less another's when given, over `per` when given;
+  // shown when both ran.
+  const parts: Array<[string, Op, Op?, number?]> = [
     ["Tollgate's own work, a busy key's request under its lease (chat − upstream)", "chat", "upstream"],
     [
       "A request that reserves adds: the Account object's work, calls back to back (object-cycle − object-call)",
@@ -107,6 +108,12 @@ function report(target: Target): string[] {
       "object-call",
     ],
     ["… and the call to the object (object-call)", "object-call"],
+    [
+      "A gathered settlement under a lease, with its share of the call (object-settle-16 / 16)",
+      "object-settle-16",
+      undefined,
+      16,
+    ],
     ["The RPC entrypoint's own work on top (rpc-chat − chat)", "rpc-chat", "chat"],
   ];
   const shown = parts.filter(([, op, less]) => ran(op) && (!less || ran(less)));
@@ -122,7 +129,9 @@ function report(target: Target): string[] {
     "",
     "| Tollgate's own work per request, split (fastest turns) | µs |",
     "| --- | ---: |",
-    ...shown.map(([part, op, less]) => `| ${part} | ${(best(op) - (less ? best(less) : 0)).toFixed(0)} |`),
+    ...shown.map(
+      ([part, op, less, per = 1]) => `| ${part} | ${((best(op) - (less ? best(less) : 0)) / per).toFixed(0)} |`,
+    ),
     "",
   ];
 }
