@@ -1,5 +1,5 @@
 import type { LeaseAsk, LeaseGrant, ReserveInput, ReserveResult, SettleInput } from "./contract";
-import { GENERATION_COLUMNS, generationValues } from "./generations";
+import { generationValues } from "./generations";
 import {
   chargedKey,
   KEY_WINDOW_COLUMNS,
@@ -13,7 +13,7 @@ import { available } from "./ledger";
 import { type Nanos, nanosToUsd } from "./money";
 import type { RateLimiter } from "./rate-limit";
 import type { RowCache } from "./row-cache";
-import { SETTLEMENT } from "./sql-schema";
+import { SETTLEMENT, SETTLEMENT_BATCH } from "./sql-schema";
 
 /**
  * Holds and charges. `reserve` runs before the upstream call and `settle` after it; both run
@@ -304,7 +304,7 @@ export function settle(sql: SqlStorage, rows: RowCache, input: SettleInput, now:
   const write = settlementWrite(rows, input, now);
   const { charge } = write;
   if (!charge) {
-    if (write.holdReleased) sql.exec("DELETE FROM reservations WHERE id = ?", write.id);
+    if (write.holdReleased) sql.exec(SETTLEMENT_BATCH.releaseHold, write.id);
     return write.outcome;
   }
   try {
@@ -339,44 +339,31 @@ export function settleAll(sql: SqlStorage, rows: RowCache, inputs: SettleInput[]
   const freed = new Set<string>();
   const writes = inputs.map((input) => settlementWrite(rows, input, now, freed));
   const leaseTakes = new Map<string, Nanos>();
-  const keys = new Map<string, { nanos: Nanos; row: KeyRow }>();
+  const keyCharges = new Map<string, { nanos: Nanos; row: KeyRow }>();
   let accountCharge = 0;
-  // Leases shrink before holds go: a lease released in this batch is deleted with what is left
-  // of it, as it would be one settlement at a time.
   for (const { charge } of writes) {
     if (!charge) continue;
+    accountCharge += charge.nanos;
     if (charge.leaseId !== null && charge.leaseTake > 0) {
       leaseTakes.set(charge.leaseId, (leaseTakes.get(charge.leaseId) ?? 0) + charge.leaseTake);
     }
-  }
-  for (const [leaseId, take] of leaseTakes) {
-    sql.exec("UPDATE reservations SET amount_nanos = amount_nanos - ? WHERE id = ?", take, leaseId);
-  }
-  for (const write of writes) {
-    if (write.holdReleased) sql.exec("DELETE FROM reservations WHERE id = ?", write.id);
-  }
-  for (const { charge } of writes) {
-    if (!charge) continue;
-    sql.exec(INSERT_GENERATION, ...charge.generation);
-    accountCharge += charge.nanos;
+    // The key's windows as its last charge left them, with every charge's usage added.
     if (charge.key) {
-      // The key's windows as its last charge left them, with every charge's usage added.
-      const total = (keys.get(charge.keyHash)?.nanos ?? 0) + charge.nanos;
-      keys.set(charge.keyHash, { nanos: total, row: charge.key });
+      const nanos = (keyCharges.get(charge.keyHash)?.nanos ?? 0) + charge.nanos;
+      keyCharges.set(charge.keyHash, { nanos, row: charge.key });
     }
   }
-  if (accountCharge > 0)
-    sql.exec("UPDATE account SET usage_nanos = usage_nanos + ? WHERE singleton = 1", accountCharge);
-  for (const [hash, { nanos, row }] of keys) {
-    sql.exec(KEY_CHARGED, nanos, ...KEY_WINDOW_COLUMNS.map((column) => row[column]), hash);
+  // Leases shrink before holds go: a lease released in this batch is deleted with what is left
+  // of it, as it would be one settlement at a time.
+  for (const [leaseId, take] of leaseTakes) sql.exec(SETTLEMENT_BATCH.shrinkLease, take, leaseId);
+  for (const write of writes) if (write.holdReleased) sql.exec(SETTLEMENT_BATCH.releaseHold, write.id);
+  for (const { charge } of writes) if (charge) sql.exec(SETTLEMENT_BATCH.insertGeneration, ...charge.generation);
+  if (accountCharge > 0) sql.exec(SETTLEMENT_BATCH.chargeAccount, accountCharge);
+  for (const [hash, { nanos, row }] of keyCharges) {
+    sql.exec(SETTLEMENT_BATCH.chargeKey, nanos, ...KEY_WINDOW_COLUMNS.map((column) => row[column]), hash);
   }
   return writes.map((write) => write.outcome);
 }
-
-const INSERT_GENERATION = `INSERT INTO generations (${GENERATION_COLUMNS.join(", ")})
-  VALUES (${GENERATION_COLUMNS.map(() => "?").join(", ")})`;
-const KEY_CHARGED = `UPDATE keys SET usage_nanos = usage_nanos + ?,
-  ${KEY_WINDOW_COLUMNS.map((column) => `${column} = ?`).join(", ")} WHERE hash = ?`;
 
 /**
  * Works out one settlement (see settle) and moves the row cache as its writes will: the caller

@@ -16,6 +16,25 @@ export const SETTLEMENT = `INSERT INTO settlement (${SETTLEMENT_COLUMNS.join(", 
   VALUES (${SETTLEMENT_COLUMNS.map(() => "?").join(", ")})`;
 
 /**
+ * A gathered batch of settlements, written together (settleAll in reservations.ts): what the
+ * settlement view's trigger below does for one, with each total moved once for the batch. The
+ * two must change together.
+ */
+export const SETTLEMENT_BATCH = {
+  /** A lease's hold shrinks by the batch's charges taken out of it (the held totals follow by trigger). */
+  shrinkLease: "UPDATE reservations SET amount_nanos = amount_nanos - ? WHERE id = ?",
+  /** A hold freed (the held totals follow by trigger); also how one settlement without a charge frees its own. */
+  releaseHold: "DELETE FROM reservations WHERE id = ?",
+  /** One generation's record, values in GENERATION_COLUMNS order. */
+  insertGeneration: `INSERT INTO generations (${GENERATION_COLUMNS.join(", ")})
+    VALUES (${GENERATION_COLUMNS.map(() => "?").join(", ")})`,
+  chargeAccount: "UPDATE account SET usage_nanos = usage_nanos + ? WHERE singleton = 1",
+  /** The key's usage grows by the batch's charges; its windows are set as its last charge left them. */
+  chargeKey: `UPDATE keys SET usage_nanos = usage_nanos + ?,
+    ${KEY_WINDOW_COLUMNS.map((column) => `${column} = ?`).join(", ")} WHERE hash = ?`,
+};
+
+/**
  * The Account Durable Object's SQLite schema. Every amount is INTEGER nano-dollars and every
  * time INTEGER milliseconds since the epoch. CHECK constraints are the last line of defence for
  * the money invariants: a statement that would make a balance or a hold negative fails and its
