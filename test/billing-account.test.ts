@@ -655,6 +655,50 @@ describe("leases (the object's side; billing/leases.ts)", () => {
     expect(after.totals.usageNanos).toBe(2_000_000 + 1_000_000 + 10_000_000 + 3_000_000 + 500_000);
   });
 
+  it("writes a gathered batch under a lease in well under half the rows of one at a time", async () => {
+    // settleMany's batch path (settleAll) against settling each alone, whose trigger moves the
+    // lease's hold, both held totals and both usage totals for every generation.
+    const { stub, keyHash } = await newAccount(1 * USD);
+    const granted = lease(8 * WORST);
+    await stub.reserve(reserveInput(keyHash, { lease: granted }));
+    const batchOf = (size: number): SettleInput[] =>
+      Array.from({ length: size }, () => {
+        const id = genId();
+        return { keyHash, generationId: id, record: generationRecord(id, keyHash, 100_000), leaseId: granted.id };
+      });
+    const [gathered, alone] = [batchOf(16), batchOf(16)];
+    const counted = await runInDurableObject(stub, (instance, state) => {
+      const sql = state.storage.sql;
+      const exec = sql.exec.bind(sql);
+      let written = 0;
+      // The object's own SqlStorage, counting the rows each statement (and its triggers) writes.
+      sql.exec = ((...args: Parameters<typeof exec>) => {
+        const cursor = exec(...args);
+        cursor.toArray();
+        written += cursor.rowsWritten;
+        return cursor;
+      }) as typeof sql.exec;
+      const rowsWrittenBy = <T>(work: () => T) => {
+        written = 0;
+        return { result: work(), rows: written };
+      };
+      try {
+        return {
+          gathered: rowsWrittenBy(() => instance.settleMany(gathered)),
+          alone: rowsWrittenBy(() => alone.map((input) => instance.settle(input))),
+        };
+      } finally {
+        sql.exec = exec;
+      }
+    });
+    const charged = { chargedNanos: 100_000, duplicate: false, clamped: false };
+    expect(counted.gathered.result).toEqual(gathered.map(() => charged));
+    expect(counted.alone.result).toEqual(alone.map(() => charged));
+    expect(counted.gathered.rows).toBeLessThan(counted.alone.rows / 2);
+    const audit = await expectConsistent(stub);
+    expect(audit.totals.usageNanos).toBe(32 * 100_000);
+  });
+
   it("charges a generation run under a lease out of the lease's hold, once, and releases the rest", async () => {
     const { stub, keyHash } = await newAccount(1 * USD);
     const granted = lease(8 * WORST);
