@@ -25,6 +25,16 @@ function operations(env, ctx, params) {
   // `record` is a settled generation's record as the gateway sends it (test/support/records.ts).
   const { key, accountId, keyHash, record } = params;
   const stub = () => env.ACCOUNTS.get(env.ACCOUNTS.idFromName(accountId));
+  /** A request's reservation of a $0.001 worst case, as the gateway sends it. */
+  const reservation = (generationId) => ({
+    keyHash,
+    generationId,
+    worstCaseNanos: 1_000_000,
+    promptCostNanos: 1_000,
+    completionPriceAtto: "600000000000",
+    maxOutputTokens: 1_000,
+    maxTokensRequested: false,
+  });
   // The reservation each cycle settles, as the next request's reservation carries it under load.
   let previous = null;
   // The lease object-settle-16's generations run under (granted by its first call).
@@ -68,13 +78,7 @@ function operations(env, ctx, params) {
       if (!lease) {
         lease = `lease-${newGenerationId()}`;
         const reply = await stub().reserve({
-          keyHash,
-          generationId: newGenerationId(),
-          worstCaseNanos: 1_000,
-          promptCostNanos: 1_000,
-          completionPriceAtto: "600000000000",
-          maxOutputTokens: 1_000,
-          maxTokensRequested: false,
+          ...reservation(newGenerationId()),
           lease: { id: lease, nanos: 1_000_000_000_000, ms: 10_000 },
         });
         if (!reply.ok || !reply.lease) throw new Error(`no lease: ${JSON.stringify(reply)}`);
@@ -94,15 +98,7 @@ function operations(env, ctx, params) {
       const generationId = newGenerationId();
       const settles = previous ? [{ keyHash, generationId: previous, record: { ...record, id: previous } }] : [];
       previous = generationId;
-      const reply = await stub().reserveAfter(settles, {
-        keyHash,
-        generationId,
-        worstCaseNanos: 1_000_000,
-        promptCostNanos: 1_000,
-        completionPriceAtto: "600000000000",
-        maxOutputTokens: 1_000,
-        maxTokensRequested: false,
-      });
+      const reply = await stub().reserveAfter(settles, reservation(generationId));
       if (!reply.reserve.ok) throw new Error(`reserve refused: ${reply.reserve.message}`);
       const failed = reply.settled.find((outcome) => "failed" in outcome);
       if (failed) throw new Error(`settle failed: ${failed.failed}`);
