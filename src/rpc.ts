@@ -1,7 +1,10 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type * as z from "zod";
 import type { creditsData, currentKeyData, generationData } from "./billing/present";
+import type { ModelData } from "./catalog/present";
 import type { Env } from "./env";
+import type { EmbeddingsReply } from "./generation/embeddings";
+import type { ChatCompletionReply, TextCompletionReply } from "./generation/reply-shape";
 import type { ChatRequestSchema } from "./schema/chat";
 import type { CompletionsRequestSchema } from "./schema/completions";
 import type { EmbeddingsRequestSchema } from "./schema/embeddings";
@@ -38,6 +41,25 @@ export type RpcChatRequest = z.input<typeof ChatRequestSchema>;
 export type RpcCompletionRequest = z.input<typeof CompletionsRequestSchema>;
 export type RpcEmbeddingsRequest = z.input<typeof EmbeddingsRequestSchema>;
 
+/**
+ * Any JSON value: what a reply's untyped parts are on the wire; narrow before use. (Not spelled
+ * out recursively: RPC's pipelining types walk into every object and would never end.)
+ */
+export type JsonValue = string | number | boolean | null | object;
+
+/**
+ * A reply as JSON carries it, typed for RPC: its `unknown` parts (open objects such as reasoning
+ * details, logprobs) become JSON values. RPC's types cannot carry `unknown`, and a method
+ * returning a type with it in it would be typed `never` for the binding's caller.
+ */
+export type AsJson<T> = unknown extends T
+  ? JsonValue
+  : T extends readonly (infer Item)[]
+    ? AsJson<Item>[]
+    : T extends object
+      ? { [K in keyof T]: AsJson<T[K]> }
+      : T;
+
 const ORIGIN = "https://tollgate.rpc";
 
 export class TollgateRpc extends WorkerEntrypoint<Env> {
@@ -48,7 +70,7 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   }
 
   /** A non-streaming chat completion: the same JSON as `POST /api/v1/chat/completions`. */
-  chatCompletion(apiKey: string, request: RpcChatRequest): Promise<Record<string, unknown>> {
+  chatCompletion(apiKey: string, request: RpcChatRequest): Promise<AsJson<ChatCompletionReply>> {
     return this.#json(apiKey, "POST", "/api/v1/chat/completions", { ...request, stream: false });
   }
 
@@ -58,7 +80,7 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   }
 
   /** A legacy text completion: the same JSON as `POST /api/v1/completions`. */
-  completion(apiKey: string, request: RpcCompletionRequest): Promise<Record<string, unknown>> {
+  completion(apiKey: string, request: RpcCompletionRequest): Promise<AsJson<TextCompletionReply>> {
     return this.#json(apiKey, "POST", "/api/v1/completions", { ...request, stream: false });
   }
 
@@ -68,12 +90,12 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   }
 
   /** Embeddings: the same JSON as `POST /api/v1/embeddings`. */
-  embeddings(apiKey: string, request: RpcEmbeddingsRequest): Promise<Record<string, unknown>> {
+  embeddings(apiKey: string, request: RpcEmbeddingsRequest): Promise<AsJson<EmbeddingsReply>> {
     return this.#json(apiKey, "POST", "/api/v1/embeddings", request);
   }
 
   /** `GET /api/v1/models` (no key needed). */
-  listModels(): Promise<{ data: Array<Record<string, unknown>> }> {
+  listModels(): Promise<{ data: AsJson<ModelData>[] }> {
     return this.#json(undefined, "GET", "/api/v1/models");
   }
 

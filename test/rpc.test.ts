@@ -1,5 +1,7 @@
 import { env } from "cloudflare:test";
-import { describe, expect, it } from "vitest";
+import { ChatResult$inboundSchema, ModelsListResponse$inboundSchema } from "@openrouter/sdk/models";
+import { describe, expect, expectTypeOf, it } from "vitest";
+import type { TollgateRpc } from "../src/rpc";
 import { fundedAccount, nonce, readSse } from "./support/gateway";
 
 /**
@@ -8,6 +10,9 @@ import { fundedAccount, nonce, readSse } from "./support/gateway";
  * can use a fresh funded account; in production it is the TOLLGATE_KEY secret.
  */
 const consumer = () => (env as unknown as { CONSUMER: Fetcher }).CONSUMER;
+
+/** The entrypoint itself, typed as a TypeScript consumer binds it (`Service<TollgateRpc>`). */
+const rpc = () => (env as unknown as { TOLLGATE_RPC: Service<TollgateRpc> }).TOLLGATE_RPC;
 
 async function callConsumer(path: string, key: string) {
   return consumer().fetch(`http://consumer${path}`, { headers: { "x-tollgate-key": key } });
@@ -85,6 +90,37 @@ describe("service binding (RPC)", () => {
     const response = await callConsumer(`/ask?q=${nonce()}`, "sk-tg-v1-nope");
     expect(response.status).toBe(401);
     expect(((await response.json()) as any).error.code).toBe(401);
+  });
+
+  it("types its replies: a TypeScript caller reads them without casts, and OpenRouter's SDK parses them", async () => {
+    const { key } = await fundedAccount("1");
+    const completion = await rpc().chatCompletion(key, {
+      model: "openai/gpt-4o-mini",
+      messages: [{ role: "user", content: nonce() }],
+    });
+    // Compile-time: the binding's stub carries the reply's types through (typecheck fails otherwise).
+    expectTypeOf(completion.usage.cost).toEqualTypeOf<number>();
+    expectTypeOf(completion.object).toEqualTypeOf<"chat.completion">();
+    const content: string | null | undefined = completion.choices[0]?.message.content;
+    expect(content?.length).toBeGreaterThan(0);
+    expect(completion.usage.total_tokens).toBe(completion.usage.prompt_tokens + completion.usage.completion_tokens);
+    expect(() => ChatResult$inboundSchema.parse(completion)).not.toThrow();
+
+    const text = await rpc().completion(key, { model: "openai/gpt-4o-mini", prompt: nonce() });
+    expectTypeOf(text.choices[0]?.text).toEqualTypeOf<string | undefined>();
+    expect(text.choices[0]?.text.length).toBeGreaterThan(0);
+
+    const embedded = await rpc().embeddings(key, { model: "openai/text-embedding-3-small", input: nonce() });
+    const vector = embedded.data[0]?.embedding;
+    expect(Array.isArray(vector) && vector.every((x) => typeof x === "number")).toBe(true);
+
+    const models = await rpc().listModels();
+    expectTypeOf(models.data[0]?.pricing.prompt).toEqualTypeOf<string | undefined>();
+    expect(() => ModelsListResponse$inboundSchema.parse(models)).not.toThrow();
+
+    const info = await rpc().keyInfo(key);
+    expectTypeOf(info.limit_remaining).toEqualTypeOf<number | null>();
+    expect(info.limit_remaining).toBeNull(); // the key has no limit of its own
   });
 
   it("exposes its methods and nothing else: the helpers behind them are not callable over RPC", async () => {

@@ -38,6 +38,9 @@ export function presentArchitecture(model: Model) {
   return { modality, input_modalities, output_modalities, tokenizer, instruct_type };
 }
 
+/** One model of `GET /models`, as the client receives it. */
+export type ModelData = ReturnType<typeof presentModel>;
+
 export function presentModel(model: Model) {
   const top = topEndpoint(model);
   return {

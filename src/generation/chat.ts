@@ -23,7 +23,7 @@ import {
   upstreamIdOf,
 } from "./lifecycle";
 import { countPrompt } from "./prompt-tokens";
-import { CHAT_SHAPE, type ReplyShape } from "./reply-shape";
+import { CHAT_SHAPE, type CompletionReply, type ReplyShape } from "./reply-shape";
 import { timeoutsOf } from "./timeouts";
 import { publicUsage, settleUsage } from "./usage";
 
@@ -125,7 +125,7 @@ function jsonReply(
       upstreamId: upstreamIdOf(success.json),
     }),
   );
-  const body = {
+  const body: CompletionReply<unknown> = {
     ...completion.extra,
     id: gen.id,
     provider: success.attempt.provider.name,

@@ -111,7 +111,7 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
     }),
   );
   const base64 = request.encoding_format === "base64";
-  const body = {
+  const body: EmbeddingsReply = {
     id: gen.id,
     object: "list",
     data: [...out.data]
@@ -133,6 +133,21 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
   const headers = replyHeaders(success);
   headers["server-timing"] = serverTiming(gen.timings);
   return Response.json(body, { headers });
+}
+
+/** `POST /embeddings`: OpenAI's list of embeddings with OpenRouter's additions. */
+export interface EmbeddingsReply {
+  id: string;
+  object: "list";
+  data: Array<{
+    object: "embedding";
+    index: number;
+    /** The vector, or its float32 bytes in base64 (`encoding_format: "base64"`). */
+    embedding: number[] | string;
+  }>;
+  model: string;
+  provider: string;
+  usage: { prompt_tokens: number; total_tokens: number; cost: number; is_byok: false };
 }
 
 /** OpenAI's base64 encoding: the vector as little-endian float32 bytes. */

@@ -1,20 +1,52 @@
 import type { ChoiceOut, ChunkChoiceOut } from "../providers/types";
+import type { PublicUsage } from "./usage";
 
 /**
  * How a generation's choices are presented: chat completions as they are; legacy completions
  * (`/completions`) as `text_completion` objects whose choices carry `text`. The generation itself
  * (routing, billing, streaming, failover) is the same for both.
  */
-export interface ReplyShape {
+export interface ReplyShape<Choice = unknown> {
   object: string;
   chunkObject: string;
-  choices?: (choices: ChoiceOut[]) => unknown[];
+  choices?: (choices: ChoiceOut[]) => Choice[];
   chunkChoices?: (choices: ChunkChoiceOut[]) => unknown[];
 }
 
-export const CHAT_SHAPE: ReplyShape = { object: "chat.completion", chunkObject: "chat.completion.chunk" };
+/**
+ * A non-streaming reply (chat or legacy completion), as the client receives it. A provider's own
+ * top-level fields (e.g. Perplexity's `citations`) come with it, untyped: an index signature
+ * would make the type unserialisable to RPC's types, and a binding's caller would get `never`.
+ */
+export interface CompletionReply<Choice> {
+  id: string;
+  provider: string;
+  model: string;
+  object: string;
+  created: number;
+  choices: Choice[];
+  system_fingerprint: string | null;
+  usage: PublicUsage;
+}
 
-export const TEXT_COMPLETION_SHAPE: ReplyShape = {
+/** `POST /chat/completions`, non-streaming: OpenAI's chat completion with OpenRouter's additions. */
+export type ChatCompletionReply = CompletionReply<ChoiceOut> & { object: "chat.completion" };
+
+/** A legacy completion's choice, as `/completions` presents it. */
+export interface TextChoiceOut {
+  index: number;
+  text: string;
+  finish_reason: ChoiceOut["finish_reason"];
+  native_finish_reason: string | null;
+  logprobs: null;
+}
+
+/** `POST /completions`, non-streaming. */
+export type TextCompletionReply = CompletionReply<TextChoiceOut> & { object: "text_completion" };
+
+export const CHAT_SHAPE: ReplyShape<ChoiceOut> = { object: "chat.completion", chunkObject: "chat.completion.chunk" };
+
+export const TEXT_COMPLETION_SHAPE: ReplyShape<TextChoiceOut> = {
   object: "text_completion",
   chunkObject: "text_completion",
   choices: (choices) =>

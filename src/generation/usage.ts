@@ -35,6 +35,8 @@ export function billable(usage: Usage): BillableUsage {
   };
 }
 
+export type PublicUsage = ReturnType<typeof publicUsage>;
+
 /** The `usage` object of a reply: OpenRouter's fields, with the cost that was charged. */
 export function publicUsage(usage: Usage, costUsd: number) {
   return {
