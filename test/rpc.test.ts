@@ -2,7 +2,8 @@ import { env } from "cloudflare:test";
 import { ChatResult$inboundSchema, ModelsListResponse$inboundSchema } from "@openrouter/sdk/models";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import type { TollgateRpc } from "../src/rpc";
-import { fundedAccount, nonce, readSse } from "./support/gateway";
+import { settled } from "./billing-support";
+import { emulatorRequests, fundedAccount, nonce, readSse, sleep } from "./support/gateway";
 
 /**
  * Tollgate called from another Worker (examples/consumer) through a real service binding to the
@@ -44,6 +45,38 @@ describe("service binding (RPC)", () => {
     const { data } = await readSse(await callConsumer(`/ask?stream=1&q=${nonce()}`, key));
     expect(data.at(-1)).toBe("[DONE]");
     expect((data.at(-2) as any).usage.cost).toBeGreaterThan(0);
+  });
+
+  it("a consumer that cancels an RPC stream mid-way cancels the upstream call and is charged for what was streamed", async () => {
+    const { accountId, key } = await fundedAccount("1");
+    const marker = nonce();
+    const q = encodeURIComponent(`A long story [[emulate tokens=400 chunk_delay_ms=20]] ${marker}`);
+    const reader = (await callConsumer(`/ask?stream=1&q=${q}`, key)).body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    while ((text.match(/"content":"[^"]/g) ?? []).length < 5) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+    const id = /"id":"(gen-[^"]+)"/.exec(text)?.[1] as string;
+    await reader.cancel();
+
+    // The cancel crossed both Workers: Tollgate's upstream call was cut, not read to its end.
+    let outcome: string | undefined;
+    for (let i = 0; i < 60 && outcome !== "client_closed"; i++) {
+      outcome = (await emulatorRequests(marker))[0]?.outcome;
+      if (outcome !== "client_closed") await sleep(50);
+    }
+    expect(outcome).toBe("client_closed");
+    const books = await settled(accountId);
+    const stats = await rpc().generation(key, id);
+    expect(stats.cancelled).toBe(true);
+    expect(stats.tokens_completion).toBeGreaterThan(0);
+    expect(stats.tokens_completion).toBeLessThan(400);
+    expect(books.totals.usageNanos).toBe(Math.round(stats.total_cost * 1e9));
+    expect(books.generationCostSum).toBe(books.totals.usageNanos);
+    expect(books.totals.reservedNanos).toBe(0);
   });
 
   it("answers a legacy text completion, plain and streamed", async () => {
