@@ -2,7 +2,7 @@ import { SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { estimateTextTokens } from "../src/transforms/tokens";
 import { audit, env, settled } from "./billing-support";
-import { admin, BASE, emulatorRequests, nonce, sleep } from "./support/gateway";
+import { admin, BASE, emulatorRequests, nonce, readThenCancel, sleep } from "./support/gateway";
 
 /**
  * Money through the real request path: POST /chat/completions against the provider emulator,
@@ -161,20 +161,10 @@ describe("charging through /chat/completions", () => {
     const acct = await account(1_000_000_000);
     const body = ask("A long story please [[emulate tokens=400 chunk_delay_ms=20]]", { stream: true });
     const hold = await holdOf(body);
-    const response = await chat(acct.key, body);
-    const reader = response.body!.getReader();
-    const decoder = new TextDecoder();
-    let text = "";
-    while ((text.match(/"content":"[^"]/g) ?? []).length < 5) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
-    const id = /"id":"(gen-[^"]+)"/.exec(text)?.[1] as string;
+    const { id } = await readThenCancel((await chat(acct.key, body)).body!, 5);
     expect(id).toBeDefined();
-    await reader.cancel();
 
-    const record = await generation(acct.key, id);
+    const record = await generation(acct.key, id as string);
     expect(record.cancelled).toBe(true);
     expect(record.streamed).toBe(true);
     expect(record.tokens_completion).toBeGreaterThan(0);

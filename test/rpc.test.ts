@@ -3,7 +3,7 @@ import { ChatResult$inboundSchema, ModelsListResponse$inboundSchema } from "@ope
 import { describe, expect, expectTypeOf, it } from "vitest";
 import type { TollgateRpc } from "../src/rpc";
 import { settled } from "./billing-support";
-import { emulatorRequests, fundedAccount, nonce, readSse, sleep } from "./support/gateway";
+import { emulatorRequests, fundedAccount, nonce, readSse, readThenCancel, sleep } from "./support/gateway";
 
 /**
  * Tollgate called from another Worker (examples/consumer) through a real service binding to the
@@ -51,16 +51,8 @@ describe("service binding (RPC)", () => {
     const { accountId, key } = await fundedAccount("1");
     const marker = nonce();
     const q = encodeURIComponent(`A long story [[emulate tokens=400 chunk_delay_ms=20]] ${marker}`);
-    const reader = (await callConsumer(`/ask?stream=1&q=${q}`, key)).body!.getReader();
-    const decoder = new TextDecoder();
-    let text = "";
-    while ((text.match(/"content":"[^"]/g) ?? []).length < 5) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      text += decoder.decode(value, { stream: true });
-    }
-    const id = /"id":"(gen-[^"]+)"/.exec(text)?.[1] as string;
-    await reader.cancel();
+    const { id } = await readThenCancel((await callConsumer(`/ask?stream=1&q=${q}`, key)).body!, 5);
+    expect(id).toBeDefined();
 
     // The cancel crossed both Workers: Tollgate's upstream call was cut, not read to its end.
     let outcome: string | undefined;
@@ -70,7 +62,7 @@ describe("service binding (RPC)", () => {
     }
     expect(outcome).toBe("client_closed");
     const books = await settled(accountId);
-    const stats = await rpc().generation(key, id);
+    const stats = await rpc().generation(key, id as string);
     expect(stats.cancelled).toBe(true);
     expect(stats.tokens_completion).toBeGreaterThan(0);
     expect(stats.tokens_completion).toBeLessThan(400);

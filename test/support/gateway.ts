@@ -73,4 +73,21 @@ export async function readSse(response: Response) {
   return { comments, data };
 }
 
+/**
+ * Reads a chat stream until `chunks` chunks with content have arrived, and cancels it there, as a
+ * client that leaves mid-way: the text read, and the generation's id from it.
+ */
+export async function readThenCancel(body: ReadableStream<Uint8Array>, chunks: number) {
+  const reader = body.getReader();
+  const decoder = new TextDecoder();
+  let text = "";
+  while ((text.match(/"content":"[^"]/g) ?? []).length < chunks) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+  }
+  await reader.cancel();
+  return { text, id: /"id":"(gen-[^"]+)"/.exec(text)?.[1] };
+}
+
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
