@@ -26,7 +26,8 @@ import type { ErrorBody } from "./schema/errors";
 /** A failed call: OpenRouter's error body with its HTTP status, as a thrown Error over RPC. */
 export class TollgateRpcError extends Error {
   constructor(readonly body: ErrorBody) {
-    // RPC carries an Error's message (not custom fields), so the message holds the whole body.
+    // RPC carries an Error's message (not custom fields, nor a custom class: the caller gets an
+    // Error whose message is `TollgateRpcError: <body>`), so the message holds the whole body.
     super(JSON.stringify(body));
     this.name = "TollgateRpcError";
   }

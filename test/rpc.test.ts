@@ -115,6 +115,17 @@ describe("service binding (RPC)", () => {
     const response = await callConsumer(`/ask?q=${nonce()}`, "sk-tg-v1-nope");
     expect(response.status).toBe(401);
     expect(((await response.json()) as any).error.code).toBe(401);
+    // What the caller's catch receives: an Error (RPC keeps no custom class or field) whose message
+    // is the class's name and then OpenRouter's error body, as README says.
+    const thrown = await rpc()
+      .keyInfo("sk-tg-v1-nope")
+      .then(() => null, (error: unknown) => error);
+    expect(thrown).toBeInstanceOf(Error);
+    const message = (thrown as Error).message;
+    expect(message.startsWith("TollgateRpcError: {")).toBe(true);
+    expect(JSON.parse(message.slice("TollgateRpcError: ".length))).toEqual({
+      error: { code: 401, message: expect.stringContaining("key") },
+    });
   });
 
   it("types its replies: a TypeScript caller reads them without casts, and OpenRouter's SDK parses them", async () => {
