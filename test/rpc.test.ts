@@ -117,9 +117,9 @@ describe("service binding (RPC)", () => {
     expect(((await response.json()) as any).error.code).toBe(401);
     // What the caller's catch receives: an Error (RPC keeps no custom class or field) whose message
     // is the class's name and then OpenRouter's error body, as README says.
-    const thrown = await rpc()
+    const thrown: unknown = await rpc()
       .keyInfo("sk-tg-v1-nope")
-      .then(() => null, (error: unknown) => error);
+      .catch((error: unknown) => error);
     expect(thrown).toBeInstanceOf(Error);
     const message = (thrown as Error).message;
     expect(message.startsWith("TollgateRpcError: {")).toBe(true);
