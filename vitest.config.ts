@@ -1,5 +1,7 @@
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
+import ts from "typescript";
 import { defineConfig, type Plugin } from "vitest/config";
 
 /**
@@ -16,6 +18,14 @@ const sdkWithoutMissingSourceMaps: Plugin = {
     return { code: code.replace(/^\/\/# sourceMappingURL=.*$/m, ""), map: null };
   },
 };
+
+/**
+ * The example consumer Worker (TypeScript, as deployed by wrangler) as the module workerd runs: its
+ * only import of Tollgate is type-only, so stripping the types is all the build there is.
+ */
+const CONSUMER_SCRIPT = ts.transpileModule(readFileSync("examples/consumer/index.ts", "utf8"), {
+  compilerOptions: { module: ts.ModuleKind.ES2022, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true },
+}).outputText;
 
 /** Tollgate's RPC entrypoint in the test runner Worker (which is Tollgate itself), as a service. */
 const TOLLGATE_RPC = { name: "vitest-pool-workers-runner-", entrypoint: "TollgateRpc" };
@@ -37,7 +47,7 @@ export default defineConfig({
           {
             name: "consumer",
             modules: true,
-            scriptPath: "./examples/consumer/index.js",
+            script: CONSUMER_SCRIPT,
             compatibilityDate: "2026-04-20",
             bindings: { MODEL: "openai/gpt-4o-mini" },
             serviceBindings: { TOLLGATE: TOLLGATE_RPC },

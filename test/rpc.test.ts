@@ -98,7 +98,7 @@ describe("service binding (RPC)", () => {
     expect(stats).toMatchObject({ id: completion.id, model: "openai/gpt-4o-mini", total_cost: completion.usage.cost });
     const missing = await callConsumer("/generation?id=gen-0-nothing", key);
     expect(missing.status).toBe(404);
-    const bad = await callConsumer("/embed", key); // no text: input is null
+    const bad = await callConsumer("/embed", key); // no text: the example sends an empty input
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as any).error.message).toContain("input");
   });
