@@ -2,16 +2,7 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { env, settled } from "./billing-support";
-import {
-  admin,
-  BASE,
-  chat,
-  type EmulatorRequest,
-  emulatorRequests,
-  fundedAccount,
-  nonce,
-  sleep,
-} from "./support/gateway";
+import { admin, BASE, chat, finishedCall, fundedAccount, nonce } from "./support/gateway";
 
 /**
  * Head starts (billing/head-start.ts, generation/lifecycle.ts): once a key's reservation left room
@@ -26,17 +17,6 @@ const ask = (text: string, extra: Record<string, unknown> = {}) => ({
   messages: [{ role: "user", content: text }],
   ...extra,
 });
-
-/** The emulator's record of the request carrying `marker`, once it is over (or null if none came). */
-async function finishedCall(marker: string): Promise<EmulatorRequest | null> {
-  for (let i = 0; i < 150; i++) {
-    const [call] = await emulatorRequests(marker);
-    if (call && call.outcome !== "pending") return call;
-    if (!call && i >= 10) return null;
-    await sleep(20);
-  }
-  throw new Error(`the call carrying ${marker} never ended`);
-}
 
 async function disable(accountId: string, hash: string) {
   await admin(`/accounts/${accountId}/keys/${hash}`, { disabled: true }, "PATCH");

@@ -3,7 +3,7 @@ import { ChatResult$inboundSchema, ModelsListResponse$inboundSchema } from "@ope
 import { describe, expect, expectTypeOf, it } from "vitest";
 import type { TollgateRpc } from "../src/rpc";
 import { settled } from "./billing-support";
-import { emulatorRequests, fundedAccount, nonce, readSse, readThenCancel, sleep } from "./support/gateway";
+import { finishedCall, fundedAccount, nonce, readSse, readThenCancel } from "./support/gateway";
 
 /**
  * Tollgate called from another Worker (examples/consumer) through a real service binding to the
@@ -51,18 +51,12 @@ describe("service binding (RPC)", () => {
     const { accountId, key } = await fundedAccount("1");
     const marker = nonce();
     const q = encodeURIComponent(`A long story [[emulate tokens=400 chunk_delay_ms=20]] ${marker}`);
-    const { id } = await readThenCancel((await callConsumer(`/ask?stream=1&q=${q}`, key)).body!, 5);
-    expect(id).toBeDefined();
+    const id = await readThenCancel((await callConsumer(`/ask?stream=1&q=${q}`, key)).body!, 5);
 
     // The cancel crossed both Workers: Tollgate's upstream call was cut, not read to its end.
-    let outcome: string | undefined;
-    for (let i = 0; i < 60 && outcome !== "client_closed"; i++) {
-      outcome = (await emulatorRequests(marker))[0]?.outcome;
-      if (outcome !== "client_closed") await sleep(50);
-    }
-    expect(outcome).toBe("client_closed");
+    expect((await finishedCall(marker))?.outcome).toBe("client_closed");
     const books = await settled(accountId);
-    const stats = await rpc().generation(key, id as string);
+    const stats = await rpc().generation(key, id);
     expect(stats.cancelled).toBe(true);
     expect(stats.tokens_completion).toBeGreaterThan(0);
     expect(stats.tokens_completion).toBeLessThan(400);
@@ -161,10 +155,9 @@ describe("service binding (RPC)", () => {
 
   it("exposes its methods and nothing else: the helpers behind them are not callable over RPC", async () => {
     type Callable = (...args: unknown[]) => Promise<unknown>;
-    const rpc = (env as unknown as { TOLLGATE_RPC: { listModels(): Promise<{ data: unknown[] }> } }).TOLLGATE_RPC;
-    expect((await rpc.listModels()).data.length).toBeGreaterThan(0);
+    expect((await rpc().listModels()).data.length).toBeGreaterThan(0);
     for (const helper of ["call", "json", "data", "stream", "#call"]) {
-      const method = (rpc as unknown as Record<string, Callable>)[helper] as Callable;
+      const method = (rpc() as unknown as Record<string, Callable>)[helper] as Callable;
       await expect(Promise.resolve().then(() => method(undefined, "GET", "/api/v1/models"))).rejects.toThrow();
     }
   });

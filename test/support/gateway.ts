@@ -61,6 +61,17 @@ export async function emulatorRequests(contains: string): Promise<EmulatorReques
   return requests;
 }
 
+/** The emulator's record of the request carrying `marker`, once it is over (or null if none came). */
+export async function finishedCall(marker: string): Promise<EmulatorRequest | null> {
+  for (let i = 0; i < 150; i++) {
+    const [call] = await emulatorRequests(marker);
+    if (call && call.outcome !== "pending") return call;
+    if (!call && i >= 10) return null;
+    await sleep(20);
+  }
+  throw new Error(`the call carrying ${marker} never ended`);
+}
+
 /** Reads an SSE body to the end: data payloads (parsed unless `[DONE]`) and comment lines. */
 export async function readSse(response: Response) {
   const text = await response.text();
@@ -75,9 +86,9 @@ export async function readSse(response: Response) {
 
 /**
  * Reads a chat stream until `chunks` chunks with content have arrived, and cancels it there, as a
- * client that leaves mid-way: the text read, and the generation's id from it.
+ * client that leaves mid-way; returns the generation's id.
  */
-export async function readThenCancel(body: ReadableStream<Uint8Array>, chunks: number) {
+export async function readThenCancel(body: ReadableStream<Uint8Array>, chunks: number): Promise<string> {
   const reader = body.getReader();
   const decoder = new TextDecoder();
   let text = "";
@@ -87,7 +98,9 @@ export async function readThenCancel(body: ReadableStream<Uint8Array>, chunks: n
     text += decoder.decode(value, { stream: true });
   }
   await reader.cancel();
-  return { text, id: /"id":"(gen-[^"]+)"/.exec(text)?.[1] };
+  const id = /"id":"(gen-[^"]+)"/.exec(text)?.[1];
+  if (!id) throw new Error(`no generation id in the stream read: ${text.slice(0, 200)}`);
+  return id;
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
