@@ -15,6 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runLoad } from "./load";
 import { ALL_MODES, type Mode } from "./modes";
+import { requirePerf } from "./proc";
 import { buildGateway, startEmulator, startGateway } from "./setup";
 import { startReference, type Target, tollgateTarget, upstreamTarget } from "./targets";
 
@@ -35,14 +36,21 @@ const KINDS: Array<[kind: string, matches: (dso: string, symbol: string) => bool
   ["workerd's JS glue (jsg)", (_, s) => s.startsWith("workerd::jsg")],
   ["workerd's APIs (fetch, Request, Headers, RPC)", (_, s) => s.startsWith("workerd::api")],
   ["workerd's event loop and I/O (KJ, capnp, IoContext)", (_, s) => /^(kj::|capnp::|workerd::)/.test(s)],
-  ["libc and the rest", () => true],
 ];
+const REST = "libc and the rest";
+
+/** What a sample's code is (KINDS), from the library it is in and its symbol. */
+const kindOf = (dso: string, symbol: string) => KINDS.find(([, matches]) => matches(dso, symbol))?.[0] ?? REST;
 
 interface Sampled {
   requests: number;
   /** Samples per `dso symbol`. */
   samples: Map<string, number>;
+  /** Samples per kind of code (KINDS). */
+  kinds: Map<string, number>;
 }
+
+const add = (counts: Map<string, number>, key: string, n: number) => counts.set(key, (counts.get(key) ?? 0) + n);
 
 /** Runs the load at `target` while perf samples its workerd; what the samples fell in. */
 async function sample(target: Target, dir: string): Promise<Sampled> {
@@ -65,45 +73,29 @@ async function sample(target: Target, dir: string): Promise<Sampled> {
     },
   );
   const samples = new Map<string, number>();
+  const kinds = new Map<string, number>();
   for (const line of report.split("\n")) {
-    const match = /^\s*(\d+)\s+(\S+(?: tid \d+)?)\s+\[[.k]\]\s+(.*)$/.exec(line);
+    const match = /^\s*(\d+)\s+(\S+)(?: tid \d+)?\s+\[[.k]\]\s+(.*)$/.exec(line);
     if (!match) continue;
+    const [, count, dso = "", symbol = ""] = match;
     // JIT code has no symbols without V8's perf map (a V8 flag Miniflare does not pass): one entry.
-    const key = match[2]?.startsWith("[JIT]") ? "[JIT] (JavaScript compiled by V8)" : `${match[2]} ${match[3]?.trim()}`;
-    samples.set(key, (samples.get(key) ?? 0) + Number(match[1]));
+    add(samples, dso === "[JIT]" ? "[JIT] (JavaScript compiled by V8)" : `${dso} ${symbol.trim()}`, Number(count));
+    add(kinds, kindOf(dso, symbol), Number(count));
   }
-  return { requests: result.rps * SECONDS, samples };
+  return { requests: result.rps * SECONDS, samples, kinds };
 }
 
 const microsPerRequest = (samples: number, requests: number) => (samples * 1e6) / HZ / requests;
 
-function kindOf(key: string): string {
-  const [dso = "", ...rest] = key.split(" ");
-  const symbol = rest.join(" ");
-  return (KINDS.find(([, matches]) => matches(dso, symbol)) ?? KINDS[KINDS.length - 1])?.[0] as string;
-}
-
-function byKind(sampled: Sampled): Map<string, number> {
-  const totals = new Map<string, number>();
-  for (const [key, count] of sampled.samples) {
-    const kind = kindOf(key);
-    totals.set(kind, (totals.get(kind) ?? 0) + microsPerRequest(count, sampled.requests));
-  }
-  return totals;
-}
-
 function print(tollgate: Sampled, passthrough: Sampled): void {
-  const t = byKind(tollgate);
-  const p = byKind(passthrough);
-  const sum = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+  const perKind = (s: Sampled, kind?: string) =>
+    microsPerRequest(kind ? (s.kinds.get(kind) ?? 0) : [...s.kinds.values()].reduce((a, b) => a + b, 0), s.requests);
   console.log(`\nworkerd CPU per request by the code it ran (µs; perf at ${HZ} Hz, ${CONCURRENCY} at a time)\n`);
   console.log("| code | tollgate | passthrough | difference |\n| --- | ---: | ---: | ---: |");
-  for (const [kind] of KINDS) {
-    const a = t.get(kind) ?? 0;
-    const b = p.get(kind) ?? 0;
-    console.log(`| ${kind} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(a - b).toFixed(0)} |`);
+  for (const kind of [...KINDS.map(([name]) => name), REST, undefined]) {
+    const [a, b] = [perKind(tollgate, kind), perKind(passthrough, kind)];
+    console.log(`| ${kind ?? "all"} | ${a.toFixed(0)} | ${b.toFixed(0)} | ${(a - b).toFixed(0)} |`);
   }
-  console.log(`| all | ${sum(t).toFixed(0)} | ${sum(p).toFixed(0)} | ${(sum(t) - sum(p)).toFixed(0)} |`);
 
   const per = (s: Sampled, key: string) => microsPerRequest(s.samples.get(key) ?? 0, s.requests);
   const differences = [...new Set([...tollgate.samples.keys(), ...passthrough.samples.keys()])]
@@ -117,12 +109,7 @@ function print(tollgate: Sampled, passthrough: Sampled): void {
 }
 
 async function main(): Promise<void> {
-  try {
-    execFileSync("perf", ["--version"], { stdio: "ignore" });
-  } catch {
-    console.error("bench:native needs Linux perf (Debian: apt install linux-perf).");
-    process.exit(1);
-  }
+  requirePerf("bench:native");
   buildGateway();
   const emulator = await startEmulator(0);
   const reference = await startReference("bench/passthrough.js", emulator.url);

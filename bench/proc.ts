@@ -1,5 +1,12 @@
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
+
+/** Exits with a message unless Linux `perf` is on the PATH (bench:segments and bench:native run it). */
+export function requirePerf(script: string): void {
+  if (spawnSync("perf", ["--version"]).status === 0) return;
+  console.error(`${script} needs Linux perf on the PATH (Debian: apt install linux-perf)`);
+  process.exit(1);
+}
 
 /** CPU seconds (user + system) a process and its children have used so far, from /proc. */
 export function cpuSeconds(pid: number): number {

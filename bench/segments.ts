@@ -15,12 +15,13 @@
  * with `npm run bench`'s latencies. The targets take turns, so that the host's drift falls on all;
  * `BENCH_COMPARE=<git ref>` adds Tollgate at that ref, to tell a change's effect from drift.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { median, runLoad } from "./load";
 import { ALL_MODES, type Mode } from "./modes";
+import { requirePerf } from "./proc";
 import { buildGateway, buildGatewayAt, startEmulator, startGateway } from "./setup";
 import { startReference, type Target, tollgateTarget, upstreamTarget } from "./targets";
 
@@ -137,10 +138,7 @@ function report(traced: Map<string, Traced>): string {
 }
 
 async function main(): Promise<void> {
-  if (spawnSync("perf", ["--version"]).status !== 0) {
-    console.error("bench:segments needs Linux perf (`perf trace`) on the PATH");
-    process.exit(1);
-  }
+  requirePerf("bench:segments");
   buildGateway();
   const comparePath = COMPARE_REF ? buildGatewayAt(COMPARE_REF) : undefined;
   const emulator = await startEmulator(8791);
