@@ -335,6 +335,10 @@ export function settle(sql: SqlStorage, rows: RowCache, input: SettleInput, now:
  * whole batch and leaves the row cache stale, for the caller to clear and settle one by one.
  */
 export function settleAll(sql: SqlStorage, rows: RowCache, inputs: SettleInput[], now: number): SettleOutcome[] {
+  return rows.whileAhead(() => writeBatch(sql, rows, inputs, now));
+}
+
+function writeBatch(sql: SqlStorage, rows: RowCache, inputs: SettleInput[], now: number): SettleOutcome[] {
   // Holds freed earlier in the batch, still in SQLite until the batch is written.
   const freed = new Set<string>();
   const writes = inputs.map((input) => settlementWrite(rows, input, now, freed));

@@ -26,6 +26,8 @@ export class RowCache {
   private readonly keys = new Map<string, KeyRow | null>();
   /** Holds placed or read since the cache started; any other is read from SQL. */
   private readonly holds = new Map<string, Hold>();
+  /** Set while a batch is worked out ahead of its writes (see whileAhead). */
+  private ahead = false;
 
   constructor(private readonly sql: SqlStorage) {}
 
@@ -93,6 +95,22 @@ export class RowCache {
     if (key) this.remember(key.hash, key);
   }
 
+  /**
+   * Runs `work`, which moves the cache ahead of SQL (a batch worked out before its statements
+   * run), with the key bound set aside: starting over there would drop rows SQL does not have yet,
+   * and read back stale ones (a key's windows without the batch's earlier charges). The bound is
+   * applied once the work, and its writes, are done.
+   */
+  whileAhead<T>(work: () => T): T {
+    this.ahead = true;
+    try {
+      return work();
+    } finally {
+      this.ahead = false;
+      if (this.keys.size > MAX_CACHED_KEYS) this.keys.clear();
+    }
+  }
+
   /** Forgets everything: after a write that did not go through here, or a rollback. */
   clear(): void {
     this.accountRow = undefined;
@@ -108,7 +126,7 @@ export class RowCache {
   }
 
   private remember(hash: string, row: KeyRow | null): void {
-    if (this.keys.size >= MAX_CACHED_KEYS && !this.keys.has(hash)) this.keys.clear();
+    if (!this.ahead && this.keys.size >= MAX_CACHED_KEYS && !this.keys.has(hash)) this.keys.clear();
     this.keys.set(hash, row);
   }
 }
