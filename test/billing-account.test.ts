@@ -133,6 +133,21 @@ describe("reserve and settle", () => {
     expect(audit.totals.usageNanos).toBe(worst);
   });
 
+  it("charges a cost above its hold in full when the balance covers it", async () => {
+    const worst = 5_000_000;
+    const { accountId, stub, keyHash } = await newAccount(10 * worst);
+    const input = reserveInput(keyHash, { worstCaseNanos: worst, promptCostNanos: 1_000_000 });
+    expect((await reserve(env, accountId, input)).ok).toBe(true);
+    const outcome = await stub.settle({
+      keyHash,
+      generationId: input.generationId,
+      record: generationRecord(input.generationId, keyHash, worst * 3),
+    });
+    expect(outcome).toMatchObject({ chargedNanos: worst * 3, clamped: false });
+    const audit = await expectConsistent(stub);
+    expect(audit.totals.usageNanos).toBe(worst * 3);
+  });
+
   it("never charges more than the hold plus what is left", async () => {
     const worst = 5_000_000;
     const { accountId, stub, keyHash } = await newAccount(worst);
@@ -248,6 +263,113 @@ describe("settlement gathering", () => {
     expect(audit.reservationCount).toBe(0);
     expect(audit.totals.usageNanos).toBe(MAX_GATHERED * 100);
     await Promise.all(pending);
+  });
+});
+
+describe("settlement delivery", () => {
+  /** The Account objects as settlements reach them, failing the first `failures` calls. */
+  function flakyAccounts(failures: number) {
+    let left = failures;
+    const real = env.ACCOUNTS;
+    const namespace = {
+      idFromName: (name: string) => real.idFromName(name),
+      get: (id: DurableObjectId) => ({
+        settleMany: (inputs: SettleInput[]) => {
+          if (left-- > 0) {
+            // What the runtime throws when an object resets or its connection drops.
+            return Promise.reject(Object.assign(new Error("Network connection lost."), { retryable: true }));
+          }
+          return real.get(id).settleMany(inputs);
+        },
+      }),
+    };
+    return { ...env, ACCOUNTS: namespace } as unknown as typeof env;
+  }
+
+  it("a settlement that meets a short outage of its object is sent again until the object takes it", async () => {
+    const { accountId, stub, keyHash } = await newAccount(1 * USD);
+    const input = reserveInput(keyHash);
+    expect((await stub.reserve(input)).ok).toBe(true);
+    // Five failed calls in a row: past the ~60 ms that two quick retries covered.
+    await settle(
+      flakyAccounts(5),
+      accountId,
+      {
+        keyHash,
+        generationId: input.generationId,
+        record: generationRecord(input.generationId, keyHash, 2_000_000),
+      },
+      { alone: true },
+    );
+    const audit = await expectConsistent(stub);
+    expect({ usage: audit.totals.usageNanos, holds: audit.reservationCount }).toEqual({ usage: 2_000_000, holds: 0 });
+  });
+});
+
+describe("the row cache at its bound", () => {
+  /**
+   * An account whose object caches as many keys as it keeps (the limited key among them), with a
+   * hold on the limited key for each of `holds`, and one on another key the cache does not hold.
+   */
+  async function fullCache(limitNanos: number) {
+    const account = await newAccount(1000 * USD, { limitNanos, limitReset: "daily" });
+    const other = await account.addKey();
+    const otherHold = reserveInput(other);
+    expect((await account.stub.reserve(otherHold)).ok).toBe(true);
+    const first = reserveInput(account.keyHash);
+    const second = reserveInput(account.keyHash);
+    expect((await account.stub.reserve(first)).ok).toBe(true);
+    expect((await account.stub.reserve(second)).ok).toBe(true);
+    const fillers: string[] = [];
+    for (let i = 0; i < 1023; i++) fillers.push(await account.addKey());
+    await runInDurableObject(account.stub, (instance: AccountDurableObject) => {
+      const rows = (instance as unknown as { rows: RowCache }).rows;
+      rows.clear();
+      rows.key(account.keyHash);
+      for (const hash of fillers) rows.key(hash);
+    });
+    const settlement = (keyHash: string, generationId: string, cost: number): SettleInput => ({
+      keyHash,
+      generationId,
+      record: generationRecord(generationId, keyHash, cost),
+    });
+    // One gathered batch: the limited key, then the uncached key (the cache is full), then the limited key again.
+    const batch = (cost: number) => [
+      settlement(account.keyHash, first.generationId, cost),
+      settlement(other, otherHold.generationId, cost),
+      settlement(account.keyHash, second.generationId, cost),
+    ];
+    return { ...account, batch, worstCase: first.worstCaseNanos };
+  }
+
+  it("a gathered batch that meets the bound keeps every charge in the key's windows", async () => {
+    const { stub, keyHash, batch } = await fullCache(100_000_000);
+    const cost = 2_000_000;
+    const results = await stub.settleMany(batch(cost));
+    expect(results.every((r) => "chargedNanos" in r && r.chargedNanos === cost)).toBe(true);
+    const row = await runInDurableObject(stub, (_instance, state) => readKey(state.storage.sql, keyHash));
+    expect({ usage: row?.usage_nanos, daily: row?.daily_usage_nanos, monthly: row?.monthly_usage_nanos }).toEqual({
+      usage: 2 * cost,
+      daily: 2 * cost,
+      monthly: 2 * cost,
+    });
+    await expectConsistent(stub);
+  });
+
+  it("after such a batch the key still cannot spend past its daily limit", async () => {
+    const limit = 100_000_000;
+    const { stub, keyHash, batch, worstCase } = await fullCache(limit);
+    await stub.settleMany(batch(worstCase));
+    // What SQLite holds decides from here (as after a restart, or any write that starts the cache over).
+    await runInDurableObject(stub, (instance: AccountDurableObject) => {
+      (instance as unknown as { rows: RowCache }).rows.clear();
+    });
+    // Today the key has spent two worst cases: one nano-dollar past what is left is refused.
+    const left = limit - 2 * worstCase;
+    const over = reserveInput(keyHash, { promptCostNanos: left + 1, maxOutputTokens: 0, worstCaseNanos: left + 1 });
+    expect((await stub.reserve(over)).ok).toBe(false);
+    const within = reserveInput(keyHash, { promptCostNanos: left, maxOutputTokens: 0, worstCaseNanos: left });
+    expect((await stub.reserve(within)).ok).toBe(true);
   });
 });
 

@@ -157,6 +157,74 @@ describe("charging through /chat/completions", () => {
     expect(a.totals.reservedNanos).toBe(0);
   });
 
+  it("a stream that fails before its first token costs nothing, as a failed request does", async () => {
+    const acct = await account(1_000_000_000);
+    const data = await sse(
+      await chat(acct.key, ask(`Tell me a story [[emulate malformed]] ${nonce()}`, { stream: true })),
+    );
+    const chunks = data.filter((d) => d !== "[DONE]") as any[];
+    const last = chunks.at(-1);
+    expect(last.choices[0].finish_reason).toBe("error");
+    expect(chunks.map((d) => d.choices?.[0]?.delta?.content ?? "").join("")).toBe("");
+    expect(last.usage.cost).toBe(0);
+    const a = await settled(acct.id);
+    expectBooksBalance(a);
+    expect(a.totals.usageNanos).toBe(0);
+    expect(a.totals.reservedNanos).toBe(0);
+  });
+
+  it("a client that leaves a stream before its first token is charged nothing, as a non-streaming one is", async () => {
+    const acct = await account(1_000_000_000);
+    const response = await chat(
+      acct.key,
+      ask(`slow start [[emulate ttft_ms=2500 tokens=5]] ${nonce()}`, { stream: true }),
+    );
+    expect(response.status).toBe(200);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    await reader.read(); // the stream's opening comment: the headers are out, no token yet
+    await sleep(200);
+    await reader.cancel();
+    const a = await settled(acct.id);
+    expectBooksBalance(a);
+    expect(a.totals.usageNanos).toBe(0);
+    expect(a.totals.reservedNanos).toBe(0);
+  });
+
+  it("a reasoning budget is held on top of max_tokens, as thinking providers are sent both", async () => {
+    const body = (extra: Record<string, unknown>) =>
+      ask("same prompt [[emulate ttft_ms=300]]", {
+        stream: true,
+        model: "anthropic/claude-sonnet-4",
+        ...extra,
+      });
+    const plain = await holdOf(body({ max_tokens: 1000 }));
+    const thinking = await holdOf(body({ max_tokens: 1000, reasoning: { max_tokens: 2000 } }));
+    const larger = await holdOf(body({ max_tokens: 3000 }));
+    // 1000 visible tokens and a 2000-token budget hold what 3000 visible tokens do.
+    expect(thinking).toBe(larger);
+    expect(thinking).toBeGreaterThan(plain);
+  });
+
+  it("n choices hold n times the output cap, and are charged for every choice's tokens", async () => {
+    const probe = (extra: Record<string, unknown>) =>
+      holdOf(ask("same prompt [[emulate ttft_ms=300]]", { stream: true, ...extra }));
+    const single = await probe({ max_tokens: 1000 });
+    const double = await probe({ max_tokens: 2000 });
+    const four = await probe({ max_tokens: 1000, n: 4 });
+    // The same prompt in each: what 1000 more output tokens hold, four choices hold three times over.
+    expect(four - single).toBe(3 * (double - single));
+    expect(double - single).toBeGreaterThan(0);
+
+    const acct = await account(1_000_000_000);
+    const response = await chat(acct.key, ask(`story [[emulate tokens=50]] ${nonce()}`, { n: 4, max_tokens: 50 }));
+    const body = (await response.json()) as any;
+    expect(body.choices).toHaveLength(4);
+    expect(body.usage.completion_tokens).toBe(200);
+    const a = await settled(acct.id);
+    expectBooksBalance(a);
+    expect(a.totals.usageNanos).toBe(Math.round(body.usage.cost * 1e9));
+  });
+
   it("a client abort mid-stream is charged for what was streamed", async () => {
     const acct = await account(1_000_000_000);
     const body = ask("A long story please [[emulate tokens=400 chunk_delay_ms=20]]", { stream: true });
@@ -244,11 +312,11 @@ describe("charging through /chat/completions", () => {
 });
 
 describe("concurrency through /chat/completions", () => {
-  // Tokens come a second apart, so every request reserves before the first one settles.
-  // The emulator counts each "!" as a token while the gateway's estimate counts about four
-  // characters per token, so the real cost is above the hold and is charged at the hold (never
-  // more): every request costs exactly its hold, and the balance must end at exactly zero.
-  const body = ask(`Count to three [[emulate tokens=8 chunk_delay_ms=1000]] ${"!".repeat(40)}`, {
+  // Tokens come a second apart, so every request reserves before the first one settles. The
+  // provider reports more prompt tokens than the gateway estimated, so every real cost is above
+  // its hold; with a balance of exactly the holds, each is charged as far as the balance allows:
+  // its hold, never more, and the balance must end at exactly 0.
+  const body = ask("Count to three [[emulate tokens=8 chunk_delay_ms=1000 prompt_tokens=400]]", {
     stream: true,
     max_tokens: 4,
   });
@@ -281,8 +349,10 @@ describe("concurrency through /chat/completions", () => {
     );
     const a = await settled(acct.id);
     expectBooksBalance(a);
-    expect(costs.filter((c) => c > 0)).toEqual(Array(50).fill(hold));
-    expect(a.totals.usageNanos).toBe(costs.reduce((x, y) => x + y, 0));
+    // Each reply states its generation's real cost; what the account could pay of it was its hold.
+    const answered = costs.filter((c) => c > 0);
+    expect(answered).toHaveLength(50);
+    expect(answered.every((c) => c > hold)).toBe(true);
     expect(a.totals.usageNanos).toBe(50 * hold);
     expect(a.totals.balanceNanos).toBe(0);
     expect(a.generationCostSum).toBe(50 * hold);
@@ -291,9 +361,9 @@ describe("concurrency through /chat/completions", () => {
   }, 120_000);
 
   it("with head starts past what is left: 200 concurrent requests, 50 answered, 150 refused, the balance ends at exactly 0", async () => {
-    // The same prompt length as `body` (so the same hold), with a marker to find these calls.
+    // As `body` (each real cost above its hold), with a marker to find these calls.
     const marker = nonce();
-    const marked = ask(`Count to three [[emulate tokens=8 chunk_delay_ms=1000]] ${"!".repeat(40)} ${marker}`, {
+    const marked = ask(`Count to three [[emulate tokens=8 chunk_delay_ms=1000 prompt_tokens=400]] ${marker}`, {
       stream: true,
       max_tokens: 4,
     });

@@ -313,6 +313,19 @@ describe("the isolate's lease book", () => {
     expect(leaseFor(key, WORST, 1000, 1010).lease).toBeUndefined(); // its time is up
   });
 
+  it("a generation that cost more than its worst case shrinks the lease's room by the excess", () => {
+    const key = newKey();
+    leaseFor(key, WORST, 1000, 0);
+    const { ask } = leaseFor(key, WORST, 1000, 1);
+    const { lease } = leaseAnswered("acct", key, ask!, { nanos: 3 * WORST, ms: 1000 }, 10);
+    const a = leaseFor(key, WORST, 1000, 11).lease!;
+    expect(lease?.room).toBe(2 * WORST);
+    // Its prompt was undercounted: it cost 2.5 worst cases, all of it out of the lease's hold.
+    leaseSettled(a, WORST, 2.5 * WORST, 12);
+    expect(lease?.room).toBe(0.5 * WORST);
+    expect(leaseFor(key, WORST, 1000, 13).lease).toBeUndefined(); // not enough held for another
+  });
+
   it("releases a lease once: when its time is up, or at its last generation's settlement after that", () => {
     const key = newKey();
     leaseFor(key, WORST, 1000, 0);

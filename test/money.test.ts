@@ -1,6 +1,8 @@
 import { describe, expect, it } from "vitest";
 import { affordableOutputTokens, generationCost, worstCaseCost } from "../src/billing/cost";
 import { attoToNanosCeil, parseUsdToAtto, parseUsdToNanos } from "../src/billing/money";
+import { billable } from "../src/generation/usage";
+import { estimateTextTokens } from "../src/transforms/tokens";
 
 describe("money is exact", () => {
   it("parses decimal prices without floats", () => {
@@ -42,4 +44,30 @@ describe("money is exact", () => {
     expect(affordableOutputTokens(pricing, 100, 100 * 1000 + 4011 * 2000 + 1999)).toBe(4011);
     expect(affordableOutputTokens(pricing, 100, 50)).toBe(0);
   });
+
+  it("costs a provider's fractional or negative token counts as whole tokens instead of failing", () => {
+    const pricing = { prompt: "0.00000015", completion: "0.0000006" };
+    const usage = { prompt_tokens: 12.5, completion_tokens: 3, total_tokens: 15.5 };
+    expect(generationCost(pricing, billable(usage))).toBe(
+      generationCost(pricing, { promptTokens: 13, completionTokens: 3 }),
+    );
+    const odd = { prompt_tokens: -4, completion_tokens: Number.NaN, total_tokens: 0 };
+    expect(generationCost(pricing, billable(odd))).toBe(0);
+  });
+});
+
+describe("token estimates err high", () => {
+  // The larger of what tiktoken's o200k_base and cl100k_base count for each (js-tiktoken 1.0.21).
+  const cases: Array<[string, string, number]> = [
+    ["English prose", "The quick brown fox jumps over the lazy dog.", 10],
+    ["a list of numbers", Array.from({ length: 50 }, (_, i) => String(i % 10)).join(","), 99],
+    ["JSON", '{"id":1,"name":"a","tags":["x","y"],"ok":true}', 20],
+    ["code", "function add(a, b) { return a + b; }", 13],
+    ["Chinese", "今天天气很好，我们去公园散步吧。", 20],
+  ];
+  for (const [what, text, real] of cases) {
+    it(`does not undercount ${what}`, () => {
+      expect(estimateTextTokens(text)).toBeGreaterThanOrEqual(real);
+    });
+  }
 });

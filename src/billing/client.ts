@@ -126,13 +126,37 @@ function logFailures(settles: SettleInput[], results: SettleResult[] | undefined
   });
 }
 
+/**
+ * How long settlements keep being sent to an object that cannot be reached (a reset, an overload,
+ * a deploy) before they are given up, logged whole for the operator to apply: within the 30 s a
+ * Worker's `waitUntil` has after its response. The hold they settle would otherwise expire
+ * unpaid 15 minutes later.
+ */
+export const SETTLE_DELIVERY_MS = 20_000;
+const MAX_DELIVERY_WAIT_MS = 2_000;
+
+/**
+ * Sends a batch of settlements until the object takes it, whatever the error: settling is
+ * idempotent per generation id, so a call that did run and whose reply was lost changes nothing
+ * when repeated. Backs off from 20 ms to 2 s a try.
+ */
 async function sendSettles(env: Env, accountId: string, settles: SettleInput[]): Promise<void> {
   if (settles.length === 0) return;
-  try {
-    const results = await withRetry(() => accountStub(env, accountId).settleMany(settles));
-    logFailures(settles, results);
-  } catch (error) {
-    logFailures(settles, undefined, error);
+  const deadline = Date.now() + SETTLE_DELIVERY_MS;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const results = await accountStub(env, accountId).settleMany(settles);
+      logFailures(settles, results);
+      return;
+    } catch (error) {
+      const wait = Math.min(MAX_DELIVERY_WAIT_MS, 20 * 2 ** attempt);
+      if (Date.now() + wait > deadline) {
+        logFailures(settles, undefined, error);
+        console.error(JSON.stringify({ msg: "settlements undelivered", account_id: accountId, settles }));
+        return;
+      }
+      await sleep(wait);
+    }
   }
 }
 
@@ -142,9 +166,15 @@ async function sendSettles(env: Env, accountId: string, settles: SettleInput[]):
  * answer with `status` and `message` (and a `retry-after` header when `retryAfterSeconds` is set).
  * The answer also sets what the key's next requests in this isolate may start on (head-start.ts).
  */
-export async function reserve(env: Env, accountId: string, input: ReserveInput): Promise<ReserveResult> {
+export async function reserve(
+  env: Env,
+  accountId: string,
+  input: ReserveInput,
+  /** Keeps work started here alive past the request's reply (ctx.waitUntil). */
+  keepAlive: (work: Promise<unknown>) => void = (work) => void work,
+): Promise<ReserveResult> {
   try {
-    const result = await reserveCarrying(env, accountId, input);
+    const result = await reserveCarrying(env, accountId, input, keepAlive);
     noteRoom(input.keyHash, result.ok ? result.headStartNanos : 0, Date.now());
     return result;
   } catch (error) {
@@ -153,7 +183,12 @@ export async function reserve(env: Env, accountId: string, input: ReserveInput):
   }
 }
 
-async function reserveCarrying(env: Env, accountId: string, input: ReserveInput): Promise<ReserveResult> {
+async function reserveCarrying(
+  env: Env,
+  accountId: string,
+  input: ReserveInput,
+  keepAlive: (work: Promise<unknown>) => void,
+): Promise<ReserveResult> {
   const settles = takeQueued(accountId);
   const attempt = (retried: boolean) => (retried ? { ...input, retried } : input);
   if (settles.length === 0) {
@@ -164,9 +199,10 @@ async function reserveCarrying(env: Env, accountId: string, input: ReserveInput)
     logFailures(settles, reply.settled);
     return reply.reserve;
   } catch (error) {
-    // The reservation fails for its caller; the settlements it carried are sent by themselves
-    // first (settling twice is harmless: each is idempotent per generation id).
-    await sendSettles(env, accountId, settles);
+    // The reservation fails for its caller at once; the settlements it carried are sent by
+    // themselves, kept alive past the reply (settling twice is harmless: each is idempotent per
+    // generation id).
+    keepAlive(sendSettles(env, accountId, settles));
     throw error;
   }
 }

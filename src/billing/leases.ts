@@ -164,7 +164,10 @@ export function leaseAnswered(
  * was its last generation).
  */
 export function leaseSettled(lease: Lease, worstCaseNanos: Nanos, costNanos: Nanos, now: number): boolean {
-  lease.room += Math.max(0, worstCaseNanos - costNanos);
+  // A charge above its worst case (a prompt the estimate undercounted) took the excess from the
+  // lease's hold too: the room shrinks by it, and may go below zero, so that no request starts on
+  // money the lease no longer holds.
+  lease.room += worstCaseNanos - costNanos;
   lease.inFlight = Math.max(0, lease.inFlight - 1);
   if (!lease.closed && lease.until > now) return false;
   return closing(lease) === lease;

@@ -3,6 +3,7 @@ import { worstCaseCost } from "../billing/cost";
 import { priceAtto } from "../billing/money";
 import type { Endpoint } from "../catalog/types";
 import type { Attempt } from "../routing/plan";
+import type { ChatRequest } from "../schema/chat";
 
 /** The output cap assumed for an endpoint: the request's, or what the endpoint can produce. */
 export function outputCap(endpoint: Endpoint, promptTokens: number, requested: number | null | undefined): number {
@@ -12,17 +13,35 @@ export function outputCap(endpoint: Endpoint, promptTokens: number, requested: n
 }
 
 /**
+ * Output tokens a request's reasoning may add on top of its `max_tokens`: providers with a
+ * thinking budget (Anthropic, Bedrock's Claude, Gemini) are sent the visible cap plus the budget.
+ * An explicit `reasoning.max_tokens` is that budget; an effort alone is each provider's own
+ * budget, so the hold then allows up to the endpoint's whole output limit.
+ */
+export function reasoningAllowance(request: Pick<ChatRequest, "reasoning" | "reasoning_effort">): number {
+  const reasoning = request.reasoning;
+  if (reasoning?.enabled === false || reasoning?.effort === "none") return 0;
+  if (reasoning?.max_tokens) return reasoning.max_tokens;
+  const effort = reasoning?.effort ?? request.reasoning_effort;
+  return (effort && effort !== "none") || reasoning?.enabled ? Number.POSITIVE_INFINITY : 0;
+}
+
+/**
  * The hold placed before the upstream call: the worst case over every attempt in the plan, so a
- * fallback to a pricier endpoint is still covered by the one reservation.
+ * fallback to a pricier endpoint is still covered by the one reservation. Each of the `choices`
+ * the client asked for (`n`) may produce the whole output cap.
  */
 export function reservationFor(
   attempts: Attempt[],
   promptTokens: number,
   requestedMaxTokens: number | null | undefined,
+  { choices = 1, reasoningTokens = 0 }: { choices?: number; reasoningTokens?: number } = {},
 ): Omit<ReserveInput, "keyHash" | "generationId"> {
+  // With a thinking budget on top, the output may reach the requested cap plus the budget.
+  const requested = requestedMaxTokens == null ? requestedMaxTokens : requestedMaxTokens + reasoningTokens;
   let worst: Omit<ReserveInput, "keyHash" | "generationId"> | undefined;
   for (const { endpoint } of attempts) {
-    const cap = outputCap(endpoint, promptTokens, requestedMaxTokens);
+    const cap = outputCap(endpoint, promptTokens, requested) * Math.max(1, Math.floor(choices));
     const worstCaseNanos = worstCaseCost(endpoint.pricing, promptTokens, cap);
     if (!worst || worstCaseNanos > worst.worstCaseNanos) {
       worst = {

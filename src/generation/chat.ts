@@ -12,6 +12,7 @@ import { resolveUpstream } from "../routing/upstream";
 import type { ChatRequest } from "../schema/chat";
 import { createChatStream, type StreamSource, type StreamSummary } from "../streaming/chat-stream";
 import { fitToEndpoint } from "../transforms/middle-out";
+import { reasoningAllowance } from "./budget";
 import {
   chargeFor,
   type Generation,
@@ -74,6 +75,8 @@ export async function completeChat(
       receivedAt,
       promptTokens,
       maxOutputTokens: request.max_completion_tokens ?? request.max_tokens,
+      choices: request.n ?? 1,
+      reasoningTokens: reasoningAllowance(request),
     },
     (gate) => run(attempts, gate),
   );
@@ -103,7 +106,7 @@ function jsonReply(
       )
       .join("");
   const { usage, estimated } = settleUsage(completion.usage, gen.promptTokens, produced);
-  const costNanos = chargeFor(gen, success.attempt, usage);
+  const costNanos = chargeFor(success.attempt, usage);
   if (hideReasoning) {
     for (const choice of completion.choices) {
       delete choice.message.reasoning;
@@ -157,7 +160,10 @@ function streamReply(
   let settledUsage: { usage: Usage; estimated: boolean } | undefined;
   const finalUsage = (summary: StreamSummary) => {
     settledUsage = settleUsage(summary.usage, gen.promptTokens, () => summary.producedText);
-    costNanos = chargeFor(gen, current.attempt, settledUsage.usage);
+    // A stream that failed, or that its client left, before its first token produced nothing:
+    // it costs nothing, as a failed or abandoned non-streaming request does.
+    const producedNothing = summary.firstChunkAt === undefined && (summary.error !== undefined || summary.cancelled);
+    costNanos = producedNothing ? 0 : chargeFor(current.attempt, settledUsage.usage);
     return publicUsage(settledUsage.usage, nanosToUsd(costNanos));
   };
   const sourceOf = (success: AttemptSuccess): StreamSource => ({

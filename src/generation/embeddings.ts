@@ -95,7 +95,7 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
     completion_tokens: 0,
     total_tokens: reported ?? promptTokens,
   };
-  const costNanos = chargeFor(gen, success.attempt, usage);
+  const costNanos = chargeFor(success.attempt, usage);
   settleGeneration(
     gen,
     record(gen, success, {

@@ -73,6 +73,10 @@ export interface GenerationStart {
   promptTokens: number;
   /** The output cap the client asked for (none for embeddings: pass 0). */
   maxOutputTokens: number | null | undefined;
+  /** How many completions the client asked for (`n`), each up to the output cap; 1 when absent. */
+  choices?: number | null;
+  /** Output tokens reasoning may add on top of the cap (budget.ts reasoningAllowance). */
+  reasoningTokens?: number;
 }
 
 /** How the attempt loop is to start: the signal that cancels it, and the gate of a head start. */
@@ -106,7 +110,10 @@ export async function startGeneration<A>(
     timings: { plan: Date.now() - start.receivedAt },
     reports: [],
   };
-  const hold = reservationFor(attempts, start.promptTokens, start.maxOutputTokens);
+  const hold = reservationFor(attempts, start.promptTokens, start.maxOutputTokens, {
+    choices: start.choices ?? 1,
+    reasoningTokens: start.reasoningTokens,
+  });
   const keyHash = c.get("auth").keyHash;
   const now = Date.now();
   const leasing = leaseFor(keyHash, hold.worstCaseNanos, timeoutsOf(c.env).KEY_LEASE_MS, now);
@@ -181,12 +188,12 @@ async function reserveFor(
   const reserveStarted = Date.now();
   let reserved: Awaited<ReturnType<typeof reserve>> | undefined;
   try {
-    reserved = await reserve(c.env, auth.accountId, {
-      keyHash: auth.keyHash,
-      generationId: gen.id,
-      ...hold,
-      lease: ask,
-    });
+    reserved = await reserve(
+      c.env,
+      auth.accountId,
+      { keyHash: auth.keyHash, generationId: gen.id, ...hold, lease: ask },
+      (work) => c.executionCtx.waitUntil(work),
+    );
   } finally {
     if (ask) leaseHeard(gen, ask, reserved, reserveStarted);
   }
@@ -255,9 +262,14 @@ export function failGeneration(gen: Generation, error: unknown): never {
   throw error;
 }
 
-/** The real cost, never above the reservation (which is all the account promised to pay). */
-export function chargeFor(gen: Generation, attempt: Attempt, usage: Usage): number {
-  return Math.min(generationCost(attempt.endpoint.pricing, billable(usage)), gen.reservedNanos);
+/**
+ * The real cost of the usage the provider reported, even above the hold: the hold rests on an
+ * estimate of the prompt, and a prompt the estimate undercounts still costs what the provider
+ * bills. The Account object charges it as far as the balance and the key's limit allow (a
+ * charge above the hold never makes either go past its bound).
+ */
+export function chargeFor(attempt: Attempt, usage: Usage): number {
+  return generationCost(attempt.endpoint.pricing, billable(usage));
 }
 
 export interface Outcome {

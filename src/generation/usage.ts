@@ -26,12 +26,19 @@ export function settleUsage(
   };
 }
 
+/**
+ * A token count as costing needs it: a whole number, not negative. Providers' usage passes through
+ * the adapters as the providers sent it, and a fractional count would make the exact (bigint)
+ * costing throw, leaving the generation unsettled.
+ */
+const wholeTokens = (n: number | undefined) => (n !== undefined && Number.isFinite(n) && n > 0 ? Math.ceil(n) : 0);
+
 export function billable(usage: Usage): BillableUsage {
   return {
-    promptTokens: usage.prompt_tokens,
-    completionTokens: usage.completion_tokens,
-    cachedTokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
-    cacheWriteTokens: usage.prompt_tokens_details?.cache_write_tokens ?? 0,
+    promptTokens: wholeTokens(usage.prompt_tokens),
+    completionTokens: wholeTokens(usage.completion_tokens),
+    cachedTokens: wholeTokens(usage.prompt_tokens_details?.cached_tokens),
+    cacheWriteTokens: wholeTokens(usage.prompt_tokens_details?.cache_write_tokens),
   };
 }
 

@@ -5,24 +5,37 @@ export type TokenCounter = (text: string) => number;
 
 /**
  * Token estimates for when no tokenizer answer is available: reserving before the upstream
- * counts, and charging when a provider reports no usage. About 4 characters per token for
- * English text with a floor per word, which over- rather than under-estimates.
+ * counts, and charging when a provider reports no usage. Tokenizers give English words about 4
+ * characters a token, but a punctuation mark, a symbol or a digit in a list of numbers mostly a
+ * token of its own, and a character of CJK and other non-Latin scripts one or two: counting
+ * all text at 4 characters a token undercounted code, JSON, number lists and Chinese by 2-4×,
+ * and a hold resting on that estimate was too small. With a floor per word, the estimate errs
+ * high rather than low.
  */
 export function estimateTextTokens(text: string): number {
   if (text.length === 0) return 0;
   let words = 0;
   let inWord = false;
+  // In quarter tokens, to stay in integers.
+  let quarters = 0;
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
     const space = code === 32 || code === 10 || code === 9 || code === 13;
     if (!space && !inWord) words++;
     inWord = !space;
+    if (space || (code >= 97 && code <= 122) || (code >= 65 && code <= 90)) quarters += 1;
+    else if (code < 128)
+      quarters += 4; // a digit, a punctuation mark or a symbol
+    else quarters += 6; // a UTF-16 unit beyond ASCII: a CJK character is often more than one token
   }
-  return Math.max(words, Math.ceil(text.length / 4));
+  return Math.max(words, Math.ceil(quarters / 4));
 }
 
-/** Tokens an image part costs in the estimate (a low-detail image on most providers). */
-const IMAGE_TOKENS = 85;
+/**
+ * Tokens an image part costs in the estimate: a large image at high detail (OpenAI's tiles reach
+ * ~1100, Anthropic's ~1600 for a full-size image), so that the hold covers it.
+ */
+const IMAGE_TOKENS = 1_600;
 /** Per-message overhead of chat templates (role markers, separators). */
 const MESSAGE_OVERHEAD = 4;
 

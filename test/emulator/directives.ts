@@ -21,6 +21,8 @@ export interface Fault {
   /** The reply reports no usage (some OpenAI-compatible providers send none). */
   no_usage?: boolean;
   tokens?: number;
+  /** The prompt tokens the reply reports (a provider whose tokenizer counts more than the gateway's estimate). */
+  prompt_tokens?: number;
   times?: number;
 }
 

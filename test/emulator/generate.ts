@@ -146,7 +146,7 @@ export function generateReply(request: NeutralRequest, provider: string, fault: 
     completionTokens += reasoningCount + (request.json ? countTokens(pieces.join("")) : pieces.length);
     choices.push({ pieces, text: pieces.join(""), reasoning, toolCalls: [], finish });
   }
-  return { choices, promptTokens: promptTokens(request), completionTokens, reasoningTokens };
+  return { choices, promptTokens: fault.prompt_tokens ?? promptTokens(request), completionTokens, reasoningTokens };
 }
 
 export function chunkString(text: string, size: number): string[] {
