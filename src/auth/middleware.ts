@@ -2,7 +2,7 @@ import { createMiddleware } from "hono/factory";
 import type { AppEnv } from "../context";
 import { cachedIn, Refreshing } from "../refreshing";
 import { unauthorized } from "../schema/errors";
-import { hashApiKey, type KeyRecord, KeyRecordSchema } from "./keys";
+import { hashApiKey, KEY_PREFIX, type KeyRecord, KeyRecordSchema } from "./keys";
 
 /**
  * Key records cached in the isolate: KV is read at most once a minute per key per isolate, and
@@ -38,11 +38,17 @@ async function readRecord(kv: KVNamespace, hash: string): Promise<KeyRecord | nu
   return parsed.success ? parsed.data : null;
 }
 
+/** What every Tollgate key looks like (keys.ts generateApiKey): anything else is no key, unhashed. */
+const KEY_SHAPE = new RegExp(`^${KEY_PREFIX}[0-9a-f]{64}$`);
+
 export async function lookupKey(
   kv: KVNamespace,
   key: string,
   ctx: Pick<ExecutionContext, "waitUntil">,
 ): Promise<KeyRecord | null> {
+  // A token of any other shape cannot be a key: refused before it is hashed or kept, so that
+  // junk sent without a key (up to a header's size each) fills no cache.
+  if (!KEY_SHAPE.test(key)) return null;
   const hash = await hashOf(key, Date.now());
   const entry = cachedIn(cache, hash, MAX_CACHED_KEYS, () => new Refreshing<KeyRecord | null>());
   const record = await entry.get(

@@ -1,3 +1,4 @@
+import { sanitizeUpstreamText } from "../providers/errors";
 import type {
   ChatAdapter,
   ChatChunkOut,
@@ -233,7 +234,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         }
       } catch (error) {
         if (ended) return;
-        const reason = giveUpReason ?? describeStreamError(error);
+        const reason = giveUpReason ?? describeStreamError(error, source.target.apiKey);
         giveUpReason = undefined;
         // Nothing reached the client yet: another endpoint may still answer, silently.
         const next = summary.firstChunkAt === undefined ? await options.failover?.(reason) : null;
@@ -253,7 +254,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
       }
     }
   };
-  options.waitUntil(pump().catch((error: unknown) => fail(describeStreamError(error))));
+  options.waitUntil(pump().catch((error: unknown) => fail(describeStreamError(error, source.target.apiKey))));
   return readable;
 }
 
@@ -280,10 +281,13 @@ class TruncatedError extends Error {
   }
 }
 
-function describeStreamError(error: unknown): string {
+/** What the client is told of a stream's failure; a provider's own words are cleaned of its key. */
+function describeStreamError(error: unknown, providerKey: string): string {
   if (error instanceof TruncatedError) return error.message;
   if (error instanceof SyntaxError) return "The provider sent a malformed stream chunk";
-  if (error instanceof Error && error.name === "UpstreamStreamError") return `Provider error: ${error.message}`;
+  if (error instanceof Error && error.name === "UpstreamStreamError") {
+    return `Provider error: ${sanitizeUpstreamText(error.message, providerKey)}`;
+  }
   return "The provider's stream was interrupted";
 }
 function record(summary: StreamSummary, chunk: ChatChunkOut, startedAt: number): void {
