@@ -165,9 +165,12 @@ function messagesScript(body: Json, provider: string, fault: Fault): Script {
         index,
         content_block: { type: "tool_use", id: block.id, name: block.name, input: {} },
       });
+      // The first fragment is empty; a tool called without arguments gets nothing more (not "{}").
       send("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: "" } });
-      for (const piece of chunkString(JSON.stringify(block.input), 6))
-        send("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: piece } });
+      if (Object.keys(block.input ?? {}).length > 0) {
+        for (const piece of chunkString(JSON.stringify(block.input), 6))
+          send("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: piece } });
+      }
     }
     send("content_block_stop", { index });
   });

@@ -5,7 +5,8 @@ import {
   mapStopReason,
   parseAnthropicResponse,
 } from "../../src/providers/anthropic/response";
-import { chat, emulatorRequests, fundedAccount, nonce } from "../support/gateway";
+import type { ChatChunkOut } from "../../src/providers/types";
+import { chat, emulatorRequests, fundedAccount, nonce, readSse } from "../support/gateway";
 import { CHAT_PARAMETERS, chatRequest, testTarget } from "../support/target";
 
 const target = testTarget({
@@ -19,6 +20,15 @@ const target = testTarget({
 });
 
 const request = chatRequest;
+
+/** The arguments a client assembles from streamed tool-call deltas, by tool index. */
+const toolArguments = (chunks: Array<Pick<ChatChunkOut, "choices">>) => {
+  const args: string[] = [];
+  for (const chunk of chunks)
+    for (const call of chunk.choices[0]?.delta.tool_calls ?? [])
+      args[call.index] = (args[call.index] ?? "") + (call.function?.arguments ?? "");
+  return args;
+};
 
 describe("Anthropic request mapping", () => {
   it("hoists system and developer messages, merges same-role turns, starts with a user turn", () => {
@@ -227,6 +237,29 @@ describe("Anthropic response mapping", () => {
     expect(end[1]!.usage).toMatchObject({ prompt_tokens: 7, completion_tokens: 33 });
   });
 
+  it("streams a tool called without arguments (only empty partial_json) as arguments {}", () => {
+    const mapper = createAnthropicStreamMapper();
+    const feed = (type: string, data: object) => mapper.map({ event: type, data: JSON.stringify({ type, ...data }) });
+    const chunks = [
+      feed("message_start", { message: { usage: { input_tokens: 7, output_tokens: 1 } } }),
+      feed("content_block_start", {
+        index: 0,
+        content_block: { type: "tool_use", id: "toolu_1", name: "now", input: {} },
+      }),
+      feed("content_block_delta", { index: 0, delta: { type: "input_json_delta", partial_json: "" } }),
+      feed("content_block_stop", { index: 0 }),
+      feed("content_block_start", {
+        index: 1,
+        content_block: { type: "tool_use", id: "toolu_2", name: "f", input: {} },
+      }),
+      feed("content_block_delta", { index: 1, delta: { type: "input_json_delta", partial_json: '{"a":1}' } }),
+      feed("content_block_stop", { index: 1 }),
+      feed("message_delta", { delta: { stop_reason: "tool_use" }, usage: { output_tokens: 9 } }),
+      feed("message_stop", {}),
+    ].flat();
+    expect(toolArguments(chunks).map((args) => JSON.parse(args))).toEqual([{}, { a: 1 }]);
+  });
+
   it("turns an in-stream error event into a thrown error", () => {
     const mapper = createAnthropicStreamMapper();
     expect(() =>
@@ -269,6 +302,23 @@ describe("Anthropic through the gateway", () => {
     expect(upstream!.headers["anthropic-version"]).toBe("2023-06-01");
     const sent = (upstream!.body as any).messages[1].content[0];
     expect(sent).toEqual({ type: "thinking", thinking: details[0].text, signature: details[0].signature });
+  });
+
+  it("streams a tool called without arguments with arguments the client can parse", async () => {
+    const { key } = await fundedAccount("1");
+    const { data } = await readSse(
+      await chat(key, {
+        model: "anthropic/claude-sonnet-4",
+        provider: { only: ["anthropic"] },
+        stream: true,
+        tools: [{ type: "function", function: { name: "get_time", parameters: { type: "object", properties: {} } } }],
+        messages: [{ role: "user", content: `call the tool ${nonce()}` }],
+      }),
+    );
+    expect(data.at(-1)).toBe("[DONE]");
+    const chunks = data.slice(0, -1) as ChatChunkOut[];
+    expect(chunks.find((c) => c.choices[0]?.finish_reason)?.choices[0]?.finish_reason).toBe("tool_calls");
+    expect(toolArguments(chunks).map((args) => JSON.parse(args))).toEqual([{}]);
   });
 
   it("maps 529 overloaded to a 502 naming the kind", async () => {

@@ -268,6 +268,31 @@ describe("Bedrock response", () => {
     expect(mapper.done).toBe(true);
   });
 
+  it("streams a tool called without arguments (no or empty input) as arguments {}", () => {
+    const mapper = bedrockAdapter.createStreamMapper(target);
+    const events: UpstreamEvent[] = [
+      { event: "messageStart", data: '{"role":"assistant"}' },
+      {
+        event: "contentBlockStart",
+        data: '{"contentBlockIndex":0,"start":{"toolUse":{"toolUseId":"t1","name":"now"}}}',
+      },
+      { event: "contentBlockDelta", data: '{"contentBlockIndex":0,"delta":{"toolUse":{"input":""}}}' },
+      { event: "contentBlockStop", data: '{"contentBlockIndex":0}' },
+      {
+        event: "contentBlockStart",
+        data: '{"contentBlockIndex":1,"start":{"toolUse":{"toolUseId":"t2","name":"now"}}}',
+      },
+      { event: "contentBlockStop", data: '{"contentBlockIndex":1}' },
+      { event: "messageStop", data: '{"stopReason":"tool_use"}' },
+      { event: "metadata", data: '{"usage":{"inputTokens":3,"outputTokens":4,"totalTokens":7}}' },
+    ];
+    const args: string[] = [];
+    for (const chunk of events.flatMap((e) => mapper.map(e)))
+      for (const call of chunk.choices[0]?.delta.tool_calls ?? [])
+        args[call.index] = (args[call.index] ?? "") + (call.function?.arguments ?? "");
+    expect(args.map((a) => JSON.parse(a))).toEqual([{}, {}]);
+  });
+
   it("an exception frame fails the stream with its message", () => {
     const mapper = bedrockAdapter.createStreamMapper(target);
     expect(() => mapper.map({ event: "exception:throttlingException", data: '{"message":"slow down"}' })).toThrow(
