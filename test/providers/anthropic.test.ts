@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { buildAnthropicBody, convertMessages } from "../../src/providers/anthropic/request";
 import {
   createAnthropicStreamMapper,
@@ -77,18 +77,20 @@ describe("Anthropic request mapping", () => {
     });
   });
 
-  it("maps images by data URL and by URL", () => {
+  it("maps images by data URL (image/jpg sent as image/jpeg, the type Anthropic takes) and by URL", () => {
     const { messages } = convertMessages([
       {
         role: "user",
         content: [
           { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } },
+          { type: "image_url", image_url: { url: "data:image/jpg;base64,/9j/AA==" } },
           { type: "image_url", image_url: { url: "https://example.com/cat.jpg" } },
         ],
       },
     ]);
     expect(messages[0]!.content).toEqual([
       { type: "image", source: { type: "base64", media_type: "image/png", data: "AAAA" } },
+      { type: "image", source: { type: "base64", media_type: "image/jpeg", data: "/9j/AA==" } },
       { type: "image", source: { type: "url", url: "https://example.com/cat.jpg" } },
     ]);
   });
@@ -271,6 +273,36 @@ describe("Anthropic response mapping", () => {
   });
 });
 
+describe("Anthropic emulator", () => {
+  const messages = (body: Record<string, unknown>) =>
+    fetch(`${inject("emulatorUrl")}/anthropic/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": "k", "anthropic-version": "2023-06-01" },
+      body: JSON.stringify({ model: "claude-sonnet-4-20250514", max_tokens: 4000, ...body }),
+    });
+
+  it("rejects an image media type outside jpeg, png, gif and webp, as the API does", async () => {
+    const image = (media_type: string) => ({
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "what?" },
+            { type: "image", source: { type: "base64", media_type, data: "/9j/AA==" } },
+          ],
+        },
+      ],
+    });
+    const refused = await messages(image("image/jpg"));
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({
+      type: "error",
+      error: { type: "invalid_request_error", message: expect.stringContaining("messages.0.content.1.image.source") },
+    });
+    expect((await messages(image("image/jpeg"))).status).toBe(200);
+  });
+});
+
 describe("Anthropic through the gateway", () => {
   it("round-trips a thinking signature across turns", async () => {
     const { key } = await fundedAccount("2");
@@ -319,6 +351,27 @@ describe("Anthropic through the gateway", () => {
     const chunks = data.slice(0, -1) as ChatChunkOut[];
     expect(chunks.find((c) => c.choices[0]?.finish_reason)?.choices[0]?.finish_reason).toBe("tool_calls");
     expect(toolArguments(chunks).map((args) => JSON.parse(args))).toEqual([{}]);
+  });
+
+  it("answers a data:image/jpg image (Anthropic would refuse the media type image/jpg)", async () => {
+    const { key } = await fundedAccount("1");
+    const marker = nonce();
+    const response = await chat(key, {
+      model: "anthropic/claude-sonnet-4",
+      provider: { only: ["anthropic"] },
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: `what is this? ${marker}` },
+            { type: "image_url", image_url: { url: "data:image/jpg;base64,/9j/4AAQSkZJRg==" } },
+          ],
+        },
+      ],
+    });
+    expect(response.status).toBe(200);
+    const [upstream] = await emulatorRequests(marker);
+    expect((upstream!.body as any).messages[0].content[1].source.media_type).toBe("image/jpeg");
   });
 
   it("maps 529 overloaded to a 502 naming the kind", async () => {

@@ -1,4 +1,5 @@
 import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail } from "../../schema/chat";
+import { parseDataUrl } from "../inline-image";
 import { unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 
@@ -17,11 +18,6 @@ export const DEFAULT_MAX_TOKENS = 4096;
 const MIN_THINKING_BUDGET = 1024;
 const EFFORT_BUDGET: Record<string, number> = { minimal: 1024, low: 2048, medium: 8192, high: 16384, xhigh: 32768 };
 
-export function dataUrl(url: string): { media_type: string; data: string } | undefined {
-  const match = /^data:([^;,]+);base64,(.*)$/s.exec(url);
-  return match ? { media_type: match[1] as string, data: match[2] as string } : undefined;
-}
-
 /** OpenAI content parts ⇒ Anthropic blocks (text with its cache_control, images by data or URL). */
 export function convertContent(content: MessageContent | null | undefined): Block[] {
   if (content == null) return [];
@@ -37,10 +33,10 @@ export function convertContent(content: MessageContent | null | undefined): Bloc
       });
     } else if (part.type === "image_url") {
       const url = typeof part.image_url === "string" ? part.image_url : part.image_url.url;
-      const inline = dataUrl(url);
+      const inline = parseDataUrl(url);
       blocks.push({ type: "image", source: inline ? { type: "base64", ...inline } : { type: "url", url } });
     } else if (part.type === "file" && part.file.file_data) {
-      const inline = dataUrl(part.file.file_data);
+      const inline = parseDataUrl(part.file.file_data);
       if (inline) blocks.push({ type: "document", source: { type: "base64", ...inline } });
     }
   }

@@ -1,12 +1,6 @@
 import type { ChatRequest, ContentPart, Message, MessageContent } from "../../schema/chat";
-import {
-  DEFAULT_MAX_TOKENS,
-  dataUrl,
-  JSON_TOOL,
-  thinkingBlocks,
-  thinkingBudget,
-  toolInput,
-} from "../anthropic/request";
+import { DEFAULT_MAX_TOKENS, JSON_TOOL, thinkingBlocks, thinkingBudget, toolInput } from "../anthropic/request";
+import { parseDataUrl } from "../inline-image";
 import { unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 import { signRequest } from "./sigv4";
@@ -39,8 +33,8 @@ export function convertContent(content: MessageContent | null | undefined): { bl
       if (part.text.trim()) blocks.push({ text: part.text });
     } else if (part.type === "image_url") {
       const url = typeof part.image_url === "string" ? part.image_url : part.image_url.url;
-      const inline = dataUrl(url);
-      const format = inline?.media_type.split("/")[1]?.replace("jpg", "jpeg");
+      const inline = parseDataUrl(url);
+      const format = inline?.media_type.split("/")[1];
       if (inline && format && IMAGE_FORMATS.has(format))
         blocks.push({ image: { format, source: { bytes: inline.data } } });
       else droppedImage = true;

@@ -1,4 +1,5 @@
 import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail } from "../../schema/chat";
+import { parseDataUrl } from "../inline-image";
 import { unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 
@@ -69,8 +70,8 @@ export function guessMimeType(url: string): string {
 }
 
 function mediaPart(url: string): GeminiPart {
-  const inline = /^data:([^;,]+);base64,(.*)$/s.exec(url);
-  if (inline) return { inlineData: { mimeType: inline[1], data: inline[2] } };
+  const inline = parseDataUrl(url);
+  if (inline) return { inlineData: { mimeType: inline.media_type, data: inline.data } };
   return { fileData: { mimeType: guessMimeType(url), fileUri: url } };
 }
 
