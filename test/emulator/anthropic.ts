@@ -107,6 +107,10 @@ function invalid(message: string): Script {
 
 /** What the Messages API itself rejects (the adapter must never send it). */
 function rejection(body: Json): Script | undefined {
+  const forced = ["any", "tool"].includes(body.tool_choice?.type);
+  if (body.thinking?.type === "enabled" && forced) {
+    return invalid("Thinking may not be enabled when tool_choice forces tool use.");
+  }
   for (const [m, message] of ((body.messages ?? []) as Json[]).entries()) {
     for (const [b, block] of (Array.isArray(message.content) ? (message.content as Json[]) : []).entries()) {
       const source = block.type === "image" ? (block.source as Json | undefined) : undefined;

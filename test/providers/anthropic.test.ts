@@ -6,6 +6,7 @@ import {
   parseAnthropicResponse,
 } from "../../src/providers/anthropic/response";
 import type { ChatChunkOut } from "../../src/providers/types";
+import type { ChatRequest } from "../../src/schema/chat";
 import { chat, emulatorRequests, fundedAccount, nonce, readSse } from "../support/gateway";
 import { CHAT_PARAMETERS, chatRequest, testTarget } from "../support/target";
 
@@ -144,6 +145,33 @@ describe("Anthropic request mapping", () => {
     expect(body.temperature).toBeUndefined();
     const explicit = buildAnthropicBody(request({ reasoning: { max_tokens: 5000 } }), target, false).body;
     expect((explicit.thinking as { budget_tokens: number }).budget_tokens).toBe(5000);
+  });
+
+  it("leaves thinking off (and names reasoning as dropped) when tool_choice forces a tool, keeping the client's choice", () => {
+    const tools = [{ type: "function" as const, function: { name: "f", parameters: { type: "object" } } }];
+    for (const [tool_choice, sent] of [
+      ["required", { type: "any" }],
+      [
+        { type: "function", function: { name: "f" } },
+        { type: "tool", name: "f" },
+      ],
+    ] as const) {
+      const { body, dropped } = buildAnthropicBody(
+        request({ reasoning: { effort: "low" }, tools, tool_choice } as Partial<ChatRequest>),
+        target,
+        false,
+      );
+      expect(body.thinking).toBeUndefined();
+      expect(body.tool_choice).toEqual(sent);
+      expect(dropped).toContain("reasoning");
+    }
+    const auto = buildAnthropicBody(
+      request({ reasoning: { effort: "low" }, tools, tool_choice: "auto" }),
+      target,
+      false,
+    );
+    expect(auto.body.thinking).toEqual({ type: "enabled", budget_tokens: 2048 });
+    expect(auto.dropped).not.toContain("reasoning");
   });
 
   it("carries json_schema on a forced tool", () => {
@@ -301,6 +329,29 @@ describe("Anthropic emulator", () => {
     });
     expect((await messages(image("image/jpeg"))).status).toBe(200);
   });
+
+  it("rejects thinking with a tool_choice that forces tool use, as the API does", async () => {
+    const tools = [{ name: "f", input_schema: { type: "object" } }];
+    const ask = (tool_choice: Record<string, unknown>) =>
+      messages({
+        thinking: { type: "enabled", budget_tokens: 2048 },
+        tools,
+        tool_choice,
+        messages: [{ role: "user", content: "hi" }],
+      });
+    for (const forced of [{ type: "any" }, { type: "tool", name: "f" }]) {
+      const refused = await ask(forced);
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({
+        type: "error",
+        error: {
+          type: "invalid_request_error",
+          message: "Thinking may not be enabled when tool_choice forces tool use.",
+        },
+      });
+    }
+    expect((await ask({ type: "auto" })).status).toBe(200);
+  });
 });
 
 describe("Anthropic through the gateway", () => {
@@ -372,6 +423,23 @@ describe("Anthropic through the gateway", () => {
     expect(response.status).toBe(200);
     const [upstream] = await emulatorRequests(marker);
     expect((upstream!.body as any).messages[0].content[1].source.media_type).toBe("image/jpeg");
+  });
+
+  it("answers reasoning with a forced tool_choice: the tool is called, reasoning is named as dropped", async () => {
+    const { key } = await fundedAccount("1");
+    const response = await chat(key, {
+      model: "anthropic/claude-sonnet-4",
+      provider: { only: ["anthropic"] },
+      reasoning: { effort: "low" },
+      tools: [{ type: "function", function: { name: "get_time", parameters: { type: "object", properties: {} } } }],
+      tool_choice: "required",
+      messages: [{ role: "user", content: `what time is it? ${nonce()}` }],
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toContain("reasoning");
+    const choice = ((await response.json()) as any).choices[0];
+    expect(choice.finish_reason).toBe("tool_calls");
+    expect(choice.message.tool_calls[0].function.name).toBe("get_time");
   });
 
   it("maps 529 overloaded to a 502 naming the kind", async () => {

@@ -186,6 +186,20 @@ describe("Bedrock request", () => {
     expect((thinking.inferenceConfig as any).maxTokens).toBe(2500);
     expect((thinking.inferenceConfig as any).temperature).toBeUndefined();
   });
+
+  it("leaves Claude's thinking off (and names reasoning as dropped) when tool_choice forces a tool", () => {
+    const { body, dropped } = buildBedrockBody(
+      chatRequest({
+        reasoning: { effort: "low" },
+        tools: [{ type: "function", function: { name: "w", parameters: { type: "object" } } }],
+        tool_choice: { type: "function", function: { name: "w" } },
+      }),
+      target,
+    );
+    expect(body.additionalModelRequestFields).toBeUndefined();
+    expect((body.toolConfig as any).toolChoice).toEqual({ tool: { name: "w" } });
+    expect(dropped).toContain("reasoning");
+  });
 });
 
 describe("Bedrock response", () => {

@@ -145,6 +145,32 @@ export function thinkingBudget(request: ChatRequest): number | undefined {
   return effort ? (EFFORT_BUDGET[effort] ?? EFFORT_BUDGET.medium) : undefined;
 }
 
+/**
+ * Whether the request forces a tool call (tool_choice `required` or a named function, with tools
+ * sent). A forced json_schema tool is not the client's choice: with thinking it is only offered.
+ */
+export function forcesToolUse(request: ChatRequest, dropped: readonly string[]): boolean {
+  if (dropped.includes("tools") || dropped.includes("tool_choice") || !request.tools?.length) return false;
+  if (request.response_format?.type === "json_schema" && !dropped.includes("structured_outputs")) return false;
+  const choice = request.tool_choice;
+  return choice === "required" || (choice != null && typeof choice === "object");
+}
+
+/**
+ * The thinking budget Claude may be sent. Claude refuses thinking with forced tool use (400
+ * "Thinking may not be enabled when tool_choice forces tool use.", providers.md §2.6): the
+ * client's tool_choice is kept, thinking is left off and `reasoning` is named as dropped.
+ */
+export function claudeThinkingBudget(request: ChatRequest, dropped: string[]): number | undefined {
+  if (dropped.includes("reasoning")) return undefined;
+  const budget = thinkingBudget(request);
+  if (budget !== undefined && forcesToolUse(request, dropped)) {
+    dropped.push("reasoning");
+    return undefined;
+  }
+  return budget;
+}
+
 export function buildAnthropicBody(
   request: ChatRequest,
   target: UpstreamTarget,
@@ -157,7 +183,7 @@ export function buildAnthropicBody(
   let maxTokens = Math.min(request.max_completion_tokens ?? request.max_tokens ?? cap, cap);
   const body: Record<string, unknown> = { model: target.endpoint.provider_model_id, messages };
   if (system.length > 0) body.system = system;
-  const budget = drop.has("reasoning") ? undefined : thinkingBudget(request);
+  const budget = claudeThinkingBudget(request, dropped);
   if (budget !== undefined) {
     // The budget counts inside max_tokens: the visible answer keeps what the client asked for.
     maxTokens = Math.min(cap, maxTokens + budget);

@@ -1,5 +1,5 @@
 import type { ChatRequest, ContentPart, Message, MessageContent } from "../../schema/chat";
-import { DEFAULT_MAX_TOKENS, JSON_TOOL, thinkingBlocks, thinkingBudget, toolInput } from "../anthropic/request";
+import { claudeThinkingBudget, DEFAULT_MAX_TOKENS, JSON_TOOL, thinkingBlocks, toolInput } from "../anthropic/request";
 import { parseDataUrl } from "../inline-image";
 import { unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
@@ -129,7 +129,7 @@ export function buildBedrockBody(request: ChatRequest, target: UpstreamTarget): 
   let maxTokens = Math.min(request.max_completion_tokens ?? request.max_tokens ?? cap, cap);
   const inference: Json = {};
   const additional: Json = {};
-  const budget = drop.has("reasoning") ? undefined : thinkingBudget(request);
+  const budget = claudeThinkingBudget(request, dropped);
   if (budget !== undefined) {
     // As on Anthropic: the budget counts inside maxTokens, and sampling must be left alone.
     maxTokens = Math.min(cap, maxTokens + budget);
