@@ -115,6 +115,28 @@ describe("Anthropic request mapping", () => {
     ]);
   });
 
+  it("replays only Claude's own reasoning details: another provider's signatures would be refused", () => {
+    const { messages } = convertMessages([
+      { role: "user", content: "weather?" },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "call_abc", type: "function", function: { name: "weather", arguments: "{}" } }],
+        reasoning_details: [
+          { type: "reasoning.text", text: "gemini thought", signature: "EqUC", format: "google-gemini-v1" },
+          { type: "reasoning.encrypted", data: "EtoF", format: "google-gemini-v1", id: "call_abc" },
+          { type: "reasoning.encrypted", data: "gAAAA", format: "openai-responses-v1" },
+          { type: "reasoning.text", text: "claude thought", signature: "sig1", format: "anthropic-claude-v1" },
+        ],
+      },
+      { role: "tool", tool_call_id: "call_abc", content: "18C" },
+    ]);
+    expect(messages[1]!.content).toEqual([
+      { type: "thinking", thinking: "claude thought", signature: "sig1" },
+      { type: "tool_use", id: "call_abc", name: "weather", input: {} },
+    ]);
+  });
+
   it("requires max_tokens, maps stop, tools, tool_choice and parallel_tool_calls", () => {
     const { body } = buildAnthropicBody(
       request({

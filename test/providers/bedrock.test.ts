@@ -187,6 +187,30 @@ describe("Bedrock request", () => {
     expect((thinking.inferenceConfig as any).temperature).toBeUndefined();
   });
 
+  it("replays only Claude's own reasoning, not another provider's signatures", () => {
+    const { body } = buildBedrockBody(
+      chatRequest({
+        messages: [
+          { role: "user", content: "a" },
+          {
+            role: "assistant",
+            content: "b",
+            reasoning_details: [
+              { type: "reasoning.encrypted", data: "EtoF", format: "google-gemini-v1" },
+              { type: "reasoning.text", text: "think", signature: "sig", format: "anthropic-claude-v1" },
+            ],
+          },
+          { role: "user", content: "c" },
+        ] as ChatRequest["messages"],
+      }),
+      target,
+    );
+    expect((body.messages as any[])[1].content).toEqual([
+      { reasoningContent: { reasoningText: { text: "think", signature: "sig" } } },
+      { text: "b" },
+    ]);
+  });
+
   it("leaves Claude's thinking off (and names reasoning as dropped) when tool_choice forces a tool", () => {
     const { body, dropped } = buildBedrockBody(
       chatRequest({

@@ -43,10 +43,15 @@ export function convertContent(content: MessageContent | null | undefined): Bloc
   return blocks;
 }
 
-/** Reasoning details of an earlier assistant turn ⇒ thinking blocks, signatures intact. */
+/**
+ * Reasoning details of an earlier assistant turn ⇒ thinking blocks, signatures intact. Only
+ * Claude's own (format `anthropic-…`, or none given) are replayed: another provider's signatures
+ * (Gemini's thought signatures, OpenAI's encrypted reasoning) would be refused as invalid.
+ */
 export function thinkingBlocks(details: ReasoningDetail[] | null | undefined): Block[] {
   const blocks: Block[] = [];
   for (const detail of details ?? []) {
+    if (detail.format && !detail.format.startsWith("anthropic-")) continue;
     if (detail.type === "reasoning.text" && detail.signature) {
       blocks.push({ type: "thinking", thinking: detail.text ?? "", signature: detail.signature });
     } else if (detail.type === "reasoning.encrypted" && detail.data) {
