@@ -100,6 +100,17 @@ const target = testTarget({
 });
 target.provider.base_url = "https://bedrock-runtime.eu-west-3.amazonaws.com";
 
+/** A tool turn whose id another provider minted (Kimi's `functions.<name>:<n>`). */
+const KIMI_TOOL_TURN = [
+  { role: "user", content: "what time is it? call the tool" },
+  {
+    role: "assistant",
+    content: null,
+    tool_calls: [{ id: "functions.get_time:0", type: "function", function: { name: "get_time", arguments: "{}" } }],
+  },
+  { role: "tool", tool_call_id: "functions.get_time:0", content: "noon" },
+] as ChatRequest["messages"];
+
 describe("Bedrock request", () => {
   it("signs for the endpoint's region with the session token, the model id as one encoded segment", async () => {
     const call = await buildBedrockChatRequest(chatRequest(), target, true);
@@ -185,6 +196,13 @@ describe("Bedrock request", () => {
     expect(thinking.additionalModelRequestFields).toEqual({ thinking: { type: "enabled", budget_tokens: 2000 } });
     expect((thinking.inferenceConfig as any).maxTokens).toBe(2500);
     expect((thinking.inferenceConfig as any).temperature).toBeUndefined();
+  });
+
+  it("rewrites tool-call ids minted elsewhere to Bedrock's ^[a-zA-Z0-9_-]+$, the same in the call and its result", () => {
+    const { body } = buildBedrockBody(chatRequest({ messages: KIMI_TOOL_TURN }), target);
+    const messages = body.messages as any[];
+    expect(messages[1].content[0].toolUse.toolUseId).toBe("functions_get_time_0");
+    expect(messages[2].content[0].toolResult.toolUseId).toBe("functions_get_time_0");
   });
 
   it("replays only Claude's own reasoning, not another provider's signatures", () => {
@@ -401,6 +419,22 @@ describe("Bedrock through the gateway", () => {
     const [upstream] = await emulatorRequests(marker);
     const replayed = (upstream!.body as any).messages[1].content[0];
     expect(replayed.reasoningContent.reasoningText.signature).toBe(message.reasoning_details[0].signature);
+  });
+
+  it("continues a tool turn whose call id another provider minted", async () => {
+    const { key } = await fundedAccount("1");
+    const marker = nonce();
+    const response = await chat(key, {
+      model: "anthropic/claude-sonnet-4",
+      provider: { only: ["amazon-bedrock"] },
+      tools: [{ type: "function", function: { name: "get_time", parameters: { type: "object", properties: {} } } }],
+      messages: [...KIMI_TOOL_TURN, { role: "user", content: `thanks ${marker}` }],
+    });
+    expect(response.status).toBe(200);
+    const [upstream] = await emulatorRequests(marker);
+    const messages = (upstream!.body as any).messages;
+    expect(messages[1].content[0].toolUse.toolUseId).toMatch(/^[a-zA-Z0-9_-]+$/);
+    expect(messages[2].content[0].toolResult.toolUseId).toBe(messages[1].content[0].toolUse.toolUseId);
   });
 
   it("embeds with Titan through InvokeModel, one input per request", async () => {

@@ -72,7 +72,10 @@ export function toolInput(args: string): Record<string, unknown> {
   }
 }
 
-/** Tool-use ids must match ^[a-zA-Z0-9_-]+$; ids minted elsewhere are rewritten the same way both times. */
+/**
+ * Tool-use ids must match ^[a-zA-Z0-9_-]+$ (Anthropic's and Bedrock's rule); ids minted elsewhere
+ * (e.g. Kimi's `functions.get_time:0`) are rewritten the same way in the call and in its result.
+ */
 export const toolId = (id: string) => id.replace(/[^a-zA-Z0-9_-]/g, "_");
 
 /**

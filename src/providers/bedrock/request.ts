@@ -1,5 +1,12 @@
 import type { ChatRequest, ContentPart, Message, MessageContent } from "../../schema/chat";
-import { claudeThinkingBudget, DEFAULT_MAX_TOKENS, JSON_TOOL, thinkingBlocks, toolInput } from "../anthropic/request";
+import {
+  claudeThinkingBudget,
+  DEFAULT_MAX_TOKENS,
+  JSON_TOOL,
+  thinkingBlocks,
+  toolId,
+  toolInput,
+} from "../anthropic/request";
 import { parseDataUrl } from "../inline-image";
 import { unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
@@ -54,7 +61,8 @@ function reasoningBlocks(message: Extract<Message, { role: "assistant" }>): Json
 
 /**
  * System and developer messages go to `system`; turns alternate user/assistant starting with a
- * user turn; tool results are toolResult blocks at the head of the next user turn.
+ * user turn; tool results are toolResult blocks at the head of the next user turn. Tool-use ids
+ * must match ^[a-zA-Z0-9_-]+$ as on Anthropic: ids minted elsewhere are rewritten the same way.
  */
 export function convertMessages(messages: readonly Message[]): {
   system: Json[];
@@ -88,10 +96,12 @@ export function convertMessages(messages: readonly Message[]): {
       const converted = convertContent(message.content ?? null);
       const calls = (message.tool_calls ?? []).map((call) => {
         toolNames.add(call.function.name);
-        return { toolUse: { toolUseId: call.id, name: call.function.name, input: toolInput(call.function.arguments) } };
+        return {
+          toolUse: { toolUseId: toolId(call.id), name: call.function.name, input: toolInput(call.function.arguments) },
+        };
       });
       push("assistant", [...reasoningBlocks(message), ...converted.blocks, ...calls]);
-    } else {
+    } else if (message.role === "tool") {
       const text =
         typeof message.content === "string"
           ? message.content
@@ -99,7 +109,13 @@ export function convertMessages(messages: readonly Message[]): {
               .blocks.map((b) => b.text)
               .join("\n");
       push("user", [
-        { toolResult: { toolUseId: message.tool_call_id, content: [{ text: text || "(empty)" }], status: "success" } },
+        {
+          toolResult: {
+            toolUseId: toolId(message.tool_call_id),
+            content: [{ text: text || "(empty)" }],
+            status: "success",
+          },
+        },
       ]);
     }
   }
