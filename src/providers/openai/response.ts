@@ -10,10 +10,18 @@ import type {
 } from "../types";
 import { plainContentChunk } from "./plain-chunk";
 
-/** OpenAI's own finish reasons pass through; legacy and compatible-provider ones are mapped. */
+/**
+ * OpenAI's own finish reasons pass through; legacy and compatible-provider ones are mapped. A
+ * turn with tool calls that says "stop" (OpenAI does with a named tool_choice) or nothing is a
+ * tool turn; "length" or "content_filter" stay, since they tell the client the calls were cut
+ * short or filtered (their arguments may not be whole JSON).
+ */
 export function mapOpenAIFinishReason(reason: string | null | undefined, hasToolCalls = false): FinishReason | null {
-  if (reason === null || reason === undefined) return null;
-  if (hasToolCalls) return "tool_calls";
+  const mapped = reason === null || reason === undefined ? null : mapReason(reason);
+  return hasToolCalls && (mapped === "stop" || mapped === null) ? "tool_calls" : mapped;
+}
+
+function mapReason(reason: string): FinishReason {
   switch (reason) {
     case "stop":
     case "length":
@@ -204,6 +212,7 @@ export function createOpenAIStreamMapper(fixUsage?: (usage: Usage) => Usage): St
         } else delete delta.tool_calls;
         if (choice.logprobs === null) delete choice.logprobs;
         const native = asString(choice.finish_reason) ?? null;
+        // Only the chunk that finishes is promoted: chunks before it keep finish_reason null.
         choice.finish_reason = mapOpenAIFinishReason(native, native !== null && withToolCalls.has(index));
         if (native !== null) choice.native_finish_reason = native;
       }
