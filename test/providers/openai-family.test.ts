@@ -139,6 +139,30 @@ describe("other OpenAI-compatible providers", () => {
 });
 
 describe("OpenAI-format tool turns", () => {
+  it("number calls streamed without index across chunks: a new id opens the next index, no id continues the last", () => {
+    const mapper = openaiAdapter.createStreamMapper(target("ollama"));
+    const send = (tool_calls: unknown[], finish_reason: string | null = null) =>
+      mapper.map({ data: JSON.stringify({ choices: [{ index: 0, delta: { tool_calls }, finish_reason }] }) });
+    const chunks = [
+      send([{ id: "a1", function: { name: "f", arguments: '{"x":' } }]),
+      send([{ function: { arguments: "1}" } }]),
+      send([{ id: "b2", function: { name: "g", arguments: "{}" } }]),
+      send([
+        { id: "c3", function: { name: "h", arguments: "{" } },
+        { id: "d4", function: { name: "k", arguments: "{}" } },
+      ]),
+      send([{ id: "c3", function: { arguments: "}" } }], "tool_calls"),
+    ].flat();
+    const args: string[] = [];
+    const ids: string[] = [];
+    for (const call of chunks.flatMap((c) => c.choices[0]!.delta.tool_calls ?? [])) {
+      args[call.index] = (args[call.index] ?? "") + (call.function?.arguments ?? "");
+      if (call.function?.name) ids[call.index] = call.id ?? "";
+    }
+    expect(ids).toEqual(["a1", "b2", "c3", "d4"]);
+    expect(args.map((a) => JSON.parse(a))).toEqual([{ x: 1 }, {}, {}, {}]);
+  });
+
   const CUT_CALL = { id: "call_1", type: "function", function: { name: "f", arguments: '{"a":' } };
   const chunk = (choice: Record<string, unknown>) => ({ data: JSON.stringify({ id: "x", choices: [choice] }) });
 
