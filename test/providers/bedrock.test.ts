@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { bedrockAdapter, bedrockEmbeddingsAdapter } from "../../src/providers/bedrock";
 import { crc32, createEventStreamDecoder, encodeEventMessage } from "../../src/providers/bedrock/event-stream";
 import { buildBedrockBody, buildBedrockChatRequest, regionOf } from "../../src/providers/bedrock/request";
@@ -6,6 +6,7 @@ import { mapStopReason } from "../../src/providers/bedrock/response";
 import { canonicalUri, sha256Hex, signature } from "../../src/providers/bedrock/sigv4";
 import type { ChatChunkOut, UpstreamEvent } from "../../src/providers/types";
 import type { ChatRequest } from "../../src/schema/chat";
+import { PIXEL_PNG_BASE64 } from "../emulator/images";
 import { BASE, chat, emulatorRequests, fundedAccount, gatewayFetch, nonce } from "../support/gateway";
 import { chatRequest, testTarget } from "../support/target";
 
@@ -160,7 +161,7 @@ describe("Bedrock request", () => {
     expect((body.toolConfig as any).tools[0].toolSpec.name).toBe("lookup");
   });
 
-  it("maps images (bytes only: URLs are dropped and named), inference config, thinking and tool choice", () => {
+  it("maps images (bytes only: a URL not fetched first is dropped and named), inference config, thinking and tool choice", () => {
     const { body, dropped } = buildBedrockBody(
       chatRequest({
         messages: [
@@ -227,6 +228,29 @@ describe("Bedrock request", () => {
       { reasoningContent: { reasoningText: { text: "think", signature: "sig" } } },
       { text: "b" },
     ]);
+  });
+
+  it("fetches images given by URL and sends their bytes, as Converse takes no URLs", async () => {
+    const url = `${inject("emulatorUrl")}/__emulator/images/pixel.png`;
+    const call = await buildBedrockChatRequest(
+      chatRequest({
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "what?" },
+              { type: "image_url", image_url: { url } },
+            ],
+          },
+        ] as ChatRequest["messages"],
+      }),
+      target,
+      false,
+    );
+    expect(JSON.parse(call.init.body!).messages[0].content[1]).toEqual({
+      image: { format: "png", source: { bytes: PIXEL_PNG_BASE64 } },
+    });
+    expect(call.dropped).not.toContain("image_url");
   });
 
   it("leaves Claude's thinking off (and names reasoning as dropped) when tool_choice forces a tool", () => {
@@ -435,6 +459,30 @@ describe("Bedrock through the gateway", () => {
     const messages = (upstream!.body as any).messages;
     expect(messages[1].content[0].toolUse.toolUseId).toMatch(/^[a-zA-Z0-9_-]+$/);
     expect(messages[2].content[0].toolResult.toolUseId).toBe(messages[1].content[0].toolUse.toolUseId);
+  });
+
+  it("answers about an image given by URL, sent to Bedrock as bytes", async () => {
+    const { key } = await fundedAccount("1");
+    const marker = nonce();
+    const response = await chat(key, {
+      model: "anthropic/claude-sonnet-4",
+      provider: { only: ["amazon-bedrock"] },
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: `what is this? ${marker}` },
+            { type: "image_url", image_url: { url: `${inject("emulatorUrl")}/__emulator/images/pixel.png` } },
+          ],
+        },
+      ],
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params") ?? "").not.toContain("image_url");
+    const [upstream] = await emulatorRequests(marker);
+    expect((upstream!.body as any).messages[0].content[1]).toEqual({
+      image: { format: "png", source: { bytes: PIXEL_PNG_BASE64 } },
+    });
   });
 
   it("embeds with Titan through InvokeModel, one input per request", async () => {

@@ -7,7 +7,7 @@ import {
   toolId,
   toolInput,
 } from "../anthropic/request";
-import { parseDataUrl } from "../inline-image";
+import { inlineRemoteImages, parseDataUrl } from "../inline-image";
 import { unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 import { signRequest } from "./sigv4";
@@ -27,8 +27,9 @@ export interface BedrockMessage {
 const IMAGE_FORMATS = new Set(["png", "jpeg", "gif", "webp"]);
 
 /**
- * OpenAI content ⇒ Converse blocks. Bedrock takes image bytes, not URLs: an http(s) image is
- * left out and reported (the caller names `image_url` as dropped) rather than fetched.
+ * OpenAI content ⇒ Converse blocks. Bedrock takes image bytes, not URLs: buildBedrockChatRequest
+ * fetches http(s) images into data: URLs first; an image still given by URL here, or in a format
+ * Bedrock does not take, is left out and reported (the caller names `image_url` as dropped).
  */
 export function convertContent(content: MessageContent | null | undefined): { blocks: Json[]; droppedImage: boolean } {
   if (content == null) return { blocks: [], droppedImage: false };
@@ -235,7 +236,12 @@ export async function buildBedrockChatRequest(
   target: UpstreamTarget,
   stream: boolean,
 ): Promise<UpstreamCall> {
-  const { body, dropped } = buildBedrockBody(request, target);
+  // Bedrock takes image bytes only: images given by URL are fetched and sent inline.
+  const messages = await inlineRemoteImages(request.messages);
+  const { body, dropped } = buildBedrockBody(
+    messages === request.messages ? request : { ...request, messages: [...messages] },
+    target,
+  );
   const url = modelUrl(target, stream ? "converse-stream" : "converse");
   const init = await signedCall(
     target,
