@@ -91,8 +91,42 @@ function neutral(body: Json): NeutralRequest {
 }
 
 const STOP: Record<string, string> = { stop: "end_turn", length: "max_tokens", tool_calls: "tool_use" };
+const MEDIA_TYPES = ["image/jpeg", "image/png", "image/gif", "image/webp"];
+
+/** A 400 in Anthropic's shape, with the API's own message. */
+function invalid(message: string): Script {
+  return {
+    ...errorScript(400, undefined, undefined),
+    body: JSON.stringify({
+      type: "error",
+      error: { type: "invalid_request_error", message },
+      request_id: "req_emulated",
+    }),
+  };
+}
+
+/** What the Messages API itself rejects (the adapter must never send it). */
+function rejection(body: Json): Script | undefined {
+  const forced = ["any", "tool"].includes(body.tool_choice?.type);
+  if (body.thinking?.type === "enabled" && forced) {
+    return invalid("Thinking may not be enabled when tool_choice forces tool use.");
+  }
+  for (const [m, message] of ((body.messages ?? []) as Json[]).entries()) {
+    for (const [b, block] of (Array.isArray(message.content) ? (message.content as Json[]) : []).entries()) {
+      const source = block.type === "image" ? (block.source as Json | undefined) : undefined;
+      if (source?.type === "base64" && !MEDIA_TYPES.includes(source.media_type)) {
+        return invalid(
+          `messages.${m}.content.${b}.image.source.base64.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'`,
+        );
+      }
+    }
+  }
+  return undefined;
+}
 
 function messagesScript(body: Json, provider: string, fault: Fault): Script {
+  const refused = rejection(body);
+  if (refused) return refused;
   const request = neutral(body);
   const reply = generateReply(request, provider, fault);
   const choice = reply.choices[0]!;
@@ -165,9 +199,12 @@ function messagesScript(body: Json, provider: string, fault: Fault): Script {
         index,
         content_block: { type: "tool_use", id: block.id, name: block.name, input: {} },
       });
+      // The first fragment is empty; a tool called without arguments gets nothing more (not "{}").
       send("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: "" } });
-      for (const piece of chunkString(JSON.stringify(block.input), 6))
-        send("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: piece } });
+      if (Object.keys(block.input ?? {}).length > 0) {
+        for (const piece of chunkString(JSON.stringify(block.input), 6))
+          send("content_block_delta", { index, delta: { type: "input_json_delta", partial_json: piece } });
+      }
     }
     send("content_block_stop", { index });
   });

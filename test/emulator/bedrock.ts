@@ -107,6 +107,23 @@ function rejection(body: Json): Script | undefined {
       };
     }
   }
+  for (const [i, message] of messages.entries()) {
+    for (const [j, block] of ((message.content ?? []) as Json[]).entries()) {
+      const [kind, id] = block.toolUse
+        ? ["toolUse", block.toolUse.toolUseId]
+        : block.toolResult
+          ? ["toolResult", block.toolResult.toolUseId]
+          : [];
+      if (kind && !/^[a-zA-Z0-9_-]+$/.test(String(id))) {
+        return {
+          ...errorScript(400, undefined, undefined),
+          body: JSON.stringify({
+            message: `1 validation error detected: Value '${String(id)}' at 'messages.${i + 1}.member.content.${j + 1}.member.${kind}.toolUseId' failed to satisfy constraint: Member must satisfy regular expression pattern: ^[a-zA-Z0-9_-]+$`,
+          }),
+        };
+      }
+    }
+  }
   const usesTools = messages.some((m) => ((m.content ?? []) as Json[]).some((b) => b.toolUse || b.toolResult));
   if (usesTools && !body.toolConfig) {
     return {

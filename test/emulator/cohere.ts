@@ -127,6 +127,8 @@ function chatScript(body: Json, provider: string, fault: Fault): Script {
   const usage = {
     billed_units: { input_tokens: reply.promptTokens, output_tokens: reply.completionTokens },
     tokens: { input_tokens: reply.promptTokens + SCAFFOLDING_TOKENS, output_tokens: reply.completionTokens },
+    // Served from Cohere's cache: its scaffolding, counted in `tokens` (so more than billed units).
+    cached_tokens: SCAFFOLDING_TOKENS,
   };
   const id = `emulated-${Date.now().toString(36)}-${(++counter).toString(36)}`;
   const plan = calls.length > 0 ? `I will use the ${calls[0]?.function.name} tool.` : undefined;

@@ -199,6 +199,8 @@ const SCHEMA_FIELDS = new Set([
   "maximum",
 ]);
 const BASE64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
+const FILE_URI =
+  /^https:\/\/(generativelanguage\.googleapis\.com\/v1[a-z0-9]*\/files\/[^/?#]+|((www|m)\.)?youtube\.com\/|youtu\.be\/)/;
 
 function unknownField(value: Json, allowed: Set<string>, at: string): string | undefined {
   for (const key of Object.keys(value ?? {})) {
@@ -283,6 +285,10 @@ export function checkGenerateRequest(body: Json, model: string): string | undefi
       if (inline && (typeof inline.data !== "string" || !BASE64.test(inline.data))) {
         return `Invalid value at '${at}.inline_data.data' (TYPE_BYTES), Base64 decoding failed`;
       }
+      // The Gemini API reads files from its Files API and YouTube only (Vertex also takes gs://).
+      const file = part.fileData ?? part.file_data;
+      const uri = String(file?.fileUri ?? file?.file_uri ?? "");
+      if (file && !FILE_URI.test(uri)) return `Invalid or unsupported file uri: ${uri}`;
     }
     const responses = functionResponses(content).length;
     if (responses > 0 && responses !== functionCalls(contents[i - 1]).length) {

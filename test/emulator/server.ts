@@ -7,6 +7,7 @@ import { cohereFormat } from "./cohere";
 import { faultFor, parseDirectives } from "./directives";
 import type { WireFormat } from "./format";
 import { googleFormat } from "./google";
+import { serveImage } from "./images";
 import { RequestLog } from "./log";
 import { openaiError, openaiRoute } from "./openai";
 import { play } from "./script";
@@ -86,6 +87,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, log: RequestLog
     return sendJson(res, 200, { requests: log.find(url.searchParams.get("contains")) });
   }
   if (url.pathname === "/" || url.pathname === "/__emulator/health") return sendJson(res, 200, { ok: true });
+  if (url.pathname.startsWith("/__emulator/images/")) return serveImage(req, res, url);
   const vocabulary = /^\/__tokenizer\/(o200k_base|cl100k_base)\.json$/.exec(url.pathname)?.[1];
   if (vocabulary) return sendJson(res, 200, await tokenizerRanks(vocabulary));
 

@@ -1,11 +1,13 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { buildAnthropicBody, convertMessages } from "../../src/providers/anthropic/request";
 import {
   createAnthropicStreamMapper,
   mapStopReason,
   parseAnthropicResponse,
 } from "../../src/providers/anthropic/response";
-import { chat, emulatorRequests, fundedAccount, nonce } from "../support/gateway";
+import type { ChatChunkOut } from "../../src/providers/types";
+import type { ChatRequest } from "../../src/schema/chat";
+import { chat, emulatorRequests, fundedAccount, nonce, readSse } from "../support/gateway";
 import { CHAT_PARAMETERS, chatRequest, testTarget } from "../support/target";
 
 const target = testTarget({
@@ -19,6 +21,15 @@ const target = testTarget({
 });
 
 const request = chatRequest;
+
+/** The arguments a client assembles from streamed tool-call deltas, by tool index. */
+const toolArguments = (chunks: Array<Pick<ChatChunkOut, "choices">>) => {
+  const args: string[] = [];
+  for (const chunk of chunks)
+    for (const call of chunk.choices[0]?.delta.tool_calls ?? [])
+      args[call.index] = (args[call.index] ?? "") + (call.function?.arguments ?? "");
+  return args;
+};
 
 describe("Anthropic request mapping", () => {
   it("hoists system and developer messages, merges same-role turns, starts with a user turn", () => {
@@ -67,18 +78,20 @@ describe("Anthropic request mapping", () => {
     });
   });
 
-  it("maps images by data URL and by URL", () => {
+  it("maps images by data URL (image/jpg sent as image/jpeg, the type Anthropic takes) and by URL", () => {
     const { messages } = convertMessages([
       {
         role: "user",
         content: [
           { type: "image_url", image_url: { url: "data:image/png;base64,AAAA" } },
+          { type: "image_url", image_url: { url: "data:image/jpg;base64,/9j/AA==" } },
           { type: "image_url", image_url: { url: "https://example.com/cat.jpg" } },
         ],
       },
     ]);
     expect(messages[0]!.content).toEqual([
       { type: "image", source: { type: "base64", media_type: "image/png", data: "AAAA" } },
+      { type: "image", source: { type: "base64", media_type: "image/jpeg", data: "/9j/AA==" } },
       { type: "image", source: { type: "url", url: "https://example.com/cat.jpg" } },
     ]);
   });
@@ -99,6 +112,28 @@ describe("Anthropic request mapping", () => {
     expect(messages[1]!.content.slice(0, 2)).toEqual([
       { type: "thinking", thinking: "thought", signature: "sig123" },
       { type: "redacted_thinking", data: "opaque" },
+    ]);
+  });
+
+  it("replays only Claude's own reasoning details: another provider's signatures would be refused", () => {
+    const { messages } = convertMessages([
+      { role: "user", content: "weather?" },
+      {
+        role: "assistant",
+        content: null,
+        tool_calls: [{ id: "call_abc", type: "function", function: { name: "weather", arguments: "{}" } }],
+        reasoning_details: [
+          { type: "reasoning.text", text: "gemini thought", signature: "EqUC", format: "google-gemini-v1" },
+          { type: "reasoning.encrypted", data: "EtoF", format: "google-gemini-v1", id: "call_abc" },
+          { type: "reasoning.encrypted", data: "gAAAA", format: "openai-responses-v1" },
+          { type: "reasoning.text", text: "claude thought", signature: "sig1", format: "anthropic-claude-v1" },
+        ],
+      },
+      { role: "tool", tool_call_id: "call_abc", content: "18C" },
+    ]);
+    expect(messages[1]!.content).toEqual([
+      { type: "thinking", thinking: "claude thought", signature: "sig1" },
+      { type: "tool_use", id: "call_abc", name: "weather", input: {} },
     ]);
   });
 
@@ -132,6 +167,33 @@ describe("Anthropic request mapping", () => {
     expect(body.temperature).toBeUndefined();
     const explicit = buildAnthropicBody(request({ reasoning: { max_tokens: 5000 } }), target, false).body;
     expect((explicit.thinking as { budget_tokens: number }).budget_tokens).toBe(5000);
+  });
+
+  it("leaves thinking off (and names reasoning as dropped) when tool_choice forces a tool, keeping the client's choice", () => {
+    const tools = [{ type: "function" as const, function: { name: "f", parameters: { type: "object" } } }];
+    for (const [tool_choice, sent] of [
+      ["required", { type: "any" }],
+      [
+        { type: "function", function: { name: "f" } },
+        { type: "tool", name: "f" },
+      ],
+    ] as const) {
+      const { body, dropped } = buildAnthropicBody(
+        request({ reasoning: { effort: "low" }, tools, tool_choice } as Partial<ChatRequest>),
+        target,
+        false,
+      );
+      expect(body.thinking).toBeUndefined();
+      expect(body.tool_choice).toEqual(sent);
+      expect(dropped).toContain("reasoning");
+    }
+    const auto = buildAnthropicBody(
+      request({ reasoning: { effort: "low" }, tools, tool_choice: "auto" }),
+      target,
+      false,
+    );
+    expect(auto.body.thinking).toEqual({ type: "enabled", budget_tokens: 2048 });
+    expect(auto.dropped).not.toContain("reasoning");
   });
 
   it("carries json_schema on a forced tool", () => {
@@ -227,6 +289,29 @@ describe("Anthropic response mapping", () => {
     expect(end[1]!.usage).toMatchObject({ prompt_tokens: 7, completion_tokens: 33 });
   });
 
+  it("streams a tool called without arguments (only empty partial_json) as arguments {}", () => {
+    const mapper = createAnthropicStreamMapper();
+    const feed = (type: string, data: object) => mapper.map({ event: type, data: JSON.stringify({ type, ...data }) });
+    const chunks = [
+      feed("message_start", { message: { usage: { input_tokens: 7, output_tokens: 1 } } }),
+      feed("content_block_start", {
+        index: 0,
+        content_block: { type: "tool_use", id: "toolu_1", name: "now", input: {} },
+      }),
+      feed("content_block_delta", { index: 0, delta: { type: "input_json_delta", partial_json: "" } }),
+      feed("content_block_stop", { index: 0 }),
+      feed("content_block_start", {
+        index: 1,
+        content_block: { type: "tool_use", id: "toolu_2", name: "f", input: {} },
+      }),
+      feed("content_block_delta", { index: 1, delta: { type: "input_json_delta", partial_json: '{"a":1}' } }),
+      feed("content_block_stop", { index: 1 }),
+      feed("message_delta", { delta: { stop_reason: "tool_use" }, usage: { output_tokens: 9 } }),
+      feed("message_stop", {}),
+    ].flat();
+    expect(toolArguments(chunks).map((args) => JSON.parse(args))).toEqual([{}, { a: 1 }]);
+  });
+
   it("turns an in-stream error event into a thrown error", () => {
     const mapper = createAnthropicStreamMapper();
     expect(() =>
@@ -235,6 +320,59 @@ describe("Anthropic response mapping", () => {
         data: JSON.stringify({ type: "error", error: { type: "overloaded_error", message: "Overloaded" } }),
       }),
     ).toThrow(/Overloaded/);
+  });
+});
+
+describe("Anthropic emulator", () => {
+  const messages = (body: Record<string, unknown>) =>
+    fetch(`${inject("emulatorUrl")}/anthropic/v1/messages`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": "k", "anthropic-version": "2023-06-01" },
+      body: JSON.stringify({ model: "claude-sonnet-4-20250514", max_tokens: 4000, ...body }),
+    });
+
+  it("rejects an image media type outside jpeg, png, gif and webp, as the API does", async () => {
+    const image = (media_type: string) => ({
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "what?" },
+            { type: "image", source: { type: "base64", media_type, data: "/9j/AA==" } },
+          ],
+        },
+      ],
+    });
+    const refused = await messages(image("image/jpg"));
+    expect(refused.status).toBe(400);
+    expect(await refused.json()).toMatchObject({
+      type: "error",
+      error: { type: "invalid_request_error", message: expect.stringContaining("messages.0.content.1.image.source") },
+    });
+    expect((await messages(image("image/jpeg"))).status).toBe(200);
+  });
+
+  it("rejects thinking with a tool_choice that forces tool use, as the API does", async () => {
+    const tools = [{ name: "f", input_schema: { type: "object" } }];
+    const ask = (tool_choice: Record<string, unknown>) =>
+      messages({
+        thinking: { type: "enabled", budget_tokens: 2048 },
+        tools,
+        tool_choice,
+        messages: [{ role: "user", content: "hi" }],
+      });
+    for (const forced of [{ type: "any" }, { type: "tool", name: "f" }]) {
+      const refused = await ask(forced);
+      expect(refused.status).toBe(400);
+      expect(await refused.json()).toMatchObject({
+        type: "error",
+        error: {
+          type: "invalid_request_error",
+          message: "Thinking may not be enabled when tool_choice forces tool use.",
+        },
+      });
+    }
+    expect((await ask({ type: "auto" })).status).toBe(200);
   });
 });
 
@@ -269,6 +407,61 @@ describe("Anthropic through the gateway", () => {
     expect(upstream!.headers["anthropic-version"]).toBe("2023-06-01");
     const sent = (upstream!.body as any).messages[1].content[0];
     expect(sent).toEqual({ type: "thinking", thinking: details[0].text, signature: details[0].signature });
+  });
+
+  it("streams a tool called without arguments with arguments the client can parse", async () => {
+    const { key } = await fundedAccount("1");
+    const { data } = await readSse(
+      await chat(key, {
+        model: "anthropic/claude-sonnet-4",
+        provider: { only: ["anthropic"] },
+        stream: true,
+        tools: [{ type: "function", function: { name: "get_time", parameters: { type: "object", properties: {} } } }],
+        messages: [{ role: "user", content: `call the tool ${nonce()}` }],
+      }),
+    );
+    expect(data.at(-1)).toBe("[DONE]");
+    const chunks = data.slice(0, -1) as ChatChunkOut[];
+    expect(chunks.find((c) => c.choices[0]?.finish_reason)?.choices[0]?.finish_reason).toBe("tool_calls");
+    expect(toolArguments(chunks).map((args) => JSON.parse(args))).toEqual([{}]);
+  });
+
+  it("answers a data:image/jpg image (Anthropic would refuse the media type image/jpg)", async () => {
+    const { key } = await fundedAccount("1");
+    const marker = nonce();
+    const response = await chat(key, {
+      model: "anthropic/claude-sonnet-4",
+      provider: { only: ["anthropic"] },
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: `what is this? ${marker}` },
+            { type: "image_url", image_url: { url: "data:image/jpg;base64,/9j/4AAQSkZJRg==" } },
+          ],
+        },
+      ],
+    });
+    expect(response.status).toBe(200);
+    const [upstream] = await emulatorRequests(marker);
+    expect((upstream!.body as any).messages[0].content[1].source.media_type).toBe("image/jpeg");
+  });
+
+  it("answers reasoning with a forced tool_choice: the tool is called, reasoning is named as dropped", async () => {
+    const { key } = await fundedAccount("1");
+    const response = await chat(key, {
+      model: "anthropic/claude-sonnet-4",
+      provider: { only: ["anthropic"] },
+      reasoning: { effort: "low" },
+      tools: [{ type: "function", function: { name: "get_time", parameters: { type: "object", properties: {} } } }],
+      tool_choice: "required",
+      messages: [{ role: "user", content: `what time is it? ${nonce()}` }],
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toContain("reasoning");
+    const choice = ((await response.json()) as any).choices[0];
+    expect(choice.finish_reason).toBe("tool_calls");
+    expect(choice.message.tool_calls[0].function.name).toBe("get_time");
   });
 
   it("maps 529 overloaded to a 502 naming the kind", async () => {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from "vitest";
+import { describe, expect, inject, it } from "vitest";
 import { bedrockAdapter, bedrockEmbeddingsAdapter } from "../../src/providers/bedrock";
 import { crc32, createEventStreamDecoder, encodeEventMessage } from "../../src/providers/bedrock/event-stream";
 import { buildBedrockBody, buildBedrockChatRequest, regionOf } from "../../src/providers/bedrock/request";
@@ -6,6 +6,7 @@ import { mapStopReason } from "../../src/providers/bedrock/response";
 import { canonicalUri, sha256Hex, signature } from "../../src/providers/bedrock/sigv4";
 import type { ChatChunkOut, UpstreamEvent } from "../../src/providers/types";
 import type { ChatRequest } from "../../src/schema/chat";
+import { PIXEL_PNG_BASE64 } from "../emulator/images";
 import { BASE, chat, emulatorRequests, fundedAccount, gatewayFetch, nonce } from "../support/gateway";
 import { chatRequest, testTarget } from "../support/target";
 
@@ -100,6 +101,17 @@ const target = testTarget({
 });
 target.provider.base_url = "https://bedrock-runtime.eu-west-3.amazonaws.com";
 
+/** A tool turn whose id another provider minted (Kimi's `functions.<name>:<n>`). */
+const KIMI_TOOL_TURN = [
+  { role: "user", content: "what time is it? call the tool" },
+  {
+    role: "assistant",
+    content: null,
+    tool_calls: [{ id: "functions.get_time:0", type: "function", function: { name: "get_time", arguments: "{}" } }],
+  },
+  { role: "tool", tool_call_id: "functions.get_time:0", content: "noon" },
+] as ChatRequest["messages"];
+
 describe("Bedrock request", () => {
   it("signs for the endpoint's region with the session token, the model id as one encoded segment", async () => {
     const call = await buildBedrockChatRequest(chatRequest(), target, true);
@@ -149,7 +161,7 @@ describe("Bedrock request", () => {
     expect((body.toolConfig as any).tools[0].toolSpec.name).toBe("lookup");
   });
 
-  it("maps images (bytes only: URLs are dropped and named), inference config, thinking and tool choice", () => {
+  it("maps images (bytes only: a URL not fetched first is dropped and named), inference config, thinking and tool choice", () => {
     const { body, dropped } = buildBedrockBody(
       chatRequest({
         messages: [
@@ -185,6 +197,74 @@ describe("Bedrock request", () => {
     expect(thinking.additionalModelRequestFields).toEqual({ thinking: { type: "enabled", budget_tokens: 2000 } });
     expect((thinking.inferenceConfig as any).maxTokens).toBe(2500);
     expect((thinking.inferenceConfig as any).temperature).toBeUndefined();
+  });
+
+  it("rewrites tool-call ids minted elsewhere to Bedrock's ^[a-zA-Z0-9_-]+$, the same in the call and its result", () => {
+    const { body } = buildBedrockBody(chatRequest({ messages: KIMI_TOOL_TURN }), target);
+    const messages = body.messages as any[];
+    expect(messages[1].content[0].toolUse.toolUseId).toBe("functions_get_time_0");
+    expect(messages[2].content[0].toolResult.toolUseId).toBe("functions_get_time_0");
+  });
+
+  it("replays only Claude's own reasoning, not another provider's signatures", () => {
+    const { body } = buildBedrockBody(
+      chatRequest({
+        messages: [
+          { role: "user", content: "a" },
+          {
+            role: "assistant",
+            content: "b",
+            reasoning_details: [
+              { type: "reasoning.encrypted", data: "EtoF", format: "google-gemini-v1" },
+              { type: "reasoning.text", text: "think", signature: "sig", format: "anthropic-claude-v1" },
+            ],
+          },
+          { role: "user", content: "c" },
+        ] as ChatRequest["messages"],
+      }),
+      target,
+    );
+    expect((body.messages as any[])[1].content).toEqual([
+      { reasoningContent: { reasoningText: { text: "think", signature: "sig" } } },
+      { text: "b" },
+    ]);
+  });
+
+  it("fetches images given by URL and sends their bytes, as Converse takes no URLs", async () => {
+    const url = `${inject("emulatorUrl")}/__emulator/images/pixel.png`;
+    const call = await buildBedrockChatRequest(
+      chatRequest({
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: "what?" },
+              { type: "image_url", image_url: { url } },
+            ],
+          },
+        ] as ChatRequest["messages"],
+      }),
+      target,
+      false,
+    );
+    expect(JSON.parse(call.init.body!).messages[0].content[1]).toEqual({
+      image: { format: "png", source: { bytes: PIXEL_PNG_BASE64 } },
+    });
+    expect(call.dropped).not.toContain("image_url");
+  });
+
+  it("leaves Claude's thinking off (and names reasoning as dropped) when tool_choice forces a tool", () => {
+    const { body, dropped } = buildBedrockBody(
+      chatRequest({
+        reasoning: { effort: "low" },
+        tools: [{ type: "function", function: { name: "w", parameters: { type: "object" } } }],
+        tool_choice: { type: "function", function: { name: "w" } },
+      }),
+      target,
+    );
+    expect(body.additionalModelRequestFields).toBeUndefined();
+    expect((body.toolConfig as any).toolChoice).toEqual({ tool: { name: "w" } });
+    expect(dropped).toContain("reasoning");
   });
 });
 
@@ -268,6 +348,31 @@ describe("Bedrock response", () => {
     expect(mapper.done).toBe(true);
   });
 
+  it("streams a tool called without arguments (no or empty input) as arguments {}", () => {
+    const mapper = bedrockAdapter.createStreamMapper(target);
+    const events: UpstreamEvent[] = [
+      { event: "messageStart", data: '{"role":"assistant"}' },
+      {
+        event: "contentBlockStart",
+        data: '{"contentBlockIndex":0,"start":{"toolUse":{"toolUseId":"t1","name":"now"}}}',
+      },
+      { event: "contentBlockDelta", data: '{"contentBlockIndex":0,"delta":{"toolUse":{"input":""}}}' },
+      { event: "contentBlockStop", data: '{"contentBlockIndex":0}' },
+      {
+        event: "contentBlockStart",
+        data: '{"contentBlockIndex":1,"start":{"toolUse":{"toolUseId":"t2","name":"now"}}}',
+      },
+      { event: "contentBlockStop", data: '{"contentBlockIndex":1}' },
+      { event: "messageStop", data: '{"stopReason":"tool_use"}' },
+      { event: "metadata", data: '{"usage":{"inputTokens":3,"outputTokens":4,"totalTokens":7}}' },
+    ];
+    const args: string[] = [];
+    for (const chunk of events.flatMap((e) => mapper.map(e)))
+      for (const call of chunk.choices[0]?.delta.tool_calls ?? [])
+        args[call.index] = (args[call.index] ?? "") + (call.function?.arguments ?? "");
+    expect(args.map((a) => JSON.parse(a))).toEqual([{}, {}]);
+  });
+
   it("an exception frame fails the stream with its message", () => {
     const mapper = bedrockAdapter.createStreamMapper(target);
     expect(() => mapper.map({ event: "exception:throttlingException", data: '{"message":"slow down"}' })).toThrow(
@@ -338,6 +443,46 @@ describe("Bedrock through the gateway", () => {
     const [upstream] = await emulatorRequests(marker);
     const replayed = (upstream!.body as any).messages[1].content[0];
     expect(replayed.reasoningContent.reasoningText.signature).toBe(message.reasoning_details[0].signature);
+  });
+
+  it("continues a tool turn whose call id another provider minted", async () => {
+    const { key } = await fundedAccount("1");
+    const marker = nonce();
+    const response = await chat(key, {
+      model: "anthropic/claude-sonnet-4",
+      provider: { only: ["amazon-bedrock"] },
+      tools: [{ type: "function", function: { name: "get_time", parameters: { type: "object", properties: {} } } }],
+      messages: [...KIMI_TOOL_TURN, { role: "user", content: `thanks ${marker}` }],
+    });
+    expect(response.status).toBe(200);
+    const [upstream] = await emulatorRequests(marker);
+    const messages = (upstream!.body as any).messages;
+    expect(messages[1].content[0].toolUse.toolUseId).toMatch(/^[a-zA-Z0-9_-]+$/);
+    expect(messages[2].content[0].toolResult.toolUseId).toBe(messages[1].content[0].toolUse.toolUseId);
+  });
+
+  it("answers about an image given by URL, sent to Bedrock as bytes", async () => {
+    const { key } = await fundedAccount("1");
+    const marker = nonce();
+    const response = await chat(key, {
+      model: "anthropic/claude-sonnet-4",
+      provider: { only: ["amazon-bedrock"] },
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: `what is this? ${marker}` },
+            { type: "image_url", image_url: { url: `${inject("emulatorUrl")}/__emulator/images/pixel.png` } },
+          ],
+        },
+      ],
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params") ?? "").not.toContain("image_url");
+    const [upstream] = await emulatorRequests(marker);
+    expect((upstream!.body as any).messages[0].content[1]).toEqual({
+      image: { format: "png", source: { bytes: PIXEL_PNG_BASE64 } },
+    });
   });
 
   it("embeds with Titan through InvokeModel, one input per request", async () => {

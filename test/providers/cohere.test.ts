@@ -4,7 +4,7 @@ import { buildCohereBody, convertMessages, convertToolChoice } from "../../src/p
 import { mapCohereFinishReason, mapCohereUsage } from "../../src/providers/cohere/response";
 import type { ChatChunkOut } from "../../src/providers/types";
 import type { ChatRequest } from "../../src/schema/chat";
-import { BASE, fundedAccount, gatewayFetch, nonce } from "../support/gateway";
+import { BASE, chat, fundedAccount, gatewayFetch, nonce, readSse } from "../support/gateway";
 import { chatRequest, testTarget } from "../support/target";
 
 const target = testTarget({
@@ -118,6 +118,20 @@ describe("Cohere response mapping", () => {
       prompt_tokens: 12,
       completion_tokens: 7,
       total_tokens: 19,
+    });
+  });
+
+  it("reports cached tokens within the prompt: only beside model tokens, the unit Cohere counts them in", () => {
+    const billed = mapCohereUsage({
+      billed_units: { input_tokens: 12, output_tokens: 7 },
+      tokens: { input_tokens: 507, output_tokens: 10 },
+      cached_tokens: 448,
+    })!;
+    expect(billed.prompt_tokens_details?.cached_tokens ?? 0).toBeLessThanOrEqual(billed.prompt_tokens);
+    expect(mapCohereUsage({ tokens: { input_tokens: 507, output_tokens: 10 }, cached_tokens: 448 })).toEqual({
+      prompt_tokens: 507,
+      completion_tokens: 10,
+      total_tokens: 517,
       prompt_tokens_details: { cached_tokens: 448 },
     });
   });
@@ -271,5 +285,19 @@ describe("Cohere embeddings", () => {
     expect(body.data[0].embedding).toHaveLength(16);
     expect(body.usage.prompt_tokens).toBeGreaterThan(0);
     expect(body.usage.cost).toBeGreaterThan(0);
+  });
+});
+
+describe("Cohere through the gateway", () => {
+  it("reports usage whose cached tokens fit within the prompt tokens, streamed or not", async () => {
+    const { key } = await fundedAccount("1");
+    const ask = { model: "cohere/command-a", messages: [{ role: "user", content: `hi ${nonce()}` }] };
+    const whole = (await (await chat(key, ask)).json()) as any;
+    const { data } = await readSse(await chat(key, { ...ask, stream: true, stream_options: { include_usage: true } }));
+    const streamed = (data.at(-2) as any).usage;
+    for (const usage of [whole.usage, streamed]) {
+      expect(usage.prompt_tokens).toBeGreaterThan(0);
+      expect(usage.prompt_tokens_details.cached_tokens).toBeLessThanOrEqual(usage.prompt_tokens);
+    }
   });
 });

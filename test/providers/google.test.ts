@@ -7,6 +7,7 @@ import {
   convertMessages,
   convertToolChoice,
   convertTools,
+  isGeminiFileUri,
   toGeminiSchema,
 } from "../../src/providers/google/request";
 import {
@@ -15,8 +16,11 @@ import {
   mapUsage,
   parseGeminiResponse,
 } from "../../src/providers/google/response";
+import { inlineRemoteImages } from "../../src/providers/inline-image";
 import type { ChatChunkOut } from "../../src/providers/types";
 import type { ChatRequest } from "../../src/schema/chat";
+import { GatewayError } from "../../src/schema/errors";
+import { PIXEL_PNG_BASE64 } from "../emulator/images";
 import { chat, emulatorRequests, fundedAccount, nonce, readSse } from "../support/gateway";
 import { chatRequest, testTarget } from "../support/target";
 
@@ -95,15 +99,15 @@ describe("Gemini request mapping", () => {
     });
   });
 
-  it("maps data: images to inlineData, URLs to fileData with a guessed type, and audio", () => {
+  it("maps data: images to inlineData, Files API and YouTube URLs to fileData with a guessed type, and audio", () => {
     const { contents } = convertMessages([
       {
         role: "user",
         content: [
           { type: "text", text: "look" },
           { type: "image_url", image_url: { url: "data:image/png;base64,iVBORw0KGgo=" } },
-          { type: "image_url", image_url: "https://example.com/cat.webp?size=2" },
-          { type: "image_url", image_url: { url: "https://example.com/photo" } },
+          { type: "image_url", image_url: "https://generativelanguage.googleapis.com/v1beta/files/cat.webp" },
+          { type: "image_url", image_url: { url: "https://www.youtube.com/watch?v=9hE5-98ZeCg" } },
           { type: "input_audio", input_audio: { data: "AAAA", format: "wav" } },
         ],
       },
@@ -111,10 +115,25 @@ describe("Gemini request mapping", () => {
     expect(contents[0]!.parts).toEqual([
       { text: "look" },
       { inlineData: { mimeType: "image/png", data: "iVBORw0KGgo=" } },
-      { fileData: { mimeType: "image/webp", fileUri: "https://example.com/cat.webp?size=2" } },
-      { fileData: { mimeType: "image/jpeg", fileUri: "https://example.com/photo" } },
+      {
+        fileData: {
+          mimeType: "image/webp",
+          fileUri: "https://generativelanguage.googleapis.com/v1beta/files/cat.webp",
+        },
+      },
+      { fileData: { mimeType: "image/jpeg", fileUri: "https://www.youtube.com/watch?v=9hE5-98ZeCg" } },
       { inlineData: { mimeType: "audio/wav", data: "AAAA" } },
     ]);
+  });
+
+  it("tells the URIs Gemini reads itself (Files API, YouTube) from those it refuses", () => {
+    expect(isGeminiFileUri("https://generativelanguage.googleapis.com/v1beta/files/abc123")).toBe(true);
+    expect(isGeminiFileUri("https://youtu.be/9hE5-98ZeCg")).toBe(true);
+    expect(isGeminiFileUri("https://m.youtube.com/watch?v=9hE5-98ZeCg")).toBe(true);
+    expect(isGeminiFileUri("https://example.com/cat.png")).toBe(false);
+    expect(isGeminiFileUri("https://generativelanguage.googleapis.com/v1beta/models/x")).toBe(false);
+    expect(isGeminiFileUri("https://youtube.com.example.org/watch")).toBe(false);
+    expect(isGeminiFileUri("gs://bucket/cat.png")).toBe(false);
   });
 
   it("puts thought signatures back: on the tool call they belong to, else on the first text part", () => {
@@ -271,15 +290,68 @@ describe("Gemini request mapping", () => {
     ).toEqual({ includeThoughts: false, thinkingBudget: 128 });
   });
 
-  it("calls generateContent or streamGenerateContent?alt=sse with x-goog-api-key", () => {
-    const plain = buildGeminiChatRequest(request({}), target, false);
+  it("calls generateContent or streamGenerateContent?alt=sse with x-goog-api-key", async () => {
+    const plain = await buildGeminiChatRequest(request({}), target, false);
     expect(plain.url).toBe("https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent");
     expect(plain.init.headers["x-goog-api-key"]).toBe("secret-key");
     expect(JSON.parse(plain.init.body!)).toEqual({ contents: [{ role: "user", parts: [{ text: "hi" }] }] });
-    const stream = buildGeminiChatRequest(request({}), target, true);
+    const stream = await buildGeminiChatRequest(request({}), target, true);
     expect(stream.url).toBe(
       "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
     );
+  });
+});
+
+describe("Gemini images by URL", () => {
+  const image = (path: string) => `${inject("emulatorUrl")}/__emulator/images/${path}`;
+  const withImages = (...urls: string[]) =>
+    request({
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: "describe" },
+            ...urls.map((url) => ({ type: "image_url" as const, image_url: { url } })),
+          ],
+        },
+      ],
+    });
+  const partsSent = async (req: ChatRequest) =>
+    JSON.parse((await buildGeminiChatRequest(req, target, false)).init.body!).contents[0].parts;
+
+  it("fetches an https image Gemini cannot read and sends its bytes inline; Files API and YouTube stay URLs", async () => {
+    const files = "https://generativelanguage.googleapis.com/v1beta/files/abc123";
+    const parts = await partsSent(withImages(image("pixel.png"), files));
+    expect(parts).toEqual([
+      { text: "describe" },
+      { inlineData: { mimeType: "image/png", data: PIXEL_PNG_BASE64 } },
+      { fileData: { mimeType: "image/jpeg", fileUri: files } },
+    ]);
+  });
+
+  it("refuses, naming the image part, a URL that is not an image, not there, not http(s), or too large", async () => {
+    const refusal = async (url: string) => {
+      const error = await buildGeminiChatRequest(withImages(url), target, false).then(
+        () => undefined,
+        (e: unknown) => e as GatewayError,
+      );
+      expect(error).toBeInstanceOf(GatewayError);
+      expect(error!.status).toBe(400);
+      expect(error!.message).toContain("messages.0.content.1.image_url");
+      return error!.message;
+    };
+    expect(await refusal(image("page.html"))).toMatch(/is not an image \(content-type text\/html\)/);
+    expect(await refusal(image("missing.png"))).toMatch(/HTTP 404/);
+    expect(await refusal("ftp://example.com/cat.png")).toMatch(/ftp: URLs are not fetched/);
+    expect(await refusal(image("huge.png"))).toMatch(/20 MiB/);
+    expect(await refusal(image("huge.png?declare=1"))).toMatch(/20 MiB/);
+  });
+
+  it("gives up on an image that does not arrive in time, and caps all of a request's images together", async () => {
+    const slow = inlineRemoteImages(withImages(image("slow.png?ms=3000")).messages, { timeoutMs: 200 });
+    await expect(slow).rejects.toThrow(/did not arrive within 0.2 s/);
+    const two = inlineRemoteImages(withImages(image("pixel.png"), image("pixel.png")).messages, { maxBytes: 100 });
+    await expect(two).rejects.toThrow(/messages\.0\.content\.2\.image_url: .* goes past 100 bytes/);
   });
 });
 
@@ -722,6 +794,18 @@ describe("Gemini emulator", () => {
       ],
     });
     expect(((await unsigned.json()) as any).error.message).toContain("missing a thought_signature");
+    const file = (fileUri: string) =>
+      post("gemini-2.5-flash:generateContent", {
+        contents: [{ role: "user", parts: [{ text: "q" }, { fileData: { mimeType: "image/png", fileUri } }] }],
+      });
+    const foreign = await file("https://example.com/cat.png");
+    expect(foreign.status).toBe(400);
+    expect(((await foreign.json()) as any).error).toEqual({
+      code: 400,
+      message: "Invalid or unsupported file uri: https://example.com/cat.png",
+      status: "INVALID_ARGUMENT",
+    });
+    expect((await file("https://generativelanguage.googleapis.com/v1beta/files/abc123")).status).toBe(200);
   });
 
   it("answers errors with google.rpc.Status bodies (529 keeps its status)", async () => {
@@ -866,6 +950,36 @@ describe("Gemini through the gateway", () => {
       role: "model",
       parts: [{ text: first.choices[0].message.content, thoughtSignature: signed.data }],
     });
+  });
+
+  it("answers about an https image, sent to Gemini inline; a URL that is no image is a 400 naming it", async () => {
+    const { key } = await fundedAccount("1");
+    const image = (path: string) => `${inject("emulatorUrl")}/__emulator/images/${path}`;
+    const ask = (url: string, marker: string) =>
+      chat(key, {
+        model: MODEL,
+        messages: [
+          {
+            role: "user",
+            content: [
+              { type: "text", text: `what is this? ${marker}` },
+              { type: "image_url", image_url: { url } },
+            ],
+          },
+        ],
+      });
+    const marker = nonce();
+    const answered = await ask(image("pixel.png"), marker);
+    expect(answered.status).toBe(200);
+    const [upstream] = await emulatorRequests(marker);
+    expect((upstream!.body as any).contents[0].parts[1]).toEqual({
+      inlineData: { mimeType: "image/png", data: PIXEL_PNG_BASE64 },
+    });
+    const refused = await ask(image("page.html"), nonce());
+    expect(refused.status).toBe(400);
+    const message = ((await refused.json()) as any).error.message;
+    expect(message).toContain("messages.0.content.1.image_url");
+    expect(message).toContain("is not an image");
   });
 
   it("reports safety stops and blocked prompts as content_filter", async () => {

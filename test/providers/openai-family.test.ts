@@ -138,6 +138,64 @@ describe("other OpenAI-compatible providers", () => {
   });
 });
 
+describe("OpenAI-format tool turns", () => {
+  it("number calls streamed without index across chunks: a new id opens the next index, no id continues the last", () => {
+    const mapper = openaiAdapter.createStreamMapper(target("ollama"));
+    const send = (tool_calls: unknown[], finish_reason: string | null = null) =>
+      mapper.map({ data: JSON.stringify({ choices: [{ index: 0, delta: { tool_calls }, finish_reason }] }) });
+    const chunks = [
+      send([{ id: "a1", function: { name: "f", arguments: '{"x":' } }]),
+      send([{ function: { arguments: "1}" } }]),
+      send([{ id: "b2", function: { name: "g", arguments: "{}" } }]),
+      send([
+        { id: "c3", function: { name: "h", arguments: "{" } },
+        { id: "d4", function: { name: "k", arguments: "{}" } },
+      ]),
+      send([{ id: "c3", function: { arguments: "}" } }], "tool_calls"),
+    ].flat();
+    const args: string[] = [];
+    const ids: string[] = [];
+    for (const call of chunks.flatMap((c) => c.choices[0]!.delta.tool_calls ?? [])) {
+      args[call.index] = (args[call.index] ?? "") + (call.function?.arguments ?? "");
+      if (call.function?.name) ids[call.index] = call.id ?? "";
+    }
+    expect(ids).toEqual(["a1", "b2", "c3", "d4"]);
+    expect(args.map((a) => JSON.parse(a))).toEqual([{ x: 1 }, {}, {}, {}]);
+  });
+
+  const CUT_CALL = { id: "call_1", type: "function", function: { name: "f", arguments: '{"a":' } };
+  const chunk = (choice: Record<string, unknown>) => ({ data: JSON.stringify({ id: "x", choices: [choice] }) });
+
+  it("keep finish_reason length or content_filter (the calls were cut short or filtered); stop or none is tool_calls", () => {
+    const finish = (finish_reason: string | null) =>
+      openaiAdapter.parseChatResponse(
+        {
+          choices: [{ index: 0, message: { role: "assistant", content: null, tool_calls: [CUT_CALL] }, finish_reason }],
+        },
+        target("openai"),
+      ).choices[0]!.finish_reason;
+    expect(finish("length")).toBe("length");
+    expect(finish("content_filter")).toBe("content_filter");
+    expect(finish("stop")).toBe("tool_calls");
+    expect(finish(null)).toBe("tool_calls");
+  });
+
+  it("streamed, keep finish_reason length or content_filter; stop is tool_calls", () => {
+    for (const [native, expected] of [
+      ["length", "length"],
+      ["content_filter", "content_filter"],
+      ["stop", "tool_calls"],
+    ]) {
+      const mapper = openaiAdapter.createStreamMapper(target("openai"));
+      const chunks = [
+        chunk({ index: 0, delta: { role: "assistant", tool_calls: [{ index: 0, ...CUT_CALL }] }, finish_reason: null }),
+        chunk({ index: 0, delta: {}, finish_reason: native }),
+      ].flatMap((e) => mapper.map(e));
+      expect(chunks.map((c) => c.choices[0]!.finish_reason)).toEqual([null, expected]);
+    }
+  });
+});
+
 describe("Azure OpenAI", () => {
   it("calls the deployment URL with api-version and api-key, without a model in the body", async () => {
     const call = buildAzureChatRequest(request({}), target("azure"), true);

@@ -1,4 +1,5 @@
 import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail } from "../../schema/chat";
+import { parseDataUrl } from "../inline-image";
 import { unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 
@@ -17,11 +18,6 @@ export const DEFAULT_MAX_TOKENS = 4096;
 const MIN_THINKING_BUDGET = 1024;
 const EFFORT_BUDGET: Record<string, number> = { minimal: 1024, low: 2048, medium: 8192, high: 16384, xhigh: 32768 };
 
-export function dataUrl(url: string): { media_type: string; data: string } | undefined {
-  const match = /^data:([^;,]+);base64,(.*)$/s.exec(url);
-  return match ? { media_type: match[1] as string, data: match[2] as string } : undefined;
-}
-
 /** OpenAI content parts ⇒ Anthropic blocks (text with its cache_control, images by data or URL). */
 export function convertContent(content: MessageContent | null | undefined): Block[] {
   if (content == null) return [];
@@ -37,20 +33,25 @@ export function convertContent(content: MessageContent | null | undefined): Bloc
       });
     } else if (part.type === "image_url") {
       const url = typeof part.image_url === "string" ? part.image_url : part.image_url.url;
-      const inline = dataUrl(url);
+      const inline = parseDataUrl(url);
       blocks.push({ type: "image", source: inline ? { type: "base64", ...inline } : { type: "url", url } });
     } else if (part.type === "file" && part.file.file_data) {
-      const inline = dataUrl(part.file.file_data);
+      const inline = parseDataUrl(part.file.file_data);
       if (inline) blocks.push({ type: "document", source: { type: "base64", ...inline } });
     }
   }
   return blocks;
 }
 
-/** Reasoning details of an earlier assistant turn ⇒ thinking blocks, signatures intact. */
+/**
+ * Reasoning details of an earlier assistant turn ⇒ thinking blocks, signatures intact. Only
+ * Claude's own (format `anthropic-…`, or none given) are replayed: another provider's signatures
+ * (Gemini's thought signatures, OpenAI's encrypted reasoning) would be refused as invalid.
+ */
 export function thinkingBlocks(details: ReasoningDetail[] | null | undefined): Block[] {
   const blocks: Block[] = [];
   for (const detail of details ?? []) {
+    if (detail.format && !detail.format.startsWith("anthropic-")) continue;
     if (detail.type === "reasoning.text" && detail.signature) {
       blocks.push({ type: "thinking", thinking: detail.text ?? "", signature: detail.signature });
     } else if (detail.type === "reasoning.encrypted" && detail.data) {
@@ -71,7 +72,10 @@ export function toolInput(args: string): Record<string, unknown> {
   }
 }
 
-/** Tool-use ids must match ^[a-zA-Z0-9_-]+$; ids minted elsewhere are rewritten the same way both times. */
+/**
+ * Tool-use ids must match ^[a-zA-Z0-9_-]+$ (Anthropic's and Bedrock's rule); ids minted elsewhere
+ * (e.g. Kimi's `functions.get_time:0`) are rewritten the same way in the call and in its result.
+ */
 export const toolId = (id: string) => id.replace(/[^a-zA-Z0-9_-]/g, "_");
 
 /**
@@ -149,6 +153,32 @@ export function thinkingBudget(request: ChatRequest): number | undefined {
   return effort ? (EFFORT_BUDGET[effort] ?? EFFORT_BUDGET.medium) : undefined;
 }
 
+/**
+ * Whether the request forces a tool call (tool_choice `required` or a named function, with tools
+ * sent). A forced json_schema tool is not the client's choice: with thinking it is only offered.
+ */
+export function forcesToolUse(request: ChatRequest, dropped: readonly string[]): boolean {
+  if (dropped.includes("tools") || dropped.includes("tool_choice") || !request.tools?.length) return false;
+  if (request.response_format?.type === "json_schema" && !dropped.includes("structured_outputs")) return false;
+  const choice = request.tool_choice;
+  return choice === "required" || (choice != null && typeof choice === "object");
+}
+
+/**
+ * The thinking budget Claude may be sent. Claude refuses thinking with forced tool use (400
+ * "Thinking may not be enabled when tool_choice forces tool use.", providers.md §2.6): the
+ * client's tool_choice is kept, thinking is left off and `reasoning` is named as dropped.
+ */
+export function claudeThinkingBudget(request: ChatRequest, dropped: string[]): number | undefined {
+  if (dropped.includes("reasoning")) return undefined;
+  const budget = thinkingBudget(request);
+  if (budget !== undefined && forcesToolUse(request, dropped)) {
+    dropped.push("reasoning");
+    return undefined;
+  }
+  return budget;
+}
+
 export function buildAnthropicBody(
   request: ChatRequest,
   target: UpstreamTarget,
@@ -161,7 +191,7 @@ export function buildAnthropicBody(
   let maxTokens = Math.min(request.max_completion_tokens ?? request.max_tokens ?? cap, cap);
   const body: Record<string, unknown> = { model: target.endpoint.provider_model_id, messages };
   if (system.length > 0) body.system = system;
-  const budget = drop.has("reasoning") ? undefined : thinkingBudget(request);
+  const budget = claudeThinkingBudget(request, dropped);
   if (budget !== undefined) {
     // The budget counts inside max_tokens: the visible answer keeps what the client asked for.
     maxTokens = Math.min(cap, maxTokens + budget);

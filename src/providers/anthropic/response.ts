@@ -155,7 +155,10 @@ export function createAnthropicStreamMapper(): StreamMapper {
   let outputTokens = 0;
   let stopReason: string | null = null;
   let jsonTool = false;
-  const blockKinds = new Map<number, { kind: string; toolIndex?: number; signature?: string; thinking: string }>();
+  const blockKinds = new Map<
+    number,
+    { kind: string; toolIndex?: number; signature?: string; thinking: string; hasInput?: boolean }
+  >();
   let toolCount = 0;
   let thinkingText = "";
   const chunk = singleChoiceChunk;
@@ -221,6 +224,7 @@ export function createAnthropicStreamMapper(): StreamMapper {
             return [];
           }
           if (delta.type === "input_json_delta") {
+            if (block && delta.partial_json) block.hasInput = true;
             if (block?.kind === "json") return delta.partial_json ? [chunk({ content: delta.partial_json })] : [];
             if (block?.kind === "tool" && delta.partial_json) {
               return [
@@ -232,6 +236,12 @@ export function createAnthropicStreamMapper(): StreamMapper {
         }
         case "content_block_stop": {
           const block = blockKinds.get(Number(data.index));
+          // A tool without arguments streams only empty partial_json: its input is {} (as in a
+          // non-streamed reply), and a client's JSON.parse of "" would throw.
+          if (block?.kind === "tool" && !block.hasInput) {
+            return [chunk({ tool_calls: [{ index: block.toolIndex ?? 0, function: { arguments: "{}" } }] })];
+          }
+          if (block?.kind === "json" && !block.hasInput) return [chunk({ content: "{}" })];
           // The signature arrives last: the whole thinking block is handed over for the next turn.
           if (block?.kind === "thinking" && block.signature) {
             return [

@@ -1,12 +1,13 @@
 import type { ChatRequest, ContentPart, Message, MessageContent } from "../../schema/chat";
 import {
+  claudeThinkingBudget,
   DEFAULT_MAX_TOKENS,
-  dataUrl,
   JSON_TOOL,
   thinkingBlocks,
-  thinkingBudget,
+  toolId,
   toolInput,
 } from "../anthropic/request";
+import { inlineRemoteImages, parseDataUrl } from "../inline-image";
 import { unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 import { signRequest } from "./sigv4";
@@ -26,8 +27,9 @@ export interface BedrockMessage {
 const IMAGE_FORMATS = new Set(["png", "jpeg", "gif", "webp"]);
 
 /**
- * OpenAI content ⇒ Converse blocks. Bedrock takes image bytes, not URLs: an http(s) image is
- * left out and reported (the caller names `image_url` as dropped) rather than fetched.
+ * OpenAI content ⇒ Converse blocks. Bedrock takes image bytes, not URLs: buildBedrockChatRequest
+ * fetches http(s) images into data: URLs first; an image still given by URL here, or in a format
+ * Bedrock does not take, is left out and reported (the caller names `image_url` as dropped).
  */
 export function convertContent(content: MessageContent | null | undefined): { blocks: Json[]; droppedImage: boolean } {
   if (content == null) return { blocks: [], droppedImage: false };
@@ -39,8 +41,8 @@ export function convertContent(content: MessageContent | null | undefined): { bl
       if (part.text.trim()) blocks.push({ text: part.text });
     } else if (part.type === "image_url") {
       const url = typeof part.image_url === "string" ? part.image_url : part.image_url.url;
-      const inline = dataUrl(url);
-      const format = inline?.media_type.split("/")[1]?.replace("jpg", "jpeg");
+      const inline = parseDataUrl(url);
+      const format = inline?.media_type.split("/")[1];
       if (inline && format && IMAGE_FORMATS.has(format))
         blocks.push({ image: { format, source: { bytes: inline.data } } });
       else droppedImage = true;
@@ -60,7 +62,8 @@ function reasoningBlocks(message: Extract<Message, { role: "assistant" }>): Json
 
 /**
  * System and developer messages go to `system`; turns alternate user/assistant starting with a
- * user turn; tool results are toolResult blocks at the head of the next user turn.
+ * user turn; tool results are toolResult blocks at the head of the next user turn. Tool-use ids
+ * must match ^[a-zA-Z0-9_-]+$ as on Anthropic: ids minted elsewhere are rewritten the same way.
  */
 export function convertMessages(messages: readonly Message[]): {
   system: Json[];
@@ -94,10 +97,12 @@ export function convertMessages(messages: readonly Message[]): {
       const converted = convertContent(message.content ?? null);
       const calls = (message.tool_calls ?? []).map((call) => {
         toolNames.add(call.function.name);
-        return { toolUse: { toolUseId: call.id, name: call.function.name, input: toolInput(call.function.arguments) } };
+        return {
+          toolUse: { toolUseId: toolId(call.id), name: call.function.name, input: toolInput(call.function.arguments) },
+        };
       });
       push("assistant", [...reasoningBlocks(message), ...converted.blocks, ...calls]);
-    } else {
+    } else if (message.role === "tool") {
       const text =
         typeof message.content === "string"
           ? message.content
@@ -105,7 +110,13 @@ export function convertMessages(messages: readonly Message[]): {
               .blocks.map((b) => b.text)
               .join("\n");
       push("user", [
-        { toolResult: { toolUseId: message.tool_call_id, content: [{ text: text || "(empty)" }], status: "success" } },
+        {
+          toolResult: {
+            toolUseId: toolId(message.tool_call_id),
+            content: [{ text: text || "(empty)" }],
+            status: "success",
+          },
+        },
       ]);
     }
   }
@@ -135,7 +146,7 @@ export function buildBedrockBody(request: ChatRequest, target: UpstreamTarget): 
   let maxTokens = Math.min(request.max_completion_tokens ?? request.max_tokens ?? cap, cap);
   const inference: Json = {};
   const additional: Json = {};
-  const budget = drop.has("reasoning") ? undefined : thinkingBudget(request);
+  const budget = claudeThinkingBudget(request, dropped);
   if (budget !== undefined) {
     // As on Anthropic: the budget counts inside maxTokens, and sampling must be left alone.
     maxTokens = Math.min(cap, maxTokens + budget);
@@ -225,7 +236,12 @@ export async function buildBedrockChatRequest(
   target: UpstreamTarget,
   stream: boolean,
 ): Promise<UpstreamCall> {
-  const { body, dropped } = buildBedrockBody(request, target);
+  // Bedrock takes image bytes only: images given by URL are fetched and sent inline.
+  const messages = await inlineRemoteImages(request.messages);
+  const { body, dropped } = buildBedrockBody(
+    messages === request.messages ? request : { ...request, messages: [...messages] },
+    target,
+  );
   const url = modelUrl(target, stream ? "converse-stream" : "converse");
   const init = await signedCall(
     target,

@@ -134,6 +134,8 @@ export function parseBedrockResponse(raw: unknown): ChatCompletionOut {
 interface BlockState {
   kind: "text" | "tool" | "json" | "reasoning";
   toolIndex?: number;
+  /** A tool block received a non-empty input fragment. */
+  hasInput?: boolean;
   reasoning: string;
   signature?: string;
 }
@@ -205,6 +207,7 @@ export function createBedrockStreamMapper(): StreamMapper {
             const block = blockAt(blockIndex, "tool");
             const input = String(delta.toolUse.input ?? "");
             if (!input) return [];
+            block.hasInput = true;
             if (block.kind === "json") return [chunk({ content: input })];
             return [chunk({ tool_calls: [{ index: block.toolIndex ?? 0, function: { arguments: input } }] })];
           }
@@ -229,6 +232,12 @@ export function createBedrockStreamMapper(): StreamMapper {
         }
         case "contentBlockStop": {
           const block = blocks.get(blockIndex);
+          // A tool without arguments may stream no (or only empty) input: its input is {}, as in
+          // a Converse reply, and a client's JSON.parse of "" would throw.
+          if (block?.kind === "tool" && !block.hasInput) {
+            return [chunk({ tool_calls: [{ index: block.toolIndex ?? 0, function: { arguments: "{}" } }] })];
+          }
+          if (block?.kind === "json" && !block.hasInput) return [chunk({ content: "{}" })];
           if (block?.kind === "reasoning" && block.signature) {
             return [
               chunk({

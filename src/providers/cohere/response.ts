@@ -66,19 +66,25 @@ export function mapCohereFinishReason(reason: string | null | undefined): Finish
 
 /**
  * Cohere reports `billed_units` (what it charges) and `tokens` (what the model saw, including
- * Cohere's own prompt scaffolding). Tollgate bills what the provider bills: billed units first.
+ * Cohere's own prompt scaffolding, which it does not charge for); providers.md §4.6 lets an adapter
+ * read either if it says which. Tollgate bills what the provider bills: billed units first.
+ *
+ * `cached_tokens` counts model tokens, not billed units (providers.md §4.3: billed 12, tokens 507,
+ * cached 448), while OpenAI's prompt_tokens includes cached_tokens (§1.3). So it is reported only
+ * with the `tokens` reading, capped at the prompt; beside billed units it would claim 448 cached of
+ * 12 prompt tokens, and price the whole prompt at a cache-read rate where one is listed.
  */
 export function mapCohereUsage(raw: unknown): Usage | undefined {
   const usage = (raw ?? {}) as CohereUsage;
   const billed = usage.billed_units ?? {};
   const tokens = usage.tokens ?? {};
-  const prompt = typeof billed.input_tokens === "number" ? billed.input_tokens : tokens.input_tokens;
+  const billedPrompt = typeof billed.input_tokens === "number";
+  const prompt = billedPrompt ? billed.input_tokens : tokens.input_tokens;
   const completion = typeof billed.output_tokens === "number" ? billed.output_tokens : tokens.output_tokens;
   if (typeof prompt !== "number" || typeof completion !== "number") return undefined;
   const out: Usage = { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
-  if (typeof usage.cached_tokens === "number" && usage.cached_tokens > 0) {
-    out.prompt_tokens_details = { cached_tokens: usage.cached_tokens };
-  }
+  const cached = billedPrompt ? 0 : Math.min(Number(usage.cached_tokens ?? 0), prompt);
+  if (cached > 0) out.prompt_tokens_details = { cached_tokens: cached };
   return out;
 }
 

@@ -1,4 +1,5 @@
 import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail } from "../../schema/chat";
+import { inlineRemoteImages, parseDataUrl } from "../inline-image";
 import { unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 
@@ -68,13 +69,34 @@ export function guessMimeType(url: string): string {
   return MIME_BY_EXTENSION[extension] ?? "image/jpeg";
 }
 
+/**
+ * Whether Gemini fetches the URL itself as `fileData`: a Files API file
+ * (`https://generativelanguage.googleapis.com/v1beta/files/…`) or a YouTube video. The Gemini API
+ * refuses any other URI (400 "Invalid or unsupported file uri"), so other images are inlined.
+ */
+export function isGeminiFileUri(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  if (parsed.protocol !== "https:") return false;
+  if (parsed.hostname === "generativelanguage.googleapis.com")
+    return /^\/v1[a-z0-9]*\/files\/[^/]+$/.test(parsed.pathname);
+  return /^((www|m)\.)?(youtube\.com|youtu\.be)$/.test(parsed.hostname);
+}
+
 function mediaPart(url: string): GeminiPart {
-  const inline = /^data:([^;,]+);base64,(.*)$/s.exec(url);
-  if (inline) return { inlineData: { mimeType: inline[1], data: inline[2] } };
+  const inline = parseDataUrl(url);
+  if (inline) return { inlineData: { mimeType: inline.media_type, data: inline.data } };
   return { fileData: { mimeType: guessMimeType(url), fileUri: url } };
 }
 
-/** OpenAI content parts ⇒ Gemini parts (text, inline data for data: URLs, file data for URLs). */
+/**
+ * OpenAI content parts ⇒ Gemini parts (text, inline data for data: URLs, file data for URLs).
+ * Only Files-API and YouTube URLs may reach this as URLs: buildGeminiChatRequest inlines others.
+ */
 export function convertContent(content: MessageContent | null | undefined): GeminiPart[] {
   if (content == null) return [];
   if (typeof content === "string") return content === "" ? [] : [{ text: content }];
@@ -430,8 +452,17 @@ export function buildGeminiBody(
   return { body, dropped };
 }
 
-export function buildGeminiChatRequest(request: ChatRequest, target: UpstreamTarget, stream: boolean): UpstreamCall {
-  const { body, dropped } = buildGeminiBody(request, target);
+/** Images at URLs Gemini cannot read (any but Files API and YouTube) are fetched and sent inline first. */
+export async function buildGeminiChatRequest(
+  request: ChatRequest,
+  target: UpstreamTarget,
+  stream: boolean,
+): Promise<UpstreamCall> {
+  const messages = await inlineRemoteImages(request.messages, { keep: isGeminiFileUri });
+  const { body, dropped } = buildGeminiBody(
+    messages === request.messages ? request : { ...request, messages: [...messages] },
+    target,
+  );
   const model = modelPath(target.endpoint.provider_model_id);
   const method = stream ? "streamGenerateContent?alt=sse" : "generateContent";
   return {

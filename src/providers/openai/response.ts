@@ -10,10 +10,18 @@ import type {
 } from "../types";
 import { plainContentChunk } from "./plain-chunk";
 
-/** OpenAI's own finish reasons pass through; legacy and compatible-provider ones are mapped. */
+/**
+ * OpenAI's own finish reasons pass through; legacy and compatible-provider ones are mapped. A
+ * turn with tool calls that says "stop" (OpenAI does with a named tool_choice) or nothing is a
+ * tool turn; "length" or "content_filter" stay, since they tell the client the calls were cut
+ * short or filtered (their arguments may not be whole JSON).
+ */
 export function mapOpenAIFinishReason(reason: string | null | undefined, hasToolCalls = false): FinishReason | null {
-  if (reason === null || reason === undefined) return null;
-  if (hasToolCalls) return "tool_calls";
+  const mapped = reason === null || reason === undefined ? null : mapReason(reason);
+  return hasToolCalls && (mapped === "stop" || mapped === null) ? "tool_calls" : mapped;
+}
+
+function mapReason(reason: string): FinishReason {
   switch (reason) {
     case "stop":
     case "length":
@@ -160,6 +168,8 @@ export function createOpenAIStreamMapper(fixUsage?: (usage: Usage) => Usage): St
   let done = false;
   /** Choices whose tool calls were seen, so their "stop" is reported as "tool_calls". */
   const withToolCalls = new Set<number>();
+  /** Per choice, the tool-call numbering across the stream (for deltas that carry no index). */
+  const toolIndexes = new Map<number, ToolIndexes>();
   return {
     get done() {
       return done;
@@ -200,10 +210,16 @@ export function createOpenAIStreamMapper(fixUsage?: (usage: Usage) => Usage): St
         if (delta.refusal === null) delete delta.refusal;
         if (Array.isArray(delta.tool_calls)) {
           withToolCalls.add(index);
-          normaliseToolCallDeltas(delta.tool_calls as Json[]);
+          let indexes = toolIndexes.get(index);
+          if (!indexes) {
+            indexes = { next: 0, last: -1, byId: new Map() };
+            toolIndexes.set(index, indexes);
+          }
+          normaliseToolCallDeltas(delta.tool_calls as Json[], indexes);
         } else delete delta.tool_calls;
         if (choice.logprobs === null) delete choice.logprobs;
         const native = asString(choice.finish_reason) ?? null;
+        // Only the chunk that finishes is promoted: chunks before it keep finish_reason null.
         choice.finish_reason = mapOpenAIFinishReason(native, native !== null && withToolCalls.has(index));
         if (native !== null) choice.native_finish_reason = native;
       }
@@ -215,16 +231,35 @@ export function createOpenAIStreamMapper(fixUsage?: (usage: Usage) => Usage): St
   };
 }
 
+/** One choice's tool-call numbering: the next index to open, the last one used, indexes by id. */
+interface ToolIndexes {
+  next: number;
+  last: number;
+  byId: Map<string, number>;
+}
+
 /**
  * Compatible providers stream tool calls loosely (Mistral, Groq, Ollama send each call whole,
- * without `index` or `type`): every delta leaves here with an index (by position) and, when it
- * opens a call, its type, as OpenAI clients expect.
+ * without `index` or `type`, possibly one call per chunk): every delta leaves here with an index
+ * and, when it opens a call, its type, as OpenAI clients expect. Numbering runs across the whole
+ * stream: a delta without index but with an id not seen before opens the next index, one with a
+ * known id keeps that call's, and one without id continues the last call.
  */
-function normaliseToolCallDeltas(calls: Json[]): void {
+function normaliseToolCallDeltas(calls: Json[], indexes: ToolIndexes): void {
   for (let i = 0; i < calls.length; i++) {
     const call = asRecord(calls[i]);
     calls[i] = call;
-    if (typeof call.index !== "number") call.index = i;
+    const id = asString(call.id);
+    if (typeof call.index !== "number") {
+      const known = id !== undefined ? indexes.byId.get(id) : undefined;
+      if (known !== undefined) call.index = known;
+      else if (id === undefined && indexes.last >= 0) call.index = indexes.last;
+      else call.index = indexes.next;
+    }
+    const at = call.index as number;
+    if (id !== undefined && !indexes.byId.has(id)) indexes.byId.set(id, at);
+    indexes.last = at;
+    indexes.next = Math.max(indexes.next, at + 1);
     if (call.id !== undefined && call.type === undefined) call.type = "function";
   }
 }

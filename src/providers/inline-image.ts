@@ -1,0 +1,152 @@
+import type { ContentPart, Message } from "../schema/chat";
+import { GatewayError } from "../schema/errors";
+
+/**
+ * Images sent to a provider as bytes: `data:` URLs read, with their media type in the spelling
+ * providers accept, and http(s) image URLs fetched and inlined for providers that take no URLs
+ * (Gemini outside its Files API, Bedrock).
+ */
+
+/**
+ * A media type as providers accept it: lower case, and `image/jpg` (not a registered type, but
+ * common in data URLs) as `image/jpeg` — Anthropic takes only jpeg|png|gif|webp, Bedrock's format
+ * is the subtype (`jpeg`).
+ */
+export function normaliseMediaType(mediaType: string): string {
+  const type = mediaType.trim().toLowerCase();
+  return type === "image/jpg" ? "image/jpeg" : type;
+}
+
+/** The media type and base64 data of a `data:…;base64,…` URL (undefined for any other URL). */
+export function parseDataUrl(url: string): { media_type: string; data: string } | undefined {
+  const match = /^data:([^;,]+);base64,(.*)$/s.exec(url);
+  return match ? { media_type: normaliseMediaType(match[1] as string), data: match[2] as string } : undefined;
+}
+
+/** How long one image may take to arrive, headers and body. */
+export const IMAGE_FETCH_TIMEOUT_MS = 5_000;
+/** The most image bytes inlined into one upstream request, all images together. */
+export const MAX_INLINE_IMAGE_BYTES = 20 * 1024 * 1024;
+
+export interface InlineImageOptions {
+  /** URLs the provider takes as they are (e.g. Gemini's Files API and YouTube): not fetched. */
+  keep?: (url: string) => boolean;
+  timeoutMs?: number;
+  maxBytes?: number;
+}
+
+type ImagePart = Extract<ContentPart, { type: "image_url" }>;
+
+const urlOf = (part: ImagePart) => (typeof part.image_url === "string" ? part.image_url : part.image_url.url);
+
+/**
+ * The messages with every image given by URL (other than those `keep` keeps) replaced by a
+ * `data:` URL of its bytes; the messages themselves when there is none. Only http(s) URLs are
+ * fetched, one after the other, each within a timeout and as an `image/*` response, all together
+ * within a size cap; a URL that fails any of these is the client's to fix: a 400 naming the part
+ * and what went wrong.
+ */
+export async function inlineRemoteImages(
+  messages: readonly Message[],
+  options: InlineImageOptions = {},
+): Promise<readonly Message[]> {
+  const timeoutMs = options.timeoutMs ?? IMAGE_FETCH_TIMEOUT_MS;
+  const budget = { left: options.maxBytes ?? MAX_INLINE_IMAGE_BYTES, max: options.maxBytes ?? MAX_INLINE_IMAGE_BYTES };
+  let out: Message[] | undefined;
+  for (const [i, message] of messages.entries()) {
+    if (!Array.isArray(message.content)) continue;
+    let content: ContentPart[] | undefined;
+    for (const [j, part] of (message.content as ContentPart[]).entries()) {
+      if (part.type !== "image_url") continue;
+      const url = urlOf(part);
+      if (url.startsWith("data:") || options.keep?.(url)) continue;
+      const dataUrl = await fetchImage(url, `messages.${i}.content.${j}.image_url`, timeoutMs, budget);
+      content ??= [...(message.content as ContentPart[])];
+      content[j] = {
+        ...part,
+        image_url: typeof part.image_url === "string" ? dataUrl : { ...part.image_url, url: dataUrl },
+      };
+    }
+    if (content) {
+      out ??= [...messages];
+      out[i] = { ...message, content } as Message;
+    }
+  }
+  return out ?? messages;
+}
+
+interface Budget {
+  /** Bytes still allowed in this request. */
+  left: number;
+  max: number;
+}
+
+const MIB = 1024 * 1024;
+const sizeOf = (bytes: number) => (bytes % MIB === 0 ? `${bytes / MIB} MiB` : `${bytes} bytes`);
+const shown = (url: string) => (url.length > 100 ? `${url.slice(0, 100)}…` : url);
+
+async function fetchImage(url: string, at: string, timeoutMs: number, budget: Budget): Promise<string> {
+  const fail = (problem: string) => new GatewayError(400, `Invalid request: ${at}: ${problem}`);
+  const tooLarge = () =>
+    fail(`image ${shown(url)} goes past ${sizeOf(budget.max)}, the most a request's images may weigh in all`);
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw fail("not a valid URL: send an http(s) URL or a data: URL");
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
+    throw fail(`${parsed.protocol} URLs are not fetched: send an http(s) URL or a data: URL`);
+  }
+  const signal = AbortSignal.timeout(timeoutMs);
+  const failed = (what: string) =>
+    fail(`image ${shown(url)} ${signal.aborted ? `did not arrive within ${timeoutMs / 1000} s` : what}`);
+  let response: Response;
+  try {
+    response = await fetch(parsed, { headers: { accept: "image/*" }, signal });
+  } catch {
+    throw failed("could not be fetched");
+  }
+  const type = normaliseMediaType((response.headers.get("content-type") ?? "").split(";")[0] ?? "");
+  const declared = Number(response.headers.get("content-length") ?? Number.NaN);
+  const refusal = !response.ok
+    ? failed(`could not be fetched: HTTP ${response.status}`)
+    : !type.startsWith("image/")
+      ? fail(`${shown(url)} is not an image (content-type ${type || "missing"})`)
+      : declared > budget.left
+        ? tooLarge()
+        : !response.body
+          ? failed("is empty")
+          : undefined;
+  if (refusal) {
+    await response.body?.cancel().catch(() => undefined);
+    throw refusal;
+  }
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const chunks: Uint8Array[] = [];
+  try {
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      budget.left -= value.byteLength;
+      if (budget.left < 0) {
+        await reader.cancel().catch(() => undefined);
+        throw tooLarge();
+      }
+      chunks.push(value);
+    }
+  } catch (error) {
+    if (error instanceof GatewayError) throw error;
+    throw failed("broke off while downloading");
+  }
+  if (chunks.length === 0) throw failed("is empty");
+  return `data:${type};base64,${toBase64(chunks)}`;
+}
+
+function toBase64(chunks: Uint8Array[]): string {
+  let binary = "";
+  for (const chunk of chunks) {
+    for (let i = 0; i < chunk.length; i += 0x8000) binary += String.fromCharCode(...chunk.subarray(i, i + 0x8000));
+  }
+  return btoa(binary);
+}
