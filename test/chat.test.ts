@@ -116,6 +116,38 @@ describe("bad input is a 400 that names the problem", () => {
     expect(((await response.json()) as any).error.message).toContain("messages");
   });
 
+  it("names the field inside a content part, not just the message's content", async () => {
+    const withContent = (content: unknown) => post({ model: MODEL, messages: [{ role: "user", content }] });
+    const message = async (response: Response) => {
+      expect(response.status).toBe(400);
+      return ((await response.json()) as any).error.message as string;
+    };
+    expect(await message(await withContent([{ type: "text", text: 5 }]))).toContain(
+      "messages.0.content.0.text: expected string",
+    );
+    expect(await message(await withContent([{ type: "image_url" }]))).toContain(
+      "messages.0.content.0.image_url: missing",
+    );
+    // A part type the gateway does not take (OpenRouter's video_url) is named, with those it takes.
+    const video = await message(await withContent([{ type: "video_url", video_url: { url: "https://x.test/v.mp4" } }]));
+    expect(video).toContain("messages.0.content.0.type");
+    expect(video).toContain('got "video_url"');
+    expect(video).toContain('"image_url"');
+  });
+
+  it("lists the accepted values of an enum-like field (tool_choice, provider.sort)", async () => {
+    const toolChoice = await post({ model: MODEL, messages: [{ role: "user", content: "x" }], tool_choice: "any" });
+    expect(toolChoice.status).toBe(400);
+    expect(((await toolChoice.json()) as any).error.message).toBe(
+      'Invalid request: tool_choice: expected one of "none", "auto", "required" or an object, got "any"',
+    );
+    const sort = await post({ model: MODEL, messages: [{ role: "user", content: "x" }], provider: { sort: "fast" } });
+    expect(((await sort.json()) as any).error).toMatchObject({
+      code: 400,
+      message: expect.stringContaining('provider.sort: expected one of "price", "throughput", "latency"'),
+    });
+  });
+
   it("rejects an unknown model", async () => {
     const response = await post({ model: "nobody/nothing-9000", messages: [{ role: "user", content: "x" }] });
     expect(response.status).toBe(400);
