@@ -78,6 +78,21 @@ describe("POST /chat/completions", () => {
     expect(JSON.parse(call.function.arguments)).toHaveProperty("city");
   });
 
+  it("takes more than four stop sequences (OpenRouter sets no cap) and passes them all on", async () => {
+    const marker = nonce();
+    const stop = ["a1", "b1", "c1", "d1", "e1"];
+    const response = await chat(key, {
+      model: "anthropic/claude-sonnet-4",
+      provider: { only: ["anthropic"] },
+      max_tokens: 3,
+      stop,
+      messages: [{ role: "user", content: `hi ${marker}` }],
+    });
+    expect(response.status).toBe(200);
+    const [upstream] = await emulatorRequests(marker);
+    expect((upstream!.body as any).stop_sequences).toEqual(stop);
+  });
+
   it("returns valid JSON for response_format json_object", async () => {
     const response = await ask(`reply in JSON ${nonce()}`, { response_format: { type: "json_object" } });
     const body = (await response.json()) as any;

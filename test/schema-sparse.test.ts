@@ -66,7 +66,7 @@ const badChatBodies: unknown[] = [
   { messages: [{ role: "robot", content: "hi" }] },
   { messages: [user], temperature: 3 },
   { messages: [user], max_tokens: -1, top_p: 2 },
-  { messages: [user], stop: ["a", "b", "c", "d", "e"] },
+  { messages: [user], stop: ["a", 5] },
   { messages: [user], tools: [{ type: "function" }] },
   { messages: [user], model: "" },
 ];

@@ -185,7 +185,9 @@ export const CommonRequestFields = {
   presence_penalty: z.number().min(-2).max(2).nullish(),
   repetition_penalty: z.number().min(0).max(2).nullish(),
   seed: z.number().int().nullish(),
-  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
+  // No cap on the count: OpenRouter and its SDK take any number (an upstream with a limit of its
+  // own answers for itself).
+  stop: z.union([z.string(), z.array(z.string())]).nullish(),
   logit_bias: z.record(z.string(), z.number()).nullish(),
   logprobs: z.boolean().nullish(),
   top_logprobs: z.number().int().min(0).max(20).nullish(),
