@@ -71,6 +71,15 @@ describe("failover semantics", () => {
     expect(await upstreams(marker)).toEqual(["together"]);
   });
 
+  it("allow_fallbacks: false without order tries only the primary provider", async () => {
+    const marker = nonce();
+    const response = await ask(`[[emulate status=500]] ${marker}`, { sort: "price", allow_fallbacks: false });
+    expect(response.status).toBe(502);
+    expect(((await response.json()) as any).error.metadata.provider_name).toBe("DeepInfra");
+    // The same endpoint retried once (a plain 500), no other provider.
+    expect(new Set(await upstreams(marker))).toEqual(new Set(["deepinfra"]));
+  });
+
   it("never launders a content-policy refusal through another provider", async () => {
     const marker = nonce();
     const response = await ask(`[[emulate@together status=400 code=content_policy_violation]] ${marker}`, {

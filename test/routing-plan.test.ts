@@ -70,6 +70,29 @@ describe("provider preferences", () => {
     expect(providers({ model: LLAMA, provider: { order: ["groq"], allow_fallbacks: false } })).toEqual(["groq"]);
   });
 
+  it("allow_fallbacks: false without order keeps only the primary endpoint, the first choice", () => {
+    expect(providers({ model: LLAMA, provider: { sort: "price", allow_fallbacks: false } })).toEqual(["deepinfra"]);
+    // Under the default price weighting, the one drawn first.
+    for (const seed of [1, 2, 3]) {
+      const [first] = providers({ model: LLAMA }, { random: seeded(seed) });
+      expect(providers({ model: LLAMA, provider: { allow_fallbacks: false } }, { random: seeded(seed) })).toEqual([
+        first,
+      ]);
+    }
+  });
+
+  it("allow_fallbacks: false leaves the models fallback list in force, one primary per model", () => {
+    const attempts = plan({
+      model: LLAMA,
+      models: ["openai/gpt-4o-mini"],
+      provider: { sort: "price", allow_fallbacks: false },
+    });
+    expect(attempts.map((a) => `${a.model.id} ${a.provider.slug}`)).toEqual([
+      `${LLAMA} deepinfra`,
+      "openai/gpt-4o-mini openai",
+    ]);
+  });
+
   it("only and ignore filter", () => {
     expect(new Set(providers({ model: LLAMA, provider: { only: ["groq", "fireworks"] } }))).toEqual(
       new Set(["groq", "fireworks"]),

@@ -87,14 +87,27 @@ export function planAttempts(input: PlanInput): Attempt[] {
     }
     const { eligible, reasons } = eligibleEndpoints(model, variant, input);
     if (eligible.length === 0) rejections.push(`${model.id}: ${reasons.join("; ") || "no endpoint"}`);
-    attempts.push(...orderEndpoints(model, eligible, variant, input));
-    if (prefs.allow_fallbacks === false && prefs.order?.length) {
-      // Only the listed providers, in their order: the plan stops at them.
-      const allowed = new Set(prefs.order);
-      return keepWhere(attempts, (a) => allowed.has(a.provider.slug), rejections);
+    const ordered = orderEndpoints(model, eligible, variant, input);
+    const kept = prefs.allow_fallbacks === false ? withoutProviderFallbacks(ordered, prefs, catalog) : ordered;
+    if (kept.length === 0 && ordered.length > 0) {
+      rejections.push(`${model.id}: no provider in provider.order serves it (allow_fallbacks: false)`);
     }
+    attempts.push(...kept);
   }
   return keepWhere(attempts, () => true, rejections);
+}
+
+/**
+ * `allow_fallbacks: false`, for one model's ordered endpoints: with `order`, only the listed
+ * providers (in their order); without it, only the primary endpoint, the first after sorting and
+ * filtering, as OpenRouter documents it ("use only the primary provider"). This limits provider
+ * fallbacks within a model only: the `models` list is a separate fallback, across models, and
+ * still applies (as on OpenRouter), each model keeping its own primary.
+ */
+function withoutProviderFallbacks(ordered: Attempt[], prefs: ProviderPreferences, catalog: CatalogIndex): Attempt[] {
+  if (!prefs.order?.length) return ordered.slice(0, 1);
+  const listed = slugSet(prefs.order, catalog) ?? new Set<string>();
+  return ordered.filter((a) => listed.has(a.provider.slug));
 }
 
 function keepWhere(attempts: Attempt[], keep: (a: Attempt) => boolean, rejections: string[]): Attempt[] {
