@@ -170,6 +170,51 @@ describe("bad input is a 400 that names the problem", () => {
   });
 });
 
+describe("OpenRouter's model variants and plugins are served or refused, never ignored", () => {
+  const errorOf = async (response: Response) => {
+    expect(response.status).toBe(400);
+    return ((await response.json()) as any).error as { code: number; message: string };
+  };
+
+  it(":thinking turns reasoning on", async () => {
+    const marker = nonce();
+    const response = await chat(key, {
+      model: "anthropic/claude-sonnet-4:thinking",
+      provider: { only: ["anthropic"] },
+      max_tokens: 2000,
+      messages: [{ role: "user", content: `think ${marker}` }],
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as any).model).toBe("anthropic/claude-sonnet-4");
+    const [upstream] = await emulatorRequests(marker);
+    expect((upstream!.body as any).thinking).toMatchObject({ type: "enabled" });
+  });
+
+  it(":online and :extended are refused by name (no search provider, no extended-context endpoints)", async () => {
+    const online = await errorOf(await ask(`news ${nonce()}`, { model: `${MODEL}:online` }));
+    expect(online).toMatchObject({ code: 400, message: expect.stringContaining(":online") });
+    expect(online.message).toMatch(/web search/);
+    expect((await errorOf(await ask("hi", { model: `${MODEL}:extended` }))).message).toContain(":extended");
+  });
+
+  it("the web plugin is refused by name; sent disabled, it asks for nothing", async () => {
+    const web = await errorOf(await ask(`news ${nonce()}`, { plugins: [{ id: "web", max_results: 3 }] }));
+    expect(web.message).toBe('plugins: "web" (web search) is not supported: this gateway has no search provider');
+    const disabled = await ask(`hi ${nonce()}`, { plugins: [{ id: "web", enabled: false }] });
+    expect(disabled.status).toBe(200);
+  });
+
+  it("other plugins it cannot run, and unknown ones, are refused by name", async () => {
+    expect((await errorOf(await ask("hi", { plugins: [{ id: "moderation" }] }))).message).toContain('"moderation"');
+    expect((await errorOf(await ask("hi", { plugins: [{ id: "response-healing" }] }))).message).toContain(
+      "not supported",
+    );
+    expect((await errorOf(await ask("hi", { plugins: [{ id: "teleport" }] }))).message).toBe(
+      'plugins: unknown plugin "teleport"',
+    );
+  });
+});
+
 describe("request bodies", () => {
   const LIMIT = 20 * 1024 * 1024;
   const MIB = 1024 * 1024;

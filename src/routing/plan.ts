@@ -36,6 +36,14 @@ export interface PlanInput {
 
 type SortBy = "price" | "throughput" | "latency";
 const VARIANTS = new Set(["free", "nitro", "floor", "online", "thinking", "extended", "beta"]);
+/**
+ * Variants refused with a 400 rather than answered as the plain model. (`:thinking` turns
+ * reasoning on before planning: routing/variants.ts; the others order or filter endpoints here.)
+ */
+const UNSUPPORTED_VARIANTS: Record<string, string> = {
+  online: "web search needs a search provider, which this gateway does not have",
+  extended: "the catalog lists no extended-context endpoints",
+};
 
 export const endpointKey = (model: Model, endpoint: Endpoint) =>
   `${endpoint.provider}${endpoint.tag ? `/${endpoint.tag}` : ""}:${model.id}`;
@@ -75,6 +83,8 @@ export function planAttempts(input: PlanInput): Attempt[] {
   const rejections: string[] = [];
   for (const requested of requestedModels(request, catalog)) {
     const { id, variant } = parseModelId(requested, catalog);
+    const unsupported = variant && UNSUPPORTED_VARIANTS[variant];
+    if (unsupported) throw badRequest(`${requested}: the :${variant} variant is not supported: ${unsupported}`);
     const model = catalog.models.get(id);
     const kind = input.kind ?? "chat";
     if (model?.kind !== kind) {
