@@ -79,7 +79,7 @@ const embeddingBodies: unknown[] = [
   { model: "openai/text-embedding-3-small", input: "a" },
   { model: "openai/text-embedding-3-small", input: ["a", "b"], dimensions: 64, encoding_format: "float" },
 ];
-const badEmbeddingBodies: unknown[] = [{ model: "openai/text-embedding-3-small", input: [1, 2] }, { input: "" }];
+const badEmbeddingBodies: unknown[] = [{ model: "openai/text-embedding-3-small", input: [1.5, 2] }, { input: "" }];
 
 function expectAsZod(schema: z.ZodType, bodies: unknown[]) {
   const sparse = sparseParserOf(schema);
