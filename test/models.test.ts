@@ -1,8 +1,9 @@
 import { env } from "cloudflare:test";
+import { HTTPClient, OpenRouter } from "@openrouter/sdk";
 import { describe, expect, it, vi } from "vitest";
 import { defaultCatalog } from "../src/catalog/default-catalog";
 import { CATALOG_KV_KEY } from "../src/catalog/store";
-import { BASE, gatewayFetch, sleep } from "./support/gateway";
+import { BASE, fundedAccount, gatewayFetch, sleep } from "./support/gateway";
 
 const get = async (path: string) => {
   const response = await gatewayFetch(`${BASE}${path}`);
@@ -55,6 +56,34 @@ describe("GET /models", () => {
     expect(data.length).toBeGreaterThan(0);
     const chatIds = new Set((await get("/models")).data.map((m: any) => m.id));
     for (const model of data) expect(chatIds.has(model.id)).toBe(false);
+  });
+});
+
+describe("GET /models/count and /models/user (the OpenRouter SDK's models.count and models.listForUser)", () => {
+  const sdk = (apiKey?: string) =>
+    new OpenRouter({
+      ...(apiKey ? { apiKey } : {}),
+      serverURL: BASE,
+      retryConfig: { strategy: "none" },
+      httpClient: new HTTPClient({ fetcher: (input, init) => gatewayFetch(input as RequestInfo, init) }),
+    });
+
+  it("counts what /models lists, with the same filters", async () => {
+    const all = await get("/models");
+    expect((await sdk().models.count()).data.count).toBe(all.total_count);
+    const embeddings = await sdk().models.count({ outputModalities: "embeddings" });
+    expect(embeddings.data.count).toBe((await get("/models?output_modalities=embeddings")).total_count);
+    expect(embeddings.data.count).toBeGreaterThan(0);
+    expect(embeddings.data.count).toBeLessThan(all.total_count);
+  });
+
+  it("lists the models for a key, and refuses a request without one", async () => {
+    const { key } = await fundedAccount("0");
+    const page = await sdk().models.listForUser({ bearer: key });
+    expect(page.result.data.map((m) => m.id)).toEqual((await get("/models")).data.map((m: any) => m.id));
+    const anonymous = await gatewayFetch(`${BASE}/models/user`);
+    expect(anonymous.status).toBe(401);
+    expect(((await anonymous.json()) as any).error.code).toBe(401);
   });
 });
 
