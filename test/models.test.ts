@@ -51,6 +51,22 @@ describe("GET /models", () => {
     expect(q.data.every((m: any) => `${m.id} ${m.name}`.toLowerCase().includes("claude"))).toBe(true);
   });
 
+  it("filters by the category the catalog can answer, and refuses the others by name", async () => {
+    const embeddings = await get("/models?category=embeddings");
+    expect(embeddings.data.length).toBeGreaterThan(0);
+    expect(embeddings.data.map((m: any) => m.id)).toEqual((await get("/embeddings/models")).data.map((m: any) => m.id));
+    // OpenRouter ranks roleplay, programming… by its users' traffic, which a catalog does not hold.
+    const roleplay = await gatewayFetch(`${BASE}/models?category=roleplay`);
+    expect(roleplay.status).toBe(400);
+    expect(((await roleplay.json()) as any).error.message).toMatch(/category "roleplay" is not supported/);
+    const unknown = await gatewayFetch(`${BASE}/models/count?category=cooking`);
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as any).error).toMatchObject({
+      code: 400,
+      message: 'Unknown category "cooking" (supported: "embeddings")',
+    });
+  });
+
   it("lists embedding models apart", async () => {
     const { data } = await get("/embeddings/models");
     expect(data.length).toBeGreaterThan(0);
