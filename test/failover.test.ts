@@ -255,6 +255,22 @@ describe("health tracker", () => {
     expect(tracker.snapshot("e")).toMatchObject({ state: "open" }); // no verdict either way
   });
 
+  it("gives percentiles of the last 30 minutes' figures, none from older outcomes", () => {
+    let now = 0;
+    const tracker = new HealthTracker({ failuresToOpen: 3, cooldownMs: 1000, windowSize: 50 }, () => now);
+    tracker.recordSuccess("e", { ttfbMs: 5000 }); // at 0: outside the window below
+    now = 10 * 60_000;
+    for (const ttfbMs of [100, 200, 300, 400]) tracker.recordSuccess("e", { ttfbMs });
+    tracker.recordThroughput("e", 80);
+    tracker.recordFailure("e");
+    now = 31 * 60_000;
+    expect(tracker.recentFigures("e", 30 * 60_000)).toEqual({
+      latencyMs: { p50: 200, p75: 300, p90: 400, p99: 400 },
+      throughputTps: { p50: 80, p75: 80, p90: 80, p99: 80 },
+    });
+    expect(tracker.recentFigures("other", 30 * 60_000)).toEqual({ latencyMs: undefined, throughputTps: undefined });
+  });
+
   it("honours retry-after by blocking the endpoint until then", () => {
     let now = 0;
     const tracker = new HealthTracker(undefined, () => now);

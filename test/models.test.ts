@@ -1,9 +1,11 @@
 import { env } from "cloudflare:test";
 import { HTTPClient, OpenRouter } from "@openrouter/sdk";
+import { ListEndpointsResponse$inboundSchema } from "@openrouter/sdk/models";
 import { describe, expect, it, vi } from "vitest";
 import { defaultCatalog } from "../src/catalog/default-catalog";
 import { CATALOG_KV_KEY } from "../src/catalog/store";
-import { BASE, fundedAccount, gatewayFetch, sleep } from "./support/gateway";
+import { health } from "../src/routing/health";
+import { BASE, chat, fundedAccount, gatewayFetch, nonce, sleep } from "./support/gateway";
 
 const get = async (path: string) => {
   const response = await gatewayFetch(`${BASE}${path}`);
@@ -118,6 +120,31 @@ describe("GET /models/{author}/{slug}/endpoints", () => {
         supported_parameters: expect.any(Array),
       });
     }
+  });
+
+  it("reports the gateway's latency and throughput of the last 30 minutes, null before any", async () => {
+    health.reset();
+    const path = "/models/meta-llama/llama-3.3-70b-instruct/endpoints";
+    const tagged = (body: any, tag: string) => body.data.endpoints.find((e: any) => e.tag === tag);
+    const before = tagged(await get(path), "groq");
+    expect(before).toMatchObject({ latency_last_30m: null, throughput_last_30m: null });
+    const { key } = await fundedAccount("1");
+    for (let i = 0; i < 3; i++) {
+      const body = { model: "meta-llama/llama-3.3-70b-instruct", provider: { only: ["groq"] }, stream: true };
+      await (await chat(key, { ...body, messages: [{ role: "user", content: `hi ${nonce()}` }] })).text();
+    }
+    const json = await get(path);
+    // As a client reads it: the SDK's schema, percentiles or null.
+    const parsed = ListEndpointsResponse$inboundSchema.parse(json.data);
+    const groq = parsed.endpoints.find((e) => e.tag === "groq");
+    for (const stats of [groq?.latencyLast30m, groq?.throughputLast30m]) {
+      expect(stats).toMatchObject({ p50: expect.any(Number), p99: expect.any(Number) });
+      expect(stats!.p50).toBeLessThanOrEqual(stats!.p75);
+      expect(stats!.p90).toBeLessThanOrEqual(stats!.p99);
+    }
+    expect(groq!.throughputLast30m!.p50).toBeGreaterThan(0);
+    // Together served none of them: no figures, none invented.
+    expect(tagged(json, "together")).toMatchObject({ latency_last_30m: null, throughput_last_30m: null });
   });
 
   it("404s an unknown model", async () => {

@@ -4,7 +4,11 @@ import { matchesFilters, parseModelFilters } from "../catalog/filter";
 import { presentArchitecture, presentEndpoint, presentModel, presentProvider } from "../catalog/present";
 import { getCatalog } from "../catalog/store";
 import type { AppEnv } from "../context";
+import { health } from "../routing/health";
+import { endpointKey } from "../routing/plan";
 import { notFound } from "../schema/errors";
+
+const THIRTY_MINUTES_MS = 30 * 60_000;
 
 /** The catalog's public face. No key needed, as on OpenRouter (but for `/models/user`). */
 export const modelsRoutes = new Hono<AppEnv>();
@@ -65,7 +69,12 @@ modelsRoutes.get("/models/:author/:slug/endpoints", async (c) => {
       architecture: presentArchitecture(model),
       endpoints: model.endpoints.flatMap((endpoint) => {
         const provider = index.providers.get(endpoint.provider);
-        return provider ? [presentEndpoint(model, endpoint, provider)] : [];
+        if (!provider) return [];
+        // This isolate's figures of the last 30 minutes (per location, as health is: DESIGN.md).
+        const { latencyMs, throughputTps } = health.recentFigures(endpointKey(model, endpoint), THIRTY_MINUTES_MS);
+        return [
+          presentEndpoint(model, endpoint, provider, { latency: latencyMs ?? null, throughput: throughputTps ?? null }),
+        ];
       }),
     },
   });

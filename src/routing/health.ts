@@ -34,6 +34,22 @@ export interface HealthSnapshot {
   samples: number;
 }
 
+/** p50/p75/p90/p99 of some figures, as OpenRouter reports an endpoint's latency and throughput. */
+export interface PercentileStats {
+  p50: number;
+  p75: number;
+  p90: number;
+  p99: number;
+}
+
+/** Nearest-rank percentiles; undefined without figures. */
+export function percentiles(values: number[]): PercentileStats | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+  return { p50: at(50), p75: at(75), p90: at(90), p99: at(99) };
+}
+
 const median = (values: number[]) => {
   if (values.length === 0) return undefined;
   const sorted = [...values].sort((a, b) => a - b);
@@ -134,6 +150,23 @@ export class HealthTracker {
       ttfbP50Ms: median(entry.outcomes.flatMap((o) => (o.ttfbMs === undefined ? [] : [o.ttfbMs]))),
       tpsP50: median(entry.outcomes.flatMap((o) => (o.tps === undefined ? [] : [o.tps]))),
       samples: entry.outcomes.length,
+    };
+  }
+
+  /**
+   * The endpoint's figures from outcomes of the last `windowMs` (of the window kept): time to the
+   * upstream's response headers in ms, and a finished stream's tokens per second. Each is
+   * undefined when there is none.
+   */
+  recentFigures(
+    key: string,
+    windowMs: number,
+  ): { latencyMs: PercentileStats | undefined; throughputTps: PercentileStats | undefined } {
+    const since = this.now() - windowMs;
+    const recent = (this.endpoints.get(key)?.outcomes ?? []).filter((o) => o.ok && o.at >= since);
+    return {
+      latencyMs: percentiles(recent.flatMap((o) => (o.ttfbMs === undefined ? [] : [o.ttfbMs]))),
+      throughputTps: percentiles(recent.flatMap((o) => (o.tps === undefined ? [] : [o.tps]))),
     };
   }
 
