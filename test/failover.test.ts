@@ -80,6 +80,21 @@ describe("failover semantics", () => {
     expect(new Set(await upstreams(marker))).toEqual(new Set(["deepinfra"]));
   });
 
+  it("preferred_max_latency sends requests to the endpoint that meets it, and is no filter", async () => {
+    // Catalog latencies for LLAMA: Groq 250 ms, Fireworks 450, Together 500, DeepInfra 600.
+    const preference = { preferred_max_latency: { p50: 0.3 } };
+    const answeredBy = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      answeredBy.add(((await (await ask(`hi ${nonce()}`, preference)).json()) as any).provider);
+    }
+    expect([...answeredBy]).toEqual(["Groq"]);
+    const marker = nonce();
+    const failing = await ask(`[[emulate@groq status=500]] ${marker}`, preference);
+    expect(failing.status).toBe(200);
+    expect(((await failing.json()) as any).provider).not.toBe("Groq");
+    expect((await upstreams(marker)).slice(0, 2)).toEqual(["groq", "groq"]);
+  });
+
   it("never launders a content-policy refusal through another provider", async () => {
     const marker = nonce();
     const response = await ask(`[[emulate@together status=400 code=content_policy_violation]] ${marker}`, {

@@ -31,6 +31,9 @@ export interface HealthSnapshot {
   errorRate: number;
   ttfbP50Ms: number | undefined;
   tpsP50: number | undefined;
+  /** Percentiles of the window's times to first byte (ms) and throughputs (tokens/s). */
+  ttfbMs: PercentileStats | undefined;
+  tps: PercentileStats | undefined;
   samples: number;
 }
 
@@ -144,11 +147,15 @@ export class HealthTracker {
     const entry = this.endpoints.get(key);
     if (!entry || entry.outcomes.length === 0) return undefined;
     const failures = entry.outcomes.filter((o) => !o.ok).length;
+    const ttfbs = entry.outcomes.flatMap((o) => (o.ttfbMs === undefined ? [] : [o.ttfbMs]));
+    const tpss = entry.outcomes.flatMap((o) => (o.tps === undefined ? [] : [o.tps]));
     return {
       state: entry.state,
       errorRate: failures / entry.outcomes.length,
-      ttfbP50Ms: median(entry.outcomes.flatMap((o) => (o.ttfbMs === undefined ? [] : [o.ttfbMs]))),
-      tpsP50: median(entry.outcomes.flatMap((o) => (o.tps === undefined ? [] : [o.tps]))),
+      ttfbP50Ms: median(ttfbs),
+      tpsP50: median(tpss),
+      ttfbMs: percentiles(ttfbs),
+      tps: percentiles(tpss),
       samples: entry.outcomes.length,
     };
   }

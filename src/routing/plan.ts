@@ -6,6 +6,7 @@ import { adapterFor } from "../providers/registry";
 import type { ChatRequest, ProviderPreferences } from "../schema/chat";
 import { badRequest, GatewayError } from "../schema/errors";
 import { middleOutApplies } from "../transforms/middle-out";
+import type { PercentileStats } from "./health";
 import type { UpstreamAccess } from "./upstream";
 
 /** One endpoint to try, in order. */
@@ -31,7 +32,15 @@ export interface PlanInput {
   /** Whether Tollgate can speak this provider's format for this kind of request (chat by default). */
   hasAdapter?: (provider: Provider) => boolean;
   /** Live latency (time to first byte) and throughput figures; catalog defaults stand in before any. */
-  figures?: (endpointKey: string) => { ttfbP50Ms?: number; tpsP50?: number } | undefined;
+  figures?: (endpointKey: string) => LiveFigures | undefined;
+}
+
+/** An endpoint's live figures: medians, and percentiles where known (HealthTracker.snapshot). */
+export interface LiveFigures {
+  ttfbP50Ms?: number;
+  tpsP50?: number;
+  ttfbMs?: PercentileStats;
+  tps?: PercentileStats;
 }
 
 type SortBy = "price" | "throughput" | "latency";
@@ -298,6 +307,10 @@ function orderEndpoints(
   else if (sort === "throughput") ordered.sort((a, b) => throughput(b.endpoint) - throughput(a.endpoint));
   else if (sort === "latency") ordered.sort((a, b) => latency(a.endpoint) - latency(b.endpoint));
   else ordered = weightedByInverseSquarePrice(ordered, random);
+  // preferred_max_latency / preferred_min_throughput: those that meet them go first, the others
+  // stay in the plan after them (preferences, never filters, as OpenRouter documents them).
+  const meets = meetsPreferences(prefs, live);
+  if (meets) ordered = [...ordered.filter((e) => meets(e.endpoint)), ...ordered.filter((e) => !meets(e.endpoint))];
   // Endpoints with a recent outage go last, keeping their relative order.
   ordered = [...ordered.filter((e) => !down(e.endpoint)), ...ordered.filter((e) => down(e.endpoint))];
   if (prefs.order?.length) {
@@ -312,6 +325,54 @@ function orderEndpoints(
       .map(({ e }) => e);
   }
   return ordered.map(({ endpoint, provider, access }) => ({ model, endpoint, provider, access }));
+}
+
+type Percentile = keyof PercentileStats;
+const PERCENTILES: Percentile[] = ["p50", "p75", "p90", "p99"];
+
+/** A preference as cutoffs by percentile: a plain number is the p50's. */
+function cutoffsOf(value: ProviderPreferences["preferred_max_latency"]): Array<[Percentile, number]> {
+  if (value === null || value === undefined) return [];
+  if (typeof value === "number") return [["p50", value]];
+  return PERCENTILES.flatMap((p) => {
+    const cutoff = value[p];
+    return typeof cutoff === "number" ? [[p, cutoff] as [Percentile, number]] : [];
+  });
+}
+
+/**
+ * Whether an endpoint meets `preferred_max_latency` (seconds to first token) and
+ * `preferred_min_throughput` (tokens per second) at every percentile given, judged on the live
+ * figures, or, before there are any, on the catalog's (one typical figure, taken for every
+ * percentile). An endpoint with neither is not known to meet them. Undefined when the request
+ * states no preference.
+ */
+function meetsPreferences(
+  prefs: ProviderPreferences,
+  live: (e: Endpoint) => LiveFigures | undefined,
+): ((endpoint: Endpoint) => boolean) | undefined {
+  const latency = cutoffsOf(prefs.preferred_max_latency);
+  const throughput = cutoffsOf(prefs.preferred_min_throughput);
+  if (latency.length === 0 && throughput.length === 0) return undefined;
+  const cache = new Map<Endpoint, boolean>();
+  return (endpoint) => {
+    let verdict = cache.get(endpoint);
+    if (verdict !== undefined) return verdict;
+    const figures = live(endpoint);
+    const latencyMs = (p: Percentile) => figures?.ttfbMs?.[p] ?? endpoint.latency_ms;
+    const tps = (p: Percentile) => figures?.tps?.[p] ?? endpoint.throughput_tps;
+    verdict =
+      latency.every(([p, seconds]) => {
+        const ms = latencyMs(p);
+        return ms !== undefined && ms <= seconds * 1000;
+      }) &&
+      throughput.every(([p, minimum]) => {
+        const value = tps(p);
+        return value !== undefined && value >= minimum;
+      });
+    cache.set(endpoint, verdict);
+    return verdict;
+  };
 }
 
 /**
