@@ -65,6 +65,19 @@ describe("POST /embeddings", () => {
     expect((upstream!.body as any).model).toBe("text-embedding-3-small");
   });
 
+  it("splits the cost in usage.cost_details, as the SDK's CostDetails reads it", async () => {
+    const response = await embed({ model: MODEL, provider: { only: ["openai"] }, input: `hello ${nonce()}` });
+    const body = CreateEmbeddingsResponseBody$inboundSchema.parse(await response.json());
+    if (typeof body === "string") throw new Error("a string reply");
+    // text-embedding-3-small on OpenAI: $0.02 per million tokens, all of it prompt.
+    expect(body.usage?.costDetails).toEqual({
+      upstreamInferenceCost: null,
+      upstreamInferencePromptCost: expect.closeTo((body.usage?.promptTokens ?? 0) * 0.02e-6, 12),
+      upstreamInferenceCompletionsCost: 0,
+    });
+    expect(body.usage?.costDetails?.upstreamInferencePromptCost).toBe(body.usage?.cost);
+  });
+
   it("returns base64 float32 vectors when asked, equal to the float ones", async () => {
     const text = `same text ${nonce()}`;
     const floats = (await (await embed({ model: MODEL, input: text, dimensions: 8 })).json()) as any;

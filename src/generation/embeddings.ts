@@ -22,6 +22,7 @@ import {
   upstreamIdOf,
 } from "./lifecycle";
 import { timeoutsOf } from "./timeouts";
+import { type CostDetails, costDetails } from "./usage";
 
 /**
  * One `/embeddings` request along the same path as chat: plan over the embedding model's
@@ -135,6 +136,7 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
       prompt_tokens: usage.prompt_tokens,
       total_tokens: usage.total_tokens,
       cost: nanosToUsd(costNanos),
+      cost_details: costDetails(success.attempt.endpoint.pricing, usage),
       is_byok: false,
     },
   };
@@ -179,7 +181,7 @@ export interface EmbeddingsReply {
   }>;
   model: string;
   provider: string;
-  usage: { prompt_tokens: number; total_tokens: number; cost: number; is_byok: false };
+  usage: { prompt_tokens: number; total_tokens: number; cost: number; cost_details: CostDetails; is_byok: false };
 }
 
 /** OpenAI's base64 encoding: the vector as little-endian float32 bytes. */
