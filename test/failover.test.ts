@@ -235,6 +235,20 @@ describe("the failover table, row by row (through the gateway and the emulator)"
     });
   }
 
+  it("passes a provider's retry-after on only with a 429 (or 503), never with the 502 of a failure", async () => {
+    const limited = await ask(`[[emulate status=429 retry_after=4]] ${nonce()}`, { only: ["together"] });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).toBe("4");
+    const failed = await ask(`[[emulate status=500 retry_after=4]] ${nonce()}`, { only: ["fireworks"] });
+    expect(failed.status).toBe(502);
+    expect(failed.headers.get("retry-after")).toBeNull();
+    const refused = await ask(`[[emulate status=400 code=invalid_value retry_after=4]] ${nonce()}`, {
+      only: ["groq"],
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get("retry-after")).toBeNull();
+  });
+
   it("a provider's retry-after keeps it out of rotation until then", async () => {
     await ask(`[[emulate@together status=429 retry_after=2]] ${nonce()}`, { order: ["together", "groq"] });
     const marker = nonce();
