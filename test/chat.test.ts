@@ -163,6 +163,29 @@ describe("bad input is a 400 that names the problem", () => {
     });
   });
 
+  it("answers a wrong method on a known route with a 405 and Allow, an unknown route with a 404", async () => {
+    const call = (method: string, path: string) =>
+      gatewayFetch(`${BASE}${path}`, { method, headers: { authorization: `Bearer ${key}` } });
+    const cases: Array<[string, string, string]> = [
+      ["GET", "/chat/completions", "POST"],
+      ["DELETE", "/models", "GET, HEAD"],
+      ["PUT", "/keys/abc123", "DELETE, GET, HEAD, PATCH"],
+      ["POST", "/models/openai/gpt-4o-mini/endpoints", "GET, HEAD"],
+    ];
+    for (const [method, path, allow] of cases) {
+      const response = await call(method, path);
+      expect(response.status, `${method} ${path}`).toBe(405);
+      expect(response.headers.get("allow")).toBe(allow);
+      expect(((await response.json()) as any).error).toEqual({
+        code: 405,
+        message: `Method ${method} is not allowed on /api/v1${path} (allowed: ${allow})`,
+      });
+    }
+    const unknown = await call("GET", "/chat/completion");
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as any).error.code).toBe(404);
+  });
+
   it("rejects an unknown model", async () => {
     const response = await post({ model: "nobody/nothing-9000", messages: [{ role: "user", content: "x" }] });
     expect(response.status).toBe(400);
