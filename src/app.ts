@@ -10,6 +10,7 @@ import { keysRoutes } from "./api/keys";
 import { modelsRoutes } from "./api/models";
 import type { AppEnv } from "./context";
 import { addCorsHeaders, isPreflight, preflightResponse } from "./cors";
+import { methodNotAllowed } from "./methods";
 import { keyId, logLine } from "./observability";
 import { GatewayError } from "./schema/errors";
 
@@ -59,9 +60,13 @@ export function buildApp(): Hono<AppEnv> {
   app.route("/v1", api);
   app.get("/", (c) => c.json({ name: "tollgate", api: "/api/v1" }));
 
-  app.notFound((c) =>
-    new GatewayError(404, `No route for ${c.req.method} ${new URL(c.req.url).pathname}`).toResponse(),
-  );
+  // A known path asked with a method it does not take is a 405 naming the methods it does.
+  const wrongMethod = methodNotAllowed(() => app.routes);
+  app.notFound((c) => {
+    const path = new URL(c.req.url).pathname;
+    const error = wrongMethod(c.req.method, path) ?? new GatewayError(404, `No route for ${c.req.method} ${path}`);
+    return error.toResponse();
+  });
   app.onError((error, c) => {
     if (error instanceof GatewayError) return error.toResponse();
     console.error(JSON.stringify({ msg: "unhandled error", requestId: c.get("requestId"), error: String(error) }));

@@ -78,6 +78,21 @@ describe("POST /chat/completions", () => {
     expect(JSON.parse(call.function.arguments)).toHaveProperty("city");
   });
 
+  it("takes more than four stop sequences (OpenRouter sets no cap) and passes them all on", async () => {
+    const marker = nonce();
+    const stop = ["a1", "b1", "c1", "d1", "e1"];
+    const response = await chat(key, {
+      model: "anthropic/claude-sonnet-4",
+      provider: { only: ["anthropic"] },
+      max_tokens: 3,
+      stop,
+      messages: [{ role: "user", content: `hi ${marker}` }],
+    });
+    expect(response.status).toBe(200);
+    const [upstream] = await emulatorRequests(marker);
+    expect((upstream!.body as any).stop_sequences).toEqual(stop);
+  });
+
   it("returns valid JSON for response_format json_object", async () => {
     const response = await ask(`reply in JSON ${nonce()}`, { response_format: { type: "json_object" } });
     const body = (await response.json()) as any;
@@ -116,10 +131,110 @@ describe("bad input is a 400 that names the problem", () => {
     expect(((await response.json()) as any).error.message).toContain("messages");
   });
 
+  it("names the field inside a content part, not just the message's content", async () => {
+    const withContent = (content: unknown) => post({ model: MODEL, messages: [{ role: "user", content }] });
+    const message = async (response: Response) => {
+      expect(response.status).toBe(400);
+      return ((await response.json()) as any).error.message as string;
+    };
+    expect(await message(await withContent([{ type: "text", text: 5 }]))).toContain(
+      "messages.0.content.0.text: expected string",
+    );
+    expect(await message(await withContent([{ type: "image_url" }]))).toContain(
+      "messages.0.content.0.image_url: missing",
+    );
+    // A part type the gateway does not take (OpenRouter's video_url) is named, with those it takes.
+    const video = await message(await withContent([{ type: "video_url", video_url: { url: "https://x.test/v.mp4" } }]));
+    expect(video).toContain("messages.0.content.0.type");
+    expect(video).toContain('got "video_url"');
+    expect(video).toContain('"image_url"');
+  });
+
+  it("lists the accepted values of an enum-like field (tool_choice, provider.sort)", async () => {
+    const toolChoice = await post({ model: MODEL, messages: [{ role: "user", content: "x" }], tool_choice: "any" });
+    expect(toolChoice.status).toBe(400);
+    expect(((await toolChoice.json()) as any).error.message).toBe(
+      'Invalid request: tool_choice: expected one of "none", "auto", "required" or an object, got "any"',
+    );
+    const sort = await post({ model: MODEL, messages: [{ role: "user", content: "x" }], provider: { sort: "fast" } });
+    expect(((await sort.json()) as any).error).toMatchObject({
+      code: 400,
+      message: expect.stringContaining('provider.sort: expected one of "price", "throughput", "latency"'),
+    });
+  });
+
+  it("answers a wrong method on a known route with a 405 and Allow, an unknown route with a 404", async () => {
+    const call = (method: string, path: string) =>
+      gatewayFetch(`${BASE}${path}`, { method, headers: { authorization: `Bearer ${key}` } });
+    const cases: Array<[string, string, string]> = [
+      ["GET", "/chat/completions", "POST"],
+      ["DELETE", "/models", "GET, HEAD"],
+      ["PUT", "/keys/abc123", "DELETE, GET, HEAD, PATCH"],
+      ["POST", "/models/openai/gpt-4o-mini/endpoints", "GET, HEAD"],
+    ];
+    for (const [method, path, allow] of cases) {
+      const response = await call(method, path);
+      expect(response.status, `${method} ${path}`).toBe(405);
+      expect(response.headers.get("allow")).toBe(allow);
+      expect(((await response.json()) as any).error).toEqual({
+        code: 405,
+        message: `Method ${method} is not allowed on /api/v1${path} (allowed: ${allow})`,
+      });
+    }
+    const unknown = await call("GET", "/chat/completion");
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as any).error.code).toBe(404);
+  });
+
   it("rejects an unknown model", async () => {
     const response = await post({ model: "nobody/nothing-9000", messages: [{ role: "user", content: "x" }] });
     expect(response.status).toBe(400);
     expect(((await response.json()) as any).error.message).toContain("nobody/nothing-9000");
+  });
+});
+
+describe("OpenRouter's model variants and plugins are served or refused, never ignored", () => {
+  const errorOf = async (response: Response) => {
+    expect(response.status).toBe(400);
+    return ((await response.json()) as any).error as { code: number; message: string };
+  };
+
+  it(":thinking turns reasoning on", async () => {
+    const marker = nonce();
+    const response = await chat(key, {
+      model: "anthropic/claude-sonnet-4:thinking",
+      provider: { only: ["anthropic"] },
+      max_tokens: 2000,
+      messages: [{ role: "user", content: `think ${marker}` }],
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as any).model).toBe("anthropic/claude-sonnet-4");
+    const [upstream] = await emulatorRequests(marker);
+    expect((upstream!.body as any).thinking).toMatchObject({ type: "enabled" });
+  });
+
+  it(":online and :extended are refused by name (no search provider, no extended-context endpoints)", async () => {
+    const online = await errorOf(await ask(`news ${nonce()}`, { model: `${MODEL}:online` }));
+    expect(online).toMatchObject({ code: 400, message: expect.stringContaining(":online") });
+    expect(online.message).toMatch(/web search/);
+    expect((await errorOf(await ask("hi", { model: `${MODEL}:extended` }))).message).toContain(":extended");
+  });
+
+  it("the web plugin is refused by name; sent disabled, it asks for nothing", async () => {
+    const web = await errorOf(await ask(`news ${nonce()}`, { plugins: [{ id: "web", max_results: 3 }] }));
+    expect(web.message).toBe('plugins: "web" (web search) is not supported: this gateway has no search provider');
+    const disabled = await ask(`hi ${nonce()}`, { plugins: [{ id: "web", enabled: false }] });
+    expect(disabled.status).toBe(200);
+  });
+
+  it("other plugins it cannot run, and unknown ones, are refused by name", async () => {
+    expect((await errorOf(await ask("hi", { plugins: [{ id: "moderation" }] }))).message).toContain('"moderation"');
+    expect((await errorOf(await ask("hi", { plugins: [{ id: "response-healing" }] }))).message).toContain(
+      "not supported",
+    );
+    expect((await errorOf(await ask("hi", { plugins: [{ id: "teleport" }] }))).message).toBe(
+      'plugins: unknown plugin "teleport"',
+    );
   });
 });
 

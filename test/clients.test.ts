@@ -2,10 +2,16 @@ import { ChatOpenAI } from "@langchain/openai";
 import { createOpenRouter } from "@openrouter/ai-sdk-provider";
 import { OpenRouter } from "@openrouter/sdk";
 import { HTTPClient } from "@openrouter/sdk/lib/http.js";
+import {
+  ChatResult$inboundSchema,
+  ChatStreamChunk$inboundSchema,
+  GenerationResponse$inboundSchema,
+} from "@openrouter/sdk/models";
+import { CreateEmbeddingsResponseBody$inboundSchema } from "@openrouter/sdk/models/operations";
 import { generateText, streamText } from "ai";
 import OpenAI from "openai";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE, fundedAccount, gatewayFetch, nonce } from "./support/gateway";
+import { BASE, fundedAccount, gatewayFetch, nonce, readSse, sleep } from "./support/gateway";
 
 /** Real client libraries, unchanged but for the base URL (and a fetch that reaches the Worker). */
 const MODEL = "openai/gpt-4o-mini";
@@ -110,6 +116,85 @@ describe("OpenRouter SDK (strict response schemas)", () => {
     expect(endpoints.data.endpoints.length).toBeGreaterThanOrEqual(2);
     const providers = await client().providers.list();
     expect(providers.data.length).toBeGreaterThan(5);
+  });
+});
+
+describe("OpenRouter SDK schemas, every wire format", () => {
+  /** One model per adapter and quirky OpenAI-compatible provider; the last field: it reasons. */
+  const ROWS = [
+    ["openai/gpt-4o-mini", "openai", false],
+    ["meta-llama/llama-3.3-70b-instruct", "together", false],
+    ["anthropic/claude-sonnet-4", "anthropic", true],
+    ["anthropic/claude-sonnet-4", "amazon-bedrock", true],
+    ["openai/gpt-4o", "azure", false],
+    ["cohere/command-a", "cohere", false],
+    ["mistralai/mistral-small-3.1-24b-instruct", "mistral", false],
+    ["x-ai/grok-3-mini", "xai", true],
+    ["deepseek/deepseek-r1", "deepseek", true],
+    ["google/gemini-2.5-flash", "google-ai-studio", true],
+  ] as const;
+  const TOOL = {
+    type: "function",
+    function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+  };
+  const post = (path: string, body: unknown) =>
+    gatewayFetch(`${BASE}${path}`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify(body),
+    });
+
+  it("accept every reply, chunk, embeddings reply and generation record", async () => {
+    const problems: string[] = [];
+    const ids: string[] = [];
+    const check = (what: string, schema: { safeParse: (v: unknown) => any }, value: unknown) => {
+      const result = schema.safeParse(value);
+      if (!result.success) problems.push(`${what}: ${JSON.stringify(result.error.issues).slice(0, 600)}`);
+    };
+    for (const [model, provider, reasons] of ROWS) {
+      const variants: Array<[string, Record<string, unknown>]> = [
+        ["plain", {}],
+        ["tools", { tools: [TOOL], messages: [{ role: "user", content: `call the weather tool ${nonce()}` }] }],
+      ];
+      if (reasons) variants.push(["reasoning", { reasoning: { effort: "high" } }]);
+      for (const [label, extra] of variants) {
+        const body = { model, provider: { only: [provider] }, messages: [{ role: "user", content: `hi ${nonce()}` }] };
+        const reply = await post("/chat/completions", { ...body, ...extra });
+        const json = (await reply.json()) as any;
+        if (reply.status !== 200) {
+          problems.push(`${provider} ${label}: ${reply.status} ${JSON.stringify(json)}`);
+          continue;
+        }
+        ids.push(json.id);
+        check(`${provider} ${label} reply`, ChatResult$inboundSchema, json);
+        const { data } = await readSse(await post("/chat/completions", { ...body, ...extra, stream: true }));
+        for (const chunk of data)
+          if (chunk !== "[DONE]") check(`${provider} ${label} chunk`, ChatStreamChunk$inboundSchema, chunk);
+        const id = (data[0] as any)?.id;
+        if (id) ids.push(id);
+      }
+    }
+    for (const model of ["openai/text-embedding-3-small", "google/gemini-embedding-001", "cohere/embed-v4.0"]) {
+      const reply = await post("/embeddings", { model, input: ["a", "b"] });
+      const json = (await reply.json()) as any;
+      if (reply.status !== 200) {
+        problems.push(`${model}: ${reply.status} ${JSON.stringify(json)}`);
+        continue;
+      }
+      check(`${model} embeddings`, CreateEmbeddingsResponseBody$inboundSchema, json);
+      ids.push(json.id);
+    }
+    for (const id of ids) {
+      let record: Response | undefined;
+      for (let i = 0; i < 50 && record?.status !== 200; i++) {
+        if (i > 0) await sleep(20);
+        record = await gatewayFetch(`${BASE}/generation?id=${id}`, { headers: { authorization: `Bearer ${key}` } });
+      }
+      if (record?.status !== 200) problems.push(`generation ${id}: ${record?.status}`);
+      else check(`generation ${id}`, GenerationResponse$inboundSchema, await record.json());
+    }
+    expect(problems).toEqual([]);
+    expect(ids).toHaveLength(53); // 25 chat requests, each as JSON and as a stream, and 3 embeddings
   });
 });
 

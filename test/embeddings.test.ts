@@ -1,5 +1,6 @@
 import { OpenRouter } from "@openrouter/sdk";
 import { HTTPClient } from "@openrouter/sdk/lib/http.js";
+import { CreateEmbeddingsResponseBody$inboundSchema } from "@openrouter/sdk/models/operations";
 import OpenAI from "openai";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BASE, emulatorRequests, fundedAccount, gatewayFetch, nonce, sleep } from "./support/gateway";
@@ -62,6 +63,19 @@ describe("POST /embeddings", () => {
     const [upstream] = await emulatorRequests(marker);
     expect((upstream!.body as any).dimensions).toBe(16);
     expect((upstream!.body as any).model).toBe("text-embedding-3-small");
+  });
+
+  it("splits the cost in usage.cost_details, as the SDK's CostDetails reads it", async () => {
+    const response = await embed({ model: MODEL, provider: { only: ["openai"] }, input: `hello ${nonce()}` });
+    const body = CreateEmbeddingsResponseBody$inboundSchema.parse(await response.json());
+    if (typeof body === "string") throw new Error("a string reply");
+    // text-embedding-3-small on OpenAI: $0.02 per million tokens, all of it prompt.
+    expect(body.usage?.costDetails).toEqual({
+      upstreamInferenceCost: null,
+      upstreamInferencePromptCost: expect.closeTo((body.usage?.promptTokens ?? 0) * 0.02e-6, 12),
+      upstreamInferenceCompletionsCost: 0,
+    });
+    expect(body.usage?.costDetails?.upstreamInferencePromptCost).toBe(body.usage?.cost);
   });
 
   it("returns base64 float32 vectors when asked, equal to the float ones", async () => {
@@ -136,7 +150,8 @@ describe("POST /embeddings", () => {
     const cases: Array<[Record<string, unknown>, number, RegExp]> = [
       [{ model: MODEL, input: "" }, 400, /input/],
       [{ model: MODEL, input: [] }, 400, /input/],
-      [{ model: MODEL, input: [1, 2, 3] }, 400, /token arrays/],
+      [{ model: MODEL, input: [1.5, 2] }, 400, /token ids/],
+      [{ model: MODEL, input: [[1, 2], []] }, 400, /input\.1: a token-id input must not be empty/],
       [{ model: MODEL }, 400, /input/],
       [{ model: "openai/gpt-4o-mini", input: "hi" }, 400, /chat model/],
       [{ model: "nobody/nothing", input: "hi" }, 400, /not a valid model ID/],
@@ -156,6 +171,44 @@ describe("POST /embeddings", () => {
     });
     expect(chat.status).toBe(400);
     expect(((await chat.json()) as any).error.message).toMatch(/embedding model: use \/embeddings/);
+  });
+
+  it("takes token ids (one input, or several) to OpenAI-format providers, one token per id", async () => {
+    const marker = nonce();
+    const several = await embed({
+      model: MODEL,
+      input: [
+        [9906, 1917],
+        [1, 2, 3],
+      ],
+      user: marker,
+    });
+    expect(several.status).toBe(200);
+    const body = CreateEmbeddingsResponseBody$inboundSchema.parse(await several.json());
+    if (typeof body === "string") throw new Error("a string reply");
+    expect(body.data).toHaveLength(2);
+    expect(body.usage?.promptTokens).toBe(5);
+    const [upstream] = await emulatorRequests(marker);
+    expect((upstream!.body as any).input).toEqual([
+      [9906, 1917],
+      [1, 2, 3],
+    ]);
+    // One array of integers is one input (sent upstream as a list of one).
+    const one = await embed({ model: MODEL, input: [9906, 1917], user: `${marker}b` });
+    expect(((await one.json()) as any).data).toHaveLength(1);
+    expect(((await emulatorRequests(`${marker}b`))[0]!.body as any).input).toEqual([[9906, 1917]]);
+  });
+
+  it("refuses token ids by name on providers whose APIs take text only", async () => {
+    for (const [model, provider] of [
+      ["cohere/embed-v4.0", "Cohere"],
+      ["google/gemini-embedding-001", "Google AI Studio"],
+    ]) {
+      const response = await embed({ model, input: [[9906, 1917]] });
+      expect(response.status, model).toBe(400);
+      const { message } = ((await response.json()) as any).error;
+      expect(message).toContain(`Token-id input is not supported by ${provider}`);
+    }
   });
 
   it("returns the provider's error when every attempt fails, and charges nothing", async () => {

@@ -71,6 +71,30 @@ describe("failover semantics", () => {
     expect(await upstreams(marker)).toEqual(["together"]);
   });
 
+  it("allow_fallbacks: false without order tries only the primary provider", async () => {
+    const marker = nonce();
+    const response = await ask(`[[emulate status=500]] ${marker}`, { sort: "price", allow_fallbacks: false });
+    expect(response.status).toBe(502);
+    expect(((await response.json()) as any).error.metadata.provider_name).toBe("DeepInfra");
+    // The same endpoint retried once (a plain 500), no other provider.
+    expect(new Set(await upstreams(marker))).toEqual(new Set(["deepinfra"]));
+  });
+
+  it("preferred_max_latency sends requests to the endpoint that meets it, and is no filter", async () => {
+    // Catalog latencies for LLAMA: Groq 250 ms, Fireworks 450, Together 500, DeepInfra 600.
+    const preference = { preferred_max_latency: { p50: 0.3 } };
+    const answeredBy = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      answeredBy.add(((await (await ask(`hi ${nonce()}`, preference)).json()) as any).provider);
+    }
+    expect([...answeredBy]).toEqual(["Groq"]);
+    const marker = nonce();
+    const failing = await ask(`[[emulate@groq status=500]] ${marker}`, preference);
+    expect(failing.status).toBe(200);
+    expect(((await failing.json()) as any).provider).not.toBe("Groq");
+    expect((await upstreams(marker)).slice(0, 2)).toEqual(["groq", "groq"]);
+  });
+
   it("never launders a content-policy refusal through another provider", async () => {
     const marker = nonce();
     const response = await ask(`[[emulate@together status=400 code=content_policy_violation]] ${marker}`, {
@@ -211,6 +235,20 @@ describe("the failover table, row by row (through the gateway and the emulator)"
     });
   }
 
+  it("passes a provider's retry-after on only with a 429 (or 503), never with the 502 of a failure", async () => {
+    const limited = await ask(`[[emulate status=429 retry_after=4]] ${nonce()}`, { only: ["together"] });
+    expect(limited.status).toBe(429);
+    expect(limited.headers.get("retry-after")).toBe("4");
+    const failed = await ask(`[[emulate status=500 retry_after=4]] ${nonce()}`, { only: ["fireworks"] });
+    expect(failed.status).toBe(502);
+    expect(failed.headers.get("retry-after")).toBeNull();
+    const refused = await ask(`[[emulate status=400 code=invalid_value retry_after=4]] ${nonce()}`, {
+      only: ["groq"],
+    });
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get("retry-after")).toBeNull();
+  });
+
   it("a provider's retry-after keeps it out of rotation until then", async () => {
     await ask(`[[emulate@together status=429 retry_after=2]] ${nonce()}`, { order: ["together", "groq"] });
     const marker = nonce();
@@ -244,6 +282,22 @@ describe("health tracker", () => {
     tracker.abandonAttempt("e");
     expect(tracker.allow("e")).toBe(true);
     expect(tracker.snapshot("e")).toMatchObject({ state: "open" }); // no verdict either way
+  });
+
+  it("gives percentiles of the last 30 minutes' figures, none from older outcomes", () => {
+    let now = 0;
+    const tracker = new HealthTracker({ failuresToOpen: 3, cooldownMs: 1000, windowSize: 50 }, () => now);
+    tracker.recordSuccess("e", { ttfbMs: 5000 }); // at 0: outside the window below
+    now = 10 * 60_000;
+    for (const ttfbMs of [100, 200, 300, 400]) tracker.recordSuccess("e", { ttfbMs });
+    tracker.recordThroughput("e", 80);
+    tracker.recordFailure("e");
+    now = 31 * 60_000;
+    expect(tracker.recentFigures("e", 30 * 60_000)).toEqual({
+      latencyMs: { p50: 200, p75: 300, p90: 400, p99: 400 },
+      throughputTps: { p50: 80, p75: 80, p90: 80, p99: 80 },
+    });
+    expect(tracker.recentFigures("other", 30 * 60_000)).toEqual({ latencyMs: undefined, throughputTps: undefined });
   });
 
   it("honours retry-after by blocking the endpoint until then", () => {

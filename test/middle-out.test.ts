@@ -81,4 +81,18 @@ describe("middle-out", () => {
     expect(off.status).toBe(400);
     expect(((await off.json()) as any).error.message).toMatch(/context length 8192/);
   });
+
+  it("takes the context-compression plugin (newer clients' spelling) for middle-out, on or off", async () => {
+    const { key } = await fundedAccount("1");
+    const messages = [...conversation(60, 250), { role: "user", content: `final ${nonce()}` }];
+    const plugin = (extra: Record<string, unknown>) => [{ id: "context-compression", ...extra }];
+    const model = "meta-llama/llama-3-8b-instruct";
+    const off = await chat(key, { model, messages, plugins: plugin({ enabled: false }) });
+    expect(off.status).toBe(400);
+    expect(((await off.json()) as any).error.message).toMatch(/context length 8192/);
+    const on = await chat(key, { model, messages, transforms: [], plugins: plugin({ engine: "middle-out" }) });
+    expect(on.status).toBe(200);
+    const other = await chat(key, { model, messages, plugins: plugin({ engine: "summarize" }) });
+    expect(((await other.json()) as any).error.message).toContain('engine "summarize" is not supported');
+  });
 });

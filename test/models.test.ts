@@ -1,8 +1,11 @@
 import { env } from "cloudflare:test";
+import { HTTPClient, OpenRouter } from "@openrouter/sdk";
+import { ListEndpointsResponse$inboundSchema } from "@openrouter/sdk/models";
 import { describe, expect, it, vi } from "vitest";
 import { defaultCatalog } from "../src/catalog/default-catalog";
 import { CATALOG_KV_KEY } from "../src/catalog/store";
-import { BASE, gatewayFetch, sleep } from "./support/gateway";
+import { health } from "../src/routing/health";
+import { BASE, chat, fundedAccount, gatewayFetch, nonce, sleep } from "./support/gateway";
 
 const get = async (path: string) => {
   const response = await gatewayFetch(`${BASE}${path}`);
@@ -50,11 +53,55 @@ describe("GET /models", () => {
     expect(q.data.every((m: any) => `${m.id} ${m.name}`.toLowerCase().includes("claude"))).toBe(true);
   });
 
+  it("filters by the category the catalog can answer, and refuses the others by name", async () => {
+    const embeddings = await get("/models?category=embeddings");
+    expect(embeddings.data.length).toBeGreaterThan(0);
+    expect(embeddings.data.map((m: any) => m.id)).toEqual((await get("/embeddings/models")).data.map((m: any) => m.id));
+    // OpenRouter ranks roleplay, programming… by its users' traffic, which a catalog does not hold.
+    const roleplay = await gatewayFetch(`${BASE}/models?category=roleplay`);
+    expect(roleplay.status).toBe(400);
+    expect(((await roleplay.json()) as any).error.message).toMatch(/category "roleplay" is not supported/);
+    const unknown = await gatewayFetch(`${BASE}/models/count?category=cooking`);
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as any).error).toMatchObject({
+      code: 400,
+      message: 'Unknown category "cooking" (supported: "embeddings")',
+    });
+  });
+
   it("lists embedding models apart", async () => {
     const { data } = await get("/embeddings/models");
     expect(data.length).toBeGreaterThan(0);
     const chatIds = new Set((await get("/models")).data.map((m: any) => m.id));
     for (const model of data) expect(chatIds.has(model.id)).toBe(false);
+  });
+});
+
+describe("GET /models/count and /models/user (the OpenRouter SDK's models.count and models.listForUser)", () => {
+  const sdk = (apiKey?: string) =>
+    new OpenRouter({
+      ...(apiKey ? { apiKey } : {}),
+      serverURL: BASE,
+      retryConfig: { strategy: "none" },
+      httpClient: new HTTPClient({ fetcher: (input, init) => gatewayFetch(input as RequestInfo, init) }),
+    });
+
+  it("counts what /models lists, with the same filters", async () => {
+    const all = await get("/models");
+    expect((await sdk().models.count()).data.count).toBe(all.total_count);
+    const embeddings = await sdk().models.count({ outputModalities: "embeddings" });
+    expect(embeddings.data.count).toBe((await get("/models?output_modalities=embeddings")).total_count);
+    expect(embeddings.data.count).toBeGreaterThan(0);
+    expect(embeddings.data.count).toBeLessThan(all.total_count);
+  });
+
+  it("lists the models for a key, and refuses a request without one", async () => {
+    const { key } = await fundedAccount("0");
+    const page = await sdk().models.listForUser({ bearer: key });
+    expect(page.result.data.map((m) => m.id)).toEqual((await get("/models")).data.map((m: any) => m.id));
+    const anonymous = await gatewayFetch(`${BASE}/models/user`);
+    expect(anonymous.status).toBe(401);
+    expect(((await anonymous.json()) as any).error.code).toBe(401);
   });
 });
 
@@ -73,6 +120,31 @@ describe("GET /models/{author}/{slug}/endpoints", () => {
         supported_parameters: expect.any(Array),
       });
     }
+  });
+
+  it("reports the gateway's latency and throughput of the last 30 minutes, null before any", async () => {
+    health.reset();
+    const path = "/models/meta-llama/llama-3.3-70b-instruct/endpoints";
+    const tagged = (body: any, tag: string) => body.data.endpoints.find((e: any) => e.tag === tag);
+    const before = tagged(await get(path), "groq");
+    expect(before).toMatchObject({ latency_last_30m: null, throughput_last_30m: null });
+    const { key } = await fundedAccount("1");
+    for (let i = 0; i < 3; i++) {
+      const body = { model: "meta-llama/llama-3.3-70b-instruct", provider: { only: ["groq"] }, stream: true };
+      await (await chat(key, { ...body, messages: [{ role: "user", content: `hi ${nonce()}` }] })).text();
+    }
+    const json = await get(path);
+    // As a client reads it: the SDK's schema, percentiles or null.
+    const parsed = ListEndpointsResponse$inboundSchema.parse(json.data);
+    const groq = parsed.endpoints.find((e) => e.tag === "groq");
+    for (const stats of [groq?.latencyLast30m, groq?.throughputLast30m]) {
+      expect(stats).toMatchObject({ p50: expect.any(Number), p99: expect.any(Number) });
+      expect(stats!.p50).toBeLessThanOrEqual(stats!.p75);
+      expect(stats!.p90).toBeLessThanOrEqual(stats!.p99);
+    }
+    expect(groq!.throughputLast30m!.p50).toBeGreaterThan(0);
+    // Together served none of them: no figures, none invented.
+    expect(tagged(json, "together")).toMatchObject({ latency_last_30m: null, throughput_last_30m: null });
   });
 
   it("404s an unknown model", async () => {

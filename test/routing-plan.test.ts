@@ -3,6 +3,7 @@ import { defaultCatalog } from "../src/catalog/default-catalog";
 import { indexCatalog } from "../src/catalog/store";
 import { CatalogSchema } from "../src/catalog/types";
 import { type PlanInput, planAttempts } from "../src/routing/plan";
+import { ChatRequestSchema } from "../src/schema/chat";
 import { GatewayError } from "../src/schema/errors";
 
 /** Routing is a pure function of (request, catalog, health): tested without any I/O. */
@@ -68,6 +69,29 @@ describe("provider preferences", () => {
 
   it("allow_fallbacks: false stops after the listed providers", () => {
     expect(providers({ model: LLAMA, provider: { order: ["groq"], allow_fallbacks: false } })).toEqual(["groq"]);
+  });
+
+  it("allow_fallbacks: false without order keeps only the primary endpoint, the first choice", () => {
+    expect(providers({ model: LLAMA, provider: { sort: "price", allow_fallbacks: false } })).toEqual(["deepinfra"]);
+    // Under the default price weighting, the one drawn first.
+    for (const seed of [1, 2, 3]) {
+      const [first] = providers({ model: LLAMA }, { random: seeded(seed) });
+      expect(providers({ model: LLAMA, provider: { allow_fallbacks: false } }, { random: seeded(seed) })).toEqual([
+        first,
+      ]);
+    }
+  });
+
+  it("allow_fallbacks: false leaves the models fallback list in force, one primary per model", () => {
+    const attempts = plan({
+      model: LLAMA,
+      models: ["openai/gpt-4o-mini"],
+      provider: { sort: "price", allow_fallbacks: false },
+    });
+    expect(attempts.map((a) => `${a.model.id} ${a.provider.slug}`)).toEqual([
+      `${LLAMA} deepinfra`,
+      "openai/gpt-4o-mini openai",
+    ]);
   });
 
   it("only and ignore filter", () => {
@@ -149,6 +173,53 @@ describe("models and variants", () => {
   it("openrouter/auto routes to the configured default list", () => {
     const attempts = plan({ model: "openrouter/auto" });
     expect(attempts[0]!.model.id).toBe(defaultCatalog.auto_models![0]);
+  });
+});
+
+describe("preferred_max_latency and preferred_min_throughput", () => {
+  // Catalog figures for LLAMA: Groq 250 ms / 300 tok/s, Fireworks 450 / 100, Together 500 / 90,
+  // DeepInfra 600 / 35. Under the default weighting (random 0.5 here) DeepInfra comes first.
+  const firstTwo = (provider: PlanInput["request"]["provider"], extra: Partial<PlanInput> = {}) =>
+    providers({ model: LLAMA, provider }, extra).slice(0, 2);
+
+  it("put the endpoints that meet them first, judged on the catalog's figures before live ones", () => {
+    expect(providers({ model: LLAMA })[0]).toBe("deepinfra");
+    expect(providers({ model: LLAMA, provider: { preferred_max_latency: 0.3 } })[0]).toBe("groq");
+    expect(providers({ model: LLAMA, provider: { preferred_max_latency: { p50: 0.3 } } })[0]).toBe("groq");
+    expect(new Set(firstTwo({ preferred_min_throughput: 95 }))).toEqual(new Set(["groq", "fireworks"]));
+    // Both given, an endpoint must meet both: Together is fast enough, not quick enough.
+    const both = { preferred_max_latency: 0.55, preferred_min_throughput: 95 };
+    expect(new Set(firstTwo(both))).toEqual(new Set(["groq", "fireworks"]));
+  });
+
+  it("are preferences, never filters: every endpoint stays in the plan", () => {
+    expect(providers({ model: LLAMA, provider: { preferred_max_latency: 0.3 } })).toHaveLength(4);
+    // None meets it: the plan is the one without the preference.
+    expect(providers({ model: LLAMA, provider: { preferred_max_latency: 0.01 } })).toEqual(providers({ model: LLAMA }));
+  });
+
+  it("use the live figures once there are any, at the percentile asked", () => {
+    const stats = (p50: number, p90: number) => ({ p50, p75: p50, p90, p99: p90 });
+    const figures = (key: string) =>
+      key.startsWith("together")
+        ? { ttfbMs: stats(100, 200), tps: stats(400, 300) }
+        : key.startsWith("groq")
+          ? { ttfbMs: stats(100, 2000), tps: stats(400, 20) }
+          : undefined;
+    expect(providers({ model: LLAMA, provider: { preferred_max_latency: 0.3 } }, { figures })[0]).not.toBe("deepinfra");
+    expect(providers({ model: LLAMA, provider: { preferred_max_latency: { p90: 0.3 } } }, { figures })[0]).toBe(
+      "together",
+    );
+    expect(providers({ model: LLAMA, provider: { preferred_min_throughput: { p90: 250 } } }, { figures })[0]).toBe(
+      "together",
+    );
+  });
+
+  it("must be numbers (seconds, tokens per second) or cutoffs by percentile", () => {
+    const request = (provider: unknown) => ({ messages: [{ role: "user", content: "hi" }], provider });
+    expect(ChatRequestSchema.safeParse(request({ preferred_max_latency: { p90: 1.5 } })).success).toBe(true);
+    expect(ChatRequestSchema.safeParse(request({ preferred_max_latency: "fast" })).success).toBe(false);
+    expect(ChatRequestSchema.safeParse(request({ preferred_min_throughput: { p50: -1 } })).success).toBe(false);
   });
 });
 

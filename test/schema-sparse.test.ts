@@ -66,7 +66,7 @@ const badChatBodies: unknown[] = [
   { messages: [{ role: "robot", content: "hi" }] },
   { messages: [user], temperature: 3 },
   { messages: [user], max_tokens: -1, top_p: 2 },
-  { messages: [user], stop: ["a", "b", "c", "d", "e"] },
+  { messages: [user], stop: ["a", 5] },
   { messages: [user], tools: [{ type: "function" }] },
   { messages: [user], model: "" },
 ];
@@ -79,7 +79,7 @@ const embeddingBodies: unknown[] = [
   { model: "openai/text-embedding-3-small", input: "a" },
   { model: "openai/text-embedding-3-small", input: ["a", "b"], dimensions: 64, encoding_format: "float" },
 ];
-const badEmbeddingBodies: unknown[] = [{ model: "openai/text-embedding-3-small", input: [1, 2] }, { input: "" }];
+const badEmbeddingBodies: unknown[] = [{ model: "openai/text-embedding-3-small", input: [1.5, 2] }, { input: "" }];
 
 function expectAsZod(schema: z.ZodType, bodies: unknown[]) {
   const sparse = sparseParserOf(schema);

@@ -1,28 +1,53 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
+import { requireKey } from "../auth/middleware";
 import { matchesFilters, parseModelFilters } from "../catalog/filter";
 import { presentArchitecture, presentEndpoint, presentModel, presentProvider } from "../catalog/present";
 import { getCatalog } from "../catalog/store";
 import type { AppEnv } from "../context";
+import { health } from "../routing/health";
+import { endpointKey } from "../routing/plan";
 import { notFound } from "../schema/errors";
 
-/** The catalog's public face. No key needed, as on OpenRouter. */
+const THIRTY_MINUTES_MS = 30 * 60_000;
+
+/** The catalog's public face. No key needed, as on OpenRouter (but for `/models/user`). */
 export const modelsRoutes = new Hono<AppEnv>();
 
-modelsRoutes.get("/models", async (c) => {
+/** The models a `/models` query selects (the catalog's order). */
+async function selectModels(c: Context<AppEnv>) {
   const { catalog } = await getCatalog(c.env, c.executionCtx);
   const query = new URL(c.req.url).searchParams;
   const filters = parseModelFilters(query);
-  const matching = catalog.models.filter((m) => matchesFilters(m, filters));
+  return { query, matching: catalog.models.filter((m) => matchesFilters(m, filters)) };
+}
+
+/** A page of the selected models in OpenRouter's list shape, with the link to the next page. */
+async function listModels(c: Context<AppEnv>, path: string) {
+  const { query, matching } = await selectModels(c);
   const offset = Math.max(0, Number(query.get("offset") ?? 0) || 0);
   const limit = Math.min(1000, Math.max(1, Number(query.get("limit") ?? 500) || 500));
   const page = matching.slice(offset, offset + limit);
   const nextOffset = offset + page.length;
   return c.json({
     data: page.map(presentModel),
-    links: { next: nextOffset < matching.length ? `/api/v1/models?offset=${nextOffset}&limit=${limit}` : null },
+    links: { next: nextOffset < matching.length ? `/api/v1${path}?offset=${nextOffset}&limit=${limit}` : null },
     total_count: matching.length,
   });
+}
+
+modelsRoutes.get("/models", (c) => listModels(c, "/models"));
+
+/** How many models `/models` would list for the same filters (the SDK's `models.count()`). */
+modelsRoutes.get("/models/count", async (c) => {
+  const { matching } = await selectModels(c);
+  return c.json({ data: { count: matching.length } });
 });
+
+/**
+ * OpenRouter's models "for the user", filtered by the account's provider settings. Accounts here
+ * have no such settings, so it is `/models` behind a key.
+ */
+modelsRoutes.get("/models/user", requireKey, (c) => listModels(c, "/models/user"));
 
 modelsRoutes.get("/embeddings/models", async (c) => {
   const { catalog } = await getCatalog(c.env, c.executionCtx);
@@ -44,7 +69,12 @@ modelsRoutes.get("/models/:author/:slug/endpoints", async (c) => {
       architecture: presentArchitecture(model),
       endpoints: model.endpoints.flatMap((endpoint) => {
         const provider = index.providers.get(endpoint.provider);
-        return provider ? [presentEndpoint(model, endpoint, provider)] : [];
+        if (!provider) return [];
+        // This isolate's figures of the last 30 minutes (per location, as health is: DESIGN.md).
+        const { latencyMs, throughputTps } = health.recentFigures(endpointKey(model, endpoint), THIRTY_MINUTES_MS);
+        return [
+          presentEndpoint(model, endpoint, provider, { latency: latencyMs ?? null, throughput: throughputTps ?? null }),
+        ];
       }),
     },
   });

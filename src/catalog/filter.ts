@@ -34,7 +34,41 @@ function number(query: URLSearchParams, name: string): number | undefined {
   return value;
 }
 
+/**
+ * OpenRouter's use-case categories (@openrouter/sdk's GetModelsCategory). OpenRouter ranks models
+ * in them by its users' traffic, which a catalog does not hold: each is refused by name rather
+ * than answered with the whole list.
+ */
+const RANKED_CATEGORIES = new Set([
+  "programming",
+  "roleplay",
+  "marketing",
+  "marketing/seo",
+  "technology",
+  "science",
+  "translation",
+  "legal",
+  "finance",
+  "health",
+  "trivia",
+  "academia",
+]);
+/** Categories the catalog can answer: embeddings, the models of kind "embedding". */
+const CATALOG_CATEGORIES = ["embeddings"];
+
+function checkCategory(category: string | null): void {
+  if (!category || CATALOG_CATEGORIES.includes(category)) return;
+  const supported = `supported: ${CATALOG_CATEGORIES.map((c) => JSON.stringify(c)).join(", ")}`;
+  throw badRequest(
+    RANKED_CATEGORIES.has(category)
+      ? `category ${JSON.stringify(category)} is not supported: OpenRouter ranks it by its own traffic, which this catalog does not have (${supported})`
+      : `Unknown category ${JSON.stringify(category)} (${supported})`,
+    { category },
+  );
+}
+
 export function parseModelFilters(query: URLSearchParams): ModelFilters {
+  checkCategory(query.get("category"));
   const category = query.get("category") ?? query.get("output_modalities");
   return {
     supportedParameters: list(query.get("supported_parameters") ?? undefined),

@@ -1,4 +1,5 @@
 import { priceAtto } from "../billing/money";
+import type { PercentileStats } from "../routing/health";
 import type { Endpoint, Model, Provider } from "./types";
 
 /** The catalog in OpenRouter's public shapes (`/models`, `/models/{id}/endpoints`, `/providers`). */
@@ -67,7 +68,20 @@ export function presentModel(model: Model) {
   };
 }
 
-export function presentEndpoint(model: Model, endpoint: Endpoint, provider: Provider) {
+/** An endpoint's recent figures, as OpenRouter's `latency_last_30m` / `throughput_last_30m`. */
+export interface EndpointFigures {
+  /** Milliseconds to the upstream's first byte (its response headers). */
+  latency: PercentileStats | null;
+  /** Output tokens per second of finished streams. */
+  throughput: PercentileStats | null;
+}
+
+export function presentEndpoint(
+  model: Model,
+  endpoint: Endpoint,
+  provider: Provider,
+  figures: EndpointFigures = { latency: null, throughput: null },
+) {
   const params = endpoint.supported_parameters;
   const toolChoice = params.includes("tool_choice");
   return {
@@ -86,8 +100,8 @@ export function presentEndpoint(model: Model, endpoint: Endpoint, provider: Prov
     uptime_last_30m: null,
     uptime_last_5m: null,
     uptime_last_1d: null,
-    latency_last_30m: null,
-    throughput_last_30m: null,
+    latency_last_30m: figures.latency,
+    throughput_last_30m: figures.throughput,
     supports_implicit_caching: endpoint.pricing.input_cache_read !== undefined,
     supports_tool_choice: { auto: toolChoice, none: toolChoice, required: toolChoice, function: toolChoice },
   };

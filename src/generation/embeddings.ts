@@ -7,10 +7,10 @@ import { embeddingsAdapterFor } from "../providers/registry";
 import type { EmbeddingsOut, EmbeddingsRequestIn, Usage } from "../providers/types";
 import { runAttempts } from "../routing/attempts";
 import { health } from "../routing/health";
-import { planAttempts } from "../routing/plan";
+import { type Attempt, planAttempts } from "../routing/plan";
 import { resolveUpstream } from "../routing/upstream";
 import type { EmbeddingsRequest } from "../schema/embeddings";
-import { GatewayError } from "../schema/errors";
+import { badRequest, GatewayError } from "../schema/errors";
 import { estimateTextTokens } from "../transforms/tokens";
 import {
   chargeFor,
@@ -22,6 +22,7 @@ import {
   upstreamIdOf,
 } from "./lifecycle";
 import { timeoutsOf } from "./timeouts";
+import { type CostDetails, costDetails } from "./usage";
 
 /**
  * One `/embeddings` request along the same path as chat: plan over the embedding model's
@@ -33,9 +34,14 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
   const receivedAt = Date.now();
   const env = c.env;
   const catalog = await getCatalog(env, c.executionCtx);
-  const inputs = typeof request.input === "string" ? [request.input] : request.input;
-  const promptTokens = inputs.reduce((sum, text) => sum + estimateTextTokens(text), 0);
-  const attempts = planAttempts({
+  const inputs = inputsOf(request.input);
+  const tokenIds = typeof inputs[0] !== "string";
+  // Token ids are tokens already: one each. Texts are estimated, as for chat.
+  const promptTokens = inputs.reduce<number>(
+    (sum, input) => sum + (typeof input === "string" ? estimateTextTokens(input) : input.length),
+    0,
+  );
+  const planned = planAttempts({
     request: { model: request.model, models: request.models, provider: request.provider },
     catalog,
     promptTokens,
@@ -45,11 +51,14 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
     isDown: (key) => health.isDown(key),
     figures: (key) => health.snapshot(key),
   });
+  const attempts = tokenIds ? takingTokenIds(planned) : planned;
   const settings = timeoutsOf(env);
   health.configure({ cooldownMs: settings.BREAKER_COOLDOWN_MS, failuresToOpen: settings.BREAKER_FAILURES });
   const upstreamRequest: EmbeddingsRequestIn = {
     model: request.model ?? "",
-    input: inputs,
+    // Token ids reach only OpenAI-format adapters (takingTokenIds), whose request builders pass
+    // `input` through as JSON; EmbeddingsRequestIn (providers/types.ts) types it as texts only.
+    input: inputs as string[],
     ...(request.dimensions !== undefined ? { dimensions: request.dimensions } : {}),
     ...(request.input_type ? { input_type: request.input_type } : {}),
     ...(request.user ? { user: request.user } : {}),
@@ -127,12 +136,37 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
       prompt_tokens: usage.prompt_tokens,
       total_tokens: usage.total_tokens,
       cost: nanosToUsd(costNanos),
+      cost_details: costDetails(success.attempt.endpoint.pricing, usage),
       is_byok: false,
     },
   };
   const headers = replyHeaders(success);
   headers["server-timing"] = serverTiming(gen.timings);
   return Response.json(body, { headers });
+}
+
+/** The request's inputs as a list: one text, or one token-id array, becomes a list of one. */
+function inputsOf(input: EmbeddingsRequest["input"]): string[] | number[][] {
+  if (typeof input === "string") return [input];
+  if (input.every((item): item is number => typeof item === "number")) return [input];
+  return input as string[] | number[][];
+}
+
+/** Wire formats that take token ids as input: OpenAI's (and Azure's, which is OpenAI's). */
+const TOKEN_ID_FORMATS = new Set<string>(["openai", "azure"]);
+
+/**
+ * The planned endpoints that can take token ids. When none can, a 400 names the providers that
+ * were planned (their APIs take text only), rather than sending them numbers they would misread.
+ */
+function takingTokenIds(planned: Attempt[]): Attempt[] {
+  const kept = planned.filter((a) => TOKEN_ID_FORMATS.has(a.provider.adapter));
+  if (kept.length > 0) return kept;
+  const names = [...new Set(planned.map((a) => `${a.provider.name} (${a.model.id})`))];
+  throw badRequest(
+    `Token-id input is not supported by ${names.join(", ")}: their embeddings APIs take text only; send the input as text`,
+    { providers: [...new Set(planned.map((a) => a.provider.slug))] },
+  );
 }
 
 /** `POST /embeddings`: OpenAI's list of embeddings with OpenRouter's additions. */
@@ -147,7 +181,7 @@ export interface EmbeddingsReply {
   }>;
   model: string;
   provider: string;
-  usage: { prompt_tokens: number; total_tokens: number; cost: number; is_byok: false };
+  usage: { prompt_tokens: number; total_tokens: number; cost: number; cost_details: CostDetails; is_byok: false };
 }
 
 /** OpenAI's base64 encoding: the vector as little-endian float32 bytes. */

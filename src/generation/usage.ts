@@ -1,4 +1,6 @@
-import type { BillableUsage } from "../billing/cost";
+import { type BillableUsage, generationCost } from "../billing/cost";
+import { nanosToUsd } from "../billing/money";
+import type { Pricing } from "../catalog/types";
 import type { Usage } from "../providers/types";
 import { estimateTextTokens } from "../transforms/tokens";
 
@@ -42,10 +44,39 @@ export function billable(usage: Usage): BillableUsage {
   };
 }
 
+/** OpenRouter's `usage.cost_details` (the SDK's CostDetails). */
+export interface CostDetails {
+  /** What a BYOK provider charged its key's owner: null, as the gateway calls upstreams with its own keys. */
+  upstream_inference_cost: null;
+  upstream_inference_prompt_cost: number;
+  upstream_inference_completions_cost: number;
+}
+
+/**
+ * The generation's inference cost split into prompt and completion (USD, each rounded up to the
+ * nano-dollar), at the prices of the endpoint that answered: the prompt side counts cache reads
+ * and writes at their own prices; a per-request fee belongs to neither. (What was charged is
+ * `cost`, which is their sum plus any request fee, unless the reservation capped it.)
+ */
+export function costDetails(pricing: Pricing, usage: Usage): CostDetails {
+  const perToken: Pricing = { ...pricing, request: undefined };
+  const tokens = billable(usage);
+  return {
+    upstream_inference_cost: null,
+    upstream_inference_prompt_cost: nanosToUsd(generationCost(perToken, { ...tokens, completionTokens: 0 })),
+    upstream_inference_completions_cost: nanosToUsd(
+      generationCost(perToken, { promptTokens: 0, completionTokens: tokens.completionTokens }),
+    ),
+  };
+}
+
 export type PublicUsage = ReturnType<typeof publicUsage>;
 
-/** The `usage` object of a reply: OpenRouter's fields, with the cost that was charged. */
-export function publicUsage(usage: Usage, costUsd: number) {
+/**
+ * The `usage` object of a reply: OpenRouter's fields, with the cost that was charged, and its
+ * `cost_details` when the answering endpoint's prices are given.
+ */
+export function publicUsage(usage: Usage, costUsd: number, pricing?: Pricing) {
   return {
     prompt_tokens: usage.prompt_tokens,
     completion_tokens: usage.completion_tokens,
@@ -58,6 +89,7 @@ export function publicUsage(usage: Usage, costUsd: number) {
     },
     completion_tokens_details: { reasoning_tokens: usage.completion_tokens_details?.reasoning_tokens ?? 0 },
     cost: costUsd,
+    ...(pricing ? { cost_details: costDetails(pricing, usage) } : {}),
     is_byok: false,
   };
 }

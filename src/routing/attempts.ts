@@ -243,7 +243,11 @@ function finalError(last: Failure | undefined, reports: AttemptReport[], clientG
   if (!last) return new GatewayError(503, "No provider could serve this request", { attempts: reports });
   const { error, provider } = last;
   const headers: Record<string, string> = {};
-  if (error.retryAfter !== undefined) headers["retry-after"] = String(Math.ceil(error.retryAfter));
+  // Retry-After means "try again then" only on a 429 or a 503 (RFC 9110): on the 502 a provider's
+  // failure becomes, or a 400, it would tell the client to retry what will fail the same way.
+  if (error.retryAfter !== undefined && (error.status === 429 || error.status === 503)) {
+    headers["retry-after"] = String(Math.ceil(error.retryAfter));
+  }
   const message =
     error.kind === "invalid_request" || error.kind === "context_length" || error.kind === "content_policy"
       ? error.message

@@ -31,7 +31,26 @@ export interface HealthSnapshot {
   errorRate: number;
   ttfbP50Ms: number | undefined;
   tpsP50: number | undefined;
+  /** Percentiles of the window's times to first byte (ms) and throughputs (tokens/s). */
+  ttfbMs: PercentileStats | undefined;
+  tps: PercentileStats | undefined;
   samples: number;
+}
+
+/** p50/p75/p90/p99 of some figures, as OpenRouter reports an endpoint's latency and throughput. */
+export interface PercentileStats {
+  p50: number;
+  p75: number;
+  p90: number;
+  p99: number;
+}
+
+/** Nearest-rank percentiles; undefined without figures. */
+export function percentiles(values: number[]): PercentileStats | undefined {
+  if (values.length === 0) return undefined;
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (p: number) => sorted[Math.max(0, Math.ceil((p / 100) * sorted.length) - 1)] as number;
+  return { p50: at(50), p75: at(75), p90: at(90), p99: at(99) };
 }
 
 const median = (values: number[]) => {
@@ -128,12 +147,33 @@ export class HealthTracker {
     const entry = this.endpoints.get(key);
     if (!entry || entry.outcomes.length === 0) return undefined;
     const failures = entry.outcomes.filter((o) => !o.ok).length;
+    const ttfbs = entry.outcomes.flatMap((o) => (o.ttfbMs === undefined ? [] : [o.ttfbMs]));
+    const tpss = entry.outcomes.flatMap((o) => (o.tps === undefined ? [] : [o.tps]));
     return {
       state: entry.state,
       errorRate: failures / entry.outcomes.length,
-      ttfbP50Ms: median(entry.outcomes.flatMap((o) => (o.ttfbMs === undefined ? [] : [o.ttfbMs]))),
-      tpsP50: median(entry.outcomes.flatMap((o) => (o.tps === undefined ? [] : [o.tps]))),
+      ttfbP50Ms: median(ttfbs),
+      tpsP50: median(tpss),
+      ttfbMs: percentiles(ttfbs),
+      tps: percentiles(tpss),
       samples: entry.outcomes.length,
+    };
+  }
+
+  /**
+   * The endpoint's figures from outcomes of the last `windowMs` (of the window kept): time to the
+   * upstream's response headers in ms, and a finished stream's tokens per second. Each is
+   * undefined when there is none.
+   */
+  recentFigures(
+    key: string,
+    windowMs: number,
+  ): { latencyMs: PercentileStats | undefined; throughputTps: PercentileStats | undefined } {
+    const since = this.now() - windowMs;
+    const recent = (this.endpoints.get(key)?.outcomes ?? []).filter((o) => o.ok && o.at >= since);
+    return {
+      latencyMs: percentiles(recent.flatMap((o) => (o.ttfbMs === undefined ? [] : [o.ttfbMs]))),
+      throughputTps: percentiles(recent.flatMap((o) => (o.tps === undefined ? [] : [o.tps]))),
     };
   }
 

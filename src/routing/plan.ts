@@ -6,6 +6,7 @@ import { adapterFor } from "../providers/registry";
 import type { ChatRequest, ProviderPreferences } from "../schema/chat";
 import { badRequest, GatewayError } from "../schema/errors";
 import { middleOutApplies } from "../transforms/middle-out";
+import type { PercentileStats } from "./health";
 import type { UpstreamAccess } from "./upstream";
 
 /** One endpoint to try, in order. */
@@ -31,11 +32,27 @@ export interface PlanInput {
   /** Whether Tollgate can speak this provider's format for this kind of request (chat by default). */
   hasAdapter?: (provider: Provider) => boolean;
   /** Live latency (time to first byte) and throughput figures; catalog defaults stand in before any. */
-  figures?: (endpointKey: string) => { ttfbP50Ms?: number; tpsP50?: number } | undefined;
+  figures?: (endpointKey: string) => LiveFigures | undefined;
+}
+
+/** An endpoint's live figures: medians, and percentiles where known (HealthTracker.snapshot). */
+export interface LiveFigures {
+  ttfbP50Ms?: number;
+  tpsP50?: number;
+  ttfbMs?: PercentileStats;
+  tps?: PercentileStats;
 }
 
 type SortBy = "price" | "throughput" | "latency";
 const VARIANTS = new Set(["free", "nitro", "floor", "online", "thinking", "extended", "beta"]);
+/**
+ * Variants refused with a 400 rather than answered as the plain model. (`:thinking` turns
+ * reasoning on before planning: routing/variants.ts; the others order or filter endpoints here.)
+ */
+const UNSUPPORTED_VARIANTS: Record<string, string> = {
+  online: "web search needs a search provider, which this gateway does not have",
+  extended: "the catalog lists no extended-context endpoints",
+};
 
 export const endpointKey = (model: Model, endpoint: Endpoint) =>
   `${endpoint.provider}${endpoint.tag ? `/${endpoint.tag}` : ""}:${model.id}`;
@@ -75,6 +92,8 @@ export function planAttempts(input: PlanInput): Attempt[] {
   const rejections: string[] = [];
   for (const requested of requestedModels(request, catalog)) {
     const { id, variant } = parseModelId(requested, catalog);
+    const unsupported = variant && UNSUPPORTED_VARIANTS[variant];
+    if (unsupported) throw badRequest(`${requested}: the :${variant} variant is not supported: ${unsupported}`);
     const model = catalog.models.get(id);
     const kind = input.kind ?? "chat";
     if (model?.kind !== kind) {
@@ -87,14 +106,27 @@ export function planAttempts(input: PlanInput): Attempt[] {
     }
     const { eligible, reasons } = eligibleEndpoints(model, variant, input);
     if (eligible.length === 0) rejections.push(`${model.id}: ${reasons.join("; ") || "no endpoint"}`);
-    attempts.push(...orderEndpoints(model, eligible, variant, input));
-    if (prefs.allow_fallbacks === false && prefs.order?.length) {
-      // Only the listed providers, in their order: the plan stops at them.
-      const allowed = new Set(prefs.order);
-      return keepWhere(attempts, (a) => allowed.has(a.provider.slug), rejections);
+    const ordered = orderEndpoints(model, eligible, variant, input);
+    const kept = prefs.allow_fallbacks === false ? withoutProviderFallbacks(ordered, prefs, catalog) : ordered;
+    if (kept.length === 0 && ordered.length > 0) {
+      rejections.push(`${model.id}: no provider in provider.order serves it (allow_fallbacks: false)`);
     }
+    attempts.push(...kept);
   }
   return keepWhere(attempts, () => true, rejections);
+}
+
+/**
+ * `allow_fallbacks: false`, for one model's ordered endpoints: with `order`, only the listed
+ * providers (in their order); without it, only the primary endpoint, the first after sorting and
+ * filtering, as OpenRouter documents it ("use only the primary provider"). This limits provider
+ * fallbacks within a model only: the `models` list is a separate fallback, across models, and
+ * still applies (as on OpenRouter), each model keeping its own primary.
+ */
+function withoutProviderFallbacks(ordered: Attempt[], prefs: ProviderPreferences, catalog: CatalogIndex): Attempt[] {
+  if (!prefs.order?.length) return ordered.slice(0, 1);
+  const listed = slugSet(prefs.order, catalog) ?? new Set<string>();
+  return ordered.filter((a) => listed.has(a.provider.slug));
 }
 
 function keepWhere(attempts: Attempt[], keep: (a: Attempt) => boolean, rejections: string[]): Attempt[] {
@@ -275,6 +307,10 @@ function orderEndpoints(
   else if (sort === "throughput") ordered.sort((a, b) => throughput(b.endpoint) - throughput(a.endpoint));
   else if (sort === "latency") ordered.sort((a, b) => latency(a.endpoint) - latency(b.endpoint));
   else ordered = weightedByInverseSquarePrice(ordered, random);
+  // preferred_max_latency / preferred_min_throughput: those that meet them go first, the others
+  // stay in the plan after them (preferences, never filters, as OpenRouter documents them).
+  const meets = meetsPreferences(prefs, live);
+  if (meets) ordered = [...ordered.filter((e) => meets(e.endpoint)), ...ordered.filter((e) => !meets(e.endpoint))];
   // Endpoints with a recent outage go last, keeping their relative order.
   ordered = [...ordered.filter((e) => !down(e.endpoint)), ...ordered.filter((e) => down(e.endpoint))];
   if (prefs.order?.length) {
@@ -289,6 +325,54 @@ function orderEndpoints(
       .map(({ e }) => e);
   }
   return ordered.map(({ endpoint, provider, access }) => ({ model, endpoint, provider, access }));
+}
+
+type Percentile = keyof PercentileStats;
+const PERCENTILES: Percentile[] = ["p50", "p75", "p90", "p99"];
+
+/** A preference as cutoffs by percentile: a plain number is the p50's. */
+function cutoffsOf(value: ProviderPreferences["preferred_max_latency"]): Array<[Percentile, number]> {
+  if (value === null || value === undefined) return [];
+  if (typeof value === "number") return [["p50", value]];
+  return PERCENTILES.flatMap((p) => {
+    const cutoff = value[p];
+    return typeof cutoff === "number" ? [[p, cutoff] as [Percentile, number]] : [];
+  });
+}
+
+/**
+ * Whether an endpoint meets `preferred_max_latency` (seconds to first token) and
+ * `preferred_min_throughput` (tokens per second) at every percentile given, judged on the live
+ * figures, or, before there are any, on the catalog's (one typical figure, taken for every
+ * percentile). An endpoint with neither is not known to meet them. Undefined when the request
+ * states no preference.
+ */
+function meetsPreferences(
+  prefs: ProviderPreferences,
+  live: (e: Endpoint) => LiveFigures | undefined,
+): ((endpoint: Endpoint) => boolean) | undefined {
+  const latency = cutoffsOf(prefs.preferred_max_latency);
+  const throughput = cutoffsOf(prefs.preferred_min_throughput);
+  if (latency.length === 0 && throughput.length === 0) return undefined;
+  const cache = new Map<Endpoint, boolean>();
+  return (endpoint) => {
+    let verdict = cache.get(endpoint);
+    if (verdict !== undefined) return verdict;
+    const figures = live(endpoint);
+    const latencyMs = (p: Percentile) => figures?.ttfbMs?.[p] ?? endpoint.latency_ms;
+    const tps = (p: Percentile) => figures?.tps?.[p] ?? endpoint.throughput_tps;
+    verdict =
+      latency.every(([p, seconds]) => {
+        const ms = latencyMs(p);
+        return ms !== undefined && ms <= seconds * 1000;
+      }) &&
+      throughput.every(([p, minimum]) => {
+        const value = tps(p);
+        return value !== undefined && value >= minimum;
+      });
+    cache.set(endpoint, verdict);
+    return verdict;
+  };
 }
 
 /**

@@ -131,6 +131,17 @@ export const Reasoning = z.looseObject({
 });
 export type Reasoning = z.infer<typeof Reasoning>;
 
+/** OpenRouter's preferred_max_latency / preferred_min_throughput: a number applies to the p50. */
+const PercentileCutoffs = z.union([
+  z.number().nonnegative(),
+  z.looseObject({
+    p50: z.number().nonnegative().nullish(),
+    p75: z.number().nonnegative().nullish(),
+    p90: z.number().nonnegative().nullish(),
+    p99: z.number().nonnegative().nullish(),
+  }),
+]);
+
 const PriceLimit = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?$/)]);
 
 export const ProviderPreferences = z.looseObject({
@@ -157,8 +168,10 @@ export const ProviderPreferences = z.looseObject({
       image: PriceLimit.optional(),
     }),
   ),
-  preferred_max_latency: z.unknown().optional(),
-  preferred_min_throughput: z.unknown().optional(),
+  /** Seconds to first token: a number (the p50) or cutoffs by percentile. A preference, not a filter. */
+  preferred_max_latency: nullish(PercentileCutoffs),
+  /** Output tokens per second: a number (the p50) or cutoffs by percentile. A preference, not a filter. */
+  preferred_min_throughput: nullish(PercentileCutoffs),
 });
 export type ProviderPreferences = z.infer<typeof ProviderPreferences>;
 
@@ -185,7 +198,9 @@ export const CommonRequestFields = {
   presence_penalty: z.number().min(-2).max(2).nullish(),
   repetition_penalty: z.number().min(0).max(2).nullish(),
   seed: z.number().int().nullish(),
-  stop: z.union([z.string(), z.array(z.string()).max(4)]).nullish(),
+  // No cap on the count: OpenRouter and its SDK take any number (an upstream with a limit of its
+  // own answers for itself).
+  stop: z.union([z.string(), z.array(z.string())]).nullish(),
   logit_bias: z.record(z.string(), z.number()).nullish(),
   logprobs: z.boolean().nullish(),
   top_logprobs: z.number().int().min(0).max(20).nullish(),

@@ -2,10 +2,17 @@ import * as z from "zod";
 import { ProviderPreferences } from "./chat";
 import { sparse } from "./sparse";
 
+/** One input as token ids (OpenAI's tokenizer's, as OpenAI-format upstreams read them). */
+const TokenIds = z
+  .array(z.number().int().nonnegative(), { error: "token ids must be non-negative integers" })
+  .min(1, "a token-id input must not be empty");
+
 /**
- * `POST /embeddings`: OpenAI's request plus OpenRouter's routing fields. Text inputs only: a
- * token-id array or a multimodal input is refused with a 400 that says so, rather than sent to a
- * provider that would misread it.
+ * `POST /embeddings`: OpenAI's request plus OpenRouter's routing fields. Inputs are texts or token
+ * ids (an array of integers for one input, an array of such arrays for several), as OpenAI and
+ * OpenRouter take them; token ids reach only OpenAI-format upstreams (generation/embeddings.ts
+ * refuses the others by name). A multimodal input is refused with a 400 that says so, rather than
+ * sent to a provider that would misread it.
  */
 export const EmbeddingsRequestSchema = sparse(
   z.looseObject({
@@ -18,8 +25,13 @@ export const EmbeddingsRequestSchema = sparse(
           .array(z.string().min(1, "input must not contain empty strings"))
           .min(1, "input must contain at least one text")
           .max(2048, "input takes at most 2048 texts"),
+        TokenIds,
+        z.array(TokenIds).min(1, "input must contain at least one input").max(2048, "input takes at most 2048 inputs"),
       ],
-      { error: "input must be a string or an array of strings (token arrays and multimodal inputs are not supported)" },
+      {
+        error:
+          "input must be a string, an array of strings, or token ids (an array of integers, or an array of such arrays); multimodal inputs are not supported",
+      },
     ),
     dimensions: z.number().int().positive().optional(),
     encoding_format: z.enum(["float", "base64"]).optional(),

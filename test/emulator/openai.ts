@@ -248,9 +248,15 @@ export function embeddingVector(text: string, dimensions: number): number[] {
 }
 
 export function openaiEmbeddings(body: Json): Script {
-  const inputs: string[] = Array.isArray(body.input) ? body.input.map(String) : [String(body.input ?? "")];
+  // Texts, or token ids: an array of integers is one input, an array of such arrays several.
+  const raw: unknown[] = Array.isArray(body.input) ? body.input : [body.input ?? ""];
+  const items = raw.every((item) => typeof item === "number") ? [raw] : raw;
+  const inputs: string[] = items.map(String);
   const dimensions = typeof body.dimensions === "number" ? body.dimensions : 8;
-  const tokens = inputs.reduce((sum, text) => sum + countTokens(text), 0);
+  const tokens = items.reduce<number>(
+    (sum, item) => sum + (Array.isArray(item) ? item.length : countTokens(String(item))),
+    0,
+  );
   const data = inputs.map((text, index) => {
     const vector = embeddingVector(text, dimensions);
     const embedding =

@@ -1,0 +1,71 @@
+import type { ChatRequest } from "../schema/chat";
+import { badRequest } from "../schema/errors";
+
+/**
+ * OpenRouter's request plugins and the `:thinking` model variant, as this gateway serves them,
+ * applied to a validated chat request before it is planned. What the gateway cannot do is refused
+ * with a 400 that names it, never answered as if it had not been asked (see the README's API
+ * section). The routing variants (`:floor`, `:nitro`, `:free`) and the refused `:online` and
+ * `:extended` are the planner's (routing/plan.ts), which knows the catalog.
+ */
+
+/** Plugins OpenRouter documents that this gateway does not run: what each is, and why not. */
+const UNSUPPORTED_PLUGINS: Record<string, [what: string, why: string]> = {
+  web: ["web search", "this gateway has no search provider"],
+  "web-fetch": ["web fetch", "this gateway does not fetch pages for the model"],
+  moderation: ["moderation", "this gateway does not moderate prompts"],
+  "response-healing": ["response healing", "this gateway does not repair replies"],
+  "auto-router": ["OpenRouter's auto router", "openrouter/auto routes to the catalog's auto_models"],
+  "auto-beta-router": ["OpenRouter's auto router", "openrouter/auto routes to the catalog's auto_models"],
+  "pareto-router": ["OpenRouter's Pareto router", "this gateway routes by its own rules"],
+  "switchyard-router": ["OpenRouter's Switchyard router", "this gateway routes by its own rules"],
+  fusion: ["OpenRouter's Fusion", "this gateway runs one model per request, without web research"],
+};
+
+type Plugin = NonNullable<ChatRequest["plugins"]>[number];
+
+/**
+ * The request as the gateway will serve it: `context-compression` becomes the `middle-out`
+ * transform (or, disabled, turns it off), `file-parser` is taken only as `pdf.engine: "native"`
+ * (files go to the model as they are, which is what the gateway does), a `:thinking` model turns
+ * reasoning on when the request does not set it. A plugin sent with `enabled: false` asks for
+ * nothing and is let through.
+ */
+export function applyPluginsAndVariants(request: ChatRequest): ChatRequest {
+  let out = request;
+  for (const plugin of request.plugins ?? []) {
+    const enabled = plugin.enabled !== false;
+    if (plugin.id === "context-compression") {
+      const engine = plugin.engine;
+      if (enabled && engine !== undefined && engine !== "middle-out") {
+        throw badRequest(
+          `plugins: "context-compression" engine ${JSON.stringify(engine)} is not supported (only "middle-out")`,
+          { plugin: plugin.id },
+        );
+      }
+      const transforms = (out.transforms ?? []).filter((t) => t !== "middle-out");
+      // Disabled: off, unless `transforms` asks for it by name.
+      if (enabled) out = { ...out, transforms: [...transforms, "middle-out"] };
+      else if (out.transforms === undefined) out = { ...out, transforms: [] };
+      continue;
+    }
+    if (!enabled) continue;
+    if (plugin.id === "file-parser") {
+      const engine = (plugin.pdf as { engine?: unknown } | undefined)?.engine;
+      if (engine !== "native") {
+        throw refused(plugin, "file parsing", 'files go to the model as they are (pdf.engine "native" only)');
+      }
+      continue;
+    }
+    const unsupported = UNSUPPORTED_PLUGINS[plugin.id];
+    if (unsupported) throw refused(plugin, ...unsupported);
+    throw badRequest(`plugins: unknown plugin ${JSON.stringify(plugin.id)}`, { plugin: plugin.id });
+  }
+  const ids = [...(request.model ? [request.model] : []), ...(request.models ?? [])];
+  const thinking = ids.some((id) => id.endsWith(":thinking"));
+  if (thinking && out.reasoning == null && out.reasoning_effort == null) out = { ...out, reasoning: { enabled: true } };
+  return out;
+}
+
+const refused = (plugin: Plugin, what: string, why: string) =>
+  badRequest(`plugins: ${JSON.stringify(plugin.id)} (${what}) is not supported: ${why}`, { plugin: plugin.id });
