@@ -255,11 +255,12 @@ describe("settlement gathering", () => {
 
   it("a full queue is sent at once by the settlement that fills it", async () => {
     const { accountId, stub, settlements } = await heldGenerations(MAX_GATHERED, 100);
-    const started = Date.now();
     const pending = settlements.map((input) => settle(env, accountId, input));
+    // The filler resolves once it has sent the batch (a settlement joining an open window would
+    // resolve at once, its hold still there until the window closes). Not timed against the
+    // window: writing 64 settlements takes about as long as the window on a slow host.
     await pending[pending.length - 1];
     const audit = await expectConsistent(stub);
-    expect(Date.now() - started).toBeLessThan(SETTLE_GATHER_MS);
     expect(audit.reservationCount).toBe(0);
     expect(audit.totals.usageNanos).toBe(MAX_GATHERED * 100);
     await Promise.all(pending);

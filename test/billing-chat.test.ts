@@ -104,6 +104,11 @@ describe("charging through /chat/completions", () => {
     expect(record.total_cost).toBe(body.usage.cost);
     expect(record.tokens_completion).toBe(body.usage.completion_tokens);
     expect(record.streamed).toBe(false);
+    // The cost split into its prompt and completion parts (each rounded up to the nano-dollar).
+    const details = body.usage.cost_details;
+    const split = details.upstream_inference_prompt_cost + details.upstream_inference_completions_cost;
+    expect(Math.abs(split - body.usage.cost)).toBeLessThanOrEqual(2e-9);
+    expect(details.upstream_inference_completions_cost).toBeGreaterThan(0);
     const credits = (await (
       await SELF.fetch(new Request(`${BASE}/credits`, { headers: { authorization: `Bearer ${acct.key}` } }))
     ).json()) as any;
@@ -116,6 +121,7 @@ describe("charging through /chat/completions", () => {
     const data = await sse(response);
     const last = data.filter((d) => d !== "[DONE]").at(-1) as any;
     expect(last.usage.cost).toBeGreaterThan(0);
+    expect(last.usage.cost_details.upstream_inference_completions_cost).toBeGreaterThan(0);
     const a = await settled(acct.id);
     expectBooksBalance(a);
     expect(a.totals.usageNanos).toBe(Math.round(last.usage.cost * 1e9));

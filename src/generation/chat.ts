@@ -137,7 +137,7 @@ function jsonReply(
     created: Math.floor(gen.receivedAt / 1000),
     choices: shape.choices ? shape.choices(completion.choices) : completion.choices,
     system_fingerprint: completion.system_fingerprint ?? null,
-    usage: publicUsage(usage, nanosToUsd(costNanos)),
+    usage: publicUsage(usage, nanosToUsd(costNanos), success.attempt.endpoint.pricing),
   };
   return Response.json(body, { headers });
 }
@@ -164,7 +164,11 @@ function streamReply(
     // it costs nothing, as a failed or abandoned non-streaming request does.
     const producedNothing = summary.firstChunkAt === undefined && (summary.error !== undefined || summary.cancelled);
     costNanos = producedNothing ? 0 : chargeFor(current.attempt, settledUsage.usage);
-    return publicUsage(settledUsage.usage, nanosToUsd(costNanos));
+    return publicUsage(
+      settledUsage.usage,
+      nanosToUsd(costNanos),
+      producedNothing ? undefined : current.attempt.endpoint.pricing,
+    );
   };
   const sourceOf = (success: AttemptSuccess): StreamSource => ({
     body: success.response.body as ReadableStream<Uint8Array>,

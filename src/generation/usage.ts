@@ -56,7 +56,7 @@ export interface CostDetails {
  * The generation's inference cost split into prompt and completion (USD, each rounded up to the
  * nano-dollar), at the prices of the endpoint that answered: the prompt side counts cache reads
  * and writes at their own prices; a per-request fee belongs to neither. (What was charged is
- * `cost`, which is their sum plus any request fee, unless the reservation capped it.)
+ * `cost`: their sum plus any request fee.)
  */
 export function costDetails(pricing: Pricing, usage: Usage): CostDetails {
   const perToken: Pricing = { ...pricing, request: undefined };
