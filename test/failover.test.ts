@@ -269,7 +269,7 @@ describe("health tracker", () => {
     expect(tracker.allow("e")).toBe(false); // a single probe at a time
     tracker.recordSuccess("e", { ttfbMs: 120 });
     expect(tracker.allow("e")).toBe(true);
-    expect(tracker.snapshot("e")).toMatchObject({ state: "closed", samples: 4, ttfbP50Ms: 120 });
+    expect(tracker.snapshot("e")).toMatchObject({ state: "closed", samples: 4, ttfbMs: { p50: 120 } });
   });
 
   it("a probe cut short without an outcome (the client left) lets the next request probe", () => {
@@ -294,10 +294,10 @@ describe("health tracker", () => {
     tracker.recordFailure("e");
     now = 31 * 60_000;
     expect(tracker.recentFigures("e", 30 * 60_000)).toEqual({
-      latencyMs: { p50: 200, p75: 300, p90: 400, p99: 400 },
-      throughputTps: { p50: 80, p75: 80, p90: 80, p99: 80 },
+      ttfbMs: { p50: 200, p75: 300, p90: 400, p99: 400 },
+      tps: { p50: 80, p75: 80, p90: 80, p99: 80 },
     });
-    expect(tracker.recentFigures("other", 30 * 60_000)).toEqual({ latencyMs: undefined, throughputTps: undefined });
+    expect(tracker.recentFigures("other", 30 * 60_000)).toEqual({ ttfbMs: undefined, tps: undefined });
   });
 
   it("honours retry-after by blocking the endpoint until then", () => {

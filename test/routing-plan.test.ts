@@ -227,11 +227,12 @@ describe("live health figures", () => {
   it("sort by latency or throughput uses live figures once there are any, catalog defaults before", () => {
     // Catalog: Groq is the fastest to first byte and has the highest throughput.
     expect(providers({ model: LLAMA, provider: { sort: "latency" } })[0]).toBe("groq");
+    const at = (p50: number) => ({ p50, p75: p50, p90: p50, p99: p50 });
     const figures = (key: string) =>
       key.startsWith("deepinfra")
-        ? { ttfbP50Ms: 20, tpsP50: 2000 }
+        ? { ttfbMs: at(20), tps: at(2000) }
         : key.startsWith("groq")
-          ? { ttfbP50Ms: 900, tpsP50: 10 }
+          ? { ttfbMs: at(900), tps: at(10) }
           : undefined;
     expect(providers({ model: LLAMA, provider: { sort: "latency" } }, { figures })[0]).toBe("deepinfra");
     expect(providers({ model: LLAMA, provider: { sort: "throughput" } }, { figures })[0]).toBe("deepinfra");

@@ -71,9 +71,13 @@ modelsRoutes.get("/models/:author/:slug/endpoints", async (c) => {
         const provider = index.providers.get(endpoint.provider);
         if (!provider) return [];
         // This isolate's figures of the last 30 minutes (per location, as health is: DESIGN.md).
-        const { latencyMs, throughputTps } = health.recentFigures(endpointKey(model, endpoint), THIRTY_MINUTES_MS);
         return [
-          presentEndpoint(model, endpoint, provider, { latency: latencyMs ?? null, throughput: throughputTps ?? null }),
+          presentEndpoint(
+            model,
+            endpoint,
+            provider,
+            health.recentFigures(endpointKey(model, endpoint), THIRTY_MINUTES_MS),
+          ),
         ];
       }),
     },

@@ -1,5 +1,5 @@
 import { priceAtto } from "../billing/money";
-import type { PercentileStats } from "../routing/health";
+import type { EndpointFigures } from "../routing/health";
 import type { Endpoint, Model, Provider } from "./types";
 
 /** The catalog in OpenRouter's public shapes (`/models`, `/models/{id}/endpoints`, `/providers`). */
@@ -68,20 +68,8 @@ export function presentModel(model: Model) {
   };
 }
 
-/** An endpoint's recent figures, as OpenRouter's `latency_last_30m` / `throughput_last_30m`. */
-export interface EndpointFigures {
-  /** Milliseconds to the upstream's first byte (its response headers). */
-  latency: PercentileStats | null;
-  /** Output tokens per second of finished streams. */
-  throughput: PercentileStats | null;
-}
-
-export function presentEndpoint(
-  model: Model,
-  endpoint: Endpoint,
-  provider: Provider,
-  figures: EndpointFigures = { latency: null, throughput: null },
-) {
+/** `figures`, its latency and throughput of the last 30 minutes, are OpenRouter's `latency_last_30m` / `throughput_last_30m`. */
+export function presentEndpoint(model: Model, endpoint: Endpoint, provider: Provider, figures: EndpointFigures) {
   const params = endpoint.supported_parameters;
   const toolChoice = params.includes("tool_choice");
   return {
@@ -100,8 +88,8 @@ export function presentEndpoint(
     uptime_last_30m: null,
     uptime_last_5m: null,
     uptime_last_1d: null,
-    latency_last_30m: figures.latency,
-    throughput_last_30m: figures.throughput,
+    latency_last_30m: figures.ttfbMs ?? null,
+    throughput_last_30m: figures.tps ?? null,
     supports_implicit_caching: endpoint.pricing.input_cache_read !== undefined,
     supports_tool_choice: { auto: toolChoice, none: toolChoice, required: toolChoice, function: toolChoice },
   };

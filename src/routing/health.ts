@@ -26,14 +26,15 @@ interface EndpointHealth {
   blockedUntil: number;
 }
 
-export interface HealthSnapshot {
-  state: EndpointHealth["state"];
-  errorRate: number;
-  ttfbP50Ms: number | undefined;
-  tpsP50: number | undefined;
-  /** Percentiles of the window's times to first byte (ms) and throughputs (tokens/s). */
+/** Percentiles of an endpoint's times to first byte (ms) and throughputs (tokens/s); each undefined without any. */
+export interface EndpointFigures {
   ttfbMs: PercentileStats | undefined;
   tps: PercentileStats | undefined;
+}
+
+export interface HealthSnapshot extends EndpointFigures {
+  state: EndpointHealth["state"];
+  errorRate: number;
   samples: number;
 }
 
@@ -53,11 +54,13 @@ export function percentiles(values: number[]): PercentileStats | undefined {
   return { p50: at(50), p75: at(75), p90: at(90), p99: at(99) };
 }
 
-const median = (values: number[]) => {
-  if (values.length === 0) return undefined;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)];
-};
+/** The figures of some outcomes. */
+function figuresOf(outcomes: EndpointHealth["outcomes"]): EndpointFigures {
+  return {
+    ttfbMs: percentiles(outcomes.flatMap((o) => (o.ttfbMs === undefined ? [] : [o.ttfbMs]))),
+    tps: percentiles(outcomes.flatMap((o) => (o.tps === undefined ? [] : [o.tps]))),
+  };
+}
 
 export class HealthTracker {
   private readonly endpoints = new Map<string, EndpointHealth>();
@@ -147,34 +150,18 @@ export class HealthTracker {
     const entry = this.endpoints.get(key);
     if (!entry || entry.outcomes.length === 0) return undefined;
     const failures = entry.outcomes.filter((o) => !o.ok).length;
-    const ttfbs = entry.outcomes.flatMap((o) => (o.ttfbMs === undefined ? [] : [o.ttfbMs]));
-    const tpss = entry.outcomes.flatMap((o) => (o.tps === undefined ? [] : [o.tps]));
     return {
       state: entry.state,
       errorRate: failures / entry.outcomes.length,
-      ttfbP50Ms: median(ttfbs),
-      tpsP50: median(tpss),
-      ttfbMs: percentiles(ttfbs),
-      tps: percentiles(tpss),
+      ...figuresOf(entry.outcomes),
       samples: entry.outcomes.length,
     };
   }
 
-  /**
-   * The endpoint's figures from outcomes of the last `windowMs` (of the window kept): time to the
-   * upstream's response headers in ms, and a finished stream's tokens per second. Each is
-   * undefined when there is none.
-   */
-  recentFigures(
-    key: string,
-    windowMs: number,
-  ): { latencyMs: PercentileStats | undefined; throughputTps: PercentileStats | undefined } {
+  /** The endpoint's figures from its successful outcomes of the last `windowMs` (of the window kept). */
+  recentFigures(key: string, windowMs: number): EndpointFigures {
     const since = this.now() - windowMs;
-    const recent = (this.endpoints.get(key)?.outcomes ?? []).filter((o) => o.ok && o.at >= since);
-    return {
-      latencyMs: percentiles(recent.flatMap((o) => (o.ttfbMs === undefined ? [] : [o.ttfbMs]))),
-      throughputTps: percentiles(recent.flatMap((o) => (o.tps === undefined ? [] : [o.tps]))),
-    };
+    return figuresOf((this.endpoints.get(key)?.outcomes ?? []).filter((o) => o.ok && o.at >= since));
   }
 
   private push(entry: EndpointHealth, outcome: EndpointHealth["outcomes"][number]): void {

@@ -6,7 +6,7 @@ import { adapterFor } from "../providers/registry";
 import type { ChatRequest, ProviderPreferences } from "../schema/chat";
 import { badRequest, GatewayError } from "../schema/errors";
 import { middleOutApplies } from "../transforms/middle-out";
-import type { PercentileStats } from "./health";
+import type { EndpointFigures, PercentileStats } from "./health";
 import type { UpstreamAccess } from "./upstream";
 
 /** One endpoint to try, in order. */
@@ -32,15 +32,7 @@ export interface PlanInput {
   /** Whether Tollgate can speak this provider's format for this kind of request (chat by default). */
   hasAdapter?: (provider: Provider) => boolean;
   /** Live latency (time to first byte) and throughput figures; catalog defaults stand in before any. */
-  figures?: (endpointKey: string) => LiveFigures | undefined;
-}
-
-/** An endpoint's live figures: medians, and percentiles where known (HealthTracker.snapshot). */
-export interface LiveFigures {
-  ttfbP50Ms?: number;
-  tpsP50?: number;
-  ttfbMs?: PercentileStats;
-  tps?: PercentileStats;
+  figures?: (endpointKey: string) => Partial<EndpointFigures> | undefined;
 }
 
 type SortBy = "price" | "throughput" | "latency";
@@ -301,8 +293,8 @@ function orderEndpoints(
   const sort = sortOf(prefs, variant);
   let ordered = [...eligible];
   const live = (e: Endpoint) => input.figures?.(endpointKey(model, e));
-  const latency = (e: Endpoint) => live(e)?.ttfbP50Ms ?? e.latency_ms ?? Number.POSITIVE_INFINITY;
-  const throughput = (e: Endpoint) => live(e)?.tpsP50 ?? e.throughput_tps ?? 0;
+  const latency = (e: Endpoint) => live(e)?.ttfbMs?.p50 ?? e.latency_ms ?? Number.POSITIVE_INFINITY;
+  const throughput = (e: Endpoint) => live(e)?.tps?.p50 ?? e.throughput_tps ?? 0;
   if (sort === "price") ordered.sort((a, b) => blendedPrice(a.endpoint) - blendedPrice(b.endpoint));
   else if (sort === "throughput") ordered.sort((a, b) => throughput(b.endpoint) - throughput(a.endpoint));
   else if (sort === "latency") ordered.sort((a, b) => latency(a.endpoint) - latency(b.endpoint));
@@ -349,7 +341,7 @@ function cutoffsOf(value: ProviderPreferences["preferred_max_latency"]): Array<[
  */
 function meetsPreferences(
   prefs: ProviderPreferences,
-  live: (e: Endpoint) => LiveFigures | undefined,
+  live: (e: Endpoint) => Partial<EndpointFigures> | undefined,
 ): ((endpoint: Endpoint) => boolean) | undefined {
   const latency = cutoffsOf(prefs.preferred_max_latency);
   const throughput = cutoffsOf(prefs.preferred_min_throughput);
