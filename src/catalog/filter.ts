@@ -68,22 +68,23 @@ function checkCategory(category: string | null): void {
 }
 
 export function parseModelFilters(query: URLSearchParams): ModelFilters {
-  checkCategory(query.get("category"));
+  const category = query.get("category");
+  checkCategory(category);
   const outputs = query.get("output_modalities");
-  const category = query.get("category") ?? outputs;
+  const embeddings = category === "embeddings" || outputs === "embeddings";
   // `output_modalities=all` is every model, whatever it outputs (chat and embedding models alike).
   const everything = outputs === "all";
   return {
     supportedParameters: list(query.get("supported_parameters") ?? undefined),
     inputModalities: list(query.get("input_modalities") ?? undefined),
-    outputModalities: category === "embeddings" || everything ? undefined : list(outputs ?? undefined),
+    outputModalities: embeddings || everything ? undefined : list(outputs ?? undefined),
     authors: list(query.get("model_authors") ?? query.get("author") ?? undefined),
     providers: list(query.get("providers") ?? undefined),
     q: query.get("q")?.toLowerCase() || undefined,
     minContext: number(query, "context") ?? number(query, "min_context"),
     maxPrice: number(query, "max_price"),
     minPrice: number(query, "min_price"),
-    kind: everything ? "all" : category === "embeddings" || outputs === "embeddings" ? "embedding" : "chat",
+    kind: everything ? "all" : embeddings ? "embedding" : "chat",
   };
 }
 
