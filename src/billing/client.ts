@@ -54,21 +54,40 @@ export function accountStub(env: Env, accountId: string) {
   return env.ACCOUNTS.get(id, stubOptions(env));
 }
 
-const RETRIES = 2;
+/** When a failed call is tried again: given the error, the tries so far and the time since the first. */
+type RetryPolicy = (error: unknown, tries: number, elapsedMs: number) => boolean;
 
 /**
- * Retries a call that failed before the object ran it or with an error the runtime marks
- * retryable (an object reset or overload). Safe because reserve and settle are idempotent per
- * generation id: a repeated reserve keeps the one hold, a repeated settle changes nothing.
+ * A reservation is retried twice when the runtime marks its failure retryable (an object reset or
+ * overload): the client waits for its answer.
  */
-async function withRetry<T>(call: (retried: boolean) => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
+const RESERVE_RETRIES: RetryPolicy = (error, tries) =>
+  (error as { retryable?: boolean } | null)?.retryable === true && tries <= 2;
+
+/**
+ * How long settlements keep being sent to an object that cannot be reached (a reset, an overload,
+ * a deploy) before they are given up, logged whole for the operator to apply: within the 30 s a
+ * Worker's `waitUntil` has after its response. The hold they settle would otherwise expire
+ * unpaid 15 minutes later.
+ */
+export const SETTLE_DELIVERY_MS = 20_000;
+/** Settlements are retried whatever the error, for SETTLE_DELIVERY_MS: nobody waits on them. */
+const SETTLE_RETRIES: RetryPolicy = (_error, _tries, elapsedMs) => elapsedMs <= SETTLE_DELIVERY_MS;
+
+/**
+ * Calls until the call succeeds or `again` gives up, backing off from 20 ms to 2 s a try. Safe
+ * because reserve and settle are idempotent per generation id: a repeated reserve keeps the one
+ * hold, a repeated settle (a call that ran, its reply lost) changes nothing.
+ */
+async function withRetry<T>(call: (retried: boolean) => Promise<T>, again: RetryPolicy): Promise<T> {
+  const started = Date.now();
+  for (let tries = 1; ; tries++) {
     try {
-      return await call(attempt > 0);
+      return await call(tries > 1);
     } catch (error) {
-      const retryable = (error as { retryable?: boolean } | null)?.retryable === true;
-      if (!retryable || attempt >= RETRIES) throw error;
-      await sleep(20 * 2 ** attempt);
+      const wait = Math.min(2_000, 20 * 2 ** (tries - 1));
+      if (!again(error, tries, Date.now() + wait - started)) throw error;
+      await sleep(wait);
     }
   }
 }
@@ -126,37 +145,15 @@ function logFailures(settles: SettleInput[], results: SettleResult[] | undefined
   });
 }
 
-/**
- * How long settlements keep being sent to an object that cannot be reached (a reset, an overload,
- * a deploy) before they are given up, logged whole for the operator to apply: within the 30 s a
- * Worker's `waitUntil` has after its response. The hold they settle would otherwise expire
- * unpaid 15 minutes later.
- */
-export const SETTLE_DELIVERY_MS = 20_000;
-const MAX_DELIVERY_WAIT_MS = 2_000;
-
-/**
- * Sends a batch of settlements until the object takes it, whatever the error: settling is
- * idempotent per generation id, so a call that did run and whose reply was lost changes nothing
- * when repeated. Backs off from 20 ms to 2 s a try.
- */
+/** Sends a batch of settlements (SETTLE_RETRIES); given up, they are logged whole. */
 async function sendSettles(env: Env, accountId: string, settles: SettleInput[]): Promise<void> {
   if (settles.length === 0) return;
-  const deadline = Date.now() + SETTLE_DELIVERY_MS;
-  for (let attempt = 0; ; attempt++) {
-    try {
-      const results = await accountStub(env, accountId).settleMany(settles);
-      logFailures(settles, results);
-      return;
-    } catch (error) {
-      const wait = Math.min(MAX_DELIVERY_WAIT_MS, 20 * 2 ** attempt);
-      if (Date.now() + wait > deadline) {
-        logFailures(settles, undefined, error);
-        console.error(JSON.stringify({ msg: "settlements undelivered", account_id: accountId, settles }));
-        return;
-      }
-      await sleep(wait);
-    }
+  try {
+    const results = await withRetry(() => accountStub(env, accountId).settleMany(settles), SETTLE_RETRIES);
+    logFailures(settles, results);
+  } catch (error) {
+    logFailures(settles, undefined, error);
+    console.error(JSON.stringify({ msg: "settlements undelivered", account_id: accountId, settles }));
   }
 }
 
@@ -192,10 +189,16 @@ async function reserveCarrying(
   const settles = takeQueued(accountId);
   const attempt = (retried: boolean) => (retried ? { ...input, retried } : input);
   if (settles.length === 0) {
-    return withRetry<ReserveResult>((retried) => accountStub(env, accountId).reserve(attempt(retried)));
+    return withRetry<ReserveResult>(
+      (retried) => accountStub(env, accountId).reserve(attempt(retried)),
+      RESERVE_RETRIES,
+    );
   }
   try {
-    const reply = await withRetry((retried) => accountStub(env, accountId).reserveAfter(settles, attempt(retried)));
+    const reply = await withRetry(
+      (retried) => accountStub(env, accountId).reserveAfter(settles, attempt(retried)),
+      RESERVE_RETRIES,
+    );
     logFailures(settles, reply.settled);
     return reply.reserve;
   } catch (error) {
