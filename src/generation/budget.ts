@@ -2,6 +2,7 @@ import type { ReserveInput } from "../billing/contract";
 import { worstCaseCost } from "../billing/cost";
 import { priceAtto } from "../billing/money";
 import type { Endpoint } from "../catalog/types";
+import { requestedReasoning } from "../providers/parameters";
 import type { Attempt } from "../routing/plan";
 import type { ChatRequest } from "../schema/chat";
 
@@ -19,11 +20,9 @@ export function outputCap(endpoint: Endpoint, promptTokens: number, requested: n
  * budget, so the hold then allows up to the endpoint's whole output limit.
  */
 export function reasoningAllowance(request: Pick<ChatRequest, "reasoning" | "reasoning_effort">): number {
-  const reasoning = request.reasoning;
-  if (reasoning?.enabled === false || reasoning?.effort === "none") return 0;
-  if (reasoning?.max_tokens) return reasoning.max_tokens;
-  const effort = reasoning?.effort ?? request.reasoning_effort;
-  return (effort && effort !== "none") || reasoning?.enabled ? Number.POSITIVE_INFINITY : 0;
+  const asked = requestedReasoning(request);
+  if (!asked) return 0;
+  return "maxTokens" in asked ? asked.maxTokens : Number.POSITIVE_INFINITY;
 }
 
 /**

@@ -51,3 +51,17 @@ function supports(endpoint: Endpoint, parameter: string): boolean {
 export function unsupportedParameters(request: Partial<ChatRequest>, endpoint: Endpoint): string[] {
   return requestedParameters(request).filter((p) => p !== "max_tokens" && !supports(endpoint, p));
 }
+
+/**
+ * What a request asks of reasoning: an explicit token budget, an effort (`medium` when reasoning
+ * is only enabled), or nothing (not asked, or turned off).
+ */
+export function requestedReasoning(
+  request: Pick<ChatRequest, "reasoning" | "reasoning_effort">,
+): { maxTokens: number } | { effort: string } | undefined {
+  const reasoning = request.reasoning;
+  if (reasoning?.enabled === false || reasoning?.effort === "none") return undefined;
+  if (reasoning?.max_tokens) return { maxTokens: reasoning.max_tokens };
+  const effort = reasoning?.effort ?? request.reasoning_effort ?? (reasoning?.enabled ? "medium" : undefined);
+  return effort && effort !== "none" ? { effort } : undefined;
+}

@@ -1,6 +1,6 @@
 import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail } from "../../schema/chat";
 import { parseDataUrl } from "../inline-image";
-import { unsupportedParameters } from "../parameters";
+import { requestedReasoning, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 
 /** Anthropic Messages request building: small pure functions, one per concern. */
@@ -146,11 +146,10 @@ export function convertToolChoice(
 
 /** `reasoning` ⇒ a thinking budget: an explicit max_tokens wins, else the effort's budget. */
 export function thinkingBudget(request: ChatRequest): number | undefined {
-  const reasoning = request.reasoning;
-  if (reasoning?.enabled === false || reasoning?.effort === "none") return undefined;
-  if (reasoning?.max_tokens) return Math.max(MIN_THINKING_BUDGET, reasoning.max_tokens);
-  const effort = reasoning?.effort ?? request.reasoning_effort ?? (reasoning?.enabled ? "medium" : undefined);
-  return effort ? (EFFORT_BUDGET[effort] ?? EFFORT_BUDGET.medium) : undefined;
+  const asked = requestedReasoning(request);
+  if (!asked) return undefined;
+  if ("maxTokens" in asked) return Math.max(MIN_THINKING_BUDGET, asked.maxTokens);
+  return EFFORT_BUDGET[asked.effort] ?? EFFORT_BUDGET.medium;
 }
 
 /**
