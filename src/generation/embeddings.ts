@@ -56,7 +56,7 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
   health.configure({ cooldownMs: settings.BREAKER_COOLDOWN_MS, failuresToOpen: settings.BREAKER_FAILURES });
   const upstreamRequest: EmbeddingsRequestIn = {
     model: request.model ?? "",
-    // Token ids reach only OpenAI-format adapters (takingTokenIds), whose request builders pass
+    // Token ids reach only adapters that take them (takingTokenIds), whose request builders pass
     // `input` through as JSON; EmbeddingsRequestIn (providers/types.ts) types it as texts only.
     input: inputs as string[],
     ...(request.dimensions !== undefined ? { dimensions: request.dimensions } : {}),
@@ -152,15 +152,12 @@ function inputsOf(input: EmbeddingsRequest["input"]): string[] | number[][] {
   return input as string[] | number[][];
 }
 
-/** Wire formats that take token ids as input: OpenAI's (and Azure's, which is OpenAI's). */
-const TOKEN_ID_FORMATS = new Set<string>(["openai", "azure"]);
-
 /**
- * The planned endpoints that can take token ids. When none can, a 400 names the providers that
+ * The planned endpoints whose API takes token ids. When none does, a 400 names the providers that
  * were planned (their APIs take text only), rather than sending them numbers they would misread.
  */
 function takingTokenIds(planned: Attempt[]): Attempt[] {
-  const kept = planned.filter((a) => TOKEN_ID_FORMATS.has(a.provider.adapter));
+  const kept = planned.filter((a) => embeddingsAdapterFor(a.provider.adapter)?.takesTokenIds);
   if (kept.length > 0) return kept;
   const names = [...new Set(planned.map((a) => `${a.provider.name} (${a.model.id})`))];
   throw badRequest(

@@ -167,6 +167,8 @@ export interface EmbeddingsOut {
 
 /** Embeddings in a provider's wire format (optional: not every format has them). */
 export interface EmbeddingsAdapter {
+  /** The API takes token ids as input (OpenAI's format); the others take text only. */
+  takesTokenIds?: boolean;
   buildEmbeddingsRequest(request: EmbeddingsRequestIn, target: UpstreamTarget): UpstreamCall | Promise<UpstreamCall>;
   parseEmbeddingsResponse(body: unknown, target: UpstreamTarget): EmbeddingsOut;
   parseError(status: number, bodyText: string, headers: Headers): UpstreamError;

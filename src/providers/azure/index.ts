@@ -59,6 +59,7 @@ export const azureAdapter: ChatAdapter = {
 };
 
 export const azureEmbeddingsAdapter: EmbeddingsAdapter = {
+  takesTokenIds: true,
   buildEmbeddingsRequest: (request: EmbeddingsRequestIn, target: UpstreamTarget) =>
     onDeployment(buildOpenAIEmbeddingsRequest(request, target), target, azureUrl(target, "embeddings")),
   parseEmbeddingsResponse: (body) => parseOpenAIEmbeddingsResponse(body),

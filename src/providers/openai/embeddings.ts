@@ -47,6 +47,7 @@ export function parseOpenAIEmbeddingsResponse(raw: unknown): EmbeddingsOut {
 }
 
 export const openaiEmbeddingsAdapter: EmbeddingsAdapter = {
+  takesTokenIds: true,
   buildEmbeddingsRequest: buildOpenAIEmbeddingsRequest,
   parseEmbeddingsResponse: (body) => parseOpenAIEmbeddingsResponse(body),
   parseError: parseStandardError,
