@@ -1,4 +1,4 @@
-import type { ContentPart, Message } from "../schema/chat";
+import type { ChatRequest, ContentPart, Message } from "../schema/chat";
 import { GatewayError } from "../schema/errors";
 
 /**
@@ -40,18 +40,16 @@ type ImagePart = Extract<ContentPart, { type: "image_url" }>;
 const urlOf = (part: ImagePart) => (typeof part.image_url === "string" ? part.image_url : part.image_url.url);
 
 /**
- * The messages with every image given by URL (other than those `keep` keeps) replaced by a
- * `data:` URL of its bytes; the messages themselves when there is none. Only http(s) URLs are
+ * The request with every image given by URL (other than those `keep` keeps) replaced by a
+ * `data:` URL of its bytes; the request itself when there is none. Only http(s) URLs are
  * fetched, one after the other, each within a timeout and as an `image/*` response, all together
  * within a size cap; a URL that fails any of these is the client's to fix: a 400 naming the part
  * and what went wrong.
  */
-export async function inlineRemoteImages(
-  messages: readonly Message[],
-  options: InlineImageOptions = {},
-): Promise<readonly Message[]> {
+export async function inlineRemoteImages(request: ChatRequest, options: InlineImageOptions = {}): Promise<ChatRequest> {
   const timeoutMs = options.timeoutMs ?? IMAGE_FETCH_TIMEOUT_MS;
   const budget = { left: options.maxBytes ?? MAX_INLINE_IMAGE_BYTES, max: options.maxBytes ?? MAX_INLINE_IMAGE_BYTES };
+  const messages = request.messages;
   let out: Message[] | undefined;
   for (const [i, message] of messages.entries()) {
     if (!Array.isArray(message.content)) continue;
@@ -72,7 +70,7 @@ export async function inlineRemoteImages(
       out[i] = { ...message, content } as Message;
     }
   }
-  return out ?? messages;
+  return out ? { ...request, messages: out } : request;
 }
 
 interface Budget {

@@ -348,9 +348,9 @@ describe("Gemini images by URL", () => {
   });
 
   it("gives up on an image that does not arrive in time, and caps all of a request's images together", async () => {
-    const slow = inlineRemoteImages(withImages(image("slow.png?ms=3000")).messages, { timeoutMs: 200 });
+    const slow = inlineRemoteImages(withImages(image("slow.png?ms=3000")), { timeoutMs: 200 });
     await expect(slow).rejects.toThrow(/did not arrive within 0.2 s/);
-    const two = inlineRemoteImages(withImages(image("pixel.png"), image("pixel.png")).messages, { maxBytes: 100 });
+    const two = inlineRemoteImages(withImages(image("pixel.png"), image("pixel.png")), { maxBytes: 100 });
     await expect(two).rejects.toThrow(/messages\.0\.content\.2\.image_url: .* goes past 100 bytes/);
   });
 });

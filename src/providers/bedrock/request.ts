@@ -237,11 +237,7 @@ export async function buildBedrockChatRequest(
   stream: boolean,
 ): Promise<UpstreamCall> {
   // Bedrock takes image bytes only: images given by URL are fetched and sent inline.
-  const messages = await inlineRemoteImages(request.messages);
-  const { body, dropped } = buildBedrockBody(
-    messages === request.messages ? request : { ...request, messages: [...messages] },
-    target,
-  );
+  const { body, dropped } = buildBedrockBody(await inlineRemoteImages(request), target);
   const url = modelUrl(target, stream ? "converse-stream" : "converse");
   const init = await signedCall(
     target,

@@ -458,11 +458,7 @@ export async function buildGeminiChatRequest(
   target: UpstreamTarget,
   stream: boolean,
 ): Promise<UpstreamCall> {
-  const messages = await inlineRemoteImages(request.messages, { keep: isGeminiFileUri });
-  const { body, dropped } = buildGeminiBody(
-    messages === request.messages ? request : { ...request, messages: [...messages] },
-    target,
-  );
+  const { body, dropped } = buildGeminiBody(await inlineRemoteImages(request, { keep: isGeminiFileUri }), target);
   const model = modelPath(target.endpoint.provider_model_id);
   const method = stream ? "streamGenerateContent?alt=sse" : "generateContent";
   return {
