@@ -2,7 +2,7 @@ import type { ReasoningDetail, ToolCall } from "../../schema/chat";
 import { estimateTextTokens } from "../../transforms/tokens";
 import { assistantMessage, singleChoiceChunk, singleChoiceReply } from "../assistant-message";
 import { UpstreamStreamError } from "../openai/response";
-import type { ChatCompletionOut, FinishReason, StreamMapper, Usage } from "../types";
+import type { ChatCompletionOut, DeltaOut, FinishReason, StreamMapper, Usage } from "../types";
 import { JSON_TOOL } from "./request";
 
 /** What Tollgate reads of Anthropic's wire shapes (everything optional: the reply is not trusted). */
@@ -145,6 +145,16 @@ export function parseAnthropicResponse(raw: unknown): ChatCompletionOut {
 }
 
 /**
+ * A fragment of a Claude tool block's input as a delta: the forced JSON tool's input is the
+ * reply's content (response_format json_schema), a tool's is its call's arguments.
+ */
+export function toolInputDelta(block: { kind: string; toolIndex?: number }, input: string): DeltaOut {
+  return block.kind === "json"
+    ? { content: input }
+    : { tool_calls: [{ index: block.toolIndex ?? 0, function: { arguments: input } }] };
+}
+
+/**
  * Anthropic stream events ⇒ OpenAI chunks. Tool calls are numbered among tool_use blocks only
  * (Anthropic's `index` counts every block); usage comes from message_start (input side) and the
  * last message_delta (cumulative output); `message_stop` is the natural end.
@@ -223,14 +233,14 @@ export function createAnthropicStreamMapper(): StreamMapper {
             block.signature = (block.signature ?? "") + (delta.signature ?? "");
             return [];
           }
-          if (delta.type === "input_json_delta") {
-            if (block && delta.partial_json) block.hasInput = true;
-            if (block?.kind === "json") return delta.partial_json ? [chunk({ content: delta.partial_json })] : [];
-            if (block?.kind === "tool" && delta.partial_json) {
-              return [
-                chunk({ tool_calls: [{ index: block.toolIndex ?? 0, function: { arguments: delta.partial_json } }] }),
-              ];
-            }
+          // An empty fragment says nothing (a tool without arguments streams only those).
+          if (
+            delta.type === "input_json_delta" &&
+            (block?.kind === "json" || block?.kind === "tool") &&
+            delta.partial_json
+          ) {
+            block.hasInput = true;
+            return [chunk(toolInputDelta(block, delta.partial_json))];
           }
           return [];
         }
@@ -238,10 +248,9 @@ export function createAnthropicStreamMapper(): StreamMapper {
           const block = blockKinds.get(Number(data.index));
           // A tool without arguments streams only empty partial_json: its input is {} (as in a
           // non-streamed reply), and a client's JSON.parse of "" would throw.
-          if (block?.kind === "tool" && !block.hasInput) {
-            return [chunk({ tool_calls: [{ index: block.toolIndex ?? 0, function: { arguments: "{}" } }] })];
+          if ((block?.kind === "tool" || block?.kind === "json") && !block.hasInput) {
+            return [chunk(toolInputDelta(block, "{}"))];
           }
-          if (block?.kind === "json" && !block.hasInput) return [chunk({ content: "{}" })];
           // The signature arrives last: the whole thinking block is handed over for the next turn.
           if (block?.kind === "thinking" && block.signature) {
             return [

@@ -1,6 +1,10 @@
 import type { ReasoningDetail, ToolCall } from "../../schema/chat";
 import { JSON_TOOL } from "../anthropic/request";
-import { mapStopReason as mapClaudeStopReason, mapUsage as mapClaudeUsage } from "../anthropic/response";
+import {
+  mapStopReason as mapClaudeStopReason,
+  mapUsage as mapClaudeUsage,
+  toolInputDelta,
+} from "../anthropic/response";
 import { assistantMessage, singleChoiceChunk, singleChoiceReply } from "../assistant-message";
 import { UpstreamStreamError } from "../openai/response";
 import type { ChatCompletionOut, FinishReason, StreamMapper, Usage } from "../types";
@@ -208,8 +212,7 @@ export function createBedrockStreamMapper(): StreamMapper {
             const input = String(delta.toolUse.input ?? "");
             if (!input) return [];
             block.hasInput = true;
-            if (block.kind === "json") return [chunk({ content: input })];
-            return [chunk({ tool_calls: [{ index: block.toolIndex ?? 0, function: { arguments: input } }] })];
+            return [chunk(toolInputDelta(block, input))];
           }
           const thought = delta.reasoningContent;
           if (thought) {
@@ -234,10 +237,9 @@ export function createBedrockStreamMapper(): StreamMapper {
           const block = blocks.get(blockIndex);
           // A tool without arguments may stream no (or only empty) input: its input is {}, as in
           // a Converse reply, and a client's JSON.parse of "" would throw.
-          if (block?.kind === "tool" && !block.hasInput) {
-            return [chunk({ tool_calls: [{ index: block.toolIndex ?? 0, function: { arguments: "{}" } }] })];
+          if ((block?.kind === "tool" || block?.kind === "json") && !block.hasInput) {
+            return [chunk(toolInputDelta(block, "{}"))];
           }
-          if (block?.kind === "json" && !block.hasInput) return [chunk({ content: "{}" })];
           if (block?.kind === "reasoning" && block.signature) {
             return [
               chunk({
