@@ -137,21 +137,14 @@ describe("request size limit", () => {
   }
   for (const declared of ["10", "abc"]) {
     it(`a 21 MB body declared as content-length: ${declared} is refused with a 413, never read whole`, async () => {
-      let outcome: string;
-      try {
-        const response = await gatewayFetch(`${BASE}/chat/completions`, {
-          method: "POST",
-          headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "content-length": declared },
-          body: hugeStream(),
-          // @ts-expect-error workerd's RequestInit takes duplex for stream bodies
-          duplex: "half",
-        });
-        outcome = `${response.status} ${(await response.text()).slice(0, 160)}`;
-      } catch (error) {
-        outcome = `threw: ${String(error)}`;
-      }
-      // 413, or a refusal before the route (a throw, or the JSON cut short by the declared length).
-      expect(outcome).toMatch(/^(413 |threw: |400 .*valid JSON)/);
+      const response = await gatewayFetch(`${BASE}/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "content-length": declared },
+        body: hugeStream(),
+        // @ts-expect-error workerd's RequestInit takes duplex for stream bodies
+        duplex: "half",
+      });
+      expect(response.status).toBe(413);
     });
   }
 });
