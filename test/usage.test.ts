@@ -1,6 +1,6 @@
 import { ChatUsage$inboundSchema } from "@openrouter/sdk/models";
 import { describe, expect, it } from "vitest";
-import { publicUsage } from "../src/generation/usage";
+import { priceUsage, publicUsage, UNPRICED } from "../src/generation/usage";
 
 /** A reply's `usage` object, as a client (the OpenRouter SDK) reads it. */
 describe("usage.cost_details", () => {
@@ -19,7 +19,9 @@ describe("usage.cost_details", () => {
   };
 
   it("splits the inference cost into prompt (cache reads and writes at their prices) and completion", () => {
-    const parsed = ChatUsage$inboundSchema.parse(publicUsage(usage, 0.003745, pricing));
+    const parsed = ChatUsage$inboundSchema.parse(publicUsage(usage, priceUsage(pricing, usage)));
+    // The charge: both parts and the request fee, rounded up once.
+    expect(parsed.cost).toBe(0.003745);
     expect(parsed.costDetails).toEqual({
       // 500 × $3/M + 400 × $0.30/M + 100 × $3.75/M; the request fee is in neither.
       upstreamInferencePromptCost: 0.001995,
@@ -30,7 +32,8 @@ describe("usage.cost_details", () => {
     expect(parsed.isByok).toBe(false);
   });
 
-  it("is left out when the endpoint's prices are not given", () => {
-    expect(publicUsage(usage, 0.003745)).not.toHaveProperty("cost_details");
+  it("is left out, and the cost is 0, for a generation that produced nothing", () => {
+    expect(publicUsage(usage, UNPRICED)).not.toHaveProperty("cost_details");
+    expect(publicUsage(usage, UNPRICED).cost).toBe(0);
   });
 });

@@ -13,21 +13,38 @@ export interface BillableUsage {
   images?: number;
 }
 
-/** The exact cost of one generation, rounded up once to nano-dollars. */
-export function generationCost(pricing: Pricing, usage: BillableUsage): Nanos {
+/** A generation's cost in atto-dollars, by what it paid for: the prompt side, the completion, the request fee. */
+export interface CostParts {
+  /** Prompt tokens (cache reads and writes at their own prices) and images. */
+  promptAtto: bigint;
+  completionAtto: bigint;
+  requestAtto: bigint;
+}
+
+export function costParts(pricing: Pricing, usage: BillableUsage): CostParts {
   const cached = Math.min(usage.cachedTokens ?? 0, usage.promptTokens);
   const cacheWrite = Math.min(usage.cacheWriteTokens ?? 0, usage.promptTokens - cached);
   const plainPrompt = usage.promptTokens - cached - cacheWrite;
   const prompt = priceAtto(pricing.prompt);
-  const atto =
-    BigInt(plainPrompt) * prompt +
-    BigInt(cached) * priceAtto(pricing.input_cache_read ?? pricing.prompt) +
-    BigInt(cacheWrite) * priceAtto(pricing.input_cache_write ?? pricing.prompt) +
-    BigInt(usage.completionTokens) * priceAtto(pricing.completion) +
-    BigInt(usage.images ?? 0) * priceAtto(pricing.image) +
-    priceAtto(pricing.request);
-  return attoToNanosCeil(atto);
+  return {
+    promptAtto:
+      BigInt(plainPrompt) * prompt +
+      BigInt(cached) * priceAtto(pricing.input_cache_read ?? pricing.prompt) +
+      BigInt(cacheWrite) * priceAtto(pricing.input_cache_write ?? pricing.prompt) +
+      BigInt(usage.images ?? 0) * priceAtto(pricing.image),
+    completionAtto: BigInt(usage.completionTokens) * priceAtto(pricing.completion),
+    requestAtto: priceAtto(pricing.request),
+  };
 }
+
+/** The exact cost of one generation, rounded up once to nano-dollars. */
+export function generationCost(pricing: Pricing, usage: BillableUsage): Nanos {
+  return totalNanos(costParts(pricing, usage));
+}
+
+/** What the parts of a cost come to, rounded up once to nano-dollars. */
+export const totalNanos = (parts: CostParts): Nanos =>
+  attoToNanosCeil(parts.promptAtto + parts.completionAtto + parts.requestAtto);
 
 /** The most a request can cost: the prompt estimate plus every output token it may produce. */
 export function worstCaseCost(pricing: Pricing, promptTokens: number, maxOutputTokens: number): Nanos {

@@ -1,5 +1,4 @@
 import type { Context } from "hono";
-import { nanosToUsd } from "../billing/money";
 import { getCatalog } from "../catalog/store";
 import type { AppEnv } from "../context";
 import { serverTiming } from "../observability";
@@ -14,7 +13,6 @@ import { createChatStream, type StreamSource, type StreamSummary } from "../stre
 import { fitToEndpoint } from "../transforms/middle-out";
 import { reasoningAllowance } from "./budget";
 import {
-  chargeFor,
   type Generation,
   type RunGate,
   record,
@@ -26,7 +24,7 @@ import {
 import { countPrompt } from "./prompt-tokens";
 import { CHAT_SHAPE, type CompletionReply, type ReplyShape } from "./reply-shape";
 import { timeoutsOf } from "./timeouts";
-import { publicUsage, settleUsage } from "./usage";
+import { priceUsage, publicUsage, settleUsage, UNPRICED } from "./usage";
 
 /**
  * One chat completion, along DESIGN.md's request path: plan ⇒ reserve (one DO call) ⇒ attempts
@@ -106,7 +104,7 @@ function jsonReply(
       )
       .join("");
   const { usage, estimated } = settleUsage(completion.usage, gen.promptTokens, produced);
-  const costNanos = chargeFor(success.attempt, usage);
+  const priced = priceUsage(success.attempt.endpoint.pricing, usage);
   if (hideReasoning) {
     for (const choice of completion.choices) {
       delete choice.message.reasoning;
@@ -119,7 +117,7 @@ function jsonReply(
     record(gen, success, {
       usage,
       estimated,
-      costNanos,
+      costNanos: priced.costNanos,
       streamed: false,
       cancelled: false,
       finishReason: first?.finish_reason ?? null,
@@ -137,7 +135,7 @@ function jsonReply(
     created: Math.floor(gen.receivedAt / 1000),
     choices: shape.choices ? shape.choices(completion.choices) : completion.choices,
     system_fingerprint: completion.system_fingerprint ?? null,
-    usage: publicUsage(usage, nanosToUsd(costNanos), success.attempt.endpoint.pricing),
+    usage: publicUsage(usage, priced),
   };
   return Response.json(body, { headers });
 }
@@ -163,12 +161,9 @@ function streamReply(
     // A stream that failed, or that its client left, before its first token produced nothing:
     // it costs nothing, as a failed or abandoned non-streaming request does.
     const producedNothing = summary.firstChunkAt === undefined && (summary.error !== undefined || summary.cancelled);
-    costNanos = producedNothing ? 0 : chargeFor(current.attempt, settledUsage.usage);
-    return publicUsage(
-      settledUsage.usage,
-      nanosToUsd(costNanos),
-      producedNothing ? undefined : current.attempt.endpoint.pricing,
-    );
+    const priced = producedNothing ? UNPRICED : priceUsage(current.attempt.endpoint.pricing, settledUsage.usage);
+    costNanos = priced.costNanos;
+    return publicUsage(settledUsage.usage, priced);
   };
   const sourceOf = (success: AttemptSuccess): StreamSource => ({
     body: success.response.body as ReadableStream<Uint8Array>,

@@ -12,17 +12,9 @@ import { resolveUpstream } from "../routing/upstream";
 import type { EmbeddingsRequest } from "../schema/embeddings";
 import { badRequest, GatewayError } from "../schema/errors";
 import { estimateTextTokens } from "../transforms/tokens";
-import {
-  chargeFor,
-  failGeneration,
-  record,
-  replyHeaders,
-  settleGeneration,
-  startGeneration,
-  upstreamIdOf,
-} from "./lifecycle";
+import { failGeneration, record, replyHeaders, settleGeneration, startGeneration, upstreamIdOf } from "./lifecycle";
 import { timeoutsOf } from "./timeouts";
-import { type CostDetails, costDetails } from "./usage";
+import { type CostDetails, priceUsage } from "./usage";
 
 /**
  * One `/embeddings` request along the same path as chat: plan over the embedding model's
@@ -104,7 +96,7 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
     completion_tokens: 0,
     total_tokens: reported ?? promptTokens,
   };
-  const costNanos = chargeFor(success.attempt, usage);
+  const { costNanos, details } = priceUsage(success.attempt.endpoint.pricing, usage);
   settleGeneration(
     gen,
     record(gen, success, {
@@ -136,7 +128,7 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
       prompt_tokens: usage.prompt_tokens,
       total_tokens: usage.total_tokens,
       cost: nanosToUsd(costNanos),
-      cost_details: costDetails(success.attempt.endpoint.pricing, usage),
+      cost_details: details,
       is_byok: false,
     },
   };

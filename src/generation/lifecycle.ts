@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import { closeLeaseWhenDue, releaseLease, reserve, settle } from "../billing/client";
 import type { GenerationRecord, LeaseAsk, ReserveResult } from "../billing/contract";
-import { generationCost } from "../billing/cost";
 import { takeHeadStart } from "../billing/head-start";
 import {
   generationEnded,
@@ -30,7 +29,6 @@ import { reservationFor } from "./budget";
 import { newGenerationId } from "./ids";
 import { holdEnded, holdStarted, type SoloWatch } from "./solo";
 import { timeoutsOf } from "./timeouts";
-import { billable } from "./usage";
 
 /**
  * One generation's life around its upstream call, shared by chat, legacy completions and
@@ -260,16 +258,6 @@ export function failGeneration(gen: Generation, error: unknown): never {
   gen.reports = (metadata?.attempts as AttemptReport[] | undefined) ?? [];
   settleGeneration(gen, null, error instanceof GatewayError ? error.status : 500);
   throw error;
-}
-
-/**
- * The real cost of the usage the provider reported, even above the hold: the hold rests on an
- * estimate of the prompt, and a prompt the estimate undercounts still costs what the provider
- * bills. The Account object charges it as far as the balance and the key's limit allow (a
- * charge above the hold never makes either go past its bound).
- */
-export function chargeFor(attempt: Attempt, usage: Usage): number {
-  return generationCost(attempt.endpoint.pricing, billable(usage));
 }
 
 export interface Outcome {

@@ -1,5 +1,5 @@
-import { type BillableUsage, generationCost } from "../billing/cost";
-import { nanosToUsd } from "../billing/money";
+import { type BillableUsage, costParts, totalNanos } from "../billing/cost";
+import { attoToNanosCeil, nanosToUsd } from "../billing/money";
 import type { Pricing } from "../catalog/types";
 import type { Usage } from "../providers/types";
 import { estimateTextTokens } from "../transforms/tokens";
@@ -53,30 +53,40 @@ export interface CostDetails {
 }
 
 /**
- * The generation's inference cost split into prompt and completion (USD, each rounded up to the
- * nano-dollar), at the prices of the endpoint that answered: the prompt side counts cache reads
- * and writes at their own prices; a per-request fee belongs to neither. (What was charged is
- * `cost`: their sum plus any request fee.)
+ * What a generation's usage costs at the prices of the endpoint that answered: the provider's
+ * count, even above the hold (the hold rests on an estimate of the prompt, and a prompt the
+ * estimate undercounts still costs what the provider bills). The Account object charges it as
+ * far as the balance and the key's limit allow; a charge above the hold never passes either.
  */
-export function costDetails(pricing: Pricing, usage: Usage): CostDetails {
-  const perToken: Pricing = { ...pricing, request: undefined };
-  const tokens = billable(usage);
+export interface PricedUsage {
+  /** The charge: every part, rounded up once to the nano-dollar. */
+  costNanos: number;
+  /**
+   * The inference cost split into prompt (cache reads and writes at their own prices) and
+   * completion, each rounded up to the nano-dollar; a per-request fee belongs to neither.
+   */
+  details: CostDetails;
+}
+
+export function priceUsage(pricing: Pricing, usage: Usage): PricedUsage {
+  const parts = costParts(pricing, billable(usage));
   return {
-    upstream_inference_cost: null,
-    upstream_inference_prompt_cost: nanosToUsd(generationCost(perToken, { ...tokens, completionTokens: 0 })),
-    upstream_inference_completions_cost: nanosToUsd(
-      generationCost(perToken, { promptTokens: 0, completionTokens: tokens.completionTokens }),
-    ),
+    costNanos: totalNanos(parts),
+    details: {
+      upstream_inference_cost: null,
+      upstream_inference_prompt_cost: nanosToUsd(attoToNanosCeil(parts.promptAtto)),
+      upstream_inference_completions_cost: nanosToUsd(attoToNanosCeil(parts.completionAtto)),
+    },
   };
 }
 
+/** A generation that produced nothing: it costs nothing, and has no cost to split. */
+export const UNPRICED: { costNanos: 0; details: undefined } = { costNanos: 0, details: undefined };
+
 export type PublicUsage = ReturnType<typeof publicUsage>;
 
-/**
- * The `usage` object of a reply: OpenRouter's fields, with the cost that was charged, and its
- * `cost_details` when the answering endpoint's prices are given.
- */
-export function publicUsage(usage: Usage, costUsd: number, pricing?: Pricing) {
+/** The `usage` object of a reply: OpenRouter's fields, with the cost that was charged and its split. */
+export function publicUsage(usage: Usage, { costNanos, details }: PricedUsage | typeof UNPRICED) {
   return {
     prompt_tokens: usage.prompt_tokens,
     completion_tokens: usage.completion_tokens,
@@ -88,8 +98,8 @@ export function publicUsage(usage: Usage, costUsd: number, pricing?: Pricing) {
         : {}),
     },
     completion_tokens_details: { reasoning_tokens: usage.completion_tokens_details?.reasoning_tokens ?? 0 },
-    cost: costUsd,
-    ...(pricing ? { cost_details: costDetails(pricing, usage) } : {}),
+    cost: nanosToUsd(costNanos),
+    ...(details ? { cost_details: details } : {}),
     is_byok: false,
   };
 }
