@@ -4,6 +4,7 @@ import { GatewayError } from "../schema/errors";
 import { sleep } from "../sleep";
 import type { Outcome } from "./account-types";
 import type { ReserveInput, ReserveResult, SettleInput } from "./contract";
+import { keepUndelivered } from "./dead-letters";
 import { noteRoom } from "./head-start";
 import { type Lease, leaseExpired } from "./leases";
 import type { SettleOutcome } from "./reservations";
@@ -66,9 +67,8 @@ const RESERVE_RETRIES: RetryPolicy = (error, tries) =>
 
 /**
  * How long settlements keep being sent to an object that cannot be reached (a reset, an overload,
- * a deploy) before they are given up, logged whole for the operator to apply: within the 30 s a
- * Worker's `waitUntil` has after its response. The hold they settle would otherwise expire
- * unpaid 15 minutes later.
+ * a deploy) before they are given up and kept in KV for the cron to redeliver (dead-letters.ts):
+ * within the 30 s a Worker's `waitUntil` has after its response, leaving time for the KV write.
  */
 export const SETTLE_DELIVERY_MS = 20_000;
 /** Settlements are retried whatever the error, for SETTLE_DELIVERY_MS: nobody waits on them. */
@@ -145,7 +145,10 @@ function logFailures(settles: SettleInput[], results: SettleResult[] | undefined
   });
 }
 
-/** Sends a batch of settlements (SETTLE_RETRIES); given up, they are logged whole. */
+/**
+ * Sends a batch of settlements (SETTLE_RETRIES); given up, they are kept in KV as a dead letter,
+ * which the cron sends again until the object takes them (settling twice changes nothing).
+ */
 async function sendSettles(env: Env, accountId: string, settles: SettleInput[]): Promise<void> {
   if (settles.length === 0) return;
   try {
@@ -153,7 +156,7 @@ async function sendSettles(env: Env, accountId: string, settles: SettleInput[]):
     logFailures(settles, results);
   } catch (error) {
     logFailures(settles, undefined, error);
-    console.error(JSON.stringify({ msg: "settlements undelivered", account_id: accountId, settles }));
+    await keepUndelivered(env.KEYS, accountId, settles);
   }
 }
 
