@@ -1,4 +1,5 @@
 import { buildApp } from "./app";
+import { redeliverSettlements } from "./billing/redelivery";
 import type { Env } from "./env";
 
 export { AccountDurableObject } from "./billing/account-do";
@@ -9,4 +10,8 @@ const app = buildApp();
 
 export default {
   fetch: app.fetch,
+  /** The cron trigger (wrangler.toml): settlements the Account objects could not take, sent again. */
+  scheduled(_controller, env, ctx) {
+    ctx.waitUntil(redeliverSettlements(env));
+  },
 } satisfies ExportedHandler<Env>;
