@@ -16,14 +16,19 @@ import { BASE, fundedAccount } from "./support/gateway";
 
 const COST = 2_000_000;
 
-/** The Account objects as the gateway sees them during an outage: every settlement call fails. */
-function unreachableAccounts(): Env {
+/**
+ * The Account objects as the gateway sees them during an outage: every settlement call fails (what
+ * the runtime throws when an object resets or its connection drops), or with `hang` never answers.
+ */
+function unreachableAccounts(hang = false): Env {
   const real = env.ACCOUNTS;
   const namespace = {
     idFromName: (name: string) => real.idFromName(name),
     get: () => ({
-      // What the runtime throws when an object resets or its connection drops.
-      settleMany: () => Promise.reject(Object.assign(new Error("Network connection lost."), { retryable: true })),
+      settleMany: () =>
+        hang
+          ? new Promise<never>(() => {})
+          : Promise.reject(Object.assign(new Error("Network connection lost."), { retryable: true })),
     }),
   };
   return { ...env, ACCOUNTS: namespace as unknown as Env["ACCOUNTS"] };
@@ -42,7 +47,7 @@ async function lettersOf(accountId: string): Promise<DeadLetter[]> {
  */
 async function cronRuns() {
   const ctx = createExecutionContext();
-  await worker.scheduled(createScheduledController({ cron: "* * * * *" }), env, ctx);
+  await worker.scheduled(createScheduledController({ cron: "*/5 * * * *" }), env, ctx);
   await waitOnExecutionContext(ctx);
 }
 
@@ -63,10 +68,10 @@ async function heldGeneration() {
  * Settles through the gateway's client while the object cannot be reached, until the client gives
  * up (its delivery window passes on fake timers: the retries back off for 20 s of real time).
  */
-async function settleDuringOutage(accountId: string, settlement: SettleInput) {
-  vi.useFakeTimers({ toFake: ["setTimeout", "Date"] });
+async function settleDuringOutage(accountId: string, settlement: SettleInput, hang = false) {
+  vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
   try {
-    const sent = settle(unreachableAccounts(), accountId, settlement, { alone: true });
+    const sent = settle(unreachableAccounts(hang), accountId, settlement, { alone: true });
     await vi.advanceTimersByTimeAsync(SETTLE_DELIVERY_MS + 5_000);
     vi.useRealTimers();
     await sent;
@@ -122,6 +127,14 @@ describe("settlements the Account object could not take", () => {
       total_cost: COST / 1e9,
     });
     expect(await api(key, "/key")).toMatchObject({ usage: COST / 1e9 });
+  });
+
+  it("are kept in KV too when the object takes the call and never answers", async () => {
+    const { accountId, settlement } = await heldGeneration();
+    await settleDuringOutage(accountId, settlement, true);
+    expect(await lettersOf(accountId)).toEqual([{ accountId, writtenAt: expect.any(Number), settles: [settlement] }]);
+    await cronRuns();
+    expect((await audit(accountId)).totals.usageNanos).toBe(COST);
   });
 
   it("are charged once however many times they are sent again", async () => {

@@ -67,8 +67,9 @@ const RESERVE_RETRIES: RetryPolicy = (error, tries) =>
 
 /**
  * How long settlements keep being sent to an object that cannot be reached (a reset, an overload,
- * a deploy) before they are given up and kept in KV for the cron to redeliver (dead-letters.ts):
- * within the 30 s a Worker's `waitUntil` has after its response, leaving time for the KV write.
+ * a deploy), or wait for its answer, before they are given up and kept in KV for the cron to
+ * redeliver (dead-letters.ts): within the 30 s a Worker's `waitUntil` has after its response,
+ * leaving time for the KV write.
  */
 export const SETTLE_DELIVERY_MS = 20_000;
 /** Settlements are retried whatever the error, for SETTLE_DELIVERY_MS: nobody waits on them. */
@@ -90,6 +91,18 @@ async function withRetry<T>(call: (retried: boolean) => Promise<T>, again: Retry
       await sleep(wait);
     }
   }
+}
+
+/**
+ * `work`'s answer, or a rejection once `ms` pass without it. The work itself goes on (a settlement
+ * that lands after it was kept in KV is settled once all the same).
+ */
+function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 /** How long a settlement waits for a reservation to the same account that it can ride along with. */
@@ -152,7 +165,12 @@ function logFailures(settles: SettleInput[], results: SettleResult[] | undefined
 async function sendSettles(env: Env, accountId: string, settles: SettleInput[]): Promise<void> {
   if (settles.length === 0) return;
   try {
-    const results = await withRetry(() => accountStub(env, accountId).settleMany(settles), SETTLE_RETRIES);
+    // Bounded as a whole, not only between tries: a call that hangs instead of failing would
+    // otherwise outlast waitUntil's 30 s, and the batch be lost before it could be kept in KV.
+    const results = await withinDeadline(
+      withRetry(() => accountStub(env, accountId).settleMany(settles), SETTLE_RETRIES),
+      SETTLE_DELIVERY_MS,
+    );
     logFailures(settles, results);
   } catch (error) {
     logFailures(settles, undefined, error);
