@@ -139,8 +139,19 @@ export interface UpstreamError {
   retryAfter?: number;
 }
 
+/**
+ * What a provider cannot take however the request is mapped. Routing skips the endpoints of a
+ * format whose limit the request exceeds, as it skips one that lacks a required parameter: the
+ * request is never sent with part of it cut away.
+ */
+export interface FormatLimits {
+  /** The most stop sequences the provider takes (Cohere's and Gemini's five). */
+  stopSequences?: number;
+}
+
 /** One upstream wire format: small pure functions from the public request to the upstream and back. */
 export interface ChatAdapter {
+  limits?: FormatLimits;
   /** May be async: a format that signs its requests (Bedrock's SigV4) needs WebCrypto. */
   buildChatRequest(request: ChatRequest, target: UpstreamTarget, stream: boolean): UpstreamCall | Promise<UpstreamCall>;
   parseChatResponse(body: unknown, target: UpstreamTarget): ChatCompletionOut;

@@ -1,5 +1,5 @@
 import type { ChatRequest, ContentPart, FunctionTool, Message, MessageContent, ToolCall } from "../../schema/chat";
-import { unsupportedParameters } from "../parameters";
+import { stopSequences, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 
 /**
@@ -33,8 +33,6 @@ export type CohereMessage =
   | { role: "assistant"; content?: string | CohereTextPart[]; tool_plan?: string; tool_calls?: CohereToolCall[] }
   | { role: "tool"; tool_call_id: string; content: string | CohereTextPart[] };
 
-/** Cohere takes at most five stop sequences. */
-const MAX_STOP_SEQUENCES = 5;
 /** Thinking budgets by reasoning effort (`reasoning.max_tokens` wins when given). */
 const EFFORT_BUDGET: Record<string, number> = { minimal: 512, low: 2048, medium: 8192, high: 16384, xhigh: 31000 };
 
@@ -230,10 +228,10 @@ export function buildCohereBody(
   // Cohere's penalties range over 0..1 (OpenAI's over -2..2).
   if (inRange("frequency_penalty", request.frequency_penalty)) body.frequency_penalty = request.frequency_penalty;
   if (inRange("presence_penalty", request.presence_penalty)) body.presence_penalty = request.presence_penalty;
-  if (request.stop != null && !drop.has("stop")) {
-    const stops = (typeof request.stop === "string" ? [request.stop] : request.stop).filter((s) => s !== "");
-    if (stops.length > 0) body.stop_sequences = stops.slice(0, MAX_STOP_SEQUENCES);
-  }
+  // All of them: routing sends Cohere no more than it takes (cohereAdapter.limits), and a cut list
+  // would stop the answer in the wrong place without a word.
+  const stops = drop.has("stop") ? [] : stopSequences(request);
+  if (stops.length > 0) body.stop_sequences = stops;
   if (request.logprobs && !drop.has("logprobs")) body.logprobs = true;
 
   const requestedTools = drop.has("tools") ? [] : (request.tools ?? []);

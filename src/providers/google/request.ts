@@ -1,6 +1,6 @@
 import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail } from "../../schema/chat";
 import { inlineRemoteImages, parseDataUrl } from "../inline-image";
-import { unsupportedParameters } from "../parameters";
+import { stopSequences, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 
 /** Gemini `generateContent` request building: small pure functions, one per concern. */
@@ -427,8 +427,8 @@ export function buildGeminiBody(
     config.presencePenalty = request.presence_penalty;
   if (request.frequency_penalty != null && !drop.has("frequency_penalty"))
     config.frequencyPenalty = request.frequency_penalty;
-  if (request.stop != null && !drop.has("stop"))
-    config.stopSequences = typeof request.stop === "string" ? [request.stop] : request.stop;
+  const stops = drop.has("stop") ? [] : stopSequences(request);
+  if (stops.length > 0) config.stopSequences = stops;
   if (request.n != null && request.n > 1) config.candidateCount = request.n;
   if (request.logprobs && !drop.has("logprobs")) {
     config.responseLogprobs = true;
