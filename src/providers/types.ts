@@ -149,8 +149,18 @@ export interface FormatLimits {
   stopSequences?: number;
 }
 
+/** What an adapter says of the credential its calls carry, for keeping it out of error text. */
+export interface CredentialParts {
+  /**
+   * The secret parts of the credential besides `target.apiKey`, for formats whose credential has
+   * several (Bedrock's secret access key and session token). Asked only when there is an error
+   * text to clean, never on the way of a request that succeeds.
+   */
+  credentialParts?(target: UpstreamTarget): string[];
+}
+
 /** One upstream wire format: small pure functions from the public request to the upstream and back. */
-export interface ChatAdapter {
+export interface ChatAdapter extends CredentialParts {
   limits?: FormatLimits;
   /** May be async: a format that signs its requests (Bedrock's SigV4) needs WebCrypto. */
   buildChatRequest(request: ChatRequest, target: UpstreamTarget, stream: boolean): UpstreamCall | Promise<UpstreamCall>;
@@ -177,7 +187,7 @@ export interface EmbeddingsOut {
 }
 
 /** Embeddings in a provider's wire format (optional: not every format has them). */
-export interface EmbeddingsAdapter {
+export interface EmbeddingsAdapter extends CredentialParts {
   /** The API takes token ids as input (OpenAI's format); the others take text only. */
   takesTokenIds?: boolean;
   buildEmbeddingsRequest(request: EmbeddingsRequestIn, target: UpstreamTarget): UpstreamCall | Promise<UpstreamCall>;

@@ -1,4 +1,5 @@
 import type { ChatAdapter } from "../types";
+import { awsSecrets } from "./credentials";
 import { bedrockEmbeddingsAdapter } from "./embeddings";
 import { parseBedrockError } from "./errors";
 import { createEventStreamDecoder } from "./event-stream";
@@ -12,6 +13,7 @@ export const bedrockAdapter: ChatAdapter = {
   createStreamMapper: () => createBedrockStreamMapper(),
   decodeStream: (body) => body.pipeThrough(createEventStreamDecoder()),
   parseError: parseBedrockError,
+  credentialParts: awsSecrets,
 };
 
 export { bedrockEmbeddingsAdapter };
