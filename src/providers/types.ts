@@ -162,6 +162,13 @@ export interface CredentialParts {
 /** One upstream wire format: small pure functions from the public request to the upstream and back. */
 export interface ChatAdapter extends CredentialParts {
   limits?: FormatLimits;
+  /**
+   * The output tokens this format's request to an endpoint asks for on top of the request's
+   * `max_tokens`: the thinking budget it adds to the provider's output cap (0 when it sends none).
+   * Read by the hold placed before the call, from the same rules the request is built by. A
+   * format without it leaves the budget to the provider.
+   */
+  reasoningAllowance?(request: ChatRequest, endpoint: Endpoint): number;
   /** May be async: a format that signs its requests (Bedrock's SigV4) needs WebCrypto. */
   buildChatRequest(request: ChatRequest, target: UpstreamTarget, stream: boolean): UpstreamCall | Promise<UpstreamCall>;
   parseChatResponse(body: unknown, target: UpstreamTarget): ChatCompletionOut;

@@ -1,3 +1,4 @@
+import { claudeReasoningAllowance } from "../anthropic/request";
 import type { ChatAdapter } from "../types";
 import { awsSecrets } from "./credentials";
 import { bedrockEmbeddingsAdapter } from "./embeddings";
@@ -14,6 +15,8 @@ export const bedrockAdapter: ChatAdapter = {
   decodeStream: (body) => body.pipeThrough(createEventStreamDecoder()),
   parseError: parseBedrockError,
   credentialParts: awsSecrets,
+  // The catalog's Bedrock models are Claude, sent Claude's thinking budget (request.ts).
+  reasoningAllowance: claudeReasoningAllowance,
 };
 
 export { bedrockEmbeddingsAdapter };

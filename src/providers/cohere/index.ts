@@ -1,7 +1,7 @@
 import type { ChatAdapter } from "../types";
 import { cohereEmbeddingsAdapter } from "./embeddings";
 import { parseCohereError } from "./errors";
-import { buildCohereChatRequest } from "./request";
+import { buildCohereChatRequest, cohereReasoningAllowance } from "./request";
 import { createCohereStreamMapper, parseCohereResponse } from "./response";
 
 /** Cohere Chat v2 (`POST /v2/chat`) and Embed v2 (`POST /v2/embed`). */
@@ -12,6 +12,7 @@ export const cohereAdapter: ChatAdapter = {
   parseChatResponse: (body) => parseCohereResponse(body),
   createStreamMapper: () => createCohereStreamMapper(),
   parseError: parseCohereError,
+  reasoningAllowance: cohereReasoningAllowance,
 };
 
 export { cohereEmbeddingsAdapter };

@@ -1,3 +1,4 @@
+import type { Endpoint } from "../../catalog/types";
 import type { ChatRequest, ContentPart, FunctionTool, Message, MessageContent, ToolCall } from "../../schema/chat";
 import { stopSequences, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
@@ -191,6 +192,17 @@ export function convertThinking(
   return { type: "enabled", token_budget: EFFORT_BUDGET[effort] ?? (EFFORT_BUDGET.medium as number) };
 }
 
+/** The `thinking` an endpoint is sent: none where it drops `reasoning`. */
+function endpointThinking(request: ChatRequest, dropped: readonly string[]): ReturnType<typeof convertThinking> {
+  return dropped.includes("reasoning") ? undefined : convertThinking(request);
+}
+
+/** The thinking budget Cohere is sent on top of the request's max_tokens (the hold allows for it). */
+export function cohereReasoningAllowance(request: ChatRequest, endpoint: Endpoint): number {
+  const thinking = endpointThinking(request, unsupportedParameters(request, endpoint));
+  return thinking?.type === "enabled" ? thinking.token_budget : 0;
+}
+
 export function buildCohereBody(
   request: ChatRequest,
   target: UpstreamTarget,
@@ -206,7 +218,7 @@ export function buildCohereBody(
 
   const cap = target.endpoint.max_completion_tokens ?? undefined;
   const asked = request.max_completion_tokens ?? request.max_tokens ?? undefined;
-  const thinking = drop.has("reasoning") ? undefined : convertThinking(request);
+  const thinking = endpointThinking(request, dropped);
   if (thinking) body.thinking = thinking;
   if (asked !== undefined) {
     // A thinking budget counts inside max_tokens: the visible answer keeps what the client asked for.

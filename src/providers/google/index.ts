@@ -1,6 +1,6 @@
 import type { ChatAdapter } from "../types";
 import { parseGeminiError } from "./errors";
-import { buildGeminiChatRequest } from "./request";
+import { buildGeminiChatRequest, geminiReasoningAllowance } from "./request";
 import { createGeminiStreamMapper, parseGeminiResponse } from "./response";
 
 export { googleEmbeddingsAdapter } from "./embeddings";
@@ -13,4 +13,5 @@ export const googleAdapter: ChatAdapter = {
   parseChatResponse: (body) => parseGeminiResponse(body),
   createStreamMapper: () => createGeminiStreamMapper(),
   parseError: parseGeminiError,
+  reasoningAllowance: geminiReasoningAllowance,
 };
