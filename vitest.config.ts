@@ -62,6 +62,9 @@ export default defineConfig({
           KEEPALIVE_INTERVAL_MS: "400",
           BREAKER_COOLDOWN_MS: "1000",
           FIRST_TOKEN_TIMEOUT_MS: "3000",
+          // Bedrock is called as with temporary AWS credentials, a session token beside the emulated
+          // secret key, so that both are known to be kept out of what clients are told.
+          AWS_SESSION_TOKEN: "FwoGZXIvYXdzEmulatedSessionToken/QmVkcm9jaw+0=",
         },
       },
     })),

@@ -211,6 +211,48 @@ describe("charging through /chat/completions", () => {
     expect(thinking).toBeGreaterThan(plain);
   });
 
+  it("the reasoning allowed for is the budget each provider is sent, include_reasoning alone turning Gemini's on", async () => {
+    const body = (model: string, extra: Record<string, unknown>) =>
+      ask("same prompt [[emulate ttft_ms=300]]", { stream: true, model, ...extra });
+    /** What the gateway asked the provider for, for a request like `body`'s. */
+    const upstream = async (model: string, extra: Record<string, unknown>) => {
+      const marker = nonce();
+      const acct = await account(1_000_000_000);
+      await (await chat(acct.key, ask(`what was sent ${marker}`, { model, ...extra }))).text();
+      return (await finishedCall(marker))?.body as Record<string, any>;
+    };
+
+    // Gemini turns thinking on for `include_reasoning: true` alone, with a budget on top of max_tokens...
+    const GEMINI = "google/gemini-2.5-flash";
+    const sent = (await upstream(GEMINI, { max_tokens: 1000, include_reasoning: true })).generationConfig;
+    const budget = sent.thinkingConfig.thinkingBudget as number;
+    expect(budget).toBeGreaterThan(0);
+    expect(sent.maxOutputTokens).toBe(1000 + budget);
+    // ...and the hold allows for it: what that many visible tokens would hold.
+    const included = await holdOf(body(GEMINI, { max_tokens: 1000, include_reasoning: true }));
+    expect(included).toBe(await holdOf(body(GEMINI, { max_tokens: 1000 + budget })));
+    expect(included).toBeGreaterThan(await holdOf(body(GEMINI, { max_tokens: 1000 })));
+
+    // Claude (Anthropic and Bedrock) and OpenAI's format turn nothing on for it: nothing more is held.
+    for (const model of ["anthropic/claude-sonnet-4", MODEL]) {
+      const extra = { max_tokens: 1000, include_reasoning: true };
+      const request = await upstream(model, { ...extra, provider: { order: ["anthropic"] } });
+      expect(request.thinking ?? request.reasoning_effort).toBeUndefined();
+      expect(await holdOf(body(model, extra))).toBe(await holdOf(body(model, { max_tokens: 1000 })));
+    }
+    // Claude's budget is never under 1,024 tokens: a smaller reasoning.max_tokens holds what is sent.
+    const claude = "anthropic/claude-sonnet-4";
+    const small = await upstream(claude, {
+      max_tokens: 1000,
+      reasoning: { max_tokens: 500 },
+      provider: { order: ["anthropic"] },
+    });
+    expect(small.thinking.budget_tokens).toBe(1024);
+    expect(await holdOf(body(claude, { max_tokens: 1000, reasoning: { max_tokens: 500 } }))).toBe(
+      await holdOf(body(claude, { max_tokens: 1000 + 1024 })),
+    );
+  });
+
   it("n choices hold n times the output cap, and are charged for every choice's tokens", async () => {
     const probe = (extra: Record<string, unknown>) =>
       holdOf(ask("same prompt [[emulate ttft_ms=300]]", { stream: true, ...extra }));

@@ -130,6 +130,30 @@ describe("provider preferences", () => {
     expect(order).not.toContain("groq"); // Groq does not take min_p
   });
 
+  it("more stop sequences than a format takes skip its endpoints; with none left, a 400 names `stop`", () => {
+    const stops = (n: number) => Array.from({ length: n }, (_, i) => `STOP${i}`);
+    // Gemini, like Cohere, takes five; empty strings are no stop sequence and do not count.
+    expect(providers({ model: "google/gemini-2.5-flash", stop: [...stops(5), ""] })).toEqual(["google-ai-studio"]);
+    expect(() => plan({ model: "google/gemini-2.5-flash", stop: stops(6) })).toThrow(
+      expect.objectContaining({
+        status: 400,
+        message: expect.stringMatching(/at most 5 stop sequences \(`stop` has 6\)/),
+      }),
+    );
+    // Through a `models` fallback, the next model serves it (OpenAI's format sends every stop).
+    const fallback = plan({ model: "google/gemini-2.5-flash", models: ["openai/gpt-4o-mini"], stop: stops(6) });
+    expect(fallback.map((a) => a.model.id)).toEqual(["openai/gpt-4o-mini"]);
+    // A provider that is not configured is not the client's to fix: a 404, not a request for fewer stops.
+    const unconfigured = () =>
+      plan(
+        { model: "google/gemini-2.5-flash", models: ["openai/gpt-4o-mini"], stop: stops(6) },
+        {
+          access: (p) => (p.slug === "openai" ? undefined : configured()),
+        },
+      );
+    expect(unconfigured).toThrow(expect.objectContaining({ status: 404 }));
+  });
+
   it("sort orders strictly by price, throughput or latency", () => {
     expect(providers({ model: LLAMA, provider: { sort: "price" } })[0]).toBe("deepinfra");
     expect(providers({ model: LLAMA, provider: { sort: "throughput" } })[0]).toBe("groq");

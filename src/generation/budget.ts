@@ -3,6 +3,7 @@ import { worstCaseCost } from "../billing/cost";
 import { priceAtto } from "../billing/money";
 import type { Endpoint } from "../catalog/types";
 import { requestedReasoning } from "../providers/parameters";
+import { adapterFor } from "../providers/registry";
 import type { Attempt } from "../routing/plan";
 import type { ChatRequest } from "../schema/chat";
 
@@ -14,12 +15,16 @@ export function outputCap(endpoint: Endpoint, promptTokens: number, requested: n
 }
 
 /**
- * Output tokens a request's reasoning may add on top of its `max_tokens`: providers with a
- * thinking budget (Anthropic, Bedrock's Claude, Gemini) are sent the visible cap plus the budget.
- * An explicit `reasoning.max_tokens` is that budget; an effort alone is each provider's own
- * budget, so the hold then allows up to the endpoint's whole output limit.
+ * Output tokens a request's reasoning may add on top of its `max_tokens` at one endpoint. Formats
+ * with a thinking budget of their own (Anthropic, Bedrock's Claude, Gemini, Cohere) send the
+ * provider the visible cap plus that budget, and say which (ChatAdapter.reasoningAllowance, from
+ * the rules their requests are built by). The others hand reasoning to the provider: an explicit
+ * `reasoning.max_tokens` bounds it, an effort alone is the provider's own budget, so the hold then
+ * allows up to the endpoint's whole output limit.
  */
-export function reasoningAllowance(request: Pick<ChatRequest, "reasoning" | "reasoning_effort">): number {
+export function reasoningAllowance(request: ChatRequest, attempt: Attempt): number {
+  const adapter = adapterFor(attempt.provider.adapter);
+  if (adapter?.reasoningAllowance) return adapter.reasoningAllowance(request, attempt.endpoint);
   const asked = requestedReasoning(request);
   if (!asked) return 0;
   return "maxTokens" in asked ? asked.maxTokens : Number.POSITIVE_INFINITY;
@@ -34,12 +39,15 @@ export function reservationFor(
   attempts: Attempt[],
   promptTokens: number,
   requestedMaxTokens: number | null | undefined,
-  { choices = 1, reasoningTokens = 0 }: { choices?: number; reasoningTokens?: number } = {},
+  { choices = 1, reasoningTokens }: { choices?: number; reasoningTokens?: (attempt: Attempt) => number } = {},
 ): Omit<ReserveInput, "keyHash" | "generationId"> {
-  // With a thinking budget on top, the output may reach the requested cap plus the budget.
-  const requested = requestedMaxTokens == null ? requestedMaxTokens : requestedMaxTokens + reasoningTokens;
   let worst: Omit<ReserveInput, "keyHash" | "generationId"> | undefined;
-  for (const { endpoint } of attempts) {
+  for (const attempt of attempts) {
+    const { endpoint } = attempt;
+    // With a thinking budget on top, the output may reach the requested cap plus the budget
+    // (without a cap, the endpoint's limit bounds both).
+    const requested =
+      requestedMaxTokens == null ? requestedMaxTokens : requestedMaxTokens + (reasoningTokens?.(attempt) ?? 0);
     const cap = outputCap(endpoint, promptTokens, requested) * Math.max(1, Math.floor(choices));
     const worstCaseNanos = worstCaseCost(endpoint.pricing, promptTokens, cap);
     if (!worst || worstCaseNanos > worst.worstCaseNanos) {

@@ -74,7 +74,7 @@ export async function completeChat(
       promptTokens,
       maxOutputTokens: request.max_completion_tokens ?? request.max_tokens,
       choices: request.n ?? 1,
-      reasoningTokens: reasoningAllowance(request),
+      reasoningTokens: (attempt) => reasoningAllowance(request, attempt),
     },
     (gate) => run(attempts, gate),
   );

@@ -73,8 +73,8 @@ export interface GenerationStart {
   maxOutputTokens: number | null | undefined;
   /** How many completions the client asked for (`n`), each up to the output cap; 1 when absent. */
   choices?: number | null;
-  /** Output tokens reasoning may add on top of the cap (budget.ts reasoningAllowance). */
-  reasoningTokens?: number;
+  /** Output tokens reasoning may add on top of the cap at an endpoint (budget.ts reasoningAllowance). */
+  reasoningTokens?: (attempt: Attempt) => number;
 }
 
 /** How the attempt loop is to start: the signal that cancels it, and the gate of a head start. */

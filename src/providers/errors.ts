@@ -1,4 +1,4 @@
-import type { UpstreamError, UpstreamErrorKind } from "./types";
+import type { CredentialParts, UpstreamError, UpstreamErrorKind, UpstreamTarget } from "./types";
 
 /**
  * Shared translation of an upstream failure to the status Tollgate answers with, following
@@ -59,9 +59,18 @@ export function parseRetryAfter(headers: Headers): number | undefined {
   return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
 }
 
+/** Every secret of the credential a call carried: the provider's key and the format's further parts. */
+export function credentialSecrets(target: UpstreamTarget, adapter: CredentialParts): string[] {
+  return [target.apiKey, ...(adapter.credentialParts?.(target) ?? [])];
+}
+
 /** A short, secret-free version of an upstream error text for messages and metadata. */
-export function sanitizeUpstreamText(text: string, secret: string): string {
-  let clean = secret.length >= 8 ? text.split(secret).join("***") : text;
+export function sanitizeUpstreamText(text: string, secrets: readonly string[]): string {
+  let clean = text;
+  // Longest first: a secret that contains another is replaced whole, not around the shorter one.
+  for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+    if (secret.length >= 8) clean = clean.split(secret).join("***");
+  }
   clean = clean.replace(/\b(sk|key|token)[-_][A-Za-z0-9_-]{12,}/g, "$1-***");
   return clean.length > 500 ? `${clean.slice(0, 500)}…` : clean;
 }

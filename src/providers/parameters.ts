@@ -40,7 +40,7 @@ const SAMPLING_PARAMETERS = [
 ] as const;
 
 /** `structured_outputs` is honoured by endpoints listing either it or `response_format`. */
-function supports(endpoint: Endpoint, parameter: string): boolean {
+export function supports(endpoint: Endpoint, parameter: string): boolean {
   const list = endpoint.supported_parameters;
   if (list.includes(parameter)) return true;
   if (parameter === "structured_outputs") return list.includes("response_format");
@@ -50,6 +50,13 @@ function supports(endpoint: Endpoint, parameter: string): boolean {
 /** Parameters of the request the endpoint does not support. `max_tokens` is always honoured. */
 export function unsupportedParameters(request: Partial<ChatRequest>, endpoint: Endpoint): string[] {
   return requestedParameters(request).filter((p) => p !== "max_tokens" && !supports(endpoint, p));
+}
+
+/** The request's stop sequences as a provider is sent them: one string is a list of one; empty ones mean nothing. */
+export function stopSequences(request: Pick<ChatRequest, "stop">): string[] {
+  const stop = request.stop;
+  if (stop == null) return [];
+  return (typeof stop === "string" ? [stop] : stop).filter((sequence) => sequence !== "");
 }
 
 /**

@@ -139,8 +139,36 @@ export interface UpstreamError {
   retryAfter?: number;
 }
 
+/**
+ * What a provider cannot take however the request is mapped. Routing skips the endpoints of a
+ * format whose limit the request exceeds, as it skips one that lacks a required parameter: the
+ * request is never sent with part of it cut away.
+ */
+export interface FormatLimits {
+  /** The most stop sequences the provider takes (Cohere's and Gemini's five). */
+  stopSequences?: number;
+}
+
+/** What an adapter says of the credential its calls carry, for keeping it out of error text. */
+export interface CredentialParts {
+  /**
+   * The secret parts of the credential besides `target.apiKey`, for formats whose credential has
+   * several (Bedrock's secret access key and session token). Asked only when there is an error
+   * text to clean, never on the way of a request that succeeds.
+   */
+  credentialParts?(target: UpstreamTarget): string[];
+}
+
 /** One upstream wire format: small pure functions from the public request to the upstream and back. */
-export interface ChatAdapter {
+export interface ChatAdapter extends CredentialParts {
+  limits?: FormatLimits;
+  /**
+   * The output tokens this format's request to an endpoint asks for on top of the request's
+   * `max_tokens`: the thinking budget it adds to the provider's output cap (0 when it sends none).
+   * Read by the hold placed before the call, from the same rules the request is built by. A
+   * format without it leaves the budget to the provider.
+   */
+  reasoningAllowance?(request: ChatRequest, endpoint: Endpoint): number;
   /** May be async: a format that signs its requests (Bedrock's SigV4) needs WebCrypto. */
   buildChatRequest(request: ChatRequest, target: UpstreamTarget, stream: boolean): UpstreamCall | Promise<UpstreamCall>;
   parseChatResponse(body: unknown, target: UpstreamTarget): ChatCompletionOut;
@@ -166,7 +194,7 @@ export interface EmbeddingsOut {
 }
 
 /** Embeddings in a provider's wire format (optional: not every format has them). */
-export interface EmbeddingsAdapter {
+export interface EmbeddingsAdapter extends CredentialParts {
   /** The API takes token ids as input (OpenAI's format); the others take text only. */
   takesTokenIds?: boolean;
   buildEmbeddingsRequest(request: EmbeddingsRequestIn, target: UpstreamTarget): UpstreamCall | Promise<UpstreamCall>;

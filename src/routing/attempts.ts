@@ -1,5 +1,5 @@
-import { sanitizeUpstreamText } from "../providers/errors";
-import type { ChatAdapter, UpstreamCall, UpstreamError, UpstreamTarget } from "../providers/types";
+import { credentialSecrets, sanitizeUpstreamText } from "../providers/errors";
+import type { ChatAdapter, CredentialParts, UpstreamCall, UpstreamError, UpstreamTarget } from "../providers/types";
 import { GatewayError } from "../schema/errors";
 import { sleep as timerSleep } from "../sleep";
 import { backoffMs, FAILOVER_LIMITS, FAILOVER_TABLE, type FailureKind } from "./failover";
@@ -15,7 +15,7 @@ export interface AttemptReport {
 }
 
 /** What the loop needs of a wire-format adapter, whatever it serves (chat, embeddings…). */
-export interface ErrorParser {
+export interface ErrorParser extends CredentialParts {
   parseError(status: number, bodyText: string, headers: Headers): UpstreamError;
 }
 
@@ -141,7 +141,7 @@ export async function runAttempts<R, A extends ErrorParser>(
         break;
       }
       const failure: Failure = { ...outcome.failure, provider: attempt.provider.name };
-      failure.error.message = sanitizeUpstreamText(failure.error.message, target.apiKey);
+      failure.error.message = sanitizeUpstreamText(failure.error.message, credentialSecrets(target, adapter));
       last = failure;
       reports.push({
         provider: attempt.provider.name,

@@ -1,7 +1,7 @@
 import { priceAtto } from "../billing/money";
 import type { CatalogIndex } from "../catalog/store";
 import type { Endpoint, Model, Provider } from "../catalog/types";
-import { requestedParameters } from "../providers/parameters";
+import { requestedParameters, stopSequences, supports } from "../providers/parameters";
 import { adapterFor } from "../providers/registry";
 import type { ChatRequest, ProviderPreferences } from "../schema/chat";
 import { badRequest, GatewayError } from "../schema/errors";
@@ -81,7 +81,7 @@ export function planAttempts(input: PlanInput): Attempt[] {
   const prefs = request.provider ?? {};
   validateProviderNames(prefs, catalog);
   const attempts: Attempt[] = [];
-  const rejections: string[] = [];
+  const rejections: Rejection[] = [];
   for (const requested of requestedModels(request, catalog)) {
     const { id, variant } = parseModelId(requested, catalog);
     const unsupported = variant && UNSUPPORTED_VARIANTS[variant];
@@ -93,15 +93,20 @@ export function planAttempts(input: PlanInput): Attempt[] {
         ? `${requested} is ${model.kind === "embedding" ? "an embedding model: use /embeddings" : "a chat model: use /chat/completions"}`
         : `${requested} is not a valid model ID`;
       if (requested === request.model && !request.models?.length) throw badRequest(reason, { model: requested });
-      rejections.push(`${requested}: ${reason}`);
+      rejections.push({ text: `${requested}: ${reason}`, clientsToFix: false });
       continue;
     }
-    const { eligible, reasons } = eligibleEndpoints(model, variant, input);
-    if (eligible.length === 0) rejections.push(`${model.id}: ${reasons.join("; ") || "no endpoint"}`);
+    const { eligible, reasons, clientsToFix } = eligibleEndpoints(model, variant, input);
+    if (eligible.length === 0) {
+      rejections.push({ text: `${model.id}: ${reasons.join("; ") || "no endpoint"}`, clientsToFix });
+    }
     const ordered = orderEndpoints(model, eligible, variant, input);
     const kept = prefs.allow_fallbacks === false ? withoutProviderFallbacks(ordered, prefs, catalog) : ordered;
     if (kept.length === 0 && ordered.length > 0) {
-      rejections.push(`${model.id}: no provider in provider.order serves it (allow_fallbacks: false)`);
+      rejections.push({
+        text: `${model.id}: no provider in provider.order serves it (allow_fallbacks: false)`,
+        clientsToFix: false,
+      });
     }
     attempts.push(...kept);
   }
@@ -121,17 +126,24 @@ function withoutProviderFallbacks(ordered: Attempt[], prefs: ProviderPreferences
   return ordered.filter((a) => listed.has(a.provider.slug));
 }
 
-function keepWhere(attempts: Attempt[], keep: (a: Attempt) => boolean, rejections: string[]): Attempt[] {
+/** Why a requested model has no endpoint left, and whether only the request itself stands in the way. */
+interface Rejection {
+  text: string;
+  /** Every endpoint was left out for something the client can change (a prompt too long, too many stops). */
+  clientsToFix: boolean;
+}
+
+function keepWhere(attempts: Attempt[], keep: (a: Attempt) => boolean, rejections: Rejection[]): Attempt[] {
   const kept = attempts.filter(keep);
   if (kept.length > 0) return kept;
-  // A prompt too long for every endpoint is the client's to fix: a 400, like a provider's own.
-  const tooLong = rejections.length > 0 && rejections.every((r) => /: context length \d+ is smaller[^;]*$/.test(r));
+  // A request no endpoint can take as it stands (a prompt too long for every one, more stop
+  // sequences than any takes) is the client's to fix: a 400, like a provider's own.
+  const clientsToFix = rejections.length > 0 && rejections.every((r) => r.clientsToFix);
+  const reasons = rejections.map((r) => r.text);
   throw new GatewayError(
-    tooLong ? 400 : 404,
-    `No endpoints found that satisfy the request: ${rejections.join(" | ")}`,
-    {
-      reasons: rejections,
-    },
+    clientsToFix ? 400 : 404,
+    `No endpoints found that satisfy the request: ${reasons.join(" | ")}`,
+    { reasons },
   );
 }
 
@@ -175,7 +187,12 @@ function eligibleEndpoints(
   model: Model,
   variant: string | undefined,
   input: PlanInput,
-): { eligible: Array<{ endpoint: Endpoint; provider: Provider; access: UpstreamAccess }>; reasons: string[] } {
+): {
+  eligible: Array<{ endpoint: Endpoint; provider: Provider; access: UpstreamAccess }>;
+  reasons: string[];
+  /** Every endpoint left out was left out for something the client can change. */
+  clientsToFix: boolean;
+} {
   const { catalog, request, promptTokens } = input;
   const prefs = request.provider ?? {};
   const only = slugSet(prefs.only, catalog);
@@ -183,12 +200,17 @@ function eligibleEndpoints(
   const quantizations = prefs.quantizations?.length ? new Set(prefs.quantizations) : undefined;
   const needed = prefs.require_parameters ? requestedParameters(request).filter((p) => p !== "max_tokens") : [];
   const maxOutput = request.max_completion_tokens ?? request.max_tokens ?? 0;
+  const stops = stopSequences(request).length;
   const reasons = new Set<string>();
+  let clientsToFix = true;
   const eligible: Array<{ endpoint: Endpoint; provider: Provider; access: UpstreamAccess }> = [];
   for (const endpoint of model.endpoints) {
     const provider = catalog.providers.get(endpoint.provider);
     if (!provider) continue;
-    const reject = (why: string) => reasons.add(why);
+    const reject = (why: string, byClient = false) => {
+      reasons.add(why);
+      clientsToFix &&= byClient;
+    };
     if (only && !only.has(provider.slug)) {
       reject("excluded by provider.only");
       continue;
@@ -217,7 +239,7 @@ function eligibleEndpoints(
       reject("price above provider.max_price");
       continue;
     }
-    const missing = needed.filter((p) => !endpointSupports(endpoint, p));
+    const missing = needed.filter((p) => !supports(endpoint, p));
     if (missing.length > 0) {
       reject(`does not support ${missing.join(", ")} (require_parameters)`);
       continue;
@@ -226,7 +248,10 @@ function eligibleEndpoints(
       promptTokens + Math.min(maxOutput, endpoint.max_completion_tokens ?? maxOutput) > endpoint.context_length &&
       !middleOutApplies(request, endpoint)
     ) {
-      reject(`context length ${endpoint.context_length} is smaller than the request (~${promptTokens} prompt tokens)`);
+      reject(
+        `context length ${endpoint.context_length} is smaller than the request (~${promptTokens} prompt tokens)`,
+        true,
+      );
       continue;
     }
     if (!(input.hasAdapter ? input.hasAdapter(provider) : adapterFor(provider.adapter) !== undefined)) {
@@ -238,14 +263,16 @@ function eligibleEndpoints(
       reject(`${provider.slug} is not configured (no API key)`);
       continue;
     }
+    // Checked last, so that a 400 asking for fewer stops is only given when that alone stands in
+    // the way. An endpoint without `stop` at all drops it like any parameter it lacks.
+    const stopLimit = stops > 0 ? adapterFor(provider.adapter)?.limits?.stopSequences : undefined;
+    if (stopLimit !== undefined && stops > stopLimit && supports(endpoint, "stop")) {
+      reject(`${provider.name} takes at most ${stopLimit} stop sequences (\`stop\` has ${stops})`, true);
+      continue;
+    }
     eligible.push({ endpoint, provider, access });
   }
-  return { eligible, reasons: [...reasons] };
-}
-
-function endpointSupports(endpoint: Endpoint, parameter: string): boolean {
-  const list = endpoint.supported_parameters;
-  return list.includes(parameter) || (parameter === "structured_outputs" && list.includes("response_format"));
+  return { eligible, reasons: [...reasons], clientsToFix };
 }
 
 export function isFree(endpoint: Endpoint): boolean {

@@ -1,4 +1,4 @@
-import { sanitizeUpstreamText } from "../providers/errors";
+import { credentialSecrets, sanitizeUpstreamText } from "../providers/errors";
 import type {
   ChatAdapter,
   ChatChunkOut,
@@ -234,7 +234,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         }
       } catch (error) {
         if (ended) return;
-        const reason = giveUpReason ?? describeStreamError(error, source.target.apiKey);
+        const reason = giveUpReason ?? describeStreamError(error, source);
         giveUpReason = undefined;
         // Nothing reached the client yet: another endpoint may still answer, silently.
         const next = summary.firstChunkAt === undefined ? await options.failover?.(reason) : null;
@@ -254,7 +254,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
       }
     }
   };
-  options.waitUntil(pump().catch((error: unknown) => fail(describeStreamError(error, source.target.apiKey))));
+  options.waitUntil(pump().catch((error: unknown) => fail(describeStreamError(error, source))));
   return readable;
 }
 
@@ -281,12 +281,12 @@ class TruncatedError extends Error {
   }
 }
 
-/** What the client is told of a stream's failure; a provider's own words are cleaned of its key. */
-function describeStreamError(error: unknown, providerKey: string): string {
+/** What the client is told of a stream's failure; a provider's own words are cleaned of its credential. */
+function describeStreamError(error: unknown, source: StreamSource): string {
   if (error instanceof TruncatedError) return error.message;
   if (error instanceof SyntaxError) return "The provider sent a malformed stream chunk";
   if (error instanceof Error && error.name === "UpstreamStreamError") {
-    return `Provider error: ${sanitizeUpstreamText(error.message, providerKey)}`;
+    return `Provider error: ${sanitizeUpstreamText(error.message, credentialSecrets(source.target, source.adapter))}`;
   }
   return "The provider's stream was interrupted";
 }

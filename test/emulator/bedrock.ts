@@ -1,3 +1,5 @@
+import type { IncomingHttpHeaders } from "node:http";
+import { EMULATOR_SECRET_ACCESS_KEY } from "../../src/providers/bedrock/credentials";
 import { encodeEventMessage } from "../../src/providers/bedrock/event-stream";
 import type { Fault } from "./directives";
 import type { WireFormat } from "./format";
@@ -231,6 +233,33 @@ function converseScript(model: string, body: Json, stream: boolean, provider: st
   };
 }
 
+/**
+ * `echo_credentials`: an error whose text repeats the caller's credential, as AWS's signature
+ * mismatch repeats the canonical request, the session token among its headers. It names the secret
+ * access key too (the one the gateway signs emulated calls with), which AWS never would: neither
+ * may reach the gateway's client. A stream opens, then fails with an exception event carrying the
+ * text; any other call is refused with a 403.
+ */
+function credentialEcho(headers: IncomingHttpHeaders, stream: boolean): Script {
+  const token = headers["x-amz-security-token"];
+  const message =
+    "The request signature we calculated does not match the signature you provided. Check your AWS " +
+    `Secret Access Key (${EMULATOR_SECRET_ACCESS_KEY}) and signing method; x-amz-security-token: ${token ?? "none"}`;
+  if (stream) {
+    const exception = encodeEventMessage(
+      { ":exception-type": "validationException", ":content-type": "application/json", ":message-type": "exception" },
+      JSON.stringify({ message }),
+    );
+    return { status: 200, headers: { "content-type": "application/vnd.amazon.eventstream" }, frames: [exception] };
+  }
+  const refused = errorScript(403, undefined, undefined);
+  return {
+    ...refused,
+    headers: { ...refused.headers, "x-amzn-errortype": "InvalidSignatureException:http://internal.amazon.com/coral/" },
+    body: JSON.stringify({ message }),
+  };
+}
+
 /** Titan Text Embeddings v2: one `inputText`, `dimensions` 256/512/1024. */
 function invokeScript(body: Json): Script {
   if (typeof body.inputText !== "string" || body.inputText === "") {
@@ -258,10 +287,11 @@ export const bedrockFormat: WireFormat = {
     typeof headers["x-amz-date"] === "string" &&
     typeof headers["x-amz-content-sha256"] === "string",
   error: errorScript,
-  handle: ({ rest, body, provider, fault }) => {
+  handle: ({ rest, body, provider, fault, headers }) => {
     const [, encodedModel = "", operation] = PATH.exec(rest) ?? [];
     const model = decodeURIComponent(encodedModel);
     counter++;
+    if (fault.echo_credentials) return credentialEcho(headers, operation === "converse-stream");
     if (operation === "invoke") return invokeScript(body);
     return converseScript(model, body, operation === "converse-stream", provider, fault);
   },

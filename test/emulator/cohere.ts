@@ -13,6 +13,8 @@ import { countTokens } from "./tokens";
 type Json = Record<string, any>;
 
 const FINISH: Record<string, string> = { stop: "COMPLETE", length: "MAX_TOKENS", tool_calls: "TOOL_CALL" };
+/** Cohere refuses a request with more stop sequences than this (a 400), as its API does. */
+const MAX_STOP_SEQUENCES = 5;
 /** Cohere's prompt scaffolding: `tokens.input_tokens` counts it, `billed_units` does not. */
 const SCAFFOLDING_TOKENS = 400;
 
@@ -97,6 +99,11 @@ function rejection(body: Json): Script | undefined {
   ]) {
     if (body[field] !== undefined)
       return invalid(`invalid request: unknown field: parameter ${field} is not a valid field`);
+  }
+  if (Array.isArray(body.stop_sequences) && body.stop_sequences.length > MAX_STOP_SEQUENCES) {
+    return invalid(
+      `invalid request: stop_sequences must contain at most ${MAX_STOP_SEQUENCES} items, got ${body.stop_sequences.length}`,
+    );
   }
   if (body.tool_choice !== undefined && !["REQUIRED", "NONE"].includes(body.tool_choice)) {
     return invalid("invalid request: tool_choice must be one of REQUIRED, NONE");

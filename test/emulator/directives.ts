@@ -20,6 +20,11 @@ export interface Fault {
   malformed?: boolean;
   /** The reply reports no usage (some OpenAI-compatible providers send none). */
   no_usage?: boolean;
+  /**
+   * The provider fails with an error text that repeats the caller's credential (Bedrock only: its
+   * secret access key and session token), as a careless upstream might: the gateway must clean it.
+   */
+  echo_credentials?: boolean;
   tokens?: number;
   /** The prompt tokens the reply reports (a provider whose tokenizer counts more than the gateway's estimate). */
   prompt_tokens?: number;
@@ -33,7 +38,7 @@ export interface Directive {
 }
 
 const DIRECTIVE = /\[\[emulate(?:@([a-z0-9-]+))?((?:\s+[a-z_]+(?:=[\w.-]+)?)*)\s*\]\]/gi;
-const FLAGS = new Set(["reset", "no_done", "malformed", "no_usage"]);
+const FLAGS = new Set(["reset", "no_done", "malformed", "no_usage", "echo_credentials"]);
 const WORDS = new Set(["code"]);
 
 export function parseDirectives(text: string): Directive[] {

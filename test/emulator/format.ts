@@ -19,5 +19,6 @@ export interface WireFormat {
     provider: string;
     fault: Fault;
     url: URL;
+    headers: IncomingHttpHeaders;
   }): Script;
 }

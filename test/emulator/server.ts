@@ -121,7 +121,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, log: RequestLog
   if (!script && fault.status !== undefined && fault.status >= 400) {
     script = format.error(fault.status, fault.code, fault.retry_after);
   }
-  script ??= format.handle({ rest, method, body, provider, fault, url });
+  script ??= format.handle({ rest, method, body, provider, fault, url, headers: req.headers });
   await play(script, fault, req, res, entry);
 }
 

@@ -1,5 +1,7 @@
+import { env } from "cloudflare:test";
 import { describe, expect, inject, it } from "vitest";
 import { bedrockAdapter, bedrockEmbeddingsAdapter } from "../../src/providers/bedrock";
+import { EMULATOR_SECRET_ACCESS_KEY } from "../../src/providers/bedrock/credentials";
 import { crc32, createEventStreamDecoder, encodeEventMessage } from "../../src/providers/bedrock/event-stream";
 import { buildBedrockBody, buildBedrockChatRequest, regionOf } from "../../src/providers/bedrock/request";
 import { mapStopReason } from "../../src/providers/bedrock/response";
@@ -483,6 +485,43 @@ describe("Bedrock through the gateway", () => {
     expect((upstream!.body as any).messages[0].content[1]).toEqual({
       image: { format: "png", source: { bytes: PIXEL_PNG_BASE64 } },
     });
+  });
+
+  it("an error repeating the secret access key and session token reaches the client with neither", async () => {
+    const secrets = [EMULATOR_SECRET_ACCESS_KEY, (env as { AWS_SESSION_TOKEN?: string }).AWS_SESSION_TOKEN ?? ""];
+    expect(secrets[1]).not.toBe("");
+    const { key } = await fundedAccount("1");
+    const ask = (stream: boolean) =>
+      chat(key, {
+        model: "anthropic/claude-sonnet-4",
+        provider: { only: ["amazon-bedrock"] },
+        stream,
+        messages: [{ role: "user", content: `[[emulate@amazon-bedrock echo_credentials]] ${nonce()}` }],
+      });
+    // Refused before any answer: the error body, its metadata and the attempts it lists.
+    const refused = await ask(false);
+    expect(refused.status).toBe(502);
+    const text = await refused.text();
+    // The emulator's words came through, with each secret in them replaced.
+    expect(text).toContain("Secret Access Key (***) and signing method; x-amz-security-token: ***");
+    for (const secret of secrets) expect(text).not.toContain(secret);
+    // A stream that fails with an exception event: the error in its final chunk.
+    const streamed = await ask(true);
+    expect(streamed.status).toBe(200);
+    const events = await streamed.text();
+    expect(events).toContain("Secret Access Key (***) and signing method; x-amz-security-token: ***");
+    expect(events).toContain('"finish_reason":"error"');
+    for (const secret of secrets) expect(events).not.toContain(secret);
+    // Embeddings are signed with the same credential, and cleaned the same way.
+    const embedding = await gatewayFetch(`${BASE}/embeddings`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "amazon/titan-embed-text-v2", input: `[[emulate echo_credentials]] ${nonce()}` }),
+    });
+    expect(embedding.status).toBe(502);
+    const embeddingText = await embedding.text();
+    expect(embeddingText).toContain("x-amz-security-token: ***");
+    for (const secret of secrets) expect(embeddingText).not.toContain(secret);
   });
 
   it("embeds with Titan through InvokeModel, one input per request", async () => {

@@ -7,6 +7,7 @@ import {
   convertMessages,
   convertToolChoice,
   convertTools,
+  geminiReasoningAllowance,
   isGeminiFileUri,
   toGeminiSchema,
 } from "../../src/providers/google/request";
@@ -22,7 +23,7 @@ import type { ChatRequest } from "../../src/schema/chat";
 import { GatewayError } from "../../src/schema/errors";
 import { PIXEL_PNG_BASE64 } from "../emulator/images";
 import { chat, emulatorRequests, fundedAccount, nonce, readSse } from "../support/gateway";
-import { chatRequest, testTarget } from "../support/target";
+import { CHAT_PARAMETERS, chatRequest, testTarget } from "../support/target";
 
 const target = testTarget({
   slug: "google-ai-studio",
@@ -288,6 +289,23 @@ describe("Gemini request mapping", () => {
     expect(
       (buildGeminiBody(request({ reasoning: { enabled: false } }), pro).body.generationConfig as any).thinkingConfig,
     ).toEqual({ includeThoughts: false, thinkingBudget: 128 });
+  });
+
+  it("turns thinking on for include_reasoning alone where the endpoint takes it, and allows for its budget", () => {
+    const asked = request({ include_reasoning: true, max_tokens: 1000 });
+    expect(buildGeminiBody(asked, target).body.generationConfig).toEqual({
+      maxOutputTokens: 9192,
+      thinkingConfig: { includeThoughts: true, thinkingBudget: 8192 },
+    });
+    expect(geminiReasoningAllowance(asked, target.endpoint)).toBe(8192);
+    // A model without thinking (Gemini 2.0 Flash lists neither reasoning parameter) is sent none.
+    const flash2 = testTarget({
+      slug: "google-ai-studio",
+      model: "gemini-2.0-flash-001",
+      parameters: CHAT_PARAMETERS.filter((p) => p !== "reasoning" && p !== "include_reasoning"),
+    });
+    expect(buildGeminiBody(asked, flash2).body.generationConfig).toEqual({ maxOutputTokens: 1000 });
+    expect(geminiReasoningAllowance(asked, flash2.endpoint)).toBe(0);
   });
 
   it("calls generateContent or streamGenerateContent?alt=sse with x-goog-api-key", async () => {

@@ -1,6 +1,6 @@
 import { parseStandardError } from "../errors";
 import type { ChatAdapter } from "../types";
-import { buildAnthropicChatRequest } from "./request";
+import { buildAnthropicChatRequest, claudeReasoningAllowance } from "./request";
 import { createAnthropicStreamMapper, parseAnthropicResponse } from "./response";
 
 /** Anthropic Messages (`POST /v1/messages`). */
@@ -9,4 +9,5 @@ export const anthropicAdapter: ChatAdapter = {
   parseChatResponse: (body) => parseAnthropicResponse(body),
   createStreamMapper: () => createAnthropicStreamMapper(),
   parseError: parseStandardError,
+  reasoningAllowance: claudeReasoningAllowance,
 };

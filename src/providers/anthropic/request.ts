@@ -1,3 +1,4 @@
+import type { Endpoint } from "../../catalog/types";
 import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail } from "../../schema/chat";
 import { parseDataUrl } from "../inline-image";
 import { requestedReasoning, unsupportedParameters } from "../parameters";
@@ -176,6 +177,14 @@ export function claudeThinkingBudget(request: ChatRequest, dropped: string[]): n
     return undefined;
   }
   return budget;
+}
+
+/**
+ * The thinking budget Claude is sent on top of the request's max_tokens, by Anthropic and by
+ * Bedrock alike (the hold allows for it).
+ */
+export function claudeReasoningAllowance(request: ChatRequest, endpoint: Endpoint): number {
+  return claudeThinkingBudget(request, unsupportedParameters(request, endpoint)) ?? 0;
 }
 
 export function buildAnthropicBody(

@@ -1,5 +1,6 @@
 import { GatewayError } from "../../schema/errors";
 import type { EmbeddingsAdapter, EmbeddingsOut, EmbeddingsRequestIn, UpstreamCall, UpstreamTarget } from "../types";
+import { awsSecrets } from "./credentials";
 import { parseBedrockError } from "./errors";
 import { modelUrl, signedCall } from "./request";
 
@@ -44,4 +45,5 @@ export const bedrockEmbeddingsAdapter: EmbeddingsAdapter = {
   buildEmbeddingsRequest: buildBedrockEmbeddingsRequest,
   parseEmbeddingsResponse: (body) => parseBedrockEmbeddingsResponse(body),
   parseError: parseBedrockError,
+  credentialParts: awsSecrets,
 };

@@ -1,4 +1,6 @@
+import { claudeReasoningAllowance } from "../anthropic/request";
 import type { ChatAdapter } from "../types";
+import { awsSecrets } from "./credentials";
 import { bedrockEmbeddingsAdapter } from "./embeddings";
 import { parseBedrockError } from "./errors";
 import { createEventStreamDecoder } from "./event-stream";
@@ -12,6 +14,9 @@ export const bedrockAdapter: ChatAdapter = {
   createStreamMapper: () => createBedrockStreamMapper(),
   decodeStream: (body) => body.pipeThrough(createEventStreamDecoder()),
   parseError: parseBedrockError,
+  credentialParts: awsSecrets,
+  // The catalog's Bedrock models are Claude, sent Claude's thinking budget (request.ts).
+  reasoningAllowance: claudeReasoningAllowance,
 };
 
 export { bedrockEmbeddingsAdapter };

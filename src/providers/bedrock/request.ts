@@ -10,6 +10,7 @@ import {
 import { inlineRemoteImages, parseDataUrl } from "../inline-image";
 import { unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
+import { awsCredentials } from "./credentials";
 import { signRequest } from "./sigv4";
 
 /**
@@ -202,22 +203,19 @@ export function regionOf(target: UpstreamTarget): string {
   );
 }
 
-/** Signs a Bedrock call: the access key is the provider's key; the secret and token are settings. */
+/** Signs a Bedrock call with the target's credential (credentials.ts). */
 export async function signedCall(
   target: UpstreamTarget,
   url: string,
   body: string,
   accept?: string,
 ): Promise<UpstreamCall["init"]> {
-  const secret = target.setting("AWS_SECRET_ACCESS_KEY") ?? (target.emulated ? "emulator-secret" : undefined);
-  if (!secret) throw new Error("AWS_SECRET_ACCESS_KEY is not set for Amazon Bedrock");
-  const sessionToken = target.setting("AWS_SESSION_TOKEN");
   const signed = await signRequest({
     url,
     body,
     region: regionOf(target),
     service: "bedrock",
-    credentials: { accessKeyId: target.apiKey, secretAccessKey: secret, ...(sessionToken ? { sessionToken } : {}) },
+    credentials: awsCredentials(target),
   });
   return {
     method: "POST",

@@ -5,12 +5,7 @@
  */
 
 import { cachedIn } from "../../refreshing";
-
-export interface AwsCredentials {
-  accessKeyId: string;
-  secretAccessKey: string;
-  sessionToken?: string;
-}
+import type { AwsCredentials } from "./credentials";
 
 const encoder = new TextEncoder();
 

@@ -1,5 +1,6 @@
+import type { Endpoint } from "../../catalog/types";
 import type { ChatRequest, ContentPart, FunctionTool, Message, MessageContent, ToolCall } from "../../schema/chat";
-import { unsupportedParameters } from "../parameters";
+import { stopSequences, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 
 /**
@@ -33,8 +34,6 @@ export type CohereMessage =
   | { role: "assistant"; content?: string | CohereTextPart[]; tool_plan?: string; tool_calls?: CohereToolCall[] }
   | { role: "tool"; tool_call_id: string; content: string | CohereTextPart[] };
 
-/** Cohere takes at most five stop sequences. */
-const MAX_STOP_SEQUENCES = 5;
 /** Thinking budgets by reasoning effort (`reasoning.max_tokens` wins when given). */
 const EFFORT_BUDGET: Record<string, number> = { minimal: 512, low: 2048, medium: 8192, high: 16384, xhigh: 31000 };
 
@@ -193,6 +192,17 @@ export function convertThinking(
   return { type: "enabled", token_budget: EFFORT_BUDGET[effort] ?? (EFFORT_BUDGET.medium as number) };
 }
 
+/** The `thinking` an endpoint is sent: none where it drops `reasoning`. */
+function endpointThinking(request: ChatRequest, dropped: readonly string[]): ReturnType<typeof convertThinking> {
+  return dropped.includes("reasoning") ? undefined : convertThinking(request);
+}
+
+/** The thinking budget Cohere is sent on top of the request's max_tokens (the hold allows for it). */
+export function cohereReasoningAllowance(request: ChatRequest, endpoint: Endpoint): number {
+  const thinking = endpointThinking(request, unsupportedParameters(request, endpoint));
+  return thinking?.type === "enabled" ? thinking.token_budget : 0;
+}
+
 export function buildCohereBody(
   request: ChatRequest,
   target: UpstreamTarget,
@@ -208,7 +218,7 @@ export function buildCohereBody(
 
   const cap = target.endpoint.max_completion_tokens ?? undefined;
   const asked = request.max_completion_tokens ?? request.max_tokens ?? undefined;
-  const thinking = drop.has("reasoning") ? undefined : convertThinking(request);
+  const thinking = endpointThinking(request, dropped);
   if (thinking) body.thinking = thinking;
   if (asked !== undefined) {
     // A thinking budget counts inside max_tokens: the visible answer keeps what the client asked for.
@@ -230,10 +240,10 @@ export function buildCohereBody(
   // Cohere's penalties range over 0..1 (OpenAI's over -2..2).
   if (inRange("frequency_penalty", request.frequency_penalty)) body.frequency_penalty = request.frequency_penalty;
   if (inRange("presence_penalty", request.presence_penalty)) body.presence_penalty = request.presence_penalty;
-  if (request.stop != null && !drop.has("stop")) {
-    const stops = (typeof request.stop === "string" ? [request.stop] : request.stop).filter((s) => s !== "");
-    if (stops.length > 0) body.stop_sequences = stops.slice(0, MAX_STOP_SEQUENCES);
-  }
+  // All of them: routing sends Cohere no more than it takes (cohereAdapter.limits), and a cut list
+  // would stop the answer in the wrong place without a word.
+  const stops = drop.has("stop") ? [] : stopSequences(request);
+  if (stops.length > 0) body.stop_sequences = stops;
   if (request.logprobs && !drop.has("logprobs")) body.logprobs = true;
 
   const requestedTools = drop.has("tools") ? [] : (request.tools ?? []);

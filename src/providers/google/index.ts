@@ -1,14 +1,17 @@
 import type { ChatAdapter } from "../types";
 import { parseGeminiError } from "./errors";
-import { buildGeminiChatRequest } from "./request";
+import { buildGeminiChatRequest, geminiReasoningAllowance } from "./request";
 import { createGeminiStreamMapper, parseGeminiResponse } from "./response";
 
 export { googleEmbeddingsAdapter } from "./embeddings";
 
 /** Google Gemini (Generative Language API v1beta): `generateContent` / `streamGenerateContent?alt=sse`. */
 export const googleAdapter: ChatAdapter = {
+  // generationConfig.stopSequences takes up to five (providers.md §3.2).
+  limits: { stopSequences: 5 },
   buildChatRequest: buildGeminiChatRequest,
   parseChatResponse: (body) => parseGeminiResponse(body),
   createStreamMapper: () => createGeminiStreamMapper(),
   parseError: parseGeminiError,
+  reasoningAllowance: geminiReasoningAllowance,
 };

@@ -1,6 +1,7 @@
+import type { Endpoint } from "../../catalog/types";
 import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail } from "../../schema/chat";
 import { inlineRemoteImages, parseDataUrl } from "../inline-image";
-import { unsupportedParameters } from "../parameters";
+import { stopSequences, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 
 /** Gemini `generateContent` request building: small pure functions, one per concern. */
@@ -375,18 +376,23 @@ function budgetLimits(modelId: string): { min: number; max: number; canDisable: 
 }
 
 /**
- * `reasoning` ⇒ `thinkingConfig`: an explicit max_tokens is the budget, else the effort's; thoughts
- * are included unless excluded. Nothing is sent when the request says nothing about reasoning.
+ * `reasoning` ⇒ `thinkingConfig`: an explicit max_tokens is the budget, else the effort's, else
+ * (reasoning only enabled, or `include_reasoning: true` alone) the medium effort's; thoughts are
+ * included unless excluded. Nothing is sent when the request says nothing about reasoning, nor to
+ * an endpoint that drops `reasoning`; an `include_reasoning` the endpoint drops counts for nothing.
  */
 export function thinkingConfig(
   request: ChatRequest,
   modelId: string,
+  dropped: readonly string[],
 ): { includeThoughts?: boolean; thinkingBudget: number } | undefined {
+  if (dropped.includes("reasoning")) return undefined;
   const reasoning = request.reasoning;
   const effort = reasoning?.effort ?? request.reasoning_effort ?? undefined;
-  if (reasoning == null && effort === undefined && request.include_reasoning == null) return undefined;
+  const includeReasoning = dropped.includes("include_reasoning") ? undefined : request.include_reasoning;
+  if (reasoning == null && effort === undefined && includeReasoning == null) return undefined;
   const limits = budgetLimits(modelId);
-  const include = reasoning?.exclude !== true && request.include_reasoning !== false;
+  const include = reasoning?.exclude !== true && includeReasoning !== false;
   if (reasoning?.enabled === false || effort === "none") {
     return limits.canDisable ? { thinkingBudget: 0 } : { includeThoughts: false, thinkingBudget: limits.min };
   }
@@ -396,6 +402,12 @@ export function thinkingConfig(
   else if (reasoning?.enabled || include) budget = EFFORT_BUDGET.medium as number;
   else return undefined;
   return { includeThoughts: include, thinkingBudget: Math.min(limits.max, Math.max(limits.min, budget)) };
+}
+
+/** The thinking budget Gemini is sent on top of the request's max_tokens (the hold allows for it). */
+export function geminiReasoningAllowance(request: ChatRequest, endpoint: Endpoint): number {
+  const thinking = thinkingConfig(request, endpoint.provider_model_id, unsupportedParameters(request, endpoint));
+  return thinking?.thinkingBudget ?? 0;
 }
 
 export function buildGeminiBody(
@@ -410,7 +422,7 @@ export function buildGeminiBody(
 
   const config: Json = {};
   const modelId = target.endpoint.provider_model_id;
-  const thinking = drop.has("reasoning") ? undefined : thinkingConfig(request, modelId);
+  const thinking = thinkingConfig(request, modelId, dropped);
   const cap = target.endpoint.max_completion_tokens ?? undefined;
   const asked = request.max_completion_tokens ?? request.max_tokens ?? undefined;
   if (asked !== undefined) {
@@ -427,8 +439,8 @@ export function buildGeminiBody(
     config.presencePenalty = request.presence_penalty;
   if (request.frequency_penalty != null && !drop.has("frequency_penalty"))
     config.frequencyPenalty = request.frequency_penalty;
-  if (request.stop != null && !drop.has("stop"))
-    config.stopSequences = typeof request.stop === "string" ? [request.stop] : request.stop;
+  const stops = drop.has("stop") ? [] : stopSequences(request);
+  if (stops.length > 0) config.stopSequences = stops;
   if (request.n != null && request.n > 1) config.candidateCount = request.n;
   if (request.logprobs && !drop.has("logprobs")) {
     config.responseLogprobs = true;
