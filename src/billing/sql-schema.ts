@@ -153,7 +153,17 @@ const FIRST_SCHEMA = [
  * version, so a step, once shipped, is never edited. A new column is added with a DEFAULT that
  * the rows written before it read as (SQLite adds such a column without rewriting the table).
  */
-const SCHEMA_STEPS: ReadonlyArray<readonly string[]> = [FIRST_SCHEMA];
+const SCHEMA_STEPS: ReadonlyArray<readonly string[]> = [
+  FIRST_SCHEMA,
+  // 2: the kind of API call each generation was (`api_type` in /generation, an ApiType), as
+  // text like the other enumerations here (finish_reason, limit_reset). The rows from before it
+  // read as "completions", what /generation said of every generation until then: nothing
+  // recorded which of them were embeddings. It takes NULL, read as "completions" too, because
+  // code from before it, should a deploy be rolled back, inserts into the settlement view
+  // without it (which gives the trigger a NULL, not the default): NOT NULL would fail every
+  // such settlement.
+  [`ALTER TABLE generations ADD COLUMN api_type TEXT DEFAULT 'completions'`],
+];
 
 /**
  * Built from the current columns, so rebuilt after every step (see migrate). A settlement is one
