@@ -2,7 +2,7 @@ import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { AccountDurableObject } from "../src/billing/account-do";
 import { type accountStub, MAX_GATHERED, reserve, SETTLE_GATHER_MS, settle } from "../src/billing/client";
-import type { ReserveResult, SettleInput } from "../src/billing/contract";
+import type { GenerationRecord, ReserveResult, SettleInput } from "../src/billing/contract";
 import { readKey } from "../src/billing/key-store";
 import { readAccount } from "../src/billing/ledger";
 import { MAX_LEASE_MS, RESERVATION_TTL_MS, settleAll } from "../src/billing/reservations";
@@ -710,15 +710,15 @@ describe("leases (the object's side; billing/leases.ts)", () => {
       ] as const) {
         expect(await stub.reserve(reserveInput(key, { generationId, ...extra }))).toMatchObject({ ok: true });
       }
-      const record = (id: string, key: string, cost: number) => ({
+      const record = (id: string, key: string, cost: number, extra: Partial<GenerationRecord> = {}) => ({
         keyHash: key,
         generationId: id,
-        record: generationRecord(id, key, cost),
+        record: generationRecord(id, key, cost, extra),
       });
       const [first, second, late] = ids.underLease as [string, string, string];
       const batch: SettleInput[] = [
         record(ids.own, keyHash, 2_000_000),
-        { ...record(first, keyHash, 1_000_000), leaseId },
+        { ...record(first, keyHash, 1_000_000, { apiType: "embeddings" }), leaseId },
         // Above its hold and past its key's limit: clamped to the limit.
         record(ids.limited, limitedKey, 12_000_000),
         { ...record(second, keyHash, 3_000_000), leaseId },
@@ -774,6 +774,14 @@ describe("leases (the object's side; billing/leases.ts)", () => {
       );
     const after = await books(batched);
     expect(money(after)).toEqual(money(await books(oneByOne)));
+    // Each record keeps the kind of API call it was, in a batch as alone.
+    expect(after.generations.map((g) => (g.ok ? g.value.apiType : g.status))).toEqual([
+      "completions",
+      "completions",
+      "embeddings",
+      "completions",
+      "completions",
+    ]);
     expect(after.reservations).toBe(0);
     expect(after.totals.usageNanos).toBe(2_000_000 + 1_000_000 + 10_000_000 + 3_000_000 + 500_000);
   });

@@ -1,9 +1,10 @@
 import { OpenRouter } from "@openrouter/sdk";
 import { HTTPClient } from "@openrouter/sdk/lib/http.js";
+import { GenerationResponse$inboundSchema } from "@openrouter/sdk/models";
 import { CreateEmbeddingsResponseBody$inboundSchema } from "@openrouter/sdk/models/operations";
 import OpenAI from "openai";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE, emulatorRequests, fundedAccount, gatewayFetch, nonce, sleep } from "./support/gateway";
+import { BASE, chat, emulatorRequests, fundedAccount, gatewayFetch, nonce, sleep } from "./support/gateway";
 
 /** `POST /embeddings` through the real gateway: routed, reserved, charged once, like chat. */
 const MODEL = "openai/text-embedding-3-small";
@@ -30,6 +31,11 @@ async function generation(apiKey: string, id: string): Promise<any> {
     await sleep(20);
   }
   throw new Error(`generation ${id} was never recorded`);
+}
+
+/** `/generation?id=` once the generation is settled, as the OpenRouter SDK parses it. */
+async function parsedGeneration(apiKey: string, id: string) {
+  return GenerationResponse$inboundSchema.parse({ data: await generation(apiKey, id) }).data;
 }
 
 async function totalUsage(apiKey: string): Promise<number> {
@@ -100,6 +106,46 @@ describe("POST /embeddings", () => {
     expect(record.tokens_prompt).toBe(body.usage.prompt_tokens);
     expect(record.model).toBe(MODEL);
     expect(await totalUsage(own)).toBe(body.usage.cost);
+  });
+
+  it("/generation reports an embeddings generation as one, through the SDK's schema", async () => {
+    const { key: own } = await fundedAccount("1");
+    const body = (await (await embed({ model: MODEL, input: `what kind ${nonce()}` }, own)).json()) as any;
+    const record = await parsedGeneration(own, body.id);
+    expect(record).toMatchObject({
+      apiType: "embeddings",
+      model: MODEL,
+      streamed: false,
+      cancelled: false,
+      // An embedding completes nothing: no completion tokens, and no reason a completion stopped.
+      finishReason: null,
+      nativeFinishReason: null,
+      tokensPrompt: body.usage.prompt_tokens,
+      nativeTokensPrompt: body.usage.prompt_tokens,
+      tokensCompletion: 0,
+      nativeTokensCompletion: 0,
+      nativeTokensReasoning: 0,
+      totalCost: body.usage.cost,
+    });
+  });
+
+  it("/generation tells embeddings from chat and legacy completions by api_type", async () => {
+    const { key: own } = await fundedAccount("1");
+    const embedded = (await (await embed({ model: MODEL, input: `kind ${nonce()}` }, own)).json()) as any;
+    const chatted = (await (
+      await chat(own, { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: `kind ${nonce()}` }] })
+    ).json()) as any;
+    const completed = (await (
+      await gatewayFetch(`${BASE}/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${own}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "openai/gpt-4o-mini", prompt: `kind ${nonce()}` }),
+      })
+    ).json()) as any;
+    const kinds = await Promise.all(
+      [embedded.id, chatted.id, completed.id].map(async (id) => (await parsedGeneration(own, id)).apiType),
+    );
+    expect(kinds).toEqual(["embeddings", "completions", "completions"]);
   });
 
   it("charges Gemini embeddings (which report no usage) for the gateway's count of the inputs", async () => {

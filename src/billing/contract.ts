@@ -69,6 +69,13 @@ export type ReserveResult =
       retryAfterSeconds?: number;
     };
 
+/**
+ * The kind of API call a generation was, as `/generation` reports it in `api_type`: "completions"
+ * for chat and legacy completions, "embeddings" for embeddings (OpenRouter's names; it has more
+ * kinds, for APIs Tollgate does not serve).
+ */
+export type ApiType = "completions" | "embeddings";
+
 /** One generation's stats, as `/generation?id=` reports them (OpenRouter's field names). */
 export interface GenerationRecord {
   id: string;
@@ -76,6 +83,7 @@ export interface GenerationRecord {
   createdAt: number;
   model: string;
   providerName: string;
+  apiType: ApiType;
   upstreamId: string | null;
   streamed: boolean;
   cancelled: boolean;

@@ -1,4 +1,4 @@
-import type { GenerationRecord } from "./contract";
+import type { ApiType, GenerationRecord } from "./contract";
 
 interface GenerationRow extends Record<string, SqlStorageValue> {
   id: string;
@@ -24,6 +24,11 @@ interface GenerationRow extends Record<string, SqlStorageValue> {
   app_referer: string | null;
   app_title: string | null;
   user: string | null;
+  /**
+   * Written from an ApiType. Rows from before the column read as its default, "completions"; a
+   * NULL is a settlement by code from before it (a rolled-back deploy: see sql-schema.ts).
+   */
+  api_type: ApiType | null;
 }
 
 const int = (n: number) => Math.max(0, Math.round(Number.isFinite(n) ? n : 0));
@@ -53,6 +58,7 @@ export const GENERATION_COLUMNS = [
   "app_referer",
   "app_title",
   "user",
+  "api_type",
 ] as const satisfies ReadonlyArray<keyof GenerationRow>;
 
 /** A generation log entry's row values, in GENERATION_COLUMNS order; `costNanos` must be what was charged. */
@@ -81,6 +87,7 @@ export function generationValues(record: GenerationRecord): SqlStorageValue[] {
     record.appReferer,
     record.appTitle,
     record.user,
+    record.apiType,
   ];
 }
 
@@ -93,6 +100,7 @@ export function readGeneration(sql: SqlStorage, id: string): GenerationRecord | 
     createdAt: row.created_at,
     model: row.model,
     providerName: row.provider_name,
+    apiType: row.api_type ?? "completions",
     upstreamId: row.upstream_id,
     streamed: row.streamed === 1,
     cancelled: row.cancelled === 1,

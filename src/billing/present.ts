@@ -97,7 +97,7 @@ export function generationData(record: GenerationRecord) {
     created_at: new Date(record.createdAt).toISOString(),
     model: record.model,
     provider_name: record.providerName,
-    api_type: "completions",
+    api_type: record.apiType,
     origin: record.appReferer ?? "",
     http_referer: record.appReferer,
     app_id: null,

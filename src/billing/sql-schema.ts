@@ -39,8 +39,13 @@ export const SETTLEMENT_BATCH = {
  * time INTEGER milliseconds since the epoch. CHECK constraints are the last line of defence for
  * the money invariants: a statement that would make a balance or a hold negative fails and its
  * transaction rolls back, so a bug can refuse a request but never overspend.
+ *
+ * The first version of the schema, as objects made before schema versions were counted have it
+ * (with the settlement view and its trigger, now SETTLEMENT_OBJECTS below). Every statement is
+ * conditional, so running it on such an object changes nothing. Never edit it: a later change is
+ * a step of its own in SCHEMA_STEPS.
  */
-const STATEMENTS = [
+const FIRST_SCHEMA = [
   `CREATE TABLE IF NOT EXISTS account (
     singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
     account_id TEXT NOT NULL,
@@ -137,19 +142,45 @@ const STATEMENTS = [
   // No index on created_at: nothing reads generations by time, and each index is one more B-tree
   // write per request (oldest-first pruning, if ever needed, can walk the rowid).
   `DROP INDEX IF EXISTS generations_created`,
-  // A settlement is one INSERT into this view (SETTLEMENT above; see settle in reservations.ts):
-  // its trigger swaps the generation's hold for its record, or takes the charge out of the lease
-  // it ran under, and adds the charge to the account's and the key's usage (the key's windows as
-  // the caller computed them, in the key_* columns). SQLite applies a statement and its trigger
-  // whole or not at all, so settling needs no savepoint, and it is one call into the runtime
-  // instead of four (the object's reservation-and-settlement cycle went from ~198 to ~170 µs).
-  // A change to its columns needs a view of another name (the old one is dropped below).
+  // An earlier settlement view and its trigger, replaced by SETTLEMENT_OBJECTS' (settlement).
   `DROP TRIGGER IF EXISTS settlement_applied`,
   `DROP VIEW IF EXISTS settlements`,
-  `CREATE VIEW IF NOT EXISTS settlement AS
+];
+
+/**
+ * The schema's versions, each the statements that take an object's database from the one before
+ * to it: version n is the first n steps. Append only: a deployed object may be at any earlier
+ * version, so a step, once shipped, is never edited. A new column is added with a DEFAULT that
+ * the rows written before it read as (SQLite adds such a column without rewriting the table).
+ */
+const SCHEMA_STEPS: ReadonlyArray<readonly string[]> = [
+  FIRST_SCHEMA,
+  // 2: the kind of API call each generation was (`api_type` in /generation, an ApiType), as
+  // text like the other enumerations here (finish_reason, limit_reset). The rows from before it
+  // read as "completions", what /generation said of every generation until then: nothing
+  // recorded which of them were embeddings. It takes NULL, read as "completions" too, because
+  // code from before it, should a deploy be rolled back, inserts into the settlement view
+  // without it (which gives the trigger a NULL, not the default): NOT NULL would fail every
+  // such settlement.
+  [`ALTER TABLE generations ADD COLUMN api_type TEXT DEFAULT 'completions'`],
+];
+
+/**
+ * Built from the current columns, so rebuilt after every step (see migrate). A settlement is one
+ * INSERT into this view (SETTLEMENT above; see settle in reservations.ts): its trigger swaps the
+ * generation's hold for its record, or takes the charge out of the lease it ran under, and adds
+ * the charge to the account's and the key's usage (the key's windows as the caller computed
+ * them, in the key_* columns). SQLite applies a statement and its trigger whole or not at all,
+ * so settling needs no savepoint, and it is one call into the runtime instead of four (the
+ * object's reservation-and-settlement cycle went from ~198 to ~170 µs).
+ */
+const SETTLEMENT_OBJECTS = {
+  drop: [`DROP TRIGGER IF EXISTS settlement_recorded`, `DROP VIEW IF EXISTS settlement`],
+  create: [
+    `CREATE VIEW settlement AS
     SELECT *, ${[...SETTLEMENT_KEY_COLUMNS, ...SETTLEMENT_LEASE_COLUMNS].map((c) => `0 AS ${c}`).join(", ")}
     FROM generations WHERE 0`,
-  `CREATE TRIGGER IF NOT EXISTS settlement_recorded INSTEAD OF INSERT ON settlement BEGIN
+    `CREATE TRIGGER settlement_recorded INSTEAD OF INSERT ON settlement BEGIN
     DELETE FROM reservations WHERE id = NEW.id;
     UPDATE reservations SET amount_nanos = amount_nanos - NEW.lease_take_nanos
       WHERE id = NEW.lease_id AND NEW.lease_take_nanos > 0;
@@ -160,8 +191,39 @@ const STATEMENTS = [
       ${KEY_WINDOW_COLUMNS.map((c, i) => `${c} = NEW.${SETTLEMENT_KEY_COLUMNS[i]}`).join(", ")}
       WHERE hash = NEW.key_hash;
   END`,
-];
+  ],
+};
 
-export function migrate(sql: SqlStorage): void {
-  for (const statement of STATEMENTS) sql.exec(statement);
+/** The latest schema version: what migrate leaves every object at. */
+export const SCHEMA_VERSION = SCHEMA_STEPS.length;
+
+/**
+ * Brings the object's database to SCHEMA_VERSION; runs when the object starts. The version it is
+ * at is kept in the schema_version table (Durable Objects refuse `PRAGMA user_version`), and an
+ * object made before it existed counts as version 0. The steps it lacks run in order, in one
+ * transaction with the new version, so an object is never left between two versions. An object
+ * already at the latest version makes two statements here (it used to run the whole schema's
+ * fourteen on every start).
+ */
+export function migrate(storage: DurableObjectStorage): void {
+  const sql = storage.sql;
+  sql.exec(`CREATE TABLE IF NOT EXISTS schema_version (
+    singleton INTEGER PRIMARY KEY CHECK (singleton = 1),
+    version INTEGER NOT NULL
+  )`);
+  const at = sql.exec<{ version: number }>("SELECT version FROM schema_version").toArray()[0]?.version ?? 0;
+  // Further than this code knows (a deploy rolled back): its steps are there, left as they are.
+  if (at >= SCHEMA_VERSION) return;
+  storage.transactionSync(() => {
+    // The settlement view and trigger name the generations table's columns: they are dropped
+    // while the steps change the tables, and built again from the columns the code now writes.
+    for (const statement of SETTLEMENT_OBJECTS.drop) sql.exec(statement);
+    for (const step of SCHEMA_STEPS.slice(at)) for (const statement of step) sql.exec(statement);
+    for (const statement of SETTLEMENT_OBJECTS.create) sql.exec(statement);
+    sql.exec(
+      `INSERT INTO schema_version (singleton, version) VALUES (1, ?)
+        ON CONFLICT (singleton) DO UPDATE SET version = excluded.version`,
+      SCHEMA_VERSION,
+    );
+  });
 }

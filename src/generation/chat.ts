@@ -67,6 +67,8 @@ export async function completeChat(
     c,
     attempts,
     {
+      // Legacy completions (api/completions.ts) come this way too, and are the same kind.
+      apiType: "completions",
       requestedModel: request.model ?? null,
       stream: request.stream === true,
       user: request.user ?? null,

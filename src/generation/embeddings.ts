@@ -59,6 +59,7 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
     c,
     attempts,
     {
+      apiType: "embeddings",
       requestedModel: request.model ?? null,
       stream: false,
       user: request.user ?? null,

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
 import { closeLeaseWhenDue, releaseLease, reserve, settle } from "../billing/client";
-import type { GenerationRecord, LeaseAsk, ReserveResult } from "../billing/contract";
+import type { ApiType, GenerationRecord, LeaseAsk, ReserveResult } from "../billing/contract";
 import { takeHeadStart } from "../billing/head-start";
 import {
   generationEnded,
@@ -39,6 +39,8 @@ import { timeoutsOf } from "./timeouts";
 export interface Generation {
   c: Context<AppEnv>;
   id: string;
+  /** The kind of API call it is, for its record. */
+  apiType: ApiType;
   /** The model the client asked for (for the log line of a request no model answered). */
   requestedModel: string | null;
   stream: boolean;
@@ -64,6 +66,7 @@ export interface Generation {
 }
 
 export interface GenerationStart {
+  apiType: ApiType;
   requestedModel: string | null;
   stream: boolean;
   user: string | null;
@@ -285,6 +288,7 @@ export function record(
     createdAt: gen.receivedAt,
     model: success.attempt.model.id,
     providerName: success.attempt.provider.name,
+    apiType: gen.apiType,
     upstreamId: outcome.upstreamId,
     streamed: outcome.streamed,
     cancelled: outcome.cancelled,

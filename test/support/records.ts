@@ -16,6 +16,7 @@ export function generationRecord(
     createdAt: Date.now(),
     model: "openai/gpt-4o-mini",
     providerName: "OpenAI",
+    apiType: "completions",
     upstreamId: "chatcmpl-test",
     streamed: false,
     cancelled: false,
