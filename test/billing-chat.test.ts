@@ -1,5 +1,6 @@
-import { SELF } from "cloudflare:test";
+import { createExecutionContext, SELF } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
+import worker from "../src/index";
 import { estimateTextTokens } from "../src/transforms/tokens";
 import { audit, env, settled } from "./billing-support";
 import { admin, BASE, emulatorRequests, finishedCall, nonce, readThenCancel, sleep } from "./support/gateway";
@@ -30,15 +31,28 @@ async function account(creditsNanos: number, key: Record<string, unknown> = {}) 
   };
 }
 
+function chatRequest(key: string, body: Record<string, unknown>, signal?: AbortSignal): Request {
+  return new Request(`${BASE}/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: JSON.stringify({ model: MODEL, ...body }),
+    signal,
+  });
+}
+
 function chat(key: string, body: Record<string, unknown>, signal?: AbortSignal) {
-  return SELF.fetch(
-    new Request(`${BASE}/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({ model: MODEL, ...body }),
-      signal,
-    }),
-  );
+  return SELF.fetch(chatRequest(key, body, signal));
+}
+
+/**
+ * As chat, through the Worker's fetch with key leases off (KEY_LEASE_MS=0), for the tests that
+ * count how many of a burst the money lets through. A busy key's lease holds up to a sixteenth of
+ * its room for this isolate for a second, and a request refused meanwhile is served from it only
+ * within that second (leases.test.ts); 200 requests at once can starve this test's isolate for
+ * longer, and the lease's share then goes unused until it is released (a few 402s more).
+ */
+function chatUnleased(key: string, body: Record<string, unknown>) {
+  return worker.fetch(chatRequest(key, body), { ...env, KEY_LEASE_MS: "0" }, createExecutionContext());
 }
 
 const ask = (text: string, extra: Record<string, unknown> = {}) => ({
@@ -377,7 +391,7 @@ describe("concurrency through /chat/completions", () => {
   it("200 concurrent requests on a balance that covers exactly 50: 50 answered, 150 get 402, the balance ends at exactly 0", async () => {
     const hold = await concurrentHold();
     const acct = await account(50 * hold);
-    const responses = await Promise.all(Array.from({ length: 200 }, () => chat(acct.key, body)));
+    const responses = await Promise.all(Array.from({ length: 200 }, () => chatUnleased(acct.key, body)));
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(50);
     expect(statuses.filter((s) => s === 402)).toHaveLength(150);
@@ -422,14 +436,15 @@ describe("concurrency through /chat/completions", () => {
     expect(first.status).toBe(200);
     await first.text();
     const before = await settled(acct.id);
-    // ...of which the account then loses all but exactly 50 holds: at least 50 head starts must be refused.
+    // ...of which the account then loses all but exactly 50 holds: what the isolate trusts is stale,
+    // so its head starts may go past what is left.
     const left = before.totals.creditsNanos - before.totals.usageNanos;
     await admin(`/accounts/${acct.id}/credits`, {
       amount: `-${usd(left - 50 * hold)}`,
       reason: "test",
       idempotency_id: "cut",
     });
-    const responses = await Promise.all(Array.from({ length: 200 }, () => chat(acct.key, marked)));
+    const responses = await Promise.all(Array.from({ length: 200 }, () => chatUnleased(acct.key, marked)));
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(50);
     expect(statuses.filter((s) => s === 402)).toHaveLength(150);
@@ -438,19 +453,19 @@ describe("concurrency through /chat/completions", () => {
     expectBooksBalance(a);
     expect(a.totals.usageNanos).toBe(before.totals.usageNanos + 50 * hold);
     expect(a.totals.balanceNanos).toBe(0);
-    // Calls went out ahead of their reservations: besides the 50 answered (and holdOf's probe),
-    // at least the 50 head starts that had to be refused reached the provider. (That a refused
-    // one is cancelled is asserted in head-start.test.ts: 200 requests at once starve this test
-    // isolate for seconds, so here a refused call may finish before its cancellation runs.)
+    // Calls that went out ahead of their reservations ended, answered or cancelled. How many of
+    // the refused ones had gone out depends on how the 200 arrivals interleave with the object's
+    // answers, which reset the room the isolate trusts (none, when this isolate is starved): that
+    // a refused head start reaches the provider and is cancelled is asserted in head-start.test.ts.
     const calls = await emulatorRequests(marker);
-    expect(calls.length).toBeGreaterThanOrEqual(50 + 50 + 1);
+    expect(calls.length).toBeGreaterThanOrEqual(50 + 1);
     expect(calls.every((call) => call.outcome === "completed" || call.outcome === "client_closed")).toBe(true);
   }, 120_000);
 
   it("the same for a key limit", async () => {
     const hold = await concurrentHold();
     const acct = await account(1000 * hold, { limit: Number(usd(50 * hold)) });
-    const responses = await Promise.all(Array.from({ length: 200 }, () => chat(acct.key, body)));
+    const responses = await Promise.all(Array.from({ length: 200 }, () => chatUnleased(acct.key, body)));
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 200)).toHaveLength(50);
     expect(statuses.filter((s) => s === 402 || s === 403)).toHaveLength(150);
