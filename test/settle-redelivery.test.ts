@@ -1,6 +1,6 @@
 import { createExecutionContext, createScheduledController, SELF, waitOnExecutionContext } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, type MockInstance, vi } from "vitest";
-import { accountStub, SETTLE_DELIVERY_MS, settle } from "../src/billing/client";
+import { accountStub, reserve, SETTLE_DELIVERY_MS, settle } from "../src/billing/client";
 import type { SettleInput } from "../src/billing/contract";
 import { DEAD_LETTER_PREFIX, type DeadLetter, keepUndelivered } from "../src/billing/dead-letters";
 import { RESUME_KEY, redeliverSettlements } from "../src/billing/redelivery";
@@ -205,6 +205,39 @@ describe("settlements the Account object could not take", () => {
     // The first settlement once (the second run found it settled); the refused one's hold stays.
     expect({ usage: books.totals.usageNanos, holds: books.reservationCount }).toEqual({ usage: COST, holds: 1 });
     expect(books.generationCostSum).toBe(COST);
+  });
+});
+
+describe("settlements the Account object refused", () => {
+  /** A hold on a new account, and a settlement for it the object cannot write (a NOT NULL column empty). */
+  async function refusedSettlement() {
+    const account = await fundedAccount("1");
+    const input = reserveInput(account.hash);
+    expect((await accountStub(env, account.accountId).reserve(input)).ok).toBe(true);
+    const settlement: SettleInput = {
+      keyHash: account.hash,
+      generationId: input.generationId,
+      record: { ...generationRecord(input.generationId, account.hash, COST), model: null as unknown as string },
+    };
+    return { ...account, settlement };
+  }
+
+  it("are kept in KV as the object answers, sent by themselves", async () => {
+    const { accountId, settlement } = await refusedSettlement();
+    await settle(env, accountId, settlement, { alone: true });
+    expect(errorLines()).toContain('"msg":"settle failed"');
+    expect(await lettersOf(accountId)).toEqual([{ accountId, writtenAt: expect.any(Number), settles: [settlement] }]);
+  });
+
+  it("are kept in KV as the object answers, carried by a reservation", async () => {
+    const { accountId, hash, settlement } = await refusedSettlement();
+    // Queued for the gathering window, then carried by the next reservation of the account.
+    const queued = settle(env, accountId, settlement);
+    const kept: Promise<unknown>[] = [];
+    const reserved = await reserve(env, accountId, reserveInput(hash), (work) => kept.push(work));
+    expect(reserved.ok).toBe(true);
+    await Promise.all([queued, ...kept]);
+    expect(await lettersOf(accountId)).toEqual([{ accountId, writtenAt: expect.any(Number), settles: [settlement] }]);
   });
 });
 

@@ -4,7 +4,7 @@ import { GatewayError } from "../schema/errors";
 import { sleep } from "../sleep";
 import type { Outcome } from "./account-types";
 import type { ReserveInput, ReserveResult, SettleInput } from "./contract";
-import { keepUndelivered } from "./dead-letters";
+import { keepUndelivered, notTaken } from "./dead-letters";
 import { noteRoom } from "./head-start";
 import { type Lease, leaseExpired } from "./leases";
 import type { SettleOutcome } from "./reservations";
@@ -149,18 +149,31 @@ function takeQueued(accountId: string): SettleInput[] {
   return inputs;
 }
 
-function logFailures(settles: SettleInput[], results: SettleResult[] | undefined, error?: unknown): void {
-  settles.forEach((settle, i) => {
-    const result = results?.[i];
-    if (result && !("failed" in result)) return;
-    const reason = error ?? (result && "failed" in result ? result.failed : "missing from the batch reply");
-    console.error(JSON.stringify({ msg: "settle failed", id: settle.generationId, error: String(reason) }));
-  });
+/**
+ * Logs each settlement of the batch the object did not take (`error`: the whole call failed) and
+ * keeps them in KV, for the cron to send again: a settlement the object refused (a record it
+ * could not write) may be taken by a later deploy, and its hold would otherwise expire unpaid.
+ */
+function keepNotTaken(
+  env: Env,
+  accountId: string,
+  settles: SettleInput[],
+  results: SettleResult[] | undefined,
+  error?: unknown,
+): Promise<unknown> | undefined {
+  const refused = notTaken(settles, results);
+  if (refused.length === 0) return undefined;
+  for (const { settle, reason } of refused) {
+    console.error(JSON.stringify({ msg: "settle failed", id: settle.generationId, error: String(error ?? reason) }));
+  }
+  const kept = refused.map(({ settle }) => settle);
+  return keepUndelivered(env.KEYS, accountId, kept);
 }
 
 /**
- * Sends a batch of settlements (SETTLE_RETRIES); given up, they are kept in KV as a dead letter,
- * which the cron sends again until the object takes them (settling twice changes nothing).
+ * Sends a batch of settlements (SETTLE_RETRIES); given up, or refused one by one, they are kept in
+ * KV as a dead letter, which the cron sends again until the object takes them (settling twice
+ * changes nothing).
  */
 async function sendSettles(env: Env, accountId: string, settles: SettleInput[]): Promise<void> {
   if (settles.length === 0) return;
@@ -171,10 +184,9 @@ async function sendSettles(env: Env, accountId: string, settles: SettleInput[]):
       withRetry(() => accountStub(env, accountId).settleMany(settles), SETTLE_RETRIES),
       SETTLE_DELIVERY_MS,
     );
-    logFailures(settles, results);
+    await keepNotTaken(env, accountId, settles, results);
   } catch (error) {
-    logFailures(settles, undefined, error);
-    await keepUndelivered(env.KEYS, accountId, settles);
+    await keepNotTaken(env, accountId, settles, undefined, error);
   }
 }
 
@@ -220,7 +232,8 @@ async function reserveCarrying(
       (retried) => accountStub(env, accountId).reserveAfter(settles, attempt(retried)),
       RESERVE_RETRIES,
     );
-    logFailures(settles, reply.settled);
+    const keeping = keepNotTaken(env, accountId, settles, reply.settled);
+    if (keeping) keepAlive(keeping);
     return reply.reserve;
   } catch (error) {
     // The reservation fails for its caller at once; the settlements it carried are sent by

@@ -1,4 +1,5 @@
 import type { SettleInput } from "./contract";
+import type { SettleOutcome } from "./reservations";
 
 /**
  * Settlements the Account object could not take within their delivery window (client.ts's
@@ -69,4 +70,21 @@ export async function readDeadLetter(kv: KVNamespace, key: string): Promise<Dead
     throw new Error(`${key} holds no dead letter`);
   }
   return letter as DeadLetter;
+}
+
+/**
+ * The settlements of a batch its object did not take: answered `{failed}`, missing from its reply,
+ * or all of them when there is no reply. A duplicate (settled before) was taken.
+ */
+export function notTaken(
+  settles: SettleInput[],
+  results: ReadonlyArray<SettleOutcome | { failed: string }> | undefined,
+): Array<{ settle: SettleInput; reason: string }> {
+  const refused: Array<{ settle: SettleInput; reason: string }> = [];
+  settles.forEach((settle, i) => {
+    const result = results?.[i];
+    if (result && !("failed" in result)) return;
+    refused.push({ settle, reason: result ? result.failed : "missing from the reply" });
+  });
+  return refused;
 }

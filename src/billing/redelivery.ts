@@ -1,7 +1,6 @@
 import type { Env } from "../env";
 import { accountStub } from "./client";
-import type { SettleInput } from "./contract";
-import { DEAD_LETTER_PREFIX, readDeadLetter } from "./dead-letters";
+import { DEAD_LETTER_PREFIX, notTaken, readDeadLetter } from "./dead-letters";
 import type { SettleOutcome } from "./reservations";
 
 /**
@@ -79,7 +78,10 @@ async function redeliverLetter(env: Env, key: string): Promise<boolean> {
     // Deleted since it was listed (KV's listing lags behind its deletes): delivered already.
     if (letter === null) return true;
     const reply: SettleReply = await accountStub(env, letter.accountId).settleMany(letter.settles);
-    const refused = refusedSettlements(letter.settles, reply);
+    const refused = notTaken(letter.settles, reply).map(({ settle, reason }) => ({
+      id: settle.generationId,
+      error: reason,
+    }));
     if (refused.length > 0) {
       console.error(JSON.stringify({ msg: "dead letter kept", dead_letter: key, refused }));
       return false;
@@ -90,15 +92,4 @@ async function redeliverLetter(env: Env, key: string): Promise<boolean> {
     console.error(JSON.stringify({ msg: "dead letter kept", dead_letter: key, error: String(error) }));
     return false;
   }
-}
-
-/** The settlements the object did not take: answered `{failed}`, or missing from its reply. */
-function refusedSettlements(settles: SettleInput[], reply: SettleReply): Array<{ id: string; error: string }> {
-  const refused: Array<{ id: string; error: string }> = [];
-  settles.forEach((settle, i) => {
-    const result = reply[i];
-    if (result && !("failed" in result)) return;
-    refused.push({ id: settle.generationId, error: result ? result.failed : "missing from the reply" });
-  });
-  return refused;
 }
