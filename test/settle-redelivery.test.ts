@@ -51,15 +51,24 @@ async function cronRuns() {
   await waitOnExecutionContext(ctx);
 }
 
-/** An account with a key and one hold on it, and the settlement that charges COST for it. */
-async function heldGeneration() {
+/** A generation's record the object cannot write (a NOT NULL column empty): it answers `{failed}`. */
+const unwritable = (id: string, keyHash: string, cost: number) => ({
+  ...generationRecord(id, keyHash, cost),
+  model: null as unknown as string,
+});
+
+/**
+ * An account with a key and one hold on it, and the settlement that charges COST for it (with
+ * `refused`, one whose record the object cannot write).
+ */
+async function heldGeneration({ refused = false } = {}) {
   const account = await fundedAccount("1");
   const input = reserveInput(account.hash);
   expect((await accountStub(env, account.accountId).reserve(input)).ok).toBe(true);
   const settlement: SettleInput = {
     keyHash: account.hash,
     generationId: input.generationId,
-    record: generationRecord(input.generationId, account.hash, COST),
+    record: (refused ? unwritable : generationRecord)(input.generationId, account.hash, COST),
   };
   return { ...account, settlement };
 }
@@ -188,11 +197,10 @@ describe("settlements the Account object could not take", () => {
     const { accountId, hash, settlement } = await heldGeneration();
     const second = reserveInput(hash);
     expect((await accountStub(env, accountId).reserve(second)).ok).toBe(true);
-    // A record the object cannot write (a NOT NULL column empty): settleMany answers `{failed}` for it.
     const refused: SettleInput = {
       keyHash: hash,
       generationId: second.generationId,
-      record: { ...generationRecord(second.generationId, hash, COST), model: null as unknown as string },
+      record: unwritable(second.generationId, hash, COST),
     };
     await keepUndelivered(env.KEYS, accountId, [settlement, refused]);
     await cronRuns();
@@ -209,28 +217,15 @@ describe("settlements the Account object could not take", () => {
 });
 
 describe("settlements the Account object refused", () => {
-  /** A hold on a new account, and a settlement for it the object cannot write (a NOT NULL column empty). */
-  async function refusedSettlement() {
-    const account = await fundedAccount("1");
-    const input = reserveInput(account.hash);
-    expect((await accountStub(env, account.accountId).reserve(input)).ok).toBe(true);
-    const settlement: SettleInput = {
-      keyHash: account.hash,
-      generationId: input.generationId,
-      record: { ...generationRecord(input.generationId, account.hash, COST), model: null as unknown as string },
-    };
-    return { ...account, settlement };
-  }
-
   it("are kept in KV as the object answers, sent by themselves", async () => {
-    const { accountId, settlement } = await refusedSettlement();
+    const { accountId, settlement } = await heldGeneration({ refused: true });
     await settle(env, accountId, settlement, { alone: true });
     expect(errorLines()).toContain('"msg":"settle failed"');
     expect(await lettersOf(accountId)).toEqual([{ accountId, writtenAt: expect.any(Number), settles: [settlement] }]);
   });
 
   it("are kept in KV as the object answers, carried by a reservation", async () => {
-    const { accountId, hash, settlement } = await refusedSettlement();
+    const { accountId, hash, settlement } = await heldGeneration({ refused: true });
     // Queued for the gathering window, then carried by the next reservation of the account.
     const queued = settle(env, accountId, settlement);
     const kept: Promise<unknown>[] = [];
@@ -253,7 +248,7 @@ describe("a cron run's bound", () => {
         {
           keyHash: held.hash,
           generationId: `gen-broken-${n}`,
-          record: { ...generationRecord(`gen-broken-${n}`, held.hash, 1), model: null as unknown as string },
+          record: unwritable(`gen-broken-${n}`, held.hash, 1),
         },
       ],
     });
