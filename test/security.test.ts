@@ -243,4 +243,15 @@ describe("CPU cost of a prompt near the context limit (exact tiktoken count)", (
     // Linear work would add a few ms for 4 kB more text.
     expect(run.ms - base.ms).toBeLessThan(1_000);
   }, 120_000);
+
+  it("a 12 MiB one-word prompt is a 400 naming the context length, not a 500", async () => {
+    const { key } = await fundedAccount("1");
+    const response = await chat(key, {
+      model: "openai/gpt-4o-mini",
+      max_tokens: 1,
+      messages: [{ role: "user", content: "x".repeat(12 * 1024 * 1024) }],
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/context length/i);
+  }, 120_000);
 });

@@ -10,6 +10,14 @@ import { estimatePromptTokens, estimateTextTokens, type TokenCounter } from "../
  * counts decide whether the prompt fits and what middle-out removes. Below it, nothing is loaded.
  */
 const PRECISION_THRESHOLD = 0.75;
+/**
+ * Past this multiple of the largest candidate context, the prompt is refused (or cut by
+ * middle-out) on its estimate: an exact count could only bring it within reach if the estimate
+ * overcounted it more than this (it errs high on runs of one symbol, not by that much on text),
+ * and an exact count costs CPU in proportion to the text (seconds a megabyte of random letters),
+ * which a key with no credit could otherwise spend with a 20 MB body.
+ */
+const EXACT_CEILING = 4;
 
 export interface PromptCount {
   /** The prompt's tokens, as routing and the reservation use them. */
@@ -37,8 +45,9 @@ function candidateModels(catalog: CatalogIndex, request: ChatRequest): Model[] {
 export async function countPrompt(env: Env, catalog: CatalogIndex, request: ChatRequest): Promise<PromptCount> {
   const estimate = estimatePromptTokens(request.messages, request.tools);
   const models = candidateModels(catalog, request);
-  const smallest = Math.min(...models.flatMap((m) => m.endpoints.map((e) => e.context_length)));
-  if (!(estimate > PRECISION_THRESHOLD * smallest))
+  const contexts = models.flatMap((m) => m.endpoints.map((e) => e.context_length));
+  const smallest = Math.min(...contexts);
+  if (!(estimate > PRECISION_THRESHOLD * smallest) || estimate > EXACT_CEILING * Math.max(...contexts))
     return { promptTokens: estimate, counterFor: () => estimateTextTokens };
 
   await Promise.all(models.map((m) => tokenCounterFor(env, m.id)));
