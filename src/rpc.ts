@@ -128,8 +128,18 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   }
 
   async #call(apiKey: string | undefined, method: string, path: string, body?: unknown): Promise<Response> {
-    const headers: Record<string, string> = { "content-type": "application/json" };
-    if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+    const headers = new Headers({ "content-type": "application/json" });
+    if (apiKey) {
+      try {
+        headers.set("authorization", `Bearer ${apiKey}`);
+      } catch {
+        // A key no header can carry (a line break or control character inside, e.g. a secret
+        // pasted badly) is no key: refused as HTTP refuses one, not with the runtime's TypeError.
+        throw new TollgateRpcError({
+          error: { code: 401, message: "No auth credentials found or the key is invalid" },
+        });
+      }
+    }
     const response = await this.fetch(
       new Request(`${ORIGIN}${path}`, {
         method,

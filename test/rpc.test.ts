@@ -122,6 +122,18 @@ describe("service binding (RPC)", () => {
     });
   });
 
+  it("refuses a key no header can carry with OpenRouter's 401, as HTTP does, not a TypeError", async () => {
+    for (const badKey of ["sk-tg-v1-\nabc", "sk-tg-v1-\u0000abc"]) {
+      const thrown: unknown = await rpc()
+        .credits(badKey)
+        .catch((error: unknown) => error);
+      expect(thrown).toBeInstanceOf(Error);
+      const message = (thrown as Error).message;
+      expect(message.startsWith("TollgateRpcError: {")).toBe(true);
+      expect(JSON.parse(message.slice("TollgateRpcError: ".length)).error.code).toBe(401);
+    }
+  });
+
   it("types its replies: a TypeScript caller reads them without casts, and OpenRouter's SDK parses them", async () => {
     const { key } = await fundedAccount("1");
     const completion = await rpc().chatCompletion(key, {
