@@ -332,6 +332,27 @@ describe("key provisioning", () => {
     expect(((await badRate.json()) as any).error.message).toContain("rate_limit.interval");
   });
 
+  it("refuses an expires_at already past with a 400 naming it, and stops a key when its time comes", async () => {
+    const { id, provisioningKey } = await setup();
+    const past = await call("/keys", {
+      key: provisioningKey,
+      body: { name: "dead", expires_at: "2001-01-01T00:00:00Z" },
+    });
+    expect(past.status).toBe(400);
+    expect(((await past.json()) as any).error.message).toContain("expires_at");
+    const adminPast = await admin(`/accounts/${id}/keys`, { name: "dead", expires_at: "2001-01-01T00:00:00Z" });
+    expect(adminPast.status).toBe(400);
+
+    const expiresAt = new Date(Date.now() + 1000);
+    const created = await sdk(provisioningKey).apiKeys.create({ requestBody: { name: "brief", expiresAt } });
+    expect(created.data.expiresAt?.getTime()).toBe(expiresAt.getTime());
+    expect((await call("/key", { key: created.key })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, expiresAt.getTime() - Date.now() + 50));
+    const expired = await call("/key", { key: created.key });
+    expect(expired.status).toBe(401);
+    expect(((await expired.json()) as any).error.message).toContain("expired");
+  });
+
   it("sets a per-key rate limit, reported by /key", async () => {
     const { provisioningKey } = await setup();
     const created = await call("/keys", {

@@ -18,13 +18,21 @@ export const RateLimitSchema = z.object({
 
 const keyName = z.string().trim().min(1, "must not be empty").max(200);
 
+/**
+ * When a key stops working. A time already past would make a key refused (401) from its first
+ * request, which no caller means: a 400 says so instead of handing out a dead secret.
+ */
+const expiresAt = z.iso
+  .datetime({ offset: true })
+  .refine((value) => Date.parse(value) > Date.now(), "must be in the future");
+
 /** POST /keys (and the admin create-key body, which adds `provisioning`). */
 export const CreateKeyBodySchema = z.object({
   name: keyName,
   limit: usd.nullable().optional(),
   limit_reset: LimitResetSchema.nullable().optional(),
   include_byok_in_limit: z.boolean().optional(),
-  expires_at: z.iso.datetime({ offset: true }).nullable().optional(),
+  expires_at: expiresAt.nullable().optional(),
   creator_user_id: z.string().max(200).nullable().optional(),
   rate_limit: RateLimitSchema.nullable().optional(),
 });
