@@ -38,9 +38,13 @@ export const CreateKeyBodySchema = z.object({
 });
 export type CreateKeyBody = z.infer<typeof CreateKeyBodySchema>;
 
-/** PATCH /keys/{hash}. */
+/**
+ * PATCH /keys/{hash}. `expires_at` is a Tollgate extension (OpenRouter sets it only at creation):
+ * taken rather than ignored, since a 200 that left the expiry as it was would be read as done.
+ */
 export const UpdateKeyBodySchema = z.object({
   name: keyName.optional(),
+  expires_at: expiresAt.nullable().optional(),
   disabled: z.boolean().optional(),
   limit: usd.nullable().optional(),
   limit_reset: LimitResetSchema.nullable().optional(),
