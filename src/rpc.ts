@@ -63,6 +63,18 @@ export type AsJson<T> = unknown extends T
 
 const ORIGIN = "https://tollgate.rpc";
 
+/**
+ * The refusal's body with its `retry-after` header (a 429, or a 503 a provider timed) as
+ * `metadata.retry_after`, in seconds: RPC carries no headers, and without it a caller over the
+ * binding could not tell when to try again, as an HTTP caller can.
+ */
+function withRetryAfter(body: ErrorBody, response: Response): ErrorBody {
+  const header = response.headers.get("retry-after");
+  const retryAfter = header === null ? Number.NaN : Number(header);
+  if (!Number.isFinite(retryAfter) || !body.error) return body;
+  return { error: { ...body.error, metadata: { ...body.error.metadata, retry_after: retryAfter } } };
+}
+
 export class TollgateRpc extends WorkerEntrypoint<Env> {
   /** The HTTP API, for callers that prefer `env.TOLLGATE.fetch(...)`. */
   override async fetch(request: Request): Promise<Response> {
@@ -128,8 +140,18 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   }
 
   async #call(apiKey: string | undefined, method: string, path: string, body?: unknown): Promise<Response> {
-    const headers: Record<string, string> = { "content-type": "application/json" };
-    if (apiKey) headers.authorization = `Bearer ${apiKey}`;
+    const headers = new Headers({ "content-type": "application/json" });
+    if (apiKey) {
+      try {
+        headers.set("authorization", `Bearer ${apiKey}`);
+      } catch {
+        // A key no header can carry (a line break or control character inside, e.g. a secret
+        // pasted badly) is no key: refused as HTTP refuses one, not with the runtime's TypeError.
+        throw new TollgateRpcError({
+          error: { code: 401, message: "No auth credentials found or the key is invalid" },
+        });
+      }
+    }
     const response = await this.fetch(
       new Request(`${ORIGIN}${path}`, {
         method,
@@ -137,7 +159,7 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
         ...(body === undefined ? {} : { body: JSON.stringify(body) }),
       }),
     );
-    if (!response.ok) throw new TollgateRpcError((await response.json()) as ErrorBody);
+    if (!response.ok) throw new TollgateRpcError(withRetryAfter((await response.json()) as ErrorBody, response));
     return response;
   }
 }

@@ -1,5 +1,6 @@
 import { createExecutionContext, SELF } from "cloudflare:test";
 import { HTTPClient, OpenRouter } from "@openrouter/sdk";
+import { UpdateKeysResponse$inboundSchema } from "@openrouter/sdk/models/operations";
 import { describe, expect, it } from "vitest";
 import { buildApp } from "../src/app";
 import { hashApiKey } from "../src/auth/keys";
@@ -330,6 +331,50 @@ describe("key provisioning", () => {
       body: { name: "x", rate_limit: { requests: 5, interval: "soon" } },
     });
     expect(((await badRate.json()) as any).error.message).toContain("rate_limit.interval");
+  });
+
+  it("refuses an expires_at already past with a 400 naming it, and stops a key when its time comes", async () => {
+    const { id, provisioningKey } = await setup();
+    const past = await call("/keys", {
+      key: provisioningKey,
+      body: { name: "dead", expires_at: "2001-01-01T00:00:00Z" },
+    });
+    expect(past.status).toBe(400);
+    expect(((await past.json()) as any).error.message).toContain("expires_at");
+    const adminPast = await admin(`/accounts/${id}/keys`, { name: "dead", expires_at: "2001-01-01T00:00:00Z" });
+    expect(adminPast.status).toBe(400);
+
+    const expiresAt = new Date(Date.now() + 1000);
+    const created = await sdk(provisioningKey).apiKeys.create({ requestBody: { name: "brief", expiresAt } });
+    expect(created.data.expiresAt?.getTime()).toBe(expiresAt.getTime());
+    expect((await call("/key", { key: created.key })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, expiresAt.getTime() - Date.now() + 50));
+    const expired = await call("/key", { key: created.key });
+    expect(expired.status).toBe(401);
+    expect(((await expired.json()) as any).error.message).toContain("expired");
+  });
+
+  it("changes a key's expires_at with PATCH (sets, clears, refuses a past time) rather than ignoring it", async () => {
+    const { provisioningKey, keyHash, key } = await setup();
+    const patch = (body: unknown) => call(`/keys/${keyHash}`, { key: provisioningKey, method: "PATCH", body });
+    const past = await patch({ expires_at: "2001-01-01T00:00:00Z" });
+    expect(past.status).toBe(400);
+    expect(((await past.json()) as any).error.message).toContain("expires_at");
+
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    const set = await patch({ expires_at: later });
+    expect(set.status).toBe(200);
+    const { data } = UpdateKeysResponse$inboundSchema.parse(await set.json());
+    expect(data.expiresAt?.toISOString()).toBe(later);
+    const cleared = UpdateKeysResponse$inboundSchema.parse(await (await patch({ expires_at: null })).json());
+    expect(cleared.data.expiresAt).toBeNull();
+
+    // Shortened to a moment from now, the key stops then.
+    const soon = new Date(Date.now() + 1000);
+    expect((await patch({ expires_at: soon.toISOString() })).status).toBe(200);
+    expect((await call("/key", { key })).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, soon.getTime() - Date.now() + 50));
+    expect((await call("/key", { key })).status).toBe(401);
   });
 
   it("sets a per-key rate limit, reported by /key", async () => {

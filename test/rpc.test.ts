@@ -122,6 +122,33 @@ describe("service binding (RPC)", () => {
     });
   });
 
+  it("a rate-limited call's error carries the retry-after the HTTP API sends as a header", async () => {
+    const { key } = await fundedAccount("1", { rate_limit: { requests: 1, interval: "1m" } });
+    const body = { model: "openai/gpt-4o-mini", messages: [{ role: "user" as const, content: nonce() }] };
+    await rpc().chatCompletion(key, body);
+    const thrown: unknown = await rpc()
+      .chatCompletion(key, body)
+      .catch((error: unknown) => error);
+    const message = (thrown as Error).message;
+    const error = JSON.parse(message.slice(message.indexOf("{"))).error;
+    expect(error.code).toBe(429);
+    expect(error.metadata.retry_after).toBeGreaterThan(0);
+    expect(error.metadata.retry_after).toBeLessThanOrEqual(60);
+    expect(error.metadata.rate_limit).toEqual({ requests: 1, interval: "1m" });
+  });
+
+  it("refuses a key no header can carry with OpenRouter's 401, as HTTP does, not a TypeError", async () => {
+    for (const badKey of ["sk-tg-v1-\nabc", "sk-tg-v1-\u0000abc"]) {
+      const thrown: unknown = await rpc()
+        .credits(badKey)
+        .catch((error: unknown) => error);
+      expect(thrown).toBeInstanceOf(Error);
+      const message = (thrown as Error).message;
+      expect(message.startsWith("TollgateRpcError: {")).toBe(true);
+      expect(JSON.parse(message.slice("TollgateRpcError: ".length)).error.code).toBe(401);
+    }
+  });
+
   it("types its replies: a TypeScript caller reads them without casts, and OpenRouter's SDK parses them", async () => {
     const { key } = await fundedAccount("1");
     const completion = await rpc().chatCompletion(key, {

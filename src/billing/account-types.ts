@@ -36,6 +36,8 @@ export interface KeyPatch {
   limitReset?: LimitReset | null;
   includeByokInLimit?: boolean;
   rateLimit?: RateLimitSpec | null;
+  /** Epoch ms; null: never expires. */
+  expiresAt?: number | null;
 }
 
 /** One key as the object reports it, with usage in the current UTC windows. */

@@ -92,6 +92,7 @@ export function patchKey(sql: SqlStorage, hash: string, patch: KeyPatch, now: nu
   if (patch.limitNanos !== undefined) set("limit_nanos", patch.limitNanos);
   if (patch.limitReset !== undefined) set("limit_reset", patch.limitReset);
   if (patch.includeByokInLimit !== undefined) set("include_byok_in_limit", patch.includeByokInLimit ? 1 : 0);
+  if (patch.expiresAt !== undefined) set("expires_at", patch.expiresAt);
   if (patch.rateLimit !== undefined) {
     set("rate_limit_requests", patch.rateLimit?.requests ?? null);
     set("rate_limit_interval", patch.rateLimit?.interval ?? null);

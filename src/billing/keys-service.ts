@@ -41,6 +41,7 @@ export function patchFromBody(body: UpdateKeyBody): KeyPatch {
   if (body.limit_reset !== undefined) patch.limitReset = body.limit_reset;
   if (body.include_byok_in_limit !== undefined) patch.includeByokInLimit = body.include_byok_in_limit;
   if (body.rate_limit !== undefined) patch.rateLimit = body.rate_limit;
+  if (body.expires_at !== undefined) patch.expiresAt = body.expires_at === null ? null : Date.parse(body.expires_at);
   return patch;
 }
 

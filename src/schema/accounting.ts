@@ -18,21 +18,33 @@ export const RateLimitSchema = z.object({
 
 const keyName = z.string().trim().min(1, "must not be empty").max(200);
 
+/**
+ * When a key stops working. A time already past would make a key refused (401) from its first
+ * request, which no caller means: a 400 says so instead of handing out a dead secret.
+ */
+const expiresAt = z.iso
+  .datetime({ offset: true })
+  .refine((value) => Date.parse(value) > Date.now(), "must be in the future");
+
 /** POST /keys (and the admin create-key body, which adds `provisioning`). */
 export const CreateKeyBodySchema = z.object({
   name: keyName,
   limit: usd.nullable().optional(),
   limit_reset: LimitResetSchema.nullable().optional(),
   include_byok_in_limit: z.boolean().optional(),
-  expires_at: z.iso.datetime({ offset: true }).nullable().optional(),
+  expires_at: expiresAt.nullable().optional(),
   creator_user_id: z.string().max(200).nullable().optional(),
   rate_limit: RateLimitSchema.nullable().optional(),
 });
 export type CreateKeyBody = z.infer<typeof CreateKeyBodySchema>;
 
-/** PATCH /keys/{hash}. */
+/**
+ * PATCH /keys/{hash}. `expires_at` is a Tollgate extension (OpenRouter sets it only at creation):
+ * taken rather than ignored, since a 200 that left the expiry as it was would be read as done.
+ */
 export const UpdateKeyBodySchema = z.object({
   name: keyName.optional(),
+  expires_at: expiresAt.nullable().optional(),
   disabled: z.boolean().optional(),
   limit: usd.nullable().optional(),
   limit_reset: LimitResetSchema.nullable().optional(),
