@@ -273,6 +273,42 @@ describe("key provisioning", () => {
     expect((await call(`/keys/${hash}`, { key: provisioningKey })).status).toBe(404);
   });
 
+  it("a key whose KV record cannot be written is taken back (503, nothing listed); a failed KV delete does not fail a revocation", async () => {
+    const { provisioningKey } = await setup();
+    const kv = env.KEYS;
+    /** KEYS with one operation failing, as in a KV outage. */
+    const failing = (operation: "put" | "delete") =>
+      Object.assign(Object.create(kv) as KVNamespace, {
+        get: kv.get.bind(kv),
+        list: kv.list.bind(kv),
+        put: kv.put.bind(kv),
+        delete: kv.delete.bind(kv),
+        [operation]: () => Promise.reject(new Error("KV is down")),
+      });
+    const send = (keys: KVNamespace, method: string, path: string, body?: unknown) =>
+      buildApp().fetch(
+        new Request(`${BASE}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${provisioningKey}`, "content-type": "application/json" },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }),
+        { ...env, KEYS: keys },
+        createExecutionContext(),
+      );
+    const lost = await send(failing("put"), "POST", "/keys", { name: "never stored" });
+    expect(lost.status).toBe(503);
+    expect(((await lost.json()) as { error: { message: string } }).error.message).toMatch(/try again/);
+    const listed = (await (await call("/keys?include_disabled=true", { key: provisioningKey })).json()) as {
+      data: Array<{ name: string }>;
+    };
+    expect(listed.data.map((k) => k.name)).not.toContain("never stored");
+
+    const created = await sdk(provisioningKey).apiKeys.create({ requestBody: { name: "revoked in an outage" } });
+    const revoked = await send(failing("delete"), "DELETE", `/keys/${created.data.hash}`);
+    expect(revoked.status).toBe(200);
+    expect((await call("/key", { key: created.key })).status).toBe(401);
+  });
+
   it("refuses a disabled key at once, though KV still holds it", async () => {
     const { id, provisioningKey } = await setup();
     const created = await sdk(provisioningKey).apiKeys.create({ requestBody: { name: "soon disabled" } });

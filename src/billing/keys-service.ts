@@ -2,6 +2,7 @@ import { generateApiKey, hashApiKey, KEY_PREFIX, type KeyRecord } from "../auth/
 import { forgetKey } from "../auth/middleware";
 import type { Env } from "../env";
 import type { CreateKeyBody, UpdateKeyBody } from "../schema/accounting";
+import { GatewayError } from "../schema/errors";
 import type { KeyPatch, KeySpec, KeyView, Outcome } from "./account-types";
 import { accountStub, unwrap } from "./client";
 import { parseUsdToNanos } from "./money";
@@ -69,7 +70,16 @@ export async function issueKey(
     options.callerHash === null ? await stub.adminCreateKey(spec) : await stub.createKey(options.callerHash, spec);
   const view = unwrap(outcome);
   const record: KeyRecord = { accountId, keyHash: hash, isProvisioning: view.isProvisioning };
-  await env.KEYS.put(hash, JSON.stringify(record));
+  try {
+    await env.KEYS.put(hash, JSON.stringify(record));
+  } catch (error) {
+    // Without its KV record the key could never authenticate, yet it would be listed (and count
+    // against nothing) until deleted: it is taken back, and the caller, who never saw its secret,
+    // told to try again.
+    console.error(JSON.stringify({ msg: "key not stored", hash, error: String(error) }));
+    await stub.adminDeleteKey(hash).catch(() => {});
+    throw new GatewayError(503, "The key could not be stored; nothing was created: try again");
+  }
   return { key, view };
 }
 
@@ -77,6 +87,10 @@ export async function issueKey(
 export async function revokeKey(env: Env, accountId: string, hash: string, callerHash: string | null): Promise<void> {
   const stub = accountStub(env, accountId);
   unwrap(callerHash === null ? await stub.adminDeleteKey(hash) : await stub.deleteKey(callerHash, hash));
-  await env.KEYS.delete(hash);
   forgetKey(hash);
+  // The key is deleted (the object refuses it from now on): a KV record left behind only leads
+  // its requests to that refusal, so a failed delete here does not fail the deletion.
+  await env.KEYS.delete(hash).catch((error: unknown) => {
+    console.error(JSON.stringify({ msg: "revoked key's record not deleted", hash, error: String(error) }));
+  });
 }
