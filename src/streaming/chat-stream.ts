@@ -112,6 +112,12 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   let lastActivity = Date.now();
   /** True while the pump waits for the client to take what it wrote (backpressure). */
   let awaitingClient = false;
+  /**
+   * True while the next endpoint is being called after a failure before the first token: the
+   * failed upstream's clocks have run out, and the search is bounded by the attempt loop's own
+   * timeouts, so the watchdog only keeps the client's connection alive meanwhile.
+   */
+  let switching = false;
   let watchdog: ReturnType<typeof setInterval> | undefined;
 
   // A native IdentityTransformStream carries the bytes to the client: JS only writes into it, which
@@ -172,7 +178,9 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     if (ended || giveUpReason || awaitingClient) return;
     const now = Date.now();
     // Before the first token the first-token timeout governs; after it, the idle (stall) one.
-    if (summary.firstChunkAt === undefined) {
+    if (switching) {
+      // Nothing to give up on yet: the replacement's clocks start when it is relayed.
+    } else if (summary.firstChunkAt === undefined) {
       if (now - startedAt >= options.firstTokenTimeoutMs) {
         giveUpReason = `No first token from the provider within ${options.firstTokenTimeoutMs} ms`;
       }
@@ -237,7 +245,17 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         const reason = giveUpReason ?? describeStreamError(error, source);
         giveUpReason = undefined;
         // Nothing reached the client yet: another endpoint may still answer, silently.
-        const next = summary.firstChunkAt === undefined ? await options.failover?.(reason) : null;
+        let next: StreamSource | null | undefined = null;
+        if (summary.firstChunkAt === undefined && options.failover) {
+          switching = true;
+          try {
+            next = await options.failover(reason);
+          } finally {
+            switching = false;
+          }
+        }
+        // A client that left while the next endpoint answered: that upstream is not read either.
+        if (ended) next?.abort();
         if (!next || ended) return fail(reason, pending);
         source.abort();
         source = next;
