@@ -220,9 +220,13 @@ describe("Vercel AI SDK with @openrouter/ai-sdk-provider", () => {
 
   // The provider reads streamed reasoning from reasoning_details when a chunk has them, and keeps
   // them (merged) to send back, signature and all, on the next turn.
-  for (const slug of ["anthropic", "amazon-bedrock"]) {
-    it(`streams Claude's reasoning (${slug}) once, as generateText has it`, async () => {
-      const model = provider().chat("anthropic/claude-sonnet-4", {
+  for (const [id, slug] of [
+    ["anthropic/claude-sonnet-4", "anthropic"],
+    ["anthropic/claude-sonnet-4", "amazon-bedrock"],
+    ["google/gemini-2.5-flash", "google-ai-studio"],
+  ]) {
+    it(`streams ${id}'s reasoning (${slug}) once, as generateText has it`, async () => {
+      const model = provider().chat(id!, {
         reasoning: { effort: "high" },
         provider: { only: [slug] },
       } as Parameters<ReturnType<typeof provider>["chat"]>[1]);
