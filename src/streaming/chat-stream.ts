@@ -50,7 +50,7 @@ export interface ChatStreamOptions {
   shape?: { chunkObject: string; chunkChoices?: (choices: ChunkChoiceOut[]) => unknown[] };
   /** `reasoning.exclude`: the model reasons (and is billed for it) but its reasoning is not relayed. */
   hideReasoning?: boolean;
-  /** Interval of `: OPENROUTER PROCESSING` comments until the first chunk. */
+  /** Interval of `: OPENROUTER PROCESSING` comments while the client is sent nothing else. */
   keepAliveMs: number;
   /**
    * The latency a stream may trade for fewer wake-ups: events arriving within this many
@@ -167,14 +167,14 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     await writer.close().catch(() => undefined);
   };
 
-  // One timer per stream does both jobs: keep-alives before the first token, and giving up on an
+  // One timer per stream does both jobs: keep-alives while the client is sent nothing, and giving up on an
   // upstream that is too slow to start or went silent (a per-read timer would cost one per chunk).
   const tick = Math.max(50, Math.min(options.keepAliveMs, options.idleTimeoutMs / 4, options.firstTokenTimeoutMs / 4));
   let lastKeepAlive = Date.now();
   watchdog = setInterval(() => {
     // Only the provider's silence counts: while a slow client holds up the pump, the upstream is
     // not being read, and that is not the provider stalling (nor is there a keep-alive to send:
-    // the pump only waits on the client once the first token is out).
+    // the client has not yet taken what it was sent).
     if (ended || giveUpReason || awaitingClient) return;
     const now = Date.now();
     // Before the first token the first-token timeout governs; after it, the idle (stall) one.
@@ -192,7 +192,10 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
       source.abort();
       return;
     }
-    if (summary.firstChunkAt === undefined && now - lastKeepAlive >= options.keepAliveMs) {
+    // Not only before the first token: whenever the client has seen nothing for an interval. A
+    // model whose reasoning is hidden, or that pauses mid-answer, is still working, and a client's
+    // or a proxy's read timeout must not cut it off meanwhile.
+    if (now - Math.max(lastKeepAlive, out.lastTextWriteAt) >= options.keepAliveMs) {
       lastKeepAlive = now;
       void out.sendBytes(KEEP_ALIVE_BYTES);
     }
