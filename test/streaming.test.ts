@@ -147,6 +147,22 @@ describe("streaming chat completions", () => {
     expect(chunks.some((c) => c.choices[0]?.finish_reason === "stop")).toBe(false);
   });
 
+  it("with n = 2, a cut ends the choice still open with the error, not one that had finished", async () => {
+    // The emulator streams choice 0 whole (role, 3 tokens, finish), then choice 1: cut after
+    // choice 1's first token.
+    const { data } = await readSse(await stream(`two [[emulate tokens=3 cut_after=7]] ${nonce()}`, { n: 2 }));
+    expect(data.at(-1)).toBe("[DONE]");
+    const chunks = data.slice(0, -1) as Array<Record<string, any>>;
+    expect(chunks.at(-1)!.error).toMatchObject({ code: 502 });
+    const finishes = chunks.flatMap((c) =>
+      c.choices.filter((ch: any) => ch.finish_reason !== null).map((ch: any) => [ch.index, ch.finish_reason]),
+    );
+    expect(finishes).toEqual([
+      [0, "stop"],
+      [1, "error"],
+    ]);
+  });
+
   it("ends the stream with an error chunk on a malformed upstream chunk", async () => {
     const { data } = await readSse(await stream(`bad [[emulate tokens=8 malformed]] ${nonce()}`));
     const last = data.at(-2) as Record<string, any>;

@@ -48,6 +48,8 @@ export interface ChatStreamOptions {
   header: { id: string; created: number };
   /** `object` of the chunks and, for legacy completions, how choices are presented. */
   shape?: { chunkObject: string; chunkChoices?: (choices: ChunkChoiceOut[]) => unknown[] };
+  /** How many choices the request asked for (`n`): a failure ends each one still open. */
+  choices?: number;
   /** `reasoning.exclude`: the model reasons (and is billed for it) but its reasoning is not relayed. */
   hideReasoning?: boolean;
   /** Interval of `: OPENROUTER PROCESSING` comments while the client is sent nothing else. */
@@ -97,6 +99,8 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   };
   // Every chunk shares its envelope, so it is serialised once and choices are spliced in.
   let prefix = "";
+  /** Choices that already streamed their finish reason: a failure does not end them again. */
+  const finished = new Set<number>();
   const stampFor = (s: StreamSource) => {
     prefix = `data: {"id":${JSON.stringify(header.id)},"provider":${JSON.stringify(s.provider)},"model":${JSON.stringify(s.model)},"object":${JSON.stringify(options.shape?.chunkObject ?? "chat.completion.chunk")},"created":${header.created},"choices":`;
   };
@@ -160,9 +164,16 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
       metadata: { error_type: "provider_unavailable", provider_name: source.provider },
     };
     const extra = `,"error":${JSON.stringify(error)},"usage":${JSON.stringify(options.finalizeUsage(summary))}`;
-    const choices: ChunkChoiceOut[] = [
-      { index: 0, delta: { content: "" }, finish_reason: "error", native_finish_reason: "error" },
-    ];
+    // Every choice still open ends with the error (n > 1 streams them side by side or in turn);
+    // choice 0 does when none is, so that the error chunk always says how the stream ended.
+    const open: number[] = [];
+    for (let index = 0; index < (options.choices ?? 1); index++) if (!finished.has(index)) open.push(index);
+    const choices: ChunkChoiceOut[] = (open.length > 0 ? open : [0]).map((index) => ({
+      index,
+      delta: { content: "" },
+      finish_reason: "error",
+      native_finish_reason: "error",
+    }));
     await out.flush(`${pending}${frame(choices, extra)}data: [DONE]\n\n`);
     await writer.close().catch(() => undefined);
   };
@@ -224,7 +235,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
           for (const chunk of mapper.map(event)) {
             if (chunk.usage) summary.usage = chunk.usage;
             if (chunk.choices.length === 0) continue;
-            record(summary, chunk, startedAt);
+            record(summary, chunk, startedAt, finished);
             if (options.hideReasoning && !withoutReasoning(chunk.choices)) continue;
             pending += frame(chunk.choices, "", spliceable ? chunk.serializedChoices : undefined);
           }
@@ -272,6 +283,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         summary.producedText = "";
         summary.finishReason = null;
         summary.nativeFinishReason = null;
+        finished.clear();
       }
     }
   };
@@ -311,7 +323,7 @@ function describeStreamError(error: unknown, source: StreamSource): string {
   }
   return "The provider's stream was interrupted";
 }
-function record(summary: StreamSummary, chunk: ChatChunkOut, startedAt: number): void {
+function record(summary: StreamSummary, chunk: ChatChunkOut, startedAt: number, finished: Set<number>): void {
   for (const choice of chunk.choices) {
     const delta = choice.delta;
     if (delta.content) summary.producedText += delta.content;
@@ -323,6 +335,7 @@ function record(summary: StreamSummary, chunk: ChatChunkOut, startedAt: number):
       summary.firstChunkAt = Date.now() - startedAt;
     }
     if (choice.finish_reason) {
+      finished.add(choice.index);
       summary.finishReason = choice.finish_reason;
       summary.nativeFinishReason = choice.native_finish_reason ?? choice.finish_reason;
     }
