@@ -217,6 +217,27 @@ describe("Vercel AI SDK with @openrouter/ai-sdk-provider", () => {
     for await (const part of result.textStream) text += part;
     expect(text.length).toBeGreaterThan(0);
   });
+
+  // The provider reads streamed reasoning from reasoning_details when a chunk has them, and keeps
+  // them (merged) to send back, signature and all, on the next turn.
+  for (const [id, slug] of [
+    ["anthropic/claude-sonnet-4", "anthropic"],
+    ["anthropic/claude-sonnet-4", "amazon-bedrock"],
+    ["google/gemini-2.5-flash", "google-ai-studio"],
+  ]) {
+    it(`streams ${id}'s reasoning (${slug}) once, as generateText has it`, async () => {
+      const model = provider().chat(id!, {
+        reasoning: { effort: "high" },
+        provider: { only: [slug] },
+      } as Parameters<ReturnType<typeof provider>["chat"]>[1]);
+      const prompt = `hi ${nonce()}`;
+      const whole = await generateText({ model, prompt, maxRetries: 0 });
+      const streamed = streamText({ model, prompt, maxRetries: 0 });
+      await streamed.consumeStream();
+      expect(whole.reasoningText?.length).toBeGreaterThan(0);
+      expect(await streamed.reasoningText).toBe(whole.reasoningText);
+    });
+  }
 });
 
 describe("LangChain ChatOpenAI", () => {

@@ -338,6 +338,20 @@ describe("stream failover before the first token", () => {
     });
   }
 
+  it("a slow first token, then a next provider slow to answer: the next one's stream is relayed whole", async () => {
+    // The first-token clock ran out on Together; Groq then takes longer to answer than the relay's
+    // watchdog tick (400 ms here). The time spent finding Groq is no fault of Groq's stream.
+    const marker = nonce();
+    const { data } = await readSse(
+      await streamAsk(`[[emulate tokens=5]] [[emulate@together ttft_ms=5000]] [[emulate@groq delay_ms=900]] ${marker}`),
+    );
+    const chunks = data.slice(0, -1) as any[];
+    expect(chunks.every((c) => c.error === undefined)).toBe(true);
+    expect(chunks.every((c) => c.provider === "Groq")).toBe(true);
+    expect(chunks.at(-1).usage.completion_tokens).toBe(5);
+    expect(await upstreams(marker)).toEqual(["together", "groq"]);
+  });
+
   it("after the first token, a cut is an error chunk, never a silent retry", async () => {
     const marker = nonce();
     const { data } = await readSse(await streamAsk(`[[emulate@together cut_after=3 tokens=9]] ${marker}`));

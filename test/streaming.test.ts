@@ -58,7 +58,8 @@ describe("streaming chat completions", () => {
       const events = (pending + value).split("\n\n");
       pending = events.pop() ?? "";
       pieces += events.filter((event) => /"content":"[^"]+"/.test(event)).length;
-      reads.push({ at: Date.now(), pieces });
+      // Keep-alive comments fill the quiet spell; only reads that bring chunks count.
+      if (events.some((event) => event.startsWith("data: "))) reads.push({ at: Date.now(), pieces });
     }
     expect(pieces).toBe(300);
     let gap = { ms: 0, piecesBefore: 0 };
@@ -101,6 +102,29 @@ describe("streaming chat completions", () => {
     expect(data.at(-1)).toBe("[DONE]");
   });
 
+  it("keeps a stream whose reasoning is hidden alive with comments while the model reasons", async () => {
+    // include_reasoning: false: the model reasons (its events 300 ms apart, ~3 s in all, where
+    // KEEPALIVE_INTERVAL_MS is 400 ms), and none of it is relayed. A client must not see a silent connection that
+    // long (a read timeout, or a proxy's idle one, would cut it while the model is working).
+    const response = await chat(key, {
+      model: "anthropic/claude-sonnet-4",
+      provider: { only: ["anthropic"] },
+      stream: true,
+      reasoning: { effort: "high" },
+      include_reasoning: false,
+      messages: [{ role: "user", content: `think [[emulate tokens=2 chunk_delay_ms=300]] ${nonce()}` }],
+    });
+    const events = (await response.text()).split("\n\n").filter(Boolean);
+    const firstData = events.findIndex((e) => e.startsWith("data: "));
+    const firstContent = events.findIndex((e) => /"content":"[^"]+"/.test(e));
+    expect(firstData).toBeGreaterThanOrEqual(0);
+    expect(firstContent).toBeGreaterThan(firstData);
+    expect(events.join("")).not.toContain('"reasoning"');
+    const during = events.slice(firstData + 1, firstContent);
+    expect(during.filter((e) => e === ": OPENROUTER PROCESSING").length).toBeGreaterThanOrEqual(3);
+    expect(events.at(-1)).toBe("data: [DONE]");
+  });
+
   it("cancels the upstream fetch when the client disconnects", async () => {
     const marker = nonce();
     const response = await stream(`long [[emulate tokens=200 chunk_delay_ms=50]] ${marker}`);
@@ -121,6 +145,22 @@ describe("streaming chat completions", () => {
     expect(last.usage.completion_tokens).toBeGreaterThan(0);
     const chunks = data.slice(0, -1) as Array<Record<string, any>>;
     expect(chunks.some((c) => c.choices[0]?.finish_reason === "stop")).toBe(false);
+  });
+
+  it("with n = 2, a cut ends the choice still open with the error, not one that had finished", async () => {
+    // The emulator streams choice 0 whole (role, 3 tokens, finish), then choice 1: cut after
+    // choice 1's first token.
+    const { data } = await readSse(await stream(`two [[emulate tokens=3 cut_after=7]] ${nonce()}`, { n: 2 }));
+    expect(data.at(-1)).toBe("[DONE]");
+    const chunks = data.slice(0, -1) as Array<Record<string, any>>;
+    expect(chunks.at(-1)!.error).toMatchObject({ code: 502 });
+    const finishes = chunks.flatMap((c) =>
+      c.choices.filter((ch: any) => ch.finish_reason !== null).map((ch: any) => [ch.index, ch.finish_reason]),
+    );
+    expect(finishes).toEqual([
+      [0, "stop"],
+      [1, "error"],
+    ]);
   });
 
   it("ends the stream with an error chunk on a malformed upstream chunk", async () => {

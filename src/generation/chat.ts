@@ -86,7 +86,7 @@ export async function completeChat(
   // it, but the reasoning is not returned.
   const hideReasoning = request.reasoning?.exclude === true || request.include_reasoning === false;
   return request.stream
-    ? streamReply(gen, success, headers, attempts, run, shape, hideReasoning)
+    ? streamReply(gen, success, headers, attempts, run, shape, hideReasoning, request.n ?? 1)
     : jsonReply(gen, success, headers, shape, hideReasoning);
 }
 
@@ -150,6 +150,7 @@ function streamReply(
   run: (remaining: Attempt[]) => Promise<AttemptSuccess>,
   shape: ReplyShape,
   hideReasoning: boolean,
+  choices: number,
 ): Response {
   let current = first;
   const tried = new Set<Attempt>(
@@ -180,6 +181,7 @@ function streamReply(
     source: sourceOf(first),
     header: { id: gen.id, created: Math.floor(gen.receivedAt / 1000) },
     shape,
+    choices,
     hideReasoning,
     keepAliveMs: settings.KEEPALIVE_INTERVAL_MS,
     flushIntervalMs: settings.STREAM_FLUSH_MS,

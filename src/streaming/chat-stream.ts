@@ -48,9 +48,11 @@ export interface ChatStreamOptions {
   header: { id: string; created: number };
   /** `object` of the chunks and, for legacy completions, how choices are presented. */
   shape?: { chunkObject: string; chunkChoices?: (choices: ChunkChoiceOut[]) => unknown[] };
+  /** How many choices the request asked for (`n`): a failure ends each one still open. */
+  choices?: number;
   /** `reasoning.exclude`: the model reasons (and is billed for it) but its reasoning is not relayed. */
   hideReasoning?: boolean;
-  /** Interval of `: OPENROUTER PROCESSING` comments until the first chunk. */
+  /** Interval of `: OPENROUTER PROCESSING` comments while the client is sent nothing else. */
   keepAliveMs: number;
   /**
    * The latency a stream may trade for fewer wake-ups: events arriving within this many
@@ -97,6 +99,8 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   };
   // Every chunk shares its envelope, so it is serialised once and choices are spliced in.
   let prefix = "";
+  /** Choices that already streamed their finish reason: a failure does not end them again. */
+  const finished = new Set<number>();
   const stampFor = (s: StreamSource) => {
     prefix = `data: {"id":${JSON.stringify(header.id)},"provider":${JSON.stringify(s.provider)},"model":${JSON.stringify(s.model)},"object":${JSON.stringify(options.shape?.chunkObject ?? "chat.completion.chunk")},"created":${header.created},"choices":`;
   };
@@ -112,6 +116,12 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   let lastActivity = Date.now();
   /** True while the pump waits for the client to take what it wrote (backpressure). */
   let awaitingClient = false;
+  /**
+   * True while the next endpoint is being called after a failure before the first token: the
+   * failed upstream's clocks have run out, and the search is bounded by the attempt loop's own
+   * timeouts, so the watchdog only keeps the client's connection alive meanwhile.
+   */
+  let switching = false;
   let watchdog: ReturnType<typeof setInterval> | undefined;
 
   // A native IdentityTransformStream carries the bytes to the client: JS only writes into it, which
@@ -154,25 +164,34 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
       metadata: { error_type: "provider_unavailable", provider_name: source.provider },
     };
     const extra = `,"error":${JSON.stringify(error)},"usage":${JSON.stringify(options.finalizeUsage(summary))}`;
-    const choices: ChunkChoiceOut[] = [
-      { index: 0, delta: { content: "" }, finish_reason: "error", native_finish_reason: "error" },
-    ];
+    // Every choice still open ends with the error (n > 1 streams them side by side or in turn);
+    // choice 0 does when none is, so that the error chunk always says how the stream ended.
+    const open: number[] = [];
+    for (let index = 0; index < (options.choices ?? 1); index++) if (!finished.has(index)) open.push(index);
+    const choices: ChunkChoiceOut[] = (open.length > 0 ? open : [0]).map((index) => ({
+      index,
+      delta: { content: "" },
+      finish_reason: "error",
+      native_finish_reason: "error",
+    }));
     await out.flush(`${pending}${frame(choices, extra)}data: [DONE]\n\n`);
     await writer.close().catch(() => undefined);
   };
 
-  // One timer per stream does both jobs: keep-alives before the first token, and giving up on an
+  // One timer per stream does both jobs: keep-alives while the client is sent nothing, and giving up on an
   // upstream that is too slow to start or went silent (a per-read timer would cost one per chunk).
   const tick = Math.max(50, Math.min(options.keepAliveMs, options.idleTimeoutMs / 4, options.firstTokenTimeoutMs / 4));
   let lastKeepAlive = Date.now();
   watchdog = setInterval(() => {
     // Only the provider's silence counts: while a slow client holds up the pump, the upstream is
     // not being read, and that is not the provider stalling (nor is there a keep-alive to send:
-    // the pump only waits on the client once the first token is out).
+    // the client has not yet taken what it was sent).
     if (ended || giveUpReason || awaitingClient) return;
     const now = Date.now();
     // Before the first token the first-token timeout governs; after it, the idle (stall) one.
-    if (summary.firstChunkAt === undefined) {
+    if (switching) {
+      // Nothing to give up on yet: the replacement's clocks start when it is relayed.
+    } else if (summary.firstChunkAt === undefined) {
       if (now - startedAt >= options.firstTokenTimeoutMs) {
         giveUpReason = `No first token from the provider within ${options.firstTokenTimeoutMs} ms`;
       }
@@ -184,7 +203,10 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
       source.abort();
       return;
     }
-    if (summary.firstChunkAt === undefined && now - lastKeepAlive >= options.keepAliveMs) {
+    // Not only before the first token: whenever the client has seen nothing for an interval. A
+    // model whose reasoning is hidden, or that pauses mid-answer, is still working, and a client's
+    // or a proxy's read timeout must not cut it off meanwhile.
+    if (now - Math.max(lastKeepAlive, out.lastTextWriteAt) >= options.keepAliveMs) {
       lastKeepAlive = now;
       void out.sendBytes(KEEP_ALIVE_BYTES);
     }
@@ -213,7 +235,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
           for (const chunk of mapper.map(event)) {
             if (chunk.usage) summary.usage = chunk.usage;
             if (chunk.choices.length === 0) continue;
-            record(summary, chunk, startedAt);
+            record(summary, chunk, startedAt, finished);
             if (options.hideReasoning && !withoutReasoning(chunk.choices)) continue;
             pending += frame(chunk.choices, "", spliceable ? chunk.serializedChoices : undefined);
           }
@@ -237,7 +259,17 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         const reason = giveUpReason ?? describeStreamError(error, source);
         giveUpReason = undefined;
         // Nothing reached the client yet: another endpoint may still answer, silently.
-        const next = summary.firstChunkAt === undefined ? await options.failover?.(reason) : null;
+        let next: StreamSource | null | undefined = null;
+        if (summary.firstChunkAt === undefined && options.failover) {
+          switching = true;
+          try {
+            next = await options.failover(reason);
+          } finally {
+            switching = false;
+          }
+        }
+        // A client that left while the next endpoint answered: that upstream is not read either.
+        if (ended) next?.abort();
         if (!next || ended) return fail(reason, pending);
         source.abort();
         source = next;
@@ -251,6 +283,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         summary.producedText = "";
         summary.finishReason = null;
         summary.nativeFinishReason = null;
+        finished.clear();
       }
     }
   };
@@ -290,7 +323,7 @@ function describeStreamError(error: unknown, source: StreamSource): string {
   }
   return "The provider's stream was interrupted";
 }
-function record(summary: StreamSummary, chunk: ChatChunkOut, startedAt: number): void {
+function record(summary: StreamSummary, chunk: ChatChunkOut, startedAt: number, finished: Set<number>): void {
   for (const choice of chunk.choices) {
     const delta = choice.delta;
     if (delta.content) summary.producedText += delta.content;
@@ -302,6 +335,7 @@ function record(summary: StreamSummary, chunk: ChatChunkOut, startedAt: number):
       summary.firstChunkAt = Date.now() - startedAt;
     }
     if (choice.finish_reason) {
+      finished.add(choice.index);
       summary.finishReason = choice.finish_reason;
       summary.nativeFinishReason = choice.native_finish_reason ?? choice.finish_reason;
     }

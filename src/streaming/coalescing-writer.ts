@@ -74,6 +74,11 @@ export class CoalescingWriter {
     return this.write(encoder.encode(text));
   }
 
+  /** When text was last written (keep-alives aside): how long the client has seen no chunk. */
+  get lastTextWriteAt(): number {
+    return this.lastWriteAt;
+  }
+
   /** Drops queued text and any pending flush (the stream is being abandoned). */
   discard(): void {
     if (this.timer !== undefined) clearTimeout(this.timer);

@@ -255,14 +255,17 @@ describe("Anthropic response mapping", () => {
     expect(
       feed("content_block_delta", { index: 0, delta: { type: "thinking_delta", thinking: "ponder" } })[0]!.choices[0]!
         .delta,
-    ).toEqual({ reasoning: "ponder" });
+    ).toEqual({
+      reasoning: "ponder",
+      reasoning_details: [{ type: "reasoning.text", text: "ponder", format: "anthropic-claude-v1" }],
+    });
     expect(feed("content_block_delta", { index: 0, delta: { type: "signature_delta", signature: "sigX" } })).toEqual(
       [],
     );
-    expect(feed("content_block_stop", { index: 0 })[0]!.choices[0]!.delta.reasoning_details?.[0]).toMatchObject({
-      text: "ponder",
-      signature: "sigX",
-    });
+    // The signature closes the block; its text went out piece by piece, and is not sent again.
+    expect(feed("content_block_stop", { index: 0 })[0]!.choices[0]!.delta.reasoning_details).toEqual([
+      { type: "reasoning.text", text: "", signature: "sigX", format: "anthropic-claude-v1" },
+    ]);
     feed("content_block_start", { index: 1, content_block: { type: "text", text: "" } });
     expect(
       feed("content_block_delta", { index: 1, delta: { type: "text_delta", text: "Hi" } })[0]!.choices[0]!.delta,
@@ -407,6 +410,39 @@ describe("Anthropic through the gateway", () => {
     expect(upstream!.headers["anthropic-version"]).toBe("2023-06-01");
     const sent = (upstream!.body as any).messages[1].content[0];
     expect(sent).toEqual({ type: "thinking", thinking: details[0].text, signature: details[0].signature });
+  });
+
+  it("streams reasoning once, and takes the streamed pieces back as one signed thinking block", async () => {
+    const { key } = await fundedAccount("2");
+    const ask = (messages: unknown[], extra: Record<string, unknown> = {}) =>
+      chat(key, {
+        model: "anthropic/claude-sonnet-4",
+        provider: { only: ["anthropic"] },
+        reasoning: { effort: "low" },
+        messages,
+        ...extra,
+      });
+    const prompt = `think ${nonce()}`;
+    const whole = (await (await ask([{ role: "user", content: prompt }])).json()) as any;
+    const { data } = await readSse(await ask([{ role: "user", content: prompt }], { stream: true }));
+    const deltas = (data.slice(0, -1) as any[]).flatMap((c) => c.choices.map((ch: any) => ch.delta));
+    const details = deltas.flatMap((d) => d.reasoning_details ?? []);
+    // Read either way, the reasoning is the block's text once (the AI SDK reads the details).
+    expect(deltas.map((d) => d.reasoning ?? "").join("")).toBe(whole.choices[0].message.reasoning);
+    expect(details.map((d: any) => d.text ?? "").join("")).toBe(whole.choices[0].message.reasoning);
+    const marker = nonce();
+    const again = await ask([
+      { role: "user", content: prompt },
+      { role: "assistant", content: "Hello", reasoning_details: details },
+      { role: "user", content: `again ${marker}` },
+    ]);
+    expect(again.status).toBe(200);
+    const [upstream] = await emulatorRequests(marker);
+    expect((upstream!.body as any).messages[1].content[0]).toEqual({
+      type: "thinking",
+      thinking: whole.choices[0].message.reasoning_details[0].text,
+      signature: whole.choices[0].message.reasoning_details[0].signature,
+    });
   });
 
   it("streams a tool called without arguments with arguments the client can parse", async () => {

@@ -338,10 +338,11 @@ describe("Bedrock response", () => {
     const chunks: ChatChunkOut[] = events.flatMap((e) => mapper.map(e));
     const deltas = chunks.flatMap((c) => c.choices.map((ch) => ch.delta));
     expect(deltas.map((d) => d.reasoning ?? "").join("")).toBe("let me");
-    expect(deltas.find((d) => d.reasoning_details)?.reasoning_details?.[0]).toMatchObject({
-      signature: "S1",
-      text: "let me",
-    });
+    // Text pieces, then the signature: the text is in the details once, as in `reasoning`.
+    expect(deltas.flatMap((d) => d.reasoning_details ?? [])).toEqual([
+      { type: "reasoning.text", text: "let me", format: "anthropic-claude-v1" },
+      { type: "reasoning.text", text: "", signature: "S1", format: "anthropic-claude-v1" },
+    ]);
     const calls = deltas.flatMap((d) => d.tool_calls ?? []);
     expect(calls[0]).toMatchObject({ index: 0, id: "tooluse_a", function: { name: "w" } });
     expect(calls.map((c) => c.function?.arguments ?? "").join("")).toBe('{"city":"Oslo"}');

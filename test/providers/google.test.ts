@@ -486,13 +486,20 @@ describe("Gemini stream mapping", () => {
     const usage = { promptTokenCount: 29, candidatesTokenCount: 15, thoughtsTokenCount: 45, totalTokenCount: 89 };
     expect(
       delta(feed(mapper, { candidates: [{ content: { parts: [{ text: "Hmm", thought: true }] }, index: 0 }] })),
-    ).toEqual({ role: "assistant", reasoning: "Hmm" });
+    ).toEqual({
+      role: "assistant",
+      reasoning: "Hmm",
+      reasoning_details: [{ type: "reasoning.text", text: "Hmm", format: "google-gemini-v1" }],
+    });
     expect(
       delta(feed(mapper, { candidates: [{ content: { parts: [{ text: " more", thought: true }] }, index: 0 }] })),
-    ).toEqual({ reasoning: " more" });
+    ).toEqual({
+      reasoning: " more",
+      reasoning_details: [{ type: "reasoning.text", text: " more", format: "google-gemini-v1" }],
+    });
+    // The thoughts went out piece by piece: their end hands nothing over again.
     expect(delta(feed(mapper, { candidates: [{ content: { parts: [{ text: "Sure." }] }, index: 0 }] }))).toEqual({
       content: "Sure.",
-      reasoning_details: [{ type: "reasoning.text", text: "Hmm more", format: "google-gemini-v1" }],
     });
     const call = feed(mapper, {
       candidates: [

@@ -48,15 +48,22 @@ export function convertContent(content: MessageContent | null | undefined): Bloc
  * Reasoning details of an earlier assistant turn ⇒ thinking blocks, signatures intact. Only
  * Claude's own (format `anthropic-…`, or none given) are replayed: another provider's signatures
  * (Gemini's thought signatures, OpenAI's encrypted reasoning) would be refused as invalid.
+ * A streamed block comes as text pieces closed by a signed piece; a client may send them back as
+ * they came, so unsigned text pieces are joined into the signed one that follows them.
  */
 export function thinkingBlocks(details: ReasoningDetail[] | null | undefined): Block[] {
   const blocks: Block[] = [];
+  let pieces = "";
   for (const detail of details ?? []) {
     if (detail.format && !detail.format.startsWith("anthropic-")) continue;
     if (detail.type === "reasoning.text" && detail.signature) {
-      blocks.push({ type: "thinking", thinking: detail.text ?? "", signature: detail.signature });
+      blocks.push({ type: "thinking", thinking: pieces + (detail.text ?? ""), signature: detail.signature });
+      pieces = "";
+    } else if (detail.type === "reasoning.text") {
+      pieces += detail.text ?? "";
     } else if (detail.type === "reasoning.encrypted" && detail.data) {
       blocks.push({ type: "redacted_thinking", data: detail.data });
+      pieces = "";
     }
   }
   return blocks;

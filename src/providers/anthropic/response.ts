@@ -155,6 +155,18 @@ export function toolInputDelta(block: { kind: string; toolIndex?: number }, inpu
 }
 
 /**
+ * One streamed piece of a thinking block, as OpenRouter streams them: each `reasoning` delta
+ * carries its text as a `reasoning.text` detail too, and the signature closes the block in a last
+ * piece with no text. Clients merge consecutive pieces into the block (the AI SDK provider does;
+ * thinkingBlocks does for clients that send the pieces back as they came). Handing the whole block
+ * over again at its end, as this once did, made clients that read reasoning from reasoning_details
+ * show (and count) it twice.
+ */
+export function thinkingPiece(text: string, signature?: string): ReasoningDetail {
+  return { type: "reasoning.text", text, ...(signature ? { signature } : {}), format: "anthropic-claude-v1" };
+}
+
+/**
  * Anthropic stream events ⇒ OpenAI chunks. Tool calls are numbered among tool_use blocks only
  * (Anthropic's `index` counts every block); usage comes from message_start (input side) and the
  * last message_delta (cumulative output); `message_stop` is the natural end.
@@ -165,10 +177,7 @@ export function createAnthropicStreamMapper(): StreamMapper {
   let outputTokens = 0;
   let stopReason: string | null = null;
   let jsonTool = false;
-  const blockKinds = new Map<
-    number,
-    { kind: string; toolIndex?: number; signature?: string; thinking: string; hasInput?: boolean }
-  >();
+  const blockKinds = new Map<number, { kind: string; toolIndex?: number; signature?: string; hasInput?: boolean }>();
   let toolCount = 0;
   let thinkingText = "";
   const chunk = singleChoiceChunk;
@@ -188,12 +197,12 @@ export function createAnthropicStreamMapper(): StreamMapper {
           const index = Number(data.index);
           if (isJsonTool(block)) {
             jsonTool = true;
-            blockKinds.set(index, { kind: "json", thinking: "" });
+            blockKinds.set(index, { kind: "json" });
             return [];
           }
           if (block.type === "tool_use") {
             const toolIndex = toolCount++;
-            blockKinds.set(index, { kind: "tool", toolIndex, thinking: "" });
+            blockKinds.set(index, { kind: "tool", toolIndex });
             return [
               chunk({
                 tool_calls: [
@@ -216,7 +225,7 @@ export function createAnthropicStreamMapper(): StreamMapper {
               }),
             ];
           }
-          blockKinds.set(index, { kind: block.type ?? "", thinking: "" });
+          blockKinds.set(index, { kind: block.type ?? "" });
           if (block.type === "text" && block.text) return [chunk({ content: block.text })];
           return [];
         }
@@ -225,9 +234,9 @@ export function createAnthropicStreamMapper(): StreamMapper {
           const block = blockKinds.get(Number(data.index));
           if (delta.type === "text_delta") return [chunk({ content: delta.text ?? "" })];
           if (delta.type === "thinking_delta") {
-            if (block) block.thinking += delta.thinking ?? "";
-            thinkingText += delta.thinking ?? "";
-            return [chunk({ reasoning: delta.thinking ?? "" })];
+            const text = delta.thinking ?? "";
+            thinkingText += text;
+            return [chunk({ reasoning: text, reasoning_details: [thinkingPiece(text)] })];
           }
           if (delta.type === "signature_delta" && block) {
             block.signature = (block.signature ?? "") + (delta.signature ?? "");
@@ -251,20 +260,9 @@ export function createAnthropicStreamMapper(): StreamMapper {
           if ((block?.kind === "tool" || block?.kind === "json") && !block.hasInput) {
             return [chunk(toolInputDelta(block, "{}"))];
           }
-          // The signature arrives last: the whole thinking block is handed over for the next turn.
+          // The signature arrives last, closing the block its text pieces streamed.
           if (block?.kind === "thinking" && block.signature) {
-            return [
-              chunk({
-                reasoning_details: [
-                  {
-                    type: "reasoning.text",
-                    text: block.thinking,
-                    signature: block.signature,
-                    format: "anthropic-claude-v1",
-                  },
-                ],
-              }),
-            ];
+            return [chunk({ reasoning_details: [thinkingPiece("", block.signature)] })];
           }
           return [];
         }

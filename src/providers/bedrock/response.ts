@@ -3,6 +3,7 @@ import { JSON_TOOL } from "../anthropic/request";
 import {
   mapStopReason as mapClaudeStopReason,
   mapUsage as mapClaudeUsage,
+  thinkingPiece,
   toolInputDelta,
 } from "../anthropic/response";
 import { assistantMessage, singleChoiceChunk, singleChoiceReply } from "../assistant-message";
@@ -140,13 +141,12 @@ interface BlockState {
   toolIndex?: number;
   /** A tool block received a non-empty input fragment. */
   hasInput?: boolean;
-  reasoning: string;
   signature?: string;
 }
 
 /**
  * ConverseStream events ⇒ OpenAI chunks. Tool calls are numbered among tool blocks; a reasoning
- * block's signature (last) hands the whole block over in reasoning_details; the stop reason comes
+ * block streams as Anthropic's does (text pieces, then its signature); the stop reason comes
  * in messageStop and usage after it, in metadata, which ends the stream.
  */
 export function createBedrockStreamMapper(): StreamMapper {
@@ -159,7 +159,7 @@ export function createBedrockStreamMapper(): StreamMapper {
   const blockAt = (index: number, kind: BlockState["kind"]): BlockState => {
     let block = blocks.get(index);
     if (!block) {
-      block = { kind, reasoning: "" };
+      block = { kind };
       blocks.set(index, block);
     }
     return block;
@@ -218,9 +218,8 @@ export function createBedrockStreamMapper(): StreamMapper {
           if (thought) {
             const block = blockAt(blockIndex, "reasoning");
             if (typeof thought.text === "string" && thought.text) {
-              block.reasoning += thought.text;
               reasoningText += thought.text;
-              return [chunk({ reasoning: thought.text })];
+              return [chunk({ reasoning: thought.text, reasoning_details: [thinkingPiece(thought.text)] })];
             }
             if (typeof thought.signature === "string") block.signature = (block.signature ?? "") + thought.signature;
             if (typeof thought.redactedContent === "string") {
@@ -240,14 +239,9 @@ export function createBedrockStreamMapper(): StreamMapper {
           if ((block?.kind === "tool" || block?.kind === "json") && !block.hasInput) {
             return [chunk(toolInputDelta(block, "{}"))];
           }
+          // The signature closes the block its text pieces streamed (see thinkingPiece).
           if (block?.kind === "reasoning" && block.signature) {
-            return [
-              chunk({
-                reasoning_details: [
-                  { type: "reasoning.text", text: block.reasoning, signature: block.signature, format: FORMAT },
-                ],
-              }),
-            ];
+            return [chunk({ reasoning_details: [thinkingPiece("", block.signature)] })];
           }
           return [];
         }

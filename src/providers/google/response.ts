@@ -177,8 +177,7 @@ export function parseGeminiResponse(raw: unknown): ChatCompletionOut {
 interface CandidateState {
   started: boolean;
   toolCount: number;
-  /** Thought text not yet handed over as a reasoning detail (it is, once the thoughts end). */
-  thinking: string;
+  /** The signature of the thoughts streamed so far, handed over once they end. */
   thinkingSignature: string | undefined;
   finished: boolean;
 }
@@ -196,14 +195,14 @@ export function createGeminiStreamMapper(): StreamMapper {
   const stateOf = (index: number) => {
     let state = states.get(index);
     if (!state) {
-      state = { started: false, toolCount: 0, thinking: "", thinkingSignature: undefined, finished: false };
+      state = { started: false, toolCount: 0, thinkingSignature: undefined, finished: false };
       states.set(index, state);
     }
     return state;
   };
+  /** The thoughts' signature, once they end, closes them in a last piece with no text. */
   const flushThinking = (state: CandidateState, details: ReasoningDetail[]) => {
-    if (state.thinking || state.thinkingSignature) details.push(thoughtDetail(state.thinking, state.thinkingSignature));
-    state.thinking = "";
+    if (state.thinkingSignature) details.push(thoughtDetail("", state.thinkingSignature));
     state.thinkingSignature = undefined;
   };
   const finalChunks = (): ChatChunkOut[] => {
@@ -246,8 +245,12 @@ export function createGeminiStreamMapper(): StreamMapper {
         for (const part of partsOf(candidate)) {
           const signature = signatureOf(part);
           if (part.thought === true) {
-            reasoning += textOf(part) ?? "";
-            state.thinking += textOf(part) ?? "";
+            const thought = textOf(part) ?? "";
+            reasoning += thought;
+            // Each thought goes out as a detail too, as OpenRouter streams them: clients that read
+            // reasoning from the details would otherwise see none, or (given the whole text again
+            // once the thoughts end) see it twice.
+            if (thought) details.push(thoughtDetail(thought));
             if (signature) state.thinkingSignature = signature;
             continue;
           }
