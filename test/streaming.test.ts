@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_BATCH_BYTES } from "../src/streaming/byte-reader";
-import { chat, emulatorRequests, finishedCall, fundedAccount, nonce, readSse, sleep } from "./support/gateway";
+import { chat, emulatorRequests, finishedCall, fundedAccount, nonce, readSse, readThenCancel, sleep } from "./support/gateway";
 
 const MODEL = "openai/gpt-4o-mini";
 let key: string;
@@ -133,6 +133,17 @@ describe("streaming chat completions", () => {
     await reader.read();
     await reader.cancel();
     expect((await finishedCall(marker))?.outcome).toBe("client_closed");
+  });
+
+  it("cancels the upstream as soon as the client disconnects, not at the next write", async () => {
+    const marker = nonce();
+    // A token every 3 s: after the first, nothing is written to the client but keep-alives
+    // (KEEPALIVE_INTERVAL_MS, 400 ms in the tests).
+    const response = await stream(`slow [[emulate tokens=5 chunk_delay_ms=3000]] ${marker}`);
+    await readThenCancel(response.body as ReadableStream<Uint8Array>, 1);
+    const cancelledAt = Date.now();
+    expect((await finishedCall(marker))?.outcome).toBe("client_closed");
+    expect(Date.now() - cancelledAt).toBeLessThan(250);
   });
 
   it("ends a stream cut mid-way with an error chunk, never a clean end", async () => {

@@ -182,6 +182,7 @@ function streamReply(
     header: { id: gen.id, created: Math.floor(gen.receivedAt / 1000) },
     shape,
     choices,
+    clientSignal: gen.c.req.raw.signal,
     hideReasoning,
     keepAliveMs: settings.KEEPALIVE_INTERVAL_MS,
     flushIntervalMs: settings.STREAM_FLUSH_MS,

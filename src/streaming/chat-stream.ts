@@ -50,6 +50,12 @@ export interface ChatStreamOptions {
   shape?: { chunkObject: string; chunkChoices?: (choices: ChunkChoiceOut[]) => unknown[] };
   /** How many choices the request asked for (`n`): a failure ends each one still open. */
   choices?: number;
+  /**
+   * Fires when the client disconnects (the request's signal): the relay stops and the upstream is
+   * cancelled at once, rather than at the next write that finds the connection gone (up to a
+   * keep-alive interval of the provider's work later, in a pause or hidden reasoning).
+   */
+  clientSignal?: AbortSignal;
   /** `reasoning.exclude`: the model reasons (and is billed for it) but its reasoning is not relayed. */
   hideReasoning?: boolean;
   /** Interval of `: OPENROUTER PROCESSING` comments while the client is sent nothing else. */
@@ -136,12 +142,14 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     end();
   };
   writer.closed.catch(clientGone);
+  options.clientSignal?.addEventListener("abort", clientGone, { once: true });
   const out = new CoalescingWriter(writer, options.flushIntervalMs, clientGone);
 
   const end = () => {
     if (ended) return false;
     ended = true;
     if (watchdog !== undefined) clearInterval(watchdog);
+    options.clientSignal?.removeEventListener("abort", clientGone);
     options.onEnd(summary);
     return true;
   };
