@@ -1,6 +1,15 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_BATCH_BYTES } from "../src/streaming/byte-reader";
-import { chat, emulatorRequests, finishedCall, fundedAccount, nonce, readSse, readThenCancel, sleep } from "./support/gateway";
+import {
+  chat,
+  emulatorRequests,
+  finishedCall,
+  fundedAccount,
+  nonce,
+  readSse,
+  readThenCancel,
+  sleep,
+} from "./support/gateway";
 
 const MODEL = "openai/gpt-4o-mini";
 let key: string;
