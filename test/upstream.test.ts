@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Provider } from "../src/catalog/types";
 import type { Env } from "../src/env";
+import { streamErrorType } from "../src/providers/errors";
 import { resolveUpstream } from "../src/routing/upstream";
 
 const provider = (slug: string, base: string, keyEnv: string) =>
@@ -41,5 +42,22 @@ describe("where a provider's requests go", () => {
     const access = resolveUpstream(env({ TOGETHER_API_KEY: "k", AWS_REGION: "eu-west-1" }), together);
     expect(access?.setting("AWS_REGION")).toBe("eu-west-1");
     expect(access?.setting("MISSING")).toBeUndefined();
+  });
+});
+
+describe("the error type of a failure a provider reports inside a started stream", () => {
+  it("follows the provider's own code: overloads and rate limits are retryable, refusals are not", () => {
+    const cases: Array<[string | undefined, string]> = [
+      ["overloaded_error", "provider_overloaded"], // Anthropic
+      ["throttlingException", "provider_overloaded"], // Bedrock
+      ["RESOURCE_EXHAUSTED", "provider_overloaded"], // Gemini
+      ["rate_limit_exceeded", "rate_limit_exceeded"], // OpenAI format
+      ["content_filter", "content_policy_violation"],
+      ["context_length_exceeded", "context_length_exceeded"],
+      ["validationException", "invalid_request"],
+      ["api_error", "provider_unavailable"],
+      [undefined, "provider_unavailable"],
+    ];
+    for (const [code, type] of cases) expect(streamErrorType(code), String(code)).toBe(type);
   });
 });

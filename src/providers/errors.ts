@@ -122,3 +122,20 @@ export function parseStandardError(status: number, bodyText: string, headers: He
   const { message, code } = parseJsonErrorBody(bodyText);
   return upstreamError(status, message, code, headers);
 }
+
+/**
+ * OpenRouter's error type (its SDK's ApiErrorType) for an error a provider reported inside a
+ * stream that had started, from the provider's own code: Anthropic's `overloaded_error`,
+ * Bedrock's `throttlingException`, Gemini's `RESOURCE_EXHAUSTED`, an OpenAI-format `code`. A
+ * client tells a retryable overload from a refusal by it; a code it does not know is the
+ * provider being unavailable.
+ */
+export function streamErrorType(providerCode: string | undefined): string {
+  const code = providerCode ?? "";
+  if (/rate_?limit|too_?many/i.test(code)) return "rate_limit_exceeded";
+  if (/overload|throttl|capacity|exhausted|unavailable/i.test(code)) return "provider_overloaded";
+  if (/content|safety|policy|filter|guardrail/i.test(code)) return "content_policy_violation";
+  if (/context_?length|too_?long/i.test(code)) return "context_length_exceeded";
+  if (/invalid|validation/i.test(code)) return "invalid_request";
+  return "provider_unavailable";
+}

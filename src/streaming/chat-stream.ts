@@ -1,4 +1,4 @@
-import { credentialSecrets, sanitizeUpstreamText } from "../providers/errors";
+import { credentialSecrets, sanitizeUpstreamText, streamErrorType } from "../providers/errors";
 import type {
   ChatAdapter,
   ChatChunkOut,
@@ -161,7 +161,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     await writer.close().catch(() => undefined);
   };
 
-  const fail = async (message: string, pending = "") => {
+  const fail = async ({ message, errorType, providerCode }: StreamFailure, pending = "") => {
     if (ended) return;
     summary.error = message;
     source.abort();
@@ -169,7 +169,11 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     const error = {
       code: 502,
       message,
-      metadata: { error_type: "provider_unavailable", provider_name: source.provider },
+      metadata: {
+        error_type: errorType,
+        ...(providerCode ? { provider_code: providerCode } : {}),
+        provider_name: source.provider,
+      },
     };
     const extra = `,"error":${JSON.stringify(error)},"usage":${JSON.stringify(options.finalizeUsage(summary))}`;
     // Every choice still open ends with the error (n > 1 streams them side by side or in turn);
@@ -264,7 +268,8 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         }
       } catch (error) {
         if (ended) return;
-        const reason = giveUpReason ?? describeStreamError(error, source);
+        const failure = giveUpReason ? unavailable(giveUpReason) : describeStreamError(error, source);
+        const reason = failure.message;
         giveUpReason = undefined;
         // Nothing reached the client yet: another endpoint may still answer, silently.
         let next: StreamSource | null | undefined = null;
@@ -278,7 +283,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         }
         // A client that left while the next endpoint answered: that upstream is not read either.
         if (ended) next?.abort();
-        if (!next || ended) return fail(reason, pending);
+        if (!next || ended) return fail(failure, pending);
         source.abort();
         source = next;
         pending = "";
@@ -322,14 +327,30 @@ class TruncatedError extends Error {
   }
 }
 
+/** Why a started stream failed, as its error chunk says it: the message and OpenRouter's error type. */
+interface StreamFailure {
+  message: string;
+  errorType: string;
+  /** The provider's own code for an error it reported in the stream. */
+  providerCode?: string;
+}
+
+const unavailable = (message: string): StreamFailure => ({ message, errorType: "provider_unavailable" });
+
 /** What the client is told of a stream's failure; a provider's own words are cleaned of its credential. */
-function describeStreamError(error: unknown, source: StreamSource): string {
-  if (error instanceof TruncatedError) return error.message;
-  if (error instanceof SyntaxError) return "The provider sent a malformed stream chunk";
+function describeStreamError(error: unknown, source: StreamSource): StreamFailure {
+  if (error instanceof TruncatedError) return unavailable(error.message);
+  if (error instanceof SyntaxError) return unavailable("The provider sent a malformed stream chunk");
   if (error instanceof Error && error.name === "UpstreamStreamError") {
-    return `Provider error: ${sanitizeUpstreamText(error.message, credentialSecrets(source.target, source.adapter))}`;
+    const text = sanitizeUpstreamText(error.message, credentialSecrets(source.target, source.adapter));
+    const { code } = error as Error & { code?: string };
+    return {
+      message: `Provider error: ${text}`,
+      errorType: streamErrorType(code),
+      ...(code ? { providerCode: code } : {}),
+    };
   }
-  return "The provider's stream was interrupted";
+  return unavailable("The provider's stream was interrupted");
 }
 function record(summary: StreamSummary, chunk: ChatChunkOut, startedAt: number, finished: Set<number>): void {
   for (const choice of chunk.choices) {

@@ -1,4 +1,5 @@
 import { env } from "cloudflare:test";
+import { ChatStreamChunk$inboundSchema } from "@openrouter/sdk/models";
 import { describe, expect, inject, it } from "vitest";
 import { bedrockAdapter, bedrockEmbeddingsAdapter } from "../../src/providers/bedrock";
 import { EMULATOR_SECRET_ACCESS_KEY } from "../../src/providers/bedrock/credentials";
@@ -513,6 +514,14 @@ describe("Bedrock through the gateway", () => {
     expect(events).toContain("Secret Access Key (***) and signing method; x-amz-security-token: ***");
     expect(events).toContain('"finish_reason":"error"');
     for (const secret of secrets) expect(events).not.toContain(secret);
+    // Its error says what kind of failure the provider reported, with the provider's own code,
+    // as OpenRouter's chunk schema has them.
+    const last = events
+      .split("\n\n")
+      .filter((e) => e.startsWith("data: {"))
+      .at(-1) as string;
+    const chunk = ChatStreamChunk$inboundSchema.parse(JSON.parse(last.slice("data: ".length)));
+    expect(chunk.error?.metadata).toEqual({ errorType: "invalid_request", providerCode: "validationException" });
     // Embeddings are signed with the same credential, and cleaned the same way.
     const embedding = await gatewayFetch(`${BASE}/embeddings`, {
       method: "POST",
