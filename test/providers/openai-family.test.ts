@@ -71,6 +71,17 @@ describe("Mistral", () => {
   });
 });
 
+describe("OpenAI-format streams", () => {
+  it("a choice the provider ends with finish_reason error, without an error object, fails the stream", () => {
+    const mapper = openaiAdapter.createStreamMapper(target("together"));
+    const event = (finish: string) => ({
+      data: JSON.stringify({ choices: [{ index: 0, delta: { content: "" }, finish_reason: finish }] }),
+    });
+    expect(mapper.map(event("stop"))[0]?.choices[0]?.finish_reason).toBe("stop");
+    expect(() => mapper.map(event("error"))).toThrow(/ended the answer with an error/);
+  });
+});
+
 describe("other OpenAI-compatible providers", () => {
   it("never sends OpenRouter's reasoning fields of earlier turns to an OpenAI-format provider", () => {
     const { body } = buildOpenAIBody(request({ messages: TOOL_TURN }), target("deepseek"), false);

@@ -219,6 +219,9 @@ export function createOpenAIStreamMapper(fixUsage?: (usage: Usage) => Usage): St
         } else delete delta.tool_calls;
         if (choice.logprobs === null) delete choice.logprobs;
         const native = asString(choice.finish_reason) ?? null;
+        // A choice the provider ended in error, with no error object to say so: a failed stream
+        // (an error chunk, or failover before the first token), not an answer that looks finished.
+        if (native === "error") throw new UpstreamStreamError("the provider ended the answer with an error");
         // Only the chunk that finishes is promoted: chunks before it keep finish_reason null.
         choice.finish_reason = mapOpenAIFinishReason(native, native !== null && withToolCalls.has(index));
         if (native !== null) choice.native_finish_reason = native;
