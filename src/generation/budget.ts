@@ -15,19 +15,24 @@ export function outputCap(endpoint: Endpoint, promptTokens: number, requested: n
 }
 
 /**
- * Output tokens a request's reasoning may add on top of its `max_tokens` at one endpoint. Formats
- * with a thinking budget of their own (Anthropic, Bedrock's Claude, Gemini, Cohere) send the
- * provider the visible cap plus that budget, and say which (ChatAdapter.reasoningAllowance, from
- * the rules their requests are built by). The others hand reasoning to the provider: an explicit
- * `reasoning.max_tokens` bounds it, an effort alone is the provider's own budget, so the hold then
- * allows up to the endpoint's whole output limit.
+ * Output tokens a request's reasoning may add on top of its `max_tokens` at each endpoint, or
+ * undefined when the request says nothing of reasoning (most requests: no work per attempt).
+ * Formats with a thinking budget of their own (Anthropic, Bedrock's Claude, Gemini, Cohere) send
+ * the provider the visible cap plus that budget, and say which (ChatAdapter.reasoningAllowance,
+ * from the rules their requests are built by). The others hand reasoning to the provider: an
+ * explicit `reasoning.max_tokens` bounds it, an effort alone is the provider's own budget, so the
+ * hold then allows up to the endpoint's whole output limit.
  */
-export function reasoningAllowance(request: ChatRequest, attempt: Attempt): number {
-  const adapter = adapterFor(attempt.provider.adapter);
-  if (adapter?.reasoningAllowance) return adapter.reasoningAllowance(request, attempt.endpoint);
+export function reasoningAllowance(request: ChatRequest): ((attempt: Attempt) => number) | undefined {
+  if (request.reasoning == null && request.reasoning_effort == null && request.include_reasoning == null) {
+    return undefined;
+  }
   const asked = requestedReasoning(request);
-  if (!asked) return 0;
-  return "maxTokens" in asked ? asked.maxTokens : Number.POSITIVE_INFINITY;
+  const leftToProvider = !asked ? 0 : "maxTokens" in asked ? asked.maxTokens : Number.POSITIVE_INFINITY;
+  return (attempt) => {
+    const adapter = adapterFor(attempt.provider.adapter);
+    return adapter?.reasoningAllowance ? adapter.reasoningAllowance(request, attempt.endpoint) : leftToProvider;
+  };
 }
 
 /**

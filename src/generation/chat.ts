@@ -76,7 +76,7 @@ export async function completeChat(
       promptTokens,
       maxOutputTokens: request.max_completion_tokens ?? request.max_tokens,
       choices: request.n ?? 1,
-      reasoningTokens: (attempt) => reasoningAllowance(request, attempt),
+      reasoningTokens: reasoningAllowance(request),
     },
     (gate) => run(attempts, gate),
   );
