@@ -5,6 +5,9 @@ import { UpstreamStreamError } from "../openai/response";
 import type { ChatCompletionOut, DeltaOut, FinishReason, StreamMapper, Usage } from "../types";
 import { JSON_TOOL } from "./request";
 
+/** The `format` of Claude's reasoning details, from Anthropic and from Bedrock alike. */
+export const CLAUDE_REASONING_FORMAT = "anthropic-claude-v1";
+
 /** What Tollgate reads of Anthropic's wire shapes (everything optional: the reply is not trusted). */
 interface AnthropicUsage {
   input_tokens?: number;
@@ -110,14 +113,14 @@ export function parseAnthropicResponse(raw: unknown): ChatCompletionOut {
         type: "reasoning.text",
         text: block.thinking ?? "",
         signature: block.signature ?? null,
-        format: "anthropic-claude-v1",
+        format: CLAUDE_REASONING_FORMAT,
         index: details.length,
       });
     } else if (block.type === "redacted_thinking") {
       details.push({
         type: "reasoning.encrypted",
         data: block.data ?? "",
-        format: "anthropic-claude-v1",
+        format: CLAUDE_REASONING_FORMAT,
         index: details.length,
       });
     } else if (isJsonTool(block)) {
@@ -163,7 +166,7 @@ export function toolInputDelta(block: { kind: string; toolIndex?: number }, inpu
  * show (and count) it twice.
  */
 export function thinkingPiece(text: string, signature?: string): ReasoningDetail {
-  return { type: "reasoning.text", text, ...(signature ? { signature } : {}), format: "anthropic-claude-v1" };
+  return { type: "reasoning.text", text, ...(signature ? { signature } : {}), format: CLAUDE_REASONING_FORMAT };
 }
 
 /**
@@ -220,7 +223,7 @@ export function createAnthropicStreamMapper(): StreamMapper {
             return [
               chunk({
                 reasoning_details: [
-                  { type: "reasoning.encrypted", data: block.data ?? "", format: "anthropic-claude-v1" },
+                  { type: "reasoning.encrypted", data: block.data ?? "", format: CLAUDE_REASONING_FORMAT },
                 ],
               }),
             ];

@@ -1,6 +1,7 @@
 import type { ReasoningDetail, ToolCall } from "../../schema/chat";
 import { JSON_TOOL } from "../anthropic/request";
 import {
+  CLAUDE_REASONING_FORMAT,
   mapStopReason as mapClaudeStopReason,
   mapUsage as mapClaudeUsage,
   thinkingPiece,
@@ -56,7 +57,6 @@ interface ConverseStreamPayload {
   stopReason?: string;
   usage?: ConverseUsage;
 }
-const FORMAT = "anthropic-claude-v1";
 
 export function mapStopReason(reason: string | null | undefined, jsonTool = false): FinishReason | null {
   switch (reason) {
@@ -115,14 +115,14 @@ export function parseBedrockResponse(raw: unknown): ChatCompletionOut {
         type: "reasoning.text",
         text: thought,
         signature: signature ?? null,
-        format: FORMAT,
+        format: CLAUDE_REASONING_FORMAT,
         index: details.length,
       });
     } else if (block.reasoningContent?.redactedContent) {
       details.push({
         type: "reasoning.encrypted",
         data: block.reasoningContent.redactedContent,
-        format: FORMAT,
+        format: CLAUDE_REASONING_FORMAT,
         index: details.length,
       });
     }
@@ -225,7 +225,9 @@ export function createBedrockStreamMapper(): StreamMapper {
             if (typeof thought.redactedContent === "string") {
               return [
                 chunk({
-                  reasoning_details: [{ type: "reasoning.encrypted", data: thought.redactedContent, format: FORMAT }],
+                  reasoning_details: [
+                    { type: "reasoning.encrypted", data: thought.redactedContent, format: CLAUDE_REASONING_FORMAT },
+                  ],
                 }),
               ];
             }
