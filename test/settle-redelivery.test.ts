@@ -231,6 +231,8 @@ describe("settlements the Account object refused", () => {
     const kept: Promise<unknown>[] = [];
     const reserved = await reserve(env, accountId, reserveInput(hash), (work) => kept.push(work));
     expect(reserved.ok).toBe(true);
+    // The reservation carried it (its keeping is the reservation's), not the window sent alone.
+    expect(kept).toHaveLength(1);
     await Promise.all([queued, ...kept]);
     expect(await lettersOf(accountId)).toEqual([{ accountId, writtenAt: expect.any(Number), settles: [settlement] }]);
   });
