@@ -1,6 +1,9 @@
 import type { UpstreamEvent } from "../providers/types";
 import { byteReader } from "./byte-reader";
 
+/** Bytes of an unfinished event past which it is parsed line by line (see SseParser.push). */
+const LINE_BY_LINE_AFTER = 64 * 1024;
+
 /**
  * Server-Sent Events, both ways, as TransformStreams so nothing is ever buffered whole.
  * The parser follows the SSE framing rules providers actually use: `\n`, `\r\n` or `\r` line
@@ -15,17 +18,35 @@ export class SseParser {
   private pendingCr = false;
   /** Where to look for the next blank line: the buffer before it holds none (no rescans). */
   private blankSearchFrom = 0;
+  /**
+   * Reads that ended no line, kept apart until one does: a long line (an inline image, a large
+   * tool call) arrives over many reads, and appending each to the buffer and searching it again
+   * made such an event cost time quadratic in its size (an 8 MB event took 2 s of CPU).
+   */
+  private pieces: string[] = [];
 
   /** Feeds decoded text; returns the events completed by it. */
   push(text: string): UpstreamEvent[] {
     let input = text;
     if (this.pendingCr && input.startsWith("\n")) input = input.slice(1);
     this.pendingCr = false;
+    if (input.indexOf("\n") === -1 && input.indexOf("\r") === -1) {
+      if (input.length > 0) this.pieces.push(input);
+      return [];
+    }
+    if (this.pieces.length > 0) {
+      this.buffer += this.pieces.join("");
+      this.pieces = [];
+    }
     this.buffer += input;
     const events: UpstreamEvent[] = [];
     // What is left in the buffer never holds a `\r` (it ends a line, and lines are consumed).
-    if (this.data.length === 0 && this.event === undefined && !input.includes("\r")) this.takeBlocks(events);
-    else this.takeLines(events);
+    if (this.data.length === 0 && this.event === undefined && !input.includes("\r")) {
+      this.takeBlocks(events);
+      // An unfinished event kept whole would be copied again at every read that adds a line to
+      // it: past a size, its finished lines are taken now, and it goes on line by line.
+      if (this.buffer.length > LINE_BY_LINE_AFTER) this.takeLines(events);
+    } else this.takeLines(events);
     return events;
   }
 
@@ -84,11 +105,13 @@ export class SseParser {
     this.buffer = this.buffer.slice(start);
   }
 
-  /** Flushes a final event that was not followed by a blank line. */
+  /** Flushes a final event that was not followed by a blank line (its lines may be several). */
   end(): UpstreamEvent[] {
     const events: UpstreamEvent[] = [];
-    if (this.buffer.length > 0) this.line(this.buffer, events);
+    const rest = this.buffer + this.pieces.join("");
     this.buffer = "";
+    this.pieces = [];
+    if (rest.length > 0) for (const line of rest.split(/\r\n|\r|\n/)) this.line(line, events);
     this.line("", events);
     return events;
   }

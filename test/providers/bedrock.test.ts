@@ -52,6 +52,24 @@ describe("AWS event-stream framing", () => {
     ]);
   });
 
+  it("decodes a 16 MB message (an inline image) read 16 kB at a time in time linear in its size", async () => {
+    const image = "A".repeat(16 << 20);
+    const big = encodeEventMessage(HEADERS, `{"image":"${image}"}`);
+    const small = encodeEventMessage(HEADERS, PAYLOAD);
+    const all = new Uint8Array(small.length + big.length + small.length);
+    all.set(small);
+    all.set(big, small.length);
+    all.set(small, small.length + big.length);
+    const reads: Uint8Array[] = [];
+    for (let at = 0; at < all.length; at += 16 * 1024) reads.push(all.slice(at, at + 16 * 1024));
+    const started = performance.now();
+    const events = await decode(reads);
+    const elapsed = performance.now() - started;
+    expect(events.map((e) => e.data.length)).toEqual([PAYLOAD.length, image.length + 12, PAYLOAD.length]);
+    // Joining every read to what came before took seconds here (1,024 copies of up to 16 MB).
+    expect(elapsed).toBeLessThan(1000);
+  });
+
   it("rejects a corrupted message and a stream cut inside a message", async () => {
     const bad = encodeEventMessage(HEADERS, PAYLOAD);
     bad[bad.length - 10] = (bad[bad.length - 10] as number) ^ 0xff;

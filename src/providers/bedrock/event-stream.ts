@@ -113,13 +113,21 @@ function readHeaders(bytes: Uint8Array, start: number, end: number): Record<stri
  * anywhere across reads; a bad CRC or a truncated message at the end fails the stream.
  */
 export function createEventStreamDecoder(): TransformStream<Uint8Array, UpstreamEvent> {
-  let buffer = new Uint8Array(0);
+  // Reads since the last whole message, joined only once they hold the next message whole: a
+  // large message (an inline image) arrives over many reads, and joining at every read made it
+  // cost time quadratic in its size.
+  let pending: Uint8Array[] = [];
+  let pendingBytes = 0;
+  /** Bytes the next message needs: its prelude's, until the prelude is read, then its whole length. */
+  let needed = 12;
   return new TransformStream<Uint8Array, UpstreamEvent>({
     transform(chunk, controller) {
-      const joined = new Uint8Array(buffer.length + chunk.length);
-      joined.set(buffer);
-      joined.set(chunk, buffer.length);
+      pending.push(chunk);
+      pendingBytes += chunk.length;
+      if (pendingBytes < needed) return;
+      const joined = joinBytes(pending, pendingBytes);
       let at = 0;
+      needed = 12;
       while (joined.length - at >= 12) {
         const view = new DataView(joined.buffer, joined.byteOffset + at);
         const total = view.getUint32(0);
@@ -127,7 +135,10 @@ export function createEventStreamDecoder(): TransformStream<Uint8Array, Upstream
         if (view.getUint32(8) !== crc32(joined, at, at + 8))
           throw new EventStreamError("event-stream prelude CRC mismatch");
         if (total < 16 || headersLength > total - 16) throw new EventStreamError("event-stream message length invalid");
-        if (joined.length - at < total) break;
+        if (joined.length - at < total) {
+          needed = total;
+          break;
+        }
         if (view.getUint32(total - 4) !== crc32(joined, at, at + total - 4)) {
           throw new EventStreamError("event-stream message CRC mismatch");
         }
@@ -145,10 +156,24 @@ export function createEventStreamDecoder(): TransformStream<Uint8Array, Upstream
         }
         at += total;
       }
-      buffer = joined.slice(at);
+      const rest = joined.slice(at);
+      pending = rest.length > 0 ? [rest] : [];
+      pendingBytes = rest.length;
     },
     flush() {
-      if (buffer.length > 0) throw new EventStreamError("event-stream ended inside a message");
+      if (pendingBytes > 0) throw new EventStreamError("event-stream ended inside a message");
     },
   });
+}
+
+/** The reads in order as one array (the one read itself when there is one). */
+function joinBytes(parts: Uint8Array[], bytes: number): Uint8Array {
+  if (parts.length === 1) return parts[0] as Uint8Array;
+  const joined = new Uint8Array(bytes);
+  let at = 0;
+  for (const part of parts) {
+    joined.set(part, at);
+    at += part.length;
+  }
+  return joined;
 }
