@@ -1,10 +1,11 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
 import type * as z from "zod";
-import type { creditsData, currentKeyData, generationData } from "./billing/present";
+import type { creditsData, currentKeyData, generationData, keyData } from "./billing/present";
 import type { ModelData } from "./catalog/present";
 import type { Env } from "./env";
 import type { EmbeddingsReply } from "./generation/embeddings";
 import type { ChatCompletionReply, TextCompletionReply } from "./generation/reply-shape";
+import type { CreateKeyBodySchema, UpdateKeyBodySchema } from "./schema/accounting";
 import type { ChatRequestSchema } from "./schema/chat";
 import type { CompletionsRequestSchema } from "./schema/completions";
 import type { EmbeddingsRequestSchema } from "./schema/embeddings";
@@ -41,6 +42,10 @@ export class TollgateRpcError extends Error {
 export type RpcChatRequest = z.input<typeof ChatRequestSchema>;
 export type RpcCompletionRequest = z.input<typeof CompletionsRequestSchema>;
 export type RpcEmbeddingsRequest = z.input<typeof EmbeddingsRequestSchema>;
+export type RpcCreateKeyRequest = z.input<typeof CreateKeyBodySchema>;
+export type RpcUpdateKeyRequest = z.input<typeof UpdateKeyBodySchema>;
+/** A key as the provisioning methods show it (`GET /keys/{hash}`'s `data`). */
+export type RpcKeyData = ReturnType<typeof keyData>;
 
 /**
  * Any JSON value: what a reply's untyped parts are on the wire; narrow before use. (Not spelled
@@ -125,6 +130,39 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   /** `GET /api/v1/generation?id=…`: a generation's stats (the `data` object), for a key of its account. */
   generation(apiKey: string, id: string): Promise<ReturnType<typeof generationData>> {
     return this.#data(apiKey, `/api/v1/generation?id=${encodeURIComponent(id)}`);
+  }
+
+  /**
+   * Key provisioning, called with a provisioning key (`GET /api/v1/keys`): the account's keys, a
+   * page of 100 from `offset`, disabled ones only when asked.
+   */
+  listKeys(apiKey: string, options: { offset?: number; includeDisabled?: boolean } = {}): Promise<RpcKeyData[]> {
+    const query = new URLSearchParams();
+    if (options.offset !== undefined) query.set("offset", String(options.offset));
+    if (options.includeDisabled) query.set("include_disabled", "true");
+    const search = query.toString();
+    return this.#data(apiKey, `/api/v1/keys${search ? `?${search}` : ""}`);
+  }
+
+  /** `POST /api/v1/keys`: a new key; its secret is in `key`, here only. */
+  createKey(apiKey: string, request: RpcCreateKeyRequest): Promise<{ key: string; data: RpcKeyData }> {
+    return this.#json(apiKey, "POST", "/api/v1/keys", request);
+  }
+
+  /** `GET /api/v1/keys/{hash}`. */
+  getKey(apiKey: string, hash: string): Promise<RpcKeyData> {
+    return this.#data(apiKey, `/api/v1/keys/${encodeURIComponent(hash)}`);
+  }
+
+  /** `PATCH /api/v1/keys/{hash}`: name, limit, reset, rate limit, expiry, disabled. */
+  async updateKey(apiKey: string, hash: string, patch: RpcUpdateKeyRequest): Promise<RpcKeyData> {
+    const path = `/api/v1/keys/${encodeURIComponent(hash)}`;
+    return (await this.#json<{ data: RpcKeyData }>(apiKey, "PATCH", path, patch)).data;
+  }
+
+  /** `DELETE /api/v1/keys/{hash}`: the key stops working at once. */
+  deleteKey(apiKey: string, hash: string): Promise<{ deleted: true }> {
+    return this.#json(apiKey, "DELETE", `/api/v1/keys/${encodeURIComponent(hash)}`);
   }
 
   async #json<T>(apiKey: string | undefined, method: string, path: string, body?: unknown): Promise<T> {

@@ -1,9 +1,14 @@
 import { env } from "cloudflare:test";
 import { ChatResult$inboundSchema, ModelsListResponse$inboundSchema } from "@openrouter/sdk/models";
+import {
+  CreateKeysResponse$inboundSchema,
+  GetKeyData$inboundSchema,
+  ListResponse$inboundSchema,
+} from "@openrouter/sdk/models/operations";
 import { describe, expect, expectTypeOf, it } from "vitest";
 import type { TollgateRpc } from "../src/rpc";
 import { settled } from "./billing-support";
-import { finishedCall, fundedAccount, nonce, readSse, readThenCancel } from "./support/gateway";
+import { admin, finishedCall, fundedAccount, nonce, readSse, readThenCancel } from "./support/gateway";
 
 /**
  * Tollgate called from another Worker (examples/consumer) through a real service binding to the
@@ -178,6 +183,52 @@ describe("service binding (RPC)", () => {
     const info = await rpc().keyInfo(key);
     expectTypeOf(info.limit_remaining).toEqualTypeOf<number | null>();
     expect(info.limit_remaining).toBeNull(); // the key has no limit of its own
+  });
+
+  it("provisions keys with typed methods: create, list, read, update, delete, as /keys does", async () => {
+    const { accountId, key } = await fundedAccount("5");
+    const { key: provisioning } = await admin<{ key: string }>(`/accounts/${accountId}/keys`, {
+      name: "ops",
+      provisioning: true,
+    });
+    const created = await rpc().createKey(provisioning, { name: `tenant ${nonce()}`, limit: 1.5 });
+    expectTypeOf(created.key).toEqualTypeOf<string>();
+    expectTypeOf(created.data.limit).toEqualTypeOf<number | null>();
+    expect(() => CreateKeysResponse$inboundSchema.parse(created)).not.toThrow();
+    expect(created.data.limit).toBe(1.5);
+    // The new key works at once, charged to the account.
+    const answer = await rpc().chatCompletion(created.key, {
+      model: "openai/gpt-4o-mini",
+      messages: [{ role: "user", content: nonce() }],
+    });
+    expect(answer.usage.cost).toBeGreaterThan(0);
+
+    const listed = await rpc().listKeys(provisioning);
+    expect(() => ListResponse$inboundSchema.parse({ data: listed })).not.toThrow();
+    expect(listed.map((k) => k.hash)).toContain(created.data.hash);
+    expect((await rpc().listKeys(provisioning, { offset: 100 })).length).toBe(0);
+
+    const updated = await rpc().updateKey(provisioning, created.data.hash, { limit: 3, disabled: true });
+    expect(updated.limit).toBe(3);
+    expect(updated.disabled).toBe(true);
+    const read = await rpc().getKey(provisioning, created.data.hash);
+    expect(() => GetKeyData$inboundSchema.parse(read)).not.toThrow();
+    expect(read.disabled).toBe(true);
+    expect((await rpc().listKeys(provisioning)).map((k) => k.hash)).not.toContain(created.data.hash);
+    expect((await rpc().listKeys(provisioning, { includeDisabled: true })).map((k) => k.hash)).toContain(
+      created.data.hash,
+    );
+
+    expect(await rpc().deleteKey(provisioning, created.data.hash)).toEqual({ deleted: true });
+    const gone = await rpc()
+      .getKey(provisioning, created.data.hash)
+      .catch((error: unknown) => error);
+    expect(JSON.parse((gone as Error).message.slice("TollgateRpcError: ".length)).error.code).toBe(404);
+    // An inference key cannot provision: OpenRouter's 403, as over HTTP.
+    const refused = await rpc()
+      .createKey(key, { name: "nope" })
+      .catch((error: unknown) => error);
+    expect(JSON.parse((refused as Error).message.slice("TollgateRpcError: ".length)).error.code).toBe(403);
   });
 
   it("exposes its methods and nothing else: the helpers behind them are not callable over RPC", async () => {
