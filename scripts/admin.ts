@@ -39,13 +39,20 @@ export async function adminCall<T = Record<string, unknown>>(
   path: string,
   body?: unknown,
 ): Promise<{ status: number; json: T }> {
-  const response = await fetch(`${apiBase(options.url)}/admin${path}`, {
+  const url = `${apiBase(options.url)}/admin${path}`;
+  const response = await fetch(url, {
     method,
     headers: {
       authorization: `Bearer ${options.token}`,
       ...(body === undefined ? {} : { "content-type": "application/json" }),
     },
     body: body === undefined ? undefined : JSON.stringify(body),
+  }).catch((error: unknown) => {
+    // fetch says only "fetch failed": name the gateway it could not reach and how to name another.
+    const cause = error instanceof Error && error.cause instanceof Error ? `: ${error.cause.message}` : "";
+    throw new Error(
+      `cannot reach the gateway at ${options.url}${cause} (is it running? --url or $TOLLGATE_URL names another)`,
+    );
   });
   const text = await response.text();
   let json: unknown;

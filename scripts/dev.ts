@@ -3,23 +3,24 @@
  * 1. starts the bundled provider emulators on loopback;
  * 2. runs `wrangler dev` (local KV and Durable Object storage under .wrangler/) with every
  *    provider that has no key in .dev.vars pointed at the emulators;
- * 3. seeds a dev account with credits through the admin API and prints the base URL and keys.
+ * 3. seeds the dev account (id `dev`) with credits through the admin API, as
+ *    `npm run admin -- seed-dev` does, and prints the base URL and keys.
+ *
+ * PORT (default 8787) and EMULATOR_PORT (default 8790) move it off ports already in use.
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
 import { startEmulator } from "../test/emulator/server";
+import { devBanner, seedDev } from "./admin";
 
 const PORT = Number(process.env.PORT ?? 8787);
 const EMULATOR_PORT = Number(process.env.EMULATOR_PORT ?? 8790);
 const STATE_FILE = ".wrangler/tollgate-dev.json";
-const DEV_CREDITS_USD = "100";
 
 interface DevState {
   adminToken: string;
-  accountId?: string;
-  apiKey?: string;
-  provisioningKey?: string;
 }
 
 function readDevVars(): Record<string, string> {
@@ -34,8 +35,7 @@ function readDevVars(): Record<string, string> {
 
 function loadState(devVars: Record<string, string>): DevState {
   const saved: Partial<DevState> = existsSync(STATE_FILE) ? JSON.parse(readFileSync(STATE_FILE, "utf8")) : {};
-  const adminToken = devVars.ADMIN_TOKEN ?? saved.adminToken ?? `adm-${randomBytes(24).toString("hex")}`;
-  return { ...saved, adminToken };
+  return { adminToken: devVars.ADMIN_TOKEN ?? saved.adminToken ?? `adm-${randomBytes(24).toString("hex")}` };
 }
 
 function saveState(state: DevState): void {
@@ -58,55 +58,30 @@ async function waitUntilUp(url: string, child: ChildProcess, timeoutMs = 120_000
   throw new Error(`the gateway did not start within ${timeoutMs / 1000}s`);
 }
 
-async function call(base: string, token: string, method: string, path: string, body?: unknown): Promise<Response> {
-  return fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+/**
+ * Fails unless `port` is free on loopback. Without this, a server already there (another
+ * `npm start`, say) answers the readiness check, the keys are seeded into it and printed as
+ * this gateway's, and only then does wrangler stop on "Address already in use".
+ */
+async function assertPortFree(port: number, variable: string): Promise<void> {
+  await new Promise<void>((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === "EADDRINUSE"
+          ? new Error(`port ${port} is in use: stop what listens there, or choose another with ${variable}=<port>`)
+          : error,
+      ),
+    );
+    probe.listen(port, "127.0.0.1", () => probe.close(() => resolve()));
   });
-}
-
-async function json<T>(response: Response, what: string): Promise<T> {
-  if (!response.ok) throw new Error(`${what} failed: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
-}
-
-/** Reuses the saved dev key while it still works (local storage persists across runs). */
-async function seed(origin: string, state: DevState): Promise<DevState> {
-  const api = `${origin}/api/v1`;
-  if (state.apiKey && state.provisioningKey) {
-    const check = await call(api, state.apiKey, "GET", "/key");
-    if (check.ok) return state;
-  }
-  const account = await json<{ id: string }>(
-    await call(api, state.adminToken, "POST", "/admin/accounts", { name: "dev" }),
-    "create the dev account",
-  );
-  await json(
-    await call(api, state.adminToken, "POST", `/admin/accounts/${account.id}/credits`, {
-      amount: DEV_CREDITS_USD,
-      reason: "npm start dev credits",
-      idempotency_id: `dev-seed-${account.id}`,
-    }),
-    "grant dev credits",
-  );
-  const apiKey = await json<{ key: string }>(
-    await call(api, state.adminToken, "POST", `/admin/accounts/${account.id}/keys`, { name: "dev" }),
-    "create the dev API key",
-  );
-  const provisioning = await json<{ key: string }>(
-    await call(api, state.adminToken, "POST", `/admin/accounts/${account.id}/keys`, {
-      name: "dev provisioning",
-      provisioning: true,
-    }),
-    "create the dev provisioning key",
-  );
-  return { ...state, accountId: account.id, apiKey: apiKey.key, provisioningKey: provisioning.key };
 }
 
 async function main(): Promise<void> {
   const devVars = readDevVars();
-  let state = loadState(devVars);
+  const state = loadState(devVars);
+  await assertPortFree(PORT, "PORT");
+  await assertPortFree(EMULATOR_PORT, "EMULATOR_PORT");
   const emulator = await startEmulator({ port: EMULATOR_PORT });
   const wrangler = spawn(
     "npx",
@@ -141,14 +116,11 @@ async function main(): Promise<void> {
 
   const origin = `http://127.0.0.1:${PORT}`;
   await waitUntilUp(`${origin}/`, wrangler);
-  state = await seed(origin, state);
   saveState(state);
+  const keys = await seedDev({ url: origin, token: state.adminToken });
   const realKeys = Object.keys(devVars).filter((k) => k.endsWith("_API_KEY") || k === "AWS_ACCESS_KEY_ID");
   console.log("");
-  console.log(`Base URL: ${origin}/api/v1`);
-  console.log(`API key: ${state.apiKey}`);
-  console.log(`Provisioning key: ${state.provisioningKey}`);
-  console.log(`Admin token: ${state.adminToken}`);
+  console.log(devBanner(origin, keys, state.adminToken));
   console.log(
     realKeys.length > 0
       ? `Providers with keys in .dev.vars use the real APIs (${realKeys.join(", ")}); the rest use the emulators at ${emulator.url}.`
@@ -158,6 +130,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
+  console.error(error instanceof Error ? error.message : error);
   process.exit(1);
 });
