@@ -198,7 +198,7 @@ function eligibleEndpoints(
   const only = slugSet(prefs.only, catalog);
   const ignore = slugSet(prefs.ignore, catalog);
   const quantizations = prefs.quantizations?.length ? new Set(prefs.quantizations) : undefined;
-  const needed = prefs.require_parameters ? requestedParameters(request).filter((p) => p !== "max_tokens") : [];
+  const needed = neededParameters(request, prefs);
   const maxOutput = request.max_completion_tokens ?? request.max_tokens ?? 0;
   const stops = stopSequences(request).length;
   const reasons = new Set<string>();
@@ -241,7 +241,11 @@ function eligibleEndpoints(
     }
     const missing = needed.filter((p) => !supports(endpoint, p));
     if (missing.length > 0) {
-      reject(`does not support ${missing.join(", ")} (require_parameters)`);
+      reject(
+        prefs.require_parameters
+          ? `does not support ${missing.join(", ")} (require_parameters)`
+          : "does not support tool use (the request sends `tools`)",
+      );
       continue;
     }
     if (
@@ -273,6 +277,18 @@ function eligibleEndpoints(
     eligible.push({ endpoint, provider, access });
   }
   return { eligible, reasons: [...reasons], clientsToFix };
+}
+
+/**
+ * The parameters an endpoint must support to be tried. With `require_parameters`, every one sent
+ * (but `max_tokens`, which every endpoint takes, capped to its own limit). Without it, still
+ * `tools`: OpenRouter routes a request with tools only to endpoints that support tool use, since
+ * an endpoint that drops them answers in prose where the client waits for a tool call.
+ */
+function neededParameters(request: PlanInput["request"], prefs: ProviderPreferences): string[] {
+  const sent = requestedParameters(request);
+  if (prefs.require_parameters) return sent.filter((p) => p !== "max_tokens");
+  return sent.includes("tools") ? ["tools"] : [];
 }
 
 export function isFree(endpoint: Endpoint): boolean {

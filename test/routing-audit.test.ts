@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { defaultCatalog } from "../src/catalog/default-catalog";
+import { indexCatalog } from "../src/catalog/store";
+import { CatalogSchema } from "../src/catalog/types";
+import { type PlanInput, planAttempts } from "../src/routing/plan";
+import { chat, fundedAccount } from "./support/gateway";
+
+/** Routing as an OpenRouter user would notice it: what is tried, and what is refused and how. */
+const catalog = indexCatalog(CatalogSchema.parse(defaultCatalog), "default");
+const LLAMA = "meta-llama/llama-3.3-70b-instruct";
+const configured = () => ({ baseUrl: "http://upstream", apiKey: "k", emulated: true, setting: () => undefined });
+const plan = (request: PlanInput["request"], extra: Partial<PlanInput> = {}) =>
+  planAttempts({ request, catalog, promptTokens: 100, access: configured, random: () => 0.5, ...extra });
+
+const TOOLS = [{ type: "function", function: { name: "get_weather", parameters: { type: "object" } } }];
+const hello = [{ role: "user", content: "hello" }];
+
+describe("tools", () => {
+  it("a request with tools goes only to endpoints that support tool use, without require_parameters", () => {
+    // An operator's catalog where one of LLAMA's endpoints does not take tools.
+    const edited = CatalogSchema.parse({
+      ...defaultCatalog,
+      models: defaultCatalog.models.map((m) =>
+        m.id !== LLAMA
+          ? m
+          : {
+              ...m,
+              endpoints: m.endpoints.map((e) =>
+                e.provider === "deepinfra"
+                  ? { ...e, supported_parameters: e.supported_parameters.filter((p) => p !== "tools") }
+                  : e,
+              ),
+            },
+      ),
+    });
+    const index = indexCatalog(edited, "kv");
+    const slugs = (request: PlanInput["request"]) => plan(request, { catalog: index }).map((a) => a.provider.slug);
+    expect(slugs({ model: LLAMA, provider: { sort: "price" }, tools: TOOLS } as PlanInput["request"])).not.toContain(
+      "deepinfra",
+    );
+    // Without tools, it is still the cheapest.
+    expect(slugs({ model: LLAMA, provider: { sort: "price" } })[0]).toBe("deepinfra");
+  });
+
+  it("a model none of whose endpoints takes tools is a 404 that says so, never an answer without them", async () => {
+    const { key } = await fundedAccount();
+    const response = await chat(key, { model: "deepseek/deepseek-r1", messages: hello, tools: TOOLS });
+    expect(response.status).toBe(404);
+    const body = (await response.json()) as { error: { code: number; message: string } };
+    expect(body.error.code).toBe(404);
+    expect(body.error.message).toMatch(/tool use/);
+    // A `models` fallback that takes tools answers instead.
+    const fallback = await chat(key, {
+      model: "deepseek/deepseek-r1",
+      models: ["openai/gpt-4o-mini"],
+      messages: hello,
+      tools: TOOLS,
+    });
+    expect(fallback.status).toBe(200);
+    expect(((await fallback.json()) as { model: string }).model).toBe("openai/gpt-4o-mini");
+  });
+});
