@@ -60,3 +60,33 @@ describe("tools", () => {
     expect(((await fallback.json()) as { model: string }).model).toBe("openai/gpt-4o-mini");
   });
 });
+
+describe("sort partition", () => {
+  const slots = (request: PlanInput["request"]) => plan(request).map((a) => `${a.model.id} ${a.provider.slug}`);
+  // In the catalog's figures, Groq serves LLAMA at 300 tokens/s; Qwen 2.5 72B's fastest is Fireworks at 80.
+  const QWEN = "qwen/qwen-2.5-72b-instruct";
+
+  it('partition "none" sorts the endpoints of all the models together', () => {
+    const order = slots({ model: QWEN, models: [LLAMA], provider: { sort: { by: "throughput", partition: "none" } } });
+    expect(order[0]).toBe(`${LLAMA} groq`); // the fallback model's fastest endpoint goes first
+    expect(order.indexOf(`${QWEN} fireworks`)).toBeLessThan(order.indexOf(`${LLAMA} deepinfra`));
+    expect(order).toHaveLength(7);
+  });
+
+  it('partition "model" (the default) keeps the fallback model after the first', () => {
+    for (const sort of [
+      { by: "throughput" as const, partition: "model" },
+      { by: "throughput" as const },
+      "throughput" as const,
+    ]) {
+      const order = slots({ model: QWEN, models: [LLAMA], provider: { sort } });
+      expect(order.slice(0, 3).every((slot) => slot.startsWith(QWEN))).toBe(true);
+    }
+  });
+
+  it("takes a sort object without `by` (the SDK's field is optional) as no sort", async () => {
+    const { key } = await fundedAccount();
+    const response = await chat(key, { model: LLAMA, messages: hello, provider: { sort: { partition: "none" } } });
+    expect(response.status).toBe(200);
+  });
+});

@@ -110,7 +110,9 @@ export function planAttempts(input: PlanInput): Attempt[] {
     }
     attempts.push(...kept);
   }
-  return keepWhere(attempts, () => true, rejections);
+  const across = acrossModels(prefs);
+  const ordered = across ? withPreferences([...attempts].sort(byCriterion(across, input)), input) : attempts;
+  return keepWhere(ordered, () => true, rejections);
 }
 
 /**
@@ -321,7 +323,29 @@ function sortOf(prefs: ProviderPreferences, variant: string | undefined): SortBy
   if (variant === "nitro") return "throughput";
   const sort = prefs.sort;
   if (!sort) return undefined;
-  return typeof sort === "string" ? sort : sort.by;
+  return typeof sort === "string" ? sort : (sort.by ?? undefined);
+}
+
+/**
+ * `sort: {by, partition: "none"}`: endpoints are sorted across all the requested models together,
+ * so a fallback model's faster (or cheaper) endpoint goes ahead of the first model's slower one.
+ * The default, `partition: "model"`, keeps each model's endpoints together, in the models' order.
+ */
+function acrossModels(prefs: ProviderPreferences): SortBy | undefined {
+  const sort = prefs.sort;
+  return typeof sort === "object" && sort?.partition === "none" ? (sort.by ?? undefined) : undefined;
+}
+
+/** Orders attempts by a sort criterion: the live figures, the catalog's before there are any. */
+function byCriterion(sort: SortBy, input: PlanInput): (a: Attempt, b: Attempt) => number {
+  const live = (a: Attempt) => input.figures?.(endpointKey(a.model, a.endpoint));
+  if (sort === "price") return (a, b) => blendedPrice(a.endpoint) - blendedPrice(b.endpoint);
+  if (sort === "throughput") {
+    const tps = (a: Attempt) => live(a)?.tps?.p50 ?? a.endpoint.throughput_tps ?? 0;
+    return (a, b) => tps(b) - tps(a);
+  }
+  const latency = (a: Attempt) => live(a)?.ttfbMs?.p50 ?? a.endpoint.latency_ms ?? Number.POSITIVE_INFINITY;
+  return (a, b) => latency(a) - latency(b) || 0;
 }
 
 function orderEndpoints(
@@ -330,24 +354,26 @@ function orderEndpoints(
   variant: string | undefined,
   input: PlanInput,
 ): Attempt[] {
-  const prefs = input.request.provider ?? {};
   const random = input.random ?? Math.random;
-  const down = (e: Endpoint) => input.isDown?.(endpointKey(model, e)) ?? false;
-  const sort = sortOf(prefs, variant);
-  let ordered = [...eligible];
-  const live = (e: Endpoint) => input.figures?.(endpointKey(model, e));
-  const latency = (e: Endpoint) => live(e)?.ttfbMs?.p50 ?? e.latency_ms ?? Number.POSITIVE_INFINITY;
-  const throughput = (e: Endpoint) => live(e)?.tps?.p50 ?? e.throughput_tps ?? 0;
-  if (sort === "price") ordered.sort((a, b) => blendedPrice(a.endpoint) - blendedPrice(b.endpoint));
-  else if (sort === "throughput") ordered.sort((a, b) => throughput(b.endpoint) - throughput(a.endpoint));
-  else if (sort === "latency") ordered.sort((a, b) => latency(a.endpoint) - latency(b.endpoint));
-  else ordered = weightedByInverseSquarePrice(ordered, random);
-  // preferred_max_latency / preferred_min_throughput: those that meet them go first, the others
-  // stay in the plan after them (preferences, never filters, as OpenRouter documents them).
+  const sort = sortOf(input.request.provider ?? {}, variant);
+  const attempts = eligible.map(({ endpoint, provider, access }) => ({ model, endpoint, provider, access }));
+  const ordered = sort ? attempts.sort(byCriterion(sort, input)) : weightedByInverseSquarePrice(attempts, random);
+  return withPreferences(ordered, input);
+}
+
+/**
+ * The preferences that move endpoints after sorting or weighting, keeping the order otherwise:
+ * those that meet preferred_max_latency / preferred_min_throughput first (preferences, never
+ * filters, as OpenRouter documents them), those with a recent outage last, and `order` ahead of all.
+ */
+function withPreferences(attempts: Attempt[], input: PlanInput): Attempt[] {
+  const prefs = input.request.provider ?? {};
+  let ordered = attempts;
+  const live = (a: Attempt) => input.figures?.(endpointKey(a.model, a.endpoint));
   const meets = meetsPreferences(prefs, live);
-  if (meets) ordered = [...ordered.filter((e) => meets(e.endpoint)), ...ordered.filter((e) => !meets(e.endpoint))];
-  // Endpoints with a recent outage go last, keeping their relative order.
-  ordered = [...ordered.filter((e) => !down(e.endpoint)), ...ordered.filter((e) => down(e.endpoint))];
+  if (meets) ordered = [...ordered.filter((a) => meets(a)), ...ordered.filter((a) => !meets(a))];
+  const down = (a: Attempt) => input.isDown?.(endpointKey(a.model, a.endpoint)) ?? false;
+  ordered = [...ordered.filter((a) => !down(a)), ...ordered.filter((a) => down(a))];
   if (prefs.order?.length) {
     const order = [...(slugSet(prefs.order, input.catalog) ?? [])];
     const rank = (slug: string) => {
@@ -355,11 +381,11 @@ function orderEndpoints(
       return i === -1 ? order.length : i;
     };
     ordered = ordered
-      .map((e, i) => ({ e, i }))
-      .sort((a, b) => rank(a.e.provider.slug) - rank(b.e.provider.slug) || a.i - b.i)
-      .map(({ e }) => e);
+      .map((a, i) => ({ a, i }))
+      .sort((x, y) => rank(x.a.provider.slug) - rank(y.a.provider.slug) || x.i - y.i)
+      .map(({ a }) => a);
   }
-  return ordered.map(({ endpoint, provider, access }) => ({ model, endpoint, provider, access }));
+  return ordered;
 }
 
 type Percentile = keyof PercentileStats;
@@ -384,16 +410,17 @@ function cutoffsOf(value: ProviderPreferences["preferred_max_latency"]): Array<[
  */
 function meetsPreferences(
   prefs: ProviderPreferences,
-  live: (e: Endpoint) => Partial<EndpointFigures> | undefined,
-): ((endpoint: Endpoint) => boolean) | undefined {
+  live: (a: Attempt) => Partial<EndpointFigures> | undefined,
+): ((attempt: Attempt) => boolean) | undefined {
   const latency = cutoffsOf(prefs.preferred_max_latency);
   const throughput = cutoffsOf(prefs.preferred_min_throughput);
   if (latency.length === 0 && throughput.length === 0) return undefined;
-  const cache = new Map<Endpoint, boolean>();
-  return (endpoint) => {
-    let verdict = cache.get(endpoint);
+  const cache = new Map<Attempt, boolean>();
+  return (attempt) => {
+    let verdict = cache.get(attempt);
     if (verdict !== undefined) return verdict;
-    const figures = live(endpoint);
+    const { endpoint } = attempt;
+    const figures = live(attempt);
     const latencyMs = (p: Percentile) => figures?.ttfbMs?.[p] ?? endpoint.latency_ms;
     const tps = (p: Percentile) => figures?.tps?.[p] ?? endpoint.throughput_tps;
     verdict =
@@ -405,7 +432,7 @@ function meetsPreferences(
         const value = tps(p);
         return value !== undefined && value >= minimum;
       });
-    cache.set(endpoint, verdict);
+    cache.set(attempt, verdict);
     return verdict;
   };
 }

@@ -156,7 +156,8 @@ export const ProviderPreferences = z.looseObject({
   sort: nullish(
     z.union([
       z.enum(["price", "throughput", "latency"]),
-      z.looseObject({ by: z.enum(["price", "throughput", "latency"]), partition: z.string().nullish() }),
+      // `partition: "none"` sorts the endpoints of every requested model together (routing/plan.ts).
+      z.looseObject({ by: z.enum(["price", "throughput", "latency"]).nullish(), partition: z.string().nullish() }),
     ]),
   ),
   /** USD per million tokens for prompt/completion (as OpenRouter documents), USD per request/image. */
