@@ -90,3 +90,30 @@ describe("sort partition", () => {
     expect(response.status).toBe(200);
   });
 });
+
+describe("exacto", () => {
+  // Groq has failed half its recent calls, Fireworks a tenth; the others have no failures on record.
+  const errorRates: Record<string, number> = { groq: 0.5, fireworks: 0.1 };
+  const figures = (key: string) => {
+    const rate = errorRates[key.split(":")[0]!];
+    return rate === undefined ? undefined : { ttfbMs: undefined, tps: undefined, errorRate: rate };
+  };
+  const slugs = (request: PlanInput["request"]) => plan(request, { figures }).map((a) => a.provider.slug);
+
+  it(":exacto and sort: exacto put the endpoints with the fewest recent failures first", () => {
+    for (const request of [{ model: `${LLAMA}:exacto` }, { model: LLAMA, provider: { sort: "exacto" as const } }]) {
+      const order = slugs(request);
+      expect(order.slice(-2)).toEqual(["fireworks", "groq"]);
+      expect(new Set(order.slice(0, 2))).toEqual(new Set(["together", "deepinfra"]));
+    }
+  });
+
+  it("is answered through the gateway, where it was a 400 (an invalid model id, an invalid sort)", async () => {
+    const { key } = await fundedAccount();
+    const variant = await chat(key, { model: `${LLAMA}:exacto`, messages: hello });
+    expect(variant.status).toBe(200);
+    expect(((await variant.json()) as { model: string }).model).toBe(LLAMA);
+    const sorted = await chat(key, { model: LLAMA, messages: hello, provider: { sort: { by: "exacto" } } });
+    expect(sorted.status).toBe(200);
+  });
+});

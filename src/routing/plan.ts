@@ -31,12 +31,20 @@ export interface PlanInput {
   kind?: Model["kind"];
   /** Whether Tollgate can speak this provider's format for this kind of request (chat by default). */
   hasAdapter?: (provider: Provider) => boolean;
-  /** Live latency (time to first byte) and throughput figures; catalog defaults stand in before any. */
-  figures?: (endpointKey: string) => Partial<EndpointFigures> | undefined;
+  /**
+   * Live latency (time to first byte) and throughput figures, catalog defaults standing in before
+   * any, and the share of recent calls that failed (for `:exacto`).
+   */
+  figures?: (endpointKey: string) => (Partial<EndpointFigures> & { errorRate?: number }) | undefined;
 }
 
-type SortBy = "price" | "throughput" | "latency";
-const VARIANTS = new Set(["free", "nitro", "floor", "online", "thinking", "extended", "beta"]);
+/**
+ * `exacto` is OpenRouter's quality-first order (providers with the better tool-calling record
+ * first). The gateway has no tool-calling quality figures; the nearest it measures is each
+ * endpoint's recent failure rate, so that is what it orders by, the default order breaking ties.
+ */
+type SortBy = "price" | "throughput" | "latency" | "exacto";
+const VARIANTS = new Set(["free", "nitro", "floor", "exacto", "online", "thinking", "extended", "beta"]);
 /**
  * Variants refused with a 400 rather than answered as the plain model. (`:thinking` turns
  * reasoning on before planning: routing/variants.ts; the others order or filter endpoints here.)
@@ -321,6 +329,7 @@ function blendedPrice(endpoint: Endpoint): number {
 function sortOf(prefs: ProviderPreferences, variant: string | undefined): SortBy | undefined {
   if (variant === "floor") return "price";
   if (variant === "nitro") return "throughput";
+  if (variant === "exacto") return "exacto";
   const sort = prefs.sort;
   if (!sort) return undefined;
   return typeof sort === "string" ? sort : (sort.by ?? undefined);
@@ -340,6 +349,11 @@ function acrossModels(prefs: ProviderPreferences): SortBy | undefined {
 function byCriterion(sort: SortBy, input: PlanInput): (a: Attempt, b: Attempt) => number {
   const live = (a: Attempt) => input.figures?.(endpointKey(a.model, a.endpoint));
   if (sort === "price") return (a, b) => blendedPrice(a.endpoint) - blendedPrice(b.endpoint);
+  if (sort === "exacto") {
+    // An endpoint not called yet has no failures on record.
+    const failing = (a: Attempt) => live(a)?.errorRate ?? 0;
+    return (a, b) => failing(a) - failing(b);
+  }
   if (sort === "throughput") {
     const tps = (a: Attempt) => live(a)?.tps?.p50 ?? a.endpoint.throughput_tps ?? 0;
     return (a, b) => tps(b) - tps(a);
@@ -357,7 +371,9 @@ function orderEndpoints(
   const random = input.random ?? Math.random;
   const sort = sortOf(input.request.provider ?? {}, variant);
   const attempts = eligible.map(({ endpoint, provider, access }) => ({ model, endpoint, provider, access }));
-  const ordered = sort ? attempts.sort(byCriterion(sort, input)) : weightedByInverseSquarePrice(attempts, random);
+  // Exacto's ties keep the default order: it reorders the price-weighted draw, never replaces it.
+  const base = !sort || sort === "exacto" ? weightedByInverseSquarePrice(attempts, random) : attempts;
+  const ordered = sort ? base.sort(byCriterion(sort, input)) : base;
   return withPreferences(ordered, input);
 }
 

@@ -142,6 +142,9 @@ const PercentileCutoffs = z.union([
   }),
 ]);
 
+/** `exacto`: quality first, which the gateway reads as fewest recent failures (routing/plan.ts). */
+const SortBy = z.enum(["price", "throughput", "latency", "exacto"]);
+
 const PriceLimit = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?$/)]);
 
 export const ProviderPreferences = z.looseObject({
@@ -155,9 +158,9 @@ export const ProviderPreferences = z.looseObject({
   quantizations: nullish(z.array(z.string())),
   sort: nullish(
     z.union([
-      z.enum(["price", "throughput", "latency"]),
+      SortBy,
       // `partition: "none"` sorts the endpoints of every requested model together (routing/plan.ts).
-      z.looseObject({ by: z.enum(["price", "throughput", "latency"]).nullish(), partition: z.string().nullish() }),
+      z.looseObject({ by: SortBy.nullish(), partition: z.string().nullish() }),
     ]),
   ),
   /** USD per million tokens for prompt/completion (as OpenRouter documents), USD per request/image. */
