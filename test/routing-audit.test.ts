@@ -117,3 +117,37 @@ describe("exacto", () => {
     expect(sorted.status).toBe(200);
   });
 });
+
+describe("endpoint tags in order, only and ignore", () => {
+  // An operator's catalog where DeepInfra serves LLAMA at two endpoints: its default and "turbo".
+  const tagged = indexCatalog(
+    CatalogSchema.parse({
+      ...defaultCatalog,
+      models: defaultCatalog.models.map((m) => {
+        const base = m.endpoints.find((e) => e.provider === "deepinfra");
+        if (m.id !== LLAMA || !base) return m;
+        return { ...m, endpoints: [...m.endpoints, { ...base, tag: "turbo", quantization: "fp8" }] };
+      }),
+    }),
+    "kv",
+  );
+  const slots = (provider: PlanInput["request"]["provider"]) =>
+    plan({ model: LLAMA, provider }, { catalog: tagged }).map(
+      (a) => a.provider.slug + (a.endpoint.tag ? "/turbo" : ""),
+    );
+
+  it("`slug/tag` names one endpoint of a provider; a bare slug or display name names them all", () => {
+    expect(slots({ only: ["deepinfra/turbo"] })).toEqual(["deepinfra/turbo"]);
+    expect(slots({ only: ["DeepInfra/Turbo"] })).toEqual(["deepinfra/turbo"]);
+    expect(new Set(slots({ only: ["DeepInfra"] }))).toEqual(new Set(["deepinfra", "deepinfra/turbo"]));
+    expect(slots({ ignore: ["deepinfra/turbo"] })).toContain("deepinfra");
+    expect(slots({ ignore: ["deepinfra/turbo"] })).not.toContain("deepinfra/turbo");
+    expect(slots({ order: ["deepinfra/turbo"], allow_fallbacks: false })).toEqual(["deepinfra/turbo"]);
+    expect(slots({ order: ["deepinfra/turbo", "groq"] }).slice(0, 2)).toEqual(["deepinfra/turbo", "groq"]);
+  });
+
+  it("a tag copied from OpenRouter (`provider/quantization`) picks the untagged endpoint of that quantization", () => {
+    expect(slots({ only: ["together/fp8"] })).toEqual(["together"]);
+    expect(() => slots({ only: ["together/fp16"] })).toThrow(expect.objectContaining({ status: 404 }));
+  });
+});

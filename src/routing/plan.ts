@@ -7,6 +7,7 @@ import type { ChatRequest, ProviderPreferences } from "../schema/chat";
 import { badRequest, GatewayError } from "../schema/errors";
 import { middleOutApplies } from "../transforms/middle-out";
 import type { EndpointFigures, PercentileStats } from "./health";
+import { providerRefs, refMatches, validateProviderNames } from "./provider-names";
 import type { UpstreamAccess } from "./upstream";
 
 /** One endpoint to try, in order. */
@@ -131,9 +132,9 @@ export function planAttempts(input: PlanInput): Attempt[] {
  * still applies (as on OpenRouter), each model keeping its own primary.
  */
 function withoutProviderFallbacks(ordered: Attempt[], prefs: ProviderPreferences, catalog: CatalogIndex): Attempt[] {
-  if (!prefs.order?.length) return ordered.slice(0, 1);
-  const listed = slugSet(prefs.order, catalog) ?? new Set<string>();
-  return ordered.filter((a) => listed.has(a.provider.slug));
+  const listed = providerRefs(prefs.order, catalog);
+  if (!listed) return ordered.slice(0, 1);
+  return ordered.filter((a) => listed.some((ref) => refMatches(ref, a.provider, a.endpoint)));
 }
 
 /** Why a requested model has no endpoint left, and whether only the request itself stands in the way. */
@@ -157,36 +158,6 @@ function keepWhere(attempts: Attempt[], keep: (a: Attempt) => boolean, rejection
   );
 }
 
-function validateProviderNames(prefs: ProviderPreferences, catalog: CatalogIndex): void {
-  for (const field of ["order", "only", "ignore"] as const) {
-    for (const name of prefs[field] ?? []) {
-      const slug = name.split("/")[0]?.toLowerCase() ?? "";
-      if (!catalog.providers.has(slug) && !providerByName(catalog, name)) {
-        throw badRequest(`provider.${field}: unknown provider "${name}"`, {
-          known: [...catalog.providers.keys()],
-        });
-      }
-    }
-  }
-}
-
-function providerByName(catalog: CatalogIndex, name: string): Provider | undefined {
-  const lower = name.toLowerCase();
-  for (const provider of catalog.providers.values()) if (provider.name.toLowerCase() === lower) return provider;
-  return undefined;
-}
-
-/** Normalises provider names ("Together", "together", "together/fp8") to slugs. */
-function slugSet(names: readonly string[] | null | undefined, catalog: CatalogIndex): Set<string> | undefined {
-  if (!names || names.length === 0) return undefined;
-  return new Set(
-    names.map((n) => {
-      const slug = n.split("/")[0]?.toLowerCase() ?? "";
-      return catalog.providers.has(slug) ? slug : (providerByName(catalog, n)?.slug ?? slug);
-    }),
-  );
-}
-
 /** USD per million tokens (OpenRouter's unit for max_price) ⇒ atto-USD per token. */
 function perMillionToAttoPerToken(limit: number | string): bigint {
   const usd = typeof limit === "number" ? limit.toFixed(12) : limit;
@@ -205,8 +176,8 @@ function eligibleEndpoints(
 } {
   const { catalog, request, promptTokens } = input;
   const prefs = request.provider ?? {};
-  const only = slugSet(prefs.only, catalog);
-  const ignore = slugSet(prefs.ignore, catalog);
+  const only = providerRefs(prefs.only, catalog);
+  const ignore = providerRefs(prefs.ignore, catalog);
   const quantizations = prefs.quantizations?.length ? new Set(prefs.quantizations) : undefined;
   const needed = neededParameters(request, prefs);
   const maxOutput = request.max_completion_tokens ?? request.max_tokens ?? 0;
@@ -221,11 +192,11 @@ function eligibleEndpoints(
       reasons.add(why);
       clientsToFix &&= byClient;
     };
-    if (only && !only.has(provider.slug)) {
+    if (only && !only.some((ref) => refMatches(ref, provider, endpoint))) {
       reject("excluded by provider.only");
       continue;
     }
-    if (ignore?.has(provider.slug)) {
+    if (ignore?.some((ref) => refMatches(ref, provider, endpoint))) {
       reject("excluded by provider.ignore");
       continue;
     }
@@ -390,15 +361,15 @@ function withPreferences(attempts: Attempt[], input: PlanInput): Attempt[] {
   if (meets) ordered = [...ordered.filter((a) => meets(a)), ...ordered.filter((a) => !meets(a))];
   const down = (a: Attempt) => input.isDown?.(endpointKey(a.model, a.endpoint)) ?? false;
   ordered = [...ordered.filter((a) => !down(a)), ...ordered.filter((a) => down(a))];
-  if (prefs.order?.length) {
-    const order = [...(slugSet(prefs.order, input.catalog) ?? [])];
-    const rank = (slug: string) => {
-      const i = order.indexOf(slug);
+  const order = providerRefs(prefs.order, input.catalog);
+  if (order) {
+    const rank = (a: Attempt) => {
+      const i = order.findIndex((ref) => refMatches(ref, a.provider, a.endpoint));
       return i === -1 ? order.length : i;
     };
     ordered = ordered
       .map((a, i) => ({ a, i }))
-      .sort((x, y) => rank(x.a.provider.slug) - rank(y.a.provider.slug) || x.i - y.i)
+      .sort((x, y) => rank(x.a) - rank(y.a) || x.i - y.i)
       .map(({ a }) => a);
   }
   return ordered;
