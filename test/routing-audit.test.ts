@@ -151,3 +151,25 @@ describe("endpoint tags in order, only and ignore", () => {
     expect(() => slots({ only: ["together/fp16"] })).toThrow(expect.objectContaining({ status: 404 }));
   });
 });
+
+describe("enforce_distillable_text", () => {
+  it("serves only models whose authors allow distillation, where it was ignored", async () => {
+    const { key } = await fundedAccount();
+    const provider = { enforce_distillable_text: true };
+    const refused = await chat(key, { model: LLAMA, messages: hello, provider });
+    expect(refused.status).toBe(404);
+    expect(((await refused.json()) as { error: { message: string } }).error.message).toMatch(/distillation/);
+    // A `models` fallback that allows it answers; without the preference the model answers as before.
+    const fallback = await chat(key, {
+      model: LLAMA,
+      models: ["deepseek/deepseek-chat-v3-0324"],
+      messages: hello,
+      provider,
+    });
+    expect(fallback.status).toBe(200);
+    expect(((await fallback.json()) as { model: string }).model).toBe("deepseek/deepseek-chat-v3-0324");
+    expect(
+      (await chat(key, { model: LLAMA, messages: hello, provider: { enforce_distillable_text: false } })).status,
+    ).toBe(200);
+  });
+});

@@ -90,6 +90,11 @@ export const ModelSchema = z.object({
   }),
   hugging_face_id: z.string().nullable().default(null),
   knowledge_cutoff: z.string().nullable().default(null),
+  /**
+   * The model's author allows its outputs to be used to train other models. Only such models serve
+   * a request with `provider.enforce_distillable_text: true`; unknown counts as not allowed.
+   */
+  distillable: z.boolean().default(false),
   endpoints: z.array(EndpointSchema).min(1),
 });
 export type Model = z.infer<typeof ModelSchema>;

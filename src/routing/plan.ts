@@ -105,6 +105,13 @@ export function planAttempts(input: PlanInput): Attempt[] {
       rejections.push({ text: `${requested}: ${reason}`, clientsToFix: false });
       continue;
     }
+    if (prefs.enforce_distillable_text && !model.distillable) {
+      rejections.push({
+        text: `${model.id}: its author does not allow text distillation (enforce_distillable_text)`,
+        clientsToFix: false,
+      });
+      continue;
+    }
     const { eligible, reasons, clientsToFix } = eligibleEndpoints(model, variant, input);
     if (eligible.length === 0) {
       rejections.push({ text: `${model.id}: ${reasons.join("; ") || "no endpoint"}`, clientsToFix });

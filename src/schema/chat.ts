@@ -153,6 +153,8 @@ export const ProviderPreferences = z.looseObject({
   require_parameters: nullish(z.boolean()),
   data_collection: nullish(z.enum(["allow", "deny"])),
   zdr: nullish(z.boolean()),
+  /** Only models whose authors allow training on their outputs (the catalog's `distillable`). */
+  enforce_distillable_text: nullish(z.boolean()),
   only: nullish(z.array(z.string())),
   ignore: nullish(z.array(z.string())),
   quantizations: nullish(z.array(z.string())),
