@@ -173,3 +173,28 @@ describe("enforce_distillable_text", () => {
     ).toBe(200);
   });
 });
+
+describe("preferred_max_latency and preferred_min_throughput across models", () => {
+  const models = (request: PlanInput["request"]) => [...new Set(plan(request).map((a) => a.model.id))];
+  // Catalog figures: Groq serves LLAMA at 250 ms and 300 tokens/s; no Qwen 2.5 72B endpoint comes
+  // within 0.3 s or reaches 150 tokens/s.
+  const QWEN = "qwen/qwen-2.5-72b-instruct";
+
+  it("a fallback model that meets them goes ahead of a primary that does not", () => {
+    expect(models({ model: QWEN, models: [LLAMA], provider: { preferred_max_latency: 0.3 } })).toEqual([LLAMA, QWEN]);
+    expect(models({ model: QWEN, models: [LLAMA], provider: { preferred_min_throughput: 150 } })).toEqual([
+      LLAMA,
+      QWEN,
+    ]);
+    // The primary keeps its place when it meets them too, or when no model does.
+    expect(models({ model: LLAMA, models: [QWEN], provider: { preferred_max_latency: 0.3 } })).toEqual([LLAMA, QWEN]);
+    expect(models({ model: QWEN, models: [LLAMA], provider: { preferred_max_latency: 0.01 } })).toEqual([QWEN, LLAMA]);
+    expect(models({ model: QWEN, models: [LLAMA] })).toEqual([QWEN, LLAMA]);
+  });
+
+  it("an endpoint with a recent outage does not count as meeting them", () => {
+    const isDown = (key: string) => key.startsWith("groq");
+    const order = plan({ model: QWEN, models: [LLAMA], provider: { preferred_max_latency: 0.3 } }, { isDown });
+    expect(order[0]!.model.id).toBe(QWEN);
+  });
+});

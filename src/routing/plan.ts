@@ -89,7 +89,8 @@ export function planAttempts(input: PlanInput): Attempt[] {
   const { request, catalog } = input;
   const prefs = request.provider ?? {};
   validateProviderNames(prefs, catalog);
-  const attempts: Attempt[] = [];
+  /** Each requested model's attempts, in the models' order. */
+  const groups: Attempt[][] = [];
   const rejections: Rejection[] = [];
   for (const requested of requestedModels(request, catalog)) {
     const { id, variant } = parseModelId(requested, catalog);
@@ -124,11 +125,29 @@ export function planAttempts(input: PlanInput): Attempt[] {
         clientsToFix: false,
       });
     }
-    attempts.push(...kept);
+    groups.push(kept);
   }
   const across = acrossModels(prefs);
-  const ordered = across ? withPreferences([...attempts].sort(byCriterion(across, input)), input) : attempts;
+  const ordered = across
+    ? withPreferences(groups.flat().sort(byCriterion(across, input)), input)
+    : modelsMeetingPreferencesFirst(groups, input).flat();
   return keepWhere(ordered, () => true, rejections);
+}
+
+/**
+ * preferred_max_latency / preferred_min_throughput across the `models` list: as OpenRouter
+ * documents them, a fallback model with a healthy endpoint that meets them goes ahead of earlier
+ * models with none that does. Models keep their relative order otherwise, and each its own order
+ * of endpoints (`order` first), so this only decides which model is tried first.
+ */
+function modelsMeetingPreferencesFirst(groups: Attempt[][], input: PlanInput): Attempt[][] {
+  const meets = meetsPreferences(input.request.provider ?? {}, (a) =>
+    input.figures?.(endpointKey(a.model, a.endpoint)),
+  );
+  if (!meets || groups.length < 2) return groups;
+  const down = (a: Attempt) => input.isDown?.(endpointKey(a.model, a.endpoint)) ?? false;
+  const good = (group: Attempt[]) => group.some((a) => meets(a) && !down(a));
+  return [...groups.filter(good), ...groups.filter((group) => !good(group))];
 }
 
 /**
