@@ -198,3 +198,22 @@ describe("preferred_max_latency and preferred_min_throughput across models", () 
     expect(order[0]!.model.id).toBe(QWEN);
   });
 });
+
+describe("max_tokens", () => {
+  // LLAMA's endpoints write at most: Together and Fireworks 131,072, Groq 32,768, DeepInfra 16,384.
+  const slugs = (max_tokens: number) =>
+    plan({ model: LLAMA, max_tokens, provider: { sort: "price" } } as PlanInput["request"]).map((a) => a.provider.slug);
+
+  it("goes only to endpoints that can write that many tokens, when some can", () => {
+    expect(slugs(16_000)[0]).toBe("deepinfra");
+    expect(slugs(20_000)).not.toContain("deepinfra");
+    expect(slugs(20_000)[0]).toBe("groq");
+    expect(new Set(slugs(100_000))).toEqual(new Set(["together", "fireworks"]));
+  });
+
+  it("keeps every endpoint when none can, each writing what it can", () => {
+    // Qwen 2.5 72B's endpoints write at most 8,192 (Together) and 16,384 (Fireworks, DeepInfra).
+    const request = { model: "qwen/qwen-2.5-72b-instruct", max_tokens: 20_000 } as PlanInput["request"];
+    expect(plan(request)).toHaveLength(3);
+  });
+});

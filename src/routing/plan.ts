@@ -117,7 +117,7 @@ export function planAttempts(input: PlanInput): Attempt[] {
     if (eligible.length === 0) {
       rejections.push({ text: `${model.id}: ${reasons.join("; ") || "no endpoint"}`, clientsToFix });
     }
-    const ordered = orderEndpoints(model, eligible, variant, input);
+    const ordered = orderEndpoints(model, withRoomForOutput(eligible, request), variant, input);
     const kept = prefs.allow_fallbacks === false ? withoutProviderFallbacks(ordered, prefs, catalog) : ordered;
     if (kept.length === 0 && ordered.length > 0) {
       rejections.push({
@@ -148,6 +148,19 @@ function modelsMeetingPreferencesFirst(groups: Attempt[][], input: PlanInput): A
   const down = (a: Attempt) => input.isDown?.(endpointKey(a.model, a.endpoint)) ?? false;
   const good = (group: Attempt[]) => group.some((a) => meets(a) && !down(a));
   return [...groups.filter(good), ...groups.filter((group) => !good(group))];
+}
+
+/**
+ * OpenRouter routes a request with `max_tokens` only to endpoints that can write that many tokens.
+ * Here, when some of a model's endpoints can, the others are left out (they would cut the answer
+ * short at their own limit, with finish_reason "length"); when none can, all stay and each writes
+ * what it can, as before.
+ */
+function withRoomForOutput<T extends { endpoint: Endpoint }>(eligible: T[], request: PlanInput["request"]): T[] {
+  const wanted = request.max_completion_tokens ?? request.max_tokens;
+  if (!wanted) return eligible;
+  const roomy = eligible.filter((e) => (e.endpoint.max_completion_tokens ?? wanted) >= wanted);
+  return roomy.length > 0 ? roomy : eligible;
 }
 
 /**
