@@ -217,3 +217,22 @@ describe("max_tokens", () => {
     expect(plan(request)).toHaveLength(3);
   });
 });
+
+describe("invalid model ids", () => {
+  it("a models list that names no model is a 400, as a lone invalid model is", async () => {
+    const { key } = await fundedAccount();
+    for (const body of [
+      { model: "nope/nope" },
+      { models: ["nope/nope", "x/y"] },
+      { model: "nope/nope", models: ["x/y"] },
+    ]) {
+      const response = await chat(key, { ...body, messages: hello });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toMatch(/not a valid model ID/);
+    }
+    // One valid model among them answers; a valid model with no endpoint left stays a 404.
+    expect((await chat(key, { model: "nope/nope", models: [LLAMA], messages: hello })).status).toBe(200);
+    const filtered = await chat(key, { models: ["nope/nope", LLAMA], messages: hello, provider: { only: ["openai"] } });
+    expect(filtered.status).toBe(404);
+  });
+});

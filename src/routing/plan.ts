@@ -103,7 +103,9 @@ export function planAttempts(input: PlanInput): Attempt[] {
         ? `${requested} is ${model.kind === "embedding" ? "an embedding model: use /embeddings" : "a chat model: use /chat/completions"}`
         : `${requested} is not a valid model ID`;
       if (requested === request.model && !request.models?.length) throw badRequest(reason, { model: requested });
-      rejections.push({ text: `${requested}: ${reason}`, clientsToFix: false });
+      // A model id that names nothing (or a model of the other kind) is the client's to fix: a
+      // request whose every model is one is a 400, as a lone `model` is, not a 404.
+      rejections.push({ text: `${requested}: ${reason}`, clientsToFix: true });
       continue;
     }
     if (prefs.enforce_distillable_text && !model.distillable) {
