@@ -236,3 +236,24 @@ describe("invalid model ids", () => {
     expect(filtered.status).toBe(404);
   });
 });
+
+describe("data_collection", () => {
+  it('"deny" leaves out providers that may train on prompts, not those that only retain them', async () => {
+    // DeepSeek may train on prompts; OpenAI and Anthropic retain them for abuse monitoring only.
+    expect(
+      plan({ model: "deepseek/deepseek-chat-v3-0324", provider: { data_collection: "deny" } }).map(
+        (a) => a.provider.slug,
+      ),
+    ).not.toContain("deepseek");
+    const { key } = await fundedAccount();
+    const provider = { data_collection: "deny" };
+    for (const model of ["openai/gpt-4o-mini", "anthropic/claude-sonnet-4"]) {
+      const response = await chat(key, { model, messages: hello, provider });
+      expect(response.status).toBe(200);
+    }
+    // Leaving out retention too is zdr's: OpenAI offers none here.
+    expect(
+      (await chat(key, { model: "openai/gpt-4o-mini", messages: hello, provider: { ...provider, zdr: true } })).status,
+    ).toBe(404);
+  });
+});

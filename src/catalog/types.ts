@@ -22,7 +22,7 @@ export const ProviderSchema = z.object({
   base_url: z.string().url(),
   /** Name of the Worker secret holding this provider's API key, e.g. "TOGETHER_API_KEY". */
   api_key_env: z.string(),
-  /** Data policy, used by `provider.data_collection: "deny"` and `provider.zdr`. */
+  /** Data policy: `training` is what `provider.data_collection: "deny"` leaves out, `zdr` what `provider.zdr` needs. */
   data_policy: z.object({
     /** The provider may train on prompts. */
     training: z.boolean(),

@@ -249,8 +249,10 @@ function eligibleEndpoints(
       reject(`quantization not in ${[...quantizations].join(",")}`);
       continue;
     }
-    if (prefs.data_collection === "deny" && (provider.data_policy.training || provider.data_policy.retains_prompts)) {
-      reject("provider may store or train on prompts (data_collection: deny)");
+    // `deny` leaves out providers that may train on prompts; one that only retains them (abuse
+    // monitoring) stays, as on OpenRouter, where `zdr: true` is what leaves out retention.
+    if (prefs.data_collection === "deny" && provider.data_policy.training) {
+      reject("provider may train on prompts (data_collection: deny)");
       continue;
     }
     if (prefs.zdr && !provider.data_policy.zdr) {
