@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { defaultCatalog } from "../src/catalog/default-catalog";
 import { indexCatalog } from "../src/catalog/store";
 import { CatalogSchema } from "../src/catalog/types";
+import { HealthTracker } from "../src/routing/health";
 import { type PlanInput, planAttempts } from "../src/routing/plan";
 import { chat, fundedAccount } from "./support/gateway";
 
@@ -255,5 +256,23 @@ describe("data_collection", () => {
     expect(
       (await chat(key, { model: "openai/gpt-4o-mini", messages: hello, provider: { ...provider, zdr: true } })).status,
     ).toBe(404);
+  });
+});
+
+describe("an endpoint back from an outage", () => {
+  it("takes its usual place once the breaker's cooldown has passed, where it stayed last until all else failed", () => {
+    let now = 0;
+    const tracker = new HealthTracker({ failuresToOpen: 3, cooldownMs: 30_000, windowSize: 10 }, () => now);
+    const first = () => plan({ model: LLAMA }, { isDown: (key) => tracker.isDown(key) })[0]!.provider.slug;
+    expect(first()).toBe("deepinfra"); // the cheapest, drawn first here
+    const key = "deepinfra:meta-llama/llama-3.3-70b-instruct";
+    for (let i = 0; i < 3; i++) tracker.recordFailure(key);
+    expect(first()).not.toBe("deepinfra"); // open: tried last
+    now += 31_000;
+    expect(first()).toBe("deepinfra"); // the cooldown has passed: this request is the probe
+    tracker.startAttempt(key);
+    expect(first()).not.toBe("deepinfra"); // one probe at a time
+    tracker.recordSuccess(key);
+    expect(first()).toBe("deepinfra");
   });
 });
