@@ -212,6 +212,12 @@ describe("max_tokens", () => {
     expect(new Set(slugs(100_000))).toEqual(new Set(["together", "fireworks"]));
   });
 
+  it("keeps the providers order pins with allow_fallbacks: false, even when they cannot", () => {
+    const pinned = { order: ["deepinfra"], allow_fallbacks: false };
+    const request = { model: LLAMA, max_tokens: 20_000, provider: pinned } as PlanInput["request"];
+    expect(plan(request).map((a) => a.provider.slug)).toEqual(["deepinfra"]);
+  });
+
   it("keeps every endpoint when none can, each writing what it can", () => {
     // Qwen 2.5 72B's endpoints write at most 8,192 (Together) and 16,384 (Fireworks, DeepInfra).
     const request = { model: "qwen/qwen-2.5-72b-instruct", max_tokens: 20_000 } as PlanInput["request"];

@@ -119,8 +119,17 @@ export function planAttempts(input: PlanInput): Attempt[] {
     if (eligible.length === 0) {
       rejections.push({ text: `${model.id}: ${reasons.join("; ") || "no endpoint"}`, clientsToFix });
     }
-    const ordered = orderEndpoints(model, withRoomForOutput(eligible, request), variant, input);
-    const kept = prefs.allow_fallbacks === false ? withoutProviderFallbacks(ordered, prefs, catalog) : ordered;
+    const limit = (list: Attempt[]) =>
+      prefs.allow_fallbacks === false ? withoutProviderFallbacks(list, prefs, catalog) : list;
+    const roomy = withRoomForOutput(eligible, request);
+    let ordered = orderEndpoints(model, roomy, variant, input);
+    let kept = limit(ordered);
+    // The providers `order` pins with allow_fallbacks: false are kept even when they cannot write
+    // all of max_tokens: the client chose them; they write what they can, as before.
+    if (kept.length === 0 && roomy.length < eligible.length) {
+      ordered = orderEndpoints(model, eligible, variant, input);
+      kept = limit(ordered);
+    }
     if (kept.length === 0 && ordered.length > 0) {
       rejections.push({
         text: `${model.id}: no provider in provider.order serves it (allow_fallbacks: false)`,
