@@ -152,10 +152,14 @@ describe("OpenRouter SDK schemas, every wire format", () => {
       if (!result.success) problems.push(`${what}: ${JSON.stringify(result.error.issues).slice(0, 600)}`);
     };
     for (const [model, provider, reasons] of ROWS) {
-      const variants: Array<[string, Record<string, unknown>]> = [
-        ["plain", {}],
-        ["tools", { tools: [TOOL], messages: [{ role: "user", content: `call the weather tool ${nonce()}` }] }],
-      ];
+      const variants: Array<[string, Record<string, unknown>]> = [["plain", {}]];
+      // DeepSeek R1 takes no tools: a request with tools is a 404 for it (routing-audit.test.ts).
+      if (model !== "deepseek/deepseek-r1") {
+        variants.push([
+          "tools",
+          { tools: [TOOL], messages: [{ role: "user", content: `call the weather tool ${nonce()}` }] },
+        ]);
+      }
       if (reasons) variants.push(["reasoning", { reasoning: { effort: "high" } }]);
       for (const [label, extra] of variants) {
         const body = { model, provider: { only: [provider] }, messages: [{ role: "user", content: `hi ${nonce()}` }] };
@@ -194,7 +198,7 @@ describe("OpenRouter SDK schemas, every wire format", () => {
       else check(`generation ${id}`, GenerationResponse$inboundSchema, await record.json());
     }
     expect(problems).toEqual([]);
-    expect(ids).toHaveLength(53); // 25 chat requests, each as JSON and as a stream, and 3 embeddings
+    expect(ids).toHaveLength(51); // 24 chat requests, each as JSON and as a stream, and 3 embeddings
   });
 });
 

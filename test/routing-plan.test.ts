@@ -105,7 +105,7 @@ describe("provider preferences", () => {
     expect(providers({ model: LLAMA, provider: { quantizations: ["fp8"] } })).toEqual(["together"]);
   });
 
-  it("data_collection: deny drops providers that retain or train on prompts", () => {
+  it("data_collection: deny drops providers that train on prompts", () => {
     const order = providers({ model: "deepseek/deepseek-chat-v3-0324", provider: { data_collection: "deny" } });
     expect(order).not.toContain("deepseek");
     expect(order.length).toBeGreaterThan(0);

@@ -82,6 +82,8 @@ interface ModelSpec {
   vision?: boolean;
   hf?: string;
   kind?: "chat" | "embedding";
+  /** The license allows training other models on its outputs (DeepSeek's MIT license says so). */
+  distillable?: boolean;
   endpoints: EndpointSpec[];
 }
 
@@ -102,6 +104,7 @@ const model = (m: ModelSpec): Model => ({
   },
   hugging_face_id: m.hf ?? null,
   knowledge_cutoff: null,
+  distillable: m.distillable ?? false,
   endpoints: m.endpoints.map(endpoint),
 });
 
@@ -1135,6 +1138,7 @@ export const defaultCatalog: Catalog = {
     // ── DeepSeek ──
     model({
       id: "deepseek/deepseek-chat-v3-0324",
+      distillable: true,
       name: "DeepSeek: DeepSeek V3 0324",
       created: "2025-03-24",
       description: "DeepSeek V3, a 685B mixture-of-experts chat model (March 2025 update).",
@@ -1194,6 +1198,7 @@ export const defaultCatalog: Catalog = {
     }),
     model({
       id: "deepseek/deepseek-r1",
+      distillable: true,
       name: "DeepSeek: R1",
       created: "2025-01-20",
       description: "DeepSeek R1, an open reasoning model on par with OpenAI o1, with visible reasoning.",

@@ -22,7 +22,7 @@ export const ProviderSchema = z.object({
   base_url: z.string().url(),
   /** Name of the Worker secret holding this provider's API key, e.g. "TOGETHER_API_KEY". */
   api_key_env: z.string(),
-  /** Data policy, used by `provider.data_collection: "deny"` and `provider.zdr`. */
+  /** Data policy: `training` is what `provider.data_collection: "deny"` leaves out, `zdr` what `provider.zdr` needs. */
   data_policy: z.object({
     /** The provider may train on prompts. */
     training: z.boolean(),
@@ -90,6 +90,11 @@ export const ModelSchema = z.object({
   }),
   hugging_face_id: z.string().nullable().default(null),
   knowledge_cutoff: z.string().nullable().default(null),
+  /**
+   * The model's author allows its outputs to be used to train other models. Only such models serve
+   * a request with `provider.enforce_distillable_text: true`; unknown counts as not allowed.
+   */
+  distillable: z.boolean().default(false),
   endpoints: z.array(EndpointSchema).min(1),
 });
 export type Model = z.infer<typeof ModelSchema>;

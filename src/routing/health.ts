@@ -111,11 +111,14 @@ export class HealthTracker {
     if (entry) entry.probing = false;
   }
 
-  /** True while the breaker is open or the provider asked us to wait (planning puts it last). */
+  /**
+   * True while the endpoint may not be called (planning puts it last): its breaker open within the
+   * cooldown or with its one probe in flight, or the provider asked us to wait. Once the cooldown
+   * has passed it takes its usual place again, so the next request that draws it is the probe: an
+   * outage is remembered for the cooldown, not until every other endpoint has failed too.
+   */
   isDown(key: string): boolean {
-    const entry = this.endpoints.get(key);
-    if (!entry) return false;
-    return entry.state !== "closed" || entry.blockedUntil > this.now();
+    return !this.allow(key);
   }
 
   recordSuccess(key: string, figures: { ttfbMs?: number; tps?: number } = {}): void {

@@ -7,6 +7,7 @@ import type { ChatRequest, ProviderPreferences } from "../schema/chat";
 import { badRequest, GatewayError } from "../schema/errors";
 import { middleOutApplies } from "../transforms/middle-out";
 import type { EndpointFigures, PercentileStats } from "./health";
+import { providerRefs, refMatches, validateProviderNames } from "./provider-names";
 import type { UpstreamAccess } from "./upstream";
 
 /** One endpoint to try, in order. */
@@ -31,12 +32,20 @@ export interface PlanInput {
   kind?: Model["kind"];
   /** Whether Tollgate can speak this provider's format for this kind of request (chat by default). */
   hasAdapter?: (provider: Provider) => boolean;
-  /** Live latency (time to first byte) and throughput figures; catalog defaults stand in before any. */
-  figures?: (endpointKey: string) => Partial<EndpointFigures> | undefined;
+  /**
+   * Live latency (time to first byte) and throughput figures, catalog defaults standing in before
+   * any, and the share of recent calls that failed (for `:exacto`).
+   */
+  figures?: (endpointKey: string) => (Partial<EndpointFigures> & { errorRate?: number }) | undefined;
 }
 
-type SortBy = "price" | "throughput" | "latency";
-const VARIANTS = new Set(["free", "nitro", "floor", "online", "thinking", "extended", "beta"]);
+/**
+ * `exacto` is OpenRouter's quality-first order (providers with the better tool-calling record
+ * first). The gateway has no tool-calling quality figures; the nearest it measures is each
+ * endpoint's recent failure rate, so that is what it orders by, the default order breaking ties.
+ */
+type SortBy = "price" | "throughput" | "latency" | "exacto";
+const VARIANTS = new Set(["free", "nitro", "floor", "exacto", "online", "thinking", "extended", "beta"]);
 /**
  * Variants refused with a 400 rather than answered as the plain model. (`:thinking` turns
  * reasoning on before planning: routing/variants.ts; the others order or filter endpoints here.)
@@ -80,7 +89,8 @@ export function planAttempts(input: PlanInput): Attempt[] {
   const { request, catalog } = input;
   const prefs = request.provider ?? {};
   validateProviderNames(prefs, catalog);
-  const attempts: Attempt[] = [];
+  /** Each requested model's attempts, in the models' order. */
+  const groups: Attempt[][] = [];
   const rejections: Rejection[] = [];
   for (const requested of requestedModels(request, catalog)) {
     const { id, variant } = parseModelId(requested, catalog);
@@ -93,24 +103,75 @@ export function planAttempts(input: PlanInput): Attempt[] {
         ? `${requested} is ${model.kind === "embedding" ? "an embedding model: use /embeddings" : "a chat model: use /chat/completions"}`
         : `${requested} is not a valid model ID`;
       if (requested === request.model && !request.models?.length) throw badRequest(reason, { model: requested });
-      rejections.push({ text: `${requested}: ${reason}`, clientsToFix: false });
+      // A model id that names nothing (or a model of the other kind) is the client's to fix: a
+      // request whose every model is one is a 400, as a lone `model` is, not a 404.
+      rejections.push({ text: `${requested}: ${reason}`, clientsToFix: true });
+      continue;
+    }
+    if (prefs.enforce_distillable_text && !model.distillable) {
+      rejections.push({
+        text: `${model.id}: its author does not allow text distillation (enforce_distillable_text)`,
+        clientsToFix: false,
+      });
       continue;
     }
     const { eligible, reasons, clientsToFix } = eligibleEndpoints(model, variant, input);
     if (eligible.length === 0) {
       rejections.push({ text: `${model.id}: ${reasons.join("; ") || "no endpoint"}`, clientsToFix });
     }
-    const ordered = orderEndpoints(model, eligible, variant, input);
-    const kept = prefs.allow_fallbacks === false ? withoutProviderFallbacks(ordered, prefs, catalog) : ordered;
+    const limit = (list: Attempt[]) =>
+      prefs.allow_fallbacks === false ? withoutProviderFallbacks(list, prefs, catalog) : list;
+    const roomy = withRoomForOutput(eligible, request);
+    let ordered = orderEndpoints(model, roomy, variant, input);
+    let kept = limit(ordered);
+    // The providers `order` pins with allow_fallbacks: false are kept even when they cannot write
+    // all of max_tokens: the client chose them; they write what they can, as before.
+    if (kept.length === 0 && roomy.length < eligible.length) {
+      ordered = orderEndpoints(model, eligible, variant, input);
+      kept = limit(ordered);
+    }
     if (kept.length === 0 && ordered.length > 0) {
       rejections.push({
         text: `${model.id}: no provider in provider.order serves it (allow_fallbacks: false)`,
         clientsToFix: false,
       });
     }
-    attempts.push(...kept);
+    groups.push(kept);
   }
-  return keepWhere(attempts, () => true, rejections);
+  const across = acrossModels(prefs);
+  const ordered = across
+    ? withPreferences(groups.flat().sort(byCriterion(across, input)), input)
+    : modelsMeetingPreferencesFirst(groups, input).flat();
+  return keepWhere(ordered, () => true, rejections);
+}
+
+/**
+ * preferred_max_latency / preferred_min_throughput across the `models` list: as OpenRouter
+ * documents them, a fallback model with a healthy endpoint that meets them goes ahead of earlier
+ * models with none that does. Models keep their relative order otherwise, and each its own order
+ * of endpoints (`order` first), so this only decides which model is tried first.
+ */
+function modelsMeetingPreferencesFirst(groups: Attempt[][], input: PlanInput): Attempt[][] {
+  const meets = meetsPreferences(input.request.provider ?? {}, (a) =>
+    input.figures?.(endpointKey(a.model, a.endpoint)),
+  );
+  if (!meets || groups.length < 2) return groups;
+  const down = (a: Attempt) => input.isDown?.(endpointKey(a.model, a.endpoint)) ?? false;
+  const good = (group: Attempt[]) => group.some((a) => meets(a) && !down(a));
+  return [...groups.filter(good), ...groups.filter((group) => !good(group))];
+}
+
+/**
+ * OpenRouter routes a request with `max_tokens` only to endpoints that can write that many tokens.
+ * Here, when some of a model's endpoints can, the others are left out (they would cut the answer
+ * short at their own limit, with finish_reason "length"); when none can, all stay and each writes
+ * what it can, as before.
+ */
+function withRoomForOutput<T extends { endpoint: Endpoint }>(eligible: T[], request: PlanInput["request"]): T[] {
+  const wanted = request.max_completion_tokens ?? request.max_tokens;
+  if (!wanted) return eligible;
+  const roomy = eligible.filter((e) => (e.endpoint.max_completion_tokens ?? wanted) >= wanted);
+  return roomy.length > 0 ? roomy : eligible;
 }
 
 /**
@@ -121,9 +182,9 @@ export function planAttempts(input: PlanInput): Attempt[] {
  * still applies (as on OpenRouter), each model keeping its own primary.
  */
 function withoutProviderFallbacks(ordered: Attempt[], prefs: ProviderPreferences, catalog: CatalogIndex): Attempt[] {
-  if (!prefs.order?.length) return ordered.slice(0, 1);
-  const listed = slugSet(prefs.order, catalog) ?? new Set<string>();
-  return ordered.filter((a) => listed.has(a.provider.slug));
+  const listed = providerRefs(prefs.order, catalog);
+  if (!listed) return ordered.slice(0, 1);
+  return ordered.filter((a) => listed.some((ref) => refMatches(ref, a.provider, a.endpoint)));
 }
 
 /** Why a requested model has no endpoint left, and whether only the request itself stands in the way. */
@@ -147,36 +208,6 @@ function keepWhere(attempts: Attempt[], keep: (a: Attempt) => boolean, rejection
   );
 }
 
-function validateProviderNames(prefs: ProviderPreferences, catalog: CatalogIndex): void {
-  for (const field of ["order", "only", "ignore"] as const) {
-    for (const name of prefs[field] ?? []) {
-      const slug = name.split("/")[0]?.toLowerCase() ?? "";
-      if (!catalog.providers.has(slug) && !providerByName(catalog, name)) {
-        throw badRequest(`provider.${field}: unknown provider "${name}"`, {
-          known: [...catalog.providers.keys()],
-        });
-      }
-    }
-  }
-}
-
-function providerByName(catalog: CatalogIndex, name: string): Provider | undefined {
-  const lower = name.toLowerCase();
-  for (const provider of catalog.providers.values()) if (provider.name.toLowerCase() === lower) return provider;
-  return undefined;
-}
-
-/** Normalises provider names ("Together", "together", "together/fp8") to slugs. */
-function slugSet(names: readonly string[] | null | undefined, catalog: CatalogIndex): Set<string> | undefined {
-  if (!names || names.length === 0) return undefined;
-  return new Set(
-    names.map((n) => {
-      const slug = n.split("/")[0]?.toLowerCase() ?? "";
-      return catalog.providers.has(slug) ? slug : (providerByName(catalog, n)?.slug ?? slug);
-    }),
-  );
-}
-
 /** USD per million tokens (OpenRouter's unit for max_price) ⇒ atto-USD per token. */
 function perMillionToAttoPerToken(limit: number | string): bigint {
   const usd = typeof limit === "number" ? limit.toFixed(12) : limit;
@@ -195,10 +226,10 @@ function eligibleEndpoints(
 } {
   const { catalog, request, promptTokens } = input;
   const prefs = request.provider ?? {};
-  const only = slugSet(prefs.only, catalog);
-  const ignore = slugSet(prefs.ignore, catalog);
+  const only = providerRefs(prefs.only, catalog);
+  const ignore = providerRefs(prefs.ignore, catalog);
   const quantizations = prefs.quantizations?.length ? new Set(prefs.quantizations) : undefined;
-  const needed = prefs.require_parameters ? requestedParameters(request).filter((p) => p !== "max_tokens") : [];
+  const needed = neededParameters(request, prefs);
   const maxOutput = request.max_completion_tokens ?? request.max_tokens ?? 0;
   const stops = stopSequences(request).length;
   const reasons = new Set<string>();
@@ -211,11 +242,11 @@ function eligibleEndpoints(
       reasons.add(why);
       clientsToFix &&= byClient;
     };
-    if (only && !only.has(provider.slug)) {
+    if (only && !only.some((ref) => refMatches(ref, provider, endpoint))) {
       reject("excluded by provider.only");
       continue;
     }
-    if (ignore?.has(provider.slug)) {
+    if (ignore?.some((ref) => refMatches(ref, provider, endpoint))) {
       reject("excluded by provider.ignore");
       continue;
     }
@@ -227,8 +258,10 @@ function eligibleEndpoints(
       reject(`quantization not in ${[...quantizations].join(",")}`);
       continue;
     }
-    if (prefs.data_collection === "deny" && (provider.data_policy.training || provider.data_policy.retains_prompts)) {
-      reject("provider may store or train on prompts (data_collection: deny)");
+    // `deny` leaves out providers that may train on prompts; one that only retains them (abuse
+    // monitoring) stays, as on OpenRouter, where `zdr: true` is what leaves out retention.
+    if (prefs.data_collection === "deny" && provider.data_policy.training) {
+      reject("provider may train on prompts (data_collection: deny)");
       continue;
     }
     if (prefs.zdr && !provider.data_policy.zdr) {
@@ -241,7 +274,11 @@ function eligibleEndpoints(
     }
     const missing = needed.filter((p) => !supports(endpoint, p));
     if (missing.length > 0) {
-      reject(`does not support ${missing.join(", ")} (require_parameters)`);
+      reject(
+        prefs.require_parameters
+          ? `does not support ${missing.join(", ")} (require_parameters)`
+          : "does not support tool use (the request sends `tools`)",
+      );
       continue;
     }
     if (
@@ -275,6 +312,18 @@ function eligibleEndpoints(
   return { eligible, reasons: [...reasons], clientsToFix };
 }
 
+/**
+ * The parameters an endpoint must support to be tried. With `require_parameters`, every one sent
+ * (but `max_tokens`, which every endpoint takes, capped to its own limit). Without it, still
+ * `tools`: OpenRouter routes a request with tools only to endpoints that support tool use, since
+ * an endpoint that drops them answers in prose where the client waits for a tool call.
+ */
+function neededParameters(request: PlanInput["request"], prefs: ProviderPreferences): string[] {
+  const sent = requestedParameters(request);
+  if (prefs.require_parameters) return sent.filter((p) => p !== "max_tokens");
+  return sent.includes("tools") ? ["tools"] : [];
+}
+
 export function isFree(endpoint: Endpoint): boolean {
   return priceAtto(endpoint.pricing.prompt) === 0n && priceAtto(endpoint.pricing.completion) === 0n;
 }
@@ -303,9 +352,37 @@ function blendedPrice(endpoint: Endpoint): number {
 function sortOf(prefs: ProviderPreferences, variant: string | undefined): SortBy | undefined {
   if (variant === "floor") return "price";
   if (variant === "nitro") return "throughput";
+  if (variant === "exacto") return "exacto";
   const sort = prefs.sort;
   if (!sort) return undefined;
-  return typeof sort === "string" ? sort : sort.by;
+  return typeof sort === "string" ? sort : (sort.by ?? undefined);
+}
+
+/**
+ * `sort: {by, partition: "none"}`: endpoints are sorted across all the requested models together,
+ * so a fallback model's faster (or cheaper) endpoint goes ahead of the first model's slower one.
+ * The default, `partition: "model"`, keeps each model's endpoints together, in the models' order.
+ */
+function acrossModels(prefs: ProviderPreferences): SortBy | undefined {
+  const sort = prefs.sort;
+  return typeof sort === "object" && sort?.partition === "none" ? (sort.by ?? undefined) : undefined;
+}
+
+/** Orders attempts by a sort criterion: the live figures, the catalog's before there are any. */
+function byCriterion(sort: SortBy, input: PlanInput): (a: Attempt, b: Attempt) => number {
+  const live = (a: Attempt) => input.figures?.(endpointKey(a.model, a.endpoint));
+  if (sort === "price") return (a, b) => blendedPrice(a.endpoint) - blendedPrice(b.endpoint);
+  if (sort === "exacto") {
+    // An endpoint not called yet has no failures on record.
+    const failing = (a: Attempt) => live(a)?.errorRate ?? 0;
+    return (a, b) => failing(a) - failing(b);
+  }
+  if (sort === "throughput") {
+    const tps = (a: Attempt) => live(a)?.tps?.p50 ?? a.endpoint.throughput_tps ?? 0;
+    return (a, b) => tps(b) - tps(a);
+  }
+  const latency = (a: Attempt) => live(a)?.ttfbMs?.p50 ?? a.endpoint.latency_ms ?? Number.POSITIVE_INFINITY;
+  return (a, b) => latency(a) - latency(b) || 0;
 }
 
 function orderEndpoints(
@@ -314,36 +391,40 @@ function orderEndpoints(
   variant: string | undefined,
   input: PlanInput,
 ): Attempt[] {
-  const prefs = input.request.provider ?? {};
   const random = input.random ?? Math.random;
-  const down = (e: Endpoint) => input.isDown?.(endpointKey(model, e)) ?? false;
-  const sort = sortOf(prefs, variant);
-  let ordered = [...eligible];
-  const live = (e: Endpoint) => input.figures?.(endpointKey(model, e));
-  const latency = (e: Endpoint) => live(e)?.ttfbMs?.p50 ?? e.latency_ms ?? Number.POSITIVE_INFINITY;
-  const throughput = (e: Endpoint) => live(e)?.tps?.p50 ?? e.throughput_tps ?? 0;
-  if (sort === "price") ordered.sort((a, b) => blendedPrice(a.endpoint) - blendedPrice(b.endpoint));
-  else if (sort === "throughput") ordered.sort((a, b) => throughput(b.endpoint) - throughput(a.endpoint));
-  else if (sort === "latency") ordered.sort((a, b) => latency(a.endpoint) - latency(b.endpoint));
-  else ordered = weightedByInverseSquarePrice(ordered, random);
-  // preferred_max_latency / preferred_min_throughput: those that meet them go first, the others
-  // stay in the plan after them (preferences, never filters, as OpenRouter documents them).
+  const sort = sortOf(input.request.provider ?? {}, variant);
+  const attempts = eligible.map(({ endpoint, provider, access }) => ({ model, endpoint, provider, access }));
+  // Exacto's ties keep the default order: it reorders the price-weighted draw, never replaces it.
+  const base = !sort || sort === "exacto" ? weightedByInverseSquarePrice(attempts, random) : attempts;
+  const ordered = sort ? base.sort(byCriterion(sort, input)) : base;
+  return withPreferences(ordered, input);
+}
+
+/**
+ * The preferences that move endpoints after sorting or weighting, keeping the order otherwise:
+ * those that meet preferred_max_latency / preferred_min_throughput first (preferences, never
+ * filters, as OpenRouter documents them), those with a recent outage last, and `order` ahead of all.
+ */
+function withPreferences(attempts: Attempt[], input: PlanInput): Attempt[] {
+  const prefs = input.request.provider ?? {};
+  let ordered = attempts;
+  const live = (a: Attempt) => input.figures?.(endpointKey(a.model, a.endpoint));
   const meets = meetsPreferences(prefs, live);
-  if (meets) ordered = [...ordered.filter((e) => meets(e.endpoint)), ...ordered.filter((e) => !meets(e.endpoint))];
-  // Endpoints with a recent outage go last, keeping their relative order.
-  ordered = [...ordered.filter((e) => !down(e.endpoint)), ...ordered.filter((e) => down(e.endpoint))];
-  if (prefs.order?.length) {
-    const order = [...(slugSet(prefs.order, input.catalog) ?? [])];
-    const rank = (slug: string) => {
-      const i = order.indexOf(slug);
+  if (meets) ordered = [...ordered.filter((a) => meets(a)), ...ordered.filter((a) => !meets(a))];
+  const down = (a: Attempt) => input.isDown?.(endpointKey(a.model, a.endpoint)) ?? false;
+  ordered = [...ordered.filter((a) => !down(a)), ...ordered.filter((a) => down(a))];
+  const order = providerRefs(prefs.order, input.catalog);
+  if (order) {
+    const rank = (a: Attempt) => {
+      const i = order.findIndex((ref) => refMatches(ref, a.provider, a.endpoint));
       return i === -1 ? order.length : i;
     };
     ordered = ordered
-      .map((e, i) => ({ e, i }))
-      .sort((a, b) => rank(a.e.provider.slug) - rank(b.e.provider.slug) || a.i - b.i)
-      .map(({ e }) => e);
+      .map((a, i) => ({ a, i }))
+      .sort((x, y) => rank(x.a) - rank(y.a) || x.i - y.i)
+      .map(({ a }) => a);
   }
-  return ordered.map(({ endpoint, provider, access }) => ({ model, endpoint, provider, access }));
+  return ordered;
 }
 
 type Percentile = keyof PercentileStats;
@@ -368,16 +449,17 @@ function cutoffsOf(value: ProviderPreferences["preferred_max_latency"]): Array<[
  */
 function meetsPreferences(
   prefs: ProviderPreferences,
-  live: (e: Endpoint) => Partial<EndpointFigures> | undefined,
-): ((endpoint: Endpoint) => boolean) | undefined {
+  live: (a: Attempt) => Partial<EndpointFigures> | undefined,
+): ((attempt: Attempt) => boolean) | undefined {
   const latency = cutoffsOf(prefs.preferred_max_latency);
   const throughput = cutoffsOf(prefs.preferred_min_throughput);
   if (latency.length === 0 && throughput.length === 0) return undefined;
-  const cache = new Map<Endpoint, boolean>();
-  return (endpoint) => {
-    let verdict = cache.get(endpoint);
+  const cache = new Map<Attempt, boolean>();
+  return (attempt) => {
+    let verdict = cache.get(attempt);
     if (verdict !== undefined) return verdict;
-    const figures = live(endpoint);
+    const { endpoint } = attempt;
+    const figures = live(attempt);
     const latencyMs = (p: Percentile) => figures?.ttfbMs?.[p] ?? endpoint.latency_ms;
     const tps = (p: Percentile) => figures?.tps?.[p] ?? endpoint.throughput_tps;
     verdict =
@@ -389,7 +471,7 @@ function meetsPreferences(
         const value = tps(p);
         return value !== undefined && value >= minimum;
       });
-    cache.set(endpoint, verdict);
+    cache.set(attempt, verdict);
     return verdict;
   };
 }

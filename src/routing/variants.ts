@@ -5,7 +5,7 @@ import { badRequest } from "../schema/errors";
  * OpenRouter's request plugins and the `:thinking` model variant, as this gateway serves them,
  * applied to a validated chat request before it is planned. What the gateway cannot do is refused
  * with a 400 that names it, never answered as if it had not been asked (see the README's API
- * section). The routing variants (`:floor`, `:nitro`, `:free`) and the refused `:online` and
+ * section). The routing variants (`:floor`, `:nitro`, `:exacto`, `:free`) and the refused `:online` and
  * `:extended` are the planner's (routing/plan.ts), which knows the catalog.
  */
 

@@ -142,6 +142,9 @@ const PercentileCutoffs = z.union([
   }),
 ]);
 
+/** `exacto`: quality first, which the gateway reads as fewest recent failures (routing/plan.ts). */
+const SortBy = z.enum(["price", "throughput", "latency", "exacto"]);
+
 const PriceLimit = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?$/)]);
 
 export const ProviderPreferences = z.looseObject({
@@ -150,13 +153,16 @@ export const ProviderPreferences = z.looseObject({
   require_parameters: nullish(z.boolean()),
   data_collection: nullish(z.enum(["allow", "deny"])),
   zdr: nullish(z.boolean()),
+  /** Only models whose authors allow training on their outputs (the catalog's `distillable`). */
+  enforce_distillable_text: nullish(z.boolean()),
   only: nullish(z.array(z.string())),
   ignore: nullish(z.array(z.string())),
   quantizations: nullish(z.array(z.string())),
   sort: nullish(
     z.union([
-      z.enum(["price", "throughput", "latency"]),
-      z.looseObject({ by: z.enum(["price", "throughput", "latency"]), partition: z.string().nullish() }),
+      SortBy,
+      // `partition: "none"` sorts the endpoints of every requested model together (routing/plan.ts).
+      z.looseObject({ by: SortBy.nullish(), partition: z.string().nullish() }),
     ]),
   ),
   /** USD per million tokens for prompt/completion (as OpenRouter documents), USD per request/image. */
