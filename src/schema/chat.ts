@@ -207,10 +207,21 @@ export const CommonRequestFields = {
   n: z.number().int().min(1).max(16).nullish(),
 };
 
+/**
+ * Most messages in one request: Anthropic's documented limit, and far past any other provider's
+ * context. Each message costs validation, counting and middle-out work (~2 µs a message to
+ * validate, ~10 µs a bad one), and a 20 MB body holds ~700k of them: seconds of CPU, from any key.
+ */
+export const MAX_MESSAGES = 100_000;
+
 export const ChatRequestSchema = sparse(
   z.looseObject({
     ...CommonRequestFields,
-    messages: z.array(Message).min(1, "messages must contain at least one message"),
+    // zod checks the length before the messages, so a longer array is refused at once.
+    messages: z
+      .array(Message)
+      .min(1, "messages must contain at least one message")
+      .max(MAX_MESSAGES, `at most ${MAX_MESSAGES} messages (Anthropic's limit)`),
     max_completion_tokens: z.number().int().positive().nullish(),
     tools: z.array(FunctionTool).nullish(),
     tool_choice: ToolChoice.nullish(),

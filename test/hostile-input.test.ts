@@ -1,0 +1,61 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { MAX_MESSAGES } from "../src/schema/chat";
+import { BASE, fundedAccount, gatewayFetch } from "./support/gateway";
+
+/**
+ * Bodies built to cost the gateway CPU or stack: each is refused as a 400 that names the field and
+ * the limit, in bounded time, where it was a 500 or a 502 after seconds of CPU. Timings allow ~10×
+ * what they take here, for slow shared hosts.
+ */
+
+let key: string;
+beforeAll(async () => {
+  ({ key } = await fundedAccount("5"));
+});
+
+/** Posts a raw JSON text to chat completions; the reply's status, error and the time it took. */
+async function post(text: string) {
+  const started = performance.now();
+  const response = await gatewayFetch(`${BASE}/chat/completions`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+    body: text,
+  });
+  const body = (await response.json()) as {
+    error?: { code: number; message: string; metadata?: Record<string, unknown> };
+  };
+  return { status: response.status, error: body.error, ms: performance.now() - started };
+}
+
+const MODEL = "openai/gpt-4o-mini";
+const repeat = (item: string, n: number) => Array.from({ length: n }, () => item).join(",");
+
+describe("hostile request bodies", () => {
+  it("refuses more messages than Anthropic's limit at once, bad ones included (a 500 after ~5 s)", async () => {
+    const bad = await post(`{"model":"${MODEL}","messages":[${repeat('{"role":"x"}', 800_000)}]}`);
+    expect(bad.status).toBe(400);
+    expect(bad.error?.message).toBe(`Invalid request: messages: at most ${MAX_MESSAGES} messages (Anthropic's limit)`);
+    expect(bad.ms).toBeLessThan(3_000);
+
+    const many = await post(
+      `{"model":"${MODEL}","messages":[${repeat('{"role":"user","content":"hi"}', MAX_MESSAGES + 1)}]}`,
+    );
+    expect(many.status).toBe(400);
+    expect(many.error?.message).toContain(`at most ${MAX_MESSAGES} messages`);
+  });
+
+  it("refuses an array of ~800k bad values with a 400, not a stack overflow (a 500 after seconds)", async () => {
+    const hi = `"messages":[{"role":"user","content":"hi"}]`;
+    // A field of the body: its issues were added to the body's with one spread call, past the stack.
+    const transforms = await post(`{"model":"${MODEL}",${hi},"transforms":[${repeat("1", 800_000)}]}`);
+    expect(transforms.status).toBe(400);
+    expect(transforms.error?.message).toBe("Invalid request: transforms.0: expected string, received number");
+    expect((transforms.error?.metadata?.issues as unknown[]).length).toBe(10);
+    expect(transforms.ms).toBeLessThan(15_000);
+
+    // A field of a field: zod's own parse of it overflows, and the client still hears why.
+    const order = await post(`{"model":"${MODEL}",${hi},"provider":{"order":[${repeat("1", 800_000)}]}}`);
+    expect(order.status).toBe(400);
+    expect(order.error?.message).toMatch(/^Invalid request: too many invalid values/);
+  });
+});
