@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { MAX_MESSAGES } from "../src/schema/chat";
+import { MAX_NESTING } from "../src/schema/nesting";
 import { BASE, fundedAccount, gatewayFetch } from "./support/gateway";
 
 /**
@@ -29,6 +30,7 @@ async function post(text: string) {
 
 const MODEL = "openai/gpt-4o-mini";
 const repeat = (item: string, n: number) => Array.from({ length: n }, () => item).join(",");
+const nested = (depth: number) => `${'{"a":'.repeat(depth)}1${"}".repeat(depth)}`;
 
 describe("hostile request bodies", () => {
   it("refuses more messages than Anthropic's limit at once, bad ones included (a 500 after ~5 s)", async () => {
@@ -57,5 +59,44 @@ describe("hostile request bodies", () => {
     const order = await post(`{"model":"${MODEL}",${hi},"provider":{"order":[${repeat("1", 800_000)}]}}`);
     expect(order.status).toBe(400);
     expect(order.error?.message).toMatch(/^Invalid request: too many invalid values/);
+  });
+
+  it("refuses JSON nested past the limit, naming where (a stack overflow in a request builder: a 502)", async () => {
+    const body = `{"model":"anthropic/claude-sonnet-4","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":${nested(20_000)}}}}`;
+    const deep = await post(body);
+    expect(deep.status).toBe(400);
+    expect(deep.error?.message).toBe(
+      `Invalid request: response_format.json_schema.schema.a.a.a.a.a…: nested more than ${MAX_NESTING} levels deep`,
+    );
+    expect(deep.error?.metadata?.max_nesting).toBe(MAX_NESTING);
+    expect(deep.ms).toBeLessThan(2_000);
+
+    // 18 MB of `[`, refused before JSON.parse builds 9M nested arrays (~4 s of CPU).
+    const brackets = await post(
+      `{"model":"${MODEL}","messages":[],"x":${"[".repeat(9_000_000)}${"]".repeat(9_000_000)}}`,
+    );
+    expect(brackets.status).toBe(400);
+    expect(brackets.error?.message).toBe(
+      `Invalid request: x.0.0.0.0.0.0.0…: nested more than ${MAX_NESTING} levels deep`,
+    );
+    expect(brackets.ms).toBeLessThan(1_500);
+  });
+
+  it("takes a tool schema nested to just within the limit, through every request builder", async () => {
+    // The body's own levels: the root, tools, the tool, function, parameters.
+    const schema = nested(MAX_NESTING - 5);
+    const bedrock = `"anthropic/claude-sonnet-4","provider":{"only":["amazon-bedrock"]}`;
+    for (const model of [
+      `"anthropic/claude-sonnet-4"`,
+      bedrock,
+      `"google/gemini-2.5-flash"`,
+      `"cohere/command-a"`,
+      `"${MODEL}"`,
+    ]) {
+      const reply = await post(
+        `{"model":${model},"messages":[{"role":"user","content":"hi"}],"tools":[{"type":"function","function":{"name":"f","parameters":${schema}}}]}`,
+      );
+      expect(reply.error?.message ?? "", model).not.toMatch(/nested|stack/);
+    }
   });
 });

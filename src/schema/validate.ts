@@ -1,6 +1,7 @@
 import type * as z from "zod";
 import { readBodyText } from "./body";
 import { badRequest } from "./errors";
+import { assertNesting } from "./nesting";
 import { sparseParserOf } from "./sparse";
 
 /**
@@ -9,6 +10,7 @@ import { sparseParserOf } from "./sparse";
  */
 export async function parseJsonBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.infer<S>> {
   const text = await readBodyText(request);
+  assertNesting(text);
   let body: unknown;
   try {
     body = JSON.parse(text);
