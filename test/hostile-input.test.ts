@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { MAX_MESSAGES } from "../src/schema/chat";
+import { MAX_MESSAGES, MAX_USER_LENGTH } from "../src/schema/chat";
 import { MAX_NESTING } from "../src/schema/nesting";
-import { BASE, fundedAccount, gatewayFetch } from "./support/gateway";
+import { BASE, chat, fundedAccount, gatewayFetch } from "./support/gateway";
 
 /**
  * Bodies built to cost the gateway CPU or stack: each is refused as a 400 that names the field and
@@ -98,5 +98,32 @@ describe("hostile request bodies", () => {
       );
       expect(reply.error?.message ?? "", model).not.toMatch(/nested|stack/);
     }
+  });
+});
+
+describe("values kept with each generation", () => {
+  it("refuses a `user` longer than the limit, which was answered and never charged", async () => {
+    const funded = await fundedAccount("1");
+    const messages = [{ role: "user", content: "hi" }];
+    const long = await chat(funded.key, { model: MODEL, messages, user: "u".repeat(3_000_000) });
+    expect(long.status).toBe(400);
+    const body = (await long.json()) as { error: { message: string } };
+    expect(body.error.message).toBe(
+      `Invalid request: user: at most ${MAX_USER_LENGTH} characters (an id for the end user, kept with each generation)`,
+    );
+
+    const embedding = await gatewayFetch(`${BASE}/embeddings`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${funded.key}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: "openai/text-embedding-3-small",
+        input: "a",
+        user: "u".repeat(MAX_USER_LENGTH + 1),
+      }),
+    });
+    expect(embedding.status).toBe(400);
+
+    const fits = await chat(funded.key, { model: MODEL, messages, user: "u".repeat(MAX_USER_LENGTH) });
+    expect(fits.status).toBe(200);
   });
 });

@@ -175,6 +175,18 @@ export const ProviderPreferences = z.looseObject({
 });
 export type ProviderPreferences = z.infer<typeof ProviderPreferences>;
 
+/**
+ * Longest `user` (the client's end-user id) taken. It is kept in the generation's record, and a
+ * record the Account Durable Object cannot store (SQLite refuses a value past 2 MB) failed the
+ * settlement: a 3 MB `user` got an answer that was never charged, and the settlement went to the
+ * dead letters. OpenAI takes 64 characters and Anthropic's user_id 256; this takes 4× the longer.
+ */
+export const MAX_USER_LENGTH = 1024;
+export const EndUser = z
+  .string()
+  .max(MAX_USER_LENGTH, `at most ${MAX_USER_LENGTH} characters (an id for the end user, kept with each generation)`)
+  .optional();
+
 /** Fields shared by chat and legacy completions: routing, sampling, accounting. */
 export const CommonRequestFields = {
   model: z.string().min(1).optional(),
@@ -183,7 +195,7 @@ export const CommonRequestFields = {
   provider: ProviderPreferences.nullish(),
   transforms: z.array(z.string()).optional(),
   usage: z.looseObject({ include: z.boolean().optional() }).nullish(),
-  user: z.string().optional(),
+  user: EndUser,
   session_id: z.string().optional(),
   metadata: z.record(z.string(), z.string()).optional(),
   stream: z.boolean().nullish(),

@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { ProviderPreferences } from "./chat";
+import { EndUser, ProviderPreferences } from "./chat";
 import { sparse } from "./sparse";
 
 /** One input as token ids (OpenAI's tokenizer's, as OpenAI-format upstreams read them). */
@@ -36,7 +36,7 @@ export const EmbeddingsRequestSchema = sparse(
     dimensions: z.number().int().positive().optional(),
     encoding_format: z.enum(["float", "base64"]).optional(),
     input_type: z.string().optional(),
-    user: z.string().optional(),
+    user: EndUser,
     provider: ProviderPreferences.nullish(),
   }),
 );
