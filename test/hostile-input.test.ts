@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { MAX_MESSAGES, MAX_USER_LENGTH } from "../src/schema/chat";
+import { MAX_MESSAGES, MAX_MODEL_ID_LENGTH, MAX_USER_LENGTH } from "../src/schema/chat";
 import { MAX_NESTING } from "../src/schema/nesting";
 import { BASE, chat, fundedAccount, gatewayFetch } from "./support/gateway";
 
@@ -125,5 +125,21 @@ describe("values kept with each generation", () => {
 
     const fits = await chat(funded.key, { model: MODEL, messages, user: "u".repeat(MAX_USER_LENGTH) });
     expect(fits.status).toBe(200);
+  });
+
+  it("refuses a model id longer than any, which came back twice in the 400", async () => {
+    const funded = await fundedAccount("1");
+    const messages = [{ role: "user", content: "hi" }];
+    const junk = `openai/${"a".repeat(1_000_000)}`;
+    for (const body of [
+      { model: junk, messages },
+      { model: MODEL, models: [MODEL, junk], messages },
+    ]) {
+      const reply = await chat(funded.key, body);
+      expect(reply.status).toBe(400);
+      const text = await reply.text();
+      expect(text.length).toBeLessThan(2_000);
+      expect(text).toContain(`at most ${MAX_MODEL_ID_LENGTH} characters (a model id)`);
+    }
   });
 });

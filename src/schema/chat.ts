@@ -187,10 +187,21 @@ export const EndUser = z
   .max(MAX_USER_LENGTH, `at most ${MAX_USER_LENGTH} characters (an id for the end user, kept with each generation)`)
   .optional();
 
+/**
+ * Longest model id taken (catalog ids are tens of characters). A longer one cannot name a model,
+ * and was echoed twice into the 400 (message and metadata: 2 MB back for a 1 MB id) and, as the
+ * requested model, could reach the generation's record, which the Account DO cannot store past 2 MB.
+ */
+export const MAX_MODEL_ID_LENGTH = 1024;
+export const ModelId = z
+  .string()
+  .min(1)
+  .max(MAX_MODEL_ID_LENGTH, `at most ${MAX_MODEL_ID_LENGTH} characters (a model id)`);
+
 /** Fields shared by chat and legacy completions: routing, sampling, accounting. */
 export const CommonRequestFields = {
-  model: z.string().min(1).optional(),
-  models: z.array(z.string().min(1)).max(10).optional(),
+  model: ModelId.optional(),
+  models: z.array(ModelId).max(10).optional(),
   route: z.enum(["fallback"]).nullish(),
   provider: ProviderPreferences.nullish(),
   transforms: z.array(z.string()).optional(),

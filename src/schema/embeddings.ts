@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { EndUser, ProviderPreferences } from "./chat";
+import { EndUser, ModelId, ProviderPreferences } from "./chat";
 import { sparse } from "./sparse";
 
 /** One input as token ids (OpenAI's tokenizer's, as OpenAI-format upstreams read them). */
@@ -16,8 +16,8 @@ const TokenIds = z
  */
 export const EmbeddingsRequestSchema = sparse(
   z.looseObject({
-    model: z.string().min(1).optional(),
-    models: z.array(z.string().min(1)).max(10).optional(),
+    model: ModelId.optional(),
+    models: z.array(ModelId).max(10).optional(),
     input: z.union(
       [
         z.string().min(1, "input must not be empty"),
