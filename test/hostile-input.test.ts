@@ -143,3 +143,33 @@ describe("values kept with each generation", () => {
     }
   });
 });
+
+describe("CPU cost of whitespace in a prompt counted exactly (near the context limit)", () => {
+  /**
+   * ~97k short words, enough that the estimate passes 75% of gpt-4o-mini's 128k context and the
+   * o200k tokenizer counts the prompt, then one run of whitespace: tiktoken makes it one BPE piece,
+   * whose merge is quadratic in its length. A key with no credit is refused (402) after the count.
+   */
+  async function timed(run: string) {
+    const { key: broke } = await fundedAccount("0");
+    const started = performance.now();
+    const response = await chat(broke, {
+      model: MODEL,
+      max_tokens: 1,
+      messages: [{ role: "user", content: `${"a ".repeat(97_000)}${run}` }],
+    });
+    await response.text();
+    return { status: response.status, ms: performance.now() - started };
+  }
+
+  it("a run of 4k no-break spaces or 8k spaces costs about what as much prose does", async () => {
+    await timed(""); // loads the vocabulary once
+    const base = await timed("");
+    // Before whitespace runs were cut for the BPE: 8k spaces took ~10 s, 4k no-break spaces ~12 s.
+    for (const run of [" ".repeat(8_000), "\u00a0".repeat(4_000), "\u3000".repeat(4_000)]) {
+      const took = await timed(run);
+      expect(took.status).toBe(402);
+      expect(took.ms - base.ms).toBeLessThan(1_000);
+    }
+  }, 120_000);
+});
