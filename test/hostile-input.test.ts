@@ -173,3 +173,31 @@ describe("CPU cost of whitespace in a prompt counted exactly (near the context l
     }
   }, 120_000);
 });
+
+describe("embeddings token ids", () => {
+  it("refuses 3M bad token ids at once, naming the first (~9 s of CPU for a 400)", async () => {
+    const funded = await fundedAccount("1");
+    const embed = (input: unknown) =>
+      gatewayFetch(`${BASE}/embeddings`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${funded.key}`, "content-type": "application/json" },
+        body: JSON.stringify({ model: "openai/text-embedding-3-small", input }),
+      });
+    const started = performance.now();
+    const bad = await embed(Array.from({ length: 3_000_000 }, () => -1));
+    const ms = performance.now() - started;
+    expect(bad.status).toBe(400);
+    const body = (await bad.json()) as { error: { message: string } };
+    expect(body.error.message).toBe("Invalid request: input.0: token ids must be non-negative integers");
+    expect(ms).toBeLessThan(1_500);
+
+    const nested = await embed([
+      [1, 2],
+      [3, -1],
+    ]);
+    expect(((await nested.json()) as { error: { message: string } }).error.message).toBe(
+      "Invalid request: input.1.1: token ids must be non-negative integers",
+    );
+    expect((await embed([[1, 2], [3]])).status).toBe(200);
+  });
+});
