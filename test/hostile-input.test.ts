@@ -1,4 +1,7 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { Buffer } from "node:buffer";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import { inlineRemoteImages } from "../src/providers/inline-image";
+import type { ChatRequest } from "../src/schema/chat";
 import { MAX_MESSAGES, MAX_MODEL_ID_LENGTH, MAX_USER_LENGTH } from "../src/schema/chat";
 import { MAX_NESTING } from "../src/schema/nesting";
 import { BASE, chat, fundedAccount, gatewayFetch } from "./support/gateway";
@@ -189,6 +192,7 @@ describe("embeddings token ids", () => {
     expect(bad.status).toBe(400);
     const body = (await bad.json()) as { error: { message: string } };
     expect(body.error.message).toBe("Invalid request: input.0: token ids must be non-negative integers");
+    console.log("inline ms", ms);
     expect(ms).toBeLessThan(1_500);
 
     const nested = await embed([
@@ -199,5 +203,23 @@ describe("embeddings token ids", () => {
       "Invalid request: input.1.1: token ids must be non-negative integers",
     );
     expect((await embed([[1, 2], [3]])).status).toBe(200);
+  });
+});
+
+describe("images fetched and inlined (Gemini, Bedrock)", () => {
+  it("encodes a 21 MiB image to the same bytes across the chunks it arrived in", async () => {
+    const url = `${inject("emulatorUrl")}/__emulator/images/huge.png`;
+    const request = {
+      model: "google/gemini-2.5-flash",
+      messages: [{ role: "user", content: [{ type: "image_url", image_url: { url } }] }],
+    } as ChatRequest;
+    const inlined = await inlineRemoteImages(request, { maxBytes: 32 * 1024 * 1024 });
+    const part = (inlined.messages[0]?.content as Array<{ image_url: { url: string } }>)[0];
+    const dataUrl = part?.image_url.url ?? "";
+    expect(dataUrl.startsWith("data:image/png;base64,")).toBe(true);
+    const decoded = Buffer.from(dataUrl.slice("data:image/png;base64,".length), "base64");
+    const original = Buffer.from(await (await fetch(url)).arrayBuffer());
+    expect(decoded.length).toBe(original.length);
+    expect(decoded.equals(original)).toBe(true);
   });
 });
