@@ -56,6 +56,48 @@ describe("middle-out", () => {
     expect(String(kept[0]?.content).startsWith("xa ")).toBe(true);
   });
 
+  it("removes the same turns as removing the middle one at a time would, for any length and budget", () => {
+    // The turns the one-at-a-time removal takes, in order: the middle of the removable ones left.
+    const oneAtATime = (messages: Message[], budget: number) => {
+      const kept = [...messages];
+      let total = estimatePromptTokens(messages);
+      const head = messages[0]?.role === "system" ? 1 : 0;
+      let middle = kept.length - 1 - head;
+      while (total > budget && middle > 0) {
+        const [removed] = kept.splice(head + Math.floor((middle - 1) / 2), 1);
+        total -= estimatePromptTokens([removed as Message]) - 3;
+        middle--;
+      }
+      return kept;
+    };
+    let compared = 0;
+    for (let turns = 0; turns < 40; turns++) {
+      const messages = conversation(turns, 10);
+      const full = estimatePromptTokens(messages);
+      for (const budget of [full, full - 20, Math.floor(full / 2), Math.floor(full / 3), 60, 40]) {
+        const expected = oneAtATime(messages, budget);
+        if (estimatePromptTokens(expected) > budget) continue; // then the longest text is trimmed too
+        compared++;
+        expect(middleOut(messages, budget), `${turns} turns, budget ${budget}`).toEqual(expected);
+      }
+    }
+    expect(compared).toBeGreaterThan(100);
+  });
+
+  it("cuts a conversation of 200k short turns in time in proportion to it", () => {
+    const messages = Array.from({ length: 200_000 }, (_, i) => ({
+      role: (i % 2 === 0 ? "user" : "assistant") as "user",
+      content: `turn ${letters(i)}`,
+    }));
+    const started = performance.now();
+    const kept = middleOut(messages, 7_000);
+    const elapsed = performance.now() - started;
+    expect(kept.length).toBeLessThan(2_000);
+    expect(kept.at(-1)).toBe(messages.at(-1));
+    // ~0.2 s here; removing turns one by one from the array (a splice each) took ~100 s.
+    expect(elapsed).toBeLessThan(3_000);
+  });
+
   it("is on by default for ≤ 8k endpoints and off with transforms: []", () => {
     expect(middleOutApplies({}, endpoint(8192))).toBe(true);
     expect(middleOutApplies({}, endpoint(128000))).toBe(false);

@@ -1,3 +1,4 @@
+import { Buffer } from "node:buffer";
 import type { ChatRequest, ContentPart, Message } from "../schema/chat";
 import { GatewayError } from "../schema/errors";
 
@@ -141,10 +142,26 @@ async function fetchImage(url: string, at: string, timeoutMs: number, budget: Bu
   return `data:${type};base64,${toBase64(chunks)}`;
 }
 
+/**
+ * The chunks' bytes in base64, each chunk encoded natively as it comes (a chunk's last 1-2 bytes
+ * carried over to the next, so that every piece but the last is a multiple of 3 bytes and the
+ * pieces join into one encoding) and let go. Building a binary string with String.fromCharCode
+ * and btoa took ~0.7 s of CPU in workerd for a 21 MiB image (~0.4 s with the download now, 1.1 s
+ * before), and held that 21 MB string beside the chunks.
+ */
 function toBase64(chunks: Uint8Array[]): string {
-  let binary = "";
-  for (const chunk of chunks) {
-    for (let i = 0; i < chunk.length; i += 0x8000) binary += String.fromCharCode(...chunk.subarray(i, i + 0x8000));
+  const pieces: string[] = [];
+  let carry: Uint8Array = new Uint8Array(0);
+  for (let i = 0; i < chunks.length; i++) {
+    const chunk = chunks[i] as Uint8Array;
+    const bytes = carry.length > 0 ? Buffer.concat([carry, chunk]) : chunk;
+    const whole = bytes.length - (bytes.length % 3);
+    pieces.push(Buffer.from(bytes.buffer, bytes.byteOffset, whole).toString("base64"));
+    carry = bytes.slice(whole);
+    chunks[i] = EMPTY;
   }
-  return btoa(binary);
+  if (carry.length > 0) pieces.push(Buffer.from(carry).toString("base64"));
+  return pieces.join("");
 }
+
+const EMPTY = new Uint8Array(0);

@@ -181,15 +181,38 @@ export const ProviderPreferences = z.looseObject({
 });
 export type ProviderPreferences = z.infer<typeof ProviderPreferences>;
 
+/**
+ * Longest `user` (the client's end-user id) taken. It is kept in the generation's record, and a
+ * record the Account Durable Object cannot store (SQLite refuses a value past 2 MB) failed the
+ * settlement: a 3 MB `user` got an answer that was never charged, and the settlement went to the
+ * dead letters. OpenAI takes 64 characters and Anthropic's user_id 256; this takes 4× the longer.
+ */
+export const MAX_USER_LENGTH = 1024;
+export const EndUser = z
+  .string()
+  .max(MAX_USER_LENGTH, `at most ${MAX_USER_LENGTH} characters (an id for the end user, kept with each generation)`)
+  .optional();
+
+/**
+ * Longest model id taken (catalog ids are tens of characters). A longer one cannot name a model,
+ * and was echoed twice into the 400 (message and metadata: 2 MB back for a 1 MB id) and, as the
+ * requested model, could reach the generation's record, which the Account DO cannot store past 2 MB.
+ */
+export const MAX_MODEL_ID_LENGTH = 1024;
+export const ModelId = z
+  .string()
+  .min(1)
+  .max(MAX_MODEL_ID_LENGTH, `at most ${MAX_MODEL_ID_LENGTH} characters (a model id)`);
+
 /** Fields shared by chat and legacy completions: routing, sampling, accounting. */
 export const CommonRequestFields = {
-  model: z.string().min(1).optional(),
-  models: z.array(z.string().min(1)).max(10).optional(),
+  model: ModelId.optional(),
+  models: z.array(ModelId).max(10).optional(),
   route: z.enum(["fallback"]).nullish(),
   provider: ProviderPreferences.nullish(),
   transforms: z.array(z.string()).optional(),
   usage: z.looseObject({ include: z.boolean().optional() }).nullish(),
-  user: z.string().optional(),
+  user: EndUser,
   session_id: z.string().optional(),
   metadata: z.record(z.string(), z.string()).optional(),
   stream: z.boolean().nullish(),
@@ -213,10 +236,21 @@ export const CommonRequestFields = {
   n: z.number().int().min(1).max(16).nullish(),
 };
 
+/**
+ * Most messages in one request: Anthropic's documented limit, and far past any other provider's
+ * context. Each message costs validation, counting and middle-out work (~2 µs a message to
+ * validate, ~10 µs a bad one), and a 20 MB body holds ~700k of them: seconds of CPU, from any key.
+ */
+export const MAX_MESSAGES = 100_000;
+
 export const ChatRequestSchema = sparse(
   z.looseObject({
     ...CommonRequestFields,
-    messages: z.array(Message).min(1, "messages must contain at least one message"),
+    // zod checks the length before the messages, so a longer array is refused at once.
+    messages: z
+      .array(Message)
+      .min(1, "messages must contain at least one message")
+      .max(MAX_MESSAGES, `at most ${MAX_MESSAGES} messages (Anthropic's limit)`),
     max_completion_tokens: z.number().int().positive().nullish(),
     tools: z.array(FunctionTool).nullish(),
     tool_choice: ToolChoice.nullish(),

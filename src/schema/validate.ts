@@ -1,6 +1,7 @@
 import type * as z from "zod";
 import { readBodyText } from "./body";
 import { badRequest } from "./errors";
+import { assertNesting } from "./nesting";
 import { sparseParserOf } from "./sparse";
 
 /**
@@ -9,6 +10,7 @@ import { sparseParserOf } from "./sparse";
  */
 export async function parseJsonBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.infer<S>> {
   const text = await readBodyText(request);
+  assertNesting(text);
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -20,7 +22,18 @@ export async function parseJsonBody<S extends z.ZodType>(request: Request, schem
 
 export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const sparse = sparseParserOf(schema);
-  const result = sparse ? sparse(value) : schema.safeParse(value);
+  let result: z.ZodSafeParseResult<unknown>;
+  try {
+    result = sparse ? sparse(value) : schema.safeParse(value);
+  } catch (error) {
+    // zod's object adds a field's issues to its own with one spread call, which overflows the
+    // stack past ~100k of them (a message with 800k bad content parts): the body is the client's
+    // to fix all the same, and a 500 would say otherwise.
+    if (error instanceof RangeError) {
+      throw badRequest("Invalid request: too many invalid values to list; check the body's arrays against the schema");
+    }
+    throw error;
+  }
   if (result.success) return result.data as z.infer<S>;
   const issues = result.error.issues.slice(0, 10).map((issue) => describeIssue(issue, [], value));
   const first = issues[0];
