@@ -1,6 +1,16 @@
 import { beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { HealthTracker, health } from "../src/routing/health";
-import { BASE, chat, emulatorRequests, fundedAccount, gatewayFetch, nonce, readSse, sleep } from "./support/gateway";
+import {
+  BASE,
+  chat,
+  emulatorRequests,
+  finishedCall,
+  fundedAccount,
+  gatewayFetch,
+  nonce,
+  readSse,
+  sleep,
+} from "./support/gateway";
 
 const LLAMA = "meta-llama/llama-3.3-70b-instruct";
 let key: string;
@@ -195,6 +205,9 @@ describe("failover semantics", () => {
     expect(await upstreams(marker)).toEqual(["fireworks"]);
     client.abort();
     await expect(pending).rejects.toThrow();
+    // The gateway gives the probe up as the upstream call is cut: wait for the cut (a fixed 50 ms
+    // was too short on a loaded host), then a little for the attempt loop's bookkeeping.
+    expect((await finishedCall(marker))?.outcome).toBe("client_closed");
     await sleep(50);
     // The next request probes the endpoint (and, as it answers, closes the breaker).
     const next = nonce();
