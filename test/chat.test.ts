@@ -213,6 +213,24 @@ describe("OpenRouter's model variants and plugins are served or refused, never i
     expect((upstream!.body as any).thinking).toMatchObject({ type: "enabled" });
   });
 
+  it(":thinking turns reasoning on for its own model only, not for the models after it in `models`", async () => {
+    const marker = nonce();
+    const response = await chat(key, {
+      models: ["google/gemini-2.5-flash:thinking", "anthropic/claude-sonnet-4"],
+      provider: { only: ["google-ai-studio", "anthropic"] },
+      max_tokens: 2000,
+      messages: [{ role: "user", content: `[[emulate@google-ai-studio status=503]] think ${marker}` }],
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as any).model).toBe("anthropic/claude-sonnet-4");
+    const calls = await emulatorRequests(marker);
+    expect(calls.map((call) => call.provider)).toEqual(["google-ai-studio", "anthropic"]);
+    // Gemini was asked to think; Claude, the fallback, was not (and its hold had no budget for it).
+    const [gemini, claude] = calls.map((call) => call.body as any);
+    expect(gemini.generationConfig.thinkingConfig).toMatchObject({ includeThoughts: true });
+    expect(claude.thinking).toBeUndefined();
+  });
+
   it(":online and :extended are refused by name (no search provider, no extended-context endpoints)", async () => {
     const online = await errorOf(await ask(`news ${nonce()}`, { model: `${MODEL}:online` }));
     expect(online).toMatchObject({ code: 400, message: expect.stringContaining(":online") });

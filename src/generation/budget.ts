@@ -5,6 +5,7 @@ import type { Endpoint } from "../catalog/types";
 import { requestedReasoning } from "../providers/parameters";
 import { adapterFor } from "../providers/registry";
 import type { Attempt } from "../routing/plan";
+import { asksThinking, withVariant } from "../routing/variants";
 import type { ChatRequest } from "../schema/chat";
 
 /** The output cap assumed for an endpoint: the request's, or what the endpoint can produce. */
@@ -24,9 +25,17 @@ export function outputCap(endpoint: Endpoint, promptTokens: number, requested: n
  * hold then allows up to the endpoint's whole output limit.
  */
 export function reasoningAllowance(request: ChatRequest): ((attempt: Attempt) => number) | undefined {
-  if (request.reasoning == null && request.reasoning_effort == null && request.include_reasoning == null) {
+  const thinking = asksThinking(request);
+  if (!thinking && request.reasoning == null && request.reasoning_effort == null && request.include_reasoning == null) {
     return undefined;
   }
+  const plain = allowanceOf(request);
+  // The attempts of a `:thinking` model are sent with reasoning on (withVariant): held for as such.
+  const thinkingAllowance = thinking ? allowanceOf(withVariant(request, { variant: "thinking" })) : plain;
+  return (attempt) => (attempt.variant === "thinking" ? thinkingAllowance : plain)(attempt);
+}
+
+function allowanceOf(request: ChatRequest): (attempt: Attempt) => number {
   const asked = requestedReasoning(request);
   const leftToProvider = !asked ? 0 : "maxTokens" in asked ? asked.maxTokens : Number.POSITIVE_INFINITY;
   return (attempt) => {

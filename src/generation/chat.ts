@@ -8,6 +8,7 @@ import { type AttemptSuccess, runAttempts } from "../routing/attempts";
 import { health } from "../routing/health";
 import { type Attempt, endpointKey, planAttempts } from "../routing/plan";
 import { resolveUpstream } from "../routing/upstream";
+import { withVariant } from "../routing/variants";
 import type { ChatRequest } from "../schema/chat";
 import { createChatStream, type StreamSource, type StreamSummary } from "../streaming/chat-stream";
 import { fitToEndpoint } from "../transforms/middle-out";
@@ -61,7 +62,8 @@ export async function completeChat(
       ...gate,
       headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,
       deadlineMs: Math.max(0, deadline - Date.now()),
-      prepare: (req, attempt) => fitToEndpoint(req, attempt.endpoint, counterFor(attempt.model.id)),
+      prepare: (req, attempt) =>
+        fitToEndpoint(withVariant(req, attempt), attempt.endpoint, counterFor(attempt.model.id)),
     });
   const { gen, success } = await startGeneration(
     c,

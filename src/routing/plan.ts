@@ -16,6 +16,8 @@ export interface Attempt {
   endpoint: Endpoint;
   provider: Provider;
   access: UpstreamAccess;
+  /** The model variant asked for with it (`thinking` for `author/slug:thinking`), if any. */
+  variant?: string;
 }
 
 export interface PlanInput {
@@ -229,7 +231,7 @@ function eligibleEndpoints(
   const only = providerRefs(prefs.only, catalog);
   const ignore = providerRefs(prefs.ignore, catalog);
   const quantizations = prefs.quantizations?.length ? new Set(prefs.quantizations) : undefined;
-  const needed = neededParameters(request, prefs);
+  const needed = neededParameters(request, prefs, variant);
   const maxOutput = request.max_completion_tokens ?? request.max_tokens ?? 0;
   const stops = stopSequences(request).length;
   const reasons = new Set<string>();
@@ -314,13 +316,22 @@ function eligibleEndpoints(
 
 /**
  * The parameters an endpoint must support to be tried. With `require_parameters`, every one sent
- * (but `max_tokens`, which every endpoint takes, capped to its own limit). Without it, still
- * `tools`: OpenRouter routes a request with tools only to endpoints that support tool use, since
- * an endpoint that drops them answers in prose where the client waits for a tool call.
+ * (but `max_tokens`, which every endpoint takes, capped to its own limit), and `reasoning` for a
+ * `:thinking` model, which is sent with reasoning on (routing/variants.ts withVariant). Without
+ * it, still `tools`: OpenRouter routes a request with tools only to endpoints that support tool
+ * use, since an endpoint that drops them answers in prose where the client waits for a tool call.
  */
-function neededParameters(request: PlanInput["request"], prefs: ProviderPreferences): string[] {
+function neededParameters(
+  request: PlanInput["request"],
+  prefs: ProviderPreferences,
+  variant: string | undefined,
+): string[] {
   const sent = requestedParameters(request);
-  if (prefs.require_parameters) return sent.filter((p) => p !== "max_tokens");
+  if (prefs.require_parameters) {
+    const needed = sent.filter((p) => p !== "max_tokens");
+    if (variant === "thinking" && !needed.includes("reasoning")) needed.push("reasoning");
+    return needed;
+  }
   return sent.includes("tools") ? ["tools"] : [];
 }
 
@@ -393,7 +404,7 @@ function orderEndpoints(
 ): Attempt[] {
   const random = input.random ?? Math.random;
   const sort = sortOf(input.request.provider ?? {}, variant);
-  const attempts = eligible.map(({ endpoint, provider, access }) => ({ model, endpoint, provider, access }));
+  const attempts = eligible.map(({ endpoint, provider, access }) => ({ model, endpoint, provider, access, variant }));
   // Exacto's ties keep the default order: it reorders the price-weighted draw, never replaces it.
   const base = !sort || sort === "exacto" ? weightedByInverseSquarePrice(attempts, random) : attempts;
   const ordered = sort ? base.sort(byCriterion(sort, input)) : base;

@@ -1,5 +1,6 @@
 import type { ChatRequest } from "../schema/chat";
 import { badRequest } from "../schema/errors";
+import type { Attempt } from "./plan";
 
 /**
  * OpenRouter's request plugins and the `:thinking` model variant, as this gateway serves them,
@@ -27,11 +28,11 @@ type Plugin = NonNullable<ChatRequest["plugins"]>[number];
 /**
  * The request as the gateway will serve it: `context-compression` becomes the `middle-out`
  * transform (or, disabled, turns it off), `file-parser` is taken only as `pdf.engine: "native"`
- * (files go to the model as they are, which is what the gateway does), a `:thinking` model turns
- * reasoning on when the request does not set it. A plugin sent with `enabled: false` asks for
- * nothing and is let through.
+ * (files go to the model as they are, which is what the gateway does). A plugin sent with
+ * `enabled: false` asks for nothing and is let through. (`:thinking` is applied per attempt:
+ * withVariant.)
  */
-export function applyPluginsAndVariants(request: ChatRequest): ChatRequest {
+export function applyPlugins(request: ChatRequest): ChatRequest {
   let out = request;
   for (const plugin of request.plugins ?? []) {
     const enabled = plugin.enabled !== false;
@@ -61,10 +62,27 @@ export function applyPluginsAndVariants(request: ChatRequest): ChatRequest {
     if (unsupported) throw refused(plugin, ...unsupported);
     throw badRequest(`plugins: unknown plugin ${JSON.stringify(plugin.id)}`, { plugin: plugin.id });
   }
-  const ids = [...(request.model ? [request.model] : []), ...(request.models ?? [])];
-  const thinking = ids.some((id) => id.endsWith(":thinking"));
-  if (thinking && out.reasoning == null && out.reasoning_effort == null) out = { ...out, reasoning: { enabled: true } };
   return out;
+}
+
+/** Whether the request says anything of reasoning itself (then `:thinking` changes nothing). */
+const setsReasoning = (request: ChatRequest) => request.reasoning != null || request.reasoning_effort != null;
+
+/**
+ * The request as one attempt sends it: a `:thinking` model's turns reasoning on when the request
+ * does not set it. Per attempt, not per request: in `models: ["a:thinking", "b"]` only `a` is
+ * asked to think (reasoning turned on for the whole list made `b` think, and cost, too).
+ */
+export function withVariant<R extends ChatRequest>(request: R, attempt: Pick<Attempt, "variant">): R {
+  if (attempt.variant !== "thinking" || setsReasoning(request)) return request;
+  return { ...request, reasoning: { enabled: true } };
+}
+
+/** Whether some attempt of the request may be sent with reasoning turned on by `:thinking`. */
+export function asksThinking(request: ChatRequest): boolean {
+  if (setsReasoning(request)) return false;
+  if (request.model?.endsWith(":thinking")) return true;
+  return request.models?.some((id) => id.endsWith(":thinking")) ?? false;
 }
 
 const refused = (plugin: Plugin, what: string, why: string) =>
