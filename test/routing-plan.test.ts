@@ -103,6 +103,8 @@ describe("provider preferences", () => {
 
   it("quantizations keep only matching endpoints", () => {
     expect(providers({ model: LLAMA, provider: { quantizations: ["fp8"] } })).toEqual(["together"]);
+    // Without case, as provider names are.
+    expect(providers({ model: LLAMA, provider: { quantizations: ["FP8"] } })).toEqual(["together"]);
   });
 
   it("data_collection: deny drops providers that train on prompts", () => {

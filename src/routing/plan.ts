@@ -230,7 +230,10 @@ function eligibleEndpoints(
   const prefs = request.provider ?? {};
   const only = providerRefs(prefs.only, catalog);
   const ignore = providerRefs(prefs.ignore, catalog);
-  const quantizations = prefs.quantizations?.length ? new Set(prefs.quantizations) : undefined;
+  // Compared without case, as provider names are: "FP8" asks for what a catalog spells "fp8".
+  const quantizations = prefs.quantizations?.length
+    ? new Set(prefs.quantizations.map((q) => q.toLowerCase()))
+    : undefined;
   const needed = neededParameters(request, prefs, variant);
   const maxOutput = request.max_completion_tokens ?? request.max_tokens ?? 0;
   const stops = stopSequences(request).length;
@@ -256,7 +259,7 @@ function eligibleEndpoints(
       reject("no free endpoint");
       continue;
     }
-    if (quantizations && !quantizations.has(endpoint.quantization ?? "unknown")) {
+    if (quantizations && !quantizations.has(endpoint.quantization?.toLowerCase() ?? "unknown")) {
       reject(`quantization not in ${[...quantizations].join(",")}`);
       continue;
     }
