@@ -49,7 +49,8 @@ describe("tools", () => {
     expect(response.status).toBe(404);
     const body = (await response.json()) as { error: { code: number; message: string } };
     expect(body.error.code).toBe(404);
-    expect(body.error.message).toMatch(/tool use/);
+    // OpenRouter's words, which coding agents read to retry without tools.
+    expect(body.error.message).toMatch(/^No endpoints found that support tool use: deepseek\/deepseek-r1: /);
     // A `models` fallback that takes tools answers instead.
     const fallback = await chat(key, {
       model: "deepseek/deepseek-r1",

@@ -189,6 +189,9 @@ function withoutProviderFallbacks(ordered: Attempt[], prefs: ProviderPreferences
   return ordered.filter((a) => listed.some((ref) => refMatches(ref, a.provider, a.endpoint)));
 }
 
+/** Why an endpoint without tool use is left out of a request with `tools` (require_parameters aside). */
+const NO_TOOL_USE = "does not support tool use (the request sends `tools`)";
+
 /** Why a requested model has no endpoint left, and whether only the request itself stands in the way. */
 interface Rejection {
   text: string;
@@ -203,11 +206,13 @@ function keepWhere(attempts: Attempt[], keep: (a: Attempt) => boolean, rejection
   // sequences than any takes) is the client's to fix: a 400, like a provider's own.
   const clientsToFix = rejections.length > 0 && rejections.every((r) => r.clientsToFix);
   const reasons = rejections.map((r) => r.text);
-  throw new GatewayError(
-    clientsToFix ? 400 : 404,
-    `No endpoints found that satisfy the request: ${reasons.join(" | ")}`,
-    { reasons },
-  );
+  // OpenRouter's own words when tools are what no endpoint takes: clients (coding agents) read
+  // them to retry without tools.
+  const toolsOnly = rejections.length > 0 && rejections.every((r) => r.text.endsWith(`: ${NO_TOOL_USE}`));
+  const headline = toolsOnly
+    ? "No endpoints found that support tool use"
+    : "No endpoints found that satisfy the request";
+  throw new GatewayError(clientsToFix ? 400 : 404, `${headline}: ${reasons.join(" | ")}`, { reasons });
 }
 
 /** USD per million tokens (OpenRouter's unit for max_price) ⇒ atto-USD per token. */
@@ -279,11 +284,7 @@ function eligibleEndpoints(
     }
     const missing = needed.filter((p) => !supports(endpoint, p));
     if (missing.length > 0) {
-      reject(
-        prefs.require_parameters
-          ? `does not support ${missing.join(", ")} (require_parameters)`
-          : "does not support tool use (the request sends `tools`)",
-      );
+      reject(prefs.require_parameters ? `does not support ${missing.join(", ")} (require_parameters)` : NO_TOOL_USE);
       continue;
     }
     if (
