@@ -63,6 +63,43 @@ describe("observability", () => {
     expect(lines.find((l) => l.msg === "request" && l.status === 401)).toBeDefined();
   });
 
+  it("counts a stream's first byte from the request, with the upstream's wait for its headers", async () => {
+    // Before: counted from the relay's start, after the headers came: a provider 300 ms slow to
+    // answer showed a first byte of a few ms, in the log line and in /generation's latency.
+    let id = "";
+    const lines = await logLines(async () => {
+      const { data } = await readSse(
+        await chat(key, {
+          model: "openai/gpt-4o-mini",
+          stream: true,
+          messages: [{ role: "user", content: `[[emulate delay_ms=300]] ${nonce()}` }],
+        }),
+      );
+      id = (data[0] as any).id;
+    });
+    const line = lines.find((l) => l.generation_id === id);
+    expect(line?.first_byte_ms).toBeGreaterThanOrEqual(300);
+    expect(line?.first_byte_ms).toBeLessThanOrEqual(line?.latency_ms);
+  });
+
+  it("lists a stream's failover in its attempts, down to the endpoint that answered", async () => {
+    // Before: only the first call's attempts ("Together:200"), beside provider "Groq".
+    let id = "";
+    const lines = await logLines(async () => {
+      const { data } = await readSse(
+        await chat(key, {
+          model: "meta-llama/llama-3.3-70b-instruct",
+          stream: true,
+          provider: { order: ["together", "groq"] },
+          messages: [{ role: "user", content: `[[emulate tokens=5]] [[emulate@together cut_after=1]] ${nonce()}` }],
+        }),
+      );
+      id = (data[0] as any).id;
+    });
+    const line = lines.find((l) => l.generation_id === id);
+    expect(line).toMatchObject({ provider: "Groq", status: 200, attempts: ["Together:200", "Groq:200"] });
+  });
+
   it("sends a Server-Timing header", async () => {
     const response = await chat(key, { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: nonce() }] });
     expect(response.headers.get("server-timing")).toMatch(
