@@ -1,4 +1,6 @@
+import { env } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { TollgateRpc } from "../src/rpc";
 import { BASE, chat, fundedAccount, gatewayFetch, nonce, readSse, sleep } from "./support/gateway";
 
 let key: string;
@@ -98,6 +100,39 @@ describe("observability", () => {
     });
     const line = lines.find((l) => l.generation_id === id);
     expect(line).toMatchObject({ provider: "Groq", status: 200, attempts: ["Together:200", "Groq:200"] });
+  });
+
+  it("logs a CORS preflight once, with its request id", async () => {
+    // Before: answered before the logging middleware's line, so a preflight left no trace.
+    let preflight: Response | undefined;
+    const lines = await logLines(async () => {
+      preflight = await gatewayFetch(`${BASE}/chat/completions`, {
+        method: "OPTIONS",
+        headers: { origin: "https://app.example", "access-control-request-method": "POST", "x-request-id": "pre-7" },
+      });
+    });
+    expect(preflight?.headers.get("x-request-id")).toBe("pre-7");
+    expect(lines.filter((l) => l.request_id === "pre-7")).toEqual([
+      expect.objectContaining({ msg: "request", method: "OPTIONS", status: 204, key: null }),
+    ]);
+  });
+
+  it("logs each RPC call once, a key no header can carry included", async () => {
+    // Before: the unsendable key was refused in rpc.ts, before the app, and left no line.
+    const rpc = (env as unknown as { TOLLGATE_RPC: Service<TollgateRpc> }).TOLLGATE_RPC;
+    let id = "";
+    const lines = await logLines(async () => {
+      await rpc.credits("sk-tg-v1-\nabc").catch(() => undefined);
+      id = (
+        await rpc.chatCompletion(key, { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: nonce() }] })
+      ).id;
+    });
+    expect(lines.filter((l) => l.path === "/api/v1/credits")).toEqual([
+      expect.objectContaining({ msg: "request", status: 401, key: null }),
+    ]);
+    const line = lines.find((l) => l.generation_id === id);
+    expect(lines.filter((l) => l.request_id === line?.request_id)).toHaveLength(1);
+    expect(JSON.stringify(lines)).not.toContain(key);
   });
 
   it("sends a Server-Timing header", async () => {
