@@ -117,6 +117,27 @@ describe("observability", () => {
     ]);
   });
 
+  it("sends Server-Timing on a request no provider answered, and logs the upstream time", async () => {
+    // Before: a 502 after every attempt failed had no Server-Timing, and its line no upstream time.
+    const marker = nonce();
+    let reply: Response | undefined;
+    const lines = await logLines(async () => {
+      reply = await chat(
+        key,
+        { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: `[[emulate status=500]] ${marker}` }] },
+        { "x-request-id": marker },
+      );
+    });
+    expect(reply?.status).toBe(502);
+    expect(reply?.headers.get("server-timing")).toMatch(
+      /^plan;dur=[\d.]+, (reserve|lease);dur=[\d.]+, upstream;dur=[\d.]+$/,
+    );
+    const mine = lines.filter((l) => l.request_id === marker);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ msg: "generation", status: 502, provider: null, model: "openai/gpt-4o-mini" });
+    expect(mine[0]?.timings.upstream).toEqual(expect.any(Number));
+  });
+
   it("logs each RPC call once, a key no header can carry included", async () => {
     // Before: the unsendable key was refused in rpc.ts, before the app, and left no line.
     const rpc = (env as unknown as { TOLLGATE_RPC: Service<TollgateRpc> }).TOLLGATE_RPC;
