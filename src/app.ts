@@ -63,6 +63,9 @@ export function buildApp(): Hono<AppEnv> {
         path: new URL(c.req.url).pathname,
         status: c.res.status,
         key: c.get("auth") ? keyId(c.get("auth").keyHash) : null,
+        // A chat or embeddings request refused before any attempt (402, 429, no endpoint) still
+        // names its model; null on the other routes.
+        model: c.get("requestedModel") ?? null,
         latency_ms: Date.now() - started,
       });
     }

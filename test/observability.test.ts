@@ -156,6 +156,34 @@ describe("observability", () => {
     expect(JSON.stringify(lines)).not.toContain(key);
   });
 
+  it("names the requested model on the line of a request refused before any attempt", async () => {
+    // Before: a 402 (or a 400 for no endpoint) on chat or embeddings logged no model at all.
+    const poor = await fundedAccount("0");
+    const lines = await logLines(async () => {
+      await chat(
+        poor.key,
+        { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: nonce() }] },
+        {
+          "x-request-id": "poor-1",
+        },
+      );
+      await gatewayFetch(`${BASE}/embeddings`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${poor.key}`, "content-type": "application/json", "x-request-id": "poor-2" },
+        body: JSON.stringify({ model: "openai/text-embedding-3-small", input: nonce() }),
+      });
+      await gatewayFetch(`${BASE}/models`, { headers: { "x-request-id": "poor-3" } });
+    });
+    const line = (id: string) => lines.filter((l) => l.request_id === id);
+    expect(line("poor-1")).toEqual([
+      expect.objectContaining({ msg: "request", status: 402, model: "openai/gpt-4o-mini" }),
+    ]);
+    expect(line("poor-2")).toEqual([
+      expect.objectContaining({ msg: "request", status: 402, model: "openai/text-embedding-3-small" }),
+    ]);
+    expect(line("poor-3")).toEqual([expect.objectContaining({ msg: "request", status: 200, model: null })]);
+  });
+
   it("sends a Server-Timing header", async () => {
     const response = await chat(key, { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: nonce() }] });
     expect(response.headers.get("server-timing")).toMatch(

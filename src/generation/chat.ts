@@ -39,6 +39,7 @@ export async function completeChat(
   shape: ReplyShape = CHAT_SHAPE,
 ): Promise<Response> {
   const receivedAt = Date.now();
+  c.set("requestedModel", request.model ?? null);
   const env = c.env;
   const catalog = await getCatalog(env, c.executionCtx);
   const { promptTokens, counterFor } = await countPrompt(env, catalog, request);
