@@ -35,7 +35,21 @@ export function buildApp(): Hono<AppEnv> {
     const started = Date.now();
     const requestId = c.req.header("x-request-id") ?? crypto.randomUUID();
     c.set("requestId", requestId);
-    if (isPreflight(c.req.raw)) return preflightResponse(c.req.raw);
+    if (isPreflight(c.req.raw)) {
+      // Answered here, before any route: logged here too (a request with no line is invisible).
+      const preflight = preflightResponse(c.req.raw);
+      preflight.headers.set("x-request-id", requestId);
+      logLine({
+        msg: "request",
+        request_id: requestId,
+        method: c.req.method,
+        path: new URL(c.req.url).pathname,
+        status: preflight.status,
+        key: null,
+        latency_ms: Date.now() - started,
+      });
+      return preflight;
+    }
     await next();
     // Stamped onto the reply in place (every reply is built here, so its headers are mutable):
     // setting them through hono after the route answered would copy the whole Response.
@@ -49,6 +63,9 @@ export function buildApp(): Hono<AppEnv> {
         path: new URL(c.req.url).pathname,
         status: c.res.status,
         key: c.get("auth") ? keyId(c.get("auth").keyHash) : null,
+        // A chat or embeddings request refused before any attempt (402, 429, no endpoint) still
+        // names its model; null on the other routes.
+        model: c.get("requestedModel") ?? null,
         latency_ms: Date.now() - started,
       });
     }

@@ -14,6 +14,8 @@ export interface AppEnv {
     requestId: string;
     auth: KeyRecord;
     attribution: Attribution;
+    /** The model a generation request asked for, for the request line of one refused before it ran. */
+    requestedModel: string | null;
     /** Set when a generation writes its own (richer) log line, so the request line is skipped. */
     generationLogged: boolean;
   };

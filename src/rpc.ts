@@ -5,6 +5,7 @@ import type { ModelData } from "./catalog/present";
 import type { Env } from "./env";
 import type { EmbeddingsReply } from "./generation/embeddings";
 import type { ChatCompletionReply, TextCompletionReply } from "./generation/reply-shape";
+import { logLine } from "./observability";
 import type { CreateKeyBodySchema, UpdateKeyBodySchema } from "./schema/accounting";
 import type { ChatRequestSchema } from "./schema/chat";
 import type { CompletionsRequestSchema } from "./schema/completions";
@@ -184,7 +185,17 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
         headers.set("authorization", `Bearer ${apiKey}`);
       } catch {
         // A key no header can carry (a line break or control character inside, e.g. a secret
-        // pasted badly) is no key: refused as HTTP refuses one, not with the runtime's TypeError.
+        // pasted badly) is no key: refused as HTTP refuses one, not with the runtime's TypeError,
+        // and logged as HTTP logs one (the request never reaches the app's line).
+        logLine({
+          msg: "request",
+          request_id: crypto.randomUUID(),
+          method,
+          path,
+          status: 401,
+          key: null,
+          latency_ms: 0,
+        });
         throw new TollgateRpcError({
           error: { code: 401, message: "No auth credentials found or the key is invalid" },
         });

@@ -1,4 +1,6 @@
+import { env } from "cloudflare:test";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import type { TollgateRpc } from "../src/rpc";
 import { BASE, chat, fundedAccount, gatewayFetch, nonce, readSse, sleep } from "./support/gateway";
 
 let key: string;
@@ -61,6 +63,125 @@ describe("observability", () => {
     expect(lines.find((l) => l.msg === "generation" && l.streamed)?.tokens_completion).toBeGreaterThan(0);
     expect(lines.find((l) => l.msg === "generation" && l.status === 400)).toBeDefined();
     expect(lines.find((l) => l.msg === "request" && l.status === 401)).toBeDefined();
+  });
+
+  it("counts a stream's first byte from the request, with the upstream's wait for its headers", async () => {
+    // Before: counted from the relay's start, after the headers came: a provider 300 ms slow to
+    // answer showed a first byte of a few ms, in the log line and in /generation's latency.
+    let id = "";
+    const lines = await logLines(async () => {
+      const { data } = await readSse(
+        await chat(key, {
+          model: "openai/gpt-4o-mini",
+          stream: true,
+          messages: [{ role: "user", content: `[[emulate delay_ms=300]] ${nonce()}` }],
+        }),
+      );
+      id = (data[0] as any).id;
+    });
+    const line = lines.find((l) => l.generation_id === id);
+    expect(line?.first_byte_ms).toBeGreaterThanOrEqual(300);
+    expect(line?.first_byte_ms).toBeLessThanOrEqual(line?.latency_ms);
+  });
+
+  it("lists a stream's failover in its attempts, down to the endpoint that answered", async () => {
+    // Before: only the first call's attempts ("Together:200"), beside provider "Groq".
+    let id = "";
+    const lines = await logLines(async () => {
+      const { data } = await readSse(
+        await chat(key, {
+          model: "meta-llama/llama-3.3-70b-instruct",
+          stream: true,
+          provider: { order: ["together", "groq"] },
+          messages: [{ role: "user", content: `[[emulate tokens=5]] [[emulate@together cut_after=1]] ${nonce()}` }],
+        }),
+      );
+      id = (data[0] as any).id;
+    });
+    const line = lines.find((l) => l.generation_id === id);
+    expect(line).toMatchObject({ provider: "Groq", status: 200, attempts: ["Together:200", "Groq:200"] });
+  });
+
+  it("logs a CORS preflight once, with its request id", async () => {
+    // Before: answered before the logging middleware's line, so a preflight left no trace.
+    let preflight: Response | undefined;
+    const lines = await logLines(async () => {
+      preflight = await gatewayFetch(`${BASE}/chat/completions`, {
+        method: "OPTIONS",
+        headers: { origin: "https://app.example", "access-control-request-method": "POST", "x-request-id": "pre-7" },
+      });
+    });
+    expect(preflight?.headers.get("x-request-id")).toBe("pre-7");
+    expect(lines.filter((l) => l.request_id === "pre-7")).toEqual([
+      expect.objectContaining({ msg: "request", method: "OPTIONS", status: 204, key: null }),
+    ]);
+  });
+
+  it("sends Server-Timing on a request no provider answered, and logs the upstream time", async () => {
+    // Before: a 502 after every attempt failed had no Server-Timing, and its line no upstream time.
+    const marker = nonce();
+    let reply: Response | undefined;
+    const lines = await logLines(async () => {
+      reply = await chat(
+        key,
+        { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: `[[emulate status=500]] ${marker}` }] },
+        { "x-request-id": marker },
+      );
+    });
+    expect(reply?.status).toBe(502);
+    expect(reply?.headers.get("server-timing")).toMatch(
+      /^plan;dur=[\d.]+, (reserve|lease);dur=[\d.]+, upstream;dur=[\d.]+$/,
+    );
+    const mine = lines.filter((l) => l.request_id === marker);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ msg: "generation", status: 502, provider: null, model: "openai/gpt-4o-mini" });
+    expect(mine[0]?.timings.upstream).toEqual(expect.any(Number));
+  });
+
+  it("logs each RPC call once, a key no header can carry included", async () => {
+    // Before: the unsendable key was refused in rpc.ts, before the app, and left no line.
+    const rpc = (env as unknown as { TOLLGATE_RPC: Service<TollgateRpc> }).TOLLGATE_RPC;
+    let id = "";
+    const lines = await logLines(async () => {
+      await rpc.credits("sk-tg-v1-\nabc").catch(() => undefined);
+      id = (
+        await rpc.chatCompletion(key, { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: nonce() }] })
+      ).id;
+    });
+    expect(lines.filter((l) => l.path === "/api/v1/credits")).toEqual([
+      expect.objectContaining({ msg: "request", status: 401, key: null }),
+    ]);
+    const line = lines.find((l) => l.generation_id === id);
+    expect(lines.filter((l) => l.request_id === line?.request_id)).toHaveLength(1);
+    expect(JSON.stringify(lines)).not.toContain(key);
+  });
+
+  it("names the requested model on the line of a request refused before any attempt", async () => {
+    // Before: a 402 (or a 400 for no endpoint) on chat or embeddings logged no model at all.
+    const poor = await fundedAccount("0");
+    const lines = await logLines(async () => {
+      await chat(
+        poor.key,
+        { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: nonce() }] },
+        {
+          "x-request-id": "poor-1",
+        },
+      );
+      await gatewayFetch(`${BASE}/embeddings`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${poor.key}`, "content-type": "application/json", "x-request-id": "poor-2" },
+        body: JSON.stringify({ model: "openai/text-embedding-3-small", input: nonce() }),
+      });
+      await gatewayFetch(`${BASE}/models`, { headers: { "x-request-id": "poor-3" } });
+    });
+    const line = (id: string) => lines.filter((l) => l.request_id === id);
+    expect(line("poor-1")).toEqual([
+      expect.objectContaining({ msg: "request", status: 402, model: "openai/gpt-4o-mini" }),
+    ]);
+    expect(line("poor-2")).toEqual([
+      expect.objectContaining({ msg: "request", status: 402, model: "openai/text-embedding-3-small" }),
+    ]);
+    expect(line("poor-3")).toEqual([expect.objectContaining({ msg: "request", status: 200, model: null })]);
   });
 
   it("sends a Server-Timing header", async () => {

@@ -4,12 +4,13 @@ import type { AppEnv } from "../context";
 import { serverTiming } from "../observability";
 import { adapterFor } from "../providers/registry";
 import type { ChatCompletionOut, Usage } from "../providers/types";
-import { type AttemptSuccess, runAttempts } from "../routing/attempts";
+import { type AttemptReport, type AttemptSuccess, runAttempts } from "../routing/attempts";
 import { health } from "../routing/health";
 import { type Attempt, endpointKey, planAttempts } from "../routing/plan";
 import { resolveUpstream } from "../routing/upstream";
 import { withVariant } from "../routing/variants";
 import type { ChatRequest } from "../schema/chat";
+import { GatewayError } from "../schema/errors";
 import { createChatStream, type StreamSource, type StreamSummary } from "../streaming/chat-stream";
 import { fitToEndpoint } from "../transforms/middle-out";
 import { reasoningAllowance } from "./budget";
@@ -38,6 +39,7 @@ export async function completeChat(
   shape: ReplyShape = CHAT_SHAPE,
 ): Promise<Response> {
   const receivedAt = Date.now();
+  c.set("requestedModel", request.model ?? null);
   const env = c.env;
   const catalog = await getCatalog(env, c.executionCtx);
   const { promptTokens, counterFor } = await countPrompt(env, catalog, request);
@@ -195,11 +197,15 @@ function streamReply(
       health.recordFailure(endpointKey(current.attempt.model, current.attempt.endpoint));
       const remaining = attempts.filter((a) => !tried.has(a));
       if (remaining.length === 0 || gen.c.req.raw.signal.aborted) return null;
+      // The log line's attempts list the replacements too (the x-tollgate-attempts header is out).
       try {
         current = await run(remaining);
-      } catch {
+      } catch (error) {
+        const failed = error instanceof GatewayError ? (error.metadata?.attempts as AttemptReport[] | undefined) : null;
+        if (failed) gen.reports = [...gen.reports, ...failed];
         return null;
       }
+      gen.reports = [...gen.reports, ...current.reports];
       for (const a of remaining) {
         if (current.reports.some((r) => r.provider === a.provider.name && r.model === a.model.id)) tried.add(a);
       }
@@ -230,7 +236,7 @@ function streamReply(
           cancelled: summary.cancelled,
           finishReason: summary.error ? "error" : summary.finishReason,
           nativeFinishReason: summary.nativeFinishReason,
-          firstByteAt: summary.firstChunkAt === undefined ? Date.now() : current.startedAt + summary.firstChunkAt,
+          firstByteAt: summary.firstChunkAt ?? Date.now(),
           upstreamId: null,
         }),
       );

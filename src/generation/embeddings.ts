@@ -24,6 +24,7 @@ import { type CostDetails, priceUsage } from "./usage";
  */
 export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRequest): Promise<Response> {
   const receivedAt = Date.now();
+  c.set("requestedModel", request.model ?? null);
   const env = c.env;
   const catalog = await getCatalog(env, c.executionCtx);
   const inputs = inputsOf(request.input);

@@ -13,7 +13,7 @@ import {
 } from "../billing/leases";
 import { nanosToUsd } from "../billing/money";
 import type { AppEnv } from "../context";
-import { keyId, logLine } from "../observability";
+import { keyId, logLine, serverTiming } from "../observability";
 import type { Usage } from "../providers/types";
 import {
   type AttemptReport,
@@ -61,6 +61,8 @@ export interface Generation {
   handedOff: (settlement: Promise<void>) => void;
   /** Milliseconds spent in each step before the reply (the Server-Timing header). */
   timings: Record<string, number>;
+  /** When the attempts started (0 before): a failed request's `upstream` timing counts from it. */
+  calledAt: number;
   /** The upstream attempts, for the log line. */
   reports: AttemptReport[];
 }
@@ -109,6 +111,7 @@ export async function startGeneration<A>(
     settled: false,
     handedOff: (settlement) => c.executionCtx.waitUntil(settlement),
     timings: { plan: Date.now() - start.receivedAt },
+    calledAt: 0,
     reports: [],
   };
   const hold = reservationFor(attempts, start.promptTokens, start.maxOutputTokens, {
@@ -123,6 +126,7 @@ export async function startGeneration<A>(
     !leasing.lease && c.env.UPSTREAM_HEAD_START !== "off" && takeHeadStart(keyHash, hold.worstCaseNanos, now);
   if (!leasing.lease && !headStart) await reserveFor(gen, hold, leasing.ask);
   const calledAt = Date.now();
+  gen.calledAt = calledAt;
   const success = headStart
     ? await runBesideReservation(gen, hold, leasing.ask, run)
     : await run({ clientSignal: c.req.raw.signal }).catch((error: unknown) => failGeneration(gen, error));
@@ -255,12 +259,20 @@ function holdTaken(gen: Generation, worstCaseNanos: number): void {
   );
 }
 
-/** Settles a generation whose attempts all failed (nothing charged) and rethrows the error. */
+/**
+ * Settles a generation whose attempts all failed (nothing charged) and rethrows the error, with
+ * the Server-Timing header a reply would have had (where the time went is as useful on a 502).
+ */
 export function failGeneration(gen: Generation, error: unknown): never {
   const metadata = error instanceof GatewayError ? error.metadata : undefined;
   gen.reports = (metadata?.attempts as AttemptReport[] | undefined) ?? [];
+  if (gen.timings.upstream === undefined && gen.calledAt > 0) gen.timings.upstream = Date.now() - gen.calledAt;
   settleGeneration(gen, null, error instanceof GatewayError ? error.status : 500);
-  throw error;
+  if (!(error instanceof GatewayError)) throw error;
+  throw new GatewayError(error.status, error.message, error.metadata, {
+    ...error.headers,
+    "server-timing": serverTiming(gen.timings),
+  });
 }
 
 export interface Outcome {

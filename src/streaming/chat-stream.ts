@@ -23,7 +23,10 @@ export interface StreamSummary {
   cancelled: boolean;
   /** The upstream failed mid-stream (cut, stall, malformed chunk, in-band error). */
   error: string | undefined;
-  /** Milliseconds from the stream's start to its first content chunk (undefined if none came). */
+  /**
+   * When (epoch ms) the first content chunk came, the client's first byte of the answer (undefined
+   * if none came). Not counted from the relay's start: that is after the upstream's headers.
+   */
   firstChunkAt: number | undefined;
 }
 
@@ -247,7 +250,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
           for (const chunk of mapper.map(event)) {
             if (chunk.usage) summary.usage = chunk.usage;
             if (chunk.choices.length === 0) continue;
-            record(summary, chunk, startedAt, finished);
+            record(summary, chunk, finished);
             if (options.hideReasoning && !withoutReasoning(chunk.choices)) continue;
             pending += frame(chunk.choices, "", spliceable ? chunk.serializedChoices : undefined);
           }
@@ -352,7 +355,7 @@ function describeStreamError(error: unknown, source: StreamSource): StreamFailur
   }
   return unavailable("The provider's stream was interrupted");
 }
-function record(summary: StreamSummary, chunk: ChatChunkOut, startedAt: number, finished: Set<number>): void {
+function record(summary: StreamSummary, chunk: ChatChunkOut, finished: Set<number>): void {
   for (const choice of chunk.choices) {
     const delta = choice.delta;
     if (delta.content) summary.producedText += delta.content;
@@ -361,7 +364,7 @@ function record(summary: StreamSummary, chunk: ChatChunkOut, startedAt: number, 
       for (const call of delta.tool_calls) summary.producedText += call.function?.arguments ?? "";
     }
     if (summary.firstChunkAt === undefined && (delta.content || delta.reasoning || delta.tool_calls)) {
-      summary.firstChunkAt = Date.now() - startedAt;
+      summary.firstChunkAt = Date.now();
     }
     if (choice.finish_reason) {
       finished.add(choice.index);
