@@ -35,6 +35,7 @@ export function buildApp(): Hono<AppEnv> {
     const started = Date.now();
     const requestId = c.req.header("x-request-id") ?? crypto.randomUUID();
     c.set("requestId", requestId);
+    c.set("receivedAt", started);
     if (isPreflight(c.req.raw)) {
       // Answered here, before any route: logged here too (a request with no line is invisible).
       const preflight = preflightResponse(c.req.raw);

@@ -12,6 +12,8 @@ export interface AppEnv {
   Bindings: Env;
   Variables: {
     requestId: string;
+    /** When the request arrived (epoch ms): a generation's latency and timings count from it. */
+    receivedAt: number;
     auth: KeyRecord;
     attribution: Attribution;
     /** The model a generation request asked for, for the request line of one refused before it ran. */

@@ -49,6 +49,38 @@ describe("observability", () => {
     expect(lines.filter((l) => l.request_id === line?.request_id)).toHaveLength(1);
   });
 
+  it("counts a generation's latency and Server-Timing from the request's arrival, its body's upload included", async () => {
+    const marker = nonce();
+    const text = JSON.stringify({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: marker }] });
+    const bytes = new TextEncoder().encode(text);
+    let response: Response | undefined;
+    const lines = await logLines(async () => {
+      // The body's second half arrives 300 ms after its first: time the gateway spends reading it.
+      const body = new ReadableStream<Uint8Array>({
+        async start(controller) {
+          controller.enqueue(bytes.slice(0, 20));
+          await sleep(300);
+          controller.enqueue(bytes.slice(20));
+          controller.close();
+        },
+      });
+      response = await gatewayFetch(`${BASE}/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body,
+        duplex: "half",
+      } as RequestInit);
+      await response.text();
+    });
+    expect(response?.status).toBe(200);
+    const line = lines.find((l) => l.msg === "generation" && l.model === "openai/gpt-4o-mini" && l.latency_ms >= 0);
+    expect(line?.latency_ms).toBeGreaterThanOrEqual(290);
+    expect(line?.first_byte_ms).toBeGreaterThanOrEqual(290);
+    // The plan step is the one that waited for the body.
+    const plan = /plan;dur=([\d.]+)/.exec(response?.headers.get("server-timing") ?? "")?.[1];
+    expect(Number(plan)).toBeGreaterThanOrEqual(290);
+  });
+
   it("logs streams once, at their end, and failed requests with their status", async () => {
     const lines = await logLines(async () => {
       await readSse(

@@ -38,7 +38,8 @@ export async function completeChat(
   request: ChatRequest,
   shape: ReplyShape = CHAT_SHAPE,
 ): Promise<Response> {
-  const receivedAt = Date.now();
+  // From the request's arrival, so a generation's latency includes its key check and body parse.
+  const receivedAt = c.get("receivedAt") ?? Date.now();
   c.set("requestedModel", request.model ?? null);
   const env = c.env;
   const catalog = await getCatalog(env, c.executionCtx);

@@ -23,7 +23,8 @@ import { type CostDetails, priceUsage } from "./usage";
  * the provider reports, or, when it reports none (Gemini), for the gateway's count of the inputs.
  */
 export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRequest): Promise<Response> {
-  const receivedAt = Date.now();
+  // From the request's arrival, so a generation's latency includes its key check and body parse.
+  const receivedAt = c.get("receivedAt") ?? Date.now();
   c.set("requestedModel", request.model ?? null);
   const env = c.env;
   const catalog = await getCatalog(env, c.executionCtx);
