@@ -265,7 +265,8 @@ function holdTaken(gen: Generation, worstCaseNanos: number): void {
  */
 export function failGeneration(gen: Generation, error: unknown): never {
   const metadata = error instanceof GatewayError ? error.metadata : undefined;
-  gen.reports = (metadata?.attempts as AttemptReport[] | undefined) ?? [];
+  // An error raised after an attempt answered (a reply found unusable) keeps the attempts made.
+  gen.reports = (metadata?.attempts as AttemptReport[] | undefined) ?? gen.reports;
   if (gen.timings.upstream === undefined && gen.calledAt > 0) gen.timings.upstream = Date.now() - gen.calledAt;
   settleGeneration(gen, null, error instanceof GatewayError ? error.status : 500);
   if (!(error instanceof GatewayError)) throw error;
