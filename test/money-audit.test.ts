@@ -1,7 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
-import { accountStub } from "../src/billing/client";
-import { env, newAccount, reserveInput, USD } from "./billing-support";
+import { accountStub, reserve, settle } from "../src/billing/client";
+import { env, generationRecord, newAccount, reserveInput, USD } from "./billing-support";
 
 /**
  * The money path's audit (leases, head starts, batched settlements, dead letters): each test
@@ -38,4 +38,30 @@ describe("a change that restricts a key, with leases out", () => {
     const waited = await timed(() => accountStub(env, accountId).adminUpdateKey(keyHash, { disabled: true }));
     expect(waited).toBeGreaterThanOrEqual(1200);
   }, 20_000);
+});
+
+describe("settlements a reservation carries", () => {
+  it("are kept alive (waitUntil) from the moment the reservation takes them, not only once it is answered", async () => {
+    // Other requests' settlements, queued: the window's owner resolves once a reservation takes
+    // them, so from then on the reserving request alone delivers them. Its client may leave while
+    // the call is in flight (or waits out a retry), and a request without pending waitUntil work
+    // is cancelled then: the carried settlements would be lost, their generations never charged.
+    const { accountId, stub, keyHash } = await newAccount(1 * USD);
+    const held = reserveInput(keyHash);
+    expect((await stub.reserve(held)).ok).toBe(true);
+    const windowClosed = settle(env, accountId, {
+      keyHash,
+      generationId: held.generationId,
+      record: generationRecord(held.generationId, keyHash, 3_000),
+    });
+    const kept: Promise<unknown>[] = [];
+    const reserving = reserve(env, accountId, reserveInput(keyHash), (work) => kept.push(work));
+    // The call is on its way and not yet answered: its carried settlements are already kept alive.
+    expect(kept.length).toBe(1);
+    expect(await reserving).toMatchObject({ ok: true });
+    await Promise.all([...kept, windowClosed]);
+    const audit = await stub.audit();
+    expect(audit?.totals.usageNanos).toBe(3_000);
+    expect(audit?.reservationCount).toBe(1); // the new reservation's hold only
+  });
 });

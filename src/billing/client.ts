@@ -227,21 +227,23 @@ async function reserveCarrying(
       RESERVE_RETRIES,
     );
   }
-  try {
-    const reply = await withRetry(
-      (retried) => accountStub(env, accountId).reserveAfter(settles, attempt(retried)),
-      RESERVE_RETRIES,
-    );
-    const keeping = keepNotTaken(env, accountId, settles, reply.settled);
-    if (keeping) keepAlive(keeping);
-    return reply.reserve;
-  } catch (error) {
-    // The reservation fails for its caller at once; the settlements it carried are sent by
-    // themselves, kept alive past the reply (settling twice is harmless: each is idempotent per
-    // generation id).
-    keepAlive(sendSettles(env, accountId, settles));
-    throw error;
-  }
+  const call = withRetry(
+    (retried) => accountStub(env, accountId).reserveAfter(settles, attempt(retried)),
+    RESERVE_RETRIES,
+  );
+  // From here this request alone delivers the settlements it carries (their own requests may be
+  // over), so their delivery is kept alive from now on, not from the answer: a client that leaves
+  // while the call is in flight, or waits out a retry, cancels a request with no such work
+  // pending, and would take them down with it, their generations never charged. Should the
+  // reservation fail, they are sent by themselves (settling twice is harmless: each is idempotent
+  // per generation id).
+  keepAlive(
+    call.then(
+      (reply) => keepNotTaken(env, accountId, settles, reply.settled),
+      () => sendSettles(env, accountId, settles),
+    ),
+  );
+  return (await call).reserve;
 }
 
 /**
