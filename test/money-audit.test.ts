@@ -1,6 +1,7 @@
 import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { accountStub, reserve, settle } from "../src/billing/client";
+import { takeHeadStart } from "../src/billing/head-start";
 import { env, generationRecord, newAccount, reserveInput, USD } from "./billing-support";
 
 /**
@@ -63,5 +64,46 @@ describe("settlements a reservation carries", () => {
     const audit = await stub.audit();
     expect(audit?.totals.usageNanos).toBe(3_000);
     expect(audit?.reservationCount).toBe(1); // the new reservation's hold only
+  });
+});
+
+describe("head starts", () => {
+  it("an answer does not give back room that the key's other reservations from here, still unanswered, took", async () => {
+    // Room for four worst cases once the first request holds its own.
+    const { accountId, keyHash } = await newAccount(5 * WORST);
+    expect(await reserve(env, accountId, reserveInput(keyHash))).toMatchObject({ ok: true, headStartNanos: 4 * WORST });
+    // Four requests start on that room at once, their reservations on their way.
+    const now = Date.now();
+    for (let i = 0; i < 4; i++) expect(takeHeadStart(keyHash, WORST, now)).toBe(true);
+    expect(takeHeadStart(keyHash, WORST, now)).toBe(false);
+    // The first of the four is answered before the others: the object saw only it, so its
+    // answer says three worst cases are left, but the other three are already spending them.
+    let answerRest: () => void = () => {};
+    const rest = new Promise<void>((resolve) => {
+      answerRest = resolve;
+    });
+    const real = env.ACCOUNTS;
+    let calls = 0;
+    const slowAfterFirst = {
+      ...env,
+      ACCOUNTS: {
+        idFromName: (name: string) => real.idFromName(name),
+        get: (id: DurableObjectId) => ({
+          reserve: async (input: Parameters<ReturnType<typeof accountStub>["reserve"]>[0]) => {
+            const answer = await real.get(id).reserve(input);
+            if (calls++ > 0) await rest;
+            return answer;
+          },
+        }),
+      },
+    } as unknown as typeof env;
+    const first = reserve(slowAfterFirst, accountId, reserveInput(keyHash));
+    const others = [1, 2, 3].map(() => reserve(slowAfterFirst, accountId, reserveInput(keyHash)));
+    expect(await first).toMatchObject({ ok: true });
+    // A fifth request must not start its call early: the key cannot pay for it.
+    expect(takeHeadStart(keyHash, WORST, Date.now())).toBe(false);
+    answerRest();
+    for (const answer of await Promise.all(others)) expect(answer).toMatchObject({ ok: true });
+    expect(await reserve(env, accountId, reserveInput(keyHash))).toMatchObject({ ok: false, status: 402 });
   });
 });

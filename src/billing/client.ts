@@ -5,7 +5,7 @@ import { sleep } from "../sleep";
 import type { Outcome } from "./account-types";
 import type { ReserveInput, ReserveResult, SettleInput } from "./contract";
 import { keepUndelivered, notTaken } from "./dead-letters";
-import { noteRoom } from "./head-start";
+import { reservationAnswered, reservationSent } from "./head-start";
 import { type Lease, leaseExpired } from "./leases";
 import type { SettleOutcome } from "./reservations";
 
@@ -203,12 +203,13 @@ export async function reserve(
   /** Keeps work started here alive past the request's reply (ctx.waitUntil). */
   keepAlive: (work: Promise<unknown>) => void = (work) => void work,
 ): Promise<ReserveResult> {
+  const sent = reservationSent(input.keyHash, input.worstCaseNanos, Date.now());
   try {
     const result = await reserveCarrying(env, accountId, input, keepAlive);
-    noteRoom(input.keyHash, result.ok ? result.headStartNanos : 0, Date.now());
+    reservationAnswered(sent, result.ok ? result.headStartNanos : 0, Date.now());
     return result;
   } catch (error) {
-    noteRoom(input.keyHash, 0, Date.now());
+    reservationAnswered(sent, 0, Date.now());
     throw error;
   }
 }
