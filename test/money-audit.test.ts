@@ -2,7 +2,7 @@ import { runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import { accountStub, reserve, settle } from "../src/billing/client";
 import { takeHeadStart } from "../src/billing/head-start";
-import { env, generationRecord, newAccount, reserveInput, USD } from "./billing-support";
+import { env, generationRecord, genId, newAccount, reserveInput, USD } from "./billing-support";
 
 /**
  * The money path's audit (leases, head starts, batched settlements, dead letters): each test
@@ -105,5 +105,58 @@ describe("head starts", () => {
     answerRest();
     for (const answer of await Promise.all(others)) expect(answer).toMatchObject({ ok: true });
     expect(await reserve(env, accountId, reserveInput(keyHash))).toMatchObject({ ok: false, status: 402 });
+  });
+});
+
+describe("a daily window that rolls over with a hold and a lease outstanding", () => {
+  it("counts both against the new day: the key never spends past its daily limit", async () => {
+    const LIMIT = 100 * WORST;
+    const { stub, keyHash } = await newAccount(1 * USD, { limitNanos: LIMIT, limitReset: "daily" });
+    const first = reserveInput(keyHash, { lease: lease(8 * WORST, 5000) });
+    const granted = await stub.reserve(first);
+    // A sixteenth of the 99 worst cases left after the hold: 6.
+    expect(granted).toMatchObject({ ok: true, lease: { nanos: 6 * WORST } });
+    const leaseId = first.lease?.id as string;
+    const underLease = genId();
+    await stub.settle({
+      keyHash,
+      generationId: underLease,
+      record: generationRecord(underLease, keyHash, WORST),
+      leaseId,
+    });
+
+    // Midnight (UTC) passes: yesterday's spend no longer counts, the hold and the lease's rest do.
+    await runInDurableObject(stub, (instance, state) => {
+      state.storage.sql.exec("UPDATE keys SET daily_start = daily_start - 86400000 WHERE hash = ?", keyHash);
+      (instance as unknown as { rows: { clear(): void } }).rows.clear();
+    });
+    const big = reserveInput(keyHash, { worstCaseNanos: 94 * WORST, maxOutputTokens: 23_500 });
+    expect(await stub.reserve(big)).toMatchObject({ ok: true });
+    expect(await stub.reserve(reserveInput(keyHash))).toMatchObject({ ok: false });
+
+    // Everything outstanding is charged at its worst, in the new day: exactly the limit.
+    const second = genId();
+    await stub.settle({ keyHash, generationId: second, record: generationRecord(second, keyHash, 5 * WORST), leaseId });
+    await stub.settle({ keyHash, generationId: leaseId, record: null });
+    await stub.settle({
+      keyHash,
+      generationId: first.generationId,
+      record: generationRecord(first.generationId, keyHash, WORST),
+    });
+    await stub.settle({
+      keyHash,
+      generationId: big.generationId,
+      record: generationRecord(big.generationId, keyHash, 94 * WORST),
+    });
+    const key = await stub.adminSummary();
+    const view = key.ok ? key.value.keys.find((k) => k.hash === keyHash) : undefined;
+    expect(view?.usageDailyNanos).toBe(LIMIT);
+    expect(view?.reservedNanos).toBe(0);
+    expect(await stub.reserve(reserveInput(keyHash, { worstCaseNanos: 1, maxOutputTokens: 1 }))).toMatchObject({
+      ok: false,
+      status: 403,
+    });
+    const audit = await stub.audit();
+    expect(audit?.generationCostSum).toBe(audit?.totals.usageNanos);
   });
 });
