@@ -87,6 +87,8 @@ export class AccountDurableObject extends DurableObject<Env> {
   private awaitingCommit: Array<() => void> = [];
   /** Per key, when the last lease granted since the object started stops starting requests. */
   private readonly leaseEnds = new Map<string, number>();
+  /** When this instance started: leases granted before it are not in leaseEnds. */
+  private readonly startedAt = Date.now();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -362,22 +364,28 @@ export class AccountDurableObject extends DurableObject<Env> {
   /**
    * Resolves once no lease of the key (billing/leases.ts) can start a request any more: a key
    * disabled, deleted or limited is obeyed everywhere by the time the change is answered. A lease
-   * is open until its grant's time plus its length (remembered here; after a restart, the longest
-   * a lease may be, from its row's creation), plus a margin for the isolate's clock, which starts
+   * is open until its grant's time plus its length (remembered here; for a lease granted before
+   * this instance started, the longest a lease may be, from its row's creation), plus a margin for the isolate's clock, which starts
    * the lease's time before the grant's. A released lease (no row) is closed already.
    */
   private async leasesClosed(hash: string): Promise<void> {
-    const { granted } = this.sql
-      .exec<{ granted: number | null }>(
-        "SELECT MAX(created_at) AS granted FROM reservations WHERE key_hash = ? AND id LIKE 'lease-%'",
+    const { granted, before } = this.sql
+      .exec<{ granted: number | null; before: number | null }>(
+        `SELECT MAX(created_at) AS granted, MAX(CASE WHEN created_at < ?2 THEN created_at END) AS before
+          FROM reservations WHERE key_hash = ?1 AND id LIKE 'lease-%'`,
         hash,
+        this.startedAt,
       )
       .one();
     if (granted === null) {
       this.leaseEnds.delete(hash);
       return;
     }
-    const end = (this.leaseEnds.get(hash) ?? granted + MAX_LEASE_MS) + LEASE_CLOCK_MARGIN_MS;
+    // A lease granted before this instance started (a restart, a deploy) is not in leaseEnds, and
+    // may still be open in its isolate when a shorter one was granted since.
+    const ends = [this.leaseEnds.get(hash) ?? granted + MAX_LEASE_MS];
+    if (before !== null) ends.push(before + MAX_LEASE_MS);
+    const end = Math.max(...ends) + LEASE_CLOCK_MARGIN_MS;
     const wait = end - Date.now();
     if (wait > 0) await sleep(wait);
   }

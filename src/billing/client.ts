@@ -5,7 +5,7 @@ import { sleep } from "../sleep";
 import type { Outcome } from "./account-types";
 import type { ReserveInput, ReserveResult, SettleInput } from "./contract";
 import { keepUndelivered, notTaken } from "./dead-letters";
-import { noteRoom } from "./head-start";
+import { reservationAnswered, reservationSent } from "./head-start";
 import { type Lease, leaseExpired } from "./leases";
 import type { SettleOutcome } from "./reservations";
 
@@ -203,12 +203,13 @@ export async function reserve(
   /** Keeps work started here alive past the request's reply (ctx.waitUntil). */
   keepAlive: (work: Promise<unknown>) => void = (work) => void work,
 ): Promise<ReserveResult> {
+  const sent = reservationSent(input.keyHash, input.worstCaseNanos, Date.now());
   try {
     const result = await reserveCarrying(env, accountId, input, keepAlive);
-    noteRoom(input.keyHash, result.ok ? result.headStartNanos : 0, Date.now());
+    reservationAnswered(sent, result.ok ? result.headStartNanos : 0, Date.now());
     return result;
   } catch (error) {
-    noteRoom(input.keyHash, 0, Date.now());
+    reservationAnswered(sent, 0, Date.now());
     throw error;
   }
 }
@@ -227,21 +228,23 @@ async function reserveCarrying(
       RESERVE_RETRIES,
     );
   }
-  try {
-    const reply = await withRetry(
-      (retried) => accountStub(env, accountId).reserveAfter(settles, attempt(retried)),
-      RESERVE_RETRIES,
-    );
-    const keeping = keepNotTaken(env, accountId, settles, reply.settled);
-    if (keeping) keepAlive(keeping);
-    return reply.reserve;
-  } catch (error) {
-    // The reservation fails for its caller at once; the settlements it carried are sent by
-    // themselves, kept alive past the reply (settling twice is harmless: each is idempotent per
-    // generation id).
-    keepAlive(sendSettles(env, accountId, settles));
-    throw error;
-  }
+  const call = withRetry(
+    (retried) => accountStub(env, accountId).reserveAfter(settles, attempt(retried)),
+    RESERVE_RETRIES,
+  );
+  // From here this request alone delivers the settlements it carries (their own requests may be
+  // over), so their delivery is kept alive from now on, not from the answer: a client that leaves
+  // while the call is in flight, or waits out a retry, cancels a request with no such work
+  // pending, and would take them down with it, their generations never charged. Should the
+  // reservation fail, they are sent by themselves (settling twice is harmless: each is idempotent
+  // per generation id).
+  keepAlive(
+    call.then(
+      (reply) => keepNotTaken(env, accountId, settles, reply.settled),
+      () => sendSettles(env, accountId, settles),
+    ),
+  );
+  return (await call).reserve;
 }
 
 /**

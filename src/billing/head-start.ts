@@ -9,8 +9,9 @@ import type { Nanos } from "./money";
  *
  * What this risks: a call the provider starts for a request that is then refused, because the
  * room was used up or the key revoked since the object last answered. Each head start takes its
- * worst case out of the room until the object's next answer resets it, so an isolate never starts
- * more early calls than the key could pay for when it last looked; a refusal or a failed call
+ * worst case out of the room until the object's next answer resets it, less what the key's
+ * reservations from here that the answer could not yet see hold, so an isolate never starts more
+ * early calls than the key could pay for when it last looked; a refusal or a failed call
  * forgets the key (its next requests wait), and so does silence: the room is trusted for
  * ROOM_TTL_MS. Keys with a request rate limit never get a room (the object answers 0 for them).
  * `UPSTREAM_HEAD_START=off` turns head starts off.
@@ -28,8 +29,63 @@ interface Room {
 
 const rooms = new Map<string, Room>();
 
+/** A reservation sent from here: its worst case counts against its key's room until it is answered. */
+export interface SentReservation {
+  readonly keyHash: string;
+  readonly nanos: Nanos;
+  readonly at: number;
+  /** Still counted in its key's `nanos` below. */
+  counted: boolean;
+}
+
+/**
+ * Per key, the worst cases of its reservations sent from here and not yet answered (in the order
+ * sent). An answer tells the room the object saw after its own hold, before the holds of those
+ * sent after it: they are taken from it, or the key's next requests would start early calls on
+ * money those requests are already spending. One unanswered for ROOM_TTL_MS stops counting (a
+ * request cancelled with its reservation in flight never hears its answer).
+ */
+const unanswered = new Map<string, { nanos: Nanos; sent: SentReservation[] }>();
+
+/** A reservation of the key, holding `worstCaseNanos`, goes to the object. */
+export function reservationSent(keyHash: string, worstCaseNanos: Nanos, now: number): SentReservation {
+  let key = unanswered.get(keyHash);
+  if (!key) {
+    if (unanswered.size >= MAX_KEYS) unanswered.clear();
+    key = { nanos: 0, sent: [] };
+    unanswered.set(keyHash, key);
+  }
+  const sent: SentReservation = { keyHash, nanos: worstCaseNanos, at: now, counted: true };
+  key.sent.push(sent);
+  key.nanos += worstCaseNanos;
+  return sent;
+}
+
+/**
+ * The object answered `sent`: the key's room is what it said (0 for a refusal or a failed call),
+ * less the worst cases of the key's reservations from here still unanswered.
+ */
+export function reservationAnswered(sent: SentReservation, headStartNanos: Nanos, now: number): void {
+  const key = unanswered.get(sent.keyHash);
+  let left = 0;
+  if (key) {
+    const uncount = (reservation: SentReservation) => {
+      if (reservation.counted) key.nanos -= reservation.nanos;
+      reservation.counted = false;
+    };
+    uncount(sent);
+    for (let oldest = key.sent[0]; oldest; oldest = key.sent[0]) {
+      if (oldest.counted && oldest.at + ROOM_TTL_MS > now) break;
+      uncount(oldest);
+      key.sent.shift();
+    }
+    if (key.sent.length === 0) unanswered.delete(sent.keyHash);
+    left = Math.max(0, key.nanos);
+  }
+  noteRoom(sent.keyHash, headStartNanos - left, now);
+}
 /** Records the object's answer about a key: the room it has left, or 0 to forget it. */
-export function noteRoom(keyHash: string, headStartNanos: Nanos, now: number): void {
+function noteRoom(keyHash: string, headStartNanos: Nanos, now: number): void {
   // Deleted first so the key moves to the back of the Map's order (oldest news at the front).
   rooms.delete(keyHash);
   if (!(headStartNanos > 0)) return;
