@@ -260,11 +260,13 @@ async function reserveCarrying(
 export async function settle(
   env: Env,
   accountId: string,
-  input: SettleInput,
+  input: SettleInput | readonly SettleInput[],
   { alone = false }: { alone?: boolean } = {},
 ): Promise<void> {
   const queue = queueOf(accountId);
-  queue.inputs.push(input);
+  // Several given together are queued together, so they go in one call, in their order.
+  if (Array.isArray(input)) queue.inputs.push(...input);
+  else queue.inputs.push(input as SettleInput);
   if (alone || queue.inputs.length >= MAX_GATHERED) return sendSettles(env, accountId, takeQueued(accountId));
   if (queue.windowOpen) return;
   queue.windowOpen = true;
@@ -273,9 +275,14 @@ export async function settle(
   await sendSettles(env, accountId, takeQueued(accountId));
 }
 
-/** Releases the rest of a closed lease: settling its id with no record frees its hold. */
+/** What releases the rest of a closed lease: settling its id with no record frees its hold. */
+export function leaseRelease(lease: Pick<Lease, "id" | "keyHash">): SettleInput {
+  return { keyHash: lease.keyHash, generationId: lease.id, record: null };
+}
+
+/** Releases the rest of a closed lease. */
 export function releaseLease(env: Env, lease: Pick<Lease, "id" | "accountId" | "keyHash">): Promise<void> {
-  return settle(env, lease.accountId, { keyHash: lease.keyHash, generationId: lease.id, record: null });
+  return settle(env, lease.accountId, leaseRelease(lease));
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Context } from "hono";
-import { closeLeaseWhenDue, releaseLease, reserve, settle } from "../billing/client";
-import type { ApiType, GenerationRecord, LeaseAsk, ReserveResult } from "../billing/contract";
+import { closeLeaseWhenDue, leaseRelease, releaseLease, reserve, settle } from "../billing/client";
+import type { ApiType, GenerationRecord, LeaseAsk, ReserveResult, SettleInput } from "../billing/contract";
 import { takeHeadStart } from "../billing/head-start";
 import {
   generationEnded,
@@ -377,18 +377,19 @@ export function settleGeneration(gen: Generation, generation: GenerationRecord |
  * Step 8's call: the generation's settlement, queued for its account's object (sent at once when
  * the generation ran alone: there is nothing to gather it with). Under a lease, a generation
  * with no answer has nothing to send (it held nothing of its own), and the last generation of a
- * closed lease also releases the lease's rest.
+ * closed lease also releases the lease's rest, in the same call as its charge: sent apart (as
+ * they were when the generation ran alone), a retried charge could land after the release, no
+ * longer out of the lease, and be clamped to what the account had left by then.
  */
 async function settleOrRelease(gen: Generation, generation: GenerationRecord | null, alone: boolean): Promise<void> {
   const { env } = gen.c;
   const { accountId, keyHash } = gen.c.get("auth");
   const lease = gen.lease;
   if (!lease) return settle(env, accountId, { keyHash, generationId: gen.id, record: generation }, { alone });
-  const charged = generation
-    ? settle(env, accountId, { keyHash, generationId: gen.id, record: generation, leaseId: lease.id }, { alone })
-    : Promise.resolve();
-  const release = leaseSettled(lease, gen.reservedNanos, generation?.costNanos ?? 0, Date.now());
-  await Promise.all([charged, release ? releaseLease(env, lease) : undefined]);
+  const settles: SettleInput[] = [];
+  if (generation) settles.push({ keyHash, generationId: gen.id, record: generation, leaseId: lease.id });
+  if (leaseSettled(lease, gen.reservedNanos, generation?.costNanos ?? 0, Date.now())) settles.push(leaseRelease(lease));
+  if (settles.length > 0) await settle(env, accountId, settles, { alone });
 }
 
 /** The headers every reply carries: the attempts made, and the parameters the endpoint dropped. */
