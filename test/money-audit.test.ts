@@ -160,3 +160,17 @@ describe("a daily window that rolls over with a hold and a lease outstanding", (
     expect(audit?.generationCostSum).toBe(audit?.totals.usageNanos);
   });
 });
+
+describe("a key's request rate limit", () => {
+  it("holds across a restart of the account's object (an idle object is evicted)", async () => {
+    const { accountId, keyHash } = await newAccount(1 * USD, { rateLimit: { requests: 2, interval: "1d" } });
+    const stub = () => accountStub(env, accountId);
+    expect(await stub().reserve(reserveInput(keyHash))).toMatchObject({ ok: true });
+    await restart(accountId);
+    expect(await stub().reserve(reserveInput(keyHash))).toMatchObject({ ok: true });
+    await restart(accountId);
+    // The day's window had started over at each restart: the third request of the day went through.
+    const third = await stub().reserve(reserveInput(keyHash));
+    expect(third).toMatchObject({ ok: false, status: 429 });
+  });
+});

@@ -78,7 +78,7 @@ export class AccountDurableObject extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   /** The rows reserve and settle read, kept as they were last written. */
   private readonly rows: RowCache;
-  private readonly limiter = new RateLimiter();
+  private readonly limiter: RateLimiter;
   /** The pending alarm, mirrored in memory so reserve need not read it. */
   private alarmAt: number | null = null;
   /** True from a request-path write until the runtime has made it durable (groupCommitted). */
@@ -95,6 +95,7 @@ export class AccountDurableObject extends DurableObject<Env> {
     this.sql = ctx.storage.sql;
     migrate(ctx.storage);
     this.rows = new RowCache(this.sql);
+    this.limiter = new RateLimiter(this.sql);
     void ctx.blockConcurrencyWhile(async () => {
       this.alarmAt = await ctx.storage.getAlarm();
     });

@@ -163,6 +163,15 @@ const SCHEMA_STEPS: ReadonlyArray<readonly string[]> = [
   // without it (which gives the trigger a NULL, not the default): NOT NULL would fail every
   // such settlement.
   [`ALTER TABLE generations ADD COLUMN api_type TEXT DEFAULT 'completions'`],
+  // 3: each rate-limited key's current request window (rate-limit.ts), which lived in the
+  // object's memory only and started over whenever the object was evicted.
+  [
+    `CREATE TABLE IF NOT EXISTS rate_windows (
+      key_hash TEXT PRIMARY KEY,
+      start INTEGER NOT NULL,
+      count INTEGER NOT NULL
+    )`,
+  ],
 ];
 
 /**
