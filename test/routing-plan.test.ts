@@ -200,6 +200,11 @@ describe("models and variants", () => {
     const attempts = plan({ model: "openrouter/auto" });
     expect(attempts[0]!.model.id).toBe(defaultCatalog.auto_models![0]);
   });
+
+  it("openrouter/auto in a models list stands for the auto list there, after the models before it", () => {
+    const models = [...new Set(plan({ model: LLAMA, models: ["openrouter/auto"] }).map((a) => a.model.id))];
+    expect(models).toEqual([LLAMA, ...defaultCatalog.auto_models!]);
+  });
 });
 
 describe("preferred_max_latency and preferred_min_throughput", () => {

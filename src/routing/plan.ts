@@ -75,12 +75,14 @@ export function parseModelId(id: string, catalog: CatalogIndex): { id: string; v
 export function requestedModels(request: PlanInput["request"], catalog: CatalogIndex): string[] {
   const ids = [...(request.model ? [request.model] : []), ...(request.models ?? [])];
   if (ids.length === 0) throw badRequest("`model` is required (or a non-empty `models` list)");
-  const unique = [...new Set(ids)];
-  if (unique.length === 1 && unique[0] === "openrouter/auto") {
+  // openrouter/auto stands for the catalog's auto_models wherever it is, a fallback in `models`
+  // too (["anthropic/claude-sonnet-4", "openrouter/auto"]: Claude, then the auto list).
+  const expanded = ids.flatMap((id) => {
+    if (id !== "openrouter/auto") return [id];
     if (catalog.catalog.auto_models.length === 0) throw badRequest("openrouter/auto has no models configured");
     return catalog.catalog.auto_models;
-  }
-  return unique;
+  });
+  return [...new Set(expanded)];
 }
 
 /**
