@@ -432,7 +432,9 @@ describe("Bedrock response", () => {
 
 describe("Bedrock through the gateway", () => {
   it("a thinking signature from a Bedrock answer is replayed to Bedrock on the next turn", async () => {
-    const { key } = await fundedAccount("1");
+    // Each turn holds ~$1 (Claude's whole output limit, no max_tokens): with $1 the second turn
+    // was refused whenever the first's settlement reached the account after its reservation.
+    const { key } = await fundedAccount("5");
     const first = (await (
       await chat(key, {
         model: "anthropic/claude-sonnet-4",
