@@ -512,7 +512,8 @@ describe("Bedrock through the gateway", () => {
   it("an error repeating the secret access key and session token reaches the client with neither", async () => {
     const secrets = [EMULATOR_SECRET_ACCESS_KEY, (env as { AWS_SESSION_TOKEN?: string }).AWS_SESSION_TOKEN ?? ""];
     expect(secrets[1]).not.toBe("");
-    const { key } = await fundedAccount("1");
+    // $5: each call holds ~$1 (no max_tokens) until the one before it has settled.
+    const { key } = await fundedAccount("5");
     const ask = (stream: boolean) =>
       chat(key, {
         model: "anthropic/claude-sonnet-4",
