@@ -11,7 +11,7 @@ import { modelsRoutes } from "./api/models";
 import type { AppEnv } from "./context";
 import { addCorsHeaders, isPreflight, preflightResponse } from "./cors";
 import { methodNotAllowed } from "./methods";
-import { keyId, logLine } from "./observability";
+import { keyId, requestLine } from "./observability";
 import { GatewayError } from "./schema/errors";
 
 /** The public API, mounted at `/api/v1` (OpenRouter's path) and `/v1` (OpenAI SDK default). */
@@ -36,30 +36,16 @@ export function buildApp(): Hono<AppEnv> {
     const requestId = c.req.header("x-request-id") ?? crypto.randomUUID();
     c.set("requestId", requestId);
     c.set("receivedAt", started);
-    if (isPreflight(c.req.raw)) {
-      // Answered here, before any route: logged here too (a request with no line is invisible).
-      const preflight = preflightResponse(c.req.raw);
-      preflight.headers.set("x-request-id", requestId);
-      logLine({
-        msg: "request",
-        request_id: requestId,
-        method: c.req.method,
-        path: new URL(c.req.url).pathname,
-        status: preflight.status,
-        key: null,
-        latency_ms: Date.now() - started,
-      });
-      return preflight;
-    }
-    await next();
+    // A preflight is answered here, before any route, and logged and stamped as every reply is.
+    if (isPreflight(c.req.raw)) c.res = preflightResponse(c.req.raw);
+    else await next();
     // Stamped onto the reply in place (every reply is built here, so its headers are mutable):
     // setting them through hono after the route answered would copy the whole Response.
     c.res.headers.set("x-request-id", requestId);
     addCorsHeaders(c.res.headers);
     if (!c.get("generationLogged")) {
-      logLine({
-        msg: "request",
-        request_id: requestId,
+      requestLine({
+        requestId,
         method: c.req.method,
         path: new URL(c.req.url).pathname,
         status: c.res.status,
@@ -67,7 +53,7 @@ export function buildApp(): Hono<AppEnv> {
         // A chat or embeddings request refused before any attempt (402, 429, no endpoint) still
         // names its model; null on the other routes.
         model: c.get("requestedModel") ?? null,
-        latency_ms: Date.now() - started,
+        latencyMs: Date.now() - started,
       });
     }
   });

@@ -8,6 +8,28 @@ export function logLine(fields: LogFields): void {
   console.log(JSON.stringify({ time: new Date().toISOString(), ...fields }));
 }
 
+/** The line of a request that ran no generation (which writes its own, richer one). */
+export function requestLine(request: {
+  requestId: string;
+  method: string;
+  path: string;
+  status: number;
+  key: string | null;
+  model: string | null;
+  latencyMs: number;
+}): void {
+  logLine({
+    msg: "request",
+    request_id: request.requestId,
+    method: request.method,
+    path: request.path,
+    status: request.status,
+    key: request.key,
+    model: request.model,
+    latency_ms: request.latencyMs,
+  });
+}
+
 /** `auth;dur=0.4, plan;dur=0.2, …` from named durations in milliseconds. */
 export function serverTiming(timings: Record<string, number>): string {
   return Object.entries(timings)

@@ -5,7 +5,7 @@ import type { ModelData } from "./catalog/present";
 import type { Env } from "./env";
 import type { EmbeddingsReply } from "./generation/embeddings";
 import type { ChatCompletionReply, TextCompletionReply } from "./generation/reply-shape";
-import { logLine } from "./observability";
+import { requestLine } from "./observability";
 import type { CreateKeyBodySchema, UpdateKeyBodySchema } from "./schema/accounting";
 import type { ChatRequestSchema } from "./schema/chat";
 import type { CompletionsRequestSchema } from "./schema/completions";
@@ -187,14 +187,14 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
         // A key no header can carry (a line break or control character inside, e.g. a secret
         // pasted badly) is no key: refused as HTTP refuses one, not with the runtime's TypeError,
         // and logged as HTTP logs one (the request never reaches the app's line).
-        logLine({
-          msg: "request",
-          request_id: crypto.randomUUID(),
+        requestLine({
+          requestId: crypto.randomUUID(),
           method,
           path,
           status: 401,
           key: null,
-          latency_ms: 0,
+          model: null,
+          latencyMs: 0,
         });
         throw new TollgateRpcError({
           error: { code: 401, message: "No auth credentials found or the key is invalid" },
