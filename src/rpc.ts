@@ -156,9 +156,8 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   }
 
   /** `PATCH /api/v1/keys/{hash}`: name, limit, reset, rate limit, expiry, disabled. */
-  async updateKey(apiKey: string, hash: string, patch: RpcUpdateKeyRequest): Promise<RpcKeyData> {
-    const path = `/api/v1/keys/${encodeURIComponent(hash)}`;
-    return (await this.#json<{ data: RpcKeyData }>(apiKey, "PATCH", path, patch)).data;
+  updateKey(apiKey: string, hash: string, patch: RpcUpdateKeyRequest): Promise<RpcKeyData> {
+    return this.#data(apiKey, `/api/v1/keys/${encodeURIComponent(hash)}`, "PATCH", patch);
   }
 
   /** `DELETE /api/v1/keys/{hash}`: the key stops working at once. */
@@ -170,8 +169,9 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
     return (await (await this.#call(apiKey, method, path, body)).json()) as T;
   }
 
-  async #data<T>(apiKey: string, path: string): Promise<T> {
-    return (await this.#json<{ data: T }>(apiKey, "GET", path)).data;
+  /** A reply's `data` object (GET unless said otherwise). */
+  async #data<T>(apiKey: string, path: string, method = "GET", body?: unknown): Promise<T> {
+    return (await this.#json<{ data: T }>(apiKey, method, path, body)).data;
   }
 
   async #stream(apiKey: string, path: string, body: unknown): Promise<ReadableStream<Uint8Array>> {
