@@ -39,7 +39,7 @@ export async function completeChat(
   shape: ReplyShape = CHAT_SHAPE,
 ): Promise<Response> {
   // From the request's arrival, so a generation's latency includes its key check and body parse.
-  const receivedAt = c.get("receivedAt") ?? Date.now();
+  const receivedAt = c.get("receivedAt");
   c.set("requestedModel", request.model ?? null);
   const env = c.env;
   const catalog = await getCatalog(env, c.executionCtx);

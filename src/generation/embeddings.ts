@@ -24,7 +24,7 @@ import { type CostDetails, priceUsage } from "./usage";
  */
 export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRequest): Promise<Response> {
   // From the request's arrival, so a generation's latency includes its key check and body parse.
-  const receivedAt = c.get("receivedAt") ?? Date.now();
+  const receivedAt = c.get("receivedAt");
   c.set("requestedModel", request.model ?? null);
   const env = c.env;
   const catalog = await getCatalog(env, c.executionCtx);

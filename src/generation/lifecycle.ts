@@ -125,13 +125,12 @@ export async function startGeneration<A>(
   const headStart =
     !leasing.lease && c.env.UPSTREAM_HEAD_START !== "off" && takeHeadStart(keyHash, hold.worstCaseNanos, now);
   if (!leasing.lease && !headStart) await reserveFor(gen, hold, leasing.ask);
-  const calledAt = Date.now();
-  gen.calledAt = calledAt;
+  gen.calledAt = Date.now();
   const success = headStart
     ? await runBesideReservation(gen, hold, leasing.ask, run)
     : await run({ clientSignal: c.req.raw.signal }).catch((error: unknown) => failGeneration(gen, error));
   gen.reports = success.reports;
-  gen.timings.upstream = Date.now() - calledAt;
+  gen.timings.upstream = Date.now() - gen.calledAt;
   return { gen, success };
 }
 
