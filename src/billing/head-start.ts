@@ -34,30 +34,26 @@ export interface SentReservation {
   readonly keyHash: string;
   readonly nanos: Nanos;
   readonly at: number;
-  /** Still counted in its key's `nanos` below. */
-  counted: boolean;
 }
 
 /**
- * Per key, the worst cases of its reservations sent from here and not yet answered (in the order
- * sent). An answer tells the room the object saw after its own hold, before the holds of those
- * sent after it: they are taken from it, or the key's next requests would start early calls on
- * money those requests are already spending. One unanswered for ROOM_TTL_MS stops counting (a
- * request cancelled with its reservation in flight never hears its answer).
+ * Per key, its reservations sent from here and not yet answered (a few at most: those in flight).
+ * An answer tells the room the object saw after its own hold, before the holds of those sent
+ * after it: they are taken from it, or the key's next requests would start early calls on money
+ * those requests are already spending. One unanswered for ROOM_TTL_MS stops counting (a request
+ * cancelled with its reservation in flight never hears its answer).
  */
-const unanswered = new Map<string, { nanos: Nanos; sent: SentReservation[] }>();
+const unanswered = new Map<string, SentReservation[]>();
 
 /** A reservation of the key, holding `worstCaseNanos`, goes to the object. */
 export function reservationSent(keyHash: string, worstCaseNanos: Nanos, now: number): SentReservation {
-  let key = unanswered.get(keyHash);
-  if (!key) {
+  const sent: SentReservation = { keyHash, nanos: worstCaseNanos, at: now };
+  const pending = unanswered.get(keyHash);
+  if (pending) pending.push(sent);
+  else {
     if (unanswered.size >= MAX_KEYS) unanswered.clear();
-    key = { nanos: 0, sent: [] };
-    unanswered.set(keyHash, key);
+    unanswered.set(keyHash, [sent]);
   }
-  const sent: SentReservation = { keyHash, nanos: worstCaseNanos, at: now, counted: true };
-  key.sent.push(sent);
-  key.nanos += worstCaseNanos;
   return sent;
 }
 
@@ -66,24 +62,13 @@ export function reservationSent(keyHash: string, worstCaseNanos: Nanos, now: num
  * less the worst cases of the key's reservations from here still unanswered.
  */
 export function reservationAnswered(sent: SentReservation, headStartNanos: Nanos, now: number): void {
-  const key = unanswered.get(sent.keyHash);
-  let left = 0;
-  if (key) {
-    const uncount = (reservation: SentReservation) => {
-      if (reservation.counted) key.nanos -= reservation.nanos;
-      reservation.counted = false;
-    };
-    uncount(sent);
-    for (let oldest = key.sent[0]; oldest; oldest = key.sent[0]) {
-      if (oldest.counted && oldest.at + ROOM_TTL_MS > now) break;
-      uncount(oldest);
-      key.sent.shift();
-    }
-    if (key.sent.length === 0) unanswered.delete(sent.keyHash);
-    left = Math.max(0, key.nanos);
-  }
-  noteRoom(sent.keyHash, headStartNanos - left, now);
+  const pending = (unanswered.get(sent.keyHash) ?? []).filter((r) => r !== sent && r.at + ROOM_TTL_MS > now);
+  if (pending.length > 0) unanswered.set(sent.keyHash, pending);
+  else unanswered.delete(sent.keyHash);
+  const held = pending.reduce((sum, r) => sum + r.nanos, 0);
+  noteRoom(sent.keyHash, headStartNanos - held, now);
 }
+
 /** Records the object's answer about a key: the room it has left, or 0 to forget it. */
 function noteRoom(keyHash: string, headStartNanos: Nanos, now: number): void {
   // Deleted first so the key moves to the back of the Map's order (oldest news at the front).
