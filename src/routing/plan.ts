@@ -121,7 +121,11 @@ export function planAttempts(input: PlanInput): Attempt[] {
     }
     const { eligible, reasons, clientsToFix } = eligibleEndpoints(model, variant, input);
     if (eligible.length === 0) {
-      rejections.push({ text: `${model.id}: ${reasons.join("; ") || "no endpoint"}`, clientsToFix });
+      rejections.push({
+        text: `${model.id}: ${reasons.join("; ") || "no endpoint"}`,
+        clientsToFix,
+        toolsOnly: reasons.length === 1 && reasons[0] === NO_TOOL_USE,
+      });
     }
     const limit = (list: Attempt[]) =>
       prefs.allow_fallbacks === false ? withoutProviderFallbacks(list, prefs, catalog) : list;
@@ -146,7 +150,7 @@ export function planAttempts(input: PlanInput): Attempt[] {
   const ordered = across
     ? withPreferences(groups.flat().sort(byCriterion(across, input)), input)
     : modelsMeetingPreferencesFirst(groups, input).flat();
-  return keepWhere(ordered, () => true, rejections);
+  return orRefuse(ordered, rejections);
 }
 
 /**
@@ -199,18 +203,20 @@ interface Rejection {
   text: string;
   /** Every endpoint was left out for something the client can change (a prompt too long, too many stops). */
   clientsToFix: boolean;
+  /** Every endpoint was left out for want of tool use alone. */
+  toolsOnly?: boolean;
 }
 
-function keepWhere(attempts: Attempt[], keep: (a: Attempt) => boolean, rejections: Rejection[]): Attempt[] {
-  const kept = attempts.filter(keep);
-  if (kept.length > 0) return kept;
+/** The plan, or, when it is empty, the refusal that says why of every requested model. */
+function orRefuse(attempts: Attempt[], rejections: Rejection[]): Attempt[] {
+  if (attempts.length > 0) return attempts;
   // A request no endpoint can take as it stands (a prompt too long for every one, more stop
   // sequences than any takes) is the client's to fix: a 400, like a provider's own.
   const clientsToFix = rejections.length > 0 && rejections.every((r) => r.clientsToFix);
   const reasons = rejections.map((r) => r.text);
   // OpenRouter's own words when tools are what no endpoint takes: clients (coding agents) read
   // them to retry without tools.
-  const toolsOnly = rejections.length > 0 && rejections.every((r) => r.text.endsWith(`: ${NO_TOOL_USE}`));
+  const toolsOnly = rejections.length > 0 && rejections.every((r) => r.toolsOnly);
   const headline = toolsOnly
     ? "No endpoints found that support tool use"
     : "No endpoints found that satisfy the request";
