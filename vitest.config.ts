@@ -57,6 +57,8 @@ export default defineConfig({
           EMULATOR_URL: inject("emulatorUrl"),
           TOKENIZER_URL: `${inject("emulatorUrl")}/__tokenizer`,
           ADMIN_TOKEN: "test-admin-token",
+          // The emulator serves the tests' images on loopback, refused by default.
+          IMAGE_FETCH_PRIVATE: "allow",
           CATALOG_TTL_SECONDS: "1",
           STREAM_IDLE_TIMEOUT_MS: "2000",
           KEEPALIVE_INTERVAL_MS: "400",

@@ -98,6 +98,9 @@ async function main(): Promise<void> {
       `TOKENIZER_URL:${emulator.url}/__tokenizer`,
       "--var",
       `ADMIN_TOKEN:${state.adminToken}`,
+      // The emulator's images (and any a developer serves locally) are on loopback.
+      "--var",
+      "IMAGE_FETCH_PRIVATE:allow",
     ],
     { stdio: ["inherit", "pipe", "inherit"], env: { ...process.env, WRANGLER_SEND_METRICS: "false" } },
   );

@@ -30,6 +30,11 @@ export interface Env {
    * with no API key configured are sent to `${EMULATOR_URL}/${provider slug}/…` instead.
    */
   EMULATOR_URL?: string;
+  /**
+   * "allow": image URLs on loopback and private addresses are fetched too (the emulator's, for
+   * `npm start` and the tests). By default they are refused; see providers/private-address.ts.
+   */
+  IMAGE_FETCH_PRIVATE?: string;
   /** Where tiktoken vocabularies are fetched from (`<url>/<encoding>.json`); see transforms/tokenizer. */
   TOKENIZER_URL?: string;
 }

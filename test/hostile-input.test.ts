@@ -212,7 +212,7 @@ describe("images fetched and inlined (Gemini, Bedrock)", () => {
       model: "google/gemini-2.5-flash",
       messages: [{ role: "user", content: [{ type: "image_url", image_url: { url } }] }],
     } as ChatRequest;
-    const inlined = await inlineRemoteImages(request, { maxBytes: 32 * 1024 * 1024 });
+    const inlined = await inlineRemoteImages(request, { maxBytes: 32 * 1024 * 1024, allowPrivate: true });
     const part = (inlined.messages[0]?.content as Array<{ image_url: { url: string } }> | undefined)?.[0];
     const dataUrl = part?.image_url.url ?? "";
     expect(dataUrl.startsWith("data:image/png;base64,")).toBe(true);

@@ -1,5 +1,7 @@
 import type { ChatRequest, ContentPart, Message } from "../schema/chat";
 import { GatewayError } from "../schema/errors";
+import { isPrivateHost } from "./private-address";
+import type { UpstreamTarget } from "./types";
 
 /**
  * Images sent to a provider as bytes: `data:` URLs read, with their media type in the spelling
@@ -27,12 +29,24 @@ export function parseDataUrl(url: string): { media_type: string; data: string } 
 export const IMAGE_FETCH_TIMEOUT_MS = 5_000;
 /** The most image bytes inlined into one upstream request, all images together. */
 export const MAX_INLINE_IMAGE_BYTES = 20 * 1024 * 1024;
+/** Redirects followed from one image URL (browsers allow 20; an image host needs one or two). */
+export const MAX_IMAGE_REDIRECTS = 5;
 
 export interface InlineImageOptions {
   /** URLs the provider takes as they are (e.g. Gemini's Files API and YouTube): not fetched. */
   keep?: (url: string) => boolean;
   timeoutMs?: number;
   maxBytes?: number;
+  /** Fetch from loopback and private addresses too (see private-address.ts); refused by default. */
+  allowPrivate?: boolean;
+}
+
+/**
+ * The operator's `IMAGE_FETCH_PRIVATE=allow`: images on loopback and private networks are
+ * fetched, as `npm start` and the tests need for the emulator's.
+ */
+export function privateImagesAllowed(target: Pick<UpstreamTarget, "setting">): boolean {
+  return target.setting("IMAGE_FETCH_PRIVATE") === "allow";
 }
 
 type ImagePart = Extract<ContentPart, { type: "image_url" }>;
@@ -42,12 +56,16 @@ const urlOf = (part: ImagePart) => (typeof part.image_url === "string" ? part.im
 /**
  * The request with every image given by URL (other than those `keep` keeps) replaced by a
  * `data:` URL of its bytes; the request itself when there is none. Only http(s) URLs are
- * fetched, one after the other, each within a timeout and as an `image/*` response, all together
- * within a size cap; a URL that fails any of these is the client's to fix: a 400 naming the part
- * and what went wrong.
+ * fetched, and (unless `allowPrivate`) none on a loopback or private address, redirects
+ * included; one after the other, each within a timeout and as an `image/*` response, all
+ * together within a size cap. A URL that fails any of these is the client's to fix: a 400 naming
+ * the part and what went wrong.
  */
 export async function inlineRemoteImages(request: ChatRequest, options: InlineImageOptions = {}): Promise<ChatRequest> {
-  const timeoutMs = options.timeoutMs ?? IMAGE_FETCH_TIMEOUT_MS;
+  const rules: FetchRules = {
+    timeoutMs: options.timeoutMs ?? IMAGE_FETCH_TIMEOUT_MS,
+    allowPrivate: options.allowPrivate ?? false,
+  };
   const budget = { left: options.maxBytes ?? MAX_INLINE_IMAGE_BYTES, max: options.maxBytes ?? MAX_INLINE_IMAGE_BYTES };
   const messages = request.messages;
   let out: Message[] | undefined;
@@ -58,7 +76,7 @@ export async function inlineRemoteImages(request: ChatRequest, options: InlineIm
       if (part.type !== "image_url") continue;
       const url = urlOf(part);
       if (url.startsWith("data:") || options.keep?.(url)) continue;
-      const dataUrl = await fetchImage(url, `messages.${i}.content.${j}.image_url`, timeoutMs, budget);
+      const dataUrl = await fetchImage(url, `messages.${i}.content.${j}.image_url`, rules, budget);
       content ??= [...(message.content as ContentPart[])];
       content[j] = {
         ...part,
@@ -73,6 +91,11 @@ export async function inlineRemoteImages(request: ChatRequest, options: InlineIm
   return out ? { ...request, messages: out } : request;
 }
 
+interface FetchRules {
+  timeoutMs: number;
+  allowPrivate: boolean;
+}
+
 interface Budget {
   /** Bytes still allowed in this request. */
   left: number;
@@ -83,7 +106,16 @@ const MIB = 1024 * 1024;
 const sizeOf = (bytes: number) => (bytes % MIB === 0 ? `${bytes / MIB} MiB` : `${bytes} bytes`);
 const shown = (url: string) => (url.length > 100 ? `${url.slice(0, 100)}…` : url);
 
-async function fetchImage(url: string, at: string, timeoutMs: number, budget: Budget): Promise<string> {
+/** Why `target` is not fetched: its protocol, or its host on a private network; undefined if it may be. */
+function refusedTarget(target: URL, rules: FetchRules): "protocol" | "private" | undefined {
+  if (target.protocol !== "http:" && target.protocol !== "https:") return "protocol";
+  return !rules.allowPrivate && isPrivateHost(target.hostname) ? "private" : undefined;
+}
+
+const PRIVATE = "a private or loopback address, which is not fetched";
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
+async function fetchImage(url: string, at: string, rules: FetchRules, budget: Budget): Promise<string> {
   const fail = (problem: string) => new GatewayError(400, `Invalid request: ${at}: ${problem}`);
   const tooLarge = () =>
     fail(`image ${shown(url)} goes past ${sizeOf(budget.max)}, the most a request's images may weigh in all`);
@@ -93,18 +125,14 @@ async function fetchImage(url: string, at: string, timeoutMs: number, budget: Bu
   } catch {
     throw fail("not a valid URL: send an http(s) URL or a data: URL");
   }
-  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") {
-    throw fail(`${parsed.protocol} URLs are not fetched: send an http(s) URL or a data: URL`);
-  }
-  const signal = AbortSignal.timeout(timeoutMs);
+  const refused = refusedTarget(parsed, rules);
+  if (refused === "protocol") throw fail(`${parsed.protocol} URLs are not fetched: send an http(s) URL or a data: URL`);
+  if (refused === "private") throw fail(`${shown(url)} points at ${PRIVATE}`);
+  // One clock for the whole chain of redirects, headers and body.
+  const signal = AbortSignal.timeout(rules.timeoutMs);
   const failed = (what: string) =>
-    fail(`image ${shown(url)} ${signal.aborted ? `did not arrive within ${timeoutMs / 1000} s` : what}`);
-  let response: Response;
-  try {
-    response = await fetch(parsed, { headers: { accept: "image/*" }, signal });
-  } catch {
-    throw failed("could not be fetched");
-  }
+    fail(`image ${shown(url)} ${signal.aborted ? `did not arrive within ${rules.timeoutMs / 1000} s` : what}`);
+  const response = await fetchFollowingRedirects(parsed, rules, signal, { fail, failed, url });
   const type = normaliseMediaType((response.headers.get("content-type") ?? "").split(";")[0] ?? "");
   const declared = Number(response.headers.get("content-length") ?? Number.NaN);
   const refusal = !response.ok
@@ -139,6 +167,57 @@ async function fetchImage(url: string, at: string, timeoutMs: number, budget: Bu
   }
   if (chunks.length === 0) throw failed("is empty");
   return `data:${type};base64,${toBase64(chunks)}`;
+}
+
+interface Refusals {
+  fail: (problem: string) => GatewayError;
+  failed: (what: string) => GatewayError;
+  /** The URL as the client sent it. */
+  url: string;
+}
+
+/**
+ * The response at the end of `start`'s redirects. They are followed here, not by fetch, so that
+ * each `Location` is held to the same rules as the client's URL: otherwise a public URL could
+ * redirect the gateway to a private address.
+ */
+async function fetchFollowingRedirects(
+  start: URL,
+  rules: FetchRules,
+  signal: AbortSignal,
+  why: Refusals,
+): Promise<Response> {
+  let current = start;
+  for (let redirects = 0; ; redirects++) {
+    let response: Response;
+    try {
+      response = await fetch(current, { headers: { accept: "image/*" }, redirect: "manual", signal });
+    } catch {
+      throw why.failed("could not be fetched");
+    }
+    const location = REDIRECT_STATUSES.has(response.status) ? response.headers.get("location") : null;
+    if (location === null) return response;
+    await response.body?.cancel().catch(() => undefined);
+    if (redirects === MAX_IMAGE_REDIRECTS) {
+      throw why.fail(`image ${shown(why.url)} redirects more than ${MAX_IMAGE_REDIRECTS} times, the most followed`);
+    }
+    current = nextHop(location, current, rules, why);
+  }
+}
+
+/** Where a redirect's `Location` (relative to the URL that sent it) leads, if it may be fetched. */
+function nextHop(location: string, from: URL, rules: FetchRules, why: Refusals): URL {
+  const redirects = `image ${shown(why.url)} redirects to`;
+  let next: URL;
+  try {
+    next = new URL(location, from);
+  } catch {
+    throw why.failed(`could not be fetched: it redirects to ${shown(location)}, not a valid URL`);
+  }
+  const refused = refusedTarget(next, rules);
+  if (refused === "protocol") throw why.fail(`${redirects} ${shown(next.href)}: ${next.protocol} URLs are not fetched`);
+  if (refused === "private") throw why.fail(`${redirects} ${shown(next.href)}, ${PRIVATE}`);
+  return next;
 }
 
 /** The runtime's native encoder (TC39's Uint8Array base64, which workerd ships; not yet in TypeScript's lib). */

@@ -106,7 +106,8 @@ const target = testTarget({
   model: "us.anthropic.claude-sonnet-4-20250514-v1:0",
   maxCompletionTokens: 64000,
   baseUrl: "https://bedrock-runtime.eu-west-3.amazonaws.com",
-  settings: { AWS_SECRET_ACCESS_KEY: "secret", AWS_SESSION_TOKEN: "session-token" },
+  // The emulator's images are on loopback.
+  settings: { AWS_SECRET_ACCESS_KEY: "secret", AWS_SESSION_TOKEN: "session-token", IMAGE_FETCH_PRIVATE: "allow" },
   parameters: [
     "max_tokens",
     "temperature",

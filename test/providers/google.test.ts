@@ -30,6 +30,8 @@ const target = testTarget({
   model: "gemini-2.5-flash",
   maxCompletionTokens: 65535,
   baseUrl: "https://generativelanguage.googleapis.com/v1beta",
+  // The emulator's images are on loopback.
+  settings: { IMAGE_FETCH_PRIVATE: "allow" },
 });
 
 const request = chatRequest;
@@ -366,9 +368,12 @@ describe("Gemini images by URL", () => {
   });
 
   it("gives up on an image that does not arrive in time, and caps all of a request's images together", async () => {
-    const slow = inlineRemoteImages(withImages(image("slow.png?ms=3000")), { timeoutMs: 200 });
+    const slow = inlineRemoteImages(withImages(image("slow.png?ms=3000")), { timeoutMs: 200, allowPrivate: true });
     await expect(slow).rejects.toThrow(/did not arrive within 0.2 s/);
-    const two = inlineRemoteImages(withImages(image("pixel.png"), image("pixel.png")), { maxBytes: 100 });
+    const two = inlineRemoteImages(withImages(image("pixel.png"), image("pixel.png")), {
+      maxBytes: 100,
+      allowPrivate: true,
+    });
     await expect(two).rejects.toThrow(/messages\.0\.content\.2\.image_url: .* goes past 100 bytes/);
   });
 });

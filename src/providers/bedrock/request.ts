@@ -7,7 +7,7 @@ import {
   toolId,
   toolInput,
 } from "../anthropic/request";
-import { inlineRemoteImages, parseDataUrl } from "../inline-image";
+import { inlineRemoteImages, parseDataUrl, privateImagesAllowed } from "../inline-image";
 import { unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 import { awsCredentials } from "./credentials";
@@ -235,7 +235,10 @@ export async function buildBedrockChatRequest(
   stream: boolean,
 ): Promise<UpstreamCall> {
   // Bedrock takes image bytes only: images given by URL are fetched and sent inline.
-  const { body, dropped } = buildBedrockBody(await inlineRemoteImages(request), target);
+  const { body, dropped } = buildBedrockBody(
+    await inlineRemoteImages(request, { allowPrivate: privateImagesAllowed(target) }),
+    target,
+  );
   const url = modelUrl(target, stream ? "converse-stream" : "converse");
   const init = await signedCall(
     target,

@@ -1,6 +1,6 @@
 import type { Endpoint } from "../../catalog/types";
 import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail } from "../../schema/chat";
-import { inlineRemoteImages, parseDataUrl } from "../inline-image";
+import { inlineRemoteImages, parseDataUrl, privateImagesAllowed } from "../inline-image";
 import { stopSequences, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 
@@ -470,7 +470,11 @@ export async function buildGeminiChatRequest(
   target: UpstreamTarget,
   stream: boolean,
 ): Promise<UpstreamCall> {
-  const { body, dropped } = buildGeminiBody(await inlineRemoteImages(request, { keep: isGeminiFileUri }), target);
+  const inlined = await inlineRemoteImages(request, {
+    keep: isGeminiFileUri,
+    allowPrivate: privateImagesAllowed(target),
+  });
+  const { body, dropped } = buildGeminiBody(inlined, target);
   const model = modelPath(target.endpoint.provider_model_id);
   const method = stream ? "streamGenerateContent?alt=sse" : "generateContent";
   return {
