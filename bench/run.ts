@@ -165,7 +165,7 @@ type Started = { url: string; pid: number | undefined };
 
 async function measure(
   emulatorUrl: string,
-  gateway: Started & { storageMedium: string },
+  gateway: Started & { storageMedium: string; logs: "discarded" | "piped" },
   passthrough: Started,
   compare?: Started,
   buffered?: Started,
@@ -244,7 +244,7 @@ async function measure(
     const relay = relayTable(rows);
     const ratios = ratioTable(rows);
     const report = [
-      `# Benchmark (${new Date().toISOString().slice(0, 10)}, per target and cell ${MODES.map((m) => `${secondsOf(m)} s in turns of ${(secondsOf(m) / turnsOf(m)).toFixed(1)} s (${m.name})`).join(", ")}, loopback, ${process.arch}, Durable Object storage on ${gateway.storageMedium}${COMPARE_REF ? `, tollgate@${COMPARE_REF} built beside the working tree` : ""})`,
+      `# Benchmark (${new Date().toISOString().slice(0, 10)}, per target and cell ${MODES.map((m) => `${secondsOf(m)} s in turns of ${(secondsOf(m) / turnsOf(m)).toFixed(1)} s (${m.name})`).join(", ")}, loopback, ${process.arch}, Durable Object storage on ${gateway.storageMedium}, log lines ${gateway.logs === "piped" ? "piped into the load generator" : "to /dev/null"}${COMPARE_REF ? `, tollgate@${COMPARE_REF} built beside the working tree` : ""})`,
       "",
       table(rows),
       "",

@@ -1,6 +1,7 @@
 /** What the benchmark and the profiler share: the emulator process, the Workers, a funded key. */
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Miniflare } from "miniflare";
@@ -62,11 +63,32 @@ function workerdPids(): number[] {
   return descendantsMatching(process.pid, "workerd");
 }
 
+/**
+ * Where the Workers' log lines (workerd's standard output) go: `/dev/null` by default, each line
+ * still written (one write(2) each) but read by nobody. Miniflare pipes workerd's output into the
+ * process that started it, which here is the load generator: every line woke it and went through
+ * its Node streams, which cost Tollgate's workerd ~20 µs of kernel time a request (its only
+ * target that logs; the passthrough writes nothing) and the load generator, which all targets
+ * share, its reading. Deployed, a console.log hands its line to the runtime in memory: no
+ * system call, no reader to wake. `BENCH_LOGS=pipe` measures with the pipe (drained, not
+ * printed: the terminal would otherwise be the bottleneck).
+ */
+function runtimeLogs(): "discarded" | "piped" {
+  if (process.env.BENCH_LOGS === "pipe") return "piped";
+  if (!process.env.TOLLGATE_BENCH_WORKERD) {
+    // The workerd binary Miniflare itself would start (its own dependency, resolved from it).
+    const fromMiniflare = createRequire(createRequire(import.meta.url).resolve("miniflare"));
+    process.env.TOLLGATE_BENCH_WORKERD = (fromMiniflare("workerd") as { default: string }).default;
+    process.env.MINIFLARE_WORKERD_PATH = resolve("bench/workerd-logs-discarded.sh");
+  }
+  return "discarded";
+}
+
 export async function startWorker(
   options: ConstructorParameters<typeof Miniflare>[0],
-): Promise<{ mf: Miniflare; url: string; pid: number | undefined }> {
+): Promise<{ mf: Miniflare; url: string; pid: number | undefined; logs: "discarded" | "piped" }> {
   const before = new Set(workerdPids());
-  // The Workers' log lines are drained, not printed: the terminal would otherwise be the bottleneck.
+  const logs = runtimeLogs();
   const mf = new Miniflare({
     host: "127.0.0.1",
     port: 0,
@@ -84,7 +106,7 @@ export async function startWorker(
   await mf.ready;
   const url = (await mf.unsafeGetDirectURL()).toString().replace(/\/$/, "");
   const pid = workerdPids().find((p) => !before.has(p));
-  return { mf, url, pid };
+  return { mf, url, pid, logs };
 }
 
 /**
