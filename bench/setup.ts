@@ -76,9 +76,11 @@ function workerdPids(): number[] {
 function runtimeLogs(): "discarded" | "piped" {
   if (process.env.BENCH_LOGS === "pipe") return "piped";
   if (!process.env.TOLLGATE_BENCH_WORKERD) {
-    // The workerd binary Miniflare itself would start (its own dependency, resolved from it).
+    // The workerd binary Miniflare itself would start: the one MINIFLARE_WORKERD_PATH names, or
+    // its own dependency's (resolved from it).
     const fromMiniflare = createRequire(createRequire(import.meta.url).resolve("miniflare"));
-    process.env.TOLLGATE_BENCH_WORKERD = (fromMiniflare("workerd") as { default: string }).default;
+    process.env.TOLLGATE_BENCH_WORKERD =
+      process.env.MINIFLARE_WORKERD_PATH ?? (fromMiniflare("workerd") as { default: string }).default;
     process.env.MINIFLARE_WORKERD_PATH = resolve("bench/workerd-logs-discarded.sh");
   }
   return "discarded";
