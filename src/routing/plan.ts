@@ -7,7 +7,7 @@ import type { ChatRequest, ProviderPreferences } from "../schema/chat";
 import { badRequest, GatewayError } from "../schema/errors";
 import { middleOutApplies } from "../transforms/middle-out";
 import type { EndpointFigures, PercentileStats } from "./health";
-import { providerRefs, refMatches, validateProviderNames } from "./provider-names";
+import { type ProviderRef, providerRefs, refMatches, validateProviderNames } from "./provider-names";
 import type { UpstreamAccess } from "./upstream";
 
 /** One endpoint to try, in order. */
@@ -60,6 +60,24 @@ const UNSUPPORTED_VARIANTS: Record<string, string> = {
 export const endpointKey = (model: Model, endpoint: Endpoint) =>
   `${endpoint.provider}${endpoint.tag ? `/${endpoint.tag}` : ""}:${model.id}`;
 
+/**
+ * The provider names of `only`, `ignore` and `order`, parsed once per plan (each absent when its
+ * list is absent or empty): every requested model's endpoints are matched against the same refs.
+ */
+interface ProviderFilters {
+  only?: ProviderRef[];
+  ignore?: ProviderRef[];
+  order?: ProviderRef[];
+}
+
+function providerFilters(prefs: ProviderPreferences, catalog: CatalogIndex): ProviderFilters {
+  return {
+    only: providerRefs(prefs.only, catalog),
+    ignore: providerRefs(prefs.ignore, catalog),
+    order: providerRefs(prefs.order, catalog),
+  };
+}
+
 /** Splits `author/slug:variant` into the catalog id and the variant (if it is one we know). */
 export function parseModelId(id: string, catalog: CatalogIndex): { id: string; variant?: string } {
   if (catalog.models.has(id)) return { id };
@@ -93,6 +111,7 @@ export function planAttempts(input: PlanInput): Attempt[] {
   const { request, catalog } = input;
   const prefs = request.provider ?? {};
   validateProviderNames(prefs, catalog);
+  const filters = providerFilters(prefs, catalog);
   /** Each requested model's attempts, in the models' order. */
   const groups: Attempt[][] = [];
   const rejections: Rejection[] = [];
@@ -119,7 +138,7 @@ export function planAttempts(input: PlanInput): Attempt[] {
       });
       continue;
     }
-    const { eligible, reasons, clientsToFix } = eligibleEndpoints(model, variant, input);
+    const { eligible, reasons, clientsToFix } = eligibleEndpoints(model, variant, input, filters);
     if (eligible.length === 0) {
       rejections.push({
         text: `${model.id}: ${reasons.join("; ") || "no endpoint"}`,
@@ -128,14 +147,14 @@ export function planAttempts(input: PlanInput): Attempt[] {
       });
     }
     const limit = (list: Attempt[]) =>
-      prefs.allow_fallbacks === false ? withoutProviderFallbacks(list, prefs, catalog) : list;
+      prefs.allow_fallbacks === false ? withoutProviderFallbacks(list, filters.order) : list;
     const roomy = withRoomForOutput(eligible, request);
-    let ordered = orderEndpoints(model, roomy, variant, input);
+    let ordered = orderEndpoints(model, roomy, variant, input, filters.order);
     let kept = limit(ordered);
     // The providers `order` pins with allow_fallbacks: false are kept even when they cannot write
     // all of max_tokens: the client chose them; they write what they can, as before.
     if (kept.length === 0 && roomy.length < eligible.length) {
-      ordered = orderEndpoints(model, eligible, variant, input);
+      ordered = orderEndpoints(model, eligible, variant, input, filters.order);
       kept = limit(ordered);
     }
     if (kept.length === 0 && ordered.length > 0) {
@@ -148,7 +167,7 @@ export function planAttempts(input: PlanInput): Attempt[] {
   }
   const across = acrossModels(prefs);
   const ordered = across
-    ? withPreferences(groups.flat().sort(byCriterion(across, input)), input)
+    ? withPreferences(groups.flat().sort(byCriterion(across, input)), input, filters.order)
     : modelsMeetingPreferencesFirst(groups, input).flat();
   return orRefuse(ordered, rejections);
 }
@@ -189,8 +208,7 @@ function withRoomForOutput<T extends { endpoint: Endpoint }>(eligible: T[], requ
  * fallbacks within a model only: the `models` list is a separate fallback, across models, and
  * still applies (as on OpenRouter), each model keeping its own primary.
  */
-function withoutProviderFallbacks(ordered: Attempt[], prefs: ProviderPreferences, catalog: CatalogIndex): Attempt[] {
-  const listed = providerRefs(prefs.order, catalog);
+function withoutProviderFallbacks(ordered: Attempt[], listed: ProviderRef[] | undefined): Attempt[] {
   if (!listed) return ordered.slice(0, 1);
   return ordered.filter((a) => listed.some((ref) => refMatches(ref, a.provider, a.endpoint)));
 }
@@ -233,6 +251,7 @@ function eligibleEndpoints(
   model: Model,
   variant: string | undefined,
   input: PlanInput,
+  { only, ignore }: ProviderFilters,
 ): {
   eligible: Array<{ endpoint: Endpoint; provider: Provider; access: UpstreamAccess }>;
   reasons: string[];
@@ -241,8 +260,6 @@ function eligibleEndpoints(
 } {
   const { catalog, request, promptTokens } = input;
   const prefs = request.provider ?? {};
-  const only = providerRefs(prefs.only, catalog);
-  const ignore = providerRefs(prefs.ignore, catalog);
   // Compared without case, as provider names are: "FP8" asks for what a catalog spells "fp8".
   const quantizations = prefs.quantizations?.length
     ? new Set(prefs.quantizations.map((q) => q.toLowerCase()))
@@ -413,6 +430,7 @@ function orderEndpoints(
   eligible: Array<{ endpoint: Endpoint; provider: Provider; access: UpstreamAccess }>,
   variant: string | undefined,
   input: PlanInput,
+  order: ProviderRef[] | undefined,
 ): Attempt[] {
   const random = input.random ?? Math.random;
   const sort = sortOf(input.request.provider ?? {}, variant);
@@ -420,7 +438,7 @@ function orderEndpoints(
   // Exacto's ties keep the default order: it reorders the price-weighted draw, never replaces it.
   const base = !sort || sort === "exacto" ? weightedByInverseSquarePrice(attempts, random) : attempts;
   const ordered = sort ? base.sort(byCriterion(sort, input)) : base;
-  return withPreferences(ordered, input);
+  return withPreferences(ordered, input, order);
 }
 
 /**
@@ -428,7 +446,7 @@ function orderEndpoints(
  * those that meet preferred_max_latency / preferred_min_throughput first (preferences, never
  * filters, as OpenRouter documents them), those with a recent outage last, and `order` ahead of all.
  */
-function withPreferences(attempts: Attempt[], input: PlanInput): Attempt[] {
+function withPreferences(attempts: Attempt[], input: PlanInput, order: ProviderRef[] | undefined): Attempt[] {
   const prefs = input.request.provider ?? {};
   let ordered = attempts;
   const live = (a: Attempt) => input.figures?.(endpointKey(a.model, a.endpoint));
@@ -436,7 +454,6 @@ function withPreferences(attempts: Attempt[], input: PlanInput): Attempt[] {
   if (meets) ordered = [...ordered.filter((a) => meets(a)), ...ordered.filter((a) => !meets(a))];
   const down = (a: Attempt) => input.isDown?.(endpointKey(a.model, a.endpoint)) ?? false;
   ordered = [...ordered.filter((a) => !down(a)), ...ordered.filter((a) => down(a))];
-  const order = providerRefs(prefs.order, input.catalog);
   if (order) {
     const rank = (a: Attempt) => {
       const i = order.findIndex((ref) => refMatches(ref, a.provider, a.endpoint));
