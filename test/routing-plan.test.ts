@@ -179,6 +179,161 @@ describe("provider preferences", () => {
   });
 });
 
+/** The refusal a plan throws, for its status, message and metadata. */
+function refusal(request: PlanInput["request"], extra: Partial<PlanInput> = {}): GatewayError {
+  try {
+    plan(request, extra);
+  } catch (error) {
+    if (error instanceof GatewayError) return error;
+    throw error;
+  }
+  throw new Error("expected a refusal, got a plan");
+}
+
+describe('"No allowed providers": the provider filters alone leave no endpoint', () => {
+  const NO_ALLOWED = "No allowed providers are available for the selected model.";
+  // LLAMA's providers, in the catalog's order.
+  const LLAMA_PROVIDERS = ["together", "fireworks", "groq", "deepinfra"];
+
+  it("provider.only naming none of the model's providers: a 404 in OpenRouter's words, with both lists", () => {
+    const error = refusal({ model: LLAMA, provider: { only: ["openai", "mistral"] } });
+    expect(error.status).toBe(404);
+    expect(error.message).toBe(NO_ALLOWED);
+    expect(error.metadata).toEqual({
+      available_providers: LLAMA_PROVIDERS,
+      requested_providers: ["openai", "mistral"],
+      reasons: [`${LLAMA}: excluded by provider.only`],
+    });
+  });
+
+  it("names the requested providers by slug: a display name as the catalog's slug, slug/tag whole, lower case", () => {
+    const error = refusal({
+      model: "google/gemini-2.5-flash",
+      provider: { only: ["DeepInfra", "together/FP8", "groq"] },
+    });
+    expect(error.message).toBe(NO_ALLOWED);
+    expect(error.metadata).toMatchObject({
+      available_providers: ["google-ai-studio"],
+      requested_providers: ["deepinfra", "together/fp8", "groq"],
+    });
+  });
+
+  it("a slug/tag in only that matches no endpoint of an allowed provider is not allowed either", () => {
+    // Groq serves LLAMA at fp16 only: "groq/fp8" allows none of it.
+    const error = refusal({ model: LLAMA, provider: { only: ["groq/fp8"] } });
+    expect(error.message).toBe(NO_ALLOWED);
+    expect(error.metadata).toMatchObject({ available_providers: LLAMA_PROVIDERS, requested_providers: ["groq/fp8"] });
+  });
+
+  it("provider.ignore of every provider: the same refusal; with no only list, no provider is requested", () => {
+    const error = refusal({ model: "openai/gpt-4o", provider: { ignore: ["openai", "Azure"] } });
+    expect(error.status).toBe(404);
+    expect(error.message).toBe(NO_ALLOWED);
+    expect(error.metadata).toEqual({
+      available_providers: ["openai", "azure"],
+      requested_providers: [],
+      reasons: ["openai/gpt-4o: excluded by provider.ignore"],
+    });
+    // only and ignore together: what only allows, ignore takes away.
+    const both = refusal({ model: "openai/gpt-4o", provider: { only: ["azure", "groq"], ignore: ["azure"] } });
+    expect(both.message).toBe(NO_ALLOWED);
+    expect(both.metadata).toMatchObject({ requested_providers: ["azure", "groq"] });
+  });
+
+  it("a models list: the providers of every model, deduplicated, in the models' order", () => {
+    const error = refusal({
+      model: "deepseek/deepseek-r1",
+      models: [LLAMA, "openai/gpt-4o"],
+      provider: { only: ["mistral"] },
+    });
+    expect(error.message).toBe(NO_ALLOWED);
+    expect(error.metadata).toMatchObject({
+      available_providers: ["deepseek", "together", "fireworks", "deepinfra", "groq", "openai", "azure"],
+      requested_providers: ["mistral"],
+    });
+    expect((error.metadata as { reasons: string[] }).reasons).toHaveLength(3);
+  });
+
+  it("order with allow_fallbacks: false naming none of the model's providers pins providers as only does", () => {
+    const error = refusal({ model: LLAMA, provider: { order: ["openai", "Azure"], allow_fallbacks: false } });
+    expect(error.status).toBe(404);
+    expect(error.message).toBe(NO_ALLOWED);
+    expect(error.metadata).toEqual({
+      available_providers: LLAMA_PROVIDERS,
+      requested_providers: ["openai", "azure"],
+      reasons: [`${LLAMA}: no provider in provider.order serves it (allow_fallbacks: false)`],
+    });
+    // With only as well, the providers allowed are those of only that order names too: none here.
+    const both = refusal({ model: LLAMA, provider: { only: ["groq"], order: ["openai"], allow_fallbacks: false } });
+    expect(both.message).toBe(NO_ALLOWED);
+    expect(both.metadata).toMatchObject({ available_providers: LLAMA_PROVIDERS, requested_providers: [] });
+    // Without allow_fallbacks: false, order only orders: the model is served.
+    expect(providers({ model: LLAMA, provider: { order: ["openai"] } })).toHaveLength(4);
+  });
+
+  it("embedding models are refused the same way", () => {
+    const error = refusal(
+      { model: "openai/text-embedding-3-small", provider: { only: ["cohere"] } },
+      { kind: "embedding", hasAdapter: () => true },
+    );
+    expect(error.status).toBe(404);
+    expect(error.message).toBe(NO_ALLOWED);
+    expect(error.metadata).toMatchObject({
+      available_providers: ["openai", "azure"],
+      requested_providers: ["cohere"],
+    });
+  });
+});
+
+describe("other empty plans keep their refusals", () => {
+  const GENERIC = /^No endpoints found that satisfy the request: /;
+
+  it("an allowed provider left out for something else (price, quantization, data policy) is the generic 404", () => {
+    for (const provider of [
+      { only: ["groq"], max_price: { prompt: 0.01 } },
+      { only: ["groq"], quantizations: ["fp8"] },
+      { ignore: ["together", "fireworks", "deepinfra"], max_price: { prompt: 0.01 } },
+      { order: ["groq"], allow_fallbacks: false, quantizations: ["fp8", "bf16"] },
+    ]) {
+      const error = refusal({ model: LLAMA, provider });
+      expect(error.status, JSON.stringify(provider)).toBe(404);
+      expect(error.message, JSON.stringify(provider)).toMatch(GENERIC);
+      expect(error.metadata, JSON.stringify(provider)).not.toHaveProperty("available_providers");
+    }
+    const pinned = refusal({
+      model: LLAMA,
+      provider: { order: ["groq"], allow_fallbacks: false, quantizations: ["fp8"] },
+    });
+    expect(pinned.message).toContain("no provider in provider.order serves it (allow_fallbacks: false)");
+  });
+
+  it("a mix of causes across models is the generic 404, naming each", () => {
+    const error = refusal({
+      model: "openai/gpt-4o",
+      models: [LLAMA],
+      provider: { only: ["groq"], max_price: { prompt: 0.01 } },
+    });
+    expect(error.status).toBe(404);
+    expect(error.message).toMatch(GENERIC);
+    expect(error.message).toContain("openai/gpt-4o: excluded by provider.only");
+    expect(error.message).toContain("price above provider.max_price");
+  });
+
+  it("tools no endpoint takes, an unknown model, and providers not configured keep their refusals", () => {
+    const tools = [{ type: "function", function: { name: "f", parameters: { type: "object" } } }];
+    const toolsOnly = refusal({ model: "deepseek/deepseek-r1", tools } as PlanInput["request"]);
+    expect(toolsOnly.status).toBe(404);
+    expect(toolsOnly.message).toMatch(/^No endpoints found that support tool use: /);
+    const unknown = refusal({ model: "nobody/nothing", models: ["nobody/else"], provider: { only: ["groq"] } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.message).toMatch(GENERIC);
+    const unconfigured = refusal({ model: LLAMA, provider: { only: ["groq"] } }, { access: () => undefined });
+    expect(unconfigured.status).toBe(404);
+    expect(unconfigured.message).toMatch(GENERIC);
+    expect(unconfigured.message).toContain("groq is not configured");
+  });
+});
+
 describe("models and variants", () => {
   it("models: tries the listed models in order", () => {
     const attempts = plan({ model: "openai/gpt-4o-mini", models: [LLAMA] });

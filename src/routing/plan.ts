@@ -7,7 +7,7 @@ import type { ChatRequest, ProviderPreferences } from "../schema/chat";
 import { badRequest, GatewayError } from "../schema/errors";
 import { middleOutApplies } from "../transforms/middle-out";
 import type { EndpointFigures, PercentileStats } from "./health";
-import { type ProviderRef, providerRefs, refMatches, validateProviderNames } from "./provider-names";
+import { type ProviderRef, providerRefs, refMatches, refName, validateProviderNames } from "./provider-names";
 import type { UpstreamAccess } from "./upstream";
 
 /** One endpoint to try, in order. */
@@ -78,6 +78,51 @@ function providerFilters(prefs: ProviderPreferences, catalog: CatalogIndex): Pro
   };
 }
 
+/** Which of `only` and `ignore` leaves an endpoint out, if either. */
+function excludedByName({ only, ignore }: ProviderFilters, provider: Provider, endpoint: Endpoint) {
+  if (only && !only.some((ref) => refMatches(ref, provider, endpoint))) return "only";
+  if (ignore?.some((ref) => refMatches(ref, provider, endpoint))) return "ignore";
+  return undefined;
+}
+
+/**
+ * When no provider the request allows has an endpoint of the model, the slugs of those that do (in
+ * the catalog's order), for OpenRouter's "No allowed providers" refusal; undefined when some
+ * endpoint is allowed, whatever else then leaves it out (that refusal is the generic one). Allowed means kept by `only` and
+ * `ignore` and, with allow_fallbacks: false, listed in `order`: the client pinned those providers
+ * and no other, which is an `only` list by another name. A model the catalog gives no endpoint
+ * at all is not one the filters emptied.
+ */
+function providersServingNoneAllowed(
+  model: Model,
+  prefs: ProviderPreferences,
+  filters: ProviderFilters,
+  catalog: CatalogIndex,
+): string[] | undefined {
+  const served = model.endpoints.flatMap((endpoint) => {
+    const provider = catalog.providers.get(endpoint.provider);
+    return provider ? [{ endpoint, provider }] : [];
+  });
+  const pinned = prefs.allow_fallbacks === false ? filters.order : undefined;
+  const allowed = ({ endpoint, provider }: { endpoint: Endpoint; provider: Provider }) =>
+    !excludedByName(filters, provider, endpoint) &&
+    (!pinned || pinned.some((ref) => refMatches(ref, provider, endpoint)));
+  if (served.length === 0 || served.some(allowed)) return undefined;
+  return [...new Set(served.map(({ provider }) => provider.slug))];
+}
+
+/**
+ * The providers the request allows, as OpenRouter's refusal lists them (`requested_providers`):
+ * `only`'s, as catalog slugs (`slug/tag` kept whole); with allow_fallbacks: false, `order`'s, or,
+ * when `only` is there too, those of `only` that `order` also names. `ignore` alone names no
+ * provider it allows, and those it leaves serve none of the model: the list is empty.
+ */
+function requestedProviders(prefs: ProviderPreferences, { only, order }: ProviderFilters): string[] {
+  const pinned = prefs.allow_fallbacks === false ? order : undefined;
+  const allowed = only && pinned ? only.filter((ref) => pinned.some((p) => p.slug === ref.slug)) : (only ?? pinned);
+  return [...new Set((allowed ?? []).map(refName))];
+}
+
 /** Splits `author/slug:variant` into the catalog id and the variant (if it is one we know). */
 export function parseModelId(id: string, catalog: CatalogIndex): { id: string; variant?: string } {
   if (catalog.models.has(id)) return { id };
@@ -144,6 +189,7 @@ export function planAttempts(input: PlanInput): Attempt[] {
         text: `${model.id}: ${reasons.join("; ") || "no endpoint"}`,
         clientsToFix,
         toolsOnly: reasons.length === 1 && reasons[0] === NO_TOOL_USE,
+        availableProviders: providersServingNoneAllowed(model, prefs, filters, catalog),
       });
     }
     const limit = (list: Attempt[]) =>
@@ -161,6 +207,7 @@ export function planAttempts(input: PlanInput): Attempt[] {
       rejections.push({
         text: `${model.id}: no provider in provider.order serves it (allow_fallbacks: false)`,
         clientsToFix: false,
+        availableProviders: providersServingNoneAllowed(model, prefs, filters, catalog),
       });
     }
     groups.push(kept);
@@ -169,7 +216,7 @@ export function planAttempts(input: PlanInput): Attempt[] {
   const ordered = across
     ? withPreferences(groups.flat().sort(byCriterion(across, input)), input, filters.order)
     : modelsMeetingPreferencesFirst(groups, input).flat();
-  return orRefuse(ordered, rejections);
+  return orRefuse(ordered, rejections, () => requestedProviders(prefs, filters));
 }
 
 /**
@@ -223,15 +270,29 @@ interface Rejection {
   clientsToFix: boolean;
   /** Every endpoint was left out for want of tool use alone. */
   toolsOnly?: boolean;
+  /** Set when no provider the request allows serves the model: the slugs of those that do. */
+  availableProviders?: string[];
 }
 
+/** OpenRouter's words, which clients (coding agents, routers) match along with its metadata. */
+const NO_ALLOWED_PROVIDERS = "No allowed providers are available for the selected model.";
+
 /** The plan, or, when it is empty, the refusal that says why of every requested model. */
-function orRefuse(attempts: Attempt[], rejections: Rejection[]): Attempt[] {
+function orRefuse(attempts: Attempt[], rejections: Rejection[], allowedProviders: () => string[]): Attempt[] {
   if (attempts.length > 0) return attempts;
+  const reasons = rejections.map((r) => r.text);
+  // Only when the provider filters are all that stand in the way of every model: a mix of causes
+  // keeps the generic refusal, whose reasons name each.
+  if (rejections.length > 0 && rejections.every((r) => r.availableProviders)) {
+    throw new GatewayError(404, NO_ALLOWED_PROVIDERS, {
+      available_providers: [...new Set(rejections.flatMap((r) => r.availableProviders ?? []))],
+      requested_providers: allowedProviders(),
+      reasons,
+    });
+  }
   // A request no endpoint can take as it stands (a prompt too long for every one, more stop
   // sequences than any takes) is the client's to fix: a 400, like a provider's own.
   const clientsToFix = rejections.length > 0 && rejections.every((r) => r.clientsToFix);
-  const reasons = rejections.map((r) => r.text);
   // OpenRouter's own words when tools are what no endpoint takes: clients (coding agents) read
   // them to retry without tools.
   const toolsOnly = rejections.length > 0 && rejections.every((r) => r.toolsOnly);
@@ -251,7 +312,7 @@ function eligibleEndpoints(
   model: Model,
   variant: string | undefined,
   input: PlanInput,
-  { only, ignore }: ProviderFilters,
+  filters: ProviderFilters,
 ): {
   eligible: Array<{ endpoint: Endpoint; provider: Provider; access: UpstreamAccess }>;
   reasons: string[];
@@ -277,12 +338,9 @@ function eligibleEndpoints(
       reasons.add(why);
       clientsToFix &&= byClient;
     };
-    if (only && !only.some((ref) => refMatches(ref, provider, endpoint))) {
-      reject("excluded by provider.only");
-      continue;
-    }
-    if (ignore?.some((ref) => refMatches(ref, provider, endpoint))) {
-      reject("excluded by provider.ignore");
+    const excluded = excludedByName(filters, provider, endpoint);
+    if (excluded) {
+      reject(`excluded by provider.${excluded}`);
       continue;
     }
     if (variant === "free" && !isFree(endpoint)) {

@@ -39,6 +39,9 @@ export function providerRefs(names: readonly string[] | null | undefined, catalo
   return names.flatMap((name) => parse(name, catalog) ?? []);
 }
 
+/** A ref as a name: the provider's slug, or `slug/tag` (lower case) for an endpoint. */
+export const refName = (ref: ProviderRef) => (ref.tag ? `${ref.slug}/${ref.tag}` : ref.slug);
+
 export function refMatches(ref: ProviderRef, provider: Provider, endpoint: Endpoint): boolean {
   if (ref.slug !== provider.slug) return false;
   if (ref.tag === undefined) return true;
