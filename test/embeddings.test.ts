@@ -1,6 +1,7 @@
 import { OpenRouter } from "@openrouter/sdk";
 import { HTTPClient } from "@openrouter/sdk/lib/http.js";
 import { GenerationResponse$inboundSchema } from "@openrouter/sdk/models";
+import { NotFoundResponseError } from "@openrouter/sdk/models/errors";
 import { CreateEmbeddingsResponseBody$inboundSchema } from "@openrouter/sdk/models/operations";
 import OpenAI from "openai";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -217,6 +218,59 @@ describe("POST /embeddings", () => {
     });
     expect(chat.status).toBe(400);
     expect(((await chat.json()) as any).error.message).toMatch(/embedding model: use \/embeddings/);
+  });
+
+  it('refuses provider filters that leave no endpoint as chat does: "No allowed providers", with both lists', async () => {
+    interface ErrorReply {
+      error: { code: number; message: string; metadata?: Record<string, unknown> };
+    }
+    const response = await embed({
+      model: MODEL,
+      models: ["google/gemini-embedding-001"],
+      input: "hi",
+      provider: { only: ["Mistral", "openai/fp4"] },
+    });
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as ErrorReply).error).toEqual({
+      code: 404,
+      message: "No allowed providers are available for the selected model.",
+      metadata: {
+        // Across the models, in their order; `openai/fp4` names no endpoint OpenAI has.
+        available_providers: ["openai", "azure", "google-ai-studio"],
+        requested_providers: ["mistral", "openai/fp4"],
+        reasons: [`${MODEL}: excluded by provider.only`, "google/gemini-embedding-001: excluded by provider.only"],
+      },
+    });
+    // A price no endpoint meets keeps the generic refusal.
+    const priced = await embed({ model: MODEL, input: "hi", provider: { max_price: { prompt: 0.0001 } } });
+    expect(priced.status).toBe(404);
+    expect(((await priced.json()) as ErrorReply).error.message).toBe(
+      `No endpoints found that satisfy the request: ${MODEL}: price above provider.max_price`,
+    );
+  });
+
+  it("the OpenRouter SDK reads the embeddings refusal as its NotFoundResponseError, metadata included", async () => {
+    const httpClient = new HTTPClient({ fetcher: (input, init) => gatewayFetch(input as RequestInfo, init) });
+    const client = new OpenRouter({ apiKey: key, serverURL: BASE, httpClient, retryConfig: { strategy: "none" } });
+    const thrown = await client.embeddings
+      .generate({
+        requestBody: {
+          model: "google/gemini-embedding-001",
+          input: "hello",
+          provider: { only: ["openai"] },
+        },
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(thrown).toBeInstanceOf(NotFoundResponseError);
+    const { error } = thrown as NotFoundResponseError;
+    expect(error.message).toBe("No allowed providers are available for the selected model.");
+    expect(error.metadata).toMatchObject({
+      available_providers: ["google-ai-studio"],
+      requested_providers: ["openai"],
+    });
   });
 
   it("takes token ids (one input, or several) to OpenAI-format providers, one token per id", async () => {

@@ -1,10 +1,13 @@
+import { OpenRouter } from "@openrouter/sdk";
+import { HTTPClient } from "@openrouter/sdk/lib/http.js";
+import { NotFoundResponseError } from "@openrouter/sdk/models/errors";
 import { describe, expect, it } from "vitest";
 import { defaultCatalog } from "../src/catalog/default-catalog";
 import { indexCatalog } from "../src/catalog/store";
 import { CatalogSchema } from "../src/catalog/types";
 import { HealthTracker } from "../src/routing/health";
 import { type PlanInput, planAttempts } from "../src/routing/plan";
-import { chat, fundedAccount } from "./support/gateway";
+import { BASE, chat, fundedAccount, gatewayFetch } from "./support/gateway";
 
 /** Routing as an OpenRouter user would notice it: what is tried, and what is refused and how. */
 const catalog = indexCatalog(CatalogSchema.parse(defaultCatalog), "default");
@@ -60,6 +63,97 @@ describe("tools", () => {
     });
     expect(fallback.status).toBe(200);
     expect(((await fallback.json()) as { model: string }).model).toBe("openai/gpt-4o-mini");
+  });
+});
+
+describe('"No allowed providers are available for the selected model."', () => {
+  const NO_ALLOWED = "No allowed providers are available for the selected model.";
+  interface ErrorReply {
+    error: { code: number; message: string; metadata?: Record<string, unknown> };
+  }
+
+  it("provider.only naming none of the model's providers: OpenRouter's 404, with the lists clients read", async () => {
+    const { key } = await fundedAccount();
+    const response = await chat(key, { model: LLAMA, messages: hello, provider: { only: ["OpenAI", "mistral"] } });
+    expect(response.status).toBe(404);
+    expect(((await response.json()) as ErrorReply).error).toEqual({
+      code: 404,
+      message: NO_ALLOWED,
+      metadata: {
+        available_providers: ["together", "fireworks", "groq", "deepinfra"],
+        requested_providers: ["openai", "mistral"],
+        reasons: [`${LLAMA}: excluded by provider.only`],
+      },
+    });
+  });
+
+  it("the OpenRouter SDK reads it as its NotFoundResponseError, metadata included", async () => {
+    const { key } = await fundedAccount();
+    const client = new OpenRouter({
+      apiKey: key,
+      serverURL: BASE,
+      httpClient: new HTTPClient({ fetcher: (input, init) => gatewayFetch(input as RequestInfo, init) }),
+      retryConfig: { strategy: "none" },
+    });
+    const thrown = await client.chat
+      .send({
+        chatRequest: {
+          model: "openai/gpt-4o",
+          messages: [{ role: "user", content: "hello" }],
+          provider: { ignore: ["openai", "azure"] },
+        },
+      })
+      .then(
+        () => undefined,
+        (error: unknown) => error,
+      );
+    expect(thrown).toBeInstanceOf(NotFoundResponseError);
+    const { error } = thrown as NotFoundResponseError;
+    expect(error.code).toBe(404);
+    expect(error.message).toBe(NO_ALLOWED);
+    // ignore alone allows no provider by name: none is requested.
+    expect(error.metadata).toMatchObject({ available_providers: ["openai", "azure"], requested_providers: [] });
+  });
+
+  it("order with allow_fallbacks: false naming none of the model's providers is refused the same way", async () => {
+    const { key } = await fundedAccount();
+    const response = await chat(key, {
+      model: LLAMA,
+      models: ["google/gemini-2.5-flash"],
+      messages: hello,
+      provider: { order: ["openai"], allow_fallbacks: false },
+    });
+    expect(response.status).toBe(404);
+    const { error } = (await response.json()) as ErrorReply;
+    expect(error.message).toBe(NO_ALLOWED);
+    expect(error.metadata).toMatchObject({
+      available_providers: ["together", "fireworks", "groq", "deepinfra", "google-ai-studio"],
+      requested_providers: ["openai"],
+    });
+  });
+
+  it("other causes keep their refusals: a price, a mix of causes, a 400 the client can fix", async () => {
+    const { key } = await fundedAccount();
+    const ask = async (body: Record<string, unknown>) => {
+      const response = await chat(key, { messages: hello, ...body });
+      return { status: response.status, error: ((await response.json()) as ErrorReply).error };
+    };
+    const priced = await ask({ model: LLAMA, provider: { only: ["groq"], max_price: { prompt: 0.01 } } });
+    expect(priced.status).toBe(404);
+    expect(priced.error.message).toBe(
+      `No endpoints found that satisfy the request: ${LLAMA}: excluded by provider.only; price above provider.max_price`,
+    );
+    expect(priced.error.metadata).not.toHaveProperty("available_providers");
+    const mixed = await ask({
+      model: "openai/gpt-4o",
+      models: [LLAMA],
+      provider: { only: ["groq"], max_price: { prompt: 0.01 } },
+    });
+    expect(mixed.status).toBe(404);
+    expect(mixed.error.message).toMatch(/^No endpoints found that satisfy the request: openai\/gpt-4o: excluded by/);
+    const unknown = await ask({ model: "nobody/nothing", models: ["nobody/else"], provider: { only: ["groq"] } });
+    expect(unknown.status).toBe(400);
+    expect(unknown.error.message).toMatch(/^No endpoints found that satisfy the request: nobody\/nothing: /);
   });
 });
 
