@@ -247,13 +247,19 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
           throw new TruncatedError();
         }
         for (const event of events) {
+          let endedInError: string | undefined;
           for (const chunk of mapper.map(event)) {
             if (chunk.usage) summary.usage = chunk.usage;
             if (chunk.choices.length === 0) continue;
+            const errorFinish = takeErrorFinish(chunk);
+            endedInError ??= errorFinish;
             record(summary, chunk, finished);
             if (options.hideReasoning && !withoutReasoning(chunk.choices)) continue;
+            if (errorFinish !== undefined && !worthSending(chunk.choices)) continue;
             pending += frame(chunk.choices, "", spliceable ? chunk.serializedChoices : undefined);
           }
+          // Thrown once the event's chunks are in (its usage too, which Gemini sends beside it).
+          if (endedInError !== undefined) throw new ProviderEndedInError(endedInError);
           if (mapper.done) return finish(pending);
         }
         // Content-less chunks (the role delta) wait for the first token, so that an upstream
@@ -324,6 +330,40 @@ function eventSource(
   };
 }
 
+/**
+ * A choice the provider itself ended in error (Cohere's ERROR or TIMEOUT, Gemini's OTHER or
+ * MALFORMED_FUNCTION_CALL, Bedrock's malformed output), which its format says with a finish reason
+ * and no error event. It fails the stream like any in-band error: before the first token the next
+ * endpoint answers; after it the client gets the error chunk with a top-level `error`, which is
+ * what clients look for (the OpenAI SDK throws on it), not a finish reason before a clean end.
+ */
+class ProviderEndedInError extends Error {
+  constructor(readonly nativeReason: string) {
+    super(`The provider ended the answer with an error (${nativeReason})`);
+  }
+}
+
+/**
+ * Takes an error finish off the chunk's choices, keeping what they carried besides; returns the
+ * provider's own reason for it, or undefined when no choice ended in error.
+ */
+function takeErrorFinish(chunk: ChatChunkOut): string | undefined {
+  let reason: string | undefined;
+  for (const choice of chunk.choices) {
+    if (choice.finish_reason !== "error") continue;
+    reason ??= choice.native_finish_reason ?? "error";
+    choice.finish_reason = null;
+    delete choice.native_finish_reason;
+    chunk.serializedChoices = undefined;
+  }
+  return reason;
+}
+
+/** False for choices left with nothing to say (an error finish taken off an empty delta). */
+function worthSending(choices: ChunkChoiceOut[]): boolean {
+  return choices.some((choice) => choice.finish_reason !== null || Object.keys(choice.delta).length > 0);
+}
+
 class TruncatedError extends Error {
   constructor() {
     super("The provider's stream ended before the answer was complete");
@@ -343,6 +383,13 @@ const unavailable = (message: string): StreamFailure => ({ message, errorType: "
 /** What the client is told of a stream's failure; a provider's own words are cleaned of its credential. */
 function describeStreamError(error: unknown, source: StreamSource): StreamFailure {
   if (error instanceof TruncatedError) return unavailable(error.message);
+  if (error instanceof ProviderEndedInError) {
+    return {
+      message: `Provider error: ${error.message}`,
+      errorType: streamErrorType(error.nativeReason),
+      providerCode: error.nativeReason,
+    };
+  }
   if (error instanceof SyntaxError) return unavailable("The provider sent a malformed stream chunk");
   if (error instanceof Error && error.name === "UpstreamStreamError") {
     const text = sanitizeUpstreamText(error.message, credentialSecrets(source.target, source.adapter));
