@@ -234,6 +234,8 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     // (the first-token clock would run out on the client's account, blamed on the provider).
     void out.sendBytes(KEEP_ALIVE_BYTES);
     let pending = "";
+    /** The provider's reason, once a choice of the current upstream ended in error. */
+    let endedInError: string | undefined;
     while (!ended) {
       try {
         const events = await nextEvents();
@@ -241,13 +243,13 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         if (giveUpReason) throw new Error(giveUpReason);
         lastActivity = Date.now();
         if (events === null) {
+          if (endedInError !== undefined) throw new ProviderEndedInError(endedInError);
           // A natural end needs `[DONE]` (or its format's end event) or at least a finish
           // reason; anything else is a truncated answer and must not look complete.
           if (mapper.done || summary.finishReason !== null) return finish(pending);
           throw new TruncatedError();
         }
         for (const event of events) {
-          let endedInError: string | undefined;
           for (const chunk of mapper.map(event)) {
             if (chunk.usage) summary.usage = chunk.usage;
             if (chunk.choices.length === 0) continue;
@@ -258,9 +260,12 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
             if (errorFinish !== undefined && !worthSending(chunk.choices)) continue;
             pending += frame(chunk.choices, "", spliceable ? chunk.serializedChoices : undefined);
           }
-          // Thrown once the event's chunks are in (its usage too, which Gemini sends beside it).
-          if (endedInError !== undefined) throw new ProviderEndedInError(endedInError);
-          if (mapper.done) return finish(pending);
+          if (mapper.done) {
+            // Thrown at the end the provider gives, so that the usage it sends after the finish
+            // (Bedrock's metadata event) is in.
+            if (endedInError !== undefined) throw new ProviderEndedInError(endedInError);
+            return finish(pending);
+          }
         }
         // Content-less chunks (the role delta) wait for the first token, so that an upstream
         // failing before it can still be replaced without the client having seen anything.
@@ -306,6 +311,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         summary.finishReason = null;
         summary.nativeFinishReason = null;
         finished.clear();
+        endedInError = undefined;
       }
     }
   };
