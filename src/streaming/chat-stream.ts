@@ -412,11 +412,15 @@ function record(summary: StreamSummary, chunk: ChatChunkOut, finished: Set<numbe
   for (const choice of chunk.choices) {
     const delta = choice.delta;
     if (delta.content) summary.producedText += delta.content;
+    // A refusal (OpenAI's structured outputs) is the model's answer as much as content is: it
+    // counts as the first token (else it was held back, and failed as a first-token timeout) and
+    // is billed.
+    if (delta.refusal) summary.producedText += delta.refusal;
     if (delta.reasoning) summary.producedText += delta.reasoning;
     if (delta.tool_calls) {
       for (const call of delta.tool_calls) summary.producedText += call.function?.arguments ?? "";
     }
-    if (summary.firstChunkAt === undefined && (delta.content || delta.reasoning || delta.tool_calls)) {
+    if (summary.firstChunkAt === undefined && (delta.content || delta.refusal || delta.reasoning || delta.tool_calls)) {
       summary.firstChunkAt = Date.now();
     }
     if (choice.finish_reason) {
