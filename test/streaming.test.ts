@@ -276,7 +276,9 @@ describe("streaming chat completions", () => {
     const last = data.at(-2) as Record<string, any>;
     expect(last.error).toBeUndefined();
     expect(last.usage.completion_tokens).toBeGreaterThan(0);
-    const whole = (await (await chat(key, { model: MODEL, messages: [{ role: "user", content: text }] })).json()) as any;
+    const whole = (await (
+      await chat(key, { model: MODEL, messages: [{ role: "user", content: text }] })
+    ).json()) as any;
     expect(whole.choices[0].message.refusal.length).toBeGreaterThan(0);
     expect(whole.usage.completion_tokens).toBe(last.usage.completion_tokens);
   });
