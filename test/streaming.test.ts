@@ -240,6 +240,49 @@ describe("streaming chat completions", () => {
     expect((await emulatorRequests(marker))[0]?.outcome).toBe("completed");
   });
 
+  it("streams a refusal as it comes: it is the answer, not a wait for a first token", async () => {
+    // Refusal pieces 700 ms apart: the whole refusal takes longer than FIRST_TOKEN_TIMEOUT_MS (3 s
+    // in the test config). A refusal is what the model answers, and must reach the client as it
+    // streams, as content would, not be held back as if nothing had come.
+    const started = Date.now();
+    const response = await stream(`refuse [[emulate refusal tokens=6 chunk_delay_ms=700]] ${nonce()}`);
+    const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let text = "";
+    let firstRefusalAt: number | undefined;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+      if (firstRefusalAt === undefined && /"refusal":"[^"]+"/.test(text)) firstRefusalAt = Date.now() - started;
+    }
+    expect(firstRefusalAt).toBeLessThan(1500);
+    const chunks = text
+      .split("\n\n")
+      .filter((e) => e.startsWith("data: {"))
+      .map((e) => JSON.parse(e.slice("data: ".length)) as Record<string, any>);
+    expect(chunks.some((c) => c.error !== undefined)).toBe(false);
+    expect(
+      chunks
+        .map((c) => c.choices[0]?.delta?.refusal ?? "")
+        .join("")
+        .split(" "),
+    ).toHaveLength(6);
+    expect(chunks.some((c) => c.choices[0]?.finish_reason === "stop")).toBe(true);
+  });
+
+  it("bills a refusal's tokens when the provider reports no usage, streamed or not", async () => {
+    const text = `refuse [[emulate refusal no_usage tokens=6]] ${nonce()}`;
+    const { data } = await readSse(await stream(text));
+    const last = data.at(-2) as Record<string, any>;
+    expect(last.error).toBeUndefined();
+    expect(last.usage.completion_tokens).toBeGreaterThan(0);
+    const whole = (await (
+      await chat(key, { model: MODEL, messages: [{ role: "user", content: text }] })
+    ).json()) as any;
+    expect(whole.choices[0].message.refusal.length).toBeGreaterThan(0);
+    expect(whole.usage.completion_tokens).toBe(last.usage.completion_tokens);
+  });
+
   it("streams tool-call deltas", async () => {
     const { data } = await readSse(
       await stream(`call the weather tool ${nonce()}`, {

@@ -107,7 +107,7 @@ function jsonReply(
     completion.choices
       .map(
         (ch) =>
-          `${ch.message.content ?? ""}${ch.message.reasoning ?? ""}${(ch.message.tool_calls ?? []).map((t) => t.function.arguments).join("")}`,
+          `${ch.message.content ?? ""}${ch.message.refusal ?? ""}${ch.message.reasoning ?? ""}${(ch.message.tool_calls ?? []).map((t) => t.function.arguments).join("")}`,
       )
       .join("");
   const { usage, estimated } = settleUsage(completion.usage, gen.promptTokens, produced);

@@ -234,6 +234,8 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     // (the first-token clock would run out on the client's account, blamed on the provider).
     void out.sendBytes(KEEP_ALIVE_BYTES);
     let pending = "";
+    /** The provider's reason, once a choice of the current upstream ended in error. */
+    let endedInError: string | undefined;
     while (!ended) {
       try {
         const events = await nextEvents();
@@ -241,6 +243,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         if (giveUpReason) throw new Error(giveUpReason);
         lastActivity = Date.now();
         if (events === null) {
+          if (endedInError !== undefined) throw new ProviderEndedInError(endedInError);
           // A natural end needs `[DONE]` (or its format's end event) or at least a finish
           // reason; anything else is a truncated answer and must not look complete.
           if (mapper.done || summary.finishReason !== null) return finish(pending);
@@ -250,11 +253,19 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
           for (const chunk of mapper.map(event)) {
             if (chunk.usage) summary.usage = chunk.usage;
             if (chunk.choices.length === 0) continue;
+            const errorFinish = takeErrorFinish(chunk);
+            endedInError ??= errorFinish;
             record(summary, chunk, finished);
             if (options.hideReasoning && !withoutReasoning(chunk.choices)) continue;
+            if (errorFinish !== undefined && !worthSending(chunk.choices)) continue;
             pending += frame(chunk.choices, "", spliceable ? chunk.serializedChoices : undefined);
           }
-          if (mapper.done) return finish(pending);
+          if (mapper.done) {
+            // Thrown at the end the provider gives, so that the usage it sends after the finish
+            // (Bedrock's metadata event) is in.
+            if (endedInError !== undefined) throw new ProviderEndedInError(endedInError);
+            return finish(pending);
+          }
         }
         // Content-less chunks (the role delta) wait for the first token, so that an upstream
         // failing before it can still be replaced without the client having seen anything.
@@ -300,6 +311,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         summary.finishReason = null;
         summary.nativeFinishReason = null;
         finished.clear();
+        endedInError = undefined;
       }
     }
   };
@@ -324,6 +336,40 @@ function eventSource(
   };
 }
 
+/**
+ * A choice the provider itself ended in error (Cohere's ERROR or TIMEOUT, Gemini's OTHER or
+ * MALFORMED_FUNCTION_CALL, Bedrock's malformed output), which its format says with a finish reason
+ * and no error event. It fails the stream like any in-band error: before the first token the next
+ * endpoint answers; after it the client gets the error chunk with a top-level `error`, which is
+ * what clients look for (the OpenAI SDK throws on it), not a finish reason before a clean end.
+ */
+class ProviderEndedInError extends Error {
+  constructor(readonly nativeReason: string) {
+    super(`The provider ended the answer with an error (${nativeReason})`);
+  }
+}
+
+/**
+ * Takes an error finish off the chunk's choices, keeping what they carried besides; returns the
+ * provider's own reason for it, or undefined when no choice ended in error.
+ */
+function takeErrorFinish(chunk: ChatChunkOut): string | undefined {
+  let reason: string | undefined;
+  for (const choice of chunk.choices) {
+    if (choice.finish_reason !== "error") continue;
+    reason ??= choice.native_finish_reason ?? "error";
+    choice.finish_reason = null;
+    delete choice.native_finish_reason;
+    chunk.serializedChoices = undefined;
+  }
+  return reason;
+}
+
+/** False for choices left with nothing to say (an error finish taken off an empty delta). */
+function worthSending(choices: ChunkChoiceOut[]): boolean {
+  return choices.some((choice) => choice.finish_reason !== null || Object.keys(choice.delta).length > 0);
+}
+
 class TruncatedError extends Error {
   constructor() {
     super("The provider's stream ended before the answer was complete");
@@ -343,6 +389,13 @@ const unavailable = (message: string): StreamFailure => ({ message, errorType: "
 /** What the client is told of a stream's failure; a provider's own words are cleaned of its credential. */
 function describeStreamError(error: unknown, source: StreamSource): StreamFailure {
   if (error instanceof TruncatedError) return unavailable(error.message);
+  if (error instanceof ProviderEndedInError) {
+    return {
+      message: `Provider error: ${error.message}`,
+      errorType: streamErrorType(error.nativeReason),
+      providerCode: error.nativeReason,
+    };
+  }
   if (error instanceof SyntaxError) return unavailable("The provider sent a malformed stream chunk");
   if (error instanceof Error && error.name === "UpstreamStreamError") {
     const text = sanitizeUpstreamText(error.message, credentialSecrets(source.target, source.adapter));
@@ -359,11 +412,15 @@ function record(summary: StreamSummary, chunk: ChatChunkOut, finished: Set<numbe
   for (const choice of chunk.choices) {
     const delta = choice.delta;
     if (delta.content) summary.producedText += delta.content;
+    // A refusal (OpenAI's structured outputs) is the model's answer as much as content is: it
+    // counts as the first token (else it was held back, and failed as a first-token timeout) and
+    // is billed.
+    if (delta.refusal) summary.producedText += delta.refusal;
     if (delta.reasoning) summary.producedText += delta.reasoning;
     if (delta.tool_calls) {
       for (const call of delta.tool_calls) summary.producedText += call.function?.arguments ?? "";
     }
-    if (summary.firstChunkAt === undefined && (delta.content || delta.reasoning || delta.tool_calls)) {
+    if (summary.firstChunkAt === undefined && (delta.content || delta.refusal || delta.reasoning || delta.tool_calls)) {
       summary.firstChunkAt = Date.now();
     }
     if (choice.finish_reason) {

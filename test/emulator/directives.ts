@@ -20,6 +20,8 @@ export interface Fault {
   malformed?: boolean;
   /** The reply reports no usage (some OpenAI-compatible providers send none). */
   no_usage?: boolean;
+  /** OpenAI format only: the model refuses, its text in `refusal` (structured outputs), not `content`. */
+  refusal?: boolean;
   /**
    * The provider fails with an error text that repeats the caller's credential (Bedrock only: its
    * secret access key and session token), as a careless upstream might: the gateway must clean it.
@@ -38,7 +40,7 @@ export interface Directive {
 }
 
 const DIRECTIVE = /\[\[emulate(?:@([a-z0-9-]+))?((?:\s+[a-z_]+(?:=[\w.-]+)?)*)\s*\]\]/gi;
-const FLAGS = new Set(["reset", "no_done", "malformed", "no_usage", "echo_credentials"]);
+const FLAGS = new Set(["reset", "no_done", "malformed", "no_usage", "echo_credentials", "refusal"]);
 const WORDS = new Set(["code"]);
 
 export function parseDirectives(text: string): Directive[] {

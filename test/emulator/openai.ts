@@ -138,8 +138,8 @@ export function openaiChat(body: Json, provider: string, fault: Fault): Script {
           index,
           message: {
             role: "assistant",
-            content: c.toolCalls.length > 0 ? null : c.text,
-            refusal: null,
+            content: c.toolCalls.length > 0 || fault.refusal ? null : c.text,
+            refusal: fault.refusal ? c.text : null,
             ...(c.reasoning ? { reasoning_content: c.reasoning } : {}),
             ...(c.toolCalls.length > 0
               ? {
@@ -164,7 +164,7 @@ export function openaiChat(body: Json, provider: string, fault: Fault): Script {
   reply.choices.forEach((c, index) => {
     frames.push(chunk(index, { role: "assistant", content: c.toolCalls.length > 0 ? null : "" }));
     if (c.reasoning) frames.push(chunk(index, { reasoning_content: c.reasoning }));
-    for (const piece of c.pieces) frames.push(chunk(index, { content: piece }));
+    for (const piece of c.pieces) frames.push(chunk(index, fault.refusal ? { refusal: piece } : { content: piece }));
     if (provider === "mistral" && c.toolCalls.length > 0) {
       // Mistral streams each call whole, without index or type, in the finishing chunk.
       const calls = c.toolCalls.map((t) => ({ id: t.id, function: { name: t.name, arguments: t.arguments } }));

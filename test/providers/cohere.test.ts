@@ -214,6 +214,55 @@ describe("Cohere response mapping", () => {
     expect(mapper.done).toBe(true);
   });
 
+  it("streams a tool called without arguments (none, or the string null) as arguments {}, as the reply has them", () => {
+    const mapper = cohereAdapter.createStreamMapper(target);
+    const start = (index: number, id: string) => ({
+      type: "tool-call-start",
+      index,
+      delta: { message: { tool_calls: { id, type: "function", function: { name: "now", arguments: "" } } } },
+    });
+    const fragment = (index: number, args: string) => ({
+      type: "tool-call-delta",
+      index,
+      delta: { message: { tool_calls: { function: { arguments: args } } } },
+    });
+    const events: Array<Record<string, unknown>> = [
+      { type: "message-start", id: "m", delta: { message: { role: "assistant" } } },
+      start(0, "now_a"),
+      fragment(0, "nu"),
+      fragment(0, "ll"),
+      { type: "tool-call-end", index: 0 },
+      start(1, "now_b"),
+      { type: "tool-call-end", index: 1 },
+      start(2, "now_c"),
+      fragment(2, '{"tz":'),
+      fragment(2, '"UTC"}'),
+      { type: "tool-call-end", index: 2 },
+      { type: "message-end", delta: { finish_reason: "TOOL_CALL" } },
+    ];
+    const calls = events
+      .flatMap((e) => mapper.map({ event: String(e.type), data: JSON.stringify(e) }))
+      .flatMap((c) => c.choices[0]?.delta.tool_calls ?? []);
+    const args = [0, 1, 2].map((i) =>
+      calls
+        .filter((c) => c.index === i)
+        .map((c) => c.function?.arguments ?? "")
+        .join(""),
+    );
+    expect(args).toEqual(["{}", "{}", '{"tz":"UTC"}']);
+    const reply = cohereAdapter.parseChatResponse(
+      {
+        message: {
+          role: "assistant",
+          tool_calls: [{ id: "now_a", type: "function", function: { name: "now", arguments: "null" } }],
+        },
+        finish_reason: "TOOL_CALL",
+      },
+      target,
+    );
+    expect(reply.choices[0]?.message.tool_calls?.[0]?.function.arguments).toBe(args[0]);
+  });
+
   it("an error at message-end fails the stream", () => {
     const mapper = cohereAdapter.createStreamMapper(target);
     expect(() =>

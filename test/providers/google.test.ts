@@ -1,3 +1,4 @@
+import { ChatStreamChunk$inboundSchema } from "@openrouter/sdk/models";
 import { describe, expect, inject, it } from "vitest";
 import { buildGeminiEmbeddingsRequest, parseGeminiEmbeddingsResponse } from "../../src/providers/google/embeddings";
 import { parseGeminiError } from "../../src/providers/google/errors";
@@ -1031,6 +1032,42 @@ describe("Gemini through the gateway", () => {
       finish_reason: "content_filter",
       native_finish_reason: "PROHIBITED_CONTENT",
     });
+  });
+
+  it("fails a stream the model ends in error (OTHER) with an error chunk, not a clean-looking end", async () => {
+    const { key } = await fundedAccount("1");
+    const { data } = await readSse(
+      await chat(key, {
+        model: MODEL,
+        stream: true,
+        messages: [{ role: "user", content: `[[emulate code=OTHER tokens=6]] ${nonce()}` }],
+      }),
+    );
+    expect(data.at(-1)).toBe("[DONE]");
+    const chunks = data.slice(0, -1) as any[];
+    for (const chunk of chunks) expect(ChatStreamChunk$inboundSchema.safeParse(chunk).success).toBe(true);
+    expect(chunks.map((c) => c.choices[0]?.delta?.content ?? "").join("").length).toBeGreaterThan(0);
+    // One error chunk, last: the top-level error says why, and the usage of what was produced.
+    const last = chunks.at(-1);
+    expect(last.error).toMatchObject({ code: 502, metadata: { provider_code: "OTHER" } });
+    expect(last.choices[0].finish_reason).toBe("error");
+    expect(last.usage.completion_tokens).toBeGreaterThan(0);
+    expect(chunks.slice(0, -1).some((c) => c.choices.some((ch: any) => ch.finish_reason !== null))).toBe(false);
+  });
+
+  it("fails over a stream the model ends in error before its first token", async () => {
+    const { key } = await fundedAccount("1");
+    const { data } = await readSse(
+      await chat(key, {
+        model: MODEL,
+        models: [MODEL, "openai/gpt-4o-mini"],
+        stream: true,
+        messages: [{ role: "user", content: `[[emulate@google-ai-studio code=OTHER tokens=1]] ${nonce()}` }],
+      }),
+    );
+    const chunks = data.slice(0, -1) as any[];
+    expect(chunks.every((c) => c.provider === "OpenAI" && c.error === undefined)).toBe(true);
+    expect(chunks.some((c) => c.choices[0]?.finish_reason === "stop")).toBe(true);
   });
 
   it("fails a stream whose finish chunk never comes", async () => {

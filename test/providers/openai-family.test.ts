@@ -1,3 +1,4 @@
+import { ChatStreamChunk$inboundSchema } from "@openrouter/sdk/models";
 import { describe, expect, it } from "vitest";
 import { azureEmbeddingsAdapter, buildAzureChatRequest } from "../../src/providers/azure";
 import { openaiAdapter } from "../../src/providers/openai";
@@ -172,6 +173,51 @@ describe("OpenAI-format tool turns", () => {
     }
     expect(ids).toEqual(["a1", "b2", "c3", "d4"]);
     expect(args.map((a) => JSON.parse(a))).toEqual([{ x: 1 }, {}, {}, {}]);
+  });
+
+  it("send each call's id, type and name once, on its first delta, whatever the provider repeats or nulls", () => {
+    // Compatible providers (§6 of the wire reference) repeat id and name on every delta, send
+    // them as null, or send the name after the id. Clients read the first delta of an index as the
+    // call's opening: the AI SDK provider throws on one without type "function" or a name, and
+    // @openrouter/sdk rejects a chunk with a null id, type, name or arguments.
+    const mapper = openaiAdapter.createStreamMapper(target("together"));
+    const send = (tool_calls: unknown[], finish_reason: string | null = null) =>
+      mapper.map({ data: JSON.stringify({ choices: [{ index: 0, delta: { tool_calls }, finish_reason }] }) });
+    const chunks = [
+      send([{ index: 0, id: "a1", type: "function", function: { name: "f", arguments: "" } }]),
+      send([{ index: 0, id: "a1", type: "function", function: { name: "f", arguments: '{"x":' } }]),
+      send([{ index: 0, id: null, type: null, function: { name: null, arguments: "1}" } }]),
+      send([{ index: 1, id: "b2", type: null, function: { name: null, arguments: null } }]),
+      send([{ index: 1, function: { name: "g", arguments: '{"y"' } }]),
+      send([{ index: 1, function: { arguments: ":2}" } }]),
+      send([{ index: 1, function: { arguments: "" } }], "tool_calls"),
+    ].flat();
+    const deltas = chunks.flatMap((c) => c.choices[0]!.delta.tool_calls ?? []);
+    for (const chunk of chunks) {
+      const parsed = ChatStreamChunk$inboundSchema.safeParse({
+        id: "gen-1",
+        object: "chat.completion.chunk",
+        created: 1,
+        model: "m",
+        choices: chunk.choices,
+      });
+      expect(parsed.success, JSON.stringify(chunk)).toBe(true);
+    }
+    const openings = deltas.filter((d) => d.id !== undefined || d.type !== undefined || d.function?.name !== undefined);
+    expect(openings).toEqual([
+      { index: 0, id: "a1", type: "function", function: { name: "f", arguments: "" } },
+      { index: 1, id: "b2", type: "function", function: { name: "g", arguments: '{"y"' } },
+    ]);
+    // An opening comes before any other delta of its index; later ones carry arguments only.
+    expect(deltas.map((d) => d.index)).toEqual([0, 0, 0, 1, 1]);
+    const args = [0, 1].map((i) =>
+      deltas
+        .filter((d) => d.index === i)
+        .map((d) => d.function?.arguments ?? "")
+        .join(""),
+    );
+    expect(args.map((a) => JSON.parse(a))).toEqual([{ x: 1 }, { y: 2 }]);
+    expect(chunks.at(-1)!.choices[0]!.finish_reason).toBe("tool_calls");
   });
 
   const CUT_CALL = { id: "call_1", type: "function", function: { name: "f", arguments: '{"a":' } };

@@ -1,7 +1,7 @@
 import type { ToolCall } from "../../schema/chat";
 import { assistantMessage, singleChoiceChunk, singleChoiceReply } from "../assistant-message";
 import { UpstreamStreamError } from "../openai/response";
-import type { ChatCompletionOut, FinishReason, StreamMapper, Usage } from "../types";
+import type { ChatChunkOut, ChatCompletionOut, FinishReason, StreamMapper, Usage } from "../types";
 
 /** Cohere Chat v2 replies and stream events ⇒ OpenAI's shapes. */
 
@@ -118,6 +118,39 @@ export function parseCohereResponse(raw: unknown): ChatCompletionOut {
 }
 
 /**
+ * A streamed tool call: its OpenAI index, and the start of its arguments while they may yet be
+ * the string "null" (Cohere's arguments for a tool without any), which goes out as {} as in a
+ * whole reply (normaliseArguments): a client parsing the streamed fragments would get null, or
+ * nothing to parse when none came.
+ */
+interface StreamedCall {
+  index: number;
+  held: string;
+  /** Still holding back: nothing of the arguments went out yet. */
+  open: boolean;
+}
+
+/** The fragment to relay now: held back while what came could still be "null". */
+function nextArguments(call: StreamedCall, fragment: string): string {
+  if (!call.open) return fragment;
+  call.held += fragment;
+  if ("null".startsWith(call.held)) return "";
+  call.open = false;
+  const released = call.held;
+  call.held = "";
+  return released;
+}
+
+/** What a call still holding back its arguments gets at its end: {} for none or for "null". */
+function closeArguments(call: StreamedCall): string {
+  if (!call.open) return "";
+  call.open = false;
+  const held = call.held;
+  call.held = "";
+  return normaliseArguments(held);
+}
+
+/**
  * Cohere's typed stream events ⇒ OpenAI chunks. Tool calls open with id and name
  * (`tool-call-start`) and continue with argument fragments (`tool-call-delta`); thinking content
  * becomes `reasoning`; `message-end` carries the finish reason and usage and ends the stream.
@@ -127,8 +160,13 @@ export function createCohereStreamMapper(): StreamMapper {
   /** Content blocks by index: whether each is thinking (its deltas are reasoning). */
   const thinking = new Set<number>();
   /** Cohere numbers tool calls within the message; OpenAI clients want 0.. in order. */
-  const toolIndex = new Map<number, number>();
+  const toolCalls = new Map<number, StreamedCall>();
   const chunk = singleChoiceChunk;
+  const argumentsChunk = (call: StreamedCall, args: string): ChatChunkOut[] =>
+    args ? [chunk({ tool_calls: [{ index: call.index, function: { arguments: args } }] })] : [];
+  /** Closes the calls still holding back their arguments: a call without arguments takes {}. */
+  const closeCalls = (calls: Iterable<StreamedCall>): ChatChunkOut[] =>
+    [...calls].flatMap((call) => argumentsChunk(call, closeArguments(call)));
   return {
     get done() {
       return done;
@@ -160,26 +198,30 @@ export function createCohereStreamMapper(): StreamMapper {
           return message.tool_plan ? [chunk({ content: String(message.tool_plan) })] : [];
         case "tool-call-start": {
           const call = message.tool_calls ?? {};
-          const openaiIndex = toolIndex.size;
-          toolIndex.set(index, openaiIndex);
+          const streamed: StreamedCall = { index: toolCalls.size, held: "", open: true };
+          toolCalls.set(index, streamed);
           const args = typeof call.function?.arguments === "string" ? call.function.arguments : "";
-          return [
-            chunk({
-              tool_calls: [
-                {
-                  index: openaiIndex,
-                  id: String(call.id ?? ""),
-                  type: "function",
-                  function: { name: String(call.function?.name ?? ""), arguments: args },
-                },
-              ],
-            }),
-          ];
+          const opening = chunk({
+            tool_calls: [
+              {
+                index: streamed.index,
+                id: String(call.id ?? ""),
+                type: "function",
+                function: { name: String(call.function?.name ?? ""), arguments: "" },
+              },
+            ],
+          });
+          return [opening, ...argumentsChunk(streamed, nextArguments(streamed, args))];
         }
         case "tool-call-delta": {
           const args = message.tool_calls?.function?.arguments;
-          if (typeof args !== "string" || args === "") return [];
-          return [chunk({ tool_calls: [{ index: toolIndex.get(index) ?? 0, function: { arguments: args } }] })];
+          const call = toolCalls.get(index);
+          if (typeof args !== "string" || !call) return [];
+          return argumentsChunk(call, nextArguments(call, args));
+        }
+        case "tool-call-end": {
+          const call = toolCalls.get(index);
+          return call ? closeCalls([call]) : [];
         }
         case "message-end": {
           done = true;
@@ -187,10 +229,11 @@ export function createCohereStreamMapper(): StreamMapper {
           if (typeof end.error === "string" && end.error) throw new UpstreamStreamError(end.error);
           const native = typeof end.finish_reason === "string" ? end.finish_reason : "COMPLETE";
           const usage = mapCohereUsage(end.usage);
-          return [{ ...chunk({}, mapCohereFinishReason(native), native), ...(usage ? { usage } : {}) }];
+          const final = { ...chunk({}, mapCohereFinishReason(native), native), ...(usage ? { usage } : {}) };
+          return [...closeCalls(toolCalls.values()), final];
         }
         default:
-          // content-end, tool-call-end, citation-start/end, debug: nothing for an OpenAI client.
+          // content-end, citation-start/end, debug: nothing for an OpenAI client.
           return [];
       }
     },

@@ -208,17 +208,21 @@ export function createOpenAIStreamMapper(fixUsage?: (usage: Usage) => Usage): St
           if (flat.reasoning) delta.reasoning = flat.reasoning;
         }
         if (delta.refusal === null) delete delta.refusal;
+        const native = asString(choice.finish_reason) ?? null;
+        let indexes = toolIndexes.get(index);
+        const toolDeltas: Json[] = [];
         if (Array.isArray(delta.tool_calls)) {
           withToolCalls.add(index);
-          let indexes = toolIndexes.get(index);
           if (!indexes) {
-            indexes = { next: 0, last: -1, byId: new Map() };
+            indexes = { next: 0, last: -1, byId: new Map(), opened: new Set(), unnamed: new Map() };
             toolIndexes.set(index, indexes);
           }
-          normaliseToolCallDeltas(delta.tool_calls as Json[], indexes);
-        } else delete delta.tool_calls;
+          toolDeltas.push(...normaliseToolCallDeltas(delta.tool_calls as Json[], indexes));
+        }
+        if (native !== null && indexes) toolDeltas.push(...releaseUnnamed(indexes));
+        if (toolDeltas.length > 0) delta.tool_calls = toolDeltas;
+        else delete delta.tool_calls;
         if (choice.logprobs === null) delete choice.logprobs;
-        const native = asString(choice.finish_reason) ?? null;
         // A choice the provider ended in error, with no error object to say so: a failed stream
         // (an error chunk, or failover before the first token), not an answer that looks finished.
         if (native === "error") throw new UpstreamStreamError("the provider ended the answer with an error");
@@ -234,24 +238,29 @@ export function createOpenAIStreamMapper(fixUsage?: (usage: Usage) => Usage): St
   };
 }
 
-/** One choice's tool-call numbering: the next index to open, the last one used, indexes by id. */
+/** One choice's tool calls: their numbering (next index, last one used, indexes by id) and openings. */
 interface ToolIndexes {
   next: number;
   last: number;
   byId: Map<string, number>;
+  /** Calls whose opening (id, type, name) went out: their later deltas carry arguments only. */
+  opened: Set<number>;
+  /** Calls seen without a name yet: the id and arguments they brought, held until it comes. */
+  unnamed: Map<number, { id?: string; arguments: string }>;
 }
 
 /**
  * Compatible providers stream tool calls loosely (Mistral, Groq, Ollama send each call whole,
- * without `index` or `type`, possibly one call per chunk): every delta leaves here with an index
- * and, when it opens a call, its type, as OpenAI clients expect. Numbering runs across the whole
- * stream: a delta without index but with an id not seen before opens the next index, one with a
- * known id keeps that call's, and one without id continues the last call.
+ * without `index` or `type`, possibly one call per chunk; others repeat id and name on every
+ * delta, send them as null, or send the name after the id): every delta leaves here as OpenAI's
+ * would. Numbering runs across the whole stream: a delta without index but with an id not seen
+ * before opens the next index, one with a known id keeps that call's, and one without id
+ * continues the last call. Returns the deltas to relay (a delta bringing nothing new has none).
  */
-function normaliseToolCallDeltas(calls: Json[], indexes: ToolIndexes): void {
-  for (let i = 0; i < calls.length; i++) {
-    const call = asRecord(calls[i]);
-    calls[i] = call;
+function normaliseToolCallDeltas(calls: Json[], indexes: ToolIndexes): Json[] {
+  const relayed: Json[] = [];
+  for (const raw of calls) {
+    const call = asRecord(raw);
     const id = asString(call.id);
     if (typeof call.index !== "number") {
       const known = id !== undefined ? indexes.byId.get(id) : undefined;
@@ -263,6 +272,44 @@ function normaliseToolCallDeltas(calls: Json[], indexes: ToolIndexes): void {
     if (id !== undefined && !indexes.byId.has(id)) indexes.byId.set(id, at);
     indexes.last = at;
     indexes.next = Math.max(indexes.next, at + 1);
-    if (call.id !== undefined && call.type === undefined) call.type = "function";
+    const delta = clientToolDelta(at, id, asRecord(call.function), indexes);
+    if (delta) relayed.push(delta);
   }
+  return relayed;
+}
+
+/**
+ * What a client is sent for one upstream tool-call delta. Clients take the first delta of an index
+ * as the call's opening and want its id, type "function" and name there, and only argument
+ * fragments after (the AI SDK provider throws on an opening without type or name; @openrouter/sdk
+ * rejects a chunk whose id, type, name or arguments is null): so the opening waits for the name,
+ * holding what came before it, and repeats are dropped.
+ */
+function clientToolDelta(index: number, id: string | undefined, fn: Json, indexes: ToolIndexes): Json | null {
+  const fragment = asString(fn.arguments) ?? "";
+  if (indexes.opened.has(index)) return fragment ? { index, function: { arguments: fragment } } : null;
+  const held = indexes.unnamed.get(index);
+  const callId = held?.id ?? id;
+  const args = (held?.arguments ?? "") + fragment;
+  const name = asString(fn.name);
+  if (!name) {
+    indexes.unnamed.set(index, { ...(callId !== undefined ? { id: callId } : {}), arguments: args });
+    return null;
+  }
+  indexes.unnamed.delete(index);
+  return openingDelta(index, callId, name, args, indexes);
+}
+
+/** A finished choice's calls that never got a name go out as they are, rather than not at all. */
+function releaseUnnamed(indexes: ToolIndexes): Json[] {
+  const released = [...indexes.unnamed.entries()]
+    .sort(([a], [b]) => a - b)
+    .map(([index, held]) => openingDelta(index, held.id, "", held.arguments, indexes));
+  indexes.unnamed.clear();
+  return released;
+}
+
+function openingDelta(index: number, id: string | undefined, name: string, args: string, indexes: ToolIndexes): Json {
+  indexes.opened.add(index);
+  return { index, ...(id !== undefined ? { id } : {}), type: "function", function: { name, arguments: args } };
 }
