@@ -88,10 +88,10 @@ function excludedByName({ only, ignore }: ProviderFilters, provider: Provider, e
 /**
  * When no provider the request allows has an endpoint of the model, the slugs of those that do (in
  * the catalog's order), for OpenRouter's "No allowed providers" refusal; undefined when some
- * endpoint is allowed, whatever else then leaves it out (that refusal is the generic one). Allowed means kept by `only` and
- * `ignore` and, with allow_fallbacks: false, listed in `order`: the client pinned those providers
- * and no other, which is an `only` list by another name. A model the catalog gives no endpoint
- * at all is not one the filters emptied.
+ * endpoint is allowed, whatever else then leaves it out (that refusal is the generic one).
+ * Allowed means kept by `only` and `ignore` and, with allow_fallbacks: false, listed in `order`:
+ * the client pinned those providers and no other, which is an `only` list by another name. A model
+ * the catalog gives no endpoint at all is not one the filters emptied.
  */
 function providersServingNoneAllowed(
   model: Model,
