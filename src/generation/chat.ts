@@ -87,9 +87,11 @@ export async function completeChat(
   );
   const headers = replyHeaders(success);
   headers["server-timing"] = serverTiming(gen.timings);
-  // `reasoning.exclude` (or include_reasoning: false): the model still reasons, and is billed for
-  // it, but the reasoning is not returned.
-  const hideReasoning = request.reasoning?.exclude === true || request.include_reasoning === false;
+  // `reasoning.exclude` (or include_reasoning: false), or a reply shape with no room for it
+  // (legacy completions): the model still reasons, and is billed for it, but the reasoning is not
+  // returned.
+  const hideReasoning =
+    shape.hidesReasoning === true || request.reasoning?.exclude === true || request.include_reasoning === false;
   return request.stream
     ? streamReply(gen, success, headers, attempts, run, shape, hideReasoning, request.n ?? 1)
     : jsonReply(gen, success, headers, shape, hideReasoning);
