@@ -63,6 +63,30 @@ describe("POST /completions", () => {
     expect(chunks.at(-1).usage.cost).toBeGreaterThan(0);
   });
 
+  it("streams no empty text chunks while a reasoning model thinks: its reasoning has no field here", async () => {
+    const { data } = await readSse(
+      await complete({
+        model: "anthropic/claude-sonnet-4",
+        provider: { only: ["anthropic"] },
+        prompt: `Think [[emulate tokens=3]] ${nonce()}`,
+        reasoning: { effort: "high" },
+        stream: true,
+      }),
+    );
+    expect(data.at(-1)).toBe("[DONE]");
+    const chunks = data.slice(0, -1) as any[];
+    const final = chunks.at(-1);
+    // Only the opening chunk (the role, as with any model) goes out empty: none for the reasoning.
+    const empty = chunks.filter((c) => c.choices.some((ch: any) => ch.text === "" && ch.finish_reason === null));
+    expect(empty).toEqual([chunks[0]]);
+    expect(JSON.stringify(chunks.map((c) => c.choices))).not.toContain("reasoning");
+    expect(chunks.some((c) => c.choices[0]?.finish_reason === "stop")).toBe(true);
+    expect(chunks.map((c) => c.choices[0]?.text ?? "").join("").length).toBeGreaterThan(0);
+    // The reasoning is billed all the same.
+    expect(final.usage.completion_tokens_details.reasoning_tokens).toBeGreaterThan(0);
+    expect(final.usage.completion_tokens).toBeGreaterThan(3);
+  });
+
   it("ends a cut stream with an error chunk, never a clean-looking end", async () => {
     const { data } = await readSse(
       await complete({ model: MODEL, prompt: "[[emulate tokens=20 cut_after=5]]", stream: true }),

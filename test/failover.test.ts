@@ -373,3 +373,81 @@ describe("stream failover before the first token", () => {
     expect(await upstreams(marker)).toEqual(["together"]);
   });
 });
+
+describe("stream failover when the model's reasoning is hidden", () => {
+  beforeEach(() => health.reset());
+  // The emulated Anthropic stream: message_start, ping, the thinking block's start, then its
+  // reasoning in pieces (frames 3 to 7), its signature and end, and only then the text.
+  const CLAUDE = "anthropic/claude-sonnet-4";
+  const thinkingAsk = (text: string, reasoning: Record<string, unknown>) =>
+    chat(key, {
+      model: CLAUDE,
+      stream: true,
+      provider: { order: ["anthropic", "amazon-bedrock"] },
+      reasoning: { effort: "high", ...reasoning },
+      messages: [{ role: "user", content: text }],
+    });
+  const totalUsage = async () =>
+    ((await (await gatewayFetch(`${BASE}/credits`, { headers: { authorization: `Bearer ${key}` } })).json()) as any)
+      .data.total_usage;
+
+  it("a cut after reasoning the client was not shown fails over, and only the answer is charged", async () => {
+    const marker = nonce();
+    const before = await totalUsage();
+    const { data } = await readSse(
+      await thinkingAsk(`[[emulate tokens=4]] [[emulate@anthropic cut_after=6]] ${marker}`, { exclude: true }),
+    );
+    expect(data.at(-1)).toBe("[DONE]");
+    const chunks = data.slice(0, -1) as any[];
+    expect(chunks.every((c) => c.error === undefined)).toBe(true);
+    expect(chunks.every((c) => c.provider === "Amazon Bedrock")).toBe(true);
+    expect(chunks.filter((c) => c.choices[0]?.delta?.role === "assistant")).toHaveLength(1);
+    expect(JSON.stringify(chunks)).not.toContain('"reasoning"');
+    expect(chunks.some((c) => c.choices[0]?.finish_reason === "stop")).toBe(true);
+    expect(await upstreams(marker)).toEqual(["anthropic", "amazon-bedrock"]);
+
+    // Charged once, for Bedrock's answer (its reasoning included): the cut attempt costs nothing.
+    const last = chunks.at(-1);
+    const [, bedrock] = await emulatorRequests(marker);
+    expect(bedrock?.provider).toBe("amazon-bedrock");
+    expect(last.usage.completion_tokens).toBeGreaterThan(4);
+    expect(last.usage.cost).toBeGreaterThan(0);
+    const record = await generation(last.id);
+    expect(record.provider_name).toBe("Amazon Bedrock");
+    expect(record.total_cost).toBeCloseTo(last.usage.cost, 12);
+    let after = before;
+    for (let i = 0; i < 50 && after === before; i++) {
+      after = await totalUsage();
+      await sleep(20);
+    }
+    expect(after - before).toBeCloseTo(last.usage.cost, 12);
+  });
+
+  it("the same cut after reasoning the client was shown ends in an error chunk", async () => {
+    const marker = nonce();
+    const { data } = await readSse(
+      await thinkingAsk(`[[emulate tokens=4]] [[emulate@anthropic cut_after=6]] ${marker}`, {}),
+    );
+    expect(data.at(-1)).toBe("[DONE]");
+    const chunks = data.slice(0, -1) as any[];
+    expect(chunks.some((c) => c.choices[0]?.delta?.reasoning)).toBe(true);
+    const last = chunks.at(-1);
+    expect(last.error).toMatchObject({ code: 502 });
+    expect(last.choices[0].finish_reason).toBe("error");
+    expect(await upstreams(marker)).toEqual(["anthropic"]);
+  });
+
+  it("hidden reasoning is the provider's first token: a long think is not a first-token timeout", async () => {
+    // FIRST_TOKEN_TIMEOUT_MS is 3 s in the test config. Frames 600 ms apart: the first reasoning
+    // piece comes after ~1.8 s, the first text the client sees after ~6.6 s.
+    const marker = nonce();
+    const { data } = await readSse(
+      await thinkingAsk(`[[emulate tokens=2 chunk_delay_ms=600]] ${marker}`, { exclude: true }),
+    );
+    const chunks = data.slice(0, -1) as any[];
+    expect(chunks.every((c) => c.error === undefined)).toBe(true);
+    expect(chunks.every((c) => c.provider === "Anthropic")).toBe(true);
+    expect(chunks.some((c) => c.choices[0]?.delta?.content)).toBe(true);
+    expect(await upstreams(marker)).toEqual(["anthropic"]);
+  });
+});

@@ -87,9 +87,11 @@ export async function completeChat(
   );
   const headers = replyHeaders(success);
   headers["server-timing"] = serverTiming(gen.timings);
-  // `reasoning.exclude` (or include_reasoning: false): the model still reasons, and is billed for
-  // it, but the reasoning is not returned.
-  const hideReasoning = request.reasoning?.exclude === true || request.include_reasoning === false;
+  // `reasoning.exclude` (or include_reasoning: false), or a reply shape with no room for it
+  // (legacy completions): the model still reasons, and is billed for it, but the reasoning is not
+  // returned.
+  const hideReasoning =
+    shape.hidesReasoning === true || request.reasoning?.exclude === true || request.include_reasoning === false;
   return request.stream
     ? streamReply(gen, success, headers, attempts, run, shape, hideReasoning, request.n ?? 1)
     : jsonReply(gen, success, headers, shape, hideReasoning);
@@ -166,9 +168,11 @@ function streamReply(
   let settledUsage: { usage: Usage; estimated: boolean } | undefined;
   const finalUsage = (summary: StreamSummary) => {
     settledUsage = settleUsage(summary.usage, gen.promptTokens, () => summary.producedText);
-    // A stream that failed, or that its client left, before its first token produced nothing:
-    // it costs nothing, as a failed or abandoned non-streaming request does.
-    const producedNothing = summary.firstChunkAt === undefined && (summary.error !== undefined || summary.cancelled);
+    // A stream that failed, or that its client left, before the client's first token gave the
+    // client nothing: it costs nothing, as a failed or abandoned non-streaming request does, even
+    // if the provider reasoned (hidden) before it failed.
+    const producedNothing =
+      summary.clientFirstTokenAt === undefined && (summary.error !== undefined || summary.cancelled);
     const priced = producedNothing ? UNPRICED : priceUsage(current.attempt.endpoint.pricing, settledUsage.usage);
     costNanos = priced.costNanos;
     return publicUsage(settledUsage.usage, priced);
@@ -194,7 +198,8 @@ function streamReply(
     idleTimeoutMs: settings.STREAM_IDLE_TIMEOUT_MS,
     firstTokenTimeoutMs: settings.FIRST_TOKEN_TIMEOUT_MS,
     failover: async () => {
-      // The endpoint failed before its first token: count it against its health, try the rest.
+      // The endpoint failed before the client's first token: count it against its health, try the
+      // rest. What it may have produced (hidden reasoning) is not charged: the replacement's usage is.
       health.recordFailure(endpointKey(current.attempt.model, current.attempt.endpoint));
       const remaining = attempts.filter((a) => !tried.has(a));
       if (remaining.length === 0 || gen.c.req.raw.signal.aborted) return null;
@@ -237,7 +242,8 @@ function streamReply(
           cancelled: summary.cancelled,
           finishReason: summary.error ? "error" : summary.finishReason,
           nativeFinishReason: summary.nativeFinishReason,
-          firstByteAt: summary.firstChunkAt ?? Date.now(),
+          // The provider's first token: its latency, hidden reasoning included.
+          firstByteAt: summary.providerFirstTokenAt ?? Date.now(),
           upstreamId: null,
         }),
       );

@@ -11,6 +11,12 @@ export interface ReplyShape<Choice = unknown> {
   chunkObject: string;
   choices?: (choices: ChoiceOut[]) => Choice[];
   chunkChoices?: (choices: ChunkChoiceOut[]) => unknown[];
+  /**
+   * The shape has no field for reasoning: the model's reasoning is never relayed, as with
+   * `reasoning.exclude` (billed, not shown; a stream sends no empty chunk for it, and a failure
+   * during it can still fail over).
+   */
+  hidesReasoning?: boolean;
 }
 
 /**
@@ -49,6 +55,7 @@ export const CHAT_SHAPE: ReplyShape<ChoiceOut> = { object: "chat.completion", ch
 export const TEXT_COMPLETION_SHAPE: ReplyShape<TextChoiceOut> = {
   object: "text_completion",
   chunkObject: "text_completion",
+  hidesReasoning: true,
   choices: (choices) =>
     choices.map((choice) => ({
       index: choice.index,

@@ -24,10 +24,19 @@ export interface StreamSummary {
   /** The upstream failed mid-stream (cut, stall, malformed chunk, in-band error). */
   error: string | undefined;
   /**
-   * When (epoch ms) the first content chunk came, the client's first byte of the answer (undefined
-   * if none came). Not counted from the relay's start: that is after the upstream's headers.
+   * When (epoch ms) the provider's first token came: any output, hidden reasoning included
+   * (undefined if none came). It shows the provider is alive and producing, so it ends the
+   * first-token clock, starts the stall one, and is the generation's latency. Not counted from the
+   * relay's start: that is after the upstream's headers.
    */
-  firstChunkAt: number | undefined;
+  providerFirstTokenAt: number | undefined;
+  /**
+   * When (epoch ms) the client's first token came: the first chunk it is sent with something it
+   * sees (content, refusal, tool calls, reasoning only when shown). Until then the client has seen
+   * nothing of this answer, so a failing upstream may still be replaced, and a failed or abandoned
+   * stream costs nothing.
+   */
+  clientFirstTokenAt: number | undefined;
 }
 
 /** The final chunk's usage and cost, computed by the caller from the summary (charging rules). */
@@ -74,7 +83,7 @@ export interface ChatStreamOptions {
   /** Milliseconds to wait for the first token before failing over (or failing). */
   firstTokenTimeoutMs: number;
   /**
-   * Until the first chunk reaches the client, a failing upstream (error, stall, slow first token,
+   * Until the client's first token (hidden reasoning is none), a failing upstream (error, stall, slow first token,
    * truncated stream) is replaced by the next endpoint's stream, if there is one.
    */
   failover?: (reason: string) => Promise<StreamSource | null>;
@@ -104,7 +113,8 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     nativeFinishReason: null,
     cancelled: false,
     error: undefined,
-    firstChunkAt: undefined,
+    providerFirstTokenAt: undefined,
+    clientFirstTokenAt: undefined,
   };
   // Every chunk shares its envelope, so it is serialised once and choices are spliced in.
   let prefix = "";
@@ -203,10 +213,11 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     // the client has not yet taken what it was sent).
     if (ended || giveUpReason || awaitingClient) return;
     const now = Date.now();
-    // Before the first token the first-token timeout governs; after it, the idle (stall) one.
+    // Before the provider's first token the first-token timeout governs; after it, the idle
+    // (stall) one. Hidden reasoning counts: the provider is producing, though the client sees none.
     if (switching) {
       // Nothing to give up on yet: the replacement's clocks start when it is relayed.
-    } else if (summary.firstChunkAt === undefined) {
+    } else if (summary.providerFirstTokenAt === undefined) {
       if (now - startedAt >= options.firstTokenTimeoutMs) {
         giveUpReason = `No first token from the provider within ${options.firstTokenTimeoutMs} ms`;
       }
@@ -255,7 +266,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
             if (chunk.choices.length === 0) continue;
             const errorFinish = takeErrorFinish(chunk);
             endedInError ??= errorFinish;
-            record(summary, chunk, finished);
+            record(summary, chunk, finished, options.hideReasoning === true);
             if (options.hideReasoning && !withoutReasoning(chunk.choices)) continue;
             if (errorFinish !== undefined && !worthSending(chunk.choices)) continue;
             pending += frame(chunk.choices, "", spliceable ? chunk.serializedChoices : undefined);
@@ -267,9 +278,10 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
             return finish(pending);
           }
         }
-        // Content-less chunks (the role delta) wait for the first token, so that an upstream
-        // failing before it can still be replaced without the client having seen anything.
-        if (pending && summary.firstChunkAt !== undefined) {
+        // Content-less chunks (the role delta) wait for the client's first token, so that an
+        // upstream failing before it (hidden reasoning or not) can still be replaced without the
+        // client having seen anything.
+        if (pending && summary.clientFirstTokenAt !== undefined) {
           const text = pending;
           pending = "";
           awaitingClient = true;
@@ -285,9 +297,10 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         const failure = giveUpReason ? unavailable(giveUpReason) : describeStreamError(error, source);
         const reason = failure.message;
         giveUpReason = undefined;
-        // Nothing reached the client yet: another endpoint may still answer, silently.
+        // Nothing the client sees reached it yet: another endpoint may still answer, silently. The
+        // failed upstream may have reasoned (hidden): that attempt failed, and costs nothing.
         let next: StreamSource | null | undefined = null;
-        if (summary.firstChunkAt === undefined && options.failover) {
+        if (summary.clientFirstTokenAt === undefined && options.failover) {
           switching = true;
           try {
             next = await options.failover(reason);
@@ -306,6 +319,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         mapper = source.adapter.createStreamMapper(source.target);
         startedAt = Date.now();
         lastActivity = startedAt;
+        summary.providerFirstTokenAt = undefined;
         summary.usage = undefined;
         summary.producedText = "";
         summary.finishReason = null;
@@ -339,9 +353,10 @@ function eventSource(
 /**
  * A choice the provider itself ended in error (Cohere's ERROR or TIMEOUT, Gemini's OTHER or
  * MALFORMED_FUNCTION_CALL, Bedrock's malformed output), which its format says with a finish reason
- * and no error event. It fails the stream like any in-band error: before the first token the next
- * endpoint answers; after it the client gets the error chunk with a top-level `error`, which is
- * what clients look for (the OpenAI SDK throws on it), not a finish reason before a clean end.
+ * and no error event. It fails the stream like any in-band error: before the client's first token
+ * the next endpoint answers; after it the client gets the error chunk with a top-level `error`,
+ * which is what clients look for (the OpenAI SDK throws on it), not a finish reason before a clean
+ * end.
  */
 class ProviderEndedInError extends Error {
   constructor(readonly nativeReason: string) {
@@ -408,7 +423,11 @@ function describeStreamError(error: unknown, source: StreamSource): StreamFailur
   }
   return unavailable("The provider's stream was interrupted");
 }
-function record(summary: StreamSummary, chunk: ChatChunkOut, finished: Set<number>): void {
+/**
+ * Notes what a chunk produced (before reasoning is taken off it when hidden): its text, its finish,
+ * and whether it is the provider's or the client's first token.
+ */
+function record(summary: StreamSummary, chunk: ChatChunkOut, finished: Set<number>, hideReasoning: boolean): void {
   for (const choice of chunk.choices) {
     const delta = choice.delta;
     if (delta.content) summary.producedText += delta.content;
@@ -420,8 +439,11 @@ function record(summary: StreamSummary, chunk: ChatChunkOut, finished: Set<numbe
     if (delta.tool_calls) {
       for (const call of delta.tool_calls) summary.producedText += call.function?.arguments ?? "";
     }
-    if (summary.firstChunkAt === undefined && (delta.content || delta.refusal || delta.reasoning || delta.tool_calls)) {
-      summary.firstChunkAt = Date.now();
+    const answer = Boolean(delta.content || delta.refusal || delta.tool_calls);
+    const reasoning = Boolean(delta.reasoning);
+    if (summary.providerFirstTokenAt === undefined && (answer || reasoning)) summary.providerFirstTokenAt = Date.now();
+    if (summary.clientFirstTokenAt === undefined && (answer || (reasoning && !hideReasoning))) {
+      summary.clientFirstTokenAt = Date.now();
     }
     if (choice.finish_reason) {
       finished.add(choice.index);
