@@ -437,6 +437,32 @@ describe("stream failover when the model's reasoning is hidden", () => {
     expect(await upstreams(marker)).toEqual(["anthropic"]);
   });
 
+  it("a client that leaves during hidden reasoning is charged for the reasoning produced", async () => {
+    // Frames 600 ms apart: reasoning from ~1.8 s, text only from ~6.6 s; the client leaves at ~3.2 s,
+    // having seen keep-alive comments only. The provider bills the reasoning it wrote by then.
+    const marker = nonce();
+    const before = await totalUsage();
+    const response = await thinkingAsk(`[[emulate tokens=2 chunk_delay_ms=600]] ${marker}`, { exclude: true });
+    expect(response.status).toBe(200);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    // Keep-alive comments come every 400 ms (KEEPALIVE_INTERVAL_MS in the tests): each read returns.
+    let seen = "";
+    const leaveAt = Date.now() + 3_200;
+    while (Date.now() < leaveAt) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += new TextDecoder().decode(value);
+    }
+    await reader.cancel();
+    expect(seen).not.toContain("data:");
+    let after = before;
+    for (let i = 0; i < 100 && after === before; i++) {
+      after = await totalUsage();
+      await sleep(20);
+    }
+    expect(after).toBeGreaterThan(before);
+  });
+
   it("hidden reasoning is the provider's first token: a long think is not a first-token timeout", async () => {
     // FIRST_TOKEN_TIMEOUT_MS is 3 s in the test config. Frames 600 ms apart: the first reasoning
     // piece comes after ~1.8 s, the first text the client sees after ~6.6 s.

@@ -168,11 +168,16 @@ function streamReply(
   let settledUsage: { usage: Usage; estimated: boolean } | undefined;
   const finalUsage = (summary: StreamSummary) => {
     settledUsage = settleUsage(summary.usage, gen.promptTokens, () => summary.producedText);
-    // A stream that failed, or that its client left, before the client's first token gave the
-    // client nothing: it costs nothing, as a failed or abandoned non-streaming request does, even
-    // if the provider reasoned (hidden) before it failed.
+    // A stream that failed before the client's first token gave the client nothing: it costs
+    // nothing, as a failed request does, even if the provider reasoned (hidden) before it failed.
+    // One its client left is charged for what the provider produced up to the cut, hidden
+    // reasoning included (the provider bills those tokens, and they were the client's to see had
+    // it not asked to hide them); left before anything was produced, it costs nothing, as an
+    // abandoned non-streaming request does.
     const producedNothing =
-      summary.clientFirstTokenAt === undefined && (summary.error !== undefined || summary.cancelled);
+      summary.error !== undefined
+        ? summary.clientFirstTokenAt === undefined
+        : summary.cancelled && summary.providerFirstTokenAt === undefined;
     const priced = producedNothing ? UNPRICED : priceUsage(current.attempt.endpoint.pricing, settledUsage.usage);
     costNanos = priced.costNanos;
     return publicUsage(settledUsage.usage, priced);
