@@ -137,10 +137,11 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
    * Key provisioning, called with a provisioning key (`GET /api/v1/keys`): the account's keys, a
    * page of 100 from `offset`, disabled ones only when asked.
    */
-  listKeys(apiKey: string, options: { offset?: number; includeDisabled?: boolean } = {}): Promise<RpcKeyData[]> {
+  listKeys(apiKey: string, options?: { offset?: number; includeDisabled?: boolean }): Promise<RpcKeyData[]> {
+    // `?.`, not a default parameter: an untyped caller's `null` is "no options" too, not a TypeError.
     const query = new URLSearchParams();
-    if (options.offset !== undefined) query.set("offset", String(options.offset));
-    if (options.includeDisabled) query.set("include_disabled", "true");
+    if (options?.offset !== undefined) query.set("offset", String(options.offset));
+    if (options?.includeDisabled) query.set("include_disabled", "true");
     const search = query.toString();
     return this.#data(apiKey, `/api/v1/keys${search ? `?${search}` : ""}`);
   }
@@ -185,30 +186,41 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
         headers.set("authorization", `Bearer ${apiKey}`);
       } catch {
         // A key no header can carry (a line break or control character inside, e.g. a secret
-        // pasted badly) is no key: refused as HTTP refuses one, not with the runtime's TypeError,
-        // and logged as HTTP logs one (the request never reaches the app's line).
-        requestLine({
-          requestId: crypto.randomUUID(),
-          method,
-          path,
-          status: 401,
-          key: null,
-          model: null,
-          latencyMs: 0,
-        });
-        throw new TollgateRpcError({
-          error: { code: 401, message: "No auth credentials found or the key is invalid" },
-        });
+        // pasted badly) is no key: refused as HTTP refuses one, not with the runtime's TypeError.
+        throw refusedBeforeTheApp(method, path, 401, "No auth credentials found or the key is invalid");
       }
     }
     const response = await this.fetch(
       new Request(`${ORIGIN}${path}`, {
         method,
         headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(body === undefined ? {} : { body: asJsonBody(body, method, path) }),
       }),
     );
     if (!response.ok) throw new TollgateRpcError(withRetryAfter((await response.json()) as ErrorBody, response));
     return response;
   }
+}
+
+/**
+ * The request as the JSON an HTTP caller would send. RPC carries values JSON has no form for (a
+ * BigInt, a cycle): such a request is the caller's mistake, refused with OpenRouter's 400 as an
+ * unparseable HTTP body is, not with the runtime's TypeError.
+ */
+function asJsonBody(body: unknown, method: string, path: string): string {
+  try {
+    return JSON.stringify(body);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw refusedBeforeTheApp(method, path, 400, `Request body must be valid JSON (${reason})`);
+  }
+}
+
+/**
+ * A call refused before it reaches the app, logged as the app logs a request (which it never
+ * sees), so that every RPC call has its log line.
+ */
+function refusedBeforeTheApp(method: string, path: string, status: number, message: string): TollgateRpcError {
+  requestLine({ requestId: crypto.randomUUID(), method, path, status, key: null, model: null, latencyMs: 0 });
+  return new TollgateRpcError({ error: { code: status, message } });
 }
