@@ -45,6 +45,15 @@ export type RpcCompletionRequest = z.input<typeof CompletionsRequestSchema>;
 export type RpcEmbeddingsRequest = z.input<typeof EmbeddingsRequestSchema>;
 export type RpcCreateKeyRequest = z.input<typeof CreateKeyBodySchema>;
 export type RpcUpdateKeyRequest = z.input<typeof UpdateKeyBodySchema>;
+/**
+ * The calling app, as an HTTP caller names it with OpenRouter's `HTTP-Referer` and `X-Title`
+ * headers: kept with the generation (`/generation`'s `http_referer` and `app_title`).
+ */
+export interface RpcAppAttribution {
+  referer?: string;
+  title?: string;
+}
+
 /** A key as the provisioning methods show it (`GET /keys/{hash}`'s `data`). */
 export type RpcKeyData = ReturnType<typeof keyData>;
 
@@ -89,28 +98,44 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   }
 
   /** A non-streaming chat completion: the same JSON as `POST /api/v1/chat/completions`. */
-  chatCompletion(apiKey: string, request: RpcChatRequest): Promise<AsJson<ChatCompletionReply>> {
-    return this.#json(apiKey, "POST", "/api/v1/chat/completions", { ...request, stream: false });
+  chatCompletion(
+    apiKey: string,
+    request: RpcChatRequest,
+    app?: RpcAppAttribution,
+  ): Promise<AsJson<ChatCompletionReply>> {
+    return this.#json(apiKey, "POST", "/api/v1/chat/completions", { ...request, stream: false }, app);
   }
 
   /** A streaming chat completion: the SSE bytes, as a ReadableStream over RPC. */
-  chatCompletionStream(apiKey: string, request: RpcChatRequest): Promise<ReadableStream<Uint8Array>> {
-    return this.#stream(apiKey, "/api/v1/chat/completions", { ...request, stream: true });
+  chatCompletionStream(
+    apiKey: string,
+    request: RpcChatRequest,
+    app?: RpcAppAttribution,
+  ): Promise<ReadableStream<Uint8Array>> {
+    return this.#stream(apiKey, "/api/v1/chat/completions", { ...request, stream: true }, app);
   }
 
   /** A legacy text completion: the same JSON as `POST /api/v1/completions`. */
-  completion(apiKey: string, request: RpcCompletionRequest): Promise<AsJson<TextCompletionReply>> {
-    return this.#json(apiKey, "POST", "/api/v1/completions", { ...request, stream: false });
+  completion(
+    apiKey: string,
+    request: RpcCompletionRequest,
+    app?: RpcAppAttribution,
+  ): Promise<AsJson<TextCompletionReply>> {
+    return this.#json(apiKey, "POST", "/api/v1/completions", { ...request, stream: false }, app);
   }
 
   /** A streaming legacy text completion: the SSE bytes, as a ReadableStream over RPC. */
-  completionStream(apiKey: string, request: RpcCompletionRequest): Promise<ReadableStream<Uint8Array>> {
-    return this.#stream(apiKey, "/api/v1/completions", { ...request, stream: true });
+  completionStream(
+    apiKey: string,
+    request: RpcCompletionRequest,
+    app?: RpcAppAttribution,
+  ): Promise<ReadableStream<Uint8Array>> {
+    return this.#stream(apiKey, "/api/v1/completions", { ...request, stream: true }, app);
   }
 
   /** Embeddings: the same JSON as `POST /api/v1/embeddings`. */
-  embeddings(apiKey: string, request: RpcEmbeddingsRequest): Promise<AsJson<EmbeddingsReply>> {
-    return this.#json(apiKey, "POST", "/api/v1/embeddings", request);
+  embeddings(apiKey: string, request: RpcEmbeddingsRequest, app?: RpcAppAttribution): Promise<AsJson<EmbeddingsReply>> {
+    return this.#json(apiKey, "POST", "/api/v1/embeddings", request, app);
   }
 
   /** `GET /api/v1/models` (no key needed). */
@@ -166,8 +191,14 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
     return this.#json(apiKey, "DELETE", `/api/v1/keys/${encodeURIComponent(hash)}`);
   }
 
-  async #json<T>(apiKey: string | undefined, method: string, path: string, body?: unknown): Promise<T> {
-    return (await (await this.#call(apiKey, method, path, body)).json()) as T;
+  async #json<T>(
+    apiKey: string | undefined,
+    method: string,
+    path: string,
+    body?: unknown,
+    app?: RpcAppAttribution,
+  ): Promise<T> {
+    return (await (await this.#call(apiKey, method, path, body, app)).json()) as T;
   }
 
   /** A reply's `data` object (GET unless said otherwise). */
@@ -175,12 +206,23 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
     return (await this.#json<{ data: T }>(apiKey, method, path, body)).data;
   }
 
-  async #stream(apiKey: string, path: string, body: unknown): Promise<ReadableStream<Uint8Array>> {
-    return (await this.#call(apiKey, "POST", path, body)).body as ReadableStream<Uint8Array>;
+  async #stream(
+    apiKey: string,
+    path: string,
+    body: unknown,
+    app: RpcAppAttribution | undefined,
+  ): Promise<ReadableStream<Uint8Array>> {
+    return (await this.#call(apiKey, "POST", path, body, app)).body as ReadableStream<Uint8Array>;
   }
 
-  async #call(apiKey: string | undefined, method: string, path: string, body?: unknown): Promise<Response> {
-    const headers = new Headers({ "content-type": "application/json" });
+  async #call(
+    apiKey: string | undefined,
+    method: string,
+    path: string,
+    body?: unknown,
+    app?: RpcAppAttribution,
+  ): Promise<Response> {
+    const headers = attributionHeaders(app, method, path);
     if (apiKey) {
       try {
         headers.set("authorization", `Bearer ${apiKey}`);
@@ -200,6 +242,20 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
     if (!response.ok) throw new TollgateRpcError(withRetryAfter((await response.json()) as ErrorBody, response));
     return response;
   }
+}
+
+/** The request's headers with the app's attribution in them, as an HTTP caller sends it. */
+function attributionHeaders(app: RpcAppAttribution | undefined, method: string, path: string): Headers {
+  const headers = new Headers({ "content-type": "application/json" });
+  try {
+    if (app?.referer) headers.set("http-referer", app.referer);
+    if (app?.title) headers.set("x-title", app.title);
+  } catch {
+    // What no header can carry (a line break, a character beyond Latin-1) an HTTP caller could
+    // not have sent either: the caller's mistake, said as such rather than as a TypeError.
+    throw refusedBeforeTheApp(method, path, 400, "App attribution (referer, title) must be header-safe text");
+  }
+  return headers;
 }
 
 /**

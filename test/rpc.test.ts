@@ -209,6 +209,25 @@ describe("service binding (RPC)", () => {
     }
   });
 
+  it("attributes a call to the calling app, as HTTP-Referer and X-Title do over HTTP", async () => {
+    const { accountId, key } = await fundedAccount("1");
+    const app = { referer: "https://app.example", title: "Example App" };
+    const request = { model: "openai/gpt-4o-mini", messages: [{ role: "user" as const, content: nonce() }] };
+    const answer = await rpc().chatCompletion(key, request, app);
+    const streamed = await readSse(new Response(await rpc().chatCompletionStream(key, request, app)));
+    const streamedId = (streamed.data[0] as { id: string }).id;
+    await settled(accountId);
+    for (const id of [answer.id, streamedId]) {
+      expect(await rpc().generation(key, id)).toMatchObject({ http_referer: app.referer, app_title: app.title });
+    }
+    const untitled = await rpc().chatCompletion(key, request);
+    await settled(accountId);
+    expect(await rpc().generation(key, untitled.id)).toMatchObject({ http_referer: null, app_title: null });
+    // What no header can carry is the caller's mistake, said so, not a TypeError.
+    const error = await rpcErrorBody(rpc().chatCompletion(key, request, { title: "line\nbreak" }));
+    expect(error.code).toBe(400);
+  });
+
   it("types its replies: a TypeScript caller reads them without casts, and OpenRouter's SDK parses them", async () => {
     const { key } = await fundedAccount("1");
     const completion = await rpc().chatCompletion(key, {
