@@ -25,6 +25,12 @@ import type { ErrorBody } from "./schema/errors";
  * `fetch` through the binding works too and is the HTTP API itself.
  */
 
+/**
+ * What a refused call's Error carries after `TollgateRpcError: ` in its message: OpenRouter's error
+ * body, `{ error: { code, message, metadata? } }`, as the HTTP API answers the same request.
+ */
+export type RpcErrorBody = ErrorBody;
+
 /** A failed call: OpenRouter's error body with its HTTP status, as a thrown Error over RPC. */
 export class TollgateRpcError extends Error {
   constructor(readonly body: ErrorBody) {
