@@ -257,7 +257,7 @@ function attributionHeaders(app: RpcAppAttribution | undefined, method: string, 
     if (app?.referer) headers.set("http-referer", app.referer);
     if (app?.title) headers.set("x-title", app.title);
   } catch {
-    // What no header can carry (a line break, a character beyond Latin-1) an HTTP caller could
+    // What no header can carry (a line break, another control character) an HTTP caller could
     // not have sent either: the caller's mistake, said as such rather than as a TypeError.
     throw refusedBeforeTheApp(method, path, 400, "App attribution (referer, title) must be header-safe text");
   }
