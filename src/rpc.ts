@@ -25,6 +25,12 @@ import type { ErrorBody } from "./schema/errors";
  * `fetch` through the binding works too and is the HTTP API itself.
  */
 
+/**
+ * What a refused call's Error carries after `TollgateRpcError: ` in its message: OpenRouter's error
+ * body, `{ error: { code, message, metadata? } }`, as the HTTP API answers the same request.
+ */
+export type RpcErrorBody = ErrorBody;
+
 /** A failed call: OpenRouter's error body with its HTTP status, as a thrown Error over RPC. */
 export class TollgateRpcError extends Error {
   constructor(readonly body: ErrorBody) {
@@ -45,6 +51,15 @@ export type RpcCompletionRequest = z.input<typeof CompletionsRequestSchema>;
 export type RpcEmbeddingsRequest = z.input<typeof EmbeddingsRequestSchema>;
 export type RpcCreateKeyRequest = z.input<typeof CreateKeyBodySchema>;
 export type RpcUpdateKeyRequest = z.input<typeof UpdateKeyBodySchema>;
+/**
+ * The calling app, as an HTTP caller names it with OpenRouter's `HTTP-Referer` and `X-Title`
+ * headers: kept with the generation (`/generation`'s `http_referer` and `app_title`).
+ */
+export interface RpcAppAttribution {
+  referer?: string;
+  title?: string;
+}
+
 /** A key as the provisioning methods show it (`GET /keys/{hash}`'s `data`). */
 export type RpcKeyData = ReturnType<typeof keyData>;
 
@@ -89,28 +104,44 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   }
 
   /** A non-streaming chat completion: the same JSON as `POST /api/v1/chat/completions`. */
-  chatCompletion(apiKey: string, request: RpcChatRequest): Promise<AsJson<ChatCompletionReply>> {
-    return this.#json(apiKey, "POST", "/api/v1/chat/completions", { ...request, stream: false });
+  chatCompletion(
+    apiKey: string,
+    request: RpcChatRequest,
+    app?: RpcAppAttribution,
+  ): Promise<AsJson<ChatCompletionReply>> {
+    return this.#json(apiKey, "POST", "/api/v1/chat/completions", { ...request, stream: false }, app);
   }
 
   /** A streaming chat completion: the SSE bytes, as a ReadableStream over RPC. */
-  chatCompletionStream(apiKey: string, request: RpcChatRequest): Promise<ReadableStream<Uint8Array>> {
-    return this.#stream(apiKey, "/api/v1/chat/completions", { ...request, stream: true });
+  chatCompletionStream(
+    apiKey: string,
+    request: RpcChatRequest,
+    app?: RpcAppAttribution,
+  ): Promise<ReadableStream<Uint8Array>> {
+    return this.#stream(apiKey, "/api/v1/chat/completions", { ...request, stream: true }, app);
   }
 
   /** A legacy text completion: the same JSON as `POST /api/v1/completions`. */
-  completion(apiKey: string, request: RpcCompletionRequest): Promise<AsJson<TextCompletionReply>> {
-    return this.#json(apiKey, "POST", "/api/v1/completions", { ...request, stream: false });
+  completion(
+    apiKey: string,
+    request: RpcCompletionRequest,
+    app?: RpcAppAttribution,
+  ): Promise<AsJson<TextCompletionReply>> {
+    return this.#json(apiKey, "POST", "/api/v1/completions", { ...request, stream: false }, app);
   }
 
   /** A streaming legacy text completion: the SSE bytes, as a ReadableStream over RPC. */
-  completionStream(apiKey: string, request: RpcCompletionRequest): Promise<ReadableStream<Uint8Array>> {
-    return this.#stream(apiKey, "/api/v1/completions", { ...request, stream: true });
+  completionStream(
+    apiKey: string,
+    request: RpcCompletionRequest,
+    app?: RpcAppAttribution,
+  ): Promise<ReadableStream<Uint8Array>> {
+    return this.#stream(apiKey, "/api/v1/completions", { ...request, stream: true }, app);
   }
 
   /** Embeddings: the same JSON as `POST /api/v1/embeddings`. */
-  embeddings(apiKey: string, request: RpcEmbeddingsRequest): Promise<AsJson<EmbeddingsReply>> {
-    return this.#json(apiKey, "POST", "/api/v1/embeddings", request);
+  embeddings(apiKey: string, request: RpcEmbeddingsRequest, app?: RpcAppAttribution): Promise<AsJson<EmbeddingsReply>> {
+    return this.#json(apiKey, "POST", "/api/v1/embeddings", request, app);
   }
 
   /** `GET /api/v1/models` (no key needed). */
@@ -137,10 +168,11 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
    * Key provisioning, called with a provisioning key (`GET /api/v1/keys`): the account's keys, a
    * page of 100 from `offset`, disabled ones only when asked.
    */
-  listKeys(apiKey: string, options: { offset?: number; includeDisabled?: boolean } = {}): Promise<RpcKeyData[]> {
+  listKeys(apiKey: string, options?: { offset?: number; includeDisabled?: boolean }): Promise<RpcKeyData[]> {
+    // `?.`, not a default parameter: an untyped caller's `null` is "no options" too, not a TypeError.
     const query = new URLSearchParams();
-    if (options.offset !== undefined) query.set("offset", String(options.offset));
-    if (options.includeDisabled) query.set("include_disabled", "true");
+    if (options?.offset !== undefined) query.set("offset", String(options.offset));
+    if (options?.includeDisabled) query.set("include_disabled", "true");
     const search = query.toString();
     return this.#data(apiKey, `/api/v1/keys${search ? `?${search}` : ""}`);
   }
@@ -165,8 +197,14 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
     return this.#json(apiKey, "DELETE", `/api/v1/keys/${encodeURIComponent(hash)}`);
   }
 
-  async #json<T>(apiKey: string | undefined, method: string, path: string, body?: unknown): Promise<T> {
-    return (await (await this.#call(apiKey, method, path, body)).json()) as T;
+  async #json<T>(
+    apiKey: string | undefined,
+    method: string,
+    path: string,
+    body?: unknown,
+    app?: RpcAppAttribution,
+  ): Promise<T> {
+    return (await (await this.#call(apiKey, method, path, body, app)).json()) as T;
   }
 
   /** A reply's `data` object (GET unless said otherwise). */
@@ -174,41 +212,77 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
     return (await this.#json<{ data: T }>(apiKey, method, path, body)).data;
   }
 
-  async #stream(apiKey: string, path: string, body: unknown): Promise<ReadableStream<Uint8Array>> {
-    return (await this.#call(apiKey, "POST", path, body)).body as ReadableStream<Uint8Array>;
+  async #stream(
+    apiKey: string,
+    path: string,
+    body: unknown,
+    app: RpcAppAttribution | undefined,
+  ): Promise<ReadableStream<Uint8Array>> {
+    return (await this.#call(apiKey, "POST", path, body, app)).body as ReadableStream<Uint8Array>;
   }
 
-  async #call(apiKey: string | undefined, method: string, path: string, body?: unknown): Promise<Response> {
-    const headers = new Headers({ "content-type": "application/json" });
+  async #call(
+    apiKey: string | undefined,
+    method: string,
+    path: string,
+    body?: unknown,
+    app?: RpcAppAttribution,
+  ): Promise<Response> {
+    const headers = attributionHeaders(app, method, path);
     if (apiKey) {
       try {
         headers.set("authorization", `Bearer ${apiKey}`);
       } catch {
         // A key no header can carry (a line break or control character inside, e.g. a secret
-        // pasted badly) is no key: refused as HTTP refuses one, not with the runtime's TypeError,
-        // and logged as HTTP logs one (the request never reaches the app's line).
-        requestLine({
-          requestId: crypto.randomUUID(),
-          method,
-          path,
-          status: 401,
-          key: null,
-          model: null,
-          latencyMs: 0,
-        });
-        throw new TollgateRpcError({
-          error: { code: 401, message: "No auth credentials found or the key is invalid" },
-        });
+        // pasted badly) is no key: refused as HTTP refuses one, not with the runtime's TypeError.
+        throw refusedBeforeTheApp(method, path, 401, "No auth credentials found or the key is invalid");
       }
     }
     const response = await this.fetch(
       new Request(`${ORIGIN}${path}`, {
         method,
         headers,
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(body === undefined ? {} : { body: asJsonBody(body, method, path) }),
       }),
     );
     if (!response.ok) throw new TollgateRpcError(withRetryAfter((await response.json()) as ErrorBody, response));
     return response;
   }
+}
+
+/** The request's headers with the app's attribution in them, as an HTTP caller sends it. */
+function attributionHeaders(app: RpcAppAttribution | undefined, method: string, path: string): Headers {
+  const headers = new Headers({ "content-type": "application/json" });
+  try {
+    if (app?.referer) headers.set("http-referer", app.referer);
+    if (app?.title) headers.set("x-title", app.title);
+  } catch {
+    // What no header can carry (a line break, another control character) an HTTP caller could
+    // not have sent either: the caller's mistake, said as such rather than as a TypeError.
+    throw refusedBeforeTheApp(method, path, 400, "App attribution (referer, title) must be header-safe text");
+  }
+  return headers;
+}
+
+/**
+ * The request as the JSON an HTTP caller would send. RPC carries values JSON has no form for (a
+ * BigInt, a cycle): such a request is the caller's mistake, refused with OpenRouter's 400 as an
+ * unparseable HTTP body is, not with the runtime's TypeError.
+ */
+function asJsonBody(body: unknown, method: string, path: string): string {
+  try {
+    return JSON.stringify(body);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw refusedBeforeTheApp(method, path, 400, `Request body must be valid JSON (${reason})`);
+  }
+}
+
+/**
+ * A call refused before it reaches the app, logged as the app logs a request (which it never
+ * sees), so that every RPC call has its log line.
+ */
+function refusedBeforeTheApp(method: string, path: string, status: number, message: string): TollgateRpcError {
+  requestLine({ requestId: crypto.randomUUID(), method, path, status, key: null, model: null, latencyMs: 0 });
+  return new TollgateRpcError({ error: { code: status, message } });
 }

@@ -170,18 +170,24 @@ describe("observability", () => {
     expect(mine[0]?.timings.upstream).toEqual(expect.any(Number));
   });
 
-  it("logs each RPC call once, a key no header can carry included", async () => {
-    // Before: the unsendable key was refused in rpc.ts, before the app, and left no line.
+  it("logs each RPC call once, a key no header can carry and a body JSON cannot carry included", async () => {
+    // Before: the unsendable key was refused in rpc.ts, before the app, and left no line; so did a
+    // request with a BigInt in it (thrown as the runtime's TypeError).
     const rpc = (env as unknown as { TOLLGATE_RPC: Service<TollgateRpc> }).TOLLGATE_RPC;
     let id = "";
     const lines = await logLines(async () => {
       await rpc.credits("sk-tg-v1-\nabc").catch(() => undefined);
+      const withBigInt = { model: "openai/text-embedding-3-small", input: nonce(), dimensions: 8n };
+      await rpc.embeddings(key, withBigInt as unknown as { model: string; input: string }).catch(() => undefined);
       id = (
         await rpc.chatCompletion(key, { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: nonce() }] })
       ).id;
     });
     expect(lines.filter((l) => l.path === "/api/v1/credits")).toEqual([
       expect.objectContaining({ msg: "request", status: 401, key: null }),
+    ]);
+    expect(lines.filter((l) => l.path === "/api/v1/embeddings")).toEqual([
+      expect.objectContaining({ msg: "request", status: 400, key: null }),
     ]);
     const line = lines.find((l) => l.generation_id === id);
     expect(lines.filter((l) => l.request_id === line?.request_id)).toHaveLength(1);

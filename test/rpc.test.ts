@@ -6,9 +6,10 @@ import {
   ListResponse$inboundSchema,
 } from "@openrouter/sdk/models/operations";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import type { TollgateRpc } from "../src/rpc";
+import type { RpcChatRequest, TollgateRpc } from "../src/rpc";
+import type { ErrorBody } from "../src/schema/errors";
 import { settled } from "./billing-support";
-import { admin, finishedCall, fundedAccount, nonce, readSse, readThenCancel } from "./support/gateway";
+import { admin, chat, finishedCall, fundedAccount, nonce, readSse, readThenCancel } from "./support/gateway";
 
 /**
  * Tollgate called from another Worker (examples/consumer) through a real service binding to the
@@ -33,6 +34,17 @@ async function settledRead(path: string, key: string, done: (response: Response,
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
   throw new Error(`${path} never settled`);
+}
+
+/** The OpenRouter error body a refused RPC call's Error carries (README: "A refusal throws"). */
+async function rpcErrorBody(call: Promise<unknown>): Promise<ErrorBody["error"]> {
+  const thrown: unknown = await call.then(
+    () => null,
+    (error: unknown) => error,
+  );
+  if (!(thrown instanceof Error)) throw new Error(`the call was not refused with an Error: ${String(thrown)}`);
+  expect(thrown.message.startsWith("TollgateRpcError: {")).toBe(true);
+  return (JSON.parse(thrown.message.slice("TollgateRpcError: ".length)) as ErrorBody).error;
 }
 
 describe("service binding (RPC)", () => {
@@ -152,6 +164,68 @@ describe("service binding (RPC)", () => {
       expect(message.startsWith("TollgateRpcError: {")).toBe(true);
       expect(JSON.parse(message.slice("TollgateRpcError: ".length)).error.code).toBe(401);
     }
+  });
+
+  it("refuses a request JSON cannot carry (a BigInt, a cycle) with OpenRouter's 400, not a TypeError", async () => {
+    const { key } = await fundedAccount("1");
+    const cyclic: Record<string, unknown> = { model: "openai/gpt-4o-mini", messages: [] };
+    cyclic.self = cyclic;
+    const bigint = { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: nonce() }], max_tokens: 10n };
+    for (const request of [cyclic, bigint]) {
+      const error = await rpcErrorBody(rpc().chatCompletion(key, request as unknown as RpcChatRequest));
+      expect(error.code).toBe(400);
+      expect(error.message).toMatch(/^Request body must be valid JSON/);
+    }
+    // An untyped caller's `null` options are no options, as `undefined` are.
+    const { accountId } = await fundedAccount("1");
+    const { key: provisioning } = await admin<{ key: string }>(`/accounts/${accountId}/keys`, {
+      name: "ops",
+      provisioning: true,
+    });
+    expect(await rpc().listKeys(provisioning, null as unknown as undefined)).toHaveLength(1);
+  });
+
+  it("a refusal carries the body the HTTP API answers the same request with: 402, an unknown model, a provider's failure", async () => {
+    const { key: broke } = await fundedAccount("0");
+    const { key } = await fundedAccount("1");
+    const ask = (content: string, model = "openai/gpt-4o-mini") => ({
+      model,
+      messages: [{ role: "user" as const, content }],
+    });
+    const cases: Array<[string, RpcChatRequest, number]> = [
+      [broke, ask(nonce()), 402],
+      [key, ask(nonce(), "nope/no-such-model"), 400],
+      [key, ask(`[[emulate status=500]] ${nonce()}`), 502],
+    ];
+    for (const [caller, request, status] of cases) {
+      const overHttp = await chat(caller, request);
+      expect(overHttp.status).toBe(status);
+      const httpBody = (await overHttp.json()) as { error: object };
+      const overRpc = await rpcErrorBody(rpc().chatCompletion(caller, request));
+      expect(overRpc).toEqual(httpBody.error);
+      expect(JSON.stringify(overRpc)).not.toContain(caller);
+      const streamed = await rpcErrorBody(rpc().chatCompletionStream(caller, request));
+      expect(streamed.code).toBe(status);
+    }
+  });
+
+  it("attributes a call to the calling app, as HTTP-Referer and X-Title do over HTTP", async () => {
+    const { accountId, key } = await fundedAccount("1");
+    const app = { referer: "https://app.example", title: "Example App" };
+    const request = { model: "openai/gpt-4o-mini", messages: [{ role: "user" as const, content: nonce() }] };
+    const answer = await rpc().chatCompletion(key, request, app);
+    const streamed = await readSse(new Response(await rpc().chatCompletionStream(key, request, app)));
+    const streamedId = (streamed.data[0] as { id: string }).id;
+    await settled(accountId);
+    for (const id of [answer.id, streamedId]) {
+      expect(await rpc().generation(key, id)).toMatchObject({ http_referer: app.referer, app_title: app.title });
+    }
+    const untitled = await rpc().chatCompletion(key, request);
+    await settled(accountId);
+    expect(await rpc().generation(key, untitled.id)).toMatchObject({ http_referer: null, app_title: null });
+    // What no header can carry is the caller's mistake, said so, not a TypeError.
+    const error = await rpcErrorBody(rpc().chatCompletion(key, request, { title: "line\nbreak" }));
+    expect(error.code).toBe(400);
   });
 
   it("types its replies: a TypeScript caller reads them without casts, and OpenRouter's SDK parses them", async () => {

@@ -3,7 +3,13 @@
 // and TOLLGATE_KEY is a Tollgate API key set with `wrangler secret put TOLLGATE_KEY`.
 // The binding is typed from Tollgate's own source (a type-only import: nothing of it is bundled
 // here), so requests and replies are checked by the compiler.
-import type { RpcChatRequest, RpcCompletionRequest, RpcEmbeddingsRequest, TollgateRpc } from "../../src/rpc";
+import type {
+  RpcChatRequest,
+  RpcCompletionRequest,
+  RpcEmbeddingsRequest,
+  RpcErrorBody,
+  TollgateRpc,
+} from "../../src/rpc";
 
 interface Env {
   TOLLGATE: Service<TollgateRpc>;
@@ -16,8 +22,8 @@ interface Env {
 function refusal(error: unknown): Response {
   const message = error instanceof Error ? error.message : String(error);
   try {
-    const body = JSON.parse(message.slice(message.indexOf("{"))) as { error?: { code?: number } };
-    return Response.json(body, { status: body.error?.code ?? 500 });
+    const body = JSON.parse(message.slice(message.indexOf("{"))) as RpcErrorBody;
+    return Response.json(body, { status: body.error.code });
   } catch {
     return Response.json({ error: { code: 500, message } }, { status: 500 });
   }
