@@ -31,16 +31,28 @@ async function generation(id: string) {
   throw new Error("generation not recorded");
 }
 
+/** The key's account's total usage in USD (`GET /credits`). */
+const totalUsage = async () =>
+  ((await (await gatewayFetch(`${BASE}/credits`, { headers: { authorization: `Bearer ${key}` } })).json()) as any).data
+    .total_usage as number;
+
+/** The total usage once a settlement moved it from `before` (settlements land shortly after a reply). */
+async function usageAfter(before: number): Promise<number> {
+  let after = before;
+  for (let i = 0; i < 100 && after === before; i++) {
+    after = await totalUsage();
+    await sleep(20);
+  }
+  return after;
+}
+
 describe("failover semantics", () => {
   // The worker under test shares this module instance: each test starts with every breaker closed.
   beforeEach(() => health.reset());
 
   it("a 500 on the first provider is answered by the second, with one charge", async () => {
     const marker = nonce();
-    const credits = async () =>
-      ((await (await gatewayFetch(`${BASE}/credits`, { headers: { authorization: `Bearer ${key}` } })).json()) as any)
-        .data.total_usage;
-    const before = await credits();
+    const before = await totalUsage();
     const response = await ask(`[[emulate@together status=500]] ${marker}`, { order: ["together", "groq"] });
     expect(response.status).toBe(200);
     const body = (await response.json()) as any;
@@ -53,12 +65,7 @@ describe("failover semantics", () => {
     const record = await generation(body.id);
     expect(record.provider_name).toBe("Groq");
     expect(record.total_cost).toBeCloseTo(body.usage.cost, 12);
-    let after = before;
-    for (let i = 0; i < 50 && after === before; i++) {
-      after = await credits();
-      await sleep(20);
-    }
-    expect(after - before).toBeCloseTo(body.usage.cost, 12);
+    expect((await usageAfter(before)) - before).toBeCloseTo(body.usage.cost, 12);
   });
 
   it("retries the same endpoint once on a transient 500", async () => {
@@ -387,10 +394,6 @@ describe("stream failover when the model's reasoning is hidden", () => {
       reasoning: { effort: "high", ...reasoning },
       messages: [{ role: "user", content: text }],
     });
-  const totalUsage = async () =>
-    ((await (await gatewayFetch(`${BASE}/credits`, { headers: { authorization: `Bearer ${key}` } })).json()) as any)
-      .data.total_usage;
-
   it("a cut after reasoning the client was not shown fails over, and only the answer is charged", async () => {
     const marker = nonce();
     const before = await totalUsage();
@@ -415,12 +418,7 @@ describe("stream failover when the model's reasoning is hidden", () => {
     const record = await generation(last.id);
     expect(record.provider_name).toBe("Amazon Bedrock");
     expect(record.total_cost).toBeCloseTo(last.usage.cost, 12);
-    let after = before;
-    for (let i = 0; i < 50 && after === before; i++) {
-      after = await totalUsage();
-      await sleep(20);
-    }
-    expect(after - before).toBeCloseTo(last.usage.cost, 12);
+    expect((await usageAfter(before)) - before).toBeCloseTo(last.usage.cost, 12);
   });
 
   it("the same cut after reasoning the client was shown ends in an error chunk", async () => {
@@ -455,12 +453,7 @@ describe("stream failover when the model's reasoning is hidden", () => {
     }
     await reader.cancel();
     expect(seen).not.toContain("data:");
-    let after = before;
-    for (let i = 0; i < 100 && after === before; i++) {
-      after = await totalUsage();
-      await sleep(20);
-    }
-    expect(after).toBeGreaterThan(before);
+    expect(await usageAfter(before)).toBeGreaterThan(before);
   });
 
   it("hidden reasoning is the provider's first token: a long think is not a first-token timeout", async () => {
