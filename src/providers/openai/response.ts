@@ -209,18 +209,21 @@ export function createOpenAIStreamMapper(fixUsage?: (usage: Usage) => Usage): St
         }
         if (delta.refusal === null) delete delta.refusal;
         const native = asString(choice.finish_reason) ?? null;
-        let indexes = toolIndexes.get(index);
-        const toolDeltas: Json[] = [];
+        // Looked up only for a chunk with tool calls or a finish: every token of a plain answer
+        // passes here, and pays for nothing of it.
+        let toolDeltas: Json[] | undefined;
         if (Array.isArray(delta.tool_calls)) {
           withToolCalls.add(index);
+          let indexes = toolIndexes.get(index);
           if (!indexes) {
             indexes = { next: 0, last: -1, byId: new Map(), opened: new Set(), unnamed: new Map() };
             toolIndexes.set(index, indexes);
           }
-          toolDeltas.push(...normaliseToolCallDeltas(delta.tool_calls as Json[], indexes));
+          toolDeltas = normaliseToolCallDeltas(delta.tool_calls as Json[], indexes);
         }
-        if (native !== null && indexes) toolDeltas.push(...releaseUnnamed(indexes));
-        if (toolDeltas.length > 0) delta.tool_calls = toolDeltas;
+        const calls = native !== null ? toolIndexes.get(index) : undefined;
+        if (calls) toolDeltas = [...(toolDeltas ?? []), ...releaseUnnamed(calls)];
+        if (toolDeltas !== undefined && toolDeltas.length > 0) delta.tool_calls = toolDeltas;
         else delete delta.tool_calls;
         if (choice.logprobs === null) delete choice.logprobs;
         // A choice the provider ended in error, with no error object to say so: a failed stream
