@@ -2,6 +2,7 @@ import type { Context } from "hono";
 import { getCatalog } from "../catalog/store";
 import type { AppEnv } from "../context";
 import { serverTiming } from "../observability";
+import { producedText } from "../providers/assistant-message";
 import { adapterFor } from "../providers/registry";
 import type { ChatCompletionOut, Usage } from "../providers/types";
 import { type AttemptReport, type AttemptSuccess, runAttempts } from "../routing/attempts";
@@ -105,13 +106,7 @@ function jsonReply(
   hideReasoning: boolean,
 ): Response {
   const completion: ChatCompletionOut = success.adapter.parseChatResponse(success.json, success.target);
-  const produced = () =>
-    completion.choices
-      .map(
-        (ch) =>
-          `${ch.message.content ?? ""}${ch.message.refusal ?? ""}${ch.message.reasoning ?? ""}${(ch.message.tool_calls ?? []).map((t) => t.function.arguments).join("")}`,
-      )
-      .join("");
+  const produced = () => completion.choices.map((ch) => producedText(ch.message)).join("");
   const { usage, estimated } = settleUsage(completion.usage, gen.promptTokens, produced);
   const priced = priceUsage(success.attempt.endpoint.pricing, usage);
   if (hideReasoning) {

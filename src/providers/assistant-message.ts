@@ -45,3 +45,15 @@ export function singleChoiceChunk(
     choices: [{ index: 0, delta, finish_reason: finish, ...(native ? { native_finish_reason: native } : {}) }],
   };
 }
+
+/**
+ * What a message, or a streamed delta of one, produced, as billing counts it when the provider
+ * reports no usage: the answer (content, or a refusal), the reasoning and the tool calls'
+ * arguments. One function for both, so that what a whole reply is charged for and what its
+ * stream is charged for cannot drift apart.
+ */
+export function producedText(part: AssistantMessageOut | DeltaOut): string {
+  let text = `${part.content ?? ""}${part.refusal ?? ""}${part.reasoning ?? ""}`;
+  for (const call of part.tool_calls ?? []) text += call.function?.arguments ?? "";
+  return text;
+}

@@ -1,3 +1,4 @@
+import { producedText } from "../providers/assistant-message";
 import { credentialSecrets, sanitizeUpstreamText, streamErrorType } from "../providers/errors";
 import type {
   ChatAdapter,
@@ -83,8 +84,8 @@ export interface ChatStreamOptions {
   /** Milliseconds to wait for the first token before failing over (or failing). */
   firstTokenTimeoutMs: number;
   /**
-   * Until the client's first token (hidden reasoning is none), a failing upstream (error, stall, slow first token,
-   * truncated stream) is replaced by the next endpoint's stream, if there is one.
+   * Until the client's first token (hidden reasoning is none), a failing upstream (error, stall,
+   * slow first token, truncated stream) is replaced by the next endpoint's stream, if there is one.
    */
   failover?: (reason: string) => Promise<StreamSource | null>;
   finalizeUsage: FinalizeUsage;
@@ -430,15 +431,9 @@ function describeStreamError(error: unknown, source: StreamSource): StreamFailur
 function record(summary: StreamSummary, chunk: ChatChunkOut, finished: Set<number>, hideReasoning: boolean): void {
   for (const choice of chunk.choices) {
     const delta = choice.delta;
-    if (delta.content) summary.producedText += delta.content;
+    summary.producedText += producedText(delta);
     // A refusal (OpenAI's structured outputs) is the model's answer as much as content is: it
-    // counts as the first token (else it was held back, and failed as a first-token timeout) and
-    // is billed.
-    if (delta.refusal) summary.producedText += delta.refusal;
-    if (delta.reasoning) summary.producedText += delta.reasoning;
-    if (delta.tool_calls) {
-      for (const call of delta.tool_calls) summary.producedText += call.function?.arguments ?? "";
-    }
+    // counts as the first token (else it was held back, and failed as a first-token timeout).
     const answer = Boolean(delta.content || delta.refusal || delta.tool_calls);
     const reasoning = Boolean(delta.reasoning);
     if (summary.providerFirstTokenAt === undefined && (answer || reasoning)) summary.providerFirstTokenAt = Date.now();
