@@ -5,7 +5,7 @@ import type { Endpoint } from "../catalog/types";
 import { requestedReasoning } from "../providers/parameters";
 import { adapterFor } from "../providers/registry";
 import type { Attempt } from "../routing/plan";
-import { asksThinking, withVariant } from "../routing/variants";
+import { asksThinking, setsReasoning, withVariant } from "../routing/variants";
 import type { ChatRequest } from "../schema/chat";
 
 /** The output cap assumed for an endpoint: the request's, or what the endpoint can produce. */
@@ -26,7 +26,7 @@ export function outputCap(endpoint: Endpoint, promptTokens: number, requested: n
  */
 export function reasoningAllowance(request: ChatRequest): ((attempt: Attempt) => number) | undefined {
   const thinking = asksThinking(request);
-  if (!thinking && request.reasoning == null && request.reasoning_effort == null && request.include_reasoning == null) {
+  if (!thinking && !setsReasoning(request) && request.include_reasoning == null) {
     return undefined;
   }
   const plain = allowanceOf(request);

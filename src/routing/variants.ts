@@ -66,7 +66,7 @@ export function applyPlugins(request: ChatRequest): ChatRequest {
 }
 
 /** Whether the request says anything of reasoning itself (then `:thinking` changes nothing). */
-const setsReasoning = (request: ChatRequest) => request.reasoning != null || request.reasoning_effort != null;
+export const setsReasoning = (request: ChatRequest) => request.reasoning != null || request.reasoning_effort != null;
 
 /**
  * The request as one attempt sends it: a `:thinking` model's turns reasoning on when the request
