@@ -125,28 +125,27 @@ export function parseCohereResponse(raw: unknown): ChatCompletionOut {
  */
 interface StreamedCall {
   index: number;
-  held: string;
-  /** Still holding back: nothing of the arguments went out yet. */
-  open: boolean;
+  /** What came of the arguments while held back; undefined once they started going out. */
+  held: string | undefined;
 }
 
 /** The fragment to relay now: held back while what came could still be "null". */
 function nextArguments(call: StreamedCall, fragment: string): string {
-  if (!call.open) return fragment;
-  call.held += fragment;
-  if ("null".startsWith(call.held)) return "";
-  call.open = false;
-  const released = call.held;
-  call.held = "";
-  return released;
+  if (call.held === undefined) return fragment;
+  const held = call.held + fragment;
+  if ("null".startsWith(held)) {
+    call.held = held;
+    return "";
+  }
+  call.held = undefined;
+  return held;
 }
 
 /** What a call still holding back its arguments gets at its end: {} for none or for "null". */
 function closeArguments(call: StreamedCall): string {
-  if (!call.open) return "";
-  call.open = false;
+  if (call.held === undefined) return "";
   const held = call.held;
-  call.held = "";
+  call.held = undefined;
   return normaliseArguments(held);
 }
 
@@ -198,7 +197,7 @@ export function createCohereStreamMapper(): StreamMapper {
           return message.tool_plan ? [chunk({ content: String(message.tool_plan) })] : [];
         case "tool-call-start": {
           const call = message.tool_calls ?? {};
-          const streamed: StreamedCall = { index: toolCalls.size, held: "", open: true };
+          const streamed: StreamedCall = { index: toolCalls.size, held: "" };
           toolCalls.set(index, streamed);
           const args = typeof call.function?.arguments === "string" ? call.function.arguments : "";
           const opening = chunk({
