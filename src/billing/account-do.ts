@@ -366,8 +366,9 @@ export class AccountDurableObject extends DurableObject<Env> {
    * Resolves once no lease of the key (billing/leases.ts) can start a request any more: a key
    * disabled, deleted or limited is obeyed everywhere by the time the change is answered. A lease
    * is open until its grant's time plus its length (remembered here; for a lease granted before
-   * this instance started, the longest a lease may be, from its row's creation), plus a margin for the isolate's clock, which starts
-   * the lease's time before the grant's. A released lease (no row) is closed already.
+   * this instance started, the longest a lease may be, from its row's creation), plus a margin
+   * for the isolate's clock, which starts the lease's time before the grant's. A released lease
+   * (no row) is closed already.
    */
   private async leasesClosed(hash: string): Promise<void> {
     const { granted, before } = this.sql
@@ -384,9 +385,8 @@ export class AccountDurableObject extends DurableObject<Env> {
     }
     // A lease granted before this instance started (a restart, a deploy) is not in leaseEnds, and
     // may still be open in its isolate when a shorter one was granted since.
-    const ends = [this.leaseEnds.get(hash) ?? granted + MAX_LEASE_MS];
-    if (before !== null) ends.push(before + MAX_LEASE_MS);
-    const end = Math.max(...ends) + LEASE_CLOCK_MARGIN_MS;
+    const since = this.leaseEnds.get(hash) ?? granted + MAX_LEASE_MS;
+    const end = Math.max(since, before === null ? since : before + MAX_LEASE_MS) + LEASE_CLOCK_MARGIN_MS;
     const wait = end - Date.now();
     if (wait > 0) await sleep(wait);
   }
