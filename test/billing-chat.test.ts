@@ -305,6 +305,45 @@ describe("charging through /chat/completions", () => {
     expect(a.totals.usageNanos).toBeLessThan(hold);
   });
 
+  it("a streaming client that stops reading is cut off after CLIENT_STALL_TIMEOUT_MS: its provider call is cancelled, its hold released, and it is charged for what was produced", async () => {
+    const acct = await account(1_000_000_000);
+    const marker = nonce();
+    const request = chatRequest(
+      acct.key,
+      ask(`stalled reader ${marker} [[emulate tokens=2000 chunk_delay_ms=5]]`, { stream: true }),
+    );
+    const stallMs = 1000;
+    const response = await worker.fetch(
+      request,
+      { ...env, CLIENT_STALL_TIMEOUT_MS: String(stallMs) },
+      createExecutionContext(),
+    );
+    const reader = response.body!.getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    while (!text.includes('"content":"')) text += decoder.decode((await reader.read()).value, { stream: true });
+    const id = /"id":"(gen-[^"]+)"/.exec(text)?.[1] as string;
+    const stoppedReadingAt = Date.now();
+
+    // The provider would take ~10 s; the gateway stops waiting on the client after about a second.
+    const call = await finishedCall(marker);
+    expect(call?.outcome).toBe("client_closed");
+    expect(Date.now() - stoppedReadingAt).toBeGreaterThanOrEqual(stallMs - 50);
+    const record = await generation(acct.key, id);
+    expect(record.cancelled).toBe(true);
+    expect(record.tokens_completion).toBeGreaterThan(0);
+    expect(record.tokens_completion).toBeLessThan(2000);
+    const a = await settled(acct.id);
+    expectBooksBalance(a);
+    expect(a.totals.reservedNanos).toBe(0);
+    expect(a.totals.usageNanos).toBe(Math.round(record.total_cost * 1e9));
+    // The client is not handed a stream that looks complete: its connection was cut.
+    const rest = (async () => {
+      for (;;) if ((await reader.read()).done) return "ended cleanly";
+    })();
+    await expect(rest).rejects.toThrow();
+  });
+
   it("a client that leaves before a non-streaming answer cancels the upstream call and is charged nothing", async () => {
     const acct = await account(1_000_000_000);
     const marker = nonce();

@@ -197,6 +197,7 @@ function streamReply(
     flushIntervalMs: settings.STREAM_FLUSH_MS,
     idleTimeoutMs: settings.STREAM_IDLE_TIMEOUT_MS,
     firstTokenTimeoutMs: settings.FIRST_TOKEN_TIMEOUT_MS,
+    clientStallTimeoutMs: settings.CLIENT_STALL_TIMEOUT_MS,
     failover: async () => {
       // The endpoint failed before the client's first token: count it against its health, try the
       // rest. What it may have produced (hidden reasoning) is not charged: the replacement's usage is.

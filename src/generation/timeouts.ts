@@ -8,6 +8,12 @@ export interface Timeouts {
   STREAM_IDLE_TIMEOUT_MS: number;
   /** A stream's events arriving within this of its last write are sent together with the next one. */
   STREAM_FLUSH_MS: number;
+  /**
+   * A streaming client that takes nothing for this long is treated as gone: its upstream is
+   * cancelled and it is charged for what was produced, instead of its hold (and the key's room)
+   * staying taken until the reservation expires.
+   */
+  CLIENT_STALL_TIMEOUT_MS: number;
   /** Interval of keep-alive comments before the first token. */
   KEEPALIVE_INTERVAL_MS: number;
   /** Waiting for a stream's first token; past it, the next endpoint is tried (nothing was sent yet). */
@@ -26,6 +32,7 @@ const DEFAULTS: Timeouts = {
   UPSTREAM_HEADERS_TIMEOUT_MS: 120_000,
   STREAM_IDLE_TIMEOUT_MS: 60_000,
   STREAM_FLUSH_MS: 20,
+  CLIENT_STALL_TIMEOUT_MS: 120_000,
   KEEPALIVE_INTERVAL_MS: 5_000,
   FIRST_TOKEN_TIMEOUT_MS: 60_000,
   ROUTING_DEADLINE_MS: 180_000,

@@ -81,6 +81,12 @@ export interface ChatStreamOptions {
   flushIntervalMs: number;
   /** Milliseconds of upstream silence after which the stream is failed (a stall). */
   idleTimeoutMs: number;
+  /**
+   * Milliseconds a client may take nothing of what it was sent before it counts as gone (the
+   * upstream is cancelled, the stream charged as cancelled): a caller that opens a stream and
+   * never reads would otherwise keep the provider's stream and the generation's hold open.
+   */
+  clientStallTimeoutMs: number;
   /** Milliseconds to wait for the first token before failing over (or failing). */
   firstTokenTimeoutMs: number;
   /**
@@ -136,6 +142,8 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   let lastActivity = Date.now();
   /** True while the pump waits for the client to take what it wrote (backpressure). */
   let awaitingClient = false;
+  /** When the pump started waiting on the client, while awaitingClient. */
+  let awaitingClientSince = 0;
   /**
    * True while the next endpoint is being called after a failure before the first token: the
    * failed upstream's clocks have run out, and the search is bounded by the attempt loop's own
@@ -158,6 +166,11 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   writer.closed.catch(clientGone);
   options.clientSignal?.addEventListener("abort", clientGone, { once: true });
   const out = new CoalescingWriter(writer, options.flushIntervalMs, clientGone);
+  /** A client that stopped reading is treated as one that left, and its connection is cut. */
+  const clientStalled = () => {
+    writer.abort(new Error(`The client read nothing for ${options.clientStallTimeoutMs} ms`)).catch(() => undefined);
+    clientGone();
+  };
 
   const end = () => {
     if (ended) return false;
@@ -206,14 +219,26 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
 
   // One timer per stream does both jobs: keep-alives while the client is sent nothing, and giving up on an
   // upstream that is too slow to start or went silent (a per-read timer would cost one per chunk).
-  const tick = Math.max(50, Math.min(options.keepAliveMs, options.idleTimeoutMs / 4, options.firstTokenTimeoutMs / 4));
+  const tick = Math.max(
+    50,
+    Math.min(
+      options.keepAliveMs,
+      options.idleTimeoutMs / 4,
+      options.firstTokenTimeoutMs / 4,
+      options.clientStallTimeoutMs / 4,
+    ),
+  );
   let lastKeepAlive = Date.now();
   watchdog = setInterval(() => {
     // Only the provider's silence counts: while a slow client holds up the pump, the upstream is
     // not being read, and that is not the provider stalling (nor is there a keep-alive to send:
-    // the client has not yet taken what it was sent).
-    if (ended || giveUpReason || awaitingClient) return;
+    // the client has not yet taken what it was sent). The client's own silence has its clock.
+    if (ended || giveUpReason) return;
     const now = Date.now();
+    if (awaitingClient) {
+      if (now - awaitingClientSince >= options.clientStallTimeoutMs) clientStalled();
+      return;
+    }
     // Before the provider's first token the first-token timeout governs; after it, the idle
     // (stall) one. Hidden reasoning counts: the provider is producing, though the client sees none.
     if (switching) {
@@ -286,6 +311,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
           const text = pending;
           pending = "";
           awaitingClient = true;
+          awaitingClientSince = Date.now();
           try {
             await out.send(text);
           } finally {
