@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { entries, items } from "./items";
 import { sparse } from "./sparse";
 
 /**
@@ -39,7 +40,7 @@ export const FilePart = z.looseObject({
 export const ContentPart = z.discriminatedUnion("type", [TextPart, ImagePart, AudioPart, FilePart]);
 export type ContentPart = z.infer<typeof ContentPart>;
 
-const Content = z.union([z.string(), z.array(ContentPart)]);
+const Content = z.union([z.string(), items(ContentPart)]);
 export type MessageContent = z.infer<typeof Content>;
 
 export const ToolCall = z.looseObject({
@@ -76,10 +77,10 @@ export const AssistantMessage = z.looseObject({
   role: z.literal("assistant"),
   content: Content.nullish(),
   name: z.string().optional(),
-  tool_calls: z.array(ToolCall).nullish(),
+  tool_calls: items(ToolCall).nullish(),
   refusal: z.string().nullish(),
   reasoning: z.string().nullish(),
-  reasoning_details: z.array(ReasoningDetail).nullish(),
+  reasoning_details: items(ReasoningDetail).nullish(),
 });
 export const ToolMessage = z.looseObject({
   role: z.literal("tool"),
@@ -148,16 +149,16 @@ const SortBy = z.enum(["price", "throughput", "latency", "exacto"]);
 const PriceLimit = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?$/)]);
 
 export const ProviderPreferences = z.looseObject({
-  order: nullish(z.array(z.string())),
+  order: nullish(items(z.string())),
   allow_fallbacks: nullish(z.boolean()),
   require_parameters: nullish(z.boolean()),
   data_collection: nullish(z.enum(["allow", "deny"])),
   zdr: nullish(z.boolean()),
   /** Only models whose authors allow training on their outputs (the catalog's `distillable`). */
   enforce_distillable_text: nullish(z.boolean()),
-  only: nullish(z.array(z.string())),
-  ignore: nullish(z.array(z.string())),
-  quantizations: nullish(z.array(z.string())),
+  only: nullish(items(z.string())),
+  ignore: nullish(items(z.string())),
+  quantizations: nullish(items(z.string())),
   sort: nullish(
     z.union([
       SortBy,
@@ -210,11 +211,11 @@ export const CommonRequestFields = {
   models: z.array(ModelId).max(10).optional(),
   route: z.enum(["fallback"]).nullish(),
   provider: ProviderPreferences.nullish(),
-  transforms: z.array(z.string()).optional(),
+  transforms: items(z.string()).optional(),
   usage: z.looseObject({ include: z.boolean().optional() }).nullish(),
   user: EndUser,
   session_id: z.string().optional(),
-  metadata: z.record(z.string(), z.string()).optional(),
+  metadata: entries(z.string()).optional(),
   stream: z.boolean().nullish(),
   stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
   max_tokens: z.number().int().positive().nullish(),
@@ -229,8 +230,8 @@ export const CommonRequestFields = {
   seed: z.number().int().nullish(),
   // No cap on the count: OpenRouter and its SDK take any number (an upstream with a limit of its
   // own answers for itself).
-  stop: z.union([z.string(), z.array(z.string())]).nullish(),
-  logit_bias: z.record(z.string(), z.number()).nullish(),
+  stop: z.union([z.string(), items(z.string())]).nullish(),
+  logit_bias: entries(z.number()).nullish(),
   logprobs: z.boolean().nullish(),
   top_logprobs: z.number().int().min(0).max(20).nullish(),
   n: z.number().int().min(1).max(16).nullish(),
@@ -247,12 +248,13 @@ export const ChatRequestSchema = sparse(
   z.looseObject({
     ...CommonRequestFields,
     // zod checks the length before the messages, so a longer array is refused at once.
-    messages: z
-      .array(Message)
-      .min(1, "messages must contain at least one message")
-      .max(MAX_MESSAGES, `at most ${MAX_MESSAGES} messages (Anthropic's limit)`),
+    messages: items(Message, (array) =>
+      array
+        .min(1, "messages must contain at least one message")
+        .max(MAX_MESSAGES, `at most ${MAX_MESSAGES} messages (Anthropic's limit)`),
+    ),
     max_completion_tokens: z.number().int().positive().nullish(),
-    tools: z.array(FunctionTool).nullish(),
+    tools: items(FunctionTool).nullish(),
     tool_choice: ToolChoice.nullish(),
     parallel_tool_calls: z.boolean().nullish(),
     response_format: ResponseFormat.nullish(),
@@ -260,8 +262,8 @@ export const ChatRequestSchema = sparse(
     reasoning_effort: z.enum(["xhigh", "high", "medium", "low", "minimal", "none"]).nullish(),
     include_reasoning: z.boolean().nullish(),
     prediction: z.unknown().optional(),
-    modalities: z.array(z.string()).optional(),
-    plugins: z.array(z.looseObject({ id: z.string() })).optional(),
+    modalities: items(z.string()).optional(),
+    plugins: items(z.looseObject({ id: z.string() })).optional(),
     service_tier: z.string().nullish(),
   }),
 );
