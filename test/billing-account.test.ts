@@ -1,7 +1,14 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { AccountDurableObject } from "../src/billing/account-do";
-import { type accountStub, MAX_GATHERED, reserve, SETTLE_GATHER_MS, settle } from "../src/billing/client";
+import {
+  type accountStub,
+  MAX_GATHERED,
+  reserve,
+  SETTLE_DELIVERY_MS,
+  SETTLE_GATHER_MS,
+  settle,
+} from "../src/billing/client";
 import type { GenerationRecord, ReserveResult, SettleInput } from "../src/billing/contract";
 import { readKey } from "../src/billing/key-store";
 import { readAccount } from "../src/billing/ledger";
@@ -892,6 +899,9 @@ describe("leases (the object's side; billing/leases.ts)", () => {
     expect(await stub.reserve(reserveInput(keyHash, { lease: lease(8 * WORST, 3_600_000) }))).toMatchObject({
       lease: { ms: MAX_LEASE_MS },
     });
+    // The longest lease, then its release's delivery, end within the 30 s waitUntil has after the
+    // response, with room for keeping an undelivered release in KV.
+    expect(MAX_LEASE_MS + SETTLE_DELIVERY_MS).toBeLessThanOrEqual(25_000);
   });
 
   it("a retried reservation keeps its one lease", async () => {

@@ -31,8 +31,14 @@ export const RESERVATION_TTL_MS = 15 * 60_000;
  * checked here and, with several isolates leasing, idle leases hide little of the room.
  */
 export const LEASE_SHARE = 1 / 16;
-/** The longest a lease may be used for, whatever the gateway asks: how stale the object's word may get. */
-export const MAX_LEASE_MS = 10_000;
+/**
+ * The longest a lease may be used for, whatever the gateway asks: how stale the object's word may
+ * get. Also what its release fits in: the request that got the lease waits out its time in
+ * waitUntil, then sends the release for up to SETTLE_DELIVERY_MS (20 s) and, failing that, keeps
+ * it in KV; all of it must end within the 30 s the runtime gives waitUntil after the response (at
+ * 10 s it could not, and a release lost so locked the lease's rest until the hold's expiry).
+ */
+export const MAX_LEASE_MS = 5_000;
 
 interface ReservationRow extends Record<string, SqlStorageValue> {
   id: string;
