@@ -293,6 +293,9 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
             const errorFinish = takeErrorFinish(chunk);
             endedInError ??= errorFinish;
             record(summary, chunk, finished, options.hideReasoning === true);
+            // The generation's record keeps the provider's reason (OpenRouter's native_finish_reason):
+            // taken off the chunk, it was null there.
+            if (endedInError !== undefined) summary.nativeFinishReason = endedInError;
             if (options.hideReasoning && !withoutReasoning(chunk.choices)) continue;
             if (errorFinish !== undefined && !worthSending(chunk.choices)) continue;
             pending += frame(chunk.choices, "", spliceable ? chunk.serializedChoices : undefined);

@@ -162,7 +162,7 @@ function converseScript(model: string, body: Json, stream: boolean, provider: st
     name: c.name,
     input: JSON.parse(c.arguments),
   }));
-  const stopReason = STOP[choice.finish] ?? "end_turn";
+  const stopReason = fault.error_finish ?? STOP[choice.finish] ?? "end_turn";
   if (!stream) {
     const content: Json[] = [];
     if (choice.reasoning) content.push({ reasoningContent: { reasoningText: { text: choice.reasoning, signature } } });

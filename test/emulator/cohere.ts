@@ -130,7 +130,9 @@ function chatScript(body: Json, provider: string, fault: Fault): Script {
     type: "function",
     function: { name: c.name, arguments: c.arguments },
   }));
-  const finish = FINISH[choice.finish] ?? "COMPLETE";
+  const finish = fault.error_finish ?? FINISH[choice.finish] ?? "COMPLETE";
+  // Cohere's message-end may say what went wrong beside an ERROR finish.
+  const failure = finish === "ERROR" ? { error: "internal error: the model failed to generate a response" } : {};
   const usage = {
     billed_units: { input_tokens: reply.promptTokens, output_tokens: reply.completionTokens },
     tokens: { input_tokens: reply.promptTokens + SCAFFOLDING_TOKENS, output_tokens: reply.completionTokens },
@@ -191,7 +193,7 @@ function chatScript(body: Json, provider: string, fault: Fault): Script {
     headers: { "content-type": "text/event-stream", "cache-control": "no-cache" },
     frames,
     terminator: [
-      `event: message-end\ndata: ${JSON.stringify({ type: "message-end", delta: { finish_reason: finish, usage } })}\n\n`,
+      `event: message-end\ndata: ${JSON.stringify({ type: "message-end", delta: { finish_reason: finish, ...failure, usage } })}\n\n`,
     ],
     malformedFrame: 'event: content-delta\ndata: {"type":"content-delta","index":0,"delta":{"message":{"cont\n\n',
   };

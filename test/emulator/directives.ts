@@ -27,6 +27,19 @@ export interface Fault {
    * secret access key and session token), as a careless upstream might: the gateway must clean it.
    */
   echo_credentials?: boolean;
+  /**
+   * The reply ends with this finish reason of the provider's own format after its `tokens` tokens
+   * (0: before any), as a provider reports an answer it failed mid-way: Gemini's `finishReason`
+   * (`OTHER`, `MALFORMED_FUNCTION_CALL`), Cohere's `finish_reason` (`ERROR`, `TIMEOUT`), Bedrock's
+   * `stopReason` (`malformed_model_output`, `malformed_tool_use`). No tool calls are made.
+   */
+  error_finish?: string;
+  /**
+   * OpenAI format only: streamed tool calls in the shapes some OpenAI-compatible providers send:
+   * `repeat` (the default) repeats id, type and name on every delta; `null` sends them as null on
+   * the later deltas; `late_name` sends the id first and the name on a later delta.
+   */
+  quirky_tool_deltas?: string;
   tokens?: number;
   /** The prompt tokens the reply reports (a provider whose tokenizer counts more than the gateway's estimate). */
   prompt_tokens?: number;
@@ -41,7 +54,7 @@ export interface Directive {
 
 const DIRECTIVE = /\[\[emulate(?:@([a-z0-9-]+))?((?:\s+[a-z_]+(?:=[\w.-]+)?)*)\s*\]\]/gi;
 const FLAGS = new Set(["reset", "no_done", "malformed", "no_usage", "echo_credentials", "refusal"]);
-const WORDS = new Set(["code"]);
+const WORDS = new Set(["code", "error_finish", "quirky_tool_deltas"]);
 
 export function parseDirectives(text: string): Directive[] {
   const found: Directive[] = [];

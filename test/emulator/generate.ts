@@ -112,7 +112,9 @@ export function generateReply(request: NeutralRequest, provider: string, fault: 
   let completionTokens = 0;
   let reasoningTokens = 0;
   for (let index = 0; index < Math.max(1, request.n); index++) {
-    const calls = toolCallsFor(request, `${prompt}${index}`.replace(/\W/g, "") || "x");
+    // A reply that ends in the provider's error finish is text only (its `tokens`, maybe none).
+    const calls =
+      fault.error_finish === undefined ? toolCallsFor(request, `${prompt}${index}`.replace(/\W/g, "") || "x") : [];
     const reasoning = request.reasoning ? `Thinking about the request to ${request.model}.` : null;
     const reasoningCount = reasoning ? countTokens(reasoning) : 0;
     reasoningTokens += reasoningCount;

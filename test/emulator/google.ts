@@ -462,7 +462,10 @@ function planCandidate(
   fault: Fault,
 ): CandidatePlan {
   const signature = thinking.signed ? signatureFor(model, `${index}:${choice.reasoning ?? ""}`) : undefined;
-  const stopCode = fault.status === undefined && fault.code && CANDIDATE_STOPS.has(fault.code) ? fault.code : undefined;
+  // `error_finish` ends the answer after its `tokens`; `code=` cuts it halfway.
+  const stopCode =
+    fault.error_finish ??
+    (fault.status === undefined && fault.code && CANDIDATE_STOPS.has(fault.code) ? fault.code : undefined);
   const steps: Json[][] = [];
   const tokensAfter: number[] = [];
   let tokens = 0;
@@ -473,7 +476,7 @@ function planCandidate(
     }
   }
   let pieces = choice.pieces;
-  if (stopCode) pieces = pieces.slice(0, Math.floor(pieces.length / 2));
+  if (stopCode && fault.error_finish === undefined) pieces = pieces.slice(0, Math.floor(pieces.length / 2));
   for (const piece of pieces) {
     if (piece === "") continue;
     steps.push([{ text: piece }]);

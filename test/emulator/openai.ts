@@ -1,5 +1,5 @@
 import type { Fault } from "./directives";
-import { generateReply, type NeutralReply, type NeutralRequest } from "./generate";
+import { generateReply, type NeutralReply, type NeutralRequest, type NeutralToolCall } from "./generate";
 import { providerExtras, providerRejection, providerToolId } from "./openai-quirks";
 import type { Script } from "./script";
 import { countTokens, seededFloat } from "./tokens";
@@ -172,6 +172,10 @@ export function openaiChat(body: Json, provider: string, fault: Fault): Script {
       return;
     }
     c.toolCalls.forEach((call, i) => {
+      if (fault.quirky_tool_deltas !== undefined) {
+        for (const delta of quirkyToolDeltas(call, i, fault.quirky_tool_deltas)) frames.push(chunk(index, delta));
+        return;
+      }
       frames.push(
         chunk(index, {
           tool_calls: [{ index: i, id: call.id, type: "function", function: { name: call.name, arguments: "" } }],
@@ -190,6 +194,41 @@ export function openaiChat(body: Json, provider: string, fault: Fault): Script {
     frames.push(sse({ ...base, choices: [], usage: usageOf(reply) }));
   }
   return { status: 200, headers: SSE_HEADERS, frames, terminator: [DONE], malformedFrame: MALFORMED };
+}
+
+/**
+ * One streamed tool call as some OpenAI-compatible providers send it (`quirky_tool_deltas`), its
+ * arguments in three fragments: `repeat` (or no value) puts id, type and name on every delta;
+ * `null` opens the call as OpenAI does, then sends them as null beside each fragment; `late_name`
+ * opens with the id alone and names the function on the next delta, with the first fragment.
+ */
+function quirkyToolDeltas(call: NeutralToolCall, index: number, variant: string): Json[] {
+  const third = Math.ceil(call.arguments.length / 3) || 1;
+  const fragments: string[] = [];
+  for (let at = 0; at < call.arguments.length; at += third) fragments.push(call.arguments.slice(at, at + third));
+  const delta = (fields: Json, fn: Json) => ({ tool_calls: [{ index, ...fields, function: fn }] });
+  const whole = { id: call.id, type: "function" };
+  switch (variant) {
+    case "null":
+      return [
+        delta(whole, { name: call.name, arguments: "" }),
+        ...fragments.map((arguments_) => delta({ id: null, type: null }, { name: null, arguments: arguments_ })),
+      ];
+    case "late_name":
+      return [
+        delta({ id: call.id }, { arguments: "" }),
+        ...fragments.map((arguments_, i) =>
+          i === 0
+            ? delta({ type: "function" }, { name: call.name, arguments: arguments_ })
+            : delta({}, { arguments: arguments_ }),
+        ),
+      ];
+    default:
+      return [
+        delta(whole, { name: call.name, arguments: "" }),
+        ...fragments.map((arguments_) => delta(whole, { name: call.name, arguments: arguments_ })),
+      ];
+  }
 }
 
 /** Legacy completions: `prompt` in, `choices[].text` out. */

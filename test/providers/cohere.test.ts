@@ -263,11 +263,21 @@ describe("Cohere response mapping", () => {
     expect(reply.choices[0]?.message.tool_calls?.[0]?.function.arguments).toBe(args[0]);
   });
 
-  it("an error at message-end fails the stream", () => {
+  it("an ERROR finish with its error text is an error finish that keeps its usage", () => {
+    const mapper = cohereAdapter.createStreamMapper(target);
+    const usage = { billed_units: { input_tokens: 3, output_tokens: 2 } };
+    const [final] = mapper.map({
+      data: JSON.stringify({ type: "message-end", delta: { finish_reason: "ERROR", error: "internal", usage } }),
+    });
+    expect(final?.choices[0]).toMatchObject({ finish_reason: "error", native_finish_reason: "ERROR" });
+    expect(final?.usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 2 });
+  });
+
+  it("an error text at message-end beside a clean finish fails the stream", () => {
     const mapper = cohereAdapter.createStreamMapper(target);
     expect(() =>
       mapper.map({
-        data: JSON.stringify({ type: "message-end", delta: { finish_reason: "ERROR", error: "internal" } }),
+        data: JSON.stringify({ type: "message-end", delta: { finish_reason: "COMPLETE", error: "internal" } }),
       }),
     ).toThrow(/internal/);
   });

@@ -225,8 +225,13 @@ export function createCohereStreamMapper(): StreamMapper {
         case "message-end": {
           done = true;
           const end = data.delta ?? {};
-          if (typeof end.error === "string" && end.error) throw new UpstreamStreamError(end.error);
           const native = typeof end.finish_reason === "string" ? end.finish_reason : "COMPLETE";
+          // An ERROR finish may come with the error's text: it is still an error finish, carrying
+          // the usage of what was produced. Thrown here, it lost both: the stream was charged an
+          // estimate, and its error chunk had no provider code. The relay fails it as any error finish.
+          if (typeof end.error === "string" && end.error && mapCohereFinishReason(native) !== "error") {
+            throw new UpstreamStreamError(end.error);
+          }
           const usage = mapCohereUsage(end.usage);
           const final = { ...chunk({}, mapCohereFinishReason(native), native), ...(usage ? { usage } : {}) };
           return [...closeCalls(toolCalls.values()), final];
