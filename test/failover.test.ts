@@ -1,4 +1,4 @@
-import { beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { HealthTracker, health } from "../src/routing/health";
 import {
   BASE,
@@ -14,7 +14,9 @@ import {
 
 const LLAMA = "meta-llama/llama-3.3-70b-instruct";
 let key: string;
-beforeAll(async () => {
+// An account for each test: a settlement of one test's generation that lands after the next test
+// read its starting total (a cancelled stream's, say) must not count as that test's charge.
+beforeEach(async () => {
   ({ key } = await fundedAccount("10"));
 });
 
