@@ -57,6 +57,8 @@ const ROWS = [
     slug: "cohere",
     name: "Cohere",
     reason: "ERROR",
+    // Cohere's message-end says what went wrong beside its ERROR finish (the emulator's words).
+    words: "internal error: the model failed to generate a response",
     next: { models: ["cohere/command-a", "openai/gpt-4o-mini"] },
     nextSlug: "openai",
     nextName: "OpenAI",
@@ -117,6 +119,7 @@ describe.each(ROWS)("$format's error finish $reason", (row) => {
       message: expect.stringContaining(row.reason),
       metadata: { provider_code: row.reason, provider_name: row.name },
     });
+    if ("words" in row) expect(last.error.message).toContain(row.words);
     expect(last.choices).toEqual([expect.objectContaining({ index: 0, finish_reason: "error" })]);
     // Nothing before it looked like a clean end.
     const finishes = chunks.flatMap((c) => c.choices.map((ch: Chunk) => ch.finish_reason)).filter(Boolean);

@@ -98,6 +98,8 @@ export interface ChatChunkOut {
    * bytes; the relay then writes it instead of serialising `choices` (which must say the same).
    */
   serializedChoices?: string;
+  /** The provider's own words for a choice's error finish, where its format has them (Cohere's `error`). */
+  errorText?: string;
 }
 
 /** One event of an upstream stream, as framed on the wire (SSE here; Bedrock decodes its own). */

@@ -271,8 +271,9 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     // (the first-token clock would run out on the client's account, blamed on the provider).
     void out.sendBytes(KEEP_ALIVE_BYTES);
     let pending = "";
-    /** The provider's reason, once a choice of the current upstream ended in error. */
+    /** The provider's reason (and its words, if it gave any), once a choice of the current upstream ended in error. */
     let endedInError: string | undefined;
+    let endedInErrorText: string | undefined;
     while (!ended) {
       try {
         const events = await nextEvents();
@@ -280,7 +281,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         if (giveUpReason) throw new Error(giveUpReason);
         lastActivity = Date.now();
         if (events === null) {
-          if (endedInError !== undefined) throw new ProviderEndedInError(endedInError);
+          if (endedInError !== undefined) throw new ProviderEndedInError(endedInError, endedInErrorText);
           // A natural end needs `[DONE]` (or its format's end event) or at least a finish
           // reason; anything else is a truncated answer and must not look complete.
           if (mapper.done || summary.finishReason !== null) return finish(pending);
@@ -291,7 +292,10 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
             if (chunk.usage) summary.usage = chunk.usage;
             if (chunk.choices.length === 0) continue;
             const errorFinish = takeErrorFinish(chunk);
-            endedInError ??= errorFinish;
+            if (errorFinish !== undefined && endedInError === undefined) {
+              endedInError = errorFinish;
+              endedInErrorText = chunk.errorText;
+            }
             record(summary, chunk, finished, options.hideReasoning === true);
             // The generation's record keeps the provider's reason (OpenRouter's native_finish_reason):
             // taken off the chunk, it was null there.
@@ -303,7 +307,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
           if (mapper.done) {
             // Thrown at the end the provider gives, so that the usage it sends after the finish
             // (Bedrock's metadata event) is in.
-            if (endedInError !== undefined) throw new ProviderEndedInError(endedInError);
+            if (endedInError !== undefined) throw new ProviderEndedInError(endedInError, endedInErrorText);
             return finish(pending);
           }
         }
@@ -356,6 +360,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         summary.nativeFinishReason = null;
         finished.clear();
         endedInError = undefined;
+        endedInErrorText = undefined;
       }
     }
   };
@@ -389,8 +394,12 @@ function eventSource(
  * end.
  */
 class ProviderEndedInError extends Error {
-  constructor(readonly nativeReason: string) {
-    super(`The provider ended the answer with an error (${nativeReason})`);
+  constructor(
+    readonly nativeReason: string,
+    /** The provider's own words for it, where its format has them. */
+    text?: string,
+  ) {
+    super(`The provider ended the answer with an error (${nativeReason})${text ? `: ${text}` : ""}`);
   }
 }
 
@@ -436,7 +445,8 @@ function describeStreamError(error: unknown, source: StreamSource): StreamFailur
   if (error instanceof TruncatedError) return unavailable(error.message);
   if (error instanceof ProviderEndedInError) {
     return {
-      message: `Provider error: ${error.message}`,
+      // The provider's words may repeat what it was sent, its credential included.
+      message: `Provider error: ${sanitizeUpstreamText(error.message, credentialSecrets(source.target, source.adapter))}`,
       errorType: streamErrorType(error.nativeReason),
       providerCode: error.nativeReason,
     };

@@ -271,6 +271,7 @@ describe("Cohere response mapping", () => {
     });
     expect(final?.choices[0]).toMatchObject({ finish_reason: "error", native_finish_reason: "ERROR" });
     expect(final?.usage).toMatchObject({ prompt_tokens: 3, completion_tokens: 2 });
+    expect(final?.errorText).toBe("internal");
   });
 
   it("an error text at message-end beside a clean finish fails the stream", () => {

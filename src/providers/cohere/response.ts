@@ -228,12 +228,17 @@ export function createCohereStreamMapper(): StreamMapper {
           const native = typeof end.finish_reason === "string" ? end.finish_reason : "COMPLETE";
           // An ERROR finish may come with the error's text: it is still an error finish, carrying
           // the usage of what was produced. Thrown here, it lost both: the stream was charged an
-          // estimate, and its error chunk had no provider code. The relay fails it as any error finish.
+          // estimate, and its error chunk had no provider code. The relay fails it as any error
+          // finish, its text (errorText) in the error chunk's message.
           if (typeof end.error === "string" && end.error && mapCohereFinishReason(native) !== "error") {
             throw new UpstreamStreamError(end.error);
           }
           const usage = mapCohereUsage(end.usage);
-          const final = { ...chunk({}, mapCohereFinishReason(native), native), ...(usage ? { usage } : {}) };
+          const final: ChatChunkOut = {
+            ...chunk({}, mapCohereFinishReason(native), native),
+            ...(usage ? { usage } : {}),
+            ...(typeof end.error === "string" && end.error ? { errorText: end.error } : {}),
+          };
           return [...closeCalls(toolCalls.values()), final];
         }
         default:
