@@ -272,8 +272,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     void out.sendBytes(KEEP_ALIVE_BYTES);
     let pending = "";
     /** The provider's reason (and its words, if it gave any), once a choice of the current upstream ended in error. */
-    let endedInError: string | undefined;
-    let endedInErrorText: string | undefined;
+    let endedInError: ErrorFinish | undefined;
     while (!ended) {
       try {
         const events = await nextEvents();
@@ -281,7 +280,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         if (giveUpReason) throw new Error(giveUpReason);
         lastActivity = Date.now();
         if (events === null) {
-          if (endedInError !== undefined) throw new ProviderEndedInError(endedInError, endedInErrorText);
+          if (endedInError !== undefined) throw new ProviderEndedInError(endedInError);
           // A natural end needs `[DONE]` (or its format's end event) or at least a finish
           // reason; anything else is a truncated answer and must not look complete.
           if (mapper.done || summary.finishReason !== null) return finish(pending);
@@ -292,14 +291,11 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
             if (chunk.usage) summary.usage = chunk.usage;
             if (chunk.choices.length === 0) continue;
             const errorFinish = takeErrorFinish(chunk);
-            if (errorFinish !== undefined && endedInError === undefined) {
-              endedInError = errorFinish;
-              endedInErrorText = chunk.errorText;
-            }
+            endedInError ??= errorFinish;
             record(summary, chunk, finished, options.hideReasoning === true);
             // The generation's record keeps the provider's reason (OpenRouter's native_finish_reason):
             // taken off the chunk, it was null there.
-            if (endedInError !== undefined) summary.nativeFinishReason = endedInError;
+            if (endedInError !== undefined) summary.nativeFinishReason = endedInError.reason;
             if (options.hideReasoning && !withoutReasoning(chunk.choices)) continue;
             if (errorFinish !== undefined && !worthSending(chunk.choices)) continue;
             pending += frame(chunk.choices, "", spliceable ? chunk.serializedChoices : undefined);
@@ -307,7 +303,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
           if (mapper.done) {
             // Thrown at the end the provider gives, so that the usage it sends after the finish
             // (Bedrock's metadata event) is in.
-            if (endedInError !== undefined) throw new ProviderEndedInError(endedInError, endedInErrorText);
+            if (endedInError !== undefined) throw new ProviderEndedInError(endedInError);
             return finish(pending);
           }
         }
@@ -360,7 +356,6 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         summary.nativeFinishReason = null;
         finished.clear();
         endedInError = undefined;
-        endedInErrorText = undefined;
       }
     }
   };
@@ -394,20 +389,24 @@ function eventSource(
  * end.
  */
 class ProviderEndedInError extends Error {
-  constructor(
-    readonly nativeReason: string,
-    /** The provider's own words for it, where its format has them. */
-    text?: string,
-  ) {
-    super(`The provider ended the answer with an error (${nativeReason})${text ? `: ${text}` : ""}`);
+  readonly nativeReason: string;
+  constructor({ reason, text }: ErrorFinish) {
+    super(`The provider ended the answer with an error (${reason})${text ? `: ${text}` : ""}`);
+    this.nativeReason = reason;
   }
+}
+
+/** A provider's error finish: its own reason, and its own words for it where its format has them. */
+interface ErrorFinish {
+  reason: string;
+  text?: string;
 }
 
 /**
  * Takes an error finish off the chunk's choices, keeping what they carried besides; returns the
- * provider's own reason for it, or undefined when no choice ended in error.
+ * provider's own reason for it (and its words), or undefined when no choice ended in error.
  */
-function takeErrorFinish(chunk: ChatChunkOut): string | undefined {
+function takeErrorFinish(chunk: ChatChunkOut): ErrorFinish | undefined {
   let reason: string | undefined;
   for (const choice of chunk.choices) {
     if (choice.finish_reason !== "error") continue;
@@ -416,7 +415,7 @@ function takeErrorFinish(chunk: ChatChunkOut): string | undefined {
     delete choice.native_finish_reason;
     chunk.serializedChoices = undefined;
   }
-  return reason;
+  return reason === undefined ? undefined : { reason, text: chunk.errorText };
 }
 
 /** False for choices left with nothing to say (an error finish taken off an empty delta). */
