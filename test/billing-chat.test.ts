@@ -3,7 +3,16 @@ import { describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { estimateTextTokens } from "../src/transforms/tokens";
 import { audit, env, settled } from "./billing-support";
-import { admin, BASE, emulatorRequests, finishedCall, nonce, readThenCancel, sleep } from "./support/gateway";
+import {
+  admin,
+  BASE,
+  emulatorRequests,
+  finishedCall,
+  nonce,
+  readThenCancel,
+  recordedGeneration,
+  sleep,
+} from "./support/gateway";
 
 /**
  * Money through the real request path: POST /chat/completions against the provider emulator,
@@ -67,17 +76,6 @@ function expectBooksBalance(a: Awaited<ReturnType<typeof audit>>) {
   expect(a.totals.creditsNanos - a.totals.usageNanos - a.totals.reservedNanos).toBeGreaterThanOrEqual(0);
 }
 
-async function generation(key: string, id: string): Promise<any> {
-  for (let i = 0; i < 200; i++) {
-    const response = await SELF.fetch(
-      new Request(`${BASE}/generation?id=${id}`, { headers: { authorization: `Bearer ${key}` } }),
-    );
-    if (response.ok) return ((await response.json()) as any).data;
-    await sleep(20);
-  }
-  throw new Error(`generation ${id} was never recorded`);
-}
-
 /** Reads SSE data payloads (parsed, except `[DONE]`). */
 async function sse(response: Response) {
   const text = await response.text();
@@ -114,7 +112,7 @@ describe("charging through /chat/completions", () => {
     const a = await settled(acct.id);
     expectBooksBalance(a);
     expect(a.totals.usageNanos).toBe(Math.round(body.usage.cost * 1e9));
-    const record = await generation(acct.key, body.id);
+    const record = await recordedGeneration(acct.key, body.id);
     expect(record.total_cost).toBe(body.usage.cost);
     expect(record.tokens_completion).toBe(body.usage.completion_tokens);
     expect(record.streamed).toBe(false);
@@ -139,7 +137,7 @@ describe("charging through /chat/completions", () => {
     const a = await settled(acct.id);
     expectBooksBalance(a);
     expect(a.totals.usageNanos).toBe(Math.round(last.usage.cost * 1e9));
-    const record = await generation(acct.key, last.id);
+    const record = await recordedGeneration(acct.key, last.id);
     expect(record.total_cost).toBe(last.usage.cost);
     expect(record.streamed).toBe(true);
   });
@@ -156,7 +154,7 @@ describe("charging through /chat/completions", () => {
     const a = await settled(acct.id);
     expectBooksBalance(a);
     expect(a.totals.usageNanos).toBe(Math.round(body.usage.cost * 1e9));
-    const record = await generation(acct.key, body.id);
+    const record = await recordedGeneration(acct.key, body.id);
     expect(record.usage_estimated).toBe(true);
     expect(record.tokens_completion).toBe(body.usage.completion_tokens);
 
@@ -165,7 +163,7 @@ describe("charging through /chat/completions", () => {
     const text = chunks.map((d) => d.choices?.[0]?.delta?.content ?? "").join("");
     const last = chunks.at(-1);
     expect(last.usage.completion_tokens).toBe(estimateTextTokens(text));
-    expect((await generation(acct.key, last.id)).usage_estimated).toBe(true);
+    expect((await recordedGeneration(acct.key, last.id)).usage_estimated).toBe(true);
   });
 
   it("a failed attempt that produced nothing costs nothing", async () => {
@@ -293,7 +291,7 @@ describe("charging through /chat/completions", () => {
     const hold = await holdOf(body);
     const id = await readThenCancel((await chat(acct.key, body)).body!, 5);
 
-    const record = await generation(acct.key, id);
+    const record = await recordedGeneration(acct.key, id);
     expect(record.cancelled).toBe(true);
     expect(record.streamed).toBe(true);
     expect(record.tokens_completion).toBeGreaterThan(0);
@@ -329,7 +327,7 @@ describe("charging through /chat/completions", () => {
     const call = await finishedCall(marker);
     expect(call?.outcome).toBe("client_closed");
     expect(Date.now() - stoppedReadingAt).toBeGreaterThanOrEqual(stallMs - 50);
-    const record = await generation(acct.key, id);
+    const record = await recordedGeneration(acct.key, id);
     expect(record.cancelled).toBe(true);
     expect(record.tokens_completion).toBeGreaterThan(0);
     expect(record.tokens_completion).toBeLessThan(2000);

@@ -5,7 +5,16 @@ import { NotFoundResponseError } from "@openrouter/sdk/models/errors";
 import { CreateEmbeddingsResponseBody$inboundSchema } from "@openrouter/sdk/models/operations";
 import OpenAI from "openai";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE, chat, emulatorRequests, fundedAccount, gatewayFetch, nonce, sleep } from "./support/gateway";
+import {
+  BASE,
+  chat,
+  emulatorRequests,
+  fundedAccount,
+  gatewayFetch,
+  nonce,
+  recordedGeneration,
+  sleep,
+} from "./support/gateway";
 
 /** `POST /embeddings` through the real gateway: routed, reserved, charged once, like chat. */
 const MODEL = "openai/text-embedding-3-small";
@@ -23,20 +32,9 @@ function embed(body: Record<string, unknown>, apiKey = key) {
   });
 }
 
-async function generation(apiKey: string, id: string): Promise<any> {
-  for (let i = 0; i < 200; i++) {
-    const response = await gatewayFetch(`${BASE}/generation?id=${id}`, {
-      headers: { authorization: `Bearer ${apiKey}` },
-    });
-    if (response.ok) return ((await response.json()) as any).data;
-    await sleep(20);
-  }
-  throw new Error(`generation ${id} was never recorded`);
-}
-
 /** `/generation?id=` once the generation is settled, as the OpenRouter SDK parses it. */
 async function parsedGeneration(apiKey: string, id: string) {
-  return GenerationResponse$inboundSchema.parse({ data: await generation(apiKey, id) }).data;
+  return GenerationResponse$inboundSchema.parse({ data: await recordedGeneration(apiKey, id) }).data;
 }
 
 async function totalUsage(apiKey: string): Promise<number> {
@@ -102,7 +100,7 @@ describe("POST /embeddings", () => {
   it("charges exactly once what the reply says, and /generation reports it", async () => {
     const { key: own } = await fundedAccount("1");
     const body = (await (await embed({ model: MODEL, input: `charge me ${nonce()}` }, own)).json()) as any;
-    const record = await generation(own, body.id);
+    const record = await recordedGeneration(own, body.id);
     expect(record.total_cost).toBe(body.usage.cost);
     expect(record.tokens_prompt).toBe(body.usage.prompt_tokens);
     expect(record.model).toBe(MODEL);
@@ -157,7 +155,7 @@ describe("POST /embeddings", () => {
     expect(body.data).toHaveLength(2);
     expect(body.usage.prompt_tokens).toBeGreaterThan(0);
     expect(body.usage.cost).toBeGreaterThan(0);
-    const record = await generation(own, body.id);
+    const record = await recordedGeneration(own, body.id);
     expect(record.total_cost).toBe(body.usage.cost);
   });
 
@@ -175,7 +173,7 @@ describe("POST /embeddings", () => {
     const body = (await response.json()) as any;
     expect(body.model).toBe("google/gemini-embedding-001");
     expect(response.headers.get("x-tollgate-attempts")).toMatch(/status=500.*status=500.*Google AI Studio;status=200/);
-    await generation(own, body.id);
+    await recordedGeneration(own, body.id);
     expect(await totalUsage(own)).toBe(body.usage.cost);
   });
 
@@ -189,7 +187,7 @@ describe("POST /embeddings", () => {
     const body = (await response.json()) as any;
     expect(body.provider).toBe("Azure");
     expect(body.data[0].embedding.length).toBeGreaterThan(0);
-    await generation(own, body.id);
+    await recordedGeneration(own, body.id);
     expect(await totalUsage(own)).toBe(body.usage.cost);
   });
 

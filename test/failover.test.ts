@@ -9,6 +9,7 @@ import {
   gatewayFetch,
   nonce,
   readSse,
+  recordedGeneration,
   sleep,
 } from "./support/gateway";
 
@@ -23,15 +24,6 @@ beforeEach(async () => {
 const ask = (text: string, provider: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
   chat(key, { model: LLAMA, provider, messages: [{ role: "user", content: text }], ...extra });
 const upstreams = async (marker: string) => (await emulatorRequests(marker)).map((r) => r.provider);
-
-async function generation(id: string) {
-  for (let i = 0; i < 50; i++) {
-    const response = await gatewayFetch(`${BASE}/generation?id=${id}`, { headers: { authorization: `Bearer ${key}` } });
-    if (response.ok) return ((await response.json()) as any).data;
-    await sleep(20);
-  }
-  throw new Error("generation not recorded");
-}
 
 /** The key's account's total usage in USD (`GET /credits`). */
 const totalUsage = async () =>
@@ -64,7 +56,7 @@ describe("failover semantics", () => {
     );
     // a transient 5xx is retried once on the same endpoint, then the next provider answers
     expect(await upstreams(marker)).toEqual(["together", "together", "groq"]);
-    const record = await generation(body.id);
+    const record = await recordedGeneration(key, body.id);
     expect(record.provider_name).toBe("Groq");
     expect(record.total_cost).toBeCloseTo(body.usage.cost, 12);
     expect((await usageAfter(before)) - before).toBeCloseTo(body.usage.cost, 12);
@@ -417,7 +409,7 @@ describe("stream failover when the model's reasoning is hidden", () => {
     expect(bedrock?.provider).toBe("amazon-bedrock");
     expect(last.usage.completion_tokens).toBeGreaterThan(4);
     expect(last.usage.cost).toBeGreaterThan(0);
-    const record = await generation(last.id);
+    const record = await recordedGeneration(key, last.id);
     expect(record.provider_name).toBe("Amazon Bedrock");
     expect(record.total_cost).toBeCloseTo(last.usage.cost, 12);
     expect((await usageAfter(before)) - before).toBeCloseTo(last.usage.cost, 12);

@@ -3,7 +3,16 @@ import { HTTPClient } from "@openrouter/sdk/lib/http.js";
 import OpenAI from "openai";
 import { beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { health } from "../src/routing/health";
-import { BASE, chat, emulatorRequests, fundedAccount, gatewayFetch, nonce, readSse, sleep } from "./support/gateway";
+import {
+  BASE,
+  chat,
+  emulatorRequests,
+  fundedAccount,
+  gatewayFetch,
+  nonce,
+  readSse,
+  recordedGeneration,
+} from "./support/gateway";
 
 /**
  * A provider's own "error" finish (Gemini's OTHER, Cohere's ERROR, Bedrock's malformed output), made
@@ -19,15 +28,6 @@ beforeAll(async () => {
 });
 // The worker under test shares this module: failovers here count against the endpoints' health.
 beforeEach(() => health.reset());
-
-async function generation(id: string) {
-  for (let i = 0; i < 50; i++) {
-    const response = await gatewayFetch(`${BASE}/generation?id=${id}`, { headers: { authorization: `Bearer ${key}` } });
-    if (response.ok) return ((await response.json()) as any).data;
-    await sleep(20);
-  }
-  throw new Error("generation not recorded");
-}
 
 const ROWS = [
   {
@@ -130,7 +130,7 @@ describe.each(ROWS)("$format's error finish $reason", (row) => {
     // Charged for the 5 tokens produced: not nothing, and not the hold's whole allowance.
     expect(last.usage.completion_tokens).toBe(5);
     expect(last.usage.cost).toBeGreaterThan(0);
-    const record = await generation(last.id);
+    const record = await recordedGeneration(key, last.id);
     expect(record.provider_name).toBe(row.name);
     expect(record.finish_reason).toBe("error");
     expect(record.native_finish_reason).toBe(row.reason);
@@ -160,7 +160,7 @@ describe.each(ROWS)("$format's error finish $reason", (row) => {
     expect(chunks.map((c) => c.choices[0]?.delta?.content ?? "").join("")).toMatch(/^Hello from /);
     const usage = chunks.at(-1)?.usage;
     expect(usage.cost).toBeGreaterThan(0);
-    const record = await generation(chunks[0]?.id);
+    const record = await recordedGeneration(key, chunks[0]?.id);
     expect(record.provider_name).toBe(row.nextName);
     expect(record.finish_reason).toBe("stop");
     expect(record.total_cost).toBeCloseTo(usage.cost, 12);
@@ -181,7 +181,7 @@ describe.each(ROWS)("$format's error finish $reason", (row) => {
     expect(body.choices[0].message.content.split(" ")).toHaveLength(5);
     expect(body.usage.completion_tokens).toBe(5);
     expect(body.usage.cost).toBeGreaterThan(0);
-    const record = await generation(body.id);
+    const record = await recordedGeneration(key, body.id);
     expect(record.finish_reason).toBe("error");
     expect(record.native_finish_reason).toBe(row.reason);
     expect(record.total_cost).toBeCloseTo(body.usage.cost, 12);

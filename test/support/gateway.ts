@@ -104,3 +104,13 @@ export async function readThenCancel(body: ReadableStream<Uint8Array>, chunks: n
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** `GET /generation?id=` with `key`, once the generation is recorded (settlement lands after the reply). */
+export async function recordedGeneration(key: string, id: string): Promise<any> {
+  for (let i = 0; i < 200; i++) {
+    const response = await gatewayFetch(`${BASE}/generation?id=${id}`, { headers: { authorization: `Bearer ${key}` } });
+    if (response.ok) return ((await response.json()) as { data: unknown }).data;
+    await sleep(20);
+  }
+  throw new Error(`generation ${id} was never recorded`);
+}
