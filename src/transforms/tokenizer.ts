@@ -1,11 +1,11 @@
-import { Tiktoken, type TiktokenBPE } from "js-tiktoken/lite";
 import type { Env } from "../env";
+import { type BpeVocabulary, bpeCounter } from "./bpe-count";
 import { estimateTextTokens, type TokenCounter } from "./tokens";
 
 /**
  * Exact token counts where a tokenizer fits the model family, the estimate otherwise.
  *
- * OpenAI's models use tiktoken's public BPE vocabularies, counted here with js-tiktoken. A
+ * OpenAI's models use tiktoken's public BPE vocabularies, counted here exactly (bpe-count.ts). A
  * vocabulary is megabytes, far over the Worker's bundle budget, so it is fetched once per isolate
  * (from `TOKENIZER_URL`, `<url>/<encoding>.json`, in js-tiktoken's JSON format; cached through
  * the Cache API for the other isolates of the location) and only for requests where precision
@@ -46,9 +46,8 @@ async function download(env: Env, encoding: Encoding): Promise<TokenCounter | un
         await cache.put(url, copy);
       }
     }
-    const encoder = new Tiktoken((await response.json()) as TiktokenBPE);
-    // Special-token text in a prompt is plain text to the provider, so it is counted as such.
-    const count = (text: string) => encoder.encode(text, [], []).length;
+    // Special-token text in a prompt is plain text to the provider, and bpeCounter counts it as such.
+    const count = bpeCounter((await response.json()) as BpeVocabulary);
     const counter: TokenCounter = (text) => (text.length === 0 ? 0 : countInBoundedPieces(text, count));
     ready.set(encoding, counter);
     return counter;
@@ -99,8 +98,9 @@ function sliceEnd(run: string, at: number): number {
 /**
  * `count` over `text`, with every run longer than MAX_RUN counted in slices of MAX_RUN: a cut can
  * only add a token where two pieces would have merged, so the count errs high, as a hold should.
+ * Exported for the test that the counter matches js-tiktoken over these same slices.
  */
-function countInBoundedPieces(text: string, count: (text: string) => number): number {
+export function countInBoundedPieces(text: string, count: (text: string) => number): number {
   let tokens = 0;
   let from = 0;
   for (const match of text.matchAll(LONG_RUN)) {
