@@ -74,6 +74,17 @@ const ROWS = [
     nextName: "OpenAI",
   },
   {
+    format: "OpenAI-compatible",
+    model: "meta-llama/llama-3.3-70b-instruct",
+    slug: "together",
+    name: "Together",
+    reason: "error",
+    // The same model's other endpoint.
+    next: { provider: { order: ["together", "groq"] } },
+    nextSlug: "groq",
+    nextName: "Groq",
+  },
+  {
     format: "Bedrock",
     model: "anthropic/claude-3.5-haiku",
     slug: "amazon-bedrock",

@@ -31,7 +31,8 @@ export interface Fault {
    * The reply ends with this finish reason of the provider's own format after its `tokens` tokens
    * (0: before any), as a provider reports an answer it failed mid-way: Gemini's `finishReason`
    * (`OTHER`, `MALFORMED_FUNCTION_CALL`), Cohere's `finish_reason` (`ERROR`, `TIMEOUT`), Bedrock's
-   * `stopReason` (`malformed_model_output`, `malformed_tool_use`). No tool calls are made.
+   * `stopReason` (`malformed_model_output`, `malformed_tool_use`), an OpenAI-compatible
+   * provider's `finish_reason` (`error`, as some send for an answer they failed). No tool calls are made.
    */
   error_finish?: string;
   /**

@@ -123,6 +123,8 @@ export function openaiChat(body: Json, provider: string, fault: Fault): Script {
     model: request.model,
     system_fingerprint: "fp_emulator",
   };
+  /** How a choice ends: `error_finish` puts the provider's error finish in its place. */
+  const finishOf = (c: NeutralReply["choices"][number]) => fault.error_finish ?? c.finish;
   if (!body.stream) {
     return {
       status: 200,
@@ -152,7 +154,7 @@ export function openaiChat(body: Json, provider: string, fault: Fault): Script {
               : {}),
           },
           logprobs: null,
-          finish_reason: c.finish,
+          finish_reason: finishOf(c),
         })),
         ...(fault.no_usage ? {} : { usage: usageOf(reply) }),
       }),
@@ -168,7 +170,7 @@ export function openaiChat(body: Json, provider: string, fault: Fault): Script {
     if (provider === "mistral" && c.toolCalls.length > 0) {
       // Mistral streams each call whole, without index or type, in the finishing chunk.
       const calls = c.toolCalls.map((t) => ({ id: t.id, function: { name: t.name, arguments: t.arguments } }));
-      frames.push(chunk(index, { tool_calls: calls }, c.finish));
+      frames.push(chunk(index, { tool_calls: calls }, finishOf(c)));
       return;
     }
     c.toolCalls.forEach((call, i) => {
@@ -188,7 +190,7 @@ export function openaiChat(body: Json, provider: string, fault: Fault): Script {
         );
       }
     });
-    frames.push(chunk(index, {}, c.finish));
+    frames.push(chunk(index, {}, finishOf(c)));
   });
   if (body.stream_options?.include_usage && !fault.no_usage) {
     frames.push(sse({ ...base, choices: [], usage: usageOf(reply) }));

@@ -73,13 +73,16 @@ describe("Mistral", () => {
 });
 
 describe("OpenAI-format streams", () => {
-  it("a choice the provider ends with finish_reason error, without an error object, fails the stream", () => {
+  it("a choice the provider ends with finish_reason error, without an error object, is an error finish (the relay fails the stream)", () => {
     const mapper = openaiAdapter.createStreamMapper(target("together"));
     const event = (finish: string) => ({
       data: JSON.stringify({ choices: [{ index: 0, delta: { content: "" }, finish_reason: finish }] }),
     });
     expect(mapper.map(event("stop"))[0]?.choices[0]?.finish_reason).toBe("stop");
-    expect(() => mapper.map(event("error"))).toThrow(/ended the answer with an error/);
+    expect(mapper.map(event("error"))[0]?.choices[0]).toMatchObject({
+      finish_reason: "error",
+      native_finish_reason: "error",
+    });
   });
 });
 

@@ -226,9 +226,10 @@ export function createOpenAIStreamMapper(fixUsage?: (usage: Usage) => Usage): St
         if (toolDeltas !== undefined && toolDeltas.length > 0) delta.tool_calls = toolDeltas;
         else delete delta.tool_calls;
         if (choice.logprobs === null) delete choice.logprobs;
-        // A choice the provider ended in error, with no error object to say so: a failed stream
-        // (an error chunk, or failover before the first token), not an answer that looks finished.
-        if (native === "error") throw new UpstreamStreamError("the provider ended the answer with an error");
+        // A choice the provider ended in error (`finish_reason: "error"`, no error object) goes out
+        // as an error finish, as every format's does: the relay fails the stream at the provider's
+        // end, with the usage chunk that follows the finish (thrown here, that usage was lost and
+        // the stream charged an estimate, without a provider code).
         // Only the chunk that finishes is promoted: chunks before it keep finish_reason null.
         choice.finish_reason = mapOpenAIFinishReason(native, native !== null && withToolCalls.has(index));
         if (native !== null) choice.native_finish_reason = native;
