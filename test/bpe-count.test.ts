@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import type { Env } from "../src/env";
 import { bpeCounter } from "../src/transforms/bpe-count";
 import { countInBoundedPieces } from "../src/transforms/tokenizer";
-import { chat, fundedAccount } from "./support/gateway";
+import { timeRefusedChat } from "./support/gateway";
 
 const env = testEnv as unknown as Env;
 type Count = (text: string) => number;
@@ -145,17 +145,7 @@ describe("CPU cost of counting a CJK prompt near gpt-4o's context exactly", () =
    * passes 75% of gpt-4o's 128k window, so the o200k tokenizer counts the prompt (~77k tokens); a
    * key with no credit is refused (402) only after the count.
    */
-  async function timed(content: string) {
-    const { key: broke } = await fundedAccount("0");
-    const started = performance.now();
-    const response = await chat(broke, {
-      model: "openai/gpt-4o",
-      max_tokens: 1,
-      messages: [{ role: "user", content }],
-    });
-    await response.text();
-    return { status: response.status, ms: performance.now() - started };
-  }
+  const timed = (content: string) => timeRefusedChat("openai/gpt-4o", content);
 
   it("takes a fraction of what js-tiktoken's encode per slice took", async () => {
     const prose =

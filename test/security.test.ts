@@ -13,6 +13,7 @@ import {
   nonce,
   readSse,
   sleep,
+  timeRefusedChat,
 } from "./support/gateway";
 
 /**
@@ -222,18 +223,7 @@ describe("CPU cost of a prompt near the context limit (exact tiktoken count)", (
    * merge is quadratic in its length. A key with no credits can send it: it is refused (402) only
    * after the count, and charged nothing.
    */
-  async function timed(run: number) {
-    const { key: broke } = await fundedAccount("0");
-    const content = `${"a ".repeat(97_000)}${"b".repeat(run)}`;
-    const started = Date.now();
-    const response = await chat(broke, {
-      model: "openai/gpt-4o-mini",
-      max_tokens: 1,
-      messages: [{ role: "user", content }],
-    });
-    await response.text();
-    return { status: response.status, ms: Date.now() - started };
-  }
+  const timed = (run: number) => timeRefusedChat("openai/gpt-4o-mini", `${"a ".repeat(97_000)}${"b".repeat(run)}`);
 
   it("a 4 kB one-word run costs about what 4 kB of prose does (the quadratic BPE merge is bounded)", async () => {
     await timed(0); // loads the vocabulary once

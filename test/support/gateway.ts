@@ -114,3 +114,15 @@ export async function recordedGeneration(key: string, id: string): Promise<any> 
   }
   throw new Error(`generation ${id} was never recorded`);
 }
+
+/**
+ * How long a chat request takes to be refused for want of credit (a 402, after routing has counted
+ * its prompt): what a key with no money can make the gateway spend on a prompt.
+ */
+export async function timeRefusedChat(model: string, content: string): Promise<{ status: number; ms: number }> {
+  const { key: broke } = await fundedAccount("0");
+  const started = performance.now();
+  const response = await chat(broke, { model, max_tokens: 1, messages: [{ role: "user", content }] });
+  await response.text();
+  return { status: response.status, ms: performance.now() - started };
+}
