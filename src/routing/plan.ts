@@ -374,8 +374,13 @@ function eligibleEndpoints(
       promptTokens + Math.min(maxOutput, endpoint.max_completion_tokens ?? maxOutput) > endpoint.context_length &&
       !middleOutApplies(request, endpoint)
     ) {
+      // The output asked for counts too, and is named when there is one: a request whose prompt
+      // fits but whose max_tokens does not was told the context is "smaller than ~3222 prompt
+      // tokens", which names neither the field to fix nor a size that is too big.
+      const output = Math.min(maxOutput, endpoint.max_completion_tokens ?? maxOutput);
+      const asked = output > 0 ? ` + ${output} output tokens (${outputField(request)})` : "";
       reject(
-        `context length ${endpoint.context_length} is smaller than the request (~${promptTokens} prompt tokens)`,
+        `context length ${endpoint.context_length} is smaller than the request (~${promptTokens} prompt tokens${asked})`,
         true,
       );
       continue;
@@ -408,6 +413,11 @@ function eligibleEndpoints(
  * it, still `tools`: OpenRouter routes a request with tools only to endpoints that support tool
  * use, since an endpoint that drops them answers in prose where the client waits for a tool call.
  */
+/** The field the output cap was asked in: `max_completion_tokens` wins over `max_tokens`, as in the cap itself. */
+function outputField(request: PlanInput["request"]): string {
+  return request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens";
+}
+
 function neededParameters(
   request: PlanInput["request"],
   prefs: ProviderPreferences,
