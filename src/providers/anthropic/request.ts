@@ -83,8 +83,10 @@ export function toolInput(args: string): Record<string, unknown> {
 /**
  * Tool-use ids must match ^[a-zA-Z0-9_-]+$ (Anthropic's and Bedrock's rule); ids minted elsewhere
  * (e.g. Kimi's `functions.get_time:0`) are rewritten the same way in the call and in its result.
+ * An empty id (which some OpenAI-compatible servers mint, and clients send back) matches no
+ * pattern of one or more characters: it becomes `_`, or the turn was refused by the provider.
  */
-export const toolId = (id: string) => id.replace(/[^a-zA-Z0-9_-]/g, "_");
+export const toolId = (id: string) => id.replace(/[^a-zA-Z0-9_-]/g, "_") || "_";
 
 /**
  * System and developer messages are hoisted into `system`; the rest alternate user/assistant:
