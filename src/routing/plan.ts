@@ -1,4 +1,4 @@
-import { priceAtto } from "../billing/money";
+import { parseUsdToAtto, priceAtto } from "../billing/money";
 import type { CatalogIndex } from "../catalog/store";
 import type { Endpoint, Model, Provider } from "../catalog/types";
 import { requestedParameters, stopSequences, supports } from "../providers/parameters";
@@ -304,8 +304,20 @@ function orRefuse(attempts: Attempt[], rejections: Rejection[], allowedProviders
 
 /** USD per million tokens (OpenRouter's unit for max_price) ⇒ atto-USD per token. */
 function perMillionToAttoPerToken(limit: number | string): bigint {
-  const usd = typeof limit === "number" ? limit.toFixed(12) : limit;
-  return priceAtto(usd) / 1_000_000n;
+  return limitAtto(limit) / 1_000_000n;
+}
+
+/**
+ * A client's `max_price` limit (USD) ⇒ atto-USD. Parsed, not memoised with the catalog's prices
+ * (priceAtto): every client could add strings to that per-isolate cache, which is never emptied.
+ * A number from 1e21 up is written by toFixed in exponent form ("1e+21"), which the decimal
+ * parser refuses: `max_price: {prompt: 1e21}` was a 500. Such a number is an integer, exact as a
+ * bigint.
+ */
+function limitAtto(limit: number | string): bigint {
+  if (typeof limit === "string") return parseUsdToAtto(limit);
+  if (limit >= 1e21) return BigInt(limit) * parseUsdToAtto("1");
+  return parseUsdToAtto(limit.toFixed(12));
 }
 
 function eligibleEndpoints(
@@ -439,9 +451,7 @@ export function isFree(endpoint: Endpoint): boolean {
 function exceedsMaxPrice(endpoint: Endpoint, max: NonNullable<ProviderPreferences["max_price"]>): boolean {
   const over = (limit: number | string | undefined, price: string | undefined, perMillion: boolean) => {
     if (limit === undefined || price === undefined) return false;
-    const cap = perMillion
-      ? perMillionToAttoPerToken(limit)
-      : priceAtto(typeof limit === "number" ? limit.toFixed(12) : limit);
+    const cap = perMillion ? perMillionToAttoPerToken(limit) : limitAtto(limit);
     return priceAtto(price) > cap;
   };
   return (
