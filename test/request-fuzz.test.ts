@@ -270,6 +270,8 @@ const FIELDS: Record<string, (r: Rng) => Choice[]> = {
       { effort: "minimal" },
       { max_tokens: 1024 },
       { max_tokens: 1 },
+      { max_tokens: Number.MAX_SAFE_INTEGER, effort: "high" },
+      { max_tokens: 100_000, exclude: true },
       { exclude: true },
       { enabled: false },
       { enabled: true },
@@ -291,6 +293,9 @@ const FIELDS: Record<string, (r: Rng) => Choice[]> = {
       { sort: { by: "latency", partition: "none" } },
       { max_price: { prompt: 1, completion: "2.5" } },
       { max_price: { prompt: 0 } },
+      { max_price: { prompt: 1e308, completion: "0.0000000001", request: 0, image: "99999999999999999999" } },
+      { preferred_max_latency: 1e308, preferred_min_throughput: 0 },
+      { order: ["openai", "openai", "azure"], only: [], ignore: [] },
       { data_collection: "deny" },
       { zdr: true },
       { require_parameters: true },
@@ -475,7 +480,7 @@ function messages(r: Rng, text: string): Choice {
             content: r.pick(["", "x", [{ type: "text", text: "72F" }], []]),
           },
         ],
-        bad: false,
+        bad: user.bad,
       };
     case 10:
       // A tool result with no call before it, or an assistant turn last (a prefill).
@@ -487,7 +492,7 @@ function messages(r: Rng, text: string): Choice {
           [{ role: "system", content: "only a system prompt" }],
           [turn, turn, turn],
         ]),
-        bad: false,
+        bad: user.bad,
       };
     default:
       return { value: [turn], bad: user.bad };
@@ -503,12 +508,41 @@ interface Case {
   contentType: string;
   /** Top-level fields given a value the schema refuses (or "body" for a body that is no JSON object). */
   badFields: string[];
+  /** The emulator fault the case scripts, if any: a 502 or 503 is then the provider's failure told. */
+  fault?: string;
   stream: boolean;
 }
 
+/**
+ * Faults the emulators play (README: Scripting faults), for a few cases: the error shapes, the
+ * failover, the scrubbing of credentials and the accounting of a failed or cut reply are fuzzed too.
+ */
+const FAULTS = [
+  "status=500 times=1",
+  "status=500",
+  "status=503 times=1",
+  "status=429 retry_after=0 times=1",
+  "status=400",
+  "status=401",
+  "echo_credentials",
+  "no_usage",
+  "error_finish=OTHER",
+  "error_finish=error",
+  "error_finish=ERROR",
+  "quirky_tool_deltas",
+  "quirky_tool_deltas=null",
+  "quirky_tool_deltas=late_name",
+  "cut_after=2",
+  "malformed",
+  "no_done",
+  "refusal",
+  "prompt_tokens=5000",
+];
+
 function chatCase(r: Rng, index: number): Case {
   const marker = `fz${SEED.toString(36)}-${index}`;
-  const directive = `[[emulate tokens=${1 + r.int(6)}]]`;
+  const fault = r.chance(0.15) ? r.pick(FAULTS) : undefined;
+  const directive = `[[emulate tokens=${1 + r.int(6)}${fault ? ` ${fault}` : ""}]]`;
   const text = `${directive} ${marker} ${r.chance(0.3) ? r.pick(STRINGS.filter((s) => typeof s === "string")) : "hi"}`;
   const [model, provider] = r.pick(TARGETS);
   const body: Record<string, unknown> = {};
@@ -558,7 +592,12 @@ function chatCase(r: Rng, index: number): Case {
     if (choice.bad) badFields.push(name);
     labels.push(name);
   }
-  labels.unshift(String(body.model ?? body.models), provider ? `@${provider}` : "", stream ? "stream" : "");
+  labels.unshift(
+    String(body.model ?? body.models),
+    provider ? `@${provider}` : "",
+    stream ? "stream" : "",
+    fault ? `[${fault}]` : "",
+  );
   return {
     index,
     label: `chat#${index} ${labels.filter(Boolean).join(" ")}${badFields.length ? ` bad:${badFields.join(",")}` : ""}`,
@@ -567,6 +606,7 @@ function chatCase(r: Rng, index: number): Case {
     contentType: "application/json",
     badFields,
     stream: streamChoice.value === true,
+    ...(fault ? { fault } : {}),
   };
 }
 
@@ -720,7 +760,7 @@ async function run(key: string, c: Case): Promise<Outcome> {
     if (text.includes(secret) || headers.includes(secret)) problems.push(`the reply leaks a provider credential`);
   }
 
-  if (status >= 500) problems.push(`status ${status}`);
+  if (status >= 500 && !(c.fault && (status === 502 || status === 503))) problems.push(`status ${status}`);
   if (status >= 200 && status < 300 && c.badFields.length > 0)
     problems.push(`accepted (${status}) a body it should refuse`);
 
@@ -733,6 +773,8 @@ async function run(key: string, c: Case): Promise<Outcome> {
     }
     if (!error || error.code !== status || typeof error.message !== "string" || error.message.length === 0) {
       problems.push(`a ${status} not in OpenRouter's error shape`);
+    } else if (status === 502 && !(error as { metadata?: { provider_name?: unknown } }).metadata?.provider_name) {
+      problems.push("a 502 that names no provider");
     } else if (status === 400 && c.badFields.length === 1 && c.badFields[0] !== "body") {
       const field = c.badFields[0] as string;
       if (!error.message.includes(field)) problems.push(`the 400 does not name ${field}`);
@@ -877,6 +919,21 @@ describe("request fuzz's regressions (tool call ids)", () => {
       const ids = JSON.stringify(call?.body).match(/"(toolUseId|id|tool_use_id)":"[^"]*"/g) ?? [];
       expect(ids.length).toBeGreaterThan(0);
       for (const id of ids) expect(id, provider).not.toMatch(/:""$/);
+    }
+  });
+});
+
+describe("request fuzz's regressions (max_price)", () => {
+  it("a max_price of 1e21 USD or more is a limit every price is under (toFixed wrote 1e+21: a 500)", async () => {
+    const { key } = await fundedAccount("5");
+    for (const max_price of [{ prompt: 1e21 }, { completion: 1e308 }, { request: 1e300, image: 5e21 }]) {
+      const response = await chat(key, {
+        model: "google/gemini-2.0-flash-001",
+        provider: { max_price },
+        messages: [{ role: "user", content: `hi [[emulate tokens=2]] ${nonce()}` }],
+      });
+      expect(response.status, `${JSON.stringify(max_price)}: ${await response.clone().text()}`).toBe(200);
+      await response.text();
     }
   });
 });
