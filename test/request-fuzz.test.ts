@@ -24,7 +24,7 @@ const WORKERS = 8;
 
 function readSeed(): number {
   const fromEnv = inject("fuzzEnvironment").seed;
-  const parsed = fromEnv === undefined ? Number.NaN : Number(fromEnv);
+  const parsed = fromEnv ? Number(fromEnv) : Number.NaN;
   return Number.isFinite(parsed) ? parsed >>> 0 : DEFAULT_SEED;
 }
 
@@ -482,18 +482,17 @@ function messages(r: Rng, text: string): Choice {
         ],
         bad: user.bad,
       };
-    case 10:
+    case 10: {
       // A tool result with no call before it, or an assistant turn last (a prefill).
-      return {
-        value: r.pick([
-          [turn, { role: "tool", tool_call_id: "orphan", content: "x" }],
-          [turn, { role: "assistant", content: "The answer is" }],
-          [{ role: "assistant", content: "hello" }, turn],
-          [{ role: "system", content: "only a system prompt" }],
-          [turn, turn, turn],
-        ]),
-        bad: user.bad,
-      };
+      const value = r.pick([
+        [turn, { role: "tool", tool_call_id: "orphan", content: "x" }],
+        [turn, { role: "assistant", content: "The answer is" }],
+        [{ role: "assistant", content: "hello" }, turn],
+        [{ role: "system", content: "only a system prompt" }],
+        [turn, turn, turn],
+      ]);
+      return { value, bad: user.bad && value.includes(turn) };
+    }
     default:
       return { value: [turn], bad: user.bad };
   }
@@ -651,6 +650,9 @@ function completionCase(r: Rng, index: number): Case {
     ["reasoning", { value: { effort: "low" }, bad: false }],
     ["user", { value: "u".repeat(1025), bad: true }],
     ["seed", { value: 7, bad: false }],
+    ["provider", { value: { max_price: { prompt: 1e21, completion: "0.5" }, sort: "price" }, bad: false }],
+    ["models", { value: [model, "openai/gpt-4o-mini"], bad: false }],
+    ["n", { value: 2, bad: false }],
   ]);
   body[extra[0]] = extra[1].value;
   if (extra[1].bad) badFields.push(extra[0]);
@@ -693,6 +695,8 @@ function embeddingCase(r: Rng, index: number): Case {
     ["encoding_format", { value: "hex", bad: true }],
     ["input_type", { value: "search_query", bad: false }],
     ["provider", { value: { sort: "price" }, bad: false }],
+    ["provider", { value: { max_price: { prompt: 1e300 }, only: ["openai", "azure", "cohere"] }, bad: false }],
+    ["provider", { value: { order: "openai" }, bad: true }],
     ["user", { value: 5, bad: true }],
     ["models", { value: [model, "openai/text-embedding-3-small"], bad: false }],
   ]);
