@@ -11,7 +11,11 @@ import { BASE, chat, finishedCall, fundedAccount, gatewayFetch, nonce, sleep } f
  * error shape on every refusal (a 400 naming the field it refuses), replies and streams a strict
  * SDK parses, refusals that cost nothing, and no provider credential in any reply.
  *
- * The run is deterministic for a seed (FUZZ_SEED in the environment overrides the default); a
+ * Some cases script an emulator fault (a 5xx, a 429, a cut stream, an error finish, Bedrock
+ * echoing its credentials…): for them a 502 or 503 in OpenRouter's shape is the right answer.
+ *
+ * The run is deterministic for a seed (`FUZZ_SEED=123 npx vitest run test/request-fuzz.test.ts`
+ * overrides the default; `FUZZ_DEBUG=1` also lists every refusal of a body the schema takes); a
  * failure prints the seed and each failing case's label and body.
  */
 
