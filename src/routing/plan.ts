@@ -382,14 +382,11 @@ function eligibleEndpoints(
       reject(prefs.require_parameters ? `does not support ${missing.join(", ")} (require_parameters)` : NO_TOOL_USE);
       continue;
     }
-    if (
-      promptTokens + Math.min(maxOutput, endpoint.max_completion_tokens ?? maxOutput) > endpoint.context_length &&
-      !middleOutApplies(request, endpoint)
-    ) {
+    const output = Math.min(maxOutput, endpoint.max_completion_tokens ?? maxOutput);
+    if (promptTokens + output > endpoint.context_length && !middleOutApplies(request, endpoint)) {
       // The output asked for counts too, and is named when there is one: a request whose prompt
       // fits but whose max_tokens does not was told the context is "smaller than ~3222 prompt
       // tokens", which names neither the field to fix nor a size that is too big.
-      const output = Math.min(maxOutput, endpoint.max_completion_tokens ?? maxOutput);
       const asked = output > 0 ? ` + ${output} output tokens (${outputField(request)})` : "";
       reject(
         `context length ${endpoint.context_length} is smaller than the request (~${promptTokens} prompt tokens${asked})`,
@@ -418,6 +415,11 @@ function eligibleEndpoints(
   return { eligible, reasons: [...reasons], clientsToFix };
 }
 
+/** The field the output cap was asked in: `max_completion_tokens` wins over `max_tokens`, as in the cap itself. */
+function outputField(request: PlanInput["request"]): string {
+  return request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens";
+}
+
 /**
  * The parameters an endpoint must support to be tried. With `require_parameters`, every one sent
  * (but `max_tokens`, which every endpoint takes, capped to its own limit), and `reasoning` for a
@@ -425,11 +427,6 @@ function eligibleEndpoints(
  * it, still `tools`: OpenRouter routes a request with tools only to endpoints that support tool
  * use, since an endpoint that drops them answers in prose where the client waits for a tool call.
  */
-/** The field the output cap was asked in: `max_completion_tokens` wins over `max_tokens`, as in the cap itself. */
-function outputField(request: PlanInput["request"]): string {
-  return request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens";
-}
-
 function neededParameters(
   request: PlanInput["request"],
   prefs: ProviderPreferences,
