@@ -368,9 +368,9 @@ function userContent(r: Rng, text: string): Choice {
       value: { type: "file", file: { filename: "a.pdf", file_data: `data:application/pdf;base64,${PDF}` } },
       bad: false,
     },
-    { value: { type: "image_url", image_url: { url: "data:," } }, bad: false },
+    { value: { type: "image_url", image_url: { url: "data:," } }, bad: true },
     { value: { type: "image_url", image_url: { url: "data:text/plain;base64,aGk=" } }, bad: false },
-    { value: { type: "image_url", image_url: { url: `data:image/png,${PIXEL}` } }, bad: false },
+    { value: { type: "image_url", image_url: { url: `data:image/png,${PIXEL}` } }, bad: true },
     { value: { type: "image_url", image_url: { url: "" } }, bad: false },
     { value: { type: "image_url", image_url: { url: "not a url" } }, bad: false },
     {
@@ -943,6 +943,47 @@ describe("request fuzz's regressions (max_price)", () => {
       expect(response.status, `${JSON.stringify(max_price)}: ${await response.clone().text()}`).toBe(200);
       await response.text();
     }
+  });
+});
+
+describe("request fuzz's regressions (data: URLs)", () => {
+  it("a data: URL that is not base64 is a 400 naming the part, for every provider (Gemini took it for a file URI)", async () => {
+    const { key } = await fundedAccount("1");
+    const parts = [
+      ["messages.0.content.1.image_url", { type: "image_url", image_url: { url: "data:," } }],
+      ["messages.0.content.1.image_url", { type: "image_url", image_url: `data:image/png,${PIXEL}` }],
+      [
+        "messages.0.content.1.file.file_data",
+        { type: "file", file: { filename: "a.pdf", file_data: "data:application/pdf,%25PDF" } },
+      ],
+    ] as const;
+    for (const model of ["google/gemini-2.0-flash-001", "anthropic/claude-3.5-haiku", "openai/gpt-4o-mini"]) {
+      for (const [path, part] of parts) {
+        const response = await chat(key, {
+          model,
+          messages: [{ role: "user", content: [{ type: "text", text: `what is this? ${nonce()}` }, part] }],
+        });
+        const body = (await response.json()) as { error?: { message?: string } };
+        expect(response.status, `${model} ${JSON.stringify(part)}`).toBe(400);
+        expect(body.error?.message).toContain(path);
+        expect(body.error?.message).toContain("a data: URL must be base64");
+      }
+    }
+    // The base64 form still goes through.
+    const fine = await chat(key, {
+      model: "google/gemini-2.0-flash-001",
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "text", text: `what is this? ${nonce()}` },
+            { type: "image_url", image_url: { url: `data:image/png;base64,${PIXEL}` } },
+          ],
+        },
+      ],
+    });
+    expect(fine.status).toBe(200);
+    await fine.text();
   });
 });
 

@@ -18,12 +18,23 @@ export const TextPart = z.looseObject({
   text: z.string(),
   cache_control: CacheControl.optional(),
 });
+/**
+ * A URL or a `data:` URL, which must carry base64 (`data:<media type>;base64,<data>`), the one form
+ * every provider takes. Any other `data:` form (`data:,`, `data:image/png,<bytes>`) is refused
+ * here, naming the part: passed on, Gemini read it as a file URI and refused it in its own words
+ * (naming no part), and Bedrock dropped the image. The payload itself is not scanned (an image can
+ * be megabytes); a provider refuses bad base64.
+ */
+const MediaUrl = z
+  .string()
+  .refine(
+    (url) => !/^data:/i.test(url) || /^data:[^;,]+;base64,/.test(url),
+    "a data: URL must be base64: data:<media type>;base64,<data>",
+  );
+
 export const ImagePart = z.looseObject({
   type: z.literal("image_url"),
-  image_url: z.union([
-    z.string(),
-    z.looseObject({ url: z.string(), detail: z.enum(["auto", "low", "high"]).optional() }),
-  ]),
+  image_url: z.union([MediaUrl, z.looseObject({ url: MediaUrl, detail: z.enum(["auto", "low", "high"]).optional() })]),
 });
 export const AudioPart = z.looseObject({
   type: z.literal("input_audio"),
@@ -33,7 +44,7 @@ export const FilePart = z.looseObject({
   type: z.literal("file"),
   file: z.looseObject({
     filename: z.string().optional(),
-    file_data: z.string().optional(),
+    file_data: MediaUrl.optional(),
     file_id: z.string().optional(),
   }),
 });
