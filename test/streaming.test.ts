@@ -1,6 +1,9 @@
+import { createExecutionContext, env, waitOnExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, it } from "vitest";
+import worker from "../src/index";
 import { MAX_BATCH_BYTES } from "../src/streaming/byte-reader";
 import {
+  BASE,
   chat,
   emulatorRequests,
   finishedCall,
@@ -157,6 +160,41 @@ describe("streaming chat completions", () => {
     const cancelledAt = Date.now();
     expect((await finishedCall(marker))?.outcome).toBe("client_closed");
     expect(Date.now() - cancelledAt).toBeLessThan(250);
+  });
+
+  it("ends its own reply when the client leaves, so that the request is over (the body was left open)", async () => {
+    // Called as the runtime calls it, with the request's signal in the test's hand: a client
+    // that goes away aborts it (enable_request_signal). The relay stops at once; its reply must
+    // end too, or the runtime keeps the request in flight: a service-binding caller that cancels
+    // held the gateway's request open, and the test runner waited on such requests forever.
+    const client = new AbortController();
+    const ctx = createExecutionContext();
+    const request = new Request(`${BASE}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: MODEL,
+        stream: true,
+        messages: [{ role: "user", content: `long [[emulate tokens=200 chunk_delay_ms=50]] ${nonce()}` }],
+      }),
+      signal: client.signal,
+    });
+    const response = await worker.fetch(request, env, ctx);
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    const decoder = new TextDecoder();
+    let text = "";
+    while (!/"content":"[^"]/.test(text)) text += decoder.decode((await reader.read()).value, { stream: true });
+    client.abort();
+    const drained = (async () => {
+      try {
+        while (!(await reader.read()).done) {}
+      } catch {
+        // An errored body is an ended one.
+      }
+      return "ended";
+    })();
+    expect(await Promise.race([drained, sleep(1000).then(() => "still open")])).toBe("ended");
+    await waitOnExecutionContext(ctx);
   });
 
   it("ends a stream cut mid-way with an error chunk, never a clean end", async () => {

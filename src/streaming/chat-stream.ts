@@ -158,6 +158,9 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   const writer = writable.getWriter();
   const clientGone = () => {
     out.discard();
+    // The reply ends too: left open, the runtime keeps the request in flight (a service-binding
+    // caller that cancels does not error it), which held the request until the runtime gave up.
+    writer.abort(new Error("The client went away")).catch(() => undefined);
     if (ended) return;
     summary.cancelled = true;
     source.abort();
