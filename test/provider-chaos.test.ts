@@ -234,6 +234,8 @@ interface Outcome {
   /** The cost must be checked against /generation (every answered, not abandoned, request). */
   verify: boolean;
   cancelled: boolean;
+  /** How it ended, for the mix the run covered. */
+  kind: "error" | "json" | "stream" | "stream-failed-after-content" | "stream-nothing" | "left";
 }
 
 type Json = Record<string, any>;
@@ -304,7 +306,7 @@ async function runCase(c: Case, key: string): Promise<Outcome> {
     expect(statusOfLastAttempt(attempts?.at(-1) ?? {}), `${where}: ${text}`).toContain(response.status);
     if (response.status === 429) expect(response.headers.get("retry-after"), where).not.toBeNull();
     expect(body.error.metadata.provider_name, `${where}: ${text}`).toBe(attempts?.at(-1)?.provider);
-    return { costNanos: 0, id: undefined, provider: undefined, verify: false, cancelled: false };
+    return { costNanos: 0, id: undefined, provider: undefined, verify: false, cancelled: false, kind: "error" };
   }
 
   if (!c.stream) {
@@ -330,7 +332,7 @@ async function runCase(c: Case, key: string): Promise<Outcome> {
     const expected = expectedCostNanos(model, slug, body.usage.prompt_tokens, body.usage.completion_tokens);
     expect(Math.abs(cost - expected), `${where}: cost ${cost} vs ${expected} at ${slug}`).toBeLessThanOrEqual(1);
     expect(body.id, where).toMatch(/^gen-/);
-    return { costNanos: cost, id: body.id, provider: body.provider, verify: true, cancelled: false };
+    return { costNanos: cost, id: body.id, provider: body.provider, verify: true, cancelled: false, kind: "json" };
   }
 
   const { text, ended } = await readStream(response.body as ReadableStream<Uint8Array>, c.cancelAfter);
@@ -341,7 +343,7 @@ async function runCase(c: Case, key: string): Promise<Outcome> {
   const id = chunks.find((ch) => typeof ch.id === "string")?.id as string | undefined;
   if (!ended) {
     // Left mid-way: charged for what was produced, found through /generation.
-    return { costNanos: 0, id, provider: chunks[0]?.provider, verify: false, cancelled: true };
+    return { costNanos: 0, id, provider: chunks[0]?.provider, verify: false, cancelled: true, kind: "left" };
   }
   expect(data.at(-1), `${where}: ends with [DONE]`).toBe("[DONE]");
   const last = chunks.at(-1) as Json;
@@ -358,7 +360,7 @@ async function runCase(c: Case, key: string): Promise<Outcome> {
   expect(providers.size, `${where}: ${text}`).toBeLessThanOrEqual(1);
   if (!delivered) {
     expect(cost, `${where}: a stream that delivered nothing costs nothing: ${text}`).toBe(0);
-    return { costNanos: 0, id, provider: undefined, verify: false, cancelled: false };
+    return { costNanos: 0, id, provider: undefined, verify: false, cancelled: false, kind: "stream-nothing" };
   }
   const made = await calls();
   const answered = made.filter((m) => providerName(m.provider) === [...providers][0]).at(-1);
@@ -377,7 +379,14 @@ async function runCase(c: Case, key: string): Promise<Outcome> {
     expect(Math.abs(cost - expected), `${where}: cost ${cost} vs ${expected}`).toBeLessThanOrEqual(1);
   }
   expect(cost, `${where}: content was produced and must be charged: ${text}`).toBeGreaterThan(0);
-  return { costNanos: cost, id, provider: [...providers][0], verify: true, cancelled: false };
+  return {
+    costNanos: cost,
+    id,
+    provider: [...providers][0],
+    verify: true,
+    cancelled: false,
+    kind: last.error === undefined ? "stream" : "stream-failed-after-content",
+  };
 }
 
 const authed = (key: string) => ({ headers: { authorization: `Bearer ${key}` } });
@@ -417,6 +426,13 @@ describe("chaos: failover and money under random provider faults", () => {
         }
       }),
     );
+
+    // The generator keeps producing every ending: a change that loses one loses its checks.
+    const mix = new Map<string, number>();
+    for (const outcome of outcomes) mix.set(outcome.kind, (mix.get(outcome.kind) ?? 0) + 1);
+    for (const kind of ["error", "json", "stream", "stream-failed-after-content", "left"]) {
+      expect(mix.get(kind) ?? 0, `seed ${CHAOS_SEED}: no "${kind}" in ${JSON.stringify([...mix])}`).toBeGreaterThan(0);
+    }
 
     // No upstream call outlives its request: a client that left, or a stream the gateway failed,
     // cancels its provider's stream (the stall clock is 2 s in the tests).
