@@ -14,6 +14,8 @@ export interface LoggedRequest {
   startedAt: number;
   firstByteAt: number | null;
   endedAt: number | null;
+  /** When the connection carrying the reply closed (null while it is open): the caller hung up or it ended. */
+  closedAt: number | null;
 }
 
 const MAX_ENTRIES = 2000;
@@ -22,7 +24,9 @@ export class RequestLog {
   private entries: LoggedRequest[] = [];
   private seq = 0;
 
-  add(entry: Omit<LoggedRequest, "seq" | "outcome" | "status" | "firstByteAt" | "endedAt">): LoggedRequest {
+  add(
+    entry: Omit<LoggedRequest, "seq" | "outcome" | "status" | "firstByteAt" | "endedAt" | "closedAt">,
+  ): LoggedRequest {
     const full: LoggedRequest = {
       ...entry,
       seq: ++this.seq,
@@ -30,6 +34,7 @@ export class RequestLog {
       status: null,
       firstByteAt: null,
       endedAt: null,
+      closedAt: null,
     };
     this.entries.push(full);
     if (this.entries.length > MAX_ENTRIES) this.entries.splice(0, this.entries.length - MAX_ENTRIES);

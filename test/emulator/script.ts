@@ -31,6 +31,7 @@ export async function play(
 ): Promise<void> {
   let clientGone = false;
   res.on("close", () => {
+    entry.closedAt = Date.now();
     if (!res.writableFinished) {
       clientGone = true;
       if (entry.outcome === "pending") finish(entry, "client_closed");
