@@ -11,6 +11,7 @@ import {
   nonce,
   sleep,
 } from "./support/gateway";
+import { mulberry32 } from "./support/prng";
 
 /**
  * Seeded chaos over failover and money: requests whose prompts carry random emulator fault
@@ -35,18 +36,6 @@ const ACCOUNTS = 4;
 const PARALLEL = 10;
 /** This run's requests, found in the emulator's log. */
 const RUN = nonce();
-
-/** mulberry32: a small deterministic PRNG. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const LLAMA = "meta-llama/llama-3.3-70b-instruct";
 const LLAMA_SLUGS = ["together", "fireworks", "groq", "deepinfra"];
@@ -177,7 +166,7 @@ interface Case {
 }
 
 function makeCases(seed: number): Case[] {
-  const random = prng(seed);
+  const random = mulberry32(seed);
   const cases: Case[] = [];
   for (let index = 0; index < REQUESTS; index++) {
     const family = pick(FAMILIES, random);

@@ -3,6 +3,7 @@ import { CreateEmbeddingsResponseBody$inboundSchema } from "@openrouter/sdk/mode
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { EMULATOR_SECRET_ACCESS_KEY } from "../src/providers/bedrock/credentials";
 import { BASE, chat, finishedCall, fundedAccount, gatewayFetch, nonce, sleep } from "./support/gateway";
+import { mulberry32 } from "./support/prng";
 
 /**
  * A seeded fuzz of the request path: chat-completion bodies (and, lightly, legacy completions and
@@ -32,16 +33,9 @@ function readSeed(): number {
   return Number.isFinite(parsed) ? parsed >>> 0 : DEFAULT_SEED;
 }
 
-/** mulberry32: small, fast, and the same sequence everywhere for a seed. */
+/** The seeded generator, with the draws the cases are made of. */
 function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const next = mulberry32(seed);
   return {
     next,
     int: (n: number) => Math.floor(next() * n),
