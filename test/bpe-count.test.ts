@@ -5,6 +5,7 @@ import type { Env } from "../src/env";
 import { bpeCounter } from "../src/transforms/bpe-count";
 import { countInBoundedPieces } from "../src/transforms/tokenizer";
 import { timeRefusedChat } from "./support/gateway";
+import { mulberry32 } from "./support/prng";
 
 const env = testEnv as unknown as Env;
 type Count = (text: string) => number;
@@ -19,17 +20,8 @@ beforeAll(async () => {
   }
 }, 60_000);
 
-/** A seeded generator (mulberry32), so a failing random text can be found again. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator, so a failing random text can be found again. */
+const random = mulberry32;
 
 /** Code points from ranges where tokenizers differ: scripts, marks, spaces, symbols, astral, lone surrogates. */
 const RANGES: [number, number][] = [
