@@ -158,9 +158,10 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   const writer = writable.getWriter();
   const clientGone = () => {
     out.discard();
-    // The reply ends too: left open, the runtime keeps the request in flight (a service-binding
-    // caller that cancels does not error it), which held the request until the runtime gave up.
-    writer.abort(new Error("The client went away")).catch(() => undefined);
+    // The reply ends too (for a client that stopped reading, its connection is cut): left open,
+    // the runtime keeps the request in flight, as a service-binding caller that cancels does not
+    // error it.
+    writer.abort(new Error("The client went away or stopped reading")).catch(() => undefined);
     if (ended) return;
     summary.cancelled = true;
     source.abort();
@@ -169,11 +170,6 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   writer.closed.catch(clientGone);
   options.clientSignal?.addEventListener("abort", clientGone, { once: true });
   const out = new CoalescingWriter(writer, options.flushIntervalMs, clientGone);
-  /** A client that stopped reading is treated as one that left, and its connection is cut. */
-  const clientStalled = () => {
-    writer.abort(new Error(`The client read nothing for ${options.clientStallTimeoutMs} ms`)).catch(() => undefined);
-    clientGone();
-  };
 
   const end = () => {
     if (ended) return false;
@@ -239,7 +235,8 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     if (ended || giveUpReason) return;
     const now = Date.now();
     if (awaitingClient) {
-      if (now - awaitingClientSince >= options.clientStallTimeoutMs) clientStalled();
+      // A client that stopped reading is treated as one that left: its reply is cut.
+      if (now - awaitingClientSince >= options.clientStallTimeoutMs) clientGone();
       return;
     }
     // Before the provider's first token the first-token timeout governs; after it, the idle
