@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { affordableOutputTokens, generationCost, worstCaseCost } from "../src/billing/cost";
-import { attoToNanosCeil, parseUsdToAtto, parseUsdToNanos } from "../src/billing/money";
+import { attoToNanosCeil, parseUsdToAtto, parseUsdToNanos, usdToAtto } from "../src/billing/money";
 import { billable } from "../src/generation/usage";
 import { estimateTextTokens } from "../src/transforms/tokens";
 
@@ -17,6 +17,13 @@ describe("money is exact", () => {
     expect(parseUsdToNanos("10")).toBe(10_000_000_000);
     expect(parseUsdToNanos("0.000000001")).toBe(1);
     expect(() => parseUsdToNanos("0.0000000001")).toThrow();
+  });
+
+  it("takes a client's USD number to the given decimals, and one of 1e21 or more whole (toFixed writes 1e+21)", () => {
+    expect(usdToAtto(0.25, 12)).toBe(250_000_000_000_000_000n);
+    expect(usdToAtto("0.25", 12)).toBe(250_000_000_000_000_000n);
+    expect(usdToAtto(1e21, 12)).toBe(10n ** 39n);
+    expect(usdToAtto(5e21, 9)).toBe(5n * 10n ** 39n);
   });
 
   it("rounds a generation's cost up to a whole nano-dollar, once", () => {

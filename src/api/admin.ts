@@ -59,7 +59,11 @@ function newAccountId(): string {
 
 /** A signed USD amount ("-2.5", 10) in nano-dollars, exactly. */
 export function signedUsdToNanos(amount: string | number): number {
-  const text = typeof amount === "number" ? amount.toFixed(9) : amount.trim();
+  if (typeof amount === "number") {
+    const nanos = parseUsdToNanos(Math.abs(amount));
+    return amount < 0 ? -nanos : nanos;
+  }
+  const text = amount.trim();
   const negative = text.startsWith("-");
   const nanos = parseUsdToNanos(negative ? text.slice(1) : text);
   return negative ? -nanos : nanos;

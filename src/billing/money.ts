@@ -35,11 +35,21 @@ export function attoToNanosCeil(atto: bigint): Nanos {
   return Number((atto + ATTO_PER_NANO - 1n) / ATTO_PER_NANO);
 }
 
+/**
+ * A USD amount a client gave as a JSON number or a decimal string ⇒ atto-dollars. A number is
+ * taken to `digits` decimals; one of 1e21 or more, which toFixed writes in exponent form ("1e+21",
+ * refused by the decimal parser), is an integer, exact as a bigint.
+ */
+export function usdToAtto(usd: number | string, digits: number): bigint {
+  if (typeof usd === "string") return parseUsdToAtto(usd);
+  if (usd >= 1e21) return BigInt(usd) * 10n ** BigInt(ATTO_DECIMALS);
+  return parseUsdToAtto(usd.toFixed(digits));
+}
+
 /** Parses a decimal USD amount ("10", "0.5") into nano-dollars exactly; rejects sub-nano digits. */
 export function parseUsdToNanos(usd: string | number): Nanos {
-  const text = typeof usd === "number" ? usd.toFixed(9) : usd;
-  const atto = parseUsdToAtto(text);
-  if (atto % ATTO_PER_NANO !== 0n) throw new RangeError(`more precise than a nano-dollar: ${text}`);
+  const atto = usdToAtto(usd, 9);
+  if (atto % ATTO_PER_NANO !== 0n) throw new RangeError(`more precise than a nano-dollar: ${usd}`);
   return Number(atto / ATTO_PER_NANO);
 }
 

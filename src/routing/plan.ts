@@ -1,4 +1,4 @@
-import { parseUsdToAtto, priceAtto } from "../billing/money";
+import { priceAtto, usdToAtto } from "../billing/money";
 import type { CatalogIndex } from "../catalog/store";
 import type { Endpoint, Model, Provider } from "../catalog/types";
 import { requestedParameters, stopSequences, supports } from "../providers/parameters";
@@ -302,22 +302,16 @@ function orRefuse(attempts: Attempt[], rejections: Rejection[], allowedProviders
   throw new GatewayError(clientsToFix ? 400 : 404, `${headline}: ${reasons.join(" | ")}`, { reasons });
 }
 
-/** USD per million tokens (OpenRouter's unit for max_price) ⇒ atto-USD per token. */
-function perMillionToAttoPerToken(limit: number | string): bigint {
-  return limitAtto(limit) / 1_000_000n;
-}
-
 /**
  * A client's `max_price` limit (USD) ⇒ atto-USD. Parsed, not memoised with the catalog's prices
  * (priceAtto): every client could add strings to that per-isolate cache, which is never emptied.
- * A number from 1e21 up is written by toFixed in exponent form ("1e+21"), which the decimal
- * parser refuses: `max_price: {prompt: 1e21}` was a 500. Such a number is an integer, exact as a
- * bigint.
+ * (usdToAtto takes a limit of 1e21 or more whole: through toFixed it was a 500.)
  */
-function limitAtto(limit: number | string): bigint {
-  if (typeof limit === "string") return parseUsdToAtto(limit);
-  if (limit >= 1e21) return BigInt(limit) * parseUsdToAtto("1");
-  return parseUsdToAtto(limit.toFixed(12));
+const limitAtto = (limit: number | string) => usdToAtto(limit, 12);
+
+/** USD per million tokens (OpenRouter's unit for max_price) ⇒ atto-USD per token. */
+function perMillionToAttoPerToken(limit: number | string): bigint {
+  return limitAtto(limit) / 1_000_000n;
 }
 
 function eligibleEndpoints(
