@@ -19,12 +19,11 @@ async function stale() {
   vi.useFakeTimers({ toFake: ["Date"] });
   const cell = new Refreshing<string>();
   const { pending, load } = loads();
-  const { ctx, kept } = context();
-  const first = cell.get(ctx, load, () => 1_000);
+  const first = cell.get(context().ctx, load, () => 1_000);
   pending[0]?.resolve("v1");
   await first;
   vi.setSystemTime(Date.now() + 1_001);
-  return { cell, pending, load, ctx, kept };
+  return { cell, pending, load, ...context() };
 }
 
 describe("Refreshing", () => {
@@ -41,7 +40,31 @@ describe("Refreshing", () => {
     expect([await a, await b]).toEqual(["v1", "v1"]);
     expect(cell.get(ctx, load, () => 1_000)).toBe("v1");
     expect(pending).toHaveLength(1);
-    expect(kept).toHaveLength(0); // a first load is awaited by its readers, not kept in the background
+    // The first load is also kept alive by the request that started it: its readers include other
+    // requests, which must not be left waiting if that request's client leaves.
+    expect(kept).toHaveLength(1);
+  });
+
+  it("keeps what a load returned for the time to live it asks for", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const cell = new Refreshing<string | undefined>();
+    const { pending, load } = loads();
+    const { ctx, kept } = context();
+    const ttl = (value: string | undefined) => (value === undefined ? 100 : 10_000);
+    const failed = cell.get(ctx, load as () => Promise<string | undefined>, ttl);
+    (pending[0] as { resolve: (v: string | undefined) => void }).resolve(undefined);
+    expect(await failed).toBeUndefined();
+    vi.setSystemTime(Date.now() + 50);
+    expect(cell.get(ctx, load, ttl)).toBeUndefined();
+    expect(pending).toHaveLength(1);
+    vi.setSystemTime(Date.now() + 51);
+    cell.get(ctx, load, ttl);
+    expect(pending).toHaveLength(2); // the short TTL of a failure ran out: loaded again
+    pending[1]?.resolve("v1");
+    await kept.at(-1);
+    vi.setSystemTime(Date.now() + 5_000);
+    expect(cell.get(ctx, load, ttl)).toBe("v1");
+    expect(pending).toHaveLength(2);
   });
 
   it("past the TTL, answers with the value in hand and reloads once, in the background", async () => {

@@ -1,7 +1,7 @@
 import type { Env } from "../env";
 import { cachedIn } from "../refreshing";
 import { GatewayError } from "../schema/errors";
-import { sleep } from "../sleep";
+import { sleep, withinDeadline } from "../sleep";
 import type { Outcome } from "./account-types";
 import type { ReserveInput, ReserveResult, SettleInput } from "./contract";
 import { keepUndelivered, notTaken } from "./dead-letters";
@@ -91,18 +91,6 @@ async function withRetry<T>(call: (retried: boolean) => Promise<T>, again: Retry
       await sleep(wait);
     }
   }
-}
-
-/**
- * `work`'s answer, or a rejection once `ms` pass without it. The work itself goes on (a settlement
- * that lands after it was kept in KV is settled once all the same).
- */
-function withinDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([work, expired]).finally(() => clearTimeout(timer));
 }
 
 /** How long a settlement waits for a reservation to the same account that it can ride along with. */

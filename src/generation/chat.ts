@@ -44,7 +44,7 @@ export async function completeChat(
   c.set("requestedModel", request.model ?? null);
   const env = c.env;
   const catalog = await getCatalog(env, c.executionCtx);
-  const { promptTokens, counterFor } = await countPrompt(env, catalog, request);
+  const { promptTokens, counterFor } = await countPrompt(env, c.executionCtx, catalog, request);
   const attempts = planAttempts({
     request,
     catalog,

@@ -42,7 +42,12 @@ function candidateModels(catalog: CatalogIndex, request: ChatRequest): Model[] {
  * The exact count replaces the estimate for routing only when every candidate model shares the
  * tokenizer; middle-out always uses each attempt's own model's counter.
  */
-export async function countPrompt(env: Env, catalog: CatalogIndex, request: ChatRequest): Promise<PromptCount> {
+export async function countPrompt(
+  env: Env,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+  catalog: CatalogIndex,
+  request: ChatRequest,
+): Promise<PromptCount> {
   const estimate = estimatePromptTokens(request.messages, request.tools);
   const models = candidateModels(catalog, request);
   const contexts = models.flatMap((m) => m.endpoints.map((e) => e.context_length));
@@ -50,7 +55,7 @@ export async function countPrompt(env: Env, catalog: CatalogIndex, request: Chat
   if (!(estimate > PRECISION_THRESHOLD * smallest) || estimate > EXACT_CEILING * Math.max(...contexts))
     return { promptTokens: estimate, counterFor: () => estimateTextTokens };
 
-  await Promise.all(models.map((m) => tokenCounterFor(env, m.id)));
+  await Promise.all(models.map((m) => tokenCounterFor(env, ctx, m.id)));
   const encodings = new Set(models.map((m) => encodingFor(m.id)));
   const first = models[0];
   const shared = encodings.size === 1 && first !== undefined && encodingFor(first.id) !== undefined;

@@ -26,6 +26,11 @@ export interface Timeouts {
   BREAKER_FAILURES: number;
   /** How long a busy key's lease may start requests in this isolate (billing/leases.ts). */
   KEY_LEASE_MS: number;
+  /**
+   * How long a prompt near a context limit waits for the exact tokenizer's vocabulary still
+   * downloading before it goes on with the estimate (transforms/tokenizer.ts).
+   */
+  TOKENIZER_WAIT_MS: number;
 }
 
 const DEFAULTS: Timeouts = {
@@ -39,6 +44,7 @@ const DEFAULTS: Timeouts = {
   BREAKER_COOLDOWN_MS: 30_000,
   BREAKER_FAILURES: 3,
   KEY_LEASE_MS: 1000,
+  TOKENIZER_WAIT_MS: 3_000,
 };
 
 /** Settings where 0 means "off" rather than "unset" (every other one must be positive). */

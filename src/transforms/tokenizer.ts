@@ -1,4 +1,7 @@
 import type { Env } from "../env";
+import { timeoutsOf } from "../generation/timeouts";
+import { cachedIn, Refreshing } from "../refreshing";
+import { withinDeadline } from "../sleep";
 import { type BpeVocabulary, bpeCounter } from "./bpe-count";
 import { estimateTextTokens, type TokenCounter } from "./tokens";
 
@@ -25,15 +28,16 @@ export function encodingFor(modelId: string): Encoding | undefined {
   return "o200k_base";
 }
 
-const loaded = new Map<Encoding, Promise<TokenCounter | undefined>>();
+/** Each vocabulary source's download, shared by the isolate's requests (see Refreshing). */
+const vocabularies = new Map<string, Refreshing<TokenCounter | undefined>>();
 /** Counters whose vocabulary finished loading in this isolate (for synchronous use). */
 const ready = new Map<Encoding, TokenCounter>();
+/** Vocabulary sources kept (one per encoding in practice: TOKENIZER_URL is the operator's). */
+const MAX_SOURCES = 8;
 /** After a failed download, the estimate is used for this long before trying again. */
 const RETRY_AFTER_FAILURE_MS = 60_000;
 
-async function download(env: Env, encoding: Encoding): Promise<TokenCounter | undefined> {
-  const base = (env.TOKENIZER_URL || DEFAULT_TOKENIZER_URL).replace(/\/+$/, "");
-  const url = `${base}/${encoding}.json`;
+async function download(url: string, encoding: Encoding): Promise<TokenCounter | undefined> {
   const cache = (globalThis as { caches?: CacheStorage }).caches?.default;
   try {
     let response = await cache?.match(url);
@@ -53,7 +57,6 @@ async function download(env: Env, encoding: Encoding): Promise<TokenCounter | un
     return counter;
   } catch (error) {
     console.error(JSON.stringify({ msg: "tokenizer unavailable, using the estimate", encoding, error: String(error) }));
-    setTimeout(() => loaded.delete(encoding), RETRY_AFTER_FAILURE_MS);
     return undefined;
   }
 }
@@ -126,15 +129,26 @@ export function loadedCounterFor(modelId: string): TokenCounter {
 
 /**
  * The counter for a model: exact when its family has a tokenizer (downloaded on first use in the
- * isolate), the estimate when it has none or the download failed.
+ * isolate), the estimate when it has none, when the download failed, or while it takes longer
+ * than `TOKENIZER_WAIT_MS`. The download runs under the `waitUntil` of the request that started it.
  */
-export async function tokenCounterFor(env: Env, modelId: string): Promise<TokenCounter> {
+export async function tokenCounterFor(
+  env: Env,
+  ctx: Pick<ExecutionContext, "waitUntil">,
+  modelId: string,
+): Promise<TokenCounter> {
   const encoding = encodingFor(modelId);
   if (!encoding) return estimateTextTokens;
-  let pending = loaded.get(encoding);
-  if (!pending) {
-    pending = download(env, encoding);
-    loaded.set(encoding, pending);
-  }
-  return (await pending) ?? estimateTextTokens;
+  const url = `${(env.TOKENIZER_URL || DEFAULT_TOKENIZER_URL).replace(/\/+$/, "")}/${encoding}.json`;
+  const cell = cachedIn(vocabularies, url, MAX_SOURCES, () => new Refreshing<TokenCounter | undefined>());
+  const counter = cell.get(
+    ctx,
+    () => download(url, encoding),
+    (loaded) => (loaded ? Number.POSITIVE_INFINITY : RETRY_AFTER_FAILURE_MS),
+  );
+  if (!(counter instanceof Promise)) return counter ?? estimateTextTokens;
+  // A slow or stalled vocabulary host must not hold prompts up: past TOKENIZER_WAIT_MS, the
+  // estimate (which errs high), while the download goes on for the requests after this one.
+  const waiting = withinDeadline(counter, timeoutsOf(env).TOKENIZER_WAIT_MS);
+  return (await waiting.catch(() => undefined)) ?? estimateTextTokens;
 }

@@ -88,8 +88,13 @@ async function handle(req: IncomingMessage, res: ServerResponse, log: RequestLog
   }
   if (url.pathname === "/" || url.pathname === "/__emulator/health") return sendJson(res, 200, { ok: true });
   if (url.pathname.startsWith("/__emulator/images/")) return serveImage(req, res, url);
-  const vocabulary = /^\/__tokenizer\/(o200k_base|cl100k_base)\.json$/.exec(url.pathname)?.[1];
-  if (vocabulary) return sendJson(res, 200, await tokenizerRanks(vocabulary));
+  // `/__tokenizer/delay-<ms>/…` serves a vocabulary that slow, for tests of a slow download.
+  const vocabulary = /^\/__tokenizer(?:\/delay-(\d+))?\/(o200k_base|cl100k_base)\.json$/.exec(url.pathname);
+  if (vocabulary?.[2]) {
+    const ranks = await tokenizerRanks(vocabulary[2]);
+    await new Promise((resolve) => setTimeout(resolve, Number(vocabulary[1] ?? 0)));
+    return sendJson(res, 200, ranks);
+  }
 
   const [, provider = "", ...restParts] = url.pathname.split("/");
   const rest = `/${restParts.join("/")}`;
