@@ -19,16 +19,9 @@ import { mulberry32 } from "./support/prng";
  * time on the same keys. Once every settlement has landed, each account's usage must be exactly
  * the sum of what its answered requests were told they cost, every answer must be recorded once
  * with that cost, and every reply must be honest about who answered and how it ended.
- * Change CHAOS_SEED to explore; a failure names the seed and the case.
- *
- * KNOWN ISSUE (not fixed): with the clients that leave streams on the shared keys, the test runner
- * often does not exit after the file's last test (passed or not), while workerd holds one upstream
- * connection the emulator has closed (CLOSE-WAIT). Money is not affected: every account's usage
- * equals its generations' costs, no hold is left, and no waitUntil is pending. Ruled out: the
- * replies of clients gone left open (fixed: streaming.test.ts "ends its own reply when the client
- * leaves"), key leases (KEY_LEASE_MS=0 hangs too), head starts (UPSTREAM_HEAD_START=off too), and
- * streams ended at [DONE] without cancelling the rest of the provider's body. Until the cause is
- * found, each leaving client uses an account of its own, with which the runner exits.
+ * Change CHAOS_SEED to explore; a failure names the seed and the case. (The clients that leave,
+ * on the shared keys, once kept the runner from exiting after this file: see
+ * test/support/quiet-request-logs.ts.)
  */
 const CHAOS_SEED = 0x7011_6a7e;
 const REQUESTS = 160;
@@ -405,16 +398,12 @@ describe("chaos: failover and money under random provider faults", () => {
     const keys = await Promise.all(Array.from({ length: ACCOUNTS }, () => fundedAccount("50")));
     const cases = makeCases(CHAOS_SEED);
     const outcomes: Outcome[] = new Array(cases.length);
-    const leavers = new Map<number, string>();
     let next = 0;
     await Promise.all(
       Array.from({ length: PARALLEL }, async () => {
         while (next < cases.length) {
           const c = cases[next++] as Case;
-          // A client that leaves a stream does so on an account of its own: see KNOWN ISSUE below.
-          const key = c.cancelAfter ? (await fundedAccount("50")).key : (keys[c.account] as { key: string }).key;
-          if (c.cancelAfter) leavers.set(c.index, key);
-          outcomes[c.index] = await runCase(c, key);
+          outcomes[c.index] = await runCase(c, (keys[c.account] as { key: string }).key);
         }
       }),
     );
@@ -441,9 +430,7 @@ describe("chaos: failover and money under random provider faults", () => {
     const totals: number[] = [];
     for (let a = 0; a < ACCOUNTS; a++) {
       const { key } = keys[a] as { key: string };
-      const mine = cases
-        .filter((c) => c.account === a && !leavers.has(c.index))
-        .map((c) => outcomes[c.index] as Outcome);
+      const mine = cases.filter((c) => c.account === a).map((c) => outcomes[c.index] as Outcome);
       let expected = 0;
       const seen = new Set<string>();
       for (const [i, outcome] of mine.entries()) {
@@ -462,6 +449,9 @@ describe("chaos: failover and money under random provider faults", () => {
         if (outcome.verify) {
           expect(recorded, `${where}: /generation's cost is the reply's`).toBe(outcome.costNanos);
           expect(record?.provider_name, where).toBe(outcome.provider);
+        } else if (outcome.provider) {
+          // A client that left: its account is charged what its generation records.
+          expect(record?.provider_name, `${where} (left mid-stream)`).toBe(outcome.provider);
         }
         expect(slugOfName(String(record?.provider_name)), where).toBeTruthy();
         expected += recorded;
@@ -475,25 +465,6 @@ describe("chaos: failover and money under random provider faults", () => {
       expect(usage.account, `seed ${CHAOS_SEED} account ${a}: usage vs the generations' costs`).toBe(expected);
       expect(usage.key, `seed ${CHAOS_SEED} account ${a}: the key's usage vs /credits`).toBe(expected);
       totals.push(expected);
-    }
-    // Each client that left a stream: its account is charged what its generation records, or
-    // nothing when it left before the provider's first token.
-    for (const [index, key] of leavers) {
-      const outcome = outcomes[index] as Outcome;
-      const where = `seed ${CHAOS_SEED} case ${index} (left mid-stream)`;
-      let record: Json | undefined;
-      for (let t = 0; t < 100 && outcome.id && !record; t++) {
-        record = await generationOf(key, outcome.id);
-        if (!record) await sleep(20);
-      }
-      const expected = record ? nanos(record.total_cost) : 0;
-      if (record && outcome.provider) expect(record.provider_name, where).toBe(outcome.provider);
-      let usage = await usageOf(key);
-      for (let t = 0; t < 100 && (usage.account !== expected || usage.key !== expected); t++) {
-        await sleep(30);
-        usage = await usageOf(key);
-      }
-      expect(usage, `${where}: usage vs its generation's cost`).toEqual({ account: expected, key: expected });
     }
     // Once the keys' leases have run out (KEY_LEASE_MS, 1 s) and given back what they held, nothing
     // more is charged: no settlement lands late, none twice.

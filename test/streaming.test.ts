@@ -11,6 +11,7 @@ import {
   nonce,
   readSse,
   readThenCancel,
+  recordedGeneration,
   sleep,
 } from "./support/gateway";
 
@@ -195,6 +196,30 @@ describe("streaming chat completions", () => {
     })();
     expect(await Promise.race([drained, sleep(1000).then(() => "still open")])).toBe("ended");
     await waitOnExecutionContext(ctx);
+  });
+
+  it("clients leaving streams at once on one key: each is recorded cancelled, and the runner can still exit", async () => {
+    // A client that leaves aborts the request's signal; the gateway ends the stream, settles it
+    // and writes its log line from that abort listener, outside the request's handler context.
+    // Sent to the runner as console output, such a line was never delivered (its send was cut
+    // when the request's settlement ended), and the runner waited for it forever after this file
+    // had passed: with two clients at a time on one key, every run. The failure shows as a
+    // runner that does not exit (test/support/quiet-request-logs.ts keeps those lines here).
+    const { key: shared } = await fundedAccount("5");
+    const ids: string[] = [];
+    await Promise.all(
+      [0, 1].map(async () => {
+        for (let i = 0; i < 3; i++) {
+          const response = await chat(shared, {
+            model: MODEL,
+            stream: true,
+            messages: [{ role: "user", content: `leave [[emulate tokens=30 chunk_delay_ms=5]] ${nonce()}` }],
+          });
+          ids.push(await readThenCancel(response.body as ReadableStream<Uint8Array>, 1));
+        }
+      }),
+    );
+    for (const id of ids) expect((await recordedGeneration(shared, id)).cancelled).toBe(true);
   });
 
   it("ends a stream cut mid-way with an error chunk, never a clean end", async () => {
