@@ -61,8 +61,16 @@ function chat(key: string, body: Record<string, unknown>, signal?: AbortSignal) 
  * longer, and the lease's share then goes unused until it is released (a few 402s more).
  */
 function chatUnleased(key: string, body: Record<string, unknown>) {
-  return worker.fetch(chatRequest(key, body), { ...env, KEY_LEASE_MS: "0" }, createExecutionContext());
+  return worker.fetch(chatRequest(key, body), UNLEASED_ENV, createExecutionContext());
 }
+
+/**
+ * Also with the stream timeouts well past these tests' tokens, a second apart. The tests' usual
+ * 2 s idle timeout left a second to spare, and once in a full CI run (other files' isolates busy
+ * on the same workerd) a stream here ended short of its hold: most likely failed as stalled and
+ * charged what it had produced. What these tests count is money under concurrency, not timeouts.
+ */
+const UNLEASED_ENV = { ...env, KEY_LEASE_MS: "0", STREAM_IDLE_TIMEOUT_MS: "15000", FIRST_TOKEN_TIMEOUT_MS: "15000" };
 
 const ask = (text: string, extra: Record<string, unknown> = {}) => ({
   messages: [{ role: "user", content: text }],
