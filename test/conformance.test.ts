@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { chat, fundedAccount, nonce, readSse } from "./support/gateway";
+import { chat, fundedAccount, nonce, readSse, WEATHER_TOOL } from "./support/gateway";
 
 /**
  * Every adapter × every scenario, asserting only what an OpenAI client sees. Each row pins one
@@ -66,15 +66,6 @@ const ADAPTERS: Array<{
   },
   { adapter: "google", model: "google/gemini-2.5-flash", provider: "google-ai-studio", vision: true, reasoning: true },
 ];
-
-const WEATHER_TOOL = {
-  type: "function",
-  function: {
-    name: "get_weather",
-    description: "Weather for a city",
-    parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
-  },
-};
 
 let key: string;
 beforeAll(async () => {

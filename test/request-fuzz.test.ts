@@ -2,7 +2,7 @@ import { ChatResult$inboundSchema, ChatStreamChunk$inboundSchema } from "@openro
 import { CreateEmbeddingsResponseBody$inboundSchema } from "@openrouter/sdk/models/operations";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { EMULATOR_SECRET_ACCESS_KEY } from "../src/providers/bedrock/credentials";
-import { BASE, chat, finishedCall, fundedAccount, gatewayFetch, nonce, sleep } from "./support/gateway";
+import { BASE, chat, finishedCall, fundedAccount, gatewayFetch, nonce, sleep, WEATHER_TOOL } from "./support/gateway";
 import { mulberry32 } from "./support/prng";
 
 /**
@@ -135,15 +135,6 @@ interface Choice {
 }
 const ok = (...values: unknown[]) => values.map((value) => ({ value, bad: false }));
 const no = (...values: unknown[]) => values.map((value) => ({ value, bad: true }));
-
-const WEATHER_TOOL = {
-  type: "function",
-  function: {
-    name: "get_weather",
-    description: "Weather for a city",
-    parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
-  },
-};
 
 /** JSON Schema that each format's schema conversion must survive. */
 const WEIRD_SCHEMA = {

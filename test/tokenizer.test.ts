@@ -53,7 +53,7 @@ describe("tokenizer", () => {
     const starter = createExecutionContext();
     const started = Date.now();
     expect(await tokenCounterFor(slow, starter, "openai/gpt-4o")).toBe(estimateTextTokens);
-    // Another request meanwhile waits no longer, on the same download.
+    // Another request meanwhile waits no longer.
     expect(await tokenCounterFor(slow, ctx(), "openai/gpt-4o")).toBe(estimateTextTokens);
     expect(Date.now() - started).toBeLessThan(1_000);
     // The download runs under the first request's waitUntil (a request whose client left has its

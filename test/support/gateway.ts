@@ -45,6 +45,16 @@ export function chat(key: string, body: Record<string, unknown>, headers: Record
 }
 
 /** A unique marker to find this test's requests in the emulator's log. */
+/** A one-argument function tool, as clients send it (`tools: [WEATHER_TOOL]`). */
+export const WEATHER_TOOL = {
+  type: "function",
+  function: {
+    name: "get_weather",
+    description: "Weather for a city",
+    parameters: { type: "object", properties: { city: { type: "string" } }, required: ["city"] },
+  },
+};
+
 export const nonce = () => `n${crypto.randomUUID().slice(0, 8)}`;
 
 export interface EmulatorRequest {
