@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { sleep } from "../src/sleep";
 import { CoalescingWriter } from "../src/streaming/coalescing-writer";
 
 /** A writer whose writes are recorded as the client would receive them, one entry per write. */
@@ -12,8 +13,6 @@ function recordingWriter() {
   });
   return { writer: stream.getWriter(), writes };
 }
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe("CoalescingWriter", () => {
   it("sends the first event of a quiet stream at once", async () => {

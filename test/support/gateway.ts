@@ -1,5 +1,9 @@
 import { SELF } from "cloudflare:test";
 import { inject } from "vitest";
+import { sleep } from "../../src/sleep";
+
+/** The tests wait with the gateway's own timer promise. */
+export { sleep };
 
 /** The gateway under test, called as any HTTP client would (through the real Worker). */
 export const BASE = "http://gateway.test/api/v1";
@@ -112,8 +116,6 @@ export async function readThenCancel(body: ReadableStream<Uint8Array>, chunks: n
   if (!id) throw new Error(`no generation id in the stream read: ${text.slice(0, 200)}`);
   return id;
 }
-
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** `GET /generation?id=` with `key`, once the generation is recorded (settlement lands after the reply). */
 export async function recordedGeneration(key: string, id: string): Promise<any> {
