@@ -204,12 +204,14 @@ describe("failover semantics", () => {
     });
     for (let i = 0; i < 100 && (await upstreams(marker)).length === 0; i++) await sleep(20);
     expect(await upstreams(marker)).toEqual(["fireworks"]);
+    const fireworks = `fireworks:${LLAMA}`;
+    expect(health.allow(fireworks)).toBe(false); // its one probe is in flight
     client.abort();
     await expect(pending).rejects.toThrow();
-    // The gateway gives the probe up as the upstream call is cut: wait for the cut (a fixed 50 ms
-    // was too short on a loaded host), then a little for the attempt loop's bookkeeping.
     expect((await finishedCall(marker))?.outcome).toBe("client_closed");
-    await sleep(50);
+    // The gateway gives the probe up once its attempt loop sees the cut: waited for in the health
+    // it keeps (a fixed 50 ms after the cut was too short on a loaded host, twice).
+    for (let i = 0; i < 100 && !health.allow(fireworks); i++) await sleep(20);
     // The next request probes the endpoint (and, as it answers, closes the breaker).
     const next = nonce();
     const response = await ask(`hello ${next}`, { order: ["fireworks", "deepinfra"] });
