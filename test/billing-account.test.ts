@@ -9,7 +9,7 @@ import {
   SETTLE_GATHER_MS,
   settle,
 } from "../src/billing/client";
-import type { GenerationRecord, ReserveResult, SettleInput } from "../src/billing/contract";
+import type { GenerationRecord, ReserveInput, ReserveResult, SettleInput } from "../src/billing/contract";
 import { readKey } from "../src/billing/key-store";
 import { readAccount } from "../src/billing/ledger";
 import { MAX_LEASE_MS, RESERVATION_TTL_MS, settleAll } from "../src/billing/reservations";
@@ -311,6 +311,94 @@ describe("settlement delivery", () => {
     );
     const audit = await expectConsistent(stub);
     expect({ usage: audit.totals.usageNanos, holds: audit.reservationCount }).toEqual({ usage: 2_000_000, holds: 0 });
+  });
+});
+
+describe("a reservation whose answer is lost", () => {
+  /**
+   * The Account objects as reservations reach them: each call is applied by the real object, then
+   * `lost(call)` decides whether its answer is lost on the way back (what the runtime throws when an
+   * object resets or its connection drops after the object did the work). Settlements go through.
+   */
+  function answersLost(lost: (call: number) => boolean, between: () => Promise<unknown> = async () => {}) {
+    let calls = 0;
+    const real = env.ACCOUNTS;
+    const namespace = {
+      idFromName: (name: string) => real.idFromName(name),
+      get: (id: DurableObjectId) => ({
+        reserve: async (input: ReserveInput) => {
+          const answer = await real.get(id).reserve(input);
+          if (lost(++calls)) {
+            await between();
+            throw Object.assign(new Error("Network connection lost."), { retryable: true });
+          }
+          return answer;
+        },
+        settleMany: (inputs: SettleInput[]) => real.get(id).settleMany(inputs),
+      }),
+    };
+    return { ...env, ACCOUNTS: namespace } as unknown as typeof env;
+  }
+
+  async function keptWork(run: (keepAlive: (work: Promise<unknown>) => void) => Promise<unknown>) {
+    const kept: Array<Promise<unknown>> = [];
+    const outcome = await run((work) => kept.push(work)).catch((error: unknown) => error);
+    for (let i = 0; i < kept.length; i++) await kept[i];
+    return outcome;
+  }
+
+  it("every time: what its tries held, the lease it asked for too, is released, not left to expire", async () => {
+    const { accountId, stub, keyHash } = await newAccount(1 * USD);
+    const input = reserveInput(keyHash, {
+      lease: { id: `lease-${crypto.randomUUID()}`, nanos: 4 * reserveInput(keyHash).worstCaseNanos, ms: 2_000 },
+    });
+    const outcome = await keptWork((keepAlive) =>
+      reserve(
+        answersLost(() => true),
+        accountId,
+        input,
+        keepAlive,
+      ),
+    );
+    expect(outcome).toBeInstanceOf(Error);
+    const audit = await expectConsistent(stub);
+    expect({ holds: audit.reservationCount, held: audit.totals.reservedNanos }).toEqual({ holds: 0, held: 0 });
+  });
+
+  it("then refused on the retry (the key disabled meanwhile): the first try's hold is released", async () => {
+    const { accountId, stub, keyHash } = await newAccount(1 * USD);
+    const input = reserveInput(keyHash);
+    const disable = () => stub.adminUpdateKey(keyHash, { disabled: true });
+    const outcome = await keptWork((keepAlive) =>
+      reserve(
+        answersLost((call) => call === 1, disable),
+        accountId,
+        input,
+        keepAlive,
+      ),
+    );
+    expect(outcome).toMatchObject({ ok: false, status: 401 });
+    const audit = await expectConsistent(stub);
+    expect({ holds: audit.reservationCount, held: audit.totals.reservedNanos }).toEqual({ holds: 0, held: 0 });
+  });
+
+  it("and then answered on the retry: the one hold stays the generation's", async () => {
+    const { accountId, stub, keyHash } = await newAccount(1 * USD);
+    const input = reserveInput(keyHash);
+    const outcome = await keptWork((keepAlive) =>
+      reserve(
+        answersLost((call) => call === 1),
+        accountId,
+        input,
+        keepAlive,
+      ),
+    );
+    expect(outcome).toMatchObject({ ok: true });
+    const audit = await expectConsistent(stub);
+    expect({ holds: audit.reservationCount, held: audit.totals.reservedNanos }).toEqual({
+      holds: 1,
+      held: input.worstCaseNanos,
+    });
   });
 });
 

@@ -192,14 +192,31 @@ export async function reserve(
   keepAlive: (work: Promise<unknown>) => void = (work) => void work,
 ): Promise<ReserveResult> {
   const sent = reservationSent(input.keyHash, input.worstCaseNanos, Date.now());
+  const tries = { retried: false };
   try {
-    const result = await reserveCarrying(env, accountId, input, keepAlive);
+    const result = await reserveCarrying(env, accountId, input, keepAlive, tries);
     reservationAnswered(sent, result.ok ? result.headStartNanos : 0, Date.now());
+    // A try whose answer was lost may have been applied: a retry refused after it (the key
+    // disabled meanwhile, say) would leave that hold, and any lease it granted, to the 15-minute
+    // expiry, keeping their money from the key's and the account's other requests.
+    if (!result.ok && tries.retried) keepAlive(releaseUnanswered(env, accountId, input));
     return result;
   } catch (error) {
     reservationAnswered(sent, 0, Date.now());
+    // The same for a call that never answered at all (any try of it may have been applied).
+    keepAlive(releaseUnanswered(env, accountId, input));
     throw error;
   }
+}
+
+/**
+ * Releases what a reservation left without a usable answer may have placed: its hold and the
+ * lease it asked for. Harmless when it placed nothing: a release of no hold changes nothing.
+ */
+function releaseUnanswered(env: Env, accountId: string, input: ReserveInput): Promise<void> {
+  const releases: SettleInput[] = [{ keyHash: input.keyHash, generationId: input.generationId, record: null }];
+  if (input.lease) releases.push(leaseRelease({ id: input.lease.id, keyHash: input.keyHash }));
+  return settle(env, accountId, releases);
 }
 
 async function reserveCarrying(
@@ -207,9 +224,14 @@ async function reserveCarrying(
   accountId: string,
   input: ReserveInput,
   keepAlive: (work: Promise<unknown>) => void,
+  tries: { retried: boolean },
 ): Promise<ReserveResult> {
   const settles = takeQueued(accountId);
-  const attempt = (retried: boolean) => (retried ? { ...input, retried } : input);
+  const attempt = (retried: boolean) => {
+    if (!retried) return input;
+    tries.retried = true;
+    return { ...input, retried };
+  };
   if (settles.length === 0) {
     return withRetry<ReserveResult>(
       (retried) => accountStub(env, accountId).reserve(attempt(retried)),

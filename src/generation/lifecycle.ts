@@ -219,10 +219,10 @@ async function reserveFor(
 
 /**
  * The object's answer to a reservation that asked for a lease: a granted lease is the key's until
- * its time is up (this request stays alive to close it then), and a lease it replaced, or one
- * granted in a call whose answer was lost, is released. The lease's time counts from when the
- * call was sent, before the object granted it: the object, which answers a change to the key only
- * once the key's leases are closed, counts from the grant.
+ * its time is up (this request stays alive to close it then), and a lease it replaced is released
+ * (billing/client.ts releases one granted in a call whose answer was lost). The lease's time
+ * counts from when the call was sent, before the object granted it: the object, which answers a
+ * change to the key only once the key's leases are closed, counts from the grant.
  */
 function leaseHeard(gen: Generation, ask: LeaseAsk, reserved: ReserveResult | undefined, sentAt: number): void {
   const { env, executionCtx } = gen.c;
@@ -231,8 +231,6 @@ function leaseHeard(gen: Generation, ask: LeaseAsk, reserved: ReserveResult | un
   const { lease, release } = leaseAnswered(auth.accountId, auth.keyHash, ask, grant, sentAt);
   if (lease) executionCtx.waitUntil(closeLeaseWhenDue(env, lease));
   if (release) executionCtx.waitUntil(releaseLease(env, release));
-  if (!reserved)
-    executionCtx.waitUntil(releaseLease(env, { id: ask.id, accountId: auth.accountId, keyHash: auth.keyHash }));
 }
 
 /** The generation goes ahead under its key's lease, its worst case taken from it (after `waitedMs`). */
