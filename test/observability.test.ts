@@ -1,7 +1,8 @@
 import { env } from "cloudflare:test";
+import { GenerationResponse$inboundSchema } from "@openrouter/sdk/models";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { TollgateRpc } from "../src/rpc";
-import { BASE, chat, fundedAccount, gatewayFetch, nonce, readSse, sleep } from "./support/gateway";
+import { BASE, chat, fundedAccount, gatewayFetch, nonce, readSse, recordedGeneration, sleep } from "./support/gateway";
 
 let key: string;
 beforeAll(async () => {
@@ -114,6 +115,32 @@ describe("observability", () => {
     const line = lines.find((l) => l.generation_id === id);
     expect(line?.first_byte_ms).toBeGreaterThanOrEqual(300);
     expect(line?.first_byte_ms).toBeLessThanOrEqual(line?.latency_ms);
+  });
+
+  it("gives a stream that failed before its first token no latency, in the log line and in /generation", async () => {
+    // Before: the time to the failure, as if it had been the first token.
+    let id = "";
+    const lines = await logLines(async () => {
+      const { data } = await readSse(
+        await chat(key, {
+          model: "openai/gpt-4o-mini",
+          stream: true,
+          provider: { allow_fallbacks: false },
+          messages: [{ role: "user", content: `[[emulate delay_ms=150 cut_after=1]] ${nonce()}` }],
+        }),
+      );
+      id = (data[0] as any).id;
+      expect(data.some((d) => d !== "[DONE]" && d.error)).toBe(true);
+    });
+    const line = lines.find((l) => l.generation_id === id);
+    expect(line).toMatchObject({ streamed: true, first_byte_ms: null });
+    expect(line?.latency_ms).toBeGreaterThanOrEqual(150);
+    const generation = await recordedGeneration(key, id);
+    expect(GenerationResponse$inboundSchema.parse({ data: generation }).data).toMatchObject({
+      finishReason: "error",
+      latency: null,
+    });
+    expect(generation.generation_time).toBeGreaterThanOrEqual(150);
   });
 
   it("lists a stream's failover in its attempts, down to the endpoint that answered", async () => {

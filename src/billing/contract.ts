@@ -98,8 +98,11 @@ export interface GenerationRecord {
   /** True when the usage was estimated from the text because the provider reported none. */
   usageEstimated: boolean;
   costNanos: Nanos;
-  /** Milliseconds from the request's arrival to the first byte of the answer. */
-  latencyMs: number;
+  /**
+   * Milliseconds from the request's arrival to the first byte of the answer (a stream's first
+   * token); null for a stream that failed, or whose client left, before its first token.
+   */
+  latencyMs: number | null;
   /** Milliseconds the generation took upstream. */
   generationTimeMs: number;
   appReferer: string | null;

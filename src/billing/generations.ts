@@ -29,6 +29,12 @@ interface GenerationRow extends Record<string, SqlStorageValue> {
    * NULL is a settlement by code from before it (a rolled-back deploy: see sql-schema.ts).
    */
   api_type: ApiType | null;
+  /**
+   * 0 when the generation had no first token (a stream failed or left before it): its latency is
+   * unknown and latency_ms holds 0. Rows from before the column read as its default, 1; a NULL
+   * is a settlement by code from before it, which always had a latency.
+   */
+  latency_known: number | null;
 }
 
 const int = (n: number) => Math.max(0, Math.round(Number.isFinite(n) ? n : 0));
@@ -59,6 +65,7 @@ export const GENERATION_COLUMNS = [
   "app_title",
   "user",
   "api_type",
+  "latency_known",
 ] as const satisfies ReadonlyArray<keyof GenerationRow>;
 
 /** A generation log entry's row values, in GENERATION_COLUMNS order; `costNanos` must be what was charged. */
@@ -82,12 +89,13 @@ export function generationValues(record: GenerationRecord): SqlStorageValue[] {
     int(record.nativeTokensCached),
     record.usageEstimated ? 1 : 0,
     record.costNanos,
-    int(record.latencyMs),
+    int(record.latencyMs ?? 0),
     int(record.generationTimeMs),
     record.appReferer,
     record.appTitle,
     record.user,
     record.apiType,
+    record.latencyMs === null ? 0 : 1,
   ];
 }
 
@@ -114,7 +122,7 @@ export function readGeneration(sql: SqlStorage, id: string): GenerationRecord | 
     nativeTokensCached: row.native_tokens_cached,
     usageEstimated: row.usage_estimated === 1,
     costNanos: row.cost_nanos,
-    latencyMs: row.latency_ms,
+    latencyMs: row.latency_known === 0 ? null : row.latency_ms,
     generationTimeMs: row.generation_time_ms,
     appReferer: row.app_referer,
     appTitle: row.app_title,

@@ -172,6 +172,11 @@ const SCHEMA_STEPS: ReadonlyArray<readonly string[]> = [
       count INTEGER NOT NULL
     )`,
   ],
+  // 4: whether a generation's latency is known: a stream that failed, or whose client left,
+  // before its first token has none (`latency: null` in /generation), where latency_ms, NOT NULL,
+  // used to hold the time to its end. Nullable for the reason api_type is (step 2); the rows from
+  // before it, and a NULL, read as known.
+  [`ALTER TABLE generations ADD COLUMN latency_known INTEGER DEFAULT 1`],
 ];
 
 /**

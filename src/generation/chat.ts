@@ -243,8 +243,10 @@ function streamReply(
           cancelled: summary.cancelled,
           finishReason: summary.error ? "error" : summary.finishReason,
           nativeFinishReason: summary.nativeFinishReason,
-          // The provider's first token: its latency, hidden reasoning included.
-          firstByteAt: summary.providerFirstTokenAt ?? Date.now(),
+          // The provider's first token: its latency, hidden reasoning included. A stream that ended
+          // without one has its end as its answer, unless it failed or was left: then it had none.
+          firstByteAt:
+            summary.providerFirstTokenAt ?? (summary.error !== undefined || summary.cancelled ? null : Date.now()),
           upstreamId: null,
         }),
       );

@@ -281,7 +281,8 @@ export interface Outcome {
   cancelled: boolean;
   finishReason: string | null;
   nativeFinishReason: string | null;
-  firstByteAt: number;
+  /** When the answer's first byte (a stream's first token) came; null if it never did. */
+  firstByteAt: number | null;
   upstreamId: string | null;
 }
 
@@ -312,7 +313,7 @@ export function record(
     nativeTokensCached: outcome.usage.prompt_tokens_details?.cached_tokens ?? 0,
     usageEstimated: outcome.estimated,
     costNanos: outcome.costNanos,
-    latencyMs: Math.max(0, outcome.firstByteAt - gen.receivedAt),
+    latencyMs: outcome.firstByteAt === null ? null : Math.max(0, outcome.firstByteAt - gen.receivedAt),
     generationTimeMs: Math.max(0, now - success.startedAt),
     appReferer: attribution.referer,
     appTitle: attribution.title,
