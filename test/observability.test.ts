@@ -24,6 +24,16 @@ async function logLines(run: () => Promise<void>) {
   return lines;
 }
 
+/** Streams a chat completion for `body`, read to its end; its chunks and its generation's log line. */
+async function loggedStream(body: Record<string, unknown>) {
+  let data: Awaited<ReturnType<typeof readSse>>["data"] = [];
+  const lines = await logLines(async () => {
+    ({ data } = await readSse(await chat(key, { ...body, stream: true })));
+  });
+  const id = (data[0] as any).id as string;
+  return { id, data, line: lines.find((l) => l.generation_id === id) };
+}
+
 describe("observability", () => {
   it("writes one structured log line per generation, without the key", async () => {
     let id = "";
@@ -101,38 +111,22 @@ describe("observability", () => {
   it("counts a stream's first byte from the request, with the upstream's wait for its headers", async () => {
     // Before: counted from the relay's start, after the headers came: a provider 300 ms slow to
     // answer showed a first byte of a few ms, in the log line and in /generation's latency.
-    let id = "";
-    const lines = await logLines(async () => {
-      const { data } = await readSse(
-        await chat(key, {
-          model: "openai/gpt-4o-mini",
-          stream: true,
-          messages: [{ role: "user", content: `[[emulate delay_ms=300]] ${nonce()}` }],
-        }),
-      );
-      id = (data[0] as any).id;
+    const { line } = await loggedStream({
+      model: "openai/gpt-4o-mini",
+      messages: [{ role: "user", content: `[[emulate delay_ms=300]] ${nonce()}` }],
     });
-    const line = lines.find((l) => l.generation_id === id);
     expect(line?.first_byte_ms).toBeGreaterThanOrEqual(300);
     expect(line?.first_byte_ms).toBeLessThanOrEqual(line?.latency_ms);
   });
 
   it("gives a stream that failed before its first token no latency, in the log line and in /generation", async () => {
     // Before: the time to the failure, as if it had been the first token.
-    let id = "";
-    const lines = await logLines(async () => {
-      const { data } = await readSse(
-        await chat(key, {
-          model: "openai/gpt-4o-mini",
-          stream: true,
-          provider: { allow_fallbacks: false },
-          messages: [{ role: "user", content: `[[emulate delay_ms=150 cut_after=1]] ${nonce()}` }],
-        }),
-      );
-      id = (data[0] as any).id;
-      expect(data.some((d) => d !== "[DONE]" && d.error)).toBe(true);
+    const { id, data, line } = await loggedStream({
+      model: "openai/gpt-4o-mini",
+      provider: { allow_fallbacks: false },
+      messages: [{ role: "user", content: `[[emulate delay_ms=150 cut_after=1]] ${nonce()}` }],
     });
-    const line = lines.find((l) => l.generation_id === id);
+    expect(data.some((d) => d !== "[DONE]" && d.error)).toBe(true);
     expect(line).toMatchObject({ streamed: true, first_byte_ms: null });
     expect(line?.latency_ms).toBeGreaterThanOrEqual(150);
     const generation = await recordedGeneration(key, id);
@@ -145,19 +139,11 @@ describe("observability", () => {
 
   it("lists a stream's failover in its attempts, down to the endpoint that answered", async () => {
     // Before: only the first call's attempts ("Together:200"), beside provider "Groq".
-    let id = "";
-    const lines = await logLines(async () => {
-      const { data } = await readSse(
-        await chat(key, {
-          model: "meta-llama/llama-3.3-70b-instruct",
-          stream: true,
-          provider: { order: ["together", "groq"] },
-          messages: [{ role: "user", content: `[[emulate tokens=5]] [[emulate@together cut_after=1]] ${nonce()}` }],
-        }),
-      );
-      id = (data[0] as any).id;
+    const { line } = await loggedStream({
+      model: "meta-llama/llama-3.3-70b-instruct",
+      provider: { order: ["together", "groq"] },
+      messages: [{ role: "user", content: `[[emulate tokens=5]] [[emulate@together cut_after=1]] ${nonce()}` }],
     });
-    const line = lines.find((l) => l.generation_id === id);
     expect(line).toMatchObject({ provider: "Groq", status: 200, attempts: ["Together:200", "Groq:200"] });
   });
 
