@@ -78,6 +78,25 @@ describe("GET /models", () => {
     });
   });
 
+  it("pages by links.next through the same filtered list, under the path it was asked on", async () => {
+    const whole = (await get("/models?category=embeddings")).data.map((m: any) => m.id);
+    expect(whole.length).toBeGreaterThan(2);
+    for (const root of ["/api/v1", "/v1"]) {
+      const paged: string[] = [];
+      let next: string | null = `${root}/models?category=embeddings&limit=2`;
+      for (let pages = 0; next !== null && pages < 10; pages++) {
+        expect(next.startsWith(`${root}/models?`)).toBe(true);
+        const response = await gatewayFetch(new URL(next, BASE));
+        expect(response.status).toBe(200);
+        const page = (await response.json()) as any;
+        expect(page.data.length).toBeLessThanOrEqual(2);
+        paged.push(...page.data.map((m: any) => m.id));
+        next = page.links.next;
+      }
+      expect(paged).toEqual(whole);
+    }
+  });
+
   it("lists embedding models apart", async () => {
     const { data } = await get("/embeddings/models");
     expect(data.length).toBeGreaterThan(0);

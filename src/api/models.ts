@@ -16,26 +16,33 @@ export const modelsRoutes = new Hono<AppEnv>();
 /** The models a `/models` query selects (the catalog's order). */
 async function selectModels(c: Context<AppEnv>) {
   const { catalog } = await getCatalog(c.env, c.executionCtx);
-  const query = new URL(c.req.url).searchParams;
-  const filters = parseModelFilters(query);
-  return { query, matching: catalog.models.filter((m) => matchesFilters(m, filters)) };
+  const url = new URL(c.req.url);
+  const filters = parseModelFilters(url.searchParams);
+  return { url, matching: catalog.models.filter((m) => matchesFilters(m, filters)) };
 }
 
-/** A page of the selected models in OpenRouter's list shape, with the link to the next page. */
-async function listModels(c: Context<AppEnv>, path: string) {
-  const { query, matching } = await selectModels(c);
+/**
+ * A page of the selected models in OpenRouter's list shape, with the link to the next page: the
+ * same path and filters, only `offset` moved on.
+ */
+async function listModels(c: Context<AppEnv>) {
+  const { url, matching } = await selectModels(c);
+  const query = url.searchParams;
   const offset = Math.max(0, Number(query.get("offset") ?? 0) || 0);
   const limit = Math.min(1000, Math.max(1, Number(query.get("limit") ?? 500) || 500));
   const page = matching.slice(offset, offset + limit);
   const nextOffset = offset + page.length;
-  return c.json({
-    data: page.map(presentModel),
-    links: { next: nextOffset < matching.length ? `/api/v1${path}?offset=${nextOffset}&limit=${limit}` : null },
-    total_count: matching.length,
-  });
+  let next: string | null = null;
+  if (nextOffset < matching.length) {
+    const nextQuery = new URLSearchParams(query);
+    nextQuery.set("offset", String(nextOffset));
+    nextQuery.set("limit", String(limit));
+    next = `${url.pathname}?${nextQuery}`;
+  }
+  return c.json({ data: page.map(presentModel), links: { next }, total_count: matching.length });
 }
 
-modelsRoutes.get("/models", (c) => listModels(c, "/models"));
+modelsRoutes.get("/models", (c) => listModels(c));
 
 /** How many models `/models` would list for the same filters (the SDK's `models.count()`). */
 modelsRoutes.get("/models/count", async (c) => {
@@ -47,7 +54,7 @@ modelsRoutes.get("/models/count", async (c) => {
  * OpenRouter's models "for the user", filtered by the account's provider settings. Accounts here
  * have no such settings, so it is `/models` behind a key.
  */
-modelsRoutes.get("/models/user", requireKey, (c) => listModels(c, "/models/user"));
+modelsRoutes.get("/models/user", requireKey, (c) => listModels(c));
 
 modelsRoutes.get("/embeddings/models", async (c) => {
   const { catalog } = await getCatalog(c.env, c.executionCtx);
