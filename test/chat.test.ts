@@ -1,3 +1,4 @@
+import { ApiErrorType } from "@openrouter/sdk/models";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BASE, chat, emulatorRequests, fundedAccount, gatewayFetch, nonce } from "./support/gateway";
 
@@ -357,11 +358,11 @@ describe("authentication", () => {
 describe("upstream errors become OpenRouter-shaped errors", () => {
   const cases: Array<[string, number, string]> = [
     ["[[emulate status=400 code=invalid_request_error]]", 400, "invalid_request"],
-    ["[[emulate status=400 code=context_length_exceeded]]", 400, "context_length"],
-    ["[[emulate status=429 retry_after=7]]", 429, "rate_limit"],
-    ["[[emulate status=500]]", 502, "server"],
-    ["[[emulate status=503]]", 502, "overloaded"],
-    ["[[emulate status=401 code=invalid_api_key]]", 502, "auth"],
+    ["[[emulate status=400 code=context_length_exceeded]]", 400, "context_length_exceeded"],
+    ["[[emulate status=429 retry_after=7]]", 429, "rate_limit_exceeded"],
+    ["[[emulate status=500]]", 502, "provider_unavailable"],
+    ["[[emulate status=503]]", 502, "provider_overloaded"],
+    ["[[emulate status=401 code=invalid_api_key]]", 502, "provider_unavailable"],
     ["[[emulate status=408]]", 408, "timeout"],
   ];
   for (const [directive, status, kind] of cases) {
@@ -371,6 +372,8 @@ describe("upstream errors become OpenRouter-shaped errors", () => {
       const body = (await response.json()) as any;
       expect(body.error.code).toBe(status);
       expect(body.error.metadata.error_type).toBe(kind);
+      // OpenRouter's vocabulary, as inside a stream (its SDK's enum is open, so it parses anything).
+      expect(Object.values(ApiErrorType)).toContain(kind);
       expect(body.error.metadata.provider_name).toBe("OpenAI");
       expect(JSON.stringify(body)).not.toContain("emulator-key");
       expect(JSON.stringify(body)).not.toMatch(/at \w+ \(/); // no stack traces

@@ -143,7 +143,7 @@ describe("failover semantics", () => {
     expect(response.status).toBe(400);
     const body = (await response.json()) as any;
     expect(body.error.message).toMatch(/maximum context length/);
-    expect(body.error.metadata.error_type).toBe("context_length");
+    expect(body.error.metadata.error_type).toBe("context_length_exceeded");
   });
 
   it("fails over on a connection reset and a slow provider (headers timeout)", async () => {

@@ -124,6 +124,30 @@ export function parseStandardError(status: number, bodyText: string, headers: He
 }
 
 /**
+ * OpenRouter's error type (its SDK's ApiErrorType) for a provider's failure the gateway answers
+ * with an error reply (`metadata.error_type`): the same vocabulary as an error inside a stream,
+ * so a client reads one set of values either way. A failure of the gateway's own credentials or
+ * account with the provider, or the provider not knowing the model, is the provider being
+ * unavailable to the client: nothing it can fix.
+ */
+export function replyErrorType(kind: UpstreamErrorKind): string {
+  return REPLY_ERROR_TYPES[kind];
+}
+
+const REPLY_ERROR_TYPES: Record<UpstreamErrorKind, string> = {
+  context_length: "context_length_exceeded",
+  content_policy: "content_policy_violation",
+  invalid_request: "invalid_request",
+  auth: "provider_unavailable",
+  payment: "provider_unavailable",
+  not_found: "provider_unavailable",
+  timeout: "timeout",
+  rate_limit: "rate_limit_exceeded",
+  overloaded: "provider_overloaded",
+  server: "provider_unavailable",
+};
+
+/**
  * OpenRouter's error type (its SDK's ApiErrorType) for an error a provider reported inside a
  * stream that had started, from the provider's own code: Anthropic's `overloaded_error`,
  * Bedrock's `throttlingException`, Gemini's `RESOURCE_EXHAUSTED`, an OpenAI-format `code`. A

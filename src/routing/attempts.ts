@@ -1,4 +1,4 @@
-import { credentialSecrets, sanitizeUpstreamText } from "../providers/errors";
+import { credentialSecrets, replyErrorType, sanitizeUpstreamText } from "../providers/errors";
 import type { ChatAdapter, CredentialParts, UpstreamCall, UpstreamError, UpstreamTarget } from "../providers/types";
 import { GatewayError } from "../schema/errors";
 import { sleep as timerSleep } from "../sleep";
@@ -259,7 +259,7 @@ function finalError(last: Failure | undefined, reports: AttemptReport[], clientG
       provider_name: provider,
       raw: error.message,
       ...(error.code ? { provider_code: error.code } : {}),
-      error_type: error.kind,
+      error_type: replyErrorType(error.kind),
       attempts: reports,
     },
     headers,

@@ -508,6 +508,6 @@ describe("Anthropic through the gateway", () => {
       messages: [{ role: "user", content: `[[emulate status=529]] ${nonce()}` }],
     });
     expect(response.status).toBe(502);
-    expect(((await response.json()) as any).error.metadata.error_type).toBe("overloaded");
+    expect(((await response.json()) as any).error.metadata.error_type).toBe("provider_overloaded");
   });
 });
