@@ -1,7 +1,7 @@
 import type { Endpoint } from "../../catalog/types";
 import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail } from "../../schema/chat";
 import { parseDataUrl } from "../inline-image";
-import { requestedReasoning, unsupportedParameters } from "../parameters";
+import { requestedReasoning, stopSequences, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 
 /** Anthropic Messages request building: small pure functions, one per concern. */
@@ -219,8 +219,9 @@ export function buildAnthropicBody(
     if (request.top_k != null && !drop.has("top_k")) body.top_k = request.top_k;
   }
   body.max_tokens = maxTokens;
-  if (request.stop != null && !drop.has("stop"))
-    body.stop_sequences = typeof request.stop === "string" ? [request.stop] : request.stop;
+  // Empty sequences mean nothing, and Claude refuses them (400 "each stop sequence must be non-empty").
+  const stops = drop.has("stop") ? [] : stopSequences(request);
+  if (stops.length > 0) body.stop_sequences = stops;
   const tools: Block[] = (drop.has("tools") ? [] : (request.tools ?? [])).map((tool) => ({
     name: tool.function.name,
     ...(tool.function.description ? { description: tool.function.description } : {}),

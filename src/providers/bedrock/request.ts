@@ -8,7 +8,7 @@ import {
   toolInput,
 } from "../anthropic/request";
 import { inlineRemoteImages, parseDataUrl, privateImagesAllowed } from "../inline-image";
-import { unsupportedParameters } from "../parameters";
+import { stopSequences, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 import { awsCredentials } from "./credentials";
 import { signRequest } from "./sigv4";
@@ -159,8 +159,9 @@ export function buildBedrockBody(request: ChatRequest, target: UpstreamTarget): 
     if (request.top_k != null && !drop.has("top_k")) additional.top_k = request.top_k;
   }
   inference.maxTokens = maxTokens;
-  if (request.stop != null && !drop.has("stop"))
-    inference.stopSequences = typeof request.stop === "string" ? [request.stop] : request.stop;
+  // Empty sequences mean nothing, and Converse refuses them (each must be at least 1 character).
+  const stops = drop.has("stop") ? [] : stopSequences(request);
+  if (stops.length > 0) inference.stopSequences = stops;
   body.inferenceConfig = inference;
 
   const tools: Json[] = (drop.has("tools") ? [] : (request.tools ?? [])).map((tool) =>

@@ -1,0 +1,55 @@
+import { beforeAll, describe, expect, it } from "vitest";
+import { chat, emulatorRequests, fundedAccount, nonce } from "./support/gateway";
+
+/**
+ * Request parameters as each provider receives them, through the gateway: named and shaped as the
+ * provider's API takes them, or left out where it has no equivalent.
+ */
+
+let key: string;
+beforeAll(async () => {
+  ({ key } = await fundedAccount("10"));
+});
+
+/** The body of the one upstream call the request carrying `marker` made. */
+async function upstreamBody(marker: string): Promise<Record<string, any>> {
+  const calls = await emulatorRequests(marker);
+  expect(calls).toHaveLength(1);
+  return (calls[0] as (typeof calls)[number]).body as Record<string, any>;
+}
+
+const ask = (marker: string, extra: Record<string, unknown>) =>
+  chat(key, { messages: [{ role: "user", content: `Say hello ${marker}` }], max_tokens: 50, ...extra });
+
+describe("stop", () => {
+  // OpenAI's clients send "" for "no stop" in places; Claude refuses an empty stop sequence (400
+  // "each stop sequence must be non-empty") and Converse one shorter than a character.
+  it.each([
+    ["anthropic", "stop_sequences"],
+    ["amazon-bedrock", "inferenceConfig.stopSequences"],
+  ])("%s is sent the non-empty sequences only, and answers", async (provider, field) => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "anthropic/claude-3.5-haiku",
+      provider: { only: [provider] },
+      stop: ["", "END"],
+    });
+    expect(response.status).toBe(200);
+    const body = await upstreamBody(marker);
+    const sent = field.split(".").reduce((value, name) => value?.[name], body as any);
+    expect(sent).toEqual(["END"]);
+  });
+
+  it.each(["anthropic", "amazon-bedrock"])('%s is sent no stop sequences for stop: ""', async (provider) => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "anthropic/claude-3.5-haiku",
+      provider: { only: [provider] },
+      stop: "",
+    });
+    expect(response.status).toBe(200);
+    const body = await upstreamBody(marker);
+    expect(body.stop_sequences).toBeUndefined();
+    expect(body.inferenceConfig?.stopSequences).toBeUndefined();
+  });
+});
