@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
-import { chat, emulatorRequests, fundedAccount, nonce } from "./support/gateway";
+import { chat, emulatorRequests, fundedAccount, nonce, WEATHER_TOOL } from "./support/gateway";
 
 /**
  * Request parameters as each provider receives them, through the gateway: named and shaped as the
@@ -51,5 +51,46 @@ describe("stop", () => {
     const body = await upstreamBody(marker);
     expect(body.stop_sequences).toBeUndefined();
     expect(body.inferenceConfig?.stopSequences).toBeUndefined();
+  });
+});
+
+describe("parallel_tool_calls: false", () => {
+  const tools = [WEATHER_TOOL];
+  it("Anthropic is sent disable_parallel_tool_use", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "anthropic/claude-3.5-haiku",
+      provider: { only: ["anthropic"] },
+      tools,
+      parallel_tool_calls: false,
+    });
+    expect(response.status).toBe(200);
+    expect((await upstreamBody(marker)).tool_choice).toEqual({ type: "auto", disable_parallel_tool_use: true });
+  });
+
+  // Converse's toolChoice has no switch for it: Bedrock must not be taken as honouring it.
+  it("with require_parameters, goes to Anthropic rather than Bedrock, which cannot honour it", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "anthropic/claude-3.5-haiku",
+      provider: { order: ["amazon-bedrock", "anthropic"], require_parameters: true },
+      tools,
+      parallel_tool_calls: false,
+    });
+    expect(response.status).toBe(200);
+    const calls = await emulatorRequests(marker);
+    expect(calls.map((call) => call.provider)).toEqual(["anthropic"]);
+  });
+
+  it("Bedrock without require_parameters answers and names it dropped", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "anthropic/claude-3.5-haiku",
+      provider: { only: ["amazon-bedrock"] },
+      tools,
+      parallel_tool_calls: false,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBe("parallel_tool_calls");
   });
 });

@@ -28,6 +28,10 @@ const OPENAI_PARAMS = [...CHAT, ...TOOLS, ...JSON_OUT, "logit_bias", "logprobs",
 const OPENAI_REASONING = ["max_tokens", "seed", ...TOOLS, ...JSON_OUT, "reasoning", "include_reasoning"];
 const ANTHROPIC_PARAMS = ["max_tokens", "temperature", "top_p", "top_k", "stop", ...TOOLS, ...JSON_OUT];
 const ANTHROPIC_THINKING = [...ANTHROPIC_PARAMS, "reasoning", "include_reasoning"];
+// Claude on Bedrock: Converse's toolChoice has no switch for parallel tool calls (Anthropic's
+// disable_parallel_tool_use), so parallel_tool_calls is dropped there rather than claimed and ignored.
+const BEDROCK_CLAUDE_PARAMS = ANTHROPIC_PARAMS.filter((p) => p !== "parallel_tool_calls");
+const BEDROCK_CLAUDE_THINKING = ANTHROPIC_THINKING.filter((p) => p !== "parallel_tool_calls");
 const GEMINI_PARAMS = [...CHAT, "top_k", ...TOOLS.slice(0, 2), ...JSON_OUT];
 const GEMINI_THINKING = [...GEMINI_PARAMS, "reasoning", "include_reasoning"];
 const OPEN_PARAMS = [...CHAT, "top_k", "repetition_penalty", "min_p", ...TOOLS, "response_format"];
@@ -499,7 +503,7 @@ export const defaultCatalog: Catalog = {
           maxOut: 8192,
           prompt: "0.8",
           completion: "4",
-          params: ANTHROPIC_PARAMS,
+          params: BEDROCK_CLAUDE_PARAMS,
           latencyMs: 900,
           tps: 55,
         },
@@ -534,7 +538,7 @@ export const defaultCatalog: Catalog = {
           maxOut: 64000,
           prompt: "3",
           completion: "15",
-          params: ANTHROPIC_THINKING,
+          params: BEDROCK_CLAUDE_THINKING,
           latencyMs: 1400,
           tps: 50,
         },
@@ -569,7 +573,7 @@ export const defaultCatalog: Catalog = {
           maxOut: 64000,
           prompt: "3",
           completion: "15",
-          params: ANTHROPIC_THINKING,
+          params: BEDROCK_CLAUDE_THINKING,
           latencyMs: 1500,
           tps: 50,
         },
@@ -604,7 +608,7 @@ export const defaultCatalog: Catalog = {
           maxOut: 32000,
           prompt: "15",
           completion: "75",
-          params: ANTHROPIC_THINKING,
+          params: BEDROCK_CLAUDE_THINKING,
           latencyMs: 2200,
           tps: 30,
         },
