@@ -94,3 +94,30 @@ describe("parallel_tool_calls: false", () => {
     expect(response.headers.get("x-tollgate-dropped-params")).toBe("parallel_tool_calls");
   });
 });
+
+describe("reasoning to an OpenAI-format reasoning model (reasoning_effort)", () => {
+  const sent = async (extra: Record<string, unknown>) => {
+    const marker = nonce();
+    const response = await ask(marker, { model: "openai/o4-mini", max_tokens: 10000, ...extra });
+    expect(response.status).toBe(200);
+    return (await upstreamBody(marker)).reasoning_effort;
+  };
+
+  it("an effort is sent as asked", async () => {
+    expect(await sent({ reasoning: { effort: "high" } })).toBe("high");
+    expect(await sent({ reasoning_effort: "low" })).toBe("low");
+  });
+
+  // OpenRouter: for models that take only an effort, reasoning.max_tokens sets the effort by its
+  // share of the output (low ≈ 20%, medium ≈ 50%, high ≈ 80%).
+  it("a token budget becomes the effort whose share of max_tokens is nearest", async () => {
+    expect(await sent({ reasoning: { max_tokens: 2000 } })).toBe("low");
+    expect(await sent({ reasoning: { max_tokens: 5000 } })).toBe("medium");
+    expect(await sent({ reasoning: { max_tokens: 8000 } })).toBe("high");
+  });
+
+  it("reasoning only enabled is the medium effort; turned off sends none", async () => {
+    expect(await sent({ reasoning: { enabled: true } })).toBe("medium");
+    expect(await sent({ reasoning: { enabled: false, effort: "high" } })).toBeUndefined();
+  });
+});

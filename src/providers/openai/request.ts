@@ -43,6 +43,27 @@ const FIELDS_OF_PARAMETER: Record<string, string[]> = {
 /** Providers that take OpenAI's `max_completion_tokens` (required by its reasoning models). */
 const USES_MAX_COMPLETION_TOKENS = new Set(["openai", "azure", "xai"]);
 
+/**
+ * `reasoning` as OpenAI's `reasoning_effort`, by OpenRouter's rules: the effort asked; from a
+ * token budget, the effort whose share of the output cap is nearest (low ≈ 20%, medium ≈ 50%,
+ * high ≈ 80%); `medium` when reasoning is only enabled; nothing when it is turned off.
+ */
+export function reasoningEffort(
+  request: Pick<ChatRequest, "reasoning" | "reasoning_effort">,
+  outputCap: number | null | undefined,
+): string | undefined {
+  const reasoning = request.reasoning;
+  if (reasoning?.enabled === false) return undefined;
+  const effort = reasoning?.effort ?? request.reasoning_effort;
+  if (effort) return effort;
+  if (reasoning?.max_tokens) {
+    if (!outputCap) return "medium";
+    const share = reasoning.max_tokens / outputCap;
+    return share >= 0.65 ? "high" : share >= 0.35 ? "medium" : "low";
+  }
+  return reasoning?.enabled ? "medium" : undefined;
+}
+
 export function buildOpenAIBody(
   request: ChatRequest,
   target: UpstreamTarget,
@@ -62,7 +83,7 @@ export function buildOpenAIBody(
     body[USES_MAX_COMPLETION_TOKENS.has(target.provider.slug) ? "max_completion_tokens" : "max_tokens"] = maxTokens;
   }
 
-  const effort = request.reasoning?.effort ?? request.reasoning_effort;
+  const effort = reasoningEffort(request, maxTokens ?? target.endpoint.max_completion_tokens);
   if (effort && !droppedFields.has("reasoning")) body.reasoning_effort = effort;
 
   if (stream) {
