@@ -121,3 +121,44 @@ describe("reasoning to an OpenAI-format reasoning model (reasoning_effort)", () 
     expect(await sent({ reasoning: { enabled: false, effort: "high" } })).toBeUndefined();
   });
 });
+
+describe("frequency_penalty and presence_penalty to Gemini", () => {
+  it("Gemini 2.0 is sent them as frequencyPenalty and presencePenalty", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "google/gemini-2.0-flash-001",
+      frequency_penalty: 0.5,
+      presence_penalty: -0.25,
+    });
+    expect(response.status).toBe(200);
+    const config = (await upstreamBody(marker)).generationConfig;
+    expect(config).toMatchObject({ frequencyPenalty: 0.5, presencePenalty: -0.25 });
+  });
+
+  // Gemini 2.5 refuses any penalty (400 "Penalty is not enabled for models/gemini-2.5-flash").
+  it("Gemini 2.5 is not sent them: it answers, and they are named dropped", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "google/gemini-2.5-flash",
+      frequency_penalty: 0.5,
+      presence_penalty: 0.5,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBe("frequency_penalty, presence_penalty");
+    const config = (await upstreamBody(marker)).generationConfig ?? {};
+    expect(config.frequencyPenalty).toBeUndefined();
+    expect(config.presencePenalty).toBeUndefined();
+  });
+
+  it("with require_parameters, a Gemini 2.5 model has no endpoint for them: a 404 that says why", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "google/gemini-2.5-flash",
+      frequency_penalty: 0.5,
+      provider: { require_parameters: true },
+    });
+    expect(response.status).toBe(404);
+    expect(await response.text()).toContain("frequency_penalty");
+    expect(await emulatorRequests(marker)).toEqual([]);
+  });
+});

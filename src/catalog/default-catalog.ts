@@ -33,7 +33,12 @@ const ANTHROPIC_THINKING = [...ANTHROPIC_PARAMS, "reasoning", "include_reasoning
 const BEDROCK_CLAUDE_PARAMS = ANTHROPIC_PARAMS.filter((p) => p !== "parallel_tool_calls");
 const BEDROCK_CLAUDE_THINKING = ANTHROPIC_THINKING.filter((p) => p !== "parallel_tool_calls");
 const GEMINI_PARAMS = [...CHAT, "top_k", ...TOOLS.slice(0, 2), ...JSON_OUT];
-const GEMINI_THINKING = [...GEMINI_PARAMS, "reasoning", "include_reasoning"];
+// Gemini 2.5 takes no penalties (400 "Penalty is not enabled for models/gemini-2.5-flash"): only 2.0 does.
+const GEMINI_THINKING = [
+  ...GEMINI_PARAMS.filter((p) => p !== "frequency_penalty" && p !== "presence_penalty"),
+  "reasoning",
+  "include_reasoning",
+];
 const OPEN_PARAMS = [...CHAT, "top_k", "repetition_penalty", "min_p", ...TOOLS, "response_format"];
 const GROQ_PARAMS = [...CHAT, ...TOOLS, "response_format"];
 const MISTRAL_PARAMS = [...CHAT, ...TOOLS.slice(0, 2), ...JSON_OUT];
