@@ -162,3 +162,28 @@ describe("frequency_penalty and presence_penalty to Gemini", () => {
     expect(await emulatorRequests(marker)).toEqual([]);
   });
 });
+
+describe("reasoning to xAI", () => {
+  const call = async (model: string, reasoning: Record<string, unknown>) => {
+    const marker = nonce();
+    const response = await ask(marker, { model, reasoning });
+    expect(response.status).toBe(200);
+    return { response, body: await upstreamBody(marker) };
+  };
+
+  // grok-3-mini takes reasoning_effort low or high, nothing else.
+  it("grok-3-mini is sent low or high", async () => {
+    expect((await call("x-ai/grok-3-mini", { effort: "high" })).body.reasoning_effort).toBe("high");
+    expect((await call("x-ai/grok-3-mini", { effort: "xhigh" })).body.reasoning_effort).toBe("high");
+    expect((await call("x-ai/grok-3-mini", { effort: "medium" })).body.reasoning_effort).toBe("low");
+    expect((await call("x-ai/grok-3-mini", { effort: "minimal" })).body.reasoning_effort).toBe("low");
+    expect((await call("x-ai/grok-3-mini", { enabled: true })).body.reasoning_effort).toBe("low");
+  });
+
+  // grok-4 always reasons and refuses reasoning_effort (400 "does not support parameter reasoningEffort").
+  it("grok-4 is sent no reasoning_effort, answers, and names reasoning dropped", async () => {
+    const { response, body } = await call("x-ai/grok-4", { effort: "high" });
+    expect(body.reasoning_effort).toBeUndefined();
+    expect(response.headers.get("x-tollgate-dropped-params")).toBe("reasoning");
+  });
+});

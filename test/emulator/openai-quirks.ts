@@ -55,7 +55,26 @@ function perplexityCheck(body: Json): Script | undefined {
   return undefined;
 }
 
+/**
+ * xAI: of its reasoning models only grok-3-mini (low | high), grok-4.3 and the multi-agent model
+ * take reasoning_effort; grok-3, grok-4 and the fast models refuse the parameter.
+ */
+function xaiCheck(body: Json): Script | undefined {
+  const effort = body.reasoning_effort;
+  if (effort === undefined) return undefined;
+  const model = String(body.model);
+  const invalid = (message: string) => error(400, { code: "Client specified an invalid argument", error: message });
+  if (/^grok-3-mini/.test(model)) {
+    return effort === "low" || effort === "high"
+      ? undefined
+      : invalid(`Model ${model} does not support reasoning_effort '${effort}': use 'low' or 'high'`);
+  }
+  if (/^grok-4\.3|^grok-4\.20-multi-agent/.test(model)) return undefined;
+  return invalid(`Model ${model} does not support parameter reasoningEffort.`);
+}
+
 const CHECKS: Record<string, (body: Json) => Script | undefined> = {
+  xai: xaiCheck,
   mistral: mistralCheck,
   groq: groqCheck,
   perplexity: perplexityCheck,

@@ -102,7 +102,25 @@ const QUIRKS: Record<string, ProviderQuirks> = {
       return [];
     },
   },
-  xai: { usage: addReasoningToCompletion },
+  xai: {
+    usage: addReasoningToCompletion,
+    rewrite(body) {
+      const effort = body.reasoning_effort;
+      if (effort === undefined) return [];
+      const model = String(body.model);
+      // grok-3-mini takes low | high only (its default is low); grok-4.3 and the multi-agent
+      // model take an effort as sent.
+      if (/^grok-3-mini/.test(model)) {
+        body.reasoning_effort = effort === "high" || effort === "xhigh" ? "high" : "low";
+        return [];
+      }
+      if (/^grok-4\.3|^grok-4\.20-multi-agent/.test(model)) return [];
+      // The other reasoning models (grok-4, grok-4-fast…) always reason and refuse the
+      // parameter (400 "does not support parameter reasoningEffort").
+      delete body.reasoning_effort;
+      return ["reasoning"];
+    },
+  },
   deepinfra: { usage: addReasoningToCompletion },
   fireworks: {
     rewrite(body) {
