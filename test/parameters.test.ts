@@ -187,3 +187,18 @@ describe("reasoning to xAI", () => {
     expect(response.headers.get("x-tollgate-dropped-params")).toBe("reasoning");
   });
 });
+
+describe("reasoning effort to OpenAI's o-series", () => {
+  // o4-mini takes low | medium | high; OpenRouter maps an effort a model lacks to the nearest.
+  it.each([
+    ["minimal", "low"],
+    ["none", "low"],
+    ["xhigh", "high"],
+    ["medium", "medium"],
+  ])("%s is sent as %s", async (asked, sent) => {
+    const marker = nonce();
+    const response = await ask(marker, { model: "openai/o4-mini", reasoning: { effort: asked } });
+    expect(response.status).toBe(200);
+    expect((await upstreamBody(marker)).reasoning_effort).toBe(sent);
+  });
+});

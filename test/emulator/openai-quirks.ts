@@ -73,7 +73,24 @@ function xaiCheck(body: Json): Script | undefined {
   return invalid(`Model ${model} does not support parameter reasoningEffort.`);
 }
 
+/** OpenAI's o-series takes reasoning_effort low | medium | high (minimal, none, xhigh came with GPT-5). */
+function openaiCheck(body: Json): Script | undefined {
+  const effort = body.reasoning_effort;
+  if (effort === undefined || !/^o\d/.test(String(body.model)) || ["low", "medium", "high"].includes(effort)) {
+    return undefined;
+  }
+  return error(400, {
+    error: {
+      message: `Unsupported value: 'reasoning_effort' does not support '${effort}' with this model. Supported values are: 'low', 'medium', and 'high'.`,
+      type: "invalid_request_error",
+      param: "reasoning_effort",
+      code: "unsupported_value",
+    },
+  });
+}
+
 const CHECKS: Record<string, (body: Json) => Script | undefined> = {
+  openai: openaiCheck,
   xai: xaiCheck,
   mistral: mistralCheck,
   groq: groqCheck,

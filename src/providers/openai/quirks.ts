@@ -82,6 +82,17 @@ export function addReasoningToCompletion(usage: Usage): Usage {
 }
 
 const QUIRKS: Record<string, ProviderQuirks> = {
+  openai: {
+    rewrite(body) {
+      // The o-series takes low | medium | high (minimal, none and xhigh came with GPT-5 models
+      // and are refused): an effort it lacks becomes the nearest it has, as OpenRouter does.
+      if (/^o\d/.test(String(body.model))) {
+        if (body.reasoning_effort === "minimal" || body.reasoning_effort === "none") body.reasoning_effort = "low";
+        if (body.reasoning_effort === "xhigh") body.reasoning_effort = "high";
+      }
+      return [];
+    },
+  },
   mistral: {
     rewrite(body) {
       body.messages = withToolIds(body.messages, mistralToolId);
