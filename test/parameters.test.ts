@@ -202,3 +202,27 @@ describe("reasoning effort to OpenAI's o-series", () => {
     expect((await upstreamBody(marker)).reasoning_effort).toBe(sent);
   });
 });
+
+describe("prediction (Predicted Outputs)", () => {
+  const prediction = { type: "content", content: "Hello there, friend." };
+  it.each([
+    ["openai/gpt-4o", "openai"],
+    ["mistralai/mistral-large", "mistral"],
+  ])("%s is sent it (%s takes it)", async (model) => {
+    const marker = nonce();
+    const response = await ask(marker, { model, prediction });
+    expect(response.status).toBe(200);
+    expect((await upstreamBody(marker)).prediction).toEqual(prediction);
+  });
+
+  it("a provider without it is not sent it", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "meta-llama/llama-3.3-70b-instruct",
+      provider: { only: ["together"] },
+      prediction,
+    });
+    expect(response.status).toBe(200);
+    expect((await upstreamBody(marker)).prediction).toBeUndefined();
+  });
+});

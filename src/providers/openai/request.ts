@@ -40,6 +40,9 @@ const FIELDS_OF_PARAMETER: Record<string, string[]> = {
   include_reasoning: ["include_reasoning"],
 };
 
+/** Providers that take OpenAI's `prediction` (Predicted Outputs); the others may refuse the field. */
+const TAKES_PREDICTION = new Set(["openai", "azure", "mistral"]);
+
 /** Providers that take OpenAI's `max_completion_tokens` (required by its reasoning models). */
 const USES_MAX_COMPLETION_TOKENS = new Set(["openai", "azure", "xai"]);
 
@@ -92,6 +95,7 @@ export function buildOpenAIBody(
     body.stream_options = { include_usage: true };
   }
   if (request.user) body.user = request.user;
+  if (request.prediction != null && TAKES_PREDICTION.has(target.provider.slug)) body.prediction = request.prediction;
   body.messages = withoutReasoningFields(body.messages);
   const quirks = quirksOf(target.provider.slug);
   if (quirks?.rewrite) dropped.push(...quirks.rewrite(body, request));
