@@ -226,3 +226,26 @@ describe("prediction (Predicted Outputs)", () => {
     expect((await upstreamBody(marker)).prediction).toBeUndefined();
   });
 });
+
+describe("verbosity", () => {
+  // Only GPT-5-style models take it (gpt-4o: 400 "'verbosity' does not support 'low' with this model").
+  it("an endpoint that does not list it is not sent it, and names it dropped", async () => {
+    const marker = nonce();
+    const response = await ask(marker, { model: "openai/gpt-4o", verbosity: "low" });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBe("verbosity");
+    expect((await upstreamBody(marker)).verbosity).toBeUndefined();
+  });
+
+  it("with require_parameters, a model with no endpoint for it is a 404 naming it", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "openai/gpt-4o",
+      verbosity: "low",
+      provider: { require_parameters: true },
+    });
+    expect(response.status).toBe(404);
+    expect(await response.text()).toContain("verbosity");
+    expect(await emulatorRequests(marker)).toEqual([]);
+  });
+});

@@ -73,8 +73,22 @@ function xaiCheck(body: Json): Script | undefined {
   return invalid(`Model ${model} does not support parameter reasoningEffort.`);
 }
 
-/** OpenAI's o-series takes reasoning_effort low | medium | high (minimal, none, xhigh came with GPT-5). */
+/**
+ * OpenAI: the o-series takes reasoning_effort low | medium | high (minimal, none, xhigh came with
+ * GPT-5), and models before GPT-5 no verbosity but the default.
+ */
 function openaiCheck(body: Json): Script | undefined {
+  // verbosity came with GPT-5: earlier models take only its default.
+  if (body.verbosity !== undefined && body.verbosity !== "medium" && !/^gpt-5/.test(String(body.model))) {
+    return error(400, {
+      error: {
+        message: `Unsupported value: 'verbosity' does not support '${body.verbosity}' with this model. Supported values are: 'medium'.`,
+        type: "invalid_request_error",
+        param: "verbosity",
+        code: "unsupported_value",
+      },
+    });
+  }
   const effort = body.reasoning_effort;
   if (effort === undefined || !/^o\d/.test(String(body.model)) || ["low", "medium", "high"].includes(effort)) {
     return undefined;
