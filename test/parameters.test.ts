@@ -249,3 +249,14 @@ describe("verbosity", () => {
     expect(await emulatorRequests(marker)).toEqual([]);
   });
 });
+
+describe("n", () => {
+  // Claude (direct or on Bedrock) answers with one choice: the client is told n was not honoured.
+  it.each(["anthropic", "amazon-bedrock"])("%s answers one choice and names n dropped", async (provider) => {
+    const marker = nonce();
+    const response = await ask(marker, { model: "anthropic/claude-3.5-haiku", provider: { only: [provider] }, n: 2 });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBe("n");
+    expect(((await response.json()) as { choices: unknown[] }).choices).toHaveLength(1);
+  });
+});

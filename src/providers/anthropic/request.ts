@@ -248,6 +248,8 @@ export function buildAnthropicBody(
   if (toolChoice && tools.length > 0) body.tool_choice = toolChoice;
   if (request.user) body.metadata = { user_id: request.user };
   if (stream) body.stream = true;
+  // Claude answers with one choice per request.
+  if (request.n != null && request.n > 1) dropped.push("n");
   return { body, dropped };
 }
 

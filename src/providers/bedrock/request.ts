@@ -192,6 +192,8 @@ export function buildBedrockBody(request: ChatRequest, target: UpstreamTarget): 
   if (tools.length > 0) body.toolConfig = { tools, ...(toolChoice ? { toolChoice } : {}) };
   if (system.length > 0) body.system = system;
   if (Object.keys(additional).length > 0) body.additionalModelRequestFields = additional;
+  // Converse answers with one choice per request.
+  if (request.n != null && request.n > 1) dropped.push("n");
   return { body, dropped };
 }
 
