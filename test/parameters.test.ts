@@ -260,3 +260,31 @@ describe("n", () => {
     expect(((await response.json()) as { choices: unknown[] }).choices).toHaveLength(1);
   });
 });
+
+describe("response_format with tools to Gemini", () => {
+  // Gemini before 3 refuses functions with a JSON response (400 "Function calling with a response
+  // mime type: 'application/json' is unsupported"): the tools are kept, the format named dropped.
+  it.each([
+    [{ type: "json_object" }, "response_format"],
+    [{ type: "json_schema", json_schema: { name: "out", schema: { type: "object" } } }, "structured_outputs"],
+  ])("%o: Gemini 2.5 answers with the tools and names the format dropped", async (format, name) => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "google/gemini-2.5-flash",
+      tools: [WEATHER_TOOL],
+      response_format: format,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBe(name);
+    const body = await upstreamBody(marker);
+    expect(body.tools[0].functionDeclarations[0].name).toBe("get_weather");
+    expect(body.generationConfig?.responseMimeType).toBeUndefined();
+  });
+
+  it("without tools, the JSON response is still asked", async () => {
+    const marker = nonce();
+    const response = await ask(marker, { model: "google/gemini-2.5-flash", response_format: { type: "json_object" } });
+    expect(response.status).toBe(200);
+    expect((await upstreamBody(marker)).generationConfig.responseMimeType).toBe("application/json");
+  });
+});
