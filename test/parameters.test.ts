@@ -261,7 +261,7 @@ describe("n", () => {
   });
 });
 
-describe("response_format with tools to Gemini", () => {
+describe("response_format with tools to Gemini and Cohere", () => {
   // Gemini before 3 refuses functions with a JSON response (400 "Function calling with a response
   // mime type: 'application/json' is unsupported"): the tools are kept, the format named dropped.
   it.each([
@@ -279,6 +279,22 @@ describe("response_format with tools to Gemini", () => {
     const body = await upstreamBody(marker);
     expect(body.tools[0].functionDeclarations[0].name).toBe("get_weather");
     expect(body.generationConfig?.responseMimeType).toBeUndefined();
+  });
+
+  // Cohere's API reference: response_format "is not supported when used in combinations with the
+  // documents or tools parameters".
+  it("Cohere answers with the tools and names the format dropped", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "cohere/command-a",
+      tools: [WEATHER_TOOL],
+      response_format: { type: "json_object" },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBe("response_format");
+    const body = await upstreamBody(marker);
+    expect(body.tools[0].function.name).toBe("get_weather");
+    expect(body.response_format).toBeUndefined();
   });
 
   it("without tools, the JSON response is still asked", async () => {
