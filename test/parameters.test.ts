@@ -1,4 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { parseAnthropicResponse } from "../src/providers/anthropic/response";
+import { parseBedrockResponse } from "../src/providers/bedrock/response";
 import { chat, emulatorRequests, fundedAccount, nonce, WEATHER_TOOL } from "./support/gateway";
 
 /**
@@ -302,5 +304,81 @@ describe("response_format with tools to Gemini and Cohere", () => {
     const response = await ask(marker, { model: "google/gemini-2.5-flash", response_format: { type: "json_object" } });
     expect(response.status).toBe(200);
     expect((await upstreamBody(marker)).generationConfig.responseMimeType).toBe("application/json");
+  });
+});
+
+describe("response_format json_schema with the client's own tools, to Claude", () => {
+  const format = { type: "json_schema", json_schema: { name: "answer", schema: { type: "object" } } };
+  // Claude carries json_schema on a tool of its own (json_output). Forced, it kept Claude from ever
+  // calling the client's tools: an agent loop with tools and a structured final answer never ran.
+  it("Anthropic offers the JSON tool beside the client's, the client's tool_choice standing", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "anthropic/claude-3.5-haiku",
+      provider: { only: ["anthropic"] },
+      tools: [WEATHER_TOOL],
+      response_format: format,
+    });
+    expect(response.status).toBe(200);
+    const body = await upstreamBody(marker);
+    expect(body.tools.map((t: { name: string }) => t.name)).toEqual(["get_weather", "json_output"]);
+    expect(body.tool_choice).toEqual({ type: "auto" });
+  });
+
+  it("Bedrock offers the JSON tool beside the client's, with no forced choice", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "anthropic/claude-3.5-haiku",
+      provider: { only: ["amazon-bedrock"] },
+      tools: [WEATHER_TOOL],
+      response_format: format,
+    });
+    expect(response.status).toBe(200);
+    const config = (await upstreamBody(marker)).toolConfig;
+    expect(config.tools.map((t: { toolSpec: { name: string } }) => t.toolSpec.name)).toEqual([
+      "get_weather",
+      "json_output",
+    ]);
+    expect(config.toolChoice).toBeUndefined();
+  });
+
+  it("without tools of the client's (or with tool_choice none), the JSON tool is forced", async () => {
+    for (const extra of [{}, { tools: [WEATHER_TOOL], tool_choice: "none" }]) {
+      const marker = nonce();
+      const response = await ask(marker, {
+        model: "anthropic/claude-3.5-haiku",
+        provider: { only: ["anthropic"] },
+        response_format: format,
+        ...extra,
+      });
+      expect(response.status).toBe(200);
+      expect((await upstreamBody(marker)).tool_choice).toEqual({ type: "tool", name: "json_output" });
+    }
+  });
+
+  it("a reply calling a client's tool beside the JSON tool finishes with tool_calls", () => {
+    const anthropic = parseAnthropicResponse({
+      content: [
+        { type: "tool_use", id: "toolu_1", name: "json_output", input: { a: 1 } },
+        { type: "tool_use", id: "toolu_2", name: "get_weather", input: { city: "Paris" } },
+      ],
+      stop_reason: "tool_use",
+      usage: { input_tokens: 1, output_tokens: 1 },
+    });
+    expect(anthropic.choices[0]?.finish_reason).toBe("tool_calls");
+    const bedrock = parseBedrockResponse({
+      output: {
+        message: {
+          role: "assistant",
+          content: [
+            { toolUse: { toolUseId: "t1", name: "json_output", input: { a: 1 } } },
+            { toolUse: { toolUseId: "t2", name: "get_weather", input: { city: "Paris" } } },
+          ],
+        },
+      },
+      stopReason: "tool_use",
+      usage: { inputTokens: 1, outputTokens: 1, totalTokens: 2 },
+    });
+    expect(bedrock.choices[0]?.finish_reason).toBe("tool_calls");
   });
 });

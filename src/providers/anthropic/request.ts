@@ -238,8 +238,16 @@ export function buildAnthropicBody(
       description: `Respond with ${format.json_schema.name} as this tool's input.`,
       input_schema: format.json_schema.schema ?? { type: "object" },
     });
-    // Forced tool use and thinking do not mix: with thinking on, the tool is offered, not forced.
-    toolChoice = budget === undefined ? { type: "tool", name: JSON_TOOL } : { type: "auto" };
+    if (budget !== undefined) {
+      // Forced tool use and thinking do not mix: with thinking on, the tool is offered, not forced.
+      toolChoice = { type: "auto" };
+    } else if (tools.length > 1 && toolChoice?.type !== "none") {
+      // The client's own tools are in play: the client's choice stands, since forcing the JSON
+      // tool would keep Claude from ever calling theirs; the final answer goes through it.
+      toolChoice ??= { type: "auto" };
+      system.push({ type: "text", text: `Give your final answer as the input of the ${JSON_TOOL} tool.` });
+      body.system = system;
+    } else toolChoice = { type: "tool", name: JSON_TOOL };
   } else if (format?.type === "json_object") {
     system.push({ type: "text", text: "Respond with a single valid JSON object and nothing else." });
     body.system = system;

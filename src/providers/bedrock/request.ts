@@ -180,7 +180,11 @@ export function buildBedrockBody(request: ChatRequest, target: UpstreamTarget): 
     tools.push(
       toolSpec(JSON_TOOL, `Respond with ${format.json_schema.name} as this tool's input.`, format.json_schema.schema),
     );
-    toolChoice = budget === undefined ? { tool: { name: JSON_TOOL } } : { auto: {} };
+    if (budget !== undefined) toolChoice = { auto: {} };
+    else if (tools.length > 1 && choice !== "none") {
+      // As on Anthropic: with the client's own tools in play their choice stands (auto by default).
+      system.push({ text: `Give your final answer as the input of the ${JSON_TOOL} tool.` });
+    } else toolChoice = { tool: { name: JSON_TOOL } };
   } else if (format?.type === "json_object") {
     system.push({ text: "Respond with a single valid JSON object and nothing else." });
   }
