@@ -382,3 +382,23 @@ describe("response_format json_schema with the client's own tools, to Claude", (
     expect(bedrock.choices[0]?.finish_reason).toBe("tool_calls");
   });
 });
+
+describe("user", () => {
+  it.each([
+    ["openai/gpt-4o", "user", "end-user-7"],
+    ["anthropic/claude-3.5-haiku", "metadata", { user_id: "end-user-7" }],
+  ])("%s is sent it as %s", async (model, field, value) => {
+    const marker = nonce();
+    const response = await ask(marker, { model, provider: { ignore: ["amazon-bedrock"] }, user: "end-user-7" });
+    expect(response.status).toBe(200);
+    expect((await upstreamBody(marker))[field]).toEqual(value);
+  });
+
+  // Mistral has no such field and refuses what it does not know (422 "Extra inputs are not permitted").
+  it("Mistral is not sent it, and answers", async () => {
+    const marker = nonce();
+    const response = await ask(marker, { model: "mistralai/mistral-large", user: "end-user-7" });
+    expect(response.status).toBe(200);
+    expect((await upstreamBody(marker)).user).toBeUndefined();
+  });
+});

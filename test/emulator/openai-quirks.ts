@@ -13,11 +13,13 @@ function error(status: number, body: Json): Script {
 
 const MISTRAL_ID = /^[a-zA-Z0-9]{9}$/;
 
-/** Mistral's validator: 9-character alphanumeric tool-call ids, `random_seed` not `seed`. */
+/** Mistral's validator: 9-character alphanumeric tool-call ids, `random_seed` not `seed`, no `user`. */
 function mistralCheck(body: Json): Script | undefined {
   const invalid = (message: string) =>
     error(422, { object: "error", message, type: "invalid_request_error", param: null, code: null });
-  if (body.seed !== undefined) return invalid("Extra inputs are not permitted: seed");
+  for (const field of ["seed", "user"]) {
+    if (body[field] !== undefined) return invalid(`Extra inputs are not permitted: ${field}`);
+  }
   for (const message of (body.messages ?? []) as Json[]) {
     for (const call of (message.tool_calls ?? []) as Json[]) {
       if (!MISTRAL_ID.test(String(call.id)))

@@ -100,6 +100,8 @@ const QUIRKS: Record<string, ProviderQuirks> = {
         body.random_seed = body.seed;
         delete body.seed;
       }
+      // Mistral has no end-user field and refuses any field it does not know (422 extra_forbidden).
+      delete body.user;
       return [];
     },
   },
