@@ -40,8 +40,11 @@ const FIELDS_OF_PARAMETER: Record<string, string[]> = {
   include_reasoning: ["include_reasoning"],
 };
 
-/** Providers that take OpenAI's `prediction` (Predicted Outputs); the others may refuse the field. */
-const TAKES_PREDICTION = new Set(["openai", "azure", "mistral"]);
+/**
+ * Providers that take OpenAI's `prediction` (Predicted Outputs); the others may refuse the field.
+ * Not Azure: its GA api-version (azure/index.ts) predates the field, and old versions refuse it.
+ */
+const TAKES_PREDICTION = new Set(["openai", "mistral"]);
 
 /** Providers that take OpenAI's `max_completion_tokens` (required by its reasoning models). */
 const USES_MAX_COMPLETION_TOKENS = new Set(["openai", "azure", "xai"]);
