@@ -402,3 +402,21 @@ describe("user", () => {
     expect((await upstreamBody(marker)).user).toBeUndefined();
   });
 });
+
+describe("parallel_tool_calls to OpenAI's o-series", () => {
+  // o3-mini and o4-mini refuse it (400 "Unsupported parameter: 'parallel_tool_calls'").
+  it("o4-mini is not sent it, answers, and names it dropped", async () => {
+    const marker = nonce();
+    const response = await ask(marker, { model: "openai/o4-mini", tools: [WEATHER_TOOL], parallel_tool_calls: false });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBe("parallel_tool_calls");
+    expect((await upstreamBody(marker)).parallel_tool_calls).toBeUndefined();
+  });
+
+  it("gpt-4o is sent it", async () => {
+    const marker = nonce();
+    const response = await ask(marker, { model: "openai/gpt-4o", tools: [WEATHER_TOOL], parallel_tool_calls: false });
+    expect(response.status).toBe(200);
+    expect((await upstreamBody(marker)).parallel_tool_calls).toBe(false);
+  });
+});

@@ -25,7 +25,8 @@ const CHAT = ["max_tokens", "temperature", "top_p", "stop", "seed", "frequency_p
 const TOOLS = ["tools", "tool_choice", "parallel_tool_calls"];
 const JSON_OUT = ["response_format", "structured_outputs"];
 const OPENAI_PARAMS = [...CHAT, ...TOOLS, ...JSON_OUT, "logit_bias", "logprobs", "top_logprobs"];
-const OPENAI_REASONING = ["max_tokens", "seed", ...TOOLS, ...JSON_OUT, "reasoning", "include_reasoning"];
+// The o-series refuses parallel_tool_calls (400 "Unsupported parameter: 'parallel_tool_calls' is not supported with this model").
+const OPENAI_REASONING = ["max_tokens", "seed", "tools", "tool_choice", ...JSON_OUT, "reasoning", "include_reasoning"];
 const ANTHROPIC_PARAMS = ["max_tokens", "temperature", "top_p", "top_k", "stop", ...TOOLS, ...JSON_OUT];
 const ANTHROPIC_THINKING = [...ANTHROPIC_PARAMS, "reasoning", "include_reasoning"];
 // Claude on Bedrock: Converse's toolChoice has no switch for parallel tool calls (Anthropic's

@@ -77,7 +77,7 @@ function xaiCheck(body: Json): Script | undefined {
 
 /**
  * OpenAI: the o-series takes reasoning_effort low | medium | high (minimal, none, xhigh came with
- * GPT-5), and models before GPT-5 no verbosity but the default.
+ * GPT-5) and no parallel_tool_calls, and models before GPT-5 no verbosity but the default.
  */
 function openaiCheck(body: Json): Script | undefined {
   // verbosity came with GPT-5: earlier models take only its default.
@@ -88,6 +88,16 @@ function openaiCheck(body: Json): Script | undefined {
         type: "invalid_request_error",
         param: "verbosity",
         code: "unsupported_value",
+      },
+    });
+  }
+  if (body.parallel_tool_calls !== undefined && /^o\d/.test(String(body.model))) {
+    return error(400, {
+      error: {
+        message: "Unsupported parameter: 'parallel_tool_calls' is not supported with this model.",
+        type: "invalid_request_error",
+        param: "parallel_tool_calls",
+        code: "unsupported_parameter",
       },
     });
   }
