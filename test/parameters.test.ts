@@ -210,9 +210,9 @@ describe("prediction (Predicted Outputs)", () => {
   it.each([
     ["openai/gpt-4o", "openai"],
     ["mistralai/mistral-large", "mistral"],
-  ])("%s is sent it (%s takes it)", async (model) => {
+  ])("%s is sent it (%s takes it)", async (model, provider) => {
     const marker = nonce();
-    const response = await ask(marker, { model, prediction });
+    const response = await ask(marker, { model, provider: { only: [provider] }, prediction });
     expect(response.status).toBe(200);
     expect((await upstreamBody(marker)).prediction).toEqual(prediction);
   });
@@ -418,5 +418,48 @@ describe("parallel_tool_calls to OpenAI's o-series", () => {
     const response = await ask(marker, { model: "openai/gpt-4o", tools: [WEATHER_TOOL], parallel_tool_calls: false });
     expect(response.status).toBe(200);
     expect((await upstreamBody(marker)).parallel_tool_calls).toBe(false);
+  });
+});
+
+describe("sampling with Claude's thinking on", () => {
+  // Extended thinking takes no temperature or top_k, and top_p only from 0.95 to 1.
+  it.each(["anthropic", "amazon-bedrock"])(
+    "%s keeps a top_p of 0.95 or more and names the rest dropped",
+    async (provider) => {
+      const marker = nonce();
+      const response = await ask(marker, {
+        model: "anthropic/claude-sonnet-4",
+        provider: { only: [provider] },
+        reasoning: { effort: "low" },
+        temperature: 0.2,
+        top_p: 0.97,
+        top_k: 5,
+      });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("x-tollgate-dropped-params")).toBe("temperature, top_k");
+      const body = await upstreamBody(marker);
+      const sampling =
+        provider === "anthropic"
+          ? { temperature: body.temperature, top_p: body.top_p, top_k: body.top_k }
+          : {
+              temperature: body.inferenceConfig.temperature,
+              top_p: body.inferenceConfig.topP,
+              top_k: body.additionalModelRequestFields?.top_k,
+            };
+      expect(sampling).toEqual({ temperature: undefined, top_p: 0.97, top_k: undefined });
+    },
+  );
+
+  it("a lower top_p is named dropped too", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "anthropic/claude-sonnet-4",
+      provider: { only: ["anthropic"] },
+      reasoning: { effort: "low" },
+      top_p: 0.5,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBe("top_p");
+    expect((await upstreamBody(marker)).top_p).toBeUndefined();
   });
 });

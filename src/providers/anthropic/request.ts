@@ -189,6 +189,20 @@ export function claudeThinkingBudget(request: ChatRequest, dropped: string[]): n
 }
 
 /**
+ * Sampling Claude can take with thinking on: no temperature or top_k, and top_p only from 0.95
+ * to 1 (Anthropic's extended-thinking rules, on Bedrock too). What it cannot take is named dropped.
+ */
+export function thinkingTopP(request: ChatRequest, drop: ReadonlySet<string>, dropped: string[]): number | undefined {
+  for (const name of ["temperature", "top_k"] as const) {
+    if (request[name] != null && !drop.has(name)) dropped.push(name);
+  }
+  if (request.top_p == null || drop.has("top_p")) return undefined;
+  if (request.top_p >= 0.95) return request.top_p;
+  dropped.push("top_p");
+  return undefined;
+}
+
+/**
  * The thinking budget Claude is sent on top of the request's max_tokens, by Anthropic and by
  * Bedrock alike (the hold allows for it).
  */
@@ -213,6 +227,8 @@ export function buildAnthropicBody(
     // The budget counts inside max_tokens: the visible answer keeps what the client asked for.
     maxTokens = Math.min(cap, maxTokens + budget);
     body.thinking = { type: "enabled", budget_tokens: Math.min(budget, maxTokens - 1) };
+    const topP = thinkingTopP(request, drop, dropped);
+    if (topP !== undefined) body.top_p = topP;
   } else {
     if (request.temperature != null && !drop.has("temperature")) body.temperature = Math.min(1, request.temperature);
     if (request.top_p != null && !drop.has("top_p")) body.top_p = request.top_p;

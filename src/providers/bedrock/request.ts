@@ -4,6 +4,7 @@ import {
   DEFAULT_MAX_TOKENS,
   JSON_TOOL,
   thinkingBlocks,
+  thinkingTopP,
   toolId,
   toolInput,
 } from "../anthropic/request";
@@ -149,9 +150,11 @@ export function buildBedrockBody(request: ChatRequest, target: UpstreamTarget): 
   const additional: Json = {};
   const budget = claudeThinkingBudget(request, dropped);
   if (budget !== undefined) {
-    // As on Anthropic: the budget counts inside maxTokens, and sampling must be left alone.
+    // As on Anthropic: the budget counts inside maxTokens, and sampling is mostly left alone.
     maxTokens = Math.min(cap, maxTokens + budget);
     additional.thinking = { type: "enabled", budget_tokens: Math.min(budget, maxTokens - 1) };
+    const topP = thinkingTopP(request, drop, dropped);
+    if (topP !== undefined) inference.topP = topP;
   } else {
     if (request.temperature != null && !drop.has("temperature"))
       inference.temperature = Math.min(1, request.temperature);
