@@ -463,3 +463,45 @@ describe("sampling with Claude's thinking on", () => {
     expect((await upstreamBody(marker)).top_p).toBeUndefined();
   });
 });
+
+describe("require_parameters and what a format cannot take as sent", () => {
+  // An endpoint that lists a parameter may still drop it as sent; require_parameters must not
+  // route there.
+  it("Gemini 2.5 is not chosen for tools with a JSON response: a 404 naming response_format", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "google/gemini-2.5-flash",
+      tools: [WEATHER_TOOL],
+      response_format: { type: "json_object" },
+      provider: { require_parameters: true },
+    });
+    expect(response.status).toBe(404);
+    expect(await response.text()).toContain("response_format");
+    expect(await emulatorRequests(marker)).toEqual([]);
+  });
+
+  it("Cohere is not chosen for a penalty outside its 0..1: a 404 naming it", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "cohere/command-a",
+      frequency_penalty: -0.5,
+      provider: { require_parameters: true },
+    });
+    expect(response.status).toBe(404);
+    expect(await response.text()).toContain("frequency_penalty");
+    expect(await emulatorRequests(marker)).toEqual([]);
+  });
+
+  it("what the format takes as sent still routes", async () => {
+    for (const extra of [
+      { model: "google/gemini-2.5-flash", response_format: { type: "json_object" } },
+      { model: "cohere/command-a", frequency_penalty: 0.5 },
+      { model: "x-ai/grok-4", reasoning: { enabled: true } },
+    ]) {
+      const marker = nonce();
+      const response = await ask(marker, { ...extra, provider: { require_parameters: true } });
+      expect(response.status, JSON.stringify(extra)).toBe(200);
+      expect(response.headers.get("x-tollgate-dropped-params")).toBeNull();
+    }
+  });
+});

@@ -117,7 +117,7 @@ const QUIRKS: Record<string, ProviderQuirks> = {
   },
   xai: {
     usage: addReasoningToCompletion,
-    rewrite(body) {
+    rewrite(body, request) {
       const effort = body.reasoning_effort;
       if (effort === undefined) return [];
       const model = String(body.model);
@@ -129,9 +129,11 @@ const QUIRKS: Record<string, ProviderQuirks> = {
       }
       if (/^grok-4\.3|^grok-4\.20-multi-agent/.test(model)) return [];
       // The other reasoning models (grok-4, grok-4-fast…) always reason and refuse the
-      // parameter (400 "does not support parameter reasoningEffort").
+      // parameter (400 "does not support parameter reasoningEffort"): reasoning only enabled is
+      // honoured so, an effort or budget asked is not.
       delete body.reasoning_effort;
-      return ["reasoning"];
+      const asked = request.reasoning?.effort ?? request.reasoning_effort ?? request.reasoning?.max_tokens;
+      return asked != null ? ["reasoning"] : [];
     },
   },
   deepinfra: { usage: addReasoningToCompletion },
