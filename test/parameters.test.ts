@@ -505,3 +505,42 @@ describe("require_parameters and what a format cannot take as sent", () => {
     }
   });
 });
+
+describe("response_format json_schema to DeepSeek", () => {
+  const format = { type: "json_schema", json_schema: { name: "answer", schema: { type: "object" } } };
+  // DeepSeek's JSON mode is json_object only (400 "This response_format type is unavailable now").
+  it("DeepSeek is not sent it, answers, and names structured_outputs dropped", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "deepseek/deepseek-chat-v3-0324",
+      provider: { only: ["deepseek"] },
+      response_format: format,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBe("structured_outputs");
+    expect((await upstreamBody(marker)).response_format).toBeUndefined();
+  });
+
+  it("with require_parameters, another provider of the model answers", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "deepseek/deepseek-chat-v3-0324",
+      provider: { order: ["deepseek", "together"], require_parameters: true },
+      response_format: format,
+    });
+    expect(response.status).toBe(200);
+    expect((await emulatorRequests(marker)).map((call) => call.provider)).toEqual(["together"]);
+    expect((await upstreamBody(marker)).response_format).toEqual(format);
+  });
+
+  it("json_object still reaches DeepSeek", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "deepseek/deepseek-chat-v3-0324",
+      provider: { only: ["deepseek"] },
+      response_format: { type: "json_object" },
+    });
+    expect(response.status).toBe(200);
+    expect((await upstreamBody(marker)).response_format).toEqual({ type: "json_object" });
+  });
+});

@@ -115,7 +115,21 @@ function openaiCheck(body: Json): Script | undefined {
   });
 }
 
+/** DeepSeek's JSON mode is json_object only. */
+function deepseekCheck(body: Json): Script | undefined {
+  if (body.response_format?.type !== "json_schema") return undefined;
+  return error(400, {
+    error: {
+      message: "This response_format type is unavailable now",
+      type: "invalid_request_error",
+      param: null,
+      code: "invalid_request_error",
+    },
+  });
+}
+
 const CHECKS: Record<string, (body: Json) => Script | undefined> = {
+  deepseek: deepseekCheck,
   openai: openaiCheck,
   xai: xaiCheck,
   mistral: mistralCheck,
