@@ -544,3 +544,19 @@ describe("response_format json_schema to DeepSeek", () => {
     expect((await upstreamBody(marker)).response_format).toEqual({ type: "json_object" });
   });
 });
+
+describe("reasoning to Groq's Qwen 3", () => {
+  // reasoning_effort there is none (thinking off) or default (on): 400 "must be one of none or default".
+  it.each([
+    [{ enabled: true }, "default", null],
+    [{ effort: "high" }, "default", "reasoning"],
+    [{ effort: "none" }, "none", null],
+    [{ enabled: false }, "none", null],
+  ])("%o is sent as %s", async (reasoning, sent, dropped) => {
+    const marker = nonce();
+    const response = await ask(marker, { model: "qwen/qwen3-32b", provider: { only: ["groq"] }, reasoning });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBe(dropped);
+    expect((await upstreamBody(marker)).reasoning_effort).toBe(sent);
+  });
+});

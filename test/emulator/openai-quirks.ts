@@ -32,11 +32,15 @@ function mistralCheck(body: Json): Script | undefined {
   return undefined;
 }
 
-/** Groq serves one choice and no logprobs. */
+/** Groq serves one choice and no logprobs; its Qwen 3 takes reasoning_effort none or default. */
 function groqCheck(body: Json): Script | undefined {
   const invalid = (message: string) => error(400, { error: { message, type: "invalid_request_error" } });
   if (typeof body.n === "number" && body.n !== 1) return invalid("'n' : number must be at most 1");
   if (body.logprobs) return invalid("'logprobs' : not supported");
+  const effort = body.reasoning_effort;
+  if (effort !== undefined && /qwen3/i.test(String(body.model)) && effort !== "none" && effort !== "default") {
+    return invalid("`reasoning_effort` must be one of `none` or `default`");
+  }
   return undefined;
 }
 

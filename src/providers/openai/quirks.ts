@@ -106,13 +106,25 @@ const QUIRKS: Record<string, ProviderQuirks> = {
     },
   },
   groq: {
-    rewrite(body) {
+    rewrite(body, request) {
+      const dropped: string[] = [];
       // Groq serves one choice per request.
       if (typeof body.n === "number" && body.n > 1) {
         delete body.n;
-        return ["n"];
+        dropped.push("n");
       }
-      return [];
+      // Groq's Qwen 3 takes reasoning_effort none (thinking off) or default (on), nothing else
+      // (400 "reasoning_effort must be one of none or default"): an effort or budget asked
+      // cannot be honoured beyond turning thinking on.
+      if (/qwen3/i.test(String(body.model))) {
+        if (request.reasoning?.enabled === false || body.reasoning_effort === "none") body.reasoning_effort = "none";
+        else if (body.reasoning_effort !== undefined) {
+          body.reasoning_effort = "default";
+          const asked = request.reasoning?.effort ?? request.reasoning_effort ?? request.reasoning?.max_tokens;
+          if (asked != null) dropped.push("reasoning");
+        }
+      }
+      return dropped;
     },
   },
   deepseek: {
