@@ -25,11 +25,21 @@ const CHAT = ["max_tokens", "temperature", "top_p", "stop", "seed", "frequency_p
 const TOOLS = ["tools", "tool_choice", "parallel_tool_calls"];
 const JSON_OUT = ["response_format", "structured_outputs"];
 const OPENAI_PARAMS = [...CHAT, ...TOOLS, ...JSON_OUT, "logit_bias", "logprobs", "top_logprobs"];
-const OPENAI_REASONING = ["max_tokens", "seed", ...TOOLS, ...JSON_OUT, "reasoning", "include_reasoning"];
+// The o-series refuses parallel_tool_calls (400 "Unsupported parameter: 'parallel_tool_calls' is not supported with this model").
+const OPENAI_REASONING = ["max_tokens", "seed", "tools", "tool_choice", ...JSON_OUT, "reasoning", "include_reasoning"];
 const ANTHROPIC_PARAMS = ["max_tokens", "temperature", "top_p", "top_k", "stop", ...TOOLS, ...JSON_OUT];
 const ANTHROPIC_THINKING = [...ANTHROPIC_PARAMS, "reasoning", "include_reasoning"];
+// Claude on Bedrock: Converse's toolChoice has no switch for parallel tool calls (Anthropic's
+// disable_parallel_tool_use), so parallel_tool_calls is dropped there rather than claimed and ignored.
+const BEDROCK_CLAUDE_PARAMS = ANTHROPIC_PARAMS.filter((p) => p !== "parallel_tool_calls");
+const BEDROCK_CLAUDE_THINKING = ANTHROPIC_THINKING.filter((p) => p !== "parallel_tool_calls");
 const GEMINI_PARAMS = [...CHAT, "top_k", ...TOOLS.slice(0, 2), ...JSON_OUT];
-const GEMINI_THINKING = [...GEMINI_PARAMS, "reasoning", "include_reasoning"];
+// Gemini 2.5 takes no penalties (400 "Penalty is not enabled for models/gemini-2.5-flash"): only 2.0 does.
+const GEMINI_THINKING = [
+  ...GEMINI_PARAMS.filter((p) => p !== "frequency_penalty" && p !== "presence_penalty"),
+  "reasoning",
+  "include_reasoning",
+];
 const OPEN_PARAMS = [...CHAT, "top_k", "repetition_penalty", "min_p", ...TOOLS, "response_format"];
 const GROQ_PARAMS = [...CHAT, ...TOOLS, "response_format"];
 const MISTRAL_PARAMS = [...CHAT, ...TOOLS.slice(0, 2), ...JSON_OUT];
@@ -499,7 +509,7 @@ export const defaultCatalog: Catalog = {
           maxOut: 8192,
           prompt: "0.8",
           completion: "4",
-          params: ANTHROPIC_PARAMS,
+          params: BEDROCK_CLAUDE_PARAMS,
           latencyMs: 900,
           tps: 55,
         },
@@ -534,7 +544,7 @@ export const defaultCatalog: Catalog = {
           maxOut: 64000,
           prompt: "3",
           completion: "15",
-          params: ANTHROPIC_THINKING,
+          params: BEDROCK_CLAUDE_THINKING,
           latencyMs: 1400,
           tps: 50,
         },
@@ -569,7 +579,7 @@ export const defaultCatalog: Catalog = {
           maxOut: 64000,
           prompt: "3",
           completion: "15",
-          params: ANTHROPIC_THINKING,
+          params: BEDROCK_CLAUDE_THINKING,
           latencyMs: 1500,
           tps: 50,
         },
@@ -604,7 +614,7 @@ export const defaultCatalog: Catalog = {
           maxOut: 32000,
           prompt: "15",
           completion: "75",
-          params: ANTHROPIC_THINKING,
+          params: BEDROCK_CLAUDE_THINKING,
           latencyMs: 2200,
           tps: 30,
         },

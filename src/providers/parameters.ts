@@ -20,6 +20,9 @@ export function requestedParameters(request: Partial<ChatRequest>): string[] {
   if (request.response_format?.type === "json_schema") used.push("structured_outputs");
   if (has(request.reasoning) || has(request.reasoning_effort)) used.push("reasoning");
   if (has(request.include_reasoning)) used.push("include_reasoning");
+  // Not a typed field (the schema keeps unknown fields), but OpenRouter's vocabulary has it: only
+  // GPT-5-style models take it, and OpenAI refuses it on the others.
+  if (has(request.verbosity)) used.push("verbosity");
   return used;
 }
 

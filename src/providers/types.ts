@@ -171,6 +171,13 @@ export interface ChatAdapter extends CredentialParts {
    * format without it leaves the budget to the provider.
    */
   reasoningAllowance?(request: ChatRequest, endpoint: Endpoint): number;
+  /**
+   * The parameters of the request this format would drop for the target, by the same rules the
+   * request is built by: those the endpoint does not list, and those it lists but cannot take as
+   * sent (a value out of its range, a combination its API refuses). With `require_parameters`,
+   * routing leaves out an endpoint that would drop one the client sent.
+   */
+  droppedParameters?(request: ChatRequest, target: UpstreamTarget): string[];
   /** May be async: a format that signs its requests (Bedrock's SigV4) needs WebCrypto. */
   buildChatRequest(request: ChatRequest, target: UpstreamTarget, stream: boolean): UpstreamCall | Promise<UpstreamCall>;
   parseChatResponse(body: unknown, target: UpstreamTarget): ChatCompletionOut;

@@ -3,6 +3,7 @@ import type { CatalogIndex } from "../catalog/store";
 import type { Endpoint, Model, Provider } from "../catalog/types";
 import { requestedParameters, stopSequences, supports } from "../providers/parameters";
 import { adapterFor } from "../providers/registry";
+import type { UpstreamTarget } from "../providers/types";
 import type { ChatRequest, ProviderPreferences } from "../schema/chat";
 import { badRequest, GatewayError } from "../schema/errors";
 import { middleOutApplies } from "../transforms/middle-out";
@@ -397,6 +398,16 @@ function eligibleEndpoints(
       reject(`${provider.slug} is not configured (no API key)`);
       continue;
     }
+    // What the endpoint lists is not all: its format may not take a value as sent (Cohere's
+    // penalties over 1), or a combination (Gemini's tools with a JSON response).
+    const cannot =
+      prefs.require_parameters && request.messages
+        ? cannotHonour(request as ChatRequest, needed, { provider, endpoint, model, ...access })
+        : [];
+    if (cannot.length > 0) {
+      reject(`cannot take ${cannot.join(", ")} as sent (require_parameters)`);
+      continue;
+    }
     // Checked last, so that a 400 asking for fewer stops is only given when that alone stands in
     // the way. An endpoint without `stop` at all drops it like any parameter it lacks.
     const stopLimit = stops > 0 ? adapterFor(provider.adapter)?.limits?.stopSequences : undefined;
@@ -412,6 +423,12 @@ function eligibleEndpoints(
 /** The field the output cap was asked in: `max_completion_tokens` wins over `max_tokens`, as in the cap itself. */
 function outputField(request: PlanInput["request"]): string {
   return request.max_completion_tokens != null ? "max_completion_tokens" : "max_tokens";
+}
+
+/** The needed parameters the endpoint's format would drop from this request, as it builds it. */
+function cannotHonour(request: ChatRequest, needed: readonly string[], target: UpstreamTarget): string[] {
+  const dropped = adapterFor(target.provider.adapter)?.droppedParameters?.(request, target) ?? [];
+  return needed.filter((p) => dropped.includes(p));
 }
 
 /**

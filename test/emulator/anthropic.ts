@@ -107,6 +107,11 @@ function invalid(message: string): Script {
 
 /** What the Messages API itself rejects (the adapter must never send it). */
 function rejection(body: Json): Script | undefined {
+  const stops = Array.isArray(body.stop_sequences) ? (body.stop_sequences as unknown[]) : [];
+  if (stops.some((stop) => stop === "")) return invalid("stop_sequences: each stop sequence must be non-empty");
+  if (stops.some((stop) => typeof stop === "string" && stop.trim() === "")) {
+    return invalid("stop_sequences: each stop sequence must contain non-whitespace");
+  }
   const forced = ["any", "tool"].includes(body.tool_choice?.type);
   if (body.thinking?.type === "enabled" && forced) {
     return invalid("Thinking may not be enabled when tool_choice forces tool use.");

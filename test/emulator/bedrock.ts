@@ -126,6 +126,16 @@ function rejection(body: Json): Script | undefined {
       }
     }
   }
+  const stops = (body.inferenceConfig?.stopSequences ?? []) as unknown[];
+  const empty = stops.indexOf("");
+  if (empty >= 0) {
+    return {
+      ...errorScript(400, undefined, undefined),
+      body: JSON.stringify({
+        message: `1 validation error detected: Value at 'inferenceConfig.stopSequences.${empty + 1}.member' failed to satisfy constraint: Member must have length greater than or equal to 1`,
+      }),
+    };
+  }
   const usesTools = messages.some((m) => ((m.content ?? []) as Json[]).some((b) => b.toolUse || b.toolResult));
   if (usesTools && !body.toolConfig) {
     return {

@@ -105,6 +105,9 @@ function rejection(body: Json): Script | undefined {
       `invalid request: stop_sequences must contain at most ${MAX_STOP_SEQUENCES} items, got ${body.stop_sequences.length}`,
     );
   }
+  if (body.response_format?.type === "json_object" && Array.isArray(body.tools) && body.tools.length > 0) {
+    return invalid("invalid request: response_format is not supported with tools or documents");
+  }
   if (body.tool_choice !== undefined && !["REQUIRED", "NONE"].includes(body.tool_choice)) {
     return invalid("invalid request: tool_choice must be one of REQUIRED, NONE");
   }

@@ -243,6 +243,13 @@ export function checkGenerateRequest(body: Json, model: string): string | undefi
     unknownField(config?.thinkingConfig ?? {}, THINKING_FIELDS, "generation_config.thinking_config") ??
     schemaError(config?.responseSchema, "generation_config.response_schema");
   if (generation) return generation;
+  const declaresFunctions = ((body.tools ?? []) as Json[]).some((tool) => tool.functionDeclarations);
+  if (declaresFunctions && config?.responseMimeType === "application/json" && !/gemini-3/.test(model)) {
+    return "Function calling with a response mime type: 'application/json' is unsupported";
+  }
+  // Only Gemini 2.0 takes penalties; later models refuse any but 0 (which changes nothing).
+  const penalized = [config?.presencePenalty, config?.frequencyPenalty].some((v) => typeof v === "number" && v !== 0);
+  if (penalized && !/gemini-2\.0/.test(model)) return `Penalty is not enabled for models/${model}`;
   if (config?.responseSchema && config?.responseJsonSchema) {
     return "responseSchema and responseJsonSchema cannot both be set.";
   }

@@ -13,11 +13,13 @@ function error(status: number, body: Json): Script {
 
 const MISTRAL_ID = /^[a-zA-Z0-9]{9}$/;
 
-/** Mistral's validator: 9-character alphanumeric tool-call ids, `random_seed` not `seed`. */
+/** Mistral's validator: 9-character alphanumeric tool-call ids, `random_seed` not `seed`, no `user`. */
 function mistralCheck(body: Json): Script | undefined {
   const invalid = (message: string) =>
     error(422, { object: "error", message, type: "invalid_request_error", param: null, code: null });
-  if (body.seed !== undefined) return invalid("Extra inputs are not permitted: seed");
+  for (const field of ["seed", "user"]) {
+    if (body[field] !== undefined) return invalid(`Extra inputs are not permitted: ${field}`);
+  }
   for (const message of (body.messages ?? []) as Json[]) {
     for (const call of (message.tool_calls ?? []) as Json[]) {
       if (!MISTRAL_ID.test(String(call.id)))
@@ -30,11 +32,15 @@ function mistralCheck(body: Json): Script | undefined {
   return undefined;
 }
 
-/** Groq serves one choice and no logprobs. */
+/** Groq serves one choice and no logprobs; its Qwen 3 takes reasoning_effort none or default. */
 function groqCheck(body: Json): Script | undefined {
   const invalid = (message: string) => error(400, { error: { message, type: "invalid_request_error" } });
   if (typeof body.n === "number" && body.n !== 1) return invalid("'n' : number must be at most 1");
   if (body.logprobs) return invalid("'logprobs' : not supported");
+  const effort = body.reasoning_effort;
+  if (effort !== undefined && /qwen3/i.test(String(body.model)) && effort !== "none" && effort !== "default") {
+    return invalid("`reasoning_effort` must be one of `none` or `default`");
+  }
   return undefined;
 }
 
@@ -55,7 +61,81 @@ function perplexityCheck(body: Json): Script | undefined {
   return undefined;
 }
 
+/**
+ * xAI: of its reasoning models only grok-3-mini (low | high), grok-4.3 and the multi-agent model
+ * take reasoning_effort; grok-3, grok-4 and the fast models refuse the parameter.
+ */
+function xaiCheck(body: Json): Script | undefined {
+  const effort = body.reasoning_effort;
+  if (effort === undefined) return undefined;
+  const model = String(body.model);
+  const invalid = (message: string) => error(400, { code: "Client specified an invalid argument", error: message });
+  if (/^grok-3-mini/.test(model)) {
+    return effort === "low" || effort === "high"
+      ? undefined
+      : invalid(`Model ${model} does not support reasoning_effort '${effort}': use 'low' or 'high'`);
+  }
+  if (/^grok-4\.3|^grok-4\.20-multi-agent/.test(model)) return undefined;
+  return invalid(`Model ${model} does not support parameter reasoningEffort.`);
+}
+
+/**
+ * OpenAI: the o-series takes reasoning_effort low | medium | high (minimal, none, xhigh came with
+ * GPT-5) and no parallel_tool_calls, and models before GPT-5 no verbosity but the default.
+ */
+function openaiCheck(body: Json): Script | undefined {
+  // verbosity came with GPT-5: earlier models take only its default.
+  if (body.verbosity !== undefined && body.verbosity !== "medium" && !/^gpt-5/.test(String(body.model))) {
+    return error(400, {
+      error: {
+        message: `Unsupported value: 'verbosity' does not support '${body.verbosity}' with this model. Supported values are: 'medium'.`,
+        type: "invalid_request_error",
+        param: "verbosity",
+        code: "unsupported_value",
+      },
+    });
+  }
+  if (body.parallel_tool_calls !== undefined && /^o\d/.test(String(body.model))) {
+    return error(400, {
+      error: {
+        message: "Unsupported parameter: 'parallel_tool_calls' is not supported with this model.",
+        type: "invalid_request_error",
+        param: "parallel_tool_calls",
+        code: "unsupported_parameter",
+      },
+    });
+  }
+  const effort = body.reasoning_effort;
+  if (effort === undefined || !/^o\d/.test(String(body.model)) || ["low", "medium", "high"].includes(effort)) {
+    return undefined;
+  }
+  return error(400, {
+    error: {
+      message: `Unsupported value: 'reasoning_effort' does not support '${effort}' with this model. Supported values are: 'low', 'medium', and 'high'.`,
+      type: "invalid_request_error",
+      param: "reasoning_effort",
+      code: "unsupported_value",
+    },
+  });
+}
+
+/** DeepSeek's JSON mode is json_object only. */
+function deepseekCheck(body: Json): Script | undefined {
+  if (body.response_format?.type !== "json_schema") return undefined;
+  return error(400, {
+    error: {
+      message: "This response_format type is unavailable now",
+      type: "invalid_request_error",
+      param: null,
+      code: "invalid_request_error",
+    },
+  });
+}
+
 const CHECKS: Record<string, (body: Json) => Script | undefined> = {
+  deepseek: deepseekCheck,
+  openai: openaiCheck,
+  xai: xaiCheck,
   mistral: mistralCheck,
   groq: groqCheck,
   perplexity: perplexityCheck,

@@ -1,6 +1,6 @@
 import { parseStandardError } from "../errors";
 import type { ChatAdapter } from "../types";
-import { buildAnthropicChatRequest, claudeReasoningAllowance } from "./request";
+import { buildAnthropicBody, buildAnthropicChatRequest, claudeReasoningAllowance } from "./request";
 import { createAnthropicStreamMapper, parseAnthropicResponse } from "./response";
 
 /** Anthropic Messages (`POST /v1/messages`). */
@@ -10,4 +10,5 @@ export const anthropicAdapter: ChatAdapter = {
   createStreamMapper: () => createAnthropicStreamMapper(),
   parseError: parseStandardError,
   reasoningAllowance: claudeReasoningAllowance,
+  droppedParameters: (request, target) => buildAnthropicBody(request, target, false).dropped,
 };

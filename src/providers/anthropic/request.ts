@@ -1,7 +1,7 @@
 import type { Endpoint } from "../../catalog/types";
 import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail } from "../../schema/chat";
 import { parseDataUrl } from "../inline-image";
-import { requestedReasoning, unsupportedParameters } from "../parameters";
+import { requestedReasoning, stopSequences, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 
 /** Anthropic Messages request building: small pure functions, one per concern. */
@@ -189,6 +189,20 @@ export function claudeThinkingBudget(request: ChatRequest, dropped: string[]): n
 }
 
 /**
+ * Sampling Claude can take with thinking on: no temperature or top_k, and top_p only from 0.95
+ * to 1 (Anthropic's extended-thinking rules, on Bedrock too). What it cannot take is named dropped.
+ */
+export function thinkingTopP(request: ChatRequest, drop: ReadonlySet<string>, dropped: string[]): number | undefined {
+  for (const name of ["temperature", "top_k"] as const) {
+    if (request[name] != null && !drop.has(name)) dropped.push(name);
+  }
+  if (request.top_p == null || drop.has("top_p")) return undefined;
+  if (request.top_p >= 0.95) return request.top_p;
+  dropped.push("top_p");
+  return undefined;
+}
+
+/**
  * The thinking budget Claude is sent on top of the request's max_tokens, by Anthropic and by
  * Bedrock alike (the hold allows for it).
  */
@@ -213,14 +227,17 @@ export function buildAnthropicBody(
     // The budget counts inside max_tokens: the visible answer keeps what the client asked for.
     maxTokens = Math.min(cap, maxTokens + budget);
     body.thinking = { type: "enabled", budget_tokens: Math.min(budget, maxTokens - 1) };
+    const topP = thinkingTopP(request, drop, dropped);
+    if (topP !== undefined) body.top_p = topP;
   } else {
     if (request.temperature != null && !drop.has("temperature")) body.temperature = Math.min(1, request.temperature);
     if (request.top_p != null && !drop.has("top_p")) body.top_p = request.top_p;
     if (request.top_k != null && !drop.has("top_k")) body.top_k = request.top_k;
   }
   body.max_tokens = maxTokens;
-  if (request.stop != null && !drop.has("stop"))
-    body.stop_sequences = typeof request.stop === "string" ? [request.stop] : request.stop;
+  // Empty sequences mean nothing, and Claude refuses them (400 "each stop sequence must be non-empty").
+  const stops = drop.has("stop") ? [] : stopSequences(request);
+  if (stops.length > 0) body.stop_sequences = stops;
   const tools: Block[] = (drop.has("tools") ? [] : (request.tools ?? [])).map((tool) => ({
     name: tool.function.name,
     ...(tool.function.description ? { description: tool.function.description } : {}),
@@ -237,8 +254,16 @@ export function buildAnthropicBody(
       description: `Respond with ${format.json_schema.name} as this tool's input.`,
       input_schema: format.json_schema.schema ?? { type: "object" },
     });
-    // Forced tool use and thinking do not mix: with thinking on, the tool is offered, not forced.
-    toolChoice = budget === undefined ? { type: "tool", name: JSON_TOOL } : { type: "auto" };
+    if (budget !== undefined) {
+      // Forced tool use and thinking do not mix: with thinking on, the tool is offered, not forced.
+      toolChoice = { type: "auto" };
+    } else if (tools.length > 1 && toolChoice?.type !== "none") {
+      // The client's own tools are in play: the client's choice stands, since forcing the JSON
+      // tool would keep Claude from ever calling theirs; the final answer goes through it.
+      toolChoice ??= { type: "auto" };
+      system.push({ type: "text", text: `Give your final answer as the input of the ${JSON_TOOL} tool.` });
+      body.system = system;
+    } else toolChoice = { type: "tool", name: JSON_TOOL };
   } else if (format?.type === "json_object") {
     system.push({ type: "text", text: "Respond with a single valid JSON object and nothing else." });
     body.system = system;
@@ -247,6 +272,8 @@ export function buildAnthropicBody(
   if (toolChoice && tools.length > 0) body.tool_choice = toolChoice;
   if (request.user) body.metadata = { user_id: request.user };
   if (stream) body.stream = true;
+  // Claude answers with one choice per request.
+  if (request.n != null && request.n > 1) dropped.push("n");
   return { body, dropped };
 }
 

@@ -139,7 +139,8 @@ export function parseAnthropicResponse(raw: unknown): ChatCompletionOut {
   return {
     ...singleChoiceReply(
       assistantMessage({ text, reasoning, details, toolCalls }),
-      mapStopReason(native, jsonTool),
+      // Calls of the client's own tools next to the JSON tool's answer are still calls to make.
+      mapStopReason(native, jsonTool && toolCalls.length === 0),
       native,
       mapUsage(body.usage, undefined, reasoning),
     ),
@@ -277,7 +278,11 @@ export function createAnthropicStreamMapper(): StreamMapper {
         case "message_stop": {
           done = true;
           const usage = mapUsage(inputUsage ?? {}, outputTokens, thinkingText);
-          const final = chunk({}, mapStopReason(stopReason ?? "end_turn", jsonTool), stopReason ?? "end_turn");
+          const final = chunk(
+            {},
+            mapStopReason(stopReason ?? "end_turn", jsonTool && toolCount === 0),
+            stopReason ?? "end_turn",
+          );
           return [final, { choices: [], ...(usage ? { usage } : {}) }];
         }
         case "error":

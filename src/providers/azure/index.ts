@@ -56,6 +56,7 @@ export const azureAdapter: ChatAdapter = {
   parseChatResponse: (body) => parseOpenAIChatResponse(body),
   createStreamMapper: () => createOpenAIStreamMapper(),
   parseError: parseStandardError,
+  droppedParameters: (request, target) => buildOpenAIBody(request, target, false).dropped,
 };
 
 export const azureEmbeddingsAdapter: EmbeddingsAdapter = {

@@ -4,7 +4,7 @@ import { awsSecrets } from "./credentials";
 import { bedrockEmbeddingsAdapter } from "./embeddings";
 import { parseBedrockError } from "./errors";
 import { createEventStreamDecoder } from "./event-stream";
-import { buildBedrockChatRequest } from "./request";
+import { buildBedrockBody, buildBedrockChatRequest } from "./request";
 import { createBedrockStreamMapper, parseBedrockResponse } from "./response";
 
 /** AWS Bedrock Converse / ConverseStream, SigV4-signed; streams are AWS event-stream frames. */
@@ -17,6 +17,7 @@ export const bedrockAdapter: ChatAdapter = {
   credentialParts: awsSecrets,
   // The catalog's Bedrock models are Claude, sent Claude's thinking budget (request.ts).
   reasoningAllowance: claudeReasoningAllowance,
+  droppedParameters: (request, target) => buildBedrockBody(request, target).dropped,
 };
 
 export { bedrockEmbeddingsAdapter };

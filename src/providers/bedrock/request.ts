@@ -4,11 +4,12 @@ import {
   DEFAULT_MAX_TOKENS,
   JSON_TOOL,
   thinkingBlocks,
+  thinkingTopP,
   toolId,
   toolInput,
 } from "../anthropic/request";
 import { inlineRemoteImages, parseDataUrl, privateImagesAllowed } from "../inline-image";
-import { unsupportedParameters } from "../parameters";
+import { stopSequences, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 import { awsCredentials } from "./credentials";
 import { signRequest } from "./sigv4";
@@ -149,9 +150,11 @@ export function buildBedrockBody(request: ChatRequest, target: UpstreamTarget): 
   const additional: Json = {};
   const budget = claudeThinkingBudget(request, dropped);
   if (budget !== undefined) {
-    // As on Anthropic: the budget counts inside maxTokens, and sampling must be left alone.
+    // As on Anthropic: the budget counts inside maxTokens, and sampling is mostly left alone.
     maxTokens = Math.min(cap, maxTokens + budget);
     additional.thinking = { type: "enabled", budget_tokens: Math.min(budget, maxTokens - 1) };
+    const topP = thinkingTopP(request, drop, dropped);
+    if (topP !== undefined) inference.topP = topP;
   } else {
     if (request.temperature != null && !drop.has("temperature"))
       inference.temperature = Math.min(1, request.temperature);
@@ -159,8 +162,9 @@ export function buildBedrockBody(request: ChatRequest, target: UpstreamTarget): 
     if (request.top_k != null && !drop.has("top_k")) additional.top_k = request.top_k;
   }
   inference.maxTokens = maxTokens;
-  if (request.stop != null && !drop.has("stop"))
-    inference.stopSequences = typeof request.stop === "string" ? [request.stop] : request.stop;
+  // Empty sequences mean nothing, and Converse refuses them (each must be at least 1 character).
+  const stops = drop.has("stop") ? [] : stopSequences(request);
+  if (stops.length > 0) inference.stopSequences = stops;
   body.inferenceConfig = inference;
 
   const tools: Json[] = (drop.has("tools") ? [] : (request.tools ?? [])).map((tool) =>
@@ -179,7 +183,11 @@ export function buildBedrockBody(request: ChatRequest, target: UpstreamTarget): 
     tools.push(
       toolSpec(JSON_TOOL, `Respond with ${format.json_schema.name} as this tool's input.`, format.json_schema.schema),
     );
-    toolChoice = budget === undefined ? { tool: { name: JSON_TOOL } } : { auto: {} };
+    if (budget !== undefined) toolChoice = { auto: {} };
+    else if (tools.length > 1 && choice !== "none") {
+      // As on Anthropic: with the client's own tools in play their choice stands (auto by default).
+      system.push({ text: `Give your final answer as the input of the ${JSON_TOOL} tool.` });
+    } else toolChoice = { tool: { name: JSON_TOOL } };
   } else if (format?.type === "json_object") {
     system.push({ text: "Respond with a single valid JSON object and nothing else." });
   }
@@ -191,6 +199,8 @@ export function buildBedrockBody(request: ChatRequest, target: UpstreamTarget): 
   if (tools.length > 0) body.toolConfig = { tools, ...(toolChoice ? { toolChoice } : {}) };
   if (system.length > 0) body.system = system;
   if (Object.keys(additional).length > 0) body.additionalModelRequestFields = additional;
+  // Converse answers with one choice per request.
+  if (request.n != null && request.n > 1) dropped.push("n");
   return { body, dropped };
 }
 

@@ -130,7 +130,8 @@ export function parseBedrockResponse(raw: unknown): ChatCompletionOut {
   const native = typeof body.stopReason === "string" ? body.stopReason : null;
   return singleChoiceReply(
     assistantMessage({ text, reasoning, details, toolCalls }),
-    mapStopReason(native, jsonTool),
+    // Calls of the client's own tools next to the JSON tool's answer are still calls to make.
+    mapStopReason(native, jsonTool && toolCalls.length === 0),
     native,
     mapUsage(body.usage, reasoning),
   );
@@ -249,7 +250,7 @@ export function createBedrockStreamMapper(): StreamMapper {
         }
         case "messageStop": {
           const native = typeof data.stopReason === "string" ? data.stopReason : "end_turn";
-          return [chunk({}, mapStopReason(native, jsonTool), native)];
+          return [chunk({}, mapStopReason(native, jsonTool && tools === 0), native)];
         }
         case "metadata": {
           done = true;

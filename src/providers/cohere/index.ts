@@ -1,7 +1,7 @@
 import type { ChatAdapter } from "../types";
 import { cohereEmbeddingsAdapter } from "./embeddings";
 import { parseCohereError } from "./errors";
-import { buildCohereChatRequest, cohereReasoningAllowance } from "./request";
+import { buildCohereBody, buildCohereChatRequest, cohereReasoningAllowance } from "./request";
 import { createCohereStreamMapper, parseCohereResponse } from "./response";
 
 /** Cohere Chat v2 (`POST /v2/chat`) and Embed v2 (`POST /v2/embed`). */
@@ -13,6 +13,7 @@ export const cohereAdapter: ChatAdapter = {
   createStreamMapper: () => createCohereStreamMapper(),
   parseError: parseCohereError,
   reasoningAllowance: cohereReasoningAllowance,
+  droppedParameters: (request, target) => buildCohereBody(request, target, false).dropped,
 };
 
 export { cohereEmbeddingsAdapter };

@@ -261,7 +261,11 @@ export function buildCohereBody(
     (format?.type === "json_object" && drop.has("response_format")) ||
     (format?.type === "json_schema" && drop.has("structured_outputs"));
   const responseFormat = formatDropped ? undefined : convertResponseFormat(format);
-  if (responseFormat) body.response_format = responseFormat;
+  // Cohere takes no response_format together with tools (its API reference says so): the tools
+  // are kept, the format dropped.
+  if (responseFormat && body.tools)
+    dropped.push(format?.type === "json_schema" ? "structured_outputs" : "response_format");
+  else if (responseFormat) body.response_format = responseFormat;
 
   // Cohere answers with one choice per request.
   if (request.n != null && request.n > 1) dropped.push("n");

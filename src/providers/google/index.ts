@@ -1,6 +1,6 @@
 import type { ChatAdapter } from "../types";
 import { parseGeminiError } from "./errors";
-import { buildGeminiChatRequest, geminiReasoningAllowance } from "./request";
+import { buildGeminiBody, buildGeminiChatRequest, geminiReasoningAllowance } from "./request";
 import { createGeminiStreamMapper, parseGeminiResponse } from "./response";
 
 export { googleEmbeddingsAdapter } from "./embeddings";
@@ -14,4 +14,5 @@ export const googleAdapter: ChatAdapter = {
   createStreamMapper: () => createGeminiStreamMapper(),
   parseError: parseGeminiError,
   reasoningAllowance: geminiReasoningAllowance,
+  droppedParameters: (request, target) => buildGeminiBody(request, target).dropped,
 };

@@ -446,16 +446,23 @@ export function buildGeminiBody(
     config.responseLogprobs = true;
     if (request.top_logprobs != null && !drop.has("top_logprobs")) config.logprobs = request.top_logprobs;
   }
+  const tools = drop.has("tools") ? undefined : convertTools(request.tools);
+  // Before Gemini 3, functions and a JSON response do not mix (400 "Function calling with a
+  // response mime type: 'application/json' is unsupported"): the tools are kept, the format dropped.
+  const jsonWithTools = tools !== undefined && !/gemini-3/.test(modelId);
   const format = request.response_format;
   if (format?.type === "json_object" && !drop.has("response_format")) {
-    config.responseMimeType = "application/json";
+    if (jsonWithTools) dropped.push("response_format");
+    else config.responseMimeType = "application/json";
   } else if (format?.type === "json_schema" && !drop.has("structured_outputs")) {
-    config.responseMimeType = "application/json";
-    if (format.json_schema.schema) config.responseSchema = toGeminiSchema(format.json_schema.schema);
+    if (jsonWithTools) dropped.push("structured_outputs");
+    else {
+      config.responseMimeType = "application/json";
+      if (format.json_schema.schema) config.responseSchema = toGeminiSchema(format.json_schema.schema);
+    }
   }
   if (Object.keys(config).length > 0) body.generationConfig = config;
 
-  const tools = drop.has("tools") ? undefined : convertTools(request.tools);
   if (tools) {
     body.tools = tools;
     const toolConfig = drop.has("tool_choice") ? undefined : convertToolChoice(request.tool_choice);

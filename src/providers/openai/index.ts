@@ -1,7 +1,7 @@
 import { parseStandardError } from "../errors";
 import type { ChatAdapter } from "../types";
 import { quirksOf } from "./quirks";
-import { buildOpenAIChatRequest } from "./request";
+import { buildOpenAIBody, buildOpenAIChatRequest } from "./request";
 import { createOpenAIStreamMapper, parseOpenAIChatResponse } from "./response";
 
 /** OpenAI Chat Completions, spoken by OpenAI and the OpenAI-compatible family (quirks by provider). */
@@ -10,4 +10,5 @@ export const openaiAdapter: ChatAdapter = {
   parseChatResponse: (body, target) => parseOpenAIChatResponse(body, quirksOf(target.provider.slug)?.usage),
   createStreamMapper: (target) => createOpenAIStreamMapper(quirksOf(target.provider.slug)?.usage),
   parseError: parseStandardError,
+  droppedParameters: (request, target) => buildOpenAIBody(request, target, false).dropped,
 };

@@ -82,6 +82,17 @@ export function addReasoningToCompletion(usage: Usage): Usage {
 }
 
 const QUIRKS: Record<string, ProviderQuirks> = {
+  openai: {
+    rewrite(body) {
+      // The o-series takes low | medium | high (minimal, none and xhigh came with GPT-5 models
+      // and are refused): an effort it lacks becomes the nearest it has, as OpenRouter does.
+      if (/^o\d/.test(String(body.model))) {
+        if (body.reasoning_effort === "minimal" || body.reasoning_effort === "none") body.reasoning_effort = "low";
+        if (body.reasoning_effort === "xhigh") body.reasoning_effort = "high";
+      }
+      return [];
+    },
+  },
   mistral: {
     rewrite(body) {
       body.messages = withToolIds(body.messages, mistralToolId);
@@ -89,20 +100,63 @@ const QUIRKS: Record<string, ProviderQuirks> = {
         body.random_seed = body.seed;
         delete body.seed;
       }
+      // Mistral has no end-user field and refuses any field it does not know (422 extra_forbidden).
+      delete body.user;
       return [];
     },
   },
   groq: {
-    rewrite(body) {
+    rewrite(body, request) {
+      const dropped: string[] = [];
       // Groq serves one choice per request.
       if (typeof body.n === "number" && body.n > 1) {
         delete body.n;
-        return ["n"];
+        dropped.push("n");
       }
-      return [];
+      // Groq's Qwen 3 takes reasoning_effort none (thinking off) or default (on), nothing else
+      // (400 "reasoning_effort must be one of none or default"): an effort or budget asked
+      // cannot be honoured beyond turning thinking on.
+      if (/qwen3/i.test(String(body.model))) {
+        if (request.reasoning?.enabled === false || body.reasoning_effort === "none") body.reasoning_effort = "none";
+        else if (body.reasoning_effort !== undefined) {
+          body.reasoning_effort = "default";
+          const asked = request.reasoning?.effort ?? request.reasoning_effort ?? request.reasoning?.max_tokens;
+          if (asked != null) dropped.push("reasoning");
+        }
+      }
+      return dropped;
     },
   },
-  xai: { usage: addReasoningToCompletion },
+  deepseek: {
+    rewrite(body) {
+      // DeepSeek's JSON mode is json_object only: json_schema is refused (400 "This
+      // response_format type is unavailable now").
+      if ((body.response_format as Json | undefined)?.type !== "json_schema") return [];
+      delete body.response_format;
+      return ["structured_outputs"];
+    },
+  },
+  xai: {
+    usage: addReasoningToCompletion,
+    rewrite(body, request) {
+      const effort = body.reasoning_effort;
+      if (effort === undefined) return [];
+      const model = String(body.model);
+      // grok-3-mini takes low | high only (its default is low); grok-4.3 and the multi-agent
+      // model take an effort as sent.
+      if (/^grok-3-mini/.test(model)) {
+        body.reasoning_effort = effort === "high" || effort === "xhigh" ? "high" : "low";
+        return [];
+      }
+      if (/^grok-4\.3|^grok-4\.20-multi-agent/.test(model)) return [];
+      // The other reasoning models (grok-4, grok-4-fast…) always reason and refuse the
+      // parameter (400 "does not support parameter reasoningEffort"): reasoning only enabled is
+      // honoured so, an effort or budget asked is not.
+      delete body.reasoning_effort;
+      const asked = request.reasoning?.effort ?? request.reasoning_effort ?? request.reasoning?.max_tokens;
+      return asked != null ? ["reasoning"] : [];
+    },
+  },
   deepinfra: { usage: addReasoningToCompletion },
   fireworks: {
     rewrite(body) {

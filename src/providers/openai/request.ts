@@ -40,8 +40,35 @@ const FIELDS_OF_PARAMETER: Record<string, string[]> = {
   include_reasoning: ["include_reasoning"],
 };
 
+/**
+ * Providers that take OpenAI's `prediction` (Predicted Outputs); the others may refuse the field.
+ * Not Azure: its GA api-version (azure/index.ts) predates the field, and old versions refuse it.
+ */
+const TAKES_PREDICTION = new Set(["openai", "mistral"]);
+
 /** Providers that take OpenAI's `max_completion_tokens` (required by its reasoning models). */
 const USES_MAX_COMPLETION_TOKENS = new Set(["openai", "azure", "xai"]);
+
+/**
+ * `reasoning` as OpenAI's `reasoning_effort`, by OpenRouter's rules: the effort asked; from a
+ * token budget, the effort whose share of the output cap is nearest (low ≈ 20%, medium ≈ 50%,
+ * high ≈ 80%); `medium` when reasoning is only enabled; nothing when it is turned off.
+ */
+export function reasoningEffort(
+  request: Pick<ChatRequest, "reasoning" | "reasoning_effort">,
+  outputCap: number | null | undefined,
+): string | undefined {
+  const reasoning = request.reasoning;
+  if (reasoning?.enabled === false) return undefined;
+  const effort = reasoning?.effort ?? request.reasoning_effort;
+  if (effort) return effort;
+  if (reasoning?.max_tokens) {
+    if (!outputCap) return "medium";
+    const share = reasoning.max_tokens / outputCap;
+    return share >= 0.65 ? "high" : share >= 0.35 ? "medium" : "low";
+  }
+  return reasoning?.enabled ? "medium" : undefined;
+}
 
 export function buildOpenAIBody(
   request: ChatRequest,
@@ -62,7 +89,7 @@ export function buildOpenAIBody(
     body[USES_MAX_COMPLETION_TOKENS.has(target.provider.slug) ? "max_completion_tokens" : "max_tokens"] = maxTokens;
   }
 
-  const effort = request.reasoning?.effort ?? request.reasoning_effort;
+  const effort = reasoningEffort(request, maxTokens ?? target.endpoint.max_completion_tokens);
   if (effort && !droppedFields.has("reasoning")) body.reasoning_effort = effort;
 
   if (stream) {
@@ -71,6 +98,7 @@ export function buildOpenAIBody(
     body.stream_options = { include_usage: true };
   }
   if (request.user) body.user = request.user;
+  if (request.prediction != null && TAKES_PREDICTION.has(target.provider.slug)) body.prediction = request.prediction;
   body.messages = withoutReasoningFields(body.messages);
   const quirks = quirksOf(target.provider.slug);
   if (quirks?.rewrite) dropped.push(...quirks.rewrite(body, request));
