@@ -97,4 +97,29 @@ describe("POST /embeddings parameter parity", () => {
     const body = (await response.json()) as any;
     expect(body.data.map((d: any) => d.index)).toEqual([...Array(96).keys()]);
   });
+
+  it("with require_parameters, skips endpoints that would drop input_type, as chat skips ones lacking a parameter", async () => {
+    const marker = nonce();
+    const response = await embed({
+      model: "openai/text-embedding-3-small",
+      models: ["cohere/embed-v4.0"],
+      input: `hello ${marker}`,
+      input_type: "query",
+      provider: { require_parameters: true },
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as any).provider).toBe("Cohere");
+    expect(response.headers.get("x-tollgate-dropped-params")).toBeNull();
+    const [upstream] = await emulatorRequests(marker);
+    expect((upstream!.body as any).input_type).toBe("search_query");
+
+    const alone = await embed({
+      model: "openai/text-embedding-3-small",
+      input: `hello ${nonce()}`,
+      input_type: "query",
+      provider: { require_parameters: true },
+    });
+    expect(alone.status).toBe(404);
+    expect(((await alone.json()) as any).error.message).toMatch(/does not support input_type \(require_parameters\)/);
+  });
 });
