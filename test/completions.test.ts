@@ -120,6 +120,54 @@ describe("POST /completions", () => {
     }
   });
 
+  it("refuses token-id prompts and chat's top_logprobs by name, sending nothing upstream", async () => {
+    const marker = nonce();
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ model: MODEL, prompt: [9906, 1917] }, /token-id prompts are not supported/],
+      [{ model: MODEL, prompt: [[9906, 1917]] }, /token-id prompts are not supported/],
+      [{ model: MODEL, prompt: [[9906], [1917]] }, /token-id prompts are not supported/],
+      [{ model: MODEL, prompt: `hi ${marker}`, top_logprobs: 2 }, /top_logprobs is not supported/],
+    ];
+    for (const [body, message] of cases) {
+      const response = await complete(body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      expect(((await response.json()) as any).error.message, JSON.stringify(body)).toMatch(message);
+    }
+    expect(await emulatorRequests(marker)).toHaveLength(0);
+  });
+
+  it("passes n, stop and max_tokens on, and answers n choices, each with its index, plain and streamed", async () => {
+    const marker = nonce();
+    const ask = { model: MODEL, prompt: `Count ${marker}`, n: 2, stop: ["\n\n"], max_tokens: 7 };
+    const body = (await (await complete(ask)).json()) as any;
+    expect(body.choices.map((c: any) => c.index)).toEqual([0, 1]);
+    for (const choice of body.choices) {
+      expect(choice.text.length).toBeGreaterThan(0);
+      expect(choice.finish_reason).toBe("length");
+      expect(choice.logprobs).toBeNull();
+    }
+    const sent = (await emulatorRequests(marker))[0]!.body as any;
+    expect(sent.n).toBe(2);
+    expect(sent.stop).toEqual(["\n\n"]);
+    expect(sent.max_completion_tokens ?? sent.max_tokens).toBe(7);
+    const { data } = await readSse(await complete({ ...ask, prompt: `Count ${nonce()}`, stream: true }));
+    const texts = new Map<number, string>();
+    const finishes = new Map<number, string>();
+    for (const chunk of data as any[]) {
+      for (const choice of chunk.choices ?? []) {
+        texts.set(choice.index, (texts.get(choice.index) ?? "") + choice.text);
+        if (choice.finish_reason) finishes.set(choice.index, choice.finish_reason);
+      }
+    }
+    expect([...texts.keys()].sort()).toEqual([0, 1]);
+    expect(finishes).toEqual(
+      new Map([
+        [0, "length"],
+        [1, "length"],
+      ]),
+    );
+  });
+
   it("works from the OpenAI SDK, plain and streaming", async () => {
     const client = new OpenAI({ apiKey: key, baseURL: BASE, fetch: (u, i) => gatewayFetch(u, i), maxRetries: 0 });
     const completion = await client.completions.create({ model: MODEL, prompt: "Say hi", max_tokens: 10 });

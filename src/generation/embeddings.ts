@@ -39,6 +39,11 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
     request: { model: request.model, models: request.models, provider: request.provider },
     catalog,
     promptTokens,
+    // `encoding_format` is not among them: the gateway encodes base64 itself, for every provider.
+    parameters: [
+      ...(request.dimensions !== undefined ? ["dimensions"] : []),
+      ...(request.input_type ? ["input_type"] : []),
+    ],
     kind: "embedding",
     hasAdapter: (provider) => embeddingsAdapterFor(provider.adapter) !== undefined,
     access: (provider) => resolveUpstream(env, provider),

@@ -31,6 +31,11 @@ export interface PlanInput {
   random?: () => number;
   /** Endpoint keys (`provider/model`) with a recent outage: tried last. */
   isDown?: (endpointKey: string) => boolean;
+  /**
+   * Parameters sent beyond chat's, in the catalog's vocabulary (embeddings: `dimensions`,
+   * `input_type`): with `require_parameters`, an endpoint must list each of them too.
+   */
+  parameters?: readonly string[];
   /** What the request is for: chat models answer chat and completions, embedding models embeddings. */
   kind?: Model["kind"];
   /** Whether Tollgate can speak this provider's format for this kind of request (chat by default). */
@@ -332,7 +337,7 @@ function eligibleEndpoints(
   const quantizations = prefs.quantizations?.length
     ? new Set(prefs.quantizations.map((q) => q.toLowerCase()))
     : undefined;
-  const needed = neededParameters(request, prefs, variant);
+  const needed = neededParameters(request, prefs, variant, input.parameters);
   const maxOutput = request.max_completion_tokens ?? request.max_tokens ?? 0;
   const stops = stopSequences(request).length;
   const reasons = new Set<string>();
@@ -442,8 +447,9 @@ function neededParameters(
   request: PlanInput["request"],
   prefs: ProviderPreferences,
   variant: string | undefined,
+  extra: readonly string[] = [],
 ): string[] {
-  const sent = requestedParameters(request);
+  const sent = [...requestedParameters(request), ...extra];
   if (prefs.require_parameters) {
     const needed = sent.filter((p) => p !== "max_tokens");
     if (variant === "thinking" && !needed.includes("reasoning")) needed.push("reasoning");

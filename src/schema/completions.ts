@@ -16,14 +16,19 @@ export const CompletionsRequestSchema = sparse(
       z
         .string({
           error: (issue) =>
-            Array.isArray(issue.input)
-              ? "prompt arrays take exactly one prompt (send one request per prompt)"
-              : "prompt must be a string",
+            isTokenIds(issue.input)
+              ? "token-id prompts are not supported on /completions: send the prompt as text"
+              : Array.isArray(issue.input)
+                ? "prompt arrays take exactly one prompt (send one request per prompt)"
+                : "prompt must be a string",
         })
         .min(1, "prompt must not be empty"),
     ),
     reasoning: Reasoning.nullish(),
     logprobs: z.null({ error: "logprobs is not supported on /completions" }).optional(),
+    // Chat's field, not this API's: passed on alone it asks for logprobs without `logprobs: true`,
+    // which OpenAI refuses, and no logprobs could be returned here anyway.
+    top_logprobs: z.null({ error: "top_logprobs is not supported on /completions" }).optional(),
     suffix: z.null({ error: "suffix is not supported on /completions" }).optional(),
     echo: z.literal(false, { error: "echo is not supported on /completions" }).nullish(),
     best_of: z.literal(1, { error: "best_of is not supported on /completions" }).nullish(),
@@ -31,8 +36,26 @@ export const CompletionsRequestSchema = sparse(
 );
 export type CompletionsRequest = z.infer<typeof CompletionsRequestSchema>;
 
+/**
+ * A prompt given as token ids, as OpenAI's legacy API takes it: one token (after the one-item
+ * array is unwrapped), an array of ids, or an array of such arrays.
+ */
+function isTokenIds(input: unknown): boolean {
+  const ids = (value: unknown) =>
+    Array.isArray(value) && value.length > 0 && value.every((id) => typeof id === "number");
+  return typeof input === "number" || ids(input) || (Array.isArray(input) && input.length > 0 && input.every(ids));
+}
+
 /** The chat request that answers a legacy completion. */
 export function completionToChat(request: CompletionsRequest): ChatRequest {
-  const { prompt, logprobs: _logprobs, suffix: _suffix, echo: _echo, best_of: _bestOf, ...rest } = request;
+  const {
+    prompt,
+    logprobs: _logprobs,
+    top_logprobs: _topLogprobs,
+    suffix: _suffix,
+    echo: _echo,
+    best_of: _bestOf,
+    ...rest
+  } = request;
   return { ...rest, messages: [{ role: "user", content: prompt }] } as ChatRequest;
 }

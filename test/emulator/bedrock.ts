@@ -279,6 +279,14 @@ function invokeScript(body: Json): Script {
     };
   }
   const dimensions = typeof body.dimensions === "number" ? body.dimensions : 1024;
+  if (![256, 512, 1024].includes(dimensions)) {
+    return {
+      ...errorScript(400, undefined, undefined),
+      body: JSON.stringify({
+        message: `Malformed input request: #/dimensions: ${dimensions} is not a valid enum value`,
+      }),
+    };
+  }
   return {
     status: 200,
     headers: { "content-type": "application/json" },

@@ -211,6 +211,20 @@ function embedScript(body: Json): Script {
       body: JSON.stringify({ id: "emulated-error-id", message: "invalid request: texts and input_type are required" }),
     };
   }
+  // Cohere's own limits: 96 texts per call; embed-v4.0's output sizes.
+  const refusal =
+    texts.length > 96
+      ? `invalid request: texts must contain at most 96 items, got ${texts.length}`
+      : body.output_dimension !== undefined && ![256, 512, 1024, 1536].includes(body.output_dimension)
+        ? "invalid request: output_dimension must be one of [256, 512, 1024, 1536]"
+        : undefined;
+  if (refusal) {
+    return {
+      status: 400,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ id: "emulated-error-id", message: refusal }),
+    };
+  }
   const dimensions = typeof body.output_dimension === "number" ? body.output_dimension : 8;
   const tokens = texts.reduce((sum, text) => sum + countTokens(text), 0);
   return {

@@ -336,13 +336,13 @@ describe("Cohere embeddings", () => {
     const response = await gatewayFetch(`${BASE}/embeddings`, {
       method: "POST",
       headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
-      body: JSON.stringify({ model: "cohere/embed-v4.0", input: [`one ${nonce()}`, "two"], dimensions: 16 }),
+      body: JSON.stringify({ model: "cohere/embed-v4.0", input: [`one ${nonce()}`, "two"], dimensions: 256 }),
     });
     expect(response.status).toBe(200);
     const body = (await response.json()) as any;
     expect(body.provider).toBe("Cohere");
     expect(body.data).toHaveLength(2);
-    expect(body.data[0].embedding).toHaveLength(16);
+    expect(body.data[0].embedding).toHaveLength(256);
     expect(body.usage.prompt_tokens).toBeGreaterThan(0);
     expect(body.usage.cost).toBeGreaterThan(0);
   });

@@ -4,6 +4,9 @@ import { awsSecrets } from "./credentials";
 import { parseBedrockError } from "./errors";
 import { modelUrl, signedCall } from "./request";
 
+/** The output sizes Titan Text Embeddings v2 takes; any other is refused upstream (ValidationException). */
+const TITAN_DIMENSIONS = [256, 512, 1024];
+
 /**
  * Titan Text Embeddings v2 through InvokeModel (`/model/{id}/invoke`): one text per call, so a
  * request with several inputs is refused with a 400 that says so rather than half answered.
@@ -18,6 +21,12 @@ export async function buildBedrockEmbeddingsRequest(
       `${target.endpoint.provider_model_id} on Amazon Bedrock embeds one input per request; send ${request.input.length} requests`,
     );
   }
+  if (request.dimensions !== undefined && !TITAN_DIMENSIONS.includes(request.dimensions)) {
+    throw new GatewayError(
+      400,
+      `${target.endpoint.provider_model_id} on Amazon Bedrock takes dimensions ${TITAN_DIMENSIONS.join(", ")}; got ${request.dimensions}`,
+    );
+  }
   const body = JSON.stringify({
     inputText: request.input[0],
     ...(request.dimensions !== undefined ? { dimensions: request.dimensions } : {}),
@@ -27,7 +36,8 @@ export async function buildBedrockEmbeddingsRequest(
   return {
     url,
     init: await signedCall(target, url, body, "application/json"),
-    dropped: request.input_type ? ["input_type"] : [],
+    // Titan has no input type and no end-user id: both are named as dropped, not silently ignored.
+    dropped: [...(request.input_type ? ["input_type"] : []), ...(request.user ? ["user"] : [])],
   };
 }
 

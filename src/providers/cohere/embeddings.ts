@@ -1,3 +1,4 @@
+import { GatewayError } from "../../schema/errors";
 import type { EmbeddingsAdapter, EmbeddingsOut, EmbeddingsRequestIn, UpstreamCall, UpstreamTarget } from "../types";
 import { parseCohereError } from "./errors";
 
@@ -12,8 +13,25 @@ const INPUT_TYPES: Record<string, string> = {
   clustering: "clustering",
 };
 
+/** Cohere's limits on one `/v2/embed` call: texts per call, and embed-v4.0's output sizes. */
+const MAX_TEXTS = 96;
+const OUTPUT_DIMENSIONS = [256, 512, 1024, 1536];
+
 /** `POST /v2/embed`: texts in, float vectors out (the gateway encodes base64 itself). */
 export function buildCohereEmbeddingsRequest(request: EmbeddingsRequestIn, target: UpstreamTarget): UpstreamCall {
+  // Cohere refuses these itself; refused here first, with the limit named, before any charge.
+  if (request.input.length > MAX_TEXTS) {
+    throw new GatewayError(
+      400,
+      `${target.endpoint.provider_model_id} on Cohere embeds at most ${MAX_TEXTS} inputs per request; got ${request.input.length}`,
+    );
+  }
+  if (request.dimensions !== undefined && !OUTPUT_DIMENSIONS.includes(request.dimensions)) {
+    throw new GatewayError(
+      400,
+      `${target.endpoint.provider_model_id} on Cohere takes dimensions ${OUTPUT_DIMENSIONS.join(", ")}; got ${request.dimensions}`,
+    );
+  }
   const inputType = request.input_type ? INPUT_TYPES[request.input_type.toLowerCase()] : "search_document";
   const body = {
     model: target.endpoint.provider_model_id,
@@ -29,7 +47,8 @@ export function buildCohereEmbeddingsRequest(request: EmbeddingsRequestIn, targe
       headers: { "content-type": "application/json", authorization: `Bearer ${target.apiKey}` },
       body: JSON.stringify(body),
     },
-    dropped: request.input_type && !inputType ? ["input_type"] : [],
+    // Cohere's embed API has no end-user id: named as dropped rather than silently ignored.
+    dropped: [...(request.input_type && !inputType ? ["input_type"] : []), ...(request.user ? ["user"] : [])],
   };
 }
 

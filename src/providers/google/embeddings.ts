@@ -1,3 +1,4 @@
+import { GatewayError } from "../../schema/errors";
 import type { EmbeddingsAdapter, EmbeddingsOut, EmbeddingsRequestIn, UpstreamCall, UpstreamTarget } from "../types";
 import { parseGeminiError } from "./errors";
 import { modelPath } from "./request";
@@ -25,11 +26,21 @@ export function taskTypeOf(inputType: string | undefined): string | undefined {
   return TASK_TYPES[inputType.toLowerCase()];
 }
 
+/** The most requests one `batchEmbedContents` call takes (Gemini refuses more: "at most 100 requests"). */
+const MAX_BATCH = 100;
+
 /** Every input in one `batchEmbedContents` call (one request per input, in order). */
 export function buildGeminiEmbeddingsRequest(request: EmbeddingsRequestIn, target: UpstreamTarget): UpstreamCall {
+  if (request.input.length > MAX_BATCH) {
+    throw new GatewayError(
+      400,
+      `${target.endpoint.provider_model_id} on Google AI Studio embeds at most ${MAX_BATCH} inputs per request; got ${request.input.length}`,
+    );
+  }
   const model = modelPath(target.endpoint.provider_model_id);
   const taskType = taskTypeOf(request.input_type);
-  const dropped = request.input_type && !taskType ? ["input_type"] : [];
+  // Gemini's embed API has no end-user id: named as dropped rather than silently ignored.
+  const dropped = [...(request.input_type && !taskType ? ["input_type"] : []), ...(request.user ? ["user"] : [])];
   const body = {
     requests: request.input.map((text) => ({
       model,
