@@ -95,6 +95,8 @@ export function mapUsage(raw: AnthropicUsage | undefined, outputTokens?: number,
   };
 }
 
+const isCount = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
+
 const isJsonTool = (block: AnthropicBlock) => block.type === "tool_use" && block.name === JSON_TOOL;
 
 export function parseAnthropicResponse(raw: unknown): ChatCompletionOut {
@@ -270,11 +272,23 @@ export function createAnthropicStreamMapper(): StreamMapper {
           }
           return [];
         }
-        case "message_delta":
-          if (data.usage?.output_tokens !== undefined) outputTokens = Number(data.usage.output_tokens);
-          if (data.usage?.input_tokens !== undefined) inputUsage = { ...inputUsage, ...data.usage };
+        case "message_delta": {
+          // The delta's counts are cumulative and replace message_start's, but only where it gives
+          // one: its usage fields are nullable, and a null (or absent) input_tokens or cache count
+          // taken over would drop those prompt tokens from the charge.
+          const delta = data.usage ?? {};
+          if (isCount(delta.output_tokens)) outputTokens = delta.output_tokens;
+          const merged: AnthropicUsage = { ...inputUsage };
+          for (const key of ["input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"] as const) {
+            const value = delta[key];
+            if (isCount(value)) merged[key] = value;
+          }
+          if (isCount(delta.output_tokens_details?.thinking_tokens))
+            merged.output_tokens_details = delta.output_tokens_details;
+          inputUsage = merged;
           stopReason = data.delta?.stop_reason ?? stopReason;
           return [];
+        }
         case "message_stop": {
           done = true;
           const usage = mapUsage(inputUsage ?? {}, outputTokens, thinkingText);
