@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { attoToNanosCeil, parseUsdToAtto } from "../src/billing/money";
 import { defaultCatalog } from "../src/catalog/default-catalog";
-import { chat, fundedAccount, nonce, readSse, recordedGeneration } from "./support/gateway";
+import { chat, fundedAccount, nonce, readSse, readThenCancel, recordedGeneration } from "./support/gateway";
 
 /**
  * Every provider format reports cached prompt tokens in its own terms (inside OpenAI's
@@ -89,5 +89,29 @@ describe.each(CASES)("$name: cached prompt tokens", (c) => {
     expectUsage(last.usage);
     const record = await recordedGeneration(key, last.id);
     expect(record.total_cost).toBe(last.usage.cost);
+  });
+});
+
+describe("Gemini: a stream its client leaves", () => {
+  it("is charged Gemini's count so far, the thoughts it hid included, not an estimate of the visible text", async () => {
+    const { key } = await fundedAccount("10");
+    const response = await chat(key, {
+      model: "google/gemini-2.5-flash",
+      provider: { order: ["google-ai-studio"], allow_fallbacks: false },
+      stream: true,
+      messages: [{ role: "user", content: `A long story please [[emulate tokens=400 chunk_delay_ms=20]] ${nonce()}` }],
+    });
+    const id = await readThenCancel(response.body!, 5);
+    const record = await recordedGeneration(key, id);
+    expect(record.cancelled).toBe(true);
+    // Gemini 2.5 thinks by default, its thoughts hidden unless asked for: only its usage tells them.
+    expect(record.native_tokens_reasoning).toBeGreaterThan(0);
+    expect(record.tokens_completion).toBeGreaterThan(record.native_tokens_reasoning);
+    expect(record.tokens_completion).toBeLessThan(400 + record.native_tokens_reasoning);
+    const p = pricingOf("google/gemini-2.5-flash", "google-ai-studio");
+    const atto =
+      BigInt(record.tokens_prompt) * parseUsdToAtto(p.prompt) +
+      BigInt(record.tokens_completion) * parseUsdToAtto(p.completion);
+    expect(record.total_cost).toBe(attoToNanosCeil(atto) / 1e9);
   });
 });
