@@ -115,3 +115,34 @@ describe("Gemini: a stream its client leaves", () => {
     expect(record.total_cost).toBe(attoToNanosCeil(atto) / 1e9);
   });
 });
+
+describe("Anthropic: a stream its client leaves", () => {
+  it("is charged the prompt message_start told, cache reads at their price, not the gateway's estimate", async () => {
+    const { key } = await fundedAccount("10");
+    const response = await chat(key, {
+      model: "anthropic/claude-sonnet-4",
+      provider: { order: ["anthropic"], allow_fallbacks: false },
+      stream: true,
+      messages: [
+        {
+          role: "user",
+          content: `A long story please [[emulate prompt_tokens=5000 cache_read=4000 cache_write=500 tokens=400 chunk_delay_ms=20]] ${nonce()}`,
+        },
+      ],
+    });
+    const id = await readThenCancel(response.body!, 5);
+    const record = await recordedGeneration(key, id);
+    expect(record.cancelled).toBe(true);
+    expect(record.tokens_prompt).toBe(5000);
+    expect(record.native_tokens_cached).toBe(4000);
+    expect(record.tokens_completion).toBeGreaterThan(0);
+    expect(record.tokens_completion).toBeLessThan(400);
+    const p = pricingOf("anthropic/claude-sonnet-4", "anthropic");
+    const atto =
+      500n * parseUsdToAtto(p.prompt) +
+      4000n * parseUsdToAtto(p.input_cache_read!) +
+      500n * parseUsdToAtto(p.input_cache_write!) +
+      BigInt(record.tokens_completion) * parseUsdToAtto(p.completion);
+    expect(record.total_cost).toBe(attoToNanosCeil(atto) / 1e9);
+  });
+});

@@ -97,6 +97,11 @@ export function mapUsage(raw: AnthropicUsage | undefined, outputTokens?: number,
 
 const isCount = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
 
+function partialUsageOf(raw: AnthropicUsage | undefined, outputTokens: number): { partialUsage?: Usage } {
+  const usage = raw && isCount(raw.input_tokens) ? mapUsage(raw, outputTokens) : undefined;
+  return usage ? { partialUsage: usage } : {};
+}
+
 const isJsonTool = (block: AnthropicBlock) => block.type === "tool_use" && block.name === JSON_TOOL;
 
 export function parseAnthropicResponse(raw: unknown): ChatCompletionOut {
@@ -197,7 +202,9 @@ export function createAnthropicStreamMapper(): StreamMapper {
         case "message_start":
           inputUsage = data.message?.usage;
           outputTokens = Number(data.message?.usage?.output_tokens ?? 0);
-          return [chunk({ role: "assistant", content: "" })];
+          // The prompt side is final here (cache reads and writes too): a stream cut before
+          // message_stop is charged it rather than the gateway's estimate of the prompt.
+          return [{ ...chunk({ role: "assistant", content: "" }), ...partialUsageOf(inputUsage, outputTokens) }];
         case "content_block_start": {
           const block = data.content_block ?? {};
           const index = Number(data.index);
