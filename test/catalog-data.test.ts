@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { parseUsdToAtto } from "../src/billing/money";
 import { defaultCatalog } from "../src/catalog/default-catalog";
 import { CatalogSchema } from "../src/catalog/types";
+import { priceUsage, publicUsage } from "../src/generation/usage";
 
 /** The bundled catalog is data operators rely on: it must be valid and as broad as promised. */
 const catalog = CatalogSchema.parse(defaultCatalog);
@@ -52,5 +53,12 @@ describe("bundled catalog", () => {
   it("writes prices per token: $2.50 per million is 0.0000025", () => {
     const gpt4o = catalog.models.find((m) => m.id === "openai/gpt-4o")!;
     expect(gpt4o.endpoints[0]!.pricing).toMatchObject({ prompt: "0.0000025", completion: "0.00001" });
+  });
+
+  it("charges Perplexity's per-request search fee on a Sonar answer, on top of its tokens", () => {
+    const sonar = catalog.models.find((m) => m.id === "perplexity/sonar")!.endpoints[0]!;
+    const usage = { prompt_tokens: 10, completion_tokens: 90, total_tokens: 100 };
+    // 100 tokens × $1/M + $5 per 1000 requests (low search context, Perplexity's default).
+    expect(publicUsage(usage, priceUsage(sonar.pricing, usage)).cost).toBe(0.0051);
   });
 });

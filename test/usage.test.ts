@@ -1,5 +1,6 @@
 import { ChatUsage$inboundSchema } from "@openrouter/sdk/models";
 import { describe, expect, it } from "vitest";
+import { worstCaseCost } from "../src/billing/cost";
 import { priceUsage, publicUsage, UNPRICED } from "../src/generation/usage";
 
 /** A reply's `usage` object, as a client (the OpenRouter SDK) reads it. */
@@ -35,5 +36,33 @@ describe("usage.cost_details", () => {
   it("is left out, and the cost is 0, for a generation that produced nothing", () => {
     expect(publicUsage(usage, UNPRICED)).not.toHaveProperty("cost_details");
     expect(publicUsage(usage, UNPRICED).cost).toBe(0);
+  });
+});
+
+describe("reasoning tokens", () => {
+  const usage = {
+    prompt_tokens: 100,
+    completion_tokens: 500,
+    total_tokens: 600,
+    completion_tokens_details: { reasoning_tokens: 400 },
+  };
+
+  it("are charged at internal_reasoning where the endpoint lists it, as /models shows", () => {
+    const pricing = { prompt: "0.000001", completion: "0.00001", internal_reasoning: "0.000002" };
+    const reply = publicUsage(usage, priceUsage(pricing, usage));
+    // 100 × $1/M + 100 visible × $10/M + 400 reasoning × $2/M
+    expect(reply.cost).toBe(0.0019);
+    expect(reply.cost_details?.upstream_inference_completions_cost).toBe(0.0018);
+  });
+
+  it("are charged as completion tokens where it is not listed", () => {
+    const pricing = { prompt: "0.000001", completion: "0.00001" };
+    expect(publicUsage(usage, priceUsage(pricing, usage)).cost).toBe(0.0051);
+  });
+
+  it("are held at the dearer of the two prices: any output token may be reasoning", () => {
+    const pricing = { prompt: "0.000001", completion: "0.00001", internal_reasoning: "0.00002" };
+    // 100 × $1/M + 1000 × $20/M
+    expect(worstCaseCost(pricing, 100, 1000)).toBe(20_100_000);
   });
 });

@@ -9,6 +9,11 @@ export interface BillableUsage {
   cachedTokens?: number;
   /** Prompt tokens written to the provider's cache (billed at `input_cache_write` when listed). */
   cacheWriteTokens?: number;
+  /**
+   * Completion tokens the model spent reasoning (within completionTokens): billed at
+   * `internal_reasoning` when listed, else as the rest of the completion.
+   */
+  reasoningTokens?: number;
   /** Images in the prompt (billed at `image` when listed). */
   images?: number;
 }
@@ -25,6 +30,7 @@ export function costParts(pricing: Pricing, usage: BillableUsage): CostParts {
   const cached = Math.min(usage.cachedTokens ?? 0, usage.promptTokens);
   const cacheWrite = Math.min(usage.cacheWriteTokens ?? 0, usage.promptTokens - cached);
   const plainPrompt = usage.promptTokens - cached - cacheWrite;
+  const reasoning = Math.min(usage.reasoningTokens ?? 0, usage.completionTokens);
   const prompt = priceAtto(pricing.prompt);
   return {
     promptAtto:
@@ -32,7 +38,9 @@ export function costParts(pricing: Pricing, usage: BillableUsage): CostParts {
       BigInt(cached) * priceAtto(pricing.input_cache_read ?? pricing.prompt) +
       BigInt(cacheWrite) * priceAtto(pricing.input_cache_write ?? pricing.prompt) +
       BigInt(usage.images ?? 0) * priceAtto(pricing.image),
-    completionAtto: BigInt(usage.completionTokens) * priceAtto(pricing.completion),
+    completionAtto:
+      BigInt(usage.completionTokens - reasoning) * priceAtto(pricing.completion) +
+      BigInt(reasoning) * priceAtto(pricing.internal_reasoning ?? pricing.completion),
     requestAtto: priceAtto(pricing.request),
   };
 }
@@ -46,6 +54,13 @@ export function generationCost(pricing: Pricing, usage: BillableUsage): Nanos {
 export const totalNanos = (parts: CostParts): Nanos =>
   attoToNanosCeil(parts.promptAtto + parts.completionAtto + parts.requestAtto);
 
+/** The most an output token can cost: any of them may be reasoning, at `internal_reasoning` when listed. */
+export function outputTokenPrice(pricing: Pricing): bigint {
+  const completion = priceAtto(pricing.completion);
+  const reasoning = priceAtto(pricing.internal_reasoning ?? pricing.completion);
+  return reasoning > completion ? reasoning : completion;
+}
+
 /** The most a request can cost: the prompt estimate plus every output token it may produce. */
 export function worstCaseCost(pricing: Pricing, promptTokens: number, maxOutputTokens: number): Nanos {
   const writePrice = priceAtto(pricing.input_cache_write ?? pricing.prompt);
@@ -53,16 +68,14 @@ export function worstCaseCost(pricing: Pricing, promptTokens: number, maxOutputT
   // Math.max does not take bigints.
   const dearer = writePrice > promptPrice ? writePrice : promptPrice;
   const atto =
-    BigInt(promptTokens) * dearer +
-    BigInt(maxOutputTokens) * priceAtto(pricing.completion) +
-    priceAtto(pricing.request);
+    BigInt(promptTokens) * dearer + BigInt(maxOutputTokens) * outputTokenPrice(pricing) + priceAtto(pricing.request);
   return attoToNanosCeil(atto);
 }
 
 /** How many output tokens `budget` nano-dollars pays for after the prompt (for 402 messages). */
 export function affordableOutputTokens(pricing: Pricing, promptTokens: number, budget: Nanos): number {
   const promptCost = worstCaseCost(pricing, promptTokens, 0);
-  const perToken = priceAtto(pricing.completion);
+  const perToken = outputTokenPrice(pricing);
   if (budget <= promptCost) return 0;
   if (perToken === 0n) return Number.MAX_SAFE_INTEGER;
   return Number((BigInt(budget - promptCost) * 1_000_000_000n) / perToken);

@@ -56,6 +56,8 @@ interface EndpointSpec {
   quantization?: string;
   cacheRead?: string;
   cacheWrite?: string;
+  /** USD per request, as written (not per million): a fee the provider bills on top of tokens. */
+  request?: string;
   tag?: string;
   latencyMs?: number;
   tps?: number;
@@ -74,6 +76,7 @@ const endpoint = (e: EndpointSpec): Endpoint => ({
     completion: perMillion(e.completion),
     ...(e.cacheRead ? { input_cache_read: perMillion(e.cacheRead) } : {}),
     ...(e.cacheWrite ? { input_cache_write: perMillion(e.cacheWrite) } : {}),
+    ...(e.request ? { request: e.request } : {}),
   },
   supported_parameters: e.params,
   ...(e.latencyMs ? { latency_ms: e.latencyMs } : {}),
@@ -1510,6 +1513,9 @@ export const defaultCatalog: Catalog = {
           maxOut: null,
           prompt: "1",
           completion: "1",
+          // Perplexity bills every Sonar request a search fee on top of its tokens: $5 per 1000
+          // at the default (low) search context, the only one the gateway asks for.
+          request: "0.005",
           // No tool calling, seed or stop at Perplexity.
           params: [
             "max_tokens",

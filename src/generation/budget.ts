@@ -1,6 +1,5 @@
 import type { ReserveInput } from "../billing/contract";
-import { worstCaseCost } from "../billing/cost";
-import { priceAtto } from "../billing/money";
+import { outputTokenPrice, worstCaseCost } from "../billing/cost";
 import type { Endpoint } from "../catalog/types";
 import { requestedReasoning } from "../providers/parameters";
 import { adapterFor } from "../providers/registry";
@@ -68,7 +67,7 @@ export function reservationFor(
       worst = {
         worstCaseNanos,
         promptCostNanos: worstCaseCost(endpoint.pricing, promptTokens, 0),
-        completionPriceAtto: priceAtto(endpoint.pricing.completion).toString(),
+        completionPriceAtto: outputTokenPrice(endpoint.pricing).toString(),
         maxOutputTokens: cap,
         maxTokensRequested: requestedMaxTokens != null,
       };

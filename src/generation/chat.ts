@@ -162,7 +162,7 @@ function streamReply(
   let costNanos = 0;
   let settledUsage: { usage: Usage; estimated: boolean } | undefined;
   const finalUsage = (summary: StreamSummary) => {
-    settledUsage = settleUsage(summary.usage, gen.promptTokens, () => summary.producedText);
+    settledUsage = settleUsage(summary.usage, gen.promptTokens, () => summary.producedText, summary.partialUsage);
     // A stream that failed before the client's first token gave the client nothing: it costs
     // nothing, as a failed request does, even if the provider reasoned (hidden) before it failed.
     // One its client left is charged for what the provider produced up to the cut, hidden

@@ -13,15 +13,29 @@ export interface SettledUsage {
 /**
  * When a provider reports no usage (or the stream was cut before it could), the prompt is the
  * gateway's estimate and the completion is estimated from the text actually produced (gathered
- * only then).
+ * only then). A stream cut after the provider told its prompt side (`partial`) is charged that
+ * prompt, cache reads and writes included, at their prices, and no less completion than it told.
  */
 export function settleUsage(
   upstream: Usage | undefined,
   promptEstimate: number,
   producedText: () => string,
+  partial?: Usage,
 ): SettledUsage {
   if (upstream) return { usage: upstream, estimated: false };
   const completion = estimateTextTokens(producedText());
+  if (partial) {
+    const told = Math.max(partial.completion_tokens, completion);
+    return {
+      usage: {
+        prompt_tokens: partial.prompt_tokens,
+        completion_tokens: told,
+        total_tokens: partial.prompt_tokens + told,
+        ...(partial.prompt_tokens_details ? { prompt_tokens_details: partial.prompt_tokens_details } : {}),
+      },
+      estimated: true,
+    };
+  }
   return {
     usage: { prompt_tokens: promptEstimate, completion_tokens: completion, total_tokens: promptEstimate + completion },
     estimated: true,
@@ -41,6 +55,7 @@ export function billable(usage: Usage): BillableUsage {
     completionTokens: wholeTokens(usage.completion_tokens),
     cachedTokens: wholeTokens(usage.prompt_tokens_details?.cached_tokens),
     cacheWriteTokens: wholeTokens(usage.prompt_tokens_details?.cache_write_tokens),
+    reasoningTokens: wholeTokens(usage.completion_tokens_details?.reasoning_tokens),
   };
 }
 

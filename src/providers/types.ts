@@ -94,6 +94,12 @@ export interface ChatChunkOut {
   choices: ChunkChoiceOut[];
   usage?: Usage;
   /**
+   * The usage a provider has told so far of a count it completes only at the end (Anthropic's
+   * message_start): its prompt side is final, its completion is not. A stream cut before the
+   * final usage is charged this prompt side, and the completion estimated.
+   */
+  partialUsage?: Usage;
+  /**
    * `choices` already serialised as JSON, when the mapper could splice them from the upstream's
    * bytes; the relay then writes it instead of serialising `choices` (which must say the same).
    */

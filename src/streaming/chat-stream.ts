@@ -16,6 +16,8 @@ import { KEEP_ALIVE_BYTES, sseEventBatches } from "./sse";
 /** What the stream knew when it ended, handed to settlement. */
 export interface StreamSummary {
   usage: Usage | undefined;
+  /** The provider's usage so far, when it gives its final one only at the end (see ChatChunkOut). */
+  partialUsage: Usage | undefined;
   /** Text produced (content + reasoning + tool arguments), for estimating usage when none came. */
   producedText: string;
   finishReason: FinishReason | null;
@@ -115,6 +117,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   let startedAt = Date.now();
   const summary: StreamSummary = {
     usage: undefined,
+    partialUsage: undefined,
     producedText: "",
     finishReason: null,
     nativeFinishReason: null,
@@ -289,6 +292,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         for (const event of events) {
           for (const chunk of mapper.map(event)) {
             if (chunk.usage) summary.usage = chunk.usage;
+            if (chunk.partialUsage) summary.partialUsage = chunk.partialUsage;
             if (chunk.choices.length === 0) continue;
             const errorFinish = takeErrorFinish(chunk);
             endedInError ??= errorFinish;
@@ -351,6 +355,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         lastActivity = startedAt;
         summary.providerFirstTokenAt = undefined;
         summary.usage = undefined;
+        summary.partialUsage = undefined;
         summary.producedText = "";
         summary.finishReason = null;
         summary.nativeFinishReason = null;

@@ -146,10 +146,11 @@ function messagesScript(body: Json, provider: string, fault: Fault): Script {
       ? request.stop[0]
       : null;
   const stopReason = stopSequence ? "stop_sequence" : (STOP[choice.finish] ?? "end_turn");
+  // input_tokens leaves out the prompt tokens read from or written to the cache.
   const usage = {
-    input_tokens: reply.promptTokens,
-    cache_creation_input_tokens: 0,
-    cache_read_input_tokens: 0,
+    input_tokens: reply.promptTokens - reply.cacheRead - reply.cacheWrite,
+    cache_creation_input_tokens: reply.cacheWrite,
+    cache_read_input_tokens: reply.cacheRead,
     output_tokens: reply.completionTokens,
   };
   const content: Json[] = [];
@@ -215,7 +216,13 @@ function messagesScript(body: Json, provider: string, fault: Fault): Script {
   });
   send("message_delta", {
     delta: { stop_reason: stopReason, stop_sequence: stopSequence },
-    usage: { output_tokens: reply.completionTokens },
+    // Recent streams repeat the input side beside the cumulative output_tokens.
+    usage: {
+      input_tokens: usage.input_tokens,
+      cache_creation_input_tokens: usage.cache_creation_input_tokens,
+      cache_read_input_tokens: usage.cache_read_input_tokens,
+      output_tokens: reply.completionTokens,
+    },
   });
   const terminator = [`event: message_stop\ndata: ${JSON.stringify({ type: "message_stop" })}\n\n`];
   return {

@@ -159,10 +159,14 @@ function converseScript(model: string, body: Json, stream: boolean, provider: st
   const reply = generateReply(neutral(model, body), provider, fault);
   const choice = reply.choices[0];
   if (!choice) return errorScript(500, undefined, undefined);
+  // Claude on Bedrock: inputTokens leaves out the prompt tokens read from or written to the cache.
   const usage = {
-    inputTokens: reply.promptTokens,
+    inputTokens: reply.promptTokens - reply.cacheRead - reply.cacheWrite,
     outputTokens: reply.completionTokens,
     totalTokens: reply.promptTokens + reply.completionTokens,
+    ...(reply.cacheRead > 0 || reply.cacheWrite > 0
+      ? { cacheReadInputTokens: reply.cacheRead, cacheWriteInputTokens: reply.cacheWrite }
+      : {}),
   };
   const signature = `sig_${Buffer.from(choice.reasoning ?? "")
     .toString("base64")

@@ -44,6 +44,13 @@ export interface Fault {
   tokens?: number;
   /** The prompt tokens the reply reports (a provider whose tokenizer counts more than the gateway's estimate). */
   prompt_tokens?: number;
+  /**
+   * Of the prompt's tokens, how many the provider reports read from its cache (`cache_read`) and
+   * written to it (`cache_write`), each in its own format's terms: inside OpenAI's prompt_tokens
+   * and Gemini's promptTokenCount, beside Anthropic's input_tokens and Bedrock's inputTokens.
+   */
+  cache_read?: number;
+  cache_write?: number;
   times?: number;
 }
 

@@ -37,6 +37,9 @@ export interface NeutralReply {
   promptTokens: number;
   completionTokens: number;
   reasoningTokens: number;
+  /** Prompt tokens read from the provider's cache and written to it (within promptTokens). */
+  cacheRead: number;
+  cacheWrite: number;
 }
 
 const DEFAULT_TOKENS = 16;
@@ -148,7 +151,10 @@ export function generateReply(request: NeutralRequest, provider: string, fault: 
     completionTokens += reasoningCount + (request.json ? countTokens(pieces.join("")) : pieces.length);
     choices.push({ pieces, text: pieces.join(""), reasoning, toolCalls: [], finish });
   }
-  return { choices, promptTokens: fault.prompt_tokens ?? promptTokens(request), completionTokens, reasoningTokens };
+  const promptCount = fault.prompt_tokens ?? promptTokens(request);
+  const cacheRead = Math.min(fault.cache_read ?? 0, promptCount);
+  const cacheWrite = Math.min(fault.cache_write ?? 0, promptCount - cacheRead);
+  return { choices, promptTokens: promptCount, completionTokens, reasoningTokens, cacheRead, cacheWrite };
 }
 
 export function chunkString(text: string, size: number): string[] {

@@ -533,9 +533,11 @@ function wholeParts(plan: CandidatePlan): Json[] {
   return parts;
 }
 
-function usageMetadata(prompt: number, candidates: number, thoughts: number, images: number): Json {
+function usageMetadata(prompt: number, candidates: number, thoughts: number, images: number, cached = 0): Json {
   return {
+    // promptTokenCount includes the cached tokens.
     promptTokenCount: prompt,
+    ...(cached > 0 ? { cachedContentTokenCount: cached } : {}),
     candidatesTokenCount: candidates,
     totalTokenCount: prompt + candidates + thoughts,
     ...(thoughts > 0 ? { thoughtsTokenCount: thoughts } : {}),
@@ -581,7 +583,7 @@ function generateScript(
   }
 
   const plans = reply.choices.map((choice, index) => planCandidate(choice, index, model, thinking, fault));
-  const finalUsage = usageMetadata(reply.promptTokens, visible, thoughts, images);
+  const finalUsage = usageMetadata(reply.promptTokens, visible, thoughts, images, reply.cacheRead);
   if (!stream) {
     return {
       status: 200,
@@ -609,7 +611,11 @@ function generateScript(
       k < plan.steps.length ? [{ content: { parts: plan.steps[k], role: "model" }, index }] : [],
     );
     const sofar = plans.reduce((sum, p) => sum + (p.tokensAfter[Math.min(k, p.tokensAfter.length - 1)] ?? 0), 0);
-    chunks.push({ candidates, usageMetadata: usageMetadata(reply.promptTokens, sofar, thoughts, images), ...base });
+    chunks.push({
+      candidates,
+      usageMetadata: usageMetadata(reply.promptTokens, sofar, thoughts, images, reply.cacheRead),
+      ...base,
+    });
   }
   const last = {
     candidates: plans.map((plan, index) => ({

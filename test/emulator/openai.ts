@@ -98,7 +98,7 @@ function usageOf(reply: NeutralReply) {
     prompt_tokens: reply.promptTokens,
     completion_tokens: reply.completionTokens,
     total_tokens: reply.promptTokens + reply.completionTokens,
-    prompt_tokens_details: { cached_tokens: 0, audio_tokens: 0 },
+    prompt_tokens_details: { cached_tokens: reply.cacheRead, audio_tokens: 0 },
     completion_tokens_details: { reasoning_tokens: reply.reasoningTokens, audio_tokens: 0 },
   };
 }

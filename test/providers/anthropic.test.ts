@@ -1,4 +1,5 @@
 import { describe, expect, inject, it } from "vitest";
+import { priceUsage, publicUsage } from "../../src/generation/usage";
 import { buildAnthropicBody, convertMessages } from "../../src/providers/anthropic/request";
 import {
   createAnthropicStreamMapper,
@@ -290,6 +291,54 @@ describe("Anthropic response mapping", () => {
     expect(mapper.done).toBe(true);
     expect(end[0]!.choices[0]).toMatchObject({ finish_reason: "tool_calls", native_finish_reason: "tool_use" });
     expect(end[1]!.usage).toMatchObject({ prompt_tokens: 7, completion_tokens: 33 });
+  });
+
+  it("keeps message_start's prompt and cache counts where message_delta sends them as null, and charges them", () => {
+    const pricing = {
+      prompt: "0.000003",
+      completion: "0.000015",
+      input_cache_read: "0.0000003",
+      input_cache_write: "0.00000375",
+    };
+    const stream = (deltaUsage: object) => {
+      const mapper = createAnthropicStreamMapper();
+      const feed = (type: string, data: object) => mapper.map({ event: type, data: JSON.stringify({ type, ...data }) });
+      feed("message_start", {
+        message: {
+          usage: {
+            input_tokens: 12,
+            cache_read_input_tokens: 2000,
+            cache_creation_input_tokens: 300,
+            output_tokens: 1,
+          },
+        },
+      });
+      feed("content_block_start", { index: 0, content_block: { type: "text", text: "" } });
+      feed("content_block_delta", { index: 0, delta: { type: "text_delta", text: "Hi" } });
+      feed("message_delta", { delta: { stop_reason: "end_turn" }, usage: deltaUsage });
+      const usage = feed("message_stop", {})[1]!.usage!;
+      return publicUsage(usage, priceUsage(pricing, usage));
+    };
+    // The SDKs type message_delta's input and cache counts as nullable: null means "not given here".
+    const withNulls = stream({
+      input_tokens: null,
+      cache_read_input_tokens: null,
+      cache_creation_input_tokens: null,
+      output_tokens: 40,
+      output_tokens_details: null,
+    });
+    expect(withNulls).toMatchObject({
+      prompt_tokens: 2312,
+      completion_tokens: 40,
+      total_tokens: 2352,
+      prompt_tokens_details: { cached_tokens: 2000, cache_write_tokens: 300 },
+      // 12 × $3/M + 2000 × $0.30/M + 300 × $3.75/M + 40 × $15/M
+      cost: 0.002361,
+    });
+    // Repeated as numbers (recent streams do), they are the same counts.
+    expect(
+      stream({ input_tokens: 12, cache_read_input_tokens: 2000, cache_creation_input_tokens: 300, output_tokens: 40 }),
+    ).toEqual(withNulls);
   });
 
   it("streams a tool called without arguments (only empty partial_json) as arguments {}", () => {

@@ -1,5 +1,6 @@
 import { ChatStreamChunk$inboundSchema } from "@openrouter/sdk/models";
 import { describe, expect, it } from "vitest";
+import { priceUsage } from "../../src/generation/usage";
 import { azureEmbeddingsAdapter, buildAzureChatRequest } from "../../src/providers/azure";
 import { openaiAdapter } from "../../src/providers/openai";
 import { addReasoningToCompletion, mistralToolId } from "../../src/providers/openai/quirks";
@@ -128,6 +129,34 @@ describe("other OpenAI-compatible providers", () => {
     );
     expect(reply.usage?.completion_tokens).toBe(291);
     expect(buildOpenAIBody(request({ max_tokens: 50 }), target("xai"), false).body.max_completion_tokens).toBe(50);
+  });
+
+  it("DeepInfra: reasoning above completion_tokens is outside it, even with a total that leaves it out too", () => {
+    // DeepInfra's Gemini, as observed: the total is prompt + completion, the reasoning beside both.
+    const usage = {
+      prompt_tokens: 9,
+      completion_tokens: 1124,
+      total_tokens: 1133,
+      completion_tokens_details: { reasoning_tokens: 1541 },
+    };
+    const mapper = openaiAdapter.createStreamMapper(target("deepinfra"));
+    const [chunk] = mapper.map({ data: JSON.stringify({ choices: [], usage }) });
+    expect(chunk?.usage).toMatchObject({ prompt_tokens: 9, completion_tokens: 2665, total_tokens: 2674 });
+    const reply = openaiAdapter.parseChatResponse(
+      { choices: [{ index: 0, message: { role: "assistant", content: "4" }, finish_reason: "stop" }], usage },
+      target("deepinfra"),
+    );
+    const pricing = { prompt: "0.000001", completion: "0.00001" };
+    // 9 × $1/M + 2665 × $10/M: every reasoning token billed as completion.
+    expect(priceUsage(pricing, reply.usage!).costNanos).toBe(26_659_000);
+    // Within the completion (reasoning no larger, total consistent), it is left alone.
+    const within = {
+      prompt_tokens: 9,
+      completion_tokens: 1124,
+      total_tokens: 1133,
+      completion_tokens_details: { reasoning_tokens: 1000 },
+    };
+    expect(addReasoningToCompletion(within)).toEqual(within);
   });
 
   it("Fireworks: reasoning effort is brought into low..high", () => {

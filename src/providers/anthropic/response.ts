@@ -95,6 +95,13 @@ export function mapUsage(raw: AnthropicUsage | undefined, outputTokens?: number,
   };
 }
 
+const isCount = (value: unknown): value is number => typeof value === "number" && Number.isFinite(value);
+
+function partialUsageOf(raw: AnthropicUsage | undefined, outputTokens: number): { partialUsage?: Usage } {
+  const usage = raw && isCount(raw.input_tokens) ? mapUsage(raw, outputTokens) : undefined;
+  return usage ? { partialUsage: usage } : {};
+}
+
 const isJsonTool = (block: AnthropicBlock) => block.type === "tool_use" && block.name === JSON_TOOL;
 
 export function parseAnthropicResponse(raw: unknown): ChatCompletionOut {
@@ -195,7 +202,9 @@ export function createAnthropicStreamMapper(): StreamMapper {
         case "message_start":
           inputUsage = data.message?.usage;
           outputTokens = Number(data.message?.usage?.output_tokens ?? 0);
-          return [chunk({ role: "assistant", content: "" })];
+          // The prompt side is final here (cache reads and writes too): a stream cut before
+          // message_stop is charged it rather than the gateway's estimate of the prompt.
+          return [{ ...chunk({ role: "assistant", content: "" }), ...partialUsageOf(inputUsage, outputTokens) }];
         case "content_block_start": {
           const block = data.content_block ?? {};
           const index = Number(data.index);
@@ -270,11 +279,23 @@ export function createAnthropicStreamMapper(): StreamMapper {
           }
           return [];
         }
-        case "message_delta":
-          if (data.usage?.output_tokens !== undefined) outputTokens = Number(data.usage.output_tokens);
-          if (data.usage?.input_tokens !== undefined) inputUsage = { ...inputUsage, ...data.usage };
+        case "message_delta": {
+          // The delta's counts are cumulative and replace message_start's, but only where it gives
+          // one: its usage fields are nullable, and a null (or absent) input_tokens or cache count
+          // taken over would drop those prompt tokens from the charge.
+          const delta = data.usage ?? {};
+          if (isCount(delta.output_tokens)) outputTokens = delta.output_tokens;
+          const merged: AnthropicUsage = { ...inputUsage };
+          for (const key of ["input_tokens", "cache_read_input_tokens", "cache_creation_input_tokens"] as const) {
+            const value = delta[key];
+            if (isCount(value)) merged[key] = value;
+          }
+          if (isCount(delta.output_tokens_details?.thinking_tokens))
+            merged.output_tokens_details = delta.output_tokens_details;
+          inputUsage = merged;
           stopReason = data.delta?.stop_reason ?? stopReason;
           return [];
+        }
         case "message_stop": {
           done = true;
           const usage = mapUsage(inputUsage ?? {}, outputTokens, thinkingText);

@@ -287,9 +287,12 @@ export function createGeminiStreamMapper(): StreamMapper {
           ...(native ? { native_finish_reason: native } : {}),
         });
       });
-      const out: ChatChunkOut[] = choices.length > 0 ? [{ choices }] : [];
       const allFinished = states.size > 0 && [...states.values()].every((s) => s.finished);
-      return allFinished ? [...out, ...finalChunks()] : out;
+      if (allFinished) return [...(choices.length > 0 ? [{ choices }] : []), ...finalChunks()];
+      // The usage so far goes with each chunk: a stream cut before its end (the client left) is
+      // then charged Gemini's own count of what it produced, thoughts it hid included, rather
+      // than an estimate from the visible text alone.
+      return choices.length > 0 ? [{ choices, ...(usage ? { usage } : {}) }] : [];
     },
   };
 }

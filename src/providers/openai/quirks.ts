@@ -70,13 +70,19 @@ function mergeSameRoleTurns(messages: unknown): unknown {
 
 /**
  * Reasoning models that count reasoning outside `completion_tokens` (xAI, DeepInfra): the total
- * gives it away (12 prompt + 1 completion + 290 reasoning = 303). OpenAI's completion includes it,
- * and so must the bill.
+ * gives it away (12 prompt + 1 completion + 290 reasoning = 303), or, where the total leaves it
+ * out too (DeepInfra's Gemini: 9 prompt + 1124 completion = 1133 total, 1541 reasoning), a
+ * completion smaller than its own reasoning, which no completion that includes it can be.
+ * OpenAI's completion includes it, and so must the bill.
  */
 export function addReasoningToCompletion(usage: Usage): Usage {
   const reasoning = usage.completion_tokens_details?.reasoning_tokens ?? 0;
-  if (reasoning > 0 && usage.total_tokens === usage.prompt_tokens + usage.completion_tokens + reasoning) {
-    return { ...usage, completion_tokens: usage.completion_tokens + reasoning };
+  const outside =
+    usage.total_tokens === usage.prompt_tokens + usage.completion_tokens + reasoning ||
+    reasoning > usage.completion_tokens;
+  if (reasoning > 0 && outside) {
+    const completion = usage.completion_tokens + reasoning;
+    return { ...usage, completion_tokens: completion, total_tokens: usage.prompt_tokens + completion };
   }
   return usage;
 }
