@@ -47,17 +47,22 @@ describe("reasoning tokens", () => {
     completion_tokens_details: { reasoning_tokens: 400 },
   };
 
-  it("are charged at internal_reasoning where the endpoint lists it, as /models shows", () => {
-    const pricing = { prompt: "0.000001", completion: "0.00001", internal_reasoning: "0.000002" };
+  it("are charged at internal_reasoning where the endpoint lists it dearer, as /models shows", () => {
+    const pricing = { prompt: "0.000001", completion: "0.00001", internal_reasoning: "0.00002" };
     const reply = publicUsage(usage, priceUsage(pricing, usage));
-    // 100 × $1/M + 100 visible × $10/M + 400 reasoning × $2/M
-    expect(reply.cost).toBe(0.0019);
-    expect(reply.cost_details?.upstream_inference_completions_cost).toBe(0.0018);
+    // 100 × $1/M + 100 visible × $10/M + 400 reasoning × $20/M
+    expect(reply.cost).toBe(0.0091);
+    expect(reply.cost_details?.upstream_inference_completions_cost).toBe(0.009);
   });
 
-  it("are charged as completion tokens where it is not listed", () => {
-    const pricing = { prompt: "0.000001", completion: "0.00001" };
-    expect(publicUsage(usage, priceUsage(pricing, usage)).cost).toBe(0.0051);
+  it("are charged as completion tokens where it is not listed, or listed cheaper (OpenRouter lists many at 0)", () => {
+    for (const pricing of [
+      { prompt: "0.000001", completion: "0.00001" },
+      { prompt: "0.000001", completion: "0.00001", internal_reasoning: "0" },
+      { prompt: "0.000001", completion: "0.00001", internal_reasoning: "0.000002" },
+    ]) {
+      expect(publicUsage(usage, priceUsage(pricing, usage)).cost, JSON.stringify(pricing)).toBe(0.0051);
+    }
   });
 
   it("are held at the dearer of the two prices: any output token may be reasoning", () => {

@@ -11,7 +11,7 @@ export interface BillableUsage {
   cacheWriteTokens?: number;
   /**
    * Completion tokens the model spent reasoning (within completionTokens): billed at
-   * `internal_reasoning` when listed, else as the rest of the completion.
+   * `internal_reasoning` when it is listed dearer than the completion, else as the rest of it.
    */
   reasoningTokens?: number;
   /** Images in the prompt (billed at `image` when listed). */
@@ -40,7 +40,7 @@ export function costParts(pricing: Pricing, usage: BillableUsage): CostParts {
       BigInt(usage.images ?? 0) * priceAtto(pricing.image),
     completionAtto:
       BigInt(usage.completionTokens - reasoning) * priceAtto(pricing.completion) +
-      BigInt(reasoning) * priceAtto(pricing.internal_reasoning ?? pricing.completion),
+      BigInt(reasoning) * outputTokenPrice(pricing),
     requestAtto: priceAtto(pricing.request),
   };
 }
@@ -54,7 +54,12 @@ export function generationCost(pricing: Pricing, usage: BillableUsage): Nanos {
 export const totalNanos = (parts: CostParts): Nanos =>
   attoToNanosCeil(parts.promptAtto + parts.completionAtto + parts.requestAtto);
 
-/** The most an output token can cost: any of them may be reasoning, at `internal_reasoning` when listed. */
+/**
+ * What a reasoning token costs, and so the most an output token can (any of them may be
+ * reasoning): `internal_reasoning` where it is listed above the completion price. Never below it:
+ * OpenRouter's own listings show `internal_reasoning: "0"` for models whose reasoning is billed as
+ * output, and a catalog copied from them must not make reasoning free.
+ */
 export function outputTokenPrice(pricing: Pricing): bigint {
   const completion = priceAtto(pricing.completion);
   const reasoning = priceAtto(pricing.internal_reasoning ?? pricing.completion);
