@@ -45,6 +45,35 @@ describe("money is exact", () => {
     expect(cost).toBe(200 * 3000 + 800 * 300);
   });
 
+  it("prices 1-hour cache writes at twice the prompt price, or the catalog's own 1-hour price", () => {
+    // Anthropic's rates: 5-minute writes 1.25×, 1-hour writes 2× the base input price.
+    const pricing = { prompt: "0.000003", completion: "0", input_cache_write: "0.00000375" };
+    const usage = { promptTokens: 1000, cacheWriteTokens: 300, cacheWrite1hTokens: 200, completionTokens: 0 };
+    expect(generationCost(pricing, usage)).toBe(700 * 3000 + 100 * 3750 + 200 * 6000);
+    expect(generationCost({ ...pricing, input_cache_write_1h: "0.000005" }, usage)).toBe(
+      700 * 3000 + 100 * 3750 + 200 * 5000,
+    );
+    // Never more 1-hour writes than writes.
+    expect(generationCost(pricing, { ...usage, cacheWrite1hTokens: 900 })).toBe(700 * 3000 + 300 * 6000);
+    // An endpoint listing no write price charges every write as a prompt token.
+    expect(generationCost({ prompt: "0.000003", completion: "0" }, usage)).toBe(1000 * 3000);
+  });
+
+  it("holds every prompt token at the dearest it can cost, a 1-hour cache write", () => {
+    const pricing = { prompt: "0.000003", completion: "0.000015", input_cache_write: "0.00000375" };
+    expect(worstCaseCost(pricing, 100, 10)).toBe(100 * 6000 + 10 * 15000);
+    const allWritten = generationCost(pricing, {
+      promptTokens: 100,
+      cacheWriteTokens: 100,
+      cacheWrite1hTokens: 100,
+      completionTokens: 10,
+    });
+    expect(allWritten).toBe(worstCaseCost(pricing, 100, 10));
+    expect(worstCaseCost({ ...pricing, input_cache_write_1h: "0.000009" }, 100, 0)).toBe(100 * 9000);
+    // Without a write price (no cache writes billed apart) the hold stays at the prompt price.
+    expect(worstCaseCost({ prompt: "0.000003", completion: "0" }, 100, 0)).toBe(100 * 3000);
+  });
+
   it("computes worst cases and affordable output tokens", () => {
     const pricing = { prompt: "0.000001", completion: "0.000002" };
     expect(worstCaseCost(pricing, 100, 1000)).toBe(100 * 1000 + 1000 * 2000);

@@ -146,3 +146,74 @@ describe("Anthropic: a stream its client leaves", () => {
     expect(record.total_cost).toBe(attoToNanosCeil(atto) / 1e9);
   });
 });
+
+describe("Anthropic: 1-hour cache writes", () => {
+  const WRITE_1H = 60;
+  const body = (stream: boolean) => ({
+    model: "anthropic/claude-sonnet-4",
+    provider: { order: ["anthropic"], allow_fallbacks: false },
+    stream,
+    messages: [
+      {
+        role: "user",
+        content: `Tell me about caches [[emulate prompt_tokens=${PROMPT} cache_read=${READ} cache_write=${WRITE} cache_write_1h=${WRITE_1H} tokens=12]] ${nonce()}`,
+      },
+    ],
+  });
+
+  /** What Anthropic bills: 5-minute writes at the catalog's write price, 1-hour writes at twice the base input price. */
+  const expected = (completionTokens: number) => {
+    const p = pricingOf("anthropic/claude-sonnet-4", "anthropic");
+    const atto =
+      BigInt(PROMPT - READ - WRITE) * parseUsdToAtto(p.prompt) +
+      BigInt(READ) * parseUsdToAtto(p.input_cache_read!) +
+      BigInt(WRITE - WRITE_1H) * parseUsdToAtto(p.input_cache_write!) +
+      BigInt(WRITE_1H) * 2n * parseUsdToAtto(p.prompt) +
+      BigInt(completionTokens) * parseUsdToAtto(p.completion);
+    return attoToNanosCeil(atto) / 1e9;
+  };
+
+  const expectUsage = (usage: any) => {
+    expect(usage.prompt_tokens).toBe(PROMPT);
+    // OpenRouter's shape: the writes' total, the split only priced.
+    expect(usage.prompt_tokens_details).toEqual({ cached_tokens: READ, cache_write_tokens: WRITE });
+    expect(usage.cost).toBe(expected(usage.completion_tokens));
+  };
+
+  it("are charged at their own price", async () => {
+    const { key } = await fundedAccount("10");
+    const response = await chat(key, body(false));
+    expect(response.status).toBe(200);
+    const reply = (await response.json()) as any;
+    expectUsage(reply.usage);
+    expect((await recordedGeneration(key, reply.id)).total_cost).toBe(reply.usage.cost);
+  });
+
+  it("are charged at their own price in a stream", async () => {
+    const { key } = await fundedAccount("10");
+    const response = await chat(key, body(true));
+    expect(response.status).toBe(200);
+    const { data } = await readSse(response);
+    const last = data.filter((d) => d !== "[DONE]").at(-1) as any;
+    expectUsage(last.usage);
+    expect((await recordedGeneration(key, last.id)).total_cost).toBe(last.usage.cost);
+  });
+
+  it("are charged at their own price when the client leaves the stream", async () => {
+    const { key } = await fundedAccount("10");
+    const response = await chat(key, {
+      ...body(true),
+      messages: [
+        {
+          role: "user",
+          content: `A long story please [[emulate prompt_tokens=${PROMPT} cache_read=${READ} cache_write=${WRITE} cache_write_1h=${WRITE_1H} tokens=400 chunk_delay_ms=20]] ${nonce()}`,
+        },
+      ],
+    });
+    const id = await readThenCancel(response.body!, 5);
+    const record = await recordedGeneration(key, id);
+    expect(record.cancelled).toBe(true);
+    expect(record.tokens_prompt).toBe(PROMPT);
+    expect(record.total_cost).toBe(expected(record.tokens_completion));
+  });
+});

@@ -9,6 +9,8 @@ export interface BillableUsage {
   cachedTokens?: number;
   /** Prompt tokens written to the provider's cache (billed at `input_cache_write` when listed). */
   cacheWriteTokens?: number;
+  /** Of cacheWriteTokens, those written for an hour (billed at `cacheWrite1hPrice`). */
+  cacheWrite1hTokens?: number;
   /**
    * Completion tokens the model spent reasoning (within completionTokens): billed at
    * `internal_reasoning` when it is listed dearer than the completion, else as the rest of it.
@@ -29,6 +31,7 @@ export interface CostParts {
 export function costParts(pricing: Pricing, usage: BillableUsage): CostParts {
   const cached = Math.min(usage.cachedTokens ?? 0, usage.promptTokens);
   const cacheWrite = Math.min(usage.cacheWriteTokens ?? 0, usage.promptTokens - cached);
+  const cacheWrite1h = Math.min(usage.cacheWrite1hTokens ?? 0, cacheWrite);
   const plainPrompt = usage.promptTokens - cached - cacheWrite;
   const reasoning = Math.min(usage.reasoningTokens ?? 0, usage.completionTokens);
   const prompt = priceAtto(pricing.prompt);
@@ -36,7 +39,8 @@ export function costParts(pricing: Pricing, usage: BillableUsage): CostParts {
     promptAtto:
       BigInt(plainPrompt) * prompt +
       BigInt(cached) * priceAtto(pricing.input_cache_read ?? pricing.prompt) +
-      BigInt(cacheWrite) * priceAtto(pricing.input_cache_write ?? pricing.prompt) +
+      BigInt(cacheWrite - cacheWrite1h) * priceAtto(pricing.input_cache_write ?? pricing.prompt) +
+      BigInt(cacheWrite1h) * cacheWrite1hPrice(pricing) +
       BigInt(usage.images ?? 0) * priceAtto(pricing.image),
     completionAtto:
       BigInt(usage.completionTokens - reasoning) * priceAtto(pricing.completion) +
@@ -66,12 +70,28 @@ export function outputTokenPrice(pricing: Pricing): bigint {
   return reasoning > completion ? reasoning : completion;
 }
 
-/** The most a request can cost: the prompt estimate plus every output token it may produce. */
+/**
+ * What a 1-hour cache write costs: `input_cache_write_1h` where listed, else Anthropic's rate of
+ * twice the base input price on an endpoint that bills cache writes (only Anthropic reports 1-hour
+ * writes apart, and its catalog entries list `input_cache_write`). An endpoint listing no write
+ * price charges writes as plain prompt tokens, 1-hour ones too.
+ */
+export function cacheWrite1hPrice(pricing: Pricing): bigint {
+  if (pricing.input_cache_write_1h !== undefined) return priceAtto(pricing.input_cache_write_1h);
+  return pricing.input_cache_write !== undefined ? 2n * priceAtto(pricing.prompt) : priceAtto(pricing.prompt);
+}
+
+/**
+ * The most a request can cost: the prompt estimate plus every output token it may produce. Every
+ * prompt token is held at the dearest a prompt token can be billed, a 1-hour cache write included
+ * (the client chooses the TTL, and any prompt token may be written for an hour).
+ */
 export function worstCaseCost(pricing: Pricing, promptTokens: number, maxOutputTokens: number): Nanos {
-  const writePrice = priceAtto(pricing.input_cache_write ?? pricing.prompt);
-  const promptPrice = priceAtto(pricing.prompt);
   // Math.max does not take bigints.
-  const dearer = writePrice > promptPrice ? writePrice : promptPrice;
+  const dearer = [priceAtto(pricing.input_cache_write ?? pricing.prompt), cacheWrite1hPrice(pricing)].reduce(
+    (a, b) => (b > a ? b : a),
+    priceAtto(pricing.prompt),
+  );
   const atto =
     BigInt(promptTokens) * dearer + BigInt(maxOutputTokens) * outputTokenPrice(pricing) + priceAtto(pricing.request);
   return attoToNanosCeil(atto);

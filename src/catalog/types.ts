@@ -44,7 +44,14 @@ export const PricingSchema = z.object({
   request: decimalPrice.optional(),
   image: decimalPrice.optional(),
   input_cache_read: decimalPrice.optional(),
+  /** A cache write at the provider's default (for Anthropic, 5-minute) lifetime. */
   input_cache_write: decimalPrice.optional(),
+  /**
+   * A 1-hour cache write (Anthropic's `cache_control.ttl: "1h"`), which Anthropic bills at twice
+   * the base input price; absent, that is what is charged where `input_cache_write` is listed.
+   * Kept out of `/models`, whose pricing object (OpenRouter's) has no such field.
+   */
+  input_cache_write_1h: decimalPrice.optional(),
   internal_reasoning: decimalPrice.optional(),
 });
 export type Pricing = z.infer<typeof PricingSchema>;

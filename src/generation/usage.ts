@@ -55,6 +55,7 @@ export function billable(usage: Usage): BillableUsage {
     completionTokens: wholeTokens(usage.completion_tokens),
     cachedTokens: wholeTokens(usage.prompt_tokens_details?.cached_tokens),
     cacheWriteTokens: wholeTokens(usage.prompt_tokens_details?.cache_write_tokens),
+    cacheWrite1hTokens: wholeTokens(usage.prompt_tokens_details?.cache_write_1h_tokens),
     reasoningTokens: wholeTokens(usage.completion_tokens_details?.reasoning_tokens),
   };
 }

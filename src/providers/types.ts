@@ -35,7 +35,15 @@ export interface Usage {
   prompt_tokens: number;
   completion_tokens: number;
   total_tokens: number;
-  prompt_tokens_details?: { cached_tokens?: number; cache_write_tokens?: number };
+  prompt_tokens_details?: {
+    cached_tokens?: number;
+    cache_write_tokens?: number;
+    /**
+     * Of `cache_write_tokens`, those written for an hour (Anthropic's 1h TTL), priced apart. For
+     * the cost only: the reply's usage keeps OpenRouter's shape, the total alone.
+     */
+    cache_write_1h_tokens?: number;
+  };
   completion_tokens_details?: { reasoning_tokens?: number };
 }
 

@@ -151,6 +151,12 @@ function messagesScript(body: Json, provider: string, fault: Fault): Script {
     input_tokens: reply.promptTokens - reply.cacheRead - reply.cacheWrite,
     cache_creation_input_tokens: reply.cacheWrite,
     cache_read_input_tokens: reply.cacheRead,
+    // The writes by lifetime, as the real API reports them beside their sum. The emulator's
+    // message_delta does not repeat the split, so a stream must keep message_start's.
+    cache_creation: {
+      ephemeral_5m_input_tokens: reply.cacheWrite - reply.cacheWrite1h,
+      ephemeral_1h_input_tokens: reply.cacheWrite1h,
+    },
     output_tokens: reply.completionTokens,
   };
   const content: Json[] = [];

@@ -51,6 +51,11 @@ export interface Fault {
    */
   cache_read?: number;
   cache_write?: number;
+  /**
+   * Of `cache_write`, how many were written for an hour (`cache_control.ttl: "1h"`): Anthropic
+   * reports them apart in `usage.cache_creation`, and bills them dearer than 5-minute writes.
+   */
+  cache_write_1h?: number;
   times?: number;
 }
 
@@ -60,7 +65,7 @@ export interface Directive {
   fault: Fault;
 }
 
-const DIRECTIVE = /\[\[emulate(?:@([a-z0-9-]+))?((?:\s+[a-z_]+(?:=[\w.-]+)?)*)\s*\]\]/gi;
+const DIRECTIVE = /\[\[emulate(?:@([a-z0-9-]+))?((?:\s+[a-z][a-z0-9_]*(?:=[\w.-]+)?)*)\s*\]\]/gi;
 const FLAGS = new Set(["reset", "no_done", "malformed", "no_usage", "echo_credentials", "refusal"]);
 const WORDS = new Set(["code", "error_finish", "quirky_tool_deltas"]);
 

@@ -40,6 +40,8 @@ export interface NeutralReply {
   /** Prompt tokens read from the provider's cache and written to it (within promptTokens). */
   cacheRead: number;
   cacheWrite: number;
+  /** Of cacheWrite, the tokens written for an hour (the rest for 5 minutes). */
+  cacheWrite1h: number;
 }
 
 const DEFAULT_TOKENS = 16;
@@ -154,7 +156,8 @@ export function generateReply(request: NeutralRequest, provider: string, fault: 
   const promptCount = fault.prompt_tokens ?? promptTokens(request);
   const cacheRead = Math.min(fault.cache_read ?? 0, promptCount);
   const cacheWrite = Math.min(fault.cache_write ?? 0, promptCount - cacheRead);
-  return { choices, promptTokens: promptCount, completionTokens, reasoningTokens, cacheRead, cacheWrite };
+  const cacheWrite1h = Math.min(fault.cache_write_1h ?? 0, cacheWrite);
+  return { choices, promptTokens: promptCount, completionTokens, reasoningTokens, cacheRead, cacheWrite, cacheWrite1h };
 }
 
 export function chunkString(text: string, size: number): string[] {

@@ -341,6 +341,43 @@ describe("Anthropic response mapping", () => {
     ).toEqual(withNulls);
   });
 
+  it("prices 1-hour cache writes apart, from cache_creation, and shows only their total", () => {
+    const pricing = { prompt: "0.000003", completion: "0.000015", input_cache_write: "0.00000375" };
+    const start = {
+      input_tokens: 12,
+      cache_creation_input_tokens: 300,
+      cache_creation: { ephemeral_5m_input_tokens: 100, ephemeral_1h_input_tokens: 200 },
+      output_tokens: 1,
+    };
+    const stream = (deltaUsage: object) => {
+      const mapper = createAnthropicStreamMapper();
+      const feed = (type: string, data: object) => mapper.map({ event: type, data: JSON.stringify({ type, ...data }) });
+      feed("message_start", { message: { usage: start } });
+      feed("content_block_start", { index: 0, content_block: { type: "text", text: "" } });
+      feed("content_block_delta", { index: 0, delta: { type: "text_delta", text: "Hi" } });
+      feed("message_delta", { delta: { stop_reason: "end_turn" }, usage: deltaUsage });
+      const usage = feed("message_stop", {})[1]!.usage!;
+      return publicUsage(usage, priceUsage(pricing, usage));
+    };
+    const expected = {
+      prompt_tokens: 312,
+      prompt_tokens_details: { cached_tokens: 0, cache_write_tokens: 300 },
+      // 12 × $3/M + 100 × $3.75/M + 200 × $6/M (twice the base input price) + 40 × $15/M
+      cost: 0.002211,
+    };
+    const plain = stream({ output_tokens: 40 });
+    expect(plain).toMatchObject(expected);
+    expect(plain.prompt_tokens_details).not.toHaveProperty("cache_write_1h_tokens");
+    expect(stream({ output_tokens: 40, cache_creation: null })).toEqual(plain);
+    expect(stream({ ...start, output_tokens: 40 })).toEqual(plain);
+    const reply = parseAnthropicResponse({
+      content: [],
+      stop_reason: "end_turn",
+      usage: { ...start, output_tokens: 40 },
+    });
+    expect(publicUsage(reply.usage!, priceUsage(pricing, reply.usage!))).toEqual(plain);
+  });
+
   it("streams a tool called without arguments (only empty partial_json) as arguments {}", () => {
     const mapper = createAnthropicStreamMapper();
     const feed = (type: string, data: object) => mapper.map({ event: type, data: JSON.stringify({ type, ...data }) });

@@ -14,6 +14,8 @@ interface AnthropicUsage {
   output_tokens?: number;
   cache_read_input_tokens?: number;
   cache_creation_input_tokens?: number;
+  /** The writes by lifetime (their sum is cache_creation_input_tokens): 1-hour ones cost more. */
+  cache_creation?: { ephemeral_5m_input_tokens?: number; ephemeral_1h_input_tokens?: number } | null;
   output_tokens_details?: { thinking_tokens?: number };
 }
 
@@ -82,6 +84,8 @@ export function mapUsage(raw: AnthropicUsage | undefined, outputTokens?: number,
   const input = Number(raw.input_tokens ?? 0);
   const read = Number(raw.cache_read_input_tokens ?? 0);
   const write = Number(raw.cache_creation_input_tokens ?? 0);
+  // 1-hour writes are billed at their own rate; never more of them than writes in all.
+  const write1h = Math.min(Number(raw.cache_creation?.ephemeral_1h_input_tokens ?? 0), write);
   const output = Number(outputTokens ?? raw.output_tokens ?? 0);
   const prompt = input + read + write;
   // Anthropic counts thinking inside output_tokens without a breakdown (unless it sends one).
@@ -90,7 +94,11 @@ export function mapUsage(raw: AnthropicUsage | undefined, outputTokens?: number,
     prompt_tokens: prompt,
     completion_tokens: output,
     total_tokens: prompt + output,
-    prompt_tokens_details: { cached_tokens: read, cache_write_tokens: write },
+    prompt_tokens_details: {
+      cached_tokens: read,
+      cache_write_tokens: write,
+      ...(write1h > 0 ? { cache_write_1h_tokens: write1h } : {}),
+    },
     ...(thinking > 0 ? { completion_tokens_details: { reasoning_tokens: Math.min(thinking, output) } } : {}),
   };
 }
@@ -290,6 +298,9 @@ export function createAnthropicStreamMapper(): StreamMapper {
             const value = delta[key];
             if (isCount(value)) merged[key] = value;
           }
+          // The split goes with the total it splits (both final in message_start, maybe repeated).
+          if (delta.cache_creation && isCount(delta.cache_creation.ephemeral_1h_input_tokens))
+            merged.cache_creation = delta.cache_creation;
           if (isCount(delta.output_tokens_details?.thinking_tokens))
             merged.output_tokens_details = delta.output_tokens_details;
           inputUsage = merged;
