@@ -1,6 +1,6 @@
 import { credentialSecrets, replyErrorType, sanitizeUpstreamText } from "../providers/errors";
 import type { ChatAdapter, CredentialParts, UpstreamCall, UpstreamError, UpstreamTarget } from "../providers/types";
-import { GatewayError } from "../schema/errors";
+import { EndpointRefusal, GatewayError } from "../schema/errors";
 import { sleep as timerSleep } from "../sleep";
 import { backoffMs, FAILOVER_LIMITS, FAILOVER_TABLE, type FailureKind } from "./failover";
 import { type HealthTracker, health } from "./health";
@@ -68,7 +68,9 @@ interface Failure {
  * Tries the planned endpoints in order until one answers with 2xx (and, for non-streaming calls,
  * a JSON body), following FAILOVER_TABLE: transient failures retry the same endpoint once after a
  * jittered backoff, others move on, deterministic client errors stop at once. Endpoints whose
- * breaker is open are left for last. Failed attempts cost nothing; the final error names them all.
+ * breaker is open are left for last. An endpoint whose adapter cannot take the request as built
+ * (an EndpointRefusal) is skipped with no call made; its refusal is the answer only when no other
+ * endpoint was called. Failed attempts cost nothing; the final error names them all.
  */
 export async function runAttempts<R, A extends ErrorParser>(
   attempts: Attempt[],
@@ -80,6 +82,7 @@ export async function runAttempts<R, A extends ErrorParser>(
   const deadline = started + (options.deadlineMs ?? Number.POSITIVE_INFINITY);
   const reports: AttemptReport[] = [];
   let last: Failure | undefined;
+  let refusal: EndpointRefusal | undefined;
   let calls = 0;
   let minContext = 0;
   const keyOf = (a: Attempt) => endpointKey(a.model, a.endpoint);
@@ -116,15 +119,24 @@ export async function runAttempts<R, A extends ErrorParser>(
     for (let retry = 0; retry < FAILOVER_LIMITS.perEndpoint; retry++) {
       if (calls > 0 && options.admitted) await options.admitted;
       if (options.clientSignal.aborted || Date.now() >= deadline || calls >= FAILOVER_LIMITS.perRequest) break;
+      const built = await buildOnce(adapter, target, request, options);
+      if ("refused" in built) {
+        // Nothing was sent: no call counted, no verdict on the endpoint's health, nothing to retry.
+        refusal ??= built.refused;
+        reports.push({
+          provider: attempt.provider.name,
+          model: attempt.model.id,
+          status: built.refused.status,
+          reason: `skipped: ${built.refused.message}`,
+        });
+        break;
+      }
       calls++;
       tracker.startAttempt(key);
-      const outcome = await callOnce(
-        adapter,
-        target,
-        request,
-        options,
-        Math.min(options.headersTimeoutMs, deadline - Date.now()),
-      );
+      const outcome =
+        "failure" in built
+          ? built
+          : await callOnce(adapter, built.call, options, Math.min(options.headersTimeoutMs, deadline - Date.now()));
       if ("success" in outcome) {
         tracker.recordSuccess(key, { ttfbMs: outcome.success.headersMs });
         reports.push({
@@ -161,6 +173,10 @@ export async function runAttempts<R, A extends ErrorParser>(
       await sleep(backoffMs(retry));
     }
   }
+  if (!last && refusal && !options.clientSignal.aborted) {
+    // No endpoint could take the request as built: the first refusal names the limit to fix.
+    throw new GatewayError(refusal.status, refusal.message, { ...refusal.metadata, attempts: reports });
+  }
   throw finalError(last, reports, options.clientSignal.aborted);
 }
 
@@ -168,24 +184,37 @@ type CallOutcome =
   | { success: Omit<AttemptSuccess<unknown>, "attempt" | "target" | "adapter" | "reports"> & { headersMs: number } }
   | { failure: Omit<Failure, "provider"> };
 
-/** One upstream call: the request, its headers timeout, and the classification of a failure. */
-async function callOnce<R, A extends ErrorParser>(
+type BuildOutcome = { call: UpstreamCall } | { refused: EndpointRefusal } | { failure: Omit<Failure, "provider"> };
+
+/**
+ * One attempt's upstream request, built by its adapter. A limit of this endpoint's API (an
+ * EndpointRefusal) skips it; any other GatewayError is the request's own fault wherever it goes
+ * (an image URL that cannot be fetched, a bad data: URL) and ends the request at once; a provider
+ * the gateway cannot sign for (missing credentials) is the gateway's: the next endpoint may answer.
+ */
+async function buildOnce<R, A extends ErrorParser>(
   adapter: A,
   target: UpstreamTarget,
   request: R,
   options: RunOptions<R, A>,
-  headersTimeoutMs: number,
-): Promise<CallOutcome> {
-  let call: UpstreamCall;
+): Promise<BuildOutcome> {
   try {
-    call = await options.buildCall(adapter, request, target);
+    return { call: await options.buildCall(adapter, request, target) };
   } catch (error) {
-    // A request this endpoint cannot take is the client's to fix; a provider the gateway cannot
-    // sign for (missing credentials) is the gateway's: the next endpoint may still answer.
+    if (error instanceof EndpointRefusal) return { refused: error };
     if (error instanceof GatewayError) throw error;
     const message = `cannot call the provider: ${error instanceof Error ? error.message : String(error)}`;
     return { failure: { kind: "auth", error: { status: 502, upstreamStatus: 0, kind: "auth", message } } };
   }
+}
+
+/** One upstream call: the request, its headers timeout, and the classification of a failure. */
+async function callOnce<R, A extends ErrorParser>(
+  adapter: A,
+  call: UpstreamCall,
+  options: RunOptions<R, A>,
+  headersTimeoutMs: number,
+): Promise<CallOutcome> {
   const abort = new AbortController();
   const onClientAbort = () => abort.abort(options.clientSignal.reason);
   options.clientSignal.addEventListener("abort", onClientAbort, { once: true });

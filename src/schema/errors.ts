@@ -41,6 +41,19 @@ export class GatewayError extends Error {
   }
 }
 
+/**
+ * A 400 from building one endpoint's request: a limit of that provider's API (inputs per call,
+ * output sizes), not a fault of the request itself. The attempt loop skips the endpoint, with no
+ * call made, and tries the next one; the client gets this refusal only when no endpoint took the
+ * request. Any other GatewayError thrown while building a request ends it at once.
+ */
+export class EndpointRefusal extends GatewayError {
+  constructor(message: string) {
+    super(400, message);
+    this.name = "EndpointRefusal";
+  }
+}
+
 export const badRequest = (message: string, metadata?: ErrorMetadata) => new GatewayError(400, message, metadata);
 export const unauthorized = (message: string) => new GatewayError(401, message);
 export const notFound = (message: string, metadata?: ErrorMetadata) => new GatewayError(404, message, metadata);

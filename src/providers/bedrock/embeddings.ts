@@ -1,4 +1,4 @@
-import { GatewayError } from "../../schema/errors";
+import { EndpointRefusal } from "../../schema/errors";
 import type { EmbeddingsAdapter, EmbeddingsOut, EmbeddingsRequestIn, UpstreamCall, UpstreamTarget } from "../types";
 import { awsSecrets } from "./credentials";
 import { parseBedrockError } from "./errors";
@@ -9,21 +9,20 @@ const TITAN_DIMENSIONS = [256, 512, 1024];
 
 /**
  * Titan Text Embeddings v2 through InvokeModel (`/model/{id}/invoke`): one text per call, so a
- * request with several inputs is refused with a 400 that says so rather than half answered.
+ * request with several inputs is refused (an EndpointRefusal) rather than half answered: the plan's
+ * next endpoint takes it, and the client gets the 400 that says so only if none does.
  */
 export async function buildBedrockEmbeddingsRequest(
   request: EmbeddingsRequestIn,
   target: UpstreamTarget,
 ): Promise<UpstreamCall> {
   if (request.input.length !== 1) {
-    throw new GatewayError(
-      400,
+    throw new EndpointRefusal(
       `${target.endpoint.provider_model_id} on Amazon Bedrock embeds one input per request; send ${request.input.length} requests`,
     );
   }
   if (request.dimensions !== undefined && !TITAN_DIMENSIONS.includes(request.dimensions)) {
-    throw new GatewayError(
-      400,
+    throw new EndpointRefusal(
       `${target.endpoint.provider_model_id} on Amazon Bedrock takes dimensions ${TITAN_DIMENSIONS.join(", ")}; got ${request.dimensions}`,
     );
   }

@@ -1,4 +1,4 @@
-import { GatewayError } from "../../schema/errors";
+import { EndpointRefusal } from "../../schema/errors";
 import type { EmbeddingsAdapter, EmbeddingsOut, EmbeddingsRequestIn, UpstreamCall, UpstreamTarget } from "../types";
 import { parseCohereError } from "./errors";
 
@@ -19,16 +19,15 @@ const OUTPUT_DIMENSIONS = [256, 512, 1024, 1536];
 
 /** `POST /v2/embed`: texts in, float vectors out (the gateway encodes base64 itself). */
 export function buildCohereEmbeddingsRequest(request: EmbeddingsRequestIn, target: UpstreamTarget): UpstreamCall {
-  // Cohere refuses these itself; refused here first, with the limit named, before any charge.
+  // Cohere refuses these itself; refused here first, with the limit named, before any call: the
+  // request goes to the plan's next endpoint, and this 400 is the answer only if none takes it.
   if (request.input.length > MAX_TEXTS) {
-    throw new GatewayError(
-      400,
+    throw new EndpointRefusal(
       `${target.endpoint.provider_model_id} on Cohere embeds at most ${MAX_TEXTS} inputs per request; got ${request.input.length}`,
     );
   }
   if (request.dimensions !== undefined && !OUTPUT_DIMENSIONS.includes(request.dimensions)) {
-    throw new GatewayError(
-      400,
+    throw new EndpointRefusal(
       `${target.endpoint.provider_model_id} on Cohere takes dimensions ${OUTPUT_DIMENSIONS.join(", ")}; got ${request.dimensions}`,
     );
   }

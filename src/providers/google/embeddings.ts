@@ -1,4 +1,4 @@
-import { GatewayError } from "../../schema/errors";
+import { EndpointRefusal } from "../../schema/errors";
 import type { EmbeddingsAdapter, EmbeddingsOut, EmbeddingsRequestIn, UpstreamCall, UpstreamTarget } from "../types";
 import { parseGeminiError } from "./errors";
 import { modelPath } from "./request";
@@ -26,14 +26,16 @@ export function taskTypeOf(inputType: string | undefined): string | undefined {
   return TASK_TYPES[inputType.toLowerCase()];
 }
 
-/** The most requests one `batchEmbedContents` call takes (Gemini refuses more: "at most 100 requests"). */
+/**
+ * The most requests one `batchEmbedContents` call takes (Gemini refuses more: "at most 100 requests");
+ * more is refused before any call, and goes to the plan's next endpoint (the 400 if none takes it).
+ */
 const MAX_BATCH = 100;
 
 /** Every input in one `batchEmbedContents` call (one request per input, in order). */
 export function buildGeminiEmbeddingsRequest(request: EmbeddingsRequestIn, target: UpstreamTarget): UpstreamCall {
   if (request.input.length > MAX_BATCH) {
-    throw new GatewayError(
-      400,
+    throw new EndpointRefusal(
       `${target.endpoint.provider_model_id} on Google AI Studio embeds at most ${MAX_BATCH} inputs per request; got ${request.input.length}`,
     );
   }
