@@ -36,17 +36,35 @@ function pricingOf(model: string, provider: string) {
   return endpoint.pricing;
 }
 
-/** The cost worked out here from the catalog's prices, independently of src/billing/cost.ts. */
-function expectedCost(c: Case, completionTokens: number): number {
-  const p = pricingOf(c.model, c.provider);
-  const write = c.writes ? WRITE : 0;
+/**
+ * What these counts cost at the catalog's prices for `model` on `provider`, worked out here
+ * independently of src/billing/cost.ts: cache reads and writes at their prices, 1-hour writes (of
+ * `write`) at twice the base input price, as Anthropic bills them.
+ */
+function costOf(
+  model: string,
+  provider: string,
+  t: { prompt: number; completion: number; read?: number; write?: number; write1h?: number },
+): number {
+  const p = pricingOf(model, provider);
+  const [read, write, write1h] = [t.read ?? 0, t.write ?? 0, t.write1h ?? 0];
   const atto =
-    BigInt(PROMPT - READ - write) * parseUsdToAtto(p.prompt) +
-    BigInt(READ) * parseUsdToAtto(p.input_cache_read ?? p.prompt) +
-    BigInt(write) * parseUsdToAtto(p.input_cache_write ?? p.prompt) +
-    BigInt(completionTokens) * parseUsdToAtto(p.completion) +
+    BigInt(t.prompt - read - write) * parseUsdToAtto(p.prompt) +
+    BigInt(read) * parseUsdToAtto(p.input_cache_read ?? p.prompt) +
+    BigInt(write - write1h) * parseUsdToAtto(p.input_cache_write ?? p.prompt) +
+    BigInt(write1h) * 2n * parseUsdToAtto(p.prompt) +
+    BigInt(t.completion) * parseUsdToAtto(p.completion) +
     parseUsdToAtto(p.request ?? "0");
   return attoToNanosCeil(atto) / 1e9;
+}
+
+/** A reply's usage and generation id: from its body, or from a stream's last chunk. */
+async function replyUsage(response: Response, stream: boolean): Promise<{ usage: any; id: string }> {
+  expect(response.status).toBe(200);
+  const reply = stream
+    ? ((await readSse(response)).data.filter((d) => d !== "[DONE]").at(-1) as any)
+    : ((await response.json()) as any);
+  return { usage: reply.usage, id: reply.id };
 }
 
 const directive = `[[emulate prompt_tokens=${PROMPT} cache_read=${READ} cache_write=${WRITE} tokens=12]]`;
@@ -65,30 +83,25 @@ describe.each(CASES)("$name: cached prompt tokens", (c) => {
     expect(usage.prompt_tokens_details.cached_tokens).toBe(READ);
     if (c.writes) expect(usage.prompt_tokens_details.cache_write_tokens).toBe(WRITE);
     expect(usage.completion_tokens).toBeGreaterThan(0);
-    expect(usage.cost).toBe(expectedCost(c, usage.completion_tokens));
+    const counts = { prompt: PROMPT, read: READ, write: c.writes ? WRITE : 0, completion: usage.completion_tokens };
+    expect(usage.cost).toBe(costOf(c.model, c.provider, counts));
   };
 
   it("are counted in prompt_tokens and charged at the cache prices", async () => {
     const { key } = await fundedAccount("10");
-    const response = await chat(key, body(false));
-    expect(response.status).toBe(200);
-    const reply = (await response.json()) as any;
-    expectUsage(reply.usage);
-    const record = await recordedGeneration(key, reply.id);
-    expect(record.total_cost).toBe(reply.usage.cost);
+    const { usage, id } = await replyUsage(await chat(key, body(false)), false);
+    expectUsage(usage);
+    const record = await recordedGeneration(key, id);
+    expect(record.total_cost).toBe(usage.cost);
     expect(record.native_tokens_prompt).toBe(PROMPT);
     expect(record.native_tokens_cached).toBe(READ);
   });
 
   it("are the same in a stream's usage chunk", async () => {
     const { key } = await fundedAccount("10");
-    const response = await chat(key, body(true));
-    expect(response.status).toBe(200);
-    const { data } = await readSse(response);
-    const last = data.filter((d) => d !== "[DONE]").at(-1) as any;
-    expectUsage(last.usage);
-    const record = await recordedGeneration(key, last.id);
-    expect(record.total_cost).toBe(last.usage.cost);
+    const { usage, id } = await replyUsage(await chat(key, body(true)), true);
+    expectUsage(usage);
+    expect((await recordedGeneration(key, id)).total_cost).toBe(usage.cost);
   });
 });
 
@@ -108,11 +121,12 @@ describe("Gemini: a stream its client leaves", () => {
     expect(record.native_tokens_reasoning).toBeGreaterThan(0);
     expect(record.tokens_completion).toBeGreaterThan(record.native_tokens_reasoning);
     expect(record.tokens_completion).toBeLessThan(400 + record.native_tokens_reasoning);
-    const p = pricingOf("google/gemini-2.5-flash", "google-ai-studio");
-    const atto =
-      BigInt(record.tokens_prompt) * parseUsdToAtto(p.prompt) +
-      BigInt(record.tokens_completion) * parseUsdToAtto(p.completion);
-    expect(record.total_cost).toBe(attoToNanosCeil(atto) / 1e9);
+    expect(record.total_cost).toBe(
+      costOf("google/gemini-2.5-flash", "google-ai-studio", {
+        prompt: record.tokens_prompt,
+        completion: record.tokens_completion,
+      }),
+    );
   });
 });
 
@@ -137,13 +151,14 @@ describe("Anthropic: a stream its client leaves", () => {
     expect(record.native_tokens_cached).toBe(4000);
     expect(record.tokens_completion).toBeGreaterThan(0);
     expect(record.tokens_completion).toBeLessThan(400);
-    const p = pricingOf("anthropic/claude-sonnet-4", "anthropic");
-    const atto =
-      500n * parseUsdToAtto(p.prompt) +
-      4000n * parseUsdToAtto(p.input_cache_read!) +
-      500n * parseUsdToAtto(p.input_cache_write!) +
-      BigInt(record.tokens_completion) * parseUsdToAtto(p.completion);
-    expect(record.total_cost).toBe(attoToNanosCeil(atto) / 1e9);
+    expect(record.total_cost).toBe(
+      costOf("anthropic/claude-sonnet-4", "anthropic", {
+        prompt: 5000,
+        read: 4000,
+        write: 500,
+        completion: record.tokens_completion,
+      }),
+    );
   });
 });
 
@@ -162,16 +177,14 @@ describe("Anthropic: 1-hour cache writes", () => {
   });
 
   /** What Anthropic bills: 5-minute writes at the catalog's write price, 1-hour writes at twice the base input price. */
-  const expected = (completionTokens: number) => {
-    const p = pricingOf("anthropic/claude-sonnet-4", "anthropic");
-    const atto =
-      BigInt(PROMPT - READ - WRITE) * parseUsdToAtto(p.prompt) +
-      BigInt(READ) * parseUsdToAtto(p.input_cache_read!) +
-      BigInt(WRITE - WRITE_1H) * parseUsdToAtto(p.input_cache_write!) +
-      BigInt(WRITE_1H) * 2n * parseUsdToAtto(p.prompt) +
-      BigInt(completionTokens) * parseUsdToAtto(p.completion);
-    return attoToNanosCeil(atto) / 1e9;
-  };
+  const expected = (completion: number) =>
+    costOf("anthropic/claude-sonnet-4", "anthropic", {
+      prompt: PROMPT,
+      read: READ,
+      write: WRITE,
+      write1h: WRITE_1H,
+      completion,
+    });
 
   const expectUsage = (usage: any) => {
     expect(usage.prompt_tokens).toBe(PROMPT);
@@ -180,23 +193,11 @@ describe("Anthropic: 1-hour cache writes", () => {
     expect(usage.cost).toBe(expected(usage.completion_tokens));
   };
 
-  it("are charged at their own price", async () => {
+  it.each([false, true])("are charged at their own price (stream: %s)", async (stream) => {
     const { key } = await fundedAccount("10");
-    const response = await chat(key, body(false));
-    expect(response.status).toBe(200);
-    const reply = (await response.json()) as any;
-    expectUsage(reply.usage);
-    expect((await recordedGeneration(key, reply.id)).total_cost).toBe(reply.usage.cost);
-  });
-
-  it("are charged at their own price in a stream", async () => {
-    const { key } = await fundedAccount("10");
-    const response = await chat(key, body(true));
-    expect(response.status).toBe(200);
-    const { data } = await readSse(response);
-    const last = data.filter((d) => d !== "[DONE]").at(-1) as any;
-    expectUsage(last.usage);
-    expect((await recordedGeneration(key, last.id)).total_cost).toBe(last.usage.cost);
+    const { usage, id } = await replyUsage(await chat(key, body(stream)), stream);
+    expectUsage(usage);
+    expect((await recordedGeneration(key, id)).total_cost).toBe(usage.cost);
   });
 
   it("are charged at their own price when the client leaves the stream", async () => {
