@@ -87,6 +87,14 @@ export function addReasoningToCompletion(usage: Usage): Usage {
   return usage;
 }
 
+/**
+ * Whether the request asks reasoning for a given effort or token budget, beyond turning it on: a
+ * model that can only reason or not honours `enabled`, and names any such ask dropped.
+ */
+function effortOrBudgetAsked(request: ChatRequest): boolean {
+  return (request.reasoning?.effort ?? request.reasoning_effort ?? request.reasoning?.max_tokens) != null;
+}
+
 const QUIRKS: Record<string, ProviderQuirks> = {
   openai: {
     rewrite(body) {
@@ -126,8 +134,7 @@ const QUIRKS: Record<string, ProviderQuirks> = {
         if (request.reasoning?.enabled === false || body.reasoning_effort === "none") body.reasoning_effort = "none";
         else if (body.reasoning_effort !== undefined) {
           body.reasoning_effort = "default";
-          const asked = request.reasoning?.effort ?? request.reasoning_effort ?? request.reasoning?.max_tokens;
-          if (asked != null) dropped.push("reasoning");
+          if (effortOrBudgetAsked(request)) dropped.push("reasoning");
         }
       }
       return dropped;
@@ -159,8 +166,7 @@ const QUIRKS: Record<string, ProviderQuirks> = {
       // parameter (400 "does not support parameter reasoningEffort"): reasoning only enabled is
       // honoured so, an effort or budget asked is not.
       delete body.reasoning_effort;
-      const asked = request.reasoning?.effort ?? request.reasoning_effort ?? request.reasoning?.max_tokens;
-      return asked != null ? ["reasoning"] : [];
+      return effortOrBudgetAsked(request) ? ["reasoning"] : [];
     },
   },
   deepinfra: { usage: addReasoningToCompletion },
