@@ -65,10 +65,11 @@ export const totalNanos = (parts: CostParts): Nanos =>
  * output, and a catalog copied from them must not make reasoning free.
  */
 export function outputTokenPrice(pricing: Pricing): bigint {
-  const completion = priceAtto(pricing.completion);
-  const reasoning = priceAtto(pricing.internal_reasoning ?? pricing.completion);
-  return reasoning > completion ? reasoning : completion;
+  return dearest(priceAtto(pricing.completion), priceAtto(pricing.internal_reasoning ?? pricing.completion));
 }
+
+/** The highest of some prices (Math.max does not take bigints). */
+const dearest = (...prices: bigint[]): bigint => prices.reduce((a, b) => (b > a ? b : a));
 
 /**
  * What a 1-hour cache write costs: `input_cache_write_1h` where listed, else Anthropic's rate of
@@ -87,13 +88,15 @@ export function cacheWrite1hPrice(pricing: Pricing): bigint {
  * (the client chooses the TTL, and any prompt token may be written for an hour).
  */
 export function worstCaseCost(pricing: Pricing, promptTokens: number, maxOutputTokens: number): Nanos {
-  // Math.max does not take bigints.
-  const dearer = [priceAtto(pricing.input_cache_write ?? pricing.prompt), cacheWrite1hPrice(pricing)].reduce(
-    (a, b) => (b > a ? b : a),
+  const promptPrice = dearest(
     priceAtto(pricing.prompt),
+    priceAtto(pricing.input_cache_write ?? pricing.prompt),
+    cacheWrite1hPrice(pricing),
   );
   const atto =
-    BigInt(promptTokens) * dearer + BigInt(maxOutputTokens) * outputTokenPrice(pricing) + priceAtto(pricing.request);
+    BigInt(promptTokens) * promptPrice +
+    BigInt(maxOutputTokens) * outputTokenPrice(pricing) +
+    priceAtto(pricing.request);
   return attoToNanosCeil(atto);
 }
 
