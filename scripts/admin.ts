@@ -21,6 +21,8 @@ import { parseArgs } from "node:util";
 export interface AdminClientOptions {
   url: string;
   token: string;
+  /** How to reach the gateway; the global fetch unless a test hands in the app itself. */
+  fetch?: typeof fetch;
 }
 
 export class AdminError extends Error {
@@ -40,7 +42,7 @@ export async function adminCall<T = Record<string, unknown>>(
   body?: unknown,
 ): Promise<{ status: number; json: T }> {
   const url = `${apiBase(options.url)}/admin${path}`;
-  const response = await fetch(url, {
+  const response = await (options.fetch ?? fetch)(url, {
     method,
     headers: {
       authorization: `Bearer ${options.token}`,
@@ -85,9 +87,11 @@ interface DevKeys {
   provisioningKey: string;
 }
 
-async function keyWorks(url: string, key: string): Promise<boolean> {
+async function keyWorks(options: AdminClientOptions, key: string): Promise<boolean> {
   try {
-    const response = await fetch(`${apiBase(url)}/key`, { headers: { authorization: `Bearer ${key}` } });
+    const response = await (options.fetch ?? fetch)(`${apiBase(options.url)}/key`, {
+      headers: { authorization: `Bearer ${key}` },
+    });
     return response.ok;
   } catch {
     return false;
@@ -95,8 +99,9 @@ async function keyWorks(url: string, key: string): Promise<boolean> {
 }
 
 /**
- * Seeds the local development account (id `dev`) with credits, once, and an API key and a
- * provisioning key, which are kept in `stateFile` and reused while the gateway still accepts them
+ * Seeds the local development account (id `dev`) with credits, once per amount (so asking for
+ * another amount later grants it, where one idempotency id for every amount was a 409), and an
+ * API key and a provisioning key, which are kept in `stateFile` and reused while the gateway still accepts them
  * (they are shown once by the API, so this file is the only place they live).
  */
 export async function seedDev(
@@ -110,10 +115,11 @@ export async function seedDev(
     if (!(error instanceof AdminError && error.status === 404)) throw error;
     await adminCall(options, "POST", "/accounts", { id: accountId, name: "Development" });
   }
+  const credits = options.credits ?? "100";
   await adminCall(options, "POST", `/accounts/${accountId}/credits`, {
-    amount: options.credits ?? "100",
+    amount: credits,
     reason: "development seed",
-    idempotency_id: "dev-seed",
+    idempotency_id: `dev-seed-${credits}`,
   });
 
   let saved: Partial<DevKeys> = {};
@@ -124,11 +130,11 @@ export async function seedDev(
   }
   const keys: DevKeys = { accountId, apiKey: "", provisioningKey: "" };
   keys.apiKey =
-    saved.accountId === accountId && saved.apiKey && (await keyWorks(options.url, saved.apiKey))
+    saved.accountId === accountId && saved.apiKey && (await keyWorks(options, saved.apiKey))
       ? saved.apiKey
       : (await adminCall<{ key: string }>(options, "POST", `/accounts/${accountId}/keys`, { name: "dev" })).json.key;
   keys.provisioningKey =
-    saved.accountId === accountId && saved.provisioningKey && (await keyWorks(options.url, saved.provisioningKey))
+    saved.accountId === accountId && saved.provisioningKey && (await keyWorks(options, saved.provisioningKey))
       ? saved.provisioningKey
       : (
           await adminCall<{ key: string }>(options, "POST", `/accounts/${accountId}/keys`, {
