@@ -32,6 +32,7 @@ import { RateLimiter } from "./rate-limit";
 import {
   expireReservations,
   MAX_LEASE_MS,
+  renewHolds,
   reserve,
   type SettleOutcome,
   settle,
@@ -224,6 +225,14 @@ export class AccountDurableObject extends DurableObject<Env> {
       const settled = this.settleMany(settles);
       return { reserve: await this.reserveNow(input), settled };
     });
+  }
+
+  /**
+   * Keeps the holds of generations still running (long streams) from expiring: the alarm, set for
+   * the earliest expiry, finds them renewed and moves on to the next.
+   */
+  renewHolds(ids: string[]): Promise<number> {
+    return this.groupCommitted(async () => renewHolds(this.sql, ids, Date.now()));
   }
 
   /** Releases holds of requests that died before settling. */

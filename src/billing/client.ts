@@ -305,6 +305,14 @@ export async function closeLeaseWhenDue(env: Env, lease: Lease): Promise<void> {
   if (leaseExpired(lease)) await releaseLease(env, lease);
 }
 
+/**
+ * Renews the holds a generation still running keeps (its own, or its lease's): see
+ * reservations.ts renewHolds. Not retried: the generation renews again well before the expiry.
+ */
+export function renewHolds(env: Env, accountId: string, ids: string[]): Promise<number> {
+  return accountStub(env, accountId).renewHolds(ids);
+}
+
 /** Unwraps an Account object outcome, turning a refusal into an OpenRouter-shaped error. */
 export function unwrap<T>(outcome: Outcome<T>): T {
   if (outcome.ok) return outcome.value;

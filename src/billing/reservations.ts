@@ -425,6 +425,24 @@ function settlementWrite(rows: RowCache, input: SettleInput, now: number, freed?
   };
 }
 
+/**
+ * Gives the holds `ids` (a generation's own, or the lease it runs under) a full life again from
+ * `now`: a generation still running when its hold would expire (a stream longer than
+ * RESERVATION_TTL_MS) would otherwise lose it to the alarm, and the money it held could be spent
+ * by other requests before its charge lands. Returns how many were still held.
+ */
+export function renewHolds(sql: SqlStorage, ids: readonly string[], now: number): number {
+  let renewed = 0;
+  for (const id of ids) {
+    renewed += sql.exec(
+      "UPDATE reservations SET expires_at = ? WHERE id = ?",
+      now + RESERVATION_TTL_MS,
+      id,
+    ).rowsWritten;
+  }
+  return renewed;
+}
+
 /** Releases every hold whose deadline passed; returns the next deadline, if any hold remains. */
 export function expireReservations(
   sql: SqlStorage,

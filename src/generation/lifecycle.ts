@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import { closeLeaseWhenDue, leaseRelease, releaseLease, reserve, settle } from "../billing/client";
+import { closeLeaseWhenDue, leaseRelease, releaseLease, renewHolds, reserve, settle } from "../billing/client";
 import type { ApiType, GenerationRecord, LeaseAsk, ReserveResult, SettleInput } from "../billing/contract";
 import { takeHeadStart } from "../billing/head-start";
 import {
@@ -12,6 +12,7 @@ import {
   rescueLease,
 } from "../billing/leases";
 import { nanosToUsd } from "../billing/money";
+import { RESERVATION_TTL_MS } from "../billing/reservations";
 import type { AppEnv } from "../context";
 import { keyId, logLine, serverTiming } from "../observability";
 import type { Usage } from "../providers/types";
@@ -53,6 +54,8 @@ export interface Generation {
   lease: Lease | null;
   /** Whether it runs alone in the isolate (solo.ts), from when it took its hold. */
   solo: SoloWatch | null;
+  /** A stream's timer renewing its hold while it runs (keepHoldWhileRunning). */
+  holdRenewal: ReturnType<typeof setTimeout> | null;
   settled: boolean;
   /**
    * Resolves the waitUntil that keeps the request alive until it settles, with the settlement's
@@ -108,6 +111,7 @@ export async function startGeneration<A>(
     reservedNanos: 0,
     lease: null,
     solo: null,
+    holdRenewal: null,
     settled: false,
     handedOff: (settlement) => c.executionCtx.waitUntil(settlement),
     timings: { plan: Date.now() - start.receivedAt },
@@ -246,6 +250,7 @@ function holdTaken(gen: Generation, worstCaseNanos: number): void {
   gen.reservedNanos = worstCaseNanos;
   generationStarted(c.get("auth").keyHash);
   gen.solo = holdStarted();
+  if (gen.stream) keepHoldWhileRunning(gen);
   c.set("generationLogged", true); // settlement writes this request's log line, with the outcome
   // Keep this request's context alive until it settles: without a pending waitUntil, a client
   // that disconnects cancels the context and neither the stream's cancel() nor settlement runs.
@@ -254,6 +259,31 @@ function holdTaken(gen: Generation, worstCaseNanos: number): void {
       gen.handedOff = resolve;
     }),
   );
+}
+
+/**
+ * A stream may run longer than its hold lives (RESERVATION_TTL_MS, 15 minutes: a deep-research
+ * model, a long generation): had the alarm released it, other requests could spend that money
+ * before the stream's charge lands, which the settlement then clamps to what is left, charging
+ * less than the provider bills. So the stream renews its hold (its own, or its lease's) every
+ * HOLD_RENEW_MS until it settles; a renewal that fails is tried again at the next one, well before
+ * the expiry. Non-streaming requests end within ROUTING_DEADLINE_MS and renew nothing.
+ */
+function keepHoldWhileRunning(gen: Generation): void {
+  const { env, executionCtx } = gen.c;
+  const { accountId } = gen.c.get("auth");
+  const every = Math.min(timeoutsOf(env).HOLD_RENEW_MS, RESERVATION_TTL_MS / 3);
+  const renew = () => {
+    if (gen.settled) return;
+    const holdId = gen.lease ? gen.lease.id : gen.id;
+    executionCtx.waitUntil(
+      renewHolds(env, accountId, [holdId]).catch((error: unknown) =>
+        console.error(JSON.stringify({ msg: "hold renewal failed", id: gen.id, error: String(error) })),
+      ),
+    );
+    gen.holdRenewal = setTimeout(renew, every);
+  };
+  gen.holdRenewal = setTimeout(renew, every);
 }
 
 /**
@@ -339,6 +369,7 @@ export function upstreamIdOf(json: unknown): string | null {
 export function settleGeneration(gen: Generation, generation: GenerationRecord | null, status = 200): void {
   if (gen.settled) return;
   gen.settled = true;
+  if (gen.holdRenewal !== null) clearTimeout(gen.holdRenewal);
   const auth = gen.c.get("auth");
   generationEnded(auth.keyHash);
   const alone = gen.solo !== null && holdEnded(gen.solo);

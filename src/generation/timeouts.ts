@@ -27,6 +27,12 @@ export interface Timeouts {
   /** How long a busy key's lease may start requests in this isolate (billing/leases.ts). */
   KEY_LEASE_MS: number;
   /**
+   * How often a generation still running (a long stream) renews its hold, so it outlives the
+   * hold's 15-minute expiry (billing/reservations.ts RESERVATION_TTL_MS) and stays the
+   * generation's until it is charged.
+   */
+  HOLD_RENEW_MS: number;
+  /**
    * How long a prompt near a context limit waits for the exact tokenizer's vocabulary still
    * downloading before it goes on with the estimate (transforms/tokenizer.ts).
    */
@@ -44,6 +50,7 @@ const DEFAULTS: Timeouts = {
   BREAKER_COOLDOWN_MS: 30_000,
   BREAKER_FAILURES: 3,
   KEY_LEASE_MS: 1000,
+  HOLD_RENEW_MS: 300_000,
   TOKENIZER_WAIT_MS: 3_000,
 };
 
