@@ -133,6 +133,39 @@ describe("GET /models/count and /models/user (the OpenRouter SDK's models.count 
   });
 });
 
+describe("GET /model/{author}/{slug} and /endpoints/zdr (the OpenRouter SDK's models.get and endpoints.listZdrEndpoints)", () => {
+  const sdk = () =>
+    new OpenRouter({
+      serverURL: BASE,
+      retryConfig: { strategy: "none" },
+      httpClient: new HTTPClient({ fetcher: (input, init) => gatewayFetch(input as RequestInfo, init) }),
+    });
+
+  it("gives one model as /models lists it, a variant suffix naming the same model, and 404 for an unknown one", async () => {
+    const listed = (await get("/models")).data.find((m: any) => m.id === "meta-llama/llama-3.3-70b-instruct");
+    expect((await get("/model/meta-llama/llama-3.3-70b-instruct")).data).toEqual(listed);
+    const model = await sdk().models.get({ author: "meta-llama", slug: "llama-3.3-70b-instruct:floor" });
+    expect(model.data.id).toBe("meta-llama/llama-3.3-70b-instruct");
+    expect(model.data.pricing.prompt).toBe(listed.pricing.prompt);
+    const unknown = await gatewayFetch(`${BASE}/model/nobody/no-such-model`);
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as any).error.message).toContain("nobody/no-such-model");
+  });
+
+  it("lists the endpoints of providers with zero data retention, and only those", async () => {
+    const { data } = await sdk().endpoints.listZdrEndpoints();
+    const zdrProviders = new Set(defaultCatalog.providers.filter((p) => p.data_policy.zdr).map((p) => p.name));
+    expect(zdrProviders.size).toBeGreaterThan(0);
+    expect(data.length).toBeGreaterThan(0);
+    for (const endpoint of data) expect(zdrProviders.has(endpoint.providerName)).toBe(true);
+    // Every such endpoint of the catalog is there, chat and embedding models alike.
+    const expected = defaultCatalog.models.flatMap((m) =>
+      m.endpoints.filter((e) => defaultCatalog.providers.find((p) => p.slug === e.provider)?.data_policy.zdr),
+    );
+    expect(data).toHaveLength(expected.length);
+  });
+});
+
 describe("GET /models/{author}/{slug}/endpoints", () => {
   it("lists each provider of an open-weight model with its own price", async () => {
     const { data } = await get("/models/meta-llama/llama-3.3-70b-instruct/endpoints");

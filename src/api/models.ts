@@ -2,10 +2,11 @@ import { type Context, Hono } from "hono";
 import { requireKey } from "../auth/middleware";
 import { matchesFilters, parseModelFilters } from "../catalog/filter";
 import { presentArchitecture, presentEndpoint, presentModel, presentProvider } from "../catalog/present";
-import { getCatalog } from "../catalog/store";
+import { type CatalogIndex, getCatalog } from "../catalog/store";
+import type { Model, Provider } from "../catalog/types";
 import type { AppEnv } from "../context";
 import { health } from "../routing/health";
-import { endpointKey } from "../routing/plan";
+import { endpointKey, parseModelId } from "../routing/plan";
 import { notFound } from "../schema/errors";
 
 const THIRTY_MINUTES_MS = 30 * 60_000;
@@ -62,11 +63,28 @@ modelsRoutes.get("/embeddings/models", async (c) => {
   return c.json({ data, links: { next: null }, total_count: data.length });
 });
 
+/** A model's endpoints as OpenRouter lists them, with this isolate's figures of the last 30 minutes. */
+function presentEndpoints(index: CatalogIndex, model: Model, keep: (provider: Provider) => boolean = () => true) {
+  return model.endpoints.flatMap((endpoint) => {
+    const provider = index.providers.get(endpoint.provider);
+    if (!provider || !keep(provider)) return [];
+    // Per location, as health is (DESIGN.md).
+    const figures = health.recentFigures(endpointKey(model, endpoint), THIRTY_MINUTES_MS);
+    return [presentEndpoint(model, endpoint, provider, figures)];
+  });
+}
+
+/** The catalog's model `author/slug`, a variant suffix (`:floor`, `:free`…) naming the same model; or a 404. */
+function modelOf(c: Context<AppEnv>, index: CatalogIndex): Model {
+  const requested = `${c.req.param("author")}/${c.req.param("slug")}`;
+  const model = index.models.get(parseModelId(requested, index).id);
+  if (!model) throw notFound(`Model ${requested} not found`);
+  return model;
+}
+
 modelsRoutes.get("/models/:author/:slug/endpoints", async (c) => {
   const index = await getCatalog(c.env, c.executionCtx);
-  const id = `${c.req.param("author")}/${c.req.param("slug")}`;
-  const model = index.models.get(id);
-  if (!model) throw notFound(`Model ${id} not found`);
+  const model = modelOf(c, index);
   return c.json({
     data: {
       id: model.id,
@@ -74,21 +92,27 @@ modelsRoutes.get("/models/:author/:slug/endpoints", async (c) => {
       created: model.created,
       description: model.description,
       architecture: presentArchitecture(model),
-      endpoints: model.endpoints.flatMap((endpoint) => {
-        const provider = index.providers.get(endpoint.provider);
-        if (!provider) return [];
-        // This isolate's figures of the last 30 minutes (per location, as health is: DESIGN.md).
-        return [
-          presentEndpoint(
-            model,
-            endpoint,
-            provider,
-            health.recentFigures(endpointKey(model, endpoint), THIRTY_MINUTES_MS),
-          ),
-        ];
-      }),
+      endpoints: presentEndpoints(index, model),
     },
   });
+});
+
+/** One model as `/models` lists it (the SDK's `models.get`). */
+modelsRoutes.get("/model/:author/:slug", async (c) => {
+  const index = await getCatalog(c.env, c.executionCtx);
+  return c.json({ data: presentModel(modelOf(c, index)) });
+});
+
+/**
+ * The endpoints a request with `provider.zdr: true` may use: those of providers that offer zero
+ * data retention (the SDK's `endpoints.listZdrEndpoints`), embedding models' too.
+ */
+modelsRoutes.get("/endpoints/zdr", async (c) => {
+  const index = await getCatalog(c.env, c.executionCtx);
+  const data = index.catalog.models.flatMap((model) =>
+    presentEndpoints(index, model, (provider) => provider.data_policy.zdr),
+  );
+  return c.json({ data });
 });
 
 modelsRoutes.get("/providers", async (c) => {
