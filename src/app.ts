@@ -1,4 +1,5 @@
 import { Hono } from "hono";
+import { activityRoutes } from "./api/activity";
 import { adminRoutes } from "./api/admin";
 import { chatRoutes } from "./api/chat";
 import { completionsRoutes } from "./api/completions";
@@ -25,6 +26,7 @@ function buildApi(): Hono<AppEnv> {
   api.route("/", creditsRoutes);
   api.route("/", generationRoutes);
   api.route("/", keysRoutes);
+  api.route("/", activityRoutes);
   api.route("/admin", adminRoutes);
   return api;
 }

@@ -13,6 +13,7 @@ import type {
   Outcome,
   Refusal,
 } from "./account-types";
+import { type ActivityQuery, type ActivityRow, activityRows } from "./activity";
 import type { GenerationRecord, ReserveInput, ReserveResult, SettleInput } from "./contract";
 import { readGeneration, sumGenerationCosts } from "./generations";
 import {
@@ -285,14 +286,14 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   // ── Key provisioning (caller must be a live provisioning key of this account) ──────────────
 
-  private provisioner(callerHash: string, now: number): Refusal | null {
+  private provisioner(callerHash: string, now: number, what = "manage API keys"): Refusal | null {
     const caller = this.liveKey(callerHash, now);
     if (!caller.ok) return caller;
     if (!caller.value.is_provisioning) {
       return {
         ok: false,
         status: 403,
-        message: "Only provisioning keys can manage API keys; call this endpoint with a provisioning key",
+        message: `Only provisioning keys can ${what}; call this endpoint with a provisioning key`,
       };
     }
     return null;
@@ -309,6 +310,13 @@ export class AccountDurableObject extends DurableObject<Env> {
     const refusal = this.provisioner(callerHash, now);
     if (refusal) return refusal;
     return { ok: true, value: listKeyRows(this.sql, input).map((row) => viewKey(row, now)) };
+  }
+
+  /** `GET /activity`: the account's generations summed per day, model and provider (activity.ts). */
+  activity(callerHash: string, query: ActivityQuery): Outcome<ActivityRow[]> {
+    const refusal = this.provisioner(callerHash, Date.now(), "read the account's activity");
+    if (refusal) return refusal;
+    return { ok: true, value: activityRows(this.sql, query) };
   }
 
   getKey(callerHash: string, hash: string): Outcome<KeyView> {

@@ -93,3 +93,26 @@ export const GrantBodySchema = z.object({
 export const AdminCreateKeyBodySchema = CreateKeyBodySchema.extend({
   provisioning: z.boolean().optional(),
 });
+
+/** Days of activity `GET /activity` covers: the last 30 completed UTC days, as OpenRouter's. */
+export const ACTIVITY_DAYS = 30;
+
+/**
+ * GET /activity query (OpenRouter's): one day of those it covers, one key of the account, one
+ * end user (the requests' `user`). Accounts here have no workspaces: asking for them is refused
+ * by name rather than answered as if every account had one.
+ */
+export const ActivityQuerySchema = z.object({
+  date: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a UTC date as YYYY-MM-DD")
+    .refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)), "must be a UTC date as YYYY-MM-DD")
+    .optional(),
+  api_key_hash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, "must be a key's hash (64 hexadecimal digits, as /keys lists it)")
+    .optional(),
+  user_id: z.string().min(1).max(1000).optional(),
+  group_by: z.never({ error: "workspaces are not supported: an account here has none" }).optional(),
+  workspace_id: z.never({ error: "workspaces are not supported: an account here has none" }).optional(),
+});
