@@ -1,4 +1,6 @@
+import { createExecutionContext, env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
+import worker from "../src/index";
 import { HealthTracker, health } from "../src/routing/health";
 import {
   BASE,
@@ -146,10 +148,49 @@ describe("failover semantics", () => {
     expect(body.error.metadata.error_type).toBe("context_length_exceeded");
   });
 
-  it("fails over on a connection reset and a slow provider (headers timeout)", async () => {
+  it("fails over on a connection reset", async () => {
     const marker = nonce();
     const response = await ask(`[[emulate@together reset]] ${marker}`, { order: ["together", "fireworks"] });
     expect(((await response.json()) as any).provider).toBe("Fireworks");
+  });
+
+  describe("a provider too slow to answer (UPSTREAM_HEADERS_TIMEOUT_MS at 800 ms)", () => {
+    const askWithTimeout = (text: string) =>
+      worker.fetch(
+        new Request(`${BASE}/chat/completions`, {
+          method: "POST",
+          headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+          body: JSON.stringify({
+            model: LLAMA,
+            provider: { order: ["together", "fireworks"] },
+            messages: [{ role: "user", content: text }],
+          }),
+        }),
+        { ...env, UPSTREAM_HEADERS_TIMEOUT_MS: "800" },
+        createExecutionContext(),
+      );
+
+    it("no headers in time: the next provider answers", async () => {
+      const marker = nonce();
+      const response = await askWithTimeout(`[[emulate@together delay_ms=3000]] ${marker}`);
+      expect(((await response.json()) as any).provider).toBe("Fireworks");
+      expect(response.headers.get("x-tollgate-attempts")).toMatch(/^Together;status=408, Fireworks;status=200$/);
+    });
+
+    it("headers in time, then a reply that stalls half-way: the call is given up at the same limit, and the next provider answers", async () => {
+      const marker = nonce();
+      const started = Date.now();
+      const response = await askWithTimeout(`[[emulate@together stall_after=0]] ${marker}`);
+      expect(((await response.json()) as any).provider).toBe("Fireworks");
+      expect(Date.now() - started).toBeLessThan(5_000);
+      expect(response.headers.get("x-tollgate-attempts")).toMatch(/^Together;status=408, Fireworks;status=200$/);
+      // The stalled call was cancelled, not left open.
+      const [together] = (await emulatorRequests(marker)).filter((r) => r.provider === "together");
+      expect(together?.outcome).toBe("stalled");
+      await expect
+        .poll(async () => (await emulatorRequests(marker)).find((r) => r.provider === "together")?.closedAt)
+        .toBeDefined();
+    });
   });
 
   it("the final error names every attempt", async () => {

@@ -224,16 +224,20 @@ async function callOnce<R, A extends ErrorParser>(
     abort.abort(new Error("headers timeout"));
   }, headersTimeoutMs);
   const startedAt = Date.now();
+  let headersMs: number | undefined;
   try {
     const response = await fetch(call.url, { ...call.init, signal: abort.signal });
-    clearTimeout(timer);
-    const headersMs = Date.now() - startedAt;
+    headersMs = Date.now() - startedAt;
     if (response.ok) {
       if (options.stream) {
+        clearTimeout(timer);
         if (!response.body) return { failure: invalidResponse(response.status, "empty stream body") };
         return { success: { call, response, abort, startedAt, headersMs } };
       }
+      // A reply is read whole within the same time as its headers: a provider that stalls after
+      // them would otherwise hold the request (and its hold) until the client gave up.
       const text = await response.text();
+      clearTimeout(timer);
       try {
         return { success: { call, response, json: JSON.parse(text) as unknown, abort, startedAt, headersMs } };
       } catch {
@@ -241,12 +245,15 @@ async function callOnce<R, A extends ErrorParser>(
       }
     }
     const error = adapter.parseError(response.status, await response.text(), response.headers);
+    clearTimeout(timer);
     return { failure: { kind: error.kind, error } };
   } catch (cause) {
     clearTimeout(timer);
-    const reason = timedOut
-      ? `no response headers within ${headersTimeoutMs} ms`
-      : `connection failed: ${cause instanceof Error ? cause.message : String(cause)}`;
+    const reason = !timedOut
+      ? `connection failed: ${cause instanceof Error ? cause.message : String(cause)}`
+      : headersMs === undefined
+        ? `no response headers within ${headersTimeoutMs} ms`
+        : `no complete response within ${headersTimeoutMs} ms (headers after ${headersMs} ms)`;
     return {
       failure: {
         kind: timedOut ? "headers_timeout" : "connection",

@@ -40,6 +40,13 @@ export async function play(
   const finishWith = (outcome: Outcome) => {
     if (entry.outcome === "pending") finish(entry, outcome);
   };
+  /** Goes quiet until the client leaves (or STALL_MAX_MS), then drops the connection. */
+  const stall = async () => {
+    finishWith("stalled");
+    const deadline = Date.now() + STALL_MAX_MS;
+    while (!clientGone && Date.now() < deadline) await sleep(50);
+    req.socket.destroy();
+  };
 
   if (fault.reset) {
     finishWith("reset");
@@ -56,6 +63,12 @@ export async function play(
     const body = fault.malformed && script.status < 400 ? '{"id": "broken' : (script.body ?? "");
     res.writeHead(script.status, { ...script.headers, "content-length": String(Buffer.byteLength(body)) });
     entry.firstByteAt = Date.now();
+    if (fault.stall_after !== undefined) {
+      // A whole reply stalls after its headers and the first half of its body.
+      res.write(typeof body === "string" ? body.slice(0, body.length >> 1) : body.subarray(0, body.length >> 1));
+      await stall();
+      return;
+    }
     res.end(body);
     finishWith(script.status >= 400 ? "error" : "completed");
     return;
@@ -77,10 +90,7 @@ export async function play(
       return;
     }
     if (fault.stall_after !== undefined && i >= fault.stall_after) {
-      finishWith("stalled");
-      const deadline = Date.now() + STALL_MAX_MS;
-      while (!clientGone && Date.now() < deadline) await sleep(50);
-      req.socket.destroy();
+      await stall();
       return;
     }
     if (i > 0 && fault.chunk_delay_ms) await sleep(fault.chunk_delay_ms);

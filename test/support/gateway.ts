@@ -67,6 +67,8 @@ export interface EmulatorRequest {
   headers: Record<string, string>;
   body: unknown;
   outcome: string;
+  /** When the gateway's connection closed (null while it is open). */
+  closedAt: number | null;
 }
 
 export async function emulatorRequests(contains: string): Promise<EmulatorRequest[]> {
