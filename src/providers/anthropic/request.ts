@@ -1,7 +1,7 @@
 import type { Endpoint } from "../../catalog/types";
 import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail } from "../../schema/chat";
 import { parseDataUrl } from "../inline-image";
-import { requestedReasoning, stopSequences, unsupportedParameters } from "../parameters";
+import { reasoningIncludedAlone, requestedReasoning, stopSequences, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 
 /** Anthropic Messages request building: small pure functions, one per concern. */
@@ -154,9 +154,14 @@ export function convertToolChoice(
   return { type: "tool", name: choice.function.name, ...noParallel };
 }
 
-/** `reasoning` ⇒ a thinking budget: an explicit max_tokens wins, else the effort's budget. */
-export function thinkingBudget(request: ChatRequest): number | undefined {
-  const asked = requestedReasoning(request);
+/**
+ * `reasoning` ⇒ a thinking budget: an explicit max_tokens wins, else the effort's budget;
+ * `include_reasoning: true` alone (unless `dropped` names it) is the medium effort's, as on
+ * OpenRouter, where it means reasoning on with the default effort.
+ */
+export function thinkingBudget(request: ChatRequest, dropped: readonly string[] = []): number | undefined {
+  const asked =
+    requestedReasoning(request) ?? (reasoningIncludedAlone(request, dropped) ? { effort: "medium" } : undefined);
   if (!asked) return undefined;
   if ("maxTokens" in asked) return Math.max(MIN_THINKING_BUDGET, asked.maxTokens);
   return EFFORT_BUDGET[asked.effort] ?? EFFORT_BUDGET.medium;
@@ -180,9 +185,10 @@ export function forcesToolUse(request: ChatRequest, dropped: readonly string[]):
  */
 export function claudeThinkingBudget(request: ChatRequest, dropped: string[]): number | undefined {
   if (dropped.includes("reasoning")) return undefined;
-  const budget = thinkingBudget(request);
+  const budget = thinkingBudget(request, dropped);
   if (budget !== undefined && forcesToolUse(request, dropped)) {
-    dropped.push("reasoning");
+    // Named as the client sent it: `reasoning`, or the legacy flag that turned it on.
+    dropped.push(reasoningIncludedAlone(request, dropped) ? "include_reasoning" : "reasoning");
     return undefined;
   }
   return budget;
