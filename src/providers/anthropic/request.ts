@@ -216,6 +216,20 @@ export function claudeReasoningAllowance(request: ChatRequest, endpoint: Endpoin
   return claudeThinkingBudget(request, unsupportedParameters(request, endpoint)) ?? 0;
 }
 
+/**
+ * The stop sequences Claude can be sent, by Anthropic and by Bedrock alike. Empty ones mean
+ * nothing, and Claude refuses them (400 "stop_sequences: each stop sequence must be non-empty");
+ * it also refuses one of whitespace alone (400 "…each stop sequence must contain non-whitespace"),
+ * which is left out too, but meant something (a newline, say): `stop` is then named as dropped,
+ * so `provider.require_parameters` passes the endpoint over.
+ */
+export function claudeStopSequences(request: ChatRequest, dropped: string[]): string[] {
+  const stops = stopSequences(request);
+  const kept = stops.filter((sequence) => sequence.trim() !== "");
+  if (kept.length < stops.length && !dropped.includes("stop")) dropped.push("stop");
+  return kept;
+}
+
 export function buildAnthropicBody(
   request: ChatRequest,
   target: UpstreamTarget,
@@ -241,8 +255,7 @@ export function buildAnthropicBody(
     if (request.top_k != null && !drop.has("top_k")) body.top_k = request.top_k;
   }
   body.max_tokens = maxTokens;
-  // Empty sequences mean nothing, and Claude refuses them (400 "each stop sequence must be non-empty").
-  const stops = drop.has("stop") ? [] : stopSequences(request);
+  const stops = drop.has("stop") ? [] : claudeStopSequences(request, dropped);
   if (stops.length > 0) body.stop_sequences = stops;
   const tools: Block[] = (drop.has("tools") ? [] : (request.tools ?? [])).map((tool) => ({
     name: tool.function.name,
