@@ -247,7 +247,10 @@ export async function buildBedrockChatRequest(
 ): Promise<UpstreamCall> {
   // Bedrock takes image bytes only: images given by URL are fetched and sent inline.
   const { body, dropped } = buildBedrockBody(
-    await inlineRemoteImages(request, { allowPrivate: privateImagesAllowed(target) }),
+    await inlineRemoteImages(request, {
+      allowPrivate: privateImagesAllowed(target),
+      ...(target.images ? { fetched: target.images } : {}),
+    }),
     target,
   );
   const url = modelUrl(target, stream ? "converse-stream" : "converse");
