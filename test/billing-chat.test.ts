@@ -231,7 +231,7 @@ describe("charging through /chat/completions", () => {
     expect(thinking).toBeGreaterThan(plain);
   });
 
-  it("the reasoning allowed for is the budget each provider is sent, include_reasoning alone turning Gemini's on", async () => {
+  it("the reasoning allowed for is the budget each provider is sent, include_reasoning alone turning Gemini's and Claude's on", async () => {
     const body = (model: string, extra: Record<string, unknown>) =>
       ask("same prompt [[emulate ttft_ms=300]]", { stream: true, model, ...extra });
     /** What the gateway asked the provider for, for a request like `body`'s. */
@@ -253,13 +253,27 @@ describe("charging through /chat/completions", () => {
     expect(included).toBe(await holdOf(body(GEMINI, { max_tokens: 1000 + budget })));
     expect(included).toBeGreaterThan(await holdOf(body(GEMINI, { max_tokens: 1000 })));
 
-    // Claude (Anthropic and Bedrock) and OpenAI's format turn nothing on for it: nothing more is held.
-    for (const model of ["anthropic/claude-sonnet-4", MODEL]) {
-      const extra = { max_tokens: 1000, include_reasoning: true };
-      const request = await upstream(model, { ...extra, provider: { order: ["anthropic"] } });
-      expect(request.thinking ?? request.reasoning_effort).toBeUndefined();
-      expect(await holdOf(body(model, extra))).toBe(await holdOf(body(model, { max_tokens: 1000 })));
+    // Claude too, as OpenRouter reads the legacy flag (reasoning on at the default, medium,
+    // effort): on Anthropic and on Bedrock, the medium budget on top of max_tokens, and held for.
+    const extra = { max_tokens: 1000, include_reasoning: true };
+    const claudeSent = {
+      anthropic: (sent: Record<string, any>) => ({ thinking: sent.thinking, max: sent.max_tokens }),
+      "amazon-bedrock": (sent: Record<string, any>) => ({
+        thinking: sent.additionalModelRequestFields?.thinking,
+        max: sent.inferenceConfig.maxTokens,
+      }),
+    };
+    for (const [provider, read] of Object.entries(claudeSent)) {
+      const only = { provider: { only: [provider] } };
+      const sent = read(await upstream("anthropic/claude-sonnet-4", { ...extra, ...only }));
+      expect(sent).toEqual({ thinking: { type: "enabled", budget_tokens: 8192 }, max: 1000 + 8192 });
+      expect(await holdOf(body("anthropic/claude-sonnet-4", { ...extra, ...only }))).toBe(
+        await holdOf(body("anthropic/claude-sonnet-4", { max_tokens: 1000 + 8192, ...only })),
+      );
     }
+    // OpenAI's format turns nothing on for it: nothing more is held.
+    expect((await upstream(MODEL, extra)).reasoning_effort).toBeUndefined();
+    expect(await holdOf(body(MODEL, extra))).toBe(await holdOf(body(MODEL, { max_tokens: 1000 })));
     // Claude's budget is never under 1,024 tokens: a smaller reasoning.max_tokens holds what is sent.
     const claude = "anthropic/claude-sonnet-4";
     const small = await upstream(claude, {

@@ -247,3 +247,91 @@ describe("image URLs with IMAGE_FETCH_PRIVATE=allow (as the tests run)", () => {
     await expect(inlineRemoteImages(request, { allowPrivate: false })).rejects.toThrow(/private or loopback address/);
   });
 });
+
+describe("an image URL the gateway cannot fetch", () => {
+  /** A chat request with the image at `url`, through the Worker (so that its fetches can be seen). */
+  async function ask(
+    key: string,
+    url: string,
+    extra: Record<string, unknown>,
+    vars: Record<string, string | undefined>,
+  ) {
+    const marker = nonce();
+    const ctx = createExecutionContext();
+    const response = await worker.fetch(
+      new Request(`${BASE}/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          ...extra,
+          messages: [
+            {
+              role: "user",
+              content: [
+                { type: "text", text: `what is this? ${marker}` },
+                { type: "image_url", image_url: { url } },
+              ],
+            },
+          ],
+        }),
+      }),
+      { ...env, ...vars },
+      ctx,
+    );
+    const body = (await response.json()) as { error?: { message: string; metadata?: { attempts?: unknown[] } } };
+    await waitOnExecutionContext(ctx);
+    return { response, body, calls: await emulatorRequests(marker) };
+  }
+
+  it("skips the endpoints that need its bytes, fetching it once, and one that takes URLs answers", async () => {
+    const { key } = await fundedAccount("1");
+    const missing = image(`missing-${nonce()}.png`);
+    const fetches = spyOnFetches();
+    const { response, calls } = await ask(
+      key,
+      missing,
+      {
+        model: "google/gemini-2.5-flash",
+        models: ["google/gemini-2.5-flash", "anthropic/claude-sonnet-4", "openai/gpt-4o-mini"],
+        provider: { only: ["google-ai-studio", "amazon-bedrock", "openai"] },
+      },
+      {},
+    );
+    expect(response.status).toBe(200);
+    // Gemini and Bedrock were skipped with no call (no health verdict), listed as skips.
+    expect(response.headers.get("x-tollgate-attempts")).toBe(
+      "Google AI Studio;status=400, Amazon Bedrock;status=400, OpenAI;status=200",
+    );
+    expect(calls.map((call) => call.provider)).toEqual(["openai"]);
+    // OpenAI was sent the URL as the client gave it; the gateway asked for it only once.
+    expect(JSON.stringify(calls[0]?.body)).toContain(missing);
+    expect(fetches.filter((url) => url === missing)).toHaveLength(1);
+  });
+
+  it("is the answer, a 400 naming the part, only when no endpoint took the request", async () => {
+    const { key } = await fundedAccount("1");
+    const missing = image(`missing-${nonce()}.png`);
+    const { response, body, calls } = await ask(key, missing, { model: "google/gemini-2.5-flash" }, {});
+    expect(response.status).toBe(400);
+    expect(body.error?.message).toBe(
+      `Invalid request: messages.0.content.1.image_url: image ${missing} could not be fetched: HTTP 404`,
+    );
+    expect(body.error?.metadata?.attempts).toHaveLength(1);
+    expect(calls).toEqual([]);
+  });
+
+  it("on a private address, is still refused for the endpoints that would fetch it, and a URL-taking one answers", async () => {
+    const { key } = await fundedAccount("1");
+    const url = "http://169.254.169.254/latest/meta-data/";
+    const fetches = spyOnFetches();
+    const { response, calls } = await ask(
+      key,
+      url,
+      { model: "google/gemini-2.5-flash", models: ["google/gemini-2.5-flash", "openai/gpt-4o-mini"] },
+      REFUSING,
+    );
+    expect(response.status).toBe(200);
+    expect(calls.map((call) => call.provider)).toEqual(["openai"]);
+    expect(fetches.filter((f) => hostOf(f) === hostOf(url))).toEqual([]);
+  });
+});

@@ -56,6 +56,39 @@ describe("stop", () => {
   });
 });
 
+describe("whitespace-only stop sequences", () => {
+  // Claude refuses them (400 "stop_sequences: each stop sequence must contain non-whitespace"),
+  // on Bedrock too: they are left out, and `stop` is named as dropped, since "\n" meant something.
+  it.each([
+    ["anthropic", "stop_sequences"],
+    ["amazon-bedrock", "inferenceConfig.stopSequences"],
+  ])("%s is sent the others only, answers, and names stop as dropped", async (provider, field) => {
+    for (const [stop, expected] of [
+      [["\n", " \t", "END"], ["END"]],
+      ["\n\n", undefined],
+    ] as const) {
+      const marker = nonce();
+      const response = await ask(marker, { model: "anthropic/claude-3.5-haiku", provider: { only: [provider] }, stop });
+      expect(response.status).toBe(200);
+      expect(response.headers.get("x-tollgate-dropped-params")).toBe("stop");
+      const body = await upstreamBody(marker);
+      expect(field.split(".").reduce((value, name) => value?.[name], body as any)).toEqual(expected);
+    }
+  });
+
+  it("with provider.require_parameters, a Claude endpoint, which cannot honour them, is not called", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "anthropic/claude-3.5-haiku",
+      provider: { only: ["anthropic"], require_parameters: true },
+      stop: ["\n"],
+    });
+    // Anthropic is the only endpoint allowed, and it cannot honour "\n": none is left to answer.
+    expect(response.status).not.toBe(200);
+    expect(await emulatorRequests(marker)).toHaveLength(0);
+  });
+});
+
 describe("parallel_tool_calls: false", () => {
   const tools = [WEATHER_TOOL];
   it("Anthropic is sent disable_parallel_tool_use", async () => {

@@ -347,7 +347,7 @@ function userContent(r: Rng, text: string): Choice {
       },
       bad: false,
     },
-    { value: { type: "image_url", image_url: { url: "data:image/png;base64,!!!not base64" } }, bad: false },
+    { value: { type: "image_url", image_url: { url: "data:image/png;base64,!!!not base64" } }, bad: true },
     { value: { type: "input_audio", input_audio: { data: WAV, format: "wav" } }, bad: false },
     {
       value: { type: "file", file: { filename: "a.pdf", file_data: `data:application/pdf;base64,${PDF}` } },

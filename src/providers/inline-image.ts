@@ -1,5 +1,5 @@
 import type { ChatRequest, ContentPart, Message } from "../schema/chat";
-import { GatewayError } from "../schema/errors";
+import { EndpointRefusal, GatewayError } from "../schema/errors";
 import { isPrivateHost } from "./private-address";
 import type { UpstreamTarget } from "./types";
 
@@ -39,7 +39,22 @@ export interface InlineImageOptions {
   maxBytes?: number;
   /** Fetch from loopback and private addresses too (see private-address.ts); refused by default. */
   allowPrivate?: boolean;
+  /**
+   * What each URL's fetch came to, remembered for the request's other endpoints (one map per
+   * request: UpstreamTarget.images), so that no URL is fetched twice for one request, whether
+   * it arrived or failed.
+   */
+  fetched?: ImageFetches;
 }
+
+/** One image URL's fetch: its bytes as a data: URL, or why it failed. */
+export type FetchedImage =
+  | { dataUrl: string; bytes: number }
+  /** `budgetLeft`: the bytes the request's images had left when this one went past them. */
+  | { problem: string; refusal: boolean; budgetLeft?: number };
+
+/** The fetches of one request's image URLs, by URL. */
+export type ImageFetches = Map<string, FetchedImage>;
 
 /**
  * The operator's `IMAGE_FETCH_PRIVATE=allow`: images on loopback and private networks are
@@ -58,8 +73,11 @@ const urlOf = (part: ImagePart) => (typeof part.image_url === "string" ? part.im
  * `data:` URL of its bytes; the request itself when there is none. Only http(s) URLs are
  * fetched, and (unless `allowPrivate`) none on a loopback or private address, redirects
  * included; one after the other, each within a timeout and as an `image/*` response, all
- * together within a size cap. A URL that fails any of these is the client's to fix: a 400 naming
- * the part and what went wrong.
+ * together within a size cap. A 400 names the part and what went wrong: a URL that is no http(s)
+ * URL at all is the request's fault wherever it goes (a GatewayError, which ends the request);
+ * one that could not be fetched (refused as private, unreachable, not an image, too big) is an
+ * EndpointRefusal: the endpoint that needs the bytes is skipped, and one that takes image URLs
+ * itself may still answer.
  */
 export async function inlineRemoteImages(request: ChatRequest, options: InlineImageOptions = {}): Promise<ChatRequest> {
   const rules: FetchRules = {
@@ -67,6 +85,7 @@ export async function inlineRemoteImages(request: ChatRequest, options: InlineIm
     allowPrivate: options.allowPrivate ?? false,
   };
   const budget = { left: options.maxBytes ?? MAX_INLINE_IMAGE_BYTES, max: options.maxBytes ?? MAX_INLINE_IMAGE_BYTES };
+  const fetched = options.fetched ?? new Map<string, FetchedImage>();
   const messages = request.messages;
   let out: Message[] | undefined;
   for (const [i, message] of messages.entries()) {
@@ -76,7 +95,7 @@ export async function inlineRemoteImages(request: ChatRequest, options: InlineIm
       if (part.type !== "image_url") continue;
       const url = urlOf(part);
       if (url.startsWith("data:") || options.keep?.(url)) continue;
-      const dataUrl = await fetchImage(url, `messages.${i}.content.${j}.image_url`, rules, budget);
+      const dataUrl = await inlined(url, rules, budget, fetched, `messages.${i}.content.${j}.image_url`);
       content ??= [...(message.content as ContentPart[])];
       content[j] = {
         ...part,
@@ -89,6 +108,50 @@ export async function inlineRemoteImages(request: ChatRequest, options: InlineIm
     }
   }
   return out ? { ...request, messages: out } : request;
+}
+
+/**
+ * The data: URL of the image at `url`, from `fetched` when this request fetched it before (for
+ * another endpoint), else fetched now and remembered, arrived or failed. A fetch that went past
+ * the bytes left is fetched again only with more bytes left than it had.
+ */
+async function inlined(url: string, rules: FetchRules, budget: Budget, fetched: ImageFetches, at: string) {
+  let outcome = fetched.get(url);
+  if (!outcome || ("problem" in outcome && outcome.budgetLeft !== undefined && budget.left > outcome.budgetLeft)) {
+    const left = budget.left;
+    outcome = await fetchImage(url, rules, budget).then(
+      (dataUrl) => ({ dataUrl, bytes: left - budget.left }),
+      (error: unknown) => {
+        if (!(error instanceof ImageProblem)) throw error;
+        return { problem: error.message, refusal: error.refusal, ...(error.overBudget ? { budgetLeft: left } : {}) };
+      },
+    );
+    budget.left = left;
+    fetched.set(url, outcome);
+  }
+  if ("problem" in outcome) {
+    const message = `Invalid request: ${at}: ${outcome.problem}`;
+    throw outcome.refusal ? new EndpointRefusal(message) : new GatewayError(400, message);
+  }
+  budget.left -= outcome.bytes;
+  if (budget.left < 0) {
+    throw new EndpointRefusal(`Invalid request: ${at}: ${tooLargeProblem(url, budget.max)}`);
+  }
+  return outcome.dataUrl;
+}
+
+/**
+ * Why an image URL was not inlined. `refusal`: it is the fetch that failed (an endpoint that
+ * takes URLs may still do with it), not the URL itself.
+ */
+class ImageProblem extends Error {
+  constructor(
+    message: string,
+    readonly refusal = true,
+    readonly overBudget = false,
+  ) {
+    super(message);
+  }
 }
 
 interface FetchRules {
@@ -105,6 +168,8 @@ interface Budget {
 const MIB = 1024 * 1024;
 const sizeOf = (bytes: number) => (bytes % MIB === 0 ? `${bytes / MIB} MiB` : `${bytes} bytes`);
 const shown = (url: string) => (url.length > 100 ? `${url.slice(0, 100)}…` : url);
+const tooLargeProblem = (url: string, max: number) =>
+  `image ${shown(url)} goes past ${sizeOf(max)}, the most a request's images may weigh in all`;
 
 /** Why `target` is not fetched: its protocol, or its host on a private network; undefined if it may be. */
 function refusedTarget(target: URL, rules: FetchRules): "protocol" | "private" | undefined {
@@ -115,18 +180,20 @@ function refusedTarget(target: URL, rules: FetchRules): "protocol" | "private" |
 const PRIVATE = "a private or loopback address, which is not fetched";
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
-async function fetchImage(url: string, at: string, rules: FetchRules, budget: Budget): Promise<string> {
-  const fail = (problem: string) => new GatewayError(400, `Invalid request: ${at}: ${problem}`);
-  const tooLarge = () =>
-    fail(`image ${shown(url)} goes past ${sizeOf(budget.max)}, the most a request's images may weigh in all`);
+/** The image at `url` as a data: URL, its bytes taken from `budget`; an ImageProblem if it cannot be. */
+async function fetchImage(url: string, rules: FetchRules, budget: Budget): Promise<string> {
+  const fail = (problem: string) => new ImageProblem(problem);
+  const tooLarge = () => new ImageProblem(tooLargeProblem(url, budget.max), true, true);
   let parsed: URL;
   try {
     parsed = new URL(url);
   } catch {
-    throw fail("not a valid URL: send an http(s) URL or a data: URL");
+    throw new ImageProblem("not a valid URL: send an http(s) URL or a data: URL", false);
   }
   const refused = refusedTarget(parsed, rules);
-  if (refused === "protocol") throw fail(`${parsed.protocol} URLs are not fetched: send an http(s) URL or a data: URL`);
+  if (refused === "protocol") {
+    throw new ImageProblem(`${parsed.protocol} URLs are not fetched: send an http(s) URL or a data: URL`, false);
+  }
   if (refused === "private") throw fail(`${shown(url)} points at ${PRIVATE}`);
   // One clock for the whole chain of redirects, headers and body.
   const signal = AbortSignal.timeout(rules.timeoutMs);
@@ -162,7 +229,7 @@ async function fetchImage(url: string, at: string, rules: FetchRules, budget: Bu
       chunks.push(value);
     }
   } catch (error) {
-    if (error instanceof GatewayError) throw error;
+    if (error instanceof ImageProblem) throw error;
     throw failed("broke off while downloading");
   }
   if (chunks.length === 0) throw failed("is empty");
@@ -170,8 +237,8 @@ async function fetchImage(url: string, at: string, rules: FetchRules, budget: Bu
 }
 
 interface Refusals {
-  fail: (problem: string) => GatewayError;
-  failed: (what: string) => GatewayError;
+  fail: (problem: string) => ImageProblem;
+  failed: (what: string) => ImageProblem;
   /** The URL as the client sent it. */
   url: string;
 }

@@ -75,3 +75,20 @@ export function requestedReasoning(
   const effort = reasoning?.effort ?? request.reasoning_effort ?? (reasoning?.enabled ? "medium" : undefined);
   return effort && effort !== "none" ? { effort } : undefined;
 }
+
+/**
+ * Whether reasoning is turned on by OpenRouter's legacy `include_reasoning: true` alone (no
+ * `reasoning` object, no `reasoning_effort`): OpenRouter reads it as `reasoning: {}`, reasoning
+ * on at the default (medium) effort. Not when the endpoint drops `include_reasoning`.
+ */
+export function reasoningIncludedAlone(
+  request: Pick<ChatRequest, "reasoning" | "reasoning_effort" | "include_reasoning">,
+  dropped: readonly string[],
+): boolean {
+  return (
+    request.include_reasoning === true &&
+    request.reasoning == null &&
+    request.reasoning_effort == null &&
+    !dropped.includes("include_reasoning")
+  );
+}

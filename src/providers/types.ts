@@ -1,5 +1,6 @@
 import type { Endpoint, Model, Provider } from "../catalog/types";
 import type { ChatRequest, ReasoningDetail, ToolCall } from "../schema/chat";
+import type { ImageFetches } from "./inline-image";
 
 /** Everything an adapter needs to reach one endpoint; credentials are resolved by the caller. */
 export interface UpstreamTarget {
@@ -18,6 +19,11 @@ export interface UpstreamTarget {
    * AZURE_API_VERSION). Secrets read here are never logged or returned either.
    */
   setting(name: string): string | undefined;
+  /**
+   * Image URLs fetched (or failed) for this request so far, shared by all its attempts, so that
+   * formats that inline images (Gemini, Bedrock) fetch each URL once per request.
+   */
+  images?: ImageFetches;
 }
 
 /** A ready-to-send upstream request plus the request parameters this provider cannot honour. */

@@ -86,6 +86,8 @@ export async function runAttempts<R, A extends ErrorParser>(
   let calls = 0;
   let minContext = 0;
   const keyOf = (a: Attempt) => endpointKey(a.model, a.endpoint);
+  // The request's image URLs, fetched at most once whichever endpoints need their bytes.
+  const images: NonNullable<UpstreamTarget["images"]> = new Map();
   // Healthy endpoints first; those with an open breaker stay in the plan as a last resort.
   const ordered = [
     ...attempts.filter((a) => tracker.allow(keyOf(a))),
@@ -114,6 +116,7 @@ export async function runAttempts<R, A extends ErrorParser>(
       apiKey: attempt.access.apiKey,
       emulated: attempt.access.emulated,
       setting: attempt.access.setting,
+      images,
     };
     const request = options.prepare ? options.prepare(options.request, attempt) : options.request;
     for (let retry = 0; retry < FAILOVER_LIMITS.perEndpoint; retry++) {
@@ -188,8 +191,9 @@ type BuildOutcome = { call: UpstreamCall } | { refused: EndpointRefusal } | { fa
 
 /**
  * One attempt's upstream request, built by its adapter. A limit of this endpoint's API (an
- * EndpointRefusal) skips it; any other GatewayError is the request's own fault wherever it goes
- * (an image URL that cannot be fetched, a bad data: URL) and ends the request at once; a provider
+ * EndpointRefusal: an embeddings limit, or an image URL the gateway could not fetch for a format
+ * that needs the bytes) skips it; any other GatewayError is the request's own fault wherever it
+ * goes (an image URL that is no http(s) URL) and ends the request at once; a provider
  * the gateway cannot sign for (missing credentials) is the gateway's: the next endpoint may answer.
  */
 async function buildOnce<R, A extends ErrorParser>(

@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { base64Problem } from "./base64";
 import { entries, items } from "./items";
 import { sparse } from "./sparse";
 
@@ -22,15 +23,17 @@ export const TextPart = z.looseObject({
  * A URL or a `data:` URL, which must carry base64 (`data:<media type>;base64,<data>`), the one form
  * every provider takes. Any other `data:` form (`data:,`, `data:image/png,<bytes>`) is refused
  * here, naming the part: passed on, Gemini read it as a file URI and refused it in its own words
- * (naming no part), and Bedrock dropped the image. The payload itself is not scanned (an image can
- * be megabytes); a provider refuses bad base64.
+ * (naming no part), and Bedrock dropped the image. So is data that is not base64 (a provider
+ * refused it with a 400 naming no part of the client's request), checked without a copy of it
+ * (base64.ts).
  */
-const MediaUrl = z
-  .string()
-  .refine(
-    (url) => !/^data:/i.test(url) || /^data:[^;,]+;base64,/.test(url),
-    "a data: URL must be base64: data:<media type>;base64,<data>",
-  );
+const MediaUrl = z.string().check((ctx) => {
+  const url = ctx.value;
+  if (!/^data:/i.test(url)) return;
+  const prefix = /^data:[^;,]+;base64,/.exec(url);
+  const problem = prefix ? base64Problem(url.slice(prefix[0].length)) : "data:<media type>;base64,<data>";
+  if (problem) ctx.issues.push({ code: "custom", message: `a data: URL must be base64: ${problem}`, input: url });
+});
 
 export const ImagePart = z.looseObject({
   type: z.literal("image_url"),

@@ -124,6 +124,10 @@ function rejection(body: Json): Script | undefined {
           `messages.${m}.content.${b}.image.source.base64.media_type: Input should be 'image/jpeg', 'image/png', 'image/gif' or 'image/webp'`,
         );
       }
+      // Anthropic's own check of the data (its wording; what exactly it takes is not documented).
+      if (source?.type === "base64" && !/^[A-Za-z0-9+/]*={0,2}$/.test(String(source.data ?? ""))) {
+        return invalid(`messages.${m}.content.${b}.image.source.base64: invalid base64 data`);
+      }
     }
   }
   return undefined;

@@ -136,6 +136,16 @@ function rejection(body: Json): Script | undefined {
       }),
     };
   }
+  // Claude's own check, passed through by Converse as a validation error.
+  if (stops.some((stop) => typeof stop === "string" && stop !== "" && stop.trim() === "")) {
+    return {
+      ...errorScript(400, undefined, undefined),
+      body: JSON.stringify({
+        message:
+          "The model returned the following errors: stop_sequences: each stop sequence must contain non-whitespace",
+      }),
+    };
+  }
   const usesTools = messages.some((m) => ((m.content ?? []) as Json[]).some((b) => b.toolUse || b.toolResult));
   if (usesTools && !body.toolConfig) {
     return {

@@ -197,6 +197,32 @@ describe("Anthropic request mapping", () => {
     expect(auto.dropped).not.toContain("reasoning");
   });
 
+  it("turns include_reasoning: true alone into the medium budget, as OpenRouter reads the legacy flag", () => {
+    const withFlag = testTarget({ slug: "anthropic", maxCompletionTokens: 64000, parameters: CHAT_PARAMETERS });
+    const { body, dropped } = buildAnthropicBody(
+      request({ max_tokens: 1000, include_reasoning: true }),
+      withFlag,
+      false,
+    );
+    expect(body.thinking).toEqual({ type: "enabled", budget_tokens: 8192 });
+    expect(body.max_tokens).toBe(1000 + 8192);
+    expect(dropped).toEqual([]);
+    // An explicit reasoning setting wins over the flag, off included.
+    const off = request({ include_reasoning: true, reasoning: { enabled: false } });
+    expect(buildAnthropicBody(off, withFlag, false).body.thinking).toBeUndefined();
+    // An endpoint that drops include_reasoning turns nothing on for it.
+    expect(buildAnthropicBody(request({ include_reasoning: true }), target, false).body.thinking).toBeUndefined();
+    // With a forced tool, thinking stays off and the flag the client sent is named as dropped.
+    const tools = [{ type: "function" as const, function: { name: "f", parameters: { type: "object" } } }];
+    const forced = buildAnthropicBody(
+      request({ include_reasoning: true, tools, tool_choice: "required" }),
+      withFlag,
+      false,
+    );
+    expect(forced.body.thinking).toBeUndefined();
+    expect(forced.dropped).toEqual(["include_reasoning"]);
+  });
+
   it("carries json_schema on a forced tool", () => {
     const schema = { type: "object", properties: { a: { type: "string" } } };
     const { body } = buildAnthropicBody(

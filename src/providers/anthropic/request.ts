@@ -1,7 +1,7 @@
 import type { Endpoint } from "../../catalog/types";
 import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail } from "../../schema/chat";
 import { parseDataUrl } from "../inline-image";
-import { requestedReasoning, stopSequences, unsupportedParameters } from "../parameters";
+import { reasoningIncludedAlone, requestedReasoning, stopSequences, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 
 /** Anthropic Messages request building: small pure functions, one per concern. */
@@ -154,9 +154,14 @@ export function convertToolChoice(
   return { type: "tool", name: choice.function.name, ...noParallel };
 }
 
-/** `reasoning` ⇒ a thinking budget: an explicit max_tokens wins, else the effort's budget. */
-export function thinkingBudget(request: ChatRequest): number | undefined {
-  const asked = requestedReasoning(request);
+/**
+ * `reasoning` ⇒ a thinking budget: an explicit max_tokens wins, else the effort's budget;
+ * `include_reasoning: true` alone (unless `dropped` names it) is the medium effort's, as on
+ * OpenRouter, where it means reasoning on with the default effort.
+ */
+export function thinkingBudget(request: ChatRequest, dropped: readonly string[] = []): number | undefined {
+  const asked =
+    requestedReasoning(request) ?? (reasoningIncludedAlone(request, dropped) ? { effort: "medium" } : undefined);
   if (!asked) return undefined;
   if ("maxTokens" in asked) return Math.max(MIN_THINKING_BUDGET, asked.maxTokens);
   return EFFORT_BUDGET[asked.effort] ?? EFFORT_BUDGET.medium;
@@ -180,9 +185,10 @@ export function forcesToolUse(request: ChatRequest, dropped: readonly string[]):
  */
 export function claudeThinkingBudget(request: ChatRequest, dropped: string[]): number | undefined {
   if (dropped.includes("reasoning")) return undefined;
-  const budget = thinkingBudget(request);
+  const budget = thinkingBudget(request, dropped);
   if (budget !== undefined && forcesToolUse(request, dropped)) {
-    dropped.push("reasoning");
+    // Named as the client sent it: `reasoning`, or the legacy flag that turned it on.
+    dropped.push(reasoningIncludedAlone(request, dropped) ? "include_reasoning" : "reasoning");
     return undefined;
   }
   return budget;
@@ -210,6 +216,20 @@ export function claudeReasoningAllowance(request: ChatRequest, endpoint: Endpoin
   return claudeThinkingBudget(request, unsupportedParameters(request, endpoint)) ?? 0;
 }
 
+/**
+ * The stop sequences Claude can be sent, by Anthropic and by Bedrock alike. Empty ones mean
+ * nothing, and Claude refuses them (400 "stop_sequences: each stop sequence must be non-empty");
+ * it also refuses one of whitespace alone (400 "…each stop sequence must contain non-whitespace"),
+ * which is left out too, but meant something (a newline, say): `stop` is then named as dropped,
+ * so `provider.require_parameters` passes the endpoint over.
+ */
+export function claudeStopSequences(request: ChatRequest, dropped: string[]): string[] {
+  const stops = stopSequences(request);
+  const kept = stops.filter((sequence) => sequence.trim() !== "");
+  if (kept.length < stops.length && !dropped.includes("stop")) dropped.push("stop");
+  return kept;
+}
+
 export function buildAnthropicBody(
   request: ChatRequest,
   target: UpstreamTarget,
@@ -235,8 +255,7 @@ export function buildAnthropicBody(
     if (request.top_k != null && !drop.has("top_k")) body.top_k = request.top_k;
   }
   body.max_tokens = maxTokens;
-  // Empty sequences mean nothing, and Claude refuses them (400 "each stop sequence must be non-empty").
-  const stops = drop.has("stop") ? [] : stopSequences(request);
+  const stops = drop.has("stop") ? [] : claudeStopSequences(request, dropped);
   if (stops.length > 0) body.stop_sequences = stops;
   const tools: Block[] = (drop.has("tools") ? [] : (request.tools ?? [])).map((tool) => ({
     name: tool.function.name,

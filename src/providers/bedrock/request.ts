@@ -1,5 +1,6 @@
 import type { ChatRequest, ContentPart, Message, MessageContent } from "../../schema/chat";
 import {
+  claudeStopSequences,
   claudeThinkingBudget,
   DEFAULT_MAX_TOKENS,
   JSON_TOOL,
@@ -9,7 +10,7 @@ import {
   toolInput,
 } from "../anthropic/request";
 import { inlineRemoteImages, parseDataUrl, privateImagesAllowed } from "../inline-image";
-import { stopSequences, unsupportedParameters } from "../parameters";
+import { unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 import { awsCredentials } from "./credentials";
 import { signRequest } from "./sigv4";
@@ -162,8 +163,8 @@ export function buildBedrockBody(request: ChatRequest, target: UpstreamTarget): 
     if (request.top_k != null && !drop.has("top_k")) additional.top_k = request.top_k;
   }
   inference.maxTokens = maxTokens;
-  // Empty sequences mean nothing, and Converse refuses them (each must be at least 1 character).
-  const stops = drop.has("stop") ? [] : stopSequences(request);
+  // Converse refuses empty ones (each must be at least 1 character), Claude whitespace alone.
+  const stops = drop.has("stop") ? [] : claudeStopSequences(request, dropped);
   if (stops.length > 0) inference.stopSequences = stops;
   body.inferenceConfig = inference;
 
@@ -246,7 +247,10 @@ export async function buildBedrockChatRequest(
 ): Promise<UpstreamCall> {
   // Bedrock takes image bytes only: images given by URL are fetched and sent inline.
   const { body, dropped } = buildBedrockBody(
-    await inlineRemoteImages(request, { allowPrivate: privateImagesAllowed(target) }),
+    await inlineRemoteImages(request, {
+      allowPrivate: privateImagesAllowed(target),
+      ...(target.images ? { fetched: target.images } : {}),
+    }),
     target,
   );
   const url = modelUrl(target, stream ? "converse-stream" : "converse");

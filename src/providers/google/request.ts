@@ -480,6 +480,7 @@ export async function buildGeminiChatRequest(
   const inlined = await inlineRemoteImages(request, {
     keep: isGeminiFileUri,
     allowPrivate: privateImagesAllowed(target),
+    ...(target.images ? { fetched: target.images } : {}),
   });
   const { body, dropped } = buildGeminiBody(inlined, target);
   const model = modelPath(target.endpoint.provider_model_id);
