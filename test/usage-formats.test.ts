@@ -218,3 +218,39 @@ describe("Anthropic: 1-hour cache writes", () => {
     expect(record.total_cost).toBe(expected(record.tokens_completion));
   });
 });
+
+describe("Gemini 2.5 Pro: a prompt over 200k tokens", () => {
+  const LONG = 250_000;
+  const CACHED = 50_000;
+  const body = (stream: boolean) => ({
+    model: "google/gemini-2.5-pro",
+    provider: { order: ["google-ai-studio"], allow_fallbacks: false },
+    stream,
+    messages: [
+      {
+        role: "user",
+        content: `A long read [[emulate prompt_tokens=${LONG} cache_read=${CACHED} tokens=12]] ${nonce()}`,
+      },
+    ],
+  });
+
+  /**
+   * Google's published rates for prompts over 200k tokens, written out here apart from the
+   * catalog: $2.50 a million input tokens, $0.25 cached, $15 output (thinking included).
+   */
+  const expected = (completion: number) =>
+    attoToNanosCeil(
+      BigInt(LONG - CACHED) * parseUsdToAtto("0.0000025") +
+        BigInt(CACHED) * parseUsdToAtto("0.00000025") +
+        BigInt(completion) * parseUsdToAtto("0.000015"),
+    ) / 1e9;
+
+  it.each([false, true])("is charged at the long-prompt rates, every token (stream: %s)", async (stream) => {
+    const { key } = await fundedAccount("10");
+    const { usage, id } = await replyUsage(await chat(key, body(stream)), stream);
+    expect(usage.prompt_tokens).toBe(LONG);
+    expect(usage.prompt_tokens_details.cached_tokens).toBe(CACHED);
+    expect(usage.cost).toBe(expected(usage.completion_tokens));
+    expect((await recordedGeneration(key, id)).total_cost).toBe(usage.cost);
+  });
+});

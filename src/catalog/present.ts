@@ -20,7 +20,7 @@ export function topEndpoint(model: Model): Endpoint {
 const price = (e: Endpoint) => priceAtto(e.pricing.prompt) + priceAtto(e.pricing.completion);
 
 function pricing(endpoint: Endpoint) {
-  const { prompt, completion, request, image, input_cache_read, input_cache_write, internal_reasoning } =
+  const { prompt, completion, request, image, input_cache_read, input_cache_write, internal_reasoning, overrides } =
     endpoint.pricing;
   return {
     prompt,
@@ -30,6 +30,8 @@ function pricing(endpoint: Endpoint) {
     ...(input_cache_read ? { input_cache_read } : {}),
     ...(input_cache_write ? { input_cache_write } : {}),
     ...(internal_reasoning ? { internal_reasoning } : {}),
+    // OpenRouter's long-prompt tiers, each without the catalog-only 1-hour write price.
+    ...(overrides?.length ? { overrides: overrides.map(({ input_cache_write_1h: _, ...tier }) => tier) } : {}),
   };
 }
 

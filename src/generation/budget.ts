@@ -1,5 +1,5 @@
 import type { ReserveInput } from "../billing/contract";
-import { outputTokenPrice, worstCaseCost } from "../billing/cost";
+import { outputTokenPrice, pricesAt, worstCaseCost } from "../billing/cost";
 import type { Endpoint } from "../catalog/types";
 import { requestedReasoning } from "../providers/parameters";
 import { adapterFor } from "../providers/registry";
@@ -67,7 +67,7 @@ export function reservationFor(
       worst = {
         worstCaseNanos,
         promptCostNanos: worstCaseCost(endpoint.pricing, promptTokens, 0),
-        completionPriceAtto: outputTokenPrice(endpoint.pricing).toString(),
+        completionPriceAtto: outputTokenPrice(pricesAt(endpoint.pricing, promptTokens)).toString(),
         maxOutputTokens: cap,
         maxTokensRequested: requestedMaxTokens != null,
       };
