@@ -84,8 +84,9 @@ export interface PricedUsage {
   details: CostDetails;
 }
 
-export function priceUsage(pricing: Pricing, usage: Usage): PricedUsage {
-  const parts = costParts(pricing, billable(usage));
+/** `images`: the images of the prompt, charged the endpoint's `image` price each (chat only). */
+export function priceUsage(pricing: Pricing, usage: Usage, images = 0): PricedUsage {
+  const parts = costParts(pricing, { ...billable(usage), images });
   return {
     costNanos: totalNanos(parts),
     details: {
