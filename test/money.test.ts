@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { affordableOutputTokens, generationCost, worstCaseCost } from "../src/billing/cost";
 import { attoToNanosCeil, parseUsdToAtto, parseUsdToNanos, usdToAtto } from "../src/billing/money";
 import { PricingSchema } from "../src/catalog/types";
-import { billable } from "../src/generation/usage";
+import { billable, priceUsage } from "../src/generation/usage";
+import { mapOpenAIUsage } from "../src/providers/openai/response";
 import { estimateTextTokens } from "../src/transforms/tokens";
 
 describe("money is exact", () => {
@@ -153,6 +154,42 @@ describe("money is exact", () => {
     expect(PricingSchema.safeParse({ ...base, overrides: [{ ...offPeak, min_prompt_tokens: 10 }] }).success).toBe(
       false,
     );
+  });
+
+  describe("Perplexity's counts beside prompt and completion (Sonar Deep Research)", () => {
+    // A Deep Research reply's usage as Perplexity sends it: total = prompt + completion, the
+    // citation tokens, reasoning tokens and searches on top, each priced apart.
+    const raw = {
+      prompt_tokens: 1188,
+      completion_tokens: 4240,
+      total_tokens: 5428,
+      citation_tokens: 8014,
+      num_search_queries: 54,
+      reasoning_tokens: 92431,
+    };
+    const deepResearch = {
+      prompt: "0.000002",
+      completion: "0.000008",
+      input_citation: "0.000002",
+      internal_reasoning: "0.000003",
+      web_search: "0.005",
+    };
+
+    it("charges citation tokens, reasoning tokens and searches at the catalog's prices", () => {
+      const usage = mapOpenAIUsage(raw)!;
+      expect(usage.billed_apart).toEqual({ citation_tokens: 8014, reasoning_tokens: 92431, web_searches: 54 });
+      // Perplexity's own breakdown: input 0.002376, output 0.03392, citations 0.016028,
+      // reasoning 0.277293, searches 0.27.
+      const priced = priceUsage(deepResearch, usage);
+      expect(priced.costNanos).toBe(2_376_000 + 33_920_000 + 16_028_000 + 277_293_000 + 270_000_000);
+      expect(priced.details.upstream_inference_prompt_cost).toBe(0.018404);
+      expect(priced.details.upstream_inference_completions_cost).toBe(0.311213);
+    });
+
+    it("charges none of them where the catalog prices none (Sonar, Sonar Reasoning Pro)", () => {
+      const usage = mapOpenAIUsage(raw)!;
+      expect(priceUsage({ prompt: "0.000002", completion: "0.000008" }, usage).costNanos).toBe(2_376_000 + 33_920_000);
+    });
   });
 
   it("costs a provider's fractional or negative token counts as whole tokens instead of failing", () => {

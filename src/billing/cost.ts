@@ -18,6 +18,12 @@ export interface BillableUsage {
   reasoningTokens?: number;
   /** Images in the prompt (billed at `image` when listed). */
   images?: number;
+  /** Counts billed apart from prompt and completion (Usage.billed_apart), each only where the catalog prices it. */
+  citationTokens?: number;
+  /** Reasoning outside completionTokens, at `internal_reasoning`. */
+  apartReasoningTokens?: number;
+  /** Web searches the provider ran, at `web_search` each. */
+  webSearches?: number;
 }
 
 /** A generation's cost in atto-dollars, by what it paid for: the prompt side, the completion, the request fee. */
@@ -73,11 +79,13 @@ export function costParts(basePricing: Pricing, usage: BillableUsage): CostParts
       BigInt(cached) * priceAtto(pricing.input_cache_read ?? pricing.prompt) +
       BigInt(cacheWrite - cacheWrite1h) * priceAtto(pricing.input_cache_write ?? pricing.prompt) +
       BigInt(cacheWrite1h) * cacheWrite1hPrice(pricing) +
-      BigInt(usage.images ?? 0) * priceAtto(pricing.image),
+      BigInt(usage.images ?? 0) * priceAtto(pricing.image) +
+      BigInt(usage.citationTokens ?? 0) * priceAtto(pricing.input_citation),
     completionAtto:
       BigInt(usage.completionTokens - reasoning) * priceAtto(pricing.completion) +
-      BigInt(reasoning) * outputTokenPrice(pricing),
-    requestAtto: priceAtto(pricing.request),
+      BigInt(reasoning) * outputTokenPrice(pricing) +
+      BigInt(usage.apartReasoningTokens ?? 0) * priceAtto(pricing.internal_reasoning),
+    requestAtto: priceAtto(pricing.request) + BigInt(usage.webSearches ?? 0) * priceAtto(pricing.web_search),
   };
 }
 

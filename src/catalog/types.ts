@@ -48,6 +48,8 @@ const tierPrices = {
   input_cache_write: decimalPrice.optional(),
   input_cache_write_1h: decimalPrice.optional(),
   internal_reasoning: decimalPrice.optional(),
+  web_search: decimalPrice.optional(),
+  input_citation: decimalPrice.optional(),
 };
 
 /**
@@ -79,6 +81,13 @@ export const PricingSchema = z.object({
    */
   input_cache_write_1h: decimalPrice.optional(),
   internal_reasoning: decimalPrice.optional(),
+  /** Per web search the provider reports running (Perplexity's `num_search_queries`), as OpenRouter lists it. */
+  web_search: decimalPrice.optional(),
+  /**
+   * Per citation token (Perplexity's `citation_tokens`: search results read, reported beside the
+   * prompt), where the provider bills them. Kept out of `/models`, as OpenRouter's pricing has no such field.
+   */
+  input_citation: decimalPrice.optional(),
   /** Long-prompt tiers, later entries winning per price where several apply (OpenRouter's rule). */
   overrides: z.array(PricingOverrideSchema).optional(),
 });

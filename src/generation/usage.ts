@@ -57,6 +57,9 @@ export function billable(usage: Usage): BillableUsage {
     cacheWriteTokens: wholeTokens(usage.prompt_tokens_details?.cache_write_tokens),
     cacheWrite1hTokens: wholeTokens(usage.prompt_tokens_details?.cache_write_1h_tokens),
     reasoningTokens: wholeTokens(usage.completion_tokens_details?.reasoning_tokens),
+    citationTokens: wholeTokens(usage.billed_apart?.citation_tokens),
+    apartReasoningTokens: wholeTokens(usage.billed_apart?.reasoning_tokens),
+    webSearches: wholeTokens(usage.billed_apart?.web_searches),
   };
 }
 
