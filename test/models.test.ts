@@ -167,6 +167,23 @@ describe("GET /model/{author}/{slug} and /endpoints/zdr (the OpenRouter SDK's mo
 });
 
 describe("GET /models/{author}/{slug}/endpoints", () => {
+  it("lists a long-prompt price tier as OpenRouter does, in pricing.overrides", async () => {
+    const { data } = await get("/models/google/gemini-2.5-pro/endpoints");
+    const tier = {
+      min_prompt_tokens: 200000,
+      prompt: "0.0000025",
+      completion: "0.000015",
+      input_cache_read: "0.00000025",
+    };
+    expect(data.endpoints[0].pricing.overrides).toEqual([tier]);
+    // As a client reads it: the SDK's schema.
+    const parsed = ListEndpointsResponse$inboundSchema.parse(data);
+    expect(parsed.endpoints[0]?.pricing.overrides?.[0]).toMatchObject({ minPromptTokens: 200000, prompt: "0.0000025" });
+    expect((await get("/models")).data.find((m: any) => m.id === "google/gemini-2.5-pro").pricing.overrides).toEqual([
+      tier,
+    ]);
+  });
+
   it("lists each provider of an open-weight model with its own price", async () => {
     const { data } = await get("/models/meta-llama/llama-3.3-70b-instruct/endpoints");
     expect(data.id).toBe("meta-llama/llama-3.3-70b-instruct");

@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 import { affordableOutputTokens, generationCost, worstCaseCost } from "../src/billing/cost";
 import { attoToNanosCeil, parseUsdToAtto, parseUsdToNanos, usdToAtto } from "../src/billing/money";
-import { billable } from "../src/generation/usage";
+import { PricingSchema } from "../src/catalog/types";
+import { billable, priceUsage } from "../src/generation/usage";
+import { mapOpenAIUsage } from "../src/providers/openai/response";
 import { estimateTextTokens } from "../src/transforms/tokens";
 
 describe("money is exact", () => {
@@ -79,6 +81,115 @@ describe("money is exact", () => {
     expect(worstCaseCost(pricing, 100, 1000)).toBe(100 * 1000 + 1000 * 2000);
     expect(affordableOutputTokens(pricing, 100, 100 * 1000 + 4011 * 2000 + 1999)).toBe(4011);
     expect(affordableOutputTokens(pricing, 100, 50)).toBe(0);
+  });
+
+  describe("a long-prompt price tier (Gemini 2.5 Pro's, over 200k prompt tokens)", () => {
+    // Google's rates per million: $1.25 in, $10 out, $0.125 cached; over 200k: $2.50, $15, $0.25.
+    const pricing = {
+      prompt: "0.00000125",
+      completion: "0.00001",
+      input_cache_read: "0.000000125",
+      overrides: [
+        { min_prompt_tokens: 200_000, prompt: "0.0000025", completion: "0.000015", input_cache_read: "0.00000025" },
+      ],
+    };
+
+    it("charges every token of a longer prompt at the tier's prices, cache reads and reasoning included", () => {
+      const usage = { promptTokens: 250_000, cachedTokens: 50_000, completionTokens: 1000, reasoningTokens: 600 };
+      expect(generationCost(pricing, usage)).toBe(200_000 * 2500 + 50_000 * 250 + 1000 * 15_000);
+      // At the threshold itself, the base prices.
+      expect(generationCost(pricing, { ...usage, promptTokens: 200_000 })).toBe(
+        150_000 * 1250 + 50_000 * 125 + 1000 * 10_000,
+      );
+    });
+
+    it("leaves a price the tier does not set at the base's, and a later tier wins", () => {
+      const tiered = {
+        prompt: "0.000001",
+        completion: "0.000002",
+        request: "0.001",
+        overrides: [
+          { min_prompt_tokens: 100, prompt: "0.000003" },
+          { min_prompt_tokens: 50, prompt: "0.000005", completion: "0.000004" },
+        ],
+      };
+      // Strictly more prompt tokens than the threshold: 50 is still the base's.
+      expect(generationCost(tiered, { promptTokens: 50, completionTokens: 10 })).toBe(
+        50 * 1000 + 10 * 2000 + 1_000_000,
+      );
+      expect(generationCost(tiered, { promptTokens: 60, completionTokens: 10 })).toBe(
+        60 * 5000 + 10 * 4000 + 1_000_000,
+      );
+      // Both apply: the later one's prompt price, and its completion price too.
+      expect(generationCost(tiered, { promptTokens: 101, completionTokens: 10 })).toBe(
+        101 * 5000 + 10 * 4000 + 1_000_000,
+      );
+    });
+
+    it("is held for when the prompt estimate reaches it, and never below what a smaller prompt is charged", () => {
+      expect(worstCaseCost(pricing, 250_000, 1000)).toBe(250_000 * 2500 + 1000 * 15_000);
+      expect(worstCaseCost(pricing, 200_000, 1000)).toBe(200_000 * 1250 + 1000 * 10_000);
+      // A tier cheaper than the base (an operator's discount for long prompts) cannot lower a hold
+      // whose prompt may come out shorter than its estimate.
+      const cheaperLong = {
+        prompt: "0.000002",
+        completion: "0.000002",
+        overrides: [{ min_prompt_tokens: 100, prompt: "0.000001" }],
+      };
+      expect(worstCaseCost(cheaperLong, 150, 0)).toBe(150 * 2000);
+      // An estimate one token past the threshold holds for the tier.
+      expect(worstCaseCost(pricing, 200_001, 0)).toBe(200_001 * 2500);
+      // The 402's arithmetic uses the tier's output price.
+      expect(affordableOutputTokens(pricing, 250_000, 250_000 * 2500 + 7 * 15_000)).toBe(7);
+    });
+  });
+
+  it("refuses a catalog's time-of-day price override rather than apply it to every request", () => {
+    const base = { prompt: "0.000001", completion: "0.000002" };
+    expect(PricingSchema.safeParse({ ...base, overrides: [{ min_prompt_tokens: 10, prompt: "0" }] }).success).toBe(
+      true,
+    );
+    const offPeak = { utc_start: 1630, utc_end: 30, prompt: "0.0000005" };
+    expect(PricingSchema.safeParse({ ...base, overrides: [offPeak] }).success).toBe(false);
+    expect(PricingSchema.safeParse({ ...base, overrides: [{ ...offPeak, min_prompt_tokens: 10 }] }).success).toBe(
+      false,
+    );
+  });
+
+  describe("Perplexity's counts beside prompt and completion (Sonar Deep Research)", () => {
+    // A Deep Research reply's usage as Perplexity sends it: total = prompt + completion, the
+    // citation tokens, reasoning tokens and searches on top, each priced apart.
+    const raw = {
+      prompt_tokens: 1188,
+      completion_tokens: 4240,
+      total_tokens: 5428,
+      citation_tokens: 8014,
+      num_search_queries: 54,
+      reasoning_tokens: 92431,
+    };
+    const deepResearch = {
+      prompt: "0.000002",
+      completion: "0.000008",
+      input_citation: "0.000002",
+      internal_reasoning: "0.000003",
+      web_search: "0.005",
+    };
+
+    it("charges citation tokens, reasoning tokens and searches at the catalog's prices", () => {
+      const usage = mapOpenAIUsage(raw)!;
+      expect(usage.billed_apart).toEqual({ citation_tokens: 8014, reasoning_tokens: 92431, web_searches: 54 });
+      // Perplexity's own breakdown: input 0.002376, output 0.03392, citations 0.016028,
+      // reasoning 0.277293, searches 0.27.
+      const priced = priceUsage(deepResearch, usage);
+      expect(priced.costNanos).toBe(2_376_000 + 33_920_000 + 16_028_000 + 277_293_000 + 270_000_000);
+      expect(priced.details.upstream_inference_prompt_cost).toBe(0.018404);
+      expect(priced.details.upstream_inference_completions_cost).toBe(0.311213);
+    });
+
+    it("charges none of them where the catalog prices none (Sonar, Sonar Reasoning Pro)", () => {
+      const usage = mapOpenAIUsage(raw)!;
+      expect(priceUsage({ prompt: "0.000002", completion: "0.000008" }, usage).costNanos).toBe(2_376_000 + 33_920_000);
+    });
   });
 
   it("costs a provider's fractional or negative token counts as whole tokens instead of failing", () => {

@@ -1,7 +1,19 @@
-import { describe, expect, it } from "vitest";
+import { env } from "cloudflare:test";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { attoToNanosCeil, parseUsdToAtto } from "../src/billing/money";
 import { defaultCatalog } from "../src/catalog/default-catalog";
-import { chat, fundedAccount, nonce, readSse, readThenCancel, recordedGeneration } from "./support/gateway";
+import { CATALOG_KV_KEY } from "../src/catalog/store";
+import {
+  BASE,
+  chat,
+  fundedAccount,
+  gatewayFetch,
+  nonce,
+  readSse,
+  readThenCancel,
+  recordedGeneration,
+  sleep,
+} from "./support/gateway";
 
 /**
  * Every provider format reports cached prompt tokens in its own terms (inside OpenAI's
@@ -216,5 +228,100 @@ describe("Anthropic: 1-hour cache writes", () => {
     expect(record.cancelled).toBe(true);
     expect(record.tokens_prompt).toBe(PROMPT);
     expect(record.total_cost).toBe(expected(record.tokens_completion));
+  });
+});
+
+describe("Gemini 2.5 Pro: a prompt over 200k tokens", () => {
+  const LONG = 250_000;
+  const CACHED = 50_000;
+  const body = (stream: boolean) => ({
+    model: "google/gemini-2.5-pro",
+    provider: { order: ["google-ai-studio"], allow_fallbacks: false },
+    stream,
+    messages: [
+      {
+        role: "user",
+        content: `A long read [[emulate prompt_tokens=${LONG} cache_read=${CACHED} tokens=12]] ${nonce()}`,
+      },
+    ],
+  });
+
+  /**
+   * Google's published rates for prompts over 200k tokens, written out here apart from the
+   * catalog: $2.50 a million input tokens, $0.25 cached, $15 output (thinking included).
+   */
+  const expected = (completion: number) =>
+    attoToNanosCeil(
+      BigInt(LONG - CACHED) * parseUsdToAtto("0.0000025") +
+        BigInt(CACHED) * parseUsdToAtto("0.00000025") +
+        BigInt(completion) * parseUsdToAtto("0.000015"),
+    ) / 1e9;
+
+  it.each([false, true])("is charged at the long-prompt rates, every token (stream: %s)", async (stream) => {
+    const { key } = await fundedAccount("10");
+    const { usage, id } = await replyUsage(await chat(key, body(stream)), stream);
+    expect(usage.prompt_tokens).toBe(LONG);
+    expect(usage.prompt_tokens_details.cached_tokens).toBe(CACHED);
+    expect(usage.cost).toBe(expected(usage.completion_tokens));
+    expect((await recordedGeneration(key, id)).total_cost).toBe(usage.cost);
+  });
+});
+
+describe("an endpoint's per-image price", () => {
+  // $1 an image, on an operator's catalog: OpenRouter's `pricing.image` is "price in USD per input image".
+  const IMAGE_PRICE = "1";
+  const PIXEL =
+    "data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+  const withImagePrice = {
+    ...defaultCatalog,
+    models: defaultCatalog.models.map((m) =>
+      m.id !== "openai/gpt-4o-mini"
+        ? m
+        : { ...m, endpoints: m.endpoints.map((e) => ({ ...e, pricing: { ...e.pricing, image: IMAGE_PRICE } })) },
+    ),
+  };
+
+  beforeAll(async () => {
+    await env.CATALOG.put(CATALOG_KV_KEY, JSON.stringify(withImagePrice));
+    for (let i = 0; i < 30; i++) {
+      const models = (await (await gatewayFetch(`${BASE}/models`)).json()) as any;
+      if (models.data.find((m: any) => m.id === "openai/gpt-4o-mini")?.pricing.image === IMAGE_PRICE) return;
+      await sleep(200); // isolate + Cache API TTL is 1 s in tests
+    }
+    throw new Error("the catalog override was not picked up");
+  });
+  afterAll(async () => {
+    await env.CATALOG.delete(CATALOG_KV_KEY);
+  });
+
+  const body = (stream: boolean) => ({
+    model: "openai/gpt-4o-mini",
+    provider: { order: ["openai"], allow_fallbacks: false },
+    stream,
+    max_tokens: 20,
+    messages: [
+      {
+        role: "user",
+        content: [
+          { type: "text", text: `Compare these [[emulate prompt_tokens=${PROMPT} tokens=12]] ${nonce()}` },
+          { type: "image_url", image_url: { url: PIXEL } },
+          { type: "image_url", image_url: { url: PIXEL } },
+        ],
+      },
+    ],
+  });
+
+  it.each([false, true])("is charged for each image of the prompt (stream: %s)", async (stream) => {
+    const { key } = await fundedAccount("10");
+    const { usage, id } = await replyUsage(await chat(key, body(stream)), stream);
+    const tokens = costOf("openai/gpt-4o-mini", "openai", { prompt: PROMPT, completion: usage.completion_tokens });
+    expect(usage.cost).toBe((Math.round(tokens * 1e9) + 2 * 1e9) / 1e9);
+    expect((await recordedGeneration(key, id)).total_cost).toBe(usage.cost);
+  });
+
+  it("is held for before the call: a balance short of the images' price is refused", async () => {
+    const { key } = await fundedAccount("1.5");
+    const response = await chat(key, body(false));
+    expect(response.status).toBe(402);
   });
 });

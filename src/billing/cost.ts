@@ -18,6 +18,12 @@ export interface BillableUsage {
   reasoningTokens?: number;
   /** Images in the prompt (billed at `image` when listed). */
   images?: number;
+  /** Counts billed apart from prompt and completion (Usage.billed_apart), each only where the catalog prices it. */
+  citationTokens?: number;
+  /** Reasoning outside completionTokens, at `internal_reasoning`. */
+  apartReasoningTokens?: number;
+  /** Web searches the provider ran, at `web_search` each. */
+  webSearches?: number;
 }
 
 /** A generation's cost in atto-dollars, by what it paid for: the prompt side, the completion, the request fee. */
@@ -28,7 +34,39 @@ export interface CostParts {
   requestAtto: bigint;
 }
 
-export function costParts(pricing: Pricing, usage: BillableUsage): CostParts {
+/**
+ * The prices a generation whose prompt is `promptTokens` long pays for all of its tokens: the
+ * base pricing with every tier (`overrides`) whose `min_prompt_tokens` the prompt exceeds laid
+ * over it, in order, so a later tier wins a price two of them set (OpenRouter's rules: its SDK says
+ * a tier applies when the request's prompt tokens are "strictly greater than this threshold").
+ */
+export function pricesAt(pricing: Pricing, promptTokens: number): Pricing {
+  let prices = pricing;
+  for (const { min_prompt_tokens, ...tier } of pricing.overrides ?? []) {
+    if (promptTokens <= min_prompt_tokens) continue;
+    prices = { ...prices };
+    for (const [key, price] of Object.entries(tier)) {
+      if (price !== undefined) prices[key as keyof typeof tier] = price;
+    }
+  }
+  return prices;
+}
+
+/**
+ * The price sets a prompt of at most `promptTokens` tokens may be charged at: the base's, and
+ * those of the tiers such a prompt may pass. The estimate a hold rests on errs high, so the provider's count
+ * may come out below it and a tier lower: a hold is the dearest of these.
+ */
+function reachablePrices(pricing: Pricing, promptTokens: number): Pricing[] {
+  const tiers = [pricesAt(pricing, 0)];
+  for (const tier of pricing.overrides ?? []) {
+    if (promptTokens > tier.min_prompt_tokens) tiers.push(pricesAt(pricing, tier.min_prompt_tokens + 1));
+  }
+  return tiers;
+}
+
+export function costParts(basePricing: Pricing, usage: BillableUsage): CostParts {
+  const pricing = pricesAt(basePricing, usage.promptTokens);
   const cached = Math.min(usage.cachedTokens ?? 0, usage.promptTokens);
   const cacheWrite = Math.min(usage.cacheWriteTokens ?? 0, usage.promptTokens - cached);
   const cacheWrite1h = Math.min(usage.cacheWrite1hTokens ?? 0, cacheWrite);
@@ -41,11 +79,13 @@ export function costParts(pricing: Pricing, usage: BillableUsage): CostParts {
       BigInt(cached) * priceAtto(pricing.input_cache_read ?? pricing.prompt) +
       BigInt(cacheWrite - cacheWrite1h) * priceAtto(pricing.input_cache_write ?? pricing.prompt) +
       BigInt(cacheWrite1h) * cacheWrite1hPrice(pricing) +
-      BigInt(usage.images ?? 0) * priceAtto(pricing.image),
+      BigInt(usage.images ?? 0) * priceAtto(pricing.image) +
+      BigInt(usage.citationTokens ?? 0) * priceAtto(pricing.input_citation),
     completionAtto:
       BigInt(usage.completionTokens - reasoning) * priceAtto(pricing.completion) +
-      BigInt(reasoning) * outputTokenPrice(pricing),
-    requestAtto: priceAtto(pricing.request),
+      BigInt(reasoning) * outputTokenPrice(pricing) +
+      BigInt(usage.apartReasoningTokens ?? 0) * priceAtto(pricing.internal_reasoning),
+    requestAtto: priceAtto(pricing.request) + BigInt(usage.webSearches ?? 0) * priceAtto(pricing.web_search),
   };
 }
 
@@ -83,27 +123,33 @@ export function cacheWrite1hPrice(pricing: Pricing): bigint {
 }
 
 /**
- * The most a request can cost: the prompt estimate plus every output token it may produce. Every
- * prompt token is held at the dearest a prompt token can be billed, a 1-hour cache write included
- * (the client chooses the TTL, and any prompt token may be written for an hour).
+ * The most a request can cost: the prompt estimate plus every output token it may produce, and
+ * each image of the prompt at the `image` price. Every prompt token is held at the dearest a
+ * prompt token can be billed, a 1-hour cache write included (the client chooses the TTL, and any
+ * prompt token may be written for an hour), at the dearest price tier the prompt may reach.
  */
-export function worstCaseCost(pricing: Pricing, promptTokens: number, maxOutputTokens: number): Nanos {
-  const promptPrice = dearest(
-    priceAtto(pricing.prompt),
-    priceAtto(pricing.input_cache_write ?? pricing.prompt),
-    cacheWrite1hPrice(pricing),
-  );
-  const atto =
-    BigInt(promptTokens) * promptPrice +
-    BigInt(maxOutputTokens) * outputTokenPrice(pricing) +
-    priceAtto(pricing.request);
-  return attoToNanosCeil(atto);
+export function worstCaseCost(pricing: Pricing, promptTokens: number, maxOutputTokens: number, images = 0): Nanos {
+  let worst = 0n;
+  for (const prices of reachablePrices(pricing, promptTokens)) {
+    const promptPrice = dearest(
+      priceAtto(prices.prompt),
+      priceAtto(prices.input_cache_write ?? prices.prompt),
+      cacheWrite1hPrice(prices),
+    );
+    const atto =
+      BigInt(promptTokens) * promptPrice +
+      BigInt(images) * priceAtto(prices.image) +
+      BigInt(maxOutputTokens) * outputTokenPrice(prices) +
+      priceAtto(prices.request);
+    worst = dearest(worst, atto);
+  }
+  return attoToNanosCeil(worst);
 }
 
 /** How many output tokens `budget` nano-dollars pays for after the prompt (for 402 messages). */
 export function affordableOutputTokens(pricing: Pricing, promptTokens: number, budget: Nanos): number {
   const promptCost = worstCaseCost(pricing, promptTokens, 0);
-  const perToken = outputTokenPrice(pricing);
+  const perToken = outputTokenPrice(pricesAt(pricing, promptTokens));
   if (budget <= promptCost) return 0;
   if (perToken === 0n) return Number.MAX_SAFE_INTEGER;
   return Number((BigInt(budget - promptCost) * 1_000_000_000n) / perToken);

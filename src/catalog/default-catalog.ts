@@ -58,6 +58,11 @@ interface EndpointSpec {
   cacheWrite?: string;
   /** USD per request, as written (not per million): a fee the provider bills on top of tokens. */
   request?: string;
+  /**
+   * Long-prompt price tiers (OpenRouter's `pricing.overrides`): a prompt of more than `minPrompt`
+   * tokens has every token at these prices (per million), the ones left out at the base's.
+   */
+  tiers?: { minPrompt: number; prompt?: string; completion?: string; cacheRead?: string }[];
   tag?: string;
   latencyMs?: number;
   tps?: number;
@@ -77,6 +82,16 @@ const endpoint = (e: EndpointSpec): Endpoint => ({
     ...(e.cacheRead ? { input_cache_read: perMillion(e.cacheRead) } : {}),
     ...(e.cacheWrite ? { input_cache_write: perMillion(e.cacheWrite) } : {}),
     ...(e.request ? { request: e.request } : {}),
+    ...(e.tiers
+      ? {
+          overrides: e.tiers.map((t) => ({
+            min_prompt_tokens: t.minPrompt,
+            ...(t.prompt ? { prompt: perMillion(t.prompt) } : {}),
+            ...(t.completion ? { completion: perMillion(t.completion) } : {}),
+            ...(t.cacheRead ? { input_cache_read: perMillion(t.cacheRead) } : {}),
+          })),
+        }
+      : {}),
   },
   supported_parameters: e.params,
   ...(e.latencyMs ? { latency_ms: e.latencyMs } : {}),
@@ -663,7 +678,7 @@ export const defaultCatalog: Catalog = {
           maxOut: 65535,
           prompt: "0.3",
           completion: "2.5",
-          cacheRead: "0.075",
+          cacheRead: "0.03",
           params: GEMINI_THINKING,
           latencyMs: 700,
           tps: 140,
@@ -709,7 +724,10 @@ export const defaultCatalog: Catalog = {
           maxOut: 65536,
           prompt: "1.25",
           completion: "10",
-          cacheRead: "0.31",
+          // Google bills a prompt of more than 200k tokens (cache reads among them) at dearer rates,
+          // its output and thinking too; cache reads at a tenth of the input price either way.
+          cacheRead: "0.125",
+          tiers: [{ minPrompt: 200000, prompt: "2.5", completion: "15", cacheRead: "0.25" }],
           params: GEMINI_THINKING,
           latencyMs: 1500,
           tps: 90,

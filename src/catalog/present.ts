@@ -20,8 +20,17 @@ export function topEndpoint(model: Model): Endpoint {
 const price = (e: Endpoint) => priceAtto(e.pricing.prompt) + priceAtto(e.pricing.completion);
 
 function pricing(endpoint: Endpoint) {
-  const { prompt, completion, request, image, input_cache_read, input_cache_write, internal_reasoning } =
-    endpoint.pricing;
+  const {
+    prompt,
+    completion,
+    request,
+    image,
+    web_search,
+    input_cache_read,
+    input_cache_write,
+    internal_reasoning,
+    overrides,
+  } = endpoint.pricing;
   return {
     prompt,
     completion,
@@ -30,6 +39,11 @@ function pricing(endpoint: Endpoint) {
     ...(input_cache_read ? { input_cache_read } : {}),
     ...(input_cache_write ? { input_cache_write } : {}),
     ...(internal_reasoning ? { internal_reasoning } : {}),
+    ...(web_search ? { web_search } : {}),
+    // OpenRouter's long-prompt tiers, each without the catalog-only prices.
+    ...(overrides?.length
+      ? { overrides: overrides.map(({ input_cache_write_1h: _, input_citation: __, ...tier }) => tier) }
+      : {}),
   };
 }
 

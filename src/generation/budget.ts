@@ -1,5 +1,5 @@
 import type { ReserveInput } from "../billing/contract";
-import { outputTokenPrice, worstCaseCost } from "../billing/cost";
+import { outputTokenPrice, pricesAt, worstCaseCost } from "../billing/cost";
 import type { Endpoint } from "../catalog/types";
 import { requestedReasoning } from "../providers/parameters";
 import { adapterFor } from "../providers/registry";
@@ -46,13 +46,18 @@ function allowanceOf(request: ChatRequest): (attempt: Attempt) => number {
 /**
  * The hold placed before the upstream call: the worst case over every attempt in the plan, so a
  * fallback to a pricier endpoint is still covered by the one reservation. Each of the `choices`
- * the client asked for (`n`) may produce the whole output cap.
+ * the client asked for (`n`) may produce the whole output cap; each image of the prompt costs the
+ * endpoint's `image` price.
  */
 export function reservationFor(
   attempts: Attempt[],
   promptTokens: number,
   requestedMaxTokens: number | null | undefined,
-  { choices = 1, reasoningTokens }: { choices?: number; reasoningTokens?: (attempt: Attempt) => number } = {},
+  {
+    choices = 1,
+    reasoningTokens,
+    images = 0,
+  }: { choices?: number; reasoningTokens?: (attempt: Attempt) => number; images?: number } = {},
 ): Omit<ReserveInput, "keyHash" | "generationId"> {
   let worst: Omit<ReserveInput, "keyHash" | "generationId"> | undefined;
   for (const attempt of attempts) {
@@ -62,12 +67,12 @@ export function reservationFor(
     const requested =
       requestedMaxTokens == null ? requestedMaxTokens : requestedMaxTokens + (reasoningTokens?.(attempt) ?? 0);
     const cap = outputCap(endpoint, promptTokens, requested) * Math.max(1, Math.floor(choices));
-    const worstCaseNanos = worstCaseCost(endpoint.pricing, promptTokens, cap);
+    const worstCaseNanos = worstCaseCost(endpoint.pricing, promptTokens, cap, images);
     if (!worst || worstCaseNanos > worst.worstCaseNanos) {
       worst = {
         worstCaseNanos,
-        promptCostNanos: worstCaseCost(endpoint.pricing, promptTokens, 0),
-        completionPriceAtto: outputTokenPrice(endpoint.pricing).toString(),
+        promptCostNanos: worstCaseCost(endpoint.pricing, promptTokens, 0, images),
+        completionPriceAtto: outputTokenPrice(pricesAt(endpoint.pricing, promptTokens)).toString(),
         maxOutputTokens: cap,
         maxTokensRequested: requestedMaxTokens != null,
       };

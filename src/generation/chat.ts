@@ -14,6 +14,7 @@ import type { ChatRequest } from "../schema/chat";
 import { GatewayError } from "../schema/errors";
 import { createChatStream, type StreamSource, type StreamSummary } from "../streaming/chat-stream";
 import { fitToEndpoint } from "../transforms/middle-out";
+import { countImages } from "../transforms/tokens";
 import { reasoningAllowance } from "./budget";
 import {
   type Generation,
@@ -83,6 +84,7 @@ export async function completeChat(
       maxOutputTokens: request.max_completion_tokens ?? request.max_tokens,
       choices: request.n ?? 1,
       reasoningTokens: reasoningAllowance(request),
+      images: countImages(request.messages),
     },
     (gate) => run(attempts, gate),
   );
@@ -108,7 +110,7 @@ function jsonReply(
   const completion: ChatCompletionOut = success.adapter.parseChatResponse(success.json, success.target);
   const produced = () => completion.choices.map((ch) => producedText(ch.message)).join("");
   const { usage, estimated } = settleUsage(completion.usage, gen.promptTokens, produced);
-  const priced = priceUsage(success.attempt.endpoint.pricing, usage);
+  const priced = priceUsage(success.attempt.endpoint.pricing, usage, gen.images);
   if (hideReasoning) {
     for (const choice of completion.choices) {
       delete choice.message.reasoning;
@@ -173,7 +175,9 @@ function streamReply(
       summary.error !== undefined
         ? summary.clientFirstTokenAt === undefined
         : summary.cancelled && summary.providerFirstTokenAt === undefined;
-    const priced = producedNothing ? UNPRICED : priceUsage(current.attempt.endpoint.pricing, settledUsage.usage);
+    const priced = producedNothing
+      ? UNPRICED
+      : priceUsage(current.attempt.endpoint.pricing, settledUsage.usage, gen.images);
     costNanos = priced.costNanos;
     return publicUsage(settledUsage.usage, priced);
   };

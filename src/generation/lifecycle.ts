@@ -48,6 +48,8 @@ export interface Generation {
   user: string | null;
   receivedAt: number;
   promptTokens: number;
+  /** Images in the prompt (GenerationStart.images), charged at settlement as they were held. */
+  images?: number;
   /** The most this generation may be charged: its reservation. */
   reservedNanos: number;
   /** The key's lease it started under instead of a reservation of its own (billing/leases.ts). */
@@ -83,6 +85,8 @@ export interface GenerationStart {
   choices?: number | null;
   /** Output tokens reasoning may add on top of the cap at an endpoint (budget.ts reasoningAllowance). */
   reasoningTokens?: (attempt: Attempt) => number;
+  /** Images in the prompt, each charged the endpoint's `image` price where it lists one. */
+  images?: number;
 }
 
 /** How the attempt loop is to start: the signal that cancels it, and the gate of a head start. */
@@ -121,6 +125,7 @@ export async function startGeneration<A>(
   const hold = reservationFor(attempts, start.promptTokens, start.maxOutputTokens, {
     choices: start.choices ?? 1,
     reasoningTokens: start.reasoningTokens,
+    images: start.images ?? 0,
   });
   const keyHash = c.get("auth").keyHash;
   const now = Date.now();

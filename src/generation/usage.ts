@@ -57,6 +57,9 @@ export function billable(usage: Usage): BillableUsage {
     cacheWriteTokens: wholeTokens(usage.prompt_tokens_details?.cache_write_tokens),
     cacheWrite1hTokens: wholeTokens(usage.prompt_tokens_details?.cache_write_1h_tokens),
     reasoningTokens: wholeTokens(usage.completion_tokens_details?.reasoning_tokens),
+    citationTokens: wholeTokens(usage.billed_apart?.citation_tokens),
+    apartReasoningTokens: wholeTokens(usage.billed_apart?.reasoning_tokens),
+    webSearches: wholeTokens(usage.billed_apart?.web_searches),
   };
 }
 
@@ -84,8 +87,9 @@ export interface PricedUsage {
   details: CostDetails;
 }
 
-export function priceUsage(pricing: Pricing, usage: Usage): PricedUsage {
-  const parts = costParts(pricing, billable(usage));
+/** `images`: the images of the prompt, charged the endpoint's `image` price each (chat only). */
+export function priceUsage(pricing: Pricing, usage: Usage, images = 0): PricedUsage {
+  const parts = costParts(pricing, { ...billable(usage), images });
   return {
     costNanos: totalNanos(parts),
     details: {

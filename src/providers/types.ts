@@ -51,6 +51,14 @@ export interface Usage {
     cache_write_1h_tokens?: number;
   };
   completion_tokens_details?: { reasoning_tokens?: number };
+  /**
+   * What a provider reports beside its prompt and completion tokens and bills apart (Perplexity's
+   * Sonar Deep Research: `citation_tokens`, `reasoning_tokens`, `num_search_queries`, none of
+   * them within `prompt_tokens` or `completion_tokens`). For the cost only, at the catalog's
+   * `input_citation`, `internal_reasoning` and `web_search` prices where it lists them; the reply's
+   * usage keeps OpenRouter's shape.
+   */
+  billed_apart?: { citation_tokens?: number; reasoning_tokens?: number; web_searches?: number };
 }
 
 export interface AssistantMessageOut {

@@ -71,3 +71,16 @@ export function estimatePromptTokens(
   if (tools && tools.length > 0) tokens += count(JSON.stringify(tools));
   return tokens;
 }
+
+/**
+ * The images a prompt carries (`image_url` parts), which an endpoint listing an `image` price is
+ * charged per image (OpenRouter's "price in USD per input image") on top of their tokens.
+ */
+export function countImages(messages: readonly Message[]): number {
+  let images = 0;
+  for (const message of messages) {
+    if (!Array.isArray(message.content)) continue;
+    for (const part of message.content) if (part.type === "image_url") images += 1;
+  }
+  return images;
+}

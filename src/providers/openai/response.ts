@@ -71,7 +71,26 @@ export function mapOpenAIUsage(raw: unknown): Usage | undefined {
   }
   const reasoning = asNumber(asRecord(usage.completion_tokens_details).reasoning_tokens);
   if (reasoning !== undefined) out.completion_tokens_details = { reasoning_tokens: reasoning };
+  const apart = billedApart(usage);
+  if (apart) out.billed_apart = apart;
   return out;
+}
+
+/**
+ * Perplexity's counts beside prompt and completion: `citation_tokens` (search results read),
+ * top-level `reasoning_tokens` (Deep Research's reasoning over them, not the answer's CoT) and
+ * `num_search_queries`. Its total is prompt + completion alone: these are on top, billed apart.
+ */
+function billedApart(usage: Json): Usage["billed_apart"] {
+  const citation = asNumber(usage.citation_tokens);
+  const reasoning = asNumber(usage.reasoning_tokens);
+  const searches = asNumber(usage.num_search_queries);
+  if (!citation && !reasoning && !searches) return undefined;
+  return {
+    ...(citation ? { citation_tokens: citation } : {}),
+    ...(reasoning ? { reasoning_tokens: reasoning } : {}),
+    ...(searches ? { web_searches: searches } : {}),
+  };
 }
 
 /** Reasoning text: OpenRouter-style `reasoning`, or DeepSeek/vLLM-style `reasoning_content`. */
