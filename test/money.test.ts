@@ -186,6 +186,12 @@ describe("money is exact", () => {
       expect(priced.details.upstream_inference_completions_cost).toBe(0.311213);
     });
 
+    it("a top-level reasoning count without Perplexity's search counts is not charged apart (it may be within completion)", () => {
+      const usage = mapOpenAIUsage({ prompt_tokens: 1188, completion_tokens: 4240, reasoning_tokens: 4000 })!;
+      expect(usage.billed_apart).toBeUndefined();
+      expect(priceUsage(deepResearch, usage).costNanos).toBe(2_376_000 + 33_920_000);
+    });
+
     it("charges none of them where the catalog prices none (Sonar, Sonar Reasoning Pro)", () => {
       const usage = mapOpenAIUsage(raw)!;
       expect(priceUsage({ prompt: "0.000002", completion: "0.000008" }, usage).costNanos).toBe(2_376_000 + 33_920_000);

@@ -83,8 +83,11 @@ export function mapOpenAIUsage(raw: unknown): Usage | undefined {
  */
 function billedApart(usage: Json): Usage["billed_apart"] {
   const citation = asNumber(usage.citation_tokens);
-  const reasoning = asNumber(usage.reasoning_tokens);
   const searches = asNumber(usage.num_search_queries);
+  // A top-level `reasoning_tokens` counts apart only beside Perplexity's search counts: another
+  // OpenAI-compatible provider reporting one there may have it within completion_tokens, and
+  // charging it again at `internal_reasoning` would bill the reasoning twice.
+  const reasoning = citation || searches ? asNumber(usage.reasoning_tokens) : undefined;
   if (!citation && !reasoning && !searches) return undefined;
   return {
     ...(citation ? { citation_tokens: citation } : {}),
