@@ -167,6 +167,13 @@ describe("GET /model/{author}/{slug} and /endpoints/zdr (the OpenRouter SDK's mo
 });
 
 describe("GET /models/{author}/{slug}/endpoints", () => {
+  it("lists Claude's 1-hour cache-write price as OpenRouter does (input_cache_write_1h, twice the prompt price)", async () => {
+    const { data } = await get("/models/anthropic/claude-sonnet-4/endpoints");
+    const parsed = ListEndpointsResponse$inboundSchema.parse(data);
+    const anthropic = parsed.endpoints.find((e) => e.providerName === "Anthropic");
+    expect(anthropic?.pricing.inputCacheWrite1h).toBe(String(2 * Number(anthropic?.pricing.prompt)));
+  });
+
   it("lists a long-prompt price tier as OpenRouter does, in pricing.overrides", async () => {
     const { data } = await get("/models/google/gemini-2.5-pro/endpoints");
     const tier = {

@@ -56,6 +56,8 @@ interface EndpointSpec {
   quantization?: string;
   cacheRead?: string;
   cacheWrite?: string;
+  /** USD per million prompt tokens written to the cache for an hour (Anthropic's `ttl: "1h"`). */
+  cacheWrite1h?: string;
   /** USD per request, as written (not per million): a fee the provider bills on top of tokens. */
   request?: string;
   /**
@@ -81,6 +83,7 @@ const endpoint = (e: EndpointSpec): Endpoint => ({
     completion: perMillion(e.completion),
     ...(e.cacheRead ? { input_cache_read: perMillion(e.cacheRead) } : {}),
     ...(e.cacheWrite ? { input_cache_write: perMillion(e.cacheWrite) } : {}),
+    ...(e.cacheWrite1h ? { input_cache_write_1h: perMillion(e.cacheWrite1h) } : {}),
     ...(e.request ? { request: e.request } : {}),
     ...(e.tiers
       ? {
@@ -516,6 +519,7 @@ export const defaultCatalog: Catalog = {
           completion: "4",
           cacheRead: "0.08",
           cacheWrite: "1",
+          cacheWrite1h: "1.6",
           params: ANTHROPIC_PARAMS,
           latencyMs: 700,
           tps: 60,
@@ -551,6 +555,7 @@ export const defaultCatalog: Catalog = {
           completion: "15",
           cacheRead: "0.3",
           cacheWrite: "3.75",
+          cacheWrite1h: "6",
           params: ANTHROPIC_THINKING,
           latencyMs: 1200,
           tps: 55,
@@ -586,6 +591,7 @@ export const defaultCatalog: Catalog = {
           completion: "15",
           cacheRead: "0.3",
           cacheWrite: "3.75",
+          cacheWrite1h: "6",
           params: ANTHROPIC_THINKING,
           latencyMs: 1300,
           tps: 55,
@@ -621,6 +627,7 @@ export const defaultCatalog: Catalog = {
           completion: "75",
           cacheRead: "1.5",
           cacheWrite: "18.75",
+          cacheWrite1h: "30",
           params: ANTHROPIC_THINKING,
           latencyMs: 2000,
           tps: 35,

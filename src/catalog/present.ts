@@ -28,6 +28,7 @@ function pricing(endpoint: Endpoint) {
     web_search,
     input_cache_read,
     input_cache_write,
+    input_cache_write_1h,
     internal_reasoning,
     overrides,
   } = endpoint.pricing;
@@ -38,12 +39,11 @@ function pricing(endpoint: Endpoint) {
     image: image ?? "0",
     ...(input_cache_read ? { input_cache_read } : {}),
     ...(input_cache_write ? { input_cache_write } : {}),
+    ...(input_cache_write_1h ? { input_cache_write_1h } : {}),
     ...(internal_reasoning ? { internal_reasoning } : {}),
     ...(web_search ? { web_search } : {}),
-    // OpenRouter's long-prompt tiers, each without the catalog-only prices.
-    ...(overrides?.length
-      ? { overrides: overrides.map(({ input_cache_write_1h: _, input_citation: __, ...tier }) => tier) }
-      : {}),
+    // OpenRouter's long-prompt tiers, each without the catalog-only price.
+    ...(overrides?.length ? { overrides: overrides.map(({ input_citation: _, ...tier }) => tier) } : {}),
   };
 }
 

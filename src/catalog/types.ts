@@ -77,7 +77,7 @@ export const PricingSchema = z.object({
   /**
    * A 1-hour cache write (Anthropic's `cache_control.ttl: "1h"`), which Anthropic bills at twice
    * the base input price; absent, that is what is charged where `input_cache_write` is listed.
-   * Kept out of `/models`, whose pricing object (OpenRouter's) has no such field.
+   * Shown in `/models` where listed, as OpenRouter's pricing does.
    */
   input_cache_write_1h: decimalPrice.optional(),
   internal_reasoning: decimalPrice.optional(),
