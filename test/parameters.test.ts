@@ -506,10 +506,11 @@ describe("require_parameters and what a format cannot take as sent", () => {
   });
 });
 
-describe("response_format json_schema to DeepSeek", () => {
+describe("response_format json_schema to an endpoint with JSON mode only", () => {
   const format = { type: "json_schema", json_schema: { name: "answer", schema: { type: "object" } } };
-  // DeepSeek's JSON mode is json_object only (400 "This response_format type is unavailable now").
-  it("DeepSeek is not sent it, answers, and names structured_outputs dropped", async () => {
+  // DeepSeek's JSON mode is json_object only (400 "This response_format type is unavailable now");
+  // it lists response_format, not structured_outputs.
+  it("DeepSeek is sent JSON mode, answers, and names structured_outputs dropped", async () => {
     const marker = nonce();
     const response = await ask(marker, {
       model: "deepseek/deepseek-chat-v3-0324",
@@ -518,7 +519,7 @@ describe("response_format json_schema to DeepSeek", () => {
     });
     expect(response.status).toBe(200);
     expect(response.headers.get("x-tollgate-dropped-params")).toBe("structured_outputs");
-    expect((await upstreamBody(marker)).response_format).toBeUndefined();
+    expect((await upstreamBody(marker)).response_format).toEqual({ type: "json_object" });
   });
 
   it("with require_parameters, another provider of the model answers", async () => {
@@ -542,6 +543,42 @@ describe("response_format json_schema to DeepSeek", () => {
     });
     expect(response.status).toBe(200);
     expect((await upstreamBody(marker)).response_format).toEqual({ type: "json_object" });
+  });
+
+  // Groq takes a JSON schema on Llama 4, not on Llama 3.3 (400 "does not support response format
+  // `json_schema`"), though both list response_format.
+  it("Groq's Llama 3.3 is sent JSON mode and names structured_outputs dropped; its Llama 4 the schema", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "meta-llama/llama-3.3-70b-instruct",
+      provider: { only: ["groq"] },
+      response_format: format,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBe("structured_outputs");
+    expect((await upstreamBody(marker)).response_format).toEqual({ type: "json_object" });
+
+    const marker4 = nonce();
+    const response4 = await ask(marker4, {
+      model: "meta-llama/llama-4-maverick",
+      provider: { only: ["groq"] },
+      response_format: format,
+    });
+    expect(response4.status).toBe(200);
+    expect(response4.headers.get("x-tollgate-dropped-params")).toBeNull();
+    expect((await upstreamBody(marker4)).response_format).toEqual(format);
+  });
+
+  it("with require_parameters, an endpoint without structured_outputs is not chosen: a 404 naming it", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "meta-llama/llama-3.3-70b-instruct",
+      provider: { only: ["groq", "deepinfra"], require_parameters: true },
+      response_format: format,
+    });
+    expect(response.status).toBe(404);
+    expect(await response.text()).toContain("structured_outputs");
+    expect(await emulatorRequests(marker)).toEqual([]);
   });
 });
 

@@ -42,12 +42,13 @@ const SAMPLING_PARAMETERS = [
   "top_logprobs",
 ] as const;
 
-/** `structured_outputs` is honoured by endpoints listing either it or `response_format`. */
+/**
+ * Whether the endpoint honours a parameter: it lists it. As on OpenRouter's /models,
+ * `response_format` is JSON mode (`json_object`) and `structured_outputs` is `json_schema`: an
+ * endpoint that takes the one may not take the other (DeepSeek, DeepInfra: JSON mode only).
+ */
 export function supports(endpoint: Endpoint, parameter: string): boolean {
-  const list = endpoint.supported_parameters;
-  if (list.includes(parameter)) return true;
-  if (parameter === "structured_outputs") return list.includes("response_format");
-  return false;
+  return endpoint.supported_parameters.includes(parameter);
 }
 
 /** Parameters of the request the endpoint does not support. `max_tokens` is always honoured. */

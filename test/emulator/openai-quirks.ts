@@ -32,11 +32,17 @@ function mistralCheck(body: Json): Script | undefined {
   return undefined;
 }
 
-/** Groq serves one choice and no logprobs; its Qwen 3 takes reasoning_effort none or default. */
+/**
+ * Groq serves one choice and no logprobs; its Qwen 3 takes reasoning_effort none or default; a
+ * JSON schema only on the models with structured outputs (Llama 4, GPT-OSS, Kimi K2).
+ */
 function groqCheck(body: Json): Script | undefined {
   const invalid = (message: string) => error(400, { error: { message, type: "invalid_request_error" } });
   if (typeof body.n === "number" && body.n !== 1) return invalid("'n' : number must be at most 1");
   if (body.logprobs) return invalid("'logprobs' : not supported");
+  if (body.response_format?.type === "json_schema" && !/llama-4|gpt-oss|kimi-k2/.test(String(body.model))) {
+    return invalid("This model does not support response format `json_schema`");
+  }
   const effort = body.reasoning_effort;
   if (effort !== undefined && /qwen3/i.test(String(body.model)) && effort !== "none" && effort !== "default") {
     return invalid("`reasoning_effort` must be one of `none` or `default`");

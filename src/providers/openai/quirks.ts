@@ -140,15 +140,6 @@ const QUIRKS: Record<string, ProviderQuirks> = {
       return dropped;
     },
   },
-  deepseek: {
-    rewrite(body) {
-      // DeepSeek's JSON mode is json_object only: json_schema is refused (400 "This
-      // response_format type is unavailable now").
-      if ((body.response_format as Json | undefined)?.type !== "json_schema") return [];
-      delete body.response_format;
-      return ["structured_outputs"];
-    },
-  },
   xai: {
     usage: addReasoningToCompletion,
     rewrite(body, request) {

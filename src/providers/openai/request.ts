@@ -1,5 +1,5 @@
 import type { ChatRequest } from "../../schema/chat";
-import { unsupportedParameters } from "../parameters";
+import { supports, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 import { quirksOf, withoutReasoningFields } from "./quirks";
 
@@ -87,6 +87,12 @@ export function buildOpenAIBody(
   const maxTokens = request.max_completion_tokens ?? request.max_tokens;
   if (maxTokens != null) {
     body[USES_MAX_COMPLETION_TOKENS.has(target.provider.slug) ? "max_completion_tokens" : "max_tokens"] = maxTokens;
+  }
+
+  // A JSON schema an endpoint cannot enforce still asks for JSON: JSON mode where the endpoint has
+  // it (the schema is named dropped either way).
+  if (dropped.includes("structured_outputs") && supports(target.endpoint, "response_format")) {
+    body.response_format = { type: "json_object" };
   }
 
   const effort = reasoningEffort(request, maxTokens ?? target.endpoint.max_completion_tokens);
