@@ -205,6 +205,34 @@ describe("reasoning effort to OpenAI's o-series", () => {
   });
 });
 
+describe("reasoning effort to Fireworks", () => {
+  // Fireworks takes low | medium | high, and none where thinking can be turned off (Qwen 3).
+  it.each([
+    [{ effort: "none" }, "none", null],
+    [{ enabled: false }, "none", null],
+    [{ effort: "minimal" }, "low", null],
+    [{ effort: "xhigh" }, "high", null],
+  ])("Qwen 3: %o is sent as %s", async (reasoning, sent, dropped) => {
+    const marker = nonce();
+    const response = await ask(marker, { model: "qwen/qwen3-235b-a22b", provider: { only: ["fireworks"] }, reasoning });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBe(dropped);
+    expect((await upstreamBody(marker)).reasoning_effort).toBe(sent);
+  });
+
+  it("R1, which always reasons, is sent no effort for none, answers, and names reasoning dropped", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "deepseek/deepseek-r1",
+      provider: { only: ["fireworks"] },
+      reasoning: { effort: "none" },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBe("reasoning");
+    expect((await upstreamBody(marker)).reasoning_effort).toBeUndefined();
+  });
+});
+
 describe("prediction (Predicted Outputs)", () => {
   const prediction = { type: "content", content: "Hello there, friend." };
   it.each([

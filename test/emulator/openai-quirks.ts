@@ -138,7 +138,16 @@ function deepseekCheck(body: Json): Script | undefined {
   });
 }
 
+/** Fireworks: reasoning_effort low | medium | high, and none only where thinking can be turned off (Qwen 3). */
+function fireworksCheck(body: Json): Script | undefined {
+  const effort = body.reasoning_effort;
+  if (effort === undefined || ["low", "medium", "high"].includes(effort)) return undefined;
+  if (effort === "none" && /qwen3/i.test(String(body.model))) return undefined;
+  return error(400, { error: `reasoning_effort '${effort}' is not supported for model ${body.model}` });
+}
+
 const CHECKS: Record<string, (body: Json) => Script | undefined> = {
+  fireworks: fireworksCheck,
   deepseek: deepseekCheck,
   openai: openaiCheck,
   xai: xaiCheck,

@@ -162,10 +162,19 @@ const QUIRKS: Record<string, ProviderQuirks> = {
   },
   deepinfra: { usage: addReasoningToCompletion },
   fireworks: {
-    rewrite(body) {
-      // Fireworks takes low | medium | high only.
-      if (body.reasoning_effort === "minimal" || body.reasoning_effort === "none") body.reasoning_effort = "low";
+    rewrite(body, request) {
+      // Fireworks takes low | medium | high, and none on models that can turn thinking off (Qwen
+      // 3's hybrid thinking). Reasoning turned off must not become a low effort that turns it on.
+      const hybrid = /qwen3/i.test(String(body.model));
+      if (body.reasoning_effort === "minimal") body.reasoning_effort = "low";
       if (body.reasoning_effort === "xhigh") body.reasoning_effort = "high";
+      const off = request.reasoning?.enabled === false || body.reasoning_effort === "none";
+      if (off && hybrid) body.reasoning_effort = "none";
+      else if (body.reasoning_effort === "none") {
+        // A model that always reasons (R1) cannot be asked not to.
+        delete body.reasoning_effort;
+        return ["reasoning"];
+      }
       return [];
     },
   },
