@@ -449,6 +449,46 @@ describe("parallel_tool_calls to OpenAI's o-series", () => {
   });
 });
 
+describe("parameters sent at their API default", () => {
+  // logprobs: false and parallel_tool_calls: true ask nothing an endpoint without them would not do.
+  it("with require_parameters, logprobs: false does not leave out endpoints without logprobs", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "anthropic/claude-3.5-haiku",
+      provider: { only: ["anthropic"], require_parameters: true },
+      logprobs: false,
+      frequency_penalty: 0,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBeNull();
+  });
+
+  it("with require_parameters, parallel_tool_calls: true still routes to o4-mini, which is not sent it", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "openai/o4-mini",
+      provider: { require_parameters: true },
+      tools: [WEATHER_TOOL],
+      parallel_tool_calls: true,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBeNull();
+    expect((await upstreamBody(marker)).parallel_tool_calls).toBeUndefined();
+  });
+
+  it("a value other than the default still does", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "anthropic/claude-3.5-haiku",
+      provider: { only: ["anthropic"], require_parameters: true },
+      logprobs: true,
+    });
+    expect(response.status).toBe(404);
+    expect(await response.text()).toContain("logprobs");
+    expect(await emulatorRequests(marker)).toEqual([]);
+  });
+});
+
 describe("sampling with Claude's thinking on", () => {
   // Extended thinking takes no temperature or top_k, and top_p only from 0.95 to 1.
   it.each(["anthropic", "amazon-bedrock"])(
