@@ -56,6 +56,41 @@ describe("stop", () => {
   });
 });
 
+describe("more stop sequences than OpenAI's four", () => {
+  const stop = ["a1", "a2", "a3", "a4", "a5"];
+  // OpenAI refuses a fifth (400 "'stop': array too long"), as Azure, Groq and xAI do.
+  it("no OpenAI endpoint takes them: a 400 naming the limit, with no call made", async () => {
+    const marker = nonce();
+    const response = await ask(marker, { model: "openai/gpt-4o", stop });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("takes at most 4 stop sequences");
+    expect(await emulatorRequests(marker)).toEqual([]);
+  });
+
+  it("Groq is skipped with no call, and the next provider answers with all of them", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "meta-llama/llama-3.3-70b-instruct",
+      provider: { order: ["groq", "together"], allow_fallbacks: false },
+      stop,
+    });
+    expect(response.status).toBe(200);
+    expect((await emulatorRequests(marker)).map((call) => call.provider)).toEqual(["together"]);
+    expect((await upstreamBody(marker)).stop).toEqual(stop);
+  });
+
+  it("four still reach OpenAI", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "openai/gpt-4o",
+      provider: { only: ["openai"] },
+      stop: stop.slice(0, 4),
+    });
+    expect(response.status).toBe(200);
+    expect((await upstreamBody(marker)).stop).toEqual(stop.slice(0, 4));
+  });
+});
+
 describe("parallel_tool_calls: false", () => {
   const tools = [WEATHER_TOOL];
   it("Anthropic is sent disable_parallel_tool_use", async () => {

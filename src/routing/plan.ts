@@ -415,7 +415,7 @@ function eligibleEndpoints(
     }
     // Checked last, so that a 400 asking for fewer stops is only given when that alone stands in
     // the way. An endpoint without `stop` at all drops it like any parameter it lacks.
-    const stopLimit = stops > 0 ? adapterFor(provider.adapter)?.limits?.stopSequences : undefined;
+    const stopLimit = stops > 0 ? adapterFor(provider.adapter)?.limits?.(provider.slug)?.stopSequences : undefined;
     if (stopLimit !== undefined && stops > stopLimit && supports(endpoint, "stop")) {
       reject(`${provider.name} takes at most ${stopLimit} stop sequences (\`stop\` has ${stops})`, true);
       continue;

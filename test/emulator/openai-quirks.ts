@@ -146,6 +146,22 @@ function fireworksCheck(body: Json): Script | undefined {
   return error(400, { error: `reasoning_effort '${effort}' is not supported for model ${body.model}` });
 }
 
+/** The most stop sequences each provider takes (OpenAI's four; Groq and xAI document the same; DeepSeek 16). */
+const STOP_LIMITS: Record<string, number> = { openai: 4, azure: 4, groq: 4, xai: 4, deepseek: 16 };
+
+function stopCheck(provider: string, body: Json): Script | undefined {
+  const limit = STOP_LIMITS[provider];
+  if (limit === undefined || !Array.isArray(body.stop) || body.stop.length <= limit) return undefined;
+  return error(400, {
+    error: {
+      message: `Invalid 'stop': array too long. Expected an array with maximum length ${limit}, but got an array with length ${body.stop.length} instead.`,
+      type: "invalid_request_error",
+      param: "stop",
+      code: "array_above_max_length",
+    },
+  });
+}
+
 const CHECKS: Record<string, (body: Json) => Script | undefined> = {
   fireworks: fireworksCheck,
   deepseek: deepseekCheck,
@@ -158,7 +174,7 @@ const CHECKS: Record<string, (body: Json) => Script | undefined> = {
 
 /** The provider's refusal of a request an OpenAI endpoint would take, if it has one. */
 export function providerRejection(provider: string, body: Json): Script | undefined {
-  return CHECKS[provider]?.(body);
+  return stopCheck(provider, body) ?? CHECKS[provider]?.(body);
 }
 
 /** Tool-call ids as the provider mints them (Mistral's are 9 alphanumerics). */

@@ -1,5 +1,5 @@
 import type { ChatRequest } from "../../schema/chat";
-import type { Usage } from "../types";
+import type { FormatLimits, Usage } from "../types";
 
 /**
  * Where "OpenAI-compatible" providers are not (../shared/reference/providers.md §6), by provider
@@ -13,6 +13,8 @@ export interface ProviderQuirks {
   rewrite?(body: Record<string, unknown>, request: ChatRequest): string[];
   /** Fixes a provider's usage so it means what OpenAI's means. */
   usage?(usage: Usage): Usage;
+  /** What the provider's API refuses to take at all (routing skips it for such a request). */
+  limits?: FormatLimits;
 }
 
 type Json = Record<string, unknown>;
@@ -95,8 +97,13 @@ function effortOrBudgetAsked(request: ChatRequest): boolean {
   return (request.reasoning?.effort ?? request.reasoning_effort ?? request.reasoning?.max_tokens) != null;
 }
 
+/** OpenAI's stop limit, which OpenAI-compatible APIs that document one mostly copy (xAI, Groq). */
+const FOUR_STOPS: FormatLimits = { stopSequences: 4 };
+
 const QUIRKS: Record<string, ProviderQuirks> = {
   openai: {
+    // 400 "'stop': array too long. Expected an array with maximum length 4".
+    limits: FOUR_STOPS,
     rewrite(body) {
       // The o-series takes low | medium | high (minimal, none and xhigh came with GPT-5 models
       // and are refused): an effort it lacks becomes the nearest it has, as OpenRouter does.
@@ -120,6 +127,7 @@ const QUIRKS: Record<string, ProviderQuirks> = {
     },
   },
   groq: {
+    limits: FOUR_STOPS,
     rewrite(body, request) {
       const dropped: string[] = [];
       // Groq serves one choice per request.
@@ -141,6 +149,7 @@ const QUIRKS: Record<string, ProviderQuirks> = {
     },
   },
   xai: {
+    limits: FOUR_STOPS,
     usage: addReasoningToCompletion,
     rewrite(body, request) {
       const effort = body.reasoning_effort;
@@ -160,6 +169,8 @@ const QUIRKS: Record<string, ProviderQuirks> = {
       return effortOrBudgetAsked(request) ? ["reasoning"] : [];
     },
   },
+  // DeepSeek takes up to 16 stop sequences.
+  deepseek: { limits: { stopSequences: 16 } },
   deepinfra: { usage: addReasoningToCompletion },
   fireworks: {
     rewrite(body, request) {
