@@ -466,6 +466,57 @@ describe("user", () => {
   });
 });
 
+describe("fields a strict API does not know", () => {
+  // Mistral refuses any field it does not know (422 extra_forbidden), Groq too (400 "property
+  // 'store' is unsupported"); OpenAI takes its own.
+  it("Mistral is not sent them, answers, and names them dropped", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "mistralai/mistral-large",
+      provider: { only: ["mistral"] },
+      modalities: ["text"],
+      service_tier: "auto",
+      temperature: 0.2,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBe("modalities, service_tier");
+    const body = await upstreamBody(marker);
+    expect(body.modalities).toBeUndefined();
+    expect(body.service_tier).toBeUndefined();
+    expect(body.temperature).toBe(0.2);
+  });
+
+  it("Groq is not sent store, answers, and names it dropped; it is sent service_tier", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "meta-llama/llama-3.3-70b-instruct",
+      provider: { only: ["groq"] },
+      store: true,
+      service_tier: "auto",
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBe("store");
+    const body = await upstreamBody(marker);
+    expect(body.store).toBeUndefined();
+    expect(body.service_tier).toBe("auto");
+  });
+
+  it("OpenAI is sent them", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "openai/gpt-4o",
+      provider: { only: ["openai"] },
+      modalities: ["text"],
+      service_tier: "auto",
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBeNull();
+    const body = await upstreamBody(marker);
+    expect(body.modalities).toEqual(["text"]);
+    expect(body.service_tier).toBe("auto");
+  });
+});
+
 describe("parallel_tool_calls to OpenAI's o-series", () => {
   // o3-mini and o4-mini refuse it (400 "Unsupported parameter: 'parallel_tool_calls'").
   it("o4-mini is not sent it, answers, and names it dropped", async () => {

@@ -13,12 +13,39 @@ function error(status: number, body: Json): Script {
 
 const MISTRAL_ID = /^[a-zA-Z0-9]{9}$/;
 
-/** Mistral's validator: 9-character alphanumeric tool-call ids, `random_seed` not `seed`, no `user`. */
+/** The top-level fields of Mistral's chat completion request: it refuses any other (422 extra_forbidden). */
+const MISTRAL_FIELDS = new Set([
+  "model",
+  "messages",
+  "temperature",
+  "top_p",
+  "max_tokens",
+  "stream",
+  "stream_options",
+  "stop",
+  "random_seed",
+  "response_format",
+  "tools",
+  "tool_choice",
+  "presence_penalty",
+  "frequency_penalty",
+  "n",
+  "prediction",
+  "parallel_tool_calls",
+  "safe_prompt",
+  "prompt_mode",
+  "reasoning_effort",
+]);
+
+/**
+ * Mistral's validator: only the fields it knows (so `random_seed`, not `seed`, and no `user`), and
+ * 9-character alphanumeric tool-call ids.
+ */
 function mistralCheck(body: Json): Script | undefined {
   const invalid = (message: string) =>
     error(422, { object: "error", message, type: "invalid_request_error", param: null, code: null });
-  for (const field of ["seed", "user"]) {
-    if (body[field] !== undefined) return invalid(`Extra inputs are not permitted: ${field}`);
+  for (const field of Object.keys(body)) {
+    if (!MISTRAL_FIELDS.has(field)) return invalid(`Extra inputs are not permitted: ${field}`);
   }
   for (const message of (body.messages ?? []) as Json[]) {
     for (const call of (message.tool_calls ?? []) as Json[]) {
@@ -33,11 +60,41 @@ function mistralCheck(body: Json): Script | undefined {
 }
 
 /**
- * Groq serves one choice and no logprobs; its Qwen 3 takes reasoning_effort none or default; a
+ * Groq refuses a field it does not know; it serves one choice and no logprobs; its Qwen 3 takes reasoning_effort none or default; a
  * JSON schema only on the models with structured outputs (Llama 4, GPT-OSS, Kimi K2).
  */
+const GROQ_FIELDS = new Set([
+  "model",
+  "messages",
+  "temperature",
+  "top_p",
+  "max_tokens",
+  "max_completion_tokens",
+  "stream",
+  "stream_options",
+  "stop",
+  "seed",
+  "n",
+  "frequency_penalty",
+  "presence_penalty",
+  "logit_bias",
+  "logprobs",
+  "top_logprobs",
+  "tools",
+  "tool_choice",
+  "parallel_tool_calls",
+  "response_format",
+  "service_tier",
+  "reasoning_format",
+  "reasoning_effort",
+  "user",
+]);
+
 function groqCheck(body: Json): Script | undefined {
   const invalid = (message: string) => error(400, { error: { message, type: "invalid_request_error" } });
+  for (const field of Object.keys(body)) {
+    if (!GROQ_FIELDS.has(field)) return invalid(`property '${field}' is unsupported`);
+  }
   if (typeof body.n === "number" && body.n !== 1) return invalid("'n' : number must be at most 1");
   if (body.logprobs) return invalid("'logprobs' : not supported");
   if (body.response_format?.type === "json_schema" && !/llama-4|gpt-oss|kimi-k2/.test(String(body.model))) {

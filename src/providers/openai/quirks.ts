@@ -15,6 +15,15 @@ export interface ProviderQuirks {
   usage?(usage: Usage): Usage;
   /** What the provider's API refuses to take at all (routing skips it for such a request). */
   limits?: FormatLimits;
+  /**
+   * The fields of the client's request the provider's API takes, where it refuses any other
+   * (Mistral: 422 extra_forbidden; Groq: 400 "property 'store' is unsupported"). Any other field
+   * the client sent is left out and named dropped. Without it every field goes through (OpenAI's
+   * own API, and the APIs that ignore what they do not know). Fields the gateway builds itself
+   * (model, max_tokens, reasoning_effort, stream, stream_options, user, prediction) are not
+   * the client's and are not listed.
+   */
+  fields?: ReadonlySet<string>;
 }
 
 type Json = Record<string, unknown>;
@@ -97,6 +106,43 @@ function effortOrBudgetAsked(request: ChatRequest): boolean {
   return (request.reasoning?.effort ?? request.reasoning_effort ?? request.reasoning?.max_tokens) != null;
 }
 
+/** Mistral's chat completion request (its API schema): `seed` is the client's spelling of `random_seed`. */
+const MISTRAL_FIELDS = new Set([
+  "messages",
+  "temperature",
+  "top_p",
+  "stop",
+  "seed",
+  "random_seed",
+  "response_format",
+  "tools",
+  "tool_choice",
+  "presence_penalty",
+  "frequency_penalty",
+  "n",
+  "parallel_tool_calls",
+  "safe_prompt",
+  "prompt_mode",
+]);
+
+/** Groq's chat completion request (its API reference), less what the gateway builds. */
+const GROQ_FIELDS = new Set([
+  "messages",
+  "temperature",
+  "top_p",
+  "stop",
+  "seed",
+  "n",
+  "frequency_penalty",
+  "presence_penalty",
+  "tools",
+  "tool_choice",
+  "parallel_tool_calls",
+  "response_format",
+  "service_tier",
+  "reasoning_format",
+]);
+
 /** OpenAI's stop limit, which OpenAI-compatible APIs that document one mostly copy (xAI, Groq). */
 const FOUR_STOPS: FormatLimits = { stopSequences: 4 };
 
@@ -115,6 +161,7 @@ const QUIRKS: Record<string, ProviderQuirks> = {
     },
   },
   mistral: {
+    fields: MISTRAL_FIELDS,
     rewrite(body) {
       body.messages = withToolIds(body.messages, mistralToolId);
       if (body.seed !== undefined) {
@@ -128,6 +175,7 @@ const QUIRKS: Record<string, ProviderQuirks> = {
   },
   groq: {
     limits: FOUR_STOPS,
+    fields: GROQ_FIELDS,
     rewrite(body, request) {
       const dropped: string[] = [];
       // Groq serves one choice per request.

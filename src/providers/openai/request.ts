@@ -77,10 +77,16 @@ export function buildOpenAIBody(
 ): { body: Record<string, unknown>; dropped: string[] } {
   const dropped = unsupportedParameters(request, target.endpoint);
   const droppedFields = new Set(dropped.flatMap((p) => FIELDS_OF_PARAMETER[p] ?? [p]));
+  const quirks = quirksOf(target.provider.slug);
   const body: Record<string, unknown> = { model: target.endpoint.provider_model_id };
   for (const [field, value] of Object.entries(request)) {
     if (value === undefined || value === null) continue;
     if (GATEWAY_FIELDS.has(field) || droppedFields.has(field)) continue;
+    // A strict API refuses the whole request for one field it does not know.
+    if (quirks?.fields && !quirks.fields.has(field)) {
+      dropped.push(field);
+      continue;
+    }
     body[field] = value;
   }
 
@@ -106,7 +112,6 @@ export function buildOpenAIBody(
   if (request.user) body.user = request.user;
   if (request.prediction != null && TAKES_PREDICTION.has(target.provider.slug)) body.prediction = request.prediction;
   body.messages = withoutReasoningFields(body.messages);
-  const quirks = quirksOf(target.provider.slug);
   if (quirks?.rewrite) dropped.push(...quirks.rewrite(body, request));
   return { body, dropped };
 }
