@@ -89,6 +89,41 @@ describe("whitespace-only stop sequences", () => {
   });
 });
 
+describe("more stop sequences than OpenAI's four", () => {
+  const stop = ["a1", "a2", "a3", "a4", "a5"];
+  // OpenAI refuses a fifth (400 "'stop': array too long"), as Azure, Groq and xAI do.
+  it("no OpenAI endpoint takes them: a 400 naming the limit, with no call made", async () => {
+    const marker = nonce();
+    const response = await ask(marker, { model: "openai/gpt-4o", stop });
+    expect(response.status).toBe(400);
+    expect(await response.text()).toContain("takes at most 4 stop sequences");
+    expect(await emulatorRequests(marker)).toEqual([]);
+  });
+
+  it("Groq is skipped with no call, and the next provider answers with all of them", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "meta-llama/llama-3.3-70b-instruct",
+      provider: { order: ["groq", "together"], allow_fallbacks: false },
+      stop,
+    });
+    expect(response.status).toBe(200);
+    expect((await emulatorRequests(marker)).map((call) => call.provider)).toEqual(["together"]);
+    expect((await upstreamBody(marker)).stop).toEqual(stop);
+  });
+
+  it("four still reach OpenAI", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "openai/gpt-4o",
+      provider: { only: ["openai"] },
+      stop: stop.slice(0, 4),
+    });
+    expect(response.status).toBe(200);
+    expect((await upstreamBody(marker)).stop).toEqual(stop.slice(0, 4));
+  });
+});
+
 describe("parallel_tool_calls: false", () => {
   const tools = [WEATHER_TOOL];
   it("Anthropic is sent disable_parallel_tool_use", async () => {
@@ -235,6 +270,34 @@ describe("reasoning effort to OpenAI's o-series", () => {
     const response = await ask(marker, { model: "openai/o4-mini", reasoning: { effort: asked } });
     expect(response.status).toBe(200);
     expect((await upstreamBody(marker)).reasoning_effort).toBe(sent);
+  });
+});
+
+describe("reasoning effort to Fireworks", () => {
+  // Fireworks takes low | medium | high, and none where thinking can be turned off (Qwen 3).
+  it.each([
+    [{ effort: "none" }, "none", null],
+    [{ enabled: false }, "none", null],
+    [{ effort: "minimal" }, "low", null],
+    [{ effort: "xhigh" }, "high", null],
+  ])("Qwen 3: %o is sent as %s", async (reasoning, sent, dropped) => {
+    const marker = nonce();
+    const response = await ask(marker, { model: "qwen/qwen3-235b-a22b", provider: { only: ["fireworks"] }, reasoning });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBe(dropped);
+    expect((await upstreamBody(marker)).reasoning_effort).toBe(sent);
+  });
+
+  it("R1, which always reasons, is sent no effort for none, answers, and names reasoning dropped", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "deepseek/deepseek-r1",
+      provider: { only: ["fireworks"] },
+      reasoning: { effort: "none" },
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBe("reasoning");
+    expect((await upstreamBody(marker)).reasoning_effort).toBeUndefined();
   });
 });
 
@@ -436,6 +499,57 @@ describe("user", () => {
   });
 });
 
+describe("fields a strict API does not know", () => {
+  // Mistral refuses any field it does not know (422 extra_forbidden), Groq too (400 "property
+  // 'store' is unsupported"); OpenAI takes its own.
+  it("Mistral is not sent them, answers, and names them dropped", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "mistralai/mistral-large",
+      provider: { only: ["mistral"] },
+      modalities: ["text"],
+      service_tier: "auto",
+      temperature: 0.2,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBe("modalities, service_tier");
+    const body = await upstreamBody(marker);
+    expect(body.modalities).toBeUndefined();
+    expect(body.service_tier).toBeUndefined();
+    expect(body.temperature).toBe(0.2);
+  });
+
+  it("Groq is not sent store, answers, and names it dropped; it is sent service_tier", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "meta-llama/llama-3.3-70b-instruct",
+      provider: { only: ["groq"] },
+      store: true,
+      service_tier: "auto",
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBe("store");
+    const body = await upstreamBody(marker);
+    expect(body.store).toBeUndefined();
+    expect(body.service_tier).toBe("auto");
+  });
+
+  it("OpenAI is sent them", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "openai/gpt-4o",
+      provider: { only: ["openai"] },
+      modalities: ["text"],
+      service_tier: "auto",
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBeNull();
+    const body = await upstreamBody(marker);
+    expect(body.modalities).toEqual(["text"]);
+    expect(body.service_tier).toBe("auto");
+  });
+});
+
 describe("parallel_tool_calls to OpenAI's o-series", () => {
   // o3-mini and o4-mini refuse it (400 "Unsupported parameter: 'parallel_tool_calls'").
   it("o4-mini is not sent it, answers, and names it dropped", async () => {
@@ -451,6 +565,46 @@ describe("parallel_tool_calls to OpenAI's o-series", () => {
     const response = await ask(marker, { model: "openai/gpt-4o", tools: [WEATHER_TOOL], parallel_tool_calls: false });
     expect(response.status).toBe(200);
     expect((await upstreamBody(marker)).parallel_tool_calls).toBe(false);
+  });
+});
+
+describe("parameters sent at their API default", () => {
+  // logprobs: false and parallel_tool_calls: true ask nothing an endpoint without them would not do.
+  it("with require_parameters, logprobs: false does not leave out endpoints without logprobs", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "anthropic/claude-3.5-haiku",
+      provider: { only: ["anthropic"], require_parameters: true },
+      logprobs: false,
+      frequency_penalty: 0,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBeNull();
+  });
+
+  it("with require_parameters, parallel_tool_calls: true still routes to o4-mini, which is not sent it", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "openai/o4-mini",
+      provider: { require_parameters: true },
+      tools: [WEATHER_TOOL],
+      parallel_tool_calls: true,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBeNull();
+    expect((await upstreamBody(marker)).parallel_tool_calls).toBeUndefined();
+  });
+
+  it("a value other than the default still does", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "anthropic/claude-3.5-haiku",
+      provider: { only: ["anthropic"], require_parameters: true },
+      logprobs: true,
+    });
+    expect(response.status).toBe(404);
+    expect(await response.text()).toContain("logprobs");
+    expect(await emulatorRequests(marker)).toEqual([]);
   });
 });
 
@@ -539,10 +693,11 @@ describe("require_parameters and what a format cannot take as sent", () => {
   });
 });
 
-describe("response_format json_schema to DeepSeek", () => {
+describe("response_format json_schema to an endpoint with JSON mode only", () => {
   const format = { type: "json_schema", json_schema: { name: "answer", schema: { type: "object" } } };
-  // DeepSeek's JSON mode is json_object only (400 "This response_format type is unavailable now").
-  it("DeepSeek is not sent it, answers, and names structured_outputs dropped", async () => {
+  // DeepSeek's JSON mode is json_object only (400 "This response_format type is unavailable now");
+  // it lists response_format, not structured_outputs.
+  it("DeepSeek is sent JSON mode, answers, and names structured_outputs dropped", async () => {
     const marker = nonce();
     const response = await ask(marker, {
       model: "deepseek/deepseek-chat-v3-0324",
@@ -551,7 +706,7 @@ describe("response_format json_schema to DeepSeek", () => {
     });
     expect(response.status).toBe(200);
     expect(response.headers.get("x-tollgate-dropped-params")).toBe("structured_outputs");
-    expect((await upstreamBody(marker)).response_format).toBeUndefined();
+    expect((await upstreamBody(marker)).response_format).toEqual({ type: "json_object" });
   });
 
   it("with require_parameters, another provider of the model answers", async () => {
@@ -575,6 +730,42 @@ describe("response_format json_schema to DeepSeek", () => {
     });
     expect(response.status).toBe(200);
     expect((await upstreamBody(marker)).response_format).toEqual({ type: "json_object" });
+  });
+
+  // Groq takes a JSON schema on Llama 4, not on Llama 3.3 (400 "does not support response format
+  // `json_schema`"), though both list response_format.
+  it("Groq's Llama 3.3 is sent JSON mode and names structured_outputs dropped; its Llama 4 the schema", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "meta-llama/llama-3.3-70b-instruct",
+      provider: { only: ["groq"] },
+      response_format: format,
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toBe("structured_outputs");
+    expect((await upstreamBody(marker)).response_format).toEqual({ type: "json_object" });
+
+    const marker4 = nonce();
+    const response4 = await ask(marker4, {
+      model: "meta-llama/llama-4-maverick",
+      provider: { only: ["groq"] },
+      response_format: format,
+    });
+    expect(response4.status).toBe(200);
+    expect(response4.headers.get("x-tollgate-dropped-params")).toBeNull();
+    expect((await upstreamBody(marker4)).response_format).toEqual(format);
+  });
+
+  it("with require_parameters, an endpoint without structured_outputs is not chosen: a 404 naming it", async () => {
+    const marker = nonce();
+    const response = await ask(marker, {
+      model: "meta-llama/llama-3.3-70b-instruct",
+      provider: { only: ["groq", "deepinfra"], require_parameters: true },
+      response_format: format,
+    });
+    expect(response.status).toBe(404);
+    expect(await response.text()).toContain("structured_outputs");
+    expect(await emulatorRequests(marker)).toEqual([]);
   });
 });
 

@@ -142,15 +142,20 @@ describe("provider preferences", () => {
         message: expect.stringMatching(/at most 5 stop sequences \(`stop` has 6\)/),
       }),
     );
-    // Through a `models` fallback, the next model serves it (OpenAI's format sends every stop).
-    const fallback = plan({ model: "google/gemini-2.5-flash", models: ["openai/gpt-4o-mini"], stop: stops(6) });
-    expect(fallback.map((a) => a.model.id)).toEqual(["openai/gpt-4o-mini"]);
+    // Through a `models` fallback, the next model serves it, on the providers without a limit
+    // under six (OpenAI takes four; Groq, like OpenAI, four).
+    const fallback = plan({ model: "google/gemini-2.5-flash", models: [LLAMA], stop: stops(6) });
+    expect(fallback.map((a) => a.model.id)).toEqual(fallback.map(() => LLAMA));
+    expect(fallback.map((a) => a.provider.slug)).not.toContain("groq");
+    expect(() => plan({ model: "openai/gpt-4o-mini", stop: stops(5) })).toThrow(
+      expect.objectContaining({ status: 400, message: expect.stringMatching(/at most 4 stop sequences/) }),
+    );
     // A provider that is not configured is not the client's to fix: a 404, not a request for fewer stops.
     const unconfigured = () =>
       plan(
-        { model: "google/gemini-2.5-flash", models: ["openai/gpt-4o-mini"], stop: stops(6) },
+        { model: "google/gemini-2.5-flash", models: [LLAMA], stop: stops(6) },
         {
-          access: (p) => (p.slug === "openai" ? undefined : configured()),
+          access: (p) => (p.slug === "google-ai-studio" ? configured() : undefined),
         },
       );
     expect(unconfigured).toThrow(expect.objectContaining({ status: 404 }));

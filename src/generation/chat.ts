@@ -3,6 +3,7 @@ import { getCatalog } from "../catalog/store";
 import type { AppEnv } from "../context";
 import { serverTiming } from "../observability";
 import { producedText } from "../providers/assistant-message";
+import { atDefault } from "../providers/parameters";
 import { adapterFor } from "../providers/registry";
 import type { ChatCompletionOut, Usage } from "../providers/types";
 import { type AttemptReport, type AttemptSuccess, runAttempts } from "../routing/attempts";
@@ -62,7 +63,11 @@ export async function completeChat(
     runAttempts(plan, {
       request,
       adapterFor: (attempt) => adapterFor(attempt.provider.adapter),
-      buildCall: (adapter, req, target) => adapter.buildChatRequest(req, target, request.stream === true),
+      buildCall: async (adapter, req, target) => {
+        const call = await adapter.buildChatRequest(req, target, request.stream === true);
+        // A parameter left out at its API default is not one the client loses: not named dropped.
+        return { ...call, dropped: call.dropped.filter((parameter) => !atDefault(req, parameter)) };
+      },
       stream: request.stream === true,
       ...gate,
       headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,

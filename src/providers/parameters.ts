@@ -42,12 +42,40 @@ const SAMPLING_PARAMETERS = [
   "top_logprobs",
 ] as const;
 
-/** `structured_outputs` is honoured by endpoints listing either it or `response_format`. */
+/**
+ * Values that ask for nothing the API would not do anyway: OpenAI's and OpenRouter's documented
+ * defaults, the same at every provider (not temperature, whose default differs: Mistral's is 0.7).
+ */
+const API_DEFAULTS: Record<string, unknown> = {
+  logprobs: false,
+  parallel_tool_calls: true,
+  top_p: 1,
+  top_k: 0,
+  min_p: 0,
+  top_a: 0,
+  frequency_penalty: 0,
+  presence_penalty: 0,
+  repetition_penalty: 1,
+};
+
+/**
+ * Whether the request sends a parameter only at its API default (or, for `stop`, no sequence):
+ * an endpoint without it does the same, so `require_parameters` does not leave it out and its
+ * absence is not reported as dropped. The field itself still stays away from an endpoint without
+ * the parameter, which may refuse it whatever its value (OpenAI's o-series and parallel_tool_calls).
+ */
+export function atDefault(request: Partial<ChatRequest>, parameter: string): boolean {
+  if (parameter === "stop") return stopSequences(request).length === 0;
+  return parameter in API_DEFAULTS && (request as Record<string, unknown>)[parameter] === API_DEFAULTS[parameter];
+}
+
+/**
+ * Whether the endpoint honours a parameter: it lists it. As on OpenRouter's /models,
+ * `response_format` is JSON mode (`json_object`) and `structured_outputs` is `json_schema`: an
+ * endpoint that takes the one may not take the other (DeepSeek, DeepInfra: JSON mode only).
+ */
 export function supports(endpoint: Endpoint, parameter: string): boolean {
-  const list = endpoint.supported_parameters;
-  if (list.includes(parameter)) return true;
-  if (parameter === "structured_outputs") return list.includes("response_format");
-  return false;
+  return endpoint.supported_parameters.includes(parameter);
 }
 
 /** Parameters of the request the endpoint does not support. `max_tokens` is always honoured. */
@@ -56,7 +84,7 @@ export function unsupportedParameters(request: Partial<ChatRequest>, endpoint: E
 }
 
 /** The request's stop sequences as a provider is sent them: one string is a list of one; empty ones mean nothing. */
-export function stopSequences(request: Pick<ChatRequest, "stop">): string[] {
+export function stopSequences(request: Partial<Pick<ChatRequest, "stop">>): string[] {
   const stop = request.stop;
   if (stop == null) return [];
   return (typeof stop === "string" ? [stop] : stop).filter((sequence) => sequence !== "");

@@ -171,11 +171,11 @@ export interface UpstreamError {
 
 /**
  * What a provider cannot take however the request is mapped. Routing skips the endpoints of a
- * format whose limit the request exceeds, as it skips one that lacks a required parameter: the
- * request is never sent with part of it cut away.
+ * provider whose limit the request exceeds, with no call made, as it skips one that lacks a
+ * required parameter: the request is never sent with part of it cut away, nor sent to be refused.
  */
 export interface FormatLimits {
-  /** The most stop sequences the provider takes (Cohere's and Gemini's five). */
+  /** The most stop sequences the provider takes (Cohere's and Gemini's five, OpenAI's four). */
   stopSequences?: number;
 }
 
@@ -191,7 +191,8 @@ export interface CredentialParts {
 
 /** One upstream wire format: small pure functions from the public request to the upstream and back. */
 export interface ChatAdapter extends CredentialParts {
-  limits?: FormatLimits;
+  /** The limits of a provider speaking this format (by slug: OpenAI-compatible ones differ). */
+  limits?(providerSlug: string): FormatLimits | undefined;
   /**
    * The output tokens this format's request to an endpoint asks for on top of the request's
    * `max_tokens`: the thinking budget it adds to the provider's output cap (0 when it sends none).

@@ -1,7 +1,7 @@
 import { priceAtto, usdToAtto } from "../billing/money";
 import type { CatalogIndex } from "../catalog/store";
 import type { Endpoint, Model, Provider } from "../catalog/types";
-import { requestedParameters, stopSequences, supports } from "../providers/parameters";
+import { atDefault, requestedParameters, stopSequences, supports } from "../providers/parameters";
 import { adapterFor } from "../providers/registry";
 import type { UpstreamTarget } from "../providers/types";
 import type { ChatRequest, ProviderPreferences } from "../schema/chat";
@@ -415,7 +415,7 @@ function eligibleEndpoints(
     }
     // Checked last, so that a 400 asking for fewer stops is only given when that alone stands in
     // the way. An endpoint without `stop` at all drops it like any parameter it lacks.
-    const stopLimit = stops > 0 ? adapterFor(provider.adapter)?.limits?.stopSequences : undefined;
+    const stopLimit = stops > 0 ? adapterFor(provider.adapter)?.limits?.(provider.slug)?.stopSequences : undefined;
     if (stopLimit !== undefined && stops > stopLimit && supports(endpoint, "stop")) {
       reject(`${provider.name} takes at most ${stopLimit} stop sequences (\`stop\` has ${stops})`, true);
       continue;
@@ -438,7 +438,8 @@ function cannotHonour(request: ChatRequest, needed: readonly string[], target: U
 
 /**
  * The parameters an endpoint must support to be tried. With `require_parameters`, every one sent
- * (but `max_tokens`, which every endpoint takes, capped to its own limit), and `reasoning` for a
+ * (but `max_tokens`, which every endpoint takes, capped to its own limit, and those sent at their
+ * API default, `logprobs: false` or `parallel_tool_calls: true`), and `reasoning` for a
  * `:thinking` model, which is sent with reasoning on (routing/variants.ts withVariant). Without
  * it, still `tools`: OpenRouter routes a request with tools only to endpoints that support tool
  * use, since an endpoint that drops them answers in prose where the client waits for a tool call.
@@ -451,7 +452,8 @@ function neededParameters(
 ): string[] {
   const sent = [...requestedParameters(request), ...extra];
   if (prefs.require_parameters) {
-    const needed = sent.filter((p) => p !== "max_tokens");
+    // A parameter at its API default asks nothing an endpoint without it would not do.
+    const needed = sent.filter((p) => p !== "max_tokens" && !atDefault(request, p));
     if (variant === "thinking" && !needed.includes("reasoning")) needed.push("reasoning");
     return needed;
   }

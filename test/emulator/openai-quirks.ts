@@ -13,12 +13,39 @@ function error(status: number, body: Json): Script {
 
 const MISTRAL_ID = /^[a-zA-Z0-9]{9}$/;
 
-/** Mistral's validator: 9-character alphanumeric tool-call ids, `random_seed` not `seed`, no `user`. */
+/** The top-level fields of Mistral's chat completion request: it refuses any other (422 extra_forbidden). */
+const MISTRAL_FIELDS = new Set([
+  "model",
+  "messages",
+  "temperature",
+  "top_p",
+  "max_tokens",
+  "stream",
+  "stream_options",
+  "stop",
+  "random_seed",
+  "response_format",
+  "tools",
+  "tool_choice",
+  "presence_penalty",
+  "frequency_penalty",
+  "n",
+  "prediction",
+  "parallel_tool_calls",
+  "safe_prompt",
+  "prompt_mode",
+  "reasoning_effort",
+]);
+
+/**
+ * Mistral's validator: only the fields it knows (so `random_seed`, not `seed`, and no `user`), and
+ * 9-character alphanumeric tool-call ids.
+ */
 function mistralCheck(body: Json): Script | undefined {
   const invalid = (message: string) =>
     error(422, { object: "error", message, type: "invalid_request_error", param: null, code: null });
-  for (const field of ["seed", "user"]) {
-    if (body[field] !== undefined) return invalid(`Extra inputs are not permitted: ${field}`);
+  for (const field of Object.keys(body)) {
+    if (!MISTRAL_FIELDS.has(field)) return invalid(`Extra inputs are not permitted: ${field}`);
   }
   for (const message of (body.messages ?? []) as Json[]) {
     for (const call of (message.tool_calls ?? []) as Json[]) {
@@ -32,11 +59,47 @@ function mistralCheck(body: Json): Script | undefined {
   return undefined;
 }
 
-/** Groq serves one choice and no logprobs; its Qwen 3 takes reasoning_effort none or default. */
+/**
+ * Groq refuses a field it does not know; it serves one choice and no logprobs; its Qwen 3 takes reasoning_effort none or default; a
+ * JSON schema only on the models with structured outputs (Llama 4, GPT-OSS, Kimi K2).
+ */
+const GROQ_FIELDS = new Set([
+  "model",
+  "messages",
+  "temperature",
+  "top_p",
+  "max_tokens",
+  "max_completion_tokens",
+  "stream",
+  "stream_options",
+  "stop",
+  "seed",
+  "n",
+  "frequency_penalty",
+  "presence_penalty",
+  "logit_bias",
+  "logprobs",
+  "top_logprobs",
+  "tools",
+  "tool_choice",
+  "parallel_tool_calls",
+  "response_format",
+  "service_tier",
+  "reasoning_format",
+  "reasoning_effort",
+  "user",
+]);
+
 function groqCheck(body: Json): Script | undefined {
   const invalid = (message: string) => error(400, { error: { message, type: "invalid_request_error" } });
+  for (const field of Object.keys(body)) {
+    if (!GROQ_FIELDS.has(field)) return invalid(`property '${field}' is unsupported`);
+  }
   if (typeof body.n === "number" && body.n !== 1) return invalid("'n' : number must be at most 1");
   if (body.logprobs) return invalid("'logprobs' : not supported");
+  if (body.response_format?.type === "json_schema" && !/llama-4|gpt-oss|kimi-k2/.test(String(body.model))) {
+    return invalid("This model does not support response format `json_schema`");
+  }
   const effort = body.reasoning_effort;
   if (effort !== undefined && /qwen3/i.test(String(body.model)) && effort !== "none" && effort !== "default") {
     return invalid("`reasoning_effort` must be one of `none` or `default`");
@@ -132,7 +195,32 @@ function deepseekCheck(body: Json): Script | undefined {
   });
 }
 
+/** Fireworks: reasoning_effort low | medium | high, and none only where thinking can be turned off (Qwen 3). */
+function fireworksCheck(body: Json): Script | undefined {
+  const effort = body.reasoning_effort;
+  if (effort === undefined || ["low", "medium", "high"].includes(effort)) return undefined;
+  if (effort === "none" && /qwen3/i.test(String(body.model))) return undefined;
+  return error(400, { error: `reasoning_effort '${effort}' is not supported for model ${body.model}` });
+}
+
+/** The most stop sequences each provider takes (OpenAI's four; Groq and xAI document the same; DeepSeek 16). */
+const STOP_LIMITS: Record<string, number> = { openai: 4, azure: 4, groq: 4, xai: 4, deepseek: 16 };
+
+function stopCheck(provider: string, body: Json): Script | undefined {
+  const limit = STOP_LIMITS[provider];
+  if (limit === undefined || !Array.isArray(body.stop) || body.stop.length <= limit) return undefined;
+  return error(400, {
+    error: {
+      message: `Invalid 'stop': array too long. Expected an array with maximum length ${limit}, but got an array with length ${body.stop.length} instead.`,
+      type: "invalid_request_error",
+      param: "stop",
+      code: "array_above_max_length",
+    },
+  });
+}
+
 const CHECKS: Record<string, (body: Json) => Script | undefined> = {
+  fireworks: fireworksCheck,
   deepseek: deepseekCheck,
   openai: openaiCheck,
   xai: xaiCheck,
@@ -143,7 +231,7 @@ const CHECKS: Record<string, (body: Json) => Script | undefined> = {
 
 /** The provider's refusal of a request an OpenAI endpoint would take, if it has one. */
 export function providerRejection(provider: string, body: Json): Script | undefined {
-  return CHECKS[provider]?.(body);
+  return stopCheck(provider, body) ?? CHECKS[provider]?.(body);
 }
 
 /** Tool-call ids as the provider mints them (Mistral's are 9 alphanumerics). */

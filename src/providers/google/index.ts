@@ -8,7 +8,7 @@ export { googleEmbeddingsAdapter } from "./embeddings";
 /** Google Gemini (Generative Language API v1beta): `generateContent` / `streamGenerateContent?alt=sse`. */
 export const googleAdapter: ChatAdapter = {
   // generationConfig.stopSequences takes up to five (providers.md §3.2).
-  limits: { stopSequences: 5 },
+  limits: () => ({ stopSequences: 5 }),
   buildChatRequest: buildGeminiChatRequest,
   parseChatResponse: (body) => parseGeminiResponse(body),
   createStreamMapper: () => createGeminiStreamMapper(),

@@ -10,5 +10,6 @@ export const openaiAdapter: ChatAdapter = {
   parseChatResponse: (body, target) => parseOpenAIChatResponse(body, quirksOf(target.provider.slug)?.usage),
   createStreamMapper: (target) => createOpenAIStreamMapper(quirksOf(target.provider.slug)?.usage),
   parseError: parseStandardError,
+  limits: (providerSlug) => quirksOf(providerSlug)?.limits,
   droppedParameters: (request, target) => buildOpenAIBody(request, target, false).dropped,
 };

@@ -1,5 +1,5 @@
 import type { ChatRequest } from "../../schema/chat";
-import type { Usage } from "../types";
+import type { FormatLimits, Usage } from "../types";
 
 /**
  * Where "OpenAI-compatible" providers are not (../shared/reference/providers.md §6), by provider
@@ -13,6 +13,17 @@ export interface ProviderQuirks {
   rewrite?(body: Record<string, unknown>, request: ChatRequest): string[];
   /** Fixes a provider's usage so it means what OpenAI's means. */
   usage?(usage: Usage): Usage;
+  /** What the provider's API refuses to take at all (routing skips it for such a request). */
+  limits?: FormatLimits;
+  /**
+   * The fields of the client's request the provider's API takes, where it refuses any other
+   * (Mistral: 422 extra_forbidden; Groq: 400 "property 'store' is unsupported"). Any other field
+   * the client sent is left out and named dropped. Without it every field goes through (OpenAI's
+   * own API, and the APIs that ignore what they do not know). Fields the gateway builds itself
+   * (model, max_tokens, reasoning_effort, stream, stream_options, user, prediction) are not
+   * the client's and are not listed.
+   */
+  fields?: ReadonlySet<string>;
 }
 
 type Json = Record<string, unknown>;
@@ -95,8 +106,50 @@ function effortOrBudgetAsked(request: ChatRequest): boolean {
   return (request.reasoning?.effort ?? request.reasoning_effort ?? request.reasoning?.max_tokens) != null;
 }
 
+/** Mistral's chat completion request (its API schema): `seed` is the client's spelling of `random_seed`. */
+const MISTRAL_FIELDS = new Set([
+  "messages",
+  "temperature",
+  "top_p",
+  "stop",
+  "seed",
+  "random_seed",
+  "response_format",
+  "tools",
+  "tool_choice",
+  "presence_penalty",
+  "frequency_penalty",
+  "n",
+  "parallel_tool_calls",
+  "safe_prompt",
+  "prompt_mode",
+]);
+
+/** Groq's chat completion request (its API reference), less what the gateway builds. */
+const GROQ_FIELDS = new Set([
+  "messages",
+  "temperature",
+  "top_p",
+  "stop",
+  "seed",
+  "n",
+  "frequency_penalty",
+  "presence_penalty",
+  "tools",
+  "tool_choice",
+  "parallel_tool_calls",
+  "response_format",
+  "service_tier",
+  "reasoning_format",
+]);
+
+/** OpenAI's stop limit, which OpenAI-compatible APIs that document one mostly copy (xAI, Groq). */
+const FOUR_STOPS: FormatLimits = { stopSequences: 4 };
+
 const QUIRKS: Record<string, ProviderQuirks> = {
   openai: {
+    // 400 "'stop': array too long. Expected an array with maximum length 4".
+    limits: FOUR_STOPS,
     rewrite(body) {
       // The o-series takes low | medium | high (minimal, none and xhigh came with GPT-5 models
       // and are refused): an effort it lacks becomes the nearest it has, as OpenRouter does.
@@ -108,6 +161,7 @@ const QUIRKS: Record<string, ProviderQuirks> = {
     },
   },
   mistral: {
+    fields: MISTRAL_FIELDS,
     rewrite(body) {
       body.messages = withToolIds(body.messages, mistralToolId);
       if (body.seed !== undefined) {
@@ -120,6 +174,8 @@ const QUIRKS: Record<string, ProviderQuirks> = {
     },
   },
   groq: {
+    limits: FOUR_STOPS,
+    fields: GROQ_FIELDS,
     rewrite(body, request) {
       const dropped: string[] = [];
       // Groq serves one choice per request.
@@ -140,16 +196,8 @@ const QUIRKS: Record<string, ProviderQuirks> = {
       return dropped;
     },
   },
-  deepseek: {
-    rewrite(body) {
-      // DeepSeek's JSON mode is json_object only: json_schema is refused (400 "This
-      // response_format type is unavailable now").
-      if ((body.response_format as Json | undefined)?.type !== "json_schema") return [];
-      delete body.response_format;
-      return ["structured_outputs"];
-    },
-  },
   xai: {
+    limits: FOUR_STOPS,
     usage: addReasoningToCompletion,
     rewrite(body, request) {
       const effort = body.reasoning_effort;
@@ -169,12 +217,23 @@ const QUIRKS: Record<string, ProviderQuirks> = {
       return effortOrBudgetAsked(request) ? ["reasoning"] : [];
     },
   },
+  // DeepSeek takes up to 16 stop sequences.
+  deepseek: { limits: { stopSequences: 16 } },
   deepinfra: { usage: addReasoningToCompletion },
   fireworks: {
-    rewrite(body) {
-      // Fireworks takes low | medium | high only.
-      if (body.reasoning_effort === "minimal" || body.reasoning_effort === "none") body.reasoning_effort = "low";
+    rewrite(body, request) {
+      // Fireworks takes low | medium | high, and none on models that can turn thinking off (Qwen
+      // 3's hybrid thinking). Reasoning turned off must not become a low effort that turns it on.
+      const hybrid = /qwen3/i.test(String(body.model));
+      if (body.reasoning_effort === "minimal") body.reasoning_effort = "low";
       if (body.reasoning_effort === "xhigh") body.reasoning_effort = "high";
+      const off = request.reasoning?.enabled === false || body.reasoning_effort === "none";
+      if (off && hybrid) body.reasoning_effort = "none";
+      else if (body.reasoning_effort === "none") {
+        // A model that always reasons (R1) cannot be asked not to.
+        delete body.reasoning_effort;
+        return ["reasoning"];
+      }
       return [];
     },
   },

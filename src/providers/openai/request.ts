@@ -1,5 +1,5 @@
 import type { ChatRequest } from "../../schema/chat";
-import { unsupportedParameters } from "../parameters";
+import { supports, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 import { quirksOf, withoutReasoningFields } from "./quirks";
 
@@ -77,16 +77,28 @@ export function buildOpenAIBody(
 ): { body: Record<string, unknown>; dropped: string[] } {
   const dropped = unsupportedParameters(request, target.endpoint);
   const droppedFields = new Set(dropped.flatMap((p) => FIELDS_OF_PARAMETER[p] ?? [p]));
+  const quirks = quirksOf(target.provider.slug);
   const body: Record<string, unknown> = { model: target.endpoint.provider_model_id };
   for (const [field, value] of Object.entries(request)) {
     if (value === undefined || value === null) continue;
     if (GATEWAY_FIELDS.has(field) || droppedFields.has(field)) continue;
+    // A strict API refuses the whole request for one field it does not know.
+    if (quirks?.fields && !quirks.fields.has(field)) {
+      dropped.push(field);
+      continue;
+    }
     body[field] = value;
   }
 
   const maxTokens = request.max_completion_tokens ?? request.max_tokens;
   if (maxTokens != null) {
     body[USES_MAX_COMPLETION_TOKENS.has(target.provider.slug) ? "max_completion_tokens" : "max_tokens"] = maxTokens;
+  }
+
+  // A JSON schema an endpoint cannot enforce still asks for JSON: JSON mode where the endpoint has
+  // it (the schema is named dropped either way).
+  if (dropped.includes("structured_outputs") && supports(target.endpoint, "response_format")) {
+    body.response_format = { type: "json_object" };
   }
 
   const effort = reasoningEffort(request, maxTokens ?? target.endpoint.max_completion_tokens);
@@ -100,7 +112,6 @@ export function buildOpenAIBody(
   if (request.user) body.user = request.user;
   if (request.prediction != null && TAKES_PREDICTION.has(target.provider.slug)) body.prediction = request.prediction;
   body.messages = withoutReasoningFields(body.messages);
-  const quirks = quirksOf(target.provider.slug);
   if (quirks?.rewrite) dropped.push(...quirks.rewrite(body, request));
   return { body, dropped };
 }
