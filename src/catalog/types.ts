@@ -38,38 +38,14 @@ export const ProviderSchema = z.object({
 });
 export type Provider = z.infer<typeof ProviderSchema>;
 
-/** Prices that a long-prompt tier may override (every key of the base pricing but the tiers). */
-const tierPrices = {
-  prompt: decimalPrice.optional(),
-  completion: decimalPrice.optional(),
-  request: decimalPrice.optional(),
-  image: decimalPrice.optional(),
-  input_cache_read: decimalPrice.optional(),
-  input_cache_write: decimalPrice.optional(),
-  input_cache_write_1h: decimalPrice.optional(),
-  internal_reasoning: decimalPrice.optional(),
-  web_search: decimalPrice.optional(),
-  input_citation: decimalPrice.optional(),
-};
-
 /**
- * A price tier, as OpenRouter's `pricing.overrides` lists one: a generation whose prompt has more
- * than `min_prompt_tokens` tokens (the whole prompt, cache reads and writes included) pays these prices, for
- * every token (prompt, cache, output and reasoning alike); prices it leaves out stay the base's.
- * Gemini 2.5 Pro's prompts over 200k tokens are billed this way. Strict: OpenRouter also lists
- * overrides by time of day (`utc_start`/`utc_end`), which Tollgate does not apply, and such an
- * override read without its condition would price every request; it is refused instead.
+ * Every price of an endpoint but the two it must list (prompt, completion), which a long-prompt
+ * tier may set too (PricingOverrideSchema): USD per token, unless said otherwise.
  */
-export const PricingOverrideSchema = z.strictObject({
-  min_prompt_tokens: z.number().int().nonnegative(),
-  ...tierPrices,
-});
-export type PricingOverride = z.infer<typeof PricingOverrideSchema>;
-
-export const PricingSchema = z.object({
-  prompt: decimalPrice,
-  completion: decimalPrice,
+const optionalPrices = {
+  /** Per request, on top of its tokens (Perplexity's search fee). */
   request: decimalPrice.optional(),
+  /** Per image in the prompt (OpenRouter's "price per input image"). */
   image: decimalPrice.optional(),
   input_cache_read: decimalPrice.optional(),
   /** A cache write at the provider's default (for Anthropic, 5-minute) lifetime. */
@@ -88,6 +64,28 @@ export const PricingSchema = z.object({
    * prompt), where the provider bills them. Kept out of `/models`, as OpenRouter's pricing has no such field.
    */
   input_citation: decimalPrice.optional(),
+};
+
+/**
+ * A price tier, as OpenRouter's `pricing.overrides` lists one: a generation whose prompt has more
+ * than `min_prompt_tokens` tokens (the whole prompt, cache reads and writes included) pays these prices, for
+ * every token (prompt, cache, output and reasoning alike); prices it leaves out stay the base's.
+ * Gemini 2.5 Pro's prompts over 200k tokens are billed this way. Strict: OpenRouter also lists
+ * overrides by time of day (`utc_start`/`utc_end`), which Tollgate does not apply, and such an
+ * override read without its condition would price every request; it is refused instead.
+ */
+export const PricingOverrideSchema = z.strictObject({
+  min_prompt_tokens: z.number().int().nonnegative(),
+  prompt: decimalPrice.optional(),
+  completion: decimalPrice.optional(),
+  ...optionalPrices,
+});
+export type PricingOverride = z.infer<typeof PricingOverrideSchema>;
+
+export const PricingSchema = z.object({
+  prompt: decimalPrice,
+  completion: decimalPrice,
+  ...optionalPrices,
   /** Long-prompt tiers, later entries winning per price where several apply (OpenRouter's rule). */
   overrides: z.array(PricingOverrideSchema).optional(),
 });
