@@ -63,8 +63,9 @@ export async function play(
     const body = fault.malformed && script.status < 400 ? '{"id": "broken' : (script.body ?? "");
     res.writeHead(script.status, { ...script.headers, "content-length": String(Buffer.byteLength(body)) });
     entry.firstByteAt = Date.now();
-    if (fault.stall_after !== undefined) {
-      // A whole reply stalls after its headers and the first half of its body.
+    if (fault.stall_after !== undefined && script.status < 400) {
+      // A whole answer stalls after its headers and the first half of its body (an error reply,
+      // which a streaming request may get too, is sent whole: stall_after counts stream frames).
       res.write(typeof body === "string" ? body.slice(0, body.length >> 1) : body.subarray(0, body.length >> 1));
       await stall();
       return;
