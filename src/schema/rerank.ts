@@ -10,24 +10,24 @@ export const MAX_RERANK_DOCUMENTS = 10_000;
  * catalog has no multimodal reranker, so a document that is an image alone is refused by name
  * rather than sent to a provider that would rank it as empty.
  */
-const RerankDocument = z.union(
-  [
-    z.string(),
-    z.looseObject({ text: z.string().optional(), image: z.string().optional() }).check((ctx) => {
-      if (typeof ctx.value.text === "string") return;
-      ctx.issues.push({
-        code: "custom",
-        message:
-          ctx.value.image !== undefined
-            ? "image documents are not supported: no rerank model in the catalog takes images; send text"
-            : "a document object must have text",
-        input: ctx.value,
-        path: ["text"],
-      });
-    }),
-  ],
-  { error: "a document must be a string or an object with text" },
-);
+const RerankDocument = z
+  .custom<string | { text?: string; image?: string }>(
+    (value) => typeof value === "string" || (typeof value === "object" && value !== null && !Array.isArray(value)),
+    { error: "a document must be a string or an object with text" },
+  )
+  .check((ctx) => {
+    const value = ctx.value;
+    if (typeof value === "string" || typeof value?.text === "string") return;
+    ctx.issues.push({
+      code: "custom",
+      message:
+        value?.image !== undefined
+          ? "image documents are not supported: no rerank model in the catalog takes images; send text"
+          : "a document object must have text (a string)",
+      input: value,
+      path: ["text"],
+    });
+  });
 
 /**
  * `POST /rerank`: OpenRouter's request (`model`, `query`, `documents`, `top_n`, `provider`, `user`,

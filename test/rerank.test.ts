@@ -1,0 +1,182 @@
+import { OpenRouter } from "@openrouter/sdk";
+import { HTTPClient } from "@openrouter/sdk/lib/http.js";
+import { GenerationResponse$inboundSchema } from "@openrouter/sdk/models";
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  BASE,
+  emulatorRequests,
+  fundedAccount,
+  gatewayFetch,
+  nonce,
+  recordedGeneration,
+  sleep,
+} from "./support/gateway";
+
+/** `POST /rerank` through the real gateway and the Cohere emulator: routed, held, charged once. */
+const MODEL = "cohere/rerank-v3.5";
+/** Cohere's list price for Rerank 3.5: $2.00 per 1,000 search units. */
+const SEARCH_UNIT_USD = 0.002;
+let key: string;
+
+beforeAll(async () => {
+  ({ key } = await fundedAccount("5"));
+});
+
+function sdk(apiKey = key) {
+  const httpClient = new HTTPClient({ fetcher: (input, init) => gatewayFetch(input as RequestInfo, init) });
+  return new OpenRouter({ apiKey, serverURL: BASE, httpClient, retryConfig: { strategy: "none" } });
+}
+
+function rerank(body: Record<string, unknown>, apiKey = key) {
+  return gatewayFetch(`${BASE}/rerank`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+}
+
+async function totalUsage(apiKey: string): Promise<number> {
+  const response = await gatewayFetch(`${BASE}/credits`, { headers: { authorization: `Bearer ${apiKey}` } });
+  return ((await response.json()) as any).data.total_usage;
+}
+
+const DOCUMENTS = [
+  "Berlin is the capital of Germany.",
+  "Paris is the capital of France.",
+  "The capital of France is Paris, on the Seine.",
+  "Bananas are yellow.",
+];
+
+describe("POST /rerank", () => {
+  it("the OpenRouter SDK reranks through the gateway: ordered by relevance, top_n kept, texts returned", async () => {
+    const marker = nonce();
+    const reply = await sdk().rerank.rerank({
+      requestBody: { model: MODEL, query: `What is the capital of France? ${marker}`, documents: DOCUMENTS, topN: 2 },
+    });
+    if (typeof reply === "string") throw new Error(`a string reply: ${reply}`);
+    expect(reply.id).toMatch(/^gen-/);
+    expect(reply.model).toBe(MODEL);
+    expect(reply.provider).toBe("Cohere");
+    expect(reply.results).toHaveLength(2);
+    expect(reply.results.map((r) => r.index).sort()).toEqual([1, 2]);
+    for (const result of reply.results) expect(result.document.text).toBe(DOCUMENTS[result.index]);
+    const scores = reply.results.map((r) => r.relevanceScore);
+    expect(scores).toEqual([...scores].sort((a, b) => b - a));
+    expect(reply.usage?.searchUnits).toBe(1);
+    expect(reply.usage?.cost).toBeCloseTo(SEARCH_UNIT_USD, 12);
+    // Cohere's own request: its model id, the texts and top_n.
+    const [upstream] = await emulatorRequests(marker);
+    expect(upstream?.path).toMatch(/\/cohere\/v2\/rerank$/);
+    expect(upstream?.body).toMatchObject({ model: "rerank-v3.5", documents: DOCUMENTS, top_n: 2 });
+  });
+
+  it("takes structured {text} documents and returns every document without top_n", async () => {
+    const response = await rerank({
+      model: MODEL,
+      query: "bananas",
+      documents: DOCUMENTS.map((text) => ({ text })),
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    expect(body.results).toHaveLength(DOCUMENTS.length);
+    expect(body.results[0]).toMatchObject({ index: 3, document: { text: "Bananas are yellow." } });
+  });
+
+  it("charges exactly once what usage.cost says, and /generation reports api_type rerank", async () => {
+    const { key: own } = await fundedAccount("1");
+    const body = (await (
+      await rerank({ model: MODEL, query: `France ${nonce()}`, documents: DOCUMENTS }, own)
+    ).json()) as any;
+    expect(body.usage.cost).toBeCloseTo(SEARCH_UNIT_USD, 12);
+    const record = GenerationResponse$inboundSchema.parse({ data: await recordedGeneration(own, body.id) }).data;
+    expect(record).toMatchObject({ apiType: "rerank", model: MODEL, providerName: "Cohere", streamed: false });
+    expect(record.totalCost).toBe(body.usage.cost);
+    await sleep(100);
+    expect(await totalUsage(own)).toBe(body.usage.cost);
+  });
+
+  it("bills one search unit per 100 documents, as Cohere does", async () => {
+    const { key: own } = await fundedAccount("1");
+    const documents = Array.from({ length: 150 }, (_, i) => `document number ${i}`);
+    const body = (await (
+      await rerank({ model: MODEL, query: `number 7 ${nonce()}`, documents, top_n: 3 }, own)
+    ).json()) as any;
+    expect(body.usage.search_units).toBe(2);
+    expect(body.usage.cost).toBeCloseTo(2 * SEARCH_UNIT_USD, 12);
+    expect(body.results).toHaveLength(3);
+    await recordedGeneration(own, body.id);
+    expect(await totalUsage(own)).toBe(body.usage.cost);
+  });
+
+  it("refuses bad input with a 400 that names the field, in OpenRouter's error shape", async () => {
+    const cases: Array<[Record<string, unknown>, RegExp]> = [
+      [{ model: MODEL, query: "", documents: ["a"] }, /query/],
+      [{ model: MODEL, documents: ["a"] }, /query/],
+      [{ model: MODEL, query: "q", documents: [] }, /documents/],
+      [{ model: MODEL, query: "q" }, /documents/],
+      [{ model: MODEL, query: "q", documents: [{ image: "https://example.com/a.png" }] }, /documents\.0.*image/],
+      [{ model: MODEL, query: "q", documents: [42] }, /documents\.0/],
+      [{ model: MODEL, query: "q", documents: ["a"], top_n: 0 }, /top_n/],
+      [{ query: "q", documents: ["a"] }, /model/],
+      [{ model: "openai/gpt-4o-mini", query: "q", documents: ["a"] }, /chat model/],
+      [{ model: "openai/text-embedding-3-small", query: "q", documents: ["a"] }, /embedding model/],
+    ];
+    for (const [body, message] of cases) {
+      const response = await rerank(body);
+      expect(response.status, JSON.stringify(body)).toBe(400);
+      const error = ((await response.json()) as any).error;
+      expect(error.code).toBe(400);
+      expect(error.message).toMatch(message);
+    }
+    const chat = await gatewayFetch(`${BASE}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: MODEL, messages: [{ role: "user", content: "hi" }] }),
+    });
+    expect(chat.status).toBe(400);
+    expect(((await chat.json()) as any).error.message).toMatch(/rerank model: use \/rerank/);
+  });
+
+  it("falls back along models when the provider answers 500, charging only the answer", async () => {
+    const { key: own } = await fundedAccount("1");
+    const response = await rerank(
+      {
+        model: MODEL,
+        models: ["cohere/rerank-english-v3.0"],
+        query: `[[emulate@cohere status=500 times=2]] capital ${nonce()}`,
+        documents: DOCUMENTS,
+      },
+      own,
+    );
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    expect(body.model).toBe("cohere/rerank-english-v3.0");
+    expect(response.headers.get("x-tollgate-attempts")).toMatch(/status=500.*status=500.*status=200/);
+    await recordedGeneration(own, body.id);
+    expect(await totalUsage(own)).toBe(body.usage.cost);
+  });
+
+  it("402s a request whose search units the balance cannot cover, and calls no provider", async () => {
+    const { key: poor } = await fundedAccount("0.001");
+    const marker = nonce();
+    const response = await rerank({ model: MODEL, query: `France ${marker}`, documents: DOCUMENTS }, poor);
+    expect(response.status).toBe(402);
+    expect(((await response.json()) as any).error.code).toBe(402);
+    await sleep(100);
+    expect(await emulatorRequests(marker)).toEqual([]);
+    expect(await totalUsage(poor)).toBe(0);
+  });
+
+  it("lists rerank models under output_modalities=rerank, not in the default list", async () => {
+    const ids = async (query: string) =>
+      ((await (await gatewayFetch(`${BASE}/models${query}`)).json()) as any).data.map((m: any) => m.id);
+    expect(await ids("")).not.toContain(MODEL);
+    expect(await ids("?output_modalities=rerank")).toEqual(
+      expect.arrayContaining([MODEL, "cohere/rerank-english-v3.0", "cohere/rerank-multilingual-v3.0"]),
+    );
+    const all = ((await (await gatewayFetch(`${BASE}/models?output_modalities=all`)).json()) as any).data;
+    const model = all.find((m: any) => m.id === MODEL);
+    expect(model.architecture.output_modalities).toEqual(["rerank"]);
+    expect(model.pricing.search_unit).toBe("0.002");
+  });
+});
