@@ -2,6 +2,8 @@ import { OpenRouter } from "@openrouter/sdk";
 import { HTTPClient } from "@openrouter/sdk/lib/http.js";
 import { GenerationResponse$inboundSchema } from "@openrouter/sdk/models";
 import { beforeAll, describe, expect, it } from "vitest";
+import { buildBedrockRerankRequest } from "../src/providers/bedrock/rerank";
+import { EndpointRefusal } from "../src/schema/errors";
 import {
   BASE,
   emulatorRequests,
@@ -11,6 +13,7 @@ import {
   recordedGeneration,
   sleep,
 } from "./support/gateway";
+import { testTarget } from "./support/target";
 
 /** `POST /rerank` through the real gateway and the Cohere emulator: routed, held, charged once. */
 const MODEL = "cohere/rerank-v3.5";
@@ -51,7 +54,14 @@ describe("POST /rerank", () => {
   it("the OpenRouter SDK reranks through the gateway: ordered by relevance, top_n kept, texts returned", async () => {
     const marker = nonce();
     const reply = await sdk().rerank.rerank({
-      requestBody: { model: MODEL, query: `What is the capital of France? ${marker}`, documents: DOCUMENTS, topN: 2 },
+      requestBody: {
+        model: MODEL,
+        query: `What is the capital of France? ${marker}`,
+        documents: DOCUMENTS,
+        topN: 2,
+        // Pinned: Bedrock serves this model too (see the failover test).
+        provider: { only: ["cohere"] },
+      },
     });
     if (typeof reply === "string") throw new Error(`a string reply: ${reply}`);
     expect(reply.id).toMatch(/^gen-/);
@@ -85,7 +95,10 @@ describe("POST /rerank", () => {
   it("charges exactly once what usage.cost says, and /generation reports api_type rerank", async () => {
     const { key: own } = await fundedAccount("1");
     const body = (await (
-      await rerank({ model: MODEL, query: `France ${nonce()}`, documents: DOCUMENTS }, own)
+      await rerank(
+        { model: MODEL, provider: { only: ["cohere"] }, query: `France ${nonce()}`, documents: DOCUMENTS },
+        own,
+      )
     ).json()) as any;
     expect(body.usage.cost).toBeCloseTo(SEARCH_UNIT_USD, 12);
     const record = GenerationResponse$inboundSchema.parse({ data: await recordedGeneration(own, body.id) }).data;
@@ -99,7 +112,10 @@ describe("POST /rerank", () => {
     const { key: own } = await fundedAccount("1");
     const documents = Array.from({ length: 150 }, (_, i) => `document number ${i}`);
     const body = (await (
-      await rerank({ model: MODEL, query: `number 7 ${nonce()}`, documents, top_n: 3 }, own)
+      await rerank(
+        { model: MODEL, provider: { only: ["cohere"] }, query: `number 7 ${nonce()}`, documents, top_n: 3 },
+        own,
+      )
     ).json()) as any;
     expect(body.usage.search_units).toBe(2);
     expect(body.usage.cost).toBeCloseTo(2 * SEARCH_UNIT_USD, 12);
@@ -143,6 +159,7 @@ describe("POST /rerank", () => {
       {
         model: MODEL,
         models: ["cohere/rerank-english-v3.0"],
+        provider: { only: ["cohere"] },
         query: `[[emulate@cohere status=500 times=2]] capital ${nonce()}`,
         documents: DOCUMENTS,
       },
@@ -152,6 +169,35 @@ describe("POST /rerank", () => {
     const body = (await response.json()) as any;
     expect(body.model).toBe("cohere/rerank-english-v3.0");
     expect(response.headers.get("x-tollgate-attempts")).toMatch(/status=500.*status=500.*status=200/);
+    await recordedGeneration(own, body.id);
+    expect(await totalUsage(own)).toBe(body.usage.cost);
+  });
+
+  it("fails over to Amazon Bedrock when Cohere answers 500: InvokeModel with api_version 2, charged once", async () => {
+    const { key: own } = await fundedAccount("1");
+    const marker = nonce();
+    const response = await rerank(
+      {
+        model: MODEL,
+        provider: { order: ["cohere", "amazon-bedrock"] },
+        query: `[[emulate@cohere status=500]] capital of France ${marker}`,
+        documents: DOCUMENTS,
+        top_n: 1,
+      },
+      own,
+    );
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    expect(body.provider).toBe("Amazon Bedrock");
+    expect(body.results).toHaveLength(1);
+    expect(body.results[0].document.text).toBe(DOCUMENTS[body.results[0].index]);
+    expect(response.headers.get("x-tollgate-attempts")).toMatch(/Cohere;status=500.*Amazon Bedrock;status=200/);
+    const bedrock = (await emulatorRequests(marker)).find((r) => r.path.includes("/amazon-bedrock/"));
+    expect(bedrock?.path).toMatch(/\/model\/cohere\.rerank-v3-5%3A0\/invoke$/);
+    expect(bedrock?.body).toMatchObject({ api_version: 2, top_n: 1, documents: DOCUMENTS });
+    // Bedrock reports no billed units: one search unit (4 short documents) by the gateway's count.
+    expect(body.usage.search_units).toBe(1);
+    expect(body.usage.cost).toBeCloseTo(SEARCH_UNIT_USD, 12);
     await recordedGeneration(own, body.id);
     expect(await totalUsage(own)).toBe(body.usage.cost);
   });
@@ -178,5 +224,29 @@ describe("POST /rerank", () => {
     const model = all.find((m: any) => m.id === MODEL);
     expect(model.architecture.output_modalities).toEqual(["rerank"]);
     expect(model.pricing.search_unit).toBe("0.002");
+  });
+});
+
+describe("Bedrock's rerank endpoint", () => {
+  const request = { model: MODEL, query: "q", documents: ["a", "b"] };
+  const bedrock = (region: string) =>
+    testTarget({
+      slug: "amazon-bedrock",
+      model: "cohere.rerank-v3-5:0",
+      baseUrl: `https://bedrock-runtime.${region}.amazonaws.com`,
+      settings: { AWS_SECRET_ACCESS_KEY: "secret", AWS_REGION: region },
+    });
+
+  it("is skipped, with no call made, in a region where Bedrock does not serve Rerank 3.5", async () => {
+    const refusal = await buildBedrockRerankRequest(request, bedrock("us-east-1")).catch((e: unknown) => e);
+    expect(refusal).toBeInstanceOf(EndpointRefusal);
+    expect((refusal as Error).message).toMatch(/not offered by Amazon Bedrock in us-east-1.*AWS_REGION/);
+  });
+
+  it("is a signed InvokeModel call in a region that serves it", async () => {
+    const call = await buildBedrockRerankRequest({ ...request, top_n: 1 }, bedrock("us-west-2"));
+    expect(call.url).toBe("https://bedrock-runtime.us-west-2.amazonaws.com/model/cohere.rerank-v3-5%3A0/invoke");
+    expect(call.init.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 .*\/us-west-2\/bedrock\/aws4_request/);
+    expect(JSON.parse(call.init.body ?? "")).toEqual({ query: "q", documents: ["a", "b"], top_n: 1, api_version: 2 });
   });
 });

@@ -5,14 +5,32 @@ import type { Model } from "./types";
  * the chat and embedding models of default-catalog.ts. Cohere bills rerank per search unit (one
  * query with up to 100 documents; a document over 500 tokens with the query counts once per
  * chunk): $2.00 per 1,000 searches for Rerank 3.5 and 3.0, as OpenRouter lists it ($0.002/search).
+ * Rerank 3.5 is also served by Amazon Bedrock (as on OpenRouter), at the same price per query.
  */
-const cohereRerank = (m: {
+interface RerankSpec {
   id: string;
   providerModelId: string;
+  /** Its model id on Amazon Bedrock, where Bedrock serves it too (InvokeModel, same price). */
+  bedrockModelId?: string;
   name: string;
   created: string;
   description: string;
-}): Model => ({
+}
+
+const endpoint = (provider: string, providerModelId: string): Model["endpoints"][number] => ({
+  provider,
+  provider_model_id: providerModelId,
+  context_length: 4096,
+  max_completion_tokens: null,
+  max_prompt_tokens: null,
+  quantization: null,
+  pricing: { prompt: "0", completion: "0", search_unit: "0.002" },
+  supported_parameters: ["top_n"],
+  is_moderated: false,
+  status: 0,
+});
+
+const cohereRerank = (m: RerankSpec): Model => ({
   id: m.id,
   canonical_slug: m.id,
   name: m.name,
@@ -31,18 +49,8 @@ const cohereRerank = (m: {
   knowledge_cutoff: null,
   distillable: false,
   endpoints: [
-    {
-      provider: "cohere",
-      provider_model_id: m.providerModelId,
-      context_length: 4096,
-      max_completion_tokens: null,
-      max_prompt_tokens: null,
-      quantization: null,
-      pricing: { prompt: "0", completion: "0", search_unit: "0.002" },
-      supported_parameters: ["top_n"],
-      is_moderated: false,
-      status: 0,
-    },
+    endpoint("cohere", m.providerModelId),
+    ...(m.bedrockModelId ? [endpoint("amazon-bedrock", m.bedrockModelId)] : []),
   ],
 });
 
@@ -50,6 +58,7 @@ export const rerankModels: Model[] = [
   cohereRerank({
     id: "cohere/rerank-v3.5",
     providerModelId: "rerank-v3.5",
+    bedrockModelId: "cohere.rerank-v3-5:0",
     name: "Cohere: Rerank v3.5",
     created: "2024-12-02",
     description:

@@ -2,6 +2,7 @@ import type { AdapterKind } from "../catalog/types";
 import { anthropicAdapter } from "./anthropic";
 import { azureAdapter, azureEmbeddingsAdapter } from "./azure";
 import { bedrockAdapter, bedrockEmbeddingsAdapter } from "./bedrock";
+import { bedrockRerankAdapter } from "./bedrock/rerank";
 import { cohereAdapter, cohereEmbeddingsAdapter } from "./cohere";
 import { cohereRerankAdapter } from "./cohere/rerank";
 import { googleAdapter, googleEmbeddingsAdapter } from "./google";
@@ -39,6 +40,7 @@ export function embeddingsAdapterFor(kind: AdapterKind): EmbeddingsAdapter | und
 /** Rerank adapters by wire format (only formats with a rerank API). */
 const rerankAdapters: Partial<Record<AdapterKind, RerankAdapter>> = {
   cohere: cohereRerankAdapter,
+  bedrock: bedrockRerankAdapter,
 };
 
 export function rerankAdapterFor(kind: AdapterKind): RerankAdapter | undefined {

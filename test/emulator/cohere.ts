@@ -241,7 +241,7 @@ function embedScript(body: Json): Script {
 }
 
 /** How relevant a document is to a query: the share of the query's words it has (deterministic). */
-function relevance(query: string, document: string): number {
+export function relevance(query: string, document: string): number {
   const words = (text: string) => text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
   const wanted = new Set(words(query));
   if (wanted.size === 0) return 0;
