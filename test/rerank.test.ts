@@ -153,6 +153,15 @@ describe("POST /rerank", () => {
     expect(((await chat.json()) as any).error.message).toMatch(/rerank model: use \/rerank/);
   });
 
+  it("names Cohere's 1000-document limit in a 400 when no endpoint takes the request, calling no provider", async () => {
+    const marker = nonce();
+    const documents = Array.from({ length: 1001 }, (_, i) => `doc ${i} ${marker}`);
+    const response = await rerank({ model: MODEL, query: "doc", documents });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as any).error.message).toMatch(/at most 1000 documents per request; got 1001/);
+    expect(await emulatorRequests(marker)).toEqual([]);
+  });
+
   it("falls back along models when the provider answers 500, charging only the answer", async () => {
     const { key: own } = await fundedAccount("1");
     const response = await rerank(

@@ -256,9 +256,23 @@ export function relevance(query: string, document: string): number {
  * `POST /v2/rerank`: `{model, query, documents: string[], top_n?}` ⇒ results by relevance (no
  * documents in v2) with `meta.billed_units.search_units`: one unit per 100 documents, a document
  * over 500 tokens with the query counting once per 500-token chunk. Refuses what Cohere refuses:
- * an empty query, no documents, more than 1,000 documents, a non-positive top_n.
+ * an empty query, no documents, more than 1,000 documents, a non-positive top_n, an unknown field.
  */
+const RERANK_FIELDS = new Set(["model", "query", "documents", "top_n", "max_tokens_per_doc", "return_documents"]);
+
 function rerankScript(body: Json): Script {
+  // Cohere's v2 refuses a field it does not know with a 422 that names it.
+  const unknown = Object.keys(body).find((field) => !RERANK_FIELDS.has(field));
+  if (unknown) {
+    return {
+      status: 422,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        id: "emulated-error-id",
+        message: `unknown field: parameter '${unknown}' is not a valid field. For proper usage, please refer to https://docs.cohere.com/reference/rerank`,
+      }),
+    };
+  }
   const query = typeof body.query === "string" ? body.query : "";
   const documents: unknown[] = Array.isArray(body.documents) ? body.documents : [];
   const refusal =

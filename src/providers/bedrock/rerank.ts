@@ -1,4 +1,5 @@
 import { EndpointRefusal } from "../../schema/errors";
+import { refuseTooManyDocuments } from "../cohere/rerank";
 import type { RerankAdapter, RerankOut, RerankRequestIn, UpstreamCall, UpstreamTarget } from "../types";
 import { awsSecrets } from "./credentials";
 import { parseBedrockError } from "./errors";
@@ -22,6 +23,7 @@ export async function buildBedrockRerankRequest(
   request: RerankRequestIn,
   target: UpstreamTarget,
 ): Promise<UpstreamCall> {
+  refuseTooManyDocuments(request, target, "Amazon Bedrock");
   const region = regionOf(target);
   if (!target.emulated && !RERANK_REGIONS.has(region)) {
     throw new EndpointRefusal(

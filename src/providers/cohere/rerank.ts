@@ -1,3 +1,4 @@
+import { EndpointRefusal } from "../../schema/errors";
 import type { RerankAdapter, RerankOut, RerankRequestIn, UpstreamCall, UpstreamTarget } from "../types";
 import { parseCohereError } from "./errors";
 
@@ -8,6 +9,7 @@ import { parseCohereError } from "./errors";
  * the request.
  */
 export function buildCohereRerankRequest(request: RerankRequestIn, target: UpstreamTarget): UpstreamCall {
+  refuseTooManyDocuments(request, target, "Cohere");
   const body = {
     model: target.endpoint.provider_model_id,
     query: request.query,
@@ -23,6 +25,20 @@ export function buildCohereRerankRequest(request: RerankRequestIn, target: Upstr
     },
     dropped: [],
   };
+}
+
+/** The most documents Cohere's rerank takes in one request (its documented limit is 1,000). */
+export const MAX_RERANK_DOCUMENTS = 1000;
+
+/**
+ * Refused before any call, the limit named: the request goes to the plan's next endpoint, and this
+ * 400 is the client's only if no endpoint takes it (as for embeddings' limits).
+ */
+export function refuseTooManyDocuments(request: RerankRequestIn, target: UpstreamTarget, provider: string): void {
+  if (request.documents.length <= MAX_RERANK_DOCUMENTS) return;
+  throw new EndpointRefusal(
+    `${target.endpoint.provider_model_id} on ${provider} ranks at most ${MAX_RERANK_DOCUMENTS} documents per request; got ${request.documents.length}`,
+  );
 }
 
 export function parseCohereRerankResponse(raw: unknown): RerankOut {
