@@ -1,7 +1,7 @@
 import { OpenRouter } from "@openrouter/sdk";
 import { HTTPClient } from "@openrouter/sdk/lib/http.js";
 import { GenerationResponse$inboundSchema } from "@openrouter/sdk/models";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import { buildBedrockRerankRequest } from "../src/providers/bedrock/rerank";
 import { EndpointRefusal } from "../src/schema/errors";
 import {
@@ -257,5 +257,40 @@ describe("Bedrock's rerank endpoint", () => {
     expect(call.url).toBe("https://bedrock-runtime.us-west-2.amazonaws.com/model/cohere.rerank-v3-5%3A0/invoke");
     expect(call.init.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 .*\/us-west-2\/bedrock\/aws4_request/);
     expect(JSON.parse(call.init.body ?? "")).toEqual({ query: "q", documents: ["a", "b"], top_n: 1, api_version: 2 });
+  });
+});
+
+describe("Cohere's /v2/rerank in the emulator", () => {
+  const post = (body: Record<string, unknown>) =>
+    fetch(`${inject("emulatorUrl")}/cohere/v2/rerank`, {
+      method: "POST",
+      headers: { "content-type": "application/json", authorization: "Bearer k" },
+      body: JSON.stringify(body),
+    });
+
+  it("answers Cohere's shape: results by relevance, no documents, billed search units", async () => {
+    const response = await post({ model: "rerank-v3.5", query: "capital of France", documents: DOCUMENTS, top_n: 2 });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    expect(body.id).toEqual(expect.any(String));
+    expect(body.results).toHaveLength(2);
+    expect(body.results[0]).toEqual({ index: expect.any(Number), relevance_score: expect.any(Number) });
+    expect(body.results[0].relevance_score).toBeGreaterThanOrEqual(body.results[1].relevance_score);
+    expect(body.meta.billed_units).toEqual({ search_units: 1 });
+  });
+
+  it("refuses what Cohere refuses", async () => {
+    const refused: Array<[Record<string, unknown>, number, RegExp]> = [
+      [{ model: "rerank-v3.5", query: " ", documents: ["a"] }, 400, /query/],
+      [{ model: "rerank-v3.5", query: "q", documents: [] }, 400, /documents/],
+      [{ model: "rerank-v3.5", query: "q", documents: Array(1001).fill("d") }, 400, /at most 1000/],
+      [{ model: "rerank-v3.5", query: "q", documents: ["a"], top_n: 0 }, 400, /top_n/],
+      [{ model: "rerank-v3.5", query: "q", documents: ["a"], top_k: 1 }, 422, /parameter 'top_k' is not a valid field/],
+    ];
+    for (const [body, status, message] of refused) {
+      const response = await post(body);
+      expect(response.status, JSON.stringify(body).slice(0, 80)).toBe(status);
+      expect(((await response.json()) as any).message).toMatch(message);
+    }
   });
 });
