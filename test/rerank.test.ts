@@ -1,8 +1,10 @@
+import { env } from "cloudflare:test";
 import { OpenRouter } from "@openrouter/sdk";
 import { HTTPClient } from "@openrouter/sdk/lib/http.js";
 import { GenerationResponse$inboundSchema } from "@openrouter/sdk/models";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { buildBedrockRerankRequest } from "../src/providers/bedrock/rerank";
+import type { TollgateRpc } from "../src/rpc";
 import { EndpointRefusal } from "../src/schema/errors";
 import {
   BASE,
@@ -220,6 +222,20 @@ describe("POST /rerank", () => {
     await sleep(100);
     expect(await emulatorRequests(marker)).toEqual([]);
     expect(await totalUsage(poor)).toBe(0);
+  });
+
+  it("reranks over RPC (a service binding) as over HTTP, typed", async () => {
+    const rpc = (env as unknown as { TOLLGATE_RPC: Service<TollgateRpc> }).TOLLGATE_RPC;
+    const ranked = await rpc.rerank(key, {
+      model: MODEL,
+      provider: { only: ["cohere"] },
+      query: `bananas ${nonce()}`,
+      documents: DOCUMENTS,
+      top_n: 1,
+    });
+    const text: string | undefined = ranked.results[0]?.document.text;
+    expect(text).toBe("Bananas are yellow.");
+    expect(ranked.usage.cost).toBeCloseTo(SEARCH_UNIT_USD, 12);
   });
 
   it("lists rerank models under output_modalities=rerank, not in the default list", async () => {
