@@ -9,6 +9,7 @@ import { generationRoutes } from "./api/generation";
 import { keyRoutes } from "./api/key";
 import { keysRoutes } from "./api/keys";
 import { modelsRoutes } from "./api/models";
+import { rerankRoutes } from "./api/rerank";
 import type { AppEnv } from "./context";
 import { addCorsHeaders, isPreflight, preflightResponse } from "./cors";
 import { methodNotAllowed } from "./methods";
@@ -20,6 +21,7 @@ function buildApi(): Hono<AppEnv> {
   const api = new Hono<AppEnv>();
   api.route("/", chatRoutes);
   api.route("/", embeddingsRoutes);
+  api.route("/", rerankRoutes);
   api.route("/", completionsRoutes);
   api.route("/", modelsRoutes);
   api.route("/", keyRoutes);

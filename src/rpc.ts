@@ -5,12 +5,14 @@ import type { ModelData } from "./catalog/present";
 import type { Env } from "./env";
 import type { EmbeddingsReply } from "./generation/embeddings";
 import type { ChatCompletionReply, TextCompletionReply } from "./generation/reply-shape";
+import type { RerankReply } from "./generation/rerank";
 import { requestLine } from "./observability";
 import type { CreateKeyBodySchema, UpdateKeyBodySchema } from "./schema/accounting";
 import type { ChatRequestSchema } from "./schema/chat";
 import type { CompletionsRequestSchema } from "./schema/completions";
 import type { EmbeddingsRequestSchema } from "./schema/embeddings";
 import type { ErrorBody } from "./schema/errors";
+import type { RerankRequestSchema } from "./schema/rerank";
 
 /**
  * Tollgate for other Workers, over a service binding (RPC), without leaving Cloudflare:
@@ -49,6 +51,7 @@ export class TollgateRpcError extends Error {
 export type RpcChatRequest = z.input<typeof ChatRequestSchema>;
 export type RpcCompletionRequest = z.input<typeof CompletionsRequestSchema>;
 export type RpcEmbeddingsRequest = z.input<typeof EmbeddingsRequestSchema>;
+export type RpcRerankRequest = z.input<typeof RerankRequestSchema>;
 export type RpcCreateKeyRequest = z.input<typeof CreateKeyBodySchema>;
 export type RpcUpdateKeyRequest = z.input<typeof UpdateKeyBodySchema>;
 /**
@@ -142,6 +145,11 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   /** Embeddings: the same JSON as `POST /api/v1/embeddings`. */
   embeddings(apiKey: string, request: RpcEmbeddingsRequest, app?: RpcAppAttribution): Promise<AsJson<EmbeddingsReply>> {
     return this.#json(apiKey, "POST", "/api/v1/embeddings", request, app);
+  }
+
+  /** Rerank: the same JSON as `POST /api/v1/rerank`. */
+  rerank(apiKey: string, request: RpcRerankRequest, app?: RpcAppAttribution): Promise<AsJson<RerankReply>> {
+    return this.#json(apiKey, "POST", "/api/v1/rerank", request, app);
   }
 
   /** `GET /api/v1/models` (no key needed). */

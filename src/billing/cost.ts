@@ -24,6 +24,8 @@ export interface BillableUsage {
   apartReasoningTokens?: number;
   /** Web searches the provider ran, at `web_search` each. */
   webSearches?: number;
+  /** Search units a rerank provider billed, at `search_unit` each. */
+  searchUnits?: number;
 }
 
 /** A generation's cost in atto-dollars, by what it paid for: the prompt side, the completion, the request fee. */
@@ -85,7 +87,10 @@ export function costParts(basePricing: Pricing, usage: BillableUsage): CostParts
       BigInt(usage.completionTokens - reasoning) * priceAtto(pricing.completion) +
       BigInt(reasoning) * outputTokenPrice(pricing) +
       BigInt(usage.apartReasoningTokens ?? 0) * priceAtto(pricing.internal_reasoning),
-    requestAtto: priceAtto(pricing.request) + BigInt(usage.webSearches ?? 0) * priceAtto(pricing.web_search),
+    requestAtto:
+      priceAtto(pricing.request) +
+      BigInt(usage.webSearches ?? 0) * priceAtto(pricing.web_search) +
+      BigInt(usage.searchUnits ?? 0) * priceAtto(pricing.search_unit),
   };
 }
 
@@ -128,7 +133,13 @@ export function cacheWrite1hPrice(pricing: Pricing): bigint {
  * prompt token can be billed, a 1-hour cache write included (the client chooses the TTL, and any
  * prompt token may be written for an hour), at the dearest price tier the prompt may reach.
  */
-export function worstCaseCost(pricing: Pricing, promptTokens: number, maxOutputTokens: number, images = 0): Nanos {
+export function worstCaseCost(
+  pricing: Pricing,
+  promptTokens: number,
+  maxOutputTokens: number,
+  images = 0,
+  searchUnits = 0,
+): Nanos {
   let worst = 0n;
   for (const prices of reachablePrices(pricing, promptTokens)) {
     const promptPrice = dearest(
@@ -140,7 +151,8 @@ export function worstCaseCost(pricing: Pricing, promptTokens: number, maxOutputT
       BigInt(promptTokens) * promptPrice +
       BigInt(images) * priceAtto(prices.image) +
       BigInt(maxOutputTokens) * outputTokenPrice(prices) +
-      priceAtto(prices.request);
+      priceAtto(prices.request) +
+      BigInt(searchUnits) * priceAtto(prices.search_unit);
     worst = dearest(worst, atto);
   }
   return attoToNanosCeil(worst);

@@ -1,3 +1,4 @@
+import { rerankModels } from "./rerank-models";
 import type { Catalog, Endpoint, Model } from "./types";
 
 /**
@@ -1716,5 +1717,7 @@ export const defaultCatalog: Catalog = {
         },
       ],
     }),
+    // ── Rerank (rerank-models.ts) ──
+    ...rerankModels,
   ],
 };

@@ -26,6 +26,7 @@ function pricing(endpoint: Endpoint) {
     request,
     image,
     web_search,
+    search_unit,
     input_cache_read,
     input_cache_write,
     input_cache_write_1h,
@@ -42,6 +43,8 @@ function pricing(endpoint: Endpoint) {
     ...(input_cache_write_1h ? { input_cache_write_1h } : {}),
     ...(internal_reasoning ? { internal_reasoning } : {}),
     ...(web_search ? { web_search } : {}),
+    // A rerank model's price per search unit (Cohere's billing unit), where it has one.
+    ...(search_unit ? { search_unit } : {}),
     // OpenRouter's long-prompt tiers, each without the catalog-only price.
     ...(overrides?.length ? { overrides: overrides.map(({ input_citation: _, ...tier }) => tier) } : {}),
   };

@@ -60,6 +60,11 @@ const optionalPrices = {
   /** Per web search the provider reports running (Perplexity's `num_search_queries`), as OpenRouter lists it. */
   web_search: decimalPrice.optional(),
   /**
+   * Per search unit a rerank provider bills (Cohere's `meta.billed_units.search_units`: one query
+   * with up to 100 documents, each chunk of a long document counting as one). Rerank models only.
+   */
+  search_unit: decimalPrice.optional(),
+  /**
    * Per citation token (Perplexity's `citation_tokens`: search results read, reported beside the
    * prompt), where the provider bills them. Kept out of `/models`, as OpenRouter's pricing has no such field.
    */
@@ -121,8 +126,11 @@ export const ModelSchema = z.object({
   created: z.number().int(),
   description: z.string(),
   context_length: z.number().int().positive(),
-  /** "chat" models answer /chat/completions and /completions; "embedding" models /embeddings. */
-  kind: z.enum(["chat", "embedding"]).default("chat"),
+  /**
+   * "chat" models answer /chat/completions and /completions; "embedding" models /embeddings;
+   * "rerank" models /rerank.
+   */
+  kind: z.enum(["chat", "embedding", "rerank"]).default("chat"),
   architecture: z.object({
     modality: z.string(),
     input_modalities: z.array(z.string()),

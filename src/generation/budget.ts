@@ -57,7 +57,14 @@ export function reservationFor(
     choices = 1,
     reasoningTokens,
     images = 0,
-  }: { choices?: number; reasoningTokens?: (attempt: Attempt) => number; images?: number } = {},
+    searchUnits = 0,
+  }: {
+    choices?: number;
+    reasoningTokens?: (attempt: Attempt) => number;
+    images?: number;
+    /** Search units a rerank may be billed, each at the endpoint's `search_unit` price. */
+    searchUnits?: number;
+  } = {},
 ): Omit<ReserveInput, "keyHash" | "generationId"> {
   let worst: Omit<ReserveInput, "keyHash" | "generationId"> | undefined;
   for (const attempt of attempts) {
@@ -67,11 +74,11 @@ export function reservationFor(
     const requested =
       requestedMaxTokens == null ? requestedMaxTokens : requestedMaxTokens + (reasoningTokens?.(attempt) ?? 0);
     const cap = outputCap(endpoint, promptTokens, requested) * Math.max(1, Math.floor(choices));
-    const worstCaseNanos = worstCaseCost(endpoint.pricing, promptTokens, cap, images);
+    const worstCaseNanos = worstCaseCost(endpoint.pricing, promptTokens, cap, images, searchUnits);
     if (!worst || worstCaseNanos > worst.worstCaseNanos) {
       worst = {
         worstCaseNanos,
-        promptCostNanos: worstCaseCost(endpoint.pricing, promptTokens, 0, images),
+        promptCostNanos: worstCaseCost(endpoint.pricing, promptTokens, 0, images, searchUnits),
         completionPriceAtto: outputTokenPrice(pricesAt(endpoint.pricing, promptTokens)).toString(),
         maxOutputTokens: cap,
         maxTokensRequested: requestedMaxTokens != null,

@@ -87,6 +87,8 @@ export interface GenerationStart {
   reasoningTokens?: (attempt: Attempt) => number;
   /** Images in the prompt, each charged the endpoint's `image` price where it lists one. */
   images?: number;
+  /** The most search units a rerank may be billed (held at the endpoint's `search_unit` price). */
+  searchUnits?: number;
 }
 
 /** How the attempt loop is to start: the signal that cancels it, and the gate of a head start. */
@@ -126,6 +128,7 @@ export async function startGeneration<A>(
     choices: start.choices ?? 1,
     reasoningTokens: start.reasoningTokens,
     images: start.images ?? 0,
+    searchUnits: start.searchUnits ?? 0,
   });
   const keyHash = c.get("auth").keyHash;
   const now = Date.now();

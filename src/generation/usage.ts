@@ -60,6 +60,7 @@ export function billable(usage: Usage): BillableUsage {
     citationTokens: wholeTokens(usage.billed_apart?.citation_tokens),
     apartReasoningTokens: wholeTokens(usage.billed_apart?.reasoning_tokens),
     webSearches: wholeTokens(usage.billed_apart?.web_searches),
+    searchUnits: wholeTokens(usage.billed_apart?.search_units),
   };
 }
 

@@ -2,11 +2,13 @@ import type { AdapterKind } from "../catalog/types";
 import { anthropicAdapter } from "./anthropic";
 import { azureAdapter, azureEmbeddingsAdapter } from "./azure";
 import { bedrockAdapter, bedrockEmbeddingsAdapter } from "./bedrock";
+import { bedrockRerankAdapter } from "./bedrock/rerank";
 import { cohereAdapter, cohereEmbeddingsAdapter } from "./cohere";
+import { cohereRerankAdapter } from "./cohere/rerank";
 import { googleAdapter, googleEmbeddingsAdapter } from "./google";
 import { openaiAdapter } from "./openai";
 import { openaiEmbeddingsAdapter } from "./openai/embeddings";
-import type { ChatAdapter, EmbeddingsAdapter } from "./types";
+import type { ChatAdapter, EmbeddingsAdapter, RerankAdapter } from "./types";
 
 /** Chat adapters by wire format. A kind missing here makes its endpoints unroutable (not a crash). */
 const chatAdapters: Partial<Record<AdapterKind, ChatAdapter>> = {
@@ -33,4 +35,14 @@ export function adapterFor(kind: AdapterKind): ChatAdapter | undefined {
 
 export function embeddingsAdapterFor(kind: AdapterKind): EmbeddingsAdapter | undefined {
   return embeddingsAdapters[kind];
+}
+
+/** Rerank adapters by wire format (only formats with a rerank API). */
+const rerankAdapters: Partial<Record<AdapterKind, RerankAdapter>> = {
+  cohere: cohereRerankAdapter,
+  bedrock: bedrockRerankAdapter,
+};
+
+export function rerankAdapterFor(kind: AdapterKind): RerankAdapter | undefined {
+  return rerankAdapters[kind];
 }

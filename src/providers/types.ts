@@ -58,7 +58,7 @@ export interface Usage {
    * `input_citation`, `internal_reasoning` and `web_search` prices where it lists them; the reply's
    * usage keeps OpenRouter's shape.
    */
-  billed_apart?: { citation_tokens?: number; reasoning_tokens?: number; web_searches?: number };
+  billed_apart?: { citation_tokens?: number; reasoning_tokens?: number; web_searches?: number; search_units?: number };
 }
 
 export interface AssistantMessageOut {
@@ -237,5 +237,27 @@ export interface EmbeddingsAdapter extends CredentialParts {
   takesTokenIds?: boolean;
   buildEmbeddingsRequest(request: EmbeddingsRequestIn, target: UpstreamTarget): UpstreamCall | Promise<UpstreamCall>;
   parseEmbeddingsResponse(body: unknown, target: UpstreamTarget): EmbeddingsOut;
+  parseError(status: number, bodyText: string, headers: Headers): UpstreamError;
+}
+
+/** A public `/rerank` request, normalised: documents as texts. */
+export interface RerankRequestIn {
+  model: string;
+  query: string;
+  documents: string[];
+  top_n?: number;
+}
+
+export interface RerankOut {
+  /** Ranked results, as the provider ordered them: `index` into the request's documents. */
+  results: Array<{ index: number; relevance_score: number }>;
+  /** What the provider billed: search units (Cohere) and/or tokens (token-priced rerankers). */
+  usage?: { search_units?: number; total_tokens?: number };
+}
+
+/** Rerank in a provider's wire format (optional: few formats have it). */
+export interface RerankAdapter extends CredentialParts {
+  buildRerankRequest(request: RerankRequestIn, target: UpstreamTarget): UpstreamCall | Promise<UpstreamCall>;
+  parseRerankResponse(body: unknown, target: UpstreamTarget): RerankOut;
   parseError(status: number, bodyText: string, headers: Headers): UpstreamError;
 }

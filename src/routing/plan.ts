@@ -63,6 +63,13 @@ const UNSUPPORTED_VARIANTS: Record<string, string> = {
   extended: "the catalog lists no extended-context endpoints",
 };
 
+/** What a model of each kind is, and where it answers (for a request sent to another kind's route). */
+const KIND_USE: Record<Model["kind"], string> = {
+  chat: "a chat model: use /chat/completions",
+  embedding: "an embedding model: use /embeddings",
+  rerank: "a rerank model: use /rerank",
+};
+
 export const endpointKey = (model: Model, endpoint: Endpoint) =>
   `${endpoint.provider}${endpoint.tag ? `/${endpoint.tag}` : ""}:${model.id}`;
 
@@ -173,9 +180,7 @@ export function planAttempts(input: PlanInput): Attempt[] {
     const model = catalog.models.get(id);
     const kind = input.kind ?? "chat";
     if (model?.kind !== kind) {
-      const reason = model
-        ? `${requested} is ${model.kind === "embedding" ? "an embedding model: use /embeddings" : "a chat model: use /chat/completions"}`
-        : `${requested} is not a valid model ID`;
+      const reason = model ? `${requested} is ${KIND_USE[model.kind]}` : `${requested} is not a valid model ID`;
       if (requested === request.model && !request.models?.length) throw badRequest(reason, { model: requested });
       // A model id that names nothing (or a model of the other kind) is the client's to fix: a
       // request whose every model is one is a 400, as a lone `model` is, not a 404.

@@ -1,6 +1,7 @@
 import type { IncomingHttpHeaders } from "node:http";
 import { EMULATOR_SECRET_ACCESS_KEY } from "../../src/providers/bedrock/credentials";
 import { encodeEventMessage } from "../../src/providers/bedrock/event-stream";
+import { relevance } from "./cohere";
 import type { Fault } from "./directives";
 import type { WireFormat } from "./format";
 import { chunkString, generateReply, type NeutralRequest } from "./generate";
@@ -311,6 +312,37 @@ function invokeScript(body: Json): Script {
   };
 }
 
+/**
+ * Cohere Rerank through InvokeModel: Cohere's `query`, `documents`, `top_n` and the `api_version`
+ * (2) Bedrock requires; `results` back, with no billed units.
+ */
+function rerankInvokeScript(body: Json): Script {
+  const documents: unknown[] = Array.isArray(body.documents) ? body.documents : [];
+  const refusal =
+    typeof body.api_version !== "number" || body.api_version < 2
+      ? "Malformed input request: #: required key [api_version] not found"
+      : typeof body.query !== "string" || body.query.trim() === ""
+        ? "Malformed input request: #/query: expected minLength: 1"
+        : documents.length === 0 || documents.length > 1000
+          ? `Malformed input request: #/documents: expected between 1 and 1000 items, got ${documents.length}`
+          : documents.some((d) => typeof d !== "string")
+            ? "Malformed input request: #/documents: expected type: String"
+            : undefined;
+  if (refusal) return { ...errorScript(400, undefined, undefined), body: JSON.stringify({ message: refusal }) };
+  const query = body.query as string;
+  const ranked = (documents as string[])
+    .map((text, index) => ({ index, relevance_score: relevance(query, text) }))
+    .sort((a, b) => b.relevance_score - a.relevance_score || a.index - b.index);
+  return {
+    status: 200,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      id: `emulated-bedrock-rerank-${counter.toString(36)}`,
+      results: typeof body.top_n === "number" ? ranked.slice(0, body.top_n) : ranked,
+    }),
+  };
+}
+
 export const bedrockFormat: WireFormat = {
   name: "bedrock",
   matches: (rest, method) => method === "POST" && PATH.test(rest),
@@ -324,7 +356,7 @@ export const bedrockFormat: WireFormat = {
     const model = decodeURIComponent(encodedModel);
     counter++;
     if (fault.echo_credentials) return credentialEcho(headers, operation === "converse-stream");
-    if (operation === "invoke") return invokeScript(body);
+    if (operation === "invoke") return model.includes(".rerank-") ? rerankInvokeScript(body) : invokeScript(body);
     return converseScript(model, body, operation === "converse-stream", provider, fault);
   },
 };

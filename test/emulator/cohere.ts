@@ -240,11 +240,88 @@ function embedScript(body: Json): Script {
   };
 }
 
+/** How relevant a document is to a query: the share of the query's words it has (deterministic). */
+export function relevance(query: string, document: string): number {
+  const words = (text: string) => text.toLowerCase().match(/[a-z0-9]+/g) ?? [];
+  const wanted = new Set(words(query));
+  if (wanted.size === 0) return 0;
+  const present = new Set(words(document));
+  let hits = 0;
+  for (const word of wanted) if (present.has(word)) hits++;
+  // A shorter document with the same hits ranks higher, so ties are rare and stable.
+  return Math.round((hits / wanted.size) * 0.98 * 1e6 + 1e4 / (10 + document.length)) / 1e6;
+}
+
+/**
+ * `POST /v2/rerank`: `{model, query, documents: string[], top_n?}` ⇒ results by relevance (no
+ * documents in v2) with `meta.billed_units.search_units`: one unit per 100 documents, a document
+ * over 500 tokens with the query counting once per 500-token chunk. Refuses what Cohere refuses:
+ * an empty query, no documents, more than 1,000 documents, a non-positive top_n, an unknown field.
+ */
+const RERANK_FIELDS = new Set(["model", "query", "documents", "top_n", "max_tokens_per_doc", "return_documents"]);
+
+function rerankScript(body: Json): Script {
+  // Cohere's v2 refuses a field it does not know with a 422 that names it.
+  const unknown = Object.keys(body).find((field) => !RERANK_FIELDS.has(field));
+  if (unknown) {
+    return {
+      status: 422,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({
+        id: "emulated-error-id",
+        message: `unknown field: parameter '${unknown}' is not a valid field. For proper usage, please refer to https://docs.cohere.com/reference/rerank`,
+      }),
+    };
+  }
+  const query = typeof body.query === "string" ? body.query : "";
+  const documents: unknown[] = Array.isArray(body.documents) ? body.documents : [];
+  const refusal =
+    typeof body.model !== "string" || body.model === ""
+      ? "invalid request: model is required"
+      : query.trim() === ""
+        ? "invalid request: query must not be empty"
+        : documents.length === 0
+          ? "invalid request: documents must not be empty"
+          : documents.length > 1000
+            ? `invalid request: documents must contain at most 1000 items, got ${documents.length}`
+            : documents.some((d) => typeof d !== "string")
+              ? "invalid request: documents must be strings"
+              : body.top_n !== undefined && !(Number.isInteger(body.top_n) && body.top_n > 0)
+                ? "invalid request: top_n must be a positive integer"
+                : undefined;
+  if (refusal) {
+    return {
+      status: 400,
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ id: "emulated-error-id", message: refusal }),
+    };
+  }
+  const texts = documents as string[];
+  const queryTokens = countTokens(query);
+  const chunks = texts.reduce((sum, text) => sum + Math.max(1, Math.ceil((countTokens(text) + queryTokens) / 500)), 0);
+  const ranked = texts
+    .map((text, index) => ({ index, relevance_score: relevance(query, text) }))
+    .sort((a, b) => b.relevance_score - a.relevance_score || a.index - b.index);
+  return {
+    status: 200,
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({
+      id: `emulated-rerank-${(++counter).toString(36)}`,
+      results: typeof body.top_n === "number" ? ranked.slice(0, body.top_n) : ranked,
+      meta: { api_version: { version: "2" }, billed_units: { search_units: Math.ceil(chunks / 100) } },
+    }),
+  };
+}
+
 export const cohereFormat: WireFormat = {
   name: "cohere",
-  matches: (rest, method) => method === "POST" && /\/v2\/(chat|embed)$/.test(rest),
+  matches: (rest, method) => method === "POST" && /\/v2\/(chat|embed|rerank)$/.test(rest),
   authorized: (headers) => /^Bearer\s+\S+/i.test(headers.authorization ?? ""),
   error: errorScript,
   handle: ({ rest, body, provider, fault }) =>
-    rest.endsWith("/v2/embed") ? embedScript(body) : chatScript(body, provider, fault),
+    rest.endsWith("/v2/embed")
+      ? embedScript(body)
+      : rest.endsWith("/v2/rerank")
+        ? rerankScript(body)
+        : chatScript(body, provider, fault),
 };
