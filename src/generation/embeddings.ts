@@ -5,14 +5,21 @@ import type { AppEnv } from "../context";
 import { serverTiming } from "../observability";
 import { embeddingsAdapterFor } from "../providers/registry";
 import type { EmbeddingsOut, EmbeddingsRequestIn, Usage } from "../providers/types";
-import { runAttempts } from "../routing/attempts";
 import { health } from "../routing/health";
 import { type Attempt, planAttempts } from "../routing/plan";
 import { resolveUpstream } from "../routing/upstream";
 import type { EmbeddingsRequest } from "../schema/embeddings";
 import { badRequest, GatewayError } from "../schema/errors";
 import { estimateTextTokens } from "../transforms/tokens";
-import { failGeneration, record, replyHeaders, settleGeneration, startGeneration, upstreamIdOf } from "./lifecycle";
+import {
+  failGeneration,
+  record,
+  replyHeaders,
+  settleGeneration,
+  startGeneration,
+  upstreamIdOf,
+  wholeReplyRun,
+} from "./lifecycle";
 import { timeoutsOf } from "./timeouts";
 import { type CostDetails, priceUsage } from "./usage";
 
@@ -74,16 +81,11 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
       promptTokens,
       maxOutputTokens: 0,
     },
-    (gate) =>
-      runAttempts(attempts, {
-        request: upstreamRequest,
-        adapterFor: (attempt) => embeddingsAdapterFor(attempt.provider.adapter),
-        buildCall: (adapter, req, target) => adapter.buildEmbeddingsRequest(req, target),
-        stream: false,
-        ...gate,
-        headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,
-        deadlineMs: settings.ROUTING_DEADLINE_MS,
-      }),
+    wholeReplyRun(env, attempts, {
+      request: upstreamRequest,
+      adapterFor: (attempt) => embeddingsAdapterFor(attempt.provider.adapter),
+      buildCall: (adapter, req, target) => adapter.buildEmbeddingsRequest(req, target),
+    }),
   );
   let out: EmbeddingsOut;
   try {

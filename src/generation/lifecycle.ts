@@ -14,6 +14,7 @@ import {
 import { nanosToUsd } from "../billing/money";
 import { RESERVATION_TTL_MS } from "../billing/reservations";
 import type { AppEnv } from "../context";
+import type { Env } from "../env";
 import { keyId, logLine, serverTiming } from "../observability";
 import type { Usage } from "../providers/types";
 import {
@@ -22,6 +23,7 @@ import {
   attemptsHeader,
   type ErrorParser,
   type RunOptions,
+  runAttempts,
 } from "../routing/attempts";
 import type { Attempt } from "../routing/plan";
 import { GatewayError } from "../schema/errors";
@@ -93,6 +95,27 @@ export interface GenerationStart {
 
 /** How the attempt loop is to start: the signal that cancels it, and the gate of a head start. */
 export type RunGate = Pick<RunOptions<unknown, ErrorParser>, "clientSignal" | "admitted">;
+
+/**
+ * The attempt loop of a request answered in one JSON reply (embeddings, rerank), for
+ * startGeneration to start through its gate: the request's one upstream call per attempt, within
+ * the env's headers timeout and routing deadline.
+ */
+export function wholeReplyRun<R, A extends ErrorParser>(
+  env: Env,
+  attempts: Attempt[],
+  call: Pick<RunOptions<R, A>, "request" | "adapterFor" | "buildCall">,
+): (gate: RunGate) => Promise<AttemptSuccess<A>> {
+  const settings = timeoutsOf(env);
+  return (gate) =>
+    runAttempts(attempts, {
+      ...call,
+      stream: false,
+      ...gate,
+      headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,
+      deadlineMs: settings.ROUTING_DEADLINE_MS,
+    });
+}
 
 /**
  * Steps 5 and 6: reserves the worst case of the plan for a new generation (refusing with the

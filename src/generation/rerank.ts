@@ -5,14 +5,21 @@ import type { AppEnv } from "../context";
 import { serverTiming } from "../observability";
 import { rerankAdapterFor } from "../providers/registry";
 import type { RerankOut, RerankRequestIn, Usage } from "../providers/types";
-import { runAttempts } from "../routing/attempts";
 import { health } from "../routing/health";
 import { planAttempts } from "../routing/plan";
 import { resolveUpstream } from "../routing/upstream";
 import { GatewayError } from "../schema/errors";
 import type { RerankRequest } from "../schema/rerank";
 import { estimateTextTokens } from "../transforms/tokens";
-import { failGeneration, record, replyHeaders, settleGeneration, startGeneration, upstreamIdOf } from "./lifecycle";
+import {
+  failGeneration,
+  record,
+  replyHeaders,
+  settleGeneration,
+  startGeneration,
+  upstreamIdOf,
+  wholeReplyRun,
+} from "./lifecycle";
 import { timeoutsOf } from "./timeouts";
 import { priceUsage } from "./usage";
 
@@ -83,16 +90,11 @@ export async function createRerank(c: Context<AppEnv>, request: RerankRequest): 
       maxOutputTokens: 0,
       searchUnits,
     },
-    (gate) =>
-      runAttempts(attempts, {
-        request: upstreamRequest,
-        adapterFor: (attempt) => rerankAdapterFor(attempt.provider.adapter),
-        buildCall: (adapter, req, target) => adapter.buildRerankRequest(req, target),
-        stream: false,
-        ...gate,
-        headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,
-        deadlineMs: settings.ROUTING_DEADLINE_MS,
-      }),
+    wholeReplyRun(env, attempts, {
+      request: upstreamRequest,
+      adapterFor: (attempt) => rerankAdapterFor(attempt.provider.adapter),
+      buildCall: (adapter, req, target) => adapter.buildRerankRequest(req, target),
+    }),
   );
   let out: RerankOut;
   try {
