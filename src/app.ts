@@ -9,6 +9,7 @@ import { generationRoutes } from "./api/generation";
 import { keyRoutes } from "./api/key";
 import { keysRoutes } from "./api/keys";
 import { modelsRoutes } from "./api/models";
+import { responsesRoutes } from "./api/responses";
 import type { AppEnv } from "./context";
 import { addCorsHeaders, isPreflight, preflightResponse } from "./cors";
 import { methodNotAllowed } from "./methods";
@@ -21,6 +22,7 @@ function buildApi(): Hono<AppEnv> {
   api.route("/", chatRoutes);
   api.route("/", embeddingsRoutes);
   api.route("/", completionsRoutes);
+  api.route("/", responsesRoutes);
   api.route("/", modelsRoutes);
   api.route("/", keyRoutes);
   api.route("/", creditsRoutes);
