@@ -403,6 +403,64 @@ describe("POST /responses refuses by name what a stateless gateway cannot do", (
   });
 });
 
+describe("POST /responses input and failures", () => {
+  it("image and text parts reach the provider as chat content parts", async () => {
+    const marker = nonce();
+    const image = "data:image/png;base64,iVBORw0KGgo=";
+    const response = await post({
+      model: MODEL,
+      input: [
+        {
+          role: "user",
+          content: [
+            { type: "input_text", text: `What is this? ${marker}` },
+            { type: "input_image", image_url: image, detail: "low" },
+          ],
+        },
+      ],
+    });
+    expect(response.status).toBe(200);
+    const [upstream] = await emulatorRequests(marker);
+    expect((upstream!.body as any).messages).toEqual([
+      {
+        role: "user",
+        content: [
+          { type: "text", text: `What is this? ${marker}` },
+          { type: "image_url", image_url: { url: image, detail: "low" } },
+        ],
+      },
+    ]);
+  });
+
+  it("a bad body is a 400 naming the field", async () => {
+    const missing = await post({ model: MODEL });
+    expect(missing.status).toBe(400);
+    expect(((await missing.json()) as any).error.message).toContain("input");
+    const badPart = await post({ model: MODEL, input: [{ role: "user", content: [{ type: "input_audio" }] }] });
+    expect(badPart.status).toBe(400);
+    expect(((await badPart.json()) as any).error.message).toContain(
+      'input.0.content.0: content parts of type "input_audio"',
+    );
+  });
+
+  it("a stream cut after it started ends with an error event, then response.failed with what it cost", async () => {
+    const { key: fresh } = await fundedAccount("1");
+    const response = await post(
+      { model: MODEL, input: `cut [[emulate tokens=20 cut_after=5]] ${nonce()}`, stream: true },
+      fresh,
+    );
+    const frames = (await response.text()).split("\n\n").filter((frame) => frame.startsWith("event: "));
+    const events = frames.map((frame) => JSON.parse(frame.split("\n")[1]!.slice("data: ".length)));
+    parseEvents(events);
+    expect(events.at(-2)).toMatchObject({ type: "error", code: "provider_unavailable" });
+    const failed = events.at(-1);
+    expect(failed.type).toBe("response.failed");
+    expect(failed.response).toMatchObject({ status: "failed", error: { code: "server_error" } });
+    expect(failed.response.output[0]).toMatchObject({ type: "message", status: "incomplete" });
+    expect(await charged(fresh)).toBeCloseTo(failed.response.usage.cost, 12);
+  });
+});
+
 describe("POST /responses wire format", () => {
   it("names each SSE event and sends no [DONE]", async () => {
     const response = await post({ model: MODEL, input: `hi ${nonce()}`, stream: true });
