@@ -305,6 +305,50 @@ describe("POST /responses (OpenAI SDK)", () => {
     expect(sent.thinking).toMatchObject({ type: "enabled" });
   });
 
+  it.each([false, true])(
+    "continues Claude's thinking across a tool call: its reasoning item goes back signed (streamed: %s)",
+    async (streamed) => {
+      const marker = nonce();
+      const client = openai(key);
+      const base = {
+        model: "anthropic/claude-sonnet-4",
+        provider: { only: ["anthropic"] },
+        reasoning: { effort: "high" as const },
+        max_output_tokens: 3000,
+        tools: [WEATHER],
+      };
+      const input: OpenAI.Responses.ResponseInputItem[] = [
+        { role: "user", content: `Weather in Rome? call the tool ${marker}` },
+      ];
+      let output: any[];
+      if (streamed) {
+        const stream = await client.responses.create({ ...base, input, stream: true } as any);
+        let last: any;
+        for await (const event of stream as any) last = event;
+        output = last.response.output;
+      } else {
+        output = (await client.responses.create({ ...base, input } as any)).output;
+      }
+      expect(output.map((item) => item.type)).toEqual(["reasoning", "function_call"]);
+      expect(output[0]).toMatchObject({ format: "anthropic-claude-v1", signature: expect.stringMatching(/^sig_/) });
+      const call = output[1];
+      await client.responses.create({
+        ...base,
+        input: [...input, ...output, { type: "function_call_output", call_id: call.call_id, output: "Sunny" }],
+      } as any);
+      const calls = await emulatorRequests(marker);
+      expect(calls).toHaveLength(2);
+      const turn = (calls[1]!.body as any).messages[1];
+      expect(turn.role).toBe("assistant");
+      expect(turn.content[0]).toEqual({
+        type: "thinking",
+        thinking: output[0].summary[0].text,
+        signature: output[0].signature,
+      });
+      expect(turn.content[1]).toMatchObject({ type: "tool_use", id: call.call_id, name: "get_weather" });
+    },
+  );
+
   it("a reply cut at max_output_tokens is incomplete, with its reason", async () => {
     const response = await openai(key).responses.create({
       model: MODEL,

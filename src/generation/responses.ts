@@ -110,10 +110,26 @@ function responseObject(request: ResponsesRequest, s: Snapshot): Json {
 const itemId = (prefix: string, generationId: string, n = 0) =>
   `${prefix}_${generationId.replace(/^gen-/, "")}${n > 0 ? `_${n}` : ""}`;
 
-const reasoningItem = (id: string, text: string, status: string): Json => ({
+/**
+ * One block of the model's reasoning. Its text is the summary; what a provider needs to continue
+ * from it (Claude's signature, its redacted thinking, Gemini's thought signature) rides along as
+ * OpenRouter's reasoning items carry it (`signature`, `encrypted_content`, `format`), so a client
+ * that sends the item back in `input` (as the SDKs do with `output`) continues the turn.
+ */
+interface ReasoningBlock {
+  text: string;
+  signature?: string | null;
+  encrypted?: string | null;
+  format?: string | null;
+}
+
+const reasoningItem = (id: string, block: ReasoningBlock, status: string): Json => ({
   type: "reasoning",
   id,
-  summary: text ? [{ type: "summary_text", text }] : [],
+  summary: block.text ? [{ type: "summary_text", text: block.text }] : [],
+  ...(block.encrypted ? { encrypted_content: block.encrypted } : {}),
+  ...(block.signature ? { signature: block.signature } : {}),
+  ...(block.format ? { format: block.format } : {}),
   status,
 });
 
@@ -137,18 +153,33 @@ const functionCallItem = (id: string, callId: string, name: string, args: string
   status,
 });
 
+interface ChatReasoningDetail {
+  type: string;
+  text?: string | null;
+  summary?: string | null;
+  data?: string | null;
+  signature?: string | null;
+  format?: string | null;
+}
+
 interface ChatMessage {
   content?: string | null;
   refusal?: string | null;
   reasoning?: string | null;
-  reasoning_details?: Array<{ text?: string | null; summary?: string | null }>;
+  reasoning_details?: ChatReasoningDetail[];
   tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>;
 }
 
-/** The model's reasoning as text: its `reasoning`, else the text of its reasoning blocks. */
-function reasoningText(message: ChatMessage): string {
-  if (message.reasoning) return message.reasoning;
-  return (message.reasoning_details ?? []).map((d) => d.text ?? d.summary ?? "").join("");
+/** A reply's reasoning as blocks: one per reasoning detail, or its reasoning text alone. */
+function reasoningBlocks(message: ChatMessage): ReasoningBlock[] {
+  const blocks: ReasoningBlock[] = (message.reasoning_details ?? []).map((detail) =>
+    detail.type === "reasoning.encrypted"
+      ? { text: "", encrypted: detail.data, format: detail.format }
+      : { text: detail.text ?? detail.summary ?? "", signature: detail.signature, format: detail.format },
+  );
+  // Details that hold no text (Gemini's signatures alone): the text comes first, in a block of its own.
+  if (message.reasoning && !blocks.some((block) => block.text)) blocks.unshift({ text: message.reasoning });
+  return blocks;
 }
 
 /** A non-streaming chat reply (CHAT_SHAPE) as a Response object. */
@@ -159,8 +190,9 @@ export function responseFromChat(request: ResponsesRequest, chat: Json): Json {
   const { status, incomplete_details } = statusOf(choice?.finish_reason);
   const itemStatus = status === "completed" ? "completed" : "incomplete";
   const output: Json[] = [];
-  const reasoning = reasoningText(message);
-  if (reasoning) output.push(reasoningItem(itemId("rs", id), reasoning, itemStatus));
+  reasoningBlocks(message).forEach((block, index) => {
+    output.push(reasoningItem(itemId("rs", id, index), block, itemStatus));
+  });
   const parts: Json[] = [];
   if (message.content) parts.push(textPart(message.content));
   if (message.refusal) parts.push(refusalPart(message.refusal));
@@ -194,6 +226,7 @@ interface ChatChunk {
       content?: string | null;
       refusal?: string | null;
       reasoning?: string | null;
+      reasoning_details?: ChatReasoningDetail[];
       tool_calls?: Array<{ index: number; id?: string; function?: { name?: string; arguments?: string } }>;
     };
     finish_reason: string | null;
@@ -258,7 +291,7 @@ class ResponsesStreamState {
   private provider: string | undefined;
   private readonly output: Json[] = [];
   private nextIndex = 0;
-  private reasoning: (OpenItem & { text: string }) | undefined;
+  private reasoning: (OpenItem & ReasoningBlock) | undefined;
   private message: (OpenItem & { text: string; refusal: string; textIndex: number; refusalIndex: number }) | undefined;
   private readonly tools = new Map<number, ToolCallState>();
   private finishReason: string | null = null;
@@ -275,6 +308,7 @@ class ResponsesStreamState {
     if (choice) {
       const { delta } = choice;
       if (delta.reasoning) this.reasoningDelta(delta.reasoning);
+      if (delta.reasoning_details) for (const detail of delta.reasoning_details) this.reasoningDetail(detail);
       if (delta.content) this.textDelta(delta.content);
       if (delta.refusal) this.refusalDelta(delta.refusal);
       if (delta.tool_calls) for (const call of delta.tool_calls) this.toolCallDelta(call);
@@ -322,23 +356,48 @@ class ResponsesStreamState {
     return { outputIndex, id };
   }
 
+  private openReasoning() {
+    this.reasoning ??= { ...this.open("rs", reasoningItem("", { text: "" }, "in_progress")), text: "" };
+    return this.reasoning;
+  }
+
   private reasoningDelta(delta: string): void {
-    if (!this.reasoning) {
-      this.reasoning = { ...this.open("rs", reasoningItem("", "", "in_progress")), text: "" };
+    // Text after a signed (or redacted) block starts the next block.
+    if (this.reasoning?.signature || this.reasoning?.encrypted) this.closeReasoning("completed");
+    const r = this.openReasoning();
+    if (!r.text) {
       this.emit("response.reasoning_summary_part.added", {
-        item_id: this.reasoning.id,
-        output_index: this.reasoning.outputIndex,
+        item_id: r.id,
+        output_index: r.outputIndex,
         summary_index: 0,
         part: { type: "summary_text", text: "" },
       });
     }
-    this.reasoning.text += delta;
+    r.text += delta;
     this.emit("response.reasoning_summary_text.delta", {
-      item_id: this.reasoning.id,
-      output_index: this.reasoning.outputIndex,
+      item_id: r.id,
+      output_index: r.outputIndex,
       summary_index: 0,
       delta,
     });
+  }
+
+  /** What a reasoning block needs to be continued from: its signature, or its encrypted form. */
+  private reasoningDetail(detail: ChatReasoningDetail): void {
+    if (detail.type === "reasoning.encrypted") {
+      if (!detail.data) return;
+      const r = this.reasoning;
+      if (r && (r.text || r.signature || r.encrypted)) this.closeReasoning("completed");
+      const block = this.openReasoning();
+      block.encrypted = detail.data;
+      block.format = detail.format ?? block.format;
+    } else if (detail.signature) {
+      const block = this.openReasoning();
+      block.signature = detail.signature;
+      block.format = detail.format ?? block.format;
+    } else if (detail.format && this.reasoning) {
+      this.reasoning.format ??= detail.format;
+    }
   }
 
   private closeReasoning(status: string): void {
@@ -346,9 +405,11 @@ class ResponsesStreamState {
     if (!r) return;
     this.reasoning = undefined;
     const at = { item_id: r.id, output_index: r.outputIndex, summary_index: 0 };
-    this.emit("response.reasoning_summary_text.done", { ...at, text: r.text });
-    this.emit("response.reasoning_summary_part.done", { ...at, part: { type: "summary_text", text: r.text } });
-    this.done(r, reasoningItem(r.id, r.text, status));
+    if (r.text) {
+      this.emit("response.reasoning_summary_text.done", { ...at, text: r.text });
+      this.emit("response.reasoning_summary_part.done", { ...at, part: { type: "summary_text", text: r.text } });
+    }
+    this.done(r, reasoningItem(r.id, r, status));
   }
 
   private openMessage() {

@@ -45,9 +45,18 @@ const FunctionCallOutputItem = z.looseObject({
   call_id: z.string(),
   output: z.union([z.string(), items(Part)]),
 });
-/** Any other item: reasoning items are skipped, the rest refused by name in responsesToChat. */
+const ReasoningText = z.looseObject({ text: z.string() });
+const ReasoningItem = z.looseObject({
+  type: z.literal("reasoning"),
+  summary: items(ReasoningText).nullish(),
+  content: items(ReasoningText).nullish(),
+  encrypted_content: z.string().nullish(),
+  signature: z.string().nullish(),
+  format: z.string().nullish(),
+});
+/** Any other item: refused by name in responsesToChat. */
 const OtherItem = z.looseObject({ type: z.string() });
-const InputItem = z.union([MessageItem, FunctionCallItem, FunctionCallOutputItem, OtherItem]);
+const InputItem = z.union([MessageItem, FunctionCallItem, FunctionCallOutputItem, ReasoningItem, OtherItem]);
 type InputItem = z.infer<typeof InputItem>;
 
 /** A function tool, flat as the Responses API has it; other (built-in) tools are refused by name. */
@@ -129,8 +138,10 @@ export function responsesToChat(request: ResponsesRequest): ChatRequest {
   if (request.instructions) messages.push({ role: "system", content: request.instructions });
   if (typeof request.input === "string") messages.push({ role: "user", content: request.input });
   else {
+    // Reasoning items waiting for the assistant turn they came before.
+    const pending: Record<string, unknown>[] = [];
     for (let index = 0; index < request.input.length; index++) {
-      addItem(messages, request.input[index] as InputItem, index);
+      addItem(messages, request.input[index] as InputItem, index, pending);
     }
   }
 
@@ -168,20 +179,37 @@ export function responsesToChat(request: ResponsesRequest): ChatRequest {
   return parseWith(ChatRequestSchema, chat);
 }
 
-function addItem(messages: Record<string, unknown>[], item: InputItem, index: number): void {
+function addItem(
+  messages: Record<string, unknown>[],
+  item: InputItem,
+  index: number,
+  pending: Record<string, unknown>[],
+): void {
   const type = item.type ?? "message";
   if (type === "message") {
     const { role, content } = item as z.infer<typeof MessageItem>;
-    messages.push({ role, content: toChatContent(content, `input.${index}`, role === "assistant") });
+    const message: Record<string, unknown> = {
+      role,
+      content: toChatContent(content, `input.${index}`, role === "assistant"),
+    };
+    if (role === "assistant") takeReasoning(message, pending);
+    messages.push(message);
     return;
   }
   if (type === "function_call") {
     const call = item as z.infer<typeof FunctionCallItem>;
     const toolCall = { id: call.call_id, type: "function", function: { name: call.name, arguments: call.arguments } };
-    // Parallel calls come as consecutive items: one assistant turn holds them all.
+    // A response's text and its calls (parallel calls come as consecutive items) are one
+    // assistant turn.
     const last = messages.at(-1);
-    if (last?.role === "assistant" && Array.isArray(last.tool_calls)) last.tool_calls.push(toolCall);
-    else messages.push({ role: "assistant", content: null, tool_calls: [toolCall] });
+    if (last?.role === "assistant") {
+      last.tool_calls = [...((last.tool_calls as unknown[] | undefined) ?? []), toolCall];
+      takeReasoning(last, pending);
+    } else {
+      const message: Record<string, unknown> = { role: "assistant", content: null, tool_calls: [toolCall] };
+      takeReasoning(message, pending);
+      messages.push(message);
+    }
     return;
   }
   if (type === "function_call_output") {
@@ -193,10 +221,40 @@ function addItem(messages: Record<string, unknown>[], item: InputItem, index: nu
     });
     return;
   }
-  // A reasoning item carries the model's earlier reasoning: chat has no turn for it on its own.
-  if (type === "reasoning") return;
+  // A reasoning item is the model's earlier reasoning: it goes with the assistant turn it belongs
+  // to (as reasoning_details, so that a provider can continue from its signature), the one just
+  // before it if the turn has begun, else the next.
+  if (type === "reasoning") {
+    const parsed = ReasoningItem.safeParse(item);
+    if (!parsed.success) throw badRequest(`input.${index}: a reasoning item's summary and content are lists of {text}`);
+    const details = reasoningDetails(parsed.data);
+    const last = messages.at(-1);
+    if (last?.role === "assistant") takeReasoning(last, details);
+    else pending.push(...details);
+    return;
+  }
   if (type === "item_reference") throw badRequest(`input.${index}: item_reference is not supported: ${STATELESS}`);
   throw badRequest(`input.${index}: input items of type ${JSON.stringify(type)} are not supported`);
+}
+
+/** Moves waiting reasoning details onto an assistant message. */
+function takeReasoning(message: Record<string, unknown>, details: Record<string, unknown>[]): void {
+  if (details.length === 0) return;
+  message.reasoning_details = [...((message.reasoning_details as unknown[] | undefined) ?? []), ...details];
+  details.length = 0;
+}
+
+/** A reasoning item as chat's reasoning details: its text (signed, if it was) and its encrypted form. */
+function reasoningDetails(item: z.infer<typeof ReasoningItem>): Record<string, unknown>[] {
+  const texts = item.summary?.length ? item.summary : (item.content ?? []);
+  const text = texts.map((part) => part.text).join("");
+  const format = item.format ? { format: item.format } : {};
+  const details: Record<string, unknown>[] = [];
+  if (text || item.signature) {
+    details.push({ type: "reasoning.text", text, ...(item.signature ? { signature: item.signature } : {}), ...format });
+  }
+  if (item.encrypted_content) details.push({ type: "reasoning.encrypted", data: item.encrypted_content, ...format });
+  return details;
 }
 
 /** A Responses content list as chat content parts. */
