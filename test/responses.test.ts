@@ -234,11 +234,15 @@ describe("POST /responses (OpenAI SDK)", () => {
       required: ["name", "age"],
       additionalProperties: false,
     };
-    const response = await openai(key).responses.create({
-      model: MODEL,
-      input: `A person ${marker}`,
-      text: { format: { type: "json_schema", name: "person", schema, strict: true } },
-    });
+    const { data: response, response: raw } = await openai(key)
+      .responses.create({
+        model: MODEL,
+        input: `A person ${marker}`,
+        text: { format: { type: "json_schema", name: "person", schema, strict: true }, verbosity: "low" },
+      })
+      .withResponse();
+    // text.verbosity is chat's verbosity: GPT-4o mini does not take it, and the header says so.
+    expect(raw.headers.get("x-tollgate-dropped-params")).toContain("verbosity");
     const person = JSON.parse(response.output_text);
     expect(typeof person.name).toBe("string");
     expect(Number.isInteger(person.age)).toBe(true);

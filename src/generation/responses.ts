@@ -91,7 +91,10 @@ function responseObject(request: ResponsesRequest, s: Snapshot): Json {
     top_p: request.top_p ?? null,
     frequency_penalty: request.frequency_penalty ?? null,
     presence_penalty: request.presence_penalty ?? null,
-    text: { format: request.text?.format ?? { type: "text" } },
+    text: {
+      format: request.text?.format ?? { type: "text" },
+      ...(request.text?.verbosity ? { verbosity: request.text.verbosity } : {}),
+    },
     tool_choice: request.tool_choice ?? "auto",
     tools: (request.tools ?? []).map((tool) => ({
       type: "function",

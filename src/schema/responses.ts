@@ -114,7 +114,9 @@ export const ResponsesRequestSchema = sparse(
     tool_choice: ToolChoice.nullish(),
     parallel_tool_calls: z.boolean().nullish(),
     reasoning: Reasoning.extend({ summary: z.enum(["auto", "concise", "detailed"]).nullish() }).nullish(),
-    text: z.looseObject({ format: TextFormat.nullish(), verbosity: z.string().nullish() }).nullish(),
+    text: z
+      .looseObject({ format: TextFormat.nullish(), verbosity: z.enum(["low", "medium", "high"]).nullish() })
+      .nullish(),
     plugins: items(z.looseObject({ id: z.string() })).optional(),
     service_tier: z.string().nullish(),
     include: items(z.string()).nullish(),
@@ -175,6 +177,8 @@ export function responsesToChat(request: ResponsesRequest): ChatRequest {
   }
   const format = request.text?.format;
   if (format) chat.response_format = toResponseFormat(format);
+  // Chat's own (unlisted) field, sent where the endpoint takes it and named dropped elsewhere.
+  if (request.text?.verbosity != null) chat.verbosity = request.text.verbosity;
   for (const key of Object.keys(chat)) if (chat[key] === undefined || chat[key] === null) delete chat[key];
   return parseWith(ChatRequestSchema, chat);
 }
