@@ -353,6 +353,25 @@ describe("POST /responses (OpenAI SDK)", () => {
     },
   );
 
+  it("the SDK's responses.stream() helper accumulates the events into the final Response", async () => {
+    const stream = openai(key).responses.stream({
+      model: "anthropic/claude-sonnet-4",
+      provider: { only: ["anthropic"] },
+      input: `Weather in Lima? call the tool ${nonce()}`,
+      reasoning: { effort: "high" },
+      max_output_tokens: 3000,
+      tools: [WEATHER],
+    } as any);
+    const texts: string[] = [];
+    stream.on("response.function_call_arguments.delta", (event) => texts.push(event.snapshot));
+    const final = await stream.finalResponse();
+    expect(final.status).toBe("completed");
+    expect(final.output.map((item) => item.type)).toEqual(["reasoning", "function_call"]);
+    const call = final.output[1] as OpenAI.Responses.ResponseFunctionToolCall;
+    expect(texts.at(-1)).toBe(call.arguments);
+    expect(JSON.parse(call.arguments)).toHaveProperty("city");
+  });
+
   it("a reply cut at max_output_tokens is incomplete, with its reason", async () => {
     const response = await openai(key).responses.create({
       model: MODEL,
