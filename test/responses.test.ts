@@ -4,6 +4,7 @@ import { OpenResponsesResult$inboundSchema, StreamEvents$inboundSchema } from "@
 import OpenAI from "openai";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  admin,
   BASE,
   emulatorRequests,
   fundedAccount,
@@ -497,6 +498,23 @@ describe("POST /responses input and failures", () => {
         ],
       },
     ]);
+  });
+
+  it("keys and credit are checked as on chat: no key is a 401, a provisioning key a 403, no credit a 402; no provider is called", async () => {
+    const marker = nonce();
+    expect((await post({ model: MODEL, input: marker }, "")).status).toBe(401);
+    const { accountId } = await fundedAccount("1");
+    const { key: provisioning } = await admin<{ key: string }>(`/accounts/${accountId}/keys`, {
+      name: "ops",
+      provisioning: true,
+    });
+    expect((await post({ model: MODEL, input: marker, stream: true }, provisioning)).status).toBe(403);
+    const { key: broke } = await fundedAccount("0");
+    const refused = await post({ model: MODEL, input: marker }, broke);
+    expect(refused.status).toBe(402);
+    expect(((await refused.json()) as any).error.code).toBe(402);
+    await sleep(100);
+    expect(await emulatorRequests(marker)).toEqual([]);
   });
 
   it("a bad body is a 400 naming the field", async () => {
