@@ -526,6 +526,25 @@ describe("POST /responses input and failures", () => {
     expect(((await badPart.json()) as any).error.message).toContain(
       'input.0.content.0: content parts of type "input_audio"',
     );
+    // Checked as the chat request it becomes, named as the client sent it.
+    const badImage = await post({
+      model: MODEL,
+      instructions: "Be brief.",
+      input: [
+        { role: "user", content: "hi" },
+        {
+          role: "user",
+          content: [
+            { type: "input_text", text: "and this?" },
+            { type: "input_image", image_url: "data:image/png,raw" },
+          ],
+        },
+      ],
+    });
+    expect(badImage.status).toBe(400);
+    expect(((await badImage.json()) as any).error.message).toMatch(/^Invalid request: input\.1\.content\.1\.image_url/);
+    const badTool = await post({ model: MODEL, input: "hi", tools: [{ ...WEATHER, name: "no spaces allowed" }] });
+    expect(((await badTool.json()) as any).error.message).toMatch(/^Invalid request: tools\.0\.name: /);
   });
 
   it("a stream cut after it started ends with an error event, then response.failed with what it cost", async () => {

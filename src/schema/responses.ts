@@ -7,7 +7,7 @@ import {
   Reasoning,
   type ResponseFormat,
 } from "./chat";
-import { badRequest } from "./errors";
+import { badRequest, GatewayError } from "./errors";
 import { items } from "./items";
 import { sparse } from "./sparse";
 import { parseWith } from "./validate";
@@ -137,13 +137,21 @@ export type ResponsesRequest = z.infer<typeof ResponsesRequestSchema>;
 /** The chat request that answers a Responses request (validated as a chat request too). */
 export function responsesToChat(request: ResponsesRequest): ChatRequest {
   const messages: Record<string, unknown>[] = [];
-  if (request.instructions) messages.push({ role: "system", content: request.instructions });
-  if (typeof request.input === "string") messages.push({ role: "user", content: request.input });
-  else {
+  // Where each message came from in the request, for the path of a 400 about it.
+  const sources: string[] = [];
+  if (request.instructions) {
+    messages.push({ role: "system", content: request.instructions });
+    sources.push("instructions");
+  }
+  if (typeof request.input === "string") {
+    messages.push({ role: "user", content: request.input });
+    sources.push("input");
+  } else {
     // Reasoning items waiting for the assistant turn they came before.
     const pending: Record<string, unknown>[] = [];
     for (let index = 0; index < request.input.length; index++) {
       addItem(messages, request.input[index] as InputItem, index, pending);
+      while (sources.length < messages.length) sources.push(`input.${index}`);
     }
   }
 
@@ -180,7 +188,35 @@ export function responsesToChat(request: ResponsesRequest): ChatRequest {
   // Chat's own (unlisted) field, sent where the endpoint takes it and named dropped elsewhere.
   if (request.text?.verbosity != null) chat.verbosity = request.text.verbosity;
   for (const key of Object.keys(chat)) if (chat[key] === undefined || chat[key] === null) delete chat[key];
-  return parseWith(ChatRequestSchema, chat);
+  try {
+    return parseWith(ChatRequestSchema, chat);
+  } catch (error) {
+    throw error instanceof GatewayError ? inRequestTerms(error, messages, sources) : error;
+  }
+}
+
+/**
+ * A 400 from validating the chat request, its paths put back in the Responses request's terms:
+ * `messages.3.content.1.image_url.url` is `input.2.content.1.image_url.url` (a tool result's
+ * content is its item's `output`), `tools.0.function.name` is `tools.0.name`, and
+ * `response_format.json_schema.x` is `text.format.x`.
+ */
+function inRequestTerms(error: GatewayError, messages: Record<string, unknown>[], sources: string[]): GatewayError {
+  const rename = (text: string) =>
+    text
+      .replace(/\bmessages\.(\d+)(\.content)?/g, (whole, at: string, content: string | undefined) => {
+        const source = sources[Number(at)];
+        if (!source) return whole;
+        const field = content ? (messages[Number(at)]?.role === "tool" ? ".output" : ".content") : "";
+        return `${source}${field}`;
+      })
+      .replace(/\btools\.(\d+)\.function\./g, "tools.$1.")
+      .replace(/\bresponse_format\.json_schema\./g, "text.format.");
+  const issues = error.metadata?.issues as Array<{ path: string; message: string }> | undefined;
+  return new GatewayError(error.status, rename(error.message), {
+    ...error.metadata,
+    ...(issues ? { issues: issues.map((issue) => ({ ...issue, path: rename(issue.path) })) } : {}),
+  });
 }
 
 function addItem(
