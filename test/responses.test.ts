@@ -543,6 +543,8 @@ describe("POST /responses input and failures", () => {
     });
     expect(badImage.status).toBe(400);
     expect(((await badImage.json()) as any).error.message).toMatch(/^Invalid request: input\.1\.content\.1\.image_url/);
+    const badCall = await post({ model: MODEL, input: [{ type: "function_call", name: "f", arguments: "{}" }] });
+    expect(((await badCall.json()) as any).error.message).toMatch(/^Invalid request: input\.0\.call_id: /);
     const badTool = await post({ model: MODEL, input: "hi", tools: [{ ...WEATHER, name: "no spaces allowed" }] });
     expect(((await badTool.json()) as any).error.message).toMatch(/^Invalid request: tools\.0\.name: /);
   });

@@ -54,10 +54,30 @@ const ReasoningItem = z.looseObject({
   signature: z.string().nullish(),
   format: z.string().nullish(),
 });
-/** Any other item: refused by name in responsesToChat. */
-const OtherItem = z.looseObject({ type: z.string() });
-const InputItem = z.union([MessageItem, FunctionCallItem, FunctionCallOutputItem, ReasoningItem, OtherItem]);
-type InputItem = z.infer<typeof InputItem>;
+const ITEMS: Record<string, z.ZodType> = {
+  message: MessageItem,
+  function_call: FunctionCallItem,
+  function_call_output: FunctionCallOutputItem,
+  reasoning: ReasoningItem,
+};
+type InputItem =
+  | z.infer<typeof MessageItem>
+  | z.infer<typeof FunctionCallItem>
+  | z.infer<typeof FunctionCallOutputItem>
+  | z.infer<typeof ReasoningItem>
+  | { type: string };
+/**
+ * An input item, checked as the kind its `type` names (a message when it has none), so that a bad
+ * one is a 400 naming its own field; any other kind is refused by name in responsesToChat.
+ */
+const InputItem = z.looseObject({ type: z.string().optional() }).transform((item, ctx): InputItem => {
+  const schema = ITEMS[item.type ?? "message"];
+  if (!schema) return item as { type: string };
+  const result = schema.safeParse(item);
+  if (result.success) return result.data as InputItem;
+  for (const issue of result.error.issues) ctx.issues.push(issue as z.core.$ZodRawIssue);
+  return z.NEVER;
+});
 
 /** A function tool, flat as the Responses API has it; other (built-in) tools are refused by name. */
 const Tool = z.looseObject({
@@ -265,9 +285,7 @@ function addItem(
   // to (as reasoning_details, so that a provider can continue from its signature), the one just
   // before it if the turn has begun, else the next.
   if (type === "reasoning") {
-    const parsed = ReasoningItem.safeParse(item);
-    if (!parsed.success) throw badRequest(`input.${index}: a reasoning item's summary and content are lists of {text}`);
-    const details = reasoningDetails(parsed.data);
+    const details = reasoningDetails(item as z.infer<typeof ReasoningItem>);
     const last = messages.at(-1);
     if (last?.role === "assistant") takeReasoning(last, details);
     else pending.push(...details);
