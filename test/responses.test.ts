@@ -227,6 +227,51 @@ describe("POST /responses (OpenAI SDK)", () => {
     ]);
   });
 
+  it.each(["true", "null", "late_name"])(
+    "streams one function call item whatever the provider repeats or names late (quirky_tool_deltas=%s)",
+    async (quirk) => {
+      const stream = await openai(key).responses.create({
+        model: MODEL,
+        input: `Weather in Oslo? call the tool [[emulate quirky_tool_deltas=${quirk}]] ${nonce()}`,
+        tools: [WEATHER],
+        stream: true,
+      });
+      const events: any[] = [];
+      for await (const event of stream) events.push(event);
+      parseEvents(events);
+      const added = events.filter((e) => e.type === "response.output_item.added");
+      expect(added).toHaveLength(1);
+      expect(added[0].item).toMatchObject({ type: "function_call", name: "get_weather" });
+      const args = events
+        .filter((e) => e.type === "response.function_call_arguments.delta")
+        .map((e) => e.delta)
+        .join("");
+      expect(JSON.parse(args)).toHaveProperty("city");
+      expect(events.at(-1).response.output[0]).toMatchObject({ name: "get_weather", arguments: args });
+    },
+  );
+
+  it("streams an OpenAI-format reasoning model's reasoning as summary events before the text", async () => {
+    const stream = await openai(key).responses.create({
+      model: "openai/o4-mini",
+      input: `Think ${nonce()}`,
+      reasoning: { effort: "high", summary: "auto" },
+      stream: true,
+    });
+    const events: any[] = [];
+    for await (const event of stream) events.push(event);
+    parseEvents(events);
+    const reasoning = events
+      .filter((e) => e.type === "response.reasoning_summary_text.delta")
+      .map((e) => e.delta)
+      .join("");
+    expect(reasoning.length).toBeGreaterThan(0);
+    const completed = events.at(-1).response;
+    expect(completed.output.map((item: any) => item.type)).toEqual(["reasoning", "message"]);
+    expect(completed.output[0].summary[0].text).toBe(reasoning);
+    expect(completed.usage.output_tokens_details.reasoning_tokens).toBeGreaterThan(0);
+  });
+
   it("text.format json_schema asks the provider for that schema; the output is JSON of it", async () => {
     const marker = nonce();
     const schema = {
