@@ -103,6 +103,8 @@ describe("POST /responses (OpenAI SDK)", () => {
     const generation = await recordedGeneration(fresh, response.id);
     expect(generation.model).toBe(MODEL);
     expect(generation.external_user).toBe("end-user-1");
+    // OpenRouter's ApiType has no "responses": a Responses generation is a completion, as chat's.
+    expect(generation.api_type).toBe("completions");
   });
 
   it("streams the Responses events in order, each with its sequence_number, and the usage at the end", async () => {
