@@ -72,6 +72,8 @@ describe("POST /responses (OpenAI SDK)", () => {
       top_p: 0.9,
       user: "end-user-1",
       metadata: { app: "test" },
+      prompt_cache_key: "cache-1",
+      include: ["reasoning.encrypted_content"],
     });
     expect(response.object).toBe("response");
     expect(response.id).toMatch(/^gen-/);
@@ -98,7 +100,7 @@ describe("POST /responses (OpenAI SDK)", () => {
       { role: "user", content: `Say hello ${marker}` },
     ]);
     expect(sent.max_completion_tokens ?? sent.max_tokens).toBe(40);
-    expect(sent).toMatchObject({ temperature: 0.3, top_p: 0.9 });
+    expect(sent).toMatchObject({ temperature: 0.3, top_p: 0.9, prompt_cache_key: "cache-1" });
     // The same generation as chat's: recorded, found by the Response's id.
     const generation = await recordedGeneration(fresh, response.id);
     expect(generation.model).toBe(MODEL);
@@ -487,6 +489,11 @@ describe("POST /responses refuses by name what a stateless gateway cannot do", (
       expect(error.message).toMatch(/built-in tool/);
     },
   );
+
+  it("include: message.output_text.logprobs (no logprobs are returned)", async () => {
+    const error = await refusal({ include: ["reasoning.encrypted_content", "message.output_text.logprobs"] });
+    expect(error.message).toContain("include.1: message.output_text.logprobs is not supported");
+  });
 
   it("an item_reference (it points at a stored item)", async () => {
     const error = await refusal({ input: [{ type: "item_reference", id: "msg_1" }] });

@@ -139,7 +139,17 @@ export const ResponsesRequestSchema = sparse(
       .nullish(),
     plugins: items(z.looseObject({ id: z.string() })).optional(),
     service_tier: z.string().nullish(),
-    include: items(z.string()).nullish(),
+    // What a response may include beside its output: the reasoning's encrypted form (always sent
+    // here, as signature or encrypted_content) or built-in tools' results (none run here) ask for
+    // nothing more; logprobs are not returned, and asking for them is refused.
+    include: items(
+      z.string().refine((value) => value !== "message.output_text.logprobs", {
+        error: "message.output_text.logprobs is not supported on /responses",
+      }),
+    ).nullish(),
+    // OpenAI's chat takes these too: passed on as a chat request's would be.
+    prompt_cache_key: z.string().nullish(),
+    safety_identifier: z.string().nullish(),
     truncation: z.literal("disabled", { error: 'truncation "auto" is not supported: only "disabled"' }).nullish(),
     // Stateful features: a stateless gateway cannot serve them.
     store: stateless(false, `store: true is not supported: ${STATELESS}`),
@@ -196,6 +206,8 @@ export function responsesToChat(request: ResponsesRequest): ChatRequest {
     parallel_tool_calls: request.parallel_tool_calls,
     plugins: request.plugins,
     service_tier: request.service_tier,
+    prompt_cache_key: request.prompt_cache_key,
+    safety_identifier: request.safety_identifier,
   };
   if (request.tools && request.tools.length > 0) chat.tools = request.tools.map(toChatTool);
   if (request.tool_choice != null) chat.tool_choice = toChatToolChoice(request.tool_choice);
