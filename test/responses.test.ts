@@ -432,6 +432,23 @@ describe("POST /responses (OpenAI SDK)", () => {
     expect(response.incomplete_details).toEqual({ reason: "max_output_tokens" });
     expect(response.output[0]).toMatchObject({ type: "message", status: "incomplete" });
   });
+
+  it("a stream cut at max_output_tokens ends with response.incomplete, with its reason", async () => {
+    const stream = await openai(key).responses.create({
+      model: MODEL,
+      input: `Go on and on [[emulate tokens=50]] ${nonce()}`,
+      max_output_tokens: 5,
+      stream: true,
+    });
+    const events: any[] = [];
+    for await (const event of stream) events.push(event);
+    parseEvents(events);
+    const last = events.at(-1);
+    expect(last.type).toBe("response.incomplete");
+    expect(last.response).toMatchObject({ status: "incomplete", incomplete_details: { reason: "max_output_tokens" } });
+    expect(last.response.output[0]).toMatchObject({ type: "message", status: "incomplete" });
+    expect(last.response.usage.output_tokens).toBe(5);
+  });
 });
 
 describe("POST /responses (OpenRouter SDK)", () => {
