@@ -10,6 +10,7 @@ import { keyRoutes } from "./api/key";
 import { keysRoutes } from "./api/keys";
 import { modelsRoutes } from "./api/models";
 import { rerankRoutes } from "./api/rerank";
+import { responsesRoutes } from "./api/responses";
 import type { AppEnv } from "./context";
 import { addCorsHeaders, isPreflight, preflightResponse } from "./cors";
 import { methodNotAllowed } from "./methods";
@@ -23,6 +24,7 @@ function buildApi(): Hono<AppEnv> {
   api.route("/", embeddingsRoutes);
   api.route("/", rerankRoutes);
   api.route("/", completionsRoutes);
+  api.route("/", responsesRoutes);
   api.route("/", modelsRoutes);
   api.route("/", keyRoutes);
   api.route("/", creditsRoutes);

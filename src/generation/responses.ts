@@ -1,0 +1,575 @@
+import type { ResponsesRequest } from "../schema/responses";
+import type { PublicUsage } from "./usage";
+
+/**
+ * The Responses API's reply, translated from the chat path's (generation/chat.ts): the same
+ * generation (routing, hold, settlement, cost, log line, /generation record), presented as a
+ * Response object, or, streaming, as the Responses API's events built from the chat chunks.
+ * The response's id is the generation's (`gen-…`), so `/generation?id=` finds it.
+ */
+
+type Json = Record<string, unknown>;
+
+/** What the chat reply's (or final chunk's) `usage` holds, as generation/usage.ts writes it. */
+type ChatUsage = PublicUsage;
+
+/** The Responses API's `usage`, with OpenRouter's cost (what the generation was charged) beside it. */
+export function responsesUsage(usage: ChatUsage) {
+  const details = usage.cost_details;
+  return {
+    input_tokens: usage.prompt_tokens,
+    input_tokens_details: {
+      cached_tokens: usage.prompt_tokens_details.cached_tokens,
+      ...(usage.prompt_tokens_details.cache_write_tokens !== undefined
+        ? { cache_write_tokens: usage.prompt_tokens_details.cache_write_tokens }
+        : {}),
+    },
+    output_tokens: usage.completion_tokens,
+    output_tokens_details: { reasoning_tokens: usage.completion_tokens_details.reasoning_tokens },
+    total_tokens: usage.total_tokens,
+    cost: usage.cost,
+    is_byok: false,
+    ...(details
+      ? {
+          cost_details: {
+            upstream_inference_cost: null,
+            upstream_inference_input_cost: details.upstream_inference_prompt_cost,
+            upstream_inference_output_cost: details.upstream_inference_completions_cost,
+          },
+        }
+      : {}),
+  };
+}
+
+/** The finish of a generation, as a Response's status. */
+function statusOf(finishReason: string | null | undefined) {
+  if (finishReason === "length") return { status: "incomplete", incomplete_details: { reason: "max_output_tokens" } };
+  if (finishReason === "content_filter")
+    return { status: "incomplete", incomplete_details: { reason: "content_filter" } };
+  return { status: "completed", incomplete_details: null };
+}
+
+interface Snapshot {
+  id: string;
+  createdAt: number;
+  model: string;
+  provider: string | undefined;
+  status: string;
+  incomplete_details: Json | null;
+  output: Json[];
+  usage: ReturnType<typeof responsesUsage> | null;
+  error: Json | null;
+}
+
+/** A Response object: the generation's state, with the request's settings echoed as OpenAI does. */
+function responseObject(request: ResponsesRequest, s: Snapshot): Json {
+  const done = s.status !== "in_progress";
+  return {
+    id: s.id,
+    object: "response",
+    created_at: s.createdAt,
+    completed_at: s.status === "completed" ? Math.floor(Date.now() / 1000) : null,
+    status: s.status,
+    error: s.error,
+    incomplete_details: s.incomplete_details,
+    instructions: request.instructions ?? null,
+    max_output_tokens: request.max_output_tokens ?? null,
+    max_tool_calls: null,
+    metadata: request.metadata ?? {},
+    model: s.model,
+    ...(s.provider ? { provider: s.provider } : {}),
+    output: s.output,
+    parallel_tool_calls: request.parallel_tool_calls ?? true,
+    previous_response_id: null,
+    reasoning: request.reasoning
+      ? { effort: request.reasoning.effort ?? null, summary: request.reasoning.summary ?? null }
+      : null,
+    service_tier: request.service_tier ?? "auto",
+    store: false,
+    background: false,
+    temperature: request.temperature ?? null,
+    top_p: request.top_p ?? null,
+    frequency_penalty: request.frequency_penalty ?? null,
+    presence_penalty: request.presence_penalty ?? null,
+    text: {
+      format: request.text?.format ?? { type: "text" },
+      ...(request.text?.verbosity ? { verbosity: request.text.verbosity } : {}),
+    },
+    tool_choice: request.tool_choice ?? "auto",
+    tools: (request.tools ?? []).map((tool) => ({
+      type: "function",
+      name: tool.name,
+      description: tool.description ?? null,
+      parameters: tool.parameters ?? null,
+      strict: tool.strict ?? null,
+    })),
+    truncation: "disabled",
+    user: request.user ?? null,
+    usage: done ? s.usage : null,
+  };
+}
+
+/** Item ids, derived from the generation's id so that they are unique without more randomness. */
+const itemId = (prefix: string, generationId: string, n = 0) =>
+  `${prefix}_${generationId.replace(/^gen-/, "")}${n > 0 ? `_${n}` : ""}`;
+
+/**
+ * One block of the model's reasoning. Its text is the summary; what a provider needs to continue
+ * from it (Claude's signature, its redacted thinking, Gemini's thought signature) rides along as
+ * OpenRouter's reasoning items carry it (`signature`, `encrypted_content`, `format`), so a client
+ * that sends the item back in `input` (as the SDKs do with `output`) continues the turn.
+ */
+interface ReasoningBlock {
+  text: string;
+  signature?: string | null;
+  encrypted?: string | null;
+  format?: string | null;
+}
+
+const reasoningItem = (id: string, block: ReasoningBlock, status: string): Json => ({
+  type: "reasoning",
+  id,
+  summary: block.text ? [{ type: "summary_text", text: block.text }] : [],
+  ...(block.encrypted ? { encrypted_content: block.encrypted } : {}),
+  ...(block.signature ? { signature: block.signature } : {}),
+  ...(block.format ? { format: block.format } : {}),
+  status,
+});
+
+const messageItem = (id: string, parts: Json[], status: string): Json => ({
+  type: "message",
+  id,
+  role: "assistant",
+  status,
+  content: parts,
+});
+
+const textPart = (text: string): Json => ({ type: "output_text", text, annotations: [], logprobs: [] });
+const refusalPart = (refusal: string): Json => ({ type: "refusal", refusal });
+
+const functionCallItem = (id: string, callId: string, name: string, args: string, status: string): Json => ({
+  type: "function_call",
+  id,
+  call_id: callId,
+  name,
+  arguments: args,
+  status,
+});
+
+interface ChatReasoningDetail {
+  type: string;
+  text?: string | null;
+  summary?: string | null;
+  data?: string | null;
+  signature?: string | null;
+  format?: string | null;
+}
+
+interface ChatMessage {
+  content?: string | null;
+  refusal?: string | null;
+  reasoning?: string | null;
+  reasoning_details?: ChatReasoningDetail[];
+  tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>;
+}
+
+/** A reply's reasoning as blocks: one per reasoning detail, or its reasoning text alone. */
+function reasoningBlocks(message: ChatMessage): ReasoningBlock[] {
+  const blocks: ReasoningBlock[] = (message.reasoning_details ?? []).map((detail) =>
+    detail.type === "reasoning.encrypted"
+      ? { text: "", encrypted: detail.data, format: detail.format }
+      : { text: detail.text ?? detail.summary ?? "", signature: detail.signature, format: detail.format },
+  );
+  // Details that hold no text (Gemini's signatures alone): the text comes first, in a block of its own.
+  if (message.reasoning && !blocks.some((block) => block.text)) blocks.unshift({ text: message.reasoning });
+  return blocks;
+}
+
+/** A non-streaming chat reply (CHAT_SHAPE) as a Response object. */
+export function responseFromChat(request: ResponsesRequest, chat: Json): Json {
+  const id = chat.id as string;
+  const choice = (chat.choices as Array<{ message: ChatMessage; finish_reason: string | null }>)[0];
+  const message = choice?.message ?? {};
+  const { status, incomplete_details } = statusOf(choice?.finish_reason);
+  const itemStatus = status === "completed" ? "completed" : "incomplete";
+  const output: Json[] = [];
+  reasoningBlocks(message).forEach((block, index) => {
+    output.push(reasoningItem(itemId("rs", id, index), block, itemStatus));
+  });
+  const parts: Json[] = [];
+  if (message.content) parts.push(textPart(message.content));
+  if (message.refusal) parts.push(refusalPart(message.refusal));
+  if (parts.length > 0) output.push(messageItem(itemId("msg", id), parts, itemStatus));
+  (message.tool_calls ?? []).forEach((call, index) => {
+    output.push(
+      functionCallItem(itemId("fc", id, index), call.id, call.function.name, call.function.arguments, "completed"),
+    );
+  });
+  return responseObject(request, {
+    id,
+    createdAt: chat.created as number,
+    model: chat.model as string,
+    provider: chat.provider as string | undefined,
+    status,
+    incomplete_details,
+    output,
+    usage: responsesUsage(chat.usage as ChatUsage),
+    error: null,
+  });
+}
+
+interface ChatChunk {
+  id: string;
+  model: string;
+  provider?: string;
+  created: number;
+  choices: Array<{
+    index: number;
+    delta: {
+      content?: string | null;
+      refusal?: string | null;
+      reasoning?: string | null;
+      reasoning_details?: ChatReasoningDetail[];
+      tool_calls?: Array<{ index: number; id?: string; function?: { name?: string; arguments?: string } }>;
+    };
+    finish_reason: string | null;
+  }>;
+  usage?: ChatUsage;
+  error?: { code: number; message: string; metadata?: { error_type?: string } };
+}
+
+interface OpenItem {
+  outputIndex: number;
+  id: string;
+}
+interface ToolCallState extends OpenItem {
+  callId: string;
+  name: string;
+  args: string;
+  opened: boolean;
+}
+
+/**
+ * The chat stream's chunks (SSE, as streaming/chat-stream.ts writes them) as the Responses API's
+ * events, each with its `sequence_number`. Per chunk: one JSON parse and a few small writes; the
+ * texts are kept whole only to repeat them in the `done` events and the final Response.
+ */
+export function responsesEventStream(
+  chat: ReadableStream<Uint8Array>,
+  request: ResponsesRequest,
+): ReadableStream<Uint8Array> {
+  const decoder = new TextDecoder();
+  const encoder = new TextEncoder();
+  const state = new ResponsesStreamState(request);
+  let buffered = "";
+  return chat.pipeThrough(
+    new TransformStream<Uint8Array, Uint8Array>({
+      transform(bytes, controller) {
+        buffered += decoder.decode(bytes, { stream: true });
+        if (!buffered.includes("\n\n")) return;
+        const frames = buffered.split("\n\n");
+        buffered = frames.pop() ?? "";
+        let out = "";
+        for (const frame of frames) {
+          if (frame.startsWith("data: ")) {
+            const data = frame.slice(6);
+            if (data !== "[DONE]") out += state.chunk(JSON.parse(data) as ChatChunk);
+          } else if (frame.startsWith(":")) {
+            // Keep-alive comments go on as they are: SSE clients skip them.
+            out += `${frame}\n\n`;
+          }
+        }
+        if (out) controller.enqueue(encoder.encode(out));
+      },
+    }),
+  );
+}
+
+class ResponsesStreamState {
+  private sequence = 0;
+  private out = "";
+  private id = "";
+  private createdAt = 0;
+  private model = "";
+  private provider: string | undefined;
+  private readonly output: Json[] = [];
+  private nextIndex = 0;
+  private reasoning: (OpenItem & ReasoningBlock) | undefined;
+  private message: (OpenItem & { text: string; refusal: string; textIndex: number; refusalIndex: number }) | undefined;
+  private readonly tools = new Map<number, ToolCallState>();
+  private finishReason: string | null = null;
+  private ended = false;
+
+  constructor(private readonly request: ResponsesRequest) {}
+
+  /** The events for one chat chunk, serialised. */
+  chunk(chunk: ChatChunk): string {
+    this.out = "";
+    if (this.ended) return "";
+    if (this.sequence === 0) this.start(chunk);
+    const choice = chunk.choices.find((c) => c.index === 0);
+    if (choice) {
+      const { delta } = choice;
+      if (delta.reasoning) this.reasoningDelta(delta.reasoning);
+      if (delta.reasoning_details) for (const detail of delta.reasoning_details) this.reasoningDetail(detail);
+      if (delta.content) this.textDelta(delta.content);
+      if (delta.refusal) this.refusalDelta(delta.refusal);
+      if (delta.tool_calls) for (const call of delta.tool_calls) this.toolCallDelta(call);
+      if (choice.finish_reason && choice.finish_reason !== "error") this.finishReason = choice.finish_reason;
+    }
+    if (chunk.error) this.fail(chunk);
+    else if (chunk.usage) this.complete(chunk.usage);
+    return this.out;
+  }
+
+  private emit(type: string, fields: Json): void {
+    const event = { type, sequence_number: this.sequence++, ...fields };
+    this.out += `event: ${type}\ndata: ${JSON.stringify(event)}\n\n`;
+  }
+
+  private snapshot(status: string, extra: Partial<Snapshot> = {}): Json {
+    return responseObject(this.request, {
+      id: this.id,
+      createdAt: this.createdAt,
+      model: this.model,
+      provider: this.provider,
+      status,
+      incomplete_details: null,
+      output: status === "in_progress" ? [] : this.output,
+      usage: null,
+      error: null,
+      ...extra,
+    });
+  }
+
+  private start(chunk: ChatChunk): void {
+    this.id = chunk.id;
+    this.createdAt = chunk.created;
+    this.model = chunk.model;
+    this.provider = chunk.provider;
+    const response = this.snapshot("in_progress");
+    this.emit("response.created", { response });
+    this.emit("response.in_progress", { response });
+  }
+
+  private open(prefix: string, item: Json): OpenItem {
+    const outputIndex = this.nextIndex++;
+    const id = itemId(prefix, this.id, outputIndex);
+    this.emit("response.output_item.added", { output_index: outputIndex, item: { ...item, id } });
+    return { outputIndex, id };
+  }
+
+  private openReasoning() {
+    this.reasoning ??= { ...this.open("rs", reasoningItem("", { text: "" }, "in_progress")), text: "" };
+    return this.reasoning;
+  }
+
+  private reasoningDelta(delta: string): void {
+    // Text after a signed (or redacted) block starts the next block.
+    if (this.reasoning?.signature || this.reasoning?.encrypted) this.closeReasoning("completed");
+    const r = this.openReasoning();
+    if (!r.text) {
+      this.emit("response.reasoning_summary_part.added", {
+        item_id: r.id,
+        output_index: r.outputIndex,
+        summary_index: 0,
+        part: { type: "summary_text", text: "" },
+      });
+    }
+    r.text += delta;
+    this.emit("response.reasoning_summary_text.delta", {
+      item_id: r.id,
+      output_index: r.outputIndex,
+      summary_index: 0,
+      delta,
+    });
+  }
+
+  /** What a reasoning block needs to be continued from: its signature, or its encrypted form. */
+  private reasoningDetail(detail: ChatReasoningDetail): void {
+    if (detail.type === "reasoning.encrypted") {
+      if (!detail.data) return;
+      const r = this.reasoning;
+      if (r && (r.text || r.signature || r.encrypted)) this.closeReasoning("completed");
+      const block = this.openReasoning();
+      block.encrypted = detail.data;
+      block.format = detail.format ?? block.format;
+    } else if (detail.signature) {
+      const block = this.openReasoning();
+      block.signature = detail.signature;
+      block.format = detail.format ?? block.format;
+    } else if (detail.format && this.reasoning) {
+      this.reasoning.format ??= detail.format;
+    }
+  }
+
+  private closeReasoning(status: string): void {
+    const r = this.reasoning;
+    if (!r) return;
+    this.reasoning = undefined;
+    const at = { item_id: r.id, output_index: r.outputIndex, summary_index: 0 };
+    if (r.text) {
+      this.emit("response.reasoning_summary_text.done", { ...at, text: r.text });
+      this.emit("response.reasoning_summary_part.done", { ...at, part: { type: "summary_text", text: r.text } });
+    }
+    this.done(r, reasoningItem(r.id, r, status));
+  }
+
+  private openMessage() {
+    this.closeReasoning("completed");
+    this.message ??= {
+      ...this.open("msg", messageItem("", [], "in_progress")),
+      text: "",
+      refusal: "",
+      textIndex: -1,
+      refusalIndex: -1,
+    };
+    return this.message;
+  }
+
+  private contentCount(m: NonNullable<ResponsesStreamState["message"]>): number {
+    return (m.textIndex >= 0 ? 1 : 0) + (m.refusalIndex >= 0 ? 1 : 0);
+  }
+
+  private textDelta(delta: string): void {
+    const m = this.openMessage();
+    if (m.textIndex < 0) {
+      m.textIndex = this.contentCount(m);
+      this.emit("response.content_part.added", {
+        item_id: m.id,
+        output_index: m.outputIndex,
+        content_index: m.textIndex,
+        part: textPart(""),
+      });
+    }
+    m.text += delta;
+    this.emit("response.output_text.delta", {
+      item_id: m.id,
+      output_index: m.outputIndex,
+      content_index: m.textIndex,
+      delta,
+      logprobs: [],
+    });
+  }
+
+  private refusalDelta(delta: string): void {
+    const m = this.openMessage();
+    if (m.refusalIndex < 0) {
+      m.refusalIndex = this.contentCount(m);
+      this.emit("response.content_part.added", {
+        item_id: m.id,
+        output_index: m.outputIndex,
+        content_index: m.refusalIndex,
+        part: refusalPart(""),
+      });
+    }
+    m.refusal += delta;
+    this.emit("response.refusal.delta", {
+      item_id: m.id,
+      output_index: m.outputIndex,
+      content_index: m.refusalIndex,
+      delta,
+    });
+  }
+
+  private closeMessage(status: string): void {
+    const m = this.message;
+    if (!m) return;
+    this.message = undefined;
+    const parts: Json[] = [];
+    const at = { item_id: m.id, output_index: m.outputIndex };
+    // In content_index order.
+    const order = m.refusalIndex >= 0 && m.refusalIndex < m.textIndex ? ["refusal", "text"] : ["text", "refusal"];
+    for (const kind of order) {
+      if (kind === "text" && m.textIndex >= 0) {
+        const part = textPart(m.text);
+        this.emit("response.output_text.done", { ...at, content_index: m.textIndex, text: m.text, logprobs: [] });
+        this.emit("response.content_part.done", { ...at, content_index: m.textIndex, part });
+        parts.push(part);
+      } else if (kind === "refusal" && m.refusalIndex >= 0) {
+        const part = refusalPart(m.refusal);
+        this.emit("response.refusal.done", { ...at, content_index: m.refusalIndex, refusal: m.refusal });
+        this.emit("response.content_part.done", { ...at, content_index: m.refusalIndex, part });
+        parts.push(part);
+      }
+    }
+    this.done(m, messageItem(m.id, parts, status));
+  }
+
+  private toolCallDelta(call: NonNullable<ChatChunk["choices"][number]["delta"]["tool_calls"]>[number]): void {
+    let tool = this.tools.get(call.index);
+    if (!tool) {
+      this.closeReasoning("completed");
+      this.closeMessage("completed");
+      tool = { outputIndex: -1, id: "", callId: "", name: "", args: "", opened: false };
+      this.tools.set(call.index, tool);
+    }
+    if (call.id && !tool.callId) tool.callId = call.id;
+    if (call.function?.name && !tool.name) tool.name = call.function.name;
+    const piece = call.function?.arguments ?? "";
+    tool.args += piece;
+    // The item is announced once its name is known (some providers name it on a later delta);
+    // arguments that came before then go out in one delta with it.
+    if (!tool.opened && tool.name) this.openTool(tool);
+    else if (tool.opened && piece) this.argumentsDelta(tool, piece);
+  }
+
+  private openTool(tool: ToolCallState): void {
+    tool.opened = true;
+    Object.assign(tool, this.open("fc", functionCallItem("", tool.callId, tool.name, "", "in_progress")));
+    if (tool.args) this.argumentsDelta(tool, tool.args);
+  }
+
+  private argumentsDelta(tool: ToolCallState, delta: string): void {
+    this.emit("response.function_call_arguments.delta", { item_id: tool.id, output_index: tool.outputIndex, delta });
+  }
+
+  private closeTools(status: string): void {
+    for (const tool of this.tools.values()) {
+      if (!tool.opened) this.openTool(tool);
+      this.emit("response.function_call_arguments.done", {
+        item_id: tool.id,
+        output_index: tool.outputIndex,
+        name: tool.name,
+        arguments: tool.args,
+      });
+      this.done(tool, functionCallItem(tool.id, tool.callId, tool.name, tool.args, status));
+    }
+    this.tools.clear();
+  }
+
+  private done(item: OpenItem, whole: Json): void {
+    this.output[item.outputIndex] = whole;
+    this.emit("response.output_item.done", { output_index: item.outputIndex, item: whole });
+  }
+
+  private closeAll(status: string): void {
+    this.closeReasoning(status);
+    this.closeMessage(status);
+    this.closeTools(status);
+  }
+
+  private complete(usage: ChatUsage): void {
+    this.ended = true;
+    const { status, incomplete_details } = statusOf(this.finishReason);
+    this.closeAll(status === "completed" ? "completed" : "incomplete");
+    const response = this.snapshot(status, { incomplete_details, usage: responsesUsage(usage) });
+    this.emit(status === "completed" ? "response.completed" : "response.incomplete", { response });
+  }
+
+  /** A failure after the stream started: an `error` event, then the Response as failed, with what it cost. */
+  private fail(chunk: ChatChunk): void {
+    this.ended = true;
+    this.closeAll("incomplete");
+    const error = chunk.error as NonNullable<ChatChunk["error"]>;
+    const errorType = error.metadata?.error_type ?? "server_error";
+    this.emit("error", { code: errorType, message: error.message, param: null });
+    // The Response's error code is one of OpenAI's; OpenRouter's error_type is the event's.
+    const code = errorType === "rate_limit_exceeded" ? errorType : "server_error";
+    const response = this.snapshot("failed", {
+      error: { code, message: error.message },
+      usage: chunk.usage ? responsesUsage(chunk.usage) : null,
+    });
+    this.emit("response.failed", { response });
+  }
+}

@@ -1,0 +1,406 @@
+import * as z from "zod";
+import {
+  type ChatRequest,
+  ChatRequestSchema,
+  CommonRequestFields,
+  MAX_MESSAGES,
+  Reasoning,
+  type ResponseFormat,
+} from "./chat";
+import { badRequest, GatewayError } from "./errors";
+import { items } from "./items";
+import { sparse } from "./sparse";
+import { parseWith } from "./validate";
+
+/**
+ * `POST /responses`: OpenAI's Responses API as OpenRouter serves it (beta, stateless), answered by
+ * the chat path. The request is translated into a chat request (responsesToChat) and the chat
+ * reply back into a Response (generation/responses.ts). What needs state the gateway does not
+ * keep (a stored response, a conversation, a background run) or a tool it does not host is a 400
+ * that names it, never silently ignored.
+ */
+
+/** Fields that only a stateful server can honour: refused unless absent, null or their stateless value. */
+const stateless = <T extends z.core.util.Literal>(value: T, why: string) => z.literal(value, { error: why }).nullish();
+
+const STATELESS =
+  "the Responses API here is stateless (no responses are stored): send the whole conversation in `input`";
+
+const Part = z.looseObject({ type: z.string() });
+
+/** A message item: `type` may be left out, as the OpenAI SDK's EasyInputMessage does. */
+const MessageItem = z.looseObject({
+  type: z.literal("message").optional(),
+  role: z.enum(["user", "assistant", "system", "developer"]),
+  content: z.union([z.string(), items(Part)]),
+});
+const FunctionCallItem = z.looseObject({
+  type: z.literal("function_call"),
+  call_id: z.string(),
+  name: z.string(),
+  arguments: z.string(),
+});
+const FunctionCallOutputItem = z.looseObject({
+  type: z.literal("function_call_output"),
+  call_id: z.string(),
+  output: z.union([z.string(), items(Part)]),
+});
+const ReasoningText = z.looseObject({ text: z.string() });
+const ReasoningItem = z.looseObject({
+  type: z.literal("reasoning"),
+  summary: items(ReasoningText).nullish(),
+  content: items(ReasoningText).nullish(),
+  encrypted_content: z.string().nullish(),
+  signature: z.string().nullish(),
+  format: z.string().nullish(),
+});
+const ITEMS: Record<string, z.ZodType> = {
+  message: MessageItem,
+  function_call: FunctionCallItem,
+  function_call_output: FunctionCallOutputItem,
+  reasoning: ReasoningItem,
+};
+type InputItem =
+  | z.infer<typeof MessageItem>
+  | z.infer<typeof FunctionCallItem>
+  | z.infer<typeof FunctionCallOutputItem>
+  | z.infer<typeof ReasoningItem>
+  | { type: string };
+/**
+ * An input item, checked as the kind its `type` names (a message when it has none), so that a bad
+ * one is a 400 naming its own field; any other kind is refused by name in responsesToChat.
+ */
+const InputItem = z.looseObject({ type: z.string().optional() }).transform((item, ctx): InputItem => {
+  const schema = ITEMS[item.type ?? "message"];
+  if (!schema) return item as { type: string };
+  const result = schema.safeParse(item);
+  if (result.success) return result.data as InputItem;
+  for (const issue of result.error.issues) ctx.issues.push(issue as z.core.$ZodRawIssue);
+  return z.NEVER;
+});
+
+/** A function tool, flat as the Responses API has it; other (built-in) tools are refused by name. */
+const Tool = z.looseObject({
+  type: z.string(),
+  name: z.string().optional(),
+  description: z.string().nullish(),
+  parameters: z.record(z.string(), z.unknown()).nullish(),
+  strict: z.boolean().nullish(),
+});
+
+const ToolChoice = z.union([
+  z.enum(["none", "auto", "required"]),
+  z.looseObject({ type: z.string(), name: z.string().optional() }),
+]);
+
+const TextFormat = z.discriminatedUnion("type", [
+  z.looseObject({ type: z.literal("text") }),
+  z.looseObject({ type: z.literal("json_object") }),
+  z.looseObject({
+    type: z.literal("json_schema"),
+    name: z.string(),
+    description: z.string().nullish(),
+    schema: z.record(z.string(), z.unknown()),
+    strict: z.boolean().nullish(),
+  }),
+]);
+
+export const ResponsesRequestSchema = sparse(
+  z.looseObject({
+    model: CommonRequestFields.model,
+    models: CommonRequestFields.models,
+    route: CommonRequestFields.route,
+    provider: CommonRequestFields.provider,
+    transforms: CommonRequestFields.transforms,
+    user: CommonRequestFields.user,
+    session_id: CommonRequestFields.session_id,
+    metadata: CommonRequestFields.metadata.nullable(),
+    stream: CommonRequestFields.stream,
+    temperature: CommonRequestFields.temperature,
+    top_p: CommonRequestFields.top_p,
+    top_k: CommonRequestFields.top_k,
+    frequency_penalty: CommonRequestFields.frequency_penalty,
+    presence_penalty: CommonRequestFields.presence_penalty,
+    seed: CommonRequestFields.seed,
+    input: z.union([
+      z.string(),
+      items(InputItem, (array) =>
+        array.min(1, "input must hold at least one item").max(MAX_MESSAGES, `at most ${MAX_MESSAGES} items`),
+      ),
+    ]),
+    instructions: z.string().nullish(),
+    max_output_tokens: z.number().int().positive().nullish(),
+    tools: items(Tool).nullish(),
+    tool_choice: ToolChoice.nullish(),
+    parallel_tool_calls: z.boolean().nullish(),
+    reasoning: Reasoning.extend({ summary: z.enum(["auto", "concise", "detailed"]).nullish() }).nullish(),
+    text: z
+      .looseObject({ format: TextFormat.nullish(), verbosity: z.enum(["low", "medium", "high"]).nullish() })
+      .nullish(),
+    plugins: items(z.looseObject({ id: z.string() })).optional(),
+    service_tier: z.string().nullish(),
+    // What a response may include beside its output: the reasoning's encrypted form (always sent
+    // here, as signature or encrypted_content) or built-in tools' results (none run here) ask for
+    // nothing more; logprobs are not returned, and asking for them is refused.
+    include: items(
+      z.string().refine((value) => value !== "message.output_text.logprobs", {
+        error: "message.output_text.logprobs is not supported on /responses",
+      }),
+    ).nullish(),
+    // OpenAI's chat takes these too: passed on as a chat request's would be.
+    prompt_cache_key: z.string().nullish(),
+    safety_identifier: z.string().nullish(),
+    truncation: z.literal("disabled", { error: 'truncation "auto" is not supported: only "disabled"' }).nullish(),
+    // Stateful features: a stateless gateway cannot serve them.
+    store: stateless(false, `store: true is not supported: ${STATELESS}`),
+    previous_response_id: z.null({ error: `previous_response_id is not supported: ${STATELESS}` }).optional(),
+    conversation: z.null({ error: `conversation is not supported: ${STATELESS}` }).optional(),
+    background: stateless(false, "background: true is not supported: responses are answered in the request"),
+    prompt: z
+      .null({ error: "prompt (a stored prompt template) is not supported: send `instructions` and `input`" })
+      .optional(),
+    top_logprobs: z.null({ error: "top_logprobs is not supported on /responses" }).optional(),
+  }),
+);
+export type ResponsesRequest = z.infer<typeof ResponsesRequestSchema>;
+
+/** The chat request that answers a Responses request (validated as a chat request too). */
+export function responsesToChat(request: ResponsesRequest): ChatRequest {
+  const messages: Record<string, unknown>[] = [];
+  // Where each message came from in the request, for the path of a 400 about it.
+  const sources: string[] = [];
+  if (request.instructions) {
+    messages.push({ role: "system", content: request.instructions });
+    sources.push("instructions");
+  }
+  if (typeof request.input === "string") {
+    messages.push({ role: "user", content: request.input });
+    sources.push("input");
+  } else {
+    // Reasoning items waiting for the assistant turn they came before.
+    const pending: Record<string, unknown>[] = [];
+    for (let index = 0; index < request.input.length; index++) {
+      addItem(messages, request.input[index] as InputItem, index, pending);
+      while (sources.length < messages.length) sources.push(`input.${index}`);
+    }
+  }
+
+  const chat: Record<string, unknown> = {
+    model: request.model,
+    models: request.models,
+    route: request.route,
+    provider: request.provider,
+    transforms: request.transforms,
+    user: request.user,
+    session_id: request.session_id,
+    metadata: request.metadata ?? undefined,
+    stream: request.stream,
+    temperature: request.temperature,
+    top_p: request.top_p,
+    top_k: request.top_k,
+    frequency_penalty: request.frequency_penalty,
+    presence_penalty: request.presence_penalty,
+    seed: request.seed,
+    messages,
+    max_tokens: request.max_output_tokens,
+    parallel_tool_calls: request.parallel_tool_calls,
+    plugins: request.plugins,
+    service_tier: request.service_tier,
+    prompt_cache_key: request.prompt_cache_key,
+    safety_identifier: request.safety_identifier,
+  };
+  if (request.tools && request.tools.length > 0) chat.tools = request.tools.map(toChatTool);
+  if (request.tool_choice != null) chat.tool_choice = toChatToolChoice(request.tool_choice);
+  if (request.reasoning) {
+    const { summary: _summary, ...reasoning } = request.reasoning;
+    if (Object.values(reasoning).some((v) => v != null)) chat.reasoning = reasoning;
+  }
+  const format = request.text?.format;
+  if (format) chat.response_format = toResponseFormat(format);
+  // Chat's own (unlisted) field, sent where the endpoint takes it and named dropped elsewhere.
+  if (request.text?.verbosity != null) chat.verbosity = request.text.verbosity;
+  for (const key of Object.keys(chat)) if (chat[key] === undefined || chat[key] === null) delete chat[key];
+  try {
+    return parseWith(ChatRequestSchema, chat);
+  } catch (error) {
+    throw error instanceof GatewayError ? inRequestTerms(error, messages, sources) : error;
+  }
+}
+
+/**
+ * A 400 from validating the chat request, its paths put back in the Responses request's terms:
+ * `messages.3.content.1.image_url.url` is `input.2.content.1.image_url.url` (a tool result's
+ * content is its item's `output`), `tools.0.function.name` is `tools.0.name`, and
+ * `response_format.json_schema.x` is `text.format.x`.
+ */
+function inRequestTerms(error: GatewayError, messages: Record<string, unknown>[], sources: string[]): GatewayError {
+  const rename = (text: string) =>
+    text
+      .replace(/\bmessages\.(\d+)(\.content)?/g, (whole, at: string, content: string | undefined) => {
+        const source = sources[Number(at)];
+        if (!source) return whole;
+        const field = content ? (messages[Number(at)]?.role === "tool" ? ".output" : ".content") : "";
+        return `${source}${field}`;
+      })
+      .replace(/\btools\.(\d+)\.function\./g, "tools.$1.")
+      .replace(/\bresponse_format\.json_schema\./g, "text.format.");
+  const issues = error.metadata?.issues as Array<{ path: string; message: string }> | undefined;
+  return new GatewayError(error.status, rename(error.message), {
+    ...error.metadata,
+    ...(issues ? { issues: issues.map((issue) => ({ ...issue, path: rename(issue.path) })) } : {}),
+  });
+}
+
+function addItem(
+  messages: Record<string, unknown>[],
+  item: InputItem,
+  index: number,
+  pending: Record<string, unknown>[],
+): void {
+  const type = item.type ?? "message";
+  if (type === "message") {
+    const { role, content } = item as z.infer<typeof MessageItem>;
+    const message: Record<string, unknown> = {
+      role,
+      content: toChatContent(content, `input.${index}`, role === "assistant"),
+    };
+    if (role === "assistant") takeReasoning(message, pending);
+    messages.push(message);
+    return;
+  }
+  if (type === "function_call") {
+    const call = item as z.infer<typeof FunctionCallItem>;
+    const toolCall = { id: call.call_id, type: "function", function: { name: call.name, arguments: call.arguments } };
+    // A response's text and its calls (parallel calls come as consecutive items) are one
+    // assistant turn.
+    const last = messages.at(-1);
+    if (last?.role === "assistant") {
+      last.tool_calls = [...((last.tool_calls as unknown[] | undefined) ?? []), toolCall];
+      takeReasoning(last, pending);
+    } else {
+      const message: Record<string, unknown> = { role: "assistant", content: null, tool_calls: [toolCall] };
+      takeReasoning(message, pending);
+      messages.push(message);
+    }
+    return;
+  }
+  if (type === "function_call_output") {
+    const result = item as z.infer<typeof FunctionCallOutputItem>;
+    messages.push({
+      role: "tool",
+      tool_call_id: result.call_id,
+      content: toChatContent(result.output, `input.${index}.output`, false),
+    });
+    return;
+  }
+  // A reasoning item is the model's earlier reasoning: it goes with the assistant turn it belongs
+  // to (as reasoning_details, so that a provider can continue from its signature), the one just
+  // before it if the turn has begun, else the next.
+  if (type === "reasoning") {
+    const details = reasoningDetails(item as z.infer<typeof ReasoningItem>);
+    const last = messages.at(-1);
+    if (last?.role === "assistant") takeReasoning(last, details);
+    else pending.push(...details);
+    return;
+  }
+  if (type === "item_reference") throw badRequest(`input.${index}: item_reference is not supported: ${STATELESS}`);
+  throw badRequest(`input.${index}: input items of type ${JSON.stringify(type)} are not supported`);
+}
+
+/** Moves waiting reasoning details onto an assistant message. */
+function takeReasoning(message: Record<string, unknown>, details: Record<string, unknown>[]): void {
+  if (details.length === 0) return;
+  message.reasoning_details = [...((message.reasoning_details as unknown[] | undefined) ?? []), ...details];
+  details.length = 0;
+}
+
+/** A reasoning item as chat's reasoning details: its text (signed, if it was) and its encrypted form. */
+function reasoningDetails(item: z.infer<typeof ReasoningItem>): Record<string, unknown>[] {
+  const texts = item.summary?.length ? item.summary : (item.content ?? []);
+  const text = texts.map((part) => part.text).join("");
+  const format = item.format ? { format: item.format } : {};
+  const details: Record<string, unknown>[] = [];
+  if (text || item.signature) {
+    details.push({ type: "reasoning.text", text, ...(item.signature ? { signature: item.signature } : {}), ...format });
+  }
+  if (item.encrypted_content) details.push({ type: "reasoning.encrypted", data: item.encrypted_content, ...format });
+  return details;
+}
+
+/** A Responses content list as chat content parts. */
+function toChatContent(content: string | z.infer<typeof Part>[], at: string, assistant: boolean): unknown {
+  if (typeof content === "string") return content;
+  const parts = content.map((part, index) => {
+    const p = part as Record<string, unknown>;
+    switch (part.type) {
+      case "input_text":
+      case "output_text":
+      case "text":
+        return { type: "text", text: p.text };
+      case "refusal":
+        return { type: "text", text: p.refusal };
+      case "input_image": {
+        if (typeof p.image_url !== "string") {
+          throw badRequest(`${at}.content.${index}: input_image needs image_url (file_id needs stored files)`);
+        }
+        return { type: "image_url", image_url: { url: p.image_url, ...(p.detail ? { detail: p.detail } : {}) } };
+      }
+      case "input_file": {
+        if (typeof p.file_data !== "string") {
+          throw badRequest(
+            `${at}.content.${index}: input_file needs file_data (file_id and file_url are not supported)`,
+          );
+        }
+        return { type: "file", file: { file_data: p.file_data, ...(p.filename ? { filename: p.filename } : {}) } };
+      }
+      default:
+        throw badRequest(
+          `${at}.content.${index}: content parts of type ${JSON.stringify(part.type)} are not supported`,
+        );
+    }
+  });
+  // An assistant turn of text only is sent as text: chat providers take text parts from it unevenly.
+  if (assistant && parts.every((p) => p.type === "text")) return parts.map((p) => p.text).join("");
+  return parts;
+}
+
+function toChatTool(tool: z.infer<typeof Tool>, index: number) {
+  if (tool.type !== "function") {
+    throw badRequest(
+      `tools.${index}: built-in tool ${JSON.stringify(tool.type)} is not supported: only function tools (the gateway hosts no tools)`,
+      { tool: tool.type },
+    );
+  }
+  if (!tool.name) throw badRequest(`tools.${index}.name: a function tool needs a name`);
+  return {
+    type: "function",
+    function: {
+      name: tool.name,
+      ...(tool.description != null ? { description: tool.description } : {}),
+      ...(tool.parameters != null ? { parameters: tool.parameters } : {}),
+      ...(tool.strict != null ? { strict: tool.strict } : {}),
+    },
+  };
+}
+
+function toChatToolChoice(choice: z.infer<typeof ToolChoice>) {
+  if (typeof choice === "string") return choice;
+  if (choice.type === "function" && choice.name) return { type: "function", function: { name: choice.name } };
+  throw badRequest(
+    `tool_choice: ${JSON.stringify(choice.type)} is not supported: "none", "auto", "required" or a function`,
+  );
+}
+
+function toResponseFormat(format: z.infer<typeof TextFormat>): z.infer<typeof ResponseFormat> {
+  if (format.type !== "json_schema") return { type: format.type };
+  const { name, description, schema, strict } = format;
+  return {
+    type: "json_schema",
+    json_schema: {
+      name,
+      schema,
+      ...(description != null ? { description } : {}),
+      ...(strict != null ? { strict } : {}),
+    },
+  };
+}
