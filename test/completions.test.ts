@@ -1,6 +1,14 @@
 import OpenAI from "openai";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE, emulatorRequests, fundedAccount, gatewayFetch, nonce, readSse, sleep } from "./support/gateway";
+import {
+  BASE,
+  emulatorRequests,
+  fundedAccount,
+  gatewayFetch,
+  nonce,
+  readSse,
+  usageOnceCharged,
+} from "./support/gateway";
 
 /** Legacy `POST /completions`: a prompt in, text choices out, answered and billed by the chat path. */
 const MODEL = "openai/gpt-4o-mini";
@@ -16,16 +24,6 @@ function complete(body: Record<string, unknown>, apiKey = key) {
     headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
     body: JSON.stringify(body),
   });
-}
-
-async function totalUsage(apiKey: string): Promise<number> {
-  for (let i = 0; i < 100; i++) {
-    const response = await gatewayFetch(`${BASE}/credits`, { headers: { authorization: `Bearer ${apiKey}` } });
-    const usage = ((await response.json()) as any).data.total_usage;
-    if (usage > 0) return usage;
-    await sleep(20);
-  }
-  return 0;
 }
 
 describe("POST /completions", () => {
@@ -99,7 +97,7 @@ describe("POST /completions", () => {
   it("is charged like chat: once, what the reply says", async () => {
     const { key: own } = await fundedAccount("1");
     const body = (await (await complete({ model: MODEL, prompt: `charge ${nonce()}` }, own)).json()) as any;
-    expect(await totalUsage(own)).toBe(body.usage.cost);
+    expect(await usageOnceCharged(own)).toBe(body.usage.cost);
   });
 
   it("refuses what it cannot honour with a 400 that names it", async () => {

@@ -1,6 +1,14 @@
 import { describe, expect, it } from "vitest";
 import { health } from "../src/routing/health";
-import { BASE, emulatorRequests, fundedAccount, gatewayFetch, nonce, recordedGeneration } from "./support/gateway";
+import {
+  BASE,
+  emulatorRequests,
+  fundedAccount,
+  gatewayFetch,
+  nonce,
+  recordedGeneration,
+  totalUsage,
+} from "./support/gateway";
 
 /**
  * An endpoint whose API cannot take the request as built (Cohere's 96 texts per call, Gemini's
@@ -14,11 +22,6 @@ function embed(apiKey: string, body: Record<string, unknown>) {
     headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
     body: JSON.stringify(body),
   });
-}
-
-async function totalUsage(apiKey: string): Promise<number> {
-  const response = await gatewayFetch(`${BASE}/credits`, { headers: { authorization: `Bearer ${apiKey}` } });
-  return ((await response.json()) as any).data.total_usage as number;
 }
 
 /** `count` distinct texts, the first starting with `first` so the emulator's log can be searched. */

@@ -14,6 +14,7 @@ import {
   nonce,
   recordedGeneration,
   sleep,
+  totalUsage,
 } from "./support/gateway";
 
 /** `POST /embeddings` through the real gateway: routed, reserved, charged once, like chat. */
@@ -35,11 +36,6 @@ function embed(body: Record<string, unknown>, apiKey = key) {
 /** `/generation?id=` once the generation is settled, as the OpenRouter SDK parses it. */
 async function parsedGeneration(apiKey: string, id: string) {
   return GenerationResponse$inboundSchema.parse({ data: await recordedGeneration(apiKey, id) }).data;
-}
-
-async function totalUsage(apiKey: string): Promise<number> {
-  const response = await gatewayFetch(`${BASE}/credits`, { headers: { authorization: `Bearer ${apiKey}` } });
-  return ((await response.json()) as any).data.total_usage;
 }
 
 describe("POST /embeddings", () => {

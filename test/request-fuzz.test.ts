@@ -2,7 +2,17 @@ import { ChatResult$inboundSchema, ChatStreamChunk$inboundSchema } from "@openro
 import { CreateEmbeddingsResponseBody$inboundSchema } from "@openrouter/sdk/models/operations";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { EMULATOR_SECRET_ACCESS_KEY } from "../src/providers/bedrock/credentials";
-import { BASE, chat, finishedCall, fundedAccount, gatewayFetch, nonce, sleep, WEATHER_TOOL } from "./support/gateway";
+import {
+  BASE,
+  chat,
+  finishedCall,
+  fundedAccount,
+  gatewayFetch,
+  nonce,
+  sleep,
+  totalUsage,
+  WEATHER_TOOL,
+} from "./support/gateway";
 import { mulberry32 } from "./support/prng";
 
 /**
@@ -844,11 +854,6 @@ async function run(key: string, c: Case): Promise<Outcome> {
   }
   if (problems.length > 0) problems.push(`stream tail: ${text.slice(-400)}`);
   return { status, cost, problems };
-}
-
-async function totalUsage(key: string): Promise<number> {
-  const response = await gatewayFetch(`${BASE}/credits`, { headers: { authorization: `Bearer ${key}` } });
-  return ((await response.json()) as { data: { total_usage: number } }).data.total_usage;
 }
 
 /** Waits for the account's usage to reach what its replies said they cost (settlement lands after the reply). */

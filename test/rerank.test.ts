@@ -14,6 +14,7 @@ import {
   nonce,
   recordedGeneration,
   sleep,
+  totalUsage,
 } from "./support/gateway";
 import { testTarget } from "./support/target";
 
@@ -38,11 +39,6 @@ function rerank(body: Record<string, unknown>, apiKey = key) {
     headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
     body: JSON.stringify(body),
   });
-}
-
-async function totalUsage(apiKey: string): Promise<number> {
-  const response = await gatewayFetch(`${BASE}/credits`, { headers: { authorization: `Bearer ${apiKey}` } });
-  return ((await response.json()) as any).data.total_usage;
 }
 
 const DOCUMENTS = [

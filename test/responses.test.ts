@@ -12,6 +12,7 @@ import {
   nonce,
   recordedGeneration,
   sleep,
+  usageOnceCharged,
 } from "./support/gateway";
 
 /**
@@ -41,17 +42,6 @@ function post(body: Record<string, unknown>, apiKey = key, base = BASE) {
     headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
     body: JSON.stringify(body),
   });
-}
-
-/** The account's total usage, once its one generation has settled. */
-async function charged(apiKey: string): Promise<number> {
-  for (let i = 0; i < 100; i++) {
-    const response = await gatewayFetch(`${BASE}/credits`, { headers: { authorization: `Bearer ${apiKey}` } });
-    const usage = ((await response.json()) as any).data.total_usage;
-    if (usage > 0) return usage;
-    await sleep(20);
-  }
-  return 0;
 }
 
 /** Every event of a stream, as OpenRouter's SDK parses it (throws on one it would refuse). */
@@ -90,7 +80,7 @@ describe("POST /responses (OpenAI SDK)", () => {
     // OpenRouter's SDK takes it as its own OpenResponsesResult.
     const parsed = OpenResponsesResult$inboundSchema.parse(response);
     expect(parsed.usage?.cost).toBeGreaterThan(0);
-    expect(await charged(fresh)).toBeCloseTo(parsed.usage!.cost!, 12);
+    expect(await usageOnceCharged(fresh)).toBeCloseTo(parsed.usage!.cost!, 12);
 
     const [upstream] = await emulatorRequests(marker);
     const sent = upstream!.body as any;
@@ -143,7 +133,7 @@ describe("POST /responses (OpenAI SDK)", () => {
     expect(completed.status).toBe("completed");
     expect(completed.output[0].content[0].text).toBe(text);
     expect(completed.usage.output_tokens).toBe(6);
-    expect(await charged(fresh)).toBeCloseTo(completed.usage.cost, 12);
+    expect(await usageOnceCharged(fresh)).toBeCloseTo(completed.usage.cost, 12);
   });
 
   it("round-trips a function call: function_call out, function_call_output back in", async () => {
@@ -350,7 +340,7 @@ describe("POST /responses (OpenAI SDK)", () => {
     expect(completed.output.map((item: any) => item.type)).toEqual(["reasoning", "message"]);
     expect(completed.output[0].summary[0].text.length).toBeGreaterThan(0);
     expect(completed.output[1].content[0].text.length).toBeGreaterThan(0);
-    expect(await charged(fresh)).toBeCloseTo(completed.usage.cost, 12);
+    expect(await usageOnceCharged(fresh)).toBeCloseTo(completed.usage.cost, 12);
     const [upstream] = await emulatorRequests(marker);
     expect(upstream!.provider).toBe("anthropic");
     expect(upstream!.path).toMatch(/\/messages$/);
@@ -634,7 +624,7 @@ describe("POST /responses input and failures", () => {
     expect(failed.type).toBe("response.failed");
     expect(failed.response).toMatchObject({ status: "failed", error: { code: "server_error" } });
     expect(failed.response.output[0]).toMatchObject({ type: "message", status: "incomplete" });
-    expect(await charged(fresh)).toBeCloseTo(failed.response.usage.cost, 12);
+    expect(await usageOnceCharged(fresh)).toBeCloseTo(failed.response.usage.cost, 12);
   });
 });
 

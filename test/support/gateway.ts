@@ -140,3 +140,22 @@ export async function timeRefusedChat(model: string, content: string): Promise<{
   await response.text();
   return { status: response.status, ms: performance.now() - started };
 }
+
+/** The key's account's total usage in USD, as `GET /credits` reports it. */
+export async function totalUsage(apiKey: string): Promise<number> {
+  const response = await gatewayFetch(`${BASE}/credits`, { headers: { authorization: `Bearer ${apiKey}` } });
+  return ((await response.json()) as { data: { total_usage: number } }).data.total_usage;
+}
+
+/**
+ * A fresh account's total usage once its first charge has landed (settlement runs after the
+ * reply), or 0 when none lands within about two seconds.
+ */
+export async function usageOnceCharged(apiKey: string): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const usage = await totalUsage(apiKey);
+    if (usage > 0) return usage;
+    await sleep(20);
+  }
+  return 0;
+}
