@@ -54,6 +54,11 @@ describe("POST /completions", () => {
     expect(data.at(-1)).toBe("[DONE]");
     const chunks = data.slice(0, -1) as any[];
     expect(chunks.every((c) => c.object === "text_completion")).toBe(true);
+    // As OpenAI's legacy stream: no empty opening chunk (chat's role chunk has nothing to say here).
+    expect(chunks[0].choices[0].text.length).toBeGreaterThan(0);
+    expect(
+      chunks.filter((c) => c.choices.length > 0 && c.choices.every((ch: any) => ch.text === "" && !ch.finish_reason)),
+    ).toEqual([]);
     const text = chunks.map((c) => c.choices[0]?.text ?? "").join("");
     expect(text.length).toBeGreaterThan(0);
     expect(chunks.some((c) => c.choices[0]?.finish_reason === "stop")).toBe(true);
@@ -74,9 +79,9 @@ describe("POST /completions", () => {
     expect(data.at(-1)).toBe("[DONE]");
     const chunks = data.slice(0, -1) as any[];
     const final = chunks.at(-1);
-    // Only the opening chunk (the role, as with any model) goes out empty: none for the reasoning.
+    // No empty chunk: none for the reasoning, nor for chat's opening role chunk.
     const empty = chunks.filter((c) => c.choices.some((ch: any) => ch.text === "" && ch.finish_reason === null));
-    expect(empty).toEqual([chunks[0]]);
+    expect(empty).toEqual([]);
     expect(JSON.stringify(chunks.map((c) => c.choices))).not.toContain("reasoning");
     expect(chunks.some((c) => c.choices[0]?.finish_reason === "stop")).toBe(true);
     expect(chunks.map((c) => c.choices[0]?.text ?? "").join("").length).toBeGreaterThan(0);
@@ -107,7 +112,10 @@ describe("POST /completions", () => {
       [{ model: MODEL, prompt: ["a", "b"] }, /exactly one prompt/],
       [{ model: MODEL, prompt: "hi", suffix: "end" }, /suffix/],
       [{ model: MODEL, prompt: "hi", echo: true }, /echo/],
-      [{ model: MODEL, prompt: "hi", logprobs: 3 }, /logprobs/],
+      [{ model: MODEL, prompt: "hi", logprobs: 6 }, /logprobs must be an integer from 0 to 5/],
+      [{ model: MODEL, prompt: "hi", logprobs: 1.5 }, /logprobs must be an integer from 0 to 5/],
+      [{ model: MODEL, prompt: "hi", logprobs: true }, /logprobs must be an integer from 0 to 5/],
+      [{ model: MODEL, prompt: "hi", n: 129 }, /n/],
       [{ model: MODEL, prompt: "hi", best_of: 3 }, /best_of/],
       [{ model: "openai/text-embedding-3-small", prompt: "hi" }, /embedding model/],
     ];
@@ -164,6 +172,84 @@ describe("POST /completions", () => {
         [1, "length"],
       ]),
     );
+  });
+
+  it("takes an empty or null suffix as no suffix", async () => {
+    for (const suffix of ["", null]) {
+      const response = await complete({ model: MODEL, prompt: `hi ${nonce()}`, suffix, max_tokens: 5 });
+      expect(response.status, JSON.stringify(suffix)).toBe(200);
+      expect(((await response.json()) as any).choices[0].text.length).toBeGreaterThan(0);
+    }
+  });
+
+  it("takes n up to 128, as OpenAI's legacy API does", async () => {
+    const marker = nonce();
+    const response = await complete({ model: MODEL, prompt: `Count ${marker}`, n: 128, max_tokens: 1 });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as any).choices).toHaveLength(128);
+    expect(((await emulatorRequests(marker))[0]!.body as any).n).toBe(128);
+  });
+
+  it("returns logprobs in the legacy shape: tokens, their logprobs, the top ones, their offsets", async () => {
+    const marker = nonce();
+    const response = await complete({ model: MODEL, prompt: `Count ${marker}`, logprobs: 2, max_tokens: 6 });
+    expect(response.status).toBe(200);
+    const sent = (await emulatorRequests(marker))[0]!.body as any;
+    expect(sent.logprobs).toBe(true);
+    expect(sent.top_logprobs).toBe(2);
+    const choice = ((await response.json()) as any).choices[0];
+    const { tokens, token_logprobs, top_logprobs, text_offset } = choice.logprobs;
+    expect(tokens.length).toBe(6);
+    expect(tokens.join("")).toBe(choice.text);
+    expect(token_logprobs).toHaveLength(6);
+    expect(text_offset).toEqual(tokens.map((_: string, i: number) => tokens.slice(0, i).join("").length));
+    tokens.forEach((token: string, i: number) => {
+      expect(typeof token_logprobs[i]).toBe("number");
+      expect(Object.keys(top_logprobs[i])).toHaveLength(2);
+      expect(top_logprobs[i][token]).toBe(token_logprobs[i]);
+    });
+  });
+
+  it("streams logprobs per chunk, offsets running on across a choice's chunks", async () => {
+    const { data } = await readSse(
+      await complete({ model: MODEL, prompt: `Count ${nonce()}`, logprobs: 0, n: 2, max_tokens: 5, stream: true }),
+    );
+    expect(data.at(-1)).toBe("[DONE]");
+    const texts = new Map<number, string>();
+    for (const chunk of data.slice(0, -1) as any[]) {
+      for (const choice of chunk.choices) {
+        const before = texts.get(choice.index) ?? "";
+        if (choice.text) {
+          const { tokens, token_logprobs, top_logprobs, text_offset } = choice.logprobs;
+          expect(tokens.join("")).toBe(choice.text);
+          expect(text_offset[0]).toBe(before.length);
+          expect(token_logprobs).toHaveLength(tokens.length);
+          // logprobs: 0 still gives the sampled token's own.
+          expect(top_logprobs[0]).toEqual({ [tokens[0]]: token_logprobs[0] });
+        }
+        texts.set(choice.index, before + choice.text);
+      }
+    }
+    expect([...texts.keys()].sort()).toEqual([0, 1]);
+    for (const text of texts.values()) expect(text.length).toBeGreaterThan(0);
+  });
+
+  it("asks logprobs only of endpoints that have them under require_parameters; elsewhere they are dropped", async () => {
+    const llama = "meta-llama/llama-3.3-70b-instruct";
+    const strict = nonce();
+    const refused = await complete({
+      model: llama,
+      prompt: `hi ${strict}`,
+      logprobs: 1,
+      provider: { require_parameters: true },
+    });
+    expect(refused.status).toBe(404);
+    expect(await refused.text()).toContain("logprobs");
+    expect(await emulatorRequests(strict)).toEqual([]);
+    const response = await complete({ model: llama, prompt: `hi ${nonce()}`, logprobs: 1, max_tokens: 5 });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-dropped-params")).toContain("logprobs");
+    expect(((await response.json()) as any).choices[0].logprobs).toBeNull();
   });
 
   it("works from the OpenAI SDK, plain and streaming", async () => {

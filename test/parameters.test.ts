@@ -608,6 +608,22 @@ describe("parameters sent at their API default", () => {
   });
 });
 
+describe("logprobs", () => {
+  it("an OpenAI endpoint's chat logprobs reach the client as it gives them, each token with its top ones", async () => {
+    const marker = nonce();
+    const response = await ask(marker, { model: "openai/gpt-4o-mini", logprobs: true, top_logprobs: 2, max_tokens: 4 });
+    expect(response.status).toBe(200);
+    const choice = ((await response.json()) as any).choices[0];
+    const content = choice.logprobs.content as any[];
+    expect(content.map((entry) => entry.token).join("")).toBe(choice.message.content);
+    for (const entry of content) {
+      expect(typeof entry.logprob).toBe("number");
+      expect(entry.top_logprobs).toHaveLength(2);
+      expect(entry.top_logprobs[0]).toMatchObject({ token: entry.token, logprob: entry.logprob });
+    }
+  });
+});
+
 describe("sampling with Claude's thinking on", () => {
   // Extended thinking takes no temperature or top_k, and top_p only from 0.95 to 1.
   it.each(["anthropic", "amazon-bedrock"])(

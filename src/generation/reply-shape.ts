@@ -10,7 +10,11 @@ export interface ReplyShape<Choice = unknown> {
   object: string;
   chunkObject: string;
   choices?: (choices: ChoiceOut[]) => Choice[];
-  chunkChoices?: (choices: ChunkChoiceOut[]) => unknown[];
+  /**
+   * A new stream's presenter of chunk choices (state per stream, e.g. text offsets); it returns
+   * null for choices that carry nothing the shape shows, which are then not sent.
+   */
+  chunkPresenter?: () => ChunkPresenter;
   /**
    * The shape has no field for reasoning: the model's reasoning is never relayed, as with
    * `reasoning.exclude` (billed, not shown; a stream sends no empty chunk for it, and a failure
@@ -18,6 +22,9 @@ export interface ReplyShape<Choice = unknown> {
    */
   hidesReasoning?: boolean;
 }
+
+/** Presents one chunk's choices; null when none of them has anything to show. */
+export type ChunkPresenter = (choices: ChunkChoiceOut[]) => unknown[] | null;
 
 /**
  * A non-streaming reply (chat or legacy completion), as the client receives it. A provider's own
@@ -44,7 +51,18 @@ export interface TextChoiceOut {
   text: string;
   finish_reason: ChoiceOut["finish_reason"];
   native_finish_reason: string | null;
-  logprobs: null;
+  logprobs: TextLogprobs | null;
+}
+
+/**
+ * A legacy completion's log probabilities: per token, its text, its logprob, the most likely
+ * tokens at its position (the sampled one included), and its character offset in the text.
+ */
+export interface TextLogprobs {
+  tokens: string[];
+  token_logprobs: number[];
+  top_logprobs: Array<Record<string, number>>;
+  text_offset: number[];
 }
 
 /** `POST /completions`, non-streaming. */
@@ -62,14 +80,59 @@ export const TEXT_COMPLETION_SHAPE: ReplyShape<TextChoiceOut> = {
       text: choice.message.content ?? "",
       finish_reason: choice.finish_reason,
       native_finish_reason: choice.native_finish_reason,
-      logprobs: null,
+      logprobs: textLogprobs(choice.logprobs, 0)?.logprobs ?? null,
     })),
-  chunkChoices: (choices) =>
-    choices.map((choice) => ({
-      index: choice.index,
-      text: choice.delta.content ?? "",
-      finish_reason: choice.finish_reason,
-      ...(choice.native_finish_reason !== undefined ? { native_finish_reason: choice.native_finish_reason } : {}),
-      logprobs: null,
-    })),
+  chunkPresenter: () => {
+    /** Where each choice's next token starts in its text: offsets run on across chunks. */
+    const offsets = new Map<number, number>();
+    return (choices) => {
+      const out = [];
+      for (const choice of choices) {
+        const text = choice.delta.content ?? "";
+        const mapped = textLogprobs(choice.logprobs, offsets.get(choice.index) ?? 0);
+        if (mapped) offsets.set(choice.index, mapped.end);
+        // OpenAI's legacy stream sends no empty chunk (chat's opening role chunk has no equivalent).
+        if (text === "" && choice.finish_reason === null && !mapped) continue;
+        out.push({
+          index: choice.index,
+          text,
+          finish_reason: choice.finish_reason,
+          ...(choice.native_finish_reason !== undefined ? { native_finish_reason: choice.native_finish_reason } : {}),
+          logprobs: mapped?.logprobs ?? null,
+        });
+      }
+      return out.length > 0 || choices.length === 0 ? out : null;
+    };
+  },
 };
+
+/**
+ * Chat logprobs (`{content: [{token, logprob, top_logprobs: [{token, logprob}]}]}`) as a legacy
+ * completion's, the first token at character `start` of the text; undefined when there are none.
+ * `end` is where the next token would start.
+ */
+function textLogprobs(chat: unknown, start: number): { logprobs: TextLogprobs; end: number } | undefined {
+  const content = (chat as { content?: unknown } | null | undefined)?.content;
+  if (!Array.isArray(content) || content.length === 0) return undefined;
+  const logprobs: TextLogprobs = { tokens: [], token_logprobs: [], top_logprobs: [], text_offset: [] };
+  let offset = start;
+  for (const entry of content as Array<{ token?: unknown; logprob?: unknown; top_logprobs?: unknown }>) {
+    const token = typeof entry?.token === "string" ? entry.token : "";
+    const logprob = typeof entry?.logprob === "number" ? entry.logprob : 0;
+    // No prototype: a token may be any string ("__proto__" too).
+    const top: Record<string, number> = Object.create(null);
+    if (Array.isArray(entry?.top_logprobs)) {
+      for (const alt of entry.top_logprobs as Array<{ token?: unknown; logprob?: unknown }>) {
+        if (typeof alt?.token === "string" && typeof alt.logprob === "number") top[alt.token] = alt.logprob;
+      }
+    }
+    // The legacy API always gives the sampled token's logprob among the top ones.
+    if (!Object.hasOwn(top, token)) top[token] = logprob;
+    logprobs.tokens.push(token);
+    logprobs.token_logprobs.push(logprob);
+    logprobs.top_logprobs.push(top);
+    logprobs.text_offset.push(offset);
+    offset += token.length;
+  }
+  return { logprobs, end: offset };
+}

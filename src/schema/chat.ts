@@ -248,7 +248,8 @@ export const CommonRequestFields = {
   logit_bias: entries(z.number()).nullish(),
   logprobs: z.boolean().nullish(),
   top_logprobs: z.number().int().min(0).max(20).nullish(),
-  n: z.number().int().min(1).max(16).nullish(),
+  // OpenAI's limit, chat and legacy completions alike.
+  n: z.number().int().min(1).max(128).nullish(),
 };
 
 /**

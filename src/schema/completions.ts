@@ -25,11 +25,17 @@ export const CompletionsRequestSchema = sparse(
         .min(1, "prompt must not be empty"),
     ),
     reasoning: Reasoning.nullish(),
-    logprobs: z.null({ error: "logprobs is not supported on /completions" }).optional(),
-    // Chat's field, not this API's: passed on alone it asks for logprobs without `logprobs: true`,
-    // which OpenAI refuses, and no logprobs could be returned here anyway.
-    top_logprobs: z.null({ error: "top_logprobs is not supported on /completions" }).optional(),
-    suffix: z.null({ error: "suffix is not supported on /completions" }).optional(),
+    // The legacy API's count of top tokens to return (0-5), asked of chat as logprobs + top_logprobs.
+    logprobs: z
+      .number({ error: "logprobs must be an integer from 0 to 5" })
+      .int("logprobs must be an integer from 0 to 5")
+      .min(0, "logprobs must be an integer from 0 to 5")
+      .max(5, "logprobs must be an integer from 0 to 5")
+      .nullish(),
+    // Chat's field, not this API's (whose `logprobs` says how many): refused rather than guessed at.
+    top_logprobs: z.null({ error: "top_logprobs is not supported on /completions: use logprobs" }).optional(),
+    // No suffix ("" or null) is what every request gets; text to insert after the completion is not.
+    suffix: z.literal("", { error: "suffix is not supported on /completions" }).nullish(),
     echo: z.literal(false, { error: "echo is not supported on /completions" }).nullish(),
     best_of: z.literal(1, { error: "best_of is not supported on /completions" }).nullish(),
   }),
@@ -50,12 +56,17 @@ function isTokenIds(input: unknown): boolean {
 export function completionToChat(request: CompletionsRequest): ChatRequest {
   const {
     prompt,
-    logprobs: _logprobs,
+    logprobs,
     top_logprobs: _topLogprobs,
     suffix: _suffix,
     echo: _echo,
     best_of: _bestOf,
     ...rest
   } = request;
-  return { ...rest, messages: [{ role: "user", content: prompt }] } as ChatRequest;
+  const chat = { ...rest, messages: [{ role: "user", content: prompt }] } as ChatRequest;
+  if (logprobs != null) {
+    chat.logprobs = true;
+    chat.top_logprobs = logprobs;
+  }
+  return chat;
 }

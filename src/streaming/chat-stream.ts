@@ -1,3 +1,4 @@
+import type { ChunkPresenter } from "../generation/reply-shape";
 import { producedText } from "../providers/assistant-message";
 import { credentialSecrets, sanitizeUpstreamText, streamErrorType } from "../providers/errors";
 import type {
@@ -62,7 +63,7 @@ export interface ChatStreamOptions {
   /** Stamped on every chunk. */
   header: { id: string; created: number };
   /** `object` of the chunks and, for legacy completions, how choices are presented. */
-  shape?: { chunkObject: string; chunkChoices?: (choices: ChunkChoiceOut[]) => unknown[] };
+  shape?: { chunkObject: string; chunkPresenter?: () => ChunkPresenter };
   /** How many choices the request asked for (`n`): a failure ends each one still open. */
   choices?: number;
   /**
@@ -134,9 +135,14 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     prefix = `data: {"id":${JSON.stringify(header.id)},"provider":${JSON.stringify(s.provider)},"model":${JSON.stringify(s.model)},"object":${JSON.stringify(options.shape?.chunkObject ?? "chat.completion.chunk")},"created":${header.created},"choices":`;
   };
   stampFor(source);
-  const present = options.shape?.chunkChoices;
-  const frame = (choices: ChunkChoiceOut[], extra = "", serialized?: string) =>
-    `${prefix}${serialized ?? JSON.stringify(present ? present(choices) : choices)}${extra}}\n\n`;
+  // Per upstream: a replacement's answer starts over (nothing of the failed one reached the client).
+  let present = options.shape?.chunkPresenter?.();
+  /** A chunk's SSE frame, or "" when the shape shows nothing of its choices. */
+  const frame = (choices: ChunkChoiceOut[], extra = "", serialized?: string) => {
+    if (serialized !== undefined) return `${prefix}${serialized}${extra}}\n\n`;
+    const shown = present ? present(choices) : choices;
+    return shown === null ? "" : `${prefix}${JSON.stringify(shown)}${extra}}\n\n`;
+  };
   // A mapper's ready-made JSON holds only when the choices go out as they came.
   const spliceable = present === undefined && options.hideReasoning !== true;
   /** Set by the watchdog when it gives up on the current upstream (read by pull's catch). */
@@ -349,6 +355,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         source = next;
         pending = "";
         stampFor(source);
+        present = options.shape?.chunkPresenter?.();
         nextEvents = eventSource(source.body, source.adapter, options.flushIntervalMs);
         mapper = source.adapter.createStreamMapper(source.target);
         startedAt = Date.now();

@@ -103,6 +103,27 @@ function usageOf(reply: NeutralReply) {
   };
 }
 
+/**
+ * Chat logprobs of one token, as OpenAI gives them when asked (`logprobs: true`): its logprob and
+ * bytes, and the `top` most likely tokens at its position, the sampled one first.
+ */
+function tokenLogprob(token: string, position: number, top: number) {
+  const bytes = (text: string) => [...new TextEncoder().encode(text)];
+  const logprob = -Math.abs(seededFloat(token, position)) / 2;
+  const alternatives = Array.from({ length: top }, (_, i) => {
+    const alt = i === 0 ? token : `${token.trimEnd()}${"~".repeat(i)}`;
+    return { token: alt, logprob: logprob - i, bytes: bytes(alt) };
+  });
+  return { token, logprob, bytes: bytes(token), top_logprobs: alternatives };
+}
+
+/** A choice's (or a chunk's) `logprobs`: null unless the request asked for them. */
+function logprobsOf(body: Json, pieces: string[], first = 0) {
+  if (body.logprobs !== true || pieces.length === 0) return null;
+  const top = typeof body.top_logprobs === "number" ? body.top_logprobs : 0;
+  return { content: pieces.map((piece, i) => tokenLogprob(piece, first + i, top)), refusal: null };
+}
+
 let counter = 0;
 const newId = (prefix: string) => `${prefix}-emu${Date.now().toString(36)}${(++counter).toString(36)}`;
 
@@ -153,7 +174,7 @@ export function openaiChat(body: Json, provider: string, fault: Fault): Script {
                 }
               : {}),
           },
-          logprobs: null,
+          logprobs: c.toolCalls.length > 0 || fault.refusal ? null : logprobsOf(body, c.pieces),
           finish_reason: finishOf(c),
         })),
         ...(fault.no_usage ? {} : { usage: usageOf(reply) }),
@@ -161,12 +182,15 @@ export function openaiChat(body: Json, provider: string, fault: Fault): Script {
     };
   }
   const frames: string[] = [];
-  const chunk = (index: number, delta: Json, finish: string | null = null) =>
-    sse({ ...base, choices: [{ index, delta, logprobs: null, finish_reason: finish }] });
+  const chunk = (index: number, delta: Json, finish: string | null = null, logprobs: unknown = null) =>
+    sse({ ...base, choices: [{ index, delta, logprobs, finish_reason: finish }] });
   reply.choices.forEach((c, index) => {
     frames.push(chunk(index, { role: "assistant", content: c.toolCalls.length > 0 ? null : "" }));
     if (c.reasoning) frames.push(chunk(index, { reasoning_content: c.reasoning }));
-    for (const piece of c.pieces) frames.push(chunk(index, fault.refusal ? { refusal: piece } : { content: piece }));
+    c.pieces.forEach((piece, at) => {
+      if (fault.refusal) frames.push(chunk(index, { refusal: piece }));
+      else frames.push(chunk(index, { content: piece }, null, logprobsOf(body, [piece], at)));
+    });
     if (provider === "mistral" && c.toolCalls.length > 0) {
       // Mistral streams each call whole, without index or type, in the finishing chunk.
       const calls = c.toolCalls.map((t) => ({ id: t.id, function: { name: t.name, arguments: t.arguments } }));
