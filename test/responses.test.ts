@@ -616,6 +616,31 @@ describe("POST /responses input and failures", () => {
     ]);
   });
 
+  it("fields it does not know go to the provider as chat's do; the Responses API's own ones do not", async () => {
+    const marker = nonce();
+    const response = await post({
+      model: MODEL,
+      input: `Hi ${marker}`,
+      logit_bias: { "50256": -100 },
+      vendor_option: { depth: 2 },
+      max_tool_calls: 3,
+      stream_options: { include_obfuscation: false },
+      context_management: [{ type: "compaction" }],
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    // max_tool_calls bounds built-in tools' calls (none run here): echoed, as OpenAI does.
+    expect(body.max_tool_calls).toBe(3);
+    const [upstream] = await emulatorRequests(marker);
+    const sent = upstream!.body as any;
+    expect(sent.logit_bias).toEqual({ "50256": -100 });
+    expect(sent.vendor_option).toEqual({ depth: 2 });
+    for (const own of ["max_tool_calls", "context_management", "input", "instructions", "text", "include"]) {
+      expect(sent).not.toHaveProperty(own);
+    }
+    expect(sent.stream_options?.include_obfuscation).toBeUndefined();
+  });
+
   it("keys and credit are checked as on chat: no key is a 401, a provisioning key a 403, no credit a 402; no provider is called", async () => {
     const marker = nonce();
     expect((await post({ model: MODEL, input: marker }, "")).status).toBe(401);

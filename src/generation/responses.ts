@@ -158,7 +158,7 @@ function responseObject(request: ResponsesRequest, s: Snapshot): ResponsesReply 
     incomplete_details: s.incomplete_details,
     instructions: request.instructions ?? null,
     max_output_tokens: request.max_output_tokens ?? null,
-    max_tool_calls: null,
+    max_tool_calls: request.max_tool_calls ?? null,
     metadata: request.metadata ?? {},
     model: s.model,
     ...(s.provider ? { provider: s.provider } : {}),

@@ -130,6 +130,9 @@ export const ResponsesRequestSchema = sparse(
     ]),
     instructions: z.string().nullish(),
     max_output_tokens: z.number().int().positive().nullish(),
+    // The most calls of built-in tools a response may make: none run here, so it bounds nothing;
+    // echoed in the Response, as OpenAI does.
+    max_tool_calls: z.number().int().nonnegative().nullish(),
     tools: items(Tool).nullish(),
     tool_choice: ToolChoice.nullish(),
     parallel_tool_calls: z.boolean().nullish(),
@@ -163,6 +166,12 @@ export const ResponsesRequestSchema = sparse(
   }),
 );
 export type ResponsesRequest = z.infer<typeof ResponsesRequestSchema>;
+
+/**
+ * The Responses API's own fields that have no place in a chat request (the schema's fields are
+ * translated one by one): never passed on as unknown fields are.
+ */
+const RESPONSES_ONLY = new Set(["stream_options", "context_management", "moderation", "prompt_cache_options"]);
 
 /** The chat request that answers a Responses request (validated as a chat request too). */
 export function responsesToChat(request: ResponsesRequest): ChatRequest {
@@ -219,6 +228,13 @@ export function responsesToChat(request: ResponsesRequest): ChatRequest {
   if (format) chat.response_format = toResponseFormat(format);
   // Chat's own (unlisted) field, sent where the endpoint takes it and named dropped elsewhere.
   if (request.text?.verbosity != null) chat.verbosity = request.text.verbosity;
+  // Fields it does not know (a provider's own, OpenRouter's newer ones) go on as chat's unknown
+  // fields do.
+  for (const [field, value] of Object.entries(request)) {
+    if (!(field in ResponsesRequestSchema.shape) && !RESPONSES_ONLY.has(field) && chat[field] == null) {
+      chat[field] = value;
+    }
+  }
   for (const key of Object.keys(chat)) if (chat[key] === undefined || chat[key] === null) delete chat[key];
   try {
     return parseWith(ChatRequestSchema, chat);
