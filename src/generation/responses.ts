@@ -292,7 +292,7 @@ export function responseFromChat(request: ResponsesRequest, chat: Json): Respons
   if (parts.length > 0) output.push(messageItem(itemId("msg", id), parts, itemStatus));
   (message.tool_calls ?? []).forEach((call, index) => {
     output.push(
-      functionCallItem(itemId("fc", id, index), call.id, call.function.name, call.function.arguments, "completed"),
+      functionCallItem(itemId("fc", id, index), call.id, call.function.name, call.function.arguments, itemStatus),
     );
   });
   return responseObject(request, {
