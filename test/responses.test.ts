@@ -480,6 +480,19 @@ describe("POST /responses refusals and filters", () => {
     expect(completed.response.output[0].content).toEqual([{ type: "refusal", refusal }]);
   });
 
+  it("a provider stream that reports no usage still ends with response.completed and its usage", async () => {
+    const stream = await openai(key).responses.create({
+      model: MODEL,
+      input: `Count [[emulate no_usage tokens=4]] ${nonce()}`,
+      stream: true,
+    });
+    const events: any[] = [];
+    for await (const event of stream) events.push(event);
+    parseEvents(events);
+    expect(events.at(-1).type).toBe("response.completed");
+    expect(events.at(-1).response.usage.output_tokens).toBeGreaterThan(0);
+  });
+
   it("an answer stopped by the provider's content filter is incomplete, with its reason", async () => {
     const input = `Something filtered [[emulate error_finish=content_filter tokens=3]] ${nonce()}`;
     const response = await openai(key).responses.create({ model: MODEL, input });
