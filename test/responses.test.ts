@@ -639,6 +639,7 @@ describe("POST /responses input and failures", () => {
       max_tool_calls: 3,
       stream_options: { include_obfuscation: false },
       context_management: [{ type: "compaction" }],
+      n: 2,
     });
     expect(response.status).toBe(200);
     const body = (await response.json()) as any;
@@ -648,7 +649,8 @@ describe("POST /responses input and failures", () => {
     const sent = upstream!.body as any;
     expect(sent.logit_bias).toEqual({ "50256": -100 });
     expect(sent.vendor_option).toEqual({ depth: 2 });
-    for (const own of ["max_tool_calls", "context_management", "input", "instructions", "text", "include"]) {
+    // Nor chat's n: more choices, each billed, of which a Response holds one.
+    for (const own of ["max_tool_calls", "context_management", "input", "instructions", "text", "include", "n"]) {
       expect(sent).not.toHaveProperty(own);
     }
     expect(sent.stream_options?.include_obfuscation).toBeUndefined();

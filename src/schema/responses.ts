@@ -168,10 +168,18 @@ export const ResponsesRequestSchema = sparse(
 export type ResponsesRequest = z.infer<typeof ResponsesRequestSchema>;
 
 /**
- * The Responses API's own fields that have no place in a chat request (the schema's fields are
- * translated one by one): never passed on as unknown fields are.
+ * Fields not passed on as unknown fields are: the Responses API's own that have no place in a chat
+ * request (the schema's fields are translated one by one), and chat's that would ask for more than
+ * a Response can carry (`n`: more choices, billed, of which a Response holds one; `logprobs`).
  */
-const RESPONSES_ONLY = new Set(["stream_options", "context_management", "moderation", "prompt_cache_options"]);
+const NOT_FORWARDED = new Set([
+  "stream_options",
+  "context_management",
+  "moderation",
+  "prompt_cache_options",
+  "n",
+  "logprobs",
+]);
 
 /** The chat request that answers a Responses request (validated as a chat request too). */
 export function responsesToChat(request: ResponsesRequest): ChatRequest {
@@ -231,7 +239,7 @@ export function responsesToChat(request: ResponsesRequest): ChatRequest {
   // Fields it does not know (a provider's own, OpenRouter's newer ones) go on as chat's unknown
   // fields do.
   for (const [field, value] of Object.entries(request)) {
-    if (!(field in ResponsesRequestSchema.shape) && !RESPONSES_ONLY.has(field) && chat[field] == null) {
+    if (!(field in ResponsesRequestSchema.shape) && !NOT_FORWARDED.has(field) && chat[field] == null) {
       chat[field] = value;
     }
   }
