@@ -130,6 +130,11 @@ describe("service binding (RPC)", () => {
     // A refusal throws as the other methods' do, with the HTTP API's body.
     const { key: broke } = await fundedAccount("0");
     expect((await rpcErrorBody(rpc().responses(broke, request))).code).toBe(402);
+    // And from the example consumer.
+    const viaConsumer = (await (await callConsumer(`/respond?q=${nonce()}`, key)).json()) as any;
+    expect(viaConsumer).toMatchObject({ object: "response", status: "completed" });
+    const streamedText = await (await callConsumer(`/respond?stream=1&q=${nonce()}`, key)).text();
+    expect(streamedText).toContain("event: response.completed");
     expect(
       (await rpcErrorBody(rpc().responsesStream(key, { ...request, store: true } as unknown as RpcResponsesRequest)))
         .code,
