@@ -6,6 +6,7 @@ import type { Env } from "./env";
 import type { EmbeddingsReply } from "./generation/embeddings";
 import type { ChatCompletionReply, TextCompletionReply } from "./generation/reply-shape";
 import type { RerankReply } from "./generation/rerank";
+import type { ResponsesReply } from "./generation/responses";
 import { requestLine } from "./observability";
 import type { CreateKeyBodySchema, UpdateKeyBodySchema } from "./schema/accounting";
 import type { ChatRequestSchema } from "./schema/chat";
@@ -13,6 +14,7 @@ import type { CompletionsRequestSchema } from "./schema/completions";
 import type { EmbeddingsRequestSchema } from "./schema/embeddings";
 import type { ErrorBody } from "./schema/errors";
 import type { RerankRequestSchema } from "./schema/rerank";
+import type { ResponsesRequestSchema } from "./schema/responses";
 
 /**
  * Tollgate for other Workers, over a service binding (RPC), without leaving Cloudflare:
@@ -52,6 +54,7 @@ export type RpcChatRequest = z.input<typeof ChatRequestSchema>;
 export type RpcCompletionRequest = z.input<typeof CompletionsRequestSchema>;
 export type RpcEmbeddingsRequest = z.input<typeof EmbeddingsRequestSchema>;
 export type RpcRerankRequest = z.input<typeof RerankRequestSchema>;
+export type RpcResponsesRequest = z.input<typeof ResponsesRequestSchema>;
 export type RpcCreateKeyRequest = z.input<typeof CreateKeyBodySchema>;
 export type RpcUpdateKeyRequest = z.input<typeof UpdateKeyBodySchema>;
 /**
@@ -140,6 +143,20 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
     app?: RpcAppAttribution,
   ): Promise<ReadableStream<Uint8Array>> {
     return this.#stream(apiKey, "/api/v1/completions", { ...request, stream: true }, app);
+  }
+
+  /** OpenAI's Responses API, not streamed: the same Response object as `POST /api/v1/responses`. */
+  responses(apiKey: string, request: RpcResponsesRequest, app?: RpcAppAttribution): Promise<AsJson<ResponsesReply>> {
+    return this.#json(apiKey, "POST", "/api/v1/responses", { ...request, stream: false }, app);
+  }
+
+  /** OpenAI's Responses API, streamed: its SSE events (`response.created` … `response.completed`) as a ReadableStream. */
+  responsesStream(
+    apiKey: string,
+    request: RpcResponsesRequest,
+    app?: RpcAppAttribution,
+  ): Promise<ReadableStream<Uint8Array>> {
+    return this.#stream(apiKey, "/api/v1/responses", { ...request, stream: true }, app);
   }
 
   /** Embeddings: the same JSON as `POST /api/v1/embeddings`. */

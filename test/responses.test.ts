@@ -441,6 +441,74 @@ describe("POST /responses (OpenAI SDK)", () => {
   });
 });
 
+describe("POST /responses refusals and filters", () => {
+  it("a model's refusal is a refusal content part, not output_text", async () => {
+    const response = await openai(key).responses.create({
+      model: MODEL,
+      input: `Do the forbidden thing [[emulate refusal tokens=4]] ${nonce()}`,
+    });
+    parseEvents([{ type: "response.completed", sequence_number: 0, response }]);
+    expect(response.status).toBe("completed");
+    const message = response.output[0] as any;
+    expect(message).toMatchObject({ type: "message", status: "completed" });
+    expect(message.content).toEqual([{ type: "refusal", refusal: expect.any(String) }]);
+    expect(message.content[0].refusal.length).toBeGreaterThan(0);
+    expect(response.output_text).toBe(""); // the SDK's convenience: text parts only
+  });
+
+  it("streams a refusal as refusal.delta and refusal.done in a refusal part", async () => {
+    const stream = await openai(key).responses.create({
+      model: MODEL,
+      input: `Do the forbidden thing [[emulate refusal tokens=4]] ${nonce()}`,
+      stream: true,
+    });
+    const events: any[] = [];
+    for await (const event of stream) events.push(event);
+    parseEvents(events);
+    const types = events.map((e) => e.type);
+    expect(types).not.toContain("response.output_text.delta");
+    const deltas = events.filter((e) => e.type === "response.refusal.delta");
+    expect(deltas.length).toBeGreaterThan(1);
+    const refusal = deltas.map((e) => e.delta).join("");
+    const added = events.find((e) => e.type === "response.content_part.added");
+    expect(added.part).toEqual({ type: "refusal", refusal: "" });
+    const done = events.find((e) => e.type === "response.refusal.done");
+    expect(done).toMatchObject({ item_id: added.item_id, output_index: 0, content_index: 0, refusal });
+    expect(events.find((e) => e.type === "response.content_part.done").part).toEqual({ type: "refusal", refusal });
+    const completed = events.at(-1);
+    expect(completed.type).toBe("response.completed");
+    expect(completed.response.output[0].content).toEqual([{ type: "refusal", refusal }]);
+  });
+
+  it("a provider stream that reports no usage still ends with response.completed and its usage", async () => {
+    const stream = await openai(key).responses.create({
+      model: MODEL,
+      input: `Count [[emulate no_usage tokens=4]] ${nonce()}`,
+      stream: true,
+    });
+    const events: any[] = [];
+    for await (const event of stream) events.push(event);
+    parseEvents(events);
+    expect(events.at(-1).type).toBe("response.completed");
+    expect(events.at(-1).response.usage.output_tokens).toBeGreaterThan(0);
+  });
+
+  it("an answer stopped by the provider's content filter is incomplete, with its reason", async () => {
+    const input = `Something filtered [[emulate error_finish=content_filter tokens=3]] ${nonce()}`;
+    const response = await openai(key).responses.create({ model: MODEL, input });
+    expect(response.status).toBe("incomplete");
+    expect(response.incomplete_details).toEqual({ reason: "content_filter" });
+    const stream = await openai(key).responses.create({ model: MODEL, input: `${input} ${nonce()}`, stream: true });
+    const events: any[] = [];
+    for await (const event of stream) events.push(event);
+    parseEvents(events);
+    expect(events.at(-1)).toMatchObject({
+      type: "response.incomplete",
+      response: { status: "incomplete", incomplete_details: { reason: "content_filter" } },
+    });
+  });
+});
+
 describe("POST /responses (OpenRouter SDK)", () => {
   const client = () =>
     new OpenRouter({
@@ -559,6 +627,33 @@ describe("POST /responses input and failures", () => {
         ],
       },
     ]);
+  });
+
+  it("fields it does not know go to the provider as chat's do; the Responses API's own ones do not", async () => {
+    const marker = nonce();
+    const response = await post({
+      model: MODEL,
+      input: `Hi ${marker}`,
+      logit_bias: { "50256": -100 },
+      vendor_option: { depth: 2 },
+      max_tool_calls: 3,
+      stream_options: { include_obfuscation: false },
+      context_management: [{ type: "compaction" }],
+      n: 2,
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    // max_tool_calls bounds built-in tools' calls (none run here): echoed, as OpenAI does.
+    expect(body.max_tool_calls).toBe(3);
+    const [upstream] = await emulatorRequests(marker);
+    const sent = upstream!.body as any;
+    expect(sent.logit_bias).toEqual({ "50256": -100 });
+    expect(sent.vendor_option).toEqual({ depth: 2 });
+    // Nor chat's n: more choices, each billed, of which a Response holds one.
+    for (const own of ["max_tool_calls", "context_management", "input", "instructions", "text", "include", "n"]) {
+      expect(sent).not.toHaveProperty(own);
+    }
+    expect(sent.stream_options?.include_obfuscation).toBeUndefined();
   });
 
   it("keys and credit are checked as on chat: no key is a 401, a provisioning key a 403, no credit a 402; no provider is called", async () => {

@@ -1,12 +1,17 @@
 import { env } from "cloudflare:test";
-import { ChatResult$inboundSchema, ModelsListResponse$inboundSchema } from "@openrouter/sdk/models";
+import {
+  ChatResult$inboundSchema,
+  ModelsListResponse$inboundSchema,
+  OpenResponsesResult$inboundSchema,
+  StreamEvents$inboundSchema,
+} from "@openrouter/sdk/models";
 import {
   CreateKeysResponse$inboundSchema,
   GetKeyData$inboundSchema,
   ListResponse$inboundSchema,
 } from "@openrouter/sdk/models/operations";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import type { RpcChatRequest, TollgateRpc } from "../src/rpc";
+import type { RpcChatRequest, RpcResponsesRequest, TollgateRpc } from "../src/rpc";
 import type { ErrorBody } from "../src/schema/errors";
 import { settled } from "./billing-support";
 import { admin, chat, finishedCall, fundedAccount, nonce, readSse, readThenCancel } from "./support/gateway";
@@ -90,6 +95,50 @@ describe("service binding (RPC)", () => {
     const { data } = await readSse(await callConsumer(`/complete?stream=1&q=${nonce()}`, key));
     expect(data.at(-1)).toBe("[DONE]");
     expect((data[0] as any).object).toBe("text_completion");
+  });
+
+  it("answers OpenAI's Responses API over RPC: a typed Response object, or its events as a stream; charged to the key", async () => {
+    const { accountId, key } = await fundedAccount("1");
+    const request = { model: "openai/gpt-4o-mini", instructions: "Be brief.", input: nonce() };
+    const response = await rpc().responses(key, request);
+    // Compile-time: the reply's type comes through the binding (typecheck fails otherwise).
+    expectTypeOf(response.object).toEqualTypeOf<"response">();
+    expectTypeOf(response.created_at).toEqualTypeOf<number>();
+    const item = response.output[0];
+    const text = item?.type === "message" && item.content[0]?.type === "output_text" ? item.content[0].text : "";
+    expect(text.length).toBeGreaterThan(0);
+    expect(response).toMatchObject({ object: "response", status: "completed", instructions: "Be brief." });
+    expect(response.id).toMatch(/^gen-/);
+    expect(response.usage?.cost).toBeGreaterThan(0);
+    expect(() => OpenResponsesResult$inboundSchema.parse(response)).not.toThrow();
+
+    const stream = await rpc().responsesStream(key, request);
+    const frames = (await new Response(stream).text()).split("\n\n").filter((frame) => frame.startsWith("event: "));
+    const events = frames.map((frame) => JSON.parse(frame.split("\n")[1]!.slice("data: ".length)));
+    for (const event of events) expect(() => StreamEvents$inboundSchema.parse(event)).not.toThrow();
+    expect(events[0].type).toBe("response.created");
+    expect(events.map((event) => event.sequence_number)).toEqual(events.map((_, index) => index));
+    const completed = events.at(-1);
+    expect(completed.type).toBe("response.completed");
+    expect(completed.response.usage.cost).toBeGreaterThan(0);
+
+    const books = await settled(accountId);
+    for (const id of [response.id, completed.response.id]) {
+      expect((await rpc().generation(key, id)).total_cost).toBeGreaterThan(0);
+    }
+    expect(books.generationCostSum).toBe(books.totals.usageNanos);
+    // A refusal throws as the other methods' do, with the HTTP API's body.
+    const { key: broke } = await fundedAccount("0");
+    expect((await rpcErrorBody(rpc().responses(broke, request))).code).toBe(402);
+    // And from the example consumer.
+    const viaConsumer = (await (await callConsumer(`/respond?q=${nonce()}`, key)).json()) as any;
+    expect(viaConsumer).toMatchObject({ object: "response", status: "completed" });
+    const streamedText = await (await callConsumer(`/respond?stream=1&q=${nonce()}`, key)).text();
+    expect(streamedText).toContain("event: response.completed");
+    expect(
+      (await rpcErrorBody(rpc().responsesStream(key, { ...request, store: true } as unknown as RpcResponsesRequest)))
+        .code,
+    ).toBe(400);
   });
 
   it("embeds text, charged to the key like the HTTP API", async () => {

@@ -8,6 +8,7 @@ import type {
   RpcCompletionRequest,
   RpcEmbeddingsRequest,
   RpcErrorBody,
+  RpcResponsesRequest,
   TollgateRpc,
 } from "../../src/rpc";
 
@@ -36,6 +37,7 @@ export default {
   /**
    * GET /ask?q=…                 — a chat completion over RPC (`&stream=1`: the SSE stream, passed through)
    * GET /complete?q=…[&stream=1] — a legacy text completion over RPC
+   * GET /respond?q=…[&stream=1]  — OpenAI's Responses API over RPC (`&stream=1`: its SSE events)
    * GET /embed?q=…               — embeddings of the text over RPC
    * GET /models                  — the catalog over RPC
    * GET /key, /credits           — the key's and the account's figures over RPC
@@ -63,6 +65,12 @@ export default {
           const body: RpcCompletionRequest = { model: env.MODEL ?? "openai/gpt-4o-mini", prompt: q ?? "Hello" };
           if (streamed) return sse(await env.TOLLGATE.completionStream(key, body));
           return Response.json(await env.TOLLGATE.completion(key, body));
+        }
+        case "/respond": {
+          const body: RpcResponsesRequest = { model: env.MODEL ?? "openai/gpt-4o-mini", input: q ?? "Hello" };
+          if (streamed) return sse(await env.TOLLGATE.responsesStream(key, body));
+          // Typed: response.output[0] is a message, reasoning or function_call item; usage?.cost a number.
+          return Response.json(await env.TOLLGATE.responses(key, body));
         }
         case "/embed": {
           // No text sends an empty one, which Tollgate refuses with OpenRouter's 400.

@@ -41,8 +41,92 @@ export function responsesUsage(usage: ChatUsage) {
   };
 }
 
+type ResponseStatus = "completed" | "incomplete" | "failed" | "in_progress";
+type ItemStatus = "completed" | "incomplete" | "in_progress";
+type IncompleteDetails = { reason: "max_output_tokens" | "content_filter" } | null;
+
+/** The parts of the reply's output, as OpenAI's Responses API has them (OpenRouter's reasoning fields beside). */
+export interface ResponsesOutputText {
+  type: "output_text";
+  text: string;
+  annotations: never[];
+  logprobs: never[];
+}
+export interface ResponsesRefusal {
+  type: "refusal";
+  refusal: string;
+}
+export interface ResponsesMessageItem {
+  type: "message";
+  id: string;
+  role: "assistant";
+  status: ItemStatus;
+  content: Array<ResponsesOutputText | ResponsesRefusal>;
+}
+export interface ResponsesReasoningItem {
+  type: "reasoning";
+  id: string;
+  summary: Array<{ type: "summary_text"; text: string }>;
+  encrypted_content?: string;
+  signature?: string;
+  format?: string;
+  status: ItemStatus;
+}
+export interface ResponsesFunctionCallItem {
+  type: "function_call";
+  id: string;
+  call_id: string;
+  name: string;
+  arguments: string;
+  status: ItemStatus;
+}
+export type ResponsesOutputItem = ResponsesMessageItem | ResponsesReasoningItem | ResponsesFunctionCallItem;
+
+/** A Response object, as `POST /responses` answers (and its stream's events carry). */
+export interface ResponsesReply {
+  id: string;
+  object: "response";
+  created_at: number;
+  completed_at: number | null;
+  status: ResponseStatus;
+  error: { code: string; message: string } | null;
+  incomplete_details: IncompleteDetails;
+  instructions: string | null;
+  max_output_tokens: number | null;
+  max_tool_calls: number | null;
+  metadata: Record<string, string>;
+  model: string;
+  provider?: string;
+  output: ResponsesOutputItem[];
+  parallel_tool_calls: boolean;
+  previous_response_id: null;
+  reasoning: { effort: string | null; summary: string | null } | null;
+  service_tier: string;
+  store: false;
+  background: false;
+  temperature: number | null;
+  top_p: number | null;
+  frequency_penalty: number | null;
+  presence_penalty: number | null;
+  text: { format: { type: string; [field: string]: unknown }; verbosity?: string };
+  tool_choice: string | { type: string; name?: string };
+  tools: Array<{
+    type: "function";
+    name: string | undefined;
+    description: string | null;
+    parameters: Record<string, unknown> | null;
+    strict: boolean | null;
+  }>;
+  truncation: "disabled";
+  user: string | null;
+  usage: ReturnType<typeof responsesUsage> | null;
+}
+
 /** The finish of a generation, as a Response's status. */
-function statusOf(finishReason: string | null | undefined) {
+function statusOf(finishReason: string | null | undefined): {
+  status: ResponseStatus;
+  incomplete_details: IncompleteDetails;
+} {
   if (finishReason === "length") return { status: "incomplete", incomplete_details: { reason: "max_output_tokens" } };
   if (finishReason === "content_filter")
     return { status: "incomplete", incomplete_details: { reason: "content_filter" } };
@@ -54,15 +138,15 @@ interface Snapshot {
   createdAt: number;
   model: string;
   provider: string | undefined;
-  status: string;
-  incomplete_details: Json | null;
-  output: Json[];
+  status: ResponseStatus;
+  incomplete_details: IncompleteDetails;
+  output: ResponsesOutputItem[];
   usage: ReturnType<typeof responsesUsage> | null;
-  error: Json | null;
+  error: ResponsesReply["error"];
 }
 
 /** A Response object: the generation's state, with the request's settings echoed as OpenAI does. */
-function responseObject(request: ResponsesRequest, s: Snapshot): Json {
+function responseObject(request: ResponsesRequest, s: Snapshot): ResponsesReply {
   const done = s.status !== "in_progress";
   return {
     id: s.id,
@@ -74,7 +158,7 @@ function responseObject(request: ResponsesRequest, s: Snapshot): Json {
     incomplete_details: s.incomplete_details,
     instructions: request.instructions ?? null,
     max_output_tokens: request.max_output_tokens ?? null,
-    max_tool_calls: null,
+    max_tool_calls: request.max_tool_calls ?? null,
     metadata: request.metadata ?? {},
     model: s.model,
     ...(s.provider ? { provider: s.provider } : {}),
@@ -126,7 +210,7 @@ interface ReasoningBlock {
   format?: string | null;
 }
 
-const reasoningItem = (id: string, block: ReasoningBlock, status: string): Json => ({
+const reasoningItem = (id: string, block: ReasoningBlock, status: ItemStatus): ResponsesReasoningItem => ({
   type: "reasoning",
   id,
   summary: block.text ? [{ type: "summary_text", text: block.text }] : [],
@@ -136,7 +220,7 @@ const reasoningItem = (id: string, block: ReasoningBlock, status: string): Json 
   status,
 });
 
-const messageItem = (id: string, parts: Json[], status: string): Json => ({
+const messageItem = (id: string, parts: ResponsesMessageItem["content"], status: ItemStatus): ResponsesMessageItem => ({
   type: "message",
   id,
   role: "assistant",
@@ -144,10 +228,16 @@ const messageItem = (id: string, parts: Json[], status: string): Json => ({
   content: parts,
 });
 
-const textPart = (text: string): Json => ({ type: "output_text", text, annotations: [], logprobs: [] });
-const refusalPart = (refusal: string): Json => ({ type: "refusal", refusal });
+const textPart = (text: string): ResponsesOutputText => ({ type: "output_text", text, annotations: [], logprobs: [] });
+const refusalPart = (refusal: string): ResponsesRefusal => ({ type: "refusal", refusal });
 
-const functionCallItem = (id: string, callId: string, name: string, args: string, status: string): Json => ({
+const functionCallItem = (
+  id: string,
+  callId: string,
+  name: string,
+  args: string,
+  status: ItemStatus,
+): ResponsesFunctionCallItem => ({
   type: "function_call",
   id,
   call_id: callId,
@@ -186,23 +276,23 @@ function reasoningBlocks(message: ChatMessage): ReasoningBlock[] {
 }
 
 /** A non-streaming chat reply (CHAT_SHAPE) as a Response object. */
-export function responseFromChat(request: ResponsesRequest, chat: Json): Json {
+export function responseFromChat(request: ResponsesRequest, chat: Json): ResponsesReply {
   const id = chat.id as string;
   const choice = (chat.choices as Array<{ message: ChatMessage; finish_reason: string | null }>)[0];
   const message = choice?.message ?? {};
   const { status, incomplete_details } = statusOf(choice?.finish_reason);
   const itemStatus = status === "completed" ? "completed" : "incomplete";
-  const output: Json[] = [];
+  const output: ResponsesOutputItem[] = [];
   reasoningBlocks(message).forEach((block, index) => {
     output.push(reasoningItem(itemId("rs", id, index), block, itemStatus));
   });
-  const parts: Json[] = [];
+  const parts: ResponsesMessageItem["content"] = [];
   if (message.content) parts.push(textPart(message.content));
   if (message.refusal) parts.push(refusalPart(message.refusal));
   if (parts.length > 0) output.push(messageItem(itemId("msg", id), parts, itemStatus));
   (message.tool_calls ?? []).forEach((call, index) => {
     output.push(
-      functionCallItem(itemId("fc", id, index), call.id, call.function.name, call.function.arguments, "completed"),
+      functionCallItem(itemId("fc", id, index), call.id, call.function.name, call.function.arguments, itemStatus),
     );
   });
   return responseObject(request, {
@@ -292,7 +382,7 @@ class ResponsesStreamState {
   private createdAt = 0;
   private model = "";
   private provider: string | undefined;
-  private readonly output: Json[] = [];
+  private readonly output: ResponsesOutputItem[] = [];
   private nextIndex = 0;
   private reasoning: (OpenItem & ReasoningBlock) | undefined;
   private message: (OpenItem & { text: string; refusal: string; textIndex: number; refusalIndex: number }) | undefined;
@@ -322,12 +412,12 @@ class ResponsesStreamState {
     return this.out;
   }
 
-  private emit(type: string, fields: Json): void {
+  private emit(type: string, fields: object): void {
     const event = { type, sequence_number: this.sequence++, ...fields };
     this.out += `event: ${type}\ndata: ${JSON.stringify(event)}\n\n`;
   }
 
-  private snapshot(status: string, extra: Partial<Snapshot> = {}): Json {
+  private snapshot(status: ResponseStatus, extra: Partial<Snapshot> = {}): ResponsesReply {
     return responseObject(this.request, {
       id: this.id,
       createdAt: this.createdAt,
@@ -352,7 +442,7 @@ class ResponsesStreamState {
     this.emit("response.in_progress", { response });
   }
 
-  private open(prefix: string, item: Json): OpenItem {
+  private open(prefix: string, item: ResponsesOutputItem): OpenItem {
     const outputIndex = this.nextIndex++;
     const id = itemId(prefix, this.id, outputIndex);
     this.emit("response.output_item.added", { output_index: outputIndex, item: { ...item, id } });
@@ -403,7 +493,7 @@ class ResponsesStreamState {
     }
   }
 
-  private closeReasoning(status: string): void {
+  private closeReasoning(status: ItemStatus): void {
     const r = this.reasoning;
     if (!r) return;
     this.reasoning = undefined;
@@ -472,11 +562,11 @@ class ResponsesStreamState {
     });
   }
 
-  private closeMessage(status: string): void {
+  private closeMessage(status: ItemStatus): void {
     const m = this.message;
     if (!m) return;
     this.message = undefined;
-    const parts: Json[] = [];
+    const parts: ResponsesMessageItem["content"] = [];
     const at = { item_id: m.id, output_index: m.outputIndex };
     // In content_index order.
     const order = m.refusalIndex >= 0 && m.refusalIndex < m.textIndex ? ["refusal", "text"] : ["text", "refusal"];
@@ -524,7 +614,7 @@ class ResponsesStreamState {
     this.emit("response.function_call_arguments.delta", { item_id: tool.id, output_index: tool.outputIndex, delta });
   }
 
-  private closeTools(status: string): void {
+  private closeTools(status: ItemStatus): void {
     for (const tool of this.tools.values()) {
       if (!tool.opened) this.openTool(tool);
       this.emit("response.function_call_arguments.done", {
@@ -538,12 +628,12 @@ class ResponsesStreamState {
     this.tools.clear();
   }
 
-  private done(item: OpenItem, whole: Json): void {
+  private done(item: OpenItem, whole: ResponsesOutputItem): void {
     this.output[item.outputIndex] = whole;
     this.emit("response.output_item.done", { output_index: item.outputIndex, item: whole });
   }
 
-  private closeAll(status: string): void {
+  private closeAll(status: ItemStatus): void {
     this.closeReasoning(status);
     this.closeMessage(status);
     this.closeTools(status);

@@ -130,6 +130,9 @@ export const ResponsesRequestSchema = sparse(
     ]),
     instructions: z.string().nullish(),
     max_output_tokens: z.number().int().positive().nullish(),
+    // The most calls of built-in tools a response may make: none run here, so it bounds nothing;
+    // echoed in the Response, as OpenAI does.
+    max_tool_calls: z.number().int().nonnegative().nullish(),
     tools: items(Tool).nullish(),
     tool_choice: ToolChoice.nullish(),
     parallel_tool_calls: z.boolean().nullish(),
@@ -163,6 +166,20 @@ export const ResponsesRequestSchema = sparse(
   }),
 );
 export type ResponsesRequest = z.infer<typeof ResponsesRequestSchema>;
+
+/**
+ * Fields not passed on as unknown fields are: the Responses API's own that have no place in a chat
+ * request (the schema's fields are translated one by one), and chat's that would ask for more than
+ * a Response can carry (`n`: more choices, billed, of which a Response holds one; `logprobs`).
+ */
+const NOT_FORWARDED = new Set([
+  "stream_options",
+  "context_management",
+  "moderation",
+  "prompt_cache_options",
+  "n",
+  "logprobs",
+]);
 
 /** The chat request that answers a Responses request (validated as a chat request too). */
 export function responsesToChat(request: ResponsesRequest): ChatRequest {
@@ -219,6 +236,13 @@ export function responsesToChat(request: ResponsesRequest): ChatRequest {
   if (format) chat.response_format = toResponseFormat(format);
   // Chat's own (unlisted) field, sent where the endpoint takes it and named dropped elsewhere.
   if (request.text?.verbosity != null) chat.verbosity = request.text.verbosity;
+  // Fields it does not know (a provider's own, OpenRouter's newer ones) go on as chat's unknown
+  // fields do.
+  for (const [field, value] of Object.entries(request)) {
+    if (!(field in ResponsesRequestSchema.shape) && !NOT_FORWARDED.has(field) && chat[field] == null) {
+      chat[field] = value;
+    }
+  }
   for (const key of Object.keys(chat)) if (chat[key] === undefined || chat[key] === null) delete chat[key];
   try {
     return parseWith(ChatRequestSchema, chat);
