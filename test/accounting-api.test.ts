@@ -1,11 +1,11 @@
 import { createExecutionContext, SELF } from "cloudflare:test";
-import { HTTPClient, OpenRouter } from "@openrouter/sdk";
 import { UpdateKeysResponse$inboundSchema } from "@openrouter/sdk/models/operations";
 import { describe, expect, it } from "vitest";
 import { buildApp } from "../src/app";
 import { hashApiKey } from "../src/auth/keys";
 import { reserve, settle } from "../src/billing/client";
 import { env, generationRecord, genId, reserveInput } from "./billing-support";
+import { openRouterClient } from "./support/gateway";
 
 const BASE = "http://gateway.test/api/v1";
 const ADMIN = { authorization: "Bearer test-admin-token", "content-type": "application/json" };
@@ -39,12 +39,7 @@ async function admin<T = any>(path: string, body?: unknown, method?: string): Pr
 
 /** The official OpenRouter SDK pointed at the gateway under test. */
 function sdk(apiKey: string) {
-  return new OpenRouter({
-    apiKey,
-    serverURL: BASE,
-    retryConfig: { strategy: "none" },
-    httpClient: new HTTPClient({ fetcher: (input, init) => SELF.fetch(new Request(input, init)) }),
-  });
+  return openRouterClient(apiKey);
 }
 
 /** An account with credits, an API key and a provisioning key, made through the admin API. */

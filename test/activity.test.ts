@@ -1,8 +1,7 @@
-import { HTTPClient, OpenRouter } from "@openrouter/sdk";
 import { describe, expect, it } from "vitest";
 import { accountStub } from "../src/billing/client";
 import { env, generationRecord, genId } from "./billing-support";
-import { admin, BASE, chat, fundedAccount, gatewayFetch } from "./support/gateway";
+import { admin, BASE, chat, fundedAccount, gatewayFetch, openRouterClient } from "./support/gateway";
 
 /**
  * `GET /activity` (the OpenRouter SDK's analytics.getUserActivity): an account's generations of
@@ -13,13 +12,7 @@ const DAY_MS = 86_400_000;
 const today = Math.floor(Date.now() / DAY_MS) * DAY_MS;
 const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
-const sdk = (apiKey: string) =>
-  new OpenRouter({
-    apiKey,
-    serverURL: BASE,
-    retryConfig: { strategy: "none" },
-    httpClient: new HTTPClient({ fetcher: (input, init) => gatewayFetch(input as RequestInfo, init) }),
-  });
+const sdk = (apiKey: string) => openRouterClient(apiKey);
 
 /** An account with generations recorded on several days, two keys and two end users. */
 async function accountWithHistory() {

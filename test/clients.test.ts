@@ -1,7 +1,5 @@
 import { ChatOpenAI } from "@langchain/openai";
 import { createOpenRouter } from "@openrouter/ai-sdk-provider";
-import { OpenRouter } from "@openrouter/sdk";
-import { HTTPClient } from "@openrouter/sdk/lib/http.js";
 import {
   ChatResult$inboundSchema,
   ChatStreamChunk$inboundSchema,
@@ -11,7 +9,7 @@ import { CreateEmbeddingsResponseBody$inboundSchema } from "@openrouter/sdk/mode
 import { generateText, streamText } from "ai";
 import OpenAI from "openai";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE, fundedAccount, gatewayFetch, nonce, readSse, sleep } from "./support/gateway";
+import { BASE, fundedAccount, gatewayFetch, nonce, openRouterClient, readSse, sleep } from "./support/gateway";
 
 /** Real client libraries, unchanged but for the base URL (and a fetch that reaches the Worker). */
 const MODEL = "openai/gpt-4o-mini";
@@ -62,13 +60,7 @@ describe("OpenAI SDK", () => {
 });
 
 describe("OpenRouter SDK (strict response schemas)", () => {
-  const client = () =>
-    new OpenRouter({
-      apiKey: key,
-      serverURL: BASE,
-      httpClient: new HTTPClient({ fetcher: (input, init) => fetchThroughGateway(input as RequestInfo, init) }),
-      retryConfig: { strategy: "none" },
-    });
+  const client = () => openRouterClient(key);
 
   it("parses a completion", async () => {
     const result = await client().chat.send({

@@ -1,5 +1,3 @@
-import { OpenRouter } from "@openrouter/sdk";
-import { HTTPClient } from "@openrouter/sdk/lib/http.js";
 import { GenerationResponse$inboundSchema } from "@openrouter/sdk/models";
 import { NotFoundResponseError } from "@openrouter/sdk/models/errors";
 import { CreateEmbeddingsResponseBody$inboundSchema } from "@openrouter/sdk/models/operations";
@@ -12,6 +10,7 @@ import {
   fundedAccount,
   gatewayFetch,
   nonce,
+  openRouterClient,
   recordedGeneration,
   sleep,
   totalUsage,
@@ -244,8 +243,7 @@ describe("POST /embeddings", () => {
   });
 
   it("the OpenRouter SDK reads the embeddings refusal as its NotFoundResponseError, metadata included", async () => {
-    const httpClient = new HTTPClient({ fetcher: (input, init) => gatewayFetch(input as RequestInfo, init) });
-    const client = new OpenRouter({ apiKey: key, serverURL: BASE, httpClient, retryConfig: { strategy: "none" } });
+    const client = openRouterClient(key);
     const thrown = await client.embeddings
       .generate({
         requestBody: {
@@ -333,8 +331,7 @@ describe("clients", () => {
   });
 
   it("the OpenRouter SDK's strict schemas accept the reply", async () => {
-    const httpClient = new HTTPClient({ fetcher: (input, init) => gatewayFetch(input as RequestInfo, init) });
-    const client = new OpenRouter({ apiKey: key, serverURL: BASE, httpClient, retryConfig: { strategy: "none" } });
+    const client = openRouterClient(key);
     const reply = await client.embeddings.generate({ requestBody: { model: MODEL, input: "hello" } });
     if (typeof reply === "string") throw new Error(`unexpected string reply: ${reply}`);
     expect(reply.data[0]?.embedding).toBeTruthy();

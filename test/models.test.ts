@@ -1,11 +1,10 @@
 import { env } from "cloudflare:test";
-import { HTTPClient, OpenRouter } from "@openrouter/sdk";
 import { ListEndpointsResponse$inboundSchema } from "@openrouter/sdk/models";
 import { describe, expect, it, vi } from "vitest";
 import { defaultCatalog } from "../src/catalog/default-catalog";
 import { CATALOG_KV_KEY } from "../src/catalog/store";
 import { health } from "../src/routing/health";
-import { BASE, chat, fundedAccount, gatewayFetch, nonce, sleep } from "./support/gateway";
+import { BASE, chat, fundedAccount, gatewayFetch, nonce, openRouterClient, sleep } from "./support/gateway";
 
 const get = async (path: string) => {
   const response = await gatewayFetch(`${BASE}${path}`);
@@ -108,13 +107,7 @@ describe("GET /models", () => {
 });
 
 describe("GET /models/count and /models/user (the OpenRouter SDK's models.count and models.listForUser)", () => {
-  const sdk = (apiKey?: string) =>
-    new OpenRouter({
-      ...(apiKey ? { apiKey } : {}),
-      serverURL: BASE,
-      retryConfig: { strategy: "none" },
-      httpClient: new HTTPClient({ fetcher: (input, init) => gatewayFetch(input as RequestInfo, init) }),
-    });
+  const sdk = (apiKey?: string) => openRouterClient(apiKey);
 
   it("counts what /models lists, with the same filters", async () => {
     const all = await get("/models");
@@ -136,12 +129,7 @@ describe("GET /models/count and /models/user (the OpenRouter SDK's models.count 
 });
 
 describe("GET /model/{author}/{slug} and /endpoints/zdr (the OpenRouter SDK's models.get and endpoints.listZdrEndpoints)", () => {
-  const sdk = () =>
-    new OpenRouter({
-      serverURL: BASE,
-      retryConfig: { strategy: "none" },
-      httpClient: new HTTPClient({ fetcher: (input, init) => gatewayFetch(input as RequestInfo, init) }),
-    });
+  const sdk = () => openRouterClient();
 
   it("gives one model as /models lists it, a variant suffix naming the same model, and 404 for an unknown one", async () => {
     const listed = (await get("/models")).data.find((m: any) => m.id === "meta-llama/llama-3.3-70b-instruct");

@@ -1,5 +1,3 @@
-import { OpenRouter } from "@openrouter/sdk";
-import { HTTPClient } from "@openrouter/sdk/lib/http.js";
 import OpenAI from "openai";
 import { beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { health } from "../src/routing/health";
@@ -10,6 +8,7 @@ import {
   fundedAccount,
   gatewayFetch,
   nonce,
+  openRouterClient,
   readSse,
   recordedGeneration,
 } from "./support/gateway";
@@ -292,12 +291,7 @@ describe("quirky OpenAI-compatible tool-call deltas", () => {
     it("@openrouter/sdk parses the stream and reassembles the call", async () => {
       const content = prompt();
       const expected = await meant(content);
-      const client = new OpenRouter({
-        apiKey: key,
-        serverURL: BASE,
-        httpClient: new HTTPClient({ fetcher: (input, init) => fetchThroughGateway(input as RequestInfo, init) }),
-        retryConfig: { strategy: "none" },
-      });
+      const client = openRouterClient(key);
       const result = await client.chat.send({
         chatRequest: {
           model: MODEL,

@@ -1,6 +1,4 @@
 import { env } from "cloudflare:test";
-import { OpenRouter } from "@openrouter/sdk";
-import { HTTPClient } from "@openrouter/sdk/lib/http.js";
 import { GenerationResponse$inboundSchema } from "@openrouter/sdk/models";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { buildBedrockRerankRequest } from "../src/providers/bedrock/rerank";
@@ -12,6 +10,7 @@ import {
   fundedAccount,
   gatewayFetch,
   nonce,
+  openRouterClient,
   recordedGeneration,
   sleep,
   totalUsage,
@@ -29,8 +28,7 @@ beforeAll(async () => {
 });
 
 function sdk(apiKey = key) {
-  const httpClient = new HTTPClient({ fetcher: (input, init) => gatewayFetch(input as RequestInfo, init) });
-  return new OpenRouter({ apiKey, serverURL: BASE, httpClient, retryConfig: { strategy: "none" } });
+  return openRouterClient(apiKey);
 }
 
 function rerank(body: Record<string, unknown>, apiKey = key) {

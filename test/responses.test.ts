@@ -1,5 +1,3 @@
-import { OpenRouter } from "@openrouter/sdk";
-import { HTTPClient } from "@openrouter/sdk/lib/http.js";
 import { OpenResponsesResult$inboundSchema, StreamEvents$inboundSchema } from "@openrouter/sdk/models";
 import OpenAI from "openai";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -10,6 +8,7 @@ import {
   fundedAccount,
   gatewayFetch,
   nonce,
+  openRouterClient,
   recordedGeneration,
   sleep,
   usageOnceCharged,
@@ -510,13 +509,7 @@ describe("POST /responses refusals and filters", () => {
 });
 
 describe("POST /responses (OpenRouter SDK)", () => {
-  const client = () =>
-    new OpenRouter({
-      apiKey: key,
-      serverURL: BASE,
-      httpClient: new HTTPClient({ fetcher: (input, init) => fetchThroughGateway(input as RequestInfo, init) }),
-      retryConfig: { strategy: "none" },
-    });
+  const client = () => openRouterClient(key);
 
   it("responses.send parses the Response with the SDK's own schema (it sends store: false and service_tier)", async () => {
     const result = await client().responses.send({ responsesRequest: { model: MODEL, input: `hi ${nonce()}` } });

@@ -1,4 +1,5 @@
 import { SELF } from "cloudflare:test";
+import { HTTPClient, OpenRouter } from "@openrouter/sdk";
 import { inject } from "vitest";
 import { sleep } from "../../src/sleep";
 
@@ -8,6 +9,16 @@ export { sleep };
 /** The gateway under test, called as any HTTP client would (through the real Worker). */
 export const BASE = "http://gateway.test/api/v1";
 export const ADMIN_TOKEN = "test-admin-token";
+
+/** OpenRouter's SDK as a client uses it (its zod schemas parse every reply strictly), talking to the app, no retries. */
+export function openRouterClient(apiKey?: string): OpenRouter {
+  return new OpenRouter({
+    ...(apiKey ? { apiKey } : {}),
+    serverURL: BASE,
+    retryConfig: { strategy: "none" },
+    httpClient: new HTTPClient({ fetcher: (input, init) => gatewayFetch(input as RequestInfo, init) }),
+  });
+}
 
 export function gatewayFetch(input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
   return SELF.fetch(new Request(input, init));
