@@ -1,4 +1,3 @@
-import { rerankModels } from "./rerank-models";
 import type { Catalog, Endpoint, Model } from "./types";
 
 /**
@@ -66,6 +65,8 @@ interface EndpointSpec {
   cacheWrite1h?: string;
   /** USD per request, as written (not per million): a fee the provider bills on top of tokens. */
   request?: string;
+  /** USD per search unit, as written: what a rerank provider bills (Cohere's billed units). */
+  searchUnit?: string;
   /**
    * Long-prompt price tiers (OpenRouter's `pricing.overrides`): a prompt of more than `minPrompt`
    * tokens has every token at these prices (per million), the ones left out at the base's.
@@ -91,6 +92,7 @@ const endpoint = (e: EndpointSpec): Endpoint => ({
     ...(e.cacheWrite ? { input_cache_write: perMillion(e.cacheWrite) } : {}),
     ...(e.cacheWrite1h ? { input_cache_write_1h: perMillion(e.cacheWrite1h) } : {}),
     ...(e.request ? { request: e.request } : {}),
+    ...(e.searchUnit ? { search_unit: e.searchUnit } : {}),
     ...(e.tiers
       ? {
           overrides: e.tiers.map((t) => ({
@@ -118,11 +120,14 @@ interface ModelSpec {
   tokenizer: string;
   vision?: boolean;
   hf?: string;
-  kind?: "chat" | "embedding";
+  kind?: Model["kind"];
   /** The license allows training other models on its outputs (DeepSeek's MIT license says so). */
   distillable?: boolean;
   endpoints: EndpointSpec[];
 }
+
+/** What a model of each kind outputs, as its architecture names it. */
+const OUTPUT_OF: Record<Model["kind"], string> = { chat: "text", embedding: "embeddings", rerank: "rerank" };
 
 const model = (m: ModelSpec): Model => ({
   id: m.id,
@@ -133,9 +138,9 @@ const model = (m: ModelSpec): Model => ({
   context_length: m.context,
   kind: m.kind ?? "chat",
   architecture: {
-    modality: m.kind === "embedding" ? "text->embeddings" : m.vision ? "text+image->text" : "text->text",
+    modality: m.vision ? "text+image->text" : `text->${OUTPUT_OF[m.kind ?? "chat"]}`,
     input_modalities: m.vision ? ["text", "image"] : ["text"],
-    output_modalities: m.kind === "embedding" ? ["embeddings"] : ["text"],
+    output_modalities: [OUTPUT_OF[m.kind ?? "chat"]],
     tokenizer: m.tokenizer,
     instruct_type: null,
   },
@@ -1717,7 +1722,83 @@ export const defaultCatalog: Catalog = {
         },
       ],
     }),
-    // ── Rerank (rerank-models.ts) ──
-    ...rerankModels,
+    // ── Rerank (POST /rerank). Cohere bills per search unit (one query with up to 100 documents;
+    // a document over 500 tokens with the query counts once per chunk): $2.00 per 1,000 searches
+    // for Rerank 3.5 and 3.0, as OpenRouter lists it. Rerank 3.5 is also served by Amazon
+    // Bedrock (InvokeModel), at the same price per query.
+    model({
+      id: "cohere/rerank-v3.5",
+      name: "Cohere: Rerank v3.5",
+      created: "2024-12-02",
+      description:
+        "Rerank v3.5 reorders search results by relevance to a query, over 100+ languages, semi-structured data included.",
+      context: 4096,
+      tokenizer: "Cohere",
+      kind: "rerank",
+      endpoints: [
+        {
+          provider: "cohere",
+          id: "rerank-v3.5",
+          context: 4096,
+          maxOut: null,
+          prompt: "0",
+          completion: "0",
+          searchUnit: "0.002",
+          params: ["top_n"],
+        },
+        {
+          provider: "amazon-bedrock",
+          id: "cohere.rerank-v3-5:0",
+          context: 4096,
+          maxOut: null,
+          prompt: "0",
+          completion: "0",
+          searchUnit: "0.002",
+          params: ["top_n"],
+        },
+      ],
+    }),
+    model({
+      id: "cohere/rerank-english-v3.0",
+      name: "Cohere: Rerank English v3.0",
+      created: "2024-04-11",
+      description: "Cohere's English reranker of the Rerank 3 generation.",
+      context: 4096,
+      tokenizer: "Cohere",
+      kind: "rerank",
+      endpoints: [
+        {
+          provider: "cohere",
+          id: "rerank-english-v3.0",
+          context: 4096,
+          maxOut: null,
+          prompt: "0",
+          completion: "0",
+          searchUnit: "0.002",
+          params: ["top_n"],
+        },
+      ],
+    }),
+    model({
+      id: "cohere/rerank-multilingual-v3.0",
+      name: "Cohere: Rerank Multilingual v3.0",
+      created: "2024-04-11",
+      description: "Cohere's multilingual reranker of the Rerank 3 generation.",
+      context: 4096,
+      tokenizer: "Cohere",
+      kind: "rerank",
+      endpoints: [
+        {
+          provider: "cohere",
+          id: "rerank-multilingual-v3.0",
+          context: 4096,
+          maxOut: null,
+          prompt: "0",
+          completion: "0",
+          searchUnit: "0.002",
+          params: ["top_n"],
+        },
+      ],
+    }),
   ],
 };
