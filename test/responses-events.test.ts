@@ -14,6 +14,7 @@ const usage = {
   completion_tokens_details: { reasoning_tokens: 0 },
   total_tokens: 12,
   cost: 0.000001,
+  is_byok: false,
 };
 const base = { id: "gen-1-abc", model: "openai/gpt-4o-mini", created: 1_700_000_000 };
 
@@ -83,6 +84,8 @@ describe("Responses events from chat chunks", () => {
   it("a tool call cut at max_output_tokens is incomplete, plain as streamed", async () => {
     const plain = responseFromChat(request, {
       ...base,
+      provider: "OpenAI",
+      system_fingerprint: null,
       object: "chat.completion",
       choices: [
         {

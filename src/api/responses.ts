@@ -2,6 +2,7 @@ import { Hono } from "hono";
 import { requireKey } from "../auth/middleware";
 import type { AppEnv } from "../context";
 import { completeChat } from "../generation/chat";
+import { CHAT_SHAPE } from "../generation/reply-shape";
 import { responseFromChat, responsesEventStream } from "../generation/responses";
 import { applyPlugins } from "../routing/variants";
 import { ResponsesRequestSchema, responsesToChat } from "../schema/responses";
@@ -12,10 +13,12 @@ export const responsesRoutes = new Hono<AppEnv>();
 /** OpenAI's Responses API (stateless, as OpenRouter's beta): answered and billed by the chat path. */
 responsesRoutes.post("/responses", requireKey, async (c) => {
   const request = await parseJsonBody(c.req.raw, ResponsesRequestSchema);
-  const reply = await completeChat(c, applyPlugins(responsesToChat(request)));
+  const chat = applyPlugins(responsesToChat(request));
+  // A reply whole is built as a Response object from the chat reply's, before it is serialised.
+  if (!request.stream) {
+    return completeChat(c, chat, { ...CHAT_SHAPE, reply: (body) => responseFromChat(request, body) });
+  }
+  const reply = await completeChat(c, chat);
   if (!reply.ok || !reply.body) return reply;
-  const headers = new Headers(reply.headers);
-  if (request.stream) return new Response(responsesEventStream(reply.body, request), { headers });
-  headers.delete("content-length");
-  return Response.json(responseFromChat(request, await reply.json()), { headers });
+  return new Response(responsesEventStream(reply.body, request), { headers: reply.headers });
 });

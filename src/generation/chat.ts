@@ -148,7 +148,7 @@ function jsonReply(
     system_fingerprint: completion.system_fingerprint ?? null,
     usage: publicUsage(usage, priced),
   };
-  return Response.json(body, { headers });
+  return Response.json(shape.reply ? shape.reply(body) : body, { headers });
 }
 
 function streamReply(

@@ -21,6 +21,11 @@ export interface ReplyShape<Choice = unknown> {
    * during it can still fail over).
    */
   hidesReasoning?: boolean;
+  /**
+   * A non-streaming reply as another API presents it (the Responses API's Response object),
+   * built from the chat reply's object before it is serialised.
+   */
+  reply?: (chat: CompletionReply<unknown>) => unknown;
 }
 
 /** Presents one chunk's choices; null when none of them has anything to show. */

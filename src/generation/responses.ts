@@ -1,4 +1,5 @@
 import type { ResponsesRequest } from "../schema/responses";
+import type { CompletionReply } from "./reply-shape";
 import type { PublicUsage } from "./usage";
 
 /**
@@ -7,8 +8,6 @@ import type { PublicUsage } from "./usage";
  * Response object, or, streaming, as the Responses API's events built from the chat chunks.
  * The response's id is the generation's (`gen-…`), so `/generation?id=` finds it.
  */
-
-type Json = Record<string, unknown>;
 
 /** What the chat reply's (or final chunk's) `usage` holds, as generation/usage.ts writes it. */
 type ChatUsage = PublicUsage;
@@ -276,8 +275,8 @@ function reasoningBlocks(message: ChatMessage): ReasoningBlock[] {
 }
 
 /** A non-streaming chat reply (CHAT_SHAPE) as a Response object. */
-export function responseFromChat(request: ResponsesRequest, chat: Json): ResponsesReply {
-  const id = chat.id as string;
+export function responseFromChat(request: ResponsesRequest, chat: CompletionReply<unknown>): ResponsesReply {
+  const id = chat.id;
   const choice = (chat.choices as Array<{ message: ChatMessage; finish_reason: string | null }>)[0];
   const message = choice?.message ?? {};
   const { status, incomplete_details } = statusOf(choice?.finish_reason);
@@ -297,13 +296,13 @@ export function responseFromChat(request: ResponsesRequest, chat: Json): Respons
   });
   return responseObject(request, {
     id,
-    createdAt: chat.created as number,
-    model: chat.model as string,
-    provider: chat.provider as string | undefined,
+    createdAt: chat.created,
+    model: chat.model,
+    provider: chat.provider,
     status,
     incomplete_details,
     output,
-    usage: responsesUsage(chat.usage as ChatUsage),
+    usage: responsesUsage(chat.usage),
     error: null,
   });
 }
