@@ -66,10 +66,15 @@ describe("observability", () => {
     const bytes = new TextEncoder().encode(text);
     let response: Response | undefined;
     const lines = await logLines(async () => {
-      // The body's second half arrives 300 ms after its first: time the gateway spends reading it.
+      // The body's second half arrives 300 ms after the gateway asks for more than its first:
+      // time the gateway spends reading it. (Timed from the reads, not from the stream's
+      // construction, which comes before the request reaches the gateway: on a busy host that
+      // gap came off the wait the gateway could see.)
+      let pulls = 0;
       const body = new ReadableStream<Uint8Array>({
-        async start(controller) {
-          controller.enqueue(bytes.slice(0, 20));
+        async pull(controller) {
+          pulls++;
+          if (pulls === 1) return controller.enqueue(bytes.slice(0, 20));
           await sleep(300);
           controller.enqueue(bytes.slice(20));
           controller.close();
