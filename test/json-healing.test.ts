@@ -35,6 +35,10 @@ describe("healJson: malformed replies become JSON that parses", () => {
     ["a missing comma between members", '{"a": 1 "b": 2}', '{"a": 1, "b": 2}'],
     ["a missing comma between lines", '{\n  "a": 1\n  "b": 2\n}', '{\n  "a": 1,\n  "b": 2\n}'],
     ["a missing comma between items", '["x" "y"]', '["x", "y"]'],
+    // Brackets
+    ["an object's closing brace left out inside an array", '[{"a": 1], "b"', '[{"a": 1}]'],
+    ["an array's closing bracket left out inside an object", '{"a": [1, 2}', '{"a": [1, 2]}'],
+    ["closers left out at two levels", '{"a": {"b": [1}', '{"a": {"b": [1]}}'],
     // Quotes
     ["single-quoted strings", "{'name': 'Ann', 'tags': ['a', 'b']}", '{"name": "Ann", "tags": ["a", "b"]}'],
     ["a double quote inside single quotes", `{'q': 'say "hi"'}`, '{"q": "say \\"hi\\""}'],

@@ -8,6 +8,7 @@
  * - unquoted keys and single-quoted or curly-quoted strings (double-quoted, inner quotes escaped);
  * - raw control characters in strings (escaped), backslashes that escape nothing (kept, escaped);
  * - `//` and `/* *\/` comments (dropped); Python's `True`, `False`, `None` (as JSON's literals);
+ * - a closing bracket left out before an enclosing container's (added);
  * - a value cut short, as a reply stopped at max_tokens is: open strings, arrays and objects are
  *   closed where the text ends; a key with no value yet is dropped with its key, a number's
  *   dangling `.` or exponent is dropped, and a literal cut mid-word (`tr`) is finished.
@@ -105,7 +106,8 @@ const SIMPLE_ESCAPES = new Set(['"', "\\", "/", "b", "f", "n", "r", "t"]);
 class Scanner {
   out = "";
   i: number;
-  private depth = 0;
+  /** The closing brackets of the containers open around the one being read, outermost first. */
+  private readonly closers: string[] = [];
 
   constructor(
     private readonly src: string,
@@ -128,7 +130,7 @@ class Scanner {
 
   /** An object or an array, closed where the text ends. */
   private container(open: "{" | "["): Outcome {
-    if (++this.depth > MAX_DEPTH) return "fail";
+    if (this.closers.length >= MAX_DEPTH) return "fail";
     const close = open === "{" ? "}" : "]";
     this.out += open;
     this.i++;
@@ -150,12 +152,18 @@ class Scanner {
         this.i++;
         continue;
       }
-      if (c === "}" || c === "]") return "fail";
+      if (c === "}" || c === "]") {
+        // The closer of a container around this one: this one's own was left out, and goes here.
+        if (this.closers.includes(c)) break;
+        return "fail";
+      }
+      this.closers.push(close);
       const mark = this.out.length;
       // The separator written is the model's comma where it wrote one, else one added.
       if (items > 0) this.out += commaAt === -1 ? `,${gap}` : `${gap.slice(0, commaAt)},${gap.slice(commaAt)}`;
       else this.out += gap;
       const got = open === "{" ? this.member() : this.value();
+      this.closers.pop();
       if (got === "fail") return "fail";
       if (got === "cut") {
         // The item the text ended in, with the spacing and comma before it, is dropped.
@@ -169,7 +177,6 @@ class Scanner {
     }
     // A trailing comma is never written (the gap holds the spacing around it, not the comma).
     this.out += gap + close;
-    this.depth--;
     return "ok";
   }
 
