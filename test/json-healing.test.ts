@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { healJson } from "../src/transforms/json-healing";
+import { mulberry32 } from "./support/prng";
 
 /** What the client reads: the repair, or the text itself when there is nothing to repair. */
 const healed = (text: string) => healJson(text) ?? text;
@@ -113,5 +114,51 @@ describe("healJson: what needs no repair, or cannot be repaired, is left alone",
     const big = `{"rows": [${Array.from({ length: 20_000 }, (_, i) => `{id: ${i}, name: 'row ${i}'},`).join("\n")}`;
     const out = healJson(big);
     expect((JSON.parse(out as string) as { rows: unknown[] }).rows).toHaveLength(20_000);
+  });
+});
+
+describe("healJson: whatever it is given, it returns JSON that parses or nothing", () => {
+  const DOCUMENT = `Here you go:\n\`\`\`json\n{\n  "name": "Ada Lovelace", 'born': 1815, tags: ["math", 'poetry',],\n  "notes": "a \\"quote\\" and \\u00e9",\n  "nested": {"list": [1, -2.5e3, true, null, {"deep": [[]]}]}, // done\n}\n\`\`\`\nThanks!`;
+
+  it("every prefix of a malformed reply (a reply cut anywhere) heals to JSON or is left alone", () => {
+    let healedCount = 0;
+    for (let end = 0; end <= DOCUMENT.length; end++) {
+      const out = healJson(DOCUMENT.slice(0, end));
+      if (out === undefined) continue;
+      healedCount++;
+      expect(() => JSON.parse(out), `prefix of ${end}`).not.toThrow();
+    }
+    // Once the object has begun, every cut is healed.
+    expect(healedCount).toBe(DOCUMENT.length - DOCUMENT.indexOf("{"));
+    expect(JSON.parse(healJson(DOCUMENT) as string)).toEqual({
+      name: "Ada Lovelace",
+      born: 1815,
+      tags: ["math", "poetry"],
+      notes: 'a "quote" and \u00e9',
+      nested: { list: [1, -2500, true, null, { deep: [[]] }] },
+    });
+  });
+
+  it("random edits of JSON never make it throw, and what it returns parses (seed 7)", () => {
+    const random = mulberry32(7);
+    const source = JSON.stringify(
+      { a: [1, 2, { b: "c d", e: null }], f: 'g"h', i: -1.5e-3, j: [true, false] },
+      null,
+      1,
+    );
+    const alphabet = ` {}[]",:'\n\\-.0123456789abcdefnrtu/*`;
+    for (let round = 0; round < 2000; round++) {
+      let text = source;
+      for (let edits = 1 + Math.floor(random() * 4); edits > 0; edits--) {
+        const at = Math.floor(random() * text.length);
+        const kind = random();
+        const char = alphabet[Math.floor(random() * alphabet.length)] as string;
+        if (kind < 0.33) text = text.slice(0, at) + text.slice(at + 1);
+        else if (kind < 0.66) text = text.slice(0, at) + char + text.slice(at);
+        else text = text.slice(0, at);
+      }
+      const out = healJson(text);
+      if (out !== undefined) expect(() => JSON.parse(out), JSON.stringify(text)).not.toThrow();
+    }
   });
 });
