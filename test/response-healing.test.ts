@@ -1,5 +1,6 @@
 import OpenAI from "openai";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { healsReply } from "../src/transforms/response-healing";
 import { BASE, chat, fundedAccount, gatewayFetch, nonce, readSse, sleep } from "./support/gateway";
 
 /**
@@ -84,6 +85,16 @@ describe("response-healing on /chat/completions", () => {
     });
     expect(body.choices[0]?.finish_reason).toBe("length");
     expect(body.choices[0]?.message.content).toBe('{"name": "Alice"}');
+  });
+
+  it("heals a reply from any provider's format (Gemini's here)", async () => {
+    const body = await ask(FENCED, {
+      model: "google/gemini-2.5-flash",
+      provider: { only: ["google-ai-studio"] },
+      response_format: PERSON,
+      plugins: HEALING,
+    });
+    expect(body.choices[0]?.message.content).toBe('{"name": "Ada", "age": 36}');
   });
 
   it("heals json_object replies too, each of n choices", async () => {
@@ -181,5 +192,26 @@ describe("response-healing on /responses", () => {
     const response = await client().responses.parse(body);
     expect(response.output_text).toBe('{"name": "Ada", "age": 36}');
     expect(response.output_parsed).toEqual({ name: "Ada", age: 36 });
+  });
+});
+
+describe("healsReply: which requests are healed", () => {
+  const json = { type: "json_object" } as const;
+  it.each([
+    ["the plugin, a JSON response_format, no stream", { plugins: HEALING, response_format: json }, true],
+    ["json_schema", { plugins: HEALING, response_format: PERSON }, true],
+    ["no plugins", { response_format: json }, false],
+    ["other plugins only", { plugins: [{ id: "web", enabled: false }], response_format: json }, false],
+    ["the plugin disabled", { plugins: [{ id: "response-healing", enabled: false }], response_format: json }, false],
+    [
+      "the plugin's last entry deciding",
+      { plugins: [{ id: "response-healing", enabled: false }, { id: "response-healing" }], response_format: json },
+      true,
+    ],
+    ["a text response_format", { plugins: HEALING, response_format: { type: "text" } }, false],
+    ["no response_format", { plugins: HEALING }, false],
+    ["a stream", { plugins: HEALING, response_format: json, stream: true }, false],
+  ] as const)("%s", (_what, request, heals) => {
+    expect(healsReply(request as Parameters<typeof healsReply>[0])).toBe(heals);
   });
 });
