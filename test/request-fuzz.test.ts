@@ -324,6 +324,7 @@ const FIELDS: Record<string, (r: Rng) => Choice[]> = {
       [{ id: "context-compression", enabled: false }],
       [{ id: "file-parser", pdf: { engine: "native" } }],
       [{ id: "web", enabled: false }],
+      [{ id: "response-healing" }],
       [],
     ),
     ...no([{}], [{ id: 1 }], "web"),

@@ -15,6 +15,7 @@ import type { ChatRequest } from "../schema/chat";
 import { GatewayError } from "../schema/errors";
 import { createChatStream, type StreamSource, type StreamSummary } from "../streaming/chat-stream";
 import { fitToEndpoint } from "../transforms/middle-out";
+import { healChoices, healsReply } from "../transforms/response-healing";
 import { countImages } from "../transforms/tokens";
 import { reasoningAllowance } from "./budget";
 import {
@@ -102,7 +103,7 @@ export async function completeChat(
     shape.hidesReasoning === true || request.reasoning?.exclude === true || request.include_reasoning === false;
   return request.stream
     ? streamReply(gen, success, headers, attempts, run, shape, hideReasoning, request.n ?? 1)
-    : jsonReply(gen, success, headers, shape, hideReasoning);
+    : jsonReply(gen, success, headers, shape, hideReasoning, healsReply(request));
 }
 
 function jsonReply(
@@ -111,6 +112,7 @@ function jsonReply(
   headers: Record<string, string>,
   shape: ReplyShape,
   hideReasoning: boolean,
+  heal: boolean,
 ): Response {
   const completion: ChatCompletionOut = success.adapter.parseChatResponse(success.json, success.target);
   const produced = () => completion.choices.map((ch) => producedText(ch.message)).join("");
@@ -122,6 +124,9 @@ function jsonReply(
       delete choice.message.reasoning_details;
     }
   }
+  // After the usage is settled (an estimate is of what the model wrote): healing changes what
+  // the client reads, not what is charged. Before settling, for the log line's count.
+  if (heal) gen.healed = healChoices(completion.choices);
   const first = completion.choices[0];
   settleGeneration(
     gen,

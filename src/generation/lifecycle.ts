@@ -72,6 +72,8 @@ export interface Generation {
   calledAt: number;
   /** The upstream attempts, for the log line. */
   reports: AttemptReport[];
+  /** Choices whose JSON the response-healing plugin repaired (the log line's `healed`, when any). */
+  healed?: number;
 }
 
 export interface GenerationStart {
@@ -422,6 +424,7 @@ export function settleGeneration(gen: Generation, generation: GenerationRecord |
     tokens_completion: generation?.tokensCompletion ?? 0,
     cost_usd: generation ? nanosToUsd(generation.costNanos) : 0,
     timings: gen.timings,
+    ...(gen.healed ? { healed: gen.healed } : {}),
   };
   const settleAndLog = () => {
     const settlement = settleOrRelease(gen, generation, alone).catch((error: unknown) =>

@@ -15,7 +15,6 @@ const UNSUPPORTED_PLUGINS: Record<string, [what: string, why: string]> = {
   web: ["web search", "this gateway has no search provider"],
   "web-fetch": ["web fetch", "this gateway does not fetch pages for the model"],
   moderation: ["moderation", "this gateway does not moderate prompts"],
-  "response-healing": ["response healing", "this gateway does not repair replies"],
   "auto-router": ["OpenRouter's auto router", "openrouter/auto routes to the catalog's auto_models"],
   "auto-beta-router": ["OpenRouter's auto router", "openrouter/auto routes to the catalog's auto_models"],
   "pareto-router": ["OpenRouter's Pareto router", "this gateway routes by its own rules"],
@@ -28,7 +27,8 @@ type Plugin = NonNullable<ChatRequest["plugins"]>[number];
 /**
  * The request as the gateway will serve it: `context-compression` becomes the `middle-out`
  * transform (or, disabled, turns it off), `file-parser` is taken only as `pdf.engine: "native"`
- * (files go to the model as they are, which is what the gateway does). A plugin sent with
+ * (files go to the model as they are, which is what the gateway does), `response-healing` is
+ * taken as it is (a non-streaming JSON reply is healed: generation/chat.ts). A plugin sent with
  * `enabled: false` asks for nothing and is let through. (`:thinking` is applied per attempt:
  * withVariant.)
  */
@@ -51,6 +51,8 @@ export function applyPlugins(request: ChatRequest): ChatRequest {
       continue;
     }
     if (!enabled) continue;
+    // Applied to the reply, where it has one to apply to (transforms/response-healing.ts).
+    if (plugin.id === "response-healing") continue;
     if (plugin.id === "file-parser") {
       const engine = (plugin.pdf as { engine?: unknown } | undefined)?.engine;
       if (engine !== "native") {

@@ -42,6 +42,12 @@ export interface Fault {
    */
   quirky_tool_deltas?: string;
   tokens?: number;
+  /**
+   * The reply's text, exactly (base64url, UTF-8: a directive's value has no spaces or quotes), in
+   * place of the generated one, JSON mode or not: a model's malformed JSON, say. Cut to
+   * `max_tokens` as any reply is (a token is 8 characters of it).
+   */
+  content?: string;
   /** The prompt tokens the reply reports (a provider whose tokenizer counts more than the gateway's estimate). */
   prompt_tokens?: number;
   /**
@@ -67,7 +73,7 @@ export interface Directive {
 
 const DIRECTIVE = /\[\[emulate(?:@([a-z0-9-]+))?((?:\s+[a-z][a-z0-9_]*(?:=[\w.-]+)?)*)\s*\]\]/gi;
 const FLAGS = new Set(["reset", "no_done", "malformed", "no_usage", "echo_credentials", "refusal"]);
-const WORDS = new Set(["code", "error_finish", "quirky_tool_deltas"]);
+const WORDS = new Set(["code", "error_finish", "quirky_tool_deltas", "content"]);
 
 export function parseDirectives(text: string): Directive[] {
   const found: Directive[] = [];

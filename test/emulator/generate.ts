@@ -129,7 +129,12 @@ export function generateReply(request: NeutralRequest, provider: string, fault: 
       continue;
     }
     let pieces: string[];
-    if (request.json) {
+    // Scripted text is what the reply says, cut at max_tokens like any text (not kept whole as JSON is).
+    const scripted = fault.content !== undefined ? Buffer.from(fault.content, "base64url").toString("utf8") : undefined;
+    const json = request.json !== null && scripted === undefined;
+    if (scripted !== undefined) {
+      pieces = chunkString(scripted, 8);
+    } else if (request.json) {
       const value =
         request.json.kind === "schema"
           ? sampleFromSchema(request.json.schema ?? { type: "object" })
@@ -141,7 +146,7 @@ export function generateReply(request: NeutralRequest, provider: string, fault: 
     }
     const room = Math.max(0, cap - reasoningCount);
     let finish: NeutralChoice["finish"] = "stop";
-    if (!request.json && pieces.length > room) {
+    if (!json && pieces.length > room) {
       pieces = pieces.slice(0, room);
       finish = "length";
     }
@@ -150,7 +155,7 @@ export function generateReply(request: NeutralRequest, provider: string, fault: 
       pieces = stopped.pieces;
       finish = "stop";
     }
-    completionTokens += reasoningCount + (request.json ? countTokens(pieces.join("")) : pieces.length);
+    completionTokens += reasoningCount + (json ? countTokens(pieces.join("")) : pieces.length);
     choices.push({ pieces, text: pieces.join(""), reasoning, toolCalls: [], finish });
   }
   const promptCount = fault.prompt_tokens ?? promptTokens(request);
