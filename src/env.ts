@@ -17,6 +17,12 @@ export interface Env {
    */
   UPSTREAM_HEAD_START?: string;
   /**
+   * "off": a chat generation that ended in an error finish, or produced nothing and never
+   * finished, is charged for what the provider counted. By default it is not charged at all
+   * (OpenRouter's zero completion insurance: generation/insurance.ts).
+   */
+  ZERO_COMPLETION_INSURANCE?: string;
+  /**
    * Milliseconds a busy key's lease may be used for in an isolate (default 1000; "0": no
    * leases, every request reserves with the Account object). See billing/leases.ts.
    */

@@ -314,7 +314,15 @@ async function runCase(c: Case, key: string): Promise<Outcome> {
     if (promptTokens !== undefined && !estimated) expect(body.usage.prompt_tokens, where).toBe(promptTokens);
     else expect(body.usage.prompt_tokens, `${where}: another endpoint's usage?`).toBeLessThan(1000);
     const cost = nanos(body.usage.cost);
-    const expected = expectedCostNanos(model, slug, body.usage.prompt_tokens, body.usage.completion_tokens);
+    // Zero completion insurance: a reply whose every choice ended in error, or with no tokens and
+    // no finish, costs nothing.
+    const finishes = (body.choices as Json[]).map((ch) => ch.finish_reason);
+    const insured =
+      (finishes.length > 0 && finishes.every((f) => f === "error")) ||
+      (body.usage.completion_tokens === 0 && finishes.every((f) => !f));
+    const expected = insured
+      ? 0
+      : expectedCostNanos(model, slug, body.usage.prompt_tokens, body.usage.completion_tokens);
     expect(Math.abs(cost - expected), `${where}: cost ${cost} vs ${expected} at ${slug}`).toBeLessThanOrEqual(1);
     expect(body.id, where).toMatch(/^gen-/);
     return { costNanos: cost, id: body.id, provider: body.provider, verify: true, cancelled: false, kind: "json" };
@@ -362,8 +370,11 @@ async function runCase(c: Case, key: string): Promise<Outcome> {
     expect(last.model, where).toBe(model);
     const expected = expectedCostNanos(model, slug, last.usage.prompt_tokens, last.usage.completion_tokens);
     expect(Math.abs(cost - expected), `${where}: cost ${cost} vs ${expected}`).toBeLessThanOrEqual(1);
+    expect(cost, `${where}: content was produced and must be charged: ${text}`).toBeGreaterThan(0);
+  } else {
+    // Zero completion insurance: a stream that ended in error is not charged, content or not.
+    expect(cost, `${where}: an error finish is not charged: ${text}`).toBe(0);
   }
-  expect(cost, `${where}: content was produced and must be charged: ${text}`).toBeGreaterThan(0);
   return {
     costNanos: cost,
     id,

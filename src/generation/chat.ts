@@ -18,6 +18,7 @@ import { fitToEndpoint } from "../transforms/middle-out";
 import { healChoices, healsReply } from "../transforms/response-healing";
 import { countImages } from "../transforms/tokens";
 import { reasoningAllowance } from "./budget";
+import { insured } from "./insurance";
 import {
   type Generation,
   type RunGate,
@@ -117,7 +118,13 @@ function jsonReply(
   const completion: ChatCompletionOut = success.adapter.parseChatResponse(success.json, success.target);
   const produced = () => completion.choices.map((ch) => producedText(ch.message)).join("");
   const { usage, estimated } = settleUsage(completion.usage, gen.promptTokens, produced);
-  const priced = priceUsage(success.attempt.endpoint.pricing, usage, gen.images);
+  const ending = {
+    finishReasons: completion.choices.map((ch) => ch.finish_reason),
+    completionTokens: usage.completion_tokens,
+  };
+  const priced = insured(gen.c.env, ending)
+    ? UNPRICED
+    : priceUsage(success.attempt.endpoint.pricing, usage, gen.images);
   if (hideReasoning) {
     for (const choice of completion.choices) {
       delete choice.message.reasoning;
@@ -181,13 +188,20 @@ function streamReply(
     // reasoning included (the provider bills those tokens, and they were the client's to see had
     // it not asked to hide them); left before anything was produced, it costs nothing, as an
     // abandoned non-streaming request does.
+    // Past both, zero completion insurance: an error finish costs nothing, nor does a stream that
+    // produced nothing and never finished (insurance.ts; ZERO_COMPLETION_INSURANCE=off charges them).
     const producedNothing =
       summary.error !== undefined
         ? summary.clientFirstTokenAt === undefined
         : summary.cancelled && summary.providerFirstTokenAt === undefined;
-    const priced = producedNothing
-      ? UNPRICED
-      : priceUsage(current.attempt.endpoint.pricing, settledUsage.usage, gen.images);
+    const ending = {
+      finishReasons: [summary.error !== undefined ? "error" : summary.finishReason],
+      completionTokens: settledUsage.usage.completion_tokens,
+    };
+    const priced =
+      producedNothing || insured(gen.c.env, ending)
+        ? UNPRICED
+        : priceUsage(current.attempt.endpoint.pricing, settledUsage.usage, gen.images);
     costNanos = priced.costNanos;
     return publicUsage(settledUsage.usage, priced);
   };
