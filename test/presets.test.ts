@@ -1,5 +1,7 @@
+import { env } from "cloudflare:test";
 import { OpenRouterError } from "@openrouter/sdk/models/errors";
 import { beforeAll, describe, expect, it } from "vitest";
+import type { TollgateRpc } from "../src/rpc";
 import {
   admin,
   BASE,
@@ -9,6 +11,7 @@ import {
   gatewayFetch,
   nonce,
   openRouterClient,
+  readSse,
 } from "./support/gateway";
 
 /**
@@ -239,6 +242,8 @@ describe("presets named by requests", () => {
       messages: [{ role: "system", content: "You are terse." }],
       temperature: 0.25,
       maxTokens: 40,
+      // OpenAI's API names the model in the body (Azure's, which serves these too, in the path).
+      provider: { only: ["openai"] },
     });
   });
 
@@ -313,11 +318,37 @@ describe("presets named by requests", () => {
     expect(responsesBody.temperature).toBe(0.25);
   });
 
+  it("works over RPC, which takes the chat path", async () => {
+    const marker = nonce();
+    const rpc = (env as unknown as { TOLLGATE_RPC: Service<TollgateRpc> }).TOLLGATE_RPC;
+    const reply = await rpc.chatCompletion(acct.key, {
+      model: `@preset/${slug}`,
+      messages: [{ role: "user", content: `rpc ${marker}` }],
+    });
+    expect(reply.model).toBe("openai/gpt-4o");
+    expect((await upstreamBody(marker)).messages[0]).toEqual({ role: "system", content: "You are terse." });
+  });
+
+  it("streams with a preset as without one", async () => {
+    const marker = nonce();
+    const response = await chat(acct.key, {
+      model: `@preset/${slug}`,
+      stream: true,
+      messages: [{ role: "user", content: `stream ${marker}` }],
+    });
+    expect(response.status).toBe(200);
+    const { data } = await readSse(response);
+    expect(data.at(-1)).toBe("[DONE]");
+    expect((data[0] as any).model).toBe("openai/gpt-4o");
+    expect((await upstreamBody(marker)).temperature).toBe(0.25);
+  });
+
   it("uses an edit at once in the isolate that made it", async () => {
     const own = `edited-${nonce()}`;
-    await createFromChat(own, { model: "openai/gpt-4o", temperature: 0.1 });
+    const provider = { only: ["openai"] };
+    await createFromChat(own, { model: "openai/gpt-4o", temperature: 0.1, provider });
     await chat(acct.key, { model: `@preset/${own}`, messages: [{ role: "user", content: `warm ${nonce()}` }] });
-    await createFromChat(own, { model: "openai/gpt-4o-mini", temperature: 0.6 });
+    await createFromChat(own, { model: "openai/gpt-4o-mini", temperature: 0.6, provider });
     const marker = nonce();
     await chat(acct.key, { model: `@preset/${own}`, messages: [{ role: "user", content: `after ${marker}` }] });
     const body = await upstreamBody(marker);
