@@ -1,13 +1,7 @@
 import { runDurableObjectAlarm, runInDurableObject } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import type { AccountDurableObject } from "../src/billing/account-do";
-import {
-  type accountStub,
-  MAX_GATHERED,
-  reserve,
-  SETTLE_DELIVERY_MS,
-  settle,
-} from "../src/billing/client";
+import { type accountStub, MAX_GATHERED, reserve, SETTLE_DELIVERY_MS, settle } from "../src/billing/client";
 import type { GenerationRecord, ReserveInput, ReserveResult, SettleInput } from "../src/billing/contract";
 import { readKey } from "../src/billing/key-store";
 import { readAccount } from "../src/billing/ledger";
