@@ -20,5 +20,7 @@ export interface AppEnv {
     requestedModel: string | null;
     /** Set when a generation writes its own (richer) log line, so the request line is skipped. */
     generationLogged: boolean;
+    /** The id of the preset the request named (presets/request.ts), for its generation's record. */
+    presetId: string | null;
   };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { applyPreset } from "../src/presets/apply";
+import { type PresetSource, applyPreset as withPreset } from "../src/presets/apply";
 import type { ChatRequest } from "../src/schema/chat";
 import type { ActivePreset } from "../src/schema/presets";
 
@@ -14,6 +14,8 @@ const preset = (config: ActivePreset["config"], system_prompt: string | null = n
 });
 const user = [{ role: "user" as const, content: "hi" }];
 const from = (active: ActivePreset) => (slug: string) => (slug === active.slug ? active : null);
+/** The request as the preset leaves it. */
+const applyPreset = async (request: ChatRequest, source: PresetSource) => (await withPreset(request, source)).request;
 
 describe("applyPreset", () => {
   it("reads no preset for a request that names none, and returns it as it came", async () => {

@@ -12,6 +12,7 @@ import {
   nonce,
   openRouterClient,
   readSse,
+  recordedGeneration,
 } from "./support/gateway";
 
 /**
@@ -316,6 +317,19 @@ describe("presets named by requests", () => {
     const responsesBody = await upstreamBody(responsesMarker);
     expect(responsesBody.model).toBe("gpt-4o");
     expect(responsesBody.temperature).toBe(0.25);
+  });
+
+  it("names the preset in the generation's record (preset_id), and none for a request without one", async () => {
+    const { data: preset } = await sdk().presets.get({ slug });
+    const generationOf = async (body: Record<string, unknown>) => {
+      const { id } = (await (await chat(acct.key, body)).json()) as { id: string };
+      await recordedGeneration(acct.key, id);
+      return (await openRouterClient(acct.key).generations.getGeneration({ id })).data;
+    };
+    const named = await generationOf({ model: `@preset/${slug}`, messages: [{ role: "user", content: nonce() }] });
+    expect(named.presetId).toBe(preset.id);
+    const plain = await generationOf({ model: "openai/gpt-4o-mini", messages: [{ role: "user", content: nonce() }] });
+    expect(plain.presetId).toBeNull();
   });
 
   it("works over RPC, which takes the chat path", async () => {

@@ -4,8 +4,7 @@ import type { AppEnv } from "../context";
 import { completeChat } from "../generation/chat";
 import { CHAT_SHAPE } from "../generation/reply-shape";
 import { responseFromChat, responsesEventStream } from "../generation/responses";
-import { applyPreset } from "../presets/apply";
-import { accountPresets } from "../presets/read";
+import { withPreset } from "../presets/request";
 import { applyPlugins } from "../routing/variants";
 import { ResponsesRequestSchema, responsesToChat } from "../schema/responses";
 import { parseJsonBody } from "../schema/validate";
@@ -15,8 +14,7 @@ export const responsesRoutes = new Hono<AppEnv>();
 /** OpenAI's Responses API (stateless, as OpenRouter's beta): answered and billed by the chat path. */
 responsesRoutes.post("/responses", requireKey, async (c) => {
   const request = await parseJsonBody(c.req.raw, ResponsesRequestSchema);
-  const presets = accountPresets(c.env.KEYS, c.executionCtx, c.get("auth").accountId);
-  const chat = applyPlugins(await applyPreset(responsesToChat(request), presets));
+  const chat = applyPlugins(await withPreset(c, responsesToChat(request)));
   // A reply whole is built as a Response object from the chat reply's, before it is serialised.
   if (!request.stream) {
     return completeChat(c, chat, { ...CHAT_SHAPE, reply: (body) => responseFromChat(request, body) });

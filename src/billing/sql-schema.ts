@@ -198,6 +198,9 @@ const SCHEMA_STEPS: ReadonlyArray<readonly string[]> = [
       PRIMARY KEY (slug, version)
     )`,
   ],
+  // 6: the preset a generation's request named (its id; `preset_id` in /generation). NULL for
+  // none, and for the rows from before it, which could name none.
+  [`ALTER TABLE generations ADD COLUMN preset_id TEXT`],
 ];
 
 /**

@@ -361,6 +361,7 @@ export function record(
     model: success.attempt.model.id,
     providerName: success.attempt.provider.name,
     apiType: gen.apiType,
+    presetId: gen.c.get("presetId") ?? null,
     upstreamId: outcome.upstreamId,
     streamed: outcome.streamed,
     cancelled: outcome.cancelled,

@@ -28,13 +28,18 @@ const IN_MODEL = "@preset/";
 export const namesPreset = (request: ChatRequest) =>
   request.preset !== undefined || (request.model?.includes(IN_MODEL) ?? false);
 
-/** The request with its preset applied (and the `preset` field gone: it is no provider's). */
-export async function applyPreset(request: ChatRequest, source: PresetSource): Promise<ChatRequest> {
-  if (!namesPreset(request)) return request;
+/** A request with its preset applied (and the `preset` field gone: it is no provider's), and the preset. */
+export interface WithPreset {
+  request: ChatRequest;
+  preset: ActivePreset | null;
+}
+
+export async function applyPreset(request: ChatRequest, source: PresetSource): Promise<WithPreset> {
+  if (!namesPreset(request)) return { request, preset: null };
   const { slug, model } = reference(request);
   const preset = await source(slug);
   if (!preset) throw notFound(`Preset "${slug}" not found`, { preset: slug });
-  return merged(request, preset, model);
+  return { request: merged(request, preset, model), preset };
 }
 
 /** The preset's slug, and the model the request chose itself (undefined when the preset is to choose). */

@@ -43,8 +43,3 @@ export function readActivePreset(
 export function forgetPreset(accountId: string, slug: string): void {
   cache.delete(presetKvKey(accountId, slug));
 }
-
-/** The account's presets as a request reads them (applyPreset's source). */
-export const accountPresets =
-  (kv: KVNamespace, ctx: Pick<ExecutionContext, "waitUntil">, accountId: string) => (slug: string) =>
-    readActivePreset(kv, ctx, accountId, slug);
