@@ -1,4 +1,5 @@
 import { env } from "cloudflare:test";
+import { OpenResponsesResult$inboundSchema } from "@openrouter/sdk/models";
 import { OpenRouterError } from "@openrouter/sdk/models/errors";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { TollgateRpc } from "../src/rpc";
@@ -317,6 +318,12 @@ describe("presets named by requests", () => {
     const responsesBody = await upstreamBody(responsesMarker);
     expect(responsesBody.model).toBe("gpt-4o");
     expect(responsesBody.temperature).toBe(0.25);
+    // The Response echoes the settings it was made with, the preset's included.
+    const echoed = OpenResponsesResult$inboundSchema.parse(await response.json());
+    expect(echoed.model).toBe("openai/gpt-4o");
+    expect(echoed.instructions).toBe("You are terse.");
+    expect(echoed.temperature).toBe(0.25);
+    expect(echoed.maxOutputTokens).toBe(40);
   });
 
   it("names the preset in the generation's record (preset_id), and none for a request without one", async () => {
