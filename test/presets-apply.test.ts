@@ -69,8 +69,15 @@ describe("applyPreset", () => {
     expect(out.reasoning_effort).toBe("low");
   });
 
+  it("refuses a request left with no model, naming the preset", async () => {
+    const active = preset({ temperature: 0.3 });
+    await expect(applyPreset({ model: "@preset/house", messages: user }, from(active))).rejects.toThrow(
+      /preset "house" names no model/,
+    );
+  });
+
   it("puts the preset's system prompt before the request's messages, and keeps a null field's preset value", async () => {
-    const active = preset({ temperature: 0.3 }, "Be brief.");
+    const active = preset({ model: "openai/gpt-4o", temperature: 0.3 }, "Be brief.");
     const out = await applyPreset({ model: "@preset/house", temperature: null, messages: user }, from(active));
     expect(out.messages).toEqual([{ role: "system", content: "Be brief." }, ...user]);
     expect(out.temperature).toBe(0.3);

@@ -208,6 +208,10 @@ describe("the presets management API, in the shapes of OpenRouter's SDK", () => 
     const badConfig = await post(`/presets/${slug}/chat/completions`, acct.provisioningKey, { temperature: 9 });
     expect(badConfig.status).toBe(400);
     expect(((await badConfig.json()) as any).error.message).toContain("temperature");
+
+    const nested = await post(`/presets/${slug}/chat/completions`, acct.provisioningKey, { model: "@preset/other" });
+    expect(nested.status).toBe(400);
+    expect(((await nested.json()) as any).error.message).toContain("cannot name a preset");
   });
 
   it("is for provisioning keys: an API key is refused with 403, no key with 401", async () => {

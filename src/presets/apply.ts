@@ -93,6 +93,12 @@ function merged(request: ChatRequest, preset: ActivePreset, chosenModel: string 
   const model = chosenModel ?? preset.config.model;
   if (model !== undefined) out.model = model;
   else delete out.model;
+  if (out.model === undefined && !(out.models as unknown[] | undefined)?.length) {
+    throw badRequest(
+      `Invalid request: preset "${preset.slug}" names no model: name one in the request (model "<author>/<model>@preset/${preset.slug}")`,
+      { preset: preset.slug },
+    );
+  }
   if (preset.system_prompt) out.messages = [{ role: "system", content: preset.system_prompt }, ...own.messages];
   return out as ChatRequest;
 }

@@ -22,6 +22,9 @@ export function draftFromChat(body: unknown): PresetDraft {
     if (fields[field] != null) picked[field] = fields[field];
   }
   const config = dropNulls(parseWith(PresetConfigSchema, picked));
+  // A preset is applied once, to a request: one naming another would be a model id no catalog has.
+  const nested = [config.model, ...(config.models ?? [])].find((id) => id?.includes("@preset/"));
+  if (nested) throw badRequest(`Invalid request: model: a preset cannot name a preset (${JSON.stringify(nested)})`);
   return sized({ config, systemPrompt: systemPromptOf(fields.messages) });
 }
 
