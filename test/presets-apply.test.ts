@@ -26,6 +26,13 @@ describe("applyPreset", () => {
     expect(out).toBe(request);
   });
 
+  it("takes preset: null for no preset, dropping the field", async () => {
+    const out = await applyPreset({ model: "openai/gpt-4o", preset: null, messages: user }, () => {
+      throw new Error("a request without a preset read one");
+    });
+    expect(out.model).toBe("openai/gpt-4o");
+  });
+
   it("lets the preset choose model and models under @preset/, the request's own models winning", async () => {
     const active = preset({ model: "openai/gpt-4o", models: ["openai/gpt-4o", "openai/gpt-4.1"] });
     expect(await applyPreset({ model: "@preset/house", messages: user }, from(active))).toEqual({

@@ -26,7 +26,7 @@ const IN_MODEL = "@preset/";
 
 /** Whether the request names a preset: two string checks, so a request without one costs nothing more. */
 export const namesPreset = (request: ChatRequest) =>
-  request.preset !== undefined || (request.model?.includes(IN_MODEL) ?? false);
+  request.preset != null || (request.model?.includes(IN_MODEL) ?? false);
 
 /** A request with its preset applied (and the `preset` field gone: it is no provider's), and the preset. */
 export interface WithPreset {
@@ -52,14 +52,15 @@ function reference(request: ChatRequest): { slug: string; model: string | undefi
     model = at > 0 ? model.slice(0, at) : undefined;
     checkSlug(inModel, "model");
   }
-  if (request.preset !== undefined) checkSlug(request.preset, "preset");
-  if (inModel !== undefined && request.preset !== undefined && inModel !== request.preset) {
-    throw badRequest(
-      `Invalid request: model names preset "${inModel}" and preset names "${request.preset}": name one preset`,
-      { preset: request.preset },
-    );
+  // null is no preset, as SDKs send an unset field.
+  const named = request.preset ?? undefined;
+  if (named !== undefined) checkSlug(named, "preset");
+  if (inModel !== undefined && named !== undefined && inModel !== named) {
+    throw badRequest(`Invalid request: model names preset "${inModel}" and preset names "${named}": name one preset`, {
+      preset: named,
+    });
   }
-  return { slug: (inModel ?? request.preset) as string, model };
+  return { slug: (inModel ?? named) as string, model };
 }
 
 function checkSlug(slug: string, field: string): void {

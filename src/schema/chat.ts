@@ -227,7 +227,7 @@ export const CommonRequestFields = {
     .string()
     .min(1)
     .max(MAX_MODEL_ID_LENGTH, `at most ${MAX_MODEL_ID_LENGTH} characters (a preset slug)`)
-    .optional(),
+    .nullish(),
   models: z.array(ModelId).max(10).optional(),
   route: z.enum(["fallback"]).nullish(),
   provider: ProviderPreferences.nullish(),
