@@ -2,6 +2,7 @@ import { env } from "cloudflare:test";
 import { OpenResponsesResult$inboundSchema } from "@openrouter/sdk/models";
 import { OpenRouterError } from "@openrouter/sdk/models/errors";
 import { beforeAll, describe, expect, it } from "vitest";
+import { presetKvKey } from "../src/billing/preset-store";
 import type { TollgateRpc } from "../src/rpc";
 import {
   admin,
@@ -379,6 +380,30 @@ describe("presets named by requests", () => {
     const body = await upstreamBody(marker);
     expect(body.model).toBe("gpt-4o-mini");
     expect(body.temperature).toBe(0.6);
+  });
+
+  /** Writes a preset's KV copy as another isolate's save would (its Account object writes KV; this isolate's cache is not told). */
+  async function savedElsewhere(slugName: string, config: Record<string, unknown>) {
+    const active = { id: crypto.randomUUID(), slug: slugName, version: 1, config, system_prompt: null };
+    await (env as unknown as { KEYS: KVNamespace }).KEYS.put(presetKvKey(acct.id, slugName), JSON.stringify(active));
+  }
+
+  it("finds a preset made through another isolate on its first use after, though it was unknown before", async () => {
+    const own = `elsewhere-${nonce()}`;
+    const ask = () => chat(acct.key, { model: `@preset/${own}`, messages: [{ role: "user", content: nonce() }] });
+    expect((await ask()).status).toBe(404);
+    await savedElsewhere(own, { model: "openai/gpt-4o-mini" });
+    expect((await ask()).status).toBe(200);
+  });
+
+  it("reads a preset once per isolate for a while: an edit made elsewhere is not seen at once", async () => {
+    const own = `cached-${nonce()}`;
+    await createFromChat(own, { model: "openai/gpt-4o", temperature: 0.1, provider: { only: ["openai"] } });
+    await chat(acct.key, { model: `@preset/${own}`, messages: [{ role: "user", content: nonce() }] });
+    await savedElsewhere(own, { model: "openai/gpt-4o", temperature: 0.9, provider: { only: ["openai"] } });
+    const marker = nonce();
+    await chat(acct.key, { model: `@preset/${own}`, messages: [{ role: "user", content: `again ${marker}` }] });
+    expect((await upstreamBody(marker)).temperature).toBe(0.1);
   });
 
   it("refuses an unknown preset, naming it, and calls no provider", async () => {

@@ -10,12 +10,6 @@ import { type ActivePreset, ActivePresetSchema } from "../schema/presets";
  * own propagation to other locations. Never the Durable Object: a preset costs no call to it.
  */
 export const PRESET_CACHE_TTL_MS = 10_000;
-/**
- * A preset KV does not hold is remembered for less time: one named before it exists (or made a
- * moment ago through another isolate) is found soon after, while a client naming an unknown one
- * in a loop still costs a KV read per isolate only every so often.
- */
-const MISSING_TTL_MS = 2_000;
 const MAX_CACHED_PRESETS = 10_000;
 const cache = new Map<string, Refreshing<ActivePreset | null>>();
 
@@ -24,19 +18,25 @@ async function load(kv: KVNamespace, key: string): Promise<ActivePreset | null> 
   return parsed.success ? parsed.data : null;
 }
 
-export function readActivePreset(
+/**
+ * A preset KV does not hold is not kept (as the key cache keeps no unknown key): kept, it would be
+ * served stale past its TTL, a 404 for a preset made meanwhile through another isolate.
+ */
+export async function readActivePreset(
   kv: KVNamespace,
   ctx: Pick<ExecutionContext, "waitUntil">,
   accountId: string,
   slug: string,
-): ActivePreset | null | Promise<ActivePreset | null> {
+): Promise<ActivePreset | null> {
   const key = presetKvKey(accountId, slug);
   const entry = cachedIn(cache, key, MAX_CACHED_PRESETS, () => new Refreshing<ActivePreset | null>());
-  return entry.get(
+  const preset = await entry.get(
     ctx,
     () => load(kv, key),
-    (preset) => (preset ? PRESET_CACHE_TTL_MS : MISSING_TTL_MS),
+    () => PRESET_CACHE_TTL_MS,
   );
+  if (!preset) cache.delete(key);
+  return preset;
 }
 
 /** Drops a preset from this isolate's cache (after it was saved through this isolate). */
