@@ -1,5 +1,5 @@
 import { env } from "cloudflare:test";
-import { OpenResponsesResult$inboundSchema } from "@openrouter/sdk/models";
+import { type ChatRequest, OpenResponsesResult$inboundSchema } from "@openrouter/sdk/models";
 import { OpenRouterError } from "@openrouter/sdk/models/errors";
 import { beforeAll, describe, expect, it } from "vitest";
 import { presetKvKey } from "../src/billing/preset-store";
@@ -42,10 +42,10 @@ beforeAll(async () => {
 const sdk = () => openRouterClient(acct.provisioningKey);
 
 /** Creates (or versions) a preset from a chat body through the SDK. */
-function createFromChat(slug: string, body: Record<string, unknown>) {
+function createFromChat(slug: string, body: Partial<ChatRequest>) {
   return sdk().presets.createPresetsChatCompletions({
     slug,
-    chatRequest: { messages: [{ role: "user", content: "ignored" }], ...body } as never,
+    chatRequest: { messages: [{ role: "user", content: "ignored" }], ...body },
   });
 }
 
