@@ -9,6 +9,7 @@ import { generationRoutes } from "./api/generation";
 import { keyRoutes } from "./api/key";
 import { keysRoutes } from "./api/keys";
 import { modelsRoutes } from "./api/models";
+import { presetsRoutes } from "./api/presets";
 import { rerankRoutes } from "./api/rerank";
 import { responsesRoutes } from "./api/responses";
 import type { AppEnv } from "./context";
@@ -31,6 +32,7 @@ function buildApi(): Hono<AppEnv> {
   api.route("/", generationRoutes);
   api.route("/", keysRoutes);
   api.route("/", activityRoutes);
+  api.route("/", presetsRoutes);
   api.route("/admin", adminRoutes);
   return api;
 }

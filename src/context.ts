@@ -1,5 +1,6 @@
 import type { KeyRecord } from "./auth/keys";
 import type { Env } from "./env";
+import type { ActivePreset } from "./schema/presets";
 
 /** App attribution read from `HTTP-Referer` and `X-Title`, kept with the generation record. */
 export interface Attribution {
@@ -20,5 +21,7 @@ export interface AppEnv {
     requestedModel: string | null;
     /** Set when a generation writes its own (richer) log line, so the request line is skipped. */
     generationLogged: boolean;
+    /** The preset the request named (presets/request.ts): its id is in the generation's record. */
+    preset: ActivePreset | null;
   };
 }

@@ -203,6 +203,7 @@ describe("reserve and settle", () => {
       nativeTokensCached: 5,
       usageEstimated: true,
       user: "user-1",
+      presetId: "preset-1",
     });
     await settle(env, accountId, { keyHash, generationId: input.generationId, record });
     const read = await stub.generation(keyHash, input.generationId);

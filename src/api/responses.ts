@@ -4,6 +4,8 @@ import type { AppEnv } from "../context";
 import { completeChat } from "../generation/chat";
 import { CHAT_SHAPE } from "../generation/reply-shape";
 import { responseFromChat, responsesEventStream } from "../generation/responses";
+import { withPreset } from "../presets/request";
+import { echoedWithPreset } from "../presets/responses-echo";
 import { applyPlugins } from "../routing/variants";
 import { ResponsesRequestSchema, responsesToChat } from "../schema/responses";
 import { parseJsonBody } from "../schema/validate";
@@ -12,8 +14,11 @@ export const responsesRoutes = new Hono<AppEnv>();
 
 /** OpenAI's Responses API (stateless, as OpenRouter's beta): answered and billed by the chat path. */
 responsesRoutes.post("/responses", requireKey, async (c) => {
-  const request = await parseJsonBody(c.req.raw, ResponsesRequestSchema);
-  const chat = applyPlugins(responsesToChat(request));
+  const asked = await parseJsonBody(c.req.raw, ResponsesRequestSchema);
+  const chat = applyPlugins(await withPreset(c, responsesToChat(asked)));
+  // The Response echoes the settings it was made with: with a preset, the preset's too.
+  const preset = c.get("preset");
+  const request = preset ? echoedWithPreset(asked, chat, preset) : asked;
   // A reply whole is built as a Response object from the chat reply's, before it is serialised.
   if (!request.stream) {
     return completeChat(c, chat, { ...CHAT_SHAPE, reply: (body) => responseFromChat(request, body) });

@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
+import type { PresetDraft, PresetPage } from "../schema/presets";
 import { sleep } from "../sleep";
 import type {
   AccountSummary,
@@ -29,6 +30,18 @@ import {
   viewKey,
 } from "./key-store";
 import { everGranted, grantCredits, initAccount, listCredits, readAccount, totalsOf } from "./ledger";
+import {
+  activePreset,
+  insertPresetVersion,
+  type ListedPresetRow,
+  listPresets,
+  listPresetVersions,
+  type PresetRow,
+  type PresetVersionRow,
+  presetKvKey,
+  readPreset,
+  readPresetVersion,
+} from "./preset-store";
 import { RateLimiter } from "./rate-limit";
 import {
   expireReservations,
@@ -50,6 +63,18 @@ export interface KeyInfo {
   everGranted: boolean;
 }
 
+/** A preset with its designated version, as the management API shows it. */
+export interface PresetWithVersion {
+  preset: PresetRow;
+  version: PresetVersionRow;
+}
+
+/** A page of rows and how many there are in all (`total_count`). */
+export interface PresetListing<T> {
+  rows: T[];
+  total: number;
+}
+
 /** The money invariants, recomputed from the detail tables (for tests and operators). */
 export interface AccountAudit {
   totals: AccountTotals;
@@ -61,6 +86,7 @@ export interface AccountAudit {
 }
 
 const notFound = (message: string): Refusal => ({ ok: false, status: 404, message });
+const presetNotFound = (slug: string) => notFound(`Preset ${slug} not found`);
 
 /** How much later than its grant's time plus its length this object takes a lease to be closed. */
 export const LEASE_CLOCK_MARGIN_MS = 100;
@@ -91,6 +117,8 @@ export class AccountDurableObject extends DurableObject<Env> {
   private readonly leaseEnds = new Map<string, number>();
   /** When this instance started: leases granted before it are not in leaseEnds. */
   private readonly startedAt = Date.now();
+  /** The KV mirrors of presets, written one after another (mirrorPreset). */
+  private presetMirrors: Promise<void> = Promise.resolve();
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -406,6 +434,82 @@ export class AccountDurableObject extends DurableObject<Env> {
     const end = Math.max(since, before === null ? since : before + MAX_LEASE_MS) + LEASE_CLOCK_MARGIN_MS;
     const wait = end - Date.now();
     if (wait > 0) await sleep(wait);
+  }
+
+  // ── Presets (caller must be a live provisioning key of this account) ──────────────────────
+
+  listPresets(callerHash: string, page: PresetPage): Outcome<PresetListing<ListedPresetRow>> {
+    const refusal = this.provisioner(callerHash, Date.now(), "manage presets");
+    if (refusal) return refusal;
+    return { ok: true, value: listPresets(this.sql, page) };
+  }
+
+  getPreset(callerHash: string, slug: string): Outcome<PresetWithVersion> {
+    const refusal = this.provisioner(callerHash, Date.now(), "manage presets");
+    if (refusal) return refusal;
+    return this.presetWithVersion(slug);
+  }
+
+  listPresetVersions(
+    callerHash: string,
+    slug: string,
+    page: PresetPage,
+  ): Outcome<PresetListing<PresetVersionRow> & { preset: PresetRow }> {
+    const refusal = this.provisioner(callerHash, Date.now(), "manage presets");
+    if (refusal) return refusal;
+    const preset = readPreset(this.sql, slug);
+    if (!preset) return presetNotFound(slug);
+    return { ok: true, value: { preset, ...listPresetVersions(this.sql, slug, page) } };
+  }
+
+  getPresetVersion(callerHash: string, slug: string, version: number): Outcome<PresetWithVersion> {
+    const refusal = this.provisioner(callerHash, Date.now(), "manage presets");
+    if (refusal) return refusal;
+    const preset = readPreset(this.sql, slug);
+    if (!preset) return presetNotFound(slug);
+    const row = readPresetVersion(this.sql, slug, version);
+    return row ? { ok: true, value: { preset, version: row } } : notFound(`Preset ${slug} has no version ${version}`);
+  }
+
+  /**
+   * Adds a version to the preset (creating it), designates it, and answers once the request
+   * path's copy in KV holds it (mirrorPreset).
+   */
+  async savePreset(callerHash: string, slug: string, draft: PresetDraft): Promise<Outcome<PresetWithVersion>> {
+    const now = Date.now();
+    const refusal = this.provisioner(callerHash, now, "manage presets");
+    if (refusal) return refusal;
+    const made = this.write(() => insertPresetVersion(this.sql, slug, draft, callerHash, now));
+    await this.mirrorPreset(slug);
+    // The version this call made, even when a save since has made a later one.
+    const preset = readPreset(this.sql, slug);
+    const version = readPresetVersion(this.sql, slug, made);
+    return preset && version ? { ok: true, value: { preset, version } } : presetNotFound(slug);
+  }
+
+  private presetWithVersion(slug: string): Outcome<PresetWithVersion> {
+    const preset = readPreset(this.sql, slug);
+    const version = preset && readPresetVersion(this.sql, slug, preset.designated_version);
+    return preset && version ? { ok: true, value: { preset, version } } : presetNotFound(slug);
+  }
+
+  /**
+   * Writes the preset's designated version to KV, where requests read it without calling this
+   * object. The writes go one after another, each reading the preset as it then stands, so two
+   * saves at once cannot leave the older version in KV (KV keeps the last write, and has no
+   * compare-and-set to refuse a stale one).
+   */
+  private mirrorPreset(slug: string): Promise<void> {
+    const write = this.presetMirrors.then(async () => {
+      const account = readAccount(this.sql);
+      const current = this.presetWithVersion(slug);
+      if (!account || !current.ok) return;
+      const value = activePreset(current.value.preset, current.value.version);
+      await this.env.KEYS.put(presetKvKey(account.account_id, slug), JSON.stringify(value));
+    });
+    // A failed write fails its own save (the client is told); the next save writes again.
+    this.presetMirrors = write.catch(() => undefined);
+    return write;
   }
 
   // ── Operator (the Worker checked ADMIN_TOKEN) ──────────────────────────────────────────────

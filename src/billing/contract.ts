@@ -108,6 +108,8 @@ export interface GenerationRecord {
   appReferer: string | null;
   appTitle: string | null;
   user: string | null;
+  /** The id of the preset the request named (presets/request.ts); null for none. */
+  presetId: string | null;
 }
 
 export interface SettleInput {

@@ -35,6 +35,8 @@ interface GenerationRow extends Record<string, SqlStorageValue> {
    * is a settlement by code from before it, which always had a latency.
    */
   latency_known: number | null;
+  /** The id of the preset the request named; NULL for none (and for rows from before the column). */
+  preset_id: string | null;
 }
 
 const int = (n: number) => Math.max(0, Math.round(Number.isFinite(n) ? n : 0));
@@ -66,6 +68,7 @@ export const GENERATION_COLUMNS = [
   "user",
   "api_type",
   "latency_known",
+  "preset_id",
 ] as const satisfies ReadonlyArray<keyof GenerationRow>;
 
 /** A generation log entry's row values, in GENERATION_COLUMNS order; `costNanos` must be what was charged. */
@@ -96,6 +99,8 @@ export function generationValues(record: GenerationRecord): SqlStorageValue[] {
     record.user,
     record.apiType,
     record.latencyMs === null ? 0 : 1,
+    // A settlement kept from before the field (a dead letter: redelivery.ts) has none.
+    record.presetId ?? null,
   ];
 }
 
@@ -127,6 +132,7 @@ export function readGeneration(sql: SqlStorage, id: string): GenerationRecord | 
     appReferer: row.app_referer,
     appTitle: row.app_title,
     user: row.user,
+    presetId: row.preset_id,
   };
 }
 

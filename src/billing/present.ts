@@ -132,7 +132,7 @@ export function generationData(record: GenerationRecord) {
     router: null,
     service_tier: null,
     web_search_engine: null,
-    preset_id: null,
+    preset_id: record.presetId ?? null,
     data_region: "global",
     workspace_id: null,
     // Tollgate extension: true when the provider reported no usage and tokens were estimated.

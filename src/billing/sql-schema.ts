@@ -177,6 +177,30 @@ const SCHEMA_STEPS: ReadonlyArray<readonly string[]> = [
   // used to hold the time to its end. Nullable for the reason api_type is (step 2); the rows from
   // before it, and a NULL, read as known.
   [`ALTER TABLE generations ADD COLUMN latency_known INTEGER DEFAULT 1`],
+  // 5: the account's presets (preset-store.ts): one row a preset, one a version. Versions are
+  // numbered here, by the object that alone writes them, so concurrent creations never lose one.
+  [
+    `CREATE TABLE IF NOT EXISTS presets (
+      slug TEXT PRIMARY KEY,
+      id TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      updated_at INTEGER NOT NULL,
+      designated_version INTEGER NOT NULL
+    )`,
+    `CREATE TABLE IF NOT EXISTS preset_versions (
+      slug TEXT NOT NULL,
+      version INTEGER NOT NULL,
+      id TEXT NOT NULL,
+      config TEXT NOT NULL,
+      system_prompt TEXT,
+      creator_id TEXT NOT NULL,
+      created_at INTEGER NOT NULL,
+      PRIMARY KEY (slug, version)
+    )`,
+  ],
+  // 6: the preset a generation's request named (its id; `preset_id` in /generation). NULL for
+  // none, and for the rows from before it, which could name none.
+  [`ALTER TABLE generations ADD COLUMN preset_id TEXT`],
 ];
 
 /**

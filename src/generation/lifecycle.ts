@@ -363,6 +363,7 @@ export function record(
     model: success.attempt.model.id,
     providerName: success.attempt.provider.name,
     apiType: gen.apiType,
+    presetId: gen.c.get("preset")?.id ?? null,
     upstreamId: outcome.upstreamId,
     streamed: outcome.streamed,
     cancelled: outcome.cancelled,

@@ -222,6 +222,12 @@ export const ModelId = z
 /** Fields shared by chat and legacy completions: routing, sampling, accounting. */
 export const CommonRequestFields = {
   model: ModelId.optional(),
+  /** A preset of the account to apply (presets/apply.ts); also named in `model` as `@preset/<slug>`. */
+  preset: z
+    .string()
+    .min(1)
+    .max(MAX_MODEL_ID_LENGTH, `at most ${MAX_MODEL_ID_LENGTH} characters (a preset slug)`)
+    .nullish(),
   models: z.array(ModelId).max(10).optional(),
   route: z.enum(["fallback"]).nullish(),
   provider: ProviderPreferences.nullish(),

@@ -35,6 +35,7 @@ export function generationRecord(
     appReferer: "https://app.example",
     appTitle: "Example App",
     user: null,
+    presetId: null,
     ...extra,
   };
 }
