@@ -253,6 +253,7 @@ describe("failover semantics", () => {
     // The gateway gives the probe up once its attempt loop sees the cut: waited for in the health
     // it keeps (a fixed 50 ms after the cut was too short on a loaded host, twice).
     for (let i = 0; i < 100 && !health.allow(fireworks); i++) await sleep(20);
+    expect(health.allow(fireworks)).toBe(true);
     // The next request probes the endpoint (and, as it answers, closes the breaker).
     const next = nonce();
     const response = await ask(`hello ${next}`, { order: ["fireworks", "deepinfra"] });
@@ -339,6 +340,27 @@ describe("health tracker", () => {
     tracker.abandonAttempt("e");
     expect(tracker.allow("e")).toBe(true);
     expect(tracker.snapshot("e")).toMatchObject({ state: "open" }); // no verdict either way
+  });
+
+  it("a probe that reports nothing for a whole cooldown is presumed lost: one more may go, one a cooldown", () => {
+    // A request the runtime cancels when its client leaves may never report its probe.
+    let now = 0;
+    const tracker = new HealthTracker({ failuresToOpen: 1, cooldownMs: 1000, windowSize: 10 }, () => now);
+    tracker.recordFailure("e");
+    now = 1000;
+    tracker.startAttempt("e");
+    now = 1999;
+    expect(tracker.allow("e")).toBe(false); // still in flight, as far as anyone knows
+    now = 2000;
+    expect(tracker.allow("e")).toBe(true);
+    tracker.startAttempt("e");
+    now = 2500;
+    expect(tracker.allow("e")).toBe(false); // the new probe holds the endpoint for its cooldown
+    tracker.recordFailure("e"); // and its failure opens the breaker again
+    now = 3499;
+    expect(tracker.allow("e")).toBe(false);
+    now = 3500;
+    expect(tracker.allow("e")).toBe(true);
   });
 
   it("gives percentiles of the last 30 minutes' figures, none from older outcomes", () => {

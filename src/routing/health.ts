@@ -21,6 +21,8 @@ interface EndpointHealth {
   state: "closed" | "open";
   /** A single probe is in flight to an open endpoint whose cooldown has passed (half-open). */
   probing: boolean;
+  /** When the probe started: one that reports nothing for a whole cooldown is presumed lost. */
+  probingSince: number;
   openedAt: number;
   /** Not before this time (a provider's `retry-after`). */
   blockedUntil: number;
@@ -80,7 +82,15 @@ export class HealthTracker {
   private entry(key: string): EndpointHealth {
     let entry = this.endpoints.get(key);
     if (!entry) {
-      entry = { outcomes: [], consecutiveFailures: 0, state: "closed", probing: false, openedAt: 0, blockedUntil: 0 };
+      entry = {
+        outcomes: [],
+        consecutiveFailures: 0,
+        state: "closed",
+        probing: false,
+        probingSince: 0,
+        openedAt: 0,
+        blockedUntil: 0,
+      };
       this.endpoints.set(key, entry);
     }
     return entry;
@@ -88,7 +98,11 @@ export class HealthTracker {
 
   /**
    * Whether a request may go to this endpoint now: closed, or open with the cooldown passed and
-   * no probe in flight (then the caller's attempt is the probe; see startAttempt).
+   * no probe in flight (then the caller's attempt is the probe; see startAttempt). A probe that
+   * has reported nothing for a whole cooldown no longer counts as in flight: a request cancelled
+   * by the runtime when its client left may never run the code that would report it (abandonAttempt),
+   * and the endpoint would otherwise stay last in every plan for the isolate's life. At most one
+   * probe a cooldown, still.
    */
   allow(key: string): boolean {
     const entry = this.endpoints.get(key);
@@ -96,13 +110,16 @@ export class HealthTracker {
     const now = this.now();
     if (entry.blockedUntil > now) return false;
     if (entry.state === "closed") return true;
-    return !entry.probing && now - entry.openedAt >= this.options.cooldownMs;
+    if (entry.probing && now - entry.probingSince < this.options.cooldownMs) return false;
+    return now - entry.openedAt >= this.options.cooldownMs;
   }
 
   /** Marks an attempt as started: on an open breaker it is the one half-open probe. */
   startAttempt(key: string): void {
     const entry = this.endpoints.get(key);
-    if (entry?.state === "open") entry.probing = true;
+    if (entry?.state !== "open") return;
+    entry.probing = true;
+    entry.probingSince = this.now();
   }
 
   /** An attempt ended without an outcome (the client left): a probe it was is not in flight any more. */
