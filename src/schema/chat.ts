@@ -1,5 +1,5 @@
 import * as z from "zod";
-import { base64Problem } from "./base64";
+import { base64Problem, withoutWhitespace } from "./base64";
 import { entries, items } from "./items";
 import { sparse } from "./sparse";
 
@@ -25,15 +25,18 @@ export const TextPart = z.looseObject({
  * here, naming the part: passed on, Gemini read it as a file URI and refused it in its own words
  * (naming no part), and Bedrock dropped the image. So is data that is not base64 (a provider
  * refused it with a 400 naming no part of the client's request), checked without a copy of it
- * (base64.ts).
+ * (base64.ts). Line-wrapped base64 is unwrapped: the request goes on with the data in one piece.
  */
-const MediaUrl = z.string().check((ctx) => {
-  const url = ctx.value;
-  if (!/^data:/i.test(url)) return;
-  const prefix = /^data:[^;,]+;base64,/.exec(url);
-  const problem = prefix ? base64Problem(url.slice(prefix[0].length)) : "data:<media type>;base64,<data>";
-  if (problem) ctx.issues.push({ code: "custom", message: `a data: URL must be base64: ${problem}`, input: url });
-});
+const MediaUrl = z
+  .string()
+  .overwrite((url) => (/^data:/i.test(url) ? withoutWhitespace(url) : url))
+  .check((ctx) => {
+    const url = ctx.value;
+    if (!/^data:/i.test(url)) return;
+    const prefix = /^data:[^;,]+;base64,/.exec(url);
+    const problem = prefix ? base64Problem(url.slice(prefix[0].length)) : "data:<media type>;base64,<data>";
+    if (problem) ctx.issues.push({ code: "custom", message: `a data: URL must be base64: ${problem}`, input: url });
+  });
 
 export const ImagePart = z.looseObject({
   type: z.literal("image_url"),
