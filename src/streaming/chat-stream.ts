@@ -484,7 +484,7 @@ function record(summary: StreamSummary, chunk: ChatChunkOut, finished: Set<numbe
     summary.producedText += producedText(delta);
     // A refusal (OpenAI's structured outputs) is the model's answer as much as content is: it
     // counts as the first token (else it was held back, and failed as a first-token timeout).
-    const answer = Boolean(delta.content || delta.refusal || delta.tool_calls);
+    const answer = Boolean(delta.content || delta.refusal || delta.tool_calls || delta.images);
     const reasoning = Boolean(delta.reasoning);
     if (summary.providerFirstTokenAt === undefined && (answer || reasoning)) summary.providerFirstTokenAt = Date.now();
     if (summary.clientFirstTokenAt === undefined && (answer || (reasoning && !hideReasoning))) {

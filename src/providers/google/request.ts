@@ -3,6 +3,7 @@ import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail
 import { inlineRemoteImages, parseDataUrl, privateImagesAllowed } from "../inline-image";
 import { stopSequences, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
+import { imageConfig, responseModalities } from "./images";
 
 /** Gemini `generateContent` request building: small pure functions, one per concern. */
 
@@ -461,6 +462,12 @@ export function buildGeminiBody(
       if (format.json_schema.schema) config.responseSchema = toGeminiSchema(format.json_schema.schema);
     }
   }
+  // Image output: only for requests that ask for it (routing sent them to a model that draws),
+  // and the image settings for a model that draws; nothing is added to other requests.
+  const modalities = responseModalities(request);
+  if (modalities) config.responseModalities = modalities;
+  const images = imageConfig(request, target.model);
+  if (images) config.imageConfig = images;
   if (Object.keys(config).length > 0) body.generationConfig = config;
 
   if (tools) {
