@@ -1,0 +1,325 @@
+import { ChatStreamChunk$inboundSchema } from "@openrouter/sdk/models";
+import OpenAI from "openai";
+import { describe, expect, it } from "vitest";
+import { audit, settled } from "./billing-support";
+import {
+  BASE,
+  chat,
+  emulatorRequests,
+  fundedAccount,
+  gatewayFetch,
+  nonce,
+  openRouterClient,
+  readSse,
+  recordedGeneration,
+  sleep,
+  totalUsage,
+} from "./support/gateway";
+
+/**
+ * Image generation through chat completions, as OpenRouter serves it: `modalities: ["image",
+ * "text"]` to an image model, images back as `message.images` (`delta.images` in a stream) of
+ * base64 data URLs, billed at the model's image-token price. Against the Gemini emulator, which
+ * draws a small PNG of the asked aspect ratio and counts it as Gemini does (1290 tokens).
+ */
+
+const IMAGE_MODEL = "google/gemini-2.5-flash-image";
+const IMAGE_TOKENS = 1290;
+/** google/gemini-2.5-flash-image's prices, in nano-dollars a token: $0.30/M in, $2.50/M text out, $30/M image out. */
+const PRICE = { prompt: 300, text: 2500, image: 30_000 };
+
+/** The pixel size of a base64 PNG, from its IHDR chunk. */
+function pngSize(dataUrl: string): { width: number; height: number } {
+  const match = /^data:image\/png;base64,(.+)$/.exec(dataUrl);
+  if (!match) throw new Error(`not a PNG data URL: ${dataUrl.slice(0, 40)}`);
+  const bytes = Uint8Array.from(atob(match[1] as string), (c) => c.charCodeAt(0));
+  expect([...bytes.slice(0, 8)]).toEqual([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  const view = new DataView(bytes.buffer);
+  return { width: view.getUint32(16), height: view.getUint32(20) };
+}
+
+/** The body the emulator received for the request carrying `marker`. */
+async function upstreamBody(marker: string): Promise<Record<string, any>> {
+  const [call] = await emulatorRequests(marker);
+  expect(call).toBeDefined();
+  return call?.body as Record<string, any>;
+}
+
+describe("image models in the catalog", () => {
+  it("lists Gemini's image models under output_modalities=image, with OpenRouter's image_output price", async () => {
+    const response = await gatewayFetch(`${BASE}/models?output_modalities=image`);
+    expect(response.status).toBe(200);
+    const { data } = (await response.json()) as { data: Array<Record<string, any>> };
+    const ids = data.map((m) => m.id);
+    expect(ids).toContain("google/gemini-2.5-flash-image");
+    expect(ids).toContain("google/gemini-2.5-flash-image-preview");
+    // Only models that draw: no text model is listed.
+    expect(ids).not.toContain("google/gemini-2.5-flash");
+    const model = data.find((m) => m.id === IMAGE_MODEL) as Record<string, any>;
+    expect(model.architecture).toMatchObject({
+      modality: "text+image->text+image",
+      output_modalities: ["image", "text"],
+    });
+    expect(model.pricing).toMatchObject({ prompt: "0.0000003", completion: "0.0000025", image_output: "0.00003" });
+
+    // OpenRouter's SDK reads it, the price included.
+    const listed = await openRouterClient().models.list({ outputModalities: "image" });
+    const parsed = listed.result.data.find((m) => m.id === IMAGE_MODEL);
+    expect(parsed?.pricing.imageOutput).toBe("0.00003");
+    expect(parsed?.architecture.outputModalities).toContain("image");
+  });
+});
+
+describe("image output through /chat/completions", () => {
+  it("returns the drawn image as message.images, asked of Gemini with the aspect ratio (OpenRouter SDK)", async () => {
+    const { key } = await fundedAccount("5");
+    const marker = nonce();
+    const result = await openRouterClient(key).chat.send({
+      chatRequest: {
+        model: IMAGE_MODEL,
+        messages: [{ role: "user", content: `Draw a blue square ${marker}` }],
+        modalities: ["image", "text"],
+        imageConfig: { aspect_ratio: "16:9" },
+      },
+    });
+    if (!("choices" in result)) throw new Error("expected a completion");
+    const message = result.choices[0]?.message;
+    expect(typeof message?.content).toBe("string");
+    expect(message?.content).not.toBe("");
+    expect(message?.images).toHaveLength(1);
+    // A 16:9 image (the emulator draws the ratio at 2 pixels a unit).
+    expect(pngSize(message?.images?.[0]?.imageUrl.url as string)).toEqual({ width: 32, height: 18 });
+
+    const body = await upstreamBody(marker);
+    expect(body.generationConfig.responseModalities).toEqual(["IMAGE", "TEXT"]);
+    expect(body.generationConfig.imageConfig).toEqual({ aspectRatio: "16:9" });
+  });
+
+  it("returns OpenRouter's wire shape, image tokens in the usage, and images alone when asked for them alone", async () => {
+    const { key } = await fundedAccount("5");
+    const response = await chat(key, {
+      model: IMAGE_MODEL,
+      messages: [{ role: "user", content: `Draw ${nonce()}` }],
+      modalities: ["image"],
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, any>;
+    const message = body.choices[0].message;
+    expect(message.images).toEqual([
+      { type: "image_url", image_url: { url: expect.stringMatching(/^data:image\/png;base64,/) } },
+    ]);
+    expect(message.content).toBe("");
+    expect(body.choices[0].finish_reason).toBe("stop");
+    expect(body.usage.completion_tokens).toBe(IMAGE_TOKENS);
+    expect(body.usage.completion_tokens_details.image_tokens).toBe(IMAGE_TOKENS);
+  });
+
+  it("streams the image as delta.images, each chunk parsed by OpenRouter's SDK (OpenAI SDK as the client)", async () => {
+    const { key } = await fundedAccount("5");
+    const client = new OpenAI({
+      apiKey: key,
+      baseURL: BASE,
+      fetch: (input, init) => gatewayFetch(input, init),
+      maxRetries: 0,
+    });
+    const marker = nonce();
+    const stream = await client.chat.completions.create({
+      model: IMAGE_MODEL,
+      messages: [{ role: "user", content: `Draw a cat ${marker} [[emulate tokens=6]]` }],
+      stream: true,
+      // OpenRouter's fields, which the OpenAI SDK sends as they are.
+      ...({ modalities: ["image", "text"], image_config: { aspect_ratio: "1:1" } } as object),
+    });
+    let content = "";
+    const images: Array<{ type: string; image_url: { url: string } }> = [];
+    let usage: Record<string, any> | undefined;
+    for await (const chunk of stream) {
+      expect(ChatStreamChunk$inboundSchema.safeParse(chunk).success).toBe(true);
+      const delta = chunk.choices[0]?.delta as (typeof chunk.choices)[0]["delta"] & { images?: typeof images };
+      content += delta?.content ?? "";
+      images.push(...(delta?.images ?? []));
+      if (chunk.usage) usage = chunk.usage as Record<string, any>;
+    }
+    expect(content.length).toBeGreaterThan(0);
+    expect(images).toHaveLength(1);
+    expect(images[0]?.type).toBe("image_url");
+    expect(pngSize(images[0]?.image_url.url as string)).toEqual({ width: 2, height: 2 });
+    expect(usage?.completion_tokens_details.image_tokens).toBe(IMAGE_TOKENS);
+    expect(usage?.cost).toBeGreaterThan((IMAGE_TOKENS * PRICE.image) / 1e9 - 1e-12);
+    expect((await upstreamBody(marker)).generationConfig.responseModalities).toEqual(["IMAGE", "TEXT"]);
+  });
+});
+
+describe("what image output costs", () => {
+  it("charges the image's tokens at image_output and the text at the completion price, to the nano-dollar", async () => {
+    const { accountId, key } = await fundedAccount("5");
+    const response = await chat(key, {
+      model: IMAGE_MODEL,
+      messages: [{ role: "user", content: `Draw a dog ${nonce()} [[emulate tokens=12]]` }],
+      modalities: ["image", "text"],
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, any>;
+    const { prompt_tokens: prompt, completion_tokens: completion } = body.usage;
+    const text = completion - IMAGE_TOKENS;
+    expect(text).toBe(12);
+    const nanos = prompt * PRICE.prompt + text * PRICE.text + IMAGE_TOKENS * PRICE.image;
+    expect(body.usage.cost).toBe(nanos / 1e9);
+    expect(body.usage.cost_details.upstream_inference_completions_cost).toBe(
+      (text * PRICE.text + IMAGE_TOKENS * PRICE.image) / 1e9,
+    );
+
+    const books = await settled(accountId);
+    expect(books.totals.usageNanos).toBe(nanos);
+    expect(await totalUsage(key)).toBe(nanos / 1e9);
+    const record = await recordedGeneration(key, body.id);
+    expect(record).toMatchObject({
+      model: IMAGE_MODEL,
+      provider_name: "Google AI Studio",
+      total_cost: nanos / 1e9,
+      tokens_completion: completion,
+      native_tokens_completion: completion,
+    });
+  });
+
+  it("holds at least one image at the image price, however small max_tokens is", async () => {
+    const { accountId, key } = await fundedAccount("5");
+    const pending = chat(key, {
+      model: IMAGE_MODEL,
+      max_tokens: 10,
+      messages: [{ role: "user", content: `Draw ${nonce()} [[emulate delay_ms=400]]` }],
+      modalities: ["image", "text"],
+    });
+    let held = 0;
+    for (let i = 0; i < 200 && held === 0; i++) {
+      held = (await audit(accountId)).totals.reservedNanos;
+      if (held === 0) await sleep(5);
+    }
+    await (await pending).text();
+    // 10 tokens at the text price would hold 25,000 nano-dollars; one image is 38,700,000.
+    expect(held).toBeGreaterThanOrEqual(IMAGE_TOKENS * PRICE.image);
+  });
+
+  it("refuses (402) an image it cannot pay for, rather than drawing past the balance", async () => {
+    // $0.03: a 1290-token image costs $0.0387.
+    const { key } = await fundedAccount("0.03");
+    const response = await chat(key, {
+      model: IMAGE_MODEL,
+      max_tokens: 10,
+      messages: [{ role: "user", content: `Draw ${nonce()}` }],
+      modalities: ["image", "text"],
+    });
+    expect(response.status).toBe(402);
+  });
+});
+
+describe("image requests to models that cannot draw", () => {
+  it("is a 404 naming image output, with no call to the provider and nothing charged", async () => {
+    const { key } = await fundedAccount("5");
+    for (const model of ["google/gemini-2.5-flash", "openai/gpt-4o-mini"]) {
+      const marker = nonce();
+      const response = await chat(key, {
+        model,
+        messages: [{ role: "user", content: `Draw ${marker}` }],
+        modalities: ["image", "text"],
+      });
+      expect(response.status).toBe(404);
+      const { error } = (await response.json()) as { error: { message: string } };
+      expect(error.message).toContain("No endpoints found that support the requested output modalities: image");
+      expect(error.message).toContain(model);
+      expect(await emulatorRequests(marker)).toHaveLength(0);
+    }
+    expect(await totalUsage(key)).toBe(0);
+  });
+
+  it("falls back along `models` to the one that draws", async () => {
+    const { key } = await fundedAccount("5");
+    const response = await chat(key, {
+      models: ["google/gemini-2.5-flash", IMAGE_MODEL],
+      messages: [{ role: "user", content: `Draw ${nonce()}` }],
+      modalities: ["image", "text"],
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, any>;
+    expect(body.model).toBe(IMAGE_MODEL);
+    expect(body.choices[0].message.images).toHaveLength(1);
+  });
+
+  it("leaves a text request as it was: no response modalities sent", async () => {
+    const { key } = await fundedAccount("5");
+    const marker = nonce();
+    const response = await chat(key, {
+      model: "google/gemini-2.5-flash",
+      messages: [{ role: "user", content: `Hello ${marker}` }],
+      modalities: ["text"],
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as Record<string, any>;
+    expect(body.choices[0].message.images).toBeUndefined();
+    expect((await upstreamBody(marker)).generationConfig?.responseModalities).toBeUndefined();
+  });
+});
+
+describe("image request validation", () => {
+  it("refuses an unknown modality and a malformed aspect ratio with a 400 naming the field", async () => {
+    const { key } = await fundedAccount("5");
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ modalities: ["image", "video"] }, "modalities.1"],
+      [{ modalities: "image" }, "modalities"],
+      [{ modalities: ["image"], image_config: { aspect_ratio: "wide" } }, "image_config.aspect_ratio"],
+    ];
+    for (const [fields, path] of cases) {
+      const response = await chat(key, {
+        model: IMAGE_MODEL,
+        messages: [{ role: "user", content: "Draw" }],
+        ...fields,
+      });
+      expect(response.status).toBe(400);
+      const { error } = (await response.json()) as { error: { message: string } };
+      expect(error.message).toContain(path);
+    }
+  });
+
+  it("refuses image output on /completions and /responses, whose replies have no field for images", async () => {
+    const { key } = await fundedAccount("5");
+    const post = (path: string, body: Record<string, unknown>) =>
+      gatewayFetch(`${BASE}${path}`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+        body: JSON.stringify(body),
+      });
+    const completions = await post("/completions", { model: IMAGE_MODEL, prompt: "Draw", modalities: ["image"] });
+    const responses = await post("/responses", { model: IMAGE_MODEL, input: "Draw", modalities: ["image"] });
+    const streamed = await post("/responses", {
+      model: IMAGE_MODEL,
+      input: "Draw",
+      modalities: ["image"],
+      stream: true,
+    });
+    for (const response of [completions, responses, streamed]) {
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as { error: { message: string } }).error.message).toContain("modalities");
+    }
+    expect(await totalUsage(key)).toBe(0);
+  });
+});
+
+describe("the stream's wire form", () => {
+  it("sends the image in one chunk's delta.images, before the finish", async () => {
+    const { key } = await fundedAccount("5");
+    const response = await chat(key, {
+      model: IMAGE_MODEL,
+      stream: true,
+      messages: [{ role: "user", content: `Draw ${nonce()} [[emulate tokens=3]]` }],
+      modalities: ["image", "text"],
+    });
+    expect(response.status).toBe(200);
+    const { data } = await readSse(response);
+    const chunks = data.filter((d): d is Record<string, any> => d !== "[DONE]");
+    const withImages = chunks.filter((c) => c.choices?.[0]?.delta?.images);
+    expect(withImages).toHaveLength(1);
+    const finish = chunks.findIndex((c) => c.choices?.[0]?.finish_reason);
+    expect(chunks.indexOf(withImages[0] as Record<string, any>)).toBeLessThan(finish);
+    expect(data.at(-1)).toBe("[DONE]");
+  });
+});
