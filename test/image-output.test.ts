@@ -179,6 +179,8 @@ describe("what image output costs", () => {
       total_cost: nanos / 1e9,
       tokens_completion: completion,
       native_tokens_completion: completion,
+      native_tokens_completion_images: IMAGE_TOKENS,
+      num_media_completion: 1,
     });
   });
 
@@ -321,5 +323,19 @@ describe("the stream's wire form", () => {
     const finish = chunks.findIndex((c) => c.choices?.[0]?.finish_reason);
     expect(chunks.indexOf(withImages[0] as Record<string, any>)).toBeLessThan(finish);
     expect(data.at(-1)).toBe("[DONE]");
+    // The generation's record counts the image, as a whole reply's does.
+    const record = await recordedGeneration(key, (chunks[0] as Record<string, any>).id);
+    expect(record).toMatchObject({
+      streamed: true,
+      native_tokens_completion_images: IMAGE_TOKENS,
+      num_media_completion: 1,
+    });
+  });
+
+  it("records no image figures for a text generation", async () => {
+    const { key } = await fundedAccount("5");
+    const response = await chat(key, { model: "google/gemini-2.5-flash", messages: [{ role: "user", content: "Hi" }] });
+    const record = await recordedGeneration(key, ((await response.json()) as { id: string }).id);
+    expect(record).toMatchObject({ native_tokens_completion_images: null, num_media_completion: null });
   });
 });

@@ -35,6 +35,9 @@ interface GenerationRow extends Record<string, SqlStorageValue> {
    * is a settlement by code from before it, which always had a latency.
    */
   latency_known: number | null;
+  /** Rows from before the columns read as their default, 0; a NULL (code from before them) as 0 too. */
+  native_tokens_completion_images: number | null;
+  num_media_completion: number | null;
 }
 
 const int = (n: number) => Math.max(0, Math.round(Number.isFinite(n) ? n : 0));
@@ -66,6 +69,8 @@ export const GENERATION_COLUMNS = [
   "user",
   "api_type",
   "latency_known",
+  "native_tokens_completion_images",
+  "num_media_completion",
 ] as const satisfies ReadonlyArray<keyof GenerationRow>;
 
 /** A generation log entry's row values, in GENERATION_COLUMNS order; `costNanos` must be what was charged. */
@@ -96,6 +101,8 @@ export function generationValues(record: GenerationRecord): SqlStorageValue[] {
     record.user,
     record.apiType,
     record.latencyMs === null ? 0 : 1,
+    int(record.nativeTokensCompletionImages ?? 0),
+    int(record.numMediaCompletion ?? 0),
   ];
 }
 
@@ -120,6 +127,8 @@ export function readGeneration(sql: SqlStorage, id: string): GenerationRecord | 
     nativeTokensCompletion: row.native_tokens_completion,
     nativeTokensReasoning: row.native_tokens_reasoning,
     nativeTokensCached: row.native_tokens_cached,
+    nativeTokensCompletionImages: row.native_tokens_completion_images ?? 0,
+    numMediaCompletion: row.num_media_completion ?? 0,
     usageEstimated: row.usage_estimated === 1,
     costNanos: row.cost_nanos,
     latencyMs: row.latency_known === 0 ? null : row.latency_ms,

@@ -177,6 +177,13 @@ const SCHEMA_STEPS: ReadonlyArray<readonly string[]> = [
   // used to hold the time to its end. Nullable for the reason api_type is (step 2); the rows from
   // before it, and a NULL, read as known.
   [`ALTER TABLE generations ADD COLUMN latency_known INTEGER DEFAULT 1`],
+  // 5: generated images: their output tokens (within native_tokens_completion) and how many the
+  // reply held, OpenRouter's native_tokens_completion_images and num_media_completion. Every
+  // generation before them drew none: DEFAULT 0, and nullable for the reason api_type is.
+  [
+    `ALTER TABLE generations ADD COLUMN native_tokens_completion_images INTEGER DEFAULT 0`,
+    `ALTER TABLE generations ADD COLUMN num_media_completion INTEGER DEFAULT 0`,
+  ],
 ];
 
 /**

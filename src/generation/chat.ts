@@ -146,6 +146,7 @@ function jsonReply(
       nativeFinishReason: first?.native_finish_reason ?? null,
       firstByteAt: Date.now(),
       upstreamId: upstreamIdOf(success.json),
+      images: completion.choices.reduce((sum, choice) => sum + (choice.message.images?.length ?? 0), 0),
     }),
   );
   const body: CompletionReply<unknown> = {
@@ -268,6 +269,7 @@ function streamReply(
           firstByteAt:
             summary.providerFirstTokenAt ?? (summary.error !== undefined || summary.cancelled ? null : Date.now()),
           upstreamId: null,
+          images: summary.images,
         }),
       );
     },
