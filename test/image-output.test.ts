@@ -1,6 +1,11 @@
 import { ChatStreamChunk$inboundSchema } from "@openrouter/sdk/models";
 import OpenAI from "openai";
 import { describe, expect, it } from "vitest";
+import { costParts, worstCaseCost } from "../src/billing/cost";
+import { defaultCatalog } from "../src/catalog/default-catalog";
+import type { Model } from "../src/catalog/types";
+import { buildGeminiBody } from "../src/providers/google/request";
+import { createGeminiStreamMapper, mapUsage, parseGeminiResponse } from "../src/providers/google/response";
 import { audit, settled } from "./billing-support";
 import {
   BASE,
@@ -15,6 +20,7 @@ import {
   sleep,
   totalUsage,
 } from "./support/gateway";
+import { chatRequest, testTarget } from "./support/target";
 
 /**
  * Image generation through chat completions, as OpenRouter serves it: `modalities: ["image",
@@ -337,5 +343,87 @@ describe("the stream's wire form", () => {
     const response = await chat(key, { model: "google/gemini-2.5-flash", messages: [{ role: "user", content: "Hi" }] });
     const record = await recordedGeneration(key, ((await response.json()) as { id: string }).id);
     expect(record).toMatchObject({ native_tokens_completion_images: null, num_media_completion: null });
+  });
+});
+
+describe("Gemini's image parts and usage, mapped", () => {
+  const PNG = "iVBORw0KGgo=";
+  const modelOf = (id: string) => defaultCatalog.models.find((m) => m.id === id) as Model;
+  const targetFor = (id: string) => ({ ...testTarget({ slug: "google-ai-studio" }), model: modelOf(id) });
+
+  it("asks Gemini for images only when the request does, and sends image_config only to a model that draws", () => {
+    const draw = buildGeminiBody(
+      chatRequest({
+        modalities: ["text", "image"],
+        image_config: { aspect_ratio: "3:2", image_size: "2K", quality: "high" },
+      }),
+      targetFor(IMAGE_MODEL),
+    ).body.generationConfig as Record<string, unknown>;
+    expect(draw.responseModalities).toEqual(["TEXT", "IMAGE"]);
+    // OpenRouter's keys for other providers have no Gemini field: left out.
+    expect(draw.imageConfig).toEqual({ aspectRatio: "3:2", imageSize: "2K" });
+    const text = buildGeminiBody(
+      chatRequest({ modalities: ["text"], image_config: { aspect_ratio: "3:2" } }),
+      targetFor("google/gemini-2.5-flash"),
+    );
+    expect(text.body.generationConfig).toBeUndefined();
+  });
+
+  it("returns image parts as images, leaving out thought images and other inline data", () => {
+    const reply = parseGeminiResponse({
+      candidates: [
+        {
+          content: {
+            parts: [
+              { inlineData: { mimeType: "image/png", data: "draft" }, thought: true },
+              { text: "Here it is" },
+              { inlineData: { mimeType: "image/png", data: PNG } },
+              { inlineData: { mimeType: "audio/wav", data: "UklGRg==" } },
+            ],
+          },
+          finishReason: "STOP",
+        },
+      ],
+    });
+    expect(reply.choices[0]?.message).toMatchObject({
+      content: "Here it is",
+      images: [{ type: "image_url", image_url: { url: `data:image/png;base64,${PNG}` } }],
+    });
+    expect(reply.choices[0]?.message.images).toHaveLength(1);
+  });
+
+  it("takes image tokens from candidatesTokensDetails, and a stream's image whole in its chunk", () => {
+    const usage = {
+      promptTokenCount: 7,
+      candidatesTokenCount: 1300,
+      candidatesTokensDetails: [
+        { modality: "TEXT", tokenCount: 10 },
+        { modality: "IMAGE", tokenCount: 1290 },
+      ],
+    };
+    expect(mapUsage(usage)).toMatchObject({
+      completion_tokens: 1300,
+      completion_tokens_details: { image_tokens: 1290 },
+    });
+    expect(mapUsage({ promptTokenCount: 7, candidatesTokenCount: 3 })?.completion_tokens_details).toBeUndefined();
+
+    const mapper = createGeminiStreamMapper();
+    const image = { inlineData: { mimeType: "image/png", data: PNG } };
+    const [first] = mapper.map({ data: JSON.stringify({ candidates: [{ content: { parts: [image] } }] }) });
+    expect(first?.choices[0]?.delta).toEqual({
+      role: "assistant",
+      images: [{ type: "image_url", image_url: { url: `data:image/png;base64,${PNG}` } }],
+    });
+  });
+
+  it("prices image tokens apart, and holds every output token at the image price", () => {
+    const pricing = modelOf(IMAGE_MODEL).endpoints[0]?.pricing as Model["endpoints"][0]["pricing"];
+    const parts = costParts(pricing, { promptTokens: 10, completionTokens: 1300, imageTokens: 1290 });
+    expect(parts.completionAtto).toBe(10n * 2_500_000_000_000n + 1290n * 30_000_000_000_000n);
+    // Any output token of a model that draws may be an image's.
+    expect(worstCaseCost(pricing, 0, 100)).toBe(100 * PRICE.image);
+    // A model without image_output is held at its completion price, as before.
+    const text = modelOf("google/gemini-2.5-flash").endpoints[0]?.pricing as typeof pricing;
+    expect(worstCaseCost(text, 0, 100)).toBe(100 * 2500);
   });
 });
