@@ -367,6 +367,7 @@ describe("Gemini's image parts and usage, mapped", () => {
       targetFor("google/gemini-2.5-flash"),
     );
     expect(text.body.generationConfig).toBeUndefined();
+    expect(text.dropped).toContain("image_config");
   });
 
   it("returns image parts as images, leaving out thought images and other inline data", () => {

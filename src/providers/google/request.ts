@@ -468,6 +468,9 @@ export function buildGeminiBody(
   if (modalities) config.responseModalities = modalities;
   const images = imageConfig(request, target.model);
   if (images) config.imageConfig = images;
+  // Image settings with nothing Gemini takes (a model that does not draw, or only other
+  // providers' keys) are left out, and said so in x-tollgate-dropped-params.
+  else if (request.image_config) dropped.push("image_config");
   if (Object.keys(config).length > 0) body.generationConfig = config;
 
   if (tools) {
