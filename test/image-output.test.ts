@@ -304,7 +304,9 @@ describe("image request validation", () => {
       modalities: ["image"],
       stream: true,
     });
-    for (const response of [completions, responses, streamed]) {
+    // Validated there as on chat: a bad value is a 400 naming it, not a failure of the gateway.
+    const malformed = await post("/completions", { model: IMAGE_MODEL, prompt: "Draw", modalities: 5 });
+    for (const response of [completions, responses, streamed, malformed]) {
       expect(response.status).toBe(400);
       expect(((await response.json()) as { error: { message: string } }).error.message).toContain("modalities");
     }

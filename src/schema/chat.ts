@@ -274,6 +274,8 @@ export const CommonRequestFields = {
   top_logprobs: z.number().int().min(0).max(20).nullish(),
   // OpenAI's limit, chat and legacy completions alike.
   n: z.number().int().min(1).max(128).nullish(),
+  // Validated on legacy completions too, which refuse image output (generation/chat.ts).
+  modalities: items(Modality).optional(),
 };
 
 /**
@@ -301,7 +303,6 @@ export const ChatRequestSchema = sparse(
     reasoning_effort: z.enum(["xhigh", "high", "medium", "low", "minimal", "none"]).nullish(),
     include_reasoning: z.boolean().nullish(),
     prediction: z.unknown().optional(),
-    modalities: items(Modality).optional(),
     image_config: ImageConfig.nullish(),
     plugins: items(z.looseObject({ id: z.string() })).optional(),
     service_tier: z.string().nullish(),
