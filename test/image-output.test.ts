@@ -156,6 +156,42 @@ describe("image output through /chat/completions", () => {
   });
 });
 
+describe("editing over several turns", () => {
+  it("sends the image an earlier turn drew back to Gemini, as the OpenRouter SDK returns the turn", async () => {
+    const { key } = await fundedAccount("5");
+    const client = openRouterClient(key);
+    const first = await client.chat.send({
+      chatRequest: {
+        model: IMAGE_MODEL,
+        messages: [{ role: "user", content: `Draw a square ${nonce()}` }],
+        modalities: ["image", "text"],
+      },
+    });
+    if (!("choices" in first)) throw new Error("expected a completion");
+    const drawn = first.choices[0]?.message;
+    const url = drawn?.images?.[0]?.imageUrl.url as string;
+    const marker = nonce();
+    const second = await client.chat.send({
+      chatRequest: {
+        model: IMAGE_MODEL,
+        messages: [
+          { role: "user", content: "Draw a square" },
+          // The SDK sends the turn's images without `type`, as its schema has none.
+          { role: "assistant", content: drawn?.content ?? "", images: drawn?.images ?? [] },
+          { role: "user", content: `Now make it red ${marker}` },
+        ],
+        modalities: ["image", "text"],
+      },
+    });
+    if (!("choices" in second)) throw new Error("expected a completion");
+    expect(second.choices[0]?.message.images).toHaveLength(1);
+    const body = await upstreamBody(marker);
+    const data = url.slice(url.indexOf(",") + 1);
+    expect(body.contents[1].role).toBe("model");
+    expect(body.contents[1].parts).toContainEqual({ inlineData: { mimeType: "image/png", data } });
+  });
+});
+
 describe("what image output costs", () => {
   it("charges the image's tokens at image_output and the text at the completion price, to the nano-dollar", async () => {
     const { accountId, key } = await fundedAccount("5");

@@ -87,6 +87,16 @@ export const UserMessage = z.looseObject({
   content: Content,
   name: z.string().optional(),
 });
+/**
+ * An image an assistant turn drew, as a client sends the turn back (OpenRouter's `images`, which
+ * its SDK sends without `type`): so that an image model editing over several turns sees what it
+ * drew before.
+ */
+export const AssistantImage = z.looseObject({
+  type: z.literal("image_url").optional(),
+  image_url: z.looseObject({ url: MediaUrl }),
+});
+
 export const AssistantMessage = z.looseObject({
   role: z.literal("assistant"),
   content: Content.nullish(),
@@ -95,6 +105,7 @@ export const AssistantMessage = z.looseObject({
   refusal: z.string().nullish(),
   reasoning: z.string().nullish(),
   reasoning_details: items(ReasoningDetail).nullish(),
+  images: items(AssistantImage).nullish(),
 });
 export const ToolMessage = z.looseObject({
   role: z.literal("tool"),

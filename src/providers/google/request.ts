@@ -168,6 +168,13 @@ export function thoughtSignatures(details: ReasoningDetail[] | null | undefined)
 function assistantParts(message: Extract<Message, { role: "assistant" }>): GeminiPart[] {
   const { byToolCall, loose } = thoughtSignatures(message.reasoning_details);
   const parts: GeminiPart[] = convertContent(message.content ?? null);
+  // What the turn drew goes back to the model with it, as Gemini's own chat history keeps it (an
+  // image model edits over several turns). A data: URL is the image (what replies carry); a
+  // Files API URI Gemini reads itself; any other URL, which no Gemini reply gives, is left out.
+  for (const image of message.images ?? []) {
+    const url = image.image_url.url;
+    if (/^data:/i.test(url) || isGeminiFileUri(url)) parts.push(mediaPart(url));
+  }
   for (const call of message.tool_calls ?? []) {
     const id = geminiIdOf(call.id);
     const signature = byToolCall.get(call.id);
