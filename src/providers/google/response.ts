@@ -47,7 +47,16 @@ const CONTENT_FILTER = new Set([
   "IMAGE_PROHIBITED_CONTENT",
   "IMAGE_RECITATION",
 ]);
-const ERRORS = new Set(["MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL", "TOO_MANY_TOOL_CALLS", "OTHER"]);
+// IMAGE_OTHER is OTHER's twin for an image model ("image generation stopped because of other
+// miscellaneous issue"). NO_IMAGE (none drawn, though one was expected) is a stop: the reply,
+// without images, says so itself, as its native_finish_reason does.
+const ERRORS = new Set([
+  "MALFORMED_FUNCTION_CALL",
+  "UNEXPECTED_TOOL_CALL",
+  "TOO_MANY_TOOL_CALLS",
+  "OTHER",
+  "IMAGE_OTHER",
+]);
 
 /**
  * Gemini finish reasons ⇒ OpenAI's. Gemini has no tool-specific reason: `STOP` with function
