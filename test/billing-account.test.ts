@@ -201,6 +201,8 @@ describe("reserve and settle", () => {
       finishReason: null,
       nativeTokensReasoning: 17,
       nativeTokensCached: 5,
+      nativeTokensCompletionImages: 129,
+      numMediaCompletion: 1,
       usageEstimated: true,
       user: "user-1",
       presetId: "preset-1",

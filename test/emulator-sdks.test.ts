@@ -6,7 +6,7 @@ import {
   ConverseStreamCommand,
   InvokeModelCommand,
 } from "@aws-sdk/client-bedrock-runtime";
-import { GoogleGenAI } from "@google/genai";
+import { GoogleGenAI, Modality } from "@google/genai";
 import { CohereClientV2 } from "cohere-ai";
 import { AzureOpenAI } from "openai";
 import { describe, expect, it } from "vitest";
@@ -109,6 +109,28 @@ describe("Google Gen AI SDK against the Gemini emulator", () => {
     }
     expect(text.length).toBeGreaterThan(0);
     expect(finish).toBe("STOP");
+  });
+
+  it("draws with an image model, as the SDK sends image generation (Modality, imageConfig)", async () => {
+    const response = await client.models.generateContent({
+      model: "gemini-2.5-flash-image",
+      contents: "Draw a square",
+      config: { responseModalities: [Modality.TEXT, Modality.IMAGE], imageConfig: { aspectRatio: "4:3" } },
+    });
+    expect(response.text?.length).toBeGreaterThan(0);
+    // The SDK's `data` getter reads the first inlineData part: the image, base64.
+    const image = response.candidates?.[0]?.content?.parts?.find((part) => part.inlineData)?.inlineData;
+    expect(image?.mimeType).toBe("image/png");
+    expect(response.data).toBe(image?.data);
+    expect(response.usageMetadata?.candidatesTokensDetails).toContainEqual({ modality: "IMAGE", tokenCount: 1290 });
+    // A text model asked to draw is Gemini's 400.
+    await expect(
+      client.models.generateContent({
+        model: "gemini-2.5-flash",
+        contents: "Draw",
+        config: { responseModalities: [Modality.IMAGE] },
+      }),
+    ).rejects.toMatchObject({ status: 400 });
   });
 
   it("embeds", async () => {

@@ -51,6 +51,17 @@ const ROWS = [
     nextName: "OpenAI",
   },
   {
+    format: "Gemini",
+    model: "google/gemini-2.5-flash-image",
+    slug: "google-ai-studio",
+    name: "Google AI Studio",
+    // An image model's OTHER.
+    reason: "IMAGE_OTHER",
+    next: { models: ["google/gemini-2.5-flash-image", "openai/gpt-4o-mini"] },
+    nextSlug: "openai",
+    nextName: "OpenAI",
+  },
+  {
     format: "Cohere",
     model: "cohere/command-a",
     slug: "cohere",

@@ -19,11 +19,14 @@ responsesRoutes.post("/responses", requireKey, async (c) => {
   // The Response echoes the settings it was made with: with a preset, the preset's too.
   const preset = c.get("preset");
   const request = preset ? echoedWithPreset(asked, chat, preset) : asked;
+  // A Response is built from the chat reply, but has no place for generated images: a request
+  // asking for them (chat's `modalities`, passed on as an unknown field) is refused.
+  const shape = { ...CHAT_SHAPE, showsImages: false };
   // A reply whole is built as a Response object from the chat reply's, before it is serialised.
   if (!request.stream) {
-    return completeChat(c, chat, { ...CHAT_SHAPE, reply: (body) => responseFromChat(request, body) });
+    return completeChat(c, chat, { ...shape, reply: (body) => responseFromChat(request, body) });
   }
-  const reply = await completeChat(c, chat);
+  const reply = await completeChat(c, chat, shape);
   if (!reply.ok || !reply.body) return reply;
   return new Response(responsesEventStream(reply.body, request), { headers: reply.headers });
 });

@@ -95,6 +95,13 @@ export interface GenerationRecord {
   nativeTokensCompletion: number;
   nativeTokensReasoning: number;
   nativeTokensCached: number;
+  /**
+   * Output tokens of generated images (within nativeTokensCompletion), and how many images the
+   * reply held: OpenRouter's native_tokens_completion_images and num_media_completion. Optional:
+   * a settlement written before they existed (kept in KV, sent again) has neither, and reads as 0.
+   */
+  nativeTokensCompletionImages?: number;
+  numMediaCompletion?: number;
   /** True when the usage was estimated from the text because the provider reported none. */
   usageEstimated: boolean;
   costNanos: Nanos;

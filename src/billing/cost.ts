@@ -16,6 +16,11 @@ export interface BillableUsage {
    * `internal_reasoning` when it is listed dearer than the completion, else as the rest of it.
    */
   reasoningTokens?: number;
+  /**
+   * Completion tokens of generated images (within completionTokens, as Gemini counts them):
+   * billed at `image_output` where it is listed, else as the rest of the output.
+   */
+  imageTokens?: number;
   /** Images in the prompt (billed at `image` when listed). */
   images?: number;
   /** Counts billed apart from prompt and completion (Usage.billed_apart), each only where the catalog prices it. */
@@ -74,6 +79,7 @@ export function costParts(basePricing: Pricing, usage: BillableUsage): CostParts
   const cacheWrite1h = Math.min(usage.cacheWrite1hTokens ?? 0, cacheWrite);
   const plainPrompt = usage.promptTokens - cached - cacheWrite;
   const reasoning = Math.min(usage.reasoningTokens ?? 0, usage.completionTokens);
+  const drawn = Math.min(usage.imageTokens ?? 0, usage.completionTokens - reasoning);
   const prompt = priceAtto(pricing.prompt);
   return {
     promptAtto:
@@ -84,8 +90,9 @@ export function costParts(basePricing: Pricing, usage: BillableUsage): CostParts
       BigInt(usage.images ?? 0) * priceAtto(pricing.image) +
       BigInt(usage.citationTokens ?? 0) * priceAtto(pricing.input_citation),
     completionAtto:
-      BigInt(usage.completionTokens - reasoning) * priceAtto(pricing.completion) +
-      BigInt(reasoning) * outputTokenPrice(pricing) +
+      BigInt(usage.completionTokens - reasoning - drawn) * priceAtto(pricing.completion) +
+      BigInt(reasoning) * reasoningTokenPrice(pricing) +
+      BigInt(drawn) * priceAtto(pricing.image_output ?? pricing.completion) +
       BigInt(usage.apartReasoningTokens ?? 0) * priceAtto(pricing.internal_reasoning),
     requestAtto:
       priceAtto(pricing.request) +
@@ -104,13 +111,22 @@ export const totalNanos = (parts: CostParts): Nanos =>
   attoToNanosCeil(parts.promptAtto + parts.completionAtto + parts.requestAtto);
 
 /**
- * What a reasoning token costs, and so the most an output token can (any of them may be
- * reasoning): `internal_reasoning` where it is listed above the completion price. Never below it:
- * OpenRouter's own listings show `internal_reasoning: "0"` for models whose reasoning is billed as
- * output, and a catalog copied from them must not make reasoning free.
+ * What a reasoning token costs: `internal_reasoning` where it is listed above the completion
+ * price. Never below it: OpenRouter's own listings show `internal_reasoning: "0"` for models whose
+ * reasoning is billed as output, and a catalog copied from them must not make reasoning free.
+ */
+function reasoningTokenPrice(pricing: Pricing): bigint {
+  return dearest(priceAtto(pricing.completion), priceAtto(pricing.internal_reasoning ?? pricing.completion));
+}
+
+/**
+ * The most an output token can cost, what a hold prices every output token at: any of them may
+ * be reasoning, and on a model that draws, any may be an image's (at `image_output`, Gemini's
+ * $30/M against $2.50/M for text). An endpoint that lists no image price pays nothing more here.
  */
 export function outputTokenPrice(pricing: Pricing): bigint {
-  return dearest(priceAtto(pricing.completion), priceAtto(pricing.internal_reasoning ?? pricing.completion));
+  const text = reasoningTokenPrice(pricing);
+  return pricing.image_output === undefined ? text : dearest(text, priceAtto(pricing.image_output));
 }
 
 /** The highest of some prices (Math.max does not take bigints). */

@@ -37,6 +37,9 @@ interface GenerationRow extends Record<string, SqlStorageValue> {
   latency_known: number | null;
   /** The id of the preset the request named; NULL for none (and for rows from before the column). */
   preset_id: string | null;
+  /** Rows from before the columns read as their default, 0; a NULL (code from before them) as 0 too. */
+  native_tokens_completion_images: number | null;
+  num_media_completion: number | null;
 }
 
 const int = (n: number) => Math.max(0, Math.round(Number.isFinite(n) ? n : 0));
@@ -69,6 +72,8 @@ export const GENERATION_COLUMNS = [
   "api_type",
   "latency_known",
   "preset_id",
+  "native_tokens_completion_images",
+  "num_media_completion",
 ] as const satisfies ReadonlyArray<keyof GenerationRow>;
 
 /** A generation log entry's row values, in GENERATION_COLUMNS order; `costNanos` must be what was charged. */
@@ -101,6 +106,8 @@ export function generationValues(record: GenerationRecord): SqlStorageValue[] {
     record.latencyMs === null ? 0 : 1,
     // A settlement kept from before the field (a dead letter: redelivery.ts) has none.
     record.presetId ?? null,
+    int(record.nativeTokensCompletionImages ?? 0),
+    int(record.numMediaCompletion ?? 0),
   ];
 }
 
@@ -125,6 +132,8 @@ export function readGeneration(sql: SqlStorage, id: string): GenerationRecord | 
     nativeTokensCompletion: row.native_tokens_completion,
     nativeTokensReasoning: row.native_tokens_reasoning,
     nativeTokensCached: row.native_tokens_cached,
+    nativeTokensCompletionImages: row.native_tokens_completion_images ?? 0,
+    numMediaCompletion: row.num_media_completion ?? 0,
     usageEstimated: row.usage_estimated === 1,
     costNanos: row.cost_nanos,
     latencyMs: row.latency_known === 0 ? null : row.latency_ms,

@@ -114,9 +114,10 @@ export function generationData(record: GenerationRecord) {
     native_tokens_completion: record.nativeTokensCompletion,
     native_tokens_reasoning: record.nativeTokensReasoning,
     native_tokens_cached: record.nativeTokensCached,
-    native_tokens_completion_images: null,
+    // Null for a generation that drew no image, as before these were recorded.
+    native_tokens_completion_images: record.nativeTokensCompletionImages || null,
     num_media_prompt: null,
-    num_media_completion: null,
+    num_media_completion: record.numMediaCompletion || null,
     num_input_audio_prompt: null,
     num_search_results: null,
     num_fetches: null,

@@ -201,6 +201,13 @@ const SCHEMA_STEPS: ReadonlyArray<readonly string[]> = [
   // 6: the preset a generation's request named (its id; `preset_id` in /generation). NULL for
   // none, and for the rows from before it, which could name none.
   [`ALTER TABLE generations ADD COLUMN preset_id TEXT`],
+  // 7: generated images: their output tokens (within native_tokens_completion) and how many the
+  // reply held, OpenRouter's native_tokens_completion_images and num_media_completion. Every
+  // generation before them drew none: DEFAULT 0, and nullable for the reason api_type is.
+  [
+    `ALTER TABLE generations ADD COLUMN native_tokens_completion_images INTEGER DEFAULT 0`,
+    `ALTER TABLE generations ADD COLUMN num_media_completion INTEGER DEFAULT 0`,
+  ],
 ];
 
 /**

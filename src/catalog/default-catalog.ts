@@ -40,6 +40,8 @@ const GEMINI_THINKING = [
   "reasoning",
   "include_reasoning",
 ];
+// Gemini's image models take neither tools nor a thinking configuration, nor penalties.
+const GEMINI_IMAGE_PARAMS = ["max_tokens", "temperature", "top_p", "stop", "seed", ...JSON_OUT];
 // JSON mode only at DeepInfra (json_object); Together and Fireworks enforce a JSON schema too.
 const OPEN_PARAMS = [...CHAT, "top_k", "repetition_penalty", "min_p", ...TOOLS, "response_format"];
 const OPEN_SCHEMA_PARAMS = [...OPEN_PARAMS, "structured_outputs"];
@@ -67,6 +69,8 @@ interface EndpointSpec {
   request?: string;
   /** USD per search unit, as written: what a rerank provider bills (Cohere's billed units). */
   searchUnit?: string;
+  /** USD per million tokens of generated images (Gemini bills an output image as tokens). */
+  imageOutput?: string;
   /**
    * Long-prompt price tiers (OpenRouter's `pricing.overrides`): a prompt of more than `minPrompt`
    * tokens has every token at these prices (per million), the ones left out at the base's.
@@ -93,6 +97,7 @@ const endpoint = (e: EndpointSpec): Endpoint => ({
     ...(e.cacheWrite1h ? { input_cache_write_1h: perMillion(e.cacheWrite1h) } : {}),
     ...(e.request ? { request: e.request } : {}),
     ...(e.searchUnit ? { search_unit: e.searchUnit } : {}),
+    ...(e.imageOutput ? { image_output: perMillion(e.imageOutput) } : {}),
     ...(e.tiers
       ? {
           overrides: e.tiers.map((t) => ({
@@ -119,6 +124,8 @@ interface ModelSpec {
   context: number;
   tokenizer: string;
   vision?: boolean;
+  /** The model draws images in its chat replies (OpenRouter's output modality "image"). */
+  drawsImages?: boolean;
   hf?: string;
   kind?: Model["kind"];
   /** The license allows training other models on its outputs (DeepSeek's MIT license says so). */
@@ -138,9 +145,14 @@ const model = (m: ModelSpec): Model => ({
   context_length: m.context,
   kind: m.kind ?? "chat",
   architecture: {
-    modality: m.vision ? "text+image->text" : `text->${OUTPUT_OF[m.kind ?? "chat"]}`,
+    modality: m.drawsImages
+      ? "text+image->text+image"
+      : m.vision
+        ? "text+image->text"
+        : `text->${OUTPUT_OF[m.kind ?? "chat"]}`,
     input_modalities: m.vision ? ["text", "image"] : ["text"],
-    output_modalities: [OUTPUT_OF[m.kind ?? "chat"]],
+    // As OpenRouter lists its image models' outputs.
+    output_modalities: m.drawsImages ? ["image", "text"] : [OUTPUT_OF[m.kind ?? "chat"]],
     tokenizer: m.tokenizer,
     instruct_type: null,
   },
@@ -752,6 +764,35 @@ export const defaultCatalog: Catalog = {
         },
       ],
     }),
+    // Gemini's image models ("Nano Banana"): replies with images when asked (`modalities`),
+    // listed and priced as OpenRouter lists them. Google bills the text out at $2.50/M and a
+    // generated image as 1290 tokens at $30/M ($0.039 an image); no tools, no thinking settings.
+    ...(["google/gemini-2.5-flash-image", "google/gemini-2.5-flash-image-preview"] as const).map((id) =>
+      model({
+        id,
+        name: id.endsWith("-preview") ? "Google: Gemini 2.5 Flash Image Preview" : "Google: Gemini 2.5 Flash Image",
+        created: id.endsWith("-preview") ? "2025-08-26" : "2025-10-07",
+        description: "Gemini 2.5 Flash Image (Nano Banana): generates and edits images in a conversation.",
+        context: 32768,
+        tokenizer: "Gemini",
+        vision: true,
+        drawsImages: true,
+        endpoints: [
+          {
+            provider: "google-ai-studio",
+            id: id.slice("google/".length),
+            context: 32768,
+            maxOut: 32768,
+            prompt: "0.3",
+            completion: "2.5",
+            imageOutput: "30",
+            params: GEMINI_IMAGE_PARAMS,
+            latencyMs: 3000,
+            tps: 100,
+          },
+        ],
+      }),
+    ),
     // ── Meta (open weights, several hosts) ──
     model({
       id: "meta-llama/llama-3.3-70b-instruct",

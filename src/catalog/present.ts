@@ -25,6 +25,7 @@ function pricing(endpoint: Endpoint) {
     completion,
     request,
     image,
+    image_output,
     web_search,
     search_unit,
     input_cache_read,
@@ -38,6 +39,8 @@ function pricing(endpoint: Endpoint) {
     completion,
     request: request ?? "0",
     image: image ?? "0",
+    // The price of generated images' tokens, on models that draw them (OpenRouter lists it only there).
+    ...(image_output ? { image_output } : {}),
     ...(input_cache_read ? { input_cache_read } : {}),
     ...(input_cache_write ? { input_cache_write } : {}),
     ...(input_cache_write_1h ? { input_cache_write_1h } : {}),

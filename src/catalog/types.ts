@@ -47,6 +47,14 @@ const optionalPrices = {
   request: decimalPrice.optional(),
   /** Per image in the prompt (OpenRouter's "price per input image"). */
   image: decimalPrice.optional(),
+  /**
+   * Per token of a generated image (OpenRouter's `image_output`), for models that draw images in a
+   * chat reply. Gemini bills an output image as tokens (1290 for a 1024×1024 image) at a rate
+   * of its own, counted within its output tokens: those tokens are charged this price, the rest of
+   * the output the completion price. OpenRouter publishes Gemini's rate in this field ("0.00003",
+   * Google's $30 a million), so it is read per token, whatever the SDK's comment ("per output image").
+   */
+  image_output: decimalPrice.optional(),
   input_cache_read: decimalPrice.optional(),
   /** A cache write at the provider's default (for Anthropic, 5-minute) lifetime. */
   input_cache_write: decimalPrice.optional(),

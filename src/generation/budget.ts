@@ -15,6 +15,19 @@ export function outputCap(endpoint: Endpoint, promptTokens: number, requested: n
 }
 
 /**
+ * The output tokens of one generated image as Gemini counts them (1290 for a 1024×1024 image, its
+ * image models' default size). A hold on an endpoint that bills images (`image_output`) covers at
+ * least one per choice, whatever a small `max_tokens` says: whether Gemini stops an image at
+ * maxOutputTokens is not documented, and an image past the hold would be charged beyond it.
+ */
+export const IMAGE_OUTPUT_TOKENS = 1290;
+
+/** The output cap a hold assumes at an endpoint: one image at least where the endpoint bills images. */
+function heldOutput(endpoint: Endpoint, cap: number): number {
+  return endpoint.pricing.image_output === undefined ? cap : Math.max(cap, IMAGE_OUTPUT_TOKENS);
+}
+
+/**
  * Output tokens a request's reasoning may add on top of its `max_tokens` at each endpoint, or
  * undefined when the request says nothing of reasoning (most requests: no work per attempt).
  * Formats with a thinking budget of their own (Anthropic, Bedrock's Claude, Gemini, Cohere) send
@@ -73,7 +86,7 @@ export function reservationFor(
     // (without a cap, the endpoint's limit bounds both).
     const requested =
       requestedMaxTokens == null ? requestedMaxTokens : requestedMaxTokens + (reasoningTokens?.(attempt) ?? 0);
-    const cap = outputCap(endpoint, promptTokens, requested) * Math.max(1, Math.floor(choices));
+    const cap = heldOutput(endpoint, outputCap(endpoint, promptTokens, requested)) * Math.max(1, Math.floor(choices));
     const worstCaseNanos = worstCaseCost(endpoint.pricing, promptTokens, cap, images, searchUnits);
     if (!worst || worstCaseNanos > worst.worstCaseNanos) {
       worst = {

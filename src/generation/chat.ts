@@ -3,7 +3,7 @@ import { getCatalog } from "../catalog/store";
 import type { AppEnv } from "../context";
 import { serverTiming } from "../observability";
 import { producedText } from "../providers/assistant-message";
-import { atDefault } from "../providers/parameters";
+import { asksForImages, atDefault } from "../providers/parameters";
 import { adapterFor } from "../providers/registry";
 import type { ChatCompletionOut, Usage } from "../providers/types";
 import { type AttemptReport, type AttemptSuccess, runAttempts } from "../routing/attempts";
@@ -12,7 +12,7 @@ import { type Attempt, endpointKey, planAttempts } from "../routing/plan";
 import { resolveUpstream } from "../routing/upstream";
 import { withVariant } from "../routing/variants";
 import type { ChatRequest } from "../schema/chat";
-import { GatewayError } from "../schema/errors";
+import { badRequest, GatewayError } from "../schema/errors";
 import { createChatStream, type StreamSource, type StreamSummary } from "../streaming/chat-stream";
 import { fitToEndpoint } from "../transforms/middle-out";
 import { healChoices, healsReply } from "../transforms/response-healing";
@@ -45,6 +45,12 @@ export async function completeChat(
 ): Promise<Response> {
   // From the request's arrival, so a generation's latency includes its key check and body parse.
   const receivedAt = c.get("receivedAt");
+  if (!shape.showsImages && asksForImages(request)) {
+    throw badRequest(
+      "modalities: image output is returned by /chat/completions only (this API's reply has no field for images)",
+      { modalities: request.modalities },
+    );
+  }
   c.set("requestedModel", request.model ?? null);
   const env = c.env;
   const catalog = await getCatalog(env, c.executionCtx);
@@ -147,6 +153,7 @@ function jsonReply(
       nativeFinishReason: first?.native_finish_reason ?? null,
       firstByteAt: Date.now(),
       upstreamId: upstreamIdOf(success.json),
+      images: completion.choices.reduce((sum, choice) => sum + (choice.message.images?.length ?? 0), 0),
     }),
   );
   const body: CompletionReply<unknown> = {
@@ -276,6 +283,7 @@ function streamReply(
           firstByteAt:
             summary.providerFirstTokenAt ?? (summary.error !== undefined || summary.cancelled ? null : Date.now()),
           upstreamId: null,
+          images: summary.images,
         }),
       );
     },

@@ -347,6 +347,8 @@ export interface Outcome {
   /** When the answer's first byte (a stream's first token) came; null if it never did. */
   firstByteAt: number | null;
   upstreamId: string | null;
+  /** Images the reply held (its choices' `images`), where the model drew any. */
+  images?: number;
 }
 
 export function record(
@@ -375,6 +377,8 @@ export function record(
     nativeTokensCompletion: outcome.usage.completion_tokens,
     nativeTokensReasoning: outcome.usage.completion_tokens_details?.reasoning_tokens ?? 0,
     nativeTokensCached: outcome.usage.prompt_tokens_details?.cached_tokens ?? 0,
+    nativeTokensCompletionImages: outcome.usage.completion_tokens_details?.image_tokens ?? 0,
+    numMediaCompletion: outcome.images ?? 0,
     usageEstimated: outcome.estimated,
     costNanos: outcome.costNanos,
     latencyMs: outcome.firstByteAt === null ? null : Math.max(0, outcome.firstByteAt - gen.receivedAt),

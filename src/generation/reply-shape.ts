@@ -22,6 +22,12 @@ export interface ReplyShape<Choice = unknown> {
    */
   hidesReasoning?: boolean;
   /**
+   * The shape returns generated images (chat's `message.images` and `delta.images`). A request
+   * asking for images in another shape is refused before any call: the images would be drawn
+   * and billed, and the client never given them.
+   */
+  showsImages?: boolean;
+  /**
    * A non-streaming reply as another API presents it (the Responses API's Response object),
    * built from the chat reply's object before it is serialised.
    */
@@ -73,7 +79,11 @@ export interface TextLogprobs {
 /** `POST /completions`, non-streaming. */
 export type TextCompletionReply = CompletionReply<TextChoiceOut> & { object: "text_completion" };
 
-export const CHAT_SHAPE: ReplyShape<ChoiceOut> = { object: "chat.completion", chunkObject: "chat.completion.chunk" };
+export const CHAT_SHAPE: ReplyShape<ChoiceOut> = {
+  object: "chat.completion",
+  chunkObject: "chat.completion.chunk",
+  showsImages: true,
+};
 
 export const TEXT_COMPLETION_SHAPE: ReplyShape<TextChoiceOut> = {
   object: "text_completion",

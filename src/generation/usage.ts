@@ -57,6 +57,7 @@ export function billable(usage: Usage): BillableUsage {
     cacheWriteTokens: wholeTokens(usage.prompt_tokens_details?.cache_write_tokens),
     cacheWrite1hTokens: wholeTokens(usage.prompt_tokens_details?.cache_write_1h_tokens),
     reasoningTokens: wholeTokens(usage.completion_tokens_details?.reasoning_tokens),
+    imageTokens: wholeTokens(usage.completion_tokens_details?.image_tokens),
     citationTokens: wholeTokens(usage.billed_apart?.citation_tokens),
     apartReasoningTokens: wholeTokens(usage.billed_apart?.reasoning_tokens),
     webSearches: wholeTokens(usage.billed_apart?.web_searches),
@@ -118,7 +119,13 @@ export function publicUsage(usage: Usage, { costNanos, details }: PricedUsage | 
         ? { cache_write_tokens: usage.prompt_tokens_details.cache_write_tokens }
         : {}),
     },
-    completion_tokens_details: { reasoning_tokens: usage.completion_tokens_details?.reasoning_tokens ?? 0 },
+    completion_tokens_details: {
+      reasoning_tokens: usage.completion_tokens_details?.reasoning_tokens ?? 0,
+      // OpenRouter's count of generated images' tokens, where the reply drew any.
+      ...(usage.completion_tokens_details?.image_tokens
+        ? { image_tokens: usage.completion_tokens_details.image_tokens }
+        : {}),
+    },
     cost: nanosToUsd(costNanos),
     ...(details ? { cost_details: details } : {}),
     is_byok: false,

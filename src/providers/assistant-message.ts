@@ -1,5 +1,13 @@
 import type { ReasoningDetail, ToolCall } from "../schema/chat";
-import type { AssistantMessageOut, ChatChunkOut, ChatCompletionOut, DeltaOut, FinishReason, Usage } from "./types";
+import type {
+  AssistantMessageOut,
+  ChatChunkOut,
+  ChatCompletionOut,
+  DeltaOut,
+  FinishReason,
+  GeneratedImage,
+  Usage,
+} from "./types";
 
 /**
  * The assistant message of a reply assembled from a provider's blocks: content is null only
@@ -11,11 +19,13 @@ export function assistantMessage(parts: {
   reasoning?: string;
   details?: ReasoningDetail[];
   toolCalls?: ToolCall[];
+  images?: GeneratedImage[];
 }): AssistantMessageOut {
   const calls = parts.toolCalls ?? [];
   return {
     role: "assistant",
     content: parts.text || (calls.length > 0 ? null : ""),
+    ...(parts.images && parts.images.length > 0 ? { images: parts.images } : {}),
     ...(parts.reasoning ? { reasoning: parts.reasoning } : {}),
     ...(parts.details && parts.details.length > 0 ? { reasoning_details: parts.details } : {}),
     ...(calls.length > 0 ? { tool_calls: calls } : {}),

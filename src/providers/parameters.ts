@@ -120,3 +120,11 @@ export function reasoningIncludedAlone(
     !dropped.includes("include_reasoning")
   );
 }
+
+/**
+ * Whether the request asks for images in its reply (`modalities` holding "image", as OpenRouter's
+ * image generation is asked). A field read, so text requests pay nothing for image output.
+ */
+export function asksForImages(request: Pick<ChatRequest, "modalities">): boolean {
+  return request.modalities?.includes("image") === true;
+}

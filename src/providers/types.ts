@@ -50,7 +50,11 @@ export interface Usage {
      */
     cache_write_1h_tokens?: number;
   };
-  completion_tokens_details?: { reasoning_tokens?: number };
+  completion_tokens_details?: {
+    reasoning_tokens?: number;
+    /** Of completion_tokens, those of generated images (Gemini's IMAGE modality), priced at `image_output`. */
+    image_tokens?: number;
+  };
   /**
    * What a provider reports beside its prompt and completion tokens and bills apart (Perplexity's
    * Sonar Deep Research: `citation_tokens`, `reasoning_tokens`, `num_search_queries`, none of
@@ -61,9 +65,17 @@ export interface Usage {
   billed_apart?: { citation_tokens?: number; reasoning_tokens?: number; web_searches?: number; search_units?: number };
 }
 
+/** An image the model generated, as OpenRouter returns it (`message.images`, a stream's `delta.images`). */
+export interface GeneratedImage {
+  type: "image_url";
+  /** A `data:<media type>;base64,…` URL. */
+  image_url: { url: string };
+}
+
 export interface AssistantMessageOut {
   role: "assistant";
   content: string | null;
+  images?: GeneratedImage[];
   refusal?: string | null;
   reasoning?: string | null;
   reasoning_details?: ReasoningDetail[];
@@ -97,6 +109,7 @@ export interface ToolCallDelta {
 export interface DeltaOut {
   role?: "assistant";
   content?: string | null;
+  images?: GeneratedImage[];
   refusal?: string | null;
   reasoning?: string | null;
   reasoning_details?: ReasoningDetail[];
@@ -191,6 +204,12 @@ export interface CredentialParts {
 
 /** One upstream wire format: small pure functions from the public request to the upstream and back. */
 export interface ChatAdapter extends CredentialParts {
+  /**
+   * The format returns the images a model draws (as `message.images`). Routing sends a request
+   * asking for images (`modalities`) only to such a format's endpoints of a model whose outputs
+   * include "image": another one would answer in text alone, as though images had been made.
+   */
+  drawsImages?: boolean;
   /** The limits of a provider speaking this format (by slug: OpenAI-compatible ones differ). */
   limits?(providerSlug: string): FormatLimits | undefined;
   /**

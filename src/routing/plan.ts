@@ -1,7 +1,7 @@
 import { priceAtto, usdToAtto } from "../billing/money";
 import type { CatalogIndex } from "../catalog/store";
 import type { Endpoint, Model, Provider } from "../catalog/types";
-import { atDefault, requestedParameters, stopSequences, supports } from "../providers/parameters";
+import { asksForImages, atDefault, requestedParameters, stopSequences, supports } from "../providers/parameters";
 import { adapterFor } from "../providers/registry";
 import type { UpstreamTarget } from "../providers/types";
 import type { ChatRequest, ProviderPreferences } from "../schema/chat";
@@ -200,6 +200,7 @@ export function planAttempts(input: PlanInput): Attempt[] {
         text: `${model.id}: ${reasons.join("; ") || "no endpoint"}`,
         clientsToFix,
         toolsOnly: reasons.length === 1 && reasons[0] === NO_TOOL_USE,
+        imagesOnly: reasons.length === 1 && reasons[0] === NO_IMAGE_OUTPUT,
         availableProviders: providersServingNoneAllowed(model, prefs, filters, catalog),
       });
     }
@@ -274,6 +275,12 @@ function withoutProviderFallbacks(ordered: Attempt[], listed: ProviderRef[] | un
 /** Why an endpoint without tool use is left out of a request with `tools` (require_parameters aside). */
 const NO_TOOL_USE = "does not support tool use (the request sends `tools`)";
 
+/**
+ * Why an endpoint is left out of a request asking for images (`modalities`): its model does not
+ * draw them, or its format does not return them. Sent there, it would answer in text alone.
+ */
+const NO_IMAGE_OUTPUT = "does not support image output (the request's `modalities` asks for images)";
+
 /** Why a requested model has no endpoint left, and whether only the request itself stands in the way. */
 interface Rejection {
   text: string;
@@ -281,6 +288,8 @@ interface Rejection {
   clientsToFix: boolean;
   /** Every endpoint was left out for want of tool use alone. */
   toolsOnly?: boolean;
+  /** Every endpoint was left out for want of image output alone. */
+  imagesOnly?: boolean;
   /** Set when no provider the request allows serves the model: the slugs of those that do. */
   availableProviders?: string[];
 }
@@ -307,9 +316,12 @@ function orRefuse(attempts: Attempt[], rejections: Rejection[], allowedProviders
   // OpenRouter's own words when tools are what no endpoint takes: clients (coding agents) read
   // them to retry without tools.
   const toolsOnly = rejections.length > 0 && rejections.every((r) => r.toolsOnly);
+  const imagesOnly = rejections.length > 0 && rejections.every((r) => r.imagesOnly);
   const headline = toolsOnly
     ? "No endpoints found that support tool use"
-    : "No endpoints found that satisfy the request";
+    : imagesOnly
+      ? "No endpoints found that support the requested output modalities: image"
+      : "No endpoints found that satisfy the request";
   throw new GatewayError(clientsToFix ? 400 : 404, `${headline}: ${reasons.join(" | ")}`, { reasons });
 }
 
@@ -345,6 +357,8 @@ function eligibleEndpoints(
   const needed = neededParameters(request, prefs, variant, input.parameters);
   const maxOutput = request.max_completion_tokens ?? request.max_tokens ?? 0;
   const stops = stopSequences(request).length;
+  // Read once a model; for a text request, one field lookup.
+  const draws = asksForImages(request) ? model.architecture.output_modalities.includes("image") : undefined;
   const reasons = new Set<string>();
   let clientsToFix = true;
   const eligible: Array<{ endpoint: Endpoint; provider: Provider; access: UpstreamAccess }> = [];
@@ -385,6 +399,10 @@ function eligibleEndpoints(
     const missing = needed.filter((p) => !supports(endpoint, p));
     if (missing.length > 0) {
       reject(prefs.require_parameters ? `does not support ${missing.join(", ")} (require_parameters)` : NO_TOOL_USE);
+      continue;
+    }
+    if (draws !== undefined && !(draws && adapterFor(provider.adapter)?.drawsImages)) {
+      reject(NO_IMAGE_OUTPUT);
       continue;
     }
     const output = Math.min(maxOutput, endpoint.max_completion_tokens ?? maxOutput);

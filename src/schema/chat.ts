@@ -90,6 +90,16 @@ export const UserMessage = z.looseObject({
   content: Content,
   name: z.string().optional(),
 });
+/**
+ * An image an assistant turn drew, as a client sends the turn back (OpenRouter's `images`, which
+ * its SDK sends without `type`): so that an image model editing over several turns sees what it
+ * drew before.
+ */
+export const AssistantImage = z.looseObject({
+  type: z.literal("image_url").optional(),
+  image_url: z.looseObject({ url: MediaUrl }),
+});
+
 export const AssistantMessage = z.looseObject({
   role: z.literal("assistant"),
   content: Content.nullish(),
@@ -98,6 +108,7 @@ export const AssistantMessage = z.looseObject({
   refusal: z.string().nullish(),
   reasoning: z.string().nullish(),
   reasoning_details: items(ReasoningDetail).nullish(),
+  images: items(AssistantImage).nullish(),
 });
 export const ToolMessage = z.looseObject({
   role: z.literal("tool"),
@@ -200,6 +211,30 @@ export const ProviderPreferences = z.looseObject({
 export type ProviderPreferences = z.infer<typeof ProviderPreferences>;
 
 /**
+ * The outputs a client may ask for (OpenRouter's `modalities`, its SDK's Modality): "image" asks
+ * an image model to draw (routing/plan.ts keeps only endpoints that can); "audio" goes on to the
+ * providers that speak it (OpenAI's audio models), as before. Anything else is a 400 naming it,
+ * rather than a request answered without what it asked for.
+ */
+export const Modality = z.enum(["text", "image", "audio"]);
+
+/**
+ * OpenRouter's `image_config`: settings of generated images, which vary by provider (the SDK
+ * takes any key, with a string, number or list). The ones mapped are typed, so a bad value is a
+ * 400 naming it; Gemini refuses a ratio it does not draw in its own words.
+ */
+export const ImageConfig = z.looseObject({
+  /** "16:9": Gemini's imageConfig.aspectRatio. */
+  aspect_ratio: z
+    .string()
+    .regex(/^\d{1,2}:\d{1,2}$/, 'a ratio of width to height, e.g. "16:9"')
+    .optional(),
+  /** "1K", "2K", "4K": Gemini's imageConfig.imageSize (models that take it: Gemini 3 Pro Image). */
+  image_size: z.string().optional(),
+});
+export type ImageConfig = z.infer<typeof ImageConfig>;
+
+/**
  * Longest `user` (the client's end-user id) taken. It is kept in the generation's record, and a
  * record the Account Durable Object cannot store (SQLite refuses a value past 2 MB) failed the
  * settlement: a 3 MB `user` got an answer that was never charged, and the settlement went to the
@@ -259,6 +294,8 @@ export const CommonRequestFields = {
   top_logprobs: z.number().int().min(0).max(20).nullish(),
   // OpenAI's limit, chat and legacy completions alike.
   n: z.number().int().min(1).max(128).nullish(),
+  // Validated on legacy completions too, which refuse image output (generation/chat.ts).
+  modalities: items(Modality).optional(),
 };
 
 /**
@@ -286,7 +323,7 @@ export const ChatRequestSchema = sparse(
     reasoning_effort: z.enum(["xhigh", "high", "medium", "low", "minimal", "none"]).nullish(),
     include_reasoning: z.boolean().nullish(),
     prediction: z.unknown().optional(),
-    modalities: items(z.string()).optional(),
+    image_config: ImageConfig.nullish(),
     plugins: items(z.looseObject({ id: z.string() })).optional(),
     service_tier: z.string().nullish(),
   }),

@@ -21,6 +21,8 @@ export interface StreamSummary {
   partialUsage: Usage | undefined;
   /** Text produced (content + reasoning + tool arguments), for estimating usage when none came. */
   producedText: string;
+  /** Images the model drew (`delta.images`), for the generation's record. */
+  images: number;
   finishReason: FinishReason | null;
   nativeFinishReason: string | null;
   /** The client went away before the end. */
@@ -120,6 +122,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     usage: undefined,
     partialUsage: undefined,
     producedText: "",
+    images: 0,
     finishReason: null,
     nativeFinishReason: null,
     cancelled: false,
@@ -364,6 +367,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
         summary.usage = undefined;
         summary.partialUsage = undefined;
         summary.producedText = "";
+        summary.images = 0;
         summary.finishReason = null;
         summary.nativeFinishReason = null;
         finished.clear();
@@ -482,9 +486,10 @@ function record(summary: StreamSummary, chunk: ChatChunkOut, finished: Set<numbe
   for (const choice of chunk.choices) {
     const delta = choice.delta;
     summary.producedText += producedText(delta);
+    if (delta.images) summary.images += delta.images.length;
     // A refusal (OpenAI's structured outputs) is the model's answer as much as content is: it
     // counts as the first token (else it was held back, and failed as a first-token timeout).
-    const answer = Boolean(delta.content || delta.refusal || delta.tool_calls);
+    const answer = Boolean(delta.content || delta.refusal || delta.tool_calls || delta.images);
     const reasoning = Boolean(delta.reasoning);
     if (summary.providerFirstTokenAt === undefined && (answer || reasoning)) summary.providerFirstTokenAt = Date.now();
     if (summary.clientFirstTokenAt === undefined && (answer || (reasoning && !hideReasoning))) {

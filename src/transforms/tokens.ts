@@ -57,6 +57,8 @@ export function estimateMessageTokens(message: Message, count: TokenCounter = es
       tokens += count(call.function.name) + count(call.function.arguments);
     }
   }
+  // Images an earlier turn drew, sent back to the model with it (Gemini's image editing).
+  if (message.role === "assistant" && message.images) tokens += IMAGE_TOKENS * message.images.length;
   return tokens;
 }
 

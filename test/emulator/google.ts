@@ -2,6 +2,7 @@ import type { Fault } from "./directives";
 import type { WireFormat } from "./format";
 import { chunkString, generateReply, type NeutralChoice, type NeutralRequest } from "./generate";
 import { embeddingVector } from "./openai";
+import { base64, solidPng } from "./png";
 import type { Script } from "./script";
 import { countTokens } from "./tokens";
 
@@ -16,6 +17,12 @@ import { countTokens } from "./tokens";
  * Extra `code=` directives with no status: `code=SAFETY` (or RECITATION, PROHIBITED_CONTENT,
  * BLOCKLIST, SPII, LANGUAGE, OTHER, MALFORMED_FUNCTION_CALL) stops the answer halfway with that
  * finish reason; `code=prompt_SAFETY` (any block reason) blocks the prompt (no candidates).
+ *
+ * Image models (`…-image…`) draw when asked (`responseModalities` with IMAGE, or by default, as
+ * Gemini's do): one small solid PNG a candidate, as an `inlineData` part after the text, its
+ * pixels in `imageConfig.aspectRatio` (16:9 ⇒ 32×18), counted as Gemini counts a 1024×1024
+ * image (1290 tokens, in candidatesTokenCount and candidatesTokensDetails' IMAGE entry). A
+ * text model asked for IMAGE answers Gemini's 400.
  */
 type Json = Record<string, any>;
 
@@ -233,6 +240,54 @@ const functionCalls = (content: Json | undefined) =>
 const functionResponses = (content: Json | undefined) =>
   ((content?.parts ?? []) as Json[]).filter((p) => p.functionResponse ?? p.function_response);
 
+/** Output tokens Gemini counts for a generated 1024×1024 image (its image models' default size). */
+export const IMAGE_TOKENS = 1290;
+const ASPECT_RATIOS = new Set(["1:1", "2:3", "3:2", "3:4", "4:3", "4:5", "5:4", "9:16", "16:9", "21:9"]);
+const MODALITIES = new Set(["TEXT", "IMAGE", "AUDIO"]);
+const IMAGE_CONFIG_FIELDS = new Set(["aspectRatio", "imageSize"]);
+const drawsImages = (model: string) => /-image/.test(model);
+
+/** What the request asks of image output, checked as the API checks it (a message when refused). */
+function imageOutputProblem(config: Json | undefined, model: string): string | undefined {
+  const modalities = config?.responseModalities;
+  if (modalities !== undefined) {
+    if (!Array.isArray(modalities)) return "Invalid value at 'generation_config.response_modalities'";
+    for (const [i, modality] of modalities.entries()) {
+      if (!MODALITIES.has(String(modality))) {
+        return `Invalid value at 'generation_config.response_modalities[${i}]' (type.googleapis.com/google.ai.generativelanguage.v1beta.GenerationConfig.Modality), "${String(modality)}"`;
+      }
+    }
+    if (modalities.includes("IMAGE") && !drawsImages(model)) {
+      return "Model does not support the requested response modalities: image";
+    }
+  }
+  const imageConfig = config?.imageConfig as Json | undefined;
+  if (imageConfig !== undefined) {
+    const unknown = unknownField(imageConfig, IMAGE_CONFIG_FIELDS, "generation_config.image_config");
+    if (unknown) return unknown;
+    if (imageConfig.aspectRatio !== undefined && !ASPECT_RATIOS.has(String(imageConfig.aspectRatio))) {
+      return `* GenerateContentRequest.generation_config.image_config.aspect_ratio: unsupported aspect ratio ${String(imageConfig.aspectRatio)}\n`;
+    }
+  }
+  return undefined;
+}
+
+/** Whether the reply draws (IMAGE asked, or an image model left to its default) and still writes text. */
+function imageOutputOf(config: Json | undefined, model: string): { draws: boolean; writes: boolean; ratio: string } {
+  const modalities = config?.responseModalities as string[] | undefined;
+  return {
+    draws: modalities ? modalities.includes("IMAGE") : drawsImages(model),
+    writes: modalities ? modalities.includes("TEXT") : true,
+    ratio: String((config?.imageConfig as Json | undefined)?.aspectRatio ?? "1:1"),
+  };
+}
+
+/** The image part of a candidate: a PNG of the ratio's shape (16:9 ⇒ 32×18 pixels). */
+function imagePart(ratio: string): Json {
+  const [w = 1, h = 1] = ratio.split(":").map(Number);
+  return { inlineData: { mimeType: "image/png", data: base64(solidPng(w * 2, h * 2)) } };
+}
+
 /** The 400 message the API would answer with, or undefined for a well-formed request. */
 export function checkGenerateRequest(body: Json, model: string): string | undefined {
   const top = unknownField(body, REQUEST_FIELDS, "");
@@ -241,7 +296,8 @@ export function checkGenerateRequest(body: Json, model: string): string | undefi
   const generation =
     unknownField(config ?? {}, GENERATION_FIELDS, "generation_config") ??
     unknownField(config?.thinkingConfig ?? {}, THINKING_FIELDS, "generation_config.thinking_config") ??
-    schemaError(config?.responseSchema, "generation_config.response_schema");
+    schemaError(config?.responseSchema, "generation_config.response_schema") ??
+    imageOutputProblem(config, model);
   if (generation) return generation;
   const declaresFunctions = ((body.tools ?? []) as Json[]).some((tool) => tool.functionDeclarations);
   if (declaresFunctions && config?.responseMimeType === "application/json" && !/gemini-3/.test(model)) {
@@ -366,7 +422,8 @@ interface Thinking {
 
 function thinkingOf(body: Json, model: string, hasTools: boolean): Thinking {
   const config = body.generationConfig?.thinkingConfig as Json | undefined;
-  const thinksByDefault = /gemini-(2\.5|3)/.test(model);
+  // Gemini 2.5 Flash Image does not think (Gemini 3's image models do).
+  const thinksByDefault = /gemini-(2\.5|3)/.test(model) && !/gemini-2\.5-flash-image/.test(model);
   const on = config ? config.thinkingBudget !== 0 : thinksByDefault;
   const show = on && config?.includeThoughts === true;
   return { on, show, signed: on && (hasTools || show || /gemini-3/.test(model)) };
@@ -458,6 +515,8 @@ interface CandidatePlan {
   finishReason: string;
   /** Visible output tokens after each step (for the cumulative usage of stream chunks). */
   tokensAfter: number[];
+  /** The step that carries the candidate's generated image, if it draws one. */
+  imageStep: number | undefined;
   extra: Json;
 }
 
@@ -467,6 +526,7 @@ function planCandidate(
   model: string,
   thinking: Thinking,
   fault: Fault,
+  output: { image: Json | undefined; writes: boolean },
 ): CandidatePlan {
   const signature = thinking.signed ? signatureFor(model, `${index}:${choice.reasoning ?? ""}`) : undefined;
   // `error_finish` ends the answer after its `tokens`; `code=` cuts it halfway.
@@ -482,12 +542,20 @@ function planCandidate(
       tokensAfter.push(tokens);
     }
   }
-  let pieces = choice.pieces;
+  let pieces = output.writes ? choice.pieces : [];
   if (stopCode && fault.error_finish === undefined) pieces = pieces.slice(0, Math.floor(pieces.length / 2));
   for (const piece of pieces) {
     if (piece === "") continue;
     steps.push([{ text: piece }]);
     tokens += countTokens(piece) || 1;
+    tokensAfter.push(tokens);
+  }
+  // The image comes after the text, whole in one part (a stopped answer draws none).
+  let imageStep: number | undefined;
+  if (output.image && !stopCode) {
+    imageStep = steps.length;
+    steps.push([output.image]);
+    tokens += IMAGE_TOKENS;
     tokensAfter.push(tokens);
   }
   const calls = stopCode ? [] : choice.toolCalls;
@@ -511,7 +579,7 @@ function planCandidate(
           ],
         }
       : {};
-  return { steps, finalParts, finishReason: stopCode ?? FINISH[choice.finish], tokensAfter, extra };
+  return { steps, finalParts, finishReason: stopCode ?? FINISH[choice.finish], tokensAfter, imageStep, extra };
 }
 
 /** The candidate's parts for a whole (non-streamed) reply: adjacent text merged, as the API does. */
@@ -533,12 +601,28 @@ function wholeParts(plan: CandidatePlan): Json[] {
   return parts;
 }
 
-function usageMetadata(prompt: number, candidates: number, thoughts: number, images: number, cached = 0): Json {
+function usageMetadata(
+  prompt: number,
+  candidates: number,
+  thoughts: number,
+  images: number,
+  cached = 0,
+  drawn = 0,
+): Json {
   return {
     // promptTokenCount includes the cached tokens.
     promptTokenCount: prompt,
     ...(cached > 0 ? { cachedContentTokenCount: cached } : {}),
+    // Generated images' tokens are within candidatesTokenCount; the details split it by modality.
     candidatesTokenCount: candidates,
+    ...(drawn > 0
+      ? {
+          candidatesTokensDetails: [
+            ...(candidates > drawn ? [{ modality: "TEXT", tokenCount: candidates - drawn }] : []),
+            { modality: "IMAGE", tokenCount: drawn },
+          ],
+        }
+      : {}),
     totalTokenCount: prompt + candidates + thoughts,
     ...(thoughts > 0 ? { thoughtsTokenCount: thoughts } : {}),
     promptTokensDetails: [
@@ -582,8 +666,15 @@ function generateScript(
       : { status: 200, headers: JSON_HEADERS, body: JSON.stringify(blocked) };
   }
 
-  const plans = reply.choices.map((choice, index) => planCandidate(choice, index, model, thinking, fault));
-  const finalUsage = usageMetadata(reply.promptTokens, visible, thoughts, images, reply.cacheRead);
+  const drawing = imageOutputOf(body.generationConfig, model);
+  const output = { image: drawing.draws ? imagePart(drawing.ratio) : undefined, writes: drawing.writes };
+  const plans = reply.choices.map((choice, index) => planCandidate(choice, index, model, thinking, fault, output));
+  // Text and images as the candidates came out (an image model told IMAGE alone writes none).
+  const drawnBy = (step: number) =>
+    plans.reduce((sum, p) => sum + (p.imageStep !== undefined && p.imageStep <= step ? IMAGE_TOKENS : 0), 0);
+  const drawn = drawnBy(Number.POSITIVE_INFINITY);
+  const written = drawing.writes ? visible : 0;
+  const finalUsage = usageMetadata(reply.promptTokens, written + drawn, thoughts, images, reply.cacheRead, drawn);
   if (!stream) {
     return {
       status: 200,
@@ -613,7 +704,7 @@ function generateScript(
     const sofar = plans.reduce((sum, p) => sum + (p.tokensAfter[Math.min(k, p.tokensAfter.length - 1)] ?? 0), 0);
     chunks.push({
       candidates,
-      usageMetadata: usageMetadata(reply.promptTokens, sofar, thoughts, images, reply.cacheRead),
+      usageMetadata: usageMetadata(reply.promptTokens, sofar, thoughts, images, reply.cacheRead, drawnBy(k)),
       ...base,
     });
   }

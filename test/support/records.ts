@@ -28,6 +28,8 @@ export function generationRecord(
     nativeTokensCompletion: 250,
     nativeTokensReasoning: 0,
     nativeTokensCached: 0,
+    nativeTokensCompletionImages: 0,
+    numMediaCompletion: 0,
     usageEstimated: false,
     costNanos,
     latencyMs: 120,

@@ -9,6 +9,8 @@ export { googleEmbeddingsAdapter } from "./embeddings";
 export const googleAdapter: ChatAdapter = {
   // generationConfig.stopSequences takes up to five (providers.md §3.2).
   limits: () => ({ stopSequences: 5 }),
+  // Image models' `inlineData` parts come back as `message.images` (images.ts).
+  drawsImages: true,
   buildChatRequest: buildGeminiChatRequest,
   parseChatResponse: (body) => parseGeminiResponse(body),
   createStreamMapper: () => createGeminiStreamMapper(),

@@ -3,6 +3,7 @@ import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail
 import { inlineRemoteImages, parseDataUrl, privateImagesAllowed } from "../inline-image";
 import { stopSequences, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
+import { imageConfig, responseModalities } from "./images";
 
 /** Gemini `generateContent` request building: small pure functions, one per concern. */
 
@@ -167,6 +168,13 @@ export function thoughtSignatures(details: ReasoningDetail[] | null | undefined)
 function assistantParts(message: Extract<Message, { role: "assistant" }>): GeminiPart[] {
   const { byToolCall, loose } = thoughtSignatures(message.reasoning_details);
   const parts: GeminiPart[] = convertContent(message.content ?? null);
+  // What the turn drew goes back to the model with it, as Gemini's own chat history keeps it (an
+  // image model edits over several turns). A data: URL is the image (what replies carry); a
+  // Files API URI Gemini reads itself; any other URL, which no Gemini reply gives, is left out.
+  for (const image of message.images ?? []) {
+    const url = image.image_url.url;
+    if (/^data:/i.test(url) || isGeminiFileUri(url)) parts.push(mediaPart(url));
+  }
   for (const call of message.tool_calls ?? []) {
     const id = geminiIdOf(call.id);
     const signature = byToolCall.get(call.id);
@@ -461,6 +469,15 @@ export function buildGeminiBody(
       if (format.json_schema.schema) config.responseSchema = toGeminiSchema(format.json_schema.schema);
     }
   }
+  // Image output: only for requests that ask for it (routing sent them to a model that draws),
+  // and the image settings for a model that draws; nothing is added to other requests.
+  const modalities = responseModalities(request);
+  if (modalities) config.responseModalities = modalities;
+  const images = imageConfig(request, target.model);
+  if (images) config.imageConfig = images;
+  // Image settings with nothing Gemini takes (a model that does not draw, or only other
+  // providers' keys) are left out, and said so in x-tollgate-dropped-params.
+  else if (request.image_config) dropped.push("image_config");
   if (Object.keys(config).length > 0) body.generationConfig = config;
 
   if (tools) {

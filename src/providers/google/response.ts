@@ -8,10 +8,12 @@ import type {
   ChunkChoiceOut,
   DeltaOut,
   FinishReason,
+  GeneratedImage,
   StreamMapper,
   ToolCallDelta,
   Usage,
 } from "../types";
+import { imageOf, imageTokensOf } from "./images";
 import { GEMINI_REASONING_FORMAT, toolCallIdFor } from "./request";
 
 /** The parts of Gemini's GenerateContentResponse read here (everything else is ignored). */
@@ -20,6 +22,7 @@ interface GeminiPart {
   thought?: unknown;
   thoughtSignature?: unknown;
   functionCall?: { name?: unknown; args?: unknown; id?: unknown };
+  inlineData?: { mimeType?: unknown; data?: unknown };
 }
 interface GeminiCandidate {
   content?: { parts?: unknown };
@@ -44,7 +47,16 @@ const CONTENT_FILTER = new Set([
   "IMAGE_PROHIBITED_CONTENT",
   "IMAGE_RECITATION",
 ]);
-const ERRORS = new Set(["MALFORMED_FUNCTION_CALL", "UNEXPECTED_TOOL_CALL", "TOO_MANY_TOOL_CALLS", "OTHER"]);
+// IMAGE_OTHER is OTHER's twin for an image model ("image generation stopped because of other
+// miscellaneous issue"). NO_IMAGE (none drawn, though one was expected) is a stop: the reply,
+// without images, says so itself, as its native_finish_reason does.
+const ERRORS = new Set([
+  "MALFORMED_FUNCTION_CALL",
+  "UNEXPECTED_TOOL_CALL",
+  "TOO_MANY_TOOL_CALLS",
+  "OTHER",
+  "IMAGE_OTHER",
+]);
 
 /**
  * Gemini finish reasons ⇒ OpenAI's. Gemini has no tool-specific reason: `STOP` with function
@@ -72,12 +84,21 @@ export function mapUsage(raw: unknown): Usage | undefined {
   const prompt = count(usage.promptTokenCount) + count(usage.toolUsePromptTokenCount);
   const thoughts = count(usage.thoughtsTokenCount);
   const completion = count(usage.candidatesTokenCount) + thoughts;
+  // Generated images' tokens are within candidatesTokenCount, and priced apart (image_output).
+  const images = imageTokensOf(usage);
   return {
     prompt_tokens: prompt,
     completion_tokens: completion,
     total_tokens: prompt + completion,
     prompt_tokens_details: { cached_tokens: count(usage.cachedContentTokenCount) },
-    ...(thoughts > 0 ? { completion_tokens_details: { reasoning_tokens: thoughts } } : {}),
+    ...(thoughts > 0 || images > 0
+      ? {
+          completion_tokens_details: {
+            ...(thoughts > 0 ? { reasoning_tokens: thoughts } : {}),
+            ...(images > 0 ? { image_tokens: images } : {}),
+          },
+        }
+      : {}),
   };
 }
 
@@ -130,6 +151,7 @@ function parseCandidate(candidate: GeminiCandidate, position: number): ChoiceOut
   let reasoning = "";
   const details: ReasoningDetail[] = [];
   const toolCalls: ToolCall[] = [];
+  const images: GeneratedImage[] = [];
   for (const part of partsOf(candidate)) {
     const signature = signatureOf(part);
     if (part.thought === true) {
@@ -143,13 +165,16 @@ function parseCandidate(candidate: GeminiCandidate, position: number): ChoiceOut
       const call = toolCallOf(part);
       callId = call.id;
       toolCalls.push(call);
+    } else if (part.inlineData) {
+      const image = imageOf(part);
+      if (image) images.push(image);
     }
     if (signature) details.push({ ...signatureDetail(signature, callId), index: details.length });
   }
   const native = finishOf(candidate);
   return {
     index: indexOf(candidate, position),
-    message: assistantMessage({ text, reasoning, details, toolCalls }),
+    message: assistantMessage({ text, reasoning, details, toolCalls, images }),
     finish_reason: mapFinishReason(native, toolCalls.length > 0),
     native_finish_reason: native,
   };
@@ -242,6 +267,7 @@ export function createGeminiStreamMapper(): StreamMapper {
         let reasoning = "";
         const toolCalls: ToolCallDelta[] = [];
         const details: ReasoningDetail[] = [];
+        const images: GeneratedImage[] = [];
         for (const part of partsOf(candidate)) {
           const signature = signatureOf(part);
           if (part.thought === true) {
@@ -261,6 +287,10 @@ export function createGeminiStreamMapper(): StreamMapper {
             const call = toolCallOf(part);
             callId = call.id;
             toolCalls.push({ index: state.toolCount++, ...call });
+          } else if (part.inlineData) {
+            // An image arrives whole, in one part: it goes out whole, as OpenRouter's `delta.images`.
+            const image = imageOf(part);
+            if (image) images.push(image);
           }
           if (signature) details.push(signatureDetail(signature, callId));
         }
@@ -273,9 +303,10 @@ export function createGeminiStreamMapper(): StreamMapper {
         if (!state.started) {
           state.started = true;
           delta.role = "assistant";
-          if (!content && !reasoning && toolCalls.length === 0) delta.content = "";
+          if (!content && !reasoning && toolCalls.length === 0 && images.length === 0) delta.content = "";
         }
         if (content) delta.content = content;
+        if (images.length > 0) delta.images = images;
         if (reasoning) delta.reasoning = reasoning;
         if (details.length > 0) delta.reasoning_details = details;
         if (toolCalls.length > 0) delta.tool_calls = toolCalls;
