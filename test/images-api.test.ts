@@ -185,3 +185,31 @@ describe("POST /images refuses what it cannot do, naming the field, before any c
     expect(error.message).toContain("No endpoints found that support the requested output modalities: image");
   });
 });
+
+describe("the image models, as OpenRouter's image API lists them", () => {
+  it("lists the catalog's models that draw, with what POST /images takes, read by the SDK", async () => {
+    const { data } = await openRouterClient().images.listModels();
+    const ids = data.map((m) => m.id);
+    expect(ids).toContain(IMAGE_MODEL);
+    expect(ids).not.toContain("google/gemini-2.5-flash");
+    const model = data.find((m) => m.id === IMAGE_MODEL);
+    expect(model?.architecture.outputModalities).toContain("image");
+    expect(model?.endpoints).toBe(`/api/v1/images/models/${IMAGE_MODEL}/endpoints`);
+    expect(model?.supportedParameters.n).toEqual({ type: "range", min: 1, max: 1 });
+    expect(model?.supportedParameters.output_format).toEqual({ type: "enum", values: ["png"] });
+  });
+
+  it("lists an image model's endpoints with their prices as pricing lines, and 404s a model that does not draw", async () => {
+    const client = openRouterClient();
+    const listed = await client.images.listModelEndpoints({ author: "google", slug: "gemini-2.5-flash-image" });
+    expect(listed.id).toBe(IMAGE_MODEL);
+    expect(listed.endpoints.map((e) => e.providerName)).toContain("Google AI Studio");
+    const studio = listed.endpoints.find((e) => e.providerName === "Google AI Studio");
+    expect(studio?.pricing).toEqual([
+      { billable: "input_text", unit: "token", costUsd: 0.0000003 },
+      { billable: "output_image", unit: "token", costUsd: 0.00003 },
+    ]);
+    const response = await gatewayFetch(`${BASE}/images/models/google/gemini-2.5-flash/endpoints`);
+    expect(response.status).toBe(404);
+  });
+});
