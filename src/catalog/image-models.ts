@@ -22,7 +22,7 @@ export const IMAGE_PARAMETERS: Record<string, Capability> = {
   n: { type: "range", min: 1, max: 1 },
   output_format: { type: "enum", values: ["png"] },
   background: { type: "enum", values: ["auto", "opaque"] },
-  input_references: { type: "range", min: 0, max: 16 },
+  input_references: { type: "boolean" },
   seed: { type: "boolean" },
 };
 

@@ -23,8 +23,9 @@ export const ImageGenerationRequestSchema = z
   .object({
     prompt: z.string().min(1, "a text description of the image to draw"),
     model: ModelId,
-    // Gemini's image models draw one image a call, and take no candidateCount: OpenRouter's SDK
-    // says a provider that draws one refuses n > 1, rather than returning fewer than asked for.
+    // Gemini's image models draw one image a call: a candidateCount over 1 is Gemini's 400
+    // ("Multiple candidates is not enabled for models/gemini-2.5-flash-image-preview",
+    // google-gemini/gemini-cli#10370). OpenRouter's SDK says a provider that draws one refuses n > 1.
     n: z
       .number()
       .int()
@@ -60,11 +61,12 @@ export const ImageGenerationRequestSchema = z
       .enum(["auto", "opaque"], { error: "Gemini's image models draw opaque images: auto or opaque" })
       .optional(),
     quality: z.enum(["auto", "low", "medium", "high", "xhigh", "max"]).optional(),
-    input_references: items(ImagePart, (array) => array.max(16, "at most 16 reference images")).optional(),
+    // As many as a chat message takes: each is held and charged as a prompt image is.
+    input_references: items(ImagePart).optional(),
     seed: z.number().int().optional(),
     provider: ProviderPreferences.nullish(),
     user: EndUser,
-    session_id: z.string().max(256).optional(),
+    session_id: z.string().max(256, "at most 256 characters").optional(),
     // Streaming is for providers that stream partial images (OpenRouter's SDK: OpenAI's); the others
     // return the whole reply, as Gemini's do here.
     stream: z.boolean().optional(),
