@@ -145,6 +145,29 @@ describe("POST /images", () => {
   });
 });
 
+describe("POST /images when Gemini draws nothing", () => {
+  it("returns data: [] charged for the prompt when Gemini blocks the image, and free when its drawing fails", async () => {
+    const { accountId, key } = await fundedAccount("5");
+    const ask = async (reason: string) => {
+      const response = await postImages(key, {
+        model: IMAGE_MODEL,
+        prompt: `Draw ${nonce()} [[emulate error_finish=${reason} tokens=0]]`,
+      });
+      expect(response.status).toBe(200);
+      return (await response.json()) as Record<string, any>;
+    };
+    const blocked = await ask("IMAGE_SAFETY");
+    expect(blocked.data).toEqual([]);
+    expect(blocked.usage.completion_tokens).toBe(0);
+    expect(blocked.usage.cost).toBe((blocked.usage.prompt_tokens * PRICE.prompt) / 1e9);
+    // IMAGE_OTHER is an error finish: an answer that failed is not charged.
+    const failed = await ask("IMAGE_OTHER");
+    expect(failed.data).toEqual([]);
+    expect(failed.usage.cost).toBe(0);
+    expect((await settled(accountId)).totals.usageNanos).toBe(blocked.usage.prompt_tokens * PRICE.prompt);
+  });
+});
+
 describe("POST /images refuses what it cannot do, naming the field, before any call", () => {
   const cases: Array<[string, Record<string, unknown>, RegExp]> = [
     ["an empty prompt", { prompt: "" }, /^Invalid request: prompt: /],
