@@ -200,12 +200,16 @@ describe("POST /images refuses what it cannot do, naming the field, before any c
     });
   }
 
-  it("refuses a model that does not draw with a 404 saying no endpoint draws images", async () => {
+  it("refuses a model that does not draw with a 404 saying so in this API's terms", async () => {
     const { key } = await fundedAccount("5");
-    const response = await postImages(key, { model: "google/gemini-2.5-flash", prompt: `Draw ${nonce()}` });
+    const marker = nonce();
+    const response = await postImages(key, { model: "google/gemini-2.5-flash", prompt: `Draw ${marker}` });
     expect(response.status).toBe(404);
     const { error } = (await response.json()) as { error: { message: string } };
-    expect(error.message).toContain("No endpoints found that support the requested output modalities: image");
+    expect(error.message).toBe(
+      "google/gemini-2.5-flash does not generate images: GET /images/models lists the models that do",
+    );
+    expect(await emulatorRequests(marker)).toEqual([]);
   });
 });
 

@@ -17,6 +17,16 @@ export const imagesRoutes = new Hono<AppEnv>();
 /** OpenRouter's image generation API: drawn, billed and recorded by the chat path. */
 imagesRoutes.post("/images", requireKey, async (c) => {
   const request = await parseJsonBody(c.req.raw, ImageGenerationRequestSchema);
+  // The chat path refuses a model that does not draw in chat's words (the `modalities` asked for),
+  // which this API's caller never sent: said here in its own. The catalog read is the isolate's
+  // cached one, which the chat path reads next anyway.
+  const index = await getCatalog(c.env, c.executionCtx);
+  const model = index.models.get(parseModelId(request.model, index).id);
+  if (model && !model.architecture.output_modalities.includes("image")) {
+    throw notFound(`${request.model} does not generate images: GET /images/models lists the models that do`, {
+      model: request.model,
+    });
+  }
   // Always one whole reply: `stream` is for providers that stream partial images, and OpenRouter
   // answers the others with the buffered response, as here.
   const reply = await completeChat(c, imagesToChat(request), IMAGES_SHAPE);
