@@ -6,6 +6,7 @@ import { completionsRoutes } from "./api/completions";
 import { creditsRoutes } from "./api/credits";
 import { embeddingsRoutes } from "./api/embeddings";
 import { generationRoutes } from "./api/generation";
+import { imagesRoutes } from "./api/images";
 import { keyRoutes } from "./api/key";
 import { keysRoutes } from "./api/keys";
 import { modelsRoutes } from "./api/models";
@@ -26,6 +27,7 @@ function buildApi(): Hono<AppEnv> {
   api.route("/", rerankRoutes);
   api.route("/", completionsRoutes);
   api.route("/", responsesRoutes);
+  api.route("/", imagesRoutes);
   api.route("/", modelsRoutes);
   api.route("/", keyRoutes);
   api.route("/", creditsRoutes);

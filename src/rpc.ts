@@ -4,6 +4,7 @@ import type { creditsData, currentKeyData, generationData, keyData } from "./bil
 import type { ModelData } from "./catalog/present";
 import type { Env } from "./env";
 import type { EmbeddingsReply } from "./generation/embeddings";
+import type { ImageGenerationReply } from "./generation/images";
 import type { ChatCompletionReply, TextCompletionReply } from "./generation/reply-shape";
 import type { RerankReply } from "./generation/rerank";
 import type { ResponsesReply } from "./generation/responses";
@@ -13,6 +14,7 @@ import type { ChatRequestSchema } from "./schema/chat";
 import type { CompletionsRequestSchema } from "./schema/completions";
 import type { EmbeddingsRequestSchema } from "./schema/embeddings";
 import type { ErrorBody } from "./schema/errors";
+import type { ImageGenerationRequestSchema } from "./schema/images";
 import type { RerankRequestSchema } from "./schema/rerank";
 import type { ResponsesRequestSchema } from "./schema/responses";
 
@@ -54,6 +56,7 @@ export type RpcChatRequest = z.input<typeof ChatRequestSchema>;
 export type RpcCompletionRequest = z.input<typeof CompletionsRequestSchema>;
 export type RpcEmbeddingsRequest = z.input<typeof EmbeddingsRequestSchema>;
 export type RpcRerankRequest = z.input<typeof RerankRequestSchema>;
+export type RpcImagesRequest = z.input<typeof ImageGenerationRequestSchema>;
 export type RpcResponsesRequest = z.input<typeof ResponsesRequestSchema>;
 export type RpcCreateKeyRequest = z.input<typeof CreateKeyBodySchema>;
 export type RpcUpdateKeyRequest = z.input<typeof UpdateKeyBodySchema>;
@@ -167,6 +170,11 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   /** Rerank: the same JSON as `POST /api/v1/rerank`. */
   rerank(apiKey: string, request: RpcRerankRequest, app?: RpcAppAttribution): Promise<AsJson<RerankReply>> {
     return this.#json(apiKey, "POST", "/api/v1/rerank", request, app);
+  }
+
+  /** Image generation: the same JSON as `POST /api/v1/images` (each image's base64 in `data`). */
+  images(apiKey: string, request: RpcImagesRequest, app?: RpcAppAttribution): Promise<AsJson<ImageGenerationReply>> {
+    return this.#json(apiKey, "POST", "/api/v1/images", request, app);
   }
 
   /** `GET /api/v1/models` (no key needed). */

@@ -354,6 +354,22 @@ describe("service binding (RPC)", () => {
     expect(JSON.parse((refused as Error).message.slice("TollgateRpcError: ".length)).error.code).toBe(403);
   });
 
+  it("draws an image over RPC, as POST /images does: typed base64 data, charged to the key", async () => {
+    const { accountId, key } = await fundedAccount("1");
+    const drawn = await rpc().images(key, {
+      model: "google/gemini-2.5-flash-image",
+      prompt: `A lighthouse ${nonce()}`,
+      aspect_ratio: "1:1",
+    });
+    expectTypeOf(drawn.data[0]?.b64_json).toEqualTypeOf<string | undefined>();
+    expect(atob(drawn.data[0]?.b64_json ?? "").startsWith("\x89PNG")).toBe(true);
+    expect(drawn.usage.cost).toBeGreaterThan(0);
+    expect((await settled(accountId)).totals.usageNanos).toBe(Math.round(drawn.usage.cost * 1e9));
+    await expect(rpc().images(key, { model: "google/gemini-2.5-flash-image", prompt: "x", n: 2 })).rejects.toThrow(
+      /"code":400.*n: /,
+    );
+  });
+
   it("exposes its methods and nothing else: the helpers behind them are not callable over RPC", async () => {
     type Callable = (...args: unknown[]) => Promise<unknown>;
     expect((await rpc().listModels()).data.length).toBeGreaterThan(0);
