@@ -127,7 +127,16 @@ interface ModelSpec {
 }
 
 /** What a model of each kind outputs, as its architecture names it. */
-const OUTPUT_OF: Record<Model["kind"], string> = { chat: "text", embedding: "embeddings", rerank: "rerank" };
+const OUTPUT_OF: Record<Model["kind"], string> = {
+  chat: "text",
+  embedding: "embeddings",
+  rerank: "rerank",
+  transcription: "transcription",
+};
+
+/** What a model takes in: speech-to-text models audio alone, the others text (and images for vision). */
+const inputsOf = (m: ModelSpec): string[] =>
+  m.kind === "transcription" ? ["audio"] : m.vision ? ["text", "image"] : ["text"];
 
 const model = (m: ModelSpec): Model => ({
   id: m.id,
@@ -138,8 +147,8 @@ const model = (m: ModelSpec): Model => ({
   context_length: m.context,
   kind: m.kind ?? "chat",
   architecture: {
-    modality: m.vision ? "text+image->text" : `text->${OUTPUT_OF[m.kind ?? "chat"]}`,
-    input_modalities: m.vision ? ["text", "image"] : ["text"],
+    modality: `${inputsOf(m).join("+")}->${OUTPUT_OF[m.kind ?? "chat"]}`,
+    input_modalities: inputsOf(m),
     output_modalities: [OUTPUT_OF[m.kind ?? "chat"]],
     tokenizer: m.tokenizer,
     instruct_type: null,
@@ -1609,6 +1618,50 @@ export const defaultCatalog: Catalog = {
           params: [...CHAT, "top_k", ...TOOLS.slice(0, 2), ...JSON_OUT],
           latencyMs: 700,
           tps: 50,
+        },
+      ],
+    }),
+    // ── Speech-to-text (POST /audio/transcriptions) ──
+    // Token-priced as OpenRouter lists them (input, i.e. the audio, and output text per million).
+    // Context and output limits are OpenAI's (16,000 and 2,000): the hold is the whole context at
+    // the input price plus the whole output at the output price (generation/transcriptions.ts).
+    model({
+      id: "openai/gpt-4o-transcribe",
+      name: "OpenAI: GPT-4o Transcribe",
+      created: "2025-03-20",
+      description: "OpenAI's speech-to-text model built on GPT-4o, priced per audio input token and text output token.",
+      context: 16000,
+      tokenizer: "GPT",
+      kind: "transcription",
+      endpoints: [
+        {
+          provider: "openai",
+          id: "gpt-4o-transcribe",
+          context: 16000,
+          maxOut: 2000,
+          prompt: "2.5",
+          completion: "10",
+          params: ["language", "temperature"],
+        },
+      ],
+    }),
+    model({
+      id: "openai/gpt-4o-mini-transcribe",
+      name: "OpenAI: GPT-4o Mini Transcribe",
+      created: "2025-03-20",
+      description: "OpenAI's smaller, cheaper speech-to-text model built on GPT-4o mini, priced per token.",
+      context: 16000,
+      tokenizer: "GPT",
+      kind: "transcription",
+      endpoints: [
+        {
+          provider: "openai",
+          id: "gpt-4o-mini-transcribe",
+          context: 16000,
+          maxOut: 2000,
+          prompt: "1.25",
+          completion: "5",
+          params: ["language", "temperature"],
         },
       ],
     }),

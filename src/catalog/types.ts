@@ -128,9 +128,9 @@ export const ModelSchema = z.object({
   context_length: z.number().int().positive(),
   /**
    * "chat" models answer /chat/completions and /completions; "embedding" models /embeddings;
-   * "rerank" models /rerank.
+   * "rerank" models /rerank; "transcription" models /audio/transcriptions.
    */
-  kind: z.enum(["chat", "embedding", "rerank"]).default("chat"),
+  kind: z.enum(["chat", "embedding", "rerank", "transcription"]).default("chat"),
   architecture: z.object({
     modality: z.string(),
     input_modalities: z.array(z.string()),
