@@ -132,6 +132,7 @@ const OUTPUT_OF: Record<Model["kind"], string> = {
   embedding: "embeddings",
   rerank: "rerank",
   transcription: "transcription",
+  speech: "speech",
 };
 
 /** What a model takes in: speech-to-text models audio alone, the others text (and images for vision). */
@@ -1662,6 +1663,29 @@ export const defaultCatalog: Catalog = {
           prompt: "1.25",
           completion: "5",
           params: ["language", "temperature"],
+        },
+      ],
+    }),
+    // ── Text-to-speech (POST /audio/speech) ──
+    // OpenRouter prices it per character of input ($0.60 per million), so `prompt` is per
+    // character here and the context (4,096) is OpenAI's limit on the input, in characters.
+    model({
+      id: "openai/gpt-4o-mini-tts-2025-12-15",
+      name: "OpenAI: GPT-4o Mini TTS",
+      created: "2025-12-15",
+      description: "OpenAI's cost-efficient text-to-speech model, with a choice of voices and tones.",
+      context: 4096,
+      tokenizer: "GPT",
+      kind: "speech",
+      endpoints: [
+        {
+          provider: "openai",
+          id: "gpt-4o-mini-tts-2025-12-15",
+          context: 4096,
+          maxOut: null,
+          prompt: "0.6",
+          completion: "0",
+          params: ["voice", "speed", "response_format", "instructions"],
         },
       ],
     }),

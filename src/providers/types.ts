@@ -296,3 +296,19 @@ export interface TranscriptionAdapter extends CredentialParts {
   parseTranscriptionResponse(body: unknown, target: UpstreamTarget): TranscriptionOut;
   parseError(status: number, bodyText: string, headers: Headers): UpstreamError;
 }
+
+/** A public `/audio/speech` request, normalised. */
+export interface SpeechRequestIn {
+  input: string;
+  voice: string;
+  /** The audio container asked for (one of schema/audio.ts SPEECH_FORMATS). */
+  format: string;
+  speed?: number;
+  instructions?: string;
+}
+
+/** Text-to-speech in a provider's wire format: the reply is the audio's bytes, streamed on as they come. */
+export interface SpeechAdapter extends CredentialParts {
+  buildSpeechRequest(request: SpeechRequestIn, target: UpstreamTarget): UpstreamCall | Promise<UpstreamCall>;
+  parseError(status: number, bodyText: string, headers: Headers): UpstreamError;
+}

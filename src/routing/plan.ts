@@ -69,6 +69,7 @@ const KIND_USE: Record<Model["kind"], string> = {
   embedding: "an embedding model: use /embeddings",
   rerank: "a rerank model: use /rerank",
   transcription: "a transcription model: use /audio/transcriptions",
+  speech: "a text-to-speech model: use /audio/speech",
 };
 
 export const endpointKey = (model: Model, endpoint: Endpoint) =>

@@ -57,3 +57,44 @@ export const TranscriptionRequestSchema = sparse(
   }),
 );
 export type TranscriptionRequest = z.infer<typeof TranscriptionRequestSchema>;
+
+/** The containers OpenAI's speech API writes, and the media type each is served with. */
+export const SPEECH_MEDIA_TYPES = {
+  mp3: "audio/mpeg",
+  opus: "audio/ogg",
+  aac: "audio/aac",
+  flac: "audio/flac",
+  wav: "audio/wav",
+  pcm: "audio/pcm",
+} as const;
+export type SpeechFormat = keyof typeof SPEECH_MEDIA_TYPES;
+const SPEECH_FORMATS = Object.keys(SPEECH_MEDIA_TYPES) as [SpeechFormat, ...SpeechFormat[]];
+
+/**
+ * `POST /audio/speech`: OpenRouter's SpeechRequest (`model`, `input`, `voice`, `response_format`,
+ * `speed`, `provider`, `user`, `session_id`), plus OpenAI's `instructions` (the tone, for
+ * gpt-4o-mini-tts). Voice cloning (`input_references`) needs a provider that clones voices, which
+ * the catalog has none of: a 400 that names it.
+ */
+export const SpeechRequestSchema = sparse(
+  z.looseObject({
+    model: ModelId,
+    input: z.string({ error: "input must be the text to speak" }).min(1, "input must not be empty"),
+    voice: z.string().min(1).max(64).optional(),
+    response_format: z
+      .enum(SPEECH_FORMATS, { error: `response_format must be one of ${SPEECH_FORMATS.join(", ")}` })
+      .optional(),
+    speed: z.number().min(0.25, "between 0.25 and 4").max(4, "between 0.25 and 4").optional(),
+    instructions: z.string().max(4096).optional(),
+    input_references: z
+      .unknown()
+      .refine((value) => value === undefined, {
+        error: "input_references (voice cloning) is not supported: no speech model in the catalog clones voices",
+      })
+      .optional(),
+    user: EndUser,
+    session_id: z.string().max(256, "at most 256 characters").optional(),
+    provider: ProviderPreferences.nullish(),
+  }),
+);
+export type SpeechRequest = z.infer<typeof SpeechRequestSchema>;

@@ -82,3 +82,82 @@ function openaiAudioError(status: number, message: string, param: string): Scrip
     body: JSON.stringify({ error: { message, type: "invalid_request_error", param, code: null } }),
   };
 }
+
+/** The media type OpenAI serves each speech format with. */
+const SPEECH_TYPES: Record<string, string> = {
+  mp3: "audio/mpeg",
+  opus: "audio/ogg",
+  aac: "audio/aac",
+  flac: "audio/flac",
+  wav: "audio/wav",
+  pcm: "audio/pcm",
+};
+
+/** 24 kHz 16-bit mono (OpenAI's pcm), silence: samples for ~60 ms a character, as speech runs. */
+const silence = (characters: number) => new Uint8Array(2 * Math.min(24_000 * 5, characters * 1_440));
+
+/** The first bytes of a real container of each format, enough for a player to tell it. */
+function speechBytes(format: string, characters: number): Uint8Array {
+  const ascii = (text: string) => [...text].map((ch) => ch.charCodeAt(0));
+  const le = (value: number, bytes: number) => Array.from({ length: bytes }, (_, i) => (value >>> (8 * i)) & 0xff);
+  const samples = silence(characters);
+  switch (format) {
+    case "wav":
+      return new Uint8Array([
+        ...ascii("RIFF"),
+        ...le(36 + samples.length, 4),
+        ...ascii("WAVEfmt "),
+        ...le(16, 4),
+        ...le(1, 2), // PCM
+        ...le(1, 2), // mono
+        ...le(24_000, 4),
+        ...le(48_000, 4),
+        ...le(2, 2),
+        ...le(16, 2),
+        ...ascii("data"),
+        ...le(samples.length, 4),
+        ...samples,
+      ]);
+    case "pcm":
+      return samples;
+    case "flac":
+      // The stream marker, then the last metadata block: STREAMINFO (34 bytes, zeroed).
+      return new Uint8Array([...ascii("fLaC"), 0x80, 0, 0, 34, ...new Uint8Array(34)]);
+    case "opus":
+      // An Ogg page opening the stream, carrying OpusHead.
+      return new Uint8Array([
+        ...ascii("OggS"),
+        0,
+        2,
+        ...new Uint8Array(20),
+        1,
+        19,
+        ...ascii("OpusHead"),
+        1,
+        1,
+        ...le(312, 2),
+        ...le(24_000, 4),
+        0,
+        0,
+        0,
+      ]);
+    case "aac":
+      // One ADTS frame header (MPEG-4 AAC LC, 24 kHz, mono) and a silent frame.
+      return new Uint8Array([0xff, 0xf1, 0x58, 0x40, 0x02, 0x1f, 0xfc, 0x21, 0x00, 0x49, 0x90, 0x02, 0x19, 0x00]);
+    default:
+      // mp3: an ID3v2.4 tag, then one MPEG-1 Layer III frame (128 kbit/s, 44.1 kHz) of silence.
+      return new Uint8Array([...ascii("ID3"), 4, 0, 0, 0, 0, 0, 0, 0xff, 0xfb, 0x90, 0x64, ...new Uint8Array(413)]);
+  }
+}
+
+/** OpenAI's `POST /audio/speech`: the audio's bytes in the format asked for (mp3 by default). */
+export function openaiSpeech(body: Record<string, unknown>): Script {
+  if (typeof body.input !== "string" || body.input.length === 0) {
+    return openaiAudioError(400, "Missing required parameter: 'input'.", "input");
+  }
+  if (typeof body.voice !== "string") return openaiAudioError(400, "Missing required parameter: 'voice'.", "voice");
+  const format = typeof body.response_format === "string" ? body.response_format : "mp3";
+  const type = SPEECH_TYPES[format];
+  if (!type) return openaiAudioError(400, `Invalid response_format: '${format}'.`, "response_format");
+  return { status: 200, headers: { "content-type": type }, body: speechBytes(format, [...body.input].length) };
+}

@@ -1,4 +1,4 @@
-import { openaiTranscription } from "./audio";
+import { openaiSpeech, openaiTranscription } from "./audio";
 import type { Fault } from "./directives";
 import { generateReply, type NeutralReply, type NeutralRequest, type NeutralToolCall } from "./generate";
 import { providerExtras, providerRejection, providerToolId } from "./openai-quirks";
@@ -364,6 +364,7 @@ export function openaiRoute(
   if (method === "POST" && rest.endsWith("/completions")) return openaiCompletions(body, provider, fault);
   if (method === "POST" && rest.endsWith("/embeddings")) return openaiEmbeddings(body);
   if (method === "POST" && rest.endsWith("/audio/transcriptions")) return openaiTranscription(body);
+  if (method === "POST" && rest.endsWith("/audio/speech")) return openaiSpeech(body);
   if (method === "GET" && rest.endsWith("/models")) return openaiModels(provider);
   return undefined;
 }

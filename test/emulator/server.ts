@@ -22,7 +22,8 @@ import { play } from "./script";
 const openaiFormat: WireFormat = {
   name: "openai",
   matches: (rest, method) =>
-    (method === "POST" && /\/(chat\/completions|completions|embeddings|audio\/transcriptions)$/.test(rest)) ||
+    (method === "POST" &&
+      /\/(chat\/completions|completions|embeddings|audio\/transcriptions|audio\/speech)$/.test(rest)) ||
     (method === "GET" && rest.endsWith("/models")),
   authorized: (headers) => /^Bearer\s+\S+/i.test(headers.authorization ?? ""),
   error: (status, code, retryAfter) => openaiError(status, code, retryAfter),
