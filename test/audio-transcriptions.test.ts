@@ -60,7 +60,10 @@ describe("POST /audio/transcriptions", () => {
     expect(usage?.inputTokens).toBe(audioTokensOf(byteLength(data)));
     expect(usage?.outputTokens).toBeGreaterThan(0);
     expect(usage?.totalTokens).toBe((usage?.inputTokens ?? 0) + (usage?.outputTokens ?? 0));
-    expect(usage?.cost).toBeCloseTo((usage?.inputTokens ?? 0) * INPUT_USD + (usage?.outputTokens ?? 0) * OUTPUT_USD, 12);
+    expect(usage?.cost).toBeCloseTo(
+      (usage?.inputTokens ?? 0) * INPUT_USD + (usage?.outputTokens ?? 0) * OUTPUT_USD,
+      12,
+    );
     // OpenAI's own request: a form with the audio as a typed, named file and the model's own id.
     const [upstream] = await emulatorRequests(marker);
     expect(upstream?.path).toMatch(/\/audio\/transcriptions$/);
@@ -108,7 +111,10 @@ describe("POST /audio/transcriptions", () => {
     expect(response.status).toBe(402);
     expect(await emulatorRequests(marker)).toEqual([]);
     const { key: enough } = await fundedAccount((HOLD_USD * 1.01).toFixed(6));
-    const answered = await transcribe({ model: MODEL, input_audio: { data: audioSaying(marker), format: "wav" } }, enough);
+    const answered = await transcribe(
+      { model: MODEL, input_audio: { data: audioSaying(marker), format: "wav" } },
+      enough,
+    );
     expect(answered.status).toBe(200);
   });
 
