@@ -160,6 +160,22 @@ describe("POST /audio/transcriptions", () => {
     expect(((await chat.json()) as any).error.message).toMatch(/transcription model: use \/audio\/transcriptions/);
   });
 
+  it("sends the whole upload again when OpenAI answers 500 and the retry answers, charging only the answer", async () => {
+    const { key: own } = await fundedAccount("1");
+    const marker = nonce();
+    // The emulator reads directives in the audio's text, as in a prompt: the first call fails.
+    const data = audioSaying(`[[emulate status=500 times=1]] retried ${marker}`);
+    const response = await transcribe({ model: MODEL, input_audio: { data, format: "ogg" } }, own);
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-tollgate-attempts")).toMatch(/status=500.*status=200/);
+    const calls = await emulatorRequests(marker);
+    expect(calls).toHaveLength(2);
+    for (const call of calls) expect(call.body).toMatchObject({ file: { size: byteLength(data), type: "audio/ogg" } });
+    const body = (await response.json()) as any;
+    await recordedGeneration(own, response.headers.get("x-generation-id") ?? "");
+    expect(await totalUsage(own)).toBe(body.usage.cost);
+  });
+
   it("takes line-wrapped base64 (the base64 tool's 76 columns) as the same audio", async () => {
     const marker = nonce();
     const data = audioSaying(`wrapped ${marker}`);
