@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { activityRoutes } from "./api/activity";
 import { adminRoutes } from "./api/admin";
+import { audioRoutes } from "./api/audio";
 import { chatRoutes } from "./api/chat";
 import { completionsRoutes } from "./api/completions";
 import { creditsRoutes } from "./api/credits";
@@ -25,6 +26,7 @@ function buildApi(): Hono<AppEnv> {
   api.route("/", chatRoutes);
   api.route("/", embeddingsRoutes);
   api.route("/", rerankRoutes);
+  api.route("/", audioRoutes);
   api.route("/", completionsRoutes);
   api.route("/", responsesRoutes);
   api.route("/", imagesRoutes);

@@ -52,15 +52,19 @@ describe("GET /models", () => {
     expect(q.data.every((m: any) => `${m.id} ${m.name}`.toLowerCase().includes("claude"))).toBe(true);
   });
 
-  it("lists every model, chat, embedding and rerank alike, for output_modalities=all", async () => {
+  it("lists every model, chat, embedding, rerank, transcription and speech alike, for output_modalities=all", async () => {
     const all = (await get("/models?output_modalities=all")).data.map((m: any) => m.id).sort();
     const chat = (await get("/models")).data.map((m: any) => m.id);
     const embeddings = (await get("/models?category=embeddings")).data.map((m: any) => m.id);
     const rerank = (await get("/models?output_modalities=rerank")).data.map((m: any) => m.id);
+    const transcription = (await get("/models?output_modalities=transcription")).data.map((m: any) => m.id);
+    const speech = (await get("/models?output_modalities=speech")).data.map((m: any) => m.id);
     expect(chat.length).toBeGreaterThan(0);
     expect(embeddings.length).toBeGreaterThan(0);
     expect(rerank.length).toBeGreaterThan(0);
-    expect(all).toEqual([...chat, ...embeddings, ...rerank].sort());
+    expect(transcription.length).toBeGreaterThan(0);
+    expect(speech.length).toBeGreaterThan(0);
+    expect(all).toEqual([...chat, ...embeddings, ...rerank, ...transcription, ...speech].sort());
   });
 
   it("filters by the category the catalog can answer, and refuses the others by name", async () => {

@@ -71,10 +71,11 @@ export type ReserveResult =
 
 /**
  * The kind of API call a generation was, as `/generation` reports it in `api_type`: "completions"
- * for chat and legacy completions, "embeddings" for embeddings, "rerank" for rerank (OpenRouter's
- * names; it has more kinds, for APIs Tollgate does not serve).
+ * for chat and legacy completions, "embeddings" for embeddings, "rerank" for rerank, "stt" for
+ * transcriptions, "tts" for speech (OpenRouter's names; it has more kinds, for APIs Tollgate does
+ * not serve).
  */
-export type ApiType = "completions" | "embeddings" | "rerank";
+export type ApiType = "completions" | "embeddings" | "rerank" | "stt" | "tts";
 
 /** One generation's stats, as `/generation?id=` reports them (OpenRouter's field names). */
 export interface GenerationRecord {

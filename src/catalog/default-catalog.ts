@@ -134,7 +134,17 @@ interface ModelSpec {
 }
 
 /** What a model of each kind outputs, as its architecture names it. */
-const OUTPUT_OF: Record<Model["kind"], string> = { chat: "text", embedding: "embeddings", rerank: "rerank" };
+const OUTPUT_OF: Record<Model["kind"], string> = {
+  chat: "text",
+  embedding: "embeddings",
+  rerank: "rerank",
+  transcription: "transcription",
+  speech: "speech",
+};
+
+/** What a model takes in: speech-to-text models audio alone, the others text (and images for vision). */
+const inputsOf = (m: ModelSpec): string[] =>
+  m.kind === "transcription" ? ["audio"] : m.vision ? ["text", "image"] : ["text"];
 
 const model = (m: ModelSpec): Model => ({
   id: m.id,
@@ -145,13 +155,9 @@ const model = (m: ModelSpec): Model => ({
   context_length: m.context,
   kind: m.kind ?? "chat",
   architecture: {
-    modality: m.drawsImages
-      ? "text+image->text+image"
-      : m.vision
-        ? "text+image->text"
-        : `text->${OUTPUT_OF[m.kind ?? "chat"]}`,
-    input_modalities: m.vision ? ["text", "image"] : ["text"],
-    // As OpenRouter lists its image models' outputs.
+    // As OpenRouter writes its image models' modality ("text+image->text+image") and outputs.
+    modality: `${inputsOf(m).join("+")}->${m.drawsImages ? "text+image" : OUTPUT_OF[m.kind ?? "chat"]}`,
+    input_modalities: inputsOf(m),
     output_modalities: m.drawsImages ? ["image", "text"] : [OUTPUT_OF[m.kind ?? "chat"]],
     tokenizer: m.tokenizer,
     instruct_type: null,
@@ -1650,6 +1656,73 @@ export const defaultCatalog: Catalog = {
           params: [...CHAT, "top_k", ...TOOLS.slice(0, 2), ...JSON_OUT],
           latencyMs: 700,
           tps: 50,
+        },
+      ],
+    }),
+    // ── Speech-to-text (POST /audio/transcriptions) ──
+    // Token-priced as OpenRouter lists them (input, i.e. the audio, and output text per million).
+    // Context and output limits are OpenAI's (16,000 and 2,000): the hold is the whole context at
+    // the input price plus the whole output at the output price (generation/transcriptions.ts).
+    model({
+      id: "openai/gpt-4o-transcribe",
+      name: "OpenAI: GPT-4o Transcribe",
+      created: "2025-03-20",
+      description: "OpenAI's speech-to-text model built on GPT-4o, priced per audio input token and text output token.",
+      context: 16000,
+      tokenizer: "GPT",
+      kind: "transcription",
+      endpoints: [
+        {
+          provider: "openai",
+          id: "gpt-4o-transcribe",
+          context: 16000,
+          maxOut: 2000,
+          prompt: "2.5",
+          completion: "10",
+          params: ["language", "temperature"],
+        },
+      ],
+    }),
+    model({
+      id: "openai/gpt-4o-mini-transcribe",
+      name: "OpenAI: GPT-4o Mini Transcribe",
+      created: "2025-03-20",
+      description: "OpenAI's smaller, cheaper speech-to-text model built on GPT-4o mini, priced per token.",
+      context: 16000,
+      tokenizer: "GPT",
+      kind: "transcription",
+      endpoints: [
+        {
+          provider: "openai",
+          id: "gpt-4o-mini-transcribe",
+          context: 16000,
+          maxOut: 2000,
+          prompt: "1.25",
+          completion: "5",
+          params: ["language", "temperature"],
+        },
+      ],
+    }),
+    // ── Text-to-speech (POST /audio/speech) ──
+    // OpenRouter prices it per character of input ($0.60 per million), so `prompt` is per
+    // character here and the context (4,096) is OpenAI's limit on the input, in characters.
+    model({
+      id: "openai/gpt-4o-mini-tts-2025-12-15",
+      name: "OpenAI: GPT-4o Mini TTS",
+      created: "2025-12-15",
+      description: "OpenAI's cost-efficient text-to-speech model, with a choice of voices and tones.",
+      context: 4096,
+      tokenizer: "GPT",
+      kind: "speech",
+      endpoints: [
+        {
+          provider: "openai",
+          id: "gpt-4o-mini-tts-2025-12-15",
+          context: 4096,
+          maxOut: null,
+          prompt: "0.6",
+          completion: "0",
+          params: ["voice", "speed", "response_format", "instructions"],
         },
       ],
     }),

@@ -15,7 +15,7 @@ export interface ModelFilters {
   /** USD per million prompt tokens, on the model's top endpoint. */
   maxPrice?: number;
   minPrice?: number;
-  kind: "chat" | "embedding" | "rerank" | "all";
+  kind: Model["kind"] | "all";
 }
 
 const list = (value: string | undefined) =>
@@ -74,19 +74,34 @@ export function parseModelFilters(query: URLSearchParams): ModelFilters {
   const embeddings = category === "embeddings" || outputs === "embeddings";
   // Rerank models, as OpenRouter's: out of the default (text) list, listed under `output_modalities=rerank`.
   const rerank = outputs === "rerank";
+  // Speech-to-text and text-to-speech models likewise, under OpenRouter's `output_modalities=`
+  // `transcription` and `speech`.
+  const transcription = outputs === "transcription";
+  const speech = outputs === "speech";
   // `output_modalities=all` is every model, whatever it outputs (chat and embedding models alike).
   const everything = outputs === "all";
   return {
     supportedParameters: list(query.get("supported_parameters") ?? undefined),
     inputModalities: list(query.get("input_modalities") ?? undefined),
-    outputModalities: embeddings || rerank || everything ? undefined : list(outputs ?? undefined),
+    outputModalities:
+      embeddings || rerank || transcription || speech || everything ? undefined : list(outputs ?? undefined),
     authors: list(query.get("model_authors") ?? query.get("author") ?? undefined),
     providers: list(query.get("providers") ?? undefined),
     q: query.get("q")?.toLowerCase() || undefined,
     minContext: number(query, "context") ?? number(query, "min_context"),
     maxPrice: number(query, "max_price"),
     minPrice: number(query, "min_price"),
-    kind: everything ? "all" : embeddings ? "embedding" : rerank ? "rerank" : "chat",
+    kind: everything
+      ? "all"
+      : embeddings
+        ? "embedding"
+        : rerank
+          ? "rerank"
+          : transcription
+            ? "transcription"
+            : speech
+              ? "speech"
+              : "chat",
   };
 }
 

@@ -136,9 +136,10 @@ export const ModelSchema = z.object({
   context_length: z.number().int().positive(),
   /**
    * "chat" models answer /chat/completions and /completions; "embedding" models /embeddings;
-   * "rerank" models /rerank.
+   * "rerank" models /rerank; "transcription" models /audio/transcriptions; "speech" models
+   * /audio/speech (priced per character of input: their `prompt` price is per character).
    */
-  kind: z.enum(["chat", "embedding", "rerank"]).default("chat"),
+  kind: z.enum(["chat", "embedding", "rerank", "transcription", "speech"]).default("chat"),
   architecture: z.object({
     modality: z.string(),
     input_modalities: z.array(z.string()),

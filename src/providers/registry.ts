@@ -8,7 +8,9 @@ import { cohereRerankAdapter } from "./cohere/rerank";
 import { googleAdapter, googleEmbeddingsAdapter } from "./google";
 import { openaiAdapter } from "./openai";
 import { openaiEmbeddingsAdapter } from "./openai/embeddings";
-import type { ChatAdapter, EmbeddingsAdapter, RerankAdapter } from "./types";
+import { openaiSpeechAdapter } from "./openai/speech";
+import { openaiTranscriptionAdapter } from "./openai/transcriptions";
+import type { ChatAdapter, EmbeddingsAdapter, RerankAdapter, SpeechAdapter, TranscriptionAdapter } from "./types";
 
 /** Chat adapters by wire format. A kind missing here makes its endpoints unroutable (not a crash). */
 const chatAdapters: Partial<Record<AdapterKind, ChatAdapter>> = {
@@ -45,4 +47,22 @@ const rerankAdapters: Partial<Record<AdapterKind, RerankAdapter>> = {
 
 export function rerankAdapterFor(kind: AdapterKind): RerankAdapter | undefined {
   return rerankAdapters[kind];
+}
+
+/** Speech-to-text adapters by wire format (only formats with a transcription API). */
+const transcriptionAdapters: Partial<Record<AdapterKind, TranscriptionAdapter>> = {
+  openai: openaiTranscriptionAdapter,
+};
+
+export function transcriptionAdapterFor(kind: AdapterKind): TranscriptionAdapter | undefined {
+  return transcriptionAdapters[kind];
+}
+
+/** Text-to-speech adapters by wire format. */
+const speechAdapters: Partial<Record<AdapterKind, SpeechAdapter>> = {
+  openai: openaiSpeechAdapter,
+};
+
+export function speechAdapterFor(kind: AdapterKind): SpeechAdapter | undefined {
+  return speechAdapters[kind];
 }

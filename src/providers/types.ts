@@ -26,13 +26,19 @@ export interface UpstreamTarget {
   images?: ImageFetches;
 }
 
-/** A ready-to-send upstream request plus the request parameters this provider cannot honour. */
-export interface UpstreamCall {
+/**
+ * A ready-to-send upstream request plus the request parameters this provider cannot honour. The
+ * body is JSON text, but for an upload (a transcription's multipart form, UpstreamBody).
+ */
+export interface UpstreamCall<Body extends UpstreamBody = string> {
   url: string;
-  init: { method: "POST" | "GET"; headers: Record<string, string>; body?: string };
+  init: { method: "POST" | "GET"; headers: Record<string, string>; body?: Body };
   /** Request parameters dropped because the endpoint does not support them (named in a header). */
   dropped: string[];
 }
+
+/** What an upstream call may send: JSON text, or a multipart form (fetch sets its boundary). */
+export type UpstreamBody = string | FormData;
 
 /** OpenAI's finish reasons, which every adapter maps its provider's own reasons onto. */
 export type FinishReason = "stop" | "length" | "tool_calls" | "content_filter" | "error";
@@ -278,5 +284,50 @@ export interface RerankOut {
 export interface RerankAdapter extends CredentialParts {
   buildRerankRequest(request: RerankRequestIn, target: UpstreamTarget): UpstreamCall | Promise<UpstreamCall>;
   parseRerankResponse(body: unknown, target: UpstreamTarget): RerankOut;
+  parseError(status: number, bodyText: string, headers: Headers): UpstreamError;
+}
+
+/** A public `/audio/transcriptions` request, normalised: the audio decoded to bytes. */
+export interface TranscriptionRequestIn {
+  audio: Uint8Array;
+  /** The container, as the client named it (one of schema/audio.ts TRANSCRIPTION_FORMATS). */
+  format: string;
+  language?: string;
+  temperature?: number;
+  verbose: boolean;
+  timestampGranularities?: Array<"word" | "segment">;
+}
+
+export interface TranscriptionOut {
+  text: string;
+  /** verbose_json's extras (language, duration, segments, words), passed through as the provider sent them. */
+  extra: Record<string, unknown>;
+  /** What the provider billed: tokens (gpt-4o-transcribe) or seconds of audio (whisper). */
+  usage?: { input_tokens?: number; output_tokens?: number; seconds?: number };
+}
+
+/** Speech-to-text in a provider's wire format (optional: few formats have it). */
+export interface TranscriptionAdapter extends CredentialParts {
+  buildTranscriptionRequest(
+    request: TranscriptionRequestIn,
+    target: UpstreamTarget,
+  ): UpstreamCall<UpstreamBody> | Promise<UpstreamCall<UpstreamBody>>;
+  parseTranscriptionResponse(body: unknown, target: UpstreamTarget): TranscriptionOut;
+  parseError(status: number, bodyText: string, headers: Headers): UpstreamError;
+}
+
+/** A public `/audio/speech` request, normalised. */
+export interface SpeechRequestIn {
+  input: string;
+  voice: string;
+  /** The audio container asked for (one of schema/audio.ts SPEECH_FORMATS). */
+  format: string;
+  speed?: number;
+  instructions?: string;
+}
+
+/** Text-to-speech in a provider's wire format: the reply is the audio's bytes, streamed on as they come. */
+export interface SpeechAdapter extends CredentialParts {
+  buildSpeechRequest(request: SpeechRequestIn, target: UpstreamTarget): UpstreamCall | Promise<UpstreamCall>;
   parseError(status: number, bodyText: string, headers: Headers): UpstreamError;
 }

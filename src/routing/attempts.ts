@@ -1,5 +1,12 @@
 import { credentialSecrets, replyErrorType, sanitizeUpstreamText } from "../providers/errors";
-import type { ChatAdapter, CredentialParts, UpstreamCall, UpstreamError, UpstreamTarget } from "../providers/types";
+import type {
+  ChatAdapter,
+  CredentialParts,
+  UpstreamBody,
+  UpstreamCall,
+  UpstreamError,
+  UpstreamTarget,
+} from "../providers/types";
 import { EndpointRefusal, GatewayError } from "../schema/errors";
 import { sleep as timerSleep } from "../sleep";
 import { backoffMs, FAILOVER_LIMITS, FAILOVER_TABLE, type FailureKind } from "./failover";
@@ -23,7 +30,7 @@ export interface AttemptSuccess<A = ChatAdapter> {
   attempt: Attempt;
   target: UpstreamTarget;
   adapter: A;
-  call: UpstreamCall;
+  call: UpstreamCall<UpstreamBody>;
   response: Response;
   /** Parsed JSON body for non-streaming calls (already validated as JSON). */
   json?: unknown;
@@ -38,7 +45,11 @@ export interface RunOptions<R, A extends ErrorParser> {
   /** The attempt's wire-format adapter for this kind of request; none skips the endpoint. */
   adapterFor: (attempt: Attempt) => A | undefined;
   /** The upstream request for one attempt, built by its adapter. */
-  buildCall: (adapter: A, request: R, target: UpstreamTarget) => UpstreamCall | Promise<UpstreamCall>;
+  buildCall: (
+    adapter: A,
+    request: R,
+    target: UpstreamTarget,
+  ) => UpstreamCall<UpstreamBody> | Promise<UpstreamCall<UpstreamBody>>;
   stream: boolean;
   /** The client's request signal: a client that goes away cancels the upstream fetch. */
   clientSignal: AbortSignal;
@@ -187,7 +198,10 @@ type CallOutcome =
   | { success: Omit<AttemptSuccess<unknown>, "attempt" | "target" | "adapter" | "reports"> & { headersMs: number } }
   | { failure: Omit<Failure, "provider"> };
 
-type BuildOutcome = { call: UpstreamCall } | { refused: EndpointRefusal } | { failure: Omit<Failure, "provider"> };
+type BuildOutcome =
+  | { call: UpstreamCall<UpstreamBody> }
+  | { refused: EndpointRefusal }
+  | { failure: Omit<Failure, "provider"> };
 
 /**
  * One attempt's upstream request, built by its adapter. A limit of this endpoint's API (an
@@ -215,7 +229,7 @@ async function buildOnce<R, A extends ErrorParser>(
 /** One upstream call: the request, its headers timeout, and the classification of a failure. */
 async function callOnce<R, A extends ErrorParser>(
   adapter: A,
-  call: UpstreamCall,
+  call: UpstreamCall<UpstreamBody>,
   options: RunOptions<R, A>,
   headersTimeoutMs: number,
 ): Promise<CallOutcome> {

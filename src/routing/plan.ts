@@ -68,6 +68,8 @@ const KIND_USE: Record<Model["kind"], string> = {
   chat: "a chat model: use /chat/completions",
   embedding: "an embedding model: use /embeddings",
   rerank: "a rerank model: use /rerank",
+  transcription: "a transcription model: use /audio/transcriptions",
+  speech: "a text-to-speech model: use /audio/speech",
 };
 
 export const endpointKey = (model: Model, endpoint: Endpoint) =>

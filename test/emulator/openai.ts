@@ -1,10 +1,11 @@
+import { openaiSpeech, openaiTranscription } from "./audio";
 import type { Fault } from "./directives";
 import { generateReply, type NeutralReply, type NeutralRequest, type NeutralToolCall } from "./generate";
 import { providerExtras, providerRejection, providerToolId } from "./openai-quirks";
 import type { Script } from "./script";
 import { countTokens, seededFloat } from "./tokens";
 
-/** The OpenAI wire format (and the OpenAI-compatible family): chat, completions, embeddings. */
+/** The OpenAI wire format (and the OpenAI-compatible family): chat, completions, embeddings, audio (audio.ts). */
 
 type Json = Record<string, any>;
 
@@ -362,6 +363,8 @@ export function openaiRoute(
   if (method === "POST" && rest.endsWith("/chat/completions")) return openaiChat(body, provider, fault);
   if (method === "POST" && rest.endsWith("/completions")) return openaiCompletions(body, provider, fault);
   if (method === "POST" && rest.endsWith("/embeddings")) return openaiEmbeddings(body);
+  if (method === "POST" && rest.endsWith("/audio/transcriptions")) return openaiTranscription(body);
+  if (method === "POST" && rest.endsWith("/audio/speech")) return openaiSpeech(body);
   if (method === "GET" && rest.endsWith("/models")) return openaiModels(provider);
   return undefined;
 }

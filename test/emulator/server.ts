@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { anthropicFormat } from "./anthropic";
+import { uploadOf } from "./audio";
 import { azureFormat } from "./azure";
 import { bedrockFormat } from "./bedrock";
 import { cohereFormat } from "./cohere";
@@ -21,7 +22,8 @@ import { play } from "./script";
 const openaiFormat: WireFormat = {
   name: "openai",
   matches: (rest, method) =>
-    (method === "POST" && /\/(chat\/completions|completions|embeddings)$/.test(rest)) ||
+    (method === "POST" &&
+      /\/(chat\/completions|completions|embeddings|audio\/transcriptions|audio\/speech)$/.test(rest)) ||
     (method === "GET" && rest.endsWith("/models")),
   authorized: (headers) => /^Bearer\s+\S+/i.test(headers.authorization ?? ""),
   error: (status, code, retryAfter) => openaiError(status, code, retryAfter),
@@ -64,10 +66,29 @@ async function tokenizerRanks(encoding: string): Promise<unknown> {
   return module.default;
 }
 
-async function readBody(req: IncomingMessage): Promise<string> {
+async function readBody(req: IncomingMessage): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const chunk of req) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks).toString("utf8");
+  return Buffer.concat(chunks);
+}
+
+/**
+ * A multipart upload (OpenAI's audio API) as a body like a JSON one: each field's text (a repeated
+ * field, `timestamp_granularities[]`, as a list), each file as an Upload (audio.ts).
+ */
+async function multipartBody(bytes: Buffer, contentType: string): Promise<Record<string, unknown>> {
+  const form = await new Response(new Uint8Array(bytes), { headers: { "content-type": contentType } }).formData();
+  const body: Record<string, unknown> = {};
+  const fields: Array<[string, string | File]> = [];
+  form.forEach((value, name) => {
+    fields.push([name, value]);
+  });
+  for (const [name, value] of fields) {
+    const item = typeof value === "string" ? value : await uploadOf(value);
+    const before = body[name];
+    body[name] = before === undefined ? item : Array.isArray(before) ? [...before, item] : [before, item];
+  }
+  return body;
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
@@ -98,9 +119,22 @@ async function handle(req: IncomingMessage, res: ServerResponse, log: RequestLog
 
   const [, provider = "", ...restParts] = url.pathname.split("/");
   const rest = `/${restParts.join("/")}`;
-  const rawBody = method === "GET" ? "" : await readBody(req);
+  const bytes = method === "GET" ? Buffer.alloc(0) : await readBody(req);
+  const contentType = req.headers["content-type"] ?? "";
+  const multipart = /^multipart\/form-data/i.test(contentType);
   let body: Record<string, any> = {};
-  if (rawBody) {
+  if (multipart) {
+    try {
+      body = await multipartBody(bytes, contentType);
+    } catch {
+      return sendJson(res, 400, {
+        error: { message: "We could not parse the multipart body of your request.", type: "invalid_request_error" },
+      });
+    }
+  }
+  // An upload is logged as its parsed fields (its audio as the text in it), not as its bytes.
+  const rawBody = multipart ? JSON.stringify(body) : bytes.toString("utf8");
+  if (rawBody && !multipart) {
     try {
       body = JSON.parse(rawBody) as Record<string, any>;
     } catch {

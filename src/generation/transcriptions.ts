@@ -1,0 +1,153 @@
+import type { Context } from "hono";
+import { nanosToUsd } from "../billing/money";
+import { getCatalog } from "../catalog/store";
+import type { AppEnv } from "../context";
+import { serverTiming } from "../observability";
+import { transcriptionAdapterFor } from "../providers/registry";
+import type { TranscriptionOut, TranscriptionRequestIn, Usage } from "../providers/types";
+import { health } from "../routing/health";
+import { type Attempt, planAttempts } from "../routing/plan";
+import { resolveUpstream } from "../routing/upstream";
+import type { TranscriptionRequest } from "../schema/audio";
+import { estimateTextTokens } from "../transforms/tokens";
+import {
+  failGeneration,
+  record,
+  replyHeaders,
+  settleGeneration,
+  startGeneration,
+  upstreamIdOf,
+  wholeReplyRun,
+} from "./lifecycle";
+import { timeoutsOf } from "./timeouts";
+import { priceUsage } from "./usage";
+
+/**
+ * The most input tokens a transcription may be billed at any planned endpoint: its whole context
+ * but the room its output needs. How many tokens an audio file makes is not known before the
+ * provider has read it (its length is not in its size: the bitrate varies by format and encoder),
+ * so the hold takes the bound the model's own limits set, not an estimate from the bytes.
+ */
+export function transcriptionInputBound(attempts: Attempt[]): number {
+  return Math.max(
+    1,
+    ...attempts.map(({ endpoint }) => endpoint.context_length - (endpoint.max_completion_tokens ?? 0)),
+  );
+}
+
+type Base64Decoder = { fromBase64(text: string): Uint8Array };
+
+/**
+ * One `/audio/transcriptions` request along the path embeddings take: plan over the transcription
+ * model's endpoints ⇒ reserve the worst case (transcriptionInputBound at the input price, plus the
+ * endpoint's whole output at the output price) ⇒ attempts with failover ⇒ reply ⇒ settle the
+ * provider's reported tokens. A provider that reports no usage is charged the input bound (the
+ * most it could have billed) and the gateway's count of the text it returned.
+ */
+export async function createTranscription(c: Context<AppEnv>, request: TranscriptionRequest): Promise<Response> {
+  const receivedAt = c.get("receivedAt");
+  c.set("requestedModel", request.model);
+  const env = c.env;
+  const catalog = await getCatalog(env, c.executionCtx);
+  const attempts = planAttempts({
+    request: { model: request.model, provider: request.provider },
+    catalog,
+    promptTokens: 0,
+    parameters: [
+      ...(request.language !== undefined ? ["language"] : []),
+      ...(request.temperature !== undefined ? ["temperature"] : []),
+    ],
+    kind: "transcription",
+    hasAdapter: (provider) => transcriptionAdapterFor(provider.adapter) !== undefined,
+    access: (provider) => resolveUpstream(env, provider),
+    isDown: (key) => health.isDown(key),
+    figures: (key) => health.snapshot(key),
+  });
+  const settings = timeoutsOf(env);
+  health.configure({ cooldownMs: settings.BREAKER_COOLDOWN_MS, failuresToOpen: settings.BREAKER_FAILURES });
+  const inputBound = transcriptionInputBound(attempts);
+  // Decoded once for every attempt (the schema has checked it is base64).
+  const audio = (Uint8Array as unknown as Base64Decoder).fromBase64(request.input_audio.data);
+  const upstreamRequest: TranscriptionRequestIn = {
+    audio,
+    format: request.input_audio.format,
+    verbose: request.response_format === "verbose_json",
+    ...(request.language !== undefined ? { language: request.language } : {}),
+    ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
+    ...(request.timestamp_granularities ? { timestampGranularities: request.timestamp_granularities } : {}),
+  };
+  const { gen, success } = await startGeneration(
+    c,
+    attempts,
+    {
+      apiType: "stt",
+      requestedModel: request.model,
+      stream: false,
+      user: request.user ?? null,
+      receivedAt,
+      promptTokens: inputBound,
+      // The endpoint's whole output (outputCap: its max_completion_tokens, within its context).
+      maxOutputTokens: null,
+    },
+    wholeReplyRun(env, attempts, {
+      request: upstreamRequest,
+      adapterFor: (attempt) => transcriptionAdapterFor(attempt.provider.adapter),
+      buildCall: (adapter, req, target) => adapter.buildTranscriptionRequest(req, target),
+    }),
+  );
+  let out: TranscriptionOut;
+  try {
+    out = success.adapter.parseTranscriptionResponse(success.json, success.target);
+  } catch (error) {
+    failGeneration(gen, error);
+  }
+
+  const reportedInput = out.usage?.input_tokens;
+  const reportedOutput = out.usage?.output_tokens;
+  const input = reportedInput ?? inputBound;
+  const output = reportedOutput ?? estimateTextTokens(out.text);
+  const usage: Usage = { prompt_tokens: input, completion_tokens: output, total_tokens: input + output };
+  const { costNanos } = priceUsage(success.attempt.endpoint.pricing, usage);
+  settleGeneration(
+    gen,
+    record(gen, success, {
+      usage,
+      estimated: reportedInput === undefined || reportedOutput === undefined,
+      costNanos,
+      streamed: false,
+      cancelled: false,
+      finishReason: null,
+      nativeFinishReason: null,
+      firstByteAt: Date.now(),
+      upstreamId: upstreamIdOf(success.json),
+    }),
+  );
+  const seconds = out.usage?.seconds;
+  const body: TranscriptionReply = {
+    ...out.extra,
+    text: out.text,
+    usage: {
+      cost: nanosToUsd(costNanos),
+      input_tokens: input,
+      output_tokens: output,
+      total_tokens: input + output,
+      ...(seconds !== undefined ? { seconds } : {}),
+    },
+  };
+  const headers = replyHeaders(success);
+  headers["x-generation-id"] = gen.id;
+  headers["server-timing"] = serverTiming(gen.timings);
+  return Response.json(body, { headers });
+}
+
+/**
+ * `POST /audio/transcriptions`: OpenRouter's reply (the SDK's STTResponse): the text and its
+ * usage with the cost charged; with `verbose_json`, the provider's task, language, duration,
+ * segments and words beside them. The generation id is in the `x-generation-id` header, as
+ * OpenRouter gives it (the body has no id).
+ */
+export interface TranscriptionReply {
+  text: string;
+  usage: { cost: number; input_tokens: number; output_tokens: number; total_tokens: number; seconds?: number };
+  [extra: string]: unknown;
+}
