@@ -324,6 +324,22 @@ describe("image request validation", () => {
     }
   });
 
+  it("refuses several image choices with a 400 naming n, with no call to Gemini (which draws one a request)", async () => {
+    const { key } = await fundedAccount("5");
+    const marker = nonce();
+    const response = await chat(key, {
+      model: IMAGE_MODEL,
+      modalities: ["image", "text"],
+      n: 2,
+      messages: [{ role: "user", content: `Draw two cats ${marker}` }],
+    });
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as { error: { message: string } };
+    expect(error.message).toContain("`n` is 2");
+    expect(await emulatorRequests(marker)).toEqual([]);
+    expect(await totalUsage(key)).toBe(0);
+  });
+
   it("refuses image output on /completions and /responses, whose replies have no field for images", async () => {
     const { key } = await fundedAccount("5");
     const post = (path: string, body: Record<string, unknown>) =>

@@ -196,6 +196,12 @@ export interface UpstreamError {
 export interface FormatLimits {
   /** The most stop sequences the provider takes (Cohere's and Gemini's five, OpenAI's four). */
   stopSequences?: number;
+  /**
+   * The most choices (`n`) a request asking for images may have: Gemini's image models draw one
+   * candidate a request (a candidateCount over 1 is Gemini's 400, "Multiple candidates is not
+   * enabled for models/gemini-2.5-flash-image-preview").
+   */
+  imageChoices?: number;
 }
 
 /** What an adapter says of the credential its calls carry, for keeping it out of error text. */

@@ -445,6 +445,15 @@ function eligibleEndpoints(
       reject(`${provider.name} takes at most ${stopLimit} stop sequences (\`stop\` has ${stops})`, true);
       continue;
     }
+    // So is a request for several image choices where the format draws fewer: skipped with no call
+    // (another endpoint or model of the plan may answer), a 400 naming `n` when none is left.
+    const choices = request.n ?? 1;
+    const imageLimit =
+      draws && choices > 1 ? adapterFor(provider.adapter)?.limits?.(provider.slug)?.imageChoices : undefined;
+    if (imageLimit !== undefined && choices > imageLimit) {
+      reject(`${provider.name} draws at most ${imageLimit} image choice a request (\`n\` is ${choices})`, true);
+      continue;
+    }
     eligible.push({ endpoint, provider, access });
   }
   return { eligible, reasons: [...reasons], clientsToFix };
