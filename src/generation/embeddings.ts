@@ -17,7 +17,7 @@ import {
   replyHeaders,
   settleGeneration,
   startGeneration,
-  upstreamIdOf,
+  wholeReplyOutcome,
   wholeReplyRun,
 } from "./lifecycle";
 import { timeoutsOf } from "./timeouts";
@@ -109,17 +109,11 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
   const { costNanos, details } = priceUsage(success.attempt.endpoint.pricing, usage);
   settleGeneration(
     gen,
-    record(gen, success, {
-      usage,
-      estimated: reported === undefined,
-      costNanos,
-      streamed: false,
-      cancelled: false,
-      finishReason: null,
-      nativeFinishReason: null,
-      firstByteAt: Date.now(),
-      upstreamId: upstreamIdOf(success.json),
-    }),
+    record(
+      gen,
+      success,
+      wholeReplyOutcome({ usage, estimated: reported === undefined, costNanos }, { json: success.json }),
+    ),
   );
   const base64 = request.encoding_format === "base64";
   const body: EmbeddingsReply = {

@@ -389,6 +389,26 @@ export function record(
   };
 }
 
+/**
+ * The outcome of a reply that is no chat completion (embeddings, rerank, transcription, speech):
+ * never cancelled, no finish reason, answered now; `upstreamId` from the provider's JSON reply
+ * where it gave one (speech's reply is audio).
+ */
+export function wholeReplyOutcome(
+  priced: Pick<Outcome, "usage" | "estimated" | "costNanos">,
+  { json, streamed = false }: { json?: unknown; streamed?: boolean },
+): Outcome {
+  return {
+    ...priced,
+    streamed,
+    cancelled: false,
+    finishReason: null,
+    nativeFinishReason: null,
+    firstByteAt: Date.now(),
+    upstreamId: json === undefined ? null : upstreamIdOf(json),
+  };
+}
+
 /** The provider's own id of the reply: `id` in most formats, `responseId` in Gemini's. */
 export function upstreamIdOf(json: unknown): string | null {
   const body = json as { id?: unknown; responseId?: unknown } | null;

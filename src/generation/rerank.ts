@@ -17,7 +17,7 @@ import {
   replyHeaders,
   settleGeneration,
   startGeneration,
-  upstreamIdOf,
+  wholeReplyOutcome,
   wholeReplyRun,
 } from "./lifecycle";
 import { timeoutsOf } from "./timeouts";
@@ -123,17 +123,14 @@ export async function createRerank(c: Context<AppEnv>, request: RerankRequest): 
   const { costNanos } = priceUsage(success.attempt.endpoint.pricing, usage);
   settleGeneration(
     gen,
-    record(gen, success, {
-      usage,
-      estimated: reportedTokens === undefined && billedUnits === undefined,
-      costNanos,
-      streamed: false,
-      cancelled: false,
-      finishReason: null,
-      nativeFinishReason: null,
-      firstByteAt: Date.now(),
-      upstreamId: upstreamIdOf(success.json),
-    }),
+    record(
+      gen,
+      success,
+      wholeReplyOutcome(
+        { usage, estimated: reportedTokens === undefined && billedUnits === undefined, costNanos },
+        { json: success.json },
+      ),
+    ),
   );
   const ranked = [...out.results].sort((a, b) => b.relevance_score - a.relevance_score);
   const body: RerankReply = {

@@ -9,7 +9,7 @@ import { health } from "../routing/health";
 import { planAttempts } from "../routing/plan";
 import { resolveUpstream } from "../routing/upstream";
 import { SPEECH_MEDIA_TYPES, type SpeechRequest } from "../schema/audio";
-import { record, replyHeaders, settleGeneration, startGeneration } from "./lifecycle";
+import { record, replyHeaders, settleGeneration, startGeneration, wholeReplyOutcome } from "./lifecycle";
 import { timeoutsOf } from "./timeouts";
 import { priceUsage } from "./usage";
 
@@ -85,17 +85,7 @@ export async function createSpeech(c: Context<AppEnv>, request: SpeechRequest): 
   const { costNanos } = priceUsage(success.attempt.endpoint.pricing, usage);
   settleGeneration(
     gen,
-    record(gen, success, {
-      usage,
-      estimated: false,
-      costNanos,
-      streamed: true,
-      cancelled: false,
-      finishReason: null,
-      nativeFinishReason: null,
-      firstByteAt: Date.now(),
-      upstreamId: null,
-    }),
+    record(gen, success, wholeReplyOutcome({ usage, estimated: false, costNanos }, { streamed: true })),
   );
   const headers = new Headers(replyHeaders(success));
   headers.set("content-type", success.response.headers.get("content-type") ?? SPEECH_MEDIA_TYPES[format]);

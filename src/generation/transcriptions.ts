@@ -16,7 +16,7 @@ import {
   replyHeaders,
   settleGeneration,
   startGeneration,
-  upstreamIdOf,
+  wholeReplyOutcome,
   wholeReplyRun,
 } from "./lifecycle";
 import { timeoutsOf } from "./timeouts";
@@ -110,17 +110,14 @@ export async function createTranscription(c: Context<AppEnv>, request: Transcrip
   const { costNanos } = priceUsage(success.attempt.endpoint.pricing, usage);
   settleGeneration(
     gen,
-    record(gen, success, {
-      usage,
-      estimated: reportedInput === undefined || reportedOutput === undefined,
-      costNanos,
-      streamed: false,
-      cancelled: false,
-      finishReason: null,
-      nativeFinishReason: null,
-      firstByteAt: Date.now(),
-      upstreamId: upstreamIdOf(success.json),
-    }),
+    record(
+      gen,
+      success,
+      wholeReplyOutcome(
+        { usage, estimated: reportedInput === undefined || reportedOutput === undefined, costNanos },
+        { json: success.json },
+      ),
+    ),
   );
   const seconds = out.usage?.seconds;
   const body: TranscriptionReply = {
