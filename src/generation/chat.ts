@@ -8,8 +8,8 @@ import { adapterFor } from "../providers/registry";
 import type { ChatCompletionOut, Usage } from "../providers/types";
 import { type AttemptReport, type AttemptSuccess, runAttempts } from "../routing/attempts";
 import { health } from "../routing/health";
-import { type Attempt, endpointKey, planAttempts } from "../routing/plan";
-import { resolveUpstream } from "../routing/upstream";
+import { planLive } from "../routing/live-plan";
+import { type Attempt, endpointKey } from "../routing/plan";
 import { withVariant } from "../routing/variants";
 import type { ChatRequest } from "../schema/chat";
 import { badRequest, GatewayError } from "../schema/errors";
@@ -55,17 +55,13 @@ export async function completeChat(
   const env = c.env;
   const catalog = await getCatalog(env, c.executionCtx);
   const { promptTokens, counterFor } = await countPrompt(env, c.executionCtx, catalog, request);
-  const attempts = planAttempts({
+  const attempts = planLive(env, {
     request,
     catalog,
     promptTokens,
-    access: (provider) => resolveUpstream(env, provider),
-    isDown: (key) => health.isDown(key),
-    figures: (key) => health.snapshot(key),
   });
 
   const settings = timeoutsOf(env);
-  health.configure({ cooldownMs: settings.BREAKER_COOLDOWN_MS, failuresToOpen: settings.BREAKER_FAILURES });
   const deadline = Date.now() + settings.ROUTING_DEADLINE_MS;
   const run = (plan: Attempt[], gate: RunGate = { clientSignal: c.req.raw.signal }) =>
     runAttempts(plan, {

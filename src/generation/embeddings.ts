@@ -6,8 +6,8 @@ import { serverTiming } from "../observability";
 import { embeddingsAdapterFor } from "../providers/registry";
 import type { EmbeddingsOut, EmbeddingsRequestIn, Usage } from "../providers/types";
 import { health } from "../routing/health";
-import { type Attempt, planAttempts } from "../routing/plan";
-import { resolveUpstream } from "../routing/upstream";
+import { planLive } from "../routing/live-plan";
+import type { Attempt } from "../routing/plan";
 import type { EmbeddingsRequest } from "../schema/embeddings";
 import { badRequest, GatewayError } from "../schema/errors";
 import { estimateTextTokens } from "../transforms/tokens";
@@ -42,7 +42,7 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
     (sum, input) => sum + (typeof input === "string" ? estimateTextTokens(input) : input.length),
     0,
   );
-  const planned = planAttempts({
+  const planned = planLive(env, {
     request: { model: request.model, models: request.models, provider: request.provider },
     catalog,
     promptTokens,
@@ -53,13 +53,9 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
     ],
     kind: "embedding",
     hasAdapter: (provider) => embeddingsAdapterFor(provider.adapter) !== undefined,
-    access: (provider) => resolveUpstream(env, provider),
-    isDown: (key) => health.isDown(key),
-    figures: (key) => health.snapshot(key),
   });
   const attempts = tokenIds ? takingTokenIds(planned) : planned;
   const settings = timeoutsOf(env);
-  health.configure({ cooldownMs: settings.BREAKER_COOLDOWN_MS, failuresToOpen: settings.BREAKER_FAILURES });
   const upstreamRequest: EmbeddingsRequestIn = {
     model: request.model ?? "",
     // Token ids reach only adapters that take them (takingTokenIds), whose request builders pass

@@ -6,8 +6,7 @@ import { serverTiming } from "../observability";
 import { rerankAdapterFor } from "../providers/registry";
 import type { RerankOut, RerankRequestIn, Usage } from "../providers/types";
 import { health } from "../routing/health";
-import { planAttempts } from "../routing/plan";
-import { resolveUpstream } from "../routing/upstream";
+import { planLive } from "../routing/live-plan";
 import { GatewayError } from "../schema/errors";
 import type { RerankRequest } from "../schema/rerank";
 import { estimateTextTokens } from "../transforms/tokens";
@@ -58,19 +57,15 @@ export async function createRerank(c: Context<AppEnv>, request: RerankRequest): 
   const documentTokens = documents.map((d) => estimateTextTokens(d));
   const promptTokens = documentTokens.reduce((sum, n) => sum + n, queryTokens);
   const searchUnits = searchUnitsOf(queryTokens, documentTokens);
-  const attempts = planAttempts({
+  const attempts = planLive(env, {
     request: { model: request.model, models: request.models, provider: request.provider },
     catalog,
     promptTokens,
     parameters: request.top_n !== undefined ? ["top_n"] : [],
     kind: "rerank",
     hasAdapter: (provider) => rerankAdapterFor(provider.adapter) !== undefined,
-    access: (provider) => resolveUpstream(env, provider),
-    isDown: (key) => health.isDown(key),
-    figures: (key) => health.snapshot(key),
   });
   const settings = timeoutsOf(env);
-  health.configure({ cooldownMs: settings.BREAKER_COOLDOWN_MS, failuresToOpen: settings.BREAKER_FAILURES });
   const upstreamRequest: RerankRequestIn = {
     model: request.model,
     query: request.query,

@@ -6,8 +6,7 @@ import { speechAdapterFor } from "../providers/registry";
 import type { SpeechRequestIn, Usage } from "../providers/types";
 import { runAttempts } from "../routing/attempts";
 import { health } from "../routing/health";
-import { planAttempts } from "../routing/plan";
-import { resolveUpstream } from "../routing/upstream";
+import { planLive } from "../routing/live-plan";
 import { SPEECH_MEDIA_TYPES, type SpeechRequest } from "../schema/audio";
 import { record, replyHeaders, settleGeneration, startGeneration, wholeReplyOutcome } from "./lifecycle";
 import { timeoutsOf } from "./timeouts";
@@ -33,7 +32,7 @@ export async function createSpeech(c: Context<AppEnv>, request: SpeechRequest): 
   const characters = [...request.input].length;
   // PCM when none is named: the default of OpenRouter's API (its SDK sends it when none is set).
   const format = request.response_format ?? "pcm";
-  const attempts = planAttempts({
+  const attempts = planLive(env, {
     request: { model: request.model, provider: request.provider },
     catalog,
     promptTokens: characters,
@@ -43,12 +42,8 @@ export async function createSpeech(c: Context<AppEnv>, request: SpeechRequest): 
     ],
     kind: "speech",
     hasAdapter: (provider) => speechAdapterFor(provider.adapter) !== undefined,
-    access: (provider) => resolveUpstream(env, provider),
-    isDown: (key) => health.isDown(key),
-    figures: (key) => health.snapshot(key),
   });
   const settings = timeoutsOf(env);
-  health.configure({ cooldownMs: settings.BREAKER_COOLDOWN_MS, failuresToOpen: settings.BREAKER_FAILURES });
   const upstreamRequest: SpeechRequestIn = {
     input: request.input,
     voice: request.voice ?? DEFAULT_VOICE,

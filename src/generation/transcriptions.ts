@@ -6,8 +6,8 @@ import { serverTiming } from "../observability";
 import { transcriptionAdapterFor } from "../providers/registry";
 import type { TranscriptionOut, TranscriptionRequestIn, Usage } from "../providers/types";
 import { health } from "../routing/health";
-import { type Attempt, planAttempts } from "../routing/plan";
-import { resolveUpstream } from "../routing/upstream";
+import { planLive } from "../routing/live-plan";
+import type { Attempt } from "../routing/plan";
 import type { TranscriptionRequest } from "../schema/audio";
 import { estimateTextTokens } from "../transforms/tokens";
 import {
@@ -49,7 +49,7 @@ export async function createTranscription(c: Context<AppEnv>, request: Transcrip
   c.set("requestedModel", request.model);
   const env = c.env;
   const catalog = await getCatalog(env, c.executionCtx);
-  const attempts = planAttempts({
+  const attempts = planLive(env, {
     request: { model: request.model, provider: request.provider },
     catalog,
     promptTokens: 0,
@@ -59,12 +59,8 @@ export async function createTranscription(c: Context<AppEnv>, request: Transcrip
     ],
     kind: "transcription",
     hasAdapter: (provider) => transcriptionAdapterFor(provider.adapter) !== undefined,
-    access: (provider) => resolveUpstream(env, provider),
-    isDown: (key) => health.isDown(key),
-    figures: (key) => health.snapshot(key),
   });
   const settings = timeoutsOf(env);
-  health.configure({ cooldownMs: settings.BREAKER_COOLDOWN_MS, failuresToOpen: settings.BREAKER_FAILURES });
   const inputBound = transcriptionInputBound(attempts);
   // Decoded once for every attempt (the schema has checked it is base64).
   const audio = (Uint8Array as unknown as Base64Decoder).fromBase64(request.input_audio.data);
