@@ -1,6 +1,6 @@
 import type { ChatRequest } from "../schema/chat";
 import { badRequest, notFound } from "../schema/errors";
-import { type ActivePreset, PRESET_SLUG, PRESET_SLUG_RULE } from "../schema/presets";
+import { type ActivePreset, PRESET_SLUG, PRESET_SLUG_RULE, setFieldsOnly } from "../schema/presets";
 
 /**
  * A preset named by a request, applied to it before it is planned (beside applyPlugins). A request
@@ -90,7 +90,7 @@ function merged(request: ChatRequest, preset: ActivePreset, chosenModel: string 
     out[field] = value;
   }
   if (preset.config.provider && own.provider)
-    out.provider = { ...preset.config.provider, ...definedOnly(own.provider) };
+    out.provider = { ...preset.config.provider, ...setFieldsOnly(own.provider) };
   const model = chosenModel ?? preset.config.model;
   if (model !== undefined) out.model = model;
   else delete out.model;
@@ -103,6 +103,3 @@ function merged(request: ChatRequest, preset: ActivePreset, chosenModel: string 
   if (preset.system_prompt) out.messages = [{ role: "system", content: preset.system_prompt }, ...own.messages];
   return out as ChatRequest;
 }
-
-const definedOnly = (object: Record<string, unknown>) =>
-  Object.fromEntries(Object.entries(object).filter(([, value]) => value != null));

@@ -1,5 +1,5 @@
 import { badRequest } from "../schema/errors";
-import { PRESET_CONFIG_FIELDS, type PresetConfig, PresetConfigSchema, type PresetDraft } from "../schema/presets";
+import { PRESET_CONFIG_FIELDS, PresetConfigSchema, type PresetDraft, setFieldsOnly } from "../schema/presets";
 import { ResponsesRequestSchema, responsesToChat } from "../schema/responses";
 import { parseWith } from "../schema/validate";
 
@@ -21,7 +21,7 @@ export function draftFromChat(body: unknown): PresetDraft {
     // A null is an option left unset (SDKs send them): not kept.
     if (fields[field] != null) picked[field] = fields[field];
   }
-  const config = dropNulls(parseWith(PresetConfigSchema, picked));
+  const config = setFieldsOnly(parseWith(PresetConfigSchema, picked));
   // A preset is applied once, to a request: one naming another would be a model id no catalog has.
   const nested = [config.model, ...(config.models ?? [])].find((id) => id?.includes("@preset/"));
   if (nested) throw badRequest(`Invalid request: model: a preset cannot name a preset (${JSON.stringify(nested)})`);
@@ -92,10 +92,6 @@ function textOf(content: unknown): string {
     .map((part) => (part as { type?: unknown; text?: unknown } | null)?.text)
     .filter((text): text is string => typeof text === "string")
     .join("");
-}
-
-function dropNulls(config: PresetConfig): PresetConfig {
-  return Object.fromEntries(Object.entries(config).filter(([, value]) => value != null)) as PresetConfig;
 }
 
 function sized(draft: PresetDraft): PresetDraft {

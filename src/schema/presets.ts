@@ -60,6 +60,14 @@ export const PresetConfigSchema = z.object({
 export type PresetConfig = z.infer<typeof PresetConfigSchema>;
 export const PRESET_CONFIG_FIELDS = Object.keys(PresetConfigSchema.shape) as ReadonlyArray<keyof PresetConfig>;
 
+/**
+ * The fields of an object that are set: a null (as SDKs send an option left unset) or undefined
+ * is no value, in a preset's config and in a request's `provider` merged over a preset's.
+ */
+export function setFieldsOnly<T extends object>(object: T): Partial<T> {
+  return Object.fromEntries(Object.entries(object).filter(([, value]) => value != null)) as Partial<T>;
+}
+
 /** A version as saved: its config (chat-request fields, nulls dropped) and its system prompt. */
 export interface PresetDraft {
   config: PresetConfig;
