@@ -13,6 +13,94 @@ function error(status: number, body: Json): Script {
 
 const MISTRAL_ID = /^[a-zA-Z0-9]{9}$/;
 
+const set = (...fields: string[]) => new Set(fields);
+
+/** What a strict API takes inside `messages`: by role, by content-part type, on a tool call. */
+interface MessageSchema {
+  roles: Record<string, Set<string>>;
+  parts: Record<string, Set<string>>;
+  toolCall: Set<string>;
+}
+
+/** Where an unknown field sits: the message, its content part or tool call, and the field. */
+interface ExtraField {
+  index: number;
+  role: string;
+  /** `content.<j>` / `tool_calls.<j>` with the part's type, when the field is inside one. */
+  inner?: { path: string; index: number; type?: string };
+  field: string;
+  value: unknown;
+}
+
+/** The first field of the messages `schema` does not know, if any. */
+function extraMessageField(body: Json, schema: MessageSchema): ExtraField | undefined {
+  const messages = (Array.isArray(body.messages) ? body.messages : []) as Json[];
+  for (const [index, message] of messages.entries()) {
+    const role = String(message.role);
+    const fields = schema.roles[role];
+    if (!fields) continue;
+    for (const field of Object.keys(message)) {
+      if (!fields.has(field)) return { index, role, field, value: message[field] };
+    }
+    for (const [j, part] of (Array.isArray(message.content) ? message.content : []).entries()) {
+      const allowed = schema.parts[String(part?.type)];
+      for (const field of allowed ? Object.keys(part) : []) {
+        if (!allowed!.has(field)) {
+          return { index, role, inner: { path: "content", index: j, type: part.type }, field, value: part[field] };
+        }
+      }
+    }
+    for (const [j, call] of (Array.isArray(message.tool_calls) ? message.tool_calls : []).entries()) {
+      for (const field of Object.keys(call)) {
+        if (!schema.toolCall.has(field)) {
+          return { index, role, inner: { path: "tool_calls", index: j }, field, value: call[field] };
+        }
+      }
+    }
+  }
+  return undefined;
+}
+
+/** Mistral's messages (its API schema): `name` only on tool results, `prefix` on the assistant turn. */
+const MISTRAL_MESSAGES: MessageSchema = {
+  roles: {
+    system: set("role", "content"),
+    user: set("role", "content"),
+    assistant: set("role", "content", "tool_calls", "prefix"),
+    tool: set("role", "content", "tool_call_id", "name"),
+  },
+  parts: {
+    text: set("type", "text"),
+    image_url: set("type", "image_url"),
+    input_audio: set("type", "input_audio"),
+    document_url: set("type", "document_url", "document_name"),
+  },
+  toolCall: set("id", "type", "function", "index"),
+};
+
+/** Mistral's answer to an unknown field inside a message: pydantic's extra_forbidden, located. */
+function mistralExtraField(extra: ExtraField): Script {
+  const inner = extra.inner
+    ? [extra.inner.path, extra.inner.index, ...(extra.inner.type ? [extra.inner.type] : [])]
+    : [];
+  return error(422, {
+    object: "error",
+    message: {
+      detail: [
+        {
+          type: "extra_forbidden",
+          loc: ["body", "messages", extra.index, extra.role, ...inner, extra.field],
+          msg: "Extra inputs are not permitted",
+          input: extra.value ?? null,
+        },
+      ],
+    },
+    type: "invalid_request_error",
+    param: null,
+    code: null,
+  });
+}
+
 /** The top-level fields of Mistral's chat completion request: it refuses any other (422 extra_forbidden). */
 const MISTRAL_FIELDS = new Set([
   "model",
@@ -47,6 +135,8 @@ function mistralCheck(body: Json): Script | undefined {
   for (const field of Object.keys(body)) {
     if (!MISTRAL_FIELDS.has(field)) return invalid(`Extra inputs are not permitted: ${field}`);
   }
+  const extra = extraMessageField(body, MISTRAL_MESSAGES);
+  if (extra) return mistralExtraField(extra);
   for (const message of (body.messages ?? []) as Json[]) {
     for (const call of (message.tool_calls ?? []) as Json[]) {
       if (!MISTRAL_ID.test(String(call.id)))
@@ -90,10 +180,37 @@ const GROQ_FIELDS = new Set([
   "user",
 ]);
 
+/** Groq's messages (its API reference): no tool call `index`, no `name`; `reasoning` on the assistant turn. */
+const GROQ_MESSAGES: MessageSchema = {
+  roles: {
+    system: set("role", "content", "name"),
+    user: set("role", "content", "name"),
+    assistant: set("role", "content", "name", "tool_calls", "reasoning"),
+    tool: set("role", "content", "tool_call_id"),
+  },
+  parts: { text: set("type", "text"), image_url: set("type", "image_url") },
+  toolCall: set("id", "type", "function"),
+};
+
+/** Groq's models that reason, which alone take an earlier turn's `reasoning` back. */
+const GROQ_REASONS = /qwen3|gpt-oss/i;
+
 function groqCheck(body: Json): Script | undefined {
   const invalid = (message: string) => error(400, { error: { message, type: "invalid_request_error" } });
   for (const field of Object.keys(body)) {
     if (!GROQ_FIELDS.has(field)) return invalid(`property '${field}' is unsupported`);
+  }
+  const extra = extraMessageField(body, GROQ_MESSAGES);
+  if (extra) {
+    const at = `messages.${extra.index}`;
+    const where = extra.inner ? `${at}.${extra.inner.path}.${extra.inner.index}` : at;
+    return invalid(
+      `'${at}' : for 'role:${extra.role}' the following must be satisfied[('${where}' : property '${extra.field}' is unsupported)]`,
+    );
+  }
+  if (!GROQ_REASONS.test(String(body.model))) {
+    const index = ((body.messages ?? []) as Json[]).findIndex((m) => m.role === "assistant" && m.reasoning != null);
+    if (index >= 0) return invalid(`messages[${index}].reasoning: reasoning is not supported with this model`);
   }
   if (typeof body.n === "number" && body.n !== 1) return invalid("'n' : number must be at most 1");
   if (body.logprobs) return invalid("'logprobs' : not supported");

@@ -1,5 +1,6 @@
 import type { ChatRequest } from "../../schema/chat";
 import type { FormatLimits, Usage } from "../types";
+import type { MessageSchema } from "./message-fields";
 
 /**
  * Where "OpenAI-compatible" providers are not (../shared/reference/providers.md §6), by provider
@@ -24,6 +25,12 @@ export interface ProviderQuirks {
    * the client's and are not listed.
    */
   fields?: ReadonlySet<string>;
+  /**
+   * What the provider's API takes inside `messages`, where it refuses anything else there as it
+   * does at the top level (message-fields.ts). Without it messages go as sent (less the reasoning
+   * fields no OpenAI-format API takes), and are not walked.
+   */
+  messages?: MessageSchema;
 }
 
 type Json = Record<string, unknown>;
@@ -143,6 +150,48 @@ const GROQ_FIELDS = new Set([
   "reasoning_format",
 ]);
 
+const set = (...fields: string[]): ReadonlySet<string> => new Set(fields);
+
+/**
+ * Mistral's messages and content chunks (its API's schema, as its SDKs are generated from it): no
+ * `name` but on tool results, `prefix` on the assistant turn, `index` on tool calls. Reasoning is
+ * not replayed: its reasoning models take it back only as `thinking` chunks of the content.
+ */
+const MISTRAL_MESSAGES: MessageSchema = {
+  roles: {
+    system: set("role", "content"),
+    user: set("role", "content"),
+    assistant: set("role", "content", "tool_calls", "prefix"),
+    tool: set("role", "content", "tool_call_id", "name"),
+  },
+  parts: {
+    text: set("type", "text"),
+    image_url: set("type", "image_url"),
+    input_audio: set("type", "input_audio"),
+  },
+  toolCall: set("id", "type", "function", "index"),
+};
+
+/**
+ * Groq's messages and content parts (its API reference): no `index` on a tool call, no `name` on a
+ * tool result; `name` elsewhere is not supported by its models (../shared/reference/providers.md
+ * §6) and is left out. Its reasoning models take an earlier turn's reasoning back as `reasoning`.
+ */
+const GROQ_MESSAGES: MessageSchema = {
+  roles: {
+    system: set("role", "content"),
+    user: set("role", "content"),
+    assistant: set("role", "content", "tool_calls"),
+    tool: set("role", "content", "tool_call_id"),
+  },
+  parts: {
+    text: set("type", "text"),
+    image_url: set("type", "image_url"),
+  },
+  toolCall: set("id", "type", "function"),
+  reasoning: "reasoning",
+};
+
 /** OpenAI's stop limit, which OpenAI-compatible APIs that document one mostly copy (xAI, Groq). */
 const FOUR_STOPS: FormatLimits = { stopSequences: 4 };
 
@@ -162,6 +211,7 @@ const QUIRKS: Record<string, ProviderQuirks> = {
   },
   mistral: {
     fields: MISTRAL_FIELDS,
+    messages: MISTRAL_MESSAGES,
     rewrite(body) {
       body.messages = withToolIds(body.messages, mistralToolId);
       if (body.seed !== undefined) {
@@ -176,6 +226,7 @@ const QUIRKS: Record<string, ProviderQuirks> = {
   groq: {
     limits: FOUR_STOPS,
     fields: GROQ_FIELDS,
+    messages: GROQ_MESSAGES,
     rewrite(body, request) {
       const dropped: string[] = [];
       // Groq serves one choice per request.

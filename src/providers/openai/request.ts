@@ -1,6 +1,7 @@
 import type { ChatRequest } from "../../schema/chat";
 import { supports, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
+import { fitMessages } from "./message-fields";
 import { quirksOf, withoutReasoningFields } from "./quirks";
 
 /**
@@ -111,7 +112,10 @@ export function buildOpenAIBody(
   }
   if (request.user) body.user = request.user;
   if (request.prediction != null && TAKES_PREDICTION.has(target.provider.slug)) body.prediction = request.prediction;
-  body.messages = withoutReasoningFields(body.messages);
+  // A strict API gets only what it takes inside messages; the others all but the reasoning fields.
+  body.messages = quirks?.messages
+    ? fitMessages(body.messages, quirks.messages, supports(target.endpoint, "reasoning"))
+    : withoutReasoningFields(body.messages);
   if (quirks?.rewrite) dropped.push(...quirks.rewrite(body, request));
   return { body, dropped };
 }
