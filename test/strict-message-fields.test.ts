@@ -163,3 +163,36 @@ describe("fields inside messages, to APIs that refuse unknown ones", () => {
     expect(assistant.tool_calls[0]).toMatchObject({ index: 0, id: "call_abc123def456" });
   });
 });
+
+describe("OpenAI's developer role", () => {
+  const messages = (marker: string) => [
+    { role: "developer", content: "Answer in French." },
+    { role: "user", content: `hello ${marker}` },
+  ];
+
+  it("goes to APIs that define no such role as the system message it means (Mistral refuses it: 422)", async () => {
+    const { key } = await fundedAccount("1");
+    for (const [model, only] of [
+      ["mistralai/mistral-small-3.1-24b-instruct", "mistral"],
+      ["meta-llama/llama-3.3-70b-instruct", "together"],
+    ] as const) {
+      const marker = nonce();
+      const response = await chat(key, { model, provider: { only: [only] }, messages: messages(marker) });
+      expect(response.status, only).toBe(200);
+      const [call] = await emulatorRequests(marker);
+      expect((call!.body as { messages: Array<{ role: string; content: string }> }).messages[0]).toEqual({
+        role: "system",
+        content: "Answer in French.",
+      });
+    }
+  });
+
+  it("goes to OpenAI as sent", async () => {
+    const { key } = await fundedAccount("1");
+    const marker = nonce();
+    const response = await chat(key, { model: "openai/gpt-4o-mini", messages: messages(marker) });
+    expect(response.status).toBe(200);
+    const [call] = await emulatorRequests(marker);
+    expect((call!.body as { messages: Array<{ role: string }> }).messages[0]!.role).toBe("developer");
+  });
+});

@@ -135,6 +135,28 @@ function mistralCheck(body: Json): Script | undefined {
   for (const field of Object.keys(body)) {
     if (!MISTRAL_FIELDS.has(field)) return invalid(`Extra inputs are not permitted: ${field}`);
   }
+  // Its messages are a union tagged by role: a role it does not define (OpenAI's `developer`) is refused.
+  const roles = Object.keys(MISTRAL_MESSAGES.roles);
+  const strange = ((body.messages ?? []) as Json[]).findIndex((m) => !roles.includes(String(m.role)));
+  if (strange >= 0) {
+    const role = String(((body.messages as Json[])[strange] as Json).role);
+    return error(422, {
+      object: "error",
+      message: {
+        detail: [
+          {
+            type: "union_tag_invalid",
+            loc: ["body", "messages", strange],
+            msg: `Input tag '${role}' found using 'role' does not match any of the expected tags: ${roles.map((r) => `'${r}'`).join(", ")}`,
+            input: (body.messages as Json[])[strange],
+          },
+        ],
+      },
+      type: "invalid_request_error",
+      param: null,
+      code: null,
+    });
+  }
   const extra = extraMessageField(body, MISTRAL_MESSAGES);
   if (extra) return mistralExtraField(extra);
   for (const message of (body.messages ?? []) as Json[]) {

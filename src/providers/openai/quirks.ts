@@ -311,6 +311,19 @@ export function withoutReasoningFields(messages: unknown): unknown {
   });
 }
 
+/**
+ * OpenAI's `developer` role is its reasoning models' name for the system prompt; the other
+ * OpenAI-format APIs define no such role (Mistral refuses it with a 422, open-model servers' chat
+ * templates with a 400 or by dropping the turn). It means `system` (providers.md §1.9), and goes
+ * to them as that: copies, the client's messages unchanged.
+ */
+export function developerAsSystem(messages: unknown): unknown {
+  if (!Array.isArray(messages)) return messages;
+  const isDeveloper = (m: Json) => m?.role === "developer";
+  if (!(messages as Json[]).some(isDeveloper)) return messages;
+  return (messages as Json[]).map((m) => (isDeveloper(m) ? { ...m, role: "system" } : m));
+}
+
 export function quirksOf(providerSlug: string): ProviderQuirks | undefined {
   return QUIRKS[providerSlug];
 }

@@ -2,7 +2,7 @@ import type { ChatRequest } from "../../schema/chat";
 import { supports, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 import { fitMessages } from "./message-fields";
-import { quirksOf, withoutReasoningFields } from "./quirks";
+import { developerAsSystem, quirksOf, withoutReasoningFields } from "./quirks";
 
 /**
  * Fields of the public request that are OpenRouter's own (routing, accounting, transforms) and
@@ -46,6 +46,9 @@ const FIELDS_OF_PARAMETER: Record<string, string[]> = {
  * Not Azure: its GA api-version (azure/index.ts) predates the field, and old versions refuse it.
  */
 const TAKES_PREDICTION = new Set(["openai", "mistral"]);
+
+/** Providers whose API defines OpenAI's `developer` role; the others are sent it as `system`. */
+const TAKES_DEVELOPER_ROLE = new Set(["openai", "azure"]);
 
 /** Providers that take OpenAI's `max_completion_tokens` (required by its reasoning models). */
 const USES_MAX_COMPLETION_TOKENS = new Set(["openai", "azure", "xai"]);
@@ -112,6 +115,7 @@ export function buildOpenAIBody(
   }
   if (request.user) body.user = request.user;
   if (request.prediction != null && TAKES_PREDICTION.has(target.provider.slug)) body.prediction = request.prediction;
+  if (!TAKES_DEVELOPER_ROLE.has(target.provider.slug)) body.messages = developerAsSystem(body.messages);
   // A strict API gets only what it takes inside messages; the others all but the reasoning fields.
   body.messages = quirks?.messages
     ? fitMessages(body.messages, quirks.messages, supports(target.endpoint, "reasoning"))
