@@ -322,6 +322,8 @@ describe("POST /audio/transcriptions as OpenAI's multipart upload", () => {
       [{ model: MODEL, file: [audio, "a.wav"], temperature: "3" }, /temperature: between 0 and 1/],
       [{ model: MODEL, file: [audio, "a.wav"], language: "English" }, /language/],
       [{ model: MODEL, file: [audio, "a.wav"], stream: "true" }, /stream: streamed transcription is not supported/],
+      // A field named __proto__ is a field (the loose schema ignores it), not the request's prototype.
+      [{ model: MODEL, file: [audio, "a.wav"], "__proto__[]": "x", temperature: "2" }, /temperature: between 0 and 1/],
     ];
     for (const [parts, message] of cases) {
       const response = await upload(parts);
@@ -331,14 +333,16 @@ describe("POST /audio/transcriptions as OpenAI's multipart upload", () => {
       expect(error.code).toBe(400);
       expect(error.message, label).toMatch(message);
     }
-    // A multipart content-type over a body that is no form.
-    const garbled = await gatewayFetch(`${BASE}/audio/transcriptions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${key}`, "content-type": "multipart/form-data; boundary=xyz" },
-      body: "not a form at all",
-    });
-    expect(garbled.status).toBe(400);
-    expect(((await garbled.json()) as any).error.message).toMatch(/multipart\/form-data/);
+    // A multipart content-type over a body that is no form, or with no boundary to read it by.
+    for (const contentType of ["multipart/form-data; boundary=xyz", "multipart/form-data"]) {
+      const garbled = await gatewayFetch(`${BASE}/audio/transcriptions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": contentType },
+        body: "not a form at all",
+      });
+      expect(garbled.status, contentType).toBe(400);
+      expect(((await garbled.json()) as any).error.message).toMatch(/valid multipart\/form-data/);
+    }
     expect(await emulatorRequests(marker)).toEqual([]);
   });
 

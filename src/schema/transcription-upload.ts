@@ -11,7 +11,7 @@ import { parseWith } from "./validate";
 
 /** Whether a request's body is a multipart form (OpenAI's upload) rather than OpenRouter's JSON. */
 export const isMultipart = (contentType: string | undefined): boolean =>
-  contentType !== undefined && /^multipart\/form-data\s*;/i.test(contentType);
+  contentType !== undefined && /^multipart\/form-data\s*(;|$)/i.test(contentType);
 
 /** The containers media types name, for an upload whose file name has no known extension. */
 const FORMAT_OF_TYPE: Record<string, TranscriptionFormat> = {
@@ -91,7 +91,8 @@ export async function parseTranscriptionUpload(request: Request): Promise<Transc
       `file: cannot tell the audio's format from its name ${JSON.stringify(file.name)} or type ${JSON.stringify(file.type)}: name it with one of the extensions ${TRANSCRIPTION_FORMATS.join(", ")}`,
     );
   }
-  const fields: Record<string, unknown> = {};
+  // No prototype: a field named `__proto__` is a field like any other, not the object's prototype.
+  const fields: Record<string, unknown> = Object.create(null);
   for (const [key, value] of form) {
     if (key === "file" || typeof value !== "string") continue;
     if (key.endsWith("[]")) {
