@@ -8,8 +8,10 @@ import type { ImageGenerationReply } from "./generation/images";
 import type { ChatCompletionReply, TextCompletionReply } from "./generation/reply-shape";
 import type { RerankReply } from "./generation/rerank";
 import type { ResponsesReply } from "./generation/responses";
+import type { TranscriptionReply } from "./generation/transcriptions";
 import { requestLine } from "./observability";
 import type { CreateKeyBodySchema, UpdateKeyBodySchema } from "./schema/accounting";
+import type { SpeechRequestSchema, TranscriptionRequestSchema } from "./schema/audio";
 import type { ChatRequestSchema } from "./schema/chat";
 import type { CompletionsRequestSchema } from "./schema/completions";
 import type { EmbeddingsRequestSchema } from "./schema/embeddings";
@@ -58,6 +60,8 @@ export type RpcEmbeddingsRequest = z.input<typeof EmbeddingsRequestSchema>;
 export type RpcRerankRequest = z.input<typeof RerankRequestSchema>;
 export type RpcImagesRequest = z.input<typeof ImageGenerationRequestSchema>;
 export type RpcResponsesRequest = z.input<typeof ResponsesRequestSchema>;
+export type RpcTranscriptionRequest = z.input<typeof TranscriptionRequestSchema>;
+export type RpcSpeechRequest = z.input<typeof SpeechRequestSchema>;
 export type RpcCreateKeyRequest = z.input<typeof CreateKeyBodySchema>;
 export type RpcUpdateKeyRequest = z.input<typeof UpdateKeyBodySchema>;
 /**
@@ -67,6 +71,22 @@ export type RpcUpdateKeyRequest = z.input<typeof UpdateKeyBodySchema>;
 export interface RpcAppAttribution {
   referer?: string;
   title?: string;
+}
+
+/**
+ * A transcription over RPC: `POST /audio/transcriptions`'s JSON with the generation's `id`, which
+ * HTTP gives in the `x-generation-id` header (RPC carries no headers).
+ */
+export type RpcTranscriptionReply = AsJson<TranscriptionReply> & { id: string };
+
+/**
+ * Speech over RPC: the audio's bytes as they come (a ReadableStream, as streamed chat is), with
+ * what HTTP gives in headers: their media type (`audio/mpeg`, `audio/pcm`…) and the generation's id.
+ */
+export interface RpcSpeechReply {
+  audio: ReadableStream<Uint8Array>;
+  contentType: string;
+  id: string;
 }
 
 /** A key as the provisioning methods show it (`GET /keys/{hash}`'s `data`). */
@@ -175,6 +195,32 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   /** Image generation: the same JSON as `POST /api/v1/images` (each image's base64 in `data`). */
   images(apiKey: string, request: RpcImagesRequest, app?: RpcAppAttribution): Promise<AsJson<ImageGenerationReply>> {
     return this.#json(apiKey, "POST", "/api/v1/images", request, app);
+  }
+
+  /**
+   * Speech-to-text, OpenRouter's JSON form (`input_audio: { data: <base64>, format }`): the same
+   * JSON as `POST /api/v1/audio/transcriptions`, plus the generation's `id`. The reply is JSON
+   * whatever `response_format` says: `text` is answered as `json` (the transcript is its `text`).
+   */
+  async transcription(
+    apiKey: string,
+    request: RpcTranscriptionRequest,
+    app?: RpcAppAttribution,
+  ): Promise<RpcTranscriptionReply> {
+    const body = request.response_format === "text" ? { ...request, response_format: "json" } : request;
+    const response = await this.#call(apiKey, "POST", "/api/v1/audio/transcriptions", body, app);
+    const reply = (await response.json()) as AsJson<TranscriptionReply>;
+    return { ...reply, id: response.headers.get("x-generation-id") ?? "" };
+  }
+
+  /** Text-to-speech (`POST /api/v1/audio/speech`): the audio streamed, its media type and generation id. */
+  async speech(apiKey: string, request: RpcSpeechRequest, app?: RpcAppAttribution): Promise<RpcSpeechReply> {
+    const response = await this.#call(apiKey, "POST", "/api/v1/audio/speech", request, app);
+    return {
+      audio: response.body as ReadableStream<Uint8Array>,
+      contentType: response.headers.get("content-type") ?? "application/octet-stream",
+      id: response.headers.get("x-generation-id") ?? "",
+    };
   }
 
   /** `GET /api/v1/models` (no key needed). */

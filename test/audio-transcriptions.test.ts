@@ -1,5 +1,7 @@
 import { GenerationResponse$inboundSchema } from "@openrouter/sdk/models";
+import OpenAI, { toFile } from "openai";
 import { beforeAll, describe, expect, it } from "vitest";
+import { MAX_BODY_BYTES } from "../src/schema/body";
 import { audioTokensOf } from "./emulator/audio";
 import {
   BASE,
@@ -39,6 +41,8 @@ function audioSaying(words: string, padding = 300): string {
 }
 
 const byteLength = (base64: string) => atob(base64).length;
+
+const bytesOf = (base64: string) => Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
 
 function transcribe(body: Record<string, unknown>, apiKey = key) {
   return gatewayFetch(`${BASE}/audio/transcriptions`, {
@@ -193,5 +197,198 @@ describe("POST /audio/transcriptions", () => {
     const transcription = await listed("?output_modalities=transcription");
     expect(transcription).toEqual(expect.arrayContaining([MODEL, "openai/gpt-4o-mini-transcribe"]));
     expect(await listed("")).not.toContain(MODEL);
+  });
+});
+
+/**
+ * OpenAI's own SDK (`openai`, installed) pointed at the gateway: `audio.transcriptions.create`
+ * sends a multipart form with the audio as its `file` part.
+ */
+describe("POST /audio/transcriptions as OpenAI's multipart upload", () => {
+  const openai = (apiKey = key) =>
+    new OpenAI({ apiKey, baseURL: BASE, fetch: (u, i) => gatewayFetch(u, i), maxRetries: 0 });
+
+  /** A form as the SDK writes it, sent as is (a Blob part is a file; a string part is a field). */
+  function upload(parts: Record<string, string | Blob | [Blob, string]>, apiKey = key) {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(parts)) {
+      if (Array.isArray(value)) form.append(name, value[0], value[1]);
+      else form.append(name, value);
+    }
+    return gatewayFetch(`${BASE}/audio/transcriptions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}` },
+      body: form,
+    });
+  }
+
+  it("OpenAI's SDK uploads a file and gets the transcript with usage and cost, recorded and charged as the JSON form is", async () => {
+    const { key: own } = await fundedAccount("1");
+    const marker = nonce();
+    const data = audioSaying(`uploaded by the openai sdk ${marker}`);
+    const { data: reply, response } = await openai(own)
+      .audio.transcriptions.create({
+        file: await toFile(bytesOf(data), "meeting.wav"),
+        model: MODEL,
+        language: "en",
+        prompt: "A meeting about foxes.",
+        temperature: 0.2,
+      })
+      .withResponse();
+    expect(reply.text).toBe(`uploaded by the openai sdk ${marker}`);
+    const usage = reply.usage as unknown as {
+      cost: number;
+      input_tokens: number;
+      output_tokens: number;
+      total_tokens: number;
+    };
+    expect(usage.input_tokens).toBe(audioTokensOf(byteLength(data)));
+    expect(usage.output_tokens).toBeGreaterThan(0);
+    expect(usage.total_tokens).toBe(usage.input_tokens + usage.output_tokens);
+    expect(usage.cost).toBeCloseTo(usage.input_tokens * INPUT_USD + usage.output_tokens * OUTPUT_USD, 12);
+    // OpenAI is sent the same upload it would have had from the JSON form, the prompt with it.
+    const [upstream] = await emulatorRequests(marker);
+    expect(upstream?.body).toMatchObject({
+      model: "gpt-4o-transcribe",
+      response_format: "json",
+      language: "en",
+      prompt: "A meeting about foxes.",
+      temperature: "0.2",
+      file: { name: "audio.wav", type: "audio/wav", size: byteLength(data) },
+    });
+    const id = response.headers.get("x-generation-id") ?? "";
+    const record = GenerationResponse$inboundSchema.parse({ data: await recordedGeneration(own, id) }).data;
+    expect(record).toMatchObject({
+      apiType: "stt",
+      model: MODEL,
+      tokensPrompt: usage.input_tokens,
+      tokensCompletion: usage.output_tokens,
+    });
+    expect(record.totalCost).toBe(usage.cost);
+    await sleep(100);
+    expect(await totalUsage(own)).toBe(usage.cost);
+  });
+
+  it("answers response_format text with the transcript alone, and refuses the formats no model here answers", async () => {
+    const marker = nonce();
+    const file = await toFile(bytesOf(audioSaying(`plain ${marker}`)), "note.mp3");
+    const text = await openai().audio.transcriptions.create({ file, model: MODEL, response_format: "text" });
+    expect(text).toBe(`plain ${marker}`);
+    const [upstream] = await emulatorRequests(marker);
+    // Asked of OpenAI as json (the GPT-4o transcribers answer nothing else) and cut to the text here.
+    expect(upstream?.body).toMatchObject({ response_format: "json", file: { name: "audio.mp3", type: "audio/mpeg" } });
+
+    const refused = async (format: "srt" | "vtt" | "verbose_json") =>
+      openai()
+        .audio.transcriptions.create({ file, model: MODEL, response_format: format })
+        .catch((error: unknown) => error);
+    for (const format of ["srt", "vtt"] as const) {
+      const error = await refused(format);
+      expect(error, format).toBeInstanceOf(OpenAI.BadRequestError);
+      expect((error as InstanceType<typeof OpenAI.BadRequestError>).message).toMatch(
+        /response_format must be one of json, text, verbose_json/,
+      );
+    }
+    const verbose = await refused("verbose_json");
+    expect(verbose).toBeInstanceOf(OpenAI.BadRequestError);
+    expect((verbose as Error).message).toMatch(/response_format "verbose_json".*json/);
+  });
+
+  it("tells the format by the part's media type when the file has no known extension", async () => {
+    const marker = nonce();
+    const audio = new Blob([bytesOf(audioSaying(`typed ${marker}`))], { type: "audio/ogg" });
+    const response = await upload({ model: MODEL, file: [audio, "recording"] });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as any).text).toBe(`typed ${marker}`);
+    const [upstream] = await emulatorRequests(marker);
+    expect(upstream?.body).toMatchObject({ file: { name: "audio.ogg", type: "audio/ogg" } });
+  });
+
+  it("refuses a bad upload with a 400 that names the problem, no provider called", async () => {
+    const marker = nonce();
+    const audio = new Blob([bytesOf(audioSaying(marker))], { type: "audio/wav" });
+    const cases: Array<[Record<string, string | Blob | [Blob, string]>, RegExp]> = [
+      [{ model: MODEL }, /file: missing/],
+      [{ model: MODEL, file: "UklGRiQA" }, /file: must be a file upload/],
+      [{ model: MODEL, file: [new Blob([]), "empty.wav"] }, /file: the uploaded file is empty/],
+      [
+        { model: MODEL, file: [new Blob([bytesOf(audioSaying(marker))]), "voice.aiff"] },
+        /file: cannot tell the audio's format from its name "voice.aiff".*flac, m4a/,
+      ],
+      [{ file: [audio, "a.wav"] }, /model/],
+      [{ model: "openai/no-such-model", file: [audio, "a.wav"] }, /no-such-model/],
+      [{ model: "openai/gpt-4o-mini", file: [audio, "a.wav"] }, /chat model: use \/chat\/completions/],
+      [{ model: MODEL, file: [audio, "a.wav"], temperature: "hot" }, /temperature/],
+      [{ model: MODEL, file: [audio, "a.wav"], temperature: "3" }, /temperature: between 0 and 1/],
+      [{ model: MODEL, file: [audio, "a.wav"], language: "English" }, /language/],
+      [{ model: MODEL, file: [audio, "a.wav"], stream: "true" }, /stream: streamed transcription is not supported/],
+      // A field named __proto__ is a field (the loose schema ignores it), not the request's prototype.
+      [{ model: MODEL, file: [audio, "a.wav"], "__proto__[]": "x", temperature: "2" }, /temperature: between 0 and 1/],
+    ];
+    for (const [parts, message] of cases) {
+      const response = await upload(parts);
+      const label = JSON.stringify(Object.keys(parts));
+      expect(response.status, label).toBe(400);
+      const error = ((await response.json()) as any).error;
+      expect(error.code).toBe(400);
+      expect(error.message, label).toMatch(message);
+    }
+    // A multipart content-type over a body that is no form, or with no boundary to read it by.
+    for (const contentType of ["multipart/form-data; boundary=xyz", "multipart/form-data"]) {
+      const garbled = await gatewayFetch(`${BASE}/audio/transcriptions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": contentType },
+        body: "not a form at all",
+      });
+      expect(garbled.status, contentType).toBe(400);
+      expect(((await garbled.json()) as any).error.message).toMatch(/valid multipart\/form-data/);
+    }
+    expect(await emulatorRequests(marker)).toEqual([]);
+  });
+
+  it("reads the upload within the body limit: past it a 413, whether its length is declared or not", async () => {
+    const marker = nonce();
+    const big = new Uint8Array(MAX_BODY_BYTES + 1);
+    big.set(new TextEncoder().encode(`too big ${marker}`), 1000);
+    const form = new FormData();
+    form.append("model", MODEL);
+    form.append("file", new Blob([big], { type: "audio/wav" }), "big.wav");
+    const declared = await gatewayFetch(`${BASE}/audio/transcriptions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}` },
+      body: form,
+    });
+    expect(declared.status).toBe(413);
+    expect(((await declared.json()) as any).error.message).toMatch(/exceeds/);
+    // The same form as a stream with no length (chunked): counted as it is read.
+    const serialized = new Response(form);
+    const chunked = await gatewayFetch(`${BASE}/audio/transcriptions`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${key}`,
+        "content-type": serialized.headers.get("content-type") ?? "",
+      },
+      body: serialized.body,
+    });
+    expect(chunked.status).toBe(413);
+    expect(await emulatorRequests(marker)).toEqual([]);
+  });
+
+  it("reads a chunked upload (no content-length) whole, as it arrives", async () => {
+    const marker = nonce();
+    const form = new FormData();
+    form.append("model", MODEL);
+    form.append("file", new Blob([bytesOf(audioSaying(`chunked ${marker}`, 40_000))]), "long.webm");
+    const serialized = new Response(form);
+    const response = await gatewayFetch(`${BASE}/audio/transcriptions`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${key}`,
+        "content-type": serialized.headers.get("content-type") ?? "",
+      },
+      body: serialized.body,
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as any).text).toBe(`chunked ${marker}`);
   });
 });

@@ -11,7 +11,7 @@ import {
   ListResponse$inboundSchema,
 } from "@openrouter/sdk/models/operations";
 import { describe, expect, expectTypeOf, it } from "vitest";
-import type { RpcChatRequest, RpcResponsesRequest, TollgateRpc } from "../src/rpc";
+import type { RpcChatRequest, RpcResponsesRequest, RpcTranscriptionRequest, TollgateRpc } from "../src/rpc";
 import type { ErrorBody } from "../src/schema/errors";
 import { settled } from "./billing-support";
 import { admin, chat, finishedCall, fundedAccount, nonce, readSse, readThenCancel } from "./support/gateway";
@@ -373,6 +373,69 @@ describe("service binding (RPC)", () => {
     const body = JSON.parse((refused as Error).message.slice("TollgateRpcError: ".length));
     expect(body.error.code).toBe(400);
     expect(body.error.message).toContain("n: ");
+  });
+
+  it("transcribes over RPC, as POST /audio/transcriptions does: the text, its cost, the generation's id", async () => {
+    const { accountId, key } = await fundedAccount("1");
+    const marker = nonce();
+    // Bytes the emulator "hears" as their printable text.
+    const data = btoa(`\x01\x02\x03 heard over rpc ${marker} \x04\x05`);
+    const reply = await rpc().transcription(key, {
+      model: "openai/gpt-4o-transcribe",
+      input_audio: { data, format: "wav" },
+      language: "en",
+    });
+    expectTypeOf(reply.text).toEqualTypeOf<string>();
+    expect(reply.text).toBe(`heard over rpc ${marker}`);
+    expect(reply.usage.cost).toBeGreaterThan(0);
+    expect(reply.id).toMatch(/^gen-/);
+    const books = await settled(accountId);
+    expect(books.totals.usageNanos).toBe(Math.round(reply.usage.cost * 1e9));
+    expect(await rpc().generation(key, reply.id)).toMatchObject({ api_type: "stt", total_cost: reply.usage.cost });
+    // response_format text is answered as JSON over RPC: the transcript is its `text`.
+    const asText = await rpc().transcription(key, {
+      model: "openai/gpt-4o-transcribe",
+      input_audio: { data, format: "wav" },
+      response_format: "text",
+    });
+    expect(asText.text).toBe(`heard over rpc ${marker}`);
+    const refused = await rpc()
+      .transcription(key, {
+        model: "openai/gpt-4o-transcribe",
+        input_audio: { data, format: "wav" },
+        response_format: "srt",
+      } as unknown as RpcTranscriptionRequest)
+      .catch((error: unknown) => error);
+    const body = JSON.parse((refused as Error).message.slice("TollgateRpcError: ".length));
+    expect(body.error.code).toBe(400);
+    expect(body.error.message).toContain("response_format");
+  });
+
+  it("speaks over RPC, as POST /audio/speech does: the audio streamed with its media type and generation id", async () => {
+    const { accountId, key } = await fundedAccount("1");
+    const input = `Spoken over rpc ${nonce()}`;
+    const spoken = await rpc().speech(key, {
+      model: "openai/gpt-4o-mini-tts-2025-12-15",
+      input,
+      voice: "nova",
+      response_format: "mp3",
+    });
+    expectTypeOf(spoken.audio).toEqualTypeOf<ReadableStream<Uint8Array>>();
+    expect(spoken.contentType).toBe("audio/mpeg");
+    expect(spoken.id).toMatch(/^gen-/);
+    const audio = new Uint8Array(await new Response(spoken.audio).arrayBuffer());
+    expect(String.fromCharCode(...audio.subarray(0, 3))).toBe("ID3");
+    const books = await settled(accountId);
+    const stats = await rpc().generation(key, spoken.id);
+    // Priced per character of input: $0.60 per million.
+    expect(stats).toMatchObject({ api_type: "tts", tokens_prompt: input.length });
+    expect(books.totals.usageNanos).toBe(Math.round(stats.total_cost * 1e9));
+    const { key: broke } = await fundedAccount("0");
+    const refused = await rpc()
+      .speech(broke, { model: "openai/gpt-4o-mini-tts-2025-12-15", input })
+      .catch((error: unknown) => error);
+    const body = JSON.parse((refused as Error).message.slice("TollgateRpcError: ".length));
+    expect(body.error.code).toBe(402);
   });
 
   it("exposes its methods and nothing else: the helpers behind them are not callable over RPC", async () => {

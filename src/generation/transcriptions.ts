@@ -35,8 +35,6 @@ export function transcriptionInputBound(attempts: Attempt[]): number {
   );
 }
 
-type Base64Decoder = { fromBase64(text: string): Uint8Array };
-
 /**
  * One `/audio/transcriptions` request along the path embeddings take: plan over the transcription
  * model's endpoints ⇒ reserve the worst case (transcriptionInputBound at the input price, plus the
@@ -55,6 +53,7 @@ export async function createTranscription(c: Context<AppEnv>, request: Transcrip
     promptTokens: 0,
     parameters: [
       ...(request.language !== undefined ? ["language"] : []),
+      ...(request.prompt !== undefined ? ["prompt"] : []),
       ...(request.temperature !== undefined ? ["temperature"] : []),
     ],
     kind: "transcription",
@@ -62,13 +61,13 @@ export async function createTranscription(c: Context<AppEnv>, request: Transcrip
   });
   const settings = timeoutsOf(env);
   const inputBound = transcriptionInputBound(attempts);
-  // Decoded once for every attempt (the schema has checked it is base64).
-  const audio = (Uint8Array as unknown as Base64Decoder).fromBase64(request.input_audio.data);
   const upstreamRequest: TranscriptionRequestIn = {
-    audio,
+    // The bytes (decoded from base64 by the schema, or an upload's), sent again on each attempt.
+    audio: request.input_audio.data,
     format: request.input_audio.format,
     verbose: request.response_format === "verbose_json",
     ...(request.language !== undefined ? { language: request.language } : {}),
+    ...(request.prompt !== undefined ? { prompt: request.prompt } : {}),
     ...(request.temperature !== undefined ? { temperature: request.temperature } : {}),
     ...(request.timestamp_granularities ? { timestampGranularities: request.timestamp_granularities } : {}),
   };
@@ -130,12 +129,16 @@ export async function createTranscription(c: Context<AppEnv>, request: Transcrip
   const headers = replyHeaders(success);
   headers["x-generation-id"] = gen.id;
   headers["server-timing"] = serverTiming(gen.timings);
+  // `text` is OpenAI's plain reply: the transcript alone (its usage and cost are in /generation).
+  if (request.response_format === "text") {
+    return new Response(out.text, { headers: { ...headers, "content-type": "text/plain; charset=utf-8" } });
+  }
   return Response.json(body, { headers });
 }
 
 /**
  * `POST /audio/transcriptions`: OpenRouter's reply (the SDK's STTResponse): the text and its
- * usage with the cost charged; with `verbose_json`, the provider's task, language, duration,
+ * usage with the cost charged (with `response_format: "text"`, the text alone); with `verbose_json`, the provider's task, language, duration,
  * segments and words beside them. The generation id is in the `x-generation-id` header, as
  * OpenRouter gives it (the body has no id).
  */

@@ -299,6 +299,7 @@ export interface TranscriptionRequestIn {
   /** The container, as the client named it (one of schema/audio.ts TRANSCRIPTION_FORMATS). */
   format: string;
   language?: string;
+  prompt?: string;
   temperature?: number;
   verbose: boolean;
   timestampGranularities?: Array<"word" | "segment">;

@@ -10,9 +10,16 @@ import { sparse } from "./sparse";
 export const TRANSCRIPTION_FORMATS = ["flac", "m4a", "mp3", "mp4", "mpeg", "mpga", "ogg", "wav", "webm"] as const;
 export type TranscriptionFormat = (typeof TRANSCRIPTION_FORMATS)[number];
 
+const AudioFormat = z.enum(TRANSCRIPTION_FORMATS, {
+  error: `input_audio.format must be one of ${TRANSCRIPTION_FORMATS.join(", ")}`,
+});
+
+type Base64Decoder = { fromBase64(text: string): Uint8Array };
+
 /**
  * OpenRouter's `input_audio`: the raw bytes in base64 (not a data: URL) and their container.
  * Line-wrapped base64 is unwrapped, as for images (base64.ts); data that is not base64 is refused.
+ * Parsed into the bytes, which is what an upload (`file`) brings too, so both forms are one request.
  */
 const InputAudio = z.looseObject({
   data: z
@@ -21,42 +28,70 @@ const InputAudio = z.looseObject({
     .check((ctx) => {
       const problem = base64Problem(ctx.value);
       if (problem) ctx.issues.push({ code: "custom", message: `input_audio.data: ${problem}`, input: ctx.value });
-    }),
+    })
+    // The runtime's native decoder (TC39's Uint8Array base64, which workerd ships); checked above.
+    .transform((data) => (Uint8Array as unknown as Base64Decoder).fromBase64(data)),
   format: z
     .string({ error: "input_audio.format must be a string" })
     .transform((format) => format.toLowerCase())
-    .pipe(
-      z.enum(TRANSCRIPTION_FORMATS, {
-        error: `input_audio.format must be one of ${TRANSCRIPTION_FORMATS.join(", ")}`,
-      }),
-    ),
+    .pipe(AudioFormat),
 });
 
+/** A multipart upload's audio, checked (present, not empty, its format told) where it was read (transcription-upload.ts). */
+const UploadedAudio = z.looseObject({ data: z.instanceof(Uint8Array), format: AudioFormat });
+
 /**
- * `POST /audio/transcriptions`: OpenRouter's JSON form (the SDK's STTRequest). `provider` takes the
- * routing preferences chat takes (OpenRouter's STT `provider` carries only `options`, which are
- * accepted and not forwarded: no provider option is passed through).
+ * What Tollgate answers: `json` (OpenRouter's reply), `verbose_json` (with the provider's
+ * segments and words, where the endpoint lists `response_format`) and `text` (the transcript
+ * alone as text/plain, cut from the JSON reply, so any model answers it). OpenAI's `srt`, `vtt` and
+ * `diarized_json` need timings or speakers no model in the catalog returns: refused by name.
  */
-export const TranscriptionRequestSchema = sparse(
-  z.looseObject({
-    model: ModelId,
-    input_audio: InputAudio,
-    language: z
-      .string()
-      .regex(/^[a-z]{2,3}$/i, "an ISO-639-1 language code, e.g. en")
-      .optional(),
-    temperature: z.number().min(0, "between 0 and 1").max(1, "between 0 and 1").optional(),
-    response_format: z.enum(["json", "verbose_json"]).optional(),
-    timestamp_granularities: z
-      .array(z.enum(["word", "segment"]))
-      .max(2)
-      .optional(),
-    user: EndUser,
-    session_id: z.string().max(256, "at most 256 characters").optional(),
-    provider: ProviderPreferences.nullish(),
-  }),
-);
-export type TranscriptionRequest = z.infer<typeof TranscriptionRequestSchema>;
+export const TRANSCRIPTION_REPLY_FORMATS = ["json", "text", "verbose_json"] as const;
+
+/**
+ * `POST /audio/transcriptions`: OpenRouter's JSON form (the SDK's STTRequest), and OpenAI's
+ * multipart upload (its SDK's `audio.transcriptions.create`) read into the same request with the
+ * upload's bytes as `input_audio`. `provider` takes the routing preferences chat takes
+ * (OpenRouter's STT `provider` carries only `options`, which are accepted and not forwarded: no
+ * provider option is passed through).
+ */
+function transcriptionRequest<Audio extends typeof InputAudio | typeof UploadedAudio>(inputAudio: Audio) {
+  return sparse(
+    z.looseObject({
+      model: ModelId,
+      input_audio: inputAudio,
+      language: z
+        .string()
+        .regex(/^[a-z]{2,3}$/i, "an ISO-639-1 language code, e.g. en")
+        .optional(),
+      // OpenAI's: text to guide the transcript's style or carry on from a previous segment.
+      prompt: z.string({ error: "prompt must be text" }).optional(),
+      temperature: z.number().min(0, "between 0 and 1").max(1, "between 0 and 1").optional(),
+      response_format: z
+        .enum(TRANSCRIPTION_REPLY_FORMATS, {
+          error: `response_format must be one of ${TRANSCRIPTION_REPLY_FORMATS.join(", ")} (srt, vtt and diarized_json are not supported)`,
+        })
+        .optional(),
+      timestamp_granularities: z
+        .array(z.enum(["word", "segment"]))
+        .max(2)
+        .optional(),
+      // OpenAI's streamed transcription (server-sent events) is not served: a client asking for it
+      // would read a JSON reply as a broken stream.
+      stream: z
+        .literal(false, { error: "stream: streamed transcription is not supported; leave it out or false" })
+        .optional(),
+      user: EndUser,
+      session_id: z.string().max(256, "at most 256 characters").optional(),
+      provider: ProviderPreferences.nullish(),
+    }),
+  );
+}
+
+export const TranscriptionRequestSchema = transcriptionRequest(InputAudio);
+/** An upload's fields and audio, as transcription-upload.ts reads them from the form. */
+export const TranscriptionUploadSchema = transcriptionRequest(UploadedAudio);
+export type TranscriptionRequest = z.output<typeof TranscriptionRequestSchema>;
 
 /** The containers OpenAI's speech API writes, and the media type each is served with. */
 export const SPEECH_MEDIA_TYPES = {

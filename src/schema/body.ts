@@ -5,38 +5,83 @@ export const MAX_BODY_BYTES = 20 * 1024 * 1024;
 
 const tooLarge = (maxBytes: number) => new GatewayError(413, `Request body exceeds ${maxBytes} bytes`);
 
+/** How one reader keeps a body: the whole of it at once, or chunk by chunk as it arrives. */
+interface BodySink<T> {
+  whole(request: Request): Promise<T>;
+  /** At most the bytes `whole` read: a text's length in characters (a character is a byte or more). */
+  size(whole: T): number;
+  add(chunk: Uint8Array): void;
+  end(): T;
+}
+
 /**
- * A request's body as text, refused with a 413 past `maxBytes`. A declared length (a plain
- * number) is checked before anything is read (HTTP framing holds the body to it); a body without one (chunked, or a
- * Request built in a Worker, as RPC calls are) is counted as it is read and abandoned at the
- * limit. Read once, in place: hono's bodyLimit re-buffered such bodies into a copy of the Request
- * that the route then read again (~40 µs a request in an A/B in workerd), which every RPC call paid.
+ * A request's body, refused with a 413 past `maxBytes`. A declared length (a plain number) is
+ * checked before anything is read (HTTP framing holds the body to it); a body without one
+ * (chunked, or a Request built in a Worker, as RPC calls are) is counted as it is read and
+ * abandoned at the limit. Read once, in place: hono's bodyLimit re-buffered such bodies into a
+ * copy of the Request that the route then read again (~40 µs a request in an A/B in workerd),
+ * which every RPC call paid.
  */
-export async function readBodyText(request: Request, maxBytes = MAX_BODY_BYTES): Promise<string> {
+async function readBounded<T>(request: Request, maxBytes: number, sink: BodySink<T>): Promise<T | undefined> {
   const body = request.body;
-  if (!body) return "";
+  if (!body) return undefined;
   const declared = request.headers.get("content-length");
   if (declared !== null && /^\d+$/.test(declared) && !request.headers.has("transfer-encoding")) {
     if (Number(declared) > maxBytes) throw tooLarge(maxBytes);
-    const text = await request.text();
+    const whole = await sink.whole(request);
     // A Request built in a Worker (a service binding's caller) is not held to the length it
-    // declares: past the limit, its body is refused all the same (a character is a byte or more).
-    if (text.length > maxBytes) throw tooLarge(maxBytes);
-    return text;
+    // declares: past the limit, its body is refused all the same.
+    if (sink.size(whole) > maxBytes) throw tooLarge(maxBytes);
+    return whole;
   }
   const reader = body.getReader();
-  // Decoded as it arrives; `stream: true` carries a character split between chunks over.
-  const decoder = new TextDecoder();
-  let text = "";
   let size = 0;
   for (;;) {
     const { done, value } = await reader.read();
-    if (done) return text + decoder.decode();
+    if (done) return sink.end();
     size += value.byteLength;
     if (size > maxBytes) {
       await reader.cancel();
       throw tooLarge(maxBytes);
     }
-    text += decoder.decode(value, { stream: true });
+    sink.add(value);
   }
+}
+
+/** A request's body as text (a JSON body), at most `maxBytes` (else a 413). */
+export async function readBodyText(request: Request, maxBytes = MAX_BODY_BYTES): Promise<string> {
+  // Decoded as it arrives; `stream: true` carries a character split between chunks over.
+  const decoder = new TextDecoder();
+  let text = "";
+  const read = await readBounded(request, maxBytes, {
+    whole: (r) => r.text(),
+    size: (whole) => whole.length,
+    add: (chunk) => {
+      text += decoder.decode(chunk, { stream: true });
+    },
+    end: () => text + decoder.decode(),
+  });
+  return read ?? "";
+}
+
+/** A request's body as bytes (a multipart upload), at most `maxBytes` (else a 413). */
+export async function readBodyBytes(request: Request, maxBytes = MAX_BODY_BYTES): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  const read = await readBounded(request, maxBytes, {
+    whole: async (r) => new Uint8Array(await r.arrayBuffer()),
+    size: (whole) => whole.byteLength,
+    add: (chunk) => {
+      chunks.push(chunk);
+    },
+    end: () => {
+      const bytes = new Uint8Array(chunks.reduce((sum, chunk) => sum + chunk.byteLength, 0));
+      let at = 0;
+      for (const chunk of chunks) {
+        bytes.set(chunk, at);
+        at += chunk.byteLength;
+      }
+      return bytes;
+    },
+  });
+  return read ?? new Uint8Array();
 }

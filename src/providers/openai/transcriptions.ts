@@ -46,6 +46,7 @@ export function buildOpenAITranscriptionRequest(
   const dropped: string[] = [];
   const optional: Array<[name: string, value: string | undefined]> = [
     ["language", request.language],
+    ["prompt", request.prompt],
     ["temperature", request.temperature === undefined ? undefined : String(request.temperature)],
   ];
   for (const [name, value] of optional) {
