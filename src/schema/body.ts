@@ -50,16 +50,19 @@ async function readBounded<T>(request: Request, maxBytes: number, sink: BodySink
 
 /** A request's body as text (a JSON body), at most `maxBytes` (else a 413). */
 export async function readBodyText(request: Request, maxBytes = MAX_BODY_BYTES): Promise<string> {
-  // Decoded as it arrives; `stream: true` carries a character split between chunks over.
-  const decoder = new TextDecoder();
+  // Decoded as it arrives; `stream: true` carries a character split between chunks over. Made
+  // only for a body read in chunks: a body of declared length (every chat request over HTTP) is
+  // read whole and needs none.
+  let decoder: TextDecoder | undefined;
   let text = "";
   const read = await readBounded(request, maxBytes, {
     whole: (r) => r.text(),
     size: (whole) => whole.length,
     add: (chunk) => {
+      decoder ??= new TextDecoder();
       text += decoder.decode(chunk, { stream: true });
     },
-    end: () => text + decoder.decode(),
+    end: () => text + (decoder?.decode() ?? ""),
   });
   return read ?? "";
 }
