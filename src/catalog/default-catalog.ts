@@ -529,134 +529,56 @@ export const defaultCatalog: Catalog = {
         },
       ],
     }),
-    // GPT-5 family and o3 (OpenAI's list prices; cached input at a tenth of the input price, o3's at
-    // a quarter). These reasoning models refuse temperature, top_p, penalties and logprobs, as the
-    // o-series does, and take a reasoning effort.
-    ...(
-      [
-        [
-          "gpt-5",
-          "GPT-5",
-          "OpenAI's GPT-5, a reasoning model for coding, agentic tasks and hard questions.",
-          "1.25",
-          "10",
-          "0.125",
-        ],
-        ["gpt-5-mini", "GPT-5 Mini", "A smaller, cheaper GPT-5 for well-defined tasks.", "0.25", "2", "0.025"],
-        [
-          "gpt-5-nano",
-          "GPT-5 Nano",
-          "The fastest, cheapest GPT-5, for classification and summarisation.",
-          "0.05",
-          "0.4",
-          "0.005",
-        ],
-      ] as const
-    ).map(([id, name, description, prompt, completion, cacheRead]) =>
-      model({
-        id: `openai/${id}`,
-        name: `OpenAI: ${name}`,
-        created: "2025-08-07",
-        description,
-        context: 400000,
-        tokenizer: "GPT",
-        vision: true,
-        endpoints: [
-          {
-            provider: "openai",
-            id,
-            context: 400000,
-            maxOut: 128000,
-            prompt,
-            completion,
-            cacheRead,
-            params: OPENAI_REASONING,
-          },
-        ],
-      }),
-    ),
+    // OpenAI's open-weight reasoning models (Apache 2.0), at Groq's and Together's list prices.
     model({
-      id: "openai/gpt-5.1",
-      name: "OpenAI: GPT-5.1",
-      created: "2025-11-13",
-      description: "GPT-5.1, which adapts how long it thinks to the question and can answer without reasoning.",
-      context: 400000,
+      id: "openai/gpt-oss-120b",
+      name: "OpenAI: gpt-oss-120b",
+      created: "2025-08-05",
+      description: "OpenAI's 117B mixture-of-experts open-weight reasoning model (5.1B active) with tool use.",
+      context: 131072,
       tokenizer: "GPT",
-      vision: true,
+      hf: "openai/gpt-oss-120b",
       endpoints: [
         {
-          provider: "openai",
-          id: "gpt-5.1",
-          context: 400000,
-          maxOut: 128000,
-          prompt: "1.25",
-          completion: "10",
-          cacheRead: "0.125",
-          params: OPENAI_REASONING,
+          provider: "groq",
+          id: "openai/gpt-oss-120b",
+          context: 131072,
+          maxOut: 65536,
+          prompt: "0.15",
+          completion: "0.6",
+          params: [...GROQ_SCHEMA_PARAMS, "reasoning", "include_reasoning"],
+        },
+        {
+          provider: "together",
+          id: "openai/gpt-oss-120b",
+          context: 128000,
+          maxOut: null,
+          prompt: "0.15",
+          completion: "0.6",
+          params: [...OPEN_SCHEMA_PARAMS, "reasoning", "include_reasoning"],
         },
       ],
     }),
     model({
-      id: "openai/o3",
-      name: "OpenAI: o3",
-      created: "2025-04-16",
-      description: "OpenAI's o3 reasoning model for maths, science, coding and visual reasoning.",
-      context: 200000,
+      id: "openai/gpt-oss-20b",
+      name: "OpenAI: gpt-oss-20b",
+      created: "2025-08-05",
+      description: "OpenAI's 21B open-weight reasoning model (3.6B active), for low latency.",
+      context: 131072,
       tokenizer: "GPT",
-      vision: true,
+      hf: "openai/gpt-oss-20b",
       endpoints: [
         {
-          provider: "openai",
-          id: "o3",
-          context: 200000,
-          maxOut: 100000,
-          prompt: "2",
-          completion: "8",
-          cacheRead: "0.5",
-          params: OPENAI_REASONING,
+          provider: "groq",
+          id: "openai/gpt-oss-20b",
+          context: 131072,
+          maxOut: 65536,
+          prompt: "0.075",
+          completion: "0.3",
+          params: [...GROQ_SCHEMA_PARAMS, "reasoning", "include_reasoning"],
         },
       ],
     }),
-    // OpenAI's open-weight reasoning models, on Groq (its list prices).
-    ...(
-      [
-        [
-          "gpt-oss-120b",
-          "gpt-oss-120b",
-          "A 117B mixture-of-experts open-weight reasoning model (5.1B active) with tool use.",
-          "0.15",
-          "0.75",
-        ],
-        [
-          "gpt-oss-20b",
-          "gpt-oss-20b",
-          "A 21B open-weight reasoning model (3.6B active) for low latency and local use.",
-          "0.1",
-          "0.5",
-        ],
-      ] as const
-    ).map(([id, name, description, prompt, completion]) =>
-      model({
-        id: `openai/${id}`,
-        name: `OpenAI: ${name}`,
-        created: "2025-08-05",
-        description,
-        context: 131072,
-        tokenizer: "GPT",
-        hf: `openai/${id}`,
-        endpoints: [
-          {
-            provider: "groq",
-            id: `openai/${id}`,
-            context: 131072,
-            maxOut: 65536,
-            prompt,
-            completion,
-            params: [...GROQ_SCHEMA_PARAMS, "reasoning", "include_reasoning"],
-          },
-        ],
-      }),
-    ),
     // ── Anthropic ──
     model({
       id: "anthropic/claude-3.5-haiku",
@@ -1513,29 +1435,6 @@ export const defaultCatalog: Catalog = {
         },
       ],
     }),
-    model({
-      id: "deepseek/deepseek-chat-v3.1",
-      distillable: true,
-      name: "DeepSeek: DeepSeek V3.1",
-      created: "2025-08-21",
-      description:
-        "DeepSeek V3.1, a 671B mixture-of-experts model with thinking and non-thinking modes, stronger at tool use.",
-      context: 163840,
-      tokenizer: "DeepSeek",
-      hf: "deepseek-ai/DeepSeek-V3.1",
-      endpoints: [
-        {
-          provider: "deepinfra",
-          id: "deepseek-ai/DeepSeek-V3.1",
-          context: 128000,
-          maxOut: 16384,
-          prompt: "0.27",
-          completion: "1",
-          quantization: "fp4",
-          params: OPEN_PARAMS,
-        },
-      ],
-    }),
     // ── Qwen ──
     model({
       id: "qwen/qwen-2.5-72b-instruct",
@@ -1677,48 +1576,6 @@ export const defaultCatalog: Catalog = {
         },
       ],
     }),
-    // ── Moonshot AI ──
-    model({
-      id: "moonshotai/kimi-k2-0905",
-      name: "MoonshotAI: Kimi K2 0905",
-      created: "2025-09-05",
-      description: "Kimi K2 (September 2025), a 1T-parameter mixture-of-experts model (32B active) for agentic coding.",
-      context: 262144,
-      tokenizer: "Other",
-      hf: "moonshotai/Kimi-K2-Instruct-0905",
-      endpoints: [
-        {
-          provider: "groq",
-          id: "moonshotai/kimi-k2-instruct-0905",
-          context: 262144,
-          maxOut: 16384,
-          prompt: "1",
-          completion: "3",
-          cacheRead: "0.5",
-          params: GROQ_SCHEMA_PARAMS,
-        },
-        {
-          provider: "fireworks",
-          id: "accounts/fireworks/models/kimi-k2-instruct-0905",
-          context: 262144,
-          maxOut: 262144,
-          prompt: "0.6",
-          completion: "2.5",
-          params: OPEN_SCHEMA_PARAMS,
-        },
-        {
-          provider: "deepinfra",
-          id: "moonshotai/Kimi-K2-Instruct-0905",
-          context: 256000,
-          maxOut: 16384,
-          prompt: "0.5",
-          completion: "2",
-          cacheRead: "0.4",
-          quantization: "fp4",
-          params: OPEN_PARAMS,
-        },
-      ],
-    }),
     // ── xAI ──
     model({
       id: "x-ai/grok-3",
@@ -1807,53 +1664,27 @@ export const defaultCatalog: Catalog = {
       ],
     }),
     model({
-      id: "x-ai/grok-4-fast",
-      name: "xAI: Grok 4 Fast",
-      created: "2025-09-19",
-      description: "Grok 4 Fast, xAI's cost-efficient reasoning model with a 2M-token context.",
-      context: 2000000,
+      id: "x-ai/grok-4.3",
+      name: "xAI: Grok 4.3",
+      created: "2026-04-30",
+      description: "Grok 4.3, xAI's reasoning model with image input, tool use and a 1M-token context.",
+      context: 1000000,
       tokenizer: "Grok",
       vision: true,
       endpoints: [
         {
           provider: "xai",
-          id: "grok-4-fast-reasoning",
-          context: 2000000,
+          id: "grok-4.3",
+          context: 1000000,
           maxOut: null,
-          prompt: "0.2",
-          completion: "0.5",
-          cacheRead: "0.05",
-          // xAI bills a prompt of more than 128k tokens at twice the rates (cached input unchanged).
-          tiers: [{ minPrompt: 128000, prompt: "0.4", completion: "1" }],
-          params: [
-            "max_tokens",
-            "temperature",
-            "top_p",
-            "seed",
-            ...TOOLS,
-            ...JSON_OUT,
-            "reasoning",
-            "include_reasoning",
-          ],
-        },
-      ],
-    }),
-    model({
-      id: "x-ai/grok-code-fast-1",
-      name: "xAI: Grok Code Fast 1",
-      created: "2025-08-26",
-      description: "A fast, economical reasoning model for agentic coding, with visible reasoning traces.",
-      context: 256000,
-      tokenizer: "Grok",
-      endpoints: [
-        {
-          provider: "xai",
-          id: "grok-code-fast-1",
-          context: 256000,
-          maxOut: 10000,
-          prompt: "0.2",
-          completion: "1.5",
-          cacheRead: "0.02",
+          prompt: "1.25",
+          completion: "2.5",
+          cacheRead: "0.2",
+          // xAI bills a request of more than 200k tokens at its long-context rates: input twice the
+          // base, output at the same multiple of input.
+          tiers: [{ minPrompt: 200000, prompt: "2.5", completion: "5" }],
+          // Takes a reasoning effort (none, low, medium, high); as xAI's other reasoning models, no
+          // penalties or stop sequences.
           params: [
             "max_tokens",
             "temperature",
