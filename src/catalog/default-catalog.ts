@@ -1203,6 +1203,30 @@ export const defaultCatalog: Catalog = {
     }),
     // ── Mistral ──
     model({
+      id: "mistralai/mistral-medium-3-5",
+      name: "Mistral: Mistral Medium 3.5",
+      created: "2026-04-30",
+      description:
+        "Mistral Medium 3.5, a dense 128B open-weight model merging instruction following, reasoning and coding, with vision.",
+      context: 262144,
+      tokenizer: "Mistral",
+      vision: true,
+      hf: "mistralai/Mistral-Medium-3.5-128B",
+      endpoints: [
+        {
+          provider: "mistral",
+          id: "mistral-medium-3.5",
+          context: 262144,
+          maxOut: 256000,
+          prompt: "1.5",
+          completion: "7.5",
+          cacheRead: "0.15",
+          // Its reasoning effort (none | high) is not among the fields sent to Mistral: not claimed.
+          params: MISTRAL_PARAMS,
+        },
+      ],
+    }),
+    model({
       id: "mistralai/mistral-large",
       name: "Mistral: Mistral Large",
       created: "2024-11-18",
@@ -1573,6 +1597,28 @@ export const defaultCatalog: Catalog = {
           params: [...OPEN_PARAMS, "reasoning", "include_reasoning"],
           latencyMs: 600,
           tps: 45,
+        },
+      ],
+    }),
+    // ── Z.ai ──
+    model({
+      id: "z-ai/glm-5.2",
+      name: "Z.ai: GLM 5.2",
+      created: "2026-06-16",
+      description:
+        "GLM-5.2, Z.ai's 753B mixture-of-experts open-weight model (MIT) for agentic coding, with a 1M-token context.",
+      context: 1048576,
+      tokenizer: "Other",
+      endpoints: [
+        {
+          provider: "fireworks",
+          id: "accounts/fireworks/models/glm-5p2",
+          context: 1048576,
+          maxOut: null,
+          prompt: "1.4",
+          completion: "4.4",
+          quantization: "fp8",
+          params: [...OPEN_SCHEMA_PARAMS, "reasoning", "include_reasoning"],
         },
       ],
     }),
