@@ -728,7 +728,7 @@ export const defaultCatalog: Catalog = {
       id: "anthropic/claude-haiku-4.5",
       name: "Anthropic: Claude Haiku 4.5",
       created: "2025-10-15",
-      description: "Claude Haiku 4.5, Anthropic's fastest model, near-frontier at coding, with extended thinking.",
+      description: "Claude Haiku 4.5, a fast, low-cost Claude near the frontier at coding, with extended thinking.",
       context: 200000,
       tokenizer: "Claude",
       vision: true,
