@@ -529,6 +529,56 @@ export const defaultCatalog: Catalog = {
         },
       ],
     }),
+    // OpenAI's open-weight reasoning models (Apache 2.0), at Groq's and Together's list prices.
+    model({
+      id: "openai/gpt-oss-120b",
+      name: "OpenAI: gpt-oss-120b",
+      created: "2025-08-05",
+      description: "OpenAI's 117B mixture-of-experts open-weight reasoning model (5.1B active) with tool use.",
+      context: 131072,
+      tokenizer: "GPT",
+      hf: "openai/gpt-oss-120b",
+      endpoints: [
+        {
+          provider: "groq",
+          id: "openai/gpt-oss-120b",
+          context: 131072,
+          maxOut: 65536,
+          prompt: "0.15",
+          completion: "0.6",
+          params: [...GROQ_SCHEMA_PARAMS, "reasoning", "include_reasoning"],
+        },
+        {
+          provider: "together",
+          id: "openai/gpt-oss-120b",
+          context: 128000,
+          maxOut: null,
+          prompt: "0.15",
+          completion: "0.6",
+          params: [...OPEN_SCHEMA_PARAMS, "reasoning", "include_reasoning"],
+        },
+      ],
+    }),
+    model({
+      id: "openai/gpt-oss-20b",
+      name: "OpenAI: gpt-oss-20b",
+      created: "2025-08-05",
+      description: "OpenAI's 21B open-weight reasoning model (3.6B active), for low latency.",
+      context: 131072,
+      tokenizer: "GPT",
+      hf: "openai/gpt-oss-20b",
+      endpoints: [
+        {
+          provider: "groq",
+          id: "openai/gpt-oss-20b",
+          context: 131072,
+          maxOut: 65536,
+          prompt: "0.075",
+          completion: "0.3",
+          params: [...GROQ_SCHEMA_PARAMS, "reasoning", "include_reasoning"],
+        },
+      ],
+    }),
     // ── Anthropic ──
     model({
       id: "anthropic/claude-3.5-haiku",
@@ -671,6 +721,38 @@ export const defaultCatalog: Catalog = {
           params: BEDROCK_CLAUDE_THINKING,
           latencyMs: 2200,
           tps: 30,
+        },
+      ],
+    }),
+    model({
+      id: "anthropic/claude-haiku-4.5",
+      name: "Anthropic: Claude Haiku 4.5",
+      created: "2025-10-15",
+      description: "Claude Haiku 4.5, a fast, low-cost Claude near the frontier at coding, with extended thinking.",
+      context: 200000,
+      tokenizer: "Claude",
+      vision: true,
+      endpoints: [
+        {
+          provider: "anthropic",
+          id: "claude-haiku-4-5-20251001",
+          context: 200000,
+          maxOut: 64000,
+          prompt: "1",
+          completion: "5",
+          cacheRead: "0.1",
+          cacheWrite: "1.25",
+          cacheWrite1h: "2",
+          params: ANTHROPIC_THINKING,
+        },
+        {
+          provider: "amazon-bedrock",
+          id: "us.anthropic.claude-haiku-4-5-20251001-v1:0",
+          context: 200000,
+          maxOut: 64000,
+          prompt: "1",
+          completion: "5",
+          params: BEDROCK_CLAUDE_THINKING,
         },
       ],
     }),
@@ -1121,6 +1203,30 @@ export const defaultCatalog: Catalog = {
     }),
     // ── Mistral ──
     model({
+      id: "mistralai/mistral-medium-3-5",
+      name: "Mistral: Mistral Medium 3.5",
+      created: "2026-04-30",
+      description:
+        "Mistral Medium 3.5, a dense 128B open-weight model merging instruction following, reasoning and coding, with vision.",
+      context: 262144,
+      tokenizer: "Mistral",
+      vision: true,
+      hf: "mistralai/Mistral-Medium-3.5-128B",
+      endpoints: [
+        {
+          provider: "mistral",
+          id: "mistral-medium-3.5",
+          context: 262144,
+          maxOut: 256000,
+          prompt: "1.5",
+          completion: "7.5",
+          cacheRead: "0.15",
+          // Its reasoning effort (none | high) is not among the fields sent to Mistral: not claimed.
+          params: MISTRAL_PARAMS,
+        },
+      ],
+    }),
+    model({
       id: "mistralai/mistral-large",
       name: "Mistral: Mistral Large",
       created: "2024-11-18",
@@ -1494,6 +1600,28 @@ export const defaultCatalog: Catalog = {
         },
       ],
     }),
+    // ── Z.ai ──
+    model({
+      id: "z-ai/glm-5.2",
+      name: "Z.ai: GLM 5.2",
+      created: "2026-06-16",
+      description:
+        "GLM-5.2, Z.ai's 753B mixture-of-experts open-weight model (MIT) for agentic coding, with a 1M-token context.",
+      context: 1048576,
+      tokenizer: "Other",
+      endpoints: [
+        {
+          provider: "fireworks",
+          id: "accounts/fireworks/models/glm-5p2",
+          context: 1048576,
+          maxOut: null,
+          prompt: "1.4",
+          completion: "4.4",
+          quantization: "fp8",
+          params: [...OPEN_SCHEMA_PARAMS, "reasoning", "include_reasoning"],
+        },
+      ],
+    }),
     // ── xAI ──
     model({
       id: "x-ai/grok-3",
@@ -1578,6 +1706,41 @@ export const defaultCatalog: Catalog = {
           ],
           latencyMs: 3000,
           tps: 50,
+        },
+      ],
+    }),
+    model({
+      id: "x-ai/grok-4.3",
+      name: "xAI: Grok 4.3",
+      created: "2026-04-30",
+      description: "Grok 4.3, xAI's reasoning model with image input, tool use and a 1M-token context.",
+      context: 1000000,
+      tokenizer: "Grok",
+      vision: true,
+      endpoints: [
+        {
+          provider: "xai",
+          id: "grok-4.3",
+          context: 1000000,
+          maxOut: null,
+          prompt: "1.25",
+          completion: "2.5",
+          cacheRead: "0.2",
+          // xAI bills a request of more than 200k tokens at its long-context rates: input twice the
+          // base, output at the same multiple of input.
+          tiers: [{ minPrompt: 200000, prompt: "2.5", completion: "5" }],
+          // Takes a reasoning effort (none, low, medium, high); as xAI's other reasoning models, no
+          // penalties or stop sequences.
+          params: [
+            "max_tokens",
+            "temperature",
+            "top_p",
+            "seed",
+            ...TOOLS,
+            ...JSON_OUT,
+            "reasoning",
+            "include_reasoning",
+          ],
         },
       ],
     }),
