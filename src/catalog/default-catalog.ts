@@ -1,4 +1,4 @@
-import type { Catalog, Endpoint, Model } from "./types";
+import type { Catalog, ClaudeShape, Endpoint, Model } from "./types";
 
 /**
  * The bundled catalog: real models, context lengths and list prices (USD per token, decimal
@@ -29,6 +29,23 @@ const OPENAI_PARAMS = [...CHAT, ...TOOLS, ...JSON_OUT, "logit_bias", "logprobs",
 const OPENAI_REASONING = ["max_tokens", "seed", "tools", "tool_choice", ...JSON_OUT, "reasoning", "include_reasoning"];
 const ANTHROPIC_PARAMS = ["max_tokens", "temperature", "top_p", "top_k", "stop", ...TOOLS, ...JSON_OUT];
 const ANTHROPIC_THINKING = [...ANTHROPIC_PARAMS, "reasoning", "include_reasoning"];
+// The Claude 5.5 models refuse non-default temperature, top_p and top_k (400, as Claude Sonnet 5
+// was documented to; the SDK marks them deprecated for the newest models): not listed, so dropped.
+const CLAUDE_5_PARAMS = ["max_tokens", "stop", ...TOOLS, ...JSON_OUT, "reasoning", "include_reasoning"];
+/**
+ * How the Claude 5.5 models are asked (ClaudeShapeSchema): adaptive thinking with
+ * output_config.effort, native structured output; Opus and Sonnet 5.5 refuse forced tool use
+ * ("What's new in Claude Opus 5.5" / Sonnet 5.5 overview, platform.claude.com). Efforts: low,
+ * medium and high on every model, max on Opus and Sonnet ("raise the effort level to max").
+ */
+const CLAUDE_5_5: ClaudeShape = {
+  thinking: "adaptive",
+  efforts: ["low", "medium", "high", "max"],
+  json_schema: "native",
+  forced_tool_use: false,
+};
+// Haiku 5.5's documents name no forced-tool refusal, nor max effort: neither is assumed.
+const CLAUDE_HAIKU_5_5: ClaudeShape = { ...CLAUDE_5_5, efforts: ["low", "medium", "high"], forced_tool_use: true };
 // Claude on Bedrock: Converse's toolChoice has no switch for parallel tool calls (Anthropic's
 // disable_parallel_tool_use), so parallel_tool_calls is dropped there rather than claimed and ignored.
 const BEDROCK_CLAUDE_PARAMS = ANTHROPIC_PARAMS.filter((p) => p !== "parallel_tool_calls");
@@ -75,7 +92,16 @@ interface EndpointSpec {
    * Long-prompt price tiers (OpenRouter's `pricing.overrides`): a prompt of more than `minPrompt`
    * tokens has every token at these prices (per million), the ones left out at the base's.
    */
-  tiers?: { minPrompt: number; prompt?: string; completion?: string; cacheRead?: string }[];
+  tiers?: {
+    minPrompt: number;
+    prompt?: string;
+    completion?: string;
+    cacheRead?: string;
+    cacheWrite?: string;
+    cacheWrite1h?: string;
+  }[];
+  /** The newest Claude models' request shape (the endpoint's `claude`). */
+  claude?: ClaudeShape;
   tag?: string;
   latencyMs?: number;
   tps?: number;
@@ -105,6 +131,8 @@ const endpoint = (e: EndpointSpec): Endpoint => ({
             ...(t.prompt ? { prompt: perMillion(t.prompt) } : {}),
             ...(t.completion ? { completion: perMillion(t.completion) } : {}),
             ...(t.cacheRead ? { input_cache_read: perMillion(t.cacheRead) } : {}),
+            ...(t.cacheWrite ? { input_cache_write: perMillion(t.cacheWrite) } : {}),
+            ...(t.cacheWrite1h ? { input_cache_write_1h: perMillion(t.cacheWrite1h) } : {}),
           })),
         }
       : {}),
@@ -114,6 +142,7 @@ const endpoint = (e: EndpointSpec): Endpoint => ({
   ...(e.tps ? { throughput_tps: e.tps } : {}),
   is_moderated: false,
   status: 0,
+  ...(e.claude ? { claude: e.claude } : {}),
 });
 
 interface ModelSpec {
@@ -753,6 +782,93 @@ export const defaultCatalog: Catalog = {
           prompt: "1",
           completion: "5",
           params: BEDROCK_CLAUDE_THINKING,
+        },
+      ],
+    }),
+    // Claude 5.5: prices, context and output limits from platform.claude.com's model pages (Opus 5.5,
+    // Sonnet 5.5, Haiku 5.5) and pricing page, 2026-12; Sonnet 5.5's cache read as cut to $0.10 on
+    // 2026-10-07. Anthropic only: Bedrock's Claude path still sends budget thinking (see README).
+    model({
+      id: "anthropic/claude-opus-5.5",
+      name: "Anthropic: Claude Opus 5.5",
+      created: "2026-09-22",
+      description:
+        "Claude Opus 5.5, for long-running agentic coding and knowledge work, with adaptive thinking always on.",
+      context: 1000000,
+      tokenizer: "Claude",
+      vision: true,
+      endpoints: [
+        {
+          provider: "anthropic",
+          id: "claude-opus-5-5",
+          context: 1000000,
+          maxOut: 128000,
+          prompt: "4",
+          completion: "20",
+          cacheRead: "0.2",
+          cacheWrite: "5",
+          cacheWrite1h: "8",
+          params: CLAUDE_5_PARAMS,
+          claude: CLAUDE_5_5,
+        },
+      ],
+    }),
+    model({
+      id: "anthropic/claude-sonnet-5.5",
+      name: "Anthropic: Claude Sonnet 5.5",
+      created: "2026-10-07",
+      description: "Claude Sonnet 5.5, Anthropic's balance of speed and intelligence, with adaptive thinking.",
+      context: 1000000,
+      tokenizer: "Claude",
+      vision: true,
+      endpoints: [
+        {
+          provider: "anthropic",
+          id: "claude-sonnet-5-5",
+          context: 1000000,
+          maxOut: 128000,
+          prompt: "2",
+          completion: "10",
+          cacheRead: "0.1",
+          cacheWrite: "2.5",
+          cacheWrite1h: "4",
+          params: CLAUDE_5_PARAMS,
+          claude: CLAUDE_5_5,
+        },
+      ],
+    }),
+    model({
+      id: "anthropic/claude-haiku-5.5",
+      name: "Anthropic: Claude Haiku 5.5",
+      created: "2026-10-07",
+      description: "Claude Haiku 5.5, for high-volume, latency-sensitive classification, extraction and routing.",
+      context: 1000000,
+      tokenizer: "Claude",
+      vision: true,
+      endpoints: [
+        {
+          provider: "anthropic",
+          id: "claude-haiku-5-5",
+          context: 1000000,
+          maxOut: 128000,
+          prompt: "0.1",
+          completion: "0.5",
+          cacheRead: "0.01",
+          cacheWrite: "0.125",
+          cacheWrite1h: "0.2",
+          // Prompts over 100,000 tokens (cache reads and writes counted) pay five times as much.
+          tiers: [
+            {
+              minPrompt: 100000,
+              prompt: "0.5",
+              completion: "2.5",
+              cacheRead: "0.05",
+              cacheWrite: "0.625",
+              cacheWrite1h: "1",
+            },
+          ],
+          params: CLAUDE_5_PARAMS,
+          claude: CLAUDE_HAIKU_5_5,
         },
       ],
     }),

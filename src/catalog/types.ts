@@ -104,6 +104,32 @@ export const PricingSchema = z.object({
 });
 export type Pricing = z.infer<typeof PricingSchema>;
 
+/**
+ * The request shape a Claude endpoint takes where it differs from the older models' (Anthropic's
+ * Messages API, providers.md §2.2). Catalog data rather than a model-name pattern, so an operator
+ * adding a Claude model says how it is asked, and the adapter needs no release for it. Absent:
+ * budget thinking (`thinking: {type: "enabled", budget_tokens}`) and json_schema on a forced tool.
+ * What an endpoint refuses outright (temperature, top_p and top_k on the newest models) is said
+ * by leaving it out of `supported_parameters`, as for any endpoint: it is dropped and named.
+ */
+export const ClaudeShapeSchema = z.strictObject({
+  /**
+   * `adaptive`: `thinking: {type: "adaptive"}` with `output_config.effort`; budget thinking is
+   * refused (400) or deprecated. `budget`: the older `budget_tokens`.
+   */
+  thinking: z.enum(["budget", "adaptive"]),
+  /** The `output_config.effort` values the model takes, lowest first (adaptive thinking only). */
+  efforts: z.array(z.string()).default([]),
+  /** `native`: `output_config.format: {type: "json_schema", schema}`; `tool`: a forced tool carries it. */
+  json_schema: z.enum(["tool", "native"]),
+  /**
+   * Whether tool_choice may force a tool (`any` or a named tool). The 5.5 models refuse it with a
+   * 400 whatever the thinking: there a forced choice is sent as `auto` and named as dropped.
+   */
+  forced_tool_use: z.boolean(),
+});
+export type ClaudeShape = z.infer<typeof ClaudeShapeSchema>;
+
 export const EndpointSchema = z.object({
   /** Provider slug (must exist in `providers`). */
   provider: z.string(),
@@ -122,6 +148,8 @@ export const EndpointSchema = z.object({
   throughput_tps: z.number().positive().optional(),
   is_moderated: z.boolean().default(false),
   status: z.number().int().default(0),
+  /** Claude endpoints with the newest models' request shape (ClaudeShapeSchema); others leave it out. */
+  claude: ClaudeShapeSchema.optional(),
 });
 export type Endpoint = z.infer<typeof EndpointSchema>;
 

@@ -85,8 +85,12 @@ function neutral(body: Json): NeutralRequest {
             ? "none"
             : "auto",
     parallelToolCalls: !choice?.disable_parallel_tool_use,
-    json: null,
-    reasoning: body.thinking?.type === "enabled",
+    // Native structured output (output_config.format): the reply's text is the JSON.
+    json:
+      body.output_config?.format?.type === "json_schema"
+        ? { kind: "schema", schema: body.output_config.format.schema }
+        : null,
+    reasoning: body.thinking?.type === "enabled" || body.thinking?.type === "adaptive",
   };
 }
 
@@ -105,8 +109,35 @@ function invalid(message: string): Script {
   };
 }
 
+/**
+ * The Claude 5.5 models: adaptive thinking only (budget thinking is a 400), default sampling only
+ * (temperature, top_p, top_k are 400s), output_config taken; Opus and Sonnet 5.5 also refuse a
+ * forced tool. The messages are the emulator's wording of those refusals.
+ */
+const CURRENT_CLAUDE = new Set(["claude-opus-5-5", "claude-sonnet-5-5", "claude-haiku-5-5"]);
+const NO_FORCED_TOOL = new Set(["claude-opus-5-5", "claude-sonnet-5-5"]);
+
+function currentModelRejection(body: Json): Script | undefined {
+  const model = String(body.model ?? "");
+  if (!CURRENT_CLAUDE.has(model)) return undefined;
+  if (body.thinking?.type === "enabled") {
+    return invalid(
+      `thinking.type.enabled is not supported for ${model}. Use thinking.type.adaptive and output_config.effort to control thinking behavior.`,
+    );
+  }
+  for (const name of ["temperature", "top_p", "top_k"]) {
+    if (body[name] !== undefined) return invalid(`${name}: is deprecated for ${model}; only the default is accepted.`);
+  }
+  if (NO_FORCED_TOOL.has(model) && ["any", "tool"].includes(body.tool_choice?.type)) {
+    return invalid(`tool_choice: forced tool use is not supported for ${model}.`);
+  }
+  return undefined;
+}
+
 /** What the Messages API itself rejects (the adapter must never send it). */
 function rejection(body: Json): Script | undefined {
+  const current = currentModelRejection(body);
+  if (current) return current;
   const stops = Array.isArray(body.stop_sequences) ? (body.stop_sequences as unknown[]) : [];
   if (stops.some((stop) => stop === "")) return invalid("stop_sequences: each stop sequence must be non-empty");
   if (stops.some((stop) => typeof stop === "string" && stop.trim() === "")) {
@@ -162,9 +193,13 @@ function messagesScript(body: Json, provider: string, fault: Fault): Script {
       ephemeral_1h_input_tokens: reply.cacheWrite1h,
     },
     output_tokens: reply.completionTokens,
+    // The newest models break the thinking out of output_tokens.
+    ...(CURRENT_CLAUDE.has(request.model) ? { output_tokens_details: { thinking_tokens: reply.reasoningTokens } } : {}),
   };
   const content: Json[] = [];
-  if (choice.reasoning) content.push({ type: "thinking", thinking: choice.reasoning, signature });
+  // display "omitted": the block comes with its signature and no text.
+  const shown = body.thinking?.display === "omitted" ? "" : choice.reasoning;
+  if (choice.reasoning) content.push({ type: "thinking", thinking: shown, signature });
   if (choice.text) content.push({ type: "text", text: choice.text, citations: null });
   for (const call of choice.toolCalls)
     content.push({ type: "tool_use", id: `toolu_${call.id}`, name: call.name, input: JSON.parse(call.arguments) });
@@ -232,6 +267,7 @@ function messagesScript(body: Json, provider: string, fault: Fault): Script {
       cache_creation_input_tokens: usage.cache_creation_input_tokens,
       cache_read_input_tokens: usage.cache_read_input_tokens,
       output_tokens: reply.completionTokens,
+      ...(usage.output_tokens_details ? { output_tokens_details: usage.output_tokens_details } : {}),
     },
   });
   const terminator = [`event: message_stop\ndata: ${JSON.stringify({ type: "message_stop" })}\n\n`];

@@ -1,8 +1,9 @@
-import type { Endpoint } from "../../catalog/types";
+import type { ClaudeShape, Endpoint } from "../../catalog/types";
 import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail } from "../../schema/chat";
 import { parseDataUrl } from "../inline-image";
 import { reasoningIncludedAlone, requestedReasoning, stopSequences, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
+import { EFFORT_BUDGET, effortForBudget, nearestEffort } from "./effort";
 
 /** Anthropic Messages request building: small pure functions, one per concern. */
 
@@ -17,7 +18,6 @@ export const ANTHROPIC_VERSION = "2023-06-01";
 export const JSON_TOOL = "json_output";
 export const DEFAULT_MAX_TOKENS = 4096;
 const MIN_THINKING_BUDGET = 1024;
-const EFFORT_BUDGET: Record<string, number> = { minimal: 1024, low: 2048, medium: 8192, high: 16384, xhigh: 32768 };
 
 /** OpenAI content parts ⇒ Anthropic blocks (text with its cache_control, images by data or URL). */
 export function convertContent(content: MessageContent | null | undefined): Block[] {
@@ -186,12 +186,47 @@ export function forcesToolUse(request: ChatRequest, dropped: readonly string[]):
 export function claudeThinkingBudget(request: ChatRequest, dropped: string[]): number | undefined {
   if (dropped.includes("reasoning")) return undefined;
   const budget = thinkingBudget(request, dropped);
-  if (budget !== undefined && forcesToolUse(request, dropped)) {
-    // Named as the client sent it: `reasoning`, or the legacy flag that turned it on.
-    dropped.push(reasoningIncludedAlone(request, dropped) ? "include_reasoning" : "reasoning");
-    return undefined;
-  }
+  if (budget !== undefined && leftOffForForcedTool(request, dropped)) return undefined;
   return budget;
+}
+
+/** Whether thinking is left off for a forced tool (see claudeThinkingBudget), naming what was asked. */
+function leftOffForForcedTool(request: ChatRequest, dropped: string[]): boolean {
+  if (!forcesToolUse(request, dropped)) return false;
+  // Named as the client sent it: `reasoning`, or the legacy flag that turned it on.
+  dropped.push(reasoningIncludedAlone(request, dropped) ? "include_reasoning" : "reasoning");
+  return true;
+}
+
+/**
+ * `reasoning` ⇒ adaptive thinking, for endpoints whose `claude.thinking` is "adaptive" (they
+ * refuse or deprecate budget_tokens): an effort becomes the nearest `output_config.effort` the
+ * model takes, a max_tokens budget the effort whose budget is nearest it; `enabled: true` (or
+ * `include_reasoning: true`) alone sends no effort, leaving the model's default. The reasoning
+ * is asked for summarized unless the client excludes it: the newest models' default display
+ * leaves the thinking text empty, which would return nothing to show.
+ */
+export function adaptiveThinking(
+  request: ChatRequest,
+  shape: ClaudeShape,
+  dropped: string[],
+): { thinking: Block; effort?: string } | undefined {
+  if (dropped.includes("reasoning")) return undefined;
+  const alone = reasoningIncludedAlone(request, dropped);
+  const asked = requestedReasoning(request);
+  if (!asked && !alone) return undefined;
+  if (shape.forced_tool_use && leftOffForForcedTool(request, dropped)) return undefined;
+  const reasoning = request.reasoning;
+  const enabledAlone = reasoning?.enabled === true && !reasoning.effort && !reasoning.max_tokens;
+  let effort: string | undefined;
+  if (asked && !(enabledAlone && request.reasoning_effort == null)) {
+    effort =
+      "maxTokens" in asked
+        ? effortForBudget(asked.maxTokens, shape.efforts)
+        : nearestEffort(asked.effort, shape.efforts);
+  }
+  const hidden = reasoning?.exclude === true || request.include_reasoning === false;
+  return { thinking: { type: "adaptive", display: hidden ? "omitted" : "summarized" }, ...(effort ? { effort } : {}) };
 }
 
 /**
@@ -213,6 +248,8 @@ export function thinkingTopP(request: ChatRequest, drop: ReadonlySet<string>, dr
  * Bedrock alike (the hold allows for it).
  */
 export function claudeReasoningAllowance(request: ChatRequest, endpoint: Endpoint): number {
+  // Adaptive thinking has no budget to add: the model spends what it decides within max_tokens.
+  if (endpoint.claude?.thinking === "adaptive") return 0;
   return claudeThinkingBudget(request, unsupportedParameters(request, endpoint)) ?? 0;
 }
 
@@ -242,8 +279,16 @@ export function buildAnthropicBody(
   let maxTokens = Math.min(request.max_completion_tokens ?? request.max_tokens ?? cap, cap);
   const body: Record<string, unknown> = { model: target.endpoint.provider_model_id, messages };
   if (system.length > 0) body.system = system;
-  const budget = claudeThinkingBudget(request, dropped);
-  if (budget !== undefined) {
+  const shape = target.endpoint.claude;
+  const adaptive = shape?.thinking === "adaptive" ? adaptiveThinking(request, shape, dropped) : undefined;
+  const budget = shape?.thinking === "adaptive" ? undefined : claudeThinkingBudget(request, dropped);
+  const outputConfig: Block = {};
+  if (adaptive) {
+    body.thinking = adaptive.thinking;
+    if (adaptive.effort) outputConfig.effort = adaptive.effort;
+    const topP = thinkingTopP(request, drop, dropped);
+    if (topP !== undefined) body.top_p = topP;
+  } else if (budget !== undefined) {
     // The budget counts inside max_tokens: the visible answer keeps what the client asked for.
     maxTokens = Math.min(cap, maxTokens + budget);
     body.thinking = { type: "enabled", budget_tokens: Math.min(budget, maxTokens - 1) };
@@ -266,14 +311,23 @@ export function buildAnthropicBody(
   let toolChoice = drop.has("tool_choice")
     ? undefined
     : convertToolChoice(request.tool_choice, request.parallel_tool_calls);
+  if (shape && !shape.forced_tool_use && (toolChoice?.type === "any" || toolChoice?.type === "tool")) {
+    // The model refuses a forced tool (400): Claude is offered the tools, and the choice named dropped.
+    toolChoice = { ...toolChoice, type: "auto" };
+    delete toolChoice.name;
+    dropped.push("tool_choice");
+  }
   const format = request.response_format;
-  if (format?.type === "json_schema" && !drop.has("structured_outputs")) {
+  if (format?.type === "json_schema" && !drop.has("structured_outputs") && shape?.json_schema === "native") {
+    // Native structured output: the reply's text is the JSON, no tool in between.
+    outputConfig.format = { type: "json_schema", schema: format.json_schema.schema ?? { type: "object" } };
+  } else if (format?.type === "json_schema" && !drop.has("structured_outputs")) {
     tools.push({
       name: JSON_TOOL,
       description: `Respond with ${format.json_schema.name} as this tool's input.`,
       input_schema: format.json_schema.schema ?? { type: "object" },
     });
-    if (budget !== undefined) {
+    if (budget !== undefined || adaptive) {
       // Forced tool use and thinking do not mix: with thinking on, the tool is offered, not forced.
       toolChoice = { type: "auto" };
     } else if (tools.length > 1 && toolChoice?.type !== "none") {
@@ -289,6 +343,7 @@ export function buildAnthropicBody(
   }
   if (tools.length > 0) body.tools = tools;
   if (toolChoice && tools.length > 0) body.tool_choice = toolChoice;
+  if (Object.keys(outputConfig).length > 0) body.output_config = outputConfig;
   if (request.user) body.metadata = { user_id: request.user };
   if (stream) body.stream = true;
   // Claude answers with one choice per request.
