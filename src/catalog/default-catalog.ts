@@ -1,4 +1,4 @@
-import type { Catalog, ClaudeShape, Endpoint, Model } from "./types";
+import type { Catalog, ClaudeShape, Endpoint, Model, ThinkingLevel } from "./types";
 
 /**
  * The bundled catalog: real models, context lengths and list prices (USD per token, decimal
@@ -58,6 +58,8 @@ const GEMINI_THINKING = [
   "include_reasoning",
 ];
 // Gemini's image models take neither tools nor a thinking configuration, nor penalties.
+/** What Gemini 3 takes in, as OpenRouter lists it: PDFs ("file"), audio and video besides images. */
+const GEMINI_3_INPUTS = ["text", "image", "file", "audio", "video"];
 const GEMINI_IMAGE_PARAMS = ["max_tokens", "temperature", "top_p", "stop", "seed", ...JSON_OUT];
 // JSON mode only at DeepInfra (json_object); Together and Fireworks enforce a JSON schema too.
 const OPEN_PARAMS = [...CHAT, "top_k", "repetition_penalty", "min_p", ...TOOLS, "response_format"];
@@ -102,6 +104,8 @@ interface EndpointSpec {
   }[];
   /** The newest Claude models' request shape (the endpoint's `claude`). */
   claude?: ClaudeShape;
+  /** Gemini 3's thinking levels (the endpoint's `thinking_levels`), lowest first. */
+  levels?: ThinkingLevel[];
   tag?: string;
   latencyMs?: number;
   tps?: number;
@@ -138,6 +142,7 @@ const endpoint = (e: EndpointSpec): Endpoint => ({
       : {}),
   },
   supported_parameters: e.params,
+  ...(e.levels ? { thinking_levels: e.levels } : {}),
   ...(e.latencyMs ? { latency_ms: e.latencyMs } : {}),
   ...(e.tps ? { throughput_tps: e.tps } : {}),
   is_moderated: false,
@@ -153,6 +158,8 @@ interface ModelSpec {
   context: number;
   tokenizer: string;
   vision?: boolean;
+  /** What the model takes in, where it is more than text and images (Gemini 3 hears and watches too). */
+  inputs?: string[];
   /** The model draws images in its chat replies (OpenRouter's output modality "image"). */
   drawsImages?: boolean;
   hf?: string;
@@ -173,7 +180,7 @@ const OUTPUT_OF: Record<Model["kind"], string> = {
 
 /** What a model takes in: speech-to-text models audio alone, the others text (and images for vision). */
 const inputsOf = (m: ModelSpec): string[] =>
-  m.kind === "transcription" ? ["audio"] : m.vision ? ["text", "image"] : ["text"];
+  m.inputs ?? (m.kind === "transcription" ? ["audio"] : m.vision ? ["text", "image"] : ["text"]);
 
 const model = (m: ModelSpec): Model => ({
   id: m.id,
@@ -965,6 +972,91 @@ export const defaultCatalog: Catalog = {
           params: GEMINI_THINKING,
           latencyMs: 1500,
           tps: 90,
+        },
+      ],
+    }),
+    // Gemini 3: thinking is steered by level (`levels`: each model takes its own set, as Google's
+    // model pages list them), not by budget; penalties are not taken (Google refuses them past
+    // Gemini 2.0). Prices per Google's Gemini API pricing page (ai.google.dev/gemini-api/docs/pricing,
+    // as transcribed 2026-10-07): output prices include thinking. Cache-read prices are left out
+    // (none found on Google's page for these models): a cached token is billed as an input one.
+    model({
+      id: "google/gemini-3.1-pro-preview",
+      name: "Google: Gemini 3.1 Pro Preview",
+      created: "2026-02-19",
+      description: "Gemini 3.1 Pro (preview), Google's deepest-reasoning Gemini 3 model for complex tasks and code.",
+      context: 1048576,
+      tokenizer: "Gemini",
+      vision: true,
+      inputs: GEMINI_3_INPUTS,
+      endpoints: [
+        {
+          provider: "google-ai-studio",
+          id: "gemini-3.1-pro-preview",
+          context: 1048576,
+          maxOut: 65536,
+          // $2 in / $12 out a million; a prompt of more than 200k tokens $4 / $18, every token.
+          prompt: "2",
+          completion: "12",
+          tiers: [{ minPrompt: 200000, prompt: "4", completion: "18" }],
+          params: GEMINI_THINKING,
+          // No MINIMAL: 3.1 Pro cannot stop thinking.
+          levels: ["low", "medium", "high"],
+          latencyMs: 2000,
+          tps: 80,
+        },
+      ],
+    }),
+    model({
+      id: "google/gemini-3.8-flash",
+      name: "Google: Gemini 3.8 Flash",
+      created: "2026-09-02",
+      description: "Gemini 3.8 Flash, Google's agentic workhorse model: near-Pro reasoning and coding at Flash speed.",
+      context: 1048576,
+      tokenizer: "Gemini",
+      vision: true,
+      inputs: GEMINI_3_INPUTS,
+      endpoints: [
+        {
+          provider: "google-ai-studio",
+          id: "gemini-3.8-flash",
+          context: 1048576,
+          maxOut: 65536,
+          // Google's list price: $1.50 in / $7.50 out a million. Google bills half that ($0.75 /
+          // $3.75) as a launch promotion through 2026-12-31; a bundled catalog outlives four weeks,
+          // so it carries the list price (an operator can put the promotional one in KV meanwhile).
+          prompt: "1.5",
+          completion: "7.5",
+          params: GEMINI_THINKING,
+          levels: ["low", "medium", "high"],
+          latencyMs: 800,
+          tps: 150,
+        },
+      ],
+    }),
+    model({
+      id: "google/gemini-3.5-flash-lite",
+      name: "Google: Gemini 3.5 Flash-Lite",
+      created: "2026-07-21",
+      description:
+        "Gemini 3.5 Flash-Lite: the fastest, cheapest Gemini 3 model, for high-volume, latency-sensitive work.",
+      context: 1048576,
+      tokenizer: "Gemini",
+      vision: true,
+      inputs: GEMINI_3_INPUTS,
+      endpoints: [
+        {
+          provider: "google-ai-studio",
+          id: "gemini-3.5-flash-lite",
+          context: 1048576,
+          maxOut: 65536,
+          // $0.30 a million in (text, image, video and audio alike), $2.50 out.
+          prompt: "0.3",
+          completion: "2.5",
+          params: GEMINI_THINKING,
+          levels: ["minimal", "low", "medium", "high"],
+          latencyMs: 400,
+          tps: 200,
         },
       ],
     }),

@@ -130,6 +130,10 @@ export const ClaudeShapeSchema = z.strictObject({
 });
 export type ClaudeShape = z.infer<typeof ClaudeShapeSchema>;
 
+/** Reasoning levels an upstream may take instead of a token budget, in rising order. */
+export const THINKING_LEVELS = ["minimal", "low", "medium", "high"] as const;
+export type ThinkingLevel = (typeof THINKING_LEVELS)[number];
+
 export const EndpointSchema = z.object({
   /** Provider slug (must exist in `providers`). */
   provider: z.string(),
@@ -143,6 +147,12 @@ export const EndpointSchema = z.object({
   quantization: z.string().nullable().default(null),
   pricing: PricingSchema,
   supported_parameters: z.array(z.string()),
+  /**
+   * The reasoning levels the upstream takes in place of a token budget, lowest first (Gemini 3's
+   * `thinkingLevel`: each model takes its own set). Absent where reasoning is a token budget
+   * (Gemini 2.5's `thinkingBudget`) or not steered at all.
+   */
+  thinking_levels: z.array(z.enum(THINKING_LEVELS)).min(1).optional(),
   /** Catalog defaults used by `sort: latency/throughput` before live health figures exist. */
   latency_ms: z.number().positive().optional(),
   throughput_tps: z.number().positive().optional(),

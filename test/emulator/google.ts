@@ -288,6 +288,31 @@ function imagePart(ratio: string): Json {
   return { inlineData: { mimeType: "image/png", data: base64(solidPng(w * 2, h * 2)) } };
 }
 
+/**
+ * The thinking levels a model takes, as Google documents them (undefined: it takes none, as 2.5
+ * models, which think by a budget): 3 Pro LOW and HIGH; 3.1 Pro, 3.7 and 3.8 Flash LOW to HIGH;
+ * other Gemini 3 models MINIMAL to HIGH.
+ */
+function thinkingLevelsOf(model: string): string[] | undefined {
+  if (!/gemini-3/.test(model)) return undefined;
+  if (/gemini-3-pro/.test(model)) return ["LOW", "HIGH"];
+  if (/gemini-3\.1-pro|gemini-3\.[78]-flash(?!-lite)/.test(model)) return ["LOW", "MEDIUM", "HIGH"];
+  return ["MINIMAL", "LOW", "MEDIUM", "HIGH"];
+}
+
+/** Gemini's 400s for a thinking config: a level with a budget, or a level the model does not take. */
+function thinkingProblem(config: Json | undefined, model: string): string | undefined {
+  const level = config?.thinkingLevel ?? config?.thinking_level;
+  if (level === undefined) return undefined;
+  if ((config?.thinkingBudget ?? config?.thinking_budget) !== undefined) {
+    return "You can only set only one of thinking budget and thinking level.";
+  }
+  const levels = thinkingLevelsOf(model);
+  if (!levels) return "Thinking level is not supported for this model.";
+  const name = String(level).toUpperCase();
+  return levels.includes(name) ? undefined : `Thinking level ${name} is not supported for this model.`;
+}
+
 /** The 400 message the API would answer with, or undefined for a well-formed request. */
 export function checkGenerateRequest(body: Json, model: string): string | undefined {
   const top = unknownField(body, REQUEST_FIELDS, "");
@@ -299,6 +324,8 @@ export function checkGenerateRequest(body: Json, model: string): string | undefi
     schemaError(config?.responseSchema, "generation_config.response_schema") ??
     imageOutputProblem(config, model);
   if (generation) return generation;
+  const thinking = thinkingProblem(config?.thinkingConfig, model);
+  if (thinking) return thinking;
   const declaresFunctions = ((body.tools ?? []) as Json[]).some((tool) => tool.functionDeclarations);
   if (declaresFunctions && config?.responseMimeType === "application/json" && !/gemini-3/.test(model)) {
     return "Function calling with a response mime type: 'application/json' is unsupported";

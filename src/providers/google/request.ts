@@ -1,9 +1,9 @@
-import type { Endpoint } from "../../catalog/types";
 import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail } from "../../schema/chat";
 import { inlineRemoteImages, parseDataUrl, privateImagesAllowed } from "../inline-image";
 import { stopSequences, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 import { imageConfig, responseModalities } from "./images";
+import { thinkingAllowance, thinkingConfig } from "./thinking";
 
 /** Gemini `generateContent` request building: small pure functions, one per concern. */
 
@@ -374,49 +374,7 @@ export function convertToolChoice(choice: ChatRequest["tool_choice"]): Json | un
   return { functionCallingConfig: { mode: "ANY", allowedFunctionNames: [choice.function.name] } };
 }
 
-const EFFORT_BUDGET: Record<string, number> = { minimal: 1024, low: 2048, medium: 8192, high: 16384, xhigh: 24576 };
-
-/** Thinking-budget bounds of a model family (2.5 Pro cannot turn thinking off). */
-function budgetLimits(modelId: string): { min: number; max: number; canDisable: boolean } {
-  if (/pro/i.test(modelId)) return { min: 128, max: 32768, canDisable: false };
-  if (/lite/i.test(modelId)) return { min: 512, max: 24576, canDisable: true };
-  return { min: 1, max: 24576, canDisable: true };
-}
-
-/**
- * `reasoning` ⇒ `thinkingConfig`: an explicit max_tokens is the budget, else the effort's, else
- * (reasoning only enabled, or `include_reasoning: true` alone) the medium effort's; thoughts are
- * included unless excluded. Nothing is sent when the request says nothing about reasoning, nor to
- * an endpoint that drops `reasoning`; an `include_reasoning` the endpoint drops counts for nothing.
- */
-export function thinkingConfig(
-  request: ChatRequest,
-  modelId: string,
-  dropped: readonly string[],
-): { includeThoughts?: boolean; thinkingBudget: number } | undefined {
-  if (dropped.includes("reasoning")) return undefined;
-  const reasoning = request.reasoning;
-  const effort = reasoning?.effort ?? request.reasoning_effort ?? undefined;
-  const includeReasoning = dropped.includes("include_reasoning") ? undefined : request.include_reasoning;
-  if (reasoning == null && effort === undefined && includeReasoning == null) return undefined;
-  const limits = budgetLimits(modelId);
-  const include = reasoning?.exclude !== true && includeReasoning !== false;
-  if (reasoning?.enabled === false || effort === "none") {
-    return limits.canDisable ? { thinkingBudget: 0 } : { includeThoughts: false, thinkingBudget: limits.min };
-  }
-  let budget: number;
-  if (reasoning?.max_tokens) budget = reasoning.max_tokens;
-  else if (effort) budget = EFFORT_BUDGET[effort] ?? (EFFORT_BUDGET.medium as number);
-  else if (reasoning?.enabled || include) budget = EFFORT_BUDGET.medium as number;
-  else return undefined;
-  return { includeThoughts: include, thinkingBudget: Math.min(limits.max, Math.max(limits.min, budget)) };
-}
-
-/** The thinking budget Gemini is sent on top of the request's max_tokens (the hold allows for it). */
-export function geminiReasoningAllowance(request: ChatRequest, endpoint: Endpoint): number {
-  const thinking = thinkingConfig(request, endpoint.provider_model_id, unsupportedParameters(request, endpoint));
-  return thinking?.thinkingBudget ?? 0;
-}
+export { geminiReasoningAllowance } from "./thinking";
 
 export function buildGeminiBody(
   request: ChatRequest,
@@ -430,12 +388,12 @@ export function buildGeminiBody(
 
   const config: Json = {};
   const modelId = target.endpoint.provider_model_id;
-  const thinking = thinkingConfig(request, modelId, dropped);
+  const thinking = thinkingConfig(request, target.endpoint, dropped);
   const cap = target.endpoint.max_completion_tokens ?? undefined;
   const asked = request.max_completion_tokens ?? request.max_tokens ?? undefined;
   if (asked !== undefined) {
     // Thinking counts inside maxOutputTokens: the visible answer keeps what the client asked for.
-    const total = asked + (thinking?.thinkingBudget ?? 0);
+    const total = asked + thinkingAllowance(thinking);
     config.maxOutputTokens = cap ? Math.min(cap, total) : total;
   }
   if (thinking) config.thinkingConfig = thinking;
