@@ -391,7 +391,9 @@ export const defaultCatalog: Catalog = {
       headquarters: "CA",
     },
   ],
-  auto_models: ["openai/gpt-4o-mini", "anthropic/claude-3.5-haiku", "google/gemini-2.0-flash-001"],
+  // openrouter/auto's models: small, fast ones of three providers, each still served (Claude 3.5
+  // Haiku and Gemini 2.0 Flash, the list's earlier members, are retired or shut down this year).
+  auto_models: ["openai/gpt-4o-mini", "anthropic/claude-haiku-5.5", "google/gemini-3.5-flash-lite"],
   models: [
     // ── OpenAI ──
     model({
