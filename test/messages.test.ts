@@ -414,3 +414,105 @@ describe("POST /messages/count_tokens", () => {
     expect(await totalUsage(fresh)).toBe(0);
   });
 });
+
+describe("POST /messages: stops, usage and the wire", () => {
+  const base64url = (text: string) => btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
+  it("Claude's stop on a stop sequence is stop_sequence, naming it; a cut at max_tokens is max_tokens", async () => {
+    const client = anthropic(key);
+    const stopped = await client.messages.create({
+      model: CLAUDE,
+      provider: { only: ["anthropic"] },
+      max_tokens: 100,
+      stop_sequences: ["STOP"],
+      messages: [{ role: "user", content: `[[emulate content=${base64url("Hello STOP world")}]] ${nonce()}` }],
+    } as Anthropic.MessageCreateParamsNonStreaming);
+    expect(stopped).toMatchObject({ stop_reason: "stop_sequence", stop_sequence: "STOP" });
+    const cut = await client.messages.create({
+      model: GPT,
+      max_tokens: 5,
+      messages: [{ role: "user", content: `Go on [[emulate tokens=50]] ${nonce()}` }],
+    });
+    expect(cut).toMatchObject({ stop_reason: "max_tokens", stop_sequence: null });
+    expect(cut.usage.output_tokens).toBe(5);
+  });
+
+  it("cache reads and writes are counted apart from input_tokens, as Anthropic counts them", async () => {
+    const { key: fresh } = await fundedAccount("1");
+    const message = await anthropic(fresh).messages.create({
+      model: CLAUDE,
+      provider: { only: ["anthropic"] },
+      max_tokens: 50,
+      messages: [{ role: "user", content: `Hi [[emulate prompt_tokens=100 cache_read=40 cache_write=20]] ${nonce()}` }],
+    } as Anthropic.MessageCreateParamsNonStreaming);
+    expect(message.usage).toMatchObject({
+      input_tokens: 40,
+      cache_read_input_tokens: 40,
+      cache_creation_input_tokens: 20,
+    });
+    const generation = await recordedGeneration(fresh, message.id);
+    expect(generation.tokens_prompt).toBe(100);
+  });
+
+  it("names each SSE event as its data's type and sends no [DONE]", async () => {
+    const response = await post(
+      "/messages",
+      { model: GPT, max_tokens: 50, stream: true, messages: [{ role: "user", content: `hi ${nonce()}` }] },
+      { "x-api-key": key },
+    );
+    expect(response.headers.get("content-type")).toMatch(/text\/event-stream/);
+    const raw = await response.text();
+    expect(raw).not.toContain("[DONE]");
+    const frames = raw.split("\n\n").filter((frame) => frame.startsWith("event: "));
+    for (const frame of frames) {
+      const [event, data] = frame.split("\n");
+      expect(JSON.parse(data!.slice("data: ".length)).type).toBe(event!.slice("event: ".length));
+    }
+    expect(frames[0]).toMatch(/^event: message_start\n/);
+    expect(frames.at(-1)).toMatch(/^event: message_stop\n/);
+  });
+
+  it("a stream cut after it started ends with Anthropic's error event, and the SDK throws", async () => {
+    const response = await post(
+      "/messages",
+      {
+        model: GPT,
+        max_tokens: 100,
+        stream: true,
+        messages: [{ role: "user", content: `cut [[emulate tokens=20 cut_after=5]] ${nonce()}` }],
+      },
+      { "x-api-key": key },
+    );
+    const frames = (await response.text()).split("\n\n").filter((frame) => frame.startsWith("event: "));
+    const last = JSON.parse(frames.at(-1)!.split("\n")[1]!.slice("data: ".length));
+    expect(last).toEqual({ type: "error", error: { type: "api_error", message: expect.any(String) } });
+    expect(frames.some((frame) => frame.startsWith("event: message_stop"))).toBe(false);
+
+    const thrown = await anthropic(key)
+      .messages.stream({
+        model: GPT,
+        max_tokens: 100,
+        messages: [{ role: "user", content: `cut [[emulate tokens=20 cut_after=5]] ${nonce()}` }],
+      })
+      .finalMessage()
+      .catch((error: unknown) => error);
+    expect(thrown).toBeInstanceOf(Anthropic.APIError);
+  });
+
+  it("an Anthropic server tool is a 400 naming it (no tool runs on the gateway)", async () => {
+    const response = await post(
+      "/messages",
+      {
+        model: CLAUDE,
+        max_tokens: 50,
+        messages: [{ role: "user", content: "Search" }],
+        tools: [{ type: "web_search_20250305", name: "web_search" }],
+      },
+      { "x-api-key": key },
+    );
+    expect(response.status).toBe(400);
+    const body = (await response.json()) as any;
+    expect(body.error.type).toBe("invalid_request_error");
+    expect(body.error.message).toContain("web_search_20250305");
+  });
+});
