@@ -111,7 +111,9 @@ const MessagesFields = {
 export const MessagesRequestSchema = sparse(
   z.looseObject({
     ...MessagesFields,
-    max_tokens: z.number().int().positive(),
+    // Required by Anthropic's API, optional in OpenRouter's (its SDK's MessagesRequest): left
+    // out, the provider's default applies, as on chat.
+    max_tokens: z.number().int().positive().optional(),
     stop_sequences: items(z.string()).nullish(),
     temperature: CommonRequestFields.temperature,
     top_p: CommonRequestFields.top_p,
