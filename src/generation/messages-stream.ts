@@ -27,7 +27,7 @@ type OpenBlock =
   | { kind: "text"; index: number }
   | { kind: "redacted"; index: number }
   | { kind: "thinking"; index: number; signed: boolean }
-  | { kind: "tool"; index: number; call: number };
+  | { kind: "tool"; index: number };
 
 interface ToolState {
   id: string;
@@ -109,15 +109,16 @@ class MessagesStreamState implements ChunkTranslator {
     this.emit("content_block_delta", { index, delta });
   }
 
+  /** The open thinking block, or a new one: thinking after a signed block starts the next block. */
+  private thinkingBlock(): Extract<OpenBlock, { kind: "thinking" }> {
+    if (this.open?.kind === "thinking" && !this.open.signed) return this.open;
+    const block = { kind: "thinking" as const, index: this.nextIndex++, signed: false };
+    this.openBlock(block, { type: "thinking", thinking: "", signature: "" });
+    return block;
+  }
+
   private thinkingDelta(thinking: string): void {
-    // Text after a signed block starts the next block.
-    if (this.open?.kind !== "thinking" || this.open.signed) {
-      this.openBlock(
-        { kind: "thinking", index: this.nextIndex++, signed: false },
-        { type: "thinking", thinking: "", signature: "" },
-      );
-    }
-    this.delta((this.open as OpenBlock).index, { type: "thinking_delta", thinking });
+    this.delta(this.thinkingBlock().index, { type: "thinking_delta", thinking });
   }
 
   /** A signature closes the thinking it signs (a signature alone, Gemini's, is a block of its own); redacted thinking is a whole block. */
@@ -128,15 +129,9 @@ class MessagesStreamState implements ChunkTranslator {
       this.openBlock({ kind: "redacted", index }, { type: "redacted_thinking", data: detail.data });
       this.closeBlock();
     } else if (detail.signature) {
-      if (this.open?.kind !== "thinking" || this.open.signed) {
-        this.openBlock(
-          { kind: "thinking", index: this.nextIndex++, signed: false },
-          { type: "thinking", thinking: "", signature: "" },
-        );
-      }
-      const open = this.open as Extract<OpenBlock, { kind: "thinking" }>;
-      open.signed = true;
-      this.delta(open.index, { type: "signature_delta", signature: detail.signature });
+      const block = this.thinkingBlock();
+      block.signed = true;
+      this.delta(block.index, { type: "signature_delta", signature: detail.signature });
     }
   }
 
@@ -163,16 +158,16 @@ class MessagesStreamState implements ChunkTranslator {
     const piece = call.function?.arguments ?? "";
     if (tool.index === undefined) {
       tool.pending += piece;
-      if (tool.name) this.openTool(call.index, tool);
+      if (tool.name) this.openTool(tool);
     } else if (piece) {
       this.delta(tool.index, { type: "input_json_delta", partial_json: piece });
     }
   }
 
-  private openTool(call: number, tool: ToolState): void {
+  private openTool(tool: ToolState): void {
     const index = this.nextIndex++;
     tool.index = index;
-    this.openBlock({ kind: "tool", index, call }, { type: "tool_use", id: tool.id, name: tool.name, input: {} });
+    this.openBlock({ kind: "tool", index }, { type: "tool_use", id: tool.id, name: tool.name, input: {} });
     if (tool.pending) this.delta(index, { type: "input_json_delta", partial_json: tool.pending });
     tool.pending = "";
   }
@@ -180,7 +175,7 @@ class MessagesStreamState implements ChunkTranslator {
   private complete(chunk: ChatChunk): void {
     this.ended = true;
     // A call never named (a provider's fault) is still shown, with what it gave.
-    for (const [call, tool] of this.tools) if (tool.index === undefined) this.openTool(call, tool);
+    for (const tool of this.tools.values()) if (tool.index === undefined) this.openTool(tool);
     this.closeBlock();
     const usage = messagesUsage(chunk.usage as NonNullable<ChatChunk["usage"]>);
     this.emit("message_delta", {
