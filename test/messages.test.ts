@@ -364,6 +364,19 @@ describe("POST /messages: keys and errors in Anthropic's shape", () => {
     expect((bad as InstanceType<typeof Anthropic.BadRequestError>).message).toContain("messages.0.content.0.text");
   });
 
+  it("an unknown model keeps the gateway's status (400, as OpenRouter's), in Anthropic's shape", async () => {
+    const response = await post(
+      "/messages",
+      { model: "nobody/no-such-model", max_tokens: 10, messages: [{ role: "user", content: "Hi" }] },
+      { "x-api-key": key },
+    );
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      type: "error",
+      error: { type: "invalid_request_error", message: expect.stringContaining("nobody/no-such-model") },
+    });
+  });
+
   it("no key is a 401 authentication_error", async () => {
     const response = await post("/messages", {
       model: GPT,
@@ -393,6 +406,14 @@ describe("POST /messages: keys and errors in Anthropic's shape", () => {
     expect(body.type).toBe("error");
     expect(body.error.type).toBe("billing_error");
     expect(body.error.message.length).toBeGreaterThan(0);
+    // Streaming asked for: refused before the stream starts, as JSON in the same shape.
+    const streamed = await post(
+      "/messages",
+      { model: GPT, max_tokens: 10, stream: true, messages: [{ role: "user", content: "Hi" }] },
+      { "x-api-key": broke },
+    );
+    expect(streamed.status).toBe(402);
+    expect(((await streamed.json()) as any).error.type).toBe("billing_error");
   });
 });
 
@@ -498,6 +519,37 @@ describe("POST /messages: stops, usage and the wire", () => {
       .finalMessage()
       .catch((error: unknown) => error);
     expect(thrown).toBeInstanceOf(Anthropic.APIError);
+  });
+
+  it("images and PDF documents reach Claude as Anthropic's blocks; a plain-text document as its text", async () => {
+    const marker = nonce();
+    const png = "iVBORw0KGgo=";
+    const pdf = btoa("%PDF-1.4 test");
+    await anthropic(key).messages.create({
+      model: CLAUDE,
+      provider: { only: ["anthropic"] },
+      max_tokens: 50,
+      messages: [
+        {
+          role: "user",
+          content: [
+            { type: "image", source: { type: "base64", media_type: "image/png", data: png } },
+            { type: "image", source: { type: "url", url: "https://example.org/cat.png" } },
+            { type: "document", source: { type: "base64", media_type: "application/pdf", data: pdf } },
+            { type: "document", source: { type: "text", media_type: "text/plain", data: "Plain notes." } },
+            { type: "text", text: `Describe ${marker}` },
+          ],
+        },
+      ],
+    } as Anthropic.MessageCreateParamsNonStreaming);
+    const [upstream] = await emulatorRequests(marker);
+    expect((upstream!.body as any).messages[0].content).toEqual([
+      { type: "image", source: { type: "base64", media_type: "image/png", data: png } },
+      { type: "image", source: { type: "url", url: "https://example.org/cat.png" } },
+      { type: "document", source: { type: "base64", media_type: "application/pdf", data: pdf } },
+      { type: "text", text: "Plain notes." },
+      { type: "text", text: `Describe ${marker}` },
+    ]);
   });
 
   it("an Anthropic server tool is a 400 naming it (no tool runs on the gateway)", async () => {
