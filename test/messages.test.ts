@@ -552,6 +552,39 @@ describe("POST /messages: stops, usage and the wire", () => {
     ]);
   });
 
+  it("OpenRouter's fallbacks are tried after the model; output_config's format is chat's json_schema", async () => {
+    const failing = await anthropic(key).messages.create({
+      model: GPT,
+      fallbacks: [{ model: CLAUDE }],
+      max_tokens: 50,
+      messages: [{ role: "user", content: `[[emulate@openai status=500]] [[emulate@azure status=500]] ${nonce()}` }],
+    } as Anthropic.MessageCreateParamsNonStreaming);
+    expect(failing.model).toBe(CLAUDE);
+
+    const marker = nonce();
+    const schema = { type: "object", properties: { name: { type: "string" } }, required: ["name"] };
+    const structured = await anthropic(key).messages.create({
+      model: GPT,
+      max_tokens: 100,
+      output_config: { format: { type: "json_schema", schema } },
+      messages: [{ role: "user", content: `A person ${marker}` }],
+    } as Anthropic.MessageCreateParamsNonStreaming);
+    expect(typeof JSON.parse((structured.content[0] as Anthropic.TextBlock).text).name).toBe("string");
+    const [upstream] = await emulatorRequests(marker);
+    expect((upstream!.body as any).response_format).toEqual({
+      type: "json_schema",
+      json_schema: { name: "output", schema },
+    });
+
+    const both = await post(
+      "/messages",
+      { model: GPT, models: [CLAUDE], fallbacks: [{ model: CLAUDE }], messages: [{ role: "user", content: "Hi" }] },
+      { "x-api-key": key },
+    );
+    expect(both.status).toBe(400);
+    expect(((await both.json()) as any).error.message).toContain("fallbacks");
+  });
+
   it("an Anthropic server tool is a 400 naming it (no tool runs on the gateway)", async () => {
     const response = await post(
       "/messages",

@@ -1,5 +1,13 @@
 import * as z from "zod";
-import { CacheControl, type ChatRequest, ChatRequestSchema, CommonRequestFields, MAX_MESSAGES } from "./chat";
+import {
+  CacheControl,
+  type ChatRequest,
+  ChatRequestSchema,
+  CommonRequestFields,
+  MAX_MESSAGES,
+  ModelId,
+  Reasoning,
+} from "./chat";
 import { badRequest } from "./errors";
 import { items } from "./items";
 import { sparse } from "./sparse";
@@ -85,6 +93,15 @@ const Thinking = z.discriminatedUnion("type", [
   z.looseObject({ type: z.literal("adaptive") }),
 ]);
 
+/**
+ * Anthropic's `output_config`: the effort (OpenRouter's reasoning effort) and a structured output
+ * format (chat's `response_format` json_schema).
+ */
+const OutputConfig = z.looseObject({
+  effort: Reasoning.shape.effort,
+  format: z.looseObject({ type: z.literal("json_schema"), schema: z.record(z.string(), z.unknown()) }).nullish(),
+});
+
 /** The fields of a Messages body, `max_tokens` aside (count_tokens takes a body without it). */
 const MessagesFields = {
   model: CommonRequestFields.model,
@@ -99,6 +116,8 @@ const MessagesFields = {
   thinking: Thinking.nullish(),
   // OpenRouter's own fields, taken here as on chat.
   models: CommonRequestFields.models,
+  /** OpenRouter's: models to try after `model`, in order (its `models`, in Anthropic's form); not with `models`. */
+  fallbacks: items(z.looseObject({ model: ModelId }), (array) => array.max(3, "at most 3 fallbacks")).nullish(),
   route: CommonRequestFields.route,
   provider: CommonRequestFields.provider,
   transforms: CommonRequestFields.transforms,
@@ -119,6 +138,7 @@ export const MessagesRequestSchema = sparse(
     top_p: CommonRequestFields.top_p,
     top_k: CommonRequestFields.top_k,
     metadata: z.looseObject({ user_id: z.string().nullish() }).nullish(),
+    output_config: OutputConfig.nullish(),
     stream: CommonRequestFields.stream,
   }),
 );
@@ -144,9 +164,12 @@ export function messagesToChat(request: MessagesRequest | CountTokensRequest): C
     addMessage(messages, message, index);
   });
   const full = request as Partial<MessagesRequest>;
+  if (request.fallbacks?.length && request.models?.length) {
+    throw badRequest("fallbacks: cannot be combined with models (both name the models to try after `model`)");
+  }
   const chat: Record<string, unknown> = {
     model: request.model,
-    models: request.models,
+    models: request.fallbacks?.length ? request.fallbacks.map((fallback) => fallback.model) : request.models,
     route: request.route,
     provider: request.provider,
     transforms: request.transforms,
@@ -171,6 +194,14 @@ export function messagesToChat(request: MessagesRequest | CountTokensRequest): C
   // Anthropic's budget is OpenRouter's reasoning.max_tokens; adaptive thinking is reasoning left to the model.
   if (request.thinking?.type === "enabled") chat.reasoning = { max_tokens: request.thinking.budget_tokens };
   else if (request.thinking?.type === "adaptive") chat.reasoning = { enabled: true };
+  const output = full.output_config;
+  // A thinking budget, where given, says more than an effort.
+  if (output?.effort && request.thinking?.type !== "enabled") {
+    chat.reasoning = { ...(chat.reasoning as object | undefined), effort: output.effort };
+  }
+  if (output?.format) {
+    chat.response_format = { type: "json_schema", json_schema: { name: "output", schema: output.format.schema } };
+  }
   for (const key of Object.keys(chat)) if (chat[key] == null) delete chat[key];
   return parseWith(ChatRequestSchema, chat);
 }
