@@ -27,7 +27,7 @@ const anthropicErrors = createMiddleware<AppEnv>(async (c, next) => {
   await next();
   const res = c.res;
   if (res.ok || !res.headers.get("content-type")?.includes("application/json")) return;
-  const body = (await res.json()) as Partial<ErrorBody>;
+  const body = (await res.json().catch(() => ({}))) as Partial<ErrorBody>;
   const headers = new Headers(res.headers);
   headers.delete("content-length");
   c.res = Response.json(errorBody(res.status, body.error?.message ?? res.statusText), {

@@ -102,7 +102,7 @@ const OutputConfig = z.looseObject({
   format: z.looseObject({ type: z.literal("json_schema"), schema: z.record(z.string(), z.unknown()) }).nullish(),
 });
 
-/** The fields of a Messages body, `max_tokens` aside (count_tokens takes a body without it). */
+/** The prompt's fields and OpenRouter's routing ones: what count_tokens reads of a Messages body. */
 const MessagesFields = {
   model: CommonRequestFields.model,
   messages: items(Message, (array) =>
@@ -144,14 +144,15 @@ export const MessagesRequestSchema = sparse(
 );
 export type MessagesRequest = z.infer<typeof MessagesRequestSchema>;
 
-/** `POST /messages/count_tokens`: the prompt's fields, no `max_tokens`. */
+/** `POST /messages/count_tokens`: the prompt's fields; sampling and output settings count for nothing. */
 export const CountTokensRequestSchema = sparse(z.looseObject(MessagesFields));
 export type CountTokensRequest = z.infer<typeof CountTokensRequestSchema>;
 
 /**
  * The chat request that answers a Messages request (validated as a chat request too). Fields
- * Anthropic's API has and chat does not (`container`, `mcp_servers`, `context_management`, …)
- * are not passed on: most providers would refuse them, and none is one OpenRouter documents.
+ * Anthropic's API has and chat does not (`container`, `mcp_servers`, `context_management`,
+ * `service_tier`'s Anthropic values, …) are not passed on: the chat path has no place for them,
+ * and most providers would refuse them as unknown.
  */
 export function messagesToChat(request: MessagesRequest | CountTokensRequest): ChatRequest {
   const messages: Record<string, unknown>[] = [];
