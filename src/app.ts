@@ -10,6 +10,7 @@ import { generationRoutes } from "./api/generation";
 import { imagesRoutes } from "./api/images";
 import { keyRoutes } from "./api/key";
 import { keysRoutes } from "./api/keys";
+import { messagesRoutes } from "./api/messages";
 import { modelsRoutes } from "./api/models";
 import { presetsRoutes } from "./api/presets";
 import { rerankRoutes } from "./api/rerank";
@@ -29,6 +30,7 @@ function buildApi(): Hono<AppEnv> {
   api.route("/", audioRoutes);
   api.route("/", completionsRoutes);
   api.route("/", responsesRoutes);
+  api.route("/", messagesRoutes);
   api.route("/", imagesRoutes);
   api.route("/", modelsRoutes);
   api.route("/", keyRoutes);

@@ -5,6 +5,7 @@ import type { ModelData } from "./catalog/present";
 import type { Env } from "./env";
 import type { EmbeddingsReply } from "./generation/embeddings";
 import type { ImageGenerationReply } from "./generation/images";
+import type { MessagesReply } from "./generation/messages";
 import type { ChatCompletionReply, TextCompletionReply } from "./generation/reply-shape";
 import type { RerankReply } from "./generation/rerank";
 import type { ResponsesReply } from "./generation/responses";
@@ -17,6 +18,7 @@ import type { CompletionsRequestSchema } from "./schema/completions";
 import type { EmbeddingsRequestSchema } from "./schema/embeddings";
 import type { ErrorBody } from "./schema/errors";
 import type { ImageGenerationRequestSchema } from "./schema/images";
+import type { MessagesRequestSchema } from "./schema/messages";
 import type { RerankRequestSchema } from "./schema/rerank";
 import type { ResponsesRequestSchema } from "./schema/responses";
 
@@ -60,6 +62,7 @@ export type RpcEmbeddingsRequest = z.input<typeof EmbeddingsRequestSchema>;
 export type RpcRerankRequest = z.input<typeof RerankRequestSchema>;
 export type RpcImagesRequest = z.input<typeof ImageGenerationRequestSchema>;
 export type RpcResponsesRequest = z.input<typeof ResponsesRequestSchema>;
+export type RpcMessagesRequest = z.input<typeof MessagesRequestSchema>;
 export type RpcTranscriptionRequest = z.input<typeof TranscriptionRequestSchema>;
 export type RpcSpeechRequest = z.input<typeof SpeechRequestSchema>;
 export type RpcCreateKeyRequest = z.input<typeof CreateKeyBodySchema>;
@@ -125,6 +128,22 @@ function withRetryAfter(body: ErrorBody, response: Response): ErrorBody {
   return { error: { ...body.error, metadata: { ...body.error.metadata, retry_after: retryAfter } } };
 }
 
+/** The Messages API's errors, in Anthropic's shape (api/messages.ts). */
+interface AnthropicErrorBody {
+  type: "error";
+  error: { type: string; message: string };
+}
+
+/**
+ * A refusal as every method throws it, OpenRouter's body: the Messages API's (in Anthropic's
+ * shape over HTTP, for its SDK) is put back with its status as `code` and Anthropic's error type
+ * as `metadata.error_type`.
+ */
+function asErrorBody(body: ErrorBody | AnthropicErrorBody, status: number): ErrorBody {
+  if (!("type" in body) || body.type !== "error") return body as ErrorBody;
+  return { error: { code: status, message: body.error.message, metadata: { error_type: body.error.type } } };
+}
+
 export class TollgateRpc extends WorkerEntrypoint<Env> {
   /** The HTTP API, for callers that prefer `env.TOLLGATE.fetch(...)`. */
   override async fetch(request: Request): Promise<Response> {
@@ -180,6 +199,20 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
     app?: RpcAppAttribution,
   ): Promise<ReadableStream<Uint8Array>> {
     return this.#stream(apiKey, "/api/v1/responses", { ...request, stream: true }, app);
+  }
+
+  /** Anthropic's Messages API, not streamed: the same Message as `POST /api/v1/messages`. */
+  messages(apiKey: string, request: RpcMessagesRequest, app?: RpcAppAttribution): Promise<AsJson<MessagesReply>> {
+    return this.#json(apiKey, "POST", "/api/v1/messages", { ...request, stream: false }, app);
+  }
+
+  /** Anthropic's Messages API, streamed: its SSE events (`message_start` … `message_stop`) as a ReadableStream. */
+  messagesStream(
+    apiKey: string,
+    request: RpcMessagesRequest,
+    app?: RpcAppAttribution,
+  ): Promise<ReadableStream<Uint8Array>> {
+    return this.#stream(apiKey, "/api/v1/messages", { ...request, stream: true }, app);
   }
 
   /** Embeddings: the same JSON as `POST /api/v1/embeddings`. */
@@ -324,7 +357,10 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
         ...(body === undefined ? {} : { body: asJsonBody(body, method, path) }),
       }),
     );
-    if (!response.ok) throw new TollgateRpcError(withRetryAfter((await response.json()) as ErrorBody, response));
+    if (!response.ok) {
+      const body = asErrorBody((await response.json()) as ErrorBody | AnthropicErrorBody, response.status);
+      throw new TollgateRpcError(withRetryAfter(body, response));
+    }
     return response;
   }
 }

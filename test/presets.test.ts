@@ -179,20 +179,36 @@ describe("the presets management API, in the shapes of OpenRouter's SDK", () => 
     });
   });
 
-  it("refuses a Messages body, an unknown preset or version, a bad slug and a bad config with OpenRouter's error shape", async () => {
-    const messages = await sdkError(
-      sdk().presets.createPresetsMessages({
-        slug: "anthropic-style",
-        messagesRequest: {
-          model: "anthropic/claude-sonnet-4",
-          maxTokens: 10,
-          messages: [{ role: "user", content: "hi" }],
-        },
-      }),
-    );
-    expect(messages.status).toBe(400);
-    expect(messages.body.error.message).toContain("Messages");
+  it("creates a preset from an Anthropic Messages body: system the prompt, stop_sequences and thinking as chat's", async () => {
+    const slug = `messages-${nonce()}`;
+    const created = await sdk().presets.createPresetsMessages({
+      slug,
+      messagesRequest: {
+        model: "anthropic/claude-sonnet-4",
+        maxTokens: 2048,
+        system: [{ type: "text", text: "Answer in French." }],
+        messages: [{ role: "user", content: "not kept" }],
+        temperature: 0.3,
+        stopSequences: ["END"],
+        thinking: { type: "enabled", budgetTokens: 1024 },
+        metadata: { userId: "not kept" },
+      },
+    });
+    const version = created.data.designatedVersion!;
+    expect(version.systemPrompt).toBe("Answer in French.");
+    expect(version.config).toEqual({
+      model: "anthropic/claude-sonnet-4",
+      max_tokens: 2048,
+      temperature: 0.3,
+      stop: ["END"],
+      reasoning: { max_tokens: 1024 },
+    });
+    const bad = await post(`/presets/${slug}/messages`, acct.provisioningKey, { temperature: 9 });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as any).error.message).toContain("temperature");
+  });
 
+  it("refuses an unknown preset or version, a bad slug and a bad config with OpenRouter's error shape", async () => {
     const missing = await sdkError(sdk().presets.get({ slug: `nothing-${nonce()}` }));
     expect(missing.status).toBe(404);
     expect(missing.body.error.message).toContain("not found");

@@ -141,6 +141,35 @@ describe("service binding (RPC)", () => {
     ).toBe(400);
   });
 
+  it("answers Anthropic's Messages API over RPC: a typed Message, or its events as a stream; refusals in OpenRouter's body", async () => {
+    const { accountId, key } = await fundedAccount("1");
+    const request = {
+      model: "openai/gpt-4o-mini",
+      max_tokens: 50,
+      system: "Be brief.",
+      messages: [{ role: "user" as const, content: nonce() }],
+    };
+    const message = await rpc().messages(key, request);
+    // Compile-time: the reply's type comes through the binding (typecheck fails otherwise).
+    expectTypeOf(message.type).toEqualTypeOf<"message">();
+    expect(message).toMatchObject({ type: "message", role: "assistant", stop_reason: "end_turn" });
+    expect(message.content[0]?.type).toBe("text");
+    expect(message.usage.cost).toBeGreaterThan(0);
+
+    const stream = await rpc().messagesStream(key, request);
+    const frames = (await new Response(stream).text()).split("\n\n").filter((frame) => frame.startsWith("event: "));
+    expect(frames[0]).toMatch(/^event: message_start\n/);
+    expect(frames.at(-1)).toMatch(/^event: message_stop\n/);
+
+    const books = await settled(accountId);
+    expect((await rpc().generation(key, message.id)).total_cost).toBe(message.usage.cost);
+    expect(books.generationCostSum).toBe(books.totals.usageNanos);
+    const { key: broke } = await fundedAccount("0");
+    const refused = await rpcErrorBody(rpc().messages(broke, request));
+    expect(refused).toMatchObject({ code: 402, metadata: { error_type: "billing_error" } });
+    expect((await rpcErrorBody(rpc().messages(key, { ...request, max_tokens: 0 }))).message).toContain("max_tokens");
+  });
+
   it("embeds text, charged to the key like the HTTP API", async () => {
     const { key } = await fundedAccount("1");
     const body = (await (await callConsumer(`/embed?q=${nonce()}`, key)).json()) as any;

@@ -3,7 +3,7 @@ import * as z from "zod";
 import { requireKey } from "../auth/middleware";
 import { accountStub, unwrap } from "../billing/client";
 import type { AppEnv } from "../context";
-import { draftFromChat, draftFromResponses } from "../presets/config";
+import { draftFromChat, draftFromMessages, draftFromResponses } from "../presets/config";
 import { presetData, presetVersionData, presetWithVersionData } from "../presets/present";
 import { forgetPreset } from "../presets/read";
 import { badRequest } from "../schema/errors";
@@ -80,14 +80,6 @@ presetsRoutes.post("/presets/:slug/responses", requireKey, (c) =>
   save(c, slugOf(c.req.param("slug")), draftFromResponses),
 );
 
-/**
- * Anthropic's Messages format is not served by this gateway (there is no `/messages`), so neither
- * is a preset made from one: refused, naming the two forms it takes.
- */
-presetsRoutes.post("/presets/:slug/messages", requireKey, (c) => {
-  slugOf(c.req.param("slug"));
-  throw badRequest(
-    "Creating a preset from an Anthropic Messages body is not supported: this gateway does not serve the Messages API. " +
-      "Send the configuration as a chat-completions body (POST /presets/{slug}/chat/completions) or a Responses body (POST /presets/{slug}/responses)",
-  );
-});
+presetsRoutes.post("/presets/:slug/messages", requireKey, (c) =>
+  save(c, slugOf(c.req.param("slug")), draftFromMessages),
+);

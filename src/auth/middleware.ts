@@ -71,16 +71,35 @@ export function bearerToken(header: string | undefined): string | null {
   return match?.[1] ?? null;
 }
 
-/** Resolves `Authorization: Bearer <key>` to its account, or answers 401 in OpenRouter's shape. */
-export const requireKey = createMiddleware<AppEnv>(async (c, next) => {
-  const token = bearerToken(c.req.header("authorization"));
-  if (!token) throw unauthorized("Missing Authentication header: send `Authorization: Bearer <key>`");
-  const record = await lookupKey(c.env.KEYS, token, c.executionCtx);
-  if (!record) throw unauthorized("No auth credentials found or the key is invalid");
-  c.set("auth", record);
-  c.set("attribution", {
-    referer: c.req.header("http-referer") ?? c.req.header("referer") ?? null,
-    title: c.req.header("x-title") ?? c.req.header("x-openrouter-title") ?? null,
+/** How a route reads the key from a request's headers (null: none sent). */
+type KeyReader = (header: (name: string) => string | undefined) => string | null;
+
+/** Resolves the key a route reads to its account, or answers 401 in OpenRouter's shape. */
+const keyMiddleware = (readKey: KeyReader, missing: string) =>
+  createMiddleware<AppEnv>(async (c, next) => {
+    const token = readKey((name) => c.req.header(name));
+    if (!token) throw unauthorized(missing);
+    const record = await lookupKey(c.env.KEYS, token, c.executionCtx);
+    if (!record) throw unauthorized("No auth credentials found or the key is invalid");
+    c.set("auth", record);
+    c.set("attribution", {
+      referer: c.req.header("http-referer") ?? c.req.header("referer") ?? null,
+      title: c.req.header("x-title") ?? c.req.header("x-openrouter-title") ?? null,
+    });
+    await next();
   });
-  await next();
-});
+
+/** Resolves `Authorization: Bearer <key>` to its account, or answers 401 in OpenRouter's shape. */
+export const requireKey = keyMiddleware(
+  (header) => bearerToken(header("authorization")),
+  "Missing Authentication header: send `Authorization: Bearer <key>`",
+);
+
+/**
+ * Anthropic's Messages API routes: the key as Anthropic's SDK sends it (`x-api-key`) or as a
+ * bearer token (Claude Code's ANTHROPIC_AUTH_TOKEN). The same key, looked up the same way.
+ */
+export const requireKeyOrApiKey = keyMiddleware(
+  (header) => bearerToken(header("authorization")) ?? (header("x-api-key")?.trim() || null),
+  "Missing Authentication header: send `x-api-key: <key>` or `Authorization: Bearer <key>`",
+);

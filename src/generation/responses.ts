@@ -1,4 +1,14 @@
 import type { ResponsesRequest } from "../schema/responses";
+import {
+  type ChatChoice,
+  type ChatChunk,
+  type ChatReasoningDetail,
+  type ChatToolCallDelta,
+  type ChunkTranslator,
+  type ReasoningBlock,
+  reasoningBlocks,
+  translateChatStream,
+} from "./chat-events";
 import type { CompletionReply } from "./reply-shape";
 import type { PublicUsage } from "./usage";
 
@@ -196,19 +206,6 @@ function responseObject(request: ResponsesRequest, s: Snapshot): ResponsesReply 
 const itemId = (prefix: string, generationId: string, n = 0) =>
   `${prefix}_${generationId.replace(/^gen-/, "")}${n > 0 ? `_${n}` : ""}`;
 
-/**
- * One block of the model's reasoning. Its text is the summary; what a provider needs to continue
- * from it (Claude's signature, its redacted thinking, Gemini's thought signature) rides along as
- * OpenRouter's reasoning items carry it (`signature`, `encrypted_content`, `format`), so a client
- * that sends the item back in `input` (as the SDKs do with `output`) continues the turn.
- */
-interface ReasoningBlock {
-  text: string;
-  signature?: string | null;
-  encrypted?: string | null;
-  format?: string | null;
-}
-
 const reasoningItem = (id: string, block: ReasoningBlock, status: ItemStatus): ResponsesReasoningItem => ({
   type: "reasoning",
   id,
@@ -245,39 +242,10 @@ const functionCallItem = (
   status,
 });
 
-interface ChatReasoningDetail {
-  type: string;
-  text?: string | null;
-  summary?: string | null;
-  data?: string | null;
-  signature?: string | null;
-  format?: string | null;
-}
-
-interface ChatMessage {
-  content?: string | null;
-  refusal?: string | null;
-  reasoning?: string | null;
-  reasoning_details?: ChatReasoningDetail[];
-  tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>;
-}
-
-/** A reply's reasoning as blocks: one per reasoning detail, or its reasoning text alone. */
-function reasoningBlocks(message: ChatMessage): ReasoningBlock[] {
-  const blocks: ReasoningBlock[] = (message.reasoning_details ?? []).map((detail) =>
-    detail.type === "reasoning.encrypted"
-      ? { text: "", encrypted: detail.data, format: detail.format }
-      : { text: detail.text ?? detail.summary ?? "", signature: detail.signature, format: detail.format },
-  );
-  // Details that hold no text (Gemini's signatures alone): the text comes first, in a block of its own.
-  if (message.reasoning && !blocks.some((block) => block.text)) blocks.unshift({ text: message.reasoning });
-  return blocks;
-}
-
 /** A non-streaming chat reply (CHAT_SHAPE) as a Response object. */
 export function responseFromChat(request: ResponsesRequest, chat: CompletionReply<unknown>): ResponsesReply {
   const id = chat.id;
-  const choice = (chat.choices as Array<{ message: ChatMessage; finish_reason: string | null }>)[0];
+  const choice = (chat.choices as ChatChoice[])[0];
   const message = choice?.message ?? {};
   const { status, incomplete_details } = statusOf(choice?.finish_reason);
   const itemStatus = status === "completed" ? "completed" : "incomplete";
@@ -307,26 +275,6 @@ export function responseFromChat(request: ResponsesRequest, chat: CompletionRepl
   });
 }
 
-interface ChatChunk {
-  id: string;
-  model: string;
-  provider?: string;
-  created: number;
-  choices: Array<{
-    index: number;
-    delta: {
-      content?: string | null;
-      refusal?: string | null;
-      reasoning?: string | null;
-      reasoning_details?: ChatReasoningDetail[];
-      tool_calls?: Array<{ index: number; id?: string; function?: { name?: string; arguments?: string } }>;
-    };
-    finish_reason: string | null;
-  }>;
-  usage?: ChatUsage;
-  error?: { code: number; message: string; metadata?: { error_type?: string } };
-}
-
 interface OpenItem {
   outputIndex: number;
   id: string;
@@ -347,34 +295,10 @@ export function responsesEventStream(
   chat: ReadableStream<Uint8Array>,
   request: ResponsesRequest,
 ): ReadableStream<Uint8Array> {
-  const decoder = new TextDecoder();
-  const encoder = new TextEncoder();
-  const state = new ResponsesStreamState(request);
-  let buffered = "";
-  return chat.pipeThrough(
-    new TransformStream<Uint8Array, Uint8Array>({
-      transform(bytes, controller) {
-        buffered += decoder.decode(bytes, { stream: true });
-        if (!buffered.includes("\n\n")) return;
-        const frames = buffered.split("\n\n");
-        buffered = frames.pop() ?? "";
-        let out = "";
-        for (const frame of frames) {
-          if (frame.startsWith("data: ")) {
-            const data = frame.slice(6);
-            if (data !== "[DONE]") out += state.chunk(JSON.parse(data) as ChatChunk);
-          } else if (frame.startsWith(":")) {
-            // Keep-alive comments go on as they are: SSE clients skip them.
-            out += `${frame}\n\n`;
-          }
-        }
-        if (out) controller.enqueue(encoder.encode(out));
-      },
-    }),
-  );
+  return translateChatStream(chat, new ResponsesStreamState(request));
 }
 
-class ResponsesStreamState {
+class ResponsesStreamState implements ChunkTranslator {
   private sequence = 0;
   private out = "";
   private id = "";
@@ -585,7 +509,7 @@ class ResponsesStreamState {
     this.done(m, messageItem(m.id, parts, status));
   }
 
-  private toolCallDelta(call: NonNullable<ChatChunk["choices"][number]["delta"]["tool_calls"]>[number]): void {
+  private toolCallDelta(call: ChatToolCallDelta): void {
     let tool = this.tools.get(call.index);
     if (!tool) {
       this.closeReasoning("completed");

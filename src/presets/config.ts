@@ -1,11 +1,12 @@
 import { badRequest } from "../schema/errors";
+import { MessagesRequestSchema, messagesToChat } from "../schema/messages";
 import { PRESET_CONFIG_FIELDS, PresetConfigSchema, type PresetDraft, setFieldsOnly } from "../schema/presets";
 import { ResponsesRequestSchema, responsesToChat } from "../schema/responses";
 import { parseWith } from "../schema/validate";
 
 /**
- * From an inference request body to a preset version (`POST /presets/{slug}/chat/completions` and
- * `/responses`): only the fields a preset config holds are kept, validated as the inference
+ * From an inference request body to a preset version (`POST /presets/{slug}/chat/completions`,
+ * `/responses` and `/messages`): only the fields a preset config holds are kept, validated as the inference
  * endpoint validates them (a bad `temperature` is the same 400); the rest (`messages`, `stream`,
  * `user`…) is ignored, as OpenRouter documents. The system and developer messages' text becomes
  * the version's system prompt.
@@ -43,6 +44,24 @@ export function draftFromResponses(body: unknown): PresetDraft {
   const chat = responsesToChat(parseWith(ResponsesRequestSchema, { ...kept, input: "", stream: false }));
   return draftFromChat(chat);
 }
+
+/**
+ * An Anthropic Messages body is read as /messages reads it (`system` the system prompt,
+ * `stop_sequences` chat's `stop`, `thinking` the reasoning budget, tools in chat's form), its
+ * `messages` and what only a request carries set aside first.
+ */
+export function draftFromMessages(body: unknown): PresetDraft {
+  const fields = asObject(body);
+  const kept: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(fields)) {
+    if (!MESSAGES_NOT_KEPT.has(field) && field in MessagesRequestSchema.shape) kept[field] = value;
+  }
+  const placeholder = [{ role: "user", content: "" }];
+  return draftFromChat(messagesToChat(parseWith(MessagesRequestSchema, { ...kept, messages: placeholder })));
+}
+
+/** A Messages body's fields that belong to one request, never to a preset. */
+const MESSAGES_NOT_KEPT = new Set(["messages", "stream", "metadata", "user", "session_id", "preset"]);
 
 /** A Responses body's fields that belong to one request, never to a preset. */
 const RESPONSES_NOT_KEPT = new Set([

@@ -12,7 +12,7 @@ import { sparse } from "./sparse";
 
 const nullish = <T extends z.ZodType>(schema: T) => schema.nullish();
 
-const CacheControl = z.looseObject({ type: z.string() });
+export const CacheControl = z.looseObject({ type: z.string() });
 
 export const TextPart = z.looseObject({
   type: z.literal("text"),

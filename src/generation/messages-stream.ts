@@ -1,0 +1,193 @@
+import type { MessagesRequest } from "../schema/messages";
+import {
+  type ChatChunk,
+  type ChatReasoningDetail,
+  type ChatToolCallDelta,
+  type ChunkTranslator,
+  translateChatStream,
+} from "./chat-events";
+import { errorBody, messagesUsage, stopOf } from "./messages";
+
+/**
+ * The chat stream as Anthropic's Messages events: `message_start`, then each content block in
+ * index order (`content_block_start`, its deltas, `content_block_stop`), then `message_delta`
+ * with the stop reason and the usage, then `message_stop` (providers.md §2.4). The chat stream
+ * gives the usage at its end only: `message_start` carries zeros, and `message_delta` the whole
+ * usage (input and cache tokens too, as Anthropic's recent streams repeat them, and the cost).
+ * A failure after the stream began is Anthropic's `error` event, and the stream ends there.
+ */
+export function messagesEventStream(
+  chat: ReadableStream<Uint8Array>,
+  request: MessagesRequest,
+): ReadableStream<Uint8Array> {
+  return translateChatStream(chat, new MessagesStreamState(request));
+}
+
+type OpenBlock =
+  | { kind: "text"; index: number }
+  | { kind: "redacted"; index: number }
+  | { kind: "thinking"; index: number; signed: boolean }
+  | { kind: "tool"; index: number };
+
+interface ToolState {
+  id: string;
+  name: string;
+  /** Arguments that came before the block could be opened (its name not yet known). */
+  pending: string;
+  /** The block's index once opened. */
+  index: number | undefined;
+}
+
+class MessagesStreamState implements ChunkTranslator {
+  private out = "";
+  private started = false;
+  private ended = false;
+  private nextIndex = 0;
+  private open: OpenBlock | undefined;
+  private readonly tools = new Map<number, ToolState>();
+  private finishReason: string | null = null;
+  private nativeFinishReason: string | null = null;
+
+  constructor(private readonly request: MessagesRequest) {}
+
+  chunk(chunk: ChatChunk): string {
+    this.out = "";
+    if (this.ended) return "";
+    if (!this.started) this.start(chunk);
+    const choice = chunk.choices.find((c) => c.index === 0);
+    if (choice) {
+      const { delta } = choice;
+      if (delta.reasoning) this.thinkingDelta(delta.reasoning);
+      if (delta.reasoning_details) for (const detail of delta.reasoning_details) this.reasoningDetail(detail);
+      const text = (delta.content ?? "") + (delta.refusal ?? "");
+      if (text) this.textDelta(text);
+      if (delta.tool_calls) for (const call of delta.tool_calls) this.toolCallDelta(call);
+      if (choice.finish_reason && choice.finish_reason !== "error") {
+        this.finishReason = choice.finish_reason;
+        this.nativeFinishReason = choice.native_finish_reason ?? null;
+      }
+    }
+    if (chunk.error) this.fail(chunk.error);
+    else if (chunk.usage) this.complete(chunk);
+    return this.out;
+  }
+
+  private emit(type: string, fields: object): void {
+    this.out += `event: ${type}\ndata: ${JSON.stringify({ type, ...fields })}\n\n`;
+  }
+
+  private start(chunk: ChatChunk): void {
+    this.started = true;
+    this.emit("message_start", {
+      message: {
+        id: chunk.id,
+        type: "message",
+        role: "assistant",
+        model: chunk.model,
+        ...(chunk.provider ? { provider: chunk.provider } : {}),
+        content: [],
+        stop_reason: null,
+        stop_sequence: null,
+        usage: { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
+      },
+    });
+  }
+
+  private openBlock(block: OpenBlock, contentBlock: object): void {
+    this.closeBlock();
+    this.open = block;
+    this.emit("content_block_start", { index: block.index, content_block: contentBlock });
+  }
+
+  private closeBlock(): void {
+    if (!this.open) return;
+    this.emit("content_block_stop", { index: this.open.index });
+    this.open = undefined;
+  }
+
+  private delta(index: number, delta: object): void {
+    this.emit("content_block_delta", { index, delta });
+  }
+
+  /** The open thinking block, or a new one: thinking after a signed block starts the next block. */
+  private thinkingBlock(): Extract<OpenBlock, { kind: "thinking" }> {
+    if (this.open?.kind === "thinking" && !this.open.signed) return this.open;
+    const block = { kind: "thinking" as const, index: this.nextIndex++, signed: false };
+    this.openBlock(block, { type: "thinking", thinking: "", signature: "" });
+    return block;
+  }
+
+  private thinkingDelta(thinking: string): void {
+    this.delta(this.thinkingBlock().index, { type: "thinking_delta", thinking });
+  }
+
+  /** A signature closes the thinking it signs (a signature alone, Gemini's, is a block of its own); redacted thinking is a whole block. */
+  private reasoningDetail(detail: ChatReasoningDetail): void {
+    if (detail.type === "reasoning.encrypted") {
+      if (!detail.data) return;
+      const index = this.nextIndex++;
+      this.openBlock({ kind: "redacted", index }, { type: "redacted_thinking", data: detail.data });
+      this.closeBlock();
+    } else if (detail.signature) {
+      const block = this.thinkingBlock();
+      block.signed = true;
+      this.delta(block.index, { type: "signature_delta", signature: detail.signature });
+    }
+  }
+
+  private textDelta(text: string): void {
+    if (this.open?.kind !== "text")
+      this.openBlock({ kind: "text", index: this.nextIndex++ }, { type: "text", text: "" });
+    this.delta((this.open as OpenBlock).index, { type: "text_delta", text });
+  }
+
+  /**
+   * A tool call is a tool_use block, opened once its name is known (some providers name it on a
+   * later delta; arguments before then go out with it). Providers stream parallel calls one after
+   * another; a piece for a call whose block is already closed still names that block's index,
+   * which Anthropic's SDK adds to that block.
+   */
+  private toolCallDelta(call: ChatToolCallDelta): void {
+    let tool = this.tools.get(call.index);
+    if (!tool) {
+      tool = { id: "", name: "", pending: "", index: undefined };
+      this.tools.set(call.index, tool);
+    }
+    if (call.id && !tool.id) tool.id = call.id;
+    if (call.function?.name && !tool.name) tool.name = call.function.name;
+    const piece = call.function?.arguments ?? "";
+    if (tool.index === undefined) {
+      tool.pending += piece;
+      if (tool.name) this.openTool(tool);
+    } else if (piece) {
+      this.delta(tool.index, { type: "input_json_delta", partial_json: piece });
+    }
+  }
+
+  private openTool(tool: ToolState): void {
+    const index = this.nextIndex++;
+    tool.index = index;
+    this.openBlock({ kind: "tool", index }, { type: "tool_use", id: tool.id, name: tool.name, input: {} });
+    if (tool.pending) this.delta(index, { type: "input_json_delta", partial_json: tool.pending });
+    tool.pending = "";
+  }
+
+  private complete(chunk: ChatChunk): void {
+    this.ended = true;
+    // A call never named (a provider's fault) is still shown, with what it gave.
+    for (const tool of this.tools.values()) if (tool.index === undefined) this.openTool(tool);
+    this.closeBlock();
+    const usage = messagesUsage(chunk.usage as NonNullable<ChatChunk["usage"]>);
+    this.emit("message_delta", {
+      delta: stopOf(this.finishReason, this.nativeFinishReason, this.request.stop_sequences),
+      usage,
+    });
+    this.emit("message_stop", {});
+  }
+
+  private fail(error: NonNullable<ChatChunk["error"]>): void {
+    this.ended = true;
+    this.closeBlock();
+    this.emit("error", { error: errorBody(error.code, error.message).error });
+  }
+}
