@@ -1,3 +1,5 @@
+import { nearestByBudget } from "../effort-ladder";
+
 /**
  * Reasoning effort for Claude: the thinking budget each of OpenRouter's efforts stands for, and
  * the nearest `output_config.effort` a model takes (OpenRouter's ladder runs minimal…xhigh,
@@ -40,18 +42,9 @@ export function nearestEffort(wanted: string, efforts: readonly string[]): strin
 
 /**
  * A reasoning max_tokens budget as an effort, for models that take no budget: the effort whose
- * budget is nearest it (by ratio, as budgets double from one effort to the next), then the nearest
- * the model takes. Above xhigh's budget is xhigh.
+ * budget is nearest it (the lower of two as near), then the nearest the model takes.
  */
 export function effortForBudget(budget: number, efforts: readonly string[]): string | undefined {
-  let best = "medium";
-  let distance = Number.POSITIVE_INFINITY;
-  for (const [effort, tokens] of Object.entries(EFFORT_BUDGET)) {
-    const d = Math.abs(Math.log(Math.max(1, budget) / tokens));
-    if (d < distance) {
-      best = effort;
-      distance = d;
-    }
-  }
-  return nearestEffort(best, efforts);
+  const nearest = nearestByBudget(budget, EFFORT_BUDGET, Object.keys(EFFORT_BUDGET), "lower") ?? "medium";
+  return nearestEffort(nearest, efforts);
 }

@@ -1,5 +1,6 @@
 import type { Endpoint, ThinkingLevel } from "../../catalog/types";
 import type { ChatRequest } from "../../schema/chat";
+import { nearestByBudget } from "../effort-ladder";
 import { unsupportedParameters } from "../parameters";
 
 /**
@@ -29,21 +30,9 @@ function budgetLimits(modelId: string): { min: number; max: number; canDisable: 
   return { min: 1, max: 24576, canDisable: true };
 }
 
-/**
- * The level of `levels` nearest `budget`, on a log scale (budgets grow by doublings: 8192 is
- * nearer 16384 than 2048); a tie goes to the higher level, so an asked budget is not cut short.
- */
+/** The level of `levels` nearest `budget` (a tie goes to the higher level, so an asked budget is not cut short). */
 export function nearestLevel(levels: readonly ThinkingLevel[], budget: number): ThinkingLevel {
-  let best = levels[0] as ThinkingLevel;
-  let bestDistance = Number.POSITIVE_INFINITY;
-  for (const level of levels) {
-    const distance = Math.abs(Math.log2(budget) - Math.log2(EFFORT_BUDGET[level] as number));
-    if (distance <= bestDistance) {
-      best = level;
-      bestDistance = distance;
-    }
-  }
-  return best;
+  return nearestByBudget(budget, EFFORT_BUDGET, levels, "higher") ?? (levels[0] as ThinkingLevel);
 }
 
 /**
