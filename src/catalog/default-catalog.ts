@@ -27,6 +27,14 @@ const JSON_OUT = ["response_format", "structured_outputs"];
 const OPENAI_PARAMS = [...CHAT, ...TOOLS, ...JSON_OUT, "logit_bias", "logprobs", "top_logprobs"];
 // The o-series refuses parallel_tool_calls (400 "Unsupported parameter: 'parallel_tool_calls' is not supported with this model").
 const OPENAI_REASONING = ["max_tokens", "seed", "tools", "tool_choice", ...JSON_OUT, "reasoning", "include_reasoning"];
+/**
+ * GPT-6 through Chat Completions (OpenAI's model pages): function tools only with reasoning effort
+ * none, which 6.1 Sol does not take at all ("Tool calling requires the Responses API"; the API
+ * answers 400 "Function tools with reasoning_effort are not supported … in /v1/chat/completions"),
+ * so tools are not listed and routing never sends them there; sampling parameters are refused
+ * while the model reasons, which it does by default (medium), so they are not listed either.
+ */
+const OPENAI_GPT6 = ["max_tokens", ...JSON_OUT, "reasoning", "include_reasoning"];
 const ANTHROPIC_PARAMS = ["max_tokens", "temperature", "top_p", "top_k", "stop", ...TOOLS, ...JSON_OUT];
 const ANTHROPIC_THINKING = [...ANTHROPIC_PARAMS, "reasoning", "include_reasoning"];
 // The Claude 5.5 models refuse non-default temperature, top_p and top_k (400, as Claude Sonnet 5
@@ -564,6 +572,79 @@ export const defaultCatalog: Catalog = {
           params: OPENAI_REASONING,
           latencyMs: 2000,
           tps: 110,
+        },
+      ],
+    }),
+    // GPT-6 (developers.openai.com/api/docs/models/…, checked 2026-12-02): the replacements OpenAI's
+    // deprecations page names for GPT-5 (6.1 Sol), GPT-5 mini (6.1 Terra) and GPT-4o/4.1 (6 Luna).
+    // Cache writes (30-minute retention) are billed at 1.25× input and reported as
+    // cache_write_tokens; a prompt of more than 272K tokens pays 2× input and cache, 1.5× output.
+    model({
+      id: "openai/gpt-6.1-sol",
+      name: "OpenAI: GPT-6.1 Sol",
+      created: "2026-09-29",
+      description: "OpenAI's GPT-6.1 Sol: near-Astra reasoning for complex coding and professional work.",
+      context: 1050000,
+      tokenizer: "GPT",
+      vision: true,
+      endpoints: [
+        {
+          provider: "openai",
+          id: "gpt-6.1-sol",
+          context: 1050000,
+          maxOut: 128000,
+          prompt: "2",
+          completion: "10",
+          cacheRead: "0.1",
+          cacheWrite: "2.5",
+          tiers: [{ minPrompt: 272000, prompt: "4", completion: "15", cacheRead: "0.2", cacheWrite: "5" }],
+          params: OPENAI_GPT6,
+        },
+      ],
+    }),
+    model({
+      id: "openai/gpt-6.1-terra",
+      name: "OpenAI: GPT-6.1 Terra",
+      created: "2026-10-26",
+      description: "A fast, efficient GPT-6.1 for visual reasoning, computer use and natural writing.",
+      context: 1050000,
+      tokenizer: "GPT",
+      vision: true,
+      endpoints: [
+        {
+          provider: "openai",
+          id: "gpt-6.1-terra",
+          context: 1050000,
+          maxOut: 128000,
+          prompt: "1",
+          completion: "5",
+          cacheRead: "0.05",
+          cacheWrite: "1.25",
+          tiers: [{ minPrompt: 272000, prompt: "2", completion: "7.5", cacheRead: "0.1", cacheWrite: "2.5" }],
+          params: OPENAI_GPT6,
+        },
+      ],
+    }),
+    model({
+      id: "openai/gpt-6-luna",
+      name: "OpenAI: GPT-6 Luna",
+      created: "2026-09-22",
+      description: "OpenAI's most efficient GPT-6, for focused, high-volume tasks.",
+      context: 1050000,
+      tokenizer: "GPT",
+      vision: true,
+      endpoints: [
+        {
+          provider: "openai",
+          id: "gpt-6-luna",
+          context: 1050000,
+          maxOut: 128000,
+          prompt: "0.1",
+          completion: "0.5",
+          cacheRead: "0.01",
+          cacheWrite: "0.125",
+          tiers: [{ minPrompt: 272000, prompt: "0.2", completion: "0.75", cacheRead: "0.02", cacheWrite: "0.25" }],
+          params: OPENAI_GPT6,
         },
       ],
     }),

@@ -283,7 +283,7 @@ function xaiCheck(body: Json): Script | undefined {
 
 /**
  * OpenAI: the o-series takes reasoning_effort low | medium | high (minimal, none, xhigh came with
- * GPT-5) and no parallel_tool_calls, and models before GPT-5 no verbosity but the default.
+ * GPT-5), GPT-6 its own set, and the o-series no parallel_tool_calls, and models before GPT-5 no verbosity but the default.
  */
 function openaiCheck(body: Json): Script | undefined {
   // verbosity came with GPT-5: earlier models take only its default.
@@ -308,12 +308,19 @@ function openaiCheck(body: Json): Script | undefined {
     });
   }
   const effort = body.reasoning_effort;
-  if (effort === undefined || !/^o\d/.test(String(body.model)) || ["low", "medium", "high"].includes(effort)) {
-    return undefined;
-  }
+  const model = String(body.model);
+  // GPT-6: none (not on 6.1 Sol or 6 Astra), low…xhigh and max; never minimal.
+  const efforts = /^gpt-6(\.1-sol|-astra)/.test(model)
+    ? ["low", "medium", "high", "xhigh", "max"]
+    : /^gpt-6/.test(model)
+      ? ["none", "low", "medium", "high", "xhigh", "max"]
+      : /^o\d/.test(model)
+        ? ["low", "medium", "high"]
+        : undefined;
+  if (effort === undefined || !efforts || efforts.includes(effort)) return undefined;
   return error(400, {
     error: {
-      message: `Unsupported value: 'reasoning_effort' does not support '${effort}' with this model. Supported values are: 'low', 'medium', and 'high'.`,
+      message: `Unsupported value: 'reasoning_effort' does not support '${effort}' with this model. Supported values are: ${efforts.map((e) => `'${e}'`).join(", ")}.`,
       type: "invalid_request_error",
       param: "reasoning_effort",
       code: "unsupported_value",

@@ -202,9 +202,18 @@ const QUIRKS: Record<string, ProviderQuirks> = {
     rewrite(body) {
       // The o-series takes low | medium | high (minimal, none and xhigh came with GPT-5 models
       // and are refused): an effort it lacks becomes the nearest it has, as OpenRouter does.
-      if (/^o\d/.test(String(body.model))) {
+      const model = String(body.model);
+      if (/^o\d/.test(model)) {
         if (body.reasoning_effort === "minimal" || body.reasoning_effort === "none") body.reasoning_effort = "low";
         if (body.reasoning_effort === "xhigh") body.reasoning_effort = "high";
+      }
+      // GPT-6 takes none (not on 6.1 Sol or 6 Astra), low…xhigh and max, never minimal (OpenAI's
+      // model pages): an effort it lacks becomes low, the nearest it has.
+      if (/^gpt-6/.test(model)) {
+        const noNone = /^gpt-6(\.1-sol|-astra)/.test(model);
+        if (body.reasoning_effort === "minimal" || (noNone && body.reasoning_effort === "none")) {
+          body.reasoning_effort = "low";
+        }
       }
       return [];
     },
