@@ -58,6 +58,7 @@ const CLAUDE_HAIKU_5_5: ClaudeShape = { ...CLAUDE_5_5, efforts: ["low", "medium"
 // disable_parallel_tool_use), so parallel_tool_calls is dropped there rather than claimed and ignored.
 const BEDROCK_CLAUDE_PARAMS = ANTHROPIC_PARAMS.filter((p) => p !== "parallel_tool_calls");
 const BEDROCK_CLAUDE_THINKING = ANTHROPIC_THINKING.filter((p) => p !== "parallel_tool_calls");
+const BEDROCK_CLAUDE_5 = CLAUDE_5_PARAMS.filter((p) => p !== "parallel_tool_calls");
 const GEMINI_PARAMS = [...CHAT, "top_k", ...TOOLS.slice(0, 2), ...JSON_OUT];
 // Gemini 2.5 takes no penalties (400 "Penalty is not enabled for models/gemini-2.5-flash"): only 2.0 does.
 const GEMINI_THINKING = [
@@ -877,7 +878,10 @@ export const defaultCatalog: Catalog = {
     }),
     // Claude 5.5: prices, context and output limits from platform.claude.com's model pages (Opus 5.5,
     // Sonnet 5.5, Haiku 5.5) and pricing page, 2026-12; Sonnet 5.5's cache read as cut to $0.10 on
-    // 2026-10-07. Anthropic only: Bedrock's Claude path still sends budget thinking (see README).
+    // 2026-10-07. On Bedrock (AWS model cards; served through inference profiles only) through the
+    // global cross-Region profiles, billed at Anthropic's prices, where the geographic ones (us.,
+    // eu., …) cost 10% more; asked the same way (the same `claude` shape). Haiku 5.5's long-prompt
+    // tier is Anthropic's, assumed on Bedrock too (not found in AWS's documents).
     model({
       id: "anthropic/claude-opus-5.5",
       name: "Anthropic: Claude Opus 5.5",
@@ -899,6 +903,18 @@ export const defaultCatalog: Catalog = {
           cacheWrite: "5",
           cacheWrite1h: "8",
           params: CLAUDE_5_PARAMS,
+          claude: CLAUDE_5_5,
+        },
+        {
+          provider: "amazon-bedrock",
+          id: "global.anthropic.claude-opus-5-5",
+          context: 1000000,
+          maxOut: 128000,
+          prompt: "4",
+          completion: "20",
+          cacheRead: "0.2",
+          cacheWrite: "5",
+          params: BEDROCK_CLAUDE_5,
           claude: CLAUDE_5_5,
         },
       ],
@@ -923,6 +939,18 @@ export const defaultCatalog: Catalog = {
           cacheWrite: "2.5",
           cacheWrite1h: "4",
           params: CLAUDE_5_PARAMS,
+          claude: CLAUDE_5_5,
+        },
+        {
+          provider: "amazon-bedrock",
+          id: "global.anthropic.claude-sonnet-5-5",
+          context: 1000000,
+          maxOut: 128000,
+          prompt: "2",
+          completion: "10",
+          cacheRead: "0.1",
+          cacheWrite: "2.5",
+          params: BEDROCK_CLAUDE_5,
           claude: CLAUDE_5_5,
         },
       ],
@@ -958,6 +986,19 @@ export const defaultCatalog: Catalog = {
             },
           ],
           params: CLAUDE_5_PARAMS,
+          claude: CLAUDE_HAIKU_5_5,
+        },
+        {
+          provider: "amazon-bedrock",
+          id: "global.anthropic.claude-haiku-5-5",
+          context: 1000000,
+          maxOut: 128000,
+          prompt: "0.1",
+          completion: "0.5",
+          cacheRead: "0.01",
+          cacheWrite: "0.125",
+          tiers: [{ minPrompt: 100000, prompt: "0.5", completion: "2.5", cacheRead: "0.05", cacheWrite: "0.625" }],
+          params: BEDROCK_CLAUDE_5,
           claude: CLAUDE_HAIKU_5_5,
         },
       ],

@@ -94,12 +94,57 @@ function neutral(model: string, body: Json): NeutralRequest {
     toolChoice: choice?.tool ? { name: String(choice.tool.name) } : choice?.any ? "required" : "auto",
     parallelToolCalls: true,
     json: null,
-    reasoning: body.additionalModelRequestFields?.thinking?.type === "enabled",
+    reasoning: ["enabled", "adaptive"].includes(body.additionalModelRequestFields?.thinking?.type),
   };
 }
 
+const validation = (message: string): Script => ({
+  ...errorScript(400, undefined, undefined),
+  body: JSON.stringify({ message }),
+});
+
+/**
+ * The Claude 5.5 models on Bedrock (the id after any inference-profile prefix) refuse what they
+ * refuse on Anthropic (the Anthropic emulator's CURRENT_CLAUDE): budget thinking, non-default
+ * sampling, and on Opus and Sonnet 5.5 a forced tool; Claude's errors come back as Converse's
+ * validation errors.
+ */
+const CURRENT_CLAUDE = new Set([
+  "anthropic.claude-opus-5-5",
+  "anthropic.claude-sonnet-5-5",
+  "anthropic.claude-haiku-5-5",
+]);
+const NO_FORCED_TOOL = new Set(["anthropic.claude-opus-5-5", "anthropic.claude-sonnet-5-5"]);
+
+function currentModelRejection(model: string, body: Json): Script | undefined {
+  const base = model.replace(/^(global|us|eu|apac|jp|au)\./, "");
+  if (!CURRENT_CLAUDE.has(base)) return undefined;
+  const refused = (message: string) => validation(`The model returned the following errors: ${message}`);
+  const additional = (body.additionalModelRequestFields ?? {}) as Json;
+  if (additional.thinking?.type === "enabled") {
+    return refused(
+      `thinking.type.enabled is not supported for this model. Use thinking.type.adaptive and output_config.effort to control thinking behavior.`,
+    );
+  }
+  const inference = (body.inferenceConfig ?? {}) as Json;
+  for (const [name, value] of [
+    ["temperature", inference.temperature],
+    ["top_p", inference.topP],
+    ["top_k", additional.top_k],
+  ] as const) {
+    if (value !== undefined) return refused(`${name}: is deprecated for this model; only the default is accepted.`);
+  }
+  const choice = body.toolConfig?.toolChoice as Json | undefined;
+  if (NO_FORCED_TOOL.has(base) && (choice?.any || choice?.tool)) {
+    return refused("tool_choice: forced tool use is not supported for this model.");
+  }
+  return undefined;
+}
+
 /** What Converse itself rejects (the adapter must never send it). */
-function rejection(body: Json): Script | undefined {
+function rejection(model: string, body: Json): Script | undefined {
+  const current = currentModelRejection(model, body);
+  if (current) return current;
   const messages = (body.messages ?? []) as Json[];
   if (messages[0]?.role !== "user") return errorScript(400, undefined, undefined);
   for (let i = 1; i < messages.length; i++) {
@@ -165,7 +210,7 @@ let counter = 0;
 const padding = () => "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0".slice(0, 4 + (counter % 40));
 
 function converseScript(model: string, body: Json, stream: boolean, provider: string, fault: Fault): Script {
-  const refused = rejection(body);
+  const refused = rejection(model, body);
   if (refused) return refused;
   const reply = generateReply(neutral(model, body), provider, fault);
   const choice = reply.choices[0];

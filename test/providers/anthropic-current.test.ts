@@ -16,6 +16,8 @@ import {
  */
 const SONNET = "anthropic/claude-sonnet-5.5";
 const OPUS = "anthropic/claude-opus-5.5";
+// The models are served by Bedrock too: these requests are Anthropic's.
+const ANTHROPIC = { only: ["anthropic"] };
 // The catalog's Sonnet 5.5 prices, USD per token.
 const PROMPT_USD = 2 / 1e6;
 const COMPLETION_USD = 10 / 1e6;
@@ -32,6 +34,7 @@ describe("Claude 5.5 through the gateway", () => {
       const marker = nonce();
       const response = await chat(key, {
         model: SONNET,
+        provider: ANTHROPIC,
         reasoning: { effort },
         messages: [{ role: "user", content: `think ${marker}` }],
       });
@@ -47,8 +50,14 @@ describe("Claude 5.5 through the gateway", () => {
     const { key } = await fundedAccount("10");
     const alone = nonce();
     expect(
-      (await chat(key, { model: OPUS, reasoning: { enabled: true }, messages: [{ role: "user", content: alone }] }))
-        .status,
+      (
+        await chat(key, {
+          model: OPUS,
+          provider: ANTHROPIC,
+          reasoning: { enabled: true },
+          messages: [{ role: "user", content: alone }],
+        })
+      ).status,
     ).toBe(200);
     const aloneBody = await upstreamBody(alone);
     expect(aloneBody.thinking).toEqual({ type: "adaptive", display: "summarized" });
@@ -56,6 +65,7 @@ describe("Claude 5.5 through the gateway", () => {
     const budget = nonce();
     const response = await chat(key, {
       model: OPUS,
+      provider: ANTHROPIC,
       reasoning: { max_tokens: 2000, exclude: true },
       messages: [{ role: "user", content: budget }],
     });
@@ -71,6 +81,7 @@ describe("Claude 5.5 through the gateway", () => {
     const marker = nonce();
     const response = await chat(key, {
       model: SONNET,
+      provider: ANTHROPIC,
       temperature: 0.2,
       top_p: 0.9,
       messages: [{ role: "user", content: marker }],
@@ -89,6 +100,7 @@ describe("Claude 5.5 through the gateway", () => {
     const schema = { type: "object", properties: { city: { type: "string" } }, required: ["city"] };
     const response = await chat(key, {
       model: SONNET,
+      provider: ANTHROPIC,
       response_format: { type: "json_schema", json_schema: { name: "place", schema } },
       messages: [{ role: "user", content: marker }],
     });
@@ -122,6 +134,7 @@ describe("Claude 5.5 through the gateway", () => {
     const marker = nonce();
     const response = await chat(key, {
       model: OPUS,
+      provider: ANTHROPIC,
       tools: [WEATHER_TOOL],
       tool_choice: "required",
       messages: [{ role: "user", content: `weather ${marker}` }],
@@ -135,6 +148,7 @@ describe("Claude 5.5 through the gateway", () => {
     const { key } = await fundedAccount("10");
     const first = await chat(key, {
       model: SONNET,
+      provider: ANTHROPIC,
       reasoning: { effort: "medium" },
       messages: [{ role: "user", content: `think ${nonce()}` }],
     });
@@ -157,6 +171,7 @@ describe("Claude 5.5 through the gateway", () => {
     const marker = nonce();
     const second = await chat(key, {
       model: SONNET,
+      provider: ANTHROPIC,
       reasoning: { effort: "medium" },
       messages: [
         { role: "user", content: "think" },
@@ -178,6 +193,7 @@ describe("Claude 5.5 through the gateway", () => {
     const ask = (stream: boolean) =>
       chat(key, {
         model: SONNET,
+        provider: ANTHROPIC,
         reasoning: { effort: "high" },
         messages: [{ role: "user", content: prompt }],
         stream,

@@ -230,6 +230,23 @@ export function adaptiveThinking(
 }
 
 /**
+ * How Claude is asked to think, by Anthropic and by Bedrock alike: adaptive thinking (with its
+ * effort) where the endpoint's `claude` shape says so, else a budget; neither when not asked.
+ */
+export function claudeThinking(
+  request: ChatRequest,
+  shape: ClaudeShape | undefined,
+  dropped: string[],
+): { adaptive?: { thinking: Block; effort?: string }; budget?: number } {
+  if (shape?.thinking === "adaptive") {
+    const adaptive = adaptiveThinking(request, shape, dropped);
+    return adaptive ? { adaptive } : {};
+  }
+  const budget = claudeThinkingBudget(request, dropped);
+  return budget === undefined ? {} : { budget };
+}
+
+/**
  * Sampling Claude can take with thinking on: no temperature or top_k, and top_p only from 0.95
  * to 1 (Anthropic's extended-thinking rules, on Bedrock too). What it cannot take is named dropped.
  */
@@ -280,8 +297,7 @@ export function buildAnthropicBody(
   const body: Record<string, unknown> = { model: target.endpoint.provider_model_id, messages };
   if (system.length > 0) body.system = system;
   const shape = target.endpoint.claude;
-  const adaptive = shape?.thinking === "adaptive" ? adaptiveThinking(request, shape, dropped) : undefined;
-  const budget = shape?.thinking === "adaptive" ? undefined : claudeThinkingBudget(request, dropped);
+  const { adaptive, budget } = claudeThinking(request, shape, dropped);
   const outputConfig: Block = {};
   if (adaptive) {
     body.thinking = adaptive.thinking;

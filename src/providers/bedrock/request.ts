@@ -1,7 +1,7 @@
 import type { ChatRequest, ContentPart, Message, MessageContent } from "../../schema/chat";
 import {
   claudeStopSequences,
-  claudeThinkingBudget,
+  claudeThinking,
   DEFAULT_MAX_TOKENS,
   JSON_TOOL,
   thinkingBlocks,
@@ -18,7 +18,12 @@ import { signRequest } from "./sigv4";
 /**
  * Bedrock Converse / ConverseStream request building. Bedrock fronts several model families;
  * the catalog's Bedrock endpoints are Claude, so model-specific fields (thinking, top_k) are
- * Claude's, sent in `additionalModelRequestFields`.
+ * Claude's, sent in `additionalModelRequestFields`. An endpoint with a `claude` shape (the 5.5
+ * models) is asked as on Anthropic: adaptive thinking with `output_config.effort`, both passed
+ * through in `additionalModelRequestFields` (AWS "Adaptive thinking", Bedrock user guide). Its
+ * json_schema stays on a tool: Converse takes structured output as its own
+ * `outputConfig.textFormat`, not Claude's `output_config.format` (AWS "Get validated JSON results
+ * from models").
  */
 
 type Json = Record<string, unknown>;
@@ -149,8 +154,14 @@ export function buildBedrockBody(request: ChatRequest, target: UpstreamTarget): 
   let maxTokens = Math.min(request.max_completion_tokens ?? request.max_tokens ?? cap, cap);
   const inference: Json = {};
   const additional: Json = {};
-  const budget = claudeThinkingBudget(request, dropped);
-  if (budget !== undefined) {
+  const shape = target.endpoint.claude;
+  const { adaptive, budget } = claudeThinking(request, shape, dropped);
+  if (adaptive) {
+    additional.thinking = adaptive.thinking;
+    if (adaptive.effort) additional.output_config = { effort: adaptive.effort };
+    const topP = thinkingTopP(request, drop, dropped);
+    if (topP !== undefined) inference.topP = topP;
+  } else if (budget !== undefined) {
     // As on Anthropic: the budget counts inside maxTokens, and sampling is mostly left alone.
     maxTokens = Math.min(cap, maxTokens + budget);
     additional.thinking = { type: "enabled", budget_tokens: Math.min(budget, maxTokens - 1) };
@@ -179,14 +190,20 @@ export function buildBedrockBody(request: ChatRequest, target: UpstreamTarget): 
     // Converse has no "none": the tools stay declared (history may use them) and the model is told.
     system.push({ text: "Do not call any tool in this turn; answer in text." });
   }
+  if (toolChoice && shape?.forced_tool_use === false) {
+    // The model refuses a forced tool (400): Claude is offered the tools, and the choice named dropped.
+    toolChoice = { auto: {} };
+    dropped.push("tool_choice");
+  }
   const format = request.response_format;
   if (format?.type === "json_schema" && !drop.has("structured_outputs")) {
     tools.push(
       toolSpec(JSON_TOOL, `Respond with ${format.json_schema.name} as this tool's input.`, format.json_schema.schema),
     );
-    if (budget !== undefined) toolChoice = { auto: {} };
-    else if (tools.length > 1 && choice !== "none") {
-      // As on Anthropic: with the client's own tools in play their choice stands (auto by default).
+    if (budget !== undefined || adaptive) toolChoice = { auto: {} };
+    else if ((tools.length > 1 && choice !== "none") || shape?.forced_tool_use === false) {
+      // As on Anthropic: with the client's own tools in play their choice stands (auto by default);
+      // a model that refuses forced tools is offered the JSON tool, and told to answer through it.
       system.push({ text: `Give your final answer as the input of the ${JSON_TOOL} tool.` });
     } else toolChoice = { tool: { name: JSON_TOOL } };
   } else if (format?.type === "json_object") {
