@@ -3,11 +3,10 @@ import { createMiddleware } from "hono/factory";
 import { requireKeyOrApiKey } from "../auth/middleware";
 import { getCatalog } from "../catalog/store";
 import type { AppEnv } from "../context";
-import { completeChat } from "../generation/chat";
+import { completeTranslated } from "../generation/chat";
 import { errorBody, messageFromChat } from "../generation/messages";
 import { messagesEventStream } from "../generation/messages-stream";
 import { countPrompt } from "../generation/prompt-tokens";
-import { CHAT_SHAPE } from "../generation/reply-shape";
 import { withPreset } from "../presets/request";
 import { applyPlugins } from "../routing/variants";
 import type { ErrorBody } from "../schema/errors";
@@ -43,14 +42,10 @@ messagesRoutes.use("/messages/*", anthropicErrors);
 messagesRoutes.post("/messages", requireKeyOrApiKey, async (c) => {
   const request = await parseJsonBody(c.req.raw, MessagesRequestSchema);
   const chat = applyPlugins(await withPreset(c, messagesToChat(request)));
-  // A Message has no place for generated images: a request asking for them is refused.
-  const shape = { ...CHAT_SHAPE, showsImages: false };
-  if (!request.stream) {
-    return completeChat(c, chat, { ...shape, reply: (body) => messageFromChat(request, body) });
-  }
-  const reply = await completeChat(c, chat, shape);
-  if (!reply.ok || !reply.body) return reply;
-  return new Response(messagesEventStream(reply.body, request), { headers: reply.headers });
+  return completeTranslated(c, chat, {
+    reply: (body) => messageFromChat(request, body),
+    events: (body) => messagesEventStream(body, request),
+  });
 });
 
 /**

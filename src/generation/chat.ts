@@ -109,6 +109,32 @@ export async function completeChat(
     : jsonReply(gen, success, headers, shape, hideReasoning, healsReply(request));
 }
 
+/**
+ * Chat's shape less its images, for the APIs answered through chat in a shape of their own
+ * (/responses, /messages): their replies have no place for generated images, so a request asking
+ * for them is refused before any call.
+ */
+const TRANSLATED_SHAPE: ReplyShape = { ...CHAT_SHAPE, showsImages: false };
+
+/**
+ * A chat completion answered in another API's shape: a reply whole as `reply` builds it from the
+ * chat reply's object, a stream as `events` translates the chat stream; an error (a refusal, a
+ * failed attempt) as the chat path answers it.
+ */
+export async function completeTranslated(
+  c: Context<AppEnv>,
+  request: ChatRequest,
+  translate: {
+    reply: (chat: CompletionReply<unknown>) => unknown;
+    events: (chat: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>;
+  },
+): Promise<Response> {
+  if (!request.stream) return completeChat(c, request, { ...TRANSLATED_SHAPE, reply: translate.reply });
+  const reply = await completeChat(c, request, TRANSLATED_SHAPE);
+  if (!reply.ok || !reply.body) return reply;
+  return new Response(translate.events(reply.body), { headers: reply.headers });
+}
+
 function jsonReply(
   gen: Generation,
   success: AttemptSuccess,
