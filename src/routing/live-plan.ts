@@ -4,6 +4,10 @@ import { health } from "./health";
 import { type Attempt, type PlanInput, planAttempts } from "./plan";
 import { resolveUpstream } from "./upstream";
 
+/** The breakers' state and live figures: the isolate's, whatever the env. */
+const isDown = (key: string) => health.isDown(key);
+const figures = (key: string) => health.snapshot(key);
+
 /** The settings the breakers were last configured from (timeoutsOf's, read once per isolate). */
 let configuredFrom: Timeouts | undefined;
 
@@ -22,7 +26,7 @@ export function planLive(env: Env, input: Omit<PlanInput, "access" | "isDown" | 
   return planAttempts({
     ...input,
     access: (provider) => resolveUpstream(env, provider),
-    isDown: (key) => health.isDown(key),
-    figures: (key) => health.snapshot(key),
+    isDown,
+    figures,
   });
 }
