@@ -211,6 +211,48 @@ describe("GPT-6 through the Responses API", () => {
     }
   });
 
+  it("returns a refusal as refusal and a content-filter stop as content_filter, streamed or not", async () => {
+    const { key } = await fundedAccount("10");
+    for (const stream of [false, true]) {
+      const marker = nonce();
+      const refused = await chat(key, {
+        model: "openai/gpt-6-luna",
+        stream,
+        messages: [{ role: "user", content: `no [[emulate refusal]] ${marker}` }],
+      });
+      expect(refused.status).toBe(200);
+      const refusal = stream
+        ? ((await readSse(refused)).data as any[]).map((c) => c.choices?.[0]?.delta?.refusal ?? "").join("")
+        : ((await refused.json()) as any).choices[0].message.refusal;
+      expect(refusal, `stream ${stream}`).toBeTruthy();
+      // Refused by the Responses API itself (its refusal part), not Chat Completions' field.
+      expect((await upstream(marker)).path).toBe("/openai/v1/responses");
+
+      const filtered = await chat(key, {
+        model: "openai/gpt-6-luna",
+        stream,
+        messages: [{ role: "user", content: `hm [[emulate error_finish=content_filter]] ${nonce()}` }],
+      });
+      const choice = stream
+        ? ((await readSse(filtered)).data as any[]).find((c) => c.choices?.[0]?.finish_reason)?.choices[0]
+        : ((await filtered.json()) as any).choices[0];
+      expect(choice.finish_reason, `stream ${stream}`).toBe("content_filter");
+    }
+  });
+
+  it("turns reasoning off as effort none, asking no summary, where the model can stop reasoning", async () => {
+    const { key } = await fundedAccount("10");
+    const marker = nonce();
+    const response = await chat(key, {
+      model: "openai/gpt-6.1-terra",
+      reasoning: { enabled: false },
+      messages: [{ role: "user", content: `quick ${marker}` }],
+    });
+    expect(response.status).toBe(200);
+    expect(((await response.json()) as any).choices[0].message.reasoning).toBeUndefined();
+    expect((await upstream(marker)).body.reasoning).toEqual({ effort: "none" });
+  });
+
   it("charges cached input at the cache-read price, as /generation records it", async () => {
     const { key } = await fundedAccount("10");
     const marker = nonce();

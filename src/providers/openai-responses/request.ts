@@ -16,22 +16,11 @@ export const OPENAI_RESPONSES_FORMAT = "openai-responses-v1";
 
 type Json = Record<string, unknown>;
 
-/**
- * Chat fields re-expressed below, or carried under the same name; any other field a client sends
- * (chat's `n`, `modalities`, `prediction`…) has no place in a Response and is named dropped, as
- * the API refuses a parameter it does not know.
- */
-const MAPPED = new Set([
-  "messages",
-  "tools",
-  "tool_choice",
-  "parallel_tool_calls",
-  "response_format",
-  "verbosity",
-  "service_tier",
-  "prompt_cache_key",
-  "safety_identifier",
-]);
+/** Chat fields re-expressed below in Responses' terms. */
+const MAPPED = new Set(["messages", "tools", "tool_choice", "parallel_tool_calls", "response_format", "verbosity"]);
+
+/** Chat fields the Responses API takes under the same name and meaning, sent as they are. */
+const SAME = new Set(["temperature", "top_p", "service_tier", "prompt_cache_key", "safety_identifier"]);
 
 /** A chat content part as a Responses input part (audio has no place here: left out). */
 function inputPart(part: ContentPart): Json | undefined {
@@ -131,6 +120,23 @@ function textFormat(request: ChatRequest, target: UpstreamTarget, dropped: strin
   };
 }
 
+/**
+ * `reasoning` as Responses takes it: the effort asked (reasoning turned off is effort none, which
+ * GPT-6 models that cannot stop reasoning take as low), or the model's default; and a summary,
+ * so that the reasoning's text comes back (the model's own never does), unless the client hides
+ * it or nothing is reasoned.
+ */
+function reasoningOf(request: ChatRequest, model: string, maxTokens: number | null | undefined): Json {
+  const off = request.reasoning?.enabled === false;
+  const asked = off ? "none" : reasoningEffort(request, maxTokens);
+  const effort = asked === undefined ? undefined : gpt6Effort(model, asked);
+  const hidden = off || request.reasoning?.exclude === true || request.include_reasoning === false;
+  return {
+    ...(effort ? { effort } : {}),
+    ...(!hidden && effort !== "none" ? { summary: "auto" } : {}),
+  };
+}
+
 export function buildResponsesBody(
   request: ChatRequest,
   target: UpstreamTarget,
@@ -138,15 +144,18 @@ export function buildResponsesBody(
 ): { body: Json; dropped: string[] } {
   const dropped = unsupportedParameters(request, target.endpoint);
   const has = (parameter: string) => !dropped.includes(parameter);
+  const same: Json = {};
   for (const [field, value] of Object.entries(request)) {
-    if (value == null || GATEWAY_FIELDS.has(field) || MAPPED.has(field)) continue;
-    // Sampling and the like the endpoint lists nowhere are named by unsupportedParameters already.
-    if (field === "n" && value === 1) continue;
-    if (!dropped.includes(field) && !supports(target.endpoint, field)) dropped.push(field);
+    if (value == null || GATEWAY_FIELDS.has(field) || MAPPED.has(field) || dropped.includes(field)) continue;
+    if (SAME.has(field)) same[field] = value;
+    // Any other field (chat's `n` past one, `modalities`, `store`, `prediction`…) has no place in
+    // a Response, and the API refuses a parameter it does not know: named dropped instead.
+    else if (!(field === "n" && value === 1)) dropped.push(field);
   }
 
   const body: Json = {
     model: target.endpoint.provider_model_id,
+    ...same,
     input: request.messages.flatMap(inputItems),
     // Stateless: nothing is kept at OpenAI, so the reasoning comes back encrypted for the next turn.
     store: false,
@@ -170,29 +179,17 @@ export function buildResponsesBody(
   const maxTokens = request.max_completion_tokens ?? request.max_tokens;
   if (maxTokens != null) body.max_output_tokens = maxTokens;
 
-  const model = target.endpoint.provider_model_id;
-  const effort = has("reasoning")
-    ? reasoningEffort(request, maxTokens ?? target.endpoint.max_completion_tokens)
-    : undefined;
-  const excluded = request.reasoning?.exclude === true || request.include_reasoning === false;
-  if (effort !== undefined || (has("reasoning") && !excluded)) {
-    const sent = effort === undefined ? undefined : gpt6Effort(model, effort);
-    // A summary is asked so that the reasoning's text comes back (the model's own is never shown).
-    body.reasoning = {
-      ...(sent ? { effort: sent } : {}),
-      ...(!excluded && sent !== "none" ? { summary: "auto" } : {}),
-    };
-  }
+  const reasoning = has("reasoning")
+    ? reasoningOf(request, target.endpoint.provider_model_id, maxTokens ?? target.endpoint.max_completion_tokens)
+    : {};
+  if (Object.keys(reasoning).length > 0) body.reasoning = reasoning;
 
   const format = textFormat(request, target, dropped);
   const verbosity = has("verbosity") ? (request as Json).verbosity : undefined;
   if (format || typeof verbosity === "string") {
     body.text = { ...(format ? { format } : {}), ...(typeof verbosity === "string" ? { verbosity } : {}) };
   }
-  for (const field of ["service_tier", "prompt_cache_key", "safety_identifier", "user"] as const) {
-    const value = (request as Json)[field];
-    if (value != null) body[field] = value;
-  }
+  if (request.user) body.user = request.user;
   // Both take metadata as string pairs (Chat Completions only with `store`, so it never goes there).
   if (request.metadata) body.metadata = request.metadata;
   if (stream) body.stream = true;
