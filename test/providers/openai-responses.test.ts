@@ -172,6 +172,29 @@ describe("GPT-6 through the Responses API", () => {
     expect(JSON.parse(args)).toHaveProperty("city");
     expect(deltas.length).toBeGreaterThan(2);
     expect(toolChunks.find((c) => c.choices[0]?.finish_reason)?.choices[0].finish_reason).toBe("tool_calls");
+
+    // The streamed reasoning details, sent back as a client gathers them (unmerged), carry on.
+    const streamedDetails = toolChunks.flatMap((c) => c.choices[0]?.delta?.reasoning_details ?? []);
+    const reasoningText = toolChunks.map((c) => c.choices[0]?.delta?.reasoning ?? "").join("");
+    const next = await chat(key, {
+      model: SOL,
+      stream: true,
+      tools: [WEATHER_TOOL],
+      messages: [
+        { role: "user", content: `weather in Oslo ${toolMarker}` },
+        {
+          role: "assistant",
+          content: null,
+          reasoning_details: streamedDetails,
+          tool_calls: [{ id: deltas[0].id, type: "function", function: { name: "get_weather", arguments: args } }],
+        },
+        { role: "tool", tool_call_id: deltas[0].id, content: "sunny" },
+      ],
+    });
+    const nextChunks = (await readSse(next)).data.filter((d) => d !== "[DONE]") as any[];
+    expect(nextChunks.map((c) => c.choices[0]?.delta?.reasoning ?? "").join("")).toContain("Continuing from");
+    const replayed = ((await emulatorRequests(toolMarker))[1]!.body as any).input[1];
+    expect(replayed).toMatchObject({ type: "reasoning", summary: [{ type: "summary_text", text: reasoningText }] });
   });
 
   it("asks json_schema as text.format and returns the JSON", async () => {

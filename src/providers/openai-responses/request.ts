@@ -62,11 +62,23 @@ function reasoningItems(details: ReasoningDetail[] | null | undefined): Json[] {
     .map((d) => ({
       type: "reasoning",
       ...(d.id ? { id: d.id } : {}),
-      summary: ours
-        .filter((s) => s.type === "reasoning.summary" && s.summary && s.id === d.id)
-        .map((s) => ({ type: "summary_text", text: s.summary })),
+      summary: summaryParts(ours.filter((s) => s.type === "reasoning.summary" && s.summary && s.id === d.id)),
       encrypted_content: d.data,
     }));
+}
+
+/**
+ * Summary details as summary parts: the pieces of one part (a stream's deltas, as a client may
+ * send them back unmerged, sharing their `index`) joined into it.
+ */
+function summaryParts(details: ReasoningDetail[]): Json[] {
+  const parts: Array<{ index: number | undefined; text: string }> = [];
+  for (const detail of details) {
+    const last = parts.at(-1);
+    if (last && detail.index !== undefined && last.index === detail.index) last.text += detail.summary ?? "";
+    else parts.push({ index: detail.index, text: detail.summary ?? "" });
+  }
+  return parts.map((part) => ({ type: "summary_text", text: part.text }));
 }
 
 /** One chat message as the Responses input items it stands for. */
