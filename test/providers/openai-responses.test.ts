@@ -232,6 +232,15 @@ describe("GPT-6 through the Responses API", () => {
       expect(finish.native_finish_reason, `stream ${stream}`).toBe("max_output_tokens");
       expect((await upstream(marker)).body.max_output_tokens).toBe(20);
     }
+    // Under the API's floor of 16 (a 400 there), the cap is raised to it and the request answered.
+    const marker = nonce();
+    const tiny = await chat(key, {
+      model: "openai/gpt-6-luna",
+      max_tokens: 1,
+      messages: [{ role: "user", content: `ping ${marker}` }],
+    });
+    expect(tiny.status).toBe(200);
+    expect((await upstream(marker)).body.max_output_tokens).toBe(16);
   });
 
   it("returns a refusal as refusal and a content-filter stop as content_filter, streamed or not", async () => {

@@ -16,6 +16,9 @@ export const OPENAI_RESPONSES_FORMAT = "openai-responses-v1";
 
 type Json = Record<string, unknown>;
 
+/** The least `max_output_tokens` the API takes. */
+const MIN_OUTPUT_TOKENS = 16;
+
 /** Chat fields re-expressed below in Responses' terms. */
 const MAPPED = new Set(["messages", "tools", "tool_choice", "parallel_tool_calls", "response_format", "verbosity"]);
 
@@ -189,7 +192,9 @@ export function buildResponsesBody(
   }
 
   const maxTokens = request.max_completion_tokens ?? request.max_tokens;
-  if (maxTokens != null) body.max_output_tokens = maxTokens;
+  // The API refuses a cap under 16 (400 "integer below minimum value"): a smaller one is raised to
+  // it rather than failing a request that Chat Completions would have answered.
+  if (maxTokens != null) body.max_output_tokens = Math.max(MIN_OUTPUT_TOKENS, maxTokens);
 
   const reasoning = has("reasoning")
     ? reasoningOf(request, target.endpoint.provider_model_id, maxTokens ?? target.endpoint.max_completion_tokens)
