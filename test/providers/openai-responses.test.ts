@@ -119,6 +119,38 @@ describe("GPT-6 through the Responses API", () => {
     expect(input[3]).toEqual({ type: "function_call_output", call_id: call.id, output: '{"temp_c":18}' });
   });
 
+  it("serves a client of the gateway's own /responses a reasoning tool loop on GPT-6", async () => {
+    const { key } = await fundedAccount("10");
+    const marker = nonce();
+    const openai = client(key);
+    const tools: OpenAI.Responses.FunctionTool[] = [
+      { type: "function", name: "get_weather", parameters: WEATHER_TOOL.function.parameters, strict: false },
+    ];
+    const question = { role: "user" as const, content: `What is the weather in Rome? ${marker}` };
+    const first = await openai.responses.create({
+      model: SOL,
+      input: [question],
+      tools,
+      reasoning: { effort: "medium", summary: "auto" },
+    });
+    const call = first.output.find((item) => item.type === "function_call");
+    const reasoning = first.output.find(
+      (item): item is OpenAI.Responses.ResponseReasoningItem => item.type === "reasoning" && !!item.encrypted_content,
+    );
+    expect(call?.name).toBe("get_weather");
+    expect(reasoning?.encrypted_content).toMatch(/^emu-enc:/);
+
+    const second = await openai.responses.create({
+      model: SOL,
+      input: [question, ...first.output, { type: "function_call_output", call_id: call!.call_id, output: "sunny" }],
+      tools,
+      reasoning: { effort: "medium", summary: "auto" },
+    } as OpenAI.Responses.ResponseCreateParamsNonStreaming);
+    expect(second.output_text).toBeTruthy();
+    const input = ((await emulatorRequests(marker))[1]!.body as any).input as any[];
+    expect(input.find((item) => item.type === "reasoning")?.encrypted_content).toBe(reasoning?.encrypted_content);
+  });
+
   it("forces a named tool as Responses names it", async () => {
     const { key } = await fundedAccount("10");
     const marker = nonce();

@@ -65,7 +65,7 @@ function reasoningItems(details: ReasoningDetail[] | null | undefined): Json[] {
     .map((d) => ({
       type: "reasoning",
       ...(d.id ? { id: d.id } : {}),
-      summary: summaryParts(ours.filter((s) => s.type === "reasoning.summary" && s.summary && s.id === d.id)),
+      summary: summaryParts(ours.filter((s) => s.id === d.id && (s.summary || s.text))),
       encrypted_content: d.data,
     }));
 }
@@ -78,8 +78,10 @@ function summaryParts(details: ReasoningDetail[]): Json[] {
   const parts: Array<{ index: number | undefined; text: string }> = [];
   for (const detail of details) {
     const last = parts.at(-1);
-    if (last && detail.index !== undefined && last.index === detail.index) last.text += detail.summary ?? "";
-    else parts.push({ index: detail.index, text: detail.summary ?? "" });
+    // A summary comes back as `reasoning.summary`, or as `reasoning.text` through /responses.
+    const text = detail.summary ?? detail.text ?? "";
+    if (last && detail.index !== undefined && last.index === detail.index) last.text += text;
+    else parts.push({ index: detail.index, text });
   }
   return parts.map((part) => ({ type: "summary_text", text: part.text }));
 }
