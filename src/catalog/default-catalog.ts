@@ -28,13 +28,13 @@ const OPENAI_PARAMS = [...CHAT, ...TOOLS, ...JSON_OUT, "logit_bias", "logprobs",
 // The o-series refuses parallel_tool_calls (400 "Unsupported parameter: 'parallel_tool_calls' is not supported with this model").
 const OPENAI_REASONING = ["max_tokens", "seed", "tools", "tool_choice", ...JSON_OUT, "reasoning", "include_reasoning"];
 /**
- * GPT-6 through Chat Completions (OpenAI's model pages): function tools only with reasoning effort
- * none, which 6.1 Sol does not take at all ("Tool calling requires the Responses API"; the API
- * answers 400 "Function tools with reasoning_effort are not supported … in /v1/chat/completions"),
- * so tools are not listed and routing never sends them there; sampling parameters are refused
- * while the model reasons, which it does by default (medium), so they are not listed either.
+ * GPT-6 through the Responses API (the endpoints' `api: "responses"`): Chat Completions takes its
+ * function tools only with reasoning effort none, which 6.1 Sol does not take at all ("Tool calling
+ * requires the Responses API"), while Responses takes them as the model reasons. Sampling
+ * parameters are refused while the model reasons, which it does by default (medium), and
+ * stop/seed/logit_bias are no Responses parameters: none is listed, so each is dropped and named.
  */
-const OPENAI_GPT6 = ["max_tokens", ...JSON_OUT, "reasoning", "include_reasoning"];
+const OPENAI_GPT6 = ["max_tokens", ...TOOLS, ...JSON_OUT, "reasoning", "include_reasoning"];
 const ANTHROPIC_PARAMS = ["max_tokens", "temperature", "top_p", "top_k", "stop", ...TOOLS, ...JSON_OUT];
 const ANTHROPIC_THINKING = [...ANTHROPIC_PARAMS, "reasoning", "include_reasoning"];
 // The Claude 5.5 models refuse non-default temperature, top_p and top_k (400, as Claude Sonnet 5
@@ -113,6 +113,8 @@ interface EndpointSpec {
   }[];
   /** The newest Claude models' request shape (the endpoint's `claude`). */
   claude?: ClaudeShape;
+  /** The API the endpoint is asked through, where its format has more than one (the endpoint's `api`). */
+  api?: Endpoint["api"];
   /** Gemini 3's thinking levels (the endpoint's `thinking_levels`), lowest first. */
   levels?: ThinkingLevel[];
   tag?: string;
@@ -157,6 +159,7 @@ const endpoint = (e: EndpointSpec): Endpoint => ({
   is_moderated: false,
   status: 0,
   ...(e.claude ? { claude: e.claude } : {}),
+  ...(e.api ? { api: e.api } : {}),
 });
 
 interface ModelSpec {
@@ -600,6 +603,7 @@ export const defaultCatalog: Catalog = {
           cacheWrite: "2.5",
           tiers: [{ minPrompt: 272000, prompt: "4", completion: "15", cacheRead: "0.2", cacheWrite: "5" }],
           params: OPENAI_GPT6,
+          api: "responses",
         },
       ],
     }),
@@ -623,6 +627,7 @@ export const defaultCatalog: Catalog = {
           cacheWrite: "1.25",
           tiers: [{ minPrompt: 272000, prompt: "2", completion: "7.5", cacheRead: "0.1", cacheWrite: "2.5" }],
           params: OPENAI_GPT6,
+          api: "responses",
         },
       ],
     }),
@@ -646,6 +651,7 @@ export const defaultCatalog: Catalog = {
           cacheWrite: "0.125",
           tiers: [{ minPrompt: 272000, prompt: "0.2", completion: "0.75", cacheRead: "0.02", cacheWrite: "0.25" }],
           params: OPENAI_GPT6,
+          api: "responses",
         },
       ],
     }),

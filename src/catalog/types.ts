@@ -160,6 +160,12 @@ export const EndpointSchema = z.object({
   status: z.number().int().default(0),
   /** Claude endpoints with the newest models' request shape (ClaudeShapeSchema); others leave it out. */
   claude: ClaudeShapeSchema.optional(),
+  /**
+   * The API of the provider's format an endpoint is asked through, where the format has more than
+   * one: `responses` is OpenAI's Responses API (POST /responses), where GPT-6 takes function tools
+   * while it reasons, as it does not through Chat Completions. Absent: the format's chat API.
+   */
+  api: z.enum(["responses"]).optional(),
 });
 export type Endpoint = z.infer<typeof EndpointSchema>;
 

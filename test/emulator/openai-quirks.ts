@@ -307,22 +307,30 @@ function openaiCheck(body: Json): Script | undefined {
       },
     });
   }
-  const effort = body.reasoning_effort;
-  const model = String(body.model);
+  return effortRefusal(String(body.model), body.reasoning_effort, "reasoning_effort");
+}
+
+/** The reasoning efforts an OpenAI reasoning model takes (undefined: not checked). */
+function openaiEfforts(model: string): string[] | undefined {
   // GPT-6: none (not on 6.1 Sol or 6 Astra), low…xhigh and max; never minimal.
-  const efforts = /^gpt-6(\.1-sol|-astra)/.test(model)
+  return /^gpt-6(\.1-sol|-astra)/.test(model)
     ? ["low", "medium", "high", "xhigh", "max"]
     : /^gpt-6/.test(model)
       ? ["none", "low", "medium", "high", "xhigh", "max"]
       : /^o\d/.test(model)
         ? ["low", "medium", "high"]
         : undefined;
-  if (effort === undefined || !efforts || efforts.includes(effort)) return undefined;
+}
+
+/** OpenAI's 400 for an effort the model lacks, `param` named as the API it came by names it. */
+export function effortRefusal(model: string, effort: unknown, param: string): Script | undefined {
+  const efforts = openaiEfforts(model);
+  if (typeof effort !== "string" || !efforts || efforts.includes(effort)) return undefined;
   return error(400, {
     error: {
-      message: `Unsupported value: 'reasoning_effort' does not support '${effort}' with this model. Supported values are: ${efforts.map((e) => `'${e}'`).join(", ")}.`,
+      message: `Unsupported value: '${param}' does not support '${effort}' with this model. Supported values are: ${efforts.map((e) => `'${e}'`).join(", ")}.`,
       type: "invalid_request_error",
-      param: "reasoning_effort",
+      param,
       code: "unsupported_value",
     },
   });

@@ -2,6 +2,7 @@ import { openaiSpeech, openaiTranscription } from "./audio";
 import type { Fault } from "./directives";
 import { generateReply, type NeutralReply, type NeutralRequest, type NeutralToolCall } from "./generate";
 import { providerExtras, providerRejection, providerToolId } from "./openai-quirks";
+import { openaiResponses } from "./openai-responses";
 import type { Script } from "./script";
 import { countTokens, seededFloat } from "./tokens";
 
@@ -362,6 +363,7 @@ export function openaiRoute(
 ): Script | undefined {
   if (method === "POST" && rest.endsWith("/chat/completions")) return openaiChat(body, provider, fault);
   if (method === "POST" && rest.endsWith("/completions")) return openaiCompletions(body, provider, fault);
+  if (method === "POST" && rest.endsWith("/responses")) return openaiResponses(body, fault);
   if (method === "POST" && rest.endsWith("/embeddings")) return openaiEmbeddings(body);
   if (method === "POST" && rest.endsWith("/audio/transcriptions")) return openaiTranscription(body);
   if (method === "POST" && rest.endsWith("/audio/speech")) return openaiSpeech(body);

@@ -23,7 +23,7 @@ const openaiFormat: WireFormat = {
   name: "openai",
   matches: (rest, method) =>
     (method === "POST" &&
-      /\/(chat\/completions|completions|embeddings|audio\/transcriptions|audio\/speech)$/.test(rest)) ||
+      /\/(chat\/completions|completions|responses|embeddings|audio\/transcriptions|audio\/speech)$/.test(rest)) ||
     (method === "GET" && rest.endsWith("/models")),
   authorized: (headers) => /^Bearer\s+\S+/i.test(headers.authorization ?? ""),
   error: (status, code, retryAfter) => openaiError(status, code, retryAfter),

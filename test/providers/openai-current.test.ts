@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { chat, emulatorRequests, fundedAccount, nonce, recordedGeneration, WEATHER_TOOL } from "../support/gateway";
+import { chat, emulatorRequests, fundedAccount, nonce, recordedGeneration } from "../support/gateway";
 
 /**
- * OpenAI's GPT-6 models through the real gateway and the OpenAI emulator, which refuses the
- * efforts each model lacks as OpenAI does: every model answers, its effort is sent as it takes it,
+ * OpenAI's GPT-6 models through the real gateway and the OpenAI emulator (their Responses API,
+ * test/providers/openai-responses.test.ts), which refuses the efforts each model lacks as OpenAI does: every model answers, its effort is sent as it takes it,
  * and its cost is its tokens at the catalog's prices, as /generation records it.
  */
 // The catalog's short-context prices, USD per token (prompt, completion).
@@ -30,7 +30,7 @@ describe("GPT-6 through the gateway", () => {
       expect(reply.choices[0].message.content).toBeTruthy();
       const body = await upstreamBody(marker);
       expect(body.model).toBe(m.id.slice("openai/".length));
-      expect(body.reasoning_effort).toBe("high");
+      expect(body.reasoning.effort).toBe("high");
       const cost = reply.usage.prompt_tokens * m.prompt + reply.usage.completion_tokens * m.completion;
       expect(reply.usage.cost).toBeCloseTo(cost, 12);
       expect((await recordedGeneration(key, reply.id)).total_cost).toBeCloseTo(cost, 12);
@@ -53,19 +53,7 @@ describe("GPT-6 through the gateway", () => {
         messages: [{ role: "user", content: `effort ${marker}` }],
       });
       expect(response.status, `${model} ${effort}`).toBe(200);
-      expect((await upstreamBody(marker)).reasoning_effort, `${model} ${effort}`).toBe(sent);
+      expect((await upstreamBody(marker)).reasoning.effort, `${model} ${effort}`).toBe(sent);
     }
-  });
-
-  it("never sends tools where Chat Completions takes them only without reasoning", async () => {
-    const { key } = await fundedAccount("10");
-    const marker = nonce();
-    const response = await chat(key, {
-      model: "openai/gpt-6.1-sol",
-      tools: [WEATHER_TOOL],
-      messages: [{ role: "user", content: `weather ${marker}` }],
-    });
-    expect(response.status).not.toBe(200);
-    expect(await emulatorRequests(marker)).toHaveLength(0);
   });
 });

@@ -192,6 +192,17 @@ const GROQ_MESSAGES: MessageSchema = {
   reasoning: "reasoning",
 };
 
+/**
+ * The effort GPT-6 is sent for the one asked: it takes none (not 6.1 Sol or 6 Astra), low…xhigh
+ * and max, never minimal (OpenAI's model pages); an effort it lacks becomes low, the nearest it
+ * has. Other models' efforts are returned as they are. Chat Completions and Responses alike.
+ */
+export function gpt6Effort(model: string, effort: string): string {
+  if (!/^gpt-6/.test(model)) return effort;
+  const noNone = /^gpt-6(\.1-sol|-astra)/.test(model);
+  return effort === "minimal" || (noNone && effort === "none") ? "low" : effort;
+}
+
 /** OpenAI's stop limit, which OpenAI-compatible APIs that document one mostly copy (xAI, Groq). */
 const FOUR_STOPS: FormatLimits = { stopSequences: 4 };
 
@@ -207,14 +218,7 @@ const QUIRKS: Record<string, ProviderQuirks> = {
         if (body.reasoning_effort === "minimal" || body.reasoning_effort === "none") body.reasoning_effort = "low";
         if (body.reasoning_effort === "xhigh") body.reasoning_effort = "high";
       }
-      // GPT-6 takes none (not on 6.1 Sol or 6 Astra), low…xhigh and max, never minimal (OpenAI's
-      // model pages): an effort it lacks becomes low, the nearest it has.
-      if (/^gpt-6/.test(model)) {
-        const noNone = /^gpt-6(\.1-sol|-astra)/.test(model);
-        if (body.reasoning_effort === "minimal" || (noNone && body.reasoning_effort === "none")) {
-          body.reasoning_effort = "low";
-        }
-      }
+      if (typeof body.reasoning_effort === "string") body.reasoning_effort = gpt6Effort(model, body.reasoning_effort);
       return [];
     },
   },

@@ -8,7 +8,7 @@ import { developerAsSystem, quirksOf, withoutReasoningFields } from "./quirks";
  * Fields of the public request that are OpenRouter's own (routing, accounting, transforms) and
  * never go upstream, plus fields that are re-expressed per provider below.
  */
-const GATEWAY_FIELDS = new Set([
+export const GATEWAY_FIELDS: ReadonlySet<string> = new Set([
   "model",
   "models",
   "route",
@@ -126,8 +126,19 @@ export function buildOpenAIBody(
 
 export function buildOpenAIChatRequest(request: ChatRequest, target: UpstreamTarget, stream: boolean): UpstreamCall {
   const { body, dropped } = buildOpenAIBody(request, target, stream);
+  return openaiCall(`${target.baseUrl}/chat/completions`, target, body, stream, dropped);
+}
+
+/** A JSON POST to an OpenAI API with the provider's bearer key (Chat Completions, Responses). */
+export function openaiCall(
+  url: string,
+  target: UpstreamTarget,
+  body: Record<string, unknown>,
+  stream: boolean,
+  dropped: string[],
+): UpstreamCall {
   return {
-    url: `${target.baseUrl}/chat/completions`,
+    url,
     init: {
       method: "POST",
       headers: {
