@@ -1,5 +1,6 @@
 import type { Endpoint } from "../../catalog/types";
 import type { ChatRequest, ContentPart, FunctionTool, Message, MessageContent, ToolCall } from "../../schema/chat";
+import { contentText } from "../content-text";
 import { stopSequences, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
 
@@ -44,16 +45,6 @@ const RANGES: Record<string, [number, number]> = {
   frequency_penalty: [0, 1],
   presence_penalty: [0, 1],
 };
-
-/** The text of OpenAI content (parts joined), for roles that take text only. */
-export function contentText(content: MessageContent | null | undefined): string {
-  if (content == null) return "";
-  if (typeof content === "string") return content;
-  return content
-    .filter((part): part is Extract<ContentPart, { type: "text" }> => part.type === "text")
-    .map((part) => part.text)
-    .join("\n");
-}
 
 /** Text-only content: a string stays a string, parts become Cohere text parts (empty ones dropped). */
 function textContent(content: MessageContent | null | undefined): string | CohereTextPart[] {

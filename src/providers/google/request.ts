@@ -1,4 +1,5 @@
 import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail } from "../../schema/chat";
+import { contentText } from "../content-text";
 import { inlineRemoteImages, parseDataUrl, privateImagesAllowed } from "../inline-image";
 import { stopSequences, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
@@ -118,15 +119,6 @@ export function convertContent(content: MessageContent | null | undefined): Gemi
   return parts;
 }
 
-function textOf(content: MessageContent | null | undefined): string {
-  if (content == null) return "";
-  if (typeof content === "string") return content;
-  return (content as ContentPart[])
-    .map((part) => (part.type === "text" ? part.text : ""))
-    .filter(Boolean)
-    .join("\n");
-}
-
 function parseArgs(args: string): Json {
   try {
     const parsed = JSON.parse(args || "{}") as unknown;
@@ -220,7 +212,7 @@ export function convertMessages(messages: readonly Message[]): {
     switch (message.role) {
       case "system":
       case "developer": {
-        const text = textOf(message.content);
+        const text = contentText(message.content);
         if (text) system.push({ text });
         break;
       }
@@ -238,7 +230,7 @@ export function convertMessages(messages: readonly Message[]): {
           {
             functionResponse: {
               name,
-              response: toolResponse(name, textOf(message.content)),
+              response: toolResponse(name, contentText(message.content)),
               ...(id ? { id } : {}),
             },
           },

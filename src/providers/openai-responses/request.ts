@@ -1,5 +1,5 @@
 import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail } from "../../schema/chat";
-import { contentText } from "../cohere/request";
+import { contentText } from "../content-text";
 import { gpt6Effort } from "../openai/quirks";
 import { GATEWAY_FIELDS, openaiCall, reasoningEffort } from "../openai/request";
 import { supports, unsupportedParameters } from "../parameters";
