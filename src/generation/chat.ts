@@ -13,6 +13,9 @@ import { type Attempt, endpointKey } from "../routing/plan";
 import { withVariant } from "../routing/variants";
 import type { ChatRequest } from "../schema/chat";
 import { badRequest, GatewayError } from "../schema/errors";
+import type { WebResult } from "../search/exa";
+import { RequestSearch } from "../search/request-search";
+import { citations, searchPromptTokens, searchWorstNanos, webSearchOf } from "../search/web";
 import { createChatStream, type StreamSource, type StreamSummary } from "../streaming/chat-stream";
 import { fitToEndpoint } from "../transforms/middle-out";
 import { healChoices, healsReply } from "../transforms/response-healing";
@@ -31,7 +34,7 @@ import {
 import { countPrompt } from "./prompt-tokens";
 import { CHAT_SHAPE, type CompletionReply, type ReplyShape } from "./reply-shape";
 import { timeoutsOf } from "./timeouts";
-import { priceUsage, publicUsage, settleUsage, UNPRICED } from "./usage";
+import { type PricedUsage, priceUsage, publicUsage, settleUsage, UNPRICED } from "./usage";
 
 /**
  * One chat completion, along DESIGN.md's request path: plan ⇒ reserve (one DO call) ⇒ attempts
@@ -54,17 +57,29 @@ export async function completeChat(
   c.set("requestedModel", request.model ?? null);
   const env = c.env;
   const catalog = await getCatalog(env, c.executionCtx);
-  const { promptTokens, counterFor } = await countPrompt(env, c.executionCtx, catalog, request);
+  const counted = await countPrompt(env, c.executionCtx, catalog, request);
+  const { counterFor } = counted;
+  // Web search (the `web` plugin, `:online`): its results go into the prompt, so the plan and the
+  // hold allow for them. Undefined, at one check, for a request that asks none.
+  const web = webSearchOf(request);
+  const promptTokens = web ? counted.promptTokens + searchPromptTokens(web) : counted.promptTokens;
   const attempts = planLive(env, {
     request,
     catalog,
     promptTokens,
   });
+  const search = web && RequestSearch.of(env, request, web, attempts);
 
   const settings = timeoutsOf(env);
   const deadline = Date.now() + settings.ROUTING_DEADLINE_MS;
-  const run = (plan: Attempt[], gate: RunGate = { clientSignal: c.req.raw.signal }) =>
-    runAttempts(plan, {
+  const run = async (plan: Attempt[], gate: RunGate = { clientSignal: c.req.raw.signal }) => {
+    if (search) {
+      // After the hold: a head start's call waits for it here, so the search is never run (and
+      // paid to Exa) for a request its account refuses.
+      await gate.admitted;
+      await search.run(gate.clientSignal);
+    }
+    return runAttempts(plan, {
       request,
       adapterFor: (attempt) => adapterFor(attempt.provider.adapter),
       buildCall: async (adapter, req, target) => {
@@ -77,8 +92,13 @@ export async function completeChat(
       headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,
       deadlineMs: Math.max(0, deadline - Date.now()),
       prepare: (req, attempt) =>
-        fitToEndpoint(withVariant(req, attempt), attempt.endpoint, counterFor(attempt.model.id)),
+        fitToEndpoint(
+          withVariant(search ? search.requestFor(req, attempt) : req, attempt),
+          attempt.endpoint,
+          counterFor(attempt.model.id),
+        ),
     });
+  };
   const { gen, success } = await startGeneration(
     c,
     attempts,
@@ -94,6 +114,7 @@ export async function completeChat(
       choices: request.n ?? 1,
       reasoningTokens: reasoningAllowance(request),
       images: countImages(request.messages),
+      ...(search ? { fixedNanos: searchWorstNanos(search.search) } : {}),
     },
     (gate) => run(attempts, gate),
   );
@@ -105,8 +126,8 @@ export async function completeChat(
   const hideReasoning =
     shape.hidesReasoning === true || request.reasoning?.exclude === true || request.include_reasoning === false;
   return request.stream
-    ? streamReply(gen, success, headers, attempts, run, shape, hideReasoning, request.n ?? 1)
-    : jsonReply(gen, success, headers, shape, hideReasoning, healsReply(request));
+    ? streamReply(gen, success, headers, attempts, run, shape, hideReasoning, request.n ?? 1, search)
+    : jsonReply(gen, success, headers, shape, hideReasoning, healsReply(request), search);
 }
 
 /**
@@ -142,6 +163,7 @@ function jsonReply(
   shape: ReplyShape,
   hideReasoning: boolean,
   heal: boolean,
+  search: RequestSearch | undefined,
 ): Response {
   const completion: ChatCompletionOut = success.adapter.parseChatResponse(success.json, success.target);
   const produced = () => completion.choices.map((ch) => producedText(ch.message)).join("");
@@ -152,7 +174,7 @@ function jsonReply(
   };
   const priced = insured(gen.c.env, ending)
     ? UNPRICED
-    : priceUsage(success.attempt.endpoint.pricing, usage, gen.images);
+    : withSearchCost(priceUsage(success.attempt.endpoint.pricing, usage, gen.images), search, success.attempt);
   if (hideReasoning) {
     for (const choice of completion.choices) {
       delete choice.message.reasoning;
@@ -162,6 +184,13 @@ function jsonReply(
   // After the usage is settled (an estimate is of what the model wrote): healing changes what
   // the client reads, not what is charged. Before settling, for the log line's count.
   if (heal) gen.healed = healChoices(completion.choices);
+  // The search's results, cited on each choice (OpenRouter's `url_citation` annotations).
+  const results = search?.resultsFor(success.attempt);
+  if (results) {
+    for (const choice of completion.choices) {
+      choice.message.annotations = citations(results, choice.message.content ?? "");
+    }
+  }
   const first = completion.choices[0];
   settleGeneration(
     gen,
@@ -201,6 +230,7 @@ function streamReply(
   shape: ReplyShape,
   hideReasoning: boolean,
   choices: number,
+  search: RequestSearch | undefined,
 ): Response {
   let current = first;
   const tried = new Set<Attempt>(
@@ -230,7 +260,11 @@ function streamReply(
     const priced =
       producedNothing || insured(gen.c.env, ending)
         ? UNPRICED
-        : priceUsage(current.attempt.endpoint.pricing, settledUsage.usage, gen.images);
+        : withSearchCost(
+            priceUsage(current.attempt.endpoint.pricing, settledUsage.usage, gen.images),
+            search,
+            current.attempt,
+          );
     costNanos = priced.costNanos;
     return publicUsage(settledUsage.usage, priced);
   };
@@ -277,6 +311,7 @@ function streamReply(
       return sourceOf(current);
     },
     finalizeUsage: finalUsage,
+    ...(search ? { annotations: () => optionalCitations(search.resultsFor(current.attempt)) } : {}),
     waitUntil: (promise) => gen.c.executionCtx.waitUntil(promise),
     onEnd: (summary) => {
       // A cancelled stream never reached its final chunk: charge what was produced up to the cut.
@@ -319,3 +354,11 @@ function streamReply(
     },
   });
 }
+
+/** A generation's price with the web search results its answer was given (none: unchanged). */
+function withSearchCost(priced: PricedUsage, search: RequestSearch | undefined, attempt: Attempt): PricedUsage {
+  const nanos = search?.costFor(attempt) ?? 0;
+  return nanos === 0 ? priced : { ...priced, costNanos: priced.costNanos + nanos };
+}
+
+const optionalCitations = (results: WebResult[] | undefined) => (results ? citations(results) : undefined);
