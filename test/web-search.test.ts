@@ -259,7 +259,7 @@ describe("web search with Exa", () => {
     expect(JSON.stringify(model[0]?.body)).not.toContain("A web search was conducted");
   });
 
-  it("/responses with the web plugin searches, and charges the results", async () => {
+  it("/responses with the web plugin searches, cites the results on its output_text and charges them", async () => {
     const marker = nonce();
     const response = await gatewayFetch(`${BASE}/responses`, {
       method: "POST",
@@ -276,6 +276,16 @@ describe("web search with Exa", () => {
     const { exa, model } = await callsOf(marker);
     expect((exa[0]!.body as any).numResults).toBe(2);
     expect(JSON.stringify(model[0]?.body)).toContain("A web search was conducted on");
+    const text = body.output.find((item: any) => item.type === "message").content[0];
+    expect(text.annotations).toHaveLength(2);
+    expect(text.annotations[0]).toEqual({
+      type: "url_citation",
+      url: expect.stringMatching(/^https:\/\/source1\.example\.com\//),
+      title: expect.stringContaining("Source 1"),
+      content: expect.stringContaining(`responses ${marker}`),
+      start_index: expect.any(Number),
+      end_index: expect.any(Number),
+    });
     const record = await recordedGeneration(key, body.id);
     const usage = { prompt_tokens: record.tokens_prompt, completion_tokens: record.tokens_completion };
     expect(record.total_cost).toBeCloseTo(tokensCost(usage) + 2 * PER_RESULT, 9);

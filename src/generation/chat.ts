@@ -72,14 +72,8 @@ export async function completeChat(
 
   const settings = timeoutsOf(env);
   const deadline = Date.now() + settings.ROUTING_DEADLINE_MS;
-  const run = async (plan: Attempt[], gate: RunGate = { clientSignal: c.req.raw.signal }) => {
-    if (search) {
-      // After the hold: a head start's call waits for it here, so the search is never run (and
-      // paid to Exa) for a request its account refuses.
-      await gate.admitted;
-      await search.run(gate.clientSignal);
-    }
-    return runAttempts(plan, {
+  const call = (plan: Attempt[], gate: RunGate = { clientSignal: c.req.raw.signal }) =>
+    runAttempts(plan, {
       request,
       adapterFor: (attempt) => adapterFor(attempt.provider.adapter),
       buildCall: async (adapter, req, target) => {
@@ -98,7 +92,15 @@ export async function completeChat(
           counterFor(attempt.model.id),
         ),
     });
-  };
+  // With web search, the search first (once), after the hold: a head start's call waits for the
+  // hold here, so the search is never run (and paid to Exa) for a request its account refuses.
+  const run = search
+    ? async (plan: Attempt[], gate: RunGate = { clientSignal: c.req.raw.signal }) => {
+        await gate.admitted;
+        await search.run(gate.clientSignal);
+        return call(plan, gate);
+      }
+    : call;
   const { gen, success } = await startGeneration(
     c,
     attempts,
