@@ -57,12 +57,9 @@ export async function completeChat(
   c.set("requestedModel", request.model ?? null);
   const env = c.env;
   const catalog = await getCatalog(env, c.executionCtx);
-  const counted = await countPrompt(env, c.executionCtx, catalog, request);
-  const { counterFor } = counted;
-  // Web search (the `web` plugin, `:online`): its results go into the prompt, so the plan and the
-  // hold allow for them. Undefined, at one check, for a request that asks none.
+  const { promptTokens, counterFor } = await countPrompt(env, c.executionCtx, catalog, request);
+  // Web search (the `web` plugin, `:online`): undefined, at one check, for a request that asks none.
   const web = webSearchOf(request);
-  const promptTokens = web ? counted.promptTokens + searchPromptTokens(web) : counted.promptTokens;
   const attempts = planLive(env, {
     request,
     catalog,
@@ -111,7 +108,9 @@ export async function completeChat(
       stream: request.stream === true,
       user: request.user ?? null,
       receivedAt,
-      promptTokens,
+      // The results' message lengthens the prompt: held for (each attempt's own fits its context:
+      // fitToEndpoint counts the request as sent).
+      promptTokens: search ? promptTokens + searchPromptTokens(search.search) : promptTokens,
       maxOutputTokens: request.max_completion_tokens ?? request.max_tokens,
       choices: request.n ?? 1,
       reasoningTokens: reasoningAllowance(request),

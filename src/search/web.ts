@@ -23,11 +23,12 @@ export const MAX_RESULTS = 10;
 /** The page text asked of each result, in characters. */
 export const RESULT_CHARACTERS = 1000;
 /**
- * Prompt tokens the injected message may add, per result (its text, title and URL) and once (the
- * prompt), held for before the search runs: the gateway's estimate counts at most 1.5 tokens a
- * character (tokens.ts), and a title or URL is cut to this size too.
+ * Prompt tokens the injected message may add, per result and once (the prompt), held for before
+ * the search runs: a token a character of the result's text (English runs about four characters a
+ * token), and its title and URL (each cut to 300 characters in the message). Where a provider
+ * counts more, it is charged what it counts, as for any prompt the estimate undercounts.
  */
-const TOKENS_PER_RESULT = Math.ceil(1.5 * (RESULT_CHARACTERS + 2 * 500)) + 16;
+const TOKENS_PER_RESULT = RESULT_CHARACTERS + 200;
 const PROMPT_TOKENS = 200;
 /** The longest query sent to the search: the end of a longer message, where the question usually is. */
 const MAX_QUERY_CHARACTERS = 2000;
@@ -92,7 +93,7 @@ function pluginSearch(plugin: Record<string, unknown>): WebSearch {
 /** The most a search can cost: every result it may return. */
 export const searchWorstNanos = (search: WebSearch) => search.maxResults * WEB_RESULT_NANOS;
 
-/** The prompt tokens the search's message may add, for the hold and the plan's context check. */
+/** The prompt tokens the search's message may add, for the hold. */
 export const searchPromptTokens = (search: WebSearch) => search.maxResults * TOKENS_PER_RESULT + PROMPT_TOKENS;
 
 /** Where the last user message is (-1: none). */
@@ -128,7 +129,7 @@ export function withResults(request: ChatRequest, search: WebSearch, results: We
     search.searchPrompt ??
     `A web search was conducted on ${date}. Incorporate the following web search results into your response.\n\nIMPORTANT: Cite them using markdown links named using the domain of the source.\nExample: [nytimes.com](https://nytimes.com/some-page).`;
   const listed = results
-    .map((r, i) => `[${i + 1}] ${r.title.slice(0, 500)}\nURL: ${r.url.slice(0, 500)}\n${r.text}`)
+    .map((r, i) => `[${i + 1}] ${r.title.slice(0, 300)}\nURL: ${r.url.slice(0, 300)}\n${r.text}`)
     .join("\n\n");
   const message = { role: "system" as const, content: `${prompt}\n\n${listed}` };
   const at = lastUserIndex(request);
