@@ -3,6 +3,7 @@ import { beforeAll, describe, expect, inject, it } from "vitest";
 import worker from "../src/index";
 import { env } from "./billing-support";
 import {
+  admin,
   BASE,
   chat,
   emulatorRequests,
@@ -325,6 +326,31 @@ describe("web search with Exa", () => {
     const text = await responses.text();
     expect(text).toContain("response.completed");
     expect(text).not.toContain("response.failed");
+  });
+
+  it("a preset's web plugin searches as the request's own does", async () => {
+    const { accountId, key: own } = await fundedAccount("1");
+    const ops = await admin<{ key: string }>(`/accounts/${accountId}/keys`, { name: "ops", provisioning: true });
+    const slug = `web-${nonce()}`;
+    await openRouterClient(ops.key).presets.createPresetsChatCompletions({
+      slug,
+      chatRequest: {
+        model: MODEL,
+        messages: [{ role: "user", content: "ignored" }],
+        plugins: [{ id: "web", maxResults: 3 }],
+      },
+    });
+    const marker = nonce();
+    const response = await chat(own, {
+      model: `@preset/${slug}`,
+      max_tokens: 20,
+      messages: [{ role: "user", content: `preset ${marker}` }],
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    expect(body.choices[0].message.annotations).toHaveLength(3);
+    expect(body.usage.cost).toBeCloseTo(tokensCost(body.usage) + 3 * PER_RESULT, 9);
+    expect(((await callsOf(marker)).exa[0]!.body as any).numResults).toBe(3);
   });
 
   it("@openrouter/sdk parses a searched reply and stream", async () => {
