@@ -115,7 +115,7 @@ export async function completeChat(
       choices: request.n ?? 1,
       reasoningTokens: reasoningAllowance(request),
       images: countImages(request.messages),
-      ...(search ? { fixedNanos: searchWorstNanos(search.search) } : {}),
+      fixedNanos: search ? searchWorstNanos(search.search) : 0,
     },
     (gate) => run(attempts, gate),
   );
@@ -312,7 +312,7 @@ function streamReply(
       return sourceOf(current);
     },
     finalizeUsage: finalUsage,
-    ...(search ? { annotations: () => optionalCitations(search.resultsFor(current.attempt)) } : {}),
+    annotations: search ? () => optionalCitations(search.resultsFor(current.attempt)) : undefined,
     waitUntil: (promise) => gen.c.executionCtx.waitUntil(promise),
     onEnd: (summary) => {
       // A cancelled stream never reached its final chunk: charge what was produced up to the cut.
