@@ -127,6 +127,27 @@ describe("web search with Exa", () => {
     expect(JSON.stringify(model[0]?.body)).toContain("A web search was conducted on");
   });
 
+  it("include_domains and exclude_domains go to Exa, and the results come from those domains", async () => {
+    const marker = nonce();
+    const response = await ask(`domains ${marker}`, {
+      plugins: [
+        {
+          id: "web",
+          max_results: 2,
+          include_domains: ["docs.example.org", "*.news.example.net"],
+          exclude_domains: ["spam.example.com"],
+        },
+      ],
+    });
+    expect(response.status).toBe(200);
+    const search = (await callsOf(marker)).exa[0]!.body as any;
+    expect(search.includeDomains).toEqual(["docs.example.org", "*.news.example.net"]);
+    expect(search.excludeDomains).toEqual(["spam.example.com"]);
+    const urls = ((await response.json()) as any).choices[0].message.annotations.map((a: any) => a.url_citation.url);
+    expect(urls[0]).toMatch(/^https:\/\/docs\.example\.org\//);
+    expect(urls[1]).toMatch(/^https:\/\/news\.example\.net\//);
+  });
+
   it("search_prompt replaces the text put before the results", async () => {
     const marker = nonce();
     const response = await ask(`q ${marker}`, {
@@ -220,6 +241,8 @@ describe("web search with Exa", () => {
       [{ engine: "bing" }, "engine"],
       [{ search_prompt: 5 }, "search_prompt"],
       [{ search_prompt: "" }, "search_prompt"],
+      [{ include_domains: "example.com" }, "include_domains"],
+      [{ exclude_domains: [1] }, "exclude_domains"],
     ];
     for (const [fields, named] of cases) {
       const response = await ask(`bad ${nonce()}`, { plugins: [{ id: "web", ...fields }] });

@@ -30,29 +30,41 @@ export function exaAccess(env: Env): ExaAccess | undefined {
   return undefined;
 }
 
+/** What is asked of Exa's search. */
+export interface ExaQuery {
+  query: string;
+  numResults: number;
+  /** Each page's text, at most. */
+  maxCharacters: number;
+  includeDomains?: string[];
+  excludeDomains?: string[];
+}
+
 /** Exa's `POST /search` reply, the fields read of it. */
 interface ExaReply {
   results?: Array<{ url?: unknown; title?: unknown; text?: unknown }>;
 }
 
 /**
- * Exa's search (its `auto` type) for `query`, with up to `numResults` results and each page's text
- * up to `maxCharacters`. Any failure (Exa's error status, a timeout, a reply without results) is a
+ * Exa's search (its `auto` type) for the query, with up to `numResults` results (from the domains
+ * asked, if any) and each page's text up to `maxCharacters`. Any failure (Exa's error status, a timeout, a reply without results) is a
  * 502 naming Exa: the request fails before any model is called, and costs nothing.
  */
-export async function exaSearch(
-  access: ExaAccess,
-  query: string,
-  numResults: number,
-  maxCharacters: number,
-  signal: AbortSignal,
-): Promise<WebResult[]> {
+export async function exaSearch(access: ExaAccess, ask: ExaQuery, signal: AbortSignal): Promise<WebResult[]> {
+  const { numResults, maxCharacters } = ask;
   let response: Response;
   try {
     response = await fetch(`${access.baseUrl}/search`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-api-key": access.apiKey },
-      body: JSON.stringify({ query, type: "auto", numResults, contents: { text: { maxCharacters } } }),
+      body: JSON.stringify({
+        query: ask.query,
+        type: "auto",
+        numResults,
+        ...(ask.includeDomains ? { includeDomains: ask.includeDomains } : {}),
+        ...(ask.excludeDomains ? { excludeDomains: ask.excludeDomains } : {}),
+        contents: { text: { maxCharacters } },
+      }),
       signal: AbortSignal.any([signal, AbortSignal.timeout(SEARCH_TIMEOUT_MS)]),
     });
   } catch (error) {

@@ -50,11 +50,16 @@ export class RequestSearch {
 
   /** Runs the search, once, however many times the attempts are (re)started. */
   run(signal: AbortSignal): Promise<void> {
+    const { maxResults, includeDomains, excludeDomains } = this.search;
     this.pending ??= exaSearch(
       this.access,
-      searchQuery(this.request),
-      this.search.maxResults,
-      RESULT_CHARACTERS,
+      {
+        query: searchQuery(this.request),
+        numResults: maxResults,
+        maxCharacters: RESULT_CHARACTERS,
+        ...(includeDomains ? { includeDomains } : {}),
+        ...(excludeDomains ? { excludeDomains } : {}),
+      },
       signal,
     ).then((results) => {
       this.results = results;

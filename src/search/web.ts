@@ -12,6 +12,9 @@ export interface WebSearch {
   maxResults: number;
   /** The text put before the results; OpenRouter's default (with today's date) when unset. */
   searchPrompt?: string;
+  /** Domains the results must come from, or must not (`include_domains`, `exclude_domains`). */
+  includeDomains?: string[];
+  excludeDomains?: string[];
 }
 
 /** OpenRouter's price for Exa's results: $4 per 1000, in nano-dollars per result. */
@@ -84,10 +87,33 @@ function pluginSearch(plugin: Record<string, unknown>): WebSearch {
       field: "search_prompt",
     });
   }
+  const includeDomains = domainsOf(plugin.include_domains, "include_domains");
+  const excludeDomains = domainsOf(plugin.exclude_domains, "exclude_domains");
   return {
     maxResults: maxResults ?? DEFAULT_RESULTS,
     ...(searchPrompt !== undefined ? { searchPrompt } : {}),
+    ...(includeDomains ? { includeDomains } : {}),
+    ...(excludeDomains ? { excludeDomains } : {}),
   };
+}
+
+/** The most domains a list may name. */
+const MAX_DOMAINS = 100;
+
+/** A list of domains (`example.com`, `*.substack.com`, `openai.com/blog`), or undefined when absent or empty. */
+function domainsOf(value: unknown, field: string): string[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (
+    !Array.isArray(value) ||
+    value.length > MAX_DOMAINS ||
+    !value.every((d) => typeof d === "string" && d.length > 0 && d.length <= 253 && !/\s/.test(d))
+  ) {
+    throw badRequest(`plugins: "web" ${field} must be a list of up to ${MAX_DOMAINS} domains`, {
+      plugin: "web",
+      field,
+    });
+  }
+  return value.length > 0 ? (value as string[]) : undefined;
 }
 
 /** The most a search can cost: every result it may return. */

@@ -6,6 +6,7 @@ import type { Script } from "./script";
  * Exa's search API (`POST /search`, the `x-api-key` header), the web search the gateway's `web`
  * plugin runs: `{query, type, numResults, contents: {text: {maxCharacters}}}` answered with
  * `{requestId, resolvedSearchType, results: [{id, url, title, publishedDate, author, text}],
+ * (from `includeDomains` only, when it is sent)
  * costDollars}`, and Exa's `{requestId, error, tag}` error bodies. Results are derived from the
  * query (the same query, the same results), their text quoting it, so a test can find them in
  * what the model was sent.
@@ -39,8 +40,13 @@ function search(body: Json): Script {
   const count = Math.max(1, Math.min(100, Number(body.numResults ?? DEFAULT_RESULTS)));
   const maxCharacters = Number(body.contents?.text?.maxCharacters ?? 0);
   const id = requestId(query);
+  // Results only from `includeDomains` where it is given (a wildcard's parent domain, a path's host).
+  const domains = Array.isArray(body.includeDomains)
+    ? (body.includeDomains as string[]).map((d) => d.replace(/^\*\./, "").split("/")[0])
+    : [];
   const results = Array.from({ length: count }, (_, i) => {
-    const url = `https://source${i + 1}.example.com/${id.slice(0, 8)}/${i + 1}`;
+    const host = domains.length > 0 ? domains[i % domains.length] : `source${i + 1}.example.com`;
+    const url = `https://${host}/${id.slice(0, 8)}/${i + 1}`;
     const text = `Result ${i + 1} for "${query}": emulated page text.`;
     return {
       id: url,
