@@ -232,16 +232,15 @@ describe("OpenRouter's model variants and plugins are served or refused, never i
     expect(claude.thinking).toBeUndefined();
   });
 
-  it(":online and :extended are refused by name (no search provider, no extended-context endpoints)", async () => {
-    const online = await errorOf(await ask(`news ${nonce()}`, { model: `${MODEL}:online` }));
-    expect(online).toMatchObject({ code: 400, message: expect.stringContaining(":online") });
-    expect(online.message).toMatch(/web search/);
+  it(":extended is refused by name (no extended-context endpoints); :online is web search (web-search.test.ts)", async () => {
     expect((await errorOf(await ask("hi", { model: `${MODEL}:extended` }))).message).toContain(":extended");
   });
 
-  it("the web plugin is refused by name; sent disabled, it asks for nothing", async () => {
-    const web = await errorOf(await ask(`news ${nonce()}`, { plugins: [{ id: "web", max_results: 3 }] }));
-    expect(web.message).toBe('plugins: "web" (web search) is not supported: this gateway has no search provider');
+  it("the web plugin's engines other than Exa are refused by name; sent disabled, it asks for nothing", async () => {
+    const web = await errorOf(await ask(`news ${nonce()}`, { plugins: [{ id: "web", engine: "firecrawl" }] }));
+    expect(web.message).toBe(
+      'plugins: "web" engine "firecrawl" is not supported: this gateway searches with Exa only (only "exa")',
+    );
     const disabled = await ask(`hi ${nonce()}`, { plugins: [{ id: "web", enabled: false }] });
     expect(disabled.status).toBe(200);
   });

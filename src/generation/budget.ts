@@ -71,12 +71,15 @@ export function reservationFor(
     reasoningTokens,
     images = 0,
     searchUnits = 0,
+    fixedNanos = 0,
   }: {
     choices?: number;
     reasoningTokens?: (attempt: Attempt) => number;
     images?: number;
     /** Search units a rerank may be billed, each at the endpoint's `search_unit` price. */
     searchUnits?: number;
+    /** A charge beside the endpoint's prices, the same at every endpoint (web search results). */
+    fixedNanos?: number;
   } = {},
 ): Omit<ReserveInput, "keyHash" | "generationId"> {
   let worst: Omit<ReserveInput, "keyHash" | "generationId"> | undefined;
@@ -87,11 +90,11 @@ export function reservationFor(
     const requested =
       requestedMaxTokens == null ? requestedMaxTokens : requestedMaxTokens + (reasoningTokens?.(attempt) ?? 0);
     const cap = heldOutput(endpoint, outputCap(endpoint, promptTokens, requested)) * Math.max(1, Math.floor(choices));
-    const worstCaseNanos = worstCaseCost(endpoint.pricing, promptTokens, cap, images, searchUnits);
+    const worstCaseNanos = worstCaseCost(endpoint.pricing, promptTokens, cap, images, searchUnits) + fixedNanos;
     if (!worst || worstCaseNanos > worst.worstCaseNanos) {
       worst = {
         worstCaseNanos,
-        promptCostNanos: worstCaseCost(endpoint.pricing, promptTokens, 0, images, searchUnits),
+        promptCostNanos: worstCaseCost(endpoint.pricing, promptTokens, 0, images, searchUnits) + fixedNanos,
         completionPriceAtto: outputTokenPrice(pricesAt(endpoint.pricing, promptTokens)).toString(),
         maxOutputTokens: cap,
         maxTokensRequested: requestedMaxTokens != null,

@@ -1,3 +1,4 @@
+import type { UrlCitation } from "../providers/types";
 import type { PublicUsage } from "./usage";
 
 /**
@@ -23,6 +24,8 @@ export interface ChatMessage {
   reasoning?: string | null;
   reasoning_details?: ChatReasoningDetail[];
   tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>;
+  /** Web search results cited (search/web.ts). */
+  annotations?: UrlCitation[];
 }
 
 /** A non-streaming chat reply's choice. */

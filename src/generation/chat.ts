@@ -13,6 +13,9 @@ import { type Attempt, endpointKey } from "../routing/plan";
 import { withVariant } from "../routing/variants";
 import type { ChatRequest } from "../schema/chat";
 import { badRequest, GatewayError } from "../schema/errors";
+import type { WebResult } from "../search/exa";
+import { RequestSearch } from "../search/request-search";
+import { citations, searchPromptTokens, searchWorstNanos, webSearchOf } from "../search/web";
 import { createChatStream, type StreamSource, type StreamSummary } from "../streaming/chat-stream";
 import { fitToEndpoint } from "../transforms/middle-out";
 import { healChoices, healsReply } from "../transforms/response-healing";
@@ -31,7 +34,7 @@ import {
 import { countPrompt } from "./prompt-tokens";
 import { CHAT_SHAPE, type CompletionReply, type ReplyShape } from "./reply-shape";
 import { timeoutsOf } from "./timeouts";
-import { priceUsage, publicUsage, settleUsage, UNPRICED } from "./usage";
+import { type PricedUsage, priceUsage, publicUsage, settleUsage, UNPRICED } from "./usage";
 
 /**
  * One chat completion, along DESIGN.md's request path: plan ⇒ reserve (one DO call) ⇒ attempts
@@ -55,15 +58,18 @@ export async function completeChat(
   const env = c.env;
   const catalog = await getCatalog(env, c.executionCtx);
   const { promptTokens, counterFor } = await countPrompt(env, c.executionCtx, catalog, request);
+  // Web search (the `web` plugin, `:online`): undefined, at one check, for a request that asks none.
+  const web = webSearchOf(request);
   const attempts = planLive(env, {
     request,
     catalog,
     promptTokens,
   });
+  const search = web && RequestSearch.of(env, request, web, attempts);
 
   const settings = timeoutsOf(env);
   const deadline = Date.now() + settings.ROUTING_DEADLINE_MS;
-  const run = (plan: Attempt[], gate: RunGate = { clientSignal: c.req.raw.signal }) =>
+  const call = (plan: Attempt[], gate: RunGate = { clientSignal: c.req.raw.signal }) =>
     runAttempts(plan, {
       request,
       adapterFor: (attempt) => adapterFor(attempt.provider.adapter),
@@ -77,8 +83,21 @@ export async function completeChat(
       headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,
       deadlineMs: Math.max(0, deadline - Date.now()),
       prepare: (req, attempt) =>
-        fitToEndpoint(withVariant(req, attempt), attempt.endpoint, counterFor(attempt.model.id)),
+        fitToEndpoint(
+          withVariant(search ? search.requestFor(req, attempt) : req, attempt),
+          attempt.endpoint,
+          counterFor(attempt.model.id),
+        ),
     });
+  // With web search, the search first (once), after the hold: a head start's call waits for the
+  // hold here, so the search is never run (and paid to Exa) for a request its account refuses.
+  const run = search
+    ? async (plan: Attempt[], gate: RunGate = { clientSignal: c.req.raw.signal }) => {
+        await gate.admitted;
+        await search.run(gate.clientSignal);
+        return call(plan, gate);
+      }
+    : call;
   const { gen, success } = await startGeneration(
     c,
     attempts,
@@ -89,11 +108,14 @@ export async function completeChat(
       stream: request.stream === true,
       user: request.user ?? null,
       receivedAt,
-      promptTokens,
+      // The results' message lengthens the prompt: held for (each attempt's own fits its context:
+      // fitToEndpoint counts the request as sent).
+      promptTokens: search ? promptTokens + searchPromptTokens(search.search) : promptTokens,
       maxOutputTokens: request.max_completion_tokens ?? request.max_tokens,
       choices: request.n ?? 1,
       reasoningTokens: reasoningAllowance(request),
       images: countImages(request.messages),
+      fixedNanos: search ? searchWorstNanos(search.search) : 0,
     },
     (gate) => run(attempts, gate),
   );
@@ -105,8 +127,8 @@ export async function completeChat(
   const hideReasoning =
     shape.hidesReasoning === true || request.reasoning?.exclude === true || request.include_reasoning === false;
   return request.stream
-    ? streamReply(gen, success, headers, attempts, run, shape, hideReasoning, request.n ?? 1)
-    : jsonReply(gen, success, headers, shape, hideReasoning, healsReply(request));
+    ? streamReply(gen, success, headers, attempts, run, shape, hideReasoning, request.n ?? 1, search)
+    : jsonReply(gen, success, headers, shape, hideReasoning, healsReply(request), search);
 }
 
 /**
@@ -142,6 +164,7 @@ function jsonReply(
   shape: ReplyShape,
   hideReasoning: boolean,
   heal: boolean,
+  search: RequestSearch | undefined,
 ): Response {
   const completion: ChatCompletionOut = success.adapter.parseChatResponse(success.json, success.target);
   const produced = () => completion.choices.map((ch) => producedText(ch.message)).join("");
@@ -152,7 +175,7 @@ function jsonReply(
   };
   const priced = insured(gen.c.env, ending)
     ? UNPRICED
-    : priceUsage(success.attempt.endpoint.pricing, usage, gen.images);
+    : withSearchCost(priceUsage(success.attempt.endpoint.pricing, usage, gen.images), search, success.attempt);
   if (hideReasoning) {
     for (const choice of completion.choices) {
       delete choice.message.reasoning;
@@ -162,6 +185,13 @@ function jsonReply(
   // After the usage is settled (an estimate is of what the model wrote): healing changes what
   // the client reads, not what is charged. Before settling, for the log line's count.
   if (heal) gen.healed = healChoices(completion.choices);
+  // The search's results, cited on each choice (OpenRouter's `url_citation` annotations).
+  const results = search?.resultsFor(success.attempt);
+  if (results) {
+    for (const choice of completion.choices) {
+      choice.message.annotations = citations(results, choice.message.content ?? "");
+    }
+  }
   const first = completion.choices[0];
   settleGeneration(
     gen,
@@ -201,6 +231,7 @@ function streamReply(
   shape: ReplyShape,
   hideReasoning: boolean,
   choices: number,
+  search: RequestSearch | undefined,
 ): Response {
   let current = first;
   const tried = new Set<Attempt>(
@@ -230,7 +261,11 @@ function streamReply(
     const priced =
       producedNothing || insured(gen.c.env, ending)
         ? UNPRICED
-        : priceUsage(current.attempt.endpoint.pricing, settledUsage.usage, gen.images);
+        : withSearchCost(
+            priceUsage(current.attempt.endpoint.pricing, settledUsage.usage, gen.images),
+            search,
+            current.attempt,
+          );
     costNanos = priced.costNanos;
     return publicUsage(settledUsage.usage, priced);
   };
@@ -277,6 +312,7 @@ function streamReply(
       return sourceOf(current);
     },
     finalizeUsage: finalUsage,
+    annotations: search ? () => optionalCitations(search.resultsFor(current.attempt)) : undefined,
     waitUntil: (promise) => gen.c.executionCtx.waitUntil(promise),
     onEnd: (summary) => {
       // A cancelled stream never reached its final chunk: charge what was produced up to the cut.
@@ -319,3 +355,11 @@ function streamReply(
     },
   });
 }
+
+/** A generation's price with the web search results its answer was given (none: unchanged). */
+function withSearchCost(priced: PricedUsage, search: RequestSearch | undefined, attempt: Attempt): PricedUsage {
+  const nanos = search?.costFor(attempt) ?? 0;
+  return nanos === 0 ? priced : { ...priced, costNanos: priced.costNanos + nanos };
+}
+
+const optionalCitations = (results: WebResult[] | undefined) => (results ? citations(results) : undefined);

@@ -93,6 +93,8 @@ export interface GenerationStart {
   images?: number;
   /** The most search units a rerank may be billed (held at the endpoint's `search_unit` price). */
   searchUnits?: number;
+  /** The most a charge beside the endpoint's prices may come to (a chat's web search results). */
+  fixedNanos?: number;
 }
 
 /** How the attempt loop is to start: the signal that cancels it, and the gate of a head start. */
@@ -154,6 +156,7 @@ export async function startGeneration<A>(
     reasoningTokens: start.reasoningTokens,
     images: start.images ?? 0,
     searchUnits: start.searchUnits ?? 0,
+    fixedNanos: start.fixedNanos ?? 0,
   });
   const keyHash = c.get("auth").keyHash;
   const now = Date.now();

@@ -1,3 +1,4 @@
+import type { UrlCitation } from "../providers/types";
 import type { ResponsesRequest } from "../schema/responses";
 import {
   type ChatChoice,
@@ -58,8 +59,17 @@ type IncompleteDetails = { reason: "max_output_tokens" | "content_filter" } | nu
 export interface ResponsesOutputText {
   type: "output_text";
   text: string;
-  annotations: never[];
+  /** Web search results cited, flat as the Responses API has them (the SDK's URLCitation). */
+  annotations: ResponsesUrlCitation[];
   logprobs: never[];
+}
+export interface ResponsesUrlCitation {
+  type: "url_citation";
+  url: string;
+  title: string;
+  content: string;
+  start_index: number;
+  end_index: number;
 }
 export interface ResponsesRefusal {
   type: "refusal";
@@ -224,7 +234,12 @@ const messageItem = (id: string, parts: ResponsesMessageItem["content"], status:
   content: parts,
 });
 
-const textPart = (text: string): ResponsesOutputText => ({ type: "output_text", text, annotations: [], logprobs: [] });
+const textPart = (text: string, cited?: UrlCitation[]): ResponsesOutputText => ({
+  type: "output_text",
+  text,
+  annotations: cited ? cited.map(({ url_citation }) => ({ type: "url_citation", ...url_citation })) : [],
+  logprobs: [],
+});
 const refusalPart = (refusal: string): ResponsesRefusal => ({ type: "refusal", refusal });
 
 const functionCallItem = (
@@ -254,7 +269,7 @@ export function responseFromChat(request: ResponsesRequest, chat: CompletionRepl
     output.push(reasoningItem(itemId("rs", id, index), block, itemStatus));
   });
   const parts: ResponsesMessageItem["content"] = [];
-  if (message.content) parts.push(textPart(message.content));
+  if (message.content) parts.push(textPart(message.content, message.annotations));
   if (message.refusal) parts.push(refusalPart(message.refusal));
   if (parts.length > 0) output.push(messageItem(itemId("msg", id), parts, itemStatus));
   (message.tool_calls ?? []).forEach((call, index) => {

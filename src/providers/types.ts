@@ -86,6 +86,14 @@ export interface AssistantMessageOut {
   reasoning?: string | null;
   reasoning_details?: ReasoningDetail[];
   tool_calls?: ToolCall[];
+  /** Web search results cited (OpenRouter's `url_citation`s), added by the gateway's web search. */
+  annotations?: UrlCitation[];
+}
+
+/** A web result cited as OpenRouter cites one (OpenAI's chat annotation). */
+export interface UrlCitation {
+  type: "url_citation";
+  url_citation: { url: string; title: string; content: string; start_index: number; end_index: number };
 }
 
 export interface ChoiceOut {
@@ -120,6 +128,7 @@ export interface DeltaOut {
   reasoning?: string | null;
   reasoning_details?: ReasoningDetail[];
   tool_calls?: ToolCallDelta[];
+  annotations?: UrlCitation[];
 }
 
 export interface ChunkChoiceOut {

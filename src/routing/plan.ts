@@ -56,10 +56,10 @@ type SortBy = "price" | "throughput" | "latency" | "exacto";
 const VARIANTS = new Set(["free", "nitro", "floor", "exacto", "online", "thinking", "extended", "beta"]);
 /**
  * Variants refused with a 400 rather than answered as the plain model. (`:thinking` turns
- * reasoning on before planning: routing/variants.ts; the others order or filter endpoints here.)
+ * reasoning on before planning: routing/variants.ts; `:online` is web search: search/web.ts; the
+ * others order or filter endpoints here.)
  */
 const UNSUPPORTED_VARIANTS: Record<string, string> = {
-  online: "web search needs a search provider, which this gateway does not have",
   extended: "the catalog lists no extended-context endpoints",
 };
 

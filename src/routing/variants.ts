@@ -6,13 +6,12 @@ import type { Attempt } from "./plan";
  * OpenRouter's request plugins and the `:thinking` model variant, as this gateway serves them,
  * applied to a validated chat request before it is planned. What the gateway cannot do is refused
  * with a 400 that names it, never answered as if it had not been asked (see the README's API
- * section). The routing variants (`:floor`, `:nitro`, `:exacto`, `:free`) and the refused `:online` and
- * `:extended` are the planner's (routing/plan.ts), which knows the catalog.
+ * section). The routing variants (`:floor`, `:nitro`, `:exacto`, `:free`) and the refused `:extended` are the
+ * planner's (routing/plan.ts), which knows the catalog; `:online` is web search (search/web.ts).
  */
 
 /** Plugins OpenRouter documents that this gateway does not run: what each is, and why not. */
 const UNSUPPORTED_PLUGINS: Record<string, [what: string, why: string]> = {
-  web: ["web search", "this gateway has no search provider"],
   "web-fetch": ["web fetch", "this gateway does not fetch pages for the model"],
   moderation: ["moderation", "this gateway does not moderate prompts"],
   "auto-router": ["OpenRouter's auto router", "openrouter/auto routes to the catalog's auto_models"],
@@ -28,7 +27,8 @@ type Plugin = NonNullable<ChatRequest["plugins"]>[number];
  * The request as the gateway will serve it: `context-compression` becomes the `middle-out`
  * transform (or, disabled, turns it off), `file-parser` is taken only as `pdf.engine: "native"`
  * (files go to the model as they are, which is what the gateway does), `response-healing` is
- * taken as it is (a non-streaming JSON reply is healed: generation/chat.ts). A plugin sent with
+ * taken as it is (a non-streaming JSON reply is healed: generation/chat.ts), as is `web` (the
+ * search runs in generation/chat.ts). A plugin sent with
  * `enabled: false` asks for nothing and is let through. (`:thinking` is applied per attempt:
  * withVariant.)
  */
@@ -53,6 +53,8 @@ export function applyPlugins(request: ChatRequest): ChatRequest {
     if (!enabled) continue;
     // Applied to the reply, where it has one to apply to (transforms/response-healing.ts).
     if (plugin.id === "response-healing") continue;
+    // Run by the chat path, which validates it (search/web.ts) and searches after the hold.
+    if (plugin.id === "web") continue;
     if (plugin.id === "file-parser") {
       const engine = (plugin.pdf as { engine?: unknown } | undefined)?.engine;
       if (engine !== "native") {

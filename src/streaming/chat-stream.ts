@@ -9,6 +9,7 @@ import type {
   StreamMapper,
   UpstreamEvent,
   UpstreamTarget,
+  UrlCitation,
   Usage,
 } from "../providers/types";
 import { CoalescingWriter } from "./coalescing-writer";
@@ -100,6 +101,11 @@ export interface ChatStreamOptions {
    */
   failover?: (reason: string) => Promise<StreamSource | null>;
   finalizeUsage: FinalizeUsage;
+  /**
+   * Web search results the answer was given, sent as each choice's `annotations` in a delta of
+   * their own once the answer is whole (OpenRouter's `url_citation`s); undefined for none.
+   */
+  annotations?: () => UrlCitation[] | undefined;
   /** Keeps the relay running after the Response is returned (ctx.waitUntil). */
   waitUntil: (promise: Promise<unknown>) => void;
   /** Called exactly once when the stream is over, however it ended. */
@@ -195,7 +201,17 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   const finish = async (pending: string) => {
     if (!end()) return;
     const usage = `,"usage":${JSON.stringify(options.finalizeUsage(summary))}`;
-    await out.flush(`${pending}${frame([], usage)}data: [DONE]\n\n`);
+    const annotations = options.annotations?.();
+    const cited = annotations
+      ? frame(
+          Array.from({ length: options.choices ?? 1 }, (_, index) => ({
+            index,
+            delta: { annotations },
+            finish_reason: null,
+          })),
+        )
+      : "";
+    await out.flush(`${pending}${cited}${frame([], usage)}data: [DONE]\n\n`);
     await writer.close().catch(() => undefined);
   };
 

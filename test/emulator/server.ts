@@ -6,6 +6,7 @@ import { azureFormat } from "./azure";
 import { bedrockFormat } from "./bedrock";
 import { cohereFormat } from "./cohere";
 import { faultFor, parseDirectives } from "./directives";
+import { exaFormat } from "./exa";
 import type { WireFormat } from "./format";
 import { googleFormat } from "./google";
 import { serveImage } from "./images";
@@ -33,6 +34,7 @@ const openaiFormat: WireFormat = {
 
 /** Formats are tried in order; more specific paths (e.g. Anthropic's /v1/messages) come first. */
 export const formats: WireFormat[] = [
+  exaFormat,
   anthropicFormat,
   azureFormat,
   bedrockFormat,
