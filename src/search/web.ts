@@ -1,3 +1,4 @@
+import { contentText } from "../providers/content-text";
 import type { UrlCitation } from "../providers/types";
 import type { ChatRequest } from "../schema/chat";
 import { badRequest } from "../schema/errors";
@@ -130,16 +131,7 @@ function lastUserIndex(request: ChatRequest): number {
 
 /** The text of the last user message: what is searched for. No text is a 400 (nothing to search). */
 export function searchQuery(request: ChatRequest): string {
-  const content = request.messages[lastUserIndex(request)]?.content;
-  const text =
-    typeof content === "string"
-      ? content
-      : Array.isArray(content)
-        ? content
-            .map((part) => (part.type === "text" && typeof part.text === "string" ? part.text : ""))
-            .filter(Boolean)
-            .join("\n")
-        : "";
+  const text = contentText(request.messages[lastUserIndex(request)]?.content);
   const query = text.trim();
   if (!query) throw badRequest(`plugins: "web" searches for the last user message's text, and it has none`, {});
   return query.length > MAX_QUERY_CHARACTERS ? query.slice(-MAX_QUERY_CHARACTERS) : query;
