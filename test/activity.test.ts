@@ -37,7 +37,7 @@ async function accountWithHistory() {
   const threeDaysAgo = today - 3 * DAY_MS + 7_200_000;
   await record(acct.hash, twoDaysAgo, 1_000_000, { nativeTokensReasoning: 5 });
   await record(acct.hash, twoDaysAgo + 60_000, 2_000_000, { user: "alice" });
-  await record(acct.hash, twoDaysAgo, 4_000_000, { model: "anthropic/claude-sonnet-4", providerName: "Anthropic" });
+  await record(acct.hash, twoDaysAgo, 4_000_000, { model: "anthropic/claude-haiku-4.5", providerName: "Anthropic" });
   await record(other.data.hash, threeDaysAgo, 8_000_000, { user: "alice" });
   // Outside the window: today (not a completed day) and 31 days ago.
   await record(acct.hash, Date.now(), 16_000_000);
@@ -62,7 +62,7 @@ describe("GET /activity", () => {
       usage: 0.003,
       byokUsageInference: 0,
     });
-    const claude = data.find((row) => row.model === "anthropic/claude-sonnet-4");
+    const claude = data.find((row) => row.model === "anthropic/claude-haiku-4.5");
     expect(claude).toMatchObject({ providerName: "Anthropic", requests: 1, usage: 0.004 });
     const older = data.find((row) => row.date === isoDay(acct.threeDaysAgo));
     expect(older).toMatchObject({ requests: 1, usage: 0.008 });

@@ -220,7 +220,7 @@ describe("charging through /chat/completions", () => {
     const body = (extra: Record<string, unknown>) =>
       ask("same prompt [[emulate ttft_ms=300]]", {
         stream: true,
-        model: "anthropic/claude-sonnet-4",
+        model: "anthropic/claude-haiku-4.5",
         ...extra,
       });
     const plain = await holdOf(body({ max_tokens: 1000 }));
@@ -243,7 +243,7 @@ describe("charging through /chat/completions", () => {
     };
 
     // Gemini turns thinking on for `include_reasoning: true` alone, with a budget on top of max_tokens...
-    const GEMINI = "google/gemini-2.5-flash";
+    const GEMINI = "google/gemini-2.5-flash-lite";
     const sent = (await upstream(GEMINI, { max_tokens: 1000, include_reasoning: true })).generationConfig;
     const budget = sent.thinkingConfig.thinkingBudget as number;
     expect(budget).toBeGreaterThan(0);
@@ -265,17 +265,17 @@ describe("charging through /chat/completions", () => {
     };
     for (const [provider, read] of Object.entries(claudeSent)) {
       const only = { provider: { only: [provider] } };
-      const sent = read(await upstream("anthropic/claude-sonnet-4", { ...extra, ...only }));
+      const sent = read(await upstream("anthropic/claude-haiku-4.5", { ...extra, ...only }));
       expect(sent).toEqual({ thinking: { type: "enabled", budget_tokens: 8192 }, max: 1000 + 8192 });
-      expect(await holdOf(body("anthropic/claude-sonnet-4", { ...extra, ...only }))).toBe(
-        await holdOf(body("anthropic/claude-sonnet-4", { max_tokens: 1000 + 8192, ...only })),
+      expect(await holdOf(body("anthropic/claude-haiku-4.5", { ...extra, ...only }))).toBe(
+        await holdOf(body("anthropic/claude-haiku-4.5", { max_tokens: 1000 + 8192, ...only })),
       );
     }
     // OpenAI's format turns nothing on for it: nothing more is held.
     expect((await upstream(MODEL, extra)).reasoning_effort).toBeUndefined();
     expect(await holdOf(body(MODEL, extra))).toBe(await holdOf(body(MODEL, { max_tokens: 1000 })));
     // Claude's budget is never under 1,024 tokens: a smaller reasoning.max_tokens holds what is sent.
-    const claude = "anthropic/claude-sonnet-4";
+    const claude = "anthropic/claude-haiku-4.5";
     const small = await upstream(claude, {
       max_tokens: 1000,
       reasoning: { max_tokens: 500 },

@@ -61,4 +61,48 @@ describe("bundled catalog", () => {
     // 100 tokens × $1/M + $5 per 1000 requests (low search context, Perplexity's default).
     expect(publicUsage(usage, priceUsage(sonar.pricing, usage)).cost).toBe(0.0051);
   });
+
+  /**
+   * Upstream ids their providers have shut down (their deprecation pages, checked 2026-12-02): a
+   * model chosen from /models that is routed to one of them gets the provider's 404. The catalog
+   * has no shutdown-date field to check instead, so the ids are listed here as they are retired.
+   */
+  const SHUT_DOWN: Record<string, string[]> = {
+    openai: ["gpt-4.1-nano", "o4-mini", "o3-mini"],
+    anthropic: [
+      "claude-3-5-haiku-20241022",
+      "claude-3-7-sonnet-20250219",
+      "claude-sonnet-4-20250514",
+      "claude-opus-4-20250514",
+    ],
+    "amazon-bedrock": [
+      "anthropic.claude-3-5-haiku-20241022-v1:0",
+      "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
+      "us.anthropic.claude-sonnet-4-20250514-v1:0",
+      "us.anthropic.claude-opus-4-20250514-v1:0",
+    ],
+    "google-ai-studio": [
+      "gemini-2.0-flash-001",
+      "gemini-2.5-flash",
+      "gemini-2.5-pro",
+      "gemini-2.5-flash-image-preview",
+    ],
+    xai: ["grok-3", "grok-4"],
+    mistral: ["codestral-2501"],
+    deepseek: ["deepseek-chat", "deepseek-reasoner"],
+    groq: ["llama3-8b-8192"],
+  };
+
+  it("routes to no upstream model its provider has shut down, and openrouter/auto picks among listed models", () => {
+    const served = catalog.models.flatMap((m) =>
+      m.endpoints.map((e) => `${e.provider} ${e.provider_model_id} (${m.id})`),
+    );
+    const dead = served.filter((line) => {
+      const [provider = "", upstream = ""] = line.split(" ");
+      return SHUT_DOWN[provider]?.includes(upstream);
+    });
+    expect(dead).toEqual([]);
+    const ids = new Set(catalog.models.map((m) => m.id));
+    expect((catalog.auto_models ?? []).filter((id) => !ids.has(id))).toEqual([]);
+  });
 });

@@ -83,7 +83,7 @@ describe("POST /chat/completions", () => {
     const marker = nonce();
     const stop = ["a1", "b1", "c1", "d1", "e1"];
     const response = await chat(key, {
-      model: "anthropic/claude-sonnet-4",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: ["anthropic"] },
       max_tokens: 3,
       stop,
@@ -203,13 +203,13 @@ describe("OpenRouter's model variants and plugins are served or refused, never i
   it(":thinking turns reasoning on", async () => {
     const marker = nonce();
     const response = await chat(key, {
-      model: "anthropic/claude-sonnet-4:thinking",
+      model: "anthropic/claude-haiku-4.5:thinking",
       provider: { only: ["anthropic"] },
       max_tokens: 2000,
       messages: [{ role: "user", content: `think ${marker}` }],
     });
     expect(response.status).toBe(200);
-    expect(((await response.json()) as any).model).toBe("anthropic/claude-sonnet-4");
+    expect(((await response.json()) as any).model).toBe("anthropic/claude-haiku-4.5");
     const [upstream] = await emulatorRequests(marker);
     expect((upstream!.body as any).thinking).toMatchObject({ type: "enabled" });
   });
@@ -217,13 +217,13 @@ describe("OpenRouter's model variants and plugins are served or refused, never i
   it(":thinking turns reasoning on for its own model only, not for the models after it in `models`", async () => {
     const marker = nonce();
     const response = await chat(key, {
-      models: ["google/gemini-2.5-flash:thinking", "anthropic/claude-sonnet-4"],
+      models: ["google/gemini-2.5-flash-lite:thinking", "anthropic/claude-haiku-4.5"],
       provider: { only: ["google-ai-studio", "anthropic"] },
       max_tokens: 2000,
       messages: [{ role: "user", content: `[[emulate@google-ai-studio status=503]] think ${marker}` }],
     });
     expect(response.status).toBe(200);
-    expect(((await response.json()) as any).model).toBe("anthropic/claude-sonnet-4");
+    expect(((await response.json()) as any).model).toBe("anthropic/claude-haiku-4.5");
     const calls = await emulatorRequests(marker);
     expect(calls.map((call) => call.provider)).toEqual(["google-ai-studio", "anthropic"]);
     // Gemini was asked to think; Claude, the fallback, was not (and its hold had no budget for it).

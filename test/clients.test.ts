@@ -116,14 +116,14 @@ describe("OpenRouter SDK schemas, every wire format", () => {
   const ROWS = [
     ["openai/gpt-4o-mini", "openai", false],
     ["meta-llama/llama-3.3-70b-instruct", "together", false],
-    ["anthropic/claude-sonnet-4", "anthropic", true],
-    ["anthropic/claude-sonnet-4", "amazon-bedrock", true],
+    ["anthropic/claude-haiku-4.5", "anthropic", true],
+    ["anthropic/claude-haiku-4.5", "amazon-bedrock", true],
     ["openai/gpt-4o", "azure", false],
     ["cohere/command-a", "cohere", false],
     ["mistralai/mistral-small-3.1-24b-instruct", "mistral", false],
     ["x-ai/grok-3-mini", "xai", true],
-    ["deepseek/deepseek-r1", "deepseek", true],
-    ["google/gemini-2.5-flash", "google-ai-studio", true],
+    ["deepseek/deepseek-r1", "together", true],
+    ["google/gemini-2.5-flash-lite", "google-ai-studio", true],
   ] as const;
   const TOOL = {
     type: "function",
@@ -217,9 +217,9 @@ describe("Vercel AI SDK with @openrouter/ai-sdk-provider", () => {
   // The provider reads streamed reasoning from reasoning_details when a chunk has them, and keeps
   // them (merged) to send back, signature and all, on the next turn.
   for (const [id, slug] of [
-    ["anthropic/claude-sonnet-4", "anthropic"],
-    ["anthropic/claude-sonnet-4", "amazon-bedrock"],
-    ["google/gemini-2.5-flash", "google-ai-studio"],
+    ["anthropic/claude-haiku-4.5", "anthropic"],
+    ["anthropic/claude-haiku-4.5", "amazon-bedrock"],
+    ["google/gemini-2.5-flash-lite", "google-ai-studio"],
   ]) {
     it(`streams ${id}'s reasoning (${slug}) once, as generateText has it`, async () => {
       const model = provider().chat(id!, {

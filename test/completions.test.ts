@@ -69,7 +69,7 @@ describe("POST /completions", () => {
   it("streams no empty text chunks while a reasoning model thinks: its reasoning has no field here", async () => {
     const { data } = await readSse(
       await complete({
-        model: "anthropic/claude-sonnet-4",
+        model: "anthropic/claude-haiku-4.5",
         provider: { only: ["anthropic"] },
         prompt: `Think [[emulate tokens=3]] ${nonce()}`,
         reasoning: { effort: "high" },

@@ -23,10 +23,10 @@ const ADAPTERS: Array<{
     vision: false,
     reasoning: false,
   },
-  { adapter: "anthropic", model: "anthropic/claude-sonnet-4", provider: "anthropic", vision: true, reasoning: true },
+  { adapter: "anthropic", model: "anthropic/claude-haiku-4.5", provider: "anthropic", vision: true, reasoning: true },
   {
     adapter: "bedrock (Converse, SigV4, event stream)",
-    model: "anthropic/claude-sonnet-4",
+    model: "anthropic/claude-haiku-4.5",
     provider: "amazon-bedrock",
     vision: true,
     reasoning: true,
@@ -51,22 +51,28 @@ const ADAPTERS: Array<{
   },
   { adapter: "openai-compatible (xAI)", model: "x-ai/grok-3-mini", provider: "xai", vision: false, reasoning: true },
   {
-    adapter: "openai-compatible (DeepSeek V3)",
+    adapter: "openai-compatible (DeepSeek V3 at DeepInfra)",
     model: "deepseek/deepseek-chat-v3-0324",
-    provider: "deepseek",
+    provider: "deepinfra",
     vision: false,
     reasoning: false,
     skip: ["json_schema"],
   },
   {
-    adapter: "openai-compatible (DeepSeek R1, reasoning_content)",
+    adapter: "openai-compatible (DeepSeek R1 at Together, reasoning_content)",
     model: "deepseek/deepseek-r1",
-    provider: "deepseek",
+    provider: "together",
     vision: false,
     reasoning: true,
     skip: ["tools", "json_schema"],
   },
-  { adapter: "google", model: "google/gemini-2.5-flash", provider: "google-ai-studio", vision: true, reasoning: true },
+  {
+    adapter: "google",
+    model: "google/gemini-2.5-flash-lite",
+    provider: "google-ai-studio",
+    vision: true,
+    reasoning: true,
+  },
 ];
 
 let key: string;

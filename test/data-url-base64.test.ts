@@ -42,7 +42,7 @@ describe("base64Problem", () => {
 describe("a data: URL whose data is not base64, through the gateway", () => {
   it("is a 400 naming the field, with no provider called, for every provider", async () => {
     const { key } = await fundedAccount("1");
-    for (const model of ["google/gemini-2.0-flash-001", "anthropic/claude-3.5-haiku", "openai/gpt-4o-mini"]) {
+    for (const model of ["google/gemini-2.5-flash-lite", "anthropic/claude-haiku-4.5", "openai/gpt-4o-mini"]) {
       for (const [path, part] of [
         [
           "messages.0.content.1.image_url.url",
@@ -76,7 +76,7 @@ describe("a data: URL with line-wrapped base64, through the gateway", () => {
     // As the `base64` tool writes it: 76-character lines.
     const wrapped = PIXEL.replace(/.{1,76}/g, "$&\n");
     expect(wrapped).toContain("\n");
-    for (const model of ["google/gemini-2.0-flash-001", "anthropic/claude-3.5-haiku", "openai/gpt-4o-mini"]) {
+    for (const model of ["google/gemini-2.5-flash-lite", "anthropic/claude-haiku-4.5", "openai/gpt-4o-mini"]) {
       const marker = nonce();
       const response = await chat(key, {
         model,

@@ -30,7 +30,7 @@ describe("Anthropic SDK against the Anthropic emulator", () => {
 
   it("creates a message", async () => {
     const message = await client.messages.create({
-      model: "claude-sonnet-4-20250514",
+      model: "claude-haiku-4-5-20251001",
       max_tokens: 200,
       system: "Be brief.",
       messages: [{ role: "user", content: "Say hello" }],
@@ -43,7 +43,7 @@ describe("Anthropic SDK against the Anthropic emulator", () => {
 
   it("streams a tool call and a thinking block, and assembles them", async () => {
     const stream = client.messages.stream({
-      model: "claude-sonnet-4-20250514",
+      model: "claude-haiku-4-5-20251001",
       max_tokens: 4000,
       thinking: { type: "enabled", budget_tokens: 2048 },
       tools: [
@@ -62,7 +62,7 @@ describe("Anthropic SDK against the Anthropic emulator", () => {
   it("raises the SDK's typed errors", async () => {
     const request = (status: number) =>
       client.messages.create({
-        model: "claude-sonnet-4-20250514",
+        model: "claude-haiku-4-5-20251001",
         max_tokens: 50,
         messages: [{ role: "user", content: `[[emulate status=${status}]]` }],
       });
@@ -77,7 +77,7 @@ describe("Google Gen AI SDK against the Gemini emulator", () => {
 
   it("generates content", async () => {
     const response = await client.models.generateContent({
-      model: "gemini-2.5-flash",
+      model: "gemini-2.5-flash-lite",
       contents: "Say hello",
       config: { systemInstruction: "Be brief." },
     });
@@ -88,7 +88,7 @@ describe("Google Gen AI SDK against the Gemini emulator", () => {
 
   it("returns a function call the SDK exposes", async () => {
     const response = await client.models.generateContent({
-      model: "gemini-2.5-flash",
+      model: "gemini-2.5-flash-lite",
       contents: "call the weather tool for Paris",
       config: { tools: [{ functionDeclarations: [weather() as never] }] },
     });
@@ -98,7 +98,7 @@ describe("Google Gen AI SDK against the Gemini emulator", () => {
 
   it("streams content", async () => {
     const stream = await client.models.generateContentStream({
-      model: "gemini-2.5-flash",
+      model: "gemini-2.5-flash-lite",
       contents: "Count please [[emulate tokens=12]]",
     });
     let text = "";
@@ -126,7 +126,7 @@ describe("Google Gen AI SDK against the Gemini emulator", () => {
     // A text model asked to draw is Gemini's 400.
     await expect(
       client.models.generateContent({
-        model: "gemini-2.5-flash",
+        model: "gemini-2.5-flash-lite",
         contents: "Draw",
         config: { responseModalities: [Modality.IMAGE] },
       }),
@@ -145,7 +145,7 @@ describe("Google Gen AI SDK against the Gemini emulator", () => {
 
   it("raises the SDK's errors with the status", async () => {
     await expect(
-      client.models.generateContent({ model: "gemini-2.5-flash", contents: "[[emulate status=429]]" }),
+      client.models.generateContent({ model: "gemini-2.5-flash-lite", contents: "[[emulate status=429]]" }),
     ).rejects.toMatchObject({ status: 429 });
   });
 });
@@ -246,7 +246,7 @@ describe("AWS SDK's Bedrock Runtime client against the Bedrock emulator", () => 
     credentials: { accessKeyId: "AKIDEXAMPLE", secretAccessKey: "secret" },
     maxAttempts: 1,
   });
-  const MODEL = "us.anthropic.claude-sonnet-4-20250514-v1:0";
+  const MODEL = "us.anthropic.claude-haiku-4-5-20251001-v1:0";
 
   it("converses", async () => {
     const reply = await client.send(

@@ -444,7 +444,7 @@ describe("stream failover when the model's reasoning is hidden", () => {
   beforeEach(() => health.reset());
   // The emulated Anthropic stream: message_start, ping, the thinking block's start, then its
   // reasoning in pieces (frames 3 to 7), its signature and end, and only then the text.
-  const CLAUDE = "anthropic/claude-sonnet-4";
+  const CLAUDE = "anthropic/claude-haiku-4.5";
   const thinkingAsk = (text: string, reasoning: Record<string, unknown>) =>
     chat(key, {
       model: CLAUDE,

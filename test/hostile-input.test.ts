@@ -82,7 +82,7 @@ describe("hostile request bodies", () => {
   });
 
   it("refuses JSON nested past the limit, naming where (a stack overflow in a request builder: a 502)", async () => {
-    const body = `{"model":"anthropic/claude-sonnet-4","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":${nested(20_000)}}}}`;
+    const body = `{"model":"anthropic/claude-haiku-4.5","messages":[{"role":"user","content":"hi"}],"response_format":{"type":"json_schema","json_schema":{"name":"x","schema":${nested(20_000)}}}}`;
     const deep = await post(body);
     expect(deep.status).toBe(400);
     expect(deep.error?.message).toBe(
@@ -105,11 +105,11 @@ describe("hostile request bodies", () => {
   it("takes a tool schema nested to just within the limit, through every request builder", async () => {
     // The body's own levels: the root, tools, the tool, function, parameters.
     const schema = nested(MAX_NESTING - 5);
-    const bedrock = `"anthropic/claude-sonnet-4","provider":{"only":["amazon-bedrock"]}`;
+    const bedrock = `"anthropic/claude-haiku-4.5","provider":{"only":["amazon-bedrock"]}`;
     for (const model of [
-      `"anthropic/claude-sonnet-4"`,
+      `"anthropic/claude-haiku-4.5"`,
       bedrock,
-      `"google/gemini-2.5-flash"`,
+      `"google/gemini-2.5-flash-lite"`,
       `"cohere/command-a"`,
       `"${MODEL}"`,
     ]) {
@@ -226,7 +226,7 @@ describe("images fetched and inlined (Gemini, Bedrock)", () => {
   it("encodes a 21 MiB image to the same bytes across the chunks it arrived in", async () => {
     const url = `${inject("emulatorUrl")}/__emulator/images/huge.png`;
     const request = {
-      model: "google/gemini-2.5-flash",
+      model: "google/gemini-2.5-flash-lite",
       messages: [{ role: "user", content: [{ type: "image_url", image_url: { url } }] }],
     } as ChatRequest;
     const inlined = await inlineRemoteImages(request, { maxBytes: 32 * 1024 * 1024, allowPrivate: true });

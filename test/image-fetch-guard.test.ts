@@ -113,8 +113,8 @@ afterEach(() => {
 });
 
 const MODELS = [
-  { name: "Gemini", model: "google/gemini-2.5-flash" },
-  { name: "Bedrock", model: "anthropic/claude-sonnet-4", provider: { only: ["amazon-bedrock"] } },
+  { name: "Gemini", model: "google/gemini-2.5-flash-lite" },
+  { name: "Bedrock", model: "anthropic/claude-haiku-4.5", provider: { only: ["amazon-bedrock"] } },
 ];
 
 /** A chat request asking about the image at `url`, through the Worker with `vars` over its env. */
@@ -200,7 +200,7 @@ describe("image URLs with IMAGE_FETCH_PRIVATE=allow (as the tests run)", () => {
     const { key } = await fundedAccount("1");
     const marker = nonce();
     const response = await chat(key, {
-      model: "google/gemini-2.5-flash",
+      model: "google/gemini-2.5-flash-lite",
       messages: [
         {
           role: "user",
@@ -291,8 +291,8 @@ describe("an image URL the gateway cannot fetch", () => {
       key,
       missing,
       {
-        model: "google/gemini-2.5-flash",
-        models: ["google/gemini-2.5-flash", "anthropic/claude-sonnet-4", "openai/gpt-4o-mini"],
+        model: "google/gemini-2.5-flash-lite",
+        models: ["google/gemini-2.5-flash-lite", "anthropic/claude-haiku-4.5", "openai/gpt-4o-mini"],
         provider: { only: ["google-ai-studio", "amazon-bedrock", "openai"] },
       },
       {},
@@ -311,7 +311,7 @@ describe("an image URL the gateway cannot fetch", () => {
   it("is the answer, a 400 naming the part, only when no endpoint took the request", async () => {
     const { key } = await fundedAccount("1");
     const missing = image(`missing-${nonce()}.png`);
-    const { response, body, calls } = await ask(key, missing, { model: "google/gemini-2.5-flash" }, {});
+    const { response, body, calls } = await ask(key, missing, { model: "google/gemini-2.5-flash-lite" }, {});
     expect(response.status).toBe(400);
     expect(body.error?.message).toBe(
       `Invalid request: messages.0.content.1.image_url: image ${missing} could not be fetched: HTTP 404`,
@@ -327,7 +327,7 @@ describe("an image URL the gateway cannot fetch", () => {
     const { response, calls } = await ask(
       key,
       url,
-      { model: "google/gemini-2.5-flash", models: ["google/gemini-2.5-flash", "openai/gpt-4o-mini"] },
+      { model: "google/gemini-2.5-flash-lite", models: ["google/gemini-2.5-flash-lite", "openai/gpt-4o-mini"] },
       REFUSING,
     );
     expect(response.status).toBe(200);

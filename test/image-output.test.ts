@@ -58,9 +58,9 @@ describe("image models in the catalog", () => {
     const { data } = (await response.json()) as { data: Array<Record<string, any>> };
     const ids = data.map((m) => m.id);
     expect(ids).toContain("google/gemini-2.5-flash-image");
-    expect(ids).toContain("google/gemini-2.5-flash-image-preview");
+    expect(ids).toContain("google/gemini-2.5-flash-image");
     // Only models that draw: no text model is listed.
-    expect(ids).not.toContain("google/gemini-2.5-flash");
+    expect(ids).not.toContain("google/gemini-2.5-flash-lite");
     const model = data.find((m) => m.id === IMAGE_MODEL) as Record<string, any>;
     expect(model.architecture).toMatchObject({
       modality: "text+image->text+image",
@@ -260,7 +260,7 @@ describe("what image output costs", () => {
 describe("image requests to models that cannot draw", () => {
   it("is a 404 naming image output, with no call to the provider and nothing charged", async () => {
     const { key } = await fundedAccount("5");
-    for (const model of ["google/gemini-2.5-flash", "openai/gpt-4o-mini"]) {
+    for (const model of ["google/gemini-2.5-flash-lite", "openai/gpt-4o-mini"]) {
       const marker = nonce();
       const response = await chat(key, {
         model,
@@ -279,7 +279,7 @@ describe("image requests to models that cannot draw", () => {
   it("falls back along `models` to the one that draws", async () => {
     const { key } = await fundedAccount("5");
     const response = await chat(key, {
-      models: ["google/gemini-2.5-flash", IMAGE_MODEL],
+      models: ["google/gemini-2.5-flash-lite", IMAGE_MODEL],
       messages: [{ role: "user", content: `Draw ${nonce()}` }],
       modalities: ["image", "text"],
     });
@@ -293,7 +293,7 @@ describe("image requests to models that cannot draw", () => {
     const { key } = await fundedAccount("5");
     const marker = nonce();
     const response = await chat(key, {
-      model: "google/gemini-2.5-flash",
+      model: "google/gemini-2.5-flash-lite",
       messages: [{ role: "user", content: `Hello ${marker}` }],
       modalities: ["text"],
     });
@@ -394,7 +394,10 @@ describe("the stream's wire form", () => {
 
   it("records no image figures for a text generation", async () => {
     const { key } = await fundedAccount("5");
-    const response = await chat(key, { model: "google/gemini-2.5-flash", messages: [{ role: "user", content: "Hi" }] });
+    const response = await chat(key, {
+      model: "google/gemini-2.5-flash-lite",
+      messages: [{ role: "user", content: "Hi" }],
+    });
     const record = await recordedGeneration(key, ((await response.json()) as { id: string }).id);
     expect(record).toMatchObject({ native_tokens_completion_images: null, num_media_completion: null });
   });
@@ -418,7 +421,7 @@ describe("Gemini's image parts and usage, mapped", () => {
     expect(draw.imageConfig).toEqual({ aspectRatio: "3:2", imageSize: "2K" });
     const text = buildGeminiBody(
       chatRequest({ modalities: ["text"], image_config: { aspect_ratio: "3:2" } }),
-      targetFor("google/gemini-2.5-flash"),
+      targetFor("google/gemini-2.5-flash-lite"),
     );
     expect(text.body.generationConfig).toBeUndefined();
     expect(text.dropped).toContain("image_config");
@@ -478,7 +481,7 @@ describe("Gemini's image parts and usage, mapped", () => {
     // Any output token of a model that draws may be an image's.
     expect(worstCaseCost(pricing, 0, 100)).toBe(100 * PRICE.image);
     // A model without image_output is held at its completion price, as before.
-    const text = modelOf("google/gemini-2.5-flash").endpoints[0]?.pricing as typeof pricing;
+    const text = modelOf("google/gemini-3.5-flash-lite").endpoints[0]?.pricing as typeof pricing;
     expect(worstCaseCost(text, 0, 100)).toBe(100 * 2500);
   });
 });

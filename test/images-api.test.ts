@@ -203,11 +203,11 @@ describe("POST /images refuses what it cannot do, naming the field, before any c
   it("refuses a model that does not draw with a 404 saying so in this API's terms", async () => {
     const { key } = await fundedAccount("5");
     const marker = nonce();
-    const response = await postImages(key, { model: "google/gemini-2.5-flash", prompt: `Draw ${marker}` });
+    const response = await postImages(key, { model: "google/gemini-2.5-flash-lite", prompt: `Draw ${marker}` });
     expect(response.status).toBe(404);
     const { error } = (await response.json()) as { error: { message: string } };
     expect(error.message).toBe(
-      "google/gemini-2.5-flash does not generate images: GET /images/models lists the models that do",
+      "google/gemini-2.5-flash-lite does not generate images: GET /images/models lists the models that do",
     );
     expect(await emulatorRequests(marker)).toEqual([]);
   });
@@ -218,7 +218,7 @@ describe("the image models, as OpenRouter's image API lists them", () => {
     const { data } = await openRouterClient().images.listModels();
     const ids = data.map((m) => m.id);
     expect(ids).toContain(IMAGE_MODEL);
-    expect(ids).not.toContain("google/gemini-2.5-flash");
+    expect(ids).not.toContain("google/gemini-2.5-flash-lite");
     const model = data.find((m) => m.id === IMAGE_MODEL);
     expect(model?.architecture.outputModalities).toContain("image");
     expect(model?.endpoints).toBe(`/api/v1/images/models/${IMAGE_MODEL}/endpoints`);
@@ -236,7 +236,7 @@ describe("the image models, as OpenRouter's image API lists them", () => {
       { billable: "input_text", unit: "token", costUsd: 0.0000003 },
       { billable: "output_image", unit: "token", costUsd: 0.00003 },
     ]);
-    const response = await gatewayFetch(`${BASE}/images/models/google/gemini-2.5-flash/endpoints`);
+    const response = await gatewayFetch(`${BASE}/images/models/google/gemini-2.5-flash-lite/endpoints`);
     expect(response.status).toBe(404);
   });
 });

@@ -16,7 +16,7 @@ import {
  * to the chat path and back, through the real app and the provider emulators, read by Anthropic's
  * SDK pointed at the gateway as Claude Code is (`ANTHROPIC_BASE_URL=<gateway>/api`).
  */
-const CLAUDE = "anthropic/claude-sonnet-4";
+const CLAUDE = "anthropic/claude-haiku-4.5";
 const GPT = "openai/gpt-4o-mini";
 const ANTHROPIC_BASE = BASE.replace(/\/v1$/, "");
 const fetchThroughGateway = (input: RequestInfo | URL, init?: RequestInit) => gatewayFetch(input, init);

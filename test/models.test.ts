@@ -162,27 +162,26 @@ describe("GET /model/{author}/{slug} and /endpoints/zdr (the OpenRouter SDK's mo
 
 describe("GET /models/{author}/{slug}/endpoints", () => {
   it("lists Claude's 1-hour cache-write price as OpenRouter does (input_cache_write_1h, twice the prompt price)", async () => {
-    const { data } = await get("/models/anthropic/claude-sonnet-4/endpoints");
+    const { data } = await get("/models/anthropic/claude-haiku-4.5/endpoints");
     const parsed = ListEndpointsResponse$inboundSchema.parse(data);
     const anthropic = parsed.endpoints.find((e) => e.providerName === "Anthropic");
     expect(anthropic?.pricing.inputCacheWrite1h).toBe(String(2 * Number(anthropic?.pricing.prompt)));
   });
 
   it("lists a long-prompt price tier as OpenRouter does, in pricing.overrides", async () => {
-    const { data } = await get("/models/google/gemini-2.5-pro/endpoints");
+    const { data } = await get("/models/google/gemini-3.1-pro-preview/endpoints");
     const tier = {
       min_prompt_tokens: 200000,
-      prompt: "0.0000025",
-      completion: "0.000015",
-      input_cache_read: "0.00000025",
+      prompt: "0.000004",
+      completion: "0.000018",
     };
     expect(data.endpoints[0].pricing.overrides).toEqual([tier]);
     // As a client reads it: the SDK's schema.
     const parsed = ListEndpointsResponse$inboundSchema.parse(data);
-    expect(parsed.endpoints[0]?.pricing.overrides?.[0]).toMatchObject({ minPromptTokens: 200000, prompt: "0.0000025" });
-    expect((await get("/models")).data.find((m: any) => m.id === "google/gemini-2.5-pro").pricing.overrides).toEqual([
-      tier,
-    ]);
+    expect(parsed.endpoints[0]?.pricing.overrides?.[0]).toMatchObject({ minPromptTokens: 200000, prompt: "0.000004" });
+    expect(
+      (await get("/models")).data.find((m: any) => m.id === "google/gemini-3.1-pro-preview").pricing.overrides,
+    ).toEqual([tier]);
   });
 
   it("lists each provider of an open-weight model with its own price", async () => {

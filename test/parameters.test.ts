@@ -1,6 +1,11 @@
-import { beforeAll, describe, expect, it } from "vitest";
+import { env } from "cloudflare:test";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defaultCatalog } from "../src/catalog/default-catalog";
+import { CATALOG_KV_KEY } from "../src/catalog/store";
+import type { Endpoint, Model } from "../src/catalog/types";
 import { parseAnthropicResponse } from "../src/providers/anthropic/response";
 import { parseBedrockResponse } from "../src/providers/bedrock/response";
+import { putCatalog } from "./support/catalog";
 import { chat, emulatorRequests, fundedAccount, nonce, WEATHER_TOOL } from "./support/gateway";
 
 /**
@@ -8,9 +13,72 @@ import { chat, emulatorRequests, fundedAccount, nonce, WEATHER_TOOL } from "./su
  * provider's API takes them, or left out where it has no equivalent.
  */
 
+/**
+ * Request shapes only retired models had, kept reachable by adding those models back to this file's
+ * catalog (an operator's catalog may still list them, or a model shaped like them): an o-series
+ * model (no parallel_tool_calls, effort low | medium | high), Gemini 2.0 (penalties) and Grok 4
+ * (always reasons, refuses reasoning_effort). Each is a live model's entry under the old upstream id.
+ */
+const O4_MINI = "tollgate-test/o4-mini";
+const GEMINI_2_0 = "tollgate-test/gemini-2.0-flash";
+const GROK_4 = "tollgate-test/grok-4";
+
+function retiredShape(id: string, from: string, upstreamId: string, parameters: string[]): Model {
+  const live = defaultCatalog.models.find((m) => m.id === from) as Model;
+  const endpoint = live.endpoints[0] as Endpoint;
+  return {
+    ...live,
+    id,
+    canonical_slug: id,
+    endpoints: [{ ...endpoint, provider_model_id: upstreamId, supported_parameters: parameters }],
+  };
+}
+
+const JSON_OUT = ["response_format", "structured_outputs"];
+const RETIRED_SHAPES = [
+  retiredShape(O4_MINI, "openai/gpt-4o-mini", "o4-mini", [
+    "max_tokens",
+    "seed",
+    "tools",
+    "tool_choice",
+    ...JSON_OUT,
+    "reasoning",
+    "include_reasoning",
+  ]),
+  retiredShape(GEMINI_2_0, "google/gemini-2.5-flash-lite", "gemini-2.0-flash-001", [
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "stop",
+    "seed",
+    "frequency_penalty",
+    "presence_penalty",
+    "top_k",
+    "tools",
+    "tool_choice",
+    ...JSON_OUT,
+  ]),
+  retiredShape(GROK_4, "x-ai/grok-4.3", "grok-4", [
+    "max_tokens",
+    "temperature",
+    "top_p",
+    "seed",
+    "tools",
+    "tool_choice",
+    "parallel_tool_calls",
+    ...JSON_OUT,
+    "reasoning",
+    "include_reasoning",
+  ]),
+];
+
 let key: string;
 beforeAll(async () => {
   ({ key } = await fundedAccount("10"));
+  await putCatalog({ ...defaultCatalog, models: [...defaultCatalog.models, ...RETIRED_SHAPES] }, GROK_4);
+});
+afterAll(async () => {
+  await env.CATALOG.delete(CATALOG_KV_KEY);
 });
 
 /** The body of the one upstream call the request carrying `marker` made. */
@@ -32,7 +100,7 @@ describe("stop", () => {
   ])("%s is sent the non-empty sequences only, and answers", async (provider, field) => {
     const marker = nonce();
     const response = await ask(marker, {
-      model: "anthropic/claude-3.5-haiku",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: [provider] },
       stop: ["", "END"],
     });
@@ -45,7 +113,7 @@ describe("stop", () => {
   it.each(["anthropic", "amazon-bedrock"])('%s is sent no stop sequences for stop: ""', async (provider) => {
     const marker = nonce();
     const response = await ask(marker, {
-      model: "anthropic/claude-3.5-haiku",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: [provider] },
       stop: "",
     });
@@ -68,7 +136,7 @@ describe("whitespace-only stop sequences", () => {
       ["\n\n", undefined],
     ] as const) {
       const marker = nonce();
-      const response = await ask(marker, { model: "anthropic/claude-3.5-haiku", provider: { only: [provider] }, stop });
+      const response = await ask(marker, { model: "anthropic/claude-haiku-4.5", provider: { only: [provider] }, stop });
       expect(response.status).toBe(200);
       expect(response.headers.get("x-tollgate-dropped-params")).toBe("stop");
       const body = await upstreamBody(marker);
@@ -79,7 +147,7 @@ describe("whitespace-only stop sequences", () => {
   it("with provider.require_parameters, a Claude endpoint, which cannot honour them, is not called", async () => {
     const marker = nonce();
     const response = await ask(marker, {
-      model: "anthropic/claude-3.5-haiku",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: ["anthropic"], require_parameters: true },
       stop: ["\n"],
     });
@@ -129,7 +197,7 @@ describe("parallel_tool_calls: false", () => {
   it("Anthropic is sent disable_parallel_tool_use", async () => {
     const marker = nonce();
     const response = await ask(marker, {
-      model: "anthropic/claude-3.5-haiku",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: ["anthropic"] },
       tools,
       parallel_tool_calls: false,
@@ -142,7 +210,7 @@ describe("parallel_tool_calls: false", () => {
   it("with require_parameters, goes to Anthropic rather than Bedrock, which cannot honour it", async () => {
     const marker = nonce();
     const response = await ask(marker, {
-      model: "anthropic/claude-3.5-haiku",
+      model: "anthropic/claude-haiku-4.5",
       provider: { order: ["amazon-bedrock", "anthropic"], require_parameters: true },
       tools,
       parallel_tool_calls: false,
@@ -155,7 +223,7 @@ describe("parallel_tool_calls: false", () => {
   it("Bedrock without require_parameters answers and names it dropped", async () => {
     const marker = nonce();
     const response = await ask(marker, {
-      model: "anthropic/claude-3.5-haiku",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: ["amazon-bedrock"] },
       tools,
       parallel_tool_calls: false,
@@ -168,7 +236,7 @@ describe("parallel_tool_calls: false", () => {
 describe("reasoning to an OpenAI-format reasoning model (reasoning_effort)", () => {
   const sent = async (extra: Record<string, unknown>) => {
     const marker = nonce();
-    const response = await ask(marker, { model: "openai/o4-mini", max_tokens: 10000, ...extra });
+    const response = await ask(marker, { model: O4_MINI, max_tokens: 10000, ...extra });
     expect(response.status).toBe(200);
     return (await upstreamBody(marker)).reasoning_effort;
   };
@@ -196,7 +264,7 @@ describe("frequency_penalty and presence_penalty to Gemini", () => {
   it("Gemini 2.0 is sent them as frequencyPenalty and presencePenalty", async () => {
     const marker = nonce();
     const response = await ask(marker, {
-      model: "google/gemini-2.0-flash-001",
+      model: GEMINI_2_0,
       frequency_penalty: 0.5,
       presence_penalty: -0.25,
     });
@@ -205,11 +273,11 @@ describe("frequency_penalty and presence_penalty to Gemini", () => {
     expect(config).toMatchObject({ frequencyPenalty: 0.5, presencePenalty: -0.25 });
   });
 
-  // Gemini 2.5 refuses any penalty (400 "Penalty is not enabled for models/gemini-2.5-flash").
-  it("Gemini 2.5 is not sent them: it answers, and they are named dropped", async () => {
+  // Gemini 2.5 refuses any penalty (400 "Penalty is not enabled for models/gemini-2.5-flash-lite").
+  it("Gemini 2.5 Flash-Lite is not sent them: it answers, and they are named dropped", async () => {
     const marker = nonce();
     const response = await ask(marker, {
-      model: "google/gemini-2.5-flash",
+      model: "google/gemini-2.5-flash-lite",
       frequency_penalty: 0.5,
       presence_penalty: 0.5,
     });
@@ -223,7 +291,7 @@ describe("frequency_penalty and presence_penalty to Gemini", () => {
   it("with require_parameters, a Gemini 2.5 model has no endpoint for them: a 404 that says why", async () => {
     const marker = nonce();
     const response = await ask(marker, {
-      model: "google/gemini-2.5-flash",
+      model: "google/gemini-2.5-flash-lite",
       frequency_penalty: 0.5,
       provider: { require_parameters: true },
     });
@@ -252,7 +320,7 @@ describe("reasoning to xAI", () => {
 
   // grok-4 always reasons and refuses reasoning_effort (400 "does not support parameter reasoningEffort").
   it("grok-4 is sent no reasoning_effort, answers, and names reasoning dropped", async () => {
-    const { response, body } = await call("x-ai/grok-4", { effort: "high" });
+    const { response, body } = await call(GROK_4, { effort: "high" });
     expect(body.reasoning_effort).toBeUndefined();
     expect(response.headers.get("x-tollgate-dropped-params")).toBe("reasoning");
   });
@@ -267,7 +335,7 @@ describe("reasoning effort to OpenAI's o-series", () => {
     ["medium", "medium"],
   ])("%s is sent as %s", async (asked, sent) => {
     const marker = nonce();
-    const response = await ask(marker, { model: "openai/o4-mini", reasoning: { effort: asked } });
+    const response = await ask(marker, { model: O4_MINI, reasoning: { effort: asked } });
     expect(response.status).toBe(200);
     expect((await upstreamBody(marker)).reasoning_effort).toBe(sent);
   });
@@ -352,7 +420,7 @@ describe("n", () => {
   // Claude (direct or on Bedrock) answers with one choice: the client is told n was not honoured.
   it.each(["anthropic", "amazon-bedrock"])("%s answers one choice and names n dropped", async (provider) => {
     const marker = nonce();
-    const response = await ask(marker, { model: "anthropic/claude-3.5-haiku", provider: { only: [provider] }, n: 2 });
+    const response = await ask(marker, { model: "anthropic/claude-haiku-4.5", provider: { only: [provider] }, n: 2 });
     expect(response.status).toBe(200);
     expect(response.headers.get("x-tollgate-dropped-params")).toBe("n");
     expect(((await response.json()) as { choices: unknown[] }).choices).toHaveLength(1);
@@ -368,7 +436,7 @@ describe("response_format with tools to Gemini and Cohere", () => {
   ])("%o: Gemini 2.5 answers with the tools and names the format dropped", async (format, name) => {
     const marker = nonce();
     const response = await ask(marker, {
-      model: "google/gemini-2.5-flash",
+      model: "google/gemini-2.5-flash-lite",
       tools: [WEATHER_TOOL],
       response_format: format,
     });
@@ -397,7 +465,10 @@ describe("response_format with tools to Gemini and Cohere", () => {
 
   it("without tools, the JSON response is still asked", async () => {
     const marker = nonce();
-    const response = await ask(marker, { model: "google/gemini-2.5-flash", response_format: { type: "json_object" } });
+    const response = await ask(marker, {
+      model: "google/gemini-2.5-flash-lite",
+      response_format: { type: "json_object" },
+    });
     expect(response.status).toBe(200);
     expect((await upstreamBody(marker)).generationConfig.responseMimeType).toBe("application/json");
   });
@@ -410,7 +481,7 @@ describe("response_format json_schema with the client's own tools, to Claude", (
   it("Anthropic offers the JSON tool beside the client's, the client's tool_choice standing", async () => {
     const marker = nonce();
     const response = await ask(marker, {
-      model: "anthropic/claude-3.5-haiku",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: ["anthropic"] },
       tools: [WEATHER_TOOL],
       response_format: format,
@@ -424,7 +495,7 @@ describe("response_format json_schema with the client's own tools, to Claude", (
   it("Bedrock offers the JSON tool beside the client's, with no forced choice", async () => {
     const marker = nonce();
     const response = await ask(marker, {
-      model: "anthropic/claude-3.5-haiku",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: ["amazon-bedrock"] },
       tools: [WEATHER_TOOL],
       response_format: format,
@@ -442,7 +513,7 @@ describe("response_format json_schema with the client's own tools, to Claude", (
     for (const extra of [{}, { tools: [WEATHER_TOOL], tool_choice: "none" }]) {
       const marker = nonce();
       const response = await ask(marker, {
-        model: "anthropic/claude-3.5-haiku",
+        model: "anthropic/claude-haiku-4.5",
         provider: { only: ["anthropic"] },
         response_format: format,
         ...extra,
@@ -482,7 +553,7 @@ describe("response_format json_schema with the client's own tools, to Claude", (
 describe("user", () => {
   it.each([
     ["openai/gpt-4o", "user", "end-user-7"],
-    ["anthropic/claude-3.5-haiku", "metadata", { user_id: "end-user-7" }],
+    ["anthropic/claude-haiku-4.5", "metadata", { user_id: "end-user-7" }],
   ])("%s is sent it as %s", async (model, field, value) => {
     const marker = nonce();
     const response = await ask(marker, { model, provider: { ignore: ["amazon-bedrock"] }, user: "end-user-7" });
@@ -554,7 +625,7 @@ describe("parallel_tool_calls to OpenAI's o-series", () => {
   // o3-mini and o4-mini refuse it (400 "Unsupported parameter: 'parallel_tool_calls'").
   it("o4-mini is not sent it, answers, and names it dropped", async () => {
     const marker = nonce();
-    const response = await ask(marker, { model: "openai/o4-mini", tools: [WEATHER_TOOL], parallel_tool_calls: false });
+    const response = await ask(marker, { model: O4_MINI, tools: [WEATHER_TOOL], parallel_tool_calls: false });
     expect(response.status).toBe(200);
     expect(response.headers.get("x-tollgate-dropped-params")).toBe("parallel_tool_calls");
     expect((await upstreamBody(marker)).parallel_tool_calls).toBeUndefined();
@@ -573,7 +644,7 @@ describe("parameters sent at their API default", () => {
   it("with require_parameters, logprobs: false does not leave out endpoints without logprobs", async () => {
     const marker = nonce();
     const response = await ask(marker, {
-      model: "anthropic/claude-3.5-haiku",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: ["anthropic"], require_parameters: true },
       logprobs: false,
       frequency_penalty: 0,
@@ -585,7 +656,7 @@ describe("parameters sent at their API default", () => {
   it("with require_parameters, parallel_tool_calls: true still routes to o4-mini, which is not sent it", async () => {
     const marker = nonce();
     const response = await ask(marker, {
-      model: "openai/o4-mini",
+      model: O4_MINI,
       provider: { require_parameters: true },
       tools: [WEATHER_TOOL],
       parallel_tool_calls: true,
@@ -598,7 +669,7 @@ describe("parameters sent at their API default", () => {
   it("a value other than the default still does", async () => {
     const marker = nonce();
     const response = await ask(marker, {
-      model: "anthropic/claude-3.5-haiku",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: ["anthropic"], require_parameters: true },
       logprobs: true,
     });
@@ -631,7 +702,7 @@ describe("sampling with Claude's thinking on", () => {
     async (provider) => {
       const marker = nonce();
       const response = await ask(marker, {
-        model: "anthropic/claude-sonnet-4",
+        model: "anthropic/claude-haiku-4.5",
         provider: { only: [provider] },
         reasoning: { effort: "low" },
         temperature: 0.2,
@@ -656,7 +727,7 @@ describe("sampling with Claude's thinking on", () => {
   it("a lower top_p is named dropped too", async () => {
     const marker = nonce();
     const response = await ask(marker, {
-      model: "anthropic/claude-sonnet-4",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: ["anthropic"] },
       reasoning: { effort: "low" },
       top_p: 0.5,
@@ -673,7 +744,7 @@ describe("require_parameters and what a format cannot take as sent", () => {
   it("Gemini 2.5 is not chosen for tools with a JSON response: a 404 naming response_format", async () => {
     const marker = nonce();
     const response = await ask(marker, {
-      model: "google/gemini-2.5-flash",
+      model: "google/gemini-2.5-flash-lite",
       tools: [WEATHER_TOOL],
       response_format: { type: "json_object" },
       provider: { require_parameters: true },
@@ -697,9 +768,9 @@ describe("require_parameters and what a format cannot take as sent", () => {
 
   it("what the format takes as sent still routes", async () => {
     for (const extra of [
-      { model: "google/gemini-2.5-flash", response_format: { type: "json_object" } },
+      { model: "google/gemini-2.5-flash-lite", response_format: { type: "json_object" } },
       { model: "cohere/command-a", frequency_penalty: 0.5 },
-      { model: "x-ai/grok-4", reasoning: { enabled: true } },
+      { model: "x-ai/grok-4.3", reasoning: { enabled: true } },
     ]) {
       const marker = nonce();
       const response = await ask(marker, { ...extra, provider: { require_parameters: true } });
@@ -711,13 +782,14 @@ describe("require_parameters and what a format cannot take as sent", () => {
 
 describe("response_format json_schema to an endpoint with JSON mode only", () => {
   const format = { type: "json_schema", json_schema: { name: "answer", schema: { type: "object" } } };
-  // DeepSeek's JSON mode is json_object only (400 "This response_format type is unavailable now");
-  // it lists response_format, not structured_outputs.
-  it("DeepSeek is sent JSON mode, answers, and names structured_outputs dropped", async () => {
+  // Groq's Qwen 3 takes JSON mode only (400 "This model does not support response format
+  // `json_schema`"); it lists response_format, not structured_outputs. (DeepSeek's own API was the
+  // other such endpoint, until its deepseek-chat name was retired.)
+  it("Groq's Qwen 3 is sent JSON mode, answers, and names structured_outputs dropped", async () => {
     const marker = nonce();
     const response = await ask(marker, {
-      model: "deepseek/deepseek-chat-v3-0324",
-      provider: { only: ["deepseek"] },
+      model: "qwen/qwen3-32b",
+      provider: { only: ["groq"] },
       response_format: format,
     });
     expect(response.status).toBe(200);
@@ -728,8 +800,8 @@ describe("response_format json_schema to an endpoint with JSON mode only", () =>
   it("with require_parameters, another provider of the model answers", async () => {
     const marker = nonce();
     const response = await ask(marker, {
-      model: "deepseek/deepseek-chat-v3-0324",
-      provider: { order: ["deepseek", "together"], require_parameters: true },
+      model: "meta-llama/llama-3.3-70b-instruct",
+      provider: { order: ["groq", "together"], require_parameters: true },
       response_format: format,
     });
     expect(response.status).toBe(200);
@@ -737,11 +809,11 @@ describe("response_format json_schema to an endpoint with JSON mode only", () =>
     expect((await upstreamBody(marker)).response_format).toEqual(format);
   });
 
-  it("json_object still reaches DeepSeek", async () => {
+  it("json_object still reaches Groq's Qwen 3", async () => {
     const marker = nonce();
     const response = await ask(marker, {
-      model: "deepseek/deepseek-chat-v3-0324",
-      provider: { only: ["deepseek"] },
+      model: "qwen/qwen3-32b",
+      provider: { only: ["groq"] },
       response_format: { type: "json_object" },
     });
     expect(response.status).toBe(200);

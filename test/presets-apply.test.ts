@@ -40,8 +40,11 @@ describe("applyPreset", () => {
       models: ["openai/gpt-4o", "openai/gpt-4.1"],
       messages: user,
     });
-    const own = await applyPreset({ model: "@preset/house", models: ["openai/o3-mini"], messages: user }, from(active));
-    expect(own.models).toEqual(["openai/o3-mini"]);
+    const own = await applyPreset(
+      { model: "@preset/house", models: ["openai/gpt-4.1-mini"], messages: user },
+      from(active),
+    );
+    expect(own.models).toEqual(["openai/gpt-4.1-mini"]);
   });
 
   it("routes by the request's own model when it names one: the preset's model and models are not used", async () => {

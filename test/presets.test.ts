@@ -184,7 +184,7 @@ describe("the presets management API, in the shapes of OpenRouter's SDK", () => 
     const created = await sdk().presets.createPresetsMessages({
       slug,
       messagesRequest: {
-        model: "anthropic/claude-sonnet-4",
+        model: "anthropic/claude-haiku-4.5",
         maxTokens: 2048,
         system: [{ type: "text", text: "Answer in French." }],
         messages: [{ role: "user", content: "not kept" }],
@@ -197,7 +197,7 @@ describe("the presets management API, in the shapes of OpenRouter's SDK", () => 
     const version = created.data.designatedVersion!;
     expect(version.systemPrompt).toBe("Answer in French.");
     expect(version.config).toEqual({
-      model: "anthropic/claude-sonnet-4",
+      model: "anthropic/claude-haiku-4.5",
       max_tokens: 2048,
       temperature: 0.3,
       stop: ["END"],

@@ -61,18 +61,18 @@ const FAMILIES: Family[] = [
   {
     name: "anthropic",
     body: (random) => ({
-      model: "anthropic/claude-3.5-haiku",
+      model: "anthropic/claude-haiku-4.5",
       provider: { order: random() < 0.5 ? ["anthropic", "amazon-bedrock"] : ["amazon-bedrock", "anthropic"] },
     }),
-    slugs: { anthropic: "anthropic/claude-3.5-haiku", "amazon-bedrock": "anthropic/claude-3.5-haiku" },
+    slugs: { anthropic: "anthropic/claude-haiku-4.5", "amazon-bedrock": "anthropic/claude-haiku-4.5" },
   },
   {
     name: "gemini",
     body: () => ({
-      model: "google/gemini-2.0-flash-001",
-      models: ["google/gemini-2.0-flash-001", "openai/gpt-4o-mini"],
+      model: "google/gemini-2.5-flash-lite",
+      models: ["google/gemini-2.5-flash-lite", "openai/gpt-4o-mini"],
     }),
-    slugs: { "google-ai-studio": "google/gemini-2.0-flash-001", openai: "openai/gpt-4o-mini" },
+    slugs: { "google-ai-studio": "google/gemini-2.5-flash-lite", openai: "openai/gpt-4o-mini" },
   },
   {
     name: "cohere",

@@ -82,13 +82,13 @@ function serialize(body: unknown): string {
 const TARGETS: ReadonlyArray<[model: string, provider?: string]> = [
   ["openai/gpt-4o-mini", "openai"],
   ["openai/gpt-4o", "azure"],
-  ["openai/o4-mini"],
-  ["anthropic/claude-3.5-haiku", "anthropic"],
-  ["anthropic/claude-3.5-haiku", "amazon-bedrock"],
-  ["anthropic/claude-sonnet-4", "anthropic"],
-  ["anthropic/claude-sonnet-4", "amazon-bedrock"],
-  ["google/gemini-2.5-flash"],
-  ["google/gemini-2.0-flash-001"],
+  ["x-ai/grok-4.3"],
+  ["anthropic/claude-haiku-4.5", "anthropic"],
+  ["anthropic/claude-haiku-4.5", "amazon-bedrock"],
+  ["anthropic/claude-haiku-4.5", "anthropic"],
+  ["anthropic/claude-haiku-4.5", "amazon-bedrock"],
+  ["google/gemini-2.5-flash-lite"],
+  ["google/gemini-2.5-flash-lite"],
   ["cohere/command-a"],
   ["mistralai/mistral-small-3.1-24b-instruct"],
   ["meta-llama/llama-3.3-70b-instruct", "together"],
@@ -902,7 +902,7 @@ describe("request fuzz's regressions (tool call ids)", () => {
     for (const provider of ["amazon-bedrock", "anthropic"]) {
       const marker = nonce();
       const response = await chat(key, {
-        model: "anthropic/claude-sonnet-4",
+        model: "anthropic/claude-haiku-4.5",
         provider: { only: [provider] },
         messages: [
           { role: "user", content: `weather? [[emulate tokens=2]] ${marker}` },
@@ -929,7 +929,7 @@ describe("request fuzz's regressions (max_price)", () => {
     const { key } = await fundedAccount("5");
     for (const max_price of [{ prompt: 1e21 }, { completion: 1e308 }, { request: 1e300, image: 5e21 }]) {
       const response = await chat(key, {
-        model: "google/gemini-2.0-flash-001",
+        model: "google/gemini-2.5-flash-lite",
         provider: { max_price },
         messages: [{ role: "user", content: `hi [[emulate tokens=2]] ${nonce()}` }],
       });
@@ -950,7 +950,7 @@ describe("request fuzz's regressions (data: URLs)", () => {
         { type: "file", file: { filename: "a.pdf", file_data: "data:application/pdf,%25PDF" } },
       ],
     ] as const;
-    for (const model of ["google/gemini-2.0-flash-001", "anthropic/claude-3.5-haiku", "openai/gpt-4o-mini"]) {
+    for (const model of ["google/gemini-2.5-flash-lite", "anthropic/claude-haiku-4.5", "openai/gpt-4o-mini"]) {
       for (const [path, part] of parts) {
         const response = await chat(key, {
           model,
@@ -964,7 +964,7 @@ describe("request fuzz's regressions (data: URLs)", () => {
     }
     // The base64 form still goes through.
     const fine = await chat(key, {
-      model: "google/gemini-2.0-flash-001",
+      model: "google/gemini-2.5-flash-lite",
       messages: [
         {
           role: "user",

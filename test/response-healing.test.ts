@@ -89,7 +89,7 @@ describe("response-healing on /chat/completions", () => {
 
   it("heals a reply from any provider's format (Gemini's here)", async () => {
     const body = await ask(FENCED, {
-      model: "google/gemini-2.5-flash",
+      model: "google/gemini-2.5-flash-lite",
       provider: { only: ["google-ai-studio"] },
       response_format: PERSON,
       plugins: HEALING,

@@ -246,7 +246,7 @@ describe("POST /responses (OpenAI SDK)", () => {
 
   it("streams an OpenAI-format reasoning model's reasoning as summary events before the text", async () => {
     const stream = await openai(key).responses.create({
-      model: "openai/o4-mini",
+      model: "x-ai/grok-4.3",
       input: `Think ${nonce()}`,
       reasoning: { effort: "high", summary: "auto" },
       stream: true,
@@ -296,7 +296,7 @@ describe("POST /responses (OpenAI SDK)", () => {
   it("a reasoning model's reasoning is a reasoning item with its summary, and its tokens are counted", async () => {
     const marker = nonce();
     const response = await openai(key).responses.create({
-      model: "openai/o4-mini",
+      model: "x-ai/grok-4.3",
       input: `Think it through ${marker}`,
       reasoning: { effort: "high", summary: "auto" },
     });
@@ -317,7 +317,7 @@ describe("POST /responses (OpenAI SDK)", () => {
     const { key: fresh } = await fundedAccount("1");
     const marker = nonce();
     const stream = await openai(fresh).responses.create({
-      model: "anthropic/claude-sonnet-4",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: ["anthropic"] },
       instructions: "You are terse.",
       input: `Think [[emulate tokens=5]] ${marker}`,
@@ -335,7 +335,7 @@ describe("POST /responses (OpenAI SDK)", () => {
       types.indexOf("response.output_text.delta"),
     );
     const completed = events.at(-1).response;
-    expect(completed.model).toBe("anthropic/claude-sonnet-4");
+    expect(completed.model).toBe("anthropic/claude-haiku-4.5");
     expect(completed.output.map((item: any) => item.type)).toEqual(["reasoning", "message"]);
     expect(completed.output[0].summary[0].text.length).toBeGreaterThan(0);
     expect(completed.output[1].content[0].text.length).toBeGreaterThan(0);
@@ -354,7 +354,7 @@ describe("POST /responses (OpenAI SDK)", () => {
       const marker = nonce();
       const client = openai(key);
       const base = {
-        model: "anthropic/claude-sonnet-4",
+        model: "anthropic/claude-haiku-4.5",
         provider: { only: ["anthropic"] },
         reasoning: { effort: "high" as const },
         max_output_tokens: 3000,
@@ -394,7 +394,7 @@ describe("POST /responses (OpenAI SDK)", () => {
 
   it("the SDK's responses.stream() helper accumulates the events into the final Response", async () => {
     const stream = openai(key).responses.stream({
-      model: "anthropic/claude-sonnet-4",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: ["anthropic"] },
       input: `Weather in Lima? call the tool ${nonce()}`,
       reasoning: { effort: "high" },

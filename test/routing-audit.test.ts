@@ -7,6 +7,7 @@ import { indexCatalog } from "../src/catalog/store";
 import { CatalogSchema } from "../src/catalog/types";
 import { HealthTracker } from "../src/routing/health";
 import { type PlanInput, planAttempts } from "../src/routing/plan";
+import { withDeepSeekServingV3 } from "./support/catalog";
 import { BASE, chat, fundedAccount, gatewayFetch } from "./support/gateway";
 
 /** Routing as an OpenRouter user would notice it: what is tried, and what is refused and how. */
@@ -119,7 +120,7 @@ describe('"No allowed providers are available for the selected model."', () => {
     const { key } = await fundedAccount();
     const response = await chat(key, {
       model: LLAMA,
-      models: ["google/gemini-2.5-flash"],
+      models: ["google/gemini-2.5-flash-lite"],
       messages: hello,
       provider: { order: ["openai"], allow_fallbacks: false },
     });
@@ -343,13 +344,14 @@ describe("data_collection", () => {
   it('"deny" leaves out providers that may train on prompts, not those that only retain them', async () => {
     // DeepSeek may train on prompts; OpenAI and Anthropic retain them for abuse monitoring only.
     expect(
-      plan({ model: "deepseek/deepseek-chat-v3-0324", provider: { data_collection: "deny" } }).map(
-        (a) => a.provider.slug,
-      ),
+      plan(
+        { model: "deepseek/deepseek-chat-v3-0324", provider: { data_collection: "deny" } },
+        { catalog: withDeepSeekServingV3() },
+      ).map((a) => a.provider.slug),
     ).not.toContain("deepseek");
     const { key } = await fundedAccount();
     const provider = { data_collection: "deny" };
-    for (const model of ["openai/gpt-4o-mini", "anthropic/claude-sonnet-4"]) {
+    for (const model of ["openai/gpt-4o-mini", "anthropic/claude-haiku-4.5"]) {
       const response = await chat(key, { model, messages: hello, provider });
       expect(response.status).toBe(200);
     }

@@ -5,6 +5,7 @@ import { CatalogSchema } from "../src/catalog/types";
 import { type PlanInput, planAttempts } from "../src/routing/plan";
 import { ChatRequestSchema } from "../src/schema/chat";
 import { GatewayError } from "../src/schema/errors";
+import { withDeepSeekServingV3 } from "./support/catalog";
 
 /** Routing is a pure function of (request, catalog, health): tested without any I/O. */
 const catalog = indexCatalog(CatalogSchema.parse(defaultCatalog), "default");
@@ -108,7 +109,9 @@ describe("provider preferences", () => {
   });
 
   it("data_collection: deny drops providers that train on prompts", () => {
-    const order = providers({ model: "deepseek/deepseek-chat-v3-0324", provider: { data_collection: "deny" } });
+    const request = { model: "deepseek/deepseek-chat-v3-0324", provider: { data_collection: "deny" } } as const;
+    expect(providers({ ...request, provider: {} }, { catalog: withDeepSeekServingV3() })).toContain("deepseek");
+    const order = providers(request, { catalog: withDeepSeekServingV3() });
     expect(order).not.toContain("deepseek");
     expect(order.length).toBeGreaterThan(0);
   });
@@ -135,8 +138,8 @@ describe("provider preferences", () => {
   it("more stop sequences than a format takes skip its endpoints; with none left, a 400 names `stop`", () => {
     const stops = (n: number) => Array.from({ length: n }, (_, i) => `STOP${i}`);
     // Gemini, like Cohere, takes five; empty strings are no stop sequence and do not count.
-    expect(providers({ model: "google/gemini-2.5-flash", stop: [...stops(5), ""] })).toEqual(["google-ai-studio"]);
-    expect(() => plan({ model: "google/gemini-2.5-flash", stop: stops(6) })).toThrow(
+    expect(providers({ model: "google/gemini-2.5-flash-lite", stop: [...stops(5), ""] })).toEqual(["google-ai-studio"]);
+    expect(() => plan({ model: "google/gemini-2.5-flash-lite", stop: stops(6) })).toThrow(
       expect.objectContaining({
         status: 400,
         message: expect.stringMatching(/at most 5 stop sequences \(`stop` has 6\)/),
@@ -144,7 +147,7 @@ describe("provider preferences", () => {
     );
     // Through a `models` fallback, the next model serves it, on the providers without a limit
     // under six (OpenAI takes four; Groq, like OpenAI, four).
-    const fallback = plan({ model: "google/gemini-2.5-flash", models: [LLAMA], stop: stops(6) });
+    const fallback = plan({ model: "google/gemini-2.5-flash-lite", models: [LLAMA], stop: stops(6) });
     expect(fallback.map((a) => a.model.id)).toEqual(fallback.map(() => LLAMA));
     expect(fallback.map((a) => a.provider.slug)).not.toContain("groq");
     expect(() => plan({ model: "openai/gpt-4o-mini", stop: stops(5) })).toThrow(
@@ -153,7 +156,7 @@ describe("provider preferences", () => {
     // A provider that is not configured is not the client's to fix: a 404, not a request for fewer stops.
     const unconfigured = () =>
       plan(
-        { model: "google/gemini-2.5-flash", models: [LLAMA], stop: stops(6) },
+        { model: "google/gemini-2.5-flash-lite", models: [LLAMA], stop: stops(6) },
         {
           access: (p) => (p.slug === "google-ai-studio" ? configured() : undefined),
         },
@@ -213,7 +216,7 @@ describe('"No allowed providers": the provider filters alone leave no endpoint',
 
   it("names the requested providers by slug: a display name as the catalog's slug, slug/tag whole, lower case", () => {
     const error = refusal({
-      model: "google/gemini-2.5-flash",
+      model: "google/gemini-2.5-flash-lite",
       provider: { only: ["DeepInfra", "together/FP8", "groq"] },
     });
     expect(error.message).toBe(NO_ALLOWED);
@@ -253,7 +256,7 @@ describe('"No allowed providers": the provider filters alone leave no endpoint',
     });
     expect(error.message).toBe(NO_ALLOWED);
     expect(error.metadata).toMatchObject({
-      available_providers: ["deepseek", "together", "fireworks", "deepinfra", "groq", "openai", "azure"],
+      available_providers: ["together", "fireworks", "deepinfra", "groq", "openai", "azure"],
       requested_providers: ["mistral"],
     });
     expect((error.metadata as { reasons: string[] }).reasons).toHaveLength(3);

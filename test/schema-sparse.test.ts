@@ -18,7 +18,7 @@ const chatBodies: unknown[] = [
   { model: "openai/gpt-4o-mini", messages: [user] },
   { messages: [user] },
   {
-    model: "anthropic/claude-sonnet-4",
+    model: "anthropic/claude-haiku-4.5",
     models: ["openai/gpt-4o"],
     messages: [
       { role: "system", content: "be brief" },

@@ -4,7 +4,8 @@ import { defaultCatalog } from "../src/catalog/default-catalog";
 import { CATALOG_KV_KEY } from "../src/catalog/store";
 import type { Model } from "../src/catalog/types";
 import { buildCohereBody } from "../src/providers/cohere/request";
-import { BASE, chat, emulatorRequests, fundedAccount, gatewayFetch, nonce, sleep } from "./support/gateway";
+import { putCatalog } from "./support/catalog";
+import { chat, emulatorRequests, fundedAccount, nonce } from "./support/gateway";
 import { chatRequest, testTarget } from "./support/target";
 
 /**
@@ -35,15 +36,7 @@ let key: string;
 beforeAll(async () => {
   ({ key } = await fundedAccount("10"));
   const catalog = { ...defaultCatalog, models: [...defaultCatalog.models, twoProviderModel()] };
-  await env.CATALOG.put(CATALOG_KV_KEY, JSON.stringify(catalog));
-  // The isolate's catalog is cached for a second in tests: wait until the override is in force.
-  for (let i = 0; i < 50; i++) {
-    const response = await gatewayFetch(`${BASE}/models/${TWO_PROVIDERS}/endpoints`);
-    await response.body?.cancel();
-    if (response.ok) return;
-    await sleep(100);
-  }
-  throw new Error("the catalog override never came into force");
+  await putCatalog(catalog, TWO_PROVIDERS);
 });
 afterAll(async () => {
   await env.CATALOG.delete(CATALOG_KV_KEY);

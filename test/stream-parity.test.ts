@@ -12,14 +12,14 @@ import { BASE, chat, fundedAccount, gatewayFetch, nonce, readSse, sleep } from "
 const ROWS: Array<{ model: string; provider: string; tools: boolean; reasons: boolean; choices: number }> = [
   { model: "openai/gpt-4o-mini", provider: "openai", tools: true, reasons: false, choices: 2 },
   { model: "meta-llama/llama-3.3-70b-instruct", provider: "together", tools: true, reasons: false, choices: 2 },
-  { model: "anthropic/claude-sonnet-4", provider: "anthropic", tools: true, reasons: true, choices: 1 },
-  { model: "anthropic/claude-sonnet-4", provider: "amazon-bedrock", tools: true, reasons: true, choices: 1 },
+  { model: "anthropic/claude-haiku-4.5", provider: "anthropic", tools: true, reasons: true, choices: 1 },
+  { model: "anthropic/claude-haiku-4.5", provider: "amazon-bedrock", tools: true, reasons: true, choices: 1 },
   { model: "openai/gpt-4o", provider: "azure", tools: true, reasons: false, choices: 2 },
   { model: "cohere/command-a", provider: "cohere", tools: true, reasons: false, choices: 1 },
   { model: "mistralai/mistral-small-3.1-24b-instruct", provider: "mistral", tools: true, reasons: false, choices: 2 },
   { model: "x-ai/grok-3-mini", provider: "xai", tools: true, reasons: true, choices: 2 },
-  { model: "deepseek/deepseek-r1", provider: "deepseek", tools: false, reasons: true, choices: 2 },
-  { model: "google/gemini-2.5-flash", provider: "google-ai-studio", tools: true, reasons: true, choices: 2 },
+  { model: "deepseek/deepseek-r1", provider: "together", tools: false, reasons: true, choices: 2 },
+  { model: "google/gemini-2.5-flash-lite", provider: "google-ai-studio", tools: true, reasons: true, choices: 2 },
 ];
 
 const tool = (name: string) => ({

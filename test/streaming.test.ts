@@ -120,7 +120,7 @@ describe("streaming chat completions", () => {
     // KEEPALIVE_INTERVAL_MS is 400 ms), and none of it is relayed. A client must not see a silent connection that
     // long (a read timeout, or a proxy's idle one, would cut it while the model is working).
     const response = await chat(key, {
-      model: "anthropic/claude-sonnet-4",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: ["anthropic"] },
       stream: true,
       reasoning: { effort: "high" },

@@ -119,7 +119,7 @@ describe("fields inside messages, to APIs that refuse unknown ones", () => {
       type: "extra_forbidden",
       loc: ["body", "messages", 0, "user", "content", 0, "text", "cache_control"],
     });
-    const groq = await post("/groq/openai/v1", "llama-3.3-70b-versatile");
+    const groq = await post("/groq/openai/v1", "openai/gpt-oss-120b");
     expect(groq.status).toBe(400);
     expect(((await groq.json()) as any).error.message).toBe(
       "'messages.0' : for 'role:user' the following must be satisfied[('messages.0.content.0' : property 'cache_control' is unsupported)]",

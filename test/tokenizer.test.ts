@@ -18,13 +18,13 @@ describe("tokenizer", () => {
   it("knows which OpenAI models use which vocabulary, and that other families have none here", () => {
     expect(encodingFor("openai/gpt-4o")).toBe("o200k_base");
     expect(encodingFor("openai/gpt-4o-mini")).toBe("o200k_base");
-    expect(encodingFor("openai/gpt-4.1-nano")).toBe("o200k_base");
-    expect(encodingFor("openai/o4-mini")).toBe("o200k_base");
+    expect(encodingFor("openai/gpt-4.1-mini")).toBe("o200k_base");
+    expect(encodingFor("openai/gpt-4o")).toBe("o200k_base");
     expect(encodingFor("openai/gpt-4")).toBe("cl100k_base");
     expect(encodingFor("openai/gpt-4-turbo")).toBe("cl100k_base");
     expect(encodingFor("openai/gpt-3.5-turbo")).toBe("cl100k_base");
     expect(encodingFor("meta-llama/llama-3.3-70b-instruct")).toBeUndefined();
-    expect(encodingFor("anthropic/claude-sonnet-4")).toBeUndefined();
+    expect(encodingFor("anthropic/claude-haiku-4.5")).toBeUndefined();
   });
 
   it("counts OpenAI tokens exactly with the downloaded vocabulary", async () => {

@@ -10,7 +10,12 @@ import { BASE, chat, fundedAccount, nonce, readSse, recordedGeneration, totalUsa
  * nothing and never finished, is not charged, the provider's count of its tokens notwithstanding.
  * `ZERO_COMPLETION_INSURANCE=off` charges them as any other.
  */
-const ONLY_GEMINI = { model: "google/gemini-2.0-flash-001", provider: { allow_fallbacks: false } };
+// Asked not to think, so its tokens are all text (as Gemini 2.0 Flash's were, until its shutdown).
+const ONLY_GEMINI = {
+  model: "google/gemini-2.5-flash-lite",
+  provider: { allow_fallbacks: false },
+  reasoning: { enabled: false },
+};
 
 /** A stream that fails after five tokens with Gemini's own error finish (OTHER). */
 const failingLate = (marker: string) => ({

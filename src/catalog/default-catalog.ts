@@ -25,8 +25,6 @@ const CHAT = ["max_tokens", "temperature", "top_p", "stop", "seed", "frequency_p
 const TOOLS = ["tools", "tool_choice", "parallel_tool_calls"];
 const JSON_OUT = ["response_format", "structured_outputs"];
 const OPENAI_PARAMS = [...CHAT, ...TOOLS, ...JSON_OUT, "logit_bias", "logprobs", "top_logprobs"];
-// The o-series refuses parallel_tool_calls (400 "Unsupported parameter: 'parallel_tool_calls' is not supported with this model").
-const OPENAI_REASONING = ["max_tokens", "seed", "tools", "tool_choice", ...JSON_OUT, "reasoning", "include_reasoning"];
 /**
  * GPT-6 through the Responses API (the endpoints' `api: "responses"`): Chat Completions takes its
  * function tools only with reasoning effort none, which 6.1 Sol does not take at all ("Tool calling
@@ -56,7 +54,6 @@ const CLAUDE_5_5: ClaudeShape = {
 const CLAUDE_HAIKU_5_5: ClaudeShape = { ...CLAUDE_5_5, efforts: ["low", "medium", "high"], forced_tool_use: true };
 // Claude on Bedrock: Converse's toolChoice has no switch for parallel tool calls (Anthropic's
 // disable_parallel_tool_use), so parallel_tool_calls is dropped there rather than claimed and ignored.
-const BEDROCK_CLAUDE_PARAMS = ANTHROPIC_PARAMS.filter((p) => p !== "parallel_tool_calls");
 const BEDROCK_CLAUDE_THINKING = ANTHROPIC_THINKING.filter((p) => p !== "parallel_tool_calls");
 const BEDROCK_CLAUDE_5 = CLAUDE_5_PARAMS.filter((p) => p !== "parallel_tool_calls");
 const GEMINI_PARAMS = [...CHAT, "top_k", ...TOOLS.slice(0, 2), ...JSON_OUT];
@@ -405,6 +402,12 @@ export const defaultCatalog: Catalog = {
   ],
   // openrouter/auto's models: small, fast ones of three providers, each still served (Claude 3.5
   // Haiku and Gemini 2.0 Flash, the list's earlier members, are retired or shut down this year).
+  // Models their providers have shut down are left out (checked 2026-12-02 against the providers'
+  // deprecation pages): GPT-4.1 nano, o4-mini and o3-mini (2026-10-23); Claude 3.5 Haiku and 3.7
+  // Sonnet (2026-02-19), Sonnet 4 and Opus 4 (2026-06-15); Gemini 2.0 Flash (2026-06-01), 2.5 Pro
+  // and 2.5 Flash (2026-12-01) and 2.5 Flash Image Preview; Grok 3 and Grok 4 (2026-05-15);
+  // Codestral 25.01 (2025-11-30); and single endpoints: DeepSeek's own deepseek-chat and
+  // deepseek-reasoner names (2026-07-24) and Groq's Llama 3 8B (2025).
   auto_models: ["openai/gpt-4o-mini", "anthropic/claude-haiku-5.5", "google/gemini-3.5-flash-lite"],
   models: [
     // ── OpenAI ──
@@ -508,74 +511,6 @@ export const defaultCatalog: Catalog = {
           params: OPENAI_PARAMS,
           latencyMs: 450,
           tps: 90,
-        },
-      ],
-    }),
-    model({
-      id: "openai/gpt-4.1-nano",
-      name: "OpenAI: GPT-4.1 Nano",
-      created: "2025-04-14",
-      description: "The fastest and cheapest GPT-4.1, for classification and autocompletion.",
-      context: 1047576,
-      tokenizer: "GPT",
-      vision: true,
-      endpoints: [
-        {
-          provider: "openai",
-          id: "gpt-4.1-nano",
-          context: 1047576,
-          maxOut: 32768,
-          prompt: "0.1",
-          completion: "0.4",
-          cacheRead: "0.025",
-          params: OPENAI_PARAMS,
-          latencyMs: 350,
-          tps: 130,
-        },
-      ],
-    }),
-    model({
-      id: "openai/o4-mini",
-      name: "OpenAI: o4 Mini",
-      created: "2025-04-16",
-      description: "A compact reasoning model optimised for fast, cost-efficient reasoning with tools and vision.",
-      context: 200000,
-      tokenizer: "GPT",
-      vision: true,
-      endpoints: [
-        {
-          provider: "openai",
-          id: "o4-mini",
-          context: 200000,
-          maxOut: 100000,
-          prompt: "1.1",
-          completion: "4.4",
-          cacheRead: "0.275",
-          params: OPENAI_REASONING,
-          latencyMs: 2000,
-          tps: 100,
-        },
-      ],
-    }),
-    model({
-      id: "openai/o3-mini",
-      name: "OpenAI: o3 Mini",
-      created: "2025-01-31",
-      description: "A cost-efficient reasoning model for STEM tasks with adjustable reasoning effort.",
-      context: 200000,
-      tokenizer: "GPT",
-      endpoints: [
-        {
-          provider: "openai",
-          id: "o3-mini",
-          context: 200000,
-          maxOut: 100000,
-          prompt: "1.1",
-          completion: "4.4",
-          cacheRead: "0.55",
-          params: OPENAI_REASONING,
-          latencyMs: 2000,
-          tps: 110,
         },
       ],
     }),
@@ -706,150 +641,6 @@ export const defaultCatalog: Catalog = {
       ],
     }),
     // ── Anthropic ──
-    model({
-      id: "anthropic/claude-3.5-haiku",
-      name: "Anthropic: Claude 3.5 Haiku",
-      created: "2024-11-04",
-      description: "Anthropic's fastest model of the 3.5 family, for quick, accurate responses.",
-      context: 200000,
-      tokenizer: "Claude",
-      vision: true,
-      endpoints: [
-        {
-          provider: "anthropic",
-          id: "claude-3-5-haiku-20241022",
-          context: 200000,
-          maxOut: 8192,
-          prompt: "0.8",
-          completion: "4",
-          cacheRead: "0.08",
-          cacheWrite: "1",
-          cacheWrite1h: "1.6",
-          params: ANTHROPIC_PARAMS,
-          latencyMs: 700,
-          tps: 60,
-        },
-        {
-          provider: "amazon-bedrock",
-          id: "anthropic.claude-3-5-haiku-20241022-v1:0",
-          context: 200000,
-          maxOut: 8192,
-          prompt: "0.8",
-          completion: "4",
-          params: BEDROCK_CLAUDE_PARAMS,
-          latencyMs: 900,
-          tps: 55,
-        },
-      ],
-    }),
-    model({
-      id: "anthropic/claude-3.7-sonnet",
-      name: "Anthropic: Claude 3.7 Sonnet",
-      created: "2025-02-24",
-      description: "Claude 3.7 Sonnet, a hybrid reasoning model with optional extended thinking.",
-      context: 200000,
-      tokenizer: "Claude",
-      vision: true,
-      endpoints: [
-        {
-          provider: "anthropic",
-          id: "claude-3-7-sonnet-20250219",
-          context: 200000,
-          maxOut: 64000,
-          prompt: "3",
-          completion: "15",
-          cacheRead: "0.3",
-          cacheWrite: "3.75",
-          cacheWrite1h: "6",
-          params: ANTHROPIC_THINKING,
-          latencyMs: 1200,
-          tps: 55,
-        },
-        {
-          provider: "amazon-bedrock",
-          id: "us.anthropic.claude-3-7-sonnet-20250219-v1:0",
-          context: 200000,
-          maxOut: 64000,
-          prompt: "3",
-          completion: "15",
-          params: BEDROCK_CLAUDE_THINKING,
-          latencyMs: 1400,
-          tps: 50,
-        },
-      ],
-    }),
-    model({
-      id: "anthropic/claude-sonnet-4",
-      name: "Anthropic: Claude Sonnet 4",
-      created: "2025-05-22",
-      description: "Claude Sonnet 4: strong coding and reasoning with extended thinking and tool use.",
-      context: 200000,
-      tokenizer: "Claude",
-      vision: true,
-      endpoints: [
-        {
-          provider: "anthropic",
-          id: "claude-sonnet-4-20250514",
-          context: 200000,
-          maxOut: 64000,
-          prompt: "3",
-          completion: "15",
-          cacheRead: "0.3",
-          cacheWrite: "3.75",
-          cacheWrite1h: "6",
-          params: ANTHROPIC_THINKING,
-          latencyMs: 1300,
-          tps: 55,
-        },
-        {
-          provider: "amazon-bedrock",
-          id: "us.anthropic.claude-sonnet-4-20250514-v1:0",
-          context: 200000,
-          maxOut: 64000,
-          prompt: "3",
-          completion: "15",
-          params: BEDROCK_CLAUDE_THINKING,
-          latencyMs: 1500,
-          tps: 50,
-        },
-      ],
-    }),
-    model({
-      id: "anthropic/claude-opus-4",
-      name: "Anthropic: Claude Opus 4",
-      created: "2025-05-22",
-      description: "Claude Opus 4, Anthropic's most capable model of its generation for long agentic work.",
-      context: 200000,
-      tokenizer: "Claude",
-      vision: true,
-      endpoints: [
-        {
-          provider: "anthropic",
-          id: "claude-opus-4-20250514",
-          context: 200000,
-          maxOut: 32000,
-          prompt: "15",
-          completion: "75",
-          cacheRead: "1.5",
-          cacheWrite: "18.75",
-          cacheWrite1h: "30",
-          params: ANTHROPIC_THINKING,
-          latencyMs: 2000,
-          tps: 35,
-        },
-        {
-          provider: "amazon-bedrock",
-          id: "us.anthropic.claude-opus-4-20250514-v1:0",
-          context: 200000,
-          maxOut: 32000,
-          prompt: "15",
-          completion: "75",
-          params: BEDROCK_CLAUDE_THINKING,
-          latencyMs: 2200,
-          tps: 30,
-        },
-      ],
-    }),
     model({
       id: "anthropic/claude-haiku-4.5",
       name: "Anthropic: Claude Haiku 4.5",
@@ -1011,52 +802,6 @@ export const defaultCatalog: Catalog = {
     }),
     // ── Google ──
     model({
-      id: "google/gemini-2.0-flash-001",
-      name: "Google: Gemini 2.0 Flash",
-      created: "2025-02-05",
-      description: "Gemini 2.0 Flash: fast multimodal model with a one-million-token context.",
-      context: 1048576,
-      tokenizer: "Gemini",
-      vision: true,
-      endpoints: [
-        {
-          provider: "google-ai-studio",
-          id: "gemini-2.0-flash-001",
-          context: 1048576,
-          maxOut: 8192,
-          prompt: "0.1",
-          completion: "0.4",
-          cacheRead: "0.025",
-          params: GEMINI_PARAMS,
-          latencyMs: 500,
-          tps: 150,
-        },
-      ],
-    }),
-    model({
-      id: "google/gemini-2.5-flash",
-      name: "Google: Gemini 2.5 Flash",
-      created: "2025-06-17",
-      description: "Gemini 2.5 Flash: a thinking model balancing price and performance.",
-      context: 1048576,
-      tokenizer: "Gemini",
-      vision: true,
-      endpoints: [
-        {
-          provider: "google-ai-studio",
-          id: "gemini-2.5-flash",
-          context: 1048576,
-          maxOut: 65535,
-          prompt: "0.3",
-          completion: "2.5",
-          cacheRead: "0.03",
-          params: GEMINI_THINKING,
-          latencyMs: 700,
-          tps: 140,
-        },
-      ],
-    }),
-    model({
       id: "google/gemini-2.5-flash-lite",
       name: "Google: Gemini 2.5 Flash Lite",
       created: "2025-07-22",
@@ -1076,32 +821,6 @@ export const defaultCatalog: Catalog = {
           params: GEMINI_THINKING,
           latencyMs: 400,
           tps: 200,
-        },
-      ],
-    }),
-    model({
-      id: "google/gemini-2.5-pro",
-      name: "Google: Gemini 2.5 Pro",
-      created: "2025-06-17",
-      description: "Gemini 2.5 Pro, Google's state-of-the-art thinking model for complex reasoning and code.",
-      context: 1048576,
-      tokenizer: "Gemini",
-      vision: true,
-      endpoints: [
-        {
-          provider: "google-ai-studio",
-          id: "gemini-2.5-pro",
-          context: 1048576,
-          maxOut: 65536,
-          prompt: "1.25",
-          completion: "10",
-          // Google bills a prompt of more than 200k tokens (cache reads among them) at dearer rates,
-          // its output and thinking too; cache reads at a tenth of the input price either way.
-          cacheRead: "0.125",
-          tiers: [{ minPrompt: 200000, prompt: "2.5", completion: "15", cacheRead: "0.25" }],
-          params: GEMINI_THINKING,
-          latencyMs: 1500,
-          tps: 90,
         },
       ],
     }),
@@ -1193,32 +912,30 @@ export const defaultCatalog: Catalog = {
     // Gemini's image models ("Nano Banana"): replies with images when asked (`modalities`),
     // listed and priced as OpenRouter lists them. Google bills the text out at $2.50/M and a
     // generated image as 1290 tokens at $30/M ($0.039 an image); no tools, no thinking settings.
-    ...(["google/gemini-2.5-flash-image", "google/gemini-2.5-flash-image-preview"] as const).map((id) =>
-      model({
-        id,
-        name: id.endsWith("-preview") ? "Google: Gemini 2.5 Flash Image Preview" : "Google: Gemini 2.5 Flash Image",
-        created: id.endsWith("-preview") ? "2025-08-26" : "2025-10-07",
-        description: "Gemini 2.5 Flash Image (Nano Banana): generates and edits images in a conversation.",
-        context: 32768,
-        tokenizer: "Gemini",
-        vision: true,
-        drawsImages: true,
-        endpoints: [
-          {
-            provider: "google-ai-studio",
-            id: id.slice("google/".length),
-            context: 32768,
-            maxOut: 32768,
-            prompt: "0.3",
-            completion: "2.5",
-            imageOutput: "30",
-            params: GEMINI_IMAGE_PARAMS,
-            latencyMs: 3000,
-            tps: 100,
-          },
-        ],
-      }),
-    ),
+    model({
+      id: "google/gemini-2.5-flash-image",
+      name: "Google: Gemini 2.5 Flash Image",
+      created: "2025-10-07",
+      description: "Gemini 2.5 Flash Image (Nano Banana): generates and edits images in a conversation.",
+      context: 32768,
+      tokenizer: "Gemini",
+      vision: true,
+      drawsImages: true,
+      endpoints: [
+        {
+          provider: "google-ai-studio",
+          id: "gemini-2.5-flash-image",
+          context: 32768,
+          maxOut: 32768,
+          prompt: "0.3",
+          completion: "2.5",
+          imageOutput: "30",
+          params: GEMINI_IMAGE_PARAMS,
+          latencyMs: 3000,
+          tps: 100,
+        },
+      ],
+    }),
     // ── Meta (open weights, several hosts) ──
     model({
       id: "meta-llama/llama-3.3-70b-instruct",
@@ -1335,18 +1052,6 @@ export const defaultCatalog: Catalog = {
       tokenizer: "Llama3",
       hf: "meta-llama/Meta-Llama-3-8B-Instruct",
       endpoints: [
-        {
-          provider: "groq",
-          id: "llama3-8b-8192",
-          context: 8192,
-          maxOut: 8192,
-          prompt: "0.05",
-          completion: "0.08",
-          quantization: "fp16",
-          params: GROQ_PARAMS,
-          latencyMs: 150,
-          tps: 750,
-        },
         {
           provider: "deepinfra",
           id: "meta-llama/Meta-Llama-3-8B-Instruct",
@@ -1654,27 +1359,6 @@ export const defaultCatalog: Catalog = {
         },
       ],
     }),
-    model({
-      id: "mistralai/codestral-2501",
-      name: "Mistral: Codestral 2501",
-      created: "2025-01-14",
-      description: "Mistral's coding model, tuned for fill-in-the-middle and code generation.",
-      context: 262144,
-      tokenizer: "Mistral",
-      endpoints: [
-        {
-          provider: "mistral",
-          id: "codestral-2501",
-          context: 262144,
-          maxOut: null,
-          prompt: "0.3",
-          completion: "0.9",
-          params: MISTRAL_PARAMS,
-          latencyMs: 350,
-          tps: 120,
-        },
-      ],
-    }),
     // ── DeepSeek ──
     model({
       id: "deepseek/deepseek-chat-v3-0324",
@@ -1686,19 +1370,6 @@ export const defaultCatalog: Catalog = {
       tokenizer: "DeepSeek",
       hf: "deepseek-ai/DeepSeek-V3-0324",
       endpoints: [
-        {
-          provider: "deepseek",
-          id: "deepseek-chat",
-          context: 65536,
-          maxOut: 8192,
-          prompt: "0.27",
-          completion: "1.1",
-          cacheRead: "0.07",
-          // JSON mode only: a JSON schema is refused (400 "This response_format type is unavailable now").
-          params: [...CHAT, ...TOOLS.slice(0, 2), "response_format"],
-          latencyMs: 1500,
-          tps: 25,
-        },
         {
           provider: "together",
           id: "deepseek-ai/DeepSeek-V3",
@@ -1747,18 +1418,6 @@ export const defaultCatalog: Catalog = {
       tokenizer: "DeepSeek",
       hf: "deepseek-ai/DeepSeek-R1",
       endpoints: [
-        {
-          provider: "deepseek",
-          id: "deepseek-reasoner",
-          context: 65536,
-          maxOut: 32768,
-          prompt: "0.55",
-          completion: "2.19",
-          cacheRead: "0.14",
-          params: R1_PARAMS,
-          latencyMs: 3000,
-          tps: 25,
-        },
         {
           provider: "together",
           id: "deepseek-ai/DeepSeek-R1",
@@ -1962,28 +1621,6 @@ export const defaultCatalog: Catalog = {
     }),
     // ── xAI ──
     model({
-      id: "x-ai/grok-3",
-      name: "xAI: Grok 3",
-      created: "2025-02-17",
-      description: "xAI's Grok 3 flagship, strong at enterprise tasks, coding and summarisation.",
-      context: 131072,
-      tokenizer: "Grok",
-      endpoints: [
-        {
-          provider: "xai",
-          id: "grok-3",
-          context: 131072,
-          maxOut: null,
-          prompt: "3",
-          completion: "15",
-          cacheRead: "0.75",
-          params: [...CHAT, ...TOOLS, ...JSON_OUT, "logprobs", "top_logprobs"],
-          latencyMs: 800,
-          tps: 50,
-        },
-      ],
-    }),
-    model({
       id: "x-ai/grok-3-mini",
       name: "xAI: Grok 3 Mini",
       created: "2025-02-17",
@@ -2012,38 +1649,6 @@ export const defaultCatalog: Catalog = {
           ],
           latencyMs: 600,
           tps: 90,
-        },
-      ],
-    }),
-    model({
-      id: "x-ai/grok-4",
-      name: "xAI: Grok 4",
-      created: "2025-07-09",
-      description: "Grok 4, xAI's reasoning model with tool use and a 256k context.",
-      context: 256000,
-      tokenizer: "Grok",
-      vision: true,
-      endpoints: [
-        {
-          provider: "xai",
-          id: "grok-4",
-          context: 256000,
-          maxOut: null,
-          prompt: "3",
-          completion: "15",
-          cacheRead: "0.75",
-          params: [
-            "max_tokens",
-            "temperature",
-            "top_p",
-            "seed",
-            ...TOOLS,
-            ...JSON_OUT,
-            "reasoning",
-            "include_reasoning",
-          ],
-          latencyMs: 3000,
-          tps: 50,
         },
       ],
     }),

@@ -154,7 +154,7 @@ export function requestedModels(request: PlanInput["request"], catalog: CatalogI
   const ids = [...(request.model ? [request.model] : []), ...(request.models ?? [])];
   if (ids.length === 0) throw badRequest("`model` is required (or a non-empty `models` list)");
   // openrouter/auto stands for the catalog's auto_models wherever it is, a fallback in `models`
-  // too (["anthropic/claude-sonnet-4", "openrouter/auto"]: Claude, then the auto list).
+  // too (["anthropic/claude-haiku-4.5", "openrouter/auto"]: Claude, then the auto list).
   const expanded = ids.flatMap((id) => {
     if (id !== "openrouter/auto") return [id];
     if (catalog.catalog.auto_models.length === 0) throw badRequest("openrouter/auto has no models configured");

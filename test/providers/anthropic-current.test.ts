@@ -118,7 +118,7 @@ describe("Claude 5.5 through the gateway", () => {
     const { key } = await fundedAccount("10");
     const marker = nonce();
     const response = await chat(key, {
-      model: "anthropic/claude-sonnet-4",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: ["anthropic"] },
       response_format: { type: "json_schema", json_schema: { name: "place", schema: { type: "object" } } },
       messages: [{ role: "user", content: marker }],

@@ -13,7 +13,7 @@ import { CHAT_PARAMETERS, chatRequest, testTarget } from "../support/target";
 
 const target = testTarget({
   slug: "anthropic",
-  model: "claude-sonnet-4-20250514",
+  model: "claude-haiku-4-5-20251001",
   maxCompletionTokens: 64000,
   baseUrl: "http://x",
   parameters: CHAT_PARAMETERS.filter(
@@ -443,7 +443,7 @@ describe("Anthropic emulator", () => {
     fetch(`${inject("emulatorUrl")}/anthropic/v1/messages`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-api-key": "k", "anthropic-version": "2023-06-01" },
-      body: JSON.stringify({ model: "claude-sonnet-4-20250514", max_tokens: 4000, ...body }),
+      body: JSON.stringify({ model: "claude-haiku-4-5-20251001", max_tokens: 4000, ...body }),
     });
 
   it("rejects an image media type outside jpeg, png, gif and webp, as the API does", async () => {
@@ -496,7 +496,7 @@ describe("Anthropic through the gateway", () => {
     const { key } = await fundedAccount("2");
     const first = (await (
       await chat(key, {
-        model: "anthropic/claude-sonnet-4",
+        model: "anthropic/claude-haiku-4.5",
         // Pinned: Bedrock also serves this model, and parallel fault tests can move health-aware routing.
         provider: { only: ["anthropic"] },
         reasoning: { effort: "low" },
@@ -507,7 +507,7 @@ describe("Anthropic through the gateway", () => {
     expect(details[0].signature).toMatch(/^sig_/);
     const marker = nonce();
     const second = await chat(key, {
-      model: "anthropic/claude-sonnet-4",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: ["anthropic"] },
       reasoning: { effort: "low" },
       messages: [
@@ -528,7 +528,7 @@ describe("Anthropic through the gateway", () => {
     const { key } = await fundedAccount("2");
     const ask = (messages: unknown[], extra: Record<string, unknown> = {}) =>
       chat(key, {
-        model: "anthropic/claude-sonnet-4",
+        model: "anthropic/claude-haiku-4.5",
         provider: { only: ["anthropic"] },
         reasoning: { effort: "low" },
         messages,
@@ -561,7 +561,7 @@ describe("Anthropic through the gateway", () => {
     const { key } = await fundedAccount("1");
     const { data } = await readSse(
       await chat(key, {
-        model: "anthropic/claude-sonnet-4",
+        model: "anthropic/claude-haiku-4.5",
         provider: { only: ["anthropic"] },
         stream: true,
         tools: [{ type: "function", function: { name: "get_time", parameters: { type: "object", properties: {} } } }],
@@ -578,7 +578,7 @@ describe("Anthropic through the gateway", () => {
     const { key } = await fundedAccount("1");
     const marker = nonce();
     const response = await chat(key, {
-      model: "anthropic/claude-sonnet-4",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: ["anthropic"] },
       messages: [
         {
@@ -598,7 +598,7 @@ describe("Anthropic through the gateway", () => {
   it("answers reasoning with a forced tool_choice: the tool is called, reasoning is named as dropped", async () => {
     const { key } = await fundedAccount("1");
     const response = await chat(key, {
-      model: "anthropic/claude-sonnet-4",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: ["anthropic"] },
       reasoning: { effort: "low" },
       tools: [{ type: "function", function: { name: "get_time", parameters: { type: "object", properties: {} } } }],
@@ -615,7 +615,7 @@ describe("Anthropic through the gateway", () => {
   it("maps 529 overloaded to a 502 naming the kind", async () => {
     const { key } = await fundedAccount("1");
     const response = await chat(key, {
-      model: "anthropic/claude-sonnet-4",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: ["anthropic"] },
       messages: [{ role: "user", content: `[[emulate status=529]] ${nonce()}` }],
     });

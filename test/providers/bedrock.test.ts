@@ -103,7 +103,7 @@ describe("SigV4", () => {
 
 const target = testTarget({
   slug: "amazon-bedrock",
-  model: "us.anthropic.claude-sonnet-4-20250514-v1:0",
+  model: "us.anthropic.claude-haiku-4-5-20251001-v1:0",
   maxCompletionTokens: 64000,
   baseUrl: "https://bedrock-runtime.eu-west-3.amazonaws.com",
   // The emulator's images are on loopback.
@@ -138,7 +138,7 @@ describe("Bedrock request", () => {
   it("signs for the endpoint's region with the session token, the model id as one encoded segment", async () => {
     const call = await buildBedrockChatRequest(chatRequest(), target, true);
     expect(call.url).toBe(
-      "https://bedrock-runtime.eu-west-3.amazonaws.com/model/us.anthropic.claude-sonnet-4-20250514-v1%3A0/converse-stream",
+      "https://bedrock-runtime.eu-west-3.amazonaws.com/model/us.anthropic.claude-haiku-4-5-20251001-v1%3A0/converse-stream",
     );
     expect(regionOf(target)).toBe("eu-west-3");
     expect(call.init.headers.authorization).toMatch(
@@ -438,7 +438,7 @@ describe("Bedrock through the gateway", () => {
     const { key } = await fundedAccount("5");
     const first = (await (
       await chat(key, {
-        model: "anthropic/claude-sonnet-4",
+        model: "anthropic/claude-haiku-4.5",
         provider: { only: ["amazon-bedrock"] },
         reasoning: { effort: "low" },
         tools: [
@@ -454,7 +454,7 @@ describe("Bedrock through the gateway", () => {
     expect(message.reasoning_details[0].signature).toBeTruthy();
     const marker = nonce();
     const second = await chat(key, {
-      model: "anthropic/claude-sonnet-4",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: ["amazon-bedrock"] },
       reasoning: { effort: "low" },
       tools: [{ type: "function", function: { name: "get_weather", parameters: { type: "object" } } }],
@@ -474,7 +474,7 @@ describe("Bedrock through the gateway", () => {
     const { key } = await fundedAccount("1");
     const marker = nonce();
     const response = await chat(key, {
-      model: "anthropic/claude-sonnet-4",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: ["amazon-bedrock"] },
       tools: [{ type: "function", function: { name: "get_time", parameters: { type: "object", properties: {} } } }],
       messages: [...KIMI_TOOL_TURN, { role: "user", content: `thanks ${marker}` }],
@@ -490,7 +490,7 @@ describe("Bedrock through the gateway", () => {
     const { key } = await fundedAccount("1");
     const marker = nonce();
     const response = await chat(key, {
-      model: "anthropic/claude-sonnet-4",
+      model: "anthropic/claude-haiku-4.5",
       provider: { only: ["amazon-bedrock"] },
       messages: [
         {
@@ -517,7 +517,7 @@ describe("Bedrock through the gateway", () => {
     const { key } = await fundedAccount("5");
     const ask = (stream: boolean) =>
       chat(key, {
-        model: "anthropic/claude-sonnet-4",
+        model: "anthropic/claude-haiku-4.5",
         provider: { only: ["amazon-bedrock"] },
         stream,
         messages: [{ role: "user", content: `[[emulate@amazon-bedrock echo_credentials]] ${nonce()}` }],
@@ -576,7 +576,7 @@ describe("Bedrock through the gateway", () => {
       { model: "m", input: ["x"], dimensions: 512 },
       target,
     );
-    expect(call.url).toMatch(/\/model\/us\.anthropic\.claude-sonnet-4-20250514-v1%3A0\/invoke$/);
+    expect(call.url).toMatch(/\/model\/us\.anthropic\.claude-haiku-4-5-20251001-v1%3A0\/invoke$/);
     expect(JSON.parse(call.init.body ?? "{}")).toEqual({ inputText: "x", dimensions: 512, normalize: true });
   });
 });

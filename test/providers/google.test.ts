@@ -28,7 +28,7 @@ import { CHAT_PARAMETERS, chatRequest, testTarget } from "../support/target";
 
 const target = testTarget({
   slug: "google-ai-studio",
-  model: "gemini-2.5-flash",
+  model: "gemini-2.5-flash-lite",
   maxCompletionTokens: 65535,
   baseUrl: "https://generativelanguage.googleapis.com/v1beta",
   // The emulator's images are on loopback.
@@ -313,12 +313,14 @@ describe("Gemini request mapping", () => {
 
   it("calls generateContent or streamGenerateContent?alt=sse with x-goog-api-key", async () => {
     const plain = await buildGeminiChatRequest(request({}), target, false);
-    expect(plain.url).toBe("https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:generateContent");
+    expect(plain.url).toBe(
+      "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash-lite:generateContent",
+    );
     expect(plain.init.headers["x-goog-api-key"]).toBe("secret-key");
     expect(JSON.parse(plain.init.body!)).toEqual({ contents: [{ role: "user", parts: [{ text: "hi" }] }] });
     const stream = await buildGeminiChatRequest(request({}), target, true);
     expect(stream.url).toBe(
-      "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash:streamGenerateContent?alt=sse",
+      "https://generativelanguage.googleapis.com/v1beta/models/gemini-2.5-flash-lite:streamGenerateContent?alt=sse",
     );
   });
 });
@@ -404,7 +406,7 @@ describe("Gemini response mapping", () => {
         cachedContentTokenCount: 40,
         totalTokenCount: 150,
       },
-      modelVersion: "gemini-2.5-flash",
+      modelVersion: "gemini-2.5-flash-lite",
       responseId: "r1",
     });
     const choice = out.choices[0]!;
@@ -732,14 +734,14 @@ describe("Gemini emulator", () => {
   const user = (text: string) => ({ contents: [{ role: "user", parts: [{ text }] }] });
 
   it("wants a key (header or ?key=) and answers without one as the API does", async () => {
-    const denied = await post("gemini-2.5-flash:generateContent", user("hi"), {});
+    const denied = await post("gemini-2.5-flash-lite:generateContent", user("hi"), {});
     expect(denied.status).toBe(403);
     expect(((await denied.json()) as any).error.status).toBe("PERMISSION_DENIED");
-    expect((await post("gemini-2.5-flash:generateContent?key=k", user("hi"), {})).status).toBe(200);
+    expect((await post("gemini-2.5-flash-lite:generateContent?key=k", user("hi"), {})).status).toBe(200);
   });
 
   it("streams SSE chunks framed with CRLF, no [DONE], the finish reason and usage on the last one", async () => {
-    const response = await post("gemini-2.5-flash:streamGenerateContent?alt=sse", {
+    const response = await post("gemini-2.5-flash-lite:streamGenerateContent?alt=sse", {
       ...user(`hello ${nonce()}`),
       generationConfig: { thinkingConfig: { includeThoughts: true, thinkingBudget: 1024 } },
     });
@@ -761,7 +763,7 @@ describe("Gemini emulator", () => {
   });
 
   it("streams a JSON array without alt=sse", async () => {
-    const response = await post("gemini-2.5-flash:streamGenerateContent", user("hello"));
+    const response = await post("gemini-2.5-flash-lite:streamGenerateContent", user("hello"));
     const chunks = (await response.json()) as any[];
     expect(chunks.at(-1).candidates[0].finishReason).toBe("STOP");
   });
@@ -775,13 +777,13 @@ describe("Gemini emulator", () => {
       },
     ];
     const called = (await (
-      await post("gemini-2.5-flash:generateContent", { ...user("call the weather tool"), tools })
+      await post("gemini-2.5-flash-lite:generateContent", { ...user("call the weather tool"), tools })
     ).json()) as any;
     const part = called.candidates[0].content.parts.find((p: any) => p.functionCall);
     expect(part.functionCall).toEqual({ name: "get_weather", args: { city: "Paris" } });
     expect(part.thoughtSignature).toBeTruthy();
     const json = (await (
-      await post("gemini-2.5-flash:generateContent", {
+      await post("gemini-2.5-flash-lite:generateContent", {
         ...user("weather as JSON"),
         generationConfig: {
           responseMimeType: "application/json",
@@ -793,7 +795,7 @@ describe("Gemini emulator", () => {
   });
 
   it("rejects what the API rejects", async () => {
-    const unknown = await post("gemini-2.5-flash:generateContent", {
+    const unknown = await post("gemini-2.5-flash-lite:generateContent", {
       ...user("hi"),
       generationConfig: {
         responseMimeType: "application/json",
@@ -802,11 +804,11 @@ describe("Gemini emulator", () => {
     });
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as any).error.message).toContain('Unknown name "additionalProperties"');
-    const empty = await post("gemini-2.5-flash:generateContent", {
+    const empty = await post("gemini-2.5-flash-lite:generateContent", {
       contents: [{ role: "user", parts: [{ text: "" }] }],
     });
     expect(empty.status).toBe(400);
-    const unanswered = await post("gemini-2.5-flash:generateContent", {
+    const unanswered = await post("gemini-2.5-flash-lite:generateContent", {
       contents: [
         { role: "user", parts: [{ text: "q" }] },
         {
@@ -826,7 +828,7 @@ describe("Gemini emulator", () => {
     });
     expect(((await unsigned.json()) as any).error.message).toContain("missing a thought_signature");
     const file = (fileUri: string) =>
-      post("gemini-2.5-flash:generateContent", {
+      post("gemini-2.5-flash-lite:generateContent", {
         contents: [{ role: "user", parts: [{ text: "q" }, { fileData: { mimeType: "image/png", fileUri } }] }],
       });
     const foreign = await file("https://example.com/cat.png");
@@ -840,12 +842,12 @@ describe("Gemini emulator", () => {
   });
 
   it("answers errors with google.rpc.Status bodies (529 keeps its status)", async () => {
-    const limited = await post("gemini-2.5-flash:generateContent", user("[[emulate status=429 retry_after=7]]"));
+    const limited = await post("gemini-2.5-flash-lite:generateContent", user("[[emulate status=429 retry_after=7]]"));
     expect(limited.status).toBe(429);
     const error = ((await limited.json()) as any).error;
     expect(error).toMatchObject({ code: 429, status: "RESOURCE_EXHAUSTED" });
     expect(error.details.at(-1)).toEqual({ "@type": "type.googleapis.com/google.rpc.RetryInfo", retryDelay: "7s" });
-    const overloaded = await post("gemini-2.5-flash:generateContent", user("[[emulate status=529]]"));
+    const overloaded = await post("gemini-2.5-flash-lite:generateContent", user("[[emulate status=529]]"));
     expect(overloaded.status).toBe(529);
     expect(((await overloaded.json()) as any).error).toMatchObject({ code: 503, status: "UNAVAILABLE" });
   });
@@ -869,7 +871,7 @@ describe("Gemini emulator", () => {
 });
 
 describe("Gemini through the gateway", () => {
-  const MODEL = "google/gemini-2.5-flash";
+  const MODEL = "google/gemini-2.5-flash-lite";
   const WEATHER = WEATHER_TOOL;
 
   it("round-trips a function call's thought signature across turns", async () => {
@@ -903,7 +905,7 @@ describe("Gemini through the gateway", () => {
     expect(second.status).toBe(200);
     expect(((await second.json()) as any).choices[0].finish_reason).toBe("stop");
     const [upstream] = await emulatorRequests(marker);
-    expect(upstream!.path).toBe("/google-ai-studio/v1beta/models/gemini-2.5-flash:generateContent");
+    expect(upstream!.path).toBe("/google-ai-studio/v1beta/models/gemini-2.5-flash-lite:generateContent");
     expect(upstream!.headers["x-goog-api-key"]).toBe("emulator-key");
     const contents = (upstream!.body as any).contents;
     expect(contents[1]).toEqual({

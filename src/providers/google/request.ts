@@ -23,7 +23,7 @@ export const GEMINI_REASONING_FORMAT = "google-gemini-v1";
  */
 const GEMINI_ID_PREFIX = "call_gm_";
 
-/** `models/gemini-2.5-flash` for a bare id; `tunedModels/…` and `models/…` are kept. */
+/** `models/gemini-3.8-flash` for a bare id; `tunedModels/…` and `models/…` are kept. */
 export function modelPath(providerModelId: string): string {
   return providerModelId.includes("/") ? providerModelId : `models/${providerModelId}`;
 }
