@@ -90,7 +90,14 @@ describe("bundled catalog", () => {
     xai: ["grok-3", "grok-4"],
     mistral: ["codestral-2501"],
     deepseek: ["deepseek-chat", "deepseek-reasoner"],
-    groq: ["llama3-8b-8192"],
+    groq: [
+      "llama3-8b-8192",
+      "meta-llama/llama-4-maverick-17b-128e-instruct",
+      "meta-llama/llama-4-scout-17b-16e-instruct",
+      "qwen/qwen3-32b",
+      "llama-3.3-70b-versatile",
+      "llama-3.1-8b-instant",
+    ],
   };
 
   it("routes to no upstream model its provider has shut down, and openrouter/auto picks among listed models", () => {

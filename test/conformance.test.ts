@@ -1,5 +1,9 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { groqServingLlamaInForce } from "./support/catalog";
 import { chat, fundedAccount, nonce, readSse, WEATHER_TOOL } from "./support/gateway";
+
+// Groq serving Llama 3.3 (the fastest of its hosts) and Qwen 3: see withGroqServingLlama.
+groqServingLlamaInForce();
 
 /**
  * Every adapter × every scenario, asserting only what an OpenAI client sees. Each row pins one

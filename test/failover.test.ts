@@ -2,6 +2,7 @@ import { createExecutionContext, env } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import worker from "../src/index";
 import { HealthTracker, health } from "../src/routing/health";
+import { groqServingLlamaInForce } from "./support/catalog";
 import {
   BASE,
   chat,
@@ -14,6 +15,9 @@ import {
   recordedGeneration,
   sleep,
 } from "./support/gateway";
+
+// Groq serving Llama 3.3 (the fastest of its hosts) and Qwen 3: see withGroqServingLlama.
+groqServingLlamaInForce();
 
 const LLAMA = "meta-llama/llama-3.3-70b-instruct";
 let key: string;

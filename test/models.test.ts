@@ -204,23 +204,23 @@ describe("GET /models/{author}/{slug}/endpoints", () => {
     health.reset();
     const path = "/models/meta-llama/llama-3.3-70b-instruct/endpoints";
     const tagged = (body: any, tag: string) => body.data.endpoints.find((e: any) => e.tag === tag);
-    const before = tagged(await get(path), "groq");
+    const before = tagged(await get(path), "fireworks");
     expect(before).toMatchObject({ latency_last_30m: null, throughput_last_30m: null });
     const { key } = await fundedAccount("1");
     for (let i = 0; i < 3; i++) {
-      const body = { model: "meta-llama/llama-3.3-70b-instruct", provider: { only: ["groq"] }, stream: true };
+      const body = { model: "meta-llama/llama-3.3-70b-instruct", provider: { only: ["fireworks"] }, stream: true };
       await (await chat(key, { ...body, messages: [{ role: "user", content: `hi ${nonce()}` }] })).text();
     }
     const json = await get(path);
     // As a client reads it: the SDK's schema, percentiles or null.
     const parsed = ListEndpointsResponse$inboundSchema.parse(json.data);
-    const groq = parsed.endpoints.find((e) => e.tag === "groq");
-    for (const stats of [groq?.latencyLast30m, groq?.throughputLast30m]) {
+    const fireworks = parsed.endpoints.find((e) => e.tag === "fireworks");
+    for (const stats of [fireworks?.latencyLast30m, fireworks?.throughputLast30m]) {
       expect(stats).toMatchObject({ p50: expect.any(Number), p99: expect.any(Number) });
       expect(stats!.p50).toBeLessThanOrEqual(stats!.p75);
       expect(stats!.p90).toBeLessThanOrEqual(stats!.p99);
     }
-    expect(groq!.throughputLast30m!.p50).toBeGreaterThan(0);
+    expect(fireworks!.throughputLast30m!.p50).toBeGreaterThan(0);
     // Together served none of them: no figures, none invented.
     expect(tagged(json, "together")).toMatchObject({ latency_last_30m: null, throughput_last_30m: null });
   });

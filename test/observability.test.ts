@@ -2,7 +2,11 @@ import { env } from "cloudflare:test";
 import { GenerationResponse$inboundSchema } from "@openrouter/sdk/models";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
 import type { TollgateRpc } from "../src/rpc";
+import { groqServingLlamaInForce } from "./support/catalog";
 import { BASE, chat, fundedAccount, gatewayFetch, nonce, readSse, recordedGeneration, sleep } from "./support/gateway";
+
+// Groq serving Llama 3.3 (the fastest of its hosts) and Qwen 3: see withGroqServingLlama.
+groqServingLlamaInForce();
 
 let key: string;
 beforeAll(async () => {

@@ -5,7 +5,7 @@ import { CATALOG_KV_KEY } from "../src/catalog/store";
 import type { Endpoint, Model } from "../src/catalog/types";
 import { parseAnthropicResponse } from "../src/providers/anthropic/response";
 import { parseBedrockResponse } from "../src/providers/bedrock/response";
-import { putCatalog } from "./support/catalog";
+import { putCatalog, withGroqServingLlama } from "./support/catalog";
 import { chat, emulatorRequests, fundedAccount, nonce, WEATHER_TOOL } from "./support/gateway";
 
 /**
@@ -75,7 +75,9 @@ const RETIRED_SHAPES = [
 let key: string;
 beforeAll(async () => {
   ({ key } = await fundedAccount("10"));
-  await putCatalog({ ...defaultCatalog, models: [...defaultCatalog.models, ...RETIRED_SHAPES] }, GROK_4);
+  // Groq serving Llama 3.3 and Qwen 3 too (withGroqServingLlama): its models without a JSON schema.
+  const groqServing = withGroqServingLlama();
+  await putCatalog({ ...groqServing, models: [...groqServing.models, ...RETIRED_SHAPES] }, GROK_4);
 });
 afterAll(async () => {
   await env.CATALOG.delete(CATALOG_KV_KEY);
@@ -820,9 +822,9 @@ describe("response_format json_schema to an endpoint with JSON mode only", () =>
     expect((await upstreamBody(marker)).response_format).toEqual({ type: "json_object" });
   });
 
-  // Groq takes a JSON schema on Llama 4, not on Llama 3.3 (400 "does not support response format
+  // Groq took a JSON schema on GPT-OSS, not on Llama 3.3 (400 "does not support response format
   // `json_schema`"), though both list response_format.
-  it("Groq's Llama 3.3 is sent JSON mode and names structured_outputs dropped; its Llama 4 the schema", async () => {
+  it("Groq's Llama 3.3 is sent JSON mode and names structured_outputs dropped; its GPT-OSS the schema", async () => {
     const marker = nonce();
     const response = await ask(marker, {
       model: "meta-llama/llama-3.3-70b-instruct",
@@ -835,7 +837,7 @@ describe("response_format json_schema to an endpoint with JSON mode only", () =>
 
     const marker4 = nonce();
     const response4 = await ask(marker4, {
-      model: "meta-llama/llama-4-maverick",
+      model: "openai/gpt-oss-120b",
       provider: { only: ["groq"] },
       response_format: format,
     });

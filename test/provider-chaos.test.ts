@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from "vitest";
 import { defaultCatalog } from "../src/catalog/default-catalog";
 import { health } from "../src/routing/health";
+import { groqServingLlamaInForce, withGroqServingLlama } from "./support/catalog";
 import {
   BASE,
   chat,
@@ -12,6 +13,9 @@ import {
   sleep,
 } from "./support/gateway";
 import { mulberry32 } from "./support/prng";
+
+// Groq serving Llama 3.3 (the fastest of its hosts) and Qwen 3: see withGroqServingLlama.
+groqServingLlamaInForce();
 
 /**
  * Seeded chaos over failover and money: requests whose prompts carry random emulator fault
@@ -202,7 +206,9 @@ const slugOfName = (name: string) => defaultCatalog.providers.find((p) => p.name
 
 /** The catalog's cost of `usage` at `slug`'s endpoint for `modelId`, in nano-dollars (rounded up once). */
 function expectedCostNanos(modelId: string, slug: string, prompt: number, completion: number): number {
-  const endpoint = defaultCatalog.models.find((m) => m.id === modelId)?.endpoints.find((e) => e.provider === slug);
+  const endpoint = withGroqServingLlama()
+    .models.find((m) => m.id === modelId)
+    ?.endpoints.find((e) => e.provider === slug);
   if (!endpoint) throw new Error(`no endpoint ${slug} for ${modelId}`);
   const usd = prompt * Number(endpoint.pricing.prompt) + completion * Number(endpoint.pricing.completion);
   return Math.ceil(usd * NANO - 1e-6);

@@ -1,6 +1,7 @@
 import OpenAI from "openai";
 import { beforeAll, beforeEach, describe, expect, inject, it } from "vitest";
 import { health } from "../src/routing/health";
+import { groqServingLlamaInForce } from "./support/catalog";
 import {
   BASE,
   chat,
@@ -12,6 +13,9 @@ import {
   readSse,
   recordedGeneration,
 } from "./support/gateway";
+
+// Groq serving Llama 3.3 (the fastest of its hosts) and Qwen 3: see withGroqServingLlama.
+groqServingLlamaInForce();
 
 /**
  * A provider's own "error" finish (Gemini's OTHER, Cohere's ERROR, Bedrock's malformed output), made

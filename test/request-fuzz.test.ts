@@ -2,6 +2,7 @@ import { ChatResult$inboundSchema, ChatStreamChunk$inboundSchema } from "@openro
 import { CreateEmbeddingsResponseBody$inboundSchema } from "@openrouter/sdk/models/operations";
 import { beforeAll, describe, expect, inject, it } from "vitest";
 import { EMULATOR_SECRET_ACCESS_KEY } from "../src/providers/bedrock/credentials";
+import { groqServingLlamaInForce } from "./support/catalog";
 import {
   BASE,
   chat,
@@ -14,6 +15,9 @@ import {
   WEATHER_TOOL,
 } from "./support/gateway";
 import { mulberry32 } from "./support/prng";
+
+// Groq serving Llama 3.3 (the fastest of its hosts) and Qwen 3: see withGroqServingLlama.
+groqServingLlamaInForce();
 
 /**
  * A seeded fuzz of the request path: chat-completion bodies (and, lightly, legacy completions and

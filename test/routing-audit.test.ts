@@ -2,16 +2,18 @@ import { OpenRouter } from "@openrouter/sdk";
 import { HTTPClient } from "@openrouter/sdk/lib/http.js";
 import { NotFoundResponseError } from "@openrouter/sdk/models/errors";
 import { describe, expect, it } from "vitest";
-import { defaultCatalog } from "../src/catalog/default-catalog";
 import { indexCatalog } from "../src/catalog/store";
 import { CatalogSchema } from "../src/catalog/types";
 import { HealthTracker } from "../src/routing/health";
 import { type PlanInput, planAttempts } from "../src/routing/plan";
-import { withDeepSeekServingV3 } from "./support/catalog";
+import { groqServingLlamaInForce, withDeepSeekServingV3, withGroqServingLlama } from "./support/catalog";
 import { BASE, chat, fundedAccount, gatewayFetch } from "./support/gateway";
 
 /** Routing as an OpenRouter user would notice it: what is tried, and what is refused and how. */
-const catalog = indexCatalog(CatalogSchema.parse(defaultCatalog), "default");
+// Groq serving Llama 3.3 (the fastest of its hosts): see withGroqServingLlama.
+const groqServing = withGroqServingLlama();
+groqServingLlamaInForce();
+const catalog = indexCatalog(groqServing, "default");
 const LLAMA = "meta-llama/llama-3.3-70b-instruct";
 const configured = () => ({ baseUrl: "http://upstream", apiKey: "k", emulated: true, setting: () => undefined });
 const plan = (request: PlanInput["request"], extra: Partial<PlanInput> = {}) =>
@@ -24,8 +26,8 @@ describe("tools", () => {
   it("a request with tools goes only to endpoints that support tool use, without require_parameters", () => {
     // An operator's catalog where one of LLAMA's endpoints does not take tools.
     const edited = CatalogSchema.parse({
-      ...defaultCatalog,
-      models: defaultCatalog.models.map((m) =>
+      ...groqServing,
+      models: groqServing.models.map((m) =>
         m.id !== LLAMA
           ? m
           : {
@@ -219,8 +221,8 @@ describe("endpoint tags in order, only and ignore", () => {
   // An operator's catalog where DeepInfra serves LLAMA at two endpoints: its default and "turbo".
   const tagged = indexCatalog(
     CatalogSchema.parse({
-      ...defaultCatalog,
-      models: defaultCatalog.models.map((m) => {
+      ...groqServing,
+      models: groqServing.models.map((m) => {
         const base = m.endpoints.find((e) => e.provider === "deepinfra");
         if (m.id !== LLAMA || !base) return m;
         return { ...m, endpoints: [...m.endpoints, { ...base, tag: "turbo", quantization: "fp8" }] };

@@ -1,14 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { defaultCatalog } from "../src/catalog/default-catalog";
 import { indexCatalog } from "../src/catalog/store";
-import { CatalogSchema } from "../src/catalog/types";
 import { type PlanInput, planAttempts } from "../src/routing/plan";
 import { ChatRequestSchema } from "../src/schema/chat";
 import { GatewayError } from "../src/schema/errors";
-import { withDeepSeekServingV3 } from "./support/catalog";
+import { withDeepSeekServingV3, withGroqServingLlama } from "./support/catalog";
 
 /** Routing is a pure function of (request, catalog, health): tested without any I/O. */
-const catalog = indexCatalog(CatalogSchema.parse(defaultCatalog), "default");
+// Groq serving Llama 3.3 (the fastest of its hosts): see withGroqServingLlama.
+const groqServing = withGroqServingLlama();
+const catalog = indexCatalog(groqServing, "default");
 const LLAMA = "meta-llama/llama-3.3-70b-instruct";
 const configured = () => ({ baseUrl: "http://upstream", apiKey: "k", emulated: true, setting: () => undefined });
 

@@ -1,5 +1,9 @@
 import { describe, expect, inject, it } from "vitest";
+import { groqServingLlamaInForce } from "./support/catalog";
 import { chat, emulatorRequests, fundedAccount, nonce } from "./support/gateway";
+
+// Groq serving Llama 3.3 (the fastest of its hosts) and Qwen 3: see withGroqServingLlama.
+groqServingLlamaInForce();
 
 /**
  * Mistral and Groq refuse a field they do not know inside a message as they do at the top level

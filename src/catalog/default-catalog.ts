@@ -70,10 +70,9 @@ const GEMINI_IMAGE_PARAMS = ["max_tokens", "temperature", "top_p", "stop", "seed
 // JSON mode only at DeepInfra (json_object); Together and Fireworks enforce a JSON schema too.
 const OPEN_PARAMS = [...CHAT, "top_k", "repetition_penalty", "min_p", ...TOOLS, "response_format"];
 const OPEN_SCHEMA_PARAMS = [...OPEN_PARAMS, "structured_outputs"];
-const GROQ_PARAMS = [...CHAT, ...TOOLS, "response_format"];
-// Groq takes a JSON schema on some models only (its Llama 4 and GPT-OSS; not Llama 3 or Qwen 3:
-// 400 "This model does not support response format `json_schema`").
-const GROQ_SCHEMA_PARAMS = [...GROQ_PARAMS, "structured_outputs"];
+// Groq's GPT-OSS take a JSON schema (its shut-down Llama 3 and Qwen 3 did not: 400 "This model does
+// not support response format `json_schema`").
+const GROQ_SCHEMA_PARAMS = [...CHAT, ...TOOLS, "response_format", "structured_outputs"];
 const MISTRAL_PARAMS = [...CHAT, ...TOOLS.slice(0, 2), ...JSON_OUT];
 const R1_PARAMS = ["max_tokens", "temperature", "top_p", "stop", "seed", "reasoning", "include_reasoning"];
 
@@ -407,7 +406,8 @@ export const defaultCatalog: Catalog = {
   // Sonnet (2026-02-19), Sonnet 4 and Opus 4 (2026-06-15); Gemini 2.0 Flash (2026-06-01), 2.5 Pro
   // and 2.5 Flash (2026-12-01) and 2.5 Flash Image Preview; Grok 3 and Grok 4 (2026-05-15);
   // Codestral 25.01 (2025-11-30); and single endpoints: DeepSeek's own deepseek-chat and
-  // deepseek-reasoner names (2026-07-24) and Groq's Llama 3 8B (2025).
+  // deepseek-reasoner names (2026-07-24), Groq's Llama 3 8B (2025), Llama 4 Maverick (2026-03-09),
+  // Llama 4 Scout and Qwen 3 32B (2026-07-17), Llama 3.3 70B and Llama 3.1 8B (2026-08-16).
   auto_models: ["openai/gpt-4o-mini", "anthropic/claude-haiku-5.5", "google/gemini-3.5-flash-lite"],
   models: [
     // ── OpenAI ──
@@ -971,18 +971,6 @@ export const defaultCatalog: Catalog = {
           tps: 100,
         },
         {
-          provider: "groq",
-          id: "llama-3.3-70b-versatile",
-          context: 131072,
-          maxOut: 32768,
-          prompt: "0.59",
-          completion: "0.79",
-          quantization: "fp16",
-          params: GROQ_PARAMS,
-          latencyMs: 250,
-          tps: 300,
-        },
-        {
           provider: "deepinfra",
           id: "meta-llama/Llama-3.3-70B-Instruct",
           context: 131072,
@@ -1016,18 +1004,6 @@ export const defaultCatalog: Catalog = {
           params: OPEN_SCHEMA_PARAMS,
           latencyMs: 300,
           tps: 200,
-        },
-        {
-          provider: "groq",
-          id: "llama-3.1-8b-instant",
-          context: 131072,
-          maxOut: 131072,
-          prompt: "0.05",
-          completion: "0.08",
-          quantization: "fp16",
-          params: GROQ_PARAMS,
-          latencyMs: 150,
-          tps: 750,
         },
         {
           provider: "deepinfra",
@@ -1171,18 +1147,6 @@ export const defaultCatalog: Catalog = {
           tps: 120,
         },
         {
-          provider: "groq",
-          id: "meta-llama/llama-4-maverick-17b-128e-instruct",
-          context: 131072,
-          maxOut: 8192,
-          prompt: "0.2",
-          completion: "0.6",
-          quantization: "fp8",
-          params: GROQ_SCHEMA_PARAMS,
-          latencyMs: 200,
-          tps: 500,
-        },
-        {
           provider: "deepinfra",
           id: "meta-llama/Llama-4-Maverick-17B-128E-Instruct-FP8",
           context: 1048576,
@@ -1217,18 +1181,6 @@ export const defaultCatalog: Catalog = {
           params: OPEN_SCHEMA_PARAMS,
           latencyMs: 450,
           tps: 110,
-        },
-        {
-          provider: "groq",
-          id: "meta-llama/llama-4-scout-17b-16e-instruct",
-          context: 131072,
-          maxOut: 8192,
-          prompt: "0.11",
-          completion: "0.34",
-          quantization: "fp16",
-          params: GROQ_SCHEMA_PARAMS,
-          latencyMs: 200,
-          tps: 600,
         },
         {
           provider: "deepinfra",
@@ -1571,18 +1523,6 @@ export const defaultCatalog: Catalog = {
       tokenizer: "Qwen3",
       hf: "Qwen/Qwen3-32B",
       endpoints: [
-        {
-          provider: "groq",
-          id: "qwen/qwen3-32b",
-          context: 131072,
-          maxOut: 40960,
-          prompt: "0.29",
-          completion: "0.59",
-          quantization: "fp16",
-          params: [...GROQ_PARAMS, "reasoning", "include_reasoning"],
-          latencyMs: 250,
-          tps: 400,
-        },
         {
           provider: "deepinfra",
           id: "Qwen/Qwen3-32B",

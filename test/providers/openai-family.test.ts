@@ -6,8 +6,12 @@ import { openaiAdapter } from "../../src/providers/openai";
 import { addReasoningToCompletion, mistralToolId } from "../../src/providers/openai/quirks";
 import { buildOpenAIBody } from "../../src/providers/openai/request";
 import type { ChatRequest } from "../../src/schema/chat";
+import { groqServingLlamaInForce } from "../support/catalog";
 import { chat, emulatorRequests, fundedAccount, nonce, readSse } from "../support/gateway";
 import { chatRequest, testTarget } from "../support/target";
+
+// Groq serving Llama 3.3 (the fastest of its hosts) and Qwen 3: see withGroqServingLlama.
+groqServingLlamaInForce();
 
 const target = (slug: string, settings: Record<string, string> = {}) =>
   testTarget({ slug, baseUrl: `https://${slug}.example/v1`, settings });
