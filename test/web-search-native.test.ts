@@ -132,6 +132,29 @@ describe("native web search on Claude (Anthropic's web search tool)", () => {
     expect(JSON.stringify(calls.model[0]!.body)).not.toContain("web_search_20250305");
   });
 
+  it("a fallback from Anthropic to Bedrock is searched with Exa, only once it is reached, and charged Exa's price", async () => {
+    const { key: fresh } = await fundedAccount("1");
+    const marker = nonce();
+    const response = await ask(
+      `[[emulate@anthropic status=500]] fallback ${marker}`,
+      { plugins: [{ id: "web", max_results: 2 }], provider: { order: ["anthropic", "amazon-bedrock"] } },
+      fresh,
+    );
+    expect(response.status).toBe(200);
+    const { exa, model } = await callsOf(marker);
+    expect(exa).toHaveLength(1);
+    const anthropic = model.filter((call) => call.provider === "anthropic");
+    const bedrock = model.filter((call) => call.provider !== "anthropic");
+    expect(anthropic.length).toBeGreaterThan(0);
+    expect(searchTool(anthropic[0]!.body)).toMatchObject({ max_uses: 2 });
+    expect(bedrock).toHaveLength(1);
+    expect(JSON.stringify(bedrock[0]!.body)).toContain("A web search was conducted");
+    const body = (await response.json()) as any;
+    expect(body.provider).toBe("Amazon Bedrock");
+    expect(body.choices[0].message.annotations).toHaveLength(2);
+    expect(body.usage.cost).toBeCloseTo(tokensCost(body.usage) + 2 * 0.004, 9);
+  });
+
   it("the hold covers max_results searches: credit short of them is a 402 before any call", async () => {
     // Ten searches hold $0.10; one, $0.01: the model's worst case here is about a cent more.
     const { key: poor } = await fundedAccount("0.05");
