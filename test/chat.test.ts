@@ -239,7 +239,7 @@ describe("OpenRouter's model variants and plugins are served or refused, never i
   it("the web plugin's engines other than Exa are refused by name; sent disabled, it asks for nothing", async () => {
     const web = await errorOf(await ask(`news ${nonce()}`, { plugins: [{ id: "web", engine: "firecrawl" }] }));
     expect(web.message).toBe(
-      'plugins: "web" engine "firecrawl" is not supported: this gateway searches with Exa only (only "exa")',
+      'plugins: "web" engine "firecrawl" is not supported: this gateway searches with Exa only (only "exa" or "native")',
     );
     const disabled = await ask(`hi ${nonce()}`, { plugins: [{ id: "web", enabled: false }] });
     expect(disabled.status).toBe(200);

@@ -93,6 +93,8 @@ interface EndpointSpec {
   request?: string;
   /** USD per search unit, as written: what a rerank provider bills (Cohere's billed units). */
   searchUnit?: string;
+  /** USD per web search the provider runs, as written (Anthropic's web search tool: $10 per 1000). */
+  webSearch?: string;
   /** USD per million tokens of generated images (Gemini bills an output image as tokens). */
   imageOutput?: string;
   /**
@@ -134,6 +136,7 @@ const endpoint = (e: EndpointSpec): Endpoint => ({
     ...(e.cacheWrite1h ? { input_cache_write_1h: perMillion(e.cacheWrite1h) } : {}),
     ...(e.request ? { request: e.request } : {}),
     ...(e.searchUnit ? { search_unit: e.searchUnit } : {}),
+    ...(e.webSearch ? { web_search: e.webSearch } : {}),
     ...(e.imageOutput ? { image_output: perMillion(e.imageOutput) } : {}),
     ...(e.tiers
       ? {
@@ -660,6 +663,8 @@ export const defaultCatalog: Catalog = {
           cacheRead: "0.1",
           cacheWrite: "1.25",
           cacheWrite1h: "2",
+          // Anthropic's web search tool, $10 per 1000 searches (engine "native": search/native.ts).
+          webSearch: "0.01",
           params: ANTHROPIC_THINKING,
         },
         {
@@ -699,6 +704,8 @@ export const defaultCatalog: Catalog = {
           cacheRead: "0.2",
           cacheWrite: "5",
           cacheWrite1h: "8",
+          // Anthropic's web search tool, $10 per 1000 searches (engine "native": search/native.ts).
+          webSearch: "0.01",
           params: CLAUDE_5_PARAMS,
           claude: CLAUDE_5_5,
         },
@@ -735,6 +742,8 @@ export const defaultCatalog: Catalog = {
           cacheRead: "0.1",
           cacheWrite: "2.5",
           cacheWrite1h: "4",
+          // Anthropic's web search tool, $10 per 1000 searches (engine "native": search/native.ts).
+          webSearch: "0.01",
           params: CLAUDE_5_PARAMS,
           claude: CLAUDE_5_5,
         },
@@ -782,6 +791,8 @@ export const defaultCatalog: Catalog = {
               cacheWrite1h: "1",
             },
           ],
+          // Anthropic's web search tool, $10 per 1000 searches (engine "native": search/native.ts).
+          webSearch: "0.01",
           params: CLAUDE_5_PARAMS,
           claude: CLAUDE_HAIKU_5_5,
         },

@@ -78,8 +78,8 @@ export function reservationFor(
     images?: number;
     /** Search units a rerank may be billed, each at the endpoint's `search_unit` price. */
     searchUnits?: number;
-    /** A charge beside the endpoint's prices, the same at every endpoint (web search results). */
-    fixedNanos?: number;
+    /** A charge beside the endpoint's token prices (a web search's), the same everywhere or by attempt. */
+    fixedNanos?: number | ((attempt: Attempt) => number);
   } = {},
 ): Omit<ReserveInput, "keyHash" | "generationId"> {
   let worst: Omit<ReserveInput, "keyHash" | "generationId"> | undefined;
@@ -90,11 +90,12 @@ export function reservationFor(
     const requested =
       requestedMaxTokens == null ? requestedMaxTokens : requestedMaxTokens + (reasoningTokens?.(attempt) ?? 0);
     const cap = heldOutput(endpoint, outputCap(endpoint, promptTokens, requested)) * Math.max(1, Math.floor(choices));
-    const worstCaseNanos = worstCaseCost(endpoint.pricing, promptTokens, cap, images, searchUnits) + fixedNanos;
+    const fixed = typeof fixedNanos === "number" ? fixedNanos : fixedNanos(attempt);
+    const worstCaseNanos = worstCaseCost(endpoint.pricing, promptTokens, cap, images, searchUnits) + fixed;
     if (!worst || worstCaseNanos > worst.worstCaseNanos) {
       worst = {
         worstCaseNanos,
-        promptCostNanos: worstCaseCost(endpoint.pricing, promptTokens, 0, images, searchUnits) + fixedNanos,
+        promptCostNanos: worstCaseCost(endpoint.pricing, promptTokens, 0, images, searchUnits) + fixed,
         completionPriceAtto: outputTokenPrice(pricesAt(endpoint.pricing, promptTokens)).toString(),
         maxOutputTokens: cap,
         maxTokensRequested: requestedMaxTokens != null,

@@ -14,8 +14,9 @@ import { withVariant } from "../routing/variants";
 import type { ChatRequest } from "../schema/chat";
 import { badRequest, GatewayError } from "../schema/errors";
 import type { WebResult } from "../search/exa";
+import { nativeOnly } from "../search/native";
 import { RequestSearch } from "../search/request-search";
-import { citations, searchPromptTokens, searchWorstNanos, webSearchOf } from "../search/web";
+import { citations, searchPromptTokens, webSearchOf } from "../search/web";
 import { createChatStream, type StreamSource, type StreamSummary } from "../streaming/chat-stream";
 import { fitToEndpoint } from "../transforms/middle-out";
 import { healChoices, healsReply } from "../transforms/response-healing";
@@ -60,11 +61,13 @@ export async function completeChat(
   const { promptTokens, counterFor } = await countPrompt(env, c.executionCtx, catalog, request);
   // Web search (the `web` plugin, `:online`): undefined, at one check, for a request that asks none.
   const web = webSearchOf(request);
-  const attempts = planLive(env, {
+  const planned = planLive(env, {
     request,
     catalog,
     promptTokens,
   });
+  // `engine: "native"` is served only by endpoints that search by themselves (400 when none does).
+  const attempts = web ? nativeOnly(web, planned) : planned;
   const search = web && RequestSearch.of(env, request, web, attempts);
 
   const settings = timeoutsOf(env);
@@ -88,16 +91,12 @@ export async function completeChat(
           attempt.endpoint,
           counterFor(attempt.model.id),
         ),
+      // With Exa, its search first (once), after the hold (RequestSearch.before): never run (and
+      // paid to Exa) for a request its account refuses, nor for an endpoint that searches natively.
+      ...(search
+        ? { beforeAttempt: (attempt: Attempt) => search.before(attempt, gate.clientSignal, gate.admitted) }
+        : {}),
     });
-  // With web search, the search first (once), after the hold: a head start's call waits for the
-  // hold here, so the search is never run (and paid to Exa) for a request its account refuses.
-  const run = search
-    ? async (plan: Attempt[], gate: RunGate = { clientSignal: c.req.raw.signal }) => {
-        await gate.admitted;
-        await search.run(gate.clientSignal);
-        return call(plan, gate);
-      }
-    : call;
   const { gen, success } = await startGeneration(
     c,
     attempts,
@@ -115,9 +114,9 @@ export async function completeChat(
       choices: request.n ?? 1,
       reasoningTokens: reasoningAllowance(request),
       images: countImages(request.messages),
-      fixedNanos: search ? searchWorstNanos(search.search) : 0,
+      fixedNanos: search ? (attempt: Attempt) => search.worstNanosFor(attempt) : 0,
     },
-    (gate) => run(attempts, gate),
+    (gate) => call(attempts, gate),
   );
   const headers = replyHeaders(success);
   headers["server-timing"] = serverTiming(gen.timings);
@@ -127,7 +126,7 @@ export async function completeChat(
   const hideReasoning =
     shape.hidesReasoning === true || request.reasoning?.exclude === true || request.include_reasoning === false;
   return request.stream
-    ? streamReply(gen, success, headers, attempts, run, shape, hideReasoning, request.n ?? 1, search)
+    ? streamReply(gen, success, headers, attempts, call, shape, hideReasoning, request.n ?? 1, search)
     : jsonReply(gen, success, headers, shape, hideReasoning, healsReply(request), search);
 }
 

@@ -93,8 +93,8 @@ export interface GenerationStart {
   images?: number;
   /** The most search units a rerank may be billed (held at the endpoint's `search_unit` price). */
   searchUnits?: number;
-  /** The most a charge beside the endpoint's prices may come to (a chat's web search results). */
-  fixedNanos?: number;
+  /** The most a charge beside the endpoint's prices may come to (a chat's web search), by attempt where it differs. */
+  fixedNanos?: number | ((attempt: Attempt) => number);
 }
 
 /** How the attempt loop is to start: the signal that cancels it, and the gate of a head start. */

@@ -66,6 +66,11 @@ export interface RunOptions<R, A extends ErrorParser> {
   health?: HealthTracker;
   /** Per-attempt request rewrite (e.g. middle-out for a smaller context window). */
   prepare?: (request: R, attempt: Attempt) => R;
+  /**
+   * Work an attempt waits for before it is prepared (a web search whose results it is given), or
+   * undefined for none; its failure ends the loop with its error.
+   */
+  beforeAttempt?: (attempt: Attempt) => Promise<void> | undefined;
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -129,6 +134,8 @@ export async function runAttempts<R, A extends ErrorParser>(
       setting: attempt.access.setting,
       images,
     };
+    const waiting = options.beforeAttempt?.(attempt);
+    if (waiting) await waiting;
     const request = options.prepare ? options.prepare(options.request, attempt) : options.request;
     for (let retry = 0; retry < FAILOVER_LIMITS.perEndpoint; retry++) {
       if (calls > 0 && options.admitted) await options.admitted;

@@ -3,6 +3,7 @@ import type { Attempt } from "../routing/plan";
 import type { ChatRequest } from "../schema/chat";
 import { GatewayError } from "../schema/errors";
 import { type ExaAccess, exaAccess, exaSearch, type WebResult } from "./exa";
+import { nativeWorstNanos, searchesNatively } from "./native";
 import { RESULT_CHARACTERS, searchQuery, WEB_RESULT_NANOS, type WebSearch, withResults } from "./web";
 
 /**
@@ -11,11 +12,10 @@ import { RESULT_CHARACTERS, searchQuery, WEB_RESULT_NANOS, type WebSearch, withR
  */
 const SEARCHES_NATIVELY = new Set(["perplexity"]);
 
-const needsSearch = (attempt: Attempt) => !SEARCHES_NATIVELY.has(attempt.provider.slug);
-
 /**
- * One request's web search: run once, after the request's hold is placed and before its first
- * upstream call, its results given to every attempt that needs them (a fallback reuses them).
+ * One request's web search. Exa's is run once, after the request's hold is placed and before the
+ * first upstream call that needs it (none, when every endpoint tried searches natively), its
+ * results given to every attempt that needs them (a fallback reuses them).
  */
 export class RequestSearch {
   private results: WebResult[] | undefined;
@@ -24,17 +24,19 @@ export class RequestSearch {
 
   private constructor(
     readonly search: WebSearch,
-    private readonly access: ExaAccess,
+    private readonly access: ExaAccess | undefined,
     private readonly request: ChatRequest,
   ) {}
 
   /**
-   * The search a request's plan needs, or undefined when no attempt needs one (a plan of models
-   * that search natively). Web search asked of a gateway with no search configured is a 503, before
-   * any hold or call: never an answer without the search.
+   * The search a request's plan needs, or undefined when none does (a plan of models that search
+   * by themselves, unasked and unbilled by the gateway: Perplexity's). Exa asked of a gateway with
+   * no search configured is a 503, before any hold or call: never an answer without the search.
    */
   static of(env: Env, request: ChatRequest, search: WebSearch, attempts: Attempt[]): RequestSearch | undefined {
-    if (!attempts.some(needsSearch)) return undefined;
+    const exa = attempts.some((a) => needsExa(search, a));
+    if (!exa && !attempts.some((a) => searchesNatively(search, a.provider, a.endpoint))) return undefined;
+    if (!exa) return new RequestSearch(search, undefined, request);
     const access = exaAccess(env);
     if (!access) {
       throw new GatewayError(
@@ -48,11 +50,24 @@ export class RequestSearch {
     return new RequestSearch(search, access, request);
   }
 
-  /** Runs the search, once, however many times the attempts are (re)started. */
-  run(signal: AbortSignal): Promise<void> {
+  /**
+   * Before `attempt` is called: Exa's search, once, where the attempt needs its results (after
+   * `admitted`, the hold, so it is never run for a request its account refuses); nothing else.
+   */
+  before(attempt: Attempt, signal: AbortSignal, admitted?: Promise<unknown>): Promise<void> | undefined {
+    if (!this.needsExa(attempt)) return undefined;
+    return (async () => {
+      await admitted;
+      await this.run(signal);
+    })();
+  }
+
+  /** Runs Exa's search, once, however many times the attempts are (re)started. */
+  private run(signal: AbortSignal): Promise<void> {
     const { maxResults, includeDomains, excludeDomains } = this.search;
+    const access = this.access as ExaAccess;
     this.pending ??= exaSearch(
-      this.access,
+      access,
       {
         query: searchQuery(this.request),
         numResults: maxResults,
@@ -68,14 +83,33 @@ export class RequestSearch {
     return this.pending;
   }
 
-  /** The request as `attempt` is sent it: with the results, where its model needs them. */
+  /** Whether `attempt` is given Exa's results (not: its model searches by itself). */
+  needsExa(attempt: Attempt): boolean {
+    return needsExa(this.search, attempt);
+  }
+
+  /**
+   * The request as `attempt` is sent it: with the results, where its model needs them (a native
+   * search's tool is the adapter's to add: providers/anthropic/request.ts).
+   */
   requestFor(request: ChatRequest, attempt: Attempt): ChatRequest {
-    return this.searched && needsSearch(attempt) ? this.searched : request;
+    return this.searched && this.needsExa(attempt) ? this.searched : request;
   }
 
   /** The results the answering attempt was given (undefined if none: it searched natively). */
   resultsFor(attempt: Attempt): WebResult[] | undefined {
-    return needsSearch(attempt) ? this.results : undefined;
+    return this.needsExa(attempt) ? this.results : undefined;
+  }
+
+  /**
+   * The most the search may cost at `attempt`, for the hold: Exa's every result, or every search
+   * a native search may run at the endpoint's `web_search` price (charged from the provider's count).
+   */
+  worstNanosFor(attempt: Attempt): number {
+    if (this.needsExa(attempt)) return this.search.maxResults * WEB_RESULT_NANOS;
+    return searchesNatively(this.search, attempt.provider, attempt.endpoint)
+      ? nativeWorstNanos(this.search, attempt)
+      : 0;
   }
 
   /** What the results given to `attempt` cost: $4 per 1000 results. */
@@ -83,3 +117,7 @@ export class RequestSearch {
     return (this.resultsFor(attempt)?.length ?? 0) * WEB_RESULT_NANOS;
   }
 }
+
+/** Whether `attempt` is given Exa's results: its model neither searches by itself nor natively here. */
+const needsExa = (search: WebSearch, attempt: Attempt) =>
+  !SEARCHES_NATIVELY.has(attempt.provider.slug) && !searchesNatively(search, attempt.provider, attempt.endpoint);

@@ -10,6 +10,12 @@ import type { WebResult } from "./exa";
  * system message, cited back as `url_citation` annotations on the reply, and charged per result.
  */
 export interface WebSearch {
+  /**
+   * `exa`: Exa's results, for every model. `native`: the provider's own search tool (search/native.ts),
+   * only. Unset: native where the answering endpoint has it, else Exa (OpenRouter's default).
+   */
+  engine?: "exa" | "native";
+  /** Exa's results, or the most searches a native search may run (Anthropic's `max_uses`). */
   maxResults: number;
   /** The text put before the results; OpenRouter's default (with today's date) when unset. */
   searchPrompt?: string;
@@ -38,7 +44,6 @@ const PROMPT_TOKENS = 200;
 const MAX_QUERY_CHARACTERS = 2000;
 
 const ENGINES_NOT_RUN: Record<string, string> = {
-  native: "the providers' own search tools are not used by this gateway",
   firecrawl: "this gateway searches with Exa only",
   parallel: "this gateway searches with Exa only",
   perplexity: "this gateway searches with Exa only",
@@ -64,12 +69,12 @@ export function webSearchOf(request: ChatRequest): WebSearch | undefined {
 
 function pluginSearch(plugin: Record<string, unknown>): WebSearch {
   const { engine, max_results: maxResults, search_prompt: searchPrompt } = plugin;
-  if (engine !== undefined && engine !== "exa") {
+  if (engine !== undefined && engine !== "exa" && engine !== "native") {
     const why = typeof engine === "string" ? ENGINES_NOT_RUN[engine] : undefined;
     throw badRequest(
       why
-        ? `plugins: "web" engine ${JSON.stringify(engine)} is not supported: ${why} (only "exa")`
-        : `plugins: "web" engine must be "exa" (or "native", "firecrawl", "parallel", "perplexity", not run here)`,
+        ? `plugins: "web" engine ${JSON.stringify(engine)} is not supported: ${why} (only "exa" or "native")`
+        : `plugins: "web" engine must be "exa" or "native" (or "firecrawl", "parallel", "perplexity", not run here)`,
       { plugin: "web", field: "engine" },
     );
   }
@@ -91,6 +96,7 @@ function pluginSearch(plugin: Record<string, unknown>): WebSearch {
   const includeDomains = domainsOf(plugin.include_domains, "include_domains");
   const excludeDomains = domainsOf(plugin.exclude_domains, "exclude_domains");
   return {
+    ...(engine !== undefined ? { engine } : {}),
     maxResults: maxResults ?? DEFAULT_RESULTS,
     ...(searchPrompt !== undefined ? { searchPrompt } : {}),
     ...(includeDomains ? { includeDomains } : {}),
@@ -116,9 +122,6 @@ function domainsOf(value: unknown, field: string): string[] | undefined {
   }
   return value.length > 0 ? (value as string[]) : undefined;
 }
-
-/** The most a search can cost: every result it may return. */
-export const searchWorstNanos = (search: WebSearch) => search.maxResults * WEB_RESULT_NANOS;
 
 /** The prompt tokens the search's message may add, for the hold. */
 export const searchPromptTokens = (search: WebSearch) => search.maxResults * TOKENS_PER_RESULT + PROMPT_TOKENS;

@@ -75,7 +75,10 @@ function neutral(body: Json): NeutralRequest {
     maxTokens: body.max_tokens,
     n: 1,
     stop: Array.isArray(body.stop_sequences) ? body.stop_sequences : [],
-    tools: ((body.tools ?? []) as Json[]).map((t) => ({ name: String(t.name), parameters: t.input_schema })),
+    // Server tools (web search) are Anthropic's to run, not the model's to call.
+    tools: ((body.tools ?? []) as Json[])
+      .filter((t) => !isSearchTool(t))
+      .map((t) => ({ name: String(t.name), parameters: t.input_schema })),
     toolChoice:
       choice?.type === "tool"
         ? { name: String(choice.name) }
@@ -91,6 +94,39 @@ function neutral(body: Json): NeutralRequest {
         ? { kind: "schema", schema: body.output_config.format.schema }
         : null,
     reasoning: body.thinking?.type === "enabled" || body.thinking?.type === "adaptive",
+  };
+}
+
+const isSearchTool = (tool: Json) => typeof tool.type === "string" && tool.type.startsWith("web_search_");
+
+/**
+ * The web search server tool's run, as Anthropic's reply shows it: one search (its
+ * server_tool_use and web_search_tool_result blocks), cited by the text that follows, and counted
+ * in usage.server_tool_use. Its one result is on the first allowed domain, if the tool lists any.
+ */
+function webSearchRun(body: Json, query: string): { blocks: Json[]; citation: Json } | undefined {
+  const tool = ((body.tools ?? []) as Json[]).find(isSearchTool);
+  if (!tool) return undefined;
+  const domain = Array.isArray(tool.allowed_domains) ? tool.allowed_domains[0] : "example.com";
+  const url = `https://${domain}/emulated-result`;
+  const title = `Emulated result on ${domain}`;
+  const id = "srvtoolu_emulated01";
+  return {
+    blocks: [
+      { type: "server_tool_use", id, name: "web_search", input: { query } },
+      {
+        type: "web_search_tool_result",
+        tool_use_id: id,
+        content: [{ type: "web_search_result", url, title, encrypted_content: "ZW11bGF0ZWQ=", page_age: null }],
+      },
+    ],
+    citation: {
+      type: "web_search_result_location",
+      url,
+      title,
+      encrypted_index: "ZW11bGF0ZWQ=",
+      cited_text: `What ${domain} says about ${query.slice(0, 40)}.`,
+    },
   };
 }
 
@@ -200,7 +236,11 @@ function messagesScript(body: Json, provider: string, fault: Fault): Script {
   // display "omitted": the block comes with its signature and no text.
   const shown = body.thinking?.display === "omitted" ? "" : choice.reasoning;
   if (choice.reasoning) content.push({ type: "thinking", thinking: shown, signature });
-  if (choice.text) content.push({ type: "text", text: choice.text, citations: null });
+  const lastUser = request.messages.filter((m) => m.role === "user").at(-1)?.text ?? "";
+  const search = choice.text ? webSearchRun(body, lastUser) : undefined;
+  if (search) content.push(...search.blocks);
+  if (choice.text) content.push({ type: "text", text: choice.text, citations: search ? [search.citation] : null });
+  const serverToolUse = search ? { server_tool_use: { web_search_requests: 1 } } : {};
   for (const call of choice.toolCalls)
     content.push({ type: "tool_use", id: `toolu_${call.id}`, name: call.name, input: JSON.parse(call.arguments) });
   if (!body.stream) {
@@ -215,7 +255,7 @@ function messagesScript(body: Json, provider: string, fault: Fault): Script {
         content,
         stop_reason: stopReason,
         stop_sequence: stopSequence,
-        usage,
+        usage: { ...usage, ...serverToolUse },
       }),
     };
   }
@@ -241,8 +281,19 @@ function messagesScript(body: Json, provider: string, fault: Fault): Script {
       for (const piece of chunkString(block.thinking, 12))
         send("content_block_delta", { index, delta: { type: "thinking_delta", thinking: piece } });
       send("content_block_delta", { index, delta: { type: "signature_delta", signature: block.signature } });
+    } else if (block.type === "server_tool_use") {
+      send("content_block_start", { index, content_block: { ...block, input: {} } });
+      send("content_block_delta", {
+        index,
+        delta: { type: "input_json_delta", partial_json: JSON.stringify(block.input) },
+      });
+    } else if (block.type === "web_search_tool_result") {
+      send("content_block_start", { index, content_block: block });
     } else if (block.type === "text") {
       send("content_block_start", { index, content_block: { type: "text", text: "" } });
+      // A cited text block streams its citation first, then its text.
+      for (const citation of block.citations ?? [])
+        send("content_block_delta", { index, delta: { type: "citations_delta", citation } });
       for (const piece of choice.pieces)
         send("content_block_delta", { index, delta: { type: "text_delta", text: piece } });
     } else {
@@ -268,6 +319,7 @@ function messagesScript(body: Json, provider: string, fault: Fault): Script {
       cache_read_input_tokens: usage.cache_read_input_tokens,
       output_tokens: reply.completionTokens,
       ...(usage.output_tokens_details ? { output_tokens_details: usage.output_tokens_details } : {}),
+      ...serverToolUse,
     },
   });
   const terminator = [`event: message_stop\ndata: ${JSON.stringify({ type: "message_stop" })}\n\n`];

@@ -100,6 +100,15 @@ export async function finishedCall(marker: string): Promise<EmulatorRequest | nu
 }
 
 /** Reads an SSE body to the end: data payloads (parsed unless `[DONE]`) and comment lines. */
+/** The emulator's calls carrying `marker`, web search's (Exa's) apart from the model's. */
+export async function searchCalls(marker: string) {
+  const calls = await emulatorRequests(marker);
+  return {
+    exa: calls.filter((call) => call.provider === "exa"),
+    model: calls.filter((call) => call.provider !== "exa"),
+  };
+}
+
 export async function readSse(response: Response) {
   const text = await response.text();
   const events = text.split("\n\n").filter((e) => e.length > 0);

@@ -1,5 +1,7 @@
 import type { ClaudeShape, Endpoint } from "../../catalog/types";
 import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail } from "../../schema/chat";
+import { anthropicSearchTool, searchesNatively } from "../../search/native";
+import { webSearchOf } from "../../search/web";
 import { parseDataUrl } from "../inline-image";
 import { reasoningIncludedAlone, requestedReasoning, stopSequences, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
@@ -357,6 +359,8 @@ export function buildAnthropicBody(
     system.push({ type: "text", text: "Respond with a single valid JSON object and nothing else." });
     body.system = system;
   }
+  const search = nativeSearch(request, target);
+  if (search) tools.push(search);
   if (tools.length > 0) body.tools = tools;
   if (toolChoice && tools.length > 0) body.tool_choice = toolChoice;
   if (Object.keys(outputConfig).length > 0) body.output_config = outputConfig;
@@ -365,6 +369,15 @@ export function buildAnthropicBody(
   // Claude answers with one choice per request.
   if (request.n != null && request.n > 1) dropped.push("n");
   return { body, dropped };
+}
+
+/**
+ * Anthropic's web search tool, where the request's web search is native at this endpoint
+ * (search/native.ts); a request with no web search stops at webSearchOf's first check.
+ */
+function nativeSearch(request: ChatRequest, target: UpstreamTarget): Block | undefined {
+  const search = webSearchOf(request);
+  return search && searchesNatively(search, target.provider, target.endpoint) ? anthropicSearchTool(search) : undefined;
 }
 
 export function buildAnthropicChatRequest(request: ChatRequest, target: UpstreamTarget, stream: boolean): UpstreamCall {

@@ -2,7 +2,7 @@ import type { ReasoningDetail, ToolCall } from "../../schema/chat";
 import { estimateTextTokens } from "../../transforms/tokens";
 import { assistantMessage, singleChoiceChunk, singleChoiceReply } from "../assistant-message";
 import { UpstreamStreamError } from "../openai/response";
-import type { ChatCompletionOut, DeltaOut, FinishReason, StreamMapper, Usage } from "../types";
+import type { ChatCompletionOut, DeltaOut, FinishReason, StreamMapper, UrlCitation, Usage } from "../types";
 import { JSON_TOOL } from "./request";
 
 /** The `format` of Claude's reasoning details, from Anthropic and from Bedrock alike. */
@@ -17,6 +17,16 @@ interface AnthropicUsage {
   /** The writes by lifetime (their sum is cache_creation_input_tokens): 1-hour ones cost more. */
   cache_creation?: { ephemeral_5m_input_tokens?: number; ephemeral_1h_input_tokens?: number } | null;
   output_tokens_details?: { thinking_tokens?: number };
+  /** Searches the web search server tool ran: billed by Anthropic per search. */
+  server_tool_use?: { web_search_requests?: number } | null;
+}
+
+/** A text block's citation of a web search result (`web_search_result_location`). */
+interface AnthropicCitation {
+  type?: string;
+  url?: string;
+  title?: string | null;
+  cited_text?: string;
 }
 
 interface AnthropicBlock {
@@ -28,6 +38,7 @@ interface AnthropicBlock {
   id?: string;
   name?: string;
   input?: unknown;
+  citations?: AnthropicCitation[] | null;
 }
 
 interface AnthropicMessage {
@@ -48,6 +59,7 @@ interface AnthropicStreamEvent {
     signature?: string;
     partial_json?: string;
     stop_reason?: string | null;
+    citation?: AnthropicCitation;
   };
   usage?: AnthropicUsage;
   error?: { type?: string; message?: string };
@@ -90,6 +102,7 @@ export function mapUsage(raw: AnthropicUsage | undefined, outputTokens?: number,
   const prompt = input + read + write;
   // Anthropic counts thinking inside output_tokens without a breakdown (unless it sends one).
   const thinking = Number(raw.output_tokens_details?.thinking_tokens ?? estimateTextTokens(thinkingText));
+  const searches = Number(raw.server_tool_use?.web_search_requests ?? 0);
   return {
     prompt_tokens: prompt,
     completion_tokens: output,
@@ -100,6 +113,25 @@ export function mapUsage(raw: AnthropicUsage | undefined, outputTokens?: number,
       ...(write1h > 0 ? { cache_write_1h_tokens: write1h } : {}),
     },
     ...(thinking > 0 ? { completion_tokens_details: { reasoning_tokens: Math.min(thinking, output) } } : {}),
+    ...(searches > 0 ? { billed_apart: { web_searches: searches } } : {}),
+  };
+}
+
+/**
+ * A web search result a text block cites, as OpenRouter's `url_citation`: located at the text it
+ * cites (`start`..`end` of the reply's content), with the passage cited as its content.
+ */
+function urlCitation(citation: AnthropicCitation, start: number, end: number): UrlCitation | undefined {
+  if (citation.type !== "web_search_result_location" || typeof citation.url !== "string") return undefined;
+  return {
+    type: "url_citation",
+    url_citation: {
+      url: citation.url,
+      title: citation.title || citation.url,
+      content: citation.cited_text ?? "",
+      start_index: start,
+      end_index: end,
+    },
   };
 }
 
@@ -120,9 +152,18 @@ export function parseAnthropicResponse(raw: unknown): ChatCompletionOut {
   const details: ReasoningDetail[] = [];
   const toolCalls: ToolCall[] = [];
   let jsonTool = false;
+  const cited: UrlCitation[] = [];
+  // server_tool_use and web_search_tool_result blocks (a native web search) are not content: what
+  // the reply takes of them is the text's citations.
   for (const block of blocks) {
-    if (block.type === "text") text += block.text ?? "";
-    else if (block.type === "thinking") {
+    if (block.type === "text") {
+      const start = text.length;
+      text += block.text ?? "";
+      for (const citation of block.citations ?? []) {
+        const annotation = urlCitation(citation, start, text.length);
+        if (annotation) cited.push(annotation);
+      }
+    } else if (block.type === "thinking") {
       reasoning += block.thinking ?? "";
       details.push({
         type: "reasoning.text",
@@ -151,9 +192,11 @@ export function parseAnthropicResponse(raw: unknown): ChatCompletionOut {
     }
   }
   const native = body.stop_reason ?? null;
+  const message = assistantMessage({ text, reasoning, details, toolCalls });
+  if (cited.length > 0) message.annotations = cited;
   return {
     ...singleChoiceReply(
-      assistantMessage({ text, reasoning, details, toolCalls }),
+      message,
       // Calls of the client's own tools next to the JSON tool's answer are still calls to make.
       mapStopReason(native, jsonTool && toolCalls.length === 0),
       native,
@@ -196,7 +239,21 @@ export function createAnthropicStreamMapper(): StreamMapper {
   let outputTokens = 0;
   let stopReason: string | null = null;
   let jsonTool = false;
-  const blockKinds = new Map<number, { kind: string; toolIndex?: number; signature?: string; hasInput?: boolean }>();
+  const blockKinds = new Map<
+    number,
+    {
+      kind: string;
+      toolIndex?: number;
+      signature?: string;
+      hasInput?: boolean;
+      start?: number;
+      cites?: AnthropicCitation[];
+    }
+  >();
+  // A native web search's citations: located once their text block is whole, sent at the end in
+  // one annotations delta (as the gateway's Exa search sends its citations: streaming/chat-stream.ts).
+  let textLength = 0;
+  const cited: UrlCitation[] = [];
   let toolCount = 0;
   let thinkingText = "";
   const chunk = singleChoiceChunk;
@@ -246,14 +303,24 @@ export function createAnthropicStreamMapper(): StreamMapper {
               }),
             ];
           }
-          blockKinds.set(index, { kind: block.type ?? "" });
-          if (block.type === "text" && block.text) return [chunk({ content: block.text })];
+          blockKinds.set(index, { kind: block.type ?? "", start: textLength });
+          if (block.type === "text" && block.text) {
+            textLength += block.text.length;
+            return [chunk({ content: block.text })];
+          }
           return [];
         }
         case "content_block_delta": {
           const delta = data.delta ?? {};
           const block = blockKinds.get(Number(data.index));
-          if (delta.type === "text_delta") return [chunk({ content: delta.text ?? "" })];
+          if (delta.type === "text_delta") {
+            textLength += delta.text?.length ?? 0;
+            return [chunk({ content: delta.text ?? "" })];
+          }
+          if (delta.type === "citations_delta" && block && delta.citation) {
+            block.cites = [...(block.cites ?? []), delta.citation];
+            return [];
+          }
           if (delta.type === "thinking_delta") {
             const text = delta.thinking ?? "";
             thinkingText += text;
@@ -276,6 +343,10 @@ export function createAnthropicStreamMapper(): StreamMapper {
         }
         case "content_block_stop": {
           const block = blockKinds.get(Number(data.index));
+          for (const citation of block?.cites ?? []) {
+            const annotation = urlCitation(citation, block?.start ?? 0, textLength);
+            if (annotation) cited.push(annotation);
+          }
           // A tool without arguments streams only empty partial_json: its input is {} (as in a
           // non-streamed reply), and a client's JSON.parse of "" would throw.
           if ((block?.kind === "tool" || block?.kind === "json") && !block.hasInput) {
@@ -303,6 +374,7 @@ export function createAnthropicStreamMapper(): StreamMapper {
             merged.cache_creation = delta.cache_creation;
           if (isCount(delta.output_tokens_details?.thinking_tokens))
             merged.output_tokens_details = delta.output_tokens_details;
+          if (isCount(delta.server_tool_use?.web_search_requests)) merged.server_tool_use = delta.server_tool_use;
           inputUsage = merged;
           stopReason = data.delta?.stop_reason ?? stopReason;
           return [];
@@ -315,7 +387,8 @@ export function createAnthropicStreamMapper(): StreamMapper {
             mapStopReason(stopReason ?? "end_turn", jsonTool && toolCount === 0),
             stopReason ?? "end_turn",
           );
-          return [final, { choices: [], ...(usage ? { usage } : {}) }];
+          const annotations = cited.length > 0 ? [chunk({ annotations: cited })] : [];
+          return [...annotations, final, { choices: [], ...(usage ? { usage } : {}) }];
         }
         case "error":
           throw new UpstreamStreamError(data.error?.message ?? "stream error", data.error?.type);

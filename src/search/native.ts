@@ -1,0 +1,56 @@
+import { attoToNanosCeil, priceAtto } from "../billing/money";
+import type { Endpoint, Provider } from "../catalog/types";
+import type { Attempt } from "../routing/plan";
+import { badRequest } from "../schema/errors";
+import type { WebSearch } from "./web";
+
+/**
+ * Native web search (the `web` plugin's `engine: "native"`, and its default where the endpoint
+ * has it): the provider searches with its own server tool, and bills each search it runs. Here:
+ * Anthropic's Messages API, on endpoints whose catalog entry prices `web_search` (the price is
+ * what says the endpoint runs the tool; Bedrock's Claude has no such tool).
+ */
+export function searchesNatively(search: WebSearch, provider: Provider, endpoint: Endpoint): boolean {
+  return search.engine !== "exa" && provider.adapter === "anthropic" && endpoint.pricing.web_search !== undefined;
+}
+
+/** The most the native searches of one call may cost at `attempt`'s endpoint: every search it may run. */
+export function nativeWorstNanos(search: WebSearch, attempt: Attempt): number {
+  return search.maxResults * attoToNanosCeil(priceAtto(attempt.endpoint.pricing.web_search));
+}
+
+/**
+ * With `engine: "native"`, the plan's endpoints that search natively (a fallback that cannot is
+ * left out: it would answer without the search asked for); none is a 400 naming the model.
+ */
+export function nativeOnly(search: WebSearch, attempts: Attempt[]): Attempt[] {
+  if (search.engine !== "native") return attempts;
+  const native = attempts.filter((a) => searchesNatively(search, a.provider, a.endpoint));
+  if (native.length === 0) {
+    const models = [...new Set(attempts.map((a) => a.model.id))].join(", ");
+    throw badRequest(
+      `plugins: "web" engine "native" is not available for ${models || "this model"}: its providers have no web search of their own here (use "exa", or leave engine unset)`,
+      { plugin: "web", field: "engine" },
+    );
+  }
+  return native;
+}
+
+/**
+ * Anthropic's web search server tool for the search: `max_results` is its `max_uses` (the most
+ * searches Claude may run); the domains its allowed or blocked lists, which Anthropic refuses
+ * together (400): the allowed list, the narrower, is sent alone.
+ */
+export function anthropicSearchTool(search: WebSearch): Record<string, unknown> {
+  const { includeDomains, excludeDomains } = search;
+  return {
+    type: "web_search_20250305",
+    name: "web_search",
+    max_uses: search.maxResults,
+    ...(includeDomains
+      ? { allowed_domains: includeDomains }
+      : excludeDomains
+        ? { blocked_domains: excludeDomains }
+        : {}),
+  };
+}
