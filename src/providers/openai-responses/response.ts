@@ -1,5 +1,6 @@
 import type { ReasoningDetail, ToolCall } from "../../schema/chat";
 import { assistantMessage, singleChoiceReply } from "../assistant-message";
+import { asNumber } from "../openai/response";
 import type { ChatCompletionOut, FinishReason, Usage } from "../types";
 import { OPENAI_RESPONSES_FORMAT } from "./request";
 
@@ -31,25 +32,22 @@ export interface ResponsesBody {
   usage?: ResponsesUsage | null;
 }
 
-const count = (value: unknown): number | undefined =>
-  typeof value === "number" && Number.isFinite(value) ? value : undefined;
-
 /**
  * A Response's usage in chat's terms: input tokens are the prompt (cache reads within them, as in
  * chat's prompt_tokens, so they are priced at the cache-read rate), output tokens the completion
  * (reasoning within them).
  */
 export function mapResponsesUsage(raw: ResponsesUsage | null | undefined): Usage | undefined {
-  const prompt = count(raw?.input_tokens);
-  const completion = count(raw?.output_tokens);
+  const prompt = asNumber(raw?.input_tokens);
+  const completion = asNumber(raw?.output_tokens);
   if (prompt === undefined || completion === undefined) return undefined;
-  const cached = count(raw?.input_tokens_details?.cached_tokens);
-  const written = count(raw?.input_tokens_details?.cache_write_tokens);
-  const reasoning = count(raw?.output_tokens_details?.reasoning_tokens);
+  const cached = asNumber(raw?.input_tokens_details?.cached_tokens);
+  const written = asNumber(raw?.input_tokens_details?.cache_write_tokens);
+  const reasoning = asNumber(raw?.output_tokens_details?.reasoning_tokens);
   return {
     prompt_tokens: prompt,
     completion_tokens: completion,
-    total_tokens: count(raw?.total_tokens) ?? prompt + completion,
+    total_tokens: asNumber(raw?.total_tokens) ?? prompt + completion,
     ...(cached || written
       ? {
           prompt_tokens_details: {

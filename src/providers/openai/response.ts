@@ -46,7 +46,8 @@ function mapReason(reason: string): FinishReason {
 type Json = Record<string, unknown>;
 const asRecord = (value: unknown): Json => (value && typeof value === "object" ? (value as Json) : {});
 const asString = (value: unknown): string | undefined => (typeof value === "string" ? value : undefined);
-const asNumber = (value: unknown): number | undefined =>
+/** A count or amount a reply reports, when it is a finite number (replies are not trusted). */
+export const asNumber = (value: unknown): number | undefined =>
   typeof value === "number" && Number.isFinite(value) ? value : undefined;
 
 /** Usage as OpenAI reports it (compatible providers may omit details or the object itself). */
