@@ -14,6 +14,14 @@ export function searchesNatively(search: WebSearch, provider: Provider, endpoint
   return search.engine !== "exa" && provider.adapter === "anthropic" && endpoint.pricing.web_search !== undefined;
 }
 
+/**
+ * Providers whose models search the web by themselves, unasked and unbilled by the gateway
+ * (OpenRouter's docs: Perplexity's are "native only"): the plugin adds no search of its own there.
+ */
+export function searchesByItself(provider: Provider): boolean {
+  return provider.slug === "perplexity";
+}
+
 /** The most the native searches of one call may cost at `attempt`'s endpoint: every search it may run. */
 export function nativeWorstNanos(search: WebSearch, attempt: Attempt): number {
   return search.maxResults * attoToNanosCeil(priceAtto(attempt.endpoint.pricing.web_search));

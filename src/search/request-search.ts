@@ -3,14 +3,8 @@ import type { Attempt } from "../routing/plan";
 import type { ChatRequest } from "../schema/chat";
 import { GatewayError } from "../schema/errors";
 import { type ExaAccess, exaAccess, exaSearch, type WebResult } from "./exa";
-import { nativeWorstNanos, searchesNatively } from "./native";
+import { nativeWorstNanos, searchesByItself, searchesNatively } from "./native";
 import { RESULT_CHARACTERS, searchQuery, WEB_RESULT_NANOS, type WebSearch, withResults } from "./web";
-
-/**
- * Providers whose models search the web themselves (OpenRouter's docs: Perplexity's are "native
- * only"): the plugin adds no search of its own there, and charges none.
- */
-const SEARCHES_NATIVELY = new Set(["perplexity"]);
 
 /**
  * One request's web search. Exa's is run once, after the request's hold is placed and before the
@@ -120,4 +114,4 @@ export class RequestSearch {
 
 /** Whether `attempt` is given Exa's results: its model neither searches by itself nor natively here. */
 const needsExa = (search: WebSearch, attempt: Attempt) =>
-  !SEARCHES_NATIVELY.has(attempt.provider.slug) && !searchesNatively(search, attempt.provider, attempt.endpoint);
+  !searchesByItself(attempt.provider) && !searchesNatively(search, attempt.provider, attempt.endpoint);
