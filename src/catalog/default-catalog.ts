@@ -38,6 +38,8 @@ const ANTHROPIC_THINKING = [...ANTHROPIC_PARAMS, "reasoning", "include_reasoning
 // The Claude 5.5 models refuse non-default temperature, top_p and top_k (400, as Claude Sonnet 5
 // was documented to; the SDK marks them deprecated for the newest models): not listed, so dropped.
 const CLAUDE_5_PARAMS = ["max_tokens", "stop", ...TOOLS, ...JSON_OUT, "reasoning", "include_reasoning"];
+/** Anthropic's web search tool, $10 per 1000 searches (the `web` plugin's engine "native": search/native.ts). */
+const ANTHROPIC_WEB_SEARCH = "0.01";
 /**
  * How the Claude 5.5 models are asked (ClaudeShapeSchema): adaptive thinking with
  * output_config.effort, native structured output; Opus and Sonnet 5.5 refuse forced tool use
@@ -663,8 +665,7 @@ export const defaultCatalog: Catalog = {
           cacheRead: "0.1",
           cacheWrite: "1.25",
           cacheWrite1h: "2",
-          // Anthropic's web search tool, $10 per 1000 searches (engine "native": search/native.ts).
-          webSearch: "0.01",
+          webSearch: ANTHROPIC_WEB_SEARCH,
           params: ANTHROPIC_THINKING,
         },
         {
@@ -704,8 +705,7 @@ export const defaultCatalog: Catalog = {
           cacheRead: "0.2",
           cacheWrite: "5",
           cacheWrite1h: "8",
-          // Anthropic's web search tool, $10 per 1000 searches (engine "native": search/native.ts).
-          webSearch: "0.01",
+          webSearch: ANTHROPIC_WEB_SEARCH,
           params: CLAUDE_5_PARAMS,
           claude: CLAUDE_5_5,
         },
@@ -742,8 +742,7 @@ export const defaultCatalog: Catalog = {
           cacheRead: "0.1",
           cacheWrite: "2.5",
           cacheWrite1h: "4",
-          // Anthropic's web search tool, $10 per 1000 searches (engine "native": search/native.ts).
-          webSearch: "0.01",
+          webSearch: ANTHROPIC_WEB_SEARCH,
           params: CLAUDE_5_PARAMS,
           claude: CLAUDE_5_5,
         },
@@ -791,8 +790,7 @@ export const defaultCatalog: Catalog = {
               cacheWrite1h: "1",
             },
           ],
-          // Anthropic's web search tool, $10 per 1000 searches (engine "native": search/native.ts).
-          webSearch: "0.01",
+          webSearch: ANTHROPIC_WEB_SEARCH,
           params: CLAUDE_5_PARAMS,
           claude: CLAUDE_HAIKU_5_5,
         },
