@@ -22,8 +22,6 @@ beforeAll(async () => {
 const ask = (text: string, extra: Record<string, unknown> = {}, apiKey = key) =>
   chat(apiKey, { model: MODEL, max_tokens: 20, messages: [{ role: "user", content: text }], ...extra });
 
-const callsOf = searchCalls;
-
 const tokensCost = (usage: { prompt_tokens: number; completion_tokens: number }) =>
   (usage.prompt_tokens * PROMPT_PRICE + usage.completion_tokens * COMPLETION_PRICE) / 1e6;
 
@@ -36,7 +34,7 @@ describe("native web search on Claude (Anthropic's web search tool)", () => {
       plugins: [{ id: "web", engine: "native", max_results: 3, include_domains: ["docs.example.org"] }],
     });
     expect(response.status).toBe(200);
-    const { exa, model } = await callsOf(marker);
+    const { exa, model } = await searchCalls(marker);
     expect(exa).toHaveLength(0);
     expect(model).toHaveLength(1);
     expect(model[0]!.path).toMatch(/\/v1\/messages$/);
@@ -95,7 +93,7 @@ describe("native web search on Claude (Anthropic's web search tool)", () => {
         },
       },
     ]);
-    const { exa, model } = await callsOf(marker);
+    const { exa, model } = await searchCalls(marker);
     expect(exa).toHaveLength(0);
     expect(searchTool(model[0]!.body)).toEqual({
       type: "web_search_20250305",
@@ -116,7 +114,7 @@ describe("native web search on Claude (Anthropic's web search tool)", () => {
       provider: { only: ["anthropic"] },
     });
     expect(anthropic.status).toBe(200);
-    let calls = await callsOf(marker);
+    let calls = await searchCalls(marker);
     expect(calls.exa).toHaveLength(0);
     expect(searchTool(calls.model[0]!.body)).toMatchObject({ max_uses: 2 });
     expect(((await anthropic.json()) as any).choices[0].message.annotations).toHaveLength(1);
@@ -127,7 +125,7 @@ describe("native web search on Claude (Anthropic's web search tool)", () => {
       provider: { only: ["amazon-bedrock"] },
     });
     expect(bedrock.status).toBe(200);
-    calls = await callsOf(other);
+    calls = await searchCalls(other);
     expect(calls.exa).toHaveLength(1);
     expect(JSON.stringify(calls.model[0]!.body)).not.toContain("web_search_20250305");
   });
@@ -141,7 +139,7 @@ describe("native web search on Claude (Anthropic's web search tool)", () => {
       fresh,
     );
     expect(response.status).toBe(200);
-    const { exa, model } = await callsOf(marker);
+    const { exa, model } = await searchCalls(marker);
     expect(exa).toHaveLength(1);
     const anthropic = model.filter((call) => call.provider === "anthropic");
     const bedrock = model.filter((call) => call.provider !== "anthropic");
@@ -162,7 +160,7 @@ describe("native web search on Claude (Anthropic's web search tool)", () => {
     const refused = await ask(`hold ${marker}`, { plugins: [{ id: "web", engine: "native", max_results: 10 }] }, poor);
     expect(refused.status).toBe(402);
     await sleep(50);
-    expect((await callsOf(marker)).model).toHaveLength(0);
+    expect((await searchCalls(marker)).model).toHaveLength(0);
     const one = await ask(`hold ${marker}`, { plugins: [{ id: "web", engine: "native", max_results: 1 }] }, poor);
     expect(one.status).toBe(200);
   });
@@ -180,6 +178,6 @@ describe("native web search on Claude (Anthropic's web search tool)", () => {
     expect(error.message).toContain('engine "native" is not available for openai/gpt-4o-mini');
     expect(error.metadata).toMatchObject({ field: "engine" });
     await sleep(50);
-    expect((await callsOf(marker)).model).toHaveLength(0);
+    expect((await searchCalls(marker)).model).toHaveLength(0);
   });
 });

@@ -38,8 +38,6 @@ beforeAll(async () => {
 const ask = (text: string, extra: Record<string, unknown> = {}, apiKey = key) =>
   chat(apiKey, { model: MODEL, max_tokens: 20, messages: [{ role: "user", content: text }], ...extra });
 
-const callsOf = searchCalls;
-
 /** What the model's tokens cost (gpt-4o-mini), in USD. */
 const tokensCost = (usage: { prompt_tokens: number; completion_tokens: number }) =>
   (usage.prompt_tokens * PROMPT_PRICE + usage.completion_tokens * COMPLETION_PRICE) / 1e6;
@@ -59,7 +57,7 @@ describe("web search with Exa", () => {
       plugins: [{ id: "web", max_results: 3 }],
     });
     expect(response.status).toBe(200);
-    const { exa, model } = await callsOf(marker);
+    const { exa, model } = await searchCalls(marker);
     expect(exa).toHaveLength(1);
     const search = exa[0]?.body as any;
     expect(search.query).toBe(`latest news on ${marker}`);
@@ -115,7 +113,7 @@ describe("web search with Exa", () => {
     const body = (await response.json()) as any;
     expect(body.choices[0].message.annotations).toHaveLength(5);
     expect(body.usage.cost).toBeCloseTo(tokensCost(body.usage) + 5 * PER_RESULT, 9);
-    const { exa, model } = await callsOf(marker);
+    const { exa, model } = await searchCalls(marker);
     expect((exa[0]!.body as any).numResults).toBe(5);
     expect(JSON.stringify(model[0]?.body)).toContain("A web search was conducted on");
   });
@@ -133,7 +131,7 @@ describe("web search with Exa", () => {
       ],
     });
     expect(response.status).toBe(200);
-    const search = (await callsOf(marker)).exa[0]!.body as any;
+    const search = (await searchCalls(marker)).exa[0]!.body as any;
     expect(search.includeDomains).toEqual(["docs.example.org", "*.news.example.net"]);
     expect(search.excludeDomains).toEqual(["spam.example.com"]);
     const urls = ((await response.json()) as any).choices[0].message.annotations.map((a: any) => a.url_citation.url);
@@ -147,7 +145,7 @@ describe("web search with Exa", () => {
       plugins: [{ id: "web", max_results: 1, search_prompt: "Some relevant web results:" }],
     });
     expect(response.status).toBe(200);
-    const { model } = await callsOf(marker);
+    const { model } = await searchCalls(marker);
     const messages = (model[0]!.body as any).messages as Array<{ role: string; content: string }>;
     expect(messages[0]?.role).toBe("system");
     expect(messages[0]?.content).toMatch(/^Some relevant web results:\n\n\[1\] /);
@@ -177,7 +175,7 @@ describe("web search with Exa", () => {
     const refused = await ask(`search ${marker}`, { plugins: [{ id: "web" }] }, poor);
     expect(refused.status).toBe(402);
     await sleep(50);
-    const { exa, model } = await callsOf(marker);
+    const { exa, model } = await searchCalls(marker);
     expect(exa).toHaveLength(0);
     expect(model).toHaveLength(0);
     // The same request without the search is answered on that credit.
@@ -192,7 +190,7 @@ describe("web search with Exa", () => {
       expect(response.status).toBe(502);
       const { error } = (await response.json()) as any;
       expect(error.message).toMatch(/web search failed.*Exa.*status/);
-      const { exa, model } = await callsOf(marker);
+      const { exa, model } = await searchCalls(marker);
       expect(exa).toHaveLength(1);
       expect(model).toHaveLength(0);
     }
@@ -219,7 +217,7 @@ describe("web search with Exa", () => {
     expect(refused.status).toBe(503);
     expect(((await refused.json()) as any).error.message).toMatch(/web search is not configured.*EXA_API_KEY/);
     expect((await request({ model: `${MODEL}:online` })).status).toBe(503);
-    expect((await callsOf(marker)).model).toHaveLength(0);
+    expect((await searchCalls(marker)).model).toHaveLength(0);
     // The model itself is served there.
     expect((await request({})).status).toBe(200);
   });
@@ -258,7 +256,7 @@ describe("web search with Exa", () => {
     const body = (await response.json()) as any;
     expect(body.choices[0].message.annotations).toBeUndefined();
     expect(body.usage.cost).toBeCloseTo(tokensCost(body.usage), 9);
-    expect((await callsOf(marker)).exa).toHaveLength(0);
+    expect((await searchCalls(marker)).exa).toHaveLength(0);
   });
 
   it("a Perplexity model searches natively: no Exa search, no search charge", async () => {
@@ -272,7 +270,7 @@ describe("web search with Exa", () => {
     expect(response.status).toBe(200);
     const body = (await response.json()) as any;
     expect(body.choices[0].message.annotations).toBeUndefined();
-    const { exa, model } = await callsOf(marker);
+    const { exa, model } = await searchCalls(marker);
     expect(exa).toHaveLength(0);
     expect(JSON.stringify(model[0]?.body)).not.toContain("A web search was conducted");
   });
@@ -291,7 +289,7 @@ describe("web search with Exa", () => {
     });
     expect(response.status).toBe(200);
     const body = (await response.json()) as any;
-    const { exa, model } = await callsOf(marker);
+    const { exa, model } = await searchCalls(marker);
     expect((exa[0]!.body as any).numResults).toBe(2);
     expect(JSON.stringify(model[0]?.body)).toContain("A web search was conducted on");
     const text = body.output.find((item: any) => item.type === "message").content[0];
@@ -367,7 +365,7 @@ describe("web search with Exa", () => {
     const body = (await response.json()) as any;
     expect(body.choices[0].message.annotations).toHaveLength(3);
     expect(body.usage.cost).toBeCloseTo(tokensCost(body.usage) + 3 * PER_RESULT, 9);
-    expect(((await callsOf(marker)).exa[0]!.body as any).numResults).toBe(3);
+    expect(((await searchCalls(marker)).exa[0]!.body as any).numResults).toBe(3);
   });
 
   it("@openrouter/sdk parses a searched reply and stream", async () => {
