@@ -94,7 +94,10 @@ export async function completeChat(
       // With Exa, its search first (once), after the hold (RequestSearch.before): never run (and
       // paid to Exa) for a request its account refuses, nor for an endpoint that searches natively.
       ...(search
-        ? { beforeAttempt: (attempt: Attempt) => search.before(attempt, gate.clientSignal, gate.admitted) }
+        ? {
+            beforeAttempt: (attempt: Attempt) => search.before(attempt, gate.clientSignal, gate.admitted),
+            nativeSearch: (attempt: Attempt) => search.nativeFor(attempt),
+          }
         : {}),
     });
   const { gen, success } = await startGeneration(

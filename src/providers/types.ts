@@ -24,6 +24,18 @@ export interface UpstreamTarget {
    * formats that inline images (Gemini, Bedrock) fetch each URL once per request.
    */
   images?: ImageFetches;
+  /**
+   * The request's web search, where this endpoint runs it with its provider's own search tool
+   * (search/native.ts decides): the adapter adds the tool. Absent for every other request.
+   */
+  webSearch?: NativeWebSearch;
+}
+
+/** What a provider's own web search tool is asked (the `web` plugin's options, search/web.ts). */
+export interface NativeWebSearch {
+  maxResults: number;
+  includeDomains?: string[];
+  excludeDomains?: string[];
 }
 
 /**

@@ -71,6 +71,8 @@ export interface RunOptions<R, A extends ErrorParser> {
    * undefined for none; its failure ends the loop with its error.
    */
   beforeAttempt?: (attempt: Attempt) => Promise<void> | undefined;
+  /** The request's web search where `attempt`'s endpoint runs it natively (UpstreamTarget.webSearch), or undefined. */
+  nativeSearch?: (attempt: Attempt) => UpstreamTarget["webSearch"];
   sleep?: (ms: number) => Promise<void>;
 }
 
@@ -134,6 +136,7 @@ export async function runAttempts<R, A extends ErrorParser>(
       setting: attempt.access.setting,
       images,
     };
+    if (options.nativeSearch) target.webSearch = options.nativeSearch(attempt);
     const waiting = options.beforeAttempt?.(attempt);
     if (waiting) await waiting;
     const request = options.prepare ? options.prepare(options.request, attempt) : options.request;

@@ -43,22 +43,3 @@ export function nativeOnly(search: WebSearch, attempts: Attempt[]): Attempt[] {
   }
   return native;
 }
-
-/**
- * Anthropic's web search server tool for the search: `max_results` is its `max_uses` (the most
- * searches Claude may run); the domains its allowed or blocked lists, which Anthropic refuses
- * together (400): the allowed list, the narrower, is sent alone.
- */
-export function anthropicSearchTool(search: WebSearch): Record<string, unknown> {
-  const { includeDomains, excludeDomains } = search;
-  return {
-    type: "web_search_20250305",
-    name: "web_search",
-    max_uses: search.maxResults,
-    ...(includeDomains
-      ? { allowed_domains: includeDomains }
-      : excludeDomains
-        ? { blocked_domains: excludeDomains }
-        : {}),
-  };
-}

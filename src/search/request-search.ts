@@ -77,6 +77,11 @@ export class RequestSearch {
     return this.pending;
   }
 
+  /** The search, where `attempt`'s endpoint runs it with its provider's own tool (its adapter adds the tool). */
+  nativeFor(attempt: Attempt): WebSearch | undefined {
+    return searchesNatively(this.search, attempt.provider, attempt.endpoint) ? this.search : undefined;
+  }
+
   /** Whether `attempt` is given Exa's results (not: its model searches by itself). */
   needsExa(attempt: Attempt): boolean {
     return needsExa(this.search, attempt);

@@ -1,10 +1,8 @@
 import type { ClaudeShape, Endpoint } from "../../catalog/types";
 import type { ChatRequest, ContentPart, Message, MessageContent, ReasoningDetail } from "../../schema/chat";
-import { anthropicSearchTool, searchesNatively } from "../../search/native";
-import { webSearchOf } from "../../search/web";
 import { parseDataUrl } from "../inline-image";
 import { reasoningIncludedAlone, requestedReasoning, stopSequences, unsupportedParameters } from "../parameters";
-import type { UpstreamCall, UpstreamTarget } from "../types";
+import type { NativeWebSearch, UpstreamCall, UpstreamTarget } from "../types";
 import { EFFORT_BUDGET, effortForBudget, nearestEffort } from "./effort";
 
 /** Anthropic Messages request building: small pure functions, one per concern. */
@@ -359,8 +357,7 @@ export function buildAnthropicBody(
     system.push({ type: "text", text: "Respond with a single valid JSON object and nothing else." });
     body.system = system;
   }
-  const search = nativeSearch(request, target);
-  if (search) tools.push(search);
+  if (target.webSearch) tools.push(webSearchTool(target.webSearch));
   if (tools.length > 0) body.tools = tools;
   if (toolChoice && tools.length > 0) body.tool_choice = toolChoice;
   if (Object.keys(outputConfig).length > 0) body.output_config = outputConfig;
@@ -372,12 +369,23 @@ export function buildAnthropicBody(
 }
 
 /**
- * Anthropic's web search tool, where the request's web search is native at this endpoint
- * (search/native.ts); a request with no web search stops at webSearchOf's first check.
+ * Anthropic's web search server tool, for a web search this endpoint runs natively
+ * (UpstreamTarget.webSearch): `max_results` is its `max_uses` (the most searches Claude may run);
+ * the domains its allowed or blocked lists, which Anthropic refuses together (400): the allowed
+ * list, the narrower, is sent alone.
  */
-function nativeSearch(request: ChatRequest, target: UpstreamTarget): Block | undefined {
-  const search = webSearchOf(request);
-  return search && searchesNatively(search, target.provider, target.endpoint) ? anthropicSearchTool(search) : undefined;
+function webSearchTool(search: NativeWebSearch): Block {
+  const { includeDomains, excludeDomains } = search;
+  return {
+    type: "web_search_20250305",
+    name: "web_search",
+    max_uses: search.maxResults,
+    ...(includeDomains
+      ? { allowed_domains: includeDomains }
+      : excludeDomains
+        ? { blocked_domains: excludeDomains }
+        : {}),
+  };
 }
 
 export function buildAnthropicChatRequest(request: ChatRequest, target: UpstreamTarget, stream: boolean): UpstreamCall {
