@@ -38,6 +38,14 @@ beforeAll(async () => {
 const ask = (text: string, extra: Record<string, unknown> = {}, apiKey = key) =>
   chat(apiKey, { model: MODEL, max_tokens: 20, messages: [{ role: "user", content: text }], ...extra });
 
+/** The JSON events of an SSE stream with `event:` lines (/messages, /responses). */
+const eventsOf = (text: string): any[] =>
+  text
+    .split("\n\n")
+    .map((frame) => frame.split("\n").find((line) => line.startsWith("data: ")))
+    .filter((line): line is string => line !== undefined)
+    .map((line) => JSON.parse(line.slice("data: ".length)));
+
 /** What the model's tokens cost (gpt-4o-mini), in USD. */
 const tokensCost = (usage: { prompt_tokens: number; completion_tokens: number }) =>
   (usage.prompt_tokens * PROMPT_PRICE + usage.completion_tokens * COMPLETION_PRICE) / 1e6;
@@ -307,40 +315,90 @@ describe("web search with Exa", () => {
     expect(record.total_cost).toBeCloseTo(tokensCost(usage) + 2 * PER_RESULT, 9);
   });
 
-  it("/messages and /responses streams with the web plugin end cleanly, the search charged", async () => {
+  it("/messages cites the results on its text, in its reply and its stream, the search charged", async () => {
     const headers = { authorization: `Bearer ${key}`, "content-type": "application/json" };
-    const plugins = [{ id: "web", max_results: 2 }];
-    const messages = await gatewayFetch(`${BASE}/messages`, {
-      method: "POST",
-      headers,
-      body: JSON.stringify({
-        model: MODEL,
-        max_tokens: 20,
-        stream: true,
-        messages: [{ role: "user", content: `messages ${nonce()}` }],
-        plugins,
-      }),
+    const ask = (marker: string, stream: boolean) =>
+      gatewayFetch(`${BASE}/messages`, {
+        method: "POST",
+        headers,
+        body: JSON.stringify({
+          model: MODEL,
+          max_tokens: 20,
+          stream,
+          messages: [{ role: "user", content: `messages ${marker}` }],
+          plugins: [{ id: "web", max_results: 2 }],
+        }),
+      });
+    const marker = nonce();
+    const reply = (await (await ask(marker, false)).json()) as any;
+    const text = reply.content.find((block: any) => block.type === "text");
+    expect(text.citations).toHaveLength(2);
+    expect(text.citations[0]).toEqual({
+      type: "web_search_result_location",
+      url: expect.stringMatching(/^https:\/\/source1\.example\.com\//),
+      title: expect.stringContaining("Source 1"),
+      cited_text: expect.stringContaining(`messages ${marker}`),
+      encrypted_index: "",
     });
-    const events = await messages.text();
-    expect(events).toContain("event: message_stop");
-    expect(events).not.toContain("event: error");
-    const id = /"id":"(gen-[^"]+)"/.exec(events)?.[1] as string;
+
+    const events = eventsOf(await (await ask(nonce(), true)).text());
+    expect(events.map((e) => e.type)).not.toContain("error");
+    expect(events.at(-1)?.type).toBe("message_stop");
+    const textIndex = events.find((e) => e.type === "content_block_start" && e.content_block.type === "text")?.index;
+    const cited = events.filter((e) => e.type === "content_block_delta" && e.delta.type === "citations_delta");
+    expect(cited).toHaveLength(2);
+    for (const event of cited) expect(event.index).toBe(textIndex);
+    expect(cited[1].delta.citation).toMatchObject({
+      type: "web_search_result_location",
+      url: expect.stringMatching(/^https:\/\/source2\.example\.com\//),
+    });
+    const id = events[0]?.message.id as string;
     const record = await recordedGeneration(key, id);
-    expect(record.total_cost).toBeGreaterThan(2 * PER_RESULT);
-    const responses = await gatewayFetch(`${BASE}/responses`, {
+    const usage = { prompt_tokens: record.tokens_prompt, completion_tokens: record.tokens_completion };
+    expect(record.total_cost).toBeCloseTo(tokensCost(usage) + 2 * PER_RESULT, 9);
+  });
+
+  it("a /responses stream announces each citation and ends with them on its output_text", async () => {
+    const marker = nonce();
+    const response = await gatewayFetch(`${BASE}/responses`, {
       method: "POST",
-      headers,
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
       body: JSON.stringify({
         model: MODEL,
-        input: `responses ${nonce()}`,
+        input: `responses ${marker}`,
         max_output_tokens: 20,
         stream: true,
-        plugins,
+        plugins: [{ id: "web", max_results: 2 }],
       }),
     });
-    const text = await responses.text();
-    expect(text).toContain("response.completed");
-    expect(text).not.toContain("response.failed");
+    const events = eventsOf(await response.text());
+    expect(events.map((e) => e.type)).not.toContain("response.failed");
+    const added = events.filter((e) => e.type === "response.output_text.annotation.added");
+    expect(added.map((e) => e.annotation_index)).toEqual([0, 1]);
+    const part = events.find((e) => e.type === "response.content_part.added" && e.part.type === "output_text");
+    for (const event of added) {
+      expect(event).toMatchObject({
+        item_id: part.item_id,
+        output_index: part.output_index,
+        content_index: part.content_index,
+      });
+    }
+    expect(added[0].annotation).toEqual({
+      type: "url_citation",
+      url: expect.stringMatching(/^https:\/\/source1\.example\.com\//),
+      title: expect.stringContaining("Source 1"),
+      content: expect.stringContaining(`responses ${marker}`),
+      start_index: expect.any(Number),
+      end_index: expect.any(Number),
+    });
+    // Sequence numbers stay one by one across the added events.
+    expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
+    const done = events.find((e) => e.type === "response.output_text.done");
+    expect(done).toBeDefined();
+    const completed = events.at(-1);
+    expect(completed?.type).toBe("response.completed");
+    const text = completed?.response.output.find((item: any) => item.type === "message").content[0];
+    expect(text.annotations).toEqual(added.map((e) => e.annotation));
   });
 
   it("a preset's web plugin searches as the request's own does", async () => {

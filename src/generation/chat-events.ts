@@ -56,6 +56,8 @@ export interface ChatChunk {
       reasoning?: string | null;
       reasoning_details?: ChatReasoningDetail[];
       tool_calls?: ChatToolCallDelta[];
+      /** Web search results cited, in one delta before the finish (streaming/chat-stream.ts). */
+      annotations?: UrlCitation[];
     };
     finish_reason: string | null;
     native_finish_reason?: string | null;

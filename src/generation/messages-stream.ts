@@ -1,3 +1,4 @@
+import type { UrlCitation } from "../providers/types";
 import type { MessagesRequest } from "../schema/messages";
 import {
   type ChatChunk,
@@ -6,7 +7,7 @@ import {
   type ChunkTranslator,
   translateChatStream,
 } from "./chat-events";
-import { errorBody, messagesUsage, stopOf } from "./messages";
+import { errorBody, messagesUsage, stopOf, webSearchCitation } from "./messages";
 
 /**
  * The chat stream as Anthropic's Messages events: `message_start`, then each content block in
@@ -45,6 +46,8 @@ class MessagesStreamState implements ChunkTranslator {
   private nextIndex = 0;
   private open: OpenBlock | undefined;
   private readonly tools = new Map<number, ToolState>();
+  /** The last text block's index: web search citations come after the text they cite. */
+  private lastText: number | undefined;
   private finishReason: string | null = null;
   private nativeFinishReason: string | null = null;
 
@@ -61,6 +64,7 @@ class MessagesStreamState implements ChunkTranslator {
       if (delta.reasoning_details) for (const detail of delta.reasoning_details) this.reasoningDetail(detail);
       const text = (delta.content ?? "") + (delta.refusal ?? "");
       if (text) this.textDelta(text);
+      if (delta.annotations) this.citationsDelta(delta.annotations);
       if (delta.tool_calls) for (const call of delta.tool_calls) this.toolCallDelta(call);
       if (choice.finish_reason && choice.finish_reason !== "error") {
         this.finishReason = choice.finish_reason;
@@ -136,9 +140,22 @@ class MessagesStreamState implements ChunkTranslator {
   }
 
   private textDelta(text: string): void {
-    if (this.open?.kind !== "text")
-      this.openBlock({ kind: "text", index: this.nextIndex++ }, { type: "text", text: "" });
+    if (this.open?.kind !== "text") {
+      this.lastText = this.nextIndex++;
+      this.openBlock({ kind: "text", index: this.lastText }, { type: "text", text: "" });
+    }
     this.delta((this.open as OpenBlock).index, { type: "text_delta", text });
+  }
+
+  /**
+   * Web search citations, on the last text block (Anthropic's SDK adds a delta to the block its
+   * index names, open or not); an answer with no text has nothing to cite them on.
+   */
+  private citationsDelta(cited: UrlCitation[]): void {
+    if (this.lastText === undefined) return;
+    for (const citation of cited) {
+      this.delta(this.lastText, { type: "citations_delta", citation: webSearchCitation(citation) });
+    }
   }
 
   /**

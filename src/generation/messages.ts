@@ -1,4 +1,5 @@
 import { toolInput } from "../providers/anthropic/request";
+import type { UrlCitation } from "../providers/types";
 import type { MessagesRequest } from "../schema/messages";
 import { type ChatChoice, reasoningBlocks } from "./chat-events";
 import type { CompletionReply } from "./reply-shape";
@@ -16,7 +17,30 @@ export type StopReason = "end_turn" | "max_tokens" | "stop_sequence" | "tool_use
 export interface TextContent {
   type: "text";
   text: string;
+  /** Web search results the text was given (the gateway's search: search/web.ts). */
+  citations?: WebSearchCitation[];
 }
+/**
+ * A web search result cited, as Claude's native search cites one. `encrypted_index` is
+ * Anthropic's opaque pointer into its own search results, which a result found by the gateway's
+ * search has none of: it is empty.
+ */
+export interface WebSearchCitation {
+  type: "web_search_result_location";
+  url: string;
+  title: string;
+  cited_text: string;
+  encrypted_index: string;
+}
+
+/** A chat `url_citation` annotation as Anthropic's web search citation. */
+export const webSearchCitation = ({ url_citation }: UrlCitation): WebSearchCitation => ({
+  type: "web_search_result_location",
+  url: url_citation.url,
+  title: url_citation.title,
+  cited_text: url_citation.content,
+  encrypted_index: "",
+});
 export interface ThinkingContent {
   type: "thinking";
   thinking: string;
@@ -114,7 +138,12 @@ export function messageFromChat(request: MessagesRequest, chat: CompletionReply<
   const message = choice?.message ?? {};
   const content: MessageContent[] = reasoningBlocks(message).map(thinkingContent);
   const text = (message.content ?? "") + (message.refusal ?? "");
-  if (text) content.push({ type: "text", text });
+  if (text) {
+    const cited = message.annotations;
+    content.push(
+      cited?.length ? { type: "text", text, citations: cited.map(webSearchCitation) } : { type: "text", text },
+    );
+  }
   for (const call of message.tool_calls ?? []) {
     content.push({
       type: "tool_use",

@@ -234,10 +234,15 @@ const messageItem = (id: string, parts: ResponsesMessageItem["content"], status:
   content: parts,
 });
 
+/** A chat `url_citation` annotation as the Responses API's (its fields flat). */
+const responsesCitation = ({ url_citation }: UrlCitation): ResponsesUrlCitation => ({
+  type: "url_citation",
+  ...url_citation,
+});
 const textPart = (text: string, cited?: UrlCitation[]): ResponsesOutputText => ({
   type: "output_text",
   text,
-  annotations: cited ? cited.map(({ url_citation }) => ({ type: "url_citation", ...url_citation })) : [],
+  annotations: cited ? cited.map(responsesCitation) : [],
   logprobs: [],
 });
 const refusalPart = (refusal: string): ResponsesRefusal => ({ type: "refusal", refusal });
@@ -323,7 +328,9 @@ class ResponsesStreamState implements ChunkTranslator {
   private readonly output: ResponsesOutputItem[] = [];
   private nextIndex = 0;
   private reasoning: (OpenItem & ReasoningBlock) | undefined;
-  private message: (OpenItem & { text: string; refusal: string; textIndex: number; refusalIndex: number }) | undefined;
+  private message:
+    | (OpenItem & { text: string; refusal: string; textIndex: number; refusalIndex: number; cited: UrlCitation[] })
+    | undefined;
   private readonly tools = new Map<number, ToolCallState>();
   private finishReason: string | null = null;
   private ended = false;
@@ -342,6 +349,7 @@ class ResponsesStreamState implements ChunkTranslator {
       if (delta.reasoning_details) for (const detail of delta.reasoning_details) this.reasoningDetail(detail);
       if (delta.content) this.textDelta(delta.content);
       if (delta.refusal) this.refusalDelta(delta.refusal);
+      if (delta.annotations) this.annotationsDelta(delta.annotations);
       if (delta.tool_calls) for (const call of delta.tool_calls) this.toolCallDelta(call);
       if (choice.finish_reason && choice.finish_reason !== "error") this.finishReason = choice.finish_reason;
     }
@@ -451,6 +459,7 @@ class ResponsesStreamState implements ChunkTranslator {
       refusal: "",
       textIndex: -1,
       refusalIndex: -1,
+      cited: [],
     };
     return this.message;
   }
@@ -459,8 +468,8 @@ class ResponsesStreamState implements ChunkTranslator {
     return (m.textIndex >= 0 ? 1 : 0) + (m.refusalIndex >= 0 ? 1 : 0);
   }
 
-  private textDelta(delta: string): void {
-    const m = this.openMessage();
+  /** The message's output_text part, announced when first needed. */
+  private textPartOf(m: NonNullable<ResponsesStreamState["message"]>): number {
     if (m.textIndex < 0) {
       m.textIndex = this.contentCount(m);
       this.emit("response.content_part.added", {
@@ -470,14 +479,36 @@ class ResponsesStreamState implements ChunkTranslator {
         part: textPart(""),
       });
     }
+    return m.textIndex;
+  }
+
+  private textDelta(delta: string): void {
+    const m = this.openMessage();
+    const contentIndex = this.textPartOf(m);
     m.text += delta;
     this.emit("response.output_text.delta", {
       item_id: m.id,
       output_index: m.outputIndex,
-      content_index: m.textIndex,
+      content_index: contentIndex,
       delta,
       logprobs: [],
     });
+  }
+
+  /** Web search citations (sent after the text they cite): one `annotation.added` event each, on the output_text. */
+  private annotationsDelta(cited: UrlCitation[]): void {
+    const m = this.openMessage();
+    const contentIndex = this.textPartOf(m);
+    for (const citation of cited) {
+      this.emit("response.output_text.annotation.added", {
+        item_id: m.id,
+        output_index: m.outputIndex,
+        content_index: contentIndex,
+        annotation_index: m.cited.length,
+        annotation: responsesCitation(citation),
+      });
+      m.cited.push(citation);
+    }
   }
 
   private refusalDelta(delta: string): void {
@@ -510,7 +541,7 @@ class ResponsesStreamState implements ChunkTranslator {
     const order = m.refusalIndex >= 0 && m.refusalIndex < m.textIndex ? ["refusal", "text"] : ["text", "refusal"];
     for (const kind of order) {
       if (kind === "text" && m.textIndex >= 0) {
-        const part = textPart(m.text);
+        const part = textPart(m.text, m.cited);
         this.emit("response.output_text.done", { ...at, content_index: m.textIndex, text: m.text, logprobs: [] });
         this.emit("response.content_part.done", { ...at, content_index: m.textIndex, part });
         parts.push(part);
