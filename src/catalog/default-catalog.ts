@@ -179,6 +179,8 @@ interface ModelSpec {
   kind?: Model["kind"];
   /** The license allows training other models on its outputs (DeepSeek's MIT license says so). */
   distillable?: boolean;
+  /** The day its provider shuts it down (UTC, YYYY-MM-DD), where announced: unlisted from then. */
+  expires?: string;
   endpoints: EndpointSpec[];
 }
 
@@ -214,6 +216,7 @@ const model = (m: ModelSpec): Model => ({
   hugging_face_id: m.hf ?? null,
   knowledge_cutoff: null,
   distillable: m.distillable ?? false,
+  expiration_date: m.expires ?? null,
   endpoints: m.endpoints.map(endpoint),
 });
 

@@ -83,6 +83,7 @@ export function presentModel(model: Model) {
     supported_parameters: modelParameters(model),
     default_parameters: null,
     knowledge_cutoff: model.knowledge_cutoff,
+    expiration_date: model.expiration_date,
     links: { details: `/api/v1/models/${model.id}/endpoints` },
     supported_voices: null,
   };

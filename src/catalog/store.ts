@@ -3,30 +3,66 @@ import { Refreshing } from "../refreshing";
 import { defaultCatalog } from "./default-catalog";
 import { type Catalog, CatalogSchema, type Model, type Provider } from "./types";
 
-/** A validated catalog with the lookups the request path needs, built once per version. */
+/**
+ * A validated catalog with the lookups the request path needs, built once per version (and again
+ * when one of its models reaches its expiration date).
+ */
 export interface CatalogIndex {
+  /** The catalog in force: its models shut down by the time the index was built left out. */
   catalog: Catalog;
   models: Map<string, Model>;
   providers: Map<string, Provider>;
   /** Where the catalog came from, reported by /models responses for operators. */
   source: "default" | "kv";
+  /** Models left out for their expiration date, with that date: named in a request's 400. */
+  shutDown: Map<string, string>;
+  /** When the next of its models shuts down (ms; Infinity for none): the index is built again then. */
+  nextShutdown: number;
+  /** The catalog as given, expired models and all, and the index built from it after `nextShutdown`. */
+  given: Catalog;
+  later?: CatalogIndex;
 }
+
+/** The moment a model's expiration date begins (UTC), in ms. */
+const shutdownAt = (date: string) => Date.parse(`${date}T00:00:00Z`);
 
 export const CATALOG_KV_KEY = "catalog";
 const CACHE_URL = "https://tollgate.internal/catalog/v1";
 
-export function indexCatalog(catalog: Catalog, source: CatalogIndex["source"]): CatalogIndex {
-  const providers = new Map(catalog.providers.map((p) => [p.slug, p]));
+export function indexCatalog(given: Catalog, source: CatalogIndex["source"], now = Date.now()): CatalogIndex {
+  const providers = new Map(given.providers.map((p) => [p.slug, p]));
   const models = new Map<string, Model>();
-  for (const model of catalog.models) {
+  const shutDown = new Map<string, string>();
+  let nextShutdown = Number.POSITIVE_INFINITY;
+  for (const model of given.models) {
     for (const endpoint of model.endpoints) {
       if (!providers.has(endpoint.provider)) {
         throw new Error(`catalog: model ${model.id} names unknown provider ${endpoint.provider}`);
       }
     }
+    const expires = model.expiration_date === null ? Number.POSITIVE_INFINITY : shutdownAt(model.expiration_date);
+    if (expires <= now) {
+      shutDown.set(model.id, model.expiration_date as string);
+      continue;
+    }
+    nextShutdown = Math.min(nextShutdown, expires);
     models.set(model.id, model);
   }
-  return { catalog, models, providers, source };
+  const catalog = shutDown.size === 0 ? given : { ...given, models: [...models.values()] };
+  return { catalog, models, providers, source, shutDown, nextShutdown, given };
+}
+
+/**
+ * The index in force now: `index`, or once one of its models has reached its expiration date, the
+ * index built again without it (once per isolate and date; one comparison a request otherwise).
+ */
+export function indexInForce(index: CatalogIndex, now: number): CatalogIndex {
+  let live = index;
+  while (live.nextShutdown <= now) {
+    live.later ??= indexCatalog(live.given, live.source, now);
+    live = live.later;
+  }
+  return live;
 }
 
 let bundled: CatalogIndex | undefined;
@@ -46,11 +82,12 @@ const current = new Refreshing<CatalogIndex>();
  * than taking the gateway down.
  */
 export async function getCatalog(env: Env, ctx: Pick<ExecutionContext, "waitUntil">): Promise<CatalogIndex> {
-  return current.get(
+  const index = await current.get(
     ctx,
     () => loadCatalog(env, ctx),
     () => ttlSeconds(env) * 1000,
   );
+  return indexInForce(index, Date.now());
 }
 
 function ttlSeconds(env: Env): number {

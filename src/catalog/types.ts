@@ -198,6 +198,18 @@ export const ModelSchema = z.object({
    * a request with `provider.enforce_distillable_text: true`; unknown counts as not allowed.
    */
   distillable: z.boolean().default(false),
+  /**
+   * The day (UTC, `YYYY-MM-DD`) its provider shuts the model down, as OpenRouter's `/models` has
+   * it. From that day the gateway neither lists it nor routes to it (a request naming it is a 400
+   * that says it was shut down), with no catalog change needed on the day; until then `/models`
+   * shows the date, so clients can move off it.
+   */
+  expiration_date: z
+    .string()
+    .regex(/^\d{4}-\d{2}-\d{2}$/, "a date, YYYY-MM-DD")
+    .refine((date) => Number.isFinite(Date.parse(`${date}T00:00:00Z`)), "a valid date")
+    .nullable()
+    .default(null),
   endpoints: z.array(EndpointSchema).min(1),
 });
 export type Model = z.infer<typeof ModelSchema>;

@@ -72,6 +72,14 @@ const KIND_USE: Record<Model["kind"], string> = {
   speech: "a text-to-speech model: use /audio/speech",
 };
 
+/** Why a requested id names no model: it never did, or its expiration date has come. */
+function unknownModel(requested: string, id: string, catalog: CatalogIndex): string {
+  const date = catalog.shutDown.get(id);
+  return date === undefined
+    ? `${requested} is not a valid model ID`
+    : `${requested} was shut down by its provider on ${date} (its expiration_date): choose another model`;
+}
+
 export const endpointKey = (model: Model, endpoint: Endpoint) =>
   `${endpoint.provider}${endpoint.tag ? `/${endpoint.tag}` : ""}:${model.id}`;
 
@@ -182,7 +190,7 @@ export function planAttempts(input: PlanInput): Attempt[] {
     const model = catalog.models.get(id);
     const kind = input.kind ?? "chat";
     if (model?.kind !== kind) {
-      const reason = model ? `${requested} is ${KIND_USE[model.kind]}` : `${requested} is not a valid model ID`;
+      const reason = model ? `${requested} is ${KIND_USE[model.kind]}` : unknownModel(requested, id, catalog);
       if (requested === request.model && !request.models?.length) throw badRequest(reason, { model: requested });
       // A model id that names nothing (or a model of the other kind) is the client's to fix: a
       // request whose every model is one is a 400, as a lone `model` is, not a 404.
