@@ -416,7 +416,9 @@ export const defaultCatalog: Catalog = {
   // Codestral 25.01 (2025-11-30); and single endpoints: DeepSeek's own deepseek-chat and
   // deepseek-reasoner names (2026-07-24), Groq's Llama 3 8B (2025), Llama 4 Maverick (2026-03-09),
   // Llama 4 Scout and Qwen 3 32B (2026-07-17), Llama 3.3 70B and Llama 3.1 8B (2026-08-16).
-  auto_models: ["openai/gpt-4o-mini", "anthropic/claude-haiku-5.5", "google/gemini-3.5-flash-lite"],
+  // GPT-6 Luna is the successor OpenAI names for GPT-4o and GPT-4.1 (shut down 2027-01-14), and
+  // took GPT-4o mini's place here.
+  auto_models: ["openai/gpt-6-luna", "anthropic/claude-haiku-5.5", "google/gemini-3.5-flash-lite"],
   models: [
     // ── OpenAI ──
     model({
