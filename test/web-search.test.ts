@@ -46,6 +46,16 @@ const eventsOf = (text: string): any[] =>
     .filter((line): line is string => line !== undefined)
     .map((line) => JSON.parse(line.slice("data: ".length)));
 
+/** The first result's citation as /responses has it (flat), for a search of `query`. */
+const firstCitation = (query: string) => ({
+  type: "url_citation",
+  url: expect.stringMatching(/^https:\/\/source1\.example\.com\//),
+  title: expect.stringContaining("Source 1"),
+  content: expect.stringContaining(query),
+  start_index: expect.any(Number),
+  end_index: expect.any(Number),
+});
+
 /** What the model's tokens cost (gpt-4o-mini), in USD. */
 const tokensCost = (usage: { prompt_tokens: number; completion_tokens: number }) =>
   (usage.prompt_tokens * PROMPT_PRICE + usage.completion_tokens * COMPLETION_PRICE) / 1e6;
@@ -302,14 +312,7 @@ describe("web search with Exa", () => {
     expect(JSON.stringify(model[0]?.body)).toContain("A web search was conducted on");
     const text = body.output.find((item: any) => item.type === "message").content[0];
     expect(text.annotations).toHaveLength(2);
-    expect(text.annotations[0]).toEqual({
-      type: "url_citation",
-      url: expect.stringMatching(/^https:\/\/source1\.example\.com\//),
-      title: expect.stringContaining("Source 1"),
-      content: expect.stringContaining(`responses ${marker}`),
-      start_index: expect.any(Number),
-      end_index: expect.any(Number),
-    });
+    expect(text.annotations[0]).toEqual(firstCitation(`responses ${marker}`));
     const record = await recordedGeneration(key, body.id);
     const usage = { prompt_tokens: record.tokens_prompt, completion_tokens: record.tokens_completion };
     expect(record.total_cost).toBeCloseTo(tokensCost(usage) + 2 * PER_RESULT, 9);
@@ -383,14 +386,7 @@ describe("web search with Exa", () => {
         content_index: part.content_index,
       });
     }
-    expect(added[0].annotation).toEqual({
-      type: "url_citation",
-      url: expect.stringMatching(/^https:\/\/source1\.example\.com\//),
-      title: expect.stringContaining("Source 1"),
-      content: expect.stringContaining(`responses ${marker}`),
-      start_index: expect.any(Number),
-      end_index: expect.any(Number),
-    });
+    expect(added[0].annotation).toEqual(firstCitation(`responses ${marker}`));
     // Sequence numbers stay one by one across the added events.
     expect(events.map((e) => e.sequence_number)).toEqual(events.map((_, i) => i));
     const done = events.find((e) => e.type === "response.output_text.done");
