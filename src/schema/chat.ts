@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { base64Problem, withoutWhitespace } from "./base64";
 import { entries, items } from "./items";
+import { ServerTool } from "./server-tools";
 import { sparse } from "./sparse";
 
 /**
@@ -315,7 +316,8 @@ export const ChatRequestSchema = sparse(
         .max(MAX_MESSAGES, `at most ${MAX_MESSAGES} messages (Anthropic's limit)`),
     ),
     max_completion_tokens: z.number().int().positive().nullish(),
-    tools: items(FunctionTool).nullish(),
+    // OpenRouter's server tools (`openrouter:*`) come out as the function tools the model is shown.
+    tools: items(z.union([ServerTool, FunctionTool])).nullish(),
     tool_choice: ToolChoice.nullish(),
     parallel_tool_calls: z.boolean().nullish(),
     response_format: ResponseFormat.nullish(),
