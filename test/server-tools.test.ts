@@ -261,7 +261,36 @@ describe("openrouter:datetime", () => {
   });
 });
 
+describe("server tools beside the client's functions", () => {
+  it("a turn calling a client function too goes back to the client, less the server call", async () => {
+    const marker = nonce();
+    const weather = {
+      type: "function",
+      function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+    };
+    const response = await ask(`call both tools for ${marker}`, [{ type: "openrouter:datetime" }, weather], {
+      parallel_tool_calls: true,
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    const calls = body.choices[0].message.tool_calls;
+    expect(calls.map((c: any) => c.function.name)).toEqual(["get_weather"]);
+    expect(body.choices[0].finish_reason).toBe("tool_calls");
+    const turns = await modelCalls(marker);
+    expect(turns).toHaveLength(1);
+    expect((turns[0]!.body as any).tools.map((t: any) => t.function.name)).toEqual(["datetime", "get_weather"]);
+  });
+});
+
 describe("server tools refused", () => {
+  it("with the web plugin", async () => {
+    const marker = nonce();
+    const response = await ask(`search ${marker}`, [{ type: "openrouter:datetime" }], { plugins: [{ id: "web" }] });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as any).error.message).toMatch(/web plugin and server tools/);
+    expect(await modelCalls(marker)).toHaveLength(0);
+  });
+
   const refusal = async (tools: unknown[], extra: Record<string, unknown> = {}) => {
     const marker = nonce();
     const response = await ask(`search ${marker}`, tools, extra);

@@ -132,6 +132,20 @@ export const FunctionTool = z.looseObject({
 });
 export type FunctionTool = z.infer<typeof FunctionTool>;
 
+/**
+ * A `tools` entry: one of OpenRouter's server tools when its type starts with `openrouter:` (the
+ * function tool the model is shown: schema/server-tools.ts), else a function tool. Told apart by
+ * the type, so a function tool is checked once, as before.
+ */
+const ToolEntry = z.unknown().transform((value, ctx): FunctionTool => {
+  const type = (value as { type?: unknown } | null)?.type;
+  const server = typeof type === "string" && type.startsWith("openrouter:");
+  const result = server ? ServerTool.safeParse(value) : FunctionTool.safeParse(value);
+  if (result.success) return result.data;
+  for (const issue of result.error.issues) ctx.issues.push(issue as z.core.$ZodRawIssue);
+  return z.NEVER;
+});
+
 export const ToolChoice = z.union([
   z.enum(["none", "auto", "required"]),
   z.looseObject({ type: z.literal("function"), function: z.object({ name: z.string() }) }),
@@ -317,7 +331,7 @@ export const ChatRequestSchema = sparse(
     ),
     max_completion_tokens: z.number().int().positive().nullish(),
     // OpenRouter's server tools (`openrouter:*`) come out as the function tools the model is shown.
-    tools: items(z.union([ServerTool, FunctionTool])).nullish(),
+    tools: items(ToolEntry).nullish(),
     tool_choice: ToolChoice.nullish(),
     parallel_tool_calls: z.boolean().nullish(),
     response_format: ResponseFormat.nullish(),

@@ -95,48 +95,46 @@ const DATETIME_FUNCTION = {
  * A `tools` entry whose type starts with `openrouter:`: a supported one becomes its function tool;
  * any other type is refused here (a bad `parameters` field, by its path).
  */
-export const ServerTool = z
-  .looseObject({ type: z.string().regex(/^openrouter:/, 'expected "function" or an "openrouter:" server tool') })
-  .transform((tool, ctx): ExposedServerTool => {
-    const fail = (path: PropertyKey[], message: string) => {
-      ctx.issues.push({ code: "custom", message, input: tool, path });
-      return z.NEVER;
+export const ServerTool = z.looseObject({ type: z.string() }).transform((tool, ctx): ExposedServerTool => {
+  const fail = (path: PropertyKey[], message: string) => {
+    ctx.issues.push({ code: "custom", message, input: tool, path });
+    return z.NEVER;
+  };
+  if (tool.type === "openrouter:web_search") {
+    const parsed = WebSearchParameters.safeParse(tool.parameters ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return fail(["parameters", ...(issue?.path ?? [])], issue?.message ?? "invalid");
+    }
+    const p = parsed.data;
+    const maxResults = p.max_results ?? SERVER_SEARCH_LIMITS.defaultResults;
+    return {
+      type: "function",
+      function: WEB_SEARCH_FUNCTION,
+      server_tool: {
+        kind: "web_search",
+        maxResults,
+        maxUses: p.max_uses ?? SERVER_SEARCH_LIMITS.defaultUses,
+        maxTotalResults: p.max_total_results ?? SERVER_SEARCH_LIMITS.defaultTotalResults,
+        ...(p.allowed_domains?.length ? { includeDomains: p.allowed_domains } : {}),
+        ...(p.excluded_domains?.length ? { excludeDomains: p.excluded_domains } : {}),
+      },
     };
-    if (tool.type === "openrouter:web_search") {
-      const parsed = WebSearchParameters.safeParse(tool.parameters ?? {});
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        return fail(["parameters", ...(issue?.path ?? [])], issue?.message ?? "invalid");
-      }
-      const p = parsed.data;
-      const maxResults = p.max_results ?? SERVER_SEARCH_LIMITS.defaultResults;
-      return {
-        type: "function",
-        function: WEB_SEARCH_FUNCTION,
-        server_tool: {
-          kind: "web_search",
-          maxResults,
-          maxUses: p.max_uses ?? SERVER_SEARCH_LIMITS.defaultUses,
-          maxTotalResults: p.max_total_results ?? SERVER_SEARCH_LIMITS.defaultTotalResults,
-          ...(p.allowed_domains?.length ? { includeDomains: p.allowed_domains } : {}),
-          ...(p.excluded_domains?.length ? { excludeDomains: p.excluded_domains } : {}),
-        },
-      };
+  }
+  if (tool.type === "openrouter:datetime") {
+    const parsed = DatetimeParameters.safeParse(tool.parameters ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return fail(["parameters", ...(issue?.path ?? [])], issue?.message ?? "invalid");
     }
-    if (tool.type === "openrouter:datetime") {
-      const parsed = DatetimeParameters.safeParse(tool.parameters ?? {});
-      if (!parsed.success) {
-        const issue = parsed.error.issues[0];
-        return fail(["parameters", ...(issue?.path ?? [])], issue?.message ?? "invalid");
-      }
-      return {
-        type: "function",
-        function: DATETIME_FUNCTION,
-        server_tool: { kind: "datetime", timezone: parsed.data.timezone ?? "UTC" },
-      };
-    }
-    return fail(
-      ["type"],
-      `${JSON.stringify(tool.type)} is not supported by this gateway (its server tools: "openrouter:web_search", "openrouter:datetime")`,
-    );
-  });
+    return {
+      type: "function",
+      function: DATETIME_FUNCTION,
+      server_tool: { kind: "datetime", timezone: parsed.data.timezone ?? "UTC" },
+    };
+  }
+  return fail(
+    ["type"],
+    `${JSON.stringify(tool.type)} is not supported by this gateway (its server tools: "openrouter:web_search", "openrouter:datetime")`,
+  );
+});
