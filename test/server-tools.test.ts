@@ -145,6 +145,22 @@ describe("openrouter:web_search", () => {
     expect(record.total_cost).toBeCloseTo(usage.cost, 9);
   });
 
+  it("a stream is sent keep-alive comments while the later turns run", async () => {
+    // Each model call takes 900 ms; keep-alives come every 400 ms in the tests.
+    const marker = nonce();
+    const response = await ask(`[[emulate delay_ms=900]] search for ${marker}`, [{ type: "openrouter:datetime" }], {
+      stream: true,
+    });
+    expect(response.status).toBe(200);
+    const { comments, data } = await readSse(response);
+    expect(comments.length).toBeGreaterThanOrEqual(1);
+    expect(comments[0]).toBe(": OPENROUTER PROCESSING");
+    expect(data.at(-1)).toBe("[DONE]");
+    const chunks = data.filter((d) => d !== "[DONE]") as Array<Record<string, any>>;
+    expect(chunks.map((c) => c.choices[0]?.delta?.content ?? "").join("").length).toBeGreaterThan(0);
+    expect(chunks.at(-1)?.usage.server_tool_use_details.tool_calls_executed).toBe(1);
+  });
+
   it("max_uses caps the searches: a call past it gets an error result, not a search", async () => {
     const marker = nonce();
     const before = (await exaCalls()).length;

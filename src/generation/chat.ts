@@ -18,8 +18,9 @@ import { nativeOnly } from "../search/native";
 import { RequestSearch } from "../search/request-search";
 import { citations, searchPromptTokens, webSearchOf } from "../search/web";
 import { createChatStream, type StreamSource, type StreamSummary } from "../streaming/chat-stream";
-import { wholeReplyEvents } from "../streaming/whole-reply";
-import { ServerTools } from "../tools/server-tools";
+import { KEEP_ALIVE_BYTES } from "../streaming/sse";
+import { errorEvents, wholeReplyEvents } from "../streaming/whole-reply";
+import { type CallModel, ServerTools } from "../tools/server-tools";
 import { fitToEndpoint } from "../transforms/middle-out";
 import { healChoices, healsReply } from "../transforms/response-healing";
 import { countImages } from "../transforms/tokens";
@@ -137,7 +138,13 @@ export async function completeChat(
           ? (attempt: Attempt) => tools.worstNanosFor(attempt, terms)
           : 0,
     },
-    (gate) => (tools ? tools.run(attempts, gate, call) : call(attempts, gate)),
+    // A stream's loop goes on after the first turn, in the stream (keep-alives meanwhile).
+    (gate) =>
+      tools
+        ? request.stream
+          ? tools.first(attempts, gate, call)
+          : tools.run(attempts, gate, call)
+        : call(attempts, gate),
   );
   const headers = replyHeaders(success);
   headers["server-timing"] = serverTiming(gen.timings);
@@ -146,19 +153,11 @@ export async function completeChat(
   // returned.
   const hideReasoning =
     shape.hidesReasoning === true || request.reasoning?.exclude === true || request.include_reasoning === false;
-  // A server-tool loop's answer is whole: sent as JSON, or as one burst of stream chunks.
-  if (tools)
-    return jsonReply(
-      gen,
-      success,
-      headers,
-      shape,
-      hideReasoning,
-      healsReply(request),
-      undefined,
-      tools,
-      request.stream === true,
-    );
+  if (tools) {
+    return request.stream
+      ? toolsStreamReply(gen, success, headers, shape, hideReasoning, tools, call)
+      : jsonReply(gen, success, headers, shape, hideReasoning, healsReply(request), undefined, tools);
+  }
   return request.stream
     ? streamReply(gen, success, headers, attempts, call, shape, hideReasoning, request.n ?? 1, search)
     : jsonReply(gen, success, headers, shape, hideReasoning, healsReply(request), search);
@@ -199,8 +198,21 @@ function jsonReply(
   heal: boolean,
   search: RequestSearch | undefined,
   tools?: ServerTools,
-  stream = false,
 ): Response {
+  const body = wholeReply(gen, success, shape, hideReasoning, heal, search, tools);
+  return Response.json(shape.reply ? shape.reply(body) : body, { headers });
+}
+
+/** The reply of an answer the gateway has whole, its generation settled. */
+function wholeReply(
+  gen: Generation,
+  success: AttemptSuccess,
+  shape: ReplyShape,
+  hideReasoning: boolean,
+  heal: boolean,
+  search: RequestSearch | undefined,
+  tools: ServerTools | undefined,
+): CompletionReply<unknown> {
   const completion: ChatCompletionOut = tools
     ? tools.answer()
     : success.adapter.parseChatResponse(success.json, success.target);
@@ -266,11 +278,55 @@ function jsonReply(
     const counted = { ...body.usage, server_tool_use_details: tools.useDetails() };
     body.usage = counted;
   }
-  if (stream) {
-    const events = wholeReplyEvents(body as CompletionReply<ChoiceOut>, shape.chunkObject);
-    return new Response(events, { headers: { ...headers, ...SSE_HEADERS } });
-  }
-  return Response.json(shape.reply ? shape.reply(body) : body, { headers });
+  return body;
+}
+
+/**
+ * A server-tool loop asked to stream: the reply starts once the first turn has answered (so a
+ * refusal or a first turn no endpoint answers is the usual error status), keep-alive comments
+ * are sent while the next turns and their tools run, and the answer goes out whole in the stream's
+ * chunks. A later turn that fails ends the stream with an error chunk, and costs nothing.
+ */
+function toolsStreamReply(
+  gen: Generation,
+  first: AttemptSuccess,
+  headers: Record<string, string>,
+  shape: ReplyShape,
+  hideReasoning: boolean,
+  tools: ServerTools,
+  call: CallModel,
+): Response {
+  const { readable, writable } = new IdentityTransformStream();
+  const writer = writable.getWriter();
+  const encoder = new TextEncoder();
+  const send = (text: string) => writer.write(encoder.encode(text)).catch(() => undefined);
+  const keepAlive = setInterval(
+    () => writer.write(KEEP_ALIVE_BYTES).catch(() => undefined),
+    timeoutsOf(gen.c.env).KEEPALIVE_INTERVAL_MS,
+  );
+  const header = { id: gen.id, created: Math.floor(gen.receivedAt / 1000), model: first.attempt.model.id };
+  const running = (async () => {
+    let events: string;
+    try {
+      const success = await tools.rest(first, gen.c.req.raw.signal, call);
+      gen.reports = success.reports;
+      const body = wholeReply(gen, success, shape, hideReasoning, false, undefined, tools);
+      events = wholeReplyEvents(body as CompletionReply<ChoiceOut>, shape.chunkObject);
+    } catch (error) {
+      const failed = error instanceof GatewayError ? (error.metadata?.attempts as AttemptReport[] | undefined) : null;
+      if (failed) gen.reports = [...first.reports, ...failed];
+      const status = error instanceof GatewayError ? error.status : 500;
+      settleGeneration(gen, null, status);
+      const message = error instanceof GatewayError ? error.message : "the server tools' loop failed";
+      events = errorEvents({ ...header, provider: first.attempt.provider.name }, shape.chunkObject, status, message);
+    } finally {
+      clearInterval(keepAlive);
+    }
+    await send(events);
+    await writer.close().catch(() => undefined);
+  })();
+  gen.c.executionCtx.waitUntil(running);
+  return new Response(readable, { headers: { ...headers, ...SSE_HEADERS } });
 }
 
 function streamReply(

@@ -8,8 +8,7 @@ import type { ChoiceOut, ChunkChoiceOut } from "../providers/types";
  * delta of their own, then the usage chunk and `[DONE]`.
  */
 export function wholeReplyEvents(reply: CompletionReply<ChoiceOut>, chunkObject: string): string {
-  const prefix = `data: {"id":${JSON.stringify(reply.id)},"provider":${JSON.stringify(reply.provider)},"model":${JSON.stringify(reply.model)},"object":${JSON.stringify(chunkObject)},"created":${reply.created},"choices":`;
-  const frame = (choices: ChunkChoiceOut[], extra = "") => `${prefix}${JSON.stringify(choices)}${extra}}\n\n`;
+  const frame = framer(reply, chunkObject);
   const message = (choice: ChoiceOut) => {
     const { annotations: _cited, tool_calls: calls, ...rest } = choice.message;
     return {
@@ -33,4 +32,21 @@ export function wholeReplyEvents(reply: CompletionReply<ChoiceOut>, chunkObject:
     );
   }
   return `${events}${frame([], `,"usage":${JSON.stringify(reply.usage)}`)}data: [DONE]\n\n`;
+}
+
+/** Who a stream's chunks are from, stamped on each. */
+type Envelope = Pick<CompletionReply<unknown>, "id" | "provider" | "model" | "created">;
+
+/** One chunk's SSE frame, in the envelope every chunk of the stream shares. */
+function framer(envelope: Envelope, chunkObject: string) {
+  const prefix = `data: {"id":${JSON.stringify(envelope.id)},"provider":${JSON.stringify(envelope.provider)},"model":${JSON.stringify(envelope.model)},"object":${JSON.stringify(chunkObject)},"created":${envelope.created},"choices":`;
+  return (choices: ChunkChoiceOut[], extra = "") => `${prefix}${JSON.stringify(choices)}${extra}}\n\n`;
+}
+
+/** A stream that failed before its answer: its choice ends with the error (as a relayed stream's does), then `[DONE]`. */
+export function errorEvents(envelope: Envelope, chunkObject: string, code: number, message: string): string {
+  const choices: ChunkChoiceOut[] = [
+    { index: 0, delta: { content: "" }, finish_reason: "error", native_finish_reason: "error" },
+  ];
+  return `${framer(envelope, chunkObject)(choices, `,"error":${JSON.stringify({ code, message })}`)}data: [DONE]\n\n`;
 }

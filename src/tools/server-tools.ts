@@ -57,7 +57,8 @@ export class ServerTools {
 
   private constructor(
     private readonly byName: Map<string, ServerToolSpec>,
-    private readonly upstream: ChatRequest,
+    /** The request as the next turn is sent it: the client's, then grown by each turn and its results. */
+    private sent: ChatRequest,
     private readonly access: ExaAccess | undefined,
   ) {}
 
@@ -102,7 +103,8 @@ export class ServerTools {
     }
     // Every turn goes upstream whole (a stream is replayed to the client at the end), with the
     // tools as plain function tools.
-    const { stream: _stream, stream_options: _options, ...rest } = request;
+    // `stop_server_tools_when` is OpenRouter's, not read here (the loop's bounds are its own).
+    const { stream: _stream, stream_options: _options, stop_server_tools_when: _stop, ...rest } = request;
     const upstream: ChatRequest = {
       ...rest,
       tools: tools.map((tool) => {
@@ -148,12 +150,25 @@ export class ServerTools {
 
   /**
    * The turns, inside the generation's run: the first on the plan (its fallbacks as any request's),
-   * the next ones on the endpoint that answered it. No tool runs before the hold is confirmed
-   * (`gate.admitted`): a request its account refuses fetches nothing.
+   * the next ones on the endpoint that answered it (`first` then `rest`).
    */
   async run(plan: Attempt[], gate: RunGate, call: CallModel): Promise<AttemptSuccess> {
-    let request = this.upstream;
-    let success = await call(plan, gate, request);
+    return this.rest(await this.first(plan, gate, call), gate.clientSignal, call);
+  }
+
+  /**
+   * The first turn, once the hold is confirmed (`gate.admitted`): no tool runs for a request its
+   * account refuses.
+   */
+  async first(plan: Attempt[], gate: RunGate, call: CallModel): Promise<AttemptSuccess> {
+    const success = await call(plan, gate, this.sent);
+    await gate.admitted;
+    return success;
+  }
+
+  /** The turns after `first`: while the model calls server tools only, their results and another turn. */
+  async rest(first: AttemptSuccess, signal: AbortSignal, call: CallModel): Promise<AttemptSuccess> {
+    let success = first;
     const reports = [...success.reports];
     for (let turn = 1; ; turn++) {
       const completion = success.adapter.parseChatResponse(success.json, success.target);
@@ -166,16 +181,15 @@ export class ServerTools {
       if (!message || server.length === 0 || server.length < calls.length || turn >= MAX_TURNS) break;
       if (this.requested + server.length > MAX_CALLS) break;
       this.requested += server.length;
-      await gate.admitted;
-      const outputs = await Promise.all(server.map((c) => this.execute(c, gate.clientSignal)));
+      const outputs = await Promise.all(server.map((c) => this.execute(c, signal)));
       const messages: Message[] = [
-        ...request.messages,
+        ...this.sent.messages,
         assistantTurn(message),
         ...server.map((c, i) => ({ role: "tool" as const, tool_call_id: c.id, content: outputs[i] ?? "" })),
       ];
       // The last turn is asked for the answer, so the client is not handed a call it cannot run.
-      request = { ...request, messages, ...(turn + 1 >= MAX_TURNS ? { tool_choice: "none" as const } : {}) };
-      success = await call([success.attempt], { clientSignal: gate.clientSignal }, request);
+      this.sent = { ...this.sent, messages, ...(turn + 1 >= MAX_TURNS ? { tool_choice: "none" as const } : {}) };
+      success = await call([success.attempt], { clientSignal: signal }, this.sent);
       reports.push(...success.reports);
     }
     return { ...success, reports };
