@@ -135,7 +135,8 @@ export type FunctionTool = z.infer<typeof FunctionTool>;
 /**
  * A `tools` entry: one of OpenRouter's server tools when its type starts with `openrouter:` (the
  * function tool the model is shown: schema/server-tools.ts), else a function tool. Told apart by
- * the type, so a function tool is checked once, as before.
+ * the type, so a function tool is checked once, as before. Typed as what it takes (a service
+ * binding's caller sees either form) and gives.
  */
 const ToolEntry = z.unknown().transform((value, ctx): FunctionTool => {
   const type = (value as { type?: unknown } | null)?.type;
@@ -144,7 +145,7 @@ const ToolEntry = z.unknown().transform((value, ctx): FunctionTool => {
   if (result.success) return result.data;
   for (const issue of result.error.issues) ctx.issues.push(issue as z.core.$ZodRawIssue);
   return z.NEVER;
-});
+}) as unknown as z.ZodType<FunctionTool, z.input<typeof FunctionTool> | z.input<typeof ServerTool>>;
 
 export const ToolChoice = z.union([
   z.enum(["none", "auto", "required"]),
