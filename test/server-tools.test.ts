@@ -8,6 +8,7 @@ import {
   emulatorRequests,
   fundedAccount,
   nonce,
+  openRouterClient,
   readSse,
   recordedGeneration,
   sleep,
@@ -239,6 +240,49 @@ describe("openrouter:web_search", () => {
     // The same request with a plain function tool is answered on that credit.
     const tool = { type: "function", function: { name: "web_search", parameters: { type: "object" } } };
     expect((await ask(`search for ${marker}`, [tool], {}, poor)).status).toBe(200);
+  });
+});
+
+describe("@openrouter/sdk", () => {
+  it("sends server tools as its types define them, and parses the reply and the stream", async () => {
+    const client = openRouterClient(key);
+    const tools = [
+      { type: "openrouter:web_search" as const, parameters: { maxResults: 2, maxUses: 2, engine: "exa" as const } },
+      { type: "openrouter:datetime" as const, parameters: { timezone: "Europe/Paris" } },
+    ];
+    const reply = await client.chat.send({
+      chatRequest: { model: MODEL, maxTokens: 30, messages: [{ role: "user", content: `search ${nonce()}` }], tools },
+    });
+    if (!("choices" in reply)) throw new Error("expected a completion");
+    expect(reply.choices[0]?.message.content).toBeTruthy();
+    expect(reply.usage?.serverToolUseDetails).toEqual({
+      toolCallsRequested: 1,
+      toolCallsExecuted: 1,
+      webSearchRequests: 1,
+    });
+    const usage = {
+      prompt_tokens: reply.usage?.promptTokens ?? 0,
+      completion_tokens: reply.usage?.completionTokens ?? 0,
+    };
+    expect(reply.usage?.cost).toBeCloseTo(tokensCost(usage) + 2 * PER_RESULT, 9);
+    const stream = await client.chat.send({
+      chatRequest: {
+        model: MODEL,
+        maxTokens: 30,
+        stream: true,
+        messages: [{ role: "user", content: `search stream ${nonce()}` }],
+        tools,
+      },
+    });
+    if ("choices" in stream) throw new Error("expected a stream");
+    let text = "";
+    let cost: number | null | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? "";
+      if (chunk.usage) cost = chunk.usage.cost;
+    }
+    expect(text).toBeTruthy();
+    expect(cost).toBeGreaterThan(2 * PER_RESULT);
   });
 });
 
