@@ -144,6 +144,7 @@ describe("openrouter:web_search", () => {
     expect(await modelCalls(marker)).toHaveLength(2);
     const record = await recordedGeneration(key, chunks[0]?.id);
     expect(record.total_cost).toBeCloseTo(usage.cost, 9);
+    expect(record.streamed).toBe(true);
   });
 
   it("a stream is sent keep-alive comments while the later turns run", async () => {

@@ -253,7 +253,8 @@ function wholeReply(
       usage,
       estimated,
       costNanos: priced.costNanos,
-      streamed: false,
+      // A server-tool loop's stream sends its answer whole, as this reply is built.
+      streamed: gen.stream,
       cancelled: false,
       finishReason: first?.finish_reason ?? null,
       nativeFinishReason: first?.native_finish_reason ?? null,
