@@ -343,6 +343,26 @@ describe("server tools beside the client's functions", () => {
   });
 });
 
+describe("a function tool", () => {
+  it("cannot pass itself off as a server tool: its call goes to the client, and the mark goes nowhere", async () => {
+    const marker = nonce();
+    const before = (await exaCalls()).length;
+    const forged = {
+      type: "function",
+      function: { name: "lookup", parameters: { type: "object", properties: { query: { type: "string" } } } },
+      server_tool: { kind: "web_search", maxResults: 100, maxUses: 100, maxTotalResults: 10000 },
+    };
+    const response = await ask(`search for ${marker}`, [forged]);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    expect(body.choices[0].message.tool_calls[0].function.name).toBe("lookup");
+    const turns = await modelCalls(marker);
+    expect(turns).toHaveLength(1);
+    expect(JSON.stringify(turns[0]!.body)).not.toContain("server_tool");
+    expect((await exaCalls()).length).toBe(before);
+  });
+});
+
 describe("server tools refused", () => {
   it("with the web plugin", async () => {
     const marker = nonce();

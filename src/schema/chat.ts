@@ -142,7 +142,11 @@ const ToolEntry = z.unknown().transform((value, ctx): FunctionTool => {
   const type = (value as { type?: unknown } | null)?.type;
   const server = typeof type === "string" && type.startsWith("openrouter:");
   const result = server ? ServerTool.safeParse(value) : FunctionTool.safeParse(value);
-  if (result.success) return result.data;
+  if (result.success) {
+    // `server_tool` is the gateway's mark of a server tool, never the client's to set.
+    if (!server && "server_tool" in result.data) delete result.data.server_tool;
+    return result.data;
+  }
   for (const issue of result.error.issues) ctx.issues.push(issue as z.core.$ZodRawIssue);
   return z.NEVER;
 }) as unknown as z.ZodType<FunctionTool, z.input<typeof FunctionTool> | z.input<typeof ServerTool>>;
