@@ -163,6 +163,37 @@ describe("openrouter:web_search", () => {
     expect(chunks.at(-1)?.usage.server_tool_use_details.tool_calls_executed).toBe(1);
   });
 
+  it("a later turn that fails ends the stream with an error chunk, and costs nothing", async () => {
+    // Each model call takes 1 s, and the request's routing deadline is 1.5 s: the second turn runs out.
+    const { key: fresh } = await fundedAccount("1");
+    const marker = nonce();
+    const response = await worker.fetch(
+      new Request(`${BASE}/chat/completions`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${fresh}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          model: MODEL,
+          max_tokens: 30,
+          stream: true,
+          messages: [{ role: "user", content: `[[emulate delay_ms=1000]] use the clock ${marker}` }],
+          tools: [{ type: "openrouter:datetime" }],
+        }),
+      }),
+      { ...env, ROUTING_DEADLINE_MS: "1500" },
+      createExecutionContext(),
+    );
+    expect(response.status).toBe(200);
+    const { data } = await readSse(response);
+    expect(data.at(-1)).toBe("[DONE]");
+    const last = data.at(-2) as Record<string, any>;
+    expect(last.choices[0]).toMatchObject({ finish_reason: "error" });
+    expect(last.error).toMatchObject({ code: expect.any(Number), message: expect.any(String) });
+    expect(last.error.code).toBeGreaterThanOrEqual(400);
+    expect(data.some((d) => d !== "[DONE]" && (d as any).usage)).toBe(false);
+    await sleep(300);
+    expect(await totalUsage(fresh)).toBe(0);
+  });
+
   it("max_uses caps the searches: a call past it gets an error result, not a search", async () => {
     const marker = nonce();
     const before = (await exaCalls()).length;
