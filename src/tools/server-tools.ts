@@ -68,9 +68,11 @@ export class ServerTools {
    * `n` above 1 (the loop follows one answer), or web search on a gateway without Exa (503).
    */
   static of(env: Env, request: ChatRequest): ServerTools | undefined {
+    const tools = request.tools ?? [];
+    // Most requests with tools have function tools only: one pass, nothing built.
+    if (!tools.some((tool) => "server_tool" in tool)) return undefined;
     const byName = new Map<string, ServerToolSpec>();
     const clientNames = new Set<string>();
-    const tools = request.tools ?? [];
     for (const tool of tools) {
       const spec = (tool as { server_tool?: ServerToolSpec }).server_tool;
       if (!spec) clientNames.add(tool.function.name);
@@ -80,7 +82,6 @@ export class ServerTools {
         });
       } else byName.set(tool.function.name, spec);
     }
-    if (byName.size === 0) return undefined;
     for (const [name, spec] of byName) {
       if (clientNames.has(name)) {
         throw badRequest(
