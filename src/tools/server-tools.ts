@@ -102,9 +102,9 @@ export class ServerTools {
         );
       }
     }
-    // Every turn goes upstream whole (a stream is replayed to the client at the end), with the
-    // tools as plain function tools.
-    // `stop_server_tools_when` is OpenRouter's, not read here (the loop's bounds are its own).
+    // Every turn is called unstreamed (a stream's answer is sent whole, at the end), with the tools
+    // as plain function tools. `stop_server_tools_when` is OpenRouter's, not read here (the loop's
+    // bounds are its own) nor sent on.
     const { stream: _stream, stream_options: _options, stop_server_tools_when: _stop, ...rest } = request;
     const upstream: ChatRequest = {
       ...rest,
