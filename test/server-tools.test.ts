@@ -35,6 +35,30 @@ beforeAll(async () => {
 const ask = (text: string, tools: unknown[], extra: Record<string, unknown> = {}, apiKey = key) =>
   chat(apiKey, { model: MODEL, max_tokens: 30, messages: [{ role: "user", content: text }], tools, ...extra });
 
+/** `ask` to the app run with some of its settings changed (the env's vars), past SELF. */
+const askWithSettings = (
+  settings: Record<string, string>,
+  apiKey: string,
+  text: string,
+  tools: unknown[],
+  extra: Record<string, unknown> = {},
+) =>
+  worker.fetch(
+    new Request(`${BASE}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: MODEL,
+        max_tokens: 30,
+        messages: [{ role: "user", content: text }],
+        tools,
+        ...extra,
+      }),
+    }),
+    { ...env, ...settings },
+    createExecutionContext(),
+  );
+
 /** Exa's calls of the emulated model's query, so far (this file's requests alone search for it). */
 const exaCalls = async () => (await emulatorRequests(EXA_QUERY)).filter((call) => call.provider === "exa");
 /** The model's calls carrying `marker`, in order. */
@@ -167,20 +191,12 @@ describe("openrouter:web_search", () => {
     // Each model call takes 1 s, and the request's routing deadline is 1.5 s: the second turn runs out.
     const { key: fresh } = await fundedAccount("1");
     const marker = nonce();
-    const response = await worker.fetch(
-      new Request(`${BASE}/chat/completions`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${fresh}`, "content-type": "application/json" },
-        body: JSON.stringify({
-          model: MODEL,
-          max_tokens: 30,
-          stream: true,
-          messages: [{ role: "user", content: `[[emulate delay_ms=1000]] use the clock ${marker}` }],
-          tools: [{ type: "openrouter:datetime" }],
-        }),
-      }),
-      { ...env, ROUTING_DEADLINE_MS: "1500" },
-      createExecutionContext(),
+    const response = await askWithSettings(
+      { ROUTING_DEADLINE_MS: "1500" },
+      fresh,
+      `[[emulate delay_ms=1000]] use the clock ${marker}`,
+      [{ type: "openrouter:datetime" }],
+      { stream: true },
     );
     expect(response.status).toBe(200);
     const { data } = await readSse(response);
@@ -235,20 +251,9 @@ describe("openrouter:web_search", () => {
     const emulator = inject("emulatorUrl");
     const { key: fresh } = await fundedAccount("1");
     const marker = nonce();
-    const response = await worker.fetch(
-      new Request(`${BASE}/chat/completions`, {
-        method: "POST",
-        headers: { authorization: `Bearer ${fresh}`, "content-type": "application/json" },
-        body: JSON.stringify({
-          model: MODEL,
-          max_tokens: 30,
-          messages: [{ role: "user", content: `search ${marker}` }],
-          tools: [{ type: "openrouter:web_search" }],
-        }),
-      }),
-      { ...env, EXA_BASE_URL: `${emulator}/nowhere/at-all` },
-      createExecutionContext(),
-    );
+    const response = await askWithSettings({ EXA_BASE_URL: `${emulator}/nowhere/at-all` }, fresh, `search ${marker}`, [
+      { type: "openrouter:web_search" },
+    ]);
     expect(response.status).toBe(200);
     const body = (await response.json()) as any;
     const turns = await modelCalls(marker);
