@@ -16,6 +16,7 @@ import {
   sleep,
   totalUsage,
 } from "./support/gateway";
+import { PER_RESULT, SEARCH_MODEL, tokensCost } from "./support/search-prices";
 
 /**
  * OpenRouter's web search (the `web` plugin and `:online`) through the app: the search runs on
@@ -24,11 +25,7 @@ import {
  * at $4 per 1000 results, held for before any call.
  */
 
-const MODEL = "openai/gpt-4o-mini";
-/** gpt-4o-mini's prices, USD per million tokens (the bundled catalog's). */
-const PROMPT_PRICE = 0.15;
-const COMPLETION_PRICE = 0.6;
-const PER_RESULT = 0.004;
+const MODEL = SEARCH_MODEL;
 
 let key: string;
 beforeAll(async () => {
@@ -55,10 +52,6 @@ const firstCitation = (query: string) => ({
   start_index: expect.any(Number),
   end_index: expect.any(Number),
 });
-
-/** What the model's tokens cost (gpt-4o-mini), in USD. */
-const tokensCost = (usage: { prompt_tokens: number; completion_tokens: number }) =>
-  (usage.prompt_tokens * PROMPT_PRICE + usage.completion_tokens * COMPLETION_PRICE) / 1e6;
 
 describe("web search with Exa", () => {
   it("the web plugin searches for the last user message and gives the model the results before it", async () => {

@@ -5,7 +5,7 @@ import { serverTiming } from "../observability";
 import { producedText } from "../providers/assistant-message";
 import { asksForImages, atDefault } from "../providers/parameters";
 import { adapterFor } from "../providers/registry";
-import type { ChatCompletionOut, Usage } from "../providers/types";
+import type { ChatCompletionOut, ChoiceOut, Usage } from "../providers/types";
 import { type AttemptReport, type AttemptSuccess, runAttempts } from "../routing/attempts";
 import { health } from "../routing/health";
 import { planLive } from "../routing/live-plan";
@@ -18,6 +18,9 @@ import { nativeOnly } from "../search/native";
 import { RequestSearch } from "../search/request-search";
 import { citations, searchPromptTokens, webSearchOf } from "../search/web";
 import { createChatStream, type StreamSource, type StreamSummary } from "../streaming/chat-stream";
+import { KEEP_ALIVE_BYTES } from "../streaming/sse";
+import { errorEvents, wholeReplyEvents } from "../streaming/whole-reply";
+import { type CallModel, ServerTools } from "../tools/server-tools";
 import { fitToEndpoint } from "../transforms/middle-out";
 import { healChoices, healsReply } from "../transforms/response-healing";
 import { countImages } from "../transforms/tokens";
@@ -69,19 +72,27 @@ export async function completeChat(
   // `engine: "native"` is served only by endpoints that search by themselves (400 when none does).
   const attempts = web ? nativeOnly(web, planned) : planned;
   const search = web && RequestSearch.of(env, request, web, attempts);
+  // OpenRouter's server tools (`openrouter:*` in tools): one check for a request without tools.
+  const tools = request.tools == null ? undefined : ServerTools.of(env, request);
+  if (tools && web) {
+    throw badRequest("plugins: the web plugin and server tools cannot be used together (use openrouter:web_search)", {
+      plugin: "web",
+    });
+  }
 
   const settings = timeoutsOf(env);
   const deadline = Date.now() + settings.ROUTING_DEADLINE_MS;
-  const call = (plan: Attempt[], gate: RunGate = { clientSignal: c.req.raw.signal }) =>
+  // `sent`: the request as the attempts send it (a server-tool loop's turns send their own).
+  const call = (plan: Attempt[], gate: RunGate = { clientSignal: c.req.raw.signal }, sent = request) =>
     runAttempts(plan, {
-      request,
+      request: sent,
       adapterFor: (attempt) => adapterFor(attempt.provider.adapter),
       buildCall: async (adapter, req, target) => {
-        const call = await adapter.buildChatRequest(req, target, request.stream === true);
+        const call = await adapter.buildChatRequest(req, target, sent.stream === true);
         // A parameter left out at its API default is not one the client loses: not named dropped.
         return { ...call, dropped: call.dropped.filter((parameter) => !atDefault(req, parameter)) };
       },
-      stream: request.stream === true,
+      stream: sent.stream === true,
       ...gate,
       headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,
       deadlineMs: Math.max(0, deadline - Date.now()),
@@ -100,6 +111,14 @@ export async function completeChat(
           }
         : {}),
     });
+  const terms = {
+    // The results' message lengthens the prompt: held for (each attempt's own fits its context:
+    // fitToEndpoint counts the request as sent).
+    promptTokens: search ? promptTokens + searchPromptTokens(search.search) : promptTokens,
+    maxOutputTokens: request.max_completion_tokens ?? request.max_tokens,
+    reasoningTokens: reasoningAllowance(request),
+    images: countImages(request.messages),
+  };
   const { gen, success } = await startGeneration(
     c,
     attempts,
@@ -110,16 +129,22 @@ export async function completeChat(
       stream: request.stream === true,
       user: request.user ?? null,
       receivedAt,
-      // The results' message lengthens the prompt: held for (each attempt's own fits its context:
-      // fitToEndpoint counts the request as sent).
-      promptTokens: search ? promptTokens + searchPromptTokens(search.search) : promptTokens,
-      maxOutputTokens: request.max_completion_tokens ?? request.max_tokens,
+      ...terms,
       choices: request.n ?? 1,
-      reasoningTokens: reasoningAllowance(request),
-      images: countImages(request.messages),
-      fixedNanos: search ? (attempt: Attempt) => search.worstNanosFor(attempt) : 0,
+      // With server tools, the hold covers the loop's later turns and its results too.
+      fixedNanos: search
+        ? (attempt: Attempt) => search.worstNanosFor(attempt)
+        : tools
+          ? (attempt: Attempt) => tools.worstNanosFor(attempt, terms)
+          : 0,
     },
-    (gate) => call(attempts, gate),
+    // A stream's loop goes on after the first turn, in the stream (keep-alives meanwhile).
+    (gate) =>
+      tools
+        ? request.stream
+          ? tools.first(attempts, gate, call)
+          : tools.run(attempts, gate, call)
+        : call(attempts, gate),
   );
   const headers = replyHeaders(success);
   headers["server-timing"] = serverTiming(gen.timings);
@@ -128,6 +153,11 @@ export async function completeChat(
   // returned.
   const hideReasoning =
     shape.hidesReasoning === true || request.reasoning?.exclude === true || request.include_reasoning === false;
+  if (tools) {
+    return request.stream
+      ? toolsStreamReply(gen, success, headers, shape, hideReasoning, tools, call)
+      : jsonReply(gen, success, headers, shape, hideReasoning, healsReply(request), undefined, tools);
+  }
   return request.stream
     ? streamReply(gen, success, headers, attempts, call, shape, hideReasoning, request.n ?? 1, search)
     : jsonReply(gen, success, headers, shape, hideReasoning, healsReply(request), search);
@@ -167,17 +197,39 @@ function jsonReply(
   hideReasoning: boolean,
   heal: boolean,
   search: RequestSearch | undefined,
+  tools?: ServerTools,
 ): Response {
-  const completion: ChatCompletionOut = success.adapter.parseChatResponse(success.json, success.target);
+  const body = wholeReply(gen, success, shape, hideReasoning, heal, search, tools);
+  return Response.json(shape.reply ? shape.reply(body) : body, { headers });
+}
+
+/** The reply of an answer the gateway has whole, its generation settled. */
+function wholeReply(
+  gen: Generation,
+  success: AttemptSuccess,
+  shape: ReplyShape,
+  hideReasoning: boolean,
+  heal: boolean,
+  search: RequestSearch | undefined,
+  tools: ServerTools | undefined,
+): CompletionReply<unknown> {
+  const completion: ChatCompletionOut = tools
+    ? tools.answer()
+    : success.adapter.parseChatResponse(success.json, success.target);
   const produced = () => completion.choices.map((ch) => producedText(ch.message)).join("");
-  const { usage, estimated } = settleUsage(completion.usage, gen.promptTokens, produced);
+  const { usage, estimated } = tools
+    ? tools.usage(gen.promptTokens)
+    : settleUsage(completion.usage, gen.promptTokens, produced);
   const ending = {
     finishReasons: completion.choices.map((ch) => ch.finish_reason),
     completionTokens: usage.completion_tokens,
   };
-  const priced = insured(gen.c.env, ending)
-    ? UNPRICED
-    : withSearchCost(priceUsage(success.attempt.endpoint.pricing, usage, gen.images), search, success.attempt);
+  // A server-tool loop's turns are each charged (its later turns were asked for by its first).
+  const priced = tools
+    ? tools.priced(success.attempt, gen.promptTokens, gen.images ?? 0)
+    : insured(gen.c.env, ending)
+      ? UNPRICED
+      : withSearchCost(priceUsage(success.attempt.endpoint.pricing, usage, gen.images), search, success.attempt);
   if (hideReasoning) {
     for (const choice of completion.choices) {
       delete choice.message.reasoning;
@@ -188,8 +240,8 @@ function jsonReply(
   // the client reads, not what is charged. Before settling, for the log line's count.
   if (heal) gen.healed = healChoices(completion.choices);
   // The search's results, cited on each choice (OpenRouter's `url_citation` annotations).
-  const results = search?.resultsFor(success.attempt);
-  if (results) {
+  const results = tools ? tools.results : search?.resultsFor(success.attempt);
+  if (results?.length) {
     for (const choice of completion.choices) {
       choice.message.annotations = citations(results, choice.message.content ?? "");
     }
@@ -201,7 +253,8 @@ function jsonReply(
       usage,
       estimated,
       costNanos: priced.costNanos,
-      streamed: false,
+      // A server-tool loop's stream sends its answer whole, as this reply is built.
+      streamed: gen.stream,
       cancelled: false,
       finishReason: first?.finish_reason ?? null,
       nativeFinishReason: first?.native_finish_reason ?? null,
@@ -221,7 +274,60 @@ function jsonReply(
     system_fingerprint: completion.system_fingerprint ?? null,
     usage: publicUsage(usage, priced),
   };
-  return Response.json(shape.reply ? shape.reply(body) : body, { headers });
+  if (tools) {
+    // OpenRouter's count of the loop's tool calls (its SDK's ChatUsage.server_tool_use_details).
+    const counted = { ...body.usage, server_tool_use_details: tools.useDetails() };
+    body.usage = counted;
+  }
+  return body;
+}
+
+/**
+ * A server-tool loop asked to stream: the reply starts once the first turn has answered (so a
+ * refusal or a first turn no endpoint answers is the usual error status), keep-alive comments
+ * are sent while the next turns and their tools run, and the answer goes out whole in the stream's
+ * chunks. A later turn that fails ends the stream with an error chunk, and costs nothing.
+ */
+function toolsStreamReply(
+  gen: Generation,
+  first: AttemptSuccess,
+  headers: Record<string, string>,
+  shape: ReplyShape,
+  hideReasoning: boolean,
+  tools: ServerTools,
+  call: CallModel,
+): Response {
+  const { readable, writable } = new IdentityTransformStream();
+  const writer = writable.getWriter();
+  const encoder = new TextEncoder();
+  const send = (text: string) => writer.write(encoder.encode(text)).catch(() => undefined);
+  const keepAlive = setInterval(
+    () => writer.write(KEEP_ALIVE_BYTES).catch(() => undefined),
+    timeoutsOf(gen.c.env).KEEPALIVE_INTERVAL_MS,
+  );
+  const header = { id: gen.id, created: Math.floor(gen.receivedAt / 1000), model: first.attempt.model.id };
+  const running = (async () => {
+    let events: string;
+    try {
+      const success = await tools.rest(first, gen.c.req.raw.signal, call);
+      gen.reports = success.reports;
+      const body = wholeReply(gen, success, shape, hideReasoning, false, undefined, tools);
+      events = wholeReplyEvents(body as CompletionReply<ChoiceOut>, shape.chunkObject);
+    } catch (error) {
+      const failed = error instanceof GatewayError ? (error.metadata?.attempts as AttemptReport[] | undefined) : null;
+      if (failed) gen.reports = [...first.reports, ...failed];
+      const status = error instanceof GatewayError ? error.status : 500;
+      settleGeneration(gen, null, status);
+      const message = error instanceof GatewayError ? error.message : "the server tools' loop failed";
+      events = errorEvents({ ...header, provider: first.attempt.provider.name }, shape.chunkObject, status, message);
+    } finally {
+      clearInterval(keepAlive);
+    }
+    await send(events);
+    await writer.close().catch(() => undefined);
+  })();
+  gen.c.executionCtx.waitUntil(running);
+  return new Response(readable, { headers: { ...headers, ...SSE_HEADERS } });
 }
 
 function streamReply(
@@ -349,14 +455,15 @@ function streamReply(
     },
   });
   return new Response(body, {
-    headers: {
-      ...headers,
-      "content-type": "text/event-stream; charset=utf-8",
-      "cache-control": "no-cache",
-      "x-accel-buffering": "no",
-    },
+    headers: { ...headers, ...SSE_HEADERS },
   });
 }
+
+const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  "x-accel-buffering": "no",
+};
 
 /** A generation's price with the web search results its answer was given (none: unchanged). */
 function withSearchCost(priced: PricedUsage, search: RequestSearch | undefined, attempt: Attempt): PricedUsage {

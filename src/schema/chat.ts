@@ -1,6 +1,7 @@
 import * as z from "zod";
 import { base64Problem, withoutWhitespace } from "./base64";
 import { entries, items } from "./items";
+import { ServerTool } from "./server-tools";
 import { sparse } from "./sparse";
 
 /**
@@ -130,6 +131,25 @@ export const FunctionTool = z.looseObject({
   cache_control: CacheControl.optional(),
 });
 export type FunctionTool = z.infer<typeof FunctionTool>;
+
+/**
+ * A `tools` entry: one of OpenRouter's server tools when its type starts with `openrouter:` (the
+ * function tool the model is shown: schema/server-tools.ts), else a function tool. Told apart by
+ * the type, so a function tool is checked once, as before. Typed as what it takes (a service
+ * binding's caller sees either form) and gives.
+ */
+const ToolEntry = z.unknown().transform((value, ctx): FunctionTool => {
+  const type = (value as { type?: unknown } | null)?.type;
+  const server = typeof type === "string" && type.startsWith("openrouter:");
+  const result = server ? ServerTool.safeParse(value) : FunctionTool.safeParse(value);
+  if (result.success) {
+    // `server_tool` is the gateway's mark of a server tool, never the client's to set.
+    if (!server && "server_tool" in result.data) delete result.data.server_tool;
+    return result.data;
+  }
+  for (const issue of result.error.issues) ctx.issues.push(issue as z.core.$ZodRawIssue);
+  return z.NEVER;
+}) as unknown as z.ZodType<FunctionTool, z.input<typeof FunctionTool> | z.input<typeof ServerTool>>;
 
 export const ToolChoice = z.union([
   z.enum(["none", "auto", "required"]),
@@ -315,7 +335,8 @@ export const ChatRequestSchema = sparse(
         .max(MAX_MESSAGES, `at most ${MAX_MESSAGES} messages (Anthropic's limit)`),
     ),
     max_completion_tokens: z.number().int().positive().nullish(),
-    tools: items(FunctionTool).nullish(),
+    // OpenRouter's server tools (`openrouter:*`) come out as the function tools the model is shown.
+    tools: items(ToolEntry).nullish(),
     tool_choice: ToolChoice.nullish(),
     parallel_tool_calls: z.boolean().nullish(),
     response_format: ResponseFormat.nullish(),

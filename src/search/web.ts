@@ -41,7 +41,7 @@ export const RESULT_CHARACTERS = 1000;
 const TOKENS_PER_RESULT = RESULT_CHARACTERS + 200;
 const PROMPT_TOKENS = 200;
 /** The longest query sent to the search: the end of a longer message, where the question usually is. */
-const MAX_QUERY_CHARACTERS = 2000;
+export const MAX_QUERY_CHARACTERS = 2000;
 
 const ENGINES_NOT_RUN: Record<string, string> = {
   firecrawl: "this gateway searches with Exa only",
@@ -149,15 +149,16 @@ export function withResults(request: ChatRequest, search: WebSearch, results: We
   const prompt =
     search.searchPrompt ??
     `A web search was conducted on ${date}. Incorporate the following web search results into your response.\n\nIMPORTANT: Cite them using markdown links named using the domain of the source.\nExample: [nytimes.com](https://nytimes.com/some-page).`;
-  const listed = results
-    .map((r, i) => `[${i + 1}] ${r.title.slice(0, 300)}\nURL: ${r.url.slice(0, 300)}\n${r.text}`)
-    .join("\n\n");
-  const message = { role: "system" as const, content: `${prompt}\n\n${listed}` };
+  const message = { role: "system" as const, content: `${prompt}\n\n${listedResults(results)}` };
   const at = lastUserIndex(request);
   const messages = [...request.messages];
   messages.splice(at < 0 ? messages.length : at, 0, message as (typeof messages)[number]);
   return { ...request, messages };
 }
+
+/** The results as the model reads them: numbered, each with its title, URL and text. */
+export const listedResults = (results: WebResult[]) =>
+  results.map((r, i) => `[${i + 1}] ${r.title.slice(0, 300)}\nURL: ${r.url.slice(0, 300)}\n${r.text}`).join("\n\n");
 
 /**
  * The results as `url_citation` annotations. Where the reply's text has the result's URL (a

@@ -76,6 +76,9 @@ function toolCallsFor(request: NeutralRequest, seed: string): NeutralToolCall[] 
   } else if (request.toolChoice === "required" || TOOL_WORDS.test(text)) {
     chosen =
       request.parallelToolCalls && /\bboth\b/i.test(text) ? request.tools.slice(0, 2) : request.tools.slice(0, 1);
+    // "twice": the first tool, called two times in one turn (a gateway's cap on a tool's uses).
+    const first = chosen[0];
+    if (first && /\btwice\b/i.test(text)) chosen = [first, first];
   }
   return chosen.map((tool, i) => ({
     id: `call_${seed.slice(0, 8)}${i}`,

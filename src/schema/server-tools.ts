@@ -1,0 +1,140 @@
+import * as z from "zod";
+import type { FunctionTool } from "./chat";
+import { items } from "./items";
+
+/**
+ * OpenRouter's server tools (beta): `{type: "openrouter:web_search" | "openrouter:datetime",
+ * parameters}` in a chat request's `tools`, run by the gateway when the model calls them
+ * (tools/server-tools.ts). Each is parsed here into the function tool the model is shown, carrying
+ * what the gateway needs to run it (`server_tool`, never sent upstream), so every later step sees
+ * the `tools` it already knows. Other `openrouter:*` tools are refused, naming the type.
+ */
+
+/** A server tool as the gateway runs it. */
+export type ServerToolSpec =
+  | {
+      kind: "web_search";
+      /** Results of one search (Exa's `numResults`). */
+      maxResults: number;
+      /** Searches the model may run in the request; further calls get an error result. */
+      maxUses: number;
+      /** Results across the request's searches; past them a search gets an error result. */
+      maxTotalResults: number;
+      includeDomains?: string[];
+      excludeDomains?: string[];
+    }
+  | { kind: "datetime"; timezone: string };
+
+/** The function tool a server tool is shown to the model as, with its spec. */
+export type ExposedServerTool = FunctionTool & { server_tool: ServerToolSpec };
+
+/** Defaults and bounds (OpenRouter's defaults: 5 results a search, 50 results a request). */
+export const SERVER_SEARCH_LIMITS = {
+  defaultResults: 5,
+  maxResults: 10,
+  defaultUses: 5,
+  maxUses: 10,
+  defaultTotalResults: 50,
+};
+
+/** Whether `zone` is an IANA time zone the runtime knows. */
+function knownZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat("en-US", { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const Domains = items(z.string().regex(/^\S{1,253}$/, "a domain (no spaces)"), (array) =>
+  array.max(100, "at most 100 domains"),
+);
+
+const WebSearchParameters = z
+  .looseObject({
+    engine: z
+      .string()
+      .refine(
+        (engine) => engine === "auto" || engine === "exa",
+        'this gateway searches with Exa only: "auto" or "exa" (native, firecrawl, parallel, perplexity are not run here)',
+      )
+      .nullish(),
+    max_results: z.number().int().min(1).max(SERVER_SEARCH_LIMITS.maxResults).nullish(),
+    max_uses: z.number().int().min(1).max(SERVER_SEARCH_LIMITS.maxUses).nullish(),
+    max_total_results: z.number().int().min(1).nullish(),
+    allowed_domains: Domains.nullish(),
+    excluded_domains: Domains.nullish(),
+  })
+  .refine((p) => !(p.allowed_domains?.length && p.excluded_domains?.length), {
+    message: "allowed_domains and excluded_domains cannot be used together",
+    path: ["excluded_domains"],
+  });
+
+const DatetimeParameters = z.looseObject({
+  timezone: z.string().refine(knownZone, 'an IANA time zone name (e.g. "America/New_York")').nullish(),
+});
+
+/** What the model is shown of each tool: its name, what it does, and its arguments. */
+const WEB_SEARCH_FUNCTION = {
+  name: "web_search",
+  description: "Search the web for current information. Returns the most relevant pages with their URL and text.",
+  parameters: {
+    type: "object",
+    properties: { query: { type: "string", description: "What to search for" } },
+    required: ["query"],
+  },
+};
+const DATETIME_FUNCTION = {
+  name: "datetime",
+  description: "Get the current date and time (ISO 8601).",
+  parameters: { type: "object", properties: {} },
+};
+
+/**
+ * A `tools` entry whose type starts with `openrouter:`: a supported one becomes its function tool;
+ * any other type is refused here (a bad `parameters` field, by its path).
+ */
+export const ServerTool = z.looseObject({ type: z.string() }).transform((tool, ctx): ExposedServerTool => {
+  const fail = (path: PropertyKey[], message: string) => {
+    ctx.issues.push({ code: "custom", message, input: tool, path });
+    return z.NEVER;
+  };
+  if (tool.type === "openrouter:web_search") {
+    const parsed = WebSearchParameters.safeParse(tool.parameters ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return fail(["parameters", ...(issue?.path ?? [])], issue?.message ?? "invalid");
+    }
+    const p = parsed.data;
+    const maxResults = p.max_results ?? SERVER_SEARCH_LIMITS.defaultResults;
+    return {
+      type: "function",
+      function: WEB_SEARCH_FUNCTION,
+      server_tool: {
+        kind: "web_search",
+        maxResults,
+        maxUses: p.max_uses ?? SERVER_SEARCH_LIMITS.defaultUses,
+        maxTotalResults: p.max_total_results ?? SERVER_SEARCH_LIMITS.defaultTotalResults,
+        ...(p.allowed_domains?.length ? { includeDomains: p.allowed_domains } : {}),
+        ...(p.excluded_domains?.length ? { excludeDomains: p.excluded_domains } : {}),
+      },
+    };
+  }
+  if (tool.type === "openrouter:datetime") {
+    const parsed = DatetimeParameters.safeParse(tool.parameters ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return fail(["parameters", ...(issue?.path ?? [])], issue?.message ?? "invalid");
+    }
+    return {
+      type: "function",
+      function: DATETIME_FUNCTION,
+      server_tool: { kind: "datetime", timezone: parsed.data.timezone ?? "UTC" },
+    };
+  }
+  return fail(
+    ["type"],
+    `${JSON.stringify(tool.type)} is not supported by this gateway (its server tools: "openrouter:web_search", "openrouter:datetime")`,
+  );
+});

@@ -1,0 +1,329 @@
+import type { Env } from "../env";
+import { reservationFor } from "../generation/budget";
+import type { RunGate } from "../generation/lifecycle";
+import { type PricedUsage, priceUsage, type SettledUsage, settleUsage } from "../generation/usage";
+import { producedText } from "../providers/assistant-message";
+import type { AssistantMessageOut, ChatCompletionOut, Usage } from "../providers/types";
+import type { AttemptSuccess } from "../routing/attempts";
+import type { Attempt } from "../routing/plan";
+import type { ChatRequest, Message, ToolCall } from "../schema/chat";
+import { badRequest, GatewayError } from "../schema/errors";
+import type { ServerToolSpec } from "../schema/server-tools";
+import { type ExaAccess, exaAccess, exaSearch, type WebResult } from "../search/exa";
+import {
+  listedResults,
+  MAX_QUERY_CHARACTERS,
+  RESULT_CHARACTERS,
+  searchPromptTokens,
+  WEB_RESULT_NANOS,
+} from "../search/web";
+import { currentTime } from "./datetime";
+
+/**
+ * OpenRouter's server tools (`openrouter:web_search`, `openrouter:datetime`) on one chat request:
+ * the model is shown them as function tools (schema/server-tools.ts); when it calls them, the
+ * gateway runs the calls, gives the model their results and calls it again, until it answers.
+ * All the turns are one generation: one hold, covering the loop's worst case, one settlement of
+ * every turn's usage (at the endpoint that answered the first turn, which answers them all) and
+ * of the search results fetched.
+ */
+
+/** Model calls a request may make; the last is asked to answer (`tool_choice: "none"`). */
+export const MAX_TURNS = 5;
+/** Server-tool calls a request may make; a turn asking past them ends the loop there. */
+const MAX_CALLS = 16;
+/** Prompt tokens held for one call's message and a result other than a search's (datetime, an error). */
+const CALL_TOKENS = 100;
+
+/** What the hold of each turn rests on: the request's own terms (GenerationStart's). */
+export interface TurnTerms {
+  promptTokens: number;
+  maxOutputTokens: number | null | undefined;
+  reasoningTokens?: (attempt: Attempt) => number;
+  images: number;
+}
+
+/** Runs one attempt loop with `request` (chat.ts's call, with the request to send). */
+export type CallModel = (plan: Attempt[], gate: RunGate, request: ChatRequest) => Promise<AttemptSuccess>;
+
+export class ServerTools {
+  /** Each turn's reply, in order; the last is the answer. */
+  private readonly turns: ChatCompletionOut[] = [];
+  /** The results of every search run, in order (cited on the answer, charged each). */
+  readonly results: WebResult[] = [];
+  private searches = 0;
+  private requested = 0;
+  private executed = 0;
+
+  private constructor(
+    private readonly byName: Map<string, ServerToolSpec>,
+    /** The request as the next turn is sent it: the client's, then grown by each turn and its results. */
+    private sent: ChatRequest,
+    private readonly access: ExaAccess | undefined,
+  ) {}
+
+  /**
+   * The request's server tools, or undefined when it lists none. A client function named as a
+   * server tool is shown is a 400 (the model could not tell them apart), as is one listed twice,
+   * `n` above 1 (the loop follows one answer), or web search on a gateway without Exa (503).
+   */
+  static of(env: Env, request: ChatRequest): ServerTools | undefined {
+    const tools = request.tools ?? [];
+    // Most requests with tools have function tools only: one pass, nothing built.
+    if (!tools.some((tool) => "server_tool" in tool)) return undefined;
+    const byName = new Map<string, ServerToolSpec>();
+    const clientNames = new Set<string>();
+    for (const tool of tools) {
+      const spec = (tool as { server_tool?: ServerToolSpec }).server_tool;
+      if (!spec) clientNames.add(tool.function.name);
+      else if (byName.has(tool.function.name)) {
+        throw badRequest(`tools: "openrouter:${spec.kind}" is listed more than once`, {
+          tool: `openrouter:${spec.kind}`,
+        });
+      } else byName.set(tool.function.name, spec);
+    }
+    for (const [name, spec] of byName) {
+      if (clientNames.has(name)) {
+        throw badRequest(
+          `tools: the function "${name}" has the name the server tool "openrouter:${spec.kind}" is shown to the model by: rename it`,
+          { tool: name },
+        );
+      }
+    }
+    if ((request.n ?? 1) > 1) throw badRequest("n: a request with server tools answers one choice", { n: request.n });
+    let access: ExaAccess | undefined;
+    if ([...byName.values()].some((spec) => spec.kind === "web_search")) {
+      access = exaAccess(env);
+      if (!access) {
+        throw new GatewayError(
+          503,
+          "web search is not configured on this gateway (the operator sets EXA_API_KEY): the request was not answered",
+          { tool: "openrouter:web_search" },
+        );
+      }
+    }
+    // Every turn is called unstreamed (a stream's answer is sent whole, at the end), with the tools
+    // as plain function tools. `stop_server_tools_when` is OpenRouter's, not read here (the loop's
+    // bounds are its own) nor sent on.
+    const { stream: _stream, stream_options: _options, stop_server_tools_when: _stop, ...rest } = request;
+    const upstream: ChatRequest = {
+      ...rest,
+      tools: tools.map((tool) => {
+        const { server_tool: _spec, ...plain } = tool as typeof tool & { server_tool?: ServerToolSpec };
+        return plain;
+      }),
+    };
+    return new ServerTools(byName, upstream, access);
+  }
+
+  /** The web search tool's spec, if the request has it. */
+  private get webSearch() {
+    for (const spec of this.byName.values()) if (spec.kind === "web_search") return spec;
+    return undefined;
+  }
+
+  /** The most results the request's searches may fetch. */
+  private get worstResults(): number {
+    const web = this.webSearch;
+    return web ? Math.min(web.maxUses * web.maxResults, web.maxTotalResults) : 0;
+  }
+
+  /**
+   * What the turns after the first, and the results, may cost at `attempt` beyond the first
+   * turn's hold (chat.ts holds for that one as for any request): each later turn's prompt is the
+   * first's plus every earlier turn's whole output and every result the loop may fetch.
+   */
+  worstNanosFor(attempt: Attempt, terms: TurnTerms): number {
+    const hold = (promptTokens: number) =>
+      reservationFor([attempt], promptTokens, terms.maxOutputTokens, {
+        reasoningTokens: terms.reasoningTokens,
+        images: terms.images,
+      });
+    const output = hold(terms.promptTokens).maxOutputTokens;
+    const results = this.worstResults;
+    const added = (results > 0 ? searchPromptTokens({ maxResults: results }) : 0) + MAX_CALLS * CALL_TOKENS;
+    let nanos = results * WEB_RESULT_NANOS;
+    for (let turn = 1; turn < MAX_TURNS; turn++) {
+      nanos += hold(terms.promptTokens + turn * output + added).worstCaseNanos;
+    }
+    return nanos;
+  }
+
+  /**
+   * The turns, inside the generation's run: the first on the plan (its fallbacks as any request's),
+   * the next ones on the endpoint that answered it (`first` then `rest`).
+   */
+  async run(plan: Attempt[], gate: RunGate, call: CallModel): Promise<AttemptSuccess> {
+    return this.rest(await this.first(plan, gate, call), gate.clientSignal, call);
+  }
+
+  /**
+   * The first turn, once the hold is confirmed (`gate.admitted`): no tool runs for a request its
+   * account refuses.
+   */
+  async first(plan: Attempt[], gate: RunGate, call: CallModel): Promise<AttemptSuccess> {
+    const success = await call(plan, gate, this.sent);
+    await gate.admitted;
+    return success;
+  }
+
+  /** The turns after `first`: while the model calls server tools only, their results and another turn. */
+  async rest(first: AttemptSuccess, signal: AbortSignal, call: CallModel): Promise<AttemptSuccess> {
+    let success = first;
+    const reports = [...success.reports];
+    for (let turn = 1; ; turn++) {
+      const completion = success.adapter.parseChatResponse(success.json, success.target);
+      this.turns.push(completion);
+      const message = completion.choices[0]?.message;
+      const calls = message?.tool_calls ?? [];
+      const server = calls.filter((c) => this.byName.has(c.function.name));
+      // A reply calling the client's functions too goes back to the client (without the server
+      // calls, which it cannot run): the loop cannot go on without the client's results.
+      if (!message || server.length === 0 || server.length < calls.length || turn >= MAX_TURNS) break;
+      if (this.requested + server.length > MAX_CALLS) break;
+      this.requested += server.length;
+      const outputs = await Promise.all(server.map((c) => this.execute(c, signal)));
+      const messages: Message[] = [
+        ...this.sent.messages,
+        assistantTurn(message),
+        ...server.map((c, i) => ({ role: "tool" as const, tool_call_id: c.id, content: outputs[i] ?? "" })),
+      ];
+      // The last turn is asked for the answer, so the client is not handed a call it cannot run.
+      this.sent = { ...this.sent, messages, ...(turn + 1 >= MAX_TURNS ? { tool_choice: "none" as const } : {}) };
+      success = await call([success.attempt], { clientSignal: signal }, this.sent);
+      reports.push(...success.reports);
+    }
+    return { ...success, reports };
+  }
+
+  /** The answer: the last turn's reply, less any server-tool call left in it. */
+  answer(): ChatCompletionOut {
+    const last = this.turns[this.turns.length - 1] as ChatCompletionOut;
+    for (const choice of last.choices) {
+      const calls = choice.message.tool_calls?.filter((c) => !this.byName.has(c.function.name));
+      if (!choice.message.tool_calls || calls?.length === choice.message.tool_calls.length) continue;
+      if (calls && calls.length > 0) choice.message.tool_calls = calls;
+      else {
+        delete choice.message.tool_calls;
+        if (choice.finish_reason === "tool_calls") choice.finish_reason = "stop";
+      }
+    }
+    return last;
+  }
+
+  /** Every turn's usage summed (each settled as a lone call's: the provider's, else estimated). */
+  usage(promptEstimate: number): SettledUsage {
+    let usage: Usage = { prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 };
+    let estimated = false;
+    for (const turn of this.settledTurns(promptEstimate)) {
+      usage = addCounts(usage, turn.usage);
+      estimated ||= turn.estimated;
+    }
+    return { usage, estimated };
+  }
+
+  /** The charge: each turn priced at `attempt`'s endpoint (its own prompt tier), plus the results. */
+  priced(attempt: Attempt, promptEstimate: number, images: number): PricedUsage {
+    let costNanos = this.results.length * WEB_RESULT_NANOS;
+    const details = {
+      upstream_inference_cost: null,
+      upstream_inference_prompt_cost: 0,
+      upstream_inference_completions_cost: 0,
+    };
+    for (const turn of this.settledTurns(promptEstimate)) {
+      const priced = priceUsage(attempt.endpoint.pricing, turn.usage, images);
+      costNanos += priced.costNanos;
+      details.upstream_inference_prompt_cost += priced.details.upstream_inference_prompt_cost;
+      details.upstream_inference_completions_cost += priced.details.upstream_inference_completions_cost;
+    }
+    return { costNanos, details };
+  }
+
+  /** OpenRouter's `usage.server_tool_use_details`. */
+  useDetails() {
+    return {
+      tool_calls_requested: this.requested,
+      tool_calls_executed: this.executed,
+      web_search_requests: this.searches,
+    };
+  }
+
+  private settledTurns(promptEstimate: number): SettledUsage[] {
+    return this.turns.map((turn) =>
+      settleUsage(turn.usage, promptEstimate, () => turn.choices.map((c) => producedText(c.message)).join("")),
+    );
+  }
+
+  /** One call's result as the model reads it; a failure is an error result, never the request's. */
+  private async execute(call: ToolCall, signal: AbortSignal): Promise<string> {
+    const spec = this.byName.get(call.function.name) as ServerToolSpec;
+    if (spec.kind === "datetime") {
+      this.executed++;
+      return JSON.stringify(currentTime(new Date(), spec.timezone));
+    }
+    const query = queryOf(call.function.arguments);
+    if (!query) return toolError("the query argument (a non-empty string) is required");
+    if (this.searches >= spec.maxUses) {
+      return toolError(`max_uses reached: at most ${spec.maxUses} web searches in this request`);
+    }
+    const left = spec.maxTotalResults - this.results.length;
+    if (left <= 0)
+      return toolError(`max_total_results reached: at most ${spec.maxTotalResults} results in this request`);
+    this.searches++;
+    let results: WebResult[];
+    try {
+      results = await exaSearch(
+        this.access as ExaAccess,
+        {
+          query: query.slice(-MAX_QUERY_CHARACTERS),
+          // Parallel searches share what is left of max_total_results: each takes it as it starts.
+          numResults: Math.min(spec.maxResults, left),
+          maxCharacters: RESULT_CHARACTERS,
+          ...(spec.includeDomains ? { includeDomains: spec.includeDomains } : {}),
+          ...(spec.excludeDomains ? { excludeDomains: spec.excludeDomains } : {}),
+        },
+        signal,
+      );
+    } catch (error) {
+      if (signal.aborted) throw error;
+      return toolError(error instanceof GatewayError ? error.message : "the web search failed");
+    }
+    // Results past what is left (parallel searches) are dropped, never charged.
+    results = results.slice(0, Math.max(0, spec.maxTotalResults - this.results.length));
+    this.results.push(...results);
+    this.executed++;
+    return results.length > 0 ? listedResults(results) : "No results.";
+  }
+}
+
+const toolError = (message: string) => JSON.stringify({ error: message });
+
+function queryOf(args: string): string | undefined {
+  try {
+    const query = (JSON.parse(args) as { query?: unknown }).query;
+    return typeof query === "string" && query.trim() ? query.trim() : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The model's tool-calling turn as it is sent back to it (its reasoning kept, for providers that need it). */
+function assistantTurn(message: AssistantMessageOut): Message {
+  return {
+    role: "assistant",
+    content: message.content ?? null,
+    tool_calls: message.tool_calls,
+    ...(message.reasoning_details?.length ? { reasoning_details: message.reasoning_details } : {}),
+  } as Message;
+}
+
+/** Two usages' counts added, field by field (nested details included). */
+function addCounts<T extends object>(a: T, b: T): T {
+  const out = { ...a } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(b)) {
+    const mine = out[key];
+    if (typeof value === "number") out[key] = (typeof mine === "number" ? mine : 0) + value;
+    else if (value && typeof value === "object") out[key] = addCounts((mine as object) ?? {}, value as object);
+  }
+  return out as T;
+}

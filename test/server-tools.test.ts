@@ -1,0 +1,446 @@
+import { createExecutionContext } from "cloudflare:test";
+import { beforeAll, describe, expect, inject, it } from "vitest";
+import worker from "../src/index";
+import { env } from "./billing-support";
+import {
+  BASE,
+  chat,
+  emulatorRequests,
+  fundedAccount,
+  nonce,
+  openRouterClient,
+  readSse,
+  recordedGeneration,
+  sleep,
+  totalUsage,
+} from "./support/gateway";
+import { PER_RESULT, SEARCH_MODEL, tokensCost } from "./support/search-prices";
+
+/**
+ * OpenRouter's server tools (`openrouter:web_search`, `openrouter:datetime`) through the app: the
+ * model is shown them as function tools; when it calls them the gateway runs the calls (the search
+ * on Exa's emulator), gives the model the results and calls it again; the client gets the answer,
+ * with every turn's usage summed and charged, plus $4 per 1000 results fetched.
+ */
+
+const MODEL = SEARCH_MODEL;
+/** The emulated model searches for what its schema sampler writes for a `query`. */
+const EXA_QUERY = '"query":"weather"';
+
+let key: string;
+beforeAll(async () => {
+  ({ key } = await fundedAccount("10"));
+});
+
+const ask = (text: string, tools: unknown[], extra: Record<string, unknown> = {}, apiKey = key) =>
+  chat(apiKey, { model: MODEL, max_tokens: 30, messages: [{ role: "user", content: text }], tools, ...extra });
+
+/** `ask` to the app run with some of its settings changed (the env's vars), past SELF. */
+const askWithSettings = (
+  settings: Record<string, string>,
+  apiKey: string,
+  text: string,
+  tools: unknown[],
+  extra: Record<string, unknown> = {},
+) =>
+  worker.fetch(
+    new Request(`${BASE}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+      body: JSON.stringify({
+        model: MODEL,
+        max_tokens: 30,
+        messages: [{ role: "user", content: text }],
+        tools,
+        ...extra,
+      }),
+    }),
+    { ...env, ...settings },
+    createExecutionContext(),
+  );
+
+/** Exa's calls of the emulated model's query, so far (this file's requests alone search for it). */
+const exaCalls = async () => (await emulatorRequests(EXA_QUERY)).filter((call) => call.provider === "exa");
+/** The model's calls carrying `marker`, in order. */
+const modelCalls = async (marker: string) => (await emulatorRequests(marker)).filter((c) => c.provider !== "exa");
+
+async function chargedUsage(apiKey: string): Promise<number> {
+  for (let i = 0; i < 100 && (await totalUsage(apiKey)) === 0; i++) await sleep(20);
+  return totalUsage(apiKey);
+}
+
+describe("openrouter:web_search", () => {
+  it("the model's search runs on Exa, the answer cites it, and both turns and the results are charged", async () => {
+    const { key: fresh } = await fundedAccount("10");
+    const marker = nonce();
+    const before = (await exaCalls()).length;
+    const response = await ask(
+      `search the web for ${marker}`,
+      [{ type: "openrouter:web_search", parameters: { max_results: 3 } }],
+      {},
+      fresh,
+    );
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    const message = body.choices[0].message;
+    expect(message.content).toEqual(expect.any(String));
+    expect(message.content.length).toBeGreaterThan(0);
+    expect(message.tool_calls).toBeUndefined();
+    expect(body.choices[0].finish_reason).toBe("stop");
+
+    // Exa was asked the model's query, once, for the tool's max_results.
+    const exa = (await exaCalls()).slice(before);
+    expect(exa).toHaveLength(1);
+    expect((exa[0]!.body as any).query).toBe("weather");
+    expect((exa[0]!.body as any).numResults).toBe(3);
+
+    // Two model turns: the first shown a plain function tool, the second given the results.
+    const turns = await modelCalls(marker);
+    expect(turns).toHaveLength(2);
+    const first = turns[0]?.body as any;
+    expect(first.tools).toEqual([
+      expect.objectContaining({ type: "function", function: expect.objectContaining({ name: "web_search" }) }),
+    ]);
+    expect(JSON.stringify(first.tools)).not.toContain("openrouter:");
+    expect(JSON.stringify(first.tools)).not.toContain("server_tool");
+    const second = turns[1]?.body as any;
+    const toolMessage = second.messages.at(-1);
+    expect(toolMessage.role).toBe("tool");
+    expect(toolMessage.tool_call_id).toBe(second.messages.at(-2).tool_calls[0].id);
+    expect(toolMessage.content).toContain('Result 1 for "weather"');
+    expect(toolMessage.content).toContain("https://source3.example.com/");
+
+    expect(message.annotations).toHaveLength(3);
+    expect(message.annotations[0]).toMatchObject({
+      type: "url_citation",
+      url_citation: { url: expect.stringContaining("https://source1.example.com/"), title: expect.any(String) },
+    });
+
+    // Usage is both turns': each as the same call alone reports it.
+    const alone = async (request: Record<string, unknown>) =>
+      ((await (await chat(key, { model: MODEL, max_tokens: 30, ...request })).json()) as any).usage;
+    const turn1 = await alone({ messages: first.messages, tools: first.tools });
+    const turn2 = await alone({ messages: second.messages, tools: second.tools });
+    expect(body.usage.prompt_tokens).toBe(turn1.prompt_tokens + turn2.prompt_tokens);
+    expect(body.usage.completion_tokens).toBe(turn1.completion_tokens + turn2.completion_tokens);
+    expect(body.usage.total_tokens).toBe(body.usage.prompt_tokens + body.usage.completion_tokens);
+    expect(body.usage.server_tool_use_details).toEqual({
+      tool_calls_requested: 1,
+      tool_calls_executed: 1,
+      web_search_requests: 1,
+    });
+    expect(body.usage.cost).toBeCloseTo(tokensCost(body.usage) + 3 * PER_RESULT, 9);
+
+    const record = await recordedGeneration(fresh, body.id);
+    expect(record.total_cost).toBeCloseTo(body.usage.cost, 9);
+    expect(record.tokens_prompt).toBe(body.usage.prompt_tokens);
+    expect(record.tokens_completion).toBe(body.usage.completion_tokens);
+    expect(await chargedUsage(fresh)).toBeCloseTo(body.usage.cost, 9);
+  });
+
+  it("streams the answer in one piece: content, finish, citations, usage with the cost, [DONE]", async () => {
+    const marker = nonce();
+    const response = await ask(
+      `search for ${marker}`,
+      [{ type: "openrouter:web_search", parameters: { max_results: 2 } }],
+      {
+        stream: true,
+      },
+    );
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-type")).toContain("text/event-stream");
+    const { data } = await readSse(response);
+    expect(data.at(-1)).toBe("[DONE]");
+    const chunks = data.filter((d) => d !== "[DONE]") as Array<Record<string, any>>;
+    for (const chunk of chunks) {
+      expect(chunk).toMatchObject({ object: "chat.completion.chunk", model: MODEL, id: chunks[0]?.id });
+    }
+    const text = chunks.map((c) => c.choices[0]?.delta?.content ?? "").join("");
+    expect(text.length).toBeGreaterThan(0);
+    expect(chunks[0]?.choices[0].delta.role).toBe("assistant");
+    expect(chunks.some((c) => c.choices[0]?.finish_reason === "stop")).toBe(true);
+    const cited = chunks.find((c) => c.choices[0]?.delta?.annotations);
+    expect(cited?.choices[0].delta.annotations).toHaveLength(2);
+    const usage = chunks.at(-1)?.usage;
+    expect(chunks.at(-1)?.choices).toEqual([]);
+    expect(usage.server_tool_use_details.web_search_requests).toBe(1);
+    expect(usage.cost).toBeCloseTo(tokensCost(usage) + 2 * PER_RESULT, 9);
+    expect(await modelCalls(marker)).toHaveLength(2);
+    const record = await recordedGeneration(key, chunks[0]?.id);
+    expect(record.total_cost).toBeCloseTo(usage.cost, 9);
+    expect(record.streamed).toBe(true);
+  });
+
+  it("a stream is sent keep-alive comments while the later turns run", async () => {
+    // Each model call takes 900 ms; keep-alives come every 400 ms in the tests.
+    const marker = nonce();
+    const response = await ask(`[[emulate delay_ms=900]] search for ${marker}`, [{ type: "openrouter:datetime" }], {
+      stream: true,
+    });
+    expect(response.status).toBe(200);
+    const { comments, data } = await readSse(response);
+    expect(comments.length).toBeGreaterThanOrEqual(1);
+    expect(comments[0]).toBe(": OPENROUTER PROCESSING");
+    expect(data.at(-1)).toBe("[DONE]");
+    const chunks = data.filter((d) => d !== "[DONE]") as Array<Record<string, any>>;
+    expect(chunks.map((c) => c.choices[0]?.delta?.content ?? "").join("").length).toBeGreaterThan(0);
+    expect(chunks.at(-1)?.usage.server_tool_use_details.tool_calls_executed).toBe(1);
+  });
+
+  it("a later turn that fails ends the stream with an error chunk, and costs nothing", async () => {
+    // Each model call takes 1 s, and the request's routing deadline is 1.5 s: the second turn runs out.
+    const { key: fresh } = await fundedAccount("1");
+    const marker = nonce();
+    const response = await askWithSettings(
+      { ROUTING_DEADLINE_MS: "1500" },
+      fresh,
+      `[[emulate delay_ms=1000]] use the clock ${marker}`,
+      [{ type: "openrouter:datetime" }],
+      { stream: true },
+    );
+    expect(response.status).toBe(200);
+    const { data } = await readSse(response);
+    expect(data.at(-1)).toBe("[DONE]");
+    const last = data.at(-2) as Record<string, any>;
+    expect(last.choices[0]).toMatchObject({ finish_reason: "error" });
+    expect(last.error).toMatchObject({ code: expect.any(Number), message: expect.any(String) });
+    expect(last.error.code).toBeGreaterThanOrEqual(400);
+    expect(data.some((d) => d !== "[DONE]" && (d as any).usage)).toBe(false);
+    await sleep(300);
+    expect(await totalUsage(fresh)).toBe(0);
+  });
+
+  it("max_uses caps the searches: a call past it gets an error result, not a search", async () => {
+    const marker = nonce();
+    const before = (await exaCalls()).length;
+    const response = await ask(
+      `search twice for ${marker}`,
+      [{ type: "openrouter:web_search", parameters: { max_results: 2, max_uses: 1 } }],
+      { parallel_tool_calls: true },
+    );
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    expect((await exaCalls()).length - before).toBe(1);
+    const turns = await modelCalls(marker);
+    expect(turns).toHaveLength(2);
+    const results = (turns[1]!.body as any).messages.filter((m: any) => m.role === "tool");
+    expect(results).toHaveLength(2);
+    expect(results[0].content).toContain('Result 1 for "weather"');
+    expect(JSON.parse(results[1].content).error).toMatch(/max_uses reached/);
+    expect(body.usage.server_tool_use_details).toEqual({
+      tool_calls_requested: 2,
+      tool_calls_executed: 1,
+      web_search_requests: 1,
+    });
+    expect(body.usage.cost).toBeCloseTo(tokensCost(body.usage) + 2 * PER_RESULT, 9);
+  });
+
+  it("max_total_results caps the results fetched across the request", async () => {
+    const before = (await exaCalls()).length;
+    const response = await ask(`search for ${nonce()}`, [
+      { type: "openrouter:web_search", parameters: { max_results: 5, max_total_results: 2 } },
+    ]);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    const exa = (await exaCalls()).slice(before);
+    expect((exa[0]!.body as any).numResults).toBe(2);
+    expect(body.choices[0].message.annotations).toHaveLength(2);
+  });
+
+  it("a failed search is an error result the model answers with: a 200 charging the tokens only", async () => {
+    const emulator = inject("emulatorUrl");
+    const { key: fresh } = await fundedAccount("1");
+    const marker = nonce();
+    const response = await askWithSettings({ EXA_BASE_URL: `${emulator}/nowhere/at-all` }, fresh, `search ${marker}`, [
+      { type: "openrouter:web_search" },
+    ]);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    const turns = await modelCalls(marker);
+    expect(turns).toHaveLength(2);
+    const result = (turns[1]!.body as any).messages.at(-1);
+    expect(JSON.parse(result.content).error).toMatch(/web search failed/);
+    expect(body.choices[0].message.annotations).toBeUndefined();
+    expect(body.usage.server_tool_use_details.tool_calls_executed).toBe(0);
+    expect(body.usage.cost).toBeCloseTo(tokensCost(body.usage), 9);
+  });
+
+  it("the hold covers the loop's worst case: credit for one call but not the loop is a 402, and no search runs", async () => {
+    // gpt-4o-mini's one call here is well under a cent; the loop's results alone may be ten cents.
+    const { key: poor } = await fundedAccount("0.05");
+    const marker = nonce();
+    const before = (await exaCalls()).length;
+    const refused = await ask(`search for ${marker}`, [{ type: "openrouter:web_search" }], {}, poor);
+    expect(refused.status).toBe(402);
+    await sleep(50);
+    expect((await exaCalls()).length).toBe(before);
+    // The same request with a plain function tool is answered on that credit.
+    const tool = { type: "function", function: { name: "web_search", parameters: { type: "object" } } };
+    expect((await ask(`search for ${marker}`, [tool], {}, poor)).status).toBe(200);
+  });
+});
+
+describe("@openrouter/sdk", () => {
+  it("sends server tools as its types define them, and parses the reply and the stream", async () => {
+    const client = openRouterClient(key);
+    const tools = [
+      { type: "openrouter:web_search" as const, parameters: { maxResults: 2, maxUses: 2, engine: "exa" as const } },
+      { type: "openrouter:datetime" as const, parameters: { timezone: "Europe/Paris" } },
+    ];
+    const reply = await client.chat.send({
+      chatRequest: { model: MODEL, maxTokens: 30, messages: [{ role: "user", content: `search ${nonce()}` }], tools },
+    });
+    if (!("choices" in reply)) throw new Error("expected a completion");
+    expect(reply.choices[0]?.message.content).toBeTruthy();
+    expect(reply.usage?.serverToolUseDetails).toEqual({
+      toolCallsRequested: 1,
+      toolCallsExecuted: 1,
+      webSearchRequests: 1,
+    });
+    const usage = {
+      prompt_tokens: reply.usage?.promptTokens ?? 0,
+      completion_tokens: reply.usage?.completionTokens ?? 0,
+    };
+    expect(reply.usage?.cost).toBeCloseTo(tokensCost(usage) + 2 * PER_RESULT, 9);
+    const stream = await client.chat.send({
+      chatRequest: {
+        model: MODEL,
+        maxTokens: 30,
+        stream: true,
+        messages: [{ role: "user", content: `search stream ${nonce()}` }],
+        tools,
+      },
+    });
+    if ("choices" in stream) throw new Error("expected a stream");
+    let text = "";
+    let cost: number | null | undefined;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? "";
+      if (chunk.usage) cost = chunk.usage.cost;
+    }
+    expect(text).toBeTruthy();
+    expect(cost).toBeGreaterThan(2 * PER_RESULT);
+  });
+});
+
+describe("openrouter:datetime", () => {
+  it("gives the model the time in the tool's timezone, then its answer", async () => {
+    const marker = nonce();
+    const before = (await exaCalls()).length;
+    const response = await ask(`use the clock for ${marker}`, [
+      { type: "openrouter:datetime", parameters: { timezone: "America/New_York" } },
+    ]);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    expect(body.choices[0].message.content.length).toBeGreaterThan(0);
+    const turns = await modelCalls(marker);
+    expect(turns).toHaveLength(2);
+    expect((turns[0]!.body as any).tools[0].function.name).toBe("datetime");
+    const result = JSON.parse((turns[1]!.body as any).messages.at(-1).content);
+    expect(result.timezone).toBe("America/New_York");
+    expect(result.datetime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}-0[45]:00$/);
+    expect(Math.abs(Date.parse(result.datetime) - Date.now())).toBeLessThan(60_000);
+    expect((await exaCalls()).length).toBe(before);
+    expect(body.usage.server_tool_use_details).toEqual({
+      tool_calls_requested: 1,
+      tool_calls_executed: 1,
+      web_search_requests: 0,
+    });
+    expect(body.usage.cost).toBeCloseTo(tokensCost(body.usage), 9);
+  });
+
+  it("is UTC by default", async () => {
+    const marker = nonce();
+    expect((await ask(`use the clock ${marker}`, [{ type: "openrouter:datetime" }])).status).toBe(200);
+    const turns = await modelCalls(marker);
+    const result = JSON.parse((turns[1]!.body as any).messages.at(-1).content);
+    expect(result).toMatchObject({ timezone: "UTC", datetime: expect.stringMatching(/\+00:00$/) });
+  });
+});
+
+describe("server tools beside the client's functions", () => {
+  it("a turn calling a client function too goes back to the client, less the server call", async () => {
+    const marker = nonce();
+    const weather = {
+      type: "function",
+      function: { name: "get_weather", parameters: { type: "object", properties: { city: { type: "string" } } } },
+    };
+    const response = await ask(`call both tools for ${marker}`, [{ type: "openrouter:datetime" }, weather], {
+      parallel_tool_calls: true,
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    const calls = body.choices[0].message.tool_calls;
+    expect(calls.map((c: any) => c.function.name)).toEqual(["get_weather"]);
+    expect(body.choices[0].finish_reason).toBe("tool_calls");
+    const turns = await modelCalls(marker);
+    expect(turns).toHaveLength(1);
+    expect((turns[0]!.body as any).tools.map((t: any) => t.function.name)).toEqual(["datetime", "get_weather"]);
+  });
+});
+
+describe("a function tool", () => {
+  it("cannot pass itself off as a server tool: its call goes to the client, and the mark goes nowhere", async () => {
+    const marker = nonce();
+    const before = (await exaCalls()).length;
+    const forged = {
+      type: "function",
+      function: { name: "lookup", parameters: { type: "object", properties: { query: { type: "string" } } } },
+      server_tool: { kind: "web_search", maxResults: 100, maxUses: 100, maxTotalResults: 10000 },
+    };
+    const response = await ask(`search for ${marker}`, [forged]);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    expect(body.choices[0].message.tool_calls[0].function.name).toBe("lookup");
+    const turns = await modelCalls(marker);
+    expect(turns).toHaveLength(1);
+    expect(JSON.stringify(turns[0]!.body)).not.toContain("server_tool");
+    expect((await exaCalls()).length).toBe(before);
+  });
+});
+
+describe("server tools refused", () => {
+  it("with the web plugin", async () => {
+    const marker = nonce();
+    const response = await ask(`search ${marker}`, [{ type: "openrouter:datetime" }], { plugins: [{ id: "web" }] });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as any).error.message).toMatch(/web plugin and server tools/);
+    expect(await modelCalls(marker)).toHaveLength(0);
+  });
+
+  const refusal = async (tools: unknown[], extra: Record<string, unknown> = {}) => {
+    const marker = nonce();
+    const response = await ask(`search ${marker}`, tools, extra);
+    expect(response.status).toBe(400);
+    expect(await modelCalls(marker)).toHaveLength(0);
+    return ((await response.json()) as any).error.message as string;
+  };
+
+  it("an openrouter:* tool this gateway does not run, naming it", async () => {
+    const message = await refusal([{ type: "openrouter:web_fetch" }]);
+    expect(message).toContain("tools.0.type");
+    expect(message).toContain('"openrouter:web_fetch" is not supported by this gateway');
+  });
+
+  it("a timezone that is not an IANA zone, naming the field", async () => {
+    const message = await refusal([{ type: "openrouter:datetime", parameters: { timezone: "Mars/Olympus_Mons" } }]);
+    expect(message).toContain("tools.0.parameters.timezone");
+  });
+
+  it("an engine this gateway does not run, and max_results past 10", async () => {
+    expect(await refusal([{ type: "openrouter:web_search", parameters: { engine: "parallel" } }])).toMatch(
+      /tools\.0\.parameters\.engine.*Exa only/,
+    );
+    expect(await refusal([{ type: "openrouter:web_search", parameters: { max_results: 11 } }])).toContain(
+      "tools.0.parameters.max_results",
+    );
+  });
+
+  it("a client function with a server tool's name", async () => {
+    const message = await refusal([
+      { type: "openrouter:web_search" },
+      { type: "function", function: { name: "web_search", parameters: { type: "object" } } },
+    ]);
+    expect(message).toMatch(/"web_search".*openrouter:web_search/);
+  });
+});
