@@ -34,6 +34,7 @@ import {
 } from "./lifecycle";
 import { countPrompt } from "./prompt-tokens";
 import { CHAT_SHAPE, type CompletionReply, type ReplyShape } from "./reply-shape";
+import { CACHE_HEADER, ResponseCache } from "./response-cache";
 import { timeoutsOf } from "./timeouts";
 import { type PricedUsage, priceUsage, publicUsage, settleUsage, UNPRICED } from "./usage";
 
@@ -56,6 +57,9 @@ export async function completeChat(
     );
   }
   c.set("requestedModel", request.model ?? null);
+  // Response caching (response-cache.ts): a request without its header pays this one read.
+  const cache = c.req.header(CACHE_HEADER) === undefined ? null : await ResponseCache.open(c, request);
+  if (cache?.hit) return cache.replay(shape, request);
   const env = c.env;
   const catalog = await getCatalog(env, c.executionCtx);
   const { promptTokens, counterFor } = await countPrompt(env, c.executionCtx, catalog, request);
@@ -123,14 +127,15 @@ export async function completeChat(
   );
   const headers = replyHeaders(success);
   headers["server-timing"] = serverTiming(gen.timings);
+  if (cache) Object.assign(headers, cache.missHeaders());
   // `reasoning.exclude` (or include_reasoning: false), or a reply shape with no room for it
   // (legacy completions): the model still reasons, and is billed for it, but the reasoning is not
   // returned.
   const hideReasoning =
     shape.hidesReasoning === true || request.reasoning?.exclude === true || request.include_reasoning === false;
   return request.stream
-    ? streamReply(gen, success, headers, attempts, call, shape, hideReasoning, request.n ?? 1, search)
-    : jsonReply(gen, success, headers, shape, hideReasoning, healsReply(request), search);
+    ? streamReply(gen, success, headers, attempts, call, shape, hideReasoning, request.n ?? 1, search, cache)
+    : jsonReply(gen, success, headers, shape, hideReasoning, healsReply(request), search, cache);
 }
 
 /**
@@ -167,6 +172,7 @@ function jsonReply(
   hideReasoning: boolean,
   heal: boolean,
   search: RequestSearch | undefined,
+  cache: ResponseCache | null,
 ): Response {
   const completion: ChatCompletionOut = success.adapter.parseChatResponse(success.json, success.target);
   const produced = () => completion.choices.map((ch) => producedText(ch.message)).join("");
@@ -221,6 +227,12 @@ function jsonReply(
     system_fingerprint: completion.system_fingerprint ?? null,
     usage: publicUsage(usage, priced),
   };
+  cache?.storeReply(body, {
+    model: body.model,
+    provider: body.provider,
+    finishReason: first?.finish_reason ?? null,
+    nativeFinishReason: first?.native_finish_reason ?? null,
+  });
   return Response.json(shape.reply ? shape.reply(body) : body, { headers });
 }
 
@@ -234,6 +246,7 @@ function streamReply(
   hideReasoning: boolean,
   choices: number,
   search: RequestSearch | undefined,
+  cache: ResponseCache | null,
 ): Response {
   let current = first;
   const tried = new Set<Attempt>(
@@ -346,9 +359,15 @@ function streamReply(
           images: summary.images,
         }),
       );
+      cache?.streamEnded(!summary.error && !summary.cancelled, {
+        model: current.attempt.model.id,
+        provider: current.attempt.provider.name,
+        finishReason: summary.finishReason,
+        nativeFinishReason: summary.nativeFinishReason,
+      });
     },
   });
-  return new Response(body, {
+  return new Response(cache ? cache.recordStream(body) : body, {
     headers: {
       ...headers,
       "content-type": "text/event-stream; charset=utf-8",
