@@ -305,3 +305,31 @@ describe("response caching, translated APIs", () => {
     expect(outputTokens(hit.data)).toBe(0);
   });
 });
+
+describe("response caching, embeddings", () => {
+  it("a hit returns the same vectors, usage zero, a new id and a generation of cost 0, without an upstream call", async () => {
+    const marker = nonce();
+    const embed = () =>
+      gatewayFetch(`${BASE}/embeddings`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...CACHED },
+        body: JSON.stringify({ model: "openai/text-embedding-3-small", input: [`vector ${marker}`, "two"] }),
+      });
+    const first = await embed();
+    expect(first.headers.get("x-openrouter-cache-status")).toBe("MISS");
+    const miss = (await first.json()) as Record<string, any>;
+    expect(miss.usage.cost).toBeGreaterThan(0);
+    const second = await thenAgain(embed);
+    expect(second.headers.get("x-openrouter-cache-status")).toBe("HIT");
+    const hit = (await second.json()) as Record<string, any>;
+    expect(await emulatorRequests(marker)).toHaveLength(1);
+    expect(hit.data).toEqual(miss.data);
+    expect(hit.id).not.toBe(miss.id);
+    expect(hit.created).toBeUndefined();
+    expect(hit.usage.prompt_tokens).toBe(0);
+    expect(hit.usage.total_tokens).toBe(0);
+    expect(hit.usage.cost).toBe(0);
+    const generation = await recordedGeneration(key, hit.id);
+    expect(generation.total_cost).toBe(0);
+  });
+});

@@ -59,7 +59,7 @@ export async function completeChat(
   c.set("requestedModel", request.model ?? null);
   // Response caching (response-cache.ts): a request without its header pays this one read.
   const cache = c.req.header(CACHE_HEADER) === undefined ? null : await ResponseCache.open(c, request);
-  if (cache?.hit) return cache.replay(shape, request);
+  if (cache?.hit) return cache.replay(request, shape.reply);
   const env = c.env;
   const catalog = await getCatalog(env, c.executionCtx);
   const { promptTokens, counterFor } = await countPrompt(env, c.executionCtx, catalog, request);

@@ -5,7 +5,7 @@ import type { AppEnv } from "../context";
 import { sha256Hex } from "../providers/bedrock/sigv4";
 import { badRequest } from "../schema/errors";
 import { newGenerationId } from "./ids";
-import type { CompletionReply, ReplyShape } from "./reply-shape";
+import type { ReplyShape } from "./reply-shape";
 
 /**
  * OpenRouter's response caching (beta): a request sent with `X-OpenRouter-Cache: true` is answered
@@ -34,6 +34,9 @@ interface Entry {
   body: string;
 }
 
+/** A validated request of an API that caches (embeddings have no `stream`). */
+type CachedRequest = object & { stream?: boolean | null; user?: string | null };
+
 /** The facts of a stored generation a hit's record repeats. */
 export type EntryFacts = Omit<Entry, "body">;
 
@@ -47,18 +50,23 @@ export class ResponseCache {
     readonly ttl: number,
     /** The stored reply for this request, when there is one (a HIT). */
     readonly hit: Entry | null,
+    private readonly apiType: ApiType,
   ) {}
 
   /**
    * The cache of a request that asked for it (its header `true`), with the stored reply if any;
    * null when the header says otherwise. A TTL out of 1–86400 whole seconds is a 400.
    */
-  static async open(c: Context<AppEnv>, request: { stream?: boolean | null }): Promise<ResponseCache | null> {
+  static async open(
+    c: Context<AppEnv>,
+    request: CachedRequest,
+    apiType: ApiType = "completions",
+  ): Promise<ResponseCache | null> {
     if (c.req.header(CACHE_HEADER)?.trim().toLowerCase() !== "true") return null;
     const ttl = ttlOf(c.req.header(TTL_HEADER));
     const url = KEY_ORIGIN + (await keyOf(c, request));
     const found = await caches.default.match(url);
-    return new ResponseCache(c, url, ttl, found ? ((await found.json()) as Entry) : null);
+    return new ResponseCache(c, url, ttl, found ? ((await found.json()) as Entry) : null, apiType);
   }
 
   /** The headers of a reply that missed (and will be stored if it completes). */
@@ -66,8 +74,8 @@ export class ResponseCache {
     return { "x-openrouter-cache-status": "MISS", "x-openrouter-cache-ttl": String(this.ttl) };
   }
 
-  /** Stores a whole reply (the chat-level object, before `shape.reply`), unless it ended in error. */
-  storeReply(body: CompletionReply<unknown>, facts: EntryFacts): void {
+  /** Stores a whole reply (chat's before `shape.reply` presents it), unless it ended in error. */
+  storeReply(body: object, facts: EntryFacts): void {
     if (facts.finishReason === "error") return;
     this.put({ ...facts, body: JSON.stringify(body) });
   }
@@ -106,15 +114,16 @@ export class ResponseCache {
   }
 
   /** The stored reply as this request's own generation: new id and `created`, usage zero, no charge. */
-  replay(shape: ReplyShape, request: { stream?: boolean | null; user?: string | null }): Response {
+  replay(request: CachedRequest, present?: ReplyShape["reply"]): Response {
     const entry = this.hit as Entry;
     const id = newGenerationId();
     const created = Math.floor(Date.now() / 1000);
     this.recordHit(id, entry, request.stream === true, request.user ?? null);
     const headers = { "x-openrouter-cache-status": "HIT", "x-openrouter-cache-ttl": String(this.ttl) };
     if (!request.stream) {
-      const reply = restamp(JSON.parse(entry.body), id, created) as unknown as CompletionReply<unknown>;
-      return Response.json(shape.reply ? shape.reply(reply) : reply, { headers });
+      const reply = restamp(JSON.parse(entry.body), id, created);
+      // Chat's object, as the reply's API presents it (the hit's own request, e.g. /responses' echo).
+      return Response.json(present ? present(reply as unknown as Parameters<typeof present>[0]) : reply, { headers });
     }
     return new Response(replayEvents(entry.body, id, created), {
       headers: {
@@ -165,7 +174,7 @@ export class ResponseCache {
       createdAt: Date.now(),
       model: entry.model,
       providerName: entry.provider,
-      apiType: "completions" satisfies ApiType,
+      apiType: this.apiType,
       presetId: c.get("preset")?.id ?? null,
       upstreamId: null,
       streamed,
@@ -210,7 +219,7 @@ function ttlOf(header: string | undefined): number {
  * What makes two requests identical: the key, the endpoint (its path under the API's root, the
  * same under /api/v1 and /v1), the streaming mode and the request as the gateway validated it.
  */
-async function keyOf(c: Context<AppEnv>, request: { stream?: boolean | null }): Promise<string> {
+async function keyOf(c: Context<AppEnv>, request: CachedRequest): Promise<string> {
   const path = c.req.path;
   const endpoint = path.slice(path.indexOf("/v1/") + 3);
   return sha256Hex(JSON.stringify([c.get("auth").keyHash, endpoint, request.stream === true, request]));
@@ -218,7 +227,8 @@ async function keyOf(c: Context<AppEnv>, request: { stream?: boolean | null }): 
 
 /** A stored reply or chunk with the hit's own id and `created`, its usage (where it has one) zero. */
 function restamp(object: Record<string, unknown>, id: string, created: number): Record<string, unknown> {
-  const restamped: Record<string, unknown> = { ...object, id, created };
+  // An embeddings reply has no `created`, and is given none.
+  const restamped: Record<string, unknown> = "created" in object ? { ...object, id, created } : { ...object, id };
   if (object.usage && typeof object.usage === "object") restamped.usage = zeroed(object.usage);
   return restamped;
 }
