@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import {
+  admin,
   BASE,
   chat,
   emulatorRequests,
@@ -331,5 +332,52 @@ describe("response caching, embeddings", () => {
     expect(hit.usage.cost).toBe(0);
     const generation = await recordedGeneration(key, hit.id);
     expect(generation.total_cost).toBe(0);
+  });
+});
+
+describe("response caching, presets", () => {
+  it("a preset's cache_enabled caches the requests naming it, without the header, for its cache_ttl_seconds", async () => {
+    const { id } = await admin<{ id: string }>("/accounts", { name: `cache-presets-${nonce()}` });
+    await admin(`/accounts/${id}/credits`, { amount: "5", reason: "test", idempotency_id: nonce() });
+    const api = await admin<{ key: string }>(`/accounts/${id}/keys`, { name: "app" });
+    const ops = await admin<{ key: string }>(`/accounts/${id}/keys`, { name: "ops", provisioning: true });
+    const slug = `cached-${nonce()}`;
+    const created = await gatewayFetch(`${BASE}/presets/${slug}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ops.key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: MODEL, cache_enabled: true, cache_ttl_seconds: 120, messages: [] }),
+    });
+    expect(created.status).toBe(200);
+    const marker = nonce();
+    const body = { model: `@preset/${slug}`, messages: [{ role: "user", content: `preset cached ${marker}` }] };
+    const first = await chat(api.key, body);
+    expect(first.headers.get("x-openrouter-cache-status")).toBe("MISS");
+    expect(first.headers.get("x-openrouter-cache-ttl")).toBe("120");
+    await first.text();
+    const second = await thenAgain(() => chat(api.key, body));
+    expect(second.headers.get("x-openrouter-cache-status")).toBe("HIT");
+    await second.text();
+    const calls = await emulatorRequests(marker);
+    expect(calls).toHaveLength(1);
+    // The preset's caching fields are the gateway's: not sent to the provider.
+    expect(calls[0]!.body).not.toHaveProperty("cache_enabled");
+    expect(calls[0]!.body).not.toHaveProperty("cache_ttl_seconds");
+    // The header turns it off for one request.
+    const off = await chat(api.key, body, { "x-openrouter-cache": "false" });
+    expect(off.headers.get("x-openrouter-cache-status")).toBeNull();
+    await off.text();
+    expect(await emulatorRequests(marker)).toHaveLength(2);
+  });
+
+  it("a preset's cache_ttl_seconds out of 1–86400 is a 400 naming the field", async () => {
+    const { id } = await admin<{ id: string }>("/accounts", { name: `cache-presets-${nonce()}` });
+    const ops = await admin<{ key: string }>(`/accounts/${id}/keys`, { name: "ops", provisioning: true });
+    const response = await gatewayFetch(`${BASE}/presets/bad-ttl/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${ops.key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: MODEL, cache_enabled: true, cache_ttl_seconds: 0, messages: [] }),
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toContain("cache_ttl_seconds");
   });
 });

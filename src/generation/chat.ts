@@ -57,8 +57,10 @@ export async function completeChat(
     );
   }
   c.set("requestedModel", request.model ?? null);
-  // Response caching (response-cache.ts): a request without its header pays this one read.
-  const cache = c.req.header(CACHE_HEADER) === undefined ? null : await ResponseCache.open(c, request);
+  // Response caching (response-cache.ts), asked for by its header or the request's preset: a
+  // request without either pays these two reads.
+  const cache =
+    c.req.header(CACHE_HEADER) === undefined && c.get("preset") == null ? null : await ResponseCache.open(c, request);
   if (cache?.hit) return cache.replay(request, shape.reply);
   const env = c.env;
   const catalog = await getCatalog(env, c.executionCtx);

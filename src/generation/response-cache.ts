@@ -54,16 +54,21 @@ export class ResponseCache {
   ) {}
 
   /**
-   * The cache of a request that asked for it (its header `true`), with the stored reply if any;
-   * null when the header says otherwise. A TTL out of 1–86400 whole seconds is a 400.
+   * The cache of a request that asked for it (its header `true`, or, without the header, its
+   * preset's `cache_enabled`), with the stored reply if any; null when it did not. The TTL is the
+   * header's, else the preset's `cache_ttl_seconds`, else 300; a header out of 1–86400 whole
+   * seconds is a 400.
    */
   static async open(
     c: Context<AppEnv>,
     request: CachedRequest,
     apiType: ApiType = "completions",
   ): Promise<ResponseCache | null> {
-    if (c.req.header(CACHE_HEADER)?.trim().toLowerCase() !== "true") return null;
-    const ttl = ttlOf(c.req.header(TTL_HEADER));
+    const header = c.req.header(CACHE_HEADER);
+    const preset = c.get("preset")?.config;
+    const asked = header === undefined ? preset?.cache_enabled === true : header.trim().toLowerCase() === "true";
+    if (!asked) return null;
+    const ttl = ttlOf(c.req.header(TTL_HEADER)) ?? preset?.cache_ttl_seconds ?? DEFAULT_TTL_SECONDS;
     const url = KEY_ORIGIN + (await keyOf(c, request));
     const found = await caches.default.match(url);
     return new ResponseCache(c, url, ttl, found ? ((await found.json()) as Entry) : null, apiType);
@@ -203,9 +208,9 @@ export class ResponseCache {
   }
 }
 
-/** `X-OpenRouter-Cache-TTL`: whole seconds, 1 to 86400; absent, 300. */
-function ttlOf(header: string | undefined): number {
-  if (header === undefined) return DEFAULT_TTL_SECONDS;
+/** `X-OpenRouter-Cache-TTL`: whole seconds, 1 to 86400 (undefined when absent). */
+function ttlOf(header: string | undefined): number | undefined {
+  if (header === undefined) return undefined;
   const seconds = /^\s*\d+\s*$/.test(header) ? Number(header) : Number.NaN;
   if (!(seconds >= 1 && seconds <= MAX_TTL_SECONDS)) {
     throw badRequest(`X-OpenRouter-Cache-TTL: must be a whole number of seconds from 1 to ${MAX_TTL_SECONDS}`, {
