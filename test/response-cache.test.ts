@@ -85,6 +85,23 @@ describe("response caching, chat completions", () => {
     expect(await totalUsage(own)).toBe(charged);
   });
 
+  it("a hit is served to a key past its limit, which refuses any other request: hits hold no money", async () => {
+    const own = await fundedAccount("5");
+    const marker = nonce();
+    const body = ask(`limited ${marker}`);
+    await (await chat(own.key, body, CACHED)).text();
+    await usageOnceCharged(own.key);
+    await admin(`/accounts/${own.accountId}/keys/${own.hash}`, { limit: 0 }, "PATCH");
+    const refused = await chat(own.key, ask(`limited, another ${nonce()}`), CACHED);
+    expect(refused.status).toBeGreaterThanOrEqual(400);
+    await refused.text();
+    const hit = await chat(own.key, body, CACHED);
+    expect(hit.status).toBe(200);
+    expect(hit.headers.get("x-openrouter-cache-status")).toBe("HIT");
+    expect(((await hit.json()) as Record<string, any>).usage.cost).toBe(0);
+    expect(await emulatorRequests(marker)).toHaveLength(1);
+  });
+
   it("another key sending the same request misses (each key has its own cache)", async () => {
     const { key: other } = await fundedAccount("5");
     const marker = nonce();
