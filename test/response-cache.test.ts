@@ -68,6 +68,8 @@ describe("response caching, chat completions", () => {
     const second = await thenAgain(() => chat(own, body, CACHED));
     expect(second.status).toBe(200);
     expect(second.headers.get("x-openrouter-cache-status")).toBe("HIT");
+    // A browser's script may read them (CORS).
+    expect(second.headers.get("access-control-expose-headers")).toContain("x-openrouter-cache-status");
     const hit = (await second.json()) as Record<string, any>;
     expect(await emulatorRequests(marker)).toHaveLength(1);
     expect(hit.choices).toEqual(miss.choices);
