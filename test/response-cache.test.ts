@@ -41,6 +41,23 @@ async function thenAgain<T>(send: () => Promise<T>): Promise<T> {
   return send();
 }
 
+/** A reply's X-OpenRouter-Cache-Status (null: caching was not asked for), its body read to the end. */
+async function cacheStatus(reply: Promise<Response>): Promise<string | null> {
+  const response = await reply;
+  await response.text();
+  return response.headers.get("x-openrouter-cache-status");
+}
+
+/** The same request sent twice: the first must miss, the second hit; both replies' JSON. */
+async function missThenHit(send: () => Promise<Response>) {
+  const first = await send();
+  expect(first.headers.get("x-openrouter-cache-status")).toBe("MISS");
+  const miss = (await first.json()) as Record<string, any>;
+  const second = await thenAgain(send);
+  expect(second.headers.get("x-openrouter-cache-status")).toBe("HIT");
+  return { miss, hit: (await second.json()) as Record<string, any> };
+}
+
 function expectZeroUsage(usage: Record<string, any>) {
   expect(usage.prompt_tokens).toBe(0);
   expect(usage.completion_tokens).toBe(0);
@@ -126,9 +143,7 @@ describe("response caching, chat completions", () => {
       { ...body, model: "meta-llama/llama-3.3-70b-instruct" },
       { ...body, stream: true },
     ]) {
-      const response = await chat(key, variant, CACHED);
-      expect(response.headers.get("x-openrouter-cache-status")).toBe("MISS");
-      await response.text();
+      expect(await cacheStatus(chat(key, variant, CACHED))).toBe("MISS");
     }
     expect(await emulatorRequests(marker)).toHaveLength(5);
   });
@@ -136,17 +151,11 @@ describe("response caching, chat completions", () => {
   it("without the header nothing is looked up nor stored", async () => {
     const marker = nonce();
     const body = ask(`uncached ${marker}`);
-    const first = await chat(key, body);
-    expect(first.headers.get("x-openrouter-cache-status")).toBeNull();
-    await first.text();
+    expect(await cacheStatus(chat(key, body))).toBeNull();
     // Not stored: a request asking for the cache afterwards misses.
-    const second = await thenAgain(() => chat(key, body, CACHED));
-    expect(second.headers.get("x-openrouter-cache-status")).toBe("MISS");
-    await second.text();
+    expect(await cacheStatus(thenAgain(() => chat(key, body, CACHED)))).toBe("MISS");
     // And a hit is not served to a request that does not ask for it.
-    const third = await thenAgain(() => chat(key, body));
-    expect(third.headers.get("x-openrouter-cache-status")).toBeNull();
-    await third.text();
+    expect(await cacheStatus(thenAgain(() => chat(key, body)))).toBeNull();
     expect(await emulatorRequests(marker)).toHaveLength(3);
   });
 
@@ -162,9 +171,7 @@ describe("response caching, chat completions", () => {
     expect(second.headers.get("x-openrouter-cache-ttl")).toBe("1");
     await second.text();
     await sleep(2100);
-    const third = await chat(key, body, headers);
-    expect(third.headers.get("x-openrouter-cache-status")).toBe("MISS");
-    await third.text();
+    expect(await cacheStatus(chat(key, body, headers))).toBe("MISS");
     expect(await emulatorRequests(marker)).toHaveLength(2);
   });
 
@@ -188,13 +195,8 @@ describe("response caching, chat completions", () => {
     expect(first.status).toBe(400);
     expect(first.headers.get("x-openrouter-cache-status")).toBeNull();
     await first.text();
-    const second = await thenAgain(() => chat(key, body, CACHED));
-    expect(second.status).toBe(200);
-    expect(second.headers.get("x-openrouter-cache-status")).toBe("MISS");
-    await second.text();
-    const third = await thenAgain(() => chat(key, body, CACHED));
-    expect(third.headers.get("x-openrouter-cache-status")).toBe("HIT");
-    await third.text();
+    expect(await cacheStatus(thenAgain(() => chat(key, body, CACHED)))).toBe("MISS");
+    expect(await cacheStatus(thenAgain(() => chat(key, body, CACHED)))).toBe("HIT");
     expect(await emulatorRequests(marker)).toHaveLength(2);
   });
 
@@ -202,9 +204,7 @@ describe("response caching, chat completions", () => {
     const marker = nonce();
     const body = ask(`cut [[emulate tokens=10 cut_after=3]] ${marker}`, { stream: true });
     await (await chat(key, body, CACHED)).text();
-    const second = await thenAgain(() => chat(key, body, CACHED));
-    expect(second.headers.get("x-openrouter-cache-status")).toBe("MISS");
-    await second.text();
+    expect(await cacheStatus(thenAgain(() => chat(key, body, CACHED)))).toBe("MISS");
     expect((await emulatorRequests(marker)).length).toBeGreaterThanOrEqual(2);
   });
 });
@@ -272,12 +272,7 @@ describe("response caching, translated APIs", () => {
   it("/responses: a hit is a Response of its own, usage zero, no upstream call", async () => {
     const marker = nonce();
     const body = { model: MODEL, input: `responses cache [[emulate tokens=6]] ${marker}` };
-    const first = await post("/responses", body);
-    expect(first.headers.get("x-openrouter-cache-status")).toBe("MISS");
-    const miss = (await first.json()) as Record<string, any>;
-    const second = await thenAgain(() => post("/responses", body));
-    expect(second.headers.get("x-openrouter-cache-status")).toBe("HIT");
-    const hit = (await second.json()) as Record<string, any>;
+    const { miss, hit } = await missThenHit(() => post("/responses", body));
     expect(await emulatorRequests(marker)).toHaveLength(1);
     expect(hit.object).toBe("response");
     expect(hit.id).not.toBe(miss.id);
@@ -287,6 +282,18 @@ describe("response caching, translated APIs", () => {
     expect(miss.usage.output_tokens).toBe(6);
     expect(hit.usage.output_tokens).toBe(0);
     expect(hit.usage.input_tokens).toBe(0);
+  });
+
+  it("/completions: a hit is a text_completion with the stored text, usage zero", async () => {
+    const marker = nonce();
+    const body = { model: MODEL, prompt: `legacy cache [[emulate tokens=4]] ${marker}` };
+    const { miss, hit } = await missThenHit(() => post("/completions", body));
+    expect(await emulatorRequests(marker)).toHaveLength(1);
+    expect(hit.object).toBe("text_completion");
+    expect(hit.choices).toEqual(miss.choices);
+    expect(hit.choices[0].text.length).toBeGreaterThan(0);
+    expect(hit.id).not.toBe(miss.id);
+    expectZeroUsage(hit.usage);
   });
 
   it("/messages stream: a hit is translated as the miss was, usage zero", async () => {
@@ -335,13 +342,8 @@ describe("response caching, embeddings", () => {
         headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...CACHED },
         body: JSON.stringify({ model: "openai/text-embedding-3-small", input: [`vector ${marker}`, "two"] }),
       });
-    const first = await embed();
-    expect(first.headers.get("x-openrouter-cache-status")).toBe("MISS");
-    const miss = (await first.json()) as Record<string, any>;
+    const { miss, hit } = await missThenHit(embed);
     expect(miss.usage.cost).toBeGreaterThan(0);
-    const second = await thenAgain(embed);
-    expect(second.headers.get("x-openrouter-cache-status")).toBe("HIT");
-    const hit = (await second.json()) as Record<string, any>;
     expect(await emulatorRequests(marker)).toHaveLength(1);
     expect(hit.data).toEqual(miss.data);
     expect(hit.id).not.toBe(miss.id);
@@ -373,18 +375,14 @@ describe("response caching, presets", () => {
     expect(first.headers.get("x-openrouter-cache-status")).toBe("MISS");
     expect(first.headers.get("x-openrouter-cache-ttl")).toBe("120");
     await first.text();
-    const second = await thenAgain(() => chat(api.key, body));
-    expect(second.headers.get("x-openrouter-cache-status")).toBe("HIT");
-    await second.text();
+    expect(await cacheStatus(thenAgain(() => chat(api.key, body)))).toBe("HIT");
     const calls = await emulatorRequests(marker);
     expect(calls).toHaveLength(1);
     // The preset's caching fields are the gateway's: not sent to the provider.
     expect(calls[0]!.body).not.toHaveProperty("cache_enabled");
     expect(calls[0]!.body).not.toHaveProperty("cache_ttl_seconds");
     // The header turns it off for one request.
-    const off = await chat(api.key, body, { "x-openrouter-cache": "false" });
-    expect(off.headers.get("x-openrouter-cache-status")).toBeNull();
-    await off.text();
+    expect(await cacheStatus(chat(api.key, body, { "x-openrouter-cache": "false" }))).toBeNull();
     expect(await emulatorRequests(marker)).toHaveLength(2);
   });
 
