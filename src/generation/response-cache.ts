@@ -70,8 +70,7 @@ export class ResponseCache {
     if (!asked) return null;
     const ttl = ttlOf(c.req.header(TTL_HEADER)) ?? preset?.cache_ttl_seconds ?? DEFAULT_TTL_SECONDS;
     const url = KEY_ORIGIN + (await keyOf(c, request));
-    const found = await caches.default.match(url);
-    return new ResponseCache(c, url, ttl, found ? ((await found.json()) as Entry) : null, apiType);
+    return new ResponseCache(c, url, ttl, await stored(url), apiType);
   }
 
   /** The headers of a reply that missed (and will be stored if it completes). */
@@ -205,6 +204,17 @@ export class ResponseCache {
         console.error(JSON.stringify({ msg: "cache hit record failed", id, error: String(error) })),
       ),
     );
+  }
+}
+
+/** The entry stored under `url`; null when there is none, or the cache cannot be read (a miss, then). */
+async function stored(url: string): Promise<Entry | null> {
+  try {
+    const found = await caches.default.match(url);
+    return found ? ((await found.json()) as Entry) : null;
+  } catch (error) {
+    console.error(JSON.stringify({ msg: "response cache read failed", error: String(error) }));
+    return null;
   }
 }
 
