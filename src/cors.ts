@@ -4,8 +4,10 @@
  * headers. Written here rather than with hono's middleware, which sets headers on a placeholder
  * response before the route runs and so makes hono copy every reply into a new Response.
  */
-const ALLOW_HEADERS = "Authorization, Content-Type, HTTP-Referer, X-Title, X-Request-Id";
-const EXPOSE_HEADERS = "x-request-id, x-tollgate-attempts, x-tollgate-dropped-params, server-timing";
+const ALLOW_HEADERS =
+  "Authorization, Content-Type, HTTP-Referer, X-Title, X-Request-Id, X-OpenRouter-Cache, X-OpenRouter-Cache-TTL";
+const EXPOSE_HEADERS =
+  "x-request-id, x-tollgate-attempts, x-tollgate-dropped-params, server-timing, x-openrouter-cache-status, x-openrouter-cache-ttl";
 const ALLOW_METHODS = "GET, POST, PATCH, DELETE, OPTIONS";
 const PREFLIGHT_MAX_AGE_SECONDS = "86400";
 

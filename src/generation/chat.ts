@@ -37,6 +37,7 @@ import {
 } from "./lifecycle";
 import { countPrompt } from "./prompt-tokens";
 import { CHAT_SHAPE, type CompletionReply, type ReplyShape } from "./reply-shape";
+import { CACHE_HEADER, ResponseCache } from "./response-cache";
 import { timeoutsOf } from "./timeouts";
 import { type PricedUsage, priceUsage, publicUsage, settleUsage, UNPRICED } from "./usage";
 
@@ -59,6 +60,11 @@ export async function completeChat(
     );
   }
   c.set("requestedModel", request.model ?? null);
+  // Response caching (response-cache.ts), asked for by its header or the request's preset: a
+  // request without either pays these two reads.
+  const cache =
+    c.req.header(CACHE_HEADER) === undefined && c.get("preset") == null ? null : await ResponseCache.open(c, request);
+  if (cache?.hit) return cache.replay(request, shape.reply);
   const env = c.env;
   const catalog = await getCatalog(env, c.executionCtx);
   const { promptTokens, counterFor } = await countPrompt(env, c.executionCtx, catalog, request);
@@ -148,6 +154,7 @@ export async function completeChat(
   );
   const headers = replyHeaders(success);
   headers["server-timing"] = serverTiming(gen.timings);
+  if (cache) Object.assign(headers, cache.missHeaders());
   // `reasoning.exclude` (or include_reasoning: false), or a reply shape with no room for it
   // (legacy completions): the model still reasons, and is billed for it, but the reasoning is not
   // returned.
@@ -156,11 +163,11 @@ export async function completeChat(
   if (tools) {
     return request.stream
       ? toolsStreamReply(gen, success, headers, shape, hideReasoning, tools, call)
-      : jsonReply(gen, success, headers, shape, hideReasoning, healsReply(request), undefined, tools);
+      : jsonReply(gen, success, headers, shape, hideReasoning, healsReply(request), undefined, cache, tools);
   }
   return request.stream
-    ? streamReply(gen, success, headers, attempts, call, shape, hideReasoning, request.n ?? 1, search)
-    : jsonReply(gen, success, headers, shape, hideReasoning, healsReply(request), search);
+    ? streamReply(gen, success, headers, attempts, call, shape, hideReasoning, request.n ?? 1, search, cache)
+    : jsonReply(gen, success, headers, shape, hideReasoning, healsReply(request), search, cache);
 }
 
 /**
@@ -197,9 +204,17 @@ function jsonReply(
   hideReasoning: boolean,
   heal: boolean,
   search: RequestSearch | undefined,
+  cache: ResponseCache | null,
   tools?: ServerTools,
 ): Response {
   const body = wholeReply(gen, success, shape, hideReasoning, heal, search, tools);
+  const first = (body.choices as ChoiceOut[])[0];
+  cache?.storeReply(body, {
+    model: body.model,
+    provider: body.provider,
+    finishReason: first?.finish_reason ?? null,
+    nativeFinishReason: first?.native_finish_reason ?? null,
+  });
   return Response.json(shape.reply ? shape.reply(body) : body, { headers });
 }
 
@@ -340,6 +355,7 @@ function streamReply(
   hideReasoning: boolean,
   choices: number,
   search: RequestSearch | undefined,
+  cache: ResponseCache | null,
 ): Response {
   let current = first;
   const tried = new Set<Attempt>(
@@ -452,9 +468,15 @@ function streamReply(
           images: summary.images,
         }),
       );
+      cache?.streamEnded(!summary.error && !summary.cancelled, {
+        model: current.attempt.model.id,
+        provider: current.attempt.provider.name,
+        finishReason: summary.finishReason,
+        nativeFinishReason: summary.nativeFinishReason,
+      });
     },
   });
-  return new Response(body, {
+  return new Response(cache ? cache.recordStream(body) : body, {
     headers: { ...headers, ...SSE_HEADERS },
   });
 }

@@ -20,6 +20,7 @@ import {
   wholeReplyOutcome,
   wholeReplyRun,
 } from "./lifecycle";
+import { CACHE_HEADER, ResponseCache } from "./response-cache";
 import { timeoutsOf } from "./timeouts";
 import { type CostDetails, priceUsage } from "./usage";
 
@@ -33,6 +34,9 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
   // From the request's arrival, so a generation's latency includes its key check and body parse.
   const receivedAt = c.get("receivedAt");
   c.set("requestedModel", request.model ?? null);
+  // Response caching (response-cache.ts): a request without its header pays this one read.
+  const cache = c.req.header(CACHE_HEADER) === undefined ? null : await ResponseCache.open(c, request, "embeddings");
+  if (cache?.hit) return cache.replay(request);
   const env = c.env;
   const catalog = await getCatalog(env, c.executionCtx);
   const inputs = inputsOf(request.input);
@@ -134,6 +138,15 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
   };
   const headers = replyHeaders(success);
   headers["server-timing"] = serverTiming(gen.timings);
+  if (cache) {
+    Object.assign(headers, cache.missHeaders());
+    cache.storeReply(body, {
+      model: body.model,
+      provider: body.provider,
+      finishReason: null,
+      nativeFinishReason: null,
+    });
+  }
   return Response.json(body, { headers });
 }
 

@@ -71,7 +71,9 @@ function checkSlug(slug: string, field: string): void {
 
 function merged(request: ChatRequest, preset: ActivePreset, chosenModel: string | undefined): ChatRequest {
   const { preset: _named, ...own } = request;
-  const out: Record<string, unknown> = { ...preset.config };
+  // Its response caching is the gateway's to apply (response-cache.ts), no field for a provider.
+  const { cache_enabled: _cache, cache_ttl_seconds: _ttl, ...config } = preset.config;
+  const out: Record<string, unknown> = { ...config };
   if (chosenModel !== undefined) {
     delete out.model;
     delete out.models;

@@ -56,6 +56,10 @@ export const PresetConfigSchema = z.object({
   // Not a field of the chat schema (passed on as an unknown one), but what /responses'
   // `text.verbosity` becomes.
   verbosity: z.enum(["low", "medium", "high"]).nullish(),
+  // OpenRouter's response caching for every request naming the preset (generation/response-cache.ts):
+  // no request's fields, taken off the request as the preset is applied.
+  cache_enabled: z.boolean().nullish(),
+  cache_ttl_seconds: z.number().int().min(1).max(86_400).nullish(),
 });
 export type PresetConfig = z.infer<typeof PresetConfigSchema>;
 export const PRESET_CONFIG_FIELDS = Object.keys(PresetConfigSchema.shape) as ReadonlyArray<keyof PresetConfig>;
