@@ -1,4 +1,5 @@
 import * as z from "zod";
+import { sha256Hex, toHex } from "../digest";
 
 /** Tollgate API keys look like OpenRouter's: a versioned prefix and 64 hex characters. */
 export const KEY_PREFIX = "sk-tg-v1-";
@@ -9,15 +10,8 @@ export function generateApiKey(): string {
 }
 
 /** The only form in which a key is stored: SHA-256 of the whole key, lowercase hex. */
-export async function hashApiKey(key: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(key));
-  return toHex(new Uint8Array(digest));
-}
-
-export function toHex(bytes: Uint8Array): string {
-  let out = "";
-  for (const byte of bytes) out += byte.toString(16).padStart(2, "0");
-  return out;
+export function hashApiKey(key: string): Promise<string> {
+  return sha256Hex(key);
 }
 
 /** What KV `KEYS` holds under a key's hash. The Account DO stays the authority on liveness. */

@@ -2,7 +2,7 @@ import type { Context } from "hono";
 import { settle } from "../billing/client";
 import type { ApiType, GenerationRecord } from "../billing/contract";
 import type { AppEnv } from "../context";
-import { sha256Hex } from "../providers/bedrock/sigv4";
+import { sha256Hex } from "../digest";
 import { badRequest } from "../schema/errors";
 import { newGenerationId } from "./ids";
 import type { ReplyShape } from "./reply-shape";

@@ -1,12 +1,13 @@
 import { env } from "cloudflare:test";
 import { ChatStreamChunk$inboundSchema } from "@openrouter/sdk/models";
 import { describe, expect, inject, it } from "vitest";
+import { sha256Hex } from "../../src/digest";
 import { bedrockAdapter, bedrockEmbeddingsAdapter } from "../../src/providers/bedrock";
 import { EMULATOR_SECRET_ACCESS_KEY } from "../../src/providers/bedrock/credentials";
 import { crc32, createEventStreamDecoder, encodeEventMessage } from "../../src/providers/bedrock/event-stream";
 import { buildBedrockBody, buildBedrockChatRequest, regionOf } from "../../src/providers/bedrock/request";
 import { mapStopReason } from "../../src/providers/bedrock/response";
-import { canonicalUri, sha256Hex, signature } from "../../src/providers/bedrock/sigv4";
+import { canonicalUri, signature } from "../../src/providers/bedrock/sigv4";
 import type { ChatChunkOut, UpstreamEvent } from "../../src/providers/types";
 import type { ChatRequest } from "../../src/schema/chat";
 import { PIXEL_PNG_BASE64 } from "../emulator/images";

@@ -4,20 +4,11 @@
  * isolate for the day instead of four HMACs per request.
  */
 
+import { sha256Hex, toHex } from "../../digest";
 import { cachedIn } from "../../refreshing";
 import type { AwsCredentials } from "./credentials";
 
 const encoder = new TextEncoder();
-
-function hex(bytes: ArrayBuffer): string {
-  let out = "";
-  for (const byte of new Uint8Array(bytes)) out += byte.toString(16).padStart(2, "0");
-  return out;
-}
-
-export async function sha256Hex(data: string | Uint8Array): Promise<string> {
-  return hex(await crypto.subtle.digest("SHA-256", typeof data === "string" ? encoder.encode(data) : data));
-}
 
 async function hmac(key: ArrayBuffer | Uint8Array, message: string): Promise<ArrayBuffer> {
   const imported = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
@@ -95,7 +86,7 @@ export async function signature(input: {
   const stringToSign = ["AWS4-HMAC-SHA256", date, scope, canonicalRequestHash].join("\n");
   const key = await signingKey(input.secretAccessKey, date.slice(0, 8), input.region, input.service);
   const imported = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
-  const signed = hex(await crypto.subtle.sign("HMAC", imported, encoder.encode(stringToSign)));
+  const signed = toHex(await crypto.subtle.sign("HMAC", imported, encoder.encode(stringToSign)));
   return { signature: signed, signedHeaders, scope, canonicalRequestHash };
 }
 
