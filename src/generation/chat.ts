@@ -18,7 +18,7 @@ import { nativeOnly } from "../search/native";
 import { RequestSearch } from "../search/request-search";
 import { citations, searchPromptTokens, webSearchOf } from "../search/web";
 import { createChatStream, type StreamSource, type StreamSummary } from "../streaming/chat-stream";
-import { KEEP_ALIVE_BYTES } from "../streaming/sse";
+import { KEEP_ALIVE_BYTES, SSE_HEADERS } from "../streaming/sse";
 import { errorEvents, wholeReplyEvents } from "../streaming/whole-reply";
 import { type CallModel, ServerTools } from "../tools/server-tools";
 import { fitToEndpoint } from "../transforms/middle-out";
@@ -480,12 +480,6 @@ function streamReply(
     headers: { ...headers, ...SSE_HEADERS },
   });
 }
-
-const SSE_HEADERS = {
-  "content-type": "text/event-stream; charset=utf-8",
-  "cache-control": "no-cache",
-  "x-accel-buffering": "no",
-};
 
 /** A generation's price with the web search results its answer was given (none: unchanged). */
 function withSearchCost(priced: PricedUsage, search: RequestSearch | undefined, attempt: Attempt): PricedUsage {

@@ -4,6 +4,7 @@ import type { ApiType, GenerationRecord } from "../billing/contract";
 import type { AppEnv } from "../context";
 import { sha256Hex } from "../digest";
 import { badRequest } from "../schema/errors";
+import { SSE_HEADERS } from "../streaming/sse";
 import { newGenerationId } from "./ids";
 import type { ReplyShape } from "./reply-shape";
 
@@ -129,14 +130,7 @@ export class ResponseCache {
       // Chat's object, as the reply's API presents it (the hit's own request, e.g. /responses' echo).
       return Response.json(present ? present(reply as unknown as Parameters<typeof present>[0]) : reply, { headers });
     }
-    return new Response(replayEvents(entry.body, id, created), {
-      headers: {
-        ...headers,
-        "content-type": "text/event-stream; charset=utf-8",
-        "cache-control": "no-cache",
-        "x-accel-buffering": "no",
-      },
-    });
+    return new Response(replayEvents(entry.body, id, created), { headers: { ...headers, ...SSE_HEADERS } });
   }
 
   private storeStreamWhenDone(): void {

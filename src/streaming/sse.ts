@@ -167,3 +167,10 @@ export function sseEventBatches(
 
 /** An SSE comment; clients ignore it, proxies see traffic. OpenRouter sends this text. */
 export const KEEP_ALIVE_BYTES = new TextEncoder().encode(": OPENROUTER PROCESSING\n\n");
+
+/** The headers of every event stream the gateway sends (no caching, no proxy buffering). */
+export const SSE_HEADERS = {
+  "content-type": "text/event-stream; charset=utf-8",
+  "cache-control": "no-cache",
+  "x-accel-buffering": "no",
+};
