@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import ts from "typescript";
 import { defineConfig, type Plugin } from "vitest/config";
@@ -19,6 +20,23 @@ const sdkWithoutMissingSourceMaps: Plugin = {
   },
 };
 
+/** The module every importer but itself gets for the bundled catalog (see the module). */
+const SUITE_CATALOG = resolve("test/support/suite-catalog.ts");
+
+/**
+ * The bundled catalog, in the suite, without its shutdown dates (test/support/suite-catalog.ts):
+ * the gateway's own import of it and the tests' alike, so that no test starts failing on the day a
+ * model it uses is shut down.
+ */
+const suiteCatalog: Plugin = {
+  name: "suite-catalog-without-shutdown-dates",
+  enforce: "pre",
+  resolveId(source, importer) {
+    if (!/(^|\/)default-catalog(\.ts)?$/.test(source) || !importer) return null;
+    return resolve(importer.split("?")[0] as string) === SUITE_CATALOG ? null : SUITE_CATALOG;
+  },
+};
+
 /**
  * The example consumer Worker (TypeScript, as deployed by wrangler) as the module workerd runs: its
  * only import of Tollgate is type-only, so stripping the types is all the build there is.
@@ -33,6 +51,7 @@ const TOLLGATE_RPC = { name: "vitest-pool-workers-runner-", entrypoint: "Tollgat
 export default defineConfig({
   plugins: [
     sdkWithoutMissingSourceMaps,
+    suiteCatalog,
     cloudflareTest(({ inject }) => ({
       main: "./src/index.ts",
       wrangler: { configPath: "./wrangler.toml" },

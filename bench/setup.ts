@@ -6,9 +6,25 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { Miniflare } from "miniflare";
 import { unstable_readConfig } from "wrangler";
+import { defaultCatalog } from "../src/catalog/default-catalog";
+import { CATALOG_KV_KEY } from "../src/catalog/store";
 import { descendantsMatching } from "./proc";
 
 export const ADMIN_TOKEN = "bench-admin-token";
+/** The model the benchmarks ask Tollgate for: OpenAI's GPT-4o mini, through Chat Completions. */
+export const BENCH_MODEL = "openai/gpt-4o-mini";
+
+/**
+ * The catalog the benchmarked gateway serves, put in its CATALOG namespace as an operator's
+ * override: the bundled one less BENCH_MODEL's shutdown date (OpenAI shuts it down on 2027-01-14,
+ * and the bundled catalog refuses it from that day). The benchmark measures the gateway's path to
+ * an OpenAI-style upstream, and must measure the same path whatever the day it runs.
+ */
+const benchCatalog = () =>
+  JSON.stringify({
+    ...defaultCatalog,
+    models: defaultCatalog.models.map((m) => (m.id === BENCH_MODEL ? { ...m, expiration_date: null } : m)),
+  });
 /** The runtime's compatibility date and flags, as deployed: wrangler's own reading of wrangler.toml. */
 function wranglerCompatibility(): { compatibilityDate: string; compatibilityFlags: string[] } {
   const config = unstable_readConfig({ config: "wrangler.toml" });
@@ -153,6 +169,7 @@ export async function startGateway(
     durableObjectsPersist: storage.dir,
     ...extra,
   } as ConstructorParameters<typeof Miniflare>[0]);
+  await (await worker.mf.getKVNamespace("CATALOG")).put(CATALOG_KV_KEY, benchCatalog());
   return { ...worker, storageMedium: storage.medium };
 }
 

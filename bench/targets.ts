@@ -1,6 +1,6 @@
 /** What the benchmarks send their load to: the upstream's own request, or Tollgate's. */
 import type { Mode } from "./modes";
-import { COMPAT, seedKey, startWorker } from "./setup";
+import { BENCH_MODEL, COMPAT, seedKey, startWorker } from "./setup";
 
 export interface Target {
   /** direct, passthrough, tollgate, buffered (BENCH_BUFFERED), or tollgate@<ref> in an A/B run. */
@@ -20,7 +20,8 @@ export const startReference = (scriptPath: string, upstreamUrl: string) =>
 
 const upstreamBody = (mode: Mode) =>
   JSON.stringify({
-    model: "gpt-4o-mini",
+    // The upstream's own name for BENCH_MODEL.
+    model: BENCH_MODEL.slice(BENCH_MODEL.indexOf("/") + 1),
     messages: [{ role: "user", content: mode.prompt }],
     ...(mode.stream ? { stream: true, stream_options: { include_usage: true } } : {}),
   });
@@ -43,7 +44,7 @@ export async function tollgateTarget(name: string, gateway: { url: string; pid: 
     headers: { ...json, authorization: `Bearer ${key}` },
     body: (mode) =>
       JSON.stringify({
-        model: "openai/gpt-4o-mini",
+        model: BENCH_MODEL,
         messages: [{ role: "user", content: mode.prompt }],
         stream: mode.stream,
       }),

@@ -54,7 +54,7 @@ export default {
       switch (url.pathname) {
         case "/ask": {
           const body: RpcChatRequest = {
-            model: env.MODEL ?? "openai/gpt-4o-mini",
+            model: env.MODEL ?? "openai/gpt-6-luna",
             messages: [{ role: "user", content: q ?? "Hello" }],
           };
           if (streamed) return sse(await env.TOLLGATE.chatCompletionStream(key, body));
@@ -62,12 +62,12 @@ export default {
           return Response.json(await env.TOLLGATE.chatCompletion(key, body));
         }
         case "/complete": {
-          const body: RpcCompletionRequest = { model: env.MODEL ?? "openai/gpt-4o-mini", prompt: q ?? "Hello" };
+          const body: RpcCompletionRequest = { model: env.MODEL ?? "openai/gpt-6-luna", prompt: q ?? "Hello" };
           if (streamed) return sse(await env.TOLLGATE.completionStream(key, body));
           return Response.json(await env.TOLLGATE.completion(key, body));
         }
         case "/respond": {
-          const body: RpcResponsesRequest = { model: env.MODEL ?? "openai/gpt-4o-mini", input: q ?? "Hello" };
+          const body: RpcResponsesRequest = { model: env.MODEL ?? "openai/gpt-6-luna", input: q ?? "Hello" };
           if (streamed) return sse(await env.TOLLGATE.responsesStream(key, body));
           // Typed: response.output[0] is a message, reasoning or function_call item; usage?.cost a number.
           return Response.json(await env.TOLLGATE.responses(key, body));

@@ -220,6 +220,15 @@ const model = (m: ModelSpec): Model => ({
   endpoints: m.endpoints.map(endpoint),
 });
 
+/**
+ * Shutdown dates OpenAI has announced for models still listed here (its deprecations page, as
+ * checked 2026-12-03): each is the model's `expiration_date`, shown by /models until the day and
+ * refused from it (catalog/store.ts). GPT-6 Luna is the named replacement of the first four.
+ */
+const GPT_4O_AND_4_1_SHUTDOWN = "2027-01-14";
+/** GPT-4o Transcribe and GPT-4o Mini Transcribe (with Whisper). */
+const GPT_4O_TRANSCRIBE_SHUTDOWN = "2027-02-26";
+
 const policy = (training: boolean, retains: boolean, zdr = false) => ({ training, retains_prompts: retains, zdr });
 
 export const defaultCatalog: Catalog = {
@@ -426,6 +435,7 @@ export const defaultCatalog: Catalog = {
       name: "OpenAI: GPT-4o",
       created: "2024-05-13",
       description: "OpenAI's flagship multimodal model of 2024: text and image input, fast and capable.",
+      expires: GPT_4O_AND_4_1_SHUTDOWN,
       context: 128000,
       tokenizer: "GPT",
       vision: true,
@@ -460,6 +470,7 @@ export const defaultCatalog: Catalog = {
       name: "OpenAI: GPT-4o-mini",
       created: "2024-07-18",
       description: "A small, cheap multimodal model from OpenAI that outperforms GPT-3.5 Turbo.",
+      expires: GPT_4O_AND_4_1_SHUTDOWN,
       context: 128000,
       tokenizer: "GPT",
       vision: true,
@@ -483,6 +494,7 @@ export const defaultCatalog: Catalog = {
       name: "OpenAI: GPT-4.1",
       created: "2025-04-14",
       description: "OpenAI's GPT-4.1: stronger coding and instruction following with a one-million-token context.",
+      expires: GPT_4O_AND_4_1_SHUTDOWN,
       context: 1047576,
       tokenizer: "GPT",
       vision: true,
@@ -506,6 +518,7 @@ export const defaultCatalog: Catalog = {
       name: "OpenAI: GPT-4.1 Mini",
       created: "2025-04-14",
       description: "A mid-sized GPT-4.1 with a one-million-token context at low latency and cost.",
+      expires: GPT_4O_AND_4_1_SHUTDOWN,
       context: 1047576,
       tokenizer: "GPT",
       vision: true,
@@ -1728,6 +1741,7 @@ export const defaultCatalog: Catalog = {
       name: "OpenAI: GPT-4o Transcribe",
       created: "2025-03-20",
       description: "OpenAI's speech-to-text model built on GPT-4o, priced per audio input token and text output token.",
+      expires: GPT_4O_TRANSCRIBE_SHUTDOWN,
       context: 16000,
       tokenizer: "GPT",
       kind: "transcription",
@@ -1748,6 +1762,7 @@ export const defaultCatalog: Catalog = {
       name: "OpenAI: GPT-4o Mini Transcribe",
       created: "2025-03-20",
       description: "OpenAI's smaller, cheaper speech-to-text model built on GPT-4o mini, priced per token.",
+      expires: GPT_4O_TRANSCRIBE_SHUTDOWN,
       context: 16000,
       tokenizer: "GPT",
       kind: "transcription",
