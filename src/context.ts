@@ -1,5 +1,6 @@
 import type { KeyRecord } from "./auth/keys";
 import type { Env } from "./env";
+import type { StickyRoute } from "./routing/sticky";
 import type { ActivePreset } from "./schema/presets";
 
 /** App attribution read from `HTTP-Referer` and `X-Title`, kept with the generation record. */
@@ -23,5 +24,7 @@ export interface AppEnv {
     generationLogged: boolean;
     /** The preset the request named (presets/request.ts): its id is in the generation's record. */
     preset: ActivePreset | null;
+    /** A chat request's sticky routing (routing/sticky.ts): told which endpoint answered it. */
+    sticky: StickyRoute | null;
   };
 }

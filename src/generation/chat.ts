@@ -10,8 +10,9 @@ import { type AttemptReport, type AttemptSuccess, runAttempts } from "../routing
 import { health } from "../routing/health";
 import { planLive } from "../routing/live-plan";
 import { type Attempt, endpointKey } from "../routing/plan";
+import { StickyRoute } from "../routing/sticky";
 import { withVariant } from "../routing/variants";
-import type { ChatRequest } from "../schema/chat";
+import { type ChatRequest, MAX_SESSION_ID_LENGTH } from "../schema/chat";
 import { badRequest, GatewayError } from "../schema/errors";
 import type { WebResult } from "../search/exa";
 import { nativeOnly } from "../search/native";
@@ -75,8 +76,12 @@ export async function completeChat(
     catalog,
     promptTokens,
   });
+  // A conversation's next request goes first to the endpoint whose prompt cache it warmed.
+  const sticky = StickyRoute.of(c.get("auth").accountId, request, sessionHeader(c));
+  c.set("sticky", sticky);
   // `engine: "native"` is served only by endpoints that search by themselves (400 when none does).
-  const attempts = web ? nativeOnly(web, planned) : planned;
+  const searching = web ? nativeOnly(web, planned) : planned;
+  const attempts = sticky ? sticky.order(searching) : searching;
   const search = web && RequestSearch.of(env, request, web, attempts);
   // OpenRouter's server tools (`openrouter:*` in tools): one check for a request without tools.
   const tools = request.tools == null ? undefined : ServerTools.of(env, request);
@@ -239,6 +244,9 @@ function wholeReply(
     finishReasons: completion.choices.map((ch) => ch.finish_reason),
     completionTokens: usage.completion_tokens,
   };
+  if (!ending.finishReasons.includes("error")) {
+    gen.c.get("sticky")?.served(success.attempt, usage.prompt_tokens_details?.cached_tokens ?? 0);
+  }
   // A server-tool loop's turns are each charged (its later turns were asked for by its first).
   const priced = tools
     ? tools.priced(success.attempt, gen.promptTokens, gen.images ?? 0)
@@ -366,6 +374,9 @@ function streamReply(
   let settledUsage: { usage: Usage; estimated: boolean } | undefined;
   const finalUsage = (summary: StreamSummary) => {
     settledUsage = settleUsage(summary.usage, gen.promptTokens, () => summary.producedText, summary.partialUsage);
+    if (summary.error === undefined) {
+      gen.c.get("sticky")?.served(current.attempt, settledUsage.usage.prompt_tokens_details?.cached_tokens ?? 0);
+    }
     // A stream that failed before the client's first token gave the client nothing: it costs
     // nothing, as a failed request does, even if the provider reasoned (hidden) before it failed.
     // One its client left is charged for what the provider produced up to the cut, hidden
@@ -488,3 +499,12 @@ function withSearchCost(priced: PricedUsage, search: RequestSearch | undefined, 
 }
 
 const optionalCitations = (results: WebResult[] | undefined) => (results ? citations(results) : undefined);
+
+/** The request's `x-session-id` (a conversation's name, as `session_id` is in the body), held to OpenRouter's limit. */
+function sessionHeader(c: Context<AppEnv>): string | undefined {
+  const header = c.req.header("x-session-id");
+  if (header !== undefined && header.length > MAX_SESSION_ID_LENGTH) {
+    throw badRequest(`x-session-id: at most ${MAX_SESSION_ID_LENGTH} characters`);
+  }
+  return header;
+}

@@ -1,6 +1,6 @@
 import * as z from "zod";
 import { base64Problem, withoutWhitespace } from "./base64";
-import { EndUser, ModelId, ProviderPreferences } from "./chat";
+import { EndUser, MAX_SESSION_ID_LENGTH, ModelId, ProviderPreferences } from "./chat";
 import { sparse } from "./sparse";
 
 /**
@@ -82,7 +82,7 @@ function transcriptionRequest<Audio extends typeof InputAudio | typeof UploadedA
         .literal(false, { error: "stream: streamed transcription is not supported; leave it out or false" })
         .optional(),
       user: EndUser,
-      session_id: z.string().max(256, "at most 256 characters").optional(),
+      session_id: z.string().max(MAX_SESSION_ID_LENGTH, `at most ${MAX_SESSION_ID_LENGTH} characters`).optional(),
       provider: ProviderPreferences.nullish(),
     }),
   );
@@ -128,7 +128,7 @@ export const SpeechRequestSchema = sparse(
       })
       .optional(),
     user: EndUser,
-    session_id: z.string().max(256, "at most 256 characters").optional(),
+    session_id: z.string().max(MAX_SESSION_ID_LENGTH, `at most ${MAX_SESSION_ID_LENGTH} characters`).optional(),
     provider: ProviderPreferences.nullish(),
   }),
 );

@@ -272,6 +272,8 @@ export const EndUser = z
  * requested model, could reach the generation's record, which the Account DO cannot store past 2 MB.
  */
 export const MAX_MODEL_ID_LENGTH = 1024;
+/** OpenRouter's limit on a session id (`session_id`, `x-session-id`). */
+export const MAX_SESSION_ID_LENGTH = 256;
 export const ModelId = z
   .string()
   .min(1)
@@ -292,7 +294,10 @@ export const CommonRequestFields = {
   transforms: items(z.string()).optional(),
   usage: z.looseObject({ include: z.boolean().optional() }).nullish(),
   user: EndUser,
-  session_id: z.string().optional(),
+  /** The conversation's name for sticky routing (routing/sticky.ts), as the `x-session-id` header also gives it. */
+  session_id: z.string().max(MAX_SESSION_ID_LENGTH, `at most ${MAX_SESSION_ID_LENGTH} characters`).optional(),
+  /** OpenAI's cache key, sent on to the provider; also sticky routing's name for a conversation with no session_id. */
+  prompt_cache_key: z.string().nullish(),
   metadata: entries(z.string()).optional(),
   stream: z.boolean().nullish(),
   stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
