@@ -358,6 +358,121 @@ describe("openrouter:datetime", () => {
   });
 });
 
+describe("the loop's bounds and stop_server_tools_when", () => {
+  /** A model that calls the clock again after each result, ten times over unless stopped. */
+  const agent = async (stops?: unknown[], apiKey = key) => {
+    const marker = nonce();
+    const response = await ask(
+      `use the clock for ${marker} [[emulate tool_rounds=10]]`,
+      [{ type: "openrouter:datetime" }],
+      stops ? { stop_server_tools_when: stops } : {},
+      apiKey,
+    );
+    const body = (await response.json()) as any;
+    expect(response.status, JSON.stringify(body)).toBe(200);
+    const turns = (await modelCalls(marker)).map((call) => call.body as any);
+    return { body, turns };
+  };
+  /** Each turn's tool_choice, in order (undefined: the client's, none sent). */
+  const choices = (turns: any[]) => turns.map((turn) => turn.tool_choice);
+
+  it("by default, 4 turns may call tools and a fifth is asked for the answer", async () => {
+    const { body, turns } = await agent();
+    expect(choices(turns)).toEqual([undefined, undefined, undefined, undefined, "none"]);
+    expect(body.choices[0].message.content.length).toBeGreaterThan(0);
+    expect(body.choices[0].message.tool_calls).toBeUndefined();
+    expect(body.usage.server_tool_use_details).toMatchObject({ tool_calls_requested: 4, tool_calls_executed: 4 });
+    for (const turn of turns) expect(JSON.stringify(turn)).not.toContain("stop_server_tools_when");
+  });
+
+  it("step_count_is: that many turns call tools (fewer or more than the default), then the answer", async () => {
+    const short = await agent([{ type: "step_count_is", step_count: 2 }]);
+    expect(choices(short.turns)).toEqual([undefined, undefined, "none"]);
+    expect(short.body.usage.server_tool_use_details.tool_calls_executed).toBe(2);
+    const long = await agent([{ type: "step_count_is", step_count: 7 }]);
+    expect(choices(long.turns)).toEqual([...Array(7).fill(undefined), "none"]);
+    expect(long.body.usage.server_tool_use_details.tool_calls_executed).toBe(7);
+    // The fewest of several.
+    const both = await agent([
+      { type: "step_count_is", step_count: 6 },
+      { type: "step_count_is", step_count: 1 },
+    ]);
+    expect(choices(both.turns)).toEqual([undefined, "none"]);
+  });
+
+  it("has_tool_call: the named tool's calls run, then the answer (by its type or the name the model knows)", async () => {
+    for (const tool_name of ["openrouter:datetime", "datetime"]) {
+      const { body, turns } = await agent([{ type: "has_tool_call", tool_name }]);
+      expect(choices(turns)).toEqual([undefined, "none"]);
+      expect(body.usage.server_tool_use_details.tool_calls_executed).toBe(1);
+    }
+    const other = await agent([{ type: "has_tool_call", tool_name: "openrouter:web_search" }]);
+    expect(other.turns).toHaveLength(5);
+  });
+
+  it("max_cost and max_tokens_used: once the loop passes them, its pending calls run and the answer is asked for", async () => {
+    const cost = await agent([{ type: "max_cost", max_cost_in_dollars: 0 }]);
+    expect(choices(cost.turns)).toEqual([undefined, "none"]);
+    // The threshold is passed, not a ceiling: the answer's turn is charged too.
+    expect(cost.body.usage.cost).toBeGreaterThan(0);
+    const tokens = await agent([{ type: "max_tokens_used", max_tokens: 1 }]);
+    expect(choices(tokens.turns)).toEqual([undefined, "none"]);
+    const roomy = await agent([
+      { type: "max_tokens_used", max_tokens: 1_000_000 },
+      { type: "max_cost", max_cost_in_dollars: 5 },
+    ]);
+    expect(roomy.turns).toHaveLength(5);
+  });
+
+  it("finish_reason_is: a turn ending so stops the loop", async () => {
+    const { turns } = await agent([{ type: "finish_reason_is", reason: "tool_calls" }]);
+    expect(choices(turns)).toEqual([undefined, "none"]);
+    const never = await agent([{ type: "finish_reason_is", reason: "length" }]);
+    expect(never.turns).toHaveLength(5);
+  });
+
+  it("the hold covers the steps asked for: credit for the default loop but not for 30 steps is a 402", async () => {
+    const { key: modest } = await fundedAccount("0.01");
+    expect((await agent(undefined, modest)).turns).toHaveLength(5);
+    const marker = nonce();
+    const response = await ask(
+      `use the clock for ${marker} [[emulate tool_rounds=40]]`,
+      [{ type: "openrouter:datetime" }],
+      { stop_server_tools_when: [{ type: "step_count_is", step_count: 30 }] },
+      modest,
+    );
+    expect(response.status).toBe(402);
+    expect(await modelCalls(marker)).toHaveLength(0);
+  });
+
+  it("is refused when malformed, naming the condition; and never sent to a provider", async () => {
+    for (const stops of [
+      [{ type: "step_count_is", step_count: 31 }],
+      [{ type: "stop_when_bored" }],
+      [{ type: "max_cost" }],
+    ]) {
+      const marker = nonce();
+      const response = await ask(`use the clock ${marker}`, [{ type: "openrouter:datetime" }], {
+        stop_server_tools_when: stops,
+      });
+      expect(response.status).toBe(400);
+      expect(((await response.json()) as any).error.message).toContain("stop_server_tools_when.0");
+      expect(await modelCalls(marker)).toHaveLength(0);
+    }
+    // A request with no server tools: nothing to stop, and the field goes nowhere.
+    const marker = nonce();
+    const plain = await chat(key, {
+      model: MODEL,
+      max_tokens: 10,
+      messages: [{ role: "user", content: `hello ${marker}` }],
+      stop_server_tools_when: [{ type: "step_count_is", step_count: 1 }],
+    });
+    expect(plain.status).toBe(200);
+    const [sent] = await modelCalls(marker);
+    expect(sent?.body).not.toHaveProperty("stop_server_tools_when");
+  });
+});
+
 describe("server tools beside the client's functions", () => {
   it("a turn calling a client function too goes back to the client, less the server call", async () => {
     const marker = nonce();

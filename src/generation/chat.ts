@@ -154,7 +154,7 @@ export async function completeChat(
       tools
         ? request.stream
           ? tools.first(attempts, gate, call)
-          : tools.run(attempts, gate, call)
+          : tools.run(attempts, gate, call, terms)
         : call(attempts, gate),
   );
   const headers = replyHeaders(success);
@@ -332,7 +332,10 @@ function toolsStreamReply(
   const running = (async () => {
     let events: string;
     try {
-      const success = await tools.rest(first, gen.c.req.raw.signal, call);
+      const success = await tools.rest(first, gen.c.req.raw.signal, call, {
+        promptTokens: gen.promptTokens,
+        images: gen.images ?? 0,
+      });
       gen.reports = success.reports;
       const body = wholeReply(gen, success, shape, hideReasoning, false, undefined, tools);
       events = wholeReplyEvents(body as CompletionReply<ChoiceOut>, shape.chunkObject);

@@ -1,7 +1,7 @@
 import * as z from "zod";
 import { base64Problem, withoutWhitespace } from "./base64";
 import { entries, items } from "./items";
-import { ServerTool } from "./server-tools";
+import { ServerTool, StopServerToolsWhen } from "./server-tools";
 import { sparse } from "./sparse";
 
 /**
@@ -296,6 +296,8 @@ export const CommonRequestFields = {
   user: EndUser,
   /** The conversation's name for sticky routing (routing/sticky.ts), as the `x-session-id` header also gives it. */
   session_id: z.string().max(MAX_SESSION_ID_LENGTH, `at most ${MAX_SESSION_ID_LENGTH} characters`).optional(),
+  /** What ends a server-tool loop early (schema/server-tools.ts); not sent on. */
+  stop_server_tools_when: StopServerToolsWhen.optional(),
   /** OpenAI's cache key, sent on to the provider; also sticky routing's name for a conversation with no session_id. */
   prompt_cache_key: z.string().nullish(),
   metadata: entries(z.string()).optional(),

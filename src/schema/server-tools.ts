@@ -138,3 +138,23 @@ export const ServerTool = z.looseObject({ type: z.string() }).transform((tool, c
     `${JSON.stringify(tool.type)} is not supported by this gateway (its server tools: "openrouter:web_search", "openrouter:datetime")`,
   );
 });
+
+/**
+ * `stop_server_tools_when` (OpenRouter's): conditions that end the server-tool loop, any one
+ * firing. One fires after a turn that calls server tools: those calls still run, and one last turn
+ * is asked for the answer with tools off, so a stop on cost or tokens is a threshold, not a
+ * ceiling. `step_count_is` also sets how many turns may call tools (the gateway's default is 4;
+ * at most MAX_TOOL_STEPS), and the request's hold covers that many.
+ */
+export const MAX_TOOL_STEPS = 30;
+export const StopServerToolsWhen = items(
+  z.discriminatedUnion("type", [
+    z.object({ type: z.literal("step_count_is"), step_count: z.number().int().min(1).max(MAX_TOOL_STEPS) }),
+    z.object({ type: z.literal("has_tool_call"), tool_name: z.string().min(1) }),
+    z.object({ type: z.literal("max_cost"), max_cost_in_dollars: z.number().nonnegative() }),
+    z.object({ type: z.literal("max_tokens_used"), max_tokens: z.number().int().nonnegative() }),
+    z.object({ type: z.literal("finish_reason_is"), reason: z.string().min(1) }),
+  ]),
+  (array) => array.max(16, "at most 16 conditions"),
+);
+export type StopCondition = z.infer<typeof StopServerToolsWhen>[number];

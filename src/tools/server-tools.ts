@@ -8,7 +8,7 @@ import type { AttemptSuccess } from "../routing/attempts";
 import type { Attempt } from "../routing/plan";
 import type { ChatRequest, Message, ToolCall } from "../schema/chat";
 import { badRequest, GatewayError } from "../schema/errors";
-import type { ServerToolSpec } from "../schema/server-tools";
+import type { ServerToolSpec, StopCondition } from "../schema/server-tools";
 import { type ExaAccess, exaAccess, exaSearch, type WebResult } from "../search/exa";
 import {
   listedResults,
@@ -28,10 +28,15 @@ import { currentTime } from "./datetime";
  * of the search results fetched.
  */
 
-/** Model calls a request may make; the last is asked to answer (`tool_choice: "none"`). */
-export const MAX_TURNS = 5;
-/** Server-tool calls a request may make; a turn asking past them ends the loop there. */
-const MAX_CALLS = 16;
+/**
+ * Turns that may call server tools, unless `step_count_is` sets another number: with the last
+ * turn, asked to answer (`tool_choice: "none"`), 5 model calls. The request holds for every turn
+ * it may make, so the default stays short; a client that wants a longer loop asks for it.
+ */
+const DEFAULT_TOOL_STEPS = 4;
+/** Server-tool calls a request may make per step it may take (at least 16); past them the loop ends. */
+const CALLS_PER_STEP = 4;
+const MIN_CALLS = 16;
 /** Prompt tokens held for one call's message and a result other than a search's (datetime, an error). */
 const CALL_TOKENS = 100;
 
@@ -42,6 +47,9 @@ export interface TurnTerms {
   reasoningTokens?: (attempt: Attempt) => number;
   images: number;
 }
+
+/** What the loop's stop conditions price and count against: the prompt's estimate and its images. */
+export type LoopTerms = Pick<TurnTerms, "promptTokens" | "images">;
 
 /** Runs one attempt loop with `request` (chat.ts's call, with the request to send). */
 export type CallModel = (plan: Attempt[], gate: RunGate, request: ChatRequest) => Promise<AttemptSuccess>;
@@ -54,13 +62,23 @@ export class ServerTools {
   private searches = 0;
   private requested = 0;
   private executed = 0;
+  /** Model calls the request may make: its tool steps and the answer after them. */
+  private readonly maxTurns: number;
+  private readonly maxCalls: number;
 
   private constructor(
     private readonly byName: Map<string, ServerToolSpec>,
     /** The request as the next turn is sent it: the client's, then grown by each turn and its results. */
     private sent: ChatRequest,
     private readonly access: ExaAccess | undefined,
-  ) {}
+    private readonly stops: StopCondition[],
+  ) {
+    // The fewest steps any condition allows (each ends the loop on its own).
+    const counts = stops.flatMap((stop) => (stop.type === "step_count_is" ? [stop.step_count] : []));
+    const steps = counts.length > 0 ? Math.min(...counts) : DEFAULT_TOOL_STEPS;
+    this.maxTurns = steps + 1;
+    this.maxCalls = Math.max(MIN_CALLS, steps * CALLS_PER_STEP);
+  }
 
   /**
    * The request's server tools, or undefined when it lists none. A client function named as a
@@ -103,9 +121,8 @@ export class ServerTools {
       }
     }
     // Every turn is called unstreamed (a stream's answer is sent whole, at the end), with the tools
-    // as plain function tools. `stop_server_tools_when` is OpenRouter's, not read here (the loop's
-    // bounds are its own) nor sent on.
-    const { stream: _stream, stream_options: _options, stop_server_tools_when: _stop, ...rest } = request;
+    // as plain function tools. `stop_server_tools_when` is the loop's own (not sent on).
+    const { stream: _stream, stream_options: _options, stop_server_tools_when: stops, ...rest } = request;
     const upstream: ChatRequest = {
       ...rest,
       tools: tools.map((tool) => {
@@ -113,7 +130,7 @@ export class ServerTools {
         return plain;
       }),
     };
-    return new ServerTools(byName, upstream, access);
+    return new ServerTools(byName, upstream, access, stops ?? []);
   }
 
   /** The web search tool's spec, if the request has it. */
@@ -141,9 +158,9 @@ export class ServerTools {
       });
     const output = hold(terms.promptTokens).maxOutputTokens;
     const results = this.worstResults;
-    const added = (results > 0 ? searchPromptTokens({ maxResults: results }) : 0) + MAX_CALLS * CALL_TOKENS;
+    const added = (results > 0 ? searchPromptTokens({ maxResults: results }) : 0) + this.maxCalls * CALL_TOKENS;
     let nanos = results * WEB_RESULT_NANOS;
-    for (let turn = 1; turn < MAX_TURNS; turn++) {
+    for (let turn = 1; turn < this.maxTurns; turn++) {
       nanos += hold(terms.promptTokens + turn * output + added).worstCaseNanos;
     }
     return nanos;
@@ -153,8 +170,8 @@ export class ServerTools {
    * The turns, inside the generation's run: the first on the plan (its fallbacks as any request's),
    * the next ones on the endpoint that answered it (`first` then `rest`).
    */
-  async run(plan: Attempt[], gate: RunGate, call: CallModel): Promise<AttemptSuccess> {
-    return this.rest(await this.first(plan, gate, call), gate.clientSignal, call);
+  async run(plan: Attempt[], gate: RunGate, call: CallModel, terms: LoopTerms): Promise<AttemptSuccess> {
+    return this.rest(await this.first(plan, gate, call), gate.clientSignal, call, terms);
   }
 
   /**
@@ -168,9 +185,10 @@ export class ServerTools {
   }
 
   /** The turns after `first`: while the model calls server tools only, their results and another turn. */
-  async rest(first: AttemptSuccess, signal: AbortSignal, call: CallModel): Promise<AttemptSuccess> {
+  async rest(first: AttemptSuccess, signal: AbortSignal, call: CallModel, terms: LoopTerms): Promise<AttemptSuccess> {
     let success = first;
     const reports = [...success.reports];
+    let answering = false;
     for (let turn = 1; ; turn++) {
       const completion = success.adapter.parseChatResponse(success.json, success.target);
       this.turns.push(completion);
@@ -179,8 +197,8 @@ export class ServerTools {
       const server = calls.filter((c) => this.byName.has(c.function.name));
       // A reply calling the client's functions too goes back to the client (without the server
       // calls, which it cannot run): the loop cannot go on without the client's results.
-      if (!message || server.length === 0 || server.length < calls.length || turn >= MAX_TURNS) break;
-      if (this.requested + server.length > MAX_CALLS) break;
+      if (answering || !message || server.length === 0 || server.length < calls.length || turn >= this.maxTurns) break;
+      if (this.requested + server.length > this.maxCalls) break;
       this.requested += server.length;
       const outputs = await Promise.all(server.map((c) => this.execute(c, signal)));
       const messages: Message[] = [
@@ -188,12 +206,36 @@ export class ServerTools {
         assistantTurn(message),
         ...server.map((c, i) => ({ role: "tool" as const, tool_call_id: c.id, content: outputs[i] ?? "" })),
       ];
-      // The last turn is asked for the answer, so the client is not handed a call it cannot run.
-      this.sent = { ...this.sent, messages, ...(turn + 1 >= MAX_TURNS ? { tool_choice: "none" as const } : {}) };
+      // The last turn is asked for the answer, so the client is not handed a call it cannot run:
+      // the turn cap's, or the one after a stop condition fired (its calls ran all the same).
+      answering = turn + 1 >= this.maxTurns || this.stopFires(completion, server, success.attempt, terms);
+      this.sent = { ...this.sent, messages, ...(answering ? { tool_choice: "none" as const } : {}) };
       success = await call([success.attempt], { clientSignal: signal }, this.sent);
       reports.push(...success.reports);
     }
     return { ...success, reports };
+  }
+
+  /**
+   * Whether one of the request's stop conditions fires after `completion`, a turn whose server
+   * calls (`server`) have run: costs and tokens are the loop's so far, results included.
+   */
+  private stopFires(completion: ChatCompletionOut, server: ToolCall[], attempt: Attempt, terms: LoopTerms): boolean {
+    const fires = (stop: StopCondition): boolean => {
+      if (stop.type === "step_count_is") return this.turns.length >= stop.step_count;
+      if (stop.type === "has_tool_call") {
+        return server.some((c) => {
+          const spec = this.byName.get(c.function.name);
+          return c.function.name === stop.tool_name || stop.tool_name === `openrouter:${spec?.kind}`;
+        });
+      }
+      if (stop.type === "max_cost") {
+        return this.priced(attempt, terms.promptTokens, terms.images).costNanos > stop.max_cost_in_dollars * 1e9;
+      }
+      if (stop.type === "max_tokens_used") return this.usage(terms.promptTokens).usage.total_tokens > stop.max_tokens;
+      return completion.choices[0]?.finish_reason === stop.reason;
+    };
+    return this.stops.some(fires);
   }
 
   /** The answer: the last turn's reply, less any server-tool call left in it. */

@@ -62,6 +62,11 @@ export interface Fault {
    * reports them apart in `usage.cache_creation`, and bills them dearer than 5-minute writes.
    */
   cache_write_1h?: number;
+  /**
+   * The model calls tools again after their results, until the conversation holds this many
+   * turns of results (an agent that searches more than once); without it, results get an answer.
+   */
+  tool_rounds?: number;
   times?: number;
 }
 

@@ -64,10 +64,14 @@ function lastUserText(request: NeutralRequest): string {
   return "";
 }
 
-function toolCallsFor(request: NeutralRequest, seed: string): NeutralToolCall[] {
+/** Turns of tool results in the conversation (runs of `tool` messages). */
+const resultTurns = (request: NeutralRequest) =>
+  request.messages.filter((m, i) => m.role === "tool" && request.messages[i - 1]?.role !== "tool").length;
+
+function toolCallsFor(request: NeutralRequest, seed: string, rounds = 0): NeutralToolCall[] {
   if (request.tools.length === 0 || request.toolChoice === "none") return [];
-  // A conversation that already carries tool results gets a text answer.
-  if (request.messages.at(-1)?.role === "tool") return [];
+  // A conversation that already carries tool results gets a text answer (past `tool_rounds` of them).
+  if (request.messages.at(-1)?.role === "tool" && resultTurns(request) >= rounds) return [];
   const text = lastUserText(request);
   let chosen: Array<{ name: string; parameters: unknown }> = [];
   if (typeof request.toolChoice === "object") {
@@ -122,7 +126,9 @@ export function generateReply(request: NeutralRequest, provider: string, fault: 
   for (let index = 0; index < Math.max(1, request.n); index++) {
     // A reply that ends in the provider's error finish is text only (its `tokens`, maybe none).
     const calls =
-      fault.error_finish === undefined ? toolCallsFor(request, `${prompt}${index}`.replace(/\W/g, "") || "x") : [];
+      fault.error_finish === undefined
+        ? toolCallsFor(request, `${prompt}${index}`.replace(/\W/g, "") || "x", fault.tool_rounds)
+        : [];
     const reasoning = request.reasoning ? `Thinking about the request to ${request.model}.` : null;
     const reasoningCount = reasoning ? countTokens(reasoning) : 0;
     reasoningTokens += reasoningCount;

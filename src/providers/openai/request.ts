@@ -16,6 +16,7 @@ export const GATEWAY_FIELDS: ReadonlySet<string> = new Set([
   "transforms",
   "usage",
   "session_id",
+  "stop_server_tools_when",
   "plugins",
   "reasoning",
   "reasoning_effort",
