@@ -455,6 +455,32 @@ describe("presets named by requests", () => {
     expect(((await bad.json()) as any).error.message).toContain("preset slug");
   });
 
+  it("keeps server tools as they were written, and runs them for the requests that name the preset", async () => {
+    const toolSlug = `clock-${nonce()}`;
+    const tools = [{ type: "openrouter:datetime", parameters: { timezone: "Europe/Paris" } }];
+    const response = await gatewayFetch(`${BASE}/presets/${toolSlug}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${acct.provisioningKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "openai/gpt-4o-mini", tools, messages: [{ role: "user", content: "x" }] }),
+    });
+    expect(response.status).toBe(200);
+    const shown = await sdk().presets.get({ slug: toolSlug });
+    expect(shown.data.designatedVersion?.config.tools).toEqual(tools);
+
+    const marker = nonce();
+    const answer = await chat(acct.key, {
+      model: `@preset/${toolSlug}`,
+      messages: [{ role: "user", content: `use the clock ${marker}` }],
+    });
+    expect(answer.status).toBe(200);
+    const body = (await answer.json()) as any;
+    expect(body.choices[0].message.tool_calls).toBeUndefined();
+    expect(body.usage.server_tool_use_details).toMatchObject({ tool_calls_executed: 1 });
+    const turns = (await emulatorRequests(marker)).map((call) => call.body as any);
+    const result = JSON.parse(turns.at(-1).messages.at(-1).content);
+    expect(result.timezone).toBe("Europe/Paris");
+  });
+
   it("treats a model the preset names that the catalog lacks as a request naming it would", async () => {
     const own = `gone-${nonce()}`;
     await createFromChat(own, { model: "nobody/nothing-9000" });

@@ -1,6 +1,12 @@
 import { badRequest } from "../schema/errors";
 import { MessagesRequestSchema, messagesToChat } from "../schema/messages";
-import { PRESET_CONFIG_FIELDS, PresetConfigSchema, type PresetDraft, setFieldsOnly } from "../schema/presets";
+import {
+  PRESET_CONFIG_FIELDS,
+  type PresetConfig,
+  PresetConfigSchema,
+  type PresetDraft,
+  setFieldsOnly,
+} from "../schema/presets";
 import { ResponsesRequestSchema, responsesToChat } from "../schema/responses";
 import { parseWith } from "../schema/validate";
 
@@ -22,7 +28,12 @@ export function draftFromChat(body: unknown): PresetDraft {
     // A null is an option left unset (SDKs send them): not kept.
     if (fields[field] != null) picked[field] = fields[field];
   }
-  const config = setFieldsOnly(parseWith(PresetConfigSchema, picked));
+  const parsed = parseWith(PresetConfigSchema, picked);
+  // Tools are kept as written: a server tool parses into the function tool its model is shown
+  // (schema/server-tools.ts), which is a request's form, not a preset's, and which a preset read
+  // back would not run. The request path parses a preset's config again as it reads it.
+  const tools = picked.tools as PresetConfig["tools"];
+  const config = setFieldsOnly(tools === undefined ? parsed : { ...parsed, tools });
   // A preset is applied once, to a request: one naming another would be a model id no catalog has.
   const nested = [config.model, ...(config.models ?? [])].find((id) => id?.includes("@preset/"));
   if (nested) throw badRequest(`Invalid request: model: a preset cannot name a preset (${JSON.stringify(nested)})`);

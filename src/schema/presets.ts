@@ -72,7 +72,10 @@ export function setFieldsOnly<T extends object>(object: T): Partial<T> {
   return Object.fromEntries(Object.entries(object).filter(([, value]) => value != null)) as Partial<T>;
 }
 
-/** A version as saved: its config (chat-request fields, nulls dropped) and its system prompt. */
+/**
+ * A version as saved: its config (chat-request fields, validated, nulls dropped; its tools as the
+ * client wrote them, parsed when the request path reads it) and its system prompt.
+ */
 export interface PresetDraft {
   config: PresetConfig;
   systemPrompt: string | null;
