@@ -162,6 +162,21 @@ describe("a named conversation", () => {
   });
 });
 
+describe("openrouter/auto", () => {
+  it("goes back to the model and provider that answered the conversation, while the router still lists it", async () => {
+    const auto = (body: Record<string, unknown>) =>
+      chat(key, { model: "openrouter/auto", max_tokens: 5, messages: hello, ...body }).then(
+        async (r) => (await r.json()) as { model: string; provider: string },
+      );
+    const unpinned = await auto({ session_id: "s-auto-other" });
+    const pinned = await auto({ session_id: "s-auto", provider: { only: ["anthropic"] } });
+    expect(pinned).toMatchObject({ model: "anthropic/claude-haiku-5.5", provider: "Anthropic" });
+    expect(unpinned.model).not.toBe(pinned.model);
+    expect(await auto({ session_id: "s-auto" })).toMatchObject({ model: pinned.model, provider: "Anthropic" });
+    expect((await auto({ session_id: "s-auto-other" })).model).toBe(unpinned.model);
+  });
+});
+
 describe("an unnamed conversation", () => {
   const opening = (marker: string, directive = "") => [
     { role: "system", content: `You answer briefly (${marker}).` },

@@ -14,12 +14,17 @@ import { type Attempt, endpointKey } from "./plan";
  * less than their prompt are pinned (nothing is saved elsewhere), a request with
  * `provider.order` routes as it says, and a pin lapses after 10 minutes without an answer.
  *
+ * A request for `openrouter/auto` is pinned by the router's name, to the model and endpoint that
+ * answered it: while that model is still among the router's, the conversation goes back to it.
+ *
  * A pin only reorders the plan: its endpoint goes first, the others keep their order behind it,
  * so an endpoint that fails (or whose breaker is open) falls back as any would, and its failure
  * leaves the pin as it was. Kept in the isolate's memory, as provider health is: requests of a
  * conversation usually land on the same location, and a pin missed costs a cache write, not an
  * error.
  */
+
+const AUTO_ROUTER = "openrouter/auto";
 
 /** A pin lapses after this long without a request its endpoint answered. */
 export const STICKY_IDLE_MS = 10 * 60_000;
@@ -53,6 +58,8 @@ export class StickyRoute {
     /** The name the client gave the conversation, or undefined: its opening is hashed when needed. */
     private readonly named: string | undefined,
     private readonly messages: readonly Message[] | undefined,
+    /** `openrouter/auto` when the request asks the router: pinned by its name, to any of its models. */
+    private readonly router: string | undefined,
   ) {}
 
   /**
@@ -67,7 +74,12 @@ export class StickyRoute {
       (typeof request.prompt_cache_key === "string" && request.prompt_cache_key !== ""
         ? `cache-key:${request.prompt_cache_key}`
         : undefined);
-    return new StickyRoute(accountId, named === undefined ? undefined : `named:${named}`, request.messages);
+    return new StickyRoute(
+      accountId,
+      named === undefined ? undefined : `named:${named}`,
+      request.messages,
+      request.model === AUTO_ROUTER ? AUTO_ROUTER : undefined,
+    );
   }
 
   private hashed: string | undefined;
@@ -83,7 +95,7 @@ export class StickyRoute {
   order(attempts: Attempt[], now = Date.now()): Attempt[] {
     const first = attempts[0];
     if (!first || attempts.length < 2) return attempts;
-    const pair = pins.get(pairOf(this.accountId, first.model.id));
+    const pair = pins.get(pairOf(this.accountId, this.router ?? first.model.id));
     if (!pair) return attempts;
     const pin = pair.get(this.key);
     if (!pin) return attempts;
@@ -91,8 +103,9 @@ export class StickyRoute {
       pair.delete(this.key);
       return attempts;
     }
+    // The model's own endpoints only (a `models` list's fallbacks stay behind it), or the router's any.
     const at = attempts.findIndex(
-      (a) => a.model.id === first.model.id && endpointKey(a.model, a.endpoint) === pin.endpoint,
+      (a) => (this.router || a.model.id === first.model.id) && endpointKey(a.model, a.endpoint) === pin.endpoint,
     );
     if (at <= 0 || !cachesCheaper((attempts[at] as Attempt).endpoint)) return attempts;
     return [attempts[at] as Attempt, ...attempts.slice(0, at), ...attempts.slice(at + 1)];
@@ -106,7 +119,12 @@ export class StickyRoute {
   served(attempt: Attempt, cachedTokens: number, now = Date.now()): void {
     if (this.named === undefined && !(cachedTokens > 0)) return;
     if (!cachesCheaper(attempt.endpoint)) return;
-    const pair = cachedIn(pins, pairOf(this.accountId, attempt.model.id), MAX_PAIRS, () => new Map<string, Pin>());
+    const pair = cachedIn(
+      pins,
+      pairOf(this.accountId, this.router ?? attempt.model.id),
+      MAX_PAIRS,
+      () => new Map<string, Pin>(),
+    );
     if (pair.size >= MAX_CONVERSATIONS && !pair.has(this.key)) pair.clear();
     pair.set(this.key, { endpoint: endpointKey(attempt.model, attempt.endpoint), at: now });
   }
