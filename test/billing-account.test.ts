@@ -206,6 +206,8 @@ describe("reserve and settle", () => {
       usageEstimated: true,
       user: "user-1",
       presetId: "preset-1",
+      sessionId: "session-1",
+      requestId: "request-1",
     });
     await settle(env, accountId, { keyHash, generationId: input.generationId, record });
     const read = await stub.generation(keyHash, input.generationId);

@@ -118,6 +118,12 @@ export interface GenerationRecord {
   user: string | null;
   /** The id of the preset the request named (presets/request.ts); null for none. */
   presetId: string | null;
+  /**
+   * The session the request named (`session_id`, else `x-session-id`), and its `x-request-id`.
+   * Optional: a settlement written before them (kept, sent again) has neither.
+   */
+  sessionId?: string | null;
+  requestId?: string | null;
 }
 
 export interface SettleInput {

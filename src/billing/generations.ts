@@ -40,6 +40,9 @@ interface GenerationRow extends Record<string, SqlStorageValue> {
   /** Rows from before the columns read as their default, 0; a NULL (code from before them) as 0 too. */
   native_tokens_completion_images: number | null;
   num_media_completion: number | null;
+  /** The request's session and x-request-id; NULL for none, and for rows from before the columns. */
+  session_id: string | null;
+  request_id: string | null;
 }
 
 const int = (n: number) => Math.max(0, Math.round(Number.isFinite(n) ? n : 0));
@@ -74,6 +77,8 @@ export const GENERATION_COLUMNS = [
   "preset_id",
   "native_tokens_completion_images",
   "num_media_completion",
+  "session_id",
+  "request_id",
 ] as const satisfies ReadonlyArray<keyof GenerationRow>;
 
 /** A generation log entry's row values, in GENERATION_COLUMNS order; `costNanos` must be what was charged. */
@@ -108,6 +113,8 @@ export function generationValues(record: GenerationRecord): SqlStorageValue[] {
     record.presetId ?? null,
     int(record.nativeTokensCompletionImages ?? 0),
     int(record.numMediaCompletion ?? 0),
+    record.sessionId ?? null,
+    record.requestId ?? null,
   ];
 }
 
@@ -142,6 +149,8 @@ export function readGeneration(sql: SqlStorage, id: string): GenerationRecord | 
     appTitle: row.app_title,
     user: row.user,
     presetId: row.preset_id,
+    sessionId: row.session_id,
+    requestId: row.request_id,
   };
 }
 

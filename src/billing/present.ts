@@ -134,6 +134,8 @@ export function generationData(record: GenerationRecord) {
     service_tier: null,
     web_search_engine: null,
     preset_id: record.presetId ?? null,
+    session_id: record.sessionId ?? null,
+    request_id: record.requestId ?? null,
     data_region: "global",
     workspace_id: null,
     // Tollgate extension: true when the provider reported no usage and tokens were estimated.

@@ -208,6 +208,10 @@ const SCHEMA_STEPS: ReadonlyArray<readonly string[]> = [
     `ALTER TABLE generations ADD COLUMN native_tokens_completion_images INTEGER DEFAULT 0`,
     `ALTER TABLE generations ADD COLUMN num_media_completion INTEGER DEFAULT 0`,
   ],
+  // 8: the session a generation's request named (`session_id` in /generation, OpenRouter's
+  // grouping of a conversation's or an agent's generations) and the request's x-request-id
+  // (`request_id`, to find its log line). NULL for none, and for the rows from before them.
+  [`ALTER TABLE generations ADD COLUMN session_id TEXT`, `ALTER TABLE generations ADD COLUMN request_id TEXT`],
 ];
 
 /**

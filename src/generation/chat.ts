@@ -12,7 +12,7 @@ import { planLive } from "../routing/live-plan";
 import { type Attempt, endpointKey } from "../routing/plan";
 import { StickyRoute } from "../routing/sticky";
 import { withVariant } from "../routing/variants";
-import { type ChatRequest, MAX_SESSION_ID_LENGTH } from "../schema/chat";
+import { type ChatRequest, sessionHeaderValue } from "../schema/chat";
 import { badRequest, GatewayError } from "../schema/errors";
 import type { WebResult } from "../search/exa";
 import { nativeOnly } from "../search/native";
@@ -77,7 +77,8 @@ export async function completeChat(
     promptTokens,
   });
   // A conversation's next request goes first to the endpoint whose prompt cache it warmed.
-  const sticky = StickyRoute.of(c.get("auth").accountId, request, sessionHeader(c));
+  const sessionHeader = sessionHeaderValue(c.req.header("x-session-id"));
+  const sticky = StickyRoute.of(c.get("auth").accountId, request, sessionHeader);
   c.set("sticky", sticky);
   // `engine: "native"` is served only by endpoints that search by themselves (400 when none does).
   const searching = web ? nativeOnly(web, planned) : planned;
@@ -139,6 +140,7 @@ export async function completeChat(
       requestedModel: request.model ?? null,
       stream: request.stream === true,
       user: request.user ?? null,
+      sessionId: request.session_id ?? sessionHeader ?? null,
       receivedAt,
       ...terms,
       choices: request.n ?? 1,
@@ -502,12 +504,3 @@ function withSearchCost(priced: PricedUsage, search: RequestSearch | undefined, 
 }
 
 const optionalCitations = (results: WebResult[] | undefined) => (results ? citations(results) : undefined);
-
-/** The request's `x-session-id` (a conversation's name, as `session_id` is in the body), held to OpenRouter's limit. */
-function sessionHeader(c: Context<AppEnv>): string | undefined {
-  const header = c.req.header("x-session-id");
-  if (header !== undefined && header.length > MAX_SESSION_ID_LENGTH) {
-    throw badRequest(`x-session-id: at most ${MAX_SESSION_ID_LENGTH} characters`);
-  }
-  return header;
-}

@@ -26,6 +26,7 @@ import {
   runAttempts,
 } from "../routing/attempts";
 import type { Attempt } from "../routing/plan";
+import { sessionHeaderValue } from "../schema/chat";
 import { GatewayError } from "../schema/errors";
 import { sleep } from "../sleep";
 import { reservationFor } from "./budget";
@@ -48,6 +49,8 @@ export interface Generation {
   requestedModel: string | null;
   stream: boolean;
   user: string | null;
+  /** The session the request named (GenerationStart.sessionId, else its x-session-id), for its record. */
+  sessionId: string | null;
   receivedAt: number;
   promptTokens: number;
   /** Images in the prompt (GenerationStart.images), charged at settlement as they were held. */
@@ -81,6 +84,8 @@ export interface GenerationStart {
   requestedModel: string | null;
   stream: boolean;
   user: string | null;
+  /** The session its body named (`session_id`); undefined for none, the x-session-id header then. */
+  sessionId?: string | null;
   receivedAt: number;
   promptTokens: number;
   /** The output cap the client asked for (none for embeddings: pass 0). */
@@ -141,6 +146,7 @@ export async function startGeneration<A>(
     c,
     id: newGenerationId(),
     ...start,
+    sessionId: start.sessionId ?? sessionHeaderValue(c.req.header("x-session-id")) ?? null,
     reservedNanos: 0,
     lease: null,
     solo: null,
@@ -369,6 +375,8 @@ export function record(
     providerName: success.attempt.provider.name,
     apiType: gen.apiType,
     presetId: gen.c.get("preset")?.id ?? null,
+    sessionId: gen.sessionId,
+    requestId: gen.c.get("requestId"),
     upstreamId: outcome.upstreamId,
     streamed: outcome.streamed,
     cancelled: outcome.cancelled,

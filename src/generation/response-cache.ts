@@ -3,6 +3,7 @@ import { settle } from "../billing/client";
 import type { ApiType, GenerationRecord } from "../billing/contract";
 import type { AppEnv } from "../context";
 import { sha256Hex } from "../digest";
+import { sessionHeaderValue } from "../schema/chat";
 import { badRequest } from "../schema/errors";
 import { SSE_HEADERS } from "../streaming/sse";
 import { newGenerationId } from "./ids";
@@ -36,7 +37,7 @@ interface Entry {
 }
 
 /** A validated request of an API that caches (embeddings have no `stream`). */
-type CachedRequest = object & { stream?: boolean | null; user?: string | null };
+type CachedRequest = object & { stream?: boolean | null; user?: string | null; session_id?: string | null };
 
 /** The facts of a stored generation a hit's record repeats. */
 export type EntryFacts = Omit<Entry, "body">;
@@ -123,7 +124,7 @@ export class ResponseCache {
     const entry = this.hit as Entry;
     const id = newGenerationId();
     const created = Math.floor(Date.now() / 1000);
-    this.recordHit(id, entry, request.stream === true, request.user ?? null);
+    this.recordHit(id, entry, request.stream === true, request.user ?? null, request.session_id);
     const headers = { "x-openrouter-cache-status": "HIT", "x-openrouter-cache-ttl": String(this.ttl) };
     if (!request.stream) {
       const reply = restamp(JSON.parse(entry.body), id, created);
@@ -162,7 +163,13 @@ export class ResponseCache {
    * A hit's generation record, settled as any (cost 0): found by `/generation`, counted in the
    * key's activity, charging nothing. It held nothing, so the settlement frees no hold.
    */
-  private recordHit(id: string, entry: Entry, streamed: boolean, user: string | null): void {
+  private recordHit(
+    id: string,
+    entry: Entry,
+    streamed: boolean,
+    user: string | null,
+    sessionId: string | null | undefined,
+  ): void {
     const { c } = this;
     const auth = c.get("auth");
     const attribution = c.get("attribution");
@@ -174,6 +181,8 @@ export class ResponseCache {
       providerName: entry.provider,
       apiType: this.apiType,
       presetId: c.get("preset")?.id ?? null,
+      sessionId: sessionId ?? sessionHeaderValue(c.req.header("x-session-id")) ?? null,
+      requestId: c.get("requestId"),
       upstreamId: null,
       streamed,
       cancelled: false,

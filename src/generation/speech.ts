@@ -59,6 +59,7 @@ export async function createSpeech(c: Context<AppEnv>, request: SpeechRequest): 
       requestedModel: request.model,
       stream: false,
       user: request.user ?? null,
+      sessionId: request.session_id,
       receivedAt,
       promptTokens: characters,
       maxOutputTokens: 0,

@@ -79,6 +79,7 @@ export async function createTranscription(c: Context<AppEnv>, request: Transcrip
       requestedModel: request.model,
       stream: false,
       user: request.user ?? null,
+      sessionId: request.session_id,
       receivedAt,
       promptTokens: inputBound,
       // The endpoint's whole output (outputCap: its max_completion_tokens, within its context).

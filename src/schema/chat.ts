@@ -1,5 +1,6 @@
 import * as z from "zod";
 import { base64Problem, withoutWhitespace } from "./base64";
+import { badRequest } from "./errors";
 import { entries, items } from "./items";
 import { ServerTool, StopServerToolsWhen } from "./server-tools";
 import { sparse } from "./sparse";
@@ -274,6 +275,14 @@ export const EndUser = z
 export const MAX_MODEL_ID_LENGTH = 1024;
 /** OpenRouter's limit on a session id (`session_id`, `x-session-id`). */
 export const MAX_SESSION_ID_LENGTH = 256;
+
+/** A request's `x-session-id` header (what `session_id` is in a body), held to OpenRouter's limit. */
+export function sessionHeaderValue(header: string | undefined): string | undefined {
+  if (header !== undefined && header.length > MAX_SESSION_ID_LENGTH) {
+    throw badRequest(`x-session-id: at most ${MAX_SESSION_ID_LENGTH} characters`);
+  }
+  return header;
+}
 export const ModelId = z
   .string()
   .min(1)

@@ -38,6 +38,8 @@ export function generationRecord(
     appTitle: "Example App",
     user: null,
     presetId: null,
+    sessionId: null,
+    requestId: null,
     ...extra,
   };
 }
