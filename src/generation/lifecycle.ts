@@ -84,7 +84,7 @@ export interface GenerationStart {
   requestedModel: string | null;
   stream: boolean;
   user: string | null;
-  /** The session its body named (`session_id`); undefined for none, the x-session-id header then. */
+  /** The session the request named (`session_id`, or chat's header already read); undefined: the x-session-id header's. */
   sessionId?: string | null;
   receivedAt: number;
   promptTokens: number;
@@ -146,7 +146,9 @@ export async function startGeneration<A>(
     c,
     id: newGenerationId(),
     ...start,
-    sessionId: start.sessionId ?? sessionHeaderValue(c.req.header("x-session-id")) ?? null,
+    // Chat reads the header itself (its sticky routing): undefined here means the caller did not.
+    sessionId:
+      start.sessionId !== undefined ? start.sessionId : (sessionHeaderValue(c.req.header("x-session-id")) ?? null),
     reservedNanos: 0,
     lease: null,
     solo: null,
