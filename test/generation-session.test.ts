@@ -51,6 +51,24 @@ describe("a generation's session and request id", () => {
     expect(none.record.request_id).toBe(none.requestId);
   });
 
+  it("a response-cache hit's record names its own session and request", async () => {
+    const body = {
+      model: MODEL,
+      max_tokens: 5,
+      messages: [{ role: "user", content: `cache me ${crypto.randomUUID()}` }],
+    };
+    const cached = { "x-openrouter-cache": "true" };
+    const miss = await chat(key, body, { ...cached, "x-session-id": "first" });
+    expect(miss.headers.get("x-openrouter-cache-status")).toBe("MISS");
+    await miss.body?.cancel();
+    const hit = await chat(key, body, { ...cached, "x-session-id": "second" });
+    expect(hit.headers.get("x-openrouter-cache-status")).toBe("HIT");
+    const { record, requestId } = await generated(hit);
+    expect(record.session_id).toBe("second");
+    expect(record.request_id).toBe(requestId);
+    expect(record.total_cost).toBe(0);
+  });
+
   it("embeddings: the x-session-id header groups them too; one over 256 characters is a 400", async () => {
     const embed = (headers: Record<string, string>) =>
       gatewayFetch(`${BASE}/embeddings`, {

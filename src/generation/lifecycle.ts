@@ -362,23 +362,40 @@ export interface Outcome {
   images?: number;
 }
 
+/**
+ * What a generation's record says of the request that made it (every record's, a cache hit's
+ * too): its key, preset, session, request id, app and end user.
+ */
+export function requestFacts(
+  c: Context<AppEnv>,
+  user: string | null,
+  sessionId: string | null,
+): Pick<GenerationRecord, "keyHash" | "presetId" | "sessionId" | "requestId" | "appReferer" | "appTitle" | "user"> {
+  const attribution = c.get("attribution");
+  return {
+    keyHash: c.get("auth").keyHash,
+    presetId: c.get("preset")?.id ?? null,
+    sessionId,
+    requestId: c.get("requestId"),
+    appReferer: attribution.referer,
+    appTitle: attribution.title,
+    user,
+  };
+}
+
 export function record(
   gen: Generation,
   success: Pick<AttemptSuccess<unknown>, "attempt" | "startedAt">,
   outcome: Outcome,
 ): GenerationRecord {
-  const attribution = gen.c.get("attribution");
   const now = Date.now();
   return {
     id: gen.id,
-    keyHash: gen.c.get("auth").keyHash,
+    ...requestFacts(gen.c, gen.user, gen.sessionId),
     createdAt: gen.receivedAt,
     model: success.attempt.model.id,
     providerName: success.attempt.provider.name,
     apiType: gen.apiType,
-    presetId: gen.c.get("preset")?.id ?? null,
-    sessionId: gen.sessionId,
-    requestId: gen.c.get("requestId"),
     upstreamId: outcome.upstreamId,
     streamed: outcome.streamed,
     cancelled: outcome.cancelled,
@@ -396,9 +413,6 @@ export function record(
     costNanos: outcome.costNanos,
     latencyMs: outcome.firstByteAt === null ? null : Math.max(0, outcome.firstByteAt - gen.receivedAt),
     generationTimeMs: Math.max(0, now - success.startedAt),
-    appReferer: attribution.referer,
-    appTitle: attribution.title,
-    user: gen.user,
   };
 }
 

@@ -7,6 +7,7 @@ import { sessionHeaderValue } from "../schema/chat";
 import { badRequest } from "../schema/errors";
 import { SSE_HEADERS } from "../streaming/sse";
 import { newGenerationId } from "./ids";
+import { requestFacts } from "./lifecycle";
 import type { ReplyShape } from "./reply-shape";
 
 /**
@@ -172,17 +173,13 @@ export class ResponseCache {
   ): void {
     const { c } = this;
     const auth = c.get("auth");
-    const attribution = c.get("attribution");
     const record: GenerationRecord = {
       id,
-      keyHash: auth.keyHash,
+      ...requestFacts(c, user, sessionId ?? sessionHeaderValue(c.req.header("x-session-id")) ?? null),
       createdAt: Date.now(),
       model: entry.model,
       providerName: entry.provider,
       apiType: this.apiType,
-      presetId: c.get("preset")?.id ?? null,
-      sessionId: sessionId ?? sessionHeaderValue(c.req.header("x-session-id")) ?? null,
-      requestId: c.get("requestId"),
       upstreamId: null,
       streamed,
       cancelled: false,
@@ -198,9 +195,6 @@ export class ResponseCache {
       costNanos: 0,
       latencyMs: Math.max(0, Date.now() - c.get("receivedAt")),
       generationTimeMs: 0,
-      appReferer: attribution.referer,
-      appTitle: attribution.title,
-      user,
     };
     c.executionCtx.waitUntil(
       settle(c.env, auth.accountId, { keyHash: auth.keyHash, generationId: id, record }).catch((error: unknown) =>
