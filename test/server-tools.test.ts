@@ -247,6 +247,44 @@ describe("openrouter:web_search", () => {
     expect(body.choices[0].message.annotations).toHaveLength(2);
   });
 
+  it("max_characters, else search_context_size, sets each result's text: 1,000 characters by default", async () => {
+    const askedFor = async (parameters: Record<string, unknown>) => {
+      const marker = nonce();
+      const before = (await exaCalls()).length;
+      const response = await ask(`search for ${marker}`, [{ type: "openrouter:web_search", parameters }]);
+      expect(response.status).toBe(200);
+      await response.body?.cancel();
+      const exa = (await exaCalls()).slice(before);
+      expect(exa).toHaveLength(1);
+      const turns = await modelCalls(marker);
+      const result = (turns[1]!.body as any).messages.at(-1).content as string;
+      return { maxCharacters: (exa[0]!.body as any).contents.text.maxCharacters, result };
+    };
+    expect((await askedFor({})).maxCharacters).toBe(1000);
+    expect((await askedFor({ search_context_size: "low" })).maxCharacters).toBe(5000);
+    expect((await askedFor({ search_context_size: "high" })).maxCharacters).toBe(30000);
+    const cut = await askedFor({ max_characters: 12, search_context_size: "medium" });
+    expect(cut.maxCharacters).toBe(12);
+    // The page text the model reads is cut there ('Result 1 for "weather": …' is longer).
+    expect(cut.result).toContain("Result 1 for");
+    expect(cut.result).not.toContain("emulated page text");
+  });
+
+  it("the hold grows with the text asked for: a key that affords 1,000 characters a result but not 30,000 is a 402", async () => {
+    // The default loop holds ~$0.12 (25 results, each later turn's prompt grown by their text); with
+    // 30,000 characters a result, ~$0.55.
+    const { key: modest } = await fundedAccount("0.25");
+    const tools = (parameters: Record<string, unknown>) => [{ type: "openrouter:web_search", parameters }];
+    const plain = await ask(`search for ${nonce()}`, tools({}), {}, modest);
+    expect(plain.status).toBe(200);
+    await plain.body?.cancel();
+    const before = (await exaCalls()).length;
+    const wide = await ask(`search for ${nonce()}`, tools({ search_context_size: "high" }), {}, modest);
+    expect(wide.status).toBe(402);
+    await wide.body?.cancel();
+    expect((await exaCalls()).length).toBe(before);
+  });
+
   it("a failed search is an error result the model answers with: a 200 charging the tokens only", async () => {
     const emulator = inject("emulatorUrl");
     const { key: fresh } = await fundedAccount("1");
@@ -540,6 +578,15 @@ describe("server tools refused", () => {
   it("a timezone that is not an IANA zone, naming the field", async () => {
     const message = await refusal([{ type: "openrouter:datetime", parameters: { timezone: "Mars/Olympus_Mons" } }]);
     expect(message).toContain("tools.0.parameters.timezone");
+  });
+
+  it("a max_characters or search_context_size out of range, naming it", async () => {
+    expect(await refusal([{ type: "openrouter:web_search", parameters: { max_characters: 0 } }])).toContain(
+      "tools.0.parameters.max_characters",
+    );
+    expect(await refusal([{ type: "openrouter:web_search", parameters: { search_context_size: "huge" } }])).toContain(
+      "tools.0.parameters.search_context_size",
+    );
   });
 
   it("an engine this gateway does not run, and max_results past 10", async () => {

@@ -20,6 +20,8 @@ export type ServerToolSpec =
       maxUses: number;
       /** Results across the request's searches; past them a search gets an error result. */
       maxTotalResults: number;
+      /** Each result's text, at most (`max_characters`, else `search_context_size`'s). */
+      maxCharacters: number;
       includeDomains?: string[];
       excludeDomains?: string[];
     }
@@ -28,14 +30,23 @@ export type ServerToolSpec =
 /** The function tool a server tool is shown to the model as, with its spec. */
 export type ExposedServerTool = FunctionTool & { server_tool: ServerToolSpec };
 
-/** Defaults and bounds (OpenRouter's defaults: 5 results a search, 50 results a request). */
+/**
+ * Defaults and bounds (OpenRouter's defaults: 5 results a search, 50 results a request), the `web`
+ * plugin's too where it has the same setting (search/web.ts).
+ */
 export const SERVER_SEARCH_LIMITS = {
   defaultResults: 5,
   maxResults: 10,
   defaultUses: 5,
   maxUses: 10,
   defaultTotalResults: 50,
+  /** A result's text, in characters: the gateway's default (the `web` plugin's), and the most asked. */
+  defaultCharacters: 1000,
+  maxCharacters: 100_000,
 };
+
+/** `search_context_size`'s fixed cap on a result's text with Exa, as OpenRouter documents it. */
+const CONTEXT_SIZE_CHARACTERS = { low: 5_000, medium: 15_000, high: 30_000 } as const;
 
 /** Whether `zone` is an IANA time zone the runtime knows. */
 function knownZone(zone: string): boolean {
@@ -63,6 +74,8 @@ const WebSearchParameters = z
     max_results: z.number().int().min(1).max(SERVER_SEARCH_LIMITS.maxResults).nullish(),
     max_uses: z.number().int().min(1).max(SERVER_SEARCH_LIMITS.maxUses).nullish(),
     max_total_results: z.number().int().min(1).nullish(),
+    max_characters: z.number().int().min(1).max(SERVER_SEARCH_LIMITS.maxCharacters).nullish(),
+    search_context_size: z.enum(["low", "medium", "high"]).nullish(),
     allowed_domains: Domains.nullish(),
     excluded_domains: Domains.nullish(),
   })
@@ -116,6 +129,12 @@ export const ServerTool = z.looseObject({ type: z.string() }).transform((tool, c
         maxResults,
         maxUses: p.max_uses ?? SERVER_SEARCH_LIMITS.defaultUses,
         maxTotalResults: p.max_total_results ?? SERVER_SEARCH_LIMITS.defaultTotalResults,
+        // max_characters wins over search_context_size, as on OpenRouter.
+        maxCharacters:
+          p.max_characters ??
+          (p.search_context_size
+            ? CONTEXT_SIZE_CHARACTERS[p.search_context_size]
+            : SERVER_SEARCH_LIMITS.defaultCharacters),
         ...(p.allowed_domains?.length ? { includeDomains: p.allowed_domains } : {}),
         ...(p.excluded_domains?.length ? { excludeDomains: p.excluded_domains } : {}),
       },

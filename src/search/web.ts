@@ -2,6 +2,7 @@ import { contentText } from "../providers/content-text";
 import type { UrlCitation } from "../providers/types";
 import type { ChatRequest } from "../schema/chat";
 import { badRequest } from "../schema/errors";
+import { SERVER_SEARCH_LIMITS } from "../schema/server-tools";
 import type { WebResult } from "./exa";
 
 /**
@@ -26,12 +27,12 @@ export interface WebSearch {
 
 /** OpenRouter's price for Exa's results: $4 per 1000, in nano-dollars per result. */
 export const WEB_RESULT_NANOS = 4_000_000;
-/** Results fetched when `max_results` is not set (OpenRouter's default). */
-const DEFAULT_RESULTS = 5;
+/** Results fetched when `max_results` is not set (OpenRouter's default; the server tool's too). */
+const DEFAULT_RESULTS = SERVER_SEARCH_LIMITS.defaultResults;
 /** The most results a request may ask for (the most Exa's base price covers per search). */
-export const MAX_RESULTS = 10;
-/** The page text asked of each result, in characters. */
-export const RESULT_CHARACTERS = 1000;
+export const MAX_RESULTS = SERVER_SEARCH_LIMITS.maxResults;
+/** The page text asked of each result, in characters (the server tool's default too). */
+export const RESULT_CHARACTERS = SERVER_SEARCH_LIMITS.defaultCharacters;
 /**
  * Prompt tokens the injected message may add, per result and once (the prompt), held for before
  * the search runs: a token a character of the result's text (English runs about four characters a
@@ -124,7 +125,8 @@ function domainsOf(value: unknown, field: string): string[] | undefined {
 }
 
 /** The prompt tokens the search's message may add, for the hold. */
-export const searchPromptTokens = (search: WebSearch) => search.maxResults * TOKENS_PER_RESULT + PROMPT_TOKENS;
+export const searchPromptTokens = (search: Pick<WebSearch, "maxResults">, resultCharacters = RESULT_CHARACTERS) =>
+  search.maxResults * (resultCharacters + TOKENS_PER_RESULT - RESULT_CHARACTERS) + PROMPT_TOKENS;
 
 /** Where the last user message is (-1: none). */
 function lastUserIndex(request: ChatRequest): number {

@@ -10,13 +10,7 @@ import type { ChatRequest, Message, ToolCall } from "../schema/chat";
 import { badRequest, GatewayError } from "../schema/errors";
 import type { ServerToolSpec, StopCondition } from "../schema/server-tools";
 import { type ExaAccess, exaAccess, exaSearch, type WebResult } from "../search/exa";
-import {
-  listedResults,
-  MAX_QUERY_CHARACTERS,
-  RESULT_CHARACTERS,
-  searchPromptTokens,
-  WEB_RESULT_NANOS,
-} from "../search/web";
+import { listedResults, MAX_QUERY_CHARACTERS, searchPromptTokens, WEB_RESULT_NANOS } from "../search/web";
 import { currentTime } from "./datetime";
 
 /**
@@ -158,7 +152,9 @@ export class ServerTools {
       });
     const output = hold(terms.promptTokens).maxOutputTokens;
     const results = this.worstResults;
-    const added = (results > 0 ? searchPromptTokens({ maxResults: results }) : 0) + this.maxCalls * CALL_TOKENS;
+    const characters = this.webSearch?.maxCharacters;
+    const added =
+      (results > 0 ? searchPromptTokens({ maxResults: results }, characters) : 0) + this.maxCalls * CALL_TOKENS;
     let nanos = results * WEB_RESULT_NANOS;
     for (let turn = 1; turn < this.maxTurns; turn++) {
       nanos += hold(terms.promptTokens + turn * output + added).worstCaseNanos;
@@ -320,7 +316,7 @@ export class ServerTools {
           query: query.slice(-MAX_QUERY_CHARACTERS),
           // Parallel searches share what is left of max_total_results: each takes it as it starts.
           numResults: Math.min(spec.maxResults, left),
-          maxCharacters: RESULT_CHARACTERS,
+          maxCharacters: spec.maxCharacters,
           ...(spec.includeDomains ? { includeDomains: spec.includeDomains } : {}),
           ...(spec.excludeDomains ? { excludeDomains: spec.excludeDomains } : {}),
         },
