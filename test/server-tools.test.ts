@@ -270,6 +270,22 @@ describe("openrouter:web_search", () => {
     expect(cut.result).not.toContain("emulated page text");
   });
 
+  it("user_location's country biases Exa's results (its userLocation); none, none sent", async () => {
+    const sent = async (parameters: Record<string, unknown>) => {
+      const before = (await exaCalls()).length;
+      const response = await ask(`search for ${nonce()}`, [{ type: "openrouter:web_search", parameters }]);
+      expect(response.status).toBe(200);
+      await response.body?.cancel();
+      return (await exaCalls()).slice(before)[0]!.body as any;
+    };
+    const located = await sent({
+      user_location: { type: "approximate", country: "FR", city: "Lyon", timezone: "Europe/Paris" },
+    });
+    expect(located.userLocation).toBe("fr");
+    expect(await sent({ user_location: { type: "approximate", city: "Lyon" } })).not.toHaveProperty("userLocation");
+    expect(await sent({})).not.toHaveProperty("userLocation");
+  });
+
   it("the hold grows with the text asked for: a key that affords 1,000 characters a result but not 30,000 is a 402", async () => {
     // The default loop holds ~$0.12 (25 results, each later turn's prompt grown by their text); with
     // 30,000 characters a result, ~$0.55.
@@ -578,6 +594,12 @@ describe("server tools refused", () => {
   it("a timezone that is not an IANA zone, naming the field", async () => {
     const message = await refusal([{ type: "openrouter:datetime", parameters: { timezone: "Mars/Olympus_Mons" } }]);
     expect(message).toContain("tools.0.parameters.timezone");
+  });
+
+  it("a user_location country that is no ISO 3166-1 code, naming it", async () => {
+    expect(
+      await refusal([{ type: "openrouter:web_search", parameters: { user_location: { country: "France" } } }]),
+    ).toContain("tools.0.parameters.user_location.country");
   });
 
   it("a max_characters or search_context_size out of range, naming it", async () => {

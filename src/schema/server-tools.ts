@@ -22,6 +22,8 @@ export type ServerToolSpec =
       maxTotalResults: number;
       /** Each result's text, at most (`max_characters`, else `search_context_size`'s). */
       maxCharacters: number;
+      /** `user_location.country`, lower case (Exa's `userLocation`: results biased to that country). */
+      country?: string;
       includeDomains?: string[];
       excludeDomains?: string[];
     }
@@ -76,6 +78,19 @@ const WebSearchParameters = z
     max_total_results: z.number().int().min(1).nullish(),
     max_characters: z.number().int().min(1).max(SERVER_SEARCH_LIMITS.maxCharacters).nullish(),
     search_context_size: z.enum(["low", "medium", "high"]).nullish(),
+    // OpenRouter's approximate location; Exa biases results by its country alone.
+    user_location: z
+      .looseObject({
+        type: z.literal("approximate").nullish(),
+        country: z
+          .string()
+          .regex(/^[A-Za-z]{2}$/, "a two-letter ISO 3166-1 country code")
+          .nullish(),
+        city: z.string().nullish(),
+        region: z.string().nullish(),
+        timezone: z.string().nullish(),
+      })
+      .nullish(),
     allowed_domains: Domains.nullish(),
     excluded_domains: Domains.nullish(),
   })
@@ -135,6 +150,7 @@ export const ServerTool = z.looseObject({ type: z.string() }).transform((tool, c
           (p.search_context_size
             ? CONTEXT_SIZE_CHARACTERS[p.search_context_size]
             : SERVER_SEARCH_LIMITS.defaultCharacters),
+        ...(p.user_location?.country ? { country: p.user_location.country.toLowerCase() } : {}),
         ...(p.allowed_domains?.length ? { includeDomains: p.allowed_domains } : {}),
         ...(p.excluded_domains?.length ? { excludeDomains: p.excluded_domains } : {}),
       },

@@ -38,6 +38,8 @@ export interface ExaQuery {
   maxCharacters: number;
   includeDomains?: string[];
   excludeDomains?: string[];
+  /** An ISO 3166-1 alpha-2 country code, lower case: results biased to users there. */
+  userLocation?: string;
 }
 
 /** Exa's `POST /search` reply, the fields read of it. */
@@ -63,6 +65,7 @@ export async function exaSearch(access: ExaAccess, ask: ExaQuery, signal: AbortS
         numResults,
         ...(ask.includeDomains ? { includeDomains: ask.includeDomains } : {}),
         ...(ask.excludeDomains ? { excludeDomains: ask.excludeDomains } : {}),
+        ...(ask.userLocation ? { userLocation: ask.userLocation } : {}),
         contents: { text: { maxCharacters } },
       }),
       signal: AbortSignal.any([signal, AbortSignal.timeout(SEARCH_TIMEOUT_MS)]),

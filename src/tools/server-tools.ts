@@ -319,6 +319,7 @@ export class ServerTools {
           maxCharacters: spec.maxCharacters,
           ...(spec.includeDomains ? { includeDomains: spec.includeDomains } : {}),
           ...(spec.excludeDomains ? { excludeDomains: spec.excludeDomains } : {}),
+          ...(spec.country ? { userLocation: spec.country } : {}),
         },
         signal,
       );
