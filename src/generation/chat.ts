@@ -3,6 +3,7 @@ import { getCatalog } from "../catalog/store";
 import type { AppEnv } from "../context";
 import { serverTiming } from "../observability";
 import { producedText } from "../providers/assistant-message";
+import { credentialSecrets, withoutSecrets } from "../providers/errors";
 import { asksForImages, atDefault } from "../providers/parameters";
 import { adapterFor } from "../providers/registry";
 import type { ChatCompletionOut, ChoiceOut, Usage } from "../providers/types";
@@ -173,7 +174,19 @@ export async function completeChat(
       : jsonReply(gen, success, headers, shape, hideReasoning, healsReply(request), undefined, cache, tools);
   }
   return request.stream
-    ? streamReply(gen, success, headers, attempts, call, shape, hideReasoning, request.n ?? 1, search, cache)
+    ? streamReply(
+        gen,
+        success,
+        headers,
+        attempts,
+        call,
+        shape,
+        hideReasoning,
+        request.n ?? 1,
+        search,
+        cache,
+        request.debug?.echo_upstream_body === true,
+      )
     : jsonReply(gen, success, headers, shape, hideReasoning, healsReply(request), search, cache);
 }
 
@@ -369,6 +382,8 @@ function streamReply(
   choices: number,
   search: RequestSearch | undefined,
   cache: ResponseCache | null,
+  /** `debug.echo_upstream_body`: the answering endpoint's body in a chunk ahead of the answer. */
+  echo: boolean,
 ): Response {
   let current = first;
   const tried = new Set<Attempt>(
@@ -452,6 +467,7 @@ function streamReply(
       return sourceOf(current);
     },
     finalizeUsage: finalUsage,
+    ...(echo ? { echoUpstreamBody: echoedBody(first) } : {}),
     annotations: search ? () => optionalCitations(search.resultsFor(current.attempt)) : undefined,
     waitUntil: (promise) => gen.c.executionCtx.waitUntil(promise),
     onEnd: (summary) => {
@@ -504,3 +520,18 @@ function withSearchCost(priced: PricedUsage, search: RequestSearch | undefined, 
 }
 
 const optionalCitations = (results: WebResult[] | undefined) => (results ? citations(results) : undefined);
+
+/**
+ * The body the answering endpoint was sent, for `debug.echo_upstream_body` (parsed, as OpenRouter
+ * shows it): never one of the gateway's credentials, should a format carry one in its body.
+ */
+function echoedBody(success: AttemptSuccess): unknown {
+  const body = success.call.init.body;
+  if (typeof body !== "string") return null;
+  const text = withoutSecrets(body, credentialSecrets(success.target, success.adapter));
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}

@@ -64,14 +64,19 @@ export function credentialSecrets(target: UpstreamTarget, adapter: CredentialPar
   return [target.apiKey, ...(adapter.credentialParts?.(target) ?? [])];
 }
 
-/** A short, secret-free version of an upstream error text for messages and metadata. */
-export function sanitizeUpstreamText(text: string, secrets: readonly string[]): string {
+/** `text` with each of the gateway's credentials in it replaced by `***`. */
+export function withoutSecrets(text: string, secrets: readonly string[]): string {
   let clean = text;
   // Longest first: a secret that contains another is replaced whole, not around the shorter one.
   for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
     if (secret.length >= 8) clean = clean.split(secret).join("***");
   }
-  clean = clean.replace(/\b(sk|key|token)[-_][A-Za-z0-9_-]{12,}/g, "$1-***");
+  return clean;
+}
+
+/** A short, secret-free version of an upstream error text for messages and metadata. */
+export function sanitizeUpstreamText(text: string, secrets: readonly string[]): string {
+  const clean = withoutSecrets(text, secrets).replace(/\b(sk|key|token)[-_][A-Za-z0-9_-]{12,}/g, "$1-***");
   return clean.length > 500 ? `${clean.slice(0, 500)}…` : clean;
 }
 

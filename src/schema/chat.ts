@@ -305,6 +305,8 @@ export const CommonRequestFields = {
   user: EndUser,
   /** The conversation's name for sticky routing (routing/sticky.ts), as the `x-session-id` header also gives it. */
   session_id: z.string().max(MAX_SESSION_ID_LENGTH, `at most ${MAX_SESSION_ID_LENGTH} characters`).optional(),
+  /** OpenRouter's `debug.echo_upstream_body`: a stream's first chunk shows the body sent upstream. */
+  debug: z.looseObject({ echo_upstream_body: z.boolean().nullish() }).nullish(),
   /** What ends a server-tool loop early (schema/server-tools.ts); not sent on. */
   stop_server_tools_when: StopServerToolsWhen.optional(),
   /** OpenAI's cache key, sent on to the provider; also sticky routing's name for a conversation with no session_id. */

@@ -110,6 +110,11 @@ export interface ChatStreamOptions {
   waitUntil: (promise: Promise<unknown>) => void;
   /** Called exactly once when the stream is over, however it ended. */
   onEnd: (summary: StreamSummary) => void;
+  /**
+   * `debug.echo_upstream_body`: the body sent to the provider, shown in a chunk of its own (no
+   * choices, a `debug` field) ahead of the answer, as OpenRouter sends it.
+   */
+  echoUpstreamBody?: unknown;
 }
 
 /**
@@ -298,7 +303,10 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
     // awaited: a client that has not started reading must not keep the provider's stream unread
     // (the first-token clock would run out on the client's account, blamed on the provider).
     void out.sendBytes(KEEP_ALIVE_BYTES);
-    let pending = "";
+    let pending =
+      options.echoUpstreamBody === undefined
+        ? ""
+        : frame([], `,"debug":${JSON.stringify({ echo_upstream_body: options.echoUpstreamBody })}`);
     /** The provider's reason (and its words, if it gave any), once a choice of the current upstream ended in error. */
     let endedInError: ErrorFinish | undefined;
     while (!ended) {

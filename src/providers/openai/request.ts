@@ -17,6 +17,7 @@ export const GATEWAY_FIELDS: ReadonlySet<string> = new Set([
   "usage",
   "session_id",
   "stop_server_tools_when",
+  "debug",
   "plugins",
   "reasoning",
   "reasoning_effort",
