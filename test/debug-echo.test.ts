@@ -84,6 +84,41 @@ describe("debug.echo_upstream_body", () => {
     expect(chunks).toBeGreaterThan(2);
   });
 
+  it("on /responses: a response.debug event first (sequence 0), then the response's events, as the SDK parses them", async () => {
+    const marker = nonce();
+    const response = await gatewayFetch(`${BASE}/responses`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json" },
+      body: JSON.stringify({ model: "openai/gpt-4o-mini", input: `hello ${marker}`, stream: true, debug }),
+    });
+    expect(response.status).toBe(200);
+    // Each event's `data:` line (the Responses API names each event in an `event:` line first).
+    const events = (await response.text())
+      .split("\n\n")
+      .map((block) => block.split("\n").find((line) => line.startsWith("data: ")))
+      .filter((line): line is string => line !== undefined)
+      .map((line) => JSON.parse(line.slice("data: ".length)) as Record<string, any>);
+    expect(events[0]).toMatchObject({ type: "response.debug", sequence_number: 0 });
+    const [sent] = await emulatorRequests(marker);
+    expect(events[0]?.debug.echo_upstream_body).toEqual(sent?.body);
+    expect(events[1]).toMatchObject({ type: "response.created", sequence_number: 1 });
+    expect(events.at(-1)?.type).toBe("response.completed");
+
+    const stream = await openRouterClient(key).responses.send({
+      responsesRequest: {
+        model: "openai/gpt-4o-mini",
+        input: `hi ${nonce()}`,
+        stream: true,
+        debug: { echoUpstreamBody: true },
+      },
+    });
+    if ("output" in stream) throw new Error("expected a stream");
+    const types: string[] = [];
+    for await (const event of stream) types.push(event.type);
+    expect(types[0]).toBe("response.debug");
+    expect(types).toContain("response.completed");
+  });
+
   it("is ignored without a stream, as OpenRouter ignores it", async () => {
     const response = await chat(key, {
       model: "openai/gpt-4o-mini",

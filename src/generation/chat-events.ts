@@ -64,6 +64,8 @@ export interface ChatChunk {
   }>;
   usage?: PublicUsage;
   error?: { code: number; message: string; metadata?: { error_type?: string } };
+  /** `debug.echo_upstream_body`'s chunk, the stream's first (streaming/chat-stream.ts). */
+  debug?: { echo_upstream_body: unknown };
 }
 
 /**

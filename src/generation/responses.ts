@@ -333,6 +333,7 @@ class ResponsesStreamState implements ChunkTranslator {
     | undefined;
   private readonly tools = new Map<number, ToolCallState>();
   private finishReason: string | null = null;
+  private started = false;
   private ended = false;
 
   constructor(private readonly request: ResponsesRequest) {}
@@ -341,7 +342,12 @@ class ResponsesStreamState implements ChunkTranslator {
   chunk(chunk: ChatChunk): string {
     this.out = "";
     if (this.ended) return "";
-    if (this.sequence === 0) this.start(chunk);
+    // `debug.echo_upstream_body`: OpenRouter's `response.debug`, ahead of the response's events.
+    if (chunk.debug) {
+      this.emit("response.debug", { debug: chunk.debug });
+      return this.out;
+    }
+    if (!this.started) this.start(chunk);
     const choice = chunk.choices.find((c) => c.index === 0);
     if (choice) {
       const { delta } = choice;
@@ -379,6 +385,7 @@ class ResponsesStreamState implements ChunkTranslator {
   }
 
   private start(chunk: ChatChunk): void {
+    this.started = true;
     this.id = chunk.id;
     this.createdAt = chunk.created;
     this.model = chunk.model;

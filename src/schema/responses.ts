@@ -152,6 +152,8 @@ export const ResponsesRequestSchema = sparse(
     ).nullish(),
     // OpenAI's chat takes these too: passed on as a chat request's would be.
     prompt_cache_key: z.string().nullish(),
+    // OpenRouter's: a stream's `response.debug` event shows the body sent upstream.
+    debug: CommonRequestFields.debug,
     safety_identifier: z.string().nullish(),
     truncation: z.literal("disabled", { error: 'truncation "auto" is not supported: only "disabled"' }).nullish(),
     // Stateful features: a stateless gateway cannot serve them.
@@ -225,6 +227,7 @@ export function responsesToChat(request: ResponsesRequest): ChatRequest {
     service_tier: request.service_tier,
     prompt_cache_key: request.prompt_cache_key,
     safety_identifier: request.safety_identifier,
+    debug: request.debug,
   };
   if (request.tools && request.tools.length > 0) chat.tools = request.tools.map(toChatTool);
   if (request.tool_choice != null) chat.tool_choice = toChatToolChoice(request.tool_choice);
