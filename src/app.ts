@@ -1,4 +1,3 @@
-import { Hono } from "hono";
 import { activityRoutes } from "./api/activity";
 import { adminRoutes } from "./api/admin";
 import { audioRoutes } from "./api/audio";
@@ -15,15 +14,15 @@ import { modelsRoutes } from "./api/models";
 import { presetsRoutes } from "./api/presets";
 import { rerankRoutes } from "./api/rerank";
 import { responsesRoutes } from "./api/responses";
-import type { AppEnv } from "./context";
 import { addCorsHeaders, isPreflight, preflightResponse } from "./cors";
 import { methodNotAllowed } from "./methods";
 import { keyId, requestLine } from "./observability";
+import { type Routes, routes } from "./routes";
 import { GatewayError } from "./schema/errors";
 
 /** The public API, mounted at `/api/v1` (OpenRouter's path) and `/v1` (OpenAI SDK default). */
-function buildApi(): Hono<AppEnv> {
-  const api = new Hono<AppEnv>();
+function buildApi(): Routes {
+  const api = routes();
   api.route("/", chatRoutes);
   api.route("/", embeddingsRoutes);
   api.route("/", rerankRoutes);
@@ -43,8 +42,8 @@ function buildApi(): Hono<AppEnv> {
   return api;
 }
 
-export function buildApp(): Hono<AppEnv> {
-  const app = new Hono<AppEnv>();
+export function buildApp(): Routes {
+  const app = routes();
   app.use("*", async (c, next) => {
     const started = Date.now();
     const requestId = c.req.header("x-request-id") ?? crypto.randomUUID();

@@ -1,10 +1,9 @@
-import { Hono } from "hono";
 import { requireKey } from "../auth/middleware";
 import type { ActivityRow } from "../billing/activity";
 import { accountStub, unwrap } from "../billing/client";
 import { nanosToUsd } from "../billing/money";
 import { type CatalogIndex, getCatalog } from "../catalog/store";
-import type { AppEnv } from "../context";
+import { routes } from "../routes";
 import { ACTIVITY_DAYS, ActivityQuerySchema } from "../schema/accounting";
 import { badRequest } from "../schema/errors";
 import { parseWith } from "../schema/validate";
@@ -15,7 +14,7 @@ const DAY_MS = 86_400_000;
  * `GET /activity` (OpenRouter's, behind a provisioning key): the account's generations of the
  * last 30 completed UTC days (today's are not in it yet), summed per day, model and provider.
  */
-export const activityRoutes = new Hono<AppEnv>();
+export const activityRoutes = routes();
 
 activityRoutes.get("/activity", requireKey, async (c) => {
   const query = parseWith(ActivityQuerySchema, c.req.query());

@@ -1,4 +1,3 @@
-import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import * as z from "zod";
 import { bearerToken } from "../auth/middleware";
@@ -7,6 +6,7 @@ import { issueKey, patchFromBody, revokeKey } from "../billing/keys-service";
 import { parseUsdToNanos } from "../billing/money";
 import { accountData, creditEntryData, creditsData, keyData } from "../billing/present";
 import type { AppEnv } from "../context";
+import { routes } from "../routes";
 import {
   AccountIdSchema,
   AdminCreateKeyBodySchema,
@@ -22,7 +22,7 @@ import { parseJsonBody, parseWith } from "../schema/validate";
  * off (404) unless the `ADMIN_TOKEN` secret is set, and every call must carry
  * `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time.
  */
-export const adminRoutes = new Hono<AppEnv>();
+export const adminRoutes = routes();
 
 const encoder = new TextEncoder();
 

@@ -1,13 +1,12 @@
-import { Hono } from "hono";
 import { requireKey } from "../auth/middleware";
-import type { AppEnv } from "../context";
 import { createSpeech } from "../generation/speech";
 import { createTranscription } from "../generation/transcriptions";
+import { routes } from "../routes";
 import { SpeechRequestSchema, TranscriptionRequestSchema } from "../schema/audio";
 import { isMultipart, parseTranscriptionUpload } from "../schema/transcription-upload";
 import { parseJsonBody } from "../schema/validate";
 
-export const audioRoutes = new Hono<AppEnv>();
+export const audioRoutes = routes();
 
 /** OpenRouter's JSON form, or OpenAI's multipart upload (its SDK's), read into the same request. */
 audioRoutes.post("/audio/transcriptions", requireKey, async (c) => {

@@ -1,13 +1,12 @@
-import { Hono } from "hono";
 import { requireKey } from "../auth/middleware";
-import type { AppEnv } from "../context";
 import { completeChat } from "../generation/chat";
 import { withPreset } from "../presets/request";
+import { routes } from "../routes";
 import { applyPlugins } from "../routing/variants";
 import { ChatRequestSchema } from "../schema/chat";
 import { parseJsonBody } from "../schema/validate";
 
-export const chatRoutes = new Hono<AppEnv>();
+export const chatRoutes = routes();
 
 chatRoutes.post("/chat/completions", requireKey, async (c) => {
   const request = await parseJsonBody(c.req.raw, ChatRequestSchema);

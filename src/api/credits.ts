@@ -1,11 +1,10 @@
-import { Hono } from "hono";
 import { requireKey } from "../auth/middleware";
 import { accountStub, unwrap } from "../billing/client";
 import { creditsData } from "../billing/present";
-import type { AppEnv } from "../context";
+import { routes } from "../routes";
 
 /** `GET /credits`: the account's credits granted and spent, for any live key of the account. */
-export const creditsRoutes = new Hono<AppEnv>();
+export const creditsRoutes = routes();
 
 creditsRoutes.get("/credits", requireKey, async (c) => {
   const auth = c.get("auth");

@@ -1,11 +1,10 @@
-import { Hono } from "hono";
 import { requireKey } from "../auth/middleware";
-import type { AppEnv } from "../context";
 import { createEmbeddings } from "../generation/embeddings";
+import { routes } from "../routes";
 import { EmbeddingsRequestSchema } from "../schema/embeddings";
 import { parseJsonBody } from "../schema/validate";
 
-export const embeddingsRoutes = new Hono<AppEnv>();
+export const embeddingsRoutes = routes();
 
 embeddingsRoutes.post("/embeddings", requireKey, async (c) => {
   const request = await parseJsonBody(c.req.raw, EmbeddingsRequestSchema);

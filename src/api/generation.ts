@@ -1,15 +1,14 @@
-import { Hono } from "hono";
 import { requireKey } from "../auth/middleware";
 import { accountStub, unwrap } from "../billing/client";
 import { generationData } from "../billing/present";
-import type { AppEnv } from "../context";
+import { routes } from "../routes";
 import { badRequest } from "../schema/errors";
 
 /**
  * `GET /generation?id=gen-…`: one generation's stats. Read from the caller's own Account object,
  * so another account's generation id is simply not found.
  */
-export const generationRoutes = new Hono<AppEnv>();
+export const generationRoutes = routes();
 
 generationRoutes.get("/generation", requireKey, async (c) => {
   const id = c.req.query("id");

@@ -1,18 +1,17 @@
-import { Hono } from "hono";
 import { requireKey } from "../auth/middleware";
 import { imageModels, presentImageEndpoints, presentImageModel } from "../catalog/image-models";
 import { getCatalog } from "../catalog/store";
 import type { Provider } from "../catalog/types";
-import type { AppEnv } from "../context";
 import { completeChat } from "../generation/chat";
 import { IMAGES_SHAPE } from "../generation/images";
 import { adapterFor } from "../providers/registry";
+import { routes } from "../routes";
 import { parseModelId } from "../routing/plan";
 import { notFound } from "../schema/errors";
 import { droppedImageFields, ImageGenerationRequestSchema, imagesToChat } from "../schema/images";
 import { parseJsonBody } from "../schema/validate";
 
-export const imagesRoutes = new Hono<AppEnv>();
+export const imagesRoutes = routes();
 
 /** OpenRouter's image generation API: drawn, billed and recorded by the chat path. */
 imagesRoutes.post("/images", requireKey, async (c) => {

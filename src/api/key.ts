@@ -1,11 +1,10 @@
-import { Hono } from "hono";
 import { requireKey } from "../auth/middleware";
 import { accountStub, unwrap } from "../billing/client";
 import { currentKeyData } from "../billing/present";
-import type { AppEnv } from "../context";
+import { routes } from "../routes";
 
 /** `GET /key` (and its older path `/auth/key`): the calling key's limits and usage. */
-export const keyRoutes = new Hono<AppEnv>();
+export const keyRoutes = routes();
 
 for (const path of ["/key", "/auth/key"]) {
   keyRoutes.get(path, requireKey, async (c) => {

@@ -1,9 +1,8 @@
-import { Hono } from "hono";
 import { requireKey } from "../auth/middleware";
 import { accountStub, unwrap } from "../billing/client";
 import { issueKey, patchFromBody, revokeKey } from "../billing/keys-service";
 import { keyData } from "../billing/present";
-import type { AppEnv } from "../context";
+import { routes } from "../routes";
 import { CreateKeyBodySchema, ListKeysQuerySchema, UpdateKeyBodySchema } from "../schema/accounting";
 import { parseJsonBody, parseWith } from "../schema/validate";
 
@@ -11,7 +10,7 @@ import { parseJsonBody, parseWith } from "../schema/validate";
  * Key provisioning, OpenRouter's `/keys` API: called with a provisioning key, it manages the
  * inference keys of the provisioning key's account. The Account object checks the caller.
  */
-export const keysRoutes = new Hono<AppEnv>();
+export const keysRoutes = routes();
 
 /** Keys per page of `GET /keys`; page on with `?offset=`. */
 export const KEYS_PAGE_SIZE = 100;

@@ -1,4 +1,3 @@
-import { Hono } from "hono";
 import { createMiddleware } from "hono/factory";
 import { requireKeyOrApiKey } from "../auth/middleware";
 import { getCatalog } from "../catalog/store";
@@ -8,12 +7,13 @@ import { errorBody, messageFromChat } from "../generation/messages";
 import { messagesEventStream } from "../generation/messages-stream";
 import { countPrompt } from "../generation/prompt-tokens";
 import { withPreset } from "../presets/request";
+import { routes } from "../routes";
 import { applyPlugins } from "../routing/variants";
 import type { ErrorBody } from "../schema/errors";
 import { CountTokensRequestSchema, MessagesRequestSchema, messagesToChat } from "../schema/messages";
 import { parseJsonBody } from "../schema/validate";
 
-export const messagesRoutes = new Hono<AppEnv>();
+export const messagesRoutes = routes();
 
 /**
  * Every error of these routes (a 401 from the key check, a 400 from validation, a 402, a 502 after

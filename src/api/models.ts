@@ -1,10 +1,11 @@
-import { type Context, Hono } from "hono";
+import type { Context } from "hono";
 import { requireKey } from "../auth/middleware";
 import { matchesFilters, parseModelFilters } from "../catalog/filter";
 import { presentArchitecture, presentEndpoint, presentModel, presentProvider } from "../catalog/present";
 import { type CatalogIndex, getCatalog } from "../catalog/store";
 import type { Model, Provider } from "../catalog/types";
 import type { AppEnv } from "../context";
+import { routes } from "../routes";
 import { health } from "../routing/health";
 import { endpointKey, parseModelId } from "../routing/plan";
 import { notFound } from "../schema/errors";
@@ -12,7 +13,7 @@ import { notFound } from "../schema/errors";
 const THIRTY_MINUTES_MS = 30 * 60_000;
 
 /** The catalog's public face. No key needed, as on OpenRouter (but for `/models/user`). */
-export const modelsRoutes = new Hono<AppEnv>();
+export const modelsRoutes = routes();
 
 /** The models a `/models` query selects (the catalog's order). */
 async function selectModels(c: Context<AppEnv>) {

@@ -1,4 +1,4 @@
-import { type Context, Hono } from "hono";
+import type { Context } from "hono";
 import * as z from "zod";
 import { requireKey } from "../auth/middleware";
 import { accountStub, unwrap } from "../billing/client";
@@ -6,6 +6,7 @@ import type { AppEnv } from "../context";
 import { draftFromChat, draftFromMessages, draftFromResponses } from "../presets/config";
 import { presetData, presetVersionData, presetWithVersionData } from "../presets/present";
 import { forgetPreset } from "../presets/read";
+import { routes } from "../routes";
 import { badRequest } from "../schema/errors";
 import { PRESET_SLUG, PRESET_SLUG_RULE, type PresetDraft, PresetPageQuerySchema } from "../schema/presets";
 import { parseJsonBody, parseWith } from "../schema/validate";
@@ -16,7 +17,7 @@ import { parseJsonBody, parseWith } from "../schema/validate";
  * request of the account that names it (its system prompt, its model), which is the account's
  * to manage, not any one API key's.
  */
-export const presetsRoutes = new Hono<AppEnv>();
+export const presetsRoutes = routes();
 
 /** The slug in the path, or a 400 naming the rule. */
 function slugOf(raw: string): string {

@@ -1,15 +1,14 @@
-import { Hono } from "hono";
 import { requireKey } from "../auth/middleware";
-import type { AppEnv } from "../context";
 import { completeTranslated } from "../generation/chat";
 import { responseFromChat, responsesEventStream } from "../generation/responses";
 import { withPreset } from "../presets/request";
 import { echoedWithPreset } from "../presets/responses-echo";
+import { routes } from "../routes";
 import { applyPlugins } from "../routing/variants";
 import { ResponsesRequestSchema, responsesToChat } from "../schema/responses";
 import { parseJsonBody } from "../schema/validate";
 
-export const responsesRoutes = new Hono<AppEnv>();
+export const responsesRoutes = routes();
 
 /** OpenAI's Responses API (stateless, as OpenRouter's beta): answered and billed by the chat path. */
 responsesRoutes.post("/responses", requireKey, async (c) => {
