@@ -356,6 +356,27 @@ describe("response caching, embeddings", () => {
   });
 });
 
+describe("response caching, image generation", () => {
+  it("/images: a hit returns the same image in /images' shape, usage zero, a new id, without a provider call", async () => {
+    const marker = nonce();
+    const draw = () =>
+      gatewayFetch(`${BASE}/images`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${key}`, "content-type": "application/json", ...CACHED },
+        body: JSON.stringify({ model: "google/gemini-2.5-flash-image", prompt: `A lighthouse ${marker}` }),
+      });
+    const { miss, hit } = await missThenHit(draw);
+    expect(miss.usage.cost).toBeGreaterThan(0);
+    expect(await emulatorRequests(marker)).toHaveLength(1);
+    expect(hit.data).toEqual(miss.data);
+    expect(hit.data[0].b64_json.length).toBeGreaterThan(0);
+    expect(hit.id).not.toBe(miss.id);
+    expect(hit.usage.cost).toBe(0);
+    const generation = await recordedGeneration(key, hit.id);
+    expect(generation.total_cost).toBe(0);
+  });
+});
+
 describe("response caching, presets", () => {
   it("a preset's cache_enabled caches the requests naming it, without the header, for its cache_ttl_seconds", async () => {
     const { id } = await admin<{ id: string }>("/accounts", { name: `cache-presets-${nonce()}` });
