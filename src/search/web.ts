@@ -36,10 +36,10 @@ export const RESULT_CHARACTERS = SERVER_SEARCH_LIMITS.defaultCharacters;
 /**
  * Prompt tokens the injected message may add, per result and once (the prompt), held for before
  * the search runs: a token a character of the result's text (English runs about four characters a
- * token), and its title and URL (each cut to 300 characters in the message). Where a provider
+ * token), and RESULT_HEADER_TOKENS for its title and URL (each cut to 300 characters in the message). Where a provider
  * counts more, it is charged what it counts, as for any prompt the estimate undercounts.
  */
-const TOKENS_PER_RESULT = RESULT_CHARACTERS + 200;
+const RESULT_HEADER_TOKENS = 200;
 const PROMPT_TOKENS = 200;
 /** The longest query sent to the search: the end of a longer message, where the question usually is. */
 export const MAX_QUERY_CHARACTERS = 2000;
@@ -126,7 +126,7 @@ function domainsOf(value: unknown, field: string): string[] | undefined {
 
 /** The prompt tokens the search's message may add, for the hold. */
 export const searchPromptTokens = (search: Pick<WebSearch, "maxResults">, resultCharacters = RESULT_CHARACTERS) =>
-  search.maxResults * (resultCharacters + TOKENS_PER_RESULT - RESULT_CHARACTERS) + PROMPT_TOKENS;
+  search.maxResults * (resultCharacters + RESULT_HEADER_TOKENS) + PROMPT_TOKENS;
 
 /** Where the last user message is (-1: none). */
 function lastUserIndex(request: ChatRequest): number {

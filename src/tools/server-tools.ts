@@ -218,7 +218,8 @@ export class ServerTools {
    */
   private stopFires(completion: ChatCompletionOut, server: ToolCall[], attempt: Attempt, terms: LoopTerms): boolean {
     const fires = (stop: StopCondition): boolean => {
-      if (stop.type === "step_count_is") return this.turns.length >= stop.step_count;
+      // The fewest steps asked for is the loop's cap (maxTurns), which ends it there already.
+      if (stop.type === "step_count_is") return false;
       if (stop.type === "has_tool_call") {
         return server.some((c) => {
           const spec = this.byName.get(c.function.name);
