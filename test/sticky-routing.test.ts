@@ -228,7 +228,7 @@ describe("a pin's life", () => {
   it("lapses after 10 minutes without an answer, and each answer renews it", () => {
     const plan = attemptsOf(model());
     const [openai, azure] = plan as [Attempt, Attempt];
-    const sticky = StickyRoute.of("acct-life", request, undefined) as StickyRoute;
+    const sticky = StickyRoute.of("acct-life", request, request.session_id ?? null) as StickyRoute;
     const t0 = 1_000_000;
     sticky.served(azure, 0, t0);
     expect(sticky.order(plan, t0 + STICKY_IDLE_MS)[0]).toBe(azure);

@@ -13,7 +13,7 @@ import { planLive } from "../routing/live-plan";
 import { type Attempt, endpointKey } from "../routing/plan";
 import { StickyRoute } from "../routing/sticky";
 import { withVariant } from "../routing/variants";
-import { type ChatRequest, sessionHeaderValue } from "../schema/chat";
+import { type ChatRequest, sessionIdOf } from "../schema/chat";
 import { badRequest, GatewayError } from "../schema/errors";
 import type { WebResult } from "../search/exa";
 import { nativeOnly } from "../search/native";
@@ -78,8 +78,8 @@ export async function completeChat(
     promptTokens,
   });
   // A conversation's next request goes first to the endpoint whose prompt cache it warmed.
-  const sessionHeader = sessionHeaderValue(c.req.header("x-session-id"));
-  const sticky = StickyRoute.of(c.get("auth").accountId, request, sessionHeader);
+  const sessionId = sessionIdOf(c.req.raw, request.session_id);
+  const sticky = StickyRoute.of(c.get("auth").accountId, request, sessionId);
   c.set("sticky", sticky);
   // `engine: "native"` is served only by endpoints that search by themselves (400 when none does).
   const searching = web ? nativeOnly(web, planned) : planned;
@@ -141,7 +141,7 @@ export async function completeChat(
       requestedModel: request.model ?? null,
       stream: request.stream === true,
       user: request.user ?? null,
-      sessionId: request.session_id ?? sessionHeader ?? null,
+      sessionId,
       receivedAt,
       ...terms,
       choices: request.n ?? 1,

@@ -8,6 +8,7 @@ import type { EmbeddingsOut, EmbeddingsRequestIn, Usage } from "../providers/typ
 import { health } from "../routing/health";
 import { planLive } from "../routing/live-plan";
 import type { Attempt } from "../routing/plan";
+import { sessionIdOf } from "../schema/chat";
 import type { EmbeddingsRequest } from "../schema/embeddings";
 import { badRequest, GatewayError } from "../schema/errors";
 import { estimateTextTokens } from "../transforms/tokens";
@@ -77,6 +78,7 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
       requestedModel: request.model ?? null,
       stream: false,
       user: request.user ?? null,
+      sessionId: sessionIdOf(c.req.raw),
       receivedAt,
       promptTokens,
       maxOutputTokens: 0,

@@ -26,7 +26,6 @@ import {
   runAttempts,
 } from "../routing/attempts";
 import type { Attempt } from "../routing/plan";
-import { sessionHeaderValue } from "../schema/chat";
 import { GatewayError } from "../schema/errors";
 import { sleep } from "../sleep";
 import { reservationFor } from "./budget";
@@ -49,7 +48,7 @@ export interface Generation {
   requestedModel: string | null;
   stream: boolean;
   user: string | null;
-  /** The session the request named (GenerationStart.sessionId, else its x-session-id), for its record. */
+  /** The session the request named (schema/chat.ts sessionIdOf), for its record. */
   sessionId: string | null;
   receivedAt: number;
   promptTokens: number;
@@ -84,8 +83,8 @@ export interface GenerationStart {
   requestedModel: string | null;
   stream: boolean;
   user: string | null;
-  /** The session the request named (`session_id`, or chat's header already read); undefined: the x-session-id header's. */
-  sessionId?: string | null;
+  /** The session the request named (schema/chat.ts sessionIdOf), for its record. */
+  sessionId: string | null;
   receivedAt: number;
   promptTokens: number;
   /** The output cap the client asked for (none for embeddings: pass 0). */
@@ -146,9 +145,6 @@ export async function startGeneration<A>(
     c,
     id: newGenerationId(),
     ...start,
-    // Chat reads the header itself (its sticky routing): undefined here means the caller did not.
-    sessionId:
-      start.sessionId !== undefined ? start.sessionId : (sessionHeaderValue(c.req.header("x-session-id")) ?? null),
     reservedNanos: 0,
     lease: null,
     solo: null,

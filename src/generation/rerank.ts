@@ -7,6 +7,7 @@ import { rerankAdapterFor } from "../providers/registry";
 import type { RerankOut, RerankRequestIn, Usage } from "../providers/types";
 import { health } from "../routing/health";
 import { planLive } from "../routing/live-plan";
+import { sessionIdOf } from "../schema/chat";
 import { GatewayError } from "../schema/errors";
 import type { RerankRequest } from "../schema/rerank";
 import { estimateTextTokens } from "../transforms/tokens";
@@ -80,6 +81,7 @@ export async function createRerank(c: Context<AppEnv>, request: RerankRequest): 
       requestedModel: request.model,
       stream: false,
       user: request.user ?? null,
+      sessionId: sessionIdOf(c.req.raw),
       receivedAt,
       promptTokens,
       maxOutputTokens: 0,

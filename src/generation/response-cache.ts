@@ -3,7 +3,7 @@ import { settle } from "../billing/client";
 import type { ApiType, GenerationRecord } from "../billing/contract";
 import type { AppEnv } from "../context";
 import { sha256Hex } from "../digest";
-import { sessionHeaderValue } from "../schema/chat";
+import { sessionIdOf } from "../schema/chat";
 import { badRequest } from "../schema/errors";
 import { SSE_HEADERS } from "../streaming/sse";
 import { newGenerationId } from "./ids";
@@ -175,7 +175,7 @@ export class ResponseCache {
     const auth = c.get("auth");
     const record: GenerationRecord = {
       id,
-      ...requestFacts(c, user, sessionId ?? sessionHeaderValue(c.req.header("x-session-id")) ?? null),
+      ...requestFacts(c, user, sessionIdOf(c.req.raw, sessionId)),
       createdAt: Date.now(),
       model: entry.model,
       providerName: entry.provider,

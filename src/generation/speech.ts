@@ -8,6 +8,7 @@ import { runAttempts } from "../routing/attempts";
 import { health } from "../routing/health";
 import { planLive } from "../routing/live-plan";
 import { SPEECH_MEDIA_TYPES, type SpeechRequest } from "../schema/audio";
+import { sessionIdOf } from "../schema/chat";
 import { record, replyHeaders, settleGeneration, startGeneration, wholeReplyOutcome } from "./lifecycle";
 import { timeoutsOf } from "./timeouts";
 import { priceUsage } from "./usage";
@@ -59,7 +60,7 @@ export async function createSpeech(c: Context<AppEnv>, request: SpeechRequest): 
       requestedModel: request.model,
       stream: false,
       user: request.user ?? null,
-      sessionId: request.session_id,
+      sessionId: sessionIdOf(c.req.raw, request.session_id),
       receivedAt,
       promptTokens: characters,
       maxOutputTokens: 0,

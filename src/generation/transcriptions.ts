@@ -9,6 +9,7 @@ import { health } from "../routing/health";
 import { planLive } from "../routing/live-plan";
 import type { Attempt } from "../routing/plan";
 import type { TranscriptionRequest } from "../schema/audio";
+import { sessionIdOf } from "../schema/chat";
 import { estimateTextTokens } from "../transforms/tokens";
 import {
   failGeneration,
@@ -79,7 +80,7 @@ export async function createTranscription(c: Context<AppEnv>, request: Transcrip
       requestedModel: request.model,
       stream: false,
       user: request.user ?? null,
-      sessionId: request.session_id,
+      sessionId: sessionIdOf(c.req.raw, request.session_id),
       receivedAt,
       promptTokens: inputBound,
       // The endpoint's whole output (outputCap: its max_completion_tokens, within its context).

@@ -64,16 +64,11 @@ export class StickyRoute {
 
   /**
    * The request's sticky routing, or null when it has none: an explicit `provider.order` routes
-   * as it says. `sessionHeader` is the request's `x-session-id`.
+   * as it says. `sessionId` is the session the request names (schema/chat.ts sessionIdOf).
    */
-  static of(accountId: string, request: ChatRequest, sessionHeader: string | undefined): StickyRoute | null {
+  static of(accountId: string, request: ChatRequest, sessionId: string | null): StickyRoute | null {
     if (request.provider?.order?.length) return null;
-    const named =
-      request.session_id ??
-      sessionHeader ??
-      (typeof request.prompt_cache_key === "string" && request.prompt_cache_key !== ""
-        ? `cache-key:${request.prompt_cache_key}`
-        : undefined);
+    const named = sessionId ?? (request.prompt_cache_key ? `cache-key:${request.prompt_cache_key}` : undefined);
     return new StickyRoute(
       accountId,
       named === undefined ? undefined : `named:${named}`,

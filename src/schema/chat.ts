@@ -276,9 +276,14 @@ export const MAX_MODEL_ID_LENGTH = 1024;
 /** OpenRouter's limit on a session id (`session_id`, `x-session-id`). */
 export const MAX_SESSION_ID_LENGTH = 256;
 
-/** A request's `x-session-id` header (what `session_id` is in a body), held to OpenRouter's limit. */
-export function sessionHeaderValue(header: string | undefined): string | undefined {
-  if (header !== undefined && header.length > MAX_SESSION_ID_LENGTH) {
+/**
+ * The session a request names: its body's `session_id` (validated with the body), else its
+ * `x-session-id` header, held to OpenRouter's limit (a 400 past it); null for none.
+ */
+export function sessionIdOf(request: Request, named?: string | null): string | null {
+  if (named != null) return named;
+  const header = request.headers.get("x-session-id");
+  if (header !== null && header.length > MAX_SESSION_ID_LENGTH) {
     throw badRequest(`x-session-id: at most ${MAX_SESSION_ID_LENGTH} characters`);
   }
   return header;
