@@ -5,7 +5,7 @@
  * `wrangler check startup` profiles it: building the app, the zod schemas and the catalog index).
  */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { gzipSync } from "node:zlib";
@@ -30,6 +30,23 @@ console.log(
 );
 if (gzipped >= LIMIT_BYTES) {
   console.error("the gzipped bundle is over the limit");
+  process.exit(1);
+}
+
+// zod's JSON Schema output is stubbed out of the bundle (wrangler.toml's alias, src/zod-slim/):
+// the alias must still take (zod's classic API importing it by the same paths), and src/ must not
+// ask a schema for its JSON Schema, which the tests (real zod) would pass and the Worker would throw.
+if (!bundle.includes("left out of the Worker bundle")) {
+  console.error("zod's JSON Schema code is bundled again: wrangler.toml's alias no longer matches zod's imports");
+  process.exit(1);
+}
+const jsonSchemaCalls = readdirSync("src", { recursive: true, encoding: "utf8" })
+  .filter((file) => file.endsWith(".ts"))
+  .filter((file) => /toJSONSchema|["']~standard["']|\.jsonSchema\b/.test(readFileSync(join("src", file), "utf8")));
+if (jsonSchemaCalls.length > 0) {
+  console.error(
+    `zod's JSON Schema output is not in the bundle (src/zod-slim/), but ${jsonSchemaCalls.join(", ")} asks for it`,
+  );
   process.exit(1);
 }
 
