@@ -2,6 +2,7 @@ import type { KeyRecord } from "./auth/keys";
 import type { Env } from "./env";
 import type { StickyRoute } from "./routing/sticky";
 import type { ActivePreset } from "./schema/presets";
+import type { ServerToolCallRecord } from "./tools/server-tools";
 
 /** App attribution read from `HTTP-Referer` and `X-Title`, kept with the generation record. */
 export interface Attribution {
@@ -26,5 +27,10 @@ export interface AppEnv {
     preset: ActivePreset | null;
     /** A chat request's sticky routing (routing/sticky.ts): told which endpoint answered it. */
     sticky: StickyRoute | null;
+    /**
+     * The server-tool calls a chat request's loop ran (filled as they run): the Responses API,
+     * answered through chat, lists them in its output.
+     */
+    serverToolCalls: readonly ServerToolCallRecord[];
   };
 }

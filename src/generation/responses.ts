@@ -1,5 +1,6 @@
 import type { UrlCitation } from "../providers/types";
 import type { ResponsesRequest } from "../schema/responses";
+import type { ServerToolCallRecord } from "../tools/server-tools";
 import {
   type ChatChoice,
   type ChatChunk,
@@ -20,8 +21,13 @@ import type { PublicUsage } from "./usage";
  * The response's id is the generation's (`gen-…`), so `/generation?id=` finds it.
  */
 
-/** What the chat reply's (or final chunk's) `usage` holds, as generation/usage.ts writes it. */
-type ChatUsage = PublicUsage;
+/**
+ * What the chat reply's (or final chunk's) `usage` holds, as generation/usage.ts writes it (with
+ * server tools, their counts: tools/server-tools.ts's useDetails).
+ */
+type ChatUsage = PublicUsage & {
+  server_tool_use_details?: { tool_calls_requested: number; tool_calls_executed: number; web_search_requests: number };
+};
 
 /** The Responses API's `usage`, with OpenRouter's cost (what the generation was charged) beside it. */
 export function responsesUsage(usage: ChatUsage) {
@@ -39,6 +45,7 @@ export function responsesUsage(usage: ChatUsage) {
     total_tokens: usage.total_tokens,
     cost: usage.cost,
     is_byok: false,
+    ...(usage.server_tool_use_details ? { server_tool_use_details: usage.server_tool_use_details } : {}),
     ...(details
       ? {
           cost_details: {
@@ -99,7 +106,27 @@ export interface ResponsesFunctionCallItem {
   arguments: string;
   status: ItemStatus;
 }
-export type ResponsesOutputItem = ResponsesMessageItem | ResponsesReasoningItem | ResponsesFunctionCallItem;
+/** A call of OpenRouter's `openrouter:web_search` the gateway ran (its action as OpenAI's web_search_call's). */
+export interface ResponsesWebSearchToolItem {
+  type: "openrouter:web_search";
+  id: string;
+  status: ItemStatus;
+  action?: { type: "search"; query: string; sources: Array<{ type: "url"; url: string }> };
+}
+/** A call of OpenRouter's `openrouter:datetime` the gateway ran, with the time it told the model. */
+export interface ResponsesDatetimeToolItem {
+  type: "openrouter:datetime";
+  id: string;
+  status: ItemStatus;
+  datetime: string;
+  timezone: string;
+}
+export type ResponsesOutputItem =
+  | ResponsesMessageItem
+  | ResponsesReasoningItem
+  | ResponsesFunctionCallItem
+  | ResponsesWebSearchToolItem
+  | ResponsesDatetimeToolItem;
 
 /** A Response object, as `POST /responses` answers (and its stream's events carry). */
 export interface ResponsesReply {
@@ -129,13 +156,16 @@ export interface ResponsesReply {
   presence_penalty: number | null;
   text: { format: { type: string; [field: string]: unknown }; verbosity?: string };
   tool_choice: string | { type: string; name?: string };
-  tools: Array<{
-    type: "function";
-    name: string | undefined;
-    description: string | null;
-    parameters: Record<string, unknown> | null;
-    strict: boolean | null;
-  }>;
+  tools: Array<
+    | {
+        type: "function";
+        name: string | undefined;
+        description: string | null;
+        parameters: Record<string, unknown> | null;
+        strict: boolean | null;
+      }
+    | { type: string; parameters?: Record<string, unknown> }
+  >;
   truncation: "disabled";
   user: string | null;
   usage: ReturnType<typeof responsesUsage> | null;
@@ -199,13 +229,18 @@ function responseObject(request: ResponsesRequest, s: Snapshot): ResponsesReply 
       ...(request.text?.verbosity ? { verbosity: request.text.verbosity } : {}),
     },
     tool_choice: request.tool_choice ?? "auto",
-    tools: (request.tools ?? []).map((tool) => ({
-      type: "function",
-      name: tool.name,
-      description: tool.description ?? null,
-      parameters: tool.parameters ?? null,
-      strict: tool.strict ?? null,
-    })),
+    tools: (request.tools ?? []).map((tool) =>
+      // A server tool as it was asked for; a function tool with OpenAI's fields.
+      tool.type !== "function"
+        ? { type: tool.type, ...(tool.parameters ? { parameters: tool.parameters } : {}) }
+        : {
+            type: "function",
+            name: tool.name,
+            description: tool.description ?? null,
+            parameters: tool.parameters ?? null,
+            strict: tool.strict ?? null,
+          },
+    ),
     truncation: "disabled",
     user: request.user ?? null,
     usage: done ? s.usage : null,
@@ -262,14 +297,52 @@ const functionCallItem = (
   status,
 });
 
-/** A non-streaming chat reply (CHAT_SHAPE) as a Response object. */
-export function responseFromChat(request: ResponsesRequest, chat: CompletionReply<unknown>): ResponsesReply {
+/** A server-tool call the loop ran, as its output item (`id` given, `status` when still running). */
+function serverToolItem(
+  call: ServerToolCallRecord,
+  id: string,
+  status: ItemStatus = call.completed ? "completed" : "incomplete",
+): ResponsesWebSearchToolItem | ResponsesDatetimeToolItem {
+  if (call.kind === "datetime") {
+    return { type: "openrouter:datetime", id, status, datetime: call.datetime, timezone: call.timezone };
+  }
+  return {
+    type: "openrouter:web_search",
+    id,
+    status,
+    // A call without a query (the model's arguments had none) searched nothing: no action.
+    ...(call.query !== undefined
+      ? {
+          action: {
+            type: "search" as const,
+            query: call.query,
+            sources: call.sources.map((url) => ({ type: "url" as const, url })),
+          },
+        }
+      : {}),
+  };
+}
+
+/** An item id's prefix for a server-tool call: OpenAI's for a web search call, and one for the time. */
+const serverToolPrefix = (call: ServerToolCallRecord) => (call.kind === "web_search" ? "ws" : "dt");
+
+/**
+ * A non-streaming chat reply (CHAT_SHAPE) as a Response object; the server-tool calls its loop
+ * ran (`serverCalls`) come first in its output, in the order they ran, as on OpenRouter.
+ */
+export function responseFromChat(
+  request: ResponsesRequest,
+  chat: CompletionReply<unknown>,
+  serverCalls: readonly ServerToolCallRecord[] = [],
+): ResponsesReply {
   const id = chat.id;
   const choice = (chat.choices as ChatChoice[])[0];
   const message = choice?.message ?? {};
   const { status, incomplete_details } = statusOf(choice?.finish_reason);
   const itemStatus = status === "completed" ? "completed" : "incomplete";
-  const output: ResponsesOutputItem[] = [];
+  const output: ResponsesOutputItem[] = serverCalls.map((call, n) =>
+    serverToolItem(call, itemId(serverToolPrefix(call), id, n)),
+  );
   reasoningBlocks(message).forEach((block, index) => {
     output.push(reasoningItem(itemId("rs", id, index), block, itemStatus));
   });
@@ -314,8 +387,9 @@ interface ToolCallState extends OpenItem {
 export function responsesEventStream(
   chat: ReadableStream<Uint8Array>,
   request: ResponsesRequest,
+  serverCalls: () => readonly ServerToolCallRecord[] = () => [],
 ): ReadableStream<Uint8Array> {
-  return translateChatStream(chat, new ResponsesStreamState(request));
+  return translateChatStream(chat, new ResponsesStreamState(request, serverCalls));
 }
 
 class ResponsesStreamState implements ChunkTranslator {
@@ -336,7 +410,11 @@ class ResponsesStreamState implements ChunkTranslator {
   private started = false;
   private ended = false;
 
-  constructor(private readonly request: ResponsesRequest) {}
+  constructor(
+    private readonly request: ResponsesRequest,
+    /** The server-tool calls the chat request's loop ran: all run by the answer's first chunk. */
+    private readonly serverCalls: () => readonly ServerToolCallRecord[],
+  ) {}
 
   /** The events for one chat chunk, serialised. */
   chunk(chunk: ChatChunk): string {
@@ -347,7 +425,10 @@ class ResponsesStreamState implements ChunkTranslator {
       this.emit("response.debug", { debug: chunk.debug });
       return this.out;
     }
-    if (!this.started) this.start(chunk);
+    if (!this.started) {
+      this.start(chunk);
+      this.listServerCalls();
+    }
     const choice = chunk.choices.find((c) => c.index === 0);
     if (choice) {
       const { delta } = choice;
@@ -393,6 +474,17 @@ class ResponsesStreamState implements ChunkTranslator {
     const response = this.snapshot("in_progress");
     this.emit("response.created", { response });
     this.emit("response.in_progress", { response });
+  }
+
+  /**
+   * The server-tool calls, each an item added and done ahead of the answer's: a loop's stream
+   * sends its answer once the loop has ended (keep-alive comments until then), so all have run.
+   */
+  private listServerCalls(): void {
+    for (const call of this.serverCalls()) {
+      const item = this.open(serverToolPrefix(call), serverToolItem(call, "", "in_progress"));
+      this.done(item, serverToolItem(call, item.id));
+    }
   }
 
   private open(prefix: string, item: ResponsesOutputItem): OpenItem {

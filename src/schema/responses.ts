@@ -9,6 +9,7 @@ import {
 } from "./chat";
 import { badRequest, GatewayError } from "./errors";
 import { items } from "./items";
+import { MAX_TOOL_STEPS } from "./server-tools";
 import { sparse } from "./sparse";
 import { parseWith } from "./validate";
 
@@ -79,7 +80,10 @@ const InputItem = z.looseObject({ type: z.string().optional() }).transform((item
   return z.NEVER;
 });
 
-/** A function tool, flat as the Responses API has it; other (built-in) tools are refused by name. */
+/**
+ * A function tool, flat as the Responses API has it, or one of OpenRouter's server tools
+ * (`openrouter:*`, checked as chat checks them); other (built-in) tools are refused by name.
+ */
 const Tool = z.looseObject({
   type: z.string(),
   name: z.string().optional(),
@@ -130,8 +134,8 @@ export const ResponsesRequestSchema = sparse(
     ]),
     instructions: z.string().nullish(),
     max_output_tokens: z.number().int().positive().nullish(),
-    // The most calls of built-in tools a response may make: none run here, so it bounds nothing;
-    // echoed in the Response, as OpenAI does.
+    // OpenAI's bound on built-in tools' calls; with OpenRouter's server tools, as on OpenRouter, the
+    // most steps of their loop (serverToolSteps). Echoed in the Response, as OpenAI does.
     max_tool_calls: z.number().int().nonnegative().nullish(),
     tools: items(Tool).nullish(),
     tool_choice: ToolChoice.nullish(),
@@ -229,7 +233,11 @@ export function responsesToChat(request: ResponsesRequest): ChatRequest {
     safety_identifier: request.safety_identifier,
     debug: request.debug,
   };
-  if (request.tools && request.tools.length > 0) chat.tools = request.tools.map(toChatTool);
+  if (request.tools && request.tools.length > 0) {
+    chat.tools = request.tools.map(toChatTool);
+    const stepCap = serverToolSteps(request);
+    if (stepCap !== undefined) chat.stop_server_tools_when = [{ type: "step_count_is", step_count: stepCap }];
+  }
   if (request.tool_choice != null) chat.tool_choice = toChatToolChoice(request.tool_choice);
   if (request.reasoning) {
     const { summary: _summary, ...reasoning } = request.reasoning;
@@ -330,6 +338,9 @@ function addItem(
     else pending.push(...details);
     return;
   }
+  // A server-tool call a response listed (its output sent back as input, as a stateless client
+  // does): the gateway ran it, and the answer that followed carries what it found; nothing to send.
+  if (type.startsWith("openrouter:")) return;
   if (type === "item_reference") throw badRequest(`input.${index}: item_reference is not supported: ${STATELESS}`);
   throw badRequest(`input.${index}: input items of type ${JSON.stringify(type)} are not supported`);
 }
@@ -391,10 +402,31 @@ function toChatContent(content: string | z.infer<typeof Part>[], at: string, ass
   return parts;
 }
 
+const isServerTool = (tool: z.infer<typeof Tool>) => tool.type.startsWith("openrouter:");
+
+/**
+ * OpenRouter's reading of `max_tool_calls` with server tools: the most steps of the server-tool
+ * loop (1–30), unless `stop_server_tools_when` (passed on to chat as it is) sets them; undefined
+ * leaves the gateway's default.
+ */
+function serverToolSteps(request: ResponsesRequest): number | undefined {
+  const steps = request.max_tool_calls;
+  if (steps == null || !request.tools?.some(isServerTool)) return undefined;
+  if ((request as { stop_server_tools_when?: unknown }).stop_server_tools_when != null) return undefined;
+  if (steps < 1 || steps > MAX_TOOL_STEPS) {
+    throw badRequest(`max_tool_calls: with server tools, the steps of their loop: 1 to ${MAX_TOOL_STEPS}`, {
+      max_tool_calls: steps,
+    });
+  }
+  return steps;
+}
+
 function toChatTool(tool: z.infer<typeof Tool>, index: number) {
+  // Chat's schema reads it (its parameters, by their path) and the chat path runs it.
+  if (isServerTool(tool)) return tool;
   if (tool.type !== "function") {
     throw badRequest(
-      `tools.${index}: built-in tool ${JSON.stringify(tool.type)} is not supported: only function tools (the gateway hosts no tools)`,
+      `tools.${index}: built-in tool ${JSON.stringify(tool.type)} is not supported: function tools, and OpenRouter's server tools ("openrouter:web_search", "openrouter:datetime")`,
       { tool: tool.type },
     );
   }

@@ -45,6 +45,16 @@ export interface TurnTerms {
 /** What the loop's stop conditions price and count against: the prompt's estimate and its images. */
 export type LoopTerms = Pick<TurnTerms, "promptTokens" | "images">;
 
+/**
+ * One server-tool call the loop ran, as the Responses API lists it among a response's output
+ * (generation/responses.ts): a search's query and the addresses of its results, or the time told.
+ * `completed: false` for a call that gave the model an error result (no query, a limit reached,
+ * Exa failing).
+ */
+export type ServerToolCallRecord =
+  | { kind: "web_search"; query: string | undefined; sources: string[]; completed: boolean }
+  | { kind: "datetime"; datetime: string; timezone: string; completed: true };
+
 /** Runs one attempt loop with `request` (chat.ts's call, with the request to send). */
 export type CallModel = (plan: Attempt[], gate: RunGate, request: ChatRequest) => Promise<AttemptSuccess>;
 
@@ -53,6 +63,8 @@ export class ServerTools {
   private readonly turns: ChatCompletionOut[] = [];
   /** The results of every search run, in order (cited on the answer, charged each). */
   readonly results: WebResult[] = [];
+  /** Every server-tool call run, in the order the model made them. */
+  readonly calls: ServerToolCallRecord[] = [];
   private searches = 0;
   private requested = 0;
   private executed = 0;
@@ -196,11 +208,12 @@ export class ServerTools {
       if (answering || !message || server.length === 0 || server.length < calls.length || turn >= this.maxTurns) break;
       if (this.requested + server.length > this.maxCalls) break;
       this.requested += server.length;
-      const outputs = await Promise.all(server.map((c) => this.execute(c, signal)));
+      const ran = await Promise.all(server.map((c) => this.execute(c, signal)));
+      this.calls.push(...ran.map((r) => r.record));
       const messages: Message[] = [
         ...this.sent.messages,
         assistantTurn(message),
-        ...server.map((c, i) => ({ role: "tool" as const, tool_call_id: c.id, content: outputs[i] ?? "" })),
+        ...server.map((c, i) => ({ role: "tool" as const, tool_call_id: c.id, content: ran[i]?.output ?? "" })),
       ];
       // The last turn is asked for the answer, so the client is not handed a call it cannot run:
       // the turn cap's, or the one after a stop condition fired (its calls ran all the same).
@@ -293,21 +306,31 @@ export class ServerTools {
     );
   }
 
-  /** One call's result as the model reads it; a failure is an error result, never the request's. */
-  private async execute(call: ToolCall, signal: AbortSignal): Promise<string> {
+  /**
+   * One call's result as the model reads it, and its record; a failure is an error result, never
+   * the request's.
+   */
+  private async execute(
+    call: ToolCall,
+    signal: AbortSignal,
+  ): Promise<{ output: string; record: ServerToolCallRecord }> {
     const spec = this.byName.get(call.function.name) as ServerToolSpec;
     if (spec.kind === "datetime") {
       this.executed++;
-      return JSON.stringify(currentTime(new Date(), spec.timezone));
+      const now = currentTime(new Date(), spec.timezone);
+      return { output: JSON.stringify(now), record: { kind: "datetime", ...now, completed: true } };
     }
     const query = queryOf(call.function.arguments);
-    if (!query) return toolError("the query argument (a non-empty string) is required");
+    const failed = (message: string) => ({
+      output: toolError(message),
+      record: { kind: "web_search" as const, query, sources: [], completed: false },
+    });
+    if (!query) return failed("the query argument (a non-empty string) is required");
     if (this.searches >= spec.maxUses) {
-      return toolError(`max_uses reached: at most ${spec.maxUses} web searches in this request`);
+      return failed(`max_uses reached: at most ${spec.maxUses} web searches in this request`);
     }
     const left = spec.maxTotalResults - this.results.length;
-    if (left <= 0)
-      return toolError(`max_total_results reached: at most ${spec.maxTotalResults} results in this request`);
+    if (left <= 0) return failed(`max_total_results reached: at most ${spec.maxTotalResults} results in this request`);
     this.searches++;
     let results: WebResult[];
     try {
@@ -326,13 +349,16 @@ export class ServerTools {
       );
     } catch (error) {
       if (signal.aborted) throw error;
-      return toolError(error instanceof GatewayError ? error.message : "the web search failed");
+      return failed(error instanceof GatewayError ? error.message : "the web search failed");
     }
     // Results past what is left (parallel searches) are dropped, never charged.
     results = results.slice(0, Math.max(0, spec.maxTotalResults - this.results.length));
     this.results.push(...results);
     this.executed++;
-    return results.length > 0 ? listedResults(results) : "No results.";
+    return {
+      output: results.length > 0 ? listedResults(results) : "No results.",
+      record: { kind: "web_search", query, sources: results.map((r) => r.url), completed: true },
+    };
   }
 }
 
