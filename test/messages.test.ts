@@ -585,7 +585,7 @@ describe("POST /messages: stops, usage and the wire", () => {
     expect(((await both.json()) as any).error.message).toContain("fallbacks");
   });
 
-  it("an Anthropic server tool is a 400 naming it (no tool runs on the gateway)", async () => {
+  it("an Anthropic server tool is a 400 naming it (OpenRouter's run instead: messages-server-tools.test.ts)", async () => {
     const response = await post(
       "/messages",
       {

@@ -3,7 +3,7 @@ import type { UrlCitation } from "../providers/types";
 import type { MessagesRequest } from "../schema/messages";
 import { type ChatChoice, reasoningBlocks } from "./chat-events";
 import type { CompletionReply } from "./reply-shape";
-import type { PublicUsage } from "./usage";
+import type { ReplyUsage } from "./usage";
 
 /**
  * Anthropic's Messages API reply, translated from the chat path's (generation/chat.ts): the same
@@ -68,6 +68,8 @@ export interface MessagesUsage {
   output_tokens: number;
   cache_creation_input_tokens: number;
   cache_read_input_tokens: number;
+  /** Anthropic's count of server-tool use: here, the searches of OpenRouter's `openrouter:web_search`. */
+  server_tool_use?: { web_search_requests: number };
   cost: number;
 }
 
@@ -84,7 +86,7 @@ export interface MessagesReply {
   usage: MessagesUsage;
 }
 
-export function messagesUsage(usage: PublicUsage): MessagesUsage {
+export function messagesUsage(usage: ReplyUsage): MessagesUsage {
   const cacheRead = usage.prompt_tokens_details.cached_tokens;
   const cacheWrite = usage.prompt_tokens_details.cache_write_tokens ?? 0;
   return {
@@ -92,6 +94,9 @@ export function messagesUsage(usage: PublicUsage): MessagesUsage {
     output_tokens: usage.completion_tokens,
     cache_creation_input_tokens: cacheWrite,
     cache_read_input_tokens: cacheRead,
+    ...(usage.server_tool_use_details
+      ? { server_tool_use: { web_search_requests: usage.server_tool_use_details.web_search_requests } }
+      : {}),
     cost: usage.cost,
   };
 }

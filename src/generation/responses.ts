@@ -12,7 +12,7 @@ import {
   translateChatStream,
 } from "./chat-events";
 import type { CompletionReply } from "./reply-shape";
-import type { PublicUsage } from "./usage";
+import type { ReplyUsage } from "./usage";
 
 /**
  * The Responses API's reply, translated from the chat path's (generation/chat.ts): the same
@@ -21,13 +21,8 @@ import type { PublicUsage } from "./usage";
  * The response's id is the generation's (`gen-…`), so `/generation?id=` finds it.
  */
 
-/**
- * What the chat reply's (or final chunk's) `usage` holds, as generation/usage.ts writes it (with
- * server tools, their counts: tools/server-tools.ts's useDetails).
- */
-type ChatUsage = PublicUsage & {
-  server_tool_use_details?: { tool_calls_requested: number; tool_calls_executed: number; web_search_requests: number };
-};
+/** What the chat reply's (or final chunk's) `usage` holds, as generation/usage.ts writes it. */
+type ChatUsage = ReplyUsage;
 
 /** The Responses API's `usage`, with OpenRouter's cost (what the generation was charged) beside it. */
 export function responsesUsage(usage: ChatUsage) {

@@ -107,6 +107,16 @@ export const UNPRICED: { costNanos: 0; details: undefined } = { costNanos: 0, de
 
 export type PublicUsage = ReturnType<typeof publicUsage>;
 
+/** OpenRouter's `usage.server_tool_use_details`: a server-tool loop's counts (tools/server-tools.ts). */
+export interface ServerToolUseDetails {
+  tool_calls_requested: number;
+  tool_calls_executed: number;
+  web_search_requests: number;
+}
+
+/** A chat reply's (or final chunk's) `usage`: with server tools, their counts too. */
+export type ReplyUsage = PublicUsage & { server_tool_use_details?: ServerToolUseDetails };
+
 /** The `usage` object of a reply: OpenRouter's fields, with the cost that was charged and its split. */
 export function publicUsage(usage: Usage, { costNanos, details }: PricedUsage | typeof UNPRICED) {
   return {

@@ -69,10 +69,13 @@ const Message = z.looseObject({
   content: z.union([z.string(), items(ContentBlock)]),
 });
 
-/** A client tool (`type` absent or "custom"); Anthropic's server tools are refused by name in toChatTool. */
+/**
+ * A client tool (`type` absent or "custom"), or one of OpenRouter's server tools (`openrouter:*`,
+ * no name: checked as chat checks them); Anthropic's server tools are refused by name in toChatTool.
+ */
 const Tool = z.looseObject({
   type: z.string().nullish(),
-  name: z.string(),
+  name: z.string().optional(),
   description: z.string().nullish(),
   input_schema: z.record(z.string(), z.unknown()).optional(),
   cache_control: CacheControl.nullish(),
@@ -187,6 +190,9 @@ export function messagesToChat(request: MessagesRequest | CountTokensRequest): C
     stream: full.stream,
   };
   if (request.tools?.length) chat.tools = request.tools.map(toChatTool);
+  // OpenRouter's, for its server tools' loop: checked by chat's schema.
+  const stops = (request as { stop_server_tools_when?: unknown }).stop_server_tools_when;
+  if (stops != null) chat.stop_server_tools_when = stops;
   const choice = request.tool_choice;
   if (choice) {
     chat.tool_choice = toChatToolChoice(choice);
@@ -304,12 +310,16 @@ function toolResultContent(block: z.infer<typeof ToolResultBlock>, at: string): 
 }
 
 function toChatTool(tool: z.infer<typeof Tool>, index: number) {
+  // OpenRouter's server tools: chat's schema reads them (their parameters, by their path) and the
+  // chat path runs them.
+  if (tool.type?.startsWith("openrouter:")) return tool;
   if (tool.type != null && tool.type !== "custom") {
     throw badRequest(
-      `tools.${index}.type: Anthropic's server tool ${JSON.stringify(tool.type)} is not supported: only client tools (name, input_schema)`,
+      `tools.${index}.type: Anthropic's server tool ${JSON.stringify(tool.type)} is not supported: client tools (name, input_schema), and OpenRouter's server tools ("openrouter:web_search", "openrouter:datetime")`,
       { tool: tool.type },
     );
   }
+  if (!tool.name) throw badRequest(`tools.${index}.name: a client tool needs a name`);
   return {
     type: "function",
     function: {

@@ -1,7 +1,13 @@
 import type { Env } from "../env";
 import { reservationFor } from "../generation/budget";
 import type { RunGate } from "../generation/lifecycle";
-import { type PricedUsage, priceUsage, type SettledUsage, settleUsage } from "../generation/usage";
+import {
+  type PricedUsage,
+  priceUsage,
+  type ServerToolUseDetails,
+  type SettledUsage,
+  settleUsage,
+} from "../generation/usage";
 import { producedText } from "../providers/assistant-message";
 import type { AssistantMessageOut, ChatCompletionOut, Usage } from "../providers/types";
 import type { AttemptSuccess } from "../routing/attempts";
@@ -292,7 +298,7 @@ export class ServerTools {
   }
 
   /** OpenRouter's `usage.server_tool_use_details`. */
-  useDetails() {
+  useDetails(): ServerToolUseDetails {
     return {
       tool_calls_requested: this.requested,
       tool_calls_executed: this.executed,

@@ -1,0 +1,101 @@
+import Anthropic from "@anthropic-ai/sdk";
+import { beforeAll, describe, expect, it } from "vitest";
+import { BASE, fundedAccount, gatewayFetch, nonce, recordedGeneration, searchCalls } from "./support/gateway";
+import { SEARCH_MODEL } from "./support/search-prices";
+
+/**
+ * OpenRouter's server tools on `POST /messages` (its Messages request takes `openrouter:*` tools):
+ * the chat path's loop runs them, and the Message is its answer, with the searches counted in
+ * Anthropic's `usage.server_tool_use` and the results cited on its text.
+ */
+
+const MODEL = SEARCH_MODEL;
+const ANTHROPIC_BASE = BASE.replace(/\/v1$/, "");
+const fetchThroughGateway = (input: RequestInfo | URL, init?: RequestInit) => gatewayFetch(input, init);
+
+let key: string;
+beforeAll(async () => {
+  ({ key } = await fundedAccount("10"));
+});
+
+function post(body: Record<string, unknown>) {
+  return gatewayFetch(`${BASE}/messages`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "x-api-key": key },
+    body: JSON.stringify({ model: MODEL, max_tokens: 30, ...body }),
+  });
+}
+
+describe("POST /messages with OpenRouter's server tools", () => {
+  it("openrouter:web_search: the search runs, the answer cites it, usage counts it, the cost is the record's", async () => {
+    const marker = nonce();
+    const response = await post({
+      messages: [{ role: "user", content: `search the web for ${marker}` }],
+      tools: [{ type: "openrouter:web_search", parameters: { max_results: 2 } }],
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    const { model } = await searchCalls(marker);
+    expect(model).toHaveLength(2);
+    expect((model[0]!.body as any).tools[0].function.name).toBe("web_search");
+    expect((model[1]!.body as any).messages.at(-1).content).toContain('Result 1 for "weather"');
+
+    expect(body.stop_reason).toBe("end_turn");
+    expect(body.content.map((block: any) => block.type)).toEqual(["text"]);
+    expect(body.content[0].citations).toHaveLength(2);
+    expect(body.content[0].citations[0]).toMatchObject({
+      type: "web_search_result_location",
+      url: expect.stringContaining("https://source1.example.com/"),
+    });
+    expect(body.usage.server_tool_use).toEqual({ web_search_requests: 1 });
+    const record = await recordedGeneration(key, body.id);
+    expect(record.total_cost).toBeCloseTo(body.usage.cost, 12);
+  });
+
+  it("streams through Anthropic's SDK: the answer, and the searches counted in the final usage", async () => {
+    const client = new Anthropic({ apiKey: key, baseURL: ANTHROPIC_BASE, fetch: fetchThroughGateway, maxRetries: 0 });
+    const stream = client.messages.stream({
+      model: MODEL,
+      max_tokens: 30,
+      messages: [{ role: "user", content: `search the web for ${nonce()}` }],
+      tools: [{ type: "openrouter:web_search" } as unknown as Anthropic.Tool],
+    });
+    const message = await stream.finalMessage();
+    expect(message.content[0]?.type).toBe("text");
+    expect(message.usage.server_tool_use).toEqual({ web_search_requests: 1 });
+  });
+
+  it("openrouter:datetime with stop_server_tools_when: one turn calls the clock, the next answers", async () => {
+    const marker = nonce();
+    const response = await post({
+      messages: [{ role: "user", content: `use the clock for ${marker} [[emulate tool_rounds=10]]` }],
+      tools: [{ type: "openrouter:datetime", parameters: { timezone: "Europe/Paris" } }],
+      stop_server_tools_when: [{ type: "step_count_is", step_count: 1 }],
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    expect(body.content.some((block: any) => block.type === "tool_use")).toBe(false);
+    const { model } = await searchCalls(marker);
+    expect(model).toHaveLength(2);
+    const told = JSON.parse((model[1]!.body as any).messages.at(-1).content);
+    expect(told.timezone).toBe("Europe/Paris");
+    expect((model[1]!.body as any).tool_choice).toBe("none");
+    // No search ran: no count of searches.
+    expect(body.usage.server_tool_use).toEqual({ web_search_requests: 0 });
+  });
+
+  it("refuses in Anthropic's error shape, naming the field: a bad parameter, an unknown openrouter:* tool, a nameless client tool", async () => {
+    const cases: Array<[unknown, string]> = [
+      [{ type: "openrouter:web_search", parameters: { max_results: 99 } }, "tools.0.parameters.max_results"],
+      [{ type: "openrouter:bash" }, '"openrouter:bash"'],
+      [{ input_schema: { type: "object" } }, "tools.0.name"],
+    ];
+    for (const [tool, named] of cases) {
+      const response = await post({ messages: [{ role: "user", content: `hi ${nonce()}` }], tools: [tool] });
+      expect(response.status).toBe(400);
+      const body = (await response.json()) as any;
+      expect(body.error.type).toBe("invalid_request_error");
+      expect(body.error.message).toContain(named);
+    }
+  });
+});
