@@ -172,23 +172,20 @@ export async function completeChat(
   if (tools) {
     return request.stream
       ? toolsStreamReply(gen, success, headers, shape, hideReasoning, tools, call)
-      : jsonReply(gen, success, headers, shape, hideReasoning, healsReply(request), undefined, cache, tools);
+      : jsonReply(gen, success, headers, { shape, hideReasoning, heal: healsReply(request), cache, tools });
   }
   return request.stream
-    ? streamReply(
-        gen,
-        success,
-        headers,
+    ? streamReply(gen, success, headers, {
         attempts,
-        call,
+        run: call,
         shape,
         hideReasoning,
-        request.n ?? 1,
+        choices: request.n ?? 1,
         search,
         cache,
-        request.debug?.echo_upstream_body === true,
-      )
-    : jsonReply(gen, success, headers, shape, hideReasoning, healsReply(request), search, cache);
+        echo: request.debug?.echo_upstream_body === true,
+      })
+    : jsonReply(gen, success, headers, { shape, hideReasoning, heal: healsReply(request), search, cache });
 }
 
 /**
@@ -217,16 +214,24 @@ export async function completeTranslated(
   return new Response(translate.events(reply.body), { headers: reply.headers });
 }
 
+/** How a whole (non-streamed) reply is made, beside its generation, answer and headers. */
+interface JsonReplyOptions {
+  shape: ReplyShape;
+  hideReasoning: boolean;
+  /** The `response-healing` plugin: the reply's JSON repaired. */
+  heal: boolean;
+  /** The `web` plugin's search, whose results the answer cites and is charged for. */
+  search?: RequestSearch;
+  cache: ResponseCache | null;
+  /** A server-tool loop, whose last turn is the answer. */
+  tools?: ServerTools;
+}
+
 function jsonReply(
   gen: Generation,
   success: AttemptSuccess,
   headers: Record<string, string>,
-  shape: ReplyShape,
-  hideReasoning: boolean,
-  heal: boolean,
-  search: RequestSearch | undefined,
-  cache: ResponseCache | null,
-  tools?: ServerTools,
+  { shape, hideReasoning, heal, search, cache, tools }: JsonReplyOptions,
 ): Response {
   const body = wholeReply(gen, success, shape, hideReasoning, heal, search, tools);
   const first = (body.choices as ChoiceOut[])[0];
@@ -372,19 +377,27 @@ function toolsStreamReply(
   return new Response(readable, { headers: { ...headers, ...SSE_HEADERS } });
 }
 
+/** How a streamed reply is made, beside its generation, first answer and headers. */
+interface StreamReplyOptions {
+  /** The request's plan: a failover before the client's first token tries those not tried yet. */
+  attempts: Attempt[];
+  /** Runs the attempt loop on what is left of the plan. */
+  run: (remaining: Attempt[]) => Promise<AttemptSuccess>;
+  shape: ReplyShape;
+  hideReasoning: boolean;
+  /** The choices asked for (`n`). */
+  choices: number;
+  search: RequestSearch | undefined;
+  cache: ResponseCache | null;
+  /** `debug.echo_upstream_body`: the answering endpoint's body in a chunk ahead of the answer. */
+  echo: boolean;
+}
+
 function streamReply(
   gen: Generation,
   first: AttemptSuccess,
   headers: Record<string, string>,
-  attempts: Attempt[],
-  run: (remaining: Attempt[]) => Promise<AttemptSuccess>,
-  shape: ReplyShape,
-  hideReasoning: boolean,
-  choices: number,
-  search: RequestSearch | undefined,
-  cache: ResponseCache | null,
-  /** `debug.echo_upstream_body`: the answering endpoint's body in a chunk ahead of the answer. */
-  echo: boolean,
+  { attempts, run, shape, hideReasoning, choices, search, cache, echo }: StreamReplyOptions,
 ): Response {
   let current = first;
   const tried = new Set<Attempt>(
