@@ -12,6 +12,7 @@ import type {
   UrlCitation,
   Usage,
 } from "../providers/types";
+import { chunkPrefix } from "./chunk-envelope";
 import { CoalescingWriter } from "./coalescing-writer";
 import { KEEP_ALIVE_BYTES, sseEventBatches } from "./sse";
 
@@ -146,7 +147,10 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
   /** Choices that already streamed their finish reason: a failure does not end them again. */
   const finished = new Set<number>();
   const stampFor = (s: StreamSource) => {
-    prefix = `data: {"id":${JSON.stringify(header.id)},"provider":${JSON.stringify(s.provider)},"model":${JSON.stringify(s.model)},"object":${JSON.stringify(options.shape?.chunkObject ?? "chat.completion.chunk")},"created":${header.created},"choices":`;
+    prefix = chunkPrefix(
+      { id: header.id, provider: s.provider, model: s.model, created: header.created },
+      options.shape?.chunkObject ?? "chat.completion.chunk",
+    );
   };
   stampFor(source);
   // Per upstream: a replacement's answer starts over (nothing of the failed one reached the client).

@@ -1,5 +1,6 @@
 import type { CompletionReply } from "../generation/reply-shape";
 import type { ChoiceOut, ChunkChoiceOut } from "../providers/types";
+import { type ChunkEnvelope, chunkPrefix } from "./chunk-envelope";
 
 /**
  * A reply the gateway already has whole (a server-tool loop's answer: its turns run upstream
@@ -34,17 +35,14 @@ export function wholeReplyEvents(reply: CompletionReply<ChoiceOut>, chunkObject:
   return `${events}${frame([], `,"usage":${JSON.stringify(reply.usage)}`)}data: [DONE]\n\n`;
 }
 
-/** Who a stream's chunks are from, stamped on each. */
-type Envelope = Pick<CompletionReply<unknown>, "id" | "provider" | "model" | "created">;
-
-/** One chunk's SSE frame, in the envelope every chunk of the stream shares. */
-function framer(envelope: Envelope, chunkObject: string) {
-  const prefix = `data: {"id":${JSON.stringify(envelope.id)},"provider":${JSON.stringify(envelope.provider)},"model":${JSON.stringify(envelope.model)},"object":${JSON.stringify(chunkObject)},"created":${envelope.created},"choices":`;
+/** One chunk's SSE frame, in the envelope every chunk of the stream shares (as chat-stream.ts frames them). */
+function framer(envelope: ChunkEnvelope, chunkObject: string) {
+  const prefix = chunkPrefix(envelope, chunkObject);
   return (choices: ChunkChoiceOut[], extra = "") => `${prefix}${JSON.stringify(choices)}${extra}}\n\n`;
 }
 
 /** A stream that failed before its answer: its choice ends with the error (as a relayed stream's does), then `[DONE]`. */
-export function errorEvents(envelope: Envelope, chunkObject: string, code: number, message: string): string {
+export function errorEvents(envelope: ChunkEnvelope, chunkObject: string, code: number, message: string): string {
   const choices: ChunkChoiceOut[] = [
     { index: 0, delta: { content: "" }, finish_reason: "error", native_finish_reason: "error" },
   ];
