@@ -69,11 +69,10 @@ export class ServerTools {
   private readonly turns: ChatCompletionOut[] = [];
   /** The results of every search run, in order (cited on the answer, charged each). */
   readonly results: WebResult[] = [];
-  /** Every server-tool call run, in the order the model made them. */
+  /** Every server-tool call run, in the order the model made them (their count: the calls requested). */
   readonly calls: ServerToolCallRecord[] = [];
+  /** Searches sent to Exa (max_uses counts them as they start, parallel ones too). */
   private searches = 0;
-  private requested = 0;
-  private executed = 0;
   /** Model calls the request may make: its tool steps and the answer after them. */
   private readonly maxTurns: number;
   private readonly maxCalls: number;
@@ -212,8 +211,7 @@ export class ServerTools {
       // A reply calling the client's functions too goes back to the client (without the server
       // calls, which it cannot run): the loop cannot go on without the client's results.
       if (answering || !message || server.length === 0 || server.length < calls.length || turn >= this.maxTurns) break;
-      if (this.requested + server.length > this.maxCalls) break;
-      this.requested += server.length;
+      if (this.calls.length + server.length > this.maxCalls) break;
       const ran = await Promise.all(server.map((c) => this.execute(c, signal)));
       this.calls.push(...ran.map((r) => r.record));
       const messages: Message[] = [
@@ -300,8 +298,8 @@ export class ServerTools {
   /** OpenRouter's `usage.server_tool_use_details`. */
   useDetails(): ServerToolUseDetails {
     return {
-      tool_calls_requested: this.requested,
-      tool_calls_executed: this.executed,
+      tool_calls_requested: this.calls.length,
+      tool_calls_executed: this.calls.filter((call) => call.completed).length,
       web_search_requests: this.searches,
     };
   }
@@ -322,7 +320,6 @@ export class ServerTools {
   ): Promise<{ output: string; record: ServerToolCallRecord }> {
     const spec = this.byName.get(call.function.name) as ServerToolSpec;
     if (spec.kind === "datetime") {
-      this.executed++;
       const now = currentTime(new Date(), spec.timezone);
       return { output: JSON.stringify(now), record: { kind: "datetime", ...now, completed: true } };
     }
@@ -360,7 +357,6 @@ export class ServerTools {
     // Results past what is left (parallel searches) are dropped, never charged.
     results = results.slice(0, Math.max(0, spec.maxTotalResults - this.results.length));
     this.results.push(...results);
-    this.executed++;
     return {
       output: results.length > 0 ? listedResults(results) : "No results.",
       record: { kind: "web_search", query, sources: results.map((r) => r.url), completed: true },
