@@ -28,9 +28,9 @@ export interface AppEnv {
     /** A chat request's sticky routing (routing/sticky.ts): told which endpoint answered it. */
     sticky: StickyRoute | null;
     /**
-     * The server-tool calls a chat request's loop ran (filled as they run): the Responses API,
-     * answered through chat, lists them in its output.
+     * The server-tool calls a chat request's loop runs (filled as they run; unset for a request
+     * without server tools): the Responses API, answered through chat, lists them in its output.
      */
-    serverToolCalls: readonly ServerToolCallRecord[];
+    serverToolCalls: readonly ServerToolCallRecord[] | undefined;
   };
 }

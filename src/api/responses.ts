@@ -18,8 +18,8 @@ responsesRoutes.post("/responses", requireKey, async (c) => {
   const preset = c.get("preset");
   const request = preset ? echoedWithPreset(asked, chat, preset) : asked;
   return completeTranslated(c, chat, {
-    // The server-tool calls the chat path's loop ran (none without server tools).
+    // The server-tool calls the chat path's loop runs (none without server tools).
     reply: (body) => responseFromChat(request, body, c.get("serverToolCalls")),
-    events: (body) => responsesEventStream(body, request, () => c.get("serverToolCalls") ?? []),
+    events: (body) => responsesEventStream(body, request, c.get("serverToolCalls")),
   });
 });

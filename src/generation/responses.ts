@@ -382,7 +382,8 @@ interface ToolCallState extends OpenItem {
 export function responsesEventStream(
   chat: ReadableStream<Uint8Array>,
   request: ResponsesRequest,
-  serverCalls: () => readonly ServerToolCallRecord[] = () => [],
+  /** The server-tool calls the chat request's loop runs (filled as they run): all run by the answer's first chunk. */
+  serverCalls: readonly ServerToolCallRecord[] = [],
 ): ReadableStream<Uint8Array> {
   return translateChatStream(chat, new ResponsesStreamState(request, serverCalls));
 }
@@ -407,8 +408,7 @@ class ResponsesStreamState implements ChunkTranslator {
 
   constructor(
     private readonly request: ResponsesRequest,
-    /** The server-tool calls the chat request's loop ran: all run by the answer's first chunk. */
-    private readonly serverCalls: () => readonly ServerToolCallRecord[],
+    private readonly serverCalls: readonly ServerToolCallRecord[],
   ) {}
 
   /** The events for one chat chunk, serialised. */
@@ -476,7 +476,7 @@ class ResponsesStreamState implements ChunkTranslator {
    * sends its answer once the loop has ended (keep-alive comments until then), so all have run.
    */
   private listServerCalls(): void {
-    for (const call of this.serverCalls()) {
+    for (const call of this.serverCalls) {
       const item = this.open(serverToolPrefix(call), serverToolItem(call, "", "in_progress"));
       this.done(item, serverToolItem(call, item.id));
     }
