@@ -14,6 +14,7 @@ import {
   recordedGeneration,
   sleep,
   totalUsage,
+  usageOnceCharged,
 } from "./support/gateway";
 
 /** `POST /embeddings` through the real gateway: routed, reserved, charged once, like chat. */
@@ -313,6 +314,21 @@ describe("POST /embeddings", () => {
     expect(((await response.json()) as any).error.metadata.provider_name).toBe("OpenAI");
     await sleep(100);
     expect(await totalUsage(own)).toBe(0);
+  });
+
+  it("answers a 502 naming the mismatch when the provider's reply is a vector short, and charges nothing", async () => {
+    const { key: own } = await fundedAccount("1");
+    const marker = nonce();
+    const response = await embed(
+      { model: MODEL, provider: { only: ["openai"] }, input: [`[[emulate stray_result]] first ${marker}`, "second"] },
+      own,
+    );
+    expect(response.status).toBe(502);
+    const { error } = (await response.json()) as any;
+    expect(error.code).toBe(502);
+    expect(error.message).toBe("OpenAI returned 1 embeddings for 2 inputs");
+    expect(await emulatorRequests(marker)).toHaveLength(1);
+    expect(await usageOnceCharged(own)).toBe(0);
   });
 });
 

@@ -14,6 +14,7 @@ import {
   recordedGeneration,
   sleep,
   totalUsage,
+  usageOnceCharged,
 } from "./support/gateway";
 import { testTarget } from "./support/target";
 
@@ -176,6 +177,26 @@ describe("POST /rerank", () => {
     expect(response.headers.get("x-tollgate-attempts")).toMatch(/status=500.*status=500.*status=200/);
     await recordedGeneration(own, body.id);
     expect(await totalUsage(own)).toBe(body.usage.cost);
+  });
+
+  it("answers a 502 naming the stray document when the provider ranks one it was not sent, and charges nothing", async () => {
+    const { key: own } = await fundedAccount("1");
+    const marker = nonce();
+    const response = await rerank(
+      {
+        model: MODEL,
+        provider: { only: ["cohere"] },
+        query: `[[emulate stray_result]] capital ${marker}`,
+        documents: DOCUMENTS,
+      },
+      own,
+    );
+    expect(response.status).toBe(502);
+    const { error } = (await response.json()) as any;
+    expect(error.code).toBe(502);
+    expect(error.message).toBe(`Cohere returned a result for document ${DOCUMENTS.length} of ${DOCUMENTS.length}`);
+    expect(await emulatorRequests(marker)).toHaveLength(1);
+    expect(await usageOnceCharged(own)).toBe(0);
   });
 
   it("fails over to Amazon Bedrock when Cohere answers 500: InvokeModel with api_version 2, charged once", async () => {

@@ -4,7 +4,7 @@ import { getCatalog } from "../catalog/store";
 import type { AppEnv } from "../context";
 import { serverTiming } from "../observability";
 import { embeddingsAdapterFor } from "../providers/registry";
-import type { EmbeddingsOut, EmbeddingsRequestIn, Usage } from "../providers/types";
+import type { EmbeddingsRequestIn, Usage } from "../providers/types";
 import { health } from "../routing/health";
 import { planLive } from "../routing/live-plan";
 import type { Attempt } from "../routing/plan";
@@ -13,7 +13,7 @@ import type { EmbeddingsRequest } from "../schema/embeddings";
 import { badRequest, GatewayError } from "../schema/errors";
 import { estimateTextTokens } from "../transforms/tokens";
 import {
-  failGeneration,
+  readAnswer,
   record,
   replyHeaders,
   settleGeneration,
@@ -89,18 +89,16 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
       buildCall: (adapter, req, target) => adapter.buildEmbeddingsRequest(req, target),
     }),
   );
-  let out: EmbeddingsOut;
-  try {
-    out = success.adapter.parseEmbeddingsResponse(success.json, success.target);
-    if (out.data.length !== inputs.length || out.data.some((d) => d.embedding.length === 0)) {
+  const out = readAnswer(gen, () => {
+    const parsed = success.adapter.parseEmbeddingsResponse(success.json, success.target);
+    if (parsed.data.length !== inputs.length || parsed.data.some((d) => d.embedding.length === 0)) {
       throw new GatewayError(
         502,
-        `${success.attempt.provider.name} returned ${out.data.length} embeddings for ${inputs.length} inputs`,
+        `${success.attempt.provider.name} returned ${parsed.data.length} embeddings for ${inputs.length} inputs`,
       );
     }
-  } catch (error) {
-    failGeneration(gen, error);
-  }
+    return parsed;
+  });
 
   const reported = out.usage?.prompt_tokens;
   const usage: Usage = {

@@ -343,6 +343,18 @@ export function failGeneration(gen: Generation, error: unknown): never {
   });
 }
 
+/**
+ * The provider's answer as `read` makes it out of the reply; an answer it finds unusable (it
+ * throws: a reply of the wrong shape, or too few results) fails the generation uncharged.
+ */
+export function readAnswer<T>(gen: Generation, read: () => T): T {
+  try {
+    return read();
+  } catch (error) {
+    return failGeneration(gen, error);
+  }
+}
+
 export interface Outcome {
   usage: Usage;
   estimated: boolean;

@@ -4,7 +4,7 @@ import { getCatalog } from "../catalog/store";
 import type { AppEnv } from "../context";
 import { serverTiming } from "../observability";
 import { rerankAdapterFor } from "../providers/registry";
-import type { RerankOut, RerankRequestIn, Usage } from "../providers/types";
+import type { RerankRequestIn, Usage } from "../providers/types";
 import { health } from "../routing/health";
 import { planLive } from "../routing/live-plan";
 import { sessionIdOf } from "../schema/chat";
@@ -12,7 +12,7 @@ import { GatewayError } from "../schema/errors";
 import type { RerankRequest } from "../schema/rerank";
 import { estimateTextTokens } from "../transforms/tokens";
 import {
-  failGeneration,
+  readAnswer,
   record,
   replyHeaders,
   settleGeneration,
@@ -93,19 +93,17 @@ export async function createRerank(c: Context<AppEnv>, request: RerankRequest): 
       buildCall: (adapter, req, target) => adapter.buildRerankRequest(req, target),
     }),
   );
-  let out: RerankOut;
-  try {
-    out = success.adapter.parseRerankResponse(success.json, success.target);
-    const bad = out.results.find((r) => !Number.isInteger(r.index) || r.index < 0 || r.index >= documents.length);
-    if (bad || out.results.length === 0) {
+  const out = readAnswer(gen, () => {
+    const parsed = success.adapter.parseRerankResponse(success.json, success.target);
+    const bad = parsed.results.find((r) => !Number.isInteger(r.index) || r.index < 0 || r.index >= documents.length);
+    if (bad || parsed.results.length === 0) {
       throw new GatewayError(
         502,
         `${success.attempt.provider.name} returned ${bad ? `a result for document ${bad.index} of ${documents.length}` : "no results"}`,
       );
     }
-  } catch (error) {
-    failGeneration(gen, error);
-  }
+    return parsed;
+  });
 
   const reportedTokens = out.usage?.total_tokens;
   const billedUnits = out.usage?.search_units;

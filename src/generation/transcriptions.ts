@@ -4,7 +4,7 @@ import { getCatalog } from "../catalog/store";
 import type { AppEnv } from "../context";
 import { serverTiming } from "../observability";
 import { transcriptionAdapterFor } from "../providers/registry";
-import type { TranscriptionOut, TranscriptionRequestIn, Usage } from "../providers/types";
+import type { TranscriptionRequestIn, Usage } from "../providers/types";
 import { health } from "../routing/health";
 import { planLive } from "../routing/live-plan";
 import type { Attempt } from "../routing/plan";
@@ -12,7 +12,7 @@ import type { TranscriptionRequest } from "../schema/audio";
 import { sessionIdOf } from "../schema/chat";
 import { estimateTextTokens } from "../transforms/tokens";
 import {
-  failGeneration,
+  readAnswer,
   record,
   replyHeaders,
   settleGeneration,
@@ -92,12 +92,7 @@ export async function createTranscription(c: Context<AppEnv>, request: Transcrip
       buildCall: (adapter, req, target) => adapter.buildTranscriptionRequest(req, target),
     }),
   );
-  let out: TranscriptionOut;
-  try {
-    out = success.adapter.parseTranscriptionResponse(success.json, success.target);
-  } catch (error) {
-    failGeneration(gen, error);
-  }
+  const out = readAnswer(gen, () => success.adapter.parseTranscriptionResponse(success.json, success.target));
 
   const reportedInput = out.usage?.input_tokens;
   const reportedOutput = out.usage?.output_tokens;

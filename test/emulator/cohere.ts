@@ -260,7 +260,7 @@ export function relevance(query: string, document: string): number {
  */
 const RERANK_FIELDS = new Set(["model", "query", "documents", "top_n", "max_tokens_per_doc", "return_documents"]);
 
-function rerankScript(body: Json): Script {
+function rerankScript(body: Json, fault: Fault): Script {
   // Cohere's v2 refuses a field it does not know with a 422 that names it.
   const unknown = Object.keys(body).find((field) => !RERANK_FIELDS.has(field));
   if (unknown) {
@@ -302,6 +302,7 @@ function rerankScript(body: Json): Script {
   const ranked = texts
     .map((text, index) => ({ index, relevance_score: relevance(query, text) }))
     .sort((a, b) => b.relevance_score - a.relevance_score || a.index - b.index);
+  if (fault.stray_result && ranked[0]) ranked[0].index = texts.length;
   return {
     status: 200,
     headers: { "content-type": "application/json" },
@@ -322,6 +323,6 @@ export const cohereFormat: WireFormat = {
     rest.endsWith("/v2/embed")
       ? embedScript(body)
       : rest.endsWith("/v2/rerank")
-        ? rerankScript(body)
+        ? rerankScript(body, fault)
         : chatScript(body, provider, fault),
 };

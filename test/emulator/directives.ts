@@ -43,6 +43,12 @@ export interface Fault {
   quirky_tool_deltas?: string;
   tokens?: number;
   /**
+   * A reply that does not fit its request, as a broken provider might send: an embeddings reply
+   * (OpenAI format) one vector short of its inputs, a rerank reply (Cohere's) whose first result
+   * names a document past the last one sent.
+   */
+  stray_result?: boolean;
+  /**
    * The reply's text, exactly (base64url, UTF-8: a directive's value has no spaces or quotes), in
    * place of the generated one, JSON mode or not: a model's malformed JSON, say. Cut to
    * `max_tokens` as any reply is (a token is 8 characters of it).
@@ -77,7 +83,7 @@ export interface Directive {
 }
 
 const DIRECTIVE = /\[\[emulate(?:@([a-z0-9-]+))?((?:\s+[a-z][a-z0-9_]*(?:=[\w.-]+)?)*)\s*\]\]/gi;
-const FLAGS = new Set(["reset", "no_done", "malformed", "no_usage", "echo_credentials", "refusal"]);
+const FLAGS = new Set(["reset", "no_done", "malformed", "no_usage", "echo_credentials", "refusal", "stray_result"]);
 const WORDS = new Set(["code", "error_finish", "quirky_tool_deltas", "content"]);
 
 export function parseDirectives(text: string): Directive[] {

@@ -314,7 +314,7 @@ export function embeddingVector(text: string, dimensions: number): number[] {
   return raw.map((v) => v / norm);
 }
 
-export function openaiEmbeddings(body: Json): Script {
+export function openaiEmbeddings(body: Json, fault: Fault = {}): Script {
   // Texts, or token ids: an array of integers is one input, an array of such arrays several.
   const raw: unknown[] = Array.isArray(body.input) ? body.input : [body.input ?? ""];
   const items = raw.every((item) => typeof item === "number") ? [raw] : raw;
@@ -330,6 +330,7 @@ export function openaiEmbeddings(body: Json): Script {
       body.encoding_format === "base64" ? Buffer.from(new Float32Array(vector).buffer).toString("base64") : vector;
     return { object: "embedding", index, embedding };
   });
+  if (fault.stray_result) data.pop();
   return {
     status: 200,
     headers: JSON_HEADERS,
@@ -364,7 +365,7 @@ export function openaiRoute(
   if (method === "POST" && rest.endsWith("/chat/completions")) return openaiChat(body, provider, fault);
   if (method === "POST" && rest.endsWith("/completions")) return openaiCompletions(body, provider, fault);
   if (method === "POST" && rest.endsWith("/responses")) return openaiResponses(body, fault);
-  if (method === "POST" && rest.endsWith("/embeddings")) return openaiEmbeddings(body);
+  if (method === "POST" && rest.endsWith("/embeddings")) return openaiEmbeddings(body, fault);
   if (method === "POST" && rest.endsWith("/audio/transcriptions")) return openaiTranscription(body);
   if (method === "POST" && rest.endsWith("/audio/speech")) return openaiSpeech(body);
   if (method === "GET" && rest.endsWith("/models")) return openaiModels(provider);
