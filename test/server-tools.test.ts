@@ -32,9 +32,6 @@ beforeAll(async () => {
   ({ key } = await fundedAccount("10"));
 });
 
-const ask = (text: string, tools: unknown[], extra: Record<string, unknown> = {}, apiKey = key) =>
-  chat(apiKey, { model: MODEL, max_tokens: 30, messages: [{ role: "user", content: text }], tools, ...extra });
-
 /** `ask` to the app run with some of its settings changed (the env's vars), past SELF. */
 const askWithSettings = (
   settings: Record<string, string>,
@@ -59,8 +56,16 @@ const askWithSettings = (
     createExecutionContext(),
   );
 
-/** Exa's calls of the emulated model's query, so far (this file's requests alone search for it). */
-const exaCalls = async () => (await emulatorRequests(EXA_QUERY)).filter((call) => call.provider === "exa");
+/**
+ * The path this file's searches reach the Exa emulator by: other files' requests search for the
+ * same query at the same time (test files run side by side), and this file counts its own calls.
+ */
+const EXA_PATH = "exa-server-tools-test";
+/** `ask`, as the tests here ask: the app with its searches sent to EXA_PATH. */
+const ask = (text: string, tools: unknown[], extra: Record<string, unknown> = {}, apiKey = key) =>
+  askWithSettings({ EXA_BASE_URL: `${inject("emulatorUrl")}/${EXA_PATH}` }, apiKey, text, tools, extra);
+/** Exa's calls of the emulated model's query from this file's requests, so far. */
+const exaCalls = async () => (await emulatorRequests(EXA_QUERY)).filter((call) => call.provider === EXA_PATH);
 /** The model's calls carrying `marker`, in order. */
 const modelCalls = async (marker: string) => (await emulatorRequests(marker)).filter((c) => c.provider !== "exa");
 
