@@ -1,4 +1,5 @@
 import { OpenResponsesResult$inboundSchema, StreamEvents$inboundSchema } from "@openrouter/sdk/models";
+import OpenAI from "openai";
 import { beforeAll, describe, expect, it } from "vitest";
 import {
   BASE,
@@ -131,24 +132,153 @@ describe("POST /responses with openrouter:web_search", () => {
     expect(body.usage.server_tool_use_details).toMatchObject({ tool_calls_requested: 2, tool_calls_executed: 1 });
   });
 
-  it("takes back a Response's output as input (a stateless conversation): the calls' items are not sent on", async () => {
-    const first = (await (
-      await post({ input: `search the web for ${nonce()}`, tools: [{ type: "openrouter:web_search" }] })
-    ).json()) as any;
-    expect(first.output[0].type).toBe("openrouter:web_search");
+  it.each([
+    ["openrouter:web_search", "openrouter:web_search"],
+    ["web_search_preview", "web_search_call"],
+  ])(
+    "takes back a Response's output as input (a stateless conversation): %s's %s items are not sent on",
+    async (tool, item) => {
+      const first = (await (
+        await post({ input: `search the web for ${nonce()}`, tools: [{ type: tool }] })
+      ).json()) as any;
+      expect(first.output[0].type).toBe(item);
+      const marker = nonce();
+      const response = await post({
+        input: [
+          { role: "user", content: "search the web" },
+          ...first.output,
+          { role: "user", content: `thanks ${marker}` },
+        ],
+      });
+      expect(response.status).toBe(200);
+      const [call] = await emulatorRequests(marker);
+      const messages = (call!.body as any).messages;
+      expect(messages.map((m: any) => m.role)).toEqual(["user", "assistant", "user"]);
+      expect(JSON.stringify(messages)).not.toContain("openrouter:");
+    },
+  );
+});
+
+describe("POST /responses with OpenAI's web search tools (run as openrouter:web_search)", () => {
+  it("web_search_preview searches on Exa and is listed as OpenAI's web_search_call, parsed by both SDKs", async () => {
+    const marker = nonce();
+    const tool = {
+      type: "web_search_preview",
+      max_results: 2,
+      filters: { allowed_domains: ["docs.example.org"] },
+      user_location: { type: "approximate", country: "FR" },
+    };
+    const response = await post({ input: `search the web for ${marker}`, tools: [tool] });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    const parsed = OpenResponsesResult$inboundSchema.parse(body);
+    expect(parsed.output.map((item) => item.type)).toEqual(["web_search_call", "message"]);
+    const search = body.output[0];
+    expect(search).toMatchObject({ type: "web_search_call", status: "completed", action: { type: "search" } });
+    expect(search.id).toMatch(/^ws_/);
+    expect(search.action.query).toBe("weather");
+    // Exa was asked for the tool's settings: two results, from the allowed domain only.
+    expect(search.action.sources).toHaveLength(2);
+    for (const source of search.action.sources) expect(new URL(source.url).host).toBe("docs.example.org");
+    // The answer cites what the search found.
+    const text = body.output[1].content[0];
+    expect(text.annotations.map((a: any) => a.url)).toEqual(search.action.sources.map((s: any) => s.url));
+    // The model was shown the server tool's function, and given the results.
+    const { model } = await searchCalls(marker);
+    expect((model[0]!.body as any).tools.map((t: any) => t.function.name)).toEqual(["web_search"]);
+    expect((model[1]!.body as any).messages.at(-1).content).toContain('Result 1 for "weather"');
+    expect(body.usage.server_tool_use_details).toEqual({
+      tool_calls_requested: 1,
+      tool_calls_executed: 1,
+      web_search_requests: 1,
+    });
+    // Echoed as given, as OpenAI and OpenRouter echo tools.
+    expect(body.tools).toEqual([tool]);
+    const record = await recordedGeneration(key, body.id);
+    expect(record.total_cost).toBeCloseTo(body.usage.cost, 12);
+  });
+
+  it("the OpenAI SDK's web_search tool: its Response reads the call as a web_search_call", async () => {
+    const client = new OpenAI({ apiKey: key, baseURL: BASE, fetch: (input, init) => gatewayFetch(input, init) });
+    const marker = nonce();
+    const response = await client.responses.create({
+      model: MODEL,
+      input: `search the web for ${marker}`,
+      tools: [{ type: "web_search", search_context_size: "low" }],
+      max_output_tokens: 30,
+    });
+    const call = response.output[0];
+    if (call?.type !== "web_search_call") throw new Error(`expected a web_search_call, got ${call?.type}`);
+    expect(call.status).toBe("completed");
+    expect(call.action).toMatchObject({ type: "search", query: "weather" });
+    expect(response.output_text.length).toBeGreaterThan(0);
+  });
+
+  it("streams OpenAI's web_search_call events between the call's item added and done", async () => {
     const marker = nonce();
     const response = await post({
-      input: [
-        { role: "user", content: "search the web" },
-        ...first.output,
-        { role: "user", content: `thanks ${marker}` },
-      ],
+      input: `search the web for ${marker}`,
+      tools: [{ type: "web_search_preview_2025_03_11", max_results: 1 }],
+      stream: true,
     });
     expect(response.status).toBe(200);
-    const [call] = await emulatorRequests(marker);
-    const messages = (call!.body as any).messages;
-    expect(messages.map((m: any) => m.role)).toEqual(["user", "assistant", "user"]);
-    expect(JSON.stringify(messages)).not.toContain("openrouter:");
+    const events = await streamEvents(response);
+    const untilAnswer = events.slice(
+      0,
+      events.findIndex((e) => e.item?.type === "message"),
+    );
+    expect(untilAnswer.map((e) => e.type).slice(2)).toEqual([
+      "response.output_item.added",
+      "response.web_search_call.in_progress",
+      "response.web_search_call.searching",
+      "response.web_search_call.completed",
+      "response.output_item.done",
+    ]);
+    const [added, , , completed, done] = untilAnswer.slice(2);
+    expect(added.item).toMatchObject({ type: "web_search_call", status: "in_progress" });
+    expect(completed).toMatchObject({ output_index: 0, item_id: added.item.id });
+    expect(done.item).toMatchObject({ type: "web_search_call", status: "completed", id: added.item.id });
+    expect(done.item.action.sources).toHaveLength(1);
+    expect(events.at(-1).response.output[0]).toEqual(done.item);
+  });
+
+  it("a search past max_uses is a failed web_search_call", async () => {
+    const response = await post({
+      input: `search twice for ${nonce()}`,
+      tools: [{ type: "web_search", max_results: 1, max_uses: 1 }],
+      parallel_tool_calls: true,
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    OpenResponsesResult$inboundSchema.parse(body);
+    expect(body.output.map((item: any) => [item.type, item.status])).toEqual([
+      ["web_search_call", "completed"],
+      ["web_search_call", "failed"],
+      ["message", "completed"],
+    ]);
+  });
+
+  it.each([
+    [{ type: "web_search_preview", max_results: 50 }, "tools.0.max_results"],
+    [{ type: "web_search", engine: "native" }, "tools.0.engine"],
+    [{ type: "web_search", filters: { allowed_domains: "example.com" } }, "tools.0.filters.allowed_domains"],
+    [{ type: "web_search", filters: ["example.com"] }, "tools.0.filters"],
+  ])("refuses %j with a 400 naming %s", async (tool, path) => {
+    const marker = nonce();
+    const response = await post({ input: `search for ${marker}`, tools: [tool] });
+    expect(response.status).toBe(400);
+    const { error } = (await response.json()) as any;
+    expect(error.message).toContain(`${path}:`);
+    expect(await emulatorRequests(marker)).toHaveLength(0);
+  });
+
+  it("refuses two web search tools (OpenAI's and OpenRouter's are one tool here)", async () => {
+    const response = await post({
+      input: `search for ${nonce()}`,
+      tools: [{ type: "web_search_preview" }, { type: "openrouter:web_search" }],
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as any).error.message).toMatch(/one web search tool at most/);
   });
 });
 

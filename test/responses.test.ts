@@ -549,7 +549,7 @@ describe("POST /responses refuses by name what a stateless gateway cannot do", (
     expect(error.message).toContain(name);
   });
 
-  it.each(["web_search", "web_search_preview", "file_search", "code_interpreter", "computer_use_preview", "mcp"])(
+  it.each(["file_search", "code_interpreter", "computer_use_preview", "mcp", "image_generation"])(
     "the built-in tool %s",
     async (type) => {
       const error = await refusal({ tools: [{ type }] });

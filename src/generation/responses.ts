@@ -1,5 +1,5 @@
 import type { UrlCitation } from "../providers/types";
-import type { ResponsesRequest } from "../schema/responses";
+import { type ResponsesRequest, WEB_SEARCH_TOOL_TYPES } from "../schema/responses";
 import type { ServerToolCallRecord } from "../tools/server-tools";
 import {
   type ChatChoice,
@@ -106,7 +106,23 @@ export interface ResponsesWebSearchToolItem {
   type: "openrouter:web_search";
   id: string;
   status: ItemStatus;
-  action?: { type: "search"; query: string; sources: Array<{ type: "url"; url: string }> };
+  action?: WebSearchAction;
+}
+/** What a web search call searched for, and the pages it found. */
+interface WebSearchAction {
+  type: "search";
+  query: string;
+  sources: Array<{ type: "url"; url: string }>;
+}
+/**
+ * A web search the gateway ran for OpenAI's own web search tool (`web_search`,
+ * `web_search_preview`, …): the call as OpenAI lists it, `failed` where the model got an error result.
+ */
+export interface ResponsesWebSearchCallItem {
+  type: "web_search_call";
+  id: string;
+  status: "in_progress" | "completed" | "failed";
+  action?: WebSearchAction;
 }
 /** A call of OpenRouter's `openrouter:datetime` the gateway ran, with the time it told the model. */
 export interface ResponsesDatetimeToolItem {
@@ -121,6 +137,7 @@ export type ResponsesOutputItem =
   | ResponsesReasoningItem
   | ResponsesFunctionCallItem
   | ResponsesWebSearchToolItem
+  | ResponsesWebSearchCallItem
   | ResponsesDatetimeToolItem;
 
 /** A Response object, as `POST /responses` answers (and its stream's events carry). */
@@ -159,7 +176,7 @@ export interface ResponsesReply {
         parameters: Record<string, unknown> | null;
         strict: boolean | null;
       }
-    | { type: string; parameters?: Record<string, unknown> }
+    | { type: string; [setting: string]: unknown }
   >;
   truncation: "disabled";
   user: string | null;
@@ -225,9 +242,9 @@ function responseObject(request: ResponsesRequest, s: Snapshot): ResponsesReply 
     },
     tool_choice: request.tool_choice ?? "auto",
     tools: (request.tools ?? []).map((tool) =>
-      // A server tool as it was asked for; a function tool with OpenAI's fields.
+      // A server tool (or OpenAI's web search) as it was asked for; a function tool with OpenAI's fields.
       tool.type !== "function"
-        ? { type: tool.type, ...(tool.parameters ? { parameters: tool.parameters } : {}) }
+        ? { ...tool }
         : {
             type: "function",
             name: tool.name,
@@ -292,21 +309,29 @@ const functionCallItem = (
   status,
 });
 
-/** A server-tool call the loop ran, as its output item (`id` given, `status` when still running). */
+/**
+ * How a request's web searches are listed: as OpenAI's `web_search_call` items when it asked with
+ * OpenAI's tool (`web_search_preview`…), as `openrouter:web_search` items when with OpenRouter's.
+ */
+type SearchListing = "web_search_call" | "openrouter:web_search";
+
+const searchListingOf = (request: ResponsesRequest): SearchListing =>
+  request.tools?.some((tool) => WEB_SEARCH_TOOL_TYPES.has(tool.type)) ? "web_search_call" : "openrouter:web_search";
+
+/** A server-tool call the loop ran, as its output item (`id` given; `running` while it is listed as added). */
 function serverToolItem(
   call: ServerToolCallRecord,
   id: string,
-  status: ItemStatus = call.completed ? "completed" : "incomplete",
-): ResponsesWebSearchToolItem | ResponsesDatetimeToolItem {
+  listing: SearchListing,
+  running = false,
+): ResponsesWebSearchToolItem | ResponsesWebSearchCallItem | ResponsesDatetimeToolItem {
+  const status = running ? "in_progress" : call.completed ? "completed" : "incomplete";
   if (call.kind === "datetime") {
     return { type: "openrouter:datetime", id, status, datetime: call.datetime, timezone: call.timezone };
   }
-  return {
-    type: "openrouter:web_search",
-    id,
-    status,
-    // A call without a query (the model's arguments had none) searched nothing: no action.
-    ...(call.query !== undefined
+  // A call without a query (the model's arguments had none) searched nothing: no action.
+  const action =
+    call.query !== undefined
       ? {
           action: {
             type: "search" as const,
@@ -314,8 +339,11 @@ function serverToolItem(
             sources: call.sources.map((url) => ({ type: "url" as const, url })),
           },
         }
-      : {}),
-  };
+      : {};
+  if (listing === "web_search_call") {
+    return { type: "web_search_call", id, status: status === "incomplete" ? "failed" : status, ...action };
+  }
+  return { type: "openrouter:web_search", id, status, ...action };
 }
 
 /** An item id's prefix for a server-tool call: OpenAI's for a web search call, and one for the time. */
@@ -335,8 +363,9 @@ export function responseFromChat(
   const message = choice?.message ?? {};
   const { status, incomplete_details } = statusOf(choice?.finish_reason);
   const itemStatus = status === "completed" ? "completed" : "incomplete";
+  const listing = searchListingOf(request);
   const output: ResponsesOutputItem[] = serverCalls.map((call, n) =>
-    serverToolItem(call, itemId(serverToolPrefix(call), id, n)),
+    serverToolItem(call, itemId(serverToolPrefix(call), id, n), listing),
   );
   reasoningBlocks(message).forEach((block, index) => {
     output.push(reasoningItem(itemId("rs", id, index), block, itemStatus));
@@ -476,9 +505,18 @@ class ResponsesStreamState implements ChunkTranslator {
    * sends its answer once the loop has ended (keep-alive comments until then), so all have run.
    */
   private listServerCalls(): void {
+    const listing = searchListingOf(this.request);
     for (const call of this.serverCalls) {
-      const item = this.open(serverToolPrefix(call), serverToolItem(call, "", "in_progress"));
-      this.done(item, serverToolItem(call, item.id));
+      const item = this.open(serverToolPrefix(call), serverToolItem(call, "", listing, true));
+      const done = serverToolItem(call, item.id, listing);
+      if (done.type === "web_search_call") {
+        // OpenAI's own events of a search's progress, as a client that shows it reads them.
+        const at = { output_index: item.outputIndex, item_id: item.id };
+        this.emit("response.web_search_call.in_progress", at);
+        this.emit("response.web_search_call.searching", at);
+        if (done.status === "completed") this.emit("response.web_search_call.completed", at);
+      }
+      this.done(item, done);
     }
   }
 

@@ -81,8 +81,9 @@ const InputItem = z.looseObject({ type: z.string().optional() }).transform((item
 });
 
 /**
- * A function tool, flat as the Responses API has it, or one of OpenRouter's server tools
- * (`openrouter:*`, checked as chat checks them); other (built-in) tools are refused by name.
+ * A function tool, flat as the Responses API has it, one of OpenRouter's server tools
+ * (`openrouter:*`, checked as chat checks them) or OpenAI's web search (run as OpenRouter's); other
+ * (built-in) tools are refused by name.
  */
 const Tool = z.looseObject({
   type: z.string(),
@@ -234,6 +235,11 @@ export function responsesToChat(request: ResponsesRequest): ChatRequest {
     debug: request.debug,
   };
   if (request.tools && request.tools.length > 0) {
+    if (request.tools.filter(isWebSearchTool).length > 1) {
+      throw badRequest(
+        "tools: one web search tool at most (web_search, web_search_preview and openrouter:web_search are one tool here)",
+      );
+    }
     chat.tools = request.tools.map(toChatTool);
     const stepCap = serverToolSteps(request);
     if (stepCap !== undefined) chat.stop_server_tools_when = [{ type: "step_count_is", step_count: stepCap }];
@@ -258,17 +264,26 @@ export function responsesToChat(request: ResponsesRequest): ChatRequest {
   try {
     return parseWith(ChatRequestSchema, chat);
   } catch (error) {
-    throw error instanceof GatewayError ? inRequestTerms(error, messages, sources) : error;
+    const searchTools = new Set(
+      (request.tools ?? []).flatMap((tool, index) => (WEB_SEARCH_TOOL_TYPES.has(tool.type) ? [index] : [])),
+    );
+    throw error instanceof GatewayError ? inRequestTerms(error, messages, sources, searchTools) : error;
   }
 }
 
 /**
  * A 400 from validating the chat request, its paths put back in the Responses request's terms:
  * `messages.3.content.1.image_url.url` is `input.2.content.1.image_url.url` (a tool result's
- * content is its item's `output`), `tools.0.function.name` is `tools.0.name`, and
- * `response_format.json_schema.x` is `text.format.x`.
+ * content is its item's `output`), `tools.0.function.name` is `tools.0.name`, an OpenAI-style web
+ * search tool's (`webSearchTools`, by index) `tools.0.parameters.max_results` is `tools.0.max_results`
+ * and its domain lists are under `filters`, and `response_format.json_schema.x` is `text.format.x`.
  */
-function inRequestTerms(error: GatewayError, messages: Record<string, unknown>[], sources: string[]): GatewayError {
+function inRequestTerms(
+  error: GatewayError,
+  messages: Record<string, unknown>[],
+  sources: string[],
+  webSearchTools: ReadonlySet<number>,
+): GatewayError {
   const rename = (text: string) =>
     text
       .replace(/\bmessages\.(\d+)(\.content)?/g, (whole, at: string, content: string | undefined) => {
@@ -278,6 +293,12 @@ function inRequestTerms(error: GatewayError, messages: Record<string, unknown>[]
         return `${source}${field}`;
       })
       .replace(/\btools\.(\d+)\.function\./g, "tools.$1.")
+      .replace(/\btools\.(\d+)\.parameters\.(\w+)/g, (whole, at: string, field: string) => {
+        if (!webSearchTools.has(Number(at))) return whole;
+        return field === "allowed_domains" || field === "excluded_domains"
+          ? `tools.${at}.filters.${field}`
+          : `tools.${at}.${field}`;
+      })
       .replace(/\bresponse_format\.json_schema\./g, "text.format.");
   const issues = error.metadata?.issues as Array<{ path: string; message: string }> | undefined;
   return new GatewayError(error.status, rename(error.message), {
@@ -340,7 +361,7 @@ function addItem(
   }
   // A server-tool call a response listed (its output sent back as input, as a stateless client
   // does): the gateway ran it, and the answer that followed carries what it found; nothing to send.
-  if (type.startsWith("openrouter:")) return;
+  if (type.startsWith("openrouter:") || type === "web_search_call") return;
   if (type === "item_reference") throw badRequest(`input.${index}: item_reference is not supported: ${STATELESS}`);
   throw badRequest(`input.${index}: input items of type ${JSON.stringify(type)} are not supported`);
 }
@@ -402,7 +423,45 @@ function toChatContent(content: string | z.infer<typeof Part>[], at: string, ass
   return parts;
 }
 
-const isServerTool = (tool: z.infer<typeof Tool>) => tool.type.startsWith("openrouter:");
+/**
+ * OpenAI's built-in web search, by each name its API has had: OpenRouter runs it as its own
+ * `openrouter:web_search` (the same engines and limits, set on the tool itself rather than in
+ * `parameters`), and lists its calls as OpenAI's `web_search_call` items.
+ */
+export const WEB_SEARCH_TOOL_TYPES: ReadonlySet<string> = new Set([
+  "web_search",
+  "web_search_preview",
+  "web_search_preview_2025_03_11",
+  "web_search_2025_08_26",
+]);
+
+const isWebSearchTool = (tool: { type: string }) =>
+  tool.type === "openrouter:web_search" || WEB_SEARCH_TOOL_TYPES.has(tool.type);
+const isServerTool = (tool: z.infer<typeof Tool>) =>
+  tool.type.startsWith("openrouter:") || WEB_SEARCH_TOOL_TYPES.has(tool.type);
+
+/**
+ * An OpenAI-style web search tool as `openrouter:web_search`: its settings become the server tool's
+ * parameters, `filters`' domain lists its `allowed_domains` and `excluded_domains` (OpenRouter's
+ * `blocked_domains` is another name for the latter). Chat's schema checks them, by their path.
+ */
+function asServerWebSearch(tool: z.infer<typeof Tool>, index: number) {
+  const { type: _type, filters, ...settings } = tool as z.infer<typeof Tool> & { filters?: unknown };
+  const parameters: Record<string, unknown> = settings;
+  if (filters != null) {
+    if (typeof filters !== "object" || Array.isArray(filters)) {
+      throw badRequest(`tools.${index}.filters: an object of domain lists (allowed_domains, excluded_domains)`);
+    }
+    const { allowed_domains, excluded_domains, blocked_domains } = filters as Record<string, unknown>;
+    if (allowed_domains != null) parameters.allowed_domains = allowed_domains;
+    const excluded = [excluded_domains, blocked_domains].filter((list) => list != null);
+    if (excluded.length === 1) parameters.excluded_domains = excluded[0];
+    else if (excluded.length === 2) {
+      parameters.excluded_domains = excluded.flatMap((list) => (Array.isArray(list) ? list : [list]));
+    }
+  }
+  return { type: "openrouter:web_search", parameters };
+}
 
 /**
  * OpenRouter's reading of `max_tool_calls` with server tools: the most steps of the server-tool
@@ -423,10 +482,11 @@ function serverToolSteps(request: ResponsesRequest): number | undefined {
 
 function toChatTool(tool: z.infer<typeof Tool>, index: number) {
   // Chat's schema reads it (its parameters, by their path) and the chat path runs it.
+  if (WEB_SEARCH_TOOL_TYPES.has(tool.type)) return asServerWebSearch(tool, index);
   if (isServerTool(tool)) return tool;
   if (tool.type !== "function") {
     throw badRequest(
-      `tools.${index}: built-in tool ${JSON.stringify(tool.type)} is not supported: function tools, and OpenRouter's server tools ("openrouter:web_search", "openrouter:datetime")`,
+      `tools.${index}: built-in tool ${JSON.stringify(tool.type)} is not supported: function tools, web search ("web_search", "web_search_preview"), and OpenRouter's server tools ("openrouter:web_search", "openrouter:datetime")`,
       { tool: tool.type },
     );
   }
