@@ -242,6 +242,29 @@ describe("POST /responses with OpenAI's web search tools (run as openrouter:web_
     expect(events.at(-1).response.output[0]).toEqual(done.item);
   });
 
+  it("tool_choice {type: web_search_preview} forces the search on the first turn, then lets the model answer", async () => {
+    const marker = nonce();
+    const response = await post({
+      input: `hello ${marker} [[emulate tool_rounds=3]]`,
+      tools: [{ type: "web_search_preview" }],
+      tool_choice: { type: "web_search_preview" },
+    });
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    expect(body.output.map((item: any) => item.type)).toEqual(["web_search_call", "message"]);
+    expect(body.tool_choice).toEqual({ type: "web_search_preview" });
+    const { model } = await searchCalls(marker);
+    expect(model.map((turn) => (turn.body as any).tool_choice)).toEqual([
+      { type: "function", function: { name: "web_search" } },
+      "auto",
+    ]);
+    const unlisted = await post({ input: `hello ${nonce()}`, tool_choice: { type: "web_search_preview" } });
+    expect(unlisted.status).toBe(400);
+    expect(((await unlisted.json()) as any).error.message).toMatch(
+      /^tool_choice: "web_search_preview" forces a web search/,
+    );
+  });
+
   it("a search past max_uses is a failed web_search_call", async () => {
     const response = await post({
       input: `search twice for ${nonce()}`,

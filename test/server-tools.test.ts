@@ -215,6 +215,28 @@ describe("openrouter:web_search", () => {
     expect(await totalUsage(fresh)).toBe(0);
   });
 
+  it.each([
+    ["the server tool by name", { type: "function", function: { name: "web_search" } }],
+    ["required", "required"],
+  ])(
+    "a tool_choice forcing a call (%s) forces the first turn's only: one search, then the answer",
+    async (_, choice) => {
+      const marker = nonce();
+      const before = (await exaCalls()).length;
+      // The model would call tools for three rounds if made to (tool_rounds); no tool word asks it to.
+      const response = await ask(`hello ${marker} [[emulate tool_rounds=3]]`, [{ type: "openrouter:web_search" }], {
+        tool_choice: choice,
+      });
+      expect(response.status).toBe(200);
+      const body = (await response.json()) as any;
+      expect(body.choices[0].finish_reason).toBe("stop");
+      expect((await exaCalls()).length - before).toBe(1);
+      const turns = await modelCalls(marker);
+      expect(turns.map((turn) => (turn.body as any).tool_choice)).toEqual([choice, "auto"]);
+      expect(body.usage.server_tool_use_details.web_search_requests).toBe(1);
+    },
+  );
+
   it("max_uses caps the searches: a call past it gets an error result, not a search", async () => {
     const marker = nonce();
     const before = (await exaCalls()).length;

@@ -9,7 +9,7 @@ import {
 } from "./chat";
 import { badRequest, GatewayError } from "./errors";
 import { items } from "./items";
-import { MAX_TOOL_STEPS } from "./server-tools";
+import { MAX_TOOL_STEPS, WEB_SEARCH_FUNCTION_NAME } from "./server-tools";
 import { sparse } from "./sparse";
 import { parseWith } from "./validate";
 
@@ -244,7 +244,7 @@ export function responsesToChat(request: ResponsesRequest): ChatRequest {
     const stepCap = serverToolSteps(request);
     if (stepCap !== undefined) chat.stop_server_tools_when = [{ type: "step_count_is", step_count: stepCap }];
   }
-  if (request.tool_choice != null) chat.tool_choice = toChatToolChoice(request.tool_choice);
+  if (request.tool_choice != null) chat.tool_choice = toChatToolChoice(request.tool_choice, request.tools ?? []);
   if (request.reasoning) {
     const { summary: _summary, ...reasoning } = request.reasoning;
     if (Object.values(reasoning).some((v) => v != null)) chat.reasoning = reasoning;
@@ -502,11 +502,18 @@ function toChatTool(tool: z.infer<typeof Tool>, index: number) {
   };
 }
 
-function toChatToolChoice(choice: z.infer<typeof ToolChoice>) {
+function toChatToolChoice(choice: z.infer<typeof ToolChoice>, tools: z.infer<typeof Tool>[]) {
   if (typeof choice === "string") return choice;
   if (choice.type === "function" && choice.name) return { type: "function", function: { name: choice.name } };
+  // OpenAI's forced web search: the server tool's function, for the loop's first turn.
+  if (isWebSearchTool(choice)) {
+    if (!tools.some(isWebSearchTool)) {
+      throw badRequest(`tool_choice: ${JSON.stringify(choice.type)} forces a web search, and tools lists none`);
+    }
+    return { type: "function", function: { name: WEB_SEARCH_FUNCTION_NAME } };
+  }
   throw badRequest(
-    `tool_choice: ${JSON.stringify(choice.type)} is not supported: "none", "auto", "required" or a function`,
+    `tool_choice: ${JSON.stringify(choice.type)} is not supported: "none", "auto", "required", a function, or a web search tool`,
   );
 }
 

@@ -103,9 +103,12 @@ const DatetimeParameters = z.looseObject({
   timezone: z.string().refine(knownZone, 'an IANA time zone name (e.g. "America/New_York")').nullish(),
 });
 
+/** The function name the model is shown `openrouter:web_search` by. */
+export const WEB_SEARCH_FUNCTION_NAME = "web_search";
+
 /** What the model is shown of each tool: its name, what it does, and its arguments. */
 const WEB_SEARCH_FUNCTION = {
-  name: "web_search",
+  name: WEB_SEARCH_FUNCTION_NAME,
   description: "Search the web for current information. Returns the most relevant pages with their URL and text.",
   parameters: {
     type: "object",

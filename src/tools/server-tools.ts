@@ -222,7 +222,11 @@ export class ServerTools {
       // The last turn is asked for the answer, so the client is not handed a call it cannot run:
       // the turn cap's, or the one after a stop condition fired (its calls ran all the same).
       answering = turn + 1 >= this.maxTurns || this.stopFires(completion, server, success.attempt, terms);
-      this.sent = { ...this.sent, messages, ...(answering ? { tool_choice: "none" as const } : {}) };
+      // A tool_choice that forced a call ("required", or a tool by name) was met by this turn's:
+      // kept, it would force one every turn until the cap (a search per turn, each paid for).
+      const forced = this.sent.tool_choice === "required" || typeof this.sent.tool_choice === "object";
+      const toolChoice = answering ? { tool_choice: "none" as const } : forced ? { tool_choice: "auto" as const } : {};
+      this.sent = { ...this.sent, messages, ...toolChoice };
       success = await call([success.attempt], { clientSignal: signal }, this.sent);
       reports.push(...success.reports);
     }
