@@ -148,8 +148,8 @@ export const ResponsesRequestSchema = sparse(
     plugins: items(z.looseObject({ id: z.string() })).optional(),
     service_tier: z.string().nullish(),
     // What a response may include beside its output: the reasoning's encrypted form (always sent
-    // here, as signature or encrypted_content) or built-in tools' results (none run here) ask for
-    // nothing more; logprobs are not returned, and asking for them is refused.
+    // here, as signature or encrypted_content) and a web search call's sources (always listed in
+    // its action here) ask for nothing more; logprobs are not returned, and asking is refused.
     include: items(
       z.string().refine((value) => value !== "message.output_text.logprobs", {
         error: "message.output_text.logprobs is not supported on /responses",
