@@ -39,21 +39,13 @@ import { timeoutsOf } from "./timeouts";
  * none under the key's lease), and exactly one settlement after it, in waitUntil, with the
  * request's log line.
  */
-export interface Generation {
+export interface Generation
+  extends Pick<
+    GenerationStart,
+    "apiType" | "requestedModel" | "stream" | "user" | "sessionId" | "receivedAt" | "promptTokens" | "images"
+  > {
   c: Context<AppEnv>;
   id: string;
-  /** The kind of API call it is, for its record. */
-  apiType: ApiType;
-  /** The model the client asked for (for the log line of a request no model answered). */
-  requestedModel: string | null;
-  stream: boolean;
-  user: string | null;
-  /** The session the request named (schema/chat.ts sessionIdOf), for its record. */
-  sessionId: string | null;
-  receivedAt: number;
-  promptTokens: number;
-  /** Images in the prompt (GenerationStart.images), charged at settlement as they were held. */
-  images?: number;
   /** The most this generation may be charged: its reservation. */
   reservedNanos: number;
   /** The key's lease it started under instead of a reservation of its own (billing/leases.ts). */
@@ -79,7 +71,9 @@ export interface Generation {
 }
 
 export interface GenerationStart {
+  /** The kind of API call it is, for its record. */
   apiType: ApiType;
+  /** The model the client asked for (for the log line of a request no model answered). */
   requestedModel: string | null;
   stream: boolean;
   user: string | null;
