@@ -89,6 +89,10 @@ describe("POST /messages with OpenRouter's server tools", () => {
       [{ type: "openrouter:web_search", parameters: { max_results: 99 } }, "tools.0.parameters.max_results"],
       [{ type: "openrouter:bash" }, '"openrouter:bash"'],
       [{ input_schema: { type: "object" } }, "tools.0.name"],
+      // Anthropic's web search, its settings named as the request named them.
+      [{ type: "web_search_20250305", name: "web_search", max_uses: 99 }, "tools.0.max_uses:"],
+      [{ type: "web_search_20250305", name: "web_search", blocked_domains: "x.com" }, "tools.0.blocked_domains:"],
+      [{ type: "code_execution_20250522", name: "code_execution" }, '"code_execution_20250522"'],
     ];
     for (const [tool, named] of cases) {
       const response = await post({ messages: [{ role: "user", content: `hi ${nonce()}` }], tools: [tool] });
@@ -97,5 +101,37 @@ describe("POST /messages with OpenRouter's server tools", () => {
       expect(body.error.type).toBe("invalid_request_error");
       expect(body.error.message).toContain(named);
     }
+  });
+
+  it("Anthropic's web search tool (web_search_20250305) runs as openrouter:web_search, through Anthropic's SDK", async () => {
+    const client = new Anthropic({ apiKey: key, baseURL: ANTHROPIC_BASE, fetch: fetchThroughGateway, maxRetries: 0 });
+    const marker = nonce();
+    const message = await client.messages.create({
+      model: MODEL,
+      max_tokens: 30,
+      messages: [{ role: "user", content: `search the web for ${marker}` }],
+      tools: [
+        {
+          type: "web_search_20250305",
+          name: "web_search",
+          max_uses: 2,
+          allowed_domains: ["docs.example.org"],
+          user_location: { type: "approximate", country: "FR" },
+        },
+      ],
+    });
+    expect(message.stop_reason).toBe("end_turn");
+    expect(message.usage.server_tool_use).toEqual({ web_search_requests: 1 });
+    const text = message.content[0];
+    if (text?.type !== "text") throw new Error(`expected text, got ${text?.type}`);
+    // The answer cites what Exa found, from the allowed domain only.
+    expect(text.citations?.length).toBeGreaterThan(0);
+    for (const citation of text.citations ?? []) {
+      if (citation.type !== "web_search_result_location") throw new Error(`unexpected citation ${citation.type}`);
+      expect(new URL(citation.url).host).toBe("docs.example.org");
+    }
+    const { model } = await searchCalls(marker);
+    expect(model).toHaveLength(2);
+    expect((model[0]!.body as any).tools.map((t: any) => t.function.name)).toEqual(["web_search"]);
   });
 });

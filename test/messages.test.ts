@@ -585,20 +585,20 @@ describe("POST /messages: stops, usage and the wire", () => {
     expect(((await both.json()) as any).error.message).toContain("fallbacks");
   });
 
-  it("an Anthropic server tool is a 400 naming it (OpenRouter's run instead: messages-server-tools.test.ts)", async () => {
+  it("an Anthropic server tool other than web search is a 400 naming it (web search: messages-server-tools.test.ts)", async () => {
     const response = await post(
       "/messages",
       {
         model: CLAUDE,
         max_tokens: 50,
         messages: [{ role: "user", content: "Search" }],
-        tools: [{ type: "web_search_20250305", name: "web_search" }],
+        tools: [{ type: "bash_20250124", name: "bash" }],
       },
       { "x-api-key": key },
     );
     expect(response.status).toBe(400);
     const body = (await response.json()) as any;
     expect(body.error.type).toBe("invalid_request_error");
-    expect(body.error.message).toContain("web_search_20250305");
+    expect(body.error.message).toContain("bash_20250124");
   });
 });

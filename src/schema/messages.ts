@@ -8,10 +8,10 @@ import {
   ModelId,
   Reasoning,
 } from "./chat";
-import { badRequest } from "./errors";
+import { badRequest, GatewayError } from "./errors";
 import { items } from "./items";
 import { sparse } from "./sparse";
-import { parseWith } from "./validate";
+import { parseWith, withPathsRenamed } from "./validate";
 
 /**
  * `POST /messages`: Anthropic's Messages API as OpenRouter serves it (any model of the catalog,
@@ -70,8 +70,9 @@ const Message = z.looseObject({
 });
 
 /**
- * A client tool (`type` absent or "custom"), or one of OpenRouter's server tools (`openrouter:*`,
- * no name: checked as chat checks them); Anthropic's server tools are refused by name in toChatTool.
+ * A client tool (`type` absent or "custom"), one of OpenRouter's server tools (`openrouter:*`, no
+ * name: checked as chat checks them) or Anthropic's web search (run as OpenRouter's); Anthropic's
+ * other server tools are refused by name in toChatTool.
  */
 const Tool = z.looseObject({
   type: z.string().nullish(),
@@ -210,7 +211,21 @@ export function messagesToChat(request: MessagesRequest | CountTokensRequest): C
     chat.response_format = { type: "json_schema", json_schema: { name: "output", schema: output.format.schema } };
   }
   for (const key of Object.keys(chat)) if (chat[key] == null) delete chat[key];
-  return parseWith(ChatRequestSchema, chat);
+  try {
+    return parseWith(ChatRequestSchema, chat);
+  } catch (error) {
+    if (!(error instanceof GatewayError)) throw error;
+    // An Anthropic web search tool's settings, checked as the server tool's parameters, by the
+    // names the request gave them.
+    const searchTools = new Set(
+      (request.tools ?? []).flatMap((tool, index) => (isAnthropicWebSearch(tool) ? [index] : [])),
+    );
+    throw withPathsRenamed(error, (text) =>
+      text.replace(/\btools\.(\d+)\.parameters\.(\w+)/g, (whole, at: string, field: string) =>
+        searchTools.has(Number(at)) ? `tools.${at}.${field === "excluded_domains" ? "blocked_domains" : field}` : whole,
+      ),
+    );
+  }
 }
 
 /**
@@ -309,13 +324,30 @@ function toolResultContent(block: z.infer<typeof ToolResultBlock>, at: string): 
   return [{ type: "text", text: "Error:" }, ...parts];
 }
 
+/** Anthropic's web search tool, by each version's type (`web_search_20250305`, `web_search_20260209`). */
+const isAnthropicWebSearch = (tool: z.infer<typeof Tool>) => /^web_search_\d{8}$/.test(tool.type ?? "");
+
+/**
+ * Anthropic's web search tool as OpenRouter's `openrouter:web_search` (as OpenRouter's Messages API
+ * takes it): `max_uses`, `allowed_domains`, `blocked_domains` (the server tool's
+ * `excluded_domains`) and `user_location` become its parameters.
+ */
+function asServerWebSearch(tool: z.infer<typeof Tool>) {
+  const { type: _type, name: _name, cache_control: _cache, blocked_domains, ...settings } = tool;
+  return {
+    type: "openrouter:web_search",
+    parameters: { ...settings, ...(blocked_domains != null ? { excluded_domains: blocked_domains } : {}) },
+  };
+}
+
 function toChatTool(tool: z.infer<typeof Tool>, index: number) {
   // OpenRouter's server tools: chat's schema reads them (their parameters, by their path) and the
   // chat path runs them.
   if (tool.type?.startsWith("openrouter:")) return tool;
+  if (isAnthropicWebSearch(tool)) return asServerWebSearch(tool);
   if (tool.type != null && tool.type !== "custom") {
     throw badRequest(
-      `tools.${index}.type: Anthropic's server tool ${JSON.stringify(tool.type)} is not supported: client tools (name, input_schema), and OpenRouter's server tools ("openrouter:web_search", "openrouter:datetime")`,
+      `tools.${index}.type: Anthropic's server tool ${JSON.stringify(tool.type)} is not supported: client tools (name, input_schema), web search ("web_search_20250305"), and OpenRouter's server tools ("openrouter:web_search", "openrouter:datetime")`,
       { tool: tool.type },
     );
   }

@@ -11,7 +11,7 @@ import { badRequest, GatewayError } from "./errors";
 import { items } from "./items";
 import { MAX_TOOL_STEPS, WEB_SEARCH_FUNCTION_NAME } from "./server-tools";
 import { sparse } from "./sparse";
-import { parseWith } from "./validate";
+import { parseWith, withPathsRenamed } from "./validate";
 
 /**
  * `POST /responses`: OpenAI's Responses API as OpenRouter serves it (beta, stateless), answered by
@@ -300,11 +300,7 @@ function inRequestTerms(
           : `tools.${at}.${field}`;
       })
       .replace(/\bresponse_format\.json_schema\./g, "text.format.");
-  const issues = error.metadata?.issues as Array<{ path: string; message: string }> | undefined;
-  return new GatewayError(error.status, rename(error.message), {
-    ...error.metadata,
-    ...(issues ? { issues: issues.map((issue) => ({ ...issue, path: rename(issue.path) })) } : {}),
-  });
+  return withPathsRenamed(error, rename);
 }
 
 function addItem(

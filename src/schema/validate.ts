@@ -1,6 +1,6 @@
 import type * as z from "zod";
 import { readBodyText } from "./body";
-import { badRequest } from "./errors";
+import { badRequest, GatewayError } from "./errors";
 import { assertNesting } from "./nesting";
 import { sparseParserOf } from "./sparse";
 
@@ -39,6 +39,18 @@ export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.inf
   const first = issues[0];
   throw badRequest(`Invalid request: ${first?.path || "body"}: ${first?.message ?? "invalid value"}`, {
     issues,
+  });
+}
+
+/**
+ * A 400 from parseWith with its paths renamed (in its message and each issue), for a request that
+ * was validated as another API's (a Responses or Messages request as chat's).
+ */
+export function withPathsRenamed(error: GatewayError, rename: (text: string) => string): GatewayError {
+  const issues = error.metadata?.issues as Array<{ path: string; message: string }> | undefined;
+  return new GatewayError(error.status, rename(error.message), {
+    ...error.metadata,
+    ...(issues ? { issues: issues.map((issue) => ({ ...issue, path: rename(issue.path) })) } : {}),
   });
 }
 
