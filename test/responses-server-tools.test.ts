@@ -286,6 +286,10 @@ describe("POST /responses with OpenAI's web search tools (run as openrouter:web_
     [{ type: "web_search", engine: "native" }, "tools.0.engine"],
     [{ type: "web_search", filters: { allowed_domains: "example.com" } }, "tools.0.filters.allowed_domains"],
     [{ type: "web_search", filters: ["example.com"] }, "tools.0.filters"],
+    // OpenRouter's other name for excluded_domains: checked as that list, named as sent.
+    [{ type: "web_search", filters: { blocked_domains: "example.com" } }, "tools.0.filters.blocked_domains"],
+    [{ type: "web_search", filters: { excluded_domains: "example.com" } }, "tools.0.filters.excluded_domains"],
+    [{ type: "web_search", filters: { excluded_domains: [], blocked_domains: [] } }, "tools.0.filters"],
   ])("refuses %j with a 400 naming %s", async (tool, path) => {
     const marker = nonce();
     const response = await post({ input: `search for ${marker}`, tools: [tool] });

@@ -10,6 +10,7 @@ import {
 } from "./chat";
 import { badRequest, GatewayError } from "./errors";
 import { items } from "./items";
+import { webSearchPathsRenamer } from "./server-tools";
 import { sparse } from "./sparse";
 import { parseWith, withPathsRenamed } from "./validate";
 
@@ -217,14 +218,10 @@ export function messagesToChat(request: MessagesRequest | CountTokensRequest): C
     if (!(error instanceof GatewayError)) throw error;
     // An Anthropic web search tool's settings, checked as the server tool's parameters, by the
     // names the request gave them.
-    const searchTools = new Set(
-      (request.tools ?? []).flatMap((tool, index) => (isAnthropicWebSearch(tool) ? [index] : [])),
+    const rename = webSearchPathsRenamer(request.tools ?? [], isAnthropicWebSearch, (parameter) =>
+      parameter === "excluded_domains" ? "blocked_domains" : parameter,
     );
-    throw withPathsRenamed(error, (text) =>
-      text.replace(/\btools\.(\d+)\.parameters\.(\w+)/g, (whole, at: string, field: string) =>
-        searchTools.has(Number(at)) ? `tools.${at}.${field === "excluded_domains" ? "blocked_domains" : field}` : whole,
-      ),
-    );
+    throw withPathsRenamed(error, rename);
   }
 }
 

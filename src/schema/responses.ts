@@ -9,7 +9,7 @@ import {
 } from "./chat";
 import { badRequest, GatewayError } from "./errors";
 import { items } from "./items";
-import { MAX_TOOL_STEPS, WEB_SEARCH_FUNCTION_NAME } from "./server-tools";
+import { MAX_TOOL_STEPS, WEB_SEARCH_FUNCTION_NAME, webSearchPathsRenamer } from "./server-tools";
 import { sparse } from "./sparse";
 import { parseWith, withPathsRenamed } from "./validate";
 
@@ -264,10 +264,7 @@ export function responsesToChat(request: ResponsesRequest): ChatRequest {
   try {
     return parseWith(ChatRequestSchema, chat);
   } catch (error) {
-    const searchTools = new Set(
-      (request.tools ?? []).flatMap((tool, index) => (WEB_SEARCH_TOOL_TYPES.has(tool.type) ? [index] : [])),
-    );
-    throw error instanceof GatewayError ? inRequestTerms(error, messages, sources, searchTools) : error;
+    throw error instanceof GatewayError ? inRequestTerms(error, request, messages, sources) : error;
   }
 }
 
@@ -275,17 +272,28 @@ export function responsesToChat(request: ResponsesRequest): ChatRequest {
  * A 400 from validating the chat request, its paths put back in the Responses request's terms:
  * `messages.3.content.1.image_url.url` is `input.2.content.1.image_url.url` (a tool result's
  * content is its item's `output`), `tools.0.function.name` is `tools.0.name`, an OpenAI-style web
- * search tool's (`webSearchTools`, by index) `tools.0.parameters.max_results` is `tools.0.max_results`
- * and its domain lists are under `filters`, and `response_format.json_schema.x` is `text.format.x`.
+ * search tool's `tools.0.parameters.max_results` is `tools.0.max_results` and its domain lists are
+ * under `filters` (by the name it gave them), and `response_format.json_schema.x` is `text.format.x`.
  */
 function inRequestTerms(
   error: GatewayError,
+  request: ResponsesRequest,
   messages: Record<string, unknown>[],
   sources: string[],
-  webSearchTools: ReadonlySet<number>,
 ): GatewayError {
+  const tools = request.tools ?? [];
+  const searchSetting = webSearchPathsRenamer(
+    tools,
+    (tool) => WEB_SEARCH_TOOL_TYPES.has(tool.type),
+    (parameter, index) => {
+      if (parameter === "allowed_domains") return "filters.allowed_domains";
+      if (parameter !== "excluded_domains") return parameter;
+      const filters = (tools[index] as { filters?: { blocked_domains?: unknown } }).filters;
+      return filters?.blocked_domains != null ? "filters.blocked_domains" : "filters.excluded_domains";
+    },
+  );
   const rename = (text: string) =>
-    text
+    searchSetting(text)
       .replace(/\bmessages\.(\d+)(\.content)?/g, (whole, at: string, content: string | undefined) => {
         const source = sources[Number(at)];
         if (!source) return whole;
@@ -293,12 +301,6 @@ function inRequestTerms(
         return `${source}${field}`;
       })
       .replace(/\btools\.(\d+)\.function\./g, "tools.$1.")
-      .replace(/\btools\.(\d+)\.parameters\.(\w+)/g, (whole, at: string, field: string) => {
-        if (!webSearchTools.has(Number(at))) return whole;
-        return field === "allowed_domains" || field === "excluded_domains"
-          ? `tools.${at}.filters.${field}`
-          : `tools.${at}.${field}`;
-      })
       .replace(/\bresponse_format\.json_schema\./g, "text.format.");
   return withPathsRenamed(error, rename);
 }
@@ -439,7 +441,7 @@ const isServerTool = (tool: z.infer<typeof Tool>) =>
 /**
  * An OpenAI-style web search tool as `openrouter:web_search`: its settings become the server tool's
  * parameters, `filters`' domain lists its `allowed_domains` and `excluded_domains` (OpenRouter's
- * `blocked_domains` is another name for the latter). Chat's schema checks them, by their path.
+ * `blocked_domains` is another name for the latter: one or the other). Chat's schema checks them, by their path.
  */
 function asServerWebSearch(tool: z.infer<typeof Tool>, index: number) {
   const { type: _type, filters, ...settings } = tool as z.infer<typeof Tool> & { filters?: unknown };
@@ -449,12 +451,12 @@ function asServerWebSearch(tool: z.infer<typeof Tool>, index: number) {
       throw badRequest(`tools.${index}.filters: an object of domain lists (allowed_domains, excluded_domains)`);
     }
     const { allowed_domains, excluded_domains, blocked_domains } = filters as Record<string, unknown>;
-    if (allowed_domains != null) parameters.allowed_domains = allowed_domains;
-    const excluded = [excluded_domains, blocked_domains].filter((list) => list != null);
-    if (excluded.length === 1) parameters.excluded_domains = excluded[0];
-    else if (excluded.length === 2) {
-      parameters.excluded_domains = excluded.flatMap((list) => (Array.isArray(list) ? list : [list]));
+    if (excluded_domains != null && blocked_domains != null) {
+      throw badRequest(`tools.${index}.filters: excluded_domains and blocked_domains are one list: send one of them`);
     }
+    if (allowed_domains != null) parameters.allowed_domains = allowed_domains;
+    if ((excluded_domains ?? blocked_domains) != null)
+      parameters.excluded_domains = excluded_domains ?? blocked_domains;
   }
   return { type: "openrouter:web_search", parameters };
 }

@@ -106,6 +106,25 @@ const DatetimeParameters = z.looseObject({
 /** The function name the model is shown `openrouter:web_search` by. */
 export const WEB_SEARCH_FUNCTION_NAME = "web_search";
 
+/**
+ * For a request whose web search tool is written its API's way (the settings on the tool itself:
+ * Responses' `web_search_preview`, Anthropic's `web_search_20250305`) and sent on as
+ * `openrouter:web_search`: puts a 400's paths of that tool's parameters back where the request had
+ * them. `pathOf(parameter, index)` names a parameter of the tool at `index` (among `tools`, those
+ * `isWritten` picks) as the request did; other tools' paths stay as they are.
+ */
+export function webSearchPathsRenamer<T>(
+  tools: readonly T[],
+  isWritten: (tool: T) => boolean,
+  pathOf: (parameter: string, index: number) => string,
+): (text: string) => string {
+  const written = new Set(tools.flatMap((tool, index) => (isWritten(tool) ? [index] : [])));
+  return (text) =>
+    text.replace(/\btools\.(\d+)\.parameters\.(\w+)/g, (whole, at: string, parameter: string) =>
+      written.has(Number(at)) ? `tools.${at}.${pathOf(parameter, Number(at))}` : whole,
+    );
+}
+
 /** What the model is shown of each tool: its name, what it does, and its arguments. */
 const WEB_SEARCH_FUNCTION = {
   name: WEB_SEARCH_FUNCTION_NAME,
