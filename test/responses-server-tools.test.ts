@@ -160,7 +160,7 @@ describe("POST /responses with openrouter:web_search", () => {
 });
 
 describe("POST /responses with OpenAI's web search tools (run as openrouter:web_search)", () => {
-  it("web_search_preview searches on Exa and is listed as OpenAI's web_search_call, parsed by both SDKs", async () => {
+  it("web_search_preview searches on Exa and is listed as OpenAI's web_search_call, as OpenRouter's SDK parses it", async () => {
     const marker = nonce();
     const tool = {
       type: "web_search_preview",
