@@ -13,6 +13,7 @@ import { serveImage } from "./images";
 import { RequestLog } from "./log";
 import { openaiError, openaiRoute } from "./openai";
 import { play } from "./script";
+import { serveWeb, WEB_PATH } from "./web";
 
 /**
  * The bundled provider emulators: one loopback HTTP server, `/{provider slug}/{provider path}`.
@@ -111,6 +112,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, log: RequestLog
   }
   if (url.pathname === "/" || url.pathname === "/__emulator/health") return sendJson(res, 200, { ok: true });
   if (url.pathname.startsWith("/__emulator/images/")) return serveImage(req, res, url);
+  if (url.pathname.startsWith(WEB_PATH)) return serveWeb(req, res, url);
   // `/__tokenizer/delay-<ms>/…` serves a vocabulary that slow, for tests of a slow download.
   const vocabulary = /^\/__tokenizer(?:\/delay-(\d+))?\/(o200k_base|cl100k_base)\.json$/.exec(url.pathname);
   if (vocabulary?.[2]) {
