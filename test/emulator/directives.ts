@@ -102,10 +102,13 @@ export function parseDirectives(text: string): Directive[] {
   return found;
 }
 
-/** The text without its directives (what the model "sees"; a directive never reaches a reply). */
+/**
+ * The text without its directives (what the model "sees"; a directive never reaches a reply). A
+ * directive becomes a space, so one written against a word (a URL) does not run into the next.
+ */
 export function stripDirectives(text: string): string {
   return text
-    .replace(DIRECTIVE, "")
+    .replace(DIRECTIVE, " ")
     .replace(/\s{2,}/g, " ")
     .trim();
 }

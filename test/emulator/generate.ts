@@ -1,4 +1,4 @@
-import type { Fault } from "./directives";
+import { type Fault, stripDirectives } from "./directives";
 import { sampleFromSchema } from "./schema-sample";
 import { countTokens, IMAGE_TOKENS, MESSAGE_OVERHEAD, replyWords } from "./tokens";
 
@@ -64,6 +64,14 @@ function lastUserText(request: NeutralRequest): string {
   return "";
 }
 
+/**
+ * The first http(s) URL the user wrote (directives aside, trailing punctuation off): what a model
+ * asked to "use the tool to read https://…" passes as a tool's `url`.
+ */
+function urlIn(text: string): string | undefined {
+  return /https?:\/\/[^\s<>"'`]+/i.exec(stripDirectives(text))?.[0].replace(/[.,;:!?)\]}'"]+$/, "");
+}
+
 /** Turns of tool results in the conversation (runs of `tool` messages). */
 const resultTurns = (request: NeutralRequest) =>
   request.messages.filter((m, i) => m.role === "tool" && request.messages[i - 1]?.role !== "tool").length;
@@ -84,10 +92,12 @@ function toolCallsFor(request: NeutralRequest, seed: string, rounds = 0): Neutra
     const first = chosen[0];
     if (first && /\btwice\b/i.test(text)) chosen = [first, first];
   }
+  const url = urlIn(text);
+  const strings: Record<string, string> = url ? { url } : {};
   return chosen.map((tool, i) => ({
     id: `call_${seed.slice(0, 8)}${i}`,
     name: tool.name,
-    arguments: JSON.stringify(sampleFromSchema(tool.parameters ?? { type: "object" })),
+    arguments: JSON.stringify(sampleFromSchema(tool.parameters ?? { type: "object" }, "value", 0, strings)),
   }));
 }
 

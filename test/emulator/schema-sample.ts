@@ -10,7 +10,16 @@ const SAMPLE_STRINGS: Record<string, string> = {
   date: "2025-01-01",
 };
 
-export function sampleFromSchema(schema: unknown, key = "value", depth = 0): unknown {
+/**
+ * `strings` overrides the sampled value of a string property by its name (the emulated model's
+ * `url` taken from the prompt, say), at any depth.
+ */
+export function sampleFromSchema(
+  schema: unknown,
+  key = "value",
+  depth = 0,
+  strings: Readonly<Record<string, string>> = {},
+): unknown {
   if (!schema || typeof schema !== "object" || depth > 6) return null;
   const s = schema as Schema;
   if ("const" in s) return s.const;
@@ -19,7 +28,7 @@ export function sampleFromSchema(schema: unknown, key = "value", depth = 0): unk
     const options = s[union];
     if (Array.isArray(options) && options.length > 0) {
       const nonNull = options.find((o) => (o as Schema)?.type !== "null") ?? options[0];
-      return sampleFromSchema(nonNull, key, depth + 1);
+      return sampleFromSchema(nonNull, key, depth + 1, strings);
     }
   }
   const type = Array.isArray(s.type) ? (s.type.find((t) => t !== "null") as string) : (s.type as string | undefined);
@@ -27,12 +36,12 @@ export function sampleFromSchema(schema: unknown, key = "value", depth = 0): unk
     case "object": {
       const properties = (s.properties ?? {}) as Record<string, unknown>;
       const out: Record<string, unknown> = {};
-      for (const [name, sub] of Object.entries(properties)) out[name] = sampleFromSchema(sub, name, depth + 1);
+      for (const [name, sub] of Object.entries(properties)) out[name] = sampleFromSchema(sub, name, depth + 1, strings);
       return out;
     }
     case "array": {
       const min = typeof s.minItems === "number" ? s.minItems : 1;
-      return Array.from({ length: Math.max(1, min) }, () => sampleFromSchema(s.items, key, depth + 1));
+      return Array.from({ length: Math.max(1, min) }, () => sampleFromSchema(s.items, key, depth + 1, strings));
     }
     case "integer":
       return typeof s.minimum === "number" ? Math.ceil(s.minimum) : 7;
@@ -43,6 +52,6 @@ export function sampleFromSchema(schema: unknown, key = "value", depth = 0): unk
     case "null":
       return null;
     default:
-      return SAMPLE_STRINGS[key.toLowerCase()] ?? `sample ${key}`;
+      return (Object.hasOwn(strings, key) ? strings[key] : SAMPLE_STRINGS[key.toLowerCase()]) ?? `sample ${key}`;
   }
 }
