@@ -1,6 +1,6 @@
 import type { ChatRequest, ContentPart, Message } from "../schema/chat";
 import { EndpointRefusal, GatewayError } from "../schema/errors";
-import { isPrivateHost } from "./private-address";
+import { fetchGuarded, GuardedFetchError, MAX_REDIRECTS, refusedTarget } from "./guarded-fetch";
 import type { UpstreamTarget } from "./types";
 
 /**
@@ -29,8 +29,6 @@ export function parseDataUrl(url: string): { media_type: string; data: string } 
 export const IMAGE_FETCH_TIMEOUT_MS = 5_000;
 /** The most image bytes inlined into one upstream request, all images together. */
 export const MAX_INLINE_IMAGE_BYTES = 20 * 1024 * 1024;
-/** Redirects followed from one image URL (browsers allow 20; an image host needs one or two). */
-export const MAX_IMAGE_REDIRECTS = 5;
 
 export interface InlineImageOptions {
   /** URLs the provider takes as they are (e.g. Gemini's Files API and YouTube): not fetched. */
@@ -171,14 +169,7 @@ const shown = (url: string) => (url.length > 100 ? `${url.slice(0, 100)}…` : u
 const tooLargeProblem = (url: string, max: number) =>
   `image ${shown(url)} goes past ${sizeOf(max)}, the most a request's images may weigh in all`;
 
-/** Why `target` is not fetched: its protocol, or its host on a private network; undefined if it may be. */
-function refusedTarget(target: URL, rules: FetchRules): "protocol" | "private" | undefined {
-  if (target.protocol !== "http:" && target.protocol !== "https:") return "protocol";
-  return !rules.allowPrivate && isPrivateHost(target.hostname) ? "private" : undefined;
-}
-
 const PRIVATE = "a private or loopback address, which is not fetched";
-const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 
 /** The image at `url` as a data: URL, its bytes taken from `budget`; an ImageProblem if it cannot be. */
 async function fetchImage(url: string, rules: FetchRules, budget: Budget): Promise<string> {
@@ -190,7 +181,7 @@ async function fetchImage(url: string, rules: FetchRules, budget: Budget): Promi
   } catch {
     throw new ImageProblem("not a valid URL: send an http(s) URL or a data: URL", false);
   }
-  const refused = refusedTarget(parsed, rules);
+  const refused = refusedTarget(parsed, rules.allowPrivate);
   if (refused === "protocol") {
     throw new ImageProblem(`${parsed.protocol} URLs are not fetched: send an http(s) URL or a data: URL`, false);
   }
@@ -199,7 +190,11 @@ async function fetchImage(url: string, rules: FetchRules, budget: Budget): Promi
   const signal = AbortSignal.timeout(rules.timeoutMs);
   const failed = (what: string) =>
     fail(`image ${shown(url)} ${signal.aborted ? `did not arrive within ${rules.timeoutMs / 1000} s` : what}`);
-  const response = await fetchFollowingRedirects(parsed, rules, signal, { fail, failed, url });
+  const response = await fetchGuarded(parsed, { allowPrivate: rules.allowPrivate, accept: "image/*" }, signal).catch(
+    (error: unknown) => {
+      throw error instanceof GuardedFetchError ? redirectProblem(error, url, failed) : error;
+    },
+  );
   const type = normaliseMediaType((response.headers.get("content-type") ?? "").split(";")[0] ?? "");
   const declared = Number(response.headers.get("content-length") ?? Number.NaN);
   const refusal = !response.ok
@@ -236,55 +231,22 @@ async function fetchImage(url: string, rules: FetchRules, budget: Budget): Promi
   return `data:${type};base64,${toBase64(chunks)}`;
 }
 
-interface Refusals {
-  fail: (problem: string) => ImageProblem;
-  failed: (what: string) => ImageProblem;
-  /** The URL as the client sent it. */
-  url: string;
-}
-
-/**
- * The response at the end of `start`'s redirects. They are followed here, not by fetch, so that
- * each `Location` is held to the same rules as the client's URL: otherwise a public URL could
- * redirect the gateway to a private address.
- */
-async function fetchFollowingRedirects(
-  start: URL,
-  rules: FetchRules,
-  signal: AbortSignal,
-  why: Refusals,
-): Promise<Response> {
-  let current = start;
-  for (let redirects = 0; ; redirects++) {
-    let response: Response;
-    try {
-      response = await fetch(current, { headers: { accept: "image/*" }, redirect: "manual", signal });
-    } catch {
-      throw why.failed("could not be fetched");
-    }
-    const location = REDIRECT_STATUSES.has(response.status) ? response.headers.get("location") : null;
-    if (location === null) return response;
-    await response.body?.cancel().catch(() => undefined);
-    if (redirects === MAX_IMAGE_REDIRECTS) {
-      throw why.fail(`image ${shown(why.url)} redirects more than ${MAX_IMAGE_REDIRECTS} times, the most followed`);
-    }
-    current = nextHop(location, current, rules, why);
+/** A guarded fetch's stop, as the image's problem. */
+function redirectProblem(error: GuardedFetchError, url: string, failed: (what: string) => ImageProblem): ImageProblem {
+  const redirects = `image ${shown(url)} redirects to`;
+  switch (error.reason) {
+    case "unreachable":
+      return failed("could not be fetched");
+    case "too_many_redirects":
+      return new ImageProblem(`image ${shown(url)} redirects more than ${MAX_REDIRECTS} times, the most followed`);
+    case "bad_location":
+      return failed(`could not be fetched: it redirects to ${shown(error.to)}, not a valid URL`);
+    case "protocol":
+      return new ImageProblem(`${redirects} ${shown(error.to)}: ${new URL(error.to).protocol} URLs are not fetched`);
+    case "private":
+    case "outside":
+      return new ImageProblem(`${redirects} ${shown(error.to)}, ${PRIVATE}`);
   }
-}
-
-/** Where a redirect's `Location` (relative to the URL that sent it) leads, if it may be fetched. */
-function nextHop(location: string, from: URL, rules: FetchRules, why: Refusals): URL {
-  const redirects = `image ${shown(why.url)} redirects to`;
-  let next: URL;
-  try {
-    next = new URL(location, from);
-  } catch {
-    throw why.failed(`could not be fetched: it redirects to ${shown(location)}, not a valid URL`);
-  }
-  const refused = refusedTarget(next, rules);
-  if (refused === "protocol") throw why.fail(`${redirects} ${shown(next.href)}: ${next.protocol} URLs are not fetched`);
-  if (refused === "private") throw why.fail(`${redirects} ${shown(next.href)}, ${PRIVATE}`);
-  return next;
 }
 
 /** The runtime's native encoder (TC39's Uint8Array base64, which workerd ships; not yet in TypeScript's lib). */
