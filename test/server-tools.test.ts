@@ -314,9 +314,10 @@ describe("openrouter:web_search", () => {
   });
 
   it("the hold grows with the text asked for: a key that affords 1,000 characters a result but not 30,000 is a 402", async () => {
-    // The default loop holds ~$0.12 (25 results, each later turn's prompt grown by their text); with
-    // 30,000 characters a result, ~$0.55.
-    const { key: modest } = await fundedAccount("0.25");
+    // The default loop holds ~$0.11 (25 results, each later turn's prompt grown by their text); with
+    // 30,000 characters a result, ~$0.18: each later turn's prompt as long as the model's context
+    // (128k tokens) allows, not the ~500k tokens the results' text would make it (~$0.55).
+    const { key: modest } = await fundedAccount("0.15");
     const tools = (parameters: Record<string, unknown>) => [{ type: "openrouter:web_search", parameters }];
     const plain = await ask(`search for ${nonce()}`, tools({}), {}, modest);
     expect(plain.status).toBe(200);
@@ -326,6 +327,11 @@ describe("openrouter:web_search", () => {
     expect(wide.status).toBe(402);
     await wide.body?.cancel();
     expect((await exaCalls()).length).toBe(before);
+    // A key that affords the capped hold is served.
+    const { key: enough } = await fundedAccount("0.2");
+    const capped = await ask(`search for ${nonce()}`, tools({ search_context_size: "high" }), {}, enough);
+    expect(capped.status).toBe(200);
+    await capped.body?.cancel();
   });
 
   it("a failed search is an error result the model answers with: a 200 charging the tokens only", async () => {
@@ -613,9 +619,10 @@ describe("server tools refused", () => {
   };
 
   it("an openrouter:* tool this gateway does not run, naming it", async () => {
-    const message = await refusal([{ type: "openrouter:web_fetch" }]);
+    const message = await refusal([{ type: "openrouter:image_generation" }]);
     expect(message).toContain("tools.0.type");
-    expect(message).toContain('"openrouter:web_fetch" is not supported by this gateway');
+    expect(message).toContain('"openrouter:image_generation" is not supported by this gateway');
+    expect(message).toContain('"openrouter:web_search", "openrouter:web_fetch", "openrouter:datetime"');
   });
 
   it("a timezone that is not an IANA zone, naming the field", async () => {

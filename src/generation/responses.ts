@@ -124,6 +124,20 @@ export interface ResponsesWebSearchCallItem {
   status: "in_progress" | "completed" | "failed";
   action?: WebSearchAction;
 }
+/**
+ * A call of OpenRouter's `openrouter:web_fetch` the gateway ran: the page it read (its URL after
+ * redirects, title and text, as the model got them), or the error the model got.
+ */
+export interface ResponsesWebFetchToolItem {
+  type: "openrouter:web_fetch";
+  id: string;
+  status: ItemStatus;
+  url?: string;
+  title?: string;
+  content?: string;
+  error?: string;
+  httpStatus?: number;
+}
 /** A call of OpenRouter's `openrouter:datetime` the gateway ran, with the time it told the model. */
 export interface ResponsesDatetimeToolItem {
   type: "openrouter:datetime";
@@ -138,6 +152,7 @@ export type ResponsesOutputItem =
   | ResponsesFunctionCallItem
   | ResponsesWebSearchToolItem
   | ResponsesWebSearchCallItem
+  | ResponsesWebFetchToolItem
   | ResponsesDatetimeToolItem;
 
 /** A Response object, as `POST /responses` answers (and its stream's events carry). */
@@ -324,10 +339,15 @@ function serverToolItem(
   id: string,
   listing: SearchListing,
   running = false,
-): ResponsesWebSearchToolItem | ResponsesWebSearchCallItem | ResponsesDatetimeToolItem {
+): ResponsesWebSearchToolItem | ResponsesWebSearchCallItem | ResponsesWebFetchToolItem | ResponsesDatetimeToolItem {
   const status = running ? "in_progress" : call.completed ? "completed" : "incomplete";
   if (call.kind === "datetime") {
     return { type: "openrouter:datetime", id, status, datetime: call.datetime, timezone: call.timezone };
+  }
+  if (call.kind === "web_fetch") {
+    // While it is listed as added, the URL alone: what it read comes with the item's done.
+    const { kind: _kind, completed: _completed, ...page } = call;
+    return { type: "openrouter:web_fetch", id, status, ...(running ? { url: call.url } : page) };
   }
   // A call without a query (the model's arguments had none) searched nothing: no action.
   const action =
@@ -346,8 +366,9 @@ function serverToolItem(
   return { type: "openrouter:web_search", id, status, ...action };
 }
 
-/** An item id's prefix for a server-tool call: OpenAI's for a web search call, and one for the time. */
-const serverToolPrefix = (call: ServerToolCallRecord) => (call.kind === "web_search" ? "ws" : "dt");
+/** An item id's prefix for a server-tool call: OpenAI's for a web search call, and one each for a fetch and the time. */
+const SERVER_TOOL_PREFIXES = { web_search: "ws", web_fetch: "wf", datetime: "dt" } as const;
+const serverToolPrefix = (call: ServerToolCallRecord) => SERVER_TOOL_PREFIXES[call.kind];
 
 /**
  * A non-streaming chat reply (CHAT_SHAPE) as a Response object; the server-tool calls its loop

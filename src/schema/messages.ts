@@ -10,7 +10,7 @@ import {
 } from "./chat";
 import { badRequest, GatewayError } from "./errors";
 import { items } from "./items";
-import { webSearchPathsRenamer } from "./server-tools";
+import { SERVER_TOOL_TYPES, serverToolPathsRenamer } from "./server-tools";
 import { sparse } from "./sparse";
 import { parseWith, withPathsRenamed } from "./validate";
 
@@ -216,10 +216,13 @@ export function messagesToChat(request: MessagesRequest | CountTokensRequest): C
     return parseWith(ChatRequestSchema, chat);
   } catch (error) {
     if (!(error instanceof GatewayError)) throw error;
-    // An Anthropic web search tool's settings, checked as the server tool's parameters, by the
+    // An Anthropic web search or fetch tool's settings, checked as the server tool's parameters, by the
     // names the request gave them.
-    const rename = webSearchPathsRenamer(request.tools ?? [], isAnthropicWebSearch, (parameter) =>
-      parameter === "excluded_domains" ? "blocked_domains" : parameter,
+    const tools = request.tools ?? [];
+    const rename = serverToolPathsRenamer(tools, isAnthropicServerTool, (parameter, index) =>
+      parameter === "excluded_domains" && isAnthropicWebSearch(tools[index] as z.infer<typeof Tool>)
+        ? "blocked_domains"
+        : parameter,
     );
     throw withPathsRenamed(error, rename);
   }
@@ -337,14 +340,31 @@ function asServerWebSearch(tool: z.infer<typeof Tool>) {
   };
 }
 
+/** Anthropic's web fetch tool, by each version's type (`web_fetch_20250910`, …). */
+const isAnthropicWebFetch = (tool: z.infer<typeof Tool>) => /^web_fetch_\d{8}$/.test(tool.type ?? "");
+
+/**
+ * Anthropic's web fetch tool as OpenRouter's `openrouter:web_fetch`, whose parameters have the
+ * same names (`max_uses`, `allowed_domains`, `blocked_domains`, `max_content_tokens`); its
+ * `citations` switch is dropped (the fetched text reaches the model as a tool result either way).
+ */
+function asServerWebFetch(tool: z.infer<typeof Tool>) {
+  const { type: _type, name: _name, cache_control: _cache, citations: _citations, ...settings } = tool;
+  return { type: "openrouter:web_fetch", parameters: settings };
+}
+
+/** Anthropic's own server tools that run as OpenRouter's (their settings on the tool itself). */
+const isAnthropicServerTool = (tool: z.infer<typeof Tool>) => isAnthropicWebSearch(tool) || isAnthropicWebFetch(tool);
+
 function toChatTool(tool: z.infer<typeof Tool>, index: number) {
   // OpenRouter's server tools: chat's schema reads them (their parameters, by their path) and the
   // chat path runs them.
   if (tool.type?.startsWith("openrouter:")) return tool;
   if (isAnthropicWebSearch(tool)) return asServerWebSearch(tool);
+  if (isAnthropicWebFetch(tool)) return asServerWebFetch(tool);
   if (tool.type != null && tool.type !== "custom") {
     throw badRequest(
-      `tools.${index}.type: Anthropic's server tool ${JSON.stringify(tool.type)} is not supported: client tools (name, input_schema), web search ("web_search_20250305"), and OpenRouter's server tools ("openrouter:web_search", "openrouter:datetime")`,
+      `tools.${index}.type: Anthropic's server tool ${JSON.stringify(tool.type)} is not supported: client tools (name, input_schema), web search ("web_search_20250305"), web fetch ("web_fetch_20250910"), and OpenRouter's server tools (${SERVER_TOOL_TYPES})`,
       { tool: tool.type },
     );
   }

@@ -9,7 +9,7 @@ import {
 } from "./chat";
 import { badRequest, GatewayError } from "./errors";
 import { items } from "./items";
-import { MAX_TOOL_STEPS, WEB_SEARCH_FUNCTION_NAME, webSearchPathsRenamer } from "./server-tools";
+import { MAX_TOOL_STEPS, SERVER_TOOL_TYPES, serverToolPathsRenamer, WEB_SEARCH_FUNCTION_NAME } from "./server-tools";
 import { sparse } from "./sparse";
 import { parseWith, withPathsRenamed } from "./validate";
 
@@ -282,7 +282,7 @@ function inRequestTerms(
   sources: string[],
 ): GatewayError {
   const tools = request.tools ?? [];
-  const searchSetting = webSearchPathsRenamer(
+  const searchSetting = serverToolPathsRenamer(
     tools,
     (tool) => WEB_SEARCH_TOOL_TYPES.has(tool.type),
     (parameter, index) => {
@@ -484,7 +484,7 @@ function toChatTool(tool: z.infer<typeof Tool>, index: number) {
   if (isServerTool(tool)) return tool;
   if (tool.type !== "function") {
     throw badRequest(
-      `tools.${index}: built-in tool ${JSON.stringify(tool.type)} is not supported: function tools, web search ("web_search", "web_search_preview"), and OpenRouter's server tools ("openrouter:web_search", "openrouter:datetime")`,
+      `tools.${index}: built-in tool ${JSON.stringify(tool.type)} is not supported: function tools, web search ("web_search", "web_search_preview"), and OpenRouter's server tools (${SERVER_TOOL_TYPES})`,
       { tool: tool.type },
     );
   }

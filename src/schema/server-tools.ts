@@ -27,7 +27,18 @@ export type ServerToolSpec =
       includeDomains?: string[];
       excludeDomains?: string[];
     }
-  | { kind: "datetime"; timezone: string };
+  | { kind: "datetime"; timezone: string }
+  | {
+      kind: "web_fetch";
+      /** `auto` (Exa where the gateway has it, else direct), `exa`, or `openrouter` (direct). */
+      engine: "auto" | "exa" | "openrouter";
+      /** Fetches the model may run in the request; further calls get an error result. */
+      maxUses: number;
+      /** A page's text, at most, in tokens (of CHARACTERS_PER_TOKEN characters). */
+      maxContentTokens: number;
+      allowedDomains?: string[];
+      blockedDomains?: string[];
+    };
 
 /** The function tool a server tool is shown to the model as, with its spec. */
 export type ExposedServerTool = FunctionTool & { server_tool: ServerToolSpec };
@@ -99,9 +110,37 @@ const WebSearchParameters = z
     path: ["excluded_domains"],
   });
 
+/**
+ * Web fetch's bounds: OpenRouter caps its own fetcher at 50 a request; the defaults are the
+ * gateway's (OpenRouter documents none), kept small because the request holds for every page its
+ * loop may read, in every later turn's prompt.
+ */
+export const SERVER_FETCH_LIMITS = {
+  defaultUses: 5,
+  maxUses: 50,
+  defaultContentTokens: 10_000,
+  maxContentTokens: 200_000,
+};
+
+const WebFetchParameters = z.looseObject({
+  engine: z
+    .enum(["auto", "exa", "openrouter"], {
+      error:
+        'this gateway fetches with Exa or directly: "auto", "exa" or "openrouter" (native, firecrawl, parallel are not run here)',
+    })
+    .nullish(),
+  max_uses: z.number().int().min(1).max(SERVER_FETCH_LIMITS.maxUses).nullish(),
+  max_content_tokens: z.number().int().min(1).max(SERVER_FETCH_LIMITS.maxContentTokens).nullish(),
+  allowed_domains: Domains.nullish(),
+  blocked_domains: Domains.nullish(),
+});
+
 const DatetimeParameters = z.looseObject({
   timezone: z.string().refine(knownZone, 'an IANA time zone name (e.g. "America/New_York")').nullish(),
 });
+
+/** The server tools this gateway runs, as a 400 lists them. */
+export const SERVER_TOOL_TYPES = '"openrouter:web_search", "openrouter:web_fetch", "openrouter:datetime"';
 
 /** The function name the model is shown `openrouter:web_search` by. */
 export const WEB_SEARCH_FUNCTION_NAME = "web_search";
@@ -113,7 +152,7 @@ export const WEB_SEARCH_FUNCTION_NAME = "web_search";
  * them. `pathOf(parameter, index)` names a parameter of the tool at `index` (among `tools`, those
  * `isWritten` picks) as the request did; other tools' paths stay as they are.
  */
-export function webSearchPathsRenamer<T>(
+export function serverToolPathsRenamer<T>(
   tools: readonly T[],
   isWritten: (tool: T) => boolean,
   pathOf: (parameter: string, index: number) => string,
@@ -133,6 +172,18 @@ const WEB_SEARCH_FUNCTION = {
     type: "object",
     properties: { query: { type: "string", description: "What to search for" } },
     required: ["query"],
+  },
+};
+/** The function name the model is shown `openrouter:web_fetch` by. */
+export const WEB_FETCH_FUNCTION_NAME = "web_fetch";
+const WEB_FETCH_FUNCTION = {
+  name: WEB_FETCH_FUNCTION_NAME,
+  description:
+    "Fetch a web page or document by its URL. Returns its URL, title and readable text, or an error saying why it could not be read.",
+  parameters: {
+    type: "object",
+    properties: { url: { type: "string", description: "The page's absolute http(s) URL" } },
+    required: ["url"],
   },
 };
 const DATETIME_FUNCTION = {
@@ -190,9 +241,29 @@ export const ServerTool = z.looseObject({ type: z.string() }).transform((tool, c
       server_tool: { kind: "datetime", timezone: parsed.data.timezone ?? "UTC" },
     };
   }
+  if (tool.type === "openrouter:web_fetch") {
+    const parsed = WebFetchParameters.safeParse(tool.parameters ?? {});
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
+      return fail(["parameters", ...(issue?.path ?? [])], issue?.message ?? "invalid");
+    }
+    const p = parsed.data;
+    return {
+      type: "function",
+      function: WEB_FETCH_FUNCTION,
+      server_tool: {
+        kind: "web_fetch",
+        engine: p.engine ?? "auto",
+        maxUses: p.max_uses ?? SERVER_FETCH_LIMITS.defaultUses,
+        maxContentTokens: p.max_content_tokens ?? SERVER_FETCH_LIMITS.defaultContentTokens,
+        ...(p.allowed_domains?.length ? { allowedDomains: p.allowed_domains } : {}),
+        ...(p.blocked_domains?.length ? { blockedDomains: p.blocked_domains } : {}),
+      },
+    };
+  }
   return fail(
     ["type"],
-    `${JSON.stringify(tool.type)} is not supported by this gateway (its server tools: "openrouter:web_search", "openrouter:datetime")`,
+    `${JSON.stringify(tool.type)} is not supported by this gateway (its server tools: ${SERVER_TOOL_TYPES})`,
   );
 });
 

@@ -54,45 +54,102 @@ interface ExaReply {
  */
 export async function exaSearch(access: ExaAccess, ask: ExaQuery, signal: AbortSignal): Promise<WebResult[]> {
   const { numResults, maxCharacters } = ask;
-  let response: Response;
-  try {
-    response = await fetch(`${access.baseUrl}/search`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-api-key": access.apiKey },
-      body: JSON.stringify({
-        query: ask.query,
-        type: "auto",
-        numResults,
-        ...(ask.includeDomains ? { includeDomains: ask.includeDomains } : {}),
-        ...(ask.excludeDomains ? { excludeDomains: ask.excludeDomains } : {}),
-        ...(ask.userLocation ? { userLocation: ask.userLocation } : {}),
-        contents: { text: { maxCharacters } },
-      }),
-      signal: AbortSignal.any([signal, AbortSignal.timeout(SEARCH_TIMEOUT_MS)]),
-    });
-  } catch (error) {
-    if (signal.aborted) throw error;
-    throw searchFailed("no answer");
-  }
-  if (!response.ok) {
-    await response.body?.cancel();
-    throw searchFailed(`status ${response.status}`);
-  }
-  const reply = (await response.json().catch(() => null)) as ExaReply | null;
+  const answer = await exaPost(
+    access,
+    "/search",
+    {
+      query: ask.query,
+      type: "auto",
+      numResults,
+      ...(ask.includeDomains ? { includeDomains: ask.includeDomains } : {}),
+      ...(ask.excludeDomains ? { excludeDomains: ask.excludeDomains } : {}),
+      ...(ask.userLocation ? { userLocation: ask.userLocation } : {}),
+      contents: { text: { maxCharacters } },
+    },
+    signal,
+  );
+  if ("failed" in answer) throw searchFailed(answer.failed);
+  const reply = answer.reply as ExaReply | null;
   if (!reply || !Array.isArray(reply.results)) throw searchFailed("a reply without results");
   const results: WebResult[] = [];
   for (const r of reply.results.slice(0, numResults)) {
-    if (typeof r.url !== "string") continue;
-    results.push({
-      url: r.url,
-      title: typeof r.title === "string" && r.title ? r.title : r.url,
-      text: typeof r.text === "string" ? r.text.slice(0, maxCharacters) : "",
-    });
+    const result = webResult(r, maxCharacters);
+    if (result) results.push(result);
   }
   return results;
 }
 
-/** How long the search may take before the request fails (a model call has its own timeouts). */
+/** A result of Exa's, if it has a URL: its title (else the URL) and its text cut to `maxCharacters`. */
+function webResult(r: { url?: unknown; title?: unknown; text?: unknown }, maxCharacters: number): WebResult | null {
+  if (typeof r.url !== "string") return null;
+  return {
+    url: r.url,
+    title: typeof r.title === "string" && r.title ? r.title : r.url,
+    text: typeof r.text === "string" ? r.text.slice(0, maxCharacters) : "",
+  };
+}
+
+/** Exa's `POST /contents` reply, the fields read of it. */
+interface ExaContentsReply extends ExaReply {
+  statuses?: Array<{ id?: unknown; status?: unknown; error?: { tag?: unknown; httpStatusCode?: unknown } }>;
+}
+
+/**
+ * The page at `url` through Exa's Contents API, its text up to `maxCharacters`; or why Exa has
+ * none: its per-URL status (`CRAWL_NOT_FOUND` and the page's HTTP status), or Exa itself failing.
+ */
+export async function exaContents(
+  access: ExaAccess,
+  url: string,
+  maxCharacters: number,
+  signal: AbortSignal,
+): Promise<{ page: WebResult } | { failed: string; httpStatus?: number }> {
+  const answer = await exaPost(access, "/contents", { urls: [url], text: { maxCharacters } }, signal);
+  if ("failed" in answer) return { failed: `the fetch provider (Exa) answered with ${answer.failed}` };
+  const reply = answer.reply as ExaContentsReply | null;
+  const status = reply?.statuses?.find((s) => s.id === url) ?? reply?.statuses?.[0];
+  if (status?.status === "error") {
+    const tag = typeof status.error?.tag === "string" ? status.error.tag : "an error";
+    const code = status.error?.httpStatusCode;
+    return {
+      failed: `the page could not be fetched (${tag})`,
+      ...(typeof code === "number" ? { httpStatus: code } : {}),
+    };
+  }
+  const page = Array.isArray(reply?.results) && reply.results[0] ? webResult(reply.results[0], maxCharacters) : null;
+  return page ? { page } : { failed: "the fetch provider (Exa) answered with no content for the page" };
+}
+
+/**
+ * One call to Exa's API: its JSON reply, or what went wrong (no answer in time, an error status,
+ * a body that is no JSON). A call the client's leaving aborted throws.
+ */
+async function exaPost(
+  access: ExaAccess,
+  path: string,
+  body: unknown,
+  signal: AbortSignal,
+): Promise<{ reply: unknown } | { failed: string }> {
+  let response: Response;
+  try {
+    response = await fetch(`${access.baseUrl}${path}`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-api-key": access.apiKey },
+      body: JSON.stringify(body),
+      signal: AbortSignal.any([signal, AbortSignal.timeout(SEARCH_TIMEOUT_MS)]),
+    });
+  } catch (error) {
+    if (signal.aborted) throw error;
+    return { failed: "no answer" };
+  }
+  if (!response.ok) {
+    await response.body?.cancel();
+    return { failed: `status ${response.status}` };
+  }
+  return { reply: await response.json().catch(() => null) };
+}
+
+/** How long a call to Exa may take before it counts as failed (a model call has its own timeouts). */
 const SEARCH_TIMEOUT_MS = 15_000;
 
 const searchFailed = (what: string) =>

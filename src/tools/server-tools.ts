@@ -18,14 +18,15 @@ import type { ServerToolSpec, StopCondition } from "../schema/server-tools";
 import { type ExaAccess, exaAccess, exaSearch, type WebResult } from "../search/exa";
 import { listedResults, MAX_QUERY_CHARACTERS, searchPromptTokens, WEB_RESULT_NANOS } from "../search/web";
 import { currentTime } from "./datetime";
+import { EXA_PAGE_NANOS, type FetchEngine, fetchPage } from "./web-fetch";
 
 /**
- * OpenRouter's server tools (`openrouter:web_search`, `openrouter:datetime`) on one chat request:
+ * OpenRouter's server tools (`openrouter:web_search`, `openrouter:web_fetch`, `openrouter:datetime`) on one chat request:
  * the model is shown them as function tools (schema/server-tools.ts); when it calls them, the
  * gateway runs the calls, gives the model their results and calls it again, until it answers.
  * All the turns are one generation: one hold, covering the loop's worst case, one settlement of
- * every turn's usage (at the endpoint that answered the first turn, which answers them all) and
- * of the search results fetched.
+ * every turn's usage (at the endpoint that answered the first turn, which answers them all), of
+ * the search results fetched and of the pages read through Exa.
  */
 
 /**
@@ -59,7 +60,17 @@ export type LoopTerms = Pick<TurnTerms, "promptTokens" | "images">;
  */
 export type ServerToolCallRecord =
   | { kind: "web_search"; query: string | undefined; sources: string[]; completed: boolean }
-  | { kind: "datetime"; datetime: string; timezone: string; completed: true };
+  | { kind: "datetime"; datetime: string; timezone: string; completed: true }
+  | {
+      kind: "web_fetch";
+      /** The URL the model asked for (undefined: its arguments named none), or the page's own after redirects. */
+      url: string | undefined;
+      title?: string;
+      content?: string;
+      error?: string;
+      httpStatus?: number;
+      completed: boolean;
+    };
 
 /** Runs one attempt loop with `request` (chat.ts's call, with the request to send). */
 export type CallModel = (plan: Attempt[], gate: RunGate, request: ChatRequest) => Promise<AttemptSuccess>;
@@ -73,6 +84,9 @@ export class ServerTools {
   readonly calls: ServerToolCallRecord[] = [];
   /** Searches sent to Exa (max_uses counts them as they start, parallel ones too). */
   private searches = 0;
+  /** Fetches started (max_uses counts them as they start), and the pages Exa returned (each charged). */
+  private fetches = 0;
+  private exaPages = 0;
   /** Model calls the request may make: its tool steps and the answer after them. */
   private readonly maxTurns: number;
   private readonly maxCalls: number;
@@ -82,6 +96,7 @@ export class ServerTools {
     /** The request as the next turn is sent it: the client's, then grown by each turn and its results. */
     private sent: ChatRequest,
     private readonly access: ExaAccess | undefined,
+    private readonly fetchEngine: FetchEngine | undefined,
     private readonly stops: StopCondition[],
   ) {
     // The fewest steps any condition allows (each ends the loop on its own).
@@ -94,7 +109,8 @@ export class ServerTools {
   /**
    * The request's server tools, or undefined when it lists none. A client function named as a
    * server tool is shown is a 400 (the model could not tell them apart), as is one listed twice,
-   * `n` above 1 (the loop follows one answer), or web search on a gateway without Exa (503).
+   * `n` above 1 (the loop follows one answer), or web search (or web fetch asking for Exa) on a
+   * gateway without Exa (503).
    */
   static of(env: Env, request: ChatRequest): ServerTools | undefined {
     const tools = request.tools ?? [];
@@ -131,6 +147,8 @@ export class ServerTools {
         );
       }
     }
+    const fetchSpec = [...byName.values()].find((spec) => spec.kind === "web_fetch");
+    const fetchEngine = fetchSpec?.kind === "web_fetch" ? fetchEngineFor(env, fetchSpec.engine) : undefined;
     // Every turn is called unstreamed (a stream's answer is sent whole, at the end), with the tools
     // as plain function tools. `stop_server_tools_when` is the loop's own (not sent on).
     const { stream: _stream, stream_options: _options, stop_server_tools_when: stops, ...rest } = request;
@@ -141,12 +159,18 @@ export class ServerTools {
         return plain;
       }),
     };
-    return new ServerTools(byName, upstream, access, stops ?? []);
+    return new ServerTools(byName, upstream, access, fetchEngine, stops ?? []);
   }
 
   /** The web search tool's spec, if the request has it. */
   private get webSearch() {
     for (const spec of this.byName.values()) if (spec.kind === "web_search") return spec;
+    return undefined;
+  }
+
+  /** The web fetch tool's spec, if the request has it. */
+  private get webFetch() {
+    for (const spec of this.byName.values()) if (spec.kind === "web_fetch") return spec;
     return undefined;
   }
 
@@ -170,11 +194,17 @@ export class ServerTools {
     const output = hold(terms.promptTokens).maxOutputTokens;
     const results = this.worstResults;
     const characters = this.webSearch?.maxCharacters;
+    const fetch = this.webFetch;
     const added =
-      (results > 0 ? searchPromptTokens({ maxResults: results }, characters) : 0) + this.maxCalls * CALL_TOKENS;
-    let nanos = results * WEB_RESULT_NANOS;
+      (results > 0 ? searchPromptTokens({ maxResults: results }, characters) : 0) +
+      (fetch ? fetch.maxUses * fetch.maxContentTokens : 0) +
+      this.maxCalls * CALL_TOKENS;
+    let nanos =
+      results * WEB_RESULT_NANOS + (fetch && this.fetchEngine?.kind === "exa" ? fetch.maxUses * EXA_PAGE_NANOS : 0);
+    // No turn's prompt can be billed past the endpoint's context: a longer one is refused, unpaid.
+    const context = attempt.endpoint.context_length;
     for (let turn = 1; turn < this.maxTurns; turn++) {
-      nanos += hold(terms.promptTokens + turn * output + added).worstCaseNanos;
+      nanos += hold(Math.min(context, terms.promptTokens + turn * output + added)).worstCaseNanos;
     }
     return nanos;
   }
@@ -284,7 +314,7 @@ export class ServerTools {
 
   /** The charge: each turn priced at `attempt`'s endpoint (its own prompt tier), plus the results. */
   priced(attempt: Attempt, promptEstimate: number, images: number): PricedUsage {
-    let costNanos = this.results.length * WEB_RESULT_NANOS;
+    let costNanos = this.results.length * WEB_RESULT_NANOS + this.exaPages * EXA_PAGE_NANOS;
     const details = {
       upstream_inference_cost: null,
       upstream_inference_prompt_cost: 0,
@@ -314,6 +344,53 @@ export class ServerTools {
     );
   }
 
+  /** A web fetch call: the page as the model reads it (URL, title, text), or an error result. */
+  private async fetch(
+    spec: Extract<ServerToolSpec, { kind: "web_fetch" }>,
+    call: ToolCall,
+    signal: AbortSignal,
+  ): Promise<{ output: string; record: ServerToolCallRecord }> {
+    const url = argumentOf(call.function.arguments, "url");
+    const failed = (error: string, httpStatus?: number) => ({
+      output: toolError(error),
+      record: {
+        kind: "web_fetch" as const,
+        url,
+        error,
+        ...(httpStatus !== undefined ? { httpStatus } : {}),
+        completed: false,
+      },
+    });
+    if (!url) return failed("the url argument (a non-empty string) is required");
+    if (this.fetches >= spec.maxUses)
+      return failed(`max_uses reached: at most ${spec.maxUses} web fetches in this request`);
+    this.fetches++;
+    const engine = this.fetchEngine as FetchEngine;
+    const page = await fetchPage(
+      url,
+      engine,
+      {
+        domains: { allowed: spec.allowedDomains, blocked: spec.blockedDomains },
+        maxContentTokens: spec.maxContentTokens,
+      },
+      signal,
+    );
+    if ("error" in page) return failed(page.error, page.httpStatus);
+    if (engine.kind === "exa") this.exaPages++;
+    const { httpStatus, ...read } = page;
+    return {
+      output: JSON.stringify(read),
+      record: {
+        kind: "web_fetch",
+        url: page.url,
+        title: page.title,
+        content: page.content,
+        ...(httpStatus !== undefined ? { httpStatus } : {}),
+        completed: true,
+      },
+    };
+  }
+
   /**
    * One call's result as the model reads it, and its record; a failure is an error result, never
    * the request's.
@@ -327,6 +404,7 @@ export class ServerTools {
       const now = currentTime(new Date(), spec.timezone);
       return { output: JSON.stringify(now), record: { kind: "datetime", ...now, completed: true } };
     }
+    if (spec.kind === "web_fetch") return this.fetch(spec, call, signal);
     const query = queryOf(call.function.arguments);
     const failed = (message: string) => ({
       output: toolError(message),
@@ -370,13 +448,36 @@ export class ServerTools {
 
 const toolError = (message: string) => JSON.stringify({ error: message });
 
-function queryOf(args: string): string | undefined {
+/** The string argument `name` of a call's arguments, trimmed, if it has a non-empty one. */
+function argumentOf(args: string, name: string): string | undefined {
   try {
-    const query = (JSON.parse(args) as { query?: unknown }).query;
-    return typeof query === "string" && query.trim() ? query.trim() : undefined;
+    const value = (JSON.parse(args) as Record<string, unknown>)[name];
+    return typeof value === "string" && value.trim() ? value.trim() : undefined;
   } catch {
     return undefined;
   }
+}
+
+const queryOf = (args: string) => argumentOf(args, "query");
+
+/**
+ * How the request's web fetches are made, for the tool's `engine`: `openrouter` directly, `exa`
+ * through Exa (a 503 on a gateway without it), `auto` through Exa where the gateway has it and
+ * directly otherwise (OpenRouter's `auto` prefers a provider's own fetch, which no endpoint here
+ * runs). Direct fetches reach private addresses only where the operator allows it
+ * (`IMAGE_FETCH_PRIVATE=allow`, as image URLs do).
+ */
+function fetchEngineFor(env: Env, engine: "auto" | "exa" | "openrouter"): FetchEngine {
+  const direct: FetchEngine = { kind: "direct", allowPrivate: env.IMAGE_FETCH_PRIVATE === "allow" };
+  if (engine === "openrouter") return direct;
+  const access = exaAccess(env);
+  if (access) return { kind: "exa", access };
+  if (engine === "auto") return direct;
+  throw new GatewayError(
+    503,
+    'web fetch through Exa is not configured on this gateway (the operator sets EXA_API_KEY): the request was not answered (engine "openrouter" fetches directly)',
+    { tool: "openrouter:web_fetch" },
+  );
 }
 
 /** The model's tool-calling turn as it is sent back to it (its reasoning kept, for providers that need it). */
