@@ -196,70 +196,70 @@ const DATETIME_FUNCTION = {
  * A `tools` entry whose type starts with `openrouter:`: a supported one becomes its function tool;
  * any other type is refused here (a bad `parameters` field, by its path).
  */
+/** The function a server tool is shown to the model as. */
+type ShownFunction = ExposedServerTool["function"];
+
+/** One server tool: the function the model is shown, and its spec read from the tool's `parameters` (or their issues). */
+interface ServerToolKind {
+  shown: ShownFunction;
+  read: (parameters: unknown) => ServerToolSpec | z.core.$ZodIssue[];
+}
+
+function serverToolKind<S extends z.ZodType>(
+  shown: ShownFunction,
+  parameters: S,
+  spec: (p: z.output<S>) => ServerToolSpec,
+): ServerToolKind {
+  return {
+    shown,
+    read: (value) => {
+      const parsed = parameters.safeParse(value ?? {});
+      return parsed.success ? spec(parsed.data) : parsed.error.issues;
+    },
+  };
+}
+
+const SERVER_TOOL_KINDS: Record<string, ServerToolKind> = {
+  "openrouter:web_search": serverToolKind(WEB_SEARCH_FUNCTION, WebSearchParameters, (p) => ({
+    kind: "web_search",
+    maxResults: p.max_results ?? SERVER_SEARCH_LIMITS.defaultResults,
+    maxUses: p.max_uses ?? SERVER_SEARCH_LIMITS.defaultUses,
+    maxTotalResults: p.max_total_results ?? SERVER_SEARCH_LIMITS.defaultTotalResults,
+    // max_characters wins over search_context_size, as on OpenRouter.
+    maxCharacters:
+      p.max_characters ??
+      (p.search_context_size ? CONTEXT_SIZE_CHARACTERS[p.search_context_size] : SERVER_SEARCH_LIMITS.defaultCharacters),
+    ...(p.user_location?.country ? { country: p.user_location.country.toLowerCase() } : {}),
+    ...(p.allowed_domains?.length ? { includeDomains: p.allowed_domains } : {}),
+    ...(p.excluded_domains?.length ? { excludeDomains: p.excluded_domains } : {}),
+  })),
+  "openrouter:web_fetch": serverToolKind(WEB_FETCH_FUNCTION, WebFetchParameters, (p) => ({
+    kind: "web_fetch",
+    engine: p.engine ?? "auto",
+    maxUses: p.max_uses ?? SERVER_FETCH_LIMITS.defaultUses,
+    maxContentTokens: p.max_content_tokens ?? SERVER_FETCH_LIMITS.defaultContentTokens,
+    ...(p.allowed_domains?.length ? { allowedDomains: p.allowed_domains } : {}),
+    ...(p.blocked_domains?.length ? { blockedDomains: p.blocked_domains } : {}),
+  })),
+  "openrouter:datetime": serverToolKind(DATETIME_FUNCTION, DatetimeParameters, (p) => ({
+    kind: "datetime",
+    timezone: p.timezone ?? "UTC",
+  })),
+};
+
 export const ServerTool = z.looseObject({ type: z.string() }).transform((tool, ctx): ExposedServerTool => {
   const fail = (path: PropertyKey[], message: string) => {
     ctx.issues.push({ code: "custom", message, input: tool, path });
     return z.NEVER;
   };
-  if (tool.type === "openrouter:web_search") {
-    const parsed = WebSearchParameters.safeParse(tool.parameters ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
+  const kind = Object.hasOwn(SERVER_TOOL_KINDS, tool.type) ? SERVER_TOOL_KINDS[tool.type] : undefined;
+  if (kind) {
+    const spec = kind.read(tool.parameters);
+    if (Array.isArray(spec)) {
+      const issue = spec[0];
       return fail(["parameters", ...(issue?.path ?? [])], issue?.message ?? "invalid");
     }
-    const p = parsed.data;
-    const maxResults = p.max_results ?? SERVER_SEARCH_LIMITS.defaultResults;
-    return {
-      type: "function",
-      function: WEB_SEARCH_FUNCTION,
-      server_tool: {
-        kind: "web_search",
-        maxResults,
-        maxUses: p.max_uses ?? SERVER_SEARCH_LIMITS.defaultUses,
-        maxTotalResults: p.max_total_results ?? SERVER_SEARCH_LIMITS.defaultTotalResults,
-        // max_characters wins over search_context_size, as on OpenRouter.
-        maxCharacters:
-          p.max_characters ??
-          (p.search_context_size
-            ? CONTEXT_SIZE_CHARACTERS[p.search_context_size]
-            : SERVER_SEARCH_LIMITS.defaultCharacters),
-        ...(p.user_location?.country ? { country: p.user_location.country.toLowerCase() } : {}),
-        ...(p.allowed_domains?.length ? { includeDomains: p.allowed_domains } : {}),
-        ...(p.excluded_domains?.length ? { excludeDomains: p.excluded_domains } : {}),
-      },
-    };
-  }
-  if (tool.type === "openrouter:datetime") {
-    const parsed = DatetimeParameters.safeParse(tool.parameters ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return fail(["parameters", ...(issue?.path ?? [])], issue?.message ?? "invalid");
-    }
-    return {
-      type: "function",
-      function: DATETIME_FUNCTION,
-      server_tool: { kind: "datetime", timezone: parsed.data.timezone ?? "UTC" },
-    };
-  }
-  if (tool.type === "openrouter:web_fetch") {
-    const parsed = WebFetchParameters.safeParse(tool.parameters ?? {});
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      return fail(["parameters", ...(issue?.path ?? [])], issue?.message ?? "invalid");
-    }
-    const p = parsed.data;
-    return {
-      type: "function",
-      function: WEB_FETCH_FUNCTION,
-      server_tool: {
-        kind: "web_fetch",
-        engine: p.engine ?? "auto",
-        maxUses: p.max_uses ?? SERVER_FETCH_LIMITS.defaultUses,
-        maxContentTokens: p.max_content_tokens ?? SERVER_FETCH_LIMITS.defaultContentTokens,
-        ...(p.allowed_domains?.length ? { allowedDomains: p.allowed_domains } : {}),
-        ...(p.blocked_domains?.length ? { blockedDomains: p.blocked_domains } : {}),
-      },
-    };
+    return { type: "function", function: kind.shown, server_tool: spec };
   }
   return fail(
     ["type"],
