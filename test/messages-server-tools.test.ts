@@ -1,6 +1,14 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { beforeAll, describe, expect, it } from "vitest";
-import { BASE, fundedAccount, gatewayFetch, nonce, recordedGeneration, searchCalls } from "./support/gateway";
+import {
+  BASE,
+  emulatorRequests,
+  fundedAccount,
+  gatewayFetch,
+  nonce,
+  recordedGeneration,
+  searchCalls,
+} from "./support/gateway";
 import { SEARCH_MODEL } from "./support/search-prices";
 
 /**
@@ -133,5 +141,62 @@ describe("POST /messages with OpenRouter's server tools", () => {
     const { model } = await searchCalls(marker);
     expect(model).toHaveLength(2);
     expect((model[0]!.body as any).tools.map((t: any) => t.function.name)).toEqual(["web_search"]);
+  });
+});
+
+describe("POST /messages with a conversation that ran Anthropic's own server tools", () => {
+  it("drops an assistant turn's server_tool_use and web search/fetch results, keeping its text", async () => {
+    const marker = nonce();
+    const response = await post({
+      messages: [
+        { role: "user", content: "What is new in the docs?" },
+        {
+          role: "assistant",
+          content: [
+            { type: "server_tool_use", id: "srvtoolu_1", name: "web_search", input: { query: "docs news" } },
+            {
+              type: "web_search_tool_result",
+              tool_use_id: "srvtoolu_1",
+              content: [
+                { type: "web_search_result", url: "https://docs.example.com/", title: "Docs", encrypted_content: "x" },
+              ],
+            },
+            {
+              type: "server_tool_use",
+              id: "srvtoolu_2",
+              name: "web_fetch",
+              input: { url: "https://docs.example.com/" },
+            },
+            {
+              type: "web_fetch_tool_result",
+              tool_use_id: "srvtoolu_2",
+              content: { type: "web_fetch_result", url: "https://docs.example.com/", content: { type: "document" } },
+            },
+            { type: "text", text: "The docs gained a page on fetching." },
+          ],
+        },
+        { role: "user", content: `Thanks ${marker}` },
+      ],
+    });
+    expect(response.status).toBe(200);
+    const [call] = await emulatorRequests(marker);
+    const messages = (call!.body as any).messages;
+    expect(messages.map((m: any) => m.role)).toEqual(["user", "assistant", "user"]);
+    expect(messages[1].content).toBe("The docs gained a page on fetching.");
+    expect(messages[1].tool_calls).toBeUndefined();
+    expect(JSON.stringify(messages)).not.toContain("srvtoolu_");
+  });
+
+  it("a server tool's result in a user turn is a 400 naming the block", async () => {
+    const response = await post({
+      messages: [
+        {
+          role: "user",
+          content: [{ type: "web_search_tool_result", tool_use_id: "srvtoolu_1", content: [] }],
+        },
+      ],
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as any).error.message).toContain("messages.0.content.0.type");
   });
 });

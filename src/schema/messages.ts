@@ -54,6 +54,14 @@ const ToolResultBlock = z.looseObject({
 const ThinkingBlock = z.looseObject({ type: z.literal("thinking"), thinking: z.string(), signature: z.string() });
 const RedactedThinkingBlock = z.looseObject({ type: z.literal("redacted_thinking"), data: z.string() });
 
+/**
+ * A server tool's call or result in an assistant turn, as Anthropic's API returns them (its own
+ * web search or fetch, in a conversation a client began elsewhere and sends on): dropped, since
+ * the turn's text after them carries what they found, as /responses drops web_search_call items.
+ */
+const SERVER_TOOL_BLOCK_TYPES = ["server_tool_use", "web_search_tool_result", "web_fetch_tool_result"] as const;
+const ServerToolBlock = z.looseObject({ type: z.enum(SERVER_TOOL_BLOCK_TYPES) });
+
 const ContentBlock = z.discriminatedUnion("type", [
   TextBlock,
   ImageBlock,
@@ -62,6 +70,7 @@ const ContentBlock = z.discriminatedUnion("type", [
   ToolResultBlock,
   ThinkingBlock,
   RedactedThinkingBlock,
+  ServerToolBlock,
 ]);
 type ContentBlock = z.infer<typeof ContentBlock>;
 
@@ -271,6 +280,7 @@ function addMessage(messages: Record<string, unknown>[], message: z.infer<typeof
         ...(block.signature ? { signature: block.signature } : {}),
       });
     } else if (block.type === "redacted_thinking") details.push({ type: "reasoning.encrypted", data: block.data });
+    else if ((SERVER_TOOL_BLOCK_TYPES as readonly string[]).includes(block.type)) return;
     else throw badRequest(`${at}.${i}.type: ${JSON.stringify(block.type)} blocks are not taken in an assistant turn`);
   });
   messages.push({
