@@ -309,6 +309,33 @@ describe("POST /responses with OpenAI's web search tools (run as openrouter:web_
   });
 });
 
+describe("POST /responses with openrouter:experimental__search_models", () => {
+  it("lists the model search (its query and arguments) before the answer, through OpenRouter's SDK", async () => {
+    const marker = nonce();
+    const result = await openRouterClient(key).responses.send({
+      responsesRequest: {
+        model: MODEL,
+        input: `[[emulate query=gemini]] use the tool for ${marker}`,
+        tools: [{ type: "openrouter:experimental__search_models", parameters: { maxResults: 2 } }],
+      },
+    });
+    if (!("output" in result)) throw new Error("expected a Response");
+    const item = result.output[0] as any;
+    expect(item).toMatchObject({
+      type: "openrouter:experimental__search_models",
+      status: "completed",
+      query: "gemini",
+    });
+    expect(item.id).toMatch(/^sm_/);
+    expect(JSON.parse(item.arguments)).toEqual({ query: "gemini" });
+    expect(result.output.at(-1)?.type).toBe("message");
+    const { model } = await searchCalls(marker);
+    const found = JSON.parse((model[1]!.body as any).messages.at(-1).content).models;
+    expect(found).toHaveLength(2);
+    for (const m of found) expect(m.id).toMatch(/gemini/);
+  });
+});
+
 describe("POST /responses with openrouter:datetime", () => {
   it("lists the time told the model, in the tool's timezone (through OpenRouter's SDK)", async () => {
     const marker = nonce();

@@ -7,6 +7,7 @@ import {
   chat,
   emulatorRequests,
   fundedAccount,
+  gatewayFetch,
   nonce,
   openRouterClient,
   readSse,
@@ -442,6 +443,64 @@ describe("openrouter:datetime", () => {
     const turns = await modelCalls(marker);
     const result = JSON.parse((turns[1]!.body as any).messages.at(-1).content);
     expect(result).toMatchObject({ timezone: "UTC", datetime: expect.stringMatching(/\+00:00$/) });
+  });
+});
+
+describe("openrouter:experimental__search_models", () => {
+  const SEARCH_MODELS = "openrouter:experimental__search_models";
+
+  it("gives the model the catalog's models that match its query, best first, at most max_results, for free", async () => {
+    const marker = nonce();
+    const response = await ask(`[[emulate query=claude]] use the tool for ${marker}`, [
+      { type: SEARCH_MODELS, parameters: { max_results: 3 } },
+    ]);
+    expect(response.status).toBe(200);
+    const body = (await response.json()) as any;
+    const turns = await modelCalls(marker);
+    expect(turns).toHaveLength(2);
+    expect((turns[0]!.body as any).tools[0].function.name).toBe("search_models");
+    const { models } = JSON.parse((turns[1]!.body as any).messages.at(-1).content);
+    expect(models).toHaveLength(3);
+    // The catalog's own listing of the same word: every match is among them.
+    const listed = (await (await gatewayFetch(`${BASE}/models?q=claude`)).json()) as any;
+    const ids = new Set(listed.data.map((m: any) => m.id));
+    expect(ids.size).toBeGreaterThan(3);
+    for (const model of models) {
+      expect(ids.has(model.id)).toBe(true);
+      expect(model).toMatchObject({
+        name: expect.any(String),
+        context_length: expect.any(Number),
+        input_modalities: expect.arrayContaining(["text"]),
+        pricing: { prompt: expect.stringMatching(/^\d/), completion: expect.stringMatching(/^\d/) },
+      });
+      expect(model.description.length).toBeLessThanOrEqual(301);
+    }
+    expect(body.usage.server_tool_use_details).toEqual({
+      tool_calls_requested: 1,
+      tool_calls_executed: 1,
+      web_search_requests: 0,
+    });
+    expect(body.usage.cost).toBeCloseTo(tokensCost(body.usage), 9);
+  });
+
+  it("ranks a model whose name holds every word above those that hold one", async () => {
+    const marker = nonce();
+    await ask(`[[emulate query=gpt-4o-mini]] use the tool for ${marker}`, [{ type: SEARCH_MODELS }]);
+    const turns = await modelCalls(marker);
+    const { models } = JSON.parse((turns[1]!.body as any).messages.at(-1).content);
+    expect(models.length).toBeGreaterThan(1);
+    expect(models.length).toBeLessThanOrEqual(5);
+    expect(models[0].id).toBe("openai/gpt-4o-mini");
+  });
+
+  it("a query nothing matches is an empty list; max_results past 20 is a 400 naming it", async () => {
+    const marker = nonce();
+    await ask(`[[emulate query=zzqqxx]] use the tool for ${marker}`, [{ type: SEARCH_MODELS }]);
+    const turns = await modelCalls(marker);
+    expect(JSON.parse((turns[1]!.body as any).messages.at(-1).content)).toEqual({ models: [] });
+    const refused = await ask(`use the tool ${nonce()}`, [{ type: SEARCH_MODELS, parameters: { max_results: 21 } }]);
+    expect(refused.status).toBe(400);
+    expect(((await refused.json()) as any).error.message).toContain("tools.0.parameters.max_results");
   });
 });
 

@@ -86,7 +86,7 @@ export async function completeChat(
   const attempts = sticky ? sticky.order(searching) : searching;
   const search = web && RequestSearch.of(env, request, web, attempts);
   // OpenRouter's server tools (`openrouter:*` in tools): one check for a request without tools.
-  const tools = request.tools == null ? undefined : ServerTools.of(env, request);
+  const tools = request.tools == null ? undefined : ServerTools.of(env, request, catalog.catalog.models);
   if (tools) c.set("serverToolCalls", tools.calls);
   if (tools && web) {
     throw badRequest("plugins: the web plugin and server tools cannot be used together (use openrouter:web_search)", {

@@ -138,6 +138,14 @@ export interface ResponsesWebFetchToolItem {
   error?: string;
   httpStatus?: number;
 }
+/** A model search (OpenRouter's `openrouter:experimental__search_models`) the gateway ran: its query and arguments. */
+export interface ResponsesSearchModelsToolItem {
+  type: "openrouter:experimental__search_models";
+  id: string;
+  status: ItemStatus;
+  query?: string;
+  arguments: string;
+}
 /** A call of OpenRouter's `openrouter:datetime` the gateway ran, with the time it told the model. */
 export interface ResponsesDatetimeToolItem {
   type: "openrouter:datetime";
@@ -153,6 +161,7 @@ export type ResponsesOutputItem =
   | ResponsesWebSearchToolItem
   | ResponsesWebSearchCallItem
   | ResponsesWebFetchToolItem
+  | ResponsesSearchModelsToolItem
   | ResponsesDatetimeToolItem;
 
 /** A Response object, as `POST /responses` answers (and its stream's events carry). */
@@ -339,10 +348,19 @@ function serverToolItem(
   id: string,
   listing: SearchListing,
   running = false,
-): ResponsesWebSearchToolItem | ResponsesWebSearchCallItem | ResponsesWebFetchToolItem | ResponsesDatetimeToolItem {
+):
+  | ResponsesWebSearchToolItem
+  | ResponsesWebSearchCallItem
+  | ResponsesWebFetchToolItem
+  | ResponsesSearchModelsToolItem
+  | ResponsesDatetimeToolItem {
   const status = running ? "in_progress" : call.completed ? "completed" : "incomplete";
   if (call.kind === "datetime") {
     return { type: "openrouter:datetime", id, status, datetime: call.datetime, timezone: call.timezone };
+  }
+  if (call.kind === "search_models") {
+    const query = call.query !== undefined ? { query: call.query } : {};
+    return { type: "openrouter:experimental__search_models", id, status, ...query, arguments: call.arguments };
   }
   if (call.kind === "web_fetch") {
     // While it is listed as added, the URL alone: what it read comes with the item's done.
@@ -366,8 +384,8 @@ function serverToolItem(
   return { type: "openrouter:web_search", id, status, ...action };
 }
 
-/** An item id's prefix for a server-tool call: OpenAI's for a web search call, and one each for a fetch and the time. */
-const SERVER_TOOL_PREFIXES = { web_search: "ws", web_fetch: "wf", datetime: "dt" } as const;
+/** An item id's prefix for a server-tool call: OpenAI's for a web search call, and one for each other tool. */
+const SERVER_TOOL_PREFIXES = { web_search: "ws", web_fetch: "wf", datetime: "dt", search_models: "sm" } as const;
 const serverToolPrefix = (call: ServerToolCallRecord) => SERVER_TOOL_PREFIXES[call.kind];
 
 /**

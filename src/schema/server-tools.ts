@@ -28,6 +28,8 @@ export type ServerToolSpec =
       excludeDomains?: string[];
     }
   | { kind: "datetime"; timezone: string }
+  /** Models of the catalog found a search, at most. */
+  | { kind: "search_models"; maxResults: number }
   | {
       kind: "web_fetch";
       /** `auto` (Exa where the gateway has it, else direct), `exa`, or `openrouter` (direct). */
@@ -135,12 +137,22 @@ const WebFetchParameters = z.looseObject({
   blocked_domains: Domains.nullish(),
 });
 
+const SearchModelsParameters = z.looseObject({
+  // OpenRouter's bounds: 5 by default, at most 20.
+  max_results: z.number().int().min(1).max(20).nullish(),
+});
+
 const DatetimeParameters = z.looseObject({
   timezone: z.string().refine(knownZone, 'an IANA time zone name (e.g. "America/New_York")').nullish(),
 });
 
 /** The server tools this gateway runs, as a 400 lists them. */
-export const SERVER_TOOL_TYPES = '"openrouter:web_search", "openrouter:web_fetch", "openrouter:datetime"';
+export const SERVER_TOOL_TYPES =
+  '"openrouter:web_search", "openrouter:web_fetch", "openrouter:datetime", "openrouter:experimental__search_models"';
+
+/** A server tool's `type`, by its kind (the model search is OpenRouter's experiment, and says so). */
+export const serverToolType = (kind: ServerToolSpec["kind"]) =>
+  kind === "search_models" ? "openrouter:experimental__search_models" : `openrouter:${kind}`;
 
 /** The function name the model is shown `openrouter:web_search` by. */
 export const WEB_SEARCH_FUNCTION_NAME = "web_search";
@@ -184,6 +196,16 @@ const WEB_FETCH_FUNCTION = {
     type: "object",
     properties: { url: { type: "string", description: "The page's absolute http(s) URL" } },
     required: ["url"],
+  },
+};
+const SEARCH_MODELS_FUNCTION = {
+  name: "search_models",
+  description:
+    "Search the AI models this gateway can route to, by name, maker or capability. Returns each match's id, name, description, context length, input and output modalities, and price per token in USD.",
+  parameters: {
+    type: "object",
+    properties: { query: { type: "string", description: "Words to look for (e.g. a model's name or maker)" } },
+    required: ["query"],
   },
 };
 const DATETIME_FUNCTION = {
@@ -244,6 +266,10 @@ const SERVER_TOOL_KINDS: Record<string, ServerToolKind> = {
   "openrouter:datetime": serverToolKind(DATETIME_FUNCTION, DatetimeParameters, (p) => ({
     kind: "datetime",
     timezone: p.timezone ?? "UTC",
+  })),
+  "openrouter:experimental__search_models": serverToolKind(SEARCH_MODELS_FUNCTION, SearchModelsParameters, (p) => ({
+    kind: "search_models",
+    maxResults: p.max_results ?? 5,
   })),
 };
 

@@ -1,3 +1,4 @@
+import type { Model } from "../catalog/types";
 import type { Env } from "../env";
 import { reservationFor } from "../generation/budget";
 import type { RunGate } from "../generation/lifecycle";
@@ -14,10 +15,11 @@ import type { AttemptSuccess } from "../routing/attempts";
 import type { Attempt } from "../routing/plan";
 import type { ChatRequest, Message, ToolCall } from "../schema/chat";
 import { badRequest, GatewayError } from "../schema/errors";
-import type { ServerToolSpec, StopCondition } from "../schema/server-tools";
+import { type ServerToolSpec, type StopCondition, serverToolType } from "../schema/server-tools";
 import { type ExaAccess, exaAccess, exaSearch, type WebResult } from "../search/exa";
 import { listedResults, MAX_QUERY_CHARACTERS, searchPromptTokens, WEB_RESULT_NANOS } from "../search/web";
 import { currentTime } from "./datetime";
+import { searchModels } from "./search-models";
 import { EXA_PAGE_NANOS, type FetchEngine, fetchPage } from "./web-fetch";
 
 /**
@@ -61,6 +63,8 @@ export type LoopTerms = Pick<TurnTerms, "promptTokens" | "images">;
 export type ServerToolCallRecord =
   | { kind: "web_search"; query: string | undefined; sources: string[]; completed: boolean }
   | { kind: "datetime"; datetime: string; timezone: string; completed: true }
+  /** A search of the catalog's models: its query, and the arguments as the model wrote them. */
+  | { kind: "search_models"; query: string | undefined; arguments: string; completed: boolean }
   | {
       kind: "web_fetch";
       /** The URL the model asked for (undefined: its arguments named none), or the page's own after redirects. */
@@ -98,6 +102,8 @@ export class ServerTools {
     private readonly access: ExaAccess | undefined,
     private readonly fetchEngine: FetchEngine | undefined,
     private readonly stops: StopCondition[],
+    /** The catalog's models in force: what the model search looks in. */
+    private readonly models: readonly Model[],
   ) {
     // The fewest steps any condition allows (each ends the loop on its own).
     const counts = stops.flatMap((stop) => (stop.type === "step_count_is" ? [stop.step_count] : []));
@@ -112,7 +118,7 @@ export class ServerTools {
    * `n` above 1 (the loop follows one answer), or web search (or web fetch asking for Exa) on a
    * gateway without Exa (503).
    */
-  static of(env: Env, request: ChatRequest): ServerTools | undefined {
+  static of(env: Env, request: ChatRequest, models: readonly Model[]): ServerTools | undefined {
     const tools = request.tools ?? [];
     // Most requests with tools have function tools only: one pass, nothing built.
     if (!tools.some((tool) => "server_tool" in tool)) return undefined;
@@ -122,15 +128,15 @@ export class ServerTools {
       const spec = (tool as { server_tool?: ServerToolSpec }).server_tool;
       if (!spec) clientNames.add(tool.function.name);
       else if (byName.has(tool.function.name)) {
-        throw badRequest(`tools: "openrouter:${spec.kind}" is listed more than once`, {
-          tool: `openrouter:${spec.kind}`,
+        throw badRequest(`tools: "${serverToolType(spec.kind)}" is listed more than once`, {
+          tool: serverToolType(spec.kind),
         });
       } else byName.set(tool.function.name, spec);
     }
     for (const [name, spec] of byName) {
       if (clientNames.has(name)) {
         throw badRequest(
-          `tools: the function "${name}" has the name the server tool "openrouter:${spec.kind}" is shown to the model by: rename it`,
+          `tools: the function "${name}" has the name the server tool "${serverToolType(spec.kind)}" is shown to the model by: rename it`,
           { tool: name },
         );
       }
@@ -159,7 +165,7 @@ export class ServerTools {
         return plain;
       }),
     };
-    return new ServerTools(byName, upstream, access, fetchEngine, stops ?? []);
+    return new ServerTools(byName, upstream, access, fetchEngine, stops ?? [], models);
   }
 
   /** The web search tool's spec, if the request has it. */
@@ -274,7 +280,9 @@ export class ServerTools {
       if (stop.type === "has_tool_call") {
         return server.some((c) => {
           const spec = this.byName.get(c.function.name);
-          return c.function.name === stop.tool_name || stop.tool_name === `openrouter:${spec?.kind}`;
+          return (
+            c.function.name === stop.tool_name || (spec !== undefined && stop.tool_name === serverToolType(spec.kind))
+          );
         });
       }
       if (stop.type === "max_cost") {
@@ -405,6 +413,18 @@ export class ServerTools {
       return { output: JSON.stringify(now), record: { kind: "datetime", ...now, completed: true } };
     }
     if (spec.kind === "web_fetch") return this.fetch(spec, call, signal);
+    if (spec.kind === "search_models") {
+      const query = queryOf(call.function.arguments);
+      const record = { kind: "search_models" as const, query, arguments: call.function.arguments };
+      if (!query) {
+        return {
+          output: toolError("the query argument (a non-empty string) is required"),
+          record: { ...record, completed: false },
+        };
+      }
+      const found = searchModels(this.models, query, spec.maxResults);
+      return { output: JSON.stringify({ models: found }), record: { ...record, completed: true } };
+    }
     const query = queryOf(call.function.arguments);
     const failed = (message: string) => ({
       output: toolError(message),

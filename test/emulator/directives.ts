@@ -73,6 +73,8 @@ export interface Fault {
    * turns of results (an agent that searches more than once); without it, results get an answer.
    */
   tool_rounds?: number;
+  /** The `query` argument of the model's tool calls, in place of the sampled one (a word: no spaces). */
+  query?: string;
   times?: number;
 }
 
@@ -84,7 +86,7 @@ export interface Directive {
 
 const DIRECTIVE = /\[\[emulate(?:@([a-z0-9-]+))?((?:\s+[a-z][a-z0-9_]*(?:=[\w.-]+)?)*)\s*\]\]/gi;
 const FLAGS = new Set(["reset", "no_done", "malformed", "no_usage", "echo_credentials", "refusal", "stray_result"]);
-const WORDS = new Set(["code", "error_finish", "quirky_tool_deltas", "content"]);
+const WORDS = new Set(["code", "error_finish", "quirky_tool_deltas", "content", "query"]);
 
 export function parseDirectives(text: string): Directive[] {
   const found: Directive[] = [];

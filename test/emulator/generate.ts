@@ -76,7 +76,7 @@ function urlIn(text: string): string | undefined {
 const resultTurns = (request: NeutralRequest) =>
   request.messages.filter((m, i) => m.role === "tool" && request.messages[i - 1]?.role !== "tool").length;
 
-function toolCallsFor(request: NeutralRequest, seed: string, rounds = 0): NeutralToolCall[] {
+function toolCallsFor(request: NeutralRequest, seed: string, rounds = 0, query?: string): NeutralToolCall[] {
   if (request.tools.length === 0 || request.toolChoice === "none") return [];
   // A conversation that already carries tool results gets a text answer (past `tool_rounds` of them).
   if (request.messages.at(-1)?.role === "tool" && resultTurns(request) >= rounds) return [];
@@ -93,7 +93,7 @@ function toolCallsFor(request: NeutralRequest, seed: string, rounds = 0): Neutra
     if (first && /\btwice\b/i.test(text)) chosen = [first, first];
   }
   const url = urlIn(text);
-  const strings: Record<string, string> = url ? { url } : {};
+  const strings: Record<string, string> = { ...(url ? { url } : {}), ...(query ? { query } : {}) };
   return chosen.map((tool, i) => ({
     id: `call_${seed.slice(0, 8)}${i}`,
     name: tool.name,
@@ -137,7 +137,7 @@ export function generateReply(request: NeutralRequest, provider: string, fault: 
     // A reply that ends in the provider's error finish is text only (its `tokens`, maybe none).
     const calls =
       fault.error_finish === undefined
-        ? toolCallsFor(request, `${prompt}${index}`.replace(/\W/g, "") || "x", fault.tool_rounds)
+        ? toolCallsFor(request, `${prompt}${index}`.replace(/\W/g, "") || "x", fault.tool_rounds, fault.query)
         : [];
     const reasoning = request.reasoning ? `Thinking about the request to ${request.model}.` : null;
     const reasoningCount = reasoning ? countTokens(reasoning) : 0;
