@@ -238,6 +238,15 @@ describe("openrouter:web_fetch, read directly (engine openrouter)", () => {
     expect(body.usage.cost).toBeCloseTo(tokensCost(body.usage), 9);
   });
 
+  it("a text page is read as it is, asked for with text first and a user agent naming the fetcher", async () => {
+    const marker = nonce();
+    const response = await ask(`${loopbackPage("headers")}?m=${marker}`, direct);
+    expect(response.status).toBe(200);
+    const sent = JSON.parse((await fetchResult(marker)).content);
+    expect(sent["user-agent"]).toContain("Tollgate-WebFetch");
+    expect(sent.accept).toMatch(/^text\/html/);
+  });
+
   it("a long page is cut at max_content_tokens; a huge one is read no further than needed", async () => {
     const marker = nonce();
     const response = await ask(`${loopbackPage("huge.html")}?m=${marker}`, [

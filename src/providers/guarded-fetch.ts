@@ -43,11 +43,11 @@ export async function fetchGuarded(
   start: URL,
   {
     allowPrivate,
-    accept,
+    headers,
     within,
   }: {
     allowPrivate: boolean;
-    accept: string;
+    headers: Record<string, string>;
     /** The caller's own rule for a redirect's target: why it is refused, or undefined. */
     within?: (hop: URL) => string | undefined;
   },
@@ -57,7 +57,7 @@ export async function fetchGuarded(
   for (let redirects = 0; ; redirects++) {
     let response: Response;
     try {
-      response = await fetch(current, { headers: { accept }, redirect: "manual", signal });
+      response = await fetch(current, { headers, redirect: "manual", signal });
     } catch {
       throw new GuardedFetchError("unreachable");
     }

@@ -190,11 +190,13 @@ async function fetchImage(url: string, rules: FetchRules, budget: Budget): Promi
   const signal = AbortSignal.timeout(rules.timeoutMs);
   const failed = (what: string) =>
     fail(`image ${shown(url)} ${signal.aborted ? `did not arrive within ${rules.timeoutMs / 1000} s` : what}`);
-  const response = await fetchGuarded(parsed, { allowPrivate: rules.allowPrivate, accept: "image/*" }, signal).catch(
-    (error: unknown) => {
-      throw error instanceof GuardedFetchError ? redirectProblem(error, url, failed) : error;
-    },
-  );
+  const response = await fetchGuarded(
+    parsed,
+    { allowPrivate: rules.allowPrivate, headers: { accept: "image/*" } },
+    signal,
+  ).catch((error: unknown) => {
+    throw error instanceof GuardedFetchError ? redirectProblem(error, url, failed) : error;
+  });
   const type = normaliseMediaType((response.headers.get("content-type") ?? "").split(";")[0] ?? "");
   const declared = Number(response.headers.get("content-length") ?? Number.NaN);
   const refusal = !response.ok

@@ -32,6 +32,15 @@ export interface FetchFailure {
 /** OpenRouter's price for a page fetched through Exa: $1 per 1000, in nano-dollars per page. */
 export const EXA_PAGE_NANOS = 1_000_000;
 
+/**
+ * What a page is asked with: text first, and a user agent that names the fetcher (many sites turn
+ * away a request with none).
+ */
+const PAGE_REQUEST_HEADERS = {
+  accept: "text/html, text/plain, application/json, text/*;q=0.9, */*;q=0.1",
+  "user-agent": "Mozilla/5.0 (compatible; Tollgate-WebFetch/1.0)",
+};
+
 /** What a fetch may take, from the first byte asked to the last read. */
 const FETCH_TIMEOUT_MS = 15_000;
 /** The most of a page read directly; past it the rest is not read (the text is cut far sooner). */
@@ -119,7 +128,7 @@ async function fetchDirectly(
       target,
       {
         allowPrivate,
-        accept: "text/html, text/plain, application/json, text/*;q=0.9, */*;q=0.1",
+        headers: PAGE_REQUEST_HEADERS,
         within: (hop) => refusedByDomains(hop, domains),
       },
       signal,

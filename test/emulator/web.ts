@@ -9,7 +9,8 @@ import { redirect, send, stream, waitUnlessGone, watchGone } from "./loopback";
  * characters, for truncation); `notes.txt` plain text; `data.json` JSON; `doc.pdf` a PDF's first
  * bytes; `image.png` a 1×1 PNG; `huge.html` about 6 MiB of HTML streamed without a length;
  * `slow?ms=N` the article after N ms (10 s by default; nothing if the client left);
- * `redirect?to=URL` a 302 to URL (else to the article); `error` a 500; `missing` and any other
+ * `redirect?to=URL` a 302 to URL (else to the article); `headers` the request's headers as JSON
+ * text (what a fetcher sent); `error` a 500; `missing` and any other
  * name a 404.
  */
 export const WEB_PATH = "/__emulator/web/";
@@ -63,6 +64,9 @@ export async function serveWeb(req: IncomingMessage, res: ServerResponse, url: U
       return send(res, 200, "image/png", Buffer.from(PIXEL_PNG_BASE64, "base64"));
     case "error":
       return send(res, 500, "text/plain", "emulated server error");
+    case "headers":
+      // What the fetcher sent, as plain text: a test reads it back from the page's content.
+      return send(res, 200, "text/plain; charset=utf-8", JSON.stringify(req.headers));
     case "redirect":
       return redirect(res, url, "article.html");
     case "slow":
