@@ -1,4 +1,5 @@
 import type { UrlCitation } from "../providers/types";
+import type { RouterMetadata } from "./router-metadata";
 import type { PublicUsage } from "./usage";
 
 /**
@@ -66,6 +67,8 @@ export interface ChatChunk {
   error?: { code: number; message: string; metadata?: { error_type?: string } };
   /** `debug.echo_upstream_body`'s chunk, the stream's first (streaming/chat-stream.ts). */
   debug?: { echo_upstream_body: unknown };
+  /** The router's metadata, on the final chunk of a request that opted in (router-metadata.ts). */
+  openrouter_metadata?: RouterMetadata;
 }
 
 /**

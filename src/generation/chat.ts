@@ -40,6 +40,7 @@ import {
 import { countPrompt } from "./prompt-tokens";
 import { CHAT_SHAPE, type CompletionReply, type ReplyShape } from "./reply-shape";
 import { CACHE_HEADER, ResponseCache } from "./response-cache";
+import { type RouterMetadataOf, routerMetadata, wantsRouterMetadata } from "./router-metadata";
 import { timeoutsOf } from "./timeouts";
 import { type PricedUsage, priceUsage, publicUsage, settleUsage, UNPRICED } from "./usage";
 
@@ -161,6 +162,10 @@ export async function completeChat(
           : tools.run(attempts, gate, call, terms)
         : call(attempts, gate),
   );
+  // Router metadata (opted in by a header): built from the answering attempt when the reply is.
+  const metadata: RouterMetadataOf | undefined = wantsRouterMetadata(c)
+    ? (answered, reports) => routerMetadata(c, request, attempts, answered, reports)
+    : undefined;
   const headers = replyHeaders(success);
   headers["server-timing"] = serverTiming(gen.timings);
   if (cache) Object.assign(headers, cache.missHeaders());
@@ -171,8 +176,8 @@ export async function completeChat(
     shape.hidesReasoning === true || request.reasoning?.exclude === true || request.include_reasoning === false;
   if (tools) {
     return request.stream
-      ? toolsStreamReply(gen, success, headers, shape, hideReasoning, tools, call)
-      : jsonReply(gen, success, headers, { shape, hideReasoning, heal: healsReply(request), cache, tools });
+      ? toolsStreamReply(gen, success, headers, shape, hideReasoning, tools, call, metadata)
+      : jsonReply(gen, success, headers, { shape, hideReasoning, heal: healsReply(request), cache, tools, metadata });
   }
   return request.stream
     ? streamReply(gen, success, headers, {
@@ -184,8 +189,9 @@ export async function completeChat(
         search,
         cache,
         echo: request.debug?.echo_upstream_body === true,
+        metadata,
       })
-    : jsonReply(gen, success, headers, { shape, hideReasoning, heal: healsReply(request), search, cache });
+    : jsonReply(gen, success, headers, { shape, hideReasoning, heal: healsReply(request), search, cache, metadata });
 }
 
 /**
@@ -225,15 +231,17 @@ interface JsonReplyOptions {
   cache: ResponseCache | null;
   /** A server-tool loop, whose last turn is the answer. */
   tools?: ServerTools;
+  metadata?: RouterMetadataOf;
 }
 
 function jsonReply(
   gen: Generation,
   success: AttemptSuccess,
   headers: Record<string, string>,
-  { shape, hideReasoning, heal, search, cache, tools }: JsonReplyOptions,
+  { shape, hideReasoning, heal, search, cache, tools, metadata }: JsonReplyOptions,
 ): Response {
   const body = wholeReply(gen, success, shape, hideReasoning, heal, search, tools);
+  if (metadata) body.openrouter_metadata = metadata(success, gen.reports);
   const first = (body.choices as ChoiceOut[])[0];
   cache?.storeReply(body, {
     model: body.model,
@@ -340,6 +348,7 @@ function toolsStreamReply(
   hideReasoning: boolean,
   tools: ServerTools,
   call: CallModel,
+  metadata: RouterMetadataOf | undefined,
 ): Response {
   const { readable, writable } = new IdentityTransformStream();
   const writer = writable.getWriter();
@@ -359,6 +368,7 @@ function toolsStreamReply(
       });
       gen.reports = success.reports;
       const body = wholeReply(gen, success, shape, hideReasoning, false, undefined, tools);
+      if (metadata) body.openrouter_metadata = metadata(success, gen.reports);
       events = wholeReplyEvents(body as CompletionReply<ChoiceOut>, shape.chunkObject);
     } catch (error) {
       const failed = error instanceof GatewayError ? (error.metadata?.attempts as AttemptReport[] | undefined) : null;
@@ -391,13 +401,14 @@ interface StreamReplyOptions {
   cache: ResponseCache | null;
   /** `debug.echo_upstream_body`: the answering endpoint's body in a chunk ahead of the answer. */
   echo: boolean;
+  metadata: RouterMetadataOf | undefined;
 }
 
 function streamReply(
   gen: Generation,
   first: AttemptSuccess,
   headers: Record<string, string>,
-  { attempts, run, shape, hideReasoning, choices, search, cache, echo }: StreamReplyOptions,
+  { attempts, run, shape, hideReasoning, choices, search, cache, echo, metadata }: StreamReplyOptions,
 ): Response {
   let current = first;
   const tried = new Set<Attempt>(
@@ -483,6 +494,9 @@ function streamReply(
     finalizeUsage: finalUsage,
     ...(echo ? { echoUpstreamBody: echoedBody(first) } : {}),
     annotations: search ? () => optionalCitations(search.resultsFor(current.attempt)) : undefined,
+    finalFields: metadata
+      ? () => `,"openrouter_metadata":${JSON.stringify(metadata(current, gen.reports))}`
+      : undefined,
     waitUntil: (promise) => gen.c.executionCtx.waitUntil(promise),
     onEnd: (summary) => {
       // A cancelled stream never reached its final chunk: charge what was produced up to the cut.

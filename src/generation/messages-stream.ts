@@ -199,7 +199,8 @@ class MessagesStreamState implements ChunkTranslator {
       delta: stopOf(this.finishReason, this.nativeFinishReason, this.request.stop_sequences),
       usage,
     });
-    this.emit("message_stop", {});
+    // The router's metadata, for a request that opted in: on the terminal event, as OpenRouter sends it.
+    this.emit("message_stop", chunk.openrouter_metadata ? { openrouter_metadata: chunk.openrouter_metadata } : {});
   }
 
   private fail(error: NonNullable<ChatChunk["error"]>): void {

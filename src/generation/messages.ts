@@ -3,6 +3,7 @@ import type { UrlCitation } from "../providers/types";
 import type { MessagesRequest } from "../schema/messages";
 import { type ChatChoice, reasoningBlocks } from "./chat-events";
 import type { CompletionReply } from "./reply-shape";
+import type { RouterMetadata } from "./router-metadata";
 import type { ReplyUsage } from "./usage";
 
 /**
@@ -84,6 +85,8 @@ export interface MessagesReply {
   stop_reason: StopReason | null;
   stop_sequence: string | null;
   usage: MessagesUsage;
+  /** The router's metadata, for a request that opted in (router-metadata.ts). */
+  openrouter_metadata?: RouterMetadata;
 }
 
 export function messagesUsage(usage: ReplyUsage): MessagesUsage {
@@ -166,6 +169,7 @@ export function messageFromChat(request: MessagesRequest, chat: CompletionReply<
     content,
     ...stopOf(choice?.finish_reason, choice?.native_finish_reason, request.stop_sequences),
     usage: messagesUsage(chat.usage),
+    ...(chat.openrouter_metadata ? { openrouter_metadata: chat.openrouter_metadata } : {}),
   };
 }
 

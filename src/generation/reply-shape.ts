@@ -1,4 +1,5 @@
 import type { ChoiceOut, ChunkChoiceOut } from "../providers/types";
+import type { RouterMetadata } from "./router-metadata";
 import type { PublicUsage } from "./usage";
 
 /**
@@ -51,6 +52,8 @@ export interface CompletionReply<Choice> {
   choices: Choice[];
   system_fingerprint: string | null;
   usage: PublicUsage;
+  /** What the router did, for a request that opted in (router-metadata.ts). */
+  openrouter_metadata?: RouterMetadata;
 }
 
 /** `POST /chat/completions`, non-streaming: OpenAI's chat completion with OpenRouter's additions. */

@@ -12,6 +12,7 @@ import {
   translateChatStream,
 } from "./chat-events";
 import type { CompletionReply } from "./reply-shape";
+import type { RouterMetadata } from "./router-metadata";
 import type { ReplyUsage } from "./usage";
 
 /**
@@ -205,6 +206,8 @@ export interface ResponsesReply {
   truncation: "disabled";
   user: string | null;
   usage: ReturnType<typeof responsesUsage> | null;
+  /** The router's metadata, for a request that opted in (router-metadata.ts). */
+  openrouter_metadata?: RouterMetadata;
 }
 
 /** The finish of a generation, as a Response's status. */
@@ -228,6 +231,8 @@ interface Snapshot {
   output: ResponsesOutputItem[];
   usage: ReturnType<typeof responsesUsage> | null;
   error: ResponsesReply["error"];
+  /** The router's metadata, once done, for a request that opted in. */
+  metadata?: RouterMetadata;
 }
 
 /** A Response object: the generation's state, with the request's settings echoed as OpenAI does. */
@@ -280,6 +285,7 @@ function responseObject(request: ResponsesRequest, s: Snapshot): ResponsesReply 
     truncation: "disabled",
     user: request.user ?? null,
     usage: done ? s.usage : null,
+    ...(done && s.metadata ? { openrouter_metadata: s.metadata } : {}),
   };
 }
 
@@ -427,6 +433,7 @@ export function responseFromChat(
     incomplete_details,
     output,
     usage: responsesUsage(chat.usage),
+    metadata: chat.openrouter_metadata,
     error: null,
   });
 }
@@ -504,7 +511,7 @@ class ResponsesStreamState implements ChunkTranslator {
       if (choice.finish_reason && choice.finish_reason !== "error") this.finishReason = choice.finish_reason;
     }
     if (chunk.error) this.fail(chunk);
-    else if (chunk.usage) this.complete(chunk.usage);
+    else if (chunk.usage) this.complete(chunk.usage, chunk.openrouter_metadata);
     return this.out;
   }
 
@@ -779,11 +786,11 @@ class ResponsesStreamState implements ChunkTranslator {
     this.closeTools(status);
   }
 
-  private complete(usage: ChatUsage): void {
+  private complete(usage: ChatUsage, metadata: RouterMetadata | undefined): void {
     this.ended = true;
     const { status, incomplete_details } = statusOf(this.finishReason);
     this.closeAll(status === "completed" ? "completed" : "incomplete");
-    const response = this.snapshot(status, { incomplete_details, usage: responsesUsage(usage) });
+    const response = this.snapshot(status, { incomplete_details, usage: responsesUsage(usage), metadata });
     this.emit(status === "completed" ? "response.completed" : "response.incomplete", { response });
   }
 

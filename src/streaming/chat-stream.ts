@@ -107,6 +107,8 @@ export interface ChatStreamOptions {
    * their own once the answer is whole (OpenRouter's `url_citation`s); undefined for none.
    */
   annotations?: () => UrlCitation[] | undefined;
+  /** More fields of the final (usage) chunk, as a JSON fragment (`,"name":value`): the router's metadata. */
+  finalFields?: () => string;
   /** Keeps the relay running after the Response is returned (ctx.waitUntil). */
   waitUntil: (promise: Promise<unknown>) => void;
   /** Called exactly once when the stream is over, however it ended. */
@@ -209,7 +211,7 @@ export function createChatStream(options: ChatStreamOptions): ReadableStream<Uin
 
   const finish = async (pending: string) => {
     if (!end()) return;
-    const usage = `,"usage":${JSON.stringify(options.finalizeUsage(summary))}`;
+    const usage = `,"usage":${JSON.stringify(options.finalizeUsage(summary))}${options.finalFields?.() ?? ""}`;
     const annotations = options.annotations?.();
     const cited = annotations
       ? frame(

@@ -32,7 +32,10 @@ export function wholeReplyEvents(reply: CompletionReply<ChoiceOut>, chunkObject:
       cited.map((c) => ({ index: c.index, delta: { annotations: c.message.annotations }, finish_reason: null })),
     );
   }
-  return `${events}${frame([], `,"usage":${JSON.stringify(reply.usage)}`)}data: [DONE]\n\n`;
+  const metadata = reply.openrouter_metadata
+    ? `,"openrouter_metadata":${JSON.stringify(reply.openrouter_metadata)}`
+    : "";
+  return `${events}${frame([], `,"usage":${JSON.stringify(reply.usage)}${metadata}`)}data: [DONE]\n\n`;
 }
 
 /** One chunk's SSE frame, in the envelope every chunk of the stream shares (as chat-stream.ts frames them). */
