@@ -70,6 +70,16 @@ const exaCalls = async () => (await emulatorRequests(EXA_QUERY)).filter((call) =
 /** The model's calls carrying `marker`, in order. */
 const modelCalls = async (marker: string) => (await emulatorRequests(marker)).filter((c) => c.provider !== "exa");
 
+/** A reply whose loop ran one server-tool call that searched nothing: charged its tokens only. */
+function expectOneFreeCall(body: any): void {
+  expect(body.usage.server_tool_use_details).toEqual({
+    tool_calls_requested: 1,
+    tool_calls_executed: 1,
+    web_search_requests: 0,
+  });
+  expect(body.usage.cost).toBeCloseTo(tokensCost(body.usage), 9);
+}
+
 async function chargedUsage(apiKey: string): Promise<number> {
   for (let i = 0; i < 100 && (await totalUsage(apiKey)) === 0; i++) await sleep(20);
   return totalUsage(apiKey);
@@ -429,12 +439,7 @@ describe("openrouter:datetime", () => {
     expect(result.datetime).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}-0[45]:00$/);
     expect(Math.abs(Date.parse(result.datetime) - Date.now())).toBeLessThan(60_000);
     expect((await exaCalls()).length).toBe(before);
-    expect(body.usage.server_tool_use_details).toEqual({
-      tool_calls_requested: 1,
-      tool_calls_executed: 1,
-      web_search_requests: 0,
-    });
-    expect(body.usage.cost).toBeCloseTo(tokensCost(body.usage), 9);
+    expectOneFreeCall(body);
   });
 
   it("is UTC by default", async () => {
@@ -475,12 +480,7 @@ describe("openrouter:experimental__search_models", () => {
       });
       expect(model.description.length).toBeLessThanOrEqual(301);
     }
-    expect(body.usage.server_tool_use_details).toEqual({
-      tool_calls_requested: 1,
-      tool_calls_executed: 1,
-      web_search_requests: 0,
-    });
-    expect(body.usage.cost).toBeCloseTo(tokensCost(body.usage), 9);
+    expectOneFreeCall(body);
   });
 
   it("ranks a model whose name holds every word above those that hold one", async () => {

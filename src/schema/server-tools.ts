@@ -176,38 +176,36 @@ export function serverToolPathsRenamer<T>(
     );
 }
 
+/** A function the model is shown with one required string argument. */
+const oneArgument = (name: string, description: string, argument: string, about: string) => ({
+  name,
+  description,
+  parameters: {
+    type: "object",
+    properties: { [argument]: { type: "string", description: about } },
+    required: [argument],
+  },
+});
+
 /** What the model is shown of each tool: its name, what it does, and its arguments. */
-const WEB_SEARCH_FUNCTION = {
-  name: WEB_SEARCH_FUNCTION_NAME,
-  description: "Search the web for current information. Returns the most relevant pages with their URL and text.",
-  parameters: {
-    type: "object",
-    properties: { query: { type: "string", description: "What to search for" } },
-    required: ["query"],
-  },
-};
-/** The function name the model is shown `openrouter:web_fetch` by. */
-export const WEB_FETCH_FUNCTION_NAME = "web_fetch";
-const WEB_FETCH_FUNCTION = {
-  name: WEB_FETCH_FUNCTION_NAME,
-  description:
-    "Fetch a web page or document by its URL. Returns its URL, title and readable text, or an error saying why it could not be read.",
-  parameters: {
-    type: "object",
-    properties: { url: { type: "string", description: "The page's absolute http(s) URL" } },
-    required: ["url"],
-  },
-};
-const SEARCH_MODELS_FUNCTION = {
-  name: "search_models",
-  description:
-    "Search the AI models this gateway can route to, by name, maker or capability. Returns each match's id, name, description, context length, input and output modalities, and price per token in USD.",
-  parameters: {
-    type: "object",
-    properties: { query: { type: "string", description: "Words to look for (e.g. a model's name or maker)" } },
-    required: ["query"],
-  },
-};
+const WEB_SEARCH_FUNCTION = oneArgument(
+  WEB_SEARCH_FUNCTION_NAME,
+  "Search the web for current information. Returns the most relevant pages with their URL and text.",
+  "query",
+  "What to search for",
+);
+const WEB_FETCH_FUNCTION = oneArgument(
+  "web_fetch",
+  "Fetch a web page or document by its URL. Returns its URL, title and readable text, or an error saying why it could not be read.",
+  "url",
+  "The page's absolute http(s) URL",
+);
+const SEARCH_MODELS_FUNCTION = oneArgument(
+  "search_models",
+  "Search the AI models this gateway can route to, by name, maker or capability. Returns each match's id, name, description, context length, input and output modalities, and price per token in USD.",
+  "query",
+  "Words to look for (e.g. a model's name or maker)",
+);
 const DATETIME_FUNCTION = {
   name: "datetime",
   description: "Get the current date and time (ISO 8601).",
