@@ -111,6 +111,30 @@ describe("openrouter_metadata on /chat/completions", () => {
   });
 });
 
+describe("openrouter_metadata and response caching", () => {
+  it("a cached reply is stored without it: its replay says nothing of the first request's routing", async () => {
+    const body = { model: MODEL, max_tokens: 5, messages: [{ role: "user", content: `Cache me ${nonce()}` }] };
+    const first = await chat(key, body, { ...ENABLED, "x-openrouter-cache": "true" });
+    expect(first.headers.get("x-openrouter-cache-status")).toBe("MISS");
+    expect(((await first.json()) as any).openrouter_metadata.attempt).toBe(1);
+    const replay = await chat(key, body, { "x-openrouter-cache": "true" });
+    expect(replay.headers.get("x-openrouter-cache-status")).toBe("HIT");
+    expect(((await replay.json()) as any).openrouter_metadata).toBeUndefined();
+  });
+
+  it("a stream kept for caching carries none", async () => {
+    const body = {
+      model: MODEL,
+      stream: true,
+      max_tokens: 5,
+      messages: [{ role: "user", content: `Cache my stream ${nonce()}` }],
+    };
+    const { data } = await readSse(await chat(key, body, { ...ENABLED, "x-openrouter-cache": "true" }));
+    expect((data.at(-2) as any).usage).toBeDefined();
+    expect((data.at(-2) as any).openrouter_metadata).toBeUndefined();
+  });
+});
+
 describe("openrouter_metadata on the other APIs", () => {
   it("/responses: on the Response (OpenRouter's SDK), and on response.completed when streamed", async () => {
     const result = await openRouterClient(key).beta.responses.send({

@@ -241,7 +241,6 @@ function jsonReply(
   { shape, hideReasoning, heal, search, cache, tools, metadata }: JsonReplyOptions,
 ): Response {
   const body = wholeReply(gen, success, shape, hideReasoning, heal, search, tools);
-  if (metadata) body.openrouter_metadata = metadata(success, gen.reports);
   const first = (body.choices as ChoiceOut[])[0];
   cache?.storeReply(body, {
     model: body.model,
@@ -249,6 +248,8 @@ function jsonReply(
     finishReason: first?.finish_reason ?? null,
     nativeFinishReason: first?.native_finish_reason ?? null,
   });
+  // After it is stored: a cached reply's replays route nothing, and say nothing of this routing.
+  if (metadata) body.openrouter_metadata = metadata(success, gen.reports);
   return Response.json(shape.reply ? shape.reply(body) : body, { headers });
 }
 
@@ -494,9 +495,9 @@ function streamReply(
     finalizeUsage: finalUsage,
     ...(echo ? { echoUpstreamBody: echoedBody(first) } : {}),
     annotations: search ? () => optionalCitations(search.resultsFor(current.attempt)) : undefined,
-    finalFields: metadata
-      ? () => `,"openrouter_metadata":${JSON.stringify(metadata(current, gen.reports))}`
-      : undefined,
+    // Not on a stream kept for response caching: its replays would repeat this request's routing.
+    finalFields:
+      metadata && !cache ? () => `,"openrouter_metadata":${JSON.stringify(metadata(current, gen.reports))}` : undefined,
     waitUntil: (promise) => gen.c.executionCtx.waitUntil(promise),
     onEnd: (summary) => {
       // A cancelled stream never reached its final chunk: charge what was produced up to the cut.
