@@ -77,6 +77,15 @@ export interface RpcAppAttribution {
 }
 
 /**
+ * What a call may ask beside its body, as an HTTP caller asks it in headers: the calling app's
+ * attribution, and `routerMetadata: true` for `X-OpenRouter-Metadata: enabled` (the reply's
+ * `openrouter_metadata`, on the inference methods).
+ */
+export interface RpcCallOptions extends RpcAppAttribution {
+  routerMetadata?: boolean;
+}
+
+/**
  * A transcription over RPC: `POST /audio/transcriptions`'s JSON with the generation's `id`, which
  * HTTP gives in the `x-generation-id` header (RPC carries no headers).
  */
@@ -152,11 +161,7 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   }
 
   /** A non-streaming chat completion: the same JSON as `POST /api/v1/chat/completions`. */
-  chatCompletion(
-    apiKey: string,
-    request: RpcChatRequest,
-    app?: RpcAppAttribution,
-  ): Promise<AsJson<ChatCompletionReply>> {
+  chatCompletion(apiKey: string, request: RpcChatRequest, app?: RpcCallOptions): Promise<AsJson<ChatCompletionReply>> {
     return this.#json(apiKey, "POST", "/api/v1/chat/completions", { ...request, stream: false }, app);
   }
 
@@ -164,7 +169,7 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   chatCompletionStream(
     apiKey: string,
     request: RpcChatRequest,
-    app?: RpcAppAttribution,
+    app?: RpcCallOptions,
   ): Promise<ReadableStream<Uint8Array>> {
     return this.#stream(apiKey, "/api/v1/chat/completions", { ...request, stream: true }, app);
   }
@@ -173,7 +178,7 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   completion(
     apiKey: string,
     request: RpcCompletionRequest,
-    app?: RpcAppAttribution,
+    app?: RpcCallOptions,
   ): Promise<AsJson<TextCompletionReply>> {
     return this.#json(apiKey, "POST", "/api/v1/completions", { ...request, stream: false }, app);
   }
@@ -182,13 +187,13 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   completionStream(
     apiKey: string,
     request: RpcCompletionRequest,
-    app?: RpcAppAttribution,
+    app?: RpcCallOptions,
   ): Promise<ReadableStream<Uint8Array>> {
     return this.#stream(apiKey, "/api/v1/completions", { ...request, stream: true }, app);
   }
 
   /** OpenAI's Responses API, not streamed: the same Response object as `POST /api/v1/responses`. */
-  responses(apiKey: string, request: RpcResponsesRequest, app?: RpcAppAttribution): Promise<AsJson<ResponsesReply>> {
+  responses(apiKey: string, request: RpcResponsesRequest, app?: RpcCallOptions): Promise<AsJson<ResponsesReply>> {
     return this.#json(apiKey, "POST", "/api/v1/responses", { ...request, stream: false }, app);
   }
 
@@ -196,13 +201,13 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   responsesStream(
     apiKey: string,
     request: RpcResponsesRequest,
-    app?: RpcAppAttribution,
+    app?: RpcCallOptions,
   ): Promise<ReadableStream<Uint8Array>> {
     return this.#stream(apiKey, "/api/v1/responses", { ...request, stream: true }, app);
   }
 
   /** Anthropic's Messages API, not streamed: the same Message as `POST /api/v1/messages`. */
-  messages(apiKey: string, request: RpcMessagesRequest, app?: RpcAppAttribution): Promise<AsJson<MessagesReply>> {
+  messages(apiKey: string, request: RpcMessagesRequest, app?: RpcCallOptions): Promise<AsJson<MessagesReply>> {
     return this.#json(apiKey, "POST", "/api/v1/messages", { ...request, stream: false }, app);
   }
 
@@ -210,23 +215,23 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   messagesStream(
     apiKey: string,
     request: RpcMessagesRequest,
-    app?: RpcAppAttribution,
+    app?: RpcCallOptions,
   ): Promise<ReadableStream<Uint8Array>> {
     return this.#stream(apiKey, "/api/v1/messages", { ...request, stream: true }, app);
   }
 
   /** Embeddings: the same JSON as `POST /api/v1/embeddings`. */
-  embeddings(apiKey: string, request: RpcEmbeddingsRequest, app?: RpcAppAttribution): Promise<AsJson<EmbeddingsReply>> {
+  embeddings(apiKey: string, request: RpcEmbeddingsRequest, app?: RpcCallOptions): Promise<AsJson<EmbeddingsReply>> {
     return this.#json(apiKey, "POST", "/api/v1/embeddings", request, app);
   }
 
   /** Rerank: the same JSON as `POST /api/v1/rerank`. */
-  rerank(apiKey: string, request: RpcRerankRequest, app?: RpcAppAttribution): Promise<AsJson<RerankReply>> {
+  rerank(apiKey: string, request: RpcRerankRequest, app?: RpcCallOptions): Promise<AsJson<RerankReply>> {
     return this.#json(apiKey, "POST", "/api/v1/rerank", request, app);
   }
 
   /** Image generation: the same JSON as `POST /api/v1/images` (each image's base64 in `data`). */
-  images(apiKey: string, request: RpcImagesRequest, app?: RpcAppAttribution): Promise<AsJson<ImageGenerationReply>> {
+  images(apiKey: string, request: RpcImagesRequest, app?: RpcCallOptions): Promise<AsJson<ImageGenerationReply>> {
     return this.#json(apiKey, "POST", "/api/v1/images", request, app);
   }
 
@@ -238,7 +243,7 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   async transcription(
     apiKey: string,
     request: RpcTranscriptionRequest,
-    app?: RpcAppAttribution,
+    app?: RpcCallOptions,
   ): Promise<RpcTranscriptionReply> {
     const body = request.response_format === "text" ? { ...request, response_format: "json" } : request;
     const response = await this.#call(apiKey, "POST", "/api/v1/audio/transcriptions", body, app);
@@ -247,7 +252,7 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   }
 
   /** Text-to-speech (`POST /api/v1/audio/speech`): the audio streamed, its media type and generation id. */
-  async speech(apiKey: string, request: RpcSpeechRequest, app?: RpcAppAttribution): Promise<RpcSpeechReply> {
+  async speech(apiKey: string, request: RpcSpeechRequest, app?: RpcCallOptions): Promise<RpcSpeechReply> {
     const response = await this.#call(apiKey, "POST", "/api/v1/audio/speech", request, app);
     return {
       audio: response.body as ReadableStream<Uint8Array>,
@@ -314,7 +319,7 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
     method: string,
     path: string,
     body?: unknown,
-    app?: RpcAppAttribution,
+    app?: RpcCallOptions,
   ): Promise<T> {
     return (await (await this.#call(apiKey, method, path, body, app)).json()) as T;
   }
@@ -328,7 +333,7 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
     apiKey: string,
     path: string,
     body: unknown,
-    app: RpcAppAttribution | undefined,
+    app: RpcCallOptions | undefined,
   ): Promise<ReadableStream<Uint8Array>> {
     return (await this.#call(apiKey, "POST", path, body, app)).body as ReadableStream<Uint8Array>;
   }
@@ -338,9 +343,9 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
     method: string,
     path: string,
     body?: unknown,
-    app?: RpcAppAttribution,
+    app?: RpcCallOptions,
   ): Promise<Response> {
-    const headers = attributionHeaders(app, method, path);
+    const headers = callHeaders(app, method, path);
     if (apiKey) {
       try {
         headers.set("authorization", `Bearer ${apiKey}`);
@@ -365,12 +370,13 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   }
 }
 
-/** The request's headers with the app's attribution in them, as an HTTP caller sends it. */
-function attributionHeaders(app: RpcAppAttribution | undefined, method: string, path: string): Headers {
+/** The request's headers with what the call asked for in them (the app's attribution, router metadata), as an HTTP caller sends them. */
+function callHeaders(app: RpcCallOptions | undefined, method: string, path: string): Headers {
   const headers = new Headers({ "content-type": "application/json" });
   try {
     if (app?.referer) headers.set("http-referer", app.referer);
     if (app?.title) headers.set("x-title", app.title);
+    if (app?.routerMetadata) headers.set("x-openrouter-metadata", "enabled");
   } catch {
     // What no header can carry (a line break, another control character) an HTTP caller could
     // not have sent either: the caller's mistake, said as such rather than as a TypeError.

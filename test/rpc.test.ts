@@ -306,6 +306,21 @@ describe("service binding (RPC)", () => {
     expect(error.code).toBe(400);
   });
 
+  it("routerMetadata: true asks for the reply's openrouter_metadata, as X-OpenRouter-Metadata does over HTTP", async () => {
+    const { key } = await fundedAccount("1");
+    const request = { model: "openai/gpt-4o-mini", messages: [{ role: "user" as const, content: nonce() }] };
+    const routed = await rpc().chatCompletion(key, request, { routerMetadata: true });
+    expect(routed.openrouter_metadata).toMatchObject({ requested: "openai/gpt-4o-mini", attempt: 1 });
+    const streamed = await readSse(
+      new Response(await rpc().chatCompletionStream(key, request, { routerMetadata: true })),
+    );
+    expect((streamed.data.at(-2) as { openrouter_metadata?: unknown }).openrouter_metadata).toMatchObject({
+      requested: "openai/gpt-4o-mini",
+    });
+    const plain = await rpc().chatCompletion(key, request);
+    expect(plain.openrouter_metadata).toBeUndefined();
+  });
+
   it("types its replies: a TypeScript caller reads them without casts, and OpenRouter's SDK parses them", async () => {
     const { key } = await fundedAccount("1");
     const completion = await rpc().chatCompletion(key, {
