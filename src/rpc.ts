@@ -78,11 +78,14 @@ export interface RpcAppAttribution {
 
 /**
  * What a call may ask beside its body, as an HTTP caller asks it in headers: the calling app's
- * attribution, and `routerMetadata: true` for `X-OpenRouter-Metadata: enabled` (the reply's
- * `openrouter_metadata`, on the inference methods).
+ * attribution; `routerMetadata: true` for `X-OpenRouter-Metadata: enabled` (the reply's
+ * `openrouter_metadata`, on the inference methods); and response caching, `cache: true` or
+ * `cache: { ttlSeconds }` for `X-OpenRouter-Cache: true` (and `X-OpenRouter-Cache-TTL`): a hit
+ * is the stored reply with a new id and its usage zeroed.
  */
 export interface RpcCallOptions extends RpcAppAttribution {
   routerMetadata?: boolean;
+  cache?: boolean | { ttlSeconds: number };
 }
 
 /**
@@ -370,13 +373,15 @@ export class TollgateRpc extends WorkerEntrypoint<Env> {
   }
 }
 
-/** The request's headers with what the call asked for in them (the app's attribution, router metadata), as an HTTP caller sends them. */
+/** The request's headers with what the call asked for in them (attribution, router metadata, caching), as an HTTP caller sends them. */
 function callHeaders(app: RpcCallOptions | undefined, method: string, path: string): Headers {
   const headers = new Headers({ "content-type": "application/json" });
   try {
     if (app?.referer) headers.set("http-referer", app.referer);
     if (app?.title) headers.set("x-title", app.title);
     if (app?.routerMetadata) headers.set("x-openrouter-metadata", "enabled");
+    if (app?.cache) headers.set("x-openrouter-cache", "true");
+    if (typeof app?.cache === "object") headers.set("x-openrouter-cache-ttl", String(app.cache.ttlSeconds));
   } catch {
     // What no header can carry (a line break, another control character) an HTTP caller could
     // not have sent either: the caller's mistake, said as such rather than as a TypeError.

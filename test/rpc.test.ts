@@ -321,6 +321,22 @@ describe("service binding (RPC)", () => {
     expect(plain.openrouter_metadata).toBeUndefined();
   });
 
+  it("cache: true caches a reply as X-OpenRouter-Cache does: the second call is the stored answer, free", async () => {
+    const { key } = await fundedAccount("1");
+    const request = { model: "openai/gpt-4o-mini", messages: [{ role: "user" as const, content: `cache ${nonce()}` }] };
+    const first = await rpc().chatCompletion(key, request, { cache: { ttlSeconds: 60 } });
+    const second = await rpc().chatCompletion(key, request, { cache: true });
+    expect(first.usage.cost).toBeGreaterThan(0);
+    expect(second.choices[0]?.message.content).toBe(first.choices[0]?.message.content);
+    expect(second.id).not.toBe(first.id);
+    expect(second.usage.cost).toBe(0);
+    const uncached = await rpc().chatCompletion(key, request);
+    expect(uncached.usage.cost).toBeGreaterThan(0);
+    const error = await rpcErrorBody(rpc().chatCompletion(key, request, { cache: { ttlSeconds: 0 } }));
+    expect(error.code).toBe(400);
+    expect(error.message).toContain("X-OpenRouter-Cache-TTL");
+  });
+
   it("types its replies: a TypeScript caller reads them without casts, and OpenRouter's SDK parses them", async () => {
     const { key } = await fundedAccount("1");
     const completion = await rpc().chatCompletion(key, {
