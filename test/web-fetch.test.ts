@@ -258,6 +258,20 @@ describe("openrouter:web_fetch, read directly (engine openrouter)", () => {
     expect(result.content.length).toBe(400);
   });
 
+  it("reads a hostile page (2 MiB of unclosed comments, unended tags, unclosed scripts) in bounded time", async () => {
+    for (const kind of ["comments", "tags", "scripts"]) {
+      const marker = nonce();
+      const started = Date.now();
+      const response = await ask(`${loopbackPage("hostile.html")}?kind=${kind}&m=${marker}`, direct);
+      expect(response.status).toBe(200);
+      // Seconds at most on a slow host; searching on from every `<` took minutes.
+      expect(Date.now() - started).toBeLessThan(5_000);
+      const result = await fetchResult(marker);
+      expect(result.title).toBe("Hostile");
+      expect(result.content).toContain(ARTICLE_SENTENCE);
+    }
+  });
+
   it("tells the model why a page could not be read: its status, a PDF, something that is not text", async () => {
     const cases: Array<[string, RegExp]> = [
       ["missing", /answered HTTP 404/],

@@ -9,7 +9,9 @@ import { redirect, send, stream, waitUnlessGone, watchGone } from "./loopback";
  * characters, for truncation); `notes.txt` plain text; `data.json` JSON; `doc.pdf` a PDF's first
  * bytes; `image.png` a 1×1 PNG; `huge.html` about 6 MiB of HTML streamed without a length;
  * `slow?ms=N` the article after N ms (10 s by default; nothing if the client left);
- * `redirect?to=URL` a 302 to URL (else to the article); `headers` the request's headers as JSON
+ * `hostile.html?kind=comments|tags|scripts` 2 MiB of unclosed comments, unended tags or unclosed
+ * scripts after a title and the article's sentence; `redirect?to=URL` a 302 to URL (else to the
+ * article); `headers` the request's headers as JSON
  * text (what a fetcher sent); `error` a 500; `missing` and any other
  * name a 404.
  */
@@ -28,6 +30,8 @@ export const NOTES_TEXT = "Emulated notes: plain text, one line.\n";
 export const DATA_JSON = { emulated: true, items: [1, 2, 3] };
 /** The bytes huge.html streams (6 MiB), past any sane cap on a fetched page. */
 export const HUGE_HTML_BYTES = 6 * 1024 * 1024;
+/** The hostile pages' size: what the gateway's direct fetch reads of a page at most. */
+const HOSTILE_BYTES = 2 * 1024 * 1024;
 
 const PADDING = "<p>This paragraph pads the emulated article so that a cut to a length shows.</p>\n";
 
@@ -64,6 +68,14 @@ export async function serveWeb(req: IncomingMessage, res: ServerResponse, url: U
       return send(res, 200, "image/png", Buffer.from(PIXEL_PNG_BASE64, "base64"));
     case "error":
       return send(res, 500, "text/plain", "emulated server error");
+    case "hostile.html": {
+      // 2 MiB of what makes a regular expression search on from every `<`: unclosed comments,
+      // tags that never end, or unclosed scripts, after a title and a line of text.
+      const unit =
+        { comments: "<!--x", tags: "<a", scripts: "<script>" }[url.searchParams.get("kind") ?? "tags"] ?? "<a";
+      const head = `<html><head><title>Hostile</title></head><body><p>${ARTICLE_SENTENCE}</p>`;
+      return send(res, 200, HTML, head + unit.repeat(Math.ceil(HOSTILE_BYTES / unit.length)));
+    }
     case "headers":
       // What the fetcher sent, as plain text: a test reads it back from the page's content.
       return send(res, 200, "text/plain; charset=utf-8", JSON.stringify(req.headers));
