@@ -10,6 +10,9 @@ import type { Model } from "../catalog/types";
 /** A description's length as the model reads it (the catalog's run to a few paragraphs). */
 const DESCRIPTION_CHARACTERS = 300;
 
+const MAX_QUERY_CHARACTERS = 1_000;
+const MAX_QUERY_WORDS = 32;
+
 /** The words a query is matched by (2 characters and up: "4o", "r1", not "a"). */
 const wordsOf = (text: string) => text.toLowerCase().match(/[a-z0-9][a-z0-9.]*[a-z0-9]|[a-z0-9]{2,}/g) ?? [];
 
@@ -19,7 +22,8 @@ const wordsOf = (text: string) => text.toLowerCase().match(/[a-z0-9][a-z0-9.]*[a
  * none that matches no word.
  */
 export function searchModels(models: Iterable<Model>, query: string, max: number) {
-  const words = [...new Set(wordsOf(query))];
+  // A query's first words only: the model writes it, and each word is looked for in every model.
+  const words = [...new Set(wordsOf(query.slice(0, MAX_QUERY_CHARACTERS)))].slice(0, MAX_QUERY_WORDS);
   const scored: Array<{ model: Model; score: number }> = [];
   for (const model of models) {
     if (model.kind !== "chat") continue;
