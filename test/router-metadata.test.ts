@@ -1,5 +1,9 @@
 import Anthropic from "@anthropic-ai/sdk";
-import { ChatStreamChunk$inboundSchema, OpenResponsesResult$inboundSchema } from "@openrouter/sdk/models";
+import {
+  ChatStreamChunk$inboundSchema,
+  OpenResponsesResult$inboundSchema,
+  OpenRouterMetadata$inboundSchema,
+} from "@openrouter/sdk/models";
 import { beforeAll, describe, expect, it } from "vitest";
 import { BASE, chat, fundedAccount, gatewayFetch, nonce, openRouterClient, readSse } from "./support/gateway";
 
@@ -108,6 +112,43 @@ describe("openrouter_metadata on /chat/completions", () => {
     expect(last.usage.cost).toBeGreaterThan(0);
     expect(last.openrouter_metadata).toMatchObject({ requested: MODEL, attempt: 1, is_byok: false });
     expect(chunks.slice(0, -1).some((c) => c.openrouter_metadata)).toBe(false);
+  });
+});
+
+describe("openrouter_metadata's pipeline: what ran beside the model", () => {
+  const base64url = (text: string) => btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+
+  it("lists each server tool called, the web plugin's search and response healing; none for a plain request", async () => {
+    const ask = async (body: Record<string, unknown>) => {
+      const response = await chat(key, { model: MODEL, max_tokens: 30, ...body }, ENABLED);
+      expect(response.status).toBe(200);
+      const metadata = ((await response.json()) as any).openrouter_metadata;
+      // As OpenRouter's SDK reads it (its PipelineStage among the rest).
+      OpenRouterMetadata$inboundSchema.parse(metadata);
+      return metadata;
+    };
+    const tools = await ask({
+      messages: [{ role: "user", content: `use the clock ${nonce()}` }],
+      tools: [{ type: "openrouter:datetime" }],
+    });
+    expect(tools.pipeline).toEqual([
+      { type: "server_tools", name: "openrouter:datetime", summary: "1 call, 1 completed" },
+    ]);
+    const web = await ask({
+      messages: [{ role: "user", content: `news ${nonce()}` }],
+      plugins: [{ id: "web", max_results: 2 }],
+    });
+    expect(web.pipeline).toEqual([{ type: "plugin", name: "web", summary: "2 results" }]);
+    const healed = await ask({
+      messages: [{ role: "user", content: `[[emulate content=${base64url("{a: 1,}")}]] ${nonce()}` }],
+      response_format: { type: "json_object" },
+      plugins: [{ id: "response-healing" }],
+    });
+    expect(healed.pipeline).toEqual([
+      { type: "response_healing", name: "response-healing", summary: "1 choice repaired" },
+    ]);
+    const plain = await ask({ messages: [{ role: "user", content: `Hi ${nonce()}` }] });
+    expect(plain.pipeline).toBeUndefined();
   });
 });
 

@@ -40,7 +40,7 @@ import {
 import { countPrompt } from "./prompt-tokens";
 import { CHAT_SHAPE, type CompletionReply, type ReplyShape } from "./reply-shape";
 import { CACHE_HEADER, ResponseCache } from "./response-cache";
-import { type RouterMetadataOf, routerMetadata, wantsRouterMetadata } from "./router-metadata";
+import { pipelineOf, type RouterMetadataOf, routerMetadata, wantsRouterMetadata } from "./router-metadata";
 import { timeoutsOf } from "./timeouts";
 import { type PricedUsage, priceUsage, publicUsage, settleUsage, UNPRICED } from "./usage";
 
@@ -164,7 +164,19 @@ export async function completeChat(
   );
   // Router metadata (opted in by a header): built from the answering attempt when the reply is.
   const metadata: RouterMetadataOf | undefined = wantsRouterMetadata(c)
-    ? (answered, reports) => routerMetadata(c, request, attempts, answered, reports)
+    ? (answered, reports) =>
+        routerMetadata(
+          c,
+          request,
+          attempts,
+          answered,
+          reports,
+          pipelineOf({
+            calls: tools?.calls,
+            webResults: search ? (search.resultsFor(answered.attempt)?.length ?? 0) : undefined,
+            healing: healsReply(request) && !request.stream ? { repaired: gen.healed ?? 0 } : undefined,
+          }),
+        )
     : undefined;
   const headers = replyHeaders(success);
   headers["server-timing"] = serverTiming(gen.timings);

@@ -2,6 +2,8 @@ import type { Context } from "hono";
 import type { AppEnv } from "../context";
 import type { AttemptReport } from "../routing/attempts";
 import type { Attempt } from "../routing/plan";
+import { serverToolType } from "../schema/server-tools";
+import type { ServerToolCallRecord } from "../tools/server-tools";
 
 /**
  * OpenRouter's router metadata (experimental): a request sent with `X-OpenRouter-Metadata:
@@ -26,7 +28,56 @@ export interface RouterMetadata {
   endpoints: { available: Array<{ model: string; provider: string; selected: boolean }>; total: number };
   /** Milliseconds from the answering call's dispatch to the end of its body. */
   generation_time: number;
+  /** What ran beside the model (server tools, plugins, response healing), where anything did. */
+  pipeline?: PipelineStage[];
 }
+
+/** One step the router ran beside the model call (its SDK's PipelineStage). */
+export interface PipelineStage {
+  type: "server_tools" | "plugin" | "response_healing";
+  name: string;
+  summary?: string;
+}
+
+/**
+ * The steps a request ran beside the model, as the metadata's `pipeline` lists them: each server
+ * tool it called (by type, with its calls), the `web` plugin's search (its results), and the
+ * response-healing plugin (the choices it repaired).
+ */
+export function pipelineOf(ran: {
+  calls?: readonly ServerToolCallRecord[];
+  webResults?: number;
+  healing?: { repaired: number };
+}): PipelineStage[] {
+  const stages: PipelineStage[] = [];
+  const byKind = new Map<ServerToolCallRecord["kind"], { calls: number; completed: number }>();
+  for (const call of ran.calls ?? []) {
+    const count = byKind.get(call.kind) ?? { calls: 0, completed: 0 };
+    count.calls++;
+    if (call.completed) count.completed++;
+    byKind.set(call.kind, count);
+  }
+  for (const [kind, { calls, completed }] of byKind) {
+    stages.push({
+      type: "server_tools",
+      name: serverToolType(kind),
+      summary: `${counted(calls, "call")}, ${completed} completed`,
+    });
+  }
+  if (ran.webResults !== undefined) {
+    stages.push({ type: "plugin", name: "web", summary: counted(ran.webResults, "result") });
+  }
+  if (ran.healing) {
+    stages.push({
+      type: "response_healing",
+      name: "response-healing",
+      summary: `${counted(ran.healing.repaired, "choice")} repaired`,
+    });
+  }
+  return stages;
+}
+
+const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
 /** Whether the request opted in to router metadata. */
 export function wantsRouterMetadata(c: Context<AppEnv>): boolean {
@@ -47,6 +98,7 @@ export function routerMetadata(
   plan: readonly Attempt[],
   answered: { attempt: Attempt; startedAt: number },
   reports: readonly AttemptReport[],
+  pipeline: PipelineStage[] = [],
 ): RouterMetadata {
   const requested = request.model ?? request.models?.[0] ?? answered.attempt.model.id;
   const strategy = (request.models?.length ?? 0) > 1 ? "fallback" : requested.endsWith(":free") ? "free" : "direct";
@@ -70,5 +122,6 @@ export function routerMetadata(
     is_byok: false,
     endpoints: { available, total: available.length },
     generation_time: Math.max(0, Date.now() - answered.startedAt),
+    ...(pipeline.length > 0 ? { pipeline } : {}),
   };
 }
