@@ -146,13 +146,23 @@ const DatetimeParameters = z.looseObject({
   timezone: z.string().refine(knownZone, 'an IANA time zone name (e.g. "America/New_York")').nullish(),
 });
 
-/** The server tools this gateway runs, as a 400 lists them. */
-export const SERVER_TOOL_TYPES =
-  '"openrouter:web_search", "openrouter:web_fetch", "openrouter:datetime", "openrouter:experimental__search_models"';
+/** Each server tool's `type`, by its kind (the model search is OpenRouter's experiment, and says so). */
+const SERVER_TOOL_TYPE: Record<ServerToolSpec["kind"], string> = {
+  web_search: "openrouter:web_search",
+  web_fetch: "openrouter:web_fetch",
+  datetime: "openrouter:datetime",
+  search_models: "openrouter:experimental__search_models",
+};
+const KIND_OF_TYPE = new Map(
+  Object.entries(SERVER_TOOL_TYPE).map(([kind, type]) => [type, kind as ServerToolSpec["kind"]]),
+);
 
-/** A server tool's `type`, by its kind (the model search is OpenRouter's experiment, and says so). */
-export const serverToolType = (kind: ServerToolSpec["kind"]) =>
-  kind === "search_models" ? "openrouter:experimental__search_models" : `openrouter:${kind}`;
+export const serverToolType = (kind: ServerToolSpec["kind"]) => SERVER_TOOL_TYPE[kind];
+
+/** The server tools this gateway runs, as a 400 lists them. */
+export const SERVER_TOOL_TYPES = Object.values(SERVER_TOOL_TYPE)
+  .map((type) => JSON.stringify(type))
+  .join(", ");
 
 /** The function name the model is shown `openrouter:web_search` by. */
 export const WEB_SEARCH_FUNCTION_NAME = "web_search";
@@ -212,10 +222,6 @@ const DATETIME_FUNCTION = {
   parameters: { type: "object", properties: {} },
 };
 
-/**
- * A `tools` entry whose type starts with `openrouter:`: a supported one becomes its function tool;
- * any other type is refused here (a bad `parameters` field, by its path).
- */
 /** The function a server tool is shown to the model as. */
 type ShownFunction = ExposedServerTool["function"];
 
@@ -239,8 +245,8 @@ function serverToolKind<S extends z.ZodType>(
   };
 }
 
-const SERVER_TOOL_KINDS: Record<string, ServerToolKind> = {
-  "openrouter:web_search": serverToolKind(WEB_SEARCH_FUNCTION, WebSearchParameters, (p) => ({
+const SERVER_TOOL_KINDS: Record<ServerToolSpec["kind"], ServerToolKind> = {
+  web_search: serverToolKind(WEB_SEARCH_FUNCTION, WebSearchParameters, (p) => ({
     kind: "web_search",
     maxResults: p.max_results ?? SERVER_SEARCH_LIMITS.defaultResults,
     maxUses: p.max_uses ?? SERVER_SEARCH_LIMITS.defaultUses,
@@ -253,7 +259,7 @@ const SERVER_TOOL_KINDS: Record<string, ServerToolKind> = {
     ...(p.allowed_domains?.length ? { includeDomains: p.allowed_domains } : {}),
     ...(p.excluded_domains?.length ? { excludeDomains: p.excluded_domains } : {}),
   })),
-  "openrouter:web_fetch": serverToolKind(WEB_FETCH_FUNCTION, WebFetchParameters, (p) => ({
+  web_fetch: serverToolKind(WEB_FETCH_FUNCTION, WebFetchParameters, (p) => ({
     kind: "web_fetch",
     engine: p.engine ?? "auto",
     maxUses: p.max_uses ?? SERVER_FETCH_LIMITS.defaultUses,
@@ -261,23 +267,28 @@ const SERVER_TOOL_KINDS: Record<string, ServerToolKind> = {
     ...(p.allowed_domains?.length ? { allowedDomains: p.allowed_domains } : {}),
     ...(p.blocked_domains?.length ? { blockedDomains: p.blocked_domains } : {}),
   })),
-  "openrouter:datetime": serverToolKind(DATETIME_FUNCTION, DatetimeParameters, (p) => ({
+  datetime: serverToolKind(DATETIME_FUNCTION, DatetimeParameters, (p) => ({
     kind: "datetime",
     timezone: p.timezone ?? "UTC",
   })),
-  "openrouter:experimental__search_models": serverToolKind(SEARCH_MODELS_FUNCTION, SearchModelsParameters, (p) => ({
+  search_models: serverToolKind(SEARCH_MODELS_FUNCTION, SearchModelsParameters, (p) => ({
     kind: "search_models",
     maxResults: p.max_results ?? 5,
   })),
 };
 
+/**
+ * A `tools` entry whose type starts with `openrouter:`: a supported one becomes its function tool;
+ * any other type is refused here (a bad `parameters` field, by its path).
+ */
 export const ServerTool = z.looseObject({ type: z.string() }).transform((tool, ctx): ExposedServerTool => {
   const fail = (path: PropertyKey[], message: string) => {
     ctx.issues.push({ code: "custom", message, input: tool, path });
     return z.NEVER;
   };
-  const kind = Object.hasOwn(SERVER_TOOL_KINDS, tool.type) ? SERVER_TOOL_KINDS[tool.type] : undefined;
-  if (kind) {
+  const known = KIND_OF_TYPE.get(tool.type);
+  if (known) {
+    const kind = SERVER_TOOL_KINDS[known];
     const spec = kind.read(tool.parameters);
     if (Array.isArray(spec)) {
       const issue = spec[0];
