@@ -143,7 +143,7 @@ export class ServerTools {
     }
     if ((request.n ?? 1) > 1) throw badRequest("n: a request with server tools answers one choice", { n: request.n });
     let access: ExaAccess | undefined;
-    if ([...byName.values()].some((spec) => spec.kind === "web_search")) {
+    if (specOf(byName, "web_search")) {
       access = exaAccess(env);
       if (!access) {
         throw new GatewayError(
@@ -153,8 +153,8 @@ export class ServerTools {
         );
       }
     }
-    const fetchSpec = [...byName.values()].find((spec) => spec.kind === "web_fetch");
-    const fetchEngine = fetchSpec?.kind === "web_fetch" ? fetchEngineFor(env, fetchSpec.engine) : undefined;
+    const fetchSpec = specOf(byName, "web_fetch");
+    const fetchEngine = fetchSpec ? fetchEngineFor(env, fetchSpec.engine) : undefined;
     // Every turn is called unstreamed (a stream's answer is sent whole, at the end), with the tools
     // as plain function tools. `stop_server_tools_when` is the loop's own (not sent on).
     const { stream: _stream, stream_options: _options, stop_server_tools_when: stops, ...rest } = request;
@@ -168,16 +168,12 @@ export class ServerTools {
     return new ServerTools(byName, upstream, access, fetchEngine, stops ?? [], models);
   }
 
-  /** The web search tool's spec, if the request has it. */
   private get webSearch() {
-    for (const spec of this.byName.values()) if (spec.kind === "web_search") return spec;
-    return undefined;
+    return specOf(this.byName, "web_search");
   }
 
-  /** The web fetch tool's spec, if the request has it. */
   private get webFetch() {
-    for (const spec of this.byName.values()) if (spec.kind === "web_fetch") return spec;
-    return undefined;
+    return specOf(this.byName, "web_fetch");
   }
 
   /** The most results the request's searches may fetch. */
@@ -467,6 +463,15 @@ export class ServerTools {
 }
 
 const toolError = (message: string) => JSON.stringify({ error: message });
+
+/** The request's server tool of `kind`, if it lists one (each kind at most once). */
+function specOf<K extends ServerToolSpec["kind"]>(
+  byName: ReadonlyMap<string, ServerToolSpec>,
+  kind: K,
+): Extract<ServerToolSpec, { kind: K }> | undefined {
+  for (const spec of byName.values()) if (spec.kind === kind) return spec as Extract<ServerToolSpec, { kind: K }>;
+  return undefined;
+}
 
 /** The string argument `name` of a call's arguments, trimmed, if it has a non-empty one. */
 function argumentOf(args: string, name: string): string | undefined {
