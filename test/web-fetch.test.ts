@@ -110,10 +110,11 @@ describe("openrouter:web_fetch through Exa (engine auto, the gateway having Exa)
     ]);
     expect(JSON.stringify(first.tools)).not.toContain("openrouter:");
 
-    // Exa was asked for that URL once, its text held to the default 10,000 tokens' worth.
+    // Exa was asked for that URL once, its text held to the default 10,000 tokens' worth (and one
+    // character more, to tell a page that was cut).
     const exa = await exaCalls(marker);
     expect(exa).toHaveLength(1);
-    expect(exa[0]!.body).toMatchObject({ urls: [url], text: { maxCharacters: 40_000 } });
+    expect(exa[0]!.body).toMatchObject({ urls: [url], text: { maxCharacters: 40_001 } });
 
     const result = await fetchResult(marker);
     expect(result).toMatchObject({ url, title: `Page ${marker}` });
@@ -158,10 +159,11 @@ describe("openrouter:web_fetch through Exa (engine auto, the gateway having Exa)
     const url = `https://docs.example.com/${marker}`;
     const response = await ask(url, [{ type: "openrouter:web_fetch", parameters: { max_content_tokens: 10 } }]);
     expect(response.status).toBe(200);
-    expect((await exaCalls(marker))[0]!.body).toMatchObject({ text: { maxCharacters: 40 } });
+    expect((await exaCalls(marker))[0]!.body).toMatchObject({ text: { maxCharacters: 41 } });
     const result = await fetchResult(marker);
     expect(result.content).toHaveLength(40);
     expect(result.content).toBe(`Content of ${url}: emulated page text.`.slice(0, 40));
+    expect(result.truncated).toBe(true);
   });
 
   it("a page Exa cannot read is an error result with its status: the answer is charged its tokens only", async () => {
@@ -419,7 +421,7 @@ describe("Anthropic's web fetch tool on /messages", () => {
     const body = (await response.json()) as any;
     expect(body.type).toBe("message");
     expect(body.content.some((block: any) => block.type === "text")).toBe(true);
-    expect((await exaCalls(marker))[0]!.body).toMatchObject({ urls: [url], text: { maxCharacters: 40 } });
+    expect((await exaCalls(marker))[0]!.body).toMatchObject({ urls: [url], text: { maxCharacters: 41 } });
     expect((await fetchResult(marker)).url).toBe(url);
   });
 

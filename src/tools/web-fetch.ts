@@ -93,7 +93,9 @@ export async function fetchPage(
   if (refused) return { error: refused };
   const maxCharacters = maxContentTokens * CHARACTERS_PER_TOKEN;
   if (engine.kind === "exa") {
-    const answer = await exaContents(engine.access, target.href, maxCharacters, signal);
+    // One character more than the model is given: Exa cuts a page silently, and a page longer
+    // than the cap must be said to be cut.
+    const answer = await exaContents(engine.access, target.href, maxCharacters + 1, signal);
     if ("failed" in answer)
       return { error: answer.failed, ...(answer.httpStatus ? { httpStatus: answer.httpStatus } : {}) };
     return cut({ url: answer.page.url, title: answer.page.title, content: answer.page.text }, maxCharacters);
