@@ -8,7 +8,9 @@ import type { ImageGenerationReply } from "./generation/images";
 import type { MessagesReply } from "./generation/messages";
 import type { ChatCompletionReply, TextCompletionReply } from "./generation/reply-shape";
 import type { RerankReply } from "./generation/rerank";
+import { CACHE_HEADER, TTL_HEADER } from "./generation/response-cache";
 import type { ResponsesReply } from "./generation/responses";
+import { METADATA_HEADER } from "./generation/router-metadata";
 import type { TranscriptionReply } from "./generation/transcriptions";
 import { requestLine } from "./observability";
 import type { CreateKeyBodySchema, UpdateKeyBodySchema } from "./schema/accounting";
@@ -379,9 +381,9 @@ function callHeaders(app: RpcCallOptions | undefined, method: string, path: stri
   try {
     if (app?.referer) headers.set("http-referer", app.referer);
     if (app?.title) headers.set("x-title", app.title);
-    if (app?.routerMetadata) headers.set("x-openrouter-metadata", "enabled");
-    if (app?.cache) headers.set("x-openrouter-cache", "true");
-    if (typeof app?.cache === "object") headers.set("x-openrouter-cache-ttl", String(app.cache.ttlSeconds));
+    if (app?.routerMetadata) headers.set(METADATA_HEADER, "enabled");
+    if (app?.cache) headers.set(CACHE_HEADER, "true");
+    if (typeof app?.cache === "object") headers.set(TTL_HEADER, String(app.cache.ttlSeconds));
   } catch {
     // What no header can carry (a line break, another control character) an HTTP caller could
     // not have sent either: the caller's mistake, said as such rather than as a TypeError.

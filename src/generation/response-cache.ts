@@ -20,7 +20,7 @@ import type { ReplyShape } from "./reply-shape";
 
 /** The request header that turns caching on; chat.ts reads it, and nothing else, when it is absent. */
 export const CACHE_HEADER = "x-openrouter-cache";
-const TTL_HEADER = "x-openrouter-cache-ttl";
+export const TTL_HEADER = "x-openrouter-cache-ttl";
 const DEFAULT_TTL_SECONDS = 300;
 const MAX_TTL_SECONDS = 86_400;
 /** A stream longer than this is relayed but not stored (it is held in memory until its end). */

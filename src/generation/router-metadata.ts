@@ -79,9 +79,13 @@ export function pipelineOf(ran: {
 
 const counted = (n: number, noun: string) => `${n} ${noun}${n === 1 ? "" : "s"}`;
 
+/** The opt-in header, and its older name. */
+export const METADATA_HEADER = "x-openrouter-metadata";
+const LEGACY_METADATA_HEADER = "x-openrouter-experimental-metadata";
+
 /** Whether the request opted in to router metadata. */
 export function wantsRouterMetadata(c: Context<AppEnv>): boolean {
-  const value = c.req.header("x-openrouter-metadata") ?? c.req.header("x-openrouter-experimental-metadata");
+  const value = c.req.header(METADATA_HEADER) ?? c.req.header(LEGACY_METADATA_HEADER);
   return value?.trim().toLowerCase() === "enabled";
 }
 
@@ -116,7 +120,7 @@ export function routerMetadata(
     requested,
     strategy,
     region: typeof colo === "string" ? colo : null,
-    summary: `${plan.length} candidate endpoint${plan.length === 1 ? "" : "s"}; ${selected.provider.name} served ${selected.model.id} on attempt ${attempt}`,
+    summary: `${counted(plan.length, "candidate endpoint")}; ${selected.provider.name} served ${selected.model.id} on attempt ${attempt}`,
     attempt,
     attempts: reports.map(({ model, provider, status }) => ({ model, provider, status })),
     is_byok: false,
