@@ -13,6 +13,7 @@ import type { ResponsesReply } from "./generation/responses";
 import { METADATA_HEADER } from "./generation/router-metadata";
 import type { TranscriptionReply } from "./generation/transcriptions";
 import { requestLine } from "./observability";
+import worker from "./worker";
 import type { CreateKeyBodySchema, UpdateKeyBodySchema } from "./schema/accounting";
 import type { SpeechRequestSchema, TranscriptionRequestSchema } from "./schema/audio";
 import type { ChatRequestSchema } from "./schema/chat";
@@ -161,7 +162,6 @@ function asErrorBody(body: ErrorBody | AnthropicErrorBody, status: number): Erro
 export class TollgateRpc extends WorkerEntrypoint<Env> {
   /** The HTTP API, for callers that prefer `env.TOLLGATE.fetch(...)`. */
   override async fetch(request: Request): Promise<Response> {
-    const { default: worker } = await import("./index");
     return worker.fetch(request, this.env, this.ctx);
   }
 
