@@ -49,7 +49,9 @@ const dynamicImports = readdirSync("src", { recursive: true, encoding: "utf8" })
   .filter((file) => file.endsWith(".ts"))
   .filter((file) => /(?<![\w.])import\(/.test(readFileSync(join("src", file), "utf8")));
 if (dynamicImports.length > 0) {
-  console.error(`${dynamicImports.join(", ")} import dynamically, which wraps every module of the bundle in a lazy initialiser`);
+  console.error(
+    `${dynamicImports.join(", ")} import dynamically, which wraps every module of the bundle in a lazy initialiser`,
+  );
   process.exit(1);
 }
 const jsonSchemaCalls = readdirSync("src", { recursive: true, encoding: "utf8" })

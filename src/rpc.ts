@@ -13,7 +13,6 @@ import type { ResponsesReply } from "./generation/responses";
 import { METADATA_HEADER } from "./generation/router-metadata";
 import type { TranscriptionReply } from "./generation/transcriptions";
 import { requestLine } from "./observability";
-import worker from "./worker";
 import type { CreateKeyBodySchema, UpdateKeyBodySchema } from "./schema/accounting";
 import type { SpeechRequestSchema, TranscriptionRequestSchema } from "./schema/audio";
 import type { ChatRequestSchema } from "./schema/chat";
@@ -24,6 +23,7 @@ import type { ImageGenerationRequestSchema } from "./schema/images";
 import type { MessagesRequestSchema } from "./schema/messages";
 import type { RerankRequestSchema } from "./schema/rerank";
 import type { ResponsesRequestSchema } from "./schema/responses";
+import worker from "./worker";
 
 /**
  * Tollgate for other Workers, over a service binding (RPC), without leaving Cloudflare:

@@ -5,7 +5,6 @@ import type { AppEnv } from "../context";
 import { serverTiming } from "../observability";
 import { embeddingsAdapterFor } from "../providers/registry";
 import type { EmbeddingsRequestIn, Usage } from "../providers/types";
-import { health } from "../routing/health";
 import { planLive } from "../routing/live-plan";
 import type { Attempt } from "../routing/plan";
 import { sessionIdOf } from "../schema/chat";
@@ -22,7 +21,6 @@ import {
   wholeReplyRun,
 } from "./lifecycle";
 import { CACHE_HEADER, ResponseCache } from "./response-cache";
-import { timeoutsOf } from "./timeouts";
 import { type CostDetails, priceUsage } from "./usage";
 
 /**
@@ -60,7 +58,6 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
     hasAdapter: (provider) => embeddingsAdapterFor(provider.adapter) !== undefined,
   });
   const attempts = tokenIds ? takingTokenIds(planned) : planned;
-  const settings = timeoutsOf(env);
   const upstreamRequest: EmbeddingsRequestIn = {
     model: request.model ?? "",
     // Token ids reach only adapters that take them (takingTokenIds), whose request builders pass

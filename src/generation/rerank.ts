@@ -5,7 +5,6 @@ import type { AppEnv } from "../context";
 import { serverTiming } from "../observability";
 import { rerankAdapterFor } from "../providers/registry";
 import type { RerankRequestIn, Usage } from "../providers/types";
-import { health } from "../routing/health";
 import { planLive } from "../routing/live-plan";
 import { sessionIdOf } from "../schema/chat";
 import { GatewayError } from "../schema/errors";
@@ -20,7 +19,6 @@ import {
   wholeReplyOutcome,
   wholeReplyRun,
 } from "./lifecycle";
-import { timeoutsOf } from "./timeouts";
 import { priceUsage } from "./usage";
 
 /**
@@ -66,7 +64,6 @@ export async function createRerank(c: Context<AppEnv>, request: RerankRequest): 
     kind: "rerank",
     hasAdapter: (provider) => rerankAdapterFor(provider.adapter) !== undefined,
   });
-  const settings = timeoutsOf(env);
   const upstreamRequest: RerankRequestIn = {
     model: request.model,
     query: request.query,

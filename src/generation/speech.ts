@@ -5,7 +5,6 @@ import { serverTiming } from "../observability";
 import { speechAdapterFor } from "../providers/registry";
 import type { SpeechRequestIn, Usage } from "../providers/types";
 import { runAttempts } from "../routing/attempts";
-import { health } from "../routing/health";
 import { planLive } from "../routing/live-plan";
 import { SPEECH_MEDIA_TYPES, type SpeechRequest } from "../schema/audio";
 import { sessionIdOf } from "../schema/chat";

@@ -5,7 +5,6 @@ import type { AppEnv } from "../context";
 import { serverTiming } from "../observability";
 import { transcriptionAdapterFor } from "../providers/registry";
 import type { TranscriptionRequestIn, Usage } from "../providers/types";
-import { health } from "../routing/health";
 import { planLive } from "../routing/live-plan";
 import type { Attempt } from "../routing/plan";
 import type { TranscriptionRequest } from "../schema/audio";
@@ -20,7 +19,6 @@ import {
   wholeReplyOutcome,
   wholeReplyRun,
 } from "./lifecycle";
-import { timeoutsOf } from "./timeouts";
 import { priceUsage } from "./usage";
 
 /**
@@ -60,7 +58,6 @@ export async function createTranscription(c: Context<AppEnv>, request: Transcrip
     kind: "transcription",
     hasAdapter: (provider) => transcriptionAdapterFor(provider.adapter) !== undefined,
   });
-  const settings = timeoutsOf(env);
   const inputBound = transcriptionInputBound(attempts);
   const upstreamRequest: TranscriptionRequestIn = {
     // The bytes (decoded from base64 by the schema, or an upload's), sent again on each attempt.
