@@ -14,8 +14,11 @@ groqServingLlamaInForce();
 
 const PNG = "data:image/png;base64,iVBORw0KGgo=";
 
-/** A conversation as an OpenRouter client sends it back after a tool turn. */
-function conversation(marker: string) {
+/**
+ * A conversation as an OpenRouter client sends it back after a tool turn; the user's image only for
+ * a model that reads images (a text-only one is not sent it: routing/input-modalities.ts).
+ */
+function conversation(marker: string, vision = true) {
   return [
     {
       role: "system",
@@ -26,7 +29,7 @@ function conversation(marker: string) {
       name: "alice",
       content: [
         { type: "text", text: `weather in Paris? ${marker}`, cache_control: { type: "ephemeral" } },
-        { type: "image_url", image_url: { url: PNG } },
+        ...(vision ? [{ type: "image_url", image_url: { url: PNG } }] : []),
       ],
     },
     {
@@ -50,8 +53,8 @@ function conversation(marker: string) {
   ];
 }
 
-async function sent(key: string, model: string, only: string, marker: string) {
-  const response = await chat(key, { model, provider: { only: [only] }, messages: conversation(marker) });
+async function sent(key: string, model: string, only: string, marker: string, vision = true) {
+  const response = await chat(key, { model, provider: { only: [only] }, messages: conversation(marker, vision) });
   const [call] = await emulatorRequests(marker);
   return { response, messages: (call!.body as { messages: Record<string, any>[] }).messages };
 }
@@ -82,7 +85,7 @@ describe("fields inside messages, to APIs that refuse unknown ones", () => {
   it("Groq (a model that does not reason) gets no index, no name and no reasoning", async () => {
     const { key } = await fundedAccount("1");
     const marker = nonce();
-    const { response, messages } = await sent(key, "meta-llama/llama-3.3-70b-instruct", "groq", marker);
+    const { response, messages } = await sent(key, "meta-llama/llama-3.3-70b-instruct", "groq", marker, false);
     expect(response.status).toBe(200);
     const [system, user, assistant, tool] = messages as [any, any, any, any];
     expect(keysOf(system)).toEqual(["content", "role"]);
@@ -97,7 +100,7 @@ describe("fields inside messages, to APIs that refuse unknown ones", () => {
   it("Groq's reasoning model gets the earlier turn's reasoning back as its own `reasoning`, nothing else of it", async () => {
     const { key } = await fundedAccount("1");
     const marker = nonce();
-    const { response, messages } = await sent(key, "qwen/qwen3-32b", "groq", marker);
+    const { response, messages } = await sent(key, "qwen/qwen3-32b", "groq", marker, false);
     expect(response.status).toBe(200);
     const assistant = messages[2]!;
     expect(keysOf(assistant)).toEqual(["content", "reasoning", "role", "tool_calls"]);

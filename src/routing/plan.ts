@@ -8,6 +8,7 @@ import type { ChatRequest, ProviderPreferences } from "../schema/chat";
 import { badRequest, GatewayError } from "../schema/errors";
 import { middleOutApplies } from "../transforms/middle-out";
 import type { EndpointFigures, PercentileStats } from "./health";
+import { type CheckedModality, inputModalitiesOf, unreadableBy } from "./input-modalities";
 import { type ProviderRef, providerRefs, refMatches, refName, validateProviderNames } from "./provider-names";
 import type { UpstreamAccess } from "./upstream";
 
@@ -180,6 +181,7 @@ export function planAttempts(input: PlanInput): Attempt[] {
   const prefs = request.provider ?? {};
   validateProviderNames(prefs, catalog);
   const filters = providerFilters(prefs, catalog);
+  const carried = inputModalitiesOf(request.messages);
   /** Each requested model's attempts, in the models' order. */
   const groups: Attempt[][] = [];
   const rejections: Rejection[] = [];
@@ -201,6 +203,16 @@ export function planAttempts(input: PlanInput): Attempt[] {
       rejections.push({
         text: `${model.id}: its author does not allow text distillation (enforce_distillable_text)`,
         clientsToFix: false,
+      });
+      continue;
+    }
+    const unreadable = carried.length > 0 ? unreadableBy(model, carried) : [];
+    if (unreadable.length > 0) {
+      const what = unreadable.join(" or ");
+      rejections.push({
+        text: `${model.id}: does not support ${what} input (the request's messages carry ${what})`,
+        clientsToFix: false,
+        unreadable,
       });
       continue;
     }
@@ -300,6 +312,8 @@ interface Rejection {
   toolsOnly?: boolean;
   /** Every endpoint was left out for want of image output alone. */
   imagesOnly?: boolean;
+  /** The model cannot read what the request's messages carry (images, audio): routing/input-modalities.ts. */
+  unreadable?: CheckedModality[];
   /** Set when no provider the request allows serves the model: the slugs of those that do. */
   availableProviders?: string[];
 }
@@ -327,13 +341,22 @@ function orRefuse(attempts: Attempt[], rejections: Rejection[], allowedProviders
   // them to retry without tools.
   const toolsOnly = rejections.length > 0 && rejections.every((r) => r.toolsOnly);
   const imagesOnly = rejections.length > 0 && rejections.every((r) => r.imagesOnly);
+  // "No endpoints found that support image input", as OpenRouter words it, when what the messages
+  // carry is all that no model reads.
+  const unreadable = rejections.length > 0 && rejections.every((r) => r.unreadable) ? unreadableOf(rejections) : "";
   const headline = toolsOnly
     ? "No endpoints found that support tool use"
     : imagesOnly
       ? "No endpoints found that support the requested output modalities: image"
-      : "No endpoints found that satisfy the request";
+      : unreadable
+        ? `No endpoints found that support ${unreadable} input`
+        : "No endpoints found that satisfy the request";
   throw new GatewayError(clientsToFix ? 400 : 404, `${headline}: ${reasons.join(" | ")}`, { reasons });
 }
+
+/** The modalities the rejections name, each once: "image", "image and audio". */
+const unreadableOf = (rejections: Rejection[]) =>
+  [...new Set(rejections.flatMap((r) => r.unreadable ?? []))].join(" and ");
 
 /**
  * A client's `max_price` limit (USD) ⇒ atto-USD. Parsed, not memoised with the catalog's prices
