@@ -41,6 +41,22 @@ if (!bundle.includes("left out of the Worker bundle")) {
   console.error("zod's JSON Schema code is bundled again: wrangler.toml's alias no longer matches zod's imports");
   process.exit(1);
 }
+// The same for hono's mount, parseBody and html (src/hono-slim/).
+if (!bundle.includes("see src/hono-slim/")) {
+  console.error(
+    "hono's mount/body/html modules are bundled again: wrangler.toml's alias no longer matches hono's imports",
+  );
+  process.exit(1);
+}
+const honoSlimCalls = readdirSync("src", { recursive: true, encoding: "utf8" })
+  .filter((file) => file.endsWith(".ts"))
+  .filter((file) => /\.mount\(|\.parseBody\(|\bc\.html\(/.test(readFileSync(join("src", file), "utf8")));
+if (honoSlimCalls.length > 0) {
+  console.error(
+    `hono's mount, parseBody and html are not in the bundle (src/hono-slim/), but ${honoSlimCalls.join(", ")} calls one`,
+  );
+  process.exit(1);
+}
 // A dynamic import() anywhere in src/ makes esbuild wrap every module of the bundle in a lazy
 // initialiser (its __esm helper): ~5 KiB more gzip, ~9 ms more startup, and every module-level
 // constant a mutable variable assigned inside a closure. The one the Worker had is gone
