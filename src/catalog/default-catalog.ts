@@ -171,6 +171,11 @@ interface ModelSpec {
   context: number;
   tokenizer: string;
   vision?: boolean;
+  /**
+   * The model reads PDFs itself (OpenRouter's input modality "file"): where its endpoint's format
+   * carries them, a PDF goes to it as it is; elsewhere the gateway reads it (files/request-files.ts).
+   */
+  files?: boolean;
   /** What the model takes in, where it is more than text and images (Gemini 3 hears and watches too). */
   inputs?: string[];
   /** The model draws images in its chat replies (OpenRouter's output modality "image"). */
@@ -195,7 +200,8 @@ const OUTPUT_OF: Record<Model["kind"], string> = {
 
 /** What a model takes in: speech-to-text models audio alone, the others text (and images for vision). */
 const inputsOf = (m: ModelSpec): string[] =>
-  m.inputs ?? (m.kind === "transcription" ? ["audio"] : m.vision ? ["text", "image"] : ["text"]);
+  m.inputs ??
+  (m.kind === "transcription" ? ["audio"] : m.vision ? ["text", "image", ...(m.files ? ["file"] : [])] : ["text"]);
 
 const model = (m: ModelSpec): Model => ({
   id: m.id,
@@ -439,6 +445,7 @@ export const defaultCatalog: Catalog = {
       context: 128000,
       tokenizer: "GPT",
       vision: true,
+      files: true,
       endpoints: [
         {
           provider: "openai",
@@ -474,6 +481,7 @@ export const defaultCatalog: Catalog = {
       context: 128000,
       tokenizer: "GPT",
       vision: true,
+      files: true,
       endpoints: [
         {
           provider: "openai",
@@ -498,6 +506,7 @@ export const defaultCatalog: Catalog = {
       context: 1047576,
       tokenizer: "GPT",
       vision: true,
+      files: true,
       endpoints: [
         {
           provider: "openai",
@@ -522,6 +531,7 @@ export const defaultCatalog: Catalog = {
       context: 1047576,
       tokenizer: "GPT",
       vision: true,
+      files: true,
       endpoints: [
         {
           provider: "openai",
@@ -549,6 +559,7 @@ export const defaultCatalog: Catalog = {
       context: 1050000,
       tokenizer: "GPT",
       vision: true,
+      files: true,
       endpoints: [
         {
           provider: "openai",
@@ -573,6 +584,7 @@ export const defaultCatalog: Catalog = {
       context: 1050000,
       tokenizer: "GPT",
       vision: true,
+      files: true,
       endpoints: [
         {
           provider: "openai",
@@ -597,6 +609,7 @@ export const defaultCatalog: Catalog = {
       context: 1050000,
       tokenizer: "GPT",
       vision: true,
+      files: true,
       endpoints: [
         {
           provider: "openai",
@@ -672,6 +685,7 @@ export const defaultCatalog: Catalog = {
       context: 200000,
       tokenizer: "Claude",
       vision: true,
+      files: true,
       endpoints: [
         {
           provider: "anthropic",
@@ -712,6 +726,7 @@ export const defaultCatalog: Catalog = {
       context: 1000000,
       tokenizer: "Claude",
       vision: true,
+      files: true,
       endpoints: [
         {
           provider: "anthropic",
@@ -749,6 +764,7 @@ export const defaultCatalog: Catalog = {
       context: 1000000,
       tokenizer: "Claude",
       vision: true,
+      files: true,
       endpoints: [
         {
           provider: "anthropic",
@@ -786,6 +802,7 @@ export const defaultCatalog: Catalog = {
       context: 1000000,
       tokenizer: "Claude",
       vision: true,
+      files: true,
       endpoints: [
         {
           provider: "anthropic",
@@ -836,6 +853,7 @@ export const defaultCatalog: Catalog = {
       context: 1048576,
       tokenizer: "Gemini",
       vision: true,
+      files: true,
       endpoints: [
         {
           provider: "google-ai-studio",

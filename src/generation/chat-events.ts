@@ -1,4 +1,4 @@
-import type { UrlCitation } from "../providers/types";
+import type { Annotation, UrlCitation } from "../providers/types";
 import type { RouterMetadata } from "./router-metadata";
 import type { PublicUsage } from "./usage";
 
@@ -18,6 +18,13 @@ export interface ChatReasoningDetail {
   format?: string | null;
 }
 
+/**
+ * The web results an answer cites, of its annotations: what /responses and /messages translate
+ * (a PDF's annotation, files/request-files.ts, has no place in their replies).
+ */
+export const citationsIn = (annotations: Annotation[] | undefined): UrlCitation[] | undefined =>
+  annotations?.filter((annotation): annotation is UrlCitation => annotation.type === "url_citation");
+
 /** A non-streaming chat reply's message, as far as a translation reads it. */
 export interface ChatMessage {
   content?: string | null;
@@ -25,8 +32,8 @@ export interface ChatMessage {
   reasoning?: string | null;
   reasoning_details?: ChatReasoningDetail[];
   tool_calls?: Array<{ id: string; function: { name: string; arguments: string } }>;
-  /** Web search results cited (search/web.ts). */
-  annotations?: UrlCitation[];
+  /** Web search results cited (search/web.ts) and PDFs read (files/request-files.ts). */
+  annotations?: Annotation[];
 }
 
 /** A non-streaming chat reply's choice. */
@@ -57,8 +64,8 @@ export interface ChatChunk {
       reasoning?: string | null;
       reasoning_details?: ChatReasoningDetail[];
       tool_calls?: ChatToolCallDelta[];
-      /** Web search results cited, in one delta before the finish (streaming/chat-stream.ts). */
-      annotations?: UrlCitation[];
+      /** Web search results cited and PDFs read, in one delta before the finish (streaming/chat-stream.ts). */
+      annotations?: Annotation[];
     };
     finish_reason: string | null;
     native_finish_reason?: string | null;

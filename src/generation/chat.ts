@@ -1,6 +1,7 @@
 import type { Context } from "hono";
 import { getCatalog } from "../catalog/store";
 import type { AppEnv } from "../context";
+import { carriesFiles, RequestFiles } from "../files/request-files";
 import { serverTiming } from "../observability";
 import { producedText } from "../providers/assistant-message";
 import { credentialSecrets, withoutSecrets } from "../providers/errors";
@@ -84,7 +85,10 @@ export async function completeChat(
   c.set("sticky", sticky);
   // `engine: "native"` is served only by endpoints that search by themselves (400 when none does).
   const searching = web ? nativeOnly(web, planned) : planned;
-  const attempts = sticky ? sticky.order(searching) : searching;
+  // PDFs (file parts): read with Mistral OCR for the endpoints that cannot read them (undefined: none).
+  const files = carriesFiles(request.messages) ? await RequestFiles.of(env, request, catalog, searching) : undefined;
+  const reading = files ? files.nativeOnly(searching) : searching;
+  const attempts = sticky ? sticky.order(reading) : reading;
   const search = web && RequestSearch.of(env, request, web, attempts);
   // OpenRouter's server tools (`openrouter:*` in tools): one check for a request without tools.
   const tools = request.tools == null ? undefined : ServerTools.of(env, request, catalog.catalog.models);
@@ -111,25 +115,33 @@ export async function completeChat(
       ...gate,
       headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,
       deadlineMs: Math.max(0, deadline - Date.now()),
-      prepare: (req, attempt) =>
-        fitToEndpoint(
-          withVariant(search ? search.requestFor(req, attempt) : req, attempt),
+      prepare: (req, attempt) => {
+        const searched = search ? search.requestFor(req, attempt) : req;
+        return fitToEndpoint(
+          withVariant(files ? files.requestFor(searched, attempt) : searched, attempt),
           attempt.endpoint,
           counterFor(attempt.model.id),
-        ),
+        );
+      },
       // With Exa, its search first (once), after the hold (RequestSearch.before): never run (and
       // paid to Exa) for a request its account refuses, nor for an endpoint that searches natively.
-      ...(search
+      // The PDFs are read the same way, once, for the first endpoint that needs their text.
+      ...(search || files
         ? {
-            beforeAttempt: (attempt: Attempt) => search.before(attempt, gate.clientSignal, gate.admitted),
-            nativeSearch: (attempt: Attempt) => search.nativeFor(attempt),
+            beforeAttempt: (attempt: Attempt) =>
+              both(
+                search?.before(attempt, gate.clientSignal, gate.admitted),
+                files?.before(attempt, gate.clientSignal, gate.admitted),
+              ),
           }
         : {}),
+      ...(search ? { nativeSearch: (attempt: Attempt) => search.nativeFor(attempt) } : {}),
     });
   const terms = {
     // The results' message lengthens the prompt: held for (each attempt's own fits its context:
     // fitToEndpoint counts the request as sent).
-    promptTokens: search ? promptTokens + searchPromptTokens(search.search) : promptTokens,
+    promptTokens:
+      promptTokens + (search ? searchPromptTokens(search.search) : 0) + (files?.heldPromptTokens(attempts) ?? 0),
     maxOutputTokens: request.max_completion_tokens ?? request.max_tokens,
     reasoningTokens: reasoningAllowance(request),
     images: countImages(request.messages),
@@ -147,11 +159,14 @@ export async function completeChat(
       receivedAt,
       ...terms,
       choices: request.n ?? 1,
-      // With server tools, the hold covers the loop's later turns and its results too.
-      fixedNanos: search
-        ? (attempt: Attempt) => search.worstNanosFor(attempt)
-        : tools
-          ? (attempt: Attempt) => tools.worstNanosFor(attempt, terms)
+      // With server tools, the hold covers the loop's later turns and its results too; with PDFs
+      // to read, their pages.
+      fixedNanos:
+        search || tools || files
+          ? (attempt: Attempt) =>
+              (search?.worstNanosFor(attempt) ?? 0) +
+              (tools?.worstNanosFor(attempt, terms) ?? 0) +
+              (files?.worstNanosFor(attempt) ?? 0)
           : 0,
     },
     // A stream's loop goes on after the first turn, in the stream (keep-alives meanwhile).
@@ -188,8 +203,15 @@ export async function completeChat(
     shape.hidesReasoning === true || request.reasoning?.exclude === true || request.include_reasoning === false;
   if (tools) {
     return request.stream
-      ? toolsStreamReply(gen, success, headers, shape, hideReasoning, tools, call, metadata)
-      : jsonReply(gen, success, headers, { shape, hideReasoning, heal: healsReply(request), cache, tools, metadata });
+      ? toolsStreamReply(gen, success, headers, shape, hideReasoning, { tools, files }, call, metadata)
+      : jsonReply(gen, success, headers, {
+          shape,
+          hideReasoning,
+          heal: healsReply(request),
+          cache,
+          extras: { tools, files },
+          metadata,
+        });
   }
   return request.stream
     ? streamReply(gen, success, headers, {
@@ -198,12 +220,19 @@ export async function completeChat(
         shape,
         hideReasoning,
         choices: request.n ?? 1,
-        search,
+        extras: { search, files },
         cache,
         echo: request.debug?.echo_upstream_body === true,
         metadata,
       })
-    : jsonReply(gen, success, headers, { shape, hideReasoning, heal: healsReply(request), search, cache, metadata });
+    : jsonReply(gen, success, headers, {
+        shape,
+        hideReasoning,
+        heal: healsReply(request),
+        extras: { search, files },
+        cache,
+        metadata,
+      });
 }
 
 /**
@@ -238,21 +267,28 @@ interface JsonReplyOptions {
   hideReasoning: boolean;
   /** The `response-healing` plugin: the reply's JSON repaired. */
   heal: boolean;
-  /** The `web` plugin's search, whose results the answer cites and is charged for. */
-  search?: RequestSearch;
+  extras: Extras;
   cache: ResponseCache | null;
-  /** A server-tool loop, whose last turn is the answer. */
-  tools?: ServerTools;
   metadata?: RouterMetadataOf;
+}
+
+/** What the gateway runs beside the model for a request, and charges and annotates the answer with. */
+interface Extras {
+  /** The `web` plugin's search, whose results the answer cites and is charged for. */
+  search?: RequestSearch | undefined;
+  /** A server-tool loop, whose last turn is the answer. */
+  tools?: ServerTools | undefined;
+  /** The PDFs read for a model that cannot read them, whose text the answer is annotated with. */
+  files?: RequestFiles | undefined;
 }
 
 function jsonReply(
   gen: Generation,
   success: AttemptSuccess,
   headers: Record<string, string>,
-  { shape, hideReasoning, heal, search, cache, tools, metadata }: JsonReplyOptions,
+  { shape, hideReasoning, heal, extras, cache, metadata }: JsonReplyOptions,
 ): Response {
-  const body = wholeReply(gen, success, shape, hideReasoning, heal, search, tools);
+  const body = wholeReply(gen, success, shape, hideReasoning, heal, extras);
   const first = (body.choices as ChoiceOut[])[0];
   cache?.storeReply(body, {
     model: body.model,
@@ -272,9 +308,9 @@ function wholeReply(
   shape: ReplyShape,
   hideReasoning: boolean,
   heal: boolean,
-  search: RequestSearch | undefined,
-  tools: ServerTools | undefined,
+  extras: Extras,
 ): CompletionReply<unknown> {
+  const { search, tools, files } = extras;
   const completion: ChatCompletionOut = tools
     ? tools.answer()
     : success.adapter.parseChatResponse(success.json, success.target);
@@ -291,10 +327,10 @@ function wholeReply(
   }
   // A server-tool loop's turns are each charged (its later turns were asked for by its first).
   const priced = tools
-    ? tools.priced(success.attempt, gen.promptTokens, gen.images ?? 0)
+    ? withExtrasCost(tools.priced(success.attempt, gen.promptTokens, gen.images ?? 0), { files }, success.attempt)
     : insured(gen.c.env, ending)
       ? UNPRICED
-      : withSearchCost(priceUsage(success.attempt.endpoint.pricing, usage, gen.images), search, success.attempt);
+      : withExtrasCost(priceUsage(success.attempt.endpoint.pricing, usage, gen.images), extras, success.attempt);
   if (hideReasoning) {
     for (const choice of completion.choices) {
       delete choice.message.reasoning;
@@ -310,6 +346,12 @@ function wholeReply(
     for (const choice of completion.choices) {
       choice.message.annotations = citations(results, choice.message.content ?? "");
     }
+  }
+  // The PDFs' text the answer was given (OpenRouter's `file` annotations), for the client to send back.
+  const read = files?.annotationsFor(success.attempt);
+  if (read?.length) {
+    for (const choice of completion.choices)
+      choice.message.annotations = [...(choice.message.annotations ?? []), ...read];
   }
   const first = completion.choices[0];
   settleGeneration(
@@ -359,10 +401,11 @@ function toolsStreamReply(
   headers: Record<string, string>,
   shape: ReplyShape,
   hideReasoning: boolean,
-  tools: ServerTools,
+  extras: Extras & { tools: ServerTools },
   call: CallModel,
   metadata: RouterMetadataOf | undefined,
 ): Response {
+  const { tools } = extras;
   const { readable, writable } = new IdentityTransformStream();
   const writer = writable.getWriter();
   const encoder = new TextEncoder();
@@ -380,7 +423,7 @@ function toolsStreamReply(
         images: gen.images ?? 0,
       });
       gen.reports = success.reports;
-      const body = wholeReply(gen, success, shape, hideReasoning, false, undefined, tools);
+      const body = wholeReply(gen, success, shape, hideReasoning, false, extras);
       if (metadata) body.openrouter_metadata = metadata(success, gen.reports);
       events = wholeReplyEvents(body as CompletionReply<ChoiceOut>, shape.chunkObject);
     } catch (error) {
@@ -410,7 +453,7 @@ interface StreamReplyOptions {
   hideReasoning: boolean;
   /** The choices asked for (`n`). */
   choices: number;
-  search: RequestSearch | undefined;
+  extras: Extras;
   cache: ResponseCache | null;
   /** `debug.echo_upstream_body`: the answering endpoint's body in a chunk ahead of the answer. */
   echo: boolean;
@@ -421,7 +464,7 @@ function streamReply(
   gen: Generation,
   first: AttemptSuccess,
   headers: Record<string, string>,
-  { attempts, run, shape, hideReasoning, choices, search, cache, echo, metadata }: StreamReplyOptions,
+  { attempts, run, shape, hideReasoning, choices, extras, cache, echo, metadata }: StreamReplyOptions,
 ): Response {
   let current = first;
   const tried = new Set<Attempt>(
@@ -454,9 +497,9 @@ function streamReply(
     const priced =
       producedNothing || insured(gen.c.env, ending)
         ? UNPRICED
-        : withSearchCost(
+        : withExtrasCost(
             priceUsage(current.attempt.endpoint.pricing, settledUsage.usage, gen.images),
-            search,
+            extras,
             current.attempt,
           );
     costNanos = priced.costNanos;
@@ -506,7 +549,16 @@ function streamReply(
     },
     finalizeUsage: finalUsage,
     ...(echo ? { echoUpstreamBody: echoedBody(first) } : {}),
-    annotations: search ? () => optionalCitations(search.resultsFor(current.attempt)) : undefined,
+    annotations:
+      extras.search || extras.files
+        ? () => {
+            const cited = [
+              ...(optionalCitations(extras.search?.resultsFor(current.attempt)) ?? []),
+              ...(extras.files?.annotationsFor(current.attempt) ?? []),
+            ];
+            return cited.length > 0 ? cited : undefined;
+          }
+        : undefined,
     // Not on a stream kept for response caching: its replays would repeat this request's routing.
     finalFields:
       metadata && !cache ? () => `,"openrouter_metadata":${JSON.stringify(metadata(current, gen.reports))}` : undefined,
@@ -554,10 +606,16 @@ function streamReply(
   });
 }
 
-/** A generation's price with the web search results its answer was given (none: unchanged). */
-function withSearchCost(priced: PricedUsage, search: RequestSearch | undefined, attempt: Attempt): PricedUsage {
-  const nanos = search?.costFor(attempt) ?? 0;
+/** A generation's price with the web search results and the PDFs' reading its answer was given (none: unchanged). */
+function withExtrasCost(priced: PricedUsage, { search, files }: Extras, attempt: Attempt): PricedUsage {
+  const nanos = (search?.costFor(attempt) ?? 0) + (files?.costFor(attempt) ?? 0);
   return nanos === 0 ? priced : { ...priced, costNanos: priced.costNanos + nanos };
+}
+
+/** Two pieces of work an attempt waits for (either may be none). */
+function both(a: Promise<void> | undefined, b: Promise<void> | undefined): Promise<void> | undefined {
+  if (!a || !b) return a ?? b;
+  return Promise.all([a, b]).then(() => undefined);
 }
 
 const optionalCitations = (results: WebResult[] | undefined) => (results ? citations(results) : undefined);

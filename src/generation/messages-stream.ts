@@ -5,6 +5,7 @@ import {
   type ChatReasoningDetail,
   type ChatToolCallDelta,
   type ChunkTranslator,
+  citationsIn,
   translateChatStream,
 } from "./chat-events";
 import { errorBody, messagesUsage, stopOf, webSearchCitation } from "./messages";
@@ -64,7 +65,8 @@ class MessagesStreamState implements ChunkTranslator {
       if (delta.reasoning_details) for (const detail of delta.reasoning_details) this.reasoningDetail(detail);
       const text = (delta.content ?? "") + (delta.refusal ?? "");
       if (text) this.textDelta(text);
-      if (delta.annotations) this.citationsDelta(delta.annotations);
+      const cited = citationsIn(delta.annotations);
+      if (cited?.length) this.citationsDelta(cited);
       if (delta.tool_calls) for (const call of delta.tool_calls) this.toolCallDelta(call);
       if (choice.finish_reason && choice.finish_reason !== "error") {
         this.finishReason = choice.finish_reason;

@@ -1,7 +1,7 @@
 import { toolInput } from "../providers/anthropic/request";
 import type { UrlCitation } from "../providers/types";
 import type { MessagesRequest } from "../schema/messages";
-import { type ChatChoice, reasoningBlocks } from "./chat-events";
+import { type ChatChoice, citationsIn, reasoningBlocks } from "./chat-events";
 import type { CompletionReply } from "./reply-shape";
 import type { RouterMetadata } from "./router-metadata";
 import type { ReplyUsage } from "./usage";
@@ -147,7 +147,7 @@ export function messageFromChat(request: MessagesRequest, chat: CompletionReply<
   const content: MessageContent[] = reasoningBlocks(message).map(thinkingContent);
   const text = (message.content ?? "") + (message.refusal ?? "");
   if (text) {
-    const cited = message.annotations;
+    const cited = citationsIn(message.annotations);
     content.push(
       cited?.length ? { type: "text", text, citations: cited.map(webSearchCitation) } : { type: "text", text },
     );

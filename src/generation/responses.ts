@@ -7,6 +7,7 @@ import {
   type ChatReasoningDetail,
   type ChatToolCallDelta,
   type ChunkTranslator,
+  citationsIn,
   type ReasoningBlock,
   reasoningBlocks,
   translateChatStream,
@@ -416,7 +417,7 @@ export function responseFromChat(
     output.push(reasoningItem(itemId("rs", id, index), block, itemStatus));
   });
   const parts: ResponsesMessageItem["content"] = [];
-  if (message.content) parts.push(textPart(message.content, message.annotations));
+  if (message.content) parts.push(textPart(message.content, citationsIn(message.annotations)));
   if (message.refusal) parts.push(refusalPart(message.refusal));
   if (parts.length > 0) output.push(messageItem(itemId("msg", id), parts, itemStatus));
   (message.tool_calls ?? []).forEach((call, index) => {
@@ -506,7 +507,8 @@ class ResponsesStreamState implements ChunkTranslator {
       if (delta.reasoning_details) for (const detail of delta.reasoning_details) this.reasoningDetail(detail);
       if (delta.content) this.textDelta(delta.content);
       if (delta.refusal) this.refusalDelta(delta.refusal);
-      if (delta.annotations) this.annotationsDelta(delta.annotations);
+      const cited = citationsIn(delta.annotations);
+      if (cited?.length) this.annotationsDelta(cited);
       if (delta.tool_calls) for (const call of delta.tool_calls) this.toolCallDelta(call);
       if (choice.finish_reason && choice.finish_reason !== "error") this.finishReason = choice.finish_reason;
     }

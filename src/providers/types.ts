@@ -98,9 +98,21 @@ export interface AssistantMessageOut {
   reasoning?: string | null;
   reasoning_details?: ReasoningDetail[];
   tool_calls?: ToolCall[];
-  /** Web search results cited (OpenRouter's `url_citation`s), added by the gateway's web search. */
-  annotations?: UrlCitation[];
+  /** Web search results cited (OpenRouter's `url_citation`s) and PDFs read, added by the gateway. */
+  annotations?: Annotation[];
 }
+
+/**
+ * A PDF the gateway read for a model that cannot (the `file-parser` plugin), as OpenRouter
+ * annotates one: sent back on the assistant turn, it spares reading the same file again.
+ */
+export interface FileAnnotation {
+  type: "file";
+  file: { hash: string; name: string; content: Array<{ type: "text"; text: string }> };
+}
+
+/** What a reply's message may be annotated with: web results cited, PDFs read. */
+export type Annotation = UrlCitation | FileAnnotation;
 
 /** A web result cited as OpenRouter cites one (OpenAI's chat annotation). */
 export interface UrlCitation {
@@ -140,7 +152,7 @@ export interface DeltaOut {
   reasoning?: string | null;
   reasoning_details?: ReasoningDetail[];
   tool_calls?: ToolCallDelta[];
-  annotations?: UrlCitation[];
+  annotations?: Annotation[];
 }
 
 export interface ChunkChoiceOut {
@@ -243,6 +255,12 @@ export interface ChatAdapter extends CredentialParts {
    * include "image": another one would answer in text alone, as though images had been made.
    */
   drawsImages?: boolean;
+  /**
+   * The format takes a PDF as it is (a `file` part: Anthropic's document block, Gemini's inline
+   * data, OpenAI's file part), so a model whose inputs include "file" reads it natively here;
+   * elsewhere the gateway reads the PDF first (files/request-files.ts).
+   */
+  readsFiles?: boolean;
   /** The limits of a provider speaking this format (by slug: OpenAI-compatible ones differ). */
   limits?(providerSlug: string): FormatLimits | undefined;
   /**

@@ -2,6 +2,7 @@ import type { ChunkPresenter } from "../generation/reply-shape";
 import { producedText } from "../providers/assistant-message";
 import { credentialSecrets, sanitizeUpstreamText, streamErrorType } from "../providers/errors";
 import type {
+  Annotation,
   ChatAdapter,
   ChatChunkOut,
   ChunkChoiceOut,
@@ -9,7 +10,6 @@ import type {
   StreamMapper,
   UpstreamEvent,
   UpstreamTarget,
-  UrlCitation,
   Usage,
 } from "../providers/types";
 import { chunkPrefix } from "./chunk-envelope";
@@ -103,10 +103,11 @@ export interface ChatStreamOptions {
   failover?: (reason: string) => Promise<StreamSource | null>;
   finalizeUsage: FinalizeUsage;
   /**
-   * Web search results the answer was given, sent as each choice's `annotations` in a delta of
-   * their own once the answer is whole (OpenRouter's `url_citation`s); undefined for none.
+   * Web search results the answer was given and PDFs read for it, sent as each choice's
+   * `annotations` in a delta of their own once the answer is whole (OpenRouter's `url_citation`
+   * and `file` annotations); undefined for none.
    */
-  annotations?: () => UrlCitation[] | undefined;
+  annotations?: () => Annotation[] | undefined;
   /** More fields of the final (usage) chunk, as a JSON fragment (`,"name":value`): the router's metadata. */
   finalFields?: () => string;
   /** Keeps the relay running after the Response is returned (ctx.waitUntil). */

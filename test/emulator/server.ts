@@ -11,6 +11,7 @@ import type { WireFormat } from "./format";
 import { googleFormat } from "./google";
 import { serveImage } from "./images";
 import { RequestLog } from "./log";
+import { mistralOcrFormat } from "./mistral-ocr";
 import { openaiError, openaiRoute } from "./openai";
 import { play } from "./script";
 import { serveWeb, WEB_PATH } from "./web";
@@ -41,6 +42,7 @@ export const formats: WireFormat[] = [
   bedrockFormat,
   cohereFormat,
   googleFormat,
+  mistralOcrFormat,
   openaiFormat,
 ];
 

@@ -1,0 +1,295 @@
+import type { CatalogIndex } from "../catalog/store";
+import { sha256Hex } from "../digest";
+import type { Env } from "../env";
+import { adapterFor } from "../providers/registry";
+import type { FileAnnotation } from "../providers/types";
+import type { Attempt } from "../routing/plan";
+import type { UpstreamAccess } from "../routing/upstream";
+import type { ChatRequest, ContentPart, Message } from "../schema/chat";
+import { GatewayError } from "../schema/errors";
+import { ocrAccess, readDocument } from "./mistral-ocr";
+
+/**
+ * PDFs for models that cannot read them: OpenRouter's `file-parser` plugin. A request's `file`
+ * parts go as they are to an endpoint that reads PDFs itself (its model's inputs include "file" and
+ * its format takes them: ChatAdapter.readsFiles); for any other, each PDF is read once with Mistral
+ * OCR, after the request's hold and before the first call that needs it, and sent as its Markdown
+ * in a text part. The reading is charged as OpenRouter charges it, $2 per 1000 pages (the pages
+ * Mistral billed), to the generation whose answer was given the text, and the answer is annotated
+ * with each PDF's text (`{type: "file", file: {hash, name, content}}`): sent back on the assistant
+ * turn, the same PDF (by its hash) is not read, nor charged, again.
+ * A text file (`text/*`, JSON) is decoded here instead: its text sent, nothing read or charged.
+ * `pdf.engine`: none chooses as above; `mistral-ocr` reads every PDF, whatever the endpoint;
+ * `native` never reads one, and leaves out the endpoints that cannot (routing/variants.ts takes
+ * the plugin; `cloudflare-ai` and its old name `pdf-text` are refused there).
+ */
+
+/** OpenRouter's price of Mistral OCR: $2 per 1000 pages, in nano-dollars a page. */
+export const OCR_PAGE_NANOS = 2_000_000;
+/** Mistral OCR's most pages a document: the hold for a PDF whose pages its bytes do not show. */
+const MAX_PAGES = 1000;
+/** Prompt tokens a read page may add, for the hold (a dense page of prose is ~1,000). */
+const PAGE_TOKENS = 1500;
+
+type Engine = "mistral-ocr" | "native";
+
+interface RequestFile {
+  /** The part's `file_data`: a `data:` URL, or a URL Mistral fetches itself. */
+  data: string;
+  name: string;
+  hash: string;
+  /** Pages held for before it is read: counted in its bytes, else MAX_PAGES. */
+  heldPages: number;
+  /** Its Markdown, once read (or as an earlier answer's annotation gave it). */
+  text?: string;
+  /** The pages Mistral billed for reading it in this request (0: not read here). */
+  billedPages: number;
+  /** A text file (`text/*`, JSON), its text decoded here: nothing to read, charge or annotate. */
+  local: boolean;
+}
+
+export class RequestFiles {
+  private pending: Promise<void> | undefined;
+
+  private constructor(
+    readonly engine: Engine | undefined,
+    private readonly files: RequestFile[],
+    private readonly access: UpstreamAccess | undefined,
+  ) {}
+
+  /**
+   * The PDFs of a request (whose messages carry some: carriesFiles), or undefined when none has data.
+   * Reading asked of a gateway with no Mistral access is a 503, before any hold or call, where
+   * some endpoint of the plan would need it.
+   */
+  static async of(
+    env: Env,
+    request: ChatRequest,
+    catalog: CatalogIndex,
+    attempts: Attempt[],
+  ): Promise<RequestFiles | undefined> {
+    const parts = fileParts(request.messages);
+    if (parts.length === 0) return undefined;
+    const known = annotatedTexts(request.messages);
+    const files = await Promise.all(
+      [...new Set(parts.map((part) => part.file.file_data as string))].map(async (data): Promise<RequestFile> => {
+        const hash = await sha256Hex(data);
+        const part = parts.find((p) => p.file.file_data === data);
+        const name = part?.file.filename ?? "document.pdf";
+        const decoded = textOf(data);
+        if (decoded !== undefined)
+          return { data, name, hash, heldPages: 0, text: decoded, billedPages: 0, local: true };
+        const text = known.get(hash);
+        return {
+          data,
+          name,
+          hash,
+          heldPages: pagesIn(data),
+          ...(text !== undefined ? { text } : {}),
+          billedPages: 0,
+          local: false,
+        };
+      }),
+    );
+    const engine = engineOf(request);
+    const access = ocrAccess(env, catalog);
+    const reading = new RequestFiles(engine, files, access);
+    if (!access && files.some((file) => file.text === undefined) && attempts.some((a) => reading.reads(a))) {
+      throw new GatewayError(
+        503,
+        "PDF reading is not configured on this gateway (the operator sets MISTRAL_API_KEY for Mistral OCR): the request was not answered",
+        { plugin: "file-parser" },
+      );
+    }
+    return reading;
+  }
+
+  /** With `pdf.engine: "native"`, the plan's endpoints that read PDFs themselves; a 404 when there is none. */
+  nativeOnly(attempts: Attempt[]): Attempt[] {
+    if (this.engine !== "native") return attempts;
+    const native = attempts.filter(readsFilesItself);
+    if (native.length > 0) return native;
+    throw new GatewayError(
+      404,
+      'No endpoints found that support file input (the file-parser plugin\'s pdf.engine is "native")',
+      { plugin: "file-parser" },
+    );
+  }
+
+  /** Whether `attempt` is sent the PDFs' text rather than the PDFs. */
+  reads(attempt: Attempt): boolean {
+    if (this.engine === "native") return false;
+    return this.engine === "mistral-ocr" || !readsFilesItself(attempt);
+  }
+
+  /** Before `attempt` is called: the PDFs read, once, where it needs their text (after `admitted`, the hold). */
+  before(attempt: Attempt, signal: AbortSignal, admitted?: Promise<unknown>): Promise<void> | undefined {
+    if (!this.reads(attempt) || this.files.every((file) => file.text !== undefined)) return undefined;
+    return (async () => {
+      await admitted;
+      this.pending ??= this.readAll(signal);
+      await this.pending;
+    })();
+  }
+
+  private async readAll(signal: AbortSignal): Promise<void> {
+    const access = this.access as UpstreamAccess;
+    await Promise.all(
+      this.files
+        .filter((file) => file.text === undefined)
+        .map(async (file) => {
+          const read = await readDocument(access, file.data, signal);
+          if ("failed" in read) {
+            throw new GatewayError(
+              502,
+              `PDF reading failed: Mistral OCR answered with ${read.failed} for ${file.name}`,
+              {
+                provider_name: "Mistral",
+                plugin: "file-parser",
+              },
+            );
+          }
+          file.text = read.markdown;
+          file.billedPages = read.pages;
+        }),
+    );
+  }
+
+  /** The request as `attempt` is sent it: each PDF it reads as text, its Markdown in a text part. */
+  requestFor<R extends ChatRequest>(request: R, attempt: Attempt): R {
+    if (!this.reads(attempt)) return request;
+    const texts = new Map(this.files.map((file) => [file.data, file]));
+    const messages = request.messages.map((message): Message => {
+      if (typeof message.content === "string" || !message.content?.some((part) => part.type === "file")) {
+        return message;
+      }
+      const content = message.content.map((part): ContentPart => {
+        const file = part.type === "file" && part.file.file_data ? texts.get(part.file.file_data) : undefined;
+        return file?.text === undefined
+          ? part
+          : { type: "text", text: `<file name="${file.name}">\n${file.text}\n</file>` };
+      });
+      return { ...message, content } as Message;
+    });
+    return { ...request, messages };
+  }
+
+  /** Prompt tokens the PDFs' text may add at an endpoint that reads them, for the hold. */
+  heldPromptTokens(attempts: Attempt[]): number {
+    if (!attempts.some((attempt) => this.reads(attempt))) return 0;
+    return this.files.reduce(
+      (sum, file) => sum + (file.text !== undefined ? Math.ceil(file.text.length / 4) : file.heldPages * PAGE_TOKENS),
+      0,
+    );
+  }
+
+  /** The most the reading may cost at `attempt`, for the hold. */
+  worstNanosFor(attempt: Attempt): number {
+    if (!this.reads(attempt)) return 0;
+    return this.files.reduce((sum, file) => sum + (file.text === undefined ? file.heldPages * OCR_PAGE_NANOS : 0), 0);
+  }
+
+  /** What reading the PDFs `attempt` was given cost: the pages Mistral billed, at OpenRouter's price. */
+  costFor(attempt: Attempt): number {
+    if (!this.reads(attempt)) return 0;
+    return this.files.reduce((sum, file) => sum + file.billedPages * OCR_PAGE_NANOS, 0);
+  }
+
+  /** The PDFs' text given to `attempt`, as the answer's annotations (undefined: it read the PDFs itself). */
+  annotationsFor(attempt: Attempt): FileAnnotation[] | undefined {
+    if (!this.reads(attempt)) return undefined;
+    return this.files.flatMap((file) =>
+      file.text === undefined || file.local
+        ? []
+        : [{ type: "file", file: { hash: file.hash, name: file.name, content: [{ type: "text", text: file.text }] } }],
+    );
+  }
+}
+
+type FilePart = Extract<ContentPart, { type: "file" }>;
+
+/** Whether the messages carry a PDF to read or pass on (one pass; for a plain request, a type check a message). */
+export function carriesFiles(messages: readonly Message[]): boolean {
+  for (const message of messages) {
+    if (typeof message.content === "string" || !message.content) continue;
+    if (message.content.some((part) => part.type === "file" && part.file.file_data)) return true;
+  }
+  return false;
+}
+
+/**
+ * The request's file parts with data to read: a `data:` URL or a URL (a part naming an uploaded
+ * file by id alone has none, and other data is passed on as it came, for the provider to judge).
+ */
+function fileParts(messages: readonly Message[]): FilePart[] {
+  const parts: FilePart[] = [];
+  for (const message of messages) {
+    if (typeof message.content === "string" || !message.content) continue;
+    for (const part of message.content) {
+      if (part.type === "file" && /^(data:|https?:\/\/)/i.test(part.file.file_data ?? "")) parts.push(part);
+    }
+  }
+  return parts;
+}
+
+/** A text file's text (a base64 `data:` URL of `text/*` or JSON), or undefined for any other file. */
+function textOf(data: string): string | undefined {
+  const header = /^data:(text\/[^;,]*|application\/(?:[\w.+-]+\+)?json)[^,]*;base64,/i.exec(data);
+  if (!header) return undefined;
+  try {
+    return new TextDecoder().decode(Uint8Array.from(atob(data.slice(header[0].length)), (c) => c.charCodeAt(0)));
+  } catch {
+    return undefined;
+  }
+}
+
+/** The endpoint reads PDFs itself: its model takes files, in a format that carries them. */
+const readsFilesItself = (attempt: Attempt) =>
+  attempt.model.architecture.input_modalities.includes("file") &&
+  adapterFor(attempt.provider.adapter)?.readsFiles === true;
+
+/** The `file-parser` plugin's `pdf.engine`, as routing/variants.ts let it through. */
+function engineOf(request: ChatRequest): Engine | undefined {
+  const plugin = request.plugins?.find((p) => p.id === "file-parser" && p.enabled !== false);
+  const engine = (plugin?.pdf as { engine?: unknown } | undefined)?.engine;
+  return engine === "native" || engine === "mistral-ocr" ? engine : undefined;
+}
+
+/**
+ * The PDFs' text earlier answers gave, by hash: what the client sent back of their `file`
+ * annotations on its assistant turns (anything else there is not read).
+ */
+function annotatedTexts(messages: readonly Message[]): Map<string, string> {
+  const texts = new Map<string, string>();
+  for (const message of messages) {
+    if (message.role !== "assistant") continue;
+    const annotations = (message as { annotations?: unknown }).annotations;
+    if (!Array.isArray(annotations)) continue;
+    for (const annotation of annotations as Array<Partial<FileAnnotation>>) {
+      const file = annotation?.type === "file" ? annotation.file : undefined;
+      if (typeof file?.hash !== "string" || !Array.isArray(file.content)) continue;
+      const text = file.content
+        .flatMap((part) => (part?.type === "text" && typeof part.text === "string" ? [part.text] : []))
+        .join("\n\n");
+      texts.set(file.hash, text);
+    }
+  }
+  return texts;
+}
+
+/**
+ * The pages a PDF's bytes show (its page objects, `/Type /Page`), for the hold; MAX_PAGES for a
+ * PDF by URL, or one whose page objects are compressed out of sight (in object streams).
+ */
+function pagesIn(data: string): number {
+  const base64 = /^data:[^,]*;base64,/i.exec(data);
+  if (!base64) return MAX_PAGES;
+  let bytes: string;
+  try {
+    bytes = atob(data.slice(base64[0].length));
+  } catch {
+    return MAX_PAGES;
+  }
+  const pages = bytes.match(/\/Type\s*\/Page(?![A-Za-z])/g)?.length ?? 0;
+  return pages > 0 ? Math.min(pages, MAX_PAGES) : MAX_PAGES;
+}
