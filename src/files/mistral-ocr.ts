@@ -1,5 +1,6 @@
 import type { CatalogIndex } from "../catalog/store";
 import type { Env } from "../env";
+import { postJson } from "../post-json";
 import { resolveUpstream, type UpstreamAccess } from "../routing/upstream";
 
 /**
@@ -35,27 +36,15 @@ export async function readDocument(
   documentUrl: string,
   signal: AbortSignal,
 ): Promise<OcrDocument | { failed: string }> {
-  let response: Response;
-  try {
-    response = await fetch(`${access.baseUrl}/ocr`, {
-      method: "POST",
-      headers: { "content-type": "application/json", authorization: `Bearer ${access.apiKey}` },
-      body: JSON.stringify({
-        model: OCR_MODEL,
-        document: { type: "document_url", document_url: documentUrl },
-        include_image_base64: false,
-      }),
-      signal: AbortSignal.any([signal, AbortSignal.timeout(OCR_TIMEOUT_MS)]),
-    });
-  } catch (error) {
-    if (signal.aborted) throw error;
-    return { failed: "no answer" };
-  }
-  if (!response.ok) {
-    await response.body?.cancel();
-    return { failed: `status ${response.status}` };
-  }
-  const reply = (await response.json().catch(() => null)) as {
+  const answer = await postJson(
+    `${access.baseUrl}/ocr`,
+    { authorization: `Bearer ${access.apiKey}` },
+    { model: OCR_MODEL, document: { type: "document_url", document_url: documentUrl }, include_image_base64: false },
+    signal,
+    OCR_TIMEOUT_MS,
+  );
+  if ("failed" in answer) return answer;
+  const reply = answer.reply as {
     pages?: Array<{ markdown?: unknown }>;
     usage_info?: { pages_processed?: unknown };
   } | null;

@@ -1,4 +1,5 @@
 import { type Env, readEnvString } from "../env";
+import { postJson } from "../post-json";
 import { GatewayError } from "../schema/errors";
 
 /** One result of a web search, as the gateway injects it and cites it. */
@@ -121,32 +122,16 @@ export async function exaContents(
 }
 
 /**
- * One call to Exa's API: its JSON reply, or what went wrong (no answer in time, an error status,
+ * One call to Exa's API (post-json.ts): its JSON reply, or what went wrong (no answer in time, an error status,
  * a body that is no JSON). A call the client's leaving aborted throws.
  */
-async function exaPost(
+function exaPost(
   access: ExaAccess,
   path: string,
   body: unknown,
   signal: AbortSignal,
 ): Promise<{ reply: unknown } | { failed: string }> {
-  let response: Response;
-  try {
-    response = await fetch(`${access.baseUrl}${path}`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-api-key": access.apiKey },
-      body: JSON.stringify(body),
-      signal: AbortSignal.any([signal, AbortSignal.timeout(SEARCH_TIMEOUT_MS)]),
-    });
-  } catch (error) {
-    if (signal.aborted) throw error;
-    return { failed: "no answer" };
-  }
-  if (!response.ok) {
-    await response.body?.cancel();
-    return { failed: `status ${response.status}` };
-  }
-  return { reply: await response.json().catch(() => null) };
+  return postJson(`${access.baseUrl}${path}`, { "x-api-key": access.apiKey }, body, signal, SEARCH_TIMEOUT_MS);
 }
 
 /** How long a call to Exa may take before it counts as failed (a model call has its own timeouts). */
