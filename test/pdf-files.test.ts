@@ -216,6 +216,29 @@ describe("PDFs for a model that reads them", () => {
     expect(JSON.stringify(call?.body)).toContain(data);
   });
 
+  it("a PDF by URL: Claude is sent the URL as its URL document source; GPT, whose chat file part takes data alone, the text", async () => {
+    const marker = nonce();
+    const url = `https://docs.example.com/${marker}.pdf`;
+    const claude = await chat(key, {
+      model: "anthropic/claude-haiku-4.5",
+      provider: { only: ["anthropic"] },
+      max_tokens: 20,
+      messages: [asking(`Claude reads ${marker}`, url)],
+    });
+    expect(claude.status).toBe(200);
+    const [toClaude] = await emulatorRequests(`Claude reads ${marker}`);
+    const blocks = (toClaude?.body as { messages: Array<{ content: Array<Record<string, unknown>> }> }).messages[0]
+      ?.content;
+    expect(blocks?.[1]).toEqual({ type: "document", source: { type: "url", url } });
+
+    const gpt = await chat(key, { model: READS_PDFS, messages: [asking(`GPT reads ${marker}`, url)] });
+    expect(gpt.status).toBe(200);
+    const ocr = (await emulatorRequests(url)).filter((call) => call.provider === "mistral");
+    expect(ocr).toHaveLength(1);
+    const [toGpt] = (await emulatorRequests(`GPT reads ${marker}`)).filter((call) => call.provider === "openai");
+    expect(JSON.stringify(toGpt?.body)).toContain(`Emulated OCR of ${url}`);
+  });
+
   it('pdf.engine "mistral-ocr" reads the PDF for such a model too', async () => {
     const marker = nonce();
     const data = pdf([`Asked page ${marker}`], marker);

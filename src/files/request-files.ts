@@ -49,7 +49,8 @@ interface RequestFile {
 }
 
 export class RequestFiles {
-  private pending: Promise<void> | undefined;
+  /** Each file's reading, once started (an attempt may need some of the files, a later one others). */
+  private readonly pending = new Map<RequestFile, Promise<void>>();
 
   private constructor(
     readonly engine: Engine | undefined,
@@ -94,7 +95,7 @@ export class RequestFiles {
     const engine = engineOf(request);
     const access = ocrAccess(env, catalog);
     const reading = new RequestFiles(engine, files, access);
-    if (!access && files.some((file) => file.text === undefined) && attempts.some((a) => reading.reads(a))) {
+    if (!access && attempts.some((a) => reading.readFor(a).some((file) => file.text === undefined))) {
       throw new GatewayError(
         503,
         "PDF reading is not configured on this gateway (the operator sets MISTRAL_API_KEY for Mistral OCR): the request was not answered",
@@ -107,7 +108,7 @@ export class RequestFiles {
   /** With `pdf.engine: "native"`, the plan's endpoints that read PDFs themselves; a 404 when there is none. */
   nativeOnly(attempts: Attempt[]): Attempt[] {
     if (this.engine !== "native") return attempts;
-    const native = attempts.filter(readsFilesItself);
+    const native = attempts.filter((attempt) => this.files.every((file) => readsItself(attempt, file)));
     if (native.length > 0) return native;
     throw new GatewayError(
       404,
@@ -116,49 +117,43 @@ export class RequestFiles {
     );
   }
 
-  /** Whether `attempt` is sent the PDFs' text rather than the PDFs. */
-  reads(attempt: Attempt): boolean {
-    if (this.engine === "native") return false;
-    return this.engine === "mistral-ocr" || !readsFilesItself(attempt);
+  /** The files `attempt` is sent as text (none: it reads them all itself, or the engine is "native"). */
+  readFor(attempt: Attempt): RequestFile[] {
+    if (this.engine === "native") return [];
+    return this.engine === "mistral-ocr" ? this.files : this.files.filter((file) => !readsItself(attempt, file));
   }
 
-  /** Before `attempt` is called: the PDFs read, once, where it needs their text (after `admitted`, the hold). */
+  /** Before `attempt` is called: the PDFs it needs as text read, each once (after `admitted`, the hold). */
   before(attempt: Attempt, signal: AbortSignal, admitted?: Promise<unknown>): Promise<void> | undefined {
-    if (!this.reads(attempt) || this.files.every((file) => file.text !== undefined)) return undefined;
+    const unread = this.readFor(attempt).filter((file) => file.text === undefined);
+    if (unread.length === 0) return undefined;
     return (async () => {
       await admitted;
-      this.pending ??= this.readAll(signal);
-      await this.pending;
+      await Promise.all(unread.map((file) => this.readOnce(file, signal)));
     })();
   }
 
-  private async readAll(signal: AbortSignal): Promise<void> {
-    const access = this.access as UpstreamAccess;
-    await Promise.all(
-      this.files
-        .filter((file) => file.text === undefined)
-        .map(async (file) => {
-          const read = await readDocument(access, file.data, signal);
-          if ("failed" in read) {
-            throw new GatewayError(
-              502,
-              `PDF reading failed: Mistral OCR answered with ${read.failed} for ${file.name}`,
-              {
-                provider_name: "Mistral",
-                plugin: "file-parser",
-              },
-            );
-          }
-          file.text = read.markdown;
-          file.billedPages = read.pages;
-        }),
-    );
+  private readOnce(file: RequestFile, signal: AbortSignal): Promise<void> {
+    let reading = this.pending.get(file);
+    if (!reading) {
+      reading = readDocument(this.access as UpstreamAccess, file.data, signal).then((read) => {
+        if ("failed" in read) {
+          const message = `PDF reading failed: Mistral OCR answered with ${read.failed} for ${file.name}`;
+          throw new GatewayError(502, message, { provider_name: "Mistral", plugin: "file-parser" });
+        }
+        file.text = read.markdown;
+        file.billedPages = read.pages;
+      });
+      this.pending.set(file, reading);
+    }
+    return reading;
   }
 
-  /** The request as `attempt` is sent it: each PDF it reads as text, its Markdown in a text part. */
+  /** The request as `attempt` is sent it: each PDF it cannot read itself as text, its Markdown in a text part. */
   requestFor<R extends ChatRequest>(request: R, attempt: Attempt): R {
-    if (!this.reads(attempt)) return request;
-    const texts = new Map(this.files.map((file) => [file.data, file]));
+    const read = this.readFor(attempt);
+    if (read.length === 0) return request;
+    const texts = new Map(read.map((file) => [file.data, file]));
     const messages = request.messages.map((message): Message => {
       if (typeof message.content === "string" || !message.content?.some((part) => part.type === "file")) {
         return message;
@@ -176,8 +171,8 @@ export class RequestFiles {
 
   /** Prompt tokens the PDFs' text may add at an endpoint that reads them, for the hold. */
   heldPromptTokens(attempts: Attempt[]): number {
-    if (!attempts.some((attempt) => this.reads(attempt))) return 0;
-    return this.files.reduce(
+    const read = new Set(attempts.flatMap((attempt) => this.readFor(attempt)));
+    return [...read].reduce(
       (sum, file) => sum + (file.text !== undefined ? Math.ceil(file.text.length / 4) : file.heldPages * PAGE_TOKENS),
       0,
     );
@@ -185,20 +180,22 @@ export class RequestFiles {
 
   /** The most the reading may cost at `attempt`, for the hold. */
   worstNanosFor(attempt: Attempt): number {
-    if (!this.reads(attempt)) return 0;
-    return this.files.reduce((sum, file) => sum + (file.text === undefined ? file.heldPages * OCR_PAGE_NANOS : 0), 0);
+    return this.readFor(attempt).reduce(
+      (sum, file) => sum + (file.text === undefined ? file.heldPages * OCR_PAGE_NANOS : 0),
+      0,
+    );
   }
 
   /** What reading the PDFs `attempt` was given cost: the pages Mistral billed, at OpenRouter's price. */
   costFor(attempt: Attempt): number {
-    if (!this.reads(attempt)) return 0;
-    return this.files.reduce((sum, file) => sum + file.billedPages * OCR_PAGE_NANOS, 0);
+    return this.readFor(attempt).reduce((sum, file) => sum + file.billedPages * OCR_PAGE_NANOS, 0);
   }
 
   /** The PDFs' text given to `attempt`, as the answer's annotations (undefined: it read the PDFs itself). */
   annotationsFor(attempt: Attempt): FileAnnotation[] | undefined {
-    if (!this.reads(attempt)) return undefined;
-    return this.files.flatMap((file) =>
+    const read = this.readFor(attempt);
+    if (read.length === 0) return undefined;
+    return read.flatMap((file) =>
       file.text === undefined || file.local
         ? []
         : [{ type: "file", file: { hash: file.hash, name: file.name, content: [{ type: "text", text: file.text }] } }],
@@ -243,10 +240,18 @@ function textOf(data: string): string | undefined {
   }
 }
 
-/** The endpoint reads PDFs itself: its model takes files, in a format that carries them. */
-const readsFilesItself = (attempt: Attempt) =>
-  attempt.model.architecture.input_modalities.includes("file") &&
-  adapterFor(attempt.provider.adapter)?.readsFiles === true;
+/**
+ * The endpoint reads the file itself: its model takes files, in a format that carries them (a file
+ * by URL only where the format takes URLs: Anthropic's; OpenAI's chat file part takes data alone).
+ */
+function readsItself(attempt: Attempt, file: RequestFile): boolean {
+  const carries = adapterFor(attempt.provider.adapter)?.readsFiles;
+  return (
+    carries !== undefined &&
+    attempt.model.architecture.input_modalities.includes("file") &&
+    (carries.urls || /^data:/i.test(file.data))
+  );
+}
 
 /** The `file-parser` plugin's `pdf.engine`, as routing/variants.ts let it through. */
 function engineOf(request: ChatRequest): Engine | undefined {

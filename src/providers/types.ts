@@ -257,10 +257,10 @@ export interface ChatAdapter extends CredentialParts {
   drawsImages?: boolean;
   /**
    * The format takes a PDF as it is (a `file` part: Anthropic's document block, Gemini's inline
-   * data, OpenAI's file part), so a model whose inputs include "file" reads it natively here;
-   * elsewhere the gateway reads the PDF first (files/request-files.ts).
+   * data, OpenAI's file part), and a PDF by URL too where `urls`, so a model whose inputs include
+   * "file" reads it natively here; elsewhere the gateway reads it first (files/request-files.ts).
    */
-  readsFiles?: boolean;
+  readsFiles?: { urls: boolean };
   /** The limits of a provider speaking this format (by slug: OpenAI-compatible ones differ). */
   limits?(providerSlug: string): FormatLimits | undefined;
   /**

@@ -5,7 +5,7 @@ import { createAnthropicStreamMapper, parseAnthropicResponse } from "./response"
 
 /** Anthropic Messages (`POST /v1/messages`). */
 export const anthropicAdapter: ChatAdapter = {
-  readsFiles: true,
+  readsFiles: { urls: true },
   buildChatRequest: buildAnthropicChatRequest,
   parseChatResponse: (body) => parseAnthropicResponse(body),
   createStreamMapper: () => createAnthropicStreamMapper(),

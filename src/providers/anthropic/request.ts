@@ -37,8 +37,11 @@ export function convertContent(content: MessageContent | null | undefined): Bloc
       const inline = parseDataUrl(url);
       blocks.push({ type: "image", source: inline ? { type: "base64", ...inline } : { type: "url", url } });
     } else if (part.type === "file" && part.file.file_data) {
-      const inline = parseDataUrl(part.file.file_data);
+      // A PDF by URL as Anthropic's URL document source (Claude fetches it); other data is left out.
+      const data = part.file.file_data;
+      const inline = parseDataUrl(data);
       if (inline) blocks.push({ type: "document", source: { type: "base64", ...inline } });
+      else if (/^https?:\/\//i.test(data)) blocks.push({ type: "document", source: { type: "url", url: data } });
     }
   }
   return blocks;

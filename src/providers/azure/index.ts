@@ -52,7 +52,7 @@ export function buildAzureChatRequest(request: ChatRequest, target: UpstreamTarg
 }
 
 export const azureAdapter: ChatAdapter = {
-  readsFiles: true,
+  readsFiles: { urls: false },
   // OpenAI's API: at most four stop sequences (400 "array too long").
   limits: () => ({ stopSequences: 4 }),
   buildChatRequest: buildAzureChatRequest,

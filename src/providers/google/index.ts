@@ -7,7 +7,7 @@ export { googleEmbeddingsAdapter } from "./embeddings";
 
 /** Google Gemini (Generative Language API v1beta): `generateContent` / `streamGenerateContent?alt=sse`. */
 export const googleAdapter: ChatAdapter = {
-  readsFiles: true,
+  readsFiles: { urls: false },
   // generationConfig.stopSequences takes up to five (providers.md §3.2).
   limits: () => ({ stopSequences: 5, imageChoices: 1 }),
   // Image models' `inlineData` parts come back as `message.images` (images.ts).

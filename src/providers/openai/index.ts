@@ -15,7 +15,7 @@ const viaResponses = (target: UpstreamTarget) => target.endpoint.api === "respon
  * routing name) serves models of both APIs.
  */
 export const openaiAdapter: ChatAdapter = {
-  readsFiles: true,
+  readsFiles: { urls: false },
   buildChatRequest: (request, target, stream) =>
     viaResponses(target)
       ? openaiResponsesAdapter.buildChatRequest(request, target, stream)
