@@ -227,8 +227,9 @@ describe("PDFs for a model that reads them", () => {
     });
     expect(claude.status).toBe(200);
     const [toClaude] = await emulatorRequests(`Claude reads ${marker}`);
-    const blocks = (toClaude?.body as { messages: Array<{ content: Array<Record<string, unknown>> }> }).messages[0]
-      ?.content;
+    if (!toClaude) throw new Error("Claude was not called");
+    const sent = toClaude.body as { messages: Array<{ content: Array<Record<string, unknown>> }> };
+    const blocks = sent.messages[0]?.content;
     expect(blocks?.[1]).toEqual({ type: "document", source: { type: "url", url } });
 
     const gpt = await chat(key, { model: READS_PDFS, messages: [asking(`GPT reads ${marker}`, url)] });
