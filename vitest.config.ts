@@ -46,6 +46,9 @@ export default defineConfig({
           CONSUMER: "consumer",
           TOLLGATE_RPC,
         },
+        // Workers AI (PDFs read with its document conversion), standing in as a wrapped binding
+        // that asks the emulator's copy of Cloudflare's REST conversion.
+        wrappedBindings: { AI: { scriptName: "workers-ai", bindings: { EMULATOR_URL: inject("emulatorUrl") } } },
         workers: [
           {
             name: "consumer",
@@ -55,6 +58,7 @@ export default defineConfig({
             bindings: { MODEL: "openai/gpt-4o-mini" },
             serviceBindings: { TOLLGATE: TOLLGATE_RPC },
           },
+          { name: "workers-ai", modules: true, scriptPath: "test/emulator/workers-ai-binding.js" },
         ],
         bindings: {
           EMULATOR_URL: inject("emulatorUrl"),

@@ -43,6 +43,11 @@ export interface Env {
   IMAGE_FETCH_PRIVATE?: string;
   /** Where tiktoken vocabularies are fetched from (`<url>/<encoding>.json`); see transforms/tokenizer. */
   TOKENIZER_URL?: string;
+  /**
+   * Workers AI (`[ai] binding = "AI"` in wrangler.toml, off by default): PDFs read for models that
+   * cannot read them, free, with its document conversion (files/workers-ai.ts).
+   */
+  AI?: Pick<Ai, "toMarkdown">;
 }
 
 /**

@@ -275,18 +275,71 @@ describe("PDFs for a model that reads them", () => {
     expect(await ocrCalls(data)).toEqual([]);
   });
 
-  it('pdf.engine "cloudflare-ai" (and its old name "pdf-text") is a 400 naming it; an unknown engine too', async () => {
-    for (const engine of ["cloudflare-ai", "pdf-text", "tesseract"]) {
+  it("an unknown pdf.engine is a 400 naming it", async () => {
+    const response = await chat(key, {
+      model: TEXT_ONLY,
+      plugins: [{ id: "file-parser", pdf: { engine: "tesseract" } }],
+      messages: [{ role: "user", content: "hi" }],
+    });
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toContain(
+      'pdf.engine "tesseract" is unknown',
+    );
+  });
+});
+
+describe("PDFs read with Workers AI (pdf.engine cloudflare-ai, and its old name pdf-text)", () => {
+  /** The emulator's calls to Cloudflare's conversion, which the test pool's AI binding makes, for a PDF's name. */
+  const conversions = async (name: string) =>
+    (await emulatorRequests(name)).filter(
+      (call) => call.provider === "cloudflare" && call.path.endsWith("/tomarkdown"),
+    );
+
+  for (const engine of ["cloudflare-ai", "pdf-text"]) {
+    it(`${engine}: the PDF is converted by the AI binding, free: no Mistral call, no charge beyond the tokens`, async () => {
+      const marker = nonce();
+      const data = pdf([`Converted page ${marker}`, `Second ${marker}`], marker);
+      const name = `${marker}.pdf`;
       const response = await chat(key, {
         model: TEXT_ONLY,
+        provider: ONE_PROVIDER,
         plugins: [{ id: "file-parser", pdf: { engine } }],
-        messages: [{ role: "user", content: "hi" }],
+        messages: [asking(`Convert ${marker}`, data, name)],
       });
-      expect(response.status).toBe(400);
-      expect(((await response.json()) as { error: { message: string } }).error.message).toContain(
-        `pdf.engine "${engine}"`,
+      expect(response.status).toBe(200);
+      const reply = (await response.json()) as Reply;
+      expect(await conversions(name)).toHaveLength(1);
+      expect(await ocrCalls(data)).toEqual([]);
+      const [call] = (await emulatorRequests(`Convert ${marker}`)).filter((c) => c.provider === "deepinfra");
+      if (!call) throw new Error("the model was not called");
+      const sent = (call.body as { messages: Array<{ content: Array<{ type: string; text?: string }> }> }).messages;
+      expect(sent[0]?.content[1]?.text).toBe(
+        `<file name="${name}">\nConverted page ${marker}\n\nSecond ${marker}\n</file>`,
       );
-    }
+      expect(reply.choices[0]?.message.annotations?.find((a) => a.type === "file")?.file.content).toEqual([
+        { type: "text", text: `Converted page ${marker}\n\nSecond ${marker}` },
+      ]);
+      // Free: the same messages as text cost the same.
+      const plain = await chat(key, { model: TEXT_ONLY, provider: ONE_PROVIDER, messages: sent });
+      expect(reply.usage.cost).toBeCloseTo(((await plain.json()) as Reply).usage.cost, 12);
+    });
+  }
+
+  it("a file Workers AI cannot convert is a 502 naming it, nothing charged", async () => {
+    const { key: own } = await fundedAccount("1");
+    const marker = nonce();
+    const data = `data:application/pdf;base64,${btoa(`no pdf here ${marker}`)}`;
+    const response = await chat(own, {
+      model: TEXT_ONLY,
+      plugins: [{ id: "file-parser", pdf: { engine: "cloudflare-ai" } }],
+      messages: [asking(`Unconvertible ${marker}`, data, "odd.pdf")],
+    });
+    expect(response.status).toBe(502);
+    expect(((await response.json()) as { error: { message: string } }).error.message).toBe(
+      'PDF reading failed: Workers AI answered with "Unsupported file type" for odd.pdf',
+    );
+    const credits = await gatewayFetch(`${BASE}/credits`, { headers: { authorization: `Bearer ${own}` } });
+    expect(((await credits.json()) as { data: { total_usage: number } }).data.total_usage).toBe(0);
   });
 });
 

@@ -4,10 +4,10 @@ import type { Env } from "../env";
 import { adapterFor } from "../providers/registry";
 import type { FileAnnotation } from "../providers/types";
 import type { Attempt } from "../routing/plan";
-import type { UpstreamAccess } from "../routing/upstream";
 import type { ChatRequest, ContentPart, Message } from "../schema/chat";
 import { GatewayError } from "../schema/errors";
 import { ocrAccess, readDocument } from "./mistral-ocr";
+import { convertDocument, workersAi } from "./workers-ai";
 
 /**
  * PDFs for models that cannot read them: OpenRouter's `file-parser` plugin. A request's `file`
@@ -19,9 +19,10 @@ import { ocrAccess, readDocument } from "./mistral-ocr";
  * with each PDF's text (`{type: "file", file: {hash, name, content}}`): sent back on the assistant
  * turn, the same PDF (by its hash) is not read, nor charged, again.
  * A text file (`text/*`, JSON) is decoded here instead: its text sent, nothing read or charged.
- * `pdf.engine`: none chooses as above; `mistral-ocr` reads every PDF, whatever the endpoint;
- * `native` never reads one, and leaves out the endpoints that cannot (routing/variants.ts takes
- * the plugin; `cloudflare-ai` and its old name `pdf-text` are refused there).
+ * `pdf.engine`: none chooses as above, reading with Mistral where the gateway has it, else with
+ * Workers AI where it is bound; `mistral-ocr` and `cloudflare-ai` (Workers AI's free document
+ * conversion; `pdf-text` is its old name, as on OpenRouter) read every PDF with that reader,
+ * whatever the endpoint; `native` never reads one, and leaves out the endpoints that cannot.
  */
 
 /** OpenRouter's price of Mistral OCR: $2 per 1000 pages, in nano-dollars a page. */
@@ -31,7 +32,14 @@ const MAX_PAGES = 1000;
 /** Prompt tokens a read page may add, for the hold (a dense page of prose is ~1,000). */
 const PAGE_TOKENS = 1500;
 
-type Engine = "mistral-ocr" | "native";
+type Engine = "mistral-ocr" | "cloudflare-ai" | "native";
+
+/** What reads a request's PDFs: Mistral's OCR (priced per page) or Workers AI's conversion (free). */
+interface Reader {
+  name: string;
+  pageNanos: number;
+  read(file: RequestFile, signal: AbortSignal): Promise<{ markdown: string; pages: number } | { failed: string }>;
+}
 
 interface RequestFile {
   /** The part's `file_data`: a `data:` URL, or a URL Mistral fetches itself. */
@@ -55,7 +63,7 @@ export class RequestFiles {
   private constructor(
     readonly engine: Engine | undefined,
     private readonly files: RequestFile[],
-    private readonly access: UpstreamAccess | undefined,
+    private readonly reader: Reader | undefined,
   ) {}
 
   /**
@@ -93,12 +101,17 @@ export class RequestFiles {
       }),
     );
     const engine = engineOf(request);
-    const access = ocrAccess(env, catalog);
-    const reading = new RequestFiles(engine, files, access);
-    if (!access && attempts.some((a) => reading.readFor(a).some((file) => file.text === undefined))) {
+    const reading = new RequestFiles(engine, files, readerFor(env, catalog, engine));
+    if (!reading.reader && attempts.some((a) => reading.readFor(a).some((file) => file.text === undefined))) {
+      const configure =
+        engine === "mistral-ocr"
+          ? "sets MISTRAL_API_KEY for Mistral OCR"
+          : engine === "cloudflare-ai"
+            ? "binds Workers AI as AI"
+            : "sets MISTRAL_API_KEY for Mistral OCR, or binds Workers AI as AI";
       throw new GatewayError(
         503,
-        "PDF reading is not configured on this gateway (the operator sets MISTRAL_API_KEY for Mistral OCR): the request was not answered",
+        `PDF reading is not configured on this gateway (the operator ${configure}): the request was not answered`,
         { plugin: "file-parser" },
       );
     }
@@ -120,7 +133,8 @@ export class RequestFiles {
   /** The files `attempt` is sent as text (none: it reads them all itself, or the engine is "native"). */
   readFor(attempt: Attempt): RequestFile[] {
     if (this.engine === "native") return [];
-    return this.engine === "mistral-ocr" ? this.files : this.files.filter((file) => !readsItself(attempt, file));
+    // A reader named by the request reads every file; by default, only what the endpoint cannot.
+    return this.engine ? this.files : this.files.filter((file) => !readsItself(attempt, file));
   }
 
   /** Before `attempt` is called: the PDFs it needs as text read, each once (after `admitted`, the hold). */
@@ -136,10 +150,11 @@ export class RequestFiles {
   private readOnce(file: RequestFile, signal: AbortSignal): Promise<void> {
     let reading = this.pending.get(file);
     if (!reading) {
-      reading = readDocument(this.access as UpstreamAccess, file.data, signal).then((read) => {
+      const reader = this.reader as Reader;
+      reading = reader.read(file, signal).then((read) => {
         if ("failed" in read) {
-          const message = `PDF reading failed: Mistral OCR answered with ${read.failed} for ${file.name}`;
-          throw new GatewayError(502, message, { provider_name: "Mistral", plugin: "file-parser" });
+          const message = `PDF reading failed: ${reader.name} answered with ${read.failed} for ${file.name}`;
+          throw new GatewayError(502, message, { provider_name: reader.name, plugin: "file-parser" });
         }
         file.text = read.markdown;
         file.billedPages = read.pages;
@@ -172,23 +187,29 @@ export class RequestFiles {
   /** Prompt tokens the PDFs' text may add at an endpoint that reads them, for the hold. */
   heldPromptTokens(attempts: Attempt[]): number {
     const read = new Set(attempts.flatMap((attempt) => this.readFor(attempt)));
-    return [...read].reduce(
+    if (read.size === 0) return 0;
+    const tokens = [...read].reduce(
       (sum, file) => sum + (file.text !== undefined ? Math.ceil(file.text.length / 4) : file.heldPages * PAGE_TOKENS),
       0,
     );
+    // No endpoint is sent more than its context holds (a longer prompt is refused or compressed):
+    // a PDF of unknown length is not held for 1000 pages of tokens.
+    return Math.min(tokens, Math.max(...attempts.map((attempt) => attempt.endpoint.context_length)));
   }
 
   /** The most the reading may cost at `attempt`, for the hold. */
   worstNanosFor(attempt: Attempt): number {
+    const pageNanos = this.reader?.pageNanos ?? 0;
     return this.readFor(attempt).reduce(
-      (sum, file) => sum + (file.text === undefined ? file.heldPages * OCR_PAGE_NANOS : 0),
+      (sum, file) => sum + (file.text === undefined ? file.heldPages * pageNanos : 0),
       0,
     );
   }
 
   /** What reading the PDFs `attempt` was given cost: the pages Mistral billed, at OpenRouter's price. */
   costFor(attempt: Attempt): number {
-    return this.readFor(attempt).reduce((sum, file) => sum + file.billedPages * OCR_PAGE_NANOS, 0);
+    const pageNanos = this.reader?.pageNanos ?? 0;
+    return this.readFor(attempt).reduce((sum, file) => sum + file.billedPages * pageNanos, 0);
   }
 
   /** The PDFs' text given to `attempt`, as the answer's annotations (undefined: it read the PDFs itself). */
@@ -253,11 +274,27 @@ function readsItself(attempt: Attempt, file: RequestFile): boolean {
   );
 }
 
-/** The `file-parser` plugin's `pdf.engine`, as routing/variants.ts let it through. */
+/** The `file-parser` plugin's `pdf.engine`, as routing/variants.ts let it through (`pdf-text` is `cloudflare-ai`). */
 function engineOf(request: ChatRequest): Engine | undefined {
   const plugin = request.plugins?.find((p) => p.id === "file-parser" && p.enabled !== false);
   const engine = (plugin?.pdf as { engine?: unknown } | undefined)?.engine;
-  return engine === "native" || engine === "mistral-ocr" ? engine : undefined;
+  if (engine === "pdf-text") return "cloudflare-ai";
+  return engine === "native" || engine === "mistral-ocr" || engine === "cloudflare-ai" ? engine : undefined;
+}
+
+/** The reader the engine asks for, where the gateway has it: by default Mistral's, else Workers AI's. */
+function readerFor(env: Env, catalog: CatalogIndex, engine: Engine | undefined): Reader | undefined {
+  const access = engine === "cloudflare-ai" || engine === "native" ? undefined : ocrAccess(env, catalog);
+  if (access) {
+    return {
+      name: "Mistral OCR",
+      pageNanos: OCR_PAGE_NANOS,
+      read: (file, signal) => readDocument(access, file.data, signal),
+    };
+  }
+  const ai = engine === "mistral-ocr" || engine === "native" ? undefined : workersAi(env);
+  if (!ai) return undefined;
+  return { name: "Workers AI", pageNanos: 0, read: (file, signal) => convertDocument(ai, env, file, signal) };
 }
 
 /**

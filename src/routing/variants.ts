@@ -25,8 +25,8 @@ type Plugin = NonNullable<ChatRequest["plugins"]>[number];
 
 /**
  * The request as the gateway will serve it: `context-compression` becomes the `middle-out`
- * transform (or, disabled, turns it off), `file-parser` is taken with `pdf.engine` "mistral-ocr",
- * "native" or none (the chat path reads PDFs: files/request-files.ts), `response-healing` is
+ * transform (or, disabled, turns it off), `file-parser` is taken with a known `pdf.engine` or none
+ * (the chat path reads PDFs: files/request-files.ts), `response-healing` is
  * taken as it is (a non-streaming JSON reply is healed: generation/chat.ts), as is `web` (the
  * search runs in generation/chat.ts). A plugin sent with
  * `enabled: false` asks for nothing and is let through. (`:thinking` is applied per attempt:
@@ -55,15 +55,13 @@ export function applyPlugins(request: ChatRequest): ChatRequest {
     if (plugin.id === "response-healing") continue;
     // Run by the chat path, which validates it (search/web.ts) and searches after the hold.
     if (plugin.id === "web") continue;
-    // Run by the chat path (files/request-files.ts): no engine, "mistral-ocr" or "native".
+    // Run by the chat path (files/request-files.ts): no engine, "mistral-ocr", "cloudflare-ai" (or
+    // its old name "pdf-text") or "native".
     if (plugin.id === "file-parser") {
       const engine = (plugin.pdf as { engine?: unknown } | undefined)?.engine;
-      if (engine === "cloudflare-ai" || engine === "pdf-text") {
-        throw refused(plugin, `pdf.engine ${JSON.stringify(engine)}`, 'PDFs are read with "mistral-ocr" (or "native")');
-      }
-      if (engine !== undefined && engine !== "mistral-ocr" && engine !== "native") {
+      if (engine !== undefined && !["mistral-ocr", "cloudflare-ai", "pdf-text", "native"].includes(engine as string)) {
         throw badRequest(
-          `plugins: "file-parser" pdf.engine ${JSON.stringify(engine)} is unknown (expected "mistral-ocr" or "native")`,
+          `plugins: "file-parser" pdf.engine ${JSON.stringify(engine)} is unknown (expected "mistral-ocr", "cloudflare-ai" or "native")`,
           { plugin: plugin.id },
         );
       }

@@ -1,3 +1,4 @@
+import type { Upload } from "./audio";
 import type { WireFormat } from "./format";
 import type { Script } from "./script";
 
@@ -29,7 +30,7 @@ function errorScript(status: number, code: string | undefined, retryAfter: numbe
 }
 
 /** The pages' Markdown of a PDF's bytes (latin1), as described above; undefined when they are no PDF. */
-function pdfPages(bytes: string): string[] | undefined {
+export function pdfPages(bytes: string): string[] | undefined {
   if (!bytes.startsWith("%PDF-")) return undefined;
   const count = Math.max(1, bytes.match(/\/Type\s*\/Page(?![A-Za-z])/g)?.length ?? 0);
   const shown = [...bytes.matchAll(/\(((?:[^()\\]|\\.)*)\)\s*Tj/g)].map((m) => (m[1] ?? "").replace(/\\(.)/g, "$1"));
@@ -66,4 +67,43 @@ export const mistralOcrFormat: WireFormat = {
   authorized: (headers) => /^Bearer\s+\S+/i.test(headers.authorization ?? ""),
   error: errorScript,
   handle: ({ body }) => ocr(body),
+};
+
+/**
+ * Cloudflare's REST document conversion (`POST /client/v4/accounts/{id}/ai/tomarkdown`, the files
+ * as multipart `files`), what Workers AI's binding calls: `{success, result: [{id, name, mimeType,
+ * format: "markdown", tokens, data}], errors, messages}`, a file it cannot convert
+ * `{format: "error", error}`. A PDF's Markdown is its pages' (as the OCR's above), a blank line
+ * between them.
+ */
+function toMarkdown(body: Json): Script {
+  const files = (Array.isArray(body.files) ? body.files : body.files ? [body.files] : []) as Upload[];
+  const result = files.map((file, i) => {
+    const pages = pdfPages(file.text);
+    const base = { id: `doc-${i}`, name: file.name, mimeType: file.type || "application/pdf" };
+    return pages
+      ? { ...base, format: "markdown", tokens: 0, data: pages.join("\n\n") }
+      : { ...base, format: "error", error: "Unsupported file type" };
+  });
+  return {
+    status: 200,
+    headers: JSON_HEADERS,
+    body: JSON.stringify({ success: true, result, errors: [], messages: [] }),
+  };
+}
+
+export const workersAiFormat: WireFormat = {
+  name: "workers-ai",
+  matches: (rest, method) => method === "POST" && /^\/client\/v4\/accounts\/[^/]+\/ai\/tomarkdown$/.test(rest),
+  authorized: (headers) => /^Bearer\s+\S+/i.test(headers.authorization ?? ""),
+  error: (status) => ({
+    status,
+    headers: JSON_HEADERS,
+    body: JSON.stringify({
+      success: false,
+      result: null,
+      errors: [{ code: status, message: `Emulated error ${status}` }],
+    }),
+  }),
+  handle: ({ body }) => toMarkdown(body),
 };

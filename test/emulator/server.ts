@@ -11,7 +11,7 @@ import type { WireFormat } from "./format";
 import { googleFormat } from "./google";
 import { serveImage } from "./images";
 import { RequestLog } from "./log";
-import { mistralOcrFormat } from "./mistral-ocr";
+import { mistralOcrFormat, workersAiFormat } from "./mistral-ocr";
 import { openaiError, openaiRoute } from "./openai";
 import { play } from "./script";
 import { serveWeb, WEB_PATH } from "./web";
@@ -43,6 +43,7 @@ export const formats: WireFormat[] = [
   cohereFormat,
   googleFormat,
   mistralOcrFormat,
+  workersAiFormat,
   openaiFormat,
 ];
 
