@@ -85,7 +85,7 @@ export async function completeChat(
   c.set("sticky", sticky);
   // `engine: "native"` is served only by endpoints that search by themselves (400 when none does).
   const searching = web ? nativeOnly(web, planned) : planned;
-  // PDFs (file parts): read with Mistral OCR for the endpoints that cannot read them (undefined: none).
+  // PDFs (file parts): read (Mistral OCR, Workers AI) for the endpoints that cannot read them (undefined: none).
   const files = carriesFiles(request.messages) ? await RequestFiles.of(env, request, catalog, searching) : undefined;
   const reading = files ? files.nativeOnly(searching) : searching;
   const attempts = sticky ? sticky.order(reading) : reading;
