@@ -1,4 +1,5 @@
-import * as z from "zod/mini";
+import type * as z from "zod/mini";
+import { $ZodError } from "zod/v4/core";
 import "./zod-locale";
 
 /**
@@ -68,7 +69,7 @@ function sparseParser(schema: LooseObject): SafeParse {
       }
       if (present || field.data !== undefined) out[key] = field.data;
     }
-    if (issues.length > 0) return { success: false, error: new z.core.$ZodError(issues) };
+    if (issues.length > 0) return { success: false, error: new $ZodError(issues) };
     for (const key in input) {
       if (!known.has(key) && key !== "__proto__") out[key] = input[key];
     }

@@ -1,5 +1,5 @@
-import { en } from "zod/locales";
 import * as z from "zod/mini";
+import en from "zod/v4/locales/en.js";
 
 /**
  * zod's English issue messages ("Too small: expected number to be >=1", …), which the 400s quote
