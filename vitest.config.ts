@@ -93,6 +93,9 @@ export default defineConfig({
           enabled: true,
           include: [
             "zod",
+            "zod/mini",
+            "zod/v4/core",
+            "zod/v4/locales/en.js",
             "hono",
             "hono/factory",
             "hono/hono-base",

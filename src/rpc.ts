@@ -1,5 +1,5 @@
 import { WorkerEntrypoint } from "cloudflare:workers";
-import type * as z from "zod";
+import type * as z from "zod/mini";
 import type { creditsData, currentKeyData, generationData, keyData } from "./billing/present";
 import type { ModelData } from "./catalog/present";
 import type { Env } from "./env";

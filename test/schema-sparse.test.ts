@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from "vitest";
-import type * as z from "zod";
+import type * as z from "zod/mini";
 import { ChatRequestSchema } from "../src/schema/chat";
 import { CompletionsRequestSchema } from "../src/schema/completions";
 import { EmbeddingsRequestSchema } from "../src/schema/embeddings";
@@ -81,7 +81,7 @@ const embeddingBodies: unknown[] = [
 ];
 const badEmbeddingBodies: unknown[] = [{ model: "openai/text-embedding-3-small", input: [1.5, 2] }, { input: "" }];
 
-function expectAsZod(schema: z.ZodType, bodies: unknown[]) {
+function expectAsZod(schema: z.ZodMiniType, bodies: unknown[]) {
   const sparse = sparseParserOf(schema);
   if (!sparse) throw new Error("the schema is not marked sparse");
   for (const body of bodies) {

@@ -1,5 +1,5 @@
 import { createMiddleware } from "hono/factory";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { bearerToken } from "../auth/middleware";
 import { accountStub, unwrap } from "../billing/client";
 import { issueKey, patchFromBody, revokeKey } from "../billing/keys-service";

@@ -1,5 +1,5 @@
 import type { Context } from "hono";
-import * as z from "zod";
+import * as z from "zod/mini";
 import { requireKey } from "../auth/middleware";
 import { accountStub, unwrap } from "../billing/client";
 import type { AppEnv } from "../context";
@@ -50,7 +50,7 @@ presetsRoutes.get("/presets/:slug/versions", requireKey, async (c) => {
   return c.json({ data: rows.map((row) => presetVersionData(preset, row)), total_count: total });
 });
 
-const VersionNumber = z.coerce.number().int().positive();
+const VersionNumber = z.coerce.number().check(z.int(), z.positive());
 
 presetsRoutes.get("/presets/:slug/versions/:version", requireKey, async (c) => {
   const auth = c.get("auth");

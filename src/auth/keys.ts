@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import { sha256Hex, toHex } from "../digest";
 
 /** Tollgate API keys look like OpenRouter's: a versioned prefix and 64 hex characters. */
@@ -19,6 +19,6 @@ export const KeyRecordSchema = z.object({
   accountId: z.string(),
   /** The key's hash doubles as its public id (`/keys/{hash}`), as on OpenRouter. */
   keyHash: z.string(),
-  isProvisioning: z.boolean().default(false),
+  isProvisioning: z._default(z.boolean(), false),
 });
 export type KeyRecord = z.infer<typeof KeyRecordSchema>;

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 
 /**
  * The catalog is a data document an operator may replace (KV `CATALOG`, key `catalog`), so it
@@ -6,7 +6,7 @@ import * as z from "zod";
  * Prices are decimal strings of USD per token (or per request/image), parsed exactly by billing.
  */
 
-const decimalPrice = z.string().regex(/^\d+(\.\d+)?$/, 'a non-negative decimal string, e.g. "0.0000025"');
+const decimalPrice = z.string().check(z.regex(/^\d+(\.\d+)?$/, 'a non-negative decimal string, e.g. "0.0000025"'));
 
 /** Wire formats Tollgate has an adapter for. */
 export const AdapterKind = z.enum(["openai", "anthropic", "google", "cohere", "bedrock", "azure"]);
@@ -14,12 +14,12 @@ export type AdapterKind = z.infer<typeof AdapterKind>;
 
 export const ProviderSchema = z.object({
   /** Routing name used in `provider.order/only/ignore`, e.g. "together". */
-  slug: z.string().regex(/^[a-z0-9][a-z0-9-]*$/),
+  slug: z.string().check(z.regex(/^[a-z0-9][a-z0-9-]*$/)),
   /** Display name returned as `provider` in responses, e.g. "Together". */
   name: z.string(),
   adapter: AdapterKind,
   /** The real upstream base URL, e.g. "https://api.together.xyz/v1". */
-  base_url: z.string().url(),
+  base_url: z.string().check(z.url()),
   /** Name of the Worker secret holding this provider's API key, e.g. "TOGETHER_API_KEY". */
   api_key_env: z.string(),
   /** Data policy: `training` is what `provider.data_collection: "deny"` leaves out, `zdr` what `provider.zdr` needs. */
@@ -29,12 +29,12 @@ export const ProviderSchema = z.object({
     /** The provider retains prompts (for abuse monitoring or otherwise). */
     retains_prompts: z.boolean(),
     /** Zero data retention offered for this provider. */
-    zdr: z.boolean().default(false),
+    zdr: z._default(z.boolean(), false),
   }),
-  privacy_policy_url: z.string().url().nullable().default(null),
-  terms_of_service_url: z.string().url().nullable().default(null),
-  status_page_url: z.string().url().nullable().default(null),
-  headquarters: z.string().nullable().default(null),
+  privacy_policy_url: z._default(z.nullable(z.string().check(z.url())), null),
+  terms_of_service_url: z._default(z.nullable(z.string().check(z.url())), null),
+  status_page_url: z._default(z.nullable(z.string().check(z.url())), null),
+  headquarters: z._default(z.nullable(z.string()), null),
 });
 export type Provider = z.infer<typeof ProviderSchema>;
 
@@ -44,9 +44,9 @@ export type Provider = z.infer<typeof ProviderSchema>;
  */
 const optionalPrices = {
   /** Per request, on top of its tokens (Perplexity's search fee). */
-  request: decimalPrice.optional(),
+  request: z.optional(decimalPrice),
   /** Per image in the prompt (OpenRouter's "price per input image"). */
-  image: decimalPrice.optional(),
+  image: z.optional(decimalPrice),
   /**
    * Per token of a generated image (OpenRouter's `image_output`), for models that draw images in a
    * chat reply. Gemini bills an output image as tokens (1290 for a 1024×1024 image) at a rate
@@ -54,29 +54,29 @@ const optionalPrices = {
    * the output the completion price. OpenRouter publishes Gemini's rate in this field ("0.00003",
    * Google's $30 a million), so it is read per token, whatever the SDK's comment ("per output image").
    */
-  image_output: decimalPrice.optional(),
-  input_cache_read: decimalPrice.optional(),
+  image_output: z.optional(decimalPrice),
+  input_cache_read: z.optional(decimalPrice),
   /** A cache write at the provider's default (for Anthropic, 5-minute) lifetime. */
-  input_cache_write: decimalPrice.optional(),
+  input_cache_write: z.optional(decimalPrice),
   /**
    * A 1-hour cache write (Anthropic's `cache_control.ttl: "1h"`), which Anthropic bills at twice
    * the base input price; absent, that is what is charged where `input_cache_write` is listed.
    * Shown in `/models` where listed, as OpenRouter's pricing does.
    */
-  input_cache_write_1h: decimalPrice.optional(),
-  internal_reasoning: decimalPrice.optional(),
+  input_cache_write_1h: z.optional(decimalPrice),
+  internal_reasoning: z.optional(decimalPrice),
   /** Per web search the provider reports running (Perplexity's `num_search_queries`), as OpenRouter lists it. */
-  web_search: decimalPrice.optional(),
+  web_search: z.optional(decimalPrice),
   /**
    * Per search unit a rerank provider bills (Cohere's `meta.billed_units.search_units`: one query
    * with up to 100 documents, each chunk of a long document counting as one). Rerank models only.
    */
-  search_unit: decimalPrice.optional(),
+  search_unit: z.optional(decimalPrice),
   /**
    * Per citation token (Perplexity's `citation_tokens`: search results read, reported beside the
    * prompt), where the provider bills them. Kept out of `/models`, as OpenRouter's pricing has no such field.
    */
-  input_citation: decimalPrice.optional(),
+  input_citation: z.optional(decimalPrice),
 };
 
 /**
@@ -88,9 +88,9 @@ const optionalPrices = {
  * override read without its condition would price every request; it is refused instead.
  */
 export const PricingOverrideSchema = z.strictObject({
-  min_prompt_tokens: z.number().int().nonnegative(),
-  prompt: decimalPrice.optional(),
-  completion: decimalPrice.optional(),
+  min_prompt_tokens: z.number().check(z.int(), z.nonnegative()),
+  prompt: z.optional(decimalPrice),
+  completion: z.optional(decimalPrice),
   ...optionalPrices,
 });
 export type PricingOverride = z.infer<typeof PricingOverrideSchema>;
@@ -100,7 +100,7 @@ export const PricingSchema = z.object({
   completion: decimalPrice,
   ...optionalPrices,
   /** Long-prompt tiers, later entries winning per price where several apply (OpenRouter's rule). */
-  overrides: z.array(PricingOverrideSchema).optional(),
+  overrides: z.optional(z.array(PricingOverrideSchema)),
 });
 export type Pricing = z.infer<typeof PricingSchema>;
 
@@ -119,7 +119,7 @@ export const ClaudeShapeSchema = z.strictObject({
    */
   thinking: z.enum(["budget", "adaptive"]),
   /** The `output_config.effort` values the model takes, lowest first (adaptive thinking only). */
-  efforts: z.array(z.string()).default([]),
+  efforts: z._default(z.array(z.string()), []),
   /** `native`: `output_config.format: {type: "json_schema", schema}`; `tool`: a forced tool carries it. */
   json_schema: z.enum(["tool", "native"]),
   /**
@@ -140,11 +140,11 @@ export const EndpointSchema = z.object({
   /** The model name the upstream API expects, e.g. "meta-llama/Llama-3.3-70B-Instruct-Turbo". */
   provider_model_id: z.string(),
   /** Optional variant tag, e.g. "fp8" or "turbo"; endpoints are addressed as `provider/tag`. */
-  tag: z.string().optional(),
-  context_length: z.number().int().positive(),
-  max_completion_tokens: z.number().int().positive().nullable(),
-  max_prompt_tokens: z.number().int().positive().nullable().default(null),
-  quantization: z.string().nullable().default(null),
+  tag: z.optional(z.string()),
+  context_length: z.number().check(z.int(), z.positive()),
+  max_completion_tokens: z.nullable(z.number().check(z.int(), z.positive())),
+  max_prompt_tokens: z._default(z.nullable(z.number().check(z.int(), z.positive())), null),
+  quantization: z._default(z.nullable(z.string()), null),
   pricing: PricingSchema,
   supported_parameters: z.array(z.string()),
   /**
@@ -152,74 +152,77 @@ export const EndpointSchema = z.object({
    * `thinkingLevel`: each model takes its own set). Absent where reasoning is a token budget
    * (Gemini 2.5's `thinkingBudget`) or not steered at all.
    */
-  thinking_levels: z.array(z.enum(THINKING_LEVELS)).min(1).optional(),
+  thinking_levels: z.optional(z.array(z.enum(THINKING_LEVELS)).check(z.minLength(1))),
   /** Catalog defaults used by `sort: latency/throughput` before live health figures exist. */
-  latency_ms: z.number().positive().optional(),
-  throughput_tps: z.number().positive().optional(),
-  is_moderated: z.boolean().default(false),
-  status: z.number().int().default(0),
+  latency_ms: z.optional(z.number().check(z.positive())),
+  throughput_tps: z.optional(z.number().check(z.positive())),
+  is_moderated: z._default(z.boolean(), false),
+  status: z._default(z.number().check(z.int()), 0),
   /** Claude endpoints with the newest models' request shape (ClaudeShapeSchema); others leave it out. */
-  claude: ClaudeShapeSchema.optional(),
+  claude: z.optional(ClaudeShapeSchema),
   /**
    * The API of the provider's format an endpoint is asked through, where the format has more than
    * one: `responses` is OpenAI's Responses API (POST /responses), where GPT-6 takes function tools
    * while it reasons, as it does not through Chat Completions. Absent: the format's chat API.
    */
-  api: z.enum(["responses"]).optional(),
+  api: z.optional(z.enum(["responses"])),
 });
 export type Endpoint = z.infer<typeof EndpointSchema>;
 
 export const ModelSchema = z.object({
   /** `author/slug`, e.g. "meta-llama/llama-3.3-70b-instruct". */
-  id: z.string().regex(/^[a-z0-9][\w.-]*\/[\w.:-]+$/i),
+  id: z.string().check(z.regex(/^[a-z0-9][\w.-]*\/[\w.:-]+$/i)),
   canonical_slug: z.string(),
   name: z.string(),
   /** Unix seconds of the model's release. */
-  created: z.number().int(),
+  created: z.number().check(z.int()),
   description: z.string(),
-  context_length: z.number().int().positive(),
+  context_length: z.number().check(z.int(), z.positive()),
   /**
    * "chat" models answer /chat/completions and /completions; "embedding" models /embeddings;
    * "rerank" models /rerank; "transcription" models /audio/transcriptions; "speech" models
    * /audio/speech (priced per character of input: their `prompt` price is per character).
    */
-  kind: z.enum(["chat", "embedding", "rerank", "transcription", "speech"]).default("chat"),
+  kind: z._default(z.enum(["chat", "embedding", "rerank", "transcription", "speech"]), "chat"),
   architecture: z.object({
     modality: z.string(),
     input_modalities: z.array(z.string()),
     output_modalities: z.array(z.string()),
     tokenizer: z.string(),
-    instruct_type: z.string().nullable().default(null),
+    instruct_type: z._default(z.nullable(z.string()), null),
   }),
-  hugging_face_id: z.string().nullable().default(null),
-  knowledge_cutoff: z.string().nullable().default(null),
+  hugging_face_id: z._default(z.nullable(z.string()), null),
+  knowledge_cutoff: z._default(z.nullable(z.string()), null),
   /**
    * The model's author allows its outputs to be used to train other models. Only such models serve
    * a request with `provider.enforce_distillable_text: true`; unknown counts as not allowed.
    */
-  distillable: z.boolean().default(false),
+  distillable: z._default(z.boolean(), false),
   /**
    * The day (UTC, `YYYY-MM-DD`) its provider shuts the model down, as OpenRouter's `/models` has
    * it. From that day the gateway neither lists it nor routes to it (a request naming it is a 400
    * that says it was shut down), with no catalog change needed on the day; until then `/models`
    * shows the date, so clients can move off it.
    */
-  expiration_date: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, "a date, YYYY-MM-DD")
-    .refine((date) => Number.isFinite(Date.parse(`${date}T00:00:00Z`)), "a valid date")
-    .nullable()
-    .default(null),
-  endpoints: z.array(EndpointSchema).min(1),
+  expiration_date: z._default(
+    z.nullable(
+      z.string().check(
+        z.regex(/^\d{4}-\d{2}-\d{2}$/, "a date, YYYY-MM-DD"),
+        z.refine((date) => Number.isFinite(Date.parse(`${date}T00:00:00Z`)), "a valid date"),
+      ),
+    ),
+    null,
+  ),
+  endpoints: z.array(EndpointSchema).check(z.minLength(1)),
 });
 export type Model = z.infer<typeof ModelSchema>;
 export type ModelInput = z.input<typeof ModelSchema>;
 
 export const CatalogSchema = z.object({
-  providers: z.array(ProviderSchema).min(1),
-  models: z.array(ModelSchema).min(1),
+  providers: z.array(ProviderSchema).check(z.minLength(1)),
+  models: z.array(ModelSchema).check(z.minLength(1)),
   /** Models tried in order by `openrouter/auto`. */
-  auto_models: z.array(z.string()).default([]),
+  auto_models: z._default(z.array(z.string()), []),
 });
 export type Catalog = z.infer<typeof CatalogSchema>;
 export type CatalogInput = z.input<typeof CatalogSchema>;

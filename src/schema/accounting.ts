@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import { parseInterval } from "../billing/windows";
 
 /**
@@ -6,17 +6,17 @@ import { parseInterval } from "../billing/windows";
  * operator admin API. Amounts are USD; unknown fields are ignored, as OpenRouter does.
  */
 
-const usd = z.number().finite().nonnegative().max(9_000_000, "must be at most 9000000 USD");
+const usd = z.number().check(z.nonnegative(), z.lte(9_000_000, "must be at most 9000000 USD"));
 
 export const LimitResetSchema = z.enum(["daily", "weekly", "monthly"]);
 
 /** Tollgate extension: a per-key request rate limit, e.g. `{"requests": 60, "interval": "1m"}`. */
 export const RateLimitSchema = z.object({
-  requests: z.number().int().positive().max(1_000_000),
-  interval: z.string().refine((s) => parseInterval(s) !== null, 'must look like "10s", "1m", "1h" or "1d"'),
+  requests: z.number().check(z.int(), z.positive(), z.lte(1_000_000)),
+  interval: z.string().check(z.refine((s) => parseInterval(s) !== null, 'must look like "10s", "1m", "1h" or "1d"')),
 });
 
-const keyName = z.string().trim().min(1, "must not be empty").max(200);
+const keyName = z.string().check(z.trim(), z.minLength(1, "must not be empty"), z.maxLength(200));
 
 /**
  * When a key stops working. A time already past would make a key refused (401) from its first
@@ -24,17 +24,17 @@ const keyName = z.string().trim().min(1, "must not be empty").max(200);
  */
 const expiresAt = z.iso
   .datetime({ offset: true })
-  .refine((value) => Date.parse(value) > Date.now(), "must be in the future");
+  .check(z.refine((value) => Date.parse(value) > Date.now(), "must be in the future"));
 
 /** POST /keys (and the admin create-key body, which adds `provisioning`). */
 export const CreateKeyBodySchema = z.object({
   name: keyName,
-  limit: usd.nullable().optional(),
-  limit_reset: LimitResetSchema.nullable().optional(),
-  include_byok_in_limit: z.boolean().optional(),
-  expires_at: expiresAt.nullable().optional(),
-  creator_user_id: z.string().max(200).nullable().optional(),
-  rate_limit: RateLimitSchema.nullable().optional(),
+  limit: z.optional(z.nullable(usd)),
+  limit_reset: z.optional(z.nullable(LimitResetSchema)),
+  include_byok_in_limit: z.optional(z.boolean()),
+  expires_at: z.optional(z.nullable(expiresAt)),
+  creator_user_id: z.optional(z.nullable(z.string().check(z.maxLength(200)))),
+  rate_limit: z.optional(z.nullable(RateLimitSchema)),
 });
 export type CreateKeyBody = z.infer<typeof CreateKeyBodySchema>;
 
@@ -43,55 +43,52 @@ export type CreateKeyBody = z.infer<typeof CreateKeyBodySchema>;
  * taken rather than ignored, since a 200 that left the expiry as it was would be read as done.
  */
 export const UpdateKeyBodySchema = z.object({
-  name: keyName.optional(),
-  expires_at: expiresAt.nullable().optional(),
-  disabled: z.boolean().optional(),
-  limit: usd.nullable().optional(),
-  limit_reset: LimitResetSchema.nullable().optional(),
-  include_byok_in_limit: z.boolean().optional(),
-  rate_limit: RateLimitSchema.nullable().optional(),
+  name: z.optional(keyName),
+  expires_at: z.optional(z.nullable(expiresAt)),
+  disabled: z.optional(z.boolean()),
+  limit: z.optional(z.nullable(usd)),
+  limit_reset: z.optional(z.nullable(LimitResetSchema)),
+  include_byok_in_limit: z.optional(z.boolean()),
+  rate_limit: z.optional(z.nullable(RateLimitSchema)),
 });
 export type UpdateKeyBody = z.infer<typeof UpdateKeyBodySchema>;
 
 /** GET /keys query. */
 export const ListKeysQuerySchema = z.object({
-  offset: z.coerce.number().int().nonnegative().default(0),
-  include_disabled: z
-    .enum(["true", "false", "1", "0"])
-    .optional()
-    .transform((v) => v === "true" || v === "1"),
+  offset: z._default(z.coerce.number().check(z.int(), z.nonnegative()), 0),
+  include_disabled: z.pipe(
+    z.optional(z.enum(["true", "false", "1", "0"])),
+    z.transform((v) => v === "true" || v === "1"),
+  ),
 });
 
 export const AccountIdSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "must be 1-64 letters, digits, '_' or '-'");
+  .check(z.regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/, "must be 1-64 letters, digits, '_' or '-'"));
 
 /** POST /admin/accounts. */
 export const CreateAccountBodySchema = z.object({
-  name: z.string().trim().min(1, "must not be empty").max(200),
+  name: z.string().check(z.trim(), z.minLength(1, "must not be empty"), z.maxLength(200)),
   /** Optional: choose the account id (e.g. "dev"); a random one is made otherwise. */
-  id: AccountIdSchema.optional(),
+  id: z.optional(AccountIdSchema),
 });
 
 /** A USD amount as a decimal string ("10", "-2.5", "0.000001") or a JSON number. */
 const signedUsd = z.union([
-  z
-    .string()
-    .trim()
-    .regex(/^-?\d+(\.\d{1,9})?$/, "must be a decimal USD amount with at most 9 decimals"),
-  z.number().finite(),
+  z.string().check(z.trim(), z.regex(/^-?\d+(\.\d{1,9})?$/, "must be a decimal USD amount with at most 9 decimals")),
+  z.number(),
 ]);
 
 /** POST /admin/accounts/{id}/credits. */
 export const GrantBodySchema = z.object({
-  amount: signedUsd.refine((v) => Number(v) !== 0, "must not be zero"),
-  reason: z.string().trim().min(1, "must not be empty").max(500),
-  idempotency_id: z.string().trim().min(1, "must not be empty").max(200),
+  amount: signedUsd.check(z.refine((v) => Number(v) !== 0, "must not be zero")),
+  reason: z.string().check(z.trim(), z.minLength(1, "must not be empty"), z.maxLength(500)),
+  idempotency_id: z.string().check(z.trim(), z.minLength(1, "must not be empty"), z.maxLength(200)),
 });
 
 /** POST /admin/accounts/{id}/keys. */
-export const AdminCreateKeyBodySchema = CreateKeyBodySchema.extend({
-  provisioning: z.boolean().optional(),
+export const AdminCreateKeyBodySchema = z.extend(CreateKeyBodySchema, {
+  provisioning: z.optional(z.boolean()),
 });
 
 /** Days of activity `GET /activity` covers: the last 30 completed UTC days, as OpenRouter's. */
@@ -103,16 +100,16 @@ export const ACTIVITY_DAYS = 30;
  * by name rather than answered as if every account had one.
  */
 export const ActivityQuerySchema = z.object({
-  date: z
-    .string()
-    .regex(/^\d{4}-\d{2}-\d{2}$/, "must be a UTC date as YYYY-MM-DD")
-    .refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)), "must be a UTC date as YYYY-MM-DD")
-    .optional(),
-  api_key_hash: z
-    .string()
-    .regex(/^[0-9a-f]{64}$/, "must be a key's hash (64 hexadecimal digits, as /keys lists it)")
-    .optional(),
-  user_id: z.string().min(1).max(1000).optional(),
-  group_by: z.never({ error: "workspaces are not supported: an account here has none" }).optional(),
-  workspace_id: z.never({ error: "workspaces are not supported: an account here has none" }).optional(),
+  date: z.optional(
+    z.string().check(
+      z.regex(/^\d{4}-\d{2}-\d{2}$/, "must be a UTC date as YYYY-MM-DD"),
+      z.refine((value) => !Number.isNaN(Date.parse(`${value}T00:00:00Z`)), "must be a UTC date as YYYY-MM-DD"),
+    ),
+  ),
+  api_key_hash: z.optional(
+    z.string().check(z.regex(/^[0-9a-f]{64}$/, "must be a key's hash (64 hexadecimal digits, as /keys lists it)")),
+  ),
+  user_id: z.optional(z.string().check(z.minLength(1), z.maxLength(1000))),
+  group_by: z.optional(z.never({ error: "workspaces are not supported: an account here has none" })),
+  workspace_id: z.optional(z.never({ error: "workspaces are not supported: an account here has none" })),
 });

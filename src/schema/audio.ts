@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import { base64Problem, withoutWhitespace } from "./base64";
 import { EndUser, MAX_SESSION_ID_LENGTH, ModelId, ProviderPreferences } from "./chat";
 import { sparse } from "./sparse";
@@ -22,19 +22,22 @@ type Base64Decoder = { fromBase64(text: string): Uint8Array };
  * Parsed into the bytes, which is what an upload (`file`) brings too, so both forms are one request.
  */
 const InputAudio = z.looseObject({
-  data: z
-    .string({ error: "input_audio.data must be a string of base64 audio" })
-    .overwrite(withoutWhitespace)
-    .check((ctx) => {
-      const problem = base64Problem(ctx.value);
-      if (problem) ctx.issues.push({ code: "custom", message: `input_audio.data: ${problem}`, input: ctx.value });
-    })
-    // The runtime's native decoder (TC39's Uint8Array base64, which workerd ships); checked above.
-    .transform((data) => (Uint8Array as unknown as Base64Decoder).fromBase64(data)),
-  format: z
-    .string({ error: "input_audio.format must be a string" })
-    .transform((format) => format.toLowerCase())
-    .pipe(AudioFormat),
+  data: z.pipe(
+    z
+      .string({ error: "input_audio.data must be a string of base64 audio" })
+      .check(z.overwrite(withoutWhitespace), (ctx) => {
+        const problem = base64Problem(ctx.value);
+        if (problem) ctx.issues.push({ code: "custom", message: `input_audio.data: ${problem}`, input: ctx.value });
+      }),
+    z.transform((data) => (Uint8Array as unknown as Base64Decoder).fromBase64(data)),
+  ),
+  format: z.pipe(
+    z.pipe(
+      z.string({ error: "input_audio.format must be a string" }),
+      z.transform((format) => format.toLowerCase()),
+    ),
+    AudioFormat,
+  ),
 });
 
 /** A multipart upload's audio, checked (present, not empty, its format told) where it was read (transcription-upload.ts). */
@@ -60,30 +63,26 @@ function transcriptionRequest<Audio extends typeof InputAudio | typeof UploadedA
     z.looseObject({
       model: ModelId,
       input_audio: inputAudio,
-      language: z
-        .string()
-        .regex(/^[a-z]{2,3}$/i, "an ISO-639-1 language code, e.g. en")
-        .optional(),
+      language: z.optional(z.string().check(z.regex(/^[a-z]{2,3}$/i, "an ISO-639-1 language code, e.g. en"))),
       // OpenAI's: text to guide the transcript's style or carry on from a previous segment.
-      prompt: z.string({ error: "prompt must be text" }).optional(),
-      temperature: z.number().min(0, "between 0 and 1").max(1, "between 0 and 1").optional(),
-      response_format: z
-        .enum(TRANSCRIPTION_REPLY_FORMATS, {
+      prompt: z.optional(z.string({ error: "prompt must be text" })),
+      temperature: z.optional(z.number().check(z.gte(0, "between 0 and 1"), z.lte(1, "between 0 and 1"))),
+      response_format: z.optional(
+        z.enum(TRANSCRIPTION_REPLY_FORMATS, {
           error: `response_format must be one of ${TRANSCRIPTION_REPLY_FORMATS.join(", ")} (srt, vtt and diarized_json are not supported)`,
-        })
-        .optional(),
-      timestamp_granularities: z
-        .array(z.enum(["word", "segment"]))
-        .max(2)
-        .optional(),
+        }),
+      ),
+      timestamp_granularities: z.optional(z.array(z.enum(["word", "segment"])).check(z.maxLength(2))),
       // OpenAI's streamed transcription (server-sent events) is not served: a client asking for it
       // would read a JSON reply as a broken stream.
-      stream: z
-        .literal(false, { error: "stream: streamed transcription is not supported; leave it out or false" })
-        .optional(),
+      stream: z.optional(
+        z.literal(false, { error: "stream: streamed transcription is not supported; leave it out or false" }),
+      ),
       user: EndUser,
-      session_id: z.string().max(MAX_SESSION_ID_LENGTH, `at most ${MAX_SESSION_ID_LENGTH} characters`).optional(),
-      provider: ProviderPreferences.nullish(),
+      session_id: z.optional(
+        z.string().check(z.maxLength(MAX_SESSION_ID_LENGTH, `at most ${MAX_SESSION_ID_LENGTH} characters`)),
+      ),
+      provider: z.nullish(ProviderPreferences),
     }),
   );
 }
@@ -114,22 +113,25 @@ const SPEECH_FORMATS = Object.keys(SPEECH_MEDIA_TYPES) as [SpeechFormat, ...Spee
 export const SpeechRequestSchema = sparse(
   z.looseObject({
     model: ModelId,
-    input: z.string({ error: "input must be the text to speak" }).min(1, "input must not be empty"),
-    voice: z.string().min(1).max(64).optional(),
-    response_format: z
-      .enum(SPEECH_FORMATS, { error: `response_format must be one of ${SPEECH_FORMATS.join(", ")}` })
-      .optional(),
-    speed: z.number().min(0.25, "between 0.25 and 4").max(4, "between 0.25 and 4").optional(),
-    instructions: z.string().max(4096).optional(),
-    input_references: z
-      .unknown()
-      .refine((value) => value === undefined, {
-        error: "input_references (voice cloning) is not supported: no speech model in the catalog clones voices",
-      })
-      .optional(),
+    input: z.string({ error: "input must be the text to speak" }).check(z.minLength(1, "input must not be empty")),
+    voice: z.optional(z.string().check(z.minLength(1), z.maxLength(64))),
+    response_format: z.optional(
+      z.enum(SPEECH_FORMATS, { error: `response_format must be one of ${SPEECH_FORMATS.join(", ")}` }),
+    ),
+    speed: z.optional(z.number().check(z.gte(0.25, "between 0.25 and 4"), z.lte(4, "between 0.25 and 4"))),
+    instructions: z.optional(z.string().check(z.maxLength(4096))),
+    input_references: z.optional(
+      z.unknown().check(
+        z.refine((value) => value === undefined, {
+          error: "input_references (voice cloning) is not supported: no speech model in the catalog clones voices",
+        }),
+      ),
+    ),
     user: EndUser,
-    session_id: z.string().max(MAX_SESSION_ID_LENGTH, `at most ${MAX_SESSION_ID_LENGTH} characters`).optional(),
-    provider: ProviderPreferences.nullish(),
+    session_id: z.optional(
+      z.string().check(z.maxLength(MAX_SESSION_ID_LENGTH, `at most ${MAX_SESSION_ID_LENGTH} characters`)),
+    ),
+    provider: z.nullish(ProviderPreferences),
   }),
 );
 export type SpeechRequest = z.infer<typeof SpeechRequestSchema>;

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import { base64Problem, withoutWhitespace } from "./base64";
 import { badRequest } from "./errors";
 import { entries, items } from "./items";
@@ -12,14 +12,14 @@ import { sparse } from "./sparse";
  * Most fields are nullable because official SDKs send explicit nulls for unset options.
  */
 
-const nullish = <T extends z.ZodType>(schema: T) => schema.nullish();
+const nullish = <T extends z.ZodMiniType>(schema: T) => z.nullish(schema);
 
 export const CacheControl = z.looseObject({ type: z.string() });
 
 export const TextPart = z.looseObject({
   type: z.literal("text"),
   text: z.string(),
-  cache_control: CacheControl.optional(),
+  cache_control: z.optional(CacheControl),
 });
 /**
  * A URL or a `data:` URL, which must carry base64 (`data:<media type>;base64,<data>`), the one form
@@ -29,20 +29,20 @@ export const TextPart = z.looseObject({
  * refused it with a 400 naming no part of the client's request), checked without a copy of it
  * (base64.ts). Line-wrapped base64 is unwrapped: the request goes on with the data in one piece.
  */
-const MediaUrl = z
-  .string()
-  .overwrite((url) => (/^data:/i.test(url) ? withoutWhitespace(url) : url))
-  .check((ctx) => {
+const MediaUrl = z.string().check(
+  z.overwrite((url) => (/^data:/i.test(url) ? withoutWhitespace(url) : url)),
+  (ctx) => {
     const url = ctx.value;
     if (!/^data:/i.test(url)) return;
     const prefix = /^data:[^;,]+;base64,/.exec(url);
     const problem = prefix ? base64Problem(url.slice(prefix[0].length)) : "data:<media type>;base64,<data>";
     if (problem) ctx.issues.push({ code: "custom", message: `a data: URL must be base64: ${problem}`, input: url });
-  });
+  },
+);
 
 export const ImagePart = z.looseObject({
   type: z.literal("image_url"),
-  image_url: z.union([MediaUrl, z.looseObject({ url: MediaUrl, detail: z.enum(["auto", "low", "high"]).optional() })]),
+  image_url: z.union([MediaUrl, z.looseObject({ url: MediaUrl, detail: z.optional(z.enum(["auto", "low", "high"])) })]),
 });
 export const AudioPart = z.looseObject({
   type: z.literal("input_audio"),
@@ -51,9 +51,9 @@ export const AudioPart = z.looseObject({
 export const FilePart = z.looseObject({
   type: z.literal("file"),
   file: z.looseObject({
-    filename: z.string().optional(),
-    file_data: MediaUrl.optional(),
-    file_id: z.string().optional(),
+    filename: z.optional(z.string()),
+    file_data: z.optional(MediaUrl),
+    file_id: z.optional(z.string()),
   }),
 });
 export const ContentPart = z.discriminatedUnion("type", [TextPart, ImagePart, AudioPart, FilePart]);
@@ -64,7 +64,7 @@ export type MessageContent = z.infer<typeof Content>;
 
 export const ToolCall = z.looseObject({
   id: z.string(),
-  type: z.literal("function").default("function"),
+  type: z._default(z.literal("function"), "function"),
   function: z.looseObject({ name: z.string(), arguments: z.string() }),
 });
 export type ToolCall = z.infer<typeof ToolCall>;
@@ -72,25 +72,25 @@ export type ToolCall = z.infer<typeof ToolCall>;
 /** Reasoning blocks round-tripped by clients so providers can continue a thinking turn. */
 export const ReasoningDetail = z.looseObject({
   type: z.string(),
-  text: z.string().nullish(),
-  summary: z.string().nullish(),
-  data: z.string().nullish(),
-  signature: z.string().nullish(),
-  id: z.string().nullish(),
-  format: z.string().nullish(),
-  index: z.number().int().optional(),
+  text: z.nullish(z.string()),
+  summary: z.nullish(z.string()),
+  data: z.nullish(z.string()),
+  signature: z.nullish(z.string()),
+  id: z.nullish(z.string()),
+  format: z.nullish(z.string()),
+  index: z.optional(z.number().check(z.int())),
 });
 export type ReasoningDetail = z.infer<typeof ReasoningDetail>;
 
 export const SystemMessage = z.looseObject({
   role: z.enum(["system", "developer"]),
   content: Content,
-  name: z.string().optional(),
+  name: z.optional(z.string()),
 });
 export const UserMessage = z.looseObject({
   role: z.literal("user"),
   content: Content,
-  name: z.string().optional(),
+  name: z.optional(z.string()),
 });
 /**
  * An image an assistant turn drew, as a client sends the turn back (OpenRouter's `images`, which
@@ -98,25 +98,25 @@ export const UserMessage = z.looseObject({
  * drew before.
  */
 export const AssistantImage = z.looseObject({
-  type: z.literal("image_url").optional(),
+  type: z.optional(z.literal("image_url")),
   image_url: z.looseObject({ url: MediaUrl }),
 });
 
 export const AssistantMessage = z.looseObject({
   role: z.literal("assistant"),
-  content: Content.nullish(),
-  name: z.string().optional(),
-  tool_calls: items(ToolCall).nullish(),
-  refusal: z.string().nullish(),
-  reasoning: z.string().nullish(),
-  reasoning_details: items(ReasoningDetail).nullish(),
-  images: items(AssistantImage).nullish(),
+  content: z.nullish(Content),
+  name: z.optional(z.string()),
+  tool_calls: z.nullish(items(ToolCall)),
+  refusal: z.nullish(z.string()),
+  reasoning: z.nullish(z.string()),
+  reasoning_details: z.nullish(items(ReasoningDetail)),
+  images: z.nullish(items(AssistantImage)),
 });
 export const ToolMessage = z.looseObject({
   role: z.literal("tool"),
   content: Content,
   tool_call_id: z.string(),
-  name: z.string().optional(),
+  name: z.optional(z.string()),
 });
 export const Message = z.discriminatedUnion("role", [SystemMessage, UserMessage, AssistantMessage, ToolMessage]);
 export type Message = z.infer<typeof Message>;
@@ -124,12 +124,12 @@ export type Message = z.infer<typeof Message>;
 export const FunctionTool = z.looseObject({
   type: z.literal("function"),
   function: z.looseObject({
-    name: z.string().regex(/^[a-zA-Z0-9_.-]{1,128}$/, "letters, digits, _ . - (max 128)"),
-    description: z.string().optional(),
-    parameters: z.record(z.string(), z.unknown()).optional(),
-    strict: z.boolean().nullish(),
+    name: z.string().check(z.regex(/^[a-zA-Z0-9_.-]{1,128}$/, "letters, digits, _ . - (max 128)")),
+    description: z.optional(z.string()),
+    parameters: z.optional(z.record(z.string(), z.unknown())),
+    strict: z.nullish(z.boolean()),
   }),
-  cache_control: CacheControl.optional(),
+  cache_control: z.optional(CacheControl),
 });
 export type FunctionTool = z.infer<typeof FunctionTool>;
 
@@ -139,18 +139,21 @@ export type FunctionTool = z.infer<typeof FunctionTool>;
  * the type, so a function tool is checked once, as before. Typed as what it takes (a service
  * binding's caller sees either form) and gives.
  */
-const ToolEntry = z.unknown().transform((value, ctx): FunctionTool => {
-  const type = (value as { type?: unknown } | null)?.type;
-  const server = typeof type === "string" && type.startsWith("openrouter:");
-  const result = server ? ServerTool.safeParse(value) : FunctionTool.safeParse(value);
-  if (result.success) {
-    // `server_tool` is the gateway's mark of a server tool, never the client's to set.
-    if (!server && "server_tool" in result.data) delete result.data.server_tool;
-    return result.data;
-  }
-  for (const issue of result.error.issues) ctx.issues.push(issue as z.core.$ZodRawIssue);
-  return z.NEVER;
-}) as unknown as z.ZodType<FunctionTool, z.input<typeof FunctionTool> | z.input<typeof ServerTool>>;
+const ToolEntry = z.pipe(
+  z.unknown(),
+  z.transform((value, ctx): FunctionTool => {
+    const type = (value as { type?: unknown } | null)?.type;
+    const server = typeof type === "string" && type.startsWith("openrouter:");
+    const result = server ? ServerTool.safeParse(value) : FunctionTool.safeParse(value);
+    if (result.success) {
+      // `server_tool` is the gateway's mark of a server tool, never the client's to set.
+      if (!server && "server_tool" in result.data) delete result.data.server_tool;
+      return result.data;
+    }
+    for (const issue of result.error.issues) ctx.issues.push(issue as z.core.$ZodRawIssue);
+    return z.NEVER;
+  }),
+) as unknown as z.ZodMiniType<FunctionTool, z.input<typeof FunctionTool> | z.input<typeof ServerTool>>;
 
 export const ToolChoice = z.union([
   z.enum(["none", "auto", "required"]),
@@ -165,37 +168,37 @@ export const ResponseFormat = z.discriminatedUnion("type", [
     type: z.literal("json_schema"),
     json_schema: z.looseObject({
       name: z.string(),
-      description: z.string().optional(),
-      schema: z.record(z.string(), z.unknown()).optional(),
-      strict: z.boolean().nullish(),
+      description: z.optional(z.string()),
+      schema: z.optional(z.record(z.string(), z.unknown())),
+      strict: z.nullish(z.boolean()),
     }),
   }),
 ]);
 export type ResponseFormat = z.infer<typeof ResponseFormat>;
 
 export const Reasoning = z.looseObject({
-  effort: z.enum(["xhigh", "high", "medium", "low", "minimal", "none"]).nullish(),
-  max_tokens: z.number().int().positive().nullish(),
-  exclude: z.boolean().nullish(),
-  enabled: z.boolean().nullish(),
+  effort: z.nullish(z.enum(["xhigh", "high", "medium", "low", "minimal", "none"])),
+  max_tokens: z.nullish(z.number().check(z.int(), z.positive())),
+  exclude: z.nullish(z.boolean()),
+  enabled: z.nullish(z.boolean()),
 });
 export type Reasoning = z.infer<typeof Reasoning>;
 
 /** OpenRouter's preferred_max_latency / preferred_min_throughput: a number applies to the p50. */
 const PercentileCutoffs = z.union([
-  z.number().nonnegative(),
+  z.number().check(z.nonnegative()),
   z.looseObject({
-    p50: z.number().nonnegative().nullish(),
-    p75: z.number().nonnegative().nullish(),
-    p90: z.number().nonnegative().nullish(),
-    p99: z.number().nonnegative().nullish(),
+    p50: z.nullish(z.number().check(z.nonnegative())),
+    p75: z.nullish(z.number().check(z.nonnegative())),
+    p90: z.nullish(z.number().check(z.nonnegative())),
+    p99: z.nullish(z.number().check(z.nonnegative())),
   }),
 ]);
 
 /** `exacto`: quality first, which the gateway reads as fewest recent failures (routing/plan.ts). */
 const SortBy = z.enum(["price", "throughput", "latency", "exacto"]);
 
-const PriceLimit = z.union([z.number().nonnegative(), z.string().regex(/^\d+(\.\d+)?$/)]);
+const PriceLimit = z.union([z.number().check(z.nonnegative()), z.string().check(z.regex(/^\d+(\.\d+)?$/))]);
 
 export const ProviderPreferences = z.looseObject({
   order: nullish(items(z.string())),
@@ -212,16 +215,16 @@ export const ProviderPreferences = z.looseObject({
     z.union([
       SortBy,
       // `partition: "none"` sorts the endpoints of every requested model together (routing/plan.ts).
-      z.looseObject({ by: SortBy.nullish(), partition: z.string().nullish() }),
+      z.looseObject({ by: z.nullish(SortBy), partition: z.nullish(z.string()) }),
     ]),
   ),
   /** USD per million tokens for prompt/completion (as OpenRouter documents), USD per request/image. */
   max_price: nullish(
     z.looseObject({
-      prompt: PriceLimit.optional(),
-      completion: PriceLimit.optional(),
-      request: PriceLimit.optional(),
-      image: PriceLimit.optional(),
+      prompt: z.optional(PriceLimit),
+      completion: z.optional(PriceLimit),
+      request: z.optional(PriceLimit),
+      image: z.optional(PriceLimit),
     }),
   ),
   /** Seconds to first token: a number (the p50) or cutoffs by percentile. A preference, not a filter. */
@@ -246,12 +249,9 @@ export const Modality = z.enum(["text", "image", "audio"]);
  */
 export const ImageConfig = z.looseObject({
   /** "16:9": Gemini's imageConfig.aspectRatio. */
-  aspect_ratio: z
-    .string()
-    .regex(/^\d{1,2}:\d{1,2}$/, 'a ratio of width to height, e.g. "16:9"')
-    .optional(),
+  aspect_ratio: z.optional(z.string().check(z.regex(/^\d{1,2}:\d{1,2}$/, 'a ratio of width to height, e.g. "16:9"'))),
   /** "1K", "2K", "4K": Gemini's imageConfig.imageSize (models that take it: Gemini 3 Pro Image). */
-  image_size: z.string().optional(),
+  image_size: z.optional(z.string()),
 });
 export type ImageConfig = z.infer<typeof ImageConfig>;
 
@@ -262,10 +262,16 @@ export type ImageConfig = z.infer<typeof ImageConfig>;
  * dead letters. OpenAI takes 64 characters and Anthropic's user_id 256; this takes 4× the longer.
  */
 export const MAX_USER_LENGTH = 1024;
-export const EndUser = z
-  .string()
-  .max(MAX_USER_LENGTH, `at most ${MAX_USER_LENGTH} characters (an id for the end user, kept with each generation)`)
-  .optional();
+export const EndUser = z.optional(
+  z
+    .string()
+    .check(
+      z.maxLength(
+        MAX_USER_LENGTH,
+        `at most ${MAX_USER_LENGTH} characters (an id for the end user, kept with each generation)`,
+      ),
+    ),
+);
 
 /**
  * Longest model id taken (catalog ids are tens of characters). A longer one cannot name a model,
@@ -290,55 +296,59 @@ export function sessionIdOf(request: Request, named?: string | null): string | n
 }
 export const ModelId = z
   .string()
-  .min(1)
-  .max(MAX_MODEL_ID_LENGTH, `at most ${MAX_MODEL_ID_LENGTH} characters (a model id)`);
+  .check(z.minLength(1), z.maxLength(MAX_MODEL_ID_LENGTH, `at most ${MAX_MODEL_ID_LENGTH} characters (a model id)`));
 
 /** Fields shared by chat and legacy completions: routing, sampling, accounting. */
 export const CommonRequestFields = {
-  model: ModelId.optional(),
+  model: z.optional(ModelId),
   /** A preset of the account to apply (presets/apply.ts); also named in `model` as `@preset/<slug>`. */
-  preset: z
-    .string()
-    .min(1)
-    .max(MAX_MODEL_ID_LENGTH, `at most ${MAX_MODEL_ID_LENGTH} characters (a preset slug)`)
-    .nullish(),
-  models: z.array(ModelId).max(10).optional(),
-  route: z.enum(["fallback"]).nullish(),
-  provider: ProviderPreferences.nullish(),
-  transforms: items(z.string()).optional(),
-  usage: z.looseObject({ include: z.boolean().optional() }).nullish(),
+  preset: z.nullish(
+    z
+      .string()
+      .check(
+        z.minLength(1),
+        z.maxLength(MAX_MODEL_ID_LENGTH, `at most ${MAX_MODEL_ID_LENGTH} characters (a preset slug)`),
+      ),
+  ),
+  models: z.optional(z.array(ModelId).check(z.maxLength(10))),
+  route: z.nullish(z.enum(["fallback"])),
+  provider: z.nullish(ProviderPreferences),
+  transforms: z.optional(items(z.string())),
+  usage: z.nullish(z.looseObject({ include: z.optional(z.boolean()) })),
   user: EndUser,
   /** The conversation's name for sticky routing (routing/sticky.ts), as the `x-session-id` header also gives it. */
-  session_id: z.string().max(MAX_SESSION_ID_LENGTH, `at most ${MAX_SESSION_ID_LENGTH} characters`).optional(),
+  session_id: z.optional(
+    z.string().check(z.maxLength(MAX_SESSION_ID_LENGTH, `at most ${MAX_SESSION_ID_LENGTH} characters`)),
+  ),
   /** OpenRouter's `debug.echo_upstream_body`: a stream's first chunk shows the body sent upstream. */
-  debug: z.looseObject({ echo_upstream_body: z.boolean().nullish() }).nullish(),
+  debug: z.nullish(z.looseObject({ echo_upstream_body: z.nullish(z.boolean()) })),
   /** What ends a server-tool loop early (schema/server-tools.ts); not sent on. */
-  stop_server_tools_when: StopServerToolsWhen.optional(),
+  stop_server_tools_when: z.optional(StopServerToolsWhen),
   /** OpenAI's cache key, sent on to the provider; also sticky routing's name for a conversation with no session_id. */
-  prompt_cache_key: z.string().nullish(),
-  metadata: entries(z.string()).optional(),
-  stream: z.boolean().nullish(),
-  stream_options: z.looseObject({ include_usage: z.boolean().nullish() }).nullish(),
-  max_tokens: z.number().int().positive().nullish(),
-  temperature: z.number().min(0).max(2).nullish(),
-  top_p: z.number().min(0).max(1).nullish(),
-  top_k: z.number().int().nonnegative().nullish(),
-  top_a: z.number().min(0).max(1).nullish(),
-  min_p: z.number().min(0).max(1).nullish(),
-  frequency_penalty: z.number().min(-2).max(2).nullish(),
-  presence_penalty: z.number().min(-2).max(2).nullish(),
-  repetition_penalty: z.number().min(0).max(2).nullish(),
-  seed: z.number().int().nullish(),
+  prompt_cache_key: z.nullish(z.string()),
+  metadata: z.optional(entries(z.string())),
+  stream: z.nullish(z.boolean()),
+  stream_options: z.nullish(z.looseObject({ include_usage: z.nullish(z.boolean()) })),
+  max_tokens: z.nullish(z.number().check(z.int(), z.positive())),
+  temperature: z.nullish(z.number().check(z.gte(0), z.lte(2))),
+  top_p: z.nullish(z.number().check(z.gte(0), z.lte(1))),
+  top_k: z.nullish(z.number().check(z.int(), z.nonnegative())),
+  top_a: z.nullish(z.number().check(z.gte(0), z.lte(1))),
+  min_p: z.nullish(z.number().check(z.gte(0), z.lte(1))),
+  frequency_penalty: z.nullish(z.number().check(z.gte(-2), z.lte(2))),
+  presence_penalty: z.nullish(z.number().check(z.gte(-2), z.lte(2))),
+  repetition_penalty: z.nullish(z.number().check(z.gte(0), z.lte(2))),
+  seed: z.nullish(z.number().check(z.int())),
   // No cap on the count: OpenRouter and its SDK take any number (an upstream with a limit of its
   // own answers for itself).
-  stop: z.union([z.string(), items(z.string())]).nullish(),
-  logit_bias: entries(z.number()).nullish(),
-  logprobs: z.boolean().nullish(),
-  top_logprobs: z.number().int().min(0).max(20).nullish(),
+  stop: z.nullish(z.union([z.string(), items(z.string())])),
+  logit_bias: z.nullish(entries(z.number())),
+  logprobs: z.nullish(z.boolean()),
+  top_logprobs: z.nullish(z.number().check(z.int(), z.gte(0), z.lte(20))),
   // OpenAI's limit, chat and legacy completions alike.
-  n: z.number().int().min(1).max(128).nullish(),
+  n: z.nullish(z.number().check(z.int(), z.gte(1), z.lte(128))),
   // Validated on legacy completions too, which refuse image output (generation/chat.ts).
-  modalities: items(Modality).optional(),
+  modalities: z.optional(items(Modality)),
 };
 
 /**
@@ -353,23 +363,24 @@ export const ChatRequestSchema = sparse(
     ...CommonRequestFields,
     // zod checks the length before the messages, so a longer array is refused at once.
     messages: items(Message, (array) =>
-      array
-        .min(1, "messages must contain at least one message")
-        .max(MAX_MESSAGES, `at most ${MAX_MESSAGES} messages (Anthropic's limit)`),
+      array.check(
+        z.minLength(1, "messages must contain at least one message"),
+        z.maxLength(MAX_MESSAGES, `at most ${MAX_MESSAGES} messages (Anthropic's limit)`),
+      ),
     ),
-    max_completion_tokens: z.number().int().positive().nullish(),
+    max_completion_tokens: z.nullish(z.number().check(z.int(), z.positive())),
     // OpenRouter's server tools (`openrouter:*`) come out as the function tools the model is shown.
-    tools: items(ToolEntry).nullish(),
-    tool_choice: ToolChoice.nullish(),
-    parallel_tool_calls: z.boolean().nullish(),
-    response_format: ResponseFormat.nullish(),
-    reasoning: Reasoning.nullish(),
-    reasoning_effort: z.enum(["xhigh", "high", "medium", "low", "minimal", "none"]).nullish(),
-    include_reasoning: z.boolean().nullish(),
-    prediction: z.unknown().optional(),
-    image_config: ImageConfig.nullish(),
-    plugins: items(z.looseObject({ id: z.string() })).optional(),
-    service_tier: z.string().nullish(),
+    tools: z.nullish(items(ToolEntry)),
+    tool_choice: z.nullish(ToolChoice),
+    parallel_tool_calls: z.nullish(z.boolean()),
+    response_format: z.nullish(ResponseFormat),
+    reasoning: z.nullish(Reasoning),
+    reasoning_effort: z.nullish(z.enum(["xhigh", "high", "medium", "low", "minimal", "none"])),
+    include_reasoning: z.nullish(z.boolean()),
+    prediction: z.optional(z.unknown()),
+    image_config: z.nullish(ImageConfig),
+    plugins: z.optional(items(z.looseObject({ id: z.string() }))),
+    service_tier: z.nullish(z.string()),
   }),
 );
 export type ChatRequest = z.infer<typeof ChatRequestSchema>;

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import { type ChatRequest, CommonRequestFields, Reasoning } from "./chat";
 import { sparse } from "./sparse";
 
@@ -11,8 +11,8 @@ export const CompletionsRequestSchema = sparse(
   z.looseObject({
     ...CommonRequestFields,
     // One prompt per request: an array of one is unwrapped, longer batches are refused by name.
-    prompt: z.preprocess(
-      (value) => (Array.isArray(value) && value.length === 1 ? value[0] : value),
+    prompt: z.pipe(
+      z.transform((value: unknown) => (Array.isArray(value) && value.length === 1 ? value[0] : value)),
       z
         .string({
           error: (issue) =>
@@ -22,22 +22,25 @@ export const CompletionsRequestSchema = sparse(
                 ? "prompt arrays take exactly one prompt (send one request per prompt)"
                 : "prompt must be a string",
         })
-        .min(1, "prompt must not be empty"),
+        .check(z.minLength(1, "prompt must not be empty")),
     ),
-    reasoning: Reasoning.nullish(),
+    reasoning: z.nullish(Reasoning),
     // The legacy API's count of top tokens to return (0-5), asked of chat as logprobs + top_logprobs.
-    logprobs: z
-      .number({ error: "logprobs must be an integer from 0 to 5" })
-      .int("logprobs must be an integer from 0 to 5")
-      .min(0, "logprobs must be an integer from 0 to 5")
-      .max(5, "logprobs must be an integer from 0 to 5")
-      .nullish(),
+    logprobs: z.nullish(
+      z
+        .number({ error: "logprobs must be an integer from 0 to 5" })
+        .check(
+          z.int("logprobs must be an integer from 0 to 5"),
+          z.gte(0, "logprobs must be an integer from 0 to 5"),
+          z.lte(5, "logprobs must be an integer from 0 to 5"),
+        ),
+    ),
     // Chat's field, not this API's (whose `logprobs` says how many): refused rather than guessed at.
-    top_logprobs: z.null({ error: "top_logprobs is not supported on /completions: use logprobs" }).optional(),
+    top_logprobs: z.optional(z.null({ error: "top_logprobs is not supported on /completions: use logprobs" })),
     // No suffix ("" or null) is what every request gets; text to insert after the completion is not.
-    suffix: z.literal("", { error: "suffix is not supported on /completions" }).nullish(),
-    echo: z.literal(false, { error: "echo is not supported on /completions" }).nullish(),
-    best_of: z.literal(1, { error: "best_of is not supported on /completions" }).nullish(),
+    suffix: z.nullish(z.literal("", { error: "suffix is not supported on /completions" })),
+    echo: z.nullish(z.literal(false, { error: "echo is not supported on /completions" })),
+    best_of: z.nullish(z.literal(1, { error: "best_of is not supported on /completions" })),
   }),
 );
 export type CompletionsRequest = z.infer<typeof CompletionsRequestSchema>;

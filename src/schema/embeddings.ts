@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import { EndUser, ModelId, ProviderPreferences } from "./chat";
 import { sparse } from "./sparse";
 
@@ -12,8 +12,7 @@ const isTokenId = (id: unknown) => typeof id === "number" && Number.isInteger(id
  */
 const TokenIds = z
   .custom<number[]>((value) => Array.isArray(value), { error: TOKEN_IDS_MESSAGE })
-  .check(z.minLength(1, "a token-id input must not be empty"))
-  .check((ctx) => {
+  .check(z.minLength(1, "a token-id input must not be empty"), (ctx) => {
     const at = Array.isArray(ctx.value) ? ctx.value.findIndex((id) => !isTokenId(id)) : -1;
     if (at < 0) return;
     const id = ctx.value[at];
@@ -37,28 +36,35 @@ const TokenIds = z
  */
 export const EmbeddingsRequestSchema = sparse(
   z.looseObject({
-    model: ModelId.optional(),
-    models: z.array(ModelId).max(10).optional(),
+    model: z.optional(ModelId),
+    models: z.optional(z.array(ModelId).check(z.maxLength(10))),
     input: z.union(
       [
-        z.string().min(1, "input must not be empty"),
+        z.string().check(z.minLength(1, "input must not be empty")),
         z
-          .array(z.string().min(1, "input must not contain empty strings"))
-          .min(1, "input must contain at least one text")
-          .max(2048, "input takes at most 2048 texts"),
+          .array(z.string().check(z.minLength(1, "input must not contain empty strings")))
+          .check(
+            z.minLength(1, "input must contain at least one text"),
+            z.maxLength(2048, "input takes at most 2048 texts"),
+          ),
         TokenIds,
-        z.array(TokenIds).min(1, "input must contain at least one input").max(2048, "input takes at most 2048 inputs"),
+        z
+          .array(TokenIds)
+          .check(
+            z.minLength(1, "input must contain at least one input"),
+            z.maxLength(2048, "input takes at most 2048 inputs"),
+          ),
       ],
       {
         error:
           "input must be a string, an array of strings, or token ids (an array of integers, or an array of such arrays); multimodal inputs are not supported",
       },
     ),
-    dimensions: z.number().int().positive().optional(),
-    encoding_format: z.enum(["float", "base64"]).optional(),
-    input_type: z.string().optional(),
+    dimensions: z.optional(z.number().check(z.int(), z.positive())),
+    encoding_format: z.optional(z.enum(["float", "base64"])),
+    input_type: z.optional(z.string()),
     user: EndUser,
-    provider: ProviderPreferences.nullish(),
+    provider: z.nullish(ProviderPreferences),
   }),
 );
 export type EmbeddingsRequest = z.infer<typeof EmbeddingsRequestSchema>;

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import { type ChatRequest, ChatRequestSchema, EndUser, ImagePart, ModelId, ProviderPreferences } from "./chat";
 import { items } from "./items";
 import { parseWith } from "./validate";
@@ -21,57 +21,59 @@ const PIXELS = /^\d+x\d+$/;
 
 export const ImageGenerationRequestSchema = z
   .object({
-    prompt: z.string().min(1, "a text description of the image to draw"),
+    prompt: z.string().check(z.minLength(1, "a text description of the image to draw")),
     model: ModelId,
     // Gemini's image models draw one image a call: a candidateCount over 1 is Gemini's 400
     // ("Multiple candidates is not enabled for models/gemini-2.5-flash-image-preview",
     // google-gemini/gemini-cli#10370). OpenRouter's SDK says a provider that draws one refuses n > 1.
-    n: z
-      .number()
-      .int()
-      .min(1)
-      .max(10)
-      .refine((n) => n === 1, "the image models here (Gemini's) draw one image a request: send n: 1 and call again")
-      .optional(),
+    n: z.optional(
+      z.number().check(
+        z.int(),
+        z.gte(1),
+        z.lte(10),
+        z.refine((n) => n === 1, "the image models here (Gemini's) draw one image a request: send n: 1 and call again"),
+      ),
+    ),
     // "auto" is the model's choice; otherwise W:H as chat's image_config takes it (Gemini refuses a
     // ratio it does not draw, in its own words). OpenRouter's decimal ratios (2.35:1) name no
     // Gemini ratio, and are refused here.
-    aspect_ratio: z
-      .union([
+    aspect_ratio: z.optional(
+      z.union([
         z.literal("auto"),
-        z.string().regex(/^\d{1,2}:\d{1,2}$/, 'a ratio of width to height Gemini draws, e.g. "16:9", or "auto"'),
-      ])
-      .optional(),
-    resolution: Tier.optional(),
-    size: z
-      .string()
-      .check((ctx) => {
+        z
+          .string()
+          .check(z.regex(/^\d{1,2}:\d{1,2}$/, 'a ratio of width to height Gemini draws, e.g. "16:9", or "auto"')),
+      ]),
+    ),
+    resolution: z.optional(Tier),
+    size: z.optional(
+      z.string().check((ctx) => {
         if (Tier.safeParse(ctx.value).success) return;
         const message = PIXELS.test(ctx.value)
           ? "Gemini's image models do not draw to explicit pixel sizes: send a tier (512, 1K, 2K, 4K) with aspect_ratio"
           : "a tier: 512, 1K, 2K or 4K";
         ctx.issues.push({ code: "custom", message, input: ctx.value });
-      })
-      .optional(),
+      }),
+    ),
     // Gemini returns PNG and has no knob for another encoding.
-    output_format: z.literal("png", { error: "the image models here (Gemini's) return png only" }).optional(),
-    output_compression: z.number().int().min(0).max(100).optional(),
+    output_format: z.optional(z.literal("png", { error: "the image models here (Gemini's) return png only" })),
+    output_compression: z.optional(z.number().check(z.int(), z.gte(0), z.lte(100))),
     // Gemini draws opaque images: a transparent background would be a promise not kept.
-    background: z
-      .enum(["auto", "opaque"], { error: "Gemini's image models draw opaque images: auto or opaque" })
-      .optional(),
-    quality: z.enum(["auto", "low", "medium", "high", "xhigh", "max"]).optional(),
+    background: z.optional(
+      z.enum(["auto", "opaque"], { error: "Gemini's image models draw opaque images: auto or opaque" }),
+    ),
+    quality: z.optional(z.enum(["auto", "low", "medium", "high", "xhigh", "max"])),
     // As many as a chat message takes: each is held and charged as a prompt image is.
-    input_references: items(ImagePart).optional(),
-    seed: z.number().int().optional(),
-    provider: ProviderPreferences.nullish(),
+    input_references: z.optional(items(ImagePart)),
+    seed: z.optional(z.number().check(z.int())),
+    provider: z.nullish(ProviderPreferences),
     user: EndUser,
-    session_id: z.string().max(256, "at most 256 characters").optional(),
+    session_id: z.optional(z.string().check(z.maxLength(256, "at most 256 characters"))),
     // Streaming is for providers that stream partial images (OpenRouter's SDK: OpenAI's); the others
     // return the whole reply, as Gemini's do here.
-    stream: z.boolean().optional(),
+    stream: z.optional(z.boolean()),
     // OpenRouter's observability (broadcast destinations), which the gateway has none of.
-    trace: z.looseObject({}).optional(),
+    trace: z.optional(z.looseObject({})),
   })
   .check((ctx) => {
     // A tier `size` is `resolution` by another name: two different tiers ask for two sizes.

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 
 /**
  * Arrays and records of a request body that stop at their first bad value.
@@ -13,19 +13,22 @@ import * as z from "zod";
  */
 
 /** `z.array(element)`, refused at its first bad element; `length` adds zod's length checks first. */
-export function items<T extends z.ZodType>(
+export function items<T extends z.ZodMiniType>(
   element: T,
-  length: (array: z.ZodArray<z.ZodUnknown>) => z.ZodArray<z.ZodUnknown> = (array) => array,
-): z.ZodType<z.output<T>[], z.input<T>[]> {
-  return length(z.array(z.unknown())).transform((values, ctx) => {
-    const out: z.output<T>[] = new Array(values.length);
-    for (let index = 0; index < values.length; index++) {
-      const result = element.safeParse(values[index]);
-      if (!result.success) return refuse(ctx.issues, index, result.error.issues);
-      out[index] = result.data;
-    }
-    return out;
-  }) as unknown as z.ZodType<z.output<T>[], z.input<T>[]>;
+  length: (array: z.ZodMiniArray<z.ZodMiniUnknown>) => z.ZodMiniArray<z.ZodMiniUnknown> = (array) => array,
+): z.ZodMiniType<z.output<T>[], z.input<T>[]> {
+  return z.pipe(
+    length(z.array(z.unknown())),
+    z.transform((values, ctx) => {
+      const out: z.output<T>[] = new Array(values.length);
+      for (let index = 0; index < values.length; index++) {
+        const result = element.safeParse(values[index]);
+        if (!result.success) return refuse(ctx.issues, index, result.error.issues);
+        out[index] = result.data;
+      }
+      return out;
+    }),
+  ) as unknown as z.ZodMiniType<z.output<T>[], z.input<T>[]>;
 }
 
 const AnyRecord = z.record(z.string(), z.unknown());
@@ -34,28 +37,31 @@ const AnyRecord = z.record(z.string(), z.unknown());
  * `z.record(z.string(), value)`, refused at its first bad value. Not built on zod's record, which
  * runs a key schema and a value schema for every key (~2.5 µs a key, seconds for a million).
  */
-export function entries<T extends z.ZodType>(
+export function entries<T extends z.ZodMiniType>(
   value: T,
-): z.ZodType<Record<string, z.output<T>>, Record<string, z.input<T>>> {
-  return z.unknown().transform((record, ctx) => {
-    if (typeof record !== "object" || record === null || Array.isArray(record)) {
-      // Not an object at all: zod's own refusal of it.
-      const refusal = AnyRecord.safeParse(record);
-      for (const issue of refusal.error?.issues ?? []) ctx.issues.push(issue as z.core.$ZodRawIssue);
-      return z.NEVER;
-    }
-    const out: Record<string, z.output<T>> = {};
-    // for…in, not Object.entries: a million-key object's entries took ~2 s to list, for…in's keys
-    // about what JSON.parse took to build it.
-    for (const key in record) {
-      if (!Object.hasOwn(record, key)) continue;
-      const result = value.safeParse((record as Record<string, unknown>)[key]);
-      if (!result.success) return refuse(ctx.issues, key, result.error.issues);
-      // Defined, not assigned: a `__proto__` key of the body is a key like any other.
-      Object.defineProperty(out, key, { value: result.data, enumerable: true, writable: true, configurable: true });
-    }
-    return out;
-  }) as unknown as z.ZodType<Record<string, z.output<T>>, Record<string, z.input<T>>>;
+): z.ZodMiniType<Record<string, z.output<T>>, Record<string, z.input<T>>> {
+  return z.pipe(
+    z.unknown(),
+    z.transform((record, ctx) => {
+      if (typeof record !== "object" || record === null || Array.isArray(record)) {
+        // Not an object at all: zod's own refusal of it.
+        const refusal = AnyRecord.safeParse(record);
+        for (const issue of refusal.error?.issues ?? []) ctx.issues.push(issue as z.core.$ZodRawIssue);
+        return z.NEVER;
+      }
+      const out: Record<string, z.output<T>> = {};
+      // for…in, not Object.entries: a million-key object's entries took ~2 s to list, for…in's keys
+      // about what JSON.parse took to build it.
+      for (const key in record) {
+        if (!Object.hasOwn(record, key)) continue;
+        const result = value.safeParse((record as Record<string, unknown>)[key]);
+        if (!result.success) return refuse(ctx.issues, key, result.error.issues);
+        // Defined, not assigned: a `__proto__` key of the body is a key like any other.
+        Object.defineProperty(out, key, { value: result.data, enumerable: true, writable: true, configurable: true });
+      }
+      return out;
+    }),
+  ) as unknown as z.ZodMiniType<Record<string, z.output<T>>, Record<string, z.input<T>>>;
 }
 
 /** The failing value's issues, under its index or key, as zod's array or record reports them. */

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import {
   CacheControl,
   type ChatRequest,
@@ -25,9 +25,9 @@ import { parseWith, withPathsRenamed } from "./validate";
 
 const Base64Source = z.looseObject({ type: z.literal("base64"), media_type: z.string(), data: z.string() });
 const UrlSource = z.looseObject({ type: z.literal("url"), url: z.string() });
-const TextSource = z.looseObject({ type: z.literal("text"), media_type: z.string().optional(), data: z.string() });
+const TextSource = z.looseObject({ type: z.literal("text"), media_type: z.optional(z.string()), data: z.string() });
 
-const TextBlock = z.looseObject({ type: z.literal("text"), text: z.string(), cache_control: CacheControl.nullish() });
+const TextBlock = z.looseObject({ type: z.literal("text"), text: z.string(), cache_control: z.nullish(CacheControl) });
 const ImageBlock = z.looseObject({
   type: z.literal("image"),
   source: z.discriminatedUnion("type", [Base64Source, UrlSource]),
@@ -35,7 +35,7 @@ const ImageBlock = z.looseObject({
 const DocumentBlock = z.looseObject({
   type: z.literal("document"),
   source: z.discriminatedUnion("type", [Base64Source, UrlSource, TextSource]),
-  title: z.string().nullish(),
+  title: z.nullish(z.string()),
 });
 const ToolUseBlock = z.looseObject({
   type: z.literal("tool_use"),
@@ -46,10 +46,10 @@ const ToolUseBlock = z.looseObject({
 const ToolResultBlock = z.looseObject({
   type: z.literal("tool_result"),
   tool_use_id: z.string(),
-  content: z
-    .union([z.string(), items(z.discriminatedUnion("type", [TextBlock, ImageBlock, DocumentBlock]))])
-    .optional(),
-  is_error: z.boolean().optional(),
+  content: z.optional(
+    z.union([z.string(), items(z.discriminatedUnion("type", [TextBlock, ImageBlock, DocumentBlock]))]),
+  ),
+  is_error: z.optional(z.boolean()),
 });
 const ThinkingBlock = z.looseObject({ type: z.literal("thinking"), thinking: z.string(), signature: z.string() });
 const RedactedThinkingBlock = z.looseObject({ type: z.literal("redacted_thinking"), data: z.string() });
@@ -85,15 +85,15 @@ const Message = z.looseObject({
  * other server tools are refused by name in toChatTool.
  */
 const Tool = z.looseObject({
-  type: z.string().nullish(),
-  name: z.string().optional(),
-  description: z.string().nullish(),
-  input_schema: z.record(z.string(), z.unknown()).optional(),
-  cache_control: CacheControl.nullish(),
-  strict: z.boolean().nullish(),
+  type: z.nullish(z.string()),
+  name: z.optional(z.string()),
+  description: z.nullish(z.string()),
+  input_schema: z.optional(z.record(z.string(), z.unknown())),
+  cache_control: z.nullish(CacheControl),
+  strict: z.nullish(z.boolean()),
 });
 
-const ParallelFlag = { disable_parallel_tool_use: z.boolean().nullish() };
+const ParallelFlag = { disable_parallel_tool_use: z.nullish(z.boolean()) };
 const ToolChoice = z.discriminatedUnion("type", [
   z.looseObject({ type: z.literal("auto"), ...ParallelFlag }),
   z.looseObject({ type: z.literal("any"), ...ParallelFlag }),
@@ -102,7 +102,7 @@ const ToolChoice = z.discriminatedUnion("type", [
 ]);
 
 const Thinking = z.discriminatedUnion("type", [
-  z.looseObject({ type: z.literal("enabled"), budget_tokens: z.number().int().positive() }),
+  z.looseObject({ type: z.literal("enabled"), budget_tokens: z.number().check(z.int(), z.positive()) }),
   z.looseObject({ type: z.literal("disabled") }),
   z.looseObject({ type: z.literal("adaptive") }),
 ]);
@@ -113,30 +113,33 @@ const Thinking = z.discriminatedUnion("type", [
  */
 const OutputConfig = z.looseObject({
   effort: Reasoning.shape.effort,
-  format: z.looseObject({ type: z.literal("json_schema"), schema: z.record(z.string(), z.unknown()) }).nullish(),
+  format: z.nullish(z.looseObject({ type: z.literal("json_schema"), schema: z.record(z.string(), z.unknown()) })),
 });
 
 /** The prompt's fields and OpenRouter's routing ones: what count_tokens reads of a Messages body. */
 const MessagesFields = {
   model: CommonRequestFields.model,
   messages: items(Message, (array) =>
-    array
-      .min(1, "messages must contain at least one message")
-      .max(MAX_MESSAGES, `at most ${MAX_MESSAGES} messages (Anthropic's limit)`),
+    array.check(
+      z.minLength(1, "messages must contain at least one message"),
+      z.maxLength(MAX_MESSAGES, `at most ${MAX_MESSAGES} messages (Anthropic's limit)`),
+    ),
   ),
-  system: z.union([z.string(), items(TextBlock)]).nullish(),
-  tools: items(Tool).nullish(),
-  tool_choice: ToolChoice.nullish(),
-  thinking: Thinking.nullish(),
+  system: z.nullish(z.union([z.string(), items(TextBlock)])),
+  tools: z.nullish(items(Tool)),
+  tool_choice: z.nullish(ToolChoice),
+  thinking: z.nullish(Thinking),
   // OpenRouter's own fields, taken here as on chat.
   models: CommonRequestFields.models,
   /** OpenRouter's: models to try after `model`, in order (its `models`, in Anthropic's form); not with `models`. */
-  fallbacks: items(z.looseObject({ model: ModelId }), (array) => array.max(3, "at most 3 fallbacks")).nullish(),
+  fallbacks: z.nullish(
+    items(z.looseObject({ model: ModelId }), (array) => array.check(z.maxLength(3, "at most 3 fallbacks"))),
+  ),
   route: CommonRequestFields.route,
   provider: CommonRequestFields.provider,
   transforms: CommonRequestFields.transforms,
   preset: CommonRequestFields.preset,
-  plugins: items(z.looseObject({ id: z.string() })).optional(),
+  plugins: z.optional(items(z.looseObject({ id: z.string() }))),
   session_id: CommonRequestFields.session_id,
   user: CommonRequestFields.user,
 };
@@ -146,13 +149,13 @@ export const MessagesRequestSchema = sparse(
     ...MessagesFields,
     // Required by Anthropic's API, optional in OpenRouter's (its SDK's MessagesRequest): left
     // out, the provider's default applies, as on chat.
-    max_tokens: z.number().int().positive().optional(),
-    stop_sequences: items(z.string()).nullish(),
+    max_tokens: z.optional(z.number().check(z.int(), z.positive())),
+    stop_sequences: z.nullish(items(z.string())),
     temperature: CommonRequestFields.temperature,
     top_p: CommonRequestFields.top_p,
     top_k: CommonRequestFields.top_k,
-    metadata: z.looseObject({ user_id: z.string().nullish() }).nullish(),
-    output_config: OutputConfig.nullish(),
+    metadata: z.nullish(z.looseObject({ user_id: z.nullish(z.string()) })),
+    output_config: z.nullish(OutputConfig),
     stream: CommonRequestFields.stream,
   }),
 );

@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import { ChatRequestSchema } from "./chat";
 
 /**
@@ -55,11 +55,11 @@ export const PresetConfigSchema = z.object({
   modalities: chat.modalities,
   // Not a field of the chat schema (passed on as an unknown one), but what /responses'
   // `text.verbosity` becomes.
-  verbosity: z.enum(["low", "medium", "high"]).nullish(),
+  verbosity: z.nullish(z.enum(["low", "medium", "high"])),
   // OpenRouter's response caching for every request naming the preset (generation/response-cache.ts):
   // no request's fields, taken off the request as the preset is applied.
-  cache_enabled: z.boolean().nullish(),
-  cache_ttl_seconds: z.number().int().min(1).max(86_400).nullish(),
+  cache_enabled: z.nullish(z.boolean()),
+  cache_ttl_seconds: z.nullish(z.number().check(z.int(), z.gte(1), z.lte(86_400))),
 });
 export type PresetConfig = z.infer<typeof PresetConfigSchema>;
 export const PRESET_CONFIG_FIELDS = Object.keys(PresetConfigSchema.shape) as ReadonlyArray<keyof PresetConfig>;
@@ -88,16 +88,16 @@ export interface PresetDraft {
 export const ActivePresetSchema = z.object({
   id: z.string(),
   slug: z.string(),
-  version: z.number().int(),
+  version: z.number().check(z.int()),
   config: PresetConfigSchema,
-  system_prompt: z.string().nullable(),
+  system_prompt: z.nullable(z.string()),
 });
 export type ActivePreset = z.infer<typeof ActivePresetSchema>;
 
 /** `?offset=&limit=` of the list endpoints (the SDK sends limit 50 unless told otherwise). */
 export const MAX_PRESET_PAGE = 100;
 export const PresetPageQuerySchema = z.object({
-  offset: z.coerce.number().int().nonnegative().default(0),
-  limit: z.coerce.number().int().min(1).max(MAX_PRESET_PAGE).default(50),
+  offset: z._default(z.coerce.number().check(z.int(), z.nonnegative()), 0),
+  limit: z._default(z.coerce.number().check(z.int(), z.gte(1), z.lte(MAX_PRESET_PAGE)), 50),
 });
 export type PresetPage = z.infer<typeof PresetPageQuerySchema>;

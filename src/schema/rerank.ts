@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import { EndUser, ModelId, ProviderPreferences } from "./chat";
 import { sparse } from "./sparse";
 
@@ -36,16 +36,18 @@ const RerankDocument = z
 export const RerankRequestSchema = sparse(
   z.looseObject({
     model: ModelId,
-    models: z.array(ModelId).max(10).optional(),
-    query: z.string().min(1, "query must not be empty"),
+    models: z.optional(z.array(ModelId).check(z.maxLength(10))),
+    query: z.string().check(z.minLength(1, "query must not be empty")),
     documents: z
       .array(RerankDocument)
-      .min(1, "documents must contain at least one document")
-      .max(MAX_RERANK_DOCUMENTS, `documents takes at most ${MAX_RERANK_DOCUMENTS} documents`),
-    top_n: z.number().int().positive("top_n must be a positive integer").optional(),
+      .check(
+        z.minLength(1, "documents must contain at least one document"),
+        z.maxLength(MAX_RERANK_DOCUMENTS, `documents takes at most ${MAX_RERANK_DOCUMENTS} documents`),
+      ),
+    top_n: z.optional(z.number().check(z.int(), z.positive("top_n must be a positive integer"))),
     user: EndUser,
-    session_id: z.string().max(256, "at most 256 characters").optional(),
-    provider: ProviderPreferences.nullish(),
+    session_id: z.optional(z.string().check(z.maxLength(256, "at most 256 characters"))),
+    provider: z.nullish(ProviderPreferences),
   }),
 );
 export type RerankRequest = z.infer<typeof RerankRequestSchema>;

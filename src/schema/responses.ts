@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import {
   type ChatRequest,
   ChatRequestSchema,
@@ -22,7 +22,7 @@ import { parseWith, withPathsRenamed } from "./validate";
  */
 
 /** Fields that only a stateful server can honour: refused unless absent, null or their stateless value. */
-const stateless = <T extends z.core.util.Literal>(value: T, why: string) => z.literal(value, { error: why }).nullish();
+const stateless = <T extends z.core.util.Literal>(value: T, why: string) => z.nullish(z.literal(value, { error: why }));
 
 const STATELESS =
   "the Responses API here is stateless (no responses are stored): send the whole conversation in `input`";
@@ -31,7 +31,7 @@ const Part = z.looseObject({ type: z.string() });
 
 /** A message item: `type` may be left out, as the OpenAI SDK's EasyInputMessage does. */
 const MessageItem = z.looseObject({
-  type: z.literal("message").optional(),
+  type: z.optional(z.literal("message")),
   role: z.enum(["user", "assistant", "system", "developer"]),
   content: z.union([z.string(), items(Part)]),
 });
@@ -49,13 +49,13 @@ const FunctionCallOutputItem = z.looseObject({
 const ReasoningText = z.looseObject({ text: z.string() });
 const ReasoningItem = z.looseObject({
   type: z.literal("reasoning"),
-  summary: items(ReasoningText).nullish(),
-  content: items(ReasoningText).nullish(),
-  encrypted_content: z.string().nullish(),
-  signature: z.string().nullish(),
-  format: z.string().nullish(),
+  summary: z.nullish(items(ReasoningText)),
+  content: z.nullish(items(ReasoningText)),
+  encrypted_content: z.nullish(z.string()),
+  signature: z.nullish(z.string()),
+  format: z.nullish(z.string()),
 });
-const ITEMS: Record<string, z.ZodType> = {
+const ITEMS: Record<string, z.ZodMiniType> = {
   message: MessageItem,
   function_call: FunctionCallItem,
   function_call_output: FunctionCallOutputItem,
@@ -71,14 +71,17 @@ type InputItem =
  * An input item, checked as the kind its `type` names (a message when it has none), so that a bad
  * one is a 400 naming its own field; any other kind is refused by name in responsesToChat.
  */
-const InputItem = z.looseObject({ type: z.string().optional() }).transform((item, ctx): InputItem => {
-  const schema = ITEMS[item.type ?? "message"];
-  if (!schema) return item as { type: string };
-  const result = schema.safeParse(item);
-  if (result.success) return result.data as InputItem;
-  for (const issue of result.error.issues) ctx.issues.push(issue as z.core.$ZodRawIssue);
-  return z.NEVER;
-});
+const InputItem = z.pipe(
+  z.looseObject({ type: z.optional(z.string()) }),
+  z.transform((item, ctx): InputItem => {
+    const schema = ITEMS[item.type ?? "message"];
+    if (!schema) return item as { type: string };
+    const result = schema.safeParse(item);
+    if (result.success) return result.data as InputItem;
+    for (const issue of result.error.issues) ctx.issues.push(issue as z.core.$ZodRawIssue);
+    return z.NEVER;
+  }),
+);
 
 /**
  * A function tool, flat as the Responses API has it, one of OpenRouter's server tools
@@ -87,15 +90,15 @@ const InputItem = z.looseObject({ type: z.string().optional() }).transform((item
  */
 const Tool = z.looseObject({
   type: z.string(),
-  name: z.string().optional(),
-  description: z.string().nullish(),
-  parameters: z.record(z.string(), z.unknown()).nullish(),
-  strict: z.boolean().nullish(),
+  name: z.optional(z.string()),
+  description: z.nullish(z.string()),
+  parameters: z.nullish(z.record(z.string(), z.unknown())),
+  strict: z.nullish(z.boolean()),
 });
 
 const ToolChoice = z.union([
   z.enum(["none", "auto", "required"]),
-  z.looseObject({ type: z.string(), name: z.string().optional() }),
+  z.looseObject({ type: z.string(), name: z.optional(z.string()) }),
 ]);
 
 const TextFormat = z.discriminatedUnion("type", [
@@ -104,9 +107,9 @@ const TextFormat = z.discriminatedUnion("type", [
   z.looseObject({
     type: z.literal("json_schema"),
     name: z.string(),
-    description: z.string().nullish(),
+    description: z.nullish(z.string()),
     schema: z.record(z.string(), z.unknown()),
-    strict: z.boolean().nullish(),
+    strict: z.nullish(z.boolean()),
   }),
 ]);
 
@@ -119,7 +122,7 @@ export const ResponsesRequestSchema = sparse(
     transforms: CommonRequestFields.transforms,
     user: CommonRequestFields.user,
     session_id: CommonRequestFields.session_id,
-    metadata: CommonRequestFields.metadata.nullable(),
+    metadata: z.nullable(CommonRequestFields.metadata),
     stream: CommonRequestFields.stream,
     temperature: CommonRequestFields.temperature,
     top_p: CommonRequestFields.top_p,
@@ -130,46 +133,53 @@ export const ResponsesRequestSchema = sparse(
     input: z.union([
       z.string(),
       items(InputItem, (array) =>
-        array.min(1, "input must hold at least one item").max(MAX_MESSAGES, `at most ${MAX_MESSAGES} items`),
+        array.check(
+          z.minLength(1, "input must hold at least one item"),
+          z.maxLength(MAX_MESSAGES, `at most ${MAX_MESSAGES} items`),
+        ),
       ),
     ]),
-    instructions: z.string().nullish(),
-    max_output_tokens: z.number().int().positive().nullish(),
+    instructions: z.nullish(z.string()),
+    max_output_tokens: z.nullish(z.number().check(z.int(), z.positive())),
     // OpenAI's bound on built-in tools' calls; with OpenRouter's server tools, as on OpenRouter, the
     // most steps of their loop (serverToolSteps). Echoed in the Response, as OpenAI does.
-    max_tool_calls: z.number().int().nonnegative().nullish(),
-    tools: items(Tool).nullish(),
-    tool_choice: ToolChoice.nullish(),
-    parallel_tool_calls: z.boolean().nullish(),
-    reasoning: Reasoning.extend({ summary: z.enum(["auto", "concise", "detailed"]).nullish() }).nullish(),
-    text: z
-      .looseObject({ format: TextFormat.nullish(), verbosity: z.enum(["low", "medium", "high"]).nullish() })
-      .nullish(),
-    plugins: items(z.looseObject({ id: z.string() })).optional(),
-    service_tier: z.string().nullish(),
+    max_tool_calls: z.nullish(z.number().check(z.int(), z.nonnegative())),
+    tools: z.nullish(items(Tool)),
+    tool_choice: z.nullish(ToolChoice),
+    parallel_tool_calls: z.nullish(z.boolean()),
+    reasoning: z.nullish(z.extend(Reasoning, { summary: z.nullish(z.enum(["auto", "concise", "detailed"])) })),
+    text: z.nullish(
+      z.looseObject({ format: z.nullish(TextFormat), verbosity: z.nullish(z.enum(["low", "medium", "high"])) }),
+    ),
+    plugins: z.optional(items(z.looseObject({ id: z.string() }))),
+    service_tier: z.nullish(z.string()),
     // What a response may include beside its output: the reasoning's encrypted form (always sent
     // here, as signature or encrypted_content) and a web search call's sources (always listed in
     // its action here) ask for nothing more; logprobs are not returned, and asking is refused.
-    include: items(
-      z.string().refine((value) => value !== "message.output_text.logprobs", {
-        error: "message.output_text.logprobs is not supported on /responses",
-      }),
-    ).nullish(),
+    include: z.nullish(
+      items(
+        z.string().check(
+          z.refine((value) => value !== "message.output_text.logprobs", {
+            error: "message.output_text.logprobs is not supported on /responses",
+          }),
+        ),
+      ),
+    ),
     // OpenAI's chat takes these too: passed on as a chat request's would be.
-    prompt_cache_key: z.string().nullish(),
+    prompt_cache_key: z.nullish(z.string()),
     // OpenRouter's: a stream's `response.debug` event shows the body sent upstream.
     debug: CommonRequestFields.debug,
-    safety_identifier: z.string().nullish(),
-    truncation: z.literal("disabled", { error: 'truncation "auto" is not supported: only "disabled"' }).nullish(),
+    safety_identifier: z.nullish(z.string()),
+    truncation: z.nullish(z.literal("disabled", { error: 'truncation "auto" is not supported: only "disabled"' })),
     // Stateful features: a stateless gateway cannot serve them.
     store: stateless(false, `store: true is not supported: ${STATELESS}`),
-    previous_response_id: z.null({ error: `previous_response_id is not supported: ${STATELESS}` }).optional(),
-    conversation: z.null({ error: `conversation is not supported: ${STATELESS}` }).optional(),
+    previous_response_id: z.optional(z.null({ error: `previous_response_id is not supported: ${STATELESS}` })),
+    conversation: z.optional(z.null({ error: `conversation is not supported: ${STATELESS}` })),
     background: stateless(false, "background: true is not supported: responses are answered in the request"),
-    prompt: z
-      .null({ error: "prompt (a stored prompt template) is not supported: send `instructions` and `input`" })
-      .optional(),
-    top_logprobs: z.null({ error: "top_logprobs is not supported on /responses" }).optional(),
+    prompt: z.optional(
+      z.null({ error: "prompt (a stored prompt template) is not supported: send `instructions` and `input`" }),
+    ),
+    top_logprobs: z.optional(z.null({ error: "top_logprobs is not supported on /responses" })),
   }),
 );
 export type ResponsesRequest = z.infer<typeof ResponsesRequestSchema>;

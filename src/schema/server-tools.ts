@@ -1,4 +1,4 @@
-import * as z from "zod";
+import * as z from "zod/mini";
 import type { FunctionTool } from "./chat";
 import { items } from "./items";
 
@@ -73,44 +73,46 @@ function knownZone(zone: string): boolean {
   }
 }
 
-const Domains = items(z.string().regex(/^\S{1,253}$/, "a domain (no spaces)"), (array) =>
-  array.max(100, "at most 100 domains"),
+const Domains = items(z.string().check(z.regex(/^\S{1,253}$/, "a domain (no spaces)")), (array) =>
+  array.check(z.maxLength(100, "at most 100 domains")),
 );
 
 const WebSearchParameters = z
   .looseObject({
-    engine: z
-      .string()
-      .refine(
-        (engine) => engine === "auto" || engine === "exa",
-        'this gateway searches with Exa only: "auto" or "exa" (native, firecrawl, parallel, perplexity are not run here)',
-      )
-      .nullish(),
-    max_results: z.number().int().min(1).max(SERVER_SEARCH_LIMITS.maxResults).nullish(),
-    max_uses: z.number().int().min(1).max(SERVER_SEARCH_LIMITS.maxUses).nullish(),
-    max_total_results: z.number().int().min(1).nullish(),
-    max_characters: z.number().int().min(1).max(SERVER_SEARCH_LIMITS.maxCharacters).nullish(),
-    search_context_size: z.enum(["low", "medium", "high"]).nullish(),
+    engine: z.nullish(
+      z
+        .string()
+        .check(
+          z.refine(
+            (engine) => engine === "auto" || engine === "exa",
+            'this gateway searches with Exa only: "auto" or "exa" (native, firecrawl, parallel, perplexity are not run here)',
+          ),
+        ),
+    ),
+    max_results: z.nullish(z.number().check(z.int(), z.gte(1), z.lte(SERVER_SEARCH_LIMITS.maxResults))),
+    max_uses: z.nullish(z.number().check(z.int(), z.gte(1), z.lte(SERVER_SEARCH_LIMITS.maxUses))),
+    max_total_results: z.nullish(z.number().check(z.int(), z.gte(1))),
+    max_characters: z.nullish(z.number().check(z.int(), z.gte(1), z.lte(SERVER_SEARCH_LIMITS.maxCharacters))),
+    search_context_size: z.nullish(z.enum(["low", "medium", "high"])),
     // OpenRouter's approximate location; Exa biases results by its country alone.
-    user_location: z
-      .looseObject({
-        type: z.literal("approximate").nullish(),
-        country: z
-          .string()
-          .regex(/^[A-Za-z]{2}$/, "a two-letter ISO 3166-1 country code")
-          .nullish(),
-        city: z.string().nullish(),
-        region: z.string().nullish(),
-        timezone: z.string().nullish(),
-      })
-      .nullish(),
-    allowed_domains: Domains.nullish(),
-    excluded_domains: Domains.nullish(),
+    user_location: z.nullish(
+      z.looseObject({
+        type: z.nullish(z.literal("approximate")),
+        country: z.nullish(z.string().check(z.regex(/^[A-Za-z]{2}$/, "a two-letter ISO 3166-1 country code"))),
+        city: z.nullish(z.string()),
+        region: z.nullish(z.string()),
+        timezone: z.nullish(z.string()),
+      }),
+    ),
+    allowed_domains: z.nullish(Domains),
+    excluded_domains: z.nullish(Domains),
   })
-  .refine((p) => !(p.allowed_domains?.length && p.excluded_domains?.length), {
-    message: "allowed_domains and excluded_domains cannot be used together",
-    path: ["excluded_domains"],
-  });
+  .check(
+    z.refine((p) => !(p.allowed_domains?.length && p.excluded_domains?.length), {
+      message: "allowed_domains and excluded_domains cannot be used together",
+      path: ["excluded_domains"],
+    }),
+  );
 
 /**
  * Web fetch's bounds: OpenRouter caps its own fetcher at 50 a request; the defaults are the
@@ -125,25 +127,25 @@ export const SERVER_FETCH_LIMITS = {
 };
 
 const WebFetchParameters = z.looseObject({
-  engine: z
-    .enum(["auto", "exa", "openrouter"], {
+  engine: z.nullish(
+    z.enum(["auto", "exa", "openrouter"], {
       error:
         'this gateway fetches with Exa or directly: "auto", "exa" or "openrouter" (native, firecrawl, parallel are not run here)',
-    })
-    .nullish(),
-  max_uses: z.number().int().min(1).max(SERVER_FETCH_LIMITS.maxUses).nullish(),
-  max_content_tokens: z.number().int().min(1).max(SERVER_FETCH_LIMITS.maxContentTokens).nullish(),
-  allowed_domains: Domains.nullish(),
-  blocked_domains: Domains.nullish(),
+    }),
+  ),
+  max_uses: z.nullish(z.number().check(z.int(), z.gte(1), z.lte(SERVER_FETCH_LIMITS.maxUses))),
+  max_content_tokens: z.nullish(z.number().check(z.int(), z.gte(1), z.lte(SERVER_FETCH_LIMITS.maxContentTokens))),
+  allowed_domains: z.nullish(Domains),
+  blocked_domains: z.nullish(Domains),
 });
 
 const SearchModelsParameters = z.looseObject({
   // OpenRouter's bounds: 5 by default, at most 20.
-  max_results: z.number().int().min(1).max(20).nullish(),
+  max_results: z.nullish(z.number().check(z.int(), z.gte(1), z.lte(20))),
 });
 
 const DatetimeParameters = z.looseObject({
-  timezone: z.string().refine(knownZone, 'an IANA time zone name (e.g. "America/New_York")').nullish(),
+  timezone: z.nullish(z.string().check(z.refine(knownZone, 'an IANA time zone name (e.g. "America/New_York")'))),
 });
 
 /** Each server tool's `type`, by its kind (the model search is OpenRouter's experiment, and says so). */
@@ -231,7 +233,7 @@ interface ServerToolKind {
   read: (parameters: unknown) => ServerToolSpec | z.core.$ZodIssue[];
 }
 
-function serverToolKind<S extends z.ZodType>(
+function serverToolKind<S extends z.ZodMiniType>(
   shown: ShownFunction,
   parameters: S,
   spec: (p: z.output<S>) => ServerToolSpec,
@@ -281,26 +283,29 @@ const SERVER_TOOL_KINDS: Record<ServerToolSpec["kind"], ServerToolKind> = {
  * A `tools` entry whose type starts with `openrouter:`: a supported one becomes its function tool;
  * any other type is refused here (a bad `parameters` field, by its path).
  */
-export const ServerTool = z.looseObject({ type: z.string() }).transform((tool, ctx): ExposedServerTool => {
-  const fail = (path: PropertyKey[], message: string) => {
-    ctx.issues.push({ code: "custom", message, input: tool, path });
-    return z.NEVER;
-  };
-  const known = KIND_OF_TYPE.get(tool.type);
-  if (known) {
-    const kind = SERVER_TOOL_KINDS[known];
-    const spec = kind.read(tool.parameters);
-    if (Array.isArray(spec)) {
-      const issue = spec[0];
-      return fail(["parameters", ...(issue?.path ?? [])], issue?.message ?? "invalid");
+export const ServerTool = z.pipe(
+  z.looseObject({ type: z.string() }),
+  z.transform((tool, ctx): ExposedServerTool => {
+    const fail = (path: PropertyKey[], message: string) => {
+      ctx.issues.push({ code: "custom", message, input: tool, path });
+      return z.NEVER;
+    };
+    const known = KIND_OF_TYPE.get(tool.type);
+    if (known) {
+      const kind = SERVER_TOOL_KINDS[known];
+      const spec = kind.read(tool.parameters);
+      if (Array.isArray(spec)) {
+        const issue = spec[0];
+        return fail(["parameters", ...(issue?.path ?? [])], issue?.message ?? "invalid");
+      }
+      return { type: "function", function: kind.shown, server_tool: spec };
     }
-    return { type: "function", function: kind.shown, server_tool: spec };
-  }
-  return fail(
-    ["type"],
-    `${JSON.stringify(tool.type)} is not supported by this gateway (its server tools: ${SERVER_TOOL_TYPES})`,
-  );
-});
+    return fail(
+      ["type"],
+      `${JSON.stringify(tool.type)} is not supported by this gateway (its server tools: ${SERVER_TOOL_TYPES})`,
+    );
+  }),
+);
 
 /**
  * `stop_server_tools_when` (OpenRouter's): conditions that end the server-tool loop, any one
@@ -312,12 +317,15 @@ export const ServerTool = z.looseObject({ type: z.string() }).transform((tool, c
 export const MAX_TOOL_STEPS = 30;
 export const StopServerToolsWhen = items(
   z.discriminatedUnion("type", [
-    z.object({ type: z.literal("step_count_is"), step_count: z.number().int().min(1).max(MAX_TOOL_STEPS) }),
-    z.object({ type: z.literal("has_tool_call"), tool_name: z.string().min(1) }),
-    z.object({ type: z.literal("max_cost"), max_cost_in_dollars: z.number().nonnegative() }),
-    z.object({ type: z.literal("max_tokens_used"), max_tokens: z.number().int().nonnegative() }),
-    z.object({ type: z.literal("finish_reason_is"), reason: z.string().min(1) }),
+    z.object({
+      type: z.literal("step_count_is"),
+      step_count: z.number().check(z.int(), z.gte(1), z.lte(MAX_TOOL_STEPS)),
+    }),
+    z.object({ type: z.literal("has_tool_call"), tool_name: z.string().check(z.minLength(1)) }),
+    z.object({ type: z.literal("max_cost"), max_cost_in_dollars: z.number().check(z.nonnegative()) }),
+    z.object({ type: z.literal("max_tokens_used"), max_tokens: z.number().check(z.int(), z.nonnegative()) }),
+    z.object({ type: z.literal("finish_reason_is"), reason: z.string().check(z.minLength(1)) }),
   ]),
-  (array) => array.max(16, "at most 16 conditions"),
+  (array) => array.check(z.maxLength(16, "at most 16 conditions")),
 );
 export type StopCondition = z.infer<typeof StopServerToolsWhen>[number];

@@ -1,4 +1,6 @@
-import * as z from "zod";
+import type * as z from "zod/mini";
+import { $ZodError } from "zod/v4/core";
+import "./zod-locale";
 
 /**
  * Request bodies validated by running only the fields they carry. zod's object parse runs every
@@ -14,10 +16,10 @@ import * as z from "zod";
  * messages alike; a body that is not an object goes to zod whole. Only for loose objects with no
  * object-level checks, which is what `sparse` is applied to (the request schemas).
  */
-type LooseObject = z.ZodObject<z.ZodRawShape, z.core.$loose>;
-type SafeParse = (value: unknown) => z.ZodSafeParseResult<unknown>;
+type LooseObject = z.ZodMiniObject<z.core.$ZodShape, z.core.$loose>;
+type SafeParse = (value: unknown) => z.core.util.SafeParseResult<unknown>;
 
-const parsers = new WeakMap<z.ZodType, SafeParse>();
+const parsers = new WeakMap<z.ZodMiniType, SafeParse>();
 
 /**
  * Marks a request schema to be parsed field by field (parseWith uses it); returns the schema. The
@@ -33,7 +35,7 @@ export function sparse<S extends LooseObject>(schema: S): S {
 }
 
 /** The sparse parser of `schema`, if it was marked with `sparse`. */
-export const sparseParserOf = (schema: z.ZodType): SafeParse | undefined => parsers.get(schema);
+export const sparseParserOf = (schema: z.ZodMiniType): SafeParse | undefined => parsers.get(schema);
 
 function sparseParser(schema: LooseObject): SafeParse {
   const shape = schema.shape;
@@ -42,7 +44,7 @@ function sparseParser(schema: LooseObject): SafeParse {
   // zod skips such a field when absent (its value is dropped, its issues ignored).
   const skippable = new Set(
     keys.filter((key) => {
-      const internals = (shape[key] as z.ZodType)._zod;
+      const internals = (shape[key] as z.ZodMiniType)._zod;
       return internals.optin === "optional" && internals.optout === "optional";
     }),
   );
@@ -56,7 +58,7 @@ function sparseParser(schema: LooseObject): SafeParse {
       if (!present && skippable.has(key)) continue;
       // An absent field runs as zod's object runs it: on undefined (a default applies, a required
       // field fails), set only when it gives a value.
-      const field = (shape[key] as z.ZodType).safeParse(input[key]);
+      const field = (shape[key] as z.ZodMiniType).safeParse(input[key]);
       if (!field.success) {
         // Its issues under its key, as zod's object reports them. Not a second parse of the whole
         // body: that ran every field again, and zod's object adds a field's issues to its own with
@@ -67,7 +69,7 @@ function sparseParser(schema: LooseObject): SafeParse {
       }
       if (present || field.data !== undefined) out[key] = field.data;
     }
-    if (issues.length > 0) return { success: false, error: new z.ZodError(issues) };
+    if (issues.length > 0) return { success: false, error: new $ZodError(issues) };
     for (const key in input) {
       if (!known.has(key) && key !== "__proto__") out[key] = input[key];
     }

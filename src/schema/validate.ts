@@ -1,4 +1,5 @@
-import type * as z from "zod";
+import type * as z from "zod/mini";
+import "./zod-locale";
 import { readBodyText } from "./body";
 import { badRequest, GatewayError } from "./errors";
 import { assertNesting } from "./nesting";
@@ -8,7 +9,7 @@ import { sparseParserOf } from "./sparse";
  * Reads a JSON body (at most MAX_BODY_BYTES, else a 413) and validates it; a bad body is a 400
  * that names the offending field.
  */
-export async function parseJsonBody<S extends z.ZodType>(request: Request, schema: S): Promise<z.infer<S>> {
+export async function parseJsonBody<S extends z.ZodMiniType>(request: Request, schema: S): Promise<z.infer<S>> {
   const text = await readBodyText(request);
   assertNesting(text);
   let body: unknown;
@@ -20,9 +21,9 @@ export async function parseJsonBody<S extends z.ZodType>(request: Request, schem
   return parseWith(schema, body);
 }
 
-export function parseWith<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+export function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown): z.infer<S> {
   const sparse = sparseParserOf(schema);
-  let result: z.ZodSafeParseResult<unknown>;
+  let result: z.core.util.SafeParseResult<unknown>;
   try {
     result = sparse ? sparse(value) : schema.safeParse(value);
   } catch (error) {
