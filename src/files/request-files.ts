@@ -1,11 +1,14 @@
 import type { CatalogIndex } from "../catalog/store";
 import { sha256Hex } from "../digest";
 import type { Env } from "../env";
+import { parseDataUrl } from "../providers/inline-image";
 import { adapterFor } from "../providers/registry";
 import type { FileAnnotation } from "../providers/types";
 import type { Attempt } from "../routing/plan";
+import { base64Bytes } from "../schema/base64";
 import type { ChatRequest, ContentPart, Message } from "../schema/chat";
 import { GatewayError } from "../schema/errors";
+import { estimateTextTokens } from "../transforms/tokens";
 import { ocrAccess, readDocument } from "./mistral-ocr";
 import { convertDocument, workersAi } from "./workers-ai";
 
@@ -32,7 +35,9 @@ const MAX_PAGES = 1000;
 /** Prompt tokens a read page may add, for the hold (a dense page of prose is ~1,000). */
 const PAGE_TOKENS = 1500;
 
-type Engine = "mistral-ocr" | "cloudflare-ai" | "native";
+/** The `file-parser` plugin's `pdf.engine` values (routing/variants.ts refuses any other); `pdf-text` is `cloudflare-ai`. */
+export const PDF_ENGINES = ["mistral-ocr", "cloudflare-ai", "pdf-text", "native"] as const;
+type Engine = Exclude<(typeof PDF_ENGINES)[number], "pdf-text">;
 
 /** What reads a request's PDFs: Mistral's OCR (priced per page) or Workers AI's conversion (free). */
 interface Reader {
@@ -189,7 +194,7 @@ export class RequestFiles {
     const read = new Set(attempts.flatMap((attempt) => this.readFor(attempt)));
     if (read.size === 0) return 0;
     const tokens = [...read].reduce(
-      (sum, file) => sum + (file.text !== undefined ? Math.ceil(file.text.length / 4) : file.heldPages * PAGE_TOKENS),
+      (sum, file) => sum + (file.text !== undefined ? estimateTextTokens(file.text) : file.heldPages * PAGE_TOKENS),
       0,
     );
     // No endpoint is sent more than its context holds (a longer prompt is refused or compressed):
@@ -226,39 +231,29 @@ export class RequestFiles {
 
 type FilePart = Extract<ContentPart, { type: "file" }>;
 
-/** Whether the messages carry a PDF to read or pass on (one pass; for a plain request, a type check a message). */
+/**
+ * A file part with data to read: a `data:` URL or a URL (a part naming an uploaded file by id alone
+ * has none, and other data is passed on as it came, for the provider to judge).
+ */
+const readable = (part: ContentPart): part is FilePart =>
+  part.type === "file" && /^(data:|https?:\/\/)/i.test(part.file.file_data ?? "");
+
+/** Whether the messages carry a file to read or pass on (for a plain request, a type check a message). */
 export function carriesFiles(messages: readonly Message[]): boolean {
-  for (const message of messages) {
-    if (typeof message.content === "string" || !message.content) continue;
-    if (message.content.some((part) => part.type === "file" && part.file.file_data)) return true;
-  }
-  return false;
+  return messages.some((message) => typeof message.content !== "string" && message.content?.some(readable));
 }
 
-/**
- * The request's file parts with data to read: a `data:` URL or a URL (a part naming an uploaded
- * file by id alone has none, and other data is passed on as it came, for the provider to judge).
- */
 function fileParts(messages: readonly Message[]): FilePart[] {
-  const parts: FilePart[] = [];
-  for (const message of messages) {
-    if (typeof message.content === "string" || !message.content) continue;
-    for (const part of message.content) {
-      if (part.type === "file" && /^(data:|https?:\/\/)/i.test(part.file.file_data ?? "")) parts.push(part);
-    }
-  }
-  return parts;
+  return messages.flatMap((message) =>
+    typeof message.content === "string" || !message.content ? [] : message.content.filter(readable),
+  );
 }
 
 /** A text file's text (a base64 `data:` URL of `text/*` or JSON), or undefined for any other file. */
 function textOf(data: string): string | undefined {
-  const header = /^data:(text\/[^;,]*|application\/(?:[\w.+-]+\+)?json)[^,]*;base64,/i.exec(data);
-  if (!header) return undefined;
-  try {
-    return new TextDecoder().decode(Uint8Array.from(atob(data.slice(header[0].length)), (c) => c.charCodeAt(0)));
-  } catch {
-    return undefined;
-  }
+  const inline = parseDataUrl(data);
+  if (!inline || !/^(text\/|application\/([\w.+-]+\+)?json$)/.test(inline.media_type)) return undefined;
+  return new TextDecoder().decode(base64Bytes(inline.data));
 }
 
 /**
@@ -270,16 +265,15 @@ function readsItself(attempt: Attempt, file: RequestFile): boolean {
   return (
     carries !== undefined &&
     attempt.model.architecture.input_modalities.includes("file") &&
-    (carries.urls || /^data:/i.test(file.data))
+    (carries.urls || parseDataUrl(file.data) !== undefined)
   );
 }
 
 /** The `file-parser` plugin's `pdf.engine`, as routing/variants.ts let it through (`pdf-text` is `cloudflare-ai`). */
 function engineOf(request: ChatRequest): Engine | undefined {
   const plugin = request.plugins?.find((p) => p.id === "file-parser" && p.enabled !== false);
-  const engine = (plugin?.pdf as { engine?: unknown } | undefined)?.engine;
-  if (engine === "pdf-text") return "cloudflare-ai";
-  return engine === "native" || engine === "mistral-ocr" || engine === "cloudflare-ai" ? engine : undefined;
+  const engine = (plugin?.pdf as { engine?: (typeof PDF_ENGINES)[number] } | undefined)?.engine;
+  return engine === "pdf-text" ? "cloudflare-ai" : engine;
 }
 
 /** The reader the engine asks for, where the gateway has it: by default Mistral's, else Workers AI's. */
@@ -324,14 +318,10 @@ function annotatedTexts(messages: readonly Message[]): Map<string, string> {
  * PDF by URL, or one whose page objects are compressed out of sight (in object streams).
  */
 function pagesIn(data: string): number {
-  const base64 = /^data:[^,]*;base64,/i.exec(data);
-  if (!base64) return MAX_PAGES;
-  let bytes: string;
-  try {
-    bytes = atob(data.slice(base64[0].length));
-  } catch {
-    return MAX_PAGES;
-  }
+  const inline = parseDataUrl(data);
+  if (!inline) return MAX_PAGES;
+  // The bytes as Latin-1 text (one character a byte): the schema checked the data is base64.
+  const bytes = atob(inline.data);
   const pages = bytes.match(/\/Type\s*\/Page(?![A-Za-z])/g)?.length ?? 0;
   return pages > 0 ? Math.min(pages, MAX_PAGES) : MAX_PAGES;
 }

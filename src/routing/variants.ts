@@ -1,3 +1,4 @@
+import { PDF_ENGINES } from "../files/request-files";
 import type { ChatRequest } from "../schema/chat";
 import { badRequest } from "../schema/errors";
 import type { Attempt } from "./plan";
@@ -59,7 +60,7 @@ export function applyPlugins(request: ChatRequest): ChatRequest {
     // its old name "pdf-text") or "native".
     if (plugin.id === "file-parser") {
       const engine = (plugin.pdf as { engine?: unknown } | undefined)?.engine;
-      if (engine !== undefined && !["mistral-ocr", "cloudflare-ai", "pdf-text", "native"].includes(engine as string)) {
+      if (engine !== undefined && !(PDF_ENGINES as readonly unknown[]).includes(engine)) {
         throw badRequest(
           `plugins: "file-parser" pdf.engine ${JSON.stringify(engine)} is unknown (expected "mistral-ocr", "cloudflare-ai" or "native")`,
           { plugin: plugin.id },

@@ -1,5 +1,5 @@
 import * as z from "zod/mini";
-import { base64Problem, withoutWhitespace } from "./base64";
+import { base64Bytes, base64Problem, withoutWhitespace } from "./base64";
 import { EndUser, MAX_SESSION_ID_LENGTH, ModelId, ProviderPreferences } from "./chat";
 import { sparse } from "./sparse";
 
@@ -14,8 +14,6 @@ const AudioFormat = z.enum(TRANSCRIPTION_FORMATS, {
   error: `input_audio.format must be one of ${TRANSCRIPTION_FORMATS.join(", ")}`,
 });
 
-type Base64Decoder = { fromBase64(text: string): Uint8Array };
-
 /**
  * OpenRouter's `input_audio`: the raw bytes in base64 (not a data: URL) and their container.
  * Line-wrapped base64 is unwrapped, as for images (base64.ts); data that is not base64 is refused.
@@ -29,7 +27,7 @@ const InputAudio = z.looseObject({
         const problem = base64Problem(ctx.value);
         if (problem) ctx.issues.push({ code: "custom", message: `input_audio.data: ${problem}`, input: ctx.value });
       }),
-    z.transform((data) => (Uint8Array as unknown as Base64Decoder).fromBase64(data)),
+    z.transform(base64Bytes),
   ),
   format: z.pipe(
     z.pipe(
