@@ -1,5 +1,5 @@
 import Anthropic from "@anthropic-ai/sdk";
-import { beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, inject, it } from "vitest";
 import {
   BASE,
   chat,
@@ -324,6 +324,30 @@ describe("PDFs read with Workers AI (pdf.engine cloudflare-ai, and its old name 
       expect(reply.usage.cost).toBeCloseTo(((await plain.json()) as Reply).usage.cost, 12);
     });
   }
+
+  it("a PDF by URL is fetched by the gateway and its bytes converted", async () => {
+    const marker = nonce();
+    const url = `${inject("emulatorUrl")}/__emulator/web/doc.pdf`;
+    const served = new Uint8Array(await (await fetch(url)).arrayBuffer());
+    const response = await chat(key, {
+      model: TEXT_ONLY,
+      provider: ONE_PROVIDER,
+      plugins: [{ id: "file-parser", pdf: { engine: "cloudflare-ai" } }],
+      messages: [asking(`Fetched ${marker}`, url, `${marker}.pdf`)],
+    });
+    expect(response.status).toBe(200);
+    const [conversion, ...more] = await conversions(`${marker}.pdf`);
+    expect(more).toEqual([]);
+    if (!conversion) throw new Error("the PDF was not converted");
+    // The emulator logs an upload as its name, type and size: the bytes the URL served.
+    expect((conversion.body as { files: Record<string, unknown> }).files).toMatchObject({
+      name: `${marker}.pdf`,
+      type: "application/pdf",
+      size: served.byteLength,
+    });
+    const [call] = (await emulatorRequests(`Fetched ${marker}`)).filter((c) => c.provider === "deepinfra");
+    expect(JSON.stringify(call?.body)).toContain(`<file name=\\"${marker}.pdf\\">`);
+  });
 
   it("a file Workers AI cannot convert is a 502 naming it, nothing charged", async () => {
     const { key: own } = await fundedAccount("1");

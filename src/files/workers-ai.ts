@@ -1,5 +1,9 @@
 import type { Env } from "../env";
 import { fetchGuarded, GuardedFetchError, refusedTarget } from "../providers/guarded-fetch";
+import { parseDataUrl } from "../providers/inline-image";
+import { base64Bytes } from "../schema/base64";
+import { readBodyBytes } from "../schema/body";
+import { GatewayError } from "../schema/errors";
 
 /**
  * Workers AI's document conversion (`env.AI.toMarkdown`, the Worker's `AI` binding): a PDF in, its
@@ -37,17 +41,14 @@ export async function convertDocument(
   return { markdown: converted.data, pages: 0 };
 }
 
-/** A file's bytes: a base64 `data:` URL's, or a URL's, fetched. */
+/** A file's bytes: a base64 `data:` URL's, or a URL's, fetched (at most MAX_PDF_BYTES of them). */
 async function bytesOf(
   env: Env,
   data: string,
   signal: AbortSignal,
 ): Promise<{ body: Uint8Array; type: string } | { failed: string }> {
-  const inline = /^data:([^;,]*)[^,]*;base64,/i.exec(data);
-  if (inline) {
-    const binary = atob(data.slice(inline[0].length));
-    return { body: Uint8Array.from(binary, (c) => c.charCodeAt(0)), type: inline[1] || "application/pdf" };
-  }
+  const inline = parseDataUrl(data);
+  if (inline) return { body: base64Bytes(inline.data), type: inline.media_type };
   const url = new URL(data);
   const allowPrivate = env.IMAGE_FETCH_PRIVATE === "allow";
   if (refusedTarget(url, allowPrivate)) return { failed: "a URL the gateway may not fetch" };
@@ -58,12 +59,17 @@ async function bytesOf(
     if (signal.aborted) throw error;
     return { failed: error instanceof GuardedFetchError ? `a fetch that failed (${error.reason})` : "no answer" };
   }
-  const length = Number(response.headers.get("content-length") ?? 0);
-  if (!response.ok || length > MAX_PDF_BYTES) {
+  if (!response.ok) {
     await response.body?.cancel();
-    return { failed: response.ok ? "a file over 20 MiB" : `status ${response.status} from the file's URL` };
+    return { failed: `status ${response.status} from the file's URL` };
   }
-  const body = new Uint8Array(await response.arrayBuffer());
-  if (body.length > MAX_PDF_BYTES) return { failed: `a file over ${MAX_PDF_BYTES / 1024 / 1024} MiB` };
-  return { body, type: response.headers.get("content-type")?.split(";")[0] ?? "application/pdf" };
+  try {
+    // Refused past the limit as it arrives, as request bodies are (schema/body.ts).
+    const body = await readBodyBytes(response, MAX_PDF_BYTES);
+    return { body, type: response.headers.get("content-type")?.split(";")[0] || "application/pdf" };
+  } catch (error) {
+    if (error instanceof GatewayError && error.status === 413) return { failed: "a file over 20 MiB" };
+    if (signal.aborted) throw error;
+    return { failed: "a download that broke off" };
+  }
 }

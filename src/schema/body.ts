@@ -5,9 +5,12 @@ export const MAX_BODY_BYTES = 20 * 1024 * 1024;
 
 const tooLarge = (maxBytes: number) => new GatewayError(413, `Request body exceeds ${maxBytes} bytes`);
 
+/** What a body is read from: a request, or a response the gateway fetched (a PDF by URL). */
+type WithBody = Pick<Request, "body" | "headers" | "text" | "arrayBuffer">;
+
 /** How one reader keeps a body: the whole of it at once, or chunk by chunk as it arrives. */
 interface BodySink<T> {
-  whole(request: Request): Promise<T>;
+  whole(request: WithBody): Promise<T>;
   /** At most the bytes `whole` read: a text's length in characters (a character is a byte or more). */
   size(whole: T): number;
   add(chunk: Uint8Array): void;
@@ -22,7 +25,7 @@ interface BodySink<T> {
  * copy of the Request that the route then read again (~40 µs a request in an A/B in workerd),
  * which every RPC call paid.
  */
-async function readBounded<T>(request: Request, maxBytes: number, sink: BodySink<T>): Promise<T | undefined> {
+async function readBounded<T>(request: WithBody, maxBytes: number, sink: BodySink<T>): Promise<T | undefined> {
   const body = request.body;
   if (!body) return undefined;
   const declared = request.headers.get("content-length");
@@ -67,8 +70,8 @@ export async function readBodyText(request: Request, maxBytes = MAX_BODY_BYTES):
   return read ?? "";
 }
 
-/** A request's body as bytes (a multipart upload), at most `maxBytes` (else a 413). */
-export async function readBodyBytes(request: Request, maxBytes = MAX_BODY_BYTES): Promise<Uint8Array> {
+/** A body as bytes (a multipart upload; a PDF fetched by URL), at most `maxBytes` (else a 413). */
+export async function readBodyBytes(request: WithBody, maxBytes = MAX_BODY_BYTES): Promise<Uint8Array> {
   const chunks: Uint8Array[] = [];
   const read = await readBounded(request, maxBytes, {
     whole: async (r) => new Uint8Array(await r.arrayBuffer()),
