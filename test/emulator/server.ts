@@ -11,10 +11,11 @@ import type { WireFormat } from "./format";
 import { googleFormat } from "./google";
 import { serveImage } from "./images";
 import { RequestLog } from "./log";
-import { mistralOcrFormat, workersAiFormat } from "./mistral-ocr";
+import { mistralOcrFormat } from "./mistral-ocr";
 import { openaiError, openaiRoute } from "./openai";
 import { play } from "./script";
 import { serveWeb, WEB_PATH } from "./web";
+import { workersAiFormat } from "./workers-ai";
 
 /**
  * The bundled provider emulators: one loopback HTTP server, `/{provider slug}/{provider path}`.
