@@ -499,16 +499,18 @@ describe("stream failover when the model's reasoning is hidden", () => {
   });
 
   it("a client that leaves during hidden reasoning is charged for the reasoning produced", async () => {
-    // Frames 600 ms apart: reasoning from ~1.8 s, text only from ~6.6 s; the client leaves at ~3.2 s,
-    // having seen keep-alive comments only. The provider bills the reasoning it wrote by then.
+    // Frames 800 ms apart: reasoning from ~2.4 s, text only from ~8.8 s; the client leaves at ~5.2 s,
+    // having seen keep-alive comments only. The provider bills the reasoning it wrote by then. The
+    // margins are seconds wide either side, so that a loaded host's slower frames still fall in them
+    // (at 600 ms apart and leaving at 3.2 s, the full suite once left before any reasoning).
     const marker = nonce();
     const before = await totalUsage();
-    const response = await thinkingAsk(`[[emulate tokens=2 chunk_delay_ms=600]] ${marker}`, { exclude: true });
+    const response = await thinkingAsk(`[[emulate tokens=2 chunk_delay_ms=800]] ${marker}`, { exclude: true });
     expect(response.status).toBe(200);
     const reader = (response.body as ReadableStream<Uint8Array>).getReader();
     // Keep-alive comments come every 400 ms (KEEPALIVE_INTERVAL_MS in the tests): each read returns.
     let seen = "";
-    const leaveAt = Date.now() + 3_200;
+    const leaveAt = Date.now() + 5_200;
     while (Date.now() < leaveAt) {
       const { value, done } = await reader.read();
       if (done) break;
