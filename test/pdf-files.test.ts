@@ -177,6 +177,36 @@ describe("PDFs for a model that cannot read them (Mistral OCR)", () => {
     expect(JSON.stringify(call?.body)).toContain(`<file name=\\"notes.txt\\">\\nPlain notes ${marker}\\n</file>`);
   });
 
+  it("a text file goes as its text to models that read PDFs too (Claude's document takes PDFs alone), pdf.engine native or not", async () => {
+    const marker = nonce();
+    const data = `data:text/markdown;base64,${btoa(`# Minutes ${marker}`)}`;
+    const claude = await chat(key, {
+      model: "anthropic/claude-haiku-4.5",
+      provider: { only: ["anthropic"] },
+      max_tokens: 20,
+      messages: [asking(`Claude notes ${marker}`, data, "minutes.md")],
+    });
+    expect(claude.status).toBe(200);
+    const [toClaude] = await emulatorRequests(`Claude notes ${marker}`);
+    if (!toClaude) throw new Error("Claude was not called");
+    const sent = toClaude.body as { messages: Array<{ content: Array<Record<string, unknown>> }> };
+    expect(sent.messages[0]?.content?.[1]).toEqual({
+      type: "text",
+      text: `<file name="minutes.md">\n# Minutes ${marker}\n</file>`,
+    });
+
+    const gpt = await chat(key, {
+      model: READS_PDFS,
+      plugins: [{ id: "file-parser", pdf: { engine: "native" } }],
+      messages: [asking(`GPT notes ${marker}`, data, "minutes.md")],
+    });
+    expect(gpt.status).toBe(200);
+    const [toGpt] = (await emulatorRequests(`GPT notes ${marker}`)).filter((call) => call.provider === "openai");
+    expect(JSON.stringify(toGpt?.body)).toContain(`<file name=\\"minutes.md\\">\\n# Minutes ${marker}\\n</file>`);
+    expect(JSON.stringify(toGpt?.body)).not.toContain(data);
+    expect(await ocrCalls(data)).toEqual([]);
+  });
+
   it("an OCR failure is a 502 naming the file: no model call, nothing charged", async () => {
     // Enough for the hold: bytes with no page objects are held for 1000 pages ($2).
     const { key: own } = await fundedAccount("5");

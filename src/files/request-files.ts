@@ -21,7 +21,8 @@ import { convertDocument, workersAi } from "./workers-ai";
  * Mistral billed), to the generation whose answer was given the text, and the answer is annotated
  * with each PDF's text (`{type: "file", file: {hash, name, content}}`): sent back on the assistant
  * turn, the same PDF (by its hash) is not read, nor charged, again.
- * A text file (`text/*`, JSON) is decoded here instead: its text sent, nothing read or charged.
+ * A text file (`text/*`, JSON) is decoded here instead, for every endpoint: its text sent, nothing
+ * read or charged.
  * `pdf.engine`: none chooses as above, reading with Mistral where the gateway has it, else with
  * Workers AI where it is bound; `mistral-ocr` and `cloudflare-ai` (Workers AI's free document
  * conversion; `pdf-text` is its old name, as on OpenRouter) read every PDF with that reader,
@@ -126,7 +127,7 @@ export class RequestFiles {
   /** With `pdf.engine: "native"`, the plan's endpoints that read PDFs themselves; a 404 when there is none. */
   nativeOnly(attempts: Attempt[]): Attempt[] {
     if (this.engine !== "native") return attempts;
-    const native = attempts.filter((attempt) => this.files.every((file) => readsItself(attempt, file)));
+    const native = attempts.filter((attempt) => this.files.every((file) => file.local || readsItself(attempt, file)));
     if (native.length > 0) return native;
     throw new GatewayError(
       404,
@@ -135,11 +136,15 @@ export class RequestFiles {
     );
   }
 
-  /** The files `attempt` is sent as text (none: it reads them all itself, or the engine is "native"). */
+  /**
+   * The files `attempt` is sent as text: every text file, whatever the endpoint (any model reads
+   * text, where a provider's file input may refuse one: Anthropic's base64 document takes PDFs
+   * alone), and the PDFs it does not read itself (none with engine "native"; all with a reader named).
+   */
   readFor(attempt: Attempt): RequestFile[] {
-    if (this.engine === "native") return [];
-    // A reader named by the request reads every file; by default, only what the endpoint cannot.
-    return this.engine ? this.files : this.files.filter((file) => !readsItself(attempt, file));
+    return this.files.filter(
+      (file) => file.local || (this.engine !== "native" && (this.engine !== undefined || !readsItself(attempt, file))),
+    );
   }
 
   /** Before `attempt` is called: the PDFs it needs as text read, each once (after `admitted`, the hold). */
