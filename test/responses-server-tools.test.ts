@@ -283,7 +283,7 @@ describe("POST /responses with OpenAI's web search tools (run as openrouter:web_
 
   it.each([
     [{ type: "web_search_preview", max_results: 50 }, "tools.0.max_results"],
-    [{ type: "web_search", engine: "native" }, "tools.0.engine"],
+    [{ type: "web_search", engine: "parallel" }, "tools.0.engine"],
     [{ type: "web_search", filters: { allowed_domains: "example.com" } }, "tools.0.filters.allowed_domains"],
     [{ type: "web_search", filters: ["example.com"] }, "tools.0.filters"],
     // OpenRouter's other name for excluded_domains: checked as that list, named as sent.

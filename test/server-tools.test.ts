@@ -706,7 +706,7 @@ describe("server tools refused", () => {
 
   it("an engine this gateway does not run, and max_results past 10", async () => {
     expect(await refusal([{ type: "openrouter:web_search", parameters: { engine: "parallel" } }])).toMatch(
-      /tools\.0\.parameters\.engine.*Exa only/,
+      /tools\.0\.parameters\.engine.*"auto", "native" or "exa"/,
     );
     expect(await refusal([{ type: "openrouter:web_search", parameters: { max_results: 11 } }])).toContain(
       "tools.0.parameters.max_results",

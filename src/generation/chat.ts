@@ -23,6 +23,7 @@ import { citations, searchPromptTokens, webSearchOf } from "../search/web";
 import { createChatStream, type StreamSource, type StreamSummary } from "../streaming/chat-stream";
 import { KEEP_ALIVE_BYTES, SSE_HEADERS } from "../streaming/sse";
 import { errorEvents, wholeReplyEvents } from "../streaming/whole-reply";
+import { nativeSearchOnly } from "../tools/native-web-search";
 import { type CallModel, ServerTools } from "../tools/server-tools";
 import { fitToEndpoint } from "../transforms/middle-out";
 import { healChoices, healsReply } from "../transforms/response-healing";
@@ -83,15 +84,16 @@ export async function completeChat(
   const sessionId = sessionIdOf(c.req.raw, request.session_id);
   const sticky = StickyRoute.of(c.get("auth").accountId, request, sessionId);
   c.set("sticky", sticky);
-  // `engine: "native"` is served only by endpoints that search by themselves (400 when none does).
-  const searching = web ? nativeOnly(web, planned) : planned;
+  // `engine: "native"` (the web plugin's, or openrouter:web_search's) is served only by endpoints
+  // that search by themselves (400 when none does).
+  const searching = web ? nativeOnly(web, planned) : nativeSearchOnly(request, planned);
   // PDFs (file parts): read (Mistral OCR, Workers AI) for the endpoints that cannot read them (undefined: none).
   const files = carriesFiles(request.messages) ? await RequestFiles.of(env, request, catalog, searching) : undefined;
   const reading = files ? files.nativeOnly(searching) : searching;
   const attempts = sticky ? sticky.order(reading) : reading;
   const search = web && RequestSearch.of(env, request, web, attempts);
   // OpenRouter's server tools (`openrouter:*` in tools): one check for a request without tools.
-  const tools = request.tools == null ? undefined : ServerTools.of(env, request, catalog.catalog.models);
+  const tools = request.tools == null ? undefined : ServerTools.of(env, request, catalog.catalog.models, attempts);
   if (tools) c.set("serverToolCalls", tools.calls);
   if (tools && web) {
     throw badRequest("plugins: the web plugin and server tools cannot be used together (use openrouter:web_search)", {
@@ -116,7 +118,7 @@ export async function completeChat(
       headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,
       deadlineMs: Math.max(0, deadline - Date.now()),
       prepare: (req, attempt) => {
-        const searched = search ? search.requestFor(req, attempt) : req;
+        const searched = search ? search.requestFor(req, attempt) : tools ? tools.requestFor(req, attempt) : req;
         return fitToEndpoint(
           withVariant(files ? files.requestFor(searched, attempt) : searched, attempt),
           attempt.endpoint,
@@ -136,6 +138,7 @@ export async function completeChat(
           }
         : {}),
       ...(search ? { nativeSearch: (attempt: Attempt) => search.nativeFor(attempt) } : {}),
+      ...(tools ? { nativeSearch: (attempt: Attempt) => tools.nativeFor(attempt) } : {}),
     });
   const terms = {
     // The results' message lengthens the prompt: held for (each attempt's own fits its context:

@@ -1,5 +1,6 @@
 import type { Endpoint, Model, Provider } from "../catalog/types";
 import type { ChatRequest, ReasoningDetail, ToolCall } from "../schema/chat";
+import type { ApproximateLocation } from "../schema/server-tools";
 import type { ImageFetches } from "./inline-image";
 
 /** Everything an adapter needs to reach one endpoint; credentials are resolved by the caller. */
@@ -31,11 +32,17 @@ export interface UpstreamTarget {
   webSearch?: NativeWebSearch;
 }
 
-/** What a provider's own web search tool is asked (the `web` plugin's options, search/web.ts). */
+/**
+ * What a provider's own web search tool is asked: the `web` plugin's options (search/web.ts), or
+ * the `openrouter:web_search` server tool's (tools/native-web-search.ts).
+ */
 export interface NativeWebSearch {
+  /** The most searches the provider may run (Anthropic's `max_uses`). */
   maxResults: number;
   includeDomains?: string[];
   excludeDomains?: string[];
+  /** Where the user is, roughly, for local results (the server tool's `user_location`). */
+  userLocation?: ApproximateLocation;
 }
 
 /**

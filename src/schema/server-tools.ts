@@ -14,6 +14,11 @@ import { items } from "./items";
 export type ServerToolSpec =
   | {
       kind: "web_search";
+      /**
+       * `native`: the endpoint's own search (tools/native-web-search.ts), only on endpoints that
+       * have one; `exa`: the gateway's loop with Exa; `auto`: native where the endpoint has it, else Exa.
+       */
+      engine: "auto" | "native" | "exa";
       /** Results of one search (Exa's `numResults`). */
       maxResults: number;
       /** Searches the model may run in the request; further calls get an error result. */
@@ -22,8 +27,8 @@ export type ServerToolSpec =
       maxTotalResults: number;
       /** Each result's text, at most (`max_characters`, else `search_context_size`'s). */
       maxCharacters: number;
-      /** `user_location.country`, lower case (Exa's `userLocation`: results biased to that country). */
-      country?: string;
+      /** `user_location`'s fields given: Exa biases results by its country, a native search takes them all. */
+      userLocation?: ApproximateLocation;
       includeDomains?: string[];
       excludeDomains?: string[];
     }
@@ -41,6 +46,14 @@ export type ServerToolSpec =
       allowedDomains?: string[];
       blockedDomains?: string[];
     };
+
+/** A user's approximate location (OpenRouter's and Anthropic's `user_location`, less its `type`), country upper case. */
+export interface ApproximateLocation {
+  city?: string;
+  region?: string;
+  country?: string;
+  timezone?: string;
+}
 
 /** The function tool a server tool is shown to the model as, with its spec. */
 export type ExposedServerTool = FunctionTool & { server_tool: ServerToolSpec };
@@ -80,21 +93,17 @@ const Domains = items(z.string().check(z.regex(/^\S{1,253}$/, "a domain (no spac
 const WebSearchParameters = z
   .looseObject({
     engine: z.nullish(
-      z
-        .string()
-        .check(
-          z.refine(
-            (engine) => engine === "auto" || engine === "exa",
-            'this gateway searches with Exa only: "auto" or "exa" (native, firecrawl, parallel, perplexity are not run here)',
-          ),
-        ),
+      z.enum(["auto", "native", "exa"], {
+        error:
+          'this gateway searches natively or with Exa: "auto", "native" or "exa" (firecrawl, parallel, perplexity are not run here)',
+      }),
     ),
     max_results: z.nullish(z.number().check(z.int(), z.gte(1), z.lte(SERVER_SEARCH_LIMITS.maxResults))),
     max_uses: z.nullish(z.number().check(z.int(), z.gte(1), z.lte(SERVER_SEARCH_LIMITS.maxUses))),
     max_total_results: z.nullish(z.number().check(z.int(), z.gte(1))),
     max_characters: z.nullish(z.number().check(z.int(), z.gte(1), z.lte(SERVER_SEARCH_LIMITS.maxCharacters))),
     search_context_size: z.nullish(z.enum(["low", "medium", "high"])),
-    // OpenRouter's approximate location; Exa biases results by its country alone.
+    // OpenRouter's approximate location; Exa biases results by its country alone, a native search takes it all.
     user_location: z.nullish(
       z.looseObject({
         type: z.nullish(z.literal("approximate")),
@@ -188,6 +197,22 @@ export function serverToolPathsRenamer<T>(
     );
 }
 
+/** `user_location`'s non-empty fields, as the spec keeps them (none: nothing). */
+function locationOf(
+  location:
+    | { city?: string | null; region?: string | null; country?: string | null; timezone?: string | null }
+    | null
+    | undefined,
+): { userLocation?: ApproximateLocation } {
+  const kept: ApproximateLocation = {};
+  for (const field of ["city", "region", "timezone"] as const) {
+    const value = location?.[field]?.trim();
+    if (value) kept[field] = value;
+  }
+  if (location?.country) kept.country = location.country.toUpperCase();
+  return Object.keys(kept).length > 0 ? { userLocation: kept } : {};
+}
+
 /** A function the model is shown with one required string argument. */
 const oneArgument = (name: string, description: string, argument: string, about: string) => ({
   name,
@@ -250,6 +275,7 @@ function serverToolKind<S extends z.ZodMiniType>(
 const SERVER_TOOL_KINDS: Record<ServerToolSpec["kind"], ServerToolKind> = {
   web_search: serverToolKind(WEB_SEARCH_FUNCTION, WebSearchParameters, (p) => ({
     kind: "web_search",
+    engine: p.engine ?? "auto",
     maxResults: p.max_results ?? SERVER_SEARCH_LIMITS.defaultResults,
     maxUses: p.max_uses ?? SERVER_SEARCH_LIMITS.defaultUses,
     maxTotalResults: p.max_total_results ?? SERVER_SEARCH_LIMITS.defaultTotalResults,
@@ -257,7 +283,7 @@ const SERVER_TOOL_KINDS: Record<ServerToolSpec["kind"], ServerToolKind> = {
     maxCharacters:
       p.max_characters ??
       (p.search_context_size ? CONTEXT_SIZE_CHARACTERS[p.search_context_size] : SERVER_SEARCH_LIMITS.defaultCharacters),
-    ...(p.user_location?.country ? { country: p.user_location.country.toLowerCase() } : {}),
+    ...locationOf(p.user_location),
     ...(p.allowed_domains?.length ? { includeDomains: p.allowed_domains } : {}),
     ...(p.excluded_domains?.length ? { excludeDomains: p.excluded_domains } : {}),
   })),

@@ -27,18 +27,28 @@ export function nativeWorstNanos(search: WebSearch, attempt: Attempt): number {
   return search.maxResults * attoToNanosCeil(priceAtto(attempt.endpoint.pricing.web_search));
 }
 
+/** What asked for a native search, as a 400 names it (its field, and the error's metadata). */
+export interface NativeAsker {
+  name: string;
+  metadata: Record<string, unknown>;
+}
+
+/** The `web` plugin, as its 400s name it. */
+const WEB_PLUGIN: NativeAsker = { name: 'plugins: "web"', metadata: { plugin: "web", field: "engine" } };
+
 /**
  * With `engine: "native"`, the plan's endpoints that search natively (a fallback that cannot is
- * left out: it would answer without the search asked for); none is a 400 naming the model.
+ * left out: it would answer without the search asked for); none is a 400 naming the model and
+ * what asked (`asker`: the `web` plugin, or the `openrouter:web_search` server tool).
  */
-export function nativeOnly(search: WebSearch, attempts: Attempt[]): Attempt[] {
+export function nativeOnly(search: WebSearch, attempts: Attempt[], asker: NativeAsker = WEB_PLUGIN): Attempt[] {
   if (search.engine !== "native") return attempts;
   const native = attempts.filter((a) => searchesNatively(search, a.provider, a.endpoint));
   if (native.length === 0) {
     const models = [...new Set(attempts.map((a) => a.model.id))].join(", ");
     throw badRequest(
-      `plugins: "web" engine "native" is not available for ${models || "this model"}: its providers have no web search of their own here (use "exa", or leave engine unset)`,
-      { plugin: "web", field: "engine" },
+      `${asker.name} engine "native" is not available for ${models || "this model"}: its providers have no web search of their own here (use "exa", or leave engine unset)`,
+      asker.metadata,
     );
   }
   return native;

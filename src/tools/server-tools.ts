@@ -10,7 +10,7 @@ import {
   settleUsage,
 } from "../generation/usage";
 import { producedText } from "../providers/assistant-message";
-import type { AssistantMessageOut, ChatCompletionOut, Usage } from "../providers/types";
+import type { AssistantMessageOut, ChatCompletionOut, NativeWebSearch, Usage } from "../providers/types";
 import type { AttemptSuccess } from "../routing/attempts";
 import type { Attempt } from "../routing/plan";
 import type { ChatRequest, Message, ToolCall } from "../schema/chat";
@@ -19,6 +19,13 @@ import { type ServerToolSpec, type StopCondition, serverToolType } from "../sche
 import { type ExaAccess, exaAccess, exaSearch, type WebResult } from "../search/exa";
 import { listedResults, MAX_QUERY_CHARACTERS, searchPromptTokens, WEB_RESULT_NANOS } from "../search/web";
 import { currentTime } from "./datetime";
+import {
+  citeEarlierTurns,
+  nativeSearchTool,
+  nativeSearchWorstNanos,
+  searchesNativelyAt,
+  withoutSearchFunction,
+} from "./native-web-search";
 import { searchModels } from "./search-models";
 import { EXA_PAGE_NANOS, type FetchEngine, fetchPage } from "./web-fetch";
 
@@ -28,7 +35,9 @@ import { EXA_PAGE_NANOS, type FetchEngine, fetchPage } from "./web-fetch";
  * gateway runs the calls, gives the model their results and calls it again, until it answers.
  * All the turns are one generation: one hold, covering the loop's worst case, one settlement of
  * every turn's usage (at the endpoint that answered the first turn, which answers them all), of
- * the search results fetched and of the pages read through Exa.
+ * the search results fetched and of the pages read through Exa. Web search on an endpoint that
+ * searches by itself is its provider's own tool instead (native-web-search.ts): no function, no
+ * turn of the loop; its searches are in the turns' usage, billed at the endpoint's price.
  */
 
 /**
@@ -86,7 +95,7 @@ export class ServerTools {
   readonly results: WebResult[] = [];
   /** Every server-tool call run, in the order the model made them (their count: the calls requested). */
   readonly calls: ServerToolCallRecord[] = [];
-  /** Searches sent to Exa (max_uses counts them as they start, parallel ones too). */
+  /** Searches sent to Exa (max_uses counts them as they start, parallel ones too; a native search's are its turns'). */
   private searches = 0;
   /** Fetches started (max_uses counts them as they start), and the pages Exa returned (each charged). */
   private fetches = 0;
@@ -115,10 +124,11 @@ export class ServerTools {
   /**
    * The request's server tools, or undefined when it lists none. A client function named as a
    * server tool is shown is a 400 (the model could not tell them apart), as is one listed twice,
-   * `n` above 1 (the loop follows one answer), or web search (or web fetch asking for Exa) on a
-   * gateway without Exa (503).
+   * `n` above 1 (the loop follows one answer), or web search with Exa on an endpoint of the plan
+   * (`attempts`; not: one that searches natively), or web fetch asking for Exa, on a gateway
+   * without Exa (503).
    */
-  static of(env: Env, request: ChatRequest, models: readonly Model[]): ServerTools | undefined {
+  static of(env: Env, request: ChatRequest, models: readonly Model[], attempts: Attempt[]): ServerTools | undefined {
     const tools = request.tools ?? [];
     // Most requests with tools have function tools only: one pass, nothing built.
     if (!tools.some((tool) => "server_tool" in tool)) return undefined;
@@ -143,7 +153,8 @@ export class ServerTools {
     }
     if ((request.n ?? 1) > 1) throw badRequest("n: a request with server tools answers one choice", { n: request.n });
     let access: ExaAccess | undefined;
-    if (specOf(byName, "web_search")) {
+    const web = specOf(byName, "web_search");
+    if (web && attempts.some((attempt) => !searchesNativelyAt(web, attempt))) {
       access = exaAccess(env);
       if (!access) {
         throw new GatewayError(
@@ -176,25 +187,62 @@ export class ServerTools {
     return specOf(this.byName, "web_fetch");
   }
 
-  /** The most results the request's searches may fetch. */
+  /** The most results the request's searches may fetch (with Exa). */
   private get worstResults(): number {
     const web = this.webSearch;
     return web ? Math.min(web.maxUses * web.maxResults, web.maxTotalResults) : 0;
   }
 
+  /** Whether `attempt`'s endpoint runs the request's web searches itself (the model is not shown the function). */
+  private searchesNatively(attempt: Attempt): boolean {
+    const web = this.webSearch;
+    return web !== undefined && searchesNativelyAt(web, attempt);
+  }
+
+  /** Whether the model calls `name` as a server tool on `attempt` (web search: not where it is native). */
+  private runsOn(name: string, attempt: Attempt): boolean {
+    const spec = this.byName.get(name);
+    return spec !== undefined && (spec.kind !== "web_search" || !this.searchesNatively(attempt));
+  }
+
+  /** Searches the endpoint ran natively in the turns so far (its count, in each turn's usage). */
+  private get nativeSearches(): number {
+    return this.turns.reduce((sum, turn) => sum + (turn.usage?.billed_apart?.web_searches ?? 0), 0);
+  }
+
+  /** The request as `attempt` is sent it: without the web search function where the endpoint searches itself. */
+  requestFor(request: ChatRequest, attempt: Attempt): ChatRequest {
+    return this.searchesNatively(attempt) ? withoutSearchFunction(request) : request;
+  }
+
+  /**
+   * The web search `attempt`'s endpoint runs with its own tool (UpstreamTarget.webSearch), with
+   * the searches the request's earlier turns left of `max_uses`; undefined where it does not (or none is left).
+   */
+  nativeFor(attempt: Attempt): NativeWebSearch | undefined {
+    const web = this.webSearch;
+    return web && this.searchesNatively(attempt) ? nativeSearchTool(web, this.nativeSearches) : undefined;
+  }
+
   /**
    * What the turns after the first, and the results, may cost at `attempt` beyond the first
    * turn's hold (chat.ts holds for that one as for any request): each later turn's prompt is the
-   * first's plus every earlier turn's whole output and every result the loop may fetch.
+   * first's plus every earlier turn's whole output and every result the loop may fetch. Where the
+   * endpoint searches natively: `max_uses` searches at its price instead of Exa's results, and no
+   * later turn at all when no other server tool is shown to the model (none can be called).
    */
   worstNanosFor(attempt: Attempt, terms: TurnTerms): number {
+    const web = this.webSearch;
+    const native = web !== undefined && this.searchesNatively(attempt);
+    const nativeNanos = native ? nativeSearchWorstNanos(web, attempt) : 0;
+    if (![...this.byName.keys()].some((name) => this.runsOn(name, attempt))) return nativeNanos;
     const hold = (promptTokens: number) =>
       reservationFor([attempt], promptTokens, terms.maxOutputTokens, {
         reasoningTokens: terms.reasoningTokens,
         images: terms.images,
       });
     const output = hold(terms.promptTokens).maxOutputTokens;
-    const results = this.worstResults;
+    const results = native ? 0 : this.worstResults;
     const characters = this.webSearch?.maxCharacters;
     const fetch = this.webFetch;
     const added =
@@ -202,7 +250,9 @@ export class ServerTools {
       (fetch ? fetch.maxUses * fetch.maxContentTokens : 0) +
       this.maxCalls * CALL_TOKENS;
     let nanos =
-      results * WEB_RESULT_NANOS + (fetch && this.fetchEngine?.kind === "exa" ? fetch.maxUses * EXA_PAGE_NANOS : 0);
+      nativeNanos +
+      results * WEB_RESULT_NANOS +
+      (fetch && this.fetchEngine?.kind === "exa" ? fetch.maxUses * EXA_PAGE_NANOS : 0);
     // No turn's prompt can be billed past the endpoint's context: a longer one is refused, unpaid.
     const context = attempt.endpoint.context_length;
     for (let turn = 1; turn < this.maxTurns; turn++) {
@@ -239,7 +289,7 @@ export class ServerTools {
       this.turns.push(completion);
       const message = completion.choices[0]?.message;
       const calls = message?.tool_calls ?? [];
-      const server = calls.filter((c) => this.byName.has(c.function.name));
+      const server = calls.filter((c) => this.runsOn(c.function.name, success.attempt));
       // A reply calling the client's functions too goes back to the client (without the server
       // calls, which it cannot run): the loop cannot go on without the client's results.
       if (answering || !message || server.length === 0 || server.length < calls.length || turn >= this.maxTurns) break;
@@ -290,9 +340,14 @@ export class ServerTools {
     return this.stops.some(fires);
   }
 
-  /** The answer: the last turn's reply, less any server-tool call left in it. */
+  /**
+   * The answer: the last turn's reply, less any server-tool call left in it, citing what native
+   * searches of earlier turns found too (their places were in those turns' text: none here).
+   */
   answer(): ChatCompletionOut {
     const last = this.turns[this.turns.length - 1] as ChatCompletionOut;
+    const answer = last.choices[0]?.message;
+    if (answer && this.turns.length > 1) citeEarlierTurns(answer, this.turns.slice(0, -1));
     for (const choice of last.choices) {
       const calls = choice.message.tool_calls?.filter((c) => !this.byName.has(c.function.name));
       if (!choice.message.tool_calls || calls?.length === choice.message.tool_calls.length) continue;
@@ -338,7 +393,7 @@ export class ServerTools {
     return {
       tool_calls_requested: this.calls.length,
       tool_calls_executed: this.calls.filter((call) => call.completed).length,
-      web_search_requests: this.searches,
+      web_search_requests: this.searches + this.nativeSearches,
     };
   }
 
@@ -444,7 +499,7 @@ export class ServerTools {
           maxCharacters: spec.maxCharacters,
           ...(spec.includeDomains ? { includeDomains: spec.includeDomains } : {}),
           ...(spec.excludeDomains ? { excludeDomains: spec.excludeDomains } : {}),
-          ...(spec.country ? { userLocation: spec.country } : {}),
+          ...(spec.userLocation?.country ? { userLocation: spec.userLocation.country.toLowerCase() } : {}),
         },
         signal,
       );

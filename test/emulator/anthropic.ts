@@ -170,9 +170,34 @@ function currentModelRejection(body: Json): Script | undefined {
   return undefined;
 }
 
+/**
+ * The web search tool's settings the API refuses: both domain lists, and a `user_location` that is
+ * not an approximate one with at most a two-letter country (the emulator's wording).
+ */
+function searchToolRejection(body: Json): Script | undefined {
+  for (const [t, tool] of ((body.tools ?? []) as Json[]).entries()) {
+    if (!isSearchTool(tool)) continue;
+    if (tool.allowed_domains && tool.blocked_domains) {
+      return invalid(`tools.${t}: allowed_domains and blocked_domains cannot be used together`);
+    }
+    const location = tool.user_location as Json | undefined;
+    if (location === undefined) continue;
+    if (location.type !== "approximate") return invalid(`tools.${t}.user_location.type: Input should be 'approximate'`);
+    if (location.country !== undefined && String(location.country).length !== 2) {
+      return invalid(`tools.${t}.user_location.country: String should have exactly 2 characters`);
+    }
+    for (const field of ["city", "region", "timezone"]) {
+      if (location[field] !== undefined && !String(location[field])) {
+        return invalid(`tools.${t}.user_location.${field}: String should have at least 1 character`);
+      }
+    }
+  }
+  return undefined;
+}
+
 /** What the Messages API itself rejects (the adapter must never send it). */
 function rejection(body: Json): Script | undefined {
-  const current = currentModelRejection(body);
+  const current = currentModelRejection(body) ?? searchToolRejection(body);
   if (current) return current;
   const stops = Array.isArray(body.stop_sequences) ? (body.stop_sequences as unknown[]) : [];
   if (stops.some((stop) => stop === "")) return invalid("stop_sequences: each stop sequence must be non-empty");
@@ -237,9 +262,15 @@ function messagesScript(body: Json, provider: string, fault: Fault): Script {
   const shown = body.thinking?.display === "omitted" ? "" : choice.reasoning;
   if (choice.reasoning) content.push({ type: "thinking", thinking: shown, signature });
   const lastUser = request.messages.filter((m) => m.role === "user").at(-1)?.text ?? "";
-  const search = choice.text ? webSearchRun(body, lastUser) : undefined;
+  // With the web search tool, Claude searches before it answers or calls a tool, and says what it
+  // found (cited) before the call; tool_choice "none" keeps it from every tool, server tools too.
+  const search =
+    (choice.text || choice.toolCalls.length > 0) && body.tool_choice?.type !== "none"
+      ? webSearchRun(body, lastUser)
+      : undefined;
   if (search) content.push(...search.blocks);
-  if (choice.text) content.push({ type: "text", text: choice.text, citations: search ? [search.citation] : null });
+  const text = choice.text || (search ? "Searched the web first." : "");
+  if (text) content.push({ type: "text", text, citations: search ? [search.citation] : null });
   const serverToolUse = search ? { server_tool_use: { web_search_requests: 1 } } : {};
   for (const call of choice.toolCalls)
     content.push({ type: "tool_use", id: `toolu_${call.id}`, name: call.name, input: JSON.parse(call.arguments) });
@@ -294,7 +325,7 @@ function messagesScript(body: Json, provider: string, fault: Fault): Script {
       // A cited text block streams its citation first, then its text.
       for (const citation of block.citations ?? [])
         send("content_block_delta", { index, delta: { type: "citations_delta", citation } });
-      for (const piece of choice.pieces)
+      for (const piece of choice.text ? choice.pieces : [block.text])
         send("content_block_delta", { index, delta: { type: "text_delta", text: piece } });
     } else {
       send("content_block_start", {

@@ -375,10 +375,10 @@ export function buildAnthropicBody(
  * Anthropic's web search server tool, for a web search this endpoint runs natively
  * (UpstreamTarget.webSearch): `max_results` is its `max_uses` (the most searches Claude may run);
  * the domains its allowed or blocked lists, which Anthropic refuses together (400): the allowed
- * list, the narrower, is sent alone.
+ * list, the narrower, is sent alone; a user's location its `user_location` (an approximate one).
  */
 function webSearchTool(search: NativeWebSearch): Block {
-  const { includeDomains, excludeDomains } = search;
+  const { includeDomains, excludeDomains, userLocation } = search;
   return {
     type: "web_search_20250305",
     name: "web_search",
@@ -388,6 +388,7 @@ function webSearchTool(search: NativeWebSearch): Block {
       : excludeDomains
         ? { blocked_domains: excludeDomains }
         : {}),
+    ...(userLocation ? { user_location: { type: "approximate", ...userLocation } } : {}),
   };
 }
 
