@@ -1,7 +1,5 @@
-import { createExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import worker from "../src/index";
-import { env } from "./billing-support";
+import { postWithSettings } from "./support/app-with-settings";
 import {
   BASE,
   emulatorRequests,
@@ -47,21 +45,13 @@ beforeAll(async () => {
 
 /** A chat request to the app, its Exa searches sent to EXA_PATH. */
 const ask = (text: string, tools: unknown[], extra: Record<string, unknown> = {}, apiKey = key) =>
-  worker.fetch(
-    new Request(`${BASE}/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
-      body: JSON.stringify({
-        model: MODEL,
-        max_tokens: 30,
-        messages: [{ role: "user", content: text }],
-        tools,
-        ...extra,
-      }),
-    }),
-    { ...env, EXA_BASE_URL: `${inject("emulatorUrl")}/${EXA_PATH}` },
-    createExecutionContext(),
-  );
+  postWithSettings({ EXA_BASE_URL: `${inject("emulatorUrl")}/${EXA_PATH}` }, "/chat/completions", apiKey, {
+    model: MODEL,
+    max_tokens: 30,
+    messages: [{ role: "user", content: text }],
+    tools,
+    ...extra,
+  });
 
 /** Claude Haiku's endpoints share a price, so the plan's order varies: tests of the default pin Anthropic's. */
 const ANTHROPIC_ONLY = { provider: { only: ["anthropic"] } };

@@ -1,7 +1,5 @@
-import { createExecutionContext } from "cloudflare:test";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import worker from "../src/index";
-import { env } from "./billing-support";
+import { postWithSettings } from "./support/app-with-settings";
 import {
   BASE,
   chat,
@@ -41,21 +39,13 @@ const askWithSettings = (
   tools: unknown[],
   extra: Record<string, unknown> = {},
 ) =>
-  worker.fetch(
-    new Request(`${BASE}/chat/completions`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
-      body: JSON.stringify({
-        model: MODEL,
-        max_tokens: 30,
-        messages: [{ role: "user", content: text }],
-        tools,
-        ...extra,
-      }),
-    }),
-    { ...env, ...settings },
-    createExecutionContext(),
-  );
+  postWithSettings(settings, "/chat/completions", apiKey, {
+    model: MODEL,
+    max_tokens: 30,
+    messages: [{ role: "user", content: text }],
+    tools,
+    ...extra,
+  });
 
 /**
  * The path this file's searches reach the Exa emulator by: other files' requests search for the

@@ -1,8 +1,5 @@
-import { createExecutionContext } from "cloudflare:test";
 import { OpenResponsesResult$inboundSchema } from "@openrouter/sdk/models";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import worker from "../src/index";
-import { env } from "./billing-support";
 import {
   ARTICLE_ENTITIES,
   ARTICLE_HEADING,
@@ -13,7 +10,8 @@ import {
   STYLE_WORD,
   WEB_PATH,
 } from "./emulator/web";
-import { BASE, emulatorRequests, fundedAccount, nonce, recordedGeneration, sleep, totalUsage } from "./support/gateway";
+import { postWithSettings } from "./support/app-with-settings";
+import { emulatorRequests, fundedAccount, nonce, recordedGeneration, sleep, totalUsage } from "./support/gateway";
 import { SEARCH_MODEL, tokensCost } from "./support/search-prices";
 
 /**
@@ -36,15 +34,7 @@ beforeAll(async () => {
 
 /** A request to the app with its settings changed (the env's vars), past SELF. */
 function send(path: string, settings: Record<string, string | undefined>, apiKey: string, body: unknown) {
-  return worker.fetch(
-    new Request(`${BASE}${path}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
-    }),
-    { ...env, EXA_BASE_URL: `${inject("emulatorUrl")}/${EXA_PATH}`, ...settings },
-    createExecutionContext(),
-  );
+  return postWithSettings({ EXA_BASE_URL: `${inject("emulatorUrl")}/${EXA_PATH}`, ...settings }, path, apiKey, body);
 }
 
 /** A chat request asking the model to read `url` with the given tools. */
