@@ -309,6 +309,41 @@ describe("openrouter:web_search searched natively", () => {
     expect(withClock.status).toBe(402);
   });
 
+  it("a gateway without Exa serves a search its endpoint runs natively; engine exa there is the 503, before any call", async () => {
+    // No Exa and no emulator fallback: Anthropic is reached by its base URL override alone.
+    const noExa = {
+      EXA_BASE_URL: undefined,
+      EXA_API_KEY: undefined,
+      EMULATOR_URL: undefined,
+      ANTHROPIC_BASE_URL: `${inject("emulatorUrl")}/anthropic`,
+      ANTHROPIC_API_KEY: "test",
+    };
+    const marker = nonce();
+    const body = (text: string, parameters: Record<string, unknown> = {}) => ({
+      model: MODEL,
+      max_tokens: 30,
+      messages: [{ role: "user", content: text }],
+      tools: [{ type: "openrouter:web_search", parameters }],
+      ...ANTHROPIC_ONLY,
+    });
+    const native = await postWithSettings(noExa, "/chat/completions", key, body(`search the web for ${marker}`));
+    expect(native.status).toBe(200);
+    const reply = (await native.json()) as any;
+    expect(reply.usage.server_tool_use_details.web_search_requests).toBe(1);
+    expect(searchTool((await modelCalls(marker))[0]?.body)).toMatchObject({ type: "web_search_20250305" });
+
+    const exaMarker = nonce();
+    const refused = await postWithSettings(
+      noExa,
+      "/chat/completions",
+      key,
+      body(`search the web for ${exaMarker}`, { engine: "exa" }),
+    );
+    expect(refused.status).toBe(503);
+    expect(((await refused.json()) as any).error.message).toMatch(/^web search is not configured on this gateway/);
+    expect(await modelCalls(exaMarker)).toEqual([]);
+  });
+
   it('engine "native" on a model with no native search is a 400 naming it, with no call', async () => {
     const marker = nonce();
     const response = await ask(
