@@ -49,9 +49,10 @@ describe("POST /messages with OpenRouter's server tools", () => {
     expect((model[1]!.body as any).messages.at(-1).content).toContain('Result 1 for "weather"');
 
     expect(body.stop_reason).toBe("end_turn");
-    expect(body.content.map((block: any) => block.type)).toEqual(["text"]);
-    expect(body.content[0].citations).toHaveLength(2);
-    expect(body.content[0].citations[0]).toMatchObject({
+    // The search as Anthropic shows its own (messages-search-blocks.test.ts), then the answer.
+    expect(body.content.map((block: any) => block.type)).toEqual(["server_tool_use", "web_search_tool_result", "text"]);
+    expect(body.content[2].citations).toHaveLength(2);
+    expect(body.content[2].citations[0]).toMatchObject({
       type: "web_search_result_location",
       url: expect.stringContaining("https://source1.example.com/"),
     });
@@ -69,7 +70,7 @@ describe("POST /messages with OpenRouter's server tools", () => {
       tools: [{ type: "openrouter:web_search" } as unknown as Anthropic.Tool],
     });
     const message = await stream.finalMessage();
-    expect(message.content[0]?.type).toBe("text");
+    expect(message.content.at(-1)?.type).toBe("text");
     expect(message.usage.server_tool_use).toEqual({ web_search_requests: 1 });
   });
 
@@ -130,7 +131,7 @@ describe("POST /messages with OpenRouter's server tools", () => {
     });
     expect(message.stop_reason).toBe("end_turn");
     expect(message.usage.server_tool_use).toEqual({ web_search_requests: 1 });
-    const text = message.content[0];
+    const text = message.content.at(-1);
     if (text?.type !== "text") throw new Error(`expected text, got ${text?.type}`);
     // The answer cites what Exa found, from the allowed domain only.
     expect(text.citations?.length).toBeGreaterThan(0);

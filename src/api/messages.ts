@@ -43,8 +43,9 @@ messagesRoutes.post("/messages", requireKeyOrApiKey, async (c) => {
   const request = await parseJsonBody(c.req.raw, MessagesRequestSchema);
   const chat = applyPlugins(await withPreset(c, messagesToChat(request)));
   return completeTranslated(c, chat, {
-    reply: (body) => messageFromChat(request, body),
-    events: (body) => messagesEventStream(body, request),
+    // The searches and fetches the chat path's loop runs (none without server tools).
+    reply: (body) => messageFromChat(request, body, c.get("serverToolCalls")),
+    events: (body) => messagesEventStream(body, request, c.get("serverToolCalls")),
   });
 });
 

@@ -1,5 +1,6 @@
 import type { UrlCitation } from "../providers/types";
 import type { MessagesRequest } from "../schema/messages";
+import type { ServerToolCallRecord } from "../tools/server-tools";
 import {
   type ChatChunk,
   type ChatReasoningDetail,
@@ -9,6 +10,7 @@ import {
   translateChatStream,
 } from "./chat-events";
 import { errorBody, messagesUsage, stopOf, webSearchCitation } from "./messages";
+import { serverToolBlocks } from "./messages-server-blocks";
 
 /**
  * The chat stream as Anthropic's Messages events: `message_start`, then each content block in
@@ -21,15 +23,19 @@ import { errorBody, messagesUsage, stopOf, webSearchCitation } from "./messages"
 export function messagesEventStream(
   chat: ReadableStream<Uint8Array>,
   request: MessagesRequest,
+  /** The server-tool calls the chat request's loop runs (filled as they run): all run by the answer's first chunk. */
+  serverCalls: readonly ServerToolCallRecord[] = [],
 ): ReadableStream<Uint8Array> {
-  return translateChatStream(chat, new MessagesStreamState(request));
+  return translateChatStream(chat, new MessagesStreamState(request, serverCalls));
 }
 
 type OpenBlock =
   | { kind: "text"; index: number }
   | { kind: "redacted"; index: number }
   | { kind: "thinking"; index: number; signed: boolean }
-  | { kind: "tool"; index: number };
+  | { kind: "tool"; index: number }
+  /** A server tool's call or result (messages-server-blocks.ts). */
+  | { kind: "server"; index: number };
 
 interface ToolState {
   id: string;
@@ -52,7 +58,10 @@ class MessagesStreamState implements ChunkTranslator {
   private finishReason: string | null = null;
   private nativeFinishReason: string | null = null;
 
-  constructor(private readonly request: MessagesRequest) {}
+  constructor(
+    private readonly request: MessagesRequest,
+    private readonly serverCalls: readonly ServerToolCallRecord[],
+  ) {}
 
   chunk(chunk: ChatChunk): string {
     this.out = "";
@@ -97,6 +106,23 @@ class MessagesStreamState implements ChunkTranslator {
         usage: { input_tokens: 0, output_tokens: 0, cache_creation_input_tokens: 0, cache_read_input_tokens: 0 },
       },
     });
+    this.serverToolBlocks(chunk.id);
+  }
+
+  /**
+   * The searches and fetches, each call's block and its result's, ahead of the answer's, as
+   * Anthropic streams them: the call opened with an empty input, its input as one JSON delta;
+   * the result whole at its start. A loop's stream sends its answer once the loop has ended
+   * (keep-alive comments until then), so all have run by the first chunk.
+   */
+  private serverToolBlocks(messageId: string): void {
+    for (const [use, result] of serverToolBlocks(this.serverCalls, messageId)) {
+      const callIndex = this.nextIndex++;
+      this.openBlock({ kind: "server", index: callIndex }, { ...use, input: {} });
+      this.delta(callIndex, { type: "input_json_delta", partial_json: JSON.stringify(use.input) });
+      this.openBlock({ kind: "server", index: this.nextIndex++ }, result);
+    }
+    this.closeBlock();
   }
 
   private openBlock(block: OpenBlock, contentBlock: object): void {

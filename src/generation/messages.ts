@@ -1,7 +1,9 @@
 import { toolInput } from "../providers/anthropic/request";
 import type { UrlCitation } from "../providers/types";
 import type { MessagesRequest } from "../schema/messages";
+import type { ServerToolCallRecord } from "../tools/server-tools";
 import { type ChatChoice, citationsIn, reasoningBlocks } from "./chat-events";
+import { type ServerToolResultContent, type ServerToolUseContent, serverToolBlocks } from "./messages-server-blocks";
 import type { CompletionReply } from "./reply-shape";
 import type { RouterMetadata } from "./router-metadata";
 import type { ReplyUsage } from "./usage";
@@ -57,7 +59,13 @@ export interface ToolUseContent {
   name: string;
   input: Record<string, unknown>;
 }
-export type MessageContent = TextContent | ThinkingContent | RedactedThinkingContent | ToolUseContent;
+export type MessageContent =
+  | TextContent
+  | ThinkingContent
+  | RedactedThinkingContent
+  | ToolUseContent
+  | ServerToolUseContent
+  | ServerToolResultContent;
 
 /**
  * Anthropic's `usage`, with OpenRouter's `cost` (what the generation was charged) beside it: an
@@ -140,11 +148,19 @@ export function thinkingContent(
   return { type: "thinking", thinking: block.text, signature: block.signature ?? "" };
 }
 
-/** A non-streaming chat reply (CHAT_SHAPE) as a Message. */
-export function messageFromChat(request: MessagesRequest, chat: CompletionReply<unknown>): MessagesReply {
+/**
+ * A non-streaming chat reply (CHAT_SHAPE) as a Message; the searches and fetches its server-tool
+ * loop ran (`serverCalls`) come first in its content, in the order they ran (messages-server-blocks.ts).
+ */
+export function messageFromChat(
+  request: MessagesRequest,
+  chat: CompletionReply<unknown>,
+  serverCalls: readonly ServerToolCallRecord[] = [],
+): MessagesReply {
   const choice = (chat.choices as ChatChoice[])[0];
   const message = choice?.message ?? {};
-  const content: MessageContent[] = reasoningBlocks(message).map(thinkingContent);
+  const content: MessageContent[] = serverToolBlocks(serverCalls, chat.id).flat();
+  content.push(...reasoningBlocks(message).map(thinkingContent));
   const text = (message.content ?? "") + (message.refusal ?? "");
   if (text) {
     const cited = citationsIn(message.annotations);

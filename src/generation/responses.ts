@@ -371,7 +371,7 @@ function serverToolItem(
   }
   if (call.kind === "web_fetch") {
     // While it is listed as added, the URL alone: what it read comes with the item's done.
-    const { kind: _kind, completed: _completed, ...page } = call;
+    const { kind: _kind, completed: _completed, failure: _failure, ...page } = call;
     return { type: "openrouter:web_fetch", id, status, ...(running ? { url: call.url } : page) };
   }
   // A call without a query (the model's arguments had none) searched nothing: no action.
@@ -381,7 +381,7 @@ function serverToolItem(
           action: {
             type: "search" as const,
             query: call.query,
-            sources: call.sources.map((url) => ({ type: "url" as const, url })),
+            sources: call.results.map(({ url }) => ({ type: "url" as const, url })),
           },
         }
       : {};

@@ -65,12 +65,20 @@ export type LoopTerms = Pick<TurnTerms, "promptTokens" | "images">;
 
 /**
  * One server-tool call the loop ran, as the Responses API lists it among a response's output
- * (generation/responses.ts): a search's query and the addresses of its results, or the time told.
- * `completed: false` for a call that gave the model an error result (no query, a limit reached,
- * Exa failing).
+ * (generation/responses.ts) and the Messages API shows it in its content (generation/messages-server-blocks.ts):
+ * a search's query and the pages it found, or the time told. `completed: false` for a call that
+ * gave the model an error result (no query, a limit reached, Exa failing), and, for a search or
+ * a fetch, why (`failure`).
  */
 export type ServerToolCallRecord =
-  | { kind: "web_search"; query: string | undefined; sources: string[]; completed: boolean }
+  | {
+      kind: "web_search";
+      query: string | undefined;
+      /** The results given to the model: each page's address and title. */
+      results: Array<Pick<WebResult, "url" | "title">>;
+      completed: boolean;
+      failure?: ServerToolFailure;
+    }
   | { kind: "datetime"; datetime: string; timezone: string; completed: true }
   /** A search of the catalog's models: its query, and the arguments as the model wrote them. */
   | { kind: "search_models"; query: string | undefined; arguments: string; completed: boolean }
@@ -83,7 +91,15 @@ export type ServerToolCallRecord =
       error?: string;
       httpStatus?: number;
       completed: boolean;
+      failure?: ServerToolFailure;
     };
+
+/**
+ * Why a search or a fetch gave the model an error result: its arguments lacked the query or URL,
+ * a cap of the request was reached (`max_uses`, `max_total_results`), the search failed, or the
+ * page could not be read.
+ */
+export type ServerToolFailure = "invalid_input" | "max_uses" | "unavailable" | "not_accessible";
 
 /** Runs one attempt loop with `request` (chat.ts's call, with the request to send). */
 export type CallModel = (plan: Attempt[], gate: RunGate, request: ChatRequest) => Promise<AttemptSuccess>;
@@ -410,7 +426,7 @@ export class ServerTools {
     signal: AbortSignal,
   ): Promise<{ output: string; record: ServerToolCallRecord }> {
     const url = argumentOf(call.function.arguments, "url");
-    const failed = (error: string, httpStatus?: number) => ({
+    const failed = (failure: ServerToolFailure, error: string, httpStatus?: number) => ({
       output: toolError(error),
       record: {
         kind: "web_fetch" as const,
@@ -418,11 +434,12 @@ export class ServerTools {
         error,
         ...(httpStatus !== undefined ? { httpStatus } : {}),
         completed: false,
+        failure,
       },
     });
-    if (!url) return failed("the url argument (a non-empty string) is required");
+    if (!url) return failed("invalid_input", "the url argument (a non-empty string) is required");
     if (this.fetches >= spec.maxUses)
-      return failed(`max_uses reached: at most ${spec.maxUses} web fetches in this request`);
+      return failed("max_uses", `max_uses reached: at most ${spec.maxUses} web fetches in this request`);
     this.fetches++;
     const engine = this.fetchEngine as FetchEngine;
     const page = await fetchPage(
@@ -434,7 +451,7 @@ export class ServerTools {
       },
       signal,
     );
-    if ("error" in page) return failed(page.error, page.httpStatus);
+    if ("error" in page) return failed("not_accessible", page.error, page.httpStatus);
     if (engine.kind === "exa") this.exaPages++;
     const { httpStatus, ...read } = page;
     return {
@@ -477,16 +494,18 @@ export class ServerTools {
       return { output: JSON.stringify({ models: found }), record: { ...record, completed: true } };
     }
     const query = queryOf(call.function.arguments);
-    const failed = (message: string) => ({
+    const failed = (failure: ServerToolFailure, message: string) => ({
       output: toolError(message),
-      record: { kind: "web_search" as const, query, sources: [], completed: false },
+      record: { kind: "web_search" as const, query, results: [], completed: false, failure },
     });
-    if (!query) return failed("the query argument (a non-empty string) is required");
+    if (!query) return failed("invalid_input", "the query argument (a non-empty string) is required");
     if (this.searches >= spec.maxUses) {
-      return failed(`max_uses reached: at most ${spec.maxUses} web searches in this request`);
+      return failed("max_uses", `max_uses reached: at most ${spec.maxUses} web searches in this request`);
     }
     const left = spec.maxTotalResults - this.results.length;
-    if (left <= 0) return failed(`max_total_results reached: at most ${spec.maxTotalResults} results in this request`);
+    if (left <= 0) {
+      return failed("max_uses", `max_total_results reached: at most ${spec.maxTotalResults} results in this request`);
+    }
     this.searches++;
     let results: WebResult[];
     try {
@@ -505,14 +524,19 @@ export class ServerTools {
       );
     } catch (error) {
       if (signal.aborted) throw error;
-      return failed(error instanceof GatewayError ? error.message : "the web search failed");
+      return failed("unavailable", error instanceof GatewayError ? error.message : "the web search failed");
     }
     // Results past what is left (parallel searches) are dropped, never charged.
     results = results.slice(0, Math.max(0, spec.maxTotalResults - this.results.length));
     this.results.push(...results);
     return {
       output: results.length > 0 ? listedResults(results) : "No results.",
-      record: { kind: "web_search", query, sources: results.map((r) => r.url), completed: true },
+      record: {
+        kind: "web_search",
+        query,
+        results: results.map(({ url, title }) => ({ url, title })),
+        completed: true,
+      },
     };
   }
 }
