@@ -142,6 +142,32 @@ export interface ChatCompletionOut {
   system_fingerprint?: string | null;
   /** Provider-specific top-level fields passed through to the client (e.g. Perplexity's citations). */
   extra?: Record<string, unknown>;
+  /**
+   * The web searches the endpoint ran with its own tool in this turn, in order (Anthropic's). Not
+   * part of a chat reply, which shows them by its citations and its search count: the Messages
+   * API shows them as blocks (tools/server-tools.ts collects them, generation/messages-server-blocks.ts).
+   */
+  nativeSearches?: NativeSearchCall[];
+}
+
+/** Anthropic's error codes for a failed web search (its SDK's WebSearchToolResultErrorCode). */
+export type NativeSearchErrorCode =
+  | "invalid_tool_input"
+  | "unavailable"
+  | "max_uses_exceeded"
+  | "too_many_requests"
+  | "query_too_long"
+  | "request_too_large";
+
+/**
+ * A web search a provider ran with its own tool, as its reply tells it (Anthropic's
+ * `server_tool_use` and the `web_search_tool_result` paired with it): the query, and the pages
+ * found (address and title) or, for a search that failed, the provider's error code.
+ */
+export interface NativeSearchCall {
+  query: string | undefined;
+  results: Array<{ url: string; title: string }>;
+  errorCode?: NativeSearchErrorCode;
 }
 
 export interface ToolCallDelta {

@@ -3,6 +3,7 @@ import { estimateTextTokens } from "../../transforms/tokens";
 import { assistantMessage, singleChoiceChunk, singleChoiceReply } from "../assistant-message";
 import { UpstreamStreamError } from "../openai/response";
 import type { ChatCompletionOut, DeltaOut, FinishReason, StreamMapper, UrlCitation, Usage } from "../types";
+import { nativeSearchesOf } from "./native-searches";
 import { JSON_TOOL } from "./request";
 
 /** The `format` of Claude's reasoning details, from Anthropic and from Bedrock alike. */
@@ -154,7 +155,7 @@ export function parseAnthropicResponse(raw: unknown): ChatCompletionOut {
   let jsonTool = false;
   const cited: UrlCitation[] = [];
   // server_tool_use and web_search_tool_result blocks (a native web search) are not content: what
-  // the reply takes of them is the text's citations.
+  // the reply takes of them is the text's citations (and, apart, the searches: nativeSearches).
   for (const block of blocks) {
     if (block.type === "text") {
       const start = text.length;
@@ -194,7 +195,9 @@ export function parseAnthropicResponse(raw: unknown): ChatCompletionOut {
   const native = body.stop_reason ?? null;
   const message = assistantMessage({ text, reasoning, details, toolCalls });
   if (cited.length > 0) message.annotations = cited;
+  const searches = nativeSearchesOf(blocks);
   return {
+    ...(searches.length > 0 ? { nativeSearches: searches } : {}),
     ...singleChoiceReply(
       message,
       // Calls of the client's own tools next to the JSON tool's answer are still calls to make.
