@@ -32,5 +32,10 @@ export interface AppEnv {
      * without server tools): the Responses API, answered through chat, lists them in its output.
      */
     serverToolCalls: readonly ServerToolCallRecord[] | undefined;
+    /**
+     * Those calls with the searches the endpoint ran natively among them, in the order they ran
+     * (ServerTools.shown): the Messages API shows them as Anthropic's blocks.
+     */
+    serverToolCallsShown: readonly ServerToolCallRecord[] | undefined;
   };
 }

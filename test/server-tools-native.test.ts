@@ -399,7 +399,9 @@ describe("Anthropic's web search tool on /messages, on Claude", () => {
       max_uses: 2,
       blocked_domains: ["spam.example"],
     });
-    expect(body.content[0].citations).toEqual([
+    // The search shown ahead of the text (messages-native-search-blocks.test.ts), the text citing it.
+    expect(body.content.map((block: any) => block.type)).toEqual(["server_tool_use", "web_search_tool_result", "text"]);
+    expect(body.content[2].citations).toEqual([
       expect.objectContaining({ type: "web_search_result_location", url: "https://example.com/emulated-result" }),
     ]);
     expect(body.usage.server_tool_use).toEqual({ web_search_requests: 1 });

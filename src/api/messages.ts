@@ -43,9 +43,10 @@ messagesRoutes.post("/messages", requireKeyOrApiKey, async (c) => {
   const request = await parseJsonBody(c.req.raw, MessagesRequestSchema);
   const chat = applyPlugins(await withPreset(c, messagesToChat(request)));
   return completeTranslated(c, chat, {
-    // The searches and fetches the chat path's loop runs (none without server tools).
-    reply: (body) => messageFromChat(request, body, c.get("serverToolCalls")),
-    events: (body) => messagesEventStream(body, request, c.get("serverToolCalls")),
+    // The searches and fetches the chat path's loop runs, and those the endpoint runs natively
+    // (none without server tools).
+    reply: (body) => messageFromChat(request, body, c.get("serverToolCallsShown")),
+    events: (body) => messagesEventStream(body, request, c.get("serverToolCallsShown")),
   });
 });
 

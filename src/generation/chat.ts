@@ -94,7 +94,10 @@ export async function completeChat(
   const search = web && RequestSearch.of(env, request, web, attempts);
   // OpenRouter's server tools (`openrouter:*` in tools): one check for a request without tools.
   const tools = request.tools == null ? undefined : ServerTools.of(env, request, catalog.catalog.models, attempts);
-  if (tools) c.set("serverToolCalls", tools.calls);
+  if (tools) {
+    c.set("serverToolCalls", tools.calls);
+    c.set("serverToolCallsShown", tools.shown);
+  }
   if (tools && web) {
     throw badRequest("plugins: the web plugin and server tools cannot be used together (use openrouter:web_search)", {
       plugin: "web",

@@ -1,8 +1,10 @@
+import type { NativeSearchErrorCode } from "../providers/types";
 import type { ServerToolCallRecord, ServerToolFailure } from "../tools/server-tools";
 
 /**
- * The web searches and fetches the gateway ran for a Messages request (the server-tool loop's
- * records, tools/server-tools.ts) as Anthropic's content blocks: each a `server_tool_use` block
+ * The web searches and fetches run for a Messages request (the server-tool loop's records, and
+ * the searches the endpoint ran natively: ServerTools.shown, tools/server-tools.ts) as Anthropic's
+ * content blocks: each a `server_tool_use` block
  * (the call: its name and input) then its result block, `web_search_tool_result` or
  * `web_fetch_tool_result`, paired by id. Claude Code's WebSearch tool and other Anthropic SDK
  * clients read the searches and their links there. OpenRouter's other server tools (datetime,
@@ -11,6 +13,7 @@ import type { ServerToolCallRecord, ServerToolFailure } from "../tools/server-to
  * Where Anthropic's blocks carry what only its own search has, the gateway gives what it has:
  * `encrypted_content` (Anthropic's opaque copy of the page, sent back for later turns to cite) is
  * empty, as `encrypted_index` is on the citations; `page_age` and a fetch's `retrieved_at` are null.
+ * A native search's blocks are rebuilt the same way from its record (their ids the gateway's).
  */
 
 export interface ServerToolUseContent {
@@ -26,8 +29,8 @@ export interface WebSearchResultContent {
   encrypted_content: string;
   page_age: string | null;
 }
-/** Anthropic's error codes the gateway's failures are told by (its SDK's WebSearchToolResultErrorCode and web fetch's). */
-type ToolErrorCode = "invalid_tool_input" | "max_uses_exceeded" | "unavailable" | "url_not_accessible";
+/** Anthropic's error codes (its SDK's WebSearchToolResultErrorCode, and web fetch's `url_not_accessible`). */
+type ToolErrorCode = NativeSearchErrorCode | "url_not_accessible";
 export interface WebSearchToolResultContent {
   type: "web_search_tool_result";
   tool_use_id: string;
@@ -95,7 +98,7 @@ function blocksOf(call: ServerToolCallRecord, id: string): ServerToolBlocks | un
           encrypted_content: "",
           page_age: null,
         }))
-      : { type: "web_search_tool_result_error", error_code: errorCode(call.failure, "search") };
+      : { type: "web_search_tool_result_error", error_code: call.errorCode ?? errorCode(call.failure, "search") };
     return [use, { type: "web_search_tool_result", tool_use_id: id, content }];
   }
   if (call.kind === "web_fetch") {

@@ -4,6 +4,7 @@ import type { ChatRequest } from "../schema/chat";
 import { type ServerToolSpec, WEB_SEARCH_FUNCTION_NAME } from "../schema/server-tools";
 import { nativeOnly, nativeWorstNanos, searchesNatively } from "../search/native";
 import type { WebSearch } from "../search/web";
+import type { ServerToolCallRecord } from "./server-tools";
 
 /**
  * `openrouter:web_search` searched natively, as OpenRouter's server tool defaults to (its
@@ -103,4 +104,15 @@ export function citeEarlierTurns(answer: AssistantMessageOut, earlier: ChatCompl
   const seen = new Set(own.flatMap((a) => (a.type === "url_citation" ? [a.url_citation.url] : [])));
   const fresh = cited.filter((a) => !seen.has(a.url_citation.url) && seen.add(a.url_citation.url));
   answer.annotations = [...own, ...fresh];
+}
+
+/** The searches a turn's endpoint ran natively, as the loop records its own (a failed one with its provider's error code). */
+export function nativeSearchRecords(turn: ChatCompletionOut): ServerToolCallRecord[] {
+  return (turn.nativeSearches ?? []).map(({ query, results, errorCode }) => ({
+    kind: "web_search",
+    query,
+    results,
+    completed: errorCode === undefined,
+    ...(errorCode !== undefined ? { errorCode } : {}),
+  }));
 }

@@ -10,7 +10,13 @@ import {
   settleUsage,
 } from "../generation/usage";
 import { producedText } from "../providers/assistant-message";
-import type { AssistantMessageOut, ChatCompletionOut, NativeWebSearch, Usage } from "../providers/types";
+import type {
+  AssistantMessageOut,
+  ChatCompletionOut,
+  NativeSearchErrorCode,
+  NativeWebSearch,
+  Usage,
+} from "../providers/types";
 import type { AttemptSuccess } from "../routing/attempts";
 import type { Attempt } from "../routing/plan";
 import type { ChatRequest, Message, ToolCall } from "../schema/chat";
@@ -21,6 +27,7 @@ import { listedResults, MAX_QUERY_CHARACTERS, searchPromptTokens, WEB_RESULT_NAN
 import { currentTime } from "./datetime";
 import {
   citeEarlierTurns,
+  nativeSearchRecords,
   nativeSearchTool,
   nativeSearchWorstNanos,
   searchesNativelyAt,
@@ -78,6 +85,8 @@ export type ServerToolCallRecord =
       results: Array<Pick<WebResult, "url" | "title">>;
       completed: boolean;
       failure?: ServerToolFailure;
+      /** A search the endpoint ran natively that failed: its provider's error code (no `failure` then). */
+      errorCode?: NativeSearchErrorCode;
     }
   | { kind: "datetime"; datetime: string; timezone: string; completed: true }
   /** A search of the catalog's models: its query, and the arguments as the model wrote them. */
@@ -111,6 +120,12 @@ export class ServerTools {
   readonly results: WebResult[] = [];
   /** Every server-tool call run, in the order the model made them (their count: the calls requested). */
   readonly calls: ServerToolCallRecord[] = [];
+  /**
+   * What a Messages reply shows of the searches (generation/messages-server-blocks.ts): the calls
+   * run and the searches the endpoint ran natively, in the order they ran (a turn's native searches
+   * before the calls it made). Not counted as calls: OpenRouter counts those the loop ran.
+   */
+  readonly shown: ServerToolCallRecord[] = [];
   /** Searches sent to Exa (max_uses counts them as they start, parallel ones too; a native search's are its turns'). */
   private searches = 0;
   /** Fetches started (max_uses counts them as they start), and the pages Exa returned (each charged). */
@@ -303,6 +318,7 @@ export class ServerTools {
     for (let turn = 1; ; turn++) {
       const completion = success.adapter.parseChatResponse(success.json, success.target);
       this.turns.push(completion);
+      this.shown.push(...nativeSearchRecords(completion));
       const message = completion.choices[0]?.message;
       const calls = message?.tool_calls ?? [];
       const server = calls.filter((c) => this.runsOn(c.function.name, success.attempt));
@@ -312,6 +328,7 @@ export class ServerTools {
       if (this.calls.length + server.length > this.maxCalls) break;
       const ran = await Promise.all(server.map((c) => this.execute(c, signal)));
       this.calls.push(...ran.map((r) => r.record));
+      this.shown.push(...ran.map((r) => r.record));
       const messages: Message[] = [
         ...this.sent.messages,
         assistantTurn(message),

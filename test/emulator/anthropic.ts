@@ -103,17 +103,23 @@ const isSearchTool = (tool: Json) => typeof tool.type === "string" && tool.type.
  * The web search server tool's run, as Anthropic's reply shows it: one search (its
  * server_tool_use and web_search_tool_result blocks), cited by the text that follows, and counted
  * in usage.server_tool_use. Its one result is on the first allowed domain, if the tool lists any.
+ * A search that fails (`errorCode`) has its error as its result, nothing to cite, and is not counted.
  */
-function webSearchRun(body: Json, query: string): { blocks: Json[]; citation: Json } | undefined {
+function webSearchRun(body: Json, query: string, errorCode?: string): { blocks: Json[]; citation?: Json } | undefined {
   const tool = ((body.tools ?? []) as Json[]).find(isSearchTool);
   if (!tool) return undefined;
   const domain = Array.isArray(tool.allowed_domains) ? tool.allowed_domains[0] : "example.com";
   const url = `https://${domain}/emulated-result`;
   const title = `Emulated result on ${domain}`;
   const id = "srvtoolu_emulated01";
+  const use = { type: "server_tool_use", id, name: "web_search", input: { query } };
+  if (errorCode) {
+    const content = { type: "web_search_tool_result_error", error_code: errorCode };
+    return { blocks: [use, { type: "web_search_tool_result", tool_use_id: id, content }] };
+  }
   return {
     blocks: [
-      { type: "server_tool_use", id, name: "web_search", input: { query } },
+      use,
       {
         type: "web_search_tool_result",
         tool_use_id: id,
@@ -266,12 +272,12 @@ function messagesScript(body: Json, provider: string, fault: Fault): Script {
   // found (cited) before the call; tool_choice "none" keeps it from every tool, server tools too.
   const search =
     (choice.text || choice.toolCalls.length > 0) && body.tool_choice?.type !== "none"
-      ? webSearchRun(body, lastUser)
+      ? webSearchRun(body, lastUser, fault.search_error)
       : undefined;
   if (search) content.push(...search.blocks);
   const text = choice.text || (search ? "Searched the web first." : "");
-  if (text) content.push({ type: "text", text, citations: search ? [search.citation] : null });
-  const serverToolUse = search ? { server_tool_use: { web_search_requests: 1 } } : {};
+  if (text) content.push({ type: "text", text, citations: search?.citation ? [search.citation] : null });
+  const serverToolUse = search?.citation ? { server_tool_use: { web_search_requests: 1 } } : {};
   for (const call of choice.toolCalls)
     content.push({ type: "tool_use", id: `toolu_${call.id}`, name: call.name, input: JSON.parse(call.arguments) });
   if (!body.stream) {

@@ -4,6 +4,8 @@
  * `[[emulate@together status=500 times=1]]` for one provider slug only.
  */
 export interface Fault {
+  /** Anthropic only: its web search tool fails, its result `web_search_tool_result_error` with this `error_code` (not counted). */
+  search_error?: string;
   status?: number;
   retry_after?: number;
   code?: string;
@@ -86,7 +88,7 @@ export interface Directive {
 
 const DIRECTIVE = /\[\[emulate(?:@([a-z0-9-]+))?((?:\s+[a-z][a-z0-9_]*(?:=[\w.-]+)?)*)\s*\]\]/gi;
 const FLAGS = new Set(["reset", "no_done", "malformed", "no_usage", "echo_credentials", "refusal", "stray_result"]);
-const WORDS = new Set(["code", "error_finish", "quirky_tool_deltas", "content", "query"]);
+const WORDS = new Set(["code", "error_finish", "quirky_tool_deltas", "content", "query", "search_error"]);
 
 export function parseDirectives(text: string): Directive[] {
   const found: Directive[] = [];
