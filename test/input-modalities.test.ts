@@ -5,6 +5,7 @@ import { defaultCatalog } from "../src/catalog/default-catalog";
 import { indexCatalog } from "../src/catalog/store";
 import { type PlanInput, planAttempts } from "../src/routing/plan";
 import { GatewayError } from "../src/schema/errors";
+import { anthropicClient } from "./support/anthropic-client";
 import { BASE, chat, emulatorRequests, fundedAccount, gatewayFetch, nonce, openRouterClient } from "./support/gateway";
 
 /**
@@ -109,12 +110,7 @@ describe("input modalities: /chat/completions", () => {
 
 describe("input modalities: the APIs answered through chat", () => {
   it("/messages: an image block for a text-only model is Anthropic's not_found_error with OpenRouter's words", async () => {
-    const client = new Anthropic({
-      apiKey: key,
-      baseURL: BASE.replace(/\/v1$/, ""),
-      fetch: (input: RequestInfo | URL, init?: RequestInit) => gatewayFetch(input, init),
-      maxRetries: 0,
-    });
+    const client = anthropicClient(key);
     const thrown = await client.messages
       .create({
         model: TEXT_ONLY,

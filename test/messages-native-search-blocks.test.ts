@@ -1,7 +1,8 @@
-import Anthropic from "@anthropic-ai/sdk";
+import type Anthropic from "@anthropic-ai/sdk";
 import { beforeAll, describe, expect, inject, it } from "vitest";
+import { anthropicClient } from "./support/anthropic-client";
 import { postWithSettings } from "./support/app-with-settings";
-import { BASE, fundedAccount, gatewayFetch, nonce } from "./support/gateway";
+import { fundedAccount, nonce } from "./support/gateway";
 
 /**
  * The searches Claude runs natively on Anthropic's endpoint (Anthropic's web search tool, sent for
@@ -12,7 +13,6 @@ import { BASE, fundedAccount, gatewayFetch, nonce } from "./support/gateway";
  */
 
 const MODEL = "anthropic/claude-haiku-4.5";
-const ANTHROPIC_BASE = BASE.replace(/\/v1$/, "");
 const ANTHROPIC_ONLY = { provider: { only: ["anthropic"] } };
 const SEARCH_TOOL = { type: "web_search_20250305", name: "web_search" } as const;
 const FETCH_TOOL = { type: "web_fetch_20250910", name: "web_fetch" } as unknown as Anthropic.ToolUnion;
@@ -30,12 +30,7 @@ let key: string;
 let client: Anthropic;
 beforeAll(async () => {
   ({ key } = await fundedAccount("10"));
-  client = new Anthropic({
-    apiKey: key,
-    baseURL: ANTHROPIC_BASE,
-    fetch: (input: RequestInfo | URL, init?: RequestInit) => gatewayFetch(input, init),
-    maxRetries: 0,
-  });
+  client = anthropicClient(key);
 });
 
 /** A /messages request on Claude through Anthropic with its web search tool (OpenRouter's `provider` rides along). */

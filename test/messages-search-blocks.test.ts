@@ -1,7 +1,8 @@
-import Anthropic from "@anthropic-ai/sdk";
+import type Anthropic from "@anthropic-ai/sdk";
 import { beforeAll, describe, expect, inject, it } from "vitest";
+import { anthropicClient } from "./support/anthropic-client";
 import { postWithSettings } from "./support/app-with-settings";
-import { BASE, emulatorRequests, fundedAccount, gatewayFetch, nonce } from "./support/gateway";
+import { emulatorRequests, fundedAccount, nonce } from "./support/gateway";
 import { SEARCH_MODEL } from "./support/search-prices";
 
 /**
@@ -12,7 +13,6 @@ import { SEARCH_MODEL } from "./support/search-prices";
  */
 
 const MODEL = SEARCH_MODEL;
-const ANTHROPIC_BASE = BASE.replace(/\/v1$/, "");
 const SEARCH_TOOL = { type: "web_search_20250305", name: "web_search" } as const;
 const FETCH_TOOL = { type: "web_fetch_20250910", name: "web_fetch" } as unknown as Anthropic.ToolUnion;
 /** This file's path to Exa's emulator (test files run side by side; each tells its own calls). */
@@ -22,12 +22,7 @@ let key: string;
 let client: Anthropic;
 beforeAll(async () => {
   ({ key } = await fundedAccount("10"));
-  client = new Anthropic({
-    apiKey: key,
-    baseURL: ANTHROPIC_BASE,
-    fetch: (input: RequestInfo | URL, init?: RequestInit) => gatewayFetch(input, init),
-    maxRetries: 0,
-  });
+  client = anthropicClient(key);
 });
 
 /** A prompt whose emulated model searches for `query` (a word), once or "twice" in one turn. */

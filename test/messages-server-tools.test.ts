@@ -1,5 +1,6 @@
-import Anthropic from "@anthropic-ai/sdk";
+import type Anthropic from "@anthropic-ai/sdk";
 import { beforeAll, describe, expect, it } from "vitest";
+import { anthropicClient } from "./support/anthropic-client";
 import {
   BASE,
   emulatorRequests,
@@ -18,8 +19,6 @@ import { SEARCH_MODEL } from "./support/search-prices";
  */
 
 const MODEL = SEARCH_MODEL;
-const ANTHROPIC_BASE = BASE.replace(/\/v1$/, "");
-const fetchThroughGateway = (input: RequestInfo | URL, init?: RequestInit) => gatewayFetch(input, init);
 
 let key: string;
 beforeAll(async () => {
@@ -62,7 +61,7 @@ describe("POST /messages with OpenRouter's server tools", () => {
   });
 
   it("streams through Anthropic's SDK: the answer, and the searches counted in the final usage", async () => {
-    const client = new Anthropic({ apiKey: key, baseURL: ANTHROPIC_BASE, fetch: fetchThroughGateway, maxRetries: 0 });
+    const client = anthropicClient(key);
     const stream = client.messages.stream({
       model: MODEL,
       max_tokens: 30,
@@ -113,7 +112,7 @@ describe("POST /messages with OpenRouter's server tools", () => {
   });
 
   it("Anthropic's web search tool (web_search_20250305) runs as openrouter:web_search, through Anthropic's SDK", async () => {
-    const client = new Anthropic({ apiKey: key, baseURL: ANTHROPIC_BASE, fetch: fetchThroughGateway, maxRetries: 0 });
+    const client = anthropicClient(key);
     const marker = nonce();
     const message = await client.messages.create({
       model: MODEL,

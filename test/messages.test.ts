@@ -1,5 +1,6 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { beforeAll, describe, expect, it } from "vitest";
+import { anthropicClient } from "./support/anthropic-client";
 import {
   BASE,
   emulatorRequests,
@@ -18,11 +19,6 @@ import {
  */
 const CLAUDE = "anthropic/claude-haiku-4.5";
 const GPT = "openai/gpt-4o-mini";
-const ANTHROPIC_BASE = BASE.replace(/\/v1$/, "");
-const fetchThroughGateway = (input: RequestInfo | URL, init?: RequestInit) => gatewayFetch(input, init);
-/** The SDK with `apiKey` sends it as `x-api-key`; with `authToken`, as a bearer token (Claude Code's). */
-const anthropic = (key: string, as: "apiKey" | "authToken" = "apiKey") =>
-  new Anthropic({ [as]: key, baseURL: ANTHROPIC_BASE, fetch: fetchThroughGateway, maxRetries: 0 });
 
 const WEATHER: Anthropic.Tool = {
   name: "get_weather",
@@ -47,7 +43,7 @@ describe("POST /messages (Anthropic SDK)", () => {
   it("answers Claude with a Message; system and settings reach Anthropic; cost is what was charged", async () => {
     const { key: fresh } = await fundedAccount("1");
     const marker = nonce();
-    const message = await anthropic(fresh).messages.create({
+    const message = await anthropicClient(fresh).messages.create({
       model: CLAUDE,
       max_tokens: 200,
       system: [{ type: "text", text: "Be brief.", cache_control: { type: "ephemeral" } }],
@@ -89,7 +85,7 @@ describe("POST /messages (Anthropic SDK)", () => {
   it("answers an OpenAI model too, its prompt sent as chat messages", async () => {
     const { key: fresh } = await fundedAccount("1");
     const marker = nonce();
-    const message = await anthropic(fresh).messages.create({
+    const message = await anthropicClient(fresh).messages.create({
       model: GPT,
       max_tokens: 50,
       system: "Be brief.",
@@ -118,7 +114,7 @@ describe("POST /messages (Anthropic SDK)", () => {
 
   it("round-trips a tool call: tool_use out, tool_result back in", async () => {
     const marker = nonce();
-    const client = anthropic(key);
+    const client = anthropicClient(key);
     const messages: Anthropic.MessageParam[] = [
       { role: "user", content: `What is the weather in Paris? Use the tool ${marker}` },
     ];
@@ -178,7 +174,7 @@ describe("POST /messages (Anthropic SDK)", () => {
 
   it("a tool result marked is_error reaches the model as an error", async () => {
     const marker = nonce();
-    await anthropic(key).messages.create({
+    await anthropicClient(key).messages.create({
       model: GPT,
       max_tokens: 50,
       messages: [
@@ -203,7 +199,7 @@ describe("POST /messages (Anthropic SDK)", () => {
     "continues Claude's thinking across a tool call: thinking goes back signed (streamed: %s)",
     async (streamed) => {
       const marker = nonce();
-      const client = anthropic(key);
+      const client = anthropicClient(key);
       const base = {
         model: CLAUDE,
         provider: { only: ["anthropic"] },
@@ -247,7 +243,7 @@ describe("POST /messages (Anthropic SDK)", () => {
 describe("POST /messages streaming", () => {
   it("streams Anthropic's events in order; the text reassembles; usage and cost come in message_delta", async () => {
     const { key: fresh } = await fundedAccount("1");
-    const stream = await anthropic(fresh).messages.create({
+    const stream = await anthropicClient(fresh).messages.create({
       model: GPT,
       max_tokens: 100,
       messages: [{ role: "user", content: `Count [[emulate tokens=6]] ${nonce()}` }],
@@ -274,7 +270,7 @@ describe("POST /messages streaming", () => {
   });
 
   it("streams a tool call as a tool_use block with input_json_delta pieces; the SDK's helper rebuilds it", async () => {
-    const stream = anthropic(key).messages.stream({
+    const stream = anthropicClient(key).messages.stream({
       model: GPT,
       max_tokens: 200,
       messages: [{ role: "user", content: `Weather in Oslo? call the tool ${nonce()}` }],
@@ -299,7 +295,7 @@ describe("POST /messages streaming", () => {
   });
 
   it("streams Claude's thinking as thinking_delta and a signature_delta before the text", async () => {
-    const stream = await anthropic(key).messages.create({
+    const stream = await anthropicClient(key).messages.create({
       model: CLAUDE,
       provider: { only: ["anthropic"] },
       max_tokens: 3000,
@@ -326,7 +322,7 @@ describe("POST /messages streaming", () => {
 
 describe("POST /messages: keys and errors in Anthropic's shape", () => {
   it("takes the key as a bearer token (Claude Code's ANTHROPIC_AUTH_TOKEN), at /api/v1 and /v1", async () => {
-    const message = await anthropic(key, "authToken").messages.create({
+    const message = await anthropicClient(key, "authToken").messages.create({
       model: GPT,
       max_tokens: 20,
       messages: [{ role: "user", content: `Hi ${nonce()}` }],
@@ -353,7 +349,7 @@ describe("POST /messages: keys and errors in Anthropic's shape", () => {
     expect(body).toEqual({ type: "error", error: { type: "invalid_request_error", message: expect.any(String) } });
     expect(body.error.message).toContain("max_tokens");
 
-    const bad = await anthropic(key)
+    const bad = await anthropicClient(key)
       .messages.create({
         model: GPT,
         max_tokens: 10,
@@ -388,7 +384,7 @@ describe("POST /messages: keys and errors in Anthropic's shape", () => {
       type: "error",
       error: { type: "authentication_error", message: expect.stringContaining("x-api-key") },
     });
-    const wrong = await anthropic("sk-or-v1-wrong")
+    const wrong = await anthropicClient("sk-or-v1-wrong")
       .messages.create({ model: GPT, max_tokens: 10, messages: [{ role: "user", content: "Hi" }] })
       .catch((error: unknown) => error);
     expect(wrong).toBeInstanceOf(Anthropic.AuthenticationError);
@@ -420,7 +416,7 @@ describe("POST /messages: keys and errors in Anthropic's shape", () => {
 describe("POST /messages/count_tokens", () => {
   it("counts the prompt's tokens for the model, and charges nothing", async () => {
     const { key: fresh } = await fundedAccount("1");
-    const client = anthropic(fresh);
+    const client = anthropicClient(fresh);
     const short = await client.messages.countTokens({
       model: CLAUDE,
       messages: [{ role: "user", content: "Hello" }],
@@ -441,7 +437,7 @@ describe("POST /messages: stops, usage and the wire", () => {
   const base64url = (text: string) => btoa(text).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
 
   it("Claude's stop on a stop sequence is stop_sequence, naming it; a cut at max_tokens is max_tokens", async () => {
-    const client = anthropic(key);
+    const client = anthropicClient(key);
     const stopped = await client.messages.create({
       model: CLAUDE,
       provider: { only: ["anthropic"] },
@@ -461,7 +457,7 @@ describe("POST /messages: stops, usage and the wire", () => {
 
   it("cache reads and writes are counted apart from input_tokens, as Anthropic counts them", async () => {
     const { key: fresh } = await fundedAccount("1");
-    const message = await anthropic(fresh).messages.create({
+    const message = await anthropicClient(fresh).messages.create({
       model: CLAUDE,
       provider: { only: ["anthropic"] },
       max_tokens: 50,
@@ -510,7 +506,7 @@ describe("POST /messages: stops, usage and the wire", () => {
     expect(last).toEqual({ type: "error", error: { type: "api_error", message: expect.any(String) } });
     expect(frames.some((frame) => frame.startsWith("event: message_stop"))).toBe(false);
 
-    const thrown = await anthropic(key)
+    const thrown = await anthropicClient(key)
       .messages.stream({
         model: GPT,
         max_tokens: 100,
@@ -525,7 +521,7 @@ describe("POST /messages: stops, usage and the wire", () => {
     const marker = nonce();
     const png = "iVBORw0KGgo=";
     const pdf = btoa("%PDF-1.4 test");
-    await anthropic(key).messages.create({
+    await anthropicClient(key).messages.create({
       model: CLAUDE,
       provider: { only: ["anthropic"] },
       max_tokens: 50,
@@ -553,7 +549,7 @@ describe("POST /messages: stops, usage and the wire", () => {
   });
 
   it("OpenRouter's fallbacks are tried after the model; output_config's format is chat's json_schema", async () => {
-    const failing = await anthropic(key).messages.create({
+    const failing = await anthropicClient(key).messages.create({
       model: GPT,
       fallbacks: [{ model: CLAUDE }],
       max_tokens: 50,
@@ -563,7 +559,7 @@ describe("POST /messages: stops, usage and the wire", () => {
 
     const marker = nonce();
     const schema = { type: "object", properties: { name: { type: "string" } }, required: ["name"] };
-    const structured = await anthropic(key).messages.create({
+    const structured = await anthropicClient(key).messages.create({
       model: GPT,
       max_tokens: 100,
       output_config: { format: { type: "json_schema", schema } },

@@ -1,5 +1,5 @@
-import Anthropic from "@anthropic-ai/sdk";
 import { beforeAll, describe, expect, inject, it } from "vitest";
+import { anthropicClient } from "./support/anthropic-client";
 import {
   BASE,
   chat,
@@ -401,12 +401,7 @@ describe("PDFs through the other APIs", () => {
   it("/messages: a PDF document block for a text-only model is read for it", async () => {
     const marker = nonce();
     const data = pdf([`Anthropic page ${marker}`], marker);
-    const client = new Anthropic({
-      apiKey: key,
-      baseURL: BASE.replace(/\/v1$/, ""),
-      fetch: (input: RequestInfo | URL, init?: RequestInit) => gatewayFetch(input, init),
-      maxRetries: 0,
-    });
+    const client = anthropicClient(key);
     const message = await client.messages.create({
       model: TEXT_ONLY,
       max_tokens: 50,

@@ -1,0 +1,17 @@
+import Anthropic from "@anthropic-ai/sdk";
+import { BASE, gatewayFetch } from "./gateway";
+
+/** Where Anthropic's SDK is pointed, as Claude Code is (`ANTHROPIC_BASE_URL=<gateway>/api`): it adds `/v1/messages`. */
+export const ANTHROPIC_BASE = BASE.replace(/\/v1$/, "");
+
+/**
+ * Anthropic's SDK talking to the app (no retries). With `apiKey` it sends the key as `x-api-key`;
+ * with `authToken`, as a bearer token (Claude Code's ANTHROPIC_AUTH_TOKEN).
+ */
+export const anthropicClient = (key: string, as: "apiKey" | "authToken" = "apiKey") =>
+  new Anthropic({
+    [as]: key,
+    baseURL: ANTHROPIC_BASE,
+    fetch: (input: RequestInfo | URL, init?: RequestInit) => gatewayFetch(input, init),
+    maxRetries: 0,
+  });
