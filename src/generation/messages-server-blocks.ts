@@ -1,5 +1,5 @@
 import type { NativeSearchErrorCode } from "../providers/types";
-import type { ServerToolCallRecord, ServerToolFailure } from "../tools/server-tools";
+import type { FetchFailure, ServerToolCallRecord } from "../tools/server-tools";
 
 /**
  * The web searches and fetches run for a Messages request (the server-tool loop's records, and
@@ -29,12 +29,10 @@ export interface WebSearchResultContent {
   encrypted_content: string;
   page_age: string | null;
 }
-/** Anthropic's error codes (its SDK's WebSearchToolResultErrorCode, and web fetch's `url_not_accessible`). */
-type ToolErrorCode = NativeSearchErrorCode | "url_not_accessible";
 export interface WebSearchToolResultContent {
   type: "web_search_tool_result";
   tool_use_id: string;
-  content: WebSearchResultContent[] | { type: "web_search_tool_result_error"; error_code: ToolErrorCode };
+  content: WebSearchResultContent[] | { type: "web_search_tool_result_error"; error_code: NativeSearchErrorCode };
 }
 export interface WebFetchResult {
   type: "web_fetch_result";
@@ -50,20 +48,12 @@ export interface WebFetchResult {
 export interface WebFetchToolResultContent {
   type: "web_fetch_tool_result";
   tool_use_id: string;
-  content: WebFetchResult | { type: "web_fetch_tool_result_error"; error_code: ToolErrorCode };
+  content: WebFetchResult | { type: "web_fetch_tool_result_error"; error_code: FetchFailure };
 }
 export type ServerToolResultContent = WebSearchToolResultContent | WebFetchToolResultContent;
 
 /** A call and its result, as two content blocks. */
 export type ServerToolBlocks = [ServerToolUseContent, ServerToolResultContent];
-
-/** A failure as the closest of Anthropic's error codes (a search has no `url_not_accessible`: it is `unavailable` there). */
-const ERROR_CODES: Record<ServerToolFailure, ToolErrorCode> = {
-  invalid_input: "invalid_tool_input",
-  max_uses: "max_uses_exceeded",
-  unavailable: "unavailable",
-  not_accessible: "url_not_accessible",
-};
 
 /**
  * A block pair's id, Anthropic's `srvtoolu_` prefix on the message's (the generation's) id and
@@ -98,7 +88,7 @@ function blocksOf(call: ServerToolCallRecord, id: string): ServerToolBlocks | un
           encrypted_content: "",
           page_age: null,
         }))
-      : { type: "web_search_tool_result_error", error_code: call.errorCode ?? errorCode(call.failure, "search") };
+      : { type: "web_search_tool_result_error", error_code: call.failure ?? "unavailable" };
     return [use, { type: "web_search_tool_result", tool_use_id: id, content }];
   }
   if (call.kind === "web_fetch") {
@@ -121,13 +111,8 @@ function blocksOf(call: ServerToolCallRecord, id: string): ServerToolBlocks | un
             },
             retrieved_at: null,
           }
-        : { type: "web_fetch_tool_result_error", error_code: errorCode(call.failure, "fetch") };
+        : { type: "web_fetch_tool_result_error", error_code: call.failure ?? "url_not_accessible" };
     return [use, { type: "web_fetch_tool_result", tool_use_id: id, content }];
   }
   return undefined;
-}
-
-function errorCode(failure: ServerToolFailure | undefined, tool: "search" | "fetch"): ToolErrorCode {
-  const code = ERROR_CODES[failure ?? "unavailable"];
-  return tool === "search" && code === "url_not_accessible" ? "unavailable" : code;
 }

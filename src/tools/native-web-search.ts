@@ -113,6 +113,6 @@ export function nativeSearchRecords(turn: ChatCompletionOut): ServerToolCallReco
     query,
     results,
     completed: errorCode === undefined,
-    ...(errorCode !== undefined ? { errorCode } : {}),
+    ...(errorCode !== undefined ? { failure: errorCode } : {}),
   }));
 }

@@ -75,7 +75,8 @@ export type LoopTerms = Pick<TurnTerms, "promptTokens" | "images">;
  * (generation/responses.ts) and the Messages API shows it in its content (generation/messages-server-blocks.ts):
  * a search's query and the pages it found, or the time told. `completed: false` for a call that
  * gave the model an error result (no query, a limit reached, Exa failing), and, for a search or
- * a fetch, why (`failure`).
+ * a fetch, why (`failure`), in Anthropic's error codes, which a native search's failure comes in
+ * and the Messages API shows as they are.
  */
 export type ServerToolCallRecord =
   | {
@@ -84,9 +85,7 @@ export type ServerToolCallRecord =
       /** The results given to the model: each page's address and title. */
       results: Array<Pick<WebResult, "url" | "title">>;
       completed: boolean;
-      failure?: ServerToolFailure;
-      /** A search the endpoint ran natively that failed: its provider's error code (no `failure` then). */
-      errorCode?: NativeSearchErrorCode;
+      failure?: NativeSearchErrorCode;
     }
   | { kind: "datetime"; datetime: string; timezone: string; completed: true }
   /** A search of the catalog's models: its query, and the arguments as the model wrote them. */
@@ -100,15 +99,14 @@ export type ServerToolCallRecord =
       error?: string;
       httpStatus?: number;
       completed: boolean;
-      failure?: ServerToolFailure;
+      failure?: FetchFailure;
     };
 
 /**
- * Why a search or a fetch gave the model an error result: its arguments lacked the query or URL,
- * a cap of the request was reached (`max_uses`, `max_total_results`), the search failed, or the
- * page could not be read.
+ * Why a fetch gave the model an error result, as Anthropic's web fetch tool tells it: its
+ * arguments lacked the URL, `max_uses` was reached, or the page could not be read.
  */
-export type ServerToolFailure = "invalid_input" | "max_uses" | "unavailable" | "not_accessible";
+export type FetchFailure = "invalid_tool_input" | "max_uses_exceeded" | "url_not_accessible";
 
 /** Runs one attempt loop with `request` (chat.ts's call, with the request to send). */
 export type CallModel = (plan: Attempt[], gate: RunGate, request: ChatRequest) => Promise<AttemptSuccess>;
@@ -443,7 +441,7 @@ export class ServerTools {
     signal: AbortSignal,
   ): Promise<{ output: string; record: ServerToolCallRecord }> {
     const url = argumentOf(call.function.arguments, "url");
-    const failed = (failure: ServerToolFailure, error: string, httpStatus?: number) => ({
+    const failed = (failure: FetchFailure, error: string, httpStatus?: number) => ({
       output: toolError(error),
       record: {
         kind: "web_fetch" as const,
@@ -454,9 +452,9 @@ export class ServerTools {
         failure,
       },
     });
-    if (!url) return failed("invalid_input", "the url argument (a non-empty string) is required");
+    if (!url) return failed("invalid_tool_input", "the url argument (a non-empty string) is required");
     if (this.fetches >= spec.maxUses)
-      return failed("max_uses", `max_uses reached: at most ${spec.maxUses} web fetches in this request`);
+      return failed("max_uses_exceeded", `max_uses reached: at most ${spec.maxUses} web fetches in this request`);
     this.fetches++;
     const engine = this.fetchEngine as FetchEngine;
     const page = await fetchPage(
@@ -468,7 +466,7 @@ export class ServerTools {
       },
       signal,
     );
-    if ("error" in page) return failed("not_accessible", page.error, page.httpStatus);
+    if ("error" in page) return failed("url_not_accessible", page.error, page.httpStatus);
     if (engine.kind === "exa") this.exaPages++;
     const { httpStatus, ...read } = page;
     return {
@@ -511,17 +509,20 @@ export class ServerTools {
       return { output: JSON.stringify({ models: found }), record: { ...record, completed: true } };
     }
     const query = queryOf(call.function.arguments);
-    const failed = (failure: ServerToolFailure, message: string) => ({
+    const failed = (failure: NativeSearchErrorCode, message: string) => ({
       output: toolError(message),
       record: { kind: "web_search" as const, query, results: [], completed: false, failure },
     });
-    if (!query) return failed("invalid_input", "the query argument (a non-empty string) is required");
+    if (!query) return failed("invalid_tool_input", "the query argument (a non-empty string) is required");
     if (this.searches >= spec.maxUses) {
-      return failed("max_uses", `max_uses reached: at most ${spec.maxUses} web searches in this request`);
+      return failed("max_uses_exceeded", `max_uses reached: at most ${spec.maxUses} web searches in this request`);
     }
     const left = spec.maxTotalResults - this.results.length;
     if (left <= 0) {
-      return failed("max_uses", `max_total_results reached: at most ${spec.maxTotalResults} results in this request`);
+      return failed(
+        "max_uses_exceeded",
+        `max_total_results reached: at most ${spec.maxTotalResults} results in this request`,
+      );
     }
     this.searches++;
     let results: WebResult[];
