@@ -104,6 +104,10 @@ export async function completeChat(
     });
   }
 
+  // What shapes each attempt's request for a web search and gives its endpoint the native search
+  // tool: the web plugin's search, or the server tools' (never both: refused above).
+  const searcher = search || tools;
+
   const settings = timeoutsOf(env);
   const deadline = Date.now() + settings.ROUTING_DEADLINE_MS;
   // `sent`: the request as the attempts send it (a server-tool loop's turns send their own).
@@ -121,7 +125,7 @@ export async function completeChat(
       headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,
       deadlineMs: Math.max(0, deadline - Date.now()),
       prepare: (req, attempt) => {
-        const searched = search ? search.requestFor(req, attempt) : tools ? tools.requestFor(req, attempt) : req;
+        const searched = searcher ? searcher.requestFor(req, attempt) : req;
         return fitToEndpoint(
           withVariant(files ? files.requestFor(searched, attempt) : searched, attempt),
           attempt.endpoint,
@@ -140,8 +144,7 @@ export async function completeChat(
               ),
           }
         : {}),
-      ...(search ? { nativeSearch: (attempt: Attempt) => search.nativeFor(attempt) } : {}),
-      ...(tools ? { nativeSearch: (attempt: Attempt) => tools.nativeFor(attempt) } : {}),
+      ...(searcher ? { nativeSearch: (attempt: Attempt) => searcher.nativeFor(attempt) } : {}),
     });
   const terms = {
     // The results' message lengthens the prompt: held for (each attempt's own fits its context:
