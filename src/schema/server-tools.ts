@@ -90,6 +90,15 @@ const Domains = items(z.string().check(z.regex(/^\S{1,253}$/, "a domain (no spac
   array.check(z.maxLength(100, "at most 100 domains")),
 );
 
+/** OpenRouter's `user_location` (Anthropic's too): an approximate one. */
+const UserLocation = z.looseObject({
+  type: z.nullish(z.literal("approximate")),
+  country: z.nullish(z.string().check(z.regex(/^[A-Za-z]{2}$/, "a two-letter ISO 3166-1 country code"))),
+  city: z.nullish(z.string()),
+  region: z.nullish(z.string()),
+  timezone: z.nullish(z.string()),
+});
+
 const WebSearchParameters = z
   .looseObject({
     engine: z.nullish(
@@ -104,15 +113,7 @@ const WebSearchParameters = z
     max_characters: z.nullish(z.number().check(z.int(), z.gte(1), z.lte(SERVER_SEARCH_LIMITS.maxCharacters))),
     search_context_size: z.nullish(z.enum(["low", "medium", "high"])),
     // OpenRouter's approximate location; Exa biases results by its country alone, a native search takes it all.
-    user_location: z.nullish(
-      z.looseObject({
-        type: z.nullish(z.literal("approximate")),
-        country: z.nullish(z.string().check(z.regex(/^[A-Za-z]{2}$/, "a two-letter ISO 3166-1 country code"))),
-        city: z.nullish(z.string()),
-        region: z.nullish(z.string()),
-        timezone: z.nullish(z.string()),
-      }),
-    ),
+    user_location: z.nullish(UserLocation),
     allowed_domains: z.nullish(Domains),
     excluded_domains: z.nullish(Domains),
   })
@@ -198,12 +199,7 @@ export function serverToolPathsRenamer<T>(
 }
 
 /** `user_location`'s non-empty fields, as the spec keeps them (none: nothing). */
-function locationOf(
-  location:
-    | { city?: string | null; region?: string | null; country?: string | null; timezone?: string | null }
-    | null
-    | undefined,
-): { userLocation?: ApproximateLocation } {
+function locationOf(location: z.infer<typeof UserLocation> | null | undefined): { userLocation?: ApproximateLocation } {
   const kept: ApproximateLocation = {};
   for (const field of ["city", "region", "timezone"] as const) {
     const value = location?.[field]?.trim();
