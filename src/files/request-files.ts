@@ -142,9 +142,11 @@ export class RequestFiles {
    * alone), and the PDFs it does not read itself (none with engine "native"; all with a reader named).
    */
   readFor(attempt: Attempt): RequestFile[] {
-    return this.files.filter(
-      (file) => file.local || (this.engine !== "native" && (this.engine !== undefined || !readsItself(attempt, file))),
-    );
+    return this.files.filter((file) => {
+      if (file.local) return true;
+      if (this.engine === "native") return false;
+      return this.engine !== undefined || !readsItself(attempt, file);
+    });
   }
 
   /** Before `attempt` is called: the PDFs it needs as text read, each once (after `admitted`, the hold). */
