@@ -1,5 +1,6 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env";
+import { keepShapes } from "../hot-shapes";
 import type { PresetDraft, PresetPage } from "../schema/presets";
 import { sleep } from "../sleep";
 import type {
@@ -159,6 +160,7 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   /** Step 5: key live? rate limit? worst case affordable? Holds the worst case when it is. */
   reserve(input: ReserveInput): Promise<ReserveResult> {
+    keepShapes("reservation", input);
     return this.groupCommitted(() => this.reserveNow(input));
   }
 
@@ -215,6 +217,7 @@ export class AccountDurableObject extends DurableObject<Env> {
 
   /** Step 8: charge the real cost (or nothing when `record` is null) and free the rest of the hold. */
   settle(input: SettleInput): SettleOutcome {
+    keepShapes("settlements", input);
     // No transaction: settle writes one statement, atomic by itself (sql-schema.ts's settlements view).
     return this.forgetOnFailure(() => settle(this.sql, this.rows, input, Date.now()));
   }
@@ -226,6 +229,8 @@ export class AccountDurableObject extends DurableObject<Env> {
    * thrown) leaves the others applied.
    */
   settleMany(inputs: SettleInput[]): Array<SettleOutcome | { failed: string }> {
+    // Deserialised field by field: the latest batch keeps their maps alive (hot-shapes.ts).
+    keepShapes("settlements", inputs);
     if (inputs.length > 1) {
       try {
         return this.tx(() => settleAll(this.sql, this.rows, inputs, Date.now()));

@@ -2,7 +2,6 @@ import type { Context } from "hono";
 import { getCatalog } from "../catalog/store";
 import type { AppEnv } from "../context";
 import { carriesFiles, RequestFiles } from "../files/request-files";
-import { serverTiming } from "../observability";
 import { producedText } from "../providers/assistant-message";
 import { credentialSecrets, withoutSecrets } from "../providers/errors";
 import { asksForImages, atDefault } from "../providers/parameters";
@@ -118,10 +117,17 @@ export async function completeChat(
       buildCall: async (adapter, req, target) => {
         const call = await adapter.buildChatRequest(req, target, sent.stream === true);
         // A parameter left out at its API default is not one the client loses: not named dropped.
-        return { ...call, dropped: call.dropped.filter((parameter) => !atDefault(req, parameter)) };
+        return {
+          url: call.url,
+          init: call.init,
+          dropped: call.dropped.filter((parameter) => !atDefault(req, parameter)),
+        };
       },
       stream: sent.stream === true,
-      ...gate,
+      // Options a request may not need are undefined rather than spread in or left out, so that
+      // every request's options have one hidden class (see hot-shapes.ts).
+      clientSignal: gate.clientSignal,
+      admitted: gate.admitted,
       headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,
       deadlineMs: Math.max(0, deadline - Date.now()),
       prepare: (req, attempt) => {
@@ -135,16 +141,15 @@ export async function completeChat(
       // With Exa, its search first (once), after the hold (RequestSearch.before): never run (and
       // paid to Exa) for a request its account refuses, nor for an endpoint that searches natively.
       // The PDFs are read the same way, once, for the first endpoint that needs their text.
-      ...(search || files
-        ? {
-            beforeAttempt: (attempt: Attempt) =>
+      beforeAttempt:
+        search || files
+          ? (attempt: Attempt) =>
               both(
                 search?.before(attempt, gate.clientSignal, gate.admitted),
                 files?.before(attempt, gate.clientSignal, gate.admitted),
-              ),
-          }
-        : {}),
-      ...(searcher ? { nativeSearch: (attempt: Attempt) => searcher.nativeFor(attempt) } : {}),
+              )
+          : undefined,
+      nativeSearch: searcher ? (attempt: Attempt) => searcher.nativeFor(attempt) : undefined,
     });
   const terms = {
     // The results' message lengthens the prompt: held for (each attempt's own fits its context:
@@ -166,7 +171,10 @@ export async function completeChat(
       user: request.user ?? null,
       sessionId,
       receivedAt,
-      ...terms,
+      promptTokens: terms.promptTokens,
+      maxOutputTokens: terms.maxOutputTokens,
+      reasoningTokens: terms.reasoningTokens,
+      images: terms.images,
       choices: request.n ?? 1,
       // With server tools, the hold covers the loop's later turns and its results too; with PDFs
       // to read, their pages.
@@ -202,8 +210,7 @@ export async function completeChat(
           }),
         )
     : undefined;
-  const headers = replyHeaders(success);
-  headers["server-timing"] = serverTiming(gen.timings);
+  const headers = replyHeaders(gen, success);
   if (cache) Object.assign(headers, cache.missHeaders());
   // `reasoning.exclude` (or include_reasoning: false), or a reply shape with no room for it
   // (legacy completions): the model still reasons, and is billed for it, but the reasoning is not
@@ -341,9 +348,10 @@ function wholeReply(
       ? UNPRICED
       : withExtrasCost(priceUsage(success.attempt.endpoint.pricing, usage, gen.images), extras, success.attempt);
   if (hideReasoning) {
+    // Emptied rather than deleted (a deleted field leaves the object a dictionary): JSON leaves them out.
     for (const choice of completion.choices) {
-      delete choice.message.reasoning;
-      delete choice.message.reasoning_details;
+      choice.message.reasoning = undefined;
+      choice.message.reasoning_details = undefined;
     }
   }
   // After the usage is settled (an estimate is of what the model wrote): healing changes what
@@ -379,8 +387,7 @@ function wholeReply(
       images: completion.choices.reduce((sum, choice) => sum + (choice.message.images?.length ?? 0), 0),
     }),
   );
-  const body: CompletionReply<unknown> = {
-    ...completion.extra,
+  const reply: CompletionReply<unknown> = {
     id: gen.id,
     provider: success.attempt.provider.name,
     model: success.attempt.model.id,
@@ -389,7 +396,10 @@ function wholeReply(
     choices: shape.choices ? shape.choices(completion.choices) : completion.choices,
     system_fingerprint: completion.system_fingerprint ?? null,
     usage: publicUsage(usage, priced),
+    openrouter_metadata: undefined,
   };
+  // A literal unless the provider sent fields of its own (Perplexity's citations), which come first.
+  const body: CompletionReply<unknown> = completion.extra ? { ...completion.extra, ...reply } : reply;
   if (tools) {
     // OpenRouter's count of the loop's tool calls (its SDK's ChatUsage.server_tool_use_details).
     const counted = { ...body.usage, server_tool_use_details: tools.useDetails() };

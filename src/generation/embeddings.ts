@@ -2,7 +2,6 @@ import type { Context } from "hono";
 import { nanosToUsd } from "../billing/money";
 import { getCatalog } from "../catalog/store";
 import type { AppEnv } from "../context";
-import { serverTiming } from "../observability";
 import { embeddingsAdapterFor } from "../providers/registry";
 import type { EmbeddingsRequestIn, Usage } from "../providers/types";
 import { planLive } from "../routing/live-plan";
@@ -133,8 +132,7 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
       is_byok: false,
     },
   };
-  const headers = replyHeaders(success);
-  headers["server-timing"] = serverTiming(gen.timings);
+  const headers = replyHeaders(gen, success);
   if (cache) {
     Object.assign(headers, cache.missHeaders());
     cache.storeReply(body, {

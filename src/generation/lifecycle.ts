@@ -15,7 +15,7 @@ import { nanosToUsd } from "../billing/money";
 import { RESERVATION_TTL_MS } from "../billing/reservations";
 import type { AppEnv } from "../context";
 import type { Env } from "../env";
-import { keyId, logLine, serverTiming } from "../observability";
+import { keyId, logLine, serverTiming, type Timings } from "../observability";
 import type { Usage } from "../providers/types";
 import {
   type AttemptReport,
@@ -61,7 +61,7 @@ export interface Generation
    */
   handedOff: (settlement: Promise<void>) => void;
   /** Milliseconds spent in each step before the reply (the Server-Timing header). */
-  timings: Record<string, number>;
+  timings: Timings;
   /** When the attempts started (0 before): a failed request's `upstream` timing counts from it. */
   calledAt: number;
   /** The upstream attempts, for the log line. */
@@ -135,19 +135,28 @@ export async function startGeneration<A>(
   start: GenerationStart,
   run: (gate: RunGate) => Promise<AttemptSuccess<A>>,
 ): Promise<{ gen: Generation; success: AttemptSuccess<A> }> {
+  // Every field named (see hot-shapes.ts), those set later too.
   const gen: Generation = {
     c,
     id: newGenerationId(),
-    ...start,
+    apiType: start.apiType,
+    requestedModel: start.requestedModel,
+    stream: start.stream,
+    user: start.user,
+    sessionId: start.sessionId,
+    receivedAt: start.receivedAt,
+    promptTokens: start.promptTokens,
+    images: start.images,
     reservedNanos: 0,
     lease: null,
     solo: null,
     holdRenewal: null,
     settled: false,
     handedOff: (settlement) => c.executionCtx.waitUntil(settlement),
-    timings: { plan: Date.now() - start.receivedAt },
+    timings: { plan: Date.now() - start.receivedAt, lease: undefined, reserve: undefined, upstream: undefined },
     calledAt: 0,
     reports: [],
+    healed: undefined,
   };
   const hold = reservationFor(attempts, start.promptTokens, start.maxOutputTokens, {
     choices: start.choices ?? 1,
@@ -391,9 +400,17 @@ export function record(
   outcome: Outcome,
 ): GenerationRecord {
   const now = Date.now();
+  const facts = requestFacts(gen.c, gen.user, gen.sessionId);
+  // Every field named, not spread (see hot-shapes.ts).
   return {
     id: gen.id,
-    ...requestFacts(gen.c, gen.user, gen.sessionId),
+    keyHash: facts.keyHash,
+    presetId: facts.presetId,
+    sessionId: facts.sessionId,
+    requestId: facts.requestId,
+    appReferer: facts.appReferer,
+    appTitle: facts.appTitle,
+    user: facts.user,
     createdAt: gen.receivedAt,
     model: success.attempt.model.id,
     providerName: success.attempt.provider.name,
@@ -478,7 +495,8 @@ export function settleGeneration(gen: Generation, generation: GenerationRecord |
     tokens_completion: generation?.tokensCompletion ?? 0,
     cost_usd: generation ? nanosToUsd(generation.costNanos) : 0,
     timings: gen.timings,
-    ...(gen.healed ? { healed: gen.healed } : {}),
+    // Left out of the line when none were (JSON drops undefined).
+    healed: gen.healed || undefined,
   };
   const settleAndLog = () => {
     const settlement = settleOrRelease(gen, generation, alone).catch((error: unknown) =>
@@ -509,9 +527,18 @@ async function settleOrRelease(gen: Generation, generation: GenerationRecord | n
   if (settles.length > 0) await settle(env, accountId, settles, { alone });
 }
 
-/** The headers every reply carries: the attempts made, and the parameters the endpoint dropped. */
-export function replyHeaders(success: Pick<AttemptSuccess<unknown>, "reports" | "call">): Record<string, string> {
-  const headers: Record<string, string> = { "x-tollgate-attempts": attemptsHeader(success.reports) };
+/**
+ * The headers every reply carries: the attempts made, the steps' timings, and the parameters the
+ * endpoint dropped. One literal for the usual reply (see hot-shapes.ts).
+ */
+export function replyHeaders(
+  gen: Pick<Generation, "timings">,
+  success: Pick<AttemptSuccess<unknown>, "reports" | "call">,
+): Record<string, string> {
+  const headers: Record<string, string> = {
+    "x-tollgate-attempts": attemptsHeader(success.reports),
+    "server-timing": serverTiming(gen.timings),
+  };
   if (success.call.dropped.length > 0) headers["x-tollgate-dropped-params"] = success.call.dropped.join(", ");
   return headers;
 }

@@ -2,7 +2,6 @@ import type { Context } from "hono";
 import { nanosToUsd } from "../billing/money";
 import { getCatalog } from "../catalog/store";
 import type { AppEnv } from "../context";
-import { serverTiming } from "../observability";
 import { rerankAdapterFor } from "../providers/registry";
 import type { RerankRequestIn, Usage } from "../providers/types";
 import { planLive } from "../routing/live-plan";
@@ -136,8 +135,7 @@ export async function createRerank(c: Context<AppEnv>, request: RerankRequest): 
     })),
     usage: { cost: nanosToUsd(costNanos), search_units: units, total_tokens: tokens },
   };
-  const headers = replyHeaders(success);
-  headers["server-timing"] = serverTiming(gen.timings);
+  const headers = replyHeaders(gen, success);
   return Response.json(body, { headers });
 }
 

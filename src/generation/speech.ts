@@ -1,7 +1,6 @@
 import type { Context } from "hono";
 import { getCatalog } from "../catalog/store";
 import type { AppEnv } from "../context";
-import { serverTiming } from "../observability";
 import { speechAdapterFor } from "../providers/registry";
 import type { SpeechRequestIn, Usage } from "../providers/types";
 import { runAttempts } from "../routing/attempts";
@@ -83,9 +82,8 @@ export async function createSpeech(c: Context<AppEnv>, request: SpeechRequest): 
     gen,
     record(gen, success, wholeReplyOutcome({ usage, estimated: false, costNanos }, { streamed: true })),
   );
-  const headers = new Headers(replyHeaders(success));
+  const headers = new Headers(replyHeaders(gen, success));
   headers.set("content-type", success.response.headers.get("content-type") ?? SPEECH_MEDIA_TYPES[format]);
   headers.set("x-generation-id", gen.id);
-  headers.set("server-timing", serverTiming(gen.timings));
   return new Response(success.response.body, { status: 200, headers });
 }

@@ -2,7 +2,6 @@ import type { Context } from "hono";
 import { nanosToUsd } from "../billing/money";
 import { getCatalog } from "../catalog/store";
 import type { AppEnv } from "../context";
-import { serverTiming } from "../observability";
 import { transcriptionAdapterFor } from "../providers/registry";
 import type { TranscriptionRequestIn, Usage } from "../providers/types";
 import { planLive } from "../routing/live-plan";
@@ -120,9 +119,8 @@ export async function createTranscription(c: Context<AppEnv>, request: Transcrip
       ...(seconds !== undefined ? { seconds } : {}),
     },
   };
-  const headers = replyHeaders(success);
+  const headers = replyHeaders(gen, success);
   headers["x-generation-id"] = gen.id;
-  headers["server-timing"] = serverTiming(gen.timings);
   // `text` is OpenAI's plain reply: the transcript alone (its usage and cost are in /generation).
   if (request.response_format === "text") {
     return new Response(out.text, { headers: { ...headers, "content-type": "text/plain; charset=utf-8" } });

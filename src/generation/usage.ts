@@ -49,8 +49,10 @@ export function settleUsage(
  */
 const wholeTokens = (n: number | undefined) => (n !== undefined && Number.isFinite(n) && n > 0 ? Math.ceil(n) : 0);
 
-export function billable(usage: Usage): BillableUsage {
+/** `images`: the images of the prompt (chat only), in the same object (see hot-shapes.ts). */
+export function billable(usage: Usage, images = 0): BillableUsage {
   return {
+    images,
     promptTokens: wholeTokens(usage.prompt_tokens),
     completionTokens: wholeTokens(usage.completion_tokens),
     cachedTokens: wholeTokens(usage.prompt_tokens_details?.cached_tokens),
@@ -91,7 +93,7 @@ export interface PricedUsage {
 
 /** `images`: the images of the prompt, charged the endpoint's `image` price each (chat only). */
 export function priceUsage(pricing: Pricing, usage: Usage, images = 0): PricedUsage {
-  const parts = costParts(pricing, { ...billable(usage), images });
+  const parts = costParts(pricing, billable(usage, images));
   return {
     costNanos: totalNanos(parts),
     details: {
@@ -105,7 +107,18 @@ export function priceUsage(pricing: Pricing, usage: Usage, images = 0): PricedUs
 /** A generation that produced nothing: it costs nothing, and has no cost to split. */
 export const UNPRICED: { costNanos: 0; details: undefined } = { costNanos: 0, details: undefined };
 
-export type PublicUsage = ReturnType<typeof publicUsage>;
+/** OpenRouter's `usage` of a reply (its SDK's ChatUsage): the tokens, and the cost that was charged. */
+// A type, not an interface: chunk builders take it as a Record (FinalizeUsage).
+export type PublicUsage = {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+  prompt_tokens_details: { cached_tokens: number; cache_write_tokens?: number | undefined };
+  completion_tokens_details: { reasoning_tokens: number; image_tokens?: number | undefined };
+  cost: number;
+  cost_details?: CostDetails | undefined;
+  is_byok: boolean;
+};
 
 /** OpenRouter's `usage.server_tool_use_details`: a server-tool loop's counts (tools/server-tools.ts). */
 export interface ServerToolUseDetails {
@@ -118,26 +131,24 @@ export interface ServerToolUseDetails {
 export type ReplyUsage = PublicUsage & { server_tool_use_details?: ServerToolUseDetails };
 
 /** The `usage` object of a reply: OpenRouter's fields, with the cost that was charged and its split. */
-export function publicUsage(usage: Usage, { costNanos, details }: PricedUsage | typeof UNPRICED) {
+export function publicUsage(usage: Usage, { costNanos, details }: PricedUsage | typeof UNPRICED): PublicUsage {
   return {
     prompt_tokens: usage.prompt_tokens,
     completion_tokens: usage.completion_tokens,
     total_tokens: usage.total_tokens,
+    // Fields a reply may not have are undefined rather than left out by a spread, so that every
+    // usage has one hidden class (see hot-shapes.ts); JSON leaves them out all the same.
     prompt_tokens_details: {
       cached_tokens: usage.prompt_tokens_details?.cached_tokens ?? 0,
-      ...(usage.prompt_tokens_details?.cache_write_tokens !== undefined
-        ? { cache_write_tokens: usage.prompt_tokens_details.cache_write_tokens }
-        : {}),
+      cache_write_tokens: usage.prompt_tokens_details?.cache_write_tokens,
     },
     completion_tokens_details: {
       reasoning_tokens: usage.completion_tokens_details?.reasoning_tokens ?? 0,
       // OpenRouter's count of generated images' tokens, where the reply drew any.
-      ...(usage.completion_tokens_details?.image_tokens
-        ? { image_tokens: usage.completion_tokens_details.image_tokens }
-        : {}),
+      image_tokens: usage.completion_tokens_details?.image_tokens || undefined,
     },
     cost: nanosToUsd(costNanos),
-    ...(details ? { cost_details: details } : {}),
+    cost_details: details,
     is_byok: false,
   };
 }

@@ -1,3 +1,4 @@
+import { keepShapes } from "../hot-shapes";
 import { credentialSecrets, replyErrorType, sanitizeUpstreamText } from "../providers/errors";
 import type {
   ChatAdapter,
@@ -169,7 +170,9 @@ export async function runAttempts<R, A extends ErrorParser>(
           status: outcome.success.response.status,
           reason: "ok",
         });
-        return { ...outcome.success, attempt, target, adapter, reports };
+        // One literal, not a spread of the call's outcome: see hot-shapes.ts.
+        const { call, response, json, abort, startedAt } = outcome.success;
+        return { attempt, target, adapter, call, response, json, abort, reports, startedAt };
       }
       if (options.clientSignal.aborted) {
         // Cut short by the client (or a refused reservation): no verdict on the endpoint.
@@ -254,7 +257,8 @@ async function callOnce<R, A extends ErrorParser>(
   const startedAt = Date.now();
   let headersMs: number | undefined;
   try {
-    const response = await fetch(call.url, { ...call.init, signal: abort.signal });
+    const { method, headers, body } = call.init;
+    const response = await fetch(call.url, { method, headers, body, signal: abort.signal });
     headersMs = Date.now() - startedAt;
     if (response.ok) {
       if (options.stream) {
@@ -267,7 +271,9 @@ async function callOnce<R, A extends ErrorParser>(
       const text = await response.text();
       clearTimeout(timer);
       try {
-        return { success: { call, response, json: JSON.parse(text) as unknown, abort, startedAt, headersMs } };
+        const json: unknown = JSON.parse(text);
+        keepShapes("upstream reply", json, text.length);
+        return { success: { call, response, json, abort, startedAt, headersMs } };
       } catch {
         return { failure: invalidResponse(response.status, "invalid JSON in the provider's response") };
       }

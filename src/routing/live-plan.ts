@@ -23,8 +23,16 @@ export function planLive(env: Env, input: Omit<PlanInput, "access" | "isDown" | 
     health.configure({ cooldownMs: settings.BREAKER_COOLDOWN_MS, failuresToOpen: settings.BREAKER_FAILURES });
     configuredFrom = settings;
   }
+  // Every field named, not `...input`: one hidden class for every plan (see hot-shapes.ts).
+  const { request, catalog, promptTokens, random, parameters, kind, hasAdapter } = input;
   return planAttempts({
-    ...input,
+    request,
+    catalog,
+    promptTokens,
+    random,
+    parameters,
+    kind,
+    hasAdapter,
     access: (provider) => resolveUpstream(env, provider),
     isDown,
     figures,

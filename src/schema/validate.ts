@@ -1,5 +1,6 @@
 import type * as z from "zod/mini";
 import "./zod-locale";
+import { keepShapes } from "../hot-shapes";
 import { readBodyText } from "./body";
 import { badRequest, GatewayError } from "./errors";
 import { assertNesting } from "./nesting";
@@ -18,7 +19,10 @@ export async function parseJsonBody<S extends z.ZodMiniType>(request: Request, s
   } catch {
     throw badRequest("Request body must be valid JSON");
   }
-  return parseWith(schema, body);
+  keepShapes("request body", body, text.length);
+  const valid = parseWith(schema, body);
+  keepShapes("validated request", valid, text.length);
+  return valid;
 }
 
 export function parseWith<S extends z.ZodMiniType>(schema: S, value: unknown): z.infer<S> {

@@ -1,3 +1,4 @@
+import { keepShapes } from "../../hot-shapes";
 import type { ChatRequest } from "../../schema/chat";
 import { supports, unsupportedParameters } from "../parameters";
 import type { UpstreamCall, UpstreamTarget } from "../types";
@@ -139,17 +140,11 @@ export function openaiCall(
   stream: boolean,
   dropped: string[],
 ): UpstreamCall {
-  return {
-    url,
-    init: {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        authorization: `Bearer ${target.apiKey}`,
-        ...(stream ? { accept: "text/event-stream" } : {}),
-      },
-      body: JSON.stringify(body),
-    },
-    dropped,
-  };
+  const text = JSON.stringify(body);
+  // Built field by field from the request: its maps are kept alive by its latest (hot-shapes.ts).
+  keepShapes("upstream body", body, text.length);
+  const headers: Record<string, string> = stream
+    ? { "content-type": "application/json", authorization: `Bearer ${target.apiKey}`, accept: "text/event-stream" }
+    : { "content-type": "application/json", authorization: `Bearer ${target.apiKey}` };
+  return { url, init: { method: "POST", headers, body: text }, dropped };
 }

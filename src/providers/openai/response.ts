@@ -56,25 +56,22 @@ export function mapOpenAIUsage(raw: unknown): Usage | undefined {
   const prompt = asNumber(usage.prompt_tokens);
   const completion = asNumber(usage.completion_tokens);
   if (prompt === undefined || completion === undefined) return undefined;
-  const out: Usage = {
-    prompt_tokens: prompt,
-    completion_tokens: completion,
-    total_tokens: asNumber(usage.total_tokens) ?? prompt + completion,
-  };
   const promptDetails = asRecord(usage.prompt_tokens_details);
   const cached = asNumber(promptDetails.cached_tokens) ?? asNumber(usage.prompt_cache_hit_tokens);
   const cacheWrite = asNumber(promptDetails.cache_write_tokens);
-  if (cached !== undefined || cacheWrite !== undefined) {
-    out.prompt_tokens_details = {
-      ...(cached !== undefined ? { cached_tokens: cached } : {}),
-      ...(cacheWrite !== undefined ? { cache_write_tokens: cacheWrite } : {}),
-    };
-  }
   const reasoning = asNumber(asRecord(usage.completion_tokens_details).reasoning_tokens);
-  if (reasoning !== undefined) out.completion_tokens_details = { reasoning_tokens: reasoning };
-  const apart = billedApart(usage);
-  if (apart) out.billed_apart = apart;
-  return out;
+  // One literal, what a provider did not count undefined (see hot-shapes.ts).
+  return {
+    prompt_tokens: prompt,
+    completion_tokens: completion,
+    total_tokens: asNumber(usage.total_tokens) ?? prompt + completion,
+    prompt_tokens_details:
+      cached !== undefined || cacheWrite !== undefined
+        ? { cached_tokens: cached, cache_write_tokens: cacheWrite }
+        : undefined,
+    completion_tokens_details: reasoning !== undefined ? { reasoning_tokens: reasoning } : undefined,
+    billed_apart: billedApart(usage),
+  };
 }
 
 /**
@@ -143,33 +140,30 @@ export function parseOpenAIChatResponse(raw: unknown, fixUsage?: (usage: Usage) 
     const flat = flattenContent(message.content);
     const reasoning = reasoningText(message) ?? flat.reasoning;
     const native = asString(choice.finish_reason) ?? null;
+    // Fields a reply may lack are undefined (JSON leaves them out), not spread in: one hidden
+    // class for every choice (see hot-shapes.ts).
     return {
       index: asNumber(choice.index) ?? i,
       message: {
         role: "assistant",
         content: flat.text,
-        ...(asString(message.refusal) ? { refusal: asString(message.refusal) } : {}),
-        ...(reasoning !== undefined ? { reasoning } : {}),
-        ...(Array.isArray(message.reasoning_details)
-          ? { reasoning_details: message.reasoning_details as ReasoningDetail[] }
-          : {}),
-        ...(toolCalls ? { tool_calls: toolCalls } : {}),
+        refusal: asString(message.refusal) || undefined,
+        reasoning,
+        reasoning_details: Array.isArray(message.reasoning_details)
+          ? (message.reasoning_details as ReasoningDetail[])
+          : undefined,
+        tool_calls: toolCalls,
       },
       finish_reason: mapOpenAIFinishReason(native, toolCalls !== undefined),
       native_finish_reason: native,
-      ...(choice.logprobs ? { logprobs: choice.logprobs } : {}),
+      logprobs: choice.logprobs || undefined,
     };
   });
   const mapped = mapOpenAIUsage(body.usage);
   const usage = mapped && fixUsage ? fixUsage(mapped) : mapped;
   const passed = PASSTHROUGH_FIELDS.filter((field) => body[field] !== undefined);
   const extra = passed.length > 0 ? Object.fromEntries(passed.map((field) => [field, body[field]])) : undefined;
-  return {
-    choices,
-    ...(usage ? { usage } : {}),
-    system_fingerprint: asString(body.system_fingerprint) ?? null,
-    ...(extra ? { extra } : {}),
-  };
+  return { choices, usage, system_fingerprint: asString(body.system_fingerprint) ?? null, extra };
 }
 
 /** An upstream stream that reported an error inside the body (after HTTP 200). */
