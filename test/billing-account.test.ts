@@ -442,6 +442,63 @@ describe("a reservation whose answer is lost", () => {
   });
 });
 
+describe("a gathered batch's generation records", () => {
+  /** The generations rows of an account, by id, as SQLite holds them (types included). */
+  async function storedGenerations(stub: ReturnType<typeof accountStub>) {
+    return runInDurableObject(stub, (_instance, state) =>
+      Object.fromEntries(
+        state.storage.sql
+          .exec("SELECT * FROM generations")
+          .toArray()
+          .map((row) => [
+            String(row.id),
+            { ...row, typeOf: Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v])) },
+          ]),
+      ),
+    );
+  }
+
+  it("are stored as one settlement alone stores each: text, numbers and nulls alike", async () => {
+    // Values a JSON round trip could change: quotes, escapes, non-ASCII text, nulls, big integers.
+    const extras: Array<Partial<GenerationRecord>> = [
+      { user: 'a "quoted" \\ back\nslash', appTitle: "Café ☕ 漢字 😀", upstreamId: null, latencyMs: null },
+      { finishReason: null, nativeFinishReason: "length", sessionId: "s-1", requestId: "r-1", presetId: "p" },
+      { tokensPrompt: 2 ** 40, streamed: true, cancelled: true, usageEstimated: true, appReferer: null },
+    ];
+    const stores: Array<Record<string, unknown>> = [];
+    for (const gathered of [true, false]) {
+      const { stub, keyHash } = await newAccount(1000 * USD);
+      const settles: SettleInput[] = [];
+      for (const [i, extra] of extras.entries()) {
+        const hold = reserveInput(keyHash);
+        expect((await stub.reserve(hold)).ok).toBe(true);
+        const id = `gen-batch-${i}`;
+        settles.push({
+          keyHash,
+          generationId: hold.generationId,
+          record: generationRecord(id, keyHash, 1000 + i, extra),
+        });
+      }
+      if (gathered) await stub.settleMany(settles);
+      else for (const one of settles) await stub.settle(one);
+      stores.push(await storedGenerations(stub));
+      await expectConsistent(stub);
+    }
+    const [batch, alone] = stores;
+    expect(Object.keys(batch ?? {})).toHaveLength(extras.length);
+    // Matched by cost (each settlement's own); ids, keys and creation times differ between the two
+    // accounts: the rest must match value for value, type for type.
+    const comparable = (rows: Record<string, unknown> = {}) =>
+      Object.fromEntries(
+        Object.values(rows).map((row) => {
+          const fields = row as Record<string, unknown>;
+          return [String(fields.cost_nanos), { ...fields, id: "", created_at: 0, key_hash: "" }];
+        }),
+      );
+    expect(comparable(batch)).toEqual(comparable(alone));
+  });
+});
+
 describe("the row cache at its bound", () => {
   /**
    * An account whose object caches as many keys as it keeps (the limited key among them), with a
