@@ -1,6 +1,6 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { anthropicClient } from "./support/anthropic-client";
+import { anthropicClient, streamedMessage, withoutBlockIds } from "./support/anthropic-client";
 import { postWithSettings } from "./support/app-with-settings";
 import { fundedAccount, nonce } from "./support/gateway";
 
@@ -43,10 +43,6 @@ const params = (text: string, tools: Anthropic.ToolUnion[] = [SEARCH_TOOL]) =>
     ...ANTHROPIC_ONLY,
   }) as Anthropic.MessageCreateParamsNonStreaming;
 
-/** A Message's content with its block ids (derived from the message's own id) made comparable. */
-const withoutIds = (content: unknown[]) =>
-  JSON.parse(JSON.stringify(content).replace(/srvtoolu_[\w-]+?_(\d+)"/g, 'srvtoolu_$1"'));
-
 describe("POST /messages: Claude's native searches as Anthropic's server tool blocks", () => {
   it("whole: server_tool_use with Claude's query, then web_search_tool_result with the pages Anthropic returned, then the text", async () => {
     const text = `search the web for ${nonce()}`;
@@ -74,10 +70,7 @@ describe("POST /messages: Claude's native searches as Anthropic's server tool bl
   it("streamed: the blocks at their own indexes before the text's, and finalMessage() is the whole reply's content", async () => {
     const text = `search the web for ${nonce()}`;
     const whole = await client.messages.create(params(text));
-    const stream = client.messages.stream(params(text));
-    const events: Anthropic.MessageStreamEvent[] = [];
-    for await (const event of stream) events.push(event);
-    const streamed = await stream.finalMessage();
+    const { events, message: streamed } = await streamedMessage(client, params(text));
     const starts = events.filter((e) => e.type === "content_block_start");
     expect(starts.map((e) => [e.index, e.content_block.type])).toEqual([
       [0, "server_tool_use"],
@@ -86,7 +79,7 @@ describe("POST /messages: Claude's native searches as Anthropic's server tool bl
     ]);
     expect(streamed.content[0]).toMatchObject({ type: "server_tool_use", name: "web_search", input: { query: text } });
     expect(streamed.content[1]).toMatchObject({ content: [EMULATED_PAGE] });
-    expect(withoutIds(streamed.content)).toEqual(withoutIds(whole.content));
+    expect(withoutBlockIds(streamed.content)).toEqual(withoutBlockIds(whole.content));
     expect(streamed.usage.server_tool_use).toEqual({ web_search_requests: 1 });
   });
 

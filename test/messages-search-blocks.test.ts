@@ -1,6 +1,6 @@
 import type Anthropic from "@anthropic-ai/sdk";
 import { beforeAll, describe, expect, inject, it } from "vitest";
-import { anthropicClient } from "./support/anthropic-client";
+import { anthropicClient, streamedMessage, withoutBlockIds } from "./support/anthropic-client";
 import { postWithSettings } from "./support/app-with-settings";
 import { emulatorRequests, fundedAccount, nonce } from "./support/gateway";
 import { SEARCH_MODEL } from "./support/search-prices";
@@ -38,10 +38,6 @@ const exaResult = (query: string, i: number) => ({
 /** `body` POSTed to /messages on the app run with `settings` (Exa elsewhere, …). */
 const postMessages = (settings: Record<string, string>, body: Record<string, unknown>) =>
   postWithSettings(settings, "/messages", key, { model: MODEL, max_tokens: 30, ...body });
-
-/** A Message's content with its block ids (derived from the message's own id) made comparable. */
-const withoutIds = (content: unknown[]) =>
-  JSON.parse(JSON.stringify(content).replace(/srvtoolu_[\w-]+?_(\d+)"/g, 'srvtoolu_$1"'));
 
 describe("POST /messages: the gateway's searches as Anthropic's server tool blocks", () => {
   it("a search: server_tool_use then web_search_tool_result (Exa's URLs and titles), then the text citing them", async () => {
@@ -92,10 +88,7 @@ describe("POST /messages: the gateway's searches as Anthropic's server tool bloc
       tools: [SEARCH_TOOL],
     };
     const whole = await client.messages.create(params);
-    const stream = client.messages.stream(params);
-    const events: Anthropic.MessageStreamEvent[] = [];
-    for await (const event of stream) events.push(event);
-    const streamed = await stream.finalMessage();
+    const { events, message: streamed } = await streamedMessage(client, params);
 
     const starts = events.filter((e) => e.type === "content_block_start");
     expect(starts.map((e) => [e.index, e.content_block.type])).toEqual([
@@ -114,7 +107,7 @@ describe("POST /messages: the gateway's searches as Anthropic's server tool bloc
 
     // The SDK's snapshot is the whole reply's content (ids aside: each reply's are its own).
     expect(streamed.content[0]).toMatchObject({ type: "server_tool_use", input: { query } });
-    expect(withoutIds(streamed.content)).toEqual(withoutIds(whole.content));
+    expect(withoutBlockIds(streamed.content)).toEqual(withoutBlockIds(whole.content));
     const [use, result] = streamed.content as [Anthropic.ServerToolUseBlock, Anthropic.WebSearchToolResultBlock];
     expect(result.tool_use_id).toBe(use.id);
     expect(use.id).not.toBe((whole.content[0] as Anthropic.ServerToolUseBlock).id);
