@@ -45,7 +45,7 @@ export interface Timings {
 }
 
 /** `auth;dur=0.4, plan;dur=0.2, …` from named durations in milliseconds (steps not run left out). */
-export function serverTiming(timings: Timings | Record<string, number>): string {
+export function serverTiming(timings: Timings): string {
   const parts: string[] = [];
   for (const [name, ms] of Object.entries(timings)) {
     if (ms !== undefined) parts.push(`${name};dur=${Math.max(0, ms).toFixed(1)}`);
