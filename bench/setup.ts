@@ -115,6 +115,10 @@ export async function startWorker(
     // per request, to each target alike: it made the passthrough look twice as costly as it is,
     // and every ratio to it kinder than the runtime's own limit.
     unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+    // Outbound alike: by default every fetch a Worker makes goes through another JS Worker in the
+    // same workerd (Miniflare's strip-cf-connecting-ip, which copies the headers and fetches
+    // again), ~0.1 ms of CPU a call here. A deployed Worker's fetch has no such hop.
+    stripCfConnectingIp: false,
     handleRuntimeStdio: (stdout: NodeJS.ReadableStream, stderr: NodeJS.ReadableStream) => {
       stdout.resume();
       stderr.resume();
