@@ -248,7 +248,11 @@ async function callOnce<R, A extends ErrorParser>(
 ): Promise<CallOutcome> {
   const abort = new AbortController();
   const onClientAbort = () => abort.abort(options.clientSignal.reason);
-  options.clientSignal.addEventListener("abort", onClientAbort, { once: true });
+  // No `{ once: true }`: the listener is removed when the call ends (finally below), and the
+  // options object cost the runtime a conversion on every call (~1/3 of the listener's cost,
+  // perf). Combining the signals instead (AbortSignal.any, with AbortSignal.timeout for the
+  // headers timer) measured three times dearer than the listener and the timer.
+  options.clientSignal.addEventListener("abort", onClientAbort);
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
