@@ -339,16 +339,11 @@ describe("settlement delivery", () => {
     const input = reserveInput(keyHash);
     expect((await stub.reserve(input)).ok).toBe(true);
     // Five failed calls in a row: past the ~60 ms that two quick retries covered.
-    await settle(
-      flakyAccounts(5),
-      accountId,
-      {
-        keyHash,
-        generationId: input.generationId,
-        record: generationRecord(input.generationId, keyHash, 2_000_000),
-      },
-      { alone: true },
-    );
+    await settle(flakyAccounts(5), accountId, {
+      keyHash,
+      generationId: input.generationId,
+      record: generationRecord(input.generationId, keyHash, 2_000_000),
+    });
     const audit = await expectConsistent(stub);
     expect({ usage: audit.totals.usageNanos, holds: audit.reservationCount }).toEqual({ usage: 2_000_000, holds: 0 });
   });

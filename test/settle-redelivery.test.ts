@@ -80,7 +80,7 @@ async function heldGeneration({ refused = false } = {}) {
 async function settleDuringOutage(accountId: string, settlement: SettleInput, hang = false) {
   vi.useFakeTimers({ toFake: ["setTimeout", "clearTimeout", "Date"] });
   try {
-    const sent = settle(unreachableAccounts(hang), accountId, settlement, { alone: true });
+    const sent = settle(unreachableAccounts(hang), accountId, settlement);
     await vi.advanceTimersByTimeAsync(SETTLE_DELIVERY_MS + 5_000);
     vi.useRealTimers();
     await sent;
@@ -219,7 +219,7 @@ describe("settlements the Account object could not take", () => {
 describe("settlements the Account object refused", () => {
   it("are kept in KV as the object answers, sent by themselves", async () => {
     const { accountId, settlement } = await heldGeneration({ refused: true });
-    await settle(env, accountId, settlement, { alone: true });
+    await settle(env, accountId, settlement);
     expect(errorLines()).toContain('"msg":"settle failed"');
     expect(await lettersOf(accountId)).toEqual([{ accountId, writtenAt: expect.any(Number), settles: [settlement] }]);
   });

@@ -6,10 +6,11 @@ import { audit } from "./billing-support";
 import { BASE, chat, fundedAccount, gatewayFetch, sleep } from "./support/gateway";
 
 /**
- * A generation that ran alone in the isolate (generation/solo.ts) has nothing to gather its
- * settlement with: it is sent just after the reply goes out, not after a gathering window. What a
- * client sees: on an otherwise idle gateway, a completion's stats and spend are readable as soon
- * as its reply is, with no polling (under concurrency, settlements are still gathered).
+ * A generation that ran alone in the isolate (generation/solo.ts) writes its log line and queues
+ * its settlement just after its reply goes out. The settlement is gathered like any other (sent
+ * when its 20 ms window closes), but a read of the account through the same isolate sends it
+ * first (billing/client.ts, settledAccount). What a client sees: on an otherwise idle gateway, a
+ * completion's stats and spend are readable as soon as its reply is, with no polling.
  */
 
 const ask = { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "hi [[emulate tokens=3]]" }] };
@@ -33,10 +34,14 @@ describe("settling a generation that ran alone", () => {
       heldBy.add(/(^|, )lease;/.test(timing) ? "lease" : "reserve");
       const reply = (await response.json()) as { id: string; usage: { cost: number } };
       spent += reply.usage.cost;
-      // No poll: a millisecond after the reply, well inside the 20 ms gathering window, the
-      // settlement is in (the test shares the gateway's isolate, and this timer fires after the
-      // zero one the settlement waits on to let the reply go first).
+      // No poll: a millisecond after the reply, well inside the 20 ms gathering window (the test
+      // shares the gateway's isolate, and this timer fires after the zero one the settlement is
+      // queued on, to let the reply go first). The key's usage first, then the stats, each read
+      // sending what is queued.
       await sleep(1);
+      const usage = await gatewayFetch(`${BASE}/key`, { headers: { authorization: `Bearer ${key}` } });
+      const keyData = (await usage.json()) as { data: { usage: number } };
+      expect(keyData.data.usage).toBeCloseTo(spent, 9);
       const stats = await generationStats(key, reply.id);
       expect(stats.status).toBe(200);
       const { data } = (await stats.json()) as { data: { total_cost: number } };

@@ -1,5 +1,5 @@
 import { requireKey } from "../auth/middleware";
-import { accountStub, unwrap } from "../billing/client";
+import { accountStub, settledAccount, unwrap } from "../billing/client";
 import { currentKeyData } from "../billing/present";
 import { routes } from "../routes";
 
@@ -9,7 +9,7 @@ export const keyRoutes = routes();
 for (const path of ["/key", "/auth/key"]) {
   keyRoutes.get(path, requireKey, async (c) => {
     const auth = c.get("auth");
-    const info = unwrap(await accountStub(c.env, auth.accountId).keyInfo(auth.keyHash));
+    const info = unwrap(await (await settledAccount(c.env, auth.accountId, c.executionCtx)).keyInfo(auth.keyHash));
     return c.json({ data: currentKeyData(info) });
   });
 }

@@ -1,5 +1,5 @@
 import { requireKey } from "../auth/middleware";
-import { accountStub, unwrap } from "../billing/client";
+import { accountStub, settledAccount, unwrap } from "../billing/client";
 import { issueKey, patchFromBody, revokeKey } from "../billing/keys-service";
 import { keyData } from "../billing/present";
 import { routes } from "../routes";
@@ -19,7 +19,7 @@ keysRoutes.get("/keys", requireKey, async (c) => {
   const query = parseWith(ListKeysQuerySchema, c.req.query());
   const auth = c.get("auth");
   const views = unwrap(
-    await accountStub(c.env, auth.accountId).listKeys(auth.keyHash, {
+    await (await settledAccount(c.env, auth.accountId, c.executionCtx)).listKeys(auth.keyHash, {
       offset: query.offset,
       limit: KEYS_PAGE_SIZE,
       includeDisabled: query.include_disabled,
@@ -37,7 +37,9 @@ keysRoutes.post("/keys", requireKey, async (c) => {
 
 keysRoutes.get("/keys/:hash", requireKey, async (c) => {
   const auth = c.get("auth");
-  const view = unwrap(await accountStub(c.env, auth.accountId).getKey(auth.keyHash, c.req.param("hash")));
+  const view = unwrap(
+    await (await settledAccount(c.env, auth.accountId, c.executionCtx)).getKey(auth.keyHash, c.req.param("hash")),
+  );
   return c.json({ data: keyData(view, auth.accountId) });
 });
 

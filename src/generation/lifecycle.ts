@@ -465,10 +465,9 @@ export function upstreamIdOf(json: unknown): string | null {
 /**
  * Settles exactly once, off the response path (DESIGN.md step 8), and writes the log line. A
  * generation that ran alone in the isolate (solo.ts) does both after a zero timer, so that its
- * reply leaves first: with nothing else in flight here, that work (the log line, the object's call
- * and commit) would otherwise sit between the upstream's answer and the client (the settlement's
- * call alone, moved so, gave a p50 ~0.06 ms lower at concurrency 1). Under concurrency they happen
- * at once: the isolate is busy either way, and the settlement is gathered.
+ * reply leaves first: with nothing else in flight here, that work would otherwise sit between the
+ * upstream's answer and the client. Under concurrency they happen at once: the isolate is busy
+ * either way. The settlement is queued for its account's gathering window either way (client.ts).
  */
 export function settleGeneration(gen: Generation, generation: GenerationRecord | null, status = 200): void {
   if (gen.settled) return;
@@ -499,7 +498,7 @@ export function settleGeneration(gen: Generation, generation: GenerationRecord |
     healed: gen.healed || undefined,
   };
   const settleAndLog = () => {
-    const settlement = settleOrRelease(gen, generation, alone).catch((error: unknown) =>
+    const settlement = settleOrRelease(gen, generation).catch((error: unknown) =>
       console.error(JSON.stringify({ msg: "settle failed", id: gen.id, error: String(error) })),
     );
     logLine(line);
@@ -509,22 +508,21 @@ export function settleGeneration(gen: Generation, generation: GenerationRecord |
 }
 
 /**
- * Step 8's call: the generation's settlement, queued for its account's object (sent at once when
- * the generation ran alone: there is nothing to gather it with). Under a lease, a generation
- * with no answer has nothing to send (it held nothing of its own), and the last generation of a
- * closed lease also releases the lease's rest, in the same call as its charge: sent apart (as
- * they were when the generation ran alone), a retried charge could land after the release, no
- * longer out of the lease, and be clamped to what the account had left by then.
+ * Step 8's call: the generation's settlement, queued for its account's object. Under a lease, a
+ * generation with no answer has nothing to send (it held nothing of its own), and the last
+ * generation of a closed lease also releases the lease's rest, in the same call as its charge:
+ * sent apart, a retried charge could land after the release, no longer out of the lease, and be
+ * clamped to what the account had left by then.
  */
-async function settleOrRelease(gen: Generation, generation: GenerationRecord | null, alone: boolean): Promise<void> {
+async function settleOrRelease(gen: Generation, generation: GenerationRecord | null): Promise<void> {
   const { env } = gen.c;
   const { accountId, keyHash } = gen.c.get("auth");
   const lease = gen.lease;
-  if (!lease) return settle(env, accountId, { keyHash, generationId: gen.id, record: generation }, { alone });
+  if (!lease) return settle(env, accountId, { keyHash, generationId: gen.id, record: generation });
   const settles: SettleInput[] = [];
   if (generation) settles.push({ keyHash, generationId: gen.id, record: generation, leaseId: lease.id });
   if (leaseSettled(lease, gen.reservedNanos, generation?.costNanos ?? 0, Date.now())) settles.push(leaseRelease(lease));
-  if (settles.length > 0) await settle(env, accountId, settles, { alone });
+  if (settles.length > 0) await settle(env, accountId, settles);
 }
 
 /**

@@ -1,12 +1,8 @@
 /**
  * Whether a generation ran alone in this isolate: no other generation held money here when it
- * took its hold, and none took one before it settled. Its settlement has nothing to be gathered
- * with, so it is sent right after the reply (lifecycle.ts, settleGeneration) rather than held
- * for a gathering window, and the generation's stats and the spend are readable as soon as the
- * reply is out. What it costs: a call and a commit of its own on the object (at concurrency 1 in
- * the benchmark, 12–27% more CPU a request than gathering, for the same throughput in
- * side-by-side runs). Under concurrency hardly anything runs alone (under 1% of generations at 16
- * at a time in the benchmark), and settlements are gathered.
+ * took its hold, and none took one before it settled. Such a generation's log line and the
+ * queueing of its settlement wait for a zero timer (lifecycle.ts, settleGeneration), so that its
+ * reply leaves first; under concurrency the isolate is busy either way, and they happen at once.
  */
 let holding = 0;
 let holdsTaken = 0;
