@@ -102,6 +102,17 @@ describe("hostile request bodies", () => {
     expect(brackets.ms).toBeLessThan(3_000);
   });
 
+  it("takes a shallow body that opens more objects than the nesting limit", async () => {
+    // 2 x (MAX_NESTING + 10) messages, each an object three levels down: many brackets, little depth.
+    const turns = Array.from({ length: MAX_NESTING + 10 }, (_, i) => [
+      { role: "user", content: `question ${i}` },
+      { role: "assistant", content: `answer ${i}` },
+    ]).flat();
+    const reply = await post(JSON.stringify({ model: MODEL, messages: [...turns, { role: "user", content: "hi" }] }));
+    expect(reply.status).toBe(200);
+    expect(reply.error).toBeUndefined();
+  });
+
   it("takes a tool schema nested to just within the limit, through every request builder", async () => {
     // The body's own levels: the root, tools, the tool, function, parameters.
     const schema = nested(MAX_NESTING - 5);

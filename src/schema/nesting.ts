@@ -27,6 +27,7 @@ const COMMA = 44;
  * index. Text that is not JSON is left for JSON.parse to refuse.
  */
 export function assertNesting(text: string, max = MAX_NESTING): void {
+  if (bracketsAtMost(text, max)) return;
   const isArray: boolean[] = [];
   const index: number[] = [];
   const keyFrom: number[] = [];
@@ -57,6 +58,22 @@ export function assertNesting(text: string, max = MAX_NESTING): void {
       index[depth - 1] = (index[depth - 1] ?? 0) + 1;
     }
   }
+}
+
+/**
+ * Whether `text` opens at most `max` objects and arrays, counting brackets inside strings too:
+ * then it cannot nest deeper than `max`, and the walk is skipped. A chat body opens a few dozen;
+ * found with indexOf, a native scan, this costs a request a fraction of the walk (1-2% of the
+ * gateway's CPU a request under load, perf).
+ */
+function bracketsAtMost(text: string, max: number): boolean {
+  let count = 0;
+  for (const bracket of ["{", "["]) {
+    for (let at = text.indexOf(bracket); at >= 0; at = text.indexOf(bracket, at + 1)) {
+      if (++count > max) return false;
+    }
+  }
+  return true;
 }
 
 /** The index of the quote that closes the string opened at `open`, or -1 if none does. */
