@@ -178,42 +178,23 @@ async function sendSettles(env: Env, accountId: string, settles: SettleInput[]):
   }
 }
 
-/** This isolate's settlement calls still in flight, by account (see settledAccount). */
-const delivering = new Map<string, Set<Promise<void>>>();
-
-/** Sends a batch (sendSettles), counted as in flight for its account until it is answered or kept. */
-function deliver(env: Env, accountId: string, settles: SettleInput[]): Promise<void> {
-  if (settles.length === 0) return Promise.resolve();
-  const sending = sendSettles(env, accountId, settles);
-  let inFlight = delivering.get(accountId);
-  if (!inFlight) {
-    inFlight = new Set();
-    delivering.set(accountId, inFlight);
-  }
-  const calls = inFlight;
-  calls.add(sending);
-  const done = () => {
-    calls.delete(sending);
-    if (calls.size === 0 && delivering.get(accountId) === calls) delivering.delete(accountId);
-  };
-  sending.then(done, done);
-  return sending;
-}
-
 /**
- * The account's object, once the settlements this isolate holds for it are in: those queued for a
- * gathering window are sent now, and those already sent are waited for. For the reads that report
- * spend and generations (/generation, /credits, /key, /keys, /activity): a client that reads right
- * after its reply, through the same isolate, sees what that reply cost, though the settlement was
- * gathered rather than sent on its own. A settlement that needs retries delays the read by as much;
- * one that fails does not fail the read. What the read sends is kept alive past it (`waitUntil`):
- * the requests it was queued by may be over, and a client leaving the read must not lose it.
+ * The account's object, once the settlements this isolate has gathered for it are in: for the
+ * reads that report spend and generations (/generation, /credits, /key, /keys, /activity), so
+ * that a client reading right after its reply, through the same isolate, sees what that reply
+ * cost although its settlement was gathered rather than sent on its own. What is queued is sent
+ * now, from this request (kept alive past it: the requests it was queued by may be over), and the
+ * read waits for it; one that fails does not fail the read. A batch already on its way (its
+ * window closed) is not waited for: a request waiting on another's call, with no I/O of its own
+ * pending, is cancelled by workerd as hung; it was sent to the object before the read is.
  */
 export async function settledAccount(env: Env, accountId: string, ctx: Pick<ExecutionContext, "waitUntil">) {
   const queued = takeQueued(accountId);
-  if (queued.length > 0) ctx.waitUntil(deliver(env, accountId, queued));
-  const inFlight = delivering.get(accountId);
-  if (inFlight) await Promise.allSettled(inFlight);
+  if (queued.length > 0) {
+    const sending = sendSettles(env, accountId, queued);
+    ctx.waitUntil(sending);
+    await sending.catch(() => undefined);
+  }
   return accountStub(env, accountId);
 }
 
@@ -290,7 +271,7 @@ async function reserveCarrying(
   keepAlive(
     call.then(
       (reply) => keepNotTaken(env, accountId, settles, reply.settled),
-      () => deliver(env, accountId, settles),
+      () => sendSettles(env, accountId, settles),
     ),
   );
   return (await call).reserve;
@@ -312,12 +293,12 @@ export async function settle(env: Env, accountId: string, input: SettleInput | r
   // Several given together are queued together, so they go in one call, in their order.
   if (Array.isArray(input)) queue.inputs.push(...input);
   else queue.inputs.push(input as SettleInput);
-  if (queue.inputs.length >= MAX_GATHERED) return deliver(env, accountId, takeQueued(accountId));
+  if (queue.inputs.length >= MAX_GATHERED) return sendSettles(env, accountId, takeQueued(accountId));
   if (queue.windowOpen) return;
   queue.windowOpen = true;
   await sleep(SETTLE_GATHER_MS);
   queue.windowOpen = false;
-  await deliver(env, accountId, takeQueued(accountId));
+  await sendSettles(env, accountId, takeQueued(accountId));
 }
 
 /** What releases the rest of a closed lease: settling its id with no record frees its hold. */
