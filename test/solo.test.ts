@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { holdEnded, holdStarted } from "../src/generation/solo";
 import worker from "../src/index";
 import { audit } from "./billing-support";
-import { BASE, chat, fundedAccount, gatewayFetch, sleep } from "./support/gateway";
+import { ADMIN_TOKEN, BASE, chat, fundedAccount, gatewayFetch, sleep } from "./support/gateway";
 
 /**
  * A generation that ran alone in the isolate (generation/solo.ts) writes its log line and queues
@@ -50,6 +50,21 @@ describe("settling a generation that ran alone", () => {
       expect(books.totals.usageNanos / 1e9).toBeCloseTo(spent, 9);
     }
     expect([...heldBy].sort()).toEqual(["lease", "reserve"]);
+  });
+
+  it("is in the operator's account summary as soon as its reply is", async () => {
+    const { key, accountId } = await fundedAccount();
+    const response = await chat(key, ask);
+    expect(response.status).toBe(200);
+    const reply = (await response.json()) as { usage: { cost: number } };
+    await sleep(1);
+    const summary = await gatewayFetch(`${BASE}/admin/accounts/${accountId}`, {
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+    });
+    expect(summary.status).toBe(200);
+    const { total_usage } = (await summary.json()) as { total_usage: number };
+    expect(reply.usage.cost).toBeGreaterThan(0);
+    expect(total_usage).toBeCloseTo(reply.usage.cost, 9);
   });
 
   it("writes its log line after its reply is handed back, not before", async () => {

@@ -1,7 +1,7 @@
 import { createMiddleware } from "hono/factory";
 import * as z from "zod/mini";
 import { bearerToken } from "../auth/middleware";
-import { accountStub, unwrap } from "../billing/client";
+import { accountStub, settledAccount, unwrap } from "../billing/client";
 import { issueKey, patchFromBody, revokeKey } from "../billing/keys-service";
 import { parseUsdToNanos } from "../billing/money";
 import { accountData, creditEntryData, creditsData, keyData } from "../billing/present";
@@ -78,7 +78,7 @@ adminRoutes.post("/accounts", async (c) => {
 
 adminRoutes.get("/accounts/:id", async (c) => {
   const id = accountIdParam(c.req.param("id"));
-  const stub = accountStub(c.env, id);
+  const stub = await settledAccount(c.env, id, c.executionCtx);
   const summary = unwrap(await stub.adminSummary());
   const ledger = await stub.adminCredits(100);
   return c.json({ ...accountData(summary), credits: ledger.map(creditEntryData) });

@@ -180,7 +180,7 @@ async function sendSettles(env: Env, accountId: string, settles: SettleInput[]):
 
 /**
  * The account's object, once the settlements this isolate has gathered for it are in: for the
- * reads that report spend and generations (/generation, /credits, /key, /keys, /activity), so
+ * reads that report spend and generations (/generation, /credits, /key, /keys, /activity, the operator's account summary), so
  * that a client reading right after its reply, through the same isolate, sees what that reply
  * cost although its settlement was gathered rather than sent on its own. What is queued is sent
  * now, from this request (kept alive past it: the requests it was queued by may be over), and the
