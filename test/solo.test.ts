@@ -3,7 +3,7 @@ import { describe, expect, it, vi } from "vitest";
 import { holdEnded, holdStarted } from "../src/generation/solo";
 import worker from "../src/index";
 import { audit } from "./billing-support";
-import { ADMIN_TOKEN, BASE, chat, fundedAccount, gatewayFetch, sleep } from "./support/gateway";
+import { ADMIN_TOKEN, admin, BASE, chat, fundedAccount, gatewayFetch, sleep } from "./support/gateway";
 
 /**
  * A generation that ran alone in the isolate (generation/solo.ts) writes its log line and queues
@@ -17,6 +17,12 @@ const ask = { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "
 
 async function generationStats(key: string, id: string) {
   return gatewayFetch(`${BASE}/generation?id=${id}`, { headers: { authorization: `Bearer ${key}` } });
+}
+
+async function readJson<T>(path: string, bearer: string): Promise<T> {
+  const response = await gatewayFetch(`${BASE}${path}`, { headers: { authorization: `Bearer ${bearer}` } });
+  expect(response.status, path).toBe(200);
+  return (await response.json()) as T;
 }
 
 describe("settling a generation that ran alone", () => {
@@ -52,20 +58,44 @@ describe("settling a generation that ran alone", () => {
     expect([...heldBy].sort()).toEqual(["lease", "reserve"]);
   });
 
-  it("is in the operator's account summary as soon as its reply is", async () => {
-    const { key, accountId } = await fundedAccount();
-    const response = await chat(key, ask);
-    expect(response.status).toBe(200);
-    const reply = (await response.json()) as { usage: { cost: number } };
-    await sleep(1);
-    const summary = await gatewayFetch(`${BASE}/admin/accounts/${accountId}`, {
-      headers: { authorization: `Bearer ${ADMIN_TOKEN}` },
+  /** What a reader of the account has in hand: the key that spent, its account's provisioning key, the reply. */
+  interface Spent {
+    key: string;
+    hash: string;
+    accountId: string;
+    ops: string;
+    id: string;
+  }
+  /** Each read of the account that reports spend, and what it says the reply cost. */
+  const reads: Record<string, (spent: Spent) => Promise<number>> = {
+    "GET /credits": async ({ key }) =>
+      (await readJson<{ data: { total_usage: number } }>("/credits", key)).data.total_usage,
+    "GET /key": async ({ key }) => (await readJson<{ data: { usage: number } }>("/key", key)).data.usage,
+    "GET /keys": async ({ ops, hash }) => {
+      const listed = await readJson<{ data: Array<{ hash: string; usage: number }> }>("/keys", ops);
+      return listed.data.find((entry) => entry.hash === hash)?.usage ?? Number.NaN;
+    },
+    "GET /keys/:hash": async ({ ops, hash }) =>
+      (await readJson<{ data: { usage: number } }>(`/keys/${hash}`, ops)).data.usage,
+    "GET /generation": async ({ key, id }) =>
+      (await readJson<{ data: { total_cost: number } }>(`/generation?id=${id}`, key)).data.total_cost,
+    "the admin account summary": async ({ accountId }) =>
+      (await readJson<{ total_usage: number }>(`/admin/accounts/${accountId}`, ADMIN_TOKEN)).total_usage,
+  };
+  for (const [read, costOf] of Object.entries(reads)) {
+    it(`is in ${read} as soon as its reply is`, async () => {
+      const { key, hash, accountId } = await fundedAccount();
+      const ops = (await admin<{ key: string }>(`/accounts/${accountId}/keys`, { name: "ops", provisioning: true }))
+        .key;
+      const response = await chat(key, ask);
+      expect(response.status).toBe(200);
+      const reply = (await response.json()) as { id: string; usage: { cost: number } };
+      expect(reply.usage.cost).toBeGreaterThan(0);
+      // Inside the 20 ms gathering window: only the read's sending the settlement shows it.
+      await sleep(1);
+      expect(await costOf({ key, hash, accountId, ops, id: reply.id })).toBeCloseTo(reply.usage.cost, 9);
     });
-    expect(summary.status).toBe(200);
-    const { total_usage } = (await summary.json()) as { total_usage: number };
-    expect(reply.usage.cost).toBeGreaterThan(0);
-    expect(total_usage).toBeCloseTo(reply.usage.cost, 9);
-  });
+  }
 
   it("writes its log line after its reply is handed back, not before", async () => {
     const { key } = await fundedAccount();

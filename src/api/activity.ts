@@ -1,6 +1,6 @@
 import { requireKey } from "../auth/middleware";
 import type { ActivityRow } from "../billing/activity";
-import { accountStub, settledAccount, unwrap } from "../billing/client";
+import { accountStub, unwrap } from "../billing/client";
 import { nanosToUsd } from "../billing/money";
 import { type CatalogIndex, getCatalog } from "../catalog/store";
 import { routes } from "../routes";
@@ -33,7 +33,7 @@ activityRoutes.get("/activity", requireKey, async (c) => {
   }
   const auth = c.get("auth");
   const rows = unwrap(
-    await (await settledAccount(c.env, auth.accountId, c.executionCtx)).activity(auth.keyHash, {
+    await accountStub(c.env, auth.accountId).activity(auth.keyHash, {
       since,
       until,
       keyHash: query.api_key_hash,

@@ -78,9 +78,9 @@ adminRoutes.post("/accounts", async (c) => {
 
 adminRoutes.get("/accounts/:id", async (c) => {
   const id = accountIdParam(c.req.param("id"));
-  const stub = await settledAccount(c.env, id, c.executionCtx);
-  const summary = unwrap(await stub.adminSummary());
-  const ledger = await stub.adminCredits(100);
+  const account = await settledAccount(c.env, id, c.executionCtx);
+  const summary = unwrap(await account.adminSummary());
+  const ledger = await account.adminCredits(100);
   return c.json({ ...accountData(summary), credits: ledger.map(creditEntryData) });
 });
 

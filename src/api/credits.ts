@@ -1,5 +1,5 @@
 import { requireKey } from "../auth/middleware";
-import { accountStub, settledAccount, unwrap } from "../billing/client";
+import { settledAccount, unwrap } from "../billing/client";
 import { creditsData } from "../billing/present";
 import { routes } from "../routes";
 
@@ -8,6 +8,7 @@ export const creditsRoutes = routes();
 
 creditsRoutes.get("/credits", requireKey, async (c) => {
   const auth = c.get("auth");
-  const totals = unwrap(await (await settledAccount(c.env, auth.accountId, c.executionCtx)).credits(auth.keyHash));
+  const account = await settledAccount(c.env, auth.accountId, c.executionCtx);
+  const totals = unwrap(await account.credits(auth.keyHash));
   return c.json({ data: creditsData(totals) });
 });

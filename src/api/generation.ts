@@ -1,5 +1,5 @@
 import { requireKey } from "../auth/middleware";
-import { accountStub, settledAccount, unwrap } from "../billing/client";
+import { settledAccount, unwrap } from "../billing/client";
 import { generationData } from "../billing/present";
 import { routes } from "../routes";
 import { badRequest } from "../schema/errors";
@@ -14,8 +14,7 @@ generationRoutes.get("/generation", requireKey, async (c) => {
   const id = c.req.query("id");
   if (!id) throw badRequest("Invalid request: id: the generation id is required (`/generation?id=gen-…`)");
   const auth = c.get("auth");
-  const record = unwrap(
-    await (await settledAccount(c.env, auth.accountId, c.executionCtx)).generation(auth.keyHash, id),
-  );
+  const account = await settledAccount(c.env, auth.accountId, c.executionCtx);
+  const record = unwrap(await account.generation(auth.keyHash, id));
   return c.json({ data: generationData(record) });
 });

@@ -1,5 +1,5 @@
 import { requireKey } from "../auth/middleware";
-import { accountStub, settledAccount, unwrap } from "../billing/client";
+import { settledAccount, unwrap } from "../billing/client";
 import { currentKeyData } from "../billing/present";
 import { routes } from "../routes";
 
@@ -9,7 +9,8 @@ export const keyRoutes = routes();
 for (const path of ["/key", "/auth/key"]) {
   keyRoutes.get(path, requireKey, async (c) => {
     const auth = c.get("auth");
-    const info = unwrap(await (await settledAccount(c.env, auth.accountId, c.executionCtx)).keyInfo(auth.keyHash));
+    const account = await settledAccount(c.env, auth.accountId, c.executionCtx);
+    const info = unwrap(await account.keyInfo(auth.keyHash));
     return c.json({ data: currentKeyData(info) });
   });
 }

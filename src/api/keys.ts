@@ -18,8 +18,9 @@ export const KEYS_PAGE_SIZE = 100;
 keysRoutes.get("/keys", requireKey, async (c) => {
   const query = parseWith(ListKeysQuerySchema, c.req.query());
   const auth = c.get("auth");
+  const account = await settledAccount(c.env, auth.accountId, c.executionCtx);
   const views = unwrap(
-    await (await settledAccount(c.env, auth.accountId, c.executionCtx)).listKeys(auth.keyHash, {
+    await account.listKeys(auth.keyHash, {
       offset: query.offset,
       limit: KEYS_PAGE_SIZE,
       includeDisabled: query.include_disabled,
@@ -37,9 +38,8 @@ keysRoutes.post("/keys", requireKey, async (c) => {
 
 keysRoutes.get("/keys/:hash", requireKey, async (c) => {
   const auth = c.get("auth");
-  const view = unwrap(
-    await (await settledAccount(c.env, auth.accountId, c.executionCtx)).getKey(auth.keyHash, c.req.param("hash")),
-  );
+  const account = await settledAccount(c.env, auth.accountId, c.executionCtx);
+  const view = unwrap(await account.getKey(auth.keyHash, c.req.param("hash")));
   return c.json({ data: keyData(view, auth.accountId) });
 });
 

@@ -180,12 +180,12 @@ async function sendSettles(env: Env, accountId: string, settles: SettleInput[]):
 
 /**
  * The account's object, once the settlements this isolate has gathered for it are in: for the
- * reads that report spend and generations (/generation, /credits, /key, /keys, /activity, the
- * operator's account summary), so that a client reading right after its reply, through the same
- * isolate, sees what that reply cost although its settlement was gathered rather than sent on its
- * own. What is queued is sent
- * now, from this request (kept alive past it: the requests it was queued by may be over), and the
- * read waits for it; one that fails does not fail the read. A batch already on its way (its
+ * reads that report spend and generations (/generation, /credits, /key, /keys, the operator's
+ * account summary; /activity's days are over, so it reads as it is), so that a client reading
+ * right after its reply, through the same isolate, sees what that reply cost although its
+ * settlement was gathered rather than sent on its own. What is queued is sent now, from this
+ * request (kept alive past it: the requests it was queued by may be over), and the read waits for
+ * it; one that fails does not fail the read. A batch already on its way (its
  * window closed) is not waited for: a request waiting on another's call, with no I/O of its own
  * pending, is cancelled by workerd as hung; it was sent to the object before the read is.
  */
