@@ -285,7 +285,7 @@ async function reserveCarrying(
  * gathering window is open for the account (its request sends the queue when it closes, unless a
  * reservation or a read of the account (settledAccount) takes it sooner), otherwise after this
  * request has held the window open and sent the queue itself. A generation that ran alone in the
- * isolate is gathered too: sent on its own, its call and its commit on the object cost 20-26% more
+ * isolate is gathered too: sent on its own, its call and its commit on the object cost 18-21% more
  * CPU a request at concurrency 1 in the benchmark, and ran while the next request waited (a p50
  * 0.04-0.14 ms higher, side by side); its client still reads its stats at once (settledAccount).
  */
