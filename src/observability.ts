@@ -44,13 +44,23 @@ export interface Timings {
   upstream: number | undefined;
 }
 
-/** `auth;dur=0.4, plan;dur=0.2, …` from named durations in milliseconds (steps not run left out). */
+/**
+ * `plan;dur=0.2, reserve;dur=1.1, …` from the steps' durations in milliseconds (steps not run left
+ * out). Each field read by name (a field added to Timings is added here): built through
+ * Object.entries, an array and a join, this header took ~0.5% of a request's CPU on the
+ * benchmark's hot path (perf, inclusive).
+ */
 export function serverTiming(timings: Timings): string {
-  const parts: string[] = [];
-  for (const [name, ms] of Object.entries(timings)) {
-    if (ms !== undefined) parts.push(`${name};dur=${Math.max(0, ms).toFixed(1)}`);
-  }
-  return parts.join(", ");
+  let header = timingPart("", "plan", timings.plan);
+  header = timingPart(header, "lease", timings.lease);
+  header = timingPart(header, "reserve", timings.reserve);
+  return timingPart(header, "upstream", timings.upstream);
+}
+
+function timingPart(header: string, name: string, ms: number | undefined): string {
+  if (ms === undefined) return header;
+  const part = `${name};dur=${Math.max(0, ms).toFixed(1)}`;
+  return header === "" ? part : `${header}, ${part}`;
 }
 
 /** The part of a key hash that identifies it in logs (the hash is the key's public id anyway). */
