@@ -34,6 +34,17 @@ const COMPARE_REF = process.env.BENCH_COMPARE;
 /** Adds bench/buffered.js as a target: what handling bodies in JavaScript costs by itself. */
 const BUFFERED = process.env.BENCH_BUFFERED === "1";
 
+/**
+ * Seconds of load each target gets before anything is measured (BENCH_WARMUP_SECONDS, default 10,
+ * at concurrency 16): a long-lived isolate is measured in its steady state. workerd runs V8's
+ * optimising compiles on the isolate's own thread, and Tollgate's request path is far more code
+ * than the passthrough's: traced with `--trace-opt` at 16, its TurboFan compiles took 35-340 ms
+ * of every 4,000 requests' time until ~20,000 requests had run (a wave of recompiles at ~16,000),
+ * and next to nothing after; under `perf`, 25 µs of a request's CPU after 3 s of warm-up, 6 µs
+ * after 10 s. The earlier warm-up (1 s at 4) measured the first cells on a compiling isolate.
+ */
+const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 10);
+
 /** `json`, `stream`, `trickle` or any mix (default: all): a quicker run while profiling one path. */
 const MODES = ALL_MODES.filter((m) => (process.env.BENCH_MODES ?? "json,stream,trickle").split(",").includes(m.name));
 
@@ -185,8 +196,8 @@ async function measure(
         url: target.url,
         headers: target.headers,
         body: target.body(ALL_MODES[0] as Mode),
-        concurrency: 4,
-        durationMs: 1000,
+        concurrency: 16,
+        durationMs: WARMUP_SECONDS * 1000,
       });
     }
     for (const mode of MODES) {
