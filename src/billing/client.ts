@@ -290,13 +290,30 @@ async function reserveCarrying(
  * 0.04-0.14 ms higher, side by side); its client still reads its stats at once (settledAccount).
  */
 export async function settle(env: Env, accountId: string, input: SettleInput | readonly SettleInput[]): Promise<void> {
+  await queueSettle(env, accountId, input);
+}
+
+/**
+ * `settle`, for a caller that keeps its own request alive: returns the work the request must keep
+ * alive (waitUntil), or undefined when the settlement was queued behind a window another request
+ * holds open (under load, nearly every one), so that such a request needs no waitUntil at all.
+ */
+export function queueSettle(
+  env: Env,
+  accountId: string,
+  input: SettleInput | readonly SettleInput[],
+): Promise<void> | undefined {
   const queue = queueOf(accountId);
   // Several given together are queued together, so they go in one call, in their order.
   if (Array.isArray(input)) queue.inputs.push(...input);
   else queue.inputs.push(input as SettleInput);
   if (queue.inputs.length >= MAX_GATHERED) return sendSettles(env, accountId, takeQueued(accountId));
-  if (queue.windowOpen) return;
+  if (queue.windowOpen) return undefined;
   queue.windowOpen = true;
+  return sendWhenWindowCloses(env, accountId, queue);
+}
+
+async function sendWhenWindowCloses(env: Env, accountId: string, queue: SettleQueue): Promise<void> {
   await sleep(SETTLE_GATHER_MS);
   queue.windowOpen = false;
   await sendSettles(env, accountId, takeQueued(accountId));

@@ -128,6 +128,7 @@ export async function completeChat(
       // every request's options have one hidden class (see hot-shapes.ts).
       clientSignal: gate.clientSignal,
       admitted: gate.admitted,
+      clientGone: gate.clientGone,
       headersTimeoutMs: settings.UPSTREAM_HEADERS_TIMEOUT_MS,
       deadlineMs: Math.max(0, deadline - Date.now()),
       prepare: (req, attempt) => {
@@ -185,6 +186,10 @@ export async function completeChat(
               (tools?.worstNanosFor(attempt, terms) ?? 0) +
               (files?.worstNanosFor(attempt) ?? 0)
           : 0,
+      // A whole reply without server tools is settled as its answer comes (jsonReply): its request
+      // is kept alive only if its client leaves first. A stream, or a tool loop's later turns,
+      // run after the attempt loop has answered.
+      settlesWhenAnswered: !tools && request.stream !== true,
     },
     // A stream's loop goes on after the first turn, in the stream (keep-alives meanwhile).
     (gate) =>
