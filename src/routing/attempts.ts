@@ -176,16 +176,14 @@ export async function runAttempts<R, A extends ErrorParser>(
         }
         calls++;
         tracker.startAttempt(key);
-        const outcome =
-          "failure" in built
-            ? built
-            : await callOnce(
-                adapter,
-                built.call,
-                options,
-                (inFlight = new AbortController()),
-                Math.min(options.headersTimeoutMs, deadline - Date.now()),
-              );
+        let outcome: CallOutcome | BuildOutcome;
+        if ("failure" in built) outcome = built;
+        else {
+          // The call's own controller: the loop's listener cancels it if the client leaves.
+          inFlight = new AbortController();
+          const timeoutMs = Math.min(options.headersTimeoutMs, deadline - Date.now());
+          outcome = await callOnce(adapter, built.call, options, inFlight, timeoutMs);
+        }
         if ("success" in outcome) {
           tracker.recordSuccess(key, { ttfbMs: outcome.success.headersMs });
           reports.push({
