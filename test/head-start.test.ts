@@ -1,8 +1,18 @@
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { describe, expect, it } from "vitest";
 import worker from "../src/index";
+import { sleep } from "../src/sleep";
 import { env, settled } from "./billing-support";
-import { admin, BASE, chat, finishedCall, fundedAccount, nonce } from "./support/gateway";
+import {
+  admin,
+  BASE,
+  chat,
+  emulatorRequests,
+  finishedCall,
+  fundedAccount,
+  gatewayFetch,
+  nonce,
+} from "./support/gateway";
 
 /**
  * Head starts (billing/head-start.ts, generation/lifecycle.ts): once a key's reservation left room
@@ -67,6 +77,31 @@ describe("head start", () => {
       expect((await settled(acct.accountId)).totals.reservedNanos).toBe(0);
     });
   }
+
+  it("a client that leaves during a head-start call cancels it, is charged nothing, and its hold is released", async () => {
+    const acct = await fundedAccount("1");
+    const first = await chat(acct.key, ask("hi [[emulate tokens=2]]"));
+    expect(first.status).toBe(200);
+    await first.text();
+    const spent = (await settled(acct.accountId)).totals.usageNanos;
+    const marker = nonce();
+    const client = new AbortController();
+    const pending = gatewayFetch(`${BASE}/chat/completions`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${acct.key}`, "content-type": "application/json" },
+      body: JSON.stringify(ask(`slow ${marker} [[emulate delay_ms=3000]]`)),
+      signal: client.signal,
+    });
+    // Once the call is at the provider (its reservation answered meanwhile), the client goes.
+    for (let i = 0; i < 100 && (await emulatorRequests(marker)).length === 0; i++) await sleep(20);
+    await sleep(50);
+    client.abort();
+    await expect(pending).rejects.toThrow();
+    expect((await finishedCall(marker))?.outcome).toBe("client_closed");
+    const audit = await settled(acct.accountId);
+    expect(audit.totals.usageNanos).toBe(spent);
+    expect(audit.totals.reservedNanos).toBe(0);
+  });
 
   it("gives no head start to a request whose worst case is more than the key's room", async () => {
     // 0.001 USD: a request capped at 10 tokens leaves ~0.001 of room; one that may write 16000 needs 0.0096.
