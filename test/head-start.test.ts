@@ -32,14 +32,21 @@ async function disable(accountId: string, hash: string) {
   await admin(`/accounts/${accountId}/keys/${hash}`, { disabled: true }, "PATCH");
 }
 
+/**
+ * A funded account whose key has made one request: it waited for its reservation, and the
+ * object's answer gave the key its room for the next one's head start. `spent`: what it cost.
+ */
+async function keyWithRoom() {
+  const acct = await fundedAccount("1");
+  const first = await chat(acct.key, ask("hi [[emulate tokens=2]]"));
+  expect(first.status).toBe(200);
+  await first.text();
+  return { acct, spent: (await settled(acct.accountId)).totals.usageNanos };
+}
+
 describe("head start", () => {
   it("starts a key's next call beside its reservation; a refusal still wins, cancels the call and charges nothing", async () => {
-    const acct = await fundedAccount("1");
-    // The first request waits for its reservation; the object's answer gives the key its room.
-    const first = await chat(acct.key, ask("hi [[emulate tokens=2]]"));
-    expect(first.status).toBe(200);
-    await first.text();
-    const spent = (await settled(acct.accountId)).totals.usageNanos;
+    const { acct, spent } = await keyWithRoom();
 
     // Disabled in the object only: this isolate's key cache and its room for the key still stand.
     await disable(acct.accountId, acct.hash);
@@ -79,11 +86,7 @@ describe("head start", () => {
   }
 
   it("a client that leaves during a head-start call cancels it, is charged nothing, and its hold is released", async () => {
-    const acct = await fundedAccount("1");
-    const first = await chat(acct.key, ask("hi [[emulate tokens=2]]"));
-    expect(first.status).toBe(200);
-    await first.text();
-    const spent = (await settled(acct.accountId)).totals.usageNanos;
+    const { acct, spent } = await keyWithRoom();
     const marker = nonce();
     const client = new AbortController();
     const pending = gatewayFetch(`${BASE}/chat/completions`, {
