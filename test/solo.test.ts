@@ -15,10 +15,6 @@ import { ADMIN_TOKEN, admin, BASE, chat, fundedAccount, gatewayFetch, sleep } fr
 
 const ask = { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: "hi [[emulate tokens=3]]" }] };
 
-async function generationStats(key: string, id: string) {
-  return gatewayFetch(`${BASE}/generation?id=${id}`, { headers: { authorization: `Bearer ${key}` } });
-}
-
 async function readJson<T>(path: string, bearer: string): Promise<T> {
   const response = await gatewayFetch(`${BASE}${path}`, { headers: { authorization: `Bearer ${bearer}` } });
   expect(response.status, path).toBe(200);
@@ -45,13 +41,9 @@ describe("settling a generation that ran alone", () => {
       // queued on, to let the reply go first). The key's usage first, then the stats, each read
       // sending what is queued.
       await sleep(1);
-      const usage = await gatewayFetch(`${BASE}/key`, { headers: { authorization: `Bearer ${key}` } });
-      const keyData = (await usage.json()) as { data: { usage: number } };
-      expect(keyData.data.usage).toBeCloseTo(spent, 9);
-      const stats = await generationStats(key, reply.id);
-      expect(stats.status).toBe(200);
-      const { data } = (await stats.json()) as { data: { total_cost: number } };
-      expect(data.total_cost).toBe(reply.usage.cost);
+      expect((await readJson<{ data: { usage: number } }>("/key", key)).data.usage).toBeCloseTo(spent, 9);
+      const stats = await readJson<{ data: { total_cost: number } }>(`/generation?id=${reply.id}`, key);
+      expect(stats.data.total_cost).toBe(reply.usage.cost);
       const books = await audit(accountId);
       expect(books.totals.usageNanos / 1e9).toBeCloseTo(spent, 9);
     }
