@@ -340,6 +340,7 @@ function keepAliveUntilSettled(gen: Generation): void {
 function clientGoneOf(gen: Generation): (() => void) | undefined {
   if (!gen.settlesWhenAnswered) return undefined;
   return () => {
+    // `solo` is set when the hold is taken (holdTaken).
     if (gen.solo !== null) keepAliveUntilSettled(gen);
   };
 }
