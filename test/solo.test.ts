@@ -26,10 +26,15 @@ describe("settling a generation that ran alone", () => {
     const { key, accountId } = await fundedAccount();
     let spent = 0;
     const heldBy = new Set<string>();
-    // Back to back: the first reserves, the second asks for a lease, the rest run under it. A
-    // lease is asked for only within BUSY_GAP_MS of the key's last request, which a loaded host can
-    // outlast between two of these (each reads its stats and the books first): a few more tries.
+    // A lease is asked for only within BUSY_GAP_MS (50 ms) of the key's last request, which a
+    // loaded host outlasts while a turn reads its stats and the books: so each turn's request
+    // follows a primer sent just before it (done, and settled here, before it starts: it still
+    // runs alone). The first turn's asks for the lease and reserves; later ones run under it while
+    // it lasts. A few more turns on a host slow enough to let it lapse.
     for (let i = 0; i < 12 && (i < 4 || heldBy.size < 2); i++) {
+      const primer = await chat(key, ask);
+      expect(primer.status).toBe(200);
+      spent += ((await primer.json()) as { usage: { cost: number } }).usage.cost;
       const response = await chat(key, ask);
       expect(response.status).toBe(200);
       const timing = response.headers.get("server-timing") ?? "";
