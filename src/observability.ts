@@ -7,7 +7,24 @@ export type LogFields = Record<string, string | number | boolean | null | undefi
 export function logLine(fields: LogFields): void {
   // The time spliced in as text, not spread into a copy of `fields` (see hot-shapes.ts).
   const rest = JSON.stringify(fields);
-  console.log(`{"time":"${new Date().toISOString()}"${rest.length > 2 ? "," : ""}${rest.slice(1)}`);
+  console.log(`{"time":"${isoNow()}"${rest.length > 2 ? "," : ""}${rest.slice(1)}`);
+}
+
+let isoAt = Number.NaN;
+let iso = "";
+
+/**
+ * The time as ISO text, formatted once per millisecond: the runtime's clock moves only between
+ * I/O events, so a busy isolate's lines mostly share it (a Date and its formatting were ~2 µs of
+ * every request, perf).
+ */
+function isoNow(): string {
+  const now = Date.now();
+  if (now !== isoAt) {
+    isoAt = now;
+    iso = new Date(now).toISOString();
+  }
+  return iso;
 }
 
 /** The line of a request that ran no generation (which writes its own, richer one). */
