@@ -26,8 +26,8 @@ interface BodySink<T> {
  * which every RPC call paid.
  */
 async function readBounded<T>(request: WithBody, maxBytes: number, sink: BodySink<T>): Promise<T | undefined> {
-  const body = request.body;
-  if (!body) return undefined;
+  // The body's stream is only taken for a body read in chunks: reading `request.body` makes the
+  // runtime build a ReadableStream object for it, one more per request for its collector.
   const declared = request.headers.get("content-length");
   if (declared !== null && /^\d+$/.test(declared) && !request.headers.has("transfer-encoding")) {
     if (Number(declared) > maxBytes) throw tooLarge(maxBytes);
@@ -37,6 +37,8 @@ async function readBounded<T>(request: WithBody, maxBytes: number, sink: BodySin
     if (sink.size(whole) > maxBytes) throw tooLarge(maxBytes);
     return whole;
   }
+  const body = request.body;
+  if (!body) return undefined;
   const reader = body.getReader();
   let size = 0;
   for (;;) {
