@@ -14,11 +14,12 @@ import { modelsRoutes } from "./api/models";
 import { presetsRoutes } from "./api/presets";
 import { rerankRoutes } from "./api/rerank";
 import { responsesRoutes } from "./api/responses";
-import { addCorsHeaders, isPreflight, preflightResponse } from "./cors";
+import { isPreflight, preflightResponse } from "./cors";
 import { methodNotAllowed } from "./methods";
 import { keyId, requestLine } from "./observability";
 import { type Routes, routes } from "./routes";
 import { GatewayError } from "./schema/errors";
+import { stamp } from "./stamp";
 
 /** The public API, mounted at `/api/v1` (OpenRouter's path) and `/v1` (OpenAI SDK default). */
 function buildApi(): Routes {
@@ -54,8 +55,7 @@ export function buildApp(): Routes {
     else await next();
     // Stamped onto the reply in place (every reply is built here, so its headers are mutable):
     // setting them through hono after the route answered would copy the whole Response.
-    c.res.headers.set("x-request-id", requestId);
-    addCorsHeaders(c.res.headers);
+    stamp(c.res, requestId);
     if (!c.get("generationLogged")) {
       requestLine({
         requestId,

@@ -30,8 +30,14 @@ export function isPreflight(request: Request): boolean {
   return request.method === "OPTIONS" && request.headers.has("access-control-request-method");
 }
 
+/** The CORS headers of an actual (non-preflight) reply. */
+export const CORS_REPLY_HEADERS = {
+  "access-control-allow-origin": "*",
+  "access-control-expose-headers": EXPOSE_HEADERS,
+} as const;
+
 /** Adds the CORS headers of an actual (non-preflight) reply. */
 export function addCorsHeaders(headers: Headers): void {
-  headers.set("access-control-allow-origin", "*");
-  headers.set("access-control-expose-headers", EXPOSE_HEADERS);
+  headers.set("access-control-allow-origin", CORS_REPLY_HEADERS["access-control-allow-origin"]);
+  headers.set("access-control-expose-headers", CORS_REPLY_HEADERS["access-control-expose-headers"]);
 }

@@ -19,6 +19,7 @@ import type { WebResult } from "../search/exa";
 import { nativeOnly } from "../search/native";
 import { RequestSearch } from "../search/request-search";
 import { citations, searchPromptTokens, webSearchOf } from "../search/web";
+import { builtStamped } from "../stamp";
 import { createChatStream, type StreamSource, type StreamSummary } from "../streaming/chat-stream";
 import { KEEP_ALIVE_BYTES, SSE_HEADERS } from "../streaming/sse";
 import { errorEvents, wholeReplyEvents } from "../streaming/whole-reply";
@@ -319,7 +320,7 @@ function jsonReply(
   });
   // After it is stored: a cached reply's replays route nothing, and say nothing of this routing.
   if (metadata) body.openrouter_metadata = metadata(success, gen.reports);
-  return Response.json(shape.reply ? shape.reply(body) : body, { headers });
+  return builtStamped(Response.json(shape.reply ? shape.reply(body) : body, { headers }));
 }
 
 /** The reply of an answer the gateway has whole, its generation settled. */

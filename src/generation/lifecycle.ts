@@ -14,6 +14,7 @@ import {
 import { nanosToUsd } from "../billing/money";
 import { RESERVATION_TTL_MS } from "../billing/reservations";
 import type { AppEnv } from "../context";
+import { CORS_REPLY_HEADERS } from "../cors";
 import type { Env } from "../env";
 import { keyId, logLine, serverTiming, type Timings } from "../observability";
 import type { Usage } from "../providers/types";
@@ -568,15 +569,20 @@ function settleOrRelease(gen: Generation, generation: GenerationRecord | null): 
 
 /**
  * The headers every reply carries: the attempts made, the steps' timings, and the parameters the
- * endpoint dropped. One literal for the usual reply (see hot-shapes.ts).
+ * endpoint dropped; with the request's id and the CORS headers the app stamps on every reply, so
+ * that a reply built from these needs no stamping after (stamp.ts). One literal for the usual
+ * reply (see hot-shapes.ts).
  */
 export function replyHeaders(
-  gen: Pick<Generation, "timings">,
+  gen: Pick<Generation, "timings" | "c">,
   success: Pick<AttemptSuccess<unknown>, "reports" | "call">,
 ): Record<string, string> {
   const headers: Record<string, string> = {
     "x-tollgate-attempts": attemptsHeader(success.reports),
     "server-timing": serverTiming(gen.timings),
+    "x-request-id": gen.c.get("requestId"),
+    "access-control-allow-origin": CORS_REPLY_HEADERS["access-control-allow-origin"],
+    "access-control-expose-headers": CORS_REPLY_HEADERS["access-control-expose-headers"],
   };
   if (success.call.dropped.length > 0) headers["x-tollgate-dropped-params"] = success.call.dropped.join(", ");
   return headers;
