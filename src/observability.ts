@@ -76,7 +76,9 @@ export function serverTiming(timings: Timings): string {
 
 function timingPart(header: string, name: string, ms: number | undefined): string {
   if (ms === undefined) return header;
-  const part = `${name};dur=${Math.max(0, ms).toFixed(1)}`;
+  // The runtime's clock counts whole milliseconds: formatted without a toFixed call then.
+  const dur = ms <= 0 ? "0.0" : Number.isInteger(ms) ? `${ms}.0` : ms.toFixed(1);
+  const part = `${name};dur=${dur}`;
   return header === "" ? part : `${header}, ${part}`;
 }
 
