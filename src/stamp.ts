@@ -2,9 +2,11 @@ import { addCorsHeaders } from "./cors";
 
 /**
  * Every reply carries the request's id and the CORS headers. Most replies are stamped after their
- * route (app.ts), in place. A reply built with them already in its init (a generation's: see
- * replyHeaders in generation/lifecycle.ts) is marked here and left as it is: stamping it again
- * made the runtime build a Headers object for it and set three headers, on every request.
+ * route (app.ts), in place. A generation's reply is built with them already in its init (see
+ * replyHeaders in generation/lifecycle.ts); chat's, whole or streamed, and embeddings' and
+ * rerank's are marked here and left as they are: stamping them again made the runtime build a
+ * Headers object for the reply and set three headers, on every request. One rebuilt from another
+ * (a Messages or Responses translation) is stamped again, to the same values.
  */
 const stamped = new WeakSet<Response>();
 

@@ -465,7 +465,7 @@ function toolsStreamReply(
     await writer.close().catch(() => undefined);
   })();
   gen.c.executionCtx.waitUntil(running);
-  return new Response(readable, { headers: { ...headers, ...SSE_HEADERS } });
+  return builtStamped(new Response(readable, { headers: { ...headers, ...SSE_HEADERS } }));
 }
 
 /** How a streamed reply is made, beside its generation, first answer and headers. */
@@ -626,9 +626,11 @@ function streamReply(
       });
     },
   });
-  return new Response(cache ? cache.recordStream(body) : body, {
-    headers: { ...headers, ...SSE_HEADERS },
-  });
+  return builtStamped(
+    new Response(cache ? cache.recordStream(body) : body, {
+      headers: { ...headers, ...SSE_HEADERS },
+    }),
+  );
 }
 
 /** A generation's price with the web search results and the PDFs' reading its answer was given (none: unchanged). */

@@ -9,6 +9,7 @@ import type { Attempt } from "../routing/plan";
 import { sessionIdOf } from "../schema/chat";
 import type { EmbeddingsRequest } from "../schema/embeddings";
 import { badRequest, GatewayError } from "../schema/errors";
+import { builtStamped } from "../stamp";
 import { estimateTextTokens } from "../transforms/tokens";
 import {
   readAnswer,
@@ -142,7 +143,7 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
       nativeFinishReason: null,
     });
   }
-  return Response.json(body, { headers });
+  return builtStamped(Response.json(body, { headers }));
 }
 
 /** The request's inputs as a list: one text, or one token-id array, becomes a list of one. */

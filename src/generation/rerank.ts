@@ -8,6 +8,7 @@ import { planLive } from "../routing/live-plan";
 import { sessionIdOf } from "../schema/chat";
 import { GatewayError } from "../schema/errors";
 import type { RerankRequest } from "../schema/rerank";
+import { builtStamped } from "../stamp";
 import { estimateTextTokens } from "../transforms/tokens";
 import {
   readAnswer,
@@ -136,7 +137,7 @@ export async function createRerank(c: Context<AppEnv>, request: RerankRequest): 
     usage: { cost: nanosToUsd(costNanos), search_units: units, total_tokens: tokens },
   };
   const headers = replyHeaders(gen, success);
-  return Response.json(body, { headers });
+  return builtStamped(Response.json(body, { headers }));
 }
 
 /** `POST /rerank`: OpenRouter's reply (the SDK's CreateRerankResponseBody). */
