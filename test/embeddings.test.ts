@@ -66,6 +66,20 @@ describe("POST /embeddings", () => {
     expect((upstream!.body as any).model).toBe("text-embedding-3-small");
   });
 
+  it("tags its reply with the request's id and the CORS headers, as every reply", async () => {
+    const response = await gatewayFetch(`${BASE}/embeddings`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${key}`, "content-type": "application/json", "x-request-id": "embed-7" },
+      body: JSON.stringify({ model: MODEL, provider: { only: ["openai"] }, input: nonce() }),
+    });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("x-request-id")).toBe("embed-7");
+    expect(response.headers.get("access-control-allow-origin")).toBe("*");
+    expect(response.headers.get("access-control-expose-headers")).toContain("x-tollgate-attempts");
+    expect(response.headers.get("x-tollgate-attempts")).toBe("OpenAI;status=200");
+    await response.body?.cancel();
+  });
+
   it("splits the cost in usage.cost_details, as the SDK's CostDetails reads it", async () => {
     const response = await embed({ model: MODEL, provider: { only: ["openai"] }, input: `hello ${nonce()}` });
     const body = CreateEmbeddingsResponseBody$inboundSchema.parse(await response.json());
