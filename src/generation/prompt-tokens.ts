@@ -27,12 +27,14 @@ export interface PromptCount {
 }
 
 function candidateModels(catalog: CatalogIndex, request: ChatRequest): Model[] {
-  const ids = [...(request.model ? [request.model] : []), ...(request.models ?? [])];
   const models: Model[] = [];
-  for (const id of ids) {
+  const add = (id: string) => {
     const model = catalog.models.get(id) ?? catalog.models.get(id.split(":")[0] ?? id);
     if (model) models.push(model);
-  }
+  };
+  // The request's model, then its list: without copying them into one array first.
+  if (request.model) add(request.model);
+  for (const id of request.models ?? []) add(id);
   return models;
 }
 
@@ -50,9 +52,16 @@ export async function countPrompt(
 ): Promise<PromptCount> {
   const estimate = estimatePromptTokens(request.messages, request.tools);
   const models = candidateModels(catalog, request);
-  const contexts = models.flatMap((m) => m.endpoints.map((e) => e.context_length));
-  const smallest = Math.min(...contexts);
-  if (!(estimate > PRECISION_THRESHOLD * smallest) || estimate > EXACT_CEILING * Math.max(...contexts))
+  // The candidate endpoints' smallest and largest context windows (Infinity and -Infinity for none).
+  let smallest = Number.POSITIVE_INFINITY;
+  let largest = Number.NEGATIVE_INFINITY;
+  for (const model of models) {
+    for (const endpoint of model.endpoints) {
+      smallest = Math.min(smallest, endpoint.context_length);
+      largest = Math.max(largest, endpoint.context_length);
+    }
+  }
+  if (!(estimate > PRECISION_THRESHOLD * smallest) || estimate > EXACT_CEILING * largest)
     return { promptTokens: estimate, counterFor: () => estimateTextTokens };
 
   await Promise.all(models.map((m) => tokenCounterFor(env, ctx, m.id)));

@@ -160,6 +160,9 @@ export function parseModelId(id: string, catalog: CatalogIndex): { id: string; v
 
 /** The models a request asks for, in order: `model` first, then the `models` fallback list. */
 export function requestedModels(request: PlanInput["request"], catalog: CatalogIndex): string[] {
+  // Most requests name one model and no list: that model, without the copies and the Set below
+  // (~1% of a request's CPU, profiled).
+  if (request.model && !request.models?.length && request.model !== "openrouter/auto") return [request.model];
   const ids = [...(request.model ? [request.model] : []), ...(request.models ?? [])];
   if (ids.length === 0) throw badRequest("`model` is required (or a non-empty `models` list)");
   // openrouter/auto stands for the catalog's auto_models wherever it is, a fallback in `models`
