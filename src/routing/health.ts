@@ -140,7 +140,9 @@ export class HealthTracker {
 
   recordSuccess(key: string, figures: { ttfbMs?: number; tps?: number } = {}): void {
     const entry = this.entry(key);
-    this.push(entry, { ok: true, at: this.now(), ...figures });
+    // Every field named (undefined where not measured), not spread: one hidden class for every
+    // outcome, which recordThroughput fills in later (see hot-shapes.ts).
+    this.push(entry, { ok: true, at: this.now(), ttfbMs: figures.ttfbMs, tps: figures.tps });
     entry.consecutiveFailures = 0;
     entry.state = "closed";
     entry.probing = false;
@@ -155,7 +157,7 @@ export class HealthTracker {
   recordFailure(key: string, retryAfterSeconds?: number): void {
     const entry = this.entry(key);
     const now = this.now();
-    this.push(entry, { ok: false, at: now });
+    this.push(entry, { ok: false, at: now, ttfbMs: undefined, tps: undefined });
     entry.consecutiveFailures++;
     if (retryAfterSeconds !== undefined)
       entry.blockedUntil = Math.max(entry.blockedUntil, now + retryAfterSeconds * 1000);
