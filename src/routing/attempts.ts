@@ -113,11 +113,12 @@ export async function runAttempts<R, A extends ErrorParser>(
   const keyOf = (a: Attempt) => endpointKey(a.model, a.endpoint);
   // The request's image URLs, fetched at most once whichever endpoints need their bytes.
   const images: NonNullable<UpstreamTarget["images"]> = new Map();
-  // Healthy endpoints first; those with an open breaker stay in the plan as a last resort.
-  const ordered = [
-    ...attempts.filter((a) => tracker.allow(keyOf(a))),
-    ...attempts.filter((a) => !tracker.allow(keyOf(a))),
-  ];
+  // Healthy endpoints first; those with an open breaker stay in the plan as a last resort. Each
+  // endpoint asked once, and the plan taken as it is when none is held back (nearly always).
+  const held: Attempt[] = [];
+  const allowed: Attempt[] = [];
+  for (const attempt of attempts) (tracker.allow(keyOf(attempt)) ? allowed : held).push(attempt);
+  const ordered = held.length === 0 ? attempts : allowed.concat(held);
 
   // One listener for the whole loop: a client that leaves cancels whichever call is in flight.
   // No `{ once: true }`: it is removed when the loop ends (finally below), and the options object
@@ -359,5 +360,10 @@ function finalError(last: Failure | undefined, reports: AttemptReport[], clientG
 }
 
 export function attemptsHeader(reports: AttemptReport[]): string {
-  return reports.map((r) => `${r.provider};status=${r.status}`).join(", ");
+  // Built as text, not mapped and joined: one report a request, nearly always.
+  let header = "";
+  reports.forEach((r, i) => {
+    header += `${i === 0 ? "" : ", "}${r.provider};status=${r.status}`;
+  });
+  return header;
 }
