@@ -546,9 +546,20 @@ function exceedsMaxPrice(endpoint: Endpoint, max: NonNullable<ProviderPreference
   );
 }
 
-/** Blended price used for ordering: prompt + completion per token, in atto-USD. */
+/** Blended prices by endpoint: the catalog's endpoints live as long as the catalog cached here. */
+const blendedPrices = new WeakMap<Endpoint, number>();
+
+/**
+ * Blended price used for ordering: prompt + completion per token, in atto-USD. Worked out once
+ * per endpoint (every request's draw weighs each of its model's endpoints by it).
+ */
 function blendedPrice(endpoint: Endpoint): number {
-  return Number(priceAtto(endpoint.pricing.prompt) + priceAtto(endpoint.pricing.completion));
+  let price = blendedPrices.get(endpoint);
+  if (price === undefined) {
+    price = Number(priceAtto(endpoint.pricing.prompt) + priceAtto(endpoint.pricing.completion));
+    blendedPrices.set(endpoint, price);
+  }
+  return price;
 }
 
 function sortOf(prefs: ProviderPreferences, variant: string | undefined): SortBy | undefined {
