@@ -76,9 +76,7 @@ export function serverTiming(timings: Timings): string {
 
 function timingPart(header: string, name: string, ms: number | undefined): string {
   if (ms === undefined) return header;
-  // The runtime's clock counts whole milliseconds: formatted without a toFixed call then.
-  const dur = ms <= 0 ? "0.0" : Number.isInteger(ms) ? `${ms}.0` : ms.toFixed(1);
-  const part = `${name};dur=${dur}`;
+  const part = `${name};dur=${Math.max(0, ms).toFixed(1)}`;
   return header === "" ? part : `${header}, ${part}`;
 }
 

@@ -360,10 +360,5 @@ function finalError(last: Failure | undefined, reports: AttemptReport[], clientG
 }
 
 export function attemptsHeader(reports: AttemptReport[]): string {
-  // Built as text, not mapped and joined: one report a request, nearly always.
-  let header = "";
-  reports.forEach((r, i) => {
-    header += `${i === 0 ? "" : ", "}${r.provider};status=${r.status}`;
-  });
-  return header;
+  return reports.map((r) => `${r.provider};status=${r.status}`).join(", ");
 }
