@@ -38,6 +38,5 @@ export const CORS_REPLY_HEADERS = {
 
 /** Adds the CORS headers of an actual (non-preflight) reply. */
 export function addCorsHeaders(headers: Headers): void {
-  headers.set("access-control-allow-origin", CORS_REPLY_HEADERS["access-control-allow-origin"]);
-  headers.set("access-control-expose-headers", CORS_REPLY_HEADERS["access-control-expose-headers"]);
+  for (const [name, value] of Object.entries(CORS_REPLY_HEADERS)) headers.set(name, value);
 }
