@@ -55,7 +55,7 @@ export function buildApp(): Routes {
     else await next();
     // Stamped onto the reply in place (every reply is built here, so its headers are mutable):
     // setting them through hono after the route answered would copy the whole Response.
-    stamp(c.res, requestId);
+    stamp(c, requestId);
     if (!c.get("generationLogged")) {
       requestLine({
         requestId,

@@ -37,5 +37,7 @@ export interface AppEnv {
      * (ServerTools.shown): the Messages API shows them as Anthropic's blocks.
      */
     serverToolCallsShown: readonly ServerToolCallRecord[] | undefined;
+    /** The reply a generation built with its stamp already in its headers (stamp.ts). */
+    stampedReply: Response | undefined;
   };
 }

@@ -277,6 +277,30 @@ describe("observability", () => {
     expect(refused.headers.get("access-control-allow-origin")).toBe("*");
   });
 
+  it("tags a Messages or Responses reply with the request's id and CORS headers, as chat's", async () => {
+    // Each is chat's generation with its reply translated: it must carry what chat's reply does.
+    const calls = [
+      ["messages", { model: "openai/gpt-4o-mini", max_tokens: 16, messages: [{ role: "user", content: nonce() }] }],
+      ["responses", { model: "openai/gpt-4o-mini", input: nonce() }],
+    ] as const;
+    for (const [path, body] of calls) {
+      const reply = await gatewayFetch(`${BASE}/${path}`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${key}`,
+          "content-type": "application/json",
+          "x-request-id": `trace-${path}`,
+        },
+        body: JSON.stringify(body),
+      });
+      expect(reply.status, path).toBe(200);
+      expect(reply.headers.get("x-request-id"), path).toBe(`trace-${path}`);
+      expect(reply.headers.get("access-control-allow-origin"), path).toBe("*");
+      expect(reply.headers.get("access-control-expose-headers"), path).toContain("x-tollgate-attempts");
+      await reply.text();
+    }
+  });
+
   it("answers a browser's preflight without a key", async () => {
     const preflight = await gatewayFetch(`${BASE}/chat/completions`, {
       method: "OPTIONS",

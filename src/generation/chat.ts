@@ -320,7 +320,7 @@ function jsonReply(
   });
   // After it is stored: a cached reply's replays route nothing, and say nothing of this routing.
   if (metadata) body.openrouter_metadata = metadata(success, gen.reports);
-  return builtStamped(Response.json(shape.reply ? shape.reply(body) : body, { headers }));
+  return builtStamped(gen.c, Response.json(shape.reply ? shape.reply(body) : body, { headers }));
 }
 
 /** The reply of an answer the gateway has whole, its generation settled. */
@@ -465,7 +465,7 @@ function toolsStreamReply(
     await writer.close().catch(() => undefined);
   })();
   gen.c.executionCtx.waitUntil(running);
-  return builtStamped(new Response(readable, { headers: { ...headers, ...SSE_HEADERS } }));
+  return builtStamped(gen.c, new Response(readable, { headers: { ...headers, ...SSE_HEADERS } }));
 }
 
 /** How a streamed reply is made, beside its generation, first answer and headers. */
@@ -627,6 +627,7 @@ function streamReply(
     },
   });
   return builtStamped(
+    gen.c,
     new Response(cache ? cache.recordStream(body) : body, {
       headers: { ...headers, ...SSE_HEADERS },
     }),

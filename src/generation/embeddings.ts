@@ -143,7 +143,7 @@ export async function createEmbeddings(c: Context<AppEnv>, request: EmbeddingsRe
       nativeFinishReason: null,
     });
   }
-  return builtStamped(Response.json(body, { headers }));
+  return builtStamped(c, Response.json(body, { headers }));
 }
 
 /** The request's inputs as a list: one text, or one token-id array, becomes a list of one. */

@@ -137,7 +137,7 @@ export async function createRerank(c: Context<AppEnv>, request: RerankRequest): 
     usage: { cost: nanosToUsd(costNanos), search_units: units, total_tokens: tokens },
   };
   const headers = replyHeaders(gen, success);
-  return builtStamped(Response.json(body, { headers }));
+  return builtStamped(c, Response.json(body, { headers }));
 }
 
 /** `POST /rerank`: OpenRouter's reply (the SDK's CreateRerankResponseBody). */
