@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { AccountDurableObject } from "../src/billing/account-do";
 import { type accountStub, MAX_GATHERED, reserve, SETTLE_DELIVERY_MS, settle } from "../src/billing/client";
 import type { GenerationRecord, ReserveInput, ReserveResult, SettleInput } from "../src/billing/contract";
+import { GENERATION_COLUMNS, generationValues, insertGenerationRow } from "../src/billing/generations";
 import { readKey } from "../src/billing/key-store";
 import { readAccount } from "../src/billing/ledger";
 import { MAX_LEASE_MS, RESERVATION_TTL_MS, settleAll } from "../src/billing/reservations";
@@ -212,6 +213,68 @@ describe("reserve and settle", () => {
     await settle(env, accountId, { keyHash, generationId: input.generationId, record });
     const read = await stub.generation(keyHash, input.generationId);
     expect(read).toEqual({ ok: true, value: record });
+  });
+
+  it("records every field of gathered generations, zeros and NULLs as well as values", async () => {
+    // A batch's rows are written with their zeros and NULLs as literals of the statement (one
+    // statement per shape): each shape must still land every value in its own column.
+    const { accountId, stub, keyHash } = await newAccount(1 * USD);
+    const inputs = [reserveInput(keyHash), reserveInput(keyHash), reserveInput(keyHash)];
+    for (const input of inputs) await reserve(env, accountId, input);
+    const [full, empty, mixed] = inputs.map((input) => input.generationId) as [string, string, string];
+    const records = [
+      generationRecord(full, keyHash, 1_234, {
+        streamed: true,
+        cancelled: true,
+        nativeTokensReasoning: 17,
+        nativeTokensCached: 5,
+        nativeTokensCompletionImages: 129,
+        numMediaCompletion: 1,
+        usageEstimated: true,
+        user: "user-1",
+        presetId: "preset-1",
+        sessionId: "session-1",
+        requestId: "request-1",
+      }),
+      generationRecord(empty, keyHash, 0, {
+        upstreamId: null,
+        finishReason: null,
+        nativeFinishReason: null,
+        tokensPrompt: 0,
+        tokensCompletion: 0,
+        nativeTokensPrompt: 0,
+        nativeTokensCompletion: 0,
+        latencyMs: null,
+        generationTimeMs: 0,
+        appReferer: null,
+        appTitle: null,
+      }),
+      generationRecord(mixed, keyHash, 77, { tokensPrompt: 0, user: "user-2", nativeTokensCached: 3, appTitle: null }),
+    ];
+    await stub.settleMany(records.map((record) => ({ keyHash, generationId: record.id, record })));
+    for (const record of records) {
+      expect(await stub.generation(keyHash, record.id), record.id).toEqual({ ok: true, value: record });
+    }
+    expect((await expectConsistent(stub)).totals.usageNanos).toBe(1_234 + 77);
+  });
+
+  it("writes each value of a row to its own column, whichever of them are 0 or NULL", async () => {
+    // Read back raw (no fallback: a batch whose statement SQLite refuses is settled again one by
+    // one, which would hide a wrong statement from the test above).
+    const { stub, keyHash } = await newAccount(1 * USD);
+    const shapes = [
+      generationRecord(genId(), keyHash, 5, { user: "u", nativeTokensCached: 2, sessionId: "s", requestId: "r" }),
+      generationRecord(genId(), keyHash, 0, { upstreamId: null, tokensPrompt: 0, appReferer: null, appTitle: null }),
+      generationRecord(genId(), keyHash, 9, { streamed: true, finishReason: null, latencyMs: null, presetId: "p" }),
+    ].map(generationValues);
+    await runInDurableObject(stub, (_instance, state) => {
+      const sql = state.storage.sql;
+      for (const values of shapes) {
+        insertGenerationRow(sql, values);
+        const row = sql.exec(`SELECT ${GENERATION_COLUMNS.join(", ")} FROM generations WHERE id = ?`, values[0]).raw();
+        expect([...row]).toEqual([values]);
+      }
+    });
   });
 });
 

@@ -118,6 +118,51 @@ export function generationValues(record: GenerationRecord): SqlStorageValue[] {
   ];
 }
 
+/** The row's insert with every value bound. */
+const INSERT_GENERATION = `INSERT INTO generations (${GENERATION_COLUMNS.join(", ")})
+  VALUES (${GENERATION_COLUMNS.map(() => "?").join(", ")})`;
+
+/** The most row shapes (which values are 0 and which NULL) kept as statements of their own. */
+const MAX_ROW_SHAPES = 64;
+const rowStatements = new Map<string, string>();
+
+/**
+ * Inserts a generation's row (its values in GENERATION_COLUMNS order), its zeros and NULLs written
+ * into the statement as literals and only its other values bound. The runtime costs ~0.45 µs a
+ * bound value (a row of 30 integers bound: 13–19 µs; the same as literals: 3–4), and a row has a
+ * dozen zeros and NULLs (the counts a request did not use, the attribution it did not send).
+ * Only 0 and NULL are ever written into the text, never a value the request sent. A statement a
+ * shape (most rows share a few); past MAX_ROW_SHAPES a new shape binds everything, as does a row
+ * of more than 31 columns (a shape is two 31-bit masks).
+ */
+export function insertGenerationRow(sql: SqlStorage, values: readonly SqlStorageValue[]): void {
+  if (values.length > 31) {
+    sql.exec(INSERT_GENERATION, ...values);
+    return;
+  }
+  let zeros = 0;
+  let nulls = 0;
+  const bound: SqlStorageValue[] = [];
+  for (let i = 0; i < values.length; i++) {
+    const value = values[i] as SqlStorageValue;
+    if (value === null) nulls |= 1 << i;
+    else if (value === 0) zeros |= 1 << i;
+    else bound.push(value);
+  }
+  const shape = `${zeros}:${nulls}`;
+  let statement = rowStatements.get(shape);
+  if (statement === undefined) {
+    if (rowStatements.size >= MAX_ROW_SHAPES) {
+      sql.exec(INSERT_GENERATION, ...values);
+      return;
+    }
+    const slots = GENERATION_COLUMNS.map((_, i) => (nulls & (1 << i) ? "NULL" : zeros & (1 << i) ? "0" : "?"));
+    statement = `INSERT INTO generations (${GENERATION_COLUMNS.join(", ")}) VALUES (${slots.join(", ")})`;
+    rowStatements.set(shape, statement);
+  }
+  sql.exec(statement, ...bound);
+}
+
 export function readGeneration(sql: SqlStorage, id: string): GenerationRecord | null {
   const row = sql.exec<GenerationRow>("SELECT * FROM generations WHERE id = ?", id).toArray()[0];
   if (!row) return null;

@@ -1,5 +1,5 @@
 import type { LeaseAsk, LeaseGrant, ReserveInput, ReserveResult, SettleInput } from "./contract";
-import { generationValues } from "./generations";
+import { generationValues, insertGenerationRow } from "./generations";
 import {
   chargedKey,
   KEY_WINDOW_COLUMNS,
@@ -367,7 +367,7 @@ function writeBatch(sql: SqlStorage, rows: RowCache, inputs: SettleInput[], now:
   // of it, as it would be one settlement at a time.
   for (const [leaseId, take] of leaseTakes) sql.exec(SETTLEMENT_BATCH.shrinkLease, take, leaseId);
   for (const write of writes) if (write.holdReleased) sql.exec(SETTLEMENT_BATCH.releaseHold, write.id);
-  for (const { charge } of writes) if (charge) sql.exec(SETTLEMENT_BATCH.insertGeneration, ...charge.generation);
+  for (const { charge } of writes) if (charge) insertGenerationRow(sql, charge.generation);
   if (accountCharge > 0) sql.exec(SETTLEMENT_BATCH.chargeAccount, accountCharge);
   for (const [hash, { nanos, row }] of keyCharges) {
     sql.exec(SETTLEMENT_BATCH.chargeKey, nanos, ...KEY_WINDOW_COLUMNS.map((column) => row[column]), hash);

@@ -25,9 +25,7 @@ export const SETTLEMENT_BATCH = {
   shrinkLease: "UPDATE reservations SET amount_nanos = amount_nanos - ? WHERE id = ?",
   /** A hold freed (the held totals follow by trigger); also how one settlement without a charge frees its own. */
   releaseHold: "DELETE FROM reservations WHERE id = ?",
-  /** One generation's record, values in GENERATION_COLUMNS order. */
-  insertGeneration: `INSERT INTO generations (${GENERATION_COLUMNS.join(", ")})
-    VALUES (${GENERATION_COLUMNS.map(() => "?").join(", ")})`,
+  // Each generation's row: insertGenerationRow in generations.ts.
   chargeAccount: "UPDATE account SET usage_nanos = usage_nanos + ? WHERE singleton = 1",
   /** The key's usage grows by the batch's charges; its windows are set as its last charge left them. */
   chargeKey: `UPDATE keys SET usage_nanos = usage_nanos + ?,
