@@ -21,6 +21,21 @@ async function editBehindTheObject(stub: ReturnType<typeof accountStub>, query: 
   });
 }
 
+/** A generation's every optional count, flag and name set (none 0 or NULL). */
+const EVERY_FIELD_SET: Partial<GenerationRecord> = {
+  streamed: true,
+  cancelled: true,
+  nativeTokensReasoning: 17,
+  nativeTokensCached: 5,
+  nativeTokensCompletionImages: 129,
+  numMediaCompletion: 1,
+  usageEstimated: true,
+  user: "user-1",
+  presetId: "preset-1",
+  sessionId: "session-1",
+  requestId: "request-1",
+};
+
 /** Every total the object keeps must equal the sum of its detail rows, to the nano-dollar. */
 async function expectConsistent(stub: Awaited<ReturnType<typeof newAccount>>["stub"]) {
   const audit = await stub.audit();
@@ -196,20 +211,7 @@ describe("reserve and settle", () => {
     const { accountId, stub, keyHash } = await newAccount(1 * USD);
     const input = reserveInput(keyHash);
     await reserve(env, accountId, input);
-    const record = generationRecord(input.generationId, keyHash, 1234, {
-      streamed: true,
-      cancelled: true,
-      finishReason: null,
-      nativeTokensReasoning: 17,
-      nativeTokensCached: 5,
-      nativeTokensCompletionImages: 129,
-      numMediaCompletion: 1,
-      usageEstimated: true,
-      user: "user-1",
-      presetId: "preset-1",
-      sessionId: "session-1",
-      requestId: "request-1",
-    });
+    const record = generationRecord(input.generationId, keyHash, 1234, { ...EVERY_FIELD_SET, finishReason: null });
     await settle(env, accountId, { keyHash, generationId: input.generationId, record });
     const read = await stub.generation(keyHash, input.generationId);
     expect(read).toEqual({ ok: true, value: record });
@@ -223,19 +225,7 @@ describe("reserve and settle", () => {
     for (const input of inputs) await reserve(env, accountId, input);
     const [full, empty, mixed] = inputs.map((input) => input.generationId) as [string, string, string];
     const records = [
-      generationRecord(full, keyHash, 1_234, {
-        streamed: true,
-        cancelled: true,
-        nativeTokensReasoning: 17,
-        nativeTokensCached: 5,
-        nativeTokensCompletionImages: 129,
-        numMediaCompletion: 1,
-        usageEstimated: true,
-        user: "user-1",
-        presetId: "preset-1",
-        sessionId: "session-1",
-        requestId: "request-1",
-      }),
+      generationRecord(full, keyHash, 1_234, EVERY_FIELD_SET),
       generationRecord(empty, keyHash, 0, {
         upstreamId: null,
         finishReason: null,
