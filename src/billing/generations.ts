@@ -118,10 +118,17 @@ export function generationValues(record: GenerationRecord): SqlStorageValue[] {
   ];
 }
 
-/** The row's insert with every value bound. */
-const INSERT_GENERATION = `INSERT INTO generations (${GENERATION_COLUMNS.join(", ")})
-  VALUES (${GENERATION_COLUMNS.map(() => "?").join(", ")})`;
+/** A generation row's INSERT, the columns whose bit is set in `zeros` or `nulls` written as 0 or NULL. */
+function insertOfShape(zeros: number, nulls: number): string {
+  const slots = GENERATION_COLUMNS.map((_, i) => (nulls & (1 << i) ? "NULL" : zeros & (1 << i) ? "0" : "?"));
+  return `INSERT INTO generations (${GENERATION_COLUMNS.join(", ")}) VALUES (${slots.join(", ")})`;
+}
 
+/** The row's insert with every value bound. */
+const INSERT_GENERATION = insertOfShape(0, 0);
+
+/** A shape is two bit masks over the columns: a table of more columns binds every value. */
+const SHAPED = GENERATION_COLUMNS.length <= 31;
 /** The most row shapes (which values are 0 and which NULL) kept as statements of their own. */
 const MAX_ROW_SHAPES = 64;
 const rowStatements = new Map<string, string>();
@@ -132,11 +139,10 @@ const rowStatements = new Map<string, string>();
  * bound value (a row of 30 integers bound: 13–19 µs; the same as literals: 3–4), and a row has a
  * dozen zeros and NULLs (the counts a request did not use, the attribution it did not send).
  * Only 0 and NULL are ever written into the text, never a value the request sent. A statement a
- * shape (most rows share a few); past MAX_ROW_SHAPES a new shape binds everything, as does a row
- * of more than 31 columns (a shape is two 31-bit masks).
+ * shape (most rows share a few); past MAX_ROW_SHAPES a new shape binds everything.
  */
 export function insertGenerationRow(sql: SqlStorage, values: readonly SqlStorageValue[]): void {
-  if (values.length > 31) {
+  if (!SHAPED) {
     sql.exec(INSERT_GENERATION, ...values);
     return;
   }
@@ -151,16 +157,12 @@ export function insertGenerationRow(sql: SqlStorage, values: readonly SqlStorage
   }
   const shape = `${zeros}:${nulls}`;
   let statement = rowStatements.get(shape);
-  if (statement === undefined) {
-    if (rowStatements.size >= MAX_ROW_SHAPES) {
-      sql.exec(INSERT_GENERATION, ...values);
-      return;
-    }
-    const slots = GENERATION_COLUMNS.map((_, i) => (nulls & (1 << i) ? "NULL" : zeros & (1 << i) ? "0" : "?"));
-    statement = `INSERT INTO generations (${GENERATION_COLUMNS.join(", ")}) VALUES (${slots.join(", ")})`;
+  if (statement === undefined && rowStatements.size < MAX_ROW_SHAPES) {
+    statement = insertOfShape(zeros, nulls);
     rowStatements.set(shape, statement);
   }
-  sql.exec(statement, ...bound);
+  if (statement === undefined) sql.exec(INSERT_GENERATION, ...values);
+  else sql.exec(statement, ...bound);
 }
 
 export function readGeneration(sql: SqlStorage, id: string): GenerationRecord | null {
