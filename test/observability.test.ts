@@ -1,6 +1,7 @@
 import { env } from "cloudflare:test";
 import { GenerationResponse$inboundSchema } from "@openrouter/sdk/models";
 import { afterEach, beforeAll, describe, expect, it, vi } from "vitest";
+import { CORS_REPLY_HEADERS } from "../src/cors";
 import type { TollgateRpc } from "../src/rpc";
 import { groqServingLlamaInForce } from "./support/catalog";
 import { BASE, chat, fundedAccount, gatewayFetch, nonce, readSse, recordedGeneration, sleep } from "./support/gateway";
@@ -275,6 +276,19 @@ describe("observability", () => {
     expect(refused.status).toBe(401);
     expect(refused.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
     expect(refused.headers.get("access-control-allow-origin")).toBe("*");
+  });
+
+  it("puts every CORS header on a generation's reply, as on the replies stamped after their route", async () => {
+    // A generation's reply is built with its CORS headers (replyHeaders) and not stamped again:
+    // it must name every one the stamp sets.
+    const replies = [
+      await chat(key, { model: "openai/gpt-4o-mini", messages: [{ role: "user", content: nonce() }] }),
+      await gatewayFetch(`${BASE}/models`),
+    ];
+    for (const reply of replies) {
+      for (const [name, value] of Object.entries(CORS_REPLY_HEADERS)) expect(reply.headers.get(name), name).toBe(value);
+      await reply.text();
+    }
   });
 
   it("tags a Messages or Responses reply with the request's id and CORS headers, as chat's", async () => {
