@@ -238,8 +238,10 @@ describe("key leases", () => {
       return statuses === "200,200,200,200" && heldBy(b) === "lease" ? "rescued" : `${statuses} B:${heldBy(b)}`;
     };
     // Without the rescue, no order of arrival gives "rescued" (B gets the 402 in the one that should).
+    // Up to ten tries: under the whole suite's load, five in a row once all arrived in another
+    // order (B reserving before D's hold), each with the books balanced.
     const outcomes: string[] = [];
-    while (outcomes.length < 5 && outcomes.at(-1) !== "rescued") outcomes.push(await scenario());
+    while (outcomes.length < 10 && outcomes.at(-1) !== "rescued") outcomes.push(await scenario());
     expect(outcomes.at(-1), outcomes.join("; ")).toBe("rescued");
   });
 
